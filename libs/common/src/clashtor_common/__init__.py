@@ -1,0 +1,1 @@
+"""What two or more Clashtor services share: nothing service-specific lives here."""

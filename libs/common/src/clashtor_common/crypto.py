@@ -1,0 +1,242 @@
+"""AES-256-GCM envelope encryption: per-record data keys wrapped by a master key.
+
+Two formats, both self-describing (magic, master key id, wrapped data key):
+
+- record (``CTR1``): one blob for a value up to a few MB (transcripts, tokens, JSON);
+- stream (``CTS1``): fixed-size chunks, each sealed with its index and a last-chunk
+  flag in the associated data, so audio is encrypted while it streams, a reader can
+  decrypt any byte range by fetching only the chunks it covers, and truncation or
+  reordering is detected.
+
+Master keys are addressed by key id so they rotate: the first configured key
+encrypts, every configured key decrypts. In production the master key lives in a KMS;
+the ``Keyring`` is the seam where that client goes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import struct
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+RECORD_MAGIC = b"CTR1"
+STREAM_MAGIC = b"CTS1"
+NONCE_SIZE = 12
+TAG_SIZE = 16
+DEFAULT_CHUNK_SIZE = 256 * 1024
+
+
+class DecryptionError(ValueError):
+    """Wrong key, unknown key id, tampered or truncated ciphertext."""
+
+
+def fingerprint(secret: str | bytes, value: str) -> str:
+    """Keyed hash of a normalized identifier (an email), for lookups without the value."""
+    key = secret.encode() if isinstance(secret, str) else secret
+    return hmac.new(key, value.strip().lower().encode(), hashlib.sha256).hexdigest()
+
+
+def _pack(*parts: bytes) -> bytes:
+    return b"".join(struct.pack(">H", len(p)) + p for p in parts)
+
+
+def _unpack(buf: bytes, offset: int, count: int) -> tuple[list[bytes], int]:
+    parts = []
+    for _ in range(count):
+        if offset + 2 > len(buf):
+            raise DecryptionError("ciphertext header truncated")
+        (n,) = struct.unpack_from(">H", buf, offset)
+        offset += 2
+        if offset + n > len(buf):
+            raise DecryptionError("ciphertext header truncated")
+        parts.append(buf[offset : offset + n])
+        offset += n
+    return parts, offset
+
+
+class Keyring:
+    """Master keys by id; wraps and unwraps per-record data keys."""
+
+    def __init__(self, keys: dict[str, bytes], active: str) -> None:
+        for kid, key in keys.items():
+            if len(key) != 32:
+                raise ValueError(f"master key {kid!r} must be 32 bytes, got {len(key)}")
+        if active not in keys:
+            raise ValueError(f"active master key {active!r} is not configured")
+        self._keys = keys
+        self.active = active
+
+    @classmethod
+    def from_config(cls, spec: str) -> Keyring:
+        """Parse ``kid:base64key[,kid:base64key...]``; the first key is the active one."""
+        keys: dict[str, bytes] = {}
+        for item in filter(None, (s.strip() for s in spec.split(","))):
+            kid, _, b64 = item.partition(":")
+            if not kid or not b64:
+                raise ValueError("master keys must look like 'kid:base64key,...'")
+            keys[kid] = base64.b64decode(b64)
+        if not keys:
+            raise ValueError("no master key configured")
+        return cls(keys, next(iter(keys)))
+
+    @staticmethod
+    def generate_key() -> str:
+        return base64.b64encode(AESGCM.generate_key(bit_length=256)).decode()
+
+    # data keys -----------------------------------------------------------------------
+    def _wrap(self, dek: bytes, kid: str) -> bytes:
+        nonce = os.urandom(NONCE_SIZE)
+        return nonce + AESGCM(self._keys[kid]).encrypt(nonce, dek, kid.encode())
+
+    def _unwrap(self, kid: str, wrapped: bytes) -> bytes:
+        key = self._keys.get(kid)
+        if key is None:
+            raise DecryptionError(f"unknown master key id {kid!r}")
+        try:
+            return AESGCM(key).decrypt(wrapped[:NONCE_SIZE], wrapped[NONCE_SIZE:], kid.encode())
+        except InvalidTag as exc:
+            raise DecryptionError("data key does not unwrap: wrong master key") from exc
+
+    def _new_header(self, magic: bytes, extra: bytes = b"") -> tuple[bytes, bytes]:
+        dek = AESGCM.generate_key(bit_length=256)
+        kid = self.active
+        header = magic + _pack(kid.encode(), self._wrap(dek, kid), extra)
+        return header, dek
+
+    def _read_header(self, blob: bytes, magic: bytes) -> tuple[bytes, bytes, bytes, int]:
+        if blob[:4] != magic:
+            raise DecryptionError("not a Clashtor ciphertext (bad magic)")
+        (kid, wrapped, extra), end = _unpack(blob, 4, 3)
+        dek = self._unwrap(kid.decode(), wrapped)
+        return blob[:end], dek, extra, end
+
+    # records ---------------------------------------------------------------------------
+    def encrypt(self, plaintext: bytes, aad: bytes = b"") -> bytes:
+        header, dek = self._new_header(RECORD_MAGIC)
+        nonce = os.urandom(NONCE_SIZE)
+        return header + nonce + AESGCM(dek).encrypt(nonce, plaintext, header + aad)
+
+    def decrypt(self, blob: bytes, aad: bytes = b"") -> bytes:
+        header, dek, _, end = self._read_header(blob, RECORD_MAGIC)
+        nonce, ct = blob[end : end + NONCE_SIZE], blob[end + NONCE_SIZE :]
+        try:
+            return AESGCM(dek).decrypt(nonce, ct, header + aad)
+        except InvalidTag as exc:
+            raise DecryptionError("ciphertext was tampered with or the context differs") from exc
+
+    def encrypt_text(self, text: str, aad: bytes = b"") -> bytes:
+        return self.encrypt(text.encode(), aad)
+
+    def decrypt_text(self, blob: bytes, aad: bytes = b"") -> str:
+        return self.decrypt(blob, aad).decode()
+
+    # streams ---------------------------------------------------------------------------
+    def stream_encryptor(self, chunk_size: int = DEFAULT_CHUNK_SIZE) -> StreamEncryptor:
+        prefix = os.urandom(NONCE_SIZE - 5)
+        header, dek = self._new_header(STREAM_MAGIC, struct.pack(">I", chunk_size) + prefix)
+        return StreamEncryptor(header, AESGCM(dek), chunk_size, prefix)
+
+    def stream_decryptor(self, header_bytes: bytes) -> StreamDecryptor:
+        """``header_bytes``: at least the first ``STREAM_HEADER_MAX`` bytes of the object."""
+        header, dek, extra, _ = self._read_header(header_bytes, STREAM_MAGIC)
+        (chunk_size,) = struct.unpack(">I", extra[:4])
+        return StreamDecryptor(header, AESGCM(dek), chunk_size, extra[4:])
+
+    async def encrypt_stream(
+        self, chunks: AsyncIterable[bytes], chunk_size: int = DEFAULT_CHUNK_SIZE
+    ) -> AsyncIterator[bytes]:
+        """Re-chunk and encrypt an async byte stream; yields the header then sealed chunks."""
+        enc = self.stream_encryptor(chunk_size)
+        yield enc.header
+        pending = b""
+        async for piece in chunks:
+            pending += piece
+            while len(pending) > chunk_size:
+                yield enc.seal(pending[:chunk_size], last=False)
+                pending = pending[chunk_size:]
+        yield enc.seal(pending, last=True)
+
+    def decrypt_stream_bytes(self, blob: bytes) -> bytes:
+        """Whole-object decryption (tests, small objects)."""
+        dec = self.stream_decryptor(blob[:STREAM_HEADER_MAX])
+        return b"".join(dec.open_all(blob[len(dec.header) :]))
+
+
+STREAM_HEADER_MAX = 4 + 2 + 64 + 2 + NONCE_SIZE + 48 + 2 + 4 + NONCE_SIZE
+
+
+def _chunk_nonce(prefix: bytes, index: int, last: bool) -> bytes:
+    return prefix + struct.pack(">I?", index, last)
+
+
+@dataclass
+class StreamEncryptor:
+    header: bytes
+    aead: AESGCM
+    chunk_size: int
+    prefix: bytes
+    index: int = 0
+
+    def seal(self, chunk: bytes, *, last: bool) -> bytes:
+        if len(chunk) > self.chunk_size:
+            raise ValueError("chunk larger than the stream's chunk size")
+        nonce = _chunk_nonce(self.prefix, self.index, last)
+        self.index += 1
+        return self.aead.encrypt(nonce, chunk, self.header)
+
+
+@dataclass
+class StreamDecryptor:
+    header: bytes
+    aead: AESGCM
+    chunk_size: int
+    prefix: bytes
+
+    @property
+    def sealed_chunk_size(self) -> int:
+        return self.chunk_size + TAG_SIZE
+
+    def plaintext_size(self, object_size: int) -> int:
+        body = object_size - len(self.header)
+        full, rest = divmod(body, self.sealed_chunk_size)
+        if rest == 0 and full:  # the last chunk was exactly full
+            return full * self.chunk_size
+        if rest < TAG_SIZE:
+            raise DecryptionError("encrypted stream truncated")
+        return full * self.chunk_size + rest - TAG_SIZE
+
+    def cipher_range(self, start: int, end: int) -> tuple[int, int, int]:
+        """Object byte range ``[a, b)`` covering plaintext ``[start, end)``, and its first chunk."""
+        first, last = start // self.chunk_size, max(end - 1, start) // self.chunk_size
+        a = len(self.header) + first * self.sealed_chunk_size
+        b = len(self.header) + (last + 1) * self.sealed_chunk_size
+        return a, b, first
+
+    def open(self, sealed: bytes, index: int, *, last: bool) -> bytes:
+        try:
+            return self.aead.decrypt(_chunk_nonce(self.prefix, index, last), sealed, self.header)
+        except InvalidTag as exc:
+            raise DecryptionError(f"chunk {index} was tampered with or is out of place") from exc
+
+    def open_chunks(self, body: bytes, first_index: int, total_plain: int) -> Iterable[bytes]:
+        """Open consecutive sealed chunks starting at ``first_index``."""
+        last_index = max(total_plain - 1, 0) // self.chunk_size
+        for n, off in enumerate(range(0, max(len(body), 1), self.sealed_chunk_size)):
+            index = first_index + n
+            piece = body[off : off + self.sealed_chunk_size]
+            if not piece and index != last_index:
+                break
+            yield self.open(piece, index, last=index == last_index)
+            if index == last_index:
+                break
+
+    def open_all(self, body: bytes) -> Iterable[bytes]:
+        total = self.plaintext_size(len(self.header) + len(body))
+        return self.open_chunks(body, 0, total)

@@ -1,0 +1,92 @@
+"""The event envelope every Clashtor event travels in, validated on both ends."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class InvalidEvent(ValueError):
+    """A message that can never be handled: not JSON, not an envelope, unknown type or version."""
+
+
+class EventPayload(BaseModel):
+    """Base of every typed payload. Subclasses set ``event_type`` and ``event_version``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_type: ClassVar[str]
+    event_version: ClassVar[int] = 1
+
+
+class Envelope(BaseModel):
+    """Typed envelope: identity, routing and tracing around a payload (``data``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    type: str
+    version: int = 1
+    time: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    source: str
+    org_id: str
+    subject_ids: list[str] = Field(default_factory=list)
+    key: str = Field(description="partition key: the call id or the org id")
+    trace: dict[str, str] = Field(default_factory=dict, description="W3C trace context carrier")
+    data: dict[str, Any]
+
+    def payload(self) -> EventPayload:
+        """The typed, validated payload; raises InvalidEvent for an unknown type or version."""
+        from clashtor_common.events.schemas import payload_model
+
+        model = payload_model(self.type, self.version)
+        try:
+            return model.model_validate(self.data)
+        except ValidationError as exc:
+            raise InvalidEvent(f"{self.type} v{self.version} payload invalid: {exc}") from exc
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+
+def parse_envelope(raw: bytes | str | dict[str, Any]) -> Envelope:
+    """Parse and validate a message off the wire, payload included."""
+    try:
+        env = (
+            Envelope.model_validate(raw)
+            if isinstance(raw, dict)
+            else Envelope.model_validate_json(raw)
+        )
+    except ValidationError as exc:
+        raise InvalidEvent(f"not a valid event envelope: {exc.errors()[:3]}") from exc
+    env.payload()
+    return env
+
+
+def make_event(
+    payload: EventPayload,
+    *,
+    source: str,
+    org_id: str,
+    key: str | None = None,
+    subject_ids: list[str] | None = None,
+    trace: dict[str, str] | None = None,
+) -> Envelope:
+    """Wrap a payload; the current trace context is captured unless ``trace`` is given."""
+    if trace is None:
+        from clashtor_common.telemetry import current_trace_carrier
+
+        trace = current_trace_carrier()
+    return Envelope(
+        type=payload.event_type,
+        version=payload.event_version,
+        source=source,
+        org_id=org_id,
+        key=key or org_id,
+        subject_ids=subject_ids or [],
+        trace=trace,
+        data=payload.model_dump(mode="json"),
+    )

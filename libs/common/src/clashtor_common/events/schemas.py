@@ -1,0 +1,194 @@
+"""Typed payloads for every event, one class each, with JSON Schemas.
+
+Payloads carry no plaintext personal data: ids, roles, counts, keyed fingerprints of
+emails (see ``clashtor_common.crypto.fingerprint``) and links to encrypted objects.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from clashtor_common.events.envelope import EventPayload, InvalidEvent
+from clashtor_common.events.topics import Topic
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+ParticipantRole = Literal["rep", "customer"]
+SubjectType = Literal["user", "participant", "call", "organization"]
+
+
+class ParticipantRef(_Part):
+    """A call participant as events see them: no name, no email."""
+
+    participant_id: str
+    role: ParticipantRole
+    fingerprint: str | None = Field(None, description="keyed hash of the normalized email")
+    user_id: str | None = Field(None, description="set when the participant is a Clashtor user")
+
+
+class Subject(_Part):
+    """Whom a privacy request is about. Emails travel only as fingerprints."""
+
+    type: SubjectType
+    id: str | None = None
+    fingerprint: str | None = None
+
+
+class KeptRecord(_Part):
+    what: str
+    why: str
+
+
+class CallUploaded(EventPayload):
+    event_type = Topic.CALL_UPLOADED.value
+    call_id: str
+    uploader_id: str
+    audio_url: str = Field(description="presigned GET of the encrypted audio object")
+    audio_format: str
+    duration: float
+    channels: int
+    sample_rate: int
+    size_bytes: int
+    participants: list[ParticipantRef] = Field(default_factory=list)
+    processing_restricted: bool = False
+
+
+class CallTranscribed(EventPayload):
+    event_type = Topic.CALL_TRANSCRIBED.value
+    call_id: str
+    uploader_id: str
+    transcript_url: str = Field(description="presigned GET of the encrypted transcript JSON")
+    engine: str
+    model: str
+    language: str
+    duration: float
+    channels: int
+    speakers: int
+    word_count: int
+    participants: list[ParticipantRef] = Field(default_factory=list)
+
+
+class CallScored(EventPayload):
+    event_type = Topic.CALL_SCORED.value
+    call_id: str
+    uploader_id: str
+    overall_score: float | None = None
+    scorecard: str | None = None
+    engine: str
+
+
+class CallFailed(EventPayload):
+    event_type = Topic.CALL_FAILED.value
+    call_id: str
+    stage: Literal["ingest", "transcribe", "score"]
+    code: str
+    reason: str
+
+
+class ErasureRequested(EventPayload):
+    event_type = Topic.ERASURE_REQUESTED.value
+    request_id: str
+    subject: Subject
+    requested_by: str | None = None
+    attempt: int = 1
+    services: list[str] | None = Field(None, description="only these services (a re-send); None = all")
+
+
+class ErasureCompleted(EventPayload):
+    event_type = Topic.ERASURE_COMPLETED.value
+    request_id: str
+    service: str
+    status: Literal["completed", "failed"] = "completed"
+    removed: dict[str, int] = Field(default_factory=dict)
+    kept: list[KeptRecord] = Field(default_factory=list)
+    details: str = ""
+
+
+class ExportRequested(EventPayload):
+    event_type = Topic.EXPORT_REQUESTED.value
+    request_id: str
+    subject: Subject
+    include_audio: bool = False
+
+
+class ExportPartReady(EventPayload):
+    event_type = Topic.EXPORT_PART_READY.value
+    request_id: str
+    service: str
+    part_url: str | None = Field(None, description="presigned GET of the encrypted part; None if empty")
+    items: int = 0
+    status: Literal["ready", "failed"] = "ready"
+    details: str = ""
+
+
+class PlanLimits(_Part):
+    included_minutes: int
+    seats: int
+    max_upload_mb: int | None = None
+
+
+class SubscriptionChanged(EventPayload):
+    event_type = Topic.SUBSCRIPTION_CHANGED.value
+    plan: str
+    status: str
+    limits: PlanLimits
+    period_start: str | None = None
+    period_end: str | None = None
+    grace_until: str | None = None
+    stripe_updated: int = Field(0, description="Stripe object timestamp; older changes never win")
+
+
+class SubjectRectified(EventPayload):
+    """A subject's name or email changed; the new values travel as an encrypted claim check."""
+
+    event_type = Topic.SUBJECT_RECTIFIED.value
+    request_id: str
+    subject: Subject
+    changes_url: str
+
+
+class SubjectRestricted(EventPayload):
+    """Restriction (stored, not processed) and objection (left out of analytics) flags."""
+
+    event_type = Topic.SUBJECT_RESTRICTED.value
+    request_id: str
+    subject: Subject
+    restricted: bool | None = None
+    objected: bool | None = None
+
+
+PAYLOADS: tuple[type[EventPayload], ...] = (
+    CallUploaded,
+    CallTranscribed,
+    CallScored,
+    CallFailed,
+    ErasureRequested,
+    ErasureCompleted,
+    ExportRequested,
+    ExportPartReady,
+    SubscriptionChanged,
+    SubjectRectified,
+    SubjectRestricted,
+)
+_REGISTRY: dict[tuple[str, int], type[EventPayload]] = {
+    (p.event_type, p.event_version): p for p in PAYLOADS
+}
+
+
+def payload_model(event_type: str, version: int) -> type[EventPayload]:
+    try:
+        return _REGISTRY[(event_type, version)]
+    except KeyError:
+        known = sorted(v for t, v in _REGISTRY if t == event_type)
+        hint = f"known versions {known}" if known else "unknown event type"
+        raise InvalidEvent(f"cannot handle {event_type!r} v{version}: {hint}") from None
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """``{"call-uploaded.v1": schema, ...}`` for contract tests and docs."""
+    return {f"{p.event_type}.v{p.event_version}": p.model_json_schema() for p in PAYLOADS}

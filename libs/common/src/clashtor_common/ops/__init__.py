@@ -1,0 +1,1 @@
+"""Operations tooling: topic lag, replay and dead-letter redrive."""

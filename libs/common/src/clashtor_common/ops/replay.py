@@ -1,0 +1,206 @@
+"""Replay and redrive without touching other consumers.
+
+A replayed or redriven message is re-published to its original topic with the
+``x-only-for`` header naming one consumer group: that service handles it, every other
+group skips it. The target's inbox makes a replay of already-handled events change
+nothing; erased subjects are protected by each service's tombstones.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from clashtor_common.bus import ONLY_FOR_HEADER
+from clashtor_common.events import dlq_topic
+
+
+@dataclass
+class Record:
+    topic: str
+    partition: int
+    offset: int
+    timestamp: int
+    key: bytes | None
+    value: bytes
+    headers: dict[str, str]
+
+    @property
+    def event_id(self) -> str | None:
+        try:
+            return str(json.loads(self.value).get("id"))
+        except (ValueError, AttributeError):
+            return None
+
+
+async def read_topic(
+    bootstrap: str,
+    topic: str,
+    *,
+    from_offset: int | None = None,
+    to_offset: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    timeout_ms: int = 2000,
+) -> list[Record]:
+    """All records of ``topic`` within the offset or time range, across partitions."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    try:
+        parts = consumer.partitions_for_topic(topic)
+        if parts is None:
+            await consumer._client.force_metadata_update()  # noqa: SLF001 - first lookup
+            parts = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(parts)]
+        if not tps:
+            return []
+        consumer.assign(tps)
+        ends = await consumer.end_offsets(tps)
+        starts = await consumer.beginning_offsets(tps)
+        for tp in tps:
+            start = starts[tp]
+            if since is not None:
+                found = await consumer.offsets_for_times({tp: int(since.timestamp() * 1000)})
+                start = found[tp].offset if found.get(tp) else ends[tp]
+            elif from_offset is not None:
+                start = max(from_offset, starts[tp])
+            consumer.seek(tp, start)
+        records: list[Record] = []
+        remaining = {tp for tp in tps if await consumer.position(tp) < ends[tp]}
+        while remaining:
+            batch = await consumer.getmany(*remaining, timeout_ms=timeout_ms)
+            if not batch:
+                break
+            for tp, msgs in batch.items():
+                for m in msgs:
+                    if m.offset >= ends[tp]:
+                        continue
+                    records.append(Record(
+                        m.topic, m.partition, m.offset, m.timestamp, m.key, m.value,
+                        {k: v.decode(errors="replace") for k, v in m.headers},
+                    ))
+            remaining = {tp for tp in remaining if await consumer.position(tp) < ends[tp]}
+        in_range: Callable[[Record], bool] = lambda r: (  # noqa: E731
+            (to_offset is None or r.offset <= to_offset)
+            and (until is None or r.timestamp <= until.timestamp() * 1000)
+        )
+        return sorted(filter(in_range, records), key=lambda r: (r.partition, r.offset))
+    finally:
+        await consumer.stop()
+
+
+async def republish(bootstrap: str, topic: str, records: list[Record], consumer: str) -> int:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for r in records:
+            headers = {k: v for k, v in r.headers.items() if not k.startswith("x-dlq-")}
+            headers[ONLY_FOR_HEADER] = consumer
+            await producer.send(
+                topic, r.value, key=r.key,
+                headers=[(k, v.encode()) for k, v in headers.items()],
+            )
+        await producer.flush()
+    finally:
+        await producer.stop()
+    return len(records)
+
+
+async def replay(
+    bootstrap: str,
+    topic: str,
+    *,
+    consumer: str,
+    from_offset: int | None = None,
+    to_offset: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> int:
+    """Re-deliver a range of ``topic`` to one consumer group only."""
+    records = await read_topic(
+        bootstrap, topic, from_offset=from_offset, to_offset=to_offset, since=since, until=until
+    )
+    records = [r for r in records if r.headers.get(ONLY_FOR_HEADER) in (None, consumer)]
+    return await republish(bootstrap, topic, records, consumer)
+
+
+async def dead_letters(bootstrap: str, topic: str) -> list[Record]:
+    return await read_topic(bootstrap, dlq_topic(topic))
+
+
+async def redrive_dead_letters(
+    bootstrap: str,
+    topic: str,
+    *,
+    consumer: str,
+    event_ids: set[str] | None = None,
+    offsets: set[int] | None = None,
+) -> int:
+    """Send dead letters of ``consumer`` back to ``topic`` for that consumer only."""
+    chosen = [
+        r for r in await dead_letters(bootstrap, topic)
+        if r.headers.get("x-dlq-consumer") == consumer
+        and (event_ids is None or r.event_id in event_ids)
+        and (offsets is None or r.offset in offsets)
+    ]
+    # One redrive per event id, even if it was dead-lettered several times.
+    seen: set[str | None] = set()
+    unique = []
+    for r in chosen:
+        ident = r.event_id or f"{r.partition}:{r.offset}"
+        if ident not in seen:
+            seen.add(ident)
+            unique.append(r)
+    return await republish(bootstrap, topic, unique, consumer)
+
+
+@dataclass
+class GroupLag:
+    group: str
+    topic: str
+    partition: int
+    committed: int
+    end: int
+
+    @property
+    def lag(self) -> int:
+        return max(self.end - max(self.committed, 0), 0)
+
+
+async def consumer_lag(bootstrap: str) -> list[GroupLag]:
+    """Committed offset and lag per consumer group, topic and partition."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await consumer.start()
+    try:
+        rows: list[GroupLag] = []
+        groups = await admin.list_consumer_groups()
+        for group_id, *_ in groups:
+            offsets = await admin.list_consumer_group_offsets(group_id)
+            if not offsets:
+                continue
+            ends = await consumer.end_offsets(list(offsets))
+            for tp, meta in sorted(offsets.items()):
+                rows.append(GroupLag(group_id, tp.topic, tp.partition, meta.offset, ends[tp]))
+        return rows
+    finally:
+        await consumer.stop()
+        await admin.close()
+
+
+async def list_topics(bootstrap: str) -> list[str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        return sorted(await admin.list_topics())
+    finally:
+        await admin.close()

@@ -1,0 +1,181 @@
+"""Transactional outbox: events are written in the caller's transaction, published after.
+
+``emit`` adds a row to the ``outbox`` table in the same transaction as the state
+change, so an event exists if and only if its change committed. ``OutboxRelay``
+publishes unsent rows in commit order and marks them sent; while the broker is down
+they wait, and go out when it returns. A crash between publish and mark re-publishes
+(at-least-once); consumers' inboxes make that harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+from sqlalchemy import Column, LargeBinary, delete, event, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+from sqlmodel import JSON, Field, SQLModel
+
+from clashtor_common.db import Database
+from clashtor_common.events import Envelope
+from clashtor_common.telemetry import trace_context
+
+log = logging.getLogger(__name__)
+
+_wakeups: set[asyncio.Event] = set()
+
+
+class OutboxRecord(SQLModel, table=True):
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(index=True, max_length=36)
+    topic: str = Field(max_length=200)
+    key: str = Field(max_length=200)
+    payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    trace: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    sent_at: datetime | None = Field(default=None, index=True)
+
+
+async def emit(session: AsyncSession, envelope: Envelope, *, topic: str | None = None) -> None:
+    """Add ``envelope`` to the caller's transaction; it is published only if that commits."""
+    session.add(
+        OutboxRecord(
+            event_id=str(envelope.id),
+            topic=topic or envelope.type,
+            key=envelope.key,
+            payload=envelope.to_bytes(),
+            trace=envelope.trace,
+        )
+    )
+    session.sync_session.info["outbox_dirty"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_relays(session: Session) -> None:
+    if session.info.pop("outbox_dirty", False):
+        for ev in list(_wakeups):
+            ev.set()
+
+
+def _headers(payload: bytes) -> dict[str, str]:
+    data: dict[str, Any] = json.loads(payload)
+    return {"event-type": str(data.get("type")), "event-version": str(data.get("version"))}
+
+
+class OutboxRelay:
+    """Publishes committed outbox rows in order; one relay per service process."""
+
+    def __init__(
+        self,
+        db: Database,
+        broker: KafkaBroker,
+        *,
+        poll_seconds: float = 0.5,
+        batch_size: int = 500,
+        keep_sent_for: timedelta = timedelta(days=7),
+    ) -> None:
+        self.db = db
+        self.broker = broker
+        self.poll_seconds = poll_seconds
+        self.batch_size = batch_size
+        self.keep_sent_for = keep_sent_for
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.published = 0
+        self.last_error: str | None = None
+
+    async def start(self) -> None:
+        _wakeups.add(self._wake)
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        _wakeups.discard(self._wake)
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def _run(self) -> None:
+        backoff = self.poll_seconds
+        while True:
+            try:
+                sent = await self.publish_pending()
+                backoff = self.poll_seconds
+                self.last_error = None
+                if sent:
+                    continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # broker or database down: keep rows, retry later
+                self.last_error = repr(exc)
+                log.warning("outbox relay could not publish, will retry", exc_info=exc)
+                backoff = min(backoff * 2, 10.0)
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of unsent rows in id order; returns how many were sent."""
+        async with self.db.session() as session:
+            rows = (
+                await session.execute(
+                    select(OutboxRecord)
+                    .where(OutboxRecord.sent_at.is_(None))  # type: ignore[union-attr]
+                    .order_by(OutboxRecord.id)  # type: ignore[arg-type]
+                    .limit(self.batch_size)
+                    .with_for_update()
+                )
+            ).scalars().all()
+            if not rows:
+                return 0
+            futures = []
+            for row in rows:
+                with trace_context(row.trace or {}):
+                    fut = await self.broker.publish(
+                        row.payload,
+                        row.topic,
+                        key=row.key.encode(),
+                        headers=_headers(row.payload),
+                        no_confirm=True,
+                    )
+                futures.append(fut)
+            await asyncio.gather(*futures)
+            await session.execute(
+                update(OutboxRecord)
+                .where(OutboxRecord.id.in_([r.id for r in rows]))  # type: ignore[union-attr]
+                .values(sent_at=datetime.now(UTC))
+            )
+        self.published += len(rows)
+        return len(rows)
+
+    async def purge_sent(self) -> int:
+        """Drop rows published longer ago than ``keep_sent_for``."""
+        cutoff = datetime.now(UTC) - self.keep_sent_for
+        async with self.db.session() as session:
+            result = await session.execute(
+                delete(OutboxRecord).where(OutboxRecord.sent_at < cutoff)  # type: ignore[operator]
+            )
+        return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+async def pending_count(db: Database) -> int:
+    from sqlalchemy import func
+
+    async with db.session() as session:
+        return (
+            await session.execute(
+                select(func.count()).where(OutboxRecord.sent_at.is_(None))  # type: ignore[union-attr]
+            )
+        ).scalar_one()

@@ -1,0 +1,65 @@
+"""One typed settings base; each service subclasses it with its own env prefix.
+
+Development defaults let `make up` run with no configuration; outside development
+the default secrets are refused so a misconfigured production never starts.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development-only secrets (base64 of 32 bytes). Refused when environment != development/test.
+DEV_MASTER_KEYS = "dev1:ZGV2LW1hc3Rlci1rZXktZG8tbm90LXVzZS1pbi1wcm9k"
+DEV_IDENTITY_SECRET = "dev-identity-secret-change-me-in-production"
+DEV_FINGERPRINT_SECRET = "dev-fingerprint-secret-change-me-in-production"
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service has. Subclass per service and set ``env_prefix``."""
+
+    model_config = SettingsConfigDict(env_prefix="CLASHTOR_", extra="ignore")
+
+    service_name: str = "service"
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = ""
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    s3_endpoint: str | None = "http://127.0.0.1:8333"
+    s3_region: str = "us-east-1"
+    s3_access_key: str = "clashtor"
+    s3_secret_key: SecretStr = SecretStr("clashtor-dev-secret")
+    s3_bucket: str = "clashtor"
+    master_keys: SecretStr = Field(
+        SecretStr(DEV_MASTER_KEYS),
+        description="comma-separated kid:base64(32 bytes); the first encrypts, all decrypt",
+    )
+    identity_secret: SecretStr = SecretStr(DEV_IDENTITY_SECRET)
+    fingerprint_secret: SecretStr = SecretStr(DEV_FINGERPRINT_SECRET)
+    presign_ttl_seconds: int = 7 * 24 * 3600
+    consumer_max_attempts: int = 3
+    consumer_backoff_seconds: float = 0.2
+    consumer_max_consecutive_dead_letters: int = 20
+    relay_poll_seconds: float = 0.5
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @model_validator(mode="after")
+    def _defaults(self) -> ServiceSettings:
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///./var/{self.service_name}.db"
+        if self.environment == "production":
+            defaults = {
+                "master_keys": DEV_MASTER_KEYS,
+                "identity_secret": DEV_IDENTITY_SECRET,
+                "fingerprint_secret": DEV_FINGERPRINT_SECRET,
+            }
+            for name, dev_value in defaults.items():
+                if getattr(self, name).get_secret_value() == dev_value:
+                    raise ValueError(f"{name} must be set outside development")
+        return self
+
+    @property
+    def consumer_group(self) -> str:
+        return self.service_name
