@@ -1,0 +1,1 @@
+"""Billing: Stripe customers and subscriptions, usage ledger, plan limits."""

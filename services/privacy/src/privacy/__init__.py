@@ -1,0 +1,1 @@
+"""Privacy: data-subject requests, erasure ledger, export bundles, retention."""

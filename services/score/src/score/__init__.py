@@ -1,0 +1,1 @@
+"""Score: conversation metrics, trackers, scorecards and coaching feedback."""

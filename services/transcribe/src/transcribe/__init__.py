@@ -1,0 +1,1 @@
+"""Transcribe: audio to a speaker-separated, encrypted transcript (local Whisper or Deepgram)."""

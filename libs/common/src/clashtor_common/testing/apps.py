@@ -1,0 +1,52 @@
+"""Run a service app for real in a test: uvicorn on a free port in the running loop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+from clashtor_common.embedded import free_port
+from clashtor_common.identity import IDENTITY_HEADER, Identity, sign_identity
+
+
+@asynccontextmanager
+async def serve(app: FastAPI, *, ready_path: str = "/readyz", timeout: float = 60) -> AsyncIterator[str]:
+    """Serve ``app`` on 127.0.0.1 and yield its base URL once ``ready_path`` answers 200."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    task = asyncio.create_task(server.serve())
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        async with httpx.AsyncClient(base_url=base, timeout=5) as client:
+            while True:
+                if task.done():
+                    task.result()
+                    raise RuntimeError("server stopped during startup")
+                try:
+                    if (await client.get(ready_path)).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if asyncio.get_running_loop().time() > deadline:
+                    raise TimeoutError(f"{base}{ready_path} not ready after {timeout}s")
+                await asyncio.sleep(0.1)
+        yield base
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=30)
+
+
+def identity_headers(
+    secret: str, org_id: str, user_id: str = "user-1", role: str = "admin", team: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """Headers carrying a signed internal identity, as the gateway sends them."""
+    ident = Identity(org_id=org_id, user_id=user_id, role=role, team_user_ids=team)  # type: ignore[arg-type]
+    return {IDENTITY_HEADER: sign_identity(ident, secret)}

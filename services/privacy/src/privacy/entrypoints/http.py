@@ -1,0 +1,5 @@
+"""Internal HTTP API of the privacy service (reached only through the gateway)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/internal")

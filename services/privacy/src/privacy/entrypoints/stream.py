@@ -1,0 +1,36 @@
+"""Kafka entry points of the privacy service: what it consumes and what it produces."""
+
+from __future__ import annotations
+
+from clashtor_common.bus import subscribe
+from clashtor_common.events import Topic
+from clashtor_common.service import ServiceRuntime
+from privacy import handlers
+
+#: Topics this service subscribes to (its consumer group is the service name).
+CONSUMES: tuple[str, ...] = (
+    Topic.ERASURE_COMPLETED.value,
+    Topic.EXPORT_PART_READY.value,
+)
+#: Topics this service emits to through its outbox.
+PRODUCES: tuple[str, ...] = (
+    Topic.ERASURE_REQUESTED.value,
+    Topic.EXPORT_REQUESTED.value,
+)
+
+
+def register_subscribers(runtime: ServiceRuntime) -> None:
+    routes = {
+        Topic.ERASURE_COMPLETED.value: handlers.on_erasure_completed,
+        Topic.EXPORT_PART_READY.value: handlers.on_export_part_ready,
+    }
+    for topic, handler in routes.items():
+        runtime.consumers.append(
+            subscribe(
+                runtime.broker,
+                topic,
+                settings=runtime.settings,
+                db=runtime.db,
+                handler=handlers.bind(handler, runtime),
+            )
+        )

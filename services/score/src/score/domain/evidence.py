@@ -1,0 +1,62 @@
+"""Evidence: what a score or a piece of coaching points at, so a person can check it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from score.domain.types import Role
+
+
+class QuoteEvidence(BaseModel):
+    """Something said in the call: the words, when, and by whom."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["quote"] = "quote"
+    quote: str
+    time: float
+    speaker: int
+    role: Role
+
+
+class MetricEvidence(BaseModel):
+    """A metric's value against its recommended range."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["metric"] = "metric"
+    metric: str
+    value: float | None
+    unit: str
+    recommended_min: float | None
+    recommended_max: float | None
+    in_range: bool | None
+
+
+class ScorecardEvidence(BaseModel):
+    """A scorecard item's result, e.g. an item nobody covered (score 0)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["scorecard"] = "scorecard"
+    item: str
+    question: str
+    score: float
+
+
+class TrackerEvidence(BaseModel):
+    """How often a tracker fired (0 is evidence too: the topic never came up)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["tracker"] = "tracker"
+    tracker: str
+    hits: int
+
+
+Evidence = Annotated[
+    QuoteEvidence | MetricEvidence | ScorecardEvidence | TrackerEvidence,
+    Field(discriminator="kind"),
+]

@@ -1,0 +1,23 @@
+"""ASGI entry point: `uvicorn <service>.main:app` (or `--factory ...:create_app`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from clashtor_common.service import create_service_app
+from score.bootstrap import bootstrap
+from score.entrypoints.http import router
+from score.settings import ScoreSettings
+
+
+def create_app(settings: ScoreSettings | None = None) -> FastAPI:
+    runtime = bootstrap(settings)
+    return create_service_app(runtime, title="Clashtor score", routers=[router], tables=[])
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":  # built on first access so importing this module has no side effects
+        return create_app()
+    raise AttributeError(name)

@@ -1,0 +1,40 @@
+"""Kafka entry points of the transcribe service: what it consumes and what it produces."""
+
+from __future__ import annotations
+
+from clashtor_common.bus import subscribe
+from clashtor_common.events import Topic
+from clashtor_common.service import ServiceRuntime
+from transcribe import handlers
+
+#: Topics this service subscribes to (its consumer group is the service name).
+CONSUMES: tuple[str, ...] = (
+    Topic.CALL_UPLOADED.value,
+    Topic.ERASURE_REQUESTED.value,
+    Topic.EXPORT_REQUESTED.value,
+)
+#: Topics this service emits to through its outbox.
+PRODUCES: tuple[str, ...] = (
+    Topic.CALL_TRANSCRIBED.value,
+    Topic.CALL_FAILED.value,
+    Topic.ERASURE_COMPLETED.value,
+    Topic.EXPORT_PART_READY.value,
+)
+
+
+def register_subscribers(runtime: ServiceRuntime) -> None:
+    routes = {
+        Topic.CALL_UPLOADED.value: handlers.on_call_uploaded,
+        Topic.ERASURE_REQUESTED.value: handlers.on_erasure_requested,
+        Topic.EXPORT_REQUESTED.value: handlers.on_export_requested,
+    }
+    for topic, handler in routes.items():
+        runtime.consumers.append(
+            subscribe(
+                runtime.broker,
+                topic,
+                settings=runtime.settings,
+                db=runtime.db,
+                handler=handlers.bind(handler, runtime),
+            )
+        )
