@@ -163,9 +163,7 @@ def local_feedback(context: CoachingContext, *, fallback_reason: str | None = No
     )
     for item in gaps:
         improvements.append(
-            FeedbackPoint(
-                text=f"Not fully covered: {item.question}", evidence=_item_evidence(item)
-            )
+            FeedbackPoint(text=f"Not fully covered: {item.question}", evidence=_item_evidence(item))
         )
 
     next_step_hits = [h for h in context.tracker_hits if h.tracker == "next steps"]
@@ -187,7 +185,8 @@ def local_feedback(context: CoachingContext, *, fallback_reason: str | None = No
         if hit.role == "customer":
             next_steps.append(
                 FeedbackPoint(
-                    text=f"Follow up on the concern the customer raised at {format_clock(hit.time)}.",
+                    text="Follow up on the concern the customer raised at "
+                    f"{format_clock(hit.time)}.",
                     evidence=[_quote(hit)],
                 )
             )
@@ -195,7 +194,9 @@ def local_feedback(context: CoachingContext, *, fallback_reason: str | None = No
         next_steps.append(
             FeedbackPoint(
                 text=f"On the next call, find out: {item.question}",
-                evidence=[ScorecardEvidence(item=item.key, question=item.question, score=item.score)],
+                evidence=[
+                    ScorecardEvidence(item=item.key, question=item.question, score=item.score)
+                ],
             )
         )
 
@@ -209,7 +210,10 @@ def local_feedback(context: CoachingContext, *, fallback_reason: str | None = No
 
 
 def _item_evidence(item: ItemResult) -> list[Evidence]:
+    """Met items show what covered them; gaps show their score, then any partial quotes."""
     quotes = [e for e in item.evidence if isinstance(e, QuoteEvidence)][:2]
     others = [e for e in item.evidence if not isinstance(e, QuoteEvidence)][:1]
-    score: list[Evidence] = [ScorecardEvidence(item=item.key, question=item.question, score=item.score)]
-    return [*quotes, *others] or score
+    found: list[Evidence] = [*quotes, *others]
+    if item.status == "met" and found:
+        return found
+    return [ScorecardEvidence(item=item.key, question=item.question, score=item.score), *found]

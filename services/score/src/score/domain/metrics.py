@@ -12,20 +12,30 @@ the floor: it counts as talk time but does not take the floor. Consecutive utter
 the same speaker, with pauses of at most ``TURN_MAX_PAUSE_S`` between them, form one
 turn.
 
-| metric | definition | recommended | basis |
-| --- | --- | --- | --- |
-| ``talk_ratio_rep`` | rep talk time / (rep + customer talk time) | 0.40–0.50 | Gong: top reps talk ~43% |
-| ``talk_ratio_customer`` | customer talk time / (rep + customer talk time) | 0.50–0.60 | Gong: ~57% |
-| ``longest_monologue_s`` | longest rep turn, start to end | ≤ 150 s | Gong: keep monologues under 2.5 min |
-| ``longest_customer_story_s`` | longest customer turn, start to end | ≥ 30 s (longer is better) | Gong: longer customer stories win; 30 s is our floor |
-| ``interactivity`` | speaker switches between consecutive turns per minute of call | ≥ 5 /min | higher is better |
-| ``patience_s`` | mean pause between the end of a customer turn and the start of the rep turn that follows; interruptions count as 0, pauses over ``RESPONSE_WINDOW_S`` are not replies | 0.6–1.0 s | Gong: top reps pause ~0.6–1 s |
-| ``rep_questions`` | sentences ending in "?" said by the rep | 11–14 | Gong: discovery calls |
-| ``customer_questions`` | sentences ending in "?" said by the customer | — | engagement, informational |
-| ``rep_questions_per_hour`` / ``customer_questions_per_hour`` | the counts per hour of call | — | informational |
-| ``filler_words_per_minute`` | rep filler words (see ``lexicon``) per minute of rep talk time | ≤ 2 /min | lower is better (our threshold) |
-| ``speaking_pace_wpm`` | rep words per minute of rep talk time | 110–170 wpm | conversational pace |
-| ``silence_share`` | fraction of the call during which nobody speaks | ≤ 0.25 | our threshold |
+Metrics (recommended range; where it comes from):
+
+- ``talk_ratio_rep``: rep talk time / (rep + customer talk time).
+  0.40–0.50; Gong: top reps talk ~43% of the time.
+- ``talk_ratio_customer``: customer talk time / (rep + customer talk time).
+  0.50–0.60; Gong: ~57%.
+- ``longest_monologue_s``: the longest rep turn, start to end.
+  At most 150 s; Gong: keep monologues under 2.5 minutes.
+- ``longest_customer_story_s``: the longest customer turn, start to end.
+  At least 30 s, longer is better; Gong: longer customer stories (30 s is our floor).
+- ``interactivity``: speaker switches between consecutive turns per minute of call.
+  At least 5 per minute; higher is better.
+- ``patience_s``: mean pause between the end of a customer turn and the start of the
+  rep turn that follows it. Interruptions count as 0; a rep turn starting more than
+  ``RESPONSE_WINDOW_S`` later is not a reply. 0.6–1.0 s; Gong: top reps pause ~0.6–1 s.
+- ``rep_questions``: sentences ending in "?" said by the rep.
+  11–14; Gong: in a discovery call.
+- ``customer_questions``: sentences ending in "?" said by the customer. Informational
+  (engagement), as are ``rep_questions_per_hour`` and ``customer_questions_per_hour``.
+- ``filler_words_per_minute``: rep filler words (see ``lexicon``) per minute of rep talk
+  time. At most 2 per minute; lower is better (our threshold).
+- ``speaking_pace_wpm``: rep words per minute of rep talk time. 110–170 wpm.
+- ``silence_share``: fraction of the call during which nobody speaks.
+  At most 0.25 (our threshold).
 
 Edge cases, decided here once:
 - No speech at all: ratios, patience, pace and filler rate are ``None`` (nothing to divide),
@@ -37,6 +47,7 @@ Edge cases, decided here once:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -217,10 +228,10 @@ def compute_metrics(transcript: TranscriptLike, roles: dict[int, Role]) -> Conve
     turns = build_turns(utterances, roles)
     minutes = duration / 60.0
     hours = duration / 3600.0
-    switches = sum(1 for a, b in zip(turns, turns[1:], strict=False) if a.speaker != b.speaker)
+    switches = sum(1 for a, b in itertools.pairwise(turns) if a.speaker != b.speaker)
     pauses = [
         max(0.0, b.start - a.end)
-        for a, b in zip(turns, turns[1:], strict=False)
+        for a, b in itertools.pairwise(turns)
         if a.role == "customer" and b.role == "rep" and b.start - a.end <= RESPONSE_WINDOW_S
     ]
 

@@ -211,7 +211,9 @@ def bant_template(org_id: str | None = None) -> Scorecard:
                             "takes too long",
                         ),
                     ),
-                    MetricCue(metric="longest_customer_story_s", condition="at_least", threshold=30),
+                    MetricCue(
+                        metric="longest_customer_story_s", condition="at_least", threshold=30
+                    ),
                 ),
             ),
             ScorecardItem(
