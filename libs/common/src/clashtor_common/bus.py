@@ -29,8 +29,12 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
-from tenacity import AsyncRetrying, retry_if_not_exception_type, stop_after_attempt
-from tenacity import wait_exponential_jitter
+from tenacity import (
+    AsyncRetrying,
+    retry_if_not_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
 
 from clashtor_common.db import Database
 from clashtor_common.events import Envelope, InvalidEvent, dlq_topic, parse_envelope
@@ -55,7 +59,9 @@ def make_broker(settings: ServiceSettings, **kwargs: Any) -> KafkaBroker:
     return KafkaBroker(
         settings.kafka_bootstrap,
         client_id=settings.service_name,
-        middlewares=[KafkaTelemetryMiddleware(tracer_provider=tracer_provider(settings.service_name))],
+        middlewares=[
+            KafkaTelemetryMiddleware(tracer_provider=tracer_provider(settings.service_name))
+        ],
         logger=logging.getLogger(f"faststream.{settings.service_name}"),
         **kwargs,
     )
@@ -98,7 +104,9 @@ class EventConsumer:
         self.stats = ConsumerStats()
 
     async def handle_message(self, msg: KafkaMessage) -> None:
-        headers = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in msg.headers.items()}
+        headers = {
+            k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in msg.headers.items()
+        }
         target = headers.get(ONLY_FOR_HEADER)
         if target and target != self.consumer:
             self.stats.skipped += 1
@@ -109,7 +117,10 @@ class EventConsumer:
         except InvalidEvent as exc:
             log.error(
                 "rejected event on %s (partition %s offset %s): %s",
-                self.topic, msg.raw_message.partition, msg.raw_message.offset, exc,
+                self.topic,
+                msg.raw_message.partition,
+                msg.raw_message.offset,
+                exc,
             )
             await self._dead_letter(msg, headers, exc, attempts=0)
             return

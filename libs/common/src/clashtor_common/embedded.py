@@ -52,7 +52,9 @@ def _is_free(port: int) -> bool:
     return True
 
 
-def wait_for_port(port: int, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+def wait_for_port(
+    port: int, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -99,9 +101,19 @@ class TansuBroker:
         url = f"tcp://127.0.0.1:{self.port}"
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [tansu_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
-             "--storage-engine", "memory://tansu/"],
-            stdout=out, stderr=out, start_new_session=True,
+            [
+                tansu_binary(),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
         )
         wait_for_port(self.port, proc=self.proc)
         return self
@@ -138,18 +150,42 @@ class SeaweedS3:
         master, volume, filer, s3 = ports
         self.s3_port = s3
         config = self.data_dir / "s3.json"
-        config.write_text(json.dumps({"identities": [{
-            "name": "clashtor",
-            "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
-            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-        }]}))
+        config.write_text(
+            json.dumps(
+                {
+                    "identities": [
+                        {
+                            "name": "clashtor",
+                            "credentials": [
+                                {"accessKey": self.access_key, "secretKey": self.secret_key}
+                            ],
+                            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                        }
+                    ]
+                }
+            )
+        )
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [weed_binary(), "server", f"-dir={self.data_dir}", "-ip=127.0.0.1",
-             "-ip.bind=127.0.0.1", f"-master.port={master}", f"-volume.port={volume}",
-             f"-filer.port={filer}", "-s3", f"-s3.port={s3}", f"-s3.config={config}",
-             "-volume.max=0", "-master.volumeSizeLimitMB=64"],
-            stdout=out, stderr=out, start_new_session=True, env={**os.environ, "GOGC": "50"},
+            [
+                weed_binary(),
+                "server",
+                f"-dir={self.data_dir}",
+                "-ip=127.0.0.1",
+                "-ip.bind=127.0.0.1",
+                f"-master.port={master}",
+                f"-volume.port={volume}",
+                f"-filer.port={filer}",
+                "-s3",
+                f"-s3.port={s3}",
+                f"-s3.config={config}",
+                "-volume.max=0",
+                "-master.volumeSizeLimitMB=64",
+            ],
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+            env={**os.environ, "GOGC": "50"},
         )
         wait_for_port(s3, timeout=60, proc=self.proc)
         return self
@@ -176,7 +212,9 @@ def _terminate(proc: subprocess.Popen[bytes] | None, sig: int, grace: float = 5)
         proc.wait(5)
 
 
-async def ensure_topics(bootstrap: str, topics: tuple[str, ...] | None = None, partitions: int = 3) -> None:
+async def ensure_topics(
+    bootstrap: str, topics: tuple[str, ...] | None = None, partitions: int = 3
+) -> None:
     """Create every event topic and its dead-letter topic if missing."""
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 

@@ -59,7 +59,6 @@ def verify_identity(token: str, secret: str) -> Identity:
         raise ApiError(401, "invalid_identity", f"internal identity rejected: {exc}") from exc
 
 
-
 async def current_identity(request: Request) -> Identity:
     """FastAPI dependency: the verified identity of an internal request."""
     token = request.headers.get(IDENTITY_HEADER)

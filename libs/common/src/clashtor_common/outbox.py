@@ -130,14 +130,18 @@ class OutboxRelay:
         """Publish one batch of unsent rows in id order; returns how many were sent."""
         async with self.db.session() as session:
             rows = (
-                await session.execute(
-                    select(OutboxRecord)
-                    .where(OutboxRecord.sent_at.is_(None))  # type: ignore[union-attr]
-                    .order_by(OutboxRecord.id)  # type: ignore[arg-type]
-                    .limit(self.batch_size)
-                    .with_for_update()
+                (
+                    await session.execute(
+                        select(OutboxRecord)
+                        .where(OutboxRecord.sent_at.is_(None))  # type: ignore[union-attr]
+                        .order_by(OutboxRecord.id)  # type: ignore[arg-type]
+                        .limit(self.batch_size)
+                        .with_for_update()
+                    )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
             if not rows:
                 return 0
             futures = []

@@ -52,7 +52,9 @@ async def count_effects(db: Database, event_id: str | None = None) -> int:
         return (await s.execute(q)).scalar_one()
 
 
-async def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, every: float = 0.1) -> None:
+async def wait_until(
+    predicate: Callable[[], Any], timeout: float = 30.0, every: float = 0.1
+) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         result = predicate()

@@ -34,15 +34,19 @@ async def harness(kafka_bootstrap: str, database_url: str):
 
 async def dlq_messages(bootstrap: str, topic: str) -> list[tuple[bytes, dict[str, str]]]:
     consumer = AIOKafkaConsumer(
-        dlq_topic(topic), bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-        enable_auto_commit=False, group_id=None,
+        dlq_topic(topic),
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
     )
     await consumer.start()
     try:
         batches = await consumer.getmany(timeout_ms=3000)
         return [
             (m.value, {k: v.decode() for k, v in m.headers})
-            for msgs in batches.values() for m in msgs
+            for msgs in batches.values()
+            for m in msgs
         ]
     finally:
         await consumer.stop()
@@ -113,22 +117,29 @@ async def test_a_message_that_always_fails_is_dead_lettered_then_redriven(
         await emit(s, event, topic=harness.topic)
     await wait_until(lambda: harness.consumer.stats.dead_lettered >= 1)
     harness.always_fail = False
-    dead = [h for body, h in await dlq_messages(kafka_bootstrap, harness.topic)
-            if json.loads(body).get("id") == str(event.id)]
+    dead = [
+        h
+        for body, h in await dlq_messages(kafka_bootstrap, harness.topic)
+        if json.loads(body).get("id") == str(event.id)
+    ]
     assert dead, "the failing event is on the dead-letter topic"
     assert "downstream fault" in dead[0]["x-dlq-error"]
     assert dead[0]["x-dlq-attempts"] == str(harness.settings.consumer_max_attempts)
     assert await count_effects(harness.db, str(event.id)) == 0
 
     redriven = await redrive_dead_letters(
-        kafka_bootstrap, harness.topic, consumer=harness.settings.consumer_group,
+        kafka_bootstrap,
+        harness.topic,
+        consumer=harness.settings.consumer_group,
         event_ids={str(event.id)},
     )
     assert redriven == 1
     await wait_until(lambda: count_effects(harness.db, str(event.id)))
     # Redriving again changes nothing: the inbox has it.
     await redrive_dead_letters(
-        kafka_bootstrap, harness.topic, consumer=harness.settings.consumer_group,
+        kafka_bootstrap,
+        harness.topic,
+        consumer=harness.settings.consumer_group,
         event_ids={str(event.id)},
     )
     marker = sample_event()
@@ -140,8 +151,11 @@ async def test_a_message_that_always_fails_is_dead_lettered_then_redriven(
 
 @pytest.mark.parametrize(
     "raw",
-    [b"not json at all", b'{"type": "call-failed"}',
-     json.dumps({**json.loads(sample_event().to_bytes()), "version": 99}).encode()],
+    [
+        b"not json at all",
+        b'{"type": "call-failed"}',
+        json.dumps({**json.loads(sample_event().to_bytes()), "version": 99}).encode(),
+    ],
     ids=["not-json", "not-an-envelope", "unknown-version"],
 )
 async def test_malformed_or_unknown_version_event_goes_to_dlq_without_stopping(

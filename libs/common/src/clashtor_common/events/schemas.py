@@ -96,7 +96,9 @@ class ErasureRequested(EventPayload):
     subject: Subject
     requested_by: str | None = None
     attempt: int = 1
-    services: list[str] | None = Field(None, description="only these services (a re-send); None = all")
+    services: list[str] | None = Field(
+        None, description="only these services (a re-send); None = all"
+    )
 
 
 class ErasureCompleted(EventPayload):
@@ -120,7 +122,9 @@ class ExportPartReady(EventPayload):
     event_type = Topic.EXPORT_PART_READY.value
     request_id: str
     service: str
-    part_url: str | None = Field(None, description="presigned GET of the encrypted part; None if empty")
+    part_url: str | None = Field(
+        None, description="presigned GET of the encrypted part; None if empty"
+    )
     items: int = 0
     status: Literal["ready", "failed"] = "ready"
     details: str = ""

@@ -50,14 +50,16 @@ async def read_topic(
 ) -> list[Record]:
     """All records of ``topic`` within the offset or time range, across partitions."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        group_id=None,
         auto_offset_reset="earliest",
     )
     await consumer.start()
     try:
         parts = consumer.partitions_for_topic(topic)
         if parts is None:
-            await consumer._client.force_metadata_update()  # noqa: SLF001 - first lookup
+            await consumer._client.force_metadata_update()
             parts = consumer.partitions_for_topic(topic) or set()
         tps = [TopicPartition(topic, p) for p in sorted(parts)]
         if not tps:
@@ -83,10 +85,17 @@ async def read_topic(
                 for m in msgs:
                     if m.offset >= ends[tp]:
                         continue
-                    records.append(Record(
-                        m.topic, m.partition, m.offset, m.timestamp, m.key, m.value,
-                        {k: v.decode(errors="replace") for k, v in m.headers},
-                    ))
+                    records.append(
+                        Record(
+                            m.topic,
+                            m.partition,
+                            m.offset,
+                            m.timestamp,
+                            m.key,
+                            m.value,
+                            {k: v.decode(errors="replace") for k, v in m.headers},
+                        )
+                    )
             remaining = {tp for tp in remaining if await consumer.position(tp) < ends[tp]}
         in_range: Callable[[Record], bool] = lambda r: (  # noqa: E731
             (to_offset is None or r.offset <= to_offset)
@@ -105,7 +114,9 @@ async def republish(bootstrap: str, topic: str, records: list[Record], consumer:
             headers = {k: v for k, v in r.headers.items() if not k.startswith("x-dlq-")}
             headers[ONLY_FOR_HEADER] = consumer
             await producer.send(
-                topic, r.value, key=r.key,
+                topic,
+                r.value,
+                key=r.key,
                 headers=[(k, v.encode()) for k, v in headers.items()],
             )
         await producer.flush()
@@ -146,7 +157,8 @@ async def redrive_dead_letters(
 ) -> int:
     """Send dead letters of ``consumer`` back to ``topic`` for that consumer only."""
     chosen = [
-        r for r in await dead_letters(bootstrap, topic)
+        r
+        for r in await dead_letters(bootstrap, topic)
         if r.headers.get("x-dlq-consumer") == consumer
         and (event_ids is None or r.event_id in event_ids)
         and (offsets is None or r.offset in offsets)

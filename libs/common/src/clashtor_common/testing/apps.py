@@ -15,7 +15,9 @@ from clashtor_common.identity import IDENTITY_HEADER, Identity, sign_identity
 
 
 @asynccontextmanager
-async def serve(app: FastAPI, *, ready_path: str = "/readyz", timeout: float = 60) -> AsyncIterator[str]:
+async def serve(
+    app: FastAPI, *, ready_path: str = "/readyz", timeout: float = 60
+) -> AsyncIterator[str]:
     """Serve ``app`` on 127.0.0.1 and yield its base URL once ``ready_path`` answers 200."""
     port = free_port()
     server = uvicorn.Server(
@@ -45,7 +47,11 @@ async def serve(app: FastAPI, *, ready_path: str = "/readyz", timeout: float = 6
 
 
 def identity_headers(
-    secret: str, org_id: str, user_id: str = "user-1", role: str = "admin", team: tuple[str, ...] = ()
+    secret: str,
+    org_id: str,
+    user_id: str = "user-1",
+    role: str = "admin",
+    team: tuple[str, ...] = (),
 ) -> dict[str, str]:
     """Headers carrying a signed internal identity, as the gateway sends them."""
     ident = Identity(org_id=org_id, user_id=user_id, role=role, team_user_ids=team)  # type: ignore[arg-type]

@@ -39,7 +39,9 @@ def _admin_execute(sql: str) -> None:
     import asyncpg
 
     async def run() -> None:
-        conn = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user="postgres", database="postgres")
+        conn = await asyncpg.connect(
+            host=PG_HOST, port=PG_PORT, user="postgres", database="postgres"
+        )
         try:
             await conn.execute(sql)
         finally:
@@ -91,7 +93,9 @@ def s3_settings(seaweed: SeaweedS3) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     label = request.module.__name__.rsplit(".", 1)[-1]
     url, cleanup = create_database(tmp_path_factory.mktemp("db"), label)
     yield url

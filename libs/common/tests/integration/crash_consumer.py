@@ -1,0 +1,42 @@
+"""A consumer process for the crash test: ``python crash_consumer.py BOOTSTRAP DB TOPIC GROUP MODE MARKER``.
+
+MODE ``block`` writes its effect, signals MARKER, then hangs before committing, so
+the test can SIGKILL it mid-handler; MODE ``normal`` handles events and keeps running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from support import Effect, settings_for
+
+from clashtor_common.bus import make_broker, subscribe
+from clashtor_common.db import Database
+from clashtor_common.events import Envelope
+
+
+async def main(bootstrap: str, db_url: str, topic: str, group: str, mode: str, marker: str) -> None:
+    settings = settings_for(group, bootstrap, db_url)
+    db = Database(db_url)
+    broker = make_broker(settings)
+
+    async def handler(event: Envelope, session: AsyncSession) -> None:
+        session.add(Effect(event_id=str(event.id), note=mode))
+        await session.flush()
+        if mode == "block":
+            Path(marker).write_text(str(event.id))
+            await asyncio.Event().wait()  # killed here, before the commit
+
+    subscribe(broker, topic, settings=settings, db=db, handler=handler)
+    await broker.start()
+    Path(marker + ".started").write_text("1")
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(*sys.argv[1:7]))

@@ -1,0 +1,70 @@
+"""The envelope is validated on both ends; unknown types and versions are refused."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from clashtor_common.events import (
+    PAYLOADS,
+    CallUploaded,
+    InvalidEvent,
+    ParticipantRef,
+    Topic,
+    json_schemas,
+    make_event,
+    parse_envelope,
+)
+
+
+def uploaded() -> CallUploaded:
+    return CallUploaded(
+        call_id="c1",
+        uploader_id="u1",
+        audio_url="http://127.0.0.1/x",
+        audio_format="wav",
+        duration=12.5,
+        channels=2,
+        sample_rate=16000,
+        size_bytes=10,
+        participants=[ParticipantRef(participant_id="p1", role="rep", fingerprint="ab")],
+    )
+
+
+def test_round_trip_keeps_the_typed_payload() -> None:
+    env = make_event(uploaded(), source="ingest", org_id="o1", key="c1", trace={})
+    back = parse_envelope(env.to_bytes())
+    assert back == env
+    assert back.payload() == uploaded()
+    assert back.type == Topic.CALL_UPLOADED
+
+
+def test_every_event_type_has_a_topic_and_a_json_schema() -> None:
+    schemas = json_schemas()
+    for payload in PAYLOADS:
+        assert payload.event_type in {t.value for t in Topic}
+        assert f"{payload.event_type}.v{payload.event_version}" in schemas
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda d: d.update(version=2), "v2"),
+        (lambda d: d.update(type="call-exploded"), "unknown event type"),
+        (lambda d: d["data"].pop("call_id"), "call_id"),
+        (lambda d: d["data"].update(surprise=1), "surprise"),
+        (lambda d: d.pop("org_id"), "org_id"),
+    ],
+    ids=["unknown-version", "unknown-type", "missing-field", "extra-field", "no-org"],
+)
+def test_invalid_events_are_refused_with_a_clear_reason(mutate, message: str) -> None:
+    data = json.loads(make_event(uploaded(), source="t", org_id="o", trace={}).to_bytes())
+    mutate(data)
+    with pytest.raises(InvalidEvent, match=message):
+        parse_envelope(json.dumps(data).encode())
+
+
+def test_garbage_is_refused() -> None:
+    with pytest.raises(InvalidEvent):
+        parse_envelope(b"\x00\xffnot json")
