@@ -174,3 +174,51 @@ async def test_malformed_or_unknown_version_event_goes_to_dlq_without_stopping(
     async with harness.db.session() as s:
         await emit(s, good, topic=harness.topic)
     await wait_until(lambda: count_effects(harness.db, str(good.id)))
+
+
+async def test_ops_replay_into_a_service_changes_nothing_already_handled(
+    harness: Harness, kafka_bootstrap: str
+) -> None:
+    from sqlmodel import func, select
+    from typer.testing import CliRunner
+
+    from clashtor_common.ops.cli import app as ops_app
+
+    from .support import Effect
+
+    async def total() -> int:
+        async with harness.db.session() as s:
+            return (await s.execute(select(func.count()).select_from(Effect))).scalar_one()
+
+    before, duplicates_before = await total(), harness.consumer.stats.duplicates
+    result = await asyncio.to_thread(
+        CliRunner().invoke,
+        ops_app,
+        [
+            "replay",
+            harness.topic,
+            "--service",
+            harness.settings.consumer_group,
+            "--from-offset",
+            "0",
+            "--bootstrap",
+            kafka_bootstrap,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    replayed = int(result.output.split()[1])
+    assert replayed >= 5
+    await wait_until(lambda: harness.consumer.stats.duplicates >= duplicates_before + 3)
+    marker = sample_event()
+    async with harness.db.session() as s:
+        await emit(s, marker, topic=harness.topic)
+    await wait_until(lambda: count_effects(harness.db, str(marker.id)))
+    assert await total() == before + 1
+
+    listing = await asyncio.to_thread(
+        CliRunner().invoke,
+        ops_app,
+        ["dlq", "list", harness.topic, "-b", kafka_bootstrap],
+        env={"COLUMNS": "400"},
+    )
+    assert listing.exit_code == 0 and "downstream fault" in listing.output

@@ -1,0 +1,148 @@
+"""``clashtor-ops``: topics and lag, replay into one service, dead letters and redrive.
+
+The broker address comes from ``--bootstrap``, else ``KAFKA_BOOTSTRAP``, else the
+running ``make up`` stack (``var/devstack.json``), else ``127.0.0.1:9092``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn
+from rich.table import Table
+
+from clashtor_common.ops import replay as ops
+
+app = typer.Typer(help="Clashtor operations: topics, consumer lag, replay, dead letters.")
+dlq_app = typer.Typer(help="Inspect and redrive dead letters.")
+app.add_typer(dlq_app, name="dlq")
+console = Console(width=int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS") else None)
+
+BootstrapOpt = Annotated[
+    str | None, typer.Option("--bootstrap", "-b", help="Kafka bootstrap servers")
+]
+
+
+def _bootstrap(value: str | None) -> str:
+    if value:
+        return value
+    if os.environ.get("KAFKA_BOOTSTRAP"):
+        return os.environ["KAFKA_BOOTSTRAP"]
+    stack = Path("var/devstack.json")
+    if stack.exists():
+        return str(json.loads(stack.read_text())["kafka_bootstrap"])
+    return "127.0.0.1:9092"
+
+
+def _run(coro):  # type: ignore[no-untyped-def]
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True
+    ) as p:
+        p.add_task("talking to the broker…")
+        return asyncio.run(coro)
+
+
+@app.command()
+def topics(bootstrap: BootstrapOpt = None) -> None:
+    """List topics."""
+    for name in _run(ops.list_topics(_bootstrap(bootstrap))):
+        console.print(name)
+
+
+@app.command()
+def lag(bootstrap: BootstrapOpt = None) -> None:
+    """Committed offset and lag per consumer group, topic and partition."""
+    table = Table("group", "topic", "partition", "committed", "end", "lag")
+    for row in _run(ops.consumer_lag(_bootstrap(bootstrap))):
+        table.add_row(
+            row.group, row.topic, str(row.partition), str(row.committed), str(row.end), str(row.lag)
+        )
+    console.print(table)
+
+
+@app.command("replay")
+def replay_cmd(
+    topic: str,
+    service: Annotated[str, typer.Option(help="consumer group (service name) to replay into")],
+    from_offset: Annotated[int | None, typer.Option(help="first offset (each partition)")] = None,
+    to_offset: Annotated[int | None, typer.Option(help="last offset, inclusive")] = None,
+    since: Annotated[datetime | None, typer.Option(help="from this time (ISO 8601)")] = None,
+    until: Annotated[datetime | None, typer.Option(help="up to this time (ISO 8601)")] = None,
+    bootstrap: BootstrapOpt = None,
+) -> None:
+    """Re-deliver a range of TOPIC to one service only; already-handled events change nothing."""
+    count = _run(
+        ops.replay(
+            _bootstrap(bootstrap),
+            topic,
+            consumer=service,
+            from_offset=from_offset,
+            to_offset=to_offset,
+            since=since,
+            until=until,
+        )
+    )
+    console.print(f"replayed {count} message(s) of {topic} into {service}")
+
+
+@dlq_app.command("list")
+def dlq_list(topic: str, bootstrap: BootstrapOpt = None) -> None:
+    """Dead letters of TOPIC: offset, consumer, attempts, error."""
+    table = Table("offset", "event id", "consumer", "attempts", "time", "error")
+    for r in _run(ops.dead_letters(_bootstrap(bootstrap), topic)):
+        h = r.headers
+        table.add_row(
+            f"{r.partition}:{r.offset}",
+            r.event_id or "-",
+            h.get("x-dlq-consumer", "?"),
+            h.get("x-dlq-attempts", "?"),
+            h.get("x-dlq-time", "?"),
+            h.get("x-dlq-error", "")[:120],
+        )
+    console.print(table)
+
+
+@dlq_app.command("show")
+def dlq_show(topic: str, offset: int, bootstrap: BootstrapOpt = None) -> None:
+    """One dead letter in full: headers and body."""
+    for r in _run(ops.dead_letters(_bootstrap(bootstrap), topic)):
+        if r.offset == offset:
+            console.print_json(json.dumps({"headers": r.headers}))
+            try:
+                console.print_json(r.value.decode())
+            except (UnicodeDecodeError, ValueError):
+                console.print(repr(r.value[:2000]))
+            return
+    raise typer.Exit(code=1)
+
+
+@dlq_app.command("redrive")
+def dlq_redrive(
+    topic: str,
+    service: Annotated[str, typer.Option(help="the consumer whose dead letters to redrive")],
+    event_id: Annotated[list[str] | None, typer.Option(help="only these event ids")] = None,
+    offset: Annotated[list[int] | None, typer.Option(help="only these DLQ offsets")] = None,
+    bootstrap: BootstrapOpt = None,
+) -> None:
+    """Send dead letters back to TOPIC for SERVICE only (once the fault is fixed)."""
+    count = _run(
+        ops.redrive_dead_letters(
+            _bootstrap(bootstrap),
+            topic,
+            consumer=service,
+            event_ids=set(event_id) if event_id else None,
+            offsets=set(offset) if offset else None,
+        )
+    )
+    console.print(f"redrove {count} dead letter(s) to {topic} for {service}")
+
+
+if __name__ == "__main__":
+    app()
