@@ -96,3 +96,9 @@ def test_an_override_with_an_unknown_role_is_refused():
 
 def test_a_call_without_speech_has_no_roles():
     assert assign_roles(build_transcript([], duration=10.0), []) == {}
+
+
+def test_a_partial_correction_leaves_the_other_speakers_to_the_usual_rules():
+    assignment = explain_roles(MONO, [], override={1: "customer"})
+    assert assignment.roles == {0: "rep", 1: "customer"}
+    assert assignment.basis == {0: "content", 1: "override"}

@@ -56,14 +56,14 @@ class OpenAICoachSettings(BaseModel):
     api_key: SecretStr
     model: str = "gpt-4o-mini"
     base_url: str = DEFAULT_BASE_URL
-    timeout_s: float = Field(60.0, gt=0)
-    connect_timeout_s: float = Field(5.0, gt=0)
-    http_attempts: int = Field(4, ge=1, description="tries per request on 429/5xx/network")
-    retry_initial_s: float = Field(1.0, ge=0)
-    retry_max_s: float = Field(30.0, ge=0)
-    reply_attempts: int = Field(2, ge=1, description="requests for a reply that validates")
-    max_transcript_chars: int = Field(120_000, ge=1_000)
-    temperature: float | None = Field(0.2, ge=0, le=2)
+    timeout_s: float = Field(default=60.0, gt=0)
+    connect_timeout_s: float = Field(default=5.0, gt=0)
+    http_attempts: int = Field(default=4, ge=1, description="tries per request on 429/5xx/network")
+    retry_initial_s: float = Field(default=1.0, ge=0)
+    retry_max_s: float = Field(default=30.0, ge=0)
+    reply_attempts: int = Field(default=2, ge=1, description="requests for a reply that validates")
+    max_transcript_chars: int = Field(default=120_000, ge=1_000)
+    temperature: float | None = Field(default=0.2, ge=0, le=2)
 
 
 # The reply schema the model must follow. Kept flat and free of defaults so it is a
@@ -276,13 +276,22 @@ def _tracker_counts(context: CoachingContext) -> dict[str, int]:
 
 def to_feedback(reply: CoachReply, context: CoachingContext, *, model: str) -> Feedback:
     """Turn a parsed reply into ``Feedback``, verifying every piece of evidence."""
-    sections = {
-        name: [_to_point(p, context, name) for p in getattr(reply, name)[:MAX_POINTS_PER_SECTION]]
-        for name in ("strengths", "improvements", "next_steps")
-    }
-    if not any(sections.values()):
+
+    def points(section: str, replies: list[ReplyPoint]) -> list[FeedbackPoint]:
+        return [_to_point(p, context, section) for p in replies[:MAX_POINTS_PER_SECTION]]
+
+    strengths = points("strengths", reply.strengths)
+    improvements = points("improvements", reply.improvements)
+    next_steps = points("next_steps", reply.next_steps)
+    if not (strengths or improvements or next_steps):
         raise InvalidCoachReply("reply has no feedback points")
-    return Feedback(engine="openai", model=model, **sections)
+    return Feedback(
+        engine="openai",
+        model=model,
+        strengths=strengths,
+        improvements=improvements,
+        next_steps=next_steps,
+    )
 
 
 def _to_point(point: ReplyPoint, context: CoachingContext, section: str) -> FeedbackPoint:

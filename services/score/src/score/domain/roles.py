@@ -168,11 +168,12 @@ def _participant(p: ParticipantLike) -> Participant:
 
 def _channel_of_speaker(transcript: TranscriptLike) -> dict[int, int]:
     """The channel each speaker mostly talks on (speech time), for stereo recordings."""
-    seconds: dict[int, Counter[int]] = {}
+    seconds: dict[int, dict[int, float]] = {}
     for u in transcript.utterances:
         if u.channel is not None:
-            seconds.setdefault(u.speaker, Counter())[u.channel] += max(u.end - u.start, 1e-6)
-    return {s: c.most_common(1)[0][0] for s, c in seconds.items()}
+            per_channel = seconds.setdefault(u.speaker, {})
+            per_channel[u.channel] = per_channel.get(u.channel, 0.0) + max(u.end - u.start, 1e-6)
+    return {s: max(c, key=lambda ch: (c[ch], -ch)) for s, c in seconds.items()}
 
 
 def rep_likeness(transcript: TranscriptLike) -> dict[int, int]:
@@ -202,7 +203,7 @@ def _assign_by_content(
         return
     if listed_reps and len(undecided) > 1 and any(p.role == "customer" for p in participants):
         reps_needed = min(reps_needed, len(undecided) - 1)
-    first_turn = {}
+    first_turn: dict[int, float] = {}
     for u in sorted(transcript.utterances, key=lambda u: u.start):
         first_turn.setdefault(u.speaker, u.start)
     likeness = rep_likeness(transcript)

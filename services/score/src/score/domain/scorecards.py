@@ -44,7 +44,7 @@ class PhraseCue(BaseModel):
     type: Literal["phrase"] = "phrase"
     phrases: tuple[str, ...] = Field(min_length=1)
     said_by: SaidBy = "any"
-    points: float = Field(1.0, gt=0)
+    points: float = Field(default=1.0, gt=0)
 
     @field_validator("phrases")
     @classmethod
@@ -60,7 +60,7 @@ class TrackerCue(BaseModel):
     type: Literal["tracker"] = "tracker"
     tracker: str = Field(min_length=1)
     said_by: SaidBy = "any"
-    points: float = Field(1.0, gt=0)
+    points: float = Field(default=1.0, gt=0)
 
 
 class MetricCue(BaseModel):
@@ -70,7 +70,7 @@ class MetricCue(BaseModel):
     metric: str
     condition: Literal["in_range", "at_least", "at_most"] = "in_range"
     threshold: float | None = None
-    points: float = Field(1.0, gt=0)
+    points: float = Field(default=1.0, gt=0)
 
     @model_validator(mode="after")
     def _known_metric_and_threshold(self) -> MetricCue:
@@ -89,8 +89,8 @@ class ScorecardItem(BaseModel):
 
     key: str
     question: str = Field(min_length=1)
-    weight: float = Field(1.0, gt=0)
-    max_points: float = Field(1.0, gt=0)
+    weight: float = Field(default=1.0, gt=0)
+    max_points: float = Field(default=1.0, gt=0)
     cues: tuple[Cue, ...] = Field(min_length=1)
 
     @field_validator("key")
@@ -110,7 +110,7 @@ class Scorecard(BaseModel):
     org_id: str | None = None
     name: str = Field(min_length=1, max_length=120)
     methodology: str = "custom"
-    version: int = Field(1, ge=1)
+    version: int = Field(default=1, ge=1)
     items: tuple[ScorecardItem, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
