@@ -88,3 +88,14 @@ def test_the_synthetic_hour_long_call_scores_end_to_end():
     assert all(t.count > 0 for t in result.trackers)
     assert 0 < result.overall_score <= 100
     assert synthetic_sales_call(60).model_dump() == call.model_dump()  # deterministic
+
+
+def test_a_silent_call_still_gets_a_complete_result():
+    silent = build_transcript([], duration=45.0)
+    result = score_call(silent, scorecard=meddic_template())
+    assert result.roles == {}
+    assert result.metrics.silence_share.value == 1.0
+    assert result.scorecard.overall == 0.0
+    assert all(item.status == "no_evidence" for item in result.scorecard.items)
+    assert result.feedback.improvements  # silence and every uncovered item
+    json.dumps(result.model_dump(mode="json"))
