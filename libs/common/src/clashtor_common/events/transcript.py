@@ -41,7 +41,9 @@ class Word(_Frozen):
     @model_validator(mode="after")
     def _end_not_before_start(self) -> Word:
         if self.end < self.start:
-            raise ValueError(f"word {self.word!r} ends ({self.end}) before it starts ({self.start})")
+            raise ValueError(
+                f"word {self.word!r} ends ({self.end}) before it starts ({self.start})"
+            )
         return self
 
 
@@ -91,9 +93,7 @@ class Transcript(_Frozen):
     @property
     def words(self) -> list[Word]:
         """All words in time order."""
-        return sorted(
-            (w for u in self.utterances for w in u.words), key=lambda w: (w.start, w.end)
-        )
+        return sorted((w for u in self.utterances for w in u.words), key=lambda w: (w.start, w.end))
 
     @property
     def word_count(self) -> int:

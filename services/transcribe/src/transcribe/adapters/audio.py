@@ -17,9 +17,10 @@ import av
 import numpy as np
 
 from transcribe.domain.errors import UndecodableAudio
+from transcribe.domain.ports import AudioInput
 
 WHISPER_SAMPLE_RATE = 16_000
-AudioSource = bytes | bytearray | memoryview | str | Path
+AudioSource = AudioInput
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,24 @@
+"""The port every transcription engine implements; handlers depend on this only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from clashtor_common.events.transcript import Transcript
+
+#: Audio as the handler has it: the raw bytes of the uploaded file, or a path to them.
+AudioInput = bytes | bytearray | memoryview | str | Path
+
+
+@runtime_checkable
+class TranscriptionEngine(Protocol):
+    """Turns a recording (any container users upload) into a normalized transcript.
+
+    Raises ``UndecodableAudio`` at once for input that is not decodable audio, and
+    ``TranscriptionProviderError`` when an external provider keeps failing.
+    """
+
+    name: str  # "local" or "deepgram", as in Transcript.engine
+
+    async def transcribe(self, audio: AudioInput) -> Transcript: ...
