@@ -193,6 +193,9 @@ class EventConsumer:
         )
 
 
+_ROUTES_ATTR = "_clashtor_routes"
+
+
 def subscribe(
     broker: KafkaBroker,
     topic: str,
@@ -202,7 +205,11 @@ def subscribe(
     handler: Handler,
     group_id: str | None = None,
 ) -> EventConsumer:
-    """Register ``handler`` for ``topic`` in the service's consumer group."""
+    """Register ``handler`` for ``topic`` in the service's consumer group.
+
+    All topics of one group share one Kafka consumer (one group join, one rebalance),
+    created by ``start_broker``; messages are dispatched to the handler of their topic.
+    """
     consumer = EventConsumer(
         broker=broker,
         topic=topic,
@@ -213,15 +220,51 @@ def subscribe(
         backoff_seconds=settings.consumer_backoff_seconds,
         max_consecutive_dead_letters=settings.consumer_max_consecutive_dead_letters,
     )
-
-    @broker.subscriber(
-        topic,
-        group_id=consumer.consumer,
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        auto_offset_reset="earliest",
-        title=f"{consumer.consumer}:{topic}",
-    )
-    async def _on_message(msg: KafkaMessage) -> None:
-        await consumer.handle_message(msg)
-
+    routes: dict[str, dict[str, EventConsumer]] = broker.__dict__.setdefault(_ROUTES_ATTR, {})
+    group = routes.setdefault(consumer.consumer, {})
+    if topic in group:
+        raise ValueError(f"{consumer.consumer} already handles {topic}")
+    group[topic] = consumer
     return consumer
+
+
+def _attach_subscribers(broker: KafkaBroker) -> None:
+    routes: dict[str, dict[str, EventConsumer]] = broker.__dict__.get(_ROUTES_ATTR, {})
+    attached: set[str] = broker.__dict__.setdefault("_clashtor_attached", set())
+    for group_id, by_topic in routes.items():
+        if group_id in attached:
+            continue
+        attached.add(group_id)
+
+        async def dispatch(
+            msg: KafkaMessage, _by_topic: dict[str, EventConsumer] = by_topic
+        ) -> None:
+            await _by_topic[msg.raw_message.topic].handle_message(msg)
+
+        broker.subscriber(
+            *sorted(by_topic),
+            group_id=group_id,
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            auto_offset_reset="earliest",
+            max_poll_interval_ms=30 * 60 * 1000,
+            title=group_id,
+        )(_dispatcher(by_topic))
+
+
+def _dispatcher(by_topic: dict[str, EventConsumer]) -> Callable[[KafkaMessage], Awaitable[None]]:
+    async def dispatch(msg: KafkaMessage) -> None:
+        await by_topic[msg.raw_message.topic].handle_message(msg)
+
+    return dispatch
+
+
+async def start_broker(broker: KafkaBroker) -> None:
+    """Attach the registered handlers (one consumer per group) and start the broker."""
+    _attach_subscribers(broker)
+    await broker.start()
+
+
+def subscribed_topics(broker: KafkaBroker) -> dict[str, tuple[str, ...]]:
+    """``{group: topics}`` as registered in code (used by the deployment ACL check)."""
+    routes: dict[str, dict[str, EventConsumer]] = broker.__dict__.get(_ROUTES_ATTR, {})
+    return {group: tuple(sorted(topics)) for group, topics in routes.items()}

@@ -15,7 +15,7 @@ from faststream.kafka import KafkaBroker
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlmodel import SQLModel
 
-from clashtor_common.bus import EventConsumer, make_broker
+from clashtor_common.bus import EventConsumer, make_broker, start_broker
 from clashtor_common.db import Database
 from clashtor_common.errors import install_error_handlers
 from clashtor_common.inbox import InboxRecord
@@ -52,7 +52,7 @@ class ServiceRuntime:
         delay = 0.5
         while True:
             try:
-                await self.broker.start()
+                await start_broker(self.broker)
                 self.broker_connected = True
                 return
             except Exception as exc:

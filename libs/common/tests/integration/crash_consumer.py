@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from sqlalchemy.ext.asyncio import AsyncSession
 from support import Effect, settings_for
 
-from clashtor_common.bus import make_broker, subscribe
+from clashtor_common.bus import make_broker, start_broker, subscribe
 from clashtor_common.db import Database
 from clashtor_common.events import Envelope
 
@@ -33,7 +33,7 @@ async def main(bootstrap: str, db_url: str, topic: str, group: str, mode: str, m
             await asyncio.Event().wait()  # killed here, before the commit
 
     subscribe(broker, topic, settings=settings, db=db, handler=handler)
-    await broker.start()
+    await start_broker(broker)
     Path(marker + ".started").write_text("1")
     await asyncio.Event().wait()
 

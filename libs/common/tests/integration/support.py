@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, func, select
 
-from clashtor_common.bus import make_broker, subscribe
+from clashtor_common.bus import make_broker, start_broker, subscribe
 from clashtor_common.db import Database
 from clashtor_common.events import CallFailed, Envelope, make_event
 from clashtor_common.inbox import InboxRecord
@@ -95,7 +95,7 @@ class Harness:
 
     async def start(self) -> None:
         await self.db.create_all(OutboxRecord, InboxRecord, Effect)
-        await self.broker.start()
+        await start_broker(self.broker)
         await self.relay.start()
 
     async def stop(self) -> None:

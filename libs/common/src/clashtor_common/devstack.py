@@ -1,0 +1,175 @@
+"""``make up``: the whole system on one machine with the embedded real parts.
+
+Starts Tansu (Kafka protocol), SeaweedFS (S3) and the six services, each in its own
+process, waits until every one is ready, prints where to open it, and on Ctrl-C
+stops everything, leaving no process behind. State lives under ``./var/``.
+Providers default to the local engines; ``DEEPGRAM_API_KEY``, ``OPENAI_API_KEY`` and
+``STRIPE_API_KEY`` in the environment switch the real ones on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from clashtor_common.embedded import SeaweedS3, TansuBroker, _is_free, ensure_topics, free_port
+
+SERVICES = ("ingest", "transcribe", "score", "billing", "privacy", "gateway")
+VAR = Path(os.environ.get("CLASHTOR_VAR", "var")).resolve()
+
+
+def _service_env(
+    name: str, port: int, broker: TansuBroker, s3: SeaweedS3, urls: dict[str, str]
+) -> dict[str, str]:
+    prefix = name.upper() + "_"
+    env = {
+        **os.environ,
+        prefix + "ENVIRONMENT": "development",
+        prefix + "KAFKA_BOOTSTRAP": broker.bootstrap,
+        prefix + "DATABASE_URL": f"sqlite+aiosqlite:///{VAR / 'db' / name}.db",
+        prefix + "S3_ENDPOINT": s3.endpoint,
+        prefix + "S3_ACCESS_KEY": s3.access_key,
+        prefix + "S3_SECRET_KEY": s3.secret_key,
+        prefix + "S3_BUCKET": f"clashtor-{name}",
+        prefix + "LOG_JSON": "false",
+    }
+    if name == "gateway":
+        env["GATEWAY_INSECURE_COOKIES"] = "true"
+        for other, url in urls.items():
+            if other != "gateway":
+                env[f"GATEWAY_{other.upper()}_URL"] = url
+    return env
+
+
+def _wait_ready(
+    urls: dict[str, str], procs: dict[str, subprocess.Popen[bytes]], timeout: float = 180
+) -> None:
+    deadline = time.monotonic() + timeout
+    pending = dict(urls)
+    with httpx.Client(timeout=2) as client:
+        while pending:
+            for name, url in list(pending.items()):
+                if procs[name].poll() is not None:
+                    raise RuntimeError(f"{name} exited; see {VAR / 'log' / name}.log")
+                try:
+                    if client.get(f"{url}/readyz").status_code == 200:
+                        print(f"  {name:<11} ready at {url}", flush=True)
+                        del pending[name]
+                except httpx.TransportError:
+                    pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"not ready after {timeout}s: {', '.join(pending)}")
+            time.sleep(0.3)
+
+
+def _stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, grace: float = 10) -> None:
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, sig)
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+    except ProcessLookupError:
+        pass
+
+
+def main() -> int:
+    (VAR / "log").mkdir(parents=True, exist_ok=True)
+    (VAR / "db").mkdir(parents=True, exist_ok=True)
+    broker = TansuBroker(
+        port=9092 if _is_free(9092) else free_port(), log_path=VAR / "log" / "tansu.log"
+    )
+    s3 = SeaweedS3(data_dir=VAR / "s3", log_path=VAR / "log" / "seaweedfs.log")
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    stopping = False
+
+    def shutdown(*_: object) -> None:
+        nonlocal stopping
+        if stopping:
+            return
+        stopping = True
+        print("\nstopping Clashtor…", flush=True)
+        for proc in procs.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in procs.values():
+            _stop(proc)
+        s3.stop()
+        broker.stop()
+        (VAR / "devstack.json").unlink(missing_ok=True)
+        print("stopped.", flush=True)
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        print("starting Kafka-protocol broker (Tansu) and S3 (SeaweedFS)…", flush=True)
+        broker.start()
+        s3.start()
+        asyncio.run(ensure_topics(broker.bootstrap))
+        ports = {name: free_port() for name in SERVICES}
+        ports["gateway"] = int(
+            os.environ.get("CLASHTOR_PORT", 8080 if _is_free(8080) else free_port())
+        )
+        urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+        for name in SERVICES:
+            log = open(VAR / "log" / f"{name}.log", "ab")  # noqa: SIM115
+            procs[name] = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "--factory",
+                    f"{name}.main:create_app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(ports[name]),
+                    "--no-access-log",
+                ],
+                env=_service_env(name, ports[name], broker, s3, urls),
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+        print("starting services…", flush=True)
+        _wait_ready(urls, procs)
+        (VAR / "devstack.json").write_text(
+            json.dumps(
+                {
+                    "kafka_bootstrap": broker.bootstrap,
+                    "s3_endpoint": s3.endpoint,
+                    "services": urls,
+                },
+                indent=2,
+            )
+        )
+        print(f"\nClashtor is up: open {urls['gateway']}  (API docs: {urls['gateway']}/docs)")
+        print(
+            f"logs in {VAR / 'log'}; ops: .venv/bin/clashtor-ops lag; Ctrl-C stops everything.",
+            flush=True,
+        )
+        while all(p.poll() is None for p in procs.values()):
+            time.sleep(0.5)
+        dead = [n for n, p in procs.items() if p.poll() is not None]
+        print(f"service exited: {', '.join(dead)}; see {VAR / 'log'}", flush=True)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    except (RuntimeError, TimeoutError) as exc:
+        print(f"make up failed: {exc}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        shutdown()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
