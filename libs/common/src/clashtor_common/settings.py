@@ -12,7 +12,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Development-only secrets (base64 of 32 bytes). Refused when environment != development/test.
-DEV_MASTER_KEYS = "dev1:ZGV2LW1hc3Rlci1rZXktZG8tbm90LXVzZS1pbi1wcm9k"
+DEV_MASTER_KEYS = "dev1:ZGV2LW1hc3Rlci1rZXktbmV2ZXItdXNlLWluLXByb2Q="
 DEV_IDENTITY_SECRET = "dev-identity-secret-change-me-in-production"
 DEV_FINGERPRINT_SECRET = "dev-fingerprint-secret-change-me-in-production"
 
