@@ -170,7 +170,7 @@ def test_configuration_reaches_each_service_under_its_own_prefix(
     (c,) = pod_spec(overlay.get("Deployment", service))["containers"]
     assert {e["prefix"] for e in c["envFrom"]} == {prefix}
     env = env_of(c)
-    helpers = {"PG_USERNAME", "PG_PASSWORD"}
+    helpers = {"PG_USERNAME", "PG_PASSWORD", "PUBLIC_URL"}
     assert all(name.startswith(prefix) for name in set(env) - helpers), sorted(env)
     assert env[f"{prefix}SERVICE_NAME"]["value"] == service
     url = env[f"{prefix}DATABASE_URL"]["value"]
