@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from clashtor_common.crypto import Keyring
+from clashtor_common.s3 import S3Store
 from clashtor_common.service import ServiceRuntime
+from ingest.adapters.object_store import EncryptedObjects
+from ingest.context import EXTRAS_KEY, IngestContext
 from ingest.entrypoints.stream import register_subscribers
 from ingest.settings import IngestSettings
 
 
 def bootstrap(settings: IngestSettings | None = None) -> ServiceRuntime:
-    runtime = ServiceRuntime.build(settings or IngestSettings())
+    settings = settings or IngestSettings()
+    runtime = ServiceRuntime.build(settings)
+    keyring = Keyring.from_config(settings.master_keys.get_secret_value())
+    objects = EncryptedObjects(
+        S3Store(settings), keyring, window_chunks=settings.audio_window_chunks
+    )
+    runtime.extras[EXTRAS_KEY] = IngestContext(
+        settings=settings, db=runtime.db, keyring=keyring, objects=objects
+    )
     register_subscribers(runtime)
     return runtime

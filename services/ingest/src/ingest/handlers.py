@@ -1,16 +1,49 @@
-"""Event handlers of the ingest service: one function per event, dependencies by name."""
+"""Event handlers of the ingest service: one function per event, dependencies by name.
+
+Each runs inside the bus's transaction (its effect, its inbox record and the events it
+emits commit together), so a redelivered event changes nothing twice.
+"""
 
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clashtor_common.events import Envelope
+from clashtor_common.bus import PermanentError
+from clashtor_common.events import (
+    CallFailed,
+    CallScored,
+    CallTranscribed,
+    Envelope,
+    ErasureRequested,
+    EventPayload,
+    ExportRequested,
+    SubjectRestricted,
+    SubscriptionChanged,
+)
 from clashtor_common.service import ServiceRuntime
+from ingest.adapters.plans_repo import apply_subscription
+from ingest.context import context_of
+from ingest.domain.status import CallStatus
+from ingest.service_layer.privacy import SERVICE, erase_subject, export_subject, restrict_subject
+from ingest.service_layer.progress import record_progress
+
+log = logging.getLogger(__name__)
 
 BoundHandler = Callable[[Envelope, AsyncSession], Awaitable[None]]
+P = TypeVar("P", bound=EventPayload)
+
+
+def payload_as(event: Envelope, model: type[P]) -> P:
+    """The event's typed payload; a mismatched payload can never succeed (dead letter)."""
+    payload = event.payload()
+    if not isinstance(payload, model):
+        raise PermanentError(f"{event.type} carries {type(payload).__name__}, not {model.__name__}")
+    return payload
 
 
 def bind(
@@ -23,36 +56,58 @@ def bind(
 async def on_subscription_changed(
     event: Envelope, session: AsyncSession, runtime: ServiceRuntime
 ) -> None:
-    """TODO: subscription-changed."""
-    event.payload()
+    """Keep the org's plan projection; older Stripe states never overwrite newer ones."""
+    change = payload_as(event, SubscriptionChanged)
+    await apply_subscription(session, event.org_id, change, event.time)
 
 
 async def on_call_transcribed(
     event: Envelope, session: AsyncSession, runtime: ServiceRuntime
 ) -> None:
-    """TODO: call-transcribed."""
-    event.payload()
+    done = payload_as(event, CallTranscribed)
+    await record_progress(session, event.org_id, done.call_id, CallStatus.TRANSCRIBED)
 
 
 async def on_call_scored(event: Envelope, session: AsyncSession, runtime: ServiceRuntime) -> None:
-    """TODO: call-scored."""
-    event.payload()
+    done = payload_as(event, CallScored)
+    await record_progress(session, event.org_id, done.call_id, CallStatus.SCORED)
 
 
 async def on_call_failed(event: Envelope, session: AsyncSession, runtime: ServiceRuntime) -> None:
-    """TODO: call-failed."""
-    event.payload()
+    failed = payload_as(event, CallFailed)
+    await record_progress(
+        session,
+        event.org_id,
+        failed.call_id,
+        CallStatus.FAILED,
+        failed_stage=failed.stage,
+        code=failed.code,
+        reason=failed.reason,
+    )
 
 
 async def on_erasure_requested(
     event: Envelope, session: AsyncSession, runtime: ServiceRuntime
 ) -> None:
-    """TODO: erasure-requested."""
-    event.payload()
+    request = payload_as(event, ErasureRequested)
+    if request.services is not None and SERVICE not in request.services:
+        return
+    removed = await erase_subject(context_of(runtime), session, event.org_id, request)
+    log.info("erasure %s (%s): removed %s", request.request_id, request.subject.type, removed)
 
 
 async def on_export_requested(
     event: Envelope, session: AsyncSession, runtime: ServiceRuntime
 ) -> None:
-    """TODO: export-requested."""
-    event.payload()
+    request = payload_as(event, ExportRequested)
+    items = await export_subject(context_of(runtime), session, event.org_id, request)
+    log.info("export %s (%s): %d calls", request.request_id, request.subject.type, items)
+
+
+async def on_subject_restricted(
+    event: Envelope, session: AsyncSession, runtime: ServiceRuntime
+) -> None:
+    flags = payload_as(event, SubjectRestricted)
+    await restrict_subject(
+        session, event.org_id, flags.subject, restricted=flags.restricted, objected=flags.objected
+    )

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from clashtor_common.service import create_service_app
+from ingest.adapters.tables import TABLES
 from ingest.bootstrap import bootstrap
 from ingest.entrypoints.http import router
 from ingest.settings import IngestSettings
@@ -14,7 +15,7 @@ from ingest.settings import IngestSettings
 
 def create_app(settings: IngestSettings | None = None) -> FastAPI:
     runtime = bootstrap(settings)
-    return create_service_app(runtime, title="Clashtor ingest", routers=[router], tables=[])
+    return create_service_app(runtime, title="Clashtor ingest", routers=[router], tables=TABLES)
 
 
 def __getattr__(name: str) -> Any:

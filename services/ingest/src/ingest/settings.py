@@ -1,5 +1,6 @@
 """Ingest settings: environment variables prefixed ``INGEST_``."""
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from clashtor_common.settings import ServiceSettings
@@ -9,3 +10,21 @@ class IngestSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INGEST_", extra="ignore")
 
     service_name: str = "ingest"
+    s3_bucket: str = "clashtor-ingest"
+
+    max_upload_mb: int = Field(500, ge=1, description="hard cap on one upload, whatever the plan")
+    free_plan_minutes: int = Field(
+        60, ge=0, description="minutes per calendar month for an org with no subscription event"
+    )
+    free_plan_name: str = "free"
+    free_plan_seats: int = 3
+    title_max_chars: int = 300
+    participants_max_bytes: int = Field(64 * 1024, description="cap on the participants JSON field")
+    participants_max_count: int = 50
+    list_max_limit: int = 100
+    audio_window_chunks: int = Field(
+        16, ge=1, description="sealed chunks fetched from S3 per read while streaming audio"
+    )
+    upload_temp_dir: str | None = Field(
+        None, description="where uploads are spooled; None = OS temp"
+    )

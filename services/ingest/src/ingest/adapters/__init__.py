@@ -1,0 +1,1 @@
+"""Ingest adapters: tables and repositories, audio probing, encrypted object storage, uploads."""

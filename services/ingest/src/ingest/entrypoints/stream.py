@@ -15,6 +15,7 @@ CONSUMES: tuple[str, ...] = (
     Topic.CALL_FAILED.value,
     Topic.ERASURE_REQUESTED.value,
     Topic.EXPORT_REQUESTED.value,
+    Topic.SUBJECT_RESTRICTED.value,
 )
 #: Topics this service emits to through its outbox.
 PRODUCES: tuple[str, ...] = (
@@ -32,6 +33,7 @@ def register_subscribers(runtime: ServiceRuntime) -> None:
         Topic.CALL_FAILED.value: handlers.on_call_failed,
         Topic.ERASURE_REQUESTED.value: handlers.on_erasure_requested,
         Topic.EXPORT_REQUESTED.value: handlers.on_export_requested,
+        Topic.SUBJECT_RESTRICTED.value: handlers.on_subject_restricted,
     }
     for topic, handler in routes.items():
         runtime.consumers.append(

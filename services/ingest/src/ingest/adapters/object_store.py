@@ -1,0 +1,81 @@
+"""Encrypted objects in S3: files go up as AES-256-GCM streams, ranges come back decrypted.
+
+Nothing is held whole in memory: uploads are read from disk in pieces and encrypted
+chunk by chunk into a multipart upload; reads fetch only the sealed chunks that cover
+the requested plaintext range, a window at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from clashtor_common.crypto import STREAM_HEADER_MAX, Keyring, StreamDecryptor
+from clashtor_common.s3 import S3Store
+
+READ_PIECE = 1024 * 1024
+
+
+async def _file_pieces(path: Path, piece: int = READ_PIECE) -> AsyncIterator[bytes]:
+    handle = await asyncio.to_thread(path.open, "rb")
+    try:
+        while True:
+            data = await asyncio.to_thread(handle.read, piece)
+            if not data:
+                return
+            yield data
+    finally:
+        await asyncio.to_thread(handle.close)
+
+
+class EncryptedObjects:
+    """One bucket of envelope-encrypted objects."""
+
+    def __init__(self, store: S3Store, keyring: Keyring, *, window_chunks: int = 16) -> None:
+        self.store = store
+        self.keyring = keyring
+        self.window_chunks = window_chunks
+
+    async def put_file(self, key: str, path: Path) -> int:
+        """Encrypt ``path`` into ``key``; returns the object's size. Aborted on any error."""
+        return await self.store.upload_stream(key, self.keyring.encrypt_stream(_file_pieces(path)))
+
+    async def decryptor(self, key: str) -> StreamDecryptor:
+        """Raises ``clashtor_common.s3.ObjectNotFound`` when the object is gone."""
+        head = await self.store.get_bytes(key, (0, STREAM_HEADER_MAX))
+        return self.keyring.stream_decryptor(head)
+
+    async def read_range(
+        self, key: str, start: int, end: int, plain_size: int, decryptor: StreamDecryptor
+    ) -> AsyncIterator[bytes]:
+        """Plaintext bytes ``[start, end)`` of an object whose plaintext is ``plain_size`` long."""
+        end = min(end, plain_size)
+        if start >= end:
+            return
+        size = decryptor.chunk_size
+        first, last = start // size, (end - 1) // size
+        for window_first in range(first, last + 1, self.window_chunks):
+            window_last = min(window_first + self.window_chunks - 1, last)
+            a, _, _ = decryptor.cipher_range(window_first * size, window_first * size + 1)
+            _, b, _ = decryptor.cipher_range(window_last * size, window_last * size + 1)
+            sealed = await self.store.get_bytes(key, (a, b))
+            plain = b"".join(decryptor.open_chunks(sealed, window_first, plain_size))
+            offset = window_first * size
+            lo = max(start - offset, 0)
+            hi = min(end - offset, len(plain))
+            yield plain[lo:hi]
+
+    async def read_all(self, key: str, plain_size: int) -> AsyncIterator[bytes]:
+        decryptor = await self.decryptor(key)
+        async for piece in self.read_range(key, 0, plain_size, plain_size, decryptor):
+            yield piece
+
+    async def delete(self, key: str) -> None:
+        await self.store.delete(key)
+
+    async def exists(self, key: str) -> bool:
+        return await self.store.size(key) is not None
+
+    async def presign(self, key: str) -> str:
+        return await self.store.presign_get(key)

@@ -1,0 +1,74 @@
+"""Privacy state kept by ingest: erasure tombstones and restriction flags (ids and hashes only)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ingest.adapters.tables import (
+    CallRecord,
+    ErasedCall,
+    ErasedFingerprint,
+    RestrictionRecord,
+    utcnow,
+)
+
+
+async def record_erased_calls(
+    session: AsyncSession, calls: Iterable[CallRecord], request_id: str
+) -> None:
+    for call in calls:
+        if await session.get(ErasedCall, call.id) is None:
+            session.add(
+                ErasedCall(
+                    call_id=call.id,
+                    org_id=call.org_id,
+                    request_id=request_id,
+                    duration=call.duration,
+                    uploaded_at=call.created_at,
+                )
+            )
+
+
+async def record_erased_fingerprint(
+    session: AsyncSession, org_id: str, fingerprint: str, request_id: str
+) -> None:
+    if await session.get(ErasedFingerprint, (org_id, fingerprint)) is None:
+        session.add(
+            ErasedFingerprint(org_id=org_id, fingerprint=fingerprint, request_id=request_id)
+        )
+
+
+async def set_restriction(
+    session: AsyncSession,
+    org_id: str,
+    fingerprint: str,
+    *,
+    restricted: bool | None,
+    objected: bool | None,
+) -> None:
+    row = await session.get(RestrictionRecord, (org_id, fingerprint))
+    if row is None:
+        row = RestrictionRecord(org_id=org_id, fingerprint=fingerprint)
+    if restricted is not None:
+        row.restricted = restricted
+    if objected is not None:
+        row.objected = objected
+    row.updated_at = utcnow()
+    session.add(row)
+
+
+async def any_restricted(session: AsyncSession, org_id: str, fingerprints: Iterable[str]) -> bool:
+    wanted = sorted(set(fingerprints))
+    if not wanted:
+        return False
+    found = await session.execute(
+        select(RestrictionRecord.fingerprint).where(
+            RestrictionRecord.org_id == org_id,
+            RestrictionRecord.fingerprint.in_(wanted),
+            RestrictionRecord.restricted.is_(True),
+        )
+    )
+    return found.first() is not None

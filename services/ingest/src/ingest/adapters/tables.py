@@ -1,0 +1,164 @@
+"""The ingest service's tables. Personal data (titles, names, emails) is stored encrypted.
+
+Emails are also kept as a keyed fingerprint (HMAC) so a participant can be found for
+erasure, export or rectification without decrypting every row.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands timestamps back naive; every timestamp here is UTC."""
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _ts(*, nullable: bool = False, index: bool = False) -> Column:  # type: ignore[type-arg]
+    return Column(DateTime(timezone=True), nullable=nullable, index=index)
+
+
+class CallRecord(SQLModel, table=True):
+    """One uploaded call: metadata, where its encrypted audio lives, and its status."""
+
+    __tablename__ = "ingest_calls"
+    __table_args__ = (
+        UniqueConstraint("org_id", "content_hash", name="uq_ingest_calls_org_content"),
+        Index("ix_ingest_calls_org_created", "org_id", "created_at", "id"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    org_id: str = Field(max_length=100, index=True)
+    uploader_id: str = Field(max_length=100, index=True)
+    title_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    status: str = Field(max_length=20)
+    failed_stage: str | None = Field(default=None, max_length=20)
+    failure_code: str | None = Field(default=None, max_length=100)
+    failure_reason: str | None = Field(default=None, max_length=1000)
+    duration: float
+    channels: int
+    sample_rate: int
+    audio_format: str = Field(max_length=20, description="format of the stored audio")
+    source_format: str = Field(max_length=20, description="format of the uploaded file")
+    codec: str = Field(max_length=40)
+    content_type: str = Field(max_length=100)
+    size_bytes: int = Field(sa_column=Column(BigInteger, nullable=False))
+    """Plaintext size of the stored audio."""
+    upload_bytes: int = Field(sa_column=Column(BigInteger, nullable=False))
+    """Size of the file as uploaded (a video upload stores only its audio)."""
+    s3_key: str = Field(max_length=300)
+    content_hash: str = Field(max_length=64, description="org-keyed HMAC of the upload's sha256")
+    processing_restricted: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    transcribed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    scored_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class ParticipantRecord(SQLModel, table=True):
+    """A person on a call; name and email encrypted, email also as a fingerprint."""
+
+    __tablename__ = "ingest_participants"
+
+    id: str = Field(primary_key=True, max_length=36)
+    call_id: str = Field(
+        sa_column=Column(
+            String(36),
+            ForeignKey("ingest_calls.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    org_id: str = Field(max_length=100, index=True)
+    position: int = 0
+    role: str = Field(max_length=20)
+    name_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    email_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    email_fingerprint: str | None = Field(default=None, max_length=64, index=True)
+
+
+class PlanRecord(SQLModel, table=True):
+    """Projection of billing's latest ``subscription-changed`` per organization."""
+
+    __tablename__ = "ingest_plans"
+
+    org_id: str = Field(primary_key=True, max_length=100)
+    plan: str = Field(max_length=100)
+    status: str = Field(max_length=40)
+    included_minutes: int
+    seats: int
+    max_upload_mb: int | None = None
+    period_start: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    period_end: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    grace_until: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    stripe_updated: int = 0
+    event_time: datetime = Field(sa_column=_ts())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class ErasedCall(SQLModel, table=True):
+    """Tombstone of an erased call: ids and numbers only, never content.
+
+    Lets a late or replayed event about the call be recognised and ignored, and keeps
+    the minutes it used counted against the period's quota.
+    """
+
+    __tablename__ = "ingest_erased_calls"
+
+    call_id: str = Field(primary_key=True, max_length=36)
+    org_id: str = Field(max_length=100, index=True)
+    request_id: str = Field(max_length=100)
+    duration: float = 0.0
+    uploaded_at: datetime = Field(sa_column=_ts(index=True))
+    erased_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class ErasedFingerprint(SQLModel, table=True):
+    """Tombstone of an erased participant (their email fingerprint only)."""
+
+    __tablename__ = "ingest_erased_fingerprints"
+
+    org_id: str = Field(primary_key=True, max_length=100)
+    fingerprint: str = Field(primary_key=True, max_length=64)
+    request_id: str = Field(max_length=100)
+    erased_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class RestrictionRecord(SQLModel, table=True):
+    """Restriction/objection flags per participant fingerprint (from ``subject-restricted``)."""
+
+    __tablename__ = "ingest_restrictions"
+
+    org_id: str = Field(primary_key=True, max_length=100)
+    fingerprint: str = Field(primary_key=True, max_length=64)
+    restricted: bool = False
+    objected: bool = False
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+TABLES: tuple[type[SQLModel], ...] = (
+    CallRecord,
+    ParticipantRecord,
+    PlanRecord,
+    ErasedCall,
+    ErasedFingerprint,
+    RestrictionRecord,
+)

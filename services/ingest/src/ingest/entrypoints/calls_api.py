@@ -1,0 +1,123 @@
+"""``/internal/calls``: upload, list and read calls (the gateway maps ``/v1/calls`` here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from clashtor_common.identity import CurrentIdentity, Identity
+from ingest.adapters.calls_repo import CallRepository
+from ingest.adapters.tables import CallRecord, ParticipantRecord
+from ingest.adapters.upload_spool import spool_upload
+from ingest.context import IngestContext
+from ingest.domain.access import can_see, visible_uploaders
+from ingest.domain.errors import CallNotFound, UploadTooLarge
+from ingest.domain.quota import ensure_minutes_left
+from ingest.entrypoints.deps import ContextDep
+from ingest.service_layer.quota import quota_status
+from ingest.service_layer.uploads import register_upload
+from ingest.service_layer.views import call_view
+
+router = APIRouter(tags=["calls"])
+
+#: Room for multipart framing and the small text fields on top of the file itself.
+FORM_OVERHEAD = 256 * 1024
+
+_UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "title": {"type": "string", "maxLength": 300},
+                        "participants": {
+                            "type": "string",
+                            "description": 'JSON array of {"name", "email", "role": "rep"|"customer"}',
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+async def load_visible_call(
+    ctx: IngestContext, identity: Identity, call_id: str
+) -> tuple[CallRecord, list[ParticipantRecord]]:
+    """The call if it is in the caller's org and theirs to see; 404 otherwise (no leak)."""
+    async with ctx.db.session() as session:
+        repo = CallRepository(session, identity.org_id)
+        call = await repo.get(call_id)
+        if call is None or not can_see(identity, call.uploader_id):
+            raise CallNotFound(f"call {call_id} not found")
+        participants = (await repo.participants([call.id]))[call.id]
+    return call, participants
+
+
+@router.post(
+    "/calls",
+    status_code=202,
+    openapi_extra=_UPLOAD_BODY,
+    responses={200: {"description": "the same file was uploaded before: the existing call"}},
+)
+async def upload_call(request: Request, identity: CurrentIdentity, ctx: ContextDep) -> JSONResponse:
+    """Upload a call recording (202); the same bytes again answer 200 with the existing call."""
+    async with ctx.db.session() as session:
+        quota = await quota_status(session, ctx.settings, identity.org_id)
+    ensure_minutes_left(quota.plan, quota.used_seconds)
+    limit_label = f"{quota.upload_limit_mb} MB"
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > quota.upload_limit_bytes + FORM_OVERHEAD:
+        raise UploadTooLarge(f"the upload is larger than the {limit_label} upload limit")
+    async with spool_upload(
+        request.headers.get("content-type"),
+        request.stream(),
+        limit_bytes=quota.upload_limit_bytes,
+        limit_label=limit_label,
+        max_field_bytes=ctx.settings.participants_max_bytes,
+        temp_dir=ctx.settings.upload_temp_dir,
+    ) as upload:
+        result = await register_upload(ctx, identity, upload, quota)
+    return JSONResponse(result.call, status_code=202 if result.created else 200)
+
+
+@router.get("/calls")
+async def list_calls(
+    identity: CurrentIdentity,
+    ctx: ContextDep,
+    limit: int = Query(20, ge=1, le=100),
+    cursor: str | None = Query(None, max_length=500),
+) -> dict[str, Any]:
+    """Newest first. Reps see their calls, managers their team's too, admins all of the org."""
+    limit = min(limit, ctx.settings.list_max_limit)
+    async with ctx.db.session() as session:
+        repo = CallRepository(session, identity.org_id)
+        calls, next_cursor = await repo.page(
+            uploaders=visible_uploaders(identity), limit=limit, cursor=cursor
+        )
+        people = await repo.participants([c.id for c in calls])
+    return {
+        "items": [call_view(ctx.keyring, c, people[c.id]) for c in calls],
+        "next_cursor": next_cursor,
+    }
+
+
+@router.get("/calls/{call_id}")
+async def get_call(call_id: str, identity: CurrentIdentity, ctx: ContextDep) -> dict[str, Any]:
+    call, participants = await load_visible_call(ctx, identity, call_id)
+    return call_view(ctx.keyring, call, participants)
+
+
+@router.get("/quota")
+async def get_quota(identity: CurrentIdentity, ctx: ContextDep) -> dict[str, Any]:
+    """The plan in force, minutes used this period and the upload size limit."""
+    async with ctx.db.session() as session:
+        quota = await quota_status(session, ctx.settings, identity.org_id)
+    return quota.as_dict()

@@ -1,0 +1,1 @@
+"""Ingest use cases: uploads, call views, status, quotas, privacy rights."""

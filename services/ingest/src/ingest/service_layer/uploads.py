@@ -1,0 +1,223 @@
+"""Accepting a call: validate the spooled upload, store its audio encrypted, record it, announce it.
+
+Order matters for "nothing half-written stays behind":
+
+1. everything that can refuse the upload runs first, on the local temporary file
+   (fields, duplicate check, probe, quota): a refused upload never reaches S3;
+2. the audio is encrypted into S3 (a multipart upload that aborts itself on error);
+3. the call row, its participants and the ``call-uploaded`` event commit in one
+   transaction; if that fails the object is deleted again.
+
+A second upload of the same bytes by the same organization is found through an
+org-keyed HMAC of the file's sha256 and answered with the existing call; two racing
+uploads of the same bytes are settled by the unique constraint on that hash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from clashtor_common.events import CallUploaded, ParticipantRef, make_event
+from clashtor_common.identity import Identity
+from clashtor_common.outbox import emit
+from ingest.adapters.audio_probe import AudioProbe, extract_audio, probe_audio
+from ingest.adapters.calls_repo import CallRepository
+from ingest.adapters.privacy_repo import any_restricted
+from ingest.adapters.tables import CallRecord, ParticipantRecord, utcnow
+from ingest.adapters.upload_spool import SpooledUpload
+from ingest.context import IngestContext
+from ingest.domain.errors import BadUpload, EmptyUpload, InvalidField
+from ingest.domain.formats import stored_format
+from ingest.domain.participants import ParticipantIn, parse_participants
+from ingest.domain.quota import ensure_call_fits
+from ingest.domain.status import CallStatus
+from ingest.service_layer.personal import new_participant, seal_title
+from ingest.service_layer.quota import QuotaStatus
+from ingest.service_layer.views import call_view
+
+log = logging.getLogger(__name__)
+SOURCE = "ingest"
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    call: dict[str, Any]
+    created: bool
+
+
+def content_key(secret: str, org_id: str, sha256_hex: str) -> str:
+    """Org-scoped keyed hash of the file's sha256: equal bytes meet only inside one org."""
+    return hmac.new(secret.encode(), f"{org_id}:{sha256_hex}".encode(), hashlib.sha256).hexdigest()
+
+
+def audio_key(org_id: str, call_id: str, fmt: str) -> str:
+    return f"orgs/{org_id}/calls/{call_id}/audio.{stored_format(fmt).extension}.enc"
+
+
+def clean_title(raw: str | None, max_chars: int) -> str | None:
+    title = (raw or "").strip()
+    if len(title) > max_chars:
+        raise InvalidField(f"title is {len(title)} characters; at most {max_chars} are allowed")
+    return title or None
+
+
+async def existing_call(
+    ctx: IngestContext, org_id: str, content_hash: str
+) -> dict[str, Any] | None:
+    async with ctx.db.session() as session:
+        repo = CallRepository(session, org_id)
+        call = await repo.find_by_content(content_hash)
+        if call is None:
+            return None
+        participants = (await repo.participants([call.id]))[call.id]
+        return call_view(ctx.keyring, call, participants)
+
+
+async def register_upload(
+    ctx: IngestContext, identity: Identity, upload: SpooledUpload, quota: QuotaStatus
+) -> UploadResult:
+    """Turn a spooled upload into a stored call and a ``call-uploaded`` event."""
+    settings = ctx.settings
+    if upload.path is None:
+        raise BadUpload("the form has no 'file' part")
+    if upload.size == 0:
+        raise EmptyUpload("the file is empty (0 bytes)")
+    title = clean_title(upload.fields.get("title"), settings.title_max_chars)
+    people = parse_participants(
+        upload.fields.get("participants"), max_count=settings.participants_max_count
+    )
+    org_id = identity.org_id
+    content_hash = content_key(ctx.fingerprint_secret, org_id, upload.sha256)
+    found = await existing_call(ctx, org_id, content_hash)
+    if found is not None:
+        return UploadResult(found, created=False)
+
+    probe = await asyncio.to_thread(probe_audio, upload.path)
+    ensure_call_fits(quota.plan, quota.used_seconds, probe.duration)
+
+    call_id = str(uuid.uuid4())
+    key = audio_key(org_id, call_id, probe.stored_format)
+    with tempfile.TemporaryDirectory(prefix="ingest-remux-", dir=settings.upload_temp_dir) as tmp:
+        stored_path = upload.path
+        if probe.has_video:
+            stored_path = Path(tmp) / f"audio.{stored_format(probe.stored_format).extension}"
+            await asyncio.to_thread(extract_audio, upload.path, stored_path)
+        size_bytes = stored_path.stat().st_size
+        await ctx.objects.put_file(key, stored_path)
+
+    try:
+        view = await _record(
+            ctx, identity, call_id, key, title, people, probe, upload, size_bytes, content_hash
+        )
+    except IntegrityError:
+        await _forget_object(ctx, key)
+        found = await existing_call(ctx, org_id, content_hash)
+        if found is None:
+            raise
+        return UploadResult(found, created=False)
+    except BaseException:
+        await _forget_object(ctx, key)
+        raise
+    return UploadResult(view, created=True)
+
+
+async def _forget_object(ctx: IngestContext, key: str) -> None:
+    try:
+        await ctx.objects.delete(key)
+    except Exception:  # the upload failed anyway; say so loudly, the caller sees the first error
+        log.exception("could not delete orphaned audio object %s", key)
+
+
+async def _record(
+    ctx: IngestContext,
+    identity: Identity,
+    call_id: str,
+    key: str,
+    title: str | None,
+    people: list[ParticipantIn],
+    probe: AudioProbe,
+    upload: SpooledUpload,
+    size_bytes: int,
+    content_hash: str,
+) -> dict[str, Any]:
+    org_id = identity.org_id
+    fmt = stored_format(probe.stored_format)
+    now = utcnow()
+    participants: list[ParticipantRecord] = [
+        new_participant(
+            ctx.keyring,
+            ctx.fingerprint_secret,
+            org_id=org_id,
+            call_id=call_id,
+            position=index,
+            person=person,
+        )
+        for index, person in enumerate(people)
+    ]
+    fingerprints = [p.email_fingerprint for p in participants if p.email_fingerprint]
+    audio_url = await ctx.objects.presign(key)
+    async with ctx.db.session() as session:
+        restricted = await any_restricted(session, org_id, fingerprints)
+        call = CallRecord(
+            id=call_id,
+            org_id=org_id,
+            uploader_id=identity.user_id,
+            title_enc=seal_title(ctx.keyring, call_id, title),
+            status=CallStatus.UPLOADED.value,
+            duration=probe.duration,
+            channels=probe.channels,
+            sample_rate=probe.sample_rate,
+            audio_format=fmt.name,
+            source_format=probe.source_format,
+            codec=probe.codec,
+            content_type=fmt.content_type,
+            size_bytes=size_bytes,
+            upload_bytes=upload.size,
+            s3_key=key,
+            content_hash=content_hash,
+            processing_restricted=restricted,
+            created_at=now,
+            updated_at=now,
+        )
+        CallRepository(session, org_id).add(call, participants)
+        await session.flush()  # a duplicate content hash fails here, before the event
+        event = CallUploaded(
+            call_id=call_id,
+            uploader_id=identity.user_id,
+            audio_url=audio_url,
+            audio_format=fmt.name,
+            duration=probe.duration,
+            channels=probe.channels,
+            sample_rate=probe.sample_rate,
+            size_bytes=size_bytes,
+            participants=[
+                ParticipantRef(
+                    participant_id=p.id,
+                    role=p.role,  # type: ignore[arg-type]
+                    fingerprint=p.email_fingerprint,
+                )
+                for p in participants
+            ],
+            processing_restricted=restricted,
+        )
+        await emit(
+            session,
+            make_event(
+                event,
+                source=SOURCE,
+                org_id=org_id,
+                key=call_id,
+                subject_ids=[call_id, identity.user_id, *fingerprints],
+            ),
+        )
+    return call_view(ctx.keyring, call, participants)

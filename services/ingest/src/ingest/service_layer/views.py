@@ -1,0 +1,48 @@
+"""What the internal API returns for a call (decrypted for the caller, never for events)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clashtor_common.crypto import Keyring
+from ingest.adapters.tables import CallRecord, ParticipantRecord, as_utc
+from ingest.service_layer.personal import open_participant, open_title
+
+
+def _iso(value: Any) -> str | None:
+    value = as_utc(value)
+    return value.isoformat() if value else None
+
+
+def call_view(
+    keyring: Keyring, call: CallRecord, participants: list[ParticipantRecord]
+) -> dict[str, Any]:
+    failure = None
+    if call.status == "failed":
+        failure = {
+            "stage": call.failed_stage,
+            "code": call.failure_code,
+            "reason": call.failure_reason,
+        }
+    return {
+        "id": call.id,
+        "status": call.status,
+        "title": open_title(keyring, call),
+        "uploader_id": call.uploader_id,
+        "duration": call.duration,
+        "channels": call.channels,
+        "sample_rate": call.sample_rate,
+        "format": call.audio_format,
+        "source_format": call.source_format,
+        "codec": call.codec,
+        "content_type": call.content_type,
+        "size_bytes": call.size_bytes,
+        "upload_bytes": call.upload_bytes,
+        "processing_restricted": call.processing_restricted,
+        "participants": [open_participant(keyring, p) for p in participants],
+        "failure": failure,
+        "created_at": _iso(call.created_at),
+        "updated_at": _iso(call.updated_at),
+        "transcribed_at": _iso(call.transcribed_at),
+        "scored_at": _iso(call.scored_at),
+    }

@@ -1,0 +1,220 @@
+"""Running ingest for real in a test: app on a free port, its database, S3 and the broker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from sqlalchemy import func, select
+
+from clashtor_common.crypto import Keyring, fingerprint
+from clashtor_common.events import Envelope, EventPayload, make_event
+from clashtor_common.inbox import InboxRecord
+from clashtor_common.testing.apps import identity_headers
+from ingest.adapters.tables import CallRecord, ParticipantRecord
+from ingest.context import IngestContext
+from ingest.settings import IngestSettings
+
+
+def ingest_settings(
+    kafka_bootstrap: str, database_url: str, s3_settings: dict[str, Any], **extra: Any
+) -> IngestSettings:
+    """Settings with a unique consumer group and bucket: modules share one broker and S3."""
+    tag = uuid.uuid4().hex[:8]
+    return IngestSettings(
+        service_name=f"ingest-{tag}",
+        environment="test",
+        kafka_bootstrap=kafka_bootstrap,
+        database_url=database_url,
+        s3_bucket=f"ingest-test-{tag}",
+        master_keys=f"test1:{Keyring.generate_key()}",
+        consumer_backoff_seconds=0.05,
+        relay_poll_seconds=0.1,
+        log_json=False,
+        **s3_settings,
+        **extra,
+    )
+
+
+def new_org() -> str:
+    return f"org-{uuid.uuid4().hex[:12]}"
+
+
+class IngestClient:
+    """An httpx client for the internal API with helpers for the common calls."""
+
+    def __init__(self, base_url: str, settings: IngestSettings) -> None:
+        self.base_url = base_url
+        self.settings = settings
+        self.http = httpx.AsyncClient(base_url=base_url, timeout=60)
+
+    def headers(
+        self, org: str, user: str = "user-1", role: str = "admin", team: tuple[str, ...] = ()
+    ) -> dict[str, str]:
+        secret = self.settings.identity_secret.get_secret_value()
+        return identity_headers(secret, org, user, role, team)
+
+    async def upload(
+        self,
+        org: str,
+        data: bytes,
+        *,
+        filename: str = "call.bin",
+        title: str | None = None,
+        participants: Any = None,
+        user: str = "user-1",
+        role: str = "admin",
+    ) -> httpx.Response:
+        form: dict[str, str] = {}
+        if title is not None:
+            form["title"] = title
+        if participants is not None:
+            form["participants"] = (
+                participants if isinstance(participants, str) else json.dumps(participants)
+            )
+        return await self.http.post(
+            "/internal/calls",
+            files={"file": (filename, data, "application/octet-stream")},
+            data=form,
+            headers=self.headers(org, user, role),
+        )
+
+    async def get_call(self, org: str, call_id: str, **who: Any) -> httpx.Response:
+        return await self.http.get(f"/internal/calls/{call_id}", headers=self.headers(org, **who))
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+
+def fp(settings: IngestSettings, email: str) -> str:
+    return fingerprint(settings.fingerprint_secret.get_secret_value(), email)
+
+
+async def org_rows(ctx: IngestContext, org: str) -> tuple[int, int]:
+    """(calls, participants) stored for ``org``."""
+    async with ctx.db.session() as session:
+        calls = await session.execute(
+            select(func.count()).select_from(CallRecord).where(CallRecord.org_id == org)
+        )
+        people = await session.execute(
+            select(func.count())
+            .select_from(ParticipantRecord)
+            .where(ParticipantRecord.org_id == org)
+        )
+        return int(calls.scalar_one()), int(people.scalar_one())
+
+
+async def org_objects(ctx: IngestContext, org: str) -> list[str]:
+    await ctx.objects.store.ensure_bucket()
+    return await ctx.objects.store.list_keys(f"orgs/{org}/")
+
+
+async def pending_multipart_uploads(ctx: IngestContext) -> list[str]:
+    await ctx.objects.store.ensure_bucket()
+    async with ctx.objects.store.client() as s3:
+        listed = await s3.list_multipart_uploads(Bucket=ctx.objects.store.bucket)
+    return [u["Key"] for u in listed.get("Uploads", [])]
+
+
+async def handled(ctx: IngestContext, consumer: str, event_id: uuid.UUID) -> bool:
+    async with ctx.db.session() as session:
+        found = await session.execute(
+            select(InboxRecord.event_id).where(
+                InboxRecord.consumer == consumer, InboxRecord.event_id == event_id
+            )
+        )
+        return found.first() is not None
+
+
+async def wait_until(
+    predicate: Callable[[], Any], timeout: float = 60.0, every: float = 0.1
+) -> Any:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = predicate()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(every)
+
+
+class Publisher:
+    """Publishes events to the real broker as another service would."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+
+    async def start(self) -> None:
+        await self.producer.start()
+
+    async def stop(self) -> None:
+        await self.producer.stop()
+
+    async def send(self, envelope: Envelope) -> Envelope:
+        await self.producer.send_and_wait(
+            envelope.type, envelope.to_bytes(), key=envelope.key.encode()
+        )
+        return envelope
+
+    async def publish(
+        self, payload: EventPayload, *, org: str, key: str | None = None, source: str = "test"
+    ) -> Envelope:
+        return await self.send(make_event(payload, source=source, org_id=org, key=key or org))
+
+
+async def read_topic(
+    bootstrap: str,
+    topic: str,
+    match: Callable[[dict[str, Any]], bool],
+    *,
+    timeout: float = 30.0,
+) -> list[tuple[bytes, dict[str, Any]]]:
+    """Messages on ``topic`` (from the start) whose envelope satisfies ``match``; waits for one."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+    )
+    await consumer.start()
+    found: list[tuple[bytes, dict[str, Any]]] = []
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            batches = await consumer.getmany(timeout_ms=500)
+            for messages in batches.values():
+                for message in messages:
+                    envelope = json.loads(message.value)
+                    if match(envelope):
+                        found.append((message.value, envelope))
+            if found and not batches:
+                return found
+        return found
+    finally:
+        await consumer.stop()
+
+
+async def outbox_size(ctx: IngestContext) -> int:
+    from clashtor_common.outbox import OutboxRecord
+
+    async with ctx.db.session() as session:
+        return int(
+            (await session.execute(select(func.count()).select_from(OutboxRecord))).scalar_one()
+        )
+
+
+async def stored_call(ctx: IngestContext, org: str, call_id: str) -> CallRecord | None:
+    async with ctx.db.session() as session:
+        found = await session.execute(
+            select(CallRecord).where(CallRecord.org_id == org, CallRecord.id == call_id)
+        )
+        return found.scalars().first()

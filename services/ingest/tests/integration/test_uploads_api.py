@@ -1,0 +1,464 @@
+"""POST/GET /internal/calls on the real S3, database and broker."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import json
+from typing import Any
+
+import av
+import httpx
+import pytest
+
+from clashtor_common.db import Database
+from clashtor_common.identity import Identity
+from ingest.adapters.tables import CallRecord
+from ingest.adapters.upload_spool import SpooledUpload
+from ingest.context import IngestContext
+from ingest.service_layer.quota import quota_status
+from ingest.service_layer.uploads import register_upload
+from ingest.settings import IngestSettings
+
+from ..audio_samples import FORMATS, call_bytes, corrupt_audio_bytes, sample_call, tone_bytes
+from .support import (
+    IngestClient,
+    fp,
+    new_org,
+    org_objects,
+    org_rows,
+    outbox_size,
+    pending_multipart_uploads,
+    read_topic,
+    stored_call,
+)
+
+EXPECTED_STORED = {
+    "wav": ("wav", "audio/wav"),
+    "mp3": ("mp3", "audio/mpeg"),
+    "ogg": ("ogg", "audio/ogg"),
+    "flac": ("flac", "audio/flac"),
+    "m4a": ("m4a", "audio/mp4"),
+    "webm": ("webm", "audio/webm"),
+    "mp4": ("m4a", "audio/mp4"),
+}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+async def test_every_accepted_format_is_probed_stored_and_announced(
+    client: IngestClient, ctx: IngestContext, fmt: str
+) -> None:
+    org = new_org()
+    call = sample_call(fmt)
+    response = await client.upload(org, call.read_bytes(), filename="recording.bin")
+    assert response.status_code == 202, response.text
+    body = response.json()
+    stored, content_type = EXPECTED_STORED[fmt]
+    assert (body["format"], body["content_type"], body["source_format"]) == (
+        stored,
+        content_type,
+        fmt,
+    )
+    assert body["status"] == "uploaded"
+    assert body["channels"] == call.channels
+    assert abs(body["duration"] - call.duration) < 0.15
+    assert body["sample_rate"] == (48000 if fmt in ("ogg", "webm") else call.sample_rate)
+    assert await org_rows(ctx, org) == (1, 0)
+    assert len(await org_objects(ctx, org)) == 1
+
+
+async def test_a_video_upload_is_stored_as_its_audio_track_only(
+    client: IngestClient, ctx: IngestContext
+) -> None:
+    org = new_org()
+    original = call_bytes("mp4")
+    response = await client.upload(org, original)
+    assert response.status_code == 202
+    audio = await client.http.get(
+        f"/internal/calls/{response.json()['id']}/audio", headers=client.headers(org)
+    )
+    assert audio.headers["content-type"] == "audio/mp4"
+    assert audio.content != original
+    assert response.json()["upload_bytes"] == len(original)
+    assert response.json()["size_bytes"] == len(audio.content)
+    with av.open(io.BytesIO(audio.content)) as container:
+        assert len(container.streams.video) == 0
+        assert len(container.streams.audio) == 1
+
+
+BAD_INPUTS: dict[str, tuple[dict[str, Any], int, str]] = {
+    "random bytes": ({"data": corrupt_audio_bytes("random")}, 415, "unsupported_media_type"),
+    "text renamed to mp3": (
+        {"data": corrupt_audio_bytes("text"), "filename": "notes.mp3"},
+        415,
+        "unsupported_media_type",
+    ),
+    "empty file": ({"data": b""}, 400, "empty_file"),
+    "truncated mp3": (
+        {"data": corrupt_audio_bytes("truncated", "mp3")},
+        422,
+        "undecodable_audio",
+    ),
+    "truncated m4a": (
+        {"data": corrupt_audio_bytes("truncated", "m4a")},
+        422,
+        "undecodable_audio",
+    ),
+    "wav header only": ({"data": call_bytes("wav")[:44]}, 422, "undecodable_audio"),
+    "participants not json": (
+        {"data": tone_bytes(1.0, freq=300), "participants": "[{name: 'x'"},
+        422,
+        "invalid_participants",
+    ),
+    "participant without role": (
+        {"data": tone_bytes(1.0, freq=310), "participants": [{"name": "x", "email": "x@y.io"}]},
+        422,
+        "invalid_participants",
+    ),
+    "title too long": (
+        {"data": tone_bytes(1.0, freq=320), "title": "t" * 301},
+        422,
+        "invalid_field",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+async def test_bad_input_gets_its_status_and_leaves_nothing_behind(
+    client: IngestClient, ctx: IngestContext, case: str
+) -> None:
+    kwargs, status, code = BAD_INPUTS[case]
+    org = new_org()
+    events_before = await outbox_size(ctx)
+    data = kwargs.pop("data")
+    response = await client.upload(org, data, **kwargs)
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["code"] == code
+    assert response.json()["error"]["message"]
+    assert await org_rows(ctx, org) == (0, 0)
+    assert await org_objects(ctx, org) == []
+    assert not [k for k in await pending_multipart_uploads(ctx) if org in k]
+    assert await outbox_size(ctx) == events_before
+
+
+async def test_a_request_without_a_file_part_or_not_multipart_is_a_400(
+    client: IngestClient,
+) -> None:
+    org = new_org()
+    no_file = await client.http.post(
+        "/internal/calls",
+        data={"title": "x"},
+        files={"attachment": ("a.txt", b"hello", "text/plain")},
+        headers=client.headers(org),
+    )
+    assert no_file.status_code == 400
+    assert "'file'" in no_file.json()["error"]["message"]
+    as_json = await client.http.post(
+        "/internal/calls", json={"file": "x"}, headers=client.headers(org)
+    )
+    assert as_json.status_code == 400
+
+
+async def test_an_upload_without_identity_is_refused(client: IngestClient) -> None:
+    response = await client.http.post(
+        "/internal/calls", files={"file": ("a.wav", tone_bytes(1.0), "audio/wav")}
+    )
+    assert response.status_code == 401
+
+
+async def test_the_same_bytes_twice_return_the_existing_call_and_store_one_copy(
+    client: IngestClient, ctx: IngestContext
+) -> None:
+    org = new_org()
+    data = tone_bytes(2.0, freq=500)
+    first = await client.upload(org, data, title="first")
+    again = await client.upload(org, data, title="second", filename="other-name.wav")
+    assert (first.status_code, again.status_code) == (202, 200)
+    assert again.json()["id"] == first.json()["id"]
+    assert again.json()["title"] == "first"
+    assert await org_rows(ctx, org) == (1, 0)
+    assert len(await org_objects(ctx, org)) == 1
+
+    other_org = new_org()
+    elsewhere = await client.upload(other_org, data)
+    assert elsewhere.status_code == 202, "deduplication never crosses organizations"
+    assert elsewhere.json()["id"] != first.json()["id"]
+
+
+async def test_racing_uploads_of_the_same_bytes_make_one_call(
+    client: IngestClient, ctx: IngestContext
+) -> None:
+    org = new_org()
+    data = tone_bytes(3.0, freq=620)
+    responses = await asyncio.gather(*(client.upload(org, data) for _ in range(3)))
+    assert sorted(r.status_code for r in responses) == [200, 200, 202]
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert await org_rows(ctx, org) == (1, 0)
+    assert len(await org_objects(ctx, org)) == 1
+
+
+async def test_the_stored_object_is_ciphertext_that_decrypts_to_the_upload(
+    client: IngestClient, ctx: IngestContext
+) -> None:
+    org = new_org()
+    for data in (call_bytes("wav"), call_bytes("mp3")):
+        response = await client.upload(org, data)
+        record = await stored_call(ctx, org, response.json()["id"])
+        assert record is not None
+        raw = await ctx.objects.store.get_bytes(record.s3_key)
+        assert raw[:4] == b"CTS1"
+        assert not raw.startswith((b"RIFF", b"ID3"))
+        assert b"WAVE" not in raw[:64] and data[1000:1064] not in raw
+        assert ctx.keyring.decrypt_stream_bytes(raw) == data
+
+
+async def test_personal_data_is_encrypted_in_the_database(
+    client: IngestClient, ctx: IngestContext
+) -> None:
+    org = new_org()
+    people = [{"name": "Zed Customer", "email": "zed@acme.test", "role": "customer"}]
+    response = await client.upload(
+        org, tone_bytes(1.5, freq=700), title="Acme renewal", participants=people
+    )
+    assert response.status_code == 202
+    assert response.json()["participants"][0]["name"] == "Zed Customer"
+    async with ctx.db.engine.connect() as conn:
+        from sqlalchemy import text
+
+        rows = (await conn.execute(text("SELECT * FROM ingest_participants"))).fetchall()
+        calls = (await conn.execute(text("SELECT * FROM ingest_calls"))).fetchall()
+    dump = repr(rows) + repr(calls)
+    for secret in ("Zed Customer", "zed@acme.test", "Acme renewal"):
+        assert secret not in dump
+    assert fp(client.settings, "zed@acme.test") in dump
+
+
+async def test_range_requests_return_exactly_the_asked_bytes(
+    client: IngestClient, ctx: IngestContext
+) -> None:
+    org = new_org()
+    data = call_bytes("wav")  # ~560 KB: spans three 256 KB encryption chunks
+    assert len(data) > 2 * 256 * 1024
+    call_id = (await client.upload(org, data)).json()["id"]
+    url = f"/internal/calls/{call_id}/audio"
+    headers = client.headers(org)
+
+    whole = await client.http.get(url, headers=headers)
+    assert whole.status_code == 200
+    assert whole.content == data
+    assert whole.headers["accept-ranges"] == "bytes"
+    assert whole.headers["content-type"] == "audio/wav"
+
+    chunk = 256 * 1024
+    for start, end in [(0, 11), (chunk - 5, chunk + 5), (chunk * 2 - 1, len(data) - 1), (44, 44)]:
+        part = await client.http.get(url, headers={**headers, "Range": f"bytes={start}-{end}"})
+        assert part.status_code == 206
+        assert part.content == data[start : end + 1]
+        assert part.headers["content-range"] == f"bytes {start}-{end}/{len(data)}"
+        assert int(part.headers["content-length"]) == end - start + 1
+
+    tail = await client.http.get(url, headers={**headers, "Range": "bytes=-100"})
+    assert tail.status_code == 206 and tail.content == data[-100:]
+    beyond = await client.http.get(url, headers={**headers, "Range": f"bytes={len(data)}-"})
+    assert beyond.status_code == 416
+    assert beyond.headers["content-range"] == f"bytes */{len(data)}"
+
+
+async def test_another_organizations_call_is_not_found(client: IngestClient) -> None:
+    owner, intruder = new_org(), new_org()
+    call_id = (await client.upload(owner, tone_bytes(1.0, freq=800))).json()["id"]
+    for path in (f"/internal/calls/{call_id}", f"/internal/calls/{call_id}/audio"):
+        response = await client.http.get(path, headers=client.headers(intruder))
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "not_found"
+    listed = await client.http.get("/internal/calls", headers=client.headers(intruder))
+    assert listed.json()["items"] == []
+    assert (await client.get_call(owner, call_id)).status_code == 200
+
+
+async def test_reps_see_their_calls_managers_their_team_admins_everything(
+    client: IngestClient,
+) -> None:
+    org = new_org()
+    ids: dict[str, list[str]] = {"rep-a": [], "rep-b": [], "rep-c": []}
+    for n, user in enumerate(["rep-a", "rep-a", "rep-b", "rep-c"]):
+        response = await client.upload(org, tone_bytes(1.0, freq=900 + n), user=user, role="rep")
+        ids[user].append(response.json()["id"])
+
+    async def visible(**who: Any) -> set[str]:
+        found: set[str] = set()
+        cursor = None
+        while True:
+            params = {"limit": 1, **({"cursor": cursor} if cursor else {})}
+            page = await client.http.get(
+                "/internal/calls", params=params, headers=client.headers(org, **who)
+            )
+            assert page.status_code == 200, page.text
+            found |= {c["id"] for c in page.json()["items"]}
+            cursor = page.json()["next_cursor"]
+            if not cursor:
+                return found
+
+    assert await visible(user="rep-a", role="rep") == set(ids["rep-a"])
+    manager = await visible(user="mgr", role="manager", team=("rep-b",))
+    assert manager == set(ids["rep-b"])
+    assert await visible(user="boss", role="admin") == {i for v in ids.values() for i in v}
+    assert await visible(user="dpo", role="compliance") == {i for v in ids.values() for i in v}
+
+    other = ids["rep-b"][0]
+    assert (await client.get_call(org, other, user="rep-a", role="rep")).status_code == 404
+    assert (
+        await client.get_call(org, other, user="mgr", role="manager", team=("rep-b",))
+    ).status_code == 200
+
+
+async def test_listing_is_newest_first_with_a_working_cursor(client: IngestClient) -> None:
+    org = new_org()
+    uploaded = [
+        (await client.upload(org, tone_bytes(1.0, freq=1000 + n))).json()["id"] for n in range(5)
+    ]
+    first = await client.http.get("/internal/calls?limit=2", headers=client.headers(org))
+    second = await client.http.get(
+        "/internal/calls",
+        params={"limit": 2, "cursor": first.json()["next_cursor"]},
+        headers=client.headers(org),
+    )
+    third = await client.http.get(
+        "/internal/calls",
+        params={"limit": 2, "cursor": second.json()["next_cursor"]},
+        headers=client.headers(org),
+    )
+    pages = [p.json() for p in (first, second, third)]
+    order = [c["id"] for p in pages for c in p["items"]]
+    assert order == list(reversed(uploaded))
+    assert pages[2]["next_cursor"] is None
+    bad = await client.http.get(
+        "/internal/calls", params={"cursor": "garbage!"}, headers=client.headers(org)
+    )
+    assert bad.status_code == 422
+
+
+async def test_call_uploaded_event_carries_links_and_fingerprints_but_no_personal_data(
+    client: IngestClient, ctx: IngestContext, kafka_bootstrap: str
+) -> None:
+    org = new_org()
+    people = [
+        {"name": "Riley Rep", "email": "riley@seller.test", "role": "rep"},
+        {"name": "Casey Buyer", "email": "casey@buyer.test", "role": "customer"},
+    ]
+    data = tone_bytes(2.5, freq=1200)
+    call = (await client.upload(org, data, title="Pricing talk", participants=people)).json()
+    messages = await read_topic(
+        kafka_bootstrap, "call-uploaded", lambda e: e["data"]["call_id"] == call["id"]
+    )
+    assert len(messages) == 1
+    raw, envelope = messages[0]
+    for secret in ("Riley", "riley@seller.test", "Casey", "casey@buyer.test", "Pricing talk"):
+        assert secret.encode() not in raw
+    payload = envelope["data"]
+    assert envelope["org_id"] == org and envelope["key"] == call["id"]
+    assert envelope["source"] == "ingest"
+    assert [p["fingerprint"] for p in payload["participants"]] == [
+        fp(client.settings, "riley@seller.test"),
+        fp(client.settings, "casey@buyer.test"),
+    ]
+    assert [p["role"] for p in payload["participants"]] == ["rep", "customer"]
+    assert set(envelope["subject_ids"]) >= {
+        call["id"],
+        *(p["fingerprint"] for p in payload["participants"]),
+    }
+    assert (payload["audio_format"], payload["channels"], payload["sample_rate"]) == (
+        "wav",
+        1,
+        16000,
+    )
+    assert payload["size_bytes"] == len(data)
+    async with httpx.AsyncClient() as http:
+        fetched = await http.get(payload["audio_url"])
+    assert fetched.status_code == 200
+    assert fetched.content[:4] == b"CTS1"
+    assert ctx.keyring.decrypt_stream_bytes(fetched.content) == data
+
+
+async def test_a_database_failure_after_the_audio_reached_s3_deletes_the_object(
+    ctx: IngestContext, settings: IngestSettings, tmp_path: Any
+) -> None:
+    """The call row cannot be written (its participants table is missing): no orphan object."""
+    broken_db = Database(f"sqlite+aiosqlite:///{tmp_path / 'broken.db'}")
+    await broken_db.create_all(CallRecord)  # the duplicate check works, the insert does not
+    broken = IngestContext(
+        settings=settings, db=broken_db, keyring=ctx.keyring, objects=ctx.objects
+    )
+    org = new_org()
+    path = tmp_path / "upload"
+    data = tone_bytes(1.0, freq=1300)
+    path.write_bytes(data)
+    upload = SpooledUpload(
+        fields={"participants": json.dumps([{"name": "N", "role": "rep"}])},
+        path=path,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+    async with ctx.db.session() as session:
+        quota = await quota_status(session, settings, org)
+    with pytest.raises(Exception, match=r"ingest_restrictions|no such table"):
+        await register_upload(
+            broken, Identity(org_id=org, user_id="u", role="admin"), upload, quota
+        )
+    await broken_db.dispose()
+    assert await org_objects(ctx, org) == []
+    assert not [k for k in await pending_multipart_uploads(ctx) if org in k]
+
+
+async def test_rectification_changes_a_participant_everywhere_in_the_org(
+    client: IngestClient,
+) -> None:
+    org = new_org()
+    person = {"name": "Old Name", "email": "old@buyer.test", "role": "customer"}
+    ids = [
+        (await client.upload(org, tone_bytes(1.0, freq=1400 + n), participants=[person])).json()[
+            "id"
+        ]
+        for n in range(2)
+    ]
+    denied = await client.http.patch(
+        "/internal/participants",
+        json={"email": "old@buyer.test", "name": "New"},
+        headers=client.headers(org, role="rep"),
+    )
+    assert denied.status_code == 403
+    changed = await client.http.patch(
+        "/internal/participants",
+        json={"email": "OLD@buyer.test", "name": "New Name", "new_email": "new@buyer.test"},
+        headers=client.headers(org),
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json() == {
+        "updated": 2,
+        "email_fingerprint": fp(client.settings, "new@buyer.test"),
+    }
+    for call_id in ids:
+        participant = (await client.get_call(org, call_id)).json()["participants"][0]
+        assert (participant["name"], participant["email"]) == ("New Name", "new@buyer.test")
+    missing = await client.http.patch(
+        "/internal/participants",
+        json={"email": "old@buyer.test", "name": "again"},
+        headers=client.headers(org),
+    )
+    assert missing.status_code == 404
+    other_org = await client.http.patch(
+        "/internal/participants",
+        json={"email": "new@buyer.test", "name": "hijack"},
+        headers=client.headers(new_org()),
+    )
+    assert other_org.status_code == 404
+
+
+async def test_quota_reports_the_free_tier_and_minutes_used(client: IngestClient) -> None:
+    org = new_org()
+    await client.upload(org, tone_bytes(30.0, freq=1500))
+    quota = (await client.http.get("/internal/quota", headers=client.headers(org))).json()
+    assert (quota["plan"], quota["source"], quota["included_minutes"]) == ("free", "free", 60)
+    assert quota["used_minutes"] == pytest.approx(0.5, abs=0.01)
+    assert quota["max_upload_mb"] == client.settings.max_upload_mb

@@ -1,0 +1,108 @@
+"""The multipart body is streamed to disk, hashed, and cut off at the size limit."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ingest.adapters.upload_spool import spool_upload
+from ingest.domain.errors import BadUpload, UploadTooLarge
+
+
+def encode_form(fields: dict[str, str], file: bytes | None) -> tuple[str, bytes]:
+    """A multipart body as httpx sends it (a form without ``file`` carries another part)."""
+    files = (
+        {"file": ("call.wav", file, "audio/wav")} if file is not None else {"other": ("x", b"x")}
+    )
+    request = httpx.Request("POST", "http://x/", data=fields, files=files)
+    return request.headers["content-type"], request.read()
+
+
+async def trickle(body: bytes, piece: int = 7_000) -> AsyncIterator[bytes]:
+    for start in range(0, len(body), piece):
+        yield body[start : start + piece]
+
+
+async def test_the_file_lands_on_disk_with_its_sha256_and_the_fields(tmp_path: Path) -> None:
+    data = os.urandom(300_000)
+    content_type, body = encode_form({"title": "Q3 renewal", "participants": "[]"}, data)
+    async with spool_upload(
+        content_type,
+        trickle(body),
+        limit_bytes=1_000_000,
+        limit_label="1 MB",
+        temp_dir=str(tmp_path),
+    ) as upload:
+        assert upload.path is not None and upload.path.read_bytes() == data
+        assert upload.size == len(data)
+        assert upload.sha256 == hashlib.sha256(data).hexdigest()
+        assert upload.fields == {"title": "Q3 renewal", "participants": "[]"}
+        assert upload.filename == "call.wav"
+        spooled = upload.path
+    assert not spooled.exists(), "the temporary file is removed afterwards"
+
+
+async def test_a_file_over_the_limit_stops_the_read_and_leaves_no_file(tmp_path: Path) -> None:
+    content_type, body = encode_form({}, os.urandom(200_000))
+    read = 0
+
+    async def counting() -> AsyncIterator[bytes]:
+        nonlocal read
+        async for piece in trickle(body):
+            read += len(piece)
+            yield piece
+
+    with pytest.raises(UploadTooLarge, match="100 KB upload limit"):
+        async with spool_upload(
+            content_type,
+            counting(),
+            limit_bytes=100_000,
+            limit_label="100 KB",
+            temp_dir=str(tmp_path),
+        ):
+            pass
+    assert read < len(body), "the rest of the body is never read"
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_a_form_without_a_file_has_no_path(tmp_path: Path) -> None:
+    content_type, body = encode_form({"title": "x"}, None)
+    async with spool_upload(
+        content_type, trickle(body), limit_bytes=1000, limit_label="1 KB", temp_dir=str(tmp_path)
+    ) as upload:
+        assert upload.path is None
+        assert upload.fields["title"] == "x"
+
+
+@pytest.mark.parametrize("content_type", [None, "application/json", "multipart/form-data"])
+async def test_a_body_that_is_not_multipart_with_a_boundary_is_a_bad_upload(
+    tmp_path: Path, content_type: str | None
+) -> None:
+    with pytest.raises(BadUpload, match="multipart/form-data"):
+        async with spool_upload(
+            content_type,
+            trickle(b"{}"),
+            limit_bytes=1000,
+            limit_label="1 KB",
+            temp_dir=str(tmp_path),
+        ):
+            pass
+
+
+async def test_an_oversized_text_field_is_refused(tmp_path: Path) -> None:
+    content_type, body = encode_form({"participants": "x" * 5000}, b"abc")
+    with pytest.raises(UploadTooLarge, match="'participants'"):
+        async with spool_upload(
+            content_type,
+            trickle(body),
+            limit_bytes=1000,
+            limit_label="1 KB",
+            max_field_bytes=1024,
+            temp_dir=str(tmp_path),
+        ):
+            pass
