@@ -1,26 +1,18 @@
 """Kafka as deployed matches Kafka as the code uses it: topics, durability, and per-service ACLs.
 
 The source of truth is the code: ``clashtor_common.events.Topic`` names the topics, and each
-service's ``<name>.entrypoints.stream`` declares ``CONSUMES`` and ``PRODUCES``. Should one of those
-modules be missing, its test is marked xfail (not strict) instead of erroring, so a half-landed
-service does not hide the other checks; the lead removes that allowance once every module is in.
+service's ``<name>.entrypoints.stream`` declares ``CONSUMES`` and ``PRODUCES`` (the topics its
+subscribers are registered on and its outbox emits to). A topic added in code without its
+KafkaTopic, or a subscription without its ACL, fails here instead of in the cluster.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from collections import defaultdict
 
 import pytest
 from deploy_support import SERVICES, Manifests, dlq
-
-
-def module_missing(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is None
-    except ModuleNotFoundError:
-        return True
 
 
 def stream_module(service: str) -> str:
@@ -45,11 +37,6 @@ def topics_with(table: dict[tuple[str, str], set[str]], operation: str) -> set[s
 # --- topics ------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    module_missing("clashtor_common.events"),
-    reason="clashtor_common.events.Topic has not landed yet",
-    strict=False,
-)
 def test_topics_are_exactly_the_event_topics_in_code_and_their_dead_letters(
     overlay: Manifests,
 ) -> None:
@@ -130,20 +117,7 @@ def test_each_service_user_grants_a_consistent_shape(overlay: Manifests, service
     assert not {t for t in reads if t.endswith(".dlq")}, "services never read dead letters"
 
 
-@pytest.mark.parametrize(
-    "service",
-    [
-        pytest.param(
-            s,
-            marks=pytest.mark.xfail(
-                module_missing(stream_module(s)),
-                reason=f"{stream_module(s)} (CONSUMES/PRODUCES) has not landed yet",
-                strict=False,
-            ),
-        )
-        for s in SERVICES
-    ],
-)
+@pytest.mark.parametrize("service", SERVICES)
 def test_each_service_user_grants_exactly_what_its_code_consumes_and_produces(
     overlay: Manifests, service: str
 ) -> None:
