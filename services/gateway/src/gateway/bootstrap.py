@@ -1,13 +1,61 @@
-"""Composition root of the gateway service: wires settings, database, bus and adapters."""
+"""Composition root of the gateway service: wires settings, database, bus and adapters.
+
+Tests call ``bootstrap`` too, with their own settings (and, where they want, their own
+mailer), so the app under test is wired exactly as in production.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from clashtor_common.crypto import Keyring
+from clashtor_common.db import Database
+from clashtor_common.s3 import S3Store
 from clashtor_common.service import ServiceRuntime
-from gateway.entrypoints.stream import register_subscribers
+from gateway.adapters.exports import ExportStore
+from gateway.adapters.mailer import LoggingMailer, Mailer
+from gateway.adapters.services import ServiceClients
+from gateway.domain.credentials import Passwords
 from gateway.settings import GatewaySettings
 
 
-def bootstrap(settings: GatewaySettings | None = None) -> ServiceRuntime:
-    runtime = ServiceRuntime.build(settings or GatewaySettings())
+@dataclass
+class Gateway:
+    """Everything a gateway use case may need, passed by name."""
+
+    settings: GatewaySettings
+    db: Database
+    passwords: Passwords
+    services: ServiceClients
+    mailer: Mailer
+    exports: ExportStore
+
+
+def bootstrap(
+    settings: GatewaySettings | None = None, *, mailer: Mailer | None = None
+) -> ServiceRuntime:
+    from gateway.entrypoints.stream import register_subscribers
+
+    settings = settings or GatewaySettings()
+    runtime = ServiceRuntime.build(settings)
+    runtime.extras["gateway"] = Gateway(
+        settings=settings,
+        db=runtime.db,
+        passwords=Passwords(
+            time_cost=settings.password_time_cost,
+            memory_kib=settings.password_memory_kib,
+            parallelism=settings.password_parallelism,
+        ),
+        services=ServiceClients(settings),
+        mailer=mailer or LoggingMailer(),
+        exports=ExportStore(
+            S3Store(settings), Keyring.from_config(settings.master_keys.get_secret_value())
+        ),
+    )
     register_subscribers(runtime)
     return runtime
+
+
+def gateway_of(runtime: ServiceRuntime) -> Gateway:
+    gw: Gateway = runtime.extras["gateway"]
+    return gw

@@ -1,4 +1,7 @@
-"""ASGI entry point: `uvicorn <service>.main:app` (or `--factory ...:create_app`)."""
+"""ASGI entry point: `uvicorn gateway.main:app` (or `--factory gateway.main:create_app`).
+
+HTTPS with TLS 1.3 only: ``python -m gateway.serve``.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +10,38 @@ from typing import Any
 from fastapi import FastAPI
 
 from clashtor_common.service import create_service_app
-from gateway.bootstrap import bootstrap
-from gateway.entrypoints.http import router
+from gateway.adapters.mailer import Mailer
+from gateway.adapters.tables import TABLES
+from gateway.bootstrap import bootstrap, gateway_of
+from gateway.entrypoints.http import routers
+from gateway.entrypoints.usage import UsageMiddleware
 from gateway.settings import GatewaySettings
 
+DESCRIPTION = """\
+The public API of Clashtor: accounts, calls, coaching, billing and privacy.
 
-def create_app(settings: GatewaySettings | None = None) -> FastAPI:
-    runtime = bootstrap(settings)
-    return create_service_app(runtime, title="Clashtor gateway", routers=[router], tables=[])
+Authenticate with the session cookie from `POST /v1/auth/login` (browsers; state-changing
+requests must send the session's CSRF token as `X-CSRF-Token`) or with an API key as
+`Authorization: Bearer ck_live_...` (servers; no CSRF token). Errors are JSON:
+`{"error": {"code": "...", "message": "..."}}`.
+"""
+
+
+def create_app(settings: GatewaySettings | None = None, *, mailer: Mailer | None = None) -> FastAPI:
+    runtime = bootstrap(settings, mailer=mailer)
+    gw = gateway_of(runtime)
+    app = create_service_app(
+        runtime,
+        title="Clashtor API",
+        routers=routers,
+        tables=TABLES,
+        on_shutdown=[gw.services.aclose],
+    )
+    app.description = DESCRIPTION
+    app.version = "1"
+    app.state.gateway = gw
+    app.add_middleware(UsageMiddleware, db=gw.db)
+    return app
 
 
 def __getattr__(name: str) -> Any:

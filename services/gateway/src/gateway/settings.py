@@ -1,11 +1,79 @@
 """Gateway settings: environment variables prefixed ``GATEWAY_``."""
 
+from __future__ import annotations
+
+from pydantic import SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from clashtor_common.settings import ServiceSettings
+
+DEV_CSRF_SECRET = "dev-csrf-secret-change-me-in-production"
 
 
 class GatewaySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
 
     service_name: str = "gateway"
+    s3_bucket: str = "clashtor-gateway"
+
+    # Owning services' internal APIs (see docs/ARCHITECTURE.md, "Internal HTTP APIs").
+    ingest_url: str = "http://127.0.0.1:8001"
+    transcribe_url: str = "http://127.0.0.1:8002"
+    score_url: str = "http://127.0.0.1:8003"
+    billing_url: str = "http://127.0.0.1:8004"
+    privacy_url: str = "http://127.0.0.1:8005"
+    downstream_timeout_seconds: float = 10.0
+    upload_timeout_seconds: float = 900.0
+    identity_ttl_seconds: int = 60
+    max_upload_bytes: int = 500 * 1024 * 1024 + 1024 * 1024
+    """500 MB of audio plus room for the multipart envelope (title, participants)."""
+    max_webhook_bytes: int = 1024 * 1024
+
+    # Sessions and CSRF.
+    session_ttl_seconds: int = 14 * 24 * 3600
+    insecure_cookies: bool = False
+    """True only for plain-HTTP local development: drops the cookie's ``Secure`` flag."""
+    csrf_secret: SecretStr = SecretStr(DEV_CSRF_SECRET)
+
+    # Passwords (argon2id). Lower costs only in tests.
+    password_time_cost: int = 3
+    password_memory_kib: int = 64 * 1024
+    password_parallelism: int = 2
+
+    # Login throttling: failed attempts in a sliding window, per account and per address.
+    login_window_seconds: int = 15 * 60
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_address: int = 30
+    trust_forwarded_for: bool = False
+    """Take the client address from ``X-Forwarded-For`` (behind the ingress only)."""
+
+    invitation_ttl_seconds: int = 7 * 24 * 3600
+    public_url: str = "http://localhost:8000"
+    """Where users reach the web app; used in invitation links."""
+
+    # HTTPS (``python -m gateway.serve``): TLS 1.3 only when both are set.
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @model_validator(mode="after")
+    def _gateway_secrets(self) -> GatewaySettings:
+        if (
+            self.environment == "production"
+            and self.csrf_secret.get_secret_value() == DEV_CSRF_SECRET
+        ):
+            raise ValueError("csrf_secret must be set outside development")
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError("GATEWAY_TLS_CERT and GATEWAY_TLS_KEY must be set together")
+        return self
+
+    def service_url(self, service: str) -> str:
+        urls = {
+            "ingest": self.ingest_url,
+            "transcribe": self.transcribe_url,
+            "score": self.score_url,
+            "billing": self.billing_url,
+            "privacy": self.privacy_url,
+        }
+        return urls[service].rstrip("/")

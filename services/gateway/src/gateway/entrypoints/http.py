@@ -1,5 +1,41 @@
-"""Internal HTTP API of the gateway service (reached only through the gateway)."""
+"""The public HTTP API of Clashtor (``/v1``), served by the gateway.
+
+The gateway has no ``/internal`` API of its own: it *is* the public edge. Each router
+is one resource; forwarded resources go to the owning service's internal API with a
+signed identity (see ``gateway.adapters.services``).
+"""
+
+from __future__ import annotations
 
 from fastapi import APIRouter
 
-router = APIRouter(prefix="/internal")
+from gateway.entrypoints.routes import (
+    admin,
+    api_keys,
+    auth,
+    billing,
+    calls,
+    coaching,
+    invitations,
+    me,
+    members,
+    notifications,
+    privacy,
+)
+
+routers: list[APIRouter] = [
+    auth.router,
+    me.router,
+    members.router,
+    invitations.router,
+    api_keys.router,
+    calls.router,
+    coaching.scorecards_router,
+    coaching.trackers_router,
+    billing.router,
+    billing.webhooks,
+    privacy.router,
+    privacy.account,
+    notifications.router,
+    admin.router,
+]

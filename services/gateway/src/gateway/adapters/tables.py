@@ -1,0 +1,216 @@
+"""The gateway's tables: accounts, sessions, keys, invitations, notifications, usage.
+
+Every row carries ``org_id`` and every query filters on it. Secrets are stored only
+as hashes; emails are stored once (users, invitations) next to their keyed
+fingerprint, which is how a privacy request that names an email finds them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def aware(value: datetime) -> datetime:
+    """SQLite hands datetimes back without a zone; everything here is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Organization(SQLModel, table=True):
+    __tablename__ = "organizations"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    name: str = Field(max_length=200)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    deletion_requested_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    org_id: str = Field(index=True, max_length=36)
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=254, unique=True)
+    email_fingerprint: str = Field(index=True, max_length=64)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(max_length=20)
+    manager_id: str | None = Field(default=None, index=True, max_length=36)
+    analytics_opt_out: bool = False
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class AuthSession(SQLModel, table=True):
+    """A signed-in browser: the cookie holds the token, this row holds its hash."""
+
+    __tablename__ = "sessions"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: str = Field(index=True, max_length=36)
+    org_id: str = Field(index=True, max_length=36)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    revoked_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_keys"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    org_id: str = Field(index=True, max_length=36)
+    user_id: str = Field(index=True, max_length=36)
+    name: str = Field(max_length=100)
+    prefix: str = Field(max_length=16)
+    key_hash: str = Field(max_length=64, unique=True)
+    role: str = Field(max_length=20)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    last_used_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    revoked_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class Invitation(SQLModel, table=True):
+    __tablename__ = "invitations"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    org_id: str = Field(index=True, max_length=36)
+    email: str = Field(max_length=254)
+    email_fingerprint: str = Field(index=True, max_length=64)
+    role: str = Field(max_length=20)
+    token_hash: str = Field(max_length=64, unique=True)
+    invited_by: str = Field(max_length=36)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    accepted_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    revoked_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class Notification(SQLModel, table=True):
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("user_id", "kind", "call_id", name="uq_notification"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    org_id: str = Field(index=True, max_length=36)
+    user_id: str = Field(index=True, max_length=36)
+    kind: str = Field(max_length=40)
+    call_id: str | None = Field(default=None, index=True, max_length=64)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    read_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class UsageEvent(SQLModel, table=True):
+    """One authenticated request: which feature, by whom (ids only), with what outcome."""
+
+    __tablename__ = "usage_events"
+    __table_args__ = (Index("ix_usage_org_at", "org_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: str = Field(max_length=36)
+    user_id: str | None = Field(default=None, index=True, max_length=36)
+    method: str = Field(max_length=10)
+    route: str = Field(max_length=200)
+    status: int
+    via: str = Field(max_length=10)
+    at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class LoginAttempt(SQLModel, table=True):
+    """A failed login, keyed by a keyed hash of the account or the client address."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_key_at", "key", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=80)
+    at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class ExportObject(SQLModel, table=True):
+    """An export part this service wrote to S3, so an erasure can delete it too."""
+
+    __tablename__ = "export_objects"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    org_id: str = Field(index=True, max_length=36)
+    request_id: str = Field(index=True, max_length=64)
+    object_key: str = Field(max_length=300)
+    user_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class ErasureTombstone(SQLModel, table=True):
+    """What an erasure removed, as ids only: the audit trail that holds no personal data."""
+
+    __tablename__ = "erasure_tombstones"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    org_id: str = Field(index=True, max_length=36)
+    request_id: str = Field(index=True, max_length=64)
+    subject_type: str = Field(max_length=20)
+    user_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    removed: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    erased_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+TABLES: tuple[type[SQLModel], ...] = (
+    Organization,
+    User,
+    AuthSession,
+    ApiKey,
+    Invitation,
+    Notification,
+    UsageEvent,
+    LoginAttempt,
+    ExportObject,
+    ErasureTombstone,
+)

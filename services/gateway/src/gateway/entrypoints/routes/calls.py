@@ -1,0 +1,255 @@
+"""``/v1/calls``: upload (streamed through to ingest), list, one call assembled, audio, delete."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
+from starlette.requests import ClientDisconnect
+
+from clashtor_common.errors import ApiError
+from gateway.adapters.services import json_body, raise_for_downstream
+from gateway.bootstrap import Gateway
+from gateway.domain import call_view
+from gateway.domain.permissions import Action
+from gateway.domain.principal import Principal
+from gateway.entrypoints.deps import GatewayDep, require
+from gateway.entrypoints.schemas import (
+    COMMON_ERRORS,
+    AcceptedOut,
+    CallListOut,
+    CallOut,
+    RolesIn,
+)
+from gateway.entrypoints.views import passthrough
+
+router = APIRouter(prefix="/v1/calls", tags=["calls"], responses=COMMON_ERRORS)
+CallId = Annotated[str, Path(min_length=1, max_length=100)]
+
+_UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "title": {"type": "string", "maxLength": 500},
+                        "participants": {
+                            "type": "string",
+                            "description": "JSON array of {name, email, role: rep|customer}",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+_AUDIO_HEADERS = (
+    "content-type",
+    "content-length",
+    "content-range",
+    "accept-ranges",
+    "etag",
+    "last-modified",
+    "content-disposition",
+)
+
+
+class _UploadTooLarge(Exception):
+    pass
+
+
+def _call_path(call_id: str, suffix: str = "") -> str:
+    return f"/internal/calls/{quote(call_id, safe='')}{suffix}"
+
+
+async def visible_call(gw: Gateway, principal: Principal, call_id: str) -> dict[str, Any]:
+    """The call as ingest shows it to this caller; 404 when not theirs to see."""
+    _, call = await gw.services.call_json(
+        "ingest", "GET", _call_path(call_id), identity=principal.identity()
+    )
+    if not isinstance(call, dict) or "id" not in call:
+        raise ApiError(502, "upstream_error", "the ingest service answered nonsense")
+    return call
+
+
+@router.post(
+    "",
+    status_code=202,
+    openapi_extra=_UPLOAD_BODY,
+    response_model=None,
+    responses={
+        202: {"model": AcceptedOut, "description": "accepted for processing"},
+        200: {"model": AcceptedOut, "description": "these bytes were uploaded before"},
+    },
+)
+async def upload_call(
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Action.CALLS_UPLOAD))],
+    gw: GatewayDep,
+) -> Response:
+    """Upload a recording (``multipart/form-data``: ``file``, optional ``title`` and
+    ``participants``). The body is streamed to ingest as it arrives, never held whole."""
+    content_type = request.headers.get("content-type", "")
+    if (
+        not content_type.lower().startswith("multipart/form-data")
+        or "boundary=" not in content_type
+    ):
+        raise ApiError(415, "unsupported_media_type", "upload as multipart/form-data with a file")
+    limit = gw.settings.max_upload_bytes
+    headers = {"content-type": content_type}
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise ApiError(400, "bad_request", "Content-Length must be a number")
+        if int(declared) > limit:
+            raise ApiError(413, "payload_too_large", f"uploads are limited to {limit} bytes")
+        headers["content-length"] = declared
+
+    async def body() -> AsyncIterator[bytes]:
+        seen = 0
+        async for chunk in request.stream():
+            seen += len(chunk)
+            if seen > limit:
+                raise _UploadTooLarge
+            if chunk:
+                yield chunk
+
+    try:
+        resp = await gw.services.request(
+            "ingest",
+            "POST",
+            "/internal/calls",
+            identity=principal.identity(),
+            content=body(),
+            headers=headers,
+            timeout=gw.settings.upload_timeout_seconds,
+        )
+    except _UploadTooLarge as exc:
+        raise ApiError(413, "payload_too_large", f"uploads are limited to {limit} bytes") from exc
+    except ClientDisconnect as exc:
+        raise ApiError(400, "bad_request", "the upload was interrupted") from exc
+    return passthrough(resp.status_code, json_body("ingest", resp))
+
+
+@router.get("", response_model=None, responses={200: {"model": CallListOut}})
+async def list_calls(
+    principal: Annotated[Principal, Depends(require(Action.CALLS_READ))],
+    gw: GatewayDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
+    """Calls you may see: a rep their own, a manager their team's, admins all."""
+    status, body = await gw.services.call_json(
+        "ingest",
+        "GET",
+        "/internal/calls",
+        identity=principal.identity(),
+        params={"limit": limit, "cursor": cursor},
+    )
+    return passthrough(status, body)
+
+
+@router.get("/{call_id}", response_model=CallOut)
+async def get_call(
+    call_id: CallId,
+    principal: Annotated[Principal, Depends(require(Action.CALLS_READ))],
+    gw: GatewayDep,
+) -> dict[str, Any]:
+    """The call with its transcript, metrics, trackers, scorecard and coaching feedback."""
+    call = await visible_call(gw, principal, call_id)
+    identity = principal.identity()
+    key = quote(call_id, safe="")
+    transcript, score = await asyncio.gather(
+        gw.services.get_optional("transcribe", f"/internal/transcripts/{key}", identity=identity),
+        gw.services.get_optional("score", f"/internal/scores/{key}", identity=identity),
+    )
+    return call_view.assemble(call, transcript, score)
+
+
+@router.get(
+    "/{call_id}/audio",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"audio/*": {}}, "description": "the decrypted recording"},
+        206: {"content": {"audio/*": {}}, "description": "the requested byte range"},
+        416: {"description": "range not satisfiable"},
+    },
+)
+async def get_audio(
+    call_id: CallId,
+    principal: Annotated[Principal, Depends(require(Action.CALLS_READ))],
+    gw: GatewayDep,
+    range_header: Annotated[str | None, Header(alias="range", max_length=200)] = None,
+) -> Response:
+    """The recording, streamed; ``Range`` requests are passed through."""
+    headers = {"range": range_header} if range_header else {}
+    resp = await gw.services.request(
+        "ingest",
+        "GET",
+        _call_path(call_id, "/audio"),
+        identity=principal.identity(),
+        headers=headers,
+        stream=True,
+    )
+    if resp.status_code >= 300:
+        await resp.aread()
+        await resp.aclose()
+        raise_for_downstream("ingest", resp)
+        raise ApiError(502, "upstream_error", "the ingest service answered a redirect")
+    out = {k: v for k, v in resp.headers.items() if k.lower() in _AUDIO_HEADERS}
+    return StreamingResponse(
+        resp.aiter_raw(),
+        status_code=resp.status_code,
+        headers=out,
+        background=BackgroundTask(resp.aclose),
+    )
+
+
+@router.delete(
+    "/{call_id}", status_code=202, response_model=AcceptedOut, response_model_exclude_none=True
+)
+async def delete_call(
+    call_id: CallId,
+    principal: Annotated[Principal, Depends(require(Action.CALLS_DELETE))],
+    gw: GatewayDep,
+) -> AcceptedOut:
+    """Erase the call everywhere (an erasure request for it); answers the request id."""
+    await visible_call(gw, principal, call_id)
+    _, body = await gw.services.call_json(
+        "privacy",
+        "POST",
+        "/internal/requests/erasure",
+        identity=principal.identity(),
+        json={"subject": {"type": "call", "id": call_id}},
+    )
+    if not isinstance(body, dict) or "id" not in body:
+        raise ApiError(502, "upstream_error", "the privacy service answered nonsense")
+    return AcceptedOut(id=str(body["id"]))
+
+
+@router.put("/{call_id}/roles", response_model=None, responses={200: {"model": dict[str, Any]}})
+async def correct_roles(
+    call_id: CallId,
+    body: RolesIn,
+    principal: Annotated[Principal, Depends(require(Action.CALLS_CORRECT_ROLES))],
+    gw: GatewayDep,
+) -> Response:
+    """Correct who is the rep and who the customer; the call is scored again."""
+    await visible_call(gw, principal, call_id)
+    status, out = await gw.services.call_json(
+        "score",
+        "PUT",
+        f"/internal/scores/{quote(call_id, safe='')}/roles",
+        identity=principal.identity(),
+        json=body.model_dump(),
+    )
+    return passthrough(status, out)

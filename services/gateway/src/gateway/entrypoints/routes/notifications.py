@@ -1,0 +1,38 @@
+"""``/v1/notifications``: what happened to your calls (scored, re-scored)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+
+from gateway.domain.permissions import Action
+from gateway.domain.principal import Principal
+from gateway.entrypoints.deps import GatewayDep, require
+from gateway.entrypoints.schemas import COMMON_ERRORS, NotificationOut
+from gateway.entrypoints.views import notification_out
+from gateway.service_layer import notifications
+
+router = APIRouter(prefix="/v1/notifications", tags=["notifications"], responses=COMMON_ERRORS)
+Reader = Annotated[Principal, Depends(require(Action.NOTIFICATIONS_READ))]
+
+
+@router.get("", response_model=list[NotificationOut])
+async def list_notifications(
+    principal: Reader,
+    gw: GatewayDep,
+    unread: Annotated[bool, Query()] = False,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[NotificationOut]:
+    rows = await notifications.list_for(gw, principal, unread_only=unread, limit=limit)
+    return [notification_out(n) for n in rows]
+
+
+@router.post("/{notification_id}/read", status_code=204, response_class=Response)
+async def mark_read(
+    notification_id: Annotated[str, Path(min_length=1, max_length=64)],
+    principal: Reader,
+    gw: GatewayDep,
+) -> Response:
+    await notifications.mark_read(gw, principal, notification_id)
+    return Response(status_code=204)

@@ -1,0 +1,176 @@
+"""``/v1/privacy`` and ``/v1/account``: data-subject requests, owned by the privacy service.
+
+Anyone may make a request about themselves (their own user id or email); requests
+about anyone else need ``privacy.manage`` (owners, admins, compliance). Subjects the
+gateway owns are checked here too: another organization's user or organization, or a
+call the caller cannot see, answers 404.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+
+from clashtor_common.errors import ApiError, not_found
+from gateway.adapters.tables import User
+from gateway.bootstrap import Gateway
+from gateway.domain.credentials import normalize_email
+from gateway.domain.permissions import Action, is_allowed
+from gateway.domain.principal import Principal
+from gateway.entrypoints.deps import GatewayDep, check_allowed, require
+from gateway.entrypoints.routes.calls import visible_call
+from gateway.entrypoints.schemas import (
+    COMMON_ERRORS,
+    AcceptedOut,
+    ExportIn,
+    ObjectionIn,
+    PrivacyRequestIn,
+    PrivacyRequestOut,
+    RestrictionIn,
+    SubjectIn,
+)
+from gateway.entrypoints.views import passthrough
+from gateway.service_layer import profile
+
+router = APIRouter(prefix="/v1/privacy", tags=["privacy"], responses=COMMON_ERRORS)
+account = APIRouter(prefix="/v1/account", tags=["account"], responses=COMMON_ERRORS)
+_ACCEPTED = {202: {"model": AcceptedOut, "description": "accepted"}}
+_OBJECT = {200: {"model": dict[str, Any]}}
+
+
+async def authorize_subject(
+    gw: Gateway, principal: Principal, subject: SubjectIn
+) -> dict[str, Any]:
+    """Check who may ask about ``subject`` and that it exists here; the subject to forward."""
+    me, _, _ = await profile.load_me(gw, principal)
+    own = (subject.type == "user" and subject.id == principal.user_id) or (
+        subject.type in ("user", "participant")
+        and subject.id is None
+        and subject.email is not None
+        and normalize_email(subject.email) == me.email
+    )
+    check_allowed(principal, Action.PRIVACY_SELF_SERVICE if own else Action.PRIVACY_MANAGE)
+    out = subject.model_dump(exclude_none=True)
+    if subject.type in ("user", "participant") and not (subject.id or subject.email):
+        raise ApiError(422, "invalid_subject", f"a {subject.type} subject needs an id or an email")
+    if subject.type == "user" and subject.id:
+        async with gw.db.session() as session:
+            user = await session.get(User, subject.id)
+        if user is None or user.org_id != principal.org_id:
+            raise not_found("user", subject.id)
+    elif subject.type == "organization":
+        if subject.id not in (None, principal.org_id):
+            raise not_found("organization", subject.id)
+        out["id"] = principal.org_id
+    elif subject.type == "call":
+        if not subject.id:
+            raise ApiError(422, "invalid_subject", "a call subject needs the call id")
+        await visible_call(gw, principal, subject.id)
+    return out
+
+
+async def _forward_request(
+    gw: Gateway, principal: Principal, path: str, body: PrivacyRequestIn
+) -> Response:
+    payload = body.model_dump(exclude_none=True)
+    payload["subject"] = await authorize_subject(gw, principal, body.subject)
+    status, out = await gw.services.call_json(
+        "privacy", "POST", path, identity=principal.identity(), json=payload
+    )
+    return passthrough(status, out)
+
+
+Anyone = Annotated[Principal, Depends(require(Action.PRIVACY_SELF_SERVICE))]
+Officer = Annotated[Principal, Depends(require(Action.PRIVACY_MANAGE))]
+
+
+@router.post("/export", status_code=202, response_model=None, responses=_ACCEPTED)
+async def request_export(body: ExportIn, principal: Anyone, gw: GatewayDep) -> Response:
+    """Everything held about the subject, as a downloadable bundle (right of access)."""
+    return await _forward_request(gw, principal, "/internal/requests/export", body)
+
+
+@router.post("/erasure", status_code=202, response_model=None, responses=_ACCEPTED)
+async def request_erasure(body: PrivacyRequestIn, principal: Anyone, gw: GatewayDep) -> Response:
+    """Erase the subject everywhere, for good (right to erasure)."""
+    return await _forward_request(gw, principal, "/internal/requests/erasure", body)
+
+
+@router.post("/restriction", response_model=None, responses={**_OBJECT, **_ACCEPTED})
+async def restrict(body: RestrictionIn, principal: Anyone, gw: GatewayDep) -> Response:
+    """Keep the subject's data but stop processing it (or lift that)."""
+    return await _forward_request(gw, principal, "/internal/restriction", body)
+
+
+@router.post("/objection", response_model=None, responses={**_OBJECT, **_ACCEPTED})
+async def object_to_processing(body: ObjectionIn, principal: Anyone, gw: GatewayDep) -> Response:
+    """Leave the subject out of analytics (or take them back in)."""
+    return await _forward_request(gw, principal, "/internal/objection", body)
+
+
+@router.get("/requests", response_model=None, responses={200: {"model": Any}})
+async def list_requests(
+    principal: Officer,
+    gw: GatewayDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
+    status, out = await gw.services.call_json(
+        "privacy",
+        "GET",
+        "/internal/requests",
+        identity=principal.identity(),
+        params={"limit": limit, "cursor": cursor},
+    )
+    return passthrough(status, out)
+
+
+@router.get(
+    "/requests/{request_id}", response_model=None, responses={200: {"model": PrivacyRequestOut}}
+)
+async def get_request(
+    request_id: Annotated[str, Path(min_length=1, max_length=100)],
+    principal: Anyone,
+    gw: GatewayDep,
+) -> Response:
+    """Progress of a request, with each service's acknowledgement. Without
+    ``privacy.manage`` you see only requests you made yourself."""
+    status, out = await gw.services.call_json(
+        "privacy",
+        "GET",
+        f"/internal/requests/{quote(request_id, safe='')}",
+        identity=principal.identity(),
+    )
+    if not is_allowed(principal.role, Action.PRIVACY_MANAGE) and (
+        not isinstance(out, dict) or out.get("requested_by") != principal.user_id
+    ):
+        raise not_found("privacy request", request_id)
+    return passthrough(status, out)
+
+
+@account.delete(
+    "", status_code=202, response_model=None, responses={202: {"model": dict[str, Any]}}
+)
+async def delete_account(
+    principal: Annotated[Principal, Depends(require(Action.ACCOUNT_DELETE))], gw: GatewayDep
+) -> Response:
+    """Delete the organization's account and all its data, after 30 days to change your mind."""
+    status, out = await gw.services.call_json(
+        "privacy", "DELETE", "/internal/account", identity=principal.identity()
+    )
+    await profile.mark_deletion(gw, principal.org_id, requested=True)
+    return passthrough(status, out)
+
+
+@account.post("/restore", response_model=None, responses=_OBJECT)
+async def restore_account(
+    principal: Annotated[Principal, Depends(require(Action.ACCOUNT_RESTORE))], gw: GatewayDep
+) -> Response:
+    """Cancel a pending account deletion within its 30 days."""
+    status, out = await gw.services.call_json(
+        "privacy", "POST", "/internal/account/restore", identity=principal.identity()
+    )
+    await profile.mark_deletion(gw, principal.org_id, requested=False)
+    return passthrough(status, out)

@@ -1,0 +1,277 @@
+"""Request and response models of the public API (``/v1``), as the OpenAPI document shows them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.domain.credentials import EMAIL_MAX, PASSWORD_MAX
+
+RoleName = Literal["owner", "admin", "manager", "rep", "compliance"]
+Name = Field(min_length=1, max_length=200)
+Email = Field(min_length=3, max_length=EMAIL_MAX, examples=["ada@example.com"])
+Password = Field(min_length=1, max_length=PASSWORD_MAX, description="at least 10 characters")
+
+
+class InModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- errors -----------------------------------------------------------------------------
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {s: {"model": ErrorResponse, "description": "error"} for s in statuses}
+
+
+COMMON_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 415, 422, 429, 502, 503)
+
+
+# --- accounts ---------------------------------------------------------------------------
+
+
+class SignupIn(InModel):
+    name: str = Name
+    email: str = Email
+    password: str = Password
+    organization: str = Name
+
+
+class LoginIn(InModel):
+    email: str = Field(min_length=1, max_length=EMAIL_MAX)
+    password: str = Field(min_length=1, max_length=PASSWORD_MAX)
+
+
+class OrganizationOut(BaseModel):
+    id: str
+    name: str
+    deletion_requested_at: datetime | None = None
+
+
+class MemberOut(BaseModel):
+    id: str
+    name: str
+    email: str
+    role: RoleName
+    manager_id: str | None
+    created_at: datetime
+
+
+class MeOut(MemberOut):
+    organization: OrganizationOut
+    team_user_ids: list[str]
+
+
+class SessionOut(BaseModel):
+    user: MeOut
+    csrf_token: str = Field(description="send as X-CSRF-Token on state-changing requests")
+
+
+class CsrfOut(BaseModel):
+    csrf_token: str
+
+
+class MeUpdateIn(InModel):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    email: str | None = Field(None, min_length=3, max_length=EMAIL_MAX)
+    password: str | None = Field(None, min_length=1, max_length=PASSWORD_MAX)
+    current_password: str | None = Field(
+        None, max_length=PASSWORD_MAX, description="required to change email or password"
+    )
+
+
+class RoleIn(InModel):
+    role: RoleName
+
+
+class ManagerIn(InModel):
+    manager_id: str | None = Field(None, max_length=64, description="null: on no team")
+
+
+class InvitationIn(InModel):
+    email: str = Email
+    role: RoleName
+
+
+class InvitationOut(BaseModel):
+    id: str
+    email: str
+    role: RoleName
+    invited_by: str
+    created_at: datetime
+    expires_at: datetime
+
+
+class InvitationCreatedOut(InvitationOut):
+    token: str = Field(description="shown once; also sent by email")
+    accept_url: str
+
+
+class AcceptIn(InModel):
+    name: str = Name
+    password: str = Password
+
+
+class ApiKeyIn(InModel):
+    name: str = Field(min_length=1, max_length=100)
+    role: RoleName | None = Field(None, description="defaults to your role; never above it")
+
+
+class ApiKeyOut(BaseModel):
+    id: str
+    name: str
+    prefix: str = Field(description="the first characters of the key, e.g. ck_live_ab12")
+    role: RoleName
+    user_id: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKeyCreatedOut(ApiKeyOut):
+    key: str = Field(description="shown once: store it now")
+
+
+class NotificationOut(BaseModel):
+    id: str
+    kind: str
+    call_id: str | None
+    data: dict[str, Any]
+    created_at: datetime
+    read_at: datetime | None
+
+
+class FeatureUsage(BaseModel):
+    feature: str
+    requests: int
+    users: int
+    errors: int
+
+
+class UserUsage(BaseModel):
+    user_id: str | None
+    requests: int
+
+
+class UsageSummaryOut(BaseModel):
+    org_id: str
+    since: datetime
+    days: int
+    requests: int
+    active_users: int
+    features: list[FeatureUsage]
+    users: list[UserUsage]
+
+
+# --- forwarded resources ----------------------------------------------------------------
+
+
+class AcceptedOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    status: str | None = None
+
+
+class WordOut(BaseModel):
+    word: str
+    start: float | None
+    end: float | None
+    confidence: float | None = None
+    speaker: int | None = None
+
+
+class UtteranceOut(BaseModel):
+    speaker: int | None
+    role: Literal["rep", "customer"] | None
+    start: float | None
+    end: float | None
+    text: str
+    words: list[WordOut]
+
+
+class TranscriptOut(BaseModel):
+    utterances: list[UtteranceOut]
+
+
+class CallOut(BaseModel):
+    id: str
+    status: Literal["uploaded", "transcribing", "transcribed", "scored", "failed"]
+    title: str | None
+    duration: float | None
+    participants: list[dict[str, Any]]
+    created_at: str | None = None
+    uploader_id: str | None = None
+    transcript: TranscriptOut | None
+    metrics: dict[str, Any] | None
+    trackers: list[Any] | dict[str, Any] | None
+    scorecard: dict[str, Any] | None
+    feedback: dict[str, Any] | None
+
+
+class CallListOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    items: list[dict[str, Any]]
+    next_cursor: str | None = None
+
+
+class RolesIn(InModel):
+    roles: dict[str, Literal["rep", "customer"]] = Field(
+        description='speaker label → role, e.g. {"0": "rep", "1": "customer"}',
+        max_length=64,
+    )
+
+
+class SubjectIn(InModel):
+    type: Literal["user", "participant", "call", "organization"]
+    id: str | None = Field(None, min_length=1, max_length=200)
+    email: str | None = Field(None, min_length=3, max_length=EMAIL_MAX)
+
+
+class PrivacyRequestIn(InModel):
+    subject: SubjectIn
+
+
+class ExportIn(PrivacyRequestIn):
+    include_audio: bool = False
+
+
+class RestrictionIn(PrivacyRequestIn):
+    restricted: bool = True
+
+
+class ObjectionIn(PrivacyRequestIn):
+    objected: bool = True
+
+
+class Acknowledgement(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    service: str
+    status: str
+    at: datetime | str | None = None
+    details: Any = None
+
+
+class PrivacyRequestOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    kind: str
+    status: Literal["pending", "in_progress", "completed", "failed"]
+    acknowledgements: list[Acknowledgement] = []
+
+
+JsonObject = dict[str, Any]

@@ -1,0 +1,85 @@
+"""Turning rows into public response models, and forwarded bodies into responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Response
+from fastapi.responses import JSONResponse
+
+from gateway.adapters.tables import ApiKey, Invitation, Notification, Organization, User, aware
+from gateway.entrypoints.schemas import (
+    ApiKeyOut,
+    InvitationOut,
+    MemberOut,
+    MeOut,
+    NotificationOut,
+    OrganizationOut,
+)
+
+
+def member_out(user: User) -> MemberOut:
+    return MemberOut(
+        id=user.id,
+        name=user.name,
+        email=user.email,
+        role=user.role,  # type: ignore[arg-type]
+        manager_id=user.manager_id,
+        created_at=aware(user.created_at),
+    )
+
+
+def me_out(user: User, org: Organization, team: tuple[str, ...]) -> MeOut:
+    return MeOut(
+        **member_out(user).model_dump(),
+        organization=OrganizationOut(
+            id=org.id,
+            name=org.name,
+            deletion_requested_at=aware(org.deletion_requested_at)
+            if org.deletion_requested_at
+            else None,
+        ),
+        team_user_ids=list(team),
+    )
+
+
+def invitation_out(inv: Invitation) -> InvitationOut:
+    return InvitationOut(
+        id=inv.id,
+        email=inv.email,
+        role=inv.role,  # type: ignore[arg-type]
+        invited_by=inv.invited_by,
+        created_at=aware(inv.created_at),
+        expires_at=aware(inv.expires_at),
+    )
+
+
+def api_key_out(key: ApiKey) -> ApiKeyOut:
+    return ApiKeyOut(
+        id=key.id,
+        name=key.name,
+        prefix=key.prefix,
+        role=key.role,  # type: ignore[arg-type]
+        user_id=key.user_id,
+        created_at=aware(key.created_at),
+        last_used_at=aware(key.last_used_at) if key.last_used_at else None,
+        revoked_at=aware(key.revoked_at) if key.revoked_at else None,
+    )
+
+
+def notification_out(note: Notification) -> NotificationOut:
+    return NotificationOut(
+        id=note.id,
+        kind=note.kind,
+        call_id=note.call_id,
+        data=note.data,
+        created_at=aware(note.created_at),
+        read_at=aware(note.read_at) if note.read_at else None,
+    )
+
+
+def passthrough(status: int, body: Any) -> Response:
+    """A downstream success as the public response (no body → no content)."""
+    if body is None:
+        return Response(status_code=204 if status in (200, 204) else status)
+    return JSONResponse(body, status_code=status)

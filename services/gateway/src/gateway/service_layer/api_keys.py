@@ -1,0 +1,67 @@
+"""API keys: created by a user for their org with a role no higher than their own.
+
+The key is shown once; we keep its SHA-256 (keys are 192 random bits, so a fast hash
+is enough) and its first characters, so a listing can tell keys apart.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from clashtor_common.errors import ApiError, not_found
+from gateway.adapters.tables import ApiKey, utcnow
+from gateway.bootstrap import Gateway
+from gateway.domain import credentials
+from gateway.domain.permissions import Action, Role, can_grant, is_allowed
+from gateway.domain.principal import Principal
+
+
+async def create(
+    gw: Gateway, actor: Principal, *, name: str, role: Role | None
+) -> tuple[ApiKey, str]:
+    role = role or actor.role
+    if not can_grant(actor.role, role):
+        raise ApiError(
+            403, "forbidden", f"a {actor.role.value} cannot create a key with role {role.value}"
+        )
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise ApiError(422, "invalid_name", "name must not be blank")
+    key = credentials.new_api_key(live=gw.settings.environment == "production")
+    row = ApiKey(
+        org_id=actor.org_id,
+        user_id=actor.user_id,
+        name=cleaned,
+        prefix=credentials.api_key_prefix(key),
+        key_hash=credentials.hash_token(key),
+        role=role.value,
+    )
+    async with gw.db.session() as session:
+        session.add(row)
+    return row, key
+
+
+def _sees_all(actor: Principal) -> bool:
+    return is_allowed(actor.role, Action.API_KEYS_MANAGE_ALL)
+
+
+async def list_keys(gw: Gateway, actor: Principal) -> list[ApiKey]:
+    query = select(ApiKey).where(ApiKey.org_id == actor.org_id)
+    if not _sees_all(actor):
+        query = query.where(ApiKey.user_id == actor.user_id)
+    async with gw.db.session() as session:
+        rows = await session.execute(query.order_by(ApiKey.created_at, ApiKey.id))
+        return list(rows.scalars())
+
+
+async def revoke(gw: Gateway, actor: Principal, key_id: str) -> None:
+    async with gw.db.session() as session:
+        row = await session.get(ApiKey, key_id)
+        if (
+            row is None
+            or row.org_id != actor.org_id
+            or (row.user_id != actor.user_id and not _sees_all(actor))
+        ):
+            raise not_found("API key", key_id)
+        if row.revoked_at is None:
+            row.revoked_at = utcnow()

@@ -1,0 +1,282 @@
+"""Signing up, signing in and out, and turning a cookie or an API key into a ``Principal``."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clashtor_common.crypto import fingerprint
+from clashtor_common.errors import ApiError
+from gateway.adapters.tables import (
+    ApiKey,
+    AuthSession,
+    LoginAttempt,
+    Organization,
+    User,
+    aware,
+    utcnow,
+)
+from gateway.bootstrap import Gateway
+from gateway.domain import credentials, throttle
+from gateway.domain.permissions import Role, can_grant
+from gateway.domain.principal import Principal
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user: User
+    organization: Organization
+    session_token: str
+
+
+def email_fingerprint(gw: Gateway, email: str) -> str:
+    return fingerprint(gw.settings.fingerprint_secret.get_secret_value(), email)
+
+
+def checked_email(email: str) -> str:
+    normalized = credentials.normalize_email(email)
+    problem = credentials.email_problem(normalized)
+    if problem:
+        raise ApiError(422, "invalid_email", problem)
+    return normalized
+
+
+def checked_password(password: str) -> str:
+    problem = credentials.password_problem(password)
+    if problem:
+        raise ApiError(422, "weak_password", problem)
+    return password
+
+
+def checked_name(name: str, what: str = "name") -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise ApiError(422, f"invalid_{what}", f"{what} must not be blank")
+    return cleaned
+
+
+async def email_taken(session: AsyncSession, email: str, except_user: str | None = None) -> bool:
+    query = select(User.id).where(User.email == email)
+    if except_user:
+        query = query.where(User.id != except_user)
+    return (await session.execute(query)).first() is not None
+
+
+async def start_session(gw: Gateway, session: AsyncSession, user: User) -> str:
+    token = credentials.new_token()
+    session.add(
+        AuthSession(
+            token_hash=credentials.hash_token(token),
+            user_id=user.id,
+            org_id=user.org_id,
+            expires_at=utcnow() + timedelta(seconds=gw.settings.session_ttl_seconds),
+        )
+    )
+    return token
+
+
+async def signup(
+    gw: Gateway, *, name: str, email: str, password: str, organization: str
+) -> SignedIn:
+    """A new organization with its first user as owner, signed in."""
+    email = checked_email(email)
+    checked_password(password)
+    password_hash = gw.passwords.hash(password)
+    try:
+        async with gw.db.session() as session:
+            if await email_taken(session, email):
+                raise ApiError(409, "email_taken", "an account with this email already exists")
+            org = Organization(name=checked_name(organization, "organization"))
+            user = User(
+                org_id=org.id,
+                name=checked_name(name),
+                email=email,
+                email_fingerprint=email_fingerprint(gw, email),
+                password_hash=password_hash,
+                role=Role.OWNER.value,
+            )
+            session.add_all([org, user])
+            token = await start_session(gw, session, user)
+    except IntegrityError as exc:  # a concurrent signup won the unique email
+        raise ApiError(409, "email_taken", "an account with this email already exists") from exc
+    return SignedIn(user, org, token)
+
+
+# --- login throttling ---------------------------------------------------------------
+
+
+def _throttle_keys(gw: Gateway, email: str, address: str) -> tuple[str, str]:
+    secret = gw.settings.fingerprint_secret.get_secret_value().encode()
+    addr = hmac.new(secret, b"addr:" + address.encode(), hashlib.sha256).hexdigest()
+    return f"acct:{email_fingerprint(gw, email)}", f"addr:{addr}"
+
+
+async def _failures(session: AsyncSession, key: str, since_seconds: int) -> list[float]:
+    cutoff = utcnow() - timedelta(seconds=since_seconds)
+    rows = await session.execute(
+        select(LoginAttempt.at).where(LoginAttempt.key == key, LoginAttempt.at > cutoff)
+    )
+    return [aware(at).timestamp() for (at,) in rows]
+
+
+async def _throttle_verdict(
+    gw: Gateway, session: AsyncSession, keys: tuple[str, str]
+) -> throttle.Verdict:
+    s = gw.settings
+    window = s.login_window_seconds
+    now = utcnow().timestamp()
+    account = throttle.check(
+        await _failures(session, keys[0], window),
+        throttle.Limit(s.login_max_failures_per_account, window),
+        now,
+    )
+    address = throttle.check(
+        await _failures(session, keys[1], window),
+        throttle.Limit(s.login_max_failures_per_address, window),
+        now,
+    )
+    return throttle.strictest(account, address)
+
+
+async def login(gw: Gateway, *, email: str, password: str, address: str) -> SignedIn:
+    email = credentials.normalize_email(email)
+    keys = _throttle_keys(gw, email, address)
+    async with gw.db.session() as session:
+        verdict = await _throttle_verdict(gw, session, keys)
+    if not verdict.allowed:
+        raise ApiError(
+            429,
+            "too_many_attempts",
+            f"too many failed sign-ins; try again in {verdict.retry_after} seconds",
+            headers={"Retry-After": str(verdict.retry_after)},
+        )
+    signed: SignedIn | None = None
+    async with gw.db.session() as session:
+        user = (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()
+        ok = gw.passwords.verify(user.password_hash if user else None, password)
+        org = await session.get(Organization, user.org_id) if user is not None else None
+        if ok and user is not None and org is not None:
+            await session.execute(delete(LoginAttempt).where(LoginAttempt.key == keys[0]))
+            if gw.passwords.needs_rehash(user.password_hash):
+                user.password_hash = gw.passwords.hash(password)
+            signed = SignedIn(user, org, await start_session(gw, session, user))
+        else:
+            session.add_all([LoginAttempt(key=keys[0]), LoginAttempt(key=keys[1])])
+            cutoff = utcnow() - timedelta(seconds=gw.settings.login_window_seconds)
+            await session.execute(delete(LoginAttempt).where(LoginAttempt.at < cutoff))
+    if signed is None:
+        raise ApiError(401, "invalid_credentials", "email or password is wrong")
+    return signed
+
+
+async def logout(gw: Gateway, principal: Principal) -> None:
+    async with gw.db.session() as session:
+        row = await session.get(AuthSession, principal.credential_id)
+        if row is not None and row.revoked_at is None:
+            row.revoked_at = utcnow()
+
+
+# --- authentication -----------------------------------------------------------------
+
+
+async def team_of(session: AsyncSession, org_id: str, manager_id: str) -> tuple[str, ...]:
+    rows = await session.execute(
+        select(User.id).where(User.org_id == org_id, User.manager_id == manager_id)
+    )
+    return tuple(sorted(r for (r,) in rows))
+
+
+async def principal_from_session(gw: Gateway, token: str) -> Principal | None:
+    async with gw.db.session() as session:
+        found = (
+            await session.execute(
+                select(AuthSession, User)
+                .join(User, User.id == AuthSession.user_id)
+                .where(AuthSession.token_hash == credentials.hash_token(token))
+            )
+        ).first()
+        if found is None:
+            return None
+        row, user = found
+        if row.revoked_at is not None or aware(row.expires_at) <= utcnow():
+            return None
+        team = await team_of(session, user.org_id, user.id)
+    return Principal(
+        user_id=user.id,
+        org_id=user.org_id,
+        role=Role(user.role),
+        via="session",
+        credential_id=row.id,
+        team_user_ids=team,
+        analytics_opt_out=user.analytics_opt_out,
+        session_token=token,
+    )
+
+
+async def principal_from_api_key(gw: Gateway, key: str) -> Principal | None:
+    if not credentials.looks_like_api_key(key):
+        return None
+    async with gw.db.session() as session:
+        found = (
+            await session.execute(
+                select(ApiKey, User)
+                .join(User, User.id == ApiKey.user_id)
+                .where(ApiKey.key_hash == credentials.hash_token(key))
+            )
+        ).first()
+        if found is None:
+            return None
+        api_key, user = found
+        if api_key.revoked_at is not None or api_key.org_id != user.org_id:
+            return None
+        if not can_grant(user.role, api_key.role):  # the creator was demoted since
+            return None
+        api_key.last_used_at = utcnow()
+        team = await team_of(session, user.org_id, user.id)
+    return Principal(
+        user_id=user.id,
+        org_id=api_key.org_id,
+        role=Role(api_key.role),
+        via="api_key",
+        credential_id=api_key.id,
+        team_user_ids=team,
+        analytics_opt_out=user.analytics_opt_out,
+    )
+
+
+async def revoke_credentials(
+    session: AsyncSession,
+    user_id: str,
+    *,
+    keep_session: str | None = None,
+    keep_api_keys: bool = False,
+) -> None:
+    """End every session of a user (but ``keep_session``) and revoke their API keys."""
+    now = utcnow()
+    sessions = await session.execute(
+        select(AuthSession).where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))  # type: ignore[union-attr]
+    )
+    for row in sessions.scalars():
+        if row.id != keep_session:
+            row.revoked_at = now
+    if keep_api_keys:
+        return
+    keys = await session.execute(
+        select(ApiKey).where(ApiKey.user_id == user_id, ApiKey.revoked_at.is_(None))  # type: ignore[union-attr]
+    )
+    for key in keys.scalars():
+        key.revoked_at = now
+
+
+async def count_owners(session: AsyncSession, org_id: str) -> int:
+    return (
+        await session.execute(
+            select(func.count()).where(User.org_id == org_id, User.role == Role.OWNER.value)
+        )
+    ).scalar_one()

@@ -1,0 +1,100 @@
+"""An organization's members: list them, change roles, build teams, remove people.
+
+Rules beyond the permission table: nobody hands out a role above their own
+(``GRANTABLE``), only owners touch owners, and an organization always keeps an owner.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clashtor_common.errors import ApiError, not_found
+from gateway.adapters.tables import ApiKey, AuthSession, Notification, User, utcnow
+from gateway.bootstrap import Gateway
+from gateway.domain.permissions import Role, can_grant
+from gateway.domain.principal import Principal
+from gateway.service_layer.auth import count_owners
+
+
+async def list_members(gw: Gateway, principal: Principal) -> list[User]:
+    async with gw.db.session() as session:
+        rows = await session.execute(
+            select(User).where(User.org_id == principal.org_id).order_by(User.created_at, User.id)
+        )
+        return list(rows.scalars())
+
+
+async def _member(session: AsyncSession, org_id: str, member_id: str) -> User:
+    user = await session.get(User, member_id)
+    if user is None or user.org_id != org_id:
+        raise not_found("member", member_id)
+    return user
+
+
+def _guard_owner(actor: Principal, member: User) -> None:
+    if member.role == Role.OWNER.value and actor.role is not Role.OWNER:
+        raise ApiError(403, "forbidden", "only an owner can change or remove an owner")
+
+
+async def change_role(gw: Gateway, actor: Principal, member_id: str, role: Role) -> User:
+    async with gw.db.session() as session:
+        member = await _member(session, actor.org_id, member_id)
+        _guard_owner(actor, member)
+        if not can_grant(actor.role, role):
+            raise ApiError(
+                403, "forbidden", f"a {actor.role.value} cannot grant the role {role.value}"
+            )
+        if (
+            member.role == Role.OWNER.value
+            and role is not Role.OWNER
+            and await count_owners(session, actor.org_id) <= 1
+        ):
+            raise ApiError(409, "last_owner", "the organization must keep at least one owner")
+        member.role = role.value
+        member.updated_at = utcnow()
+        return member
+
+
+async def assign_manager(
+    gw: Gateway, actor: Principal, member_id: str, manager_id: str | None
+) -> User:
+    """Put ``member_id`` on ``manager_id``'s team (or on no team with None)."""
+    async with gw.db.session() as session:
+        member = await _member(session, actor.org_id, member_id)
+        if manager_id is not None:
+            if manager_id == member_id:
+                raise ApiError(422, "invalid_manager", "a member cannot manage themselves")
+            manager = await _member(session, actor.org_id, manager_id)
+            if manager.role != Role.MANAGER.value:
+                raise ApiError(422, "invalid_manager", f"member {manager_id} is not a manager")
+        member.manager_id = manager_id
+        member.updated_at = utcnow()
+        return member
+
+
+async def remove_member(gw: Gateway, actor: Principal, member_id: str) -> None:
+    """Remove a person from the organization: their account, sessions and keys go."""
+    async with gw.db.session() as session:
+        member = await _member(session, actor.org_id, member_id)
+        _guard_owner(actor, member)
+        if member.role == Role.OWNER.value and await count_owners(session, actor.org_id) <= 1:
+            raise ApiError(409, "last_owner", "the organization must keep at least one owner")
+        await delete_user_data(session, member)
+
+
+async def delete_user_data(session: AsyncSession, user: User) -> dict[str, int]:
+    """Delete a user's account and everything held for them; counts per kind."""
+    removed: dict[str, int] = {}
+    for table, column in (
+        (AuthSession, AuthSession.user_id),
+        (ApiKey, ApiKey.user_id),
+        (Notification, Notification.user_id),
+    ):
+        result = await session.execute(delete(table).where(column == user.id))
+        removed[table.__tablename__] = result.rowcount or 0
+    await session.execute(update(User).where(User.manager_id == user.id).values(manager_id=None))
+    await session.delete(user)
+    await session.flush()
+    removed["users"] = 1
+    return removed

@@ -1,0 +1,66 @@
+"""In-app notifications: a scored call tells its uploader."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clashtor_common.errors import not_found
+from clashtor_common.events import CallScored
+from gateway.adapters.tables import Notification, User, utcnow
+from gateway.bootstrap import Gateway
+from gateway.domain.principal import Principal
+
+CALL_SCORED = "call_scored"
+
+
+async def record_call_scored(session: AsyncSession, org_id: str, scored: CallScored) -> bool:
+    """One notification per uploader and call; a re-score refreshes it and marks it unread."""
+    user = await session.get(User, scored.uploader_id)
+    if user is None or user.org_id != org_id:
+        return False  # the uploader left or was erased: nobody to tell
+    data = {"overall_score": scored.overall_score, "scorecard": scored.scorecard}
+    existing = (
+        await session.execute(
+            select(Notification).where(
+                Notification.user_id == user.id,
+                Notification.kind == CALL_SCORED,
+                Notification.call_id == scored.call_id,
+            )
+        )
+    ).scalar_one_or_none()
+    if existing is None:
+        session.add(
+            Notification(
+                org_id=org_id, user_id=user.id, kind=CALL_SCORED, call_id=scored.call_id, data=data
+            )
+        )
+    else:
+        existing.data = data
+        existing.created_at = utcnow()
+        existing.read_at = None
+    return True
+
+
+async def list_for(
+    gw: Gateway, principal: Principal, *, unread_only: bool, limit: int
+) -> list[Notification]:
+    query = select(Notification).where(
+        Notification.org_id == principal.org_id, Notification.user_id == principal.user_id
+    )
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))  # type: ignore[union-attr]
+    async with gw.db.session() as session:
+        rows = await session.execute(
+            query.order_by(Notification.created_at.desc(), Notification.id).limit(limit)  # type: ignore[attr-defined]
+        )
+        return list(rows.scalars())
+
+
+async def mark_read(gw: Gateway, principal: Principal, notification_id: str) -> None:
+    async with gw.db.session() as session:
+        row = await session.get(Notification, notification_id)
+        if row is None or row.org_id != principal.org_id or row.user_id != principal.user_id:
+            raise not_found("notification", notification_id)
+        if row.read_at is None:
+            row.read_at = utcnow()

@@ -1,0 +1,223 @@
+"""The gateway's part of privacy requests: erase or export a subject's account data.
+
+Who a subject is, here:
+
+- ``user`` (id, or a fingerprint): that user;
+- ``participant`` (fingerprint): users whose email has that keyed fingerprint;
+- ``organization``: every user of the organization, and the organization itself;
+- ``call`` (id): no user, but the notifications that name the call.
+
+Erasure deletes users, their sessions, API keys, notifications, pending invitations
+to their email and the export parts written for them, and pseudonymizes their usage
+rows (the user id is dropped, the counts stay). What stays is a tombstone with ids
+only, so the audit trail says what was removed without holding anything personal.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clashtor_common.events import KeptRecord, Subject
+from gateway.adapters.exports import ExportStore, object_key
+from gateway.adapters.tables import (
+    ApiKey,
+    AuthSession,
+    ErasureTombstone,
+    ExportObject,
+    Invitation,
+    Notification,
+    Organization,
+    UsageEvent,
+    User,
+)
+from gateway.service_layer.members import delete_user_data
+
+log = logging.getLogger(__name__)
+
+KEPT = [
+    KeptRecord(
+        what="erasure tombstone (request id, subject type, erased user ids, counts)",
+        why="proof that the erasure was carried out (GDPR Art. 5(2) accountability); no personal data",
+    )
+]
+
+
+async def subject_users(session: AsyncSession, org_id: str, subject: Subject) -> list[User]:
+    query = select(User).where(User.org_id == org_id)
+    if subject.type == "organization":
+        if subject.id not in (None, org_id):
+            return []
+    elif subject.type in ("user", "participant"):
+        if subject.type == "user" and subject.id:
+            query = query.where(User.id == subject.id)
+        elif subject.fingerprint:
+            query = query.where(User.email_fingerprint == subject.fingerprint)
+        else:
+            return []
+    else:
+        return []
+    return list((await session.execute(query.order_by(User.id))).scalars())
+
+
+def _count_add(removed: dict[str, int], name: str, result: Any) -> None:
+    removed[name] = removed.get(name, 0) + (result.rowcount or 0)
+
+
+async def erase(
+    session: AsyncSession,
+    exports: ExportStore,
+    *,
+    org_id: str,
+    request_id: str,
+    subject: Subject,
+) -> tuple[list[str], dict[str, int]]:
+    """Erase the subject's data held by the gateway; returns (erased user ids, counts)."""
+    users = await subject_users(session, org_id, subject)
+    user_ids = [u.id for u in users]
+    removed: dict[str, int] = {}
+    for user in users:
+        for name, count in (await delete_user_data(session, user)).items():
+            removed[name] = removed.get(name, 0) + count
+    fingerprints = {u.email_fingerprint for u in users}
+    if subject.fingerprint:
+        fingerprints.add(subject.fingerprint)
+    whole_org = subject.type == "organization" and subject.id in (None, org_id)
+    if whole_org or fingerprints:
+        invitations = delete(Invitation).where(Invitation.org_id == org_id)
+        if not whole_org:
+            invitations = invitations.where(
+                Invitation.email_fingerprint.in_(fingerprints)  # type: ignore[attr-defined]
+            )
+        _count_add(removed, "invitations", await session.execute(invitations))
+    if user_ids:
+        _count_add(
+            removed,
+            "usage_events_pseudonymized",
+            await session.execute(
+                update(UsageEvent)
+                .where(UsageEvent.org_id == org_id, UsageEvent.user_id.in_(user_ids))  # type: ignore[union-attr]
+                .values(user_id=None)
+            ),
+        )
+    if subject.type == "call" and subject.id:
+        _count_add(
+            removed,
+            "notifications",
+            await session.execute(
+                delete(Notification).where(
+                    Notification.org_id == org_id, Notification.call_id == subject.id
+                )
+            ),
+        )
+    removed["export_objects"] = await _erase_exports(session, exports, org_id, subject, user_ids)
+    if whole_org:
+        for table in (AuthSession, ApiKey, Notification, UsageEvent):
+            _count_add(
+                removed,
+                table.__tablename__,
+                await session.execute(delete(table).where(table.org_id == org_id)),  # type: ignore[attr-defined]
+            )
+        org = await session.get(Organization, org_id)
+        if org is not None:
+            await session.delete(org)
+            removed["organizations"] = 1
+    session.add(
+        ErasureTombstone(
+            org_id=org_id,
+            request_id=request_id,
+            subject_type=subject.type,
+            user_ids=user_ids,
+            removed={k: v for k, v in removed.items() if v},
+        )
+    )
+    return user_ids, {k: v for k, v in removed.items() if v}
+
+
+async def _erase_exports(
+    session: AsyncSession,
+    exports: ExportStore,
+    org_id: str,
+    subject: Subject,
+    user_ids: list[str],
+) -> int:
+    rows = (
+        await session.execute(select(ExportObject).where(ExportObject.org_id == org_id))
+    ).scalars()
+    count = 0
+    for row in rows:
+        if (subject.type == "organization" and subject.id in (None, org_id)) or (
+            set(row.user_ids) & set(user_ids)
+        ):
+            await exports.delete(row.object_key)  # idempotent: a retry deletes nothing twice
+            await session.delete(row)
+            count += 1
+    return count
+
+
+def _user_record(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "name": user.name,
+        "email": user.email,
+        "role": user.role,
+        "manager_id": user.manager_id,
+        "analytics_opt_out": user.analytics_opt_out,
+        "created_at": user.created_at,
+        "updated_at": user.updated_at,
+    }
+
+
+async def collect_export(
+    session: AsyncSession, org_id: str, subject: Subject
+) -> tuple[list[str], dict[str, Any]]:
+    """The subject's account data as one JSON document, and whose data it is."""
+    users = await subject_users(session, org_id, subject)
+    user_ids = [u.id for u in users]
+    part: dict[str, Any] = {"service": "gateway", "users": []}
+    if subject.type == "organization":
+        org = await session.get(Organization, org_id)
+        if org is not None:
+            part["organization"] = {"id": org.id, "name": org.name, "created_at": org.created_at}
+    for user in users:
+        sessions = await session.execute(select(AuthSession).where(AuthSession.user_id == user.id))
+        keys = await session.execute(select(ApiKey).where(ApiKey.user_id == user.id))
+        notes = await session.execute(select(Notification).where(Notification.user_id == user.id))
+        usage = await session.execute(
+            select(UsageEvent.method, UsageEvent.route, UsageEvent.status, UsageEvent.at).where(
+                UsageEvent.user_id == user.id
+            )
+        )
+        record = _user_record(user)
+        record["sessions"] = [
+            {"created_at": s.created_at, "expires_at": s.expires_at, "revoked_at": s.revoked_at}
+            for s in sessions.scalars()
+        ]
+        record["api_keys"] = [
+            {
+                "id": k.id,
+                "name": k.name,
+                "prefix": k.prefix,
+                "role": k.role,
+                "created_at": k.created_at,
+                "last_used_at": k.last_used_at,
+                "revoked_at": k.revoked_at,
+            }
+            for k in keys.scalars()
+        ]
+        record["notifications"] = [
+            {"kind": n.kind, "call_id": n.call_id, "data": n.data, "created_at": n.created_at}
+            for n in notes.scalars()
+        ]
+        record["usage"] = [
+            {"method": m, "route": r, "status": st, "at": at} for m, r, st, at in usage
+        ]
+        part["users"].append(record)
+    return user_ids, part
+
+
+def export_key(org_id: str, request_id: str) -> str:
+    return object_key(org_id, request_id)

@@ -1,0 +1,402 @@
+"""Small stand-ins for the owning services' internal APIs, per docs/ARCHITECTURE.md.
+
+They check what the real services will check: every ``/internal`` route requires the
+signed identity (``clashtor_common.identity.CurrentIdentity``), every lookup is scoped
+by its ``org_id`` (another organization's id answers 404), and visibility of calls
+follows the role (rep: own; manager: own and team; others: all). They record what
+they were sent, so a test can assert what the gateway forwarded.
+
+They run under uvicorn in a thread of their own, so synchronous tests (schemathesis)
+and asynchronous tests can both talk to them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import stripe
+import uvicorn
+from fastapi import Body, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import SecretStr
+
+from clashtor_common.embedded import free_port
+from clashtor_common.errors import ApiError, install_error_handlers, not_found
+from clashtor_common.identity import (
+    IDENTITY_HEADER,
+    CurrentIdentity,
+    Identity,
+    verify_identity,
+)
+
+STRIPE_WEBHOOK_SECRET = "whsec_gateway_tests"
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    identity: Identity | None
+    headers: dict[str, str]
+    body: bytes = b""
+
+
+@dataclass
+class FakeState:
+    calls: dict[str, dict[str, Any]] = field(default_factory=dict)
+    audio: dict[str, bytes] = field(default_factory=dict)
+    transcripts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    scores: dict[str, dict[str, Any]] = field(default_factory=dict)
+    resources: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    requests: dict[str, dict[str, Any]] = field(default_factory=dict)
+    webhooks: list[dict[str, Any]] = field(default_factory=list)
+    seen: list[Seen] = field(default_factory=list)
+    upload_started: threading.Event = field(default_factory=threading.Event)
+    upload_bytes_seen: int = 0
+
+    def add_call(self, org_id: str, uploader_id: str, **extra: Any) -> dict[str, Any]:
+        call = {
+            "id": extra.pop("id", None) or str(uuid.uuid4()),
+            "org_id": org_id,
+            "uploader_id": uploader_id,
+            "status": "uploaded",
+            "title": "Discovery call",
+            "duration": 42.0,
+            "participants": [],
+            "created_at": "2026-01-01T00:00:00Z",
+            **extra,
+        }
+        self.calls[call["id"]] = call
+        return call
+
+    def seen_paths(self, prefix: str = "") -> list[str]:
+        return [s.path for s in self.seen if s.path.startswith(prefix)]
+
+
+def _visible(call: dict[str, Any] | None, who: Identity) -> bool:
+    if call is None or call["org_id"] != who.org_id:
+        return False
+    if who.role == "rep":
+        return bool(call["uploader_id"] == who.user_id)
+    if who.role == "manager":
+        return call["uploader_id"] in {who.user_id, *who.team_user_ids}
+    return True
+
+
+def _public(call: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in call.items() if k not in ("org_id", "sha256")}
+
+
+def build_app(secret: str, state: FakeState) -> FastAPI:
+    app = FastAPI(title="fake internal services")
+    app.state.settings = SimpleNamespace(identity_secret=SecretStr(secret))
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def record(request: Request, call_next: Any) -> Response:
+        token = request.headers.get(IDENTITY_HEADER)
+        ident = None
+        if token:
+            try:
+                ident = verify_identity(token, secret)
+            except ApiError:
+                ident = None
+        state.seen.append(
+            Seen(request.method, request.url.path, ident, dict(request.headers.items()))
+        )
+        return await call_next(request)
+
+    @app.get("/readyz")
+    async def readyz() -> dict[str, bool]:
+        return {"ready": True}
+
+    # --- ingest ---------------------------------------------------------------------
+    @app.post("/internal/calls")
+    async def upload(request: Request, who: CurrentIdentity) -> Response:
+        state.upload_bytes_seen = 0
+        chunks = []
+        async for chunk in request.stream():
+            chunks.append(chunk)
+            state.upload_bytes_seen += len(chunk)
+            state.upload_started.set()
+        raw = b"".join(chunks)
+        sent = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal sent
+            if sent:
+                return {"type": "http.request", "body": b"", "more_body": False}
+            sent = True
+            return {"type": "http.request", "body": raw, "more_body": False}
+
+        try:
+            form = await Request(request.scope, replay).form(max_part_size=64 * 1024 * 1024)
+        except Exception as exc:
+            raise ApiError(400, "bad_request", f"not a multipart body: {exc}") from exc
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise ApiError(422, "validation_error", "file: field required")
+        data = await upload.read()
+        participants: list[Any] = []
+        if form.get("participants"):
+            try:
+                participants = json.loads(str(form["participants"]))
+            except ValueError as exc:
+                raise ApiError(422, "validation_error", "participants must be JSON") from exc
+            if not isinstance(participants, list):
+                raise ApiError(422, "validation_error", "participants must be a JSON array")
+        digest = hashlib.sha256(data).hexdigest()
+        for call in state.calls.values():
+            if call["org_id"] == who.org_id and call.get("sha256") == digest:
+                return JSONResponse({"id": call["id"], "status": call["status"]}, 200)
+        title = form.get("title")
+        call = state.add_call(
+            who.org_id,
+            who.user_id,
+            title=str(title) if title else None,
+            participants=participants,
+            sha256=digest,
+            size_bytes=len(data),
+        )
+        state.audio[call["id"]] = data
+        return JSONResponse({"id": call["id"], "status": "uploaded"}, 202)
+
+    @app.get("/internal/calls")
+    async def list_calls(
+        who: CurrentIdentity, limit: int = 50, cursor: str | None = None
+    ) -> dict[str, Any]:
+        items = [_public(c) for c in state.calls.values() if _visible(c, who)]
+        return {"items": items[:limit], "next_cursor": None}
+
+    @app.get("/internal/calls/{call_id}")
+    async def get_call(call_id: str, who: CurrentIdentity) -> dict[str, Any]:
+        call = state.calls.get(call_id)
+        if not _visible(call, who):
+            raise not_found("call", call_id)
+        assert call is not None
+        return _public(call)
+
+    @app.get("/internal/calls/{call_id}/audio")
+    async def get_audio(call_id: str, request: Request, who: CurrentIdentity) -> Response:
+        call = state.calls.get(call_id)
+        if not _visible(call, who):
+            raise not_found("call", call_id)
+        data = state.audio.get(call_id, b"RIFF fake audio " * 64)
+        header = request.headers.get("range")
+        if header is None:
+            return Response(data, 200, media_type="audio/wav", headers={"accept-ranges": "bytes"})
+        match = _RANGE.match(header.strip())
+        size = len(data)
+        if not match or (not match.group(1) and not match.group(2)):
+            raise ApiError(416, "range_not_satisfiable", f"cannot serve range {header!r}")
+        if match.group(1):
+            start = int(match.group(1))
+            end = int(match.group(2)) if match.group(2) else size - 1
+        else:
+            start, end = max(0, size - int(match.group(2))), size - 1
+        end = min(end, size - 1)
+        if start > end:
+            raise ApiError(416, "range_not_satisfiable", f"cannot serve range {header!r}")
+        return Response(
+            data[start : end + 1],
+            206,
+            media_type="audio/wav",
+            headers={"content-range": f"bytes {start}-{end}/{size}", "accept-ranges": "bytes"},
+        )
+
+    # --- transcribe and score --------------------------------------------------------
+    def _owned(table: dict[str, dict[str, Any]], call_id: str, who: Identity) -> dict[str, Any]:
+        item = table.get(call_id)
+        if item is None or item.get("org_id") != who.org_id:
+            raise not_found("call", call_id)
+        return {k: v for k, v in item.items() if k != "org_id"}
+
+    @app.get("/internal/transcripts/{call_id}")
+    async def transcript(call_id: str, who: CurrentIdentity) -> dict[str, Any]:
+        return _owned(state.transcripts, call_id, who)
+
+    @app.get("/internal/scores/{call_id}")
+    async def score(call_id: str, who: CurrentIdentity) -> dict[str, Any]:
+        return _owned(state.scores, call_id, who)
+
+    @app.put("/internal/scores/{call_id}/roles")
+    async def correct_roles(
+        call_id: str, who: CurrentIdentity, body: dict[str, Any] = Body()
+    ) -> dict[str, Any]:
+        item = state.scores.get(call_id)
+        if item is None or item.get("org_id") != who.org_id:
+            raise not_found("score", call_id)
+        item["roles"] = body.get("roles", {})
+        return {k: v for k, v in item.items() if k != "org_id"}
+
+    for resource in ("scorecards", "trackers"):
+
+        def _routes(kind: str) -> None:
+            table = state.resources.setdefault(kind, {})
+
+            @app.get(f"/internal/{kind}", name=f"list_{kind}")
+            async def list_items(who: CurrentIdentity) -> dict[str, Any]:
+                return {
+                    "items": [
+                        {k: v for k, v in item.items() if k != "org_id"}
+                        for item in table.values()
+                        if item["org_id"] == who.org_id
+                    ]
+                }
+
+            @app.post(f"/internal/{kind}", status_code=201, name=f"create_{kind}")
+            async def create(who: CurrentIdentity, body: dict[str, Any] = Body()) -> dict[str, Any]:
+                item = {**body, "id": str(uuid.uuid4()), "org_id": who.org_id}
+                table[item["id"]] = item
+                return {k: v for k, v in item.items() if k != "org_id"}
+
+            @app.get(f"/internal/{kind}/{{item_id}}", name=f"get_{kind}")
+            async def get(item_id: str, who: CurrentIdentity) -> dict[str, Any]:
+                return _owned(table, item_id, who)
+
+            @app.put(f"/internal/{kind}/{{item_id}}", name=f"put_{kind}")
+            async def put(
+                item_id: str, who: CurrentIdentity, body: dict[str, Any] = Body()
+            ) -> dict[str, Any]:
+                _owned(table, item_id, who)
+                table[item_id] = {**body, "id": item_id, "org_id": who.org_id}
+                return _owned(table, item_id, who)
+
+            @app.delete(f"/internal/{kind}/{{item_id}}", status_code=204, name=f"delete_{kind}")
+            async def delete(item_id: str, who: CurrentIdentity) -> Response:
+                _owned(table, item_id, who)
+                del table[item_id]
+                return Response(status_code=204)
+
+        _routes(resource)
+
+    # --- billing ----------------------------------------------------------------------
+    @app.get("/internal/plans")
+    async def plans(who: CurrentIdentity) -> dict[str, Any]:
+        return {"plans": [{"id": "starter", "included_minutes": 600, "seats": 5}]}
+
+    @app.get("/internal/usage")
+    async def billing_usage(who: CurrentIdentity) -> dict[str, Any]:
+        return {"org_id": who.org_id, "minutes_used": 12, "included_minutes": 600}
+
+    @app.post("/internal/checkout")
+    async def checkout(who: CurrentIdentity, body: dict[str, Any] = Body()) -> dict[str, Any]:
+        if body.get("plan") not in ("starter", "team"):
+            raise ApiError(404, "not_found", f"plan {body.get('plan')!r} not found")
+        return {"url": f"https://checkout.example/{who.org_id}/{body['plan']}"}
+
+    @app.post("/internal/portal")
+    async def portal(who: CurrentIdentity, body: dict[str, Any] = Body()) -> dict[str, Any]:
+        return {"url": f"https://portal.example/{who.org_id}"}
+
+    @app.post("/internal/webhooks/stripe")
+    async def stripe_webhook(request: Request) -> dict[str, Any]:
+        raw = await request.body()
+        try:
+            event = stripe.Webhook.construct_event(
+                raw, request.headers.get("stripe-signature", ""), STRIPE_WEBHOOK_SECRET
+            )
+        except (ValueError, stripe.SignatureVerificationError) as exc:
+            raise ApiError(400, "invalid_signature", str(exc)) from exc
+        state.webhooks.append({"id": event["id"], "raw": raw})
+        return {"received": True}
+
+    # --- privacy ----------------------------------------------------------------------
+    def _new_request(kind: str, who: Identity, body: dict[str, Any]) -> dict[str, Any]:
+        item = {
+            "id": str(uuid.uuid4()),
+            "kind": kind,
+            "status": "pending",
+            "acknowledgements": [],
+            "requested_by": who.user_id,
+            "org_id": who.org_id,
+            "body": body,
+        }
+        state.requests[item["id"]] = item
+        return item
+
+    @app.post("/internal/requests/export", status_code=202)
+    async def export(who: CurrentIdentity, body: dict[str, Any] = Body()) -> dict[str, Any]:
+        return {"id": _new_request("export", who, body)["id"], "status": "pending"}
+
+    @app.post("/internal/requests/erasure", status_code=202)
+    async def erasure(who: CurrentIdentity, body: dict[str, Any] = Body()) -> dict[str, Any]:
+        return {"id": _new_request("erasure", who, body)["id"], "status": "pending"}
+
+    @app.post("/internal/restriction", status_code=202)
+    async def restriction(who: CurrentIdentity, body: dict[str, Any] = Body()) -> dict[str, Any]:
+        return {"id": _new_request("restriction", who, body)["id"], "status": "pending"}
+
+    @app.post("/internal/objection", status_code=202)
+    async def objection(who: CurrentIdentity, body: dict[str, Any] = Body()) -> dict[str, Any]:
+        return {"id": _new_request("objection", who, body)["id"], "status": "pending"}
+
+    @app.get("/internal/requests")
+    async def list_requests(
+        who: CurrentIdentity, limit: int = 50, cursor: str | None = None
+    ) -> dict[str, Any]:
+        items = [
+            {k: v for k, v in r.items() if k not in ("org_id", "body")}
+            for r in state.requests.values()
+            if r["org_id"] == who.org_id
+        ]
+        return {"items": items[:limit], "next_cursor": None}
+
+    @app.get("/internal/requests/{request_id}")
+    async def get_request(request_id: str, who: CurrentIdentity) -> dict[str, Any]:
+        item = state.requests.get(request_id)
+        if item is None or item["org_id"] != who.org_id:
+            raise not_found("request", request_id)
+        return {k: v for k, v in item.items() if k not in ("org_id", "body")}
+
+    @app.delete("/internal/account", status_code=202)
+    async def delete_account(who: CurrentIdentity) -> dict[str, Any]:
+        item = _new_request("account_deletion", who, {})
+        return {"id": item["id"], "status": "scheduled"}
+
+    @app.post("/internal/account/restore")
+    async def restore_account(who: CurrentIdentity) -> dict[str, Any]:
+        return {"org_id": who.org_id, "status": "restored"}
+
+    return app
+
+
+@contextmanager
+def serve_in_thread(app: FastAPI, timeout: float = 20) -> Iterator[str]:
+    """Serve ``app`` on 127.0.0.1 from a thread with its own event loop; yields its URL."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, name=f"fake-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("fake services did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def sign_stripe_payload(payload: bytes, secret: str = STRIPE_WEBHOOK_SECRET) -> str:
+    """A ``Stripe-Signature`` header as Stripe computes it (v1 scheme)."""
+    timestamp = int(time.time())
+    signed = f"{timestamp}.".encode() + payload
+    signature = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={signature}"

@@ -1,0 +1,100 @@
+"""/v1/api-keys: shown once, stored hashed, listed by prefix, revocable, role-capped."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from sqlalchemy import select
+
+from gateway.adapters.tables import ApiKey
+
+
+async def test_key_is_shown_once_and_listed_by_prefix_only(api: Any) -> None:
+    owner = await api.signup()
+    created = await owner.client.post("/v1/api-keys", json={"name": "CI"})
+    assert created.status_code == 201
+    body = created.json()
+    key = body["key"]
+    assert key.startswith("ck_test_") and len(key) == 56
+    assert body["prefix"] == key[:12] and body["role"] == "owner"
+    listed = (await owner.client.get("/v1/api-keys")).json()
+    entry = next(k for k in listed if k["id"] == body["id"])
+    assert entry["prefix"] == key[:12]
+    assert "key" not in entry and key not in str(listed)
+
+
+async def test_only_a_hash_of_the_key_is_stored(api: Any) -> None:
+    owner = await api.signup()
+    key = await api.api_key(owner)
+    async with api.app.state.gateway.db.session() as session:
+        rows = (
+            await session.execute(select(ApiKey).where(ApiKey.org_id == owner.org_id))
+        ).scalars()
+        stored = [(r.key_hash, r.prefix) for r in rows]
+    assert stored == [(hashlib.sha256(key.encode()).hexdigest(), key[:12])]
+
+
+async def test_bearer_key_authenticates_as_its_org_and_role(api: Any) -> None:
+    owner = await api.signup()
+    key = await api.api_key(owner, role="rep")
+    client = api.bearer(key)
+    me = await client.get("/v1/me")
+    assert me.status_code == 200 and me.json()["id"] == owner.user_id
+    # the key acts as a rep, whatever its creator is
+    denied = await client.get("/v1/members")
+    assert denied.status_code == 403
+
+
+async def test_revoked_key_is_401(api: Any) -> None:
+    owner = await api.signup()
+    created = (await owner.client.post("/v1/api-keys", json={"name": "temp"})).json()
+    client = api.bearer(created["key"])
+    assert (await client.get("/v1/me")).status_code == 200
+    assert (await owner.client.delete(f"/v1/api-keys/{created['id']}")).status_code == 204
+    resp = await client.get("/v1/me")
+    assert resp.status_code == 401
+    assert resp.json()["error"]["code"] == "invalid_api_key"
+    assert resp.headers["www-authenticate"] == "Bearer"
+    listed = (await owner.client.get("/v1/api-keys")).json()
+    assert next(k for k in listed if k["id"] == created["id"])["revoked_at"] is not None
+
+
+async def test_unknown_or_malformed_credentials_are_401(api: Any) -> None:
+    for header in ("Bearer ck_test_" + "0" * 48, "Bearer nonsense", "Basic dXNlcjpwYXNz", "Bearer"):
+        resp = await api.client(authorization=header).get("/v1/me")
+        assert resp.status_code == 401, header
+        assert resp.json()["error"]["code"] in ("invalid_api_key", "invalid_authorization")
+
+
+async def test_no_key_above_the_creators_role(api: Any) -> None:
+    owner = await api.signup()
+    manager = await api.invite(owner, "manager")
+    resp = await manager.client.post("/v1/api-keys", json={"name": "up", "role": "admin"})
+    assert resp.status_code == 403
+    ok = await manager.client.post("/v1/api-keys", json={"name": "down", "role": "rep"})
+    assert ok.status_code == 201 and ok.json()["role"] == "rep"
+
+
+async def test_a_key_stops_working_when_its_creator_is_demoted_below_it(api: Any) -> None:
+    owner = await api.signup()
+    admin = await api.invite(owner, "admin")
+    key = await api.api_key(admin)
+    assert (await api.bearer(key).get("/v1/members")).status_code == 200
+    await owner.client.patch(f"/v1/members/{admin.user_id}", json={"role": "rep"})
+    assert (await api.bearer(key).get("/v1/me")).status_code == 401
+
+
+async def test_members_see_their_own_keys_admins_see_all(api: Any) -> None:
+    owner = await api.signup()
+    rep = await api.invite(owner, "rep")
+    owner_key = (await owner.client.post("/v1/api-keys", json={"name": "o"})).json()["id"]
+    rep_key = (await rep.client.post("/v1/api-keys", json={"name": "r"})).json()["id"]
+    assert {k["id"] for k in (await rep.client.get("/v1/api-keys")).json()} == {rep_key}
+    assert {k["id"] for k in (await owner.client.get("/v1/api-keys")).json()} >= {
+        owner_key,
+        rep_key,
+    }
+    # a rep cannot revoke someone else's key: it does not exist for them
+    assert (await rep.client.delete(f"/v1/api-keys/{owner_key}")).status_code == 404
+    assert (await owner.client.delete(f"/v1/api-keys/{rep_key}")).status_code == 204

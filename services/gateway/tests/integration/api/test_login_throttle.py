@@ -1,0 +1,92 @@
+"""Brute force on /v1/auth/login: per-account and per-address sliding windows → 429."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from gateway.settings import GatewaySettings
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="module")
+def gateway_settings(settings_factory: Callable[..., GatewaySettings]) -> GatewaySettings:
+    return settings_factory(
+        login_max_failures_per_account=3,
+        login_max_failures_per_address=5,
+        login_window_seconds=600,
+    )
+
+
+async def _account(api: Any, label: str) -> str:
+    owner = await api.signup(label)
+    return str(owner.email)
+
+
+async def test_repeated_failures_for_one_account_answer_429_with_retry_after(api: Any) -> None:
+    email = await _account(api, "victim")
+    attacker = api.client(address="10.0.0.1")
+    for _ in range(3):
+        resp = await attacker.post("/v1/auth/login", json={"email": email, "password": "guess1234"})
+        assert resp.status_code == 401
+    blocked = await attacker.post("/v1/auth/login", json={"email": email, "password": "guess1234"})
+    assert blocked.status_code == 429
+    assert blocked.json()["error"]["code"] == "too_many_attempts"
+    retry_after = int(blocked.headers["retry-after"])
+    assert 0 < retry_after <= 600
+    # Even the right password is refused while the account is throttled, from anywhere.
+    elsewhere = api.client(address="10.0.0.2")
+    right = await elsewhere.post("/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert right.status_code == 429
+
+
+async def test_failures_from_one_address_across_accounts_answer_429(api: Any) -> None:
+    emails = [await _account(api, f"spray{i}") for i in range(3)]
+    sprayer = api.client(address="10.0.0.9")
+    statuses = []
+    for email in emails:
+        for _ in range(2):
+            resp = await sprayer.post(
+                "/v1/auth/login", json={"email": email, "password": "wrong-password"}
+            )
+            statuses.append(resp.status_code)
+    # five failures allowed per address, the sixth attempt is throttled
+    assert statuses == [401, 401, 401, 401, 401, 429]
+    # another address is unaffected for an account that is not itself throttled
+    fresh = await _account(api, "fresh")
+    ok = await api.client(address="10.0.0.10").post(
+        "/v1/auth/login", json={"email": fresh, "password": PASSWORD}
+    )
+    assert ok.status_code == 200
+
+
+async def test_a_successful_login_resets_the_account_counter(api: Any) -> None:
+    email = await _account(api, "forgetful")
+    client = api.client(address="10.0.1.1")
+    for _ in range(2):
+        await client.post("/v1/auth/login", json={"email": email, "password": "wrong-password"})
+    assert (
+        await client.post("/v1/auth/login", json={"email": email, "password": PASSWORD})
+    ).status_code == 200
+    for _ in range(2):
+        resp = await api.client(address="10.0.1.2").post(
+            "/v1/auth/login", json={"email": email, "password": "wrong-password"}
+        )
+        assert resp.status_code == 401
+
+
+async def test_unknown_accounts_count_against_the_address(api: Any) -> None:
+    client = api.client(address="10.0.2.1")
+    statuses = [
+        (
+            await client.post(
+                "/v1/auth/login", json={"email": f"nobody{i}@example.com", "password": "x"}
+            )
+        ).status_code
+        for i in range(6)
+    ]
+    assert statuses[:5] == [401] * 5
+    assert statuses[5] == 429
