@@ -100,4 +100,4 @@ def separate_channels(audio: DecodedAudio, *, similarity: float = 0.95) -> bool:
     if left_energy <= quiet or right_energy <= quiet:
         return False
     correlation = float(left @ right) / np.sqrt(left_energy * right_energy)
-    return correlation < similarity
+    return bool(correlation < similarity)

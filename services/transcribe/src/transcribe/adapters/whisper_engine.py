@@ -140,19 +140,31 @@ class WhisperEngine:
         )
         words: list[Word] = []
         for segment in segments:
+            previous: Word | None = None
             for item in segment.words or ():
                 text = item.word.strip()
                 if not text:
                     continue
                 start = min(max(0.0, float(item.start)), duration)
                 end = min(max(start, float(item.end)), duration)
-                words.append(
-                    Word(
-                        word=text,
-                        start=round(start, 3),
-                        end=round(end, 3),
-                        confidence=round(min(1.0, max(0.0, float(item.probability))), 4),
-                        speaker=speaker,
+                confidence = min(1.0, max(0.0, float(item.probability)))
+                if previous is not None and not item.word[:1].isspace():
+                    # A token glued to the previous one ("$40" + ",000") is the same word.
+                    previous = previous.model_copy(
+                        update={
+                            "word": previous.word + text,
+                            "end": round(max(previous.end, end), 3),
+                            "confidence": round(min(previous.confidence, confidence), 4),
+                        }
                     )
+                    words[-1] = previous
+                    continue
+                previous = Word(
+                    word=text,
+                    start=round(start, 3),
+                    end=round(end, 3),
+                    confidence=round(confidence, 4),
+                    speaker=speaker,
                 )
+                words.append(previous)
         return words

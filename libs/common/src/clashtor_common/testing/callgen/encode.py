@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 import av
 import numpy as np
@@ -57,13 +57,13 @@ def encode(samples: np.ndarray, sample_rate: int, path: Path, fmt: AudioFormat) 
     interleaved = np.ascontiguousarray(samples.T, dtype=np.float32).reshape(1, -1)
 
     with av.open(str(path), "w", format=spec.container) as container:
-        video = None
+        video: av.VideoStream | None = None
         if spec.video:
-            video = container.add_stream("libx264", rate=_VIDEO_FPS)
+            video = cast(av.VideoStream, container.add_stream("libx264", rate=_VIDEO_FPS))
             video.width, video.height = _VIDEO_SIZE
             video.pix_fmt = "yuv420p"
             video.options = {"preset": "ultrafast", "tune": "stillimage"}
-        audio = container.add_stream(spec.codec, rate=rate)
+        audio = cast(av.AudioStream, container.add_stream(spec.codec, rate=rate))
         audio.layout = layout
         audio.format = spec.sample_format
         if spec.bit_rate:
@@ -90,7 +90,9 @@ def encode(samples: np.ndarray, sample_rate: int, path: Path, fmt: AudioFormat) 
     return path
 
 
-def _write_black_video(container: av.container.OutputContainer, stream, duration: float) -> None:
+def _write_black_video(
+    container: av.container.OutputContainer, stream: av.VideoStream, duration: float
+) -> None:
     width, height = _VIDEO_SIZE
     black = np.zeros((height, width, 3), dtype=np.uint8)
     for index in range(max(1, int(np.ceil(duration * _VIDEO_FPS)))):

@@ -1,0 +1,60 @@
+"""Fixtures of the transcribe tests: the local Deepgram stub and generated calls."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from clashtor_common.testing.callgen import GeneratedCall, generate_call, short_script
+
+TESTS = Path(__file__).parent
+
+
+def _load(name: str) -> ModuleType:
+    """Load a helper module under a service-unique name (tests run in importlib mode)."""
+    qualified = f"transcribe_tests_{name}"
+    if qualified in sys.modules:
+        return sys.modules[qualified]
+    spec = importlib.util.spec_from_file_location(qualified, TESTS / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[qualified] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+deepgram_stub_module = _load("deepgram_stub")
+
+
+@pytest.fixture(scope="session")
+def _deepgram_server() -> Iterator[Any]:
+    stub = deepgram_stub_module.DeepgramStub().start()
+    try:
+        yield stub
+    finally:
+        stub.stop()
+
+
+@pytest.fixture
+def deepgram_stub(_deepgram_server: Any) -> Any:
+    """The running stub, reset to answer every request with the recorded response."""
+    _deepgram_server.reset("ok")
+    return _deepgram_server
+
+
+@pytest.fixture(scope="session")
+def short_stereo_call() -> GeneratedCall:
+    """~17 s, four turns, one speaker per channel."""
+    return generate_call(short_script(), layout="stereo", fmt="wav")
+
+
+@pytest.fixture(scope="session")
+def short_mono_call() -> GeneratedCall:
+    """The same four turns mixed to one channel, as MP3."""
+    return generate_call(short_script(), layout="mono", fmt="mp3")
