@@ -94,3 +94,14 @@ def test_the_model_is_loaded_once_per_process_even_under_concurrency():
         thread.join()
     assert len({id(m) for m in models}) == 1
     assert load_model(config) is models[0]
+
+
+async def test_silence_gives_an_empty_transcript_not_an_error(engine, tmp_path):
+    import numpy as np
+
+    from clashtor_common.testing.callgen import encode
+
+    path = encode(np.zeros((1, 16_000 * 3), np.float32), 16_000, tmp_path / "quiet.wav", "wav")
+    transcript = await engine.transcribe(path)
+    assert transcript.utterances == [] and transcript.speakers == 0
+    assert transcript.duration == pytest.approx(3.0, abs=0.01)

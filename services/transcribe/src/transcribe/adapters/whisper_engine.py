@@ -48,6 +48,7 @@ class WhisperConfig:
     beam_size: int = 1
     vad_filter: bool = True
     max_speakers: int = 2
+    max_concurrent: int = 1  # CPU-bound: parallel calls only multiply memory and latency
 
 
 _models: dict[tuple[str, str, int], WhisperModel] = {}
@@ -87,13 +88,16 @@ class WhisperEngine:
 
     def __init__(self, config: WhisperConfig | None = None) -> None:
         self.config = config or WhisperConfig()
+        self._slots = threading.BoundedSemaphore(self.config.max_concurrent)
 
     async def transcribe(self, audio: AudioSource) -> Transcript:
         return await asyncio.to_thread(self.transcribe_sync, audio)
 
     def transcribe_sync(self, audio: AudioSource) -> Transcript:
         """Blocking version (decode + recognize + diarize); raises ``UndecodableAudio``."""
-        return self.transcribe_decoded(decode_audio(audio))
+        decoded = decode_audio(audio)
+        with self._slots:
+            return self.transcribe_decoded(decoded)
 
     def transcribe_decoded(self, decoded: DecodedAudio) -> Transcript:
         """Transcribe audio that is already decoded (16 kHz float32, channels apart)."""
