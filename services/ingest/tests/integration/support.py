@@ -175,9 +175,10 @@ async def read_topic(
     topic: str,
     match: Callable[[dict[str, Any]], bool],
     *,
+    at_least: int = 1,
     timeout: float = 30.0,
 ) -> list[tuple[bytes, dict[str, Any]]]:
-    """Messages on ``topic`` (from the start) whose envelope satisfies ``match``; waits for one."""
+    """Messages on ``topic`` (from the start) matching ``match``; waits for ``at_least``."""
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=bootstrap,
@@ -196,7 +197,7 @@ async def read_topic(
                     envelope = json.loads(message.value)
                     if match(envelope):
                         found.append((message.value, envelope))
-            if found and not batches:
+            if len(found) >= at_least and not batches:
                 return found
         return found
     finally:

@@ -14,6 +14,7 @@ import pytest
 
 from clashtor_common.db import Database
 from clashtor_common.identity import Identity
+from ingest.adapters.object_store import EncryptedObjects
 from ingest.adapters.tables import CallRecord
 from ingest.adapters.upload_spool import SpooledUpload
 from ingest.context import IngestContext
@@ -263,6 +264,24 @@ async def test_range_requests_return_exactly_the_asked_bytes(
     beyond = await client.http.get(url, headers={**headers, "Range": f"bytes={len(data)}-"})
     assert beyond.status_code == 416
     assert beyond.headers["content-range"] == f"bytes */{len(data)}"
+
+
+async def test_reads_spanning_several_fetch_windows_are_stitched_together(
+    client: IngestClient, ctx: IngestContext
+) -> None:
+    org = new_org()
+    data = call_bytes("wav")
+    record = await stored_call(ctx, org, (await client.upload(org, data)).json()["id"])
+    assert record is not None
+    narrow = EncryptedObjects(ctx.objects.store, ctx.keyring, window_chunks=1)
+    decryptor = await narrow.decryptor(record.s3_key)
+    chunk = decryptor.chunk_size
+    for start, end in [(0, len(data)), (100, chunk * 2 + 7), (chunk - 1, chunk + 1)]:
+        pieces = [
+            p async for p in narrow.read_range(record.s3_key, start, end, len(data), decryptor)
+        ]
+        assert b"".join(pieces) == data[start:end]
+        assert len(pieces) == (end - 1) // chunk - start // chunk + 1, "one fetch per chunk"
 
 
 async def test_another_organizations_call_is_not_found(client: IngestClient) -> None:

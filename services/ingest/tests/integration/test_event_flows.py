@@ -1,0 +1,475 @@
+"""What ingest does with other services' events, on the real broker, S3 and database."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+import zipfile
+from typing import Any
+
+import httpx
+
+from clashtor_common.events import (
+    CallFailed,
+    CallScored,
+    CallTranscribed,
+    ErasureRequested,
+    ExportRequested,
+    PlanLimits,
+    Subject,
+    SubjectRestricted,
+    SubscriptionChanged,
+    make_event,
+)
+from clashtor_common.service import ServiceRuntime
+from ingest.adapters.tables import ErasedCall, ErasedFingerprint
+from ingest.context import IngestContext
+
+from ..audio_samples import tone_bytes
+from .support import (
+    IngestClient,
+    Publisher,
+    fp,
+    handled,
+    new_org,
+    org_objects,
+    read_topic,
+    stored_call,
+    wait_until,
+)
+
+
+def transcribed(call_id: str) -> CallTranscribed:
+    return CallTranscribed(
+        call_id=call_id,
+        uploader_id="user-1",
+        transcript_url="http://127.0.0.1:1/gone",
+        engine="local",
+        model="tiny.en",
+        language="en",
+        duration=1.0,
+        channels=1,
+        speakers=2,
+        word_count=10,
+    )
+
+
+def scored(call_id: str) -> CallScored:
+    return CallScored(call_id=call_id, uploader_id="user-1", overall_score=71.0, engine="local")
+
+
+def subscription(**limits: Any) -> SubscriptionChanged:
+    return SubscriptionChanged(
+        plan="tiny",
+        status="active",
+        limits=PlanLimits(**{"included_minutes": 100, "seats": 2, **limits}),
+        stripe_updated=int(uuid.uuid4().int % 10**9) + 1,
+    )
+
+
+async def status_of(client: IngestClient, org: str, call_id: str) -> str:
+    return (await client.get_call(org, call_id)).json()["status"]
+
+
+async def processed(runtime: ServiceRuntime, ctx: IngestContext, event_id: uuid.UUID) -> bool:
+    return await handled(ctx, runtime.settings.consumer_group, event_id)
+
+
+async def upload(client: IngestClient, org: str, freq: float, **kwargs: Any) -> dict[str, Any]:
+    response = await client.upload(org, tone_bytes(1.0, freq=freq), **kwargs)
+    assert response.status_code == 202, response.text
+    return response.json()
+
+
+async def test_status_follows_the_pipeline_and_never_goes_back(
+    client: IngestClient, ctx: IngestContext, publisher: Publisher, app_runtime: Any
+) -> None:
+    runtime = app_runtime[1]
+    org = new_org()
+    call_id = (await upload(client, org, 2000))["id"]
+
+    await publisher.publish(transcribed(call_id), org=org, key=call_id, source="transcribe")
+    await wait_until(lambda: _status_is(client, org, call_id, "transcribed"))
+    await publisher.publish(scored(call_id), org=org, key=call_id, source="score")
+    await wait_until(lambda: _status_is(client, org, call_id, "scored"))
+    before = (await client.get_call(org, call_id)).json()
+
+    late = await publisher.publish(transcribed(call_id), org=org, key=call_id)
+    late_failure = await publisher.publish(
+        CallFailed(call_id=call_id, stage="transcribe", code="timeout", reason="late"),
+        org=org,
+        key=call_id,
+    )
+    await wait_until(lambda: processed(runtime, ctx, late.id))
+    await wait_until(lambda: processed(runtime, ctx, late_failure.id))
+    after = (await client.get_call(org, call_id)).json()
+    assert after["status"] == "scored"
+    assert after["updated_at"] == before["updated_at"]
+
+
+async def _status_is(client: IngestClient, org: str, call_id: str, status: str) -> bool:
+    return await status_of(client, org, call_id) == status
+
+
+async def test_a_failure_is_recorded_with_its_reason_and_a_successful_retry_replaces_it(
+    client: IngestClient, publisher: Publisher
+) -> None:
+    org = new_org()
+    call_id = (await upload(client, org, 2100))["id"]
+    await publisher.publish(
+        CallFailed(call_id=call_id, stage="transcribe", code="engine_error", reason="no speech"),
+        org=org,
+        key=call_id,
+    )
+    await wait_until(lambda: _status_is(client, org, call_id, "failed"))
+    failure = (await client.get_call(org, call_id)).json()["failure"]
+    assert failure == {"stage": "transcribe", "code": "engine_error", "reason": "no speech"}
+    await publisher.publish(transcribed(call_id), org=org, key=call_id)
+    await wait_until(lambda: _status_is(client, org, call_id, "transcribed"))
+    assert (await client.get_call(org, call_id)).json()["failure"] is None
+
+
+async def test_a_duplicate_event_changes_nothing(
+    client: IngestClient, ctx: IngestContext, publisher: Publisher, app_runtime: Any
+) -> None:
+    runtime = app_runtime[1]
+    org = new_org()
+    call_id = (await upload(client, org, 2200))["id"]
+    event = make_event(
+        CallFailed(call_id=call_id, stage="score", code="x", reason="first"),
+        source="score",
+        org_id=org,
+        key=call_id,
+    )
+    await publisher.send(event)
+    await wait_until(lambda: _status_is(client, org, call_id, "failed"))
+    first = await stored_call(ctx, org, call_id)
+    duplicates_before = sum(c.stats.duplicates for c in runtime.consumers)
+    await publisher.send(event)  # the very same event id again
+    marker = await publisher.publish(
+        CallFailed(call_id=call_id, stage="score", code="x", reason="marker"), org=org, key=call_id
+    )
+    await wait_until(lambda: processed(runtime, ctx, marker.id))
+    after = await stored_call(ctx, org, call_id)
+    assert first is not None and after is not None
+    assert (after.failure_reason, after.updated_at) == ("first", first.updated_at)
+    assert sum(c.stats.duplicates for c in runtime.consumers) > duplicates_before
+
+
+async def test_status_events_about_another_orgs_call_change_nothing(
+    client: IngestClient, ctx: IngestContext, publisher: Publisher, app_runtime: Any
+) -> None:
+    owner, other = new_org(), new_org()
+    call_id = (await upload(client, owner, 2300))["id"]
+    forged = await publisher.publish(scored(call_id), org=other, key=call_id)
+    await wait_until(lambda: processed(app_runtime[1], ctx, forged.id))
+    assert await status_of(client, owner, call_id) == "uploaded"
+
+
+async def test_a_plan_with_no_minutes_left_refuses_uploads_with_402(
+    client: IngestClient, publisher: Publisher
+) -> None:
+    org = new_org()
+    await upload(client, org, 2400)  # on the free tier
+    await publisher.publish(subscription(included_minutes=0), org=org, source="billing")
+    await wait_until(lambda: _plan_is(client, org, "tiny"))
+    refused = await client.upload(org, tone_bytes(1.0, freq=2401))
+    assert refused.status_code == 402
+    error = refused.json()["error"]
+    assert error["code"] == "quota_exceeded"
+    assert "0 minutes" in error["message"] and "used this period" in error["message"]
+
+    await publisher.publish(subscription(included_minutes=1), org=org, source="billing")
+    await wait_until(lambda: _included_is(client, org, 1))
+    fits = await client.upload(org, tone_bytes(1.0, freq=2402))
+    assert fits.status_code == 202
+    too_long = await client.upload(org, tone_bytes(59.0, freq=2403))
+    assert too_long.status_code == 402
+    assert "this call is 1.0 minutes" in too_long.json()["error"]["message"]
+
+
+async def test_an_older_subscription_change_never_overrides_a_newer_one(
+    client: IngestClient, ctx: IngestContext, publisher: Publisher, app_runtime: Any
+) -> None:
+    org = new_org()
+    newer = SubscriptionChanged(
+        plan="pro",
+        status="active",
+        limits=PlanLimits(included_minutes=500, seats=5),
+        stripe_updated=2000,
+    )
+    older = SubscriptionChanged(
+        plan="starter",
+        status="active",
+        limits=PlanLimits(included_minutes=5, seats=1),
+        stripe_updated=1000,
+    )
+    await publisher.publish(newer, org=org, source="billing")
+    await wait_until(lambda: _plan_is(client, org, "pro"))
+    stale = await publisher.publish(older, org=org, source="billing")
+    await wait_until(lambda: processed(app_runtime[1], ctx, stale.id))
+    quota = (await client.http.get("/internal/quota", headers=client.headers(org))).json()
+    assert (quota["plan"], quota["included_minutes"]) == ("pro", 500)
+
+
+async def test_the_plans_upload_size_limit_answers_413_with_the_limit(
+    client: IngestClient, ctx: IngestContext, publisher: Publisher
+) -> None:
+    org = new_org()
+    await publisher.publish(subscription(max_upload_mb=1), org=org, source="billing")
+    await wait_until(lambda: _plan_is(client, org, "tiny"))
+    big = tone_bytes(40.0, freq=2500)  # 40 s of 16 kHz mono 16-bit PCM: 1.28 MB
+    refused = await client.upload(org, big)
+    assert refused.status_code == 413
+    assert "1 MB" in refused.json()["error"]["message"]
+
+    async def chunked_body() -> Any:
+        boundary = "ingestboundary"
+        yield (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="a.wav"\r\nContent-Type: audio/wav\r\n\r\n'
+        ).encode()
+        for start in range(0, len(big), 64 * 1024):
+            yield big[start : start + 64 * 1024]
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    streamed = await client.http.post(
+        "/internal/calls",
+        content=chunked_body(),
+        headers={
+            **client.headers(org),
+            "content-type": "multipart/form-data; boundary=ingestboundary",
+        },
+    )
+    assert streamed.status_code == 413, "no Content-Length: cut off while streaming"
+    assert "1 MB" in streamed.json()["error"]["message"]
+    assert await org_objects(ctx, org) == []
+
+
+async def _plan_is(client: IngestClient, org: str, plan: str) -> bool:
+    quota = (await client.http.get("/internal/quota", headers=client.headers(org))).json()
+    return quota["plan"] == plan
+
+
+async def _included_is(client: IngestClient, org: str, minutes: int) -> bool:
+    quota = (await client.http.get("/internal/quota", headers=client.headers(org))).json()
+    return quota["included_minutes"] == minutes
+
+
+async def test_erasing_a_participant_removes_every_call_they_took_part_in(
+    client: IngestClient,
+    ctx: IngestContext,
+    publisher: Publisher,
+    kafka_bootstrap: str,
+    app_runtime: Any,
+) -> None:
+    org = new_org()
+    alice = {"name": "Alice Buyer", "email": "alice@buyer.test", "role": "customer"}
+    bob = {"name": "Bob Buyer", "email": "bob@buyer.test", "role": "customer"}
+    with_alice = await upload(client, org, 2600, participants=[alice])
+    with_both = await upload(client, org, 2601, participants=[bob, alice])
+    bob_only = await upload(client, org, 2602, participants=[bob])
+    other_org = new_org()
+    elsewhere = await upload(client, other_org, 2603, participants=[alice])
+    assert len(await org_objects(ctx, org)) == 3
+
+    alice_fp = fp(client.settings, "alice@buyer.test")
+    request_id = f"req-{uuid.uuid4().hex[:8]}"
+    erase = ErasureRequested(
+        request_id=request_id, subject=Subject(type="participant", fingerprint=alice_fp)
+    )
+    await publisher.publish(erase, org=org, source="privacy")
+    done = await read_topic(
+        kafka_bootstrap, "erasure-completed", lambda e: e["data"]["request_id"] == request_id
+    )
+    assert len(done) == 1
+    completed = done[0][1]
+    assert completed["data"]["service"] == "ingest"
+    assert completed["data"]["status"] == "completed"
+    assert completed["data"]["removed"] == {"calls": 2, "participants": 3, "audio_objects": 2}
+    assert b"alice" not in done[0][0].lower()
+
+    for gone in (with_alice, with_both):
+        assert (await client.get_call(org, gone["id"])).status_code == 404
+    assert (await client.get_call(org, bob_only["id"])).status_code == 200
+    remaining = await org_objects(ctx, org)
+    assert len(remaining) == 1 and bob_only["id"] in remaining[0]
+    assert (await client.get_call(other_org, elsewhere["id"])).status_code == 200, (
+        "erasure stays inside the requesting organization"
+    )
+
+    uploaded = await read_topic(
+        kafka_bootstrap, "call-uploaded", lambda e: e["data"]["call_id"] == with_alice["id"]
+    )
+    async with httpx.AsyncClient() as http:
+        old_link = await http.get(uploaded[0][1]["data"]["audio_url"])
+    assert old_link.status_code in (403, 404), "an old event's link yields nothing"
+
+    async with ctx.db.session() as session:
+        assert await session.get(ErasedCall, with_alice["id"]) is not None
+        assert await session.get(ErasedFingerprint, (org, alice_fp)) is not None
+
+    # A late status event about an erased call and a replayed erasure change nothing.
+    late = await publisher.publish(scored(with_alice["id"]), org=org, key=with_alice["id"])
+    await wait_until(lambda: processed(app_runtime[1], ctx, late.id))
+    assert await stored_call(ctx, org, with_alice["id"]) is None
+    await publisher.publish(erase, org=org, source="privacy")  # a re-send: new event id
+    replies = await read_topic(
+        kafka_bootstrap,
+        "erasure-completed",
+        lambda e: e["data"]["request_id"] == request_id,
+        at_least=2,
+    )
+    assert [r[1]["data"]["removed"]["calls"] for r in replies] == [2, 0]
+
+
+async def erase_and_wait(
+    publisher: Publisher, kafka_bootstrap: str, org: str, subject: Subject, **extra: Any
+) -> dict[str, Any]:
+    request_id = f"req-{uuid.uuid4().hex[:8]}"
+    await publisher.publish(
+        ErasureRequested(request_id=request_id, subject=subject, **extra), org=org, source="privacy"
+    )
+    done = await read_topic(
+        kafka_bootstrap, "erasure-completed", lambda e: e["data"]["request_id"] == request_id
+    )
+    return done[0][1]["data"]
+
+
+async def test_erasing_a_user_removes_the_calls_they_uploaded(
+    client: IngestClient, ctx: IngestContext, publisher: Publisher, kafka_bootstrap: str
+) -> None:
+    org = new_org()
+    theirs = [await upload(client, org, 2700 + n, user="leaver", role="rep") for n in range(2)]
+    kept = await upload(client, org, 2710, user="stayer", role="rep")
+    done = await erase_and_wait(publisher, kafka_bootstrap, org, Subject(type="user", id="leaver"))
+    assert done["removed"]["calls"] == 2
+    for call in theirs:
+        assert (await client.get_call(org, call["id"])).status_code == 404
+    assert (await client.get_call(org, kept["id"])).status_code == 200
+
+
+async def test_erasing_one_call_removes_only_that_call(
+    client: IngestClient, ctx: IngestContext, publisher: Publisher, kafka_bootstrap: str
+) -> None:
+    org = new_org()
+    target, other = await upload(client, org, 2800), await upload(client, org, 2801)
+    done = await erase_and_wait(
+        publisher, kafka_bootstrap, org, Subject(type="call", id=target["id"])
+    )
+    assert done["removed"] == {"calls": 1, "participants": 0, "audio_objects": 1}
+    assert (await client.get_call(org, target["id"])).status_code == 404
+    assert (await client.get_call(org, other["id"])).status_code == 200
+    assert len(await org_objects(ctx, org)) == 1
+
+
+async def test_erasing_an_organization_removes_all_its_calls_and_objects(
+    client: IngestClient, ctx: IngestContext, publisher: Publisher, kafka_bootstrap: str
+) -> None:
+    org, neighbour = new_org(), new_org()
+    for n in range(3):
+        await upload(client, org, 2900 + n)
+    survivor = await upload(client, neighbour, 2910)
+    done = await erase_and_wait(
+        publisher, kafka_bootstrap, org, Subject(type="organization", id=org)
+    )
+    assert done["removed"]["calls"] == 3
+    assert await org_objects(ctx, org) == []
+    listed = await client.http.get("/internal/calls", headers=client.headers(org))
+    assert listed.json()["items"] == []
+    assert (await client.get_call(neighbour, survivor["id"])).status_code == 200
+
+
+async def test_an_erasure_addressed_to_other_services_is_left_alone(
+    client: IngestClient, ctx: IngestContext, publisher: Publisher, app_runtime: Any
+) -> None:
+    org = new_org()
+    call = await upload(client, org, 3000)
+    event = await publisher.publish(
+        ErasureRequested(
+            request_id="req-x", subject=Subject(type="call", id=call["id"]), services=["transcribe"]
+        ),
+        org=org,
+        source="privacy",
+    )
+    await wait_until(lambda: processed(app_runtime[1], ctx, event.id))
+    assert (await client.get_call(org, call["id"])).status_code == 200
+
+
+async def test_an_export_bundles_the_subjects_calls_and_audio_encrypted_behind_a_link(
+    client: IngestClient, ctx: IngestContext, publisher: Publisher, kafka_bootstrap: str
+) -> None:
+    org = new_org()
+    dana = {"name": "Dana Prospect", "email": "dana@prospect.test", "role": "customer"}
+    rep = {"name": "Sam Seller", "email": "sam@seller.test", "role": "rep"}
+    data = tone_bytes(1.0, freq=3100)
+    call = (await client.upload(org, data, title="Discovery", participants=[rep, dana])).json()
+    await upload(client, org, 3101, participants=[rep])  # not Dana's
+
+    request_id = f"exp-{uuid.uuid4().hex[:8]}"
+    subject = Subject(type="participant", fingerprint=fp(client.settings, "dana@prospect.test"))
+    await publisher.publish(
+        ExportRequested(request_id=request_id, subject=subject, include_audio=True),
+        org=org,
+        source="privacy",
+    )
+    ready = await read_topic(
+        kafka_bootstrap, "export-part-ready", lambda e: e["data"]["request_id"] == request_id
+    )
+    part = ready[0][1]["data"]
+    assert (part["service"], part["status"], part["items"]) == ("ingest", "ready", 1)
+    assert b"Dana" not in ready[0][0]
+    async with httpx.AsyncClient() as http:
+        sealed = (await http.get(part["part_url"])).content
+    assert sealed[:4] == b"CTS1"
+    bundle = zipfile.ZipFile(io.BytesIO(ctx.keyring.decrypt_stream_bytes(sealed)))
+    document = json.loads(bundle.read("ingest/calls.json"))
+    assert [c["id"] for c in document["calls"]] == [call["id"]]
+    people = document["calls"][0]["participants"]
+    assert people[0]["name"] == "Dana Prospect" and people[0]["email"] == "dana@prospect.test"
+    assert people[1:] == [{"role": "rep"}], "other participants appear only as their role"
+    assert "Sam Seller" not in json.dumps(document)
+    assert bundle.read(f"ingest/audio/{call['id']}.wav") == data
+
+
+async def test_an_export_for_someone_with_no_calls_is_an_empty_part(
+    publisher: Publisher, kafka_bootstrap: str
+) -> None:
+    request_id = f"exp-{uuid.uuid4().hex[:8]}"
+    await publisher.publish(
+        ExportRequested(request_id=request_id, subject=Subject(type="user", id="nobody")),
+        org=new_org(),
+        source="privacy",
+    )
+    ready = await read_topic(
+        kafka_bootstrap, "export-part-ready", lambda e: e["data"]["request_id"] == request_id
+    )
+    assert (ready[0][1]["data"]["items"], ready[0][1]["data"]["part_url"]) == (0, None)
+
+
+async def test_a_restricted_participant_marks_their_calls_restricted(
+    client: IngestClient, publisher: Publisher, kafka_bootstrap: str
+) -> None:
+    org = new_org()
+    person = {"name": "Rae", "email": "rae@buyer.test", "role": "customer"}
+    earlier = await upload(client, org, 3200, participants=[person])
+    subject = Subject(type="participant", fingerprint=fp(client.settings, "rae@buyer.test"))
+    await publisher.publish(
+        SubjectRestricted(request_id="r-1", subject=subject, restricted=True),
+        org=org,
+        source="privacy",
+    )
+    await wait_until(lambda: _restricted(client, org, earlier["id"]))
+    later = await upload(client, org, 3201, participants=[person])
+    assert later["processing_restricted"] is True
+    uploaded = await read_topic(
+        kafka_bootstrap, "call-uploaded", lambda e: e["data"]["call_id"] == later["id"]
+    )
+    assert uploaded[0][1]["data"]["processing_restricted"] is True
+    unrelated = await upload(client, org, 3202, participants=[{"name": "Q", "role": "rep"}])
+    assert unrelated["processing_restricted"] is False
+
+
+async def _restricted(client: IngestClient, org: str, call_id: str) -> bool:
+    return bool((await client.get_call(org, call_id)).json()["processing_restricted"])
