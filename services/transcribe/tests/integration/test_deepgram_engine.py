@@ -2,32 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
 import pytest
 
 from clashtor_common.testing.callgen import make_corrupt_audio
 from transcribe.adapters.deepgram_engine import DeepgramConfig, DeepgramEngine, normalize_response
-from transcribe.adapters.engines import TranscriptionConfig, make_engine
+from transcribe.adapters.engines import TranscriptionConfig, make_engine, transcribe
 from transcribe.adapters.whisper_engine import WhisperEngine
 from transcribe.domain.errors import TranscriptionProviderError, UndecodableAudio
 from transcribe.domain.ports import TranscriptionEngine
 from transcribe.domain.quality import speaker_attribution, word_error_rate
 
 
-def _engine(stub, **overrides) -> DeepgramEngine:
-    settings = dict(
-        api_key=stub.api_key,
-        base_url=stub.base_url,
-        timeout=10.0,
-        max_attempts=3,
-        retry_initial_wait=0.01,
-        retry_max_wait=0.05,
-    )
-    settings.update(overrides)
-    return DeepgramEngine(DeepgramConfig(**settings))
+@pytest.fixture
+async def engine_for(deepgram_stub) -> AsyncIterator[Callable[..., DeepgramEngine]]:
+    """Build engines pointed at the stub (fast retries); all closed after the test."""
+    engines: list[DeepgramEngine] = []
+
+    def build(**overrides: Any) -> DeepgramEngine:
+        settings: dict[str, Any] = dict(
+            api_key=deepgram_stub.api_key,
+            base_url=deepgram_stub.base_url,
+            timeout=10.0,
+            max_attempts=3,
+            retry_initial_wait=0.01,
+            retry_max_wait=0.05,
+        )
+        settings.update(overrides)
+        engines.append(DeepgramEngine(DeepgramConfig(**settings)))
+        return engines[-1]
+
+    yield build
+    for engine in engines:
+        await engine.aclose()
 
 
-async def test_a_mono_call_is_sent_for_diarization_and_normalized(deepgram_stub, short_mono_call):
-    transcript = await _engine(deepgram_stub).transcribe(short_mono_call.path)
+async def test_a_mono_call_is_sent_for_diarization_and_normalized(
+    deepgram_stub, engine_for, short_mono_call
+):
+    transcript = await engine_for().transcribe(short_mono_call.path)
 
     [request] = deepgram_stub.requests
     assert request.headers["authorization"] == f"Token {deepgram_stub.api_key}"
@@ -50,9 +65,9 @@ async def test_a_mono_call_is_sent_for_diarization_and_normalized(deepgram_stub,
 
 
 async def test_a_stereo_call_is_sent_multichannel_and_speaker_is_the_channel(
-    deepgram_stub, short_stereo_call
+    deepgram_stub, engine_for, short_stereo_call
 ):
-    transcript = await _engine(deepgram_stub).transcribe(short_stereo_call.read_bytes())
+    transcript = await engine_for().transcribe(short_stereo_call.read_bytes())
 
     [request] = deepgram_stub.requests
     assert request.query["multichannel"] == "true"
@@ -63,56 +78,54 @@ async def test_a_stereo_call_is_sent_multichannel_and_speaker_is_the_channel(
     ]
 
 
-async def test_a_503_is_retried_and_the_second_answer_is_used(deepgram_stub, short_mono_call):
+async def test_a_503_is_retried_and_the_second_answer_is_used(
+    deepgram_stub, engine_for, short_mono_call
+):
     deepgram_stub.reset("fail_once_503")
-    transcript = await _engine(deepgram_stub).transcribe(short_mono_call.path)
+    transcript = await engine_for().transcribe(short_mono_call.path)
     assert [r.status for r in deepgram_stub.requests] == [503, 200]
     assert transcript.word_count == len(short_mono_call.words())
 
 
-async def test_a_lasting_rate_limit_becomes_a_clear_provider_error(deepgram_stub, short_mono_call):
+async def test_a_lasting_rate_limit_becomes_a_clear_provider_error(
+    deepgram_stub, engine_for, short_mono_call
+):
     deepgram_stub.reset("always_429")
     with pytest.raises(TranscriptionProviderError, match="rate limit") as caught:
-        await _engine(deepgram_stub, max_attempts=3).transcribe(short_mono_call.path)
+        await engine_for(max_attempts=3).transcribe(short_mono_call.path)
     assert caught.value.status_code == 429
     assert [r.status for r in deepgram_stub.requests] == [429, 429, 429]
 
 
-async def test_a_wrong_api_key_fails_at_once_without_retries(deepgram_stub, short_mono_call):
+async def test_a_wrong_api_key_fails_at_once_without_retries(
+    deepgram_stub, engine_for, short_mono_call
+):
     with pytest.raises(TranscriptionProviderError, match="API key") as caught:
-        await _engine(deepgram_stub, api_key="wrong-key").transcribe(short_mono_call.path)
+        await engine_for(api_key="wrong-key").transcribe(short_mono_call.path)
     assert caught.value.status_code == 401
     assert len(deepgram_stub.requests) == 1
 
 
-async def test_corrupt_audio_never_reaches_the_provider(deepgram_stub):
+async def test_corrupt_audio_never_reaches_the_provider(deepgram_stub, engine_for):
     with pytest.raises(UndecodableAudio):
-        await _engine(deepgram_stub).transcribe(make_corrupt_audio("truncated", "mp3"))
+        await engine_for().transcribe(make_corrupt_audio("truncated", "mp3"))
     with pytest.raises(UndecodableAudio):
-        await _engine(deepgram_stub).transcribe(make_corrupt_audio("text", "mp3").read_bytes())
+        await engine_for().transcribe(make_corrupt_audio("text", "mp3").read_bytes())
     assert deepgram_stub.requests == []
 
 
 async def test_audio_the_provider_cannot_decode_is_undecodable_not_retried(
-    deepgram_stub, short_mono_call
+    deepgram_stub, engine_for, short_mono_call
 ):
     deepgram_stub.reset("bad_audio_400")
     with pytest.raises(UndecodableAudio, match="corrupt or unsupported"):
-        await _engine(deepgram_stub).transcribe(short_mono_call.path)
+        await engine_for().transcribe(short_mono_call.path)
     assert len(deepgram_stub.requests) == 1
 
 
-async def test_an_unreachable_provider_is_a_provider_error(short_mono_call):
-    engine = DeepgramEngine(
-        DeepgramConfig(
-            api_key="k",
-            base_url="http://127.0.0.1:9",  # discard port: nothing listens
-            timeout=2.0,
-            max_attempts=2,
-            retry_initial_wait=0.01,
-            retry_max_wait=0.02,
-        )
-    )
+async def test_an_unreachable_provider_is_a_provider_error(engine_for, short_mono_call):
+    # Port 9 (discard) on loopback: nothing listens, the connection is refused.
+    engine = engine_for(base_url="http://127.0.0.1:9", timeout=2.0, max_attempts=2)
     with pytest.raises(TranscriptionProviderError, match="could not be reached"):
         await engine.transcribe(short_mono_call.path)
 
@@ -132,7 +145,7 @@ def test_diarized_labels_are_renumbered_by_first_appearance(deepgram_stub):
     assert [u.speaker for u in transcript.utterances] == [0, 1, 0, 1]
 
 
-def test_the_factory_picks_deepgram_only_when_a_key_is_configured(deepgram_stub):
+async def test_the_factory_picks_deepgram_only_when_a_key_is_configured(deepgram_stub):
     local = make_engine(TranscriptionConfig())
     remote = make_engine(
         TranscriptionConfig(deepgram_api_key="key", deepgram_base_url=deepgram_stub.base_url)
@@ -140,3 +153,13 @@ def test_the_factory_picks_deepgram_only_when_a_key_is_configured(deepgram_stub)
     assert isinstance(local, WhisperEngine) and local.name == "local"
     assert isinstance(remote, DeepgramEngine) and remote.name == "deepgram"
     assert isinstance(local, TranscriptionEngine) and isinstance(remote, TranscriptionEngine)
+    await remote.aclose()
+
+
+async def test_the_one_shot_helper_uses_the_configured_provider(deepgram_stub, short_mono_call):
+    config = TranscriptionConfig(
+        deepgram_api_key=deepgram_stub.api_key, deepgram_base_url=deepgram_stub.base_url
+    )
+    transcript = await transcribe(short_mono_call.read_bytes(), config=config)
+    assert transcript.engine == "deepgram"
+    assert len(deepgram_stub.requests) == 1

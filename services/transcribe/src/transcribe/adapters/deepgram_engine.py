@@ -66,6 +66,7 @@ class DeepgramEngine:
         self.config = config
         base = config.base_url.rstrip("/")
         websocket = "ws" + base.removeprefix("http")  # http -> ws, https -> wss
+        self._http = httpx.AsyncClient(timeout=config.timeout, follow_redirects=True)
         self._client = AsyncDeepgramClient(
             api_key=config.api_key,
             environment=DeepgramClientEnvironment(
@@ -73,7 +74,12 @@ class DeepgramEngine:
             ),
             timeout=config.timeout,
             max_retries=0,
+            httpx_client=self._http,
         )
+
+    async def aclose(self) -> None:
+        """Close the HTTP connection pool (call on service shutdown)."""
+        await self._http.aclose()
 
     async def transcribe(self, audio: AudioInput) -> Transcript:
         data = await _read_bytes(audio)

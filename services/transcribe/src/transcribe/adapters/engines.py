@@ -53,5 +53,9 @@ def make_engine(config: TranscriptionConfig) -> TranscriptionEngine:
 
 
 async def transcribe(audio: AudioInput, *, config: TranscriptionConfig) -> Transcript:
-    """One-shot convenience: build the configured engine and transcribe ``audio``."""
-    return await make_engine(config).transcribe(audio)
+    """One-shot convenience: build the configured engine, transcribe ``audio``, close it."""
+    engine = make_engine(config)
+    try:
+        return await engine.transcribe(audio)
+    finally:
+        await engine.aclose()

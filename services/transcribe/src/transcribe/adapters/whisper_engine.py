@@ -93,6 +93,9 @@ class WhisperEngine:
     async def transcribe(self, audio: AudioSource) -> Transcript:
         return await asyncio.to_thread(self.transcribe_sync, audio)
 
+    async def aclose(self) -> None:
+        """Nothing to release: the model is shared by the process (see ``load_model``)."""
+
     def transcribe_sync(self, audio: AudioSource) -> Transcript:
         """Blocking version (decode + recognize + diarize); raises ``UndecodableAudio``."""
         decoded = decode_audio(audio)

@@ -22,3 +22,6 @@ class TranscriptionEngine(Protocol):
     name: str  # "local" or "deepgram", as in Transcript.engine
 
     async def transcribe(self, audio: AudioInput) -> Transcript: ...
+
+    async def aclose(self) -> None:
+        """Release connections; called once when the service shuts down."""
