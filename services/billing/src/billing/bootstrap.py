@@ -1,13 +1,47 @@
-"""Composition root of the billing service: wires settings, database, bus and adapters."""
+"""Composition root of the billing service: wires settings, database, bus and adapters.
+
+``bootstrap`` builds the runtime and hangs billing's adapters on it (``adapters_of``):
+the Stripe gateway (None when no API key is configured: the local default), the S3
+store and keyring for export parts, the webhook processor, and the two background
+loops (usage reporter, grace sweeper). Tests call it with their own settings, pointing
+Stripe at a local server, exactly as production points it at Stripe.
+"""
 
 from __future__ import annotations
 
+from billing.adapters.stripe_gateway import gateway_from_settings
 from billing.entrypoints.stream import register_subscribers
+from billing.runtime import BillingAdapters, GraceSweeper, adapters_of
+from billing.service_layer.reporting import UsageReporter
+from billing.service_layer.webhooks import WebhookProcessor
 from billing.settings import BillingSettings
+from clashtor_common.crypto import Keyring
+from clashtor_common.s3 import S3Store
 from clashtor_common.service import ServiceRuntime
+
+__all__ = ["BillingAdapters", "adapters_of", "bootstrap"]
 
 
 def bootstrap(settings: BillingSettings | None = None) -> ServiceRuntime:
-    runtime = ServiceRuntime.build(settings or BillingSettings())
+    settings = settings or BillingSettings()
+    runtime = ServiceRuntime.build(settings)
+    gateway = gateway_from_settings(settings)
+    runtime.extras["billing"] = BillingAdapters(
+        settings=settings,
+        stripe=gateway,
+        s3=S3Store(settings),
+        keyring=Keyring.from_config(settings.master_keys.get_secret_value()),
+        webhooks=WebhookProcessor(runtime.db, gateway, grace_seconds=settings.grace_seconds),
+        sweeper=GraceSweeper(runtime.db, settings.grace_check_seconds),
+        reporter=UsageReporter(
+            runtime.db,
+            gateway,
+            poll_seconds=settings.usage_report_poll_seconds,
+            batch=settings.usage_report_batch,
+            max_backoff_seconds=settings.usage_report_max_backoff_seconds,
+        )
+        if gateway
+        else None,
+    )
     register_subscribers(runtime)
     return runtime

@@ -1,16 +1,35 @@
-"""Event handlers of the billing service: one function per event, dependencies by name."""
+"""Event handlers of the billing service: one function per event, dependencies by name.
+
+Each runs inside the consumer's transaction (inbox + effect + emitted events commit
+together), so a redelivered event changes nothing twice.
+"""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
+from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clashtor_common.events import Envelope
+from billing.adapters.stripe_gateway import StripeRejected
+from billing.domain.usage import InvalidDuration
+from billing.runtime import adapters_of
+from billing.service_layer import privacy
+from billing.service_layer.usage import record_call_usage
+from clashtor_common.bus import PermanentError
+from clashtor_common.events import (
+    CallTranscribed,
+    Envelope,
+    ErasureRequested,
+    ExportRequested,
+    make_event,
+)
+from clashtor_common.outbox import emit
 from clashtor_common.service import ServiceRuntime
 
 BoundHandler = Callable[[Envelope, AsyncSession], Awaitable[None]]
+SOURCE = "billing"
 
 
 def bind(
@@ -23,19 +42,61 @@ def bind(
 async def on_call_transcribed(
     event: Envelope, session: AsyncSession, runtime: ServiceRuntime
 ) -> None:
-    """TODO: call-transcribed."""
-    event.payload()
+    """A transcribed call's minutes go into the ledger once (reported to Stripe later)."""
+    call = cast(CallTranscribed, event.payload())
+    try:
+        await record_call_usage(
+            session,
+            org_id=event.org_id,
+            call_id=call.call_id,
+            duration_seconds=call.duration,
+            user_id=call.uploader_id,
+            occurred_at=int(event.time.timestamp()),
+            source_event_id=str(event.id),
+            stripe_configured=adapters_of(runtime).stripe is not None,
+        )
+    except InvalidDuration as exc:
+        raise PermanentError(f"call {call.call_id}: {exc}") from exc
 
 
 async def on_erasure_requested(
     event: Envelope, session: AsyncSession, runtime: ServiceRuntime
 ) -> None:
-    """TODO: erasure-requested."""
-    event.payload()
+    """Pseudonymize what identifies the subject; keep what tax law requires; say so."""
+    request = cast(ErasureRequested, event.payload())
+    if request.services is not None and privacy.SERVICE not in request.services:
+        return
+    adapters = adapters_of(runtime)
+    deps = privacy.PrivacyDeps(
+        gateway=adapters.stripe,
+        fingerprint_secret=adapters.settings.fingerprint_secret.get_secret_value(),
+    )
+    try:
+        done = await privacy.erase_subject(session, request, event.org_id, deps)
+    except StripeRejected as exc:
+        done = privacy.ErasureCompleted(
+            request_id=request.request_id,
+            service=privacy.SERVICE,
+            status="failed",
+            kept=[privacy.KEPT],
+            details=f"Stripe refused the pseudonymization: {exc}",
+        )
+    await emit(
+        session,
+        make_event(done, source=SOURCE, org_id=event.org_id, subject_ids=event.subject_ids),
+    )
 
 
 async def on_export_requested(
     event: Envelope, session: AsyncSession, runtime: ServiceRuntime
 ) -> None:
-    """TODO: export-requested."""
-    event.payload()
+    """Billing's part of an export: an encrypted JSON object in S3, linked by event."""
+    request = cast(ExportRequested, event.payload())
+    adapters = adapters_of(runtime)
+    part = await privacy.export_subject(
+        session, request, event.org_id, s3=adapters.s3, keyring=adapters.keyring
+    )
+    await emit(
+        session,
+        make_event(part, source=SOURCE, org_id=event.org_id, subject_ids=event.subject_ids),
+    )

@@ -6,7 +6,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from billing.bootstrap import bootstrap
+from billing.adapters.tables import TABLES
+from billing.bootstrap import adapters_of, bootstrap
 from billing.entrypoints.http import router
 from billing.settings import BillingSettings
 from clashtor_common.service import create_service_app
@@ -14,7 +15,15 @@ from clashtor_common.service import create_service_app
 
 def create_app(settings: BillingSettings | None = None) -> FastAPI:
     runtime = bootstrap(settings)
-    return create_service_app(runtime, title="Clashtor billing", routers=[router], tables=[])
+    adapters = adapters_of(runtime)
+    return create_service_app(
+        runtime,
+        title="Clashtor billing",
+        routers=[router],
+        tables=TABLES,
+        on_startup=[adapters.start],
+        on_shutdown=[adapters.stop],
+    )
 
 
 def __getattr__(name: str) -> Any:

@@ -1,5 +1,190 @@
-"""Internal HTTP API of the billing service (reached only through the gateway)."""
+"""Internal HTTP API of the billing service (reached only through the gateway).
 
-from fastapi import APIRouter
+``GET /internal/plans``, ``GET /internal/usage`` (any member of the organization),
+``POST /internal/checkout`` and ``POST /internal/portal`` (owners and admins), and the
+Stripe webhook (``entrypoints.webhooks``). Every query is scoped by the identity's
+organization.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from billing.adapters.stripe_gateway import StripeRejected, StripeUnavailable
+from billing.adapters.tables import SubscriptionRecord
+from billing.domain.plans import CURRENCY, PLANS, UnknownPlan
+from billing.domain.subscriptions import effective, iso
+from billing.entrypoints.dependencies import AdaptersDep, BillingAdmin, StripeDep
+from billing.entrypoints.webhooks import router as webhooks_router
+from billing.service_layer.checkout import CatalogMissing, open_portal, start_checkout
+from billing.service_layer.subscriptions import to_state
+from billing.service_layer.usage import usage_summary
+from clashtor_common.errors import ApiError
+from clashtor_common.identity import CurrentIdentity
 
 router = APIRouter(prefix="/internal")
+T = TypeVar("T")
+
+
+class PlanPublic(BaseModel):
+    name: str
+    display_name: str
+    currency: str
+    seat_price_cents: int
+    included_minutes: int
+    overage_cents_per_minute: str | None
+    default_seats: int
+    max_upload_mb: int | None
+    purchasable: bool
+    current: bool
+
+
+class PlansPublic(BaseModel):
+    plans: list[PlanPublic]
+    current_plan: str
+    status: str
+
+
+class CheckoutRequest(BaseModel):
+    plan: str = Field(description="team or business")
+    seats: int = Field(1, ge=1)
+    success_url: str | None = Field(None, max_length=2000)
+    cancel_url: str | None = Field(None, max_length=2000)
+
+
+class PortalRequest(BaseModel):
+    return_url: str | None = Field(None, max_length=2000)
+
+
+class HostedPage(BaseModel):
+    id: str | None
+    url: str
+
+
+class UsagePublic(BaseModel):
+    plan: str
+    status: str
+    period_start: str
+    period_end: str
+    minutes_used: int
+    minutes_included: int
+    minutes_overage: int
+    minutes_unreported: int
+    calls: int
+
+
+async def _stripe_call(call: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return await call()
+    except CatalogMissing as exc:
+        raise ApiError(503, "billing_catalog_missing", str(exc)) from exc
+    except StripeUnavailable as exc:
+        raise ApiError(503, "stripe_unavailable", f"{exc}; try again shortly") from exc
+    except StripeRejected as exc:
+        raise ApiError(502, "stripe_rejected", str(exc)) from exc
+
+
+@asynccontextmanager
+async def _session(request: Request) -> AsyncIterator[Any]:
+    async with request.app.state.runtime.db.session() as session:
+        yield session
+
+
+@router.get("/plans", response_model=PlansPublic)
+async def list_plans(request: Request, identity: CurrentIdentity) -> PlansPublic:
+    async with _session(request) as session:
+        state = to_state(await session.get(SubscriptionRecord, identity.org_id))
+    eff = effective(state, int(datetime.now(UTC).timestamp()))
+    return PlansPublic(
+        plans=[
+            PlanPublic(
+                name=p.name,
+                display_name=p.display_name,
+                currency=CURRENCY,
+                seat_price_cents=p.seat_amount_cents,
+                included_minutes=p.included_minutes,
+                overage_cents_per_minute=p.overage_cents_per_minute,
+                default_seats=p.default_seats,
+                max_upload_mb=p.max_upload_mb,
+                purchasable=p.purchasable,
+                current=p.name == eff.plan,
+            )
+            for p in PLANS.values()
+        ],
+        current_plan=eff.plan,
+        status=eff.status,
+    )
+
+
+@router.get("/usage", response_model=UsagePublic)
+async def get_usage(request: Request, identity: CurrentIdentity) -> UsagePublic:
+    async with _session(request) as session:
+        summary = await usage_summary(session, identity.org_id, datetime.now(UTC))
+    return UsagePublic(
+        plan=summary.plan,
+        status=summary.status,
+        period_start=iso(summary.period_start) or "",
+        period_end=iso(summary.period_end) or "",
+        minutes_used=summary.minutes_used,
+        minutes_included=summary.minutes_included,
+        minutes_overage=summary.minutes_overage,
+        minutes_unreported=summary.minutes_unreported,
+        calls=summary.calls,
+    )
+
+
+@router.post("/checkout", response_model=HostedPage)
+async def create_checkout(
+    body: CheckoutRequest,
+    request: Request,
+    identity: BillingAdmin,
+    adapters: AdaptersDep,
+    stripe: StripeDep,
+) -> HostedPage:
+    settings = adapters.settings
+    if body.seats > settings.max_seats:
+        raise ApiError(422, "too_many_seats", f"seats must be between 1 and {settings.max_seats}")
+    try:
+        PLANS[body.plan]
+    except KeyError:
+        raise ApiError(422, "unknown_plan", str(UnknownPlan(body.plan))) from None
+    page = await _stripe_call(
+        lambda: start_checkout(
+            request.app.state.runtime.db,
+            stripe,
+            adapters.price_cache,
+            org_id=identity.org_id,
+            user_id=identity.user_id,
+            plan_name=body.plan,
+            seats=body.seats,
+            success_url=body.success_url or settings.checkout_success_url,
+            cancel_url=body.cancel_url or settings.checkout_cancel_url,
+        )
+    )
+    return HostedPage(**page)
+
+
+@router.post("/portal", response_model=HostedPage)
+async def create_portal(
+    request: Request,
+    identity: BillingAdmin,
+    adapters: AdaptersDep,
+    stripe: StripeDep,
+    body: PortalRequest | None = None,
+) -> HostedPage:
+    return_url = (body.return_url if body else None) or adapters.settings.portal_return_url
+    page = await _stripe_call(
+        lambda: open_portal(
+            request.app.state.runtime.db, stripe, org_id=identity.org_id, return_url=return_url
+        )
+    )
+    return HostedPage(**page)
+
+
+router.include_router(webhooks_router)

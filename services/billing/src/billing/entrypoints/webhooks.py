@@ -1,0 +1,67 @@
+"""``POST /internal/webhooks/stripe``: Stripe's events, forwarded raw by the gateway.
+
+No identity header here: the Stripe signature is the authentication. The body is
+checked with the official library (``stripe.Webhook.construct_event``, 300 s
+tolerance) before anything is read or recorded; a bad or stale signature is a 400.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import stripe
+from fastapi import APIRouter, Request
+
+from billing.adapters.stripe_gateway import StripeRejected, StripeUnavailable
+from billing.entrypoints.dependencies import AdaptersDep
+from billing.service_layer.webhooks import MalformedEvent
+from clashtor_common.errors import ApiError
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/webhooks")
+MAX_BODY_BYTES = 1024 * 1024
+
+
+@router.post("/stripe")
+async def stripe_webhook(request: Request, adapters: AdaptersDep) -> dict[str, object]:
+    settings = adapters.settings
+    secret = settings.stripe_webhook_secret
+    if secret is None or not secret.get_secret_value():
+        raise ApiError(
+            503,
+            "webhooks_not_configured",
+            "no Stripe webhook secret configured (set STRIPE_WEBHOOK_SECRET)",
+        )
+    payload = await request.body()
+    if len(payload) > MAX_BODY_BYTES:
+        raise ApiError(413, "payload_too_large", f"webhook body over {MAX_BODY_BYTES} bytes")
+    signature = request.headers.get("Stripe-Signature")
+    try:
+        stripe.Webhook.construct_event(
+            payload,
+            signature,
+            secret.get_secret_value(),
+            tolerance=settings.webhook_tolerance_seconds,
+        )
+        event = json.loads(payload)
+    except stripe.SignatureVerificationError as exc:
+        raise ApiError(400, "invalid_signature", f"Stripe signature rejected: {exc}") from exc
+    except (ValueError, UnicodeDecodeError, AttributeError, TypeError, KeyError) as exc:
+        # Signed, but not a JSON object: the library itself trips over it.
+        raise ApiError(400, "invalid_payload", "webhook body is not a JSON Stripe event") from exc
+    try:
+        outcome = await adapters.webhooks.process(event)
+    except MalformedEvent as exc:
+        raise ApiError(400, "invalid_payload", str(exc)) from exc
+    except StripeUnavailable as exc:
+        # Stripe retries the delivery; nothing was recorded.
+        raise ApiError(503, "stripe_unavailable", str(exc)) from exc
+    except StripeRejected as exc:
+        raise ApiError(502, "stripe_rejected", str(exc)) from exc
+    return {
+        "received": True,
+        "event_id": outcome.event_id,
+        "type": outcome.type,
+        "outcome": outcome.outcome,
+    }
