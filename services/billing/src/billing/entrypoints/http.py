@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from billing.adapters.stripe_gateway import StripeRejected, StripeUnavailable
 from billing.adapters.tables import SubscriptionRecord
-from billing.domain.plans import CURRENCY, PLANS, UnknownPlan
+from billing.domain.plans import CURRENCY, PLANS, UnknownPlan, get_plan
 from billing.domain.subscriptions import effective, iso
 from billing.entrypoints.dependencies import AdaptersDep, BillingAdmin, StripeDep
 from billing.entrypoints.webhooks import router as webhooks_router
@@ -151,9 +151,9 @@ async def create_checkout(
     if body.seats > settings.max_seats:
         raise ApiError(422, "too_many_seats", f"seats must be between 1 and {settings.max_seats}")
     try:
-        PLANS[body.plan]
-    except KeyError:
-        raise ApiError(422, "unknown_plan", str(UnknownPlan(body.plan))) from None
+        get_plan(body.plan)
+    except UnknownPlan as exc:
+        raise ApiError(422, "unknown_plan", str(exc)) from None
     page = await _stripe_call(
         lambda: start_checkout(
             request.app.state.runtime.db,

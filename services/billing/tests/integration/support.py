@@ -1,0 +1,378 @@
+"""Helpers of billing's integration tests: the running service, Stripe events, topics."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import stripe
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from fastapi import FastAPI
+
+from billing.main import create_app
+from billing.runtime import BillingAdapters, adapters_of
+from billing.settings import BillingSettings
+from clashtor_common.crypto import Keyring
+from clashtor_common.events import Envelope, EventPayload, make_event, parse_envelope
+from clashtor_common.service import ServiceRuntime
+from clashtor_common.testing.apps import identity_headers, serve
+
+MASTER_KEYS = f"test1:{Keyring.generate_key()}"
+IDENTITY_SECRET = "billing-tests-identity-secret-of-32-bytes-or-more"
+
+
+def billing_settings(bootstrap: str, database_url: str, **extra: Any) -> BillingSettings:
+    values: dict[str, Any] = {
+        "service_name": f"billing-{uuid.uuid4().hex[:8]}",
+        "environment": "test",
+        "kafka_bootstrap": bootstrap,
+        "database_url": database_url,
+        "master_keys": MASTER_KEYS,
+        "identity_secret": IDENTITY_SECRET,
+        "relay_poll_seconds": 0.1,
+        "consumer_backoff_seconds": 0.05,
+        "usage_report_poll_seconds": 0.2,
+        "grace_check_seconds": 3600,  # tests sweep explicitly
+        "log_json": False,
+    }
+    values.update(extra)
+    return BillingSettings(**values)
+
+
+@dataclass
+class RunningBilling:
+    url: str
+    app: FastAPI
+    client: httpx.AsyncClient
+
+    @property
+    def runtime(self) -> ServiceRuntime:
+        return self.app.state.runtime  # type: ignore[no-any-return]
+
+    @property
+    def adapters(self) -> BillingAdapters:
+        return adapters_of(self.runtime)
+
+    @property
+    def settings(self) -> BillingSettings:
+        return self.adapters.settings
+
+    def as_member(
+        self, org_id: str, role: str = "admin", user_id: str = "user-1"
+    ) -> dict[str, str]:
+        return identity_headers(IDENTITY_SECRET, org_id, user_id=user_id, role=role)
+
+    async def post_event(
+        self, event: dict[str, Any], *, secret: str | None = None, timestamp: int | None = None
+    ) -> httpx.Response:
+        body, header = signed(event, secret or self.webhook_secret, timestamp)
+        return await self.client.post(
+            "/internal/webhooks/stripe",
+            content=body,
+            headers={"Stripe-Signature": header, "Content-Type": "application/json"},
+        )
+
+    @property
+    def webhook_secret(self) -> str:
+        secret = self.settings.stripe_webhook_secret
+        assert secret is not None
+        return secret.get_secret_value()
+
+
+@asynccontextmanager
+async def running_billing(settings: BillingSettings) -> AsyncIterator[RunningBilling]:
+    app = create_app(settings)
+    async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
+        yield RunningBilling(url, app, client)
+
+
+def signed(
+    payload: dict[str, Any] | str, secret: str, timestamp: int | None = None
+) -> tuple[str, str]:
+    """A webhook body and its ``Stripe-Signature`` header, made with the Stripe library."""
+    body = payload if isinstance(payload, str) else json.dumps(payload)
+    return body, stripe.WebhookSignature.generate_signature_header(body, secret, timestamp)
+
+
+# --- Stripe objects and events, shaped as Stripe sends them (API 2025+: periods on items) ---
+def new_org() -> str:
+    return f"org-{uuid.uuid4().hex[:12]}"
+
+
+def subscription_object(
+    *,
+    org_id: str | None,
+    sub_id: str | None = None,
+    customer: str | None = None,
+    plan: str = "team",
+    seats: int = 3,
+    status: str = "active",
+    period_start: int | None = None,
+) -> dict[str, Any]:
+    start = period_start or int(time.time()) - 3600
+    return {
+        "id": sub_id or f"sub_{uuid.uuid4().hex[:14]}",
+        "object": "subscription",
+        "customer": customer or f"cus_{uuid.uuid4().hex[:14]}",
+        "status": status,
+        "metadata": {"org_id": org_id} if org_id else {},
+        "items": {
+            "object": "list",
+            "data": [
+                {
+                    "id": f"si_{uuid.uuid4().hex[:10]}",
+                    "object": "subscription_item",
+                    "quantity": seats,
+                    "current_period_start": start,
+                    "current_period_end": start + 30 * 86400,
+                    "price": {
+                        "id": f"price_{plan}_seat",
+                        "object": "price",
+                        "lookup_key": f"clashtor_{plan}_seat_monthly",
+                        "recurring": {"interval": "month", "usage_type": "licensed"},
+                    },
+                },
+                {
+                    "id": f"si_{uuid.uuid4().hex[:10]}",
+                    "object": "subscription_item",
+                    "current_period_start": start,
+                    "current_period_end": start + 30 * 86400,
+                    "price": {
+                        "id": f"price_{plan}_overage",
+                        "object": "price",
+                        "lookup_key": f"clashtor_{plan}_overage_minute",
+                        "recurring": {"interval": "month", "usage_type": "metered"},
+                    },
+                },
+            ],
+        },
+    }
+
+
+def invoice_object(
+    *, subscription: dict[str, Any], status: str = "paid", amount: int = 11700
+) -> dict[str, Any]:
+    item = subscription["items"]["data"][0]
+    return {
+        "id": f"in_{uuid.uuid4().hex[:14]}",
+        "object": "invoice",
+        "customer": subscription["customer"],
+        "customer_email": "billing@example.com",
+        "customer_name": "Ada Example",
+        "number": f"CLSH-{uuid.uuid4().hex[:6].upper()}",
+        "status": status,
+        "currency": "eur",
+        "amount_due": amount,
+        "amount_paid": amount if status == "paid" else 0,
+        "created": int(time.time()),
+        "period_start": item["current_period_start"],
+        "period_end": item["current_period_end"],
+        "parent": {
+            "type": "subscription_details",
+            "subscription_details": {
+                "subscription": subscription["id"],
+                "metadata": subscription["metadata"],
+            },
+        },
+    }
+
+
+def stripe_event(etype: str, obj: dict[str, Any], created: int | None = None) -> dict[str, Any]:
+    return {
+        "id": f"evt_{uuid.uuid4().hex[:20]}",
+        "object": "event",
+        "api_version": "2026-10-28.endive",
+        "created": created or int(time.time()),
+        "type": etype,
+        "livemode": False,
+        "pending_webhooks": 1,
+        "data": {"object": obj},
+    }
+
+
+# --- topics ---------------------------------------------------------------------------
+class TopicReader:
+    """Reads one topic from the beginning; keeps every parsed envelope."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.topic = topic
+        self.consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap,
+            group_id=None,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
+        self.seen: list[Envelope] = []
+
+    async def start(self) -> TopicReader:
+        await self.consumer.start()
+        return self
+
+    async def stop(self) -> None:
+        await self.consumer.stop()
+
+    async def poll(self) -> None:
+        batches = await self.consumer.getmany(timeout_ms=200)
+        for messages in batches.values():
+            for m in messages:
+                if m.value is not None:
+                    self.seen.append(parse_envelope(m.value))
+
+    async def wait_for(
+        self, match: Callable[[Envelope], bool], count: int = 1, timeout: float = 30
+    ) -> list[Envelope]:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            found = [e for e in self.seen if match(e)]
+            if len(found) >= count:
+                return found
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{count} matching event(s) not seen on {self.topic}")
+            await self.poll()
+
+    def for_org(self, org_id: str) -> list[Envelope]:
+        return [e for e in self.seen if e.org_id == org_id]
+
+
+async def publish(bootstrap: str, *envelopes: Envelope) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for env in envelopes:
+            await producer.send_and_wait(env.type, env.to_bytes(), key=env.key.encode())
+    finally:
+        await producer.stop()
+
+
+def event_for(payload: EventPayload, org_id: str, key: str | None = None) -> Envelope:
+    return make_event(payload, source="test", org_id=org_id, key=key, trace={})
+
+
+async def wait_until(
+    predicate: Callable[[], Any], timeout: float = 30.0, every: float = 0.1
+) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = predicate()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(every)
+
+
+# --- reading billing's tables ---------------------------------------------------------
+async def announcements_in_outbox(running: RunningBilling, org_id: str) -> list[dict[str, Any]]:
+    """subscription-changed payloads billing committed for ``org_id``, in order."""
+    from sqlmodel import select
+
+    from clashtor_common.outbox import OutboxRecord
+
+    async with running.runtime.db.session() as session:
+        rows = (
+            (
+                await session.execute(
+                    select(OutboxRecord)
+                    .where(OutboxRecord.topic == "subscription-changed", OutboxRecord.key == org_id)
+                    .order_by(OutboxRecord.id)  # type: ignore[arg-type]
+                )
+            )
+            .scalars()
+            .all()
+        )
+    return [json.loads(r.payload)["data"] for r in rows]
+
+
+async def row(running: RunningBilling, table: type, key: Any) -> Any:
+    async with running.runtime.db.session() as session:
+        return await session.get(table, key)
+
+
+# --- localstripe objects through the real SDK ----------------------------------------------
+def sdk_client(stripe_settings: dict[str, Any]) -> stripe.StripeClient:
+    return stripe.StripeClient(
+        stripe_settings["stripe_api_key"],
+        base_addresses={"api": stripe_settings["stripe_api_base"]},
+        http_client=stripe.HTTPXClient(timeout=10),
+    )
+
+
+async def ensure_legacy_plan(client: stripe.StripeClient, plan: str, amount: int) -> str:
+    """A localstripe plan whose id is our seat lookup key (localstripe has no Prices)."""
+    plan_id = f"clashtor_{plan}_seat_monthly"
+    try:
+        await client.v1.plans.retrieve_async(plan_id)
+        return plan_id
+    except stripe.InvalidRequestError:
+        pass
+    try:
+        await client.v1.products.retrieve_async(f"clashtor_{plan}")
+    except stripe.InvalidRequestError:
+        await client.v1.products.create_async({"id": f"clashtor_{plan}", "name": plan})
+    await client.v1.plans.create_async(
+        {
+            "id": plan_id,
+            "product": f"clashtor_{plan}",
+            "amount": amount,
+            "currency": "eur",
+            "interval": "month",
+            "metadata": {"clashtor_plan": plan},
+        }
+    )
+    return plan_id
+
+
+async def paying_customer(
+    client: stripe.StripeClient,
+    org_id: str,
+    *,
+    name: str = "Ada Example",
+    email: str = "ada@example.com",
+) -> str:
+    """A localstripe customer with a test card, as Checkout would leave it."""
+    pm = await client.v1.payment_methods.create_async(
+        {
+            "type": "card",
+            "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"},
+        }
+    )
+    customer = await client.v1.customers.create_async(
+        {
+            "name": name,
+            "email": email,
+            "metadata": {"org_id": org_id},
+            "payment_method": pm.id,
+            "invoice_settings": {"default_payment_method": pm.id},
+        }
+    )
+    return str(customer.id)
+
+
+@asynccontextmanager
+async def billing_http(settings: BillingSettings) -> AsyncIterator[RunningBilling]:
+    """The app's HTTP routes in-process, tables created, no broker (for HTTP-only tests)."""
+    from billing.adapters.tables import TABLES
+    from clashtor_common.inbox import InboxRecord
+    from clashtor_common.outbox import OutboxRecord
+
+    app = create_app(settings)
+    running = RunningBilling("http://billing", app, None)  # type: ignore[arg-type]
+    await running.runtime.db.create_all(OutboxRecord, InboxRecord, *TABLES)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://billing") as client:
+        running.client = client
+        try:
+            yield running
+        finally:
+            await running.adapters.stop()
+            await running.runtime.db.dispose()

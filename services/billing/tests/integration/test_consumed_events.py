@@ -1,0 +1,386 @@
+"""call-transcribed, erasure-requested and export-requested on the running service.
+
+Events are published on the real broker; effects are read from billing's tables, the
+local Stripe (localstripe + stub) and the topics billing answers on.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+import pytest
+from sqlmodel import func, select
+
+from billing.adapters.tables import (
+    BillingCustomer,
+    InvoiceRecord,
+    ReportStatus,
+    SubscriptionRecord,
+    UsageRecord,
+)
+from billing.domain.plans import PLANS
+from billing.domain.pseudonyms import is_pseudonym
+from billing.service_layer.privacy import KEPT
+from billing.service_layer.reporting import meter_idempotency_key
+from billing.service_layer.usage import record_call_usage
+from clashtor_common.crypto import Keyring, fingerprint
+from clashtor_common.events import (
+    CallTranscribed,
+    ErasureRequested,
+    ExportRequested,
+    Subject,
+)
+from clashtor_common.s3 import fetch_presigned
+from clashtor_common.settings import DEV_FINGERPRINT_SECRET
+
+from .support import (
+    MASTER_KEYS,
+    RunningBilling,
+    TopicReader,
+    billing_settings,
+    ensure_legacy_plan,
+    event_for,
+    invoice_object,
+    new_org,
+    paying_customer,
+    publish,
+    row,
+    running_billing,
+    sdk_client,
+    stripe_event,
+    subscription_object,
+    wait_until,
+)
+
+METER_EVENTS = "/v1/billing/meter_events"
+
+
+@pytest.fixture(scope="module")
+async def billing(
+    kafka_bootstrap: str,
+    database_url: str,
+    stripe_settings: dict[str, Any],
+    s3_settings: dict[str, Any],
+):
+    settings = billing_settings(kafka_bootstrap, database_url, **stripe_settings, **s3_settings)
+    async with running_billing(settings) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+async def erasures(kafka_bootstrap: str):
+    reader = await TopicReader(kafka_bootstrap, "erasure-completed").start()
+    yield reader
+    await reader.stop()
+
+
+@pytest.fixture(scope="module")
+async def exports(kafka_bootstrap: str):
+    reader = await TopicReader(kafka_bootstrap, "export-part-ready").start()
+    yield reader
+    await reader.stop()
+
+
+@pytest.fixture
+def stripe(stripe_settings: dict[str, Any]):  # type: ignore[no-untyped-def]
+    return sdk_client(stripe_settings)
+
+
+def transcribed(call_id: str, seconds: float, uploader: str = "user-7") -> CallTranscribed:
+    return CallTranscribed(
+        call_id=call_id,
+        uploader_id=uploader,
+        transcript_url="https://objects.invalid/transcript",
+        engine="local",
+        model="tiny.en",
+        language="en",
+        duration=seconds,
+        channels=1,
+        speakers=2,
+        word_count=150,
+    )
+
+
+async def subscribed_org(billing: RunningBilling, stripe: Any, **customer: str) -> tuple[str, str]:
+    """An organization with a Stripe customer and an active team subscription."""
+    org = new_org()
+    customer_id = await paying_customer(stripe, org, **customer)
+    sub = subscription_object(org_id=org, customer=customer_id, plan="team", seats=2)
+    resp = await billing.post_event(stripe_event("customer.subscription.created", sub))
+    assert resp.json()["outcome"] == "applied"
+    return org, customer_id
+
+
+async def ledger(billing: RunningBilling, org: str) -> list[UsageRecord]:
+    async with billing.runtime.db.session() as session:
+        rows = await session.execute(
+            select(UsageRecord).where(UsageRecord.org_id == org).order_by(UsageRecord.id)  # type: ignore[arg-type]
+        )
+        return list(rows.scalars().all())
+
+
+async def test_the_same_call_delivered_three_times_is_billed_once(
+    billing: RunningBilling, kafka_bootstrap: str, stripe_stub: Any, stripe: Any
+) -> None:
+    org, customer_id = await subscribed_org(billing, stripe)
+    call_id = str(uuid.uuid4())
+    first = event_for(transcribed(call_id, 61.5), org, key=org)
+    replay = event_for(transcribed(call_id, 61.5), org, key=org)  # new event id, same call
+    marker = event_for(transcribed(str(uuid.uuid4()), 5), org, key=org)  # same partition, after
+    stripe_stub.fail_next(METER_EVENTS, status=429)  # the first report is retried
+
+    await publish(kafka_bootstrap, first, first, replay, marker)
+
+    await wait_until(lambda: _reported(billing, org, 2), timeout=60)
+    rows = [r for r in await ledger(billing, org) if r.call_id == call_id]
+    assert len(rows) == 1
+    assert (rows[0].minutes, rows[0].report_status) == (2, ReportStatus.REPORTED)
+    assert rows[0].source_event_id == str(first.id)
+    (metered,) = stripe_stub.meter_events_for(call_id)
+    assert metered["payload"] == {"stripe_customer_id": customer_id, "value": "2"}
+    sends = [
+        r for r in stripe_stub.requests_to(METER_EVENTS) if r.params.get("identifier") == call_id
+    ]
+    assert [s.status for s in sends] == [429, 200]
+    assert {s.idempotency_key for s in sends} == {meter_idempotency_key(call_id)}
+
+    # A crash between sending and marking the row: the next round sends it again,
+    # with the same identifier and key, and Stripe still counts it once.
+    async with billing.runtime.db.session() as session:
+        rows[0].report_status = ReportStatus.PENDING
+        session.add(rows[0])
+    assert await billing.adapters.reporter.report_pending() >= 1  # type: ignore[union-attr]
+    sends = [
+        r for r in stripe_stub.requests_to(METER_EVENTS) if r.params.get("identifier") == call_id
+    ]
+    assert len(sends) == 3 and {s.idempotency_key for s in sends} == {
+        meter_idempotency_key(call_id)
+    }
+    assert len(stripe_stub.meter_events_for(call_id)) == 1
+
+
+async def _reported(billing: RunningBilling, org: str, count: int) -> bool:
+    rows = await ledger(billing, org)
+    return len(rows) >= count and all(r.report_status == ReportStatus.REPORTED for r in rows)
+
+
+async def test_usage_reports_the_period_minutes_for_the_callers_organization_only(
+    billing: RunningBilling, kafka_bootstrap: str, stripe: Any
+) -> None:
+    org, _ = await subscribed_org(billing, stripe)
+    calls = [event_for(transcribed(str(uuid.uuid4()), s), org, key=org) for s in (30, 90, 600)]
+    await publish(kafka_bootstrap, *calls)
+    await wait_until(lambda: _count(billing, org, 3), timeout=60)
+
+    mine = await billing.client.get("/internal/usage", headers=billing.as_member(org, role="rep"))
+    other = await billing.client.get("/internal/usage", headers=billing.as_member(new_org()))
+
+    assert mine.status_code == 200
+    body = mine.json()
+    assert (body["plan"], body["calls"], body["minutes_used"]) == ("team", 3, 1 + 2 + 10)
+    assert body["minutes_included"] == PLANS["team"].included_minutes
+    assert body["minutes_overage"] == 0
+    assert other.json()["minutes_used"] == 0 and other.json()["plan"] == "free"
+    anonymous = await billing.client.get("/internal/usage")
+    assert anonymous.status_code == 401
+
+
+async def _count(billing: RunningBilling, org: str, n: int) -> bool:
+    return len(await ledger(billing, org)) >= n
+
+
+async def test_without_stripe_or_a_paid_plan_usage_is_kept_but_not_reported(
+    billing: RunningBilling,
+) -> None:
+    free_org, unconfigured_org = new_org(), new_org()
+    async with billing.runtime.db.session() as session:
+        kept_local = await record_call_usage(
+            session,
+            org_id=unconfigured_org,
+            call_id="c-local",
+            duration_seconds=125,
+            user_id="u1",
+            occurred_at=int(time.time()),
+            source_event_id=str(uuid.uuid4()),
+            stripe_configured=False,
+        )
+        free = await record_call_usage(
+            session,
+            org_id=free_org,
+            call_id="c-free",
+            duration_seconds=30,
+            user_id="u1",
+            occurred_at=int(time.time()),
+            source_event_id=str(uuid.uuid4()),
+            stripe_configured=True,
+        )
+        again = await record_call_usage(
+            session,
+            org_id=free_org,
+            call_id="c-free",
+            duration_seconds=30,
+            user_id="u1",
+            occurred_at=int(time.time()),
+            source_event_id=str(uuid.uuid4()),
+            stripe_configured=True,
+        )
+    assert kept_local is not None and kept_local.report_status == ReportStatus.UNREPORTED
+    assert kept_local.minutes == 3
+    assert free is not None and free.report_status == ReportStatus.NOT_BILLABLE
+    assert again is None
+    usage = await billing.client.get("/internal/usage", headers=billing.as_member(unconfigured_org))
+    assert usage.json()["minutes_unreported"] == 3
+
+
+async def test_erasing_an_organization_keeps_invoices_and_ledger_and_pseudonymizes_people(
+    billing: RunningBilling,
+    kafka_bootstrap: str,
+    erasures: TopicReader,
+    stripe: Any,
+    stripe_settings: dict[str, Any],
+) -> None:
+    org = new_org()
+    customer_id = await paying_customer(stripe, org, name="Grace Hopper", email="grace@navy.test")
+    plan_id = await ensure_legacy_plan(stripe, "team", PLANS["team"].seat_amount_cents)
+    live = await stripe.v1.subscriptions.create_async(
+        {"customer": customer_id, "items": [{"plan": plan_id}], "metadata": {"org_id": org}}
+    )
+    sub = live.to_dict()
+    assert (await billing.post_event(stripe_event("customer.subscription.created", sub))).json()[
+        "outcome"
+    ] == "applied"
+    invoice = invoice_object(subscription=subscription_object(org_id=org, customer=customer_id))
+    await billing.post_event(stripe_event("invoice.paid", invoice))
+    await publish(
+        kafka_bootstrap, event_for(transcribed(str(uuid.uuid4()), 300, "user-grace"), org)
+    )
+    await wait_until(lambda: _count(billing, org, 1), timeout=60)
+
+    request = ErasureRequested(
+        request_id=str(uuid.uuid4()), subject=Subject(type="organization", id=org)
+    )
+    await publish(kafka_bootstrap, event_for(request, org))
+
+    (done,) = await erasures.wait_for(lambda e: e.data["request_id"] == request.request_id)
+    assert done.data["service"] == "billing" and done.data["status"] == "completed"
+    assert done.data["kept"] == [KEPT.model_dump()]
+    assert done.data["removed"] == {
+        "user_references_pseudonymized": 1,
+        "stripe_customer_pseudonymized": 1,
+        "stripe_subscription_canceled": 1,
+    }
+    assert await row(billing, InvoiceRecord, invoice["id"]) is not None
+    (usage,) = await ledger(billing, org)
+    assert usage.user_ref != "user-grace" and is_pseudonym(usage.user_ref)
+    at_stripe = (await stripe.v1.customers.retrieve_async(customer_id)).to_dict()
+    assert "Grace" not in json.dumps(at_stripe) and "navy" not in json.dumps(at_stripe)
+    assert is_pseudonym(at_stripe["name"]) and at_stripe["email"].endswith("@erased.invalid")
+    assert (await stripe.v1.subscriptions.retrieve_async(sub["id"])).status == "canceled"
+    customer_row = await row(billing, BillingCustomer, org)
+    assert customer_row.erased_at is not None
+
+    # A re-sent request finds nothing left to change and says so again.
+    await publish(kafka_bootstrap, event_for(request, org))
+    both = await erasures.wait_for(lambda e: e.data["request_id"] == request.request_id, count=2)
+    assert both[1].data["removed"]["stripe_customer_pseudonymized"] == 0
+    assert both[1].data["kept"] == [KEPT.model_dump()]
+
+
+async def test_erasing_a_user_pseudonymizes_their_ledger_rows_and_the_matching_billing_contact(
+    billing: RunningBilling, kafka_bootstrap: str, erasures: TopicReader, stripe: Any
+) -> None:
+    org, customer_id = await subscribed_org(billing, stripe, name="Ops Team", email="ops@acme.test")
+    await publish(
+        kafka_bootstrap,
+        event_for(transcribed(str(uuid.uuid4()), 60, "user-a"), org, key=org),
+        event_for(transcribed(str(uuid.uuid4()), 60, "user-b"), org, key=org),
+    )
+    await wait_until(lambda: _count(billing, org, 2), timeout=60)
+    request = ErasureRequested(
+        request_id=str(uuid.uuid4()),
+        subject=Subject(
+            type="user",
+            id="user-a",
+            fingerprint=fingerprint(DEV_FINGERPRINT_SECRET, "OPS@acme.test "),
+        ),
+    )
+    await publish(kafka_bootstrap, event_for(request, org))
+
+    (done,) = await erasures.wait_for(lambda e: e.data["request_id"] == request.request_id)
+    assert done.data["removed"] == {
+        "user_references_pseudonymized": 1,
+        "stripe_customer_pseudonymized": 1,
+    }
+    refs = sorted(r.user_ref or "" for r in await ledger(billing, org))
+    assert "user-a" not in refs and "user-b" in refs
+    at_stripe = (await stripe.v1.customers.retrieve_async(customer_id)).to_dict()
+    assert at_stripe["email"] != "ops@acme.test" and is_pseudonym(at_stripe["name"])
+
+
+async def test_erasing_a_participant_reports_nothing_held_and_what_is_kept(
+    billing: RunningBilling, kafka_bootstrap: str, erasures: TopicReader
+) -> None:
+    org = new_org()
+    request = ErasureRequested(
+        request_id=str(uuid.uuid4()), subject=Subject(type="participant", fingerprint="ab" * 32)
+    )
+    await publish(kafka_bootstrap, event_for(request, org))
+    (done,) = await erasures.wait_for(lambda e: e.data["request_id"] == request.request_id)
+    assert done.data["removed"] == {} and done.data["status"] == "completed"
+    assert done.data["kept"] == [KEPT.model_dump()]
+    assert "participant" in done.data["details"]
+
+
+async def test_export_puts_plan_invoices_and_ledger_in_an_encrypted_part(
+    billing: RunningBilling, kafka_bootstrap: str, exports: TopicReader, stripe: Any
+) -> None:
+    org, customer_id = await subscribed_org(billing, stripe)
+    invoice = invoice_object(subscription=subscription_object(org_id=org, customer=customer_id))
+    await billing.post_event(stripe_event("invoice.paid", invoice))
+    call_id = str(uuid.uuid4())
+    await publish(kafka_bootstrap, event_for(transcribed(call_id, 150), org))
+    await wait_until(lambda: _count(billing, org, 1), timeout=60)
+
+    request = ExportRequested(
+        request_id=str(uuid.uuid4()), subject=Subject(type="organization", id=org)
+    )
+    nothing = ExportRequested(
+        request_id=str(uuid.uuid4()), subject=Subject(type="participant", id="p1")
+    )
+    await publish(kafka_bootstrap, event_for(request, org), event_for(nothing, org))
+
+    (ready,) = await exports.wait_for(lambda e: e.data["request_id"] == request.request_id)
+    blob = await fetch_presigned(ready.data["part_url"])
+    assert b"clashtor" not in blob and call_id.encode() not in blob  # encrypted at rest
+    document = json.loads(Keyring.from_config(MASTER_KEYS).decrypt(blob))
+    assert document["service"] == "billing" and document["request_id"] == request.request_id
+    assert document["subject"] == {"type": "organization", "id": org, "fingerprint": None}
+    kinds = {i["kind"]: i for i in document["items"]}
+    assert kinds["subscription"]["plan"] == "team"
+    assert kinds["invoice"]["stripe_invoice_id"] == invoice["id"]
+    assert kinds["usage"]["call_id"] == call_id and kinds["usage"]["minutes"] == 3
+    assert ready.data["items"] == len(document["items"])
+    assert "grace@" not in json.dumps(document)
+    (empty,) = await exports.wait_for(lambda e: e.data["request_id"] == nothing.request_id)
+    assert empty.data["part_url"] is None and empty.data["items"] == 0
+
+
+async def test_tables_never_hold_card_data_or_contact_details() -> None:
+    forbidden = ("card", "email", "name", "address", "phone", "iban")
+    for table in (BillingCustomer, SubscriptionRecord, InvoiceRecord, UsageRecord):
+        columns = table.__table__.columns.keys()  # type: ignore[attr-defined]
+        assert not [c for c in columns if any(f in c for f in forbidden)], table.__name__
+
+
+async def test_subscription_rows_count_one_per_org(billing: RunningBilling) -> None:
+    async with billing.runtime.db.session() as session:
+        total = (
+            await session.execute(select(func.count()).select_from(SubscriptionRecord))
+        ).scalar_one()
+        distinct = (
+            await session.execute(select(func.count(func.distinct(SubscriptionRecord.org_id))))
+        ).scalar_one()
+    assert total == distinct
