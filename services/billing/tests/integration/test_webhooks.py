@@ -302,6 +302,24 @@ async def test_an_event_that_names_no_organization_is_acknowledged_and_ignored(
     assert ignored.json()["outcome"] == "ignored"
 
 
+@pytest.mark.parametrize(
+    "obj",
+    [
+        {"id": "sub_x", "metadata": {"org_id": "org-shape"}, "items": [1, 2]},
+        {"id": "sub_y", "metadata": {"org_id": "org-shape"}, "items": {"data": ["x"]}},
+    ],
+    ids=["items-a-list", "item-not-an-object"],
+)
+async def test_a_signed_event_of_an_unexpected_shape_is_400_not_500(
+    billing: RunningBilling, obj: dict[str, Any]
+) -> None:
+    event = stripe_event("customer.subscription.updated", obj)
+    resp = await billing.post_event(event)
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["error"]["code"] == "invalid_payload"
+    assert await row(billing, StripeEventRecord, event["id"]) is None
+
+
 async def test_a_body_that_is_not_a_stripe_event_is_400(billing: RunningBilling) -> None:
     for payload in ('{"hello": "world"}', "[1, 2]", "not json"):
         body, header = signed(payload, billing.webhook_secret)

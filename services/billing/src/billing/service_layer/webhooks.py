@@ -117,6 +117,15 @@ class WebhookProcessor:
             raise MalformedEvent(f"not a Stripe event: {exc}") from exc
         if await self._seen(event_id):
             return WebhookOutcome(event_id, etype, "duplicate")
+        try:
+            return await self._process(event_id, etype, created, obj)
+        except (AttributeError, TypeError, ValueError) as exc:
+            log.warning("stripe event %s %s unreadable", event_id, etype, exc_info=exc)
+            raise MalformedEvent(f"{etype} {event_id} has an unexpected shape: {exc}") from exc
+
+    async def _process(
+        self, event_id: str, etype: str, created: int, obj: Mapping[str, Any]
+    ) -> WebhookOutcome:
         facts = await self._gather(etype, obj) if etype in HANDLED else _Facts()
         for attempt in range(3):
             try:
