@@ -2,13 +2,15 @@
 
 Delivery rules (see DESIGN.md):
 
-- one consumer group per service; offsets are committed only after the handler's
-  transaction committed (``AckPolicy.NACK_ON_ERROR``: an unhandled error seeks back);
-- the handler's effect, its inbox record and the events it emits commit together, so
+- one consumer group per service, one Kafka consumer for all its topics; offsets are
+  committed only after the handlers' transaction committed (``AckPolicy.NACK_ON_ERROR``:
+  an unhandled error seeks back and the batch is redelivered);
+- a handler's effect, its inbox record and the events it emits commit together, so
   a duplicate or a redelivery after a crash changes nothing twice;
-- a failing message is retried with backoff, then moved to ``<topic>.dlq`` with the
-  error in its headers; a malformed or unknown-version event, or a ``PermanentError``,
-  goes there at once;
+- events arrive in batches handled in order in one transaction (a savepoint each);
+  a failing event is retried on its own with backoff, then moved to ``<topic>.dlq``
+  with the error in its headers; a malformed or unknown-version event, or a
+  ``PermanentError``, goes there at once;
 - after too many dead letters in a row the consumer stops dead-lettering and keeps
   retrying instead (a bad deploy stalls rather than dead-lettering everything).
 """
@@ -17,18 +19,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from opentelemetry import propagate, trace
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 from tenacity import (
     AsyncRetrying,
     retry_if_not_exception_type,
@@ -54,10 +57,34 @@ class PermanentError(Exception):
     """Input that can never succeed: dead-letter at once, do not retry."""
 
 
+class Record(Protocol):
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    headers: Sequence[tuple[str, bytes]]
+
+
 def make_broker(settings: ServiceSettings, **kwargs: Any) -> KafkaBroker:
     """A FastStream Kafka broker with tracing, named after the service."""
+    security = None
+    if settings.kafka_security_protocol != "PLAINTEXT":
+        from faststream.security import BaseSecurity, SASLScram512
+
+        conn = settings.kafka_client_kwargs()
+        ssl_context = conn.get("ssl_context")
+        if settings.kafka_sasl_mechanism == "SCRAM-SHA-512":
+            security = SASLScram512(
+                username=settings.kafka_sasl_username or "",
+                password=conn.get("sasl_plain_password") or "",  # type: ignore[arg-type]
+                ssl_context=ssl_context,  # type: ignore[arg-type]
+            )
+        else:
+            security = BaseSecurity(ssl_context=ssl_context)  # type: ignore[arg-type]
     return KafkaBroker(
         settings.kafka_bootstrap,
+        security=security,
         client_id=settings.service_name,
         middlewares=[
             KafkaTelemetryMiddleware(tracer_provider=tracer_provider(settings.service_name))
@@ -75,11 +102,17 @@ class ConsumerStats:
     dead_lettered: int = 0
     consecutive_dead_letters: int = 0
     last_error: str | None = None
-    dead_letter_times: list[float] = field(default_factory=list)
+
+
+@dataclass
+class _Incoming:
+    record: Record
+    headers: dict[str, str]
+    envelope: Envelope
 
 
 class EventConsumer:
-    """Runs one handler for one topic with inbox, retries and dead letters."""
+    """One handler for one topic with inbox, retries and dead letters."""
 
     def __init__(
         self,
@@ -102,28 +135,87 @@ class EventConsumer:
         self.backoff_seconds = backoff_seconds
         self.max_consecutive_dead_letters = max_consecutive_dead_letters
         self.stats = ConsumerStats()
+        self._tracer = trace.get_tracer("clashtor.bus", tracer_provider=tracer_provider())
 
-    async def handle_message(self, msg: KafkaMessage) -> None:
-        headers = {
-            k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in msg.headers.items()
-        }
-        target = headers.get(ONLY_FOR_HEADER)
-        if target and target != self.consumer:
-            self.stats.skipped += 1
+    # -- one batch ------------------------------------------------------------------------
+    async def handle_batch(self, records: Sequence[Record]) -> None:
+        """Handle records of this topic in order: one transaction, a savepoint each."""
+        incoming: list[_Incoming] = []
+        for record in records:
+            headers = {k: v.decode(errors="replace") for k, v in record.headers}
+            target = headers.get(ONLY_FOR_HEADER)
+            if target and target != self.consumer:
+                self.stats.skipped += 1
+                continue
+            try:
+                envelope = parse_envelope(record.value)
+            except InvalidEvent as exc:
+                log.error(
+                    "rejected event on %s (partition %s offset %s): %s",
+                    record.topic,
+                    record.partition,
+                    record.offset,
+                    exc,
+                )
+                await self._dead_letter(record, headers, exc, attempts=0)
+                continue
+            incoming.append(_Incoming(record, headers, envelope))
+        if not incoming:
             return
-        raw: bytes = msg.body
+        if not await self._apply_in_one_transaction(incoming):
+            # Something in the batch failed: nothing of it committed. Go one by one,
+            # in order, each with its own retries and dead-lettering.
+            for item in incoming:
+                await self._handle_alone(item)
+
+    async def _apply_in_one_transaction(self, incoming: list[_Incoming]) -> bool:
+        """Apply the whole batch in one transaction; False (and nothing applied) on error."""
+        handled = await self._handled_ids([i.envelope.id for i in incoming])
+        done = 0
+        claimed: list[dict[str, Any]] = []
         try:
-            envelope = parse_envelope(raw)
-        except InvalidEvent as exc:
-            log.error(
-                "rejected event on %s (partition %s offset %s): %s",
-                self.topic,
-                msg.raw_message.partition,
-                msg.raw_message.offset,
-                exc,
+            async with AsyncSession(self.db.engine, expire_on_commit=False) as session:
+                for item in incoming:
+                    env = item.envelope
+                    if env.id in handled:
+                        self.stats.duplicates += 1
+                        continue
+                    with self._span(item):
+                        await self.handler(env, session)
+                    claimed.append(
+                        {"consumer": self.consumer, "event_id": env.id, "event_type": env.type}
+                    )
+                    handled.add(env.id)
+                    done += 1
+                if claimed:  # one multi-row INSERT; a concurrent duplicate fails the batch
+                    await session.execute(insert(InboxRecord), claimed)
+                await session.commit()
+        except Exception as exc:
+            if len(incoming) > 1 or not isinstance(exc, PermanentError):
+                log.info(
+                    "batch of %d on %s failed (%s); retrying one by one",
+                    len(incoming),
+                    self.topic,
+                    exc,
+                )
+            return False
+        self.stats.handled += done
+        if done:
+            self.stats.consecutive_dead_letters = 0
+        return True
+
+    async def _handled_ids(self, ids: list[Any]) -> set[Any]:
+        async with self.db.session() as session:
+            rows = await session.execute(
+                select(InboxRecord.event_id).where(
+                    InboxRecord.consumer == self.consumer, col(InboxRecord.event_id).in_(ids)
+                )
             )
-            await self._dead_letter(msg, headers, exc, attempts=0)
-            return
+            return set(rows.scalars().all())
+
+    # -- one event, with retries ----------------------------------------------------------
+    async def _handle_alone(self, item: _Incoming) -> None:
+        env = item.envelope
         try:
             async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(self.max_attempts),
@@ -131,23 +223,23 @@ class EventConsumer:
                 retry=retry_if_not_exception_type(PermanentError),
                 reraise=True,
             ):
-                with attempt:
-                    await self.apply(envelope)
+                with attempt, self._span(item):
+                    await self.apply(env)
         except Exception as exc:
-            log.exception("event %s %s failed for %s", envelope.type, envelope.id, self.consumer)
+            log.exception("event %s %s failed for %s", env.type, env.id, self.consumer)
             self.stats.last_error = repr(exc)
             if self.stats.consecutive_dead_letters >= self.max_consecutive_dead_letters:
                 # Too many in a row: more likely our fault than the messages'. Stall.
                 await asyncio.sleep(min(self.backoff_seconds * 10, 5))
                 raise
             attempts = 1 if isinstance(exc, PermanentError) else self.max_attempts
-            await self._dead_letter(msg, headers, exc, attempts=attempts)
+            await self._dead_letter(item.record, item.headers, exc, attempts=attempts)
             return
         self.stats.consecutive_dead_letters = 0
 
     async def apply(self, envelope: Envelope) -> bool:
         """Run the handler once per event id; False if it was already handled."""
-        if await self.already_handled(envelope):
+        if envelope.id in await self._handled_ids([envelope.id]):
             self.stats.duplicates += 1
             return False
         async with AsyncSession(self.db.engine, expire_on_commit=False) as session:
@@ -160,36 +252,40 @@ class EventConsumer:
         self.stats.handled += 1
         return True
 
-    async def already_handled(self, envelope: Envelope) -> bool:
-        async with self.db.session() as session:
-            found = await session.execute(
-                select(InboxRecord.event_id).where(
-                    InboxRecord.consumer == self.consumer, InboxRecord.event_id == envelope.id
-                )
-            )
-            return found.first() is not None
+    def _span(self, item: _Incoming) -> Any:
+        return self._tracer.start_as_current_span(
+            f"{self.topic} handle",
+            context=propagate.extract(item.headers),
+            kind=trace.SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": self.topic,
+                "messaging.consumer.group.name": self.consumer,
+                "messaging.message.id": str(item.envelope.id),
+            },
+        )
 
     async def _dead_letter(
-        self, msg: KafkaMessage, headers: dict[str, str], exc: BaseException, *, attempts: int
+        self, record: Record, headers: dict[str, str], exc: BaseException, *, attempts: int
     ) -> None:
-        raw = msg.raw_message
         dl_headers = {
             **{k: v for k, v in headers.items() if not k.startswith("x-dlq-")},
             "x-dlq-error": f"{type(exc).__name__}: {exc}"[:2000],
             "x-dlq-topic": self.topic,
-            "x-dlq-partition": str(raw.partition),
-            "x-dlq-offset": str(raw.offset),
+            "x-dlq-partition": str(record.partition),
+            "x-dlq-offset": str(record.offset),
             "x-dlq-consumer": self.consumer,
             "x-dlq-attempts": str(attempts),
             "x-dlq-time": datetime.now(UTC).isoformat(),
         }
         dl_headers.pop(ONLY_FOR_HEADER, None)
-        await self.broker.publish(msg.body, dlq_topic(self.topic), key=raw.key, headers=dl_headers)
+        await self.broker.publish(
+            record.value, dlq_topic(self.topic), key=record.key, headers=dl_headers
+        )
         self.stats.dead_lettered += 1
         self.stats.consecutive_dead_letters += 1
-        self.stats.dead_letter_times.append(time.time())
         log.error(
-            "dead-lettered %s offset %s for %s: %s", self.topic, raw.offset, self.consumer, exc
+            "dead-lettered %s offset %s for %s: %s", self.topic, record.offset, self.consumer, exc
         )
 
 
@@ -208,7 +304,7 @@ def subscribe(
     """Register ``handler`` for ``topic`` in the service's consumer group.
 
     All topics of one group share one Kafka consumer (one group join, one rebalance),
-    created by ``start_broker``; messages are dispatched to the handler of their topic.
+    created by ``start_broker``; records are dispatched to the handler of their topic.
     """
     consumer = EventConsumer(
         broker=broker,
@@ -225,6 +321,9 @@ def subscribe(
     if topic in group:
         raise ValueError(f"{consumer.consumer} already handles {topic}")
     group[topic] = consumer
+    broker.__dict__.setdefault("_clashtor_batch", {})[consumer.consumer] = (
+        settings.consumer_batch_size
+    )
     return consumer
 
 
@@ -235,15 +334,12 @@ def _attach_subscribers(broker: KafkaBroker) -> None:
         if group_id in attached:
             continue
         attached.add(group_id)
-
-        async def dispatch(
-            msg: KafkaMessage, _by_topic: dict[str, EventConsumer] = by_topic
-        ) -> None:
-            await _by_topic[msg.raw_message.topic].handle_message(msg)
-
         broker.subscriber(
             *sorted(by_topic),
             group_id=group_id,
+            batch=True,
+            max_records=broker.__dict__["_clashtor_batch"][group_id],
+            batch_timeout_ms=100,
             ack_policy=AckPolicy.NACK_ON_ERROR,
             auto_offset_reset="earliest",
             max_poll_interval_ms=30 * 60 * 1000,
@@ -253,7 +349,17 @@ def _attach_subscribers(broker: KafkaBroker) -> None:
 
 def _dispatcher(by_topic: dict[str, EventConsumer]) -> Callable[[KafkaMessage], Awaitable[None]]:
     async def dispatch(msg: KafkaMessage) -> None:
-        await by_topic[msg.raw_message.topic].handle_message(msg)
+        raw = msg.raw_message
+        records: tuple[Record, ...] = raw if isinstance(raw, tuple) else (raw,)
+        # Keep order: consecutive records of one topic form one run.
+        run: list[Record] = []
+        for record in records:
+            if run and record.topic != run[0].topic:
+                await by_topic[run[0].topic].handle_batch(run)
+                run = []
+            run.append(record)
+        if run:
+            await by_topic[run[0].topic].handle_batch(run)
 
     return dispatch
 

@@ -44,7 +44,9 @@ class ServiceRuntime:
     def build(cls, settings: ServiceSettings) -> ServiceRuntime:
         db = Database(settings.database_url)
         broker = make_broker(settings)
-        relay = OutboxRelay(db, broker, poll_seconds=settings.relay_poll_seconds)
+        relay = OutboxRelay(
+            db, settings.kafka_client_kwargs(), poll_seconds=settings.relay_poll_seconds
+        )
         return cls(settings=settings, db=db, broker=broker, relay=relay)
 
     async def connect_broker(self) -> None:

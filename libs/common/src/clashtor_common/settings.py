@@ -26,6 +26,11 @@ class ServiceSettings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = ""
     kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: str | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: str | None = None
     s3_endpoint: str | None = "http://127.0.0.1:8333"
     s3_region: str = "us-east-1"
     s3_access_key: str = "clashtor"
@@ -41,6 +46,8 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = 3
     consumer_backoff_seconds: float = 0.2
     consumer_max_consecutive_dead_letters: int = 20
+    consumer_batch_size: int = 200
+    """Events handled per database transaction; 1 for handlers doing slow work (transcription)."""
     relay_poll_seconds: float = 0.5
     log_level: str = "INFO"
     log_json: bool = True
@@ -59,6 +66,24 @@ class ServiceSettings(BaseSettings):
                 if getattr(self, name).get_secret_value() == dev_value:
                     raise ValueError(f"{name} must be set outside development")
         return self
+
+    def kafka_client_kwargs(self) -> dict[str, object]:
+        """Connection options shared by every Kafka client of the service (aiokafka names)."""
+        kwargs: dict[str, object] = {
+            "bootstrap_servers": self.kafka_bootstrap,
+            "security_protocol": self.kafka_security_protocol,
+        }
+        if self.kafka_security_protocol in ("SSL", "SASL_SSL"):
+            import ssl
+
+            kwargs["ssl_context"] = ssl.create_default_context(cafile=self.kafka_ssl_cafile)
+        if self.kafka_sasl_mechanism:
+            kwargs["sasl_mechanism"] = self.kafka_sasl_mechanism
+            kwargs["sasl_plain_username"] = self.kafka_sasl_username
+            kwargs["sasl_plain_password"] = (
+                self.kafka_sasl_password.get_secret_value() if self.kafka_sasl_password else None
+            )
+        return kwargs
 
     @property
     def consumer_group(self) -> str:

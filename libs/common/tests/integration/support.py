@@ -75,7 +75,7 @@ class Harness:
         self.topic = topic
         self.db = Database(settings.database_url)
         self.broker = make_broker(settings)
-        self.relay = OutboxRelay(self.db, self.broker, poll_seconds=0.1)
+        self.relay = OutboxRelay(self.db, settings.kafka_client_kwargs(), poll_seconds=0.1)
         self.fail_times = 0
         self.always_fail = False
         self.block: asyncio.Event | None = None

@@ -112,7 +112,7 @@ async def test_one_trace_from_http_request_through_producer_and_consumer(
     spans = exporter.get_finished_spans()
     server = [s for s in spans if s.kind == SpanKind.SERVER and "/things" in s.name]
     producer = [s for s in spans if s.kind == SpanKind.PRODUCER and topic in s.name]
-    consumer = [s for s in spans if s.kind == SpanKind.CONSUMER and topic in s.name]
+    consumer = [s for s in spans if s.kind == SpanKind.CONSUMER and s.name == f"{topic} handle"]
     assert server and producer and consumer, [(s.name, s.kind) for s in spans]
     trace_id = server[0].context.trace_id
     assert producer[0].context.trace_id == trace_id

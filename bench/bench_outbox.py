@@ -1,0 +1,149 @@
+"""Outbox → relay → consumer (inbox) throughput and latency vs raw aiokafka on the same broker."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+import uuid
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bench.report import Result
+from clashtor_common.bus import make_broker, start_broker, subscribe
+from clashtor_common.db import Database
+from clashtor_common.embedded import TansuBroker, ensure_topics
+from clashtor_common.events import CallFailed, Envelope, make_event
+from clashtor_common.inbox import InboxRecord
+from clashtor_common.outbox import OutboxRecord, OutboxRelay, emit
+from clashtor_common.settings import ServiceSettings
+
+N = int(os.environ.get("BENCH_OUTBOX_EVENTS", "3000"))
+
+
+def _pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(int(q * len(values)), len(values) - 1)]
+
+
+async def raw_aiokafka(bootstrap: str, topic: str) -> tuple[float, list[float]]:
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"raw-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    await asyncio.sleep(6)  # group join
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    latencies: list[float] = []
+    start = time.perf_counter()
+
+    async def produce() -> None:
+        for i in range(N):
+            await producer.send(
+                topic, f"{time.perf_counter()}|{i}".encode() + b"x" * 400, key=str(i % 50).encode()
+            )
+        await producer.flush()
+
+    prod = asyncio.create_task(produce())
+    received = 0
+    async for msg in consumer:
+        latencies.append(time.perf_counter() - float(msg.value.split(b"|")[0]))
+        received += 1
+        if received >= N:
+            break
+    elapsed = time.perf_counter() - start
+    await prod
+    await producer.stop()
+    await consumer.stop()
+    return N / elapsed, latencies
+
+
+async def clashtor_outbox(
+    bootstrap: str, topic: str, db_url: str, consumer_db_url: str
+) -> tuple[float, list[float]]:
+    """A producing service (its own database) and a consuming service (its own)."""
+    settings = ServiceSettings(
+        service_name=f"bench-{uuid.uuid4().hex[:6]}",
+        environment="test",
+        kafka_bootstrap=bootstrap,
+        database_url=db_url,
+    )
+    db = Database(db_url)
+    await db.create_all(OutboxRecord, InboxRecord)
+    consumer_db = Database(consumer_db_url)
+    await consumer_db.create_all(OutboxRecord, InboxRecord)
+    broker = make_broker(settings)
+    relay = OutboxRelay(db, settings.kafka_client_kwargs(), poll_seconds=0.05)
+    latencies: list[float] = []
+    done = asyncio.Event()
+
+    async def handler(event: Envelope, session: AsyncSession) -> None:
+        latencies.append(time.time() - event.time.timestamp())
+        if len(latencies) >= N:
+            done.set()
+
+    subscribe(broker, topic, settings=settings, db=consumer_db, handler=handler)
+    await start_broker(broker)
+    await asyncio.sleep(6)  # group join, as for the baseline
+    await relay.start()
+    start = time.perf_counter()
+    for i in range(0, N, 50):  # requests emitting in small transactions
+        async with db.session() as session:
+            for j in range(i, min(i + 50, N)):
+                call = f"call-{j % 50}"
+                payload = CallFailed(call_id=call, stage="score", code="bench", reason="x" * 300)
+                await emit(
+                    session,
+                    make_event(payload, source="bench", org_id="o", key=call, trace={}),
+                    topic=topic,
+                )
+    await asyncio.wait_for(done.wait(), timeout=600)
+    elapsed = time.perf_counter() - start
+    await relay.stop()
+    await broker.stop()
+    await db.dispose()
+    await consumer_db.dispose()
+    return N / elapsed, latencies
+
+
+async def run() -> list[Result]:
+    broker = TansuBroker().start()
+    try:
+        raw_topic, ct_topic = (
+            f"bench-raw-{uuid.uuid4().hex[:6]}",
+            f"bench-ct-{uuid.uuid4().hex[:6]}",
+        )
+        await ensure_topics(broker.bootstrap, (raw_topic, ct_topic), partitions=3)
+        raw_tput, raw_lat = await raw_aiokafka(broker.bootstrap, raw_topic)
+        with tempfile.TemporaryDirectory() as tmp:
+            ct_tput, ct_lat = await clashtor_outbox(
+                broker.bootstrap,
+                ct_topic,
+                f"sqlite+aiosqlite:///{tmp}/producer.db",
+                f"sqlite+aiosqlite:///{tmp}/consumer.db",
+            )
+    finally:
+        broker.stop()
+    return [
+        Result(
+            "outbox→relay→consumer",
+            "throughput",
+            ct_tput,
+            "raw aiokafka produce→consume",
+            raw_tput,
+            "events/s",
+            target="≥ 0.5",
+            extra={
+                "events": N,
+                "clashtor latency p50/p99 (ms)": f"{statistics.median(ct_lat) * 1000:.1f} / {_pct(ct_lat, 0.99) * 1000:.1f}",
+                "raw latency p50/p99 (ms)": f"{statistics.median(raw_lat) * 1000:.1f} / {_pct(raw_lat, 0.99) * 1000:.1f}",
+                "databases": "SQLite file per service (the make up default)",
+            },
+        )
+    ]
