@@ -394,6 +394,32 @@ async def test_checkout_completed_links_the_customer_and_stores_stripes_current_
     assert announced.data["plan"] == "business" and announced.data["limits"]["seats"] == 6
 
 
+async def test_an_event_with_an_outdated_snapshot_stores_what_stripe_says_now(
+    billing: RunningBilling, stripe_settings: dict[str, Any]
+) -> None:
+    org = new_org()
+    client = sdk_client(stripe_settings)
+    plan_id = await ensure_legacy_plan(client, "business", PLANS["business"].seat_amount_cents)
+    customer = await paying_customer(client, org)
+    live = await client.v1.subscriptions.create_async(
+        {
+            "customer": customer,
+            "items": [{"plan": plan_id, "quantity": 9}],
+            "metadata": {"org_id": org},
+        }
+    )
+    outdated = subscription_object(
+        org_id=org, sub_id=live.id, customer=customer, plan="team", seats=1, status="past_due"
+    )
+
+    resp = await billing.post_event(stripe_event("customer.subscription.updated", outdated))
+
+    assert resp.json()["outcome"] == "applied"
+    stored = await row(billing, SubscriptionRecord, org)
+    assert (stored.plan, stored.seats, stored.status) == ("business", 9, "active")
+    assert stored.grace_until is None
+
+
 async def _stored_status(billing: RunningBilling, org: str, status: str) -> bool:
     stored = await row(billing, SubscriptionRecord, org)
     return stored is not None and stored.status == status
