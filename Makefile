@@ -4,6 +4,7 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 PACKAGES := libs/common $(wildcard services/*)
+EDITABLES := -e 'libs/common[embedded]' $(foreach p,$(wildcard services/*),-e $(p))
 STAMP := $(VENV)/.installed
 SYSTEM_STAMP := var/.system-packages
 
@@ -16,7 +17,7 @@ $(BIN)/python:
 
 # Reinstall only when a pyproject or the dev requirements change.
 $(STAMP): $(BIN)/python requirements-dev.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
-	$(BIN)/uv pip install --python $(BIN)/python -q -r requirements-dev.txt $(foreach p,$(PACKAGES),-e $(p))
+	$(BIN)/uv pip install --python $(BIN)/python -q -r requirements-dev.txt $(EDITABLES)
 	@touch $@
 
 # espeak-ng and sox make the test calls; ffmpeg is not needed (PyAV bundles it).
@@ -43,6 +44,7 @@ test-fast: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy libs/common/src --ignore-missing-imports
 
 fmt: install
 	$(BIN)/ruff format .

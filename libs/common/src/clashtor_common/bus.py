@@ -68,7 +68,7 @@ class Record(Protocol):
 
 def make_broker(settings: ServiceSettings, **kwargs: Any) -> KafkaBroker:
     """A FastStream Kafka broker with tracing, named after the service."""
-    security = None
+    security: Any = None
     if settings.kafka_security_protocol != "PLAINTEXT":
         from faststream.security import BaseSecurity, SASLScram512
 

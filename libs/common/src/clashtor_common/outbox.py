@@ -20,7 +20,7 @@ from opentelemetry import propagate, trace
 from sqlalchemy import Column, LargeBinary, delete, event, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
-from sqlmodel import JSON, Field, SQLModel
+from sqlmodel import JSON, Field, SQLModel, col
 
 from clashtor_common.db import Database
 from clashtor_common.events import Envelope
@@ -228,7 +228,7 @@ class OutboxRelay:
         cutoff = datetime.now(UTC) - self.keep_sent_for
         async with self.db.session() as session:
             result = await session.execute(
-                delete(OutboxRecord).where(OutboxRecord.sent_at < cutoff)  # type: ignore[operator]
+                delete(OutboxRecord).where(col(OutboxRecord.sent_at) < cutoff)
             )
         return result.rowcount or 0  # type: ignore[attr-defined]
 
