@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
+import time
 import uuid
 import zipfile
 from typing import Any
@@ -59,12 +61,16 @@ def scored(call_id: str) -> CallScored:
     return CallScored(call_id=call_id, uploader_id="user-1", overall_score=71.0, engine="local")
 
 
+_stripe_clock = itertools.count(int(time.time()))
+
+
 def subscription(**limits: Any) -> SubscriptionChanged:
+    """A newer Stripe state each time (billing orders changes by Stripe's timestamp)."""
     return SubscriptionChanged(
         plan="tiny",
         status="active",
         limits=PlanLimits(**{"included_minutes": 100, "seats": 2, **limits}),
-        stripe_updated=int(uuid.uuid4().int % 10**9) + 1,
+        stripe_updated=next(_stripe_clock),
     )
 
 

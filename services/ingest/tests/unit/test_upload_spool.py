@@ -106,3 +106,19 @@ async def test_an_oversized_text_field_is_refused(tmp_path: Path) -> None:
             temp_dir=str(tmp_path),
         ):
             pass
+
+
+async def test_two_file_parts_are_refused(tmp_path: Path) -> None:
+    request = httpx.Request(
+        "POST", "http://x/", files=[("file", ("a.wav", b"a")), ("file", ("b.wav", b"b"))]
+    )
+    with pytest.raises(BadUpload, match="exactly one 'file' part"):
+        async with spool_upload(
+            request.headers["content-type"],
+            trickle(request.read()),
+            limit_bytes=1000,
+            limit_label="1 KB",
+            temp_dir=str(tmp_path),
+        ):
+            pass
+    assert list(tmp_path.iterdir()) == []

@@ -41,6 +41,12 @@ _AUDIO_ONLY_MUXERS: dict[str, tuple[str, str]] = {
     "flac": ("flac", "flac"),
 }
 FRAMES_TO_DECODE = 8
+#: Defence in depth: FFmpeg may only read the local file and only with an accepted
+#: demuxer (no playlists or concat lists that would make it open other files or URLs).
+OPEN_OPTIONS = {
+    "protocol_whitelist": "file",
+    "format_whitelist": ",".join(sorted({n for names in _DEMUXERS for n in names.split(",")})),
+}
 
 
 @dataclass(frozen=True)
@@ -106,12 +112,12 @@ def _source_format(family: str, codecs: set[str], has_video: bool) -> str:
 def probe_audio(path: Path) -> AudioProbe:
     """Identify, validate and measure the audio in ``path``; raises NotAudio/UndecodableAudio."""
     try:
-        container = av.open(str(path), mode="r")
+        container = av.open(str(path), mode="r", options=OPEN_OPTIONS)
     except (av.FFmpegError, OSError, EOFError, ValueError) as exc:
         raise _not_openable(path, exc) from exc
     with container:
         family = _DEMUXERS.get(container.format.name)
-        if family is None:
+        if family is None:  # pragma: no cover - the format whitelist refuses these at open
             raise NotAudio(
                 f"the file is {container.format.long_name}, not a supported audio format "
                 "(WAV, MP3, M4A/AAC, OGG/Opus, FLAC, WebM, MP4)"
@@ -166,7 +172,7 @@ def _audio_span(path: Path) -> float:
     first: float | None = None
     end = 0.0
     try:
-        with av.open(str(path), mode="r") as container:
+        with av.open(str(path), mode="r", options=OPEN_OPTIONS) as container:
             stream = container.streams.audio[0]
             for packet in container.demux(stream):
                 if packet.pts is None or packet.time_base is None:
@@ -187,7 +193,7 @@ def extract_audio(source: Path, dest: Path) -> str:
     shared screens) would store personal data the product never uses. Returns the
     stored format name.
     """
-    with av.open(str(source), mode="r") as src:
+    with av.open(str(source), mode="r", options=OPEN_OPTIONS) as src:
         audio = src.streams.audio[0]
         muxer, stored = _AUDIO_ONLY_MUXERS.get(audio.codec_context.name, ("matroska", "mka"))
         with av.open(str(dest), mode="w", format=muxer) as out:

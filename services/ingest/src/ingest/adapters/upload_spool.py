@@ -5,6 +5,9 @@ upload fills the disk before anyone can say 413. This reader feeds the body to
 python-multipart as it arrives, writes the file part to disk while hashing it, and
 stops at the first byte over the size limit. The temporary file is removed when the
 context exits, whatever happened.
+
+File data is written from the parser callback synchronously: a 64 KB write into the
+page cache costs microseconds, less than handing it to a thread would.
 """
 
 from __future__ import annotations
@@ -61,7 +64,7 @@ class _Collector:
         self._name = ""
         self._is_file = False
         self._buffer = bytearray()
-        self._seen_file = False
+        self.has_file = False
 
     def callbacks(self) -> dict[str, object]:
         return {
@@ -96,9 +99,9 @@ class _Collector:
         _, options = parse_options_header(self._disposition)
         self._name = options.get(b"name", b"").decode("utf-8", "replace")
         if self._name == FILE_FIELD:
-            if self._seen_file:
+            if self.has_file:
                 raise BadUpload("send exactly one 'file' part")
-            self._seen_file = True
+            self.has_file = True
             self._is_file = True
             filename = options.get(b"filename")
             self.upload.filename = filename.decode("utf-8", "replace") if filename else None
@@ -164,7 +167,7 @@ async def spool_upload(
             except FormParserError as exc:
                 raise BadUpload(f"the multipart body is malformed: {exc}") from exc
         upload = collector.upload
-        if collector._seen_file:
+        if collector.has_file:
             upload.path = path
             upload.sha256 = collector.hasher.hexdigest()
         yield upload
