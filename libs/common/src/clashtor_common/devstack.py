@@ -26,15 +26,23 @@ SERVICES = ("ingest", "transcribe", "score", "billing", "privacy", "gateway")
 VAR = Path(os.environ.get("CLASHTOR_VAR", "var")).resolve()
 
 
-def _service_env(
-    name: str, port: int, broker: TansuBroker, s3: SeaweedS3, urls: dict[str, str]
+def service_env(
+    name: str,
+    *,
+    kafka_bootstrap: str,
+    s3: SeaweedS3,
+    urls: dict[str, str],
+    database_url: str,
+    environment: str = "development",
+    extra: dict[str, str] | None = None,
 ) -> dict[str, str]:
+    """The environment of one service process (settings use the ``<NAME>_`` prefix)."""
     prefix = name.upper() + "_"
     env = {
         **os.environ,
-        prefix + "ENVIRONMENT": "development",
-        prefix + "KAFKA_BOOTSTRAP": broker.bootstrap,
-        prefix + "DATABASE_URL": f"sqlite+aiosqlite:///{VAR / 'db' / name}.db",
+        prefix + "ENVIRONMENT": environment,
+        prefix + "KAFKA_BOOTSTRAP": kafka_bootstrap,
+        prefix + "DATABASE_URL": database_url,
         prefix + "S3_ENDPOINT": s3.endpoint,
         prefix + "S3_ACCESS_KEY": s3.access_key,
         prefix + "S3_SECRET_KEY": s3.secret_key,
@@ -46,22 +54,51 @@ def _service_env(
         for other, url in urls.items():
             if other != "gateway":
                 env[f"GATEWAY_{other.upper()}_URL"] = url
+    env.update(extra or {})
     return env
 
 
-def _wait_ready(
-    urls: dict[str, str], procs: dict[str, subprocess.Popen[bytes]], timeout: float = 180
+def launch(name: str, port: int, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """One service as its own uvicorn process (own process group, so it can be stopped whole)."""
+    log = open(log_path, "ab")  # noqa: SIM115
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            f"{name}.main:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+        ],
+        env=env,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+    )
+
+
+def wait_ready(
+    urls: dict[str, str],
+    procs: dict[str, subprocess.Popen[bytes]],
+    timeout: float = 180,
+    quiet: bool = False,
 ) -> None:
+    """Poll every ``/readyz`` until 200; fail fast if a process dies."""
     deadline = time.monotonic() + timeout
     pending = dict(urls)
     with httpx.Client(timeout=2) as client:
         while pending:
             for name, url in list(pending.items()):
                 if procs[name].poll() is not None:
-                    raise RuntimeError(f"{name} exited; see {VAR / 'log' / name}.log")
+                    raise RuntimeError(f"{name} exited before it was ready (see its log)")
                 try:
                     if client.get(f"{url}/readyz").status_code == 200:
-                        print(f"  {name:<11} ready at {url}", flush=True)
+                        if not quiet:
+                            print(f"  {name:<11} ready at {url}", flush=True)
                         del pending[name]
                 except httpx.TransportError:
                     pass
@@ -70,7 +107,9 @@ def _wait_ready(
             time.sleep(0.3)
 
 
-def _stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, grace: float = 10) -> None:
+def stop_process(
+    proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, grace: float = 10
+) -> None:
     if proc.poll() is not None:
         return
     try:
@@ -103,7 +142,7 @@ def main() -> int:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
         for proc in procs.values():
-            _stop(proc)
+            stop_process(proc)
         s3.stop()
         broker.stop()
         (VAR / "devstack.json").unlink(missing_ok=True)
@@ -121,27 +160,16 @@ def main() -> int:
         )
         urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         for name in SERVICES:
-            log = open(VAR / "log" / f"{name}.log", "ab")  # noqa: SIM115
-            procs[name] = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "--factory",
-                    f"{name}.main:create_app",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(ports[name]),
-                    "--no-access-log",
-                ],
-                env=_service_env(name, ports[name], broker, s3, urls),
-                stdout=log,
-                stderr=log,
-                start_new_session=True,
+            env = service_env(
+                name,
+                kafka_bootstrap=broker.bootstrap,
+                s3=s3,
+                urls=urls,
+                database_url=f"sqlite+aiosqlite:///{VAR / 'db' / name}.db",
             )
+            procs[name] = launch(name, ports[name], env, VAR / "log" / f"{name}.log")
         print("starting services…", flush=True)
-        _wait_ready(urls, procs)
+        wait_ready(urls, procs)
         (VAR / "devstack.json").write_text(
             json.dumps(
                 {

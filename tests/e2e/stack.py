@@ -1,0 +1,99 @@
+"""The whole system for end-to-end tests: six service processes on a broker, S3 and databases.
+
+Each test session gets its own Tansu broker and SeaweedFS (isolated from the
+integration tests' ones) and a fresh PostgreSQL database per service (SQLite when
+PostgreSQL is not there).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from clashtor_common.devstack import SERVICES, launch, service_env, stop_process, wait_ready
+from clashtor_common.embedded import SeaweedS3, TansuBroker, ensure_topics, free_port
+from clashtor_common.testing.plugin import create_database
+
+
+@dataclass
+class Stack:
+    workdir: Path
+    extra_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    broker: TansuBroker | None = None
+    s3: SeaweedS3 | None = None
+    ports: dict[str, int] = field(default_factory=dict)
+    database_urls: dict[str, str] = field(default_factory=dict)
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    _cleanups: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {name: f"http://127.0.0.1:{port}" for name, port in self.ports.items()}
+
+    @property
+    def gateway(self) -> str:
+        return self.urls["gateway"]
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        assert self.broker
+        return self.broker.bootstrap
+
+    def start(self) -> Stack:
+        (self.workdir / "log").mkdir(parents=True, exist_ok=True)
+        self.broker = TansuBroker(log_path=self.workdir / "log" / "tansu.log").start()
+        self.s3 = SeaweedS3(
+            data_dir=self.workdir / "s3", log_path=self.workdir / "log" / "s3.log"
+        ).start()
+        asyncio.run(ensure_topics(self.broker.bootstrap))
+        for name in SERVICES:
+            url, cleanup = create_database(self.workdir, f"e2e_{name}")
+            self.database_urls[name] = url
+            self._cleanups.append(cleanup)
+            self.ports[name] = free_port()
+        for name in SERVICES:
+            self.start_service(name, wait=False)
+        wait_ready(self.urls, self.procs, timeout=240, quiet=True)
+        return self
+
+    def env(self, name: str) -> dict[str, str]:
+        assert self.broker and self.s3
+        return service_env(
+            name,
+            kafka_bootstrap=self.broker.bootstrap,
+            s3=self.s3,
+            urls=self.urls,
+            database_url=self.database_urls[name],
+            environment="test",
+            extra={
+                f"{name.upper()}_CONSUMER_BACKOFF_SECONDS": "0.1",
+                f"{name.upper()}_LOG_JSON": "true",
+                **self.extra_env.get(name, {}),
+            },
+        )
+
+    def start_service(self, name: str, wait: bool = True) -> None:
+        self.procs[name] = launch(
+            name, self.ports[name], self.env(name), self.workdir / "log" / f"{name}.log"
+        )
+        if wait:
+            wait_ready({name: self.urls[name]}, {name: self.procs[name]}, timeout=120, quiet=True)
+
+    def stop_service(self, name: str) -> None:
+        stop_process(self.procs[name])
+
+    def log(self, name: str) -> str:
+        return (self.workdir / "log" / f"{name}.log").read_text(errors="replace")
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            stop_process(proc)
+        if self.s3:
+            self.s3.stop()
+        if self.broker:
+            self.broker.stop()
+        for cleanup in self._cleanups:
+            cleanup()
