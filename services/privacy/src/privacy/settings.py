@@ -1,11 +1,86 @@
-"""Privacy settings: environment variables prefixed ``PRIVACY_``."""
+"""Privacy settings: environment variables prefixed ``PRIVACY_``.
 
-from pydantic_settings import SettingsConfigDict
+Lists (``PRIVACY_ERASURE_SERVICES``, ``PRIVACY_EXPORT_SERVICES``) accept JSON
+(``["ingest","billing"]``) or a comma-separated string (``ingest,billing``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from clashtor_common.settings import ServiceSettings
+
+DEFAULT_SERVICES = ["ingest", "transcribe", "score", "billing", "gateway"]
+DEV_DOWNLOAD_SECRET = "dev-privacy-download-secret-change-me"
+
+ServiceList = Annotated[list[str], NoDecode]
 
 
 class PrivacySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="PRIVACY_", extra="ignore")
 
     service_name: str = "privacy"
+    s3_bucket: str = "clashtor-privacy"
+
+    erasure_services: ServiceList = Field(
+        default_factory=lambda: list(DEFAULT_SERVICES),
+        description="services that must acknowledge every erasure request",
+    )
+    export_services: ServiceList = Field(
+        default_factory=lambda: list(DEFAULT_SERVICES),
+        description="services that must deliver an export part for every export request",
+    )
+    erasure_resend_after_seconds: float = Field(
+        600, gt=0, description="a service silent this long gets the request re-sent"
+    )
+    erasure_max_attempts: int = Field(
+        12, ge=1, description="sends per service before the request is marked failed"
+    )
+    export_timeout_seconds: float = Field(
+        1800, gt=0, description="an export missing a part after this long fails"
+    )
+    export_bundle_ttl_seconds: int = Field(
+        7 * 24 * 3600, gt=0, description="finished bundles are deleted from S3 after this"
+    )
+    max_part_bytes: int = Field(
+        512 * 1024 * 1024, gt=0, description="largest encrypted export part accepted"
+    )
+    download_link_ttl_seconds: int = Field(900, gt=0)
+    download_secret: SecretStr = SecretStr(DEV_DOWNLOAD_SECRET)
+    account_grace_days: int = Field(30, ge=0, description="days a deleted account stays restorable")
+    scheduler_interval_seconds: float = Field(30, gt=0)
+
+    @field_validator("erasure_services", "export_services", mode="before")
+    @classmethod
+    def _split_services(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+
+                return json.loads(text)
+            return [s.strip() for s in text.split(",") if s.strip()]
+        return value
+
+    @field_validator("erasure_services", "export_services")
+    @classmethod
+    def _distinct_names(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("at least one service is required")
+        if len(set(value)) != len(value):
+            raise ValueError("service names must be distinct")
+        if "privacy" in value:
+            raise ValueError("privacy answers for itself; do not list it")
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_dev_download_secret(self) -> PrivacySettings:
+        if (
+            self.environment == "production"
+            and self.download_secret.get_secret_value() == DEV_DOWNLOAD_SECRET
+        ):
+            raise ValueError("download_secret must be set outside development")
+        return self

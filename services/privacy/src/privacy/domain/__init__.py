@@ -1,0 +1,1 @@
+"""Privacy rules without I/O: subjects, access, request statuses, certificates, bundles."""
