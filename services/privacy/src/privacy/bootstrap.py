@@ -1,13 +1,36 @@
-"""Composition root of the privacy service: wires settings, database, bus and adapters."""
+"""Composition root of the privacy service: wires settings, database, bus and adapters.
+
+The app factory calls it; tests call it too (with a ``ManualClock``), so the real
+parts are wired the same way everywhere.
+"""
 
 from __future__ import annotations
 
+from clashtor_common.crypto import Keyring
+from clashtor_common.s3 import S3Store
 from clashtor_common.service import ServiceRuntime
+from privacy.adapters.objects import EncryptedObjects
+from privacy.deps import Deps
+from privacy.domain.clock import Clock, SystemClock
 from privacy.entrypoints.stream import register_subscribers
+from privacy.scheduler import Scheduler
 from privacy.settings import PrivacySettings
 
 
-def bootstrap(settings: PrivacySettings | None = None) -> ServiceRuntime:
-    runtime = ServiceRuntime.build(settings or PrivacySettings())
-    register_subscribers(runtime)
+def bootstrap(
+    settings: PrivacySettings | None = None, *, clock: Clock | None = None
+) -> ServiceRuntime:
+    settings = settings or PrivacySettings()
+    runtime = ServiceRuntime.build(settings)
+    keyring = Keyring.from_config(settings.master_keys.get_secret_value())
+    deps = Deps(
+        settings=settings,
+        db=runtime.db,
+        clock=clock or SystemClock(),
+        keyring=keyring,
+        objects=EncryptedObjects(S3Store(settings), keyring),
+    )
+    register_subscribers(runtime, deps)
+    runtime.extras["deps"] = deps
+    runtime.extras["scheduler"] = Scheduler(deps)
     return runtime

@@ -1,34 +1,112 @@
-"""Event handlers of the privacy service: one function per event, dependencies by name."""
+"""Event handlers of the privacy service: one function per event, dependencies by name.
+
+Both run inside the bus's transaction with the inbox record, so a duplicate or a
+redelivered answer changes nothing twice. Answers are matched to requests by request
+id AND the envelope's organization: an answer can never touch another org's request.
+"""
 
 from __future__ import annotations
 
-import functools
+import logging
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clashtor_common.events import Envelope
-from clashtor_common.service import ServiceRuntime
+from clashtor_common.events import Envelope, ErasureCompleted, ExportPartReady
+from privacy import service
+from privacy.adapters import repository as repo
+from privacy.deps import Deps
+from privacy.domain.requests import (
+    AckState,
+    AckStatus,
+    Kind,
+    Status,
+    erasure_status,
+    export_outcome,
+)
+
+log = logging.getLogger(__name__)
 
 BoundHandler = Callable[[Envelope, AsyncSession], Awaitable[None]]
 
 
 def bind(
-    handler: Callable[[Envelope, AsyncSession, ServiceRuntime], Awaitable[None]],
-    runtime: ServiceRuntime,
+    handler: Callable[[Envelope, AsyncSession, Deps], Awaitable[None]], deps: Deps
 ) -> BoundHandler:
-    return functools.partial(handler, runtime=runtime)
+    async def bound(event: Envelope, session: AsyncSession) -> None:
+        await handler(event, session, deps)
+
+    bound.__name__ = getattr(handler, "__name__", "handler")
+    return bound
 
 
-async def on_erasure_completed(
-    event: Envelope, session: AsyncSession, runtime: ServiceRuntime
-) -> None:
-    """TODO: erasure-completed."""
-    event.payload()
+async def on_erasure_completed(event: Envelope, session: AsyncSession, deps: Deps) -> None:
+    """Record one service's acknowledgement; complete the request when all have answered.
+
+    The first successful answer of a service wins; later answers from it (duplicates,
+    answers to a re-send) change nothing. A failed answer is recorded and the service
+    gets the request again after the re-send timeout."""
+    answer = event.payload()
+    assert isinstance(answer, ErasureCompleted)
+    req = await repo.get_request(session, event.org_id, answer.request_id)
+    if req is None or req.kind != Kind.ERASURE:
+        log.warning("erasure-completed for unknown request %s ignored", answer.request_id)
+        return
+    acks = await repo.acknowledgements(session, req.id)
+    ack = next((a for a in acks if a.service == answer.service), None)
+    if ack is None:
+        log.warning("erasure-completed from unexpected service %s ignored", answer.service)
+        return
+    if ack.status == AckStatus.COMPLETED:
+        return
+    now = deps.clock.now()
+    ack.status = answer.status
+    ack.answered_at = now
+    ack.event_id = str(event.id)
+    ack.details = {
+        "removed": dict(answer.removed),
+        "kept": [k.model_dump() for k in answer.kept],
+        "message": answer.details[:1000],
+        "attempt": ack.attempts,
+    }
+    states = [AckState(a.service, a.status, a.attempts) for a in acks]
+    new_status = erasure_status(req.status, states)
+    if new_status == Status.COMPLETED and req.status != Status.COMPLETED:
+        await service.complete_erasure(session, deps, req, acks)
+    else:
+        req.status = new_status
+        req.updated_at = now
 
 
-async def on_export_part_ready(
-    event: Envelope, session: AsyncSession, runtime: ServiceRuntime
-) -> None:
-    """TODO: export-part-ready."""
-    event.payload()
+async def on_export_part_ready(event: Envelope, session: AsyncSession, deps: Deps) -> None:
+    """Record one service's part; when every expected part is in, assemble the bundle."""
+    answer = event.payload()
+    assert isinstance(answer, ExportPartReady)
+    req = await repo.get_request(session, event.org_id, answer.request_id)
+    if req is None or req.kind != Kind.EXPORT:
+        log.warning("export-part-ready for unknown request %s ignored", answer.request_id)
+        return
+    if req.status not in (Status.PENDING, Status.IN_PROGRESS):
+        log.info("export-part-ready for finished request %s ignored", req.id)
+        return
+    acks = await repo.acknowledgements(session, req.id)
+    ack = next((a for a in acks if a.service == answer.service), None)
+    if ack is None:
+        log.warning("export part from unexpected service %s ignored", answer.service)
+        return
+    if ack.status != AckStatus.PENDING:
+        return
+    now = deps.clock.now()
+    ack.status = AckStatus.COMPLETED.value if answer.status == "ready" else AckStatus.FAILED.value
+    ack.answered_at = now
+    ack.event_id = str(event.id)
+    ack.part_url = answer.part_url
+    ack.details = {"items": answer.items, "message": answer.details[:1000]}
+    status, failure = export_outcome(AckState(a.service, a.status) for a in acks)
+    req.updated_at = now
+    if status == Status.COMPLETED:
+        await service.assemble_export(session, deps, req, acks)
+    elif status == Status.FAILED:
+        service.fail_request(req, failure or "export failed", now)
+    else:
+        req.status = status

@@ -1,4 +1,4 @@
-"""ASGI entry point: `uvicorn <service>.main:app` (or `--factory ...:create_app`)."""
+"""ASGI entry point: `uvicorn privacy.main:app` (or `--factory privacy.main:create_app`)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,25 @@ from typing import Any
 from fastapi import FastAPI
 
 from clashtor_common.service import create_service_app
+from privacy.adapters.tables import TABLES
 from privacy.bootstrap import bootstrap
+from privacy.domain.clock import Clock
 from privacy.entrypoints.http import router
+from privacy.scheduler import Scheduler
 from privacy.settings import PrivacySettings
 
 
-def create_app(settings: PrivacySettings | None = None) -> FastAPI:
-    runtime = bootstrap(settings)
-    return create_service_app(runtime, title="Clashtor privacy", routers=[router], tables=[])
+def create_app(settings: PrivacySettings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    runtime = bootstrap(settings, clock=clock)
+    scheduler: Scheduler = runtime.extras["scheduler"]
+    return create_service_app(
+        runtime,
+        title="Clashtor privacy",
+        routers=[router],
+        tables=TABLES,
+        on_startup=[scheduler.start],
+        on_shutdown=[scheduler.stop],
+    )
 
 
 def __getattr__(name: str) -> Any:

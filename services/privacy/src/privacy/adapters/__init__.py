@@ -1,0 +1,1 @@
+"""Adapters of the privacy service: tables and queries, encrypted objects, download tokens."""

@@ -6,6 +6,7 @@ from clashtor_common.bus import subscribe
 from clashtor_common.events import Topic
 from clashtor_common.service import ServiceRuntime
 from privacy import handlers
+from privacy.deps import Deps
 
 #: Topics this service subscribes to (its consumer group is the service name).
 CONSUMES: tuple[str, ...] = (
@@ -16,10 +17,12 @@ CONSUMES: tuple[str, ...] = (
 PRODUCES: tuple[str, ...] = (
     Topic.ERASURE_REQUESTED.value,
     Topic.EXPORT_REQUESTED.value,
+    Topic.SUBJECT_RECTIFIED.value,
+    Topic.SUBJECT_RESTRICTED.value,
 )
 
 
-def register_subscribers(runtime: ServiceRuntime) -> None:
+def register_subscribers(runtime: ServiceRuntime, deps: Deps) -> None:
     routes = {
         Topic.ERASURE_COMPLETED.value: handlers.on_erasure_completed,
         Topic.EXPORT_PART_READY.value: handlers.on_export_part_ready,
@@ -31,6 +34,6 @@ def register_subscribers(runtime: ServiceRuntime) -> None:
                 topic,
                 settings=runtime.settings,
                 db=runtime.db,
-                handler=handlers.bind(handler, runtime),
+                handler=handlers.bind(handler, deps),
             )
         )

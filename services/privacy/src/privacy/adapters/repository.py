@@ -1,0 +1,220 @@
+"""Queries of the privacy service. Every read is scoped by organization."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, or_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from privacy.adapters.tables import (
+    AccountDeletion,
+    Acknowledgement,
+    AuditEntry,
+    ErasureCertificate,
+    PrivacyRequest,
+    SubjectFlags,
+)
+from privacy.domain.requests import AckStatus, Kind, Status
+
+
+async def get_request(session: AsyncSession, org_id: str, request_id: str) -> PrivacyRequest | None:
+    row = await session.get(PrivacyRequest, request_id)
+    return row if row is not None and row.org_id == org_id else None
+
+
+async def acknowledgements(session: AsyncSession, request_id: str) -> list[Acknowledgement]:
+    rows = await session.execute(
+        select(Acknowledgement)
+        .where(Acknowledgement.request_id == request_id)
+        .order_by(col(Acknowledgement.service))
+    )
+    return list(rows.scalars().all())
+
+
+async def acknowledgements_for(
+    session: AsyncSession, request_ids: Sequence[str]
+) -> dict[str, list[Acknowledgement]]:
+    out: dict[str, list[Acknowledgement]] = {rid: [] for rid in request_ids}
+    if not request_ids:
+        return out
+    rows = await session.execute(
+        select(Acknowledgement)
+        .where(col(Acknowledgement.request_id).in_(list(request_ids)))
+        .order_by(col(Acknowledgement.service))
+    )
+    for ack in rows.scalars().all():
+        out[ack.request_id].append(ack)
+    return out
+
+
+async def list_requests(
+    session: AsyncSession,
+    org_id: str,
+    *,
+    only_user: str | None,
+    kind: str | None,
+    status: str | None,
+    limit: int,
+    before: tuple[datetime, str] | None,
+) -> list[PrivacyRequest]:
+    query = select(PrivacyRequest).where(PrivacyRequest.org_id == org_id)
+    if only_user is not None:
+        query = query.where(
+            or_(
+                col(PrivacyRequest.requested_by) == only_user,
+                and_(
+                    col(PrivacyRequest.subject_type) == "user",
+                    col(PrivacyRequest.subject_key) == f"id:{only_user}",
+                ),
+            )
+        )
+    if kind:
+        query = query.where(PrivacyRequest.kind == kind)
+    if status:
+        query = query.where(PrivacyRequest.status == status)
+    if before is not None:
+        at, rid = before
+        query = query.where(
+            or_(
+                col(PrivacyRequest.created_at) < at,
+                and_(col(PrivacyRequest.created_at) == at, col(PrivacyRequest.id) < rid),
+            )
+        )
+    query = query.order_by(col(PrivacyRequest.created_at).desc(), col(PrivacyRequest.id).desc())
+    return list((await session.execute(query.limit(limit))).scalars().all())
+
+
+async def requests_about(
+    session: AsyncSession, org_id: str, subject_type: str, subject_key: str
+) -> list[PrivacyRequest]:
+    query = select(PrivacyRequest).where(
+        PrivacyRequest.org_id == org_id,
+        PrivacyRequest.subject_type == subject_type,
+        PrivacyRequest.subject_key == subject_key,
+    )
+    return list((await session.execute(query.order_by(col(PrivacyRequest.created_at)))).scalars())
+
+
+async def objects_to_erase(session: AsyncSession, org_id: str) -> list[PrivacyRequest]:
+    """Requests of the organization that still hold an S3 object (claim check or bundle)."""
+    query = select(PrivacyRequest).where(
+        PrivacyRequest.org_id == org_id, col(PrivacyRequest.object_key).is_not(None)
+    )
+    return list((await session.execute(query)).scalars().all())
+
+
+async def certificate(session: AsyncSession, request_id: str) -> ErasureCertificate | None:
+    return await session.get(ErasureCertificate, request_id)
+
+
+async def subject_flags(
+    session: AsyncSession, org_id: str, subject_type: str, subject_key: str
+) -> SubjectFlags | None:
+    rows = await session.execute(
+        select(SubjectFlags).where(
+            SubjectFlags.org_id == org_id,
+            SubjectFlags.subject_type == subject_type,
+            SubjectFlags.subject_key == subject_key,
+        )
+    )
+    return rows.scalars().first()
+
+
+async def account_deletion(session: AsyncSession, org_id: str) -> AccountDeletion | None:
+    return await session.get(AccountDeletion, org_id)
+
+
+async def audit_entries(
+    session: AsyncSession, org_id: str, *, limit: int, before_id: int | None
+) -> list[AuditEntry]:
+    query = select(AuditEntry).where(AuditEntry.org_id == org_id)
+    if before_id is not None:
+        query = query.where(col(AuditEntry.id) < before_id)
+    query = query.order_by(col(AuditEntry.id).desc()).limit(limit)
+    return list((await session.execute(query)).scalars().all())
+
+
+# scheduler queries ----------------------------------------------------------------------
+
+
+async def lagging_erasure_acks(
+    session: AsyncSession, sent_before: datetime, limit: int = 500
+) -> list[tuple[Acknowledgement, PrivacyRequest]]:
+    """Unanswered (or failed) acknowledgements of erasures, last sent before ``sent_before``."""
+    rows = await session.execute(
+        select(Acknowledgement, PrivacyRequest)
+        .join(PrivacyRequest, col(PrivacyRequest.id) == col(Acknowledgement.request_id))
+        .where(
+            PrivacyRequest.kind == Kind.ERASURE,
+            col(PrivacyRequest.status).in_([Status.PENDING, Status.IN_PROGRESS]),
+            Acknowledgement.status != AckStatus.COMPLETED,
+            col(Acknowledgement.last_sent_at) <= sent_before,
+        )
+        .order_by(col(Acknowledgement.last_sent_at))
+        .limit(limit)
+    )
+    return [(ack, req) for ack, req in rows.tuples().all()]
+
+
+async def claim_resend(
+    session: AsyncSession, ack_id: int, seen_attempts: int, now: datetime
+) -> bool:
+    """Compare-and-set the next attempt, so two schedulers never re-send the same one."""
+    result = await session.execute(
+        update(Acknowledgement)
+        .where(
+            col(Acknowledgement.id) == ack_id,
+            col(Acknowledgement.attempts) == seen_attempts,
+            col(Acknowledgement.status) != AckStatus.COMPLETED,
+        )
+        .values(attempts=seen_attempts + 1, last_sent_at=now)
+    )
+    return (result.rowcount or 0) == 1  # type: ignore[attr-defined]
+
+
+async def overdue_exports(
+    session: AsyncSession, created_before: datetime, limit: int = 500
+) -> list[PrivacyRequest]:
+    rows = await session.execute(
+        select(PrivacyRequest)
+        .where(
+            PrivacyRequest.kind == Kind.EXPORT,
+            col(PrivacyRequest.status).in_([Status.PENDING, Status.IN_PROGRESS]),
+            col(PrivacyRequest.created_at) <= created_before,
+        )
+        .limit(limit)
+    )
+    return list(rows.scalars().all())
+
+
+async def expired_bundles(
+    session: AsyncSession, completed_before: datetime, limit: int = 500
+) -> list[PrivacyRequest]:
+    rows = await session.execute(
+        select(PrivacyRequest)
+        .where(
+            PrivacyRequest.kind == Kind.EXPORT,
+            col(PrivacyRequest.object_key).is_not(None),
+            col(PrivacyRequest.completed_at) <= completed_before,
+        )
+        .limit(limit)
+    )
+    return list(rows.scalars().all())
+
+
+async def accounts_due_for_purge(
+    session: AsyncSession, now: datetime, limit: int = 100
+) -> list[AccountDeletion]:
+    rows = await session.execute(
+        select(AccountDeletion)
+        .where(
+            col(AccountDeletion.restored_at).is_(None),
+            col(AccountDeletion.purge_request_id).is_(None),
+            col(AccountDeletion.restorable_until) <= now,
+        )
+        .limit(limit)
+    )
+    return list(rows.scalars().all())

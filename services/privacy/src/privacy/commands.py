@@ -1,0 +1,534 @@
+"""The HTTP use cases of the privacy service: check who asks, then run a workflow.
+
+Each command opens one transaction; errors are ``ApiError``s a client can act on
+(404 for another organization's ids, 403 for what the caller may not do, 409 for a
+state that does not allow it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clashtor_common.crypto import fingerprint
+from clashtor_common.errors import ApiError, not_found
+from clashtor_common.events import SubjectRectified, SubjectRestricted
+from clashtor_common.identity import Identity
+from clashtor_common.s3 import ObjectNotFound
+from privacy import service
+from privacy.adapters import repository as repo
+from privacy.adapters import tokens
+from privacy.adapters.tables import (
+    AccountDeletion,
+    Acknowledgement,
+    AuditEntry,
+    ErasureCertificate,
+    PrivacyRequest,
+    RetentionPolicy,
+    SubjectFlags,
+)
+from privacy.deps import Deps
+from privacy.domain.access import (
+    Forbidden,
+    authorize_request,
+    is_privileged,
+    may_read_audit,
+    may_read_request,
+)
+from privacy.domain.clock import as_utc
+from privacy.domain.requests import Kind, Status
+from privacy.domain.subjects import ForeignSubject, InvalidSubject, SubjectRef, normalize_subject
+
+
+@dataclass(frozen=True)
+class SubjectInput:
+    type: str
+    id: str | None = None
+    email: str | None = None
+
+
+def resolve_subject(deps: Deps, identity: Identity, raw: SubjectInput) -> SubjectRef:
+    """Validate the subject; an email becomes a fingerprint here and goes no further."""
+    try:
+        return normalize_subject(
+            type=raw.type,
+            id=raw.id,
+            email=raw.email,
+            org_id=identity.org_id,
+            fingerprint_secret=deps.fingerprint_secret,
+        )
+    except InvalidSubject as exc:
+        raise ApiError(422, "invalid_subject", str(exc)) from exc
+    except ForeignSubject as exc:
+        raise not_found("organization", str(exc)) from exc
+
+
+def _authorize(identity: Identity, kind: Kind, subject: SubjectRef) -> None:
+    try:
+        authorize_request(identity, kind.value, subject)
+    except Forbidden as exc:
+        raise ApiError(403, "forbidden", str(exc)) from exc
+
+
+# account state ---------------------------------------------------------------------------
+
+
+def account_state(deletion: AccountDeletion | None) -> str:
+    if deletion is None or deletion.restored_at is not None:
+        return "active"
+    if deletion.purged_at is not None:
+        return "purged"
+    if deletion.purge_request_id is not None:
+        return "purging"
+    return "deleted"
+
+
+async def ensure_active(session: AsyncSession, identity: Identity) -> None:
+    """A deleted organization is inaccessible at once, here too (not only at the gateway)."""
+    deletion = await repo.account_deletion(session, identity.org_id)
+    state = account_state(deletion)
+    if state == "active":
+        return
+    assert deletion is not None
+    if state == "deleted":
+        until = as_utc(deletion.restorable_until).isoformat()
+        raise ApiError(
+            403,
+            "account_deleted",
+            f"organization {identity.org_id} is deleted; its owner may restore it until {until}",
+        )
+    raise ApiError(403, "account_deleted", f"organization {identity.org_id} is being erased")
+
+
+# requests --------------------------------------------------------------------------------
+
+
+async def request_erasure(deps: Deps, identity: Identity, raw: SubjectInput) -> PrivacyRequest:
+    subject = resolve_subject(deps, identity, raw)
+    _authorize(identity, Kind.ERASURE, subject)
+    async with deps.db.session() as session:
+        await ensure_active(session, identity)
+        req = await service.start_erasure(
+            session,
+            deps,
+            org_id=identity.org_id,
+            subject=subject,
+            requested_by=identity.user_id,
+            role=identity.role,
+        )
+        _audit(session, deps, identity, "erasure.requested", req, subject)
+    return req
+
+
+async def request_export(
+    deps: Deps, identity: Identity, raw: SubjectInput, include_audio: bool
+) -> PrivacyRequest:
+    subject = resolve_subject(deps, identity, raw)
+    _authorize(identity, Kind.EXPORT, subject)
+    async with deps.db.session() as session:
+        await ensure_active(session, identity)
+        req = await service.start_export(
+            session,
+            deps,
+            org_id=identity.org_id,
+            subject=subject,
+            requested_by=identity.user_id,
+            role=identity.role,
+            include_audio=include_audio,
+        )
+        _audit(
+            session,
+            deps,
+            identity,
+            "export.requested",
+            req,
+            subject,
+            {"include_audio": include_audio},
+        )
+    return req
+
+
+@dataclass
+class RequestView:
+    request: PrivacyRequest
+    acks: list[Acknowledgement]
+    certificate: ErasureCertificate | None
+
+
+async def _visible_request(
+    session: AsyncSession, identity: Identity, request_id: str
+) -> PrivacyRequest:
+    req = await repo.get_request(session, identity.org_id, request_id)
+    if req is None or not may_read_request(
+        identity, requested_by=req.requested_by, subject=service.subject_of(req)
+    ):
+        raise not_found("request", request_id)
+    return req
+
+
+async def get_request(deps: Deps, identity: Identity, request_id: str) -> RequestView:
+    async with deps.db.session() as session:
+        await ensure_active(session, identity)
+        req = await _visible_request(session, identity, request_id)
+        acks = await repo.acknowledgements(session, req.id)
+        cert = await repo.certificate(session, req.id)
+    return RequestView(req, acks, cert)
+
+
+async def list_requests(
+    deps: Deps,
+    identity: Identity,
+    *,
+    kind: str | None,
+    status: str | None,
+    limit: int,
+    before: tuple[datetime, str] | None,
+) -> list[RequestView]:
+    async with deps.db.session() as session:
+        await ensure_active(session, identity)
+        rows = await repo.list_requests(
+            session,
+            identity.org_id,
+            only_user=None if is_privileged(identity) else identity.user_id,
+            kind=kind,
+            status=status,
+            limit=limit,
+            before=before,
+        )
+        acks = await repo.acknowledgements_for(session, [r.id for r in rows])
+    return [RequestView(r, acks[r.id], None) for r in rows]
+
+
+async def get_certificate(deps: Deps, identity: Identity, request_id: str) -> ErasureCertificate:
+    async with deps.db.session() as session:
+        await ensure_active(session, identity)
+        req = await _visible_request(session, identity, request_id)
+        cert = await repo.certificate(session, req.id)
+    if cert is None:
+        raise ApiError(
+            409, "not_completed", f"request {request_id} has no certificate (status {req.status})"
+        )
+    return cert
+
+
+# export downloads ------------------------------------------------------------------------
+
+
+async def mint_download(deps: Deps, identity: Identity, request_id: str) -> tuple[str, datetime]:
+    """A short-lived link to the bundle, for the user who asked for the export only."""
+    now = deps.clock.now()
+    async with deps.db.session() as session:
+        await ensure_active(session, identity)
+        req = await _visible_request(session, identity, request_id)
+        _check_downloadable(req, identity)
+        ttl = deps.settings.download_link_ttl_seconds
+        token = tokens.mint(
+            tokens.DownloadGrant(req.id, identity.org_id, identity.user_id),
+            deps.settings.download_secret.get_secret_value(),
+            now=now,
+            ttl_seconds=ttl,
+        )
+        _audit(session, deps, identity, "export.download_link", req, service.subject_of(req))
+    return f"/internal/exports/{token}", now + timedelta(seconds=ttl)
+
+
+def _check_downloadable(req: PrivacyRequest, identity: Identity) -> None:
+    if req.kind != Kind.EXPORT:
+        raise ApiError(409, "not_an_export", f"request {req.id} is a {req.kind} request")
+    if req.requested_by != identity.user_id:
+        raise ApiError(403, "forbidden", "only the user who requested the export may download it")
+    if req.status != Status.COMPLETED:
+        raise ApiError(409, "export_not_ready", f"export {req.id} is {req.status}")
+    if req.object_key is None:
+        raise ApiError(410, "export_expired", f"export {req.id} was deleted; request a new one")
+
+
+async def open_download(
+    deps: Deps, identity: Identity, token: str
+) -> tuple[PrivacyRequest, AsyncIterator[bytes]]:
+    try:
+        grant = tokens.verify(
+            token, deps.settings.download_secret.get_secret_value(), now=deps.clock.now()
+        )
+    except tokens.InvalidToken as exc:
+        raise ApiError(403, "invalid_download_link", str(exc)) from exc
+    if (grant.org_id, grant.user_id) != (identity.org_id, identity.user_id):
+        raise ApiError(403, "forbidden", "this download link was issued to another user")
+    async with deps.db.session() as session:
+        await ensure_active(session, identity)
+        req = await _visible_request(session, identity, grant.request_id)
+        _check_downloadable(req, identity)
+        _audit(session, deps, identity, "export.downloaded", req, service.subject_of(req))
+    assert req.object_key is not None
+    stream = deps.objects.read_stream(req.object_key)
+    try:
+        first = await anext(stream)
+    except ObjectNotFound as exc:
+        raise ApiError(410, "export_expired", f"export {req.id} was deleted") from exc
+
+    async def body() -> AsyncIterator[bytes]:
+        yield first
+        async for piece in stream:
+            yield piece
+
+    return req, body()
+
+
+# rectification, restriction, objection -------------------------------------------------
+
+
+async def rectify(
+    deps: Deps, identity: Identity, raw: SubjectInput, changes: dict[str, str]
+) -> PrivacyRequest:
+    """Store the new values as an encrypted claim check and tell every service."""
+    subject = resolve_subject(deps, identity, raw)
+    if subject.type not in ("user", "participant"):
+        raise ApiError(422, "invalid_subject", "only a user or a participant can be rectified")
+    _authorize(identity, Kind.RECTIFICATION, subject)
+    now = deps.clock.now()
+    req = service.new_request(
+        org_id=identity.org_id,
+        kind=Kind.RECTIFICATION,
+        subject=subject,
+        requested_by=identity.user_id,
+        role=identity.role,
+        status=Status.COMPLETED,
+        now=now,
+    )
+    req.completed_at = now
+    document: dict[str, Any] = {
+        "request_id": req.id,
+        "subject": subject.to_event().model_dump(mode="json"),
+        "changes": changes,
+    }
+    if "email" in changes:
+        document["email_fingerprint"] = fingerprint(deps.fingerprint_secret, changes["email"])
+    key = f"rectifications/{identity.org_id}/{req.id}.json"
+    req.object_key = key
+    async with deps.db.session() as session:
+        await ensure_active(session, identity)
+    await deps.objects.put_record(key, json.dumps(document).encode())
+    try:
+        url = await deps.objects.presign(key)
+        async with deps.db.session() as session:
+            session.add(req)
+            await session.flush()
+            await service.emit_event(
+                session,
+                SubjectRectified(request_id=req.id, subject=subject.to_event(), changes_url=url),
+                identity.org_id,
+                subject,
+            )
+            _audit(
+                session,
+                deps,
+                identity,
+                "rectification.requested",
+                req,
+                subject,
+                {"fields": sorted(changes)},
+            )
+    except BaseException:
+        await deps.objects.delete(key)
+        raise
+    return req
+
+
+async def set_flag(
+    deps: Deps, identity: Identity, kind: Kind, raw: SubjectInput, value: bool
+) -> tuple[PrivacyRequest, SubjectFlags]:
+    """Restriction (``restricted``) or objection (``objected``) for one subject."""
+    subject = resolve_subject(deps, identity, raw)
+    allowed = (
+        ("user", "participant", "call") if kind == Kind.RESTRICTION else ("user", "participant")
+    )
+    if subject.type not in allowed:
+        raise ApiError(
+            422, "invalid_subject", f"{kind.value} applies to subjects of type {', '.join(allowed)}"
+        )
+    _authorize(identity, kind, subject)
+    now = deps.clock.now()
+    async with deps.db.session() as session:
+        await ensure_active(session, identity)
+        flags = await repo.subject_flags(session, identity.org_id, subject.type, subject.key)
+        if flags is None:
+            flags = SubjectFlags(
+                org_id=identity.org_id,
+                subject_type=subject.type,
+                subject_id=subject.id,
+                subject_fingerprint=subject.fingerprint,
+                subject_key=subject.key,
+                updated_at=now,
+            )
+            session.add(flags)
+        if kind == Kind.RESTRICTION:
+            flags.restricted = value
+        else:
+            flags.objected = value
+        flags.updated_at = now
+        req = service.new_request(
+            org_id=identity.org_id,
+            kind=kind,
+            subject=subject,
+            requested_by=identity.user_id,
+            role=identity.role,
+            status=Status.COMPLETED,
+            now=now,
+        )
+        req.completed_at = now
+        session.add(req)
+        await session.flush()
+        payload = SubjectRestricted(
+            request_id=req.id,
+            subject=subject.to_event(),
+            restricted=value if kind == Kind.RESTRICTION else None,
+            objected=value if kind == Kind.OBJECTION else None,
+        )
+        await service.emit_event(session, payload, identity.org_id, subject)
+        action = "restriction.set" if kind == Kind.RESTRICTION else "objection.set"
+        _audit(session, deps, identity, action, req, subject, {"value": value})
+    return req, flags
+
+
+# account deletion ------------------------------------------------------------------------
+
+
+def _owner_only(identity: Identity, what: str) -> None:
+    if identity.role != "owner":
+        raise ApiError(403, "forbidden", f"only the organization's owner may {what}")
+
+
+async def delete_account(deps: Deps, identity: Identity) -> tuple[AccountDeletion, bool]:
+    """Mark the organization deleted now, restorable for ``account_grace_days``.
+
+    Returns the deletion and whether it was new (a repeated DELETE changes nothing)."""
+    _owner_only(identity, "delete the account")
+    now = deps.clock.now()
+    async with deps.db.session() as session:
+        deletion = await repo.account_deletion(session, identity.org_id)
+        state = account_state(deletion)
+        if state == "deleted":
+            assert deletion is not None
+            return deletion, False
+        if state in ("purging", "purged"):
+            raise ApiError(409, "account_erased", f"organization {identity.org_id} is erased")
+        until = now + timedelta(days=deps.settings.account_grace_days)
+        if deletion is None:
+            deletion = AccountDeletion(
+                org_id=identity.org_id,
+                deleted_at=now,
+                deleted_by=identity.user_id,
+                restorable_until=until,
+            )
+            session.add(deletion)
+        else:  # deleted before, then restored: a new grace period starts now
+            deletion.deleted_at = now
+            deletion.deleted_by = identity.user_id
+            deletion.restorable_until = until
+            deletion.restored_at = None
+        _audit(
+            session,
+            deps,
+            identity,
+            "account.deleted",
+            None,
+            None,
+            {"restorable_until": until.isoformat()},
+        )
+    return deletion, True
+
+
+async def restore_account(deps: Deps, identity: Identity) -> AccountDeletion:
+    _owner_only(identity, "restore the account")
+    now = deps.clock.now()
+    async with deps.db.session() as session:
+        deletion = await repo.account_deletion(session, identity.org_id)
+        state = account_state(deletion)
+        if state == "active":
+            raise ApiError(409, "not_deleted", f"organization {identity.org_id} is not deleted")
+        assert deletion is not None
+        if state != "deleted" or now >= as_utc(deletion.restorable_until):
+            raise ApiError(
+                409,
+                "restore_window_closed",
+                f"organization {identity.org_id} can no longer be restored: "
+                f"the {deps.settings.account_grace_days}-day window is over",
+            )
+        deletion.restored_at = now
+        _audit(session, deps, identity, "account.restored", None, None, {})
+    return deletion
+
+
+async def account_status(deps: Deps, identity: Identity) -> tuple[str, AccountDeletion | None]:
+    async with deps.db.session() as session:
+        deletion = await repo.account_deletion(session, identity.org_id)
+    return account_state(deletion), deletion
+
+
+# retention and audit ---------------------------------------------------------------------
+
+
+def _compliance_only(identity: Identity, what: str) -> None:
+    if not may_read_audit(identity):
+        raise ApiError(403, "forbidden", f"only owners, admins and compliance may {what}")
+
+
+async def get_retention(deps: Deps, identity: Identity) -> RetentionPolicy | None:
+    _compliance_only(identity, "read the retention schedule")
+    async with deps.db.session() as session:
+        await ensure_active(session, identity)
+        return await session.get(RetentionPolicy, identity.org_id)
+
+
+async def set_retention(deps: Deps, identity: Identity, days: int | None) -> RetentionPolicy:
+    _compliance_only(identity, "change the retention schedule")
+    now = deps.clock.now()
+    async with deps.db.session() as session:
+        await ensure_active(session, identity)
+        policy = await session.get(RetentionPolicy, identity.org_id)
+        if policy is None:
+            policy = RetentionPolicy(org_id=identity.org_id, updated_at=now, updated_by="")
+            session.add(policy)
+        policy.call_retention_days = days
+        policy.updated_at = now
+        policy.updated_by = identity.user_id
+        _audit(
+            session, deps, identity, "retention.updated", None, None, {"call_retention_days": days}
+        )
+    return policy
+
+
+async def audit_log(
+    deps: Deps, identity: Identity, *, limit: int, before_id: int | None
+) -> list[AuditEntry]:
+    _compliance_only(identity, "read the audit log")
+    async with deps.db.session() as session:
+        await ensure_active(session, identity)
+        return await repo.audit_entries(session, identity.org_id, limit=limit, before_id=before_id)
+
+
+def _audit(
+    session: AsyncSession,
+    deps: Deps,
+    identity: Identity,
+    action: str,
+    req: PrivacyRequest | None,
+    subject: SubjectRef | None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    service.record_audit(
+        session,
+        org_id=identity.org_id,
+        at=deps.clock.now(),
+        actor_id=identity.user_id,
+        actor_role=identity.role,
+        action=action,
+        request_id=req.id if req else None,
+        subject=subject,
+        details=details,
+    )

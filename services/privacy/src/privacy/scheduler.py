@@ -1,0 +1,169 @@
+"""The privacy scheduler: the time-driven half of the workflows.
+
+Each ``tick()``:
+
+- re-sends ``erasure-requested`` (``services=[that one]``, ``attempt=n+1``) to every
+  service that has not answered (or answered ``failed``) within
+  ``erasure_resend_after_seconds``; after ``erasure_max_attempts`` sends the request is
+  marked failed (a late answer still completes it);
+- fails exports still missing parts after ``export_timeout_seconds``, naming the
+  services that did not deliver;
+- starts the permanent erasure of organizations deleted more than
+  ``account_grace_days`` ago (the same fan-out, subject ``organization``);
+- deletes export bundles older than ``export_bundle_ttl_seconds``.
+
+Re-sends are claimed with a compare-and-set on the attempt counter, so two privacy
+replicas (or a test calling ``tick()`` while the loop runs) never send one twice.
+The loop started in the app lifespan calls ``tick()`` every
+``scheduler_interval_seconds``; tests move a ``ManualClock`` and call ``tick()``.
+
+Retention (calls older than an org's ``call_retention_days``) is NOT enforced here:
+privacy does not know call ids or ages, and the event schema has no org-level
+"older than" subject. The policy is stored (``/internal/retention``); see README.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from clashtor_common.events import ErasureRequested, make_event
+from clashtor_common.outbox import emit
+from privacy import service
+from privacy.adapters import repository as repo
+from privacy.deps import SOURCE, Deps
+from privacy.domain.requests import AckState, AckStatus, Status, missing_services
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TickReport:
+    resent: int = 0
+    erasures_failed: int = 0
+    exports_failed: int = 0
+    purges_started: int = 0
+    bundles_deleted: int = 0
+
+
+class Scheduler:
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self.ticks = 0
+        self.last_error: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def start(self) -> None:
+        if not self.running:
+            self._task = asyncio.create_task(self._run(), name="privacy-scheduler")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.tick()
+                self.last_error = None
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # database or S3 down: try again next interval
+                self.last_error = repr(exc)
+                log.warning("privacy scheduler tick failed, will retry", exc_info=exc)
+            await asyncio.sleep(self.deps.settings.scheduler_interval_seconds)
+
+    async def tick(self) -> TickReport:
+        async with self._lock:
+            report = TickReport()
+            await self._resend_erasures(report)
+            await self._expire_exports(report)
+            await self._purge_deleted_accounts(report)
+            await self._delete_old_bundles(report)
+            self.ticks += 1
+            return report
+
+    async def _resend_erasures(self, report: TickReport) -> None:
+        settings = self.deps.settings
+        now = self.deps.clock.now()
+        cutoff = now - timedelta(seconds=settings.erasure_resend_after_seconds)
+        async with self.deps.db.session() as session:
+            for ack, req in await repo.lagging_erasure_acks(session, cutoff):
+                if req.status == Status.FAILED:
+                    continue  # marked failed earlier in this tick
+                if ack.attempts >= settings.erasure_max_attempts:
+                    if req.status != Status.FAILED:
+                        acks = await repo.acknowledgements(session, req.id)
+                        silent = sorted(a.service for a in acks if a.status != AckStatus.COMPLETED)
+                        service.fail_request(
+                            req,
+                            f"no successful answer after {ack.attempts} attempts from: "
+                            + ", ".join(silent),
+                            now,
+                        )
+                        report.erasures_failed += 1
+                    continue
+                assert ack.id is not None
+                attempt = ack.attempts + 1  # read before the claim refreshes ``ack``
+                if not await repo.claim_resend(session, ack.id, ack.attempts, now):
+                    continue
+                payload = ErasureRequested(
+                    request_id=req.id,
+                    subject=service.subject_of(req).to_event(),
+                    requested_by=req.requested_by,
+                    attempt=attempt,
+                    services=[ack.service],
+                )
+                await emit(
+                    session,
+                    make_event(
+                        payload,
+                        source=SOURCE,
+                        org_id=req.org_id,
+                        subject_ids=[req.subject_id] if req.subject_id else [],
+                    ),
+                )
+                report.resent += 1
+                log.info("re-sent erasure %s to %s (attempt %d)", req.id, ack.service, attempt)
+
+    async def _expire_exports(self, report: TickReport) -> None:
+        now = self.deps.clock.now()
+        cutoff = now - timedelta(seconds=self.deps.settings.export_timeout_seconds)
+        async with self.deps.db.session() as session:
+            for req in await repo.overdue_exports(session, cutoff):
+                acks = await repo.acknowledgements(session, req.id)
+                missing = missing_services(AckState(a.service, a.status) for a in acks)
+                service.fail_request(
+                    req, "export timed out; no part from: " + ", ".join(missing), now
+                )
+                report.exports_failed += 1
+
+    async def _purge_deleted_accounts(self, report: TickReport) -> None:
+        now = self.deps.clock.now()
+        async with self.deps.db.session() as session:
+            for deletion in await repo.accounts_due_for_purge(session, now):
+                if await service.start_account_purge(session, self.deps, deletion) is not None:
+                    report.purges_started += 1
+
+    async def _delete_old_bundles(self, report: TickReport) -> None:
+        now = self.deps.clock.now()
+        cutoff = now - timedelta(seconds=self.deps.settings.export_bundle_ttl_seconds)
+        async with self.deps.db.session() as session:
+            for req in await repo.expired_bundles(session, cutoff):
+                assert req.object_key is not None
+                await self.deps.objects.delete(req.object_key)
+                req.object_key = None
+                req.bundle_expired_at = now
+                req.updated_at = now
+                report.bundles_deleted += 1

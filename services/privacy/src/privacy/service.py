@@ -1,0 +1,498 @@
+"""Privacy workflows shared by the HTTP commands, the event handlers and the scheduler.
+
+Every function takes the caller's session: the state change, the audit entry and the
+events it emits (outbox) commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from clashtor_common.crypto import DecryptionError
+from clashtor_common.events import ErasureRequested, EventPayload, ExportRequested, make_event
+from clashtor_common.outbox import emit
+from clashtor_common.s3 import ObjectNotFound, fetch_presigned
+from privacy.adapters import repository as repo
+from privacy.adapters.tables import (
+    AccountDeletion,
+    Acknowledgement,
+    AuditEntry,
+    ErasureCertificate,
+    PrivacyRequest,
+    RetentionPolicy,
+    SubjectFlags,
+    Tombstone,
+)
+from privacy.deps import SOURCE, Deps
+from privacy.domain.certificate import CertifiedAck, build_certificate, subject_hash
+from privacy.domain.clock import as_utc
+from privacy.domain.export_bundle import InvalidPart, Part, build_bundle, parse_part
+from privacy.domain.requests import ACCOUNT_PURGE_ACTOR, OWN_SERVICE, AckStatus, Kind, Status
+from privacy.domain.subjects import SubjectRef
+
+log = logging.getLogger(__name__)
+
+#: Actor recorded for what privacy does on its own (completions, expiries, purges).
+SYSTEM_ACTOR = "system:privacy"
+
+#: What privacy itself keeps after an erasure, and why (shown in the certificate).
+OWN_KEPT_RECORDS = [
+    {
+        "what": "request, acknowledgement and audit records (ids and keyed hashes only)",
+        "why": "accountability: proof that the request was received and carried out",
+    },
+    {
+        "what": "tombstone of the subject id or email fingerprint",
+        "why": "keeps the erasure final: lets services and replays recognise an erased subject",
+    },
+]
+
+
+def subject_of(req: PrivacyRequest | Tombstone | SubjectFlags) -> SubjectRef:
+    return SubjectRef(type=req.subject_type, id=req.subject_id, fingerprint=req.subject_fingerprint)
+
+
+def _event_subject_ids(subject: SubjectRef) -> list[str]:
+    return [subject.id] if subject.id else []
+
+
+async def emit_event(
+    session: AsyncSession, payload: EventPayload, org_id: str, subject: SubjectRef
+) -> None:
+    await emit(
+        session,
+        make_event(payload, source=SOURCE, org_id=org_id, subject_ids=_event_subject_ids(subject)),
+    )
+
+
+def record_audit(
+    session: AsyncSession,
+    *,
+    org_id: str,
+    at: datetime,
+    actor_id: str,
+    actor_role: str,
+    action: str,
+    request_id: str | None = None,
+    subject: SubjectRef | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        AuditEntry(
+            org_id=org_id,
+            at=at,
+            actor_id=actor_id,
+            actor_role=actor_role,
+            action=action,
+            request_id=request_id,
+            subject_type=subject.type if subject else None,
+            subject_id=subject.id if subject else None,
+            details=details or {},
+        )
+    )
+
+
+def new_request(
+    *,
+    org_id: str,
+    kind: Kind,
+    subject: SubjectRef,
+    requested_by: str,
+    role: str,
+    status: Status,
+    now: datetime,
+    include_audio: bool = False,
+    request_id: str | None = None,
+) -> PrivacyRequest:
+    return PrivacyRequest(
+        id=request_id or str(uuid.uuid4()),
+        org_id=org_id,
+        kind=kind.value,
+        status=status.value,
+        subject_type=subject.type,
+        subject_id=subject.id,
+        subject_fingerprint=subject.fingerprint,
+        subject_key=subject.key,
+        requested_by=requested_by,
+        requested_role=role,
+        include_audio=include_audio,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+# erasure ----------------------------------------------------------------------------------
+
+
+async def start_erasure(
+    session: AsyncSession,
+    deps: Deps,
+    *,
+    org_id: str,
+    subject: SubjectRef,
+    requested_by: str,
+    role: str,
+    request_id: str | None = None,
+) -> PrivacyRequest:
+    """Record the request, erase what privacy holds itself, and fan out ``erasure-requested``."""
+    now = deps.clock.now()
+    req = new_request(
+        org_id=org_id,
+        kind=Kind.ERASURE,
+        subject=subject,
+        requested_by=requested_by,
+        role=role,
+        status=Status.PENDING,
+        now=now,
+        request_id=request_id,
+    )
+    session.add(req)
+    await session.flush()
+    removed = await erase_own_data(session, deps, org_id=org_id, subject=subject, now=now)
+    for service in deps.settings.erasure_services:
+        session.add(
+            Acknowledgement(
+                request_id=req.id,
+                org_id=org_id,
+                service=service,
+                status=AckStatus.PENDING.value,
+                attempts=1,
+                last_sent_at=now,
+                details={},
+            )
+        )
+    session.add(
+        Acknowledgement(
+            request_id=req.id,
+            org_id=org_id,
+            service=OWN_SERVICE,
+            status=AckStatus.COMPLETED.value,
+            attempts=1,
+            last_sent_at=now,
+            answered_at=now,
+            details={"removed": removed, "kept": OWN_KEPT_RECORDS, "message": ""},
+        )
+    )
+    payload = ErasureRequested(
+        request_id=req.id, subject=subject.to_event(), requested_by=requested_by, attempt=1
+    )
+    await emit_event(session, payload, org_id, subject)
+    return req
+
+
+async def erase_own_data(
+    session: AsyncSession, deps: Deps, *, org_id: str, subject: SubjectRef, now: datetime
+) -> dict[str, int]:
+    """Delete privacy's own copies of personal data for ``subject``.
+
+    - rectification claim checks about the subject (they hold a new name or email);
+    - every export bundle of the organization: a bundle of another subject may hold
+      this subject's data too (a call they both took part in), so outstanding bundles
+      are withdrawn rather than risk a copy surviving the erasure;
+    - for an organization: its restriction flags and retention policy as well.
+    """
+    whole_org = subject.type == "organization"
+    claim_checks = bundles = 0
+    for row in await repo.objects_to_erase(session, org_id):
+        is_bundle = row.kind == Kind.EXPORT
+        if (
+            not is_bundle
+            and not whole_org
+            and (row.subject_type, row.subject_key)
+            != (
+                subject.type,
+                subject.key,
+            )
+        ):
+            continue
+        assert row.object_key is not None
+        await deps.objects.delete(row.object_key)
+        row.object_key = None
+        row.updated_at = now
+        if is_bundle:
+            row.bundle_expired_at = now
+            bundles += 1
+        else:
+            claim_checks += 1
+    removed = {"rectification_claim_checks": claim_checks, "export_bundles": bundles}
+    if whole_org:
+        flags = await session.execute(
+            delete(SubjectFlags).where(col(SubjectFlags.org_id) == org_id)
+        )
+        policy = await session.execute(
+            delete(RetentionPolicy).where(col(RetentionPolicy.org_id) == org_id)
+        )
+        removed["subject_flags"] = flags.rowcount or 0  # type: ignore[attr-defined]
+        removed["retention_policies"] = policy.rowcount or 0  # type: ignore[attr-defined]
+    return removed
+
+
+def _ack_details(ack: Acknowledgement) -> tuple[dict[str, int], list[dict[str, str]]]:
+    return dict(ack.details.get("removed") or {}), list(ack.details.get("kept") or [])
+
+
+async def complete_erasure(
+    session: AsyncSession, deps: Deps, req: PrivacyRequest, acks: list[Acknowledgement]
+) -> ErasureCertificate:
+    """Mark the erasure completed, issue its certificate and keep the subject's tombstone."""
+    now = deps.clock.now()
+    req.status = Status.COMPLETED.value
+    req.completed_at = now
+    req.updated_at = now
+    req.failure = None
+    subject = subject_of(req)
+    certified = []
+    for ack in acks:
+        removed, kept = _ack_details(ack)
+        certified.append(
+            CertifiedAck(
+                service=ack.service,
+                status=ack.status,
+                answered_at=as_utc(ack.answered_at) if ack.answered_at else None,
+                attempts=ack.attempts,
+                removed=removed,
+                kept=kept,
+            )
+        )
+    record, digest = build_certificate(
+        request_id=req.id,
+        org_id=req.org_id,
+        subject_type=subject.type,
+        subject_ref_hash=subject_hash(
+            deps.fingerprint_secret, subject.type, subject.id, subject.fingerprint
+        ),
+        requested_at=as_utc(req.created_at),
+        completed_at=now,
+        acks=certified,
+    )
+    cert = ErasureCertificate(
+        request_id=req.id, org_id=req.org_id, record=record, digest=digest, issued_at=now
+    )
+    session.add(cert)
+    session.add(
+        Tombstone(
+            org_id=req.org_id,
+            subject_type=subject.type,
+            subject_id=subject.id,
+            subject_fingerprint=subject.fingerprint,
+            subject_key=subject.key,
+            request_id=req.id,
+            erased_at=now,
+        )
+    )
+    deletion = await repo.account_deletion(session, req.org_id)
+    if deletion is not None and deletion.purge_request_id == req.id:
+        deletion.purged_at = now
+    record_audit(
+        session,
+        org_id=req.org_id,
+        at=now,
+        actor_id=SYSTEM_ACTOR,
+        actor_role="system",
+        action="erasure.completed",
+        request_id=req.id,
+        subject=subject,
+        details={"certificate_digest": digest},
+    )
+    return cert
+
+
+# export ----------------------------------------------------------------------------------
+
+
+async def start_export(
+    session: AsyncSession,
+    deps: Deps,
+    *,
+    org_id: str,
+    subject: SubjectRef,
+    requested_by: str,
+    role: str,
+    include_audio: bool,
+) -> PrivacyRequest:
+    now = deps.clock.now()
+    req = new_request(
+        org_id=org_id,
+        kind=Kind.EXPORT,
+        subject=subject,
+        requested_by=requested_by,
+        role=role,
+        status=Status.PENDING,
+        now=now,
+        include_audio=include_audio,
+    )
+    session.add(req)
+    await session.flush()
+    for service in deps.settings.export_services:
+        session.add(
+            Acknowledgement(
+                request_id=req.id,
+                org_id=org_id,
+                service=service,
+                status=AckStatus.PENDING.value,
+                attempts=1,
+                last_sent_at=now,
+                details={},
+            )
+        )
+    payload = ExportRequested(
+        request_id=req.id, subject=subject.to_event(), include_audio=include_audio
+    )
+    await emit_event(session, payload, org_id, subject)
+    return req
+
+
+def fail_request(req: PrivacyRequest, reason: str, now: datetime) -> None:
+    req.status = Status.FAILED.value
+    req.failure = reason[:1000]
+    req.updated_at = now
+
+
+async def own_export_part(session: AsyncSession, req: PrivacyRequest) -> Part:
+    """What privacy itself holds about the subject: its flags and the requests about it."""
+    items: list[dict[str, Any]] = []
+    flags = await repo.subject_flags(session, req.org_id, req.subject_type, req.subject_key)
+    if flags is not None:
+        items.append(
+            {
+                "record": "processing_flags",
+                "restricted": flags.restricted,
+                "objected": flags.objected,
+                "updated_at": as_utc(flags.updated_at).isoformat(),
+            }
+        )
+    for other in await repo.requests_about(session, req.org_id, req.subject_type, req.subject_key):
+        items.append(
+            {
+                "record": "privacy_request",
+                "id": other.id,
+                "kind": other.kind,
+                "status": other.status,
+                "created_at": as_utc(other.created_at).isoformat(),
+                "completed_at": as_utc(other.completed_at).isoformat()
+                if other.completed_at
+                else None,
+            }
+        )
+    return Part(service=OWN_SERVICE, items=items)
+
+
+async def _load_part(deps: Deps, req: PrivacyRequest, ack: Acknowledgement) -> Part:
+    if not ack.part_url:
+        return Part(service=ack.service, items=[])
+    blob = await fetch_presigned(ack.part_url)
+    if len(blob) > deps.settings.max_part_bytes:
+        raise InvalidPart(
+            f"part from {ack.service} is larger than {deps.settings.max_part_bytes} bytes"
+        )
+    try:
+        plain = deps.keyring.decrypt(blob)
+    except DecryptionError as exc:
+        raise InvalidPart(f"part from {ack.service} does not decrypt: {exc}") from exc
+    return parse_part(plain, service=ack.service, request_id=req.id, subject=subject_of(req))
+
+
+def bundle_key(req: PrivacyRequest) -> str:
+    return f"exports/{req.org_id}/{req.id}.zip"
+
+
+async def assemble_export(
+    session: AsyncSession, deps: Deps, req: PrivacyRequest, acks: list[Acknowledgement]
+) -> None:
+    """Fetch, decrypt and check every part, then store ONE encrypted bundle.
+
+    A part that is gone, does not decrypt or breaks the format fails the export (the
+    reason names the service and the rule, never the content). Anything else (S3 or
+    network down) raises, so the bus retries the event."""
+    now = deps.clock.now()
+    parts: list[Part] = []
+    try:
+        for ack in acks:
+            part = await _load_part(deps, req, ack)
+            ack.details = {**ack.details, "items": len(part.items), "files": len(part.files)}
+            parts.append(part)
+    except ObjectNotFound:
+        fail_request(req, f"export part from {ack.service} is gone (link expired or erased)", now)
+        return
+    except InvalidPart as exc:
+        fail_request(req, str(exc), now)
+        return
+    parts.append(await own_export_part(session, req))
+    data, _manifest = build_bundle(
+        request_id=req.id,
+        subject=subject_of(req),
+        generated_at=now,
+        include_audio=req.include_audio,
+        parts=parts,
+    )
+    key = bundle_key(req)
+    await deps.objects.put_stream(key, data)
+    req.object_key = key
+    req.bundle_sha256 = hashlib.sha256(data).hexdigest()
+    req.status = Status.COMPLETED.value
+    req.completed_at = now
+    req.updated_at = now
+    record_audit(
+        session,
+        org_id=req.org_id,
+        at=now,
+        actor_id=SYSTEM_ACTOR,
+        actor_role="system",
+        action="export.completed",
+        request_id=req.id,
+        subject=subject_of(req),
+        details={"bundle_sha256": req.bundle_sha256, "bytes": len(data)},
+    )
+
+
+# account ---------------------------------------------------------------------------------
+
+
+async def start_account_purge(
+    session: AsyncSession, deps: Deps, deletion: AccountDeletion
+) -> PrivacyRequest | None:
+    """The grace period is over: erase the organization through the ordinary fan-out.
+
+    The purge is claimed with a compare-and-set on ``purge_request_id`` first, so two
+    scheduler replicas never start two purges; None if another one already did."""
+    request_id = str(uuid.uuid4())
+    claimed = await session.execute(
+        update(AccountDeletion)
+        .where(
+            col(AccountDeletion.org_id) == deletion.org_id,
+            col(AccountDeletion.purge_request_id).is_(None),
+            col(AccountDeletion.restored_at).is_(None),
+        )
+        .values(purge_request_id=request_id)
+    )
+    if (claimed.rowcount or 0) != 1:  # type: ignore[attr-defined]
+        return None
+    subject = SubjectRef(type="organization", id=deletion.org_id)
+    req = await start_erasure(
+        session,
+        deps,
+        org_id=deletion.org_id,
+        subject=subject,
+        requested_by=ACCOUNT_PURGE_ACTOR,
+        role="system",
+        request_id=request_id,
+    )
+    record_audit(
+        session,
+        org_id=deletion.org_id,
+        at=deps.clock.now(),
+        actor_id=ACCOUNT_PURGE_ACTOR,
+        actor_role="system",
+        action="account.purge_started",
+        request_id=req.id,
+        subject=subject,
+    )
+    return req
