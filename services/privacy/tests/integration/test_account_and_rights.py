@@ -1,0 +1,284 @@
+"""Account deletion, restriction, objection, rectification and who may ask for what."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from clashtor_common.crypto import fingerprint
+from clashtor_common.events import parse_envelope
+from clashtor_common.s3 import ObjectNotFound, fetch_presigned
+
+from .support import (
+    SERVICES,
+    PrivacyUnderTest,
+    SimulatedServices,
+    TopicReader,
+    eventually,
+    for_request,
+    new_org,
+)
+
+EMAIL = "pat.customer@buyer.example"
+
+
+async def _status(privacy: PrivacyUnderTest, org: str) -> dict:
+    resp = await privacy.client.get(
+        "/internal/account/status", headers=privacy.headers(org, "rep-1", "rep")
+    )
+    assert resp.status_code == 200
+    data: dict = resp.json()
+    return data
+
+
+async def test_a_deleted_account_is_closed_at_once_restorable_then_erased_after_30_days(
+    privacy: PrivacyUnderTest, services: SimulatedServices, erasure_requests: TopicReader
+) -> None:
+    org = new_org()
+    owner = privacy.headers(org, "owner-1", "owner")
+    for role in ("rep", "admin", "compliance"):
+        resp = await privacy.client.delete(
+            "/internal/account", headers=privacy.headers(org, "u", role)
+        )
+        assert resp.status_code == 403, role
+
+    resp = await privacy.client.delete("/internal/account", headers=owner)
+    assert resp.status_code == 202
+    deleted = resp.json()
+    assert deleted["status"] == "deleted"
+    assert (await _status(privacy, org))["status"] == "deleted"
+    resp = await privacy.client.post(
+        "/internal/requests/export", json={"subject": {"type": "organization"}}, headers=owner
+    )
+    assert resp.status_code == 403 and resp.json()["error"]["code"] == "account_deleted"
+    again = await privacy.client.delete("/internal/account", headers=owner)
+    assert again.status_code == 200 and again.json() == deleted
+
+    resp = await privacy.client.post("/internal/account/restore", headers=owner)
+    assert resp.status_code == 200 and resp.json()["status"] == "active"
+    assert (await _status(privacy, org))["status"] == "active"
+    resp = await privacy.client.post(
+        "/internal/requests/export", json={"subject": {"type": "organization"}}, headers=owner
+    )
+    assert resp.status_code == 202
+
+    resp = await privacy.client.delete("/internal/account", headers=owner)
+    assert resp.status_code == 202
+    privacy.clock.advance(timedelta(days=29))
+    await privacy.scheduler.tick()
+    assert (await _status(privacy, org))["status"] == "deleted"
+
+    privacy.clock.advance(timedelta(days=2))
+    resp = await privacy.client.post("/internal/account/restore", headers=owner)
+    assert resp.status_code == 409 and resp.json()["error"]["code"] == "restore_window_closed"
+    assert (await privacy.scheduler.tick()).purges_started >= 1
+    status = await _status(privacy, org)
+    assert status["status"] == "purging"
+    purge_id = status["purge_request_id"]
+
+    [raw] = await erasure_requests.wait_for(for_request(purge_id))
+    event = parse_envelope(raw)
+    assert event.org_id == org
+    assert event.data["subject"] == {"type": "organization", "id": org, "fingerprint": None}
+    assert event.data["requested_by"] == "system:account-deletion"
+
+    for service in SERVICES:
+        await services.erasure_completed(org, purge_id, service, removed={"everything": 1})
+
+    async def purged() -> bool:
+        return (await _status(privacy, org))["status"] == "purged"
+
+    await eventually(purged)
+    resp = await privacy.client.post("/internal/account/restore", headers=owner)
+    assert resp.status_code == 409
+
+
+async def test_restriction_and_objection_are_kept_per_subject_and_announced(
+    privacy: PrivacyUnderTest, restrictions: TopicReader
+) -> None:
+    org = new_org()
+    officer = privacy.headers(org, "officer-1", "compliance")
+    subject = {"type": "participant", "email": EMAIL}
+    resp = await privacy.client.post(
+        "/internal/restriction", json={"subject": subject, "restricted": True}, headers=officer
+    )
+    assert resp.status_code == 202
+    restricted = resp.json()
+    assert restricted["restricted"] is True and restricted["objected"] is False
+    assert restricted["subject"] == {"type": "participant", "id": None}
+
+    resp = await privacy.client.post(
+        "/internal/objection", json={"subject": subject, "objected": True}, headers=officer
+    )
+    assert resp.status_code == 202
+    objected = resp.json()
+    assert objected["restricted"] is True and objected["objected"] is True
+
+    secret = privacy.settings.fingerprint_secret.get_secret_value()
+    [first] = await restrictions.wait_for(for_request(restricted["id"]))
+    [second] = await restrictions.wait_for(for_request(objected["id"]))
+    for raw in (first, second):
+        assert b"pat.customer" not in raw and b"buyer.example" not in raw
+        assert parse_envelope(raw).data["subject"]["fingerprint"] == fingerprint(secret, EMAIL)
+    assert parse_envelope(first).data["restricted"] is True
+    assert parse_envelope(first).data["objected"] is None
+    assert parse_envelope(second).data["objected"] is True
+    assert parse_envelope(second).data["restricted"] is None
+
+    # Lifting a restriction is announced the same way.
+    resp = await privacy.client.post(
+        "/internal/restriction", json={"subject": subject, "restricted": False}, headers=officer
+    )
+    assert resp.json()["restricted"] is False and resp.json()["objected"] is True
+    [lifted] = await restrictions.wait_for(for_request(resp.json()["id"]))
+    assert parse_envelope(lifted).data["restricted"] is False
+
+    # Users for themselves only; objection needs a person.
+    rep = privacy.headers(org, "rep-1", "rep")
+    own = {"subject": {"type": "user", "id": "rep-1"}, "restricted": True}
+    assert (
+        await privacy.client.post("/internal/restriction", json=own, headers=rep)
+    ).status_code == 202
+    other = {"subject": {"type": "user", "id": "rep-2"}, "restricted": True}
+    assert (
+        await privacy.client.post("/internal/restriction", json=other, headers=rep)
+    ).status_code == 403
+    call = {"subject": {"type": "call", "id": "c-1"}, "objected": True}
+    resp = await privacy.client.post("/internal/objection", json=call, headers=officer)
+    assert resp.status_code == 422
+
+
+async def test_rectification_travels_as_an_encrypted_claim_check_that_erasure_deletes(
+    privacy: PrivacyUnderTest, rectifications: TopicReader
+) -> None:
+    org = new_org()
+    admin = privacy.headers(org, "admin-1", "admin")
+    changes = {"name": "Janet Roe", "email": "janet.roe@new.example"}
+    resp = await privacy.client.post(
+        "/internal/rectification",
+        json={"subject": {"type": "user", "id": "u-5"}, "changes": changes},
+        headers=admin,
+    )
+    assert resp.status_code == 202
+    request_id = resp.json()["id"]
+    [raw] = await rectifications.wait_for(for_request(request_id))
+    assert b"Janet" not in raw and b"janet" not in raw
+    event = parse_envelope(raw)
+    assert event.data["subject"] == {"type": "user", "id": "u-5", "fingerprint": None}
+
+    blob = await fetch_presigned(event.data["changes_url"])
+    assert b"Janet" not in blob
+    document = json.loads(privacy.keyring.decrypt(blob))
+    assert document["changes"] == changes
+    assert document["request_id"] == request_id
+    secret = privacy.settings.fingerprint_secret.get_secret_value()
+    assert document["email_fingerprint"] == fingerprint(secret, changes["email"])
+
+    view = await privacy.get_request(org, request_id)
+    assert view["kind"] == "rectification" and view["status"] == "completed"
+    assert "Janet" not in json.dumps(view)
+
+    resp = await privacy.client.post(
+        "/internal/requests/erasure", json={"subject": {"type": "user", "id": "u-5"}}, headers=admin
+    )
+    assert resp.status_code == 202
+    view = await privacy.get_request(org, resp.json()["id"])
+    own = next(a for a in view["acknowledgements"] if a["service"] == "privacy")
+    assert own["details"]["removed"]["rectification_claim_checks"] == 1
+    with pytest.raises(ObjectNotFound):
+        await fetch_presigned(event.data["changes_url"])
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "body", "status"),
+    [
+        ("rep", "/internal/requests/erasure", {"subject": {"type": "user", "id": "rep-2"}}, 403),
+        ("rep", "/internal/requests/erasure", {"subject": {"type": "user", "email": EMAIL}}, 403),
+        ("rep", "/internal/requests/erasure", {"subject": {"type": "call", "id": "c-1"}}, 403),
+        ("manager", "/internal/requests/export", {"subject": {"type": "user", "id": "rep-2"}}, 403),
+        ("admin", "/internal/requests/erasure", {"subject": {"type": "organization"}}, 403),
+        (
+            "owner",
+            "/internal/requests/erasure",
+            {"subject": {"type": "organization", "id": "org-x"}},
+            404,
+        ),
+        ("admin", "/internal/requests/erasure", {"subject": {"type": "call", "email": EMAIL}}, 422),
+        ("admin", "/internal/requests/erasure", {"subject": {"type": "user"}}, 422),
+        ("admin", "/internal/requests/erasure", {"subject": {"type": "robot", "id": "r"}}, 422),
+        (
+            "admin",
+            "/internal/requests/erasure",
+            {"subject": {"type": "user", "id": "u", "x": 1}},
+            422,
+        ),
+        ("admin", "/internal/requests/export", {"subject": {"type": "user", "email": "nope"}}, 422),
+        (
+            "admin",
+            "/internal/rectification",
+            {"subject": {"type": "user", "id": "u"}, "changes": {}},
+            422,
+        ),
+        ("rep", "/internal/requests/erasure", {"subject": {"type": "user", "id": "rep-1"}}, 202),
+        ("rep", "/internal/requests/export", {"subject": {"type": "user", "id": "rep-1"}}, 202),
+    ],
+)
+async def test_who_may_ask_for_what(
+    privacy: PrivacyUnderTest, role: str, path: str, body: dict, status: int
+) -> None:
+    resp = await privacy.client.post(
+        path, json=body, headers=privacy.headers(new_org(), "rep-1", role)
+    )
+    assert resp.status_code == status, resp.text
+    if status != 202:
+        assert set(resp.json()["error"]) == {"code", "message"}
+
+
+async def test_requests_without_a_signed_identity_are_refused(privacy: PrivacyUnderTest) -> None:
+    resp = await privacy.client.get("/internal/requests")
+    assert resp.status_code == 401
+    resp = await privacy.client.get(
+        "/internal/requests", headers={"X-Clashtor-Identity": "forged.token.value"}
+    )
+    assert resp.status_code == 401
+
+
+async def test_users_see_their_own_requests_and_compliance_sees_all_with_an_audit_trail(
+    privacy: PrivacyUnderTest,
+) -> None:
+    org = new_org()
+    rep = privacy.headers(org, "rep-1", "rep")
+    officer = privacy.headers(org, "officer-1", "compliance")
+    own = await privacy.client.post(
+        "/internal/requests/export", json={"subject": {"type": "user", "id": "rep-1"}}, headers=rep
+    )
+    theirs = await privacy.client.post(
+        "/internal/requests/erasure",
+        json={"subject": {"type": "participant", "email": EMAIL}},
+        headers=officer,
+    )
+    own_id, their_id = own.json()["id"], theirs.json()["id"]
+
+    listing = (await privacy.client.get("/internal/requests", headers=rep)).json()
+    assert [r["id"] for r in listing["items"]] == [own_id]
+    assert (
+        await privacy.client.get(f"/internal/requests/{their_id}", headers=rep)
+    ).status_code == 404
+    listing = (await privacy.client.get("/internal/requests", headers=officer)).json()
+    assert {r["id"] for r in listing["items"]} == {own_id, their_id}
+    page = (await privacy.client.get("/internal/requests?limit=1", headers=officer)).json()
+    rest = (
+        await privacy.client.get(
+            f"/internal/requests?limit=1&cursor={page['next_cursor']}", headers=officer
+        )
+    ).json()
+    assert {page["items"][0]["id"], rest["items"][0]["id"]} == {own_id, their_id}
+
+    assert (await privacy.client.get("/internal/audit", headers=rep)).status_code == 403
+    audit = (await privacy.client.get("/internal/audit", headers=officer)).json()
+    trail = {(e["action"], e["actor_id"], e["request_id"]) for e in audit["items"]}
+    assert ("export.requested", "rep-1", own_id) in trail
+    assert ("erasure.requested", "officer-1", their_id) in trail
+    assert "@" not in json.dumps(audit)

@@ -1,0 +1,207 @@
+"""Erasure on the real broker, database and S3: fan-out, acknowledgements, re-sends, proof."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlmodel import select
+
+from clashtor_common.crypto import fingerprint
+from clashtor_common.events import KeptRecord, parse_envelope
+from clashtor_common.inbox import InboxRecord
+from clashtor_common.outbox import OutboxRecord
+from privacy.adapters.tables import TABLES, Tombstone
+from privacy.domain.certificate import verify
+
+from .support import (
+    SERVICES,
+    PrivacyUnderTest,
+    SimulatedServices,
+    TopicReader,
+    eventually,
+    for_request,
+    new_org,
+)
+
+EMAIL = "Jane.Doe@Example.com"
+
+
+async def _request_erasure(privacy: PrivacyUnderTest, org: str, subject: dict) -> str:
+    resp = await privacy.client.post(
+        "/internal/requests/erasure",
+        json={"subject": subject},
+        headers=privacy.headers(org, "officer-1", "compliance"),
+    )
+    assert resp.status_code == 202, resp.text
+    request_id: str = resp.json()["id"]
+    return request_id
+
+
+def _statuses(view: dict) -> dict[str, str]:
+    return {a["service"]: a["status"] for a in view["acknowledgements"]}
+
+
+def _attempts(view: dict) -> dict[str, int]:
+    return {a["service"]: a["details"]["attempts"] for a in view["acknowledgements"]}
+
+
+async def test_erasure_by_email_fans_out_a_fingerprint_and_never_the_email(
+    privacy: PrivacyUnderTest, erasure_requests: TopicReader
+) -> None:
+    org = new_org()
+    request_id = await _request_erasure(privacy, org, {"type": "participant", "email": EMAIL})
+
+    [raw] = await erasure_requests.wait_for(for_request(request_id))
+    assert b"jane" not in raw.lower() and b"example.com" not in raw.lower()
+    event = parse_envelope(raw)
+    assert event.org_id == org and event.key == org and event.source == "privacy"
+    secret = privacy.settings.fingerprint_secret.get_secret_value()
+    assert event.data["subject"] == {
+        "type": "participant",
+        "id": None,
+        "fingerprint": fingerprint(secret, EMAIL),
+    }
+    assert event.data["services"] is None and event.data["attempt"] == 1
+
+    view = await privacy.get_request(org, request_id, user="officer-1", role="compliance")
+    assert view["kind"] == "erasure" and view["status"] == "pending"
+    assert view["subject"] == {"type": "participant", "id": None}
+    assert _statuses(view) == {**dict.fromkeys(SERVICES, "pending"), "privacy": "completed"}
+    assert "jane" not in json.dumps(view).lower()
+
+    # Nothing privacy stored holds the email either.
+    async with privacy.app.state.runtime.db.session() as session:
+        for table in (*TABLES, OutboxRecord, InboxRecord):
+            for row in (await session.execute(select(table))).scalars().all():
+                assert "jane" not in repr(row.model_dump()).lower(), table.__tablename__
+
+
+async def test_erasure_completes_only_when_every_service_answered(
+    privacy: PrivacyUnderTest, services: SimulatedServices
+) -> None:
+    org = new_org()
+    request_id = await _request_erasure(privacy, org, {"type": "user", "id": "user-42"})
+    for service in SERVICES[:-1]:
+        await services.erasure_completed(
+            org, request_id, service, removed={"calls": 2}, kept=[KeptRecord(what="x", why="y")]
+        )
+
+    async def four_answered() -> dict | None:
+        view = await privacy.get_request(org, request_id)
+        answered = [s for s in _statuses(view).values() if s == "completed"]
+        return view if len(answered) == len(SERVICES) else None  # 4 services + privacy
+
+    view = await eventually(four_answered)
+    assert view["status"] == "in_progress"
+    assert view["completed_at"] is None and view["certificate_digest"] is None
+    assert _statuses(view)["gateway"] == "pending"
+    ingest = next(a for a in view["acknowledgements"] if a["service"] == "ingest")
+    assert ingest["details"]["removed"] == {"calls": 2}
+    assert ingest["details"]["kept"] == [{"what": "x", "why": "y"}]
+    assert ingest["at"] is not None
+
+    await services.erasure_completed(org, request_id, "gateway", removed={"users": 1})
+
+    async def completed() -> dict | None:
+        view = await privacy.get_request(org, request_id)
+        return view if view["status"] == "completed" else None
+
+    view = await eventually(completed)
+    assert view["completed_at"] is not None and view["certificate_digest"]
+
+    resp = await privacy.client.get(
+        f"/internal/requests/{request_id}/certificate", headers=privacy.headers(org)
+    )
+    assert resp.status_code == 200
+    cert = resp.json()
+    assert cert["digest"] == view["certificate_digest"]
+    assert verify(cert["record"], cert["digest"])
+    tampered = {**cert["record"], "completed_at": "2000-01-01T00:00:00+00:00"}
+    assert not verify(tampered, cert["digest"])
+    record = cert["record"]
+    assert "user-42" not in json.dumps(record)  # subject only as a keyed hash
+    assert record["subject"]["type"] == "user" and len(record["subject"]["hash"]) == 64
+    by_service = {a["service"]: a for a in record["acknowledgements"]}
+    assert set(by_service) == {*SERVICES, "privacy"}
+    assert by_service["gateway"]["removed"] == {"users": 1}
+
+    async with privacy.app.state.runtime.db.session() as session:
+        tombstones = (
+            (await session.execute(select(Tombstone).where(Tombstone.request_id == request_id)))
+            .scalars()
+            .all()
+        )
+    assert [(t.subject_type, t.subject_id, t.org_id) for t in tombstones] == [
+        ("user", "user-42", org)
+    ]
+
+
+async def test_a_duplicate_or_late_erasure_completed_changes_nothing(
+    privacy: PrivacyUnderTest, services: SimulatedServices
+) -> None:
+    org = new_org()
+    request_id = await _request_erasure(privacy, org, {"type": "call", "id": "call-7"})
+    first = {}
+    for service in SERVICES:
+        first[service] = await services.erasure_completed(
+            org, request_id, service, removed={"rows": 3}
+        )
+
+    async def completed() -> dict | None:
+        view = await privacy.get_request(org, request_id)
+        return view if view["status"] == "completed" else None
+
+    before = await eventually(completed)
+    stats = privacy.consumer_stats("erasure-completed")
+    duplicates, handled = stats.duplicates, stats.handled
+
+    await services.send("erasure-completed", first["ingest"])  # the very same event again
+    await services.erasure_completed(org, request_id, "ingest", removed={"rows": 99})  # a late one
+    await eventually(lambda: stats.duplicates > duplicates and stats.handled > handled)
+
+    after = await privacy.get_request(org, request_id)
+    assert after == before
+    ingest = next(a for a in after["acknowledgements"] if a["service"] == "ingest")
+    assert ingest["details"]["removed"] == {"rows": 3}
+
+
+async def test_a_silent_service_gets_the_request_again_and_completes_it_when_it_answers(
+    privacy: PrivacyUnderTest, services: SimulatedServices, erasure_requests: TopicReader
+) -> None:
+    org = new_org()
+    request_id = await _request_erasure(privacy, org, {"type": "user", "id": "user-9"})
+    for service in SERVICES[:-1]:
+        await services.erasure_completed(org, request_id, service)
+
+    async def gateway_only_pending() -> bool:
+        view = await privacy.get_request(org, request_id)
+        return [s for s, v in _statuses(view).items() if v == "pending"] == ["gateway"]
+
+    await eventually(gateway_only_pending)
+    await privacy.scheduler.tick()
+    view = await privacy.get_request(org, request_id)
+    assert _attempts(view)["gateway"] == 1  # the timeout has not passed yet
+
+    privacy.clock.advance(timedelta(seconds=privacy.settings.erasure_resend_after_seconds + 1))
+    assert (await privacy.scheduler.tick()).resent >= 1
+    assert (await privacy.scheduler.tick()).resent == 0  # once per timeout, not per tick
+    view = await privacy.get_request(org, request_id)
+    assert _attempts(view) == {**dict.fromkeys(SERVICES, 1), "gateway": 2, "privacy": 1}
+
+    sent = await erasure_requests.wait_for(for_request(request_id), count=2)
+    resend = parse_envelope(sent[-1])
+    assert resend.data["services"] == ["gateway"] and resend.data["attempt"] == 2
+    assert resend.data["subject"] == {"type": "user", "id": "user-9", "fingerprint": None}
+    view = await privacy.get_request(org, request_id)
+    assert view["status"] == "in_progress"
+
+    await services.erasure_completed(org, request_id, "gateway")
+
+    async def completed() -> dict | None:
+        view = await privacy.get_request(org, request_id)
+        return view if view["status"] == "completed" else None
+
+    view = await eventually(completed)
+    gateway = next(a for a in view["acknowledgements"] if a["service"] == "gateway")
+    assert gateway["details"]["attempts"] == 2
