@@ -1,0 +1,76 @@
+"""The public /v1 API keeps every name DESIGN.md promises web clients and developers."""
+
+from __future__ import annotations
+
+import pytest
+
+PROMISED = [
+    ("post", "/v1/auth/signup"),
+    ("post", "/v1/auth/login"),
+    ("post", "/v1/auth/logout"),
+    ("get", "/v1/me"),
+    ("patch", "/v1/me"),
+    ("post", "/v1/api-keys"),
+    ("delete", "/v1/api-keys/{id}"),
+    ("post", "/v1/calls"),
+    ("get", "/v1/calls"),
+    ("get", "/v1/calls/{id}"),
+    ("get", "/v1/calls/{id}/audio"),
+    ("delete", "/v1/calls/{id}"),
+    ("get", "/v1/billing/plans"),
+    ("post", "/v1/billing/checkout"),
+    ("get", "/v1/billing/usage"),
+    ("post", "/webhooks/stripe"),
+    ("post", "/v1/privacy/export"),
+    ("post", "/v1/privacy/erasure"),
+    ("get", "/v1/privacy/requests/{id}"),
+    ("delete", "/v1/account"),
+    ("post", "/v1/account/restore"),
+    ("post", "/v1/privacy/restriction"),
+    ("post", "/v1/privacy/objection"),
+]
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict:
+    from gateway.main import create_app
+
+    return create_app().openapi()
+
+
+def _normalize(path: str) -> str:
+    import re
+
+    return re.sub(r"\{[^}]+\}", "{id}", path)
+
+
+@pytest.mark.parametrize(("method", "path"), PROMISED, ids=[f"{m} {p}" for m, p in PROMISED])
+def test_promised_route_exists(spec: dict, method: str, path: str) -> None:
+    paths = {_normalize(p): ops for p, ops in spec["paths"].items()}
+    assert path in paths, f"{path} missing from the gateway's OpenAPI"
+    assert method in paths[path], f"{method.upper()} {path} missing"
+
+
+def test_calls_detail_schema_names_the_promised_fields(spec: dict) -> None:
+    detail = spec["paths"]
+    ops = next(ops for p, ops in detail.items() if _normalize(p) == "/v1/calls/{id}")["get"]
+    schema_ref = ops["responses"]["200"]["content"]["application/json"]["schema"]
+    name = schema_ref.get("$ref", "").rsplit("/", 1)[-1]
+    props = (
+        spec["components"]["schemas"][name]["properties"]
+        if name
+        else schema_ref.get("properties", {})
+    )
+    for field in (
+        "id",
+        "status",
+        "title",
+        "duration",
+        "participants",
+        "transcript",
+        "metrics",
+        "trackers",
+        "scorecard",
+        "feedback",
+    ):
+        assert field in props, f"GET /v1/calls/{{id}} lacks {field}"
