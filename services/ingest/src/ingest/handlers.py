@@ -22,6 +22,7 @@ from clashtor_common.events import (
     ErasureRequested,
     EventPayload,
     ExportRequested,
+    SubjectRectified,
     SubjectRestricted,
     SubscriptionChanged,
 )
@@ -29,7 +30,13 @@ from clashtor_common.service import ServiceRuntime
 from ingest.adapters.plans_repo import apply_subscription
 from ingest.context import context_of
 from ingest.domain.status import CallStatus
-from ingest.service_layer.privacy import SERVICE, erase_subject, export_subject, restrict_subject
+from ingest.service_layer.privacy import (
+    SERVICE,
+    apply_rectification,
+    erase_subject,
+    export_subject,
+    restrict_subject,
+)
 from ingest.service_layer.progress import record_progress
 
 log = logging.getLogger(__name__)
@@ -111,3 +118,11 @@ async def on_subject_restricted(
     await restrict_subject(
         session, event.org_id, flags.subject, restricted=flags.restricted, objected=flags.objected
     )
+
+
+async def on_subject_rectified(
+    event: Envelope, session: AsyncSession, runtime: ServiceRuntime
+) -> None:
+    change = payload_as(event, SubjectRectified)
+    updated = await apply_rectification(context_of(runtime), session, event.org_id, change)
+    log.info("rectification %s: %d participant rows", change.request_id, updated)

@@ -25,6 +25,9 @@ class IngestSettings(ServiceSettings):
     audio_window_chunks: int = Field(
         16, ge=1, description="sealed chunks fetched from S3 per read while streaming audio"
     )
+    export_max_audio_mb: int = Field(
+        360, description="base64 of recordings per export part (privacy refuses parts over 512 MB)"
+    )
     upload_temp_dir: str | None = Field(
         None, description="where uploads are spooled; None = OS temp"
     )

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import io
+import base64
 import itertools
 import json
 import time
 import uuid
-import zipfile
 from typing import Any
 
 import httpx
@@ -20,6 +19,7 @@ from clashtor_common.events import (
     ExportRequested,
     PlanLimits,
     Subject,
+    SubjectRectified,
     SubjectRestricted,
     SubscriptionChanged,
     make_event,
@@ -428,15 +428,18 @@ async def test_an_export_bundles_the_subjects_calls_and_audio_encrypted_behind_a
     assert b"Dana" not in ready[0][0]
     async with httpx.AsyncClient() as http:
         sealed = (await http.get(part["part_url"])).content
-    assert sealed[:4] == b"CTS1"
-    bundle = zipfile.ZipFile(io.BytesIO(ctx.keyring.decrypt_stream_bytes(sealed)))
-    document = json.loads(bundle.read("ingest/calls.json"))
-    assert [c["id"] for c in document["calls"]] == [call["id"]]
-    people = document["calls"][0]["participants"]
-    assert people[0]["name"] == "Dana Prospect" and people[0]["email"] == "dana@prospect.test"
+    assert sealed[:4] == b"CTR1", "privacy's part format: one Keyring record"
+    document = json.loads(ctx.keyring.decrypt(sealed))
+    assert document["service"] == "ingest" and document["request_id"] == request_id
+    assert document["subject"] == subject.model_dump(mode="json")
+    assert [item["id"] for item in document["items"]] == [call["id"]]
+    people = document["items"][0]["participants"]
+    assert (people[0]["name"], people[0]["email"]) == ("Dana Prospect", "dana@prospect.test")
     assert people[1:] == [{"role": "rep"}], "other participants appear only as their role"
     assert "Sam Seller" not in json.dumps(document)
-    assert bundle.read(f"ingest/audio/{call['id']}.wav") == data
+    name = document["items"][0]["audio_file"]
+    assert name == f"{call['id']}.wav"
+    assert base64.b64decode(document["files"][name]) == data
 
 
 async def test_an_export_for_someone_with_no_calls_is_an_empty_part(
@@ -479,3 +482,35 @@ async def test_a_restricted_participant_marks_their_calls_restricted(
 
 async def _restricted(client: IngestClient, org: str, call_id: str) -> bool:
     return bool((await client.get_call(org, call_id)).json()["processing_restricted"])
+
+
+async def test_a_rectification_from_privacy_updates_the_participant_on_every_call(
+    client: IngestClient, ctx: IngestContext, publisher: Publisher
+) -> None:
+    org = new_org()
+    person = {"name": "Jo Typo", "email": "jo@buyer.test", "role": "customer"}
+    ids = [(await upload(client, org, 3300 + n, participants=[person]))["id"] for n in range(2)]
+    claim = {
+        "request_id": "rect-1",
+        "changes": {"name": "Jo Right", "email": "Jo.Right@Buyer.test"},
+    }
+    key = f"claims/{uuid.uuid4().hex}"
+    await ctx.objects.store.put_bytes(key, ctx.keyring.encrypt(json.dumps(claim).encode()))
+    subject = Subject(type="participant", fingerprint=fp(client.settings, "jo@buyer.test"))
+    await publisher.publish(
+        SubjectRectified(
+            request_id="rect-1", subject=subject, changes_url=await ctx.objects.presign(key)
+        ),
+        org=org,
+        source="privacy",
+    )
+
+    async def corrected() -> bool:
+        found = (await client.get_call(org, ids[1])).json()["participants"][0]
+        return found["name"] == "Jo Right"
+
+    await wait_until(corrected)
+    for call_id in ids:
+        found = (await client.get_call(org, call_id)).json()["participants"][0]
+        assert (found["name"], found["email"]) == ("Jo Right", "jo.right@buyer.test")
+        assert found["email_fingerprint"] == fp(client.settings, "jo.right@buyer.test")

@@ -16,6 +16,7 @@ CONSUMES: tuple[str, ...] = (
     Topic.ERASURE_REQUESTED.value,
     Topic.EXPORT_REQUESTED.value,
     Topic.SUBJECT_RESTRICTED.value,
+    Topic.SUBJECT_RECTIFIED.value,
 )
 #: Topics this service emits to through its outbox.
 PRODUCES: tuple[str, ...] = (
@@ -34,6 +35,7 @@ def register_subscribers(runtime: ServiceRuntime) -> None:
         Topic.ERASURE_REQUESTED.value: handlers.on_erasure_requested,
         Topic.EXPORT_REQUESTED.value: handlers.on_export_requested,
         Topic.SUBJECT_RESTRICTED.value: handlers.on_subject_restricted,
+        Topic.SUBJECT_RECTIFIED.value: handlers.on_subject_rectified,
     }
     for topic, handler in routes.items():
         runtime.consumers.append(

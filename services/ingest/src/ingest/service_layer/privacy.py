@@ -14,17 +14,16 @@ repeats deletes), then the rows, and leaves tombstones of ids and hashes only.
 
 from __future__ import annotations
 
-import asyncio
+import base64
 import json
 import logging
-import tempfile
-import zipfile
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clashtor_common.bus import PermanentError
+from clashtor_common.crypto import DecryptionError
 from clashtor_common.events import (
     ErasureCompleted,
     ErasureRequested,
@@ -32,10 +31,12 @@ from clashtor_common.events import (
     ExportRequested,
     KeptRecord,
     Subject,
+    SubjectRectified,
     Topic,
     make_event,
 )
 from clashtor_common.outbox import OutboxRecord, emit
+from clashtor_common.s3 import ObjectNotFound, fetch_presigned
 from ingest.adapters.calls_repo import CallRepository
 from ingest.adapters.privacy_repo import (
     any_restricted,
@@ -46,6 +47,7 @@ from ingest.adapters.privacy_repo import (
 from ingest.adapters.tables import CallRecord, PlanRecord, RestrictionRecord, utcnow
 from ingest.context import IngestContext
 from ingest.domain.formats import stored_format
+from ingest.domain.participants import normalize_email
 from ingest.service_layer.personal import set_email, set_name
 from ingest.service_layer.views import call_view
 
@@ -173,10 +175,13 @@ async def _emit_completed(
 async def export_subject(
     ctx: IngestContext, session: AsyncSession, org_id: str, request: ExportRequested
 ) -> int:
-    """Write the subject's part (calls JSON, audio if asked) encrypted to S3; announce its link.
+    """Write the subject's part encrypted to S3 and announce its link (privacy's part format).
 
-    The part is a zip (``ingest/calls.json`` and ``ingest/audio/<call id>.<ext>``)
-    encrypted as a Clashtor stream object, like the audio itself.
+    The part is ``Keyring.encrypt`` (record format) of UTF-8 JSON ``{service,
+    request_id, subject, items, files}``: one item per call (metadata and
+    participants), and with ``include_audio`` the recordings as base64 ``files`` named
+    ``<call id>.<ext>``. Audio that would push the part past
+    ``export_max_audio_mb`` is left out and the item says so.
     """
     repo = CallRepository(session, org_id)
     try:
@@ -188,53 +193,56 @@ async def export_subject(
         await _emit_part(session, org_id, request, None, 0)
         return 0
     people = await repo.participants([c.id for c in calls])
-    records = [
-        _export_record(call_view(ctx.keyring, c, people[c.id]), request.subject) for c in calls
-    ]
-    key = f"orgs/{org_id}/exports/{request.request_id}/{SERVICE}.zip.enc"
-    with tempfile.TemporaryDirectory(
-        prefix="ingest-export-", dir=ctx.settings.upload_temp_dir
-    ) as tmp:
-        bundle = Path(tmp) / "part.zip"
-        with zipfile.ZipFile(bundle, "w", compression=zipfile.ZIP_STORED) as archive:
-            document = {
-                "service": SERVICE,
-                "request_id": request.request_id,
-                "subject": request.subject.model_dump(mode="json"),
-                "generated_at": utcnow().isoformat(),
-                "calls": records,
-            }
-            archive.writestr(f"{SERVICE}/calls.json", json.dumps(document, indent=2))
-            if request.include_audio:
-                for call in calls:
-                    name = f"{SERVICE}/audio/{call.id}.{stored_format(call.audio_format).extension}"
-                    await _copy_audio(ctx, call, archive, name)
-        await ctx.objects.put_file(key, bundle)
+    items = [_export_item(call_view(ctx.keyring, c, people[c.id]), request.subject) for c in calls]
+    files: dict[str, str] = {}
+    omitted = 0
+    if request.include_audio:
+        budget = ctx.settings.export_max_audio_mb * 1024 * 1024
+        for call, item in zip(calls, items, strict=True):
+            encoded_size = (call.size_bytes + 2) // 3 * 4
+            if encoded_size > budget:
+                item["audio_file"] = None
+                item["audio_omitted"] = "the recording does not fit in one export part"
+                omitted += 1
+                continue
+            name = f"{call.id}.{stored_format(call.audio_format).extension}"
+            files[name] = base64.b64encode(await _read_audio(ctx, call)).decode()
+            item["audio_file"] = name
+            budget -= encoded_size
+    document = {
+        "service": SERVICE,
+        "request_id": request.request_id,
+        "subject": request.subject.model_dump(mode="json"),
+        "items": items,
+        "files": files,
+    }
+    key = f"orgs/{org_id}/exports/{request.request_id}/{SERVICE}.json.enc"
+    await ctx.objects.store.put_bytes(key, ctx.keyring.encrypt(json.dumps(document).encode()))
     url = await ctx.objects.presign(key)
-    await _emit_part(session, org_id, request, url, len(calls))
-    return len(calls)
+    details = f"{omitted} recording(s) left out: too large for one part" if omitted else ""
+    await _emit_part(session, org_id, request, url, len(items), details=details)
+    return len(items)
 
 
-def _export_record(view: dict[str, Any], subject: Subject) -> dict[str, Any]:
-    """A participant sees their own entry; other participants only as a role."""
-    if subject.type != "participant":
-        return view
-    own = [
-        p
-        for p in view["participants"]
-        if (subject.fingerprint and p["email_fingerprint"] == subject.fingerprint)
-        or (subject.id and p["id"] == subject.id)
+def _export_item(view: dict[str, Any], subject: Subject) -> dict[str, Any]:
+    """A call as its data subject sees it; a participant sees others only as a role."""
+    people = [
+        {k: v for k, v in p.items() if k != "email_fingerprint"} for p in view["participants"]
     ]
-    others = [{"role": p["role"]} for p in view["participants"] if p not in own]
-    return {**view, "participants": own + others}
+    if subject.type == "participant":
+        own = {
+            p["id"]
+            for p in view["participants"]
+            if (subject.fingerprint and p["email_fingerprint"] == subject.fingerprint)
+            or (subject.id and p["id"] == subject.id)
+        }
+        people = [p if p["id"] in own else {"role": p["role"]} for p in people]
+        people.sort(key=lambda p: "id" not in p)
+    return {**view, "participants": people}
 
 
-async def _copy_audio(
-    ctx: IngestContext, call: CallRecord, archive: zipfile.ZipFile, name: str
-) -> None:
-    with archive.open(name, "w", force_zip64=True) as target:
-        async for piece in ctx.objects.read_all(call.s3_key, call.size_bytes):
-            await asyncio.to_thread(target.write, piece)
+async def _read_audio(ctx: IngestContext, call: CallRecord) -> bytes:
+    return b"".join([piece async for piece in ctx.objects.read_all(call.s3_key, call.size_bytes)])
 
 
 async def _emit_part(
@@ -316,3 +324,33 @@ async def rectify_participants(
             set_email(ctx.keyring, ctx.fingerprint_secret, row, email)
         session.add(row)
     return len(rows)
+
+
+async def apply_rectification(
+    ctx: IngestContext, session: AsyncSession, org_id: str, change: SubjectRectified
+) -> int:
+    """Apply privacy's ``subject-rectified`` claim check to the participant's rows.
+
+    The new values travel encrypted behind ``changes_url`` (``{changes: {name?,
+    email?}}``). A link that is gone means the subject was erased meanwhile: nothing to
+    correct. Only participants (by email fingerprint) are held here.
+    """
+    subject = change.subject
+    if subject.type != "participant" or not subject.fingerprint:
+        return 0
+    try:
+        blob = await fetch_presigned(change.changes_url)
+    except ObjectNotFound:
+        log.info("rectification %s: claim check gone, nothing to apply", change.request_id)
+        return 0
+    try:
+        document = json.loads(ctx.keyring.decrypt(blob))
+        changes = document.get("changes") or {}
+        name = changes.get("name")
+        email = normalize_email(changes["email"]) if changes.get("email") else None
+    except (DecryptionError, ValueError, TypeError, AttributeError) as exc:
+        raise PermanentError(f"rectification {change.request_id}: unreadable changes") from exc
+    fields = {f for f in ("name", "email") if f in changes}
+    return await rectify_participants(
+        ctx, session, org_id, subject.fingerprint, name=name, email=email, fields=fields
+    )
