@@ -92,7 +92,7 @@ async def upload_call(request: Request, identity: CurrentIdentity, ctx: ContextD
 async def list_calls(
     identity: CurrentIdentity,
     ctx: ContextDep,
-    limit: int = Query(20, ge=1, le=100),
+    limit: int = Query(20, ge=1, le=1000, description="clamped to INGEST_LIST_MAX_LIMIT"),
     cursor: str | None = Query(None, max_length=500),
 ) -> dict[str, Any]:
     """Newest first. Reps see their calls, managers their team's too, admins all of the org."""
