@@ -282,3 +282,48 @@ async def test_users_see_their_own_requests_and_compliance_sees_all_with_an_audi
     assert ("export.requested", "rep-1", own_id) in trail
     assert ("erasure.requested", "officer-1", their_id) in trail
     assert "@" not in json.dumps(audit)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "content", "status"),
+    [
+        ("GET", "/internal/requests?cursor=not-a-cursor", None, 400),
+        ("GET", "/internal/requests?cursor=WzEsMiwzXQ==", None, 400),
+        ("GET", "/internal/requests?limit=0", None, 422),
+        ("GET", "/internal/requests?kind=gossip", None, 422),
+        ("GET", "/internal/audit?cursor=abc", None, 422),
+        ("GET", "/internal/requests/" + "x" * 300, None, 404),
+        ("GET", "/internal/exports/not.a.token", None, 403),
+        ("POST", "/internal/requests/erasure", b"{not json", 422),
+        ("POST", "/internal/requests/erasure", b"[]", 422),
+        ("PUT", "/internal/retention", b'{"call_retention_days": 0}', 422),
+    ],
+)
+async def test_bad_input_gets_a_clear_error_never_a_500(
+    privacy: PrivacyUnderTest, method: str, path: str, content: bytes | None, status: int
+) -> None:
+    headers = {**privacy.headers(new_org(), "officer-1", "compliance")}
+    if content is not None:
+        headers["content-type"] = "application/json"
+    resp = await privacy.client.request(method, path, content=content, headers=headers)
+    assert resp.status_code == status, resp.text
+    assert set(resp.json()["error"]) == {"code", "message"}
+
+
+async def test_the_retention_schedule_is_stored_per_organization_but_not_enforced(
+    privacy: PrivacyUnderTest,
+) -> None:
+    org = new_org()
+    admin = privacy.headers(org, "admin-1", "admin")
+    empty = (await privacy.client.get("/internal/retention", headers=admin)).json()
+    assert empty["call_retention_days"] is None and empty["enforced"] is False
+    resp = await privacy.client.put(
+        "/internal/retention", json={"call_retention_days": 90}, headers=admin
+    )
+    assert resp.status_code == 200 and resp.json()["call_retention_days"] == 90
+    other = privacy.headers(new_org(), "admin-1", "admin")
+    assert (await privacy.client.get("/internal/retention", headers=other)).json()[
+        "call_retention_days"
+    ] is None
+    rep = privacy.headers(org, "rep-1", "rep")
+    assert (await privacy.client.get("/internal/retention", headers=rep)).status_code == 403
