@@ -178,6 +178,10 @@ class SeaweedS3:
                 f"-filer.port={filer}",
                 "-s3",
                 f"-s3.port={s3}",
+                # SeaweedFS 4 also opens Iceberg (8181) and Lance (9101) listeners on fixed
+                # ports; off, so two stacks can run on one machine.
+                "-s3.port.iceberg=0",
+                "-s3.port.lance=0",
                 f"-s3.config={config}",
                 "-volume.max=0",
                 "-master.volumeSizeLimitMB=64",
