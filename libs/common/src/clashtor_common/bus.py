@@ -7,8 +7,9 @@ Delivery rules (see DESIGN.md):
   an unhandled error seeks back and the batch is redelivered);
 - a handler's effect, its inbox record and the events it emits commit together, so
   a duplicate or a redelivery after a crash changes nothing twice;
-- events arrive in batches handled in order in one transaction (a savepoint each);
-  a failing event is retried on its own with backoff, then moved to ``<topic>.dlq``
+- events arrive in batches handled in order in one transaction; if any fails, none
+  of the batch commits and each is then handled on its own transaction, in order,
+  retried with backoff, then moved to ``<topic>.dlq``
   with the error in its headers; a malformed or unknown-version event, or a
   ``PermanentError``, goes there at once;
 - after too many dead letters in a row the consumer stops dead-lettering and keeps
@@ -139,7 +140,7 @@ class EventConsumer:
 
     # -- one batch ------------------------------------------------------------------------
     async def handle_batch(self, records: Sequence[Record]) -> None:
-        """Handle records of this topic in order: one transaction, a savepoint each."""
+        """Handle records of this topic in order, in one transaction when all succeed."""
         incoming: list[_Incoming] = []
         for record in records:
             headers = {k: v.decode(errors="replace") for k, v in record.headers}
