@@ -1,14 +1,31 @@
-"""Event handlers of the score service: one function per event, dependencies by name."""
+"""Event handlers of the score service: one function per event, dependencies by name.
+
+Each runs inside the consumer's transaction (inbox + effect + emitted events commit
+together), so a redelivered event changes nothing twice.
+"""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
+from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clashtor_common.events import Envelope
+from clashtor_common.events import (
+    CallTranscribed,
+    Envelope,
+    ErasureRequested,
+    EventPayload,
+    ExportRequested,
+    SubjectRestricted,
+    make_event,
+)
+from clashtor_common.outbox import emit
 from clashtor_common.service import ServiceRuntime
+from score.context import context_of
+from score.service_layer import privacy
+from score.service_layer.scoring import SOURCE, score_transcribed_call
 
 BoundHandler = Callable[[Envelope, AsyncSession], Awaitable[None]]
 
@@ -23,19 +40,49 @@ def bind(
 async def on_call_transcribed(
     event: Envelope, session: AsyncSession, runtime: ServiceRuntime
 ) -> None:
-    """TODO: call-transcribed."""
-    event.payload()
+    """Score the call (once) and announce call-scored, or call-failed if it cannot be."""
+    call = cast(CallTranscribed, event.payload())
+    await score_transcribed_call(
+        context_of(runtime), session, org_id=event.org_id, event_id=str(event.id), call=call
+    )
 
 
 async def on_erasure_requested(
     event: Envelope, session: AsyncSession, runtime: ServiceRuntime
 ) -> None:
-    """TODO: erasure-requested."""
-    event.payload()
+    """Delete the subject's scores, keep tombstones, acknowledge with erasure-completed."""
+    request = cast(ErasureRequested, event.payload())
+    if not privacy.concerns_us(request.services):
+        return
+    done = await privacy.erase_subject(context_of(runtime), session, event.org_id, request)
+    await _answer(session, event, done)
 
 
 async def on_export_requested(
     event: Envelope, session: AsyncSession, runtime: ServiceRuntime
 ) -> None:
-    """TODO: export-requested."""
-    event.payload()
+    """Score's part of an export: an encrypted JSON object in S3, linked by event."""
+    request = cast(ExportRequested, event.payload())
+    part = await privacy.export_subject(context_of(runtime), session, event.org_id, request)
+    await _answer(session, event, part)
+
+
+async def on_subject_restricted(
+    event: Envelope, session: AsyncSession, runtime: ServiceRuntime
+) -> None:
+    """An objection takes the subject's calls out of team analytics (or back in)."""
+    change = cast(SubjectRestricted, event.payload())
+    await privacy.record_objection(session, event.org_id, change)
+
+
+async def _answer(session: AsyncSession, event: Envelope, payload: EventPayload) -> None:
+    await emit(
+        session,
+        make_event(
+            payload,
+            source=SOURCE,
+            org_id=event.org_id,
+            key=event.org_id,
+            subject_ids=event.subject_ids,
+        ),
+    )

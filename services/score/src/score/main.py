@@ -7,14 +7,21 @@ from typing import Any
 from fastapi import FastAPI
 
 from clashtor_common.service import create_service_app
-from score.bootstrap import bootstrap
+from score.adapters.tables import TABLES
+from score.bootstrap import bootstrap, context_of
 from score.entrypoints.http import router
 from score.settings import ScoreSettings
 
 
 def create_app(settings: ScoreSettings | None = None) -> FastAPI:
     runtime = bootstrap(settings)
-    return create_service_app(runtime, title="Clashtor score", routers=[router], tables=[])
+    return create_service_app(
+        runtime,
+        title="Clashtor score",
+        routers=[router],
+        tables=TABLES,
+        on_shutdown=[context_of(runtime).stop],
+    )
 
 
 def __getattr__(name: str) -> Any:

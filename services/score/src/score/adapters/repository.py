@@ -1,0 +1,297 @@
+"""Queries of the score service, every one scoped by the organization it was built for."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import delete, func, or_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from clashtor_common.events import ParticipantRef
+from score.adapters.tables import (
+    CallParticipantRecord,
+    CallScoreRecord,
+    ErasedCallRecord,
+    ErasedSubjectRecord,
+    ObjectionRecord,
+    OrgScoringRecord,
+    ScorecardRecord,
+    TrackerRecord,
+    utcnow,
+)
+
+
+class ScoreRepository:
+    def __init__(self, session: AsyncSession, org_id: str) -> None:
+        self.session = session
+        self.org_id = org_id
+
+    # calls -------------------------------------------------------------------------------
+    async def get(self, call_id: str) -> CallScoreRecord | None:
+        rows = await self.session.execute(
+            select(CallScoreRecord).where(
+                CallScoreRecord.org_id == self.org_id, CallScoreRecord.call_id == call_id
+            )
+        )
+        return rows.scalar_one_or_none()
+
+    async def calls(self, call_ids: Iterable[str]) -> list[CallScoreRecord]:
+        ids = sorted(set(call_ids))
+        if not ids:
+            return []
+        rows = await self.session.execute(
+            select(CallScoreRecord)
+            .where(CallScoreRecord.org_id == self.org_id, col(CallScoreRecord.call_id).in_(ids))
+            .order_by(col(CallScoreRecord.created_at), col(CallScoreRecord.call_id))
+        )
+        return list(rows.scalars().all())
+
+    async def call_ids_scored_with(self, scorecard_id: str) -> list[str]:
+        rows = await self.session.execute(
+            select(CallScoreRecord.call_id)
+            .where(
+                CallScoreRecord.org_id == self.org_id,
+                CallScoreRecord.scorecard_id == scorecard_id,
+                CallScoreRecord.status == "scored",
+            )
+            .order_by(col(CallScoreRecord.created_at), col(CallScoreRecord.call_id))
+        )
+        return list(rows.scalars().all())
+
+    async def call_ids_uploaded_by(self, user_id: str) -> list[str]:
+        rows = await self.session.execute(
+            select(CallScoreRecord.call_id).where(
+                CallScoreRecord.org_id == self.org_id, CallScoreRecord.uploader_id == user_id
+            )
+        )
+        return list(rows.scalars().all())
+
+    async def all_call_ids(self) -> list[str]:
+        rows = await self.session.execute(
+            select(CallScoreRecord.call_id).where(CallScoreRecord.org_id == self.org_id)
+        )
+        return list(rows.scalars().all())
+
+    async def call_ids_with_participant(
+        self, *, fingerprint: str | None = None, participant_id: str | None = None
+    ) -> list[str]:
+        query = select(CallParticipantRecord.call_id).where(
+            CallParticipantRecord.org_id == self.org_id
+        )
+        if fingerprint:
+            query = query.where(CallParticipantRecord.fingerprint == fingerprint)
+        elif participant_id:
+            query = query.where(CallParticipantRecord.participant_id == participant_id)
+        else:
+            return []
+        rows = await self.session.execute(query.distinct())
+        return list(rows.scalars().all())
+
+    async def participants(self, call_id: str) -> list[CallParticipantRecord]:
+        rows = await self.session.execute(
+            select(CallParticipantRecord)
+            .where(
+                CallParticipantRecord.org_id == self.org_id,
+                CallParticipantRecord.call_id == call_id,
+            )
+            .order_by(col(CallParticipantRecord.id))
+        )
+        return list(rows.scalars().all())
+
+    async def replace_participants(self, call_id: str, refs: Sequence[ParticipantRef]) -> None:
+        await self.session.execute(
+            delete(CallParticipantRecord).where(
+                col(CallParticipantRecord.org_id) == self.org_id,
+                col(CallParticipantRecord.call_id) == call_id,
+            )
+        )
+        self.session.add_all(
+            CallParticipantRecord(
+                org_id=self.org_id,
+                call_id=call_id,
+                participant_id=ref.participant_id,
+                role=ref.role,
+                fingerprint=ref.fingerprint,
+                user_id=ref.user_id,
+            )
+            for ref in refs
+        )
+
+    async def delete_calls(self, call_ids: Sequence[str]) -> tuple[int, int]:
+        """Delete score rows and participant rows of ``call_ids``: (calls, participants)."""
+        if not call_ids:
+            return 0, 0
+        people = await self.session.execute(
+            delete(CallParticipantRecord).where(
+                col(CallParticipantRecord.org_id) == self.org_id,
+                col(CallParticipantRecord.call_id).in_(call_ids),
+            )
+        )
+        calls = await self.session.execute(
+            delete(CallScoreRecord).where(
+                col(CallScoreRecord.org_id) == self.org_id,
+                col(CallScoreRecord.call_id).in_(call_ids),
+            )
+        )
+        return calls.rowcount or 0, people.rowcount or 0  # type: ignore[attr-defined]
+
+    # tombstones --------------------------------------------------------------------------
+    async def is_erased(
+        self,
+        call_id: str,
+        *,
+        uploader_id: str,
+        fingerprints: Sequence[str] = (),
+        participant_ids: Sequence[str] = (),
+    ) -> bool:
+        """Whether the call, its uploader, one of its participants or the org was erased."""
+        if await self.session.get(ErasedCallRecord, (self.org_id, call_id)) is not None:
+            return True
+        conditions = [
+            ErasedSubjectRecord.kind == "org",
+            (ErasedSubjectRecord.kind == "user") & (ErasedSubjectRecord.value == uploader_id),
+        ]
+        if fingerprints:
+            conditions.append(
+                (ErasedSubjectRecord.kind == "fingerprint")
+                & col(ErasedSubjectRecord.value).in_(list(fingerprints))
+            )
+        if participant_ids:
+            conditions.append(
+                (ErasedSubjectRecord.kind == "participant")
+                & col(ErasedSubjectRecord.value).in_(list(participant_ids))
+            )
+        rows = await self.session.execute(
+            select(func.count())
+            .select_from(ErasedSubjectRecord)
+            .where(ErasedSubjectRecord.org_id == self.org_id, or_(*conditions))
+        )
+        return bool(rows.scalar_one())
+
+    async def tombstone_calls(self, call_ids: Iterable[str], request_id: str) -> None:
+        for call_id in sorted(set(call_ids)):
+            if await self.session.get(ErasedCallRecord, (self.org_id, call_id)) is None:
+                self.session.add(
+                    ErasedCallRecord(org_id=self.org_id, call_id=call_id, request_id=request_id)
+                )
+
+    async def tombstone_subject(self, kind: str, value: str, request_id: str) -> None:
+        if await self.session.get(ErasedSubjectRecord, (self.org_id, kind, value)) is None:
+            self.session.add(
+                ErasedSubjectRecord(
+                    org_id=self.org_id, kind=kind, value=value, request_id=request_id
+                )
+            )
+
+    # organization settings, trackers, scorecards --------------------------------------------
+    async def org(self) -> OrgScoringRecord | None:
+        return await self.session.get(OrgScoringRecord, self.org_id)
+
+    async def org_for_update(self) -> OrgScoringRecord:
+        """The organization's row, created on first use."""
+        rec = await self.org()
+        if rec is None:
+            rec = OrgScoringRecord(org_id=self.org_id)
+            self.session.add(rec)
+            await self.session.flush()
+        return rec
+
+    async def trackers(self) -> list[TrackerRecord]:
+        rows = await self.session.execute(
+            select(TrackerRecord)
+            .where(TrackerRecord.org_id == self.org_id)
+            .order_by(col(TrackerRecord.position), col(TrackerRecord.created_at))
+        )
+        return list(rows.scalars().all())
+
+    async def tracker(self, tracker_id: str) -> TrackerRecord | None:
+        rows = await self.session.execute(
+            select(TrackerRecord).where(
+                TrackerRecord.org_id == self.org_id, TrackerRecord.id == tracker_id
+            )
+        )
+        return rows.scalar_one_or_none()
+
+    async def scorecards(self) -> list[ScorecardRecord]:
+        rows = await self.session.execute(
+            select(ScorecardRecord)
+            .where(ScorecardRecord.org_id == self.org_id)
+            .order_by(col(ScorecardRecord.created_at), col(ScorecardRecord.id))
+        )
+        return list(rows.scalars().all())
+
+    async def scorecard(self, scorecard_id: str) -> ScorecardRecord | None:
+        rows = await self.session.execute(
+            select(ScorecardRecord).where(
+                ScorecardRecord.org_id == self.org_id, ScorecardRecord.id == scorecard_id
+            )
+        )
+        return rows.scalar_one_or_none()
+
+    async def delete_configuration(self) -> dict[str, int]:
+        """Every tracker, scorecard and setting of the organization (organization erasure)."""
+        counts: dict[str, int] = {}
+        for name, table in (
+            ("trackers", TrackerRecord),
+            ("scorecards", ScorecardRecord),
+            ("objections", ObjectionRecord),
+        ):
+            result = await self.session.execute(
+                delete(table).where(col(table.org_id) == self.org_id)  # type: ignore[attr-defined]
+            )
+            counts[name] = result.rowcount or 0  # type: ignore[attr-defined]
+        await self.session.execute(
+            delete(OrgScoringRecord).where(col(OrgScoringRecord.org_id) == self.org_id)
+        )
+        return counts
+
+    # objections ---------------------------------------------------------------------------
+    async def set_objection(self, kind: str, value: str, request_id: str, objected: bool) -> None:
+        existing = await self.session.get(ObjectionRecord, (self.org_id, kind, value))
+        if objected and existing is None:
+            self.session.add(
+                ObjectionRecord(org_id=self.org_id, kind=kind, value=value, request_id=request_id)
+            )
+        elif objected and existing is not None:
+            existing.request_id = request_id
+            existing.objected_at = utcnow()
+        elif not objected and existing is not None:
+            await self.session.delete(existing)
+
+    async def objections(self) -> list[ObjectionRecord]:
+        rows = await self.session.execute(
+            select(ObjectionRecord).where(ObjectionRecord.org_id == self.org_id)
+        )
+        return list(rows.scalars().all())
+
+    async def scored_call_numbers(
+        self, uploaders: frozenset[str] | None
+    ) -> list[
+        tuple[str, str, float | None, float | None, float | None, float | None, float | None]
+    ]:
+        """(call id, uploader, overall score, talk ratio, questions, monologue, patience)."""
+        query = select(
+            CallScoreRecord.call_id,
+            CallScoreRecord.uploader_id,
+            CallScoreRecord.overall_score,
+            CallScoreRecord.talk_ratio_rep,
+            CallScoreRecord.rep_questions,
+            CallScoreRecord.longest_monologue_s,
+            CallScoreRecord.patience_s,
+        ).where(CallScoreRecord.org_id == self.org_id, CallScoreRecord.status == "scored")
+        if uploaders is not None:
+            query = query.where(col(CallScoreRecord.uploader_id).in_(sorted(uploaders)))
+        rows = await self.session.execute(query)
+        return [tuple(r) for r in rows.all()]  # type: ignore[misc]
+
+    async def participants_of(self, call_ids: Sequence[str]) -> list[CallParticipantRecord]:
+        if not call_ids:
+            return []
+        rows = await self.session.execute(
+            select(CallParticipantRecord).where(
+                CallParticipantRecord.org_id == self.org_id,
+                col(CallParticipantRecord.call_id).in_(list(call_ids)),
+            )
+        )
+        return list(rows.scalars().all())

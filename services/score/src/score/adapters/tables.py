@@ -1,0 +1,203 @@
+"""The score service's tables.
+
+What a call's score holds that came from the transcript (evidence quotes, tracker hits,
+coaching points) lives only inside ``result_enc``; the transcript itself, kept so a
+call can be re-scored after a scorecard edit or a role correction, only inside
+``transcript_enc``. Both are AES-256-GCM envelope-encrypted. The plain columns are ids,
+numbers and names of our own rules, for queries and aggregates.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands timestamps back naive; every timestamp here is UTC."""
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class CallScoreRecord(SQLModel, table=True):
+    """One call's current score (or why it could not be scored)."""
+
+    __tablename__ = "score_calls"
+    __table_args__ = (Index("ix_score_calls_org_uploader", "org_id", "uploader_id"),)
+
+    org_id: str = Field(primary_key=True, max_length=100)
+    call_id: str = Field(primary_key=True, max_length=100)
+    uploader_id: str = Field(max_length=100)
+    status: str = Field(max_length=20, description="scored | failed")
+    failure_code: str | None = Field(default=None, max_length=100)
+    failure_reason: str | None = Field(default=None, max_length=1000)
+    overall_score: float | None = None
+    scorecard_id: str | None = Field(default=None, max_length=36, index=True)
+    scorecard_name: str | None = Field(default=None, max_length=120)
+    scorecard_version: int | None = None
+    engine: str | None = Field(default=None, max_length=20)
+    model: str | None = Field(default=None, max_length=100)
+    fallback: bool = False
+    scorer_version: str | None = Field(default=None, max_length=20)
+    language: str | None = Field(default=None, max_length=20)
+    duration: float | None = None
+    speakers: int | None = None
+    talk_ratio_rep: float | None = None
+    rep_questions: float | None = None
+    longest_monologue_s: float | None = None
+    patience_s: float | None = None
+    role_override: dict[str, str] | None = Field(default=None, sa_column=Column(JSON))
+    """A user's correction (speaker label → rep/customer): labels and roles only."""
+    result_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    transcript_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    source_event_id: str | None = Field(default=None, max_length=36)
+    times_scored: int = 0
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    scored_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class CallParticipantRecord(SQLModel, table=True):
+    """A participant of a scored call as events name them: ids, role, email fingerprint.
+
+    Kept to find a participant's calls for erasure and export, and to give the role
+    inference the participant list again when a call is re-scored.
+    """
+
+    __tablename__ = "score_call_participants"
+    __table_args__ = (Index("ix_score_call_participants_call", "org_id", "call_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: str = Field(max_length=100)
+    call_id: str = Field(max_length=100)
+    participant_id: str = Field(max_length=100)
+    role: str = Field(max_length=20)
+    fingerprint: str | None = Field(default=None, max_length=64, index=True)
+    user_id: str | None = Field(default=None, max_length=100, index=True)
+
+
+class OrgScoringRecord(SQLModel, table=True):
+    """Per organization: which scorecard is active, and whether it edited its trackers.
+
+    Until an organization touches its trackers it uses the built-in defaults; the first
+    tracker request copies them into rows it can edit (``own_trackers``).
+    """
+
+    __tablename__ = "score_orgs"
+
+    org_id: str = Field(primary_key=True, max_length=100)
+    active_scorecard_id: str | None = Field(default=None, max_length=36)
+    own_trackers: bool = False
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class TrackerRecord(SQLModel, table=True):
+    __tablename__ = "score_trackers"
+    __table_args__ = (UniqueConstraint("org_id", "name_key", name="uq_score_trackers_org_name"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    org_id: str = Field(max_length=100, index=True)
+    name: str = Field(max_length=80)
+    name_key: str = Field(max_length=80, description="case-folded name: names are unique")
+    phrases: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    enabled: bool = True
+    said_by: str = Field(default="any", max_length=20)
+    position: int = 0
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class ScorecardRecord(SQLModel, table=True):
+    __tablename__ = "score_scorecards"
+
+    id: str = Field(primary_key=True, max_length=36)
+    org_id: str = Field(max_length=100, index=True)
+    name: str = Field(max_length=120)
+    methodology: str = Field(max_length=60)
+    template: str | None = Field(default=None, max_length=40)
+    version: int = 1
+    items: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class ErasedCallRecord(SQLModel, table=True):
+    """Tombstone of an erased call (ids only): a replayed call-transcribed does nothing."""
+
+    __tablename__ = "score_erased_calls"
+
+    org_id: str = Field(primary_key=True, max_length=100)
+    call_id: str = Field(primary_key=True, max_length=100)
+    request_id: str = Field(max_length=100)
+    erased_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class ErasedSubjectRecord(SQLModel, table=True):
+    """An erased participant (fingerprint), user or organization (ids and hashes only).
+
+    A call-transcribed still in flight when its participant, uploader or organization
+    was erased names a call we never saw; this is how it is recognised and dropped.
+    """
+
+    __tablename__ = "score_erased_subjects"
+
+    org_id: str = Field(primary_key=True, max_length=100)
+    kind: str = Field(
+        primary_key=True, max_length=20, description="fingerprint | participant | user | org"
+    )
+    value: str = Field(primary_key=True, max_length=100)
+    request_id: str = Field(max_length=100)
+    erased_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class ObjectionRecord(SQLModel, table=True):
+    """A subject who objected to analytics: their calls stay out of every aggregate."""
+
+    __tablename__ = "score_objections"
+
+    org_id: str = Field(primary_key=True, max_length=100)
+    kind: str = Field(
+        primary_key=True, max_length=20, description="call | fingerprint | participant | user | org"
+    )
+    value: str = Field(primary_key=True, max_length=100)
+    request_id: str = Field(max_length=100)
+    objected_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+TABLES: tuple[type[SQLModel], ...] = (
+    CallScoreRecord,
+    CallParticipantRecord,
+    OrgScoringRecord,
+    TrackerRecord,
+    ScorecardRecord,
+    ErasedCallRecord,
+    ErasedSubjectRecord,
+    ObjectionRecord,
+)

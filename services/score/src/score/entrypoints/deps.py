@@ -1,0 +1,45 @@
+"""FastAPI dependencies of the internal API, and the one transaction helper routes use."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clashtor_common.errors import ApiError
+from clashtor_common.identity import Identity
+from score.context import ScoreContext, context_of
+from score.domain.access import can_manage_coaching
+
+
+def score_context(request: Request) -> ScoreContext:
+    return context_of(request.app.state.runtime)
+
+
+ContextDep = Annotated[ScoreContext, Depends(score_context)]
+
+
+@asynccontextmanager
+async def transaction(ctx: ScoreContext) -> AsyncIterator[AsyncSession]:
+    """A unit of work; a concurrent write that breaks a uniqueness rule answers 409."""
+    try:
+        async with ctx.db.session() as session:
+            yield session
+    except IntegrityError as exc:
+        raise ApiError(
+            409, "conflict", "a concurrent change conflicted with this one; try again"
+        ) from exc
+
+
+def require_coaching_manager(identity: Identity) -> None:
+    if not can_manage_coaching(identity):
+        raise ApiError(
+            403,
+            "forbidden",
+            f"role {identity.role!r} cannot change trackers or scorecards "
+            "(owner, admin or manager can)",
+        )

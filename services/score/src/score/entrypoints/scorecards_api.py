@@ -1,0 +1,125 @@
+"""``/internal/scorecards``: methodology scorecards (read: anyone; edit: managers).
+
+Editing a scorecard with ``?rescore=true`` re-scores the organization's past calls that
+were scored with it: inside the request when there are at most
+``rescore_inline_max_calls`` of them (the answer says how many were done), otherwise in
+a background task after the answer (``mode: "background"``; each call is re-scored and
+announced in its own transaction, so a restart loses only the calls not reached yet).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query, Response
+
+from clashtor_common.errors import not_found
+from clashtor_common.identity import CurrentIdentity
+from score.adapters.repository import ScoreRepository
+from score.entrypoints.deps import ContextDep, require_coaching_manager, transaction
+from score.service_layer import config
+from score.service_layer.scoring import rescore_with_scorecard
+
+router = APIRouter(prefix="/scorecards", tags=["scorecards"])
+ScorecardId = Annotated[str, Path(min_length=1, max_length=100)]
+JsonBody = Annotated[dict[str, Any], Body()]
+
+
+@router.get("")
+async def list_scorecards(identity: CurrentIdentity, ctx: ContextDep) -> dict[str, Any]:
+    """The organization's scorecards; with none active, MEDDIC (the template) is used."""
+    async with transaction(ctx) as session:
+        repo = ScoreRepository(session, identity.org_id)
+        active = await config.active_id(repo)
+        rows = await repo.scorecards()
+        active = active if any(r.id == active for r in rows) else None
+        return {
+            "items": [config.scorecard_view(r, active_id=active) for r in rows],
+            "active_scorecard_id": active,
+            "default_template": config.DEFAULT_TEMPLATE,
+        }
+
+
+@router.get("/templates")
+async def list_templates(identity: CurrentIdentity) -> dict[str, Any]:
+    """Built-in templates (MEDDIC, BANT) an organization copies and edits."""
+    return {"items": config.template_views()}
+
+
+@router.post("", status_code=201)
+async def create_scorecard(
+    body: JsonBody, identity: CurrentIdentity, ctx: ContextDep
+) -> dict[str, Any]:
+    """``{template: meddic|bant, name?}`` or ``{name, methodology?, items: [...]}``;
+    ``activate: true`` makes it the one new calls are scored with."""
+    require_coaching_manager(identity)
+    async with transaction(ctx) as session:
+        repo = ScoreRepository(session, identity.org_id)
+        rec = await config.create_scorecard(repo, body)
+        return config.scorecard_view(rec, active_id=await config.active_id(repo))
+
+
+@router.get("/{scorecard_id}")
+async def get_scorecard(
+    scorecard_id: ScorecardId, identity: CurrentIdentity, ctx: ContextDep
+) -> dict[str, Any]:
+    async with transaction(ctx) as session:
+        repo = ScoreRepository(session, identity.org_id)
+        rec = await repo.scorecard(scorecard_id)
+        if rec is None:
+            raise not_found("scorecard", scorecard_id)
+        return config.scorecard_view(rec, active_id=await config.active_id(repo))
+
+
+@router.put("/{scorecard_id}")
+async def update_scorecard(
+    scorecard_id: ScorecardId,
+    body: JsonBody,
+    identity: CurrentIdentity,
+    ctx: ContextDep,
+    rescore: Annotated[bool, Query(description="re-score past calls scored with it")] = False,
+) -> dict[str, Any]:
+    """Edit name, methodology or items (a new version); optionally re-score past calls."""
+    require_coaching_manager(identity)
+    async with transaction(ctx) as session:
+        repo = ScoreRepository(session, identity.org_id)
+        rec = await config.update_scorecard(repo, scorecard_id, body)
+        view = config.scorecard_view(rec, active_id=await config.active_id(repo))
+        call_ids = await repo.call_ids_scored_with(rec.id) if rescore else []
+    outcome: dict[str, Any] = {"mode": "none", "calls": 0, "rescored": 0}
+    if call_ids and len(call_ids) <= ctx.settings.rescore_inline_max_calls:
+        done = await rescore_with_scorecard(
+            ctx, org_id=identity.org_id, call_ids=call_ids, scorecard_id=rec.id
+        )
+        outcome = {"mode": "inline", "calls": len(call_ids), "rescored": done}
+    elif call_ids:
+        ctx.spawn(
+            rescore_with_scorecard(
+                ctx, org_id=identity.org_id, call_ids=call_ids, scorecard_id=rec.id
+            )
+        )
+        outcome = {"mode": "background", "calls": len(call_ids), "rescored": 0}
+    return {**view, "rescore": outcome}
+
+
+@router.post("/{scorecard_id}/activate")
+async def activate_scorecard(
+    scorecard_id: ScorecardId, identity: CurrentIdentity, ctx: ContextDep
+) -> dict[str, Any]:
+    """Score the organization's calls from now on with this scorecard."""
+    require_coaching_manager(identity)
+    async with transaction(ctx) as session:
+        repo = ScoreRepository(session, identity.org_id)
+        rec = await config.activate_scorecard(repo, scorecard_id)
+        return config.scorecard_view(rec, active_id=rec.id)
+
+
+@router.delete("/{scorecard_id}", status_code=204)
+async def delete_scorecard(
+    scorecard_id: ScorecardId, identity: CurrentIdentity, ctx: ContextDep
+) -> Response:
+    """Past results keep their copy of it; if it was active, MEDDIC is used again."""
+    require_coaching_manager(identity)
+    async with transaction(ctx) as session:
+        await config.delete_scorecard(ScoreRepository(session, identity.org_id), scorecard_id)
+    return Response(status_code=204)

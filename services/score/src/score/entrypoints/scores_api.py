@@ -1,0 +1,69 @@
+"""``/internal/scores``: a call's score, and the user's correction of who is the rep."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path
+
+from clashtor_common.errors import ApiError, not_found
+from clashtor_common.identity import CurrentIdentity, Identity
+from score.adapters.repository import ScoreRepository
+from score.adapters.tables import CallScoreRecord
+from score.context import ScoreContext
+from score.domain.access import can_correct_roles, can_see
+from score.entrypoints.deps import ContextDep, transaction
+from score.service_layer.scoring import parse_override, rescore_with_roles, stored_result_json
+from score.service_layer.views import score_view
+
+router = APIRouter(prefix="/scores", tags=["scores"])
+CallId = Annotated[str, Path(min_length=1, max_length=100)]
+
+
+async def _visible(repo: ScoreRepository, identity: Identity, call_id: str) -> CallScoreRecord:
+    rec = await repo.get(call_id)
+    if rec is None or not can_see(identity, rec.uploader_id):
+        raise not_found("score of call", call_id)
+    return rec
+
+
+async def _view(ctx: ScoreContext, rec: CallScoreRecord) -> dict[str, Any]:
+    result = await asyncio.to_thread(stored_result_json, ctx, rec)
+    return score_view(rec, result)
+
+
+@router.get("/{call_id}")
+async def get_score(call_id: CallId, identity: CurrentIdentity, ctx: ContextDep) -> dict[str, Any]:
+    """Roles, metrics, tracker hits, scorecard result and coaching feedback of one call."""
+    async with transaction(ctx) as session:
+        rec = await _visible(ScoreRepository(session, identity.org_id), identity, call_id)
+    return await _view(ctx, rec)
+
+
+@router.put("/{call_id}/roles")
+async def correct_roles(
+    call_id: CallId,
+    identity: CurrentIdentity,
+    ctx: ContextDep,
+    body: Annotated[dict[str, Any], Body()],
+) -> dict[str, Any]:
+    """``{"roles": {"0": "rep", "1": "customer"}}`` (or the bare mapping): score again.
+
+    The mapping replaces any earlier correction; speakers it leaves out are inferred as
+    usual. The call is re-scored with its scorecard and announced again (call-scored).
+    """
+    raw = body.get("roles", body)
+    if not isinstance(raw, dict):
+        raise ApiError(422, "validation_error", "roles must map speaker numbers to roles")
+    override = parse_override(raw)
+    async with transaction(ctx) as session:
+        rec = await _visible(ScoreRepository(session, identity.org_id), identity, call_id)
+        if not can_correct_roles(identity):
+            raise ApiError(403, "forbidden", f"role {identity.role!r} cannot correct call roles")
+        if rec.status != "scored":
+            raise ApiError(
+                409, "conflict", f"call {call_id} has no score to correct ({rec.status})"
+            )
+        rec = await rescore_with_roles(ctx, session, rec, override)
+    return await _view(ctx, rec)

@@ -1,0 +1,71 @@
+"""``/internal/trackers``: the organization's phrase trackers (read: anyone; edit: managers)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Response
+
+from clashtor_common.errors import not_found
+from clashtor_common.identity import CurrentIdentity
+from score.adapters.repository import ScoreRepository
+from score.entrypoints.deps import ContextDep, require_coaching_manager, transaction
+from score.service_layer import config
+
+router = APIRouter(prefix="/trackers", tags=["trackers"])
+TrackerId = Annotated[str, Path(min_length=1, max_length=100)]
+JsonBody = Annotated[dict[str, Any], Body()]
+
+
+@router.get("")
+async def list_trackers(identity: CurrentIdentity, ctx: ContextDep) -> dict[str, Any]:
+    """The trackers calls are scored with (the defaults, copied on first use)."""
+    async with transaction(ctx) as session:
+        rows = await config.own_trackers(ScoreRepository(session, identity.org_id))
+        return {"items": [config.tracker_view(r) for r in rows]}
+
+
+@router.post("", status_code=201)
+async def create_tracker(
+    body: JsonBody, identity: CurrentIdentity, ctx: ContextDep
+) -> dict[str, Any]:
+    """``{name, phrases: [...], enabled?, said_by?: any|rep|customer}``."""
+    require_coaching_manager(identity)
+    async with transaction(ctx) as session:
+        rec = await config.create_tracker(ScoreRepository(session, identity.org_id), body)
+        return config.tracker_view(rec)
+
+
+@router.get("/{tracker_id}")
+async def get_tracker(
+    tracker_id: TrackerId, identity: CurrentIdentity, ctx: ContextDep
+) -> dict[str, Any]:
+    async with transaction(ctx) as session:
+        rows = await config.own_trackers(ScoreRepository(session, identity.org_id))
+        rec = next((r for r in rows if r.id == tracker_id), None)
+        if rec is None:
+            raise not_found("tracker", tracker_id)
+        return config.tracker_view(rec)
+
+
+@router.put("/{tracker_id}")
+async def update_tracker(
+    tracker_id: TrackerId, body: JsonBody, identity: CurrentIdentity, ctx: ContextDep
+) -> dict[str, Any]:
+    """Change any of name, phrases, enabled, said_by; applies to calls scored from now on."""
+    require_coaching_manager(identity)
+    async with transaction(ctx) as session:
+        rec = await config.update_tracker(
+            ScoreRepository(session, identity.org_id), tracker_id, body
+        )
+        return config.tracker_view(rec)
+
+
+@router.delete("/{tracker_id}", status_code=204)
+async def delete_tracker(
+    tracker_id: TrackerId, identity: CurrentIdentity, ctx: ContextDep
+) -> Response:
+    require_coaching_manager(identity)
+    async with transaction(ctx) as session:
+        await config.delete_tracker(ScoreRepository(session, identity.org_id), tracker_id)
+    return Response(status_code=204)

@@ -1,0 +1,234 @@
+"""Data-subject rights as far as score holds data: erasure, export and objection.
+
+Whose calls a subject means:
+
+- ``call``: that call;
+- ``participant``: every call they took part in, by email fingerprint or participant id
+  (kept per call from ``call-transcribed``'s participant list);
+- ``user``: every call they uploaded;
+- ``organization``: every call of the organization, and its trackers and scorecards.
+
+Erasure deletes the score rows (result and stored transcript with them) and leaves
+tombstones of ids and fingerprints only, so a replayed or late ``call-transcribed``
+about the subject scores nothing again. Export writes one part in the shared format
+(``Keyring.encrypt`` of ``{"service", "request_id", "subject", "items"}``, no associated
+data) to S3 and announces its presigned link. An objection keeps the subject's calls
+out of every aggregate (``analytics``); their own scores stay visible to them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any, Literal
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from clashtor_common.events import (
+    ErasureCompleted,
+    ErasureRequested,
+    ExportPartReady,
+    ExportRequested,
+    KeptRecord,
+    Subject,
+    SubjectRestricted,
+    Topic,
+)
+from clashtor_common.outbox import OutboxRecord
+from score.adapters.repository import ScoreRepository
+from score.adapters.tables import CallScoreRecord
+from score.context import ScoreContext
+from score.service_layer.config import active_id, scorecard_view, tracker_view
+from score.service_layer.scoring import stored_result_json
+
+log = logging.getLogger(__name__)
+SERVICE = "score"
+KEPT = KeptRecord(
+    what="ids of erased calls, users and participants (email fingerprints), no content",
+    why="so a late or replayed call-transcribed about them is recognised and scores nothing",
+)
+
+
+class UnusableSubject(ValueError):
+    """The subject lacks what is needed to find its data (no id, no fingerprint)."""
+
+
+async def call_ids_for_subject(repo: ScoreRepository, org_id: str, subject: Subject) -> list[str]:
+    if subject.type == "call":
+        if not subject.id:
+            raise UnusableSubject("a call subject needs the call id")
+        return [subject.id]
+    if subject.type == "participant":
+        if not (subject.fingerprint or subject.id):
+            raise UnusableSubject(
+                "a participant subject needs an email fingerprint or a participant id"
+            )
+        return await repo.call_ids_with_participant(
+            fingerprint=subject.fingerprint, participant_id=subject.id
+        )
+    if subject.type == "user":
+        if not subject.id:
+            raise UnusableSubject("a user subject needs the user id")
+        return await repo.call_ids_uploaded_by(subject.id)
+    if subject.type == "organization":
+        if subject.id and subject.id != org_id:
+            raise UnusableSubject(
+                f"organization {subject.id} is not the event's organization; nothing done"
+            )
+        return await repo.all_call_ids()
+    raise UnusableSubject(f"unknown subject type {subject.type!r}")
+
+
+def concerns_us(services: list[str] | None) -> bool:
+    return services is None or SERVICE in services
+
+
+# erasure ------------------------------------------------------------------------------
+async def erase_subject(
+    ctx: ScoreContext, session: AsyncSession, org_id: str, request: ErasureRequested
+) -> ErasureCompleted:
+    repo = ScoreRepository(session, org_id)
+    subject = request.subject
+    try:
+        call_ids = await call_ids_for_subject(repo, org_id, subject)
+    except UnusableSubject as exc:
+        return ErasureCompleted(
+            request_id=request.request_id, service=SERVICE, status="failed", details=str(exc)
+        )
+    removed: dict[str, int] = {}
+    objects = 0
+    if subject.type == "organization":
+        # Objects first: deleting is idempotent, so a retry after a crash only repeats it.
+        objects = await ctx.s3.delete_prefix(f"orgs/{org_id}/")
+    scores, participants = await repo.delete_calls(call_ids)
+    await repo.tombstone_calls(call_ids, request.request_id)
+    await _drop_unsent_call_events(session, call_ids)
+    if subject.type == "participant":
+        if subject.fingerprint:
+            await repo.tombstone_subject("fingerprint", subject.fingerprint, request.request_id)
+        if subject.id:
+            await repo.tombstone_subject("participant", subject.id, request.request_id)
+    elif subject.type == "user" and subject.id:
+        await repo.tombstone_subject("user", subject.id, request.request_id)
+    elif subject.type == "organization":
+        await repo.tombstone_subject("org", org_id, request.request_id)
+        removed.update(await repo.delete_configuration())
+        removed["export_objects"] = objects
+    removed.update({"scores": scores, "participants": participants})
+    await session.flush()
+    log.info("erasure %s: removed %s", request.request_id, removed)
+    return ErasureCompleted(
+        request_id=request.request_id,
+        service=SERVICE,
+        status="completed",
+        removed=removed,
+        kept=[KEPT],
+    )
+
+
+async def _drop_unsent_call_events(session: AsyncSession, call_ids: list[str]) -> None:
+    """A call-scored or call-failed still in the outbox would announce an erased call."""
+    if call_ids:
+        await session.execute(
+            delete(OutboxRecord).where(
+                col(OutboxRecord.topic).in_([Topic.CALL_SCORED.value, Topic.CALL_FAILED.value]),
+                col(OutboxRecord.key).in_(call_ids),
+                col(OutboxRecord.sent_at).is_(None),
+            )
+        )
+
+
+# export -------------------------------------------------------------------------------
+async def export_subject(
+    ctx: ScoreContext, session: AsyncSession, org_id: str, request: ExportRequested
+) -> ExportPartReady:
+    repo = ScoreRepository(session, org_id)
+    subject = request.subject
+    try:
+        call_ids = await call_ids_for_subject(repo, org_id, subject)
+    except UnusableSubject as exc:
+        return ExportPartReady(
+            request_id=request.request_id, service=SERVICE, status="failed", details=str(exc)
+        )
+    records = await repo.calls(call_ids)
+    items: list[dict[str, Any]] = await asyncio.to_thread(
+        lambda: [_call_item(ctx, rec) for rec in records]
+    )
+    if subject.type == "organization":
+        current = await active_id(repo)
+        items += [{"kind": "tracker", **tracker_view(t)} for t in await repo.trackers()]
+        items += [
+            {"kind": "scorecard", **scorecard_view(s, active_id=current)}
+            for s in await repo.scorecards()
+        ]
+    if not items:
+        return ExportPartReady(request_id=request.request_id, service=SERVICE, items=0)
+    document = {
+        "service": SERVICE,
+        "request_id": request.request_id,
+        "subject": subject.model_dump(mode="json"),
+        "items": items,
+    }
+    blob = await asyncio.to_thread(
+        lambda: ctx.keyring.encrypt(json.dumps(document, ensure_ascii=False).encode())
+    )
+    key = f"orgs/{org_id}/exports/{request.request_id}/{SERVICE}.json.enc"
+    await ctx.s3.put_bytes(key, blob)
+    url = await ctx.s3.presign_get(key)
+    return ExportPartReady(
+        request_id=request.request_id, service=SERVICE, part_url=url, items=len(items)
+    )
+
+
+def _call_item(ctx: ScoreContext, rec: CallScoreRecord) -> dict[str, Any]:
+    result = stored_result_json(ctx, rec)
+    return {
+        "kind": "call_score",
+        "call_id": rec.call_id,
+        "uploader_id": rec.uploader_id,
+        "status": rec.status,
+        "failure_code": rec.failure_code,
+        "scored_at": rec.scored_at.isoformat() if rec.scored_at else None,
+        "overall_score": rec.overall_score,
+        "role_override": rec.role_override,
+        "roles": result.get("roles"),
+        "metrics": result.get("metrics"),
+        "trackers": result.get("trackers"),
+        "scorecard": result.get("scorecard"),
+        "feedback": result.get("feedback"),
+    }
+
+
+# objection ----------------------------------------------------------------------------
+ObjectionKind = Literal["call", "fingerprint", "participant", "user", "org"]
+
+
+def objection_keys(org_id: str, subject: Subject) -> list[tuple[ObjectionKind, str]]:
+    if subject.type == "call" and subject.id:
+        return [("call", subject.id)]
+    if subject.type == "participant":
+        keys: list[tuple[ObjectionKind, str]] = []
+        if subject.fingerprint:
+            keys.append(("fingerprint", subject.fingerprint))
+        if subject.id:
+            keys.append(("participant", subject.id))
+        return keys
+    if subject.type == "user" and subject.id:
+        return [("user", subject.id)]
+    if subject.type == "organization" and (subject.id in (None, org_id)):
+        return [("org", org_id)]
+    return []
+
+
+async def record_objection(session: AsyncSession, org_id: str, change: SubjectRestricted) -> int:
+    """Store (or lift) an objection; restriction alone is ingest's business, not ours."""
+    if change.objected is None:
+        return 0
+    repo = ScoreRepository(session, org_id)
+    keys = objection_keys(org_id, change.subject)
+    for kind, value in keys:
+        await repo.set_objection(kind, value, change.request_id, change.objected)
+    return len(keys)

@@ -1,0 +1,390 @@
+"""Scoring a transcribed call, and re-scoring a stored one (role correction, scorecard edit).
+
+The slow work — downloading the transcript, decrypting and parsing it, scoring (CPU,
+plus the OpenAI round trip when that engine is configured), sealing the results — runs
+before the first write of the transaction, and everything CPU-bound runs in a worker
+thread so the event loop keeps serving requests and the broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clashtor_common.bus import PermanentError
+from clashtor_common.crypto import DecryptionError
+from clashtor_common.errors import ApiError
+from clashtor_common.events import CallFailed, CallScored, CallTranscribed, make_event
+from clashtor_common.events.transcript import Transcript
+from clashtor_common.outbox import emit
+from clashtor_common.s3 import ObjectNotFound, fetch_presigned
+from score.adapters.repository import ScoreRepository
+from score.adapters.sealed import seal, transcript_object_aad, unseal
+from score.adapters.tables import CallParticipantRecord, CallScoreRecord, utcnow
+from score.context import ScoreContext
+from score.domain.roles import Participant
+from score.domain.scorecards import Scorecard
+from score.domain.scoring import CallScore, rescore_call, score_call
+from score.domain.trackers import Tracker
+from score.domain.types import ScoringInputError
+from score.service_layer.config import (
+    org_trackers,
+    scorecard_for_rescore,
+    scorecard_of,
+    scoring_config,
+)
+
+log = logging.getLogger(__name__)
+SOURCE = "score"
+
+
+class ScoreFailure(Exception):
+    """The call cannot be scored from what we were given; becomes a ``call-failed``."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Sealed:
+    score: CallScore
+    result_enc: bytes
+    transcript_enc: bytes | None = None
+
+
+# -- pure, thread-side work -------------------------------------------------------------
+def open_transcript_object(ctx: ScoreContext, blob: bytes, call_id: str) -> Transcript:
+    """Decrypt and parse transcribe's object; DecryptionError propagates (keys are wrong)."""
+    plain = ctx.keyring.decrypt(blob, aad=transcript_object_aad(call_id))
+    try:
+        return Transcript.model_validate_json(plain)
+    except ValidationError as exc:
+        raise ScoreFailure(
+            "transcript_invalid",
+            f"the transcript does not match the transcript schema ({exc.error_count()} errors)",
+        ) from exc
+
+
+def _seal_score(
+    ctx: ScoreContext,
+    score: CallScore,
+    *,
+    org_id: str,
+    call_id: str,
+    transcript: Transcript | None = None,
+) -> Sealed:
+    result = seal(
+        ctx.keyring, score.model_dump_json().encode(), org_id=org_id, call_id=call_id, kind="result"
+    )
+    stored = (
+        seal(
+            ctx.keyring,
+            transcript.model_dump_json().encode(),
+            org_id=org_id,
+            call_id=call_id,
+            kind="transcript",
+        )
+        if transcript is not None
+        else None
+    )
+    return Sealed(score=score, result_enc=result, transcript_enc=stored)
+
+
+def _scored_from_blob(
+    ctx: ScoreContext,
+    *,
+    org_id: str,
+    call: CallTranscribed,
+    blob: bytes,
+    trackers: list[Tracker],
+    scorecard: Scorecard,
+) -> Sealed:
+    transcript = open_transcript_object(ctx, blob, call.call_id)
+    try:
+        score = score_call(
+            transcript,
+            participants=call.participants,
+            trackers=trackers,
+            scorecard=scorecard,
+            coach=ctx.coach,
+        )
+    except ScoringInputError as exc:
+        raise ScoreFailure("scoring_input", str(exc)) from exc
+    return _seal_score(ctx, score, org_id=org_id, call_id=call.call_id, transcript=transcript)
+
+
+def stored_transcript(ctx: ScoreContext, rec: CallScoreRecord) -> Transcript:
+    if rec.transcript_enc is None:
+        raise ScoreFailure("transcript_missing", f"call {rec.call_id} has no stored transcript")
+    plain = unseal(
+        ctx.keyring, rec.transcript_enc, org_id=rec.org_id, call_id=rec.call_id, kind="transcript"
+    )
+    return Transcript.model_validate_json(plain)
+
+
+def stored_score(ctx: ScoreContext, rec: CallScoreRecord) -> CallScore:
+    assert rec.result_enc is not None
+    plain = unseal(
+        ctx.keyring, rec.result_enc, org_id=rec.org_id, call_id=rec.call_id, kind="result"
+    )
+    return CallScore.model_validate_json(plain)
+
+
+def stored_result_json(ctx: ScoreContext, rec: CallScoreRecord) -> dict[str, Any]:
+    """The stored result as plain JSON (no model validation: reading is the hot path)."""
+    if rec.result_enc is None:
+        return {}
+    plain = unseal(
+        ctx.keyring, rec.result_enc, org_id=rec.org_id, call_id=rec.call_id, kind="result"
+    )
+    data: dict[str, Any] = json.loads(plain)
+    return data
+
+
+# -- writing ----------------------------------------------------------------------------
+def _apply(rec: CallScoreRecord, sealed: Sealed) -> None:
+    score = sealed.score
+    card = score.scorecard
+    metrics = score.metrics
+    rec.status = "scored"
+    rec.failure_code = rec.failure_reason = None
+    rec.overall_score = score.overall_score
+    rec.scorecard_id = card.scorecard_id if card else None
+    rec.scorecard_name = card.name if card else None
+    rec.scorecard_version = card.version if card else None
+    rec.engine = score.feedback.engine
+    rec.model = score.feedback.model
+    rec.fallback = score.feedback.fallback_reason is not None
+    rec.scorer_version = score.scorer_version
+    rec.talk_ratio_rep = metrics.talk_ratio_rep.value
+    rec.rep_questions = metrics.rep_questions.value
+    rec.longest_monologue_s = metrics.longest_monologue_s.value
+    rec.patience_s = metrics.patience_s.value
+    rec.result_enc = sealed.result_enc
+    if sealed.transcript_enc is not None:
+        rec.transcript_enc = sealed.transcript_enc
+    rec.times_scored = (rec.times_scored or 0) + 1
+    rec.scored_at = utcnow()
+
+
+async def _emit_scored(session: AsyncSession, rec: CallScoreRecord) -> None:
+    payload = CallScored(
+        call_id=rec.call_id,
+        uploader_id=rec.uploader_id,
+        overall_score=rec.overall_score,
+        scorecard=rec.scorecard_name,
+        engine=rec.engine or "local",
+    )
+    await emit(
+        session,
+        make_event(
+            payload, source=SOURCE, org_id=rec.org_id, key=rec.call_id, subject_ids=[rec.call_id]
+        ),
+    )
+
+
+async def _record_failure(
+    session: AsyncSession,
+    repo: ScoreRepository,
+    existing: CallScoreRecord | None,
+    call: CallTranscribed,
+    failure: ScoreFailure,
+    event_id: str,
+) -> None:
+    log.warning("call %s not scored: %s (%s)", call.call_id, failure.code, failure.reason)
+    rec = existing or CallScoreRecord(
+        org_id=repo.org_id, call_id=call.call_id, uploader_id=call.uploader_id, status="failed"
+    )
+    rec.status = "failed"
+    rec.failure_code = failure.code
+    rec.failure_reason = failure.reason[:1000]
+    rec.source_event_id = event_id
+    session.add(rec)
+    await repo.replace_participants(call.call_id, call.participants)
+    await emit(
+        session,
+        make_event(
+            CallFailed(
+                call_id=call.call_id, stage="score", code=failure.code, reason=failure.reason[:1000]
+            ),
+            source=SOURCE,
+            org_id=repo.org_id,
+            key=call.call_id,
+            subject_ids=[call.call_id],
+        ),
+    )
+    await session.flush()
+
+
+# -- call-transcribed ---------------------------------------------------------------------
+async def score_transcribed_call(
+    ctx: ScoreContext, session: AsyncSession, *, org_id: str, event_id: str, call: CallTranscribed
+) -> str:
+    """Score the call once; returns what happened (``scored``, ``failed``, ``skipped: …``)."""
+    repo = ScoreRepository(session, org_id)
+    if await repo.is_erased(
+        call.call_id,
+        uploader_id=call.uploader_id,
+        fingerprints=[p.fingerprint for p in call.participants if p.fingerprint],
+        participant_ids=[p.participant_id for p in call.participants],
+    ):
+        log.info("call %s was erased; call-transcribed ignored", call.call_id)
+        return "skipped: erased"
+    existing = await repo.get(call.call_id)
+    if existing is not None and existing.status == "scored":
+        return "skipped: already scored"
+    config = await scoring_config(repo)
+
+    try:
+        blob = await fetch_presigned(
+            call.transcript_url, timeout=ctx.settings.transcript_fetch_timeout_seconds
+        )
+        sealed = await asyncio.to_thread(
+            _scored_from_blob,
+            ctx,
+            org_id=org_id,
+            call=call,
+            blob=blob,
+            trackers=config.trackers,
+            scorecard=config.scorecard,
+        )
+    except ObjectNotFound:
+        failure = ScoreFailure(
+            "transcript_gone", "the transcript object is gone (erased, or its link expired)"
+        )
+        await _record_failure(session, repo, existing, call, failure, event_id)
+        return f"failed: {failure.code}"
+    except ScoreFailure as failure:
+        await _record_failure(session, repo, existing, call, failure, event_id)
+        return f"failed: {failure.code}"
+    except DecryptionError as exc:
+        # Wrong or missing master key: no retry helps, but a fixed key and a redrive will.
+        raise PermanentError(f"call {call.call_id}: transcript does not decrypt: {exc}") from exc
+
+    rec = existing or CallScoreRecord(
+        org_id=org_id, call_id=call.call_id, uploader_id=call.uploader_id, status="scored"
+    )
+    rec.uploader_id = call.uploader_id
+    rec.language = call.language
+    rec.duration = call.duration
+    rec.speakers = call.speakers
+    rec.role_override = None
+    rec.source_event_id = event_id
+    _apply(rec, sealed)
+    session.add(rec)
+    await repo.replace_participants(call.call_id, call.participants)
+    await _emit_scored(session, rec)
+    await session.flush()
+    return "scored"
+
+
+# -- re-scoring ---------------------------------------------------------------------------
+def _participants(rows: Sequence[CallParticipantRecord]) -> list[Participant]:
+    return [Participant(role=r.role) for r in rows if r.role in ("rep", "customer")]  # type: ignore[arg-type]
+
+
+def parse_override(raw: Mapping[str, Any]) -> dict[int, str]:
+    """``{"0": "rep", "1": "customer"}`` → ``{0: "rep", 1: "customer"}``; 422 on nonsense."""
+    if not raw:
+        raise ApiError(422, "validation_error", "roles: give at least one speaker and its role")
+    override: dict[int, str] = {}
+    for speaker, role in raw.items():
+        try:
+            label = int(speaker)
+        except (TypeError, ValueError):
+            raise ApiError(
+                422, "validation_error", f"roles: speaker {speaker!r} is not a speaker number"
+            ) from None
+        if role not in ("rep", "customer"):
+            raise ApiError(
+                422,
+                "validation_error",
+                f"roles: speaker {label} has role {role!r}; allowed: 'rep', 'customer'",
+            )
+        override[label] = role
+    return override
+
+
+async def rescore_with_roles(
+    ctx: ScoreContext, session: AsyncSession, rec: CallScoreRecord, override: dict[int, str]
+) -> CallScoreRecord:
+    """Score the stored call again with a user's role correction; emits call-scored."""
+    repo = ScoreRepository(session, rec.org_id)
+    participants = _participants(await repo.participants(rec.call_id))
+    trackers = await org_trackers(repo)
+    scorecard = await scorecard_for_rescore(repo, rec.scorecard_id)
+
+    def work() -> Sealed:
+        transcript = stored_transcript(ctx, rec)
+        score = score_call(
+            transcript,
+            participants=participants,
+            role_override=override,
+            trackers=trackers,
+            scorecard=scorecard,
+            coach=ctx.coach,
+        )
+        return _seal_score(ctx, score, org_id=rec.org_id, call_id=rec.call_id)
+
+    try:
+        sealed = await asyncio.to_thread(work)
+    except ScoringInputError as exc:
+        raise ApiError(422, "validation_error", str(exc)) from exc
+    rec.role_override = {str(k): v for k, v in sorted(override.items())}
+    _apply(rec, sealed)
+    session.add(rec)
+    await _emit_scored(session, rec)
+    await session.flush()
+    return rec
+
+
+async def rescore_with_scorecard(
+    ctx: ScoreContext, *, org_id: str, call_ids: Sequence[str], scorecard_id: str
+) -> int:
+    """Re-score past calls after their scorecard was edited: one transaction per call.
+
+    Roles stay as they were (including corrections); only the edited rules change the
+    result. A call erased or re-scored with another scorecard meanwhile is skipped.
+    """
+    done = 0
+    for call_id in call_ids:
+        async with ctx.db.session() as session:
+            repo = ScoreRepository(session, org_id)
+            rec = await repo.get(call_id)
+            if rec is None or rec.status != "scored" or rec.scorecard_id != scorecard_id:
+                continue
+            card_rec = await repo.scorecard(scorecard_id)
+            if card_rec is None:
+                return done
+            scorecard = scorecard_of(card_rec)
+            if rec.scorecard_version == scorecard.version:
+                continue
+            trackers = await org_trackers(repo)
+            sealed = await asyncio.to_thread(
+                _rescored, ctx, rec, scorecard=scorecard, trackers=trackers
+            )
+            _apply(rec, sealed)
+            session.add(rec)
+            await _emit_scored(session, rec)
+            done += 1
+    return done
+
+
+def _rescored(
+    ctx: ScoreContext, rec: CallScoreRecord, *, scorecard: Scorecard, trackers: list[Tracker]
+) -> Sealed:
+    transcript = stored_transcript(ctx, rec)
+    previous = stored_score(ctx, rec)
+    score = rescore_call(
+        transcript, previous, scorecard=scorecard, trackers=trackers, coach=ctx.coach
+    )
+    return _seal_score(ctx, score, org_id=rec.org_id, call_id=rec.call_id)
