@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
@@ -67,12 +66,10 @@ async def record_call_usage(
         stripe_customer_id=customer.stripe_customer_id if customer else None,
         report_status=status,
     )
-    try:
-        async with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        log.info("usage of call %s (org %s) recorded concurrently", call_id, org_id)
-        return None
+    # A concurrent insert of the same call fails the unique key at commit; the consumer
+    # then retries and the check above finds the row.
+    session.add(row)
+    await session.flush()
     if status == ReportStatus.PENDING:
         session.sync_session.info[USAGE_DIRTY] = True
     return row

@@ -130,12 +130,11 @@ class WebhookProcessor:
         for attempt in range(3):
             try:
                 async with self.db.session() as session:
+                    # Claim the event id first: a concurrent delivery of the same event
+                    # fails here (or at commit) and the whole transaction rolls back.
                     record = StripeEventRecord(event_id=event_id, type=etype, created=created)
-                    try:
-                        async with session.begin_nested():
-                            session.add(record)
-                    except IntegrityError:
-                        return WebhookOutcome(event_id, etype, "duplicate")
+                    session.add(record)
+                    await session.flush()
                     outcome, org_id = await self._apply(session, etype, obj, created, facts)
                     record.outcome = outcome
                     record.org_id = org_id
@@ -143,11 +142,12 @@ class WebhookProcessor:
                 log.info("stripe event %s %s: %s (org %s)", event_id, etype, outcome, org_id)
                 return WebhookOutcome(event_id, etype, outcome, org_id)
             except IntegrityError:
-                # A concurrent delivery created the same rows first; look again.
-                if attempt == 2:
-                    raise
+                # A concurrent delivery claimed the event, or created the same
+                # organization's rows first: nothing of ours committed; look again.
                 if await self._seen(event_id):
                     return WebhookOutcome(event_id, etype, "duplicate")
+                if attempt == 2:
+                    raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _seen(self, event_id: str) -> bool:
