@@ -6,7 +6,6 @@ together), so a redelivered event changes nothing twice.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Awaitable, Callable
 from typing import cast
 
@@ -36,7 +35,10 @@ def bind(
     handler: Callable[[Envelope, AsyncSession, ServiceRuntime], Awaitable[None]],
     runtime: ServiceRuntime,
 ) -> BoundHandler:
-    return functools.partial(handler, runtime=runtime)
+    async def bound(event: Envelope, session: AsyncSession) -> None:
+        await handler(event, session, runtime)
+
+    return bound
 
 
 async def on_call_transcribed(

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from billing.adapters.stripe_gateway import StripeGateway
 from billing.adapters.tables import BillingCustomer, InvoiceRecord, SubscriptionRecord, UsageRecord
@@ -58,12 +58,12 @@ async def _pseudonymize_user_refs(
     alias = pseudonym(secret, "user", user_id)
     ledger = await session.execute(
         update(UsageRecord)
-        .where(UsageRecord.org_id == org_id, UsageRecord.user_ref == user_id)
+        .where(col(UsageRecord.org_id) == org_id, col(UsageRecord.user_ref) == user_id)
         .values(user_ref=alias)
     )
     customers = await session.execute(
         update(BillingCustomer)
-        .where(BillingCustomer.org_id == org_id, BillingCustomer.created_by == user_id)
+        .where(col(BillingCustomer.org_id) == org_id, col(BillingCustomer.created_by) == user_id)
         .values(created_by=alias)
     )
     return (ledger.rowcount or 0) + (customers.rowcount or 0)  # type: ignore[attr-defined]

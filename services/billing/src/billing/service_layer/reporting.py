@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session
-from sqlmodel import select
+from sqlmodel import col, select
 
 from billing.adapters.stripe_gateway import StripeGateway, StripeRejected, StripeUnavailable
 from billing.adapters.tables import ReportStatus, UsageRecord
@@ -209,8 +209,8 @@ class UsageReporter:
             await session.execute(
                 update(UsageRecord)
                 .where(
-                    UsageRecord.id == row_id,
-                    UsageRecord.report_status == ReportStatus.PENDING,
+                    col(UsageRecord.id) == row_id,
+                    col(UsageRecord.report_status) == ReportStatus.PENDING,
                 )
                 .values(**values)
             )
