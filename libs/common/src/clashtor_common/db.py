@@ -32,6 +32,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if _is_sqlite(url):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
 
     @property
     def is_sqlite(self) -> bool:
@@ -63,8 +64,17 @@ class Database:
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # The sqlite3 driver's own transaction handling breaks SAVEPOINT (a released savepoint
+    # would commit); take transactions over and BEGIN ourselves (SQLAlchemy's recipe).
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # IMMEDIATE takes the write lock up front: a transaction that reads then writes never
+    # fails with "database is locked" because another writer got in between.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
