@@ -102,6 +102,7 @@ async def erase_subject(
     objects = 0
     if subject.type == "organization":
         # Objects first: deleting is idempotent, so a retry after a crash only repeats it.
+        await ctx.s3.ensure_bucket()
         objects = await ctx.s3.delete_prefix(f"orgs/{org_id}/")
     scores, participants = await repo.delete_calls(call_ids)
     await repo.tombstone_calls(call_ids, request.request_id)

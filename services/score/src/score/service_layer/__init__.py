@@ -1,0 +1,1 @@
+"""Use cases of the score service: scoring, coaching configuration, privacy, analytics."""

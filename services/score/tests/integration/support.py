@@ -1,0 +1,276 @@
+"""Helpers of score's integration tests: the running service, transcripts in S3, topics."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from fastapi import FastAPI
+
+from clashtor_common.crypto import Keyring
+from clashtor_common.events import (
+    CallTranscribed,
+    Envelope,
+    EventPayload,
+    ParticipantRef,
+    make_event,
+    parse_envelope,
+)
+from clashtor_common.events.transcript import Transcript
+from clashtor_common.s3 import S3Store
+from clashtor_common.settings import ServiceSettings
+from clashtor_common.testing.apps import identity_headers, serve
+from score.context import ScoreContext, context_of
+from score.domain.synthetic import build_transcript
+from score.main import create_app
+from score.settings import ScoreSettings
+
+MASTER_KEYS = f"test1:{Keyring.generate_key()}"
+IDENTITY_SECRET = "score-tests-identity-secret-of-32-bytes-or-more"
+KEYRING = Keyring.from_config(MASTER_KEYS)
+
+#: The call the recorded OpenAI reply (tests/fixtures/coach_reply.json) was made for.
+DISCOVERY_CALL = build_transcript(
+    [
+        (
+            0,
+            0.0,
+            12.0,
+            "Thanks for taking the time today. "
+            "What is the biggest challenge with coaching your reps?",
+        ),
+        (
+            1,
+            13.0,
+            40.0,
+            "Honestly it is all manual. We review maybe two calls a month "
+            "and new reps take six months to ramp.",
+        ),
+        (0, 40.8, 52.0, "That is a long ramp. Who else would be involved in a decision like this?"),
+        (1, 53.0, 70.0, "My boss has the final say, and we want something live by next quarter."),
+        (
+            0,
+            70.7,
+            80.0,
+            "Makes sense. Shall we book a time next week to walk your boss through a demo?",
+        ),
+    ]
+)
+#: Phrases of DISCOVERY_CALL that must never appear in score's stored bytes or events.
+SECRET_PHRASES = (
+    "biggest challenge with coaching",
+    "all manual",
+    "six months to ramp",
+    "My boss has the final say",
+    "walk your boss through a demo",
+)
+
+
+def score_settings(
+    bootstrap: str, database_url: str, s3_settings: dict[str, Any], **extra: Any
+) -> ScoreSettings:
+    values: dict[str, Any] = {
+        "service_name": f"score-{uuid.uuid4().hex[:8]}",
+        "environment": "test",
+        "kafka_bootstrap": bootstrap,
+        "database_url": database_url,
+        "master_keys": MASTER_KEYS,
+        "identity_secret": IDENTITY_SECRET,
+        "relay_poll_seconds": 0.1,
+        "consumer_backoff_seconds": 0.05,
+        "s3_bucket": "score-tests",
+        "log_json": False,
+        **s3_settings,
+    }
+    values.update(extra)
+    return ScoreSettings(**values)
+
+
+@dataclass
+class RunningScore:
+    url: str
+    app: FastAPI
+    client: httpx.AsyncClient
+
+    @property
+    def ctx(self) -> ScoreContext:
+        return context_of(self.app.state.runtime)
+
+    def as_member(
+        self,
+        org_id: str,
+        role: str = "admin",
+        user_id: str = "admin-1",
+        team: tuple[str, ...] = (),
+    ) -> dict[str, str]:
+        return identity_headers(IDENTITY_SECRET, org_id, user_id=user_id, role=role, team=team)
+
+    async def score_of(self, org_id: str, call_id: str, **member: Any) -> httpx.Response:
+        return await self.client.get(
+            f"/internal/scores/{call_id}", headers=self.as_member(org_id, **member)
+        )
+
+
+@asynccontextmanager
+async def running_score(settings: ScoreSettings) -> AsyncIterator[RunningScore]:
+    app = create_app(settings)
+    async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=60) as client:
+        yield RunningScore(url, app, client)
+
+
+def new_org() -> str:
+    return f"org-{uuid.uuid4().hex[:12]}"
+
+
+def new_call() -> str:
+    return str(uuid.uuid4())
+
+
+class Transcripts:
+    """Transcribe's side of the claim check: encrypted transcript objects in S3."""
+
+    def __init__(self, s3_settings: dict[str, Any]) -> None:
+        self.store = S3Store(ServiceSettings(s3_bucket="transcribe-tests", **s3_settings))
+
+    async def put(self, call_id: str, transcript: Transcript | bytes) -> str:
+        """Store the transcript as transcribe does (aad = call id); its presigned link."""
+        plain = (
+            transcript if isinstance(transcript, bytes) else transcript.model_dump_json().encode()
+        )
+        key = f"transcripts/{call_id}.json.enc"
+        await self.store.put_bytes(key, KEYRING.encrypt(plain, aad=call_id.encode()))
+        return await self.store.presign_get(key)
+
+    async def delete(self, call_id: str) -> None:
+        await self.store.delete(f"transcripts/{call_id}.json.enc")
+
+
+def transcribed(
+    call_id: str,
+    url: str,
+    *,
+    uploader: str = "rep-1",
+    transcript: Transcript = DISCOVERY_CALL,
+    participants: list[ParticipantRef] | None = None,
+) -> CallTranscribed:
+    return CallTranscribed(
+        call_id=call_id,
+        uploader_id=uploader,
+        transcript_url=url,
+        engine="local",
+        model="tiny.en",
+        language="en",
+        duration=transcript.duration,
+        channels=transcript.channels,
+        speakers=transcript.speakers,
+        word_count=transcript.word_count,
+        participants=participants or [],
+    )
+
+
+def event_for(payload: EventPayload, org_id: str, key: str | None = None) -> Envelope:
+    return make_event(payload, source="test", org_id=org_id, key=key, trace={})
+
+
+async def publish(bootstrap: str, *envelopes: Envelope) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for env in envelopes:
+            await producer.send_and_wait(env.type, env.to_bytes(), key=env.key.encode())
+    finally:
+        await producer.stop()
+
+
+class TopicReader:
+    """Reads one topic from the beginning; keeps every parsed envelope."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.topic = topic
+        self.consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap,
+            group_id=None,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
+        self.seen: list[Envelope] = []
+
+    async def start(self) -> TopicReader:
+        await self.consumer.start()
+        return self
+
+    async def stop(self) -> None:
+        await self.consumer.stop()
+
+    async def poll(self) -> None:
+        batches = await self.consumer.getmany(timeout_ms=200)
+        for messages in batches.values():
+            for m in messages:
+                if m.value is not None:
+                    self.seen.append(parse_envelope(m.value))
+
+    async def wait_for(
+        self, match: Callable[[Envelope], bool], count: int = 1, timeout: float = 45
+    ) -> list[Envelope]:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            found = [e for e in self.seen if match(e)]
+            if len(found) >= count:
+                return found
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{count} matching event(s) not seen on {self.topic}")
+            await self.poll()
+
+    def about(self, org_id: str, call_id: str) -> list[Envelope]:
+        return [
+            e
+            for e in self.seen
+            if e.org_id == org_id and e.data.get("call_id") == call_id and e.source == "score"
+        ]
+
+
+async def wait_until(
+    predicate: Callable[[], Any], timeout: float = 45.0, every: float = 0.1
+) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = predicate()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(every)
+
+
+async def score_call_via_bus(
+    running: RunningScore,
+    bootstrap: str,
+    transcripts: Transcripts,
+    scored: TopicReader,
+    org_id: str,
+    *,
+    call_id: str | None = None,
+    uploader: str = "rep-1",
+    transcript: Transcript = DISCOVERY_CALL,
+    participants: list[ParticipantRef] | None = None,
+) -> tuple[str, Envelope]:
+    """Publish a call-transcribed for a stored transcript; wait for its call-scored."""
+    call_id = call_id or new_call()
+    url = await transcripts.put(call_id, transcript)
+    payload = transcribed(
+        call_id, url, uploader=uploader, transcript=transcript, participants=participants
+    )
+    await publish(bootstrap, event_for(payload, org_id, key=call_id))
+    [event] = await scored.wait_for(
+        lambda e: e.org_id == org_id and e.data.get("call_id") == call_id
+    )
+    return call_id, event
