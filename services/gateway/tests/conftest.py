@@ -45,6 +45,13 @@ def fake_state() -> object:
 
 
 @pytest.fixture(scope="session")
+def stripe_signer() -> Callable[[bytes], str]:
+    """Signs a webhook payload the way Stripe does, with the secret the billing fake knows."""
+    sign: Callable[[bytes], str] = fakes.sign_stripe_payload
+    return sign
+
+
+@pytest.fixture(scope="session")
 def fake_url(fake_state: object) -> Iterator[str]:
     with fakes.serve_in_thread(fakes.build_app(support.IDENTITY_SECRET, fake_state)) as url:
         yield url

@@ -23,13 +23,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import stripe
 import uvicorn
 from fastapi import Body, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError
 
 from clashtor_common.embedded import free_port
 from clashtor_common.errors import ApiError, install_error_handlers, not_found
@@ -41,6 +41,19 @@ from clashtor_common.identity import (
 )
 
 STRIPE_WEBHOOK_SECRET = "whsec_gateway_tests"
+
+
+class _Participant(BaseModel):
+    """A participant as ingest's documented upload contract has it."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: str | None = Field(None, max_length=200)
+    email: str | None = Field(None, max_length=254)
+    role: Literal["rep", "customer"]
+
+
+_PARTICIPANTS = TypeAdapter(Annotated[list[_Participant], Field(max_length=50)])
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -155,13 +168,17 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
                 participants = json.loads(str(form["participants"]))
             except ValueError as exc:
                 raise ApiError(422, "validation_error", "participants must be JSON") from exc
-            if not isinstance(participants, list):
-                raise ApiError(422, "validation_error", "participants must be a JSON array")
+            try:
+                _PARTICIPANTS.validate_python(participants)
+            except ValidationError as exc:
+                raise ApiError(422, "validation_error", f"participants: {exc}") from exc
+        title = form.get("title")
+        if title is not None and len(str(title)) > 500:
+            raise ApiError(422, "validation_error", "title: at most 500 characters")
         digest = hashlib.sha256(data).hexdigest()
         for call in state.calls.values():
             if call["org_id"] == who.org_id and call.get("sha256") == digest:
                 return JSONResponse({"id": call["id"], "status": call["status"]}, 200)
-        title = form.get("title")
         call = state.add_call(
             who.org_id,
             who.user_id,

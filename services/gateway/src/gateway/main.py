@@ -13,7 +13,9 @@ from clashtor_common.service import create_service_app
 from gateway.adapters.mailer import Mailer
 from gateway.adapters.tables import TABLES
 from gateway.bootstrap import bootstrap, gateway_of
+from gateway.entrypoints.allow import AllowHeaderMiddleware
 from gateway.entrypoints.http import routers
+from gateway.entrypoints.strict_query import SingleQueryValueMiddleware
 from gateway.entrypoints.usage import UsageMiddleware
 from gateway.settings import GatewaySettings
 
@@ -41,6 +43,8 @@ def create_app(settings: GatewaySettings | None = None, *, mailer: Mailer | None
     app.version = "1"
     app.state.gateway = gw
     app.add_middleware(UsageMiddleware, db=gw.db)
+    app.add_middleware(AllowHeaderMiddleware, routers=routers)
+    app.add_middleware(SingleQueryValueMiddleware)
     return app
 
 

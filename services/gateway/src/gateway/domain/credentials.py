@@ -26,7 +26,19 @@ API_KEY_SHOWN_CHARS = 12
 PASSWORD_MIN = 10
 PASSWORD_MAX = 256
 EMAIL_MAX = 254
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+EMAIL_PATTERN = r"^[!-?A-~]+@[!-?A-~]+\.[!-\-/-?A-~]+$"
+"""Printable ASCII, one ``@``, a dot in the domain. One definition for the OpenAPI
+schema (validated by pydantic's Rust regex) and for this module (Python's ``re``):
+ASCII ranges mean the same in both."""
+NOT_BLANK_PATTERN = r"[^\s\x1c-\x1f]"
+"""At least one character that is not whitespace. Python counts \x1c-\x1f as
+whitespace and Rust does not, so they are excluded explicitly for both to agree."""
+NO_NUL_PATTERN = r"^[^\x00]*$"
+"""PostgreSQL text cannot hold NUL: refused at the edge (422), not as a database error."""
+TEXT_PATTERN = r"^[^\x00]*[^\s\x1c-\x1f\x00][^\x00]*$"
+"""Not blank and no NUL: names of people, organizations and keys."""
+_EMAIL = re.compile(EMAIL_PATTERN)
+_NOT_BLANK = re.compile(NOT_BLANK_PATTERN)
 
 
 def new_token() -> str:
@@ -82,7 +94,7 @@ def password_problem(password: str) -> str | None:
         return f"password must be at least {PASSWORD_MIN} characters"
     if len(password) > PASSWORD_MAX:
         return f"password must be at most {PASSWORD_MAX} characters"
-    if not password.strip():
+    if not _NOT_BLANK.search(password):
         return "password must not be blank"
     return None
 

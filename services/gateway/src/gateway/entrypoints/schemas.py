@@ -3,20 +3,34 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import Path
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
-from gateway.domain.credentials import EMAIL_MAX, PASSWORD_MAX
+from gateway.domain.credentials import (
+    EMAIL_MAX,
+    EMAIL_PATTERN,
+    NO_NUL_PATTERN,
+    NOT_BLANK_PATTERN,
+    PASSWORD_MAX,
+    PASSWORD_MIN,
+    TEXT_PATTERN,
+)
 
 RoleName = Literal["owner", "admin", "manager", "rep", "compliance"]
-Name = Field(min_length=1, max_length=200)
-Email = Field(min_length=3, max_length=EMAIL_MAX, examples=["ada@example.com"])
-Password = Field(min_length=1, max_length=PASSWORD_MAX, description="at least 10 characters")
+NOT_BLANK = NOT_BLANK_PATTERN
+Name = Field(min_length=1, max_length=200, pattern=TEXT_PATTERN)
+Email = Field(max_length=EMAIL_MAX, pattern=EMAIL_PATTERN, examples=["ada@example.com"])
+Password = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX, pattern=NOT_BLANK)
 
 
 class InModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Request bodies: unknown fields are refused and nothing is coerced (``0`` is not
+    ``false``), so what the schema forbids the API refuses."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 # --- errors -----------------------------------------------------------------------------
@@ -49,7 +63,7 @@ class SignupIn(InModel):
 
 
 class LoginIn(InModel):
-    email: str = Field(min_length=1, max_length=EMAIL_MAX)
+    email: str = Field(min_length=1, max_length=EMAIL_MAX, pattern=NO_NUL_PATTERN)
     password: str = Field(min_length=1, max_length=PASSWORD_MAX)
 
 
@@ -83,11 +97,15 @@ class CsrfOut(BaseModel):
 
 
 class MeUpdateIn(InModel):
-    name: str | None = Field(None, min_length=1, max_length=200)
-    email: str | None = Field(None, min_length=3, max_length=EMAIL_MAX)
-    password: str | None = Field(None, min_length=1, max_length=PASSWORD_MAX)
+    name: str | None = Field(None, min_length=1, max_length=200, pattern=TEXT_PATTERN)
+    email: str | None = Field(None, max_length=EMAIL_MAX, pattern=EMAIL_PATTERN)
+    password: str | None = Field(
+        None, min_length=PASSWORD_MIN, max_length=PASSWORD_MAX, pattern=NOT_BLANK
+    )
     current_password: str | None = Field(
-        None, max_length=PASSWORD_MAX, description="required to change email or password"
+        None,
+        max_length=PASSWORD_MAX,
+        description="required to change email or password (403 without it)",
     )
 
 
@@ -96,7 +114,9 @@ class RoleIn(InModel):
 
 
 class ManagerIn(InModel):
-    manager_id: str | None = Field(None, max_length=64, description="null: on no team")
+    manager_id: str | None = Field(
+        None, max_length=64, pattern=NO_NUL_PATTERN, description="null: on no team"
+    )
 
 
 class InvitationIn(InModel):
@@ -124,7 +144,7 @@ class AcceptIn(InModel):
 
 
 class ApiKeyIn(InModel):
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=100, pattern=TEXT_PATTERN)
     role: RoleName | None = Field(None, description="defaults to your role; never above it")
 
 
@@ -234,10 +254,61 @@ class RolesIn(InModel):
     )
 
 
-class SubjectIn(InModel):
-    type: Literal["user", "participant", "call", "organization"]
-    id: str | None = Field(None, min_length=1, max_length=200)
-    email: str | None = Field(None, min_length=3, max_length=EMAIL_MAX)
+class _IdOrEmail(InModel):
+    """A person: by id, by email, or both (at least one)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={"anyOf": [{"required": ["id"]}, {"required": ["email"]}]},
+    )
+
+    id: (
+        Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL_PATTERN)]
+        | SkipJsonSchema[None]
+    ) = None
+    email: (
+        Annotated[str, Field(max_length=EMAIL_MAX, pattern=EMAIL_PATTERN)] | SkipJsonSchema[None]
+    ) = None
+
+    @field_validator("id", "email", mode="before")
+    @classmethod
+    def _no_null(cls, value: object) -> object:
+        if value is None:  # only an explicit null gets here; leave the field out instead
+            raise ValueError("leave the field out rather than sending null")
+        return value
+
+    @model_validator(mode="after")
+    def _identified(self) -> _IdOrEmail:
+        if self.id is None and self.email is None:
+            raise ValueError("a user or participant subject needs an id or an email")
+        return self
+
+
+class UserSubject(_IdOrEmail):
+    type: Literal["user"]
+
+
+class ParticipantSubject(_IdOrEmail):
+    type: Literal["participant"]
+
+
+class CallSubject(InModel):
+    type: Literal["call"]
+    id: str = Field(min_length=1, max_length=200)
+
+
+class OrganizationSubject(InModel):
+    type: Literal["organization"]
+    id: str | None = Field(
+        None, min_length=1, max_length=200, pattern=NO_NUL_PATTERN, description="default: yours"
+    )
+
+
+SubjectIn = Annotated[
+    UserSubject | ParticipantSubject | CallSubject | OrganizationSubject,
+    Field(discriminator="type"),
+]
 
 
 class PrivacyRequestIn(InModel):
@@ -275,3 +346,5 @@ class PrivacyRequestOut(BaseModel):
 
 
 JsonObject = dict[str, Any]
+RowId = Annotated[str, Path(min_length=1, max_length=64, pattern=NO_NUL_PATTERN)]
+"""An id of a row the gateway owns (member, invitation, API key, notification)."""

@@ -66,8 +66,8 @@ async def update_me(
             sensitive = (new_email is not None and new_email != user.email) or new_hash is not None
             if sensitive:
                 if not current_password:
-                    raise ApiError(
-                        400,
+                    raise ApiError(  # re-authentication, like a sudo prompt
+                        403,
                         "current_password_required",
                         "changing email or password needs current_password",
                     )

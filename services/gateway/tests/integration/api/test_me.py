@@ -28,7 +28,7 @@ async def test_email_change_needs_the_current_password(api: Any) -> None:
     owner = await api.signup()
     new = f"new-{owner.user_id[:8]}@example.com"
     missing = await owner.client.patch("/v1/me", json={"email": new})
-    assert missing.status_code == 400
+    assert missing.status_code == 403
     assert missing.json()["error"]["code"] == "current_password_required"
     wrong = await owner.client.patch("/v1/me", json={"email": new, "current_password": "nope"})
     assert wrong.status_code == 403

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Response
 
 from gateway.domain.permissions import Action, Role
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import GatewayDep, require
-from gateway.entrypoints.schemas import COMMON_ERRORS, ApiKeyCreatedOut, ApiKeyIn, ApiKeyOut
+from gateway.entrypoints.schemas import COMMON_ERRORS, ApiKeyCreatedOut, ApiKeyIn, ApiKeyOut, RowId
 from gateway.entrypoints.views import api_key_out
 from gateway.service_layer import api_keys
 
@@ -34,7 +34,7 @@ async def list_keys(principal: KeyHolder, gw: GatewayDep) -> list[ApiKeyOut]:
 
 @router.delete("/{key_id}", status_code=204, response_class=Response)
 async def revoke_key(
-    key_id: Annotated[str, Path(min_length=1, max_length=64)],
+    key_id: RowId,
     principal: KeyHolder,
     gw: GatewayDep,
 ) -> Response:

@@ -61,7 +61,9 @@ async def login(body: LoginIn, request: Request, gw: GatewayDep, response: Respo
 async def logout(principal: Authenticated, gw: GatewayDep, response: Response) -> Response:
     """End this session on the server and clear the cookie."""
     if principal.via != "session":
-        raise ApiError(400, "not_a_session", "API keys are revoked with DELETE /v1/api-keys/{id}")
+        raise ApiError(
+            403, "session_required", "API keys are revoked with DELETE /v1/api-keys/{id}"
+        )
     await auth.logout(gw, principal)
     out = Response(status_code=204)
     clear_session_cookie(out, gw.settings)
@@ -72,5 +74,5 @@ async def logout(principal: Authenticated, gw: GatewayDep, response: Response) -
 async def csrf(principal: Authenticated, gw: GatewayDep) -> CsrfOut:
     """The CSRF token of the current session (send it as ``X-CSRF-Token``)."""
     if principal.session_token is None:
-        raise ApiError(400, "not_a_session", "API-key requests need no CSRF token")
+        raise ApiError(403, "session_required", "API-key requests need no CSRF token")
     return CsrfOut(csrf_token=csrf_for(gw, principal.session_token))

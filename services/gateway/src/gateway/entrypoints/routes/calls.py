@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect
@@ -43,11 +43,23 @@ _UPLOAD_BODY: dict[str, Any] = {
                         "file": {"type": "string", "format": "binary"},
                         "title": {"type": "string", "maxLength": 500},
                         "participants": {
-                            "type": "string",
-                            "description": "JSON array of {name, email, role: rep|customer}",
+                            "type": "array",
+                            "maxItems": 50,
+                            "description": "sent as one JSON part",
+                            "items": {
+                                "type": "object",
+                                "required": ["role"],
+                                "additionalProperties": False,
+                                "properties": {
+                                    "name": {"type": "string", "maxLength": 200},
+                                    "email": {"type": "string", "maxLength": 254},
+                                    "role": {"type": "string", "enum": ["rep", "customer"]},
+                                },
+                            },
                         },
                     },
-                }
+                },
+                "encoding": {"participants": {"contentType": "application/json"}},
             }
         },
     }
@@ -188,9 +200,11 @@ async def get_audio(
     call_id: CallId,
     principal: Annotated[Principal, Depends(require(Action.CALLS_READ))],
     gw: GatewayDep,
-    range_header: Annotated[str | None, Header(alias="range", max_length=200)] = None,
+    request: Request,
 ) -> Response:
-    """The recording, streamed; ``Range`` requests are passed through."""
+    """The recording, streamed. A ``Range: bytes=start-end`` header is passed through
+    (206 with ``Content-Range``; 416 when it cannot be served)."""
+    range_header = request.headers.get("range")
     headers = {"range": range_header} if range_header else {}
     resp = await gw.services.request(
         "ingest",

@@ -15,6 +15,7 @@ from gateway.entrypoints.schemas import (
     InvitationCreatedOut,
     InvitationIn,
     InvitationOut,
+    RowId,
     SessionOut,
 )
 from gateway.entrypoints.views import invitation_out, me_out
@@ -45,7 +46,7 @@ async def list_invitations(principal: Invitee, gw: GatewayDep) -> list[Invitatio
 
 @router.delete("/{invitation_id}", status_code=204, response_class=Response)
 async def revoke_invitation(
-    invitation_id: Annotated[str, Path(min_length=1, max_length=64)],
+    invitation_id: RowId,
     principal: Invitee,
     gw: GatewayDep,
 ) -> Response:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Response
 
 from gateway.domain.permissions import Action, Role
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import GatewayDep, require
-from gateway.entrypoints.schemas import COMMON_ERRORS, ManagerIn, MemberOut, RoleIn
+from gateway.entrypoints.schemas import COMMON_ERRORS, ManagerIn, MemberOut, RoleIn, RowId
 from gateway.entrypoints.views import member_out
 from gateway.service_layer import members
 
 router = APIRouter(prefix="/v1/members", tags=["members"], responses=COMMON_ERRORS)
-MemberId = Annotated[str, Path(min_length=1, max_length=64)]
+MemberId = RowId
 
 
 @router.get("", response_model=list[MemberOut])

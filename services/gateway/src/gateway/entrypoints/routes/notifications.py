@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from gateway.domain.permissions import Action
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import GatewayDep, require
-from gateway.entrypoints.schemas import COMMON_ERRORS, NotificationOut
+from gateway.entrypoints.schemas import COMMON_ERRORS, NotificationOut, RowId
 from gateway.entrypoints.views import notification_out
 from gateway.service_layer import notifications
 
@@ -30,7 +30,7 @@ async def list_notifications(
 
 @router.post("/{notification_id}/read", status_code=204, response_class=Response)
 async def mark_read(
-    notification_id: Annotated[str, Path(min_length=1, max_length=64)],
+    notification_id: RowId,
     principal: Reader,
     gw: GatewayDep,
 ) -> Response:

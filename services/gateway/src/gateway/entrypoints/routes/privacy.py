@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
-from clashtor_common.errors import ApiError, not_found
+from clashtor_common.errors import not_found
 from gateway.adapters.tables import User
 from gateway.bootstrap import Gateway
 from gateway.domain.credentials import normalize_email
@@ -24,12 +24,16 @@ from gateway.entrypoints.routes.calls import visible_call
 from gateway.entrypoints.schemas import (
     COMMON_ERRORS,
     AcceptedOut,
+    CallSubject,
     ExportIn,
     ObjectionIn,
+    OrganizationSubject,
+    ParticipantSubject,
     PrivacyRequestIn,
     PrivacyRequestOut,
     RestrictionIn,
     SubjectIn,
+    UserSubject,
 )
 from gateway.entrypoints.views import passthrough
 from gateway.service_layer import profile
@@ -45,28 +49,23 @@ async def authorize_subject(
 ) -> dict[str, Any]:
     """Check who may ask about ``subject`` and that it exists here; the subject to forward."""
     me, _, _ = await profile.load_me(gw, principal)
-    own = (subject.type == "user" and subject.id == principal.user_id) or (
-        subject.type in ("user", "participant")
-        and subject.id is None
-        and subject.email is not None
-        and normalize_email(subject.email) == me.email
-    )
+    own = False
+    if isinstance(subject, UserSubject | ParticipantSubject):
+        by_id = subject.id is None or (subject.type == "user" and subject.id == principal.user_id)
+        by_email = subject.email is None or normalize_email(subject.email) == me.email
+        own = by_id and by_email
     check_allowed(principal, Action.PRIVACY_SELF_SERVICE if own else Action.PRIVACY_MANAGE)
     out = subject.model_dump(exclude_none=True)
-    if subject.type in ("user", "participant") and not (subject.id or subject.email):
-        raise ApiError(422, "invalid_subject", f"a {subject.type} subject needs an id or an email")
-    if subject.type == "user" and subject.id:
+    if isinstance(subject, UserSubject) and subject.id:
         async with gw.db.session() as session:
             user = await session.get(User, subject.id)
         if user is None or user.org_id != principal.org_id:
             raise not_found("user", subject.id)
-    elif subject.type == "organization":
+    elif isinstance(subject, OrganizationSubject):
         if subject.id not in (None, principal.org_id):
             raise not_found("organization", subject.id)
         out["id"] = principal.org_id
-    elif subject.type == "call":
-        if not subject.id:
-            raise ApiError(422, "invalid_subject", "a call subject needs the call id")
+    elif isinstance(subject, CallSubject):
         await visible_call(gw, principal, subject.id)
     return out
 

@@ -1,0 +1,270 @@
+"""/v1/calls: streamed upload, list, the assembled call, audio ranges, deletion."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from clashtor_common.embedded import free_port
+from gateway.settings import GatewaySettings
+
+MB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def gateway_settings(settings_factory: Callable[..., GatewaySettings]) -> GatewaySettings:
+    return settings_factory(max_upload_bytes=4 * MB)
+
+
+def _multipart(boundary: str, audio: bytes, title: str, participants: list[Any]) -> list[bytes]:
+    head = (
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="title"\r\n\r\n'
+        f"{title}\r\n"
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="participants"\r\n\r\n'
+        f"{json.dumps(participants)}\r\n"
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="file"; filename="call.wav"\r\n'
+        "Content-Type: audio/wav\r\n\r\n"
+    ).encode()
+    return [head, audio, f"\r\n--{boundary}--\r\n".encode()]
+
+
+async def test_upload_is_forwarded_with_the_signed_identity(api: Any, fake_state: Any) -> None:
+    rep = await api.invite(await api.signup(), "rep")
+    audio = b"RIFF" + bytes(range(256)) * 40
+    participants = [{"name": "Cy", "email": "cy@customer.example", "role": "customer"}]
+    resp = await rep.client.post(
+        "/v1/calls",
+        files={"file": ("call.wav", audio, "audio/wav")},
+        data={"title": "Intro", "participants": json.dumps(participants)},
+    )
+    assert resp.status_code == 202, resp.text
+    call_id = resp.json()["id"]
+    assert resp.json()["status"] == "uploaded"
+    call = fake_state.calls[call_id]
+    assert call["org_id"] == rep.org_id and call["uploader_id"] == rep.user_id
+    assert call["title"] == "Intro" and call["participants"] == participants
+    assert call["sha256"] == hashlib.sha256(audio).hexdigest()
+    upload = [s for s in fake_state.seen if s.path == "/internal/calls" and s.method == "POST"][-1]
+    assert upload.identity.role == "rep" and upload.identity.org_id == rep.org_id
+    assert upload.headers["content-type"].startswith("multipart/form-data; boundary=")
+
+    again = await rep.client.post("/v1/calls", files={"file": ("call.wav", audio, "audio/wav")})
+    assert again.status_code == 200 and again.json()["id"] == call_id
+
+
+async def test_upload_streams_through_before_the_client_has_finished(
+    api: Any, fake_state: Any
+) -> None:
+    """Ingest sees the first bytes while the client still holds back the rest: no buffering."""
+    owner = await api.signup()
+    boundary = "streamtestboundary"
+    first, audio, last = _multipart(boundary, b"\x01" * (2 * MB), "Long call", [])
+    fake_state.upload_started.clear()
+    reached_ingest_early: list[bool] = []
+
+    async def body() -> AsyncIterator[bytes]:
+        yield first
+        yield audio[: MB // 2]
+        # Deadlock guard, not a timing assertion: a buffering gateway never forwards.
+        seen = await asyncio.to_thread(fake_state.upload_started.wait, 20)
+        reached_ingest_early.append(seen)
+        yield audio[MB // 2 :]
+        yield last
+
+    resp = await owner.client.post(
+        "/v1/calls",
+        content=body(),
+        headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert reached_ingest_early == [True]
+    assert resp.status_code == 202, resp.text
+    assert fake_state.calls[resp.json()["id"]]["size_bytes"] == 2 * MB
+
+
+async def test_upload_that_is_not_multipart_is_415(api: Any) -> None:
+    owner = await api.signup()
+    resp = await owner.client.post("/v1/calls", json={"file": "nope"})
+    assert resp.status_code == 415
+    assert resp.json()["error"]["code"] == "unsupported_media_type"
+
+
+async def test_upload_over_the_limit_is_413(api: Any) -> None:
+    owner = await api.signup()
+    declared = await owner.client.post(
+        "/v1/calls", files={"file": ("big.wav", b"\0" * (5 * MB), "audio/wav")}
+    )
+    assert declared.status_code == 413
+    parts = _multipart("b0und", b"\0" * (5 * MB), "x", [])
+
+    async def chunked() -> AsyncIterator[bytes]:  # no Content-Length: counted on the way
+        for part in parts:
+            for i in range(0, len(part), MB):
+                yield part[i : i + MB]
+
+    streamed = await owner.client.post(
+        "/v1/calls",
+        content=chunked(),
+        headers={"content-type": "multipart/form-data; boundary=b0und"},
+    )
+    assert streamed.status_code == 413
+    assert streamed.json()["error"]["code"] == "payload_too_large"
+
+
+async def test_downstream_validation_errors_pass_through(api: Any) -> None:
+    owner = await api.signup()
+    resp = await owner.client.post("/v1/calls", files={"other": ("x.wav", b"abc", "audio/wav")})
+    assert resp.status_code == 422
+    assert resp.json() == {"error": {"code": "validation_error", "message": "file: field required"}}
+
+
+async def test_reps_list_their_own_calls_admins_all(api: Any, fake_state: Any) -> None:
+    owner = await api.signup()
+    rep = await api.invite(owner, "rep")
+    rep_call = fake_state.add_call(owner.org_id, rep.user_id)
+    owner_call = fake_state.add_call(owner.org_id, owner.user_id)
+    rep_ids = {c["id"] for c in (await rep.client.get("/v1/calls")).json()["items"]}
+    owner_ids = {c["id"] for c in (await owner.client.get("/v1/calls")).json()["items"]}
+    assert rep_ids == {rep_call["id"]}
+    assert owner_ids == {rep_call["id"], owner_call["id"]}
+
+
+async def test_a_call_is_assembled_from_ingest_transcribe_and_score(
+    api: Any, fake_state: Any
+) -> None:
+    owner = await api.signup()
+    call = fake_state.add_call(owner.org_id, owner.user_id, title="Pricing", duration=61.5)
+    fake_state.transcripts[call["id"]] = {
+        "org_id": owner.org_id,
+        "language": "en",
+        "engine": "local",
+        "model": "tiny.en",
+        "duration": 61.5,
+        "channels": 1,
+        "speakers": 2,
+        "utterances": [
+            {
+                "speaker": 0,
+                "start": 0.0,
+                "end": 1.2,
+                "text": "Hi there.",
+                "confidence": 0.9,
+                "words": [
+                    {"word": "Hi", "start": 0.0, "end": 0.4, "confidence": 0.9, "speaker": 0},
+                    {"word": "there.", "start": 0.5, "end": 1.2, "confidence": 0.8, "speaker": 0},
+                ],
+            },
+            {"speaker": 1, "start": 1.5, "end": 2.0, "text": "Hello.", "words": []},
+        ],
+    }
+    fake_state.scores[call["id"]] = {
+        "org_id": owner.org_id,
+        "roles": {"0": "rep", "1": "customer"},
+        "metrics": {"talk_ratio": {"rep": 0.6}},
+        "trackers": [{"name": "pricing", "hits": 1}],
+        "scorecard": {"template": "meddic", "overall": 0.7},
+        "feedback": {"engine": "local", "strengths": []},
+    }
+    resp = await owner.client.get(f"/v1/calls/{call['id']}")
+    assert resp.status_code == 200, resp.text
+    view = resp.json()
+    assert view["id"] == call["id"] and view["status"] == "scored"
+    assert view["title"] == "Pricing" and view["duration"] == 61.5
+    utterances = view["transcript"]["utterances"]
+    assert [(u["speaker"], u["role"], u["text"]) for u in utterances] == [
+        (0, "rep", "Hi there."),
+        (1, "customer", "Hello."),
+    ]
+    assert utterances[0]["words"][1]["word"] == "there."
+    assert view["metrics"] == {"talk_ratio": {"rep": 0.6}}
+    assert view["scorecard"]["overall"] == 0.7
+    assert view["feedback"]["engine"] == "local"
+
+
+async def test_missing_transcript_and_score_are_null(api: Any, fake_state: Any) -> None:
+    owner = await api.signup()
+    call = fake_state.add_call(owner.org_id, owner.user_id)
+    view = (await owner.client.get(f"/v1/calls/{call['id']}")).json()
+    assert view["status"] == "uploaded"
+    assert view["transcript"] is None and view["metrics"] is None
+    assert view["scorecard"] is None and view["feedback"] is None and view["trackers"] is None
+
+
+async def test_a_rep_cannot_see_a_colleagues_call(api: Any, fake_state: Any) -> None:
+    owner = await api.signup()
+    rep = await api.invite(owner, "rep")
+    call = fake_state.add_call(owner.org_id, owner.user_id)
+    before = len(fake_state.seen_paths("/internal/transcripts"))
+    resp = await rep.client.get(f"/v1/calls/{call['id']}")
+    assert resp.status_code == 404
+    # nothing else was asked once ingest said no
+    assert len(fake_state.seen_paths("/internal/transcripts")) == before
+
+
+async def test_audio_streams_with_range_pass_through(api: Any, fake_state: Any) -> None:
+    owner = await api.signup()
+    call = fake_state.add_call(owner.org_id, owner.user_id)
+    fake_state.audio[call["id"]] = bytes(range(256)) * 4
+    full = await owner.client.get(f"/v1/calls/{call['id']}/audio")
+    assert full.status_code == 200 and full.content == bytes(range(256)) * 4
+    assert full.headers["content-type"] == "audio/wav"
+    part = await owner.client.get(f"/v1/calls/{call['id']}/audio", headers={"Range": "bytes=10-19"})
+    assert part.status_code == 206
+    assert part.content == bytes(range(10, 20))
+    assert part.headers["content-range"] == "bytes 10-19/1024"
+    bad = await owner.client.get(
+        f"/v1/calls/{call['id']}/audio", headers={"Range": "bytes=5000-6000"}
+    )
+    assert bad.status_code == 416
+    assert bad.json()["error"]["code"] == "range_not_satisfiable"
+
+
+async def test_delete_checks_the_call_then_requests_erasure(api: Any, fake_state: Any) -> None:
+    owner = await api.signup()
+    call = fake_state.add_call(owner.org_id, owner.user_id)
+    resp = await owner.client.delete(f"/v1/calls/{call['id']}")
+    assert resp.status_code == 202
+    request = fake_state.requests[resp.json()["id"]]
+    assert request["kind"] == "erasure" and request["org_id"] == owner.org_id
+    assert request["body"] == {"subject": {"type": "call", "id": call["id"]}}
+
+
+async def test_role_correction_goes_to_score(api: Any, fake_state: Any) -> None:
+    owner = await api.signup()
+    call = fake_state.add_call(owner.org_id, owner.user_id)
+    fake_state.scores[call["id"]] = {"org_id": owner.org_id, "roles": {"0": "rep", "1": "customer"}}
+    resp = await owner.client.put(
+        f"/v1/calls/{call['id']}/roles", json={"roles": {"0": "customer", "1": "rep"}}
+    )
+    assert resp.status_code == 200
+    view = (await owner.client.get(f"/v1/calls/{call['id']}")).json()
+    assert view["status"] == "scored"
+    assert fake_state.scores[call["id"]]["roles"] == {"0": "customer", "1": "rep"}
+
+
+async def test_unreachable_service_is_503_not_500(make_api: Any) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    api = await make_api(ingest_url=dead, privacy_url=dead)
+    owner = await api.signup()
+    for method, path in (("GET", "/v1/calls"), ("GET", "/v1/calls/x"), ("DELETE", "/v1/calls/x")):
+        resp = await owner.client.request(method, path)
+        assert resp.status_code == 503, (method, path, resp.text)
+        assert resp.json()["error"]["code"] == "service_unavailable"
+        assert resp.headers["retry-after"] == "5"
+    upload = await owner.client.post("/v1/calls", files={"file": ("a.wav", b"abc", "audio/wav")})
+    assert upload.status_code == 503
+
+
+async def test_a_wrong_identity_secret_is_never_passed_on_as_401(make_api: Any) -> None:
+    api = await make_api(identity_secret="not-the-secret-the-services-know-0000")
+    owner = await api.signup()
+    resp = await owner.client.get("/v1/calls")
+    assert resp.status_code == 502
+    assert resp.json()["error"]["code"] == "upstream_error"

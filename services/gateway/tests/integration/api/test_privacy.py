@@ -1,0 +1,110 @@
+"""/v1/privacy and /v1/account: who may ask about whom, and what reaches privacy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+async def test_anyone_may_ask_for_their_own_export(api: Any, fake_state: Any) -> None:
+    rep = await api.invite(await api.signup(), "rep")
+    resp = await rep.client.post(
+        "/v1/privacy/export", json={"subject": {"type": "user", "id": rep.user_id}}
+    )
+    assert resp.status_code == 202
+    request = fake_state.requests[resp.json()["id"]]
+    assert request["body"] == {
+        "subject": {"type": "user", "id": rep.user_id},
+        "include_audio": False,
+    }
+    # and read its progress, since they made it
+    status = await rep.client.get(f"/v1/privacy/requests/{resp.json()['id']}")
+    assert status.status_code == 200
+    assert status.json()["status"] == "pending" and status.json()["kind"] == "export"
+
+
+async def test_own_email_counts_as_self(api: Any) -> None:
+    rep = await api.invite(await api.signup(), "rep")
+    resp = await rep.client.post(
+        "/v1/privacy/erasure", json={"subject": {"type": "participant", "email": rep.email.upper()}}
+    )
+    assert resp.status_code == 202
+
+
+async def test_a_rep_cannot_ask_about_someone_else(api: Any) -> None:
+    owner = await api.signup()
+    rep = await api.invite(owner, "rep")
+    for subject in (
+        {"type": "user", "id": owner.user_id},
+        {"type": "participant", "email": "someone@customer.example"},
+        {"type": "organization"},
+    ):
+        resp = await rep.client.post("/v1/privacy/erasure", json={"subject": subject})
+        assert resp.status_code == 403, subject
+
+
+async def test_compliance_runs_requests_about_anyone_in_the_org(api: Any, fake_state: Any) -> None:
+    owner = await api.signup()
+    officer = await api.invite(owner, "compliance")
+    rep = await api.invite(owner, "rep")
+    erase = await officer.client.post(
+        "/v1/privacy/erasure", json={"subject": {"type": "participant", "email": "x@cust.example"}}
+    )
+    assert erase.status_code == 202
+    restrict = await officer.client.post(
+        "/v1/privacy/restriction", json={"subject": {"type": "user", "id": rep.user_id}}
+    )
+    assert restrict.status_code == 202
+    assert fake_state.requests[restrict.json()["id"]]["body"] == {
+        "subject": {"type": "user", "id": rep.user_id},
+        "restricted": True,
+    }
+    objection = await officer.client.post(
+        "/v1/privacy/objection",
+        json={"subject": {"type": "user", "id": rep.user_id}, "objected": False},
+    )
+    assert objection.status_code == 202
+    org = await officer.client.post(
+        "/v1/privacy/export", json={"subject": {"type": "organization"}}
+    )
+    assert fake_state.requests[org.json()["id"]]["body"]["subject"] == {
+        "type": "organization",
+        "id": owner.org_id,
+    }
+    listed = await officer.client.get("/v1/privacy/requests")
+    assert {erase.json()["id"], restrict.json()["id"]} <= {r["id"] for r in listed.json()["items"]}
+
+
+async def test_a_rep_cannot_read_someone_elses_request(api: Any) -> None:
+    owner = await api.signup()
+    officer = await api.invite(owner, "compliance")
+    rep = await api.invite(owner, "rep")
+    made = await officer.client.post(
+        "/v1/privacy/erasure", json={"subject": {"type": "participant", "email": "y@cust.example"}}
+    )
+    assert (await rep.client.get(f"/v1/privacy/requests/{made.json()['id']}")).status_code == 404
+    assert (
+        await officer.client.get(f"/v1/privacy/requests/{made.json()['id']}")
+    ).status_code == 200
+
+
+async def test_subjects_need_what_identifies_them(api: Any) -> None:
+    owner = await api.signup()
+    for subject in ({"type": "participant"}, {"type": "call"}, {"type": "user"}):
+        resp = await owner.client.post("/v1/privacy/erasure", json={"subject": subject})
+        assert resp.status_code == 422, subject
+    wrong_type = await owner.client.post("/v1/privacy/erasure", json={"subject": {"type": "cat"}})
+    assert wrong_type.status_code == 422
+
+
+async def test_account_deletion_is_owner_only_and_can_be_restored(api: Any) -> None:
+    owner = await api.signup()
+    admin = await api.invite(owner, "admin")
+    assert (await admin.client.delete("/v1/account")).status_code == 403
+    resp = await owner.client.delete("/v1/account")
+    assert resp.status_code == 202 and resp.json()["status"] == "scheduled"
+    me = (await owner.client.get("/v1/me")).json()
+    assert me["organization"]["deletion_requested_at"] is not None
+    restored = await owner.client.post("/v1/account/restore")
+    assert restored.status_code == 200 and restored.json()["status"] == "restored"
+    me = (await owner.client.get("/v1/me")).json()
+    assert me["organization"]["deletion_requested_at"] is None

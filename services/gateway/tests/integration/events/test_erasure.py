@@ -1,0 +1,162 @@
+"""erasure-requested: the gateway erases account data, keeps ids only, acknowledges."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+
+from clashtor_common.crypto import fingerprint
+from clashtor_common.events import (
+    ErasureRequested,
+    Subject,
+    Topic,
+    make_event,
+    parse_envelope,
+)
+from clashtor_common.outbox import OutboxRecord
+from gateway.adapters.tables import (
+    ApiKey,
+    AuthSession,
+    ErasureTombstone,
+    Invitation,
+    Organization,
+    UsageEvent,
+    User,
+)
+
+
+def _consumer(api: Any) -> Any:
+    return next(
+        c for c in api.app.state.runtime.consumers if c.topic == Topic.ERASURE_REQUESTED.value
+    )
+
+
+async def _erase(api: Any, org_id: str, subject: Subject, **extra: Any) -> str:
+    request_id = str(uuid.uuid4())
+    event = make_event(
+        ErasureRequested(request_id=request_id, subject=subject, **extra),
+        source="privacy",
+        org_id=org_id,
+    )
+    assert await _consumer(api).apply(event)
+    return request_id
+
+
+async def _acks(api: Any, request_id: str) -> list[Any]:
+    async with api.app.state.gateway.db.session() as session:
+        rows = (await session.execute(select(OutboxRecord))).scalars().all()
+    events = [parse_envelope(r.payload) for r in rows]
+    return [
+        e.payload()
+        for e in events
+        if e.type == Topic.ERASURE_COMPLETED.value and e.data["request_id"] == request_id
+    ]
+
+
+async def _count(api: Any, table: Any, *where: Any) -> int:
+    async with api.app.state.gateway.db.session() as session:
+        return len((await session.execute(select(table).where(*where))).scalars().all())
+
+
+async def test_erasing_a_user_removes_account_sessions_keys_and_acknowledges(api: Any) -> None:
+    owner = await api.signup()
+    rep = await api.invite(owner, "rep")
+    key = await api.api_key(rep)
+    await rep.client.get("/v1/me")
+    await owner.client.post("/v1/invitations", json={"email": "later@example.com", "role": "rep"})
+
+    request_id = await _erase(api, owner.org_id, Subject(type="user", id=rep.user_id))
+
+    assert (await rep.client.get("/v1/me")).status_code == 401
+    assert (await api.bearer(key).get("/v1/me")).status_code == 401
+    assert await _count(api, User, User.id == rep.user_id) == 0
+    assert await _count(api, AuthSession, AuthSession.user_id == rep.user_id) == 0
+    assert await _count(api, ApiKey, ApiKey.user_id == rep.user_id) == 0
+    assert await _count(api, UsageEvent, UsageEvent.user_id == rep.user_id) == 0
+    assert await _count(api, UsageEvent, UsageEvent.org_id == owner.org_id) > 0  # counts stay
+    # the owner and the unrelated invitation are untouched
+    assert (await owner.client.get("/v1/me")).status_code == 200
+    assert await _count(api, Invitation, Invitation.org_id == owner.org_id) == 1
+
+    (ack,) = await _acks(api, request_id)
+    assert ack.service == "gateway" and ack.status == "completed"
+    assert ack.removed["users"] == 1 and ack.removed["api_keys"] == 1
+    assert ack.kept and "tombstone" in ack.kept[0].what
+    async with api.app.state.gateway.db.session() as session:
+        tomb = (
+            await session.execute(
+                select(ErasureTombstone).where(ErasureTombstone.request_id == request_id)
+            )
+        ).scalar_one()
+    assert tomb.user_ids == [rep.user_id]
+    assert rep.email not in json.dumps(tomb.removed)
+
+
+async def test_erasing_a_participant_by_fingerprint_finds_the_user_and_invitations(
+    api: Any,
+) -> None:
+    owner = await api.signup()
+    rep = await api.invite(owner, "rep")
+    pending = f"invitee-{owner.user_id[:8]}@example.com"
+    await owner.client.post("/v1/invitations", json={"email": pending, "role": "rep"})
+    secret = api.app.state.gateway.settings.fingerprint_secret.get_secret_value()
+
+    await _erase(
+        api, owner.org_id, Subject(type="participant", fingerprint=fingerprint(secret, rep.email))
+    )
+    assert await _count(api, User, User.id == rep.user_id) == 0
+
+    await _erase(
+        api, owner.org_id, Subject(type="participant", fingerprint=fingerprint(secret, pending))
+    )
+    assert await _count(api, Invitation, Invitation.email == pending) == 0
+
+
+async def test_erasing_the_organization_removes_everyone(api: Any) -> None:
+    owner = await api.signup()
+    rep = await api.invite(owner, "rep")
+    await api.api_key(owner)
+    request_id = await _erase(api, owner.org_id, Subject(type="organization", id=owner.org_id))
+    for member in (owner, rep):
+        assert (await member.client.get("/v1/me")).status_code == 401
+    assert await _count(api, User, User.org_id == owner.org_id) == 0
+    assert await _count(api, Organization, Organization.id == owner.org_id) == 0
+    assert await _count(api, UsageEvent, UsageEvent.org_id == owner.org_id) == 0
+    (ack,) = await _acks(api, request_id)
+    assert ack.removed["users"] == 2 and ack.removed["organizations"] == 1
+
+
+async def test_an_erasure_never_crosses_organizations(api: Any) -> None:
+    alice = await api.signup()
+    bob = await api.signup()
+    request_id = await _erase(api, alice.org_id, Subject(type="user", id=bob.user_id))
+    assert (await bob.client.get("/v1/me")).status_code == 200
+    (ack,) = await _acks(api, request_id)
+    assert ack.removed == {}
+
+
+async def test_a_resend_for_other_services_leaves_the_gateway_alone(api: Any) -> None:
+    owner = await api.signup()
+    rep = await api.invite(owner, "rep")
+    request_id = await _erase(
+        api, owner.org_id, Subject(type="user", id=rep.user_id), services=["ingest"]
+    )
+    assert (await rep.client.get("/v1/me")).status_code == 200
+    assert await _acks(api, request_id) == []
+
+
+async def test_a_redelivered_request_is_handled_once(api: Any) -> None:
+    owner = await api.signup()
+    rep = await api.invite(owner, "rep")
+    event = make_event(
+        ErasureRequested(request_id="dup-1", subject=Subject(type="user", id=rep.user_id)),
+        source="privacy",
+        org_id=owner.org_id,
+    )
+    consumer = _consumer(api)
+    assert await consumer.apply(event) is True
+    assert await consumer.apply(event) is False
+    assert len(await _acks(api, "dup-1")) == 1
