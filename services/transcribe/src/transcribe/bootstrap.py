@@ -1,13 +1,31 @@
-"""Composition root of the transcribe service: wires settings, database, bus and adapters."""
+"""Composition root of the transcribe service: wires settings, database, bus and adapters.
+
+The app factory calls it, and tests call it too, so both run the same wiring. The
+engine comes from configuration: Deepgram when an API key is set, the bundled
+faster-whisper model otherwise.
+"""
 
 from __future__ import annotations
 
+from clashtor_common.crypto import Keyring
+from clashtor_common.s3 import S3Store
 from clashtor_common.service import ServiceRuntime
+from transcribe.adapters.engines import make_engine
+from transcribe.adapters.objects import EncryptedObjects
+from transcribe.context import EXTRAS_KEY, TranscribeContext
 from transcribe.entrypoints.stream import register_subscribers
 from transcribe.settings import TranscribeSettings
 
 
 def bootstrap(settings: TranscribeSettings | None = None) -> ServiceRuntime:
-    runtime = ServiceRuntime.build(settings or TranscribeSettings())
+    settings = settings or TranscribeSettings()
+    runtime = ServiceRuntime.build(settings)
+    runtime.extras[EXTRAS_KEY] = TranscribeContext(
+        settings=settings,
+        db=runtime.db,
+        keyring=Keyring.from_config(settings.master_keys.get_secret_value()),
+        engine=make_engine(settings.transcription_config()),
+        objects=EncryptedObjects(S3Store(settings)),
+    )
     register_subscribers(runtime)
     return runtime

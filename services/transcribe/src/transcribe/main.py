@@ -7,14 +7,22 @@ from typing import Any
 from fastapi import FastAPI
 
 from clashtor_common.service import create_service_app
+from transcribe.adapters.tables import TABLES
 from transcribe.bootstrap import bootstrap
+from transcribe.context import context_of
 from transcribe.entrypoints.http import router
 from transcribe.settings import TranscribeSettings
 
 
 def create_app(settings: TranscribeSettings | None = None) -> FastAPI:
     runtime = bootstrap(settings)
-    return create_service_app(runtime, title="Clashtor transcribe", routers=[router], tables=[])
+    return create_service_app(
+        runtime,
+        title="Clashtor transcribe",
+        routers=[router],
+        tables=TABLES,
+        on_shutdown=[context_of(runtime).aclose],
+    )
 
 
 def __getattr__(name: str) -> Any:

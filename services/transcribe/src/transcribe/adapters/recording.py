@@ -1,0 +1,65 @@
+"""The uploaded recording, fetched through the event's presigned link and decrypted.
+
+Transcribe never holds ingest's S3 credentials: ``call-uploaded.audio_url`` is a
+presigned GET of the *encrypted* object (Keyring stream format ``CTS1``), so the link
+alone reveals nothing, and the data key is unwrapped through the keyring. When the
+object is gone (the call was erased, or the link expired) the download raises
+``ObjectNotFound``.
+
+The plaintext lives only in a private temporary file for the length of one
+transcription, written chunk by chunk so the decrypted audio is never held in memory
+beside its ciphertext.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from clashtor_common.crypto import STREAM_HEADER_MAX, Keyring
+from clashtor_common.s3 import fetch_presigned
+
+_SUFFIX = re.compile(r"^[a-z0-9]{1,8}$")
+
+
+def decrypt_to_file(keyring: Keyring, blob: bytes, target: Path) -> int:
+    """Decrypt a ``CTS1`` object into ``target``; returns the plaintext size.
+
+    Raises ``DecryptionError`` for a wrong key or a tampered or truncated object.
+    """
+    decryptor = keyring.stream_decryptor(blob[:STREAM_HEADER_MAX])
+    body = memoryview(blob)[len(decryptor.header) :]  # no copy of the ciphertext
+    size = 0
+    with target.open("wb") as out:
+        for chunk in decryptor.open_all(body):  # type: ignore[arg-type]
+            out.write(chunk)
+            size += len(chunk)
+    return size
+
+
+@asynccontextmanager
+async def downloaded_recording(
+    url: str,
+    keyring: Keyring,
+    *,
+    audio_format: str,
+    temp_dir: str | None = None,
+    timeout: float = 300.0,
+) -> AsyncIterator[Path]:
+    """Yield a private temp file holding the decrypted recording; removed afterwards."""
+    blob = await fetch_presigned(url, timeout=timeout)
+    suffix = f".{audio_format.lower()}" if _SUFFIX.match(audio_format.lower()) else ""
+    fd, name = tempfile.mkstemp(prefix="transcribe-", suffix=suffix, dir=temp_dir)
+    os.close(fd)  # mkstemp created it 0600: only this process's user can read it
+    path = Path(name)
+    try:
+        await asyncio.to_thread(decrypt_to_file, keyring, blob, path)
+        del blob
+        yield path
+    finally:
+        path.unlink(missing_ok=True)

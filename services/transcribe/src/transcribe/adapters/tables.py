@@ -1,0 +1,124 @@
+"""The transcribe service's tables. The transcript itself is stored encrypted, never plain.
+
+Besides the transcripts, the service keeps only ids, keyed fingerprints and numbers:
+who took part (for erasure by participant), which calls and subjects were erased
+(tombstones, so a replayed ``call-uploaded`` yields nothing), and which participants
+asked for restriction of processing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, DateTime, ForeignKey, Index, LargeBinary, String
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands timestamps back naive; every timestamp here is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _ts(*, nullable: bool = False, index: bool = False) -> Column:  # type: ignore[type-arg]
+    return Column(DateTime(timezone=True), nullable=nullable, index=index)
+
+
+class TranscriptRecord(SQLModel, table=True):
+    """What became of one uploaded call here: transcribed, restricted or failed.
+
+    ``transcript_enc`` is ``Keyring.encrypt(transcript JSON, aad=call id)``; the same
+    bytes are the S3 object at ``s3_key`` that ``call-transcribed`` links to.
+    """
+
+    __tablename__ = "transcribe_transcripts"
+    __table_args__ = (Index("ix_transcribe_transcripts_org_uploader", "org_id", "uploader_id"),)
+
+    call_id: str = Field(primary_key=True, max_length=36)
+    org_id: str = Field(max_length=100, index=True)
+    uploader_id: str = Field(max_length=100)
+    status: str = Field(max_length=20, description="transcribed | restricted | failed")
+    failure_code: str | None = Field(default=None, max_length=100)
+    failure_reason: str | None = Field(default=None, max_length=1000)
+    engine: str | None = Field(default=None, max_length=20)
+    model: str | None = Field(default=None, max_length=100)
+    language: str | None = Field(default=None, max_length=20)
+    duration: float | None = None
+    channels: int | None = None
+    speakers: int | None = None
+    word_count: int | None = None
+    transcript_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    s3_key: str | None = Field(default=None, max_length=300)
+    uploaded_at: datetime = Field(sa_column=_ts(), description="time of the call-uploaded event")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class TranscriptParticipant(SQLModel, table=True):
+    """A participant of a call as the event named them: ids and email fingerprint only."""
+
+    __tablename__ = "transcribe_participants"
+
+    call_id: str = Field(
+        sa_column=Column(
+            String(36),
+            ForeignKey("transcribe_transcripts.call_id", ondelete="CASCADE"),
+            primary_key=True,
+        )
+    )
+    participant_id: str = Field(primary_key=True, max_length=100)
+    org_id: str = Field(max_length=100, index=True)
+    role: str = Field(max_length=20)
+    fingerprint: str | None = Field(default=None, max_length=64, index=True)
+
+
+class ErasedCall(SQLModel, table=True):
+    """Tombstone of an erased call (its id only): a replayed upload of it does nothing."""
+
+    __tablename__ = "transcribe_erased_calls"
+
+    call_id: str = Field(primary_key=True, max_length=36)
+    org_id: str = Field(max_length=100, index=True)
+    request_id: str = Field(max_length=100)
+    erased_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class ErasedSubject(SQLModel, table=True):
+    """An erasure of a participant, user or organization, with the time it was requested.
+
+    ``call-uploaded`` and ``erasure-requested`` travel on different topics, so an upload
+    made before the erasure may arrive after it. Such an upload about an erased subject
+    (``uploaded_at <= requested_at``) is tombstoned instead of transcribed; a later
+    upload is a new recording and is processed.
+    """
+
+    __tablename__ = "transcribe_erased_subjects"
+
+    org_id: str = Field(primary_key=True, max_length=100)
+    subject_type: str = Field(primary_key=True, max_length=20)
+    subject_key: str = Field(primary_key=True, max_length=100, description="id or fingerprint")
+    request_id: str = Field(max_length=100)
+    requested_at: datetime = Field(sa_column=_ts())
+
+
+class Restriction(SQLModel, table=True):
+    """A participant (email fingerprint) who asked for restriction of processing."""
+
+    __tablename__ = "transcribe_restrictions"
+
+    org_id: str = Field(primary_key=True, max_length=100)
+    fingerprint: str = Field(primary_key=True, max_length=64)
+    request_id: str = Field(max_length=100)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+TABLES: tuple[type[SQLModel], ...] = (
+    TranscriptRecord,
+    TranscriptParticipant,
+    ErasedCall,
+    ErasedSubject,
+    Restriction,
+)
