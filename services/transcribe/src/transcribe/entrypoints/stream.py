@@ -12,6 +12,7 @@ CONSUMES: tuple[str, ...] = (
     Topic.CALL_UPLOADED.value,
     Topic.ERASURE_REQUESTED.value,
     Topic.EXPORT_REQUESTED.value,
+    Topic.SUBJECT_RESTRICTED.value,
 )
 #: Topics this service emits to through its outbox.
 PRODUCES: tuple[str, ...] = (
@@ -27,6 +28,7 @@ def register_subscribers(runtime: ServiceRuntime) -> None:
         Topic.CALL_UPLOADED.value: handlers.on_call_uploaded,
         Topic.ERASURE_REQUESTED.value: handlers.on_erasure_requested,
         Topic.EXPORT_REQUESTED.value: handlers.on_export_requested,
+        Topic.SUBJECT_RESTRICTED.value: handlers.on_subject_restricted,
     }
     for topic, handler in routes.items():
         runtime.consumers.append(

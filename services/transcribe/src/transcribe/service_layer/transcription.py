@@ -1,0 +1,239 @@
+"""The ``call-uploaded`` use case: recording in, encrypted transcript and one event out.
+
+Order of work, and why:
+
+1. decide from the database in a short transaction of its own: skip an erased or
+   already transcribed call, record a restricted one (nothing is processed);
+2. the slow part, with no database transaction open: download the encrypted
+   recording through the event's presigned link, decrypt it to a private temp file,
+   transcribe it, encrypt the transcript and put it in S3 (an idempotent put: the
+   key is the call's);
+3. in the handler's transaction (with the inbox record): decide again (an erasure
+   or a twin upload may have landed meanwhile), store the row and emit
+   ``call-transcribed`` (or ``call-failed``) through the outbox.
+
+The recording comes only through the event's presigned link to ingest's encrypted
+object: this service never holds another service's S3 credentials (see
+``adapters.recording``).
+
+Failures that are the answer, not a fault, are committed as such: undecodable audio,
+a provider that kept failing through its retries, a recording that is gone. A
+recording that does not decrypt means a key is missing here: that goes to the
+dead-letter topic (``PermanentError``) so an operator can fix the keyring and redrive.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clashtor_common.bus import PermanentError
+from clashtor_common.crypto import DecryptionError
+from clashtor_common.events import CallFailed, CallTranscribed, CallUploaded, Envelope, make_event
+from clashtor_common.events.transcript import Transcript
+from clashtor_common.outbox import emit
+from clashtor_common.s3 import ObjectNotFound
+from transcribe.adapters.objects import transcript_aad, transcript_key
+from transcribe.adapters.recording import downloaded_recording
+from transcribe.adapters.repository import TranscriptRepository
+from transcribe.adapters.tables import TranscriptRecord, utcnow
+from transcribe.context import SERVICE, TranscribeContext
+from transcribe.domain.errors import TranscriptionProviderError, UndecodableAudio
+from transcribe.domain.outcomes import CallStatus, FailureCode, UploadDecision, decide_upload
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Transcribed:
+    transcript: Transcript
+    ciphertext: bytes
+    key: str
+
+
+@dataclass(frozen=True)
+class Failed:
+    code: FailureCode
+    reason: str
+
+
+Outcome = Transcribed | Failed
+
+
+async def handle_upload(
+    ctx: TranscribeContext, session: AsyncSession, event: Envelope, upload: CallUploaded
+) -> UploadDecision:
+    """Apply one ``call-uploaded``; returns what was decided (for logs and tests)."""
+    async with ctx.db.session() as peek:  # short; the handler's session stays untouched
+        decision = await _decide(TranscriptRepository(peek, event.org_id), event, upload)
+    if decision in (UploadDecision.SKIP_ERASED, UploadDecision.SKIP_DONE):
+        await _after_skip(ctx, session, event, upload, decision)
+        return decision
+    if decision is UploadDecision.RESTRICT:
+        await _record(session, event, upload, status=CallStatus.RESTRICTED)
+        return decision
+
+    outcome = await produce_transcript(ctx, event.org_id, upload)
+
+    repo = TranscriptRepository(session, event.org_id)
+    decision = await _decide(repo, event, upload)
+    if decision is not UploadDecision.TRANSCRIBE:  # something changed while we worked
+        if isinstance(outcome, Transcribed) and decision is not UploadDecision.SKIP_DONE:
+            await ctx.objects.delete(outcome.key)
+        if decision is UploadDecision.RESTRICT:
+            await _record(session, event, upload, status=CallStatus.RESTRICTED)
+        else:
+            await _after_skip(ctx, session, event, upload, decision)
+        return decision
+    if isinstance(outcome, Failed):
+        await _record(
+            session, event, upload, status=CallStatus.FAILED, failure=(outcome.code, outcome.reason)
+        )
+        await _emit(session, event, upload, _failed(upload, outcome))
+        log.info("call %s failed to transcribe: %s", upload.call_id, outcome.code)
+        return decision
+    await _record(session, event, upload, status=CallStatus.TRANSCRIBED, result=outcome)
+    await _emit(
+        session,
+        event,
+        upload,
+        _transcribed(upload, outcome.transcript, await ctx.objects.presign(outcome.key)),
+    )
+    return decision
+
+
+async def produce_transcript(ctx: TranscribeContext, org_id: str, upload: CallUploaded) -> Outcome:
+    """The slow part, holding no database transaction: fetch, decrypt, transcribe, store."""
+    try:
+        async with downloaded_recording(
+            upload.audio_url,
+            ctx.keyring,
+            audio_format=upload.audio_format,
+            temp_dir=ctx.settings.temp_dir,
+            timeout=ctx.settings.audio_fetch_timeout,
+        ) as path:
+            transcript = await ctx.engine.transcribe(path)
+    except ObjectNotFound as exc:
+        return Failed(FailureCode.AUDIO_GONE, f"the recording is no longer available: {exc}")
+    except DecryptionError as exc:
+        raise PermanentError(f"recording of call {upload.call_id} does not decrypt: {exc}") from exc
+    except UndecodableAudio as exc:
+        return Failed(FailureCode.UNDECODABLE_AUDIO, str(exc)[:1000])
+    except TranscriptionProviderError as exc:
+        return Failed(FailureCode.PROVIDER_FAILED, str(exc)[:1000])
+    ciphertext = ctx.keyring.encrypt(
+        transcript.model_dump_json().encode(), aad=transcript_aad(upload.call_id)
+    )
+    key = transcript_key(org_id, upload.call_id)
+    await ctx.objects.put(key, ciphertext)
+    return Transcribed(transcript=transcript, ciphertext=ciphertext, key=key)
+
+
+async def _decide(
+    repo: TranscriptRepository, event: Envelope, upload: CallUploaded
+) -> UploadDecision:
+    owner = await repo.owner_of(upload.call_id)
+    if owner is not None and owner != event.org_id:
+        raise PermanentError(f"call {upload.call_id} is recorded under another organization")
+    existing = await repo.get(upload.call_id)
+    erased = await repo.is_erased(
+        upload.call_id,
+        uploader_id=upload.uploader_id,
+        participants=upload.participants,
+        uploaded_at=event.time,
+    )
+    restricted = upload.processing_restricted or await repo.any_restricted(
+        p.fingerprint for p in upload.participants
+    )
+    return decide_upload(
+        erased=erased, existing=existing.status if existing else None, restricted=restricted
+    )
+
+
+async def _after_skip(
+    ctx: TranscribeContext,
+    session: AsyncSession,
+    event: Envelope,
+    upload: CallUploaded,
+    decision: UploadDecision,
+) -> None:
+    """An upload about an erased subject leaves a tombstone of its id, and nothing else."""
+    if decision is UploadDecision.SKIP_ERASED:
+        repo = TranscriptRepository(session, event.org_id)
+        await repo.record_erased_calls([upload.call_id], request_id="upload-after-erasure")
+    log.info("call-uploaded %s for call %s: %s", event.id, upload.call_id, decision.value)
+
+
+async def _record(
+    session: AsyncSession,
+    event: Envelope,
+    upload: CallUploaded,
+    *,
+    status: CallStatus,
+    result: Transcribed | None = None,
+    failure: tuple[FailureCode, str] | None = None,
+) -> None:
+    repo = TranscriptRepository(session, event.org_id)
+    record = await repo.get(upload.call_id) or TranscriptRecord(
+        call_id=upload.call_id,
+        org_id=event.org_id,
+        uploader_id=upload.uploader_id,
+        status=status.value,
+        uploaded_at=event.time,
+    )
+    record.uploader_id = upload.uploader_id
+    record.status = status.value
+    record.failure_code, record.failure_reason = failure if failure else (None, None)
+    record.updated_at = utcnow()
+    if result is not None:
+        t = result.transcript
+        record.engine, record.model, record.language = t.engine, t.model, t.language
+        record.duration, record.channels = t.duration, t.channels
+        record.speakers, record.word_count = t.speakers, t.word_count
+        record.transcript_enc, record.s3_key = result.ciphertext, result.key
+    session.add(record)
+    await session.flush()
+    await repo.replace_participants(upload.call_id, upload.participants)
+
+
+def _transcribed(upload: CallUploaded, transcript: Transcript, url: str) -> CallTranscribed:
+    return CallTranscribed(
+        call_id=upload.call_id,
+        uploader_id=upload.uploader_id,
+        transcript_url=url,
+        engine=transcript.engine,
+        model=transcript.model,
+        language=transcript.language,
+        duration=transcript.duration,
+        channels=transcript.channels,
+        speakers=transcript.speakers,
+        word_count=transcript.word_count,
+        participants=list(upload.participants),
+    )
+
+
+def _failed(upload: CallUploaded, failure: Failed) -> CallFailed:
+    return CallFailed(
+        call_id=upload.call_id, stage="transcribe", code=failure.code.value, reason=failure.reason
+    )
+
+
+async def _emit(
+    session: AsyncSession,
+    event: Envelope,
+    upload: CallUploaded,
+    payload: CallTranscribed | CallFailed,
+) -> None:
+    subjects = event.subject_ids or [
+        upload.call_id,
+        upload.uploader_id,
+        *(p.fingerprint for p in upload.participants if p.fingerprint),
+    ]
+    await emit(
+        session,
+        make_event(
+            payload, source=SERVICE, org_id=event.org_id, key=upload.call_id, subject_ids=subjects
+        ),
+    )
