@@ -1,0 +1,97 @@
+"""One transcribe app per test module on the real broker, S3 and database.
+
+A module may override ``settings`` (the Deepgram module points the engine at the
+local stub); everything else follows from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from clashtor_common.events import Topic
+from clashtor_common.testing.apps import serve
+from transcribe.context import TranscribeContext, context_of
+from transcribe.entrypoints.stream import CONSUMES
+from transcribe.main import create_app
+from transcribe.settings import TranscribeSettings
+
+from .support import (
+    TopicReader,
+    TranscribeClient,
+    Uploader,
+    start_group_at_end,
+    transcribe_settings,
+)
+
+
+@pytest.fixture(scope="module")
+def settings(
+    kafka_bootstrap: str, database_url: str, s3_settings: dict[str, Any]
+) -> TranscribeSettings:
+    return transcribe_settings(kafka_bootstrap, database_url, s3_settings)
+
+
+@pytest.fixture(scope="module")
+async def app_runtime(
+    settings: TranscribeSettings, kafka_bootstrap: str
+) -> AsyncIterator[tuple[str, Any]]:
+    await start_group_at_end(kafka_bootstrap, settings.consumer_group, CONSUMES)
+    app = create_app(settings)
+    async with serve(app) as base_url:
+        yield base_url, app.state.runtime
+
+
+@pytest.fixture(scope="module")
+def ctx(app_runtime: tuple[str, Any]) -> TranscribeContext:
+    return context_of(app_runtime[1])
+
+
+@pytest.fixture(scope="module")
+async def client(
+    app_runtime: tuple[str, Any], settings: TranscribeSettings
+) -> AsyncIterator[TranscribeClient]:
+    c = TranscribeClient(app_runtime[0], settings)
+    yield c
+    await c.close()
+
+
+@pytest.fixture(scope="module")
+async def uploader(settings: TranscribeSettings, kafka_bootstrap: str) -> AsyncIterator[Uploader]:
+    u = Uploader(settings, kafka_bootstrap)
+    await u.start()
+    yield u
+    await u.stop()
+
+
+async def _reader(bootstrap: str, topic: str) -> AsyncIterator[TopicReader]:
+    reader = TopicReader(bootstrap, topic)
+    await reader.start()
+    yield reader
+    await reader.stop()
+
+
+@pytest.fixture(scope="module")
+async def transcribed(kafka_bootstrap: str) -> AsyncIterator[TopicReader]:
+    async for r in _reader(kafka_bootstrap, Topic.CALL_TRANSCRIBED.value):
+        yield r
+
+
+@pytest.fixture(scope="module")
+async def failed(kafka_bootstrap: str) -> AsyncIterator[TopicReader]:
+    async for r in _reader(kafka_bootstrap, Topic.CALL_FAILED.value):
+        yield r
+
+
+@pytest.fixture(scope="module")
+async def erasures(kafka_bootstrap: str) -> AsyncIterator[TopicReader]:
+    async for r in _reader(kafka_bootstrap, Topic.ERASURE_COMPLETED.value):
+        yield r
+
+
+@pytest.fixture(scope="module")
+async def exports(kafka_bootstrap: str) -> AsyncIterator[TopicReader]:
+    async for r in _reader(kafka_bootstrap, Topic.EXPORT_PART_READY.value):
+        yield r

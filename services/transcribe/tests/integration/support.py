@@ -1,0 +1,332 @@
+"""Running transcribe for real in a test: the app, an ingest stand-in, the broker and S3.
+
+``Uploader`` plays ingest's part: it encrypts a recording with the stream format into a
+bucket of its own (transcribe never gets that bucket's name or credentials, only the
+presigned link) and publishes ``call-uploaded`` on the real broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from sqlalchemy import func, select, text
+
+from clashtor_common.crypto import Keyring, fingerprint
+from clashtor_common.events import (
+    CallUploaded,
+    Envelope,
+    EventPayload,
+    ParticipantRef,
+    make_event,
+)
+from clashtor_common.inbox import InboxRecord
+from clashtor_common.s3 import S3Store
+from clashtor_common.settings import ServiceSettings
+from clashtor_common.testing.apps import identity_headers
+from transcribe.adapters.tables import TABLES, TranscriptRecord
+from transcribe.context import TranscribeContext
+from transcribe.settings import TranscribeSettings
+
+
+def transcribe_settings(
+    kafka_bootstrap: str, database_url: str, s3_settings: dict[str, Any], **extra: Any
+) -> TranscribeSettings:
+    """Settings with a unique consumer group and bucket: modules share one broker and S3."""
+    tag = uuid.uuid4().hex[:8]
+    values: dict[str, Any] = dict(
+        service_name=f"transcribe-{tag}",
+        environment="test",
+        kafka_bootstrap=kafka_bootstrap,
+        database_url=database_url,
+        s3_bucket=f"transcribe-test-{tag}",
+        master_keys=f"test1:{Keyring.generate_key()}",
+        consumer_backoff_seconds=0.05,
+        relay_poll_seconds=0.1,
+        log_json=False,
+        **s3_settings,
+    )
+    values.update(extra)
+    return TranscribeSettings(**values)
+
+
+def new_org() -> str:
+    return f"org-{uuid.uuid4().hex[:12]}"
+
+
+def new_call_id() -> str:
+    return str(uuid.uuid4())
+
+
+async def _aiter(data: bytes, piece: int = 64 * 1024) -> AsyncIterator[bytes]:
+    for i in range(0, len(data), piece):
+        yield data[i : i + piece]
+
+
+class Uploader:
+    """Stands in for ingest: encrypted recordings in its own bucket, ``call-uploaded`` out."""
+
+    def __init__(self, settings: TranscribeSettings, kafka_bootstrap: str) -> None:
+        tag = uuid.uuid4().hex[:8]
+        ingest_side = ServiceSettings(
+            service_name=f"ingest-standin-{tag}",
+            environment="test",
+            s3_endpoint=settings.s3_endpoint,
+            s3_access_key=settings.s3_access_key,
+            s3_secret_key=settings.s3_secret_key,
+            s3_bucket=f"ingest-standin-{tag}",
+        )
+        self.store = S3Store(ingest_side)
+        # One key ring for both sides here; in production both unwrap through the KMS.
+        self.keyring = Keyring.from_config(settings.master_keys.get_secret_value())
+        self.fingerprint_secret = settings.fingerprint_secret.get_secret_value()
+        self.producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+
+    async def start(self) -> None:
+        await self.producer.start()
+
+    async def stop(self) -> None:
+        await self.producer.stop()
+
+    def fp(self, email: str) -> str:
+        return fingerprint(self.fingerprint_secret, email)
+
+    async def put_recording(self, org: str, call_id: str, data: bytes) -> tuple[str, str]:
+        """Encrypt ``data`` (stream format, as ingest does) and return (key, presigned URL)."""
+        blob = b"".join([c async for c in self.keyring.encrypt_stream(_aiter(data))])
+        key = f"orgs/{org}/calls/{call_id}.audio.enc"
+        await self.store.put_bytes(key, blob)
+        return key, await self.store.presign_get(key)
+
+    def call_uploaded(
+        self,
+        org: str,
+        call_id: str,
+        audio_url: str,
+        *,
+        audio_format: str = "wav",
+        uploader: str = "user-1",
+        duration: float = 17.0,
+        channels: int = 2,
+        participants: Sequence[ParticipantRef] = (),
+        restricted: bool = False,
+    ) -> Envelope:
+        payload = CallUploaded(
+            call_id=call_id,
+            uploader_id=uploader,
+            audio_url=audio_url,
+            audio_format=audio_format,
+            duration=duration,
+            channels=channels,
+            sample_rate=16000,
+            size_bytes=0,
+            participants=list(participants),
+            processing_restricted=restricted,
+        )
+        return make_event(
+            payload,
+            source="ingest",
+            org_id=org,
+            key=call_id,
+            subject_ids=[
+                call_id,
+                uploader,
+                *(p.fingerprint for p in participants if p.fingerprint),
+            ],
+        )
+
+    async def upload(
+        self,
+        org: str,
+        data: bytes,
+        *,
+        call_id: str | None = None,
+        audio_format: str = "wav",
+        **kwargs: Any,
+    ) -> Envelope:
+        """Store the recording and publish its ``call-uploaded``."""
+        call_id = call_id or new_call_id()
+        _, url = await self.put_recording(org, call_id, data)
+        envelope = self.call_uploaded(org, call_id, url, audio_format=audio_format, **kwargs)
+        return await self.send(envelope)
+
+    async def send(self, envelope: Envelope) -> Envelope:
+        await self.producer.send_and_wait(
+            envelope.type, envelope.to_bytes(), key=envelope.key.encode()
+        )
+        return envelope
+
+    async def publish(self, payload: EventPayload, *, org: str, key: str | None = None) -> Envelope:
+        return await self.send(make_event(payload, source="test", org_id=org, key=key or org))
+
+
+def participant(role: str = "customer", fp: str | None = None) -> ParticipantRef:
+    return ParticipantRef(participant_id=str(uuid.uuid4()), role=role, fingerprint=fp)  # type: ignore[arg-type]
+
+
+def replayed(envelope: Envelope) -> Envelope:
+    """The same upload as a new event (a new id): the inbox cannot recognise it."""
+    return envelope.model_copy(update={"id": uuid.uuid4()})
+
+
+async def wait_until(
+    predicate: Callable[[], Any], timeout: float = 90.0, every: float = 0.1
+) -> Any:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = predicate()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(every)
+
+
+async def start_group_at_end(bootstrap: str, group: str, topics: Sequence[str]) -> None:
+    """Commit ``group``'s offsets at the current end of ``topics``.
+
+    The bus starts a new group at the earliest offset, and the session's broker already
+    holds other modules' uploads (encrypted under other test keys). A fresh test group
+    starts at the end instead, so a module sees only its own events.
+    """
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()
+        parts = [
+            TopicPartition(topic, p)
+            for topic in topics
+            for p in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        consumer.assign(parts)
+        ends = await consumer.end_offsets(parts)
+        await consumer.commit(dict(ends))
+    finally:
+        await consumer.stop()
+
+
+class TopicReader:
+    """Reads a topic from the start and keeps every envelope, for matching by content."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.topic = topic
+        self.consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            group_id=None,
+        )
+        self.seen: list[dict[str, Any]] = []
+
+    async def start(self) -> None:
+        await self.consumer.start()
+
+    async def stop(self) -> None:
+        await self.consumer.stop()
+
+    async def poll(self) -> None:
+        batches = await self.consumer.getmany(timeout_ms=200)
+        for messages in batches.values():
+            self.seen.extend(json.loads(m.value) for m in messages)
+
+    def matching(self, **data: Any) -> list[dict[str, Any]]:
+        return [e for e in self.seen if all(e["data"].get(k) == v for k, v in data.items())]
+
+    async def wait_for(self, timeout: float = 120.0, **data: Any) -> dict[str, Any]:
+        """The first envelope whose data has these values."""
+
+        async def found() -> list[dict[str, Any]]:
+            await self.poll()
+            return self.matching(**data)
+
+        return (await wait_until(found, timeout=timeout))[0]
+
+    async def drain(self) -> None:
+        """Everything published so far (two empty polls in a row)."""
+        empty = 0
+        while empty < 2:
+            before = len(self.seen)
+            await self.poll()
+            empty = empty + 1 if len(self.seen) == before else 0
+
+
+class TranscribeClient:
+    """The internal API, with a signed identity per request."""
+
+    def __init__(self, base_url: str, settings: TranscribeSettings) -> None:
+        self.settings = settings
+        self.http = httpx.AsyncClient(base_url=base_url, timeout=30)
+
+    def headers(
+        self, org: str, user: str = "user-1", role: str = "admin", team: tuple[str, ...] = ()
+    ) -> dict[str, str]:
+        return identity_headers(
+            self.settings.identity_secret.get_secret_value(), org, user, role, team
+        )
+
+    async def transcript(self, org: str, call_id: str, **who: Any) -> httpx.Response:
+        return await self.http.get(
+            f"/internal/transcripts/{call_id}", headers=self.headers(org, **who)
+        )
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+
+# database ---------------------------------------------------------------------------------
+
+
+async def handled(ctx: TranscribeContext, event: Envelope) -> bool:
+    async with ctx.db.session() as session:
+        found = await session.execute(
+            select(InboxRecord.event_id).where(
+                InboxRecord.consumer == ctx.settings.consumer_group,
+                InboxRecord.event_id == event.id,
+            )
+        )
+        return found.first() is not None
+
+
+async def record_of(ctx: TranscribeContext, call_id: str) -> TranscriptRecord | None:
+    async with ctx.db.session() as session:
+        return await session.get(TranscriptRecord, call_id)
+
+
+async def count_records(ctx: TranscribeContext, org: str) -> int:
+    async with ctx.db.session() as session:
+        found = await session.execute(
+            select(func.count()).select_from(TranscriptRecord).where(TranscriptRecord.org_id == org)
+        )
+        return int(found.scalar_one())
+
+
+async def raw_database_bytes(ctx: TranscribeContext) -> bytes:
+    """Every stored value of the service's tables and its outbox, as raw bytes."""
+    names = [t.__tablename__ for t in TABLES] + ["outbox"]  # type: ignore[attr-defined]
+    out = bytearray()
+    async with ctx.db.session() as session:
+        for name in names:
+            rows = await session.execute(text(f"SELECT * FROM {name}"))
+            for row in rows:
+                for value in row:
+                    if isinstance(value, bytes | bytearray | memoryview):
+                        out += bytes(value)
+                    elif value is not None:
+                        out += str(value).encode()
+                    out += b"\x00"
+    return bytes(out)
+
+
+def sqlite_path(database_url: str) -> Path | None:
+    return Path(database_url.split("///", 1)[1]) if database_url.startswith("sqlite") else None

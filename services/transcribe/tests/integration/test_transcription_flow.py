@@ -1,0 +1,254 @@
+"""call-uploaded → call-transcribed on the real broker, S3 and database, local engine.
+
+Each test plays ingest: an encrypted generated call in a bucket transcribe has no
+credentials for, a presigned link in ``call-uploaded``; then reads what transcribe
+announced on the topic and serves on its internal API.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import httpx
+import pytest
+
+from clashtor_common.crypto import Keyring
+from clashtor_common.events import Topic
+from clashtor_common.events.transcript import Transcript
+from clashtor_common.s3 import fetch_presigned
+from clashtor_common.testing.callgen import GeneratedCall, make_corrupt_audio
+from transcribe.adapters.objects import transcript_aad, transcript_key
+from transcribe.domain.outcomes import CallStatus
+from transcribe.domain.quality import speaker_attribution, word_error_rate
+
+from .support import (
+    TopicReader,
+    count_records,
+    handled,
+    new_org,
+    participant,
+    raw_database_bytes,
+    record_of,
+    replayed,
+    wait_until,
+)
+
+MAX_WER = 0.15
+MIN_STEREO_ATTRIBUTION = 0.95
+MIN_MONO_ATTRIBUTION = 0.90
+
+
+async def _transcribe(up, reader, call: GeneratedCall, org: str, **kwargs):
+    upload = await up.upload(
+        org,
+        call.read_bytes(),
+        audio_format=call.format,
+        channels=call.channels,
+        duration=call.duration,
+        **kwargs,
+    )
+    announced = await reader.wait_for(call_id=upload.data["call_id"])
+    return upload, announced
+
+
+def _words_of(text: str) -> set[bytes]:
+    """Distinctive words (6+ letters) of a text, as the bytes a scan would find."""
+    return {w.encode() for w in re.findall(r"[A-Za-z]{6,}", text)}
+
+
+async def test_a_stereo_call_is_transcribed_announced_and_served(
+    uploader, transcribed, client, ctx, short_stereo_call
+):
+    org = new_org()
+    rep, customer = participant("rep", uploader.fp("rep@seller.test")), participant("customer")
+    upload, announced = await _transcribe(
+        uploader, transcribed, short_stereo_call, org, participants=[rep, customer]
+    )
+    call_id = upload.data["call_id"]
+
+    assert announced["org_id"] == org and announced["key"] == call_id
+    assert announced["source"] == "transcribe"
+    data = announced["data"]
+    assert data["engine"] == "local" and data["model"] == "tiny.en" and data["language"] == "en"
+    assert data["channels"] == 2 and data["speakers"] == 2
+    assert data["duration"] == pytest.approx(short_stereo_call.duration, abs=0.05)
+    assert data["participants"] == [rep.model_dump(mode="json"), customer.model_dump(mode="json")]
+
+    response = await client.transcript(org, call_id)
+    assert response.status_code == 200
+    transcript = Transcript.model_validate(response.json())
+    assert data["word_count"] == transcript.word_count > 0
+
+    wer = word_error_rate(short_stereo_call.text, transcript.text)
+    attribution = speaker_attribution(
+        short_stereo_call.words(),
+        [(w.word, w.speaker) for w in transcript.words],
+        best_permutation=False,
+    )
+    print(
+        f"\nstereo through the service: WER={wer:.3f} speaker accuracy={attribution.accuracy:.3f}"
+    )
+    assert wer < MAX_WER
+    assert attribution.accuracy >= MIN_STEREO_ATTRIBUTION
+
+    # The link in the event is a claim check: ciphertext bound to this call.
+    blob = await fetch_presigned(data["transcript_url"])
+    plain = ctx.keyring.decrypt(blob, aad=transcript_aad(call_id))
+    assert Transcript.model_validate_json(plain) == transcript
+
+
+async def test_a_mono_call_is_diarized_into_two_speakers(
+    uploader, transcribed, client, short_mono_call
+):
+    org = new_org()
+    upload, announced = await _transcribe(uploader, transcribed, short_mono_call, org)
+    assert announced["data"]["channels"] == 1 and announced["data"]["speakers"] == 2
+
+    transcript = Transcript.model_validate(
+        (await client.transcript(org, upload.data["call_id"])).json()
+    )
+    wer = word_error_rate(short_mono_call.text, transcript.text)
+    attribution = speaker_attribution(
+        short_mono_call.words(), [(w.word, w.speaker) for w in transcript.words]
+    )
+    print(f"\nmono through the service: WER={wer:.3f} speaker accuracy={attribution.accuracy:.3f}")
+    assert wer < MAX_WER
+    assert attribution.accuracy >= MIN_MONO_ATTRIBUTION
+    assert all(u.channel is None for u in transcript.utterances)
+
+
+async def test_the_transcript_is_never_stored_or_announced_in_plain_text(
+    uploader, transcribed, client, ctx, database_url, short_stereo_call
+):
+    org = new_org()
+    upload, announced = await _transcribe(uploader, transcribed, short_stereo_call, org)
+    call_id = upload.data["call_id"]
+    text = Transcript.model_validate((await client.transcript(org, call_id)).json()).text
+    secrets = _words_of(text) | _words_of(short_stereo_call.text)
+    assert len(secrets) >= 5
+
+    stored = await raw_database_bytes(ctx)
+    s3_object = await ctx.objects.store.get_bytes(transcript_key(org, call_id))
+    on_topic = str(announced).encode()
+    for place, raw in (("database", stored), ("S3 object", s3_object), ("event", on_topic)):
+        leaked = sorted(w.decode() for w in secrets if w in raw or w.lower() in raw.lower())
+        assert leaked == [], f"transcript words readable in the {place}: {leaked}"
+    record = await record_of(ctx, call_id)
+    assert record is not None and record.transcript_enc == s3_object
+    assert record.transcript_enc[:4] == b"CTR1"
+
+
+async def test_a_duplicate_or_replayed_upload_yields_one_transcript(
+    uploader, transcribed, ctx, short_stereo_call
+):
+    org = new_org()
+    _, url = await uploader.put_recording(
+        org, call_id := str(uuid.uuid4()), short_stereo_call.read_bytes()
+    )
+    first = uploader.call_uploaded(org, call_id, url, channels=2)
+    await uploader.send(first)
+    await uploader.send(first)  # the same event twice (a redelivery)
+    twin = await uploader.send(replayed(first))  # the same upload as a new event
+
+    await transcribed.wait_for(call_id=call_id)
+    await wait_until(lambda: handled(ctx, twin))
+    await transcribed.drain()
+    assert len(transcribed.matching(call_id=call_id)) == 1
+    assert await count_records(ctx, org) == 1
+
+
+async def test_corrupt_audio_fails_the_call_with_undecodable_audio(uploader, failed, client, ctx):
+    org = new_org()
+    corrupt = make_corrupt_audio("truncated", "mp3").read_bytes()
+    upload = await uploader.upload(org, corrupt, audio_format="mp3")
+    call_id = upload.data["call_id"]
+
+    event = await failed.wait_for(call_id=call_id)
+    assert event["data"]["stage"] == "transcribe"
+    assert event["data"]["code"] == "undecodable_audio"
+    assert event["data"]["reason"]
+    record = await record_of(ctx, call_id)
+    assert record is not None and record.status == CallStatus.FAILED
+    response = await client.transcript(org, call_id)
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "transcription_failed"
+
+
+async def test_a_recording_that_is_gone_fails_the_call_with_audio_gone(uploader, failed, ctx):
+    org = new_org()
+    call_id = str(uuid.uuid4())
+    key, url = await uploader.put_recording(org, call_id, b"RIFF....WAVE")
+    await uploader.store.delete(key)  # erased at ingest before transcribe got to it
+
+    await uploader.send(uploader.call_uploaded(org, call_id, url))
+    event = await failed.wait_for(call_id=call_id)
+    assert event["data"]["code"] == "audio_gone"
+    record = await record_of(ctx, call_id)
+    assert record is not None and record.status == CallStatus.FAILED
+
+
+async def test_a_restricted_call_is_recorded_and_not_processed(
+    uploader, transcribed, failed, client, ctx, short_stereo_call
+):
+    org = new_org()
+    upload = await uploader.upload(org, short_stereo_call.read_bytes(), restricted=True)
+    call_id = upload.data["call_id"]
+
+    await wait_until(lambda: handled(ctx, upload))
+    record = await record_of(ctx, call_id)
+    assert record is not None and record.status == CallStatus.RESTRICTED
+    assert record.transcript_enc is None and record.s3_key is None
+    await transcribed.drain()
+    await failed.drain()
+    assert transcribed.matching(call_id=call_id) == failed.matching(call_id=call_id) == []
+    response = await client.transcript(org, call_id)
+    assert (response.status_code, response.json()["error"]["code"]) == (
+        404,
+        "processing_restricted",
+    )
+
+
+async def test_a_recording_under_an_unknown_key_is_dead_lettered(
+    uploader, ctx, kafka_bootstrap, short_stereo_call
+):
+    org = new_org()
+    call_id = str(uuid.uuid4())
+    foreign = Keyring.from_config(f"other:{Keyring.generate_key()}")
+    blob = foreign.encrypt(short_stereo_call.read_bytes())  # not even the stream format
+    key = f"orgs/{org}/calls/{call_id}.audio.enc"
+    await uploader.store.put_bytes(key, blob)
+    upload = await uploader.send(
+        uploader.call_uploaded(org, call_id, await uploader.store.presign_get(key))
+    )
+    dead = TopicReader(kafka_bootstrap, f"{Topic.CALL_UPLOADED.value}.dlq")
+    await dead.start()
+    try:
+        letter = await dead.wait_for(call_id=call_id)
+    finally:
+        await dead.stop()
+    assert letter["id"] == str(upload.id)
+    assert await record_of(ctx, call_id) is None
+
+
+async def test_another_organization_cannot_read_a_transcript(
+    uploader, transcribed, client, short_stereo_call
+):
+    org = new_org()
+    upload, _ = await _transcribe(uploader, transcribed, short_stereo_call, org, uploader="rep-1")
+    call_id = upload.data["call_id"]
+
+    other = await client.transcript(new_org(), call_id)
+    unknown = await client.transcript(org, str(uuid.uuid4()))
+    assert other.status_code == unknown.status_code == 404
+    assert other.json()["error"]["code"] == unknown.json()["error"]["code"] == "not_transcribed"
+
+    own_rep = await client.transcript(org, call_id, user="rep-1", role="rep")
+    other_rep = await client.transcript(org, call_id, user="rep-2", role="rep")
+    manager = await client.transcript(org, call_id, user="boss", role="manager", team=("rep-1",))
+    assert (own_rep.status_code, other_rep.status_code, manager.status_code) == (200, 404, 200)
+
+    async with httpx.AsyncClient(base_url=str(client.http.base_url)) as bare:
+        anonymous = await bare.get(f"/internal/transcripts/{call_id}")
+    assert anonymous.status_code == 401
+    assert anonymous.json()["error"]["code"] == "missing_identity"
