@@ -30,10 +30,8 @@ from score.service_layer.scoring import SOURCE, score_transcribed_call
 BoundHandler = Callable[[Envelope, AsyncSession], Awaitable[None]]
 
 
-def bind(
-    handler: Callable[[Envelope, AsyncSession, ServiceRuntime], Awaitable[None]],
-    runtime: ServiceRuntime,
-) -> BoundHandler:
+def bind(handler: Callable[..., Awaitable[None]], runtime: ServiceRuntime) -> BoundHandler:
+    """The handler with its dependencies filled in, as the bus calls it."""
     return functools.partial(handler, runtime=runtime)
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import delete, func, or_
+from sqlalchemy import and_, delete, func, or_
+from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -148,20 +149,12 @@ class ScoreRepository:
         """Whether the call, its uploader, one of its participants or the org was erased."""
         if await self.session.get(ErasedCallRecord, (self.org_id, call_id)) is not None:
             return True
-        conditions = [
-            ErasedSubjectRecord.kind == "org",
-            (ErasedSubjectRecord.kind == "user") & (ErasedSubjectRecord.value == uploader_id),
-        ]
+        kind, value = col(ErasedSubjectRecord.kind), col(ErasedSubjectRecord.value)
+        conditions = [kind == "org", and_(kind == "user", value == uploader_id)]
         if fingerprints:
-            conditions.append(
-                (ErasedSubjectRecord.kind == "fingerprint")
-                & col(ErasedSubjectRecord.value).in_(list(fingerprints))
-            )
+            conditions.append(and_(kind == "fingerprint", value.in_(list(fingerprints))))
         if participant_ids:
-            conditions.append(
-                (ErasedSubjectRecord.kind == "participant")
-                & col(ErasedSubjectRecord.value).in_(list(participant_ids))
-            )
+            conditions.append(and_(kind == "participant", value.in_(list(participant_ids))))
         rows = await self.session.execute(
             select(func.count())
             .select_from(ErasedSubjectRecord)
@@ -271,15 +264,15 @@ class ScoreRepository:
         tuple[str, str, float | None, float | None, float | None, float | None, float | None]
     ]:
         """(call id, uploader, overall score, talk ratio, questions, monologue, patience)."""
-        query = select(
-            CallScoreRecord.call_id,
-            CallScoreRecord.uploader_id,
-            CallScoreRecord.overall_score,
-            CallScoreRecord.talk_ratio_rep,
-            CallScoreRecord.rep_questions,
-            CallScoreRecord.longest_monologue_s,
-            CallScoreRecord.patience_s,
-        ).where(CallScoreRecord.org_id == self.org_id, CallScoreRecord.status == "scored")
+        query = sa_select(
+            col(CallScoreRecord.call_id),
+            col(CallScoreRecord.uploader_id),
+            col(CallScoreRecord.overall_score),
+            col(CallScoreRecord.talk_ratio_rep),
+            col(CallScoreRecord.rep_questions),
+            col(CallScoreRecord.longest_monologue_s),
+            col(CallScoreRecord.patience_s),
+        ).where(col(CallScoreRecord.org_id) == self.org_id, col(CallScoreRecord.status) == "scored")
         if uploaders is not None:
             query = query.where(col(CallScoreRecord.uploader_id).in_(sorted(uploaders)))
         rows = await self.session.execute(query)

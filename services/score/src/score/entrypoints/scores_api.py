@@ -14,7 +14,13 @@ from score.adapters.tables import CallScoreRecord
 from score.context import ScoreContext
 from score.domain.access import can_correct_roles, can_see
 from score.entrypoints.deps import ContextDep, transaction
-from score.service_layer.scoring import parse_override, rescore_with_roles, stored_result_json
+from score.service_layer.scoring import (
+    compute_role_correction,
+    parse_override,
+    prepare_role_correction,
+    save_role_correction,
+    stored_result_json,
+)
 from score.service_layer.views import score_view
 
 router = APIRouter(prefix="/scores", tags=["scores"])
@@ -58,12 +64,18 @@ async def correct_roles(
         raise ApiError(422, "validation_error", "roles must map speaker numbers to roles")
     override = parse_override(raw)
     async with transaction(ctx) as session:
-        rec = await _visible(ScoreRepository(session, identity.org_id), identity, call_id)
+        repo = ScoreRepository(session, identity.org_id)
+        rec = await _visible(repo, identity, call_id)
         if not can_correct_roles(identity):
             raise ApiError(403, "forbidden", f"role {identity.role!r} cannot correct call roles")
         if rec.status != "scored":
             raise ApiError(
                 409, "conflict", f"call {call_id} has no score to correct ({rec.status})"
             )
-        rec = await rescore_with_roles(ctx, session, rec, override)
-    return await _view(ctx, rec)
+        job = await prepare_role_correction(repo, rec, override)
+    sealed = await compute_role_correction(ctx, job)  # slow: outside any transaction
+    async with transaction(ctx) as session:
+        saved = await save_role_correction(session, job, sealed)
+    if saved is None:
+        raise not_found("score of call", call_id)
+    return await _view(ctx, saved)

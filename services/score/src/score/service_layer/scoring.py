@@ -229,21 +229,19 @@ async def _record_failure(
 async def score_transcribed_call(
     ctx: ScoreContext, session: AsyncSession, *, org_id: str, event_id: str, call: CallTranscribed
 ) -> str:
-    """Score the call once; returns what happened (``scored``, ``failed``, ``skipped: …``)."""
-    repo = ScoreRepository(session, org_id)
-    if await repo.is_erased(
-        call.call_id,
-        uploader_id=call.uploader_id,
-        fingerprints=[p.fingerprint for p in call.participants if p.fingerprint],
-        participant_ids=[p.participant_id for p in call.participants],
-    ):
-        log.info("call %s was erased; call-transcribed ignored", call.call_id)
-        return "skipped: erased"
-    existing = await repo.get(call.call_id)
-    if existing is not None and existing.status == "scored":
-        return "skipped: already scored"
-    config = await scoring_config(repo)
+    """Score the call once; returns what happened (``scored``, ``failed``, ``skipped: …``).
 
+    What the slow work needs is read in a short transaction of its own; the handler's
+    transaction (``session``) is only touched afterwards, to check again and write, so it
+    never stays open across the download and the scoring (on SQLite, where every
+    transaction takes the write lock up front, that would block every other writer).
+    """
+    async with ctx.db.session() as reads:
+        if await _already_done(ScoreRepository(reads, org_id), call):
+            return "skipped"
+        config = await scoring_config(ScoreRepository(reads, org_id))
+
+    failure: ScoreFailure | None = None
     try:
         blob = await fetch_presigned(
             call.transcript_url, timeout=ctx.settings.transcript_fetch_timeout_seconds
@@ -261,15 +259,19 @@ async def score_transcribed_call(
         failure = ScoreFailure(
             "transcript_gone", "the transcript object is gone (erased, or its link expired)"
         )
-        await _record_failure(session, repo, existing, call, failure, event_id)
-        return f"failed: {failure.code}"
-    except ScoreFailure as failure:
-        await _record_failure(session, repo, existing, call, failure, event_id)
-        return f"failed: {failure.code}"
+    except ScoreFailure as exc:
+        failure = exc
     except DecryptionError as exc:
         # Wrong or missing master key: no retry helps, but a fixed key and a redrive will.
         raise PermanentError(f"call {call.call_id}: transcript does not decrypt: {exc}") from exc
 
+    repo = ScoreRepository(session, org_id)
+    if await _already_done(repo, call):  # an erasure or a duplicate committed meanwhile
+        return "skipped"
+    existing = await repo.get(call.call_id)
+    if failure is not None:
+        await _record_failure(session, repo, existing, call, failure, event_id)
+        return f"failed: {failure.code}"
     rec = existing or CallScoreRecord(
         org_id=org_id, call_id=call.call_id, uploader_id=call.uploader_id, status="scored"
     )
@@ -285,6 +287,20 @@ async def score_transcribed_call(
     await _emit_scored(session, rec)
     await session.flush()
     return "scored"
+
+
+async def _already_done(repo: ScoreRepository, call: CallTranscribed) -> bool:
+    """Erased (call, uploader, a participant or the org), or already scored."""
+    if await repo.is_erased(
+        call.call_id,
+        uploader_id=call.uploader_id,
+        fingerprints=[p.fingerprint for p in call.participants if p.fingerprint],
+        participant_ids=[p.participant_id for p in call.participants],
+    ):
+        log.info("call %s was erased; call-transcribed ignored", call.call_id)
+        return True
+    existing = await repo.get(call.call_id)
+    return existing is not None and existing.status == "scored"
 
 
 # -- re-scoring ---------------------------------------------------------------------------
@@ -314,32 +330,58 @@ def parse_override(raw: Mapping[str, Any]) -> dict[int, str]:
     return override
 
 
-async def rescore_with_roles(
-    ctx: ScoreContext, session: AsyncSession, rec: CallScoreRecord, override: dict[int, str]
-) -> CallScoreRecord:
-    """Score the stored call again with a user's role correction; emits call-scored."""
-    repo = ScoreRepository(session, rec.org_id)
-    participants = _participants(await repo.participants(rec.call_id))
-    trackers = await org_trackers(repo)
-    scorecard = await scorecard_for_rescore(repo, rec.scorecard_id)
+@dataclass(frozen=True)
+class RoleCorrection:
+    """What re-scoring a call with a role correction needs, read before the slow work."""
+
+    call: CallScoreRecord
+    override: dict[int, str]
+    participants: list[Participant]
+    trackers: list[Tracker]
+    scorecard: Scorecard
+
+
+async def prepare_role_correction(
+    repo: ScoreRepository, rec: CallScoreRecord, override: dict[int, str]
+) -> RoleCorrection:
+    return RoleCorrection(
+        call=rec,
+        override=override,
+        participants=_participants(await repo.participants(rec.call_id)),
+        trackers=await org_trackers(repo),
+        scorecard=await scorecard_for_rescore(repo, rec.scorecard_id),
+    )
+
+
+async def compute_role_correction(ctx: ScoreContext, job: RoleCorrection) -> Sealed:
+    """The slow part, in a worker thread, outside any transaction; 422 for a bad override."""
 
     def work() -> Sealed:
-        transcript = stored_transcript(ctx, rec)
+        transcript = stored_transcript(ctx, job.call)
         score = score_call(
             transcript,
-            participants=participants,
-            role_override=override,
-            trackers=trackers,
-            scorecard=scorecard,
+            participants=job.participants,
+            role_override=job.override,
+            trackers=job.trackers,
+            scorecard=job.scorecard,
             coach=ctx.coach,
         )
-        return _seal_score(ctx, score, org_id=rec.org_id, call_id=rec.call_id)
+        return _seal_score(ctx, score, org_id=job.call.org_id, call_id=job.call.call_id)
 
     try:
-        sealed = await asyncio.to_thread(work)
+        return await asyncio.to_thread(work)
     except ScoringInputError as exc:
         raise ApiError(422, "validation_error", str(exc)) from exc
-    rec.role_override = {str(k): v for k, v in sorted(override.items())}
+
+
+async def save_role_correction(
+    session: AsyncSession, job: RoleCorrection, sealed: Sealed
+) -> CallScoreRecord | None:
+    """Store the re-scored call and announce it; None if it was erased meanwhile."""
+    rec = await ScoreRepository(session, job.call.org_id).get(job.call.call_id)
+    if rec is None:
+        return None
+    rec.role_override = {str(k): v for k, v in sorted(job.override.items())}
     _apply(rec, sealed)
     session.add(rec)
     await _emit_scored(session, rec)
@@ -350,31 +392,40 @@ async def rescore_with_roles(
 async def rescore_with_scorecard(
     ctx: ScoreContext, *, org_id: str, call_ids: Sequence[str], scorecard_id: str
 ) -> int:
-    """Re-score past calls after their scorecard was edited: one transaction per call.
+    """Re-score past calls after their scorecard was edited, one call at a time.
 
     Roles stay as they were (including corrections); only the edited rules change the
-    result. A call erased or re-scored with another scorecard meanwhile is skipped.
+    result. Each call is read, re-scored outside any transaction, then written and
+    announced in a short transaction of its own; a call erased or re-scored with another
+    scorecard meanwhile is skipped.
     """
     done = 0
     for call_id in call_ids:
-        async with ctx.db.session() as session:
-            repo = ScoreRepository(session, org_id)
+        async with ctx.db.session() as reads:
+            repo = ScoreRepository(reads, org_id)
             rec = await repo.get(call_id)
-            if rec is None or rec.status != "scored" or rec.scorecard_id != scorecard_id:
-                continue
             card_rec = await repo.scorecard(scorecard_id)
             if card_rec is None:
                 return done
             scorecard = scorecard_of(card_rec)
-            if rec.scorecard_version == scorecard.version:
+            if (
+                rec is None
+                or rec.status != "scored"
+                or rec.scorecard_id != scorecard_id
+                or rec.scorecard_version == scorecard.version
+            ):
                 continue
             trackers = await org_trackers(repo)
-            sealed = await asyncio.to_thread(
-                _rescored, ctx, rec, scorecard=scorecard, trackers=trackers
-            )
-            _apply(rec, sealed)
-            session.add(rec)
-            await _emit_scored(session, rec)
+        sealed = await asyncio.to_thread(
+            _rescored, ctx, rec, scorecard=scorecard, trackers=trackers
+        )
+        async with ctx.db.session() as session:
+            current = await ScoreRepository(session, org_id).get(call_id)
+            if current is None or current.scorecard_id != scorecard_id:
+                continue
+            _apply(current, sealed)
+            session.add(current)
+            await _emit_scored(session, current)
             done += 1
     return done
 
