@@ -29,7 +29,7 @@ def new_id() -> str:
 
 
 class Organization(SQLModel, table=True):
-    __tablename__ = "organizations"
+    __tablename__ = "gateway_organizations"
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     name: str = Field(max_length=200)
@@ -42,7 +42,7 @@ class Organization(SQLModel, table=True):
 
 
 class User(SQLModel, table=True):
-    __tablename__ = "users"
+    __tablename__ = "gateway_users"
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     org_id: str = Field(index=True, max_length=36)
@@ -64,7 +64,7 @@ class User(SQLModel, table=True):
 class AuthSession(SQLModel, table=True):
     """A signed-in browser: the cookie holds the token, this row holds its hash."""
 
-    __tablename__ = "sessions"
+    __tablename__ = "gateway_sessions"
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     token_hash: str = Field(max_length=64, unique=True)
@@ -80,7 +80,7 @@ class AuthSession(SQLModel, table=True):
 
 
 class ApiKey(SQLModel, table=True):
-    __tablename__ = "api_keys"
+    __tablename__ = "gateway_api_keys"
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     org_id: str = Field(index=True, max_length=36)
@@ -101,7 +101,7 @@ class ApiKey(SQLModel, table=True):
 
 
 class Invitation(SQLModel, table=True):
-    __tablename__ = "invitations"
+    __tablename__ = "gateway_invitations"
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     org_id: str = Field(index=True, max_length=36)
@@ -123,8 +123,10 @@ class Invitation(SQLModel, table=True):
 
 
 class Notification(SQLModel, table=True):
-    __tablename__ = "notifications"
-    __table_args__ = (UniqueConstraint("user_id", "kind", "call_id", name="uq_notification"),)
+    __tablename__ = "gateway_notifications"
+    __table_args__ = (
+        UniqueConstraint("user_id", "kind", "call_id", name="uq_gateway_notification"),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     org_id: str = Field(index=True, max_length=36)
@@ -143,8 +145,8 @@ class Notification(SQLModel, table=True):
 class UsageEvent(SQLModel, table=True):
     """One authenticated request: which feature, by whom (ids only), with what outcome."""
 
-    __tablename__ = "usage_events"
-    __table_args__ = (Index("ix_usage_org_at", "org_id", "at"),)
+    __tablename__ = "gateway_usage_events"
+    __table_args__ = (Index("ix_gateway_usage_org_at", "org_id", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     org_id: str = Field(max_length=36)
@@ -161,8 +163,8 @@ class UsageEvent(SQLModel, table=True):
 class LoginAttempt(SQLModel, table=True):
     """A failed login, keyed by a keyed hash of the account or the client address."""
 
-    __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_key_at", "key", "at"),)
+    __tablename__ = "gateway_login_attempts"
+    __table_args__ = (Index("ix_gateway_login_attempts_key_at", "key", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=80)
@@ -174,7 +176,7 @@ class LoginAttempt(SQLModel, table=True):
 class ExportObject(SQLModel, table=True):
     """An export part this service wrote to S3, so an erasure can delete it too."""
 
-    __tablename__ = "export_objects"
+    __tablename__ = "gateway_export_objects"
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     org_id: str = Field(index=True, max_length=36)
@@ -189,7 +191,7 @@ class ExportObject(SQLModel, table=True):
 class ErasureTombstone(SQLModel, table=True):
     """What an erasure removed, as ids only: the audit trail that holds no personal data."""
 
-    __tablename__ = "erasure_tombstones"
+    __tablename__ = "gateway_erasure_tombstones"
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     org_id: str = Field(index=True, max_length=36)

@@ -86,13 +86,13 @@ async def remove_member(gw: Gateway, actor: Principal, member_id: str) -> None:
 async def delete_user_data(session: AsyncSession, user: User) -> dict[str, int]:
     """Delete a user's account and everything held for them; counts per kind."""
     removed: dict[str, int] = {}
-    for table, column in (
-        (AuthSession, AuthSession.user_id),
-        (ApiKey, ApiKey.user_id),
-        (Notification, Notification.user_id),
+    for kind, table, column in (
+        ("sessions", AuthSession, AuthSession.user_id),
+        ("api_keys", ApiKey, ApiKey.user_id),
+        ("notifications", Notification, Notification.user_id),
     ):
         result = await session.execute(delete(table).where(column == user.id))
-        removed[table.__tablename__] = result.rowcount or 0
+        removed[kind] = result.rowcount or 0
     await session.execute(update(User).where(User.manager_id == user.id).values(manager_id=None))
     await session.delete(user)
     await session.flush()

@@ -115,10 +115,15 @@ async def erase(
         )
     removed["export_objects"] = await _erase_exports(session, exports, org_id, subject, user_ids)
     if whole_org:
-        for table in (AuthSession, ApiKey, Notification, UsageEvent):
+        for kind, table in (
+            ("sessions", AuthSession),
+            ("api_keys", ApiKey),
+            ("notifications", Notification),
+            ("usage_events", UsageEvent),
+        ):
             _count_add(
                 removed,
-                table.__tablename__,
+                kind,
                 await session.execute(delete(table).where(table.org_id == org_id)),  # type: ignore[attr-defined]
             )
         org = await session.get(Organization, org_id)

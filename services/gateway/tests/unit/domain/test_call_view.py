@@ -1,0 +1,59 @@
+"""Assembling the public call view from the three owning services' answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.domain.call_view import assemble, derive_status
+
+CALL = {"id": "c1", "status": "uploaded", "title": "T", "duration": 12.0, "participants": []}
+TRANSCRIPT = {
+    "utterances": [
+        {
+            "speaker": 0,
+            "start": 0,
+            "end": 1,
+            "text": "Hi",
+            "words": [{"word": "Hi", "start": 0, "end": 1}],
+        },
+        {"speaker": 1, "start": 1, "end": 2, "text": "Yo", "words": []},
+        {"speaker": 2, "start": 2, "end": 3, "text": "?", "words": []},
+    ]
+}
+SCORE: dict[str, Any] = {
+    "roles": {"0": "rep", "1": "customer"},
+    "metrics": {"talk": 1},
+    "trackers": [],
+    "scorecard": {"overall": 0.5},
+    "feedback": {"engine": "local"},
+}
+
+
+def test_roles_come_from_score_and_unknown_speakers_have_none() -> None:
+    view = assemble(CALL, TRANSCRIPT, SCORE)
+    assert [u["role"] for u in view["transcript"]["utterances"]] == ["rep", "customer", None]
+    assert view["transcript"]["utterances"][0]["words"][0]["speaker"] == 0
+
+
+def test_a_transcript_wrapped_in_an_envelope_is_found() -> None:
+    view = assemble(CALL, {"call_id": "c1", "transcript": TRANSCRIPT}, None)
+    assert len(view["transcript"]["utterances"]) == 3
+    assert view["status"] == "transcribed" and view["metrics"] is None
+
+
+def test_missing_parts_are_null() -> None:
+    view = assemble(CALL, None, None)
+    assert view["transcript"] is None and view["scorecard"] is None and view["status"] == "uploaded"
+
+
+def test_status_is_the_furthest_stage_and_failure_wins() -> None:
+    assert derive_status(CALL, TRANSCRIPT, SCORE) == "scored"
+    assert derive_status({**CALL, "status": "transcribing"}, None, None) == "transcribing"
+    assert derive_status({**CALL, "status": "failed"}, TRANSCRIPT, None) == "failed"
+    assert derive_status(CALL, {"status": "failed"}, None) == "failed"
+    assert derive_status({**CALL, "status": "something-new"}, None, None) == "uploaded"
+
+
+def test_a_score_still_in_progress_is_not_shown() -> None:
+    view = assemble(CALL, TRANSCRIPT, {"status": "transcribed", "metrics": {"x": 1}})
+    assert view["status"] == "transcribed" and view["metrics"] is None
