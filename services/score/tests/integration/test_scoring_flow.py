@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -549,3 +550,16 @@ async def test_another_organizations_trackers_and_scorecards_answer_404(
     assert (await score.client.get(f"/internal/scorecards/{card['id']}", headers=mine)).json()[
         "name"
     ] == "BANT"
+
+
+async def test_first_reads_of_trackers_at_once_agree_on_one_copy_of_the_defaults(
+    score: RunningScore,
+) -> None:
+    org = new_org()
+    headers = score.as_member(org, role="rep", user_id="rep-1")
+    answers = await asyncio.gather(
+        *(score.client.get("/internal/trackers", headers=headers) for _ in range(4))
+    )
+    assert [a.status_code for a in answers] == [200] * 4
+    ids = [sorted(t["id"] for t in a.json()["items"]) for a in answers]
+    assert all(i == ids[0] for i in ids) and len(ids[0]) == 7

@@ -16,10 +16,10 @@ Kind = Literal["result", "transcript"]
 
 
 def transcript_object_aad(call_id: str) -> bytes:
-    """Associated data of transcribe's encrypted transcript object: the call id's bytes.
+    """Associated data of transcribe's encrypted transcript object: the call id (UTF-8).
 
-    Agreed with the transcribe service (its code did not seal transcripts yet when this
-    was written; it is the one place to change if it binds more).
+    The same binding transcribe seals with (``transcribe.adapters.objects.transcript_aad``);
+    not imported, since services share only libs/common — this is the one place to change.
     """
     return call_id.encode()
 

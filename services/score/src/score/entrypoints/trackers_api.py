@@ -6,9 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Response
 
-from clashtor_common.errors import not_found
+from clashtor_common.errors import ApiError, not_found
 from clashtor_common.identity import CurrentIdentity
 from score.adapters.repository import ScoreRepository
+from score.adapters.tables import TrackerRecord
+from score.context import ScoreContext
 from score.entrypoints.deps import ContextDep, require_coaching_manager, transaction
 from score.service_layer import config
 
@@ -17,12 +19,24 @@ TrackerId = Annotated[str, Path(min_length=1, max_length=100)]
 JsonBody = Annotated[dict[str, Any], Body()]
 
 
+async def _own_trackers(ctx: ScoreContext, org_id: str) -> list[TrackerRecord]:
+    """The org's tracker rows; a first read copies the defaults, so two first reads at
+    once may collide on that copy: the loser reads again what the winner wrote."""
+    for attempt in (1, 2):
+        try:
+            async with transaction(ctx) as session:
+                return await config.own_trackers(ScoreRepository(session, org_id))
+        except ApiError as exc:
+            if exc.status != 409 or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 @router.get("")
 async def list_trackers(identity: CurrentIdentity, ctx: ContextDep) -> dict[str, Any]:
     """The trackers calls are scored with (the defaults, copied on first use)."""
-    async with transaction(ctx) as session:
-        rows = await config.own_trackers(ScoreRepository(session, identity.org_id))
-        return {"items": [config.tracker_view(r) for r in rows]}
+    rows = await _own_trackers(ctx, identity.org_id)
+    return {"items": [config.tracker_view(r) for r in rows]}
 
 
 @router.post("", status_code=201)
@@ -40,12 +54,11 @@ async def create_tracker(
 async def get_tracker(
     tracker_id: TrackerId, identity: CurrentIdentity, ctx: ContextDep
 ) -> dict[str, Any]:
-    async with transaction(ctx) as session:
-        rows = await config.own_trackers(ScoreRepository(session, identity.org_id))
-        rec = next((r for r in rows if r.id == tracker_id), None)
-        if rec is None:
-            raise not_found("tracker", tracker_id)
-        return config.tracker_view(rec)
+    rows = await _own_trackers(ctx, identity.org_id)
+    rec = next((r for r in rows if r.id == tracker_id), None)
+    if rec is None:
+        raise not_found("tracker", tracker_id)
+    return config.tracker_view(rec)
 
 
 @router.put("/{tracker_id}")
