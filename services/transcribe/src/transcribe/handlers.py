@@ -42,10 +42,8 @@ def payload_as(event: Envelope, model: type[P]) -> P:
     return payload
 
 
-def bind(
-    handler: Callable[[Envelope, AsyncSession, ServiceRuntime], Awaitable[None]],
-    runtime: ServiceRuntime,
-) -> BoundHandler:
+def bind(handler: Callable[..., Awaitable[None]], runtime: ServiceRuntime) -> BoundHandler:
+    """``handler(event, session, runtime=...)`` as the bus calls it: ``(event, session)``."""
     return functools.partial(handler, runtime=runtime)
 
 

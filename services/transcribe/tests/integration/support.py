@@ -202,12 +202,14 @@ async def start_group_at_end(bootstrap: str, group: str, topics: Sequence[str]) 
     )
     await consumer.start()
     try:
-        await consumer._client.force_metadata_update()
+        await consumer.topics()  # fetches the cluster metadata
         parts = [
             TopicPartition(topic, p)
             for topic in topics
             for p in sorted(consumer.partitions_for_topic(topic) or ())
         ]
+        if len({p.topic for p in parts}) != len(topics):
+            raise RuntimeError(f"no partitions known for some of {topics}")
         consumer.assign(parts)
         ends = await consumer.end_offsets(parts)
         await consumer.commit(dict(ends))

@@ -80,9 +80,9 @@ class TranscriptRepository:
     ) -> list[TranscriptRecord]:
         conditions = []
         if fingerprint:
-            conditions.append(TranscriptParticipant.fingerprint == fingerprint)
+            conditions.append(col(TranscriptParticipant.fingerprint) == fingerprint)
         if participant_id:
-            conditions.append(TranscriptParticipant.participant_id == participant_id)
+            conditions.append(col(TranscriptParticipant.participant_id) == participant_id)
         if not conditions:
             return []
         ids = (
@@ -111,13 +111,13 @@ class TranscriptRepository:
             return
         await self.session.execute(
             delete(TranscriptParticipant).where(
-                TranscriptParticipant.org_id == self.org_id,
+                col(TranscriptParticipant.org_id) == self.org_id,
                 col(TranscriptParticipant.call_id).in_(call_ids),
             )
         )
         await self.session.execute(
             delete(TranscriptRecord).where(
-                TranscriptRecord.org_id == self.org_id,
+                col(TranscriptRecord.org_id) == self.org_id,
                 col(TranscriptRecord.call_id).in_(call_ids),
             )
         )
@@ -144,7 +144,8 @@ class TranscriptRepository:
                 ErasedSubject.org_id == self.org_id,
                 or_(
                     *(
-                        (ErasedSubject.subject_type == kind) & (ErasedSubject.subject_key == key)
+                        (col(ErasedSubject.subject_type) == kind)
+                        & (col(ErasedSubject.subject_key) == key)
                         for kind, key in keys
                     )
                 ),
@@ -200,7 +201,7 @@ class TranscriptRepository:
             await self.session.delete(existing)
 
     async def forget_restrictions(self, fingerprint: str | None = None) -> None:
-        query = delete(Restriction).where(Restriction.org_id == self.org_id)
+        query = delete(Restriction).where(col(Restriction.org_id) == self.org_id)
         if fingerprint:
-            query = query.where(Restriction.fingerprint == fingerprint)
+            query = query.where(col(Restriction.fingerprint) == fingerprint)
         await self.session.execute(query)
