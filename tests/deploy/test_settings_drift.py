@@ -20,18 +20,7 @@ from deploy_support import SERVICES, Manifests
 from pydantic import AliasChoices, SecretStr
 from pydantic_settings import BaseSettings
 
-KAFKA_CLIENT = {
-    "KAFKA_SECURITY_PROTOCOL",
-    "KAFKA_SASL_MECHANISM",
-    "KAFKA_SSL_CAFILE",
-    "KAFKA_SASL_USERNAME",
-    "KAFKA_SASL_PASSWORD",
-}
-AHEAD_OF_CODE: dict[str, set[str]] = {
-    service: {f"{service.upper()}_{name}" for name in KAFKA_CLIENT} for service in SERVICES
-}
-AHEAD_OF_CODE["transcribe"] |= {"TRANSCRIBE_DEEPGRAM_API_KEY"}
-AHEAD_OF_CODE["score"] |= {"SCORE_OPENAI_API_KEY"}
+AHEAD_OF_CODE: dict[str, set[str]] = {service: set() for service in SERVICES}
 # Helpers the manifests use to build other values ($(PG_PASSWORD) in the database URL, ...).
 HELPERS = {"PG_USERNAME", "PG_PASSWORD", "PUBLIC_URL"}
 
