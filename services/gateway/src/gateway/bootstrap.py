@@ -47,7 +47,7 @@ def bootstrap(
             parallelism=settings.password_parallelism,
         ),
         services=ServiceClients(settings),
-        mailer=mailer or LoggingMailer(),
+        mailer=mailer or LoggingMailer(reveal_links=settings.environment != "production"),
         exports=ExportStore(
             S3Store(settings), Keyring.from_config(settings.master_keys.get_secret_value())
         ),

@@ -16,9 +16,15 @@ class Mailer(Protocol):
 
 
 class LoggingMailer:
-    """Writes the invitation to the log instead of sending it (development and tests)."""
+    """Writes the invitation to the log instead of sending it.
 
-    def __init__(self) -> None:
+    The link carries the invitation token, so it is logged only where logs are not
+    shared (``reveal_links``: development and tests); in production the inviter hands on
+    the token the API showed them once, until a mail relay adapter replaces this one.
+    """
+
+    def __init__(self, reveal_links: bool = True) -> None:
+        self.reveal_links = reveal_links
         self.sent: list[dict[str, str]] = []
 
     async def send_invitation(
@@ -27,4 +33,5 @@ class LoggingMailer:
         self.sent.append(
             {"to": to, "organization": organization, "role": role, "accept_url": accept_url}
         )
-        log.info("invitation to join %s as %s: %s", organization, role, accept_url)
+        link = accept_url if self.reveal_links else "(link withheld from production logs)"
+        log.info("invitation to join %s as %s: %s", organization, role, link)
