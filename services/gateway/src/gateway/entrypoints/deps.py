@@ -49,11 +49,17 @@ GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 
 
 def client_address(request: Request, settings: GatewaySettings) -> str:
+    """The caller's address, for login throttling.
+
+    Behind the ingress (``trust_forwarded_for``) it is the *last* ``X-Forwarded-For``
+    entry: the one the ingress appended. Earlier entries come from the client and can be
+    anything, so trusting the first would let an attacker pick a new address per guess.
+    """
     if settings.trust_forwarded_for:
         forwarded = request.headers.get("x-forwarded-for", "")
-        first = forwarded.split(",")[0].strip()
-        if first:
-            return first
+        last = forwarded.split(",")[-1].strip()
+        if last:
+            return last
     return request.client.host if request.client else "unknown"
 
 

@@ -90,3 +90,22 @@ async def test_unknown_accounts_count_against_the_address(api: Any) -> None:
     ]
     assert statuses[:5] == [401] * 5
     assert statuses[5] == 429
+
+
+async def test_behind_the_ingress_a_forged_forwarded_for_does_not_reset_the_count(
+    make_api: Any,
+) -> None:
+    api = await make_api(
+        trust_forwarded_for=True,
+        login_max_failures_per_account=100,
+        login_max_failures_per_address=3,
+    )
+    statuses = []
+    for i in range(4):
+        # the client forges the first entry; the ingress appends the real address last
+        client = api.client(**{"x-forwarded-for": f"198.51.100.{i}, 203.0.113.7"})
+        resp = await client.post(
+            "/v1/auth/login", json={"email": f"x{i}@example.com", "password": "wrong-password"}
+        )
+        statuses.append(resp.status_code)
+    assert statuses == [401, 401, 401, 429]
