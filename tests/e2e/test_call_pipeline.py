@@ -1,0 +1,83 @@
+"""Upload → call-uploaded → call-transcribed → call-scored, seen through the gateway."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from clashtor_common.testing.callgen import generate_call, short_script
+from transcribe.domain.quality import speaker_attribution, word_error_rate
+
+from .client import Clashtor
+from .scan import scan_everything
+from .stack import Stack
+
+PARTICIPANTS = [
+    {"name": "Rita Rep", "email": "rita.rep@seller.example", "role": "rep"},
+    {"name": "Carl Customer", "email": "carl.customer@buyer.example", "role": "customer"},
+]
+
+
+@pytest.fixture(scope="module")
+def api(stack: Stack) -> Iterator[Clashtor]:
+    client = Clashtor(stack.gateway)
+    client.signup()
+    yield client
+    client.close()
+
+
+@pytest.mark.parametrize("layout", ["stereo", "mono"])
+def test_an_uploaded_call_is_transcribed_and_scored(
+    api: Clashtor, stack: Stack, layout: str
+) -> None:
+    generated = generate_call(
+        short_script(), layout=layout, fmt="mp3" if layout == "mono" else "wav"
+    )
+    created = api.upload(generated.path, title=f"Discovery ({layout})", participants=PARTICIPANTS)
+    assert created["status"] == "uploaded"
+
+    call = api.wait_for_status(created["id"], "scored", timeout=300)
+
+    utterances = call["transcript"]["utterances"]
+    said = " ".join(u["text"] for u in utterances)
+    wer = word_error_rate(generated.text, said)
+    print(f"\n{layout}: WER {wer:.3f}")
+    assert wer < 0.2
+    hyp = [(w["word"], u["speaker"]) for u in utterances for w in u["words"]]
+    accuracy = speaker_attribution(
+        generated.words(), hyp, best_permutation=layout == "mono"
+    ).accuracy
+    print(f"{layout}: speaker attribution {accuracy:.3f}")
+    assert accuracy >= 0.9
+    assert {u["role"] for u in utterances} == {"rep", "customer"}
+    assert call["duration"] == pytest.approx(generated.turns[-1].end, abs=1.5)
+    assert {p["email"] for p in call["participants"]} == {p["email"] for p in PARTICIPANTS}
+    assert call["metrics"] and call["scorecard"] and call["feedback"]
+    assert call["trackers"], "the script names budget, decision maker and timeline"
+
+    audio = api.http.get(f"/v1/calls/{created['id']}/audio", headers=api.bearer)
+    assert audio.status_code == 200 and audio.content == generated.read_bytes()
+
+    # At rest nothing is plain: no audio header in S3, no transcript text anywhere stored.
+    phrase = "forty thousand dollars"
+    assert phrase in said.lower()
+    leaks = scan_everything(stack, [phrase, "carl.customer@buyer.example", "Carl Customer"])
+    assert leaks == {}, leaks
+
+
+def test_another_organization_cannot_see_the_call(api: Clashtor, stack: Stack) -> None:
+    generated = generate_call(short_script(), layout="stereo", fmt="flac")
+    created = api.upload(generated.path, title="Private", participants=PARTICIPANTS)
+    other = Clashtor(stack.gateway)
+    other.signup()
+    try:
+        for path in ("", "/audio"):
+            resp = other.http.get(f"/v1/calls/{created['id']}{path}", headers=other.bearer)
+            assert resp.status_code == 404, resp.text
+            assert resp.json()["error"]["code"]
+        assert created["id"] not in {
+            c["id"] for c in other.http.get("/v1/calls", headers=other.bearer).json()["items"]
+        }
+    finally:
+        other.close()
