@@ -60,7 +60,7 @@ def test_an_uploaded_call_is_transcribed_and_scored(
     assert audio.status_code == 200 and audio.content == generated.read_bytes()
 
     # At rest nothing is plain: no audio header in S3, no transcript text anywhere stored.
-    phrase = "forty thousand dollars"
+    phrase = "who else is involved in the decision"
     assert phrase in said.lower()
     leaks = scan_everything(stack, [phrase, "carl.customer@buyer.example", "Carl Customer"])
     assert leaks == {}, leaks
