@@ -1,17 +1,58 @@
-"""End-to-end fixtures: one running system per test session."""
+"""End-to-end fixtures: one running system per test session.
+
+Billing is pointed at local Stripe stand-ins (localstripe, and the billing tests' stub
+for the endpoints localstripe lacks) through the real ``stripe`` SDK.
+"""
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
 
 from .stack import Stack
 
+ROOT = Path(__file__).resolve().parents[2]
+STRIPE_API_KEY = "sk_test_clashtor_e2e"
+STRIPE_WEBHOOK_SECRET = "whsec_test_clashtor_e2e"
+
+
+def _stripe_stub_module() -> ModuleType:
+    name = "e2e_stripe_stub"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, ROOT / "services/billing/tests/stripe_stub.py"
+        )
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = Stack(tmp_path_factory.mktemp("e2e")).start()
+def stripe_stub() -> Iterator[Any]:
+    module = _stripe_stub_module()
+    localstripe = module.LocalStripe().start()
+    stub = module.StripeStub(localstripe.url).start()
+    yield stub
+    stub.stop()
+    localstripe.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, stripe_stub: Any) -> Iterator[Stack]:
+    billing = {
+        "BILLING_STRIPE_API_KEY": STRIPE_API_KEY,
+        "BILLING_STRIPE_API_BASE": stripe_stub.url,
+        "BILLING_STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
+    }
+    running = Stack(tmp_path_factory.mktemp("e2e"), extra_env={"billing": billing}).start()
     yield running
     running.stop()
 

@@ -1,0 +1,142 @@
+"""Billing and quotas across services: free tier → 402, a Stripe subscription lifts it,
+and transcribed minutes are metered once."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import stripe
+
+from .client import Clashtor
+from .conftest import STRIPE_WEBHOOK_SECRET
+from .stack import Stack
+
+
+def silent_call(path: Path, seconds: int, variant: int) -> Path:
+    """A long, quiet stereo FLAC (tiny on disk); ``variant`` makes the bytes unique."""
+    subprocess.run(
+        [
+            "sox",
+            "-n",
+            "-r",
+            "8000",
+            "-c",
+            "2",
+            "-b",
+            "16",
+            str(path),
+            "synth",
+            str(seconds),
+            "sine",
+            str(100 + variant),
+            "vol",
+            "0.0005",
+        ],
+        check=True,
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def api(stack: Stack) -> Iterator[Clashtor]:
+    client = Clashtor(stack.gateway)
+    client.signup()
+    yield client
+    client.close()
+
+
+def subscription_event(org_id: str, plan: str) -> dict:
+    start = int(time.time()) - 60
+    sub = {
+        "id": f"sub_{uuid.uuid4().hex[:14]}",
+        "object": "subscription",
+        "customer": f"cus_{uuid.uuid4().hex[:14]}",
+        "status": "active",
+        "metadata": {"org_id": org_id},
+        "items": {
+            "object": "list",
+            "data": [
+                {
+                    "id": f"si_{uuid.uuid4().hex[:10]}",
+                    "object": "subscription_item",
+                    "quantity": 5,
+                    "current_period_start": start,
+                    "current_period_end": start + 30 * 86400,
+                    "price": {
+                        "id": f"price_{plan}_seat",
+                        "object": "price",
+                        "lookup_key": f"clashtor_{plan}_seat_monthly",
+                        "recurring": {"interval": "month", "usage_type": "licensed"},
+                    },
+                },
+            ],
+        },
+    }
+    return {
+        "id": f"evt_{uuid.uuid4().hex[:20]}",
+        "object": "event",
+        "api_version": "2026-10-28.endive",
+        "created": int(time.time()),
+        "type": "customer.subscription.created",
+        "livemode": False,
+        "pending_webhooks": 1,
+        "data": {"object": sub},
+    }
+
+
+def test_free_tier_quota_then_a_subscription_lifts_it(
+    api: Clashtor, stack: Stack, tmp_path: Path
+) -> None:
+    org_id = api.http.get("/v1/me", headers=api.bearer).json()["organization"]["id"]
+    long_call = api.upload(
+        silent_call(tmp_path / "a.flac", 59 * 60, 1), title="Long", participants=[]
+    )
+    refused = api.http.post(
+        "/v1/calls",
+        headers=api.bearer,
+        files={"file": ("b.flac", silent_call(tmp_path / "b.flac", 120, 2).read_bytes())},
+    )
+    assert refused.status_code == 402, refused.text
+    assert "minute" in refused.json()["error"]["message"]
+
+    # A signed Stripe webhook through the public endpoint; billing announces the plan.
+    body = json.dumps(subscription_event(org_id, "team"))
+    signature = stripe.WebhookSignature.generate_signature_header(body, STRIPE_WEBHOOK_SECRET)
+    hook = api.http.post(
+        "/webhooks/stripe",
+        content=body,
+        headers={"Stripe-Signature": signature, "content-type": "application/json"},
+    )
+    assert hook.status_code == 200, hook.text
+    forged = api.http.post(
+        "/webhooks/stripe",
+        content=body.replace("team", "business"),
+        headers={"Stripe-Signature": signature, "content-type": "application/json"},
+    )
+    assert forged.status_code == 400
+
+    deadline = time.monotonic() + 60
+    while True:
+        with (tmp_path / "b.flac").open("rb") as fh:
+            again = api.http.post("/v1/calls", headers=api.bearer, files={"file": ("b.flac", fh)})
+        if again.status_code == 202 or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert again.status_code == 202, again.text
+
+    # Minutes are metered once per call from call-transcribed: 59 + 2.
+    api.wait_for_status(long_call["id"], "scored", timeout=300)
+    api.wait_for_status(again.json()["id"], "scored", timeout=300)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        usage = api.http.get("/v1/billing/usage", headers=api.bearer).json()
+        if usage["minutes_used"] >= 61:
+            break
+        time.sleep(1)
+    assert usage["minutes_used"] == 61, usage
