@@ -222,3 +222,24 @@ async def test_ops_replay_into_a_service_changes_nothing_already_handled(
         env={"COLUMNS": "400"},
     )
     assert listing.exit_code == 0 and "downstream fault" in listing.output
+
+
+async def test_ops_lag_shows_the_consumer_group_caught_up(
+    harness: Harness, kafka_bootstrap: str
+) -> None:
+    from clashtor_common.ops.replay import consumer_lag
+
+    marker = sample_event()
+    async with harness.db.session() as s:
+        await emit(s, marker, topic=harness.topic)
+    await wait_until(lambda: count_effects(harness.db, str(marker.id)))
+
+    async def caught_up() -> bool:
+        rows = [
+            r
+            for r in await consumer_lag(kafka_bootstrap)
+            if r.group == harness.settings.consumer_group
+        ]
+        return bool(rows) and all(r.topic == harness.topic and r.lag == 0 for r in rows)
+
+    await wait_until(caught_up, timeout=30, every=0.5)

@@ -188,25 +188,43 @@ class GroupLag:
 
 
 async def consumer_lag(bootstrap: str) -> list[GroupLag]:
-    """Committed offset and lag per consumer group, topic and partition."""
+    """Committed offset and lag per consumer group, topic and partition.
+
+    Committed offsets are read through a group member's OffsetFetch (what every broker,
+    Tansu included, answers), not the admin API.
+    """
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
-    await consumer.start()
     try:
-        rows: list[GroupLag] = []
-        groups = await admin.list_consumer_groups()
-        for group_id, *_ in groups:
-            offsets = await admin.list_consumer_group_offsets(group_id)
-            if not offsets:
-                continue
-            ends = await consumer.end_offsets(list(offsets))
-            for tp, meta in sorted(offsets.items()):
-                rows.append(GroupLag(group_id, tp.topic, tp.partition, meta.offset, ends[tp]))
-        return rows
+        groups = [g[0] for g in await admin.list_consumer_groups()]
+        topics = [t for t in await admin.list_topics() if not t.startswith("__")]
     finally:
-        await consumer.stop()
         await admin.close()
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await reader.start()
+    try:
+        tps = [
+            TopicPartition(t, p)
+            for t in topics
+            for p in sorted(reader.partitions_for_topic(t) or ())
+        ]
+        ends = await reader.end_offsets(tps) if tps else {}
+    finally:
+        await reader.stop()
+    rows: list[GroupLag] = []
+    for group in sorted(groups):
+        member = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+        )
+        await member.start()
+        try:
+            for tp in tps:
+                committed = await member.committed(tp)
+                if committed is not None:
+                    rows.append(GroupLag(group, tp.topic, tp.partition, committed, ends[tp]))
+        finally:
+            await member.stop()
+    return rows
 
 
 async def list_topics(bootstrap: str) -> list[str]:
