@@ -36,7 +36,7 @@ up: install
 	$(BIN)/python -m clashtor_common.devstack
 
 test: install system-packages lint
-	$(BIN)/pytest -q -p no:cacheprovider --timeout=600
+	$(BIN)/pytest -q -p no:cacheprovider --timeout=600 -n 2 --dist loadfile
 
 test-fast: install
 	$(BIN)/pytest -q -m "not e2e and not slow"

@@ -23,7 +23,13 @@ from clashtor_common.ops import replay as ops
 app = typer.Typer(help="Clashtor operations: topics, consumer lag, replay, dead letters.")
 dlq_app = typer.Typer(help="Inspect and redrive dead letters.")
 app.add_typer(dlq_app, name="dlq")
-console = Console(width=int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS") else None)
+
+
+def _console() -> Console:
+    """A console sized when used (COLUMNS may be set by the caller)."""
+    columns = os.environ.get("COLUMNS")
+    return Console(width=int(columns) if columns else None)
+
 
 BootstrapOpt = Annotated[
     str | None, typer.Option("--bootstrap", "-b", help="Kafka bootstrap servers")
@@ -43,7 +49,7 @@ def _bootstrap(value: str | None) -> str:
 
 def _run(coro):  # type: ignore[no-untyped-def]
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True
+        SpinnerColumn(), TextColumn("{task.description}"), console=_console(), transient=True
     ) as p:
         p.add_task("talking to the broker…")
         return asyncio.run(coro)
@@ -53,7 +59,7 @@ def _run(coro):  # type: ignore[no-untyped-def]
 def topics(bootstrap: BootstrapOpt = None) -> None:
     """List topics."""
     for name in _run(ops.list_topics(_bootstrap(bootstrap))):
-        console.print(name)
+        _console().print(name)
 
 
 @app.command()
@@ -64,7 +70,7 @@ def lag(bootstrap: BootstrapOpt = None) -> None:
         table.add_row(
             row.group, row.topic, str(row.partition), str(row.committed), str(row.end), str(row.lag)
         )
-    console.print(table)
+    _console().print(table)
 
 
 @app.command("replay")
@@ -89,13 +95,14 @@ def replay_cmd(
             until=until,
         )
     )
-    console.print(f"replayed {count} message(s) of {topic} into {service}")
+    _console().print(f"replayed {count} message(s) of {topic} into {service}")
 
 
 @dlq_app.command("list")
 def dlq_list(topic: str, bootstrap: BootstrapOpt = None) -> None:
     """Dead letters of TOPIC: offset, consumer, attempts, error."""
-    table = Table("offset", "event id", "consumer", "attempts", "time", "error")
+    table = Table("offset", "event id", "consumer", "attempts", "time")
+    table.add_column("error", overflow="fold")
     for r in _run(ops.dead_letters(_bootstrap(bootstrap), topic)):
         h = r.headers
         table.add_row(
@@ -106,7 +113,7 @@ def dlq_list(topic: str, bootstrap: BootstrapOpt = None) -> None:
             h.get("x-dlq-time", "?"),
             h.get("x-dlq-error", "")[:120],
         )
-    console.print(table)
+    _console().print(table)
 
 
 @dlq_app.command("show")
@@ -114,11 +121,11 @@ def dlq_show(topic: str, offset: int, bootstrap: BootstrapOpt = None) -> None:
     """One dead letter in full: headers and body."""
     for r in _run(ops.dead_letters(_bootstrap(bootstrap), topic)):
         if r.offset == offset:
-            console.print_json(json.dumps({"headers": r.headers}))
+            _console().print_json(json.dumps({"headers": r.headers}))
             try:
-                console.print_json(r.value.decode())
+                _console().print_json(r.value.decode())
             except (UnicodeDecodeError, ValueError):
-                console.print(repr(r.value[:2000]))
+                _console().print(repr(r.value[:2000]))
             return
     raise typer.Exit(code=1)
 
@@ -141,7 +148,7 @@ def dlq_redrive(
             offsets=set(offset) if offset else None,
         )
     )
-    console.print(f"redrove {count} dead letter(s) to {topic} for {service}")
+    _console().print(f"redrove {count} dead letter(s) to {topic} for {service}")
 
 
 if __name__ == "__main__":
