@@ -29,7 +29,15 @@ import stripe
 import uvicorn
 from fastapi import Body, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from clashtor_common.embedded import free_port
 from clashtor_common.errors import ApiError, install_error_handlers, not_found
@@ -39,6 +47,7 @@ from clashtor_common.identity import (
     Identity,
     verify_identity,
 )
+from gateway.domain.credentials import EMAIL_MAX, EMAIL_PATTERN, NOT_BLANK_PATTERN
 
 STRIPE_WEBHOOK_SECRET = "whsec_gateway_tests"
 
@@ -48,9 +57,15 @@ class _Participant(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    name: str | None = Field(None, max_length=200)
-    email: str | None = Field(None, max_length=254)
+    name: str | None = Field(None, max_length=200, pattern=NOT_BLANK_PATTERN)
+    email: str | None = Field(None, max_length=EMAIL_MAX, pattern=EMAIL_PATTERN)
     role: Literal["rep", "customer"]
+
+    @model_validator(mode="after")
+    def _someone(self) -> _Participant:
+        if self.name is None and self.email is None:
+            raise ValueError("a participant needs a name or an email")
+        return self
 
 
 _PARTICIPANTS = TypeAdapter(Annotated[list[_Participant], Field(max_length=50)])

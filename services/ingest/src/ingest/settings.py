@@ -18,9 +18,13 @@ class IngestSettings(ServiceSettings):
     )
     free_plan_name: str = "free"
     free_plan_seats: int = 3
-    title_max_chars: int = 300
-    participants_max_bytes: int = Field(64 * 1024, description="cap on the participants JSON field")
-    participants_max_count: int = 50
+    title_max_chars: int = Field(500, description="the gateway's documented limit (POST /v1/calls)")
+    participants_max_bytes: int = Field(
+        192 * 1024,
+        description="cap on the participants JSON field: room for 50 participants at the "
+        "documented limits even with every character \\u-escaped",
+    )
+    participants_max_count: int = Field(50, description="the gateway's documented limit")
     list_max_limit: int = 100
     audio_window_chunks: int = Field(
         16, ge=1, description="sealed chunks fetched from S3 per read while streaming audio"

@@ -118,9 +118,30 @@ BAD_INPUTS: dict[str, tuple[dict[str, Any], int, str]] = {
         "invalid_participants",
     ),
     "title too long": (
-        {"data": tone_bytes(1.0, freq=320), "title": "t" * 301},
+        {"data": tone_bytes(1.0, freq=320), "title": "t" * 501},
         422,
         "invalid_field",
+    ),
+    "51 participants": (
+        {
+            "data": tone_bytes(1.0, freq=330),
+            "participants": [{"name": f"p{i}", "role": "customer"} for i in range(51)],
+        },
+        422,
+        "invalid_participants",
+    ),
+    "participant name too long": (
+        {"data": tone_bytes(1.0, freq=340), "participants": [{"name": "n" * 201, "role": "rep"}]},
+        422,
+        "invalid_participants",
+    ),
+    "participant email too long": (
+        {
+            "data": tone_bytes(1.0, freq=350),
+            "participants": [{"email": "e" * 243 + "@example.com", "role": "rep"}],
+        },
+        422,
+        "invalid_participants",
     ),
 }
 
@@ -141,6 +162,27 @@ async def test_bad_input_gets_its_status_and_leaves_nothing_behind(
     assert await org_objects(ctx, org) == []
     assert not [k for k in await pending_multipart_uploads(ctx) if org in k]
     assert await outbox_size(ctx) == events_before
+
+
+async def test_uploads_at_exactly_the_gateways_documented_limits_are_accepted(
+    client: IngestClient,
+) -> None:
+    """``POST /v1/calls`` documents title ≤ 500, ≤ 50 participants, name ≤ 200 and email
+    ≤ 254 characters: ingest takes everything up to those limits."""
+    org = new_org()
+    email = "e" * 242 + "@example.com"
+    people = [{"name": "n" * 200, "email": email, "role": "rep"}] + [
+        {"name": f"Customer {i}", "role": "customer"} for i in range(49)
+    ]
+    assert len(email) == 254 and len(people) == 50
+    response = await client.upload(
+        org, tone_bytes(1.0, freq=360), title="t" * 500, participants=people
+    )
+    assert response.status_code == 202, response.text
+    call = response.json()
+    assert call["title"] == "t" * 500 and len(call["participants"]) == 50
+    assert call["participants"][0]["name"] == "n" * 200
+    assert call["participants"][0]["email"] == email
 
 
 async def test_a_request_without_a_file_part_or_not_multipart_is_a_400(

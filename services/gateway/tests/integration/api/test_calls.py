@@ -125,6 +125,38 @@ async def test_downstream_validation_errors_pass_through(api: Any) -> None:
     assert resp.json() == {"error": {"code": "validation_error", "message": "file: field required"}}
 
 
+async def test_uploads_past_the_documented_limits_are_refused_by_ingest(api: Any) -> None:
+    """title ≤ 500, ≤ 50 participants, name ≤ 200, email ≤ 254, a name or an email each:
+    what the upload schema documents is what ingest (here its fake) enforces."""
+    owner = await api.signup()
+    email = "e" * 242 + "@example.com"
+    at_limit = [{"name": "n" * 200, "email": email, "role": "rep"}] * 50
+    audio = b"RIFF limits " * 64
+    ok = await owner.client.post(
+        "/v1/calls",
+        files={"file": ("a.wav", audio, "audio/wav")},
+        data={"title": "t" * 500, "participants": json.dumps(at_limit)},
+    )
+    assert ok.status_code == 202, ok.text
+    for n, (title, participants) in enumerate(
+        (
+            ("t" * 501, []),
+            ("x", at_limit + at_limit[:1]),
+            ("x", [{"name": "n" * 201, "role": "rep"}]),
+            ("x", [{"email": "e" + email, "role": "rep"}]),
+            ("x", [{"role": "customer"}]),
+            ("x", [{"name": "Al", "role": "boss"}]),
+        )
+    ):
+        resp = await owner.client.post(
+            "/v1/calls",
+            files={"file": ("a.wav", audio + bytes([n]), "audio/wav")},
+            data={"title": title, "participants": json.dumps(participants)},
+        )
+        assert resp.status_code == 422, (n, resp.text)
+        assert resp.json()["error"]["code"] == "validation_error"
+
+
 async def test_reps_list_their_own_calls_admins_all(api: Any, fake_state: Any) -> None:
     owner = await api.signup()
     rep = await api.invite(owner, "rep")

@@ -14,13 +14,18 @@ from ingest.adapters.upload_spool import spool_upload
 from ingest.context import IngestContext
 from ingest.domain.access import can_see, visible_uploaders
 from ingest.domain.errors import CallNotFound, UploadTooLarge
+from ingest.domain.participants import EMAIL_MAX_CHARS, NAME_MAX_CHARS
 from ingest.domain.quota import ensure_minutes_left
 from ingest.entrypoints.deps import ContextDep
 from ingest.service_layer.quota import quota_status
 from ingest.service_layer.uploads import register_upload
 from ingest.service_layer.views import call_view
+from ingest.settings import IngestSettings
 
 router = APIRouter(tags=["calls"])
+
+_LIMITS = IngestSettings.model_construct()
+"""The default limits, for the OpenAPI document (the settings in force may differ)."""
 
 #: Room for multipart framing and the small text fields on top of the file itself.
 FORM_OVERHEAD = 256 * 1024
@@ -35,10 +40,14 @@ _UPLOAD_BODY: dict[str, Any] = {
                     "required": ["file"],
                     "properties": {
                         "file": {"type": "string", "format": "binary"},
-                        "title": {"type": "string", "maxLength": 300},
+                        "title": {"type": "string", "maxLength": _LIMITS.title_max_chars},
                         "participants": {
                             "type": "string",
-                            "description": 'JSON array of {"name", "email", "role": "rep"|"customer"}',
+                            "description": (
+                                f"JSON array of at most {_LIMITS.participants_max_count} "
+                                f'{{"name" (≤{NAME_MAX_CHARS}), "email" (≤{EMAIL_MAX_CHARS}), '
+                                '"role": "rep"|"customer"}, each with a name or an email'
+                            ),
                         },
                     },
                 }

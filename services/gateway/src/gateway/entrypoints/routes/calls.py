@@ -16,6 +16,7 @@ from clashtor_common.errors import ApiError
 from gateway.adapters.services import json_body, raise_for_downstream
 from gateway.bootstrap import Gateway
 from gateway.domain import call_view
+from gateway.domain.credentials import EMAIL_MAX, EMAIL_PATTERN, NOT_BLANK_PATTERN
 from gateway.domain.permissions import Action
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import GatewayDep, require
@@ -45,14 +46,24 @@ _UPLOAD_BODY: dict[str, Any] = {
                         "participants": {
                             "type": "array",
                             "maxItems": 50,
-                            "description": "sent as one JSON part",
+                            "description": "sent as one JSON part; each participant needs "
+                            "a name or an email (422 from ingest otherwise)",
                             "items": {
                                 "type": "object",
                                 "required": ["role"],
+                                "anyOf": [{"required": ["name"]}, {"required": ["email"]}],
                                 "additionalProperties": False,
                                 "properties": {
-                                    "name": {"type": "string", "maxLength": 200},
-                                    "email": {"type": "string", "maxLength": 254},
+                                    "name": {
+                                        "type": "string",
+                                        "maxLength": 200,
+                                        "pattern": NOT_BLANK_PATTERN,
+                                    },
+                                    "email": {
+                                        "type": "string",
+                                        "maxLength": EMAIL_MAX,
+                                        "pattern": EMAIL_PATTERN,
+                                    },
                                     "role": {"type": "string", "enum": ["rep", "customer"]},
                                 },
                             },
