@@ -50,6 +50,7 @@ from clashtor_common.identity import (
 from gateway.domain.credentials import EMAIL_MAX, EMAIL_PATTERN, NOT_BLANK_PATTERN
 
 STRIPE_WEBHOOK_SECRET = "whsec_gateway_tests"
+PRIVACY_PRIVILEGED = frozenset({"owner", "admin", "compliance", "system"})
 
 
 class _Participant(BaseModel):
@@ -111,6 +112,9 @@ class FakeState:
 
     def seen_paths(self, prefix: str = "") -> list[str]:
         return [s.path for s in self.seen if s.path.startswith(prefix)]
+
+    def seen_at(self, method: str, path: str) -> list[Seen]:
+        return [s for s in self.seen if (s.method, s.path) == (method, path)]
 
 
 def _visible(call: dict[str, Any] | None, who: Identity) -> bool:
@@ -346,14 +350,38 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
         return {"received": True}
 
     # --- privacy ----------------------------------------------------------------------
+    # Access rules as privacy's (services/privacy/README.md, privacy.domain.access):
+    # owners, admins, compliance and ``system`` (the gateway vouching) act for anyone;
+    # everyone else only for {type: user, id: <own id>}; erasing the organization is
+    # for its owner.
+    def _is_self(who: Identity, subject: dict[str, Any]) -> bool:
+        return (
+            subject.get("type") == "user"
+            and subject.get("id") == who.user_id
+            and subject.get("email") is None
+        )
+
+    def _authorize(who: Identity, kind: str, subject: dict[str, Any]) -> None:
+        if subject.get("type") == "organization" and kind == "erasure":
+            if who.role != "owner":
+                raise ApiError(403, "forbidden", "only the owner may erase the organization")
+            return
+        if who.role in PRIVACY_PRIVILEGED or _is_self(who, subject):
+            return
+        raise ApiError(403, "forbidden", f"a {who.role} may only make requests about themselves")
+
     def _new_request(kind: str, who: Identity, body: dict[str, Any]) -> dict[str, Any]:
+        subject = body.get("subject") or {}
+        _authorize(who, kind, subject)
         item = {
             "id": str(uuid.uuid4()),
             "kind": kind,
             "status": "pending",
+            "subject": {"type": subject.get("type"), "id": subject.get("id")},
             "acknowledgements": [],
             "requested_by": who.user_id,
             "org_id": who.org_id,
+            "role": who.role,
             "body": body,
         }
         state.requests[item["id"]] = item
@@ -361,11 +389,11 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
 
     @app.post("/internal/requests/export", status_code=202)
     async def export(who: CurrentIdentity, body: dict[str, Any] = Body()) -> dict[str, Any]:
-        return {"id": _new_request("export", who, body)["id"], "status": "pending"}
+        return {"id": _new_request("export", who, body)["id"]}
 
     @app.post("/internal/requests/erasure", status_code=202)
     async def erasure(who: CurrentIdentity, body: dict[str, Any] = Body()) -> dict[str, Any]:
-        return {"id": _new_request("erasure", who, body)["id"], "status": "pending"}
+        return {"id": _new_request("erasure", who, body)["id"]}
 
     @app.post("/internal/restriction", status_code=202)
     async def restriction(who: CurrentIdentity, body: dict[str, Any] = Body()) -> dict[str, Any]:
@@ -380,7 +408,7 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
         who: CurrentIdentity, limit: int = 50, cursor: str | None = None
     ) -> dict[str, Any]:
         items = [
-            {k: v for k, v in r.items() if k not in ("org_id", "body")}
+            {k: v for k, v in r.items() if k not in ("org_id", "body", "role")}
             for r in state.requests.values()
             if r["org_id"] == who.org_id
         ]
@@ -391,7 +419,7 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
         item = state.requests.get(request_id)
         if item is None or item["org_id"] != who.org_id:
             raise not_found("request", request_id)
-        return {k: v for k, v in item.items() if k not in ("org_id", "body")}
+        return {k: v for k, v in item.items() if k not in ("org_id", "body", "role")}
 
     @app.delete("/internal/account", status_code=202)
     async def delete_account(who: CurrentIdentity) -> dict[str, Any]:

@@ -191,6 +191,43 @@ async def test_rectification_travels_as_an_encrypted_claim_check_that_erasure_de
         await fetch_presigned(event.data["changes_url"])
 
 
+async def test_the_gateway_vouches_as_system_and_the_real_requester_is_recorded(
+    privacy: PrivacyUnderTest, erasure_requests: TopicReader
+) -> None:
+    """``DELETE /v1/calls/{id}``: the gateway checked with ingest that rep-1 may see the
+    call, then asks as ``system`` on rep-1's behalf. Rep-1 is the requester everywhere."""
+    org = new_org()
+    rep = privacy.headers(org, "rep-1", "rep")
+    refused = await privacy.client.post(
+        "/internal/requests/erasure", json={"subject": {"type": "call", "id": "c-9"}}, headers=rep
+    )
+    assert refused.status_code == 403
+    resp = await privacy.client.post(
+        "/internal/requests/erasure",
+        json={"subject": {"type": "call", "id": "c-9"}},
+        headers=privacy.headers(org, "rep-1", "system"),
+    )
+    assert resp.status_code == 202, resp.text
+    request_id = resp.json()["id"]
+
+    view = await privacy.get_request(org, request_id, user="rep-1", role="rep")
+    assert view["requested_by"] == "rep-1"
+    assert view["subject"] == {"type": "call", "id": "c-9"}
+    other = await privacy.client.get(
+        f"/internal/requests/{request_id}", headers=privacy.headers(org, "rep-2", "rep")
+    )
+    assert other.status_code == 404
+    listed = (await privacy.client.get("/internal/requests", headers=rep)).json()
+    assert [r["id"] for r in listed["items"]] == [request_id]
+
+    [raw] = await erasure_requests.wait_for(for_request(request_id))
+    assert parse_envelope(raw).data["requested_by"] == "rep-1"
+    officer = privacy.headers(org, "officer-1", "compliance")
+    audit = (await privacy.client.get("/internal/audit", headers=officer)).json()
+    [entry] = [e for e in audit["items"] if e["request_id"] == request_id]
+    assert (entry["actor_id"], entry["actor_role"]) == ("rep-1", "system")
+
+
 @pytest.mark.parametrize(
     ("role", "path", "body", "status"),
     [

@@ -31,3 +31,13 @@ class Principal:
             role=self.role.value,
             team_user_ids=self.team_user_ids if self.role is Role.MANAGER else (),
         )
+
+    def vouched_identity(self) -> Identity:
+        """The ``system`` identity, for a request the gateway has already authorized.
+
+        Used where the owning service cannot check the caller's right itself (privacy
+        does not know who may see a call, nor whose email is whose), so the gateway
+        vouches after its own check. ``user_id`` stays the caller's: the service records
+        them as the requester (``requested_by``, audit actor) and shows them the request.
+        """
+        return Identity(org_id=self.org_id, user_id=self.user_id, role="system")

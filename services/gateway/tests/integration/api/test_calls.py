@@ -268,6 +268,41 @@ async def test_delete_checks_the_call_then_requests_erasure(api: Any, fake_state
     assert request["body"] == {"subject": {"type": "call", "id": call["id"]}}
 
 
+async def test_a_rep_deletes_their_own_call_with_the_gateway_vouching_for_them(
+    api: Any, fake_state: Any
+) -> None:
+    """Ingest checks the call with the rep's identity; privacy (which would refuse a rep a
+    call subject) gets ``system`` with the rep as requester."""
+    owner = await api.signup()
+    rep = await api.invite(owner, "rep")
+    call = fake_state.add_call(owner.org_id, rep.user_id)
+    resp = await rep.client.delete(f"/v1/calls/{call['id']}")
+    assert resp.status_code == 202, resp.text
+    request = fake_state.requests[resp.json()["id"]]
+    assert (request["role"], request["requested_by"]) == ("system", rep.user_id)
+    assert request["org_id"] == rep.org_id
+    checked = fake_state.seen_at("GET", f"/internal/calls/{call['id']}")[-1]
+    assert (checked.identity.role, checked.identity.user_id) == ("rep", rep.user_id)
+    # The rep follows their request like any other of their own.
+    status = await rep.client.get(f"/v1/privacy/requests/{resp.json()['id']}")
+    assert status.status_code == 200 and status.json()["kind"] == "erasure"
+
+
+async def test_nobody_gets_a_call_erased_that_ingest_does_not_show_them(
+    api: Any, fake_state: Any
+) -> None:
+    owner = await api.signup()
+    rep = await api.invite(owner, "rep")
+    colleague = await api.invite(owner, "rep")
+    stranger = await api.signup()
+    call = fake_state.add_call(owner.org_id, colleague.user_id)
+    erasures = len(fake_state.seen_at("POST", "/internal/requests/erasure"))
+    for who in (rep, stranger):
+        resp = await who.client.delete(f"/v1/calls/{call['id']}")
+        assert resp.status_code == 404
+    assert len(fake_state.seen_at("POST", "/internal/requests/erasure")) == erasures
+
+
 async def test_role_correction_goes_to_score(api: Any, fake_state: Any) -> None:
     owner = await api.signup()
     call = fake_state.add_call(owner.org_id, owner.user_id)

@@ -108,3 +108,24 @@ async def test_account_deletion_is_owner_only_and_can_be_restored(api: Any) -> N
     assert restored.status_code == 200 and restored.json()["status"] == "restored"
     me = (await owner.client.get("/v1/me")).json()
     assert me["organization"]["deletion_requested_at"] is None
+
+
+async def test_requests_about_yourself_by_email_are_vouched_for_by_the_gateway(
+    api: Any, fake_state: Any
+) -> None:
+    """Privacy knows no emails: for a rep's own address the gateway sends ``system``,
+    with the rep as requester; by id, the rep's own identity is enough."""
+    rep = await api.invite(await api.signup(), "rep")
+    by_email = await rep.client.post(
+        "/v1/privacy/export", json={"subject": {"type": "participant", "email": rep.email}}
+    )
+    by_id = await rep.client.post(
+        "/v1/privacy/export", json={"subject": {"type": "user", "id": rep.user_id}}
+    )
+    assert by_email.status_code == by_id.status_code == 202
+    vouched, plain = (
+        fake_state.requests[by_email.json()["id"]],
+        fake_state.requests[by_id.json()["id"]],
+    )
+    assert (vouched["role"], vouched["requested_by"]) == ("system", rep.user_id)
+    assert (plain["role"], plain["requested_by"]) == ("rep", rep.user_id)

@@ -247,13 +247,17 @@ async def delete_call(
     principal: Annotated[Principal, Depends(require(Action.CALLS_DELETE))],
     gw: GatewayDep,
 ) -> AcceptedOut:
-    """Erase the call everywhere (an erasure request for it); answers the request id."""
+    """Erase the call everywhere (an erasure request for it); answers the request id.
+
+    Ingest decides, from the caller's own identity, whether the call is theirs to see;
+    only then does the gateway ask privacy, vouching for that check with the ``system``
+    role (privacy does not know who owns a call) and naming the caller as requester."""
     await visible_call(gw, principal, call_id)
     _, body = await gw.services.call_json(
         "privacy",
         "POST",
         "/internal/requests/erasure",
-        identity=principal.identity(),
+        identity=principal.vouched_identity(),
         json={"subject": {"type": "call", "id": call_id}},
     )
     if not isinstance(body, dict) or "id" not in body:

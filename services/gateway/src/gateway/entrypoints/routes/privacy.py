@@ -8,12 +8,14 @@ call the caller cannot see, answers 404.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from clashtor_common.errors import not_found
+from clashtor_common.identity import Identity
 from gateway.adapters.tables import User
 from gateway.bootstrap import Gateway
 from gateway.domain.credentials import normalize_email
@@ -44,9 +46,22 @@ _ACCEPTED = {202: {"model": AcceptedOut, "description": "accepted"}}
 _OBJECT = {200: {"model": dict[str, Any]}}
 
 
+@dataclass(frozen=True)
+class AuthorizedSubject:
+    """A subject the caller may ask about, as privacy should receive it."""
+
+    subject: dict[str, Any]
+    vouched: bool
+    """True when only the gateway can tell the subject is the caller (named by their own
+    email): privacy knows no emails, so the gateway vouches with the ``system`` role."""
+
+    def identity(self, principal: Principal) -> Identity:
+        return principal.vouched_identity() if self.vouched else principal.identity()
+
+
 async def authorize_subject(
     gw: Gateway, principal: Principal, subject: SubjectIn
-) -> dict[str, Any]:
+) -> AuthorizedSubject:
     """Check who may ask about ``subject`` and that it exists here; the subject to forward."""
     me, _, _ = await profile.load_me(gw, principal)
     own = False
@@ -54,8 +69,11 @@ async def authorize_subject(
         by_id = subject.id is None or (subject.type == "user" and subject.id == principal.user_id)
         by_email = subject.email is None or normalize_email(subject.email) == me.email
         own = by_id and by_email
+    manager = is_allowed(principal.role, Action.PRIVACY_MANAGE)
     check_allowed(principal, Action.PRIVACY_SELF_SERVICE if own else Action.PRIVACY_MANAGE)
     out = subject.model_dump(exclude_none=True)
+    # Privacy recognizes "about yourself" only as {type: user, id: <own id>}.
+    privacy_sees_self = out == {"type": "user", "id": principal.user_id}
     if isinstance(subject, UserSubject) and subject.id:
         async with gw.db.session() as session:
             user = await session.get(User, subject.id)
@@ -67,16 +85,17 @@ async def authorize_subject(
         out["id"] = principal.org_id
     elif isinstance(subject, CallSubject):
         await visible_call(gw, principal, subject.id)
-    return out
+    return AuthorizedSubject(out, vouched=own and not manager and not privacy_sees_self)
 
 
 async def _forward_request(
     gw: Gateway, principal: Principal, path: str, body: PrivacyRequestIn
 ) -> Response:
     payload = body.model_dump(exclude_none=True)
-    payload["subject"] = await authorize_subject(gw, principal, body.subject)
+    authorized = await authorize_subject(gw, principal, body.subject)
+    payload["subject"] = authorized.subject
     status, out = await gw.services.call_json(
-        "privacy", "POST", path, identity=principal.identity(), json=payload
+        "privacy", "POST", path, identity=authorized.identity(principal), json=payload
     )
     return passthrough(status, out)
 
