@@ -387,6 +387,22 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
         state.requests[item["id"]] = item
         return item
 
+    def _may_read(who: Identity, item: dict[str, Any]) -> bool:
+        return (
+            who.role in PRIVACY_PRIVILEGED
+            or item["requested_by"] == who.user_id
+            or _is_self(who, item["body"].get("subject") or {})
+        )
+
+    def _request_out(item: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in item.items() if k not in ("org_id", "body", "role")}
+
+    def _visible_request(request_id: str, who: Identity) -> dict[str, Any]:
+        item = state.requests.get(request_id)
+        if item is None or item["org_id"] != who.org_id or not _may_read(who, item):
+            raise not_found("request", request_id)
+        return item
+
     @app.post("/internal/requests/export", status_code=202)
     async def export(who: CurrentIdentity, body: dict[str, Any] = Body()) -> dict[str, Any]:
         return {"id": _new_request("export", who, body)["id"]}
@@ -408,18 +424,15 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
         who: CurrentIdentity, limit: int = 50, cursor: str | None = None
     ) -> dict[str, Any]:
         items = [
-            {k: v for k, v in r.items() if k not in ("org_id", "body", "role")}
+            _request_out(r)
             for r in state.requests.values()
-            if r["org_id"] == who.org_id
+            if r["org_id"] == who.org_id and _may_read(who, r)
         ]
         return {"items": items[:limit], "next_cursor": None}
 
     @app.get("/internal/requests/{request_id}")
     async def get_request(request_id: str, who: CurrentIdentity) -> dict[str, Any]:
-        item = state.requests.get(request_id)
-        if item is None or item["org_id"] != who.org_id:
-            raise not_found("request", request_id)
-        return {k: v for k, v in item.items() if k not in ("org_id", "body", "role")}
+        return _request_out(_visible_request(request_id, who))
 
     @app.delete("/internal/account", status_code=202)
     async def delete_account(who: CurrentIdentity) -> dict[str, Any]:

@@ -228,6 +228,27 @@ async def test_the_gateway_vouches_as_system_and_the_real_requester_is_recorded(
     assert (entry["actor_id"], entry["actor_role"]) == ("rep-1", "system")
 
 
+async def test_requested_by_is_the_requesters_user_id_never_an_email(
+    privacy: PrivacyUnderTest,
+) -> None:
+    org = new_org()
+    made = []
+    for user, role, body in (
+        ("officer-1", "compliance", {"subject": {"type": "participant", "email": EMAIL}}),
+        ("rep-1", "system", {"subject": {"type": "participant", "email": "rep1@seller.example"}}),
+        ("rep-1", "rep", {"subject": {"type": "user", "id": "rep-1"}}),
+    ):
+        resp = await privacy.client.post(
+            "/internal/requests/export", json=body, headers=privacy.headers(org, user, role)
+        )
+        assert resp.status_code == 202, resp.text
+        made.append((user, resp.json()["id"]))
+    for user, request_id in made:
+        view = await privacy.get_request(org, request_id, user="officer-1", role="compliance")
+        assert view["requested_by"] == user
+        assert "@" not in json.dumps(view)
+
+
 @pytest.mark.parametrize(
     ("role", "path", "body", "status"),
     [

@@ -342,6 +342,7 @@ class PrivacyRequestOut(BaseModel):
     id: str
     kind: str
     status: Literal["pending", "in_progress", "completed", "failed"]
+    requested_by: str = Field(description="the user id of who made the request")
     acknowledgements: list[Acknowledgement] = []
 
 

@@ -110,6 +110,32 @@ async def test_account_deletion_is_owner_only_and_can_be_restored(api: Any) -> N
     assert me["organization"]["deletion_requested_at"] is None
 
 
+async def test_a_rep_sees_their_own_requests_only_and_officers_see_all(
+    api: Any, fake_state: Any
+) -> None:
+    owner = await api.signup()
+    rep = await api.invite(owner, "rep")
+    colleague = await api.invite(owner, "rep")
+    manager = await api.invite(owner, "manager")
+    officer = await api.invite(owner, "compliance")
+    call = fake_state.add_call(owner.org_id, rep.user_id)
+    mine = (await rep.client.delete(f"/v1/calls/{call['id']}")).json()["id"]
+    # A request about the rep, made by someone else: privacy would show it to them, the
+    # gateway shows a rep only what they asked for themselves.
+    about = await officer.client.post(
+        "/v1/privacy/restriction", json={"subject": {"type": "user", "id": rep.user_id}}
+    )
+    assert about.status_code == 202
+
+    seen = await rep.client.get(f"/v1/privacy/requests/{mine}")
+    assert seen.status_code == 200
+    assert seen.json()["requested_by"] == rep.user_id and seen.json()["kind"] == "erasure"
+    for outsider in (colleague, manager):
+        assert (await outsider.client.get(f"/v1/privacy/requests/{mine}")).status_code == 404
+    assert (await rep.client.get(f"/v1/privacy/requests/{about.json()['id']}")).status_code == 404
+    assert (await officer.client.get(f"/v1/privacy/requests/{mine}")).status_code == 200
+
+
 async def test_requests_about_yourself_by_email_are_vouched_for_by_the_gateway(
     api: Any, fake_state: Any
 ) -> None:

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
-from clashtor_common.errors import not_found
+from clashtor_common.errors import ApiError, not_found
 from clashtor_common.identity import Identity
 from gateway.adapters.tables import User
 from gateway.bootstrap import Gateway
@@ -161,9 +161,10 @@ async def get_request(
         f"/internal/requests/{quote(request_id, safe='')}",
         identity=principal.identity(),
     )
-    if not is_allowed(principal.role, Action.PRIVACY_MANAGE) and (
-        not isinstance(out, dict) or out.get("requested_by") != principal.user_id
-    ):
+    if not isinstance(out, dict) or "id" not in out:
+        raise ApiError(502, "upstream_error", "the privacy service answered nonsense")
+    mine = out.get("requested_by") == principal.user_id
+    if not mine and not is_allowed(principal.role, Action.PRIVACY_MANAGE):
         raise not_found("privacy request", request_id)
     return passthrough(status, out)
 
