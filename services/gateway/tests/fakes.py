@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import re
+import secrets
 import threading
 import time
 import uuid
@@ -91,6 +92,7 @@ class FakeState:
     resources: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     requests: dict[str, dict[str, Any]] = field(default_factory=dict)
     webhooks: list[dict[str, Any]] = field(default_factory=list)
+    download_tokens: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     seen: list[Seen] = field(default_factory=list)
     upload_started: threading.Event = field(default_factory=threading.Event)
     upload_bytes_seen: int = 0
@@ -115,6 +117,10 @@ class FakeState:
 
     def seen_at(self, method: str, path: str) -> list[Seen]:
         return [s for s in self.seen if (s.method, s.path) == (method, path)]
+
+    def finish_export(self, request_id: str, bundle: bytes) -> None:
+        """The export is complete and its bundle is ready (as privacy would have it)."""
+        self.requests[request_id].update(status="completed", bundle=bundle)
 
 
 def _visible(call: dict[str, Any] | None, who: Identity) -> bool:
@@ -395,7 +401,10 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
         )
 
     def _request_out(item: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in item.items() if k not in ("org_id", "body", "role")}
+        out = {k: v for k, v in item.items() if k not in ("org_id", "body", "role", "bundle")}
+        ready = item["kind"] == "export" and item["status"] == "completed" and "bundle" in item
+        out["download_url"] = f"/internal/requests/{item['id']}/download" if ready else None
+        return out
 
     def _visible_request(request_id: str, who: Identity) -> dict[str, Any]:
         item = state.requests.get(request_id)
@@ -433,6 +442,40 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
     @app.get("/internal/requests/{request_id}")
     async def get_request(request_id: str, who: CurrentIdentity) -> dict[str, Any]:
         return _request_out(_visible_request(request_id, who))
+
+    @app.get("/internal/requests/{request_id}/download")
+    async def download_link(request_id: str, who: CurrentIdentity) -> dict[str, Any]:
+        item = _visible_request(request_id, who)
+        if item["kind"] != "export":
+            raise ApiError(409, "not_an_export", f"request {request_id} is not an export")
+        if item["requested_by"] != who.user_id:
+            raise ApiError(403, "forbidden", "only the requester may download the export")
+        if item["status"] != "completed":
+            raise ApiError(409, "export_not_ready", f"export {request_id} is {item['status']}")
+        if "bundle" not in item:
+            raise ApiError(410, "export_expired", f"export {request_id} was deleted")
+        token = secrets.token_urlsafe(32)
+        state.download_tokens[token] = (item["id"], who.org_id, who.user_id)
+        return {"url": f"/internal/exports/{token}", "expires_at": "2030-01-01T09:15:00+00:00"}
+
+    @app.get("/internal/exports/{token}")
+    async def download_export(token: str, who: CurrentIdentity) -> Response:
+        grant = state.download_tokens.get(token)
+        if grant is None:
+            raise ApiError(403, "invalid_download_link", "download link is not valid")
+        request_id, org_id, user_id = grant
+        if (org_id, user_id) != (who.org_id, who.user_id):
+            raise ApiError(403, "forbidden", "this download link was issued to another user")
+        bundle: bytes = _visible_request(request_id, who)["bundle"]
+        return Response(
+            bundle,
+            media_type="application/zip",
+            headers={
+                "Content-Disposition": f'attachment; filename="clashtor-export-{request_id}.zip"',
+                "Cache-Control": "no-store",
+                "X-Content-SHA256": hashlib.sha256(bundle).hexdigest(),
+            },
+        )
 
     @app.delete("/internal/account", status_code=202)
     async def delete_account(who: CurrentIdentity) -> dict[str, Any]:

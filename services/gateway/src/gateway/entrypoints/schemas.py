@@ -344,6 +344,13 @@ class PrivacyRequestOut(BaseModel):
     status: Literal["pending", "in_progress", "completed", "failed"]
     requested_by: str = Field(description="the user id of who made the request")
     acknowledgements: list[Acknowledgement] = []
+    download_url: str | None = Field(
+        None,
+        description="a completed export, for its requester: GET it (signed in) for the ZIP",
+    )
+    download_expires_at: datetime | str | None = Field(
+        None, description="after this the link answers 403; read the request for a new one"
+    )
 
 
 JsonObject = dict[str, Any]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 
@@ -130,10 +131,46 @@ async def test_a_rep_sees_their_own_requests_only_and_officers_see_all(
     seen = await rep.client.get(f"/v1/privacy/requests/{mine}")
     assert seen.status_code == 200
     assert seen.json()["requested_by"] == rep.user_id and seen.json()["kind"] == "erasure"
+    assert seen.json()["download_url"] is None
     for outsider in (colleague, manager):
         assert (await outsider.client.get(f"/v1/privacy/requests/{mine}")).status_code == 404
     assert (await rep.client.get(f"/v1/privacy/requests/{about.json()['id']}")).status_code == 404
     assert (await officer.client.get(f"/v1/privacy/requests/{mine}")).status_code == 200
+
+
+async def test_a_completed_export_is_downloaded_through_the_gateway_by_its_requester(
+    api: Any, fake_state: Any
+) -> None:
+    owner = await api.signup()
+    rep = await api.invite(owner, "rep")
+    made = await rep.client.post(
+        "/v1/privacy/export", json={"subject": {"type": "user", "id": rep.user_id}}
+    )
+    request_id = made.json()["id"]
+    pending = (await rep.client.get(f"/v1/privacy/requests/{request_id}")).json()
+    assert pending["download_url"] is None and pending["download_expires_at"] is None
+
+    bundle = b"PK\x03\x04" + bytes(range(256)) * 64
+    fake_state.finish_export(request_id, bundle)
+    done = (await rep.client.get(f"/v1/privacy/requests/{request_id}")).json()
+    link = done["download_url"]
+    assert link.startswith("/v1/privacy/exports/") and "/internal/" not in link
+    assert done["download_expires_at"] == "2030-01-01T09:15:00+00:00"
+
+    resp = await rep.client.get(link)
+    assert resp.status_code == 200 and resp.content == bundle
+    assert resp.headers["content-type"] == "application/zip"
+    assert resp.headers["content-disposition"].startswith("attachment;")
+    assert resp.headers["x-content-sha256"] == hashlib.sha256(bundle).hexdigest()
+    fetched = fake_state.seen_at("GET", "/internal" + link.removeprefix("/v1/privacy"))[-1]
+    assert (fetched.identity.user_id, fetched.identity.role) == (rep.user_id, "rep")
+
+    # Anyone else, even the owner, gets no link and cannot use the rep's.
+    officer_view = (await owner.client.get(f"/v1/privacy/requests/{request_id}")).json()
+    assert officer_view["download_url"] is None
+    assert (await owner.client.get(link)).status_code == 403
+    bad = await rep.client.get("/v1/privacy/exports/not-a-token")
+    assert bad.status_code == 403 and bad.json()["error"]["code"] == "invalid_download_link"
 
 
 async def test_requests_about_yourself_by_email_are_vouched_for_by_the_gateway(

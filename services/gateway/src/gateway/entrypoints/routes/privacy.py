@@ -13,9 +13,12 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
 
 from clashtor_common.errors import ApiError, not_found
 from clashtor_common.identity import Identity
+from gateway.adapters.services import json_body, raise_for_downstream
 from gateway.adapters.tables import User
 from gateway.bootstrap import Gateway
 from gateway.domain.credentials import normalize_email
@@ -154,7 +157,9 @@ async def get_request(
     gw: GatewayDep,
 ) -> Response:
     """Progress of a request, with each service's acknowledgement. Without
-    ``privacy.manage`` you see only requests you made yourself."""
+    ``privacy.manage`` you see only requests you made yourself. A completed export shows
+    its requester a ``download_url`` (``/v1/privacy/exports/...``, valid until
+    ``download_expires_at``; read the request again for a fresh one)."""
     status, out = await gw.services.call_json(
         "privacy",
         "GET",
@@ -166,7 +171,75 @@ async def get_request(
     mine = out.get("requested_by") == principal.user_id
     if not mine and not is_allowed(principal.role, Action.PRIVACY_MANAGE):
         raise not_found("privacy request", request_id)
+    link: tuple[str | None, str | None] = (None, None)
+    if mine and out.get("download_url"):  # privacy's link is internal; only the requester's
+        link = await _download_link(gw, principal, request_id)
+    out["download_url"], out["download_expires_at"] = link
     return passthrough(status, out)
+
+
+async def _download_link(
+    gw: Gateway, principal: Principal, request_id: str
+) -> tuple[str | None, str | None]:
+    """A fresh public link to the export bundle, for its requester only (privacy mints a
+    15-minute token bound to them). None when the bundle is gone or not ready after all."""
+    resp = await gw.services.request(
+        "privacy",
+        "GET",
+        f"/internal/requests/{quote(request_id, safe='')}/download",
+        identity=principal.identity(),
+    )
+    if resp.status_code in (404, 409, 410):
+        return None, None
+    link = json_body("privacy", resp)
+    url = link.get("url") if isinstance(link, dict) else None
+    if not isinstance(url, str) or not url.startswith(_PRIVACY_EXPORTS):
+        raise ApiError(502, "upstream_error", "the privacy service answered nonsense")
+    token = url.removeprefix(_PRIVACY_EXPORTS)
+    return f"{router.prefix}/exports/{quote(token, safe='')}", link.get("expires_at")
+
+
+_PRIVACY_EXPORTS = "/internal/exports/"
+_EXPORT_HEADERS = (
+    "content-type",
+    "content-length",
+    "content-disposition",
+    "cache-control",
+    "x-content-sha256",
+)
+
+
+@router.get(
+    "/exports/{token}",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/zip": {}}, "description": "the export bundle"}},
+)
+async def download_export(
+    token: Annotated[str, Path(min_length=1, max_length=2000, pattern=r"^[A-Za-z0-9._~-]+$")],
+    principal: Anyone,
+    gw: GatewayDep,
+) -> Response:
+    """The export bundle (a ZIP), streamed. The link works only for the user who asked
+    for the export, signed in as themselves, until it expires (403 afterwards)."""
+    resp = await gw.services.request(
+        "privacy",
+        "GET",
+        f"{_PRIVACY_EXPORTS}{quote(token, safe='')}",
+        identity=principal.identity(),
+        stream=True,
+    )
+    if resp.status_code >= 300:
+        await resp.aread()
+        await resp.aclose()
+        raise_for_downstream("privacy", resp)
+        raise ApiError(502, "upstream_error", "the privacy service answered a redirect")
+    headers = {k: v for k, v in resp.headers.items() if k.lower() in _EXPORT_HEADERS}
+    return StreamingResponse(
+        resp.aiter_raw(),
+        status_code=resp.status_code,
+        headers=headers,
+        background=BackgroundTask(resp.aclose),
+    )
 
 
 @account.delete(
