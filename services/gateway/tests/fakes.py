@@ -92,6 +92,7 @@ class FakeState:
     resources: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     requests: dict[str, dict[str, Any]] = field(default_factory=dict)
     webhooks: list[dict[str, Any]] = field(default_factory=list)
+    accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     download_tokens: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     seen: list[Seen] = field(default_factory=list)
     upload_started: threading.Event = field(default_factory=threading.Event)
@@ -359,7 +360,7 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
     # Access rules as privacy's (services/privacy/README.md, privacy.domain.access):
     # owners, admins, compliance and ``system`` (the gateway vouching) act for anyone;
     # everyone else only for {type: user, id: <own id>}; erasing the organization is
-    # for its owner.
+    # for its owner. A deleted organization gets 403 ``account_deleted``.
     def _is_self(who: Identity, subject: dict[str, Any]) -> bool:
         return (
             subject.get("type") == "user"
@@ -376,8 +377,13 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
             return
         raise ApiError(403, "forbidden", f"a {who.role} may only make requests about themselves")
 
+    def _ensure_active(who: Identity) -> None:
+        if state.accounts.get(who.org_id, {}).get("status", "active") != "active":
+            raise ApiError(403, "account_deleted", f"organization {who.org_id} is deleted")
+
     def _new_request(kind: str, who: Identity, body: dict[str, Any]) -> dict[str, Any]:
         subject = body.get("subject") or {}
+        _ensure_active(who)
         _authorize(who, kind, subject)
         item = {
             "id": str(uuid.uuid4()),
@@ -407,6 +413,7 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
         return out
 
     def _visible_request(request_id: str, who: Identity) -> dict[str, Any]:
+        _ensure_active(who)
         item = state.requests.get(request_id)
         if item is None or item["org_id"] != who.org_id or not _may_read(who, item):
             raise not_found("request", request_id)
@@ -432,6 +439,7 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
     async def list_requests(
         who: CurrentIdentity, limit: int = 50, cursor: str | None = None
     ) -> dict[str, Any]:
+        _ensure_active(who)
         items = [
             _request_out(r)
             for r in state.requests.values()
@@ -477,14 +485,39 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
             },
         )
 
+    def _owner_only(who: Identity) -> None:
+        if who.role != "owner":
+            raise ApiError(403, "forbidden", "only the organization's owner may do this")
+
     @app.delete("/internal/account", status_code=202)
-    async def delete_account(who: CurrentIdentity) -> dict[str, Any]:
-        item = _new_request("account_deletion", who, {})
-        return {"id": item["id"], "status": "scheduled"}
+    async def delete_account(who: CurrentIdentity) -> Response:
+        _owner_only(who)
+        current = state.accounts.get(who.org_id)
+        if current is not None and current["status"] == "deleted":
+            return JSONResponse(current, 200)
+        state.accounts[who.org_id] = {
+            "org_id": who.org_id,
+            "status": "deleted",
+            "deleted_at": "2030-01-01T09:00:00+00:00",
+            "restorable_until": "2030-01-31T09:00:00+00:00",
+            "purge_request_id": None,
+        }
+        return JSONResponse(state.accounts[who.org_id], 202)
 
     @app.post("/internal/account/restore")
     async def restore_account(who: CurrentIdentity) -> dict[str, Any]:
-        return {"org_id": who.org_id, "status": "restored"}
+        _owner_only(who)
+        current = state.accounts.get(who.org_id)
+        if current is None or current["status"] == "active":
+            raise ApiError(409, "not_deleted", f"organization {who.org_id} is not deleted")
+        if current["status"] != "deleted":
+            raise ApiError(409, "restore_window_closed", "the 30-day window is over")
+        state.accounts[who.org_id] = {"org_id": who.org_id, "status": "active"}
+        return state.accounts[who.org_id]
+
+    @app.get("/internal/account/status")
+    async def account_status(who: CurrentIdentity) -> dict[str, Any]:
+        return state.accounts.get(who.org_id) or {"org_id": who.org_id, "status": "active"}
 
     return app
 

@@ -16,6 +16,7 @@ from gateway.adapters.exports import ExportStore
 from gateway.adapters.mailer import LoggingMailer, Mailer
 from gateway.adapters.services import ServiceClients
 from gateway.domain.credentials import Passwords
+from gateway.service_layer.account_status import AccountStatusCache
 from gateway.settings import GatewaySettings
 
 
@@ -29,6 +30,7 @@ class Gateway:
     services: ServiceClients
     mailer: Mailer
     exports: ExportStore
+    accounts: AccountStatusCache
 
 
 def bootstrap(
@@ -38,6 +40,7 @@ def bootstrap(
 
     settings = settings or GatewaySettings()
     runtime = ServiceRuntime.build(settings)
+    services = ServiceClients(settings)
     runtime.extras["gateway"] = Gateway(
         settings=settings,
         db=runtime.db,
@@ -46,10 +49,15 @@ def bootstrap(
             memory_kib=settings.password_memory_kib,
             parallelism=settings.password_parallelism,
         ),
-        services=ServiceClients(settings),
+        services=services,
         mailer=mailer or LoggingMailer(reveal_links=settings.environment != "production"),
         exports=ExportStore(
             S3Store(settings), Keyring.from_config(settings.master_keys.get_secret_value())
+        ),
+        accounts=AccountStatusCache(
+            services,
+            ttl_seconds=settings.account_status_cache_seconds,
+            stale_seconds=settings.account_status_stale_seconds,
         ),
     )
     register_subscribers(runtime)

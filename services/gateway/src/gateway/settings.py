@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from clashtor_common.settings import ServiceSettings
@@ -28,6 +28,10 @@ class GatewaySettings(ServiceSettings):
     max_upload_bytes: int = 500 * 1024 * 1024 + 1024 * 1024
     """500 MB of audio plus room for the multipart envelope (title, participants)."""
     max_webhook_bytes: int = 1024 * 1024
+    account_status_cache_seconds: float = Field(5.0, ge=0)
+    """How long privacy's account status (deleted or not) is trusted per organization."""
+    account_status_stale_seconds: float = Field(300.0, ge=0)
+    """How long the last known status is used while privacy cannot be reached."""
 
     # Sessions and CSRF.
     session_ttl_seconds: int = 14 * 24 * 3600

@@ -8,6 +8,8 @@ Authentication and authorization happen here and nowhere else:
   ``X-CSRF-Token`` equal to the token bound to that session (double submit: the
   token is readable only by the page that got it from login/signup/``GET
   /v1/auth/csrf``; the cookie is HttpOnly);
+- a deleted organization (privacy's account status, cached briefly) gets 403
+  ``account_deleted`` everywhere but ``OPEN_WHEN_DELETED``;
 - ``require(action)`` checks the role against the one permission table.
 """
 
@@ -30,6 +32,16 @@ from gateway.settings import GatewaySettings
 SESSION_COOKIE = "clashtor_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+OPEN_WHEN_DELETED = frozenset(
+    {
+        ("POST", "/v1/account/restore"),
+        ("GET", "/v1/me"),
+        ("POST", "/v1/auth/logout"),
+        ("GET", "/v1/auth/csrf"),  # a reloaded page needs it to send the restore
+    }
+)
+"""Routes a deleted organization's members can still reach: see that it is deleted,
+restore it (the owner), sign out. Everything else answers 403 ``account_deleted``."""
 
 # Declared for the OpenAPI document (the "Authorize" button); the checks are below.
 _bearer_scheme = HTTPBearer(auto_error=False, description="API key: `Bearer ck_live_...`")
@@ -135,6 +147,8 @@ async def authenticate(
     request.state.principal = principal
     route = request.scope.get("route")
     request.state.usage_route = getattr(route, "path", None)
+    if (request.method, request.state.usage_route) not in OPEN_WHEN_DELETED:
+        await gw.accounts.ensure_active(principal.identity())
     return principal
 
 

@@ -318,7 +318,7 @@ async def test_role_correction_goes_to_score(api: Any, fake_state: Any) -> None:
 
 async def test_unreachable_service_is_503_not_500(make_api: Any) -> None:
     dead = f"http://127.0.0.1:{free_port()}"
-    api = await make_api(ingest_url=dead, privacy_url=dead)
+    api = await make_api(ingest_url=dead)
     owner = await api.signup()
     for method, path in (("GET", "/v1/calls"), ("GET", "/v1/calls/x"), ("DELETE", "/v1/calls/x")):
         resp = await owner.client.request(method, path)

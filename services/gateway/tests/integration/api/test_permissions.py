@@ -101,9 +101,23 @@ async def _privacy_self_service(org: dict[Role, Any], role: Role) -> bool:
     return resp.status_code == 202
 
 
+async def _account_delete(org: dict[Role, Any], role: Role) -> bool:
+    """Allowed ⇔ the account gets deleted; restored at once, so the other probes of this
+    module still reach past the deleted-account check to the permission table."""
+    resp = await _send(org[role], PROBES[Action.ACCOUNT_DELETE])
+    if resp.status_code == 403:
+        assert resp.json()["error"]["code"] == "forbidden", resp.text
+        return False
+    assert resp.status_code == 202, resp.text
+    restored = await org[Role.OWNER].client.post("/v1/account/restore")
+    assert restored.status_code == 200, restored.text
+    return True
+
+
 ROW_CHECKS: dict[Action, Callable[[dict[Role, Any], Role], Awaitable[bool]]] = {
     Action.API_KEYS_MANAGE_ALL: _api_keys_manage_all,
     Action.PRIVACY_SELF_SERVICE: _privacy_self_service,
+    Action.ACCOUNT_DELETE: _account_delete,
 }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from clashtor_common.embedded import free_port
+
 
 async def test_anyone_may_ask_for_their_own_export(api: Any, fake_state: Any) -> None:
     rep = await api.invite(await api.signup(), "rep")
@@ -102,13 +104,90 @@ async def test_account_deletion_is_owner_only_and_can_be_restored(api: Any) -> N
     admin = await api.invite(owner, "admin")
     assert (await admin.client.delete("/v1/account")).status_code == 403
     resp = await owner.client.delete("/v1/account")
-    assert resp.status_code == 202 and resp.json()["status"] == "scheduled"
+    assert resp.status_code == 202 and resp.json()["status"] == "deleted"
     me = (await owner.client.get("/v1/me")).json()
     assert me["organization"]["deletion_requested_at"] is not None
+    assert (await admin.client.post("/v1/account/restore")).status_code == 403
     restored = await owner.client.post("/v1/account/restore")
-    assert restored.status_code == 200 and restored.json()["status"] == "restored"
+    assert restored.status_code == 200 and restored.json()["status"] == "active"
     me = (await owner.client.get("/v1/me")).json()
     assert me["organization"]["deletion_requested_at"] is None
+    assert (await admin.client.get("/v1/members")).status_code == 200
+
+
+async def test_a_deleted_account_is_closed_at_once_on_every_route_but_a_few(
+    api: Any, fake_state: Any
+) -> None:
+    owner = await api.signup()
+    rep = await api.invite(owner, "rep")
+    key = await api.api_key(owner)
+    call = fake_state.add_call(owner.org_id, rep.user_id)
+    assert (await rep.client.get(f"/v1/calls/{call['id']}")).status_code == 200
+
+    assert (await owner.client.delete("/v1/account")).status_code == 202
+
+    for who, method, path in (
+        (rep, "GET", f"/v1/calls/{call['id']}"),
+        (rep, "GET", "/v1/calls"),
+        (rep, "DELETE", f"/v1/calls/{call['id']}"),
+        (rep, "POST", "/v1/privacy/export"),
+        (owner, "GET", "/v1/members"),
+        (owner, "GET", "/v1/billing/usage"),
+        (owner, "DELETE", "/v1/account"),
+    ):
+        body = {"subject": {"type": "user", "id": who.user_id}} if method == "POST" else None
+        resp = await who.client.request(method, path, json=body)
+        assert resp.status_code == 403, (method, path, resp.text)
+        error = resp.json()["error"]
+        assert error["code"] == "account_deleted"
+        assert "POST /v1/account/restore" in error["message"]
+        assert "2030-01-31" in error["message"] and "30 days" in error["message"]
+    by_key = await api.bearer(key).get("/v1/calls")
+    assert by_key.status_code == 403 and by_key.json()["error"]["code"] == "account_deleted"
+
+    # Still open: who am I, sign out, and the owner's restore.
+    assert (await rep.client.get("/v1/me")).status_code == 200
+    assert (await owner.client.get("/v1/auth/csrf")).status_code == 200
+    restored = await owner.client.post("/v1/account/restore")
+    assert restored.status_code == 200
+    assert (await rep.client.get(f"/v1/calls/{call['id']}")).status_code == 200
+    assert (await rep.client.post("/v1/auth/logout")).status_code == 204
+
+
+async def test_the_account_status_is_read_from_privacy_and_cached_per_organization(
+    make_api: Any, fake_state: Any
+) -> None:
+    api = await make_api(account_status_cache_seconds=3600)
+    owner = await api.signup()
+    other = await api.signup()
+    status_path = ("GET", "/internal/account/status")
+    before = len(fake_state.seen_at(*status_path))
+    for _ in range(3):
+        assert (await owner.client.get("/v1/members")).status_code == 200
+    assert (await other.client.get("/v1/members")).status_code == 200
+    asked = fake_state.seen_at(*status_path)[before:]
+    assert sorted(s.identity.org_id for s in asked) == sorted([owner.org_id, other.org_id])
+
+    # Deleted behind this gateway's back (another replica): the cached "active" holds
+    # until it expires; a deletion this gateway forwards takes effect at once.
+    fake_state.accounts[other.org_id] = {"org_id": other.org_id, "status": "purging"}
+    assert (await other.client.get("/v1/members")).status_code == 200
+    fresh = await make_api(account_status_cache_seconds=0)
+    resp = await fresh.client().get(
+        "/v1/members", headers={"Authorization": f"Bearer {await api.api_key(other)}"}
+    )
+    assert resp.status_code == 403
+    assert "can no longer be restored" in resp.json()["error"]["message"]
+
+
+async def test_without_privacy_an_unknown_account_status_fails_closed(make_api: Any) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    api = await make_api(privacy_url=dead)
+    owner = await api.signup()
+    resp = await owner.client.get("/v1/members")
+    assert resp.status_code == 503
+    assert resp.json()["error"]["code"] == "service_unavailable"
+    assert (await owner.client.get("/v1/me")).status_code == 200
 
 
 async def test_a_rep_sees_their_own_requests_only_and_officers_see_all(

@@ -42,6 +42,7 @@ from gateway.entrypoints.schemas import (
 )
 from gateway.entrypoints.views import passthrough
 from gateway.service_layer import profile
+from gateway.service_layer.account_status import AccountStatus
 
 router = APIRouter(prefix="/v1/privacy", tags=["privacy"], responses=COMMON_ERRORS)
 account = APIRouter(prefix="/v1/account", tags=["account"], responses=COMMON_ERRORS)
@@ -248,10 +249,14 @@ async def download_export(
 async def delete_account(
     principal: Annotated[Principal, Depends(require(Action.ACCOUNT_DELETE))], gw: GatewayDep
 ) -> Response:
-    """Delete the organization's account and all its data, after 30 days to change your mind."""
+    """Delete the organization's account and all its data, after 30 days to change your mind.
+
+    From this answer on, every request of the organization's members answers 403
+    ``account_deleted`` (but ``GET /v1/me``, sign-out and the owner's restore)."""
     status, out = await gw.services.call_json(
         "privacy", "DELETE", "/internal/account", identity=principal.identity()
     )
+    gw.accounts.remember(principal.org_id, AccountStatus.from_privacy(out))
     await profile.mark_deletion(gw, principal.org_id, requested=True)
     return passthrough(status, out)
 
@@ -264,5 +269,6 @@ async def restore_account(
     status, out = await gw.services.call_json(
         "privacy", "POST", "/internal/account/restore", identity=principal.identity()
     )
+    gw.accounts.remember(principal.org_id, AccountStatus(status="active"))
     await profile.mark_deletion(gw, principal.org_id, requested=False)
     return passthrough(status, out)

@@ -1,0 +1,159 @@
+"""Whether an organization may use the product: privacy's account status, cached briefly.
+
+Privacy owns account deletion (``DELETE /v1/account``, 30 days to restore). From that
+moment the organization's data must be out of reach on every route, not only
+privacy's, so every authenticated request is checked against privacy's ``GET
+/internal/account/status`` (``deps.authenticate``). The answer is cached per
+organization for ``account_status_cache_seconds`` (5 s) so the check costs one
+request per organization every few seconds, not one per request. This replica updates
+its cache at once when it forwards a deletion or a restore; another replica sees it
+within the cache time.
+
+When privacy cannot be reached, the last answer is used for up to
+``account_status_stale_seconds``; with none, the request fails closed (503): an
+unknown status is never taken for "active".
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from clashtor_common.errors import ApiError
+from clashtor_common.identity import Identity
+from gateway.adapters.services import ServiceClients
+
+STATUSES = frozenset({"active", "deleted", "purging", "purged"})
+RESTORE_ROUTE = "POST /v1/account/restore"
+DEFAULT_GRACE_DAYS = 30
+"""Privacy's default restore window, named only when its answer carries no dates."""
+
+
+@dataclass(frozen=True)
+class AccountStatus:
+    status: str
+    deleted_at: str | None = None
+    restorable_until: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+    @classmethod
+    def from_privacy(cls, body: Any) -> AccountStatus:
+        """Privacy's ``{org_id, status, deleted_at, restorable_until, ...}``."""
+        if not isinstance(body, Mapping) or body.get("status") not in STATUSES:
+            raise ApiError(502, "upstream_error", "the privacy service answered nonsense")
+        return cls(
+            status=str(body["status"]),
+            deleted_at=_text(body.get("deleted_at")),
+            restorable_until=_text(body.get("restorable_until")),
+        )
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value is not None else None
+
+
+def _day(value: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def refusal(status: AccountStatus) -> ApiError:
+    """403 ``account_deleted``, saying whether and until when the owner can restore it."""
+    if status.status != "deleted":
+        return ApiError(
+            403,
+            "account_deleted",
+            "this organization's account was deleted and its data is being erased for good; "
+            "it can no longer be restored",
+        )
+    deleted, until = _day(status.deleted_at), _day(status.restorable_until)
+    when = f" on {deleted.isoformat()}" if deleted else ""
+    if until and deleted:
+        days = round((until - deleted).total_seconds() / 86400)
+        deadline = f"until {until.isoformat()} ({days} days after deletion)"
+    elif until:
+        deadline = f"until {until.isoformat()}"
+    else:
+        deadline = f"within {DEFAULT_GRACE_DAYS} days of the deletion"
+    return ApiError(
+        403,
+        "account_deleted",
+        f"this organization's account was deleted{when} and its data is out of reach. "
+        f"Its owner can restore it {deadline} with {RESTORE_ROUTE}; "
+        "after that everything is erased for good.",
+    )
+
+
+@dataclass
+class _Entry:
+    status: AccountStatus
+    fetched_at: float
+
+
+class AccountStatusCache:
+    """Per-organization account status from privacy, kept ``ttl_seconds``."""
+
+    def __init__(
+        self,
+        services: ServiceClients,
+        *,
+        ttl_seconds: float,
+        stale_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+        max_entries: int = 10_000,
+    ) -> None:
+        self.services = services
+        self.ttl_seconds = ttl_seconds
+        self.stale_seconds = stale_seconds
+        self.clock = clock
+        self.max_entries = max_entries
+        self._entries: dict[str, _Entry] = {}
+
+    async def status(self, identity: Identity) -> AccountStatus:
+        """The organization's status: cached, or asked of privacy as ``identity``."""
+        now = self.clock()
+        entry = self._entries.get(identity.org_id)
+        if entry is not None and now - entry.fetched_at < self.ttl_seconds:
+            return entry.status
+        try:
+            _, body = await self.services.call_json(
+                "privacy", "GET", "/internal/account/status", identity=identity
+            )
+        except ApiError as exc:
+            if (
+                exc.status >= 502
+                and entry is not None
+                and now - entry.fetched_at < self.stale_seconds
+            ):
+                return entry.status
+            raise
+        status = AccountStatus.from_privacy(body)
+        self.remember(identity.org_id, status)
+        return status
+
+    def remember(self, org_id: str, status: AccountStatus) -> None:
+        """Record a status this replica learned first-hand (a deletion or restore it forwarded)."""
+        if len(self._entries) >= self.max_entries and org_id not in self._entries:
+            self._evict()
+        self._entries[org_id] = _Entry(status, self.clock())
+
+    def _evict(self) -> None:
+        now = self.clock()
+        horizon = max(self.ttl_seconds, self.stale_seconds)
+        self._entries = {org: e for org, e in self._entries.items() if now - e.fetched_at < horizon}
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+
+    async def ensure_active(self, identity: Identity) -> None:
+        """403 ``account_deleted`` unless the caller's organization is active."""
+        status = await self.status(identity)
+        if not status.active:
+            raise refusal(status)

@@ -1,0 +1,117 @@
+"""The account-status cache: how often privacy is asked, and what a deleted org is told."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from clashtor_common.errors import ApiError
+from clashtor_common.identity import Identity
+from gateway.service_layer.account_status import AccountStatus, AccountStatusCache, refusal
+
+ORG = Identity(org_id="org-1", user_id="u-1", role="rep")
+
+
+class Privacy:
+    """Answers ``GET /internal/account/status`` with what the test scripts."""
+
+    def __init__(self) -> None:
+        self.answers: list[Any] = []
+        self.asked = 0
+
+    async def call_json(self, service: str, method: str, path: str, **_: Any) -> tuple[int, Any]:
+        assert (service, method, path) == ("privacy", "GET", "/internal/account/status")
+        self.asked += 1
+        answer = self.answers.pop(0)
+        if isinstance(answer, ApiError):
+            raise answer
+        return 200, answer
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _cache(privacy: Privacy, clock: Clock) -> AccountStatusCache:
+    return AccountStatusCache(
+        privacy,  # type: ignore[arg-type]
+        ttl_seconds=5,
+        stale_seconds=60,
+        clock=clock,
+    )
+
+
+DOWN = ApiError(503, "service_unavailable", "the privacy service is unavailable")
+ACTIVE = {"org_id": "org-1", "status": "active"}
+DELETED = {
+    "org_id": "org-1",
+    "status": "deleted",
+    "deleted_at": "2030-01-01T09:00:00+00:00",
+    "restorable_until": "2030-01-31T09:00:00+00:00",
+}
+
+
+async def test_privacy_is_asked_once_per_cache_period() -> None:
+    privacy, clock = Privacy(), Clock()
+    cache = _cache(privacy, clock)
+    privacy.answers = [ACTIVE, DELETED]
+    for _ in range(3):
+        await cache.ensure_active(ORG)
+    assert privacy.asked == 1
+    clock.now += 5
+    with pytest.raises(ApiError) as refused:
+        await cache.ensure_active(ORG)
+    assert privacy.asked == 2 and refused.value.code == "account_deleted"
+
+
+async def test_the_last_answer_stands_in_while_privacy_is_down_but_not_for_long() -> None:
+    privacy, clock = Privacy(), Clock()
+    cache = _cache(privacy, clock)
+    privacy.answers = [DELETED, DOWN, DOWN]
+    assert (await cache.status(ORG)).status == "deleted"
+    clock.now += 30
+    assert (await cache.status(ORG)).status == "deleted"
+    clock.now += 31
+    with pytest.raises(ApiError) as down:
+        await cache.status(ORG)
+    assert down.value.status == 503
+
+
+async def test_an_unknown_status_fails_closed() -> None:
+    privacy, clock = Privacy(), Clock()
+    cache = _cache(privacy, clock)
+    privacy.answers = [DOWN, {"status": "maybe"}]
+    with pytest.raises(ApiError) as down:
+        await cache.ensure_active(ORG)
+    assert down.value.status == 503
+    with pytest.raises(ApiError) as nonsense:
+        await cache.ensure_active(ORG)
+    assert nonsense.value.status == 502
+
+
+async def test_what_this_replica_forwarded_counts_at_once() -> None:
+    privacy, clock = Privacy(), Clock()
+    cache = _cache(privacy, clock)
+    privacy.answers = [ACTIVE]
+    await cache.ensure_active(ORG)
+    cache.remember("org-1", AccountStatus.from_privacy(DELETED))
+    with pytest.raises(ApiError):
+        await cache.ensure_active(ORG)
+    cache.remember("org-1", AccountStatus(status="active"))
+    await cache.ensure_active(ORG)
+    assert privacy.asked == 1
+
+
+def test_a_deleted_org_is_told_how_and_until_when_to_restore() -> None:
+    message = refusal(AccountStatus.from_privacy(DELETED)).message
+    assert "POST /v1/account/restore" in message
+    assert "2030-01-31T09:00:00+00:00" in message and "30 days" in message
+    for status in ("purging", "purged"):
+        erased = refusal(AccountStatus(status=status))
+        assert erased.status == 403 and erased.code == "account_deleted"
+        assert "can no longer be restored" in erased.message
