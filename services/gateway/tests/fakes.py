@@ -94,6 +94,8 @@ class FakeState:
     webhooks: list[dict[str, Any]] = field(default_factory=list)
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     download_tokens: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    failures: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    """(method, path) → statuses to answer next, instead of the route (one per call)."""
     seen: list[Seen] = field(default_factory=list)
     upload_started: threading.Event = field(default_factory=threading.Event)
     upload_bytes_seen: int = 0
@@ -118,6 +120,9 @@ class FakeState:
 
     def seen_at(self, method: str, path: str) -> list[Seen]:
         return [s for s in self.seen if (s.method, s.path) == (method, path)]
+
+    def fail_next(self, method: str, path: str, status: int = 503, times: int = 1) -> None:
+        self.failures.setdefault((method, path), []).extend([status] * times)
 
     def finish_export(self, request_id: str, bundle: bytes) -> None:
         """The export is complete and its bundle is ready (as privacy would have it)."""
@@ -155,6 +160,12 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
         state.seen.append(
             Seen(request.method, request.url.path, ident, dict(request.headers.items()))
         )
+        scripted = state.failures.get((request.method, request.url.path))
+        if scripted:
+            status = scripted.pop(0)
+            return JSONResponse(
+                {"error": {"code": "scripted", "message": "scripted failure"}}, status
+            )
         return await call_next(request)
 
     @app.get("/readyz")
@@ -434,6 +445,18 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
     @app.post("/internal/objection", status_code=202)
     async def objection(who: CurrentIdentity, body: dict[str, Any] = Body()) -> dict[str, Any]:
         return {"id": _new_request("objection", who, body)["id"], "status": "pending"}
+
+    @app.post("/internal/rectification", status_code=202)
+    async def rectification(who: CurrentIdentity, body: dict[str, Any] = Body()) -> dict[str, Any]:
+        subject = body.get("subject") or {}
+        if subject.get("type") not in ("user", "participant"):
+            raise ApiError(422, "invalid_subject", "only a user or a participant can be rectified")
+        changes = body.get("changes") or {}
+        if not changes or set(changes) - {"name", "email"}:
+            raise ApiError(422, "validation_error", "changes must name name and/or email")
+        item = _new_request("rectification", who, body)
+        item["status"] = "completed"
+        return {"id": item["id"]}
 
     @app.get("/internal/requests")
     async def list_requests(

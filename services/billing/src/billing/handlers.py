@@ -6,6 +6,7 @@ together), so a redelivered event changes nothing twice.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import cast
 
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing.adapters.stripe_gateway import StripeRejected
 from billing.domain.usage import InvalidDuration
 from billing.runtime import adapters_of
-from billing.service_layer import privacy
+from billing.service_layer import privacy, rectification
 from billing.service_layer.usage import record_call_usage
 from clashtor_common.bus import PermanentError
 from clashtor_common.events import (
@@ -22,11 +23,13 @@ from clashtor_common.events import (
     Envelope,
     ErasureRequested,
     ExportRequested,
+    SubjectRectified,
     make_event,
 )
 from clashtor_common.outbox import emit
 from clashtor_common.service import ServiceRuntime
 
+log = logging.getLogger(__name__)
 BoundHandler = Callable[[Envelope, AsyncSession], Awaitable[None]]
 SOURCE = "billing"
 
@@ -102,3 +105,21 @@ async def on_export_requested(
         session,
         make_event(part, source=SOURCE, org_id=event.org_id, subject_ids=event.subject_ids),
     )
+
+
+async def on_subject_rectified(
+    event: Envelope, session: AsyncSession, runtime: ServiceRuntime
+) -> None:
+    """A user's or organization's new name/email reaches the Stripe customer, if theirs."""
+    change = cast(SubjectRectified, event.payload())
+    adapters = adapters_of(runtime)
+    deps = rectification.RectificationDeps(
+        gateway=adapters.stripe,
+        keyring=adapters.keyring,
+        fingerprint_secret=adapters.settings.fingerprint_secret.get_secret_value(),
+    )
+    try:
+        outcome = await rectification.rectify_customer(session, change, event.org_id, deps)
+    except StripeRejected as exc:  # the values themselves are refused: retrying cannot help
+        raise PermanentError(f"rectification {change.request_id}: {exc}") from exc
+    log.info("rectification %s: %s", change.request_id, outcome)

@@ -17,6 +17,7 @@ from gateway.adapters.mailer import LoggingMailer, Mailer
 from gateway.adapters.services import ServiceClients
 from gateway.domain.credentials import Passwords
 from gateway.service_layer.account_status import AccountStatusCache
+from gateway.service_layer.rectification import Rectifications
 from gateway.settings import GatewaySettings
 
 
@@ -31,6 +32,7 @@ class Gateway:
     mailer: Mailer
     exports: ExportStore
     accounts: AccountStatusCache
+    rectifications: Rectifications
 
 
 def bootstrap(
@@ -58,6 +60,9 @@ def bootstrap(
             services,
             ttl_seconds=settings.account_status_cache_seconds,
             stale_seconds=settings.account_status_stale_seconds,
+        ),
+        rectifications=Rectifications(
+            runtime.db, services, retry_seconds=settings.rectification_retry_seconds
         ),
     )
     register_subscribers(runtime)

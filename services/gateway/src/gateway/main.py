@@ -37,7 +37,8 @@ def create_app(settings: GatewaySettings | None = None, *, mailer: Mailer | None
         title="Clashtor API",
         routers=routers,
         tables=TABLES,
-        on_shutdown=[gw.services.aclose],
+        on_startup=[gw.rectifications.start],
+        on_shutdown=[gw.rectifications.stop, gw.services.aclose],
     )
     app.description = DESCRIPTION
     app.version = "1"

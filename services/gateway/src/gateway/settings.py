@@ -32,6 +32,8 @@ class GatewaySettings(ServiceSettings):
     """How long privacy's account status (deleted or not) is trusted per organization."""
     account_status_stale_seconds: float = Field(300.0, ge=0)
     """How long the last known status is used while privacy cannot be reached."""
+    rectification_retry_seconds: float = Field(30.0, gt=0)
+    """How often rectifications privacy has not taken yet are offered again."""
 
     # Sessions and CSRF.
     session_ttl_seconds: int = 14 * 24 * 3600

@@ -514,3 +514,31 @@ async def test_a_rectification_from_privacy_updates_the_participant_on_every_cal
         found = (await client.get_call(org, call_id)).json()["participants"][0]
         assert (found["name"], found["email"]) == ("Jo Right", "jo.right@buyer.test")
         assert found["email_fingerprint"] == fp(client.settings, "jo.right@buyer.test")
+
+
+async def test_a_users_own_rectification_reaches_the_calls_they_took_part_in(
+    client: IngestClient, ctx: IngestContext, publisher: Publisher
+) -> None:
+    """``PATCH /v1/me`` → privacy: subject ``{type: user, id, fingerprint of the email the
+    user had before}``; their participant rows follow, other people's stay as they were."""
+    org = new_org()
+    rep = {"name": "Sam Seller", "email": "sam@seller.test", "role": "rep"}
+    customer = {"name": "Cy Buyer", "email": "cy@buyer.test", "role": "customer"}
+    call = await upload(client, org, 3400, participants=[rep, customer])
+    claim = {"request_id": "rect-2", "changes": {"name": "Sam Smith"}}
+    key = f"claims/{uuid.uuid4().hex}"
+    await ctx.objects.store.put_bytes(key, ctx.keyring.encrypt(json.dumps(claim).encode()))
+    subject = Subject(type="user", id="user-9", fingerprint=fp(client.settings, "sam@seller.test"))
+    event = SubjectRectified(
+        request_id="rect-2", subject=subject, changes_url=await ctx.objects.presign(key)
+    )
+    await publisher.publish(event, org=org, source="privacy")
+
+    async def renamed() -> bool:
+        people = (await client.get_call(org, call["id"])).json()["participants"]
+        return people[0]["name"] == "Sam Smith"
+
+    await wait_until(renamed)
+    people = (await client.get_call(org, call["id"])).json()["participants"]
+    assert (people[0]["name"], people[0]["email"]) == ("Sam Smith", "sam@seller.test")
+    assert (people[1]["name"], people[1]["email"]) == ("Cy Buyer", "cy@buyer.test")

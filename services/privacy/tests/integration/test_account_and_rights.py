@@ -249,6 +249,39 @@ async def test_requested_by_is_the_requesters_user_id_never_an_email(
         assert "@" not in json.dumps(view)
 
 
+async def test_a_users_own_rectification_names_them_by_id_and_by_their_previous_email(
+    privacy: PrivacyUnderTest, rectifications: TopicReader
+) -> None:
+    """As the gateway sends it after ``PATCH /v1/me``: services that know the user by the
+    fingerprint of the old address (call participants, the Stripe contact) find them."""
+    org = new_org()
+    old, new = "dana@seller.example", "dana.smith@seller.example"
+    resp = await privacy.client.post(
+        "/internal/rectification",
+        json={
+            "subject": {"type": "user", "id": "u-7", "email": old},
+            "changes": {"name": "Dana Smith", "email": new},
+        },
+        headers=privacy.headers(org, "u-7", "system"),
+    )
+    assert resp.status_code == 202, resp.text
+    request_id = resp.json()["id"]
+    [raw] = await rectifications.wait_for(for_request(request_id))
+    assert b"dana" not in raw
+    secret = privacy.settings.fingerprint_secret.get_secret_value()
+    event = parse_envelope(raw)
+    assert event.data["subject"] == {
+        "type": "user",
+        "id": "u-7",
+        "fingerprint": fingerprint(secret, old),
+    }
+    document = json.loads(privacy.keyring.decrypt(await fetch_presigned(event.data["changes_url"])))
+    assert document["changes"] == {"name": "Dana Smith", "email": new}
+    assert document["email_fingerprint"] == fingerprint(secret, new)
+    view = await privacy.get_request(org, request_id, user="u-7", role="rep")
+    assert view["requested_by"] == "u-7" and view["kind"] == "rectification"
+
+
 @pytest.mark.parametrize(
     ("role", "path", "body", "status"),
     [

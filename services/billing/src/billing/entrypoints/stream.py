@@ -12,6 +12,7 @@ CONSUMES: tuple[str, ...] = (
     Topic.CALL_TRANSCRIBED.value,
     Topic.ERASURE_REQUESTED.value,
     Topic.EXPORT_REQUESTED.value,
+    Topic.SUBJECT_RECTIFIED.value,
 )
 #: Topics this service emits to through its outbox.
 PRODUCES: tuple[str, ...] = (
@@ -26,6 +27,7 @@ def register_subscribers(runtime: ServiceRuntime) -> None:
         Topic.CALL_TRANSCRIBED.value: handlers.on_call_transcribed,
         Topic.ERASURE_REQUESTED.value: handlers.on_erasure_requested,
         Topic.EXPORT_REQUESTED.value: handlers.on_export_requested,
+        Topic.SUBJECT_RECTIFIED.value: handlers.on_subject_rectified,
     }
     for topic, handler in routes.items():
         runtime.consumers.append(

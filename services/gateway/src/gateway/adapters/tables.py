@@ -204,6 +204,34 @@ class ErasureTombstone(SQLModel, table=True):
     )
 
 
+class PendingRectification(SQLModel, table=True):
+    """A name or email change privacy has not taken yet, so every other copy gets it too.
+
+    Written in the same transaction as the change, deleted once privacy accepted it (or
+    with the user). The new values are read from the user row when sent, so the latest
+    change wins; ``previous_email`` is the address the user had before, by which other
+    services (ingest's call participants, billing's Stripe contact) know them.
+    """
+
+    __tablename__ = "gateway_pending_rectifications"
+
+    user_id: str = Field(primary_key=True, max_length=36)
+    org_id: str = Field(index=True, max_length=36)
+    fields: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    previous_email: str = Field(max_length=254)
+    revision: int = 1
+    """Bumped by every further change: a delivery removes the row only if none came since."""
+    attempts: int = 0
+    next_attempt_at: datetime = Field(
+        default_factory=utcnow,
+        sa_column=Column(DateTime(timezone=True), nullable=False, index=True),
+    )
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
 TABLES: tuple[type[SQLModel], ...] = (
     Organization,
     User,
@@ -215,4 +243,5 @@ TABLES: tuple[type[SQLModel], ...] = (
     LoginAttempt,
     ExportObject,
     ErasureTombstone,
+    PendingRectification,
 )

@@ -10,7 +10,14 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clashtor_common.errors import ApiError, not_found
-from gateway.adapters.tables import ApiKey, AuthSession, Notification, User, utcnow
+from gateway.adapters.tables import (
+    ApiKey,
+    AuthSession,
+    Notification,
+    PendingRectification,
+    User,
+    utcnow,
+)
 from gateway.bootstrap import Gateway
 from gateway.domain.permissions import Role, can_grant
 from gateway.domain.principal import Principal
@@ -90,6 +97,7 @@ async def delete_user_data(session: AsyncSession, user: User) -> dict[str, int]:
         ("sessions", AuthSession, AuthSession.user_id),
         ("api_keys", ApiKey, ApiKey.user_id),
         ("notifications", Notification, Notification.user_id),
+        ("pending_rectifications", PendingRectification, PendingRectification.user_id),
     ):
         result = await session.execute(delete(table).where(column == user.id))
         removed[kind] = result.rowcount or 0

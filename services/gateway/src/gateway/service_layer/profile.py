@@ -8,6 +8,7 @@ from clashtor_common.errors import ApiError
 from gateway.adapters.tables import Organization, User, utcnow
 from gateway.bootstrap import Gateway
 from gateway.domain.principal import Principal
+from gateway.service_layer import rectification
 from gateway.service_layer.auth import (
     checked_email,
     checked_name,
@@ -52,8 +53,11 @@ async def update_me(
     email: str | None,
     password: str | None,
     current_password: str | None,
-) -> None:
-    """Name changes freely; email and password need the current password."""
+) -> set[str]:
+    """Name changes freely; email and password need the current password.
+
+    Returns the personal fields that changed (``name``, ``email``); a rectification for
+    them is recorded in the same transaction (see ``service_layer.rectification``)."""
     new_email = checked_email(email) if email is not None else None
     if password is not None:
         checked_password(password)
@@ -73,17 +77,24 @@ async def update_me(
                     )
                 if not gw.passwords.verify(user.password_hash, current_password):
                     raise ApiError(403, "wrong_password", "current_password is wrong")
-            if name is not None:
-                user.name = checked_name(name)
+            changed: set[str] = set()
+            previous_email = user.email
+            new_name = checked_name(name) if name is not None else None
+            if new_name is not None and new_name != user.name:
+                user.name = new_name
+                changed.add("name")
             if new_email is not None and new_email != user.email:
                 if await email_taken(session, new_email, except_user=user.id):
                     raise ApiError(409, "email_taken", "another account uses this email")
                 user.email = new_email
                 user.email_fingerprint = email_fingerprint(gw, new_email)
+                changed.add("email")
             if new_hash is not None:
                 user.password_hash = new_hash
                 keep = principal.credential_id if principal.via == "session" else None
                 await revoke_credentials(session, user.id, keep_session=keep, keep_api_keys=True)
             user.updated_at = utcnow()
+            await rectification.record_change(session, user, changed, previous_email)
     except IntegrityError as exc:
         raise ApiError(409, "email_taken", "another account uses this email") from exc
+    return changed

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
+
+from gateway.adapters.tables import PendingRectification, utcnow
 
 PASSWORD = "correct horse battery staple"
 
@@ -74,3 +77,93 @@ async def test_unknown_fields_are_422_not_silently_ignored(api: Any) -> None:
     owner = await api.signup()
     resp = await owner.client.patch("/v1/me", json={"role": "owner"})
     assert resp.status_code == 422
+
+
+def _rectifications(fake_state: Any, user_id: str) -> list[dict[str, Any]]:
+    return [
+        r
+        for r in fake_state.requests.values()
+        if r["kind"] == "rectification" and r["requested_by"] == user_id
+    ]
+
+
+async def _pending(api: Any, user_id: str) -> PendingRectification | None:
+    async with api.app.state.gateway.db.session() as session:
+        return await session.get(PendingRectification, user_id)
+
+
+async def test_a_new_name_or_email_is_passed_to_privacy_as_a_rectification(
+    api: Any, fake_state: Any
+) -> None:
+    rep = await api.invite(await api.signup(), "rep", name="Ray Rep")
+    resp = await rep.client.patch("/v1/me", json={"name": "Ray Repper"})
+    assert resp.status_code == 200
+    [named] = _rectifications(fake_state, rep.user_id)
+    assert named["role"] == "system" and named["org_id"] == rep.org_id
+    assert named["body"] == {
+        "subject": {"type": "user", "id": rep.user_id, "email": rep.email},
+        "changes": {"name": "Ray Repper"},
+    }
+
+    new = f"ray-{rep.user_id[:8]}@example.com"
+    resp = await rep.client.patch(
+        "/v1/me", json={"email": new.upper(), "name": "Ray Repper", "current_password": PASSWORD}
+    )
+    assert resp.status_code == 200
+    _, emailed = _rectifications(fake_state, rep.user_id)
+    # By the address others knew, with only what changed (the name did not).
+    assert emailed["body"] == {
+        "subject": {"type": "user", "id": rep.user_id, "email": rep.email},
+        "changes": {"email": new},
+    }
+    assert await _pending(api, rep.user_id) is None
+
+
+async def test_nothing_is_rectified_when_no_name_or_email_changes(
+    api: Any, fake_state: Any
+) -> None:
+    owner = await api.signup()
+    same = await owner.client.patch("/v1/me", json={"name": "Olive Owner"})
+    password = await owner.client.patch(
+        "/v1/me", json={"password": "a brand new passphrase", "current_password": PASSWORD}
+    )
+    assert same.status_code == password.status_code == 200
+    assert _rectifications(fake_state, owner.user_id) == []
+
+
+async def test_a_rectification_privacy_cannot_take_now_is_kept_and_offered_again(
+    api: Any, fake_state: Any
+) -> None:
+    owner = await api.signup()
+    fake_state.fail_next("POST", "/internal/rectification", status=503)
+    resp = await owner.client.patch("/v1/me", json={"name": "Olive Later"})
+    assert resp.status_code == 200 and resp.json()["name"] == "Olive Later"
+    assert _rectifications(fake_state, owner.user_id) == []
+    pending = await _pending(api, owner.user_id)
+    assert pending is not None and pending.fields == ["name"] and pending.attempts == 1
+    assert pending.last_error is not None and pending.last_error.startswith("502")
+
+    # Another change before it went out: one rectification with the latest values.
+    fake_state.fail_next("POST", "/internal/rectification", status=503)
+    await owner.client.patch("/v1/me", json={"name": "Olive Latest"})
+    rectifications = api.app.state.gateway.rectifications
+    assert await rectifications.deliver_due() == 0  # not due yet: backing off
+    far = utcnow() + timedelta(days=1)
+    assert await rectifications.deliver_due(now=far) == 1
+    [sent] = _rectifications(fake_state, owner.user_id)
+    assert sent["body"]["changes"] == {"name": "Olive Latest"}
+    assert await _pending(api, owner.user_id) is None
+    assert await rectifications.deliver_due(now=far) == 0
+
+
+async def test_a_pending_rectification_goes_with_its_user(api: Any, fake_state: Any) -> None:
+    owner = await api.signup()
+    rep = await api.invite(owner, "rep")
+    fake_state.fail_next("POST", "/internal/rectification", status=503)
+    await rep.client.patch("/v1/me", json={"name": "Gone Soon"})
+    assert await _pending(api, rep.user_id) is not None
+    assert (await owner.client.delete(f"/v1/members/{rep.user_id}")).status_code == 204
+    assert await _pending(api, rep.user_id) is None
+    far = utcnow() + timedelta(days=1)
+    assert await api.app.state.gateway.rectifications.deliver_due(now=far) == 0
+    assert _rectifications(fake_state, rep.user_id) == []

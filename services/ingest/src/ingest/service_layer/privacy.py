@@ -333,10 +333,12 @@ async def apply_rectification(
 
     The new values travel encrypted behind ``changes_url`` (``{changes: {name?,
     email?}}``). A link that is gone means the subject was erased meanwhile: nothing to
-    correct. Only participants (by email fingerprint) are held here.
+    correct. Only participants (by email fingerprint) are held here; a ``user`` subject
+    with a fingerprint (a user's own change of name or email, named by the address they
+    had before) corrects the calls they took part in under that address.
     """
     subject = change.subject
-    if subject.type != "participant" or not subject.fingerprint:
+    if subject.type not in ("participant", "user") or not subject.fingerprint:
         return 0
     try:
         blob = await fetch_presigned(change.changes_url)

@@ -30,8 +30,9 @@ async def update_me(
     gw: GatewayDep,
 ) -> MeOut:
     """Change name, email or password. Email and password need ``current_password``;
-    a new password ends every other session."""
-    await profile.update_me(
+    a new password ends every other session. A new name or email is passed on to every
+    service holding a copy (a rectification through privacy)."""
+    changed = await profile.update_me(
         gw,
         principal,
         name=body.name,
@@ -39,4 +40,6 @@ async def update_me(
         password=body.password,
         current_password=body.current_password,
     )
+    if changed:  # committed; if privacy cannot take it now, the retry loop will
+        await gw.rectifications.deliver(principal.user_id)
     return me_out(*await profile.load_me(gw, principal))
