@@ -7,7 +7,10 @@ name or what they said; replaying every topic into every service changes nothing
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import time
+import zipfile
 from collections.abc import Iterator
 
 import pytest
@@ -58,6 +61,21 @@ def test_erasing_a_participant_is_final_everywhere(api: Clashtor, stack: Stack) 
         call = api.wait_for_status(call_id, "scored")
         said.append(" ".join(u["text"] for u in call["transcript"]["utterances"]).lower())
     assert "harvest festival" in said[0] and "harvest festival" not in said[2]
+
+    # Right of access first: one bundle with everything about Erin, nothing of Kim.
+    export_id = api.privacy("export", {"type": "participant", "email": ERASED["email"]})
+    export = api.wait_for_request(export_id, timeout=180)
+    assert export["status"] == "completed", export
+    bundle = api.http.get(export["download_url"], headers=api.bearer)
+    assert bundle.status_code == 200, bundle.text
+    with zipfile.ZipFile(io.BytesIO(bundle.content)) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        everything = b"".join(archive.read(n) for n in archive.namelist()).lower()
+    parts = {p["service"]: p for p in manifest["parts"]}
+    assert {"ingest", "transcribe", "score"} <= set(parts), manifest
+    assert parts["ingest"]["items"] >= 2 and parts["transcribe"]["items"] == 2
+    assert ERASED["email"].encode() in everything and b"harvest festival" in everything
+    assert KEPT["email"].encode() not in everything and kept_call.encode() not in everything
 
     # score is down while the erasure is fanned out; it finishes its part when it is back
     stack.stop_service("score")
