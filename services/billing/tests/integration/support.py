@@ -318,7 +318,10 @@ async def ensure_legacy_plan(client: stripe.StripeClient, plan: str, amount: int
     try:
         await client.v1.products.retrieve_async(f"clashtor_{plan}")
     except stripe.InvalidRequestError:
-        await client.v1.products.create_async({"id": f"clashtor_{plan}", "name": plan})
+        # as the setup command makes it, so later tests of that command see the same product
+        await client.v1.products.create_async(
+            {"id": f"clashtor_{plan}", "name": plan, "metadata": {"clashtor_plan": plan}}
+        )
     await client.v1.plans.create_async(
         {
             "id": plan_id,

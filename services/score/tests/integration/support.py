@@ -26,8 +26,10 @@ from clashtor_common.events.transcript import Transcript
 from clashtor_common.s3 import S3Store
 from clashtor_common.settings import ServiceSettings
 from clashtor_common.testing.apps import identity_headers, serve
+from clashtor_common.testing.kafka import start_group_at_end
 from score.context import ScoreContext, context_of
 from score.domain.synthetic import build_transcript
+from score.entrypoints.stream import CONSUMES
 from score.main import create_app
 from score.settings import ScoreSettings
 
@@ -119,6 +121,8 @@ class RunningScore:
 
 @asynccontextmanager
 async def running_score(settings: ScoreSettings) -> AsyncIterator[RunningScore]:
+    # A fresh group would start at the earliest offset and pick up other modules' events.
+    await start_group_at_end(settings.kafka_bootstrap, settings.consumer_group, CONSUMES)
     app = create_app(settings)
     async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=60) as client:
         yield RunningScore(url, app, client)

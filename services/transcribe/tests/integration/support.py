@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy import func, select, text
 
 from clashtor_common.crypto import Keyring, fingerprint
@@ -30,6 +30,7 @@ from clashtor_common.inbox import InboxRecord
 from clashtor_common.s3 import S3Store
 from clashtor_common.settings import ServiceSettings
 from clashtor_common.testing.apps import identity_headers
+from clashtor_common.testing.kafka import start_group_at_end  # noqa: F401 - re-exported for the tests
 from transcribe.adapters.tables import TABLES, TranscriptRecord
 from transcribe.context import TranscribeContext
 from transcribe.settings import TranscribeSettings
@@ -188,33 +189,6 @@ async def wait_until(
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(every)
-
-
-async def start_group_at_end(bootstrap: str, group: str, topics: Sequence[str]) -> None:
-    """Commit ``group``'s offsets at the current end of ``topics``.
-
-    The bus starts a new group at the earliest offset, and the session's broker already
-    holds other modules' uploads (encrypted under other test keys). A fresh test group
-    starts at the end instead, so a module sees only its own events.
-    """
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        await consumer.topics()  # fetches the cluster metadata
-        parts = [
-            TopicPartition(topic, p)
-            for topic in topics
-            for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
-        if len({p.topic for p in parts}) != len(topics):
-            raise RuntimeError(f"no partitions known for some of {topics}")
-        consumer.assign(parts)
-        ends = await consumer.end_offsets(parts)
-        await consumer.commit(dict(ends))
-    finally:
-        await consumer.stop()
 
 
 class TopicReader:
