@@ -22,6 +22,10 @@ Each time is client wall time from the POST to the first poll that sees ``comple
 (the server's ``completed_at - created_at`` is shown beside it). Reported: the ratio
 many / one (how the request scales with the subject's calls) and the cost per call.
 
+Seeding dominates the run: 1,000 calls took ~27 minutes on the shared 2-core machine
+(local Whisper), the requests themselves about a minute; ``BENCH_PRIVACY_CALLS=100``
+gives a quick look at the scaling.
+
     BENCH_PRIVACY_CALLS=1000 .venv/bin/python -m bench privacy
 """
 
