@@ -143,6 +143,15 @@ class S3Store:
         async with self.client() as s3:
             await s3.delete_object(Bucket=self.bucket, Key=key)
 
+    async def delete_many(self, keys: list[str]) -> int:
+        """Delete several objects over one connection (a client per call costs ~40 ms)."""
+        if not keys:
+            return 0
+        async with self.client() as s3:
+            for key in keys:
+                await s3.delete_object(Bucket=self.bucket, Key=key)
+        return len(keys)
+
     async def delete_prefix(self, prefix: str) -> int:
         removed = 0
         async with self.client() as s3:

@@ -74,6 +74,9 @@ class EncryptedObjects:
     async def delete(self, key: str) -> None:
         await self.store.delete(key)
 
+    async def delete_many(self, keys: list[str]) -> int:
+        return await self.store.delete_many(keys)
+
     async def exists(self, key: str) -> bool:
         return await self.store.size(key) is not None
 

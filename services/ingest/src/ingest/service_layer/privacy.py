@@ -98,10 +98,7 @@ async def erase_subject(
             session, org_id, request, status="failed", removed={}, details=str(exc)
         )
         return {}
-    objects = 0
-    for call in calls:
-        await ctx.objects.delete(call.s3_key)
-        objects += 1
+    objects = await ctx.objects.delete_many([call.s3_key for call in calls])
     if subject.type == "organization":
         objects += await ctx.objects.store.delete_prefix(f"orgs/{org_id}/")
     call_ids = [c.id for c in calls]

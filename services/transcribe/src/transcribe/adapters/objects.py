@@ -47,6 +47,11 @@ class EncryptedObjects:
         await self.store.ensure_bucket()
         await self.store.delete(key)
 
+    async def delete_many(self, keys: list[str]) -> int:
+        """Idempotent, over one connection."""
+        await self.store.ensure_bucket()
+        return await self.store.delete_many(keys)
+
     async def delete_prefix(self, prefix: str) -> int:
         await self.store.ensure_bucket()
         return await self.store.delete_prefix(prefix)

@@ -89,11 +89,7 @@ async def erase_subject(
     except UnusableSubject as exc:
         await _emit(session, org_id, request.request_id, _completed(request, {}, str(exc)))
         return {}
-    objects = 0
-    for call in calls:
-        if call.s3_key:
-            await ctx.objects.delete(call.s3_key)
-            objects += 1
+    objects = await ctx.objects.delete_many([call.s3_key for call in calls if call.s3_key])
     if subject.type == "organization":
         objects += await ctx.objects.delete_prefix(f"transcripts/{org_id}/")
         objects += await ctx.objects.delete_prefix(f"exports/{org_id}/")
