@@ -13,16 +13,17 @@ from typing import Any
 
 import httpx
 import stripe
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
 from billing.main import create_app
 from billing.runtime import BillingAdapters, adapters_of
 from billing.settings import BillingSettings
 from clashtor_common.crypto import Keyring
-from clashtor_common.events import Envelope, EventPayload, make_event, parse_envelope
+from clashtor_common.events import Envelope, EventPayload, make_event
 from clashtor_common.service import ServiceRuntime
 from clashtor_common.testing.apps import identity_headers, serve
+from clashtor_common.testing.kafka import TopicReader  # noqa: F401 - used by the tests
 
 MASTER_KEYS = f"test1:{Keyring.generate_key()}"
 IDENTITY_SECRET = "billing-tests-identity-secret-of-32-bytes-or-more"
@@ -198,50 +199,6 @@ def stripe_event(etype: str, obj: dict[str, Any], created: int | None = None) ->
 
 
 # --- topics ---------------------------------------------------------------------------
-class TopicReader:
-    """Reads one topic from the beginning; keeps every parsed envelope."""
-
-    def __init__(self, bootstrap: str, topic: str) -> None:
-        self.topic = topic
-        self.consumer = AIOKafkaConsumer(
-            topic,
-            bootstrap_servers=bootstrap,
-            group_id=None,
-            auto_offset_reset="earliest",
-            enable_auto_commit=False,
-        )
-        self.seen: list[Envelope] = []
-
-    async def start(self) -> TopicReader:
-        await self.consumer.start()
-        return self
-
-    async def stop(self) -> None:
-        await self.consumer.stop()
-
-    async def poll(self) -> None:
-        batches = await self.consumer.getmany(timeout_ms=200)
-        for messages in batches.values():
-            for m in messages:
-                if m.value is not None:
-                    self.seen.append(parse_envelope(m.value))
-
-    async def wait_for(
-        self, match: Callable[[Envelope], bool], count: int = 1, timeout: float = 30
-    ) -> list[Envelope]:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            found = [e for e in self.seen if match(e)]
-            if len(found) >= count:
-                return found
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"{count} matching event(s) not seen on {self.topic}")
-            await self.poll()
-
-    def for_org(self, org_id: str) -> list[Envelope]:
-        return [e for e in self.seen if e.org_id == org_id]
-
-
 async def publish(bootstrap: str, *envelopes: Envelope) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()

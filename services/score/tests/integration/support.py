@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
 from clashtor_common.crypto import Keyring
@@ -20,12 +20,12 @@ from clashtor_common.events import (
     EventPayload,
     ParticipantRef,
     make_event,
-    parse_envelope,
 )
 from clashtor_common.events.transcript import Transcript
 from clashtor_common.s3 import S3Store
 from clashtor_common.settings import ServiceSettings
 from clashtor_common.testing.apps import identity_headers, serve
+from clashtor_common.testing.kafka import TopicReader as SharedTopicReader
 from clashtor_common.testing.kafka import start_group_at_end
 from score.context import ScoreContext, context_of
 from score.domain.synthetic import build_transcript
@@ -192,45 +192,8 @@ async def publish(bootstrap: str, *envelopes: Envelope) -> None:
         await producer.stop()
 
 
-class TopicReader:
+class TopicReader(SharedTopicReader):
     """Reads one topic from the beginning; keeps every parsed envelope."""
-
-    def __init__(self, bootstrap: str, topic: str) -> None:
-        self.topic = topic
-        self.consumer = AIOKafkaConsumer(
-            topic,
-            bootstrap_servers=bootstrap,
-            group_id=None,
-            auto_offset_reset="earliest",
-            enable_auto_commit=False,
-        )
-        self.seen: list[Envelope] = []
-
-    async def start(self) -> TopicReader:
-        await self.consumer.start()
-        return self
-
-    async def stop(self) -> None:
-        await self.consumer.stop()
-
-    async def poll(self) -> None:
-        batches = await self.consumer.getmany(timeout_ms=200)
-        for messages in batches.values():
-            for m in messages:
-                if m.value is not None:
-                    self.seen.append(parse_envelope(m.value))
-
-    async def wait_for(
-        self, match: Callable[[Envelope], bool], count: int = 1, timeout: float = 45
-    ) -> list[Envelope]:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            found = [e for e in self.seen if match(e)]
-            if len(found) >= count:
-                return found
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"{count} matching event(s) not seen on {self.topic}")
-            await self.poll()
 
     def about(self, org_id: str, call_id: str) -> list[Envelope]:
         return [
