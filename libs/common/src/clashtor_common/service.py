@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +16,7 @@ from faststream.kafka import KafkaBroker
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlmodel import SQLModel
 
-from clashtor_common.bus import EventConsumer, make_broker, start_broker
+from clashtor_common.bus import EventConsumer, make_broker, start_broker, subscribe
 from clashtor_common.db import Database
 from clashtor_common.errors import install_error_handlers
 from clashtor_common.inbox import InboxRecord
@@ -48,6 +49,16 @@ class ServiceRuntime:
             db, settings.kafka_client_kwargs(), poll_seconds=settings.relay_poll_seconds
         )
         return cls(settings=settings, db=db, broker=broker, relay=relay)
+
+    def subscribe_all(
+        self, routes: Mapping[str, Callable[..., Awaitable[None]]], **deps: Any
+    ) -> None:
+        """Register each topic's handler; ``deps`` reach every handler by keyword."""
+        for topic, handler in routes.items():
+            bound = functools.partial(handler, **deps) if deps else handler
+            self.consumers.append(
+                subscribe(self.broker, topic, settings=self.settings, db=self.db, handler=bound)
+            )
 
     async def connect_broker(self) -> None:
         """Start the broker, retrying until it answers (the app stays up, not ready)."""

@@ -7,7 +7,6 @@ together), so a redelivered event changes nothing twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,18 +29,7 @@ from clashtor_common.outbox import emit
 from clashtor_common.service import ServiceRuntime
 
 log = logging.getLogger(__name__)
-BoundHandler = Callable[[Envelope, AsyncSession], Awaitable[None]]
 SOURCE = "billing"
-
-
-def bind(
-    handler: Callable[[Envelope, AsyncSession, ServiceRuntime], Awaitable[None]],
-    runtime: ServiceRuntime,
-) -> BoundHandler:
-    async def bound(event: Envelope, session: AsyncSession) -> None:
-        await handler(event, session, runtime)
-
-    return bound
 
 
 async def on_call_transcribed(

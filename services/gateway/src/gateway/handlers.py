@@ -6,8 +6,6 @@ and the events it emits through the outbox commit together, once per event id.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from sqlalchemy import select, update
@@ -32,14 +30,6 @@ from gateway.service_layer import notifications, privacy_data
 
 SERVICE = "gateway"
 P = TypeVar("P", bound=EventPayload)
-BoundHandler = Callable[[Envelope, AsyncSession], Awaitable[None]]
-
-
-def bind(
-    handler: Callable[[Envelope, AsyncSession, ServiceRuntime], Awaitable[None]],
-    runtime: ServiceRuntime,
-) -> BoundHandler:
-    return functools.partial(handler, runtime=runtime)
 
 
 def _payload(event: Envelope, kind: type[P]) -> P:

@@ -6,9 +6,7 @@ emits commit together), so a redelivered event changes nothing twice.
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,7 +39,6 @@ from ingest.service_layer.progress import record_progress
 
 log = logging.getLogger(__name__)
 
-BoundHandler = Callable[[Envelope, AsyncSession], Awaitable[None]]
 P = TypeVar("P", bound=EventPayload)
 
 
@@ -51,13 +48,6 @@ def payload_as(event: Envelope, model: type[P]) -> P:
     if not isinstance(payload, model):
         raise PermanentError(f"{event.type} carries {type(payload).__name__}, not {model.__name__}")
     return payload
-
-
-def bind(
-    handler: Callable[[Envelope, AsyncSession, ServiceRuntime], Awaitable[None]],
-    runtime: ServiceRuntime,
-) -> BoundHandler:
-    return functools.partial(handler, runtime=runtime)
 
 
 async def on_subscription_changed(

@@ -8,7 +8,6 @@ id AND the envelope's organization: an answer can never touch another org's requ
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,18 +25,6 @@ from privacy.domain.requests import (
 )
 
 log = logging.getLogger(__name__)
-
-BoundHandler = Callable[[Envelope, AsyncSession], Awaitable[None]]
-
-
-def bind(
-    handler: Callable[[Envelope, AsyncSession, Deps], Awaitable[None]], deps: Deps
-) -> BoundHandler:
-    async def bound(event: Envelope, session: AsyncSession) -> None:
-        await handler(event, session, deps)
-
-    bound.__name__ = getattr(handler, "__name__", "handler")
-    return bound
 
 
 async def on_erasure_completed(event: Envelope, session: AsyncSession, deps: Deps) -> None:

@@ -6,8 +6,6 @@ together), so a redelivered event changes nothing twice.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
 from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,13 +24,6 @@ from clashtor_common.service import ServiceRuntime
 from score.context import context_of
 from score.service_layer import privacy
 from score.service_layer.scoring import SOURCE, score_transcribed_call
-
-BoundHandler = Callable[[Envelope, AsyncSession], Awaitable[None]]
-
-
-def bind(handler: Callable[..., Awaitable[None]], runtime: ServiceRuntime) -> BoundHandler:
-    """The handler with its dependencies filled in, as the bus calls it."""
-    return functools.partial(handler, runtime=runtime)
 
 
 async def on_call_transcribed(

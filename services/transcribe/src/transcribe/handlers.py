@@ -7,9 +7,7 @@ lives in ``service_layer``; a handler checks the payload and picks the use case.
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,7 +28,6 @@ from transcribe.service_layer.transcription import handle_upload
 
 log = logging.getLogger(__name__)
 
-BoundHandler = Callable[[Envelope, AsyncSession], Awaitable[None]]
 P = TypeVar("P", bound=EventPayload)
 
 
@@ -40,11 +37,6 @@ def payload_as(event: Envelope, model: type[P]) -> P:
     if not isinstance(payload, model):
         raise PermanentError(f"{event.type} carries {type(payload).__name__}, not {model.__name__}")
     return payload
-
-
-def bind(handler: Callable[..., Awaitable[None]], runtime: ServiceRuntime) -> BoundHandler:
-    """``handler(event, session, runtime=...)`` as the bus calls it: ``(event, session)``."""
-    return functools.partial(handler, runtime=runtime)
 
 
 async def on_call_uploaded(event: Envelope, session: AsyncSession, runtime: ServiceRuntime) -> None:

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from clashtor_common.bus import subscribe
 from clashtor_common.events import Topic
 from clashtor_common.service import ServiceRuntime
 from ingest import handlers
 
-#: Topics this service subscribes to (its consumer group is the service name).
-CONSUMES: tuple[str, ...] = (
-    Topic.SUBSCRIPTION_CHANGED.value,
-    Topic.CALL_TRANSCRIBED.value,
-    Topic.CALL_SCORED.value,
-    Topic.CALL_FAILED.value,
-    Topic.ERASURE_REQUESTED.value,
-    Topic.EXPORT_REQUESTED.value,
-    Topic.SUBJECT_RESTRICTED.value,
-    Topic.SUBJECT_RECTIFIED.value,
-)
+#: The handler of each topic this service subscribes to (its consumer group is its name).
+ROUTES = {
+    Topic.SUBSCRIPTION_CHANGED.value: handlers.on_subscription_changed,
+    Topic.CALL_TRANSCRIBED.value: handlers.on_call_transcribed,
+    Topic.CALL_SCORED.value: handlers.on_call_scored,
+    Topic.CALL_FAILED.value: handlers.on_call_failed,
+    Topic.ERASURE_REQUESTED.value: handlers.on_erasure_requested,
+    Topic.EXPORT_REQUESTED.value: handlers.on_export_requested,
+    Topic.SUBJECT_RESTRICTED.value: handlers.on_subject_restricted,
+    Topic.SUBJECT_RECTIFIED.value: handlers.on_subject_rectified,
+}
+CONSUMES: tuple[str, ...] = tuple(ROUTES)
 #: Topics this service emits to through its outbox.
 PRODUCES: tuple[str, ...] = (
     Topic.CALL_UPLOADED.value,
@@ -27,23 +27,4 @@ PRODUCES: tuple[str, ...] = (
 
 
 def register_subscribers(runtime: ServiceRuntime) -> None:
-    routes = {
-        Topic.SUBSCRIPTION_CHANGED.value: handlers.on_subscription_changed,
-        Topic.CALL_TRANSCRIBED.value: handlers.on_call_transcribed,
-        Topic.CALL_SCORED.value: handlers.on_call_scored,
-        Topic.CALL_FAILED.value: handlers.on_call_failed,
-        Topic.ERASURE_REQUESTED.value: handlers.on_erasure_requested,
-        Topic.EXPORT_REQUESTED.value: handlers.on_export_requested,
-        Topic.SUBJECT_RESTRICTED.value: handlers.on_subject_restricted,
-        Topic.SUBJECT_RECTIFIED.value: handlers.on_subject_rectified,
-    }
-    for topic, handler in routes.items():
-        runtime.consumers.append(
-            subscribe(
-                runtime.broker,
-                topic,
-                settings=runtime.settings,
-                db=runtime.db,
-                handler=handlers.bind(handler, runtime),
-            )
-        )
+    runtime.subscribe_all(ROUTES, runtime=runtime)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from clashtor_common.bus import subscribe
 from clashtor_common.events import Topic
 from clashtor_common.service import ServiceRuntime
 from privacy import handlers
 from privacy.deps import Deps
 
-#: Topics this service subscribes to (its consumer group is the service name).
-CONSUMES: tuple[str, ...] = (
-    Topic.ERASURE_COMPLETED.value,
-    Topic.EXPORT_PART_READY.value,
-)
+#: The handler of each topic this service subscribes to (its consumer group is its name).
+ROUTES = {
+    Topic.ERASURE_COMPLETED.value: handlers.on_erasure_completed,
+    Topic.EXPORT_PART_READY.value: handlers.on_export_part_ready,
+}
+CONSUMES: tuple[str, ...] = tuple(ROUTES)
 #: Topics this service emits to through its outbox.
 PRODUCES: tuple[str, ...] = (
     Topic.ERASURE_REQUESTED.value,
@@ -23,17 +23,4 @@ PRODUCES: tuple[str, ...] = (
 
 
 def register_subscribers(runtime: ServiceRuntime, deps: Deps) -> None:
-    routes = {
-        Topic.ERASURE_COMPLETED.value: handlers.on_erasure_completed,
-        Topic.EXPORT_PART_READY.value: handlers.on_export_part_ready,
-    }
-    for topic, handler in routes.items():
-        runtime.consumers.append(
-            subscribe(
-                runtime.broker,
-                topic,
-                settings=runtime.settings,
-                db=runtime.db,
-                handler=handlers.bind(handler, deps),
-            )
-        )
+    runtime.subscribe_all(ROUTES, deps=deps)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from clashtor_common.bus import subscribe
 from clashtor_common.events import Topic
 from clashtor_common.service import ServiceRuntime
 from score import handlers
 
-#: Topics this service subscribes to (its consumer group is the service name).
-CONSUMES: tuple[str, ...] = (
-    Topic.CALL_TRANSCRIBED.value,
-    Topic.ERASURE_REQUESTED.value,
-    Topic.EXPORT_REQUESTED.value,
-    Topic.SUBJECT_RESTRICTED.value,
-)
+#: The handler of each topic this service subscribes to (its consumer group is its name).
+ROUTES = {
+    Topic.CALL_TRANSCRIBED.value: handlers.on_call_transcribed,
+    Topic.ERASURE_REQUESTED.value: handlers.on_erasure_requested,
+    Topic.EXPORT_REQUESTED.value: handlers.on_export_requested,
+    Topic.SUBJECT_RESTRICTED.value: handlers.on_subject_restricted,
+}
+CONSUMES: tuple[str, ...] = tuple(ROUTES)
 #: Topics this service emits to through its outbox.
 PRODUCES: tuple[str, ...] = (
     Topic.CALL_SCORED.value,
@@ -24,19 +24,4 @@ PRODUCES: tuple[str, ...] = (
 
 
 def register_subscribers(runtime: ServiceRuntime) -> None:
-    routes = {
-        Topic.CALL_TRANSCRIBED.value: handlers.on_call_transcribed,
-        Topic.ERASURE_REQUESTED.value: handlers.on_erasure_requested,
-        Topic.EXPORT_REQUESTED.value: handlers.on_export_requested,
-        Topic.SUBJECT_RESTRICTED.value: handlers.on_subject_restricted,
-    }
-    for topic, handler in routes.items():
-        runtime.consumers.append(
-            subscribe(
-                runtime.broker,
-                topic,
-                settings=runtime.settings,
-                db=runtime.db,
-                handler=handlers.bind(handler, runtime),
-            )
-        )
+    runtime.subscribe_all(ROUTES, runtime=runtime)
