@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +15,7 @@ from clashtor_common.events import CallFailed, Envelope, make_event
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.outbox import OutboxRecord, OutboxRelay
 from clashtor_common.settings import ServiceSettings
+from clashtor_common.testing.waiting import wait_until  # noqa: F401 - used by the tests
 
 
 class Effect(SQLModel, table=True):
@@ -50,21 +50,6 @@ async def count_effects(db: Database, event_id: str | None = None) -> int:
         if event_id:
             q = q.where(Effect.event_id == event_id)
         return (await s.execute(q)).scalar_one()
-
-
-async def wait_until(
-    predicate: Callable[[], Any], timeout: float = 30.0, every: float = 0.1
-) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = predicate()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(every)
 
 
 class Harness:

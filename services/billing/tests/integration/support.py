@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from clashtor_common.events import Envelope, EventPayload, make_event
 from clashtor_common.service import ServiceRuntime
 from clashtor_common.testing.apps import identity_headers, serve
 from clashtor_common.testing.kafka import TopicReader  # noqa: F401 - used by the tests
+from clashtor_common.testing.waiting import wait_until  # noqa: F401 - used by the tests
 
 MASTER_KEYS = f"test1:{Keyring.generate_key()}"
 IDENTITY_SECRET = "billing-tests-identity-secret-of-32-bytes-or-more"
@@ -211,21 +211,6 @@ async def publish(bootstrap: str, *envelopes: Envelope) -> None:
 
 def event_for(payload: EventPayload, org_id: str, key: str | None = None) -> Envelope:
     return make_event(payload, source="test", org_id=org_id, key=key, trace={})
-
-
-async def wait_until(
-    predicate: Callable[[], Any], timeout: float = 30.0, every: float = 0.1
-) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = predicate()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(every)
 
 
 # --- reading billing's tables ---------------------------------------------------------

@@ -16,6 +16,7 @@ from clashtor_common.crypto import Keyring, fingerprint
 from clashtor_common.events import Envelope, EventPayload, make_event
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.testing.apps import identity_headers
+from clashtor_common.testing.waiting import wait_until  # noqa: F401 - used by the tests
 from ingest.adapters.tables import CallRecord, ParticipantRecord
 from ingest.context import IngestContext
 from ingest.settings import IngestSettings
@@ -129,21 +130,6 @@ async def handled(ctx: IngestContext, consumer: str, event_id: uuid.UUID) -> boo
             )
         )
         return found.first() is not None
-
-
-async def wait_until(
-    predicate: Callable[[], Any], timeout: float = 60.0, every: float = 0.1
-) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = predicate()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(every)
 
 
 class Publisher:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +26,7 @@ from clashtor_common.settings import ServiceSettings
 from clashtor_common.testing.apps import identity_headers, serve
 from clashtor_common.testing.kafka import TopicReader as SharedTopicReader
 from clashtor_common.testing.kafka import start_group_at_end
+from clashtor_common.testing.waiting import wait_until  # noqa: F401 - used by the tests
 from score.context import ScoreContext, context_of
 from score.domain.synthetic import build_transcript
 from score.entrypoints.stream import CONSUMES
@@ -201,21 +201,6 @@ class TopicReader(SharedTopicReader):
             for e in self.seen
             if e.org_id == org_id and e.data.get("call_id") == call_id and e.source == "score"
         ]
-
-
-async def wait_until(
-    predicate: Callable[[], Any], timeout: float = 45.0, every: float = 0.1
-) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = predicate()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(every)
 
 
 async def score_call_via_bus(

@@ -7,10 +7,9 @@ presigned link) and publishes ``call-uploaded`` on the real broker.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from clashtor_common.s3 import S3Store
 from clashtor_common.settings import ServiceSettings
 from clashtor_common.testing.apps import identity_headers
 from clashtor_common.testing.kafka import start_group_at_end  # noqa: F401 - re-exported for the tests
+from clashtor_common.testing.waiting import wait_until
 from transcribe.adapters.tables import TABLES, TranscriptRecord
 from transcribe.context import TranscribeContext
 from transcribe.settings import TranscribeSettings
@@ -174,21 +174,6 @@ def participant(role: str = "customer", fp: str | None = None) -> ParticipantRef
 def replayed(envelope: Envelope) -> Envelope:
     """The same upload as a new event (a new id): the inbox cannot recognise it."""
     return envelope.model_copy(update={"id": uuid.uuid4()})
-
-
-async def wait_until(
-    predicate: Callable[[], Any], timeout: float = 90.0, every: float = 0.1
-) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = predicate()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(every)
 
 
 class TopicReader:
