@@ -30,6 +30,28 @@ class Identity(BaseModel):
     """For managers: the users of their team (whose calls they may see)."""
 
 
+#: Roles that see every call of their organization.
+ORG_WIDE_ROLES = frozenset({"owner", "admin", "compliance", "system"})
+
+
+def visible_uploaders(identity: Identity) -> frozenset[str] | None:
+    """Uploader ids whose calls ``identity`` may see; None means every call of the org.
+
+    A rep sees their own calls, a manager theirs and their team's. Each service applies
+    this itself (beside its org scoping), so a gateway bug cannot widen it.
+    """
+    if identity.role in ORG_WIDE_ROLES:
+        return None
+    if identity.role == "manager":
+        return frozenset({identity.user_id, *identity.team_user_ids})
+    return frozenset({identity.user_id})
+
+
+def can_see(identity: Identity, uploader_id: str) -> bool:
+    allowed = visible_uploaders(identity)
+    return allowed is None or uploader_id in allowed
+
+
 def sign_identity(identity: Identity, secret: str, ttl_seconds: int = 60) -> str:
     now = int(time.time())
     claims = {

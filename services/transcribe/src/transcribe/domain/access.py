@@ -7,14 +7,8 @@ a manager theirs and their team's, owners, admins, compliance and the system all
 
 from __future__ import annotations
 
-from clashtor_common.identity import Identity
-
-ORG_WIDE_ROLES = frozenset({"owner", "admin", "compliance", "system"})
+from clashtor_common.identity import Identity, can_see
 
 
 def can_read(identity: Identity, uploader_id: str) -> bool:
-    if identity.role in ORG_WIDE_ROLES:
-        return True
-    if identity.role == "manager":
-        return uploader_id in {identity.user_id, *identity.team_user_ids}
-    return uploader_id == identity.user_id
+    return can_see(identity, uploader_id)
