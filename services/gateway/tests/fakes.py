@@ -86,6 +86,7 @@ class Seen:
 @dataclass
 class FakeState:
     calls: dict[str, dict[str, Any]] = field(default_factory=dict)
+    list_params: list[dict[str, str]] = field(default_factory=list)
     audio: dict[str, bytes] = field(default_factory=dict)
     transcripts: dict[str, dict[str, Any]] = field(default_factory=dict)
     scores: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -229,8 +230,9 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
 
     @app.get("/internal/calls")
     async def list_calls(
-        who: CurrentIdentity, limit: int = 50, cursor: str | None = None
+        request: Request, who: CurrentIdentity, limit: int = 50, cursor: str | None = None
     ) -> dict[str, Any]:
+        state.list_params.append(dict(request.query_params))
         items = [_public(c) for c in state.calls.values() if _visible(c, who)]
         return {"items": items[:limit], "next_cursor": None}
 

@@ -17,6 +17,7 @@ from gateway.entrypoints.allow import AllowHeaderMiddleware
 from gateway.entrypoints.http import routers
 from gateway.entrypoints.strict_query import SingleQueryValueMiddleware
 from gateway.entrypoints.usage import UsageMiddleware
+from gateway.entrypoints.web import serve_web
 from gateway.settings import GatewaySettings
 
 DESCRIPTION = """\
@@ -43,6 +44,7 @@ def create_app(settings: GatewaySettings | None = None, *, mailer: Mailer | None
     app.description = DESCRIPTION
     app.version = "1"
     app.state.gateway = gw
+    serve_web(app, gw.settings.web_dir)
     app.add_middleware(UsageMiddleware, db=gw.db)
     app.add_middleware(AllowHeaderMiddleware, routers=routers)
     app.add_middleware(SingleQueryValueMiddleware)

@@ -53,6 +53,9 @@ class GatewaySettings(ServiceSettings):
     trust_forwarded_for: bool = False
     """Take the client address from ``X-Forwarded-For`` (behind the ingress only)."""
 
+    web_dir: str | None = None
+    """The built web app (``web/dist``) served at ``/``; unset: no web app, ``/`` is 404."""
+
     invitation_ttl_seconds: int = 7 * 24 * 3600
     public_url: str = "http://localhost:8000"
     """Where users reach the web app; used in invitation links."""

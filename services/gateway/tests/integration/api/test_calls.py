@@ -168,6 +168,27 @@ async def test_reps_list_their_own_calls_admins_all(api: Any, fake_state: Any) -
     assert owner_ids == {rep_call["id"], owner_call["id"]}
 
 
+async def test_list_filters_are_checked_then_forwarded_to_ingest(api: Any, fake_state: Any) -> None:
+    owner = await api.signup()
+    params = {
+        "q": "acme",
+        "status": "scored",
+        "from": "2026-11-01",
+        "to": "2026-11-30",
+        "rep": "user-1",
+        "sort": "longest",
+        "limit": "5",
+        "cursor": "abc",
+    }
+    resp = await owner.client.get("/v1/calls", params=params)
+    assert resp.status_code == 200, resp.text
+    assert fake_state.list_params[-1] == params
+    for bad in ({"status": "done"}, {"sort": "random"}, {"limit": "0"}, {"q": "x" * 201}):
+        resp = await owner.client.get("/v1/calls", params=bad)
+        assert resp.status_code == 422, (bad, resp.text)
+        assert resp.json()["error"]["code"] == "validation_error"
+
+
 async def test_a_call_is_assembled_from_ingest_transcribe_and_score(
     api: Any, fake_state: Any
 ) -> None:

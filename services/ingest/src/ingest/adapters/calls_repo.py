@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ingest.adapters.tables import CallRecord, ErasedCall, ParticipantRecord, as_utc
-from ingest.domain.errors import InvalidField
-
-
-def encode_cursor(call: CallRecord) -> str:
-    created = as_utc(call.created_at)
-    assert created is not None
-    raw = json.dumps([created.isoformat(), call.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created, call_id = json.loads(raw)
-        return datetime.fromisoformat(created), str(call_id)
-    except (ValueError, TypeError) as exc:
-        raise InvalidField("cursor is not one this API returned") from exc
+from ingest.adapters.tables import CallRecord, ErasedCall, ParticipantRecord
+from ingest.domain.listing import SORTS, CallQuery
 
 
 class CallRepository:
@@ -73,26 +55,40 @@ class CallRepository:
             found[row.call_id].append(row)
         return found
 
-    async def page(
-        self, *, uploaders: frozenset[str] | None, limit: int, cursor: str | None
-    ) -> tuple[list[CallRecord], str | None]:
-        """Newest first; ``uploaders`` None means every call of the org."""
-        query = select(CallRecord).where(CallRecord.org_id == self.org_id)
+    async def batch(
+        self,
+        *,
+        uploaders: frozenset[str] | None,
+        query: CallQuery,
+        after: tuple[datetime | float, str] | None,
+        size: int,
+    ) -> list[CallRecord]:
+        """Up to ``size`` calls in the order of ``query.sort``, after the (key, id) given.
+
+        ``uploaders`` None means every call of the org. Text search is not applied here
+        (titles and names are encrypted); the caller filters the batch and asks again."""
+        column_name, descending = SORTS[query.sort]
+        column = getattr(CallRecord, column_name)
+        stmt = select(CallRecord).where(CallRecord.org_id == self.org_id)
         if uploaders is not None:
-            query = query.where(CallRecord.uploader_id.in_(sorted(uploaders)))
-        if cursor:
-            created, call_id = decode_cursor(cursor)
-            query = query.where(
-                or_(
-                    CallRecord.created_at < created,
-                    and_(CallRecord.created_at == created, CallRecord.id < call_id),
-                )
-            )
-        query = query.order_by(CallRecord.created_at.desc(), CallRecord.id.desc()).limit(limit + 1)
-        rows = list((await self.session.execute(query)).scalars())
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return rows, (encode_cursor(rows[-1]) if more and rows else None)
+            stmt = stmt.where(CallRecord.uploader_id.in_(sorted(uploaders)))
+        if query.rep is not None:
+            stmt = stmt.where(CallRecord.uploader_id == query.rep)
+        if query.status is not None:
+            stmt = stmt.where(CallRecord.status == query.status.value)
+        if query.created_from is not None:
+            stmt = stmt.where(CallRecord.created_at >= query.created_from)
+        if query.created_to is not None:
+            stmt = stmt.where(CallRecord.created_at < query.created_to)
+        if after is not None:
+            key, call_id = after
+            if descending:
+                stmt = stmt.where(or_(column < key, and_(column == key, CallRecord.id < call_id)))
+            else:
+                stmt = stmt.where(or_(column > key, and_(column == key, CallRecord.id > call_id)))
+        order = (column.desc(), CallRecord.id.desc()) if descending else (column, CallRecord.id)
+        stmt = stmt.order_by(*order).limit(size)
+        return list((await self.session.execute(stmt)).scalars())
 
     async def seconds_used(self, start: datetime, end: datetime) -> float:
         """Audio seconds uploaded in ``[start, end)``, erased calls included."""

@@ -12,11 +12,14 @@ from ingest.adapters.calls_repo import CallRepository
 from ingest.adapters.tables import CallRecord, ParticipantRecord
 from ingest.adapters.upload_spool import spool_upload
 from ingest.context import IngestContext
-from ingest.domain.access import can_see, visible_uploaders
+from ingest.domain.access import can_see
 from ingest.domain.errors import CallNotFound, UploadTooLarge
+from ingest.domain.listing import CallQuery, Sort, parse_bound
 from ingest.domain.participants import EMAIL_MAX_CHARS, NAME_MAX_CHARS
 from ingest.domain.quota import ensure_minutes_left
+from ingest.domain.status import CallStatus
 from ingest.entrypoints.deps import ContextDep
+from ingest.service_layer import listing
 from ingest.service_layer.quota import quota_status
 from ingest.service_layer.uploads import register_upload
 from ingest.service_layer.views import call_view
@@ -103,19 +106,31 @@ async def list_calls(
     ctx: ContextDep,
     limit: int = Query(20, ge=1, le=1000, description="clamped to INGEST_LIST_MAX_LIMIT"),
     cursor: str | None = Query(None, max_length=500),
+    q: str | None = Query(
+        None, max_length=200, description="text in the title or a participant's name or email"
+    ),
+    status: CallStatus | None = Query(None),
+    from_: str | None = Query(
+        None, alias="from", max_length=40, description="created at or after (date or date-time)"
+    ),
+    to: str | None = Query(
+        None, max_length=40, description="created before; a bare date includes that whole day"
+    ),
+    rep: str | None = Query(None, max_length=100, description="the rep's user id"),
+    sort: Sort = Query("newest"),
 ) -> dict[str, Any]:
-    """Newest first. Reps see their calls, managers their team's too, admins all of the org."""
+    """Newest first unless ``sort`` says otherwise. Reps see their calls, managers their
+    team's too, admins all of the org; the filters narrow that, never widen it."""
+    query = CallQuery(
+        sort=sort,
+        status=status,
+        created_from=parse_bound(from_, field="from", end=False),
+        created_to=parse_bound(to, field="to", end=True),
+        rep=rep or None,
+        text=(q or "").strip() or None,
+    )
     limit = min(limit, ctx.settings.list_max_limit)
-    async with ctx.db.session() as session:
-        repo = CallRepository(session, identity.org_id)
-        calls, next_cursor = await repo.page(
-            uploaders=visible_uploaders(identity), limit=limit, cursor=cursor
-        )
-        people = await repo.participants([c.id for c in calls])
-    return {
-        "items": [call_view(ctx.keyring, c, people[c.id]) for c in calls],
-        "next_cursor": next_cursor,
-    }
+    return await listing.list_calls(ctx, identity, query, limit=limit, cursor=cursor)
 
 
 @router.get("/calls/{call_id}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -163,22 +163,44 @@ async def upload_call(
     return passthrough(resp.status_code, json_body("ingest", resp))
 
 
+CallStatus = Literal["uploaded", "transcribing", "transcribed", "scored", "failed"]
+CallSort = Literal["newest", "oldest", "longest", "shortest"]
+
+
 @router.get("", response_model=None, responses={200: {"model": CallListOut}})
 async def list_calls(
     principal: Annotated[Principal, Depends(require(Action.CALLS_READ))],
     gw: GatewayDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=200, description="text in the title or a participant's name or email"),
+    ] = None,
+    status: CallStatus | None = None,
+    from_: Annotated[
+        str | None,
+        Query(alias="from", max_length=40, description="uploaded at or after (date or date-time)"),
+    ] = None,
+    to: Annotated[
+        str | None,
+        Query(max_length=40, description="uploaded before; a bare date includes that whole day"),
+    ] = None,
+    rep: Annotated[str | None, Query(max_length=100, description="the rep's user id")] = None,
+    sort: CallSort = "newest",
 ) -> Response:
-    """Calls you may see: a rep their own, a manager their team's, admins all."""
-    status, body = await gw.services.call_json(
+    """Calls you may see (a rep their own, a manager their team's, admins all), narrowed
+    by the filters; ``next_cursor`` continues the same query."""
+    params = {"limit": limit, "cursor": cursor, "q": q, "status": status}
+    params |= {"from": from_, "to": to, "rep": rep, "sort": sort}
+    status_code, body = await gw.services.call_json(
         "ingest",
         "GET",
         "/internal/calls",
         identity=principal.identity(),
-        params={"limit": limit, "cursor": cursor},
+        params={k: v for k, v in params.items() if v is not None},
     )
-    return passthrough(status, body)
+    return passthrough(status_code, body)
 
 
 @router.get("/{call_id}", response_model=CallOut)
