@@ -99,6 +99,7 @@ def assemble(
         "participants": list(call.get("participants") or []),
         "created_at": call.get("created_at"),
         "uploader_id": call.get("uploader_id"),
+        "failure": call.get("failure"),
         "transcript": {"utterances": _utterances(body, roles)} if body is not None else None,
         "metrics": (scored or {}).get("metrics"),
         "trackers": (scored or {}).get("trackers"),

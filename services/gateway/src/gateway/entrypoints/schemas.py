@@ -225,6 +225,12 @@ class TranscriptOut(BaseModel):
     utterances: list[UtteranceOut]
 
 
+class CallFailureOut(BaseModel):
+    stage: str | None = None
+    code: str | None = None
+    reason: str | None = None
+
+
 class CallOut(BaseModel):
     id: str
     status: Literal["uploaded", "transcribing", "transcribed", "scored", "failed"]
@@ -233,6 +239,7 @@ class CallOut(BaseModel):
     participants: list[dict[str, Any]]
     created_at: str | None = None
     uploader_id: str | None = None
+    failure: CallFailureOut | None = None
     transcript: TranscriptOut | None
     metrics: dict[str, Any] | None
     trackers: list[Any] | dict[str, Any] | None
@@ -240,11 +247,26 @@ class CallOut(BaseModel):
     feedback: dict[str, Any] | None
 
 
+class CallSummaryOut(BaseModel):
+    """One call in a list: ingest's view of it (no transcript or score)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    status: Literal["uploaded", "transcribing", "transcribed", "scored", "failed"]
+    title: str | None = None
+    duration: float | None = None
+    uploader_id: str | None = None
+    participants: list[dict[str, Any]] = []
+    failure: CallFailureOut | None = None
+    created_at: str | None = None
+
+
 class CallListOut(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    items: list[dict[str, Any]]
-    next_cursor: str | None = None
+    items: list[CallSummaryOut]
+    next_cursor: str | None = Field(None, description="pass as cursor for the next page")
 
 
 class RolesIn(InModel):

@@ -57,3 +57,10 @@ def test_status_is_the_furthest_stage_and_failure_wins() -> None:
 def test_a_score_still_in_progress_is_not_shown() -> None:
     view = assemble(CALL, TRANSCRIPT, {"status": "transcribed", "metrics": {"x": 1}})
     assert view["status"] == "transcribed" and view["metrics"] is None
+
+
+def test_a_failed_call_says_why() -> None:
+    failure = {"stage": "transcribe", "code": "no_speech", "reason": "no speech was found"}
+    view = assemble({**CALL, "status": "failed", "failure": failure}, None, None)
+    assert view["status"] == "failed" and view["failure"] == failure
+    assert assemble(CALL, None, None)["failure"] is None
