@@ -8,7 +8,7 @@ EDITABLES := -e 'libs/common[embedded]' $(foreach p,$(wildcard services/*),-e $(
 STAMP := $(VENV)/.installed
 SYSTEM_STAMP := var/.system-packages
 
-.PHONY: install system-packages up test test-fast lint fmt bench clean
+.PHONY: install system-packages up test test-fast lint fmt bench clean web web-test web-dev web-api FORCE
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null || { echo "Python 3.11 is required"; exit 1; }
@@ -20,14 +20,22 @@ $(STAMP): $(BIN)/python requirements-dev.txt $(foreach p,$(PACKAGES),$(p)/pyproj
 	$(BIN)/uv pip install --python $(BIN)/python -q -r requirements-dev.txt $(EDITABLES)
 	@touch $@
 
-# espeak-ng and sox make the test calls; ffmpeg is not needed (PyAV bundles it).
-$(SYSTEM_STAMP):
+# espeak-ng and sox make the test calls; ffmpeg is not needed (PyAV bundles it). Chromium
+# runs the browser tests (Playwright drives Debian's build; no browser is downloaded).
+# Checked on every run (cheap), so a machine set up before a package was added gets it.
+$(SYSTEM_STAMP): FORCE
 	@mkdir -p var
-	@if ! command -v espeak-ng >/dev/null || ! command -v sox >/dev/null; then \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng sox libsox-fmt-all >/dev/null; \
-		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng sox libsox-fmt-all >/dev/null; fi; \
+	@missing=""; \
+	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
+	command -v sox >/dev/null || missing="$$missing sox libsox-fmt-all"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 	@touch $@
+
+FORCE:
 
 install: $(STAMP)
 system-packages: $(SYSTEM_STAMP)
@@ -35,7 +43,7 @@ system-packages: $(SYSTEM_STAMP)
 up: install
 	$(BIN)/python -m clashtor_common.devstack
 
-test: install system-packages lint
+test: install system-packages lint web-test
 	$(BIN)/pytest -q -p no:cacheprovider --timeout=600 -n 2 --dist loadfile
 
 test-fast: install
@@ -49,6 +57,27 @@ lint: install
 fmt: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The web app (web/): built by `make up` when its sources change; unit tests with vitest;
+# hot reload against a running gateway (`make up` in another terminal); the API types
+# regenerated from the gateway's OpenAPI after an API change.
+WEB_BUILD := from clashtor_common.webbuild import ensure_dependencies, ensure_built
+
+web: install
+	$(BIN)/python -c "$(WEB_BUILD); print(ensure_built())"
+
+web-test: install
+	$(BIN)/python -c "$(WEB_BUILD); ensure_dependencies()"
+	cd web && npx tsc -b && npx vitest run
+
+web-dev: install
+	$(BIN)/python -c "$(WEB_BUILD); ensure_dependencies()"
+	cd web && CLASHTOR_GATEWAY=$${CLASHTOR_GATEWAY:-http://127.0.0.1:$${CLASHTOR_PORT:-8080}} npm run dev
+
+web-api: install
+	$(BIN)/python -m gateway.openapi_document web/openapi.json
+	$(BIN)/python -c "$(WEB_BUILD); ensure_dependencies()"
+	cd web && npm run gen:api
 
 bench: install system-packages
 	$(BIN)/python -m bench

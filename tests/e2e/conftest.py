@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from clashtor_common.webbuild import ensure_built
+
 from .stack import Stack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +54,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory, stripe_stub: Any) -> Iterato
         "BILLING_STRIPE_API_BASE": stripe_stub.url,
         "BILLING_STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
     }
-    running = Stack(tmp_path_factory.mktemp("e2e"), extra_env={"billing": billing}).start()
+    workdir = tmp_path_factory.mktemp("e2e")
+    # the gateway serves the web app, as under `make up` (built once, then cached by hash)
+    gateway = {"GATEWAY_WEB_DIR": str(ensure_built(log=workdir / "web-build.log"))}
+    running = Stack(workdir, extra_env={"billing": billing, "gateway": gateway}).start()
     yield running
     running.stop()
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 
 from clashtor_common.embedded import SeaweedS3, TansuBroker, _is_free, ensure_topics, free_port
+from clashtor_common.webbuild import ensure_built
 
 SERVICES = ("ingest", "transcribe", "score", "billing", "privacy", "gateway")
 VAR = Path(os.environ.get("CLASHTOR_VAR", "var")).resolve()
@@ -150,6 +151,10 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
+        print(
+            "building the web app if its sources changed (log: var/log/web-build.log)…", flush=True
+        )
+        web_dir = ensure_built(log=VAR / "log" / "web-build.log")
         print("starting Kafka-protocol broker (Tansu) and S3 (SeaweedFS)…", flush=True)
         broker.start()
         s3.start()
@@ -166,6 +171,7 @@ def main() -> int:
                 s3=s3,
                 urls=urls,
                 database_url=f"sqlite+aiosqlite:///{VAR / 'db' / name}.db",
+                extra={"GATEWAY_WEB_DIR": str(web_dir)} if name == "gateway" else None,
             )
             procs[name] = launch(name, ports[name], env, VAR / "log" / f"{name}.log")
         print("starting services…", flush=True)

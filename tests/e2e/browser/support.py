@@ -1,0 +1,85 @@
+"""Playwright on Debian's Chromium for the browser tests: launch, screenshots, axe-core.
+
+No browser is downloaded: Playwright drives ``/usr/bin/chromium`` (``make
+system-packages`` installs it). The page keeps its real Content-Security-Policy, so
+axe-core is evaluated through the DevTools protocol rather than injected as a script tag.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright
+
+ROOT = Path(__file__).resolve().parents[3]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
+]
+ARTIFACTS = ROOT / "var" / "artifacts" / "web"
+AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING = ("serious", "critical")
+
+
+def launch(playwright: Playwright) -> Browser:
+    """A headless Chromium on a fresh profile (Playwright gives ``launch()`` a new
+    temporary ``--user-data-dir`` each time and refuses one passed in ``args``)."""
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, chromium_sandbox=False, args=CHROMIUM_ARGS
+    )
+
+
+@dataclass
+class Watched:
+    """A page plus what it complained about: CSP refusals and uncaught errors."""
+
+    page: Page
+    problems: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        def on_console(msg: ConsoleMessage) -> None:
+            if msg.type == "error" and re.search(r"Content Security Policy|Refused to", msg.text):
+                self.problems.append(msg.text)
+
+        self.page.on("console", on_console)
+        self.page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
+
+    def shot(self, name: str) -> Path:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def axe(self, name: str) -> list[dict[str, Any]]:
+        """Serious and critical axe-core violations on the page as it is now."""
+        if not self.page.evaluate("() => typeof window.axe !== 'undefined'"):
+            self.page.evaluate(AXE.read_text() + "\n;true")
+        result = self.page.evaluate(
+            "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        )
+        blocking = [v for v in result if v.get("impact") in BLOCKING]
+        return [
+            {
+                "page": name,
+                "id": v["id"],
+                "impact": v["impact"],
+                "help": v["help"],
+                "nodes": [n["target"] for n in v["nodes"]][:5],
+            }
+            for v in blocking
+        ]
+
+    def check(self, name: str) -> None:
+        """Screenshot, then no serious or critical accessibility violation."""
+        self.shot(name)
+        violations = self.axe(name)
+        assert violations == [], violations

@@ -1,0 +1,83 @@
+// Who spoke when, one lane per speaker, with tracker hits and scorecard evidence as
+// markers that seek the audio. Segments are decoration (the transcript says the same
+// in words); the markers are real buttons, named for screen readers.
+import type { Utterance } from "../api/call";
+import { clock } from "../lib/time";
+
+export interface Marker {
+  time: number;
+  kind: "tracker" | "evidence";
+  label: string;
+  quote: string;
+}
+
+interface Props {
+  utterances: Utterance[];
+  duration: number;
+  speakers: { speaker: number; name: string; role: string | null }[];
+  markers: Marker[];
+  time: number;
+  seek: (seconds: number) => void;
+}
+
+const pct = (t: number, duration: number) => `${Math.min(100, Math.max(0, (t / duration) * 100))}%`;
+
+export function Timeline({ utterances, duration, speakers, markers, time, seek }: Props) {
+  const length = duration > 0 ? duration : Math.max(1, ...utterances.map((u) => u.end));
+  return (
+    <section className="card timeline" aria-labelledby="timeline-title">
+      <h2 id="timeline-title">Timeline</h2>
+      <div className="lanes">
+        {speakers.map((s) => (
+          <div className="lane" key={s.speaker}>
+            <span className="lane-name">
+              {s.name}
+              {s.role ? ` (${s.role})` : ""}
+            </span>
+            <div
+              className="track"
+              aria-hidden="true"
+              onClick={(e) => {
+                const box = e.currentTarget.getBoundingClientRect();
+                seek(((e.clientX - box.left) / box.width) * length);
+              }}
+            >
+              {utterances
+                .filter((u) => u.speaker === s.speaker)
+                .map((u, i) => (
+                  <span
+                    key={i}
+                    className={`segment ${u.role ?? "unknown"}`}
+                    style={{ left: pct(u.start, length), width: pct(u.end - u.start, length) }}
+                  />
+                ))}
+              <span className="playhead" style={{ left: pct(time, length) }} />
+            </div>
+          </div>
+        ))}
+        <div className="lane">
+          <span className="lane-name">Moments</span>
+          <div className="track markers">
+            {markers.map((m, i) => (
+              <button
+                type="button"
+                key={i}
+                className={`marker ${m.kind}`}
+                style={{ left: pct(m.time, length) }}
+                aria-label={`${m.label} at ${clock(m.time)}: ${m.quote}`}
+                title={`${m.label} at ${clock(m.time)}: “${m.quote}”`}
+                data-time={m.time}
+                onClick={() => seek(m.time)}
+              />
+            ))}
+          </div>
+        </div>
+      </div>
+      <p className="legend">
+        <span className="swatch rep" aria-hidden="true" /> rep <span className="swatch customer" aria-hidden="true" /> customer{" "}
+        <span className="swatch tracker" aria-hidden="true" /> tracker hit <span className="swatch evidence" aria-hidden="true" /> scorecard
+        evidence
+      </p>
+    </section>
+  );
+}

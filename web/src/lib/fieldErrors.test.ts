@@ -1,0 +1,15 @@
+import { ApiError } from "../api/client";
+import { formErrors } from "./fieldErrors";
+
+test("validation errors land on their fields", () => {
+  const err = new ApiError(422, "validation_error", "body.password: String should have at least 10 characters; body.email: value is not a valid email address");
+  expect(formErrors(err, ["email", "password"])).toEqual({
+    fields: { password: "String should have at least 10 characters", email: "value is not a valid email address" },
+  });
+});
+
+test("codes that name a field land on it; others are general", () => {
+  expect(formErrors(new ApiError(409, "email_taken", "that email is taken"), ["email"]).fields.email).toBe("that email is taken");
+  expect(formErrors(new ApiError(429, "too_many_attempts", "wait 60 s"), ["email"])).toEqual({ fields: {}, general: "wait 60 s" });
+  expect(formErrors(new TypeError("fetch failed"), ["email"]).general).toMatch(/could not reach/i);
+});

@@ -1,0 +1,38 @@
+// Turns an API error into messages beside the fields it is about, so a form can show
+// "Password: at least 10 characters" under the password box rather than in a banner.
+import { ApiError } from "../api/client";
+
+export interface FormErrors {
+  fields: Record<string, string>;
+  general?: string;
+}
+
+/** Error codes that name one field although the message does not say `body.<field>`. */
+const CODE_FIELDS: Record<string, string> = {
+  email_taken: "email",
+  invalid_email: "email",
+  weak_password: "password",
+  invalid_credentials: "password",
+};
+
+export function formErrors(error: unknown, fields: readonly string[]): FormErrors {
+  if (!(error instanceof ApiError)) {
+    return { fields: {}, general: "Could not reach Clashtor. Check your connection and try again." };
+  }
+  const found: Record<string, string> = {};
+  const mapped = CODE_FIELDS[error.code];
+  if (mapped && fields.includes(mapped)) return { fields: { [mapped]: error.message } };
+  if (error.code === "validation_error") {
+    const rest: string[] = [];
+    for (const part of error.message.split("; ")) {
+      const match = /^body\.([a-z_]+)[^:]*: (.*)$/.exec(part);
+      const field = match?.[1];
+      if (field && match[2] && fields.includes(field)) found[field] ??= match[2];
+      else rest.push(part);
+    }
+    if (Object.keys(found).length > 0) {
+      return rest.length ? { fields: found, general: rest.join("; ") } : { fields: found };
+    }
+  }
+  return { fields: {}, general: error.message };
+}

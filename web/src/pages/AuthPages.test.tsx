@@ -1,0 +1,60 @@
+import { screen } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { json, ME, standIn } from "../test/server";
+import { renderAt } from "../test/render";
+import { LogInPage, SignUpPage } from "./AuthPages";
+
+afterEach(() => vi.unstubAllGlobals());
+
+test("a wrong password is shown beside the password field", async () => {
+  standIn({
+    "POST /v1/auth/login": () =>
+      json({ error: { code: "invalid_credentials", message: "wrong email or password" } }, 401),
+  });
+  renderAt("/login", [{ path: "/login", element: <LogInPage /> }]);
+  await userEvent.type(screen.getByLabelText("Email"), "rita@seller.example");
+  await userEvent.type(screen.getByLabelText("Password"), "not the password");
+  await userEvent.click(screen.getByRole("button", { name: "Log in" }));
+  const password = screen.getByLabelText("Password");
+  expect(await screen.findByText("wrong email or password")).toBeInTheDocument();
+  expect(password).toHaveAttribute("aria-invalid", "true");
+  expect(password).toHaveAccessibleDescription("wrong email or password");
+});
+
+test("sign up sends the form, keeps the CSRF token and goes where it was asked", async () => {
+  const seen = standIn({
+    "POST /v1/auth/signup": () => json({ user: ME, csrf_token: "tok-123" }, 201),
+    "POST /v1/auth/logout": () => new Response(null, { status: 204 }),
+  });
+  const router = renderAt("/signup?next=/calls/abc", [
+    { path: "/signup", element: <SignUpPage /> },
+    { path: "/calls/abc", element: <p>the call</p> },
+  ]);
+  await userEvent.type(screen.getByLabelText("Name"), "Rita Rep");
+  await userEvent.type(screen.getByLabelText("Email"), "rita@seller.example");
+  await userEvent.type(screen.getByLabelText("Password"), "correct horse battery");
+  await userEvent.type(screen.getByLabelText("Organization"), "Seller Inc");
+  await userEvent.click(screen.getByRole("button", { name: "Sign up" }));
+  expect(await screen.findByText("the call")).toBeInTheDocument();
+  expect(router.state.location.pathname).toBe("/calls/abc");
+  expect(await seen[0]!.json()).toEqual({
+    name: "Rita Rep", email: "rita@seller.example", password: "correct horse battery", organization: "Seller Inc",
+  });
+  // the next state-changing request carries the session's token
+  const { api } = await import("../api/client");
+  await api.POST("/v1/auth/logout");
+  expect(seen[1]!.headers.get("X-CSRF-Token")).toBe("tok-123");
+});
+
+test("a next link to another site is ignored", async () => {
+  standIn({ "POST /v1/auth/login": () => json({ user: ME, csrf_token: "t" }) });
+  const router = renderAt("/login?next=//evil.example/x", [
+    { path: "/login", element: <LogInPage /> },
+    { path: "/calls", element: <p>calls</p> },
+  ]);
+  await userEvent.type(screen.getByLabelText("Email"), "a@b.example");
+  await userEvent.type(screen.getByLabelText("Password"), "whatever-long");
+  await userEvent.click(screen.getByRole("button", { name: "Log in" }));
+  expect(await screen.findByText("calls")).toBeInTheDocument();
+  expect(router.state.location.pathname).toBe("/calls");
+});

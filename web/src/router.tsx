@@ -1,0 +1,56 @@
+import { createBrowserRouter, Navigate, useRouteError } from "react-router";
+import { RequireAuth } from "./auth/session";
+import { Layout, PublicLayout } from "./components/Layout";
+import { LogInPage, SignUpPage } from "./pages/AuthPages";
+import { CallPage } from "./pages/CallPage";
+import { CallsPage } from "./pages/CallsPage";
+import { UploadPage } from "./pages/UploadPage";
+
+function Failure() {
+  const error = useRouteError();
+  return (
+    <main id="main" className="public">
+      <h1>Something went wrong</h1>
+      <p role="alert">{error instanceof Error ? error.message : "This page could not be shown."}</p>
+      <a href="/calls">Back to calls</a>
+    </main>
+  );
+}
+
+function NotFound() {
+  return (
+    <section>
+      <h1>Page not found</h1>
+      <a href="/calls">Back to calls</a>
+    </section>
+  );
+}
+
+export const router = createBrowserRouter([
+  {
+    errorElement: <Failure />,
+    children: [
+      {
+        element: <PublicLayout />,
+        children: [
+          { path: "/signup", element: <SignUpPage /> },
+          { path: "/login", element: <LogInPage /> },
+        ],
+      },
+      {
+        element: (
+          <RequireAuth>
+            <Layout />
+          </RequireAuth>
+        ),
+        children: [
+          { path: "/", element: <Navigate to="/calls" replace /> },
+          { path: "/calls", element: <CallsPage /> },
+          { path: "/upload", element: <UploadPage /> },
+          { path: "/calls/:id", element: <CallPage /> },
+          { path: "*", element: <NotFound /> },
+        ],
+      },
+    ],
+  },
+]);
