@@ -2,7 +2,6 @@ import { createBrowserRouter, Navigate, useRouteError } from "react-router";
 import { RequireAuth } from "./auth/session";
 import { Layout, PublicLayout } from "./components/Layout";
 import { LogInPage, SignUpPage } from "./pages/AuthPages";
-import { CallPage } from "./pages/CallPage";
 import { CallsPage } from "./pages/CallsPage";
 import { UploadPage } from "./pages/UploadPage";
 
@@ -47,7 +46,8 @@ export const router = createBrowserRouter([
           { path: "/", element: <Navigate to="/calls" replace /> },
           { path: "/calls", element: <CallsPage /> },
           { path: "/upload", element: <UploadPage /> },
-          { path: "/calls/:id", element: <CallPage /> },
+          // the call page (player, virtualized transcript) loads when first opened
+          { path: "/calls/:id", lazy: async () => ({ Component: (await import("./pages/CallPage")).CallPage }) },
           { path: "*", element: <NotFound /> },
         ],
       },

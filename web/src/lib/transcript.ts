@@ -22,34 +22,14 @@ export function indexWords(utterances: Utterance[]): WordIndex {
   return { refs };
 }
 
-/** The word whose [start, end) holds `time`, else null (a pause, or before the first word). */
-export function wordAt(index: WordIndex, time: number): WordRef | null {
-  const { refs } = index;
+/** Index of the last item starting at or before `time` (items sorted by start), or -1. */
+function lastStartedBy(items: readonly { start: number }[], time: number): number {
   let lo = 0;
-  let hi = refs.length - 1;
+  let hi = items.length - 1;
   let found = -1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    if (refs[mid]!.start <= time) {
-      found = mid;
-      lo = mid + 1;
-    } else {
-      hi = mid - 1;
-    }
-  }
-  if (found < 0) return null;
-  const ref = refs[found]!;
-  return time < ref.end ? ref : null;
-}
-
-/** The utterance holding `time`, or the last one started before it (for following along). */
-export function utteranceAt(utterances: Utterance[], time: number): number {
-  let lo = 0;
-  let hi = utterances.length - 1;
-  let found = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (utterances[mid]!.start <= time) {
+    if (items[mid]!.start <= time) {
       found = mid;
       lo = mid + 1;
     } else {
@@ -57,6 +37,17 @@ export function utteranceAt(utterances: Utterance[], time: number): number {
     }
   }
   return found;
+}
+
+/** The word whose [start, end) holds `time`, else null (a pause, or before the first word). */
+export function wordAt(index: WordIndex, time: number): WordRef | null {
+  const ref = index.refs[lastStartedBy(index.refs, time)];
+  return ref && time < ref.end ? ref : null;
+}
+
+/** The utterance holding `time`, or the last one started before it (for following along). */
+export function utteranceAt(utterances: Utterance[], time: number): number {
+  return lastStartedBy(utterances, time);
 }
 
 /** A speaker's display name: the participant with the speaker's role, else "Speaker N". */

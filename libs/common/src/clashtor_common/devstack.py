@@ -151,10 +151,9 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        print(
-            "building the web app if its sources changed (log: var/log/web-build.log)…", flush=True
-        )
-        web_dir = ensure_built(log=VAR / "log" / "web-build.log")
+        build_log = VAR / "log" / "web-build.log"
+        print(f"building the web app if its sources changed (log: {build_log})…", flush=True)
+        web_dir = ensure_built(log=build_log)
         print("starting Kafka-protocol broker (Tansu) and S3 (SeaweedFS)…", flush=True)
         broker.start()
         s3.start()
