@@ -1,7 +1,7 @@
 import { createBrowserRouter, Navigate, useRouteError } from "react-router";
 import { RequireAuth } from "./auth/session";
 import { Layout, PublicLayout } from "./components/Layout";
-import { LogInPage, SignUpPage } from "./pages/AuthPages";
+import { AcceptInvitationPage, LogInPage, SignUpPage } from "./pages/AuthPages";
 import { CallsPage } from "./pages/CallsPage";
 import { UploadPage } from "./pages/UploadPage";
 
@@ -34,6 +34,7 @@ export const router = createBrowserRouter([
         children: [
           { path: "/signup", element: <SignUpPage /> },
           { path: "/login", element: <LogInPage /> },
+          { path: "/invitations/:token", element: <AcceptInvitationPage /> },
         ],
       },
       {

@@ -18,6 +18,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from clashtor_common.testing.callgen import generate_call, short_script
 
+from ..client import Clashtor
 from ..stack import Stack
 from .support import Watched, launch
 
@@ -178,3 +179,38 @@ def test_the_app_is_served_with_its_security_and_cache_headers(page: Page, stack
     assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
     api = page.request.get("/v1/does-not-exist")
     assert api.status == 404 and api.json()["error"]["code"] == "not_found"
+
+
+def test_an_invited_rep_joins_from_the_link(page: Page, stack: Stack) -> None:
+    web = Watched(page)
+    owner = Clashtor(stack.gateway)
+    try:
+        owner.signup()
+        email = f"rob-{uuid.uuid4().hex[:8]}@seller.example"
+        invited = owner.http.post(
+            "/v1/invitations", headers=owner.bearer, json={"email": email, "role": "rep"}
+        )
+        assert invited.status_code == 201, invited.text
+        token = invited.json()["token"]
+    finally:
+        owner.close()
+    page.context.clear_cookies()
+    page.goto(f"/invitations/{token}")
+    expect(page.get_by_role("heading", name="Join your team on Clashtor")).to_be_visible()
+    page.get_by_label("Name").fill("Rob Rep")
+    page.get_by_label("Password").fill(PASSWORD)
+    web.check("10-invitation")
+    page.get_by_role("button", name="Accept invitation").click()
+    expect(page).to_have_url(re.compile(r"/calls$"))
+    expect(page.get_by_text("Rob Rep")).to_be_visible()
+    # a rep sees no Rep filter (they cannot list members) and their own empty list
+    expect(page.get_by_label("Rep", exact=True)).to_have_count(0)
+    expect(page.get_by_role("link", name="Upload your first call")).to_be_visible()
+    # the same link cannot be used twice
+    page.context.clear_cookies()
+    page.goto(f"/invitations/{token}")
+    page.get_by_label("Name").fill("Someone Else")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Accept invitation").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    assert web.problems == []

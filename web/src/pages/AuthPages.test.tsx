@@ -2,7 +2,7 @@ import { screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { json, ME, standIn } from "../test/server";
 import { renderAt } from "../test/render";
-import { LogInPage, SignUpPage } from "./AuthPages";
+import { AcceptInvitationPage, LogInPage, SignUpPage } from "./AuthPages";
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -57,4 +57,31 @@ test("a next link to another site is ignored", async () => {
   await userEvent.click(screen.getByRole("button", { name: "Log in" }));
   expect(await screen.findByText("calls")).toBeInTheDocument();
   expect(router.state.location.pathname).toBe("/calls");
+});
+
+test("an invitation link signs the new member in with the name and password they choose", async () => {
+  const seen = standIn({
+    "POST /v1/invitations/inv-tok/accept": () => json({ user: { ...ME, role: "rep" }, csrf_token: "t" }, 201),
+  });
+  renderAt("/invitations/inv-tok", [
+    { path: "/invitations/:token", element: <AcceptInvitationPage /> },
+    { path: "/calls", element: <p>calls</p> },
+  ]);
+  await userEvent.type(screen.getByLabelText("Name"), "Rob Rep");
+  await userEvent.type(screen.getByLabelText("Password"), "a long enough password");
+  await userEvent.click(screen.getByRole("button", { name: "Accept invitation" }));
+  expect(await screen.findByText("calls")).toBeInTheDocument();
+  expect(await seen[0]!.json()).toEqual({ name: "Rob Rep", password: "a long enough password" });
+});
+
+test("an expired invitation says so", async () => {
+  standIn({
+    "POST /v1/invitations/old/accept": () =>
+      json({ error: { code: "invitation_invalid", message: "this invitation has expired or was used" } }, 404),
+  });
+  renderAt("/invitations/old", [{ path: "/invitations/:token", element: <AcceptInvitationPage /> }]);
+  await userEvent.type(screen.getByLabelText("Name"), "Rob Rep");
+  await userEvent.type(screen.getByLabelText("Password"), "a long enough password");
+  await userEvent.click(screen.getByRole("button", { name: "Accept invitation" }));
+  expect(await screen.findByRole("alert")).toHaveTextContent("this invitation has expired or was used");
 });

@@ -1,6 +1,6 @@
 // Sign up and log in. Errors from the API land beside the field they are about.
 import { useState, type FormEvent } from "react";
-import { Link, useNavigate, useSearchParams } from "react-router";
+import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { api, unwrap } from "../api/client";
 import { useSignedIn } from "../auth/session";
 import { Field, FormError } from "../components/Field";
@@ -116,6 +116,47 @@ export function LogInPage() {
       <p>
         New to Clashtor? <Link to="/signup">Sign up</Link>
       </p>
+    </section>
+  );
+}
+
+/** The link of an invitation e-mail (`/invitations/<token>`): choose a name and a password. */
+export function AcceptInvitationPage() {
+  const { token = "" } = useParams();
+  const form = useAuthForm(["name", "password"]);
+  const [name, setName] = useState("");
+  const [password, setPassword] = useState("");
+  function onSubmit(e: FormEvent) {
+    e.preventDefault();
+    void form.submit(() =>
+      unwrap(
+        api.POST("/v1/invitations/{token}/accept", {
+          params: { path: { token } },
+          body: { name, password },
+        }),
+      ),
+    );
+  }
+  return (
+    <section className="card narrow">
+      <h1>Join your team on Clashtor</h1>
+      <form onSubmit={onSubmit} noValidate>
+        <Field label="Name" autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} error={form.errors.fields.name} required />
+        <Field
+          label="Password"
+          type="password"
+          autoComplete="new-password"
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          error={form.errors.fields.password}
+          hint="At least 10 characters."
+          required
+        />
+        <FormError message={form.errors.general} />
+        <button type="submit" disabled={form.busy}>
+          Accept invitation
+        </button>
+      </form>
     </section>
   );
 }
