@@ -16,6 +16,12 @@ class IngestSettings(ServiceSettings):
     free_plan_minutes: int = Field(
         60, ge=0, description="minutes per calendar month for an org with no subscription event"
     )
+    max_call_minutes: float = Field(
+        240,
+        gt=0,
+        description="longest call accepted, measured by decoding the audio (413 beyond); "
+        "also bounds how much audio one upload makes ingest decode",
+    )
     free_plan_name: str = "free"
     free_plan_seats: int = 3
     title_max_chars: int = Field(500, description="the gateway's documented limit (POST /v1/calls)")

@@ -192,7 +192,8 @@ async def test_a_plan_with_no_minutes_left_refuses_uploads_with_402(
     assert fits.status_code == 202
     too_long = await client.upload(org, tone_bytes(59.0, freq=2403))
     assert too_long.status_code == 402
-    assert "this call is 1.0 minutes" in too_long.json()["error"]["message"]
+    # decoding stops once past the minutes left, so the length is a lower bound
+    assert "this call is at least 1.0 minutes" in too_long.json()["error"]["message"]
 
 
 async def test_an_older_subscription_change_never_overrides_a_newer_one(

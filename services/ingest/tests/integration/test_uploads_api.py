@@ -14,6 +14,7 @@ import pytest
 
 from clashtor_common.db import Database
 from clashtor_common.identity import Identity
+from clashtor_common.testing.callgen import zero_timestamp_opus_mkv
 from ingest.adapters.object_store import EncryptedObjects
 from ingest.adapters.tables import CallRecord
 from ingest.adapters.upload_spool import SpooledUpload
@@ -239,6 +240,56 @@ async def test_racing_uploads_of_the_same_bytes_make_one_call(
     assert len({r.json()["id"] for r in responses}) == 1
     assert await org_rows(ctx, org) == (1, 0)
     assert len(await org_objects(ctx, org)) == 1
+
+
+async def test_a_duplicate_of_a_call_the_uploader_may_not_see_is_a_new_call_of_theirs(
+    client: IngestClient, ctx: IngestContext
+) -> None:
+    """Issue 11, hole 6: never the other call's title, participants or uploader."""
+    org = new_org()
+    data = tone_bytes(2.0, freq=4100)
+    people = [{"name": "Secret Customer", "email": "secret@buyer.example", "role": "customer"}]
+    original = await client.upload(
+        org, data, title="Board deal", participants=people, user="rep-a", role="rep"
+    )
+    assert original.status_code == 202
+    mine = await client.upload(org, data, title="Mine", user="rep-b", role="rep")
+    assert mine.status_code == 202, "answered as a new upload would be"
+    body = mine.json()
+    assert body["id"] != original.json()["id"]
+    assert (body["title"], body["participants"], body["uploader_id"]) == ("Mine", [], "rep-b")
+    assert "Board deal" not in mine.text and "secret@buyer.example" not in mine.text
+
+    # Duplicates of calls the uploader can see still answer with the existing call.
+    again = await client.upload(org, data, user="rep-b", role="rep")
+    assert (again.status_code, again.json()["id"]) == (200, body["id"])
+    admin = await client.upload(org, data, user="boss", role="admin")
+    assert (admin.status_code, admin.json()["id"]) == (200, original.json()["id"])
+    manager = await client.upload(org, data, user="mgr", role="manager")
+    assert manager.status_code == 202, "a manager outside rep-a's team cannot see it either"
+    assert await org_rows(ctx, org) == (3, 1)
+
+
+async def test_the_length_is_measured_by_decoding_and_capped(
+    client: IngestClient, ctx: IngestContext, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 11, hole 3: packet timestamps all 0 no longer make 160 s count as 0.02 s."""
+    org = new_org()
+    lying = zero_timestamp_opus_mkv(tmp_path / "lying.mkv", 160).read_bytes()
+    accepted = await client.upload(org, lying)
+    assert accepted.status_code == 202, accepted.text
+    assert accepted.json()["duration"] == pytest.approx(160, abs=0.1)
+    quota = (await client.http.get("/internal/quota", headers=client.headers(org))).json()
+    assert quota["used_minutes"] == pytest.approx(160 / 60, abs=0.01)
+
+    monkeypatch.setattr(ctx.settings, "max_call_minutes", 2.0)
+    longer = zero_timestamp_opus_mkv(tmp_path / "longer.mkv", 170, freq=330).read_bytes()
+    refused = await client.upload(org, longer)
+    assert refused.status_code == 413, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "call_too_long"
+    assert "at least 2.0 minutes" in error["message"] and "up to 2.0 minutes" in error["message"]
+    assert await org_rows(ctx, org) == (1, 0)
 
 
 async def test_the_stored_object_is_ciphertext_that_decrypts_to_the_upload(

@@ -7,6 +7,7 @@ from pathlib import Path
 import av
 import pytest
 
+from clashtor_common.testing.callgen import zero_timestamp_opus_mkv
 from ingest.adapters.audio_probe import extract_audio, probe_audio, sniff_audio_signature
 from ingest.domain.errors import NotAudio, UndecodableAudio
 
@@ -99,3 +100,18 @@ def test_signatures_of_audio_containers_are_recognised() -> None:
     assert sniff_audio_signature(b"ID3\x04") == "mp3"
     assert sniff_audio_signature(b"\x00\x00\x00\x20ftypisom") == "mp4"
     assert sniff_audio_signature(b"Meeting notes") is None
+
+
+def test_length_is_measured_from_decoded_audio_not_from_timestamps(tmp_path: Path) -> None:
+    """Issue 11, hole 3: every packet stamped 0 made 160 s of Opus count as 0.02 s."""
+    lying = zero_timestamp_opus_mkv(tmp_path / "lying.mkv", 160)
+    probe = probe_audio(_unnamed_copy(tmp_path, lying.read_bytes()))
+    assert probe.duration == pytest.approx(160, abs=0.1)
+    assert probe.over_limit is False
+
+
+def test_measuring_stops_once_past_the_limit_and_says_so(tmp_path: Path) -> None:
+    lying = zero_timestamp_opus_mkv(tmp_path / "lying.mkv", 30)
+    probe = probe_audio(lying, max_seconds=10)
+    assert probe.over_limit is True
+    assert 10 < probe.duration < 10.1  # decoding stopped right after the limit

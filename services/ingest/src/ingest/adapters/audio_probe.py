@@ -2,10 +2,16 @@
 
 Blocking (FFmpeg does file I/O and decoding): call it through ``asyncio.to_thread``.
 
-- The container is detected from the content (the file has no extension on disk).
-- A few frames are decoded so a file that opens but does not play is refused (422).
-- The duration is the span of the audio stream's packets (demuxed, not decoded), so it
-  is exact even when the container's header lies or the file was cut short.
+- The container is detected from the content (the file has no extension on disk), and
+  only the accepted audio demuxers may be tried (``clashtor_common.media``).
+- The duration is **measured**: the audio stream is decoded and its samples counted
+  (each frame's samples / its sample rate). Container headers and packet timestamps
+  are written by the uploader and say nothing reliable: an Opus-in-Matroska file with
+  every timestamp 0 claimed 0.02 s for 10 minutes of audio, which is how quotas were
+  bypassed. Decoding is bounded: it stops as soon as the measured length passes
+  ``max_seconds`` (the caller's limit) and reports "at least this long", so a file
+  claiming hours costs at most the limit's worth of decoding, one frame in memory.
+- A file that opens but yields no audio samples is refused (422).
 - Bytes that FFmpeg cannot open are "corrupt audio" (422) when they start like a known
   audio container (a truncated upload), and "not audio" (415) otherwise.
 """
@@ -17,19 +23,10 @@ from pathlib import Path
 
 import av
 
+from clashtor_common.media import AUDIO_DEMUXERS as _DEMUXERS
+from clashtor_common.media import OPEN_OPTIONS
 from ingest.domain.errors import NotAudio, UndecodableAudio
 
-#: FFmpeg demuxer name -> our family name for it.
-_DEMUXERS: dict[str, str] = {
-    "wav": "wav",
-    "mp3": "mp3",
-    "ogg": "ogg",
-    "flac": "flac",
-    "aac": "aac",
-    "aiff": "aiff",
-    "mov,mp4,m4a,3gp,3g2,mj2": "mp4",
-    "matroska,webm": "matroska",
-}
 _WEBM_CODECS = frozenset({"opus", "vorbis", "vp8", "vp9", "av1"})
 #: Audio codec -> (FFmpeg muxer, stored format) for keeping only the audio of a video file.
 _AUDIO_ONLY_MUXERS: dict[str, tuple[str, str]] = {
@@ -40,13 +37,6 @@ _AUDIO_ONLY_MUXERS: dict[str, tuple[str, str]] = {
     "vorbis": ("webm", "webm"),
     "flac": ("flac", "flac"),
 }
-FRAMES_TO_DECODE = 8
-#: Defence in depth: FFmpeg may only read the local file and only with an accepted
-#: demuxer (no playlists or concat lists that would make it open other files or URLs).
-OPEN_OPTIONS = {
-    "protocol_whitelist": "file",
-    "format_whitelist": ",".join(sorted({n for names in _DEMUXERS for n in names.split(",")})),
-}
 
 
 @dataclass(frozen=True)
@@ -55,9 +45,12 @@ class AudioProbe:
     stored_format: str  # what is kept: the same, or the audio-only remux of a video file
     codec: str
     duration: float
+    """Seconds of decoded audio (a lower bound when ``over_limit``)."""
     channels: int
     sample_rate: int
     has_video: bool
+    over_limit: bool = False
+    """Decoding stopped because the audio is longer than the ``max_seconds`` asked for."""
 
 
 def sniff_audio_signature(head: bytes) -> str | None:
@@ -109,8 +102,11 @@ def _source_format(family: str, codecs: set[str], has_video: bool) -> str:
     return family
 
 
-def probe_audio(path: Path) -> AudioProbe:
-    """Identify, validate and measure the audio in ``path``; raises NotAudio/UndecodableAudio."""
+def probe_audio(path: Path, max_seconds: float = float("inf")) -> AudioProbe:
+    """Identify, validate and measure the audio in ``path``; raises NotAudio/UndecodableAudio.
+
+    Decoding stops once more than ``max_seconds`` of audio were counted (``over_limit``).
+    """
     try:
         container = av.open(str(path), mode="r", options=OPEN_OPTIONS)
     except (av.FFmpegError, OSError, EOFError, ValueError) as exc:
@@ -129,13 +125,11 @@ def probe_audio(path: Path) -> AudioProbe:
         codecs = {
             s.codec_context.name for s in (*container.streams.audio, *container.streams.video)
         }
-        _decode_some(container, stream)
+        duration, over_limit = _measure(container, stream, max_seconds)
         codec = stream.codec_context.name
         channels = stream.codec_context.channels
         sample_rate = stream.codec_context.sample_rate
-        container_duration = container.duration / 1e6 if container.duration else 0.0
-    duration = _audio_span(path) or container_duration
-    if duration <= 0 or not channels or not sample_rate:
+    if not channels or not sample_rate:
         raise UndecodableAudio("the file has an audio track but no playable audio in it")
     source = _source_format(family, codecs, has_video)
     stored = source
@@ -149,41 +143,35 @@ def probe_audio(path: Path) -> AudioProbe:
         channels=channels,
         sample_rate=sample_rate,
         has_video=has_video,
+        over_limit=over_limit,
     )
 
 
-def _decode_some(container: av.container.InputContainer, stream: av.AudioStream) -> None:
-    decoded = 0
+def _measure(
+    container: av.container.InputContainer, stream: av.AudioStream, max_seconds: float
+) -> tuple[float, bool]:
+    """Seconds of audio the stream decodes to, and whether counting stopped at the limit.
+
+    Only decoded samples count: timestamps and declared durations are ignored. A damaged
+    tail ends the count (what decoded before it is what plays); a stream that decodes to
+    nothing at all is refused.
+    """
+    seconds = 0.0
+    decoded = False
     try:
         for frame in container.decode(stream):
-            if frame.samples:
-                decoded += 1
-            if decoded >= FRAMES_TO_DECODE:
-                break
+            if not frame.samples or not frame.sample_rate:
+                continue
+            decoded = True
+            seconds += frame.samples / frame.sample_rate
+            if seconds > max_seconds:
+                return seconds, True
     except (av.FFmpegError, EOFError, ValueError) as exc:
         if not decoded:
             raise UndecodableAudio(f"the audio track cannot be decoded: {_reason(exc)}") from exc
-    if not decoded:
+    if not decoded or seconds <= 0:
         raise UndecodableAudio("the audio track holds no decodable audio (empty or truncated)")
-
-
-def _audio_span(path: Path) -> float:
-    """Seconds from the first to the end of the last audio packet (0 if unknown)."""
-    first: float | None = None
-    end = 0.0
-    try:
-        with av.open(str(path), mode="r", options=OPEN_OPTIONS) as container:
-            stream = container.streams.audio[0]
-            for packet in container.demux(stream):
-                if packet.pts is None or packet.time_base is None:
-                    continue
-                start = float(packet.pts * packet.time_base)
-                stop = float((packet.pts + (packet.duration or 0)) * packet.time_base)
-                first = start if first is None else min(first, start)
-                end = max(end, stop)
-    except (av.FFmpegError, EOFError, ValueError):
-        pass  # a damaged tail: the span up to the damage is what plays
-    return max(end - (first or 0.0), 0.0)
+    return seconds, False
 
 
 def extract_audio(source: Path, dest: Path) -> str:

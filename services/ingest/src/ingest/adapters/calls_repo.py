@@ -34,11 +34,17 @@ class CallRepository:
         )
         return result.scalars().first()
 
-    async def find_by_content(self, content_hash: str) -> CallRecord | None:
+    async def find_by_content(
+        self, content_hash: str, *, uploaders: frozenset[str] | None
+    ) -> CallRecord | None:
+        """The oldest call with these bytes among ``uploaders``' (None: any uploader's)."""
+        query = select(CallRecord).where(
+            CallRecord.org_id == self.org_id, CallRecord.content_hash == content_hash
+        )
+        if uploaders is not None:
+            query = query.where(CallRecord.uploader_id.in_(sorted(uploaders)))
         result = await self.session.execute(
-            select(CallRecord).where(
-                CallRecord.org_id == self.org_id, CallRecord.content_hash == content_hash
-            )
+            query.order_by(CallRecord.created_at, CallRecord.id).limit(1)
         )
         return result.scalars().first()
 

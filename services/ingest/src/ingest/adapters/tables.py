@@ -41,7 +41,11 @@ class CallRecord(SQLModel, table=True):
 
     __tablename__ = "ingest_calls"
     __table_args__ = (
-        UniqueConstraint("org_id", "content_hash", name="uq_ingest_calls_org_content"),
+        # One copy of the same bytes per uploader: a duplicate of a call the uploader may
+        # not see is a new call of theirs (never the other call), see service_layer.uploads.
+        UniqueConstraint(
+            "org_id", "uploader_id", "content_hash", name="uq_ingest_calls_org_uploader_content"
+        ),
         Index("ix_ingest_calls_org_created", "org_id", "created_at", "id"),
     )
 

@@ -39,6 +39,12 @@ class UploadTooLarge(IngestError):
     status_code, error_code = 413, "file_too_large"
 
 
+class CallTooLong(IngestError):
+    """The decoded audio is longer than ``INGEST_MAX_CALL_MINUTES``."""
+
+    status_code, error_code = 413, "call_too_long"
+
+
 class NotAudio(IngestError):
     status_code, error_code = 415, "unsupported_media_type"
 

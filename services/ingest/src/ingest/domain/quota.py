@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ingest.domain.errors import QuotaExceeded
+from ingest.domain.errors import CallTooLong, QuotaExceeded
 
 ACTIVE_STATUSES = frozenset({"active", "trialing"})
 MB = 1024 * 1024
@@ -110,11 +110,32 @@ def ensure_minutes_left(plan: EffectivePlan, used_seconds: float) -> None:
         )
 
 
-def ensure_call_fits(plan: EffectivePlan, used_seconds: float, call_seconds: float) -> None:
-    """Refuse a call whose minutes would take the period past the plan's included minutes."""
+def remaining_seconds(plan: EffectivePlan, used_seconds: float) -> float:
+    return max(plan.included_minutes * 60 - used_seconds, 0.0)
+
+
+def ensure_call_length(call_seconds: float, max_seconds: float, *, at_least: bool) -> None:
+    """Refuse a call longer than the configured maximum (measured from decoded audio)."""
+    if call_seconds > max_seconds:
+        measured = f"at least {_minutes(call_seconds)}" if at_least else _minutes(call_seconds)
+        raise CallTooLong(
+            f"this call is {measured} minutes of audio (measured by decoding it); calls of "
+            f"up to {_minutes(max_seconds)} minutes are accepted"
+        )
+
+
+def ensure_call_fits(
+    plan: EffectivePlan, used_seconds: float, call_seconds: float, *, at_least: bool = False
+) -> None:
+    """Refuse a call whose minutes would take the period past the plan's included minutes.
+
+    ``at_least``: the length is a lower bound (decoding stopped once it was over the
+    minutes left), so the message says so.
+    """
     if used_seconds + call_seconds > plan.included_minutes * 60:
+        measured = f"at least {_minutes(call_seconds)}" if at_least else _minutes(call_seconds)
         raise QuotaExceeded(
-            f"this call is {_minutes(call_seconds)} minutes; the {plan.name} plan includes "
+            f"this call is {measured} minutes; the {plan.name} plan includes "
             f"{plan.included_minutes} minutes per period and {_minutes(used_seconds)} are "
             f"used this period (until {plan.period_end.date().isoformat()}); upgrade the plan "
             "or upload a shorter call"

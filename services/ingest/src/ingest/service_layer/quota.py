@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ingest.adapters.calls_repo import CallRepository
 from ingest.adapters.plans_repo import load_plan
-from ingest.domain.quota import EffectivePlan, FreeTier, effective_plan
+from ingest.adapters.quota_lock import lock_org_quota
+from ingest.domain.quota import EffectivePlan, FreeTier, effective_plan, ensure_call_fits
 from ingest.settings import IngestSettings
 
 
@@ -57,3 +58,18 @@ async def quota_status(
         upload_limit_bytes=plan.upload_limit_bytes(settings.max_upload_mb),
         upload_limit_mb=plan.upload_limit_mb(settings.max_upload_mb),
     )
+
+
+async def reserve_minutes(
+    session: AsyncSession, org_id: str, plan: EffectivePlan, call_seconds: float
+) -> None:
+    """Atomically check that ``call_seconds`` still fit the plan, inside the caller's
+    transaction that then inserts the call (the call row is the reservation).
+
+    The quota lock serializes one organization's reservations, and the minutes are
+    counted again after taking it, so concurrent uploads can never together exceed the
+    plan; 402 when this one no longer fits.
+    """
+    await lock_org_quota(session, org_id)
+    used = await CallRepository(session, org_id).seconds_used(plan.period_start, plan.period_end)
+    ensure_call_fits(plan, used, call_seconds)

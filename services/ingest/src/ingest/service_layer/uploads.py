@@ -6,11 +6,18 @@ Order matters for "nothing half-written stays behind":
    (fields, duplicate check, probe, quota): a refused upload never reaches S3;
 2. the audio is encrypted into S3 (a multipart upload that aborts itself on error);
 3. the call row, its participants and the ``call-uploaded`` event commit in one
-   transaction; if that fails the object is deleted again.
+   transaction that first re-checks the quota under the organization's quota lock
+   (``reserve_minutes``: concurrent uploads cannot together exceed the plan); if that
+   fails the object is deleted again.
 
-A second upload of the same bytes by the same organization is found through an
-org-keyed HMAC of the file's sha256 and answered with the existing call; two racing
-uploads of the same bytes are settled by the unique constraint on that hash.
+A second upload of the same bytes is found through an org-keyed HMAC of the file's
+sha256 and answered with the existing call **only when the uploader may see that call**
+(``clashtor_common.identity.visible_uploaders``). Otherwise it is answered exactly as a
+new upload: a new call of the uploader's own. Answering with the other call would hand
+its title, participants and uploader to someone who gets 404 on it (issue 11, hole 6),
+and even a bare "already uploaded" would tell a rep what a colleague recorded. Two
+racing uploads of the same bytes by one uploader are settled by the unique constraint
+on (org, uploader, hash).
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from clashtor_common.events import CallUploaded, ParticipantRef, make_event
-from clashtor_common.identity import Identity
+from clashtor_common.identity import Identity, visible_uploaders
 from clashtor_common.outbox import emit
 from ingest.adapters.audio_probe import AudioProbe, extract_audio, probe_audio
 from ingest.adapters.calls_repo import CallRepository
@@ -39,10 +46,10 @@ from ingest.context import IngestContext
 from ingest.domain.errors import BadUpload, EmptyUpload, InvalidField
 from ingest.domain.formats import stored_format
 from ingest.domain.participants import ParticipantIn, parse_participants
-from ingest.domain.quota import ensure_call_fits
+from ingest.domain.quota import ensure_call_fits, ensure_call_length, remaining_seconds
 from ingest.domain.status import CallStatus
 from ingest.service_layer.personal import new_participant, seal_title
-from ingest.service_layer.quota import QuotaStatus
+from ingest.service_layer.quota import QuotaStatus, reserve_minutes
 from ingest.service_layer.views import call_view
 
 log = logging.getLogger(__name__)
@@ -72,15 +79,34 @@ def clean_title(raw: str | None, max_chars: int) -> str | None:
 
 
 async def existing_call(
-    ctx: IngestContext, org_id: str, content_hash: str
+    ctx: IngestContext, identity: Identity, content_hash: str
 ) -> dict[str, Any] | None:
+    """The call with these bytes that ``identity`` may see, if there is one."""
     async with ctx.db.session() as session:
-        repo = CallRepository(session, org_id)
-        call = await repo.find_by_content(content_hash)
+        repo = CallRepository(session, identity.org_id)
+        call = await repo.find_by_content(content_hash, uploaders=visible_uploaders(identity))
         if call is None:
             return None
         participants = (await repo.participants([call.id]))[call.id]
         return call_view(ctx.keyring, call, participants)
+
+
+async def measure_upload(
+    ctx: IngestContext, upload: SpooledUpload, quota: QuotaStatus
+) -> AudioProbe:
+    """Probe the upload, decoding no more audio than could ever be accepted.
+
+    The length is measured from decoded samples (never headers or timestamps); decoding
+    stops past the maximum call length or the minutes left this period, whichever is
+    smaller, and the refusal names the length measured so far.
+    """
+    assert upload.path is not None
+    max_call = ctx.settings.max_call_minutes * 60
+    budget = min(max_call, remaining_seconds(quota.plan, quota.used_seconds))
+    probe = await asyncio.to_thread(probe_audio, upload.path, budget)
+    ensure_call_length(probe.duration, max_call, at_least=probe.over_limit)
+    ensure_call_fits(quota.plan, quota.used_seconds, probe.duration, at_least=probe.over_limit)
+    return probe
 
 
 async def register_upload(
@@ -98,12 +124,11 @@ async def register_upload(
     )
     org_id = identity.org_id
     content_hash = content_key(ctx.fingerprint_secret, org_id, upload.sha256)
-    found = await existing_call(ctx, org_id, content_hash)
+    found = await existing_call(ctx, identity, content_hash)
     if found is not None:
         return UploadResult(found, created=False)
 
-    probe = await asyncio.to_thread(probe_audio, upload.path)
-    ensure_call_fits(quota.plan, quota.used_seconds, probe.duration)
+    probe = await measure_upload(ctx, upload, quota)
 
     call_id = str(uuid.uuid4())
     key = audio_key(org_id, call_id, probe.stored_format)
@@ -117,11 +142,21 @@ async def register_upload(
 
     try:
         view = await _record(
-            ctx, identity, call_id, key, title, people, probe, upload, size_bytes, content_hash
+            ctx,
+            identity,
+            call_id,
+            key,
+            title,
+            people,
+            probe,
+            upload,
+            size_bytes,
+            content_hash,
+            quota,
         )
     except IntegrityError:
         await _forget_object(ctx, key)
-        found = await existing_call(ctx, org_id, content_hash)
+        found = await existing_call(ctx, identity, content_hash)
         if found is None:
             raise
         return UploadResult(found, created=False)
@@ -149,6 +184,7 @@ async def _record(
     upload: SpooledUpload,
     size_bytes: int,
     content_hash: str,
+    quota: QuotaStatus,
 ) -> dict[str, Any]:
     org_id = identity.org_id
     fmt = stored_format(probe.stored_format)
@@ -167,6 +203,7 @@ async def _record(
     fingerprints = [p.email_fingerprint for p in participants if p.email_fingerprint]
     audio_url = await ctx.objects.presign(key)
     async with ctx.db.session() as session:
+        await reserve_minutes(session, org_id, quota.plan, probe.duration)
         restricted = await any_restricted(session, org_id, fingerprints)
         call = CallRecord(
             id=call_id,

@@ -25,6 +25,7 @@ from clashtor_common.testing.callgen.generate import (
     generate_call,
     load_ground_truth,
 )
+from clashtor_common.testing.callgen.lying import zero_timestamp_opus_mkv
 from clashtor_common.testing.callgen.script import (
     FOLLOW_UP_TURNS,
     PROSPECT,
@@ -68,4 +69,5 @@ __all__ = [
     "make_corrupt_audio",
     "short_script",
     "synthesize",
+    "zero_timestamp_opus_mkv",
 ]
