@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import av
 import numpy as np
 import pytest
 
@@ -80,3 +81,34 @@ def test_a_video_without_audio_is_undecodable(tmp_path):
 def test_a_missing_file_is_undecodable(tmp_path):
     with pytest.raises(UndecodableAudio):
         decode_audio(tmp_path / "nope.wav")
+
+
+@pytest.mark.parametrize("container", ["au", "caf"])
+def test_containers_outside_the_demuxer_whitelist_are_never_opened(tmp_path, container):
+    """Playable audio, but not a container the product accepts: FFmpeg may not try it."""
+    path = tmp_path / f"call.{container}"
+    samples = np.zeros((1, 16_000), dtype=np.float32)
+    with av.open(str(path), "w", format=container) as out:
+        stream = out.add_stream("pcm_s16be", rate=16_000)
+        stream.layout = "mono"
+        frame = av.AudioFrame.from_ndarray(
+            (samples * 0).astype(np.int16), format="s16", layout="mono"
+        )
+        frame.sample_rate = 16_000
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            out.mux(packet)
+    with av.open(str(path)) as check:  # FFmpeg itself would read it...
+        assert check.streams.audio
+    for source in (path, path.read_bytes()):  # ...transcribe refuses, by path or bytes
+        with pytest.raises(UndecodableAudio):
+            decode_audio(source)
+
+
+def test_a_playlist_pointing_at_other_files_is_refused(tmp_path):
+    playlist = tmp_path / "call.m3u8"
+    target = generate_call(short_script()[:1], layout="mono", fmt="wav").path
+    playlist.write_text(
+        f"#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\n{target}\n#EXT-X-ENDLIST\n"
+    )
+    with pytest.raises(UndecodableAudio):
+        decode_audio(playlist)

@@ -5,6 +5,11 @@ M4A/AAC, WebM, MP4 video). faster-whisper's own ``decode_audio`` only offers mon
 stereo split; this keeps up to two channels so a call recorded with one party per
 channel can be transcribed per channel, and it turns every decoding failure into
 ``UndecodableAudio`` so the caller can fail the call instead of retrying forever.
+
+FFmpeg opens the bytes with the same demuxer and protocol whitelist as ingest's probe
+(``clashtor_common.media.OPEN_OPTIONS``): only the accepted audio containers are tried,
+never a playlist or an exotic format, even if something else than ingest's check put
+the bytes in front of us.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from clashtor_common.media import OPEN_OPTIONS
 from transcribe.domain.errors import UndecodableAudio
 from transcribe.domain.ports import AudioInput
 
@@ -65,7 +71,7 @@ def decode_audio(source: AudioSource, *, sample_rate: int = WHISPER_SAMPLE_RATE)
 
 
 def _decode(opened: str | io.BytesIO, sample_rate: int) -> DecodedAudio:
-    with av.open(opened, mode="r", metadata_errors="ignore") as container:
+    with av.open(opened, mode="r", metadata_errors="ignore", options=OPEN_OPTIONS) as container:
         if not container.streams.audio:
             raise UndecodableAudio("the file has no audio track")
         stream = container.streams.audio[0]
