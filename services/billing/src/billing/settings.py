@@ -36,7 +36,11 @@ class BillingSettings(ServiceSettings):
     stripe_timeout_seconds: float = Field(20, gt=0, description="per Stripe HTTP request")
     stripe_max_attempts: int = Field(4, ge=1, description="tries per Stripe call on 429/5xx")
     stripe_retry_initial_seconds: float = Field(0.5, gt=0)
-    webhook_tolerance_seconds: int = Field(300, gt=0, description="oldest signature accepted")
+    webhook_tolerance_seconds: int = Field(
+        300,
+        gt=0,
+        description="how far a signature's date may lie in the past, or ahead (clock skew)",
+    )
 
     grace_days: float = Field(
         7, ge=0, description="a past_due subscription keeps its limits this long"

@@ -90,7 +90,14 @@ async def test_a_signed_subscription_event_announces_plan_and_limits_on_the_brok
 
 @pytest.mark.parametrize(
     "forge",
-    ["wrong_secret", "tampered_body", "no_header", "stale_timestamp", "garbage_header"],
+    [
+        "wrong_secret",
+        "tampered_body",
+        "no_header",
+        "stale_timestamp",
+        "future_timestamp",
+        "garbage_header",
+    ],
 )
 async def test_a_bad_or_stale_signature_is_400_and_records_nothing(
     billing: RunningBilling, forge: str
@@ -108,6 +115,8 @@ async def test_a_bad_or_stale_signature_is_400_and_records_nothing(
         headers = {}
     elif forge == "stale_timestamp":
         body, headers["Stripe-Signature"] = signed(event, secret, int(time.time()) - 301)
+    elif forge == "future_timestamp":  # validly signed, but dated beyond the tolerance ahead
+        body, headers["Stripe-Signature"] = signed(event, secret, int(time.time()) + 301)
     else:
         headers["Stripe-Signature"] = "t=abc,v1=zzz"
 
