@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from clashtor_common.multipart import FormLimits
 from clashtor_common.settings import ServiceSettings
 
 DEV_CSRF_SECRET = "dev-csrf-secret-change-me-in-production"
@@ -27,6 +28,12 @@ class GatewaySettings(ServiceSettings):
     identity_ttl_seconds: int = 60
     max_upload_bytes: int = 500 * 1024 * 1024 + 1024 * 1024
     """500 MB of audio plus room for the multipart envelope (title, participants)."""
+    upload_form_max_parts: int = Field(FormLimits.max_parts, ge=1)
+    """Parts in one upload form (file, title, participants)."""
+    upload_form_max_field_bytes: int = Field(FormLimits.max_field_bytes, ge=1)
+    """One text field of an upload form (participants is the largest)."""
+    upload_form_max_fields_bytes: int = Field(FormLimits.max_fields_bytes, ge=1)
+    """All text fields of an upload form together."""
     max_webhook_bytes: int = 1024 * 1024
     account_status_cache_seconds: float = Field(5.0, ge=0)
     """How long privacy's account status (deleted or not) is trusted per organization."""
@@ -76,6 +83,13 @@ class GatewaySettings(ServiceSettings):
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ValueError("GATEWAY_TLS_CERT and GATEWAY_TLS_KEY must be set together")
         return self
+
+    def upload_form_limits(self) -> FormLimits:
+        return FormLimits(
+            max_parts=self.upload_form_max_parts,
+            max_field_bytes=self.upload_form_max_field_bytes,
+            max_fields_bytes=self.upload_form_max_fields_bytes,
+        )
 
     def service_url(self, service: str) -> str:
         urls = {

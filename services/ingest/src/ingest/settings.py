@@ -3,6 +3,7 @@
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from clashtor_common.multipart import FormLimits
 from clashtor_common.settings import ServiceSettings
 
 
@@ -27,10 +28,26 @@ class IngestSettings(ServiceSettings):
     title_max_chars: int = Field(500, description="the gateway's documented limit (POST /v1/calls)")
     participants_max_bytes: int = Field(
         192 * 1024,
-        description="cap on the participants JSON field: room for 50 participants at the "
-        "documented limits even with every character \\u-escaped",
+        description="cap on one text field of the upload form (participants is the largest): "
+        "room for 50 participants at the documented limits even with every character "
+        "\\u-escaped",
     )
     participants_max_count: int = Field(50, description="the gateway's documented limit")
+    form_max_parts: int = Field(
+        8, ge=1, description="parts in one upload form (file, title, participants, ...)"
+    )
+    form_max_fields_bytes: int = Field(
+        256 * 1024, ge=1, description="all text fields of one upload form together"
+    )
+
+    def form_limits(self) -> FormLimits:
+        """The limits a streamed upload form is read with (``clashtor_common.multipart``)."""
+        return FormLimits(
+            max_parts=self.form_max_parts,
+            max_field_bytes=self.participants_max_bytes,
+            max_fields_bytes=self.form_max_fields_bytes,
+        )
+
     list_max_limit: int = 100
     audio_window_chunks: int = Field(
         16, ge=1, description="sealed chunks fetched from S3 per read while streaming audio"

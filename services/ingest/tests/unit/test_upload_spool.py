@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from clashtor_common.multipart import FormLimits, FormTooLarge, MalformedForm
 from ingest.adapters.upload_spool import spool_upload
 from ingest.domain.errors import BadUpload, UploadTooLarge
 
@@ -96,13 +97,13 @@ async def test_a_body_that_is_not_multipart_with_a_boundary_is_a_bad_upload(
 
 async def test_an_oversized_text_field_is_refused(tmp_path: Path) -> None:
     content_type, body = encode_form({"participants": "x" * 5000}, b"abc")
-    with pytest.raises(UploadTooLarge, match="'participants'"):
+    with pytest.raises(FormTooLarge, match="'participants'"):
         async with spool_upload(
             content_type,
             trickle(body),
             limit_bytes=1000,
             limit_label="1 KB",
-            max_field_bytes=1024,
+            form_limits=FormLimits(max_field_bytes=1024),
             temp_dir=str(tmp_path),
         ):
             pass
@@ -112,7 +113,7 @@ async def test_two_file_parts_are_refused(tmp_path: Path) -> None:
     request = httpx.Request(
         "POST", "http://x/", files=[("file", ("a.wav", b"a")), ("file", ("b.wav", b"b"))]
     )
-    with pytest.raises(BadUpload, match="exactly one 'file' part"):
+    with pytest.raises(MalformedForm, match="exactly one 'file' part"):
         async with spool_upload(
             request.headers["content-type"],
             trickle(request.read()),
@@ -122,3 +123,57 @@ async def test_two_file_parts_are_refused(tmp_path: Path) -> None:
         ):
             pass
     assert list(tmp_path.iterdir()) == []
+
+
+def many_fields_body(fields: int, field_bytes: int) -> tuple[str, AsyncIterator[bytes], list[int]]:
+    """The hole-5 attack: a file part, then ``fields`` text fields of ``field_bytes`` each,
+    generated as read (never built whole); the list counts the bytes consumed."""
+    boundary = "attack-boundary"
+    consumed = [0]
+
+    async def body() -> AsyncIterator[bytes]:
+        pieces = [
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.wav"'
+            "\r\n\r\n".encode()
+            + b"RIFF"
+            + b"\r\n"
+        ]
+        for n in range(fields):
+            head = f'--{boundary}\r\nContent-Disposition: form-data; name="f{n}"\r\n\r\n'
+            pieces.append(head.encode() + b"x" * field_bytes + b"\r\n")
+        pieces.append(f"--{boundary}--\r\n".encode())
+        for piece in pieces:
+            for start in range(0, len(piece), 64 * 1024):
+                chunk = piece[start : start + 64 * 1024]
+                consumed[0] += len(chunk)
+                yield chunk
+
+    return f"multipart/form-data; boundary={boundary}", body(), consumed
+
+
+@pytest.mark.parametrize(
+    ("fields", "field_bytes", "code"),
+    [(550, 100, "too_many_fields"), (550, 180 * 1024, "field_too_large")],
+)
+async def test_a_form_with_hundreds_of_fields_is_refused_after_a_few(
+    tmp_path: Path, fields: int, field_bytes: int, code: str
+) -> None:
+    """Issue 11, hole 5: 550 fields of 180 KB once grew ingest by 100 MB."""
+    content_type, body, consumed = many_fields_body(fields, field_bytes)
+    with pytest.raises(FormTooLarge) as refused:
+        async with spool_upload(
+            content_type, body, limit_bytes=10**9, limit_label="1 GB", temp_dir=str(tmp_path)
+        ):
+            pass
+    assert (refused.value.status, refused.value.code) == (413, code)
+    limits = FormLimits()
+    assert consumed[0] < limits.max_fields_bytes + limits.max_field_bytes + 128 * 1024
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_unknown_text_fields_are_counted_but_not_kept(tmp_path: Path) -> None:
+    content_type, body = encode_form({"title": "t", "note": "n" * 1000}, b"abc")
+    async with spool_upload(
+        content_type, trickle(body), limit_bytes=1000, limit_label="1 KB", temp_dir=str(tmp_path)
+    ) as upload:
+        assert upload.fields == {"title": "t"}

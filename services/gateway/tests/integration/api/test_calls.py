@@ -356,3 +356,42 @@ async def test_a_wrong_identity_secret_is_never_passed_on_as_401(make_api: Any) 
     resp = await owner.client.get("/v1/calls")
     assert resp.status_code == 502
     assert resp.json()["error"]["code"] == "upstream_error"
+
+
+@pytest.mark.parametrize(
+    ("fields", "field_bytes", "code"),
+    [(550, 10, "too_many_fields"), (550, 180 * 1024, "field_too_large")],
+)
+async def test_a_form_with_hundreds_of_text_fields_is_refused_after_a_few(
+    api: Any, fake_state: Any, fields: int, field_bytes: int, code: str
+) -> None:
+    """Issue 11, hole 5: the form is policed as it streams, never forwarded whole."""
+    owner = await api.signup()
+    boundary = "manyfieldsboundary"
+    sent = [0]
+    uploads_before = len(fake_state.calls)
+
+    async def body() -> AsyncIterator[bytes]:
+        head, audio, _ = _multipart(boundary, b"RIFF" * 64, "t", [])
+        for piece in (head, audio, b"\r\n"):
+            sent[0] += len(piece)
+            yield piece
+        for n in range(fields):
+            part = (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="f{n}"\r\n\r\n'.encode()
+                + b"x" * field_bytes
+                + b"\r\n"
+            )
+            sent[0] += len(part)
+            yield part
+        yield f"--{boundary}--\r\n".encode()
+
+    resp = await owner.client.post(
+        "/v1/calls",
+        content=body(),
+        headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert resp.status_code == 413, resp.text
+    assert resp.json()["error"]["code"] == code
+    assert len(fake_state.calls) == uploads_before, "nothing was stored"
+    assert sent[0] < 2 * MB, "the gateway stopped reading after a few parts"

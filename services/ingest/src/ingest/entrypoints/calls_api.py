@@ -93,7 +93,7 @@ async def upload_call(request: Request, identity: CurrentIdentity, ctx: ContextD
         request.stream(),
         limit_bytes=quota.upload_limit_bytes,
         limit_label=limit_label,
-        max_field_bytes=ctx.settings.participants_max_bytes,
+        form_limits=ctx.settings.form_limits(),
         temp_dir=ctx.settings.upload_temp_dir,
     ) as upload:
         result = await register_upload(ctx, identity, upload, quota)

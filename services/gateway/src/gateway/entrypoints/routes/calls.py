@@ -13,6 +13,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect
 
 from clashtor_common.errors import ApiError
+from clashtor_common.multipart import FormReader, form_boundary
 from gateway.adapters.services import json_body, raise_for_downstream
 from gateway.bootstrap import Gateway
 from gateway.domain import call_view
@@ -120,7 +121,8 @@ async def upload_call(
     gw: GatewayDep,
 ) -> Response:
     """Upload a recording (``multipart/form-data``: ``file``, optional ``title`` and
-    ``participants``). The body is streamed to ingest as it arrives, never held whole."""
+    ``participants``). The body is streamed to ingest as it arrives, never held whole;
+    the form's parts and text fields are limited on the way (413)."""
     content_type = request.headers.get("content-type", "")
     if (
         not content_type.lower().startswith("multipart/form-data")
@@ -137,6 +139,13 @@ async def upload_call(
             raise ApiError(413, "payload_too_large", f"uploads are limited to {limit} bytes")
         headers["content-length"] = declared
 
+    boundary = form_boundary(content_type)
+    if boundary is None:
+        raise ApiError(415, "unsupported_media_type", "upload as multipart/form-data with a file")
+    # Reads the form as it passes: too many parts or oversized text fields stop the
+    # upload here, after a few parts, before ingest buffers anything (issue 11, hole 5).
+    form = FormReader(boundary, gw.settings.upload_form_limits())
+
     async def body() -> AsyncIterator[bytes]:
         seen = 0
         async for chunk in request.stream():
@@ -144,7 +153,9 @@ async def upload_call(
             if seen > limit:
                 raise _UploadTooLarge
             if chunk:
+                form.feed(chunk)
                 yield chunk
+        form.finish()
 
     try:
         resp = await gw.services.request(
