@@ -1,0 +1,14 @@
+"""Attack tests: each drives one hole of issue 11 through the public API of the running
+system (real broker, S3, databases), the same one the end-to-end tests use."""
+
+from __future__ import annotations
+
+import pytest
+
+from ..e2e.conftest import stack, stripe_stub  # noqa: F401 - the shared running system
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/security/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
