@@ -6,7 +6,6 @@ Opus in Matroska with every packet timestamp 0 plays normally, but before the fi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,17 +13,8 @@ import pytest
 from clashtor_common.testing.callgen import zero_timestamp_opus_mkv
 
 from ..e2e.client import Clashtor
-from ..e2e.stack import Stack
 
 FREE_MINUTES = 60
-
-
-@pytest.fixture(scope="module")
-def api(stack: Stack) -> Iterator[Clashtor]:
-    client = Clashtor(stack.gateway)
-    client.signup()  # a new organization: the free tier, nothing used
-    yield client
-    client.close()
 
 
 def upload(api: Clashtor, path: Path) -> tuple[int, dict]:

@@ -23,13 +23,12 @@ SECRET_PEOPLE = [
 
 
 @pytest.fixture(scope="module")
-def org(stack: Stack) -> Iterator[tuple[Clashtor, Clashtor, Clashtor]]:
-    owner = Clashtor(stack.gateway)
-    owner.signup()
-    rep_a, rep_b = member(owner, stack.gateway, "rep"), member(owner, stack.gateway, "rep")
-    yield owner, rep_a, rep_b
-    for client in (owner, rep_a, rep_b):
-        client.close()
+def org(api: Clashtor, stack: Stack) -> Iterator[tuple[Clashtor, Clashtor, Clashtor]]:
+    """The owner and two reps of one organization; the reps cannot see each other's calls."""
+    rep_a, rep_b = member(api, stack.gateway, "rep"), member(api, stack.gateway, "rep")
+    yield api, rep_a, rep_b
+    rep_a.close()
+    rep_b.close()
 
 
 def test_a_rep_uploading_another_reps_bytes_gets_a_new_call_not_theirs(

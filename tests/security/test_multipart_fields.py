@@ -15,8 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
-
 from ..e2e.client import Clashtor
 from ..e2e.stack import Stack
 
@@ -24,14 +22,6 @@ FIELDS = 550
 FIELD_BYTES = 180 * 1024
 BOUNDARY = "hole5-boundary"
 MB = 1024 * 1024
-
-
-@pytest.fixture(scope="module")
-def api(stack: Stack) -> Iterator[Clashtor]:
-    client = Clashtor(stack.gateway)
-    client.signup()
-    yield client
-    client.close()
 
 
 def rss_bytes(pid: int) -> int:
