@@ -12,7 +12,8 @@ What is measured, in the same run:
   (``performance.now()`` from a MutationObserver installed before the app loads).
   The API is answered from memory (``page.route``) so only the client is timed.
   Baseline: the same page rendering every utterance (``?transcript=full``), i.e.
-  without virtualization. Median of several runs each, alternated.
+  without virtualization. Median of several runs each, alternated; a 1-minute call in
+  the same harness shows what app start, API answers and the lazy chunk cost anyway.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def hello_build() -> Path:
     return root
 
 
-def sixty_minute_call() -> dict[str, Any]:
+def scored_call(minutes: float) -> dict[str, Any]:
     """The call page's API answer for a scored synthetic call, as the gateway builds it."""
     from gateway.domain.call_view import assemble
     from score.domain.coaching import LocalCoach
@@ -90,7 +91,7 @@ def sixty_minute_call() -> dict[str, Any]:
     from score.domain.synthetic import synthetic_sales_call
     from score.domain.trackers import default_trackers
 
-    transcript = synthetic_sales_call(minutes=MINUTES)
+    transcript = synthetic_sales_call(minutes=minutes)
     score = score_call(
         transcript,
         trackers=default_trackers("bench-org"),
@@ -100,7 +101,7 @@ def sixty_minute_call() -> dict[str, Any]:
     call = {
         "id": CALL_ID,
         "status": "scored",
-        "title": f"{MINUTES:g}-minute discovery call",
+        "title": f"{minutes:g}-minute discovery call",
         "duration": transcript.duration,
         "participants": [
             {"name": "Rita Rep", "email": "rita@seller.example", "role": "rep"},
@@ -145,15 +146,18 @@ def _serve(dist: Path, call: dict[str, Any]) -> Any:
     return handle
 
 
-def render_times(dist: Path, call: dict[str, Any]) -> dict[str, list[tuple[float, int]]]:
+def render_times(
+    dist: Path, call: dict[str, Any], short: dict[str, Any]
+) -> dict[str, list[tuple[float, int]]]:
     from playwright.sync_api import sync_playwright
 
     from tests.e2e.browser.support import launch
 
-    times: dict[str, list[tuple[float, int]]] = {"virtualized": [], "full": []}
+    times: dict[str, list[tuple[float, int]]] = {"virtualized": [], "full": [], "short": []}
     urls = {
         "virtualized": f"{ORIGIN}/calls/{CALL_ID}",
         "full": f"{ORIGIN}/calls/{CALL_ID}?transcript=full",
+        "short": f"{ORIGIN}/calls/{CALL_ID}",
     }
     with sync_playwright() as pw:
         browser = launch(pw)
@@ -161,7 +165,7 @@ def render_times(dist: Path, call: dict[str, Any]) -> dict[str, list[tuple[float
             for run in range(RUNS + 1):  # the first round warms the browser up
                 for kind, url in urls.items():
                     context = browser.new_context(viewport={"width": 1280, "height": 900})
-                    context.route("**/*", _serve(dist, call))
+                    context.route("**/*", _serve(dist, short if kind == "short" else call))
                     context.add_init_script(RENDERED)
                     page = context.new_page()
                     page.goto(url)
@@ -185,10 +189,13 @@ async def run() -> list[Result]:
     finally:
         shutil.rmtree(hello, ignore_errors=True)
 
-    call = sixty_minute_call()
+    call = scored_call(MINUTES)
+    short = scored_call(1)
     utterances = call["transcript"]["utterances"]
     words = sum(len(u["words"]) for u in utterances)
-    times = await asyncio.to_thread(render_times, dist, call)  # sync Playwright: no loop there
+    times = await asyncio.to_thread(
+        render_times, dist, call, short
+    )  # sync Playwright: no loop there
     virt = statistics.median(t for t, _ in times["virtualized"])
     full = statistics.median(t for t, _ in times["full"])
     return [
@@ -216,6 +223,7 @@ async def run() -> list[Result]:
             extra={
                 "call": f"{len(utterances)} utterances, {words} words, {len(json.dumps(call)) / 1e6:.2f} MB JSON",
                 "runs": RUNS,
+                "same harness, a 1-minute call (app start, API, lazy chunk) (ms)": f"{statistics.median(t for t, _ in times['short']):.0f}",
                 "DOM elements (virtualized / full)": f"{times['virtualized'][0][1]} / {times['full'][0][1]}",
                 "virtualized min / max (ms)": f"{min(t for t, _ in times['virtualized']):.0f} / {max(t for t, _ in times['virtualized']):.0f}",
             },

@@ -1,5 +1,6 @@
 // What score made of the call: metrics beside their recommended ranges, the scorecard
 // with its evidence, and the coaching feedback. Every quote with a time seeks there.
+import { memo } from "react";
 import type { Evidence, Feedback, MetricValue, ScorecardResult } from "../api/call";
 import { clock } from "../lib/time";
 
@@ -36,7 +37,7 @@ function range(m: MetricValue): string {
   return "–";
 }
 
-export function Metrics({ metrics }: { metrics: Record<string, MetricValue> }) {
+export const Metrics = memo(function Metrics({ metrics }: { metrics: Record<string, MetricValue> }) {
   const rows = Object.entries(metrics);
   if (!rows.length) return null;
   return (
@@ -74,7 +75,7 @@ export function Metrics({ metrics }: { metrics: Record<string, MetricValue> }) {
       </table>
     </section>
   );
-}
+});
 
 export function EvidenceList({ evidence, seek }: { evidence: Evidence[]; seek: (t: number) => void }) {
   const quotes = evidence.filter((e) => e.kind === "quote" && e.quote);
@@ -103,7 +104,7 @@ export function EvidenceList({ evidence, seek }: { evidence: Evidence[]; seek: (
   );
 }
 
-export function Scorecard({ scorecard, seek }: { scorecard: ScorecardResult; seek: (t: number) => void }) {
+export const Scorecard = memo(function Scorecard({ scorecard, seek }: { scorecard: ScorecardResult; seek: (t: number) => void }) {
   return (
     <section className="card" aria-labelledby="scorecard-title">
       <h2 id="scorecard-title">
@@ -124,9 +125,9 @@ export function Scorecard({ scorecard, seek }: { scorecard: ScorecardResult; see
       </ol>
     </section>
   );
-}
+});
 
-export function Coaching({ feedback, seek }: { feedback: Feedback; seek: (t: number) => void }) {
+export const Coaching = memo(function Coaching({ feedback, seek }: { feedback: Feedback; seek: (t: number) => void }) {
   const parts: [string, typeof feedback.strengths][] = [
     ["Strengths", feedback.strengths],
     ["To improve", feedback.improvements],
@@ -152,4 +153,4 @@ export function Coaching({ feedback, seek }: { feedback: Feedback; seek: (t: num
       )}
     </section>
   );
-}
+});

@@ -1,6 +1,7 @@
 // Who spoke when, one lane per speaker, with tracker hits and scorecard evidence as
 // markers that seek the audio. Segments are decoration (the transcript says the same
 // in words); the markers are real buttons, named for screen readers.
+import { memo } from "react";
 import type { Utterance } from "../api/call";
 import { clock } from "../lib/time";
 
@@ -22,6 +23,43 @@ interface Props {
 
 const pct = (t: number, duration: number) => `${Math.min(100, Math.max(0, (t / duration) * 100))}%`;
 
+/** One speaker's segments: the same while the audio plays, so rendered once (a 60-minute
+call has ~1,000 of them; only the playhead moves on every frame). */
+const Segments = memo(function Segments({ utterances, speaker, length }: { utterances: Utterance[]; speaker: number; length: number }) {
+  return (
+    <>
+      {utterances
+        .filter((u) => u.speaker === speaker)
+        .map((u, i) => (
+          <span
+            key={i}
+            className={`segment ${u.role ?? "unknown"}`}
+            style={{ left: pct(u.start, length), width: pct(u.end - u.start, length) }}
+          />
+        ))}
+    </>
+  );
+});
+
+const Markers = memo(function Markers({ markers, length, seek }: { markers: Marker[]; length: number; seek: (s: number) => void }) {
+  return (
+    <>
+      {markers.map((m, i) => (
+        <button
+          type="button"
+          key={i}
+          className={`marker ${m.kind}`}
+          style={{ left: pct(m.time, length) }}
+          aria-label={`${m.label} at ${clock(m.time)}: ${m.quote}`}
+          title={`${m.label} at ${clock(m.time)}: “${m.quote}”`}
+          data-time={m.time}
+          onClick={() => seek(m.time)}
+        />
+      ))}
+    </>
+  );
+});
+
 export function Timeline({ utterances, duration, speakers, markers, time, seek }: Props) {
   const length = duration > 0 ? duration : Math.max(1, ...utterances.map((u) => u.end));
   return (
@@ -42,15 +80,7 @@ export function Timeline({ utterances, duration, speakers, markers, time, seek }
                 seek(((e.clientX - box.left) / box.width) * length);
               }}
             >
-              {utterances
-                .filter((u) => u.speaker === s.speaker)
-                .map((u, i) => (
-                  <span
-                    key={i}
-                    className={`segment ${u.role ?? "unknown"}`}
-                    style={{ left: pct(u.start, length), width: pct(u.end - u.start, length) }}
-                  />
-                ))}
+              <Segments utterances={utterances} speaker={s.speaker} length={length} />
               <span className="playhead" style={{ left: pct(time, length) }} />
             </div>
           </div>
@@ -58,18 +88,7 @@ export function Timeline({ utterances, duration, speakers, markers, time, seek }
         <div className="lane">
           <span className="lane-name">Moments</span>
           <div className="track markers">
-            {markers.map((m, i) => (
-              <button
-                type="button"
-                key={i}
-                className={`marker ${m.kind}`}
-                style={{ left: pct(m.time, length) }}
-                aria-label={`${m.label} at ${clock(m.time)}: ${m.quote}`}
-                title={`${m.label} at ${clock(m.time)}: “${m.quote}”`}
-                data-time={m.time}
-                onClick={() => seek(m.time)}
-              />
-            ))}
+            <Markers markers={markers} length={length} seek={seek} />
           </div>
         </div>
       </div>

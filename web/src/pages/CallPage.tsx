@@ -74,6 +74,7 @@ function CallView({ call, full }: { call: CallOut; full: boolean }) {
   }, [utterances, people]);
   const names = useMemo(() => new Map(speakers.map((s) => [s.speaker, s.name])), [speakers]);
   const markers = useMemo(() => markersOf(call), [call]);
+  const metrics = useMemo(() => metricsOf(call), [call]);
   const active = wordAt(index, player.time);
   const current = utteranceAt(utterances, player.time);
   const duration = call.duration ?? 0;
@@ -119,7 +120,7 @@ function CallView({ call, full }: { call: CallOut; full: boolean }) {
           )}
         </section>
         <div className="side">
-          {call.metrics && <Metrics metrics={metricsOf(call)} />}
+          {call.metrics && <Metrics metrics={metrics} />}
           {speakers.length > 0 && <RolesForm id={call.id} speakers={speakers} />}
         </div>
       </div>
