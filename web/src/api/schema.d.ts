@@ -285,7 +285,8 @@ export interface paths {
         /**
          * Upload Call
          * @description Upload a recording (``multipart/form-data``: ``file``, optional ``title`` and
-         *     ``participants``). The body is streamed to ingest as it arrives, never held whole.
+         *     ``participants``). The body is streamed to ingest as it arrives, never held whole;
+         *     the form's parts and text fields are limited on the way (413).
          */
         post: operations["upload_call_v1_calls_post"];
         delete?: never;
