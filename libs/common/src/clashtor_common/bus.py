@@ -8,18 +8,38 @@ Delivery rules (see DESIGN.md):
 - a handler's effect, its inbox record and the events it emits commit together, so
   a duplicate or a redelivery after a crash changes nothing twice;
 - events arrive in batches handled in order in one transaction; if any fails, none
-  of the batch commits and each is then handled on its own transaction, in order,
-  retried with backoff, then moved to ``<topic>.dlq``
-  with the error in its headers; a malformed or unknown-version event, or a
-  ``PermanentError``, goes there at once;
-- after too many dead letters in a row the consumer stops dead-lettering and keeps
-  retrying instead (a bad deploy stalls rather than dead-lettering everything).
+  of the batch commits and each is then handled on its own transaction, in order;
+- failures are classified (``clashtor_common.failures``):
+
+  * transient — ``TransientError``, or anything ``is_transient`` recognises through
+    the exception chain: connection refused/reset, timeouts, HTTP 429/5xx, S3
+    unavailable (botocore ``EndpointConnectionError``, ``ClientError`` 5xx/SlowDown),
+    ``httpx.TransportError``, aiokafka connection/timeout/retriable errors, SQLAlchemy
+    ``OperationalError``/invalidated connections, asyncpg connection errors, sqlite
+    ``OperationalError`` — are retried with capped exponential backoff
+    (``consumer_backoff_seconds`` doubling up to ``consumer_transient_backoff_max``)
+    for as long as it takes, never dead-lettered. Retrying holds the service's
+    consumer where it is (its partitions are paused: nothing later is handled before
+    the event that waits, so order per key holds) and ``/readyz`` reports
+    ``degraded`` with the error until it passes;
+  * poison — an undecodable, invalid or unknown-version event, or a handler's
+    ``PermanentError`` — goes to ``<topic>.dlq`` at once with the error in its headers;
+  * anything else (a bug, an unknown) is retried ``consumer_max_attempts`` times with
+    backoff, then dead-lettered; after too many dead letters in a row the consumer
+    stops dead-lettering and keeps retrying instead (a bad deploy stalls rather than
+    dead-lettering everything).
+
+Handlers raise ``TransientError`` for conditions they know will pass and
+``PermanentError`` for input that can never succeed; library errors need no
+wrapping. ``is_transient(exc)`` is the one classifier: use it anywhere else that must
+tell the two apart (an HTTP endpoint answering 503 rather than 500, say).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,15 +53,10 @@ from opentelemetry import propagate, trace
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
-from tenacity import (
-    AsyncRetrying,
-    retry_if_not_exception_type,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
 
 from clashtor_common.db import Database
 from clashtor_common.events import Envelope, InvalidEvent, dlq_topic, parse_envelope
+from clashtor_common.failures import PermanentError, TransientError, is_transient
 from clashtor_common.inbox import InboxRecord, claim
 from clashtor_common.settings import ServiceSettings
 from clashtor_common.telemetry import tracer_provider
@@ -54,8 +69,16 @@ Handler = Callable[[Envelope, AsyncSession], Awaitable[None]]
 ONLY_FOR_HEADER = "x-only-for"
 
 
-class PermanentError(Exception):
-    """Input that can never succeed: dead-letter at once, do not retry."""
+__all__ = [
+    "ONLY_FOR_HEADER",
+    "EventConsumer",
+    "PermanentError",
+    "TransientError",
+    "is_transient",
+    "make_broker",
+    "start_broker",
+    "subscribe",
+]
 
 
 class Record(Protocol):
@@ -103,6 +126,9 @@ class ConsumerStats:
     dead_lettered: int = 0
     consecutive_dead_letters: int = 0
     last_error: str | None = None
+    transient_retries: int = 0
+    #: ``time.monotonic()`` since when a transient failure holds the consumer, else None.
+    waiting_since: float | None = None
 
 
 @dataclass
@@ -126,6 +152,7 @@ class EventConsumer:
         max_attempts: int = 3,
         backoff_seconds: float = 0.2,
         max_consecutive_dead_letters: int = 20,
+        transient_backoff_max: float = 30.0,
     ) -> None:
         self.broker = broker
         self.topic = topic
@@ -135,6 +162,7 @@ class EventConsumer:
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
         self.max_consecutive_dead_letters = max_consecutive_dead_letters
+        self.transient_backoff_max = transient_backoff_max
         self.stats = ConsumerStats()
         self._tracer = trace.get_tracer("clashtor.bus", tracer_provider=tracer_provider())
 
@@ -218,14 +246,7 @@ class EventConsumer:
     async def _handle_alone(self, item: _Incoming) -> None:
         env = item.envelope
         try:
-            async for attempt in AsyncRetrying(
-                stop=stop_after_attempt(self.max_attempts),
-                wait=wait_exponential_jitter(initial=self.backoff_seconds, max=10),
-                retry=retry_if_not_exception_type(PermanentError),
-                reraise=True,
-            ):
-                with attempt, self._span(item):
-                    await self.apply(env)
+            await self._apply_until_not_transient(item)
         except Exception as exc:
             log.exception("event %s %s failed for %s", env.type, env.id, self.consumer)
             self.stats.last_error = repr(exc)
@@ -237,6 +258,47 @@ class EventConsumer:
             await self._dead_letter(item.record, item.headers, exc, attempts=attempts)
             return
         self.stats.consecutive_dead_letters = 0
+
+    async def _apply_until_not_transient(self, item: _Incoming) -> None:
+        """Apply once; transient failures retried without end, others up to max_attempts."""
+        env = item.envelope
+        failures = 0
+        delay = self.backoff_seconds
+        try:
+            while True:
+                try:
+                    with self._span(item):
+                        await self.apply(env)
+                    return
+                except PermanentError:
+                    raise
+                except Exception as exc:
+                    if is_transient(exc):
+                        self._note_transient(env, exc, delay)
+                    else:
+                        failures += 1
+                        if failures >= self.max_attempts:
+                            raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.transient_backoff_max)
+        finally:
+            self.stats.waiting_since = None
+
+    def _note_transient(self, env: Envelope, exc: BaseException, delay: float) -> None:
+        first = self.stats.waiting_since is None
+        if first:
+            self.stats.waiting_since = time.monotonic()
+        self.stats.transient_retries += 1
+        self.stats.last_error = f"{type(exc).__name__}: {exc}"[:500]
+        # One line when it starts, then one per backoff step (capped: a few a minute).
+        (log.warning if first else log.info)(
+            "transient failure on %s for %s (event %s), retrying in %.1fs: %s",
+            self.topic,
+            self.consumer,
+            env.id,
+            delay,
+            self.stats.last_error,
+        )
 
     async def apply(self, envelope: Envelope) -> bool:
         """Run the handler once per event id; False if it was already handled."""
@@ -291,6 +353,7 @@ class EventConsumer:
 
 
 _ROUTES_ATTR = "_clashtor_routes"
+_SUBSCRIBERS_ATTR = "_clashtor_subscribers"
 
 
 def subscribe(
@@ -316,6 +379,7 @@ def subscribe(
         max_attempts=settings.consumer_max_attempts,
         backoff_seconds=settings.consumer_backoff_seconds,
         max_consecutive_dead_letters=settings.consumer_max_consecutive_dead_letters,
+        transient_backoff_max=settings.consumer_transient_backoff_max,
     )
     routes: dict[str, dict[str, EventConsumer]] = broker.__dict__.setdefault(_ROUTES_ATTR, {})
     group = routes.setdefault(consumer.consumer, {})
@@ -335,7 +399,7 @@ def _attach_subscribers(broker: KafkaBroker) -> None:
         if group_id in attached:
             continue
         attached.add(group_id)
-        broker.subscriber(
+        subscriber = broker.subscriber(
             *sorted(by_topic),
             group_id=group_id,
             batch=True,
@@ -345,7 +409,9 @@ def _attach_subscribers(broker: KafkaBroker) -> None:
             auto_offset_reset="earliest",
             max_poll_interval_ms=30 * 60 * 1000,
             title=group_id,
-        )(_dispatcher(by_topic))
+        )
+        subscriber(_dispatcher(by_topic))
+        broker.__dict__.setdefault(_SUBSCRIBERS_ATTR, {})[group_id] = subscriber
 
 
 def _dispatcher(by_topic: dict[str, EventConsumer]) -> Callable[[KafkaMessage], Awaitable[None]]:
@@ -375,3 +441,8 @@ def subscribed_topics(broker: KafkaBroker) -> dict[str, tuple[str, ...]]:
     """``{group: topics}`` as registered in code (used by the deployment ACL check)."""
     routes: dict[str, dict[str, EventConsumer]] = broker.__dict__.get(_ROUTES_ATTR, {})
     return {group: tuple(sorted(topics)) for group, topics in routes.items()}
+
+
+def group_subscribers(broker: KafkaBroker) -> dict[str, Any]:
+    """``{group: FastStream subscriber}`` once started (its ``.consumer`` is aiokafka's)."""
+    return dict(broker.__dict__.get(_SUBSCRIBERS_ATTR, {}))

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from clashtor_common.embedded import SeaweedS3, TansuBroker, _is_free, ensure_topics, free_port
+from clashtor_common.embedded import SeaweedS3, TansuBroker, ensure_topics, free_port, is_free
 from clashtor_common.webbuild import ensure_built
 
 SERVICES = ("ingest", "transcribe", "score", "billing", "privacy", "gateway")
@@ -127,7 +127,7 @@ def main() -> int:
     (VAR / "log").mkdir(parents=True, exist_ok=True)
     (VAR / "db").mkdir(parents=True, exist_ok=True)
     broker = TansuBroker(
-        port=9092 if _is_free(9092) else free_port(), log_path=VAR / "log" / "tansu.log"
+        port=9092 if is_free(9092) else free_port(), log_path=VAR / "log" / "tansu.log"
     )
     s3 = SeaweedS3(data_dir=VAR / "s3", log_path=VAR / "log" / "seaweedfs.log")
     procs: dict[str, subprocess.Popen[bytes]] = {}
@@ -160,7 +160,7 @@ def main() -> int:
         asyncio.run(ensure_topics(broker.bootstrap))
         ports = {name: free_port() for name in SERVICES}
         ports["gateway"] = int(
-            os.environ.get("CLASHTOR_PORT", 8080 if _is_free(8080) else free_port())
+            os.environ.get("CLASHTOR_PORT", 8080 if is_free(8080) else free_port())
         )
         urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         for name in SERVICES:

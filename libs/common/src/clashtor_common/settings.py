@@ -48,7 +48,21 @@ class ServiceSettings(BaseSettings):
     consumer_max_consecutive_dead_letters: int = 20
     consumer_batch_size: int = 200
     """Events handled per database transaction; 1 for handlers doing slow work (transcription)."""
+    consumer_transient_backoff_max: float = 30.0
+    """Cap of the backoff between retries of a transient failure (retried without end)."""
     relay_poll_seconds: float = 0.5
+    outbox_retention_hours: float = 7 * 24
+    """Sent outbox rows are kept this long: the window ``clashtor-ops outbox resend`` covers."""
+    inbox_retention_hours: float = 30 * 24
+    """Handled-event records are kept this long; keep it above the topics' retention."""
+    purge_interval_seconds: float = 3600
+    broker_check_seconds: float = 30
+    """How often a consumer checks that its topics and its position still exist."""
+    kafka_ensure_topics: bool = True
+    """Create the topics this service uses at start when missing (off where ACLs forbid it)."""
+    kafka_topic_partitions: int = 3
+    migrate_on_start: bool | None = None
+    """``alembic upgrade head`` at start; default on except in production (a Job does it)."""
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -56,6 +70,8 @@ class ServiceSettings(BaseSettings):
     def _defaults(self) -> ServiceSettings:
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///./var/{self.service_name}.db"
+        if self.migrate_on_start is None:
+            self.migrate_on_start = self.environment != "production"
         if self.environment == "production":
             defaults = {
                 "master_keys": DEV_MASTER_KEYS,

@@ -62,6 +62,8 @@ class Harness:
         self.broker = make_broker(settings)
         self.relay = OutboxRelay(self.db, settings.kafka_client_kwargs(), poll_seconds=0.1)
         self.fail_times = 0
+        self.failure: BaseException = RuntimeError("transient fault")
+        self.calls = 0
         self.always_fail = False
         self.block: asyncio.Event | None = None
         self.consumer = subscribe(
@@ -69,13 +71,14 @@ class Harness:
         )
 
     async def handle(self, event: Envelope, session: AsyncSession) -> None:
+        self.calls += 1
         if self.block is not None:
             await self.block.wait()
         if self.always_fail:
             raise RuntimeError("downstream fault")
         if self.fail_times > 0:
             self.fail_times -= 1
-            raise RuntimeError("transient fault")
+            raise self.failure
         session.add(Effect(event_id=str(event.id), note=event.type))
 
     async def start(self) -> None:

@@ -10,6 +10,7 @@ from billing.adapters.tables import TABLES
 from billing.bootstrap import adapters_of, bootstrap
 from billing.entrypoints.http import router
 from billing.settings import BillingSettings
+from clashtor_common.migrate import find_migrations
 from clashtor_common.service import create_service_app
 
 
@@ -21,6 +22,7 @@ def create_app(settings: BillingSettings | None = None) -> FastAPI:
         title="Clashtor billing",
         routers=[router],
         tables=TABLES,
+        migrations=find_migrations(__file__),
         on_startup=[adapters.start],
         on_shutdown=[adapters.stop],
     )

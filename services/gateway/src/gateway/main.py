@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from clashtor_common.migrate import find_migrations
 from clashtor_common.service import create_service_app
 from gateway.adapters.mailer import Mailer
 from gateway.adapters.tables import TABLES
@@ -38,6 +39,7 @@ def create_app(settings: GatewaySettings | None = None, *, mailer: Mailer | None
         title="Clashtor API",
         routers=routers,
         tables=TABLES,
+        migrations=find_migrations(__file__),
         on_startup=[gw.rectifications.start],
         on_shutdown=[gw.rectifications.stop, gw.services.aclose],
     )

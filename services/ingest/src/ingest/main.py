@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from clashtor_common.migrate import find_migrations
 from clashtor_common.service import create_service_app
 from ingest.adapters.tables import TABLES
 from ingest.bootstrap import bootstrap
@@ -15,7 +16,13 @@ from ingest.settings import IngestSettings
 
 def create_app(settings: IngestSettings | None = None) -> FastAPI:
     runtime = bootstrap(settings)
-    return create_service_app(runtime, title="Clashtor ingest", routers=[router], tables=TABLES)
+    return create_service_app(
+        runtime,
+        title="Clashtor ingest",
+        routers=[router],
+        tables=TABLES,
+        migrations=find_migrations(__file__),
+    )
 
 
 def __getattr__(name: str) -> Any:

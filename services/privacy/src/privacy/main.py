@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from clashtor_common.migrate import find_migrations
 from clashtor_common.service import create_service_app
 from privacy.adapters.tables import TABLES
 from privacy.bootstrap import bootstrap
@@ -23,6 +24,7 @@ def create_app(settings: PrivacySettings | None = None, *, clock: Clock | None =
         title="Clashtor privacy",
         routers=[router],
         tables=TABLES,
+        migrations=find_migrations(__file__),
         on_startup=[scheduler.start],
         on_shutdown=[scheduler.stop],
     )

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from clashtor_common.migrate import find_migrations
 from clashtor_common.service import create_service_app
 from score.adapters.tables import TABLES
 from score.bootstrap import bootstrap, context_of
@@ -20,6 +21,7 @@ def create_app(settings: ScoreSettings | None = None) -> FastAPI:
         title="Clashtor score",
         routers=[router],
         tables=TABLES,
+        migrations=find_migrations(__file__),
         on_shutdown=[context_of(runtime).stop],
     )
 

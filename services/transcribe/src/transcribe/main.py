@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from clashtor_common.migrate import find_migrations
 from clashtor_common.service import create_service_app
 from transcribe.adapters.tables import TABLES
 from transcribe.bootstrap import bootstrap
@@ -21,6 +22,7 @@ def create_app(settings: TranscribeSettings | None = None) -> FastAPI:
         title="Clashtor transcribe",
         routers=[router],
         tables=TABLES,
+        migrations=find_migrations(__file__),
         on_shutdown=[context_of(runtime).aclose],
     )
 
