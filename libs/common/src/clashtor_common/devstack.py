@@ -1,8 +1,18 @@
-"""``make up``: the whole system on one machine with the embedded real parts.
+"""``make up``: the whole system on one machine with the embedded real parts, supervised.
 
-Starts Tansu (Kafka protocol), SeaweedFS (S3) and the six services, each in its own
-process, waits until every one is ready, prints where to open it, and on Ctrl-C
-stops everything, leaving no process behind. State lives under ``./var/``.
+Starts SeaweedFS (S3), Tansu (Kafka protocol, its log kept in a bucket of that S3 so
+topics, events and offsets outlive a restart) and the six services, each in its own
+process, waits until every one is ready and prints where to open it. State lives
+under ``./var/`` (or ``CLASHTOR_VAR``).
+
+It supervises: a process that exits is restarted on the same port with backoff
+(1 s doubling to 30 s, reset after a minute up) and the console says so; the rest of
+the stack stays up. Every child gets ``PR_SET_PDEATHSIG``, so if this process dies,
+even by SIGKILL, its children die with it. Ctrl-C or SIGTERM stops everything once;
+repeated signals while stopping are ignored (make forwards a second TERM), so the
+shutdown always completes. A stack already holding ``var/`` or a port is named with
+its pid instead of a cryptic failure.
+
 Providers default to the local engines; ``DEEPGRAM_API_KEY``, ``OPENAI_API_KEY`` and
 ``STRIPE_API_KEY`` in the environment switch the real ones on.
 """
@@ -16,15 +26,27 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 
 import httpx
 
-from clashtor_common.embedded import SeaweedS3, TansuBroker, ensure_topics, free_port, is_free
+from clashtor_common.embedded import (
+    SeaweedS3,
+    TansuBroker,
+    die_with_parent,
+    ensure_topics,
+    free_port,
+    is_free,
+)
 from clashtor_common.webbuild import ensure_built
 
 SERVICES = ("ingest", "transcribe", "score", "billing", "privacy", "gateway")
 VAR = Path(os.environ.get("CLASHTOR_VAR", "var")).resolve()
+RESTART_BACKOFF = (1.0, 30.0)
+STABLE_AFTER = 60.0
 
 
 def service_env(
@@ -59,8 +81,18 @@ def service_env(
     return env
 
 
-def launch(name: str, port: int, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
-    """One service as its own uvicorn process (own process group, so it can be stopped whole)."""
+def launch(
+    name: str,
+    port: int,
+    env: dict[str, str],
+    log_path: Path,
+    *,
+    with_parent: bool = False,
+) -> subprocess.Popen[bytes]:
+    """One service as its own uvicorn process (own process group, so it can be stopped whole).
+
+    ``with_parent``: the process is killed when the one that launched it dies.
+    """
     log = open(log_path, "ab")  # noqa: SIM115
     return subprocess.Popen(
         [
@@ -79,6 +111,7 @@ def launch(name: str, port: int, env: dict[str, str], log_path: Path) -> subproc
         stdout=log,
         stderr=log,
         start_new_session=True,
+        preexec_fn=die_with_parent if with_parent else None,
     )
 
 
@@ -123,85 +156,315 @@ def stop_process(
         pass
 
 
-def main() -> int:
-    (VAR / "log").mkdir(parents=True, exist_ok=True)
-    (VAR / "db").mkdir(parents=True, exist_ok=True)
-    broker = TansuBroker(
-        port=9092 if is_free(9092) else free_port(), log_path=VAR / "log" / "tansu.log"
-    )
-    s3 = SeaweedS3(data_dir=VAR / "s3", log_path=VAR / "log" / "seaweedfs.log")
-    procs: dict[str, subprocess.Popen[bytes]] = {}
-    stopping = False
+# -- a stale stack ------------------------------------------------------------------------
 
-    def shutdown(*_: object) -> None:
-        nonlocal stopping
-        if stopping:
+
+class StaleStack(RuntimeError):
+    """Another stack (or what it left behind) holds ``var/`` or a port."""
+
+
+def _alive(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _describe(pid: int) -> str:
+    import psutil
+
+    try:
+        return " ".join(psutil.Process(pid).cmdline())[:160]
+    except psutil.Error:
+        return "?"
+
+
+def check_not_running(var: Path, ports: dict[str, int]) -> None:
+    """Refuse to start over a live stack; name its pid and what it holds."""
+    import psutil
+
+    pidfile = var / "devstack.pid"
+    if pidfile.exists():
+        pid = int(pidfile.read_text().strip() or 0)
+        if pid and pid != os.getpid() and _alive(pid):
+            raise StaleStack(
+                f"a Clashtor stack (pid {pid}) is already running on {var}; "
+                f"stop it first (Ctrl-C in its terminal, or kill {pid})"
+            )
+    state = var / "devstack.json"
+    if state.exists():
+        try:
+            children = json.loads(state.read_text()).get("pids", {})
+        except ValueError:
+            children = {}
+        left = {name: pid for name, pid in children.items() if _alive(int(pid))}
+        if left:
+            names = ", ".join(f"{n} (pid {p})" for n, p in left.items())
+            raise StaleStack(
+                f"processes of an earlier stack still run: {names}; "
+                f"stop them first: kill {' '.join(str(p) for p in left.values())}"
+            )
+    holders = [
+        p
+        for p in psutil.process_iter(["pid", "cmdline"])
+        if any(f"-dir={var / 's3'}" == arg for arg in (p.info.get("cmdline") or []))
+    ]
+    if holders:
+        p = holders[0]
+        raise StaleStack(
+            f"SeaweedFS (pid {p.pid}) of an earlier stack still holds {var / 's3'}; "
+            f"stop it first: kill {p.pid}"
+        )
+    for name, port in ports.items():
+        if not is_free(port):
+            raise StaleStack(f"port {port} wanted for {name} is taken by {_port_holder(port)}")
+
+
+def _port_holder(port: int) -> str:
+    import psutil
+
+    try:
+        for conn in psutil.net_connections("tcp"):
+            if conn.laddr and conn.laddr.port == port and conn.status == "LISTEN" and conn.pid:
+                return f"pid {conn.pid} ({_describe(conn.pid)})"
+    except psutil.Error:
+        pass
+    return "another process"
+
+
+# -- supervision --------------------------------------------------------------------------
+
+
+@dataclass
+class Supervised:
+    """One child the stack keeps running: how to start it, and its restart backoff."""
+
+    name: str
+    start: Callable[[], subprocess.Popen[bytes] | None]
+    proc: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+    restarts: int = 0
+    backoff: float = RESTART_BACKOFF[0]
+    due: float | None = None
+
+    def run(self) -> None:
+        self.proc = self.start()
+        self.started_at = time.monotonic()
+        self.due = None
+
+    def check(self, say: Callable[[str], None]) -> None:
+        """Restart the child if it exited, after its backoff."""
+        now = time.monotonic()
+        if self.proc is not None and self.proc.poll() is None:
+            if now - self.started_at > STABLE_AFTER:
+                self.backoff = RESTART_BACKOFF[0]
             return
-        stopping = True
+        if self.due is None:
+            code = self.proc.returncode if self.proc is not None else "?"
+            self.due = now + self.backoff
+            say(f"{self.name} exited (code {code}); restarting in {self.backoff:.0f}s")
+            self.backoff = min(self.backoff * 2, RESTART_BACKOFF[1])
+            return
+        if now >= self.due:
+            self.restarts += 1
+            try:
+                self.run()
+                say(f"{self.name} restarted (pid {self.pid}, restart #{self.restarts})")
+            except Exception as exc:
+                self.proc = None
+                self.due = None
+                say(f"{self.name} failed to restart: {exc}")
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None else None
+
+
+@dataclass
+class DevStack:
+    var: Path
+    gateway_port: int | None = None
+    children: dict[str, Supervised] = field(default_factory=dict)
+    stopping: bool = False
+    web_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        self.log_dir = self.var / "log"
+        self.s3 = SeaweedS3(
+            data_dir=self.var / "s3", log_path=self.log_dir / "seaweedfs.log", die_with_parent=True
+        )
+        self.ports = self._ports()
+        self.broker = TansuBroker(
+            port=self.ports["broker"],
+            log_path=self.log_dir / "tansu.log",
+            storage=self.s3,
+            die_with_parent=True,
+        )
+
+    def _ports(self) -> dict[str, int]:
+        """The ports of the last run when free (addresses stay the same), else new ones."""
+        remembered = self.var / "ports.json"
+        ports: dict[str, int] = {}
+        if remembered.exists():
+            try:
+                ports = {k: int(v) for k, v in json.loads(remembered.read_text()).items()}
+            except ValueError:
+                ports = {}
+        wanted = {"broker": 9092, "gateway": self.gateway_port or 8080}
+        for name in ("broker", *SERVICES):
+            if self.gateway_port and name == "gateway":
+                ports[name] = self.gateway_port
+            elif name not in ports or not is_free(ports[name]):
+                default = wanted.get(name)
+                ports[name] = default if default and is_free(default) else free_port()
+        return ports
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {name: f"http://127.0.0.1:{self.ports[name]}" for name in SERVICES}
+
+    def database_url(self, name: str) -> str:
+        return f"sqlite+aiosqlite:///{self.var / 'db' / name}.db"
+
+    def _start_service(self, name: str) -> subprocess.Popen[bytes]:
+        env = service_env(
+            name,
+            kafka_bootstrap=self.broker.bootstrap,
+            s3=self.s3,
+            urls=self.urls,
+            database_url=self.database_url(name),
+            extra={"GATEWAY_WEB_DIR": str(self.web_dir)}
+            if name == "gateway" and self.web_dir
+            else None,
+        )
+        return launch(name, self.ports[name], env, self.log_dir / f"{name}.log", with_parent=True)
+
+    def _start_s3(self) -> subprocess.Popen[bytes] | None:
+        return self.s3.start().proc
+
+    def _start_broker(self) -> subprocess.Popen[bytes] | None:
+        return self.broker.start().proc
+
+    def start(self) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        (self.var / "db").mkdir(parents=True, exist_ok=True)
+        check_not_running(self.var, {k: v for k, v in self.ports.items() if k != "broker"})
+        if not is_free(self.ports["broker"]):
+            raise StaleStack(
+                f"port {self.ports['broker']} wanted for the broker is taken by "
+                f"{_port_holder(self.ports['broker'])}"
+            )
+        (self.var / "devstack.pid").write_text(str(os.getpid()))
+        (self.var / "ports.json").write_text(json.dumps(self.ports, indent=2))
+        build_log = self.log_dir / "web-build.log"
+        print(f"building the web app if its sources changed (log: {build_log})…", flush=True)
+        self.web_dir = ensure_built(log=build_log)
+        print("starting S3 (SeaweedFS) and the durable Kafka-protocol broker (Tansu)…", flush=True)
+        for name, starter in (("s3", self._start_s3), ("broker", self._start_broker)):
+            self.children[name] = Supervised(name, starter)
+            self.children[name].run()
+        asyncio.run(ensure_topics(self.broker.bootstrap))
+        print("starting services…", flush=True)
+        for name in SERVICES:
+            self.children[name] = Supervised(name, lambda n=name: self._start_service(n))  # type: ignore[misc]
+            self.children[name].run()
+        self.write_state()
+        procs = {n: c.proc for n, c in self.children.items() if c.proc is not None}
+        wait_ready(self.urls, procs)  # type: ignore[arg-type]
+
+    def write_state(self) -> None:
+        state = {
+            "pid": os.getpid(),
+            "kafka_bootstrap": self.broker.bootstrap,
+            "s3_endpoint": self.s3.endpoint,
+            "services": self.urls,
+            "databases": {name: self.database_url(name) for name in SERVICES},
+            "pids": {n: c.pid for n, c in self.children.items() if c.pid},
+        }
+        (self.var / "devstack.json").write_text(json.dumps(state, indent=2))
+
+    def supervise(self) -> None:
+        """Keep every child running until a signal stops the stack."""
+        while not self.stopping:
+            for child in self.children.values():
+                before = child.pid
+                child.check(_say)
+                if child.pid != before:
+                    self.write_state()
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        """Stop everything; safe to call twice, and not interrupted by further signals."""
+        if getattr(self, "_stopped", False):
+            return
+        self._stopped = True
+        self.stopping = True
         print("\nstopping Clashtor…", flush=True)
-        for proc in procs.values():
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in procs.values():
-            stop_process(proc)
-        s3.stop()
-        broker.stop()
-        (VAR / "devstack.json").unlink(missing_ok=True)
+        services = [self.children[n].proc for n in SERVICES if n in self.children]
+        for proc in services:
+            if proc is not None and proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        for proc in services:
+            if proc is not None:
+                stop_process(proc)
+        self.broker.proc = self.children["broker"].proc if "broker" in self.children else None
+        self.broker.stop()
+        self.s3.proc = self.children["s3"].proc if "s3" in self.children else None
+        self.s3.stop()
+        (self.var / "devstack.json").unlink(missing_ok=True)
+        pidfile = self.var / "devstack.pid"
+        if pidfile.exists() and pidfile.read_text().strip() == str(os.getpid()):
+            pidfile.unlink()
         print("stopped.", flush=True)
 
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+
+def _say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+class _Stop(BaseException):
+    """Raised once, by the first stop signal, to leave whatever the main thread does."""
+
+
+def main() -> int:
+    gateway_port = os.environ.get("CLASHTOR_PORT")
+    stack = DevStack(VAR, gateway_port=int(gateway_port) if gateway_port else None)
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        if stack.stopping:
+            return  # already stopping: a repeated Ctrl-C or make's second TERM changes nothing
+        stack.stopping = True
+        raise _Stop(signum)
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
     try:
-        build_log = VAR / "log" / "web-build.log"
-        print(f"building the web app if its sources changed (log: {build_log})…", flush=True)
-        web_dir = ensure_built(log=build_log)
-        print("starting Kafka-protocol broker (Tansu) and S3 (SeaweedFS)…", flush=True)
-        broker.start()
-        s3.start()
-        asyncio.run(ensure_topics(broker.bootstrap))
-        ports = {name: free_port() for name in SERVICES}
-        ports["gateway"] = int(
-            os.environ.get("CLASHTOR_PORT", 8080 if is_free(8080) else free_port())
-        )
-        urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-        for name in SERVICES:
-            env = service_env(
-                name,
-                kafka_bootstrap=broker.bootstrap,
-                s3=s3,
-                urls=urls,
-                database_url=f"sqlite+aiosqlite:///{VAR / 'db' / name}.db",
-                extra={"GATEWAY_WEB_DIR": str(web_dir)} if name == "gateway" else None,
-            )
-            procs[name] = launch(name, ports[name], env, VAR / "log" / f"{name}.log")
-        print("starting services…", flush=True)
-        wait_ready(urls, procs)
-        (VAR / "devstack.json").write_text(
-            json.dumps(
-                {
-                    "kafka_bootstrap": broker.bootstrap,
-                    "s3_endpoint": s3.endpoint,
-                    "services": urls,
-                },
-                indent=2,
-            )
-        )
+        stack.start()
+        urls = stack.urls
         print(f"\nClashtor is up: open {urls['gateway']}  (API docs: {urls['gateway']}/docs)")
         print(
             f"logs in {VAR / 'log'}; ops: .venv/bin/clashtor-ops lag; Ctrl-C stops everything.",
             flush=True,
         )
-        while all(p.poll() is None for p in procs.values()):
-            time.sleep(0.5)
-        dead = [n for n, p in procs.items() if p.poll() is not None]
-        print(f"service exited: {', '.join(dead)}; see {VAR / 'log'}", flush=True)
-        return 1
-    except KeyboardInterrupt:
+        stack.supervise()
         return 0
+    except _Stop:
+        return 0
+    except StaleStack as exc:
+        print(f"make up: {exc}", file=sys.stderr, flush=True)
+        return 2
     except (RuntimeError, TimeoutError) as exc:
         print(f"make up failed: {exc}", file=sys.stderr, flush=True)
         return 1
     finally:
-        shutdown()
+        stack.stopping = True
+        if stack.children:
+            stack.stop()
 
 
 if __name__ == "__main__":

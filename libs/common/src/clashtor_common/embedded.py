@@ -68,7 +68,10 @@ def free_port_below(limit: int = 50000) -> int:
 
 
 def is_free(port: int) -> bool:
+    """Nothing listens on ``port`` (old connections in TIME_WAIT do not count: servers
+    set SO_REUSEADDR, so a restarted one gets its port back)."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:

@@ -143,8 +143,8 @@ class ServiceRuntime:
             log.warning("no migrations directory found: the schema is left as it is")
             return
         await upgrade_head(
-                self.settings.database_url, migrations, (OutboxRecord, InboxRecord, *tables)
-            )
+            self.settings.database_url, migrations, (OutboxRecord, InboxRecord, *tables)
+        )
 
     def housekeeping(self) -> Coroutine[Any, Any, None]:
         s = self.settings
