@@ -12,10 +12,9 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from clashtor_common.inbox import InboxRecord
-from clashtor_common.outbox import OutboxRecord
+from clashtor_common.testing.apps import migrate
+from gateway import main as gateway_main
 from gateway.adapters.mailer import LoggingMailer
-from gateway.adapters.tables import TABLES
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
 
@@ -75,9 +74,9 @@ def gateway_settings(settings_factory: Callable[..., GatewaySettings]) -> Gatewa
 
 
 async def start_app(settings: object) -> FastAPI:
-    """The gateway app with its tables, without the broker (HTTP tests need none)."""
+    """The gateway app with its schema migrated, without the broker (HTTP tests need none)."""
     app = create_app(settings, mailer=LoggingMailer())  # type: ignore[arg-type]
-    await app.state.runtime.db.create_all(OutboxRecord, InboxRecord, *TABLES)
+    await migrate(app.state.settings.database_url, gateway_main.__file__)
     return app
 
 

@@ -305,14 +305,13 @@ async def paying_customer(
 
 @asynccontextmanager
 async def billing_http(settings: BillingSettings) -> AsyncIterator[RunningBilling]:
-    """The app's HTTP routes in-process, tables created, no broker (for HTTP-only tests)."""
-    from billing.adapters.tables import TABLES
-    from clashtor_common.inbox import InboxRecord
-    from clashtor_common.outbox import OutboxRecord
+    """The app's HTTP routes in-process, schema migrated, no broker (for HTTP-only tests)."""
+    from billing import main
+    from clashtor_common.testing.apps import migrate
 
     app = create_app(settings)
     running = RunningBilling("http://billing", app, None)  # type: ignore[arg-type]
-    await running.runtime.db.create_all(OutboxRecord, InboxRecord, *TABLES)
+    await migrate(settings.database_url, main.__file__)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://billing") as client:
         running.client = client

@@ -31,11 +31,9 @@ from hypothesis import HealthCheck, settings
 from schemathesis.python import asgi
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
-from clashtor_common.db import Database
-from clashtor_common.inbox import InboxRecord
-from clashtor_common.outbox import OutboxRecord
+from clashtor_common.testing.apps import migrate
+from gateway import main as gateway_main
 from gateway.adapters.mailer import LoggingMailer
-from gateway.adapters.tables import TABLES
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
 
@@ -78,11 +76,7 @@ schema.app = UNDER_TEST
 
 
 async def _create_tables(url: str) -> None:
-    db = Database(url)
-    try:
-        await db.create_all(OutboxRecord, InboxRecord, *TABLES)
-    finally:
-        await db.dispose()
+    await migrate(url, gateway_main.__file__)
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,10 @@
-"""``clashtor-ops``: topics and lag, replay into one service, dead letters and redrive.
+"""``clashtor-ops``: topics and lag, replay into one service, dead letters and redrive,
+outbox resend.
 
 The broker address comes from ``--bootstrap``, else ``KAFKA_BOOTSTRAP``, else the
-running ``make up`` stack (``var/devstack.json``), else ``127.0.0.1:9092``.
+running ``make up`` stack (``var/devstack.json``), else ``127.0.0.1:9092``. A
+service's database (for ``outbox resend``) from ``--database-url``, else
+``<SERVICE>_DATABASE_URL``, else the running ``make up`` stack.
 """
 
 from __future__ import annotations
@@ -9,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -23,6 +26,8 @@ from clashtor_common.ops import replay as ops
 app = typer.Typer(help="Clashtor operations: topics, consumer lag, replay, dead letters.")
 dlq_app = typer.Typer(help="Inspect and redrive dead letters.")
 app.add_typer(dlq_app, name="dlq")
+outbox_app = typer.Typer(help="A service's outbox: re-publish for disaster recovery.")
+app.add_typer(outbox_app, name="outbox")
 
 
 def _console() -> Console:
@@ -36,15 +41,28 @@ BootstrapOpt = Annotated[
 ]
 
 
+def _stack() -> dict[str, Any]:
+    """The running ``make up`` stack's addresses, if there is one."""
+    stack = Path(os.environ.get("CLASHTOR_VAR", "var")) / "devstack.json"
+    return dict(json.loads(stack.read_text())) if stack.exists() else {}
+
+
 def _bootstrap(value: str | None) -> str:
     if value:
         return value
     if os.environ.get("KAFKA_BOOTSTRAP"):
         return os.environ["KAFKA_BOOTSTRAP"]
-    stack = Path("var/devstack.json")
-    if stack.exists():
-        return str(json.loads(stack.read_text())["kafka_bootstrap"])
-    return "127.0.0.1:9092"
+    return str(_stack().get("kafka_bootstrap", "127.0.0.1:9092"))
+
+
+def _database_url(service: str, value: str | None) -> str:
+    url = value or os.environ.get(f"{service.upper()}_DATABASE_URL")
+    url = url or _stack().get("databases", {}).get(service)
+    if not url:
+        raise typer.BadParameter(
+            f"no database for {service}: give --database-url or {service.upper()}_DATABASE_URL"
+        )
+    return str(url)
 
 
 def _run(coro):  # type: ignore[no-untyped-def]
@@ -149,6 +167,34 @@ def dlq_redrive(
         )
     )
     _console().print(f"redrove {count} dead letter(s) to {topic} for {service}")
+
+
+@outbox_app.command("resend")
+def outbox_resend(
+    service: Annotated[str, typer.Option(help="whose outbox (service name)")],
+    since: Annotated[datetime, typer.Option(help="events created from this time (ISO 8601, UTC)")],
+    until: Annotated[datetime | None, typer.Option(help="up to this time (ISO 8601, UTC)")] = None,
+    database_url: Annotated[str | None, typer.Option(help="the service's database")] = None,
+    bootstrap: BootstrapOpt = None,
+) -> None:
+    """Re-publish SERVICE's events created since SINCE, sent or not (after a broker lost them).
+
+    Every consumer handles an event once (inbox), so what had arrived changes nothing.
+    Rows older than the service's ``outbox_retention_hours`` are gone and cannot be resent.
+    """
+    count = _run(
+        ops.resend_outbox(
+            _database_url(service, database_url),
+            _bootstrap(bootstrap),
+            since=_utc(since),
+            until=_utc(until) if until else None,
+        )
+    )
+    _console().print(f"re-published {count} event(s) from the {service} outbox")
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 if __name__ == "__main__":

@@ -234,3 +234,19 @@ async def list_topics(bootstrap: str) -> list[str]:
         return sorted(await admin.list_topics())
     finally:
         await admin.close()
+
+
+async def resend_outbox(
+    database_url: str, bootstrap: str, *, since: datetime, until: datetime | None = None
+) -> int:
+    """Re-publish a service's outbox rows created in ``[since, until]`` (disaster recovery)."""
+    from clashtor_common.db import Database
+    from clashtor_common.outbox import OutboxRelay
+
+    db = Database(database_url)
+    relay = OutboxRelay(db, {"bootstrap_servers": bootstrap})
+    try:
+        return await relay.resend(since, until)
+    finally:
+        await relay.stop()
+        await db.dispose()

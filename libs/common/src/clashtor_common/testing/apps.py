@@ -56,3 +56,17 @@ def identity_headers(
     """Headers carrying a signed internal identity, as the gateway sends them."""
     ident = Identity(org_id=org_id, user_id=user_id, role=role, team_user_ids=team)  # type: ignore[arg-type]
     return {IDENTITY_HEADER: sign_identity(ident, secret)}
+
+
+async def migrate(url: str, service_file: str) -> None:
+    """``alembic upgrade head`` for the service of ``service_file`` (its ``main.__file__``).
+
+    For tests that use a service's HTTP routes without its lifespan: the schema comes
+    from the migrations, as in the running service, never from ``create_all``.
+    """
+    from clashtor_common.migrate import find_migrations, upgrade_head
+
+    migrations = find_migrations(service_file)
+    if migrations is None:
+        raise FileNotFoundError(f"no migrations beside {service_file}")
+    await upgrade_head(url, migrations)
