@@ -21,7 +21,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
@@ -43,26 +43,42 @@ def _config(migrations: Path, url: str) -> Config:
     return config
 
 
+#: ``pg_advisory_lock`` key: replicas (init containers) starting together migrate in turn.
+MIGRATION_LOCK = 0x0C1A5170
+
+
 async def upgrade_head(url: str, migrations: Path, tables: Sequence[type[SQLModel]] = ()) -> str:
     """Bring the database at ``url`` to the newest revision; returns what it did.
 
     Alembic runs in a worker thread: every service's ``env.py`` drives its async engine
-    with ``asyncio.run``, which cannot nest inside the service's running loop.
+    with ``asyncio.run``, which cannot nest inside the service's running loop. On
+    PostgreSQL a session advisory lock is held meanwhile, so two pods never migrate
+    at once (the second finds the schema at head and does nothing).
     """
     names = {t.__tablename__ for t in tables}  # type: ignore[attr-defined]
     engine = create_async_engine(url)
     try:
         async with engine.connect() as conn:
-            existing = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+            locking = conn.dialect.name == "postgresql"
+            if locking:
+                await conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
+                await conn.commit()
+            try:
+                existing = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+                await conn.rollback()
+                config = _config(migrations, url)
+                if "alembic_version" not in existing and names and names <= existing:
+                    await asyncio.to_thread(command.stamp, config, "head")
+                    done = "stamped"
+                else:
+                    await asyncio.to_thread(command.upgrade, config, "head")
+                    done = "upgraded"
+            finally:
+                if locking:
+                    await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
+                    await conn.commit()
     finally:
         await engine.dispose()
-    config = _config(migrations, url)
-    if "alembic_version" not in existing and names and names <= existing:
-        await asyncio.to_thread(command.stamp, config, "head")
-        done = "stamped"
-    else:
-        await asyncio.to_thread(command.upgrade, config, "head")
-        done = "upgraded"
     log.info("database schema %s to head (%s)", done, migrations)
     return done
 

@@ -32,6 +32,7 @@ from clashtor_common.broker_watch import LogWatch, ensure_topics
 from clashtor_common.bus import EventConsumer, make_broker, start_broker, subscribe
 from clashtor_common.db import Database
 from clashtor_common.errors import install_error_handlers
+from clashtor_common.failures import is_transient
 from clashtor_common.housekeeping import purge_forever
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.logs import configure_logging
@@ -81,13 +82,7 @@ class ServiceRuntime:
         delay = 0.5
         while True:
             try:
-                if self.settings.kafka_ensure_topics:
-                    created = await ensure_topics(
-                        self.settings.kafka_client_kwargs(),
-                        partitions=self.settings.kafka_topic_partitions,
-                    )
-                    if created:
-                        log.info("created topics %s", ", ".join(created))
+                await self._ensure_topics()
                 await start_broker(self.broker)
                 self.broker_connected = True
                 return
@@ -99,6 +94,24 @@ class ServiceRuntime:
                     pass
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10)
+
+    async def _ensure_topics(self) -> None:
+        """Create missing topics; where ACLs forbid it (topics declared by the platform),
+        say so and go on: the topics exist there already."""
+        if not self.settings.kafka_ensure_topics:
+            return
+        try:
+            created = await ensure_topics(
+                self.settings.kafka_client_kwargs(),
+                partitions=self.settings.kafka_topic_partitions,
+            )
+        except Exception as exc:
+            if is_transient(exc):
+                raise  # the broker is away: connect_broker retries
+            log.warning("could not ensure topics (%s); continuing with what exists", exc)
+            return
+        if created:
+            log.info("created topics %s", ", ".join(created))
 
     async def ready(self) -> dict[str, bool]:
         db_ok = await self.db.ping()
