@@ -110,7 +110,7 @@ class LogWatch:
         known = await self._meta.topics()
         gone = [t for t in self.topics if t not in known]
         if gone:
-            return f"topics {', '.join(gone)} are gone from the broker"
+            return f"topics {', '.join(gone)} are gone: the broker lost its log"
         for group, subscriber in group_subscribers(self.broker).items():
             consumer: AIOKafkaConsumer | None = getattr(subscriber, "consumer", None)
             if consumer is None:
@@ -129,14 +129,14 @@ class LogWatch:
         return None
 
     async def halt(self, reason: str) -> None:
+        if self.on_halt is not None:
+            self.on_halt(reason)
         self.halted = reason
         for subscriber in group_subscribers(self.broker).values():
             try:
                 await subscriber.stop()
             except Exception as exc:
                 log.warning("stopping a consumer failed: %s", exc)
-        if self.on_halt is not None:
-            self.on_halt(reason)
         self._last_log = 0.0
         self._log_halted()
 
