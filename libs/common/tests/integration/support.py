@@ -15,7 +15,7 @@ from clashtor_common.events import CallFailed, Envelope, make_event
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.outbox import OutboxRecord, OutboxRelay
 from clashtor_common.settings import ServiceSettings
-from clashtor_common.testing.waiting import wait_until  # noqa: F401 - used by the tests
+from clashtor_common.testing.waiting import wait_until
 
 
 class Effect(SQLModel, table=True):
@@ -90,3 +90,22 @@ class Harness:
         await self.relay.stop()
         await self.broker.stop()
         await self.db.dispose()
+
+
+async def started_harness(prefix: str, bootstrap: str, database_url: str, **extra: Any) -> Harness:
+    """A harness on a topic of its own, its consumer group joined (first event handled)."""
+    from clashtor_common.embedded import ensure_topics
+    from clashtor_common.outbox import emit
+
+    topic = f"test-{prefix}-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(bootstrap, (topic,), partitions=1)
+    h = Harness(
+        settings_for(f"{prefix}-{uuid.uuid4().hex[:6]}", bootstrap, database_url, **extra), topic
+    )
+    await h.start()
+    # Wait for the consumer group to join so tests do not race the first assignment.
+    probe = sample_event()
+    async with h.db.session() as s:
+        await emit(s, probe, topic=topic)
+    await wait_until(lambda: count_effects(h.db, str(probe.id)), timeout=60)
+    return h

@@ -4,30 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from clashtor_common.embedded import ensure_topics
 from clashtor_common.events import dlq_topic
 from clashtor_common.ops.replay import redrive_dead_letters
 from clashtor_common.outbox import emit, pending_count
 
-from .support import Harness, count_effects, sample_event, settings_for, wait_until
+from .support import Harness, count_effects, sample_event, started_harness, wait_until
 
 
 @pytest.fixture(scope="module")
 async def harness(kafka_bootstrap: str, database_url: str):
-    topic = f"test-bus-{uuid.uuid4().hex[:8]}"
-    await ensure_topics(kafka_bootstrap, (topic,), partitions=1)
-    h = Harness(settings_for(f"bus-{uuid.uuid4().hex[:6]}", kafka_bootstrap, database_url), topic)
-    await h.start()
-    # Wait for the consumer group to join so tests do not race the first assignment.
-    probe = sample_event()
-    async with h.db.session() as s:
-        await emit(s, probe, topic=topic)
-    await wait_until(lambda: count_effects(h.db, str(probe.id)), timeout=60)
+    h = await started_harness("bus", kafka_bootstrap, database_url)
     yield h
     await h.stop()
 

@@ -2,35 +2,21 @@
 
 from __future__ import annotations
 
-import uuid
-
 import httpx
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
 from clashtor_common.bus import PermanentError
-from clashtor_common.embedded import ensure_topics
 from clashtor_common.outbox import emit
 
-from .support import Harness, count_effects, sample_event, settings_for, wait_until
+from .support import Harness, count_effects, sample_event, started_harness, wait_until
 
 
 @pytest.fixture(scope="module")
 async def harness(kafka_bootstrap: str, database_url: str):
-    topic = f"test-failures-{uuid.uuid4().hex[:8]}"
-    await ensure_topics(kafka_bootstrap, (topic,), partitions=1)
-    settings = settings_for(
-        f"failures-{uuid.uuid4().hex[:6]}",
-        kafka_bootstrap,
-        database_url,
-        consumer_transient_backoff_max=0.2,
+    h = await started_harness(
+        "failures", kafka_bootstrap, database_url, consumer_transient_backoff_max=0.2
     )
-    h = Harness(settings, topic)
-    await h.start()
-    probe = sample_event()
-    async with h.db.session() as s:
-        await emit(s, probe, topic=topic)
-    await wait_until(lambda: count_effects(h.db, str(probe.id)), timeout=60)
     yield h
     await h.stop()
 

@@ -3,31 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import func, select
 from typer.testing import CliRunner
 
-from clashtor_common.embedded import ensure_topics
 from clashtor_common.housekeeping import purge
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.ops.cli import app as ops_app
 from clashtor_common.outbox import OutboxRecord, emit, pending_count
 from clashtor_common.testing.kafka import TopicReader
 
-from .support import Harness, count_effects, sample_event, settings_for, wait_until
+from .support import Harness, count_effects, sample_event, started_harness, wait_until
 
 
 @pytest.fixture(scope="module")
 async def harness(kafka_bootstrap: str, database_url: str):
-    topic = f"test-recovery-{uuid.uuid4().hex[:8]}"
-    await ensure_topics(kafka_bootstrap, (topic,), partitions=1)
-    h = Harness(
-        settings_for(f"recovery-{uuid.uuid4().hex[:6]}", kafka_bootstrap, database_url), topic
-    )
-    await h.start()
+    h = await started_harness("recovery", kafka_bootstrap, database_url)
     yield h
     await h.stop()
 
@@ -40,7 +33,7 @@ async def _rows(harness: Harness, table: type) -> int:
 async def test_outbox_resend_republishes_sent_events_and_consumers_apply_them_once(
     harness: Harness, kafka_bootstrap: str, database_url: str
 ) -> None:
-    since = datetime.now(UTC) - timedelta(seconds=1)
+    since = datetime.now(UTC)
     events = [sample_event() for _ in range(3)]
     async with harness.db.session() as s:
         for event in events:

@@ -1,0 +1,51 @@
+"""What "nothing lost" means, checked: every call scored exactly once, no dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+from clashtor_common.events import ALL_TOPICS, Topic, parse_envelope
+from clashtor_common.ops.replay import dead_letters, read_topic
+
+from .running import RunningStack
+
+
+def wait_scored(
+    status: Callable[[str], str | None], call_ids: Sequence[str], timeout: float = 480
+) -> None:
+    """Until every call is ``scored``; a ``failed`` one fails the test at once."""
+    deadline = time.monotonic() + timeout
+    last: dict[str, str | None] = {}
+    while True:
+        last = {c: status(c) for c in call_ids}
+        failed = [c for c, s in last.items() if s == "failed"]
+        assert not failed, f"calls failed: {failed}"
+        if all(s == "scored" for s in last.values()):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not all scored after {timeout}s: {last}")
+        time.sleep(1)
+
+
+async def _scored_events(bootstrap: str) -> Counter[str]:
+    records = await read_topic(bootstrap, Topic.CALL_SCORED.value, timeout_ms=3000)
+    return Counter(str(parse_envelope(r.value).data["call_id"]) for r in records)
+
+
+async def _dead_letters(bootstrap: str) -> dict[str, int]:
+    counts = {t: len(await dead_letters(bootstrap, t)) for t in ALL_TOPICS}
+    return {t: n for t, n in counts.items() if n}
+
+
+def assert_scored_exactly_once(stack: RunningStack, call_ids: Sequence[str]) -> None:
+    """One ``call-scored`` event, one score row and one usage row per call; no DLQ."""
+    bootstrap = stack.bootstrap
+    events = asyncio.run(_scored_events(bootstrap))
+    assert {c: events[c] for c in call_ids} == dict.fromkeys(call_ids, 1)
+    for call_id in call_ids:
+        assert stack.count_rows("score", "score_calls", call_id) == 1, call_id
+        assert stack.count_rows("billing", "billing_usage", call_id) == 1, call_id
+    assert asyncio.run(_dead_letters(bootstrap)) == {}
