@@ -43,12 +43,14 @@ class RunningStack:
     var: Path
     port: int = field(default_factory=free_port)
     env_extra: dict[str, str] = field(default_factory=dict)
+    name: str = "devstack"
     proc: subprocess.Popen[bytes] | None = None
     runs: int = 0
 
     @property
     def console(self) -> Path:
-        return self.var / f"console-{self.runs}.log"
+        """What the stack printed (one file per start, kept for a failing test's report)."""
+        return self.var / f"console-{self.name}-{self.runs}.log"
 
     def env(self) -> dict[str, str]:
         return {

@@ -126,7 +126,7 @@ def test_sigterm_to_makes_process_group_leaves_no_process_and_make_up_starts_aga
     stack: RunningStack,
 ) -> None:
     stack.stop()
-    make = RunningStack(stack.var, port=stack.port)
+    make = RunningStack(stack.var, port=stack.port, name="make")
     make.start(["make", "--no-print-directory", "up"])
     assert make.proc is not None
     devstack_pid = int((stack.var / "devstack.pid").read_text())
@@ -145,7 +145,7 @@ def test_sigterm_to_makes_process_group_leaves_no_process_and_make_up_starts_aga
     assert not [p for p in everything if process_alive(p)]
     assert not (stack.var / "devstack.pid").exists()
 
-    again = RunningStack(stack.var, port=stack.port)
+    again = RunningStack(stack.var, port=stack.port, name="make-again")
     try:
         again.start(["make", "--no-print-directory", "up"])
         assert "Clashtor is up" in again.output()

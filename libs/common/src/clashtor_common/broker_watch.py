@@ -4,9 +4,9 @@ Every service creates the topics it may touch when it starts (``ensure_topics``)
 only ``make up``: a broker that came back empty gets its topics from whichever service
 starts first, and no producer writes into a topic that nobody created.
 
-``LogWatch`` checks, every ``broker_check_seconds``, that the event topics still exist
-and that the service's consumer does not stand beyond the end of a partition (the
-broker restarted without its log). On that evidence, seen twice in a row, it stops the
+``LogWatch`` checks, every ``broker_check_seconds``, that the topics the service
+consumes still exist and that its consumer does not stand beyond the end of a
+partition (the broker restarted without its log). On that evidence, seen twice in a row, it stops the
 service's consumers and its outbox relay, turns ``/readyz`` not-ready with the reason,
 and logs the reason once a minute instead of the client library's endless retries.
 What to do then is in the message: restore the broker, re-publish what it lost with
@@ -25,7 +25,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from faststream.kafka import KafkaBroker
 
-from clashtor_common.bus import group_subscribers
+from clashtor_common.bus import group_subscribers, subscribed_topics
 from clashtor_common.events import ALL_TOPICS, dlq_topic
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ class LogWatch:
         client_kwargs: dict[str, Any],
         *,
         service: str,
-        topics: Iterable[str] = ALL_TOPICS,
+        topics: Iterable[str] = (),
         every_seconds: float = 30.0,
         on_halt: Any = None,
     ) -> None:
@@ -108,7 +108,11 @@ class LogWatch:
             await meta.start()
             self._meta = meta
         known = await self._meta.topics()
-        gone = [t for t in self.topics if t not in known]
+        # The topics it consumes: the only ones its Kafka user may be allowed to see.
+        watched = self.topics or sorted(
+            {t for topics in subscribed_topics(self.broker).values() for t in topics}
+        )
+        gone = [t for t in watched if t not in known]
         if gone:
             return f"topics {', '.join(gone)} are gone: the broker lost its log"
         for group, subscriber in group_subscribers(self.broker).items():
