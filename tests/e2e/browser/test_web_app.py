@@ -73,6 +73,14 @@ def test_a_rep_signs_up_uploads_follows_and_reviews_a_call(page: Page) -> None:
     web.check("03-calls-empty")
     first.click()
 
+    # a file that is not a recording is refused beside the file picker
+    page.get_by_label("Choose a file").set_input_files(
+        files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not a call"}]
+    )
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator(".dropzone .field-error")).to_be_visible()
+    web.check("04-upload-refused")
+
     # upload with a progress bar of the bytes sent
     generated = generate_call(short_script(), layout="stereo", fmt="wav")
     size = generated.path.stat().st_size

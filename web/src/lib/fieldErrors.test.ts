@@ -13,3 +13,10 @@ test("codes that name a field land on it; others are general", () => {
   expect(formErrors(new ApiError(429, "too_many_attempts", "wait 60 s"), ["email"])).toEqual({ fields: {}, general: "wait 60 s" });
   expect(formErrors(new TypeError("fetch failed"), ["email"]).general).toMatch(/could not reach/i);
 });
+
+test("upload refusals land beside the file or the participants", () => {
+  expect(formErrors(new ApiError(415, "unsupported_media_type", "not audio"), ["file", "participants"]).fields).toEqual({ file: "not audio" });
+  expect(formErrors(new ApiError(422, "invalid_participants", "a name or an email"), ["file", "participants"]).fields).toEqual({
+    participants: "a name or an email",
+  });
+});

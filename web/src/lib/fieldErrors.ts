@@ -13,6 +13,15 @@ const CODE_FIELDS: Record<string, string> = {
   invalid_email: "email",
   weak_password: "password",
   invalid_credentials: "password",
+  // uploads (ingest's codes, and the gateway's size limit)
+  bad_upload: "file",
+  empty_file: "file",
+  file_too_large: "file",
+  payload_too_large: "file",
+  call_too_long: "file",
+  unsupported_media_type: "file",
+  undecodable_audio: "file",
+  invalid_participants: "participants",
 };
 
 export function formErrors(error: unknown, fields: readonly string[]): FormErrors {

@@ -25,7 +25,7 @@ const STEPS: { status: CallStatus; label: string }[] = [
 const ORDER: CallStatus[] = ["uploaded", "transcribing", "transcribed", "scored"];
 
 function megabytes(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  return bytes < 1024 * 1024 ? `${Math.ceil(bytes / 1024)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
 export function UploadPage() {
@@ -42,6 +42,7 @@ export function UploadPage() {
   const [progress, setProgress] = useState<{ sent: number; total: number } | null>(null);
   const [error, setError] = useState<string | undefined>();
   const [fileError, setFileError] = useState<string | undefined>();
+  const [peopleError, setPeopleError] = useState<string | undefined>();
   const [callId, setCallId] = useState<string | null>(null);
 
   function choose(files: FileList | null) {
@@ -66,6 +67,8 @@ export function UploadPage() {
       return;
     }
     setError(undefined);
+    setFileError(undefined);
+    setPeopleError(undefined);
     setProgress({ sent: 0, total: file.size });
     const participants = people
       .filter((p) => p.name.trim() || p.email.trim())
@@ -80,9 +83,10 @@ export function UploadPage() {
       ).done;
       setCallId(accepted.id);
     } catch (err) {
-      const found = formErrors(err, ["file"]);
-      if (found.fields.file) setFileError(found.fields.file);
-      else setError(found.general);
+      const found = formErrors(err, ["file", "participants"]);
+      setFileError(found.fields.file);
+      setPeopleError(found.fields.participants);
+      setError(found.general);
       setProgress(null);
     }
   }
@@ -131,8 +135,13 @@ export function UploadPage() {
           <label htmlFor="call-title">Title</label>
           <input id="call-title" value={title} maxLength={500} onChange={(e) => setTitle(e.target.value)} />
         </div>
-        <fieldset>
+        <fieldset aria-describedby={peopleError ? "participants-error" : undefined}>
           <legend>Participants</legend>
+          {peopleError && (
+            <p className="field-error" id="participants-error">
+              {peopleError}
+            </p>
+          )}
           {people.map((p, i) => (
             <div className="person" key={i}>
               <div className="field">
