@@ -1,23 +1,46 @@
-"""Object storage through aioboto3: streamed multipart uploads, ranged reads, presigned links."""
+"""Object storage through aioboto3: streamed multipart uploads, ranged reads, object references.
+
+Objects cross service boundaries as ``ObjectRef`` (bucket and key) in events; the reader
+fetches them with its own client (``S3Store.read``), so an event stays readable when S3
+moves to another address, and unreadable once the object is erased.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import aioboto3
-import httpx
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from clashtor_common.events.schemas import ObjectRef
 from clashtor_common.settings import ServiceSettings
 
 MIN_PART_SIZE = 5 * 1024 * 1024
+_GONE = ("NoSuchKey", "NoSuchBucket", "404")
 
 
 class ObjectNotFound(LookupError):
     pass
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    modified: datetime
+
+
+@dataclass(frozen=True)
+class PendingUpload:
+    """A multipart upload started and neither completed nor aborted (its parts use space)."""
+
+    key: str
+    upload_id: str
+    initiated: datetime
 
 
 class S3Store:
@@ -30,7 +53,8 @@ class S3Store:
         self._config = Config(
             signature_version="s3v4",
             s3={"addressing_style": "path"},
-            retries={"max_attempts": 5, "mode": "standard"},
+            # Few attempts: a caller that cannot wait gets a fast 503, the bus retries the rest.
+            retries={"max_attempts": 3, "mode": "standard"},
             connect_timeout=5,
             read_timeout=60,
         )
@@ -118,15 +142,30 @@ class S3Store:
 
     async def get_bytes(self, key: str, byte_range: tuple[int, int] | None = None) -> bytes:
         """The object, or bytes ``[start, end)`` of it."""
-        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
+        return await self._get(self.bucket, key, byte_range)
+
+    def ref(self, key: str) -> ObjectRef:
+        """How an event names ``key`` of this bucket."""
+        return ObjectRef(bucket=self.bucket, key=key)
+
+    async def read(self, ref: ObjectRef) -> bytes:
+        """The object an event names, through this service's own client and credentials.
+
+        Raises ``ObjectNotFound`` when it is gone (erased); S3 being unreachable raises
+        botocore's connection errors, which ``clashtor_common.faults`` calls transient.
+        """
+        return await self._get(ref.bucket, ref.key, None)
+
+    async def _get(self, bucket: str, key: str, byte_range: tuple[int, int] | None) -> bytes:
+        kwargs: dict[str, Any] = {"Bucket": bucket, "Key": key}
         if byte_range:
             kwargs["Range"] = f"bytes={byte_range[0]}-{byte_range[1] - 1}"
         async with self.client() as s3:
             try:
                 resp = await s3.get_object(**kwargs)
             except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                    raise ObjectNotFound(key) from exc
+                if exc.response.get("Error", {}).get("Code") in _GONE:
+                    raise ObjectNotFound(f"{bucket}/{key}") from exc
                 raise
             async with resp["Body"] as body:
                 return await body.read()
@@ -170,21 +209,27 @@ class S3Store:
                 keys.extend(obj["Key"] for obj in page.get("Contents", []))
         return keys
 
-    async def presign_get(self, key: str, ttl_seconds: int | None = None) -> str:
+    async def list_objects(self, prefix: str = "") -> list[StoredObject]:
+        """Keys with their last-modified time (for sweeps that must spare young objects)."""
+        found: list[StoredObject] = []
         async with self.client() as s3:
-            url: str = await s3.generate_presigned_url(
-                "get_object",
-                Params={"Bucket": self.bucket, "Key": key},
-                ExpiresIn=ttl_seconds or self.settings.presign_ttl_seconds,
+            paginator = s3.get_paginator("list_objects_v2")
+            async for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                found.extend(
+                    StoredObject(obj["Key"], obj["LastModified"])
+                    for obj in page.get("Contents", [])
+                )
+        return found
+
+    async def pending_uploads(self, prefix: str = "") -> list[PendingUpload]:
+        async with self.client() as s3:
+            resp = await s3.list_multipart_uploads(Bucket=self.bucket, Prefix=prefix)
+        return [
+            PendingUpload(u["Key"], u["UploadId"], u["Initiated"]) for u in resp.get("Uploads", [])
+        ]
+
+    async def abort_upload(self, upload: PendingUpload) -> None:
+        async with self.client() as s3:
+            await s3.abort_multipart_upload(
+                Bucket=self.bucket, Key=upload.key, UploadId=upload.upload_id
             )
-        return url
-
-
-async def fetch_presigned(url: str, timeout: float = 120.0) -> bytes:
-    """Download a presigned object; ObjectNotFound if it is gone (erased or expired)."""
-    async with httpx.AsyncClient(timeout=timeout) as client:
-        resp = await client.get(url)
-    if resp.status_code in (403, 404):
-        raise ObjectNotFound(f"object behind link is gone (HTTP {resp.status_code})")
-    resp.raise_for_status()
-    return resp.content

@@ -42,7 +42,6 @@ class ServiceSettings(BaseSettings):
     )
     identity_secret: SecretStr = SecretStr(DEV_IDENTITY_SECRET)
     fingerprint_secret: SecretStr = SecretStr(DEV_FINGERPRINT_SECRET)
-    presign_ttl_seconds: int = 7 * 24 * 3600
     consumer_max_attempts: int = 3
     consumer_backoff_seconds: float = 0.2
     consumer_max_consecutive_dead_letters: int = 20

@@ -10,6 +10,7 @@ from clashtor_common.events import (
     PAYLOADS,
     CallUploaded,
     InvalidEvent,
+    ObjectRef,
     ParticipantRef,
     Topic,
     json_schemas,
@@ -22,7 +23,7 @@ def uploaded() -> CallUploaded:
     return CallUploaded(
         call_id="c1",
         uploader_id="u1",
-        audio_url="http://127.0.0.1/x",
+        audio=ObjectRef(bucket="clashtor-ingest", key="orgs/o1/calls/c1/audio.wav.enc"),
         audio_format="wav",
         duration=12.5,
         channels=2,
@@ -50,7 +51,7 @@ def test_every_event_type_has_a_topic_and_a_json_schema() -> None:
 @pytest.mark.parametrize(
     "mutate, message",
     [
-        (lambda d: d.update(version=2), "v2"),
+        (lambda d: d.update(version=9), "v9"),
         (lambda d: d.update(type="call-exploded"), "unknown event type"),
         (lambda d: d["data"].pop("call_id"), "call_id"),
         (lambda d: d["data"].update(surprise=1), "surprise"),
@@ -68,3 +69,39 @@ def test_invalid_events_are_refused_with_a_clear_reason(mutate, message: str) ->
 def test_garbage_is_refused() -> None:
     with pytest.raises(InvalidEvent):
         parse_envelope(b"\x00\xffnot json")
+
+
+def _fields(schema: dict[str, object]) -> set[str]:
+    """Every property name anywhere in a JSON Schema (nested definitions included)."""
+    found: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            props = node.get("properties")
+            if isinstance(props, dict):
+                found.update(props)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    return found
+
+
+def test_no_event_carries_an_address_only_object_references() -> None:
+    """Addresses change (S3 moves to another port on restart, links expire); keys do not."""
+    for name, schema in json_schemas().items():
+        urls = {f for f in _fields(schema) if f.endswith("_url") or f.endswith("url")}
+        assert urls == set(), f"{name} carries an address: {sorted(urls)}"
+    assert {"bucket", "key"} <= _fields(json_schemas()["call-uploaded.v2"])
+
+
+def test_a_version_1_event_with_a_presigned_link_is_refused_as_unknown() -> None:
+    raw = json.loads(make_event(uploaded(), source="ingest", org_id="o1", trace={}).to_bytes())
+    raw["version"] = 1
+    raw["data"].pop("audio")
+    raw["data"]["audio_url"] = "http://127.0.0.1:8333/clashtor-ingest/x?X-Amz-Signature=1"
+    with pytest.raises(InvalidEvent, match=r"known versions \[2\]"):
+        parse_envelope(json.dumps(raw))

@@ -104,6 +104,7 @@ async def on_subject_rectified(
     deps = rectification.RectificationDeps(
         gateway=adapters.stripe,
         keyring=adapters.keyring,
+        s3=adapters.s3,
         fingerprint_secret=adapters.settings.fingerprint_secret.get_secret_value(),
     )
     try:

@@ -31,11 +31,11 @@ from clashtor_common.events import (
     CallTranscribed,
     ErasureRequested,
     ExportRequested,
+    ObjectRef,
     Subject,
     SubjectRectified,
 )
 from clashtor_common.inbox import InboxRecord
-from clashtor_common.s3 import fetch_presigned
 from clashtor_common.settings import DEV_FINGERPRINT_SECRET
 
 from .support import (
@@ -95,7 +95,7 @@ def transcribed(call_id: str, seconds: float, uploader: str = "user-7") -> CallT
     return CallTranscribed(
         call_id=call_id,
         uploader_id=uploader,
-        transcript_url="https://objects.invalid/transcript",
+        transcript=ObjectRef(bucket="transcribe", key="transcripts/gone.json.enc"),
         engine="local",
         model="tiny.en",
         language="en",
@@ -356,7 +356,7 @@ async def test_export_puts_plan_invoices_and_ledger_in_an_encrypted_part(
     await publish(kafka_bootstrap, event_for(request, org), event_for(nothing, org))
 
     (ready,) = await exports.wait_for(lambda e: e.data["request_id"] == request.request_id)
-    blob = await fetch_presigned(ready.data["part_url"])
+    blob = await billing.adapters.s3.read(ObjectRef(**ready.data["part"]))
     assert b"clashtor" not in blob and call_id.encode() not in blob  # encrypted at rest
     document = json.loads(Keyring.from_config(MASTER_KEYS).decrypt(blob))
     assert document["service"] == "billing" and document["request_id"] == request.request_id
@@ -368,7 +368,7 @@ async def test_export_puts_plan_invoices_and_ledger_in_an_encrypted_part(
     assert ready.data["items"] == len(document["items"])
     assert "grace@" not in json.dumps(document)
     (empty,) = await exports.wait_for(lambda e: e.data["request_id"] == nothing.request_id)
-    assert empty.data["part_url"] is None and empty.data["items"] == 0
+    assert empty.data["part"] is None and empty.data["items"] == 0
 
 
 async def test_tables_never_hold_card_data_or_contact_details() -> None:
@@ -390,22 +390,20 @@ async def test_subscription_rows_count_one_per_org(billing: RunningBilling) -> N
 
 
 # --- subject-rectified ---------------------------------------------------------------------
-async def claim_check(billing: RunningBilling, changes: dict[str, str]) -> tuple[str, str]:
-    """A claim check in privacy's record format: its presigned URL and its object key."""
+async def claim_check(billing: RunningBilling, changes: dict[str, str]) -> tuple[ObjectRef, str]:
+    """A claim check in privacy's record format: its object reference and its key."""
     key = f"claims/{uuid.uuid4().hex}.json"
     document = {"request_id": "r", "changes": changes}
     await billing.adapters.s3.put_bytes(
         key, billing.adapters.keyring.encrypt(json.dumps(document).encode())
     )
-    return await billing.adapters.s3.presign_get(key), key
+    return billing.adapters.s3.ref(key), key
 
 
 async def rectify(
-    billing: RunningBilling, kafka_bootstrap: str, org: str, subject: Subject, changes_url: str
+    billing: RunningBilling, kafka_bootstrap: str, org: str, subject: Subject, changes: ObjectRef
 ) -> tuple[SubjectRectified, Any]:
-    change = SubjectRectified(
-        request_id=str(uuid.uuid4()), subject=subject, changes_url=changes_url
-    )
+    change = SubjectRectified(request_id=str(uuid.uuid4()), subject=subject, changes=changes)
     event = event_for(change, org, key=org)
     await publish(kafka_bootstrap, event)
     await wait_until(lambda: _handled(billing, event.id), timeout=60)

@@ -19,6 +19,7 @@ from clashtor_common.events import (
     EventPayload,
     ExportPartReady,
     ExportRequested,
+    ObjectRef,
     SubjectRestricted,
     make_event,
 )
@@ -84,10 +85,10 @@ async def on_export_requested(
     gw = gateway_of(runtime)
     user_ids, part = await privacy_data.collect_export(session, event.org_id, request.subject)
     items = len(part["users"]) + (1 if "organization" in part else 0)
-    url: str | None = None
+    ref: ObjectRef | None = None
     if items:
         key = privacy_data.export_key(event.org_id, request.request_id)
-        url = await gw.exports.put_part(key, part)
+        ref = await gw.exports.put_part(key, part)
         existing = (
             await session.execute(select(ExportObject).where(ExportObject.object_key == key))
         ).scalar_one_or_none()
@@ -106,7 +107,7 @@ async def on_export_requested(
             ExportPartReady(
                 request_id=request.request_id,
                 service=SERVICE,
-                part_url=url,
+                part=ref,
                 items=items,
                 details=f"{len(user_ids)} user account(s)",
             ),

@@ -9,7 +9,7 @@ import time
 import uuid
 from typing import Any
 
-import httpx
+import pytest
 
 from clashtor_common.events import (
     CallFailed,
@@ -17,6 +17,7 @@ from clashtor_common.events import (
     CallTranscribed,
     ErasureRequested,
     ExportRequested,
+    ObjectRef,
     PlanLimits,
     Subject,
     SubjectRectified,
@@ -24,6 +25,7 @@ from clashtor_common.events import (
     SubscriptionChanged,
     make_event,
 )
+from clashtor_common.s3 import ObjectNotFound
 from clashtor_common.service import ServiceRuntime
 from ingest.adapters.tables import ErasedCall, ErasedFingerprint
 from ingest.context import IngestContext
@@ -46,7 +48,7 @@ def transcribed(call_id: str) -> CallTranscribed:
     return CallTranscribed(
         call_id=call_id,
         uploader_id="user-1",
-        transcript_url="http://127.0.0.1:1/gone",
+        transcript=ObjectRef(bucket="transcribe", key="transcripts/gone.json.enc"),
         engine="local",
         model="tiny.en",
         language="en",
@@ -309,9 +311,9 @@ async def test_erasing_a_participant_removes_every_call_they_took_part_in(
     uploaded = await read_topic(
         kafka_bootstrap, "call-uploaded", lambda e: e["data"]["call_id"] == with_alice["id"]
     )
-    async with httpx.AsyncClient() as http:
-        old_link = await http.get(uploaded[0][1]["data"]["audio_url"])
-    assert old_link.status_code in (403, 404), "an old event's link yields nothing"
+    old_ref = ObjectRef(**uploaded[0][1]["data"]["audio"])
+    with pytest.raises(ObjectNotFound):  # an old event's object reference yields nothing
+        await ctx.objects.store.read(old_ref)
 
     async with ctx.db.session() as session:
         assert await session.get(ErasedCall, with_alice["id"]) is not None
@@ -427,8 +429,7 @@ async def test_an_export_bundles_the_subjects_calls_and_audio_encrypted_behind_a
     part = ready[0][1]["data"]
     assert (part["service"], part["status"], part["items"]) == ("ingest", "ready", 1)
     assert b"Dana" not in ready[0][0]
-    async with httpx.AsyncClient() as http:
-        sealed = (await http.get(part["part_url"])).content
+    sealed = await ctx.objects.store.read(ObjectRef(**part["part"]))
     assert sealed[:4] == b"CTR1", "privacy's part format: one Keyring record"
     document = json.loads(ctx.keyring.decrypt(sealed))
     assert document["service"] == "ingest" and document["request_id"] == request_id
@@ -455,7 +456,7 @@ async def test_an_export_for_someone_with_no_calls_is_an_empty_part(
     ready = await read_topic(
         kafka_bootstrap, "export-part-ready", lambda e: e["data"]["request_id"] == request_id
     )
-    assert (ready[0][1]["data"]["items"], ready[0][1]["data"]["part_url"]) == (0, None)
+    assert (ready[0][1]["data"]["items"], ready[0][1]["data"]["part"]) == (0, None)
 
 
 async def test_a_restricted_participant_marks_their_calls_restricted(
@@ -499,9 +500,7 @@ async def test_a_rectification_from_privacy_updates_the_participant_on_every_cal
     await ctx.objects.store.put_bytes(key, ctx.keyring.encrypt(json.dumps(claim).encode()))
     subject = Subject(type="participant", fingerprint=fp(client.settings, "jo@buyer.test"))
     await publisher.publish(
-        SubjectRectified(
-            request_id="rect-1", subject=subject, changes_url=await ctx.objects.presign(key)
-        ),
+        SubjectRectified(request_id="rect-1", subject=subject, changes=ctx.objects.store.ref(key)),
         org=org,
         source="privacy",
     )
@@ -531,7 +530,7 @@ async def test_a_users_own_rectification_reaches_the_calls_they_took_part_in(
     await ctx.objects.store.put_bytes(key, ctx.keyring.encrypt(json.dumps(claim).encode()))
     subject = Subject(type="user", id="user-9", fingerprint=fp(client.settings, "sam@seller.test"))
     event = SubjectRectified(
-        request_id="rect-2", subject=subject, changes_url=await ctx.objects.presign(key)
+        request_id="rect-2", subject=subject, changes=ctx.objects.store.ref(key)
     )
     await publisher.publish(event, org=org, source="privacy")
 

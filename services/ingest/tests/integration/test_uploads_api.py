@@ -9,10 +9,10 @@ import json
 from typing import Any
 
 import av
-import httpx
 import pytest
 
 from clashtor_common.db import Database
+from clashtor_common.events import ObjectRef
 from clashtor_common.identity import Identity
 from clashtor_common.testing.callgen import zero_timestamp_opus_mkv
 from ingest.adapters.object_store import EncryptedObjects
@@ -451,7 +451,7 @@ async def test_listing_is_newest_first_with_a_working_cursor(client: IngestClien
     assert bad.status_code == 422
 
 
-async def test_call_uploaded_event_carries_links_and_fingerprints_but_no_personal_data(
+async def test_call_uploaded_event_carries_object_references_and_fingerprints_but_no_personal_data(
     client: IngestClient, ctx: IngestContext, kafka_bootstrap: str
 ) -> None:
     org = new_org()
@@ -486,11 +486,12 @@ async def test_call_uploaded_event_carries_links_and_fingerprints_but_no_persona
         16000,
     )
     assert payload["size_bytes"] == len(data)
-    async with httpx.AsyncClient() as http:
-        fetched = await http.get(payload["audio_url"])
-    assert fetched.status_code == 200
-    assert fetched.content[:4] == b"CTS1"
-    assert ctx.keyring.decrypt_stream_bytes(fetched.content) == data
+    assert payload["audio"]["bucket"] == ctx.objects.store.bucket
+    assert payload["audio"]["key"].startswith(f"orgs/{org}/calls/{call['id']}/")
+    assert "http" not in json.dumps(payload), "an object reference, never an address"
+    fetched = await ctx.objects.store.read(ObjectRef(**payload["audio"]))
+    assert fetched[:4] == b"CTS1"
+    assert ctx.keyring.decrypt_stream_bytes(fetched) == data
 
 
 async def test_a_database_failure_after_the_audio_reached_s3_deletes_the_object(

@@ -314,13 +314,16 @@ async def rectify(
         await ensure_active(session, identity)
     await deps.objects.put_record(key, json.dumps(document).encode())
     try:
-        url = await deps.objects.presign(key)
         async with deps.db.session() as session:
             session.add(req)
             await session.flush()
             await service.emit_event(
                 session,
-                SubjectRectified(request_id=req.id, subject=subject.to_event(), changes_url=url),
+                SubjectRectified(
+                    request_id=req.id,
+                    subject=subject.to_event(),
+                    changes=deps.objects.store.ref(key),
+                ),
                 identity.org_id,
                 subject,
             )

@@ -87,7 +87,9 @@ async def on_export_part_ready(event: Envelope, session: AsyncSession, deps: Dep
     ack.status = AckStatus.COMPLETED.value if answer.status == "ready" else AckStatus.FAILED.value
     ack.answered_at = now
     ack.event_id = str(event.id)
-    ack.part_url = answer.part_url
+    ack.part_bucket, ack.part_key = (
+        (answer.part.bucket, answer.part.key) if answer.part else (None, None)
+    )
     ack.details = {"items": answer.items, "message": answer.details[:1000]}
     status, failure = export_outcome(AckState(a.service, a.status) for a in acks)
     req.updated_at = now

@@ -17,9 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from clashtor_common.crypto import DecryptionError
-from clashtor_common.events import ErasureRequested, EventPayload, ExportRequested, make_event
+from clashtor_common.events import (
+    ErasureRequested,
+    EventPayload,
+    ExportRequested,
+    ObjectRef,
+    make_event,
+)
 from clashtor_common.outbox import emit
-from clashtor_common.s3 import ObjectNotFound, fetch_presigned
+from clashtor_common.s3 import ObjectNotFound
 from privacy.adapters import repository as repo
 from privacy.adapters.tables import (
     AccountDeletion,
@@ -386,9 +392,9 @@ async def own_export_part(session: AsyncSession, req: PrivacyRequest) -> Part:
 
 
 async def _load_part(deps: Deps, req: PrivacyRequest, ack: Acknowledgement) -> Part:
-    if not ack.part_url:
+    if not (ack.part_bucket and ack.part_key):
         return Part(service=ack.service, items=[])
-    blob = await fetch_presigned(ack.part_url)
+    blob = await deps.objects.store.read(ObjectRef(bucket=ack.part_bucket, key=ack.part_key))
     if len(blob) > deps.settings.max_part_bytes:
         raise InvalidPart(
             f"part from {ack.service} is larger than {deps.settings.max_part_bytes} bytes"

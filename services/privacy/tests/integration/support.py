@@ -28,6 +28,7 @@ from clashtor_common.events import (
     ErasureCompleted,
     ExportPartReady,
     KeptRecord,
+    ObjectRef,
     Topic,
     make_event,
 )
@@ -59,6 +60,11 @@ class PrivacyUnderTest:
     @property
     def keyring(self) -> Keyring:
         return Keyring.from_config(self.settings.master_keys.get_secret_value())
+
+    async def read(self, ref: dict[str, str]) -> bytes:
+        """The object an event names, read with privacy's own S3 client."""
+        store: S3Store = self.app.state.runtime.extras["deps"].objects.store
+        return await store.read(ObjectRef(**ref))
 
     def headers(self, org: str, user: str = "admin-1", role: str = "admin") -> dict[str, str]:
         return identity_headers(self.settings.identity_secret.get_secret_value(), org, user, role)
@@ -180,11 +186,11 @@ class SimulatedServices:
         await self.send(Topic.ERASURE_COMPLETED.value, envelope)
         return envelope
 
-    async def upload_part(self, document: dict[str, Any]) -> str:
-        """Encrypt a part document the agreed way and return a presigned GET of it."""
+    async def upload_part(self, document: dict[str, Any]) -> ObjectRef:
+        """Encrypt a part document the agreed way; the reference ``export-part-ready`` names."""
         key = f"parts/{uuid.uuid4()}.bin"
         await self.store.put_bytes(key, self.keyring.encrypt(json.dumps(document).encode()))
-        return await self.store.presign_get(key, 3600)
+        return self.store.ref(key)
 
     async def export_part(
         self,
@@ -195,7 +201,7 @@ class SimulatedServices:
         items: list[dict[str, Any]],
         files: dict[str, bytes] | None = None,
     ) -> Envelope:
-        url: str | None = None
+        ref: ObjectRef | None = None
         if items or files:
             document: dict[str, Any] = {
                 "service": service,
@@ -205,9 +211,9 @@ class SimulatedServices:
             }
             if files:
                 document["files"] = {n: base64.b64encode(b).decode() for n, b in files.items()}
-            url = await self.upload_part(document)
+            ref = await self.upload_part(document)
         payload = ExportPartReady(
-            request_id=request_id, service=service, part_url=url, items=len(items)
+            request_id=request_id, service=service, part=ref, items=len(items)
         )
         envelope = make_event(payload, source=service, org_id=org)
         await self.send(Topic.EXPORT_PART_READY.value, envelope)

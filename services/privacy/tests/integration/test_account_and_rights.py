@@ -9,7 +9,7 @@ import pytest
 
 from clashtor_common.crypto import fingerprint
 from clashtor_common.events import parse_envelope
-from clashtor_common.s3 import ObjectNotFound, fetch_presigned
+from clashtor_common.s3 import ObjectNotFound
 
 from .support import (
     SERVICES,
@@ -168,7 +168,7 @@ async def test_rectification_travels_as_an_encrypted_claim_check_that_erasure_de
     event = parse_envelope(raw)
     assert event.data["subject"] == {"type": "user", "id": "u-5", "fingerprint": None}
 
-    blob = await fetch_presigned(event.data["changes_url"])
+    blob = await privacy.read(event.data["changes"])
     assert b"Janet" not in blob
     document = json.loads(privacy.keyring.decrypt(blob))
     assert document["changes"] == changes
@@ -188,7 +188,7 @@ async def test_rectification_travels_as_an_encrypted_claim_check_that_erasure_de
     own = next(a for a in view["acknowledgements"] if a["service"] == "privacy")
     assert own["details"]["removed"]["rectification_claim_checks"] == 1
     with pytest.raises(ObjectNotFound):
-        await fetch_presigned(event.data["changes_url"])
+        await privacy.read(event.data["changes"])
 
 
 async def test_the_gateway_vouches_as_system_and_the_real_requester_is_recorded(
@@ -275,7 +275,7 @@ async def test_a_users_own_rectification_names_them_by_id_and_by_their_previous_
         "id": "u-7",
         "fingerprint": fingerprint(secret, old),
     }
-    document = json.loads(privacy.keyring.decrypt(await fetch_presigned(event.data["changes_url"])))
+    document = json.loads(privacy.keyring.decrypt(await privacy.read(event.data["changes"])))
     assert document["changes"] == {"name": "Dana Smith", "email": new}
     assert document["email_fingerprint"] == fingerprint(secret, new)
     view = await privacy.get_request(org, request_id, user="u-7", role="rep")

@@ -31,7 +31,6 @@ class ScoreSettings(ServiceSettings):
     openai_retry_max_seconds: float = Field(30.0, ge=0)
     openai_reply_attempts: int = Field(2, ge=1)
 
-    transcript_fetch_timeout_seconds: float = Field(60.0, gt=0)
     rescore_inline_max_calls: int = Field(25, ge=0)
     """An edited scorecard re-scores up to this many past calls inside the request; more
     are re-scored by a background task after the response (the answer says which)."""

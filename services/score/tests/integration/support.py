@@ -17,6 +17,7 @@ from clashtor_common.events import (
     CallTranscribed,
     Envelope,
     EventPayload,
+    ObjectRef,
     ParticipantRef,
     make_event,
 )
@@ -142,14 +143,14 @@ class Transcripts:
     def __init__(self, s3_settings: dict[str, Any]) -> None:
         self.store = S3Store(ServiceSettings(s3_bucket="transcribe-tests", **s3_settings))
 
-    async def put(self, call_id: str, transcript: Transcript | bytes) -> str:
-        """Store the transcript as transcribe does (aad = call id); its presigned link."""
+    async def put(self, call_id: str, transcript: Transcript | bytes) -> ObjectRef:
+        """Store the transcript as transcribe does (aad = call id); its object reference."""
         plain = (
             transcript if isinstance(transcript, bytes) else transcript.model_dump_json().encode()
         )
         key = f"transcripts/{call_id}.json.enc"
         await self.store.put_bytes(key, KEYRING.encrypt(plain, aad=call_id.encode()))
-        return await self.store.presign_get(key)
+        return self.store.ref(key)
 
     async def delete(self, call_id: str) -> None:
         await self.store.delete(f"transcripts/{call_id}.json.enc")
@@ -157,7 +158,7 @@ class Transcripts:
 
 def transcribed(
     call_id: str,
-    url: str,
+    ref: ObjectRef,
     *,
     uploader: str = "rep-1",
     transcript: Transcript = DISCOVERY_CALL,
@@ -166,7 +167,7 @@ def transcribed(
     return CallTranscribed(
         call_id=call_id,
         uploader_id=uploader,
-        transcript_url=url,
+        transcript=ref,
         engine="local",
         model="tiny.en",
         language="en",
@@ -217,9 +218,9 @@ async def score_call_via_bus(
 ) -> tuple[str, Envelope]:
     """Publish a call-transcribed for a stored transcript; wait for its call-scored."""
     call_id = call_id or new_call()
-    url = await transcripts.put(call_id, transcript)
+    ref = await transcripts.put(call_id, transcript)
     payload = transcribed(
-        call_id, url, uploader=uploader, transcript=transcript, participants=participants
+        call_id, ref, uploader=uploader, transcript=transcript, participants=participants
     )
     await publish(bootstrap, event_for(payload, org_id, key=call_id))
     [event] = await scored.wait_for(

@@ -14,12 +14,13 @@ from clashtor_common.events import (
     Envelope,
     ErasureRequested,
     ExportRequested,
+    ObjectRef,
     ParticipantRef,
     Subject,
     SubjectRestricted,
 )
 from clashtor_common.inbox import InboxRecord
-from clashtor_common.s3 import ObjectNotFound, fetch_presigned
+from clashtor_common.s3 import ObjectNotFound
 from score.adapters.tables import (
     CallParticipantRecord,
     CallScoreRecord,
@@ -131,8 +132,8 @@ async def test_erasing_a_call_deletes_its_score_and_a_replay_does_not_bring_it_b
     assert await flow.status(org, kept) == 200
 
     # The old call-transcribed is replayed (new event id): nothing is scored again.
-    url = await transcripts.put(gone, DISCOVERY_CALL)
-    replay = event_for(transcribed(gone, url), org, key=gone)
+    ref = await transcripts.put(gone, DISCOVERY_CALL)
+    replay = event_for(transcribed(gone, ref), org, key=gone)
     await publish(kafka_bootstrap, replay)
     await wait_until(lambda: handled(score, replay))
     assert await flow.status(org, gone) == 404
@@ -164,8 +165,8 @@ async def test_erasing_a_participant_removes_every_call_they_took_part_in(
     assert await flow.status(org, with_bob) == 200
     # A call with Ada still in flight when she was erased is never scored.
     late = new_call()
-    url = await transcripts.put(late, DISCOVERY_CALL)
-    in_flight = event_for(transcribed(late, url, participants=[ada]), org, key=late)
+    ref = await transcripts.put(late, DISCOVERY_CALL)
+    in_flight = event_for(transcribed(late, ref, participants=[ada]), org, key=late)
     await publish(kafka_bootstrap, in_flight)
     await wait_until(lambda: handled(score, in_flight))
     assert await flow.status(org, late) == 404
@@ -264,7 +265,7 @@ async def test_export_of_a_user_is_an_encrypted_part_with_their_scores(
         lambda e: e.data["request_id"] == request_id and e.data["service"] == "score"
     )
     assert (part.data["status"], part.data["items"]) == ("ready", 2)
-    blob = await fetch_presigned(part.data["part_url"])
+    blob = await flow.transcripts.store.read(ObjectRef(**part.data["part"]))
     assert b"final say" not in blob
     document = json.loads(KEYRING.decrypt(blob))
     assert document["service"] == "score"
@@ -294,7 +295,7 @@ async def test_an_export_with_nothing_to_export_answers_without_a_part(
     [part] = await topics["export-part-ready"].wait_for(
         lambda e: e.data["request_id"] == request_id
     )
-    assert (part.data["part_url"], part.data["items"], part.data["status"]) == (None, 0, "ready")
+    assert (part.data["part"], part.data["items"], part.data["status"]) == (None, 0, "ready")
 
 
 async def test_an_erased_organization_export_part_is_deleted(
@@ -316,7 +317,9 @@ async def test_an_erased_organization_export_part_is_deleted(
     )
     kinds = {
         i["kind"]
-        for i in json.loads(KEYRING.decrypt(await fetch_presigned(part.data["part_url"])))["items"]
+        for i in json.loads(
+            KEYRING.decrypt(await flow.transcripts.store.read(ObjectRef(**part.data["part"])))
+        )["items"]
     }
     assert kinds == {"call_score"}
 
@@ -324,7 +327,7 @@ async def test_an_erased_organization_export_part_is_deleted(
 
     assert done.data["removed"]["export_objects"] == 1
     with pytest.raises(ObjectNotFound):
-        await fetch_presigned(part.data["part_url"])
+        await flow.transcripts.store.read(ObjectRef(**part.data["part"]))
 
 
 async def test_an_objection_takes_the_subjects_calls_out_of_team_analytics(

@@ -131,12 +131,12 @@ async def test_the_same_event_twice_and_a_replay_score_the_call_once(
 ) -> None:
     org = new_org()
     call_id = new_call()
-    url = await transcripts.put(call_id, DISCOVERY_CALL)
-    first = event_for(transcribed(call_id, url), org, key=call_id)
-    replay = event_for(transcribed(call_id, url), org, key=call_id)  # new event id, same call
+    ref = await transcripts.put(call_id, DISCOVERY_CALL)
+    first = event_for(transcribed(call_id, ref), org, key=call_id)
+    replay = event_for(transcribed(call_id, ref), org, key=call_id)  # new event id, same call
     marker_id = new_call()
-    marker_url = await transcripts.put(marker_id, DISCOVERY_CALL)
-    marker = event_for(transcribed(marker_id, marker_url), org, key=marker_id)
+    marker_ref = await transcripts.put(marker_id, DISCOVERY_CALL)
+    marker = event_for(transcribed(marker_id, marker_ref), org, key=marker_id)
 
     await publish(kafka_bootstrap, first, first, replay)
     await publish(kafka_bootstrap, marker)
@@ -280,10 +280,10 @@ async def test_a_transcript_that_is_gone_fails_the_call_with_transcript_gone(
 ) -> None:
     org = new_org()
     call_id = new_call()
-    url = await transcripts.put(call_id, DISCOVERY_CALL)
+    ref = await transcripts.put(call_id, DISCOVERY_CALL)
     await transcripts.delete(call_id)  # erased upstream before score got to it
 
-    await publish(kafka_bootstrap, event_for(transcribed(call_id, url), org, key=call_id))
+    await publish(kafka_bootstrap, event_for(transcribed(call_id, ref), org, key=call_id))
 
     [event] = await failed.wait_for(lambda e: e.org_id == org and e.data["call_id"] == call_id)
     assert (event.data["stage"], event.data["code"]) == ("score", "transcript_gone")
@@ -298,8 +298,8 @@ async def test_a_transcript_that_breaks_the_schema_fails_the_call(
 ) -> None:
     org = new_org()
     call_id = new_call()
-    url = await transcripts.put(call_id, b'{"language": "en", "utterances": "nope"}')
-    await publish(kafka_bootstrap, event_for(transcribed(call_id, url), org, key=call_id))
+    ref = await transcripts.put(call_id, b'{"language": "en", "utterances": "nope"}')
+    await publish(kafka_bootstrap, event_for(transcribed(call_id, ref), org, key=call_id))
     [event] = await failed.wait_for(lambda e: e.org_id == org and e.data["call_id"] == call_id)
     assert event.data["code"] == "transcript_invalid"
 

@@ -52,9 +52,6 @@ class TranscribeSettings(ServiceSettings):
     whisper_max_speakers: int = Field(2, ge=1)
     whisper_max_concurrent: int = Field(1, ge=1)
 
-    audio_fetch_timeout: float = Field(
-        300.0, gt=0, description="seconds to download one encrypted recording"
-    )
     temp_dir: str | None = Field(
         None, description="where decrypted audio waits during transcription; None = OS temp"
     )

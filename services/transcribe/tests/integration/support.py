@@ -2,7 +2,7 @@
 
 ``Uploader`` plays ingest's part: it encrypts a recording with the stream format into a
 bucket of its own (transcribe never gets that bucket's name or credentials, only the
-presigned link) and publishes ``call-uploaded`` on the real broker.
+object reference) and publishes ``call-uploaded`` on the real broker.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from clashtor_common.events import (
     CallUploaded,
     Envelope,
     EventPayload,
+    ObjectRef,
     ParticipantRef,
     make_event,
 )
@@ -98,18 +99,18 @@ class Uploader:
     def fp(self, email: str) -> str:
         return fingerprint(self.fingerprint_secret, email)
 
-    async def put_recording(self, org: str, call_id: str, data: bytes) -> tuple[str, str]:
-        """Encrypt ``data`` (stream format, as ingest does) and return (key, presigned URL)."""
+    async def put_recording(self, org: str, call_id: str, data: bytes) -> tuple[str, ObjectRef]:
+        """Encrypt ``data`` (stream format, as ingest does); its key and its reference."""
         blob = b"".join([c async for c in self.keyring.encrypt_stream(_aiter(data))])
         key = f"orgs/{org}/calls/{call_id}.audio.enc"
         await self.store.put_bytes(key, blob)
-        return key, await self.store.presign_get(key)
+        return key, self.store.ref(key)
 
     def call_uploaded(
         self,
         org: str,
         call_id: str,
-        audio_url: str,
+        audio: ObjectRef,
         *,
         audio_format: str = "wav",
         uploader: str = "user-1",
@@ -121,7 +122,7 @@ class Uploader:
         payload = CallUploaded(
             call_id=call_id,
             uploader_id=uploader,
-            audio_url=audio_url,
+            audio=audio,
             audio_format=audio_format,
             duration=duration,
             channels=channels,
@@ -153,8 +154,8 @@ class Uploader:
     ) -> Envelope:
         """Store the recording and publish its ``call-uploaded``."""
         call_id = call_id or new_call_id()
-        _, url = await self.put_recording(org, call_id, data)
-        envelope = self.call_uploaded(org, call_id, url, audio_format=audio_format, **kwargs)
+        _, ref = await self.put_recording(org, call_id, data)
+        envelope = self.call_uploaded(org, call_id, ref, audio_format=audio_format, **kwargs)
         return await self.send(envelope)
 
     async def send(self, envelope: Envelope) -> Envelope:

@@ -14,10 +14,11 @@ import pytest
 from clashtor_common.events import (
     ErasureRequested,
     ExportRequested,
+    ObjectRef,
     Subject,
     SubjectRestricted,
 )
-from clashtor_common.s3 import ObjectNotFound, fetch_presigned
+from clashtor_common.s3 import ObjectNotFound
 from clashtor_common.testing.callgen import GeneratedCall, generate_call, short_script
 from transcribe.adapters.objects import transcript_key
 from transcribe.domain.outcomes import CallStatus
@@ -67,7 +68,7 @@ async def test_erasing_a_call_removes_its_transcript_everywhere_and_for_good(
     assert await record_of(ctx, call_id) is None
     assert transcript_key(org, call_id) not in await ctx.objects.keys(f"transcripts/{org}/")
     with pytest.raises(ObjectNotFound):
-        await fetch_presigned(announced["data"]["transcript_url"])
+        await ctx.objects.read(ObjectRef(**announced["data"]["transcript"]))
     assert (await client.transcript(org, call_id)).status_code == 404
     assert (await client.transcript(org, kept_upload.data["call_id"])).status_code == 200
 
@@ -208,7 +209,7 @@ async def test_an_export_holds_the_subjects_transcripts_encrypted(
 
     assert part["data"]["service"] == "transcribe" and part["data"]["status"] == "ready"
     assert part["data"]["items"] == 1
-    blob = await fetch_presigned(part["data"]["part_url"])
+    blob = await ctx.objects.read(ObjectRef(**part["data"]["part"]))
     assert blob[:4] == b"CTR1" and b"utterances" not in blob
     document = json.loads(ctx.keyring.decrypt(blob))
     assert document["service"] == "transcribe"
@@ -226,7 +227,7 @@ async def test_an_export_about_nobody_here_is_an_empty_part(uploader, exports):
         org=new_org(),
     )
     part = await exports.wait_for(request_id=request_id)
-    assert part["data"]["part_url"] is None and part["data"]["items"] == 0
+    assert part["data"]["part"] is None and part["data"]["items"] == 0
 
 
 async def test_a_restricted_participant_s_next_calls_are_not_processed_until_lifted(

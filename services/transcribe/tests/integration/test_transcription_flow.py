@@ -1,7 +1,7 @@
 """call-uploaded → call-transcribed on the real broker, S3 and database, local engine.
 
-Each test plays ingest: an encrypted generated call in a bucket transcribe has no
-credentials for, a presigned link in ``call-uploaded``; then reads what transcribe
+Each test plays ingest: an encrypted generated call in ingest's bucket, named by bucket
+and key in ``call-uploaded`` (transcribe reads it with its own S3 client); then reads what transcribe
 announced on the topic and serves on its internal API.
 """
 
@@ -14,9 +14,8 @@ import httpx
 import pytest
 
 from clashtor_common.crypto import Keyring
-from clashtor_common.events import Topic
+from clashtor_common.events import ObjectRef, Topic
 from clashtor_common.events.transcript import Transcript
-from clashtor_common.s3 import fetch_presigned
 from clashtor_common.testing.callgen import GeneratedCall, make_corrupt_audio
 from transcribe.adapters.objects import transcript_aad, transcript_key
 from transcribe.domain.outcomes import CallStatus
@@ -92,8 +91,9 @@ async def test_a_stereo_call_is_transcribed_announced_and_served(
     assert wer < MAX_WER
     assert attribution.accuracy >= MIN_STEREO_ATTRIBUTION
 
-    # The link in the event is a claim check: ciphertext bound to this call.
-    blob = await fetch_presigned(data["transcript_url"])
+    # The event names a claim check (bucket and key): ciphertext bound to this call.
+    assert set(data["transcript"]) == {"bucket", "key"}
+    blob = await ctx.objects.read(ObjectRef(**data["transcript"]))
     plain = ctx.keyring.decrypt(blob, aad=transcript_aad(call_id))
     assert Transcript.model_validate_json(plain) == transcript
 
@@ -218,9 +218,7 @@ async def test_a_recording_under_an_unknown_key_is_dead_lettered(
     blob = foreign.encrypt(short_stereo_call.read_bytes())  # not even the stream format
     key = f"orgs/{org}/calls/{call_id}.audio.enc"
     await uploader.store.put_bytes(key, blob)
-    upload = await uploader.send(
-        uploader.call_uploaded(org, call_id, await uploader.store.presign_get(key))
-    )
+    upload = await uploader.send(uploader.call_uploaded(org, call_id, uploader.store.ref(key)))
     dead = TopicReader(kafka_bootstrap, f"{Topic.CALL_UPLOADED.value}.dlq")
     await dead.start()
     try:

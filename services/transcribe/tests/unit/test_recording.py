@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import stat
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
-from fastapi.responses import Response
 
 from clashtor_common.crypto import DecryptionError, Keyring
-from clashtor_common.embedded import free_port
 from transcribe.adapters.recording import decrypt_to_file, downloaded_recording
 
 
@@ -63,25 +58,14 @@ async def test_the_downloaded_recording_lives_in_a_private_file_removed_afterwar
     keyring: Keyring, tmp_path: Path
 ) -> None:
     blob = await _encrypt(keyring, b"RIFF-audio-bytes", 4096)
-    app = FastAPI()
 
-    @app.get("/object")
-    async def obj() -> Response:
-        return Response(blob)
+    async def read() -> bytes:  # what S3Store.read(ref) returns: the encrypted object
+        return blob
 
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            await asyncio.sleep(0.02)
-        async with downloaded_recording(
-            f"http://127.0.0.1:{port}/object", keyring, audio_format="wav", temp_dir=str(tmp_path)
-        ) as path:
-            assert path.suffix == ".wav" and path.read_bytes() == b"RIFF-audio-bytes"
-            assert stat.S_IMODE(path.stat().st_mode) == 0o600
-        assert not path.exists()
-        assert list(tmp_path.iterdir()) == []
-    finally:
-        server.should_exit = True
-        await task
+    async with downloaded_recording(
+        read(), keyring, audio_format="wav", temp_dir=str(tmp_path)
+    ) as path:
+        assert path.suffix == ".wav" and path.read_bytes() == b"RIFF-audio-bytes"
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert not path.exists()
+    assert list(tmp_path.iterdir()) == []

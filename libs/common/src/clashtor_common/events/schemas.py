@@ -1,7 +1,13 @@
 """Typed payloads for every event, one class each, with JSON Schemas.
 
 Payloads carry no plaintext personal data: ids, roles, counts, keyed fingerprints of
-emails (see ``clashtor_common.crypto.fingerprint``) and links to encrypted objects.
+emails (see ``clashtor_common.crypto.fingerprint``) and references to encrypted objects.
+
+An object travels as an ``ObjectRef`` (bucket and key), never as an endpoint URL or a
+presigned link: S3 addresses and link lifetimes change (a restart moves the embedded
+S3 to a new port, a link expires), keys do not. A reader fetches the object through
+its own S3 client (``clashtor_common.s3.S3Store.read``). Version 2 of the four events
+that carry objects replaced version 1's URL fields.
 """
 
 from __future__ import annotations
@@ -39,6 +45,14 @@ class Subject(_Part):
     fingerprint: str | None = None
 
 
+class ObjectRef(_Part):
+    """Where an encrypted object lives. Erasure deletes it (and its key), so an old event
+    that names it yields nothing."""
+
+    bucket: str = Field(min_length=1, max_length=255)
+    key: str = Field(min_length=1, max_length=1024)
+
+
 class KeptRecord(_Part):
     what: str
     why: str
@@ -46,9 +60,10 @@ class KeptRecord(_Part):
 
 class CallUploaded(EventPayload):
     event_type = Topic.CALL_UPLOADED.value
+    event_version = 2
     call_id: str
     uploader_id: str
-    audio_url: str = Field(description="presigned GET of the encrypted audio object")
+    audio: ObjectRef = Field(description="the encrypted audio object (Keyring stream format)")
     audio_format: str
     duration: float
     channels: int
@@ -60,9 +75,10 @@ class CallUploaded(EventPayload):
 
 class CallTranscribed(EventPayload):
     event_type = Topic.CALL_TRANSCRIBED.value
+    event_version = 2
     call_id: str
     uploader_id: str
-    transcript_url: str = Field(description="presigned GET of the encrypted transcript JSON")
+    transcript: ObjectRef = Field(description="the encrypted transcript JSON")
     engine: str
     model: str
     language: str
@@ -120,11 +136,10 @@ class ExportRequested(EventPayload):
 
 class ExportPartReady(EventPayload):
     event_type = Topic.EXPORT_PART_READY.value
+    event_version = 2
     request_id: str
     service: str
-    part_url: str | None = Field(
-        None, description="presigned GET of the encrypted part; None if empty"
-    )
+    part: ObjectRef | None = Field(None, description="the encrypted part; None if empty")
     items: int = 0
     status: Literal["ready", "failed"] = "ready"
     details: str = ""
@@ -151,9 +166,10 @@ class SubjectRectified(EventPayload):
     """A subject's name or email changed; the new values travel as an encrypted claim check."""
 
     event_type = Topic.SUBJECT_RECTIFIED.value
+    event_version = 2
     request_id: str
     subject: Subject
-    changes_url: str
+    changes: ObjectRef = Field(description="the encrypted claim check of the new values")
 
 
 class SubjectRestricted(EventPayload):

@@ -9,7 +9,7 @@ subscription (nobody is billed for a deleted organization).
 
 Export. The organization's plan, invoices (ids and totals) and usage ledger, or a
 user's own ledger rows, as one JSON document encrypted with the keyring (record
-format, no associated data) in billing's bucket, announced with a presigned link.
+format, no associated data) in billing's bucket, announced by bucket and key.
 """
 
 from __future__ import annotations
@@ -272,6 +272,6 @@ async def export_subject(
     return ExportPartReady(
         request_id=request.request_id,
         service=SERVICE,
-        part_url=await s3.presign_get(key),
+        part=s3.ref(key),
         items=len(items),
     )

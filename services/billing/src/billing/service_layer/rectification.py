@@ -2,7 +2,7 @@
 
 Billing stores no names or emails; Stripe does (Checkout collected them). When privacy
 announces ``subject-rectified`` for a ``user`` or an ``organization``, the new values
-are fetched from the encrypted claim check (``changes_url``, privacy's record format)
+are fetched from the encrypted claim check (``changes``: privacy's object, read with billing's own S3 client)
 and written to the organization's Stripe customer through the Stripe adapter, if that
 customer is the subject's:
 
@@ -32,7 +32,7 @@ from billing.domain.pseudonyms import is_pseudonym
 from clashtor_common.bus import PermanentError
 from clashtor_common.crypto import DecryptionError, Keyring, fingerprint
 from clashtor_common.events import SubjectRectified
-from clashtor_common.s3 import ObjectNotFound, fetch_presigned
+from clashtor_common.s3 import ObjectNotFound, S3Store
 
 log = logging.getLogger(__name__)
 CONTACT_FIELDS = ("name", "email")
@@ -42,13 +42,16 @@ CONTACT_FIELDS = ("name", "email")
 class RectificationDeps:
     gateway: StripeGateway | None
     keyring: Keyring
+    s3: S3Store
     fingerprint_secret: str
 
 
-async def read_changes(change: SubjectRectified, keyring: Keyring) -> dict[str, str] | None:
+async def read_changes(
+    change: SubjectRectified, keyring: Keyring, s3: S3Store
+) -> dict[str, str] | None:
     """The new ``{name?, email?}``; None when the claim check is gone (subject erased)."""
     try:
-        blob = await fetch_presigned(change.changes_url)
+        blob = await s3.read(change.changes)
     except ObjectNotFound:
         return None
     try:
@@ -103,7 +106,7 @@ async def rectify_customer(
             customer.stripe_customer_id,
         )
         return "stripe_not_configured"
-    changes = await read_changes(change, deps.keyring)
+    changes = await read_changes(change, deps.keyring, deps.s3)
     if not changes:
         return "gone" if changes is None else "nothing_to_change"
     at_stripe = await deps.gateway.retrieve_customer(customer.stripe_customer_id)

@@ -1,4 +1,4 @@
-"""export-requested: the account data part goes to S3 encrypted, behind a presigned link;
+"""export-requested: the account data part goes to S3 encrypted, named by bucket and key;
 a later erasure deletes that object too."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from clashtor_common.events import (
     parse_envelope,
 )
 from clashtor_common.outbox import OutboxRecord
-from clashtor_common.s3 import ObjectNotFound, fetch_presigned
+from clashtor_common.s3 import ObjectNotFound
 
 pytestmark = pytest.mark.slow
 
@@ -56,7 +56,9 @@ async def test_export_part_is_encrypted_at_rest_and_erased_later(
     )
     (part,) = await _parts(api, request_id)
     assert part.service == "gateway" and part.status == "ready" and part.items == 1
-    blob = await fetch_presigned(part.part_url)
+    assert part.part is not None
+    store = api.app.state.gateway.exports.store
+    blob = await store.read(part.part)
     assert rep.email.encode() not in blob and b"Rita Rep" not in blob  # ciphertext only
     keyring = Keyring.from_config(api.app.state.gateway.settings.master_keys.get_secret_value())
     data = json.loads(keyring.decrypt(blob))
@@ -75,7 +77,7 @@ async def test_export_part_is_encrypted_at_rest_and_erased_later(
         )
     )
     with pytest.raises(ObjectNotFound):
-        await fetch_presigned(part.part_url)
+        await store.read(part.part)
 
 
 async def test_nothing_to_export_announces_an_empty_part(
@@ -92,4 +94,4 @@ async def test_nothing_to_export_announces_an_empty_part(
         )
     )
     (part,) = await _parts(api, request_id)
-    assert part.part_url is None and part.items == 0 and part.status == "ready"
+    assert part.part is None and part.items == 0 and part.status == "ready"

@@ -79,6 +79,3 @@ class EncryptedObjects:
 
     async def exists(self, key: str) -> bool:
         return await self.store.size(key) is not None
-
-    async def presign(self, key: str) -> str:
-        return await self.store.presign_get(key)

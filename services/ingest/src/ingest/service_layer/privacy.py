@@ -30,13 +30,14 @@ from clashtor_common.events import (
     ExportPartReady,
     ExportRequested,
     KeptRecord,
+    ObjectRef,
     Subject,
     SubjectRectified,
     Topic,
     make_event,
 )
 from clashtor_common.outbox import OutboxRecord, emit
-from clashtor_common.s3 import ObjectNotFound, fetch_presigned
+from clashtor_common.s3 import ObjectNotFound
 from ingest.adapters.calls_repo import CallRepository
 from ingest.adapters.privacy_repo import (
     any_restricted,
@@ -215,9 +216,10 @@ async def export_subject(
     }
     key = f"orgs/{org_id}/exports/{request.request_id}/{SERVICE}.json.enc"
     await ctx.objects.store.put_bytes(key, ctx.keyring.encrypt(json.dumps(document).encode()))
-    url = await ctx.objects.presign(key)
     details = f"{omitted} recording(s) left out: too large for one part" if omitted else ""
-    await _emit_part(session, org_id, request, url, len(items), details=details)
+    await _emit_part(
+        session, org_id, request, ctx.objects.store.ref(key), len(items), details=details
+    )
     return len(items)
 
 
@@ -246,7 +248,7 @@ async def _emit_part(
     session: AsyncSession,
     org_id: str,
     request: ExportRequested,
-    url: str | None,
+    part: ObjectRef | None,
     items: int,
     *,
     status: str = "ready",
@@ -255,7 +257,7 @@ async def _emit_part(
     payload = ExportPartReady(
         request_id=request.request_id,
         service=SERVICE,
-        part_url=url,
+        part=part,
         items=items,
         status=status,  # type: ignore[arg-type]
         details=details,
@@ -328,8 +330,8 @@ async def apply_rectification(
 ) -> int:
     """Apply privacy's ``subject-rectified`` claim check to the participant's rows.
 
-    The new values travel encrypted behind ``changes_url`` (``{changes: {name?,
-    email?}}``). A link that is gone means the subject was erased meanwhile: nothing to
+    The new values travel encrypted in the object ``changes`` names (``{changes: {name?,
+    email?}}``), read with ingest's own S3 client. An object that is gone means the subject was erased meanwhile: nothing to
     correct. Only participants (by email fingerprint) are held here; a ``user`` subject
     with a fingerprint (a user's own change of name or email, named by the address they
     had before) corrects the calls they took part in under that address.
@@ -338,7 +340,7 @@ async def apply_rectification(
     if subject.type not in ("participant", "user") or not subject.fingerprint:
         return 0
     try:
-        blob = await fetch_presigned(change.changes_url)
+        blob = await ctx.objects.store.read(change.changes)
     except ObjectNotFound:
         log.info("rectification %s: claim check gone, nothing to apply", change.request_id)
         return 0

@@ -201,7 +201,6 @@ async def _record(
         for index, person in enumerate(people)
     ]
     fingerprints = [p.email_fingerprint for p in participants if p.email_fingerprint]
-    audio_url = await ctx.objects.presign(key)
     async with ctx.db.session() as session:
         await reserve_minutes(session, org_id, quota.plan, probe.duration)
         restricted = await any_restricted(session, org_id, fingerprints)
@@ -231,7 +230,7 @@ async def _record(
         event = CallUploaded(
             call_id=call_id,
             uploader_id=identity.user_id,
-            audio_url=audio_url,
+            audio=ctx.objects.store.ref(key),
             audio_format=fmt.name,
             duration=probe.duration,
             channels=probe.channels,

@@ -50,8 +50,5 @@ class EncryptedObjects:
             if start >= total:
                 return
 
-    async def presign(self, key: str, ttl_seconds: int | None = None) -> str:
-        return await self.store.presign_get(key, ttl_seconds)
-
     async def delete(self, key: str) -> None:
         await self.store.delete(key)

@@ -63,7 +63,8 @@ class Acknowledgement(SQLModel, table=True):
     answered_at: datetime | None = _ts()
     event_id: str | None = Field(default=None, max_length=36)
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    part_url: str | None = Field(default=None, max_length=4000)
+    part_bucket: str | None = Field(default=None, max_length=255)
+    part_key: str | None = Field(default=None, max_length=1024)
 
 
 class ErasureCertificate(SQLModel, table=True):

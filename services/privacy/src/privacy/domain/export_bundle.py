@@ -3,9 +3,9 @@
 Part format (the contract every service answering ``export-requested`` follows):
 
 - the service uploads ONE object per request: ``Keyring.encrypt(json_bytes)`` (the
-  record format ``CTR1``, no associated data), and emits ``export-part-ready`` with a
-  presigned GET of that object in ``part_url`` and the number of items in ``items``
-  (``part_url`` = null and ``items`` = 0 when it holds nothing about the subject;
+  record format ``CTR1``, no associated data), and emits ``export-part-ready`` naming
+  that object in ``part`` (``{bucket, key}``; privacy reads it with its own S3 client)
+  and the number of items in ``items`` (``part`` = null and ``items`` = 0 when it holds nothing about the subject;
   ``status`` = "failed" with ``details`` when it could not produce the part);
 - the decrypted bytes are a UTF-8 JSON document::
 

@@ -12,7 +12,7 @@ Erasure deletes the score rows (result and stored transcript with them) and leav
 tombstones of ids and fingerprints only, so a replayed or late ``call-transcribed``
 about the subject scores nothing again. Export writes one part in the shared format
 (``Keyring.encrypt`` of ``{"service", "request_id", "subject", "items"}``, no associated
-data) to S3 and announces its presigned link. An objection keeps the subject's calls
+data) to S3 and announces it by bucket and key. An objection keeps the subject's calls
 out of every aggregate (``analytics``); their own scores stay visible to them.
 """
 
@@ -178,9 +178,8 @@ async def export_subject(
     )
     key = f"orgs/{org_id}/exports/{request.request_id}/{SERVICE}.json.enc"
     await ctx.s3.put_bytes(key, blob)
-    url = await ctx.s3.presign_get(key)
     return ExportPartReady(
-        request_id=request.request_id, service=SERVICE, part_url=url, items=len(items)
+        request_id=request.request_id, service=SERVICE, part=ctx.s3.ref(key), items=len(items)
     )
 
 

@@ -24,7 +24,7 @@ from clashtor_common.errors import ApiError
 from clashtor_common.events import CallFailed, CallScored, CallTranscribed, make_event
 from clashtor_common.events.transcript import Transcript
 from clashtor_common.outbox import emit
-from clashtor_common.s3 import ObjectNotFound, fetch_presigned
+from clashtor_common.s3 import ObjectNotFound
 from score.adapters.repository import ScoreRepository
 from score.adapters.sealed import seal, transcript_object_aad, unseal
 from score.adapters.tables import CallParticipantRecord, CallScoreRecord, utcnow
@@ -243,9 +243,7 @@ async def score_transcribed_call(
 
     failure: ScoreFailure | None = None
     try:
-        blob = await fetch_presigned(
-            call.transcript_url, timeout=ctx.settings.transcript_fetch_timeout_seconds
-        )
+        blob = await ctx.s3.read(call.transcript)
         sealed = await asyncio.to_thread(
             _scored_from_blob,
             ctx,
@@ -256,9 +254,7 @@ async def score_transcribed_call(
             scorecard=config.scorecard,
         )
     except ObjectNotFound:
-        failure = ScoreFailure(
-            "transcript_gone", "the transcript object is gone (erased, or its link expired)"
-        )
+        failure = ScoreFailure("transcript_gone", "the transcript object is gone (erased)")
     except ScoreFailure as exc:
         failure = exc
     except DecryptionError as exc:

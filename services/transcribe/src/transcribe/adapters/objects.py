@@ -4,8 +4,8 @@ Layout (bucket ``TRANSCRIBE_S3_BUCKET``):
 
 - ``transcripts/<org>/<call>.json.enc``: the normalized transcript JSON as a Keyring
   record (``CTR1``) with the call id (UTF-8) as associated data, so a transcript
-  cannot be passed off as another call's; ``call-transcribed.transcript_url`` is a
-  presigned GET of it;
+  cannot be passed off as another call's; ``call-transcribed.transcript`` names it
+  (bucket and key);
 - ``exports/<org>/<request>/transcribe.json.enc``: an export part (Keyring record, no
   associated data), the format privacy reads.
 
@@ -14,6 +14,7 @@ Only ciphertext is ever written; the keys of the objects hold ids, never content
 
 from __future__ import annotations
 
+from clashtor_common.events import ObjectRef
 from clashtor_common.s3 import S3Store
 
 
@@ -31,7 +32,7 @@ def transcript_aad(call_id: str) -> bytes:
 
 
 class EncryptedObjects:
-    """Puts, links and deletes ciphertext in the service's own bucket."""
+    """Puts, names, reads and deletes ciphertext in the service's own bucket."""
 
     def __init__(self, store: S3Store) -> None:
         self.store = store
@@ -39,8 +40,12 @@ class EncryptedObjects:
     async def put(self, key: str, ciphertext: bytes) -> None:
         await self.store.put_bytes(key, ciphertext)
 
-    async def presign(self, key: str) -> str:
-        return await self.store.presign_get(key)
+    def ref(self, key: str) -> ObjectRef:
+        return self.store.ref(key)
+
+    async def read(self, ref: ObjectRef) -> bytes:
+        """Another service's object an event names (read with this service's client)."""
+        return await self.store.read(ref)
 
     async def delete(self, key: str) -> None:
         """Idempotent: deleting an object that is already gone is not an error."""

@@ -1,10 +1,11 @@
-"""The uploaded recording, fetched through the event's presigned link and decrypted.
+"""The uploaded recording, fetched by the event's object reference and decrypted.
 
-Transcribe never holds ingest's S3 credentials: ``call-uploaded.audio_url`` is a
-presigned GET of the *encrypted* object (Keyring stream format ``CTS1``), so the link
-alone reveals nothing, and the data key is unwrapped through the keyring. When the
-object is gone (the call was erased, or the link expired) the download raises
-``ObjectNotFound``.
+``call-uploaded.audio`` names ingest's *encrypted* object (Keyring stream format
+``CTS1``) by bucket and key; transcribe reads it with its own S3 client (read access
+to ingest's bucket), so the event holds no address that a restart could move. The
+data key is unwrapped through the keyring. When the object is gone (the call was
+erased) the read raises ``ObjectNotFound``; S3 being down raises a transient error
+the bus retries.
 
 The plaintext lives only in a private temporary file for the length of one
 transcription, written chunk by chunk so the decrypted audio is never held in memory
@@ -17,12 +18,11 @@ import asyncio
 import os
 import re
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from clashtor_common.crypto import STREAM_HEADER_MAX, Keyring
-from clashtor_common.s3 import fetch_presigned
 
 _SUFFIX = re.compile(r"^[a-z0-9]{1,8}$")
 
@@ -44,15 +44,18 @@ def decrypt_to_file(keyring: Keyring, blob: bytes, target: Path) -> int:
 
 @asynccontextmanager
 async def downloaded_recording(
-    url: str,
+    fetch: Awaitable[bytes],
     keyring: Keyring,
     *,
     audio_format: str,
     temp_dir: str | None = None,
-    timeout: float = 300.0,
 ) -> AsyncIterator[Path]:
-    """Yield a private temp file holding the decrypted recording; removed afterwards."""
-    blob = await fetch_presigned(url, timeout=timeout)
+    """Yield a private temp file holding the decrypted recording; removed afterwards.
+
+    ``fetch`` is the pending read of the encrypted object (``S3Store.read(ref)``); only
+    this function holds its bytes, so they are freed as soon as they are decrypted.
+    """
+    blob = await fetch
     suffix = f".{audio_format.lower()}" if _SUFFIX.match(audio_format.lower()) else ""
     fd, name = tempfile.mkstemp(prefix="transcribe-", suffix=suffix, dir=temp_dir)
     os.close(fd)  # mkstemp created it 0600: only this process's user can read it

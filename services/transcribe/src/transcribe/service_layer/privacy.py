@@ -203,7 +203,7 @@ async def export_subject(
     part = ExportPartReady(
         request_id=request.request_id,
         service=SERVICE,
-        part_url=await ctx.objects.presign(key),
+        part=ctx.objects.ref(key),
         items=len(items),
     )
     await _emit(session, org_id, request.request_id, part)

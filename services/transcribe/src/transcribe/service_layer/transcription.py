@@ -5,16 +5,16 @@ Order of work, and why:
 1. decide from the database in a short transaction of its own: skip an erased or
    already transcribed call, record a restricted one (nothing is processed);
 2. the slow part, with no database transaction open: download the encrypted
-   recording through the event's presigned link, decrypt it to a private temp file,
+   recording the event names (bucket and key), decrypt it to a private temp file,
    transcribe it, encrypt the transcript and put it in S3 (an idempotent put: the
    key is the call's);
 3. in the handler's transaction (with the inbox record): decide again (an erasure
    or a twin upload may have landed meanwhile), store the row and emit
    ``call-transcribed`` (or ``call-failed``) through the outbox.
 
-The recording comes only through the event's presigned link to ingest's encrypted
-object: this service never holds another service's S3 credentials (see
-``adapters.recording``).
+The recording is read by its object reference with this service's own S3 client
+(see ``adapters.recording``); S3 being unreachable is a transient fault the bus
+retries until it passes, never a failure of the call.
 
 Failures that are the answer, not a fault, are committed as such: undecodable audio,
 a provider that kept failing through its retries, a recording that is gone. A
@@ -31,7 +31,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clashtor_common.bus import PermanentError
 from clashtor_common.crypto import DecryptionError
-from clashtor_common.events import CallFailed, CallTranscribed, CallUploaded, Envelope, make_event
+from clashtor_common.events import (
+    CallFailed,
+    CallTranscribed,
+    CallUploaded,
+    Envelope,
+    ObjectRef,
+    make_event,
+)
 from clashtor_common.events.transcript import Transcript
 from clashtor_common.outbox import emit
 from clashtor_common.s3 import ObjectNotFound
@@ -99,7 +106,7 @@ async def handle_upload(
         session,
         event,
         upload,
-        _transcribed(upload, outcome.transcript, await ctx.objects.presign(outcome.key)),
+        _transcribed(upload, outcome.transcript, ctx.objects.ref(outcome.key)),
     )
     return decision
 
@@ -108,11 +115,10 @@ async def produce_transcript(ctx: TranscribeContext, org_id: str, upload: CallUp
     """The slow part, holding no database transaction: fetch, decrypt, transcribe, store."""
     try:
         async with downloaded_recording(
-            upload.audio_url,
+            ctx.objects.read(upload.audio),
             ctx.keyring,
             audio_format=upload.audio_format,
             temp_dir=ctx.settings.temp_dir,
-            timeout=ctx.settings.audio_fetch_timeout,
         ) as path:
             transcript = await ctx.engine.transcribe(path)
     except ObjectNotFound as exc:
@@ -198,11 +204,11 @@ async def _record(
     await repo.replace_participants(upload.call_id, upload.participants)
 
 
-def _transcribed(upload: CallUploaded, transcript: Transcript, url: str) -> CallTranscribed:
+def _transcribed(upload: CallUploaded, transcript: Transcript, ref: ObjectRef) -> CallTranscribed:
     return CallTranscribed(
         call_id=upload.call_id,
         uploader_id=upload.uploader_id,
-        transcript_url=url,
+        transcript=ref,
         engine=transcript.engine,
         model=transcript.model,
         language=transcript.language,
