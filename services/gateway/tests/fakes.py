@@ -165,7 +165,9 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
         if scripted:
             status = scripted.pop(0)
             return JSONResponse(
-                {"error": {"code": "scripted", "message": "scripted failure"}}, status
+                {"error": {"code": "scripted", "message": "scripted failure"}},
+                status,
+                headers={"Retry-After": "7"} if status == 503 else None,
             )
         return await call_next(request)
 

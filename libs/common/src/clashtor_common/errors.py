@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 
+from botocore.exceptions import BotoCoreError, ClientError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from clashtor_common.failures import TransientError, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +27,18 @@ _STATUS_CODES = {
     422: "unprocessable",
     429: "too_many_requests",
 }
+
+#: Seconds a client is told to wait when a dependency (S3, say) is unreachable.
+RETRY_AFTER_SECONDS = 5
+#: Failures that may be a dependency being down rather than a bug (see ``failures``).
+_MAYBE_TRANSIENT = (
+    TransientError,
+    BotoCoreError,
+    ClientError,
+    ConnectionRefusedError,
+    ConnectionResetError,
+    TimeoutError,
+)
 
 
 class ApiError(Exception):
@@ -47,6 +62,18 @@ def not_found(kind: str, ident: str) -> ApiError:
     return ApiError(404, "not_found", f"{kind} {ident} not found")
 
 
+def unavailable_response() -> JSONResponse:
+    """503 with ``Retry-After``: nothing was done, the same request later will work."""
+    return JSONResponse(
+        error_body(
+            "service_unavailable",
+            "storage is temporarily unavailable; nothing was saved, try again shortly",
+        ),
+        503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -64,6 +91,16 @@ def install_error_handlers(app: FastAPI) -> None:
             where = ".".join(str(p) for p in err.get("loc", ()))
             parts.append(f"{where}: {err.get('msg')}")
         return JSONResponse(error_body("validation_error", "; ".join(parts)), 422)
+
+    async def _dependency_error(_: Request, exc: Exception) -> JSONResponse:
+        if is_transient(exc):
+            log.warning("dependency unavailable: %r", exc)
+            return unavailable_response()
+        log.exception("unhandled error", exc_info=exc)
+        return JSONResponse(error_body("internal", "internal error"), 500)
+
+    for exc_class in _MAYBE_TRANSIENT:
+        app.add_exception_handler(exc_class, _dependency_error)  # type: ignore[arg-type]
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

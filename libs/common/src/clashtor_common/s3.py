@@ -152,7 +152,7 @@ class S3Store:
         """The object an event names, through this service's own client and credentials.
 
         Raises ``ObjectNotFound`` when it is gone (erased); S3 being unreachable raises
-        botocore's connection errors, which ``clashtor_common.faults`` calls transient.
+        botocore's connection errors, which ``clashtor_common.failures`` calls transient.
         """
         return await self._get(ref.bucket, ref.key, None)
 

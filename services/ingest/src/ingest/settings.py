@@ -58,3 +58,9 @@ class IngestSettings(ServiceSettings):
     upload_temp_dir: str | None = Field(
         None, description="where uploads are spooled; None = OS temp"
     )
+    orphan_sweep_interval_seconds: float = Field(
+        600, ge=0, description="how often audio objects with no call row are swept; 0 = never"
+    )
+    orphan_grace_seconds: float = Field(
+        3600, gt=0, description="an object younger than this is an upload in flight, never swept"
+    )

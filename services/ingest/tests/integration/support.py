@@ -117,9 +117,7 @@ async def org_objects(ctx: IngestContext, org: str) -> list[str]:
 
 async def pending_multipart_uploads(ctx: IngestContext) -> list[str]:
     await ctx.objects.store.ensure_bucket()
-    async with ctx.objects.store.client() as s3:
-        listed = await s3.list_multipart_uploads(Bucket=ctx.objects.store.bucket)
-    return [u["Key"] for u in listed.get("Uploads", [])]
+    return [u.key for u in await ctx.objects.store.pending_uploads()]
 
 
 async def handled(ctx: IngestContext, consumer: str, event_id: uuid.UUID) -> bool:

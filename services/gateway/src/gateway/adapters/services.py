@@ -3,8 +3,9 @@
 One ``httpx.AsyncClient`` for every downstream call (connection pooling), explicit
 timeouts, no retries (most forwarded calls are not idempotent). What comes back is
 translated once, here: a downstream 4xx is passed through in the common error shape,
-a 5xx becomes 502, and a service that cannot be reached becomes 503
-``service_unavailable``, never a 500.
+a 503 too (with its ``Retry-After``: the service is up but a dependency such as S3 is
+not, and the client should simply try again), any other 5xx becomes 502, and a service
+that cannot be reached becomes 503 ``service_unavailable``, never a 500.
 """
 
 from __future__ import annotations
@@ -75,10 +76,18 @@ def raise_for_downstream(service: str, resp: httpx.Response) -> None:
         # Our own signed identity was refused: a configuration fault, not the caller's.
         log.error("%s refused the internal identity: %s %s", service, code, message)
         raise ApiError(502, "upstream_error", f"the {service} service refused the request")
+    headers = {k: v for k, v in resp.headers.items() if k.lower() in _PASSED_HEADERS}
+    if status == 503:
+        log.warning("%s is degraded: %s", service, message)
+        raise ApiError(
+            503,
+            code or "service_unavailable",
+            message or f"the {service} service is unavailable; try again shortly",
+            headers=headers or {"Retry-After": "5"},
+        )
     if status >= 500:
         log.error("%s answered %s: %s", service, status, message)
         raise ApiError(502, "upstream_error", f"the {service} service failed; try again")
-    headers = {k: v for k, v in resp.headers.items() if k.lower() in _PASSED_HEADERS}
     raise ApiError(
         status,
         code or _ERROR_CODES.get(status, "error"),

@@ -350,6 +350,22 @@ async def test_unreachable_service_is_503_not_500(make_api: Any) -> None:
     assert upload.status_code == 503
 
 
+async def test_a_service_whose_storage_is_down_passes_its_503_and_retry_after_through(
+    api: Any, fake_state: Any
+) -> None:
+    """Ingest answers 503 + Retry-After while S3 is down: the client is told to retry
+    after that delay, not that the system failed (502)."""
+    owner = await api.signup()
+    fake_state.fail_next("POST", "/internal/calls", status=503)
+    upload = await owner.client.post("/v1/calls", files={"file": ("a.wav", b"abc", "audio/wav")})
+    assert upload.status_code == 503, upload.text
+    assert upload.headers["retry-after"] == "7"
+    assert upload.json()["error"]["code"] == "scripted"
+    fake_state.fail_next("POST", "/internal/calls", status=500)
+    broken = await owner.client.post("/v1/calls", files={"file": ("a.wav", b"abc", "audio/wav")})
+    assert broken.status_code == 502 and "retry-after" not in broken.headers
+
+
 async def test_a_wrong_identity_secret_is_never_passed_on_as_401(make_api: Any) -> None:
     api = await make_api(identity_secret="not-the-secret-the-services-know-0000")
     owner = await api.signup()

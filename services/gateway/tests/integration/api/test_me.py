@@ -141,7 +141,7 @@ async def test_a_rectification_privacy_cannot_take_now_is_kept_and_offered_again
     assert _rectifications(fake_state, owner.user_id) == []
     pending = await _pending(api, owner.user_id)
     assert pending is not None and pending.fields == ["name"] and pending.attempts == 1
-    assert pending.last_error is not None and pending.last_error.startswith("502")
+    assert pending.last_error is not None and pending.last_error.startswith("503")
 
     # Another change before it went out: one rectification with the latest values.
     fake_state.fail_next("POST", "/internal/rectification", status=503)

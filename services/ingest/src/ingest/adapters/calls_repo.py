@@ -12,6 +12,14 @@ from ingest.adapters.tables import CallRecord, ErasedCall, ParticipantRecord
 from ingest.domain.listing import SORTS, CallQuery
 
 
+async def known_audio_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]:
+    """Which of ``keys`` a call row holds, in any organization (the orphan sweep's question)."""
+    if not keys:
+        return set()
+    rows = await session.execute(select(CallRecord.s3_key).where(CallRecord.s3_key.in_(keys)))  # type: ignore[attr-defined]
+    return set(rows.scalars().all())
+
+
 class CallRepository:
     """Org-scoped access to calls and their participants within one session."""
 
