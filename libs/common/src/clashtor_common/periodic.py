@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 class Periodic:
-    """Run ``job`` every ``interval`` seconds (first run after one interval); 0 = never."""
+    """Run ``job`` at once and then every ``interval`` seconds; an interval of 0 = never."""
 
     def __init__(self, name: str, interval: float, job: Callable[[], Awaitable[Any]]) -> None:
         self.name = name
@@ -29,8 +29,12 @@ class Periodic:
         self.last_error: str | None = None
         self._task: asyncio.Task[None] | None = None
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
     async def start(self) -> None:
-        if self.interval > 0 and self._task is None:
+        if self.interval > 0 and not self.running:
             self._task = asyncio.create_task(self._loop(), name=self.name)
 
     async def stop(self) -> None:
@@ -42,7 +46,6 @@ class Periodic:
 
     async def _loop(self) -> None:
         while True:
-            await asyncio.sleep(self.interval)
             try:
                 await self.job()
                 self.last_error = None
@@ -60,3 +63,4 @@ class Periodic:
                 else:
                     log.exception("%s failed", self.name)
             self.runs += 1
+            await asyncio.sleep(self.interval)

@@ -6,15 +6,12 @@ database otherwise): what a client sees while the object store is down.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from clashtor_common.embedded import free_port
-from clashtor_common.testing.apps import serve
 from ingest.context import IngestContext
-from ingest.main import create_app
 from ingest.settings import IngestSettings
 
 from ..audio_samples import tone_bytes
@@ -27,13 +24,6 @@ def settings(
 ) -> IngestSettings:
     down = {**s3_settings, "s3_endpoint": f"http://127.0.0.1:{free_port()}"}
     return ingest_settings(kafka_bootstrap, database_url, down)
-
-
-@pytest.fixture(scope="module")
-async def app_runtime(settings: IngestSettings) -> AsyncIterator[tuple[str, Any]]:
-    app = create_app(settings)
-    async with serve(app) as base_url:
-        yield base_url, app.state.runtime
 
 
 async def test_an_upload_while_s3_is_down_is_503_with_retry_after_and_stores_nothing(

@@ -25,13 +25,13 @@ privacy does not know call ids or ages, and the event schema has no org-level
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
 from clashtor_common.events import ErasureRequested, make_event
 from clashtor_common.outbox import emit
+from clashtor_common.periodic import Periodic
 from privacy import service
 from privacy.adapters import repository as repo
 from privacy.deps import SOURCE, Deps
@@ -53,36 +53,25 @@ class Scheduler:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
         self._lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
         self.ticks = 0
-        self.last_error: str | None = None
+        # Database or S3 down: the loop logs it and tries again next interval.
+        self._loop = Periodic(
+            "privacy-scheduler", deps.settings.scheduler_interval_seconds, self.tick
+        )
 
     @property
     def running(self) -> bool:
-        return self._task is not None and not self._task.done()
+        return self._loop.running
+
+    @property
+    def last_error(self) -> str | None:
+        return self._loop.last_error
 
     async def start(self) -> None:
-        if not self.running:
-            self._task = asyncio.create_task(self._run(), name="privacy-scheduler")
+        await self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.tick()
-                self.last_error = None
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # database or S3 down: try again next interval
-                self.last_error = repr(exc)
-                log.warning("privacy scheduler tick failed, will retry", exc_info=exc)
-            await asyncio.sleep(self.deps.settings.scheduler_interval_seconds)
+        await self._loop.stop()
 
     async def tick(self) -> TickReport:
         async with self._lock:

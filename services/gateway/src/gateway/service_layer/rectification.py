@@ -16,7 +16,6 @@ services know a person by the fingerprint of that address.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, timedelta
 
@@ -27,6 +26,7 @@ from sqlmodel import col
 from clashtor_common.db import Database
 from clashtor_common.errors import ApiError
 from clashtor_common.identity import Identity
+from clashtor_common.periodic import Periodic
 from gateway.adapters.services import ServiceClients
 from gateway.adapters.tables import PendingRectification, User, aware, utcnow
 
@@ -73,7 +73,7 @@ class Rectifications:
         self.db = db
         self.services = services
         self.retry_seconds = retry_seconds
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic("rectifications", retry_seconds, self.deliver_due)
 
     async def deliver(self, user_id: str) -> str:
         """Offer the user's pending rectification once.
@@ -149,23 +149,7 @@ class Rectifications:
         return delivered
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="rectifications")
+        await self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.deliver_due()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("offering pending rectifications failed", exc_info=exc)
-            await asyncio.sleep(self.retry_seconds)
+        await self._loop.stop()
