@@ -1,16 +1,18 @@
 """One call as the public API shows it, assembled from ingest, transcribe and score.
 
-Each owning service answers for its part; the gateway joins them. A missing
-transcript or score is ``null``; speaker roles come from score's ``roles`` mapping
-(speaker label → rep/customer), so a user's correction shows everywhere at once.
+Each owning service answers for its part; the gateway joins them. The status is
+ingest's, as is: ingest's state machine is the one source of truth for a call's
+status, so ``GET /v1/calls`` and ``GET /v1/calls/{id}`` always say the same (the detail
+once derived it from which parts existed, and disagreed with the list whenever ingest
+had not yet heard of a stage). A missing transcript or score is ``null``; speaker
+roles come from score's ``roles`` mapping (speaker label → rep/customer), so a user's
+correction shows everywhere at once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-
-STATUSES = ("uploaded", "transcribing", "transcribed", "scored", "failed")
 
 
 def _roles(score: Mapping[str, Any] | None) -> dict[int, str]:
@@ -61,27 +63,6 @@ def _utterances(body: Mapping[str, Any], roles: Mapping[int, str]) -> list[dict[
     return out
 
 
-def derive_status(
-    call: Mapping[str, Any],
-    transcript: Mapping[str, Any] | None,
-    score: Mapping[str, Any] | None,
-) -> str:
-    """The furthest stage any service reports; ``failed`` wins."""
-    reported = [
-        str(part.get("status"))
-        for part in (call, transcript or {}, score or {})
-        if part.get("status") in STATUSES
-    ]
-    if "failed" in reported:
-        return "failed"
-    if score and score.get("status", "scored") == "scored":
-        return "scored"
-    if _transcript_body(transcript) is not None:
-        return "transcribed"
-    best = max((STATUSES.index(s) for s in reported), default=0)
-    return STATUSES[best]
-
-
 def assemble(
     call: Mapping[str, Any],
     transcript: Mapping[str, Any] | None,
@@ -93,7 +74,7 @@ def assemble(
     scored = score if score and score.get("status", "scored") == "scored" else None
     return {
         "id": str(call["id"]),
-        "status": derive_status(call, transcript, score),
+        "status": call["status"],  # ingest's, exactly as the list shows it
         "title": call.get("title"),
         "duration": call.get("duration"),
         "participants": list(call.get("participants") or []),

@@ -225,6 +225,7 @@ async def test_a_call_is_assembled_from_ingest_transcribe_and_score(
         "scorecard": {"template": "meddic", "overall": 0.7},
         "feedback": {"engine": "local", "strengths": []},
     }
+    call["status"] = "scored"  # ingest's state machine has recorded call-scored
     resp = await owner.client.get(f"/v1/calls/{call['id']}")
     assert resp.status_code == 200, resp.text
     view = resp.json()
@@ -239,6 +240,25 @@ async def test_a_call_is_assembled_from_ingest_transcribe_and_score(
     assert view["metrics"] == {"talk_ratio": {"rep": 0.6}}
     assert view["scorecard"]["overall"] == 0.7
     assert view["feedback"]["engine"] == "local"
+
+
+async def test_list_and_detail_always_agree_on_the_status(api: Any, fake_state: Any) -> None:
+    """Ingest has not yet heard that the call was scored (its call-scored is still on its
+    way, or was lost before a restart): list and detail both say what ingest says."""
+    owner = await api.signup()
+    call = fake_state.add_call(owner.org_id, owner.user_id)
+    call["status"] = "transcribed"
+    fake_state.transcripts[call["id"]] = {"org_id": owner.org_id, "utterances": []}
+    fake_state.scores[call["id"]] = {"org_id": owner.org_id, "roles": {}, "metrics": {"x": 1}}
+    listed = (await owner.client.get("/v1/calls")).json()["items"]
+    detail = (await owner.client.get(f"/v1/calls/{call['id']}")).json()
+    assert [c["status"] for c in listed if c["id"] == call["id"]] == ["transcribed"]
+    assert detail["status"] == "transcribed"
+    call["status"] = "scored"
+    listed = (await owner.client.get("/v1/calls")).json()["items"]
+    detail = (await owner.client.get(f"/v1/calls/{call['id']}")).json()
+    assert [c["status"] for c in listed if c["id"] == call["id"]] == ["scored"]
+    assert detail["status"] == "scored"
 
 
 async def test_missing_transcript_and_score_are_null(api: Any, fake_state: Any) -> None:
@@ -326,7 +346,7 @@ async def test_nobody_gets_a_call_erased_that_ingest_does_not_show_them(
 
 async def test_role_correction_goes_to_score(api: Any, fake_state: Any) -> None:
     owner = await api.signup()
-    call = fake_state.add_call(owner.org_id, owner.user_id)
+    call = fake_state.add_call(owner.org_id, owner.user_id, status="scored")
     fake_state.scores[call["id"]] = {"org_id": owner.org_id, "roles": {"0": "rep", "1": "customer"}}
     resp = await owner.client.put(
         f"/v1/calls/{call['id']}/roles", json={"roles": {"0": "customer", "1": "rep"}}
