@@ -85,6 +85,27 @@ class Stack:
     def stop_service(self, name: str) -> None:
         stop_process(self.procs[name])
 
+    @property
+    def bootstrap(self) -> str:
+        """As ``tests/faults`` checks call it."""
+        return self.kafka_bootstrap
+
+    def count_rows(self, service: str, table: str, call_id: str) -> int:
+        """Rows of ``table`` in ``service``'s database about ``call_id``."""
+        from sqlalchemy import text
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        async def count() -> int:
+            engine = create_async_engine(self.database_urls[service])
+            try:
+                async with engine.connect() as conn:
+                    query = text(f"SELECT count(*) FROM {table} WHERE call_id = :id")
+                    return int((await conn.execute(query, {"id": call_id})).scalar_one())
+            finally:
+                await engine.dispose()
+
+        return asyncio.run(count())
+
     def log(self, name: str) -> str:
         return (self.workdir / "log" / f"{name}.log").read_text(errors="replace")
 
