@@ -8,7 +8,6 @@ retention). Unsent outbox rows are never purged.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,6 +18,7 @@ from sqlmodel import col
 from clashtor_common.db import Database
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.outbox import OutboxRecord
+from clashtor_common.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -42,23 +42,18 @@ async def purge(db: Database, *, outbox_retention: timedelta, inbox_retention: t
     return Purged(outbox.rowcount or 0, inbox.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def purge_forever(
+def purge_periodically(
     db: Database,
     *,
     outbox_retention: timedelta,
     inbox_retention: timedelta,
     every_seconds: float,
-) -> None:
+) -> Periodic:
     """Purge now, then every ``every_seconds``; a failure waits for the next round."""
-    while True:
-        try:
-            done = await purge(
-                db, outbox_retention=outbox_retention, inbox_retention=inbox_retention
-            )
-            if done.outbox or done.inbox:
-                log.info("purged %d outbox and %d inbox rows", done.outbox, done.inbox)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning("outbox/inbox purge failed, will retry: %s", exc)
-        await asyncio.sleep(every_seconds)
+
+    async def job() -> None:
+        done = await purge(db, outbox_retention=outbox_retention, inbox_retention=inbox_retention)
+        if done.outbox or done.inbox:
+            log.info("purged %d outbox and %d inbox rows", done.outbox, done.inbox)
+
+    return Periodic("outbox-inbox-purge", every_seconds, job)

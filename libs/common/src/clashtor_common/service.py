@@ -15,7 +15,7 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -33,11 +33,12 @@ from clashtor_common.bus import EventConsumer, make_broker, start_broker, subscr
 from clashtor_common.db import Database
 from clashtor_common.errors import install_error_handlers
 from clashtor_common.failures import is_transient
-from clashtor_common.housekeeping import purge_forever
+from clashtor_common.housekeeping import purge_periodically
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.logs import configure_logging
 from clashtor_common.migrate import upgrade_head
 from clashtor_common.outbox import OutboxRecord, OutboxRelay
+from clashtor_common.periodic import Periodic
 from clashtor_common.settings import ServiceSettings
 from clashtor_common.telemetry import tracer_provider
 
@@ -159,9 +160,9 @@ class ServiceRuntime:
             self.settings.database_url, migrations, (OutboxRecord, InboxRecord, *tables)
         )
 
-    def housekeeping(self) -> Coroutine[Any, Any, None]:
+    def housekeeping(self) -> Periodic:
         s = self.settings
-        return purge_forever(
+        return purge_periodically(
             self.db,
             outbox_retention=timedelta(hours=s.outbox_retention_hours),
             inbox_retention=timedelta(hours=s.inbox_retention_hours),
@@ -191,13 +192,15 @@ def create_service_app(
         connect = asyncio.create_task(runtime.connect_broker())
         await asyncio.wait({connect}, timeout=15)
         await runtime.relay.start()
+        purge = runtime.housekeeping()
+        await purge.start()
         background = [
-            asyncio.create_task(runtime.housekeeping(), name="outbox-inbox-purge"),
             asyncio.create_task(runtime.start_watch().run(), name="broker-log-watch"),
         ]
         try:
             yield
         finally:
+            await purge.stop()
             for task in background:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
