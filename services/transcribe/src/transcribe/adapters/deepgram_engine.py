@@ -33,7 +33,7 @@ from tenacity import (
 )
 
 from clashtor_common.events.transcript import Transcript, Utterance, Word
-from transcribe.adapters.audio import decode_audio, separate_channels
+from transcribe.adapters.audio import probe_audio
 from transcribe.domain.errors import TranscriptionProviderError, UndecodableAudio
 from transcribe.domain.ports import AudioInput
 from transcribe.domain.utterances import group_utterances, speaker_count
@@ -81,19 +81,23 @@ class DeepgramEngine:
         """Close the HTTP connection pool (call on service shutdown)."""
         await self._http.aclose()
 
-    async def transcribe(self, audio: AudioInput) -> Transcript:
+    async def transcribe(self, audio: AudioInput, *, language: str | None = None) -> Transcript:
         data = await _read_bytes(audio)
-        decoded = await asyncio.to_thread(decode_audio, data)  # raises UndecodableAudio
-        multichannel = separate_channels(decoded)
-        response = await self._listen(data, multichannel=multichannel)
-        return normalize_response(
+        info = await asyncio.to_thread(probe_audio, data)  # raises UndecodableAudio
+        multichannel = info.separate_channels
+        language = language or self.config.language
+        response = await self._listen(data, multichannel=multichannel, language=language)
+        transcript = normalize_response(
             response,
             model=self.config.model,
-            language=self.config.language,
+            language="en" if language == "auto" else language,
             multichannel=multichannel,
         )
+        return transcript.model_copy(
+            update={"language_source": "detected" if language == "auto" else "requested"}
+        )
 
-    async def _listen(self, data: bytes, *, multichannel: bool) -> ListenV1Response:
+    async def _listen(self, data: bytes, *, multichannel: bool, language: str) -> ListenV1Response:
         retrying = AsyncRetrying(
             retry=retry_if_exception(_is_retryable),
             stop=stop_after_attempt(self.config.max_attempts),
@@ -106,7 +110,11 @@ class DeepgramEngine:
                     response = await self._client.listen.v1.media.transcribe_file(
                         request=data,
                         model=self.config.model,
-                        language=self.config.language,
+                        **(
+                            {"detect_language": True}
+                            if language == "auto"
+                            else {"language": language}
+                        ),
                         smart_format=True,
                         punctuate=True,
                         utterances=True,

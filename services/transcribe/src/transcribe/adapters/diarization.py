@@ -81,13 +81,31 @@ def diarize_words(
 
     ``samples`` is mono audio; ``spans`` are word times in seconds, in spoken order.
     """
+    needed = bool(spans) and max_speakers > 1
+    mfcc = mfcc_frames(samples, sample_rate) if needed else np.empty((0, N_MFCC), np.float32)
+    return diarize_frames(
+        mfcc,
+        spans,
+        max_speakers=max_speakers,
+        min_speakers=min_speakers,
+    )
+
+
+def diarize_frames(
+    mfcc: np.ndarray,
+    spans: Sequence[tuple[float, float]],
+    *,
+    max_speakers: int = 2,
+    min_speakers: int = 1,
+) -> list[int]:
+    """``diarize_words`` on MFCCs already computed (``mfcc_frames``, or window by window
+    with ``window_mfcc`` so a long call never holds all its samples at once)."""
     if not 1 <= min_speakers <= max_speakers:
         raise ValueError("need 1 <= min_speakers <= max_speakers")
     if not spans:
         return []
     if max_speakers == 1:
         return [0] * len(spans)
-    mfcc = mfcc_frames(samples, sample_rate)
     word_frames = _word_frames(spans, len(mfcc))
     segments = _segments(spans)
     clusters = _Clusters.of([mfcc[_frames_of(segment, word_frames)] for segment in segments])
@@ -159,6 +177,17 @@ def mfcc_frames(samples: np.ndarray, sample_rate: int) -> np.ndarray:
         power = np.abs(np.fft.rfft(chunk, n=n_fft, axis=1)) ** 2
         out[start : start + len(chunk)] = np.log(power @ mel.T + 1e-10) @ dct.T
     return out
+
+
+def window_mfcc(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    """MFCCs of one window, exactly ``len(samples) // hop`` frames (the last ones padded),
+    so windows cut on the 10 ms grid concatenate into the whole call's frame timeline."""
+    hop = round(FRAME_HOP * sample_rate)
+    wanted = len(samples) // hop
+    frames = mfcc_frames(samples, sample_rate)[:wanted]
+    if len(frames) < wanted:
+        frames = np.concatenate([frames, np.repeat(frames[-1:], wanted - len(frames), axis=0)])
+    return frames
 
 
 def _mel_filterbank(sample_rate: int, n_fft: int, n_mels: int) -> np.ndarray:

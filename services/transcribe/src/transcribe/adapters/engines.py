@@ -26,7 +26,7 @@ class TranscriptionConfig:
     deepgram_max_attempts: int = 4
     deepgram_retry_initial_wait: float = 1.0
     deepgram_retry_max_wait: float = 30.0
-    language: str = "en"
+    language: str = "auto"
     whisper: WhisperConfig = field(default_factory=WhisperConfig)
 
     @property
@@ -35,7 +35,7 @@ class TranscriptionConfig:
 
 
 def make_engine(config: TranscriptionConfig) -> TranscriptionEngine:
-    """Deepgram when an API key is configured, the bundled faster-whisper otherwise."""
+    """Deepgram when an API key is configured, local faster-whisper otherwise."""
     if config.deepgram_api_key:
         return DeepgramEngine(
             DeepgramConfig(

@@ -21,7 +21,10 @@ class TranscriptionEngine(Protocol):
 
     name: str  # "local" or "deepgram", as in Transcript.engine
 
-    async def transcribe(self, audio: AudioInput) -> Transcript: ...
+    async def transcribe(self, audio: AudioInput, *, language: str | None = None) -> Transcript:
+        """``language`` forces the call's language (ISO 639-1); None = the engine's
+        configured language, or detection when that is ``auto``."""
+        ...
 
     async def aclose(self) -> None:
         """Release connections; called once when the service shuts down."""

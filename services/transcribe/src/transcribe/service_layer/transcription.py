@@ -48,6 +48,7 @@ from transcribe.adapters.repository import TranscriptRepository
 from transcribe.adapters.tables import TranscriptRecord, utcnow
 from transcribe.context import SERVICE, TranscribeContext
 from transcribe.domain.errors import TranscriptionProviderError, UndecodableAudio
+from transcribe.domain.language import requested_language
 from transcribe.domain.outcomes import CallStatus, FailureCode, UploadDecision, decide_upload
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,12 @@ async def produce_transcript(ctx: TranscribeContext, org_id: str, upload: CallUp
             audio_format=upload.audio_format,
             temp_dir=ctx.settings.temp_dir,
         ) as path:
-            transcript = await ctx.engine.transcribe(path)
+            language, source = requested_language(
+                upload.language, ctx.settings.org_languages.get(org_id)
+            )
+            transcript = await ctx.engine.transcribe(path, language=language)
+            if source is not None:
+                transcript = transcript.model_copy(update={"language_source": source})
     except ObjectNotFound as exc:
         return Failed(FailureCode.AUDIO_GONE, f"the recording is no longer available: {exc}")
     except DecryptionError as exc:

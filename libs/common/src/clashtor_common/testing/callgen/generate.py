@@ -78,6 +78,7 @@ def generate_call(
     target_duration: float | None = None,
     sample_rate: int = SAMPLE_RATE,
     voices: tuple[Voice, Voice] = DEFAULT_VOICES,
+    crosstalk: float = 0.0,
 ) -> GeneratedCall:
     """Generate a two-speaker call from ``script`` (default: the sales discovery call).
 
@@ -86,13 +87,15 @@ def generate_call(
     - ``pause`` is the silence between turns unless a turn sets ``pause_after``.
     - ``target_duration`` (seconds) keeps adding follow-up turns, then the script again,
       until the call is at least that long; the call never stops mid-turn.
+    - ``crosstalk`` (stereo) adds that fraction of each channel's signal to the other,
+      20 ms late, as phone lines and headsets leak the other side (0.1 = -20 dB).
     """
     turns = list(script) if script is not None else default_script()
     if not turns:
         raise ValueError("a script needs at least one turn")
     if layout not in ("stereo", "mono"):
         raise ValueError(f"layout must be 'stereo' or 'mono', got {layout!r}")
-    key = _cache_key(turns, layout, fmt, pause, target_duration, sample_rate, voices)
+    key = _cache_key(turns, layout, fmt, pause, target_duration, sample_rate, voices, crosstalk)
     with _lock:
         cached = _generated.get(key)
         if cached is not None and cached.path.exists():
@@ -100,6 +103,8 @@ def generate_call(
 
     timeline = _lay_out(turns, pause, target_duration, sample_rate, voices)
     audio, timed = _render(timeline, layout, sample_rate)
+    if crosstalk and layout == "stereo":
+        audio = _leak(audio, crosstalk, int(0.02 * sample_rate))
     directory = _cache_dir()
     path = directory / f"call-{key[:16]}.{fmt}"
     encode(audio, sample_rate, path, fmt)
@@ -189,6 +194,15 @@ def _render(placed: list[_Placed], layout: Layout, sample_rate: int):
         if peak > 0.99:
             audio /= peak / 0.99
     return audio, timed
+
+
+def _leak(audio: np.ndarray, gain: float, delay: int) -> np.ndarray:
+    """Each channel plus a faint, slightly late copy of the other one."""
+    echo = np.zeros_like(audio)
+    echo[:, delay:] = audio[::-1, : audio.shape[1] - delay]
+    mixed = audio + gain * echo
+    peak = float(np.abs(mixed).max())
+    return mixed / (peak / 0.99) if peak > 0.99 else mixed
 
 
 # --- per-process cache ----------------------------------------------------------------
