@@ -216,3 +216,39 @@ def test_a_two_hour_call():
 def test_a_speaker_without_a_role_is_refused():
     with pytest.raises(ValueError, match=r"speakers \[1\] have no role"):
         compute_metrics(CALL, {REP: "rep"})
+
+
+def test_questions_are_counted_in_a_supported_language_other_than_english():
+    spanish = build_transcript(
+        [(REP, 0.0, 10.0, "¿Cómo va su semana? ¿Quién decide?"), (CUSTOMER, 11.0, 20.0, "Bien.")],
+        language="es",
+    )
+    metrics = compute_metrics(spanish, ROLES)
+    assert metrics.rep_questions.value == 2 and metrics.rep_questions.note is None
+    assert metrics.filler_words_per_minute.value is None  # the filler lexicon is English
+    assert "not available for language 'es'" in (metrics.filler_words_per_minute.note or "")
+
+
+def test_language_dependent_metrics_are_not_available_for_other_languages():
+    greek = build_transcript(
+        [(REP, 0.0, 10.0, "Τι κάνετε; Um, ok?"), (CUSTOMER, 11.0, 20.0, "Καλά.")],
+        language="el",
+    )
+    metrics = compute_metrics(greek, ROLES)
+    for name in (
+        "rep_questions",
+        "customer_questions",
+        "rep_questions_per_hour",
+        "customer_questions_per_hour",
+        "filler_words_per_minute",
+    ):
+        value = metrics.metric(name)
+        assert value.value is None and value.in_range is None, name
+        assert "not available for language 'el'" in (value.note or ""), name
+    assert metrics.talk_ratio_rep.value is not None  # language-free metrics still computed
+
+
+def test_a_regional_tag_uses_its_language():
+    call = build_transcript([(REP, 0.0, 10.0, "Um, any questions?")], language="en-GB")
+    metrics = compute_metrics(call, {REP: "rep"})
+    assert metrics.rep_questions.value == 1 and metrics.filler_words_per_minute.value == 6.0

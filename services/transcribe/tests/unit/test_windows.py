@@ -27,7 +27,7 @@ def test_a_long_call_comes_in_bounded_windows_that_add_up_to_the_whole(long_call
     # Windows follow each other with no gap or overlap, on the 10 ms grid.
     ends = np.cumsum([w.samples.shape[1] for w in windows])[:-1] / 16_000
     assert [w.offset for w in windows[1:]] == pytest.approx(list(ends))
-    assert all(round(w.offset * 100, 6) == int(round(w.offset * 100)) for w in windows)
+    assert all(round(w.offset * 100, 6) == round(w.offset * 100) for w in windows)
 
 
 def test_cuts_fall_in_pauses_not_in_words(long_call) -> None:

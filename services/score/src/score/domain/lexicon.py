@@ -9,6 +9,13 @@ Both rely on the punctuation the transcription engines put in (Deepgram with
   "literally") count only when set off by punctuation on both sides ("it's, like,
   fast", "You know, we tried"), because the same words carry meaning elsewhere ("I
   like it", "you know the answer").
+
+Both depend on the language, so each has the languages it is right for; for any other
+the metric is reported as not available rather than counted wrong:
+
+- questions: languages whose transcripts end a question with "?" (``¿…?`` counts once);
+  not, for instance, Greek (";"), Arabic ("؟") or Chinese and Japanese ("？").
+- fillers: English only (the lists above are English words).
 """
 
 from __future__ import annotations
@@ -17,6 +24,9 @@ import re
 
 HESITATIONS = ("um", "umm", "uh", "uhh", "uhm", "erm", "er", "ah", "hmm")
 DISCOURSE_FILLERS = ("like", "you know", "i mean", "basically", "actually", "literally")
+
+QUESTION_LANGUAGES = frozenset({"en", "de", "fr", "es", "it", "pt", "nl"})
+FILLER_LANGUAGES = frozenset({"en"})
 
 _QUESTION = re.compile(r"\?+")
 _HESITATION = re.compile(r"(?<![\w'])(?:" + "|".join(HESITATIONS) + r")(?![\w'])", re.IGNORECASE)
@@ -34,3 +44,8 @@ def count_questions(text: str) -> int:
 
 def count_fillers(text: str) -> int:
     return len(_HESITATION.findall(text)) + len(_DISCOURSE.findall(text))
+
+
+def primary_language(tag: str) -> str:
+    """``en-US`` → ``en``: the lexicons do not depend on the region."""
+    return tag.strip().lower().replace("_", "-").split("-")[0]

@@ -33,6 +33,8 @@ Metrics (recommended range; where it comes from):
   (engagement), as are ``rep_questions_per_hour`` and ``customer_questions_per_hour``.
 - ``filler_words_per_minute``: rep filler words (see ``lexicon``) per minute of rep talk
   time. At most 2 per minute; lower is better (our threshold).
+- Questions and fillers depend on the transcript's language (``lexicon``): for a
+  language they are not defined for, their value is ``None`` with a note saying so.
 - ``speaking_pace_wpm``: rep words per minute of rep talk time. 110–170 wpm.
 - ``silence_share``: fraction of the call during which nobody speaks.
   At most 0.25 (our threshold).
@@ -55,7 +57,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from score.domain import timeline
-from score.domain.lexicon import count_fillers, count_questions
+from score.domain.lexicon import (
+    FILLER_LANGUAGES,
+    QUESTION_LANGUAGES,
+    count_fillers,
+    count_questions,
+    primary_language,
+)
 from score.domain.phrases import tokenize
 from score.domain.types import Role, ScoringInputError, TranscriptLike, UtteranceLike
 
@@ -237,6 +245,7 @@ def compute_metrics(transcript: TranscriptLike, roles: dict[int, Role]) -> Conve
 
     rep_utterances = [u for u in utterances if roles[u.speaker] == "rep"]
     cust_utterances = [u for u in utterances if roles[u.speaker] == "customer"]
+    language = primary_language(transcript.language)
     rep_questions = sum(count_questions(u.text) for u in rep_utterances)
     cust_questions = sum(count_questions(u.text) for u in cust_utterances)
     rep_words = sum(len(u.words) if u.words else len(tokenize(u.text)) for u in rep_utterances)
@@ -246,6 +255,8 @@ def compute_metrics(transcript: TranscriptLike, roles: dict[int, Role]) -> Conve
     no_speech = "no speech in the call"
     no_rep = "the rep did not speak"
     m = METRIC_SPECS
+    questions = _for_language(language, QUESTION_LANGUAGES, "questions")
+    fillers = _for_language(language, FILLER_LANGUAGES, "filler words")
     return ConversationMetrics(
         duration_s=round(duration, 3),
         speech_s=round(speech, 3),
@@ -266,21 +277,31 @@ def compute_metrics(transcript: TranscriptLike, roles: dict[int, Role]) -> Conve
         patience_s=m["patience_s"].measure(
             *_ratio(sum(pauses), len(pauses), "the rep never answered the customer")
         ),
-        rep_questions=m["rep_questions"].measure(rep_questions),
-        customer_questions=m["customer_questions"].measure(cust_questions),
+        rep_questions=m["rep_questions"].measure(*(questions or (rep_questions, None))),
+        customer_questions=m["customer_questions"].measure(*(questions or (cust_questions, None))),
         rep_questions_per_hour=m["rep_questions_per_hour"].measure(
-            *_ratio(rep_questions, hours, "zero-length call")
+            *(questions or _ratio(rep_questions, hours, "zero-length call"))
         ),
         customer_questions_per_hour=m["customer_questions_per_hour"].measure(
-            *_ratio(cust_questions, hours, "zero-length call")
+            *(questions or _ratio(cust_questions, hours, "zero-length call"))
         ),
         filler_words_per_minute=m["filler_words_per_minute"].measure(
-            *_ratio(rep_fillers, rep_minutes, no_rep)
+            *(fillers or _ratio(rep_fillers, rep_minutes, no_rep))
         ),
         speaking_pace_wpm=m["speaking_pace_wpm"].measure(*_ratio(rep_words, rep_minutes, no_rep)),
         silence_share=m["silence_share"].measure(
             *_ratio(duration - speech, duration, "zero-length call")
         ),
+    )
+
+
+def _for_language(language: str, supported: frozenset[str], what: str) -> tuple[None, str] | None:
+    """``(None, why)`` when ``what`` is not defined for ``language``; None when it is."""
+    if language in supported:
+        return None
+    return (
+        None,
+        f"{what} are not available for language {language!r} ({', '.join(sorted(supported))} only)",
     )
 
 

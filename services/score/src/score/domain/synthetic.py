@@ -30,6 +30,7 @@ def build_transcript(
     duration: float | None = None,
     channels: int = 1,
     speakers: int | None = None,
+    language: str = "en",
 ) -> Transcript:
     """A transcript whose utterances are exactly ``lines``.
 
@@ -62,7 +63,7 @@ def build_transcript(
         )
     labels = {u.speaker for u in utterances}
     return Transcript(
-        language="en",
+        language=language,
         engine="local",
         model="synthetic",
         duration=duration if duration is not None else max((u.end for u in utterances), default=0),
