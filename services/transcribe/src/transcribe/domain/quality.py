@@ -127,3 +127,32 @@ def _best_mapping(
         if score > best_score:
             best, best_score = mapping, score
     return best
+
+
+def attribution_by_time(
+    segments: Iterable[tuple[float, float, int]],
+    words: Iterable[tuple[float, float, int]],
+) -> Attribution:
+    """Speaker attribution by word time, for references that give speaker turns
+    (RTTM/STM) rather than a word list: each hypothesis word ``(start, end, speaker)``
+    whose midpoint falls inside exactly one reference turn ``(start, end, speaker)`` is
+    scored against that turn's speaker, under the best relabelling. Words in silence or
+    in overlapped speech have no single truth and are left out."""
+    turns = list(segments)
+    counts: dict[tuple[int, int], int] = {}
+    scored = 0
+    for start, end, label in words:
+        mid = (start + end) / 2
+        owners = {s for a, b, s in turns if a <= mid <= b}
+        if len(owners) != 1:
+            continue
+        key = (label, owners.pop())
+        counts[key] = counts.get(key, 0) + 1
+        scored += 1
+    if not scored:
+        return Attribution(0.0, 0, {})
+    hyp_labels = sorted({h for h, _ in counts})
+    ref_labels = sorted({s for _, _, s in turns})
+    mapping = _best_mapping(hyp_labels, ref_labels, counts)
+    correct = sum(n for (h, r), n in counts.items() if mapping.get(h) == r)
+    return Attribution(correct / scored, scored, mapping)
