@@ -133,25 +133,22 @@ async def _encrypt_stream(keyring: Any, data: bytes) -> bytes:
 
 
 def _child(side: str, audio: Path, repeats: int, model: str = MODEL) -> dict[str, Any]:
-    """Run one side in a fresh interpreter; its JSON report is the last stdout line."""
+    """Run one side in a fresh interpreter (its own peak RSS)."""
+    return json_child(["bench.bench_transcribe", side, str(audio), str(repeats), "--model", model])
+
+
+def json_child(module_and_args: list[str], stdin: str | None = None) -> dict[str, Any]:
+    """``python -m module args`` with ``stdin``; its JSON report is the last stdout line."""
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.bench_transcribe",
-            side,
-            str(audio),
-            str(repeats),
-            "--model",
-            model,
-        ],
+        [sys.executable, "-m", *module_and_args],
         cwd=ROOT,
+        input=stdin,
         capture_output=True,
         text=True,
         check=False,
     )
     if proc.returncode != 0:
-        raise RuntimeError(f"{side} side failed:\n{proc.stderr[-3000:]}")
+        raise RuntimeError(f"{' '.join(module_and_args)} failed:\n{proc.stderr[-3000:]}")
     report: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     return report
 
@@ -195,17 +192,24 @@ async def run() -> list[Result]:
                 "service speakers found": service["speakers"],
             },
         ),
-        Result(
-            "transcribe service path (local)",
-            "peak RSS",
-            service["peak_rss_mb"],
-            "faster-whisper direct",
-            direct["peak_rss_mb"],
-            "MB",
-            higher_is_better=False,
-            extra={"measured": "ru_maxrss of each side's own subprocess (model + workload)"},
-        ),
+        peak_rss_result("transcribe service path (local)", service, direct, "workload"),
     ]
+
+
+def peak_rss_result(
+    name: str, service: dict[str, Any], direct: dict[str, Any], what: str
+) -> Result:
+    """Peak RSS of the service side against faster-whisper direct, each its own process."""
+    return Result(
+        name,
+        "peak RSS",
+        service["peak_rss_mb"],
+        "faster-whisper direct",
+        direct["peak_rss_mb"],
+        "MB",
+        higher_is_better=False,
+        extra={"measured": f"ru_maxrss of each side's own subprocess (model + {what})"},
+    )
 
 
 def main() -> None:

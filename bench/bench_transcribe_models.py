@@ -27,12 +27,11 @@ import argparse
 import asyncio
 import json
 import resource
-import subprocess
 import sys
 import time
 from typing import Any
 
-from bench.bench_transcribe import CPU_THREADS, ROOT, beam_of
+from bench.bench_transcribe import CPU_THREADS, beam_of, json_child, peak_rss_result
 from bench.report import Result
 
 MODELS = ("base", "tiny.en")
@@ -116,18 +115,7 @@ def run_side(side: str, model_name: str, items: list[dict[str, Any]]) -> dict[st
 
 
 def _child(side: str, model: str, items: list[dict[str, Any]]) -> dict[str, Any]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.bench_transcribe_models", side, model],
-        cwd=ROOT,
-        input=json.dumps(items),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"{side}/{model} failed:\n{proc.stderr[-3000:]}")
-    report: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return report
+    return json_child(["bench.bench_transcribe_models", side, model], json.dumps(items))
 
 
 # --- the benchmark --------------------------------------------------------------------
@@ -181,16 +169,7 @@ async def run() -> list[Result]:
                 )
             )
         results.append(
-            Result(
-                f"transcribe {model}: whole set",
-                "peak RSS",
-                service["peak_rss_mb"],
-                "faster-whisper direct",
-                direct["peak_rss_mb"],
-                "MB",
-                higher_is_better=False,
-                extra={"measured": "ru_maxrss of each side's subprocess (model + the set)"},
-            )
+            peak_rss_result(f"transcribe {model}: whole set", service, direct, "the set")
         )
     return results
 
