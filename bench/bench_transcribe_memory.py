@@ -3,7 +3,7 @@
 The local engine never decodes a call whole: it reads it in windows cut at pauses and
 keeps only the words (and, for mono, the diarizer's MFCCs). Each call runs through the
 service path (``bench_transcribe.run_service``: decrypt, decode, recognize, diarize,
-encrypt) in its own subprocess, so ``ru_maxrss`` is that call's own peak. Both are
+encrypt) in its own subprocess, so its ``VmHWM`` is that call's own peak. Both are
 mono MP3 generated calls with two voices, the default model (Whisper base, beam 5).
 Target: 60-minute peak ≤ 1.5 × the 5-minute peak (issue 17). Before the windows the
 whole call was decoded into memory: 4.5 GB for 60 minutes against ~560 MB for 80 s.
@@ -43,7 +43,7 @@ async def run() -> list[Result]:
             extra={
                 "real-time factor long / short": f"{long.duration / long_run['walls'][0]:.1f} / "
                 f"{short.duration / short_run['walls'][0]:.1f}",
-                "measured": "ru_maxrss of each call's own subprocess (model + workload)",
+                "measured": "VmHWM of each call's own subprocess (model + workload)",
             },
         )
     ]

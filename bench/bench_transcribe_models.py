@@ -26,12 +26,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import resource
 import sys
 import time
 from typing import Any
 
-from bench.bench_transcribe import CPU_THREADS, beam_of, json_child, peak_rss_result
+from bench.bench_transcribe import (
+    CPU_THREADS,
+    beam_of,
+    json_child,
+    peak_rss_mb,
+    peak_rss_result,
+)
 from bench.report import Result
 
 MODELS = ("base", "tiny.en")
@@ -111,7 +116,7 @@ def run_side(side: str, model_name: str, items: list[dict[str, Any]]) -> dict[st
                 "duration": decode_audio(item["path"]).duration,
             }
         )
-    return {"items": out, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {"items": out, "peak_rss_mb": peak_rss_mb()}
 
 
 def _child(side: str, model: str, items: list[dict[str, Any]]) -> dict[str, Any]:
