@@ -40,6 +40,7 @@ from pydantic import (
     model_validator,
 )
 
+from clashtor_common.certificates import CertificateSigner, generate_signing_key, record_digest
 from clashtor_common.embedded import free_port
 from clashtor_common.errors import ApiError, install_error_handlers, not_found
 from clashtor_common.identity import (
@@ -95,6 +96,9 @@ class FakeState:
     webhooks: list[dict[str, Any]] = field(default_factory=list)
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     download_tokens: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    signer: CertificateSigner = field(
+        default_factory=lambda: CertificateSigner.from_config(generate_signing_key())
+    )
     failures: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     """(method, path) → statuses to answer next, instead of the route (one per call)."""
     seen: list[Seen] = field(default_factory=list)
@@ -124,6 +128,10 @@ class FakeState:
 
     def fail_next(self, method: str, path: str, status: int = 503, times: int = 1) -> None:
         self.failures.setdefault((method, path), []).extend([status] * times)
+
+    def finish_erasure(self, request_id: str, record: dict[str, Any]) -> None:
+        """The erasure is complete and its certificate signed (as privacy would have it)."""
+        self.requests[request_id].update(status="completed", certificate=record)
 
     def finish_export(self, request_id: str, bundle: bytes) -> None:
         """The export is complete and its bundle is ready (as privacy would have it)."""
@@ -422,7 +430,8 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
         )
 
     def _request_out(item: dict[str, Any]) -> dict[str, Any]:
-        out = {k: v for k, v in item.items() if k not in ("org_id", "body", "role", "bundle")}
+        hidden = ("org_id", "body", "role", "bundle", "certificate")
+        out = {k: v for k, v in item.items() if k not in hidden}
         ready = item["kind"] == "export" and item["status"] == "completed" and "bundle" in item
         out["download_url"] = f"/internal/requests/{item['id']}/download" if ready else None
         return out
@@ -477,6 +486,23 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
     @app.get("/internal/requests/{request_id}")
     async def get_request(request_id: str, who: CurrentIdentity) -> dict[str, Any]:
         return _request_out(_visible_request(request_id, who))
+
+    @app.get("/internal/requests/{request_id}/certificate")
+    async def certificate(request_id: str, who: CurrentIdentity) -> dict[str, Any]:
+        record = _visible_request(request_id, who).get("certificate")
+        if record is None:
+            raise ApiError(409, "not_completed", f"request {request_id} has no certificate")
+        return {
+            "request_id": request_id,
+            "algorithm": "sha256",
+            "digest": record_digest(record),
+            "record": record,
+            "signature": state.signer.sign(record),
+        }
+
+    @app.get("/internal/certificate-key")
+    async def certificate_key(who: CurrentIdentity) -> dict[str, Any]:
+        return state.signer.public_document()
 
     @app.get("/internal/requests/{request_id}/download")
     async def download_link(request_id: str, who: CurrentIdentity) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from types import FrameType
 
 import httpx
 
+from clashtor_common import certificates
 from clashtor_common.embedded import (
     SeaweedS3,
     TansuBroker,
@@ -79,6 +80,21 @@ def service_env(
                 env[f"GATEWAY_{other.upper()}_URL"] = url
     env.update(extra or {})
     return env
+
+
+def ensure_certificate_key(var: Path) -> str:
+    """The stack's certificate signing key: generated once into ``var/secrets/`` (owner
+    only), its public half beside it for ``clashtor-ops verify-certificate``."""
+    private = var / certificates.SIGNING_KEY_FILE
+    if not private.exists():
+        private.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(private, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(certificates.generate_signing_key())
+    key = private.read_text().strip()
+    public = certificates.CertificateSigner.from_config(key).public_document()
+    (var / certificates.PUBLIC_KEY_FILE).write_text(json.dumps(public, indent=2))
+    return key
 
 
 def launch(
@@ -329,15 +345,18 @@ class DevStack:
         return f"sqlite+aiosqlite:///{self.var / 'db' / name}.db"
 
     def _start_service(self, name: str) -> subprocess.Popen[bytes]:
+        extra: dict[str, str] = {}
+        if name == "gateway" and self.web_dir:
+            extra["GATEWAY_WEB_DIR"] = str(self.web_dir)
+        if name == "privacy":
+            extra["PRIVACY_CERTIFICATE_SIGNING_KEY"] = ensure_certificate_key(self.var)
         env = service_env(
             name,
             kafka_bootstrap=self.broker.bootstrap,
             s3=self.s3,
             urls=self.urls,
             database_url=self.database_url(name),
-            extra={"GATEWAY_WEB_DIR": str(self.web_dir)}
-            if name == "gateway" and self.web_dir
-            else None,
+            extra=extra,
         )
         return launch(name, self.ports[name], env, self.log_dir / f"{name}.log", with_parent=True)
 

@@ -6,6 +6,7 @@ parts are wired the same way everywhere.
 
 from __future__ import annotations
 
+from clashtor_common.certificates import CertificateSigner
 from clashtor_common.crypto import Keyring
 from clashtor_common.s3 import S3Store
 from clashtor_common.service import ServiceRuntime
@@ -29,6 +30,7 @@ def bootstrap(
         clock=clock or SystemClock(),
         keyring=keyring,
         objects=EncryptedObjects(S3Store(settings), keyring),
+        signer=CertificateSigner.from_config(settings.certificate_signing_key.get_secret_value()),
     )
     register_subscribers(runtime, deps)
     runtime.extras["deps"] = deps

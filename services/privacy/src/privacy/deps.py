@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from clashtor_common.certificates import CertificateSigner
 from clashtor_common.crypto import Keyring
 from clashtor_common.db import Database
 from privacy.adapters.objects import EncryptedObjects
@@ -21,6 +22,7 @@ class Deps:
     clock: Clock
     keyring: Keyring
     objects: EncryptedObjects
+    signer: CertificateSigner
 
     @property
     def fingerprint_secret(self) -> str:

@@ -280,7 +280,12 @@ async def complete_erasure(
         acks=certified,
     )
     cert = ErasureCertificate(
-        request_id=req.id, org_id=req.org_id, record=record, digest=digest, issued_at=now
+        request_id=req.id,
+        org_id=req.org_id,
+        record=record,
+        digest=digest,
+        signature=deps.signer.sign(record),
+        issued_at=now,
     )
     session.add(cert)
     session.add(

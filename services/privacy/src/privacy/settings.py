@@ -15,6 +15,8 @@ from clashtor_common.settings import ServiceSettings
 
 DEFAULT_SERVICES = ["ingest", "transcribe", "score", "billing", "gateway"]
 DEV_DOWNLOAD_SECRET = "dev-privacy-download-secret-change-me"
+#: base64 of the 32-byte Ed25519 seed b"dev-certificate-signing-key-0001"; refused in production.
+DEV_CERTIFICATE_SIGNING_KEY = "ZGV2LWNlcnRpZmljYXRlLXNpZ25pbmcta2V5LTAwMDE="
 
 ServiceList = Annotated[list[str], NoDecode]
 
@@ -50,6 +52,10 @@ class PrivacySettings(ServiceSettings):
     )
     download_link_ttl_seconds: int = Field(900, gt=0)
     download_secret: SecretStr = SecretStr(DEV_DOWNLOAD_SECRET)
+    certificate_signing_key: SecretStr = Field(
+        SecretStr(DEV_CERTIFICATE_SIGNING_KEY),
+        description="base64 of an Ed25519 private key (32 bytes) that signs erasure certificates",
+    )
     account_grace_days: int = Field(30, ge=0, description="days a deleted account stays restorable")
     scheduler_interval_seconds: float = Field(30, gt=0)
 
@@ -77,10 +83,14 @@ class PrivacySettings(ServiceSettings):
         return value
 
     @model_validator(mode="after")
-    def _refuse_dev_download_secret(self) -> PrivacySettings:
-        if (
-            self.environment == "production"
-            and self.download_secret.get_secret_value() == DEV_DOWNLOAD_SECRET
-        ):
-            raise ValueError("download_secret must be set outside development")
+    def _refuse_dev_secrets(self) -> PrivacySettings:
+        if self.environment != "production":
+            return self
+        defaults = {
+            "download_secret": DEV_DOWNLOAD_SECRET,
+            "certificate_signing_key": DEV_CERTIFICATE_SIGNING_KEY,
+        }
+        for name, dev_value in defaults.items():
+            if getattr(self, name).get_secret_value() == dev_value:
+                raise ValueError(f"{name} must be set outside development")
         return self

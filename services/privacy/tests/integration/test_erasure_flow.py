@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
+from clashtor_common.certificates import CertificateError, load_certificate, verify_certificate
 from clashtor_common.crypto import fingerprint
 from clashtor_common.events import KeptRecord, parse_envelope
 from clashtor_common.inbox import InboxRecord
@@ -205,3 +207,47 @@ async def test_a_silent_service_gets_the_request_again_and_completes_it_when_it_
     view = await eventually(completed)
     gateway = next(a for a in view["acknowledgements"] if a["service"] == "gateway")
     assert gateway["details"]["attempts"] == 2
+
+
+async def test_the_certificate_is_signed_verifies_offline_and_names_no_one(
+    privacy: PrivacyUnderTest, services: SimulatedServices
+) -> None:
+    org = new_org()
+    request_id = await _request_erasure(privacy, org, {"type": "participant", "email": EMAIL})
+    kept = [KeptRecord(what="usage ledger rows", why="tax records, 10 years")]
+    for service in SERVICES:
+        await services.erasure_completed(org, request_id, service, removed={"calls": 1}, kept=kept)
+
+    async def completed() -> dict | None:
+        view = await privacy.get_request(org, request_id)
+        return view if view["status"] == "completed" else None
+
+    await eventually(completed)
+    resp = await privacy.client.get(
+        f"/internal/requests/{request_id}/certificate", headers=privacy.headers(org)
+    )
+    assert resp.status_code == 200, resp.text
+    key = await privacy.client.get("/internal/certificate-key", headers=privacy.headers(org))
+    assert key.status_code == 200 and key.json()["algorithm"] == "ed25519"
+    assert (await privacy.client.get("/internal/certificate-key")).status_code == 401
+
+    # Saved as a file and checked with only the public key, as an auditor would.
+    document = load_certificate(resp.content)
+    record = verify_certificate(document, key.json()["public_key"])
+    assert document["signature"]["key_id"] == key.json()["key_id"]
+    by_service = {a["service"]: a for a in record["acknowledgements"]}
+    assert set(by_service) == {*SERVICES, "privacy"}
+    assert all(a["status"] == "completed" for a in by_service.values())
+    assert by_service["billing"]["kept"] == [
+        {"what": "usage ledger rows", "why": "tax records, 10 years"}
+    ]
+    assert by_service["privacy"]["kept"]  # privacy says what it keeps (ids, keyed hashes)
+    text = resp.text.lower()
+    secret = privacy.settings.fingerprint_secret.get_secret_value()
+    for personal in ("jane", "doe", "example.com", fingerprint(secret, EMAIL)):
+        assert personal not in text
+
+    tampered = json.loads(resp.content)
+    tampered["record"]["acknowledgements"][0]["removed"] = {"calls": 0}
+    with pytest.raises(CertificateError):
+        verify_certificate(tampered, key.json()["public_key"])

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from clashtor_common.certificates import CertificateSigner
 from clashtor_common.crypto import Keyring
 from clashtor_common.db import Database
 from clashtor_common.events import ErasureCompleted, ExportPartReady, make_event, parse_envelope
@@ -55,6 +56,7 @@ async def deps(tmp_path: Path) -> AsyncIterator[Deps]:
         clock=ManualClock(datetime(2030, 1, 1, tzinfo=UTC)),
         keyring=keyring,
         objects=EncryptedObjects(S3Store(settings), keyring),
+        signer=CertificateSigner.from_config(settings.certificate_signing_key.get_secret_value()),
     )
     await db.dispose()
 

@@ -40,3 +40,17 @@ def test_production_refuses_the_development_download_secret() -> None:
             identity_secret="i" * 32,
             fingerprint_secret="f" * 32,
         )
+
+
+def test_production_refuses_the_development_certificate_signing_key() -> None:
+    secrets = {
+        "master_keys": "k:" + "A" * 44,
+        "identity_secret": "i" * 32,
+        "fingerprint_secret": "f" * 32,
+        "download_secret": "d" * 32,
+    }
+    with pytest.raises(ValidationError, match="certificate_signing_key"):
+        PrivacySettings(environment="production", **secrets)
+    key = "c2lnbmluZy1rZXktZm9yLXByb2R1Y3Rpb24tdXNlLTE="  # 32 bytes, not the dev one
+    settings = PrivacySettings(environment="production", certificate_signing_key=key, **secrets)
+    assert settings.certificate_signing_key.get_secret_value() == key

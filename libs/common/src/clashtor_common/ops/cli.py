@@ -1,5 +1,5 @@
 """``clashtor-ops``: topics and lag, replay into one service, dead letters and redrive,
-outbox resend.
+outbox resend, erasure-certificate verification.
 
 The broker address comes from ``--bootstrap``, else ``KAFKA_BOOTSTRAP``, else the
 running ``make up`` stack (``var/devstack.json``), else ``127.0.0.1:9092``. A
@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
+from clashtor_common import certificates
 from clashtor_common.ops import replay as ops
 
 app = typer.Typer(help="Clashtor operations: topics, consumer lag, replay, dead letters.")
@@ -191,6 +192,46 @@ def outbox_resend(
         )
     )
     _console().print(f"re-published {count} event(s) from the {service} outbox")
+
+
+def _certificate_key(value: str | None) -> str:
+    """The public key: given as base64, as a file holding it (or holding the JSON that
+    ``GET /v1/privacy/certificate-key`` answers), else the ``make up`` stack's."""
+    if value is None:
+        stacked = Path(os.environ.get("CLASHTOR_VAR", "var")) / certificates.PUBLIC_KEY_FILE
+        if not stacked.exists():
+            raise typer.BadParameter(
+                "give --key: the privacy service's public key (GET /v1/privacy/certificate-key)"
+            )
+        value = str(stacked)
+    if Path(value).is_file():
+        value = Path(value).read_text().strip()
+    if value.startswith("{"):
+        value = str(json.loads(value).get("public_key", ""))
+    return value
+
+
+@app.command("verify-certificate")
+def verify_certificate(
+    file: Annotated[Path, typer.Argument(help="the certificate (JSON), as the API answered it")],
+    key: Annotated[
+        str | None,
+        typer.Option(help="public key: base64, or a file with it or with certificate-key's JSON"),
+    ] = None,
+) -> None:
+    """Check an erasure certificate offline: its record is unaltered and the privacy
+    service signed it. Exit 0 when valid, 1 when not."""
+    try:
+        document = certificates.load_certificate(file.read_bytes())
+        record = certificates.verify_certificate(document, _certificate_key(key))
+    except (OSError, certificates.CertificateError) as exc:
+        _console().print(f"[red]INVALID[/red] {file}: {exc}")
+        raise typer.Exit(code=1) from exc
+    acks = ", ".join(f"{a['service']}={a['status']}" for a in record.get("acknowledgements", []))
+    _console().print(
+        f"[green]VALID[/green] erasure {record.get('request_id')} of org {record.get('org_id')}, "
+        f"completed {record.get('completed_at')}; acknowledgements: {acks}"
+    )
 
 
 def _utc(moment: datetime) -> datetime:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from clashtor_common.certificates import load_certificate, verify_certificate
 from clashtor_common.embedded import free_port
 
 
@@ -271,3 +272,27 @@ async def test_requests_about_yourself_by_email_are_vouched_for_by_the_gateway(
     )
     assert (vouched["role"], vouched["requested_by"]) == ("system", rep.user_id)
     assert (plain["role"], plain["requested_by"]) == ("rep", rep.user_id)
+
+
+async def test_an_erasure_certificate_and_its_key_are_served_and_verify_offline(
+    api: Any, fake_state: Any
+) -> None:
+    owner = await api.signup()
+    officer = await api.invite(owner, "compliance")
+    rep = await api.invite(owner, "rep")
+    made = await officer.client.post(
+        "/v1/privacy/erasure", json={"subject": {"type": "participant", "email": "z@cust.example"}}
+    )
+    request_id = made.json()["id"]
+    path = f"/v1/privacy/requests/{request_id}/certificate"
+    pending = await officer.client.get(path)
+    assert pending.status_code == 409 and pending.json()["error"]["code"] == "not_completed"
+
+    fake_state.finish_erasure(request_id, {"request_id": request_id, "acknowledgements": []})
+    cert = await officer.client.get(path)
+    key = await officer.client.get("/v1/privacy/certificate-key")
+    assert cert.status_code == 200 and key.status_code == 200
+    record = verify_certificate(load_certificate(cert.content), key.json()["public_key"])
+    assert record["request_id"] == request_id
+    assert (await rep.client.get(path)).status_code == 404  # not theirs, not an officer
+    assert (await api.client().get("/v1/privacy/certificate-key")).status_code == 401

@@ -68,7 +68,7 @@ class Acknowledgement(SQLModel, table=True):
 
 
 class ErasureCertificate(SQLModel, table=True):
-    """The completion record of an erasure and its SHA-256 digest."""
+    """The completion record of an erasure, its SHA-256 digest and Ed25519 signature."""
 
     __tablename__ = "privacy_erasure_certificates"
 
@@ -76,6 +76,8 @@ class ErasureCertificate(SQLModel, table=True):
     org_id: str = Field(index=True, max_length=200)
     record: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     digest: str = Field(max_length=64)
+    signature: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    """``{algorithm, key_id, value}``; null only for certificates issued before signing."""
     issued_at: datetime = _ts(nullable=False)
 
 

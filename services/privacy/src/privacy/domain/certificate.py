@@ -3,19 +3,21 @@
 The record names the request, the subject only by a keyed hash of its id or email
 fingerprint, each service's acknowledgement (counts removed, records kept and why,
 when) and the timestamps. ``digest`` is SHA-256 over the record's canonical JSON
-(sorted keys, no whitespace), so anyone holding the record can check it was not
-altered after it was issued.
+(sorted keys, no whitespace); the privacy service signs the same canonical bytes
+with Ed25519 (``clashtor_common.certificates``), so anyone holding the certificate and
+the service's public key can check offline that it was not altered after it was issued.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from clashtor_common.certificates import record_digest
 
 CERTIFICATE_FORMAT = "clashtor-erasure-certificate/1"
 
@@ -36,12 +38,7 @@ def subject_hash(secret: str, subject_type: str, subject_id: str | None, fp: str
     return hmac.new(secret.encode(), material.encode(), hashlib.sha256).hexdigest()
 
 
-def canonical_json(record: dict[str, Any]) -> bytes:
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
-
-
-def digest(record: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_json(record)).hexdigest()
+digest = record_digest
 
 
 def build_certificate(

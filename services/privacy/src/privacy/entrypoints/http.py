@@ -29,6 +29,7 @@ from privacy.entrypoints.schemas import (
     AcknowledgementOut,
     AuditOut,
     AuditPage,
+    CertificateKeyOut,
     CertificateOut,
     DownloadLink,
     ErasureIn,
@@ -41,6 +42,7 @@ from privacy.entrypoints.schemas import (
     RestrictionIn,
     RetentionIn,
     RetentionOut,
+    SignatureOut,
     SubjectIn,
     SubjectOut,
 )
@@ -169,9 +171,22 @@ async def get_request(request_id: str, identity: CurrentIdentity, deps: DepsDep)
 async def get_certificate(
     request_id: str, identity: CurrentIdentity, deps: DepsDep
 ) -> CertificateOut:
-    """The completion record of an erasure and the SHA-256 digest over its canonical JSON."""
+    """The completion record of an erasure, the SHA-256 digest over its canonical JSON and
+    the service's Ed25519 signature over the same bytes."""
     cert = await commands.get_certificate(deps, identity, request_id)
-    return CertificateOut(request_id=cert.request_id, digest=cert.digest, record=cert.record)
+    return CertificateOut(
+        request_id=cert.request_id,
+        digest=cert.digest,
+        record=cert.record,
+        signature=SignatureOut(**cert.signature) if cert.signature else None,
+    )
+
+
+@router.get("/certificate-key", response_model=CertificateKeyOut, tags=["requests"])
+async def certificate_key(identity: CurrentIdentity, deps: DepsDep) -> CertificateKeyOut:
+    """The Ed25519 public key that verifies erasure certificates (not secret; anyone in an
+    organization may fetch it to check a certificate offline)."""
+    return CertificateKeyOut(**deps.signer.public_document())
 
 
 @requests_router.get("/{request_id}/download", response_model=DownloadLink)

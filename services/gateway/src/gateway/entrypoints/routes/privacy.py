@@ -161,6 +161,19 @@ async def get_request(
     ``privacy.manage`` you see only requests you made yourself. A completed export shows
     its requester a ``download_url`` (``/v1/privacy/exports/...``, valid until
     ``download_expires_at``; read the request again for a fresh one)."""
+    status, out = await _readable_request(gw, principal, request_id)
+    mine = out.get("requested_by") == principal.user_id
+    link: tuple[str | None, str | None] = (None, None)
+    if mine and out.get("download_url"):  # privacy's link is internal; only the requester's
+        link = await _download_link(gw, principal, request_id)
+    out["download_url"], out["download_expires_at"] = link
+    return passthrough(status, out)
+
+
+async def _readable_request(
+    gw: Gateway, principal: Principal, request_id: str
+) -> tuple[int, dict[str, Any]]:
+    """Privacy's view of the request, if the caller made it or has ``privacy.manage``."""
     status, out = await gw.services.call_json(
         "privacy",
         "GET",
@@ -172,10 +185,34 @@ async def get_request(
     mine = out.get("requested_by") == principal.user_id
     if not mine and not is_allowed(principal.role, Action.PRIVACY_MANAGE):
         raise not_found("privacy request", request_id)
-    link: tuple[str | None, str | None] = (None, None)
-    if mine and out.get("download_url"):  # privacy's link is internal; only the requester's
-        link = await _download_link(gw, principal, request_id)
-    out["download_url"], out["download_expires_at"] = link
+    return status, out
+
+
+@router.get("/requests/{request_id}/certificate", response_model=None, responses=_OBJECT)
+async def get_certificate(
+    request_id: Annotated[str, Path(min_length=1, max_length=100)],
+    principal: Anyone,
+    gw: GatewayDep,
+) -> Response:
+    """The signed certificate of a completed erasure (409 before): save it as a file and
+    check it offline with ``clashtor-ops verify-certificate FILE --key <public key>``."""
+    await _readable_request(gw, principal, request_id)
+    status, out = await gw.services.call_json(
+        "privacy",
+        "GET",
+        f"/internal/requests/{quote(request_id, safe='')}/certificate",
+        identity=principal.identity(),
+    )
+    return passthrough(status, out)
+
+
+@router.get("/certificate-key", response_model=None, responses=_OBJECT)
+async def certificate_key(principal: Anyone, gw: GatewayDep) -> Response:
+    """The Ed25519 public key (``{algorithm, key_id, public_key}``) that verifies erasure
+    certificates."""
+    status, out = await gw.services.call_json(
+        "privacy", "GET", "/internal/certificate-key", identity=principal.identity()
+    )
     return passthrough(status, out)
 
 
