@@ -1,65 +1,8 @@
-"""End-to-end fixtures: one running system per test session.
-
-Billing is pointed at local Stripe stand-ins (localstripe, and the billing tests' stub
-for the endpoints localstripe lacks) through the real ``stripe`` SDK.
-"""
+"""End-to-end tests: the running system comes from ``tests/conftest.py`` (``stack``)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from collections.abc import Iterator
-from pathlib import Path
-from types import ModuleType
-from typing import Any
-
 import pytest
-
-from clashtor_common.webbuild import ensure_built
-
-from .stack import Stack
-
-ROOT = Path(__file__).resolve().parents[2]
-STRIPE_API_KEY = "sk_test_clashtor_e2e"
-STRIPE_WEBHOOK_SECRET = "whsec_test_clashtor_e2e"
-
-
-def _stripe_stub_module() -> ModuleType:
-    name = "e2e_stripe_stub"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, ROOT / "services/billing/tests/stripe_stub.py"
-        )
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-@pytest.fixture(scope="session")
-def stripe_stub() -> Iterator[Any]:
-    module = _stripe_stub_module()
-    localstripe = module.LocalStripe().start()
-    stub = module.StripeStub(localstripe.url).start()
-    yield stub
-    stub.stop()
-    localstripe.stop()
-
-
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory, stripe_stub: Any) -> Iterator[Stack]:
-    billing = {
-        "BILLING_STRIPE_API_KEY": STRIPE_API_KEY,
-        "BILLING_STRIPE_API_BASE": stripe_stub.url,
-        "BILLING_STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
-    }
-    workdir = tmp_path_factory.mktemp("e2e")
-    # the gateway serves the web app, as under `make up` (built once, then cached by hash)
-    gateway = {"GATEWAY_WEB_DIR": str(ensure_built(log=workdir / "web-build.log"))}
-    running = Stack(workdir, extra_env={"billing": billing, "gateway": gateway}).start()
-    yield running
-    running.stop()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

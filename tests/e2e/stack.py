@@ -15,6 +15,7 @@ from pathlib import Path
 
 from clashtor_common.devstack import SERVICES, launch, service_env, stop_process, wait_ready
 from clashtor_common.embedded import SeaweedS3, TansuBroker, ensure_topics, free_port
+from clashtor_common.mailsink import SmtpSink
 from clashtor_common.testing.plugin import create_database
 
 
@@ -24,6 +25,8 @@ class Stack:
     extra_env: dict[str, dict[str, str]] = field(default_factory=dict)
     broker: TansuBroker | None = None
     s3: SeaweedS3 | None = None
+    mail: SmtpSink | None = None
+    """The SMTP sink the gateway sends through; tests read invitations and links here."""
     ports: dict[str, int] = field(default_factory=dict)
     database_urls: dict[str, str] = field(default_factory=dict)
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
@@ -49,6 +52,7 @@ class Stack:
             data_dir=self.workdir / "s3", log_path=self.workdir / "log" / "s3.log"
         ).start()
         asyncio.run(ensure_topics(self.broker.bootstrap))
+        self.mail = SmtpSink(maildir=self.workdir / "mail").start()
         for name in SERVICES:
             url, cleanup = create_database(self.workdir, f"e2e_{name}")
             self.database_urls[name] = url
@@ -60,7 +64,8 @@ class Stack:
         return self
 
     def env(self, name: str) -> dict[str, str]:
-        assert self.broker and self.s3
+        assert self.broker and self.s3 and self.mail
+        mail = {"GATEWAY_SMTP_HOST": "127.0.0.1", "GATEWAY_SMTP_PORT": str(self.mail.port)}
         return service_env(
             name,
             kafka_bootstrap=self.broker.bootstrap,
@@ -71,6 +76,7 @@ class Stack:
             extra={
                 f"{name.upper()}_CONSUMER_BACKOFF_SECONDS": "0.1",
                 f"{name.upper()}_LOG_JSON": "true",
+                **(mail if name == "gateway" else {}),
                 **self.extra_env.get(name, {}),
             },
         )
@@ -112,6 +118,8 @@ class Stack:
     def stop(self) -> None:
         for proc in self.procs.values():
             stop_process(proc)
+        if self.mail:
+            self.mail.stop()
         if self.s3:
             self.s3.stop()
         if self.broker:

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import stripe
 
+from ..conftest import STRIPE_WEBHOOK_SECRET
 from .client import Clashtor
-from .conftest import STRIPE_WEBHOOK_SECRET
 from .stack import Stack
 
 

@@ -1,24 +1,39 @@
 """Attack tests: each drives one hole of issue 11 through the public API of the running
-system (real broker, S3, databases), the same one the end-to-end tests use."""
+system (``stack`` from ``tests/conftest.py``: real broker, S3, databases, SMTP sink),
+the same one the end-to-end tests use."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from clashtor_common.testing.callgen import generate_call, short_script
+
 from ..e2e.client import Clashtor
-from ..e2e.conftest import stack, stripe_stub  # noqa: F401 - the shared running system
 from ..e2e.stack import Stack
 
 
 @pytest.fixture(scope="module")
-def api(stack: Stack) -> Iterator[Clashtor]:  # noqa: F811 - stack is the fixture above
+def api(stack: Stack) -> Iterator[Clashtor]:
     """The owner of a new organization (free tier, nothing used), with an API key."""
     client = Clashtor(stack.gateway)
     client.signup()
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def audio() -> Path:
+    """One small real recording."""
+    return generate_call(short_script(), layout="stereo", fmt="wav").path
+
+
+@pytest.fixture(scope="session")
+def other_audio() -> Path:
+    """Another recording (other bytes: ingest answers the same bytes with the same call)."""
+    return generate_call(short_script(), layout="stereo", fmt="ogg").path
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -35,6 +35,8 @@ def make_settings(database_url: str, fake_url: str, **overrides: Any) -> Gateway
         "password_parallelism": 1,
         "downstream_timeout_seconds": 5.0,
         "log_json": False,
+        # Every test signs up from one address; the limits have their own tests.
+        "rate_limits": {"signup": {"addr": 10_000}, "confirm": {"addr": 10_000}},
     }
     values.update(overrides)
     return GatewaySettings(**values)

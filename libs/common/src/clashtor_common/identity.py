@@ -77,8 +77,11 @@ def verify_identity(token: str, secret: str) -> Identity:
             role=claims["role"],
             team_user_ids=tuple(claims.get("team") or ()),
         )
+    except jwt.ExpiredSignatureError as exc:
+        raise ApiError(401, "invalid_identity", "internal identity expired") from exc
     except (jwt.PyJWTError, KeyError, ValueError) as exc:
-        raise ApiError(401, "invalid_identity", f"internal identity rejected: {exc}") from exc
+        # The library's text (which claim, which check) stays out of the answer.
+        raise ApiError(401, "invalid_identity", "internal identity rejected") from exc
 
 
 async def current_identity(request: Request) -> Identity:

@@ -13,7 +13,7 @@ from clashtor_common.db import Database
 from clashtor_common.s3 import S3Store
 from clashtor_common.service import ServiceRuntime
 from gateway.adapters.exports import ExportStore
-from gateway.adapters.mailer import LoggingMailer, Mailer
+from gateway.adapters.mailer import LoggingMailer, Mailer, SmtpMailer
 from gateway.adapters.services import ServiceClients
 from gateway.domain.credentials import Passwords
 from gateway.service_layer.account_status import AccountStatusCache
@@ -52,7 +52,7 @@ def bootstrap(
             parallelism=settings.password_parallelism,
         ),
         services=services,
-        mailer=mailer or LoggingMailer(reveal_links=settings.environment != "production"),
+        mailer=mailer or mailer_from(settings),
         exports=ExportStore(
             S3Store(settings), Keyring.from_config(settings.master_keys.get_secret_value())
         ),
@@ -67,6 +67,22 @@ def bootstrap(
     )
     register_subscribers(runtime)
     return runtime
+
+
+def mailer_from(settings: GatewaySettings) -> Mailer:
+    """SMTP when a relay is configured; otherwise messages are only logged."""
+    reveal = settings.environment != "production"
+    if not settings.smtp_host:
+        return LoggingMailer(reveal_links=reveal)
+    return SmtpMailer(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.mail_from,
+        username=settings.smtp_username,
+        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+        start_tls=settings.smtp_start_tls,
+        reveal_links=reveal,
+    )
 
 
 def gateway_of(runtime: ServiceRuntime) -> Gateway:

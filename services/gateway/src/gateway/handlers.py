@@ -83,8 +83,10 @@ async def on_export_requested(
     """Write the subject's account data, encrypted, to S3 and announce the link."""
     request = _payload(event, ExportRequested)
     gw = gateway_of(runtime)
-    user_ids, part = await privacy_data.collect_export(session, event.org_id, request.subject)
-    items = len(part["users"]) + (1 if "organization" in part else 0)
+    user_ids, part = await privacy_data.collect_export(
+        session, event.org_id, request.request_id, request.subject
+    )
+    items = len(part["items"])
     ref: ObjectRef | None = None
     if items:
         key = privacy_data.export_key(event.org_id, request.request_id)

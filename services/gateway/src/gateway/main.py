@@ -16,6 +16,7 @@ from gateway.adapters.tables import TABLES
 from gateway.bootstrap import bootstrap, gateway_of
 from gateway.entrypoints.allow import AllowHeaderMiddleware
 from gateway.entrypoints.http import routers
+from gateway.entrypoints.security_headers import SecurityHeadersMiddleware
 from gateway.entrypoints.strict_query import SingleQueryValueMiddleware
 from gateway.entrypoints.usage import UsageMiddleware
 from gateway.entrypoints.web import serve_web
@@ -50,6 +51,9 @@ def create_app(settings: GatewaySettings | None = None, *, mailer: Mailer | None
     app.add_middleware(UsageMiddleware, db=gw.db)
     app.add_middleware(AllowHeaderMiddleware, routers=routers)
     app.add_middleware(SingleQueryValueMiddleware)
+    app.add_middleware(
+        SecurityHeadersMiddleware, trust_forwarded=gw.settings.trust_forwarded_for
+    )  # outermost: error answers from the layers inside get the headers too
     return app
 
 

@@ -53,9 +53,13 @@ class GatewaySettings(ServiceSettings):
     password_memory_kib: int = 64 * 1024
     password_parallelism: int = 2
 
-    # Login throttling: failed attempts in a sliding window, per account and per address.
-    login_window_seconds: int = 15 * 60
-    login_max_failures_per_account: int = 5
+    # Login throttling: per (account, address) growing delays, and a cap per address.
+    # No limit per account alone: that would let a stranger lock its owner out.
+    login_window_seconds: int = 60 * 60
+    login_free_failures: int = 4
+    """Failures per (account, address) in the window before delays start."""
+    login_base_delay_seconds: float = 2.0
+    login_max_delay_seconds: float = 15 * 60
     login_max_failures_per_address: int = 30
     trust_forwarded_for: bool = False
     """Take the client address from ``X-Forwarded-For`` (behind the ingress only)."""
@@ -63,7 +67,30 @@ class GatewaySettings(ServiceSettings):
     web_dir: str | None = None
     """The built web app (``web/dist``) served at ``/``; unset: no web app, ``/`` is 404."""
 
+    # Rate limits: action -> scope ("addr", "user", "org") -> requests per window.
+    rate_window_seconds: int = 3600
+    rate_limits: dict[str, dict[str, int]] = Field(
+        default_factory=lambda: {
+            "signup": {"addr": 10},
+            "confirm": {"addr": 30},
+            "upload": {"user": 120, "org": 1000},
+            "export": {"user": 10, "org": 100},
+            "erasure": {"user": 20, "org": 200},
+            "restriction": {"user": 20, "org": 200},
+        }
+    )
+    """JSON in ``GATEWAY_RATE_LIMITS``; an action or scope left out is not limited."""
+
+    # Mail: an SMTP relay when ``smtp_host`` is set, else messages are only logged.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_start_tls: bool = False
+    mail_from: str = "Clashtor <no-reply@clashtor.localhost>"
+
     invitation_ttl_seconds: int = 7 * 24 * 3600
+    email_change_ttl_seconds: int = 24 * 3600
     public_url: str = "http://localhost:8000"
     """Where users reach the web app; used in invitation links."""
 

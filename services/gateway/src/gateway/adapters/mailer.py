@@ -1,37 +1,148 @@
-"""Outgoing email. The only implementation logs the message: the deployment's mail relay
-plugs in here (same interface) without the rest of the gateway changing."""
+"""Outgoing email: the mail port of the gateway and its two adapters.
+
+The use cases say *what* to tell whom (``invitation``, ``email_confirmation``,
+``email_change_notice``); a transport delivers it. ``SmtpMailer`` speaks SMTP to a relay
+(aiosmtplib; under ``make up`` and in the tests a local sink, ``clashtor_common.mailsink``);
+``LoggingMailer`` only keeps and logs the messages (unit tests, or no relay configured).
+Outside production the log line carries the link, so a developer can follow it.
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from email.message import EmailMessage
 from typing import Protocol
+
+import aiosmtplib
+
+from clashtor_common.errors import ApiError
 
 log = logging.getLogger("gateway.mail")
 
 
+@dataclass(frozen=True)
+class Mail:
+    to: str
+    subject: str
+    body: str
+    kind: str
+    link: str | None = None
+
+
 class Mailer(Protocol):
-    async def send_invitation(
-        self, *, to: str, organization: str, role: str, accept_url: str
-    ) -> None: ...
+    async def send(self, mail: Mail) -> None: ...
+
+
+def invitation(*, to: str, organization: str, role: str, accept_url: str) -> Mail:
+    return Mail(
+        to=to,
+        subject=f"You are invited to {organization} on Clashtor",
+        body=(
+            f"You have been invited to join {organization} on Clashtor as {role}.\n\n"
+            f"Accept the invitation here:\n{accept_url}\n\n"
+            "If you did not expect this, ignore this message.\n"
+        ),
+        kind="invitation",
+        link=accept_url,
+    )
+
+
+def email_confirmation(*, to: str, confirm_url: str) -> Mail:
+    return Mail(
+        to=to,
+        subject="Confirm your new Clashtor email address",
+        body=(
+            "Someone asked to use this address for a Clashtor account.\n\n"
+            f"Confirm it here (the change takes effect only then):\n{confirm_url}\n\n"
+            "If it was not you, ignore this message; nothing changes.\n"
+        ),
+        kind="email_confirmation",
+        link=confirm_url,
+    )
+
+
+def email_change_notice(*, to: str, new_email: str) -> Mail:
+    return Mail(
+        to=to,
+        subject="Your Clashtor email address is about to change",
+        body=(
+            f"A change of your Clashtor sign-in address to {new_email} was requested. "
+            "It takes effect once confirmed from the new address.\n\n"
+            "If it was not you, change your password now and tell your administrator.\n"
+        ),
+        kind="email_change_notice",
+    )
+
+
+def _log(mail: Mail, reveal_links: bool) -> None:
+    link = mail.link if reveal_links else "(link withheld from production logs)"
+    log.info("mail %s to %s: %s", mail.kind, mail.to, link or "-")
 
 
 class LoggingMailer:
-    """Writes the invitation to the log instead of sending it.
-
-    The link carries the invitation token, so it is logged only where logs are not
-    shared (``reveal_links``: development and tests); in production the inviter hands on
-    the token the API showed them once, until a mail relay adapter replaces this one.
-    """
+    """Keeps and logs messages instead of sending them (no relay configured)."""
 
     def __init__(self, reveal_links: bool = True) -> None:
         self.reveal_links = reveal_links
-        self.sent: list[dict[str, str]] = []
+        self.outbox: list[Mail] = []
 
-    async def send_invitation(
-        self, *, to: str, organization: str, role: str, accept_url: str
+    @property
+    def sent(self) -> list[dict[str, str]]:
+        """Invitations as plain dicts (what older tests read)."""
+        return [
+            {"to": m.to, "accept_url": m.link or "", "kind": m.kind}
+            for m in self.outbox
+            if m.kind == "invitation"
+        ]
+
+    async def send(self, mail: Mail) -> None:
+        self.outbox.append(mail)
+        _log(mail, self.reveal_links)
+
+
+class SmtpMailer:
+    """Sends through an SMTP relay with aiosmtplib (STARTTLS and login when configured)."""
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        sender: str,
+        username: str | None = None,
+        password: str | None = None,
+        start_tls: bool = False,
+        timeout: float = 10.0,
+        reveal_links: bool = True,
     ) -> None:
-        self.sent.append(
-            {"to": to, "organization": organization, "role": role, "accept_url": accept_url}
-        )
-        link = accept_url if self.reveal_links else "(link withheld from production logs)"
-        log.info("invitation to join %s as %s: %s", organization, role, link)
+        self.host, self.port, self.sender = host, port, sender
+        self.username, self.password = username, password
+        self.start_tls, self.timeout = start_tls, timeout
+        self.reveal_links = reveal_links
+
+    async def send(self, mail: Mail) -> None:
+        message = EmailMessage()
+        message["From"] = self.sender
+        message["To"] = mail.to
+        message["Subject"] = mail.subject
+        message.set_content(mail.body)
+        try:
+            await aiosmtplib.send(
+                message,
+                hostname=self.host,
+                port=self.port,
+                username=self.username,
+                password=self.password,
+                start_tls=self.start_tls,
+                timeout=self.timeout,
+            )
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            log.warning("mail %s to %s not sent: %s", mail.kind, mail.to, type(exc).__name__)
+            raise ApiError(
+                503,
+                "mail_unavailable",
+                "the email could not be sent right now; try again in a minute",
+                headers={"Retry-After": "60"},
+            ) from exc
+        _log(mail, self.reveal_links)

@@ -232,6 +232,26 @@ class PendingRectification(SQLModel, table=True):
     )
 
 
+class EmailChange(SQLModel, table=True):
+    """A requested change of sign-in address, waiting for the link sent to the new one.
+
+    Until it is confirmed the user keeps the old address everywhere (sign-in, privacy
+    rights, other services' copies): an unproven address must not become "theirs".
+    One per user; a new request replaces it. The token is stored only as its hash.
+    """
+
+    __tablename__ = "gateway_email_changes"
+
+    user_id: str = Field(primary_key=True, max_length=36)
+    org_id: str = Field(index=True, max_length=36)
+    new_email: str = Field(max_length=254)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
 TABLES: tuple[type[SQLModel], ...] = (
     Organization,
     User,
@@ -244,4 +264,5 @@ TABLES: tuple[type[SQLModel], ...] = (
     ExportObject,
     ErasureTombstone,
     PendingRectification,
+    EmailChange,
 )

@@ -26,7 +26,7 @@ from gateway.bootstrap import Gateway
 from gateway.domain.credentials import csrf_matches, csrf_token
 from gateway.domain.permissions import Action, allowed_roles, is_allowed
 from gateway.domain.principal import Principal
-from gateway.service_layer.auth import principal_from_api_key, principal_from_session
+from gateway.service_layer.auth import check_rate, principal_from_api_key, principal_from_session
 from gateway.settings import GatewaySettings
 
 SESSION_COOKIE = "clashtor_session"
@@ -174,4 +174,16 @@ def require(action: Action) -> Callable[[Principal], Awaitable[Principal]]:
         return principal
 
     dependency.__name__ = f"require_{action.value.replace('.', '_')}"
+    return dependency
+
+
+def limit_per_address(action: str) -> Callable[..., Awaitable[None]]:
+    """Dependency: count one ``action`` against the client address (429 past the limit).
+
+    A dependency runs before the body is validated, so malformed attempts count too."""
+
+    async def dependency(request: Request, gw: GatewayDep) -> None:
+        await check_rate(gw, action, client_address(request, gw.settings))
+
+    dependency.__name__ = f"limit_{action}"
     return dependency

@@ -85,6 +85,9 @@ class MemberOut(BaseModel):
 class MeOut(MemberOut):
     organization: OrganizationOut
     team_user_ids: list[str]
+    pending_email: str | None = Field(
+        None, description="a new address waiting for confirmation from the link mailed to it"
+    )
 
 
 class SessionOut(BaseModel):
@@ -107,6 +110,13 @@ class MeUpdateIn(InModel):
         max_length=PASSWORD_MAX,
         description="required to change email or password (403 without it)",
     )
+    keep_api_keys: bool = Field(
+        False, description="with a new password: keep your API keys (revoked otherwise)"
+    )
+
+
+class EmailConfirmIn(InModel):
+    token: str = Field(min_length=1, max_length=128, pattern=NO_NUL_PATTERN)
 
 
 class RoleIn(InModel):

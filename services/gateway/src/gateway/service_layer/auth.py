@@ -108,16 +108,20 @@ async def signup(
     return SignedIn(user, org, token)
 
 
-# --- login throttling ---------------------------------------------------------------
+# --- throttling ---------------------------------------------------------------------
+
+
+def _keyed(gw: Gateway, *parts: str) -> str:
+    secret = gw.settings.fingerprint_secret.get_secret_value().encode()
+    return hmac.new(secret, "\x00".join(parts).encode(), hashlib.sha256).hexdigest()
 
 
 def _throttle_keys(gw: Gateway, email: str, address: str) -> tuple[str, str]:
-    secret = gw.settings.fingerprint_secret.get_secret_value().encode()
-    addr = hmac.new(secret, b"addr:" + address.encode(), hashlib.sha256).hexdigest()
-    return f"acct:{email_fingerprint(gw, email)}", f"addr:{addr}"
+    """(account, address) pair and address alone; no raw email or address is stored."""
+    return f"pair:{_keyed(gw, 'login', email, address)}", f"addr:{_keyed(gw, 'addr', address)}"
 
 
-async def _failures(session: AsyncSession, key: str, since_seconds: int) -> list[float]:
+async def _events(session: AsyncSession, key: str, since_seconds: int) -> list[float]:
     cutoff = utcnow() - timedelta(seconds=since_seconds)
     rows = await session.execute(
         select(LoginAttempt.at).where(LoginAttempt.key == key, LoginAttempt.at > cutoff)
@@ -129,33 +133,74 @@ async def _throttle_verdict(
     gw: Gateway, session: AsyncSession, keys: tuple[str, str]
 ) -> throttle.Verdict:
     s = gw.settings
-    window = s.login_window_seconds
     now = utcnow().timestamp()
-    account = throttle.check(
-        await _failures(session, keys[0], window),
-        throttle.Limit(s.login_max_failures_per_account, window),
+    pair = throttle.backoff(
+        await _events(session, keys[0], s.login_window_seconds),
+        throttle.Backoff(
+            s.login_free_failures,
+            s.login_base_delay_seconds,
+            s.login_max_delay_seconds,
+            s.login_window_seconds,
+        ),
         now,
     )
     address = throttle.check(
-        await _failures(session, keys[1], window),
-        throttle.Limit(s.login_max_failures_per_address, window),
+        await _events(session, keys[1], s.login_window_seconds),
+        throttle.Limit(s.login_max_failures_per_address, s.login_window_seconds),
         now,
     )
-    return throttle.strictest(account, address)
+    return throttle.strictest(pair, address)
+
+
+def _too_many(verdict: throttle.Verdict, what: str) -> ApiError:
+    return ApiError(
+        429,
+        "too_many_attempts" if what == "sign-ins" else "rate_limited",
+        f"too many {what}; try again in {verdict.retry_after} seconds",
+        headers={"Retry-After": str(verdict.retry_after)},
+    )
+
+
+async def check_rate(gw: Gateway, action: str, *scopes: str) -> None:
+    """Count one ``action`` against each scope (an address, ``org:<id>``, ``user:<id>``);
+    429 ``rate_limited`` with ``Retry-After`` once any scope is past its limit.
+
+    Limits per action come from settings (``rate_limits``): signups and confirmation or
+    invitation tokens per client address, uploads and privacy requests per user and
+    per organization. A refused request is not counted."""
+    limits = gw.settings.rate_limits.get(action)
+    if not limits:
+        return
+    now = utcnow().timestamp()
+    window = gw.settings.rate_window_seconds
+    async with gw.db.session() as session:
+        keys: list[str] = []
+        for scope in scopes:
+            kind = scope.split(":", 1)[0] if ":" in scope else "addr"
+            maximum = limits.get(kind)
+            if maximum is None:
+                continue
+            key = f"rate:{_keyed(gw, action, scope)}"
+            verdict = throttle.check(
+                await _events(session, key, window), throttle.Limit(maximum, window), now
+            )
+            if not verdict.allowed:
+                raise _too_many(verdict, f"{action} requests")
+            keys.append(key)
+        session.add_all([LoginAttempt(key=k) for k in keys])
 
 
 async def login(gw: Gateway, *, email: str, password: str, address: str) -> SignedIn:
+    """Sign in, throttled per (account, address) with growing delays and per address.
+
+    A stranger's wrong guesses slow down only that stranger's address for this
+    account: the account's owner, from anywhere else, signs in as usual."""
     email = credentials.normalize_email(email)
     keys = _throttle_keys(gw, email, address)
     async with gw.db.session() as session:
         verdict = await _throttle_verdict(gw, session, keys)
     if not verdict.allowed:
-        raise ApiError(
-            429,
-            "too_many_attempts",
-            f"too many failed sign-ins; try again in {verdict.retry_after} seconds",
-            headers={"Retry-After": str(verdict.retry_after)},
-        )
+        raise _too_many(verdict, "sign-ins")
     signed: SignedIn | None = None
     async with gw.db.session() as session:
         user = (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()
@@ -168,7 +213,8 @@ async def login(gw: Gateway, *, email: str, password: str, address: str) -> Sign
             signed = SignedIn(user, org, await start_session(gw, session, user))
         else:
             session.add_all([LoginAttempt(key=keys[0]), LoginAttempt(key=keys[1])])
-            cutoff = utcnow() - timedelta(seconds=gw.settings.login_window_seconds)
+            horizon = max(gw.settings.login_window_seconds, gw.settings.rate_window_seconds)
+            cutoff = utcnow() - timedelta(seconds=horizon)
             await session.execute(delete(LoginAttempt).where(LoginAttempt.at < cutoff))
     if signed is None:
         raise ApiError(401, "invalid_credentials", "email or password is wrong")

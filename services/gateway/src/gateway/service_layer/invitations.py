@@ -9,8 +9,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from clashtor_common.errors import ApiError, not_found
+from gateway.adapters import mailer as mail
 from gateway.adapters.tables import Invitation, Organization, User, aware, utcnow
 from gateway.bootstrap import Gateway
 from gateway.domain import credentials
@@ -62,11 +64,13 @@ async def invite(
         )
         session.add(invitation)
         org = await session.get(Organization, actor.org_id)
-    await gw.mailer.send_invitation(
-        to=email,
-        organization=org.name if org else actor.org_id,
-        role=role.value,
-        accept_url=accept_url(gw, token),
+    await gw.mailer.send(
+        mail.invitation(
+            to=email,
+            organization=org.name if org else actor.org_id,
+            role=role.value,
+            accept_url=accept_url(gw, token),
+        )
     )
     return invitation, token
 
@@ -95,7 +99,28 @@ async def revoke(gw: Gateway, actor: Principal, invitation_id: str) -> None:
             invitation.revoked_at = utcnow()
 
 
+async def revoke_beyond(session: AsyncSession, inviter: User, role: str | None) -> int:
+    """Revoke ``inviter``'s pending invitations for roles ``role`` may not grant
+    (every one when ``role`` is None: the inviter is leaving). Returns how many."""
+    rows = await session.execute(
+        select(Invitation).where(
+            Invitation.org_id == inviter.org_id,
+            Invitation.invited_by == inviter.id,
+            Invitation.accepted_at.is_(None),  # type: ignore[union-attr]
+            Invitation.revoked_at.is_(None),  # type: ignore[union-attr]
+        )
+    )
+    revoked = 0
+    for invitation in rows.scalars():
+        if role is None or not can_grant(role, invitation.role):
+            invitation.revoked_at = utcnow()
+            revoked += 1
+    return revoked
+
+
 async def accept(gw: Gateway, token: str, *, name: str, password: str) -> SignedIn:
+    """Create the invited account, if the inviter may still grant the role: a demoted
+    or removed inviter's invitation dies with their right (409 ``invitation_revoked``)."""
     checked_password(password)
     name = checked_name(name)
     password_hash = gw.passwords.hash(password)
@@ -120,19 +145,35 @@ async def accept(gw: Gateway, token: str, *, name: str, password: str) -> Signed
             org = await session.get(Organization, found.org_id)
             if org is None:
                 raise not_found("organization", found.org_id)
-            if await email_taken(session, found.email):
-                raise ApiError(409, "email_taken", "a user with this email already exists")
-            user = User(
-                org_id=found.org_id,
-                name=name,
-                email=found.email,
-                email_fingerprint=found.email_fingerprint,
-                password_hash=password_hash,
-                role=found.role,
+            inviter = await session.get(User, found.invited_by)
+            outlived = (
+                inviter is None
+                or inviter.org_id != found.org_id
+                or not can_grant(inviter.role, found.role)
             )
-            session.add(user)
-            found.accepted_at = utcnow()
-            token_out = await start_session(gw, session, user)
+            if outlived:
+                found.revoked_at = utcnow()  # committed below: the invitation stays dead
+            else:
+                if await email_taken(session, found.email):
+                    raise ApiError(409, "email_taken", "a user with this email already exists")
+                user = User(
+                    org_id=found.org_id,
+                    name=name,
+                    email=found.email,
+                    email_fingerprint=found.email_fingerprint,
+                    password_hash=password_hash,
+                    role=found.role,
+                )
+                session.add(user)
+                found.accepted_at = utcnow()
+                token_out = await start_session(gw, session, user)
     except IntegrityError as exc:
         raise ApiError(409, "email_taken", "a user with this email already exists") from exc
+    if outlived:
+        raise ApiError(
+            409,
+            "invitation_revoked",
+            "whoever sent this invitation may no longer grant this role; "
+            "ask the organization for a new one",
+        )
     return SignedIn(user, org, token_out)

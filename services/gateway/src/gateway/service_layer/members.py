@@ -13,6 +13,7 @@ from clashtor_common.errors import ApiError, not_found
 from gateway.adapters.tables import (
     ApiKey,
     AuthSession,
+    EmailChange,
     Notification,
     PendingRectification,
     User,
@@ -22,6 +23,7 @@ from gateway.bootstrap import Gateway
 from gateway.domain.permissions import Role, can_grant
 from gateway.domain.principal import Principal
 from gateway.service_layer.auth import count_owners
+from gateway.service_layer.invitations import revoke_beyond
 
 
 async def list_members(gw: Gateway, principal: Principal) -> list[User]:
@@ -60,6 +62,7 @@ async def change_role(gw: Gateway, actor: Principal, member_id: str, role: Role)
             raise ApiError(409, "last_owner", "the organization must keep at least one owner")
         member.role = role.value
         member.updated_at = utcnow()
+        await revoke_beyond(session, member, role.value)
         return member
 
 
@@ -101,6 +104,8 @@ async def delete_user_data(session: AsyncSession, user: User) -> dict[str, int]:
     ):
         result = await session.execute(delete(table).where(column == user.id))
         removed[kind] = result.rowcount or 0
+    removed["invitations_revoked"] = await revoke_beyond(session, user, None)
+    await session.execute(delete(EmailChange).where(EmailChange.user_id == user.id))
     await session.execute(update(User).where(User.manager_id == user.id).values(manager_id=None))
     await session.delete(user)
     await session.flush()

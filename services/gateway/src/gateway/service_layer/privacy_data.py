@@ -177,16 +177,34 @@ def _user_record(user: User) -> dict[str, Any]:
 
 
 async def collect_export(
-    session: AsyncSession, org_id: str, subject: Subject
+    session: AsyncSession, org_id: str, request_id: str, subject: Subject
 ) -> tuple[list[str], dict[str, Any]]:
-    """The subject's account data as one JSON document, and whose data it is."""
+    """The subject's account data as one export part, and whose data it is.
+
+    The part has the shape every service's part has (``{service, request_id, subject,
+    items, files}``, pinned in ``tests/contract/schemas/export-part.json``): each item
+    is one ``{"kind": "user" | "organization", ...}`` record."""
     users = await subject_users(session, org_id, subject)
     user_ids = [u.id for u in users]
-    part: dict[str, Any] = {"service": "gateway", "users": []}
+    items: list[dict[str, Any]] = []
+    part: dict[str, Any] = {
+        "service": "gateway",
+        "request_id": request_id,
+        "subject": subject.model_dump(mode="json"),
+        "items": items,
+        "files": {},
+    }
     if subject.type == "organization":
         org = await session.get(Organization, org_id)
         if org is not None:
-            part["organization"] = {"id": org.id, "name": org.name, "created_at": org.created_at}
+            items.append(
+                {
+                    "kind": "organization",
+                    "id": org.id,
+                    "name": org.name,
+                    "created_at": org.created_at,
+                }
+            )
     for user in users:
         sessions = await session.execute(select(AuthSession).where(AuthSession.user_id == user.id))
         keys = await session.execute(select(ApiKey).where(ApiKey.user_id == user.id))
@@ -220,7 +238,7 @@ async def collect_export(
         record["usage"] = [
             {"method": m, "route": r, "status": st, "at": at} for m, r, st, at in usage
         ]
-        part["users"].append(record)
+        items.append({"kind": "user", **record})
     return user_ids, part
 
 

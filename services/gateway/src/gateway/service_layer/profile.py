@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from clashtor_common.errors import ApiError
-from gateway.adapters.tables import Organization, User, utcnow
+from gateway.adapters.tables import EmailChange, Organization, User, aware, utcnow
 from gateway.bootstrap import Gateway
+from gateway.domain import credentials
 from gateway.domain.principal import Principal
 from gateway.service_layer import rectification
 from gateway.service_layer.auth import (
@@ -45,6 +50,22 @@ async def mark_deletion(gw: Gateway, org_id: str, requested: bool) -> None:
             org.deletion_requested_at = utcnow() if requested else None
 
 
+@dataclass(frozen=True)
+class EmailChangeRequested:
+    """A new address waiting for confirmation: who to mail and with what token."""
+
+    old_email: str
+    new_email: str
+    token: str
+
+
+@dataclass(frozen=True)
+class ProfileUpdate:
+    changed: set[str]
+    """Personal fields that changed now (``name``, ``email``)."""
+    email_change: EmailChangeRequested | None = None
+
+
 async def update_me(
     gw: Gateway,
     principal: Principal,
@@ -53,48 +74,106 @@ async def update_me(
     email: str | None,
     password: str | None,
     current_password: str | None,
-) -> set[str]:
+    keep_api_keys: bool = False,
+) -> ProfileUpdate:
     """Name changes freely; email and password need the current password.
 
-    Returns the personal fields that changed (``name``, ``email``); a rectification for
-    them is recorded in the same transaction (see ``service_layer.rectification``)."""
+    A new email does not take effect here: it waits for the link mailed to it
+    (``confirm_email``), so nobody can claim an address they do not own. A new password
+    ends every other session and revokes the user's API keys unless ``keep_api_keys``.
+    A name change is recorded for rectification in the same transaction."""
     new_email = checked_email(email) if email is not None else None
     if password is not None:
         checked_password(password)
     new_hash = gw.passwords.hash(password) if password is not None else None
+    async with gw.db.session() as session:
+        user = await session.get(User, principal.user_id)
+        if user is None or user.org_id != principal.org_id:
+            raise ApiError(401, "session_expired", "your account no longer exists")
+        sensitive = (new_email is not None and new_email != user.email) or new_hash is not None
+        if sensitive:
+            if not current_password:
+                raise ApiError(  # re-authentication, like a sudo prompt
+                    403,
+                    "current_password_required",
+                    "changing email or password needs current_password",
+                )
+            if not gw.passwords.verify(user.password_hash, current_password):
+                raise ApiError(403, "wrong_password", "current_password is wrong")
+        changed: set[str] = set()
+        new_name = checked_name(name) if name is not None else None
+        if new_name is not None and new_name != user.name:
+            user.name = new_name
+            changed.add("name")
+        requested: EmailChangeRequested | None = None
+        if new_email is not None and new_email != user.email:
+            if await email_taken(session, new_email, except_user=user.id):
+                raise ApiError(409, "email_taken", "another account uses this email")
+            token = credentials.new_token()
+            await session.execute(delete(EmailChange).where(EmailChange.user_id == user.id))
+            session.add(
+                EmailChange(
+                    user_id=user.id,
+                    org_id=user.org_id,
+                    new_email=new_email,
+                    token_hash=credentials.hash_token(token),
+                    expires_at=utcnow() + timedelta(seconds=gw.settings.email_change_ttl_seconds),
+                )
+            )
+            requested = EmailChangeRequested(user.email, new_email, token)
+        if new_hash is not None:
+            user.password_hash = new_hash
+            keep = principal.credential_id if principal.via == "session" else None
+            await revoke_credentials(
+                session, user.id, keep_session=keep, keep_api_keys=keep_api_keys
+            )
+        user.updated_at = utcnow()
+        await rectification.record_change(session, user, changed, user.email)
+    return ProfileUpdate(changed, requested)
+
+
+async def pending_email(gw: Gateway, user_id: str) -> str | None:
+    """The address waiting for confirmation, if any (shown to its user only)."""
+    async with gw.db.session() as session:
+        row = await session.get(EmailChange, user_id)
+        if row is None or aware(row.expires_at) <= utcnow():
+            return None
+        return row.new_email
+
+
+async def confirm_email(gw: Gateway, token: str) -> str:
+    """Apply the email change the token was mailed for; returns the user id.
+
+    The link proves the new address is the user's. Only now does the address change
+    (sign-in, privacy rights) and go to privacy for rectification."""
     try:
         async with gw.db.session() as session:
-            user = await session.get(User, principal.user_id)
-            if user is None or user.org_id != principal.org_id:
-                raise ApiError(401, "session_expired", "your account no longer exists")
-            sensitive = (new_email is not None and new_email != user.email) or new_hash is not None
-            if sensitive:
-                if not current_password:
-                    raise ApiError(  # re-authentication, like a sudo prompt
-                        403,
-                        "current_password_required",
-                        "changing email or password needs current_password",
+            row = (
+                await session.execute(
+                    select(EmailChange).where(
+                        EmailChange.token_hash == credentials.hash_token(token)
                     )
-                if not gw.passwords.verify(user.password_hash, current_password):
-                    raise ApiError(403, "wrong_password", "current_password is wrong")
-            changed: set[str] = set()
+                )
+            ).scalar_one_or_none()
+            if row is None or aware(row.expires_at) <= utcnow():
+                raise ApiError(
+                    404,
+                    "confirmation_not_found",
+                    "this confirmation link is unknown, was already used, or has expired",
+                )
+            user = await session.get(User, row.user_id)
+            if user is None or user.org_id != row.org_id:
+                await session.delete(row)
+                raise ApiError(404, "confirmation_not_found", "this account no longer exists")
+            if await email_taken(session, row.new_email, except_user=user.id):
+                raise ApiError(409, "email_taken", "another account uses this email now")
             previous_email = user.email
-            new_name = checked_name(name) if name is not None else None
-            if new_name is not None and new_name != user.name:
-                user.name = new_name
-                changed.add("name")
-            if new_email is not None and new_email != user.email:
-                if await email_taken(session, new_email, except_user=user.id):
-                    raise ApiError(409, "email_taken", "another account uses this email")
-                user.email = new_email
-                user.email_fingerprint = email_fingerprint(gw, new_email)
-                changed.add("email")
-            if new_hash is not None:
-                user.password_hash = new_hash
-                keep = principal.credential_id if principal.via == "session" else None
-                await revoke_credentials(session, user.id, keep_session=keep, keep_api_keys=True)
+            user.email = row.new_email
+            user.email_fingerprint = email_fingerprint(gw, row.new_email)
             user.updated_at = utcnow()
-            await rectification.record_change(session, user, changed, previous_email)
+            await session.delete(row)
+            await rectification.record_change(session, user, {"email"}, previous_email)
+            user_id = user.id
     except IntegrityError as exc:
-        raise ApiError(409, "email_taken", "another account uses this email") from exc
-    return changed
+        raise ApiError(409, "email_taken", "another account uses this email now") from exc
+    return user_id

@@ -36,9 +36,35 @@ async def test_email_change_needs_the_current_password(api: Any) -> None:
     wrong = await owner.client.patch("/v1/me", json={"email": new, "current_password": "nope"})
     assert wrong.status_code == 403
     ok = await owner.client.patch("/v1/me", json={"email": new, "current_password": PASSWORD})
-    assert ok.status_code == 200 and ok.json()["email"] == new
+    assert ok.status_code == 200
+    assert ok.json()["email"] == owner.email and ok.json()["pending_email"] == new
+    token = _confirmation_token(api, new)
+    assert api.mailer.outbox[-1].to == owner.email  # the old address is told
+    assert (await _confirm(api, token)).status_code == 204
+    assert (await owner.client.get("/v1/me")).json()["email"] == new
     login = await api.client().post("/v1/auth/login", json={"email": new, "password": PASSWORD})
     assert login.status_code == 200
+    again = await _confirm(api, token)
+    assert again.status_code == 404 and again.json()["error"]["code"] == "confirmation_not_found"
+
+
+def _confirmation_token(api: Any, to: str) -> str:
+    [mail] = [m for m in api.mailer.outbox if m.to == to and m.kind == "email_confirmation"]
+    return str(mail.link).rsplit("/", 1)[1]
+
+
+async def _confirm(api: Any, token: str) -> Any:
+    return await api.client().post("/v1/auth/email/confirm", json={"token": token})
+
+
+async def test_an_unconfirmed_email_is_not_the_accounts(api: Any) -> None:
+    owner = await api.signup()
+    new = f"unproven-{owner.user_id[:8]}@example.com"
+    resp = await owner.client.patch("/v1/me", json={"email": new, "current_password": PASSWORD})
+    assert resp.status_code == 200
+    login = await api.client().post("/v1/auth/login", json={"email": new, "password": PASSWORD})
+    assert login.status_code == 401
+    assert (await owner.client.get("/v1/me")).json()["email"] == owner.email
 
 
 async def test_emails_stay_unique(api: Any) -> None:
@@ -71,6 +97,35 @@ async def test_password_change_ends_other_sessions_but_not_this_one(api: Any) ->
         "/v1/auth/login", json={"email": owner.email, "password": new_password}
     )
     assert new.status_code == 200
+
+
+async def test_a_new_password_revokes_api_keys_unless_asked_to_keep_them(api: Any) -> None:
+    owner = await api.signup()
+    keys = []
+    for _ in range(2):
+        made = await owner.client.post("/v1/api-keys", json={"name": "ci"})
+        assert made.status_code == 201
+        keys.append(made.json()["key"])
+    bearer = api.client()
+    kept = await owner.client.patch(
+        "/v1/me",
+        json={
+            "password": "first new passphrase",
+            "current_password": PASSWORD,
+            "keep_api_keys": True,
+        },
+    )
+    assert kept.status_code == 200
+    me = await bearer.get("/v1/me", headers={"Authorization": f"Bearer {keys[0]}"})
+    assert me.status_code == 200
+    changed = await owner.client.patch(
+        "/v1/me",
+        json={"password": "second new passphrase", "current_password": "first new passphrase"},
+    )
+    assert changed.status_code == 200
+    for key in keys:
+        gone = await bearer.get("/v1/me", headers={"Authorization": f"Bearer {key}"})
+        assert gone.status_code == 401
 
 
 async def test_unknown_fields_are_422_not_silently_ignored(api: Any) -> None:
@@ -110,6 +165,8 @@ async def test_a_new_name_or_email_is_passed_to_privacy_as_a_rectification(
         "/v1/me", json={"email": new.upper(), "name": "Ray Repper", "current_password": PASSWORD}
     )
     assert resp.status_code == 200
+    assert len(_rectifications(fake_state, rep.user_id)) == 1  # nothing until confirmed
+    assert (await _confirm(api, _confirmation_token(api, new))).status_code == 204
     _, emailed = _rectifications(fake_state, rep.user_id)
     # By the address others knew, with only what changed (the name did not).
     assert emailed["body"] == {

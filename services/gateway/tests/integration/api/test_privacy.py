@@ -26,24 +26,28 @@ async def test_anyone_may_ask_for_their_own_export(api: Any, fake_state: Any) ->
     assert status.json()["status"] == "pending" and status.json()["kind"] == "export"
 
 
-async def test_own_email_counts_as_self(api: Any) -> None:
+async def test_an_email_never_counts_as_self(api: Any) -> None:
+    """Whoever holds an address is not proven by naming it: "me" is the user id."""
     rep = await api.invite(await api.signup(), "rep")
-    resp = await rep.client.post(
-        "/v1/privacy/erasure", json={"subject": {"type": "participant", "email": rep.email.upper()}}
-    )
-    assert resp.status_code == 202
+    for kind, subject, status in (
+        ("erasure", {"type": "participant", "email": rep.email.upper()}, 404),
+        ("export", {"type": "participant", "email": rep.email}, 403),
+        ("export", {"type": "user", "email": rep.email}, 403),
+    ):
+        resp = await rep.client.post(f"/v1/privacy/{kind}", json={"subject": subject})
+        assert resp.status_code == status, (kind, subject, resp.text)
 
 
 async def test_a_rep_cannot_ask_about_someone_else(api: Any) -> None:
     owner = await api.signup()
     rep = await api.invite(owner, "rep")
-    for subject in (
-        {"type": "user", "id": owner.user_id},
-        {"type": "participant", "email": "someone@customer.example"},
-        {"type": "organization"},
+    for subject, status in (
+        ({"type": "user", "id": owner.user_id}, 403),
+        ({"type": "participant", "email": "someone@customer.example"}, 404),
+        ({"type": "organization"}, 403),
     ):
         resp = await rep.client.post("/v1/privacy/erasure", json={"subject": subject})
-        assert resp.status_code == 403, subject
+        assert resp.status_code == status, subject
 
 
 async def test_compliance_runs_requests_about_anyone_in_the_org(api: Any, fake_state: Any) -> None:
@@ -253,24 +257,38 @@ async def test_a_completed_export_is_downloaded_through_the_gateway_by_its_reque
     assert bad.status_code == 403 and bad.json()["error"]["code"] == "invalid_download_link"
 
 
-async def test_requests_about_yourself_by_email_are_vouched_for_by_the_gateway(
+async def test_a_rep_reaches_participants_of_calls_the_rep_sees_and_no_others(
     api: Any, fake_state: Any
 ) -> None:
-    """Privacy knows no emails: for a rep's own address the gateway sends ``system``,
-    with the rep as requester; by id, the rep's own identity is enough."""
-    rep = await api.invite(await api.signup(), "rep")
-    by_email = await rep.client.post(
-        "/v1/privacy/export", json={"subject": {"type": "participant", "email": rep.email}}
+    """Privacy has no calls to check against: for a participant of one of the rep's calls
+    the gateway vouches (``system``, the rep as requester); anyone else is 404, and a
+    participant's export (every call of theirs in the org) needs ``privacy.manage``."""
+    owner = await api.signup()
+    rep, other = await api.invite(owner, "rep"), await api.invite(owner, "rep")
+    mine = {"name": "Cam", "email": "cam@customer.example", "role": "customer"}
+    theirs = {"name": "Tess", "email": "tess@customer.example", "role": "customer"}
+    fake_state.add_call(owner.org_id, rep.user_id, participants=[mine])
+    fake_state.add_call(owner.org_id, other.user_id, participants=[theirs])
+    erase = await rep.client.post(
+        "/v1/privacy/erasure", json={"subject": {"type": "participant", "email": mine["email"]}}
     )
+    assert erase.status_code == 202, erase.text
+    vouched = fake_state.requests[erase.json()["id"]]
+    assert (vouched["role"], vouched["requested_by"]) == ("system", rep.user_id)
+    for kind, email, status in (
+        ("erasure", theirs["email"], 404),
+        ("restriction", theirs["email"], 404),
+        ("export", mine["email"], 403),
+    ):
+        resp = await rep.client.post(
+            f"/v1/privacy/{kind}", json={"subject": {"type": "participant", "email": email}}
+        )
+        assert resp.status_code == status, (kind, email, resp.text)
     by_id = await rep.client.post(
         "/v1/privacy/export", json={"subject": {"type": "user", "id": rep.user_id}}
     )
-    assert by_email.status_code == by_id.status_code == 202
-    vouched, plain = (
-        fake_state.requests[by_email.json()["id"]],
-        fake_state.requests[by_id.json()["id"]],
-    )
-    assert (vouched["role"], vouched["requested_by"]) == ("system", rep.user_id)
+    assert by_id.status_code == 202
+    plain = fake_state.requests[by_id.json()["id"]]
     assert (plain["role"], plain["requested_by"]) == ("rep", rep.user_id)
 
 
@@ -296,3 +314,16 @@ async def test_an_erasure_certificate_and_its_key_are_served_and_verify_offline(
     assert record["request_id"] == request_id
     assert (await rep.client.get(path)).status_code == 404  # not theirs, not an officer
     assert (await api.client().get("/v1/privacy/certificate-key")).status_code == 401
+
+
+async def test_no_erasure_takes_the_last_owner(api: Any) -> None:
+    owner = await api.signup()
+    admin = await api.invite(owner, "admin")
+    for who, subject in (
+        (owner, {"type": "user", "id": owner.user_id}),
+        (admin, {"type": "user", "id": owner.user_id}),
+        (admin, {"type": "participant", "email": owner.email}),
+    ):
+        resp = await who.client.post("/v1/privacy/erasure", json={"subject": subject})
+        assert resp.status_code == 409, (subject, resp.text)
+        assert resp.json()["error"]["code"] == "last_owner"

@@ -62,7 +62,9 @@ async def test_export_part_is_encrypted_at_rest_and_erased_later(
     assert rep.email.encode() not in blob and b"Rita Rep" not in blob  # ciphertext only
     keyring = Keyring.from_config(api.app.state.gateway.settings.master_keys.get_secret_value())
     data = json.loads(keyring.decrypt(blob))
-    (user,) = data["users"]
+    assert data["request_id"] and data["subject"]["type"] and data["files"] == {}
+    (user,) = data["items"]
+    assert user["kind"] == "user"
     assert user["id"] == rep.user_id and user["email"] == rep.email and user["name"] == "Rita Rep"
     assert [k["prefix"][:8] for k in user["api_keys"]] == ["ck_test_"]
     assert "key_hash" not in json.dumps(data) and "password" not in json.dumps(data)

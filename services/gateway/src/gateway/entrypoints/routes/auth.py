@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from clashtor_common.errors import ApiError
 from gateway.entrypoints.deps import (
@@ -11,11 +11,13 @@ from gateway.entrypoints.deps import (
     clear_session_cookie,
     client_address,
     csrf_for,
+    limit_per_address,
     set_session_cookie,
 )
 from gateway.entrypoints.schemas import (
     COMMON_ERRORS,
     CsrfOut,
+    EmailConfirmIn,
     LoginIn,
     SessionOut,
     SignupIn,
@@ -32,9 +34,15 @@ async def _signed_in(gw: GatewayDep, signed: auth.SignedIn, response: Response) 
     return SessionOut(user=me_out(user, org, team), csrf_token=csrf_for(gw, signed.session_token))
 
 
-@router.post("/signup", status_code=201, response_model=SessionOut)
+@router.post(
+    "/signup",
+    status_code=201,
+    response_model=SessionOut,
+    dependencies=[Depends(limit_per_address("signup"))],
+)
 async def signup(body: SignupIn, gw: GatewayDep, response: Response) -> SessionOut:
-    """Create an organization and its owner; signs the owner in (session cookie)."""
+    """Create an organization and its owner; signs the owner in (session cookie).
+    Limited per client address (429 ``rate_limited`` with ``Retry-After``)."""
     signed = await auth.signup(
         gw,
         name=body.name,
@@ -76,3 +84,18 @@ async def csrf(principal: Authenticated, gw: GatewayDep) -> CsrfOut:
     if principal.session_token is None:
         raise ApiError(403, "session_required", "API-key requests need no CSRF token")
     return CsrfOut(csrf_token=csrf_for(gw, principal.session_token))
+
+
+@router.post(
+    "/email/confirm",
+    status_code=204,
+    response_class=Response,
+    dependencies=[Depends(limit_per_address("confirm"))],
+)
+async def confirm_email(body: EmailConfirmIn, gw: GatewayDep) -> Response:
+    """Confirm a new email address with the token from the link mailed to it
+    (``PATCH /v1/me``); the address changes only now. Works without being signed in;
+    token checks are limited per client address (429)."""
+    user_id = await profile.confirm_email(gw, body.token)
+    await gw.rectifications.deliver(user_id)
+    return Response(status_code=204)

@@ -29,7 +29,9 @@ from gateway.entrypoints.schemas import (
     RolesIn,
 )
 from gateway.entrypoints.views import passthrough
+from gateway.service_layer.auth import check_rate
 
+PRIVATE_NO_STORE = "private, no-store"
 router = APIRouter(prefix="/v1/calls", tags=["calls"], responses=COMMON_ERRORS)
 CallId = Annotated[str, Path(min_length=1, max_length=100)]
 
@@ -129,6 +131,7 @@ async def upload_call(
         or "boundary=" not in content_type
     ):
         raise ApiError(415, "unsupported_media_type", "upload as multipart/form-data with a file")
+    await check_rate(gw, "upload", f"user:{principal.user_id}", f"org:{principal.org_id}")
     limit = gw.settings.max_upload_bytes
     headers = {"content-type": content_type}
     declared = request.headers.get("content-length")
@@ -264,6 +267,7 @@ async def get_audio(
         raise_for_downstream("ingest", resp)
         raise ApiError(502, "upstream_error", "the ingest service answered a redirect")
     out = {k: v for k, v in resp.headers.items() if k.lower() in _AUDIO_HEADERS}
+    out["cache-control"] = PRIVATE_NO_STORE  # a recording never sits in a shared cache
     return StreamingResponse(
         resp.aiter_raw(),
         status_code=resp.status_code,

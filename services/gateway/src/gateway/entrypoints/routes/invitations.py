@@ -8,7 +8,13 @@ from fastapi import APIRouter, Depends, Path, Response
 
 from gateway.domain.permissions import Action, Role
 from gateway.domain.principal import Principal
-from gateway.entrypoints.deps import GatewayDep, csrf_for, require, set_session_cookie
+from gateway.entrypoints.deps import (
+    GatewayDep,
+    csrf_for,
+    limit_per_address,
+    require,
+    set_session_cookie,
+)
 from gateway.entrypoints.schemas import (
     COMMON_ERRORS,
     AcceptIn,
@@ -54,14 +60,21 @@ async def revoke_invitation(
     return Response(status_code=204)
 
 
-@router.post("/{token}/accept", status_code=201, response_model=SessionOut)
+@router.post(
+    "/{token}/accept",
+    status_code=201,
+    response_model=SessionOut,
+    dependencies=[Depends(limit_per_address("confirm"))],
+)
 async def accept_invitation(
     token: Annotated[str, Path(min_length=1, max_length=128)],
     body: AcceptIn,
     gw: GatewayDep,
     response: Response,
 ) -> SessionOut:
-    """Join the organization: creates the account and signs it in."""
+    """Join the organization: creates the account and signs it in. Token checks are
+    limited per client address (429); an invitation whose inviter may no longer grant
+    its role answers 409 ``invitation_revoked``."""
     signed = await invitations.accept(gw, token, name=body.name, password=body.password)
     set_session_cookie(response, signed.session_token, gw.settings)
     user, org, team = await profile.load_user(gw, signed.user.id, signed.organization.id)

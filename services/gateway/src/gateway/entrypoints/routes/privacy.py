@@ -1,7 +1,9 @@
 """``/v1/privacy`` and ``/v1/account``: data-subject requests, owned by the privacy service.
 
-Anyone may make a request about themselves (their own user id or email); requests
-about anyone else need ``privacy.manage`` (owners, admins, compliance). Subjects the
+Anyone may make a request about themselves (their own user id: never an email, which
+proves nothing); a rep may name a participant of a call they see (not for an export);
+anything else needs ``privacy.manage`` (owners, admins, compliance). No erasure may
+take an organization's last owner (409 ``last_owner``). Subjects the
 gateway owns are checked here too: another organization's user or organization, or a
 call the caller cannot see, answers 404.
 """
@@ -14,6 +16,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import StreamingResponse
+from sqlalchemy import select
 from starlette.background import BackgroundTask
 
 from clashtor_common.errors import ApiError, not_found
@@ -22,10 +25,10 @@ from gateway.adapters.services import json_body, raise_for_downstream
 from gateway.adapters.tables import User
 from gateway.bootstrap import Gateway
 from gateway.domain.credentials import normalize_email
-from gateway.domain.permissions import Action, is_allowed
+from gateway.domain.permissions import Action, Role, is_allowed
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import GatewayDep, check_allowed, require
-from gateway.entrypoints.routes.calls import visible_call
+from gateway.entrypoints.routes.calls import PRIVATE_NO_STORE, visible_call
 from gateway.entrypoints.schemas import (
     COMMON_ERRORS,
     AcceptedOut,
@@ -43,6 +46,7 @@ from gateway.entrypoints.schemas import (
 from gateway.entrypoints.views import passthrough
 from gateway.service_layer import profile
 from gateway.service_layer.account_status import AccountStatus
+from gateway.service_layer.auth import check_rate, count_owners
 
 router = APIRouter(prefix="/v1/privacy", tags=["privacy"], responses=COMMON_ERRORS)
 account = APIRouter(prefix="/v1/account", tags=["account"], responses=COMMON_ERRORS)
@@ -56,32 +60,113 @@ class AuthorizedSubject:
 
     subject: dict[str, Any]
     vouched: bool
-    """True when only the gateway can tell the subject is the caller (named by their own
-    email): privacy knows no emails, so the gateway vouches with the ``system`` role."""
+    """True when the gateway, not privacy, decided the caller may ask (a rep about a
+    participant of a call the rep sees): privacy has no calls to check this against,
+    so the gateway vouches with the ``system`` role and the caller's user id."""
 
     def identity(self, principal: Principal) -> Identity:
         return principal.vouched_identity() if self.vouched else principal.identity()
 
 
-async def authorize_subject(
-    gw: Gateway, principal: Principal, subject: SubjectIn
-) -> AuthorizedSubject:
-    """Check who may ask about ``subject`` and that it exists here; the subject to forward."""
-    me, _, _ = await profile.load_me(gw, principal)
-    own = False
-    if isinstance(subject, UserSubject | ParticipantSubject):
-        by_id = subject.id is None or (subject.type == "user" and subject.id == principal.user_id)
-        by_email = subject.email is None or normalize_email(subject.email) == me.email
-        own = by_id and by_email
-    manager = is_allowed(principal.role, Action.PRIVACY_MANAGE)
-    check_allowed(principal, Action.PRIVACY_SELF_SERVICE if own else Action.PRIVACY_MANAGE)
-    out = subject.model_dump(exclude_none=True)
-    # Privacy recognizes "about yourself" only as {type: user, id: <own id>}.
-    privacy_sees_self = out == {"type": "user", "id": principal.user_id}
-    if isinstance(subject, UserSubject) and subject.id:
-        async with gw.db.session() as session:
+_SPANS_ORG = (
+    "a participant's export holds every call of theirs in the organization, not only "
+    "the ones you see; ask someone with the compliance or admin role"
+)
+PARTICIPANT_SCAN_PAGES = 20
+"""How many pages of a rep's visible calls are searched for a participant (1000 each)."""
+
+
+async def participant_visible(gw: Gateway, principal: Principal, email: str) -> bool:
+    """Whether ``email`` took part in a call the caller may see: the calls ingest lists
+    for the caller's own identity are exactly those (``clashtor_common.identity``)."""
+    wanted = normalize_email(email)
+    cursor: str | None = None
+    for _ in range(PARTICIPANT_SCAN_PAGES):
+        _, page = await gw.services.call_json(
+            "ingest",
+            "GET",
+            "/internal/calls",
+            identity=principal.identity(),
+            params={"limit": 1000, **({"cursor": cursor} if cursor else {})},
+        )
+        items = page.get("items", []) if isinstance(page, dict) else []
+        for call in items:
+            for person in call.get("participants") or []:
+                if normalize_email(str(person.get("email") or "")) == wanted:
+                    return True
+        cursor = page.get("next_cursor") if isinstance(page, dict) else None
+        if not cursor:
+            return False
+    return False
+
+
+async def _users_named(gw: Gateway, principal: Principal, subject: SubjectIn) -> list[User]:
+    """The organization's users a user or participant subject would reach."""
+    async with gw.db.session() as session:
+        if subject.id and isinstance(subject, UserSubject):
             user = await session.get(User, subject.id)
-        if user is None or user.org_id != principal.org_id:
+            return [user] if user is not None and user.org_id == principal.org_id else []
+        if isinstance(subject, UserSubject | ParticipantSubject) and subject.email:
+            rows = await session.execute(
+                select(User).where(
+                    User.org_id == principal.org_id,
+                    User.email == normalize_email(subject.email),
+                )
+            )
+            return list(rows.scalars())
+    return []
+
+
+async def _keep_an_owner(gw: Gateway, principal: Principal, users: list[User]) -> None:
+    """409 ``last_owner`` when erasing these users would leave the organization ownerless."""
+    owners = {u.id for u in users if u.role == Role.OWNER.value}
+    if not owners:
+        return
+    async with gw.db.session() as session:
+        remaining = await count_owners(session, principal.org_id) - len(owners)
+    if remaining < 1:
+        raise ApiError(
+            409,
+            "last_owner",
+            "this would erase the organization's last owner: make another member owner "
+            "first, or delete the whole account with DELETE /v1/account",
+        )
+
+
+async def authorize_subject(
+    gw: Gateway, principal: Principal, subject: SubjectIn, kind: str
+) -> AuthorizedSubject:
+    """Check who may make a ``kind`` request about ``subject``; the subject to forward.
+
+    "Yourself" is your user id, never an email: an email proves nothing about who
+    holds it. A participant is reachable by a rep only if they took part in a call the
+    rep may see (the rule of ``clashtor_common.identity``), and not for an export, which
+    spans the whole organization. Anything broader needs ``privacy.manage``."""
+    manager = is_allowed(principal.role, Action.PRIVACY_MANAGE)
+    out = subject.model_dump(exclude_none=True)
+    vouched = False
+    if (
+        isinstance(subject, UserSubject)
+        and not subject.email
+        and subject.id
+        in (
+            None,
+            principal.user_id,
+        )
+    ):
+        out = {"type": "user", "id": principal.user_id}  # privacy knows this as "self"
+    elif isinstance(subject, ParticipantSubject) and not manager:
+        if kind == "export":
+            raise ApiError(403, "forbidden", _SPANS_ORG)
+        if not subject.email or subject.id:
+            check_allowed(principal, Action.PRIVACY_MANAGE)
+        if not await participant_visible(gw, principal, str(subject.email)):
+            raise not_found("participant", str(subject.email))
+        vouched = True
+    else:
+        check_allowed(principal, Action.PRIVACY_MANAGE)
+    if isinstance(subject, UserSubject) and subject.id and out.get("id") != principal.user_id:
+        if not await _users_named(gw, principal, subject):
             raise not_found("user", subject.id)
     elif isinstance(subject, OrganizationSubject):
         if subject.id not in (None, principal.org_id):
@@ -89,14 +174,30 @@ async def authorize_subject(
         out["id"] = principal.org_id
     elif isinstance(subject, CallSubject):
         await visible_call(gw, principal, subject.id)
-    return AuthorizedSubject(out, vouched=own and not manager and not privacy_sees_self)
+    if kind == "erasure":
+        if out == {"type": "user", "id": principal.user_id}:
+            me, _, _ = await profile.load_me(gw, principal)
+            await _keep_an_owner(gw, principal, [me])
+        else:
+            await _keep_an_owner(gw, principal, await _users_named(gw, principal, subject))
+    return AuthorizedSubject(out, vouched=vouched)
+
+
+RATE_ACTIONS = {
+    "/internal/requests/export": "export",
+    "/internal/requests/erasure": "erasure",
+    "/internal/restriction": "restriction",
+}
 
 
 async def _forward_request(
     gw: Gateway, principal: Principal, path: str, body: PrivacyRequestIn
 ) -> Response:
     payload = body.model_dump(exclude_none=True)
-    authorized = await authorize_subject(gw, principal, body.subject)
+    kind = RATE_ACTIONS.get(path, "objection")
+    authorized = await authorize_subject(gw, principal, body.subject, kind)
+    if kind in RATE_ACTIONS.values():
+        await check_rate(gw, kind, f"user:{principal.user_id}", f"org:{principal.org_id}")
     payload["subject"] = authorized.subject
     status, out = await gw.services.call_json(
         "privacy", "POST", path, identity=authorized.identity(principal), json=payload
@@ -272,6 +373,7 @@ async def download_export(
         raise_for_downstream("privacy", resp)
         raise ApiError(502, "upstream_error", "the privacy service answered a redirect")
     headers = {k: v for k, v in resp.headers.items() if k.lower() in _EXPORT_HEADERS}
+    headers["cache-control"] = PRIVATE_NO_STORE
     return StreamingResponse(
         resp.aiter_raw(),
         status_code=resp.status_code,
