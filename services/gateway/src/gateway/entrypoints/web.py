@@ -8,8 +8,8 @@ other GET is a file of the build or, for a client-side route (``/calls/abc``), t
 
 Caching: Vite names every asset under ``assets/`` by its content hash, so those are
 immutable for a year; ``index.html`` (which names the current hashes) is ``no-cache``.
-The Content-Security-Policy allows scripts and styles from this origin only (no inline
-script: the build emits none), media from this origin (the ranged audio) and ``blob:``.
+Its Content-Security-Policy and the other security headers are the gateway's, set on
+every response by ``entrypoints.security_headers``.
 """
 
 from __future__ import annotations
@@ -21,27 +21,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 API_PREFIXES = ("/v1", "/docs", "/redoc", "/openapi.json", "/webhooks", "/internal")
 IMMUTABLE = "public, max-age=31536000, immutable"
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "media-src 'self' blob:",
-        "connect-src 'self'",
-        "font-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    )
-)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-}
 
 
 def _is_api(path: str) -> bool:
@@ -84,7 +63,6 @@ class WebApp:
             response = FileResponse(
                 self.index, media_type="text/html", headers={"Cache-Control": "no-cache"}
             )
-        response.headers.update(SECURITY_HEADERS)
         await response(scope, receive, send)
 
 

@@ -1,0 +1,57 @@
+"""Security headers on every answer; recordings and exports never cached by others."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from gateway.settings import GatewaySettings
+
+
+@pytest.fixture(scope="module")
+def gateway_settings(settings_factory: Callable[..., GatewaySettings]) -> GatewaySettings:
+    return settings_factory(trust_forwarded_for=True)
+
+
+async def test_every_answer_carries_the_security_headers(api: Any) -> None:
+    client = api.client()
+    for resp in (
+        await client.get("/v1/me"),  # 401
+        await client.get("/v1/nowhere"),  # 404
+        await client.post("/v1/auth/login", json={}),  # 422
+        await client.get("/healthz"),
+    ):
+        h = resp.headers
+        assert h["x-content-type-options"] == "nosniff", resp.url
+        assert (
+            h["x-frame-options"] == "DENY"
+            and "frame-ancestors 'none'" in h["content-security-policy"]
+        )
+        assert h["referrer-policy"] == "no-referrer"
+        csp = h["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert "strict-transport-security" not in h  # plain HTTP: HSTS would be ignored
+    assert (await client.get("/v1/me")).headers["cache-control"] == "no-store"
+
+
+async def test_hsts_only_over_tls(api: Any) -> None:
+    behind_tls = api.client(**{"x-forwarded-proto": "https"})
+    resp = await behind_tls.get("/v1/me")
+    assert resp.headers["strict-transport-security"].startswith("max-age=")
+
+
+async def test_the_api_docs_get_the_policy_their_page_needs(api: Any) -> None:
+    docs = await api.client().get("/docs")
+    assert docs.status_code == 200
+    assert "cdn.jsdelivr.net" in docs.headers["content-security-policy"]
+
+
+async def test_audio_is_private_and_never_stored(api: Any, fake_state: Any) -> None:
+    owner = await api.signup()
+    call = fake_state.add_call(owner.org_id, owner.user_id)
+    fake_state.audio[call["id"]] = b"RIFF" + bytes(64)
+    resp = await owner.client.get(f"/v1/calls/{call['id']}/audio")
+    assert resp.status_code == 200
+    assert resp.headers["cache-control"] == "private, no-store"
