@@ -525,6 +525,9 @@ async def test_a_users_own_rectification_reaches_the_calls_they_took_part_in(
     rep = {"name": "Sam Seller", "email": "sam@seller.test", "role": "rep"}
     customer = {"name": "Cy Buyer", "email": "cy@buyer.test", "role": "customer"}
     call = await upload(client, org, 3400, participants=[rep, customer])
+    # Someone else's call where a customer gave the same address: not the user's data.
+    namesake = {"name": "Sam Buyer", "email": "sam@seller.test", "role": "customer"}
+    other = await upload(client, org, 3401, participants=[namesake])
     claim = {"request_id": "rect-2", "changes": {"name": "Sam Smith"}}
     key = f"claims/{uuid.uuid4().hex}"
     await ctx.objects.store.put_bytes(key, ctx.keyring.encrypt(json.dumps(claim).encode()))
@@ -542,3 +545,5 @@ async def test_a_users_own_rectification_reaches_the_calls_they_took_part_in(
     people = (await client.get_call(org, call["id"])).json()["participants"]
     assert (people[0]["name"], people[0]["email"]) == ("Sam Smith", "sam@seller.test")
     assert (people[1]["name"], people[1]["email"]) == ("Cy Buyer", "cy@buyer.test")
+    (kept,) = (await client.get_call(org, other["id"])).json()["participants"]
+    assert kept["name"] == "Sam Buyer"

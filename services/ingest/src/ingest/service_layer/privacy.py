@@ -312,10 +312,16 @@ async def rectify_participants(
     name: str | None,
     email: str | None,
     fields: set[str],
+    role: str | None = None,
 ) -> int:
-    """Correct a participant's name and/or email on every call of the org; returns rows changed."""
+    """Correct a participant's name and/or email on every call of the org (only rows
+    with ``role`` when given); returns rows changed."""
     repo = CallRepository(session, org_id)
-    rows = await repo.participants_with_fingerprint(fingerprint)
+    rows = [
+        r
+        for r in await repo.participants_with_fingerprint(fingerprint)
+        if role is None or r.role == role
+    ]
     for row in rows:
         if "name" in fields:
             set_name(ctx.keyring, row, name)
@@ -334,7 +340,8 @@ async def apply_rectification(
     email?}}``), read with ingest's own S3 client. An object that is gone means the subject was erased meanwhile: nothing to
     correct. Only participants (by email fingerprint) are held here; a ``user`` subject
     with a fingerprint (a user's own change of name or email, named by the address they
-    had before) corrects the calls they took part in under that address.
+    had before) corrects only the rows where they took part as a rep: a customer row
+    with the same address is someone else's data, which a user's own change never rewrites.
     """
     subject = change.subject
     if subject.type not in ("participant", "user") or not subject.fingerprint:
@@ -353,5 +360,12 @@ async def apply_rectification(
         raise PermanentError(f"rectification {change.request_id}: unreadable changes") from exc
     fields = {f for f in ("name", "email") if f in changes}
     return await rectify_participants(
-        ctx, session, org_id, subject.fingerprint, name=name, email=email, fields=fields
+        ctx,
+        session,
+        org_id,
+        subject.fingerprint,
+        name=name,
+        email=email,
+        fields=fields,
+        role="rep" if subject.type == "user" else None,
     )
