@@ -131,6 +131,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/email/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm Email
+         * @description Confirm a new email address with the token from the link mailed to it
+         *     (``PATCH /v1/me``); the address changes only now. Works without being signed in;
+         *     token checks are limited per client address (429).
+         */
+        post: operations["confirm_email_v1_auth_email_confirm_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/login": {
         parameters: {
             query?: never;
@@ -183,6 +205,7 @@ export interface paths {
         /**
          * Signup
          * @description Create an organization and its owner; signs the owner in (session cookie).
+         *     Limited per client address (429 ``rate_limited`` with ``Retry-After``).
          */
         post: operations["signup_v1_auth_signup_post"];
         delete?: never;
@@ -416,7 +439,9 @@ export interface paths {
         put?: never;
         /**
          * Accept Invitation
-         * @description Join the organization: creates the account and signs it in.
+         * @description Join the organization: creates the account and signs it in. Token checks are
+         *     limited per client address (429); an invitation whose inviter may no longer grant
+         *     its role answers 409 ``invitation_revoked``.
          */
         post: operations["accept_invitation_v1_invitations__token__accept_post"];
         delete?: never;
@@ -441,9 +466,12 @@ export interface paths {
         head?: never;
         /**
          * Update Me
-         * @description Change name, email or password. Email and password need ``current_password``;
-         *     a new password ends every other session. A new name or email is passed on to every
-         *     service holding a copy (a rectification through privacy).
+         * @description Change name, email or password. Email and password need ``current_password``.
+         *
+         *     A new email takes effect only once confirmed with the link mailed to it (the old
+         *     address is told); until then it shows as ``pending_email``. A new password ends every
+         *     other session and revokes your API keys unless ``keep_api_keys`` is true. A new name
+         *     (or, once confirmed, email) is passed on to every service holding a copy.
          */
         patch: operations["update_me_v1_me_patch"];
         trace?: never;
@@ -999,6 +1027,11 @@ export interface components {
             /** Csrf Token */
             csrf_token: string;
         };
+        /** EmailConfirmIn */
+        EmailConfirmIn: {
+            /** Token */
+            token: string;
+        };
         /** ErrorDetail */
         ErrorDetail: {
             /** Code */
@@ -1131,6 +1164,11 @@ export interface components {
             name: string;
             organization: components["schemas"]["OrganizationOut"];
             /**
+             * Pending Email
+             * @description a new address waiting for confirmation from the link mailed to it
+             */
+            pending_email?: string | null;
+            /**
              * Role
              * @enum {string}
              */
@@ -1147,6 +1185,12 @@ export interface components {
             current_password?: string | null;
             /** Email */
             email?: string | null;
+            /**
+             * Keep Api Keys
+             * @description with a new password: keep your API keys (revoked otherwise)
+             * @default false
+             */
+            keep_api_keys: boolean;
             /** Name */
             name?: string | null;
             /** Password */
@@ -2154,6 +2198,127 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["CsrfOut"];
                 };
+            };
+            /** @description error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    confirm_email_v1_auth_email_confirm_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailConfirmIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description error */
             400: {

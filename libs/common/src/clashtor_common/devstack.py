@@ -33,7 +33,7 @@ from types import FrameType
 
 import httpx
 
-from clashtor_common import certificates
+from clashtor_common import certificates, devsecrets
 from clashtor_common.embedded import (
     SeaweedS3,
     TansuBroker,
@@ -42,6 +42,7 @@ from clashtor_common.embedded import (
     free_port,
     is_free,
 )
+from clashtor_common.mailsink import SmtpSink
 from clashtor_common.webbuild import ensure_built
 
 SERVICES = ("ingest", "transcribe", "score", "billing", "privacy", "gateway")
@@ -305,9 +306,11 @@ class DevStack:
     children: dict[str, Supervised] = field(default_factory=dict)
     stopping: bool = False
     web_dir: Path | None = None
+    secrets: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.log_dir = self.var / "log"
+        self.mail = SmtpSink(maildir=self.var / "mail")
         self.s3 = SeaweedS3(
             data_dir=self.var / "s3", log_path=self.log_dir / "seaweedfs.log", die_with_parent=True
         )
@@ -345,9 +348,15 @@ class DevStack:
         return f"sqlite+aiosqlite:///{self.var / 'db' / name}.db"
 
     def _start_service(self, name: str) -> subprocess.Popen[bytes]:
-        extra: dict[str, str] = {}
-        if name == "gateway" and self.web_dir:
-            extra["GATEWAY_WEB_DIR"] = str(self.web_dir)
+        extra = devsecrets.service_secrets(self.secrets, name)
+        if name == "gateway":
+            extra |= {
+                "GATEWAY_PUBLIC_URL": self.urls["gateway"],
+                "GATEWAY_SMTP_HOST": "127.0.0.1",
+                "GATEWAY_SMTP_PORT": str(self.mail.port),
+            }
+            if self.web_dir:
+                extra["GATEWAY_WEB_DIR"] = str(self.web_dir)
         if name == "privacy":
             extra["PRIVACY_CERTIFICATE_SIGNING_KEY"] = ensure_certificate_key(self.var)
         env = service_env(
@@ -380,6 +389,9 @@ class DevStack:
         build_log = self.log_dir / "web-build.log"
         print(f"building the web app if its sources changed (log: {build_log})…", flush=True)
         self.web_dir = ensure_built(log=build_log)
+        # Our own secrets, drawn on first start (the code's development ones are public).
+        self.secrets = devsecrets.load_or_create(self.var, SERVICES)
+        self.mail.start()
         print("starting S3 (SeaweedFS) and the durable Kafka-protocol broker (Tansu)…", flush=True)
         for name, starter in (("s3", self._start_s3), ("broker", self._start_broker)):
             self.children[name] = Supervised(name, starter)
@@ -435,6 +447,7 @@ class DevStack:
         self.broker.stop()
         self.s3.proc = self.children["s3"].proc if "s3" in self.children else None
         self.s3.stop()
+        self.mail.stop()
         (self.var / "devstack.json").unlink(missing_ok=True)
         pidfile = self.var / "devstack.pid"
         if pidfile.exists() and pidfile.read_text().strip() == str(os.getpid()):
@@ -468,6 +481,11 @@ def main() -> int:
         print(f"\nClashtor is up: open {urls['gateway']}  (API docs: {urls['gateway']}/docs)")
         print(
             f"logs in {VAR / 'log'}; ops: .venv/bin/clashtor-ops lag; Ctrl-C stops everything.",
+            flush=True,
+        )
+        print(
+            f"mail (invitations, email confirmations) is caught, not sent: Maildir {VAR / 'mail'},"
+            f" links also in the gateway log; this stack's secrets: {VAR / devsecrets.FILE}",
             flush=True,
         )
         stack.supervise()

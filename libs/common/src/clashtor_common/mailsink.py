@@ -59,13 +59,18 @@ class SmtpSink:
         self.messages: list[SunkMail] = []
         self._lock = threading.Lock()
         self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+        self._running = False
 
     def start(self) -> SmtpSink:
         self._controller.start()
+        self._running = True
         return self
 
     def stop(self) -> None:
-        self._controller.stop()
+        """Stop it; a no-op when it never started or already stopped."""
+        if self._running:
+            self._running = False
+            self._controller.stop()
 
     def record(self, mail: SunkMail, raw: bytes) -> None:
         with self._lock:
