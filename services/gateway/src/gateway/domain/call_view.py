@@ -63,6 +63,19 @@ def _utterances(body: Mapping[str, Any], roles: Mapping[int, str]) -> list[dict[
     return out
 
 
+INTERNAL_PARTICIPANT_FIELDS = frozenset({"email_fingerprint"})
+"""Kept by ingest for lookups; a keyed hash equal across organizations, so never public."""
+
+
+def public_participants(people: Any) -> list[dict[str, Any]]:
+    """A call's participants as the public API shows them (no internal lookup keys)."""
+    return [
+        {k: v for k, v in p.items() if k not in INTERNAL_PARTICIPANT_FIELDS}
+        for p in people or []
+        if isinstance(p, Mapping)
+    ]
+
+
 def assemble(
     call: Mapping[str, Any],
     transcript: Mapping[str, Any] | None,
@@ -77,7 +90,7 @@ def assemble(
         "status": call["status"],  # ingest's, exactly as the list shows it
         "title": call.get("title"),
         "duration": call.get("duration"),
-        "participants": list(call.get("participants") or []),
+        "participants": public_participants(call.get("participants")),
         "created_at": call.get("created_at"),
         "uploader_id": call.get("uploader_id"),
         "failure": call.get("failure"),

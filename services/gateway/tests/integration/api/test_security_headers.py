@@ -55,3 +55,18 @@ async def test_audio_is_private_and_never_stored(api: Any, fake_state: Any) -> N
     resp = await owner.client.get(f"/v1/calls/{call['id']}/audio")
     assert resp.status_code == 200
     assert resp.headers["cache-control"] == "private, no-store"
+
+
+async def test_no_email_fingerprint_leaves_the_gateway(api: Any, fake_state: Any) -> None:
+    """Ingest keeps a keyed hash of each participant's email for lookups; it is equal
+    across organizations, so the public API never shows it."""
+    owner = await api.signup()
+    person = {"name": "Fay", "email": "fay@buyer.example", "role": "customer"}
+    call = fake_state.add_call(
+        owner.org_id, owner.user_id, participants=[{**person, "email_fingerprint": "ab" * 32}]
+    )
+    listed = await owner.client.get("/v1/calls")
+    detail = await owner.client.get(f"/v1/calls/{call['id']}")
+    assert listed.status_code == detail.status_code == 200
+    assert "fingerprint" not in listed.text and "fingerprint" not in detail.text
+    assert detail.json()["participants"] == [person]

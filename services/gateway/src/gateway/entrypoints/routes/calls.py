@@ -214,6 +214,9 @@ async def list_calls(
         identity=principal.identity(),
         params={k: v for k, v in params.items() if v is not None},
     )
+    for item in body.get("items", []) if isinstance(body, dict) else []:
+        if isinstance(item, dict) and "participants" in item:
+            item["participants"] = call_view.public_participants(item["participants"])
     return passthrough(status_code, body)
 
 

@@ -87,7 +87,7 @@ async def participant_visible(gw: Gateway, principal: Principal, email: str) -> 
             "GET",
             "/internal/calls",
             identity=principal.identity(),
-            params={"limit": 1000, **({"cursor": cursor} if cursor else {})},
+            params={"limit": 1000, "q": wanted, **({"cursor": cursor} if cursor else {})},
         )
         items = page.get("items", []) if isinstance(page, dict) else []
         for call in items:
