@@ -1,7 +1,7 @@
 """The export contract: every service's export part has the one shape privacy assembles.
 
 On the running system, a user with an account, calls, transcripts and scores asks for
-their own export; each ``export-part-ready`` link is fetched, decrypted and validated
+their own export; each object an ``export-part-ready`` names is read, decrypted and validated
 against ``schemas/export-part.v1.json``. A service whose part drifts fails here, not in
 a user's failed export (issue 11, hole 8: the gateway's ``{service, users}``).
 """
@@ -14,12 +14,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import aioboto3
 import jsonschema
 import pytest
 
 from clashtor_common.crypto import Keyring
 from clashtor_common.events import ExportPartReady, Topic
-from clashtor_common.s3 import fetch_presigned
 from clashtor_common.settings import DEV_MASTER_KEYS
 from clashtor_common.testing.callgen import generate_call, short_script
 from clashtor_common.testing.kafka import TopicReader
@@ -46,12 +46,21 @@ async def _parts(stack: Stack, request_id: str) -> dict[str, dict[str, Any]]:
         await reader.stop()
     keyring = Keyring.from_config(DEV_MASTER_KEYS)
     parts: dict[str, dict[str, Any]] = {}
-    for event in events:
-        ready = event.payload()
-        assert isinstance(ready, ExportPartReady)
-        if ready.part_url:
-            blob = await fetch_presigned(ready.part_url)
-            parts[ready.service] = json.loads(keyring.decrypt(blob))
+    assert stack.s3
+    async with aioboto3.Session().client(
+        "s3",
+        endpoint_url=stack.s3.endpoint,
+        aws_access_key_id=stack.s3.access_key,
+        aws_secret_access_key=stack.s3.secret_key,
+        region_name="us-east-1",
+    ) as s3:
+        for event in events:
+            ready = event.payload()
+            assert isinstance(ready, ExportPartReady)
+            if ready.part is not None:
+                got = await s3.get_object(Bucket=ready.part.bucket, Key=ready.part.key)
+                blob = await got["Body"].read()
+                parts[ready.service] = json.loads(keyring.decrypt(blob))
     return parts
 
 
