@@ -1,6 +1,6 @@
 """Event handlers of the privacy service: one function per event, dependencies by name.
 
-Both run inside the bus's transaction with the inbox record, so a duplicate or a
+All run inside the bus's transaction with the inbox record, so a duplicate or a
 redelivered answer changes nothing twice. Answers are matched to requests by request
 id AND the envelope's organization: an answer can never touch another org's request.
 """
@@ -11,10 +11,12 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clashtor_common.events import Envelope, ErasureCompleted, ExportPartReady
+from clashtor_common.events import CallUploaded, Envelope, ErasureCompleted, ExportPartReady
 from privacy import service
 from privacy.adapters import repository as repo
+from privacy.adapters.tables import RetainedCall
 from privacy.deps import Deps
+from privacy.domain.clock import as_utc
 from privacy.domain.requests import (
     AckState,
     AckStatus,
@@ -23,6 +25,7 @@ from privacy.domain.requests import (
     erasure_status,
     export_outcome,
 )
+from privacy.domain.retention import call_subjects
 
 log = logging.getLogger(__name__)
 
@@ -99,3 +102,23 @@ async def on_export_part_ready(event: Envelope, session: AsyncSession, deps: Dep
         service.fail_request(req, failure or "export failed", now)
     else:
         req.status = status
+
+
+async def on_call_uploaded(event: Envelope, session: AsyncSession, deps: Deps) -> None:
+    """Remember the call, its upload time and whom it is about, to apply retention.
+
+    A call already erased (a replay of an old event) is not remembered again."""
+    call = event.payload()
+    assert isinstance(call, CallUploaded)
+    if await session.get(RetainedCall, (event.org_id, call.call_id)) is not None:
+        return
+    if await repo.is_erased(session, event.org_id, "call", f"id:{call.call_id}"):
+        return
+    session.add(
+        RetainedCall(
+            org_id=event.org_id,
+            call_id=call.call_id,
+            uploaded_at=as_utc(event.time),
+            subjects=call_subjects(call),
+        )
+    )

@@ -17,9 +17,10 @@ replicas (or a test calling ``tick()`` while the loop runs) never send one twice
 The loop started in the app lifespan calls ``tick()`` every
 ``scheduler_interval_seconds``; tests move a ``ManualClock`` and call ``tick()``.
 
-Retention (calls older than an org's ``call_retention_days``) is NOT enforced here:
-privacy does not know call ids or ages, and the event schema has no org-level
-"older than" subject. The policy is stored (``/internal/retention``); see README.
+Once a day (``retention_interval_seconds``) it also erases every call older than its
+organization's ``call_retention_days`` through the same fan-out, requested by
+``system:retention`` with an audit entry; a call one of whose subjects is restricted
+is held. Privacy knows calls from ``call-uploaded`` (``privacy_calls``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from clashtor_common.events import ErasureRequested, make_event
 from clashtor_common.outbox import emit
@@ -36,6 +37,7 @@ from privacy import service
 from privacy.adapters import repository as repo
 from privacy.deps import SOURCE, Deps
 from privacy.domain.requests import AckState, AckStatus, Status, missing_services
+from privacy.domain.retention import held_by, retention_cutoff
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,8 @@ class TickReport:
     exports_failed: int = 0
     purges_started: int = 0
     bundles_deleted: int = 0
+    retention_erasures: int = 0
+    retention_held: int = 0
 
 
 class Scheduler:
@@ -54,6 +58,7 @@ class Scheduler:
         self.deps = deps
         self._lock = asyncio.Lock()
         self.ticks = 0
+        self._retention_due: datetime | None = None  # first tick applies retention
         # Database or S3 down: the loop logs it and tries again next interval.
         self._loop = Periodic(
             "privacy-scheduler", deps.settings.scheduler_interval_seconds, self.tick
@@ -80,6 +85,7 @@ class Scheduler:
             await self._expire_exports(report)
             await self._purge_deleted_accounts(report)
             await self._delete_old_bundles(report)
+            await self._enforce_retention(report)
             self.ticks += 1
             return report
 
@@ -156,3 +162,30 @@ class Scheduler:
                 req.bundle_expired_at = now
                 req.updated_at = now
                 report.bundles_deleted += 1
+
+    async def _enforce_retention(self, report: TickReport) -> None:
+        """Once per ``retention_interval_seconds``: erase every call older than its
+        organization's ``call_retention_days``, unless a subject of it is restricted."""
+        now = self.deps.clock.now()
+        if self._retention_due is not None and now < self._retention_due:
+            return
+        async with self.deps.db.session() as session:
+            for policy in await repo.retention_policies(session):
+                assert policy.call_retention_days is not None
+                cutoff = retention_cutoff(now, policy.call_retention_days)
+                due = await repo.calls_uploaded_before(session, policy.org_id, cutoff)
+                restricted = await repo.restricted_labels(session, policy.org_id) if due else set()
+                for call in due:
+                    if held_by(call.subjects, restricted):
+                        report.retention_held += 1
+                        continue
+                    started = await service.start_retention_erasure(
+                        session, self.deps, call, retention_days=policy.call_retention_days
+                    )
+                    if started is not None:
+                        report.retention_erasures += 1
+        if report.retention_held:
+            log.info(
+                "retention: %d call(s) past retention held by a restriction", report.retention_held
+            )
+        self._retention_due = now + timedelta(seconds=self.deps.settings.retention_interval_seconds)

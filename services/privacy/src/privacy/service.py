@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
+from sqlmodel import col, select
 
 from clashtor_common.crypto import DecryptionError
 from clashtor_common.events import (
@@ -33,6 +33,7 @@ from privacy.adapters.tables import (
     AuditEntry,
     ErasureCertificate,
     PrivacyRequest,
+    RetainedCall,
     RetentionPolicy,
     SubjectFlags,
     Tombstone,
@@ -42,6 +43,7 @@ from privacy.domain.certificate import CertifiedAck, build_certificate, subject_
 from privacy.domain.clock import as_utc
 from privacy.domain.export_bundle import InvalidPart, Part, build_bundle, parse_part
 from privacy.domain.requests import ACCOUNT_PURGE_ACTOR, OWN_SERVICE, AckStatus, Kind, Status
+from privacy.domain.retention import RETENTION_ACTOR, subject_label
 from privacy.domain.subjects import SubjectRef
 
 log = logging.getLogger(__name__)
@@ -228,7 +230,11 @@ async def erase_own_data(
             bundles += 1
         else:
             claim_checks += 1
-    removed = {"rectification_claim_checks": claim_checks, "export_bundles": bundles}
+    removed = {
+        "rectification_claim_checks": claim_checks,
+        "export_bundles": bundles,
+        "retention_call_index": await _forget_calls(session, org_id, subject),
+    }
     if whole_org:
         flags = await session.execute(
             delete(SubjectFlags).where(col(SubjectFlags.org_id) == org_id)
@@ -465,6 +471,67 @@ async def assemble_export(
 
 
 # account ---------------------------------------------------------------------------------
+
+
+async def _forget_calls(session: AsyncSession, org_id: str, subject: SubjectRef) -> int:
+    """Drop the retention index rows of every call the subject's erasure removes: the
+    call itself, every call of a user or participant, every call of an organization."""
+    calls = select(RetainedCall).where(col(RetainedCall.org_id) == org_id)
+    if subject.type == "call":
+        calls = calls.where(col(RetainedCall.call_id) == subject.id)
+    rows = list((await session.execute(calls)).scalars().all())
+    if subject.type not in ("call", "organization"):
+        labels = {subject_label(subject)}
+        if subject.id and subject.fingerprint:  # named both ways: match either
+            labels |= {
+                f"{subject.type}|fp:{subject.fingerprint}",
+                f"{subject.type}|id:{subject.id}",
+            }
+        rows = [r for r in rows if labels & set(r.subjects)]
+    for row in rows:
+        await session.delete(row)
+    return len(rows)
+
+
+async def start_retention_erasure(
+    session: AsyncSession, deps: Deps, call: RetainedCall, *, retention_days: int
+) -> PrivacyRequest | None:
+    """The call is past its organization's retention: erase it through the ordinary
+    fan-out, requested by ``system:retention``, with an audit entry.
+
+    The call is claimed by deleting its index row first (a compare-and-set), so two
+    scheduler replicas never start two erasures of one call; None if another did."""
+    claimed = await session.execute(
+        delete(RetainedCall).where(
+            col(RetainedCall.org_id) == call.org_id, col(RetainedCall.call_id) == call.call_id
+        )
+    )
+    if (claimed.rowcount or 0) != 1:  # type: ignore[attr-defined]
+        return None
+    subject = SubjectRef(type="call", id=call.call_id)
+    req = await start_erasure(
+        session,
+        deps,
+        org_id=call.org_id,
+        subject=subject,
+        requested_by=RETENTION_ACTOR,
+        role="system",
+    )
+    record_audit(
+        session,
+        org_id=call.org_id,
+        at=deps.clock.now(),
+        actor_id=RETENTION_ACTOR,
+        actor_role="system",
+        action="retention.erasure_started",
+        request_id=req.id,
+        subject=subject,
+        details={
+            "call_retention_days": retention_days,
+            "uploaded_at": as_utc(call.uploaded_at).isoformat(),
+        },
+    )
+    return req
 
 
 async def start_account_purge(

@@ -58,6 +58,9 @@ class PrivacySettings(ServiceSettings):
     )
     account_grace_days: int = Field(30, ge=0, description="days a deleted account stays restorable")
     scheduler_interval_seconds: float = Field(30, gt=0)
+    retention_interval_seconds: float = Field(
+        24 * 3600, gt=0, description="how often calls past their org's retention are erased"
+    )
 
     @field_validator("erasure_services", "export_services", mode="before")
     @classmethod

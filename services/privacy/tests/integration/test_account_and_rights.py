@@ -401,13 +401,13 @@ async def test_bad_input_gets_a_clear_error_never_a_500(
     assert set(resp.json()["error"]) == {"code", "message"}
 
 
-async def test_the_retention_schedule_is_stored_per_organization_but_not_enforced(
+async def test_the_retention_schedule_is_stored_per_organization_and_enforced(
     privacy: PrivacyUnderTest,
 ) -> None:
     org = new_org()
     admin = privacy.headers(org, "admin-1", "admin")
     empty = (await privacy.client.get("/internal/retention", headers=admin)).json()
-    assert empty["call_retention_days"] is None and empty["enforced"] is False
+    assert empty["call_retention_days"] is None and empty["enforced"] is True
     resp = await privacy.client.put(
         "/internal/retention", json={"call_retention_days": 90}, headers=admin
     )

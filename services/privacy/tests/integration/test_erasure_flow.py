@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -10,10 +11,10 @@ from sqlmodel import select
 
 from clashtor_common.certificates import CertificateError, load_certificate, verify_certificate
 from clashtor_common.crypto import fingerprint
-from clashtor_common.events import KeptRecord, parse_envelope
+from clashtor_common.events import CallUploaded, KeptRecord, ObjectRef, make_event, parse_envelope
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.outbox import OutboxRecord
-from privacy.adapters.tables import TABLES, Tombstone
+from privacy.adapters.tables import TABLES, RetainedCall, Tombstone
 from privacy.domain.certificate import verify
 
 from .support import (
@@ -251,3 +252,62 @@ async def test_the_certificate_is_signed_verifies_offline_and_names_no_one(
     tampered["record"]["acknowledgements"][0]["removed"] = {"calls": 0}
     with pytest.raises(CertificateError):
         verify_certificate(tampered, key.json()["public_key"])
+
+
+async def test_a_call_past_its_organizations_retention_is_erased_through_the_fan_out(
+    privacy: PrivacyUnderTest, services: SimulatedServices, erasure_requests: TopicReader
+) -> None:
+    """Last in this module: it moves the shared clock a day on."""
+    org = new_org()
+    officer = privacy.headers(org, "officer-1", "compliance")
+    resp = await privacy.client.put(
+        "/internal/retention", json={"call_retention_days": 30}, headers=officer
+    )
+    assert resp.status_code == 200
+    call_id = f"call-{uuid.uuid4().hex[:8]}"
+    uploaded = CallUploaded(
+        call_id=call_id,
+        uploader_id="rep-1",
+        audio=ObjectRef(bucket="clashtor-ingest", key=f"audio/{call_id}"),
+        audio_format="wav",
+        duration=60.0,
+        channels=1,
+        sample_rate=16000,
+        size_bytes=1000,
+    )
+    event = make_event(uploaded, source="ingest", org_id=org)
+    await services.send(
+        "call-uploaded",
+        event.model_copy(update={"time": privacy.clock.now() - timedelta(days=31)}),
+    )
+
+    async def remembered() -> RetainedCall | None:
+        async with privacy.app.state.runtime.db.session() as session:
+            return await session.get(RetainedCall, (org, call_id))
+
+    row = await eventually(remembered)
+    assert row.subjects == [f"call|id:{call_id}", "user|id:rep-1"]
+
+    privacy.clock.advance(timedelta(days=1, seconds=1))  # the daily run is due
+    assert (await privacy.scheduler.tick()).retention_erasures >= 1
+
+    def about_the_call(msg: dict) -> bool:
+        return bool(msg.get("data", {}).get("subject", {}).get("id") == call_id)
+
+    [raw] = await erasure_requests.wait_for(about_the_call)
+    sent = parse_envelope(raw)
+    assert sent.org_id == org and sent.data["requested_by"] == "system:retention"
+    request_id = sent.data["request_id"]
+    for service in SERVICES:
+        await services.erasure_completed(org, request_id, service, removed={"calls": 1})
+
+    async def completed() -> dict | None:
+        view = await privacy.get_request(org, request_id, user="officer-1", role="compliance")
+        return view if view["status"] == "completed" else None
+
+    view = await eventually(completed)
+    assert set(_statuses(view)) == {*SERVICES, "privacy"}
+    audit = (await privacy.client.get("/internal/audit", headers=officer)).json()["items"]
+    assert any(
+        a["action"] == "retention.erasure_started" and a["request_id"] == request_id for a in audit
+    )

@@ -15,9 +15,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from clashtor_common.certificates import CertificateSigner
-from clashtor_common.crypto import Keyring
+from clashtor_common.crypto import Keyring, fingerprint
 from clashtor_common.db import Database
-from clashtor_common.events import ErasureCompleted, ExportPartReady, make_event, parse_envelope
+from clashtor_common.events import (
+    CallUploaded,
+    ErasureCompleted,
+    ExportPartReady,
+    ObjectRef,
+    ParticipantRef,
+    make_event,
+    parse_envelope,
+)
 from clashtor_common.identity import Identity
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.outbox import OutboxRecord
@@ -27,6 +35,7 @@ from privacy.adapters.objects import EncryptedObjects
 from privacy.adapters.tables import TABLES, PrivacyRequest
 from privacy.deps import Deps
 from privacy.domain.clock import ManualClock
+from privacy.domain.requests import Kind
 from privacy.domain.subjects import SubjectRef
 from privacy.scheduler import Scheduler
 from privacy.settings import PrivacySettings
@@ -198,3 +207,135 @@ async def test_a_deleted_account_is_purged_once_after_the_grace_period(deps: Dep
     for svc in deps.settings.erasure_services:
         await answer(deps, purge.id, svc)
     assert (await commands.account_status(deps, owner))[0] == "purged"
+
+
+# retention ---------------------------------------------------------------------------------
+
+OFFICER = Identity(org_id=ORG, user_id="officer-1", role="compliance")
+HELD_EMAIL = "held.customer@example.com"
+
+
+async def uploaded(deps: Deps, call_id: str, *, email: str | None = None) -> None:
+    """Deliver ``call-uploaded`` as the bus would, at the clock's current time."""
+    secret = deps.fingerprint_secret
+    payload = CallUploaded(
+        call_id=call_id,
+        uploader_id="rep-1",
+        audio=ObjectRef(bucket="clashtor-ingest", key=f"audio/{call_id}"),
+        audio_format="wav",
+        duration=60.0,
+        channels=1,
+        sample_rate=16000,
+        size_bytes=1000,
+        participants=[
+            ParticipantRef(
+                participant_id=f"p-{call_id}",
+                role="customer",
+                fingerprint=fingerprint(secret, email) if email else None,
+            )
+        ],
+    )
+    event = make_event(payload, source="ingest", org_id=ORG).model_copy(
+        update={"time": deps.clock.now()}
+    )
+    async with AsyncSession(deps.db.engine, expire_on_commit=False) as session:
+        await handlers.on_call_uploaded(event, session, deps=deps)
+        await session.commit()
+
+
+async def call_erasures(deps: Deps) -> dict[str, str]:
+    """Call id → request id of every erasure privacy has started."""
+    async with deps.db.session() as session:
+        rows = (
+            await session.execute(select(PrivacyRequest).where(PrivacyRequest.kind == "erasure"))
+        ).scalars()
+        return {r.subject_id: r.id for r in rows if r.subject_type == "call" and r.subject_id}
+
+
+async def restrict(deps: Deps, email: str, restricted: bool) -> None:
+    raw = commands.SubjectInput(type="participant", email=email)
+    await commands.set_flag(deps, OFFICER, Kind.RESTRICTION, raw, restricted)
+
+
+async def test_a_call_past_retention_is_erased_with_every_acknowledgement_and_audited(
+    deps: Deps,
+) -> None:
+    await commands.set_retention(deps, OFFICER, 30)
+    await uploaded(deps, "old")
+    clock(deps).advance(timedelta(days=20))
+    await uploaded(deps, "young")
+    scheduler = Scheduler(deps)
+    assert (await scheduler.tick()).retention_erasures == 0  # 20 days: not yet
+
+    clock(deps).advance(timedelta(days=10, seconds=1))  # "old" is 30 days + 1 s old
+    report = await scheduler.tick()
+    assert (report.retention_erasures, report.retention_held) == (1, 0)
+    erasures = await call_erasures(deps)
+    assert set(erasures) == {"old"}
+    rid = erasures["old"]
+    [sent] = await erasure_events(deps, rid)
+    assert sent["subject"] == {"type": "call", "id": "old", "fingerprint": None}
+    assert sent["requested_by"] == "system:retention" and sent["services"] is None
+
+    for svc in deps.settings.erasure_services:
+        await answer(deps, rid, svc)
+    view = await commands.get_request(deps, OFFICER, rid)
+    assert view.request.status == "completed" and view.certificate is not None
+    assert {a.service: a.status for a in view.acks} == {
+        "ingest": "completed",
+        "billing": "completed",
+        "privacy": "completed",
+    }
+    audit = await commands.audit_log(deps, OFFICER, limit=50, before_id=None)
+    [entry] = [a for a in audit if a.action == "retention.erasure_started"]
+    assert (entry.actor_id, entry.request_id, entry.subject_id) == ("system:retention", rid, "old")
+    assert entry.details["call_retention_days"] == 30
+
+    # Another replica: nothing is erased twice.
+    assert (await Scheduler(deps).tick()).retention_erasures == 0
+    # "young" (uploaded on day 20) at its first daily run past day 50, not before.
+    clock(deps).advance(timedelta(days=20) - timedelta(seconds=3))  # day 50 - 2 s
+    assert (await scheduler.tick()).retention_erasures == 0  # ran: "young" not yet due
+    clock(deps).advance(timedelta(seconds=4))  # "young" is due, the daily run is not
+    assert (await scheduler.tick()).retention_erasures == 0
+    clock(deps).advance(timedelta(days=1))
+    assert (await scheduler.tick()).retention_erasures == 1
+    assert set(await call_erasures(deps)) == {"old", "young"}
+
+    # A replay of the old upload does not bring the erased call back into the schedule.
+    await uploaded(deps, "old")
+    clock(deps).advance(timedelta(days=1))
+    assert (await scheduler.tick()).retention_erasures == 0
+
+
+async def test_a_restricted_call_past_retention_is_held_until_the_restriction_is_lifted(
+    deps: Deps,
+) -> None:
+    await commands.set_retention(deps, OFFICER, 7)
+    await uploaded(deps, "disputed", email=HELD_EMAIL)
+    await uploaded(deps, "ordinary", email="someone.else@example.com")
+    await restrict(deps, HELD_EMAIL.upper(), True)  # the same person, however spelled
+    clock(deps).advance(timedelta(days=8))
+    scheduler = Scheduler(deps)
+    report = await scheduler.tick()
+    assert (report.retention_erasures, report.retention_held) == (1, 1)
+    assert set(await call_erasures(deps)) == {"ordinary"}
+
+    clock(deps).advance(timedelta(days=1))
+    assert (await scheduler.tick()).retention_held == 1  # still held the next day
+
+    await restrict(deps, HELD_EMAIL, False)
+    clock(deps).advance(timedelta(days=1))
+    report = await scheduler.tick()
+    assert (report.retention_erasures, report.retention_held) == (1, 0)
+    assert set(await call_erasures(deps)) == {"ordinary", "disputed"}
+
+
+async def test_without_a_retention_period_no_call_is_erased(deps: Deps) -> None:
+    await uploaded(deps, "kept")
+    clock(deps).advance(timedelta(days=3650))
+    assert (await Scheduler(deps).tick()).retention_erasures == 0
+    await commands.set_retention(deps, OFFICER, None)
+    clock(deps).advance(timedelta(days=1))
+    assert (await Scheduler(deps).tick()).retention_erasures == 0
+    assert await call_erasures(deps) == {}

@@ -15,7 +15,10 @@ from privacy.adapters.tables import (
     AuditEntry,
     ErasureCertificate,
     PrivacyRequest,
+    RetainedCall,
+    RetentionPolicy,
     SubjectFlags,
+    Tombstone,
 )
 from privacy.domain.requests import AckStatus, Kind, Status
 
@@ -218,3 +221,48 @@ async def accounts_due_for_purge(
         .limit(limit)
     )
     return list(rows.scalars().all())
+
+
+# retention ---------------------------------------------------------------------------------
+
+
+async def is_erased(
+    session: AsyncSession, org_id: str, subject_type: str, subject_key: str
+) -> bool:
+    rows = await session.execute(
+        select(Tombstone.id).where(
+            Tombstone.org_id == org_id,
+            Tombstone.subject_type == subject_type,
+            Tombstone.subject_key == subject_key,
+        )
+    )
+    return rows.first() is not None
+
+
+async def retention_policies(session: AsyncSession) -> list[RetentionPolicy]:
+    rows = await session.execute(
+        select(RetentionPolicy).where(col(RetentionPolicy.call_retention_days).is_not(None))
+    )
+    return list(rows.scalars().all())
+
+
+async def calls_uploaded_before(
+    session: AsyncSession, org_id: str, cutoff: datetime, limit: int = 500
+) -> list[RetainedCall]:
+    rows = await session.execute(
+        select(RetainedCall)
+        .where(RetainedCall.org_id == org_id, col(RetainedCall.uploaded_at) < cutoff)
+        .order_by(col(RetainedCall.uploaded_at))
+        .limit(limit)
+    )
+    return list(rows.scalars().all())
+
+
+async def restricted_labels(session: AsyncSession, org_id: str) -> set[str]:
+    """``type|key`` of every restricted subject of the organization."""
+    rows = await session.execute(
+        select(SubjectFlags.subject_type, SubjectFlags.subject_key).where(
+            SubjectFlags.org_id == org_id, col(SubjectFlags.restricted).is_(True)
+        )
+    )
+    return {f"{t}|{k}" for t, k in rows.all()}

@@ -145,7 +145,7 @@ class AuditEntry(SQLModel, table=True):
 
 
 class RetentionPolicy(SQLModel, table=True):
-    """An organization's retention schedule (stored; enforcement is a documented TODO)."""
+    """An organization's retention schedule, applied daily by the scheduler."""
 
     __tablename__ = "privacy_retention_policies"
 
@@ -153,6 +153,22 @@ class RetentionPolicy(SQLModel, table=True):
     call_retention_days: int | None = None
     updated_at: datetime = _ts(nullable=False)
     updated_by: str = Field(max_length=200)
+
+
+class RetainedCall(SQLModel, table=True):
+    """A call privacy learned of from ``call-uploaded``, kept only to apply retention.
+
+    ``subjects`` are the ``type|key`` of everyone the call is about (the call, its
+    uploader, each participant by id, user id and email fingerprint), so a restriction
+    of any of them holds the call. The row goes when the call or one of them is erased.
+    """
+
+    __tablename__ = "privacy_calls"
+
+    org_id: str = Field(primary_key=True, max_length=200)
+    call_id: str = Field(primary_key=True, max_length=200)
+    uploaded_at: datetime = _ts(nullable=False, index=True)
+    subjects: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
 TABLES: tuple[type[SQLModel], ...] = (
@@ -164,4 +180,5 @@ TABLES: tuple[type[SQLModel], ...] = (
     AccountDeletion,
     AuditEntry,
     RetentionPolicy,
+    RetainedCall,
 )

@@ -161,6 +161,7 @@ class RetentionOut(BaseModel):
     org_id: str
     call_retention_days: int | None
     enforced: bool = Field(
-        default=False, description="false: stored only; enforcement needs ingest (see README)"
+        default=True,
+        description="applied daily: calls older than this are erased, restricted ones held",
     )
     updated_at: datetime | None = None

@@ -9,6 +9,7 @@ from privacy.deps import Deps
 
 #: The handler of each topic this service subscribes to (its consumer group is its name).
 ROUTES = {
+    Topic.CALL_UPLOADED.value: handlers.on_call_uploaded,
     Topic.ERASURE_COMPLETED.value: handlers.on_erasure_completed,
     Topic.EXPORT_PART_READY.value: handlers.on_export_part_ready,
 }
