@@ -44,7 +44,8 @@ def assert_scored_exactly_once(stack: RunningStack, call_ids: Sequence[str]) -> 
     """One ``call-scored`` event, one score row and one usage row per call; no DLQ."""
     bootstrap = stack.bootstrap
     events = asyncio.run(_scored_events(bootstrap))
-    assert {c: events[c] for c in call_ids} == dict.fromkeys(call_ids, 1)
+    counts = {c: events[c] for c in call_ids}
+    assert counts == dict.fromkeys(call_ids, 1), f"call-scored events per call: {counts}"
     for call_id in call_ids:
         assert stack.count_rows("score", "score_calls", call_id) == 1, call_id
         assert stack.count_rows("billing", "billing_usage", call_id) == 1, call_id

@@ -98,16 +98,12 @@ class LogWatch:
                     await self.halt(problem)
                 self._suspect = problem
         finally:
-            if self._meta is not None:
-                await self._meta.stop()
+            await self.close()
 
     async def check(self) -> str | None:
         """What the broker has lost, or None if all is where it should be."""
-        if self._meta is None:
-            meta = AIOKafkaConsumer(enable_auto_commit=False, **self.client_kwargs)
-            await meta.start()
-            self._meta = meta
-        known = await self._meta.topics()
+        meta = await self._meta_consumer()
+        known = await meta.topics()
         # The topics it consumes: the only ones its Kafka user may be allowed to see.
         watched = self.topics or sorted(
             {t for topics in subscribed_topics(self.broker).values() for t in topics}
@@ -122,15 +118,40 @@ class LogWatch:
             assigned = sorted(consumer.assignment(), key=lambda tp: (tp.topic, tp.partition))
             if not assigned:
                 continue
-            ends: dict[TopicPartition, int] = await self._meta.end_offsets(assigned)
+            ends: dict[TopicPartition, int] = await meta.end_offsets(assigned)
             for tp in assigned:
                 position = await asyncio.wait_for(consumer.position(tp), timeout=5)
-                if position > ends.get(tp, 0):
+                if position > ends.get(tp, 0) and not await self.has_record(tp, position - 1):
                     return (
                         f"{group} stands at offset {position} of {tp.topic}[{tp.partition}] "
                         f"but the log ends at {ends.get(tp, 0)}: the broker lost events"
                     )
         return None
+
+    async def _meta_consumer(self) -> AIOKafkaConsumer:
+        if self._meta is None:
+            meta = AIOKafkaConsumer(enable_auto_commit=False, **self.client_kwargs)
+            await meta.start()
+            self._meta = meta
+        return self._meta
+
+    async def close(self) -> None:
+        if self._meta is not None:
+            await self._meta.stop()
+            self._meta = None
+
+    async def has_record(self, tp: TopicPartition, offset: int) -> bool:
+        """Whether the broker still has the record at ``offset``.
+
+        Tansu's S3 engine answers ListOffsets with a stale end offset while the records
+        are there, so "position beyond the end" alone is not evidence: reading the last
+        record the consumer had is.
+        """
+        meta = await self._meta_consumer()
+        meta.assign([tp])
+        meta.seek(tp, offset)
+        batches = await meta.getmany(tp, timeout_ms=3000, max_records=1)
+        return any(m.offset >= offset for m in batches.get(tp, []))
 
     async def halt(self, reason: str) -> None:
         if self.on_halt is not None:

@@ -18,10 +18,10 @@ Delivery rules (see DESIGN.md):
     ``OperationalError``/invalidated connections, asyncpg connection errors, sqlite
     ``OperationalError`` — are retried with capped exponential backoff
     (``consumer_backoff_seconds`` doubling up to ``consumer_transient_backoff_max``)
-    for as long as it takes, never dead-lettered. Retrying holds the service's
-    consumer where it is (its partitions are paused: nothing later is handled before
-    the event that waits, so order per key holds) and ``/readyz`` reports
-    ``degraded`` with the error until it passes;
+    for as long as it takes, never dead-lettered. The event's partition is paused
+    and rewound to it (``PartitionGate``): nothing later in that partition is handled
+    before it, so order per key holds, while the other partitions go on. ``/readyz``
+    reports ``degraded`` with the error until it passes;
   * poison — an undecodable, invalid or unknown-version event, or a handler's
     ``PermanentError`` — goes to ``<topic>.dlq`` at once with the error in its headers;
   * anything else (a bug, an unknown) is retried ``consumer_max_attempts`` times with
@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from aiokafka import TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -138,6 +139,59 @@ class _Incoming:
     envelope: Envelope
 
 
+class _Held(Exception):
+    """The event waits out a transient failure in its paused partition."""
+
+
+class PartitionGate:
+    """Pauses one partition of a group's consumer while its head event waits.
+
+    ``hold`` rewinds the partition to the waiting event and pauses it; after the
+    partition's backoff (doubling per failure up to a cap, reset by a success) it is
+    resumed and the event comes again. Commits then stop at that event: the consumer
+    commits positions, and the position of a held partition is the waiting event.
+    """
+
+    def __init__(self, consumer: Any, *, initial: float, cap: float) -> None:
+        self.consumer = consumer
+        self.initial = initial
+        self.cap = cap
+        self.delays: dict[TopicPartition, float] = {}
+        self.held: set[TopicPartition] = set()
+
+    def new_batch(self) -> None:
+        """Partitions held in an earlier batch were paused: their later records never came."""
+        self.held.clear()
+
+    def is_held(self, record: Record) -> bool:
+        return TopicPartition(record.topic, record.partition) in self.held
+
+    def hold(self, record: Record) -> float:
+        """Pause ``record``'s partition at ``record``; returns the wait before it resumes."""
+        tp = TopicPartition(record.topic, record.partition)
+        delay = self.delays.get(tp, self.initial)
+        self.delays[tp] = min(delay * 2, self.cap)
+        self.held.add(tp)
+        try:
+            self.consumer.seek(tp, record.offset)
+            self.consumer.pause(tp)
+        except Exception as exc:  # partition revoked meanwhile: its new owner starts there
+            log.info("could not pause %s: %s", tp, exc)
+            return delay
+        asyncio.get_running_loop().call_later(delay, self._resume, tp)
+        return delay
+
+    def release(self, record: Record) -> None:
+        self.delays.pop(TopicPartition(record.topic, record.partition), None)
+
+    def _resume(self, tp: TopicPartition) -> None:
+        try:
+            if tp in self.consumer.assignment():
+                self.consumer.resume(tp)
+        except Exception as exc:
+            log.info("could not resume %s: %s", tp, exc)
+
+
 class EventConsumer:
     """One handler for one topic with inbox, retries and dead letters."""
 
@@ -164,13 +218,22 @@ class EventConsumer:
         self.max_consecutive_dead_letters = max_consecutive_dead_letters
         self.transient_backoff_max = transient_backoff_max
         self.stats = ConsumerStats()
+        self._waiting: dict[tuple[str, int], float] = {}
         self._tracer = trace.get_tracer("clashtor.bus", tracer_provider=tracer_provider())
 
     # -- one batch ------------------------------------------------------------------------
-    async def handle_batch(self, records: Sequence[Record]) -> None:
-        """Handle records of this topic in order, in one transaction when all succeed."""
+    async def handle_batch(
+        self, records: Sequence[Record], gate: PartitionGate | None = None
+    ) -> None:
+        """Handle records of this topic in order, in one transaction when all succeed.
+
+        Without a ``gate`` (no consumer to pause: direct calls) a transient failure is
+        waited out in line, holding every partition.
+        """
         incoming: list[_Incoming] = []
         for record in records:
+            if gate is not None and gate.is_held(record):
+                continue
             headers = {k: v.decode(errors="replace") for k, v in record.headers}
             target = headers.get(ONLY_FOR_HEADER)
             if target and target != self.consumer:
@@ -191,11 +254,16 @@ class EventConsumer:
             incoming.append(_Incoming(record, headers, envelope))
         if not incoming:
             return
-        if not await self._apply_in_one_transaction(incoming):
+        if await self._apply_in_one_transaction(incoming):
+            for item in incoming:
+                self._passed(item.record, gate)
+        else:
             # Something in the batch failed: nothing of it committed. Go one by one,
             # in order, each with its own retries and dead-lettering.
             for item in incoming:
-                await self._handle_alone(item)
+                if gate is not None and gate.is_held(item.record):
+                    continue  # an earlier event of its partition waits
+                await self._handle_alone(item, gate)
 
     async def _apply_in_one_transaction(self, incoming: list[_Incoming]) -> bool:
         """Apply the whole batch in one transaction; False (and nothing applied) on error."""
@@ -243,10 +311,12 @@ class EventConsumer:
             return set(rows.scalars().all())
 
     # -- one event, with retries ----------------------------------------------------------
-    async def _handle_alone(self, item: _Incoming) -> None:
+    async def _handle_alone(self, item: _Incoming, gate: PartitionGate | None = None) -> None:
         env = item.envelope
         try:
-            await self._apply_until_not_transient(item)
+            await self._apply_until_not_transient(item, gate)
+        except _Held:
+            return
         except Exception as exc:
             log.exception("event %s %s failed for %s", env.type, env.id, self.consumer)
             self.stats.last_error = repr(exc)
@@ -259,41 +329,57 @@ class EventConsumer:
             return
         self.stats.consecutive_dead_letters = 0
 
-    async def _apply_until_not_transient(self, item: _Incoming) -> None:
+    async def _apply_until_not_transient(
+        self, item: _Incoming, gate: PartitionGate | None = None
+    ) -> None:
         """Apply once; transient failures retried without end, others up to max_attempts."""
         env = item.envelope
+        where = (item.record.topic, item.record.partition)
         failures = 0
         delay = self.backoff_seconds
-        try:
-            while True:
-                try:
-                    with self._span(item):
-                        await self.apply(env)
-                    return
-                except PermanentError:
-                    raise
-                except Exception as exc:
-                    if is_transient(exc):
-                        self._note_transient(env, exc, delay)
-                    else:
-                        failures += 1
-                        if failures >= self.max_attempts:
-                            raise
+        while True:
+            try:
+                with self._span(item):
+                    await self.apply(env)
+            except PermanentError:
+                raise
+            except Exception as exc:
+                if not is_transient(exc):
+                    failures += 1
+                    if failures >= self.max_attempts:
+                        raise
+                elif gate is not None:
+                    self._note_transient(env, exc, gate.hold(item.record), where)
+                    raise _Held from exc
+                else:
+                    self._note_transient(env, exc, delay, where)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.transient_backoff_max)
-        finally:
-            self.stats.waiting_since = None
+                continue
+            self._passed(item.record, gate)
+            return
 
-    def _note_transient(self, env: Envelope, exc: BaseException, delay: float) -> None:
-        first = self.stats.waiting_since is None
+    def _passed(self, record: Record, gate: PartitionGate | None) -> None:
+        """An event of this partition went through: it waits no more."""
+        if gate is not None:
+            gate.release(record)
+        if self._waiting.pop((record.topic, record.partition), None) is not None:
+            self.stats.waiting_since = min(self._waiting.values(), default=None)
+
+    def _note_transient(
+        self, env: Envelope, exc: BaseException, delay: float, where: tuple[str, int]
+    ) -> None:
+        first = where not in self._waiting
         if first:
-            self.stats.waiting_since = time.monotonic()
+            self._waiting[where] = time.monotonic()
+        self.stats.waiting_since = min(self._waiting.values())
         self.stats.transient_retries += 1
         self.stats.last_error = f"{type(exc).__name__}: {exc}"[:500]
         # One line when it starts, then one per backoff step (capped: a few a minute).
         (log.warning if first else log.info)(
-            "transient failure on %s for %s (event %s), retrying in %.1fs: %s",
+            "transient failure on %s[%s] for %s (event %s), retrying in %.1fs: %s",
             self.topic,
+            where[1],
             self.consumer,
             env.id,
             delay,
@@ -415,18 +501,33 @@ def _attach_subscribers(broker: KafkaBroker) -> None:
 
 
 def _dispatcher(by_topic: dict[str, EventConsumer]) -> Callable[[KafkaMessage], Awaitable[None]]:
+    gates: dict[int, PartitionGate] = {}
+    any_consumer = next(iter(by_topic.values()))
+
     async def dispatch(msg: KafkaMessage) -> None:
         raw = msg.raw_message
         records: tuple[Record, ...] = raw if isinstance(raw, tuple) else (raw,)
+        consumer = getattr(msg, "consumer", None)
+        gate: PartitionGate | None = None
+        if consumer is not None:
+            gate = gates.get(id(consumer))
+            if gate is None:
+                gates.clear()  # a new consumer (restarted subscriber): new gate
+                gate = gates[id(consumer)] = PartitionGate(
+                    consumer,
+                    initial=any_consumer.backoff_seconds,
+                    cap=any_consumer.transient_backoff_max,
+                )
+            gate.new_batch()
         # Keep order: consecutive records of one topic form one run.
         run: list[Record] = []
         for record in records:
             if run and record.topic != run[0].topic:
-                await by_topic[run[0].topic].handle_batch(run)
+                await by_topic[run[0].topic].handle_batch(run, gate)
                 run = []
             run.append(record)
         if run:
-            await by_topic[run[0].topic].handle_batch(run)
+            await by_topic[run[0].topic].handle_batch(run, gate)
 
     return dispatch
 

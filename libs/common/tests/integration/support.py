@@ -64,6 +64,7 @@ class Harness:
         self.fail_times = 0
         self.failure: BaseException = RuntimeError("transient fault")
         self.calls = 0
+        self.fail_ids: set[str] = set()
         self.always_fail = False
         self.block: asyncio.Event | None = None
         self.consumer = subscribe(
@@ -76,6 +77,8 @@ class Harness:
             await self.block.wait()
         if self.always_fail:
             raise RuntimeError("downstream fault")
+        if str(event.id) in self.fail_ids:
+            raise self.failure
         if self.fail_times > 0:
             self.fail_times -= 1
             raise self.failure
@@ -92,13 +95,15 @@ class Harness:
         await self.db.dispose()
 
 
-async def started_harness(prefix: str, bootstrap: str, database_url: str, **extra: Any) -> Harness:
+async def started_harness(
+    prefix: str, bootstrap: str, database_url: str, partitions: int = 1, **extra: Any
+) -> Harness:
     """A harness on a topic of its own, its consumer group joined (first event handled)."""
     from clashtor_common.embedded import ensure_topics
     from clashtor_common.outbox import emit
 
     topic = f"test-{prefix}-{uuid.uuid4().hex[:8]}"
-    await ensure_topics(bootstrap, (topic,), partitions=1)
+    await ensure_topics(bootstrap, (topic,), partitions=partitions)
     h = Harness(
         settings_for(f"{prefix}-{uuid.uuid4().hex[:6]}", bootstrap, database_url, **extra), topic
     )

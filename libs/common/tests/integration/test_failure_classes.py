@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
+from aiokafka.partitioner import DefaultPartitioner
 from botocore.exceptions import EndpointConnectionError
 
 from clashtor_common.bus import PermanentError
+from clashtor_common.events import Envelope
 from clashtor_common.outbox import emit
 
 from .support import Harness, count_effects, sample_event, started_harness, wait_until
@@ -15,7 +19,7 @@ from .support import Harness, count_effects, sample_event, started_harness, wait
 @pytest.fixture(scope="module")
 async def harness(kafka_bootstrap: str, database_url: str):
     h = await started_harness(
-        "failures", kafka_bootstrap, database_url, consumer_transient_backoff_max=0.2
+        "failures", kafka_bootstrap, database_url, partitions=2, consumer_transient_backoff_max=0.2
     )
     yield h
     await h.stop()
@@ -63,3 +67,34 @@ async def test_a_permanent_error_is_dead_lettered_at_the_first_attempt(harness: 
     assert harness.fail_times == 1, "no retry after the permanent error"
     harness.fail_times = 0
     assert await count_effects(harness.db, str(event.id)) == 0
+
+
+def _event_in_partition(partition: int) -> Envelope:
+    """A sample event whose key the default partitioner puts in ``partition`` of 2."""
+    while True:
+        event = sample_event()
+        if DefaultPartitioner()(event.key.encode(), [0, 1], [0, 1]) == partition:
+            return event
+
+
+async def test_a_waiting_event_pauses_only_its_partition(harness: Harness) -> None:
+    stuck, free = _event_in_partition(0), _event_in_partition(1)
+    after_stuck = _event_in_partition(0)
+    harness.failure = EndpointConnectionError(endpoint_url="http://127.0.0.1:1/bucket/key")
+    harness.fail_ids = {str(stuck.id)}
+    async with harness.db.session() as s:
+        await emit(s, stuck, topic=harness.topic)
+        await emit(s, after_stuck, topic=harness.topic)
+        await emit(s, free, topic=harness.topic)
+
+    # The other partition goes on; the waiting one keeps its order: nothing after it.
+    await wait_until(lambda: count_effects(harness.db, str(free.id)), timeout=60)
+    await asyncio.sleep(1)
+    assert harness.consumer.stats.waiting_since is not None
+    assert await count_effects(harness.db, str(stuck.id)) == 0
+    assert await count_effects(harness.db, str(after_stuck.id)) == 0
+
+    harness.fail_ids = set()  # S3 is back
+    await wait_until(lambda: count_effects(harness.db, str(after_stuck.id)), timeout=60)
+    assert await count_effects(harness.db, str(stuck.id)) == 1
+    assert harness.consumer.stats.waiting_since is None

@@ -75,28 +75,27 @@ async def read_topic(
             elif from_offset is not None:
                 start = max(from_offset, starts[tp])
             consumer.seek(tp, start)
+        # Read until the broker has nothing more, not up to the end offsets it reports:
+        # Tansu's S3 engine (make up) answers ListOffsets with a stale end while the
+        # records are there, which would cut the read short.
         records: list[Record] = []
-        remaining = {tp for tp in tps if await consumer.position(tp) < ends[tp]}
-        while remaining:
-            batch = await consumer.getmany(*remaining, timeout_ms=timeout_ms)
+        while True:
+            batch = await consumer.getmany(*tps, timeout_ms=timeout_ms)
             if not batch:
                 break
-            for tp, msgs in batch.items():
-                for m in msgs:
-                    if m.offset >= ends[tp]:
-                        continue
-                    records.append(
-                        Record(
-                            m.topic,
-                            m.partition,
-                            m.offset,
-                            m.timestamp,
-                            m.key,
-                            m.value,
-                            {k: v.decode(errors="replace") for k, v in m.headers},
-                        )
+            for msgs in batch.values():
+                records.extend(
+                    Record(
+                        m.topic,
+                        m.partition,
+                        m.offset,
+                        m.timestamp,
+                        m.key,
+                        m.value,
+                        {k: v.decode(errors="replace") for k, v in m.headers},
                     )
-            remaining = {tp for tp in remaining if await consumer.position(tp) < ends[tp]}
+                    for m in msgs
+                )
         in_range: Callable[[Record], bool] = lambda r: (  # noqa: E731
             (to_offset is None or r.offset <= to_offset)
             and (until is None or r.timestamp <= until.timestamp() * 1000)
