@@ -57,6 +57,9 @@ class RunningStack:
             **os.environ,
             "CLASHTOR_VAR": str(self.var),
             "CLASHTOR_PORT": str(self.port),
+            # The faults are about delivery, not accuracy: the fastest packaged model.
+            "TRANSCRIBE_WHISPER_MODEL_NAME": "tiny.en",
+            "TRANSCRIBE_WHISPER_BEAM_SIZE": "1",
             **self.env_extra,
         }
 
