@@ -2,6 +2,7 @@ import { createBrowserRouter, Navigate, useRouteError } from "react-router";
 import { RequireAuth } from "./auth/session";
 import { Layout, PublicLayout } from "./components/Layout";
 import { AcceptInvitationPage, LogInPage, SignUpPage } from "./pages/AuthPages";
+import { ConfirmEmailPage } from "./pages/ConfirmEmailPage";
 import { CallsPage } from "./pages/CallsPage";
 import { UploadPage } from "./pages/UploadPage";
 
@@ -35,6 +36,7 @@ export const router = createBrowserRouter([
           { path: "/signup", element: <SignUpPage /> },
           { path: "/login", element: <LogInPage /> },
           { path: "/invitations/:token", element: <AcceptInvitationPage /> },
+          { path: "/confirm-email/:token", element: <ConfirmEmailPage /> },
         ],
       },
       {

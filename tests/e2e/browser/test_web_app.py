@@ -222,3 +222,36 @@ def test_an_invited_rep_joins_from_the_link(page: Page, stack: Stack) -> None:
     page.get_by_role("button", name="Accept invitation").click()
     expect(page.get_by_role("alert")).to_be_visible()
     assert web.problems == []
+
+
+def test_the_link_mailed_after_an_email_change_confirms_it(page: Page, stack: Stack) -> None:
+    web = Watched(page)
+    owner = Clashtor(stack.gateway)
+    try:
+        owner.signup()
+        new = f"olive-{uuid.uuid4().hex[:8]}@seller.example"
+        changed = owner.http.patch(
+            "/v1/me",
+            headers=owner.bearer,
+            json={"email": new, "current_password": "correct horse battery staple 42"},
+        )
+        assert changed.status_code == 200, changed.text
+        assert stack.mail is not None
+        (mail,) = stack.mail.to(new)
+        link = re.search(r"/confirm-email/[A-Za-z0-9_-]+", mail.body)
+        assert link, mail.body
+        page.context.clear_cookies()
+        page.goto(link.group(0))
+        expect(page.get_by_role("heading", name="Confirm your email address")).to_be_visible()
+        web.check("11-confirm-email")
+        page.get_by_role("button", name="Confirm email address").click()
+        expect(page.get_by_text("Your email address is confirmed.")).to_be_visible()
+        me = owner.http.get("/v1/me", headers=owner.bearer)
+        assert me.json()["email"] == new
+        # the link works once
+        page.reload()
+        page.get_by_role("button", name="Confirm email address").click()
+        expect(page.get_by_role("alert")).to_be_visible()
+    finally:
+        owner.close()
+    assert web.problems == []
