@@ -32,7 +32,7 @@ def _draw(var: Path, services: tuple[str, ...]) -> dict[str, str]:
         "download_secret": secrets.token_urlsafe(48),
     }
     for name in services:
-        values[f"{name}_master_keys"] = f"local1:{Keyring.generate_key()},{DEV_MASTER_KEYS}"
+        values[f"{name}_master_keys"] = f"{name}1:{Keyring.generate_key()},{DEV_MASTER_KEYS}"
     return values
 
 
@@ -58,7 +58,7 @@ def service_secrets(values: dict[str, str], name: str) -> dict[str, str]:
     """The environment variables carrying ``values`` to service ``name``."""
     prefix = name.upper() + "_"
     env = {
-        prefix + "MASTER_KEYS": values[f"{name}_master_keys"],
+        prefix + "MASTER_KEYS": _keyring_of(values, name),
         prefix + "IDENTITY_SECRET": values["identity_secret"],
         prefix + "FINGERPRINT_SECRET": values["fingerprint_secret"],
     }
@@ -67,3 +67,23 @@ def service_secrets(values: dict[str, str], name: str) -> dict[str, str]:
     if name == "privacy":
         env["PRIVACY_DOWNLOAD_SECRET"] = values["download_secret"]
     return env
+
+
+def _keyring_of(values: dict[str, str], name: str) -> str:
+    """The service's own keys (its first encrypts), then the other services' keys.
+
+    Services read each other's encrypted objects by reference (transcribe decrypts
+    ingest's recordings, score transcribe's transcripts, privacy every export part),
+    so each keyring must unwrap the others' data keys; each still encrypts with its own.
+    """
+    own = values[f"{name}_master_keys"]
+    keys = own.split(",")
+    kids = {k.split(":", 1)[0] for k in keys}
+    for key, value in sorted(values.items()):
+        if not key.endswith("_master_keys") or key == f"{name}_master_keys":
+            continue
+        first = value.split(",", 1)[0]
+        if first.split(":", 1)[0] not in kids:
+            keys.append(first)
+            kids.add(first.split(":", 1)[0])
+    return ",".join(keys)

@@ -37,5 +37,16 @@ def test_data_written_with_the_development_key_stays_readable(tmp_path: Path) ->
     values = devsecrets.load_or_create(tmp_path, SERVICES)
     keyring = Keyring.from_config(values["ingest_master_keys"])
     assert keyring.decrypt(old) == b"an old call"
-    assert values["ingest_master_keys"].startswith("local1:")  # the new key encrypts
+    assert values["ingest_master_keys"].startswith("ingest1:")  # the new key encrypts
     assert values["fingerprint_secret"] == DEV_FINGERPRINT_SECRET  # older rows still found
+
+
+def test_each_service_encrypts_with_its_own_key_and_decrypts_the_others(tmp_path: Path) -> None:
+    values = devsecrets.load_or_create(tmp_path, SERVICES)
+    ingest = Keyring.from_config(devsecrets.service_secrets(values, "ingest")["INGEST_MASTER_KEYS"])
+    privacy = Keyring.from_config(
+        devsecrets.service_secrets(values, "privacy")["PRIVACY_MASTER_KEYS"]
+    )
+    sealed = ingest.encrypt(b"a recording", aad=b"call-1")
+    assert privacy.decrypt(sealed, aad=b"call-1") == b"a recording"
+    assert privacy.encrypt(b"x") != ingest.encrypt(b"x")
