@@ -14,6 +14,7 @@ from clashtor_common.s3 import S3Store
 from clashtor_common.service import ServiceRuntime
 from gateway.adapters.exports import ExportStore
 from gateway.adapters.mailer import LoggingMailer, Mailer, SmtpMailer
+from gateway.adapters.sealed import install_keyring
 from gateway.adapters.services import ServiceClients
 from gateway.domain.credentials import Passwords
 from gateway.service_layer.account_status import AccountStatusCache
@@ -43,6 +44,8 @@ def bootstrap(
     settings = settings or GatewaySettings()
     runtime = ServiceRuntime.build(settings)
     services = ServiceClients(settings)
+    keyring = Keyring.from_config(settings.master_keys.get_secret_value())
+    install_keyring(runtime.db.engine, keyring)
     runtime.extras["gateway"] = Gateway(
         settings=settings,
         db=runtime.db,
@@ -53,9 +56,7 @@ def bootstrap(
         ),
         services=services,
         mailer=mailer or mailer_from(settings),
-        exports=ExportStore(
-            S3Store(settings), Keyring.from_config(settings.master_keys.get_secret_value())
-        ),
+        exports=ExportStore(S3Store(settings), keyring),
         accounts=AccountStatusCache(
             services,
             ttl_seconds=settings.account_status_cache_seconds,

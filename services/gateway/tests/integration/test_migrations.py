@@ -4,17 +4,20 @@ test database (PostgreSQL when it answers)."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
+from clashtor_common.crypto import Keyring
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.outbox import OutboxRecord
 from gateway.adapters.tables import TABLES
@@ -76,3 +79,64 @@ def test_upgrade_head_on_the_test_database_matches_the_models(database_url: str)
     command.downgrade(_config(database_url), "base")
     tables, _ = asyncio.run(_inspect(database_url))
     assert not OWN & tables
+
+
+PLAIN_ROWS = [
+    "INSERT INTO gateway_organizations (id, name, created_at) VALUES ('o1', 'Acme Plain Org', :at)",
+    "INSERT INTO gateway_users (id, org_id, name, email, email_fingerprint, password_hash, role,"
+    " analytics_opt_out, created_at, updated_at) VALUES ('u1', 'o1', 'Ada Plain',"
+    " 'ada.plain@example.com', 'fp-ada', 'x', 'owner', false, :at, :at)",
+    "INSERT INTO gateway_invitations (id, org_id, email, email_fingerprint, role, token_hash,"
+    " invited_by, created_at, expires_at) VALUES ('i1', 'o1', 'bob.plain@example.com', 'fp-bob',"
+    " 'rep', 'th', 'u1', :at, :at)",
+    "INSERT INTO gateway_pending_rectifications (user_id, org_id, fields, previous_email,"
+    " revision, attempts, next_attempt_at, created_at) VALUES ('u1', 'o1', '[]',"
+    " 'old.plain@example.com', 1, 0, :at, :at)",
+    "INSERT INTO gateway_email_changes (user_id, org_id, new_email, token_hash, created_at,"
+    " expires_at) VALUES ('u1', 'o1', 'new.plain@example.com', 'th2', :at, :at)",
+]
+SEALED_VALUES = {
+    ("gateway_organizations", "name_sealed"): "Acme Plain Org",
+    ("gateway_users", "name_sealed"): "Ada Plain",
+    ("gateway_users", "email_sealed"): "ada.plain@example.com",
+    ("gateway_invitations", "email_sealed"): "bob.plain@example.com",
+    ("gateway_pending_rectifications", "previous_email_sealed"): "old.plain@example.com",
+    ("gateway_email_changes", "new_email_sealed"): "new.plain@example.com",
+}
+
+
+async def _run(url: str, statements: list[str], **params: Any) -> list[Any]:
+    """Run raw SQL in one transaction; the rows of each SELECT (None for the others)."""
+    engine = create_async_engine(url)
+    out: list[Any] = []
+    try:
+        async with engine.begin() as conn:
+            for statement in statements:
+                result = await conn.execute(text(statement), params)
+                out.append(result.all() if statement.startswith("SELECT") else None)
+        return out
+    finally:
+        await engine.dispose()
+
+
+def test_existing_rows_are_sealed_by_the_upgrade_and_opened_by_the_downgrade(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = f"mig1:{Keyring.generate_key()}"
+    monkeypatch.setenv("GATEWAY_MASTER_KEYS", keys)
+    keyring = Keyring.from_config(keys)
+    command.upgrade(_config(database_url), "0003")
+    asyncio.run(_run(database_url, PLAIN_ROWS, at=datetime.now(UTC)))
+
+    command.upgrade(_config(database_url), "head")
+    selects = [f"SELECT {column} FROM {table}" for table, column in SEALED_VALUES]
+    found = asyncio.run(_run(database_url, selects))
+    for (place, plain), rows in zip(SEALED_VALUES.items(), found, strict=True):
+        blob = bytes(rows[0][0])
+        assert plain.encode() not in blob, place
+        assert keyring.decrypt_text(blob) == plain, place
+
+    command.downgrade(_config(database_url), "0003")
+    back = asyncio.run(_run(database_url, ["SELECT name, email FROM gateway_users"]))
+    assert back[0] == [("Ada Plain", "ada.plain@example.com")]
+    command.downgrade(_config(database_url), "base")

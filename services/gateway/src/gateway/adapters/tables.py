@@ -1,8 +1,10 @@
 """The gateway's tables: accounts, sessions, keys, invitations, notifications, usage.
 
 Every row carries ``org_id`` and every query filters on it. Secrets are stored only
-as hashes; emails are stored once (users, invitations) next to their keyed
-fingerprint, which is how a privacy request that names an email finds them.
+as hashes. Personal data (names, emails, organization names) is sealed at rest
+(``SealedText``, AES-256-GCM with the gateway's master keys) in ``*_sealed`` columns;
+users and invitations are found by the keyed ``email_fingerprint`` beside the sealed
+email, which is also how a privacy request that names an email finds them.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from gateway.adapters.sealed import SealedText
 
 
 def utcnow() -> datetime:
@@ -32,7 +36,7 @@ class Organization(SQLModel, table=True):
     __tablename__ = "gateway_organizations"
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
-    name: str = Field(max_length=200)
+    name: str = Field(sa_column=Column("name_sealed", SealedText(), nullable=False))
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
@@ -46,9 +50,10 @@ class User(SQLModel, table=True):
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     org_id: str = Field(index=True, max_length=36)
-    name: str = Field(max_length=200)
-    email: str = Field(max_length=254, unique=True)
-    email_fingerprint: str = Field(index=True, max_length=64)
+    name: str = Field(sa_column=Column("name_sealed", SealedText(), nullable=False))
+    email: str = Field(sa_column=Column("email_sealed", SealedText(), nullable=False))
+    email_fingerprint: str = Field(unique=True, max_length=64)
+    """Keyed hash of the normalized email: the sign-in lookup and the unique address."""
     password_hash: str = Field(max_length=255)
     role: str = Field(max_length=20)
     manager_id: str | None = Field(default=None, index=True, max_length=36)
@@ -105,7 +110,7 @@ class Invitation(SQLModel, table=True):
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     org_id: str = Field(index=True, max_length=36)
-    email: str = Field(max_length=254)
+    email: str = Field(sa_column=Column("email_sealed", SealedText(), nullable=False))
     email_fingerprint: str = Field(index=True, max_length=64)
     role: str = Field(max_length=20)
     token_hash: str = Field(max_length=64, unique=True)
@@ -218,7 +223,9 @@ class PendingRectification(SQLModel, table=True):
     user_id: str = Field(primary_key=True, max_length=36)
     org_id: str = Field(index=True, max_length=36)
     fields: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    previous_email: str = Field(max_length=254)
+    previous_email: str = Field(
+        sa_column=Column("previous_email_sealed", SealedText(), nullable=False)
+    )
     revision: int = 1
     """Bumped by every further change: a delivery removes the row only if none came since."""
     attempts: int = 0
@@ -244,7 +251,7 @@ class EmailChange(SQLModel, table=True):
 
     user_id: str = Field(primary_key=True, max_length=36)
     org_id: str = Field(index=True, max_length=36)
-    new_email: str = Field(max_length=254)
+    new_email: str = Field(sa_column=Column("new_email_sealed", SealedText(), nullable=False))
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)

@@ -61,8 +61,11 @@ def checked_name(name: str, what: str = "name") -> str:
     return cleaned
 
 
-async def email_taken(session: AsyncSession, email: str, except_user: str | None = None) -> bool:
-    query = select(User.id).where(User.email == email)
+async def email_taken(
+    gw: Gateway, session: AsyncSession, email: str, except_user: str | None = None
+) -> bool:
+    """Whether another account signs in with ``email`` (found by its keyed fingerprint)."""
+    query = select(User.id).where(User.email_fingerprint == email_fingerprint(gw, email))
     if except_user:
         query = query.where(User.id != except_user)
     return (await session.execute(query)).first() is not None
@@ -90,7 +93,7 @@ async def signup(
     password_hash = gw.passwords.hash(password)
     try:
         async with gw.db.session() as session:
-            if await email_taken(session, email):
+            if await email_taken(gw, session, email):
                 raise ApiError(409, "email_taken", "an account with this email already exists")
             org = Organization(name=checked_name(organization, "organization"))
             user = User(
@@ -203,7 +206,11 @@ async def login(gw: Gateway, *, email: str, password: str, address: str) -> Sign
         raise _too_many(verdict, "sign-ins")
     signed: SignedIn | None = None
     async with gw.db.session() as session:
-        user = (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()
+        user = (
+            await session.execute(
+                select(User).where(User.email_fingerprint == email_fingerprint(gw, email))
+            )
+        ).scalar_one_or_none()
         ok = gw.passwords.verify(user.password_hash if user else None, password)
         org = await session.get(Organization, user.org_id) if user is not None else None
         if ok and user is not None and org is not None:

@@ -41,12 +41,12 @@ async def invite(
         raise ApiError(403, "forbidden", f"a {actor.role.value} cannot invite a {role.value}")
     token = credentials.new_token()
     async with gw.db.session() as session:
-        if await email_taken(session, email):
+        if await email_taken(gw, session, email):
             raise ApiError(409, "email_taken", "a user with this email already exists")
         pending = await session.execute(
             select(Invitation).where(
                 Invitation.org_id == actor.org_id,
-                Invitation.email == email,
+                Invitation.email_fingerprint == email_fingerprint(gw, email),
                 Invitation.accepted_at.is_(None),  # type: ignore[union-attr]
                 Invitation.revoked_at.is_(None),  # type: ignore[union-attr]
             )
@@ -154,7 +154,7 @@ async def accept(gw: Gateway, token: str, *, name: str, password: str) -> Signed
             if outlived:
                 found.revoked_at = utcnow()  # committed below: the invitation stays dead
             else:
-                if await email_taken(session, found.email):
+                if await email_taken(gw, session, found.email):
                     raise ApiError(409, "email_taken", "a user with this email already exists")
                 user = User(
                     org_id=found.org_id,

@@ -107,7 +107,7 @@ async def update_me(
             changed.add("name")
         requested: EmailChangeRequested | None = None
         if new_email is not None and new_email != user.email:
-            if await email_taken(session, new_email, except_user=user.id):
+            if await email_taken(gw, session, new_email, except_user=user.id):
                 raise ApiError(409, "email_taken", "another account uses this email")
             token = credentials.new_token()
             await session.execute(delete(EmailChange).where(EmailChange.user_id == user.id))
@@ -165,7 +165,7 @@ async def confirm_email(gw: Gateway, token: str) -> str:
             if user is None or user.org_id != row.org_id:
                 await session.delete(row)
                 raise ApiError(404, "confirmation_not_found", "this account no longer exists")
-            if await email_taken(session, row.new_email, except_user=user.id):
+            if await email_taken(gw, session, row.new_email, except_user=user.id):
                 raise ApiError(409, "email_taken", "another account uses this email now")
             previous_email = user.email
             user.email = row.new_email

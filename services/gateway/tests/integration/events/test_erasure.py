@@ -109,10 +109,12 @@ async def test_erasing_a_participant_by_fingerprint_finds_the_user_and_invitatio
     )
     assert await _count(api, User, User.id == rep.user_id) == 0
 
+    invited = Invitation.email_fingerprint == fingerprint(secret, pending)
+    assert await _count(api, Invitation, invited) == 1
     await _erase(
         api, owner.org_id, Subject(type="participant", fingerprint=fingerprint(secret, pending))
     )
-    assert await _count(api, Invitation, Invitation.email == pending) == 0
+    assert await _count(api, Invitation, invited) == 0
 
 
 async def test_erasing_the_organization_removes_everyone(api: Any) -> None:

@@ -46,7 +46,7 @@ from gateway.entrypoints.schemas import (
 from gateway.entrypoints.views import passthrough
 from gateway.service_layer import profile
 from gateway.service_layer.account_status import AccountStatus
-from gateway.service_layer.auth import check_rate, count_owners
+from gateway.service_layer.auth import check_rate, count_owners, email_fingerprint
 
 router = APIRouter(prefix="/v1/privacy", tags=["privacy"], responses=COMMON_ERRORS)
 account = APIRouter(prefix="/v1/account", tags=["account"], responses=COMMON_ERRORS)
@@ -110,7 +110,7 @@ async def _users_named(gw: Gateway, principal: Principal, subject: SubjectIn) ->
             rows = await session.execute(
                 select(User).where(
                     User.org_id == principal.org_id,
-                    User.email == normalize_email(subject.email),
+                    User.email_fingerprint == email_fingerprint(gw, normalize_email(subject.email)),
                 )
             )
             return list(rows.scalars())
