@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from clashtor_common.crypto import fingerprint
 from clashtor_common.errors import ApiError
@@ -124,11 +125,14 @@ def _throttle_keys(gw: Gateway, email: str, address: str) -> tuple[str, str]:
     return f"pair:{_keyed(gw, 'login', email, address)}", f"addr:{_keyed(gw, 'addr', address)}"
 
 
-async def _events(session: AsyncSession, key: str, since_seconds: int) -> list[float]:
+async def _events(
+    session: AsyncSession, key: str, since_seconds: int, *, excluding: int | None = None
+) -> list[float]:
     cutoff = utcnow() - timedelta(seconds=since_seconds)
-    rows = await session.execute(
-        select(LoginAttempt.at).where(LoginAttempt.key == key, LoginAttempt.at > cutoff)
-    )
+    query = select(LoginAttempt.at).where(LoginAttempt.key == key, LoginAttempt.at > cutoff)
+    if excluding is not None:
+        query = query.where(LoginAttempt.id != excluding)
+    rows = await session.execute(query)
     return [aware(at).timestamp() for (at,) in rows]
 
 
@@ -170,27 +174,43 @@ async def check_rate(gw: Gateway, action: str, *scopes: str) -> None:
 
     Limits per action come from settings (``rate_limits``): signups and confirmation or
     invitation tokens per client address, uploads and privacy requests per user and
-    per organization. A refused request is not counted."""
+    per organization. A refused request is not counted.
+
+    The attempt is recorded (committed) before the others are counted, and a request
+    proceeds only if fewer than the limit *other* attempts are in the window. Of any
+    set of requests let through, the one committed last saw all the others, so a burst
+    of parallel requests can never together pass a limit (at worst, racing requests at
+    the edge are all refused)."""
     limits = gw.settings.rate_limits.get(action)
     if not limits:
         return
-    now = utcnow().timestamp()
     window = gw.settings.rate_window_seconds
+    limited: list[tuple[str, int]] = []
+    for scope in scopes:
+        kind = scope.split(":", 1)[0] if ":" in scope else "addr"
+        maximum = limits.get(kind)
+        if maximum is not None:
+            limited.append((f"rate:{_keyed(gw, action, scope)}", maximum))
+    if not limited:
+        return
     async with gw.db.session() as session:
-        keys: list[str] = []
-        for scope in scopes:
-            kind = scope.split(":", 1)[0] if ":" in scope else "addr"
-            maximum = limits.get(kind)
-            if maximum is None:
-                continue
-            key = f"rate:{_keyed(gw, action, scope)}"
-            verdict = throttle.check(
-                await _events(session, key, window), throttle.Limit(maximum, window), now
-            )
+        mine = [LoginAttempt(key=key) for key, _ in limited]
+        session.add_all(mine)
+        await session.flush()
+    own_ids = [row.id for row in mine]
+    refusal: throttle.Verdict | None = None
+    async with gw.db.session() as session:
+        now = utcnow().timestamp()
+        for (key, maximum), own in zip(limited, own_ids, strict=True):
+            others = await _events(session, key, window, excluding=own)
+            verdict = throttle.check(others, throttle.Limit(maximum, window), now)
             if not verdict.allowed:
-                raise _too_many(verdict, f"{action} requests")
-            keys.append(key)
-        session.add_all([LoginAttempt(key=k) for k in keys])
+                refusal = verdict
+                break
+        if refusal is not None:
+            await session.execute(delete(LoginAttempt).where(col(LoginAttempt.id).in_(own_ids)))
+    if refusal is not None:
+        raise _too_many(refusal, f"{action} requests")
 
 
 async def login(gw: Gateway, *, email: str, password: str, address: str) -> SignedIn:

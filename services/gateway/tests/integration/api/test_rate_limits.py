@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -47,3 +48,15 @@ async def test_uploads_are_limited_per_user(api: Any) -> None:
     assert first.status_code in (200, 202), first.text
     second = await owner.client.post("/v1/calls", files=files)
     assert second.status_code == 429 and "retry-after" in second.headers
+
+
+async def test_a_parallel_burst_never_passes_the_limit(api: Any) -> None:
+    """Twelve exports at once against a per-user limit of 2 (and 3 per org): the attempt
+    is recorded before the others are counted, so at most two get through."""
+    owner = await api.signup()
+    answers = await asyncio.gather(*(_export(owner) for _ in range(12)))
+    codes = sorted(a.status_code for a in answers)
+    assert codes.count(202) <= 2, codes
+    assert set(codes) <= {202, 429}, codes
+    # Refused attempts are not counted: once the burst is over the limit is the limit.
+    assert all("retry-after" in a.headers for a in answers if a.status_code == 429)
