@@ -231,6 +231,7 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
             who.org_id,
             who.user_id,
             title=str(title) if title else None,
+            language=form.get("language"),
             participants=participants,
             sha256=digest,
             size_bytes=len(data),

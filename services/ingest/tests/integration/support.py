@@ -68,12 +68,15 @@ class IngestClient:
         filename: str = "call.bin",
         title: str | None = None,
         participants: Any = None,
+        language: str | None = None,
         user: str = "user-1",
         role: str = "admin",
     ) -> httpx.Response:
         form: dict[str, str] = {}
         if title is not None:
             form["title"] = title
+        if language is not None:
+            form["language"] = language
         if participants is not None:
             form["participants"] = (
                 participants if isinstance(participants, str) else json.dumps(participants)

@@ -144,6 +144,16 @@ BAD_INPUTS: dict[str, tuple[dict[str, Any], int, str]] = {
         422,
         "invalid_participants",
     ),
+    "unknown language": (
+        {"data": tone_bytes(1.0, freq=360), "language": "xx"},
+        422,
+        "invalid_field",
+    ),
+    "language name, not code": (
+        {"data": tone_bytes(1.0, freq=370), "language": "english"},
+        422,
+        "invalid_field",
+    ),
 }
 
 
@@ -492,6 +502,25 @@ async def test_call_uploaded_event_carries_object_references_and_fingerprints_bu
     fetched = await ctx.objects.store.read(ObjectRef(**payload["audio"]))
     assert fetched[:4] == b"CTS1"
     assert ctx.keyring.decrypt_stream_bytes(fetched) == data
+    assert payload["language"] is None, "no language set: transcribe detects it"
+
+
+@pytest.mark.parametrize(("sent", "stored"), [(" PT ", "pt"), ("de", "de"), ("auto", None)])
+async def test_the_language_set_at_upload_is_stored_and_reaches_the_event(
+    client: IngestClient, ctx: IngestContext, kafka_bootstrap: str, sent: str, stored: str | None
+) -> None:
+    org = new_org()
+    data = tone_bytes(1.5, freq=1300)  # a fresh org each time: never a duplicate
+    response = await client.upload(org, data, language=sent)
+    assert response.status_code == 202, response.text
+    call = response.json()
+    assert call["language"] == stored
+    record = await stored_call(ctx, org, call["id"])
+    assert record is not None and record.language == stored
+    messages = await read_topic(
+        kafka_bootstrap, "call-uploaded", lambda e: e["data"]["call_id"] == call["id"]
+    )
+    assert [envelope["data"]["language"] for _, envelope in messages] == [stored]
 
 
 async def test_a_database_failure_after_the_audio_reached_s3_deletes_the_object(

@@ -431,3 +431,34 @@ async def test_a_form_with_hundreds_of_text_fields_is_refused_after_a_few(
     assert resp.json()["error"]["code"] == code
     assert len(fake_state.calls) == uploads_before, "nothing was stored"
     assert sent[0] < 2 * MB, "the gateway stopped reading after a few parts"
+
+
+async def test_the_language_field_is_forwarded_and_a_bad_one_is_422_before_ingest_stores_it(
+    api: Any, fake_state: Any
+) -> None:
+    owner = await api.signup()
+    ok = await owner.client.post(
+        "/v1/calls",
+        files={"file": ("a.wav", b"RIFF lang ok" * 64, "audio/wav")},
+        data={"language": "pt"},
+    )
+    assert ok.status_code == 202, ok.text
+    assert fake_state.calls[ok.json()["id"]]["language"] == "pt"
+    uploads_before = len(fake_state.calls)
+    for n, bad in enumerate(("xx", "english", "pt-BR", "x" * 300)):
+        boundary = "languageboundary"
+        head, audio, last = _multipart(boundary, b"RIFF lang bad" * 64 + bytes([n]), "t", [])
+        language_part = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="language"\r\n\r\n{bad}\r\n'
+        ).encode()
+        # The language part after the file: refused all the same, nothing stored.
+        resp = await owner.client.post(
+            "/v1/calls",
+            content=head + audio + b"\r\n" + language_part + last[2:],
+            headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+        )
+        assert resp.status_code == 422, (bad, resp.text)
+        error = resp.json()["error"]
+        assert error["code"] == "validation_error"
+        assert error["message"].startswith("body.language: language ")
+    assert len(fake_state.calls) == uploads_before, "no bad upload was stored"

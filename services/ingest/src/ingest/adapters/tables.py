@@ -71,6 +71,9 @@ class CallRecord(SQLModel, table=True):
     s3_key: str = Field(max_length=300)
     content_hash: str = Field(max_length=64, description="org-keyed HMAC of the upload's sha256")
     processing_restricted: bool = False
+    language: str | None = Field(
+        default=None, max_length=3, description="set at upload (ISO 639-1); None = detect"
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     transcribed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))

@@ -27,7 +27,7 @@ from ingest.domain.errors import BadUpload, UploadTooLarge
 
 FILE_FIELD = "file"
 #: The text fields an upload may carry; any other part is counted but never kept.
-TEXT_FIELDS = frozenset({"title", "participants"})
+TEXT_FIELDS = frozenset({"title", "participants", "language"})
 
 
 @dataclass

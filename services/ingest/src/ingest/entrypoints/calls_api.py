@@ -44,6 +44,11 @@ _UPLOAD_BODY: dict[str, Any] = {
                     "properties": {
                         "file": {"type": "string", "format": "binary"},
                         "title": {"type": "string", "maxLength": _LIMITS.title_max_chars},
+                        "language": {
+                            "type": "string",
+                            "description": "'auto' (detect, the default) or an ISO 639-1 "
+                            "code Whisper transcribes; 422 otherwise",
+                        },
                         "participants": {
                             "type": "string",
                             "description": (

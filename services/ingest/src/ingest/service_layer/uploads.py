@@ -36,6 +36,7 @@ from sqlalchemy.exc import IntegrityError
 
 from clashtor_common.events import CallUploaded, ParticipantRef, make_event
 from clashtor_common.identity import Identity, visible_uploaders
+from clashtor_common.languages import UnknownLanguage, parse_language
 from clashtor_common.outbox import emit
 from ingest.adapters.audio_probe import AudioProbe, extract_audio, probe_audio
 from ingest.adapters.calls_repo import CallRepository
@@ -69,6 +70,14 @@ def content_key(secret: str, org_id: str, sha256_hex: str) -> str:
 
 def audio_key(org_id: str, call_id: str, fmt: str) -> str:
     return f"orgs/{org_id}/calls/{call_id}/audio.{stored_format(fmt).extension}.enc"
+
+
+def clean_language(raw: str | None) -> str | None:
+    """The language the uploader set (ISO 639-1), or None to detect; 422 if unknown."""
+    try:
+        return parse_language(raw)
+    except UnknownLanguage as exc:
+        raise InvalidField(str(exc)) from exc
 
 
 def clean_title(raw: str | None, max_chars: int) -> str | None:
@@ -122,6 +131,7 @@ async def register_upload(
     people = parse_participants(
         upload.fields.get("participants"), max_count=settings.participants_max_count
     )
+    language = clean_language(upload.fields.get("language"))
     org_id = identity.org_id
     content_hash = content_key(ctx.fingerprint_secret, org_id, upload.sha256)
     found = await existing_call(ctx, identity, content_hash)
@@ -147,6 +157,7 @@ async def register_upload(
             call_id,
             key,
             title,
+            language,
             people,
             probe,
             upload,
@@ -179,6 +190,7 @@ async def _record(
     call_id: str,
     key: str,
     title: str | None,
+    language: str | None,
     people: list[ParticipantIn],
     probe: AudioProbe,
     upload: SpooledUpload,
@@ -222,6 +234,7 @@ async def _record(
             s3_key=key,
             content_hash=content_hash,
             processing_restricted=restricted,
+            language=language,
             created_at=now,
             updated_at=now,
         )
@@ -245,6 +258,7 @@ async def _record(
                 for p in participants
             ],
             processing_restricted=restricted,
+            language=language,
         )
         await emit(
             session,

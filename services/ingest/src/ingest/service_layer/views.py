@@ -39,6 +39,7 @@ def call_view(
         "size_bytes": call.size_bytes,
         "upload_bytes": call.upload_bytes,
         "processing_restricted": call.processing_restricted,
+        "language": call.language,
         "participants": [open_participant(keyring, p) for p in participants],
         "failure": failure,
         "created_at": _iso(call.created_at),

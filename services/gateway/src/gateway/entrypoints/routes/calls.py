@@ -13,6 +13,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect
 
 from clashtor_common.errors import ApiError
+from clashtor_common.languages import AUTO, WHISPER_LANGUAGES, UnknownLanguage, parse_language
 from clashtor_common.multipart import FormReader, form_boundary
 from gateway.adapters.services import json_body, raise_for_downstream
 from gateway.bootstrap import Gateway
@@ -43,9 +44,20 @@ _UPLOAD_BODY: dict[str, Any] = {
                 "schema": {
                     "type": "object",
                     "required": ["file"],
+                    # Other parts are not part of the upload; a form with more than a few
+                    # parts is refused (413), so none are promised here.
+                    "additionalProperties": False,
                     "properties": {
                         "file": {"type": "string", "format": "binary"},
                         "title": {"type": "string", "maxLength": 500},
+                        "language": {
+                            "type": "string",
+                            "enum": [AUTO, *sorted(WHISPER_LANGUAGES)],
+                            "default": AUTO,
+                            "description": "the call's language (ISO 639-1) when you know "
+                            "it; 'auto' detects it (then the organization's default, if "
+                            "set, applies). Anything else: 422",
+                        },
                         "participants": {
                             "type": "array",
                             "maxItems": 50,
@@ -93,6 +105,21 @@ class _UploadTooLarge(Exception):
     pass
 
 
+def check_language(form: FormReader) -> bool:
+    """True once the form's ``language`` part has arrived; 422 if it is not one we know.
+
+    Checked here as well as in ingest so a bad value stops the upload as soon as the
+    part passes (the file may follow it) and the answer does not depend on ingest.
+    """
+    if "language" not in form.fields:
+        return False
+    try:
+        parse_language(form.fields["language"])
+    except UnknownLanguage as exc:
+        raise ApiError(422, "validation_error", f"body.language: {exc}") from exc
+    return True
+
+
 def _call_path(call_id: str, suffix: str = "") -> str:
     return f"/internal/calls/{quote(call_id, safe='')}{suffix}"
 
@@ -122,8 +149,8 @@ async def upload_call(
     principal: Annotated[Principal, Depends(require(Action.CALLS_UPLOAD))],
     gw: GatewayDep,
 ) -> Response:
-    """Upload a recording (``multipart/form-data``: ``file``, optional ``title`` and
-    ``participants``). The body is streamed to ingest as it arrives, never held whole;
+    """Upload a recording (``multipart/form-data``: ``file``, optional ``title``,
+    ``language`` and ``participants``). The body is streamed to ingest as it arrives, never held whole;
     the form's parts and text fields are limited on the way (413)."""
     content_type = request.headers.get("content-type", "")
     if (
@@ -147,18 +174,21 @@ async def upload_call(
         raise ApiError(415, "unsupported_media_type", "upload as multipart/form-data with a file")
     # Reads the form as it passes: too many parts or oversized text fields stop the
     # upload here, after a few parts, before ingest buffers anything (issue 11, hole 5).
-    form = FormReader(boundary, gw.settings.upload_form_limits())
+    form = FormReader(boundary, gw.settings.upload_form_limits(), keep=frozenset({"language"}))
 
     async def body() -> AsyncIterator[bytes]:
         seen = 0
+        language_checked = False
         async for chunk in request.stream():
             seen += len(chunk)
             if seen > limit:
                 raise _UploadTooLarge
             if chunk:
                 form.feed(chunk)
+                language_checked = language_checked or check_language(form)
                 yield chunk
         form.finish()
+        check_language(form)
 
     try:
         resp = await gw.services.request(
