@@ -307,8 +307,8 @@ export interface paths {
         put?: never;
         /**
          * Upload Call
-         * @description Upload a recording (``multipart/form-data``: ``file``, optional ``title`` and
-         *     ``participants``). The body is streamed to ingest as it arrives, never held whole;
+         * @description Upload a recording (``multipart/form-data``: ``file``, optional ``title``,
+         *     ``language`` and ``participants``). The body is streamed to ingest as it arrives, never held whole;
          *     the form's parts and text fields are limited on the way (413).
          */
         post: operations["upload_call_v1_calls_post"];
@@ -3460,6 +3460,12 @@ export interface operations {
                 "multipart/form-data": {
                     /** Format: binary */
                     file: string;
+                    /**
+                     * @description the call's language (ISO 639-1) when you know it; 'auto' detects it (then the organization's default, if set, applies). Anything else: 422
+                     * @default auto
+                     * @enum {string}
+                     */
+                    language?: "auto" | "af" | "am" | "ar" | "as" | "az" | "ba" | "be" | "bg" | "bn" | "bo" | "br" | "bs" | "ca" | "cs" | "cy" | "da" | "de" | "el" | "en" | "es" | "et" | "eu" | "fa" | "fi" | "fo" | "fr" | "gl" | "gu" | "ha" | "he" | "hi" | "hr" | "ht" | "hu" | "hy" | "id" | "is" | "it" | "ja" | "ka" | "kk" | "km" | "kn" | "ko" | "la" | "lb" | "ln" | "lo" | "lt" | "lv" | "mg" | "mi" | "mk" | "ml" | "mn" | "mr" | "ms" | "mt" | "my" | "ne" | "nl" | "nn" | "no" | "oc" | "pa" | "pl" | "ps" | "pt" | "ro" | "ru" | "sa" | "sd" | "si" | "sk" | "sl" | "sn" | "so" | "sq" | "sr" | "su" | "sv" | "sw" | "ta" | "te" | "tg" | "th" | "tk" | "tl" | "tr" | "tt" | "uk" | "ur" | "uz" | "vi" | "yi" | "yo" | "zh";
                     /** @description sent as one JSON part; each participant needs a name or an email (422 from ingest otherwise) */
                     participants?: ({
                         email?: string;

@@ -1,10 +1,13 @@
 // The upload goes through XMLHttpRequest, not fetch: only XHR reports how many bytes of
 // the request body have been sent (upload.onprogress), which the progress bar shows.
+import type { UploadLanguage } from "../lib/languages";
 import { CSRF_HEADER, csrfHeaders, toApiError, type ApiError, type Schemas } from "./client";
 
 export interface UploadInput {
   file: File;
   title: string;
+  /** "auto" (or absent): transcription detects the language. */
+  language?: UploadLanguage;
   participants: { name?: string; email?: string; role: "rep" | "customer" }[];
 }
 
@@ -17,6 +20,7 @@ export function uploadCall(
   const form = new FormData();
   form.append("file", input.file);
   if (input.title.trim()) form.append("title", input.title.trim());
+  if (input.language && input.language !== "auto") form.append("language", input.language);
   // a plain text part (a Blob would arrive as a second file named "blob")
   form.append("participants", JSON.stringify(input.participants));
   const xhr = new XMLHttpRequest();

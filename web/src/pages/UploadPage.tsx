@@ -9,6 +9,9 @@ import { uploadCall } from "../api/upload";
 import { useMe } from "../auth/session";
 import { FormError } from "../components/Field";
 import { formErrors } from "../lib/fieldErrors";
+import { languageOptions, type UploadLanguage } from "../lib/languages";
+
+const LANGUAGES = languageOptions();
 
 interface Person {
   name: string;
@@ -35,6 +38,7 @@ export function UploadPage() {
   const [file, setFile] = useState<File | null>(null);
   const [dragging, setDragging] = useState(false);
   const [title, setTitle] = useState("");
+  const [language, setLanguage] = useState<UploadLanguage>("auto");
   const [people, setPeople] = useState<Person[]>(() => [
     { name: me.data?.name ?? "", email: me.data?.email ?? "", role: "rep" },
     { name: "", email: "", role: "customer" },
@@ -43,6 +47,7 @@ export function UploadPage() {
   const [error, setError] = useState<string | undefined>();
   const [fileError, setFileError] = useState<string | undefined>();
   const [peopleError, setPeopleError] = useState<string | undefined>();
+  const [languageError, setLanguageError] = useState<string | undefined>();
   const [callId, setCallId] = useState<string | null>(null);
 
   function choose(files: FileList | null) {
@@ -69,6 +74,7 @@ export function UploadPage() {
     setError(undefined);
     setFileError(undefined);
     setPeopleError(undefined);
+    setLanguageError(undefined);
     setProgress({ sent: 0, total: file.size });
     const participants = people
       .filter((p) => p.name.trim() || p.email.trim())
@@ -78,13 +84,14 @@ export function UploadPage() {
         ...(p.email.trim() ? { email: p.email.trim() } : {}),
       }));
     try {
-      const accepted = await uploadCall({ file, title, participants }, (sent, total) =>
+      const accepted = await uploadCall({ file, title, language, participants }, (sent, total) =>
         setProgress({ sent, total }),
       ).done;
       setCallId(accepted.id);
     } catch (err) {
-      const found = formErrors(err, ["file", "participants"]);
+      const found = formErrors(err, ["file", "participants", "language"]);
       setFileError(found.fields.file);
+      setLanguageError(found.fields.language);
       setPeopleError(found.fields.participants);
       setError(found.general);
       setProgress(null);
@@ -134,6 +141,31 @@ export function UploadPage() {
         <div className="field">
           <label htmlFor="call-title">Title</label>
           <input id="call-title" value={title} maxLength={500} onChange={(e) => setTitle(e.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor="call-language">Language</label>
+          <select
+            id="call-language"
+            value={language}
+            aria-describedby={languageError ? "call-language-error" : "call-language-hint"}
+            onChange={(e) => setLanguage(e.target.value as UploadLanguage)}
+          >
+            <option value="auto">Detect automatically</option>
+            {LANGUAGES.map((l) => (
+              <option key={l.code} value={l.code}>
+                {l.name}
+              </option>
+            ))}
+          </select>
+          {languageError ? (
+            <p className="field-error" id="call-language-error">
+              {languageError}
+            </p>
+          ) : (
+            <p className="hint" id="call-language-hint">
+              Set it when you know it: detection can be misled by a greeting in another language.
+            </p>
+          )}
         </div>
         <fieldset aria-describedby={peopleError ? "participants-error" : undefined}>
           <legend>Participants</legend>
