@@ -309,6 +309,7 @@ class DevStack:
     secrets: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.var.mkdir(parents=True, exist_ok=True)  # a fresh clone has no var/ yet
         self.log_dir = self.var / "log"
         self.mail = SmtpSink(maildir=self.var / "mail")
         self.s3 = SeaweedS3(

@@ -55,6 +55,8 @@ class SmtpSink:
 
     def __init__(self, maildir: Path | None = None, port: int | None = None) -> None:
         self.port = port or free_port()
+        if maildir is not None:  # Maildir(create=True) makes only the last folder
+            Path(maildir).parent.mkdir(parents=True, exist_ok=True)
         self.maildir = mailbox.Maildir(maildir, create=True) if maildir else None
         self.messages: list[SunkMail] = []
         self._lock = threading.Lock()
