@@ -508,28 +508,52 @@ async def start_retention_erasure(
     )
     if (claimed.rowcount or 0) != 1:  # type: ignore[attr-defined]
         return None
-    subject = SubjectRef(type="call", id=call.call_id)
-    req = await start_erasure(
+    return await _start_system_erasure(
         session,
         deps,
         org_id=call.org_id,
-        subject=subject,
-        requested_by=RETENTION_ACTOR,
-        role="system",
-    )
-    record_audit(
-        session,
-        org_id=call.org_id,
-        at=deps.clock.now(),
-        actor_id=RETENTION_ACTOR,
-        actor_role="system",
+        subject=SubjectRef(type="call", id=call.call_id),
+        actor=RETENTION_ACTOR,
         action="retention.erasure_started",
-        request_id=req.id,
-        subject=subject,
         details={
             "call_retention_days": retention_days,
             "uploaded_at": as_utc(call.uploaded_at).isoformat(),
         },
+    )
+
+
+async def _start_system_erasure(
+    session: AsyncSession,
+    deps: Deps,
+    *,
+    org_id: str,
+    subject: SubjectRef,
+    actor: str,
+    action: str,
+    details: dict[str, Any] | None = None,
+    request_id: str | None = None,
+) -> PrivacyRequest:
+    """An erasure privacy starts on its own (retention, account purge): the ordinary
+    fan-out, requested by ``actor`` with the system role, and its audit entry."""
+    req = await start_erasure(
+        session,
+        deps,
+        org_id=org_id,
+        subject=subject,
+        requested_by=actor,
+        role="system",
+        request_id=request_id,
+    )
+    record_audit(
+        session,
+        org_id=org_id,
+        at=deps.clock.now(),
+        actor_id=actor,
+        actor_role="system",
+        action=action,
+        request_id=req.id,
+        subject=subject,
+        details=details,
     )
     return req
 
@@ -553,24 +577,12 @@ async def start_account_purge(
     )
     if (claimed.rowcount or 0) != 1:  # type: ignore[attr-defined]
         return None
-    subject = SubjectRef(type="organization", id=deletion.org_id)
-    req = await start_erasure(
+    return await _start_system_erasure(
         session,
         deps,
         org_id=deletion.org_id,
-        subject=subject,
-        requested_by=ACCOUNT_PURGE_ACTOR,
-        role="system",
+        subject=SubjectRef(type="organization", id=deletion.org_id),
+        actor=ACCOUNT_PURGE_ACTOR,
+        action="account.purge_started",
         request_id=request_id,
     )
-    record_audit(
-        session,
-        org_id=deletion.org_id,
-        at=deps.clock.now(),
-        actor_id=ACCOUNT_PURGE_ACTOR,
-        actor_role="system",
-        action="account.purge_started",
-        request_id=req.id,
-        subject=subject,
-    )
-    return req
