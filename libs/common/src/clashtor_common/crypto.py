@@ -1,12 +1,24 @@
-"""AES-256-GCM envelope encryption: per-record data keys wrapped by a master key.
+"""AES-256-GCM envelope encryption: data keys wrapped by a master key.
 
-Two formats, both self-describing (magic, master key id, wrapped data key):
+Two shapes of ciphertext, each in two versions:
 
-- record (``CTR1``): one blob for a value up to a few MB (transcripts, tokens, JSON);
-- stream (``CTS1``): fixed-size chunks, each sealed with its index and a last-chunk
-  flag in the associated data, so audio is encrypted while it streams, a reader can
-  decrypt any byte range by fetching only the chunks it covers, and truncation or
-  reordering is detected.
+- record (``CTR2``, legacy ``CTR1``): one blob for a value up to a few MB (transcripts,
+  names, JSON);
+- stream (``CTS2``, legacy ``CTS1``): fixed-size chunks, each sealed with its index and
+  a last-chunk flag in the associated data, so audio is encrypted while it streams, a
+  reader can decrypt any byte range by fetching only the chunks it covers, and
+  truncation or reordering is detected.
+
+Version 2 (crypto-shredding): the header only *names* its data key (``call:<id>``,
+``participant:<id>``...); the key itself is a row of the owning service's key table
+(``clashtor_common.datakeys``), wrapped by the master key. Destroying that row makes
+every copy of the ciphertext unreadable (S3 volumes, database pages and WAL, backups),
+and a master-key rotation re-wraps the rows without touching the ciphertext: the
+associated data is the magic, the key id and the stream parameters, never the wrapped
+key. Version 1 carries its own wrapped data key in the header (and authenticates it),
+so it can only be shredded by deleting every copy; it is still read (existing data)
+and still written where a blob must open with the master key alone (export parts and
+claim checks, short-lived objects read by another service).
 
 Master keys are addressed by key id so they rotate: the first configured key
 encrypts, every configured key decrypts. In production the master key lives in a KMS;
@@ -20,7 +32,7 @@ import hashlib
 import hmac
 import os
 import struct
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -28,13 +40,63 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 RECORD_MAGIC = b"CTR1"
 STREAM_MAGIC = b"CTS1"
+KEYED_RECORD_MAGIC = b"CTR2"
+KEYED_STREAM_MAGIC = b"CTS2"
 NONCE_SIZE = 12
 TAG_SIZE = 16
+DATA_KEY_SIZE = 32
+DATA_KEY_ID_MAX = 120
 DEFAULT_CHUNK_SIZE = 256 * 1024
 
 
 class DecryptionError(ValueError):
-    """Wrong key, unknown key id, tampered or truncated ciphertext."""
+    """Wrong key, unknown key id, destroyed data key, tampered or truncated ciphertext."""
+
+
+class KeyDestroyed(DecryptionError):
+    """The ciphertext names a data key that is not (any longer) in the key table."""
+
+
+@dataclass(frozen=True)
+class DataKey:
+    """A plain data key, held only in memory; ``id`` is what ciphertext headers name."""
+
+    id: str
+    material: bytes = b""
+
+    def __post_init__(self) -> None:
+        if not self.id or len(self.id) > DATA_KEY_ID_MAX:
+            raise ValueError(f"data key id must be 1..{DATA_KEY_ID_MAX} characters")
+        if len(self.material) != DATA_KEY_SIZE:
+            raise ValueError(f"data key {self.id!r} must be {DATA_KEY_SIZE} bytes")
+
+    @classmethod
+    def generate(cls, key_id: str) -> DataKey:
+        return cls(key_id, AESGCM.generate_key(bit_length=256))
+
+    def __repr__(self) -> str:  # never the material in logs or tracebacks
+        return f"DataKey({self.id!r})"
+
+
+@dataclass(frozen=True)
+class WrappedKey:
+    """A data key as stored: sealed by master key ``master_kid``, bound to its id."""
+
+    id: str
+    master_kid: str
+    wrapped: bytes
+
+
+DataKeys = Mapping[str, DataKey]
+"""Data keys by id, as loaded from a key table for the ciphertext at hand."""
+
+
+def data_key_id(blob: bytes) -> str | None:
+    """The data-key id a version-2 record or stream header names; None for version 1."""
+    if blob[:4] not in (KEYED_RECORD_MAGIC, KEYED_STREAM_MAGIC):
+        return None
+    (kid,), _ = _unpack(blob, 4, 1)
+    return kid.decode()
 
 
 def fingerprint(secret: str | bytes, value: str) -> str:
@@ -90,7 +152,27 @@ class Keyring:
     def generate_key() -> str:
         return base64.b64encode(AESGCM.generate_key(bit_length=256)).decode()
 
-    # data keys -----------------------------------------------------------------------
+    # data keys held in key tables (version 2) ---------------------------------------------
+    def wrap(self, key: DataKey) -> WrappedKey:
+        """Seal ``key`` with the active master key, bound to its id (rows cannot be swapped)."""
+        nonce = os.urandom(NONCE_SIZE)
+        aad = _pack(self.active.encode(), key.id.encode())
+        sealed = AESGCM(self._keys[self.active]).encrypt(nonce, key.material, aad)
+        return WrappedKey(key.id, self.active, nonce + sealed)
+
+    def unwrap(self, wrapped: WrappedKey) -> DataKey:
+        master = self._keys.get(wrapped.master_kid)
+        if master is None:
+            raise DecryptionError(f"unknown master key id {wrapped.master_kid!r}")
+        aad = _pack(wrapped.master_kid.encode(), wrapped.id.encode())
+        blob = wrapped.wrapped
+        try:
+            material = AESGCM(master).decrypt(blob[:NONCE_SIZE], blob[NONCE_SIZE:], aad)
+        except InvalidTag as exc:
+            raise DecryptionError("data key does not unwrap: wrong master key") from exc
+        return DataKey(wrapped.id, material)
+
+    # data keys inside the ciphertext (version 1) -------------------------------------------
     def _wrap(self, dek: bytes, kid: str) -> bytes:
         nonce = os.urandom(NONCE_SIZE)
         return nonce + AESGCM(self._keys[kid]).encrypt(nonce, dek, kid.encode())
@@ -117,43 +199,80 @@ class Keyring:
         dek = self._unwrap(kid.decode(), wrapped)
         return blob[:end], dek, extra, end
 
+    def _read_keyed_header(
+        self, blob: bytes, magic: bytes, count: int, keys: DataKeys | None
+    ) -> tuple[bytes, bytes, list[bytes], int]:
+        """Version 2: ``magic | key id | parameters``; the key comes from ``keys``."""
+        if blob[:4] != magic:
+            raise DecryptionError("not a Clashtor ciphertext (bad magic)")
+        (kid, *extra), end = _unpack(blob, 4, count)
+        key = (keys or {}).get(kid.decode())
+        if key is None:
+            raise KeyDestroyed(f"data key {kid.decode()!r} is destroyed or was never loaded")
+        return blob[:end], key.material, extra, end
+
     # records ---------------------------------------------------------------------------
-    def encrypt(self, plaintext: bytes, aad: bytes = b"") -> bytes:
-        header, dek = self._new_header(RECORD_MAGIC)
+    def encrypt(self, plaintext: bytes, aad: bytes = b"", *, key: DataKey | None = None) -> bytes:
+        """Version 2 under ``key`` (a key-table key); version 1 (self-keyed) without one."""
+        if key is None:
+            header, dek = self._new_header(RECORD_MAGIC)
+        else:
+            header, dek = KEYED_RECORD_MAGIC + _pack(key.id.encode()), key.material
         nonce = os.urandom(NONCE_SIZE)
         return header + nonce + AESGCM(dek).encrypt(nonce, plaintext, header + aad)
 
-    def decrypt(self, blob: bytes, aad: bytes = b"") -> bytes:
-        header, dek, _, end = self._read_header(blob, RECORD_MAGIC)
+    def decrypt(self, blob: bytes, aad: bytes = b"", *, keys: DataKeys | None = None) -> bytes:
+        """Either version; a version-2 record needs its data key in ``keys``."""
+        if blob[:4] == KEYED_RECORD_MAGIC:
+            header, dek, _, end = self._read_keyed_header(blob, KEYED_RECORD_MAGIC, 1, keys)
+        else:
+            header, dek, _, end = self._read_header(blob, RECORD_MAGIC)
         nonce, ct = blob[end : end + NONCE_SIZE], blob[end + NONCE_SIZE :]
         try:
             return AESGCM(dek).decrypt(nonce, ct, header + aad)
         except InvalidTag as exc:
             raise DecryptionError("ciphertext was tampered with or the context differs") from exc
 
-    def encrypt_text(self, text: str, aad: bytes = b"") -> bytes:
-        return self.encrypt(text.encode(), aad)
+    def encrypt_text(self, text: str, aad: bytes = b"", *, key: DataKey | None = None) -> bytes:
+        return self.encrypt(text.encode(), aad, key=key)
 
-    def decrypt_text(self, blob: bytes, aad: bytes = b"") -> str:
-        return self.decrypt(blob, aad).decode()
+    def decrypt_text(self, blob: bytes, aad: bytes = b"", *, keys: DataKeys | None = None) -> str:
+        return self.decrypt(blob, aad, keys=keys).decode()
 
     # streams ---------------------------------------------------------------------------
-    def stream_encryptor(self, chunk_size: int = DEFAULT_CHUNK_SIZE) -> StreamEncryptor:
+    def stream_encryptor(
+        self, chunk_size: int = DEFAULT_CHUNK_SIZE, *, key: DataKey | None = None
+    ) -> StreamEncryptor:
         prefix = os.urandom(NONCE_SIZE - 5)
-        header, dek = self._new_header(STREAM_MAGIC, struct.pack(">I", chunk_size) + prefix)
+        params = struct.pack(">I", chunk_size) + prefix
+        if key is None:
+            header, dek = self._new_header(STREAM_MAGIC, params)
+        else:
+            header, dek = KEYED_STREAM_MAGIC + _pack(key.id.encode(), params), key.material
         return StreamEncryptor(header, AESGCM(dek), chunk_size, prefix)
 
-    def stream_decryptor(self, header_bytes: bytes) -> StreamDecryptor:
+    def stream_decryptor(
+        self, header_bytes: bytes, *, keys: DataKeys | None = None
+    ) -> StreamDecryptor:
         """``header_bytes``: at least the first ``STREAM_HEADER_MAX`` bytes of the object."""
-        header, dek, extra, _ = self._read_header(header_bytes, STREAM_MAGIC)
+        if header_bytes[:4] == KEYED_STREAM_MAGIC:
+            header, dek, (extra,), _ = self._read_keyed_header(
+                header_bytes, KEYED_STREAM_MAGIC, 2, keys
+            )
+        else:
+            header, dek, extra, _ = self._read_header(header_bytes, STREAM_MAGIC)
         (chunk_size,) = struct.unpack(">I", extra[:4])
         return StreamDecryptor(header, AESGCM(dek), chunk_size, extra[4:])
 
     async def encrypt_stream(
-        self, chunks: AsyncIterable[bytes], chunk_size: int = DEFAULT_CHUNK_SIZE
+        self,
+        chunks: AsyncIterable[bytes],
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        *,
+        key: DataKey | None = None,
     ) -> AsyncIterator[bytes]:
         """Re-chunk and encrypt an async byte stream; yields the header then sealed chunks."""
-        enc = self.stream_encryptor(chunk_size)
+        enc = self.stream_encryptor(chunk_size, key=key)
         yield enc.header
         pending = b""
         async for piece in chunks:
@@ -163,13 +282,14 @@ class Keyring:
                 pending = pending[chunk_size:]
         yield enc.seal(pending, last=True)
 
-    def decrypt_stream_bytes(self, blob: bytes) -> bytes:
+    def decrypt_stream_bytes(self, blob: bytes, *, keys: DataKeys | None = None) -> bytes:
         """Whole-object decryption (tests, small objects)."""
-        dec = self.stream_decryptor(blob[:STREAM_HEADER_MAX])
+        dec = self.stream_decryptor(blob[:STREAM_HEADER_MAX], keys=keys)
         return b"".join(dec.open_all(blob[len(dec.header) :]))
 
 
 STREAM_HEADER_MAX = 4 + 2 + 64 + 2 + NONCE_SIZE + 48 + 2 + 4 + NONCE_SIZE
+assert 4 + 2 + DATA_KEY_ID_MAX + 2 + 4 + NONCE_SIZE <= STREAM_HEADER_MAX  # version 2 fits
 
 
 def _chunk_nonce(prefix: bytes, index: int, last: bool) -> bytes:

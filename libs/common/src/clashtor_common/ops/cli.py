@@ -1,5 +1,6 @@
 """``clashtor-ops``: topics and lag, replay into one service, dead letters and redrive,
-outbox resend, erasure-certificate verification.
+outbox resend, erasure-certificate verification, data-key re-wrap after a master-key
+rotation.
 
 The broker address comes from ``--bootstrap``, else ``KAFKA_BOOTSTRAP``, else the
 running ``make up`` stack (``var/devstack.json``), else ``127.0.0.1:9092``. A
@@ -22,6 +23,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from clashtor_common import certificates
+from clashtor_common.ops import keys as key_ops
 from clashtor_common.ops import replay as ops
 
 app = typer.Typer(help="Clashtor operations: topics, consumer lag, replay, dead letters.")
@@ -29,6 +31,8 @@ dlq_app = typer.Typer(help="Inspect and redrive dead letters.")
 app.add_typer(dlq_app, name="dlq")
 outbox_app = typer.Typer(help="A service's outbox: re-publish for disaster recovery.")
 app.add_typer(outbox_app, name="outbox")
+keys_app = typer.Typer(help="A service's data keys: re-wrap under a new master key.")
+app.add_typer(keys_app, name="keys")
 
 
 def _console() -> Console:
@@ -192,6 +196,47 @@ def outbox_resend(
         )
     )
     _console().print(f"re-published {count} event(s) from the {service} outbox")
+
+
+ServiceOpt = Annotated[str, typer.Option(help="whose key table (service name)")]
+DatabaseOpt = Annotated[str | None, typer.Option(help="the service's database")]
+
+
+def _master_keys(service: str, value: str | None) -> str:
+    keys = value or os.environ.get(f"{service.upper()}_MASTER_KEYS")
+    if not keys:
+        raise typer.BadParameter(
+            f"no master keys for {service}: give --master-keys or {service.upper()}_MASTER_KEYS"
+        )
+    return keys
+
+
+@keys_app.command("rewrap")
+def keys_rewrap(
+    service: ServiceOpt,
+    master_keys: Annotated[
+        str | None,
+        typer.Option(help="'kid:key,...': the new key first, then the old ones (to unwrap)"),
+    ] = None,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Re-wrap every SERVICE data key under the first master key; no data is re-encrypted."""
+    count, kid = asyncio.run(
+        key_ops.rewrap_keys(
+            _database_url(service, database_url), service, _master_keys(service, master_keys)
+        )
+    )
+    _console().print(f"re-wrapped {count} {service} data key(s) under master key {kid}")
+
+
+@keys_app.command("status")
+def keys_status(service: ServiceOpt, database_url: DatabaseOpt = None) -> None:
+    """How many SERVICE data keys each master key wraps (an old one at 0 can be retired)."""
+    counts = asyncio.run(key_ops.key_count_by_master(_database_url(service, database_url), service))
+    table = Table("master key", "data keys")
+    for kid, n in sorted(counts.items()):
+        table.add_row(kid, str(n))
+    _console().print(table)
 
 
 def _certificate_key(value: str | None) -> str:
