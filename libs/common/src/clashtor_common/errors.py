@@ -10,6 +10,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from clashtor_common.domain_errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Gone,
+    InvalidInput,
+    NotFound,
+    Unavailable,
+)
 from clashtor_common.failures import TransientError, is_transient
 
 log = logging.getLogger(__name__)
@@ -39,6 +48,25 @@ _MAYBE_TRANSIENT = (
     ConnectionResetError,
     TimeoutError,
 )
+
+
+#: The HTTP status of each kind of domain error: the one place a rule becomes a status.
+DOMAIN_STATUS: dict[type[DomainError], int] = {
+    InvalidInput: 422,
+    NotFound: 404,
+    Forbidden: 403,
+    Conflict: 409,
+    Gone: 410,
+    Unavailable: 503,
+}
+
+
+def domain_status(exc: DomainError) -> int:
+    """The status of the nearest mapped class in ``exc``'s ancestry (400 if none)."""
+    for cls in type(exc).__mro__:
+        if cls in DOMAIN_STATUS:
+            return DOMAIN_STATUS[cls]
+    return 400
 
 
 class ApiError(Exception):
@@ -78,6 +106,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(error_body(exc.code, exc.message), exc.status, headers=exc.headers)
+
+    @app.exception_handler(DomainError)
+    async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message), domain_status(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -105,3 +105,13 @@ def test_a_version_1_event_with_a_presigned_link_is_refused_as_unknown() -> None
     raw["data"]["audio_url"] = "http://127.0.0.1:8333/clashtor-ingest/x?X-Amz-Signature=1"
     with pytest.raises(InvalidEvent, match=r"known versions \[2\]"):
         parse_envelope(json.dumps(raw))
+
+
+def test_payload_as_gives_the_typed_payload_and_refuses_another_type_as_poison() -> None:
+    from clashtor_common.events import ErasureRequested
+    from clashtor_common.failures import PermanentError
+
+    event = make_event(uploaded(), source="ingest", org_id="o1")
+    assert event.payload_as(CallUploaded).call_id == "c1"
+    with pytest.raises(PermanentError, match="CallUploaded, not ErasureRequested"):
+        event.payload_as(ErasureRequested)

@@ -11,10 +11,9 @@ from clashtor_common.crypto import Keyring
 from clashtor_common.s3 import S3Store
 from clashtor_common.service import ServiceRuntime
 from privacy.adapters.objects import EncryptedObjects
-from privacy.deps import Deps
+from privacy.context import EXTRAS_KEY, PrivacyContext
 from privacy.domain.clock import Clock, SystemClock
 from privacy.entrypoints.stream import register_subscribers
-from privacy.scheduler import Scheduler
 from privacy.settings import PrivacySettings
 
 
@@ -24,7 +23,7 @@ def bootstrap(
     settings = settings or PrivacySettings()
     runtime = ServiceRuntime.build(settings)
     keyring = Keyring.from_config(settings.master_keys.get_secret_value())
-    deps = Deps(
+    context = PrivacyContext(
         settings=settings,
         db=runtime.db,
         clock=clock or SystemClock(),
@@ -32,7 +31,6 @@ def bootstrap(
         objects=EncryptedObjects(S3Store(settings), keyring),
         signer=CertificateSigner.from_config(settings.certificate_signing_key.get_secret_value()),
     )
-    register_subscribers(runtime, deps)
-    runtime.extras["deps"] = deps
-    runtime.extras["scheduler"] = Scheduler(deps)
+    runtime.extras[EXTRAS_KEY] = context
+    register_subscribers(runtime, context)
     return runtime

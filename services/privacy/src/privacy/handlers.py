@@ -12,10 +12,9 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clashtor_common.events import CallUploaded, Envelope, ErasureCompleted, ExportPartReady
-from privacy import service
 from privacy.adapters import repository as repo
 from privacy.adapters.tables import RetainedCall
-from privacy.deps import Deps
+from privacy.context import PrivacyContext
 from privacy.domain.clock import as_utc
 from privacy.domain.requests import (
     AckState,
@@ -26,18 +25,22 @@ from privacy.domain.requests import (
     export_outcome,
 )
 from privacy.domain.retention import call_subjects
+from privacy.service_layer.erasure import complete_erasure
+from privacy.service_layer.export import assemble_export
+from privacy.service_layer.records import fail_request
 
 log = logging.getLogger(__name__)
 
 
-async def on_erasure_completed(event: Envelope, session: AsyncSession, deps: Deps) -> None:
+async def on_erasure_completed(
+    event: Envelope, session: AsyncSession, context: PrivacyContext
+) -> None:
     """Record one service's acknowledgement; complete the request when all have answered.
 
     The first successful answer of a service wins; later answers from it (duplicates,
     answers to a re-send) change nothing. A failed answer is recorded and the service
     gets the request again after the re-send timeout."""
-    answer = event.payload()
-    assert isinstance(answer, ErasureCompleted)
+    answer = event.payload_as(ErasureCompleted)
     req = await repo.get_request(session, event.org_id, answer.request_id)
     if req is None or req.kind != Kind.ERASURE:
         log.warning("erasure-completed for unknown request %s ignored", answer.request_id)
@@ -49,7 +52,7 @@ async def on_erasure_completed(event: Envelope, session: AsyncSession, deps: Dep
         return
     if ack.status == AckStatus.COMPLETED:
         return
-    now = deps.clock.now()
+    now = context.clock.now()
     ack.status = answer.status
     ack.answered_at = now
     ack.event_id = str(event.id)
@@ -62,16 +65,17 @@ async def on_erasure_completed(event: Envelope, session: AsyncSession, deps: Dep
     states = [AckState(a.service, a.status, a.attempts) for a in acks]
     new_status = erasure_status(req.status, states)
     if new_status == Status.COMPLETED and req.status != Status.COMPLETED:
-        await service.complete_erasure(session, deps, req, acks)
+        await complete_erasure(session, context, req, acks)
     else:
         req.status = new_status
         req.updated_at = now
 
 
-async def on_export_part_ready(event: Envelope, session: AsyncSession, deps: Deps) -> None:
+async def on_export_part_ready(
+    event: Envelope, session: AsyncSession, context: PrivacyContext
+) -> None:
     """Record one service's part; when every expected part is in, assemble the bundle."""
-    answer = event.payload()
-    assert isinstance(answer, ExportPartReady)
+    answer = event.payload_as(ExportPartReady)
     req = await repo.get_request(session, event.org_id, answer.request_id)
     if req is None or req.kind != Kind.EXPORT:
         log.warning("export-part-ready for unknown request %s ignored", answer.request_id)
@@ -86,7 +90,7 @@ async def on_export_part_ready(event: Envelope, session: AsyncSession, deps: Dep
         return
     if ack.status != AckStatus.PENDING:
         return
-    now = deps.clock.now()
+    now = context.clock.now()
     ack.status = AckStatus.COMPLETED.value if answer.status == "ready" else AckStatus.FAILED.value
     ack.answered_at = now
     ack.event_id = str(event.id)
@@ -97,19 +101,18 @@ async def on_export_part_ready(event: Envelope, session: AsyncSession, deps: Dep
     status, failure = export_outcome(AckState(a.service, a.status) for a in acks)
     req.updated_at = now
     if status == Status.COMPLETED:
-        await service.assemble_export(session, deps, req, acks)
+        await assemble_export(session, context, req, acks)
     elif status == Status.FAILED:
-        service.fail_request(req, failure or "export failed", now)
+        fail_request(req, failure or "export failed", now)
     else:
         req.status = status
 
 
-async def on_call_uploaded(event: Envelope, session: AsyncSession, deps: Deps) -> None:
+async def on_call_uploaded(event: Envelope, session: AsyncSession, context: PrivacyContext) -> None:
     """Remember the call, its upload time and whom it is about, to apply retention.
 
     A call already erased (a replay of an old event) is not remembered again."""
-    call = event.payload()
-    assert isinstance(call, CallUploaded)
+    call = event.payload_as(CallUploaded)
     if await session.get(RetainedCall, (event.org_id, call.call_id)) is not None:
         return
     if await repo.is_erased(session, event.org_id, "call", f"id:{call.call_id}"):

@@ -10,16 +10,17 @@ from clashtor_common.migrate import find_migrations
 from clashtor_common.service import create_service_app
 from privacy.adapters.tables import TABLES
 from privacy.bootstrap import bootstrap
+from privacy.context import context_of
 from privacy.domain.clock import Clock
 from privacy.entrypoints.http import router
-from privacy.scheduler import Scheduler
+from privacy.service_layer.scheduler import Scheduler
 from privacy.settings import PrivacySettings
 
 
 def create_app(settings: PrivacySettings | None = None, *, clock: Clock | None = None) -> FastAPI:
     runtime = bootstrap(settings, clock=clock)
-    scheduler: Scheduler = runtime.extras["scheduler"]
-    return create_service_app(
+    scheduler = Scheduler(context_of(runtime))
+    app = create_service_app(
         runtime,
         title="Clashtor privacy",
         routers=[router],
@@ -28,6 +29,8 @@ def create_app(settings: PrivacySettings | None = None, *, clock: Clock | None =
         on_startup=[scheduler.start],
         on_shutdown=[scheduler.stop],
     )
+    app.state.scheduler = scheduler  # tests move a ManualClock and call tick()
+    return app
 
 
 def __getattr__(name: str) -> Any:

@@ -35,9 +35,10 @@ from clashtor_common.events import (
 from clashtor_common.s3 import S3Store
 from clashtor_common.settings import ServiceSettings
 from clashtor_common.testing.apps import identity_headers, serve
+from privacy.context import context_of
 from privacy.domain.clock import ManualClock
 from privacy.main import create_app
-from privacy.scheduler import Scheduler
+from privacy.service_layer.scheduler import Scheduler
 from privacy.settings import PrivacySettings
 
 SERVICES = ["ingest", "transcribe", "score", "billing", "gateway"]
@@ -54,7 +55,7 @@ class PrivacyUnderTest:
 
     @property
     def scheduler(self) -> Scheduler:
-        scheduler: Scheduler = self.app.state.runtime.extras["scheduler"]
+        scheduler: Scheduler = self.app.state.scheduler
         return scheduler
 
     @property
@@ -63,7 +64,7 @@ class PrivacyUnderTest:
 
     async def read(self, ref: dict[str, str]) -> bytes:
         """The object an event names, read with privacy's own S3 client."""
-        store: S3Store = self.app.state.runtime.extras["deps"].objects.store
+        store: S3Store = context_of(self.app.state.runtime).objects.store
         return await store.read(ObjectRef(**ref))
 
     def headers(self, org: str, user: str = "admin-1", role: str = "admin") -> dict[str, str]:

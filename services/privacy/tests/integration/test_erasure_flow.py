@@ -11,9 +11,10 @@ from sqlmodel import select
 
 from clashtor_common.certificates import CertificateError, load_certificate, verify_certificate
 from clashtor_common.crypto import fingerprint
-from clashtor_common.events import CallUploaded, KeptRecord, ObjectRef, make_event, parse_envelope
+from clashtor_common.events import KeptRecord, make_event, parse_envelope
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.outbox import OutboxRecord
+from clashtor_common.testing.events import call_uploaded
 from privacy.adapters.tables import TABLES, RetainedCall, Tombstone
 from privacy.domain.certificate import verify
 
@@ -268,16 +269,7 @@ async def test_a_call_past_its_organizations_retention_is_erased_through_the_fan
     )
     assert resp.status_code == 200
     call_id = f"call-{uuid.uuid4().hex[:8]}"
-    uploaded = CallUploaded(
-        call_id=call_id,
-        uploader_id="rep-1",
-        audio=ObjectRef(bucket="clashtor-ingest", key=f"audio/{call_id}"),
-        audio_format="wav",
-        duration=60.0,
-        channels=1,
-        sample_rate=16000,
-        size_bytes=1000,
-    )
+    uploaded = call_uploaded(call_id)
     event = make_event(uploaded, source="ingest", org_id=org)
     await services.send(
         "call-uploaded",

@@ -18,10 +18,8 @@ from clashtor_common.certificates import CertificateSigner
 from clashtor_common.crypto import Keyring, fingerprint
 from clashtor_common.db import Database
 from clashtor_common.events import (
-    CallUploaded,
     ErasureCompleted,
     ExportPartReady,
-    ObjectRef,
     ParticipantRef,
     make_event,
     parse_envelope,
@@ -30,21 +28,25 @@ from clashtor_common.identity import Identity
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.outbox import OutboxRecord
 from clashtor_common.s3 import S3Store
-from privacy import commands, handlers, service
+from clashtor_common.testing.events import call_uploaded
+from privacy import handlers
 from privacy.adapters.objects import EncryptedObjects
 from privacy.adapters.tables import TABLES, PrivacyRequest
-from privacy.deps import Deps
+from privacy.context import PrivacyContext
 from privacy.domain.clock import ManualClock
 from privacy.domain.requests import Kind
 from privacy.domain.subjects import SubjectRef
-from privacy.scheduler import Scheduler
+from privacy.service_layer import commands
+from privacy.service_layer.erasure import start_erasure
+from privacy.service_layer.export import start_export
+from privacy.service_layer.scheduler import Scheduler
 from privacy.settings import PrivacySettings
 
 ORG = "org-1"
 
 
 @pytest.fixture
-async def deps(tmp_path: Path) -> AsyncIterator[Deps]:
+async def deps(tmp_path: Path) -> AsyncIterator[PrivacyContext]:
     settings = PrivacySettings(
         environment="test",
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'privacy.db'}",
@@ -59,7 +61,7 @@ async def deps(tmp_path: Path) -> AsyncIterator[Deps]:
     db = Database(settings.database_url)
     await db.create_all(OutboxRecord, InboxRecord, *TABLES)
     keyring = Keyring.from_config(settings.master_keys.get_secret_value())
-    yield Deps(
+    yield PrivacyContext(
         settings=settings,
         db=db,
         clock=ManualClock(datetime(2030, 1, 1, tzinfo=UTC)),
@@ -70,14 +72,14 @@ async def deps(tmp_path: Path) -> AsyncIterator[Deps]:
     await db.dispose()
 
 
-def clock(deps: Deps) -> ManualClock:
+def clock(deps: PrivacyContext) -> ManualClock:
     assert isinstance(deps.clock, ManualClock)
     return deps.clock
 
 
-async def erasure(deps: Deps) -> str:
+async def erasure(deps: PrivacyContext) -> str:
     async with deps.db.session() as session:
-        req = await service.start_erasure(
+        req = await start_erasure(
             session,
             deps,
             org_id=ORG,
@@ -88,22 +90,24 @@ async def erasure(deps: Deps) -> str:
     return req.id
 
 
-async def answer(deps: Deps, request_id: str, svc: str, status: str = "completed") -> None:
+async def answer(
+    deps: PrivacyContext, request_id: str, svc: str, status: str = "completed"
+) -> None:
     payload = ErasureCompleted(request_id=request_id, service=svc, status=status)  # type: ignore[arg-type]
     event = make_event(payload, source=svc, org_id=ORG)
     async with AsyncSession(deps.db.engine, expire_on_commit=False) as session:
-        await handlers.on_erasure_completed(event, session, deps=deps)
+        await handlers.on_erasure_completed(event, session, context=deps)
         await session.commit()
 
 
-async def request(deps: Deps, request_id: str) -> PrivacyRequest:
+async def request(deps: PrivacyContext, request_id: str) -> PrivacyRequest:
     async with deps.db.session() as session:
         row = await session.get(PrivacyRequest, request_id)
     assert row is not None
     return row
 
 
-async def erasure_events(deps: Deps, request_id: str) -> list[dict]:
+async def erasure_events(deps: PrivacyContext, request_id: str) -> list[dict]:
     async with deps.db.session() as session:
         rows = (
             await session.execute(select(OutboxRecord).order_by(col(OutboxRecord.id)))
@@ -112,7 +116,7 @@ async def erasure_events(deps: Deps, request_id: str) -> list[dict]:
     return [e.data for e in events if e.data.get("request_id") == request_id]
 
 
-async def test_a_silent_service_is_asked_again_once_per_timeout(deps: Deps) -> None:
+async def test_a_silent_service_is_asked_again_once_per_timeout(deps: PrivacyContext) -> None:
     rid = await erasure(deps)
     await answer(deps, rid, "ingest")
     scheduler = Scheduler(deps)
@@ -125,7 +129,7 @@ async def test_a_silent_service_is_asked_again_once_per_timeout(deps: Deps) -> N
     assert [(e["services"], e["attempt"]) for e in sent] == [(None, 1), (["billing"], 2)]
 
 
-async def test_a_failed_answer_is_asked_again(deps: Deps) -> None:
+async def test_a_failed_answer_is_asked_again(deps: PrivacyContext) -> None:
     rid = await erasure(deps)
     await answer(deps, rid, "ingest")
     await answer(deps, rid, "billing", status="failed")
@@ -137,7 +141,7 @@ async def test_a_failed_answer_is_asked_again(deps: Deps) -> None:
 
 
 async def test_after_the_last_attempt_the_erasure_fails_and_a_late_answer_still_completes_it(
-    deps: Deps,
+    deps: PrivacyContext,
 ) -> None:
     rid = await erasure(deps)
     await answer(deps, rid, "ingest")
@@ -159,19 +163,21 @@ async def test_after_the_last_attempt_the_erasure_fails_and_a_late_answer_still_
     assert done.status == "completed" and done.failure is None
 
 
-async def test_an_answer_for_another_organization_changes_nothing(deps: Deps) -> None:
+async def test_an_answer_for_another_organization_changes_nothing(deps: PrivacyContext) -> None:
     rid = await erasure(deps)
     payload = ErasureCompleted(request_id=rid, service="ingest")
     event = make_event(payload, source="ingest", org_id="org-intruder")
     async with AsyncSession(deps.db.engine, expire_on_commit=False) as session:
-        await handlers.on_erasure_completed(event, session, deps=deps)
+        await handlers.on_erasure_completed(event, session, context=deps)
         await session.commit()
     assert (await request(deps, rid)).status == "pending"
 
 
-async def test_a_failed_export_part_fails_the_export_naming_the_service(deps: Deps) -> None:
+async def test_a_failed_export_part_fails_the_export_naming_the_service(
+    deps: PrivacyContext,
+) -> None:
     async with deps.db.session() as session:
-        req = await service.start_export(
+        req = await start_export(
             session,
             deps,
             org_id=ORG,
@@ -184,14 +190,16 @@ async def test_a_failed_export_part_fails_the_export_naming_the_service(deps: De
         payload = ExportPartReady(request_id=req.id, service=svc, status=status)  # type: ignore[arg-type]
         async with AsyncSession(deps.db.engine, expire_on_commit=False) as session:
             await handlers.on_export_part_ready(
-                make_event(payload, source=svc, org_id=ORG), session, deps=deps
+                make_event(payload, source=svc, org_id=ORG), session, context=deps
             )
             await session.commit()
     failed = await request(deps, req.id)
     assert failed.status == "failed" and failed.failure == "export part failed at: billing"
 
 
-async def test_a_deleted_account_is_purged_once_after_the_grace_period(deps: Deps) -> None:
+async def test_a_deleted_account_is_purged_once_after_the_grace_period(
+    deps: PrivacyContext,
+) -> None:
     owner = Identity(org_id=ORG, user_id="owner-1", role="owner")
     await commands.delete_account(deps, owner)
     clock(deps).advance(timedelta(days=deps.settings.account_grace_days) - timedelta(seconds=1))
@@ -215,18 +223,11 @@ OFFICER = Identity(org_id=ORG, user_id="officer-1", role="compliance")
 HELD_EMAIL = "held.customer@example.com"
 
 
-async def uploaded(deps: Deps, call_id: str, *, email: str | None = None) -> None:
+async def uploaded(deps: PrivacyContext, call_id: str, *, email: str | None = None) -> None:
     """Deliver ``call-uploaded`` as the bus would, at the clock's current time."""
     secret = deps.fingerprint_secret
-    payload = CallUploaded(
-        call_id=call_id,
-        uploader_id="rep-1",
-        audio=ObjectRef(bucket="clashtor-ingest", key=f"audio/{call_id}"),
-        audio_format="wav",
-        duration=60.0,
-        channels=1,
-        sample_rate=16000,
-        size_bytes=1000,
+    payload = call_uploaded(
+        call_id,
         participants=[
             ParticipantRef(
                 participant_id=f"p-{call_id}",
@@ -239,11 +240,11 @@ async def uploaded(deps: Deps, call_id: str, *, email: str | None = None) -> Non
         update={"time": deps.clock.now()}
     )
     async with AsyncSession(deps.db.engine, expire_on_commit=False) as session:
-        await handlers.on_call_uploaded(event, session, deps=deps)
+        await handlers.on_call_uploaded(event, session, context=deps)
         await session.commit()
 
 
-async def call_erasures(deps: Deps) -> dict[str, str]:
+async def call_erasures(deps: PrivacyContext) -> dict[str, str]:
     """Call id → request id of every erasure privacy has started."""
     async with deps.db.session() as session:
         rows = (
@@ -252,13 +253,13 @@ async def call_erasures(deps: Deps) -> dict[str, str]:
         return {r.subject_id: r.id for r in rows if r.subject_type == "call" and r.subject_id}
 
 
-async def restrict(deps: Deps, email: str, restricted: bool) -> None:
+async def restrict(deps: PrivacyContext, email: str, restricted: bool) -> None:
     raw = commands.SubjectInput(type="participant", email=email)
     await commands.set_flag(deps, OFFICER, Kind.RESTRICTION, raw, restricted)
 
 
 async def test_a_call_past_retention_is_erased_with_every_acknowledgement_and_audited(
-    deps: Deps,
+    deps: PrivacyContext,
 ) -> None:
     await commands.set_retention(deps, OFFICER, 30)
     await uploaded(deps, "old")
@@ -309,7 +310,7 @@ async def test_a_call_past_retention_is_erased_with_every_acknowledgement_and_au
 
 
 async def test_a_restricted_call_past_retention_is_held_until_the_restriction_is_lifted(
-    deps: Deps,
+    deps: PrivacyContext,
 ) -> None:
     await commands.set_retention(deps, OFFICER, 7)
     await uploaded(deps, "disputed", email=HELD_EMAIL)
@@ -331,7 +332,7 @@ async def test_a_restricted_call_past_retention_is_held_until_the_restriction_is
     assert set(await call_erasures(deps)) == {"ordinary", "disputed"}
 
 
-async def test_without_a_retention_period_no_call_is_erased(deps: Deps) -> None:
+async def test_without_a_retention_period_no_call_is_erased(deps: PrivacyContext) -> None:
     await uploaded(deps, "kept")
     clock(deps).advance(timedelta(days=3650))
     assert (await Scheduler(deps).tick()).retention_erasures == 0

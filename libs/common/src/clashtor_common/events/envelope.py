@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from clashtor_common.failures import PermanentError
 
 
 class InvalidEvent(ValueError):
@@ -20,6 +23,9 @@ class EventPayload(BaseModel):
 
     event_type: ClassVar[str]
     event_version: ClassVar[int] = 1
+
+
+P = TypeVar("P", bound=EventPayload)
 
 
 class Envelope(BaseModel):
@@ -47,6 +53,18 @@ class Envelope(BaseModel):
             return model.model_validate(self.data)
         except ValidationError as exc:
             raise InvalidEvent(f"{self.type} v{self.version} payload invalid: {exc}") from exc
+
+    def payload_as(self, model: builtins.type[P]) -> P:
+        """The payload as the handler expects it; any other payload is poison.
+
+        A handler is subscribed to one topic, so a payload of another type can never be
+        handled: ``PermanentError`` sends it to the dead-letter topic at once."""
+        payload = self.payload()
+        if not isinstance(payload, model):
+            raise PermanentError(
+                f"{self.type} carries {type(payload).__name__}, not {model.__name__}"
+            )
+        return payload
 
     def to_bytes(self) -> bytes:
         return self.model_dump_json().encode()

@@ -8,6 +8,7 @@ id is their own user id. Erasing a whole organization is for its owner alone.
 
 from __future__ import annotations
 
+from clashtor_common.domain_errors import Forbidden as NotAllowed
 from clashtor_common.identity import Identity
 from privacy.domain.subjects import SubjectRef
 
@@ -15,7 +16,7 @@ PRIVILEGED_ROLES = frozenset({"owner", "admin", "compliance", "system"})
 SELF_SERVICE_KINDS = frozenset({"export", "erasure", "restriction", "objection", "rectification"})
 
 
-class Forbidden(PermissionError):
+class Forbidden(NotAllowed):
     """The caller may not make this request; the message says what would be allowed."""
 
 

@@ -17,9 +17,8 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from clashtor_common.errors import ApiError
 from clashtor_common.identity import CurrentIdentity
-from privacy import commands
 from privacy.adapters.tables import AccountDeletion, Acknowledgement, PrivacyRequest
-from privacy.deps import Deps
+from privacy.context import PrivacyContext, context_of
 from privacy.domain.clock import as_utc
 from privacy.domain.requests import Kind, Status
 from privacy.domain.subjects import is_email
@@ -46,14 +45,14 @@ from privacy.entrypoints.schemas import (
     SubjectIn,
     SubjectOut,
 )
+from privacy.service_layer import commands
 
 
-def get_deps(request: Request) -> Deps:
-    deps: Deps = request.app.state.runtime.extras["deps"]
-    return deps
+def privacy_context(request: Request) -> PrivacyContext:
+    return context_of(request.app.state.runtime)
 
 
-DepsDep = Annotated[Deps, Depends(get_deps)]
+ContextDep = Annotated[PrivacyContext, Depends(privacy_context)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 
 router = APIRouter(prefix="/internal")
@@ -111,7 +110,9 @@ def _accepted(req: PrivacyRequest) -> JSONResponse:
 
 
 @requests_router.post("/export", status_code=202, response_model=Accepted)
-async def request_export(body: ExportIn, identity: CurrentIdentity, deps: DepsDep) -> JSONResponse:
+async def request_export(
+    body: ExportIn, identity: CurrentIdentity, deps: ContextDep
+) -> JSONResponse:
     req = await commands.request_export(
         deps, identity, _subject_input(body.subject), body.include_audio
     )
@@ -120,7 +121,7 @@ async def request_export(body: ExportIn, identity: CurrentIdentity, deps: DepsDe
 
 @requests_router.post("/erasure", status_code=202, response_model=Accepted)
 async def request_erasure(
-    body: ErasureIn, identity: CurrentIdentity, deps: DepsDep
+    body: ErasureIn, identity: CurrentIdentity, deps: ContextDep
 ) -> JSONResponse:
     req = await commands.request_erasure(deps, identity, _subject_input(body.subject))
     return _accepted(req)
@@ -142,7 +143,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
 @requests_router.get("", response_model=RequestPage)
 async def list_requests(
     identity: CurrentIdentity,
-    deps: DepsDep,
+    deps: ContextDep,
     kind: Kind | None = None,
     status: Status | None = None,
     limit: Limit = 50,
@@ -163,13 +164,13 @@ async def list_requests(
 
 
 @requests_router.get("/{request_id}", response_model=RequestOut)
-async def get_request(request_id: str, identity: CurrentIdentity, deps: DepsDep) -> RequestOut:
+async def get_request(request_id: str, identity: CurrentIdentity, deps: ContextDep) -> RequestOut:
     return _request_out(await commands.get_request(deps, identity, request_id))
 
 
 @requests_router.get("/{request_id}/certificate", response_model=CertificateOut)
 async def get_certificate(
-    request_id: str, identity: CurrentIdentity, deps: DepsDep
+    request_id: str, identity: CurrentIdentity, deps: ContextDep
 ) -> CertificateOut:
     """The completion record of an erasure, the SHA-256 digest over its canonical JSON and
     the service's Ed25519 signature over the same bytes."""
@@ -183,21 +184,23 @@ async def get_certificate(
 
 
 @router.get("/certificate-key", response_model=CertificateKeyOut, tags=["requests"])
-async def certificate_key(identity: CurrentIdentity, deps: DepsDep) -> CertificateKeyOut:
+async def certificate_key(identity: CurrentIdentity, deps: ContextDep) -> CertificateKeyOut:
     """The Ed25519 public key that verifies erasure certificates (not secret; anyone in an
     organization may fetch it to check a certificate offline)."""
     return CertificateKeyOut(**deps.signer.public_document())
 
 
 @requests_router.get("/{request_id}/download", response_model=DownloadLink)
-async def download_link(request_id: str, identity: CurrentIdentity, deps: DepsDep) -> DownloadLink:
+async def download_link(
+    request_id: str, identity: CurrentIdentity, deps: ContextDep
+) -> DownloadLink:
     url, expires_at = await commands.mint_download(deps, identity, request_id)
     return DownloadLink(url=url, expires_at=expires_at)
 
 
 @exports_router.get("/{token}", response_class=StreamingResponse)
 async def download_export(
-    token: str, identity: CurrentIdentity, deps: DepsDep
+    token: str, identity: CurrentIdentity, deps: ContextDep
 ) -> StreamingResponse:
     """The decrypted bundle (a ZIP), streamed; only for the user the link was minted for."""
     req, body = await commands.open_download(deps, identity, token)
@@ -217,7 +220,7 @@ async def download_export(
 
 @subjects_router.post("/rectification", status_code=202, response_model=Accepted)
 async def rectification(
-    body: RectificationIn, identity: CurrentIdentity, deps: DepsDep
+    body: RectificationIn, identity: CurrentIdentity, deps: ContextDep
 ) -> JSONResponse:
     changes = body.changes.model_dump(exclude_none=True)
     if "email" in changes and not is_email(changes["email"]):
@@ -238,7 +241,7 @@ def _flag_response(req: PrivacyRequest, restricted: bool, objected: bool) -> JSO
 
 @subjects_router.post("/restriction", status_code=202, response_model=FlagOut)
 async def restriction(
-    body: RestrictionIn, identity: CurrentIdentity, deps: DepsDep
+    body: RestrictionIn, identity: CurrentIdentity, deps: ContextDep
 ) -> JSONResponse:
     req, flags = await commands.set_flag(
         deps, identity, Kind.RESTRICTION, _subject_input(body.subject), body.restricted
@@ -247,7 +250,7 @@ async def restriction(
 
 
 @subjects_router.post("/objection", status_code=202, response_model=FlagOut)
-async def objection(body: ObjectionIn, identity: CurrentIdentity, deps: DepsDep) -> JSONResponse:
+async def objection(body: ObjectionIn, identity: CurrentIdentity, deps: ContextDep) -> JSONResponse:
     req, flags = await commands.set_flag(
         deps, identity, Kind.OBJECTION, _subject_input(body.subject), body.objected
     )
@@ -270,7 +273,7 @@ def _account_out(org_id: str, state: str, deletion: AccountDeletion | None) -> A
 
 
 @account_router.delete("", status_code=202, response_model=AccountStatusOut)
-async def delete_account(identity: CurrentIdentity, deps: DepsDep) -> JSONResponse:
+async def delete_account(identity: CurrentIdentity, deps: ContextDep) -> JSONResponse:
     """Owner only: the organization is inaccessible at once and restorable for 30 days."""
     deletion, created = await commands.delete_account(deps, identity)
     out = _account_out(identity.org_id, "deleted", deletion)
@@ -278,13 +281,13 @@ async def delete_account(identity: CurrentIdentity, deps: DepsDep) -> JSONRespon
 
 
 @account_router.post("/restore", response_model=AccountStatusOut)
-async def restore_account(identity: CurrentIdentity, deps: DepsDep) -> AccountStatusOut:
+async def restore_account(identity: CurrentIdentity, deps: ContextDep) -> AccountStatusOut:
     await commands.restore_account(deps, identity)
     return AccountStatusOut(org_id=identity.org_id, status="active")
 
 
 @account_router.get("/status", response_model=AccountStatusOut)
-async def account_status(identity: CurrentIdentity, deps: DepsDep) -> AccountStatusOut:
+async def account_status(identity: CurrentIdentity, deps: ContextDep) -> AccountStatusOut:
     """What the gateway checks on every request: anything but ``active`` is inaccessible."""
     state, deletion = await commands.account_status(deps, identity)
     return _account_out(identity.org_id, state, deletion)
@@ -295,7 +298,7 @@ async def account_status(identity: CurrentIdentity, deps: DepsDep) -> AccountSta
 
 @audit_router.get("", response_model=AuditPage)
 async def audit_log(
-    identity: CurrentIdentity, deps: DepsDep, limit: Limit = 100, cursor: int | None = None
+    identity: CurrentIdentity, deps: ContextDep, limit: Limit = 100, cursor: int | None = None
 ) -> AuditPage:
     """Who asked for what, when: ids and roles only (owners, admins, compliance)."""
     rows = await commands.audit_log(deps, identity, limit=limit, before_id=cursor)
@@ -319,7 +322,7 @@ async def audit_log(
 
 
 @retention_router.get("", response_model=RetentionOut)
-async def get_retention(identity: CurrentIdentity, deps: DepsDep) -> RetentionOut:
+async def get_retention(identity: CurrentIdentity, deps: ContextDep) -> RetentionOut:
     policy = await commands.get_retention(deps, identity)
     if policy is None:
         return RetentionOut(org_id=identity.org_id, call_retention_days=None)
@@ -332,7 +335,7 @@ async def get_retention(identity: CurrentIdentity, deps: DepsDep) -> RetentionOu
 
 @retention_router.put("", response_model=RetentionOut)
 async def put_retention(
-    body: RetentionIn, identity: CurrentIdentity, deps: DepsDep
+    body: RetentionIn, identity: CurrentIdentity, deps: ContextDep
 ) -> RetentionOut:
     policy = await commands.set_retention(deps, identity, body.call_retention_days)
     return RetentionOut(

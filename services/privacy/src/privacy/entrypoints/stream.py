@@ -5,7 +5,7 @@ from __future__ import annotations
 from clashtor_common.events import Topic
 from clashtor_common.service import ServiceRuntime
 from privacy import handlers
-from privacy.deps import Deps
+from privacy.context import PrivacyContext
 
 #: The handler of each topic this service subscribes to (its consumer group is its name).
 ROUTES = {
@@ -23,5 +23,5 @@ PRODUCES: tuple[str, ...] = (
 )
 
 
-def register_subscribers(runtime: ServiceRuntime, deps: Deps) -> None:
-    runtime.subscribe_all(ROUTES, deps=deps)
+def register_subscribers(runtime: ServiceRuntime, context: PrivacyContext) -> None:
+    runtime.subscribe_all(ROUTES, context=context)

@@ -1,8 +1,9 @@
-"""The HTTP use cases of the privacy service: check who asks, then run a workflow.
+"""The use cases callers ask for: check who asks, then run a workflow.
 
-Each command opens one transaction; errors are ``ApiError``s a client can act on
-(404 for another organization's ids, 403 for what the caller may not do, 409 for a
-state that does not allow it).
+Each command opens one transaction; errors are domain errors a client can act on
+(``NotFound`` for another organization's ids, ``Forbidden`` for what the caller may
+not do, ``Conflict`` for a state that does not allow it); the HTTP entry point maps
+them to statuses.
 """
 
 from __future__ import annotations
@@ -16,11 +17,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clashtor_common.crypto import fingerprint
-from clashtor_common.errors import ApiError, not_found
+from clashtor_common.domain_errors import Conflict, Gone, InvalidInput, NotFound
 from clashtor_common.events import SubjectRectified, SubjectRestricted
 from clashtor_common.identity import Identity
 from clashtor_common.s3 import ObjectNotFound
-from privacy import service
 from privacy.adapters import repository as repo
 from privacy.adapters import tokens
 from privacy.adapters.tables import (
@@ -32,7 +32,7 @@ from privacy.adapters.tables import (
     RetentionPolicy,
     SubjectFlags,
 )
-from privacy.deps import Deps
+from privacy.context import PrivacyContext
 from privacy.domain.access import (
     Forbidden,
     authorize_request,
@@ -43,6 +43,9 @@ from privacy.domain.access import (
 from privacy.domain.clock import as_utc
 from privacy.domain.requests import Kind, Status
 from privacy.domain.subjects import ForeignSubject, InvalidSubject, SubjectRef, normalize_subject
+from privacy.service_layer.erasure import start_erasure
+from privacy.service_layer.export import start_export
+from privacy.service_layer.records import emit_event, new_request, record_audit, subject_of
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ class SubjectInput:
     email: str | None = None
 
 
-def resolve_subject(deps: Deps, identity: Identity, raw: SubjectInput) -> SubjectRef:
+def resolve_subject(deps: PrivacyContext, identity: Identity, raw: SubjectInput) -> SubjectRef:
     """Validate the subject; an email becomes a fingerprint here and goes no further."""
     try:
         return normalize_subject(
@@ -63,16 +66,13 @@ def resolve_subject(deps: Deps, identity: Identity, raw: SubjectInput) -> Subjec
             fingerprint_secret=deps.fingerprint_secret,
         )
     except InvalidSubject as exc:
-        raise ApiError(422, "invalid_subject", str(exc)) from exc
+        raise InvalidInput(str(exc), "invalid_subject") from exc
     except ForeignSubject as exc:
-        raise not_found("organization", str(exc)) from exc
+        raise NotFound.of("organization", str(exc)) from exc
 
 
 def _authorize(identity: Identity, kind: Kind, subject: SubjectRef) -> None:
-    try:
-        authorize_request(identity, kind.value, subject)
-    except Forbidden as exc:
-        raise ApiError(403, "forbidden", str(exc)) from exc
+    authorize_request(identity, kind.value, subject)
 
 
 # account state ---------------------------------------------------------------------------
@@ -97,23 +97,24 @@ async def ensure_active(session: AsyncSession, identity: Identity) -> None:
     assert deletion is not None
     if state == "deleted":
         until = as_utc(deletion.restorable_until).isoformat()
-        raise ApiError(
-            403,
-            "account_deleted",
+        raise Forbidden(
             f"organization {identity.org_id} is deleted; its owner may restore it until {until}",
+            "account_deleted",
         )
-    raise ApiError(403, "account_deleted", f"organization {identity.org_id} is being erased")
+    raise Forbidden(f"organization {identity.org_id} is being erased", "account_deleted")
 
 
 # requests --------------------------------------------------------------------------------
 
 
-async def request_erasure(deps: Deps, identity: Identity, raw: SubjectInput) -> PrivacyRequest:
+async def request_erasure(
+    deps: PrivacyContext, identity: Identity, raw: SubjectInput
+) -> PrivacyRequest:
     subject = resolve_subject(deps, identity, raw)
     _authorize(identity, Kind.ERASURE, subject)
     async with deps.db.session() as session:
         await ensure_active(session, identity)
-        req = await service.start_erasure(
+        req = await start_erasure(
             session,
             deps,
             org_id=identity.org_id,
@@ -126,13 +127,13 @@ async def request_erasure(deps: Deps, identity: Identity, raw: SubjectInput) -> 
 
 
 async def request_export(
-    deps: Deps, identity: Identity, raw: SubjectInput, include_audio: bool
+    deps: PrivacyContext, identity: Identity, raw: SubjectInput, include_audio: bool
 ) -> PrivacyRequest:
     subject = resolve_subject(deps, identity, raw)
     _authorize(identity, Kind.EXPORT, subject)
     async with deps.db.session() as session:
         await ensure_active(session, identity)
-        req = await service.start_export(
+        req = await start_export(
             session,
             deps,
             org_id=identity.org_id,
@@ -165,13 +166,13 @@ async def _visible_request(
 ) -> PrivacyRequest:
     req = await repo.get_request(session, identity.org_id, request_id)
     if req is None or not may_read_request(
-        identity, requested_by=req.requested_by, subject=service.subject_of(req)
+        identity, requested_by=req.requested_by, subject=subject_of(req)
     ):
-        raise not_found("request", request_id)
+        raise NotFound.of("request", request_id)
     return req
 
 
-async def get_request(deps: Deps, identity: Identity, request_id: str) -> RequestView:
+async def get_request(deps: PrivacyContext, identity: Identity, request_id: str) -> RequestView:
     async with deps.db.session() as session:
         await ensure_active(session, identity)
         req = await _visible_request(session, identity, request_id)
@@ -181,7 +182,7 @@ async def get_request(deps: Deps, identity: Identity, request_id: str) -> Reques
 
 
 async def list_requests(
-    deps: Deps,
+    deps: PrivacyContext,
     identity: Identity,
     *,
     kind: str | None,
@@ -204,14 +205,16 @@ async def list_requests(
     return [RequestView(r, acks[r.id], None) for r in rows]
 
 
-async def get_certificate(deps: Deps, identity: Identity, request_id: str) -> ErasureCertificate:
+async def get_certificate(
+    deps: PrivacyContext, identity: Identity, request_id: str
+) -> ErasureCertificate:
     async with deps.db.session() as session:
         await ensure_active(session, identity)
         req = await _visible_request(session, identity, request_id)
         cert = await repo.certificate(session, req.id)
     if cert is None:
-        raise ApiError(
-            409, "not_completed", f"request {request_id} has no certificate (status {req.status})"
+        raise Conflict(
+            f"request {request_id} has no certificate (status {req.status})", "not_completed"
         )
     return cert
 
@@ -219,7 +222,9 @@ async def get_certificate(deps: Deps, identity: Identity, request_id: str) -> Er
 # export downloads ------------------------------------------------------------------------
 
 
-async def mint_download(deps: Deps, identity: Identity, request_id: str) -> tuple[str, datetime]:
+async def mint_download(
+    deps: PrivacyContext, identity: Identity, request_id: str
+) -> tuple[str, datetime]:
     """A short-lived link to the bundle, for the user who asked for the export only."""
     now = deps.clock.now()
     async with deps.db.session() as session:
@@ -233,43 +238,43 @@ async def mint_download(deps: Deps, identity: Identity, request_id: str) -> tupl
             now=now,
             ttl_seconds=ttl,
         )
-        _audit(session, deps, identity, "export.download_link", req, service.subject_of(req))
+        _audit(session, deps, identity, "export.download_link", req, subject_of(req))
     return f"/internal/exports/{token}", now + timedelta(seconds=ttl)
 
 
 def _check_downloadable(req: PrivacyRequest, identity: Identity) -> None:
     if req.kind != Kind.EXPORT:
-        raise ApiError(409, "not_an_export", f"request {req.id} is a {req.kind} request")
+        raise Conflict(f"request {req.id} is a {req.kind} request", "not_an_export")
     if req.requested_by != identity.user_id:
-        raise ApiError(403, "forbidden", "only the user who requested the export may download it")
+        raise Forbidden("only the user who requested the export may download it")
     if req.status != Status.COMPLETED:
-        raise ApiError(409, "export_not_ready", f"export {req.id} is {req.status}")
+        raise Conflict(f"export {req.id} is {req.status}", "export_not_ready")
     if req.object_key is None:
-        raise ApiError(410, "export_expired", f"export {req.id} was deleted; request a new one")
+        raise Gone(f"export {req.id} was deleted; request a new one", "export_expired")
 
 
 async def open_download(
-    deps: Deps, identity: Identity, token: str
+    deps: PrivacyContext, identity: Identity, token: str
 ) -> tuple[PrivacyRequest, AsyncIterator[bytes]]:
     try:
         grant = tokens.verify(
             token, deps.settings.download_secret.get_secret_value(), now=deps.clock.now()
         )
     except tokens.InvalidToken as exc:
-        raise ApiError(403, "invalid_download_link", str(exc)) from exc
+        raise Forbidden(str(exc), "invalid_download_link") from exc
     if (grant.org_id, grant.user_id) != (identity.org_id, identity.user_id):
-        raise ApiError(403, "forbidden", "this download link was issued to another user")
+        raise Forbidden("this download link was issued to another user")
     async with deps.db.session() as session:
         await ensure_active(session, identity)
         req = await _visible_request(session, identity, grant.request_id)
         _check_downloadable(req, identity)
-        _audit(session, deps, identity, "export.downloaded", req, service.subject_of(req))
+        _audit(session, deps, identity, "export.downloaded", req, subject_of(req))
     assert req.object_key is not None
     stream = deps.objects.read_stream(req.object_key)
     try:
         first = await anext(stream)
     except ObjectNotFound as exc:
-        raise ApiError(410, "export_expired", f"export {req.id} was deleted") from exc
+        raise Gone(f"export {req.id} was deleted", "export_expired") from exc
 
     async def body() -> AsyncIterator[bytes]:
         yield first
@@ -283,15 +288,15 @@ async def open_download(
 
 
 async def rectify(
-    deps: Deps, identity: Identity, raw: SubjectInput, changes: dict[str, str]
+    deps: PrivacyContext, identity: Identity, raw: SubjectInput, changes: dict[str, str]
 ) -> PrivacyRequest:
     """Store the new values as an encrypted claim check and tell every service."""
     subject = resolve_subject(deps, identity, raw)
     if subject.type not in ("user", "participant"):
-        raise ApiError(422, "invalid_subject", "only a user or a participant can be rectified")
+        raise InvalidInput("only a user or a participant can be rectified", "invalid_subject")
     _authorize(identity, Kind.RECTIFICATION, subject)
     now = deps.clock.now()
-    req = service.new_request(
+    req = new_request(
         org_id=identity.org_id,
         kind=Kind.RECTIFICATION,
         subject=subject,
@@ -317,7 +322,7 @@ async def rectify(
         async with deps.db.session() as session:
             session.add(req)
             await session.flush()
-            await service.emit_event(
+            await emit_event(
                 session,
                 SubjectRectified(
                     request_id=req.id,
@@ -343,7 +348,7 @@ async def rectify(
 
 
 async def set_flag(
-    deps: Deps, identity: Identity, kind: Kind, raw: SubjectInput, value: bool
+    deps: PrivacyContext, identity: Identity, kind: Kind, raw: SubjectInput, value: bool
 ) -> tuple[PrivacyRequest, SubjectFlags]:
     """Restriction (``restricted``) or objection (``objected``) for one subject."""
     subject = resolve_subject(deps, identity, raw)
@@ -351,8 +356,8 @@ async def set_flag(
         ("user", "participant", "call") if kind == Kind.RESTRICTION else ("user", "participant")
     )
     if subject.type not in allowed:
-        raise ApiError(
-            422, "invalid_subject", f"{kind.value} applies to subjects of type {', '.join(allowed)}"
+        raise InvalidInput(
+            f"{kind.value} applies to subjects of type {', '.join(allowed)}", "invalid_subject"
         )
     _authorize(identity, kind, subject)
     now = deps.clock.now()
@@ -374,7 +379,7 @@ async def set_flag(
         else:
             flags.objected = value
         flags.updated_at = now
-        req = service.new_request(
+        req = new_request(
             org_id=identity.org_id,
             kind=kind,
             subject=subject,
@@ -392,7 +397,7 @@ async def set_flag(
             restricted=value if kind == Kind.RESTRICTION else None,
             objected=value if kind == Kind.OBJECTION else None,
         )
-        await service.emit_event(session, payload, identity.org_id, subject)
+        await emit_event(session, payload, identity.org_id, subject)
         action = "restriction.set" if kind == Kind.RESTRICTION else "objection.set"
         _audit(session, deps, identity, action, req, subject, {"value": value})
     return req, flags
@@ -403,10 +408,10 @@ async def set_flag(
 
 def _owner_only(identity: Identity, what: str) -> None:
     if identity.role != "owner":
-        raise ApiError(403, "forbidden", f"only the organization's owner may {what}")
+        raise Forbidden(f"only the organization's owner may {what}")
 
 
-async def delete_account(deps: Deps, identity: Identity) -> tuple[AccountDeletion, bool]:
+async def delete_account(deps: PrivacyContext, identity: Identity) -> tuple[AccountDeletion, bool]:
     """Mark the organization deleted now, restorable for ``account_grace_days``.
 
     Returns the deletion and whether it was new (a repeated DELETE changes nothing)."""
@@ -419,7 +424,7 @@ async def delete_account(deps: Deps, identity: Identity) -> tuple[AccountDeletio
             assert deletion is not None
             return deletion, False
         if state in ("purging", "purged"):
-            raise ApiError(409, "account_erased", f"organization {identity.org_id} is erased")
+            raise Conflict(f"organization {identity.org_id} is erased", "account_erased")
         until = now + timedelta(days=deps.settings.account_grace_days)
         if deletion is None:
             deletion = AccountDeletion(
@@ -446,28 +451,29 @@ async def delete_account(deps: Deps, identity: Identity) -> tuple[AccountDeletio
     return deletion, True
 
 
-async def restore_account(deps: Deps, identity: Identity) -> AccountDeletion:
+async def restore_account(deps: PrivacyContext, identity: Identity) -> AccountDeletion:
     _owner_only(identity, "restore the account")
     now = deps.clock.now()
     async with deps.db.session() as session:
         deletion = await repo.account_deletion(session, identity.org_id)
         state = account_state(deletion)
         if state == "active":
-            raise ApiError(409, "not_deleted", f"organization {identity.org_id} is not deleted")
+            raise Conflict(f"organization {identity.org_id} is not deleted", "not_deleted")
         assert deletion is not None
         if state != "deleted" or now >= as_utc(deletion.restorable_until):
-            raise ApiError(
-                409,
-                "restore_window_closed",
+            raise Conflict(
                 f"organization {identity.org_id} can no longer be restored: "
                 f"the {deps.settings.account_grace_days}-day window is over",
+                "restore_window_closed",
             )
         deletion.restored_at = now
         _audit(session, deps, identity, "account.restored", None, None, {})
     return deletion
 
 
-async def account_status(deps: Deps, identity: Identity) -> tuple[str, AccountDeletion | None]:
+async def account_status(
+    deps: PrivacyContext, identity: Identity
+) -> tuple[str, AccountDeletion | None]:
     async with deps.db.session() as session:
         deletion = await repo.account_deletion(session, identity.org_id)
     return account_state(deletion), deletion
@@ -478,17 +484,19 @@ async def account_status(deps: Deps, identity: Identity) -> tuple[str, AccountDe
 
 def _compliance_only(identity: Identity, what: str) -> None:
     if not may_read_audit(identity):
-        raise ApiError(403, "forbidden", f"only owners, admins and compliance may {what}")
+        raise Forbidden(f"only owners, admins and compliance may {what}")
 
 
-async def get_retention(deps: Deps, identity: Identity) -> RetentionPolicy | None:
+async def get_retention(deps: PrivacyContext, identity: Identity) -> RetentionPolicy | None:
     _compliance_only(identity, "read the retention schedule")
     async with deps.db.session() as session:
         await ensure_active(session, identity)
         return await session.get(RetentionPolicy, identity.org_id)
 
 
-async def set_retention(deps: Deps, identity: Identity, days: int | None) -> RetentionPolicy:
+async def set_retention(
+    deps: PrivacyContext, identity: Identity, days: int | None
+) -> RetentionPolicy:
     _compliance_only(identity, "change the retention schedule")
     now = deps.clock.now()
     async with deps.db.session() as session:
@@ -507,7 +515,7 @@ async def set_retention(deps: Deps, identity: Identity, days: int | None) -> Ret
 
 
 async def audit_log(
-    deps: Deps, identity: Identity, *, limit: int, before_id: int | None
+    deps: PrivacyContext, identity: Identity, *, limit: int, before_id: int | None
 ) -> list[AuditEntry]:
     _compliance_only(identity, "read the audit log")
     async with deps.db.session() as session:
@@ -517,14 +525,14 @@ async def audit_log(
 
 def _audit(
     session: AsyncSession,
-    deps: Deps,
+    deps: PrivacyContext,
     identity: Identity,
     action: str,
     req: PrivacyRequest | None,
     subject: SubjectRef | None,
     details: dict[str, Any] | None = None,
 ) -> None:
-    service.record_audit(
+    record_audit(
         session,
         org_id=identity.org_id,
         at=deps.clock.now(),

@@ -30,14 +30,14 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from clashtor_common.events import ErasureRequested, make_event
-from clashtor_common.outbox import emit
+from clashtor_common.events import ErasureRequested
 from clashtor_common.periodic import Periodic
-from privacy import service
 from privacy.adapters import repository as repo
-from privacy.deps import SOURCE, Deps
+from privacy.context import PrivacyContext
 from privacy.domain.requests import AckState, AckStatus, Status, missing_services
 from privacy.domain.retention import held_by, retention_cutoff
+from privacy.service_layer.erasure import start_account_purge, start_retention_erasure
+from privacy.service_layer.records import emit_event, fail_request, subject_of
 
 log = logging.getLogger(__name__)
 
@@ -54,14 +54,14 @@ class TickReport:
 
 
 class Scheduler:
-    def __init__(self, deps: Deps) -> None:
-        self.deps = deps
+    def __init__(self, context: PrivacyContext) -> None:
+        self.context = context
         self._lock = asyncio.Lock()
         self.ticks = 0
         self._retention_due: datetime | None = None  # first tick applies retention
         # Database or S3 down: the loop logs it and tries again next interval.
         self._loop = Periodic(
-            "privacy-scheduler", deps.settings.scheduler_interval_seconds, self.tick
+            "privacy-scheduler", context.settings.scheduler_interval_seconds, self.tick
         )
 
     @property
@@ -90,10 +90,10 @@ class Scheduler:
             return report
 
     async def _resend_erasures(self, report: TickReport) -> None:
-        settings = self.deps.settings
-        now = self.deps.clock.now()
+        settings = self.context.settings
+        now = self.context.clock.now()
         cutoff = now - timedelta(seconds=settings.erasure_resend_after_seconds)
-        async with self.deps.db.session() as session:
+        async with self.context.db.session() as session:
             for ack, req in await repo.lagging_erasure_acks(session, cutoff):
                 if req.status == Status.FAILED:
                     continue  # marked failed earlier in this tick
@@ -101,7 +101,7 @@ class Scheduler:
                     if req.status != Status.FAILED:
                         acks = await repo.acknowledgements(session, req.id)
                         silent = sorted(a.service for a in acks if a.status != AckStatus.COMPLETED)
-                        service.fail_request(
+                        fail_request(
                             req,
                             f"no successful answer after {ack.attempts} attempts from: "
                             + ", ".join(silent),
@@ -115,49 +115,39 @@ class Scheduler:
                     continue
                 payload = ErasureRequested(
                     request_id=req.id,
-                    subject=service.subject_of(req).to_event(),
+                    subject=subject_of(req).to_event(),
                     requested_by=req.requested_by,
                     attempt=attempt,
                     services=[ack.service],
                 )
-                await emit(
-                    session,
-                    make_event(
-                        payload,
-                        source=SOURCE,
-                        org_id=req.org_id,
-                        subject_ids=[req.subject_id] if req.subject_id else [],
-                    ),
-                )
+                await emit_event(session, payload, req.org_id, subject_of(req))
                 report.resent += 1
                 log.info("re-sent erasure %s to %s (attempt %d)", req.id, ack.service, attempt)
 
     async def _expire_exports(self, report: TickReport) -> None:
-        now = self.deps.clock.now()
-        cutoff = now - timedelta(seconds=self.deps.settings.export_timeout_seconds)
-        async with self.deps.db.session() as session:
+        now = self.context.clock.now()
+        cutoff = now - timedelta(seconds=self.context.settings.export_timeout_seconds)
+        async with self.context.db.session() as session:
             for req in await repo.overdue_exports(session, cutoff):
                 acks = await repo.acknowledgements(session, req.id)
                 missing = missing_services(AckState(a.service, a.status) for a in acks)
-                service.fail_request(
-                    req, "export timed out; no part from: " + ", ".join(missing), now
-                )
+                fail_request(req, "export timed out; no part from: " + ", ".join(missing), now)
                 report.exports_failed += 1
 
     async def _purge_deleted_accounts(self, report: TickReport) -> None:
-        now = self.deps.clock.now()
-        async with self.deps.db.session() as session:
+        now = self.context.clock.now()
+        async with self.context.db.session() as session:
             for deletion in await repo.accounts_due_for_purge(session, now):
-                if await service.start_account_purge(session, self.deps, deletion) is not None:
+                if await start_account_purge(session, self.context, deletion) is not None:
                     report.purges_started += 1
 
     async def _delete_old_bundles(self, report: TickReport) -> None:
-        now = self.deps.clock.now()
-        cutoff = now - timedelta(seconds=self.deps.settings.export_bundle_ttl_seconds)
-        async with self.deps.db.session() as session:
+        now = self.context.clock.now()
+        cutoff = now - timedelta(seconds=self.context.settings.export_bundle_ttl_seconds)
+        async with self.context.db.session() as session:
             for req in await repo.expired_bundles(session, cutoff):
                 assert req.object_key is not None
-                await self.deps.objects.delete(req.object_key)
+                await self.context.objects.delete(req.object_key)
                 req.object_key = None
                 req.bundle_expired_at = now
                 req.updated_at = now
@@ -166,10 +156,10 @@ class Scheduler:
     async def _enforce_retention(self, report: TickReport) -> None:
         """Once per ``retention_interval_seconds``: erase every call older than its
         organization's ``call_retention_days``, unless a subject of it is restricted."""
-        now = self.deps.clock.now()
+        now = self.context.clock.now()
         if self._retention_due is not None and now < self._retention_due:
             return
-        async with self.deps.db.session() as session:
+        async with self.context.db.session() as session:
             for policy in await repo.retention_policies(session):
                 assert policy.call_retention_days is not None
                 cutoff = retention_cutoff(now, policy.call_retention_days)
@@ -179,8 +169,8 @@ class Scheduler:
                     if held_by(call.subjects, restricted):
                         report.retention_held += 1
                         continue
-                    started = await service.start_retention_erasure(
-                        session, self.deps, call, retention_days=policy.call_retention_days
+                    started = await start_retention_erasure(
+                        session, self.context, call, retention_days=policy.call_retention_days
                     )
                     if started is not None:
                         report.retention_erasures += 1
@@ -188,4 +178,6 @@ class Scheduler:
             log.info(
                 "retention: %d call(s) past retention held by a restriction", report.retention_held
             )
-        self._retention_due = now + timedelta(seconds=self.deps.settings.retention_interval_seconds)
+        self._retention_due = now + timedelta(
+            seconds=self.context.settings.retention_interval_seconds
+        )

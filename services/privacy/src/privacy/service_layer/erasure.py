@@ -1,13 +1,12 @@
-"""Privacy workflows shared by the HTTP commands, the event handlers and the scheduler.
+"""Erasure: recorded, privacy's own copies erased, fanned out, certified when all answer.
 
-Every function takes the caller's session: the state change, the audit entry and the
-events it emits (outbox) commit together or not at all.
+Also the erasures privacy starts on its own: a call past its organization's retention
+and an organization whose deletion grace period is over. Every function takes the
+caller's session, so the request, its audit entry and its events commit together.
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
 import uuid
 from datetime import datetime
 from typing import Any
@@ -16,21 +15,11 @@ from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from clashtor_common.crypto import DecryptionError
-from clashtor_common.events import (
-    ErasureRequested,
-    EventPayload,
-    ExportRequested,
-    ObjectRef,
-    make_event,
-)
-from clashtor_common.outbox import emit
-from clashtor_common.s3 import ObjectNotFound
+from clashtor_common.events import ErasureRequested
 from privacy.adapters import repository as repo
 from privacy.adapters.tables import (
     AccountDeletion,
     Acknowledgement,
-    AuditEntry,
     ErasureCertificate,
     PrivacyRequest,
     RetainedCall,
@@ -38,18 +27,19 @@ from privacy.adapters.tables import (
     SubjectFlags,
     Tombstone,
 )
-from privacy.deps import SOURCE, Deps
+from privacy.context import PrivacyContext
 from privacy.domain.certificate import CertifiedAck, build_certificate, subject_hash
 from privacy.domain.clock import as_utc
-from privacy.domain.export_bundle import InvalidPart, Part, build_bundle, parse_part
 from privacy.domain.requests import ACCOUNT_PURGE_ACTOR, OWN_SERVICE, AckStatus, Kind, Status
 from privacy.domain.retention import RETENTION_ACTOR, subject_label
 from privacy.domain.subjects import SubjectRef
-
-log = logging.getLogger(__name__)
-
-#: Actor recorded for what privacy does on its own (completions, expiries, purges).
-SYSTEM_ACTOR = "system:privacy"
+from privacy.service_layer.records import (
+    SYSTEM_ACTOR,
+    emit_event,
+    open_request,
+    record_audit,
+    subject_of,
+)
 
 #: What privacy itself keeps after an erasure, and why (shown in the certificate).
 OWN_KEPT_RECORDS = [
@@ -64,85 +54,9 @@ OWN_KEPT_RECORDS = [
 ]
 
 
-def subject_of(req: PrivacyRequest | Tombstone | SubjectFlags) -> SubjectRef:
-    return SubjectRef(type=req.subject_type, id=req.subject_id, fingerprint=req.subject_fingerprint)
-
-
-def _event_subject_ids(subject: SubjectRef) -> list[str]:
-    return [subject.id] if subject.id else []
-
-
-async def emit_event(
-    session: AsyncSession, payload: EventPayload, org_id: str, subject: SubjectRef
-) -> None:
-    await emit(
-        session,
-        make_event(payload, source=SOURCE, org_id=org_id, subject_ids=_event_subject_ids(subject)),
-    )
-
-
-def record_audit(
-    session: AsyncSession,
-    *,
-    org_id: str,
-    at: datetime,
-    actor_id: str,
-    actor_role: str,
-    action: str,
-    request_id: str | None = None,
-    subject: SubjectRef | None = None,
-    details: dict[str, Any] | None = None,
-) -> None:
-    session.add(
-        AuditEntry(
-            org_id=org_id,
-            at=at,
-            actor_id=actor_id,
-            actor_role=actor_role,
-            action=action,
-            request_id=request_id,
-            subject_type=subject.type if subject else None,
-            subject_id=subject.id if subject else None,
-            details=details or {},
-        )
-    )
-
-
-def new_request(
-    *,
-    org_id: str,
-    kind: Kind,
-    subject: SubjectRef,
-    requested_by: str,
-    role: str,
-    status: Status,
-    now: datetime,
-    include_audio: bool = False,
-    request_id: str | None = None,
-) -> PrivacyRequest:
-    return PrivacyRequest(
-        id=request_id or str(uuid.uuid4()),
-        org_id=org_id,
-        kind=kind.value,
-        status=status.value,
-        subject_type=subject.type,
-        subject_id=subject.id,
-        subject_fingerprint=subject.fingerprint,
-        subject_key=subject.key,
-        requested_by=requested_by,
-        requested_role=role,
-        include_audio=include_audio,
-        created_at=now,
-        updated_at=now,
-    )
-
-
-# erasure ----------------------------------------------------------------------------------
-
-
 async def start_erasure(
     session: AsyncSession,
-    deps: Deps,
+    deps: PrivacyContext,
     *,
     org_id: str,
     subject: SubjectRef,
@@ -152,31 +66,18 @@ async def start_erasure(
 ) -> PrivacyRequest:
     """Record the request, erase what privacy holds itself, and fan out ``erasure-requested``."""
     now = deps.clock.now()
-    req = new_request(
+    req = await open_request(
+        session,
         org_id=org_id,
         kind=Kind.ERASURE,
         subject=subject,
         requested_by=requested_by,
         role=role,
-        status=Status.PENDING,
         now=now,
+        services=deps.settings.erasure_services,
         request_id=request_id,
     )
-    session.add(req)
-    await session.flush()
     removed = await erase_own_data(session, deps, org_id=org_id, subject=subject, now=now)
-    for service in deps.settings.erasure_services:
-        session.add(
-            Acknowledgement(
-                request_id=req.id,
-                org_id=org_id,
-                service=service,
-                status=AckStatus.PENDING.value,
-                attempts=1,
-                last_sent_at=now,
-                details={},
-            )
-        )
     session.add(
         Acknowledgement(
             request_id=req.id,
@@ -197,7 +98,7 @@ async def start_erasure(
 
 
 async def erase_own_data(
-    session: AsyncSession, deps: Deps, *, org_id: str, subject: SubjectRef, now: datetime
+    session: AsyncSession, deps: PrivacyContext, *, org_id: str, subject: SubjectRef, now: datetime
 ) -> dict[str, int]:
     """Delete privacy's own copies of personal data for ``subject``.
 
@@ -252,7 +153,7 @@ def _ack_details(ack: Acknowledgement) -> tuple[dict[str, int], list[dict[str, s
 
 
 async def complete_erasure(
-    session: AsyncSession, deps: Deps, req: PrivacyRequest, acks: list[Acknowledgement]
+    session: AsyncSession, deps: PrivacyContext, req: PrivacyRequest, acks: list[Acknowledgement]
 ) -> ErasureCertificate:
     """Mark the erasure completed, issue its certificate and keep the subject's tombstone."""
     now = deps.clock.now()
@@ -322,157 +223,6 @@ async def complete_erasure(
     return cert
 
 
-# export ----------------------------------------------------------------------------------
-
-
-async def start_export(
-    session: AsyncSession,
-    deps: Deps,
-    *,
-    org_id: str,
-    subject: SubjectRef,
-    requested_by: str,
-    role: str,
-    include_audio: bool,
-) -> PrivacyRequest:
-    now = deps.clock.now()
-    req = new_request(
-        org_id=org_id,
-        kind=Kind.EXPORT,
-        subject=subject,
-        requested_by=requested_by,
-        role=role,
-        status=Status.PENDING,
-        now=now,
-        include_audio=include_audio,
-    )
-    session.add(req)
-    await session.flush()
-    for service in deps.settings.export_services:
-        session.add(
-            Acknowledgement(
-                request_id=req.id,
-                org_id=org_id,
-                service=service,
-                status=AckStatus.PENDING.value,
-                attempts=1,
-                last_sent_at=now,
-                details={},
-            )
-        )
-    payload = ExportRequested(
-        request_id=req.id, subject=subject.to_event(), include_audio=include_audio
-    )
-    await emit_event(session, payload, org_id, subject)
-    return req
-
-
-def fail_request(req: PrivacyRequest, reason: str, now: datetime) -> None:
-    req.status = Status.FAILED.value
-    req.failure = reason[:1000]
-    req.updated_at = now
-
-
-async def own_export_part(session: AsyncSession, req: PrivacyRequest) -> Part:
-    """What privacy itself holds about the subject: its flags and the requests about it."""
-    items: list[dict[str, Any]] = []
-    flags = await repo.subject_flags(session, req.org_id, req.subject_type, req.subject_key)
-    if flags is not None:
-        items.append(
-            {
-                "record": "processing_flags",
-                "restricted": flags.restricted,
-                "objected": flags.objected,
-                "updated_at": as_utc(flags.updated_at).isoformat(),
-            }
-        )
-    for other in await repo.requests_about(session, req.org_id, req.subject_type, req.subject_key):
-        items.append(
-            {
-                "record": "privacy_request",
-                "id": other.id,
-                "kind": other.kind,
-                "status": other.status,
-                "created_at": as_utc(other.created_at).isoformat(),
-                "completed_at": as_utc(other.completed_at).isoformat()
-                if other.completed_at
-                else None,
-            }
-        )
-    return Part(service=OWN_SERVICE, items=items)
-
-
-async def _load_part(deps: Deps, req: PrivacyRequest, ack: Acknowledgement) -> Part:
-    if not (ack.part_bucket and ack.part_key):
-        return Part(service=ack.service, items=[])
-    blob = await deps.objects.store.read(ObjectRef(bucket=ack.part_bucket, key=ack.part_key))
-    if len(blob) > deps.settings.max_part_bytes:
-        raise InvalidPart(
-            f"part from {ack.service} is larger than {deps.settings.max_part_bytes} bytes"
-        )
-    try:
-        plain = deps.keyring.decrypt(blob)
-    except DecryptionError as exc:
-        raise InvalidPart(f"part from {ack.service} does not decrypt: {exc}") from exc
-    return parse_part(plain, service=ack.service, request_id=req.id, subject=subject_of(req))
-
-
-def bundle_key(req: PrivacyRequest) -> str:
-    return f"exports/{req.org_id}/{req.id}.zip"
-
-
-async def assemble_export(
-    session: AsyncSession, deps: Deps, req: PrivacyRequest, acks: list[Acknowledgement]
-) -> None:
-    """Fetch, decrypt and check every part, then store ONE encrypted bundle.
-
-    A part that is gone, does not decrypt or breaks the format fails the export (the
-    reason names the service and the rule, never the content). Anything else (S3 or
-    network down) raises, so the bus retries the event."""
-    now = deps.clock.now()
-    parts: list[Part] = []
-    try:
-        for ack in acks:
-            part = await _load_part(deps, req, ack)
-            ack.details = {**ack.details, "items": len(part.items), "files": len(part.files)}
-            parts.append(part)
-    except ObjectNotFound:
-        fail_request(req, f"export part from {ack.service} is gone (link expired or erased)", now)
-        return
-    except InvalidPart as exc:
-        fail_request(req, str(exc), now)
-        return
-    parts.append(await own_export_part(session, req))
-    data, _manifest = build_bundle(
-        request_id=req.id,
-        subject=subject_of(req),
-        generated_at=now,
-        include_audio=req.include_audio,
-        parts=parts,
-    )
-    key = bundle_key(req)
-    await deps.objects.put_stream(key, data)
-    req.object_key = key
-    req.bundle_sha256 = hashlib.sha256(data).hexdigest()
-    req.status = Status.COMPLETED.value
-    req.completed_at = now
-    req.updated_at = now
-    record_audit(
-        session,
-        org_id=req.org_id,
-        at=now,
-        actor_id=SYSTEM_ACTOR,
-        actor_role="system",
-        action="export.completed",
-        request_id=req.id,
-        subject=subject_of(req),
-        details={"bundle_sha256": req.bundle_sha256, "bytes": len(data)},
-    )
-
-
-# account ---------------------------------------------------------------------------------
-
-
 async def _forget_calls(session: AsyncSession, org_id: str, subject: SubjectRef) -> int:
     """Drop the retention index rows of every call the subject's erasure removes: the
     call itself, every call of a user or participant, every call of an organization."""
@@ -494,7 +244,7 @@ async def _forget_calls(session: AsyncSession, org_id: str, subject: SubjectRef)
 
 
 async def start_retention_erasure(
-    session: AsyncSession, deps: Deps, call: RetainedCall, *, retention_days: int
+    session: AsyncSession, deps: PrivacyContext, call: RetainedCall, *, retention_days: int
 ) -> PrivacyRequest | None:
     """The call is past its organization's retention: erase it through the ordinary
     fan-out, requested by ``system:retention``, with an audit entry.
@@ -524,7 +274,7 @@ async def start_retention_erasure(
 
 async def _start_system_erasure(
     session: AsyncSession,
-    deps: Deps,
+    deps: PrivacyContext,
     *,
     org_id: str,
     subject: SubjectRef,
@@ -559,7 +309,7 @@ async def _start_system_erasure(
 
 
 async def start_account_purge(
-    session: AsyncSession, deps: Deps, deletion: AccountDeletion
+    session: AsyncSession, deps: PrivacyContext, deletion: AccountDeletion
 ) -> PrivacyRequest | None:
     """The grace period is over: erase the organization through the ordinary fan-out.
 

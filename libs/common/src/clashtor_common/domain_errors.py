@@ -1,0 +1,61 @@
+"""Errors a domain rule or a use case raises, in the language of the rule, not of HTTP.
+
+Service layers raise these; only the HTTP entry points turn them into statuses (see
+``clashtor_common.errors.DOMAIN_STATUS``), so the same use case can be called from an
+event handler, a scheduler or a test without knowing about HTTP. Each carries the
+machine-readable ``code`` a client sees and a message it can act on.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A request the rules do not allow; ``code`` names which rule."""
+
+    code = "bad_request"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class InvalidInput(DomainError):
+    """Well-formed but not acceptable (a subject of the wrong type, an unknown plan)."""
+
+    code = "invalid"
+
+
+class NotFound(DomainError):
+    """No such thing in the caller's organization (another org's ids are not found too)."""
+
+    code = "not_found"
+
+    @classmethod
+    def of(cls, kind: str, ident: str) -> NotFound:
+        return cls(f"{kind} {ident} not found")
+
+
+class Forbidden(DomainError):
+    """The caller may not do this (role, ownership, a deleted account)."""
+
+    code = "forbidden"
+
+
+class Conflict(DomainError):
+    """The thing is in a state that does not allow this now."""
+
+    code = "conflict"
+
+
+class Gone(DomainError):
+    """It existed and was deleted for good (an expired export, say)."""
+
+    code = "gone"
+
+
+class Unavailable(DomainError):
+    """A dependency outside our control (a provider) cannot serve this now."""
+
+    code = "unavailable"

@@ -1,0 +1,30 @@
+"""Builders of event payloads for tests: one place that knows every required field."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from clashtor_common.events import CallUploaded, ObjectRef, ParticipantRef
+
+
+def call_uploaded(
+    call_id: str,
+    *,
+    uploader_id: str = "rep-1",
+    participants: Sequence[ParticipantRef] = (),
+    **fields: Any,
+) -> CallUploaded:
+    """A one-minute mono WAV call as ingest announces it; ``fields`` override the rest."""
+    values: dict[str, Any] = {
+        "call_id": call_id,
+        "uploader_id": uploader_id,
+        "audio": ObjectRef(bucket="clashtor-ingest", key=f"audio/{call_id}"),
+        "audio_format": "wav",
+        "duration": 60.0,
+        "channels": 1,
+        "sample_rate": 16000,
+        "size_bytes": 1000,
+        "participants": list(participants),
+    }
+    return CallUploaded(**{**values, **fields})

@@ -1,0 +1,50 @@
+"""Domain errors become HTTP statuses only at the edge, each kind with its status."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from clashtor_common.domain_errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Gone,
+    InvalidInput,
+    NotFound,
+)
+from clashtor_common.errors import install_error_handlers
+
+
+class QuotaRule(Conflict):
+    """A service's own rule, mapped through the kind it derives from."""
+
+    code = "quota_rule"
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [
+        (InvalidInput("bad subject", "invalid_subject"), 422, "invalid_subject"),
+        (NotFound.of("request", "r-1"), 404, "not_found"),
+        (Forbidden("owners only"), 403, "forbidden"),
+        (Conflict("not deleted", "not_deleted"), 409, "not_deleted"),
+        (Gone("export deleted", "export_expired"), 410, "export_expired"),
+        (QuotaRule("over"), 409, "quota_rule"),
+        (DomainError("unmapped"), 400, "bad_request"),
+    ],
+)
+def test_each_domain_error_answers_its_status_in_the_common_json_shape(
+    error: DomainError, status: int, code: str
+) -> None:
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/x")
+    async def raise_it() -> None:
+        raise error
+
+    resp = TestClient(app).get("/x")
+    assert resp.status_code == status
+    assert resp.json() == {"error": {"code": code, "message": error.message}}

@@ -1,0 +1,151 @@
+"""The records every privacy workflow writes: the request, its audit entry, its event.
+
+Every function takes the caller's session: the state change, the audit entry and the
+events it emits (outbox) commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clashtor_common.events import EventPayload, make_event
+from clashtor_common.outbox import emit
+from privacy.adapters.tables import (
+    Acknowledgement,
+    AuditEntry,
+    PrivacyRequest,
+    SubjectFlags,
+    Tombstone,
+)
+from privacy.context import SOURCE
+from privacy.domain.requests import AckStatus, Kind, Status
+from privacy.domain.subjects import SubjectRef
+
+#: Actor recorded for what privacy does on its own (completions, expiries, purges).
+SYSTEM_ACTOR = "system:privacy"
+
+
+def subject_of(req: PrivacyRequest | Tombstone | SubjectFlags) -> SubjectRef:
+    return SubjectRef(type=req.subject_type, id=req.subject_id, fingerprint=req.subject_fingerprint)
+
+
+def _event_subject_ids(subject: SubjectRef) -> list[str]:
+    return [subject.id] if subject.id else []
+
+
+async def emit_event(
+    session: AsyncSession, payload: EventPayload, org_id: str, subject: SubjectRef
+) -> None:
+    await emit(
+        session,
+        make_event(payload, source=SOURCE, org_id=org_id, subject_ids=_event_subject_ids(subject)),
+    )
+
+
+def record_audit(
+    session: AsyncSession,
+    *,
+    org_id: str,
+    at: datetime,
+    actor_id: str,
+    actor_role: str,
+    action: str,
+    request_id: str | None = None,
+    subject: SubjectRef | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        AuditEntry(
+            org_id=org_id,
+            at=at,
+            actor_id=actor_id,
+            actor_role=actor_role,
+            action=action,
+            request_id=request_id,
+            subject_type=subject.type if subject else None,
+            subject_id=subject.id if subject else None,
+            details=details or {},
+        )
+    )
+
+
+def new_request(
+    *,
+    org_id: str,
+    kind: Kind,
+    subject: SubjectRef,
+    requested_by: str,
+    role: str,
+    status: Status,
+    now: datetime,
+    include_audio: bool = False,
+    request_id: str | None = None,
+) -> PrivacyRequest:
+    return PrivacyRequest(
+        id=request_id or str(uuid.uuid4()),
+        org_id=org_id,
+        kind=kind.value,
+        status=status.value,
+        subject_type=subject.type,
+        subject_id=subject.id,
+        subject_fingerprint=subject.fingerprint,
+        subject_key=subject.key,
+        requested_by=requested_by,
+        requested_role=role,
+        include_audio=include_audio,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+async def open_request(
+    session: AsyncSession,
+    *,
+    org_id: str,
+    kind: Kind,
+    subject: SubjectRef,
+    requested_by: str,
+    role: str,
+    now: datetime,
+    services: Sequence[str],
+    include_audio: bool = False,
+    request_id: str | None = None,
+) -> PrivacyRequest:
+    """A pending request waiting for an answer from each of ``services`` (sent once now)."""
+    req = new_request(
+        org_id=org_id,
+        kind=kind,
+        subject=subject,
+        requested_by=requested_by,
+        role=role,
+        status=Status.PENDING,
+        now=now,
+        include_audio=include_audio,
+        request_id=request_id,
+    )
+    session.add(req)
+    await session.flush()
+    for service in services:
+        session.add(
+            Acknowledgement(
+                request_id=req.id,
+                org_id=org_id,
+                service=service,
+                status=AckStatus.PENDING.value,
+                attempts=1,
+                last_sent_at=now,
+                details={},
+            )
+        )
+    return req
+
+
+def fail_request(req: PrivacyRequest, reason: str, now: datetime) -> None:
+    req.status = Status.FAILED.value
+    req.failure = reason[:1000]
+    req.updated_at = now
