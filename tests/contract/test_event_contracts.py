@@ -30,9 +30,13 @@ def stream_module(service: str):  # type: ignore[no-untyped-def]
     return importlib.import_module(f"{service}.entrypoints.stream")
 
 
+#: Helpers in libs/common that build a payload for the service that calls them.
+BUILT_BY_HELPER = {"ProgressReporter": "CallProgressed"}
+
+
 def constructed_payloads(service: str) -> set[str]:
-    """Names of payload classes the service's source code calls."""
-    names = {p.__name__ for p in PAYLOADS}
+    """Names of payload classes the service's source code calls (directly or via a helper)."""
+    names = {p.__name__ for p in PAYLOADS} | set(BUILT_BY_HELPER)
     found: set[str] = set()
     for path in (ROOT / "services" / service / "src").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
@@ -46,7 +50,7 @@ def constructed_payloads(service: str) -> set[str]:
                     else None
                 )
                 if name in names:
-                    found.add(name)
+                    found.add(BUILT_BY_HELPER.get(name, name))
     return found
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from opentelemetry import propagate, trace
-from sqlalchemy import Column, LargeBinary, event, insert, select, update
+from sqlalchemy import Column, LargeBinary, delete, event, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlmodel import JSON, Field, SQLModel, col
@@ -73,6 +73,21 @@ async def emit(session: AsyncSession, envelope: Envelope, *, topic: str | None =
 
 
 _PENDING = "outbox_pending"
+
+
+async def drop_unsent(session: AsyncSession, *, topics: Sequence[str], keys: Sequence[str]) -> None:
+    """Forget events of ``topics`` keyed by ``keys`` that were not published yet.
+
+    Erasure's step: an event still waiting in the outbox about an erased call would
+    announce (or point at) it after it is gone."""
+    if keys:
+        await session.execute(
+            delete(OutboxRecord).where(
+                col(OutboxRecord.topic).in_(list(topics)),
+                col(OutboxRecord.key).in_(list(keys)),
+                col(OutboxRecord.sent_at).is_(None),
+            )
+        )
 
 
 @event.listens_for(Session, "before_flush")

@@ -115,3 +115,15 @@ def test_payload_as_gives_the_typed_payload_and_refuses_another_type_as_poison()
     assert event.payload_as(CallUploaded).call_id == "c1"
     with pytest.raises(PermanentError, match="CallUploaded, not ErasureRequested"):
         event.payload_as(ErasureRequested)
+
+
+def test_older_versions_are_read_as_the_current_model() -> None:
+    from clashtor_common.events import CallFailed, CallScored, Envelope
+
+    def v1(event_type: str, **data: str) -> Envelope:
+        return Envelope(type=event_type, version=1, source="s", org_id="o", key="c", data=data)
+
+    scored = v1("call-scored", call_id="c", uploader_id="u", engine="local").payload()
+    assert isinstance(scored, CallScored) and scored.trackers == []
+    failed = v1("call-failed", call_id="c", stage="score", code="x", reason="y").payload()
+    assert isinstance(failed, CallFailed) and failed.uploader_id is None

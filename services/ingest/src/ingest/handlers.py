@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clashtor_common.bus import PermanentError
 from clashtor_common.events import (
     CallFailed,
+    CallProgressed,
     CallScored,
     CallTranscribed,
     Envelope,
@@ -35,7 +36,7 @@ from ingest.service_layer.privacy import (
     export_subject,
     restrict_subject,
 )
-from ingest.service_layer.progress import record_progress
+from ingest.service_layer.progress import record_progress, record_trackers
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,20 @@ async def on_subscription_changed(
     await apply_subscription(session, event.org_id, change, event.time)
 
 
+async def on_call_progressed(
+    event: Envelope, session: AsyncSession, runtime: ServiceRuntime
+) -> None:
+    """Transcription started or got further (``transcribing`` and its percent), or
+    scoring started (``scoring``)."""
+    step = payload_as(event, CallProgressed)
+    if step.stage == "transcribe":
+        await record_progress(
+            session, event.org_id, step.call_id, CallStatus.TRANSCRIBING, percent=step.percent
+        )
+    else:
+        await record_progress(session, event.org_id, step.call_id, CallStatus.SCORING)
+
+
 async def on_call_transcribed(
     event: Envelope, session: AsyncSession, runtime: ServiceRuntime
 ) -> None:
@@ -68,6 +83,7 @@ async def on_call_transcribed(
 async def on_call_scored(event: Envelope, session: AsyncSession, runtime: ServiceRuntime) -> None:
     done = payload_as(event, CallScored)
     await record_progress(session, event.org_id, done.call_id, CallStatus.SCORED)
+    await record_trackers(session, event.org_id, done.call_id, done.trackers)
 
 
 async def on_call_failed(event: Envelope, session: AsyncSession, runtime: ServiceRuntime) -> None:

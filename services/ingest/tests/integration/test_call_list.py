@@ -137,3 +137,14 @@ async def test_filters_never_widen_what_a_rep_may_see(
     )
     assert page.status_code == 200
     assert page.json()["items"] == []
+
+
+async def test_filters_by_participant_email_any_case(
+    client: IngestClient, ctx: IngestContext
+) -> None:
+    org = new_org()
+    await _seed(client, ctx, org)
+    assert await _titles(client, org, participant="p1@buyer.test") == ["Pricing follow-up"]
+    assert await _titles(client, org, participant=" P2@Buyer.Test ") == ["Renewal"]
+    assert await _titles(client, org, participant="p1@buyer") == []  # exact, not a substring
+    assert await _titles(client, new_org(), participant="p1@buyer.test") == []

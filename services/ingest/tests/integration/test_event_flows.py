@@ -13,6 +13,7 @@ import pytest
 
 from clashtor_common.events import (
     CallFailed,
+    CallProgressed,
     CallScored,
     CallTranscribed,
     ErasureRequested,
@@ -547,3 +548,68 @@ async def test_a_users_own_rectification_reaches_the_calls_they_took_part_in(
     assert (people[1]["name"], people[1]["email"]) == ("Cy Buyer", "cy@buyer.test")
     (kept,) = (await client.get_call(org, other["id"])).json()["participants"]
     assert kept["name"] == "Sam Buyer"
+
+
+def progressed(call_id: str, stage: str, percent: int) -> CallProgressed:
+    return CallProgressed(call_id=call_id, uploader_id="user-1", stage=stage, percent=percent)
+
+
+async def test_progress_shows_transcribing_with_percent_then_scoring(
+    client: IngestClient, ctx: IngestContext, publisher: Publisher, app_runtime: Any
+) -> None:
+    runtime = app_runtime[1]
+    org = new_org()
+    call_id = (await upload(client, org, 2300))["id"]
+
+    await publisher.publish(progressed(call_id, "transcribe", 0), org=org, key=call_id)
+    await wait_until(lambda: _status_is(client, org, call_id, "transcribing"))
+    await publisher.publish(progressed(call_id, "transcribe", 60), org=org, key=call_id)
+    await wait_until(lambda: _percent_is(client, org, call_id, 60))
+    stale = await publisher.publish(progressed(call_id, "transcribe", 30), org=org, key=call_id)
+    await wait_until(lambda: processed(runtime, ctx, stale.id))
+    assert (await client.get_call(org, call_id)).json()["progress_percent"] == 60
+
+    await publisher.publish(transcribed(call_id), org=org, key=call_id)
+    await wait_until(lambda: _status_is(client, org, call_id, "transcribed"))
+    assert (await client.get_call(org, call_id)).json()["progress_percent"] is None
+    await publisher.publish(progressed(call_id, "score", 0), org=org, key=call_id)
+    await wait_until(lambda: _status_is(client, org, call_id, "scoring"))
+    await publisher.publish(scored(call_id), org=org, key=call_id)
+    await wait_until(lambda: _status_is(client, org, call_id, "scored"))
+    late = await publisher.publish(progressed(call_id, "score", 0), org=org, key=call_id)
+    await wait_until(lambda: processed(runtime, ctx, late.id))
+    assert await status_of(client, org, call_id) == "scored"
+
+
+async def _percent_is(client: IngestClient, org: str, call_id: str, percent: int) -> bool:
+    return (await client.get_call(org, call_id)).json()["progress_percent"] == percent
+
+
+async def test_calls_filter_by_tracker_from_call_scored(
+    client: IngestClient, ctx: IngestContext, publisher: Publisher
+) -> None:
+    org = new_org()
+    pricing = (await upload(client, org, 2400, title="pricing talk"))["id"]
+    quiet = (await upload(client, org, 2500, title="quiet"))["id"]
+    await publisher.publish(
+        CallScored(call_id=pricing, uploader_id="u", engine="local", trackers=["Pricing", "Trial"]),
+        org=org,
+        key=pricing,
+    )
+    await publisher.publish(CallScored(call_id=quiet, uploader_id="u", engine="local"), org=org)
+    await wait_until(lambda: _status_is(client, org, quiet, "scored"))
+    await wait_until(lambda: _status_is(client, org, pricing, "scored"))
+
+    async def listed(**params: Any) -> list[str]:
+        page = await client.http.get("/internal/calls", params=params, headers=client.headers(org))
+        assert page.status_code == 200, page.text
+        return [c["id"] for c in page.json()["items"]]
+
+    assert await listed(tracker="pricing") == [pricing]
+    assert await listed(tracker=" TRIAL ") == [pricing]
+    assert await listed(tracker="competitors") == []
+    assert await listed(tracker="pricing", status="uploaded") == []
+    other = await client.http.get(
+        "/internal/calls", params={"tracker": "pricing"}, headers=client.headers(new_org())
+    )
+    assert other.json()["items"] == []  # another org's tracker hits stay theirs

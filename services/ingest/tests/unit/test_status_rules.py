@@ -46,3 +46,21 @@ def test_a_retry_that_succeeds_after_a_failure_still_lands() -> None:
 
 def test_the_same_failure_twice_is_not_progress() -> None:
     assert not moves_forward(F, "score", F, "score")
+
+
+def test_scoring_sits_between_transcribed_and_scored() -> None:
+    G = CallStatus.SCORING
+    assert moves_forward(D, None, G)
+    assert moves_forward(G, None, S)
+    assert not moves_forward(S, None, G)  # a late "scoring started" after the result
+    assert moves_forward(G, None, F, "score")
+    assert not moves_forward(F, "score", G)  # a retry's start does not hide the failure
+
+
+def test_transcribing_percent_only_rises() -> None:
+    assert moves_forward(T, None, T, current_percent=10, new_percent=40)
+    assert not moves_forward(T, None, T, current_percent=40, new_percent=10)
+    assert not moves_forward(T, None, T, current_percent=40, new_percent=40)
+    assert moves_forward(T, None, D, current_percent=100)
+    assert not moves_forward(D, None, T, new_percent=100)
+    assert not moves_forward(F, "transcribe", T, new_percent=100)

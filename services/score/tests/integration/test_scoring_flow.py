@@ -50,6 +50,13 @@ async def failed(kafka_bootstrap: str):
 
 
 @pytest.fixture(scope="module")
+async def progressed(kafka_bootstrap: str):
+    reader = await TopicReader(kafka_bootstrap, "call-progressed").start()
+    yield reader
+    await reader.stop()
+
+
+@pytest.fixture(scope="module")
 def transcripts(s3_settings: dict[str, Any]) -> Transcripts:
     return Transcripts(s3_settings)
 
@@ -69,7 +76,11 @@ async def scored_call(
 
 
 async def test_a_transcribed_call_is_scored_and_announced(
-    score: RunningScore, kafka_bootstrap: str, transcripts: Transcripts, scored: TopicReader
+    score: RunningScore,
+    kafka_bootstrap: str,
+    transcripts: Transcripts,
+    scored: TopicReader,
+    progressed: TopicReader,
 ) -> None:
     org = new_org()
     call_id, event = await score_call_via_bus(
@@ -85,6 +96,17 @@ async def test_a_transcribed_call_is_scored_and_announced(
         "overall_score": expected.overall_score,
         "scorecard": "MEDDIC",
         "engine": "local",
+        "trackers": [t.name for t in expected.trackers if t.count > 0],
+    }
+    assert "decision maker" in event.data["trackers"]
+    [started] = await progressed.wait_for(
+        lambda e: e.org_id == org and e.data["call_id"] == call_id
+    )
+    assert started.data == {
+        "call_id": call_id,
+        "uploader_id": "rep-7",
+        "stage": "score",
+        "percent": 0,
     }
     resp = await score.score_of(org, call_id)
     assert resp.status_code == 200
@@ -287,6 +309,7 @@ async def test_a_transcript_that_is_gone_fails_the_call_with_transcript_gone(
 
     [event] = await failed.wait_for(lambda e: e.org_id == org and e.data["call_id"] == call_id)
     assert (event.data["stage"], event.data["code"]) == ("score", "transcript_gone")
+    assert event.data["uploader_id"]  # whom the gateway tells
     body = (await score.score_of(org, call_id)).json()
     assert body["status"] == "failed"
     assert body["failure"]["code"] == "transcript_gone"

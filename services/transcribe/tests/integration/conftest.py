@@ -80,6 +80,12 @@ async def transcribed(kafka_bootstrap: str) -> AsyncIterator[TopicReader]:
 
 
 @pytest.fixture(scope="module")
+async def progressed(kafka_bootstrap: str) -> AsyncIterator[TopicReader]:
+    async for r in _reader(kafka_bootstrap, Topic.CALL_PROGRESSED.value):
+        yield r
+
+
+@pytest.fixture(scope="module")
 async def failed(kafka_bootstrap: str) -> AsyncIterator[TopicReader]:
     async for r in _reader(kafka_bootstrap, Topic.CALL_FAILED.value):
         yield r

@@ -64,7 +64,7 @@ def _words_of(text: str) -> set[bytes]:
 
 
 async def test_a_stereo_call_is_transcribed_announced_and_served(
-    uploader, transcribed, client, ctx, short_stereo_call
+    uploader, transcribed, progressed, client, ctx, short_stereo_call
 ):
     org = new_org()
     rep, customer = participant("rep", uploader.fp("rep@seller.test")), participant("customer")
@@ -80,6 +80,14 @@ async def test_a_stereo_call_is_transcribed_announced_and_served(
     assert data["channels"] == 2 and data["speakers"] == 2
     assert data["duration"] == pytest.approx(short_stereo_call.duration, abs=0.05)
     assert data["participants"] == [rep.model_dump(mode="json"), customer.model_dump(mode="json")]
+
+    # Progress went out before the result: from 0 (started) up to 100, never back.
+    await progressed.wait_for(call_id=call_id, percent=100)
+    steps = progressed.matching(call_id=call_id)
+    percents = [e["data"]["percent"] for e in steps]
+    assert percents[0] == 0 and percents[-1] == 100 and percents == sorted(set(percents))
+    assert {e["data"]["stage"] for e in steps} == {"transcribe"}
+    assert {e["data"]["uploader_id"] for e in steps} == {upload.data["uploader_id"]}
 
     response = await client.transcript(org, call_id)
     assert response.status_code == 200
@@ -174,6 +182,7 @@ async def test_corrupt_audio_fails_the_call_with_undecodable_audio(uploader, fai
     event = await failed.wait_for(call_id=call_id)
     assert event["data"]["stage"] == "transcribe"
     assert event["data"]["code"] == "undecodable_audio"
+    assert event["data"]["uploader_id"] == upload.data["uploader_id"]  # whom to tell
     assert event["data"]["reason"]
     record = await record_of(ctx, call_id)
     assert record is not None and record.status == CallStatus.FAILED

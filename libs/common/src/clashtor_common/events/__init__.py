@@ -8,8 +8,10 @@ from clashtor_common.events.envelope import (
     parse_envelope,
 )
 from clashtor_common.events.schemas import (
+    LEGACY_PAYLOADS,
     PAYLOADS,
     CallFailed,
+    CallProgressed,
     CallScored,
     CallTranscribed,
     CallUploaded,
@@ -33,8 +35,10 @@ from clashtor_common.events.topics import ALL_TOPICS, DLQ_SUFFIX, Topic, dlq_top
 __all__ = [
     "ALL_TOPICS",
     "DLQ_SUFFIX",
+    "LEGACY_PAYLOADS",
     "PAYLOADS",
     "CallFailed",
+    "CallProgressed",
     "CallScored",
     "CallTranscribed",
     "CallUploaded",

@@ -50,9 +50,11 @@ class Envelope(BaseModel):
 
         model = payload_model(self.type, self.version)
         try:
-            return model.model_validate(self.data)
+            payload = model.model_validate(self.data)
         except ValidationError as exc:
             raise InvalidEvent(f"{self.type} v{self.version} payload invalid: {exc}") from exc
+        upcast = getattr(payload, "upcast", None)
+        return upcast() if upcast is not None else payload
 
     def payload_as(self, model: builtins.type[P]) -> P:
         """The payload as the handler expects it; any other payload is poison.

@@ -94,7 +94,49 @@ class CallTranscribed(EventPayload):
     participants: list[ParticipantRef] = Field(default_factory=list)
 
 
+class CallProgressed(EventPayload):
+    """A call moved inside a stage: transcription started or got further, scoring started.
+
+    Informational: ingest turns it into the ``transcribing`` (with percent) and
+    ``scoring`` statuses. Sent at least once and possibly out of order; a reader keeps
+    only progress (a lower percent or an earlier stage after a later one changes nothing).
+    """
+
+    event_type = Topic.CALL_PROGRESSED.value
+    call_id: str
+    uploader_id: str
+    stage: Literal["transcribe", "score"]
+    percent: int = Field(ge=0, le=100, description="how much of the stage is done")
+
+
 class CallScored(EventPayload):
+    event_type = Topic.CALL_SCORED.value
+    event_version = 2
+    call_id: str
+    uploader_id: str
+    overall_score: float | None = None
+    scorecard: str | None = None
+    engine: str
+    trackers: list[str] = Field(
+        default_factory=list,
+        description="names of the organization's trackers mentioned in the call (v2)",
+    )
+
+
+class CallFailed(EventPayload):
+    event_type = Topic.CALL_FAILED.value
+    event_version = 2
+    call_id: str
+    uploader_id: str | None = Field(None, description="whom to tell (v2); None if unknown")
+    stage: Literal["ingest", "transcribe", "score"]
+    code: str
+    reason: str
+
+
+class CallScoredV1(EventPayload):
+    # call-scored before tracker names travelled with it; read as v2 with none. (A comment,
+    # not a docstring: the pinned v1 schema stays exactly as it was published.)
+    model_config = ConfigDict(extra="forbid", frozen=True, title="CallScored")
     event_type = Topic.CALL_SCORED.value
     call_id: str
     uploader_id: str
@@ -102,13 +144,21 @@ class CallScored(EventPayload):
     scorecard: str | None = None
     engine: str
 
+    def upcast(self) -> CallScored:
+        return CallScored(**self.model_dump())
 
-class CallFailed(EventPayload):
+
+class CallFailedV1(EventPayload):
+    # call-failed before it named the uploader; read as v2 with uploader_id None.
+    model_config = ConfigDict(extra="forbid", frozen=True, title="CallFailed")
     event_type = Topic.CALL_FAILED.value
     call_id: str
     stage: Literal["ingest", "transcribe", "score"]
     code: str
     reason: str
+
+    def upcast(self) -> CallFailed:
+        return CallFailed(**self.model_dump())
 
 
 class ErasureRequested(EventPayload):
@@ -190,6 +240,7 @@ class SubjectRestricted(EventPayload):
 PAYLOADS: tuple[type[EventPayload], ...] = (
     CallUploaded,
     CallTranscribed,
+    CallProgressed,
     CallScored,
     CallFailed,
     ErasureRequested,
@@ -200,8 +251,12 @@ PAYLOADS: tuple[type[EventPayload], ...] = (
     SubjectRectified,
     SubjectRestricted,
 )
+LEGACY_PAYLOADS: tuple[type[EventPayload], ...] = (CallScoredV1, CallFailedV1)
+"""Older versions still readable: each has ``upcast()`` to the current model, so events
+published before an upgrade (in the log, in a dead-letter topic) are still handled."""
+
 _REGISTRY: dict[tuple[str, int], type[EventPayload]] = {
-    (p.event_type, p.event_version): p for p in PAYLOADS
+    (p.event_type, p.event_version): p for p in (*PAYLOADS, *LEGACY_PAYLOADS)
 }
 
 
@@ -215,5 +270,8 @@ def payload_model(event_type: str, version: int) -> type[EventPayload]:
 
 
 def json_schemas() -> dict[str, dict[str, Any]]:
-    """``{"call-uploaded.v1": schema, ...}`` for contract tests and docs."""
-    return {f"{p.event_type}.v{p.event_version}": p.model_json_schema() for p in PAYLOADS}
+    """``{"call-uploaded.v1": schema, ...}`` for contract tests and docs (legacy included)."""
+    return {
+        f"{p.event_type}.v{p.event_version}": p.model_json_schema()
+        for p in (*PAYLOADS, *LEGACY_PAYLOADS)
+    }

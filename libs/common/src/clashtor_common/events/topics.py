@@ -6,6 +6,7 @@ from enum import StrEnum
 class Topic(StrEnum):
     CALL_UPLOADED = "call-uploaded"
     CALL_TRANSCRIBED = "call-transcribed"
+    CALL_PROGRESSED = "call-progressed"
     CALL_SCORED = "call-scored"
     CALL_FAILED = "call-failed"
     ERASURE_REQUESTED = "erasure-requested"

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ingest.adapters.tables import CallRecord, ErasedCall, ParticipantRecord
+from ingest.adapters.tables import CallRecord, CallTrackerRecord, ErasedCall, ParticipantRecord
 from ingest.domain.listing import SORTS, CallQuery
 
 
@@ -94,6 +94,24 @@ class CallRepository:
             stmt = stmt.where(CallRecord.created_at >= query.created_from)
         if query.created_to is not None:
             stmt = stmt.where(CallRecord.created_at < query.created_to)
+        if query.participant_fingerprint is not None:
+            stmt = stmt.where(
+                CallRecord.id.in_(
+                    select(ParticipantRecord.call_id).where(
+                        ParticipantRecord.org_id == self.org_id,
+                        ParticipantRecord.email_fingerprint == query.participant_fingerprint,
+                    )
+                )
+            )
+        if query.tracker is not None:
+            stmt = stmt.where(
+                CallRecord.id.in_(
+                    select(CallTrackerRecord.call_id).where(
+                        CallTrackerRecord.org_id == self.org_id,
+                        CallTrackerRecord.tracker == query.tracker,
+                    )
+                )
+            )
         if after is not None:
             key, call_id = after
             if descending:
@@ -174,10 +192,26 @@ class CallRepository:
         for participant in participants:
             self.session.add(participant)
 
+    async def replace_trackers(self, call_id: str, trackers: Iterable[str]) -> None:
+        await self.session.execute(
+            delete(CallTrackerRecord).where(
+                CallTrackerRecord.org_id == self.org_id, CallTrackerRecord.call_id == call_id
+            )
+        )
+        for tracker in sorted(trackers):
+            self.session.add(
+                CallTrackerRecord(call_id=call_id, tracker=tracker[:80], org_id=self.org_id)
+            )
+
     async def delete_calls(self, call_ids: Sequence[str]) -> int:
         """Delete calls and their participants; returns how many participant rows went."""
         if not call_ids:
             return 0
+        await self.session.execute(
+            delete(CallTrackerRecord).where(
+                CallTrackerRecord.org_id == self.org_id, CallTrackerRecord.call_id.in_(call_ids)
+            )
+        )
         gone = await self.session.execute(
             delete(ParticipantRecord).where(
                 ParticipantRecord.org_id == self.org_id, ParticipantRecord.call_id.in_(call_ids)

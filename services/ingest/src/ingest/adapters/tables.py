@@ -54,6 +54,9 @@ class CallRecord(SQLModel, table=True):
     uploader_id: str = Field(max_length=100, index=True)
     title_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     status: str = Field(max_length=20)
+    progress_percent: int | None = Field(
+        default=None, description="how much of the transcription is done, while transcribing"
+    )
     failed_stage: str | None = Field(default=None, max_length=20)
     failure_code: str | None = Field(default=None, max_length=100)
     failure_reason: str | None = Field(default=None, max_length=1000)
@@ -100,6 +103,26 @@ class ParticipantRecord(SQLModel, table=True):
     name_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     email_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     email_fingerprint: str | None = Field(default=None, max_length=64, index=True)
+
+
+class CallTrackerRecord(SQLModel, table=True):
+    """Projection of ``call-scored``'s tracker names: which trackers a call mentions.
+
+    Score owns the hits; ingest keeps only the names (casefolded) so the calls list can
+    filter by tracker in SQL, next to the other filters. A re-score replaces them."""
+
+    __tablename__ = "ingest_call_trackers"
+    __table_args__ = (Index("ix_ingest_call_trackers_org_tracker", "org_id", "tracker"),)
+
+    call_id: str = Field(
+        sa_column=Column(
+            String(36),
+            ForeignKey("ingest_calls.id", ondelete="CASCADE"),
+            primary_key=True,
+        )
+    )
+    tracker: str = Field(primary_key=True, max_length=80)
+    org_id: str = Field(max_length=100)
 
 
 class PlanRecord(SQLModel, table=True):
@@ -164,6 +187,7 @@ class RestrictionRecord(SQLModel, table=True):
 TABLES: tuple[type[SQLModel], ...] = (
     CallRecord,
     ParticipantRecord,
+    CallTrackerRecord,
     PlanRecord,
     ErasedCall,
     ErasedFingerprint,

@@ -40,6 +40,10 @@ class CallQuery:
     """The user id of the rep whose call it is (the uploader)."""
     text: str | None = None
     """Case-insensitive; matches the title or a participant's name or email."""
+    participant_fingerprint: str | None = None
+    """Keyed fingerprint of a participant's email: calls they took part in."""
+    tracker: str | None = None
+    """Casefolded tracker name: calls whose latest scoring mentions it."""
 
 
 def parse_bound(value: str | None, *, field: str, end: bool) -> datetime | None:

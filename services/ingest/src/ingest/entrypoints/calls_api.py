@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
+from clashtor_common.crypto import fingerprint
 from clashtor_common.identity import CurrentIdentity, Identity
 from ingest.adapters.calls_repo import CallRepository
 from ingest.adapters.tables import CallRecord, ParticipantRecord
@@ -122,6 +123,12 @@ async def list_calls(
         None, max_length=40, description="created before; a bare date includes that whole day"
     ),
     rep: str | None = Query(None, max_length=100, description="the rep's user id"),
+    participant: str | None = Query(
+        None, max_length=EMAIL_MAX_CHARS, description="a participant's email (exact, any case)"
+    ),
+    tracker: str | None = Query(
+        None, max_length=80, description="a tracker's name: calls whose scoring mentions it"
+    ),
     sort: Sort = Query("newest"),
 ) -> dict[str, Any]:
     """Newest first unless ``sort`` says otherwise. Reps see their calls, managers their
@@ -133,6 +140,10 @@ async def list_calls(
         created_to=parse_bound(to, field="to", end=True),
         rep=rep or None,
         text=(q or "").strip() or None,
+        participant_fingerprint=(
+            fingerprint(ctx.fingerprint_secret, participant) if participant else None
+        ),
+        tracker=(tracker or "").strip().casefold() or None,
     )
     limit = min(limit, ctx.settings.list_max_limit)
     return await listing.list_calls(ctx, identity, query, limit=limit, cursor=cursor)

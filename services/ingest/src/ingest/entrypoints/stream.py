@@ -9,6 +9,7 @@ from ingest import handlers
 #: The handler of each topic this service subscribes to (its consumer group is its name).
 ROUTES = {
     Topic.SUBSCRIPTION_CHANGED.value: handlers.on_subscription_changed,
+    Topic.CALL_PROGRESSED.value: handlers.on_call_progressed,
     Topic.CALL_TRANSCRIBED.value: handlers.on_call_transcribed,
     Topic.CALL_SCORED.value: handlers.on_call_scored,
     Topic.CALL_FAILED.value: handlers.on_call_failed,

@@ -36,7 +36,7 @@ from clashtor_common.events import (
     Topic,
     make_event,
 )
-from clashtor_common.outbox import OutboxRecord, emit
+from clashtor_common.outbox import drop_unsent, emit
 from clashtor_common.s3 import ObjectNotFound
 from ingest.adapters.calls_repo import CallRepository
 from ingest.adapters.privacy_repo import (
@@ -124,14 +124,7 @@ async def erase_subject(
 
 async def _drop_unsent_uploads(session: AsyncSession, call_ids: list[str]) -> None:
     """A ``call-uploaded`` still waiting in the outbox would point at an erased call."""
-    if call_ids:
-        await session.execute(
-            delete(OutboxRecord).where(
-                OutboxRecord.topic == Topic.CALL_UPLOADED.value,
-                OutboxRecord.key.in_(call_ids),
-                OutboxRecord.sent_at.is_(None),
-            )
-        )
+    await drop_unsent(session, topics=[Topic.CALL_UPLOADED.value], keys=call_ids)
 
 
 async def _emit_completed(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,19 +23,30 @@ async def record_progress(
     failed_stage: str | None = None,
     code: str | None = None,
     reason: str | None = None,
+    percent: int | None = None,
 ) -> bool:
-    """Apply a status change if it is progress; False when it is late, repeated or unknown."""
+    """Apply a status change if it is progress; False when it is late, repeated or unknown.
+
+    ``percent`` qualifies ``transcribing``; every other status clears it."""
     repo = CallRepository(session, org_id)
     call = await repo.get_for_update(call_id)
     if call is None:
         why = "erased" if await repo.is_erased(call_id) else "unknown"
         log.info("ignoring %s for %s call %s", new.value, why, call_id)
         return False
-    if not moves_forward(call.status, call.failed_stage, new, failed_stage):
+    if not moves_forward(
+        call.status,
+        call.failed_stage,
+        new,
+        failed_stage,
+        current_percent=call.progress_percent,
+        new_percent=percent,
+    ):
         log.info("ignoring %s for call %s already %s", new.value, call_id, call.status)
         return False
     now = utcnow()
     call.status = new.value
+    call.progress_percent = percent if new is CallStatus.TRANSCRIBING else None
     if new is CallStatus.FAILED:
         call.failed_stage = failed_stage
         call.failure_code = (code or "")[:100] or None
@@ -49,3 +61,14 @@ async def record_progress(
     call.updated_at = now
     session.add(call)
     return True
+
+
+async def record_trackers(
+    session: AsyncSession, org_id: str, call_id: str, trackers: Sequence[str]
+) -> None:
+    """Keep the names of the trackers the call mentions (the latest scoring's), for the
+    calls list's ``tracker`` filter; nothing for a call that is gone."""
+    repo = CallRepository(session, org_id)
+    if await repo.get(call_id) is None:
+        return
+    await repo.replace_trackers(call_id, {name.strip().casefold() for name in trackers})

@@ -27,6 +27,7 @@ def call_view(
     return {
         "id": call.id,
         "status": call.status,
+        "progress_percent": call.progress_percent,
         "title": open_title(keyring, call),
         "uploader_id": call.uploader_id,
         "duration": call.duration,

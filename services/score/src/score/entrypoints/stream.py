@@ -16,6 +16,7 @@ ROUTES = {
 CONSUMES: tuple[str, ...] = tuple(ROUTES)
 #: Topics this service emits to through its outbox.
 PRODUCES: tuple[str, ...] = (
+    Topic.CALL_PROGRESSED.value,
     Topic.CALL_SCORED.value,
     Topic.CALL_FAILED.value,
     Topic.ERASURE_COMPLETED.value,

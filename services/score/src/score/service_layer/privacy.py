@@ -23,9 +23,7 @@ import json
 import logging
 from typing import Any, Literal
 
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from clashtor_common.events import (
     ErasureCompleted,
@@ -37,7 +35,7 @@ from clashtor_common.events import (
     SubjectRestricted,
     Topic,
 )
-from clashtor_common.outbox import OutboxRecord
+from clashtor_common.outbox import drop_unsent
 from score.adapters.repository import ScoreRepository
 from score.adapters.tables import CallScoreRecord
 from score.context import ScoreContext
@@ -45,6 +43,8 @@ from score.service_layer.config import active_id, scorecard_view, tracker_view
 from score.service_layer.scoring import stored_result_json
 
 log = logging.getLogger(__name__)
+CALL_EVENTS = (Topic.CALL_PROGRESSED.value, Topic.CALL_SCORED.value, Topic.CALL_FAILED.value)
+"""This service's events about a call, dropped unsent when the call is erased."""
 SERVICE = "score"
 KEPT = KeptRecord(
     what="ids of erased calls, users and participants (email fingerprints), no content",
@@ -132,14 +132,7 @@ async def erase_subject(
 
 async def _drop_unsent_call_events(session: AsyncSession, call_ids: list[str]) -> None:
     """A call-scored or call-failed still in the outbox would announce an erased call."""
-    if call_ids:
-        await session.execute(
-            delete(OutboxRecord).where(
-                col(OutboxRecord.topic).in_([Topic.CALL_SCORED.value, Topic.CALL_FAILED.value]),
-                col(OutboxRecord.key).in_(call_ids),
-                col(OutboxRecord.sent_at).is_(None),
-            )
-        )
+    await drop_unsent(session, topics=CALL_EVENTS, keys=call_ids)
 
 
 # export -------------------------------------------------------------------------------

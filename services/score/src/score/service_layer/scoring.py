@@ -24,6 +24,7 @@ from clashtor_common.errors import ApiError
 from clashtor_common.events import CallFailed, CallScored, CallTranscribed, make_event
 from clashtor_common.events.transcript import Transcript
 from clashtor_common.outbox import emit
+from clashtor_common.progress import ProgressReporter
 from clashtor_common.s3 import ObjectNotFound
 from score.adapters.repository import ScoreRepository
 from score.adapters.sealed import seal, transcript_object_aad, unseal
@@ -176,13 +177,14 @@ def _apply(rec: CallScoreRecord, sealed: Sealed) -> None:
     rec.scored_at = utcnow()
 
 
-async def _emit_scored(session: AsyncSession, rec: CallScoreRecord) -> None:
+async def _emit_scored(session: AsyncSession, rec: CallScoreRecord, score: CallScore) -> None:
     payload = CallScored(
         call_id=rec.call_id,
         uploader_id=rec.uploader_id,
         overall_score=rec.overall_score,
         scorecard=rec.scorecard_name,
         engine=rec.engine or "local",
+        trackers=[t.name for t in score.trackers if t.count > 0],
     )
     await emit(
         session,
@@ -214,7 +216,11 @@ async def _record_failure(
         session,
         make_event(
             CallFailed(
-                call_id=call.call_id, stage="score", code=failure.code, reason=failure.reason[:1000]
+                call_id=call.call_id,
+                uploader_id=call.uploader_id,
+                stage="score",
+                code=failure.code,
+                reason=failure.reason[:1000],
             ),
             source=SOURCE,
             org_id=repo.org_id,
@@ -240,6 +246,14 @@ async def score_transcribed_call(
         if await _already_done(ScoreRepository(reads, org_id), call):
             return "skipped"
         config = await scoring_config(ScoreRepository(reads, org_id))
+    await ProgressReporter(
+        ctx.db,
+        source=SOURCE,
+        org_id=org_id,
+        call_id=call.call_id,
+        uploader_id=call.uploader_id,
+        stage="score",
+    ).report(0.0)
 
     failure: ScoreFailure | None = None
     try:
@@ -280,7 +294,7 @@ async def score_transcribed_call(
     _apply(rec, sealed)
     session.add(rec)
     await repo.replace_participants(call.call_id, call.participants)
-    await _emit_scored(session, rec)
+    await _emit_scored(session, rec, sealed.score)
     await session.flush()
     return "scored"
 
@@ -380,7 +394,7 @@ async def save_role_correction(
     rec.role_override = {str(k): v for k, v in sorted(job.override.items())}
     _apply(rec, sealed)
     session.add(rec)
-    await _emit_scored(session, rec)
+    await _emit_scored(session, rec, sealed.score)
     await session.flush()
     return rec
 
@@ -421,7 +435,7 @@ async def rescore_with_scorecard(
                 continue
             _apply(current, sealed)
             session.add(current)
-            await _emit_scored(session, current)
+            await _emit_scored(session, current, sealed.score)
             done += 1
     return done
 

@@ -35,7 +35,7 @@ from tenacity import (
 from clashtor_common.events.transcript import Transcript, Utterance, Word
 from transcribe.adapters.audio import probe_audio
 from transcribe.domain.errors import TranscriptionProviderError, UndecodableAudio
-from transcribe.domain.ports import AudioInput
+from transcribe.domain.ports import AudioInput, ProgressSink
 from transcribe.domain.utterances import group_utterances, speaker_count
 
 RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
@@ -81,7 +81,15 @@ class DeepgramEngine:
         """Close the HTTP connection pool (call on service shutdown)."""
         await self._http.aclose()
 
-    async def transcribe(self, audio: AudioInput, *, language: str | None = None) -> Transcript:
+    async def transcribe(
+        self,
+        audio: AudioInput,
+        *,
+        language: str | None = None,
+        progress: ProgressSink | None = None,
+    ) -> Transcript:
+        """One request for the whole call: Deepgram tells nothing until it is done, so
+        ``progress`` hears nothing in between."""
         data = await _read_bytes(audio)
         info = await asyncio.to_thread(probe_audio, data)  # raises UndecodableAudio
         multichannel = info.separate_channels

@@ -43,6 +43,7 @@ from transcribe.adapters.audio import (
 from transcribe.adapters.crosstalk import remove_crosstalk
 from transcribe.adapters.diarization import N_MFCC, diarize_frames, window_mfcc
 from transcribe.adapters.models import BASE, MODELS, model_path
+from transcribe.domain.ports import ProgressSink
 from transcribe.domain.utterances import group_utterances, speaker_count
 
 if TYPE_CHECKING:
@@ -111,23 +112,41 @@ class WhisperEngine:
         self.config = config or WhisperConfig()
         self._slots = threading.BoundedSemaphore(self.config.max_concurrent)
 
-    async def transcribe(self, audio: AudioSource, *, language: str | None = None) -> Transcript:
-        return await asyncio.to_thread(self.transcribe_sync, audio, language=language)
+    async def transcribe(
+        self,
+        audio: AudioSource,
+        *,
+        language: str | None = None,
+        progress: ProgressSink | None = None,
+    ) -> Transcript:
+        return await asyncio.to_thread(
+            self.transcribe_sync, audio, language=language, progress=progress
+        )
 
     async def aclose(self) -> None:
         """Nothing to release: the model is shared by the process (see ``load_model``)."""
 
-    def transcribe_sync(self, audio: AudioSource, *, language: str | None = None) -> Transcript:
+    def transcribe_sync(
+        self,
+        audio: AudioSource,
+        *,
+        language: str | None = None,
+        progress: ProgressSink | None = None,
+    ) -> Transcript:
         """Blocking version (decode + recognize + diarize); raises ``UndecodableAudio``.
 
         ``language`` (BCP-47, from the upload or the organization) overrides the
-        configured one; with neither, a multilingual model detects it.
+        configured one; with neither, a multilingual model detects it. ``progress``
+        hears the share of the call recognized after each window.
         """
         info = probe_audio(audio)  # one streaming pass: duration, channel layout
         with self._slots:
             run = _Run(self, load_model(self.config), language)
             for window in iter_windows(audio, window=self.config.window_seconds):
                 run.add(window, separate=info.separate_channels)
+                if progress is not None and info.duration > 0:
+                    end = window.offset + window.samples.shape[-1] / WHISPER_SAMPLE_RATE
+                    progress(min(1.0, end / info.duration))
             utterances = run.utterances(separate=info.separate_channels)
         return Transcript(
             language=run.language or "en",

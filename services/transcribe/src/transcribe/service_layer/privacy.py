@@ -20,9 +20,7 @@ import json
 import logging
 from typing import Any
 
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from clashtor_common.events import (
     Envelope,
@@ -37,7 +35,7 @@ from clashtor_common.events import (
     Topic,
     make_event,
 )
-from clashtor_common.outbox import OutboxRecord, emit
+from clashtor_common.outbox import drop_unsent, emit
 from transcribe.adapters.objects import export_key, transcript_aad
 from transcribe.adapters.repository import TranscriptRepository
 from transcribe.adapters.tables import TranscriptParticipant, TranscriptRecord, as_utc, utcnow
@@ -45,6 +43,8 @@ from transcribe.context import SERVICE, TranscribeContext
 from transcribe.domain.outcomes import CallStatus
 
 log = logging.getLogger(__name__)
+CALL_EVENTS = (Topic.CALL_PROGRESSED.value, Topic.CALL_TRANSCRIBED.value, Topic.CALL_FAILED.value)
+"""This service's events about a call, dropped unsent when the call is erased."""
 
 
 class UnusableSubject(ValueError):
@@ -134,16 +134,7 @@ async def _remember_subject(
 
 async def _drop_unsent(session: AsyncSession, call_ids: list[str]) -> None:
     """A ``call-transcribed`` still waiting in the outbox would point at an erased call."""
-    if call_ids:
-        await session.execute(
-            delete(OutboxRecord).where(
-                col(OutboxRecord.topic).in_(
-                    [Topic.CALL_TRANSCRIBED.value, Topic.CALL_FAILED.value]
-                ),
-                col(OutboxRecord.key).in_(call_ids),
-                col(OutboxRecord.sent_at).is_(None),
-            )
-        )
+    await drop_unsent(session, topics=CALL_EVENTS, keys=call_ids)
 
 
 def _completed(

@@ -24,6 +24,7 @@ dead-letter topic (``PermanentError``) so an operator can fix the keyring and re
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -41,6 +42,7 @@ from clashtor_common.events import (
 )
 from clashtor_common.events.transcript import Transcript
 from clashtor_common.outbox import emit
+from clashtor_common.progress import ProgressReporter
 from clashtor_common.s3 import ObjectNotFound
 from transcribe.adapters.objects import transcript_aad, transcript_key
 from transcribe.adapters.recording import downloaded_recording
@@ -50,6 +52,7 @@ from transcribe.context import SERVICE, TranscribeContext
 from transcribe.domain.errors import TranscriptionProviderError, UndecodableAudio
 from transcribe.domain.language import requested_language
 from transcribe.domain.outcomes import CallStatus, FailureCode, UploadDecision, decide_upload
+from transcribe.domain.ports import ProgressSink
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +86,16 @@ async def handle_upload(
         await _record(session, event, upload, status=CallStatus.RESTRICTED)
         return decision
 
-    outcome = await produce_transcript(ctx, event.org_id, upload)
+    progress = ProgressReporter(
+        ctx.db,
+        source=SERVICE,
+        org_id=event.org_id,
+        call_id=upload.call_id,
+        uploader_id=upload.uploader_id,
+        stage="transcribe",
+    )
+    await progress.report(0.0)
+    outcome = await produce_transcript(ctx, event.org_id, upload, progress=progress)
 
     repo = TranscriptRepository(session, event.org_id)
     decision = await _decide(repo, event, upload)
@@ -112,8 +124,28 @@ async def handle_upload(
     return decision
 
 
-async def produce_transcript(ctx: TranscribeContext, org_id: str, upload: CallUploaded) -> Outcome:
-    """The slow part, holding no database transaction: fetch, decrypt, transcribe, store."""
+async def produce_transcript(
+    ctx: TranscribeContext,
+    org_id: str,
+    upload: CallUploaded,
+    *,
+    progress: ProgressReporter | None = None,
+) -> Outcome:
+    """The slow part, holding no database transaction: fetch, decrypt, transcribe, store.
+
+    ``progress`` hears the engine's progress (``call-progressed``); every report is
+    committed before this returns, so none trails the stage's final event."""
+    sink = progress.threadsafe(asyncio.get_running_loop()) if progress else None
+    try:
+        return await _produce(ctx, org_id, upload, sink)
+    finally:
+        if progress is not None:
+            await progress.drain()
+
+
+async def _produce(
+    ctx: TranscribeContext, org_id: str, upload: CallUploaded, sink: ProgressSink | None
+) -> Outcome:
     try:
         async with downloaded_recording(
             ctx.objects.read(upload.audio),
@@ -124,7 +156,7 @@ async def produce_transcript(ctx: TranscribeContext, org_id: str, upload: CallUp
             language, source = requested_language(
                 upload.language, ctx.settings.org_languages.get(org_id)
             )
-            transcript = await ctx.engine.transcribe(path, language=language)
+            transcript = await ctx.engine.transcribe(path, language=language, progress=sink)
             if source is not None:
                 transcript = transcript.model_copy(update={"language_source": source})
     except ObjectNotFound as exc:
@@ -228,7 +260,11 @@ def _transcribed(upload: CallUploaded, transcript: Transcript, ref: ObjectRef) -
 
 def _failed(upload: CallUploaded, failure: Failed) -> CallFailed:
     return CallFailed(
-        call_id=upload.call_id, stage="transcribe", code=failure.code.value, reason=failure.reason
+        call_id=upload.call_id,
+        uploader_id=upload.uploader_id,
+        stage="transcribe",
+        code=failure.code.value,
+        reason=failure.reason,
     )
 
 
