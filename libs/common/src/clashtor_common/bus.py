@@ -40,7 +40,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -50,7 +51,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
-from opentelemetry import propagate, trace
+from opentelemetry import trace
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -59,8 +60,10 @@ from clashtor_common.db import Database
 from clashtor_common.events import Envelope, InvalidEvent, dlq_topic, parse_envelope
 from clashtor_common.failures import PermanentError, TransientError, is_transient
 from clashtor_common.inbox import InboxRecord, claim
+from clashtor_common.logs import log_context
+from clashtor_common.metrics import handler_duration, track_consumer
 from clashtor_common.settings import ServiceSettings
-from clashtor_common.telemetry import tracer_provider
+from clashtor_common.telemetry import kafka_span, tracer_provider
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +131,8 @@ class ConsumerStats:
     consecutive_dead_letters: int = 0
     last_error: str | None = None
     transient_retries: int = 0
+    #: Every attempt repeated, transient or not.
+    retries: int = 0
     #: ``time.monotonic()`` since when a transient failure holds the consumer, else None.
     waiting_since: float | None = None
 
@@ -220,6 +225,8 @@ class EventConsumer:
         self.stats = ConsumerStats()
         self._waiting: dict[tuple[str, int], float] = {}
         self._tracer = trace.get_tracer("clashtor.bus", tracer_provider=tracer_provider())
+        self._duration = handler_duration()
+        track_consumer(self)
 
     # -- one batch ------------------------------------------------------------------------
     async def handle_batch(
@@ -277,7 +284,7 @@ class EventConsumer:
                     if env.id in handled:
                         self.stats.duplicates += 1
                         continue
-                    with self._span(item):
+                    with self._handling(item):
                         await self.handler(env, session)
                     claimed.append(
                         {"consumer": self.consumer, "event_id": env.id, "event_type": env.type}
@@ -339,11 +346,12 @@ class EventConsumer:
         delay = self.backoff_seconds
         while True:
             try:
-                with self._span(item):
+                with self._handling(item):
                     await self.apply(env)
             except PermanentError:
                 raise
             except Exception as exc:
+                self.stats.retries += 1
                 if not is_transient(exc):
                     failures += 1
                     if failures >= self.max_attempts:
@@ -401,18 +409,27 @@ class EventConsumer:
         self.stats.handled += 1
         return True
 
-    def _span(self, item: _Incoming) -> Any:
-        return self._tracer.start_as_current_span(
-            f"{self.topic} handle",
-            context=propagate.extract(item.headers),
-            kind=trace.SpanKind.CONSUMER,
-            attributes={
-                "messaging.system": "kafka",
-                "messaging.destination.name": self.topic,
-                "messaging.consumer.group.name": self.consumer,
-                "messaging.message.id": str(item.envelope.id),
-            },
-        )
+    @contextmanager
+    def _handling(self, item: _Incoming) -> Iterator[None]:
+        """One handler call: a child span of the producer's (from the Kafka headers), the
+        event's organization and request id bound for the logs, its duration measured."""
+        attributes = {"topic": self.topic, "group": self.consumer}
+        started = time.perf_counter()
+        with (
+            kafka_span(
+                self._tracer,
+                item.headers,
+                operation="handle",
+                topic=self.topic,
+                message_id=str(item.envelope.id),
+                group=self.consumer,
+            ),
+            log_context(org_id=item.envelope.org_id),
+        ):
+            try:
+                yield
+            finally:
+                self._duration.record(time.perf_counter() - started, attributes)
 
     async def _dead_letter(
         self, record: Record, headers: dict[str, str], exc: BaseException, *, attempts: int

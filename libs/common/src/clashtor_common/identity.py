@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 from pydantic import BaseModel, ConfigDict
 
 from clashtor_common.errors import ApiError
+from clashtor_common.logs import bind_org
 
 IDENTITY_HEADER = "X-Clashtor-Identity"
 ISSUER = "clashtor-gateway"
@@ -90,7 +91,9 @@ async def current_identity(request: Request) -> Identity:
     if not token:
         raise ApiError(401, "missing_identity", f"{IDENTITY_HEADER} header is required")
     secret: str = request.app.state.settings.identity_secret.get_secret_value()
-    return verify_identity(token, secret)
+    identity = verify_identity(token, secret)
+    bind_org(identity.org_id)  # the request's log lines name its tenant from here on
+    return identity
 
 
 CurrentIdentity = Annotated[Identity, Depends(current_identity)]

@@ -30,7 +30,8 @@ from sqlmodel import JSON, Field, SQLModel, col
 
 from clashtor_common.db import Database
 from clashtor_common.events import Envelope
-from clashtor_common.telemetry import trace_context, tracer_provider
+from clashtor_common.metrics import track_relay
+from clashtor_common.telemetry import kafka_span, tracer_provider
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +146,7 @@ class OutboxRelay:
         self.last_error: str | None = None
         #: Set when the broker lost its log: publishing stops until the process restarts.
         self.halted: str | None = None
+        track_relay(self)
 
     async def start(self) -> None:
         _wakeups.add(self._wake)
@@ -224,17 +226,12 @@ class OutboxRelay:
         producer = await self._get_producer()
         futures = []
         for row in rows:
-            with (
-                trace_context(row.trace or {}),
-                self._tracer.start_as_current_span(
-                    f"{row.topic} publish",
-                    kind=trace.SpanKind.PRODUCER,
-                    attributes={
-                        "messaging.system": "kafka",
-                        "messaging.destination.name": row.topic,
-                        "messaging.message.id": row.event_id,
-                    },
-                ),
+            with kafka_span(
+                self._tracer,
+                row.trace or {},
+                operation="publish",
+                topic=row.topic,
+                message_id=row.event_id,
             ):
                 headers = _headers(row.payload)
                 propagate.inject(headers)

@@ -23,24 +23,32 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from faststream.kafka import KafkaBroker
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlmodel import SQLModel
 
 from clashtor_common.broker_watch import LogWatch, ensure_topics
-from clashtor_common.bus import EventConsumer, make_broker, start_broker, subscribe
+from clashtor_common.bus import (
+    EventConsumer,
+    group_subscribers,
+    make_broker,
+    start_broker,
+    subscribe,
+)
 from clashtor_common.db import Database
 from clashtor_common.errors import install_error_handlers
 from clashtor_common.failures import is_transient
 from clashtor_common.housekeeping import purge_periodically
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.logs import configure_logging
+from clashtor_common.metrics import MetricsRefresher
 from clashtor_common.migrate import upgrade_head
 from clashtor_common.outbox import OutboxRecord, OutboxRelay
 from clashtor_common.periodic import Periodic
+from clashtor_common.request_id import RequestIdMiddleware
 from clashtor_common.settings import ServiceSettings
-from clashtor_common.telemetry import tracer_provider
+from clashtor_common.telemetry import meter_provider, metrics_text, shutdown, tracer_provider
 
 log = logging.getLogger(__name__)
 Hook = Callable[[], Awaitable[None]]
@@ -160,6 +168,11 @@ class ServiceRuntime:
             self.settings.database_url, migrations, (OutboxRecord, InboxRecord, *tables)
         )
 
+    def metrics(self) -> MetricsRefresher:
+        return MetricsRefresher(
+            self.settings.service_name, self.db, lambda: group_subscribers(self.broker)
+        )
+
     def housekeeping(self) -> Periodic:
         s = self.settings
         return purge_periodically(
@@ -180,8 +193,12 @@ def create_service_app(
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
     extra_readiness: Callable[[], Awaitable[dict[str, bool]]] | None = None,
+    public: bool = False,
 ) -> FastAPI:
+    """The service's app. ``public`` (the gateway) keeps ``/metrics`` off the app's port
+    (served on ``metrics_port`` only) and drops callers' ``baggage``."""
     settings = runtime.settings
+    measure = runtime.metrics()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -194,12 +211,18 @@ def create_service_app(
         await runtime.relay.start()
         purge = runtime.housekeeping()
         await purge.start()
+        refresh = Periodic("metrics-refresh", settings.metrics_refresh_seconds, measure.refresh)
+        await refresh.start()
+        metrics_server = serve_metrics(settings)
         background = [
             asyncio.create_task(runtime.start_watch().run(), name="broker-log-watch"),
         ]
         try:
             yield
         finally:
+            if metrics_server is not None:
+                metrics_server.shutdown()
+            await refresh.stop()
             await purge.stop()
             for task in background:
                 task.cancel()
@@ -210,6 +233,7 @@ def create_service_app(
                 await hook()
             await runtime.broker.stop()
             await runtime.db.dispose()
+            shutdown()
 
     app = FastAPI(title=title, lifespan=lifespan)
     app.state.runtime = runtime
@@ -238,9 +262,36 @@ def create_service_app(
             body["halted"] = runtime.halted
         return JSONResponse(body, status_code=200 if ok else 503)
 
+    if not public:
+
+        @app.get("/metrics", include_in_schema=False)
+        async def prometheus_metrics() -> Response:
+            """Prometheus text; lag and backlog measured now (internal port only)."""
+            try:
+                await asyncio.wait_for(measure.refresh(), timeout=5)
+            except TimeoutError:
+                log.info("metrics refresh timed out; serving the last values")
+            body, content_type = metrics_text()
+            return Response(body, media_type=content_type)
+
     for router in routers:
         app.include_router(router)
+    app.add_middleware(RequestIdMiddleware, trust_baggage=not public)
     FastAPIInstrumentor.instrument_app(
-        app, tracer_provider=tracer_provider(settings.service_name), excluded_urls="healthz,readyz"
+        app,
+        tracer_provider=tracer_provider(settings.service_name),
+        meter_provider=meter_provider(settings.service_name),
+        excluded_urls="healthz,readyz,metrics",
     )
     return app
+
+
+def serve_metrics(settings: ServiceSettings) -> Any:
+    """The separate ``/metrics`` listener on ``metrics_port``, if one is configured."""
+    if settings.metrics_port is None:
+        return None
+    from prometheus_client import start_http_server
+
+    server, _thread = start_http_server(settings.metrics_port, addr=settings.metrics_host)
+    log.info("metrics on http://%s:%s/metrics", settings.metrics_host, settings.metrics_port)
+    return server

@@ -64,6 +64,12 @@ class ServiceSettings(BaseSettings):
     """``alembic upgrade head`` at start; default on except in production (a Job does it)."""
     log_level: str = "INFO"
     log_json: bool = True
+    metrics_port: int | None = None
+    """A separate listener for Prometheus ``/metrics`` (the gateway's: its app port is public)."""
+    metrics_host: str = "127.0.0.1"
+    """Where that listener binds (``0.0.0.0`` in a pod, so Prometheus reaches it)."""
+    metrics_refresh_seconds: float = 15
+    """How often consumer lag and outbox backlog are measured between scrapes."""
 
     @model_validator(mode="after")
     def _defaults(self) -> ServiceSettings:

@@ -1,38 +1,144 @@
-"""OpenTelemetry wiring: one trace from an HTTP request through every consumer it causes.
+"""OpenTelemetry wiring: one trace from an HTTP request through every consumer it causes,
+and the metrics each service exports.
 
-HTTP spans come from FastAPI's instrumentation, bus spans from FastStream's
-``KafkaTelemetryMiddleware``. The outbox stores the W3C trace context of the request
-that emitted an event, and the relay publishes inside that context, so the producer
-span (and the consumer span after it) joins the request's trace.
+HTTP spans come from FastAPI's instrumentation (server) and httpx's (client: the
+gateway's calls to the services carry ``traceparent``), bus spans from FastStream's
+``KafkaTelemetryMiddleware`` and our consumer. The outbox stores the W3C trace context
+of the request that emitted an event, and the relay publishes inside that context and
+puts it into the Kafka headers, so the producer span (and the consumer span after it)
+joins the request's trace.
+
+Configured by the standard ``OTEL_*`` variables, read by the SDK's own exporters:
+``OTEL_EXPORTER_OTLP_ENDPOINT`` (or ``..._TRACES_ENDPOINT`` / ``..._METRICS_ENDPOINT``)
+switches OTLP/HTTP export on; ``OTEL_TRACES_EXPORTER`` / ``OTEL_METRICS_EXPORTER``
+(``otlp``, ``console``, ``none``, comma-separated) choose explicitly; ``OTEL_SERVICE_NAME``
+overrides the service name. Without any of them nothing is exported (spans go to the
+console with ``CLASHTOR_TRACE_CONSOLE=1``, as before). Metrics are always readable as
+Prometheus text (``metrics_text``), whatever goes over OTLP.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
-from opentelemetry import context, propagate, trace
+from opentelemetry import context, metrics, propagate, trace
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import (
+    ConsoleMetricExporter,
+    MetricReader,
+    PeriodicExportingMetricReader,
+)
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
 
 _provider: TracerProvider | None = None
+_meters: MeterProvider | None = None
+
+
+def _exporters(signal: str) -> set[str]:
+    """Which exporters ``signal`` (``TRACES`` or ``METRICS``) uses, from ``OTEL_*``."""
+    chosen = os.environ.get(f"OTEL_{signal}_EXPORTER")
+    if chosen:
+        return {name.strip().lower() for name in chosen.split(",")} - {"none", ""}
+    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get(
+        f"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT"
+    ):
+        return {"otlp"}
+    if signal == "TRACES" and os.environ.get("CLASHTOR_TRACE_CONSOLE"):
+        return {"console"}
+    return set()
+
+
+def _resource(service_name: str) -> Resource:
+    return Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME") or service_name})
+
+
+def _new_tracer_provider(resource: Resource) -> TracerProvider:
+    provider = TracerProvider(resource=resource)
+    chosen = _exporters("TRACES")
+    if "otlp" in chosen:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    if "console" in chosen:
+        provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
+    return provider
+
+
+def _new_meter_provider(resource: Resource) -> MeterProvider:
+    from opentelemetry.exporter.prometheus import PrometheusMetricReader
+
+    readers: list[MetricReader] = [PrometheusMetricReader()]
+    chosen = _exporters("METRICS")
+    if "otlp" in chosen:
+        from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+
+        readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
+    if "console" in chosen:
+        readers.append(PeriodicExportingMetricReader(ConsoleMetricExporter()))
+    return MeterProvider(resource=resource, metric_readers=readers)
+
+
+def _configure(service_name: str) -> None:
+    """Set the process-wide providers once (a test may have set its own first)."""
+    global _provider, _meters
+    resource = _resource(service_name)
+    current = trace.get_tracer_provider()
+    if isinstance(current, TracerProvider):
+        _provider = current
+    else:
+        _provider = _new_tracer_provider(resource)
+        trace.set_tracer_provider(_provider)
+    current_meters = metrics.get_meter_provider()
+    if isinstance(current_meters, MeterProvider):
+        _meters = current_meters
+    else:
+        _meters = _new_meter_provider(resource)
+        metrics.set_meter_provider(_meters)
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    instrumentor = HTTPXClientInstrumentor()
+    if not instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.instrument(tracer_provider=_provider, meter_provider=_meters)
 
 
 def tracer_provider(service_name: str = "clashtor") -> TracerProvider:
-    """The process-wide SDK tracer provider (created once)."""
-    global _provider
+    """The process-wide SDK tracer provider (created once, named by the first caller)."""
     if _provider is None:
-        current = trace.get_tracer_provider()
-        if isinstance(current, TracerProvider):
-            _provider = current
-        else:
-            _provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
-            if os.environ.get("CLASHTOR_TRACE_CONSOLE"):
-                _provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
-            trace.set_tracer_provider(_provider)
+        _configure(service_name)
+    assert _provider is not None
     return _provider
+
+
+def meter_provider(service_name: str = "clashtor") -> MeterProvider:
+    """The process-wide SDK meter provider: Prometheus always, OTLP when configured."""
+    if _meters is None:
+        _configure(service_name)
+    assert _meters is not None
+    return _meters
+
+
+def meter(name: str) -> metrics.Meter:
+    return meter_provider().get_meter(name)
+
+
+def metrics_text() -> tuple[bytes, str]:
+    """Every metric of this process in the Prometheus text format, with its content type."""
+    from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+
+    meter_provider()
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def shutdown() -> None:
+    """Flush what is buffered (spans, metrics) before the process exits."""
+    if _provider is not None:
+        _provider.force_flush(timeout_millis=5000)
+    if _meters is not None:
+        _meters.force_flush(timeout_millis=5000)
 
 
 def add_span_processor(processor: SpanProcessor) -> None:
@@ -40,7 +146,7 @@ def add_span_processor(processor: SpanProcessor) -> None:
 
 
 def current_trace_carrier() -> dict[str, str]:
-    """The current trace context as W3C headers (empty outside a span)."""
+    """The current trace context (and baggage) as W3C headers (empty outside a span)."""
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
     return carrier
@@ -54,6 +160,36 @@ def trace_context(carrier: dict[str, str]) -> Iterator[None]:
         yield
     finally:
         context.detach(token)
+
+
+@contextmanager
+def kafka_span(
+    tracer: trace.Tracer,
+    carrier: Mapping[str, str],
+    *,
+    operation: str,
+    topic: str,
+    message_id: str,
+    group: str | None = None,
+) -> Iterator[trace.Span]:
+    """A producer (``publish``) or consumer (``handle``) span in the trace ``carrier``
+    names: the outbox row's stored context, or a record's Kafka headers. The carrier's
+    baggage (the request id) is current inside too."""
+    attributes = {
+        "messaging.system": "kafka",
+        "messaging.destination.name": topic,
+        "messaging.message.id": message_id,
+    }
+    if group is not None:
+        attributes["messaging.consumer.group.name"] = group
+    kind = trace.SpanKind.PRODUCER if operation == "publish" else trace.SpanKind.CONSUMER
+    with (
+        trace_context(dict(carrier)),
+        tracer.start_as_current_span(
+            f"{topic} {operation}", kind=kind, attributes=attributes
+        ) as span,
+    ):
+        yield span
 
 
 def current_trace_id() -> str | None:
