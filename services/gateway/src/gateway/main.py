@@ -43,6 +43,7 @@ def create_app(settings: GatewaySettings | None = None, *, mailer: Mailer | None
         migrations=find_migrations(__file__),
         on_startup=[gw.rectifications.start],
         on_shutdown=[gw.rectifications.stop, gw.services.aclose],
+        public=True,  # /metrics only on GATEWAY_METRICS_PORT; callers' baggage dropped
     )
     app.description = DESCRIPTION
     app.version = "1"
