@@ -4,12 +4,29 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import Column, DateTime, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlmodel import SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands timestamps back naive; every timestamp Clashtor stores is UTC."""
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def timestamp_column(*, nullable: bool = False, index: bool = False) -> Column:  # type: ignore[type-arg]
+    """A timezone-aware timestamp column (``sa_column=`` of a SQLModel field)."""
+    return Column(DateTime(timezone=True), nullable=nullable, index=index)
 
 
 def _is_sqlite(url: str) -> bool:

@@ -1,0 +1,46 @@
+"""One service's part of a data export: the JSON document every service writes.
+
+Each service answers ``export-requested`` with the items it holds about the subject,
+as one keyring-encrypted JSON object in its own bucket, announced by
+``export-part-ready`` with its bucket and key (the contract in
+``tests/contract/test_export_parts.py``). An empty answer has no object.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from clashtor_common.crypto import Keyring
+from clashtor_common.events import ExportPartReady, ExportRequested
+from clashtor_common.s3 import S3Store
+
+
+def part_key(request_id: str, service: str) -> str:
+    return f"exports/{request_id}/{service}.json.enc"
+
+
+async def write_part(
+    *,
+    service: str,
+    request: ExportRequested,
+    items: list[dict[str, Any]],
+    s3: S3Store,
+    keyring: Keyring,
+) -> ExportPartReady:
+    """Store ``items`` as the service's encrypted part and say where it is."""
+    if not items:
+        return ExportPartReady(request_id=request.request_id, service=service, part=None, items=0)
+    document = {
+        "service": service,
+        "request_id": request.request_id,
+        "subject": request.subject.model_dump(mode="json"),
+        "generated_at": datetime.now(UTC).isoformat(),
+        "items": items,
+    }
+    key = part_key(request.request_id, service)
+    await s3.put_bytes(key, keyring.encrypt(json.dumps(document).encode()))
+    return ExportPartReady(
+        request_id=request.request_id, service=service, part=s3.ref(key), items=len(items)
+    )

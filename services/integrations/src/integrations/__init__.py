@@ -1,0 +1,1 @@
+"""Clashtor integrations service: what Clashtor learns reaches the places teams work."""

@@ -1,0 +1,115 @@
+"""Posts one signed webhook to a checked address (Standard Webhooks).
+
+The host is resolved and every address checked (``domain.targets``) right before the
+request, and the request goes to the checked address itself: the URL's host is kept
+in the ``Host`` header and, for https, as the TLS server name (so the certificate is
+still verified against it). A DNS answer that changes between the check and the
+connection (rebinding) therefore cannot move the request. Redirects are not followed:
+a 3xx could point anywhere.
+
+Signatures come from the ``standardwebhooks`` library: ``webhook-signature`` carries
+``v1,<base64 HMAC-SHA256>`` for the current secret and, during a rotation's grace
+period, for the previous one too (space-separated, as the specification allows).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+from standardwebhooks.webhooks import Webhook
+
+from integrations.adapters.resolver import Resolver, system_resolver
+from integrations.domain.targets import (
+    IPNetwork,
+    TargetRefused,
+    check_addresses,
+    parse_target,
+)
+
+USER_AGENT = "Clashtor-Webhooks/1.0"
+
+
+@dataclass(frozen=True)
+class SendResult:
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def sign(secrets: list[str], msg_id: str, at: datetime, body: str) -> str:
+    """The ``webhook-signature`` header: one ``v1,`` signature per live secret."""
+    return " ".join(Webhook(s).sign(msg_id, at, body) for s in secrets)
+
+
+class WebhookSender:
+    def __init__(
+        self,
+        *,
+        allowed: tuple[IPNetwork, ...],
+        timeout: float,
+        resolver: Resolver = system_resolver,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.allowed = allowed
+        self.resolver = resolver
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=False,
+            transport=transport,
+            headers={"user-agent": USER_AGENT},
+        )
+
+    async def check(self, url: str) -> None:
+        """``TargetRefused`` unless ``url`` may receive webhooks now."""
+        target = parse_target(url)
+        check_addresses(target.host, await self.resolver(target.host, target.port), self.allowed)
+
+    async def send(
+        self, url: str, *, msg_id: str, body: str, secrets: list[str], at: datetime | None = None
+    ) -> SendResult:
+        started = time.monotonic()
+
+        def done(status: int | None, error: str | None) -> SendResult:
+            elapsed = int((time.monotonic() - started) * 1000)
+            return SendResult(status, error[:500] if error else None, elapsed)
+
+        at = at or datetime.now(UTC)
+        try:
+            target = parse_target(url)
+            addresses = check_addresses(
+                target.host, await self.resolver(target.host, target.port), self.allowed
+            )
+        except TargetRefused as exc:
+            return done(None, f"refused: {exc}")
+        address = addresses[0]
+        literal = f"[{address}]" if isinstance(address, ipaddress.IPv6Address) else str(address)
+        pinned = httpx.URL(url).copy_with(host=literal.strip("[]"))
+        host_header = httpx.URL(url).netloc.decode("ascii")
+        headers = {
+            "host": host_header,
+            "content-type": "application/json",
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(int(at.timestamp())),
+            "webhook-signature": sign(secrets, msg_id, at, body),
+        }
+        extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+        try:
+            request = self._client.build_request(
+                "POST", pinned, content=body.encode(), headers=headers, extensions=extensions
+            )
+            response = await self._client.send(request)
+            await response.aclose()
+        except httpx.HTTPError as exc:
+            return done(None, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+        return done(response.status_code, None if response.is_success else "not a 2xx answer")
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

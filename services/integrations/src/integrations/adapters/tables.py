@@ -1,0 +1,105 @@
+"""The integrations service's tables. Credentials (webhook URLs and signing secrets) are
+stored encrypted with the keyring, bound to their row's id (associated data), so a
+ciphertext copied onto another row does not decrypt.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from clashtor_common.db import as_utc, utcnow
+from clashtor_common.db import timestamp_column as _ts
+
+__all__ = ["TABLES", "WebhookAttempt", "WebhookDelivery", "WebhookSubscription", "as_utc"]
+
+
+class WebhookSubscription(SQLModel, table=True):
+    """Where an organization wants which events posted, and the secret that signs them."""
+
+    __tablename__ = "integrations_webhooks"
+    __table_args__ = (Index("ix_integrations_webhooks_org_created", "org_id", "created_at", "id"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    org_id: str = Field(max_length=100, index=True)
+    url_enc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    event_types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    description: str = Field(default="", max_length=200)
+    source: str = Field(default="api", max_length=20, description="api or zapier")
+    enabled: bool = True
+    secret_enc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    previous_secret_enc: bytes | None = Field(
+        default=None, sa_column=Column(LargeBinary, nullable=True)
+    )
+    previous_secret_until: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    created_by: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event for one subscription: its payload, where it stands, when it goes next.
+
+    ``id`` is the ``webhook-id`` the receiver sees (the same on every retry and on a
+    manual redelivery, so receivers can drop what they already handled).
+    """
+
+    __tablename__ = "integrations_webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "event_id", name="uq_integrations_delivery_event"),
+        Index("ix_integrations_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_integrations_deliveries_sub_created", "subscription_id", "created_at", "id"),
+    )
+
+    id: str = Field(primary_key=True, max_length=40)
+    org_id: str = Field(max_length=100, index=True)
+    subscription_id: str = Field(
+        sa_column=Column(
+            String(36),
+            ForeignKey("integrations_webhooks.id", ondelete="CASCADE"),
+            nullable=False,
+        )
+    )
+    event_type: str = Field(max_length=60)
+    event_id: str = Field(max_length=100, description="the Clashtor event it tells of")
+    subject_id: str = Field(max_length=100, index=True, description="the call or request id")
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default="pending", max_length=20)
+    attempts: int = 0
+    failures: int = Field(default=0, description="failed attempts since window_start")
+    next_attempt_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    window_start: datetime = Field(
+        default_factory=utcnow, sa_column=_ts(), description="retries stop a window after this"
+    )
+    manual: bool = Field(default=False, description="the next attempt was asked for by hand")
+    last_status_code: int | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    delivered_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class WebhookAttempt(SQLModel, table=True):
+    """The delivery log: one row per attempt, with the response code or the error."""
+
+    __tablename__ = "integrations_webhook_attempts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: str = Field(
+        sa_column=Column(
+            String(40),
+            ForeignKey("integrations_webhook_deliveries.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    org_id: str = Field(max_length=100, index=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    status_code: int | None = None
+    error: str | None = Field(default=None, max_length=500)
+    duration_ms: int = 0
+    manual: bool = False
+
+
+TABLES: tuple[type[SQLModel], ...] = (WebhookSubscription, WebhookDelivery, WebhookAttempt)

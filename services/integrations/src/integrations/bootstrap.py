@@ -1,0 +1,66 @@
+"""Composition root of the integrations service: wires settings, database, bus and adapters.
+
+The app factory calls it, and tests call it too (with a resolver or transport of
+their own where they fake the network), so both run the same wiring.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+
+from clashtor_common.crypto import Keyring
+from clashtor_common.s3 import S3Store
+from clashtor_common.service import ServiceRuntime
+from integrations.adapters.credentials import Credentials
+from integrations.adapters.resolver import Resolver, system_resolver
+from integrations.adapters.sender import WebhookSender
+from integrations.context import EXTRAS_KEY, IntegrationsContext
+from integrations.domain.retries import RetryPolicy
+from integrations.domain.targets import parse_networks
+from integrations.entrypoints.stream import register_subscribers
+from integrations.service_layer.dispatch import Dispatcher
+from integrations.settings import IntegrationsSettings
+
+
+def bootstrap(
+    settings: IntegrationsSettings | None = None,
+    *,
+    resolver: Resolver = system_resolver,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> ServiceRuntime:
+    settings = settings or IntegrationsSettings()
+    runtime = ServiceRuntime.build(settings)
+    keyring = Keyring.from_config(settings.master_keys.get_secret_value())
+    credentials = Credentials(keyring)
+    sender = WebhookSender(
+        allowed=parse_networks(settings.webhook_allowed_networks),
+        timeout=settings.webhook_timeout_seconds,
+        resolver=resolver,
+        transport=transport,
+    )
+    dispatcher = Dispatcher(
+        runtime.db,
+        sender,
+        credentials,
+        RetryPolicy(
+            initial=settings.webhook_retry_initial_seconds,
+            max_interval=settings.webhook_retry_max_interval_seconds,
+            window=timedelta(hours=settings.webhook_retry_window_hours),
+        ),
+        batch=settings.webhook_batch,
+        lease=timedelta(seconds=settings.webhook_lease_seconds),
+        poll_seconds=settings.webhook_poll_seconds,
+    )
+    runtime.extras[EXTRAS_KEY] = IntegrationsContext(
+        settings=settings,
+        db=runtime.db,
+        keyring=keyring,
+        credentials=credentials,
+        s3=S3Store(settings),
+        sender=sender,
+        dispatcher=dispatcher,
+    )
+    register_subscribers(runtime)
+    return runtime

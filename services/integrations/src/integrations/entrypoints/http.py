@@ -1,0 +1,7 @@
+"""Internal HTTP API of the integrations service (reached only through the gateway)."""
+
+from __future__ import annotations
+
+from integrations.entrypoints.webhooks_api import router as webhooks_router
+
+routers = [webhooks_router]

@@ -1,0 +1,215 @@
+"""Internal API of webhook subscriptions and their delivery log (admins and owners).
+
+Every route is scoped by the caller's organization; another organization's ids answer
+404 like unknown ones. A target that resolves to a loopback, private, link-local or
+metadata address is refused with 422 ``target_refused``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from integrations.adapters.tables import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+    as_utc,
+)
+from integrations.entrypoints.deps import AdminIdentity, ContextDep, SessionDep, SubscriptionDepsDep
+from integrations.entrypoints.schemas import (
+    AttemptPublic,
+    DeliveryPage,
+    DeliveryPublic,
+    SecretRotated,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookPage,
+    WebhookPublic,
+    WebhookUpdate,
+)
+from integrations.service_layer import deliveries, subscriptions
+
+router = APIRouter(prefix="/internal/webhooks", tags=["webhooks"])
+
+WebhookId = Annotated[str, Path(min_length=1, max_length=36)]
+DeliveryId = Annotated[str, Path(min_length=1, max_length=40)]
+Limit = Annotated[int, Query(ge=1, le=100)]
+Cursor = Annotated[str | None, Query(max_length=500)]
+NOT_FOUND = {404: {"description": "no such webhook in your organization"}}
+
+
+def webhook_view(ctx: ContextDep, sub: WebhookSubscription) -> WebhookPublic:
+    return WebhookPublic(
+        id=sub.id,
+        url=ctx.credentials.url(sub),
+        event_types=sub.event_types,
+        description=sub.description,
+        source=sub.source,  # type: ignore[arg-type]
+        enabled=sub.enabled,
+        created_at=as_utc(sub.created_at),  # type: ignore[arg-type]
+        updated_at=as_utc(sub.updated_at),  # type: ignore[arg-type]
+    )
+
+
+def delivery_view(d: WebhookDelivery, log: list[WebhookAttempt]) -> DeliveryPublic:
+    return DeliveryPublic(
+        id=d.id,
+        event_type=d.event_type,
+        status=d.status,  # type: ignore[arg-type]
+        attempts=d.attempts,
+        next_attempt_at=as_utc(d.next_attempt_at) if d.status == "pending" else None,
+        last_status_code=d.last_status_code,
+        created_at=as_utc(d.created_at),  # type: ignore[arg-type]
+        delivered_at=as_utc(d.delivered_at),
+        log=[
+            AttemptPublic(
+                at=as_utc(a.at),  # type: ignore[arg-type]
+                status_code=a.status_code,
+                error=a.error,
+                duration_ms=a.duration_ms,
+                manual=a.manual,
+            )
+            for a in log
+        ],
+    )
+
+
+@router.post("", status_code=201, response_model=WebhookCreated, operation_id="createWebhook")
+async def create_webhook(
+    body: WebhookCreate,
+    identity: AdminIdentity,
+    ctx: ContextDep,
+    session: SessionDep,
+    deps: SubscriptionDepsDep,
+) -> WebhookCreated:
+    """Subscribe a URL to events; the signing secret is in this answer only."""
+    sub, secret = await subscriptions.create(
+        session,
+        deps,
+        org_id=identity.org_id,
+        user_id=identity.user_id,
+        url=body.url,
+        event_types=list(body.event_types),
+        description=body.description,
+    )
+    await session.flush()
+    return WebhookCreated(**webhook_view(ctx, sub).model_dump(), secret=secret)
+
+
+@router.get("", response_model=WebhookPage, operation_id="listWebhooks")
+async def list_webhooks(
+    identity: AdminIdentity,
+    ctx: ContextDep,
+    session: SessionDep,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> WebhookPage:
+    rows, next_cursor = await subscriptions.page(
+        session, identity.org_id, limit=limit, cursor=cursor
+    )
+    return WebhookPage(items=[webhook_view(ctx, s) for s in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/{webhook_id}", response_model=WebhookPublic, responses=NOT_FOUND, operation_id="getWebhook"
+)
+async def get_webhook(
+    webhook_id: WebhookId, identity: AdminIdentity, ctx: ContextDep, session: SessionDep
+) -> WebhookPublic:
+    return webhook_view(ctx, await subscriptions.get(session, identity.org_id, webhook_id))
+
+
+@router.patch(
+    "/{webhook_id}", response_model=WebhookPublic, responses=NOT_FOUND, operation_id="updateWebhook"
+)
+async def update_webhook(
+    webhook_id: WebhookId,
+    body: WebhookUpdate,
+    identity: AdminIdentity,
+    ctx: ContextDep,
+    session: SessionDep,
+    deps: SubscriptionDepsDep,
+) -> WebhookPublic:
+    sub = await subscriptions.get(session, identity.org_id, webhook_id)
+    sub = await subscriptions.update(
+        session,
+        deps,
+        sub,
+        url=body.url,
+        event_types=list(body.event_types) if body.event_types is not None else None,
+        description=body.description,
+        enabled=body.enabled,
+    )
+    return webhook_view(ctx, sub)
+
+
+@router.delete("/{webhook_id}", status_code=204, responses=NOT_FOUND, operation_id="deleteWebhook")
+async def delete_webhook(
+    webhook_id: WebhookId, identity: AdminIdentity, session: SessionDep
+) -> Response:
+    """Unsubscribe: the webhook, its secret and its delivery log are deleted."""
+    await subscriptions.delete(
+        session, await subscriptions.get(session, identity.org_id, webhook_id)
+    )
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{webhook_id}/rotate-secret",
+    response_model=SecretRotated,
+    responses=NOT_FOUND,
+    operation_id="rotateWebhookSecret",
+)
+async def rotate_secret(
+    webhook_id: WebhookId,
+    identity: AdminIdentity,
+    session: SessionDep,
+    deps: SubscriptionDepsDep,
+) -> SecretRotated:
+    """A new secret; deliveries carry signatures under both until the old one expires."""
+    sub = await subscriptions.get(session, identity.org_id, webhook_id)
+    secret, until = await subscriptions.rotate_secret(session, deps, sub)
+    return SecretRotated(secret=secret, previous_valid_until=until)
+
+
+@router.get(
+    "/{webhook_id}/deliveries",
+    response_model=DeliveryPage,
+    responses=NOT_FOUND,
+    operation_id="listWebhookDeliveries",
+)
+async def list_deliveries(
+    webhook_id: WebhookId,
+    identity: AdminIdentity,
+    session: SessionDep,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> DeliveryPage:
+    """The delivery log, newest first: each delivery with every attempt's response code."""
+    await subscriptions.get(session, identity.org_id, webhook_id)
+    rows, log, next_cursor = await deliveries.page(
+        session, identity.org_id, webhook_id, limit=limit, cursor=cursor
+    )
+    return DeliveryPage(items=[delivery_view(d, log[d.id]) for d in rows], next_cursor=next_cursor)
+
+
+@router.post(
+    "/{webhook_id}/deliveries/{delivery_id}/redeliver",
+    status_code=202,
+    response_model=DeliveryPublic,
+    responses={404: {"description": "no such webhook or delivery in your organization"}},
+    operation_id="redeliverWebhookDelivery",
+)
+async def redeliver(
+    webhook_id: WebhookId,
+    delivery_id: DeliveryId,
+    identity: AdminIdentity,
+    ctx: ContextDep,
+    session: SessionDep,
+) -> DeliveryPublic:
+    """Send the delivery again now (same webhook-id), retrying as a new one would."""
+    await subscriptions.get(session, identity.org_id, webhook_id)
+    delivery = await deliveries.redeliver(session, identity.org_id, webhook_id, delivery_id)
+    return delivery_view(delivery, [])

@@ -1,0 +1,100 @@
+"""Event handlers of the integrations service: one function per event, dependencies by name.
+
+Each runs inside the bus's transaction (its effect, its inbox record and the events it
+emits commit together), so a redelivered event makes no second webhook delivery. The
+deliveries are sent afterwards by the dispatcher (``service_layer.dispatch``).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clashtor_common.events import (
+    CallFailed,
+    CallScored,
+    Envelope,
+    ErasureRequested,
+    ExportRequested,
+    make_event,
+)
+from clashtor_common.outbox import emit
+from clashtor_common.service import ServiceRuntime
+from integrations.context import SERVICE, context_of
+from integrations.domain import catalog
+from integrations.service_layer import deliveries, privacy
+
+
+async def on_call_scored(event: Envelope, session: AsyncSession, runtime: ServiceRuntime) -> None:
+    """``call.scored`` to every webhook of the organization that asked for it."""
+    scored = event.payload_as(CallScored)
+    ctx = context_of(runtime)
+    await deliveries.enqueue(
+        session,
+        org_id=event.org_id,
+        event_type=catalog.CALL_SCORED,
+        event_id=str(event.id),
+        subject_id=scored.call_id,
+        at=event.time,
+        data={
+            "call_id": scored.call_id,
+            "uploader_id": scored.uploader_id,
+            "overall_score": scored.overall_score,
+            "scorecard": scored.scorecard,
+            "engine": scored.engine,
+            "url": catalog.call_link(ctx.settings.public_base_url, scored.call_id),
+        },
+    )
+
+
+async def on_call_failed(event: Envelope, session: AsyncSession, runtime: ServiceRuntime) -> None:
+    """``call.failed`` to every webhook of the organization that asked for it."""
+    failed = event.payload_as(CallFailed)
+    ctx = context_of(runtime)
+    await deliveries.enqueue(
+        session,
+        org_id=event.org_id,
+        event_type=catalog.CALL_FAILED,
+        event_id=str(event.id),
+        subject_id=failed.call_id,
+        at=event.time,
+        data={
+            "call_id": failed.call_id,
+            "stage": failed.stage,
+            "code": failed.code,
+            "reason": failed.reason,
+            "url": catalog.call_link(ctx.settings.public_base_url, failed.call_id),
+        },
+    )
+
+
+async def on_erasure_requested(
+    event: Envelope, session: AsyncSession, runtime: ServiceRuntime
+) -> None:
+    request = event.payload_as(ErasureRequested)
+    if request.services is not None and SERVICE not in request.services:
+        return
+    ctx = context_of(runtime)
+    done = await privacy.erase_subject(
+        session,
+        request,
+        event.org_id,
+        pseudonym_secret=ctx.settings.fingerprint_secret.get_secret_value(),
+    )
+    await emit(
+        session,
+        make_event(done, source=SERVICE, org_id=event.org_id, subject_ids=event.subject_ids),
+    )
+
+
+async def on_export_requested(
+    event: Envelope, session: AsyncSession, runtime: ServiceRuntime
+) -> None:
+    request = event.payload_as(ExportRequested)
+    ctx = context_of(runtime)
+    part = await privacy.export_subject(
+        session, request, event.org_id, s3=ctx.s3, keyring=ctx.keyring
+    )
+    await emit(
+        session,
+        make_event(part, source=SERVICE, org_id=event.org_id, subject_ids=event.subject_ids),
+    )

@@ -1,0 +1,181 @@
+"""The integrations service's part of erasure and export requests.
+
+What it holds about people: the user who created each webhook (an id), and the
+delivery log, whose payloads name calls by id with their figures. It holds no names,
+emails or transcript text.
+
+Erasure. An organization: every webhook with its secret, URL and delivery log is
+deleted. A user: their id on the webhooks they created is replaced by a pseudonym
+(the webhooks are the organization's and keep working). A call: every delivery (and
+its attempts) about that call is deleted, pending ones included, so nothing about it
+leaves Clashtor afterwards. A participant: nothing is keyed by participant here; the
+deliveries of their calls are ids and scores that lead nowhere once those calls are
+erased, which ingest does for every call they took part in.
+
+Export. The organization's webhooks (without secrets) and delivery log, or the
+webhooks a user created, as one JSON document encrypted with the keyring in this
+service's bucket, announced by bucket and key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, func, select
+
+from clashtor_common.crypto import Keyring
+from clashtor_common.events import (
+    ErasureCompleted,
+    ErasureRequested,
+    ExportPartReady,
+    ExportRequested,
+)
+from clashtor_common.exportparts import write_part
+from clashtor_common.s3 import S3Store
+from integrations.adapters.tables import WebhookAttempt, WebhookDelivery, WebhookSubscription
+
+SERVICE = "integrations"
+
+
+def user_pseudonym(secret: str, user_id: str) -> str:
+    digest = hashlib.sha256(f"{secret}:erased-user:{user_id}".encode()).hexdigest()[:16]
+    return f"erased-{digest}"
+
+
+async def _count(session: AsyncSession, model: Any, *where: Any) -> int:
+    return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+async def erase_subject(
+    session: AsyncSession, request: ErasureRequested, org_id: str, *, pseudonym_secret: str
+) -> ErasureCompleted:
+    subject = request.subject
+    removed: dict[str, int] = {}
+    details = ""
+    if subject.type == "organization":
+        if (subject.id or org_id) != org_id:
+            details = f"organization {subject.id} is not the event's organization; nothing done"
+        else:
+            removed["delivery_attempts"] = await _count(
+                session, WebhookAttempt, col(WebhookAttempt.org_id) == org_id
+            )
+            removed["webhook_deliveries"] = await _count(
+                session, WebhookDelivery, col(WebhookDelivery.org_id) == org_id
+            )
+            await session.execute(
+                delete(WebhookAttempt).where(col(WebhookAttempt.org_id) == org_id)
+            )
+            await session.execute(
+                delete(WebhookDelivery).where(col(WebhookDelivery.org_id) == org_id)
+            )
+            result = await session.execute(
+                delete(WebhookSubscription).where(col(WebhookSubscription.org_id) == org_id)
+            )
+            removed["webhooks"] = result.rowcount or 0  # type: ignore[attr-defined]
+    elif subject.type == "user" and subject.id:
+        result = await session.execute(
+            update(WebhookSubscription)
+            .where(
+                col(WebhookSubscription.org_id) == org_id,
+                col(WebhookSubscription.created_by) == subject.id,
+            )
+            .values(created_by=user_pseudonym(pseudonym_secret, subject.id))
+        )
+        removed["webhook_creator_pseudonymized"] = result.rowcount or 0  # type: ignore[attr-defined]
+    elif subject.type == "call" and subject.id:
+        ids = list(
+            (
+                await session.execute(
+                    select(WebhookDelivery.id).where(
+                        col(WebhookDelivery.org_id) == org_id,
+                        col(WebhookDelivery.subject_id) == subject.id,
+                    )
+                )
+            ).scalars()
+        )
+        if ids:
+            await session.execute(
+                delete(WebhookAttempt).where(col(WebhookAttempt.delivery_id).in_(ids))
+            )
+            await session.execute(delete(WebhookDelivery).where(col(WebhookDelivery.id).in_(ids)))
+        removed["webhook_deliveries"] = len(ids)
+    else:
+        details = (
+            "integrations keys nothing by participant: the deliveries of their calls name "
+            "only call ids, and go with those calls' erasure"
+        )
+    return ErasureCompleted(
+        request_id=request.request_id, service=SERVICE, removed=removed, details=details
+    )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _webhook_item(sub: WebhookSubscription) -> dict[str, Any]:
+    return {
+        "kind": "webhook",
+        "id": sub.id,
+        "event_types": sub.event_types,
+        "description": sub.description,
+        "source": sub.source,
+        "enabled": sub.enabled,
+        "created_by": sub.created_by,
+        "created_at": _iso(sub.created_at),
+    }
+
+
+def _delivery_item(d: WebhookDelivery) -> dict[str, Any]:
+    return {
+        "kind": "webhook_delivery",
+        "id": d.id,
+        "webhook_id": d.subscription_id,
+        "event_type": d.event_type,
+        "payload": json.loads(d.payload),
+        "status": d.status,
+        "attempts": d.attempts,
+        "last_status_code": d.last_status_code,
+        "created_at": _iso(d.created_at),
+        "delivered_at": _iso(d.delivered_at),
+    }
+
+
+async def export_items(
+    session: AsyncSession, request: ExportRequested, org_id: str
+) -> list[dict[str, Any]]:
+    subject = request.subject
+    subs = select(WebhookSubscription).where(col(WebhookSubscription.org_id) == org_id)
+    if subject.type == "organization" and (subject.id or org_id) == org_id:
+        items = [_webhook_item(s) for s in (await session.execute(subs)).scalars()]
+        deliveries = await session.execute(
+            select(WebhookDelivery)
+            .where(col(WebhookDelivery.org_id) == org_id)
+            .order_by(col(WebhookDelivery.created_at))
+        )
+        items.extend(_delivery_item(d) for d in deliveries.scalars())
+        return items
+    if subject.type == "user" and subject.id:
+        mine = subs.where(col(WebhookSubscription.created_by) == subject.id)
+        return [_webhook_item(s) for s in (await session.execute(mine)).scalars()]
+    if subject.type == "call" and subject.id:
+        about = await session.execute(
+            select(WebhookDelivery).where(
+                col(WebhookDelivery.org_id) == org_id,
+                col(WebhookDelivery.subject_id) == subject.id,
+            )
+        )
+        return [_delivery_item(d) for d in about.scalars()]
+    return []
+
+
+async def export_subject(
+    session: AsyncSession, request: ExportRequested, org_id: str, *, s3: S3Store, keyring: Keyring
+) -> ExportPartReady:
+    items = await export_items(session, request, org_id)
+    return await write_part(service=SERVICE, request=request, items=items, s3=s3, keyring=keyring)

@@ -1,0 +1,67 @@
+"""Integrations settings: environment variables prefixed ``INTEGRATIONS_``.
+
+Outbound webhooks refuse targets on loopback, private, link-local and metadata
+addresses. ``webhook_allowed_networks`` lifts that for named hosts or networks only
+(development and tests point webhooks at 127.0.0.1); production leaves it empty.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from pydantic import Field, field_validator
+from pydantic_settings import SettingsConfigDict
+
+from clashtor_common.settings import ServiceSettings
+
+
+class IntegrationsSettings(ServiceSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="INTEGRATIONS_", extra="ignore", populate_by_name=True
+    )
+
+    service_name: str = "integrations"
+    s3_bucket: str = "clashtor-integrations"
+
+    public_base_url: str = Field(
+        "http://127.0.0.1:8080", description="the web app's address, for links to a call"
+    )
+
+    webhook_allowed_networks: list[str] = Field(
+        default_factory=list,
+        description=(
+            "addresses or networks (CIDR) webhooks may reach although they are loopback, "
+            "private or link-local (JSON list); empty in production"
+        ),
+    )
+    webhook_timeout_seconds: float = Field(10.0, gt=0, description="per delivery attempt")
+    webhook_retry_initial_seconds: float = Field(
+        5.0, gt=0, description="wait before the first retry; doubles with every failure"
+    )
+    webhook_retry_max_interval_seconds: float = Field(
+        6 * 3600.0, gt=0, description="the longest wait between two attempts"
+    )
+    webhook_retry_window_hours: float = Field(
+        72.0, gt=0, description="a delivery still failing this long after it was made is given up"
+    )
+    webhook_poll_seconds: float = Field(
+        1.0, ge=0, description="how often due deliveries are looked for (0 = never, tests)"
+    )
+    webhook_batch: int = Field(20, ge=1, description="deliveries sent per poll")
+    webhook_lease_seconds: float = Field(
+        120.0, gt=0, description="a claimed delivery is retried after this if its sender died"
+    )
+    webhook_secret_grace_hours: float = Field(
+        24.0, ge=0, description="after a rotation the old secret also signs for this long"
+    )
+    webhook_max_subscriptions: int = Field(50, ge=1, description="per organization")
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{item!r} is not an address or a CIDR network") from exc
+        return value

@@ -1,0 +1,152 @@
+"""One integrations app per test module on the real broker, S3 and database.
+
+Webhooks may reach 127.0.0.1 here only because the allow-list names it; a scripted
+resolver stands in for DNS for the ``*.example`` hosts (rebinding tests), and the
+system resolver answers everything else.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from clashtor_common.crypto import Keyring
+from clashtor_common.events import Envelope, EventPayload, Topic, make_event
+from clashtor_common.testing.apps import identity_headers, serve
+from clashtor_common.testing.kafka import TopicReader, start_group_at_end
+from integrations.adapters.resolver import system_resolver
+from integrations.context import IntegrationsContext, context_of
+from integrations.domain.targets import IPAddress
+from integrations.entrypoints.stream import CONSUMES
+from integrations.main import create_app
+from integrations.settings import IntegrationsSettings
+
+
+class ScriptedDns:
+    """Answers for named hosts in turn (the last answer repeats): a rebinding DNS."""
+
+    def __init__(self) -> None:
+        self.answers: dict[str, list[list[str]]] = {}
+        self.asked: dict[str, int] = {}
+
+    def script(self, host: str, *answers: list[str]) -> None:
+        self.answers[host] = list(answers)
+        self.asked[host] = 0
+
+    async def __call__(self, host: str, port: int) -> list[IPAddress]:
+        if host not in self.answers:
+            return await system_resolver(host, port)
+        turn = min(self.asked[host], len(self.answers[host]) - 1)
+        self.asked[host] += 1
+        return [ipaddress.ip_address(a) for a in self.answers[host][turn]]
+
+
+@pytest.fixture(scope="module")
+def dns() -> ScriptedDns:
+    return ScriptedDns()
+
+
+@pytest.fixture(scope="module")
+def settings(
+    kafka_bootstrap: str, database_url: str, s3_settings: dict[str, Any]
+) -> IntegrationsSettings:
+    tag = uuid.uuid4().hex[:8]
+    return IntegrationsSettings(
+        service_name=f"integrations-{tag}",
+        environment="test",
+        kafka_bootstrap=kafka_bootstrap,
+        database_url=database_url,
+        s3_bucket=f"integrations-test-{tag}",
+        master_keys=f"test1:{Keyring.generate_key()}",
+        consumer_backoff_seconds=0.05,
+        relay_poll_seconds=0.1,
+        log_json=False,
+        webhook_allowed_networks=["127.0.0.1/32"],
+        webhook_poll_seconds=0.1,
+        webhook_retry_initial_seconds=0.3,
+        webhook_retry_max_interval_seconds=1.0,
+        webhook_timeout_seconds=2.0,
+        **s3_settings,
+    )
+
+
+@pytest.fixture(scope="module")
+async def app_runtime(
+    settings: IntegrationsSettings, kafka_bootstrap: str, dns: ScriptedDns
+) -> AsyncIterator[tuple[str, Any]]:
+    await start_group_at_end(kafka_bootstrap, settings.consumer_group, CONSUMES)
+    app = create_app(settings, resolver=dns)
+    async with serve(app) as base_url:
+        yield base_url, app.state.runtime
+
+
+@pytest.fixture(scope="module")
+def ctx(app_runtime: tuple[str, Any]) -> IntegrationsContext:
+    return context_of(app_runtime[1])
+
+
+class Api:
+    """The internal API as the gateway calls it, with a signed identity per call."""
+
+    def __init__(self, base_url: str, secret: str) -> None:
+        self.http = httpx.AsyncClient(base_url=base_url, timeout=10)
+        self.secret = secret
+
+    async def call(
+        self, method: str, path: str, org: str, role: str = "admin", **kwargs: Any
+    ) -> httpx.Response:
+        headers = identity_headers(self.secret, org, user_id="user-1", role=role)
+        return await self.http.request(method, path, headers=headers, **kwargs)
+
+
+@pytest.fixture(scope="module")
+async def api(app_runtime: tuple[str, Any], settings: IntegrationsSettings) -> AsyncIterator[Api]:
+    client = Api(app_runtime[0], settings.identity_secret.get_secret_value())
+    yield client
+    await client.http.aclose()
+
+
+class Publisher:
+    """Stands in for the services whose events integrations consumes."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+
+    async def send(self, envelope: Envelope) -> Envelope:
+        await self.producer.send_and_wait(
+            envelope.type, envelope.to_bytes(), key=envelope.key.encode()
+        )
+        return envelope
+
+    async def publish(self, payload: EventPayload, *, org: str, key: str) -> Envelope:
+        return await self.send(make_event(payload, source="test", org_id=org, key=key))
+
+
+@pytest.fixture(scope="module")
+async def publisher(kafka_bootstrap: str) -> AsyncIterator[Publisher]:
+    p = Publisher(kafka_bootstrap)
+    await p.producer.start()
+    yield p
+    await p.producer.stop()
+
+
+@pytest.fixture(scope="module")
+async def erasures(kafka_bootstrap: str) -> AsyncIterator[TopicReader]:
+    reader = TopicReader(kafka_bootstrap, Topic.ERASURE_COMPLETED.value)
+    await reader.start()
+    yield reader
+    await reader.stop()
+
+
+@pytest.fixture(scope="module")
+async def exports(kafka_bootstrap: str) -> AsyncIterator[TopicReader]:
+    reader = TopicReader(kafka_bootstrap, Topic.EXPORT_PART_READY.value)
+    await reader.start()
+    yield reader
+    await reader.stop()

@@ -1,0 +1,310 @@
+"""Outbound webhooks end to end: real broker, database and S3, a receiver that verifies
+every request with the ``standardwebhooks`` library."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from clashtor_common.embedded import free_port
+from clashtor_common.events import (
+    CallFailed,
+    CallScored,
+    ErasureRequested,
+    ExportRequested,
+    Subject,
+)
+from clashtor_common.testing.waiting import wait_until
+from integrations.context import IntegrationsContext
+
+from .conftest import Api, Publisher, ScriptedDns
+from .receiver import Receiver
+
+pytestmark = pytest.mark.slow
+
+
+def new_org() -> str:
+    return f"org-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver(free_port()).up()
+    yield r
+    r.down()
+
+
+async def subscribe(
+    api: Api, org: str, url: str, events: tuple[str, ...] = ("call.scored",)
+) -> dict[str, Any]:
+    resp = await api.call(
+        "POST", "/internal/webhooks", org, json={"url": url, "event_types": events}
+    )
+    assert resp.status_code == 201, resp.text
+    body: dict[str, Any] = resp.json()
+    return body
+
+
+async def scored(publisher: Publisher, org: str, score: float = 41.0) -> str:
+    call_id = str(uuid.uuid4())
+    payload = CallScored(call_id=call_id, uploader_id="user-1", overall_score=score, engine="local")
+    await publisher.publish(payload, org=org, key=call_id)
+    return call_id
+
+
+async def deliveries(api: Api, org: str, webhook_id: str) -> list[dict[str, Any]]:
+    resp = await api.call("GET", f"/internal/webhooks/{webhook_id}/deliveries", org)
+    assert resp.status_code == 200, resp.text
+    items: list[dict[str, Any]] = resp.json()["items"]
+    return items
+
+
+async def settled(api: Api, org: str, webhook_id: str) -> list[dict[str, Any]]:
+    """The delivery log once no delivery is pending (the receiver may have answered
+    before the dispatcher wrote the answer down)."""
+
+    async def none_pending() -> list[dict[str, Any]]:
+        items = await deliveries(api, org, webhook_id)
+        return items if items and all(d["status"] != "pending" for d in items) else []
+
+    result: list[dict[str, Any]] = await wait_until(none_pending, timeout=60)
+    return result
+
+
+async def test_a_scored_call_reaches_the_subscriber_signed(
+    api: Api, publisher: Publisher, receiver: Receiver
+) -> None:
+    org = new_org()
+    hook = await subscribe(api, org, receiver.url, ("call.scored", "call.failed"))
+    assert hook["secret"].startswith("whsec_")
+    receiver.secrets = [hook["secret"]]
+    call_id = await scored(publisher, org, 72.5)
+
+    got = (await wait_until(lambda: receiver.for_subject(call_id), timeout=60))[0]
+    assert got.body["type"] == "call.scored"
+    assert got.body["data"]["overall_score"] == 72.5
+    assert got.body["data"]["url"].endswith(f"/calls/{call_id}")
+    [delivery] = await settled(api, org, hook["id"])
+    assert delivery["id"] == got.msg_id
+    assert delivery["status"] == "delivered"
+    assert [a["status_code"] for a in delivery["log"]] == [200]
+    listed = (await api.call("GET", "/internal/webhooks", org)).json()
+    assert [h["id"] for h in listed["items"]] == [hook["id"]]
+    assert "secret" not in listed["items"][0]
+
+
+async def test_a_receiver_down_for_a_while_gets_the_event_once_when_back(
+    api: Api, publisher: Publisher, ctx: IntegrationsContext
+) -> None:
+    org = new_org()
+    receiver = Receiver(free_port())  # not listening yet: connections are refused
+    hook = await subscribe(api, org, receiver.url)
+    receiver.secrets = [hook["secret"]]
+    call_id = await scored(publisher, org)
+
+    async def failed_twice() -> bool:
+        items = await deliveries(api, org, hook["id"])
+        return bool(items) and len(items[0]["log"]) >= 2
+
+    await wait_until(failed_twice, timeout=60)
+    [pending] = await deliveries(api, org, hook["id"])
+    assert pending["status"] == "pending" and pending["next_attempt_at"]
+    assert all(a["status_code"] is None and a["error"] for a in pending["log"])
+
+    receiver.up()
+    try:
+        await wait_until(lambda: receiver.for_subject(call_id), timeout=60)
+        [done] = await settled(api, org, hook["id"])
+        assert done["status"] == "delivered"
+        assert done["log"][-1]["status_code"] == 200
+        await ctx.dispatcher.run_until_idle()  # nothing is still due for it
+        assert len(receiver.for_subject(call_id)) == 1
+    finally:
+        receiver.down()
+
+
+async def test_the_same_event_twice_is_delivered_once(
+    api: Api, publisher: Publisher, receiver: Receiver
+) -> None:
+    org = new_org()
+    hook = await subscribe(api, org, receiver.url, ("call.failed",))
+    receiver.secrets = [hook["secret"]]
+    first_call = str(uuid.uuid4())
+    event = await publisher.publish(
+        CallFailed(call_id=first_call, stage="transcribe", code="undecodable", reason="bad audio"),
+        org=org,
+        key=first_call,
+    )
+    await publisher.send(event)  # the broker redelivers it
+    later_call = str(uuid.uuid4())
+    await publisher.publish(
+        CallFailed(call_id=later_call, stage="score", code="x", reason="y"), org=org, key=first_call
+    )
+    await wait_until(lambda: receiver.for_subject(later_call), timeout=60)
+    assert len(receiver.for_subject(first_call)) == 1
+    assert len(await deliveries(api, org, hook["id"])) == 2
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.1/hook",
+        "http://127.0.0.2:8080/hook",  # loopback, outside the allow-list
+        "http://[::1]/hook",
+        "http://[::ffff:169.254.169.254]/",
+        "http://internal.example/hook",  # a name for a private address
+        "http://0.0.0.0:80/",
+        "ftp://example.com/hook",
+    ],
+)
+async def test_ssrf_targets_are_refused_at_subscription(
+    api: Api, dns: ScriptedDns, url: str
+) -> None:
+    dns.script("internal.example", ["192.168.1.10"])
+    org = new_org()
+    resp = await api.call(
+        "POST", "/internal/webhooks", org, json={"url": url, "event_types": ["call.scored"]}
+    )
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["error"]["code"] == "target_refused"
+    assert (await api.call("GET", "/internal/webhooks", org)).json()["items"] == []
+
+
+async def test_a_name_that_rebinds_to_a_private_address_is_refused_at_delivery(
+    api: Api, publisher: Publisher, dns: ScriptedDns
+) -> None:
+    dns.script("rebind.example", ["93.184.216.34"], ["10.0.0.5"])
+    org = new_org()
+    hook = await subscribe(api, org, "http://rebind.example/hook")
+    await scored(publisher, org)
+
+    async def attempted() -> list[dict[str, Any]]:
+        items = await deliveries(api, org, hook["id"])
+        return items if items and items[0]["log"] else []
+
+    [delivery] = await wait_until(attempted, timeout=60)
+    attempt = delivery["log"][0]
+    assert attempt["status_code"] is None
+    assert "refused" in attempt["error"] and "10.0.0.5" in attempt["error"]
+
+
+async def test_a_rotated_secret_signs_beside_the_old_one_during_the_grace_period(
+    api: Api, publisher: Publisher, receiver: Receiver
+) -> None:
+    org = new_org()
+    hook = await subscribe(api, org, receiver.url)
+    rotated = await api.call("POST", f"/internal/webhooks/{hook['id']}/rotate-secret", org)
+    assert rotated.status_code == 200, rotated.text
+    new_secret = rotated.json()["secret"]
+    assert new_secret.startswith("whsec_") and new_secret != hook["secret"]
+
+    receiver.secrets = [hook["secret"]]  # a receiver not yet switched over
+    old_side = await scored(publisher, org)
+    got = (await wait_until(lambda: receiver.for_subject(old_side), timeout=60))[0]
+    assert got.signature.count("v1,") == 2
+    receiver.secrets = [new_secret]  # and one that has switched
+    new_side = await scored(publisher, org)
+    await wait_until(lambda: receiver.for_subject(new_side), timeout=60)
+    assert receiver.rejected == 0
+
+
+async def test_manual_redelivery_sends_the_same_webhook_id_again(
+    api: Api, publisher: Publisher, receiver: Receiver
+) -> None:
+    org = new_org()
+    hook = await subscribe(api, org, receiver.url)
+    receiver.secrets = [hook["secret"]]
+    call_id = await scored(publisher, org)
+    first = (await wait_until(lambda: receiver.for_subject(call_id), timeout=60))[0]
+    await settled(api, org, hook["id"])
+    resp = await api.call(
+        "POST", f"/internal/webhooks/{hook['id']}/deliveries/{first.msg_id}/redeliver", org
+    )
+    assert resp.status_code == 202, resp.text
+    again = await wait_until(lambda: receiver.for_subject(call_id)[1:], timeout=60)
+    assert again[0].msg_id == first.msg_id
+    [delivery] = await settled(api, org, hook["id"])
+    assert [a["manual"] for a in delivery["log"]] == [False, True]
+
+
+async def test_only_admins_of_the_organization_reach_its_webhooks(
+    api: Api, receiver: Receiver
+) -> None:
+    org, other = new_org(), new_org()
+    hook = await subscribe(api, org, receiver.url)
+    rep = await api.call("GET", "/internal/webhooks", org, role="rep")
+    assert rep.status_code == 403
+    for method, path in [
+        ("GET", f"/internal/webhooks/{hook['id']}"),
+        ("PATCH", f"/internal/webhooks/{hook['id']}"),
+        ("DELETE", f"/internal/webhooks/{hook['id']}"),
+        ("POST", f"/internal/webhooks/{hook['id']}/rotate-secret"),
+        ("GET", f"/internal/webhooks/{hook['id']}/deliveries"),
+        ("POST", f"/internal/webhooks/{hook['id']}/deliveries/msg_x/redeliver"),
+    ]:
+        kwargs = {"json": {"enabled": False}} if method == "PATCH" else {}
+        resp = await api.call(method, path, other, **kwargs)
+        assert resp.status_code == 404, (method, path, resp.text)
+    assert (await api.call("GET", f"/internal/webhooks/{hook['id']}", org)).status_code == 200
+
+
+async def test_bad_input_is_a_clear_4xx(api: Api, receiver: Receiver) -> None:
+    org = new_org()
+    unknown = await api.call(
+        "POST", "/internal/webhooks", org, json={"url": receiver.url, "event_types": ["call.x"]}
+    )
+    assert unknown.status_code == 422
+    extra = await api.call(
+        "POST",
+        "/internal/webhooks",
+        org,
+        json={"url": receiver.url, "event_types": ["call.scored"], "secret": "mine"},
+    )
+    assert extra.status_code == 422
+    cursor = await api.call("GET", "/internal/webhooks", org, params={"cursor": "%%%"})
+    assert cursor.status_code == 400 and cursor.json()["error"]["code"] == "invalid_cursor"
+
+
+async def test_erasing_a_call_removes_its_deliveries_and_an_org_its_webhooks(
+    api: Api, publisher: Publisher, receiver: Receiver, erasures: Any, exports: Any
+) -> None:
+    org = new_org()
+    hook = await subscribe(api, org, receiver.url)
+    receiver.secrets = [hook["secret"]]
+    kept, erased = await scored(publisher, org), await scored(publisher, org)
+    await wait_until(lambda: receiver.for_subject(kept) and receiver.for_subject(erased), 60)
+
+    export_id = str(uuid.uuid4())
+    await publisher.publish(
+        ExportRequested(request_id=export_id, subject=Subject(type="organization", id=org)),
+        org=org,
+        key=org,
+    )
+    [part] = await exports.wait_for(lambda e: e.data["request_id"] == export_id)
+    assert part.data["items"] == 3 and part.data["part"]  # a webhook and two deliveries
+
+    call_request = str(uuid.uuid4())
+    await publisher.publish(
+        ErasureRequested(request_id=call_request, subject=Subject(type="call", id=erased)),
+        org=org,
+        key=erased,
+    )
+    [done] = await erasures.wait_for(lambda e: e.data["request_id"] == call_request)
+    assert done.data["service"] == "integrations"
+    assert done.data["removed"] == {"webhook_deliveries": 1}
+    remaining = await deliveries(api, org, hook["id"])
+    assert all(erased not in d["id"] for d in remaining) and len(remaining) == 1
+
+    org_request = str(uuid.uuid4())
+    await publisher.publish(
+        ErasureRequested(request_id=org_request, subject=Subject(type="organization", id=org)),
+        org=org,
+        key=org,
+    )
+    [gone] = await erasures.wait_for(lambda e: e.data["request_id"] == org_request)
+    assert gone.data["removed"]["webhooks"] == 1
+    assert (await api.call("GET", f"/internal/webhooks/{hook['id']}", org)).status_code == 404
