@@ -41,6 +41,7 @@ async def on_call_scored(event: Envelope, session: AsyncSession, runtime: Servic
             "overall_score": scored.overall_score,
             "scorecard": scored.scorecard,
             "engine": scored.engine,
+            "trackers": list(scored.trackers),
             "url": catalog.call_link(ctx.settings.public_base_url, scored.call_id),
         },
     )
@@ -59,6 +60,7 @@ async def on_call_failed(event: Envelope, session: AsyncSession, runtime: Servic
         at=event.time,
         data={
             "call_id": failed.call_id,
+            "uploader_id": failed.uploader_id,
             "stage": failed.stage,
             "code": failed.code,
             "reason": failed.reason,

@@ -33,10 +33,12 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "overall_score": 72.5,
         "scorecard": "MEDDICC",
         "engine": "local",
+        "trackers": ["Competitor mention"],
         "url": "https://app.example.com/calls/3f1c1e1a-0000-4000-8000-000000000001",
     },
     CALL_FAILED: {
         "call_id": "3f1c1e1a-0000-4000-8000-000000000002",
+        "uploader_id": "user-1",
         "stage": "transcribe",
         "code": "undecodable_audio",
         "reason": "the audio could not be decoded",
