@@ -8,7 +8,7 @@ EDITABLES := -e 'libs/common[embedded]' $(foreach p,$(wildcard services/*),-e $(
 STAMP := $(VENV)/.installed
 SYSTEM_STAMP := var/.system-packages
 
-.PHONY: install system-packages up test test-fast lint fmt bench clean web web-test web-dev web-api FORCE
+.PHONY: install system-packages up test test-fast lint fmt bench clean web web-test web-dev web-api asyncapi FORCE
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null || { echo "Python 3.11 is required"; exit 1; }
@@ -79,6 +79,9 @@ web-api: install
 	$(BIN)/python -m gateway.openapi_document web/openapi.json
 	$(BIN)/python -c "$(WEB_BUILD); ensure_dependencies()"
 	cd web && npm run gen:api
+
+asyncapi: install
+	$(BIN)/python -m clashtor_common.asyncapi docs/asyncapi .
 
 bench: install system-packages
 	$(BIN)/uv pip install --python $(BIN)/python -q --no-deps -r bench/requirements-eval.txt
