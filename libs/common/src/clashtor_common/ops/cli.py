@@ -15,7 +15,7 @@ import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -23,6 +23,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from clashtor_common import certificates
+from clashtor_common.events import dlq_topic
 from clashtor_common.ops import keys as key_ops
 from clashtor_common.ops import replay as ops
 
@@ -70,7 +71,14 @@ def _database_url(service: str, value: str | None) -> str:
     return str(url)
 
 
-def _run(coro):  # type: ignore[no-untyped-def]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="print one JSON document instead of tables and text")
+]
+
+
+def _run(coro, quiet: bool = False):  # type: ignore[no-untyped-def]
+    if quiet:
+        return asyncio.run(coro)
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), console=_console(), transient=True
     ) as p:
@@ -78,22 +86,92 @@ def _run(coro):  # type: ignore[no-untyped-def]
         return asyncio.run(coro)
 
 
+def _print(as_json: bool, data: Any, text: str | Table | None = None) -> None:
+    """``data`` as JSON with ``--json``, else ``text`` (a line or a table) for people."""
+    if as_json:
+        typer.echo(json.dumps(data, default=str))
+    elif text is not None:
+        _console().print(text)
+
+
+def _fail(message: str) -> NoReturn:
+    """Nothing matched or nothing to act on: say what and exit 1."""
+    typer.echo(message, err=True)
+    raise typer.Exit(code=1)
+
+
+def _dead_letter_dict(r: ops.Record) -> dict[str, Any]:
+    body: Any
+    try:
+        body = json.loads(r.value)
+    except (UnicodeDecodeError, ValueError):
+        body = repr(r.value[:2000])
+    return {
+        "topic": r.topic,
+        "partition": r.partition,
+        "offset": r.offset,
+        "event_id": r.event_id,
+        "headers": r.headers,
+        "body": body,
+    }
+
+
+def _parse_position(value: str) -> tuple[int, int]:
+    """``PARTITION:OFFSET`` of a dead letter (DLQ topics have several partitions)."""
+    partition, sep, offset = value.partition(":")
+    if not sep or not partition.isdigit() or not offset.isdigit():
+        raise typer.BadParameter(f"{value!r}: give PARTITION:OFFSET, as `dlq list` shows them")
+    return int(partition), int(offset)
+
+
 @app.command()
-def topics(bootstrap: BootstrapOpt = None) -> None:
+def status(
+    service: Annotated[
+        list[str] | None, typer.Option(help="only these services (default: all)")
+    ] = None,
+    bootstrap: BootstrapOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Per service: consumer lag, dead letters, outbox backlog (when its database is known:
+    ``<SERVICE>_DATABASE_URL`` or the ``make up`` stack)."""
+    from clashtor_common.devstack import SERVICES
+    from clashtor_common.ops.status import service_status
+
+    names = service or list(SERVICES)
+    databases = {
+        name: url
+        for name in names
+        if (
+            url := os.environ.get(f"{name.upper()}_DATABASE_URL")
+            or _stack().get("databases", {}).get(name)
+        )
+    }
+    rows = _run(service_status(_bootstrap(bootstrap), names, databases), quiet=as_json)
+    table = Table("service", "lag", "partitions", "dead letters", "outbox backlog")
+    for r in rows:
+        backlog = "?" if r.outbox_backlog is None else str(r.outbox_backlog)
+        table.add_row(r.service, str(r.lag), str(r.partitions), str(r.dead_letters), backlog)
+    _print(as_json, [r.as_dict() for r in rows], table)
+
+
+@app.command()
+def topics(bootstrap: BootstrapOpt = None, as_json: JsonOpt = False) -> None:
     """List topics."""
-    for name in _run(ops.list_topics(_bootstrap(bootstrap))):
-        _console().print(name)
+    names = _run(ops.list_topics(_bootstrap(bootstrap)), quiet=as_json)
+    _print(as_json, names, "\n".join(names))
 
 
 @app.command()
-def lag(bootstrap: BootstrapOpt = None) -> None:
+def lag(bootstrap: BootstrapOpt = None, as_json: JsonOpt = False) -> None:
     """Committed offset and lag per consumer group, topic and partition."""
+    rows = _run(ops.consumer_lag(_bootstrap(bootstrap)), quiet=as_json)
     table = Table("group", "topic", "partition", "committed", "end", "lag")
-    for row in _run(ops.consumer_lag(_bootstrap(bootstrap))):
+    for row in rows:
         table.add_row(
             row.group, row.topic, str(row.partition), str(row.committed), str(row.end), str(row.lag)
         )
-    _console().print(table)
+    data = [{**vars(row), "lag": row.lag} for row in rows]
+    _print(as_json, data, table)
 
 
 @app.command("replay")
@@ -105,6 +183,7 @@ def replay_cmd(
     since: Annotated[datetime | None, typer.Option(help="from this time (ISO 8601)")] = None,
     until: Annotated[datetime | None, typer.Option(help="up to this time (ISO 8601)")] = None,
     bootstrap: BootstrapOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Re-deliver a range of TOPIC to one service only; already-handled events change nothing."""
     count = _run(
@@ -116,17 +195,23 @@ def replay_cmd(
             to_offset=to_offset,
             since=since,
             until=until,
-        )
+        ),
+        quiet=as_json,
     )
-    _console().print(f"replayed {count} message(s) of {topic} into {service}")
+    _print(
+        as_json,
+        {"replayed": count, "topic": topic, "service": service},
+        f"replayed {count} message(s) of {topic} into {service}",
+    )
 
 
 @dlq_app.command("list")
-def dlq_list(topic: str, bootstrap: BootstrapOpt = None) -> None:
-    """Dead letters of TOPIC: offset, consumer, attempts, error."""
-    table = Table("offset", "event id", "consumer", "attempts", "time")
+def dlq_list(topic: str, bootstrap: BootstrapOpt = None, as_json: JsonOpt = False) -> None:
+    """Dead letters of TOPIC: partition:offset, event id, consumer, attempts, error."""
+    records = _run(ops.dead_letters(_bootstrap(bootstrap), topic), quiet=as_json)
+    table = Table("partition:offset", "event id", "consumer", "attempts", "time")
     table.add_column("error", overflow="fold")
-    for r in _run(ops.dead_letters(_bootstrap(bootstrap), topic)):
+    for r in records:
         h = r.headers
         table.add_row(
             f"{r.partition}:{r.offset}",
@@ -136,21 +221,42 @@ def dlq_list(topic: str, bootstrap: BootstrapOpt = None) -> None:
             h.get("x-dlq-time", "?"),
             h.get("x-dlq-error", "")[:120],
         )
-    _console().print(table)
+    empty = f"no dead letters on {dlq_topic(topic)}"
+    _print(as_json, [_dead_letter_dict(r) for r in records], table if records else empty)
 
 
 @dlq_app.command("show")
-def dlq_show(topic: str, offset: int, bootstrap: BootstrapOpt = None) -> None:
-    """One dead letter in full: headers and body."""
-    for r in _run(ops.dead_letters(_bootstrap(bootstrap), topic)):
-        if r.offset == offset:
-            _console().print_json(json.dumps({"headers": r.headers}))
-            try:
-                _console().print_json(r.value.decode())
-            except (UnicodeDecodeError, ValueError):
-                _console().print(repr(r.value[:2000]))
-            return
-    raise typer.Exit(code=1)
+def dlq_show(
+    topic: str,
+    partition: Annotated[int, typer.Argument(help="the DLQ partition (as `dlq list` shows)")],
+    offset: Annotated[int, typer.Argument(help="the offset within that partition")],
+    bootstrap: BootstrapOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """One dead letter in full, headers and body: TOPIC PARTITION OFFSET."""
+    records = _run(ops.dead_letters(_bootstrap(bootstrap), topic), quiet=as_json)
+    found = [r for r in records if r.partition == partition and r.offset == offset]
+    if not found:
+        where = sorted({r.partition for r in records})
+        _fail(
+            f"no dead letter at partition {partition} offset {offset} of {dlq_topic(topic)}"
+            + (
+                f" (it holds {len(records)} in partition(s) {', '.join(map(str, where))};"
+                f" `clashtor-ops dlq list {topic}` lists them)"
+                if records
+                else " (it holds none)"
+            )
+        )
+    letter = _dead_letter_dict(found[0])
+    if as_json:
+        _print(True, letter)
+        return
+    _console().print_json(json.dumps({"headers": letter["headers"]}))
+    body = letter["body"]
+    if isinstance(body, str):
+        _console().print(body)
+    else:
+        _console().print_json(json.dumps(body))
 
 
 @dlq_app.command("redrive")
@@ -158,20 +264,31 @@ def dlq_redrive(
     topic: str,
     service: Annotated[str, typer.Option(help="the consumer whose dead letters to redrive")],
     event_id: Annotated[list[str] | None, typer.Option(help="only these event ids")] = None,
-    offset: Annotated[list[int] | None, typer.Option(help="only these DLQ offsets")] = None,
+    offset: Annotated[
+        list[str] | None, typer.Option(help="only these dead letters, as PARTITION:OFFSET")
+    ] = None,
     bootstrap: BootstrapOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Send dead letters back to TOPIC for SERVICE only (once the fault is fixed)."""
+    positions = {_parse_position(o) for o in offset} if offset else None
     count = _run(
         ops.redrive_dead_letters(
             _bootstrap(bootstrap),
             topic,
             consumer=service,
             event_ids=set(event_id) if event_id else None,
-            offsets=set(offset) if offset else None,
-        )
+            offsets=positions,
+        ),
+        quiet=as_json,
     )
-    _console().print(f"redrove {count} dead letter(s) to {topic} for {service}")
+    if not count:
+        _fail(f"no dead letter of {service} on {dlq_topic(topic)} matched; nothing redriven")
+    _print(
+        as_json,
+        {"redriven": count, "topic": topic, "service": service},
+        f"redrove {count} dead letter(s) to {topic} for {service}",
+    )
 
 
 @outbox_app.command("resend")
@@ -181,6 +298,7 @@ def outbox_resend(
     until: Annotated[datetime | None, typer.Option(help="up to this time (ISO 8601, UTC)")] = None,
     database_url: Annotated[str | None, typer.Option(help="the service's database")] = None,
     bootstrap: BootstrapOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Re-publish SERVICE's events created since SINCE, sent or not (after a broker lost them).
 
@@ -193,9 +311,14 @@ def outbox_resend(
             _bootstrap(bootstrap),
             since=_utc(since),
             until=_utc(until) if until else None,
-        )
+        ),
+        quiet=as_json,
     )
-    _console().print(f"re-published {count} event(s) from the {service} outbox")
+    _print(
+        as_json,
+        {"republished": count, "service": service},
+        f"re-published {count} event(s) from the {service} outbox",
+    )
 
 
 ServiceOpt = Annotated[str, typer.Option(help="whose key table (service name)")]
@@ -219,6 +342,7 @@ def keys_rewrap(
         typer.Option(help="'kid:key,...': the new key first, then the old ones (to unwrap)"),
     ] = None,
     database_url: DatabaseOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Re-wrap every SERVICE data key under the first master key; no data is re-encrypted."""
     count, kid = asyncio.run(
@@ -226,17 +350,23 @@ def keys_rewrap(
             _database_url(service, database_url), service, _master_keys(service, master_keys)
         )
     )
-    _console().print(f"re-wrapped {count} {service} data key(s) under master key {kid}")
+    _print(
+        as_json,
+        {"rewrapped": count, "service": service, "master_key": kid},
+        f"re-wrapped {count} {service} data key(s) under master key {kid}",
+    )
 
 
 @keys_app.command("status")
-def keys_status(service: ServiceOpt, database_url: DatabaseOpt = None) -> None:
+def keys_status(
+    service: ServiceOpt, database_url: DatabaseOpt = None, as_json: JsonOpt = False
+) -> None:
     """How many SERVICE data keys each master key wraps (an old one at 0 can be retired)."""
     counts = asyncio.run(key_ops.key_count_by_master(_database_url(service, database_url), service))
     table = Table("master key", "data keys")
     for kid, n in sorted(counts.items()):
         table.add_row(kid, str(n))
-    _console().print(table)
+    _print(as_json, dict(sorted(counts.items())), table)
 
 
 def _certificate_key(value: str | None) -> str:
@@ -263,6 +393,7 @@ def verify_certificate(
         str | None,
         typer.Option(help="public key: base64, or a file with it or with certificate-key's JSON"),
     ] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Check an erasure certificate offline: its record is unaltered and the privacy
     service signed it. Exit 0 when valid, 1 when not."""
@@ -270,8 +401,14 @@ def verify_certificate(
         document = certificates.load_certificate(file.read_bytes())
         record = certificates.verify_certificate(document, _certificate_key(key))
     except (OSError, certificates.CertificateError) as exc:
-        _console().print(f"[red]INVALID[/red] {file}: {exc}")
+        if as_json:
+            _print(True, {"valid": False, "file": str(file), "reason": str(exc)})
+        else:
+            _console().print(f"[red]INVALID[/red] {file}: {exc}")
         raise typer.Exit(code=1) from exc
+    if as_json:
+        _print(True, {"valid": True, "record": record})
+        return
     acks = ", ".join(f"{a['service']}={a['status']}" for a in record.get("acknowledgements", []))
     _console().print(
         f"[green]VALID[/green] erasure {record.get('request_id')} of org {record.get('org_id')}, "

@@ -152,15 +152,16 @@ async def redrive_dead_letters(
     *,
     consumer: str,
     event_ids: set[str] | None = None,
-    offsets: set[int] | None = None,
+    offsets: set[tuple[int, int]] | None = None,
 ) -> int:
-    """Send dead letters of ``consumer`` back to ``topic`` for that consumer only."""
+    """Send dead letters of ``consumer`` back to ``topic`` for that consumer only;
+    ``offsets`` picks them by ``(partition, offset)`` in the DLQ topic."""
     chosen = [
         r
         for r in await dead_letters(bootstrap, topic)
         if r.headers.get("x-dlq-consumer") == consumer
         and (event_ids is None or r.event_id in event_ids)
-        and (offsets is None or r.offset in offsets)
+        and (offsets is None or (r.partition, r.offset) in offsets)
     ]
     # One redrive per event id, even if it was dead-lettered several times.
     seen: set[str | None] = set()
