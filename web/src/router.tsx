@@ -51,6 +51,11 @@ export const router = createBrowserRouter([
           { path: "/upload", element: <UploadPage /> },
           // the call page (player, virtualized transcript) loads when first opened
           { path: "/calls/:id", lazy: async () => ({ Component: (await import("./pages/CallPage")).CallPage }) },
+          { path: "/privacy", lazy: async () => ({ Component: (await import("./privacy/PrivacyPage")).PrivacyPage }) },
+          {
+            path: "/privacy/requests/:id",
+            lazy: async () => ({ Component: (await import("./privacy/RequestPage")).PrivacyRequestPage }),
+          },
           { path: "*", element: <NotFound /> },
         ],
       },

@@ -680,7 +680,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Requests */
+        /**
+         * List Requests
+         * @description Newest first. With ``privacy.manage`` every request of the organization; anyone
+         *     else sees the requests they made or that are about them (privacy scopes the rows by
+         *     the signed identity). No download link here: read the request itself for a fresh one.
+         */
         get: operations["list_requests_v1_privacy_requests_get"];
         put?: never;
         post?: never;
@@ -1341,6 +1346,15 @@ export interface components {
              */
             acknowledgements: components["schemas"]["Acknowledgement"][];
             /**
+             * Certificate Digest
+             * @description set once a completed erasure's certificate is signed
+             */
+            certificate_digest?: string | null;
+            /** Completed At */
+            completed_at?: string | null;
+            /** Created At */
+            created_at?: string | null;
+            /**
              * Download Expires At
              * @description after this the link answers 403; read the request for a new one
              */
@@ -1350,6 +1364,8 @@ export interface components {
              * @description a completed export, for its requester: GET it (signed in) for the ZIP
              */
             download_url?: string | null;
+            /** Failure */
+            failure?: string | null;
             /** Id */
             id: string;
             /** Kind */
@@ -1364,8 +1380,26 @@ export interface components {
              * @enum {string}
              */
             status: "pending" | "in_progress" | "completed" | "failed";
+            subject?: components["schemas"]["RequestSubjectOut"] | null;
         } & {
             [key: string]: unknown;
+        };
+        /** PrivacyRequestPage */
+        PrivacyRequestPage: {
+            /** Items */
+            items: components["schemas"]["PrivacyRequestOut"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /**
+         * RequestSubjectOut
+         * @description Whom a request is about, as privacy recorded it (an id, never an email).
+         */
+        RequestSubjectOut: {
+            /** Id */
+            id?: string | null;
+            /** Type */
+            type: string;
         };
         /** RestrictionIn */
         RestrictionIn: {
@@ -6200,7 +6234,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["PrivacyRequestPage"];
                 };
             };
             /** @description error */

@@ -1,5 +1,6 @@
 import { NavLink, Outlet, useNavigate } from "react-router";
 import { useMe, useSignOut } from "../auth/session";
+import { DeletedAccountBanner } from "../privacy/AccountDeletion";
 
 /** The frame of every signed-in page: a skip link, the navigation and sign-out. */
 export function Layout() {
@@ -18,6 +19,7 @@ export function Layout() {
             Calls
           </NavLink>
           <NavLink to="/upload">Upload</NavLink>
+          <NavLink to="/privacy">Privacy</NavLink>
         </nav>
         <span className="who">
           {me.data?.name} · {me.data?.organization.name}
@@ -34,6 +36,7 @@ export function Layout() {
         </button>
       </header>
       <main id="main" tabIndex={-1}>
+        {me.data && <DeletedAccountBanner me={me.data} />}
         <Outlet />
       </main>
     </>

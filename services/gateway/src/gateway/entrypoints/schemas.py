@@ -368,6 +368,13 @@ class Acknowledgement(BaseModel):
     details: Any = None
 
 
+class RequestSubjectOut(BaseModel):
+    """Whom a request is about, as privacy recorded it (an id, never an email)."""
+
+    type: str
+    id: str | None = None
+
+
 class PrivacyRequestOut(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -383,6 +390,18 @@ class PrivacyRequestOut(BaseModel):
     download_expires_at: datetime | str | None = Field(
         None, description="after this the link answers 403; read the request for a new one"
     )
+    subject: RequestSubjectOut | None = None
+    created_at: datetime | str | None = None
+    completed_at: datetime | str | None = None
+    failure: str | None = None
+    certificate_digest: str | None = Field(
+        None, description="set once a completed erasure's certificate is signed"
+    )
+
+
+class PrivacyRequestPage(BaseModel):
+    items: list[PrivacyRequestOut]
+    next_cursor: str | None = None
 
 
 JsonObject = dict[str, Any]

@@ -54,11 +54,14 @@ PROBES: dict[Action, Probe] = {
     Action.COACHING_MANAGE: Probe("POST", "/v1/trackers", json={"name": "pricing"}),
     Action.BILLING_READ: Probe("GET", "/v1/billing/plans"),
     Action.BILLING_MANAGE: Probe("POST", "/v1/billing/checkout", json={"plan": "starter"}),
-    Action.PRIVACY_MANAGE: Probe("GET", "/v1/privacy/requests"),
 }
 """One request per action whose only reason to answer 403 is the permission table."""
 
-SERVICE_LAYER_ACTIONS = {Action.API_KEYS_MANAGE_ALL, Action.PRIVACY_SELF_SERVICE}
+SERVICE_LAYER_ACTIONS = {
+    Action.API_KEYS_MANAGE_ALL,
+    Action.PRIVACY_SELF_SERVICE,
+    Action.PRIVACY_MANAGE,
+}
 """Checked on the rows a request touches rather than on the route; probed below."""
 
 ROWS = [(action, role) for action in Action for role in Role]
@@ -101,6 +104,16 @@ async def _privacy_self_service(org: dict[Role, Any], role: Role) -> bool:
     return resp.status_code == 202
 
 
+async def _privacy_manage(org: dict[Role, Any], role: Role) -> bool:
+    """Allowed ⇔ the role may make a request about the whole organization (taking it back
+    into analytics: harmless). Everyone lists requests; privacy scopes the rows."""
+    resp = await org[role].client.post(
+        "/v1/privacy/objection", json={"subject": {"type": "organization"}, "objected": False}
+    )
+    assert resp.status_code in (202, 403), resp.text
+    return resp.status_code == 202
+
+
 async def _account_delete(org: dict[Role, Any], role: Role) -> bool:
     """Allowed ⇔ the account gets deleted; restored at once, so the other probes of this
     module still reach past the deleted-account check to the permission table."""
@@ -117,6 +130,7 @@ async def _account_delete(org: dict[Role, Any], role: Role) -> bool:
 ROW_CHECKS: dict[Action, Callable[[dict[Role, Any], Role], Awaitable[bool]]] = {
     Action.API_KEYS_MANAGE_ALL: _api_keys_manage_all,
     Action.PRIVACY_SELF_SERVICE: _privacy_self_service,
+    Action.PRIVACY_MANAGE: _privacy_manage,
     Action.ACCOUNT_DELETE: _account_delete,
 }
 

@@ -82,6 +82,23 @@ async def test_compliance_runs_requests_about_anyone_in_the_org(api: Any, fake_s
     assert {erase.json()["id"], restrict.json()["id"]} <= {r["id"] for r in listed.json()["items"]}
 
 
+async def test_everyone_lists_the_requests_privacy_scopes_to_them(
+    api: Any, fake_state: Any
+) -> None:
+    """The privacy center of a rep lists their own requests (privacy scopes the rows by
+    the signed identity), never with privacy's internal download path."""
+    owner = await api.signup()
+    rep = await api.invite(owner, "rep")
+    mine = await rep.client.post(
+        "/v1/privacy/export", json={"subject": {"type": "user", "id": rep.user_id}}
+    )
+    fake_state.finish_export(mine.json()["id"], b"PK\x05\x06" + bytes(18))
+    listed = await rep.client.get("/v1/privacy/requests")
+    assert listed.status_code == 200, listed.text
+    (item,) = [r for r in listed.json()["items"] if r["id"] == mine.json()["id"]]
+    assert item["download_url"] is None
+
+
 async def test_a_rep_cannot_read_someone_elses_request(api: Any) -> None:
     owner = await api.signup()
     officer = await api.invite(owner, "compliance")

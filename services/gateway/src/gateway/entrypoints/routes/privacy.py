@@ -39,6 +39,7 @@ from gateway.entrypoints.schemas import (
     ParticipantSubject,
     PrivacyRequestIn,
     PrivacyRequestOut,
+    PrivacyRequestPage,
     RestrictionIn,
     SubjectIn,
     UserSubject,
@@ -206,7 +207,6 @@ async def _forward_request(
 
 
 Anyone = Annotated[Principal, Depends(require(Action.PRIVACY_SELF_SERVICE))]
-Officer = Annotated[Principal, Depends(require(Action.PRIVACY_MANAGE))]
 
 
 @router.post("/export", status_code=202, response_model=None, responses=_ACCEPTED)
@@ -233,13 +233,16 @@ async def object_to_processing(body: ObjectionIn, principal: Anyone, gw: Gateway
     return await _forward_request(gw, principal, "/internal/objection", body)
 
 
-@router.get("/requests", response_model=None, responses={200: {"model": Any}})
+@router.get("/requests", response_model=None, responses={200: {"model": PrivacyRequestPage}})
 async def list_requests(
-    principal: Officer,
+    principal: Anyone,
     gw: GatewayDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
+    """Newest first. With ``privacy.manage`` every request of the organization; anyone
+    else sees the requests they made or that are about them (privacy scopes the rows by
+    the signed identity). No download link here: read the request itself for a fresh one."""
     status, out = await gw.services.call_json(
         "privacy",
         "GET",
@@ -247,6 +250,10 @@ async def list_requests(
         identity=principal.identity(),
         params={"limit": limit, "cursor": cursor},
     )
+    if isinstance(out, dict):
+        for item in out.get("items") or []:
+            if isinstance(item, dict):  # privacy's link is internal; only the detail mints one
+                item["download_url"] = None
     return passthrough(status, out)
 
 
