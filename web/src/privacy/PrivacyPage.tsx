@@ -63,6 +63,18 @@ function useSend(): [(subject: Subject, choice: Choice, includeAudio?: boolean) 
   return [send, busy];
 }
 
+/** The switches a user flips about themselves: on, then off. */
+const SELF_TOGGLES: (Choice & { label: string })[][] = [
+  [
+    { label: "Restrict processing of my data", kind: "restriction", restricted: true },
+    { label: "Lift the restriction", kind: "restriction", restricted: false },
+  ],
+  [
+    { label: "Object to analytics about me", kind: "objection", objected: true },
+    { label: "Withdraw my objection", kind: "objection", objected: false },
+  ],
+];
+
 function YourData({ me }: { me: Me }) {
   const [send, busy] = useSend();
   const [audio, setAudio] = useState(false);
@@ -84,22 +96,15 @@ function YourData({ me }: { me: Me }) {
           Export my data
         </button>
       </div>
-      <div className="actions">
-        <button type="button" className="secondary" disabled={busy} onClick={() => run({ kind: "restriction", restricted: true })}>
-          Restrict processing of my data
-        </button>
-        <button type="button" className="secondary" disabled={busy} onClick={() => run({ kind: "restriction", restricted: false })}>
-          Lift the restriction
-        </button>
-      </div>
-      <div className="actions">
-        <button type="button" className="secondary" disabled={busy} onClick={() => run({ kind: "objection", objected: true })}>
-          Object to analytics about me
-        </button>
-        <button type="button" className="secondary" disabled={busy} onClick={() => run({ kind: "objection", objected: false })}>
-          Withdraw my objection
-        </button>
-      </div>
+      {SELF_TOGGLES.map((pair) => (
+        <div className="actions" key={pair[0]?.kind}>
+          {pair.map(({ label, ...choice }) => (
+            <button key={label} type="button" className="secondary" disabled={busy} onClick={() => run(choice)}>
+              {label}
+            </button>
+          ))}
+        </div>
+      ))}
       {confirming ? (
         <div className="confirm" role="group" aria-label="Confirm erasure">
           <p>This erases your account and every call you own, for good. It cannot be undone.</p>
