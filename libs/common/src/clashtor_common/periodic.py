@@ -2,7 +2,9 @@
 
 Housekeeping (sweeps, purges) must neither die on one failure nor keep a process from
 shutting down: each run's error is logged and remembered, the loop goes on, and
-``stop()`` cancels it. Tests call the job directly instead of waiting for the loop.
+``stop()`` cancels it. ``wake()`` runs the job now instead of at the end of the
+interval (a reporter woken by a commit that gave it work). Tests call the job directly
+instead of waiting for the loop.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class Periodic:
         self.runs = 0
         self.last_error: str | None = None
         self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
 
     @property
     def running(self) -> bool:
@@ -43,6 +46,10 @@ class Periodic:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+    def wake(self) -> None:
+        """Run the job as soon as the current run (if any) is over."""
+        self._wake.set()
 
     async def _loop(self) -> None:
         while True:
@@ -63,4 +70,6 @@ class Periodic:
                 else:
                     log.exception("%s failed", self.name)
             self.runs += 1
-            await asyncio.sleep(self.interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
+            self._wake.clear()

@@ -7,13 +7,12 @@ together), so a redelivered event changes nothing twice.
 from __future__ import annotations
 
 import logging
-from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.adapters.stripe_gateway import StripeRejected
+from billing.context import BillingContext
 from billing.domain.usage import InvalidDuration
-from billing.runtime import adapters_of
 from billing.service_layer import privacy, rectification
 from billing.service_layer.usage import record_call_usage
 from clashtor_common.bus import PermanentError
@@ -26,17 +25,16 @@ from clashtor_common.events import (
     make_event,
 )
 from clashtor_common.outbox import emit
-from clashtor_common.service import ServiceRuntime
 
 log = logging.getLogger(__name__)
 SOURCE = "billing"
 
 
 async def on_call_transcribed(
-    event: Envelope, session: AsyncSession, runtime: ServiceRuntime
+    event: Envelope, session: AsyncSession, context: BillingContext
 ) -> None:
     """A transcribed call's minutes go into the ledger once (reported to Stripe later)."""
-    call = cast(CallTranscribed, event.payload())
+    call = event.payload_as(CallTranscribed)
     try:
         await record_call_usage(
             session,
@@ -46,23 +44,22 @@ async def on_call_transcribed(
             user_id=call.uploader_id,
             occurred_at=int(event.time.timestamp()),
             source_event_id=str(event.id),
-            stripe_configured=adapters_of(runtime).stripe is not None,
+            stripe_configured=context.stripe is not None,
         )
     except InvalidDuration as exc:
         raise PermanentError(f"call {call.call_id}: {exc}") from exc
 
 
 async def on_erasure_requested(
-    event: Envelope, session: AsyncSession, runtime: ServiceRuntime
+    event: Envelope, session: AsyncSession, context: BillingContext
 ) -> None:
     """Pseudonymize what identifies the subject; keep what tax law requires; say so."""
-    request = cast(ErasureRequested, event.payload())
+    request = event.payload_as(ErasureRequested)
     if request.services is not None and privacy.SERVICE not in request.services:
         return
-    adapters = adapters_of(runtime)
     deps = privacy.PrivacyDeps(
-        gateway=adapters.stripe,
-        fingerprint_secret=adapters.settings.fingerprint_secret.get_secret_value(),
+        gateway=context.stripe,
+        fingerprint_secret=context.fingerprint_secret,
     )
     try:
         done = await privacy.erase_subject(session, request, event.org_id, deps)
@@ -81,13 +78,12 @@ async def on_erasure_requested(
 
 
 async def on_export_requested(
-    event: Envelope, session: AsyncSession, runtime: ServiceRuntime
+    event: Envelope, session: AsyncSession, context: BillingContext
 ) -> None:
     """Billing's part of an export: an encrypted JSON object in S3, linked by event."""
-    request = cast(ExportRequested, event.payload())
-    adapters = adapters_of(runtime)
+    request = event.payload_as(ExportRequested)
     part = await privacy.export_subject(
-        session, request, event.org_id, s3=adapters.s3, keyring=adapters.keyring
+        session, request, event.org_id, s3=context.s3, keyring=context.keyring
     )
     await emit(
         session,
@@ -96,16 +92,15 @@ async def on_export_requested(
 
 
 async def on_subject_rectified(
-    event: Envelope, session: AsyncSession, runtime: ServiceRuntime
+    event: Envelope, session: AsyncSession, context: BillingContext
 ) -> None:
     """A user's or organization's new name/email reaches the Stripe customer, if theirs."""
-    change = cast(SubjectRectified, event.payload())
-    adapters = adapters_of(runtime)
+    change = event.payload_as(SubjectRectified)
     deps = rectification.RectificationDeps(
-        gateway=adapters.stripe,
-        keyring=adapters.keyring,
-        s3=adapters.s3,
-        fingerprint_secret=adapters.settings.fingerprint_secret.get_secret_value(),
+        gateway=context.stripe,
+        keyring=context.keyring,
+        s3=context.s3,
+        fingerprint_secret=context.fingerprint_secret,
     )
     try:
         outcome = await rectification.rectify_customer(session, change, event.org_id, deps)

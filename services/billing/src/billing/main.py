@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import FastAPI
 
 from billing.adapters.tables import TABLES
-from billing.bootstrap import adapters_of, bootstrap
+from billing.bootstrap import bootstrap
+from billing.context import context_of
 from billing.entrypoints.http import router
 from billing.settings import BillingSettings
 from clashtor_common.migrate import find_migrations
@@ -16,15 +17,15 @@ from clashtor_common.service import create_service_app
 
 def create_app(settings: BillingSettings | None = None) -> FastAPI:
     runtime = bootstrap(settings)
-    adapters = adapters_of(runtime)
+    context = context_of(runtime)
     return create_service_app(
         runtime,
         title="Clashtor billing",
         routers=[router],
         tables=TABLES,
         migrations=find_migrations(__file__),
-        on_startup=[adapters.start],
-        on_shutdown=[adapters.stop],
+        on_startup=[context.start],
+        on_shutdown=[context.stop],
     )
 
 

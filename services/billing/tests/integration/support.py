@@ -15,8 +15,8 @@ import stripe
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
+from billing.context import BillingContext, context_of
 from billing.main import create_app
-from billing.runtime import BillingAdapters, adapters_of
 from billing.settings import BillingSettings
 from clashtor_common.crypto import Keyring
 from clashtor_common.events import Envelope, EventPayload, make_event
@@ -58,12 +58,12 @@ class RunningBilling:
         return self.app.state.runtime  # type: ignore[no-any-return]
 
     @property
-    def adapters(self) -> BillingAdapters:
-        return adapters_of(self.runtime)
+    def context(self) -> BillingContext:
+        return context_of(self.runtime)
 
     @property
     def settings(self) -> BillingSettings:
-        return self.adapters.settings
+        return self.context.settings
 
     def as_member(
         self, org_id: str, role: str = "admin", user_id: str = "user-1"
@@ -318,5 +318,5 @@ async def billing_http(settings: BillingSettings) -> AsyncIterator[RunningBillin
         try:
             yield running
         finally:
-            await running.adapters.stop()
+            await running.context.stop()
             await running.runtime.db.dispose()

@@ -9,7 +9,7 @@ import pytest
 from billing.adapters.stripe_gateway import StripeGateway
 from billing.adapters.tables import BillingCustomer
 from billing.domain.plans import PLANS
-from billing.setup_plans import setup_plans
+from billing.service_layer.catalog import setup_plans
 
 from .support import (
     RunningBilling,
@@ -49,7 +49,7 @@ async def test_plans_list_the_catalog_and_mark_the_organizations_plan(
 ) -> None:
     org = new_org()
     before = await billing.client.get("/internal/plans", headers=billing.as_member(org, role="rep"))
-    await billing.adapters.webhooks.process(
+    await billing.context.webhooks.process(
         stripe_event(
             "customer.subscription.created", subscription_object(org_id=org, plan="business")
         )

@@ -154,7 +154,7 @@ async def test_the_same_call_delivered_three_times_is_billed_once(
     async with billing.runtime.db.session() as session:
         rows[0].report_status = ReportStatus.PENDING
         session.add(rows[0])
-    assert await billing.adapters.reporter.report_pending() >= 1  # type: ignore[union-attr]
+    assert await billing.context.reporter.report_pending() >= 1  # type: ignore[union-attr]
     sends = [
         r for r in stripe_stub.requests_to(METER_EVENTS) if r.params.get("identifier") == call_id
     ]
@@ -356,7 +356,7 @@ async def test_export_puts_plan_invoices_and_ledger_in_an_encrypted_part(
     await publish(kafka_bootstrap, event_for(request, org), event_for(nothing, org))
 
     (ready,) = await exports.wait_for(lambda e: e.data["request_id"] == request.request_id)
-    blob = await billing.adapters.s3.read(ObjectRef(**ready.data["part"]))
+    blob = await billing.context.s3.read(ObjectRef(**ready.data["part"]))
     assert b"clashtor" not in blob and call_id.encode() not in blob  # encrypted at rest
     document = json.loads(Keyring.from_config(MASTER_KEYS).decrypt(blob))
     assert document["service"] == "billing" and document["request_id"] == request.request_id
@@ -394,10 +394,10 @@ async def claim_check(billing: RunningBilling, changes: dict[str, str]) -> tuple
     """A claim check in privacy's record format: its object reference and its key."""
     key = f"claims/{uuid.uuid4().hex}.json"
     document = {"request_id": "r", "changes": changes}
-    await billing.adapters.s3.put_bytes(
-        key, billing.adapters.keyring.encrypt(json.dumps(document).encode())
+    await billing.context.s3.put_bytes(
+        key, billing.context.keyring.encrypt(json.dumps(document).encode())
     )
-    return billing.adapters.s3.ref(key), key
+    return billing.context.s3.ref(key), key
 
 
 async def rectify(
@@ -497,7 +497,7 @@ async def test_an_organization_rectification_renames_its_customer_unless_erased_
 
     # The subject was erased meanwhile: privacy deleted the claim check.
     gone_url, gone_key = await claim_check(billing, {"name": "Acme Zombie Ltd"})
-    await billing.adapters.s3.delete(gone_key)
+    await billing.context.s3.delete(gone_key)
     await rectify(billing, kafka_bootstrap, org, Subject(type="organization", id=org), gone_url)
     assert await at_stripe(stripe, customer_id) == ("Acme Group Ltd", "billing@acme.test")
 

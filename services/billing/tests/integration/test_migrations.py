@@ -1,68 +1,15 @@
-"""Alembic migrations build exactly the schema the models describe."""
+"""Alembic migrations build exactly the schema the models describe (and tear it down)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.config import Config
-from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
-from sqlmodel import SQLModel
-
 from billing.adapters.tables import TABLES
-from clashtor_common.inbox import InboxRecord
-from clashtor_common.outbox import OutboxRecord
+from clashtor_common.testing.migrations import assert_migrations_build_the_tables
 
-SERVICE = Path(__file__).resolve().parents[2]
-OWN = {t.__tablename__ for t in (*TABLES, OutboxRecord, InboxRecord)}  # type: ignore[attr-defined]
+SERVICE_DIR = Path(__file__).resolve().parents[2]
 
 
-def _config(url: str) -> Config:
-    cfg = Config(str(SERVICE / "alembic.ini"))
-    cfg.set_main_option("script_location", str(SERVICE / "migrations"))
-    cfg.set_main_option("sqlalchemy.url", url)
-    return cfg
-
-
-def test_upgrade_to_head_creates_every_table_as_the_models_define_it(tmp_path: Path) -> None:
-    path = tmp_path / "billing.db"
-    command.upgrade(_config(f"sqlite+aiosqlite:///{path}"), "head")
-
-    engine = create_engine(f"sqlite:///{path}")
-    try:
-        with engine.connect() as conn:
-            assert set(inspect(conn).get_table_names()) >= OWN
-            ctx = MigrationContext.configure(conn, opts={"compare_type": True})
-            diffs = [d for d in compare_metadata(ctx, SQLModel.metadata) if _table_of(d) in OWN]
-        assert diffs == []
-    finally:
-        engine.dispose()
-
-
-def test_downgrade_to_base_removes_the_tables(tmp_path: Path) -> None:
-    path = tmp_path / "billing.db"
-    cfg = _config(f"sqlite+aiosqlite:///{path}")
-    command.upgrade(cfg, "head")
-    command.downgrade(cfg, "base")
-    engine = create_engine(f"sqlite:///{path}")
-    try:
-        with engine.connect() as conn:
-            assert not OWN & set(inspect(conn).get_table_names())
-    finally:
-        engine.dispose()
-
-
-def _table_of(diff: object) -> str | None:
-    item = diff[0] if isinstance(diff, list) else diff
-    for part in item[1:] if isinstance(item, tuple) else ():
-        name = getattr(part, "name", None)
-        table = getattr(part, "table", None)
-        if table is not None:
-            return str(table.name)
-        if isinstance(part, str) and part in OWN:
-            return part
-        if name in OWN:
-            return str(name)
-    return None
+def test_upgrade_to_head_matches_the_models_and_downgrade_removes_them(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'billing.db'}"
+    assert_migrations_build_the_tables(SERVICE_DIR, TABLES, url)

@@ -13,7 +13,7 @@ from billing.adapters.stripe_gateway import (
     StripeUnavailable,
 )
 from billing.domain.plans import METER_EVENT_NAME, PLANS, lookup_keys
-from billing.setup_plans import setup_plans
+from billing.service_layer.catalog import setup_plans
 
 
 @pytest.fixture
@@ -112,7 +112,7 @@ async def test_unknown_subscription_reads_as_none_and_unknown_product_as_not_fou
 def test_the_setup_command_creates_nothing_the_second_time(stripe_settings: dict[str, Any]) -> None:
     from typer.testing import CliRunner
 
-    from billing.setup_plans import app
+    from billing.entrypoints.cli import app
 
     runner = CliRunner()
     env = {
@@ -133,7 +133,7 @@ def test_the_setup_command_creates_nothing_the_second_time(stripe_settings: dict
 def test_the_setup_command_refuses_to_run_without_an_api_key() -> None:
     from typer.testing import CliRunner
 
-    from billing.setup_plans import app
+    from billing.entrypoints.cli import app
 
     result = CliRunner().invoke(app, [], env={"STRIPE_API_KEY": "", "BILLING_STRIPE_API_KEY": ""})
     assert result.exit_code != 0

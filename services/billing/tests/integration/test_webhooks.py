@@ -23,6 +23,7 @@ from billing.adapters.tables import (
 from billing.domain.plans import PLANS
 from billing.domain.subscriptions import iso
 from billing.main import create_app
+from billing.service_layer.subscriptions import sweep_expired_grace
 
 from .support import (
     RunningBilling,
@@ -287,9 +288,9 @@ async def test_the_sweeper_announces_free_limits_once_grace_runs_out(
     await changes.wait_for(about(org, plan="team", status="past_due"))
     grace_until = created + 7 * DAY
 
-    assert await billing.adapters.sweeper.sweep(now=grace_until - 1) == 0
-    assert await billing.adapters.sweeper.sweep(now=grace_until + 1) >= 1
-    assert await billing.adapters.sweeper.sweep(now=grace_until + 2) == 0
+    assert await sweep_expired_grace(billing.runtime.db, grace_until - 1) == 0
+    assert await sweep_expired_grace(billing.runtime.db, grace_until + 1) >= 1
+    assert await sweep_expired_grace(billing.runtime.db, grace_until + 2) == 0
 
     (free,) = await changes.wait_for(about(org, plan="free"))
     assert free.data["status"] == "past_due"

@@ -7,28 +7,28 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from billing.adapters.stripe_gateway import StripeGateway
-from billing.runtime import BillingAdapters, adapters_of
+from billing.context import BillingContext, context_of
 from clashtor_common.errors import ApiError
 from clashtor_common.identity import CurrentIdentity, Identity
 
 BILLING_ADMIN_ROLES = frozenset({"owner", "admin"})
 
 
-def get_adapters(request: Request) -> BillingAdapters:
-    return adapters_of(request.app.state.runtime)
+def billing_context(request: Request) -> BillingContext:
+    return context_of(request.app.state.runtime)
 
 
-AdaptersDep = Annotated[BillingAdapters, Depends(get_adapters)]
+ContextDep = Annotated[BillingContext, Depends(billing_context)]
 
 
-def get_stripe(adapters: AdaptersDep) -> StripeGateway:
-    if adapters.stripe is None:
+def get_stripe(context: ContextDep) -> StripeGateway:
+    if context.stripe is None:
         raise ApiError(
             503,
             "billing_not_configured",
             "Stripe is not configured for this deployment (set STRIPE_API_KEY)",
         )
-    return adapters.stripe
+    return context.stripe
 
 
 StripeDep = Annotated[StripeGateway, Depends(get_stripe)]

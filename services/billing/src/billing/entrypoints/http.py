@@ -20,7 +20,7 @@ from billing.adapters.stripe_gateway import StripeRejected, StripeUnavailable
 from billing.adapters.tables import SubscriptionRecord
 from billing.domain.plans import CURRENCY, PLANS, UnknownPlan, get_plan
 from billing.domain.subscriptions import effective, iso
-from billing.entrypoints.dependencies import AdaptersDep, BillingAdmin, StripeDep
+from billing.entrypoints.dependencies import BillingAdmin, ContextDep, StripeDep
 from billing.entrypoints.webhooks import router as webhooks_router
 from billing.service_layer.checkout import CatalogMissing, open_portal, start_checkout
 from billing.service_layer.subscriptions import to_state
@@ -144,10 +144,10 @@ async def create_checkout(
     body: CheckoutRequest,
     request: Request,
     identity: BillingAdmin,
-    adapters: AdaptersDep,
+    context: ContextDep,
     stripe: StripeDep,
 ) -> HostedPage:
-    settings = adapters.settings
+    settings = context.settings
     if body.seats > settings.max_seats:
         raise ApiError(422, "too_many_seats", f"seats must be between 1 and {settings.max_seats}")
     try:
@@ -158,7 +158,7 @@ async def create_checkout(
         lambda: start_checkout(
             request.app.state.runtime.db,
             stripe,
-            adapters.price_cache,
+            context.price_cache,
             org_id=identity.org_id,
             user_id=identity.user_id,
             plan_name=body.plan,
@@ -174,11 +174,11 @@ async def create_checkout(
 async def create_portal(
     request: Request,
     identity: BillingAdmin,
-    adapters: AdaptersDep,
+    context: ContextDep,
     stripe: StripeDep,
     body: PortalRequest | None = None,
 ) -> HostedPage:
-    return_url = (body.return_url if body else None) or adapters.settings.portal_return_url
+    return_url = (body.return_url if body else None) or context.settings.portal_return_url
     page = await _stripe_call(
         lambda: open_portal(
             request.app.state.runtime.db, stripe, org_id=identity.org_id, return_url=return_url

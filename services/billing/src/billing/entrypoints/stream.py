@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from billing import handlers
+from billing.context import BillingContext
 from clashtor_common.events import Topic
 from clashtor_common.service import ServiceRuntime
 
@@ -22,5 +23,5 @@ PRODUCES: tuple[str, ...] = (
 )
 
 
-def register_subscribers(runtime: ServiceRuntime) -> None:
-    runtime.subscribe_all(ROUTES, runtime=runtime)
+def register_subscribers(runtime: ServiceRuntime, context: BillingContext) -> None:
+    runtime.subscribe_all(ROUTES, context=context)

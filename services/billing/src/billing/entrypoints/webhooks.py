@@ -20,7 +20,7 @@ import stripe
 from fastapi import APIRouter, Request
 
 from billing.adapters.stripe_gateway import StripeRejected, StripeUnavailable
-from billing.entrypoints.dependencies import AdaptersDep
+from billing.entrypoints.dependencies import ContextDep
 from billing.service_layer.webhooks import MalformedEvent
 from clashtor_common.errors import ApiError
 
@@ -49,8 +49,8 @@ def ensure_not_from_the_future(header: str | None, tolerance_seconds: int) -> No
 
 
 @router.post("/stripe")
-async def stripe_webhook(request: Request, adapters: AdaptersDep) -> dict[str, object]:
-    settings = adapters.settings
+async def stripe_webhook(request: Request, context: ContextDep) -> dict[str, object]:
+    settings = context.settings
     secret = settings.stripe_webhook_secret
     if secret is None or not secret.get_secret_value():
         raise ApiError(
@@ -77,7 +77,7 @@ async def stripe_webhook(request: Request, adapters: AdaptersDep) -> dict[str, o
         # Signed, but not a JSON object: the library itself trips over it.
         raise ApiError(400, "invalid_payload", "webhook body is not a JSON Stripe event") from exc
     try:
-        outcome = await adapters.webhooks.process(event)
+        outcome = await context.webhooks.process(event)
     except MalformedEvent as exc:
         raise ApiError(400, "invalid_payload", str(exc)) from exc
     except StripeUnavailable as exc:

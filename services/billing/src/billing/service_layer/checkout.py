@@ -16,11 +16,11 @@ from billing.adapters.stripe_gateway import StripeGateway
 from billing.adapters.tables import BillingCustomer
 from billing.domain.plans import Plan, get_plan, lookup_keys
 from clashtor_common.db import Database
-from clashtor_common.errors import ApiError
+from clashtor_common.domain_errors import InvalidInput, NotFound
 
 
 class CatalogMissing(LookupError):
-    """The plan's Stripe prices are not set up (run ``python -m billing.setup_plans``)."""
+    """The plan's Stripe prices are not set up (run ``python -m billing.entrypoints.cli``)."""
 
 
 async def ensure_customer(db: Database, gateway: StripeGateway, org_id: str, user_id: str) -> str:
@@ -54,7 +54,7 @@ async def plan_prices(
     if missing:
         raise CatalogMissing(
             f"Stripe has no active price with lookup key {', '.join(missing)}; "
-            "run `python -m billing.setup_plans`"
+            "run `python -m billing.entrypoints.cli`"
         )
     return [cache[k] for k in wanted]
 
@@ -73,11 +73,10 @@ async def start_checkout(
 ) -> dict[str, Any]:
     plan = get_plan(plan_name)
     if not plan.purchasable:
-        raise ApiError(
-            422,
-            "plan_not_purchasable",
+        raise InvalidInput(
             f"plan {plan.name!r} needs no checkout; choose one of "
             + ", ".join(p for p in ("team", "business")),
+            "plan_not_purchasable",
         )
     prices = await plan_prices(gateway, cache, plan)
     customer_id = await ensure_customer(db, gateway, org_id, user_id)
@@ -106,10 +105,9 @@ async def open_portal(
     async with db.session() as session:
         customer = await session.get(BillingCustomer, org_id)
     if customer is None:
-        raise ApiError(
-            404,
-            "no_billing_customer",
+        raise NotFound(
             f"organization {org_id} has no billing account yet; start a checkout first",
+            "no_billing_customer",
         )
     portal = await gateway.create_portal_session(customer.stripe_customer_id, return_url)
     return {"id": portal.get("id"), "url": portal["url"]}

@@ -14,7 +14,6 @@ exponentially per row; a request Stripe rejects marks the row ``failed`` for ops
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from datetime import UTC, datetime
@@ -28,20 +27,22 @@ from billing.adapters.tables import ReportStatus, UsageRecord
 from billing.domain.plans import METER_EVENT_NAME
 from billing.service_layer.usage import USAGE_DIRTY
 from clashtor_common.db import Database
+from clashtor_common.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
 #: Stripe accepts meter events at most 35 days old.
 METER_MAX_AGE_SECONDS = 35 * 86400 - 3600
 
-_wakeups: set[asyncio.Event] = set()
+#: The loops of the running reporters, woken after a commit that recorded usage.
+_wakeups: set[Periodic] = set()
 
 
 @event.listens_for(Session, "after_commit")
 def _wake_reporters(session: Session) -> None:
     if session.info.pop(USAGE_DIRTY, False):
-        for ev in list(_wakeups):
-            ev.set()
+        for loop in list(_wakeups):
+            loop.wake()
 
 
 @event.listens_for(Session, "after_rollback")
@@ -70,42 +71,21 @@ class UsageReporter:
         self.poll_seconds = poll_seconds
         self.batch = batch
         self.max_backoff_seconds = max_backoff_seconds
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self.reported = 0
         self.last_error: str | None = None
+        # Database down: the loop logs it and tries again on the next round.
+        self._loop = Periodic("usage-reporter", poll_seconds, self.report_pending)
 
     async def start(self) -> None:
-        _wakeups.add(self._wake)
-        self._task = asyncio.create_task(self._run(), name="usage-reporter")
+        _wakeups.add(self._loop)
+        await self._loop.start()
 
     async def stop(self) -> None:
-        _wakeups.discard(self._wake)
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        _wakeups.discard(self._loop)
+        await self._loop.stop()
 
     def wake(self) -> None:
-        self._wake.set()
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.report_pending()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # database down: try again on the next round
-                self.last_error = repr(exc)
-                log.warning("usage reporter round failed", exc_info=exc)
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-            except TimeoutError:
-                pass
-            self._wake.clear()
+        self._loop.wake()
 
     async def report_pending(self, now: int | None = None) -> int:
         """Report every pending row that is due; returns how many Stripe accepted."""

@@ -1,4 +1,4 @@
-"""Create the plan catalog in Stripe, idempotently: ``python -m billing.setup_plans``.
+"""Create the plan catalog in Stripe, idempotently (``python -m billing.entrypoints.cli``).
 
 For the transcription-minutes meter, each plan's product and its prices it first looks
 for what exists (meter by event name, product by its fixed id ``clashtor_<plan>``,
@@ -10,13 +10,10 @@ prices are immutable: publish a new one and move the lookup key deliberately).
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Any
 
-import typer
-
-from billing.adapters.stripe_gateway import StripeGateway, gateway_from_settings
+from billing.adapters.stripe_gateway import StripeGateway
 from billing.domain.plans import (
     PLAN_METADATA_KEY,
     PLANS,
@@ -25,10 +22,8 @@ from billing.domain.plans import (
     overage_price_params,
     seat_price_params,
 )
-from billing.settings import BillingSettings
 
 KEY_VERSION = "v1"
-app = typer.Typer(help="Create Clashtor's plans, prices and meter in Stripe (idempotent).")
 
 
 @dataclass
@@ -111,38 +106,3 @@ async def setup_plans(gateway: StripeGateway) -> SetupReport:
                 gateway, existing, overage_price_params(plan, product_id, meter_id), report
             )
     return report
-
-
-async def _run(settings: BillingSettings) -> SetupReport:
-    gateway = gateway_from_settings(settings)
-    if gateway is None:
-        raise typer.BadParameter("no Stripe API key: set STRIPE_API_KEY or BILLING_STRIPE_API_KEY")
-    try:
-        return await setup_plans(gateway)
-    finally:
-        await gateway.aclose()
-
-
-@app.command()
-def main(
-    api_base: Annotated[
-        str | None, typer.Option(help="Stripe API base URL (default: Stripe's)")
-    ] = None,
-) -> None:
-    """Create missing plans, prices and the usage meter; print what exists."""
-    settings = BillingSettings()
-    if api_base:
-        settings = settings.model_copy(update={"stripe_api_base": api_base})
-    report = asyncio.run(_run(settings))
-    for line in report.created:
-        typer.echo(f"created  {line}")
-    for line in report.existing:
-        typer.echo(f"exists   {line}")
-    for line in report.mismatched:
-        typer.echo(f"MISMATCH {line}", err=True)
-    if report.mismatched:
-        raise typer.Exit(code=2)
-
-
-if __name__ == "__main__":
-    app()
