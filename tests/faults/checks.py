@@ -50,3 +50,17 @@ def assert_scored_exactly_once(stack: RunningStack, call_ids: Sequence[str]) -> 
         assert stack.count_rows("score", "score_calls", call_id) == 1, call_id
         assert stack.count_rows("billing", "billing_usage", call_id) == 1, call_id
     assert asyncio.run(_dead_letters(bootstrap)) == {}
+
+
+def wait_for_event(
+    stack: RunningStack, topic: Topic, call_ids: Sequence[str], timeout: float = 300
+) -> None:
+    """Until ``topic`` carries an event for one of ``call_ids``."""
+    deadline = time.monotonic() + timeout
+    wanted = set(call_ids)
+    while time.monotonic() < deadline:
+        records = asyncio.run(read_topic(stack.bootstrap, topic.value, timeout_ms=1000))
+        if any(str(parse_envelope(r.value).data.get("call_id")) in wanted for r in records):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"no {topic.value} event for {call_ids} in {timeout}s")

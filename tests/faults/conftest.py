@@ -2,7 +2,9 @@
 
 Expensive (a whole stack, real transcription): marked ``faults`` and ``slow`` so
 ``make test`` runs them and ``make test-fast`` does not; each test is bounded by
-timeouts.
+timeouts. Faults that need a stack each go in a module of their own (``stack`` and
+``calls`` are per module), so ``make test``'s ``--dist loadfile`` runs them on both
+workers, and they are handed out first (``clashtor_common.testing.scheduling``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from typing import Any
 import pytest
 
 from clashtor_common.testing.callgen import generate_call, short_script
+
+from .running import RunningStack
 
 ROOT = Path(__file__).resolve().parents[2]
 PARTICIPANTS = [
@@ -94,3 +98,16 @@ def uploader(gateway: str, workdir: Path) -> Iterator[Uploader]:
         yield up
     finally:
         up.close()
+
+
+@pytest.fixture(scope="module")
+def stack(workdir: Path) -> Iterator[RunningStack]:
+    """The module's ``make up`` stack (``test_s3_outage`` has its own kind)."""
+    running = RunningStack(workdir / "var").start()
+    yield running
+    running.terminate()
+
+
+@pytest.fixture(scope="module")
+def calls(stack: RunningStack, workdir: Path) -> Iterator[Uploader]:
+    yield from uploader(stack.gateway, workdir)

@@ -3,7 +3,7 @@
 Six service processes on a real broker, SeaweedFS and PostgreSQL (the end-to-end
 ``Stack``, whose broker keeps its log in memory: ``make up``'s broker keeps it on the
 same SeaweedFS, so there an S3 outage is a broker outage too, which
-``test_nothing_lost`` covers). Calls are accepted, then SeaweedFS is stopped while
+``test_nothing_lost_broker`` covers). Calls are accepted, then SeaweedFS is stopped while
 they are transcribed and scored, and started again on the same ports and data 30 s
 later.
 

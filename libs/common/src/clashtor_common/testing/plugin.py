@@ -5,6 +5,8 @@
 - ``database_url``: a fresh PostgreSQL database per test module when
   127.0.0.1:5432 answers, a fresh SQLite file otherwise;
 - ``service_settings``: a factory of per-service settings pointing at all of the above.
+
+It also orders ``make test``'s files for xdist, heavy ones first (``scheduling``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import pytest
 
 from clashtor_common.embedded import SeaweedS3, TansuBroker, ensure_topics
 from clashtor_common.settings import ServiceSettings
+from clashtor_common.testing.scheduling import pytest_xdist_make_scheduler  # noqa: F401
 
 S = TypeVar("S", bound=ServiceSettings)
 
