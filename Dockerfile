@@ -1,10 +1,10 @@
 # syntax=docker/dockerfile:1.7
 #
-# One multi-target Dockerfile for the six Clashtor services and the ops toolbox:
+# One multi-target Dockerfile for the seven Clashtor services and the ops toolbox:
 #
 #   docker build --target <name> -t ghcr.io/clashtor/<name>:<tag> .
 #
-# with <name> one of gateway, ingest, transcribe, score, billing, privacy, ops.
+# with <name> one of gateway, ingest, transcribe, score, billing, privacy, integrations, ops.
 #
 # build-* stages install one service (and libs/common) into /opt/venv with uv, compiling bytecode
 # ahead of time and with build tools at hand for any dependency that ships no wheel. The final
@@ -69,6 +69,13 @@ RUN uv venv /opt/venv --python /usr/local/bin/python3.11 \
     && /opt/venv/bin/python -c "import billing, clashtor_common" \
     && mkdir -p services/billing/migrations
 
+FROM build-base AS build-integrations
+COPY services/integrations/ services/integrations/
+RUN uv venv /opt/venv --python /usr/local/bin/python3.11 \
+    && uv pip install --python /opt/venv/bin/python libs/common services/integrations \
+    && /opt/venv/bin/python -c "import integrations, clashtor_common" \
+    && mkdir -p services/integrations/migrations
+
 FROM build-base AS build-privacy
 COPY services/privacy/ services/privacy/
 RUN uv venv /opt/venv --python /usr/local/bin/python3.11 \
@@ -125,6 +132,11 @@ FROM runtime AS privacy
 COPY --from=build-privacy /opt/venv /opt/venv
 COPY --from=build-privacy /src/services/privacy/migrations /app/migrations
 CMD ["uvicorn", "privacy.main:app", "--host", "0.0.0.0", "--port", "8000"]
+
+FROM runtime AS integrations
+COPY --from=build-integrations /opt/venv /opt/venv
+COPY --from=build-integrations /src/services/integrations/migrations /app/migrations
+CMD ["uvicorn", "integrations.main:app", "--host", "0.0.0.0", "--port", "8000"]
 
 FROM runtime AS ops
 COPY --from=build-ops /opt/venv /opt/venv

@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-SERVICES = ("gateway", "ingest", "transcribe", "score", "billing", "privacy")
+SERVICES = ("gateway", "ingest", "transcribe", "score", "billing", "privacy", "integrations")
 USERS = Path(__file__).parent / "base" / "kafka" / "users.yaml"
 HEADER_END = "---\n"
 KEDA_MARKER = "# KEDA reads consumer lag"

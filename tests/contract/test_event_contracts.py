@@ -21,7 +21,7 @@ import pytest
 from clashtor_common.events import PAYLOADS, Topic, json_schemas
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("ingest", "transcribe", "score", "billing", "privacy", "gateway")
+SERVICES = ("ingest", "transcribe", "score", "billing", "privacy", "integrations", "gateway")
 SCHEMAS = Path(__file__).parent / "schemas"
 PAYLOAD_BY_TOPIC = {p.event_type: p for p in PAYLOADS}
 
@@ -31,7 +31,7 @@ def stream_module(service: str):  # type: ignore[no-untyped-def]
 
 
 #: Helpers in libs/common that build a payload for the service that calls them.
-BUILT_BY_HELPER = {"ProgressReporter": "CallProgressed"}
+BUILT_BY_HELPER = {"ProgressReporter": "CallProgressed", "write_part": "ExportPartReady"}
 
 
 def constructed_payloads(service: str) -> set[str]:

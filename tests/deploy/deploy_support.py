@@ -29,8 +29,8 @@ REPO = Path(__file__).resolve().parents[2]
 K8S = REPO / "deploy" / "k8s"
 SCHEMAS = K8S / "schemas"
 OVERLAYS = ("dev", "prod")
-SERVICES = ("gateway", "ingest", "transcribe", "score", "billing", "privacy")
-HTTP_AUTOSCALED = ("gateway", "ingest", "privacy", "billing")
+SERVICES = ("gateway", "ingest", "transcribe", "score", "billing", "privacy", "integrations")
+HTTP_AUTOSCALED = ("gateway", "ingest", "privacy", "billing", "integrations")
 LAG_AUTOSCALED = ("transcribe", "score")
 # The Kubernetes release whose API the manifests must satisfy.
 KUBERNETES_VERSION = "1.33.0"

@@ -1,7 +1,7 @@
 """``make up``: the whole system on one machine with the embedded real parts, supervised.
 
 Starts SeaweedFS (S3), Tansu (Kafka protocol, its log kept in a bucket of that S3 so
-topics, events and offsets outlive a restart) and the six services, each in its own
+topics, events and offsets outlive a restart) and the seven services, each in its own
 process, waits until every one is ready and prints where to open it. State lives
 under ``./var/`` (or ``CLASHTOR_VAR``).
 
@@ -45,7 +45,7 @@ from clashtor_common.embedded import (
 from clashtor_common.mailsink import SmtpSink
 from clashtor_common.webbuild import ensure_built
 
-SERVICES = ("ingest", "transcribe", "score", "billing", "privacy", "gateway")
+SERVICES = ("ingest", "transcribe", "score", "billing", "privacy", "integrations", "gateway")
 VAR = Path(os.environ.get("CLASHTOR_VAR", "var")).resolve()
 RESTART_BACKOFF = (1.0, 30.0)
 STABLE_AFTER = 60.0
@@ -358,6 +358,12 @@ class DevStack:
             }
             if self.web_dir:
                 extra["GATEWAY_WEB_DIR"] = str(self.web_dir)
+        if name == "integrations":
+            extra |= {
+                "INTEGRATIONS_PUBLIC_BASE_URL": self.urls["gateway"],
+                # A developer's own webhook receiver runs on this machine.
+                "INTEGRATIONS_WEBHOOK_ALLOWED_NETWORKS": '["127.0.0.1/32", "::1/128"]',
+            }
         if name == "privacy":
             extra["PRIVACY_CERTIFICATE_SIGNING_KEY"] = ensure_certificate_key(self.var)
         env = service_env(

@@ -13,7 +13,7 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 
 from clashtor_common.settings import ServiceSettings
 
-DEFAULT_SERVICES = ["ingest", "transcribe", "score", "billing", "gateway"]
+DEFAULT_SERVICES = ["ingest", "transcribe", "score", "billing", "integrations", "gateway"]
 DEV_DOWNLOAD_SECRET = "dev-privacy-download-secret-change-me"
 #: base64 of the 32-byte Ed25519 seed b"dev-certificate-signing-key-0001"; refused in production.
 DEV_CERTIFICATE_SIGNING_KEY = "ZGV2LWNlcnRpZmljYXRlLXNpZ25pbmcta2V5LTAwMDE="
