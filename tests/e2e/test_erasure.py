@@ -103,6 +103,7 @@ def test_erasing_a_participant_is_final_everywhere(api: Clashtor, stack: Stack) 
         "transcribe",
         "score",
         "billing",
+        "integrations",
         "gateway",
     }
     assert "erin" not in str(done).lower()

@@ -41,7 +41,7 @@ from privacy.main import create_app
 from privacy.service_layer.scheduler import Scheduler
 from privacy.settings import PrivacySettings
 
-SERVICES = ["ingest", "transcribe", "score", "billing", "gateway"]
+SERVICES = ["ingest", "transcribe", "score", "billing", "integrations", "gateway"]
 MASTER_KEYS = f"t1:{Keyring.generate_key()}"
 
 

@@ -22,6 +22,7 @@ def test_the_default_fan_out_is_every_service_that_holds_data() -> None:
         "transcribe",
         "score",
         "billing",
+        "integrations",
         "gateway",
     ]
 
