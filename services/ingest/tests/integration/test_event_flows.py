@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
 import json
@@ -613,3 +614,56 @@ async def test_calls_filter_by_tracker_from_call_scored(
         "/internal/calls", params={"tracker": "pricing"}, headers=client.headers(new_org())
     )
     assert other.json()["items"] == []  # another org's tracker hits stay theirs
+
+
+async def test_call_events_stream_each_status_change_in_order_then_end(
+    client: IngestClient, publisher: Publisher
+) -> None:
+    org = new_org()
+    call_id = (await upload(client, org, 2600))["id"]
+    steps = [
+        progressed(call_id, "transcribe", 0),
+        progressed(call_id, "transcribe", 50),
+        transcribed(call_id),
+        progressed(call_id, "score", 0),
+        scored(call_id),
+    ]
+    seen: list[tuple[str, Any]] = []
+
+    async def read_stream() -> None:
+        url = f"/internal/calls/{call_id}/events"
+        async with client.http.stream("GET", url, headers=client.headers(org)) as response:
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/event-stream")
+            async for line in response.aiter_lines():
+                if line.startswith("data: "):
+                    data = json.loads(line[6:])
+                    seen.append((data["status"], data["progress_percent"]))
+
+    reader = asyncio.create_task(read_stream())
+    await wait_until(lambda: _grew(seen, 0))  # the current status comes first
+    for step in steps:  # one at a time, each seen before the next (the stream polls)
+        before = len(seen)
+        await publisher.publish(step, org=org, key=call_id)
+        await wait_until(lambda before=before: _grew(seen, before))
+    await asyncio.wait_for(reader, timeout=30)  # the stream ended by itself after scored
+    assert seen == [
+        ("uploaded", None),
+        ("transcribing", 0),
+        ("transcribing", 50),
+        ("transcribed", None),
+        ("scoring", None),
+        ("scored", None),
+    ]
+
+
+async def _grew(seen: list[Any], before: int) -> bool:
+    return len(seen) > before
+
+
+async def test_call_events_of_a_call_one_may_not_see_answer_404(client: IngestClient) -> None:
+    org = new_org()
+    call_id = (await upload(client, org, 2700, user="rep-a", role="rep"))["id"]
+    for headers in (client.headers(new_org()), client.headers(org, user="rep-b", role="rep")):
+        response = await client.http.get(f"/internal/calls/{call_id}/events", headers=headers)
+        assert response.status_code == 404

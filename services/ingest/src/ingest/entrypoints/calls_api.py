@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from clashtor_common.crypto import fingerprint
 from clashtor_common.identity import CurrentIdentity, Identity
@@ -22,6 +22,7 @@ from ingest.domain.status import CallStatus
 from ingest.entrypoints.deps import ContextDep
 from ingest.service_layer import listing
 from ingest.service_layer.quota import quota_status
+from ingest.service_layer.status_stream import status_events
 from ingest.service_layer.uploads import register_upload
 from ingest.service_layer.views import call_view
 from ingest.settings import IngestSettings
@@ -153,6 +154,25 @@ async def list_calls(
 async def get_call(call_id: str, identity: CurrentIdentity, ctx: ContextDep) -> dict[str, Any]:
     call, participants = await load_visible_call(ctx, identity, call_id)
     return call_view(ctx.keyring, call, participants)
+
+
+@router.get(
+    "/calls/{call_id}/events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "status changes"}},
+)
+async def call_events(
+    call_id: str, identity: CurrentIdentity, ctx: ContextDep
+) -> StreamingResponse:
+    """Server-sent ``status`` events: the current status, then each change, until the
+    call is ``scored`` or ``failed``. 404 (before the stream starts) for a call the
+    caller may not see."""
+    await load_visible_call(ctx, identity, call_id)
+    return StreamingResponse(
+        status_events(ctx, identity, call_id),
+        media_type="text/event-stream",
+        headers={"cache-control": "no-store", "x-accel-buffering": "no"},
+    )
 
 
 @router.get("/quota")
