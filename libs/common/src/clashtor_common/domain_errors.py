@@ -27,6 +27,22 @@ class InvalidInput(DomainError):
     code = "invalid"
 
 
+class NotAuthenticated(DomainError):
+    """Who is asking could not be established (wrong credentials, an account gone)."""
+
+    code = "not_authenticated"
+
+
+class TooMany(DomainError):
+    """Past a limit; the same request may succeed after ``retry_after`` seconds."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, code: str | None = None, *, retry_after: int) -> None:
+        super().__init__(message, code)
+        self.retry_after = retry_after
+
+
 class NotFound(DomainError):
     """No such thing in the caller's organization (another org's ids are not found too)."""
 

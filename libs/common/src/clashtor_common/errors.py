@@ -16,7 +16,9 @@ from clashtor_common.domain_errors import (
     Forbidden,
     Gone,
     InvalidInput,
+    NotAuthenticated,
     NotFound,
+    TooMany,
     Unavailable,
 )
 from clashtor_common.failures import TransientError, is_transient
@@ -53,10 +55,12 @@ _MAYBE_TRANSIENT = (
 #: The HTTP status of each kind of domain error: the one place a rule becomes a status.
 DOMAIN_STATUS: dict[type[DomainError], int] = {
     InvalidInput: 422,
+    NotAuthenticated: 401,
     NotFound: 404,
     Forbidden: 403,
     Conflict: 409,
     Gone: 410,
+    TooMany: 429,
     Unavailable: 503,
 }
 
@@ -109,7 +113,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message), domain_status(exc))
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooMany) else None
+        return JSONResponse(error_body(exc.code, exc.message), domain_status(exc), headers=headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -79,9 +80,14 @@ class ServiceRuntime:
     def subscribe_all(
         self, routes: Mapping[str, Callable[..., Awaitable[None]]], **deps: Any
     ) -> None:
-        """Register each topic's handler; ``deps`` reach every handler by keyword."""
+        """Register each topic's handler with the ``deps`` it names.
+
+        A handler receives, by keyword, only the dependencies its signature names (as
+        in cosmicpython's ``inject_dependencies``), so reading it says what it uses.
+        """
         for topic, handler in routes.items():
-            bound = functools.partial(handler, **deps) if deps else handler
+            named = named_dependencies(handler, deps)
+            bound = functools.partial(handler, **named) if named else handler
             self.consumers.append(
                 subscribe(self.broker, topic, settings=self.settings, db=self.db, handler=bound)
             )
@@ -181,6 +187,16 @@ class ServiceRuntime:
             inbox_retention=timedelta(hours=s.inbox_retention_hours),
             every_seconds=s.purge_interval_seconds,
         )
+
+
+def named_dependencies(
+    handler: Callable[..., Awaitable[None]], deps: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The subset of ``deps`` that ``handler`` names as parameters (all, for ``**kwargs``)."""
+    params = inspect.signature(handler).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return dict(deps)
+    return {name: value for name, value in deps.items() if name in params}
 
 
 def create_service_app(

@@ -12,7 +12,9 @@ from clashtor_common.domain_errors import (
     Forbidden,
     Gone,
     InvalidInput,
+    NotAuthenticated,
     NotFound,
+    TooMany,
 )
 from clashtor_common.errors import install_error_handlers
 
@@ -32,6 +34,16 @@ class QuotaRule(Conflict):
         (Conflict("not deleted", "not_deleted"), 409, "not_deleted"),
         (Gone("export deleted", "export_expired"), 410, "export_expired"),
         (QuotaRule("over"), 409, "quota_rule"),
+        (
+            NotAuthenticated("email or password is wrong", "invalid_credentials"),
+            401,
+            "invalid_credentials",
+        ),
+        (
+            TooMany("too many sign-ins", "too_many_attempts", retry_after=7),
+            429,
+            "too_many_attempts",
+        ),
         (DomainError("unmapped"), 400, "bad_request"),
     ],
 )
@@ -48,3 +60,15 @@ def test_each_domain_error_answers_its_status_in_the_common_json_shape(
     resp = TestClient(app).get("/x")
     assert resp.status_code == status
     assert resp.json() == {"error": {"code": code, "message": error.message}}
+
+
+def test_a_limit_says_when_to_try_again() -> None:
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/x")
+    async def raise_it() -> None:
+        raise TooMany("too many uploads", retry_after=7)
+
+    resp = TestClient(app).get("/x")
+    assert resp.status_code == 429 and resp.headers["Retry-After"] == "7"

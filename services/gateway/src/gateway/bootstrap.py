@@ -1,52 +1,37 @@
 """Composition root of the gateway service: wires settings, database, bus and adapters.
 
 Tests call ``bootstrap`` too, with their own settings (and, where they want, their own
-mailer), so the app under test is wired exactly as in production.
+mailer), so the app under test is wired exactly as in production. Nothing imports this
+module but the app factory (``main``) and tests: the container it builds is declared in
+``context``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from clashtor_common.crypto import Keyring
-from clashtor_common.db import Database
 from clashtor_common.s3 import S3Store
 from clashtor_common.service import ServiceRuntime
+from gateway.adapters.account_status import AccountStatusCache
 from gateway.adapters.exports import ExportStore
 from gateway.adapters.mailer import LoggingMailer, Mailer, SmtpMailer
+from gateway.adapters.rectification_relay import Rectifications
 from gateway.adapters.sealed import install_keyring
 from gateway.adapters.services import ServiceClients
+from gateway.context import EXTRAS_KEY, Gateway
 from gateway.domain.credentials import Passwords
-from gateway.service_layer.account_status import AccountStatusCache
-from gateway.service_layer.rectification import Rectifications
+from gateway.entrypoints.stream import register_subscribers
 from gateway.settings import GatewaySettings
-
-
-@dataclass
-class Gateway:
-    """Everything a gateway use case may need, passed by name."""
-
-    settings: GatewaySettings
-    db: Database
-    passwords: Passwords
-    services: ServiceClients
-    mailer: Mailer
-    exports: ExportStore
-    accounts: AccountStatusCache
-    rectifications: Rectifications
 
 
 def bootstrap(
     settings: GatewaySettings | None = None, *, mailer: Mailer | None = None
 ) -> ServiceRuntime:
-    from gateway.entrypoints.stream import register_subscribers
-
     settings = settings or GatewaySettings()
     runtime = ServiceRuntime.build(settings)
     services = ServiceClients(settings)
     keyring = Keyring.from_config(settings.master_keys.get_secret_value())
     install_keyring(runtime.db.engine, keyring)
-    runtime.extras["gateway"] = Gateway(
+    gw = Gateway(
         settings=settings,
         db=runtime.db,
         passwords=Passwords(
@@ -66,7 +51,8 @@ def bootstrap(
             runtime.db, services, retry_seconds=settings.rectification_retry_seconds
         ),
     )
-    register_subscribers(runtime)
+    runtime.extras[EXTRAS_KEY] = gw
+    register_subscribers(runtime, gw)
     return runtime
 
 
@@ -84,8 +70,3 @@ def mailer_from(settings: GatewaySettings) -> Mailer:
         start_tls=settings.smtp_start_tls,
         reveal_links=reveal,
     )
-
-
-def gateway_of(runtime: ServiceRuntime) -> Gateway:
-    gw: Gateway = runtime.extras["gateway"]
-    return gw

@@ -1,14 +1,12 @@
 """Event handlers of the gateway service: one function per event, dependencies by name.
 
 Each runs inside the consumer's transaction (inbox record included), so its effect
-and the events it emits through the outbox commit together, once per event id.
+and the events it emits through the outbox commit together, once per event id. The
+work itself is in ``service_layer``; a handler reads the event and announces the result.
 """
 
 from __future__ import annotations
 
-from typing import TypeVar
-
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clashtor_common.events import (
@@ -16,46 +14,34 @@ from clashtor_common.events import (
     Envelope,
     ErasureCompleted,
     ErasureRequested,
-    EventPayload,
     ExportPartReady,
     ExportRequested,
-    ObjectRef,
     SubjectRestricted,
     make_event,
 )
 from clashtor_common.outbox import emit
-from clashtor_common.service import ServiceRuntime
-from gateway.adapters.tables import ExportObject, UsageEvent
-from gateway.bootstrap import gateway_of
+from gateway.adapters.exports import ExportStore
 from gateway.service_layer import notifications, privacy_data
 
 SERVICE = "gateway"
-P = TypeVar("P", bound=EventPayload)
 
 
-def _payload(event: Envelope, kind: type[P]) -> P:
-    payload = event.payload()
-    assert isinstance(payload, kind), f"{event.type} is not {kind.__name__}"
-    return payload
-
-
-async def on_call_scored(event: Envelope, session: AsyncSession, runtime: ServiceRuntime) -> None:
+async def on_call_scored(event: Envelope, session: AsyncSession) -> None:
     """Tell the uploader their call is scored."""
-    scored = _payload(event, CallScored)
+    scored = event.payload_as(CallScored)
     await notifications.record_call_scored(session, event.org_id, scored)
 
 
 async def on_erasure_requested(
-    event: Envelope, session: AsyncSession, runtime: ServiceRuntime
+    event: Envelope, session: AsyncSession, exports: ExportStore
 ) -> None:
     """Erase the subject's account data, keep an ids-only tombstone, acknowledge."""
-    request = _payload(event, ErasureRequested)
+    request = event.payload_as(ErasureRequested)
     if request.services is not None and SERVICE not in request.services:
         return
-    gw = gateway_of(runtime)
     user_ids, removed = await privacy_data.erase(
         session,
-        gw.exports,
+        exports,
         org_id=event.org_id,
         request_id=request.request_id,
         subject=request.subject,
@@ -77,32 +63,12 @@ async def on_erasure_requested(
     )
 
 
-async def on_export_requested(
-    event: Envelope, session: AsyncSession, runtime: ServiceRuntime
-) -> None:
+async def on_export_requested(event: Envelope, session: AsyncSession, exports: ExportStore) -> None:
     """Write the subject's account data, encrypted, to S3 and announce the link."""
-    request = _payload(event, ExportRequested)
-    gw = gateway_of(runtime)
-    user_ids, part = await privacy_data.collect_export(
-        session, event.org_id, request.request_id, request.subject
+    request = event.payload_as(ExportRequested)
+    user_ids, ref, items = await privacy_data.export(
+        session, exports, event.org_id, request.request_id, request.subject
     )
-    items = len(part["items"])
-    ref: ObjectRef | None = None
-    if items:
-        key = privacy_data.export_key(event.org_id, request.request_id)
-        ref = await gw.exports.put_part(key, part)
-        existing = (
-            await session.execute(select(ExportObject).where(ExportObject.object_key == key))
-        ).scalar_one_or_none()
-        if existing is None:
-            session.add(
-                ExportObject(
-                    org_id=event.org_id,
-                    request_id=request.request_id,
-                    object_key=key,
-                    user_ids=user_ids,
-                )
-            )
     await emit(
         session,
         make_event(
@@ -120,22 +86,8 @@ async def on_export_requested(
     )
 
 
-async def on_subject_restricted(
-    event: Envelope, session: AsyncSession, runtime: ServiceRuntime
-) -> None:
+async def on_subject_restricted(event: Envelope, session: AsyncSession) -> None:
     """An objection takes the subject's users out of usage analytics (and back in)."""
-    change = _payload(event, SubjectRestricted)
-    if change.objected is None:
-        return
-    users = await privacy_data.subject_users(session, event.org_id, change.subject)
-    for user in users:
-        user.analytics_opt_out = change.objected
-    if change.objected and users:  # past rows lose the user id too
-        await session.execute(
-            update(UsageEvent)
-            .where(
-                UsageEvent.org_id == event.org_id,
-                UsageEvent.user_id.in_([u.id for u in users]),  # type: ignore[union-attr]
-            )
-            .values(user_id=None)
-        )
+    change = event.payload_as(SubjectRestricted)
+    if change.objected is not None:
+        await privacy_data.apply_objection(session, event.org_id, change.subject, change.objected)

@@ -13,7 +13,8 @@ from clashtor_common.migrate import find_migrations
 from clashtor_common.service import create_service_app
 from gateway.adapters.mailer import Mailer
 from gateway.adapters.tables import TABLES
-from gateway.bootstrap import bootstrap, gateway_of
+from gateway.bootstrap import bootstrap
+from gateway.context import context_of
 from gateway.entrypoints.allow import AllowHeaderMiddleware
 from gateway.entrypoints.http import routers
 from gateway.entrypoints.security_headers import SecurityHeadersMiddleware
@@ -34,7 +35,7 @@ requests must send the session's CSRF token as `X-CSRF-Token`) or with an API ke
 
 def create_app(settings: GatewaySettings | None = None, *, mailer: Mailer | None = None) -> FastAPI:
     runtime = bootstrap(settings, mailer=mailer)
-    gw = gateway_of(runtime)
+    gw = context_of(runtime)
     app = create_service_app(
         runtime,
         title="Clashtor API",

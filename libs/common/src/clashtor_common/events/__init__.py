@@ -6,6 +6,7 @@ from clashtor_common.events.envelope import (
     InvalidEvent,
     make_event,
     parse_envelope,
+    payload_model,
 )
 from clashtor_common.events.schemas import (
     LEGACY_PAYLOADS,
@@ -28,7 +29,6 @@ from clashtor_common.events.schemas import (
     SubjectRestricted,
     SubscriptionChanged,
     json_schemas,
-    payload_model,
 )
 from clashtor_common.events.topics import ALL_TOPICS, DLQ_SUFFIX, Topic, dlq_topic
 

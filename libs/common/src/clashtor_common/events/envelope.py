@@ -28,6 +28,26 @@ class EventPayload(BaseModel):
 P = TypeVar("P", bound=EventPayload)
 
 
+_REGISTRY: dict[tuple[str, int], type[EventPayload]] = {}
+"""Every readable payload model by (type, version), filled by ``events.schemas`` (which
+the ``clashtor_common.events`` package imports first): the envelope looks models up
+here instead of importing the schemas, so the two modules do not import each other."""
+
+
+def register_payloads(*models: type[EventPayload]) -> None:
+    for model in models:
+        _REGISTRY[(model.event_type, model.event_version)] = model
+
+
+def payload_model(event_type: str, version: int) -> type[EventPayload]:
+    try:
+        return _REGISTRY[(event_type, version)]
+    except KeyError:
+        known = sorted(v for t, v in _REGISTRY if t == event_type)
+        hint = f"known versions {known}" if known else "unknown event type"
+        raise InvalidEvent(f"cannot handle {event_type!r} v{version}: {hint}") from None
+
+
 class Envelope(BaseModel):
     """Typed envelope: identity, routing and tracing around a payload (``data``)."""
 
@@ -46,8 +66,6 @@ class Envelope(BaseModel):
 
     def payload(self) -> EventPayload:
         """The typed, validated payload; raises InvalidEvent for an unknown type or version."""
-        from clashtor_common.events.schemas import payload_model
-
         model = payload_model(self.type, self.version)
         try:
             payload = model.model_validate(self.data)

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from clashtor_common.events.envelope import EventPayload, InvalidEvent
+from clashtor_common.events.envelope import EventPayload, register_payloads
 from clashtor_common.events.topics import Topic
 
 
@@ -255,18 +255,7 @@ LEGACY_PAYLOADS: tuple[type[EventPayload], ...] = (CallScoredV1, CallFailedV1)
 """Older versions still readable: each has ``upcast()`` to the current model, so events
 published before an upgrade (in the log, in a dead-letter topic) are still handled."""
 
-_REGISTRY: dict[tuple[str, int], type[EventPayload]] = {
-    (p.event_type, p.event_version): p for p in (*PAYLOADS, *LEGACY_PAYLOADS)
-}
-
-
-def payload_model(event_type: str, version: int) -> type[EventPayload]:
-    try:
-        return _REGISTRY[(event_type, version)]
-    except KeyError:
-        known = sorted(v for t, v in _REGISTRY if t == event_type)
-        hint = f"known versions {known}" if known else "unknown event type"
-        raise InvalidEvent(f"cannot handle {event_type!r} v{version}: {hint}") from None
+register_payloads(*PAYLOADS, *LEGACY_PAYLOADS)
 
 
 def json_schemas() -> dict[str, dict[str, Any]]:

@@ -18,6 +18,8 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from clashtor_common.upload_form import EMAIL_MAX, EMAIL_PATTERN, NOT_BLANK_PATTERN
+
 API_KEY_PREFIXES = ("ck_live_", "ck_test_")
 API_KEY_RANDOM_HEX = 48
 API_KEY_SHOWN_CHARS = 12
@@ -25,14 +27,6 @@ API_KEY_SHOWN_CHARS = 12
 
 PASSWORD_MIN = 10
 PASSWORD_MAX = 256
-EMAIL_MAX = 254
-EMAIL_PATTERN = r"^[!-?A-~]+@[!-?A-~]+\.[!-\-/-?A-~]+$"
-"""Printable ASCII, one ``@``, a dot in the domain. One definition for the OpenAPI
-schema (validated by pydantic's Rust regex) and for this module (Python's ``re``):
-ASCII ranges mean the same in both."""
-NOT_BLANK_PATTERN = r"[^\s\x1c-\x1f]"
-"""At least one character that is not whitespace. Python counts \x1c-\x1f as
-whitespace and Rust does not, so they are excluded explicitly for both to agree."""
 NO_NUL_PATTERN = r"^[^\x00]*$"
 """PostgreSQL text cannot hold NUL: refused at the edge (422), not as a database error."""
 TEXT_PATTERN = r"^[^\x00]*[^\s\x1c-\x1f\x00][^\x00]*$"

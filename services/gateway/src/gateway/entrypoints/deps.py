@@ -22,7 +22,7 @@ from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyCookie, HTTPBearer
 
 from clashtor_common.errors import ApiError
-from gateway.bootstrap import Gateway
+from gateway.context import Gateway
 from gateway.domain.credentials import csrf_matches, csrf_token
 from gateway.domain.permissions import Action, allowed_roles, is_allowed
 from gateway.domain.principal import Principal

@@ -5,6 +5,7 @@ from __future__ import annotations
 from clashtor_common.events import Topic
 from clashtor_common.service import ServiceRuntime
 from gateway import handlers
+from gateway.context import Gateway
 
 #: The handler of each topic this service subscribes to (its consumer group is its name).
 ROUTES = {
@@ -21,5 +22,6 @@ PRODUCES: tuple[str, ...] = (
 )
 
 
-def register_subscribers(runtime: ServiceRuntime) -> None:
-    runtime.subscribe_all(ROUTES, runtime=runtime)
+def register_subscribers(runtime: ServiceRuntime, gw: Gateway) -> None:
+    """Subscribe every handler; each receives only the dependencies it names."""
+    runtime.subscribe_all(ROUTES, exports=gw.exports)

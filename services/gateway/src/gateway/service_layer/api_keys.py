@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from clashtor_common.errors import ApiError, not_found
+from clashtor_common.domain_errors import Forbidden, InvalidInput, NotFound
 from gateway.adapters.tables import ApiKey, utcnow
-from gateway.bootstrap import Gateway
+from gateway.context import Gateway
 from gateway.domain import credentials
 from gateway.domain.permissions import Action, Role, can_grant, is_allowed
 from gateway.domain.principal import Principal
@@ -21,12 +21,10 @@ async def create(
 ) -> tuple[ApiKey, str]:
     role = role or actor.role
     if not can_grant(actor.role, role):
-        raise ApiError(
-            403, "forbidden", f"a {actor.role.value} cannot create a key with role {role.value}"
-        )
+        raise Forbidden(f"a {actor.role.value} cannot create a key with role {role.value}")
     cleaned = " ".join(name.split())
     if not cleaned:
-        raise ApiError(422, "invalid_name", "name must not be blank")
+        raise InvalidInput(code="invalid_name", message="name must not be blank")
     key = credentials.new_api_key(live=gw.settings.environment == "production")
     row = ApiKey(
         org_id=actor.org_id,
@@ -62,6 +60,6 @@ async def revoke(gw: Gateway, actor: Principal, key_id: str) -> None:
             or row.org_id != actor.org_id
             or (row.user_id != actor.user_id and not _sees_all(actor))
         ):
-            raise not_found("API key", key_id)
+            raise NotFound.of("API key", key_id)
         if row.revoked_at is None:
             row.revoked_at = utcnow()

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from clashtor_common.crypto import fingerprint
-from clashtor_common.errors import ApiError
+from clashtor_common.domain_errors import Conflict, InvalidInput, NotAuthenticated, TooMany
 from gateway.adapters.tables import (
     ApiKey,
     AuthSession,
@@ -23,7 +23,7 @@ from gateway.adapters.tables import (
     aware,
     utcnow,
 )
-from gateway.bootstrap import Gateway
+from gateway.context import Gateway
 from gateway.domain import credentials, throttle
 from gateway.domain.permissions import Role, can_grant
 from gateway.domain.principal import Principal
@@ -44,21 +44,21 @@ def checked_email(email: str) -> str:
     normalized = credentials.normalize_email(email)
     problem = credentials.email_problem(normalized)
     if problem:
-        raise ApiError(422, "invalid_email", problem)
+        raise InvalidInput(code="invalid_email", message=problem)
     return normalized
 
 
 def checked_password(password: str) -> str:
     problem = credentials.password_problem(password)
     if problem:
-        raise ApiError(422, "weak_password", problem)
+        raise InvalidInput(code="weak_password", message=problem)
     return password
 
 
 def checked_name(name: str, what: str = "name") -> str:
     cleaned = " ".join(name.split())
     if not cleaned:
-        raise ApiError(422, f"invalid_{what}", f"{what} must not be blank")
+        raise InvalidInput(code=f"invalid_{what}", message=f"{what} must not be blank")
     return cleaned
 
 
@@ -95,7 +95,9 @@ async def signup(
     try:
         async with gw.db.session() as session:
             if await email_taken(gw, session, email):
-                raise ApiError(409, "email_taken", "an account with this email already exists")
+                raise Conflict(
+                    code="email_taken", message="an account with this email already exists"
+                )
             org = Organization(name=checked_name(organization, "organization"))
             user = User(
                 org_id=org.id,
@@ -108,7 +110,9 @@ async def signup(
             session.add_all([org, user])
             token = await start_session(gw, session, user)
     except IntegrityError as exc:  # a concurrent signup won the unique email
-        raise ApiError(409, "email_taken", "an account with this email already exists") from exc
+        raise Conflict(
+            code="email_taken", message="an account with this email already exists"
+        ) from exc
     return SignedIn(user, org, token)
 
 
@@ -159,12 +163,11 @@ async def _throttle_verdict(
     return throttle.strictest(pair, address)
 
 
-def _too_many(verdict: throttle.Verdict, what: str) -> ApiError:
-    return ApiError(
-        429,
-        "too_many_attempts" if what == "sign-ins" else "rate_limited",
+def _too_many(verdict: throttle.Verdict, what: str) -> TooMany:
+    return TooMany(
         f"too many {what}; try again in {verdict.retry_after} seconds",
-        headers={"Retry-After": str(verdict.retry_after)},
+        code="too_many_attempts" if what == "sign-ins" else "rate_limited",
+        retry_after=verdict.retry_after,
     )
 
 
@@ -244,7 +247,7 @@ async def login(gw: Gateway, *, email: str, password: str, address: str) -> Sign
             cutoff = utcnow() - timedelta(seconds=horizon)
             await session.execute(delete(LoginAttempt).where(LoginAttempt.at < cutoff))
     if signed is None:
-        raise ApiError(401, "invalid_credentials", "email or password is wrong")
+        raise NotAuthenticated(code="invalid_credentials", message="email or password is wrong")
     return signed
 
 

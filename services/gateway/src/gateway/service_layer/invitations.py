@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clashtor_common.errors import ApiError, not_found
+from clashtor_common.domain_errors import Conflict, Forbidden, NotFound
 from gateway.adapters import mailer as mail
 from gateway.adapters.tables import Invitation, Organization, User, aware, utcnow
-from gateway.bootstrap import Gateway
+from gateway.context import Gateway
 from gateway.domain import credentials
 from gateway.domain.permissions import Role, can_grant
 from gateway.domain.principal import Principal
@@ -38,11 +38,11 @@ async def invite(
 ) -> tuple[Invitation, str]:
     email = checked_email(email)
     if not can_grant(actor.role, role):
-        raise ApiError(403, "forbidden", f"a {actor.role.value} cannot invite a {role.value}")
+        raise Forbidden(f"a {actor.role.value} cannot invite a {role.value}")
     token = credentials.new_token()
     async with gw.db.session() as session:
         if await email_taken(gw, session, email):
-            raise ApiError(409, "email_taken", "a user with this email already exists")
+            raise Conflict(code="email_taken", message="a user with this email already exists")
         pending = await session.execute(
             select(Invitation).where(
                 Invitation.org_id == actor.org_id,
@@ -94,7 +94,7 @@ async def revoke(gw: Gateway, actor: Principal, invitation_id: str) -> None:
     async with gw.db.session() as session:
         invitation = await session.get(Invitation, invitation_id)
         if invitation is None or invitation.org_id != actor.org_id:
-            raise not_found("invitation", invitation_id)
+            raise NotFound.of("invitation", invitation_id)
         if invitation.revoked_at is None and invitation.accepted_at is None:
             invitation.revoked_at = utcnow()
 
@@ -137,14 +137,13 @@ async def accept(gw: Gateway, token: str, *, name: str, password: str) -> Signed
                 or found.revoked_at is not None
                 or aware(found.expires_at) <= utcnow()
             ):
-                raise ApiError(
-                    404,
-                    "invitation_not_found",
-                    "this invitation is unknown, was already used, revoked, or has expired",
+                raise NotFound(
+                    code="invitation_not_found",
+                    message="this invitation is unknown, was already used, revoked, or has expired",
                 )
             org = await session.get(Organization, found.org_id)
             if org is None:
-                raise not_found("organization", found.org_id)
+                raise NotFound.of("organization", found.org_id)
             inviter = await session.get(User, found.invited_by)
             outlived = (
                 inviter is None
@@ -155,7 +154,9 @@ async def accept(gw: Gateway, token: str, *, name: str, password: str) -> Signed
                 found.revoked_at = utcnow()  # committed below: the invitation stays dead
             else:
                 if await email_taken(gw, session, found.email):
-                    raise ApiError(409, "email_taken", "a user with this email already exists")
+                    raise Conflict(
+                        code="email_taken", message="a user with this email already exists"
+                    )
                 user = User(
                     org_id=found.org_id,
                     name=name,
@@ -168,12 +169,11 @@ async def accept(gw: Gateway, token: str, *, name: str, password: str) -> Signed
                 found.accepted_at = utcnow()
                 token_out = await start_session(gw, session, user)
     except IntegrityError as exc:
-        raise ApiError(409, "email_taken", "a user with this email already exists") from exc
+        raise Conflict(code="email_taken", message="a user with this email already exists") from exc
     if outlived:
-        raise ApiError(
-            409,
-            "invitation_revoked",
-            "whoever sent this invitation may no longer grant this role; "
+        raise Conflict(
+            code="invitation_revoked",
+            message="whoever sent this invitation may no longer grant this role; "
             "ask the organization for a new one",
         )
     return SignedIn(user, org, token_out)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clashtor_common.errors import ApiError, not_found
+from clashtor_common.domain_errors import Conflict, Forbidden, InvalidInput, NotFound
 from gateway.adapters.tables import (
     ApiKey,
     AuthSession,
@@ -19,7 +19,7 @@ from gateway.adapters.tables import (
     User,
     utcnow,
 )
-from gateway.bootstrap import Gateway
+from gateway.context import Gateway
 from gateway.domain.permissions import Role, can_grant
 from gateway.domain.principal import Principal
 from gateway.service_layer.auth import count_owners
@@ -37,13 +37,13 @@ async def list_members(gw: Gateway, principal: Principal) -> list[User]:
 async def _member(session: AsyncSession, org_id: str, member_id: str) -> User:
     user = await session.get(User, member_id)
     if user is None or user.org_id != org_id:
-        raise not_found("member", member_id)
+        raise NotFound.of("member", member_id)
     return user
 
 
 def _guard_owner(actor: Principal, member: User) -> None:
     if member.role == Role.OWNER.value and actor.role is not Role.OWNER:
-        raise ApiError(403, "forbidden", "only an owner can change or remove an owner")
+        raise Forbidden("only an owner can change or remove an owner")
 
 
 async def change_role(gw: Gateway, actor: Principal, member_id: str, role: Role) -> User:
@@ -51,15 +51,15 @@ async def change_role(gw: Gateway, actor: Principal, member_id: str, role: Role)
         member = await _member(session, actor.org_id, member_id)
         _guard_owner(actor, member)
         if not can_grant(actor.role, role):
-            raise ApiError(
-                403, "forbidden", f"a {actor.role.value} cannot grant the role {role.value}"
-            )
+            raise Forbidden(f"a {actor.role.value} cannot grant the role {role.value}")
         if (
             member.role == Role.OWNER.value
             and role is not Role.OWNER
             and await count_owners(session, actor.org_id) <= 1
         ):
-            raise ApiError(409, "last_owner", "the organization must keep at least one owner")
+            raise Conflict(
+                code="last_owner", message="the organization must keep at least one owner"
+            )
         member.role = role.value
         member.updated_at = utcnow()
         await revoke_beyond(session, member, role.value)
@@ -74,10 +74,14 @@ async def assign_manager(
         member = await _member(session, actor.org_id, member_id)
         if manager_id is not None:
             if manager_id == member_id:
-                raise ApiError(422, "invalid_manager", "a member cannot manage themselves")
+                raise InvalidInput(
+                    code="invalid_manager", message="a member cannot manage themselves"
+                )
             manager = await _member(session, actor.org_id, manager_id)
             if manager.role != Role.MANAGER.value:
-                raise ApiError(422, "invalid_manager", f"member {manager_id} is not a manager")
+                raise InvalidInput(
+                    code="invalid_manager", message=f"member {manager_id} is not a manager"
+                )
         member.manager_id = manager_id
         member.updated_at = utcnow()
         return member
@@ -89,7 +93,9 @@ async def remove_member(gw: Gateway, actor: Principal, member_id: str) -> None:
         member = await _member(session, actor.org_id, member_id)
         _guard_owner(actor, member)
         if member.role == Role.OWNER.value and await count_owners(session, actor.org_id) <= 1:
-            raise ApiError(409, "last_owner", "the organization must keep at least one owner")
+            raise Conflict(
+                code="last_owner", message="the organization must keep at least one owner"
+            )
         await delete_user_data(session, member)
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clashtor_common.errors import not_found
+from clashtor_common.domain_errors import NotFound
 from clashtor_common.events import CallScored
 from gateway.adapters.tables import Notification, User, utcnow
-from gateway.bootstrap import Gateway
+from gateway.context import Gateway
 from gateway.domain.principal import Principal
 
 CALL_SCORED = "call_scored"
@@ -61,6 +61,6 @@ async def mark_read(gw: Gateway, principal: Principal, notification_id: str) -> 
     async with gw.db.session() as session:
         row = await session.get(Notification, notification_id)
         if row is None or row.org_id != principal.org_id or row.user_id != principal.user_id:
-            raise not_found("notification", notification_id)
+            raise NotFound.of("notification", notification_id)
         if row.read_at is None:
             row.read_at = utcnow()

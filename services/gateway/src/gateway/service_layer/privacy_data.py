@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clashtor_common.events import KeptRecord, Subject
+from clashtor_common.events import KeptRecord, ObjectRef, Subject
 from gateway.adapters.exports import ExportStore, object_key
 from gateway.adapters.tables import (
     ApiKey,
@@ -242,5 +242,42 @@ async def collect_export(
     return user_ids, part
 
 
-def export_key(org_id: str, request_id: str) -> str:
-    return object_key(org_id, request_id)
+async def export(
+    session: AsyncSession, exports: ExportStore, org_id: str, request_id: str, subject: Subject
+) -> tuple[list[str], ObjectRef | None, int]:
+    """Write the subject's account data, encrypted, to S3 and note the object for erasure.
+
+    Returns whose data it is, the part's reference (None when there was nothing to
+    export) and how many items it holds. A redelivered request overwrites the same object
+    and notes it once."""
+    user_ids, part = await collect_export(session, org_id, request_id, subject)
+    items = len(part["items"])
+    if not items:
+        return user_ids, None, 0
+    key = object_key(org_id, request_id)
+    ref = await exports.put_part(key, part)
+    noted = await session.execute(select(ExportObject).where(ExportObject.object_key == key))
+    if noted.scalar_one_or_none() is None:
+        session.add(
+            ExportObject(org_id=org_id, request_id=request_id, object_key=key, user_ids=user_ids)
+        )
+    return user_ids, ref, items
+
+
+async def apply_objection(
+    session: AsyncSession, org_id: str, subject: Subject, objected: bool
+) -> None:
+    """An objection takes the subject's users out of usage analytics (and back in);
+    objecting also drops their user id from the usage rows recorded so far."""
+    users = await subject_users(session, org_id, subject)
+    for user in users:
+        user.analytics_opt_out = objected
+    if objected and users:
+        await session.execute(
+            update(UsageEvent)
+            .where(
+                UsageEvent.org_id == org_id,
+                UsageEvent.user_id.in_([u.id for u in users]),  # type: ignore[union-attr]
+            )
+            .values(user_id=None)
+        )

@@ -8,12 +8,12 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from clashtor_common.errors import ApiError
+from clashtor_common.domain_errors import Conflict, Forbidden, NotAuthenticated, NotFound
+from gateway.adapters import rectification_relay
 from gateway.adapters.tables import EmailChange, Organization, User, aware, utcnow
-from gateway.bootstrap import Gateway
+from gateway.context import Gateway
 from gateway.domain import credentials
 from gateway.domain.principal import Principal
-from gateway.service_layer import rectification
 from gateway.service_layer.auth import (
     checked_email,
     checked_name,
@@ -33,7 +33,7 @@ async def load_user(
         user = await session.get(User, user_id)
         org = await session.get(Organization, org_id)
         if user is None or org is None or user.org_id != org_id:
-            raise ApiError(401, "session_expired", "your account no longer exists")
+            raise NotAuthenticated(code="session_expired", message="your account no longer exists")
         team = await team_of(session, user.org_id, user.id)
     return user, org, team
 
@@ -89,17 +89,16 @@ async def update_me(
     async with gw.db.session() as session:
         user = await session.get(User, principal.user_id)
         if user is None or user.org_id != principal.org_id:
-            raise ApiError(401, "session_expired", "your account no longer exists")
+            raise NotAuthenticated(code="session_expired", message="your account no longer exists")
         sensitive = (new_email is not None and new_email != user.email) or new_hash is not None
         if sensitive:
             if not current_password:
-                raise ApiError(  # re-authentication, like a sudo prompt
-                    403,
-                    "current_password_required",
+                raise Forbidden(  # re-authentication, like a sudo prompt
                     "changing email or password needs current_password",
+                    code="current_password_required",
                 )
             if not gw.passwords.verify(user.password_hash, current_password):
-                raise ApiError(403, "wrong_password", "current_password is wrong")
+                raise Forbidden(code="wrong_password", message="current_password is wrong")
         changed: set[str] = set()
         new_name = checked_name(name) if name is not None else None
         if new_name is not None and new_name != user.name:
@@ -108,7 +107,7 @@ async def update_me(
         requested: EmailChangeRequested | None = None
         if new_email is not None and new_email != user.email:
             if await email_taken(gw, session, new_email, except_user=user.id):
-                raise ApiError(409, "email_taken", "another account uses this email")
+                raise Conflict(code="email_taken", message="another account uses this email")
             token = credentials.new_token()
             await session.execute(delete(EmailChange).where(EmailChange.user_id == user.id))
             session.add(
@@ -128,7 +127,7 @@ async def update_me(
                 session, user.id, keep_session=keep, keep_api_keys=keep_api_keys
             )
         user.updated_at = utcnow()
-        await rectification.record_change(session, user, changed, user.email)
+        await rectification_relay.record_change(session, user, changed, user.email)
     return ProfileUpdate(changed, requested)
 
 
@@ -156,24 +155,25 @@ async def confirm_email(gw: Gateway, token: str) -> str:
                 )
             ).scalar_one_or_none()
             if row is None or aware(row.expires_at) <= utcnow():
-                raise ApiError(
-                    404,
-                    "confirmation_not_found",
-                    "this confirmation link is unknown, was already used, or has expired",
+                raise NotFound(
+                    code="confirmation_not_found",
+                    message="this confirmation link is unknown, was already used, or has expired",
                 )
             user = await session.get(User, row.user_id)
             if user is None or user.org_id != row.org_id:
                 await session.delete(row)
-                raise ApiError(404, "confirmation_not_found", "this account no longer exists")
+                raise NotFound(
+                    code="confirmation_not_found", message="this account no longer exists"
+                )
             if await email_taken(gw, session, row.new_email, except_user=user.id):
-                raise ApiError(409, "email_taken", "another account uses this email now")
+                raise Conflict(code="email_taken", message="another account uses this email now")
             previous_email = user.email
             user.email = row.new_email
             user.email_fingerprint = email_fingerprint(gw, row.new_email)
             user.updated_at = utcnow()
             await session.delete(row)
-            await rectification.record_change(session, user, {"email"}, previous_email)
+            await rectification_relay.record_change(session, user, {"email"}, previous_email)
             user_id = user.id
     except IntegrityError as exc:
-        raise ApiError(409, "email_taken", "another account uses this email now") from exc
+        raise Conflict(code="email_taken", message="another account uses this email now") from exc
     return user_id

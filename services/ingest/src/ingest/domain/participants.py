@@ -8,21 +8,19 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from clashtor_common.upload_form import (  # the documented limits
+    EMAIL_MAX,
+    PARTICIPANT_NAME_MAX_CHARS,
+)
 from ingest.domain.errors import InvalidParticipants
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-NAME_MAX_CHARS = 200
-EMAIL_MAX_CHARS = 254
-"""The limits the gateway documents for ``POST /v1/calls`` (RFC 5321's path limit for
-emails); ingest enforces exactly these."""
 
 
 def normalize_email(value: str) -> str:
     email = value.strip().lower()
-    if len(email) > EMAIL_MAX_CHARS:
-        raise ValueError(
-            f"an email address has at most {EMAIL_MAX_CHARS} characters, got {len(email)}"
-        )
+    if len(email) > EMAIL_MAX:
+        raise ValueError(f"an email address has at most {EMAIL_MAX} characters, got {len(email)}")
     if not _EMAIL.match(email):
         raise ValueError(f"{value!r} is not an email address")
     return email
@@ -33,7 +31,7 @@ class ParticipantIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str | None = Field(None, max_length=NAME_MAX_CHARS)
+    name: str | None = Field(None, max_length=PARTICIPANT_NAME_MAX_CHARS)
     email: str | None = None
     role: Literal["rep", "customer"]
 

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from clashtor_common.crypto import fingerprint
 from clashtor_common.identity import CurrentIdentity, Identity
+from clashtor_common.upload_form import EMAIL_MAX, upload_request_body
 from ingest.adapters.calls_repo import CallRepository
 from ingest.adapters.tables import CallRecord, ParticipantRecord
 from ingest.adapters.upload_spool import spool_upload
@@ -16,7 +17,6 @@ from ingest.context import IngestContext
 from ingest.domain.access import can_see
 from ingest.domain.errors import CallNotFound, UploadTooLarge
 from ingest.domain.listing import CallQuery, Sort, parse_bound
-from ingest.domain.participants import EMAIL_MAX_CHARS, NAME_MAX_CHARS
 from ingest.domain.quota import ensure_minutes_left
 from ingest.domain.status import CallStatus
 from ingest.entrypoints.deps import ContextDep
@@ -35,36 +35,9 @@ _LIMITS = IngestSettings.model_construct()
 #: Room for multipart framing and the small text fields on top of the file itself.
 FORM_OVERHEAD = 256 * 1024
 
-_UPLOAD_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {"type": "string", "format": "binary"},
-                        "title": {"type": "string", "maxLength": _LIMITS.title_max_chars},
-                        "language": {
-                            "type": "string",
-                            "description": "'auto' (detect, the default) or an ISO 639-1 "
-                            "code Whisper transcribes; 422 otherwise",
-                        },
-                        "participants": {
-                            "type": "string",
-                            "description": (
-                                f"JSON array of at most {_LIMITS.participants_max_count} "
-                                f'{{"name" (≤{NAME_MAX_CHARS}), "email" (≤{EMAIL_MAX_CHARS}), '
-                                '"role": "rep"|"customer"}, each with a name or an email'
-                            ),
-                        },
-                    },
-                }
-            }
-        },
-    }
-}
+_UPLOAD_BODY = upload_request_body(
+    title_max=_LIMITS.title_max_chars, participants_max=_LIMITS.participants_max_count
+)
 
 
 async def load_visible_call(
@@ -125,7 +98,7 @@ async def list_calls(
     ),
     rep: str | None = Query(None, max_length=100, description="the rep's user id"),
     participant: str | None = Query(
-        None, max_length=EMAIL_MAX_CHARS, description="a participant's email (exact, any case)"
+        None, max_length=EMAIL_MAX, description="a participant's email (exact, any case)"
     ),
     tracker: str | None = Query(
         None, max_length=80, description="a tracker's name: calls whose scoring mentions it"

@@ -9,19 +9,19 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect
 
 from clashtor_common.errors import ApiError
-from clashtor_common.languages import AUTO, WHISPER_LANGUAGES, UnknownLanguage, parse_language
+from clashtor_common.languages import UnknownLanguage, parse_language
 from clashtor_common.multipart import FormReader, form_boundary
-from gateway.adapters.services import json_body, raise_for_downstream
-from gateway.bootstrap import Gateway
+from clashtor_common.upload_form import upload_request_body
+from gateway.adapters.services import json_body
+from gateway.context import Gateway
 from gateway.domain import call_view
-from gateway.domain.credentials import EMAIL_MAX, EMAIL_PATTERN, NOT_BLANK_PATTERN
 from gateway.domain.permissions import Action
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import GatewayDep, require
+from gateway.entrypoints.proxy import stream_through
 from gateway.entrypoints.schemas import (
     COMMON_ERRORS,
     AcceptedOut,
@@ -32,64 +32,9 @@ from gateway.entrypoints.schemas import (
 from gateway.entrypoints.views import passthrough
 from gateway.service_layer.auth import check_rate
 
-PRIVATE_NO_STORE = "private, no-store"
 router = APIRouter(prefix="/v1/calls", tags=["calls"], responses=COMMON_ERRORS)
 CallId = Annotated[str, Path(min_length=1, max_length=100)]
 
-_UPLOAD_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    # Other parts are not part of the upload; a form with more than a few
-                    # parts is refused (413), so none are promised here.
-                    "additionalProperties": False,
-                    "properties": {
-                        "file": {"type": "string", "format": "binary"},
-                        "title": {"type": "string", "maxLength": 500},
-                        "language": {
-                            "type": "string",
-                            "enum": [AUTO, *sorted(WHISPER_LANGUAGES)],
-                            "default": AUTO,
-                            "description": "the call's language (ISO 639-1) when you know "
-                            "it; 'auto' detects it (then the organization's default, if "
-                            "set, applies). Anything else: 422",
-                        },
-                        "participants": {
-                            "type": "array",
-                            "maxItems": 50,
-                            "description": "sent as one JSON part; each participant needs "
-                            "a name or an email (422 from ingest otherwise)",
-                            "items": {
-                                "type": "object",
-                                "required": ["role"],
-                                "anyOf": [{"required": ["name"]}, {"required": ["email"]}],
-                                "additionalProperties": False,
-                                "properties": {
-                                    "name": {
-                                        "type": "string",
-                                        "maxLength": 200,
-                                        "pattern": NOT_BLANK_PATTERN,
-                                    },
-                                    "email": {
-                                        "type": "string",
-                                        "maxLength": EMAIL_MAX,
-                                        "pattern": EMAIL_PATTERN,
-                                    },
-                                    "role": {"type": "string", "enum": ["rep", "customer"]},
-                                },
-                            },
-                        },
-                    },
-                },
-                "encoding": {"participants": {"contentType": "application/json"}},
-            }
-        },
-    }
-}
 _AUDIO_HEADERS = (
     "content-type",
     "content-length",
@@ -137,7 +82,7 @@ async def visible_call(gw: Gateway, principal: Principal, call_id: str) -> dict[
 @router.post(
     "",
     status_code=202,
-    openapi_extra=_UPLOAD_BODY,
+    openapi_extra=upload_request_body(),
     response_model=None,
     responses={
         202: {"model": AcceptedOut, "description": "accepted for processing"},
@@ -285,27 +230,13 @@ async def get_audio(
     """The recording, streamed. A ``Range: bytes=start-end`` header is passed through
     (206 with ``Content-Range``; 416 when it cannot be served)."""
     range_header = request.headers.get("range")
-    headers = {"range": range_header} if range_header else {}
-    resp = await gw.services.request(
+    return await stream_through(
+        gw.services,
         "ingest",
-        "GET",
         _call_path(call_id, "/audio"),
         identity=principal.identity(),
-        headers=headers,
-        stream=True,
-    )
-    if resp.status_code >= 300:
-        await resp.aread()
-        await resp.aclose()
-        raise_for_downstream("ingest", resp)
-        raise ApiError(502, "upstream_error", "the ingest service answered a redirect")
-    out = {k: v for k, v in resp.headers.items() if k.lower() in _AUDIO_HEADERS}
-    out["cache-control"] = PRIVATE_NO_STORE  # a recording never sits in a shared cache
-    return StreamingResponse(
-        resp.aiter_raw(),
-        status_code=resp.status_code,
-        headers=out,
-        background=BackgroundTask(resp.aclose),
+        keep_headers=_AUDIO_HEADERS,
+        headers={"range": range_header} if range_header else None,
     )
 
 

@@ -17,18 +17,19 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
-from starlette.background import BackgroundTask
 
 from clashtor_common.errors import ApiError, not_found
 from clashtor_common.identity import Identity
-from gateway.adapters.services import json_body, raise_for_downstream
+from gateway.adapters.account_status import AccountStatus
+from gateway.adapters.services import json_body
 from gateway.adapters.tables import User
-from gateway.bootstrap import Gateway
+from gateway.context import Gateway
 from gateway.domain.credentials import normalize_email
 from gateway.domain.permissions import Action, Role, is_allowed
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import GatewayDep, check_allowed, require
-from gateway.entrypoints.routes.calls import PRIVATE_NO_STORE, visible_call
+from gateway.entrypoints.proxy import stream_through
+from gateway.entrypoints.routes.calls import visible_call
 from gateway.entrypoints.schemas import (
     COMMON_ERRORS,
     AcceptedOut,
@@ -46,7 +47,6 @@ from gateway.entrypoints.schemas import (
 )
 from gateway.entrypoints.views import passthrough
 from gateway.service_layer import profile
-from gateway.service_layer.account_status import AccountStatus
 from gateway.service_layer.auth import check_rate, count_owners, email_fingerprint
 
 router = APIRouter(prefix="/v1/privacy", tags=["privacy"], responses=COMMON_ERRORS)
@@ -350,7 +350,6 @@ _EXPORT_HEADERS = (
     "content-type",
     "content-length",
     "content-disposition",
-    "cache-control",
     "x-content-sha256",
 )
 
@@ -367,25 +366,12 @@ async def download_export(
 ) -> Response:
     """The export bundle (a ZIP), streamed. The link works only for the user who asked
     for the export, signed in as themselves, until it expires (403 afterwards)."""
-    resp = await gw.services.request(
+    return await stream_through(
+        gw.services,
         "privacy",
-        "GET",
         f"{_PRIVACY_EXPORTS}{quote(token, safe='')}",
         identity=principal.identity(),
-        stream=True,
-    )
-    if resp.status_code >= 300:
-        await resp.aread()
-        await resp.aclose()
-        raise_for_downstream("privacy", resp)
-        raise ApiError(502, "upstream_error", "the privacy service answered a redirect")
-    headers = {k: v for k, v in resp.headers.items() if k.lower() in _EXPORT_HEADERS}
-    headers["cache-control"] = PRIVATE_NO_STORE
-    return StreamingResponse(
-        resp.aiter_raw(),
-        status_code=resp.status_code,
-        headers=headers,
-        background=BackgroundTask(resp.aclose),
+        keep_headers=_EXPORT_HEADERS,
     )
 
 

@@ -25,6 +25,7 @@ from typing import Any
 from clashtor_common.errors import ApiError
 from clashtor_common.identity import Identity
 from gateway.adapters.services import ServiceClients
+from gateway.domain.errors import AccountDeleted
 
 STATUSES = frozenset({"active", "deleted", "purging", "purged"})
 RESTORE_ROUTE = "POST /v1/account/restore"
@@ -65,14 +66,12 @@ def _day(value: str | None) -> datetime | None:
         return None
 
 
-def refusal(status: AccountStatus) -> ApiError:
+def refusal(status: AccountStatus) -> AccountDeleted:
     """403 ``account_deleted``, saying whether and until when the owner can restore it."""
     if status.status != "deleted":
-        return ApiError(
-            403,
-            "account_deleted",
+        return AccountDeleted(
             "this organization's account was deleted and its data is being erased for good; "
-            "it can no longer be restored",
+            "it can no longer be restored"
         )
     deleted, until = _day(status.deleted_at), _day(status.restorable_until)
     when = f" on {deleted.isoformat()}" if deleted else ""
@@ -83,12 +82,10 @@ def refusal(status: AccountStatus) -> ApiError:
         deadline = f"until {until.isoformat()}"
     else:
         deadline = f"within {DEFAULT_GRACE_DAYS} days of the deletion"
-    return ApiError(
-        403,
-        "account_deleted",
+    return AccountDeleted(
         f"this organization's account was deleted{when} and its data is out of reach. "
         f"Its owner can restore it {deadline} with {RESTORE_ROUTE}; "
-        "after that everything is erased for good.",
+        "after that everything is erased for good."
     )
 
 

@@ -6,9 +6,11 @@ from typing import Any
 
 import pytest
 
+from clashtor_common.domain_errors import Forbidden
 from clashtor_common.errors import ApiError
 from clashtor_common.identity import Identity
-from gateway.service_layer.account_status import AccountStatus, AccountStatusCache, refusal
+from gateway.adapters.account_status import AccountStatus, AccountStatusCache, refusal
+from gateway.domain.errors import AccountDeleted
 
 ORG = Identity(org_id="org-1", user_id="u-1", role="rep")
 
@@ -64,7 +66,7 @@ async def test_privacy_is_asked_once_per_cache_period() -> None:
         await cache.ensure_active(ORG)
     assert privacy.asked == 1
     clock.now += 5
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(AccountDeleted) as refused:
         await cache.ensure_active(ORG)
     assert privacy.asked == 2 and refused.value.code == "account_deleted"
 
@@ -100,7 +102,7 @@ async def test_what_this_replica_forwarded_counts_at_once() -> None:
     privacy.answers = [ACTIVE]
     await cache.ensure_active(ORG)
     cache.remember("org-1", AccountStatus.from_privacy(DELETED))
-    with pytest.raises(ApiError):
+    with pytest.raises(AccountDeleted):
         await cache.ensure_active(ORG)
     cache.remember("org-1", AccountStatus(status="active"))
     await cache.ensure_active(ORG)
@@ -113,5 +115,5 @@ def test_a_deleted_org_is_told_how_and_until_when_to_restore() -> None:
     assert "2030-01-31T09:00:00+00:00" in message and "30 days" in message
     for status in ("purging", "purged"):
         erased = refusal(AccountStatus(status=status))
-        assert erased.status == 403 and erased.code == "account_deleted"
+        assert isinstance(erased, Forbidden) and erased.code == "account_deleted"
         assert "can no longer be restored" in erased.message
