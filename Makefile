@@ -54,6 +54,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy libs/common/src --ignore-missing-imports
+	$(BIN)/lint-imports
 
 fmt: install
 	$(BIN)/ruff format .
