@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry.metrics import CallbackOptions, Histogram, Observation
@@ -141,20 +141,28 @@ def _install() -> None:
 class MetricsRefresher:
     """Measures what the callbacks cannot: consumer lag and outbox backlog."""
 
-    def __init__(self, service: str, db: Database, subscribers: Any) -> None:
+    def __init__(
+        self,
+        service: str,
+        db: Database,
+        subscribers: Any,
+        *,
+        backlog: Callable[[Database], Awaitable[int]],
+    ) -> None:
         self.service = service
         self.db = db
         #: ``() -> {group: FastStream subscriber}`` (its ``.consumer`` is aiokafka's).
         self.subscribers = subscribers
+        #: Counts the outbox rows not yet published (``outbox.pending_count``; passed in
+        #: because the outbox reports to this module, which must not import it back).
+        self.backlog = backlog
 
     async def refresh(self) -> None:
         await asyncio.gather(self._refresh_backlog(), self._refresh_lag())
 
     async def _refresh_backlog(self) -> None:
-        from clashtor_common.outbox import pending_count
-
         try:
-            _backlog[self.service] = await pending_count(self.db)
+            _backlog[self.service] = await self.backlog(self.db)
         except Exception as exc:  # the database is away: keep the last value
             log.debug("outbox backlog not measured: %s", exc)
 

@@ -45,7 +45,7 @@ from clashtor_common.inbox import InboxRecord
 from clashtor_common.logs import configure_logging
 from clashtor_common.metrics import MetricsRefresher
 from clashtor_common.migrate import upgrade_head
-from clashtor_common.outbox import OutboxRecord, OutboxRelay
+from clashtor_common.outbox import OutboxRecord, OutboxRelay, pending_count
 from clashtor_common.periodic import Periodic
 from clashtor_common.request_id import RequestIdMiddleware
 from clashtor_common.settings import ServiceSettings
@@ -176,7 +176,10 @@ class ServiceRuntime:
 
     def metrics(self) -> MetricsRefresher:
         return MetricsRefresher(
-            self.settings.service_name, self.db, lambda: group_subscribers(self.broker)
+            self.settings.service_name,
+            self.db,
+            lambda: group_subscribers(self.broker),
+            backlog=pending_count,
         )
 
     def housekeeping(self) -> Periodic:
