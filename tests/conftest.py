@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from clashtor_common.embedded import free_port
+from clashtor_common.testing.otlp import OtlpReceiver
 from clashtor_common.webbuild import ensure_built
 from gateway.settings import GatewaySettings
 
@@ -59,7 +61,26 @@ def stripe_stub() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory, stripe_stub: Any) -> Iterator[Stack]:
+def otlp() -> Iterator[OtlpReceiver]:
+    """The collector every service of the stack exports its spans and metrics to (OTLP/HTTP)."""
+    receiver = OtlpReceiver().start()
+    yield receiver
+    receiver.stop()
+
+
+def telemetry_env(otlp: OtlpReceiver) -> dict[str, str]:
+    """Export as in production, to the test receiver, without the production delays."""
+    return {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": otlp.endpoint,
+        "OTEL_BSP_SCHEDULE_DELAY": "200",
+        "OTEL_METRIC_EXPORT_INTERVAL": "5000",
+    }
+
+
+@pytest.fixture(scope="session")
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, stripe_stub: Any, otlp: OtlpReceiver
+) -> Iterator[Stack]:
     billing = {
         "BILLING_STRIPE_API_KEY": STRIPE_API_KEY,
         "BILLING_STRIPE_API_BASE": stripe_stub.url,
@@ -70,7 +91,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory, stripe_stub: Any) -> Iterato
         # the gateway serves the web app, as under `make up` (built once, then cached by hash)
         "GATEWAY_WEB_DIR": str(ensure_built(log=workdir / "web-build.log")),
         "GATEWAY_RATE_LIMITS": json.dumps(GATEWAY_LIMITS),
+        "GATEWAY_METRICS_PORT": str(free_port()),
     }
-    running = Stack(workdir, extra_env={"billing": billing, "gateway": gateway}).start()
+    running = Stack(
+        workdir,
+        extra_env={"billing": billing, "gateway": gateway},
+        common_env=telemetry_env(otlp),
+    ).start()
     yield running
     running.stop()

@@ -71,7 +71,7 @@ def test_each_service_is_probed_on_healthz_and_readyz(overlay: Manifests, servic
     assert c["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert c["readinessProbe"]["httpGet"]["path"] == "/readyz"
     ports = {p["name"]: p["containerPort"] for p in c["ports"]}
-    assert ports == {"http": 8000}
+    assert ports == {"http": 8000, "metrics": 9464}  # Prometheus only on its own port
     for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
         assert c[probe]["httpGet"]["port"] in ("http", 8000), probe
 
@@ -168,7 +168,11 @@ def test_configuration_reaches_each_service_under_its_own_prefix(
 ) -> None:
     prefix = f"{service.upper()}_"
     (c,) = pod_spec(overlay.get("Deployment", service))["containers"]
-    assert {e["prefix"] for e in c["envFrom"]} == {prefix}
+    assert {e.get("prefix") for e in c["envFrom"]} == {prefix, None}
+    # the one source without a prefix: the OpenTelemetry SDK's standard OTEL_* variables
+    assert [e["configMapRef"]["name"] for e in c["envFrom"] if "prefix" not in e] == [
+        "clashtor-telemetry"
+    ]
     env = env_of(c)
     helpers = {"PG_USERNAME", "PG_PASSWORD", "PUBLIC_URL"}
     assert all(name.startswith(prefix) for name in set(env) - helpers), sorted(env)

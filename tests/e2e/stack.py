@@ -23,6 +23,8 @@ from clashtor_common.testing.plugin import create_database
 class Stack:
     workdir: Path
     extra_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    common_env: dict[str, str] = field(default_factory=dict)
+    """Environment every service gets (the OTLP endpoint the test receiver listens on)."""
     broker: TansuBroker | None = None
     s3: SeaweedS3 | None = None
     mail: SmtpSink | None = None
@@ -76,6 +78,7 @@ class Stack:
             extra={
                 f"{name.upper()}_CONSUMER_BACKOFF_SECONDS": "0.1",
                 f"{name.upper()}_LOG_JSON": "true",
+                **self.common_env,
                 **(mail if name == "gateway" else {}),
                 **self.extra_env.get(name, {}),
             },

@@ -38,6 +38,28 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: The Prometheus series this module and the HTTP instrumentation export. The alert rules and
+#: the Grafana dashboard (deploy/k8s/components/monitoring) may use only these (and ``up``);
+#: tests hold the rules to this list and a running service's ``/metrics`` to it.
+PROMETHEUS_SERIES = frozenset(
+    {
+        *(
+            f"{histogram}_{part}"
+            for histogram in (
+                "clashtor_consumer_handler_duration_seconds",
+                "http_server_duration_milliseconds",
+            )
+            for part in ("bucket", "count", "sum")
+        ),
+        "clashtor_consumer_events_total",
+        "clashtor_consumer_retries_total",
+        "clashtor_consumer_dead_letters_total",
+        "clashtor_consumer_lag",
+        "clashtor_outbox_backlog",
+        "clashtor_outbox_published_total",
+    }
+)
+
 _consumers: weakref.WeakSet[EventConsumer] = weakref.WeakSet()
 _relays: weakref.WeakSet[OutboxRelay] = weakref.WeakSet()
 _lag: dict[tuple[str, str, int], int] = {}

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 
-from opentelemetry import baggage, context
+from opentelemetry import baggage, context, trace
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clashtor_common.logs import (
@@ -25,6 +25,8 @@ from clashtor_common.logs import (
 )
 
 REQUEST_ID_HEADER = "X-Request-ID"
+#: The server span names the request id, so a trace can be found from a user's report.
+REQUEST_ID_ATTRIBUTE = "clashtor.request_id"
 
 
 class RequestIdMiddleware:
@@ -46,6 +48,7 @@ class RequestIdMiddleware:
             given = current_request_id() if self.trust_baggage else None
         request_id = given if given and valid_request_id(given) else uuid.uuid4().hex
         token = context.attach(baggage.set_baggage(REQUEST_ID_BAGGAGE, request_id, ctx))
+        trace.get_current_span().set_attribute(REQUEST_ID_ATTRIBUTE, request_id)
         bind_org(None)
         encoded = request_id.encode()
 

@@ -16,6 +16,7 @@ from clashtor_common.embedded import ensure_topics, free_port
 from clashtor_common.events import Envelope
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.logs import current_org, current_request_id
+from clashtor_common.metrics import PROMETHEUS_SERIES
 from clashtor_common.outbox import OutboxRecord, emit
 from clashtor_common.service import ServiceRuntime, create_service_app
 from clashtor_common.testing.apps import serve
@@ -72,6 +73,8 @@ async def test_request_id_reaches_handlers_and_metrics_show_the_flow(
         await wait_until(lambda: _backlog_drained(client, name), timeout=30)
         text = (await client.get("/metrics")).text
 
+    exported = {s.name for f in text_string_to_metric_families(text) for s in f.samples}
+    assert exported >= PROMETHEUS_SERIES, sorted(PROMETHEUS_SERIES - exported)
     http = samples(text, "http_server_duration_milliseconds_count")
     assert any(
         labels.get("http_target") == "/things" and labels.get("http_status_code") == "200"
