@@ -17,6 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from clashtor_common.testing.callgen import generate_call, short_script
 from clashtor_common.testing.otlp import CONSUMER, SERVER, OtlpReceiver, ReceivedSpan
+from clashtor_common.testing.prometheus import labelled, samples
 
 from .client import Clashtor
 from .stack import Stack
@@ -99,19 +100,6 @@ def test_metrics_are_exported_over_otlp_too(
     assert ("gateway", "http.server.duration") in otlp.metrics
 
 
-def series(text: str, name: str) -> list[tuple[dict[str, str], float]]:
-    return [
-        (dict(s.labels), s.value)
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-        if s.name == name
-    ]
-
-
-def labelled(rows: list[tuple[dict[str, str], float]], **labels: str) -> list[float]:
-    return [v for got, v in rows if all(got.get(k) == want for k, want in labels.items())]
-
-
 def test_every_service_serves_prometheus_metrics(
     scored_call: tuple[str, str], stack: Stack
 ) -> None:
@@ -128,19 +116,19 @@ def test_every_service_serves_prometheus_metrics(
         assert {"clashtor_outbox_backlog", "clashtor_outbox_published"} <= families, name
         if name in ("gateway", "ingest", "transcribe", "score", "privacy"):  # they consume
             assert "clashtor_consumer_handler_duration_seconds" in families, name
-    uploads = series(texts["ingest"], "http_server_duration_milliseconds_count")
+    uploads = samples(texts["ingest"], "http_server_duration_milliseconds_count")
     assert sum(labelled(uploads, http_method="POST")) >= 1
-    handled = series(texts["transcribe"], "clashtor_consumer_events_total")
+    handled = samples(texts["transcribe"], "clashtor_consumer_events_total")
     assert sum(labelled(handled, topic="call-uploaded", outcome="handled")) >= 1
-    handled = series(texts["score"], "clashtor_consumer_events_total")
+    handled = samples(texts["score"], "clashtor_consumer_events_total")
     assert sum(labelled(handled, topic="call-transcribed", outcome="handled")) >= 1
-    duration = series(texts["score"], "clashtor_consumer_handler_duration_seconds_count")
+    duration = samples(texts["score"], "clashtor_consumer_handler_duration_seconds_count")
     assert sum(labelled(duration, topic="call-transcribed")) >= 1
-    lag = series(texts["transcribe"], "clashtor_consumer_lag")
+    lag = samples(texts["transcribe"], "clashtor_consumer_lag")
     assert labelled(lag, topic="call-uploaded"), "one series per assigned partition"
-    requests = series(texts["gateway"], "http_server_duration_milliseconds_count")
+    requests = samples(texts["gateway"], "http_server_duration_milliseconds_count")
     assert sum(labelled(requests, http_target="/v1/calls", http_status_code="202")) >= 1
-    backlog = series(texts["ingest"], "clashtor_outbox_backlog")
+    backlog = samples(texts["ingest"], "clashtor_outbox_backlog")
     assert labelled(backlog, service="ingest")
 
 

@@ -20,18 +20,9 @@ from clashtor_common.metrics import PROMETHEUS_SERIES
 from clashtor_common.outbox import OutboxRecord, emit
 from clashtor_common.service import ServiceRuntime, create_service_app
 from clashtor_common.testing.apps import serve
+from clashtor_common.testing.prometheus import sample_names, samples
 
 from .support import Effect, sample_event, settings_for, wait_until
-
-
-def samples(text: str, name: str) -> list[tuple[dict[str, str], float]]:
-    """``(labels, value)`` of every sample called ``name`` in a Prometheus exposition."""
-    return [
-        (dict(s.labels), s.value)
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-        if s.name == name
-    ]
 
 
 async def test_request_id_reaches_handlers_and_metrics_show_the_flow(
@@ -73,7 +64,7 @@ async def test_request_id_reaches_handlers_and_metrics_show_the_flow(
         await wait_until(lambda: _backlog_drained(client, name), timeout=30)
         text = (await client.get("/metrics")).text
 
-    exported = {s.name for f in text_string_to_metric_families(text) for s in f.samples}
+    exported = sample_names(text)
     assert exported >= PROMETHEUS_SERIES, sorted(PROMETHEUS_SERIES - exported)
     http = samples(text, "http_server_duration_milliseconds_count")
     assert any(
