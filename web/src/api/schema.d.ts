@@ -328,6 +328,9 @@ export interface paths {
         /**
          * Get Call
          * @description The call with its transcript, metrics, trackers, scorecard and coaching feedback.
+         *
+         *     Answers with an ``ETag``; sent back in ``If-None-Match``, it gets a bodiless 304 while
+         *     the call is unchanged.
          */
         get: operations["get_call_v1_calls__call_id__get"];
         put?: never;
@@ -3634,7 +3637,9 @@ export interface operations {
     get_call_v1_calls__call_id__get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "if-none-match"?: string | null;
+            };
             path: {
                 call_id: string;
             };
@@ -3650,6 +3655,14 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["CallOut"];
                 };
+            };
+            /** @description not modified: the view still has the ETag sent in If-None-Match */
+            304: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description error */
             400: {

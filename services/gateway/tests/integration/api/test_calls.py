@@ -270,6 +270,42 @@ async def test_missing_transcript_and_score_are_null(api: Any, fake_state: Any) 
     assert view["scorecard"] is None and view["feedback"] is None and view["trackers"] is None
 
 
+async def test_a_call_answers_with_an_etag_and_304_while_it_is_unchanged(
+    api: Any, fake_state: Any
+) -> None:
+    owner = await api.signup()
+    call = fake_state.add_call(owner.org_id, owner.user_id, title="Pricing")
+    fake_state.scores[call["id"]] = {"org_id": owner.org_id, "roles": {}, "metrics": {"x": 1}}
+    first = await owner.client.get(f"/v1/calls/{call['id']}")
+    etag = first.headers["etag"]
+    assert first.status_code == 200 and etag.startswith('"') and etag.endswith('"')
+    assert first.headers["cache-control"] == "private, no-cache"  # revalidated, never shared
+
+    for sent in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+        again = await owner.client.get(f"/v1/calls/{call['id']}", headers={"If-None-Match": sent})
+        assert again.status_code == 304, sent
+        assert again.content == b"" and again.headers["etag"] == etag
+
+    fake_state.scores[call["id"]]["metrics"] = {"x": 2}  # rescored: the view changed
+    changed = await owner.client.get(f"/v1/calls/{call['id']}", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.json()["metrics"] == {"x": 2}
+    assert changed.headers["etag"] != etag
+    stale = await owner.client.get(f"/v1/calls/{call['id']}", headers={"If-None-Match": '"x"'})
+    assert stale.status_code == 200 and stale.headers["etag"] == changed.headers["etag"]
+
+
+async def test_an_etag_never_answers_for_a_call_the_caller_may_not_see(
+    api: Any, fake_state: Any
+) -> None:
+    owner = await api.signup()
+    rep = await api.invite(owner, "rep")
+    call = fake_state.add_call(owner.org_id, owner.user_id)
+    etag = (await owner.client.get(f"/v1/calls/{call['id']}")).headers["etag"]
+    for sent in (etag, "*"):
+        resp = await rep.client.get(f"/v1/calls/{call['id']}", headers={"If-None-Match": sent})
+        assert resp.status_code == 404, sent
+
+
 async def test_a_rep_cannot_see_a_colleagues_call(api: Any, fake_state: Any) -> None:
     owner = await api.signup()
     rep = await api.invite(owner, "rep")

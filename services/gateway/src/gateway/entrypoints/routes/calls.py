@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.requests import ClientDisconnect
 
@@ -20,6 +20,7 @@ from gateway.context import Gateway
 from gateway.domain import call_view
 from gateway.domain.permissions import Action
 from gateway.domain.principal import Principal
+from gateway.entrypoints.conditional import NOT_MODIFIED_RESPONSE, conditional
 from gateway.entrypoints.deps import GatewayDep, require
 from gateway.entrypoints.proxy import stream_through
 from gateway.entrypoints.schemas import (
@@ -195,13 +196,18 @@ async def list_calls(
     return passthrough(status_code, body)
 
 
-@router.get("/{call_id}", response_model=CallOut)
+@router.get("/{call_id}", response_model=CallOut, responses=NOT_MODIFIED_RESPONSE)
 async def get_call(
     call_id: CallId,
     principal: Annotated[Principal, Depends(require(Action.CALLS_READ))],
     gw: GatewayDep,
-) -> dict[str, Any]:
-    """The call with its transcript, metrics, trackers, scorecard and coaching feedback."""
+    response: Response,
+    if_none_match: Annotated[str | None, Header(max_length=2000)] = None,
+) -> Any:
+    """The call with its transcript, metrics, trackers, scorecard and coaching feedback.
+
+    Answers with an ``ETag``; sent back in ``If-None-Match``, it gets a bodiless 304 while
+    the call is unchanged."""
     call = await visible_call(gw, principal, call_id)
     identity = principal.identity()
     key = quote(call_id, safe="")
@@ -209,7 +215,7 @@ async def get_call(
         gw.services.get_optional("transcribe", f"/internal/transcripts/{key}", identity=identity),
         gw.services.get_optional("score", f"/internal/scores/{key}", identity=identity),
     )
-    return call_view.assemble(call, transcript, score)
+    return conditional(call_view.assemble(call, transcript, score), if_none_match, response)
 
 
 @router.get(
