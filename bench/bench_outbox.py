@@ -8,6 +8,7 @@ import statistics
 import tempfile
 import time
 import uuid
+from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -113,37 +114,67 @@ async def clashtor_outbox(
 
 
 async def run() -> list[Result]:
+    """The raw baseline once, then the outbox pipeline on SQLite and (when it answers)
+    PostgreSQL, each service with its own database, all on the same broker."""
+    from clashtor_common.testing.plugin import create_database, postgres_available
+
     broker = TansuBroker().start()
+    results: list[Result] = []
     try:
-        raw_topic, ct_topic = (
-            f"bench-raw-{uuid.uuid4().hex[:6]}",
-            f"bench-ct-{uuid.uuid4().hex[:6]}",
-        )
-        await ensure_topics(broker.bootstrap, (raw_topic, ct_topic), partitions=3)
+        raw_topic = f"bench-raw-{uuid.uuid4().hex[:6]}"
+        await ensure_topics(broker.bootstrap, (raw_topic,), partitions=3)
         raw_tput, raw_lat = await raw_aiokafka(broker.bootstrap, raw_topic)
         with tempfile.TemporaryDirectory() as tmp:
-            ct_tput, ct_lat = await clashtor_outbox(
-                broker.bootstrap,
-                ct_topic,
-                f"sqlite+aiosqlite:///{tmp}/producer.db",
-                f"sqlite+aiosqlite:///{tmp}/consumer.db",
-            )
+            engines = {
+                "SQLite file per service (the make up default)": (
+                    f"sqlite+aiosqlite:///{tmp}/producer.db",
+                    f"sqlite+aiosqlite:///{tmp}/consumer.db",
+                )
+            }
+            cleanups = []
+            if postgres_available():
+                made = [
+                    await asyncio.to_thread(create_database, Path(tmp), f"bench_outbox_{side}")
+                    for side in ("producer", "consumer")
+                ]
+                (producer, drop_producer), (consumer, drop_consumer) = made
+                cleanups += [drop_producer, drop_consumer]
+                engines["PostgreSQL database per service"] = (producer, consumer)
+            try:
+                for label, (producer_url, consumer_url) in engines.items():
+                    topic = f"bench-ct-{uuid.uuid4().hex[:6]}"
+                    await ensure_topics(broker.bootstrap, (topic,), partitions=3)
+                    tput, lat = await clashtor_outbox(
+                        broker.bootstrap, topic, producer_url, consumer_url
+                    )
+                    results.append(_result(label, tput, lat, raw_tput, raw_lat))
+            finally:
+                for cleanup in cleanups:  # each runs its own event loop
+                    await asyncio.to_thread(cleanup)
     finally:
         broker.stop()
-    return [
-        Result(
-            "outbox→relay→consumer",
-            "throughput",
-            ct_tput,
-            "raw aiokafka produce→consume",
-            raw_tput,
-            "events/s",
-            target="≥ 0.5",
-            extra={
-                "events": N,
-                "clashtor latency p50/p99 (ms)": f"{statistics.median(ct_lat) * 1000:.1f} / {_pct(ct_lat, 0.99) * 1000:.1f}",
-                "raw latency p50/p99 (ms)": f"{statistics.median(raw_lat) * 1000:.1f} / {_pct(raw_lat, 0.99) * 1000:.1f}",
-                "databases": "SQLite file per service (the make up default)",
-            },
-        )
-    ]
+    return results
+
+
+def _ms(latencies: list[float]) -> str:
+    return f"{statistics.median(latencies) * 1000:.1f} / {_pct(latencies, 0.99) * 1000:.1f}"
+
+
+def _result(
+    databases: str, tput: float, lat: list[float], raw_tput: float, raw_lat: list[float]
+) -> Result:
+    return Result(
+        "outbox→relay→consumer",
+        "throughput",
+        tput,
+        "raw aiokafka produce→consume",
+        raw_tput,
+        "events/s",
+        target="≥ 0.5",
+        extra={
+            "events": N,
+            "clashtor latency p50/p99 (ms)": _ms(lat),
+            "raw latency p50/p99 (ms)": _ms(raw_lat),
+            "databases": databases,
+        },
+    )

@@ -74,9 +74,10 @@ def run_direct(audio: Path, repeats: int, model_name: str = MODEL) -> dict[str, 
         local_files_only=True,
     )
     walls: list[float] = []
+    cpus: list[float] = []
     text = ""
     for _ in range(repeats):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         segments, _info = model.transcribe(
             str(audio),
             language="en" if model_name.endswith(".en") else None,
@@ -87,7 +88,8 @@ def run_direct(audio: Path, repeats: int, model_name: str = MODEL) -> dict[str, 
         )
         text = " ".join(s.text.strip() for s in segments)
         walls.append(time.perf_counter() - started)
-    return {"walls": walls, "peak_rss_mb": peak_rss_mb(), "text": text}
+        cpus.append(time.process_time() - cpu)
+    return {"walls": walls, "cpus": cpus, "peak_rss_mb": peak_rss_mb(), "text": text}
 
 
 def run_service(
@@ -109,19 +111,22 @@ def run_service(
     engine = WhisperEngine(config)
     load_model(config)  # as the service: loaded once per process, before the first call
     walls: list[float] = []
+    cpus: list[float] = []
     transcript = None
     with tempfile.TemporaryDirectory(prefix="bench-transcribe-") as tmp:
         for n in range(repeats):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             path = Path(tmp) / f"recording-{n}{audio.suffix}"
             decrypt_to_file(keyring, blob, path)
             transcript = asyncio.run(engine.transcribe(path))
             keyring.encrypt(transcript.model_dump_json().encode(), aad=transcript_aad("call"))
             path.unlink()
             walls.append(time.perf_counter() - started)
+            cpus.append(time.process_time() - cpu)
     assert transcript is not None
     return {
         "walls": walls,
+        "cpus": cpus,
         "peak_rss_mb": peak_rss_mb(),
         "text": transcript.text,
         "words": [[w.word, w.speaker] for w in transcript.words],
@@ -199,7 +204,33 @@ async def run() -> list[Result]:
             },
         ),
         peak_rss_result("transcribe service path (local)", service, direct, "workload"),
+        cost_per_audio_hour(call.duration, service, direct, common["model"]),
     ]
+
+
+def cost_per_audio_hour(
+    audio_seconds: float, service: dict[str, Any], direct: dict[str, Any], model: Any
+) -> Result:
+    """CPU-seconds (every thread of the process: ``time.process_time``) per hour of audio,
+    the service path against faster-whisper direct: what a plan's minute costs in CPU."""
+
+    def per_hour(side: dict[str, Any]) -> float:
+        return min(side["cpus"]) * 3600 / audio_seconds
+
+    return Result(
+        "transcribe cost per audio hour",
+        "CPU-seconds",
+        per_hour(service),
+        "faster-whisper direct",
+        per_hour(direct),
+        "CPU-s/h",
+        higher_is_better=False,
+        extra={
+            "model": model,
+            "CPU s service (runs)": " / ".join(f"{c:.2f}" for c in service["cpus"]),
+            "measured": "process CPU time (user + system, all threads) of each side's workload",
+        },
+    )
 
 
 def peak_rss_result(
