@@ -22,6 +22,7 @@ from fastapi import Depends, Request, Response
 from fastapi.security import APIKeyCookie, HTTPBearer
 
 from clashtor_common.errors import ApiError
+from clashtor_common.logs import bind_org
 from gateway.context import Gateway
 from gateway.domain.credentials import csrf_matches, csrf_token
 from gateway.domain.permissions import Action, allowed_roles, is_allowed
@@ -145,6 +146,7 @@ async def authenticate(
                 f"the {CSRF_HEADER} header is missing or wrong; get one from GET /v1/auth/csrf",
             )
     request.state.principal = principal
+    bind_org(principal.org_id)  # the request's log lines name the tenant from here
     route = request.scope.get("route")
     request.state.usage_route = getattr(route, "path", None)
     if (request.method, request.state.usage_route) not in OPEN_WHEN_DELETED:
