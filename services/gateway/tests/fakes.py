@@ -94,6 +94,8 @@ class FakeState:
     resources: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     requests: dict[str, dict[str, Any]] = field(default_factory=dict)
     webhooks: list[dict[str, Any]] = field(default_factory=list)
+    outbound: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """integrations' outbound webhooks by id (with their org_id and deliveries)."""
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     download_tokens: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     signer: CertificateSigner = field(
@@ -379,6 +381,90 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
             raise ApiError(400, "invalid_signature", str(exc)) from exc
         state.webhooks.append({"id": event["id"], "raw": raw})
         return {"received": True}
+
+    # --- integrations: outbound webhooks (services/integrations/README.md) ------------
+    # Admins and owners only; another organization's ids are 404; a URL naming a
+    # private or metadata address is 422 target_refused.
+    def _hook_admin(who: Identity) -> None:
+        if who.role not in ("owner", "admin"):
+            raise ApiError(403, "forbidden", "managing integrations needs the admin role")
+
+    def _hook(who: Identity, hook_id: str) -> dict[str, Any]:
+        _hook_admin(who)
+        hook = state.outbound.get(hook_id)
+        if hook is None or hook["org_id"] != who.org_id:
+            raise not_found("webhook", hook_id)
+        return hook
+
+    def _hook_public(hook: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in hook.items() if k not in ("org_id", "deliveries", "secret")}
+
+    def _check_url(url: str) -> None:
+        if re.search(r"//(10\.|127\.|169\.254\.|192\.168\.|\[::1\])", url):
+            raise ApiError(422, "target_refused", f"{url} resolves to a private address")
+
+    @app.post("/internal/webhooks", status_code=201)
+    async def create_hook(who: CurrentIdentity, body: dict[str, Any] = Body()) -> dict[str, Any]:
+        _hook_admin(who)
+        _check_url(body["url"])
+        now = "2026-01-01T00:00:00Z"
+        hook = {
+            "id": str(uuid.uuid4()),
+            "org_id": who.org_id,
+            "url": body["url"],
+            "event_types": body["event_types"],
+            "description": body.get("description", ""),
+            "source": "api",
+            "enabled": True,
+            "created_at": now,
+            "updated_at": now,
+            "secret": "whsec_" + secrets.token_urlsafe(24),
+            "deliveries": [],
+        }
+        state.outbound[hook["id"]] = hook
+        return {**_hook_public(hook), "secret": hook["secret"]}
+
+    @app.get("/internal/webhooks")
+    async def list_hooks(who: CurrentIdentity, limit: int = 50) -> dict[str, Any]:
+        _hook_admin(who)
+        mine = [_hook_public(h) for h in state.outbound.values() if h["org_id"] == who.org_id]
+        return {"items": mine[:limit], "next_cursor": None}
+
+    @app.get("/internal/webhooks/{hook_id}")
+    async def get_hook(hook_id: str, who: CurrentIdentity) -> dict[str, Any]:
+        return _hook_public(_hook(who, hook_id))
+
+    @app.patch("/internal/webhooks/{hook_id}")
+    async def patch_hook(
+        hook_id: str, who: CurrentIdentity, body: dict[str, Any] = Body()
+    ) -> dict[str, Any]:
+        hook = _hook(who, hook_id)
+        if body.get("url"):
+            _check_url(body["url"])
+        hook.update({k: v for k, v in body.items() if v is not None})
+        return _hook_public(hook)
+
+    @app.delete("/internal/webhooks/{hook_id}", status_code=204)
+    async def delete_hook(hook_id: str, who: CurrentIdentity) -> Response:
+        state.outbound.pop(_hook(who, hook_id)["id"])
+        return Response(status_code=204)
+
+    @app.post("/internal/webhooks/{hook_id}/rotate-secret")
+    async def rotate_hook(hook_id: str, who: CurrentIdentity) -> dict[str, Any]:
+        hook = _hook(who, hook_id)
+        hook["secret"] = "whsec_" + secrets.token_urlsafe(24)
+        return {"secret": hook["secret"], "previous_valid_until": "2026-01-02T00:00:00Z"}
+
+    @app.get("/internal/webhooks/{hook_id}/deliveries")
+    async def hook_deliveries(hook_id: str, who: CurrentIdentity) -> dict[str, Any]:
+        return {"items": _hook(who, hook_id)["deliveries"], "next_cursor": None}
+
+    @app.post("/internal/webhooks/{hook_id}/deliveries/{delivery_id}/redeliver", status_code=202)
+    async def redeliver_hook(hook_id: str, delivery_id: str, who: CurrentIdentity) -> Any:
+        for delivery in _hook(who, hook_id)["deliveries"]:
+            if delivery["id"] == delivery_id:
+                return {**delivery, "status": "pending"}
+        raise not_found("delivery", delivery_id)
 
     # --- privacy ----------------------------------------------------------------------
     # Access rules as privacy's (services/privacy/README.md, privacy.domain.access):

@@ -29,6 +29,7 @@ def make_settings(database_url: str, fake_url: str, **overrides: Any) -> Gateway
         "score_url": fake_url,
         "billing_url": fake_url,
         "privacy_url": fake_url,
+        "integrations_url": fake_url,
         "insecure_cookies": True,
         "password_time_cost": 1,
         "password_memory_kib": 1024,

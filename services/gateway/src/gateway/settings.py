@@ -23,6 +23,7 @@ class GatewaySettings(ServiceSettings):
     score_url: str = "http://127.0.0.1:8003"
     billing_url: str = "http://127.0.0.1:8004"
     privacy_url: str = "http://127.0.0.1:8005"
+    integrations_url: str = "http://127.0.0.1:8006"
     downstream_timeout_seconds: float = 10.0
     upload_timeout_seconds: float = 900.0
     identity_ttl_seconds: int = 60
@@ -125,5 +126,6 @@ class GatewaySettings(ServiceSettings):
             "score": self.score_url,
             "billing": self.billing_url,
             "privacy": self.privacy_url,
+            "integrations": self.integrations_url,
         }
         return urls[service].rstrip("/")

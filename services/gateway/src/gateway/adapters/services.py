@@ -22,7 +22,7 @@ from gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
 
-Service = Literal["ingest", "transcribe", "score", "billing", "privacy"]
+Service = Literal["ingest", "transcribe", "score", "billing", "privacy", "integrations"]
 
 _ERROR_CODES = {
     400: "bad_request",
@@ -108,7 +108,7 @@ def json_body(service: str, resp: httpx.Response) -> Any:
 
 
 class ServiceClients:
-    """The gateway's one way to reach ingest, transcribe, score, billing and privacy."""
+    """The gateway's one way to reach the services' internal APIs."""
 
     def __init__(
         self, settings: GatewaySettings, transport: httpx.AsyncBaseTransport | None = None

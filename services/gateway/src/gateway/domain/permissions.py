@@ -49,6 +49,8 @@ class Action(StrEnum):
     # privacy
     PRIVACY_SELF_SERVICE = "privacy.self_service"
     PRIVACY_MANAGE = "privacy.manage"
+    # integrations (webhooks)
+    INTEGRATIONS_MANAGE = "integrations.manage"
 
 
 OWNER, ADMIN, MANAGER, REP, COMPLIANCE = Role
@@ -78,6 +80,7 @@ PERMISSIONS: Mapping[Action, frozenset[Role]] = {
     Action.BILLING_MANAGE: frozenset({OWNER, ADMIN}),
     Action.PRIVACY_SELF_SERVICE: EVERYONE,
     Action.PRIVACY_MANAGE: frozenset({OWNER, ADMIN, COMPLIANCE}),
+    Action.INTEGRATIONS_MANAGE: frozenset({OWNER, ADMIN}),
 }
 """action → roles allowed. Rows a role sees are scoped by the owning service."""
 

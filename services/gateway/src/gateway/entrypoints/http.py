@@ -21,6 +21,7 @@ from gateway.entrypoints.routes import (
     members,
     notifications,
     privacy,
+    webhooks,
 )
 
 routers: list[APIRouter] = [
@@ -38,4 +39,5 @@ routers: list[APIRouter] = [
     privacy.account,
     notifications.router,
     admin.router,
+    webhooks.router,
 ]
