@@ -7,9 +7,7 @@ for the endpoints localstripe lacks) through the real ``stripe`` SDK.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -18,6 +16,7 @@ from typing import Any
 import pytest
 
 from clashtor_common.embedded import free_port
+from clashtor_common.testing.modules import load_module
 from clashtor_common.testing.otlp import OtlpReceiver
 from clashtor_common.webbuild import ensure_built
 from gateway.settings import GatewaySettings
@@ -38,16 +37,7 @@ GATEWAY_LIMITS = {
 
 
 def _stripe_stub_module() -> ModuleType:
-    name = "e2e_stripe_stub"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, ROOT / "services/billing/tests/stripe_stub.py"
-        )
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return load_module(ROOT / "services/billing/tests/stripe_stub.py", "e2e_stripe_stub")
 
 
 @pytest.fixture(scope="session")

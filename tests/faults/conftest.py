@@ -9,9 +9,7 @@ workers, and they are handed out first (``clashtor_common.testing.scheduling``).
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any
 import pytest
 
 from clashtor_common.testing.callgen import generate_call, short_script
+from clashtor_common.testing.modules import load_module
 
 from .running import RunningStack
 
@@ -33,14 +32,7 @@ PARTICIPANTS = [
 
 def _e2e_client() -> ModuleType:
     """The end-to-end tests' public-API client (one client, not two)."""
-    name = "faults_e2e_client"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "tests/e2e/client.py")
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return load_module(ROOT / "tests/e2e/client.py", "faults_e2e_client")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -7,33 +7,20 @@ Both run for the whole session on 127.0.0.1; tests keep apart by unique org ids.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+
+from clashtor_common.testing.modules import load_module
 
 TESTS = Path(__file__).parent
 API_KEY = "sk_test_clashtor_billing"
 WEBHOOK_SECRET = "whsec_test_clashtor_billing"
 
 
-def _load(name: str, filename: str) -> ModuleType:
-    """Load a helper module under a service-unique name (tests run in importlib mode)."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, TESTS / filename)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-stub_module = _load("billing_tests_stripe_stub", "stripe_stub.py")
+stub_module = load_module(TESTS / "stripe_stub.py", "billing_tests_stripe_stub")
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -13,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from clashtor_common.testing.apps import migrate
+from clashtor_common.testing.modules import load_module
 from gateway import main as gateway_main
 from gateway.adapters.mailer import LoggingMailer
 from gateway.main import create_app
@@ -22,16 +21,8 @@ TESTS = Path(__file__).parent
 
 
 def load_test_module(name: str) -> ModuleType:
-    """Load a helper module of this directory under a unique name (importlib mode)."""
-    qualified = f"gateway_tests_{name}"
-    if qualified in sys.modules:
-        return sys.modules[qualified]
-    spec = importlib.util.spec_from_file_location(qualified, TESTS / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[qualified] = module
-    spec.loader.exec_module(module)
-    return module
+    """A helper module of this directory, under a name unique to the gateway's tests."""
+    return load_module(TESTS / f"{name}.py", f"gateway_tests_{name}")
 
 
 fakes = load_test_module("fakes")

@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
+from clashtor_common.testing.modules import load_module
+
 TESTS = Path(__file__).parent
 
 
-def _load_stub_module() -> ModuleType:
-    """Load ``openai_stub.py`` under a service-unique name (tests run in importlib mode)."""
-    name = "score_tests_openai_stub"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, TESTS / "openai_stub.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-openai_stub_module = _load_stub_module()
+openai_stub_module = load_module(TESTS / "openai_stub.py", "score_tests_openai_stub")
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -12,21 +10,14 @@ from typing import Any
 import pytest
 
 from clashtor_common.testing.callgen import GeneratedCall, generate_call, short_script
+from clashtor_common.testing.modules import load_module
 
 TESTS = Path(__file__).parent
 
 
 def _load(name: str) -> ModuleType:
-    """Load a helper module under a service-unique name (tests run in importlib mode)."""
-    qualified = f"transcribe_tests_{name}"
-    if qualified in sys.modules:
-        return sys.modules[qualified]
-    spec = importlib.util.spec_from_file_location(qualified, TESTS / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[qualified] = module
-    spec.loader.exec_module(module)
-    return module
+    """A helper module of this directory, under a name unique to transcribe's tests."""
+    return load_module(TESTS / f"{name}.py", f"transcribe_tests_{name}")
 
 
 deepgram_stub_module = _load("deepgram_stub")
