@@ -175,6 +175,14 @@ async def test_status_per_service_lag_dead_letters_and_outbox_backlog(
     table = await ops("status", "--service", service, "-b", kafka_bootstrap, env=env)
     assert table.exit_code == 0 and "svc0" in table.stdout
 
+    lag = json.loads((await ops("lag", "-b", kafka_bootstrap, "--json")).stdout)
+    assert {
+        "group": "svc0", "topic": f"{topic}-work", "partition": 0, "committed": 1, "end": 3,
+        "lag": 2,
+    } in lag  # fmt: skip
+    names = json.loads((await ops("topics", "-b", kafka_bootstrap, "--json")).stdout)
+    assert {topic, dlq_topic(topic), f"{topic}-work"} <= set(names)
+
 
 async def _behind_by_two(bootstrap: str, topic: str, *, group: str) -> None:
     """Three records in one partition; ``group`` committed after the first."""
