@@ -16,11 +16,13 @@ from clashtor_common.service import ServiceRuntime
 from integrations.adapters.credentials import Credentials
 from integrations.adapters.resolver import Resolver, system_resolver
 from integrations.adapters.sender import WebhookSender
+from integrations.adapters.slack import SlackPoster
 from integrations.context import EXTRAS_KEY, IntegrationsContext
 from integrations.domain.retries import RetryPolicy
 from integrations.domain.targets import parse_networks
 from integrations.entrypoints.stream import register_subscribers
 from integrations.service_layer.dispatch import Dispatcher
+from integrations.service_layer.slack import SlackNotifier
 from integrations.settings import IntegrationsSettings
 
 
@@ -40,18 +42,29 @@ def bootstrap(
         resolver=resolver,
         transport=transport,
     )
+    policy = RetryPolicy(
+        initial=settings.webhook_retry_initial_seconds,
+        max_interval=settings.webhook_retry_max_interval_seconds,
+        window=timedelta(hours=settings.webhook_retry_window_hours),
+    )
+    lease = timedelta(seconds=settings.webhook_lease_seconds)
     dispatcher = Dispatcher(
         runtime.db,
         sender,
         credentials,
-        RetryPolicy(
-            initial=settings.webhook_retry_initial_seconds,
-            max_interval=settings.webhook_retry_max_interval_seconds,
-            window=timedelta(hours=settings.webhook_retry_window_hours),
-        ),
+        policy,
         batch=settings.webhook_batch,
-        lease=timedelta(seconds=settings.webhook_lease_seconds),
+        lease=lease,
         poll_seconds=settings.webhook_poll_seconds,
+    )
+    notifier = SlackNotifier(
+        runtime.db,
+        SlackPoster(base_url=settings.slack_base_url, timeout=settings.slack_timeout_seconds),
+        keyring,
+        policy,
+        lease=lease,
+        poll_seconds=settings.webhook_poll_seconds,
+        batch=settings.webhook_batch,
     )
     runtime.extras[EXTRAS_KEY] = IntegrationsContext(
         settings=settings,
@@ -61,6 +74,7 @@ def bootstrap(
         s3=S3Store(settings),
         sender=sender,
         dispatcher=dispatcher,
+        notifier=notifier,
     )
     register_subscribers(runtime)
     return runtime

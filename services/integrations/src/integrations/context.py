@@ -14,6 +14,7 @@ from clashtor_common.service import ServiceRuntime
 from integrations.adapters.credentials import Credentials
 from integrations.adapters.sender import WebhookSender
 from integrations.service_layer.dispatch import Dispatcher
+from integrations.service_layer.slack import SlackNotifier
 from integrations.settings import IntegrationsSettings
 
 EXTRAS_KEY = "integrations"
@@ -29,11 +30,14 @@ class IntegrationsContext:
     s3: S3Store
     sender: WebhookSender
     dispatcher: Dispatcher
+    notifier: SlackNotifier
 
     async def start(self) -> None:
         await self.dispatcher.start()
+        await self.notifier.start()
 
     async def aclose(self) -> None:
+        await self.notifier.stop()
         await self.dispatcher.stop()
         await self.sender.aclose()
 

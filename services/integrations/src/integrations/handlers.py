@@ -21,13 +21,26 @@ from clashtor_common.outbox import emit
 from clashtor_common.service import ServiceRuntime
 from integrations.context import SERVICE, context_of
 from integrations.domain import catalog
-from integrations.service_layer import deliveries, privacy
+from integrations.domain.alerts import Outcome
+from integrations.service_layer import deliveries, privacy, slack
 
 
 async def on_call_scored(event: Envelope, session: AsyncSession, runtime: ServiceRuntime) -> None:
-    """``call.scored`` to every webhook of the organization that asked for it."""
+    """``call.scored`` to every webhook of the organization that asked for it, and a
+    Slack alert for every rule the call meets (a low score, a tracker)."""
     scored = event.payload_as(CallScored)
     ctx = context_of(runtime)
+    link = catalog.call_link(ctx.settings.public_base_url, scored.call_id)
+    outcome = Outcome(
+        call_id=scored.call_id,
+        link=link,
+        score=scored.overall_score,
+        scorecard=scored.scorecard,
+        trackers=tuple(scored.trackers),
+    )
+    await slack.enqueue_alerts(
+        session, org_id=event.org_id, event_id=str(event.id), outcome=outcome
+    )
     await deliveries.enqueue(
         session,
         org_id=event.org_id,
@@ -42,15 +55,26 @@ async def on_call_scored(event: Envelope, session: AsyncSession, runtime: Servic
             "scorecard": scored.scorecard,
             "engine": scored.engine,
             "trackers": list(scored.trackers),
-            "url": catalog.call_link(ctx.settings.public_base_url, scored.call_id),
+            "url": link,
         },
     )
 
 
 async def on_call_failed(event: Envelope, session: AsyncSession, runtime: ServiceRuntime) -> None:
-    """``call.failed`` to every webhook of the organization that asked for it."""
+    """``call.failed`` to every webhook of the organization that asked for it, and a
+    Slack alert where a rule asks for failures."""
     failed = event.payload_as(CallFailed)
     ctx = context_of(runtime)
+    link = catalog.call_link(ctx.settings.public_base_url, failed.call_id)
+    outcome = Outcome(
+        call_id=failed.call_id,
+        link=link,
+        failed_stage=failed.stage,
+        failure_reason=failed.reason,
+    )
+    await slack.enqueue_alerts(
+        session, org_id=event.org_id, event_id=str(event.id), outcome=outcome
+    )
     await deliveries.enqueue(
         session,
         org_id=event.org_id,
@@ -64,7 +88,7 @@ async def on_call_failed(event: Envelope, session: AsyncSession, runtime: Servic
             "stage": failed.stage,
             "code": failed.code,
             "reason": failed.reason,
-            "url": catalog.call_link(ctx.settings.public_base_url, failed.call_id),
+            "url": link,
         },
     )
 

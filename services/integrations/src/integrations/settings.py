@@ -54,6 +54,10 @@ class IntegrationsSettings(ServiceSettings):
     webhook_secret_grace_hours: float = Field(
         24.0, ge=0, description="after a rotation the old secret also signs for this long"
     )
+    slack_base_url: str = Field(
+        "https://slack.com/api/", description="Slack's Web API (tests: a local server)"
+    )
+    slack_timeout_seconds: int = Field(10, gt=0)
     webhook_max_subscriptions: int = Field(50, ge=1, description="per organization")
 
     @field_validator("webhook_allowed_networks")

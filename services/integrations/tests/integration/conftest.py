@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -26,6 +26,8 @@ from integrations.domain.targets import IPAddress
 from integrations.entrypoints.stream import CONSUMES
 from integrations.main import create_app
 from integrations.settings import IntegrationsSettings
+
+from .slack_stub import SlackStub
 
 
 class ScriptedDns:
@@ -53,8 +55,15 @@ def dns() -> ScriptedDns:
 
 
 @pytest.fixture(scope="module")
+def slack_stub() -> Iterator[SlackStub]:
+    stub = SlackStub().start()
+    yield stub
+    stub.stop()
+
+
+@pytest.fixture(scope="module")
 def settings(
-    kafka_bootstrap: str, database_url: str, s3_settings: dict[str, Any]
+    kafka_bootstrap: str, database_url: str, s3_settings: dict[str, Any], slack_stub: SlackStub
 ) -> IntegrationsSettings:
     tag = uuid.uuid4().hex[:8]
     return IntegrationsSettings(
@@ -72,6 +81,7 @@ def settings(
         webhook_retry_initial_seconds=0.3,
         webhook_retry_max_interval_seconds=1.0,
         webhook_timeout_seconds=2.0,
+        slack_base_url=slack_stub.base_url,
         **s3_settings,
     )
 

@@ -13,7 +13,16 @@ from sqlmodel import Field, SQLModel
 from clashtor_common.db import as_utc, utcnow
 from clashtor_common.db import timestamp_column as _ts
 
-__all__ = ["TABLES", "WebhookAttempt", "WebhookDelivery", "WebhookSubscription", "as_utc"]
+__all__ = [
+    "TABLES",
+    "SlackAlert",
+    "SlackConnection",
+    "SlackRule",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
+    "as_utc",
+]
 
 
 class WebhookSubscription(SQLModel, table=True):
@@ -103,3 +112,66 @@ class WebhookAttempt(SQLModel, table=True):
 
 
 TABLES: tuple[type[SQLModel], ...] = (WebhookSubscription, WebhookDelivery, WebhookAttempt)
+
+
+class SlackConnection(SQLModel, table=True):
+    """An organization's Slack bot token (``xoxb-…``), encrypted, bound to the org."""
+
+    __tablename__ = "integrations_slack_connections"
+
+    org_id: str = Field(primary_key=True, max_length=100)
+    token_enc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_by: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class SlackRule(SQLModel, table=True):
+    """When to post what into which channel."""
+
+    __tablename__ = "integrations_slack_rules"
+
+    id: str = Field(primary_key=True, max_length=36)
+    org_id: str = Field(max_length=100, index=True)
+    kind: str = Field(max_length=20)
+    threshold: float | None = None
+    tracker: str | None = Field(default=None, max_length=100)
+    channel: str = Field(max_length=80)
+    enabled: bool = True
+    created_by: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class SlackAlert(SQLModel, table=True):
+    """One message to post, made in the event's transaction and sent by the notifier."""
+
+    __tablename__ = "integrations_slack_alerts"
+    __table_args__ = (
+        UniqueConstraint("rule_id", "event_id", name="uq_integrations_slack_alert_event"),
+        Index("ix_integrations_slack_alerts_due", "status", "next_attempt_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    org_id: str = Field(max_length=100, index=True)
+    rule_id: str = Field(
+        sa_column=Column(
+            String(36),
+            ForeignKey("integrations_slack_rules.id", ondelete="CASCADE"),
+            nullable=False,
+        )
+    )
+    event_id: str = Field(max_length=100)
+    call_id: str = Field(max_length=100, index=True)
+    channel: str = Field(max_length=80)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    blocks: list[dict[str, object]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    status: str = Field(default="pending", max_length=20)
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    sent_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+TABLES = (*TABLES, SlackConnection, SlackRule, SlackAlert)

@@ -23,3 +23,11 @@ def not_admin() -> ApiError:
 
 def invalid_cursor() -> ApiError:
     return ApiError(400, "invalid_cursor", "cursor is not one this API returned")
+
+
+def slack_not_connected() -> ApiError:
+    return ApiError(404, "slack_not_connected", "this organization has not connected Slack")
+
+
+def slack_rule_not_found(rule_id: str) -> ApiError:
+    return ApiError(404, "not_found", f"Slack rule {rule_id} not found")

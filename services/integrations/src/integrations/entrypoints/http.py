@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from integrations.entrypoints.slack_api import router as slack_router
 from integrations.entrypoints.webhooks_api import router as webhooks_router
 
-routers = [webhooks_router]
+routers = [webhooks_router, slack_router]

@@ -37,7 +37,14 @@ from clashtor_common.events import (
 )
 from clashtor_common.exportparts import write_part
 from clashtor_common.s3 import S3Store
-from integrations.adapters.tables import WebhookAttempt, WebhookDelivery, WebhookSubscription
+from integrations.adapters.tables import (
+    SlackAlert,
+    SlackConnection,
+    SlackRule,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 
 SERVICE = "integrations"
 
@@ -77,6 +84,16 @@ async def erase_subject(
                 delete(WebhookSubscription).where(col(WebhookSubscription.org_id) == org_id)
             )
             removed["webhooks"] = result.rowcount or 0  # type: ignore[attr-defined]
+            removed["slack_alerts"] = await _count(
+                session, SlackAlert, col(SlackAlert.org_id) == org_id
+            )
+            await session.execute(delete(SlackAlert).where(col(SlackAlert.org_id) == org_id))
+            rules = await session.execute(delete(SlackRule).where(col(SlackRule.org_id) == org_id))
+            removed["slack_rules"] = rules.rowcount or 0  # type: ignore[attr-defined]
+            conn = await session.execute(
+                delete(SlackConnection).where(col(SlackConnection.org_id) == org_id)
+            )
+            removed["slack_connection"] = conn.rowcount or 0  # type: ignore[attr-defined]
     elif subject.type == "user" and subject.id:
         result = await session.execute(
             update(WebhookSubscription)
@@ -87,6 +104,13 @@ async def erase_subject(
             .values(created_by=user_pseudonym(pseudonym_secret, subject.id))
         )
         removed["webhook_creator_pseudonymized"] = result.rowcount or 0  # type: ignore[attr-defined]
+        for model in (SlackRule, SlackConnection):
+            done = await session.execute(
+                update(model)
+                .where(col(model.org_id) == org_id, col(model.created_by) == subject.id)
+                .values(created_by=user_pseudonym(pseudonym_secret, subject.id))
+            )
+            removed[f"{model.__tablename__}_creator_pseudonymized"] = done.rowcount or 0  # type: ignore[attr-defined]
     elif subject.type == "call" and subject.id:
         ids = list(
             (
@@ -104,6 +128,12 @@ async def erase_subject(
             )
             await session.execute(delete(WebhookDelivery).where(col(WebhookDelivery.id).in_(ids)))
         removed["webhook_deliveries"] = len(ids)
+        alerts = await session.execute(
+            delete(SlackAlert).where(
+                col(SlackAlert.org_id) == org_id, col(SlackAlert.call_id) == subject.id
+            )
+        )
+        removed["slack_alerts"] = alerts.rowcount or 0  # type: ignore[attr-defined]
     else:
         details = (
             "integrations keys nothing by participant: the deliveries of their calls name "
@@ -146,6 +176,19 @@ def _delivery_item(d: WebhookDelivery) -> dict[str, Any]:
     }
 
 
+def _slack_rule_item(rule: SlackRule) -> dict[str, Any]:
+    return {
+        "kind": "slack_rule",
+        "id": rule.id,
+        "rule": rule.kind,
+        "threshold": rule.threshold,
+        "tracker": rule.tracker,
+        "channel": rule.channel,
+        "created_by": rule.created_by,
+        "created_at": _iso(rule.created_at),
+    }
+
+
 async def export_items(
     session: AsyncSession, request: ExportRequested, org_id: str
 ) -> list[dict[str, Any]]:
@@ -159,6 +202,10 @@ async def export_items(
             .order_by(col(WebhookDelivery.created_at))
         )
         items.extend(_delivery_item(d) for d in deliveries.scalars())
+        slack_rules = await session.execute(
+            select(SlackRule).where(col(SlackRule.org_id) == org_id)
+        )
+        items.extend(_slack_rule_item(r) for r in slack_rules.scalars())
         return items
     if subject.type == "user" and subject.id:
         mine = subs.where(col(WebhookSubscription.created_by) == subject.id)

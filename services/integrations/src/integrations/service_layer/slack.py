@@ -1,0 +1,192 @@
+"""Slack alerts: an organization's connection and rules, the alerts an event makes, and
+the notifier that posts them.
+
+Alerts are made in the event's transaction (a redelivered event makes none twice;
+(rule, event) is unique) and posted afterwards by ``SlackNotifier``, which retries
+what may pass (429, 5xx, Slack unreachable) on the webhook retry schedule and gives up
+on what cannot (``channel_not_found``, ``invalid_auth``: the error stays on the alert).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from clashtor_common.crypto import Keyring
+from clashtor_common.db import Database
+from clashtor_common.periodic import Periodic
+from integrations.adapters.slack import PostResult, SlackPoster
+from integrations.adapters.tables import SlackAlert, SlackConnection, SlackRule, as_utc
+from integrations.domain import errors
+from integrations.domain.alerts import Outcome, RuleSpec, matches, message
+from integrations.domain.retries import RetryPolicy
+
+log = logging.getLogger(__name__)
+
+
+def _aad(org_id: str) -> bytes:
+    return f"integrations:slack:{org_id}".encode()
+
+
+async def connect(
+    session: AsyncSession, keyring: Keyring, *, org_id: str, user_id: str, token: str
+) -> SlackConnection:
+    conn = await session.get(SlackConnection, org_id) or SlackConnection(
+        org_id=org_id, token_enc=b"", created_by=user_id
+    )
+    conn.token_enc = keyring.encrypt_text(token, aad=_aad(org_id))
+    conn.created_by = user_id
+    session.add(conn)
+    return conn
+
+
+async def disconnect(session: AsyncSession, org_id: str) -> None:
+    conn = await session.get(SlackConnection, org_id)
+    if conn is None:
+        raise errors.slack_not_connected()
+    await session.delete(conn)
+
+
+async def add_rule(
+    session: AsyncSession,
+    *,
+    org_id: str,
+    user_id: str,
+    kind: str,
+    channel: str,
+    threshold: float | None,
+    tracker: str | None,
+) -> SlackRule:
+    rule = SlackRule(
+        id=str(uuid.uuid4()),
+        org_id=org_id,
+        kind=kind,
+        channel=channel,
+        threshold=threshold,
+        tracker=tracker,
+        created_by=user_id,
+    )
+    session.add(rule)
+    return rule
+
+
+async def rules(session: AsyncSession, org_id: str) -> list[SlackRule]:
+    found = await session.execute(
+        select(SlackRule)
+        .where(col(SlackRule.org_id) == org_id)
+        .order_by(col(SlackRule.created_at), col(SlackRule.id))
+    )
+    return list(found.scalars())
+
+
+async def delete_rule(session: AsyncSession, org_id: str, rule_id: str) -> None:
+    rule = await session.get(SlackRule, rule_id)
+    if rule is None or rule.org_id != org_id:
+        raise errors.slack_rule_not_found(rule_id)
+    await session.delete(rule)
+
+
+async def enqueue_alerts(
+    session: AsyncSession, *, org_id: str, event_id: str, outcome: Outcome
+) -> int:
+    """An alert for each enabled rule the outcome matches (none without a connection)."""
+    if await session.get(SlackConnection, org_id) is None:
+        return 0
+    made = 0
+    now = datetime.now(UTC)
+    for rule in await rules(session, org_id):
+        spec = RuleSpec(kind=rule.kind, threshold=rule.threshold, tracker=rule.tracker)
+        if not rule.enabled or not matches(spec, outcome):
+            continue
+        text, blocks = message(spec, outcome)
+        session.add(
+            SlackAlert(
+                id=str(uuid.uuid4()),
+                org_id=org_id,
+                rule_id=rule.id,
+                event_id=event_id,
+                call_id=outcome.call_id,
+                channel=rule.channel,
+                text=text,
+                blocks=blocks,
+                next_attempt_at=now,
+            )
+        )
+        made += 1
+    return made
+
+
+class SlackNotifier:
+    """Posts due alerts, one claim-send-record round per poll (see ``dispatch``)."""
+
+    def __init__(
+        self,
+        db: Database,
+        poster: SlackPoster,
+        keyring: Keyring,
+        policy: RetryPolicy,
+        *,
+        lease: timedelta,
+        poll_seconds: float,
+        batch: int,
+    ) -> None:
+        self.db = db
+        self.poster = poster
+        self.keyring = keyring
+        self.policy = policy
+        self.lease = lease
+        self.batch = batch
+        self._loop = Periodic("slack-alerts", poll_seconds, self.run_once)
+
+    async def start(self) -> None:
+        await self._loop.start()
+
+    async def stop(self) -> None:
+        await self._loop.stop()
+
+    async def run_once(self) -> int:
+        now = datetime.now(UTC)
+        async with self.db.session() as session:
+            query = (
+                select(SlackAlert, SlackConnection)
+                .join(SlackConnection, col(SlackConnection.org_id) == col(SlackAlert.org_id))
+                .where(col(SlackAlert.status) == "pending", col(SlackAlert.next_attempt_at) <= now)
+                .order_by(col(SlackAlert.next_attempt_at))
+                .limit(self.batch)
+            )
+            if not self.db.is_sqlite:
+                query = query.with_for_update(skip_locked=True, of=SlackAlert)
+            due = []
+            for alert, conn in (await session.execute(query)).all():
+                alert.next_attempt_at = now + self.lease
+                session.add(alert)
+                token = self.keyring.decrypt_text(conn.token_enc, aad=_aad(conn.org_id))
+                due.append((alert.id, token, alert.channel, alert.text, alert.blocks))
+        for alert_id, token, channel, text, blocks in due:
+            result = await self.poster.post(token, channel, text, blocks)
+            await self._record(alert_id, result)
+        return len(due)
+
+    async def _record(self, alert_id: str, result: PostResult) -> None:
+        async with self.db.session() as session:
+            alert = await session.get(SlackAlert, alert_id)
+            if alert is None:
+                return
+            now = datetime.now(UTC)
+            alert.attempts += 1
+            alert.last_error = result.error
+            if result.ok:
+                alert.status, alert.sent_at, alert.next_attempt_at = "sent", now, None
+            elif result.retry:
+                created = as_utc(alert.created_at) or now
+                alert.next_attempt_at = self.policy.next_attempt(created, now, alert.attempts)
+                if alert.next_attempt_at is None:
+                    alert.status = "failed"
+            else:
+                alert.status, alert.next_attempt_at = "failed", None
+                log.warning("slack alert %s refused by Slack: %s", alert.id, result.error)
+            session.add(alert)

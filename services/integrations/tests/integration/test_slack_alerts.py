@@ -1,0 +1,108 @@
+"""Slack alerts end to end: real broker and database, the real ``slack-sdk`` posting to a
+local server that speaks Slack's Web API."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from clashtor_common.events import CallFailed, CallScored
+from clashtor_common.testing.waiting import wait_until
+
+from .conftest import Api, Publisher
+from .slack_stub import SlackStub
+
+pytestmark = pytest.mark.slow
+
+
+async def connected_org(api: Api, slack_stub: SlackStub) -> str:
+    org = f"org-{uuid.uuid4().hex[:12]}"
+    token = f"xoxb-{uuid.uuid4().hex}"
+    slack_stub.tokens.add(token)
+    resp = await api.call("PUT", "/internal/slack/connection", org, json={"bot_token": token})
+    assert resp.status_code == 204, resp.text
+    return org
+
+
+async def rule(api: Api, org: str, **body: object) -> dict[str, object]:
+    resp = await api.call("POST", "/internal/slack/rules", org, json=body)
+    assert resp.status_code == 201, resp.text
+    created: dict[str, object] = resp.json()
+    return created
+
+
+async def scored(publisher: Publisher, org: str, score: float, trackers: list[str]) -> str:
+    call_id = str(uuid.uuid4())
+    await publisher.publish(
+        CallScored(
+            call_id=call_id,
+            uploader_id="user-1",
+            overall_score=score,
+            scorecard="MEDDICC",
+            engine="local",
+            trackers=trackers,
+        ),
+        org=org,
+        key=org,  # one partition: the events are handled in the order sent
+    )
+    return call_id
+
+
+async def test_a_low_score_and_a_competitor_mention_post_block_kit_messages(
+    api: Api, publisher: Publisher, slack_stub: SlackStub
+) -> None:
+    org = await connected_org(api, slack_stub)
+    await rule(api, org, kind="score_below", threshold=50, channel="#sales-alerts")
+    await rule(api, org, kind="tracker_hit", tracker="Gong", channel="#competition")
+
+    fine = await scored(publisher, org, 82, [])
+    low = await scored(publisher, org, 41, ["gong"])
+    posted = await wait_until(lambda: len(slack_stub.about(low)) == 2 and slack_stub.about(low))
+    by_channel = {p["channel"]: p for p in posted}
+    assert set(by_channel) == {"#sales-alerts", "#competition"}
+    low_score = by_channel["#sales-alerts"]
+    assert low_score["blocks"][0]["text"]["text"] == "A call scored 41, below 50"
+    fields = [f["text"] for f in low_score["blocks"][1]["fields"]]
+    assert "*Score*\n41" in fields and "*Scorecard*\nMEDDICC" in fields
+    button = low_score["blocks"][-1]["elements"][0]
+    assert button["url"].endswith(f"/calls/{low}")
+    assert by_channel["#competition"]["blocks"][0]["text"]["text"] == "A call mentioned Gong"
+    assert slack_stub.about(fine) == []  # the event before it met no rule
+
+
+async def test_a_failed_call_alerts_where_a_rule_asks_and_a_redelivery_posts_nothing_twice(
+    api: Api, publisher: Publisher, slack_stub: SlackStub
+) -> None:
+    org = await connected_org(api, slack_stub)
+    await rule(api, org, kind="call_failed", channel="C0123")
+    call_id = str(uuid.uuid4())
+    event = await publisher.publish(
+        CallFailed(call_id=call_id, stage="transcribe", code="undecodable", reason="bad audio"),
+        org=org,
+        key=call_id,
+    )
+    await publisher.send(event)  # redelivered
+    later = str(uuid.uuid4())
+    await publisher.publish(
+        CallFailed(call_id=later, stage="score", code="x", reason="y"), org=org, key=call_id
+    )
+    await wait_until(lambda: slack_stub.about(later))
+    [alert] = slack_stub.about(call_id)
+    assert alert["channel"] == "C0123" and "bad audio" in str(alert["blocks"])
+
+
+async def test_rules_need_their_parameters_and_the_admin_role(api: Api) -> None:
+    org = f"org-{uuid.uuid4().hex[:12]}"
+    missing = await api.call(
+        "POST", "/internal/slack/rules", org, json={"kind": "score_below", "channel": "#x"}
+    )
+    assert missing.status_code == 422
+    bad_token = await api.call(
+        "PUT", "/internal/slack/connection", org, json={"bot_token": "not-a-token"}
+    )
+    assert bad_token.status_code == 422
+    rep = await api.call("GET", "/internal/slack/rules", org, role="rep")
+    assert rep.status_code == 403
+    other = await api.call("DELETE", f"/internal/slack/rules/{uuid.uuid4()}", org)
+    assert other.status_code == 404
