@@ -1,4 +1,5 @@
-"""A consumer killed mid-handler, and one trace from an HTTP request to the consumer."""
+"""A consumer killed mid-handler, and one trace from an HTTP request to the consumer
+(one publish span for the events a transaction emitted)."""
 
 from __future__ import annotations
 
@@ -91,11 +92,12 @@ async def test_one_trace_from_http_request_through_producer_and_consumer(
     app: FastAPI = create_service_app(runtime, title="trace-test", tables=[Effect])
 
     @app.post("/things")
-    async def create_thing() -> dict[str, str]:
-        event = sample_event()
+    async def create_thing() -> dict[str, list[str]]:
+        events = [sample_event() for _ in range(3)]  # one transaction emits three
         async with runtime.db.session() as s:
-            await emit(s, event, topic=topic)
-        return {"event_id": str(event.id)}
+            for event in events:
+                await emit(s, event, topic=topic)
+        return {"event_ids": [str(e.id) for e in events]}
 
     async with serve(app) as base:
         # let the consumer group settle, then make the traced request
@@ -105,8 +107,8 @@ async def test_one_trace_from_http_request_through_producer_and_consumer(
         await wait_until(lambda: str(warm.id) in handled, timeout=60)
         exporter.clear()
         async with httpx.AsyncClient(base_url=base) as client:
-            event_id = (await client.post("/things")).json()["event_id"]
-        await wait_until(lambda: event_id in handled, timeout=30)
+            event_ids = (await client.post("/things")).json()["event_ids"]
+        await wait_until(lambda: set(event_ids) <= set(handled), timeout=30)
         await asyncio.sleep(0.3)
 
     spans = exporter.get_finished_spans()
@@ -117,3 +119,9 @@ async def test_one_trace_from_http_request_through_producer_and_consumer(
     trace_id = server[0].context.trace_id
     assert producer[0].context.trace_id == trace_id
     assert consumer[0].context.trace_id == trace_id
+    # One publish span for what the transaction emitted (a span per event cost more than
+    # the send), and still the parent of each event's handle span.
+    assert len(producer) == 1, [s.name for s in producer]
+    assert producer[0].attributes["messaging.batch.message_count"] == 3
+    assert len(consumer) == 3
+    assert {s.parent.span_id for s in consumer if s.parent} == {producer[0].context.span_id}
