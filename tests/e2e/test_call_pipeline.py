@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -72,7 +73,7 @@ def test_another_organization_cannot_see_the_call(api: Clashtor, stack: Stack) -
     other = Clashtor(stack.gateway)
     other.signup()
     try:
-        for path in ("", "/audio"):
+        for path in ("", "/audio", "/events"):
             resp = other.http.get(f"/v1/calls/{created['id']}{path}", headers=other.bearer)
             assert resp.status_code == 404, resp.text
             assert resp.json()["error"]["code"]
@@ -81,3 +82,30 @@ def test_another_organization_cannot_see_the_call(api: Clashtor, stack: Stack) -
         }
     finally:
         other.close()
+
+
+ORDER = ["uploaded", "transcribing", "transcribed", "scoring", "scored"]
+
+
+def test_call_events_follow_a_real_upload_to_scored_in_order(api: Clashtor) -> None:
+    generated = generate_call(short_script(), layout="stereo", fmt="wav")
+    created = api.upload(generated.path, title="Followed", participants=PARTICIPANTS)
+    seen: list[tuple[str, int | None]] = []
+    url = f"/v1/calls/{created['id']}/events"
+    with api.http.stream("GET", url, headers=api.bearer, timeout=300) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        for line in response.iter_lines():  # the stream ends by itself once scored
+            if line.startswith("data: "):
+                data = json.loads(line[len("data: ") :])
+                assert data["id"] == created["id"]
+                seen.append((data["status"], data["progress_percent"]))
+    statuses = [status for status, _ in seen]
+    print(f"\nstatus events: {seen}")
+    assert statuses[-1] == "scored"
+    assert "transcribing" in statuses  # Whisper takes seconds; the stream polls twice a second
+    places = [ORDER.index(s) for s in statuses]
+    assert places == sorted(places)  # never backwards
+    percents = [p for s, p in seen if s == "transcribing"]
+    assert percents == sorted(percents) and all(0 <= p <= 100 for p in percents)
+    assert api.call(created["id"]).json()["status"] == "scored"

@@ -105,7 +105,8 @@ export interface Feedback {
 export const STATUS_LABEL: Record<CallStatus, string> = {
   uploaded: "Uploaded",
   transcribing: "Transcribing",
-  transcribed: "Scoring",
+  transcribed: "Transcribed",
+  scoring: "Scoring",
   scored: "Scored",
   failed: "Failed",
 };

@@ -370,6 +370,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/calls/{call_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Call Events
+         * @description Follow a call's progress (uploaded → transcribing n % → transcribed → scoring →
+         *     scored, or failed) as server-sent events, authorised like ``GET /v1/calls/{id}``.
+         */
+        get: operations["call_events_v1_calls__call_id__events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/calls/{call_id}/roles": {
         parameters: {
             query?: never;
@@ -1109,6 +1130,11 @@ export interface components {
             participants: {
                 [key: string]: unknown;
             }[];
+            /**
+             * Progress Percent
+             * @description while transcribing: how much of the recording is done (0-100); else null
+             */
+            progress_percent?: number | null;
             /** Scorecard */
             scorecard: {
                 [key: string]: unknown;
@@ -1117,7 +1143,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "uploaded" | "transcribing" | "transcribed" | "scored" | "failed";
+            status: "uploaded" | "transcribing" | "transcribed" | "scoring" | "scored" | "failed";
             /** Title */
             title: string | null;
             /** Trackers */
@@ -1158,10 +1184,15 @@ export interface components {
                 [key: string]: unknown;
             }[];
             /**
+             * Progress Percent
+             * @description while transcribing: how much of the recording is done (0-100); else null
+             */
+            progress_percent?: number | null;
+            /**
              * Status
              * @enum {string}
              */
-            status: "uploaded" | "transcribing" | "transcribed" | "scored" | "failed";
+            status: "uploaded" | "transcribing" | "transcribed" | "scoring" | "scored" | "failed";
             /** Title */
             title?: string | null;
             /** Uploader Id */
@@ -3636,13 +3667,17 @@ export interface operations {
                 cursor?: string | null;
                 /** @description text in the title or a participant's name or email */
                 q?: string | null;
-                status?: ("uploaded" | "transcribing" | "transcribed" | "scored" | "failed") | null;
+                status?: ("uploaded" | "transcribing" | "transcribed" | "scoring" | "scored" | "failed") | null;
                 /** @description uploaded at or after (date or date-time) */
                 from?: string | null;
                 /** @description uploaded before; a bare date includes that whole day */
                 to?: string | null;
                 /** @description the rep's user id */
                 rep?: string | null;
+                /** @description a participant's email: the calls they took part in */
+                participant?: string | null;
+                /** @description a tracker's name (any case): calls that mention it */
+                tracker?: string | null;
                 sort?: "newest" | "oldest" | "longest" | "shortest";
             };
             header?: never;
@@ -4260,6 +4295,127 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    call_events_v1_calls__call_id__events_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                call_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description server-sent `status` events: data is `{"id", "status", "progress_percent", "failure"}`; the current status first, then each change; the stream ends after `scored` or `failed` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
             };
             /** @description error */
             422: {

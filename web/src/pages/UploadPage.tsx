@@ -22,10 +22,11 @@ interface Person {
 const STEPS: { status: CallStatus; label: string }[] = [
   { status: "uploaded", label: "Uploaded" },
   { status: "transcribing", label: "Transcribing" },
-  { status: "transcribed", label: "Scoring" },
+  { status: "transcribed", label: "Transcribed" },
+  { status: "scoring", label: "Scoring" },
   { status: "scored", label: "Scored" },
 ];
-const ORDER: CallStatus[] = ["uploaded", "transcribing", "transcribed", "scored"];
+const ORDER: CallStatus[] = ["uploaded", "transcribing", "transcribed", "scoring", "scored"];
 
 function megabytes(bytes: number): string {
   return bytes < 1024 * 1024 ? `${Math.ceil(bytes / 1024)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
@@ -255,7 +256,8 @@ function UploadedCall({ id, onAnother }: { id: string; onAnother: () => void }) 
           })}
         </ol>
         <p role="status" aria-live="polite" data-testid="call-status">
-          Status: {status === "transcribed" ? "scoring" : status}
+          Status: {status}
+          {status === "transcribing" && call.data?.progress_percent != null ? ` (${call.data.progress_percent}%)` : ""}
         </p>
         {status === "failed" && (
           <p role="alert" className="form-error">

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clashtor_common.events import (
+    CallFailed,
     CallScored,
     Envelope,
     ErasureCompleted,
@@ -30,6 +31,12 @@ async def on_call_scored(event: Envelope, session: AsyncSession) -> None:
     """Tell the uploader their call is scored."""
     scored = event.payload_as(CallScored)
     await notifications.record_call_scored(session, event.org_id, scored)
+
+
+async def on_call_failed(event: Envelope, session: AsyncSession, runtime: ServiceRuntime) -> None:
+    """Tell the uploader their call failed (transcription or scoring)."""
+    failed = _payload(event, CallFailed)
+    await notifications.record_call_failed(session, event.org_id, failed)
 
 
 async def on_erasure_requested(

@@ -88,6 +88,7 @@ def assemble(
     return {
         "id": str(call["id"]),
         "status": call["status"],  # ingest's, exactly as the list shows it
+        "progress_percent": call.get("progress_percent"),
         "title": call.get("title"),
         "duration": call.get("duration"),
         "participants": public_participants(call.get("participants")),

@@ -241,9 +241,14 @@ class CallFailureOut(BaseModel):
     reason: str | None = None
 
 
+CallStatusOut = Literal["uploaded", "transcribing", "transcribed", "scoring", "scored", "failed"]
+PERCENT_DOC = "while transcribing: how much of the recording is done (0-100); else null"
+
+
 class CallOut(BaseModel):
     id: str
-    status: Literal["uploaded", "transcribing", "transcribed", "scored", "failed"]
+    status: CallStatusOut
+    progress_percent: int | None = Field(None, description=PERCENT_DOC)
     title: str | None
     duration: float | None
     participants: list[dict[str, Any]]
@@ -263,7 +268,8 @@ class CallSummaryOut(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     id: str
-    status: Literal["uploaded", "transcribing", "transcribed", "scored", "failed"]
+    status: CallStatusOut
+    progress_percent: int | None = Field(None, description=PERCENT_DOC)
     title: str | None = None
     duration: float | None = None
     uploader_id: str | None = None

@@ -10,6 +10,7 @@ from gateway.context import Gateway
 #: The handler of each topic this service subscribes to (its consumer group is its name).
 ROUTES = {
     Topic.CALL_SCORED.value: handlers.on_call_scored,
+    Topic.CALL_FAILED.value: handlers.on_call_failed,
     Topic.ERASURE_REQUESTED.value: handlers.on_erasure_requested,
     Topic.EXPORT_REQUESTED.value: handlers.on_export_requested,
     Topic.SUBJECT_RESTRICTED.value: handlers.on_subject_restricted,

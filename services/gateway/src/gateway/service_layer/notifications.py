@@ -1,39 +1,61 @@
-"""In-app notifications: a scored call tells its uploader."""
+"""In-app notifications: a scored or failed call tells its uploader."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clashtor_common.domain_errors import NotFound
-from clashtor_common.events import CallScored
+from clashtor_common.events import CallFailed, CallScored
 from gateway.adapters.tables import Notification, User, utcnow
 from gateway.context import Gateway
 from gateway.domain.principal import Principal
 
 CALL_SCORED = "call_scored"
+CALL_FAILED = "call_failed"
 
 
 async def record_call_scored(session: AsyncSession, org_id: str, scored: CallScored) -> bool:
     """One notification per uploader and call; a re-score refreshes it and marks it unread."""
-    user = await session.get(User, scored.uploader_id)
+    data = {"overall_score": scored.overall_score, "scorecard": scored.scorecard}
+    return await _notify(session, org_id, scored.uploader_id, CALL_SCORED, scored.call_id, data)
+
+
+async def record_call_failed(session: AsyncSession, org_id: str, failed: CallFailed) -> bool:
+    """Tell the uploader their call could not be processed: the stage and the code (the
+    reason may quote the engine at length; the call page shows it in full)."""
+    if failed.uploader_id is None:
+        return False  # a v1 event from before call-failed named the uploader
+    data = {"stage": failed.stage, "code": failed.code}
+    return await _notify(session, org_id, failed.uploader_id, CALL_FAILED, failed.call_id, data)
+
+
+async def _notify(
+    session: AsyncSession,
+    org_id: str,
+    user_id: str,
+    kind: str,
+    call_id: str,
+    data: dict[str, Any],
+) -> bool:
+    """One notification per user, kind and call; a repeat refreshes it and marks it unread."""
+    user = await session.get(User, user_id)
     if user is None or user.org_id != org_id:
         return False  # the uploader left or was erased: nobody to tell
-    data = {"overall_score": scored.overall_score, "scorecard": scored.scorecard}
     existing = (
         await session.execute(
             select(Notification).where(
                 Notification.user_id == user.id,
-                Notification.kind == CALL_SCORED,
-                Notification.call_id == scored.call_id,
+                Notification.kind == kind,
+                Notification.call_id == call_id,
             )
         )
     ).scalar_one_or_none()
     if existing is None:
         session.add(
-            Notification(
-                org_id=org_id, user_id=user.id, kind=CALL_SCORED, call_id=scored.call_id, data=data
-            )
+            Notification(org_id=org_id, user_id=user.id, kind=kind, call_id=call_id, data=data)
         )
     else:
         existing.data = data

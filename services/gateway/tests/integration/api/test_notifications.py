@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from clashtor_common.events import CallScored, Topic, make_event
+from clashtor_common.events import CallFailed, CallScored, Topic, make_event
 
 
 def _consumer(api: Any, topic: str) -> Any:
@@ -68,3 +68,37 @@ async def test_an_event_for_another_orgs_user_notifies_nobody(api: Any) -> None:
         )
     )
     assert (await bob.client.get("/v1/notifications")).json() == []
+
+
+async def test_a_failed_call_notifies_its_uploader_once(api: Any) -> None:
+    owner = await api.signup()
+    rep = await api.invite(owner, "rep")
+    event = make_event(
+        CallFailed(
+            call_id="call-9",
+            uploader_id=rep.user_id,
+            stage="transcribe",
+            code="undecodable_audio",
+            reason="ffmpeg could not read the file",
+        ),
+        source="transcribe",
+        org_id=owner.org_id,
+        key="call-9",
+    )
+    consumer = _consumer(api, Topic.CALL_FAILED.value)
+    assert await consumer.apply(event) is True
+    assert await consumer.apply(event) is False  # a redelivery changes nothing
+    notes = (await rep.client.get("/v1/notifications")).json()
+    assert [(n["kind"], n["call_id"]) for n in notes] == [("call_failed", "call-9")]
+    assert notes[0]["data"] == {"stage": "transcribe", "code": "undecodable_audio"}
+    assert (await owner.client.get("/v1/notifications")).json() == []
+
+    other = await api.signup()  # the same event under another org tells nobody there
+    foreign = make_event(
+        CallFailed(call_id="call-9", uploader_id=rep.user_id, stage="score", code="x", reason="y"),
+        source="score",
+        org_id=other.org_id,
+        key="call-9",
+    )
+    assert await consumer.apply(foreign) is True
+    assert len((await rep.client.get("/v1/notifications")).json()) == 1

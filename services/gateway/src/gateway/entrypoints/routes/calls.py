@@ -153,8 +153,10 @@ async def upload_call(
     return passthrough(resp.status_code, json_body("ingest", resp))
 
 
-CallStatus = Literal["uploaded", "transcribing", "transcribed", "scored", "failed"]
+CallStatus = Literal["uploaded", "transcribing", "transcribed", "scoring", "scored", "failed"]
 CallSort = Literal["newest", "oldest", "longest", "shortest"]
+EVENTS_TIMEOUT_SECONDS = 3600.0
+"""How long a status stream may stay open (and quiet between ingest's keep-alives)."""
 
 
 @router.get("", response_model=None, responses={200: {"model": CallListOut}})
@@ -177,12 +179,21 @@ async def list_calls(
         Query(max_length=40, description="uploaded before; a bare date includes that whole day"),
     ] = None,
     rep: Annotated[str | None, Query(max_length=100, description="the rep's user id")] = None,
+    participant: Annotated[
+        str | None,
+        Query(max_length=320, description="a participant's email: the calls they took part in"),
+    ] = None,
+    tracker: Annotated[
+        str | None,
+        Query(max_length=80, description="a tracker's name (any case): calls that mention it"),
+    ] = None,
     sort: CallSort = "newest",
 ) -> Response:
     """Calls you may see (a rep their own, a manager their team's, admins all), narrowed
     by the filters; ``next_cursor`` continues the same query."""
     params = {"limit": limit, "cursor": cursor, "q": q, "status": status}
     params |= {"from": from_, "to": to, "rep": rep, "sort": sort}
+    params |= {"participant": participant, "tracker": tracker}
     status_code, body = await gw.services.call_json(
         "ingest",
         "GET",
@@ -243,6 +254,46 @@ async def get_audio(
         identity=principal.identity(),
         keep_headers=_AUDIO_HEADERS,
         headers={"range": range_header} if range_header else None,
+    )
+
+
+@router.get(
+    "/{call_id}/events",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "description": "server-sent `status` events: data is "
+            '`{"id", "status", "progress_percent", "failure"}`; the current status first, '
+            "then each change; the stream ends after `scored` or `failed`",
+        }
+    },
+)
+async def call_events(
+    call_id: CallId,
+    principal: Annotated[Principal, Depends(require(Action.CALLS_READ))],
+    gw: GatewayDep,
+) -> Response:
+    """Follow a call's progress (uploaded → transcribing n % → transcribed → scoring →
+    scored, or failed) as server-sent events, authorised like ``GET /v1/calls/{id}``."""
+    resp = await gw.services.request(
+        "ingest",
+        "GET",
+        _call_path(call_id, "/events"),
+        identity=principal.identity(),
+        stream=True,
+        timeout=EVENTS_TIMEOUT_SECONDS,
+    )
+    if resp.status_code >= 300:
+        await resp.aread()
+        await resp.aclose()
+        raise_for_downstream("ingest", resp)
+        raise ApiError(502, "upstream_error", "the ingest service answered a redirect")
+    return StreamingResponse(
+        resp.aiter_raw(),
+        media_type="text/event-stream",
+        headers={"cache-control": PRIVATE_NO_STORE, "x-accel-buffering": "no"},
+        background=BackgroundTask(resp.aclose),
     )
 
 
