@@ -33,9 +33,9 @@ async def on_call_scored(event: Envelope, session: AsyncSession) -> None:
     await notifications.record_call_scored(session, event.org_id, scored)
 
 
-async def on_call_failed(event: Envelope, session: AsyncSession, runtime: ServiceRuntime) -> None:
+async def on_call_failed(event: Envelope, session: AsyncSession) -> None:
     """Tell the uploader their call failed (transcription or scoring)."""
-    failed = _payload(event, CallFailed)
+    failed = event.payload_as(CallFailed)
     await notifications.record_call_failed(session, event.org_id, failed)
 
 

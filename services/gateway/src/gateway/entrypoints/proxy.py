@@ -27,10 +27,18 @@ async def stream_through(
     identity: Identity,
     keep_headers: Iterable[str],
     headers: Mapping[str, str] | None = None,
+    timeout: float | None = None,
 ) -> StreamingResponse:
-    """GET ``path`` from ``service`` as ``identity`` and stream its body to the client."""
+    """GET ``path`` from ``service`` as ``identity`` and stream its body to the client
+    (``timeout``: the longest wait for the next bytes, for long-lived streams)."""
     resp = await services.request(
-        service, "GET", path, identity=identity, headers=dict(headers or {}), stream=True
+        service,
+        "GET",
+        path,
+        identity=identity,
+        headers=dict(headers or {}),
+        stream=True,
+        timeout=timeout,
     )
     if resp.status_code >= 300:
         await resp.aread()

@@ -276,24 +276,13 @@ async def call_events(
 ) -> Response:
     """Follow a call's progress (uploaded → transcribing n % → transcribed → scoring →
     scored, or failed) as server-sent events, authorised like ``GET /v1/calls/{id}``."""
-    resp = await gw.services.request(
+    return await stream_through(
+        gw.services,
         "ingest",
-        "GET",
         _call_path(call_id, "/events"),
         identity=principal.identity(),
-        stream=True,
+        keep_headers=("content-type", "x-accel-buffering"),
         timeout=EVENTS_TIMEOUT_SECONDS,
-    )
-    if resp.status_code >= 300:
-        await resp.aread()
-        await resp.aclose()
-        raise_for_downstream("ingest", resp)
-        raise ApiError(502, "upstream_error", "the ingest service answered a redirect")
-    return StreamingResponse(
-        resp.aiter_raw(),
-        media_type="text/event-stream",
-        headers={"cache-control": PRIVATE_NO_STORE, "x-accel-buffering": "no"},
-        background=BackgroundTask(resp.aclose),
     )
 
 
