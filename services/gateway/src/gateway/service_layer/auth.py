@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -295,6 +295,18 @@ async def principal_from_session(gw: Gateway, token: str) -> Principal | None:
     )
 
 
+LAST_USED_GRANULARITY = timedelta(minutes=1)
+"""``last_used_at`` is written at most once a minute per key: a read with a key is then
+a read, not a write per request (under load every write is a lock and a commit)."""
+
+
+def touch_last_used(api_key: ApiKey, now: datetime) -> None:
+    """Move ``last_used_at`` to ``now`` when it is older than ``LAST_USED_GRANULARITY``."""
+    last = api_key.last_used_at
+    if last is None or now - aware(last) >= LAST_USED_GRANULARITY:
+        api_key.last_used_at = now
+
+
 async def principal_from_api_key(gw: Gateway, key: str) -> Principal | None:
     if not credentials.looks_like_api_key(key):
         return None
@@ -313,7 +325,7 @@ async def principal_from_api_key(gw: Gateway, key: str) -> Principal | None:
             return None
         if not can_grant(user.role, api_key.role):  # the creator was demoted since
             return None
-        api_key.last_used_at = utcnow()
+        touch_last_used(api_key, utcnow())
         team = await team_of(session, user.org_id, user.id)
     return Principal(
         user_id=user.id,

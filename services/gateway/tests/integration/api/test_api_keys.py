@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from gateway.adapters.tables import ApiKey
+from gateway.adapters.tables import ApiKey, aware
+from gateway.service_layer.auth import LAST_USED_GRANULARITY
 
 
 async def test_key_is_shown_once_and_listed_by_prefix_only(api: Any) -> None:
@@ -98,3 +99,29 @@ async def test_members_see_their_own_keys_admins_see_all(api: Any) -> None:
     # a rep cannot revoke someone else's key: it does not exist for them
     assert (await rep.client.delete(f"/v1/api-keys/{owner_key}")).status_code == 404
     assert (await owner.client.delete(f"/v1/api-keys/{rep_key}")).status_code == 204
+
+
+async def test_reads_with_a_key_write_last_used_at_at_most_once_a_minute(api: Any) -> None:
+    """A read with a key is not a write per request: ``last_used_at`` moves once a minute."""
+    owner = await api.signup()
+    created = (await owner.client.post("/v1/api-keys", json={"name": "poller"})).json()
+    client = api.bearer(created["key"])
+
+    async def last_used() -> Any:
+        listed = (await owner.client.get("/v1/api-keys")).json()
+        return next(k for k in listed if k["id"] == created["id"])["last_used_at"]
+
+    assert await last_used() is None
+    assert (await client.get("/v1/me")).status_code == 200
+    first = await last_used()
+    assert first is not None
+    for _ in range(3):
+        assert (await client.get("/v1/me")).status_code == 200
+    assert await last_used() == first, "reads within the minute wrote nothing"
+
+    async with api.app.state.gateway.db.session() as session:  # a minute passes
+        key = await session.get(ApiKey, created["id"])
+        assert key is not None and key.last_used_at is not None
+        key.last_used_at = aware(key.last_used_at) - LAST_USED_GRANULARITY
+    assert (await client.get("/v1/me")).status_code == 200
+    assert await last_used() > first
