@@ -18,17 +18,33 @@ migration) and reaches it through ``KeyTable``:
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import logging
 import types
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, LargeBinary, delete, select, text
+import httpx
+from sqlalchemy import Connection, DateTime, LargeBinary, delete, event, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
-from clashtor_common.crypto import DATA_KEY_ID_MAX, DataKey, Keyring, WrappedKey
+from clashtor_common.crypto import (
+    DATA_KEY_ID_MAX,
+    DataKey,
+    DataKeys,
+    DecryptionError,
+    Keyring,
+    WrappedKey,
+)
+from clashtor_common.events import WrappedDataKey
+
+log = logging.getLogger(__name__)
 
 
 def _utcnow() -> datetime:
@@ -62,6 +78,19 @@ def key_table_model(service: str) -> type[DataKeyColumns]:
     return _MODELS[service]
 
 
+def create_key_table(op: Any, name: str) -> None:
+    """The Alembic step every service's key-table migration runs (``op``: alembic.op)."""
+    import sqlalchemy as sa
+
+    op.create_table(
+        name,
+        sa.Column("id", sa.String(length=DATA_KEY_ID_MAX), primary_key=True),
+        sa.Column("master_kid", sa.String(length=64), nullable=False),
+        sa.Column("wrapped", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
+
 def call_key_id(call_id: str) -> str:
     return f"call:{call_id}"
 
@@ -69,6 +98,53 @@ def call_key_id(call_id: str) -> str:
 def subject_key_id(kind: str, subject_id: str) -> str:
     """``participant:<id>``, ``user:<id>``: the key of one person's records."""
     return f"{kind}:{subject_id}"
+
+
+def key_for_event(keyring: Keyring, key: DataKey) -> WrappedDataKey:
+    """``key`` wrapped for an event that names an object sealed under it."""
+    sealed = keyring.wrap(key)
+    return WrappedDataKey(
+        id=sealed.id,
+        master_kid=sealed.master_kid,
+        wrapped=base64.b64encode(sealed.wrapped).decode(),
+    )
+
+
+def keys_from_event(keyring: Keyring, part: WrappedDataKey | None) -> dict[str, DataKey]:
+    """The data key an event carries, as ``Keyring.decrypt(keys=...)`` takes it ({} if none).
+
+    Raises ``DecryptionError`` if it does not unwrap (a master key missing here)."""
+    if part is None:
+        return {}
+    try:
+        wrapped = base64.b64decode(part.wrapped, validate=True)
+    except ValueError as exc:
+        raise DecryptionError(f"data key {part.id!r} in the event is not base64") from exc
+    return {part.id: keyring.unwrap(WrappedKey(part.id, part.master_kid, wrapped))}
+
+
+@dataclass
+class Sealer:
+    """The keyring and the data keys loaded for the rows at hand.
+
+    ``seal`` writes version 2 under a named key (which must have been ensured); ``open``
+    reads either version, so rows written before crypto-shredding still open.
+    """
+
+    keyring: Keyring
+    keys: DataKeys
+
+    def seal(self, plain: bytes, aad: bytes, key_id: str) -> bytes:
+        return self.keyring.encrypt(plain, aad, key=self.keys[key_id])
+
+    def open(self, blob: bytes, aad: bytes = b"") -> bytes:
+        return self.keyring.decrypt(blob, aad, keys=self.keys)
+
+    def seal_text(self, text: str, aad: bytes, key_id: str) -> bytes:
+        return self.seal(text.encode(), aad, key_id)
+
+    def open_text(self, blob: bytes, aad: bytes = b"") -> str:
+        return self.open(blob, aad).decode()
 
 
 class KeyTable:
@@ -111,15 +187,30 @@ class KeyTable:
                 keys.update(await self.load(session, [key_id]))
         return keys
 
+    async def add(self, session: AsyncSession, key: DataKey) -> None:
+        """Store a key made in memory (``DataKey.generate``) with the row it seals."""
+        sealed = self.keyring.wrap(key)
+        session.add(self.model(id=key.id, master_kid=sealed.master_kid, wrapped=sealed.wrapped))
+
     async def get(self, session: AsyncSession, key_id: str) -> DataKey:
         return (await self.ensure(session, [key_id]))[key_id]
 
+    async def sealer(
+        self, session: AsyncSession, ids: Iterable[str], *, create: bool = False
+    ) -> Sealer:
+        """A ``Sealer`` holding the keys of ``ids`` (made if missing when ``create``)."""
+        load = self.ensure if create else self.load
+        return Sealer(self.keyring, await load(session, ids))
+
     async def destroy(self, session: AsyncSession, ids: Iterable[str]) -> int:
-        """Delete the rows of ``ids``; what they sealed is unreadable from the commit on."""
+        """Delete the rows of ``ids``; what they sealed is unreadable from the commit on.
+
+        The commit also wakes this process's ``Reclaimer`` (freed pages and S3 space)."""
         wanted = sorted(set(ids))
         if not wanted:
             return 0
         result = await session.execute(delete(self.model).where(self.model.id.in_(wanted)))  # type: ignore[attr-defined]
+        session.info[_DESTROYED] = True
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def rewrap(self, session: AsyncSession, *, batch: int = 500) -> int:
@@ -148,6 +239,76 @@ class KeyTable:
             done += len(rows)
 
 
+_DESTROYED = "clashtor_data_keys_destroyed"
+_wakeups: set[asyncio.Event] = set()
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_reclaimers(session: Session) -> None:
+    if session.info.pop(_DESTROYED, False):
+        for ev in list(_wakeups):
+            ev.set()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_destroyed(session: Session) -> None:
+    session.info.pop(_DESTROYED, None)
+
+
+class Reclaimer:
+    """After a commit that destroyed data keys: the database's freed pages are dropped
+    (``compact``) and the embedded S3 compacts its volumes (``vacuum_s3``).
+
+    With the keys gone the leftovers are unreadable anyway; this only keeps ciphertext of
+    erased data from lingering on local disks. One per service process, woken by commits
+    (several erasures in a row are reclaimed once).
+    """
+
+    def __init__(
+        self, engine: AsyncEngine, vacuum_url: str | None, *, settle_seconds: float = 3.0
+    ) -> None:
+        self.engine = engine
+        self.vacuum_url = vacuum_url
+        self.settle_seconds = settle_seconds
+        """SeaweedFS's filer deletes an object's chunks from its queue a moment after the
+        S3 DELETE answered; the vacuum waits for that."""
+        self._wake = asyncio.Event()
+
+    async def run(self) -> None:
+        _wakeups.add(self._wake)
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                await self.reclaim()
+        finally:
+            _wakeups.discard(self._wake)
+
+    async def reclaim(self) -> None:
+        try:
+            await compact(self.engine)
+            if self.vacuum_url:
+                await asyncio.sleep(self.settle_seconds)
+                await vacuum_s3(self.vacuum_url)
+        except Exception:  # best effort: the keys are already destroyed
+            log.warning("reclaiming space after an erasure failed", exc_info=True)
+
+
+async def vacuum_s3(master_url: str) -> None:
+    """Ask the embedded SeaweedFS master to compact every volume with any deleted needle.
+
+    SeaweedFS deletes by marking; the bytes stay in the ``.dat`` volume file until a
+    vacuum copies the live needles into a new file (its default threshold waits for 30%
+    garbage). Production S3 has no such call: see the privacy README for versioning and
+    lifecycle settings.
+    """
+    async with httpx.AsyncClient(timeout=120) as client:
+        response = await client.get(
+            f"{master_url.rstrip('/')}/vol/vacuum", params={"garbageThreshold": "0.0001"}
+        )
+        response.raise_for_status()
+
+
 async def compact(engine: AsyncEngine) -> None:
     """Give freed pages back after an erasure, so deleted rows are not left on disk.
 
@@ -161,15 +322,23 @@ async def compact(engine: AsyncEngine) -> None:
         if engine.dialect.name == "sqlite":
             # on the driver's cursor: a SQLAlchemy execute would BEGIN (see db.py), and a
             # checkpoint cannot truncate the WAL from inside a transaction
-            await conn.run_sync(_sqlite_checkpoint)
+            # TRUNCATE waits for writers (busy_timeout) but not for a connection still
+            # reading an old snapshot; then old frames stay in the WAL, so it is retried
+            for attempt in range(10):
+                if await conn.run_sync(_sqlite_checkpoint):
+                    return
+                await asyncio.sleep(0.2 * (attempt + 1))
+            log.warning("the WAL could not be truncated after an erasure (readers kept it busy)")
         elif engine.dialect.name == "postgresql":
             autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
             await autocommit.execute(text("VACUUM"))
 
 
-def _sqlite_checkpoint(sync_conn: Connection) -> None:
+def _sqlite_checkpoint(sync_conn: Connection) -> bool:
+    """One ``wal_checkpoint(TRUNCATE)``; True if it completed (no reader kept it busy)."""
     cursor = sync_conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return not (cursor.fetchone() or (0,))[0]
     finally:
         cursor.close()

@@ -72,6 +72,7 @@ def service_env(
         prefix + "S3_ACCESS_KEY": s3.access_key,
         prefix + "S3_SECRET_KEY": s3.secret_key,
         prefix + "S3_BUCKET": f"clashtor-{name}",
+        prefix + "S3_VACUUM_URL": f"http://127.0.0.1:{s3.master_port}",
         prefix + "LOG_JSON": "false",
     }
     if name == "gateway":

@@ -37,6 +37,7 @@ from clashtor_common.bus import (
     start_broker,
     subscribe,
 )
+from clashtor_common.datakeys import Reclaimer
 from clashtor_common.db import Database
 from clashtor_common.errors import install_error_handlers
 from clashtor_common.failures import is_transient
@@ -233,8 +234,10 @@ def create_service_app(
         refresh = Periodic("metrics-refresh", settings.metrics_refresh_seconds, measure.refresh)
         await refresh.start()
         metrics_server = serve_metrics(settings)
+        reclaimer = Reclaimer(runtime.db.engine, settings.s3_vacuum_url)
         background = [
             asyncio.create_task(runtime.start_watch().run(), name="broker-log-watch"),
+            asyncio.create_task(reclaimer.run(), name="erasure-reclaimer"),
         ]
         try:
             yield

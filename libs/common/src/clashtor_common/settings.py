@@ -36,6 +36,9 @@ class ServiceSettings(BaseSettings):
     s3_access_key: str = "clashtor"
     s3_secret_key: SecretStr = SecretStr("clashtor-dev-secret")
     s3_bucket: str = "clashtor"
+    s3_vacuum_url: str | None = None
+    """The embedded SeaweedFS master: volumes are compacted after an erasure. None in
+    production (S3 lifecycle rules expire deleted data, see services/privacy/README.md)."""
     master_keys: SecretStr = Field(
         SecretStr(DEV_MASTER_KEYS),
         description="comma-separated kid:base64(32 bytes); the first encrypts, all decrypt",

@@ -95,7 +95,7 @@ def test_no_event_carries_an_address_only_object_references() -> None:
     for name, schema in json_schemas().items():
         urls = {f for f in _fields(schema) if f.endswith("_url") or f.endswith("url")}
         assert urls == set(), f"{name} carries an address: {sorted(urls)}"
-    assert {"bucket", "key"} <= _fields(json_schemas()["call-uploaded.v2"])
+    assert {"bucket", "key"} <= _fields(json_schemas()["call-uploaded.v3"])
 
 
 def test_a_version_1_event_with_a_presigned_link_is_refused_as_unknown() -> None:
@@ -103,7 +103,7 @@ def test_a_version_1_event_with_a_presigned_link_is_refused_as_unknown() -> None
     raw["version"] = 1
     raw["data"].pop("audio")
     raw["data"]["audio_url"] = "http://127.0.0.1:8333/clashtor-ingest/x?X-Amz-Signature=1"
-    with pytest.raises(InvalidEvent, match=r"known versions \[2\]"):
+    with pytest.raises(InvalidEvent, match=r"known versions \[2, 3\]"):
         parse_envelope(json.dumps(raw))
 
 
@@ -127,3 +127,11 @@ def test_older_versions_are_read_as_the_current_model() -> None:
     assert isinstance(scored, CallScored) and scored.trackers == []
     failed = v1("call-failed", call_id="c", stage="score", code="x", reason="y").payload()
     assert isinstance(failed, CallFailed) and failed.uploader_id is None
+
+
+def test_a_version_2_upload_still_reads_as_one_without_the_audio_key() -> None:
+    raw = json.loads(make_event(uploaded(), source="ingest", org_id="o1", trace={}).to_bytes())
+    raw["version"] = 2
+    raw["data"].pop("audio_key", None)
+    payload = parse_envelope(json.dumps(raw)).payload()
+    assert isinstance(payload, CallUploaded) and payload.audio_key is None

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from clashtor_common.crypto import Keyring
+from clashtor_common.datakeys import KeyTable
 from clashtor_common.s3 import S3Store
 from clashtor_common.service import ServiceRuntime
 from ingest.adapters.object_store import EncryptedObjects
+from ingest.adapters.tables import DataKeyRecord
 from ingest.context import EXTRAS_KEY, IngestContext
 from ingest.entrypoints.stream import register_subscribers
 from ingest.settings import IngestSettings
@@ -19,7 +21,11 @@ def bootstrap(settings: IngestSettings | None = None) -> ServiceRuntime:
         S3Store(settings), keyring, window_chunks=settings.audio_window_chunks
     )
     runtime.extras[EXTRAS_KEY] = IngestContext(
-        settings=settings, db=runtime.db, keyring=keyring, objects=objects
+        settings=settings,
+        db=runtime.db,
+        keyring=keyring,
+        keys=KeyTable(DataKeyRecord, keyring),
+        objects=objects,
     )
     register_subscribers(runtime)
     return runtime

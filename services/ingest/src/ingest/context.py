@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clashtor_common.crypto import Keyring
+from clashtor_common.datakeys import KeyTable
 from clashtor_common.db import Database
 from clashtor_common.service import ServiceRuntime
 from ingest.adapters.object_store import EncryptedObjects
@@ -21,6 +22,7 @@ class IngestContext:
     settings: IngestSettings
     db: Database
     keyring: Keyring
+    keys: KeyTable
     objects: EncryptedObjects
 
     @property

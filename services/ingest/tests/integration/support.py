@@ -12,7 +12,8 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy import func, select
 
-from clashtor_common.crypto import Keyring, fingerprint
+from clashtor_common.crypto import DataKey, Keyring, fingerprint
+from clashtor_common.datakeys import call_key_id
 from clashtor_common.events import Envelope, EventPayload, make_event
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.testing.apps import identity_headers
@@ -206,3 +207,9 @@ async def stored_call(ctx: IngestContext, org: str, call_id: str) -> CallRecord 
             select(CallRecord).where(CallRecord.org_id == org, CallRecord.id == call_id)
         )
         return found.scalars().first()
+
+
+async def call_keys(ctx: IngestContext, call_id: str) -> dict[str, DataKey]:
+    """The call's data key as ingest's key table holds it ({} once destroyed)."""
+    async with ctx.db.session() as session:
+        return await ctx.keys.load(session, [call_key_id(call_id)])

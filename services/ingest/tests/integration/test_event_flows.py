@@ -36,6 +36,7 @@ from ..audio_samples import tone_bytes
 from .support import (
     IngestClient,
     Publisher,
+    call_keys,
     fp,
     handled,
     new_org,
@@ -298,7 +299,12 @@ async def test_erasing_a_participant_removes_every_call_they_took_part_in(
     completed = done[0][1]
     assert completed["data"]["service"] == "ingest"
     assert completed["data"]["status"] == "completed"
-    assert completed["data"]["removed"] == {"calls": 2, "participants": 3, "audio_objects": 2}
+    assert completed["data"]["removed"] == {
+        "calls": 2,
+        "participants": 3,
+        "audio_objects": 2,
+        "data_keys": 5,
+    }
     assert b"alice" not in done[0][0].lower()
 
     for gone in (with_alice, with_both):
@@ -317,6 +323,8 @@ async def test_erasing_a_participant_removes_every_call_they_took_part_in(
     with pytest.raises(ObjectNotFound):  # an old event's object reference yields nothing
         await ctx.objects.store.read(old_ref)
 
+    assert await call_keys(ctx, with_alice["id"]) == {}, "the call's key is destroyed"
+    assert await call_keys(ctx, bob_only["id"]) != {}
     async with ctx.db.session() as session:
         assert await session.get(ErasedCall, with_alice["id"]) is not None
         assert await session.get(ErasedFingerprint, (org, alice_fp)) is not None
@@ -369,7 +377,7 @@ async def test_erasing_one_call_removes_only_that_call(
     done = await erase_and_wait(
         publisher, kafka_bootstrap, org, Subject(type="call", id=target["id"])
     )
-    assert done["removed"] == {"calls": 1, "participants": 0, "audio_objects": 1}
+    assert done["removed"] == {"calls": 1, "participants": 0, "audio_objects": 1, "data_keys": 1}
     assert (await client.get_call(org, target["id"])).status_code == 404
     assert (await client.get_call(org, other["id"])).status_code == 200
     assert len(await org_objects(ctx, org)) == 1

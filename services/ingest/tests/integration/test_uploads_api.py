@@ -11,8 +11,10 @@ from typing import Any
 import av
 import pytest
 
+from clashtor_common.crypto import KeyDestroyed, data_key_id
+from clashtor_common.datakeys import keys_from_event
 from clashtor_common.db import Database
-from clashtor_common.events import ObjectRef
+from clashtor_common.events import ObjectRef, WrappedDataKey
 from clashtor_common.identity import Identity
 from clashtor_common.testing.callgen import zero_timestamp_opus_mkv
 from ingest.adapters.object_store import EncryptedObjects
@@ -26,6 +28,7 @@ from ingest.settings import IngestSettings
 from ..audio_samples import FORMATS, call_bytes, corrupt_audio_bytes, sample_call, tone_bytes
 from .support import (
     IngestClient,
+    call_keys,
     fp,
     new_org,
     org_objects,
@@ -311,10 +314,12 @@ async def test_the_stored_object_is_ciphertext_that_decrypts_to_the_upload(
         record = await stored_call(ctx, org, response.json()["id"])
         assert record is not None
         raw = await ctx.objects.store.get_bytes(record.s3_key)
-        assert raw[:4] == b"CTS1"
+        assert raw[:4] == b"CTS2" and data_key_id(raw) == f"call:{record.id}"
         assert not raw.startswith((b"RIFF", b"ID3"))
         assert b"WAVE" not in raw[:64] and data[1000:1064] not in raw
-        assert ctx.keyring.decrypt_stream_bytes(raw) == data
+        assert ctx.keyring.decrypt_stream_bytes(raw, keys=await call_keys(ctx, record.id)) == data
+        with pytest.raises(KeyDestroyed):  # the master key alone opens nothing
+            ctx.keyring.decrypt_stream_bytes(raw)
 
 
 async def test_personal_data_is_encrypted_in_the_database(
@@ -377,7 +382,7 @@ async def test_reads_spanning_several_fetch_windows_are_stitched_together(
     record = await stored_call(ctx, org, (await client.upload(org, data)).json()["id"])
     assert record is not None
     narrow = EncryptedObjects(ctx.objects.store, ctx.keyring, window_chunks=1)
-    decryptor = await narrow.decryptor(record.s3_key)
+    decryptor = await narrow.decryptor(record.s3_key, await call_keys(ctx, record.id))
     chunk = decryptor.chunk_size
     for start, end in [(0, len(data)), (100, chunk * 2 + 7), (chunk - 1, chunk + 1)]:
         pieces = [
@@ -500,8 +505,9 @@ async def test_call_uploaded_event_carries_object_references_and_fingerprints_bu
     assert payload["audio"]["key"].startswith(f"orgs/{org}/calls/{call['id']}/")
     assert "http" not in json.dumps(payload), "an object reference, never an address"
     fetched = await ctx.objects.store.read(ObjectRef(**payload["audio"]))
-    assert fetched[:4] == b"CTS1"
-    assert ctx.keyring.decrypt_stream_bytes(fetched) == data
+    assert fetched[:4] == b"CTS2"
+    carried = keys_from_event(ctx.keyring, WrappedDataKey(**payload["audio_key"]))
+    assert ctx.keyring.decrypt_stream_bytes(fetched, keys=carried) == data
     assert payload["language"] is None, "no language set: transcribe detects it"
 
 
@@ -530,7 +536,7 @@ async def test_a_database_failure_after_the_audio_reached_s3_deletes_the_object(
     broken_db = Database(f"sqlite+aiosqlite:///{tmp_path / 'broken.db'}")
     await broken_db.create_all(CallRecord)  # the duplicate check works, the insert does not
     broken = IngestContext(
-        settings=settings, db=broken_db, keyring=ctx.keyring, objects=ctx.objects
+        settings=settings, db=broken_db, keyring=ctx.keyring, keys=ctx.keys, objects=ctx.objects
     )
     org = new_org()
     path = tmp_path / "upload"

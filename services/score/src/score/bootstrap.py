@@ -9,9 +9,11 @@ it at a local Chat Completions server), the deterministic local engine otherwise
 from __future__ import annotations
 
 from clashtor_common.crypto import Keyring
+from clashtor_common.datakeys import KeyTable
 from clashtor_common.s3 import S3Store
 from clashtor_common.service import ServiceRuntime
 from score.adapters.openai_coach import make_coach
+from score.adapters.tables import DataKeyRecord
 from score.context import EXTRAS_KEY, ScoreContext, context_of
 from score.domain.coaching import Coach
 from score.entrypoints.stream import register_subscribers
@@ -38,10 +40,12 @@ def build_coach(settings: ScoreSettings) -> Coach:
 def bootstrap(settings: ScoreSettings | None = None) -> ServiceRuntime:
     settings = settings or ScoreSettings()
     runtime = ServiceRuntime.build(settings)
+    keyring = Keyring.from_config(settings.master_keys.get_secret_value())
     runtime.extras[EXTRAS_KEY] = ScoreContext(
         settings=settings,
         db=runtime.db,
-        keyring=Keyring.from_config(settings.master_keys.get_secret_value()),
+        keyring=keyring,
+        keys=KeyTable(DataKeyRecord, keyring),
         s3=S3Store(settings),
         coach=build_coach(settings),
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clashtor_common.crypto import Keyring
+from clashtor_common.datakeys import KeyTable
 from clashtor_common.db import Database
 from clashtor_common.s3 import S3Store
 from clashtor_common.service import ServiceRuntime
@@ -27,6 +28,7 @@ class ScoreContext:
     settings: ScoreSettings
     db: Database
     keyring: Keyring
+    keys: KeyTable
     s3: S3Store
     coach: Coach
     background: set[asyncio.Task[Any]] = field(default_factory=set)

@@ -127,6 +127,7 @@ async def test_erasing_a_call_deletes_its_score_and_a_replay_does_not_bring_it_b
 
     assert done.data["status"] == "completed"
     assert done.data["removed"]["scores"] == 1
+    assert done.data["removed"]["data_keys"] == 1, "the call's key is destroyed"
     assert done.data["kept"][0]["what"].startswith("ids of erased calls")
     assert await flow.status(org, gone) == 404
     assert await flow.status(org, kept) == 200

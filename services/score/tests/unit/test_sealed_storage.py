@@ -1,10 +1,13 @@
-"""Stored results and transcripts: encrypted, compressed, and bound to their row."""
+"""Stored results and transcripts: encrypted under the call's data key, compressed, and bound
+to their row; without the key (erased) they do not open; old self-keyed blobs still do."""
 
 from __future__ import annotations
 
+import zlib
+
 import pytest
 
-from clashtor_common.crypto import DecryptionError, Keyring
+from clashtor_common.crypto import DataKey, DecryptionError, KeyDestroyed, Keyring
 from score.adapters.sealed import seal, unseal
 from score.domain.scorecard_templates import meddic_template
 from score.domain.scoring import CallScore, rescore_call, score_call
@@ -12,13 +15,15 @@ from score.domain.synthetic import synthetic_sales_call
 
 KEYRING = Keyring.from_config(f"k1:{Keyring.generate_key()}")
 CALL = synthetic_sales_call(minutes=5)
+KEY = DataKey.generate("call:c1")
+KEYS = {KEY.id: KEY}
 
 
 def test_a_sealed_blob_opens_only_for_its_own_org_call_and_kind() -> None:
     plain = CALL.model_dump_json().encode()
-    blob = seal(KEYRING, plain, org_id="o1", call_id="c1", kind="transcript")
+    blob = seal(KEYRING, plain, org_id="o1", call_id="c1", kind="transcript", key=KEY)
 
-    assert unseal(KEYRING, blob, org_id="o1", call_id="c1", kind="transcript") == plain
+    assert unseal(KEYRING, blob, org_id="o1", call_id="c1", kind="transcript", keys=KEYS) == plain
     assert b"discovery" not in blob.lower() and b"budget" not in blob.lower()
     assert len(blob) < len(plain) / 3  # compressed before it is encrypted
     for other in (
@@ -27,7 +32,16 @@ def test_a_sealed_blob_opens_only_for_its_own_org_call_and_kind() -> None:
         {"org_id": "o1", "call_id": "c1", "kind": "result"},
     ):
         with pytest.raises(DecryptionError):
-            unseal(KEYRING, blob, **other)  # type: ignore[arg-type]
+            unseal(KEYRING, blob, keys=KEYS, **other)  # type: ignore[arg-type]
+    with pytest.raises(KeyDestroyed):
+        unseal(KEYRING, blob, org_id="o1", call_id="c1", kind="transcript", keys={})
+
+
+def test_a_blob_sealed_before_key_tables_still_opens() -> None:
+    legacy = KEYRING.encrypt(zlib.compress(b'{"x": 1}'), aad=b"score/result/o1/c1")
+    assert unseal(KEYRING, legacy, org_id="o1", call_id="c1", kind="result", keys={}) == (
+        b'{"x": 1}'
+    )
 
 
 def test_a_stored_score_reads_back_equal_and_can_be_rescored() -> None:

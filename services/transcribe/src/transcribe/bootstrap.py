@@ -8,10 +8,12 @@ faster-whisper model otherwise.
 from __future__ import annotations
 
 from clashtor_common.crypto import Keyring
+from clashtor_common.datakeys import KeyTable
 from clashtor_common.s3 import S3Store
 from clashtor_common.service import ServiceRuntime
 from transcribe.adapters.engines import make_engine
 from transcribe.adapters.objects import EncryptedObjects
+from transcribe.adapters.tables import DataKeyRecord
 from transcribe.context import EXTRAS_KEY, TranscribeContext
 from transcribe.entrypoints.stream import register_subscribers
 from transcribe.settings import TranscribeSettings
@@ -20,10 +22,12 @@ from transcribe.settings import TranscribeSettings
 def bootstrap(settings: TranscribeSettings | None = None) -> ServiceRuntime:
     settings = settings or TranscribeSettings()
     runtime = ServiceRuntime.build(settings)
+    keyring = Keyring.from_config(settings.master_keys.get_secret_value())
     runtime.extras[EXTRAS_KEY] = TranscribeContext(
         settings=settings,
         db=runtime.db,
-        keyring=Keyring.from_config(settings.master_keys.get_secret_value()),
+        keyring=keyring,
+        keys=KeyTable(DataKeyRecord, keyring),
         engine=make_engine(settings.transcription_config()),
         objects=EncryptedObjects(S3Store(settings)),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clashtor_common.crypto import Keyring
+from clashtor_common.datakeys import KeyTable
 from clashtor_common.db import Database
 from clashtor_common.service import ServiceRuntime
 from transcribe.adapters.objects import EncryptedObjects
@@ -25,6 +26,7 @@ class TranscribeContext:
     settings: TranscribeSettings
     db: Database
     keyring: Keyring
+    keys: KeyTable
     engine: TranscriptionEngine
     objects: EncryptedObjects
 

@@ -17,7 +17,8 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy import func, select, text
 
-from clashtor_common.crypto import Keyring, fingerprint
+from clashtor_common.crypto import DataKey, Keyring, fingerprint
+from clashtor_common.datakeys import key_for_event
 from clashtor_common.events import (
     CallUploaded,
     Envelope,
@@ -91,6 +92,8 @@ class Uploader:
         # One key ring for both sides here; in production both unwrap through the KMS.
         self.keyring = Keyring.from_config(settings.master_keys.get_secret_value())
         self.fingerprint_secret = settings.fingerprint_secret.get_secret_value()
+        self.audio_keys: dict[str, DataKey] = {}
+        """Each recording's data key (ingest keeps it in its key table; the event carries it)."""
         self.producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
 
     async def start(self) -> None:
@@ -103,8 +106,10 @@ class Uploader:
         return fingerprint(self.fingerprint_secret, email)
 
     async def put_recording(self, org: str, call_id: str, data: bytes) -> tuple[str, ObjectRef]:
-        """Encrypt ``data`` (stream format, as ingest does); its key and its reference."""
-        blob = b"".join([c async for c in self.keyring.encrypt_stream(_aiter(data))])
+        """Encrypt ``data`` (stream format under the call's data key, as ingest does); its
+        key and its reference."""
+        data_key = self.audio_keys.setdefault(call_id, DataKey.generate(f"call:{call_id}"))
+        blob = b"".join([c async for c in self.keyring.encrypt_stream(_aiter(data), key=data_key)])
         key = f"orgs/{org}/calls/{call_id}.audio.enc"
         await self.store.put_bytes(key, blob)
         return key, self.store.ref(key)
@@ -127,6 +132,9 @@ class Uploader:
             call_id=call_id,
             uploader_id=uploader,
             audio=audio,
+            audio_key=key_for_event(self.keyring, self.audio_keys[call_id])
+            if call_id in self.audio_keys
+            else None,
             audio_format=audio_format,
             duration=duration,
             channels=channels,

@@ -64,8 +64,12 @@ async def test_erasing_a_call_removes_its_transcript_everywhere_and_for_good(
 
     assert done["data"]["status"] == "completed"
     assert done["data"]["removed"]["transcripts"] == 1
+    assert done["data"]["removed"]["data_keys"] == 1
     assert done["data"]["kept"], "the tombstone is declared"
     assert await record_of(ctx, call_id) is None
+    async with ctx.db.session() as session:  # the transcript's key is destroyed
+        assert await ctx.keys.load(session, [f"call:{call_id}"]) == {}
+        assert await ctx.keys.load(session, [f"call:{kept_upload.data['call_id']}"]) != {}
     assert transcript_key(org, call_id) not in await ctx.objects.keys(f"transcripts/{org}/")
     with pytest.raises(ObjectNotFound):
         await ctx.objects.read(ObjectRef(**announced["data"]["transcript"]))

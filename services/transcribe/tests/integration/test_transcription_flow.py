@@ -13,8 +13,9 @@ import uuid
 import httpx
 import pytest
 
-from clashtor_common.crypto import Keyring
-from clashtor_common.events import ObjectRef, Topic
+from clashtor_common.crypto import KeyDestroyed, Keyring, data_key_id
+from clashtor_common.datakeys import keys_from_event
+from clashtor_common.events import ObjectRef, Topic, WrappedDataKey
 from clashtor_common.events.transcript import Transcript
 from clashtor_common.testing.callgen import GeneratedCall, make_corrupt_audio
 from transcribe.adapters.objects import transcript_aad, transcript_key
@@ -107,10 +108,15 @@ async def test_a_stereo_call_is_transcribed_announced_and_served(
     assert attribution.accuracy >= MIN_STEREO_ATTRIBUTION
 
     # The event names a claim check (bucket and key): ciphertext bound to this call.
+    # Its data key travels with it; the master key alone opens nothing.
     assert set(data["transcript"]) == {"bucket", "key"}
     blob = await ctx.objects.read(ObjectRef(**data["transcript"]))
-    plain = ctx.keyring.decrypt(blob, aad=transcript_aad(call_id))
+    assert data_key_id(blob) == data["transcript_key"]["id"] == f"call:{call_id}"
+    keys = keys_from_event(ctx.keyring, WrappedDataKey(**data["transcript_key"]))
+    plain = ctx.keyring.decrypt(blob, aad=transcript_aad(call_id), keys=keys)
     assert Transcript.model_validate_json(plain) == transcript
+    with pytest.raises(KeyDestroyed):
+        ctx.keyring.decrypt(blob, aad=transcript_aad(call_id))
 
 
 async def test_a_mono_call_is_diarized_into_two_speakers(
@@ -151,7 +157,8 @@ async def test_the_transcript_is_never_stored_or_announced_in_plain_text(
         assert leaked == [], f"transcript words readable in the {place}: {leaked}"
     record = await record_of(ctx, call_id)
     assert record is not None and record.transcript_enc == s3_object
-    assert record.transcript_enc[:4] == b"CTR1"
+    assert record.transcript_enc[:4] == b"CTR2"  # names its key-table key, carries no key
+    assert data_key_id(record.transcript_enc) == f"call:{call_id}"
 
 
 async def test_a_duplicate_or_replayed_upload_yields_one_transcript(

@@ -28,6 +28,7 @@ from clashtor_common.events.schemas import (
     SubjectRectified,
     SubjectRestricted,
     SubscriptionChanged,
+    WrappedDataKey,
     json_schemas,
 )
 from clashtor_common.events.topics import ALL_TOPICS, DLQ_SUFFIX, Topic, dlq_topic
@@ -58,6 +59,7 @@ __all__ = [
     "SubjectRestricted",
     "SubscriptionChanged",
     "Topic",
+    "WrappedDataKey",
     "dlq_topic",
     "json_schemas",
     "make_event",

@@ -53,12 +53,31 @@ class ObjectRef(_Part):
     key: str = Field(min_length=1, max_length=1024)
 
 
+class WrappedDataKey(_Part):
+    """The data key of an object another service reads, sealed by its producer's master key.
+
+    Version-2 ciphertext names a data key held in the producer's key table, which no
+    other service can read; the key travels with the reference instead (wrapped, so only a
+    holder of the master key opens it). It is key material, not personal data: erasure
+    deletes the object (and the embedded S3 compacts it), and the topic keeps the event only
+    for its retention (7 days in production), see services/privacy/README.md.
+    """
+
+    id: str = Field(min_length=1, max_length=120, description="the key id the header names")
+    master_kid: str = Field(min_length=1, max_length=64)
+    wrapped: str = Field(min_length=1, max_length=200, description="base64 nonce + sealed key")
+
+
 class KeptRecord(_Part):
     what: str
     why: str
 
 
-class CallUploaded(EventPayload):
+class CallUploadedV2(EventPayload):
+    # call-uploaded before the audio's data key travelled with it (a self-keyed CTS1
+    # object); read as v3 with audio_key None. A comment, not a docstring: the pinned v2
+    # schema stays exactly as it was published.
+    model_config = ConfigDict(extra="forbid", frozen=True, title="CallUploaded")
     event_type = Topic.CALL_UPLOADED.value
     event_version = 2
     call_id: str
@@ -77,8 +96,26 @@ class CallUploaded(EventPayload):
         description="language of the call when the uploader set it (ISO 639-1); null = detect",
     )
 
+    def upcast(self) -> CallUploaded:
+        return CallUploaded(**self.model_dump())
 
-class CallTranscribed(EventPayload):
+
+class CallUploaded(CallUploadedV2):
+    """A call was uploaded: its encrypted audio and, since v3, the audio's data key."""
+
+    event_version = 3
+    audio_key: WrappedDataKey | None = Field(
+        None, description="the audio's data key (CTS2); None for a self-keyed CTS1 object"
+    )
+
+    def upcast(self) -> CallUploaded:
+        return self
+
+
+class CallTranscribedV2(EventPayload):
+    # call-transcribed before the transcript's data key travelled with it (a self-keyed
+    # CTR1 object); read as v3 with transcript_key None.
+    model_config = ConfigDict(extra="forbid", frozen=True, title="CallTranscribed")
     event_type = Topic.CALL_TRANSCRIBED.value
     event_version = 2
     call_id: str
@@ -92,6 +129,22 @@ class CallTranscribed(EventPayload):
     speakers: int
     word_count: int
     participants: list[ParticipantRef] = Field(default_factory=list)
+
+    def upcast(self) -> CallTranscribed:
+        return CallTranscribed(**self.model_dump())
+
+
+class CallTranscribed(CallTranscribedV2):
+    """A call was transcribed: its encrypted transcript and, since v3, the transcript's
+    data key."""
+
+    event_version = 3
+    transcript_key: WrappedDataKey | None = Field(
+        None, description="the transcript's data key (CTR2); None for a self-keyed CTR1 object"
+    )
+
+    def upcast(self) -> CallTranscribed:
+        return self
 
 
 class CallProgressed(EventPayload):
@@ -251,7 +304,12 @@ PAYLOADS: tuple[type[EventPayload], ...] = (
     SubjectRectified,
     SubjectRestricted,
 )
-LEGACY_PAYLOADS: tuple[type[EventPayload], ...] = (CallScoredV1, CallFailedV1)
+LEGACY_PAYLOADS: tuple[type[EventPayload], ...] = (
+    CallScoredV1,
+    CallFailedV1,
+    CallUploadedV2,
+    CallTranscribedV2,
+)
 """Older versions still readable: each has ``upcast()`` to the current model, so events
 published before an upgrade (in the log, in a dead-letter topic) are still handled."""
 

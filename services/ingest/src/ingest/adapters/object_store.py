@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from clashtor_common.crypto import STREAM_HEADER_MAX, Keyring, StreamDecryptor
+from clashtor_common.crypto import STREAM_HEADER_MAX, DataKey, DataKeys, Keyring, StreamDecryptor
 from clashtor_common.s3 import S3Store
 
 READ_PIECE = 1024 * 1024
@@ -37,14 +37,17 @@ class EncryptedObjects:
         self.keyring = keyring
         self.window_chunks = window_chunks
 
-    async def put_file(self, key: str, path: Path) -> int:
-        """Encrypt ``path`` into ``key``; returns the object's size. Aborted on any error."""
-        return await self.store.upload_stream(key, self.keyring.encrypt_stream(_file_pieces(path)))
+    async def put_file(self, key: str, path: Path, data_key: DataKey) -> int:
+        """Encrypt ``path`` into ``key`` under ``data_key`` (CTS2); returns the object's size.
+        Aborted on any error."""
+        chunks = self.keyring.encrypt_stream(_file_pieces(path), key=data_key)
+        return await self.store.upload_stream(key, chunks)
 
-    async def decryptor(self, key: str) -> StreamDecryptor:
-        """Raises ``clashtor_common.s3.ObjectNotFound`` when the object is gone."""
+    async def decryptor(self, key: str, keys: DataKeys) -> StreamDecryptor:
+        """Raises ``clashtor_common.s3.ObjectNotFound`` when the object is gone and
+        ``KeyDestroyed`` when its data key is not among ``keys``."""
         head = await self.store.get_bytes(key, (0, STREAM_HEADER_MAX))
-        return self.keyring.stream_decryptor(head)
+        return self.keyring.stream_decryptor(head, keys=keys)
 
     async def read_range(
         self, key: str, start: int, end: int, plain_size: int, decryptor: StreamDecryptor
@@ -66,8 +69,8 @@ class EncryptedObjects:
             hi = min(end - offset, len(plain))
             yield plain[lo:hi]
 
-    async def read_all(self, key: str, plain_size: int) -> AsyncIterator[bytes]:
-        decryptor = await self.decryptor(key)
+    async def read_all(self, key: str, plain_size: int, keys: DataKeys) -> AsyncIterator[bytes]:
+        decryptor = await self.decryptor(key, keys)
         async for piece in self.read_range(key, 0, plain_size, plain_size, decryptor):
             yield piece
 

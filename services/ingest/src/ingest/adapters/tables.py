@@ -20,6 +20,8 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+from clashtor_common.datakeys import key_table_model
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -184,7 +186,13 @@ class RestrictionRecord(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
+DataKeyRecord = key_table_model("ingest")
+"""``ingest_data_keys``: ``call:<id>`` seals a call's audio and title, ``participant:<id>``
+a participant's name and email; erasure destroys them before anything else."""
+
+
 TABLES: tuple[type[SQLModel], ...] = (
+    DataKeyRecord,
     CallRecord,
     ParticipantRecord,
     CallTrackerRecord,

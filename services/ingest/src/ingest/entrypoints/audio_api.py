@@ -47,11 +47,11 @@ async def get_audio(
     call_id: str, request: Request, identity: CurrentIdentity, ctx: ContextDep
 ) -> StreamingResponse:
     """The call's audio, decrypted on the fly; only the chunks a Range needs are fetched."""
-    call, _ = await load_visible_call(ctx, identity, call_id)
+    call, _, sealer = await load_visible_call(ctx, identity, call_id)
     size = call.size_bytes
     byte_range = parse_range(request.headers.get("range"), size)
     try:
-        decryptor = await ctx.objects.decryptor(call.s3_key)
+        decryptor = await ctx.objects.decryptor(call.s3_key, sealer.keys)
     except ObjectNotFound as exc:
         raise CallNotFound(f"the audio of call {call_id} is gone") from exc
     fmt = stored_format(call.audio_format)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from clashtor_common.crypto import fingerprint
+from clashtor_common.datakeys import Sealer
 from clashtor_common.identity import CurrentIdentity, Identity
 from clashtor_common.upload_form import EMAIL_MAX, upload_request_body
 from ingest.adapters.calls_repo import CallRepository
@@ -21,6 +22,7 @@ from ingest.domain.quota import ensure_minutes_left
 from ingest.domain.status import CallStatus
 from ingest.entrypoints.deps import ContextDep
 from ingest.service_layer import listing
+from ingest.service_layer.personal import key_ids
 from ingest.service_layer.quota import quota_status
 from ingest.service_layer.status_stream import status_events
 from ingest.service_layer.uploads import register_upload
@@ -42,15 +44,17 @@ _UPLOAD_BODY = upload_request_body(
 
 async def load_visible_call(
     ctx: IngestContext, identity: Identity, call_id: str
-) -> tuple[CallRecord, list[ParticipantRecord]]:
-    """The call if it is in the caller's org and theirs to see; 404 otherwise (no leak)."""
+) -> tuple[CallRecord, list[ParticipantRecord], Sealer]:
+    """The call if it is in the caller's org and theirs to see; 404 otherwise (no leak);
+    with the data keys that open it."""
     async with ctx.db.session() as session:
         repo = CallRepository(session, identity.org_id)
         call = await repo.get(call_id)
         if call is None or not can_see(identity, call.uploader_id):
             raise CallNotFound(f"call {call_id} not found")
         participants = (await repo.participants([call.id]))[call.id]
-    return call, participants
+        sealer = await ctx.keys.sealer(session, key_ids([call.id], participants))
+    return call, participants, sealer
 
 
 @router.post(
@@ -125,8 +129,8 @@ async def list_calls(
 
 @router.get("/calls/{call_id}")
 async def get_call(call_id: str, identity: CurrentIdentity, ctx: ContextDep) -> dict[str, Any]:
-    call, participants = await load_visible_call(ctx, identity, call_id)
-    return call_view(ctx.keyring, call, participants)
+    call, participants, sealer = await load_visible_call(ctx, identity, call_id)
+    return call_view(sealer, call, participants)
 
 
 @router.get(

@@ -10,6 +10,7 @@ from ingest.adapters.tables import CallRecord, as_utc
 from ingest.context import IngestContext
 from ingest.domain.access import visible_uploaders
 from ingest.domain.listing import SORTS, CallQuery, decode_cursor, encode_cursor, matches_text
+from ingest.service_layer.personal import key_ids
 from ingest.service_layer.views import call_view
 
 SEARCH_BATCH = 200
@@ -39,8 +40,10 @@ async def list_calls(
                 uploaders=visible_uploaders(identity), query=query, after=after, size=size
             )
             people = await repo.participants([c.id for c in batch])
+            everyone = [p for rows in people.values() for p in rows]
+            sealer = await ctx.keys.sealer(session, key_ids([c.id for c in batch], everyone))
             for call in batch:
-                view = call_view(ctx.keyring, call, people[call.id])
+                view = call_view(sealer, call, people[call.id])
                 if query.text and not matches_text(query.text, view["title"], view["participants"]):
                     continue
                 found.append(view)

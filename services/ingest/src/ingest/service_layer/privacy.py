@@ -8,8 +8,10 @@ Whose calls a subject means:
 - ``user``: every call they uploaded;
 - ``organization``: every call of the organization.
 
-Erasure deletes the S3 objects first (idempotent, so a retry after a crash only
-repeats deletes), then the rows, and leaves tombstones of ids and hashes only.
+Erasure destroys the data keys first (``call:<id>`` seals the audio and title,
+``participant:<id>`` a name and email), then deletes the S3 objects (idempotent, so a
+retry after a crash only repeats deletes) and the rows, all in one transaction, and leaves
+tombstones of ids and hashes only.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clashtor_common.bus import PermanentError
 from clashtor_common.crypto import DecryptionError
+from clashtor_common.datakeys import Sealer
 from clashtor_common.events import (
     ErasureCompleted,
     ErasureRequested,
@@ -49,7 +52,7 @@ from ingest.adapters.tables import CallRecord, PlanRecord, RestrictionRecord, ut
 from ingest.context import IngestContext
 from ingest.domain.formats import stored_format
 from ingest.domain.participants import normalize_email
-from ingest.service_layer.personal import set_email, set_name
+from ingest.service_layer.personal import key_ids, set_email, set_name
 from ingest.service_layer.views import call_view
 
 log = logging.getLogger(__name__)
@@ -99,10 +102,15 @@ async def erase_subject(
             session, org_id, request, status="failed", removed={}, details=str(exc)
         )
         return {}
+    call_ids = [c.id for c in calls]
+    # the keys first: from this transaction's commit on, every copy of the audio, titles,
+    # names and emails (S3 volumes, pages, WAL, backups) is noise
+    people = await repo.participants(call_ids)
+    everyone = [p for rows in people.values() for p in rows]
+    keys = await ctx.keys.destroy(session, key_ids(call_ids, everyone))
     objects = await ctx.objects.delete_many([call.s3_key for call in calls])
     if subject.type == "organization":
         objects += await ctx.objects.store.delete_prefix(f"orgs/{org_id}/")
-    call_ids = [c.id for c in calls]
     await record_erased_calls(session, calls, request.request_id)
     participants = await repo.delete_calls(call_ids)
     await _drop_unsent_uploads(session, call_ids)
@@ -117,7 +125,12 @@ async def erase_subject(
     if subject.type == "organization":
         await session.execute(delete(RestrictionRecord).where(RestrictionRecord.org_id == org_id))
         await session.execute(delete(PlanRecord).where(PlanRecord.org_id == org_id))
-    removed = {"calls": len(call_ids), "participants": participants, "audio_objects": objects}
+    removed = {
+        "calls": len(call_ids),
+        "participants": participants,
+        "audio_objects": objects,
+        "data_keys": keys,
+    }
     await _emit_completed(session, org_id, request, status="completed", removed=removed)
     return removed
 
@@ -184,7 +197,9 @@ async def export_subject(
         await _emit_part(session, org_id, request, None, 0)
         return 0
     people = await repo.participants([c.id for c in calls])
-    items = [_export_item(call_view(ctx.keyring, c, people[c.id]), request.subject) for c in calls]
+    everyone = [p for rows in people.values() for p in rows]
+    sealer = await ctx.keys.sealer(session, key_ids([c.id for c in calls], everyone))
+    items = [_export_item(call_view(sealer, c, people[c.id]), request.subject) for c in calls]
     files: dict[str, str] = {}
     omitted = 0
     if request.include_audio:
@@ -197,7 +212,8 @@ async def export_subject(
                 omitted += 1
                 continue
             name = f"{call.id}.{stored_format(call.audio_format).extension}"
-            files[name] = base64.b64encode(await _read_audio(ctx, call)).decode()
+            audio = await _read_audio(ctx, call, sealer)
+            files[name] = base64.b64encode(audio).decode()
             item["audio_file"] = name
             budget -= encoded_size
     document = {
@@ -233,8 +249,9 @@ def _export_item(view: dict[str, Any], subject: Subject) -> dict[str, Any]:
     return {**view, "participants": people}
 
 
-async def _read_audio(ctx: IngestContext, call: CallRecord) -> bytes:
-    return b"".join([piece async for piece in ctx.objects.read_all(call.s3_key, call.size_bytes)])
+async def _read_audio(ctx: IngestContext, call: CallRecord, sealer: Sealer) -> bytes:
+    pieces = ctx.objects.read_all(call.s3_key, call.size_bytes, sealer.keys)
+    return b"".join([piece async for piece in pieces])
 
 
 async def _emit_part(
@@ -315,11 +332,12 @@ async def rectify_participants(
         for r in await repo.participants_with_fingerprint(fingerprint)
         if role is None or r.role == role
     ]
+    sealer = await ctx.keys.sealer(session, key_ids([], rows), create=True)
     for row in rows:
         if "name" in fields:
-            set_name(ctx.keyring, row, name)
+            set_name(sealer, row, name)
         if "email" in fields:
-            set_email(ctx.keyring, ctx.fingerprint_secret, row, email)
+            set_email(sealer, ctx.fingerprint_secret, row, email)
         session.add(row)
     return len(rows)
 

@@ -34,6 +34,8 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from clashtor_common.crypto import DataKey
+from clashtor_common.datakeys import call_key_id, key_for_event
 from clashtor_common.events import CallUploaded, ParticipantRef, make_event
 from clashtor_common.identity import Identity, visible_uploaders
 from clashtor_common.languages import UnknownLanguage, parse_language
@@ -49,7 +51,13 @@ from ingest.domain.formats import stored_format
 from ingest.domain.participants import ParticipantIn, parse_participants
 from ingest.domain.quota import ensure_call_fits, ensure_call_length, remaining_seconds
 from ingest.domain.status import CallStatus
-from ingest.service_layer.personal import new_participant, seal_title
+from ingest.service_layer.personal import (
+    key_ids,
+    new_participant,
+    seal_title,
+    set_email,
+    set_name,
+)
 from ingest.service_layer.quota import QuotaStatus, reserve_minutes
 from ingest.service_layer.views import call_view
 
@@ -97,7 +105,8 @@ async def existing_call(
         if call is None:
             return None
         participants = (await repo.participants([call.id]))[call.id]
-        return call_view(ctx.keyring, call, participants)
+        sealer = await ctx.keys.sealer(session, key_ids([call.id], participants))
+        return call_view(sealer, call, participants)
 
 
 async def measure_upload(
@@ -142,19 +151,22 @@ async def register_upload(
 
     call_id = str(uuid.uuid4())
     key = audio_key(org_id, call_id, probe.stored_format)
+    # kept in memory until the call row commits with it: a failed upload leaves no key
+    call_key = DataKey.generate(call_key_id(call_id))
     with tempfile.TemporaryDirectory(prefix="ingest-remux-", dir=settings.upload_temp_dir) as tmp:
         stored_path = upload.path
         if probe.has_video:
             stored_path = Path(tmp) / f"audio.{stored_format(probe.stored_format).extension}"
             await asyncio.to_thread(extract_audio, upload.path, stored_path)
         size_bytes = stored_path.stat().st_size
-        await ctx.objects.put_file(key, stored_path)
+        await ctx.objects.put_file(key, stored_path, call_key)
 
     try:
         view = await _record(
             ctx,
             identity,
             call_id,
+            call_key,
             key,
             title,
             language,
@@ -188,6 +200,7 @@ async def _record(
     ctx: IngestContext,
     identity: Identity,
     call_id: str,
+    call_key: DataKey,
     key: str,
     title: str | None,
     language: str | None,
@@ -202,25 +215,23 @@ async def _record(
     fmt = stored_format(probe.stored_format)
     now = utcnow()
     participants: list[ParticipantRecord] = [
-        new_participant(
-            ctx.keyring,
-            ctx.fingerprint_secret,
-            org_id=org_id,
-            call_id=call_id,
-            position=index,
-            person=person,
-        )
+        new_participant(org_id=org_id, call_id=call_id, position=index, person=person)
         for index, person in enumerate(people)
     ]
-    fingerprints = [p.email_fingerprint for p in participants if p.email_fingerprint]
     async with ctx.db.session() as session:
         await reserve_minutes(session, org_id, quota.plan, probe.duration)
+        await ctx.keys.add(session, call_key)
+        sealer = await ctx.keys.sealer(session, key_ids([call_id], participants), create=True)
+        for record, person in zip(participants, people, strict=True):
+            set_name(sealer, record, person.name)
+            set_email(sealer, ctx.fingerprint_secret, record, person.email)
+        fingerprints = [p.email_fingerprint for p in participants if p.email_fingerprint]
         restricted = await any_restricted(session, org_id, fingerprints)
         call = CallRecord(
             id=call_id,
             org_id=org_id,
             uploader_id=identity.user_id,
-            title_enc=seal_title(ctx.keyring, call_id, title),
+            title_enc=seal_title(sealer, call_id, title),
             status=CallStatus.UPLOADED.value,
             duration=probe.duration,
             channels=probe.channels,
@@ -244,6 +255,7 @@ async def _record(
             call_id=call_id,
             uploader_id=identity.user_id,
             audio=ctx.objects.store.ref(key),
+            audio_key=key_for_event(ctx.keyring, call_key),
             audio_format=fmt.name,
             duration=probe.duration,
             channels=probe.channels,
@@ -270,4 +282,4 @@ async def _record(
                 subject_ids=[call_id, identity.user_id, *fingerprints],
             ),
         )
-    return call_view(ctx.keyring, call, participants)
+    return call_view(sealer, call, participants)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from clashtor_common.crypto import Keyring
+from clashtor_common.datakeys import Sealer
 from ingest.adapters.tables import CallRecord, ParticipantRecord, as_utc
 from ingest.service_layer.personal import open_participant, open_title
 
@@ -15,7 +15,7 @@ def _iso(value: Any) -> str | None:
 
 
 def call_view(
-    keyring: Keyring, call: CallRecord, participants: list[ParticipantRecord]
+    sealer: Sealer, call: CallRecord, participants: list[ParticipantRecord]
 ) -> dict[str, Any]:
     failure = None
     if call.status == "failed":
@@ -28,7 +28,7 @@ def call_view(
         "id": call.id,
         "status": call.status,
         "progress_percent": call.progress_percent,
-        "title": open_title(keyring, call),
+        "title": open_title(sealer, call),
         "uploader_id": call.uploader_id,
         "duration": call.duration,
         "channels": call.channels,
@@ -41,7 +41,7 @@ def call_view(
         "upload_bytes": call.upload_bytes,
         "processing_restricted": call.processing_restricted,
         "language": call.language,
-        "participants": [open_participant(keyring, p) for p in participants],
+        "participants": [open_participant(sealer, p) for p in participants],
         "failure": failure,
         "created_at": _iso(call.created_at),
         "updated_at": _iso(call.updated_at),

@@ -1,8 +1,10 @@
 """How score seals what it stores from the transcript, and opens transcribe's transcript.
 
-Stored blobs are zlib-compressed JSON encrypted with the keyring (record format); the
-associated data binds each blob to its organization, call and kind, so a blob copied
-into another row (or another organization's row) does not decrypt.
+Stored blobs are zlib-compressed JSON encrypted under the call's data key
+(``call:<id>`` in ``score_data_keys``, record format ``CTR2``): erasure destroys the key
+and every copy of the blob is noise. The associated data binds each blob to its
+organization, call and kind, so a blob copied into another row (or another
+organization's row) does not decrypt. Blobs sealed before key tables (``CTR1``) still open.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import zlib
 from typing import Literal
 
-from clashtor_common.crypto import Keyring
+from clashtor_common.crypto import DataKey, DataKeys, Keyring
 
 Kind = Literal["result", "transcript"]
 
@@ -28,9 +30,13 @@ def _aad(org_id: str, call_id: str, kind: Kind) -> bytes:
     return f"score/{kind}/{org_id}/{call_id}".encode()
 
 
-def seal(keyring: Keyring, plain: bytes, *, org_id: str, call_id: str, kind: Kind) -> bytes:
-    return keyring.encrypt(zlib.compress(plain, 6), aad=_aad(org_id, call_id, kind))
+def seal(
+    keyring: Keyring, plain: bytes, *, org_id: str, call_id: str, kind: Kind, key: DataKey
+) -> bytes:
+    return keyring.encrypt(zlib.compress(plain, 6), aad=_aad(org_id, call_id, kind), key=key)
 
 
-def unseal(keyring: Keyring, blob: bytes, *, org_id: str, call_id: str, kind: Kind) -> bytes:
-    return zlib.decompress(keyring.decrypt(blob, aad=_aad(org_id, call_id, kind)))
+def unseal(
+    keyring: Keyring, blob: bytes, *, org_id: str, call_id: str, kind: Kind, keys: DataKeys
+) -> bytes:
+    return zlib.decompress(keyring.decrypt(blob, aad=_aad(org_id, call_id, kind), keys=keys))

@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from clashtor_common.datakeys import key_table_model
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -191,7 +193,13 @@ class ObjectionRecord(SQLModel, table=True):
     )
 
 
+DataKeyRecord = key_table_model("score")
+"""``score_data_keys``: ``call:<id>`` seals the call's stored result and transcript;
+erasure destroys it first."""
+
+
 TABLES: tuple[type[SQLModel], ...] = (
+    DataKeyRecord,
     CallScoreRecord,
     CallParticipantRecord,
     OrgScoringRecord,

@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path
 
+from clashtor_common.crypto import DataKeys
+from clashtor_common.datakeys import call_key_id
 from clashtor_common.errors import ApiError, not_found
 from clashtor_common.identity import CurrentIdentity, Identity
 from score.adapters.repository import ScoreRepository
@@ -34,8 +36,8 @@ async def _visible(repo: ScoreRepository, identity: Identity, call_id: str) -> C
     return rec
 
 
-async def _view(ctx: ScoreContext, rec: CallScoreRecord) -> dict[str, Any]:
-    result = await asyncio.to_thread(stored_result_json, ctx, rec)
+async def _view(ctx: ScoreContext, rec: CallScoreRecord, keys: DataKeys) -> dict[str, Any]:
+    result = await asyncio.to_thread(stored_result_json, ctx, rec, keys)
     return score_view(rec, result)
 
 
@@ -44,7 +46,8 @@ async def get_score(call_id: CallId, identity: CurrentIdentity, ctx: ContextDep)
     """Roles, metrics, tracker hits, scorecard result and coaching feedback of one call."""
     async with transaction(ctx) as session:
         rec = await _visible(ScoreRepository(session, identity.org_id), identity, call_id)
-    return await _view(ctx, rec)
+        keys = await ctx.keys.load(session, [call_key_id(call_id)])
+    return await _view(ctx, rec, keys)
 
 
 @router.put("/{call_id}/roles")
@@ -72,10 +75,10 @@ async def correct_roles(
             raise ApiError(
                 409, "conflict", f"call {call_id} has no score to correct ({rec.status})"
             )
-        job = await prepare_role_correction(repo, rec, override)
+        job = await prepare_role_correction(ctx, repo, rec, override)
     sealed = await compute_role_correction(ctx, job)  # slow: outside any transaction
     async with transaction(ctx) as session:
         saved = await save_role_correction(session, job, sealed)
     if saved is None:
         raise not_found("score of call", call_id)
-    return await _view(ctx, saved)
+    return await _view(ctx, saved, {job.key.id: job.key})

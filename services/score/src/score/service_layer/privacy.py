@@ -25,6 +25,8 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clashtor_common.crypto import DataKeys
+from clashtor_common.datakeys import call_key_id
 from clashtor_common.events import (
     ErasureCompleted,
     ErasureRequested,
@@ -99,6 +101,9 @@ async def erase_subject(
             request_id=request.request_id, service=SERVICE, status="failed", details=str(exc)
         )
     removed: dict[str, int] = {}
+    # the keys first: from this transaction's commit on, every copy of the sealed results
+    # and transcripts (pages, WAL, backups) is noise
+    keys = await ctx.keys.destroy(session, [call_key_id(c) for c in call_ids])
     objects = 0
     if subject.type == "organization":
         # Objects first: deleting is idempotent, so a retry after a crash only repeats it.
@@ -118,7 +123,7 @@ async def erase_subject(
         await repo.tombstone_subject("org", org_id, request.request_id)
         removed.update(await repo.delete_configuration())
         removed["export_objects"] = objects
-    removed.update({"scores": scores, "participants": participants})
+    removed.update({"scores": scores, "participants": participants, "data_keys": keys})
     await session.flush()
     log.info("erasure %s: removed %s", request.request_id, removed)
     return ErasureCompleted(
@@ -148,8 +153,9 @@ async def export_subject(
             request_id=request.request_id, service=SERVICE, status="failed", details=str(exc)
         )
     records = await repo.calls(call_ids)
+    keys = await ctx.keys.load(session, [call_key_id(rec.call_id) for rec in records])
     items: list[dict[str, Any]] = await asyncio.to_thread(
-        lambda: [_call_item(ctx, rec) for rec in records]
+        lambda: [_call_item(ctx, rec, keys) for rec in records]
     )
     if subject.type == "organization":
         current = await active_id(repo)
@@ -176,8 +182,8 @@ async def export_subject(
     )
 
 
-def _call_item(ctx: ScoreContext, rec: CallScoreRecord) -> dict[str, Any]:
-    result = stored_result_json(ctx, rec)
+def _call_item(ctx: ScoreContext, rec: CallScoreRecord, keys: DataKeys) -> dict[str, Any]:
+    result = stored_result_json(ctx, rec, keys)
     return {
         "kind": "call_score",
         "call_id": rec.call_id,

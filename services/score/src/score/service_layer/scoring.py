@@ -19,7 +19,8 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clashtor_common.bus import PermanentError
-from clashtor_common.crypto import DecryptionError
+from clashtor_common.crypto import DataKey, DataKeys, DecryptionError
+from clashtor_common.datakeys import call_key_id, keys_from_event
 from clashtor_common.errors import ApiError
 from clashtor_common.events import CallFailed, CallScored, CallTranscribed, make_event
 from clashtor_common.events.transcript import Transcript
@@ -27,7 +28,7 @@ from clashtor_common.outbox import emit
 from clashtor_common.progress import ProgressReporter
 from clashtor_common.s3 import ObjectNotFound
 from score.adapters.repository import ScoreRepository
-from score.adapters.sealed import seal, transcript_object_aad, unseal
+from score.adapters.sealed import Kind, seal, transcript_object_aad, unseal
 from score.adapters.tables import CallParticipantRecord, CallScoreRecord, utcnow
 from score.context import ScoreContext
 from score.domain.roles import Participant
@@ -63,9 +64,12 @@ class Sealed:
 
 
 # -- pure, thread-side work -------------------------------------------------------------
-def open_transcript_object(ctx: ScoreContext, blob: bytes, call_id: str) -> Transcript:
-    """Decrypt and parse transcribe's object; DecryptionError propagates (keys are wrong)."""
-    plain = ctx.keyring.decrypt(blob, aad=transcript_object_aad(call_id))
+def open_transcript_object(
+    ctx: ScoreContext, blob: bytes, call_id: str, keys: DataKeys
+) -> Transcript:
+    """Decrypt and parse transcribe's object with the data key its event carried;
+    DecryptionError propagates (keys are wrong or missing)."""
+    plain = ctx.keyring.decrypt(blob, aad=transcript_object_aad(call_id), keys=keys)
     try:
         return Transcript.model_validate_json(plain)
     except ValidationError as exc:
@@ -81,10 +85,16 @@ def _seal_score(
     *,
     org_id: str,
     call_id: str,
+    key: DataKey,
     transcript: Transcript | None = None,
 ) -> Sealed:
     result = seal(
-        ctx.keyring, score.model_dump_json().encode(), org_id=org_id, call_id=call_id, kind="result"
+        ctx.keyring,
+        score.model_dump_json().encode(),
+        org_id=org_id,
+        call_id=call_id,
+        kind="result",
+        key=key,
     )
     stored = (
         seal(
@@ -93,6 +103,7 @@ def _seal_score(
             org_id=org_id,
             call_id=call_id,
             kind="transcript",
+            key=key,
         )
         if transcript is not None
         else None
@@ -106,10 +117,12 @@ def _scored_from_blob(
     org_id: str,
     call: CallTranscribed,
     blob: bytes,
+    key: DataKey,
     trackers: list[Tracker],
     scorecard: Scorecard,
 ) -> Sealed:
-    transcript = open_transcript_object(ctx, blob, call.call_id)
+    carried = keys_from_event(ctx.keyring, call.transcript_key)
+    transcript = open_transcript_object(ctx, blob, call.call_id, carried)
     try:
         score = score_call(
             transcript,
@@ -120,33 +133,33 @@ def _scored_from_blob(
         )
     except ScoringInputError as exc:
         raise ScoreFailure("scoring_input", str(exc)) from exc
-    return _seal_score(ctx, score, org_id=org_id, call_id=call.call_id, transcript=transcript)
+    return _seal_score(
+        ctx, score, org_id=org_id, call_id=call.call_id, key=key, transcript=transcript
+    )
 
 
-def stored_transcript(ctx: ScoreContext, rec: CallScoreRecord) -> Transcript:
+def _unseal(
+    ctx: ScoreContext, rec: CallScoreRecord, blob: bytes, kind: Kind, keys: DataKeys
+) -> bytes:
+    return unseal(ctx.keyring, blob, org_id=rec.org_id, call_id=rec.call_id, kind=kind, keys=keys)
+
+
+def stored_transcript(ctx: ScoreContext, rec: CallScoreRecord, keys: DataKeys) -> Transcript:
     if rec.transcript_enc is None:
         raise ScoreFailure("transcript_missing", f"call {rec.call_id} has no stored transcript")
-    plain = unseal(
-        ctx.keyring, rec.transcript_enc, org_id=rec.org_id, call_id=rec.call_id, kind="transcript"
-    )
-    return Transcript.model_validate_json(plain)
+    return Transcript.model_validate_json(_unseal(ctx, rec, rec.transcript_enc, "transcript", keys))
 
 
-def stored_score(ctx: ScoreContext, rec: CallScoreRecord) -> CallScore:
+def stored_score(ctx: ScoreContext, rec: CallScoreRecord, keys: DataKeys) -> CallScore:
     assert rec.result_enc is not None
-    plain = unseal(
-        ctx.keyring, rec.result_enc, org_id=rec.org_id, call_id=rec.call_id, kind="result"
-    )
-    return CallScore.model_validate_json(plain)
+    return CallScore.model_validate_json(_unseal(ctx, rec, rec.result_enc, "result", keys))
 
 
-def stored_result_json(ctx: ScoreContext, rec: CallScoreRecord) -> dict[str, Any]:
+def stored_result_json(ctx: ScoreContext, rec: CallScoreRecord, keys: DataKeys) -> dict[str, Any]:
     """The stored result as plain JSON (no model validation: reading is the hot path)."""
     if rec.result_enc is None:
         return {}
-    plain = unseal(
-        ctx.keyring, rec.result_enc, org_id=rec.org_id, call_id=rec.call_id, kind="result"
-    )
+    plain = _unseal(ctx, rec, rec.result_enc, "result", keys)
     data: dict[str, Any] = json.loads(plain)
     return data
 
@@ -246,6 +259,8 @@ async def score_transcribed_call(
         if await _already_done(ScoreRepository(reads, org_id), call):
             return "skipped"
         config = await scoring_config(ScoreRepository(reads, org_id))
+        # committed before anything is sealed under it
+        key = await ctx.keys.get(reads, call_key_id(call.call_id))
     await ProgressReporter(
         ctx.db,
         source=SOURCE,
@@ -264,6 +279,7 @@ async def score_transcribed_call(
             org_id=org_id,
             call=call,
             blob=blob,
+            key=key,
             trackers=config.trackers,
             scorecard=config.scorecard,
         )
@@ -345,6 +361,7 @@ class RoleCorrection:
     """What re-scoring a call with a role correction needs, read before the slow work."""
 
     call: CallScoreRecord
+    key: DataKey
     override: dict[int, str]
     participants: list[Participant]
     trackers: list[Tracker]
@@ -352,10 +369,11 @@ class RoleCorrection:
 
 
 async def prepare_role_correction(
-    repo: ScoreRepository, rec: CallScoreRecord, override: dict[int, str]
+    ctx: ScoreContext, repo: ScoreRepository, rec: CallScoreRecord, override: dict[int, str]
 ) -> RoleCorrection:
     return RoleCorrection(
         call=rec,
+        key=await ctx.keys.get(repo.session, call_key_id(rec.call_id)),
         override=override,
         participants=_participants(await repo.participants(rec.call_id)),
         trackers=await org_trackers(repo),
@@ -367,7 +385,7 @@ async def compute_role_correction(ctx: ScoreContext, job: RoleCorrection) -> Sea
     """The slow part, in a worker thread, outside any transaction; 422 for a bad override."""
 
     def work() -> Sealed:
-        transcript = stored_transcript(ctx, job.call)
+        transcript = stored_transcript(ctx, job.call, {job.key.id: job.key})
         score = score_call(
             transcript,
             participants=job.participants,
@@ -376,7 +394,9 @@ async def compute_role_correction(ctx: ScoreContext, job: RoleCorrection) -> Sea
             scorecard=job.scorecard,
             coach=ctx.coach,
         )
-        return _seal_score(ctx, score, org_id=job.call.org_id, call_id=job.call.call_id)
+        return _seal_score(
+            ctx, score, org_id=job.call.org_id, call_id=job.call.call_id, key=job.key
+        )
 
     try:
         return await asyncio.to_thread(work)
@@ -426,8 +446,9 @@ async def rescore_with_scorecard(
             ):
                 continue
             trackers = await org_trackers(repo)
+            key = await ctx.keys.get(reads, call_key_id(call_id))
         sealed = await asyncio.to_thread(
-            _rescored, ctx, rec, scorecard=scorecard, trackers=trackers
+            _rescored, ctx, rec, key, scorecard=scorecard, trackers=trackers
         )
         async with ctx.db.session() as session:
             current = await ScoreRepository(session, org_id).get(call_id)
@@ -441,11 +462,17 @@ async def rescore_with_scorecard(
 
 
 def _rescored(
-    ctx: ScoreContext, rec: CallScoreRecord, *, scorecard: Scorecard, trackers: list[Tracker]
+    ctx: ScoreContext,
+    rec: CallScoreRecord,
+    key: DataKey,
+    *,
+    scorecard: Scorecard,
+    trackers: list[Tracker],
 ) -> Sealed:
-    transcript = stored_transcript(ctx, rec)
-    previous = stored_score(ctx, rec)
+    keys = {key.id: key}
+    transcript = stored_transcript(ctx, rec, keys)
+    previous = stored_score(ctx, rec, keys)
     score = rescore_call(
         transcript, previous, scorecard=scorecard, trackers=trackers, coach=ctx.coach
     )
-    return _seal_score(ctx, score, org_id=rec.org_id, call_id=rec.call_id)
+    return _seal_score(ctx, score, org_id=rec.org_id, call_id=rec.call_id, key=key)

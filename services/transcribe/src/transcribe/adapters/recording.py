@@ -22,17 +22,18 @@ from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from clashtor_common.crypto import STREAM_HEADER_MAX, Keyring
+from clashtor_common.crypto import STREAM_HEADER_MAX, DataKeys, Keyring
 
 _SUFFIX = re.compile(r"^[a-z0-9]{1,8}$")
 
 
-def decrypt_to_file(keyring: Keyring, blob: bytes, target: Path) -> int:
-    """Decrypt a ``CTS1`` object into ``target``; returns the plaintext size.
+def decrypt_to_file(keyring: Keyring, blob: bytes, target: Path, keys: DataKeys) -> int:
+    """Decrypt a stream object (``CTS2`` under one of ``keys``, or a self-keyed ``CTS1``)
+    into ``target``; returns the plaintext size.
 
-    Raises ``DecryptionError`` for a wrong key or a tampered or truncated object.
+    Raises ``DecryptionError`` for a wrong or missing key or a tampered or truncated object.
     """
-    decryptor = keyring.stream_decryptor(blob[:STREAM_HEADER_MAX])
+    decryptor = keyring.stream_decryptor(blob[:STREAM_HEADER_MAX], keys=keys)
     body = memoryview(blob)[len(decryptor.header) :]  # no copy of the ciphertext
     size = 0
     with target.open("wb") as out:
@@ -47,6 +48,7 @@ async def downloaded_recording(
     fetch: Awaitable[bytes],
     keyring: Keyring,
     *,
+    keys: DataKeys,
     audio_format: str,
     temp_dir: str | None = None,
 ) -> AsyncIterator[Path]:
@@ -61,7 +63,7 @@ async def downloaded_recording(
     os.close(fd)  # mkstemp created it 0600: only this process's user can read it
     path = Path(name)
     try:
-        await asyncio.to_thread(decrypt_to_file, keyring, blob, path)
+        await asyncio.to_thread(decrypt_to_file, keyring, blob, path, keys)
         del blob
         yield path
     finally:

@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from sqlalchemy import Column, DateTime, ForeignKey, Index, LargeBinary, String
 from sqlmodel import Field, SQLModel
 
+from clashtor_common.datakeys import key_table_model
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -115,7 +117,13 @@ class Restriction(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
+DataKeyRecord = key_table_model("transcribe")
+"""``transcribe_data_keys``: ``call:<id>`` seals the call's transcript (row and S3 object);
+erasure destroys it first."""
+
+
 TABLES: tuple[type[SQLModel], ...] = (
+    DataKeyRecord,
     TranscriptRecord,
     TranscriptParticipant,
     ErasedCall,

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
+from clashtor_common.datakeys import call_key_id
 from clashtor_common.errors import ApiError
 from clashtor_common.events.transcript import Transcript
 from clashtor_common.identity import CurrentIdentity
@@ -56,7 +57,10 @@ async def get_transcript(
         )
     if not record.transcript_enc:
         raise _not_transcribed(call_id)
-    plain = ctx.keyring.decrypt(record.transcript_enc, aad=transcript_aad(record.call_id))
+    keys = await ctx.keys.load(session, [call_key_id(record.call_id)])
+    plain = ctx.keyring.decrypt(
+        record.transcript_enc, aad=transcript_aad(record.call_id), keys=keys
+    )
     body: dict[str, Any] = json.loads(plain)
     return body
 

@@ -22,6 +22,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clashtor_common.crypto import DataKeys
+from clashtor_common.datakeys import call_key_id
 from clashtor_common.events import (
     Envelope,
     ErasureCompleted,
@@ -89,11 +91,14 @@ async def erase_subject(
     except UnusableSubject as exc:
         await _emit(session, org_id, request.request_id, _completed(request, {}, str(exc)))
         return {}
+    call_ids = [c.call_id for c in calls]
+    # the keys first: from this transaction's commit on, every copy of these transcripts
+    # (S3 volumes, pages, WAL, backups, the object score read) is noise
+    keys = await ctx.keys.destroy(session, [call_key_id(c) for c in call_ids])
     objects = await ctx.objects.delete_many([call.s3_key for call in calls if call.s3_key])
     if subject.type == "organization":
         objects += await ctx.objects.delete_prefix(f"transcripts/{org_id}/")
         objects += await ctx.objects.delete_prefix(f"exports/{org_id}/")
-    call_ids = [c.call_id for c in calls]
     transcripts = sum(1 for c in calls if c.status == CallStatus.TRANSCRIBED)
     await repo.delete_calls(call_ids)
     await _drop_unsent(session, call_ids)
@@ -109,7 +114,12 @@ async def erase_subject(
         tombstoned.append(subject.id)
     await repo.record_erased_calls(tombstoned, request.request_id)
     await _remember_subject(repo, subject, org_id, request.request_id, event)
-    removed = {"transcripts": transcripts, "calls": len(call_ids), "objects": objects}
+    removed = {
+        "transcripts": transcripts,
+        "calls": len(call_ids),
+        "objects": objects,
+        "data_keys": keys,
+    }
     await _emit(session, org_id, request.request_id, _completed(request, removed))
     log.info("erasure %s (%s): removed %s", request.request_id, subject.type, removed)
     return removed
@@ -181,7 +191,8 @@ async def export_subject(
         await _emit(session, org_id, request.request_id, part)
         return 0
     people = await repo.participants(c.call_id for c in calls)
-    items = [_export_item(ctx, call, people[call.call_id], request.subject) for call in calls]
+    keys = await ctx.keys.load(session, [call_key_id(c.call_id) for c in calls])
+    items = [_export_item(ctx, call, people[call.call_id], request.subject, keys) for call in calls]
     document = {
         "service": SERVICE,
         "request_id": request.request_id,
@@ -206,6 +217,7 @@ def _export_item(
     call: TranscriptRecord,
     people: list[TranscriptParticipant],
     subject: Subject,
+    keys: DataKeys,
 ) -> dict[str, Any]:
     """One call: what is recorded about it here and, if transcribed, its transcript.
 
@@ -229,7 +241,9 @@ def _export_item(
     if call.status == CallStatus.FAILED:
         item["failure_code"] = call.failure_code
     if call.status == CallStatus.TRANSCRIBED and call.transcript_enc:
-        plain = ctx.keyring.decrypt(call.transcript_enc, aad=transcript_aad(call.call_id))
+        plain = ctx.keyring.decrypt(
+            call.transcript_enc, aad=transcript_aad(call.call_id), keys=keys
+        )
         item["transcribed_at"] = as_utc(call.updated_at).isoformat()
         item["transcript"] = json.loads(plain)
     return item

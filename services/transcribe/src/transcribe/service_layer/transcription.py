@@ -5,9 +5,10 @@ Order of work, and why:
 1. decide from the database in a short transaction of its own: skip an erased or
    already transcribed call, record a restricted one (nothing is processed);
 2. the slow part, with no database transaction open: download the encrypted
-   recording the event names (bucket and key), decrypt it to a private temp file,
-   transcribe it, encrypt the transcript and put it in S3 (an idempotent put: the
-   key is the call's);
+   recording the event names (bucket and key), decrypt it to a private temp file
+   (with the data key the event carries), transcribe it, encrypt the transcript under
+   this service's key for the call (``call:<id>`` in ``transcribe_data_keys``, committed
+   first) and put it in S3 (an idempotent put: the key is the call's);
 3. in the handler's transaction (with the inbox record): decide again (an erasure
    or a twin upload may have landed meanwhile), store the row and emit
    ``call-transcribed`` (or ``call-failed``) through the outbox.
@@ -31,13 +32,15 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clashtor_common.bus import PermanentError
-from clashtor_common.crypto import DecryptionError
+from clashtor_common.crypto import DataKey, DecryptionError
+from clashtor_common.datakeys import call_key_id, key_for_event, keys_from_event
 from clashtor_common.events import (
     CallFailed,
     CallTranscribed,
     CallUploaded,
     Envelope,
     ObjectRef,
+    WrappedDataKey,
     make_event,
 )
 from clashtor_common.events.transcript import Transcript
@@ -62,6 +65,7 @@ class Transcribed:
     transcript: Transcript
     ciphertext: bytes
     key: str
+    data_key: DataKey
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,8 @@ async def handle_upload(
     if decision is not UploadDecision.TRANSCRIBE:  # something changed while we worked
         if isinstance(outcome, Transcribed) and decision is not UploadDecision.SKIP_DONE:
             await ctx.objects.delete(outcome.key)
+            if decision is UploadDecision.SKIP_ERASED:  # erased while we worked
+                await ctx.keys.destroy(session, [outcome.data_key.id])
         if decision is UploadDecision.RESTRICT:
             await _record(session, event, upload, status=CallStatus.RESTRICTED)
         else:
@@ -119,7 +125,12 @@ async def handle_upload(
         session,
         event,
         upload,
-        _transcribed(upload, outcome.transcript, ctx.objects.ref(outcome.key)),
+        _transcribed(
+            upload,
+            outcome.transcript,
+            ctx.objects.ref(outcome.key),
+            key_for_event(ctx.keyring, outcome.data_key),
+        ),
     )
     return decision
 
@@ -150,6 +161,7 @@ async def _produce(
         async with downloaded_recording(
             ctx.objects.read(upload.audio),
             ctx.keyring,
+            keys=keys_from_event(ctx.keyring, upload.audio_key),
             audio_format=upload.audio_format,
             temp_dir=ctx.settings.temp_dir,
         ) as path:
@@ -167,12 +179,14 @@ async def _produce(
         return Failed(FailureCode.UNDECODABLE_AUDIO, str(exc)[:1000])
     except TranscriptionProviderError as exc:
         return Failed(FailureCode.PROVIDER_FAILED, str(exc)[:1000])
+    async with ctx.db.session() as session:  # the key row commits before the object is written
+        data_key = await ctx.keys.get(session, call_key_id(upload.call_id))
     ciphertext = ctx.keyring.encrypt(
-        transcript.model_dump_json().encode(), aad=transcript_aad(upload.call_id)
+        transcript.model_dump_json().encode(), aad=transcript_aad(upload.call_id), key=data_key
     )
     key = transcript_key(org_id, upload.call_id)
     await ctx.objects.put(key, ciphertext)
-    return Transcribed(transcript=transcript, ciphertext=ciphertext, key=key)
+    return Transcribed(transcript=transcript, ciphertext=ciphertext, key=key, data_key=data_key)
 
 
 async def _decide(
@@ -242,11 +256,14 @@ async def _record(
     await repo.replace_participants(upload.call_id, upload.participants)
 
 
-def _transcribed(upload: CallUploaded, transcript: Transcript, ref: ObjectRef) -> CallTranscribed:
+def _transcribed(
+    upload: CallUploaded, transcript: Transcript, ref: ObjectRef, data_key: WrappedDataKey
+) -> CallTranscribed:
     return CallTranscribed(
         call_id=upload.call_id,
         uploader_id=upload.uploader_id,
         transcript=ref,
+        transcript_key=data_key,
         engine=transcript.engine,
         model=transcript.model,
         language=transcript.language,
