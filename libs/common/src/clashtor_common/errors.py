@@ -139,7 +139,8 @@ def install_error_handlers(app: FastAPI) -> None:
     for exc_class in _MAYBE_TRANSIENT:
         app.add_exception_handler(exc_class, _dependency_error)  # type: ignore[arg-type]
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", exc_info=exc)
-        return JSONResponse(error_body("internal", "internal error"), 500)
+    # Anything else is classified by its cause, not its class: a database that refuses
+    # connections or is locked arrives wrapped (SQLAlchemy's DBAPIError or
+    # OperationalError over asyncpg's TooManyConnectionsError or sqlite's "database is
+    # locked") and is a 503 to retry, not a 500.
+    app.add_exception_handler(Exception, _dependency_error)
