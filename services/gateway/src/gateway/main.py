@@ -17,6 +17,7 @@ from gateway.bootstrap import bootstrap
 from gateway.context import context_of
 from gateway.entrypoints.allow import AllowHeaderMiddleware
 from gateway.entrypoints.http import routers
+from gateway.entrypoints.idempotency import IdempotencyMiddleware
 from gateway.entrypoints.security_headers import SecurityHeadersMiddleware
 from gateway.entrypoints.strict_query import SingleQueryValueMiddleware
 from gateway.entrypoints.usage import UsageMiddleware
@@ -51,6 +52,7 @@ def create_app(settings: GatewaySettings | None = None, *, mailer: Mailer | None
     app.state.gateway = gw
     serve_web(app, gw.settings.web_dir)
     app.add_middleware(UsageMiddleware, db=gw.db)
+    app.add_middleware(IdempotencyMiddleware, db=gw.db)
     app.add_middleware(AllowHeaderMiddleware, routers=routers)
     app.add_middleware(SingleQueryValueMiddleware)
     app.add_middleware(

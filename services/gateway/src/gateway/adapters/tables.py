@@ -259,6 +259,27 @@ class EmailChange(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+class IdempotencyRecord(SQLModel, table=True):
+    """A POST sent with an ``Idempotency-Key``: what it asked (hash) and what it got.
+
+    ``scope`` is a hash of the credential that sent it, so a key is only ever replayed to
+    the caller who used it. ``status_code`` is None while the first request is running.
+    The body is sealed: a created resource may carry personal data (a title, names)."""
+
+    __tablename__ = "gateway_idempotency_keys"
+
+    scope: str = Field(primary_key=True, max_length=64)
+    key: str = Field(primary_key=True, max_length=255)
+    request_hash: str = Field(max_length=64)
+    status_code: int | None = None
+    body: str | None = Field(default=None, sa_column=Column("body_sealed", SealedText()))
+    content_type: str | None = Field(default=None, max_length=100)
+    location: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
 TABLES: tuple[type[SQLModel], ...] = (
     Organization,
     User,
@@ -272,4 +293,5 @@ TABLES: tuple[type[SQLModel], ...] = (
     ErasureTombstone,
     PendingRectification,
     EmailChange,
+    IdempotencyRecord,
 )
