@@ -4,5 +4,6 @@ from __future__ import annotations
 
 from integrations.entrypoints.slack_api import router as slack_router
 from integrations.entrypoints.webhooks_api import router as webhooks_router
+from integrations.entrypoints.zapier_api import router as zapier_router
 
-routers = [webhooks_router, slack_router]
+routers = [webhooks_router, slack_router, zapier_router]
