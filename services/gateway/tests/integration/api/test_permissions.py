@@ -40,6 +40,7 @@ PROBES: dict[Action, Probe] = {
         "PUT", f"/v1/members/{MISSING}/manager", json={"manager_id": None}
     ),
     Action.USAGE_READ: Probe("GET", "/v1/admin/usage"),
+    Action.INTEGRATIONS_MANAGE: Probe("GET", "/v1/webhooks"),
     Action.ACCOUNT_DELETE: Probe("DELETE", "/v1/account"),
     Action.ACCOUNT_RESTORE: Probe("POST", "/v1/account/restore"),
     Action.CALLS_UPLOAD: Probe(
