@@ -1282,6 +1282,11 @@ export interface components {
         ErrorDetail: {
             /** Code */
             code: string;
+            /**
+             * Errors
+             * @description 422 validation_error: one entry per invalid field
+             */
+            errors?: components["schemas"]["FieldError"][] | null;
             /** Message */
             message: string;
         };
@@ -1309,6 +1314,26 @@ export interface components {
             requests: number;
             /** Users */
             users: number;
+        };
+        /** FieldError */
+        FieldError: {
+            /**
+             * Field
+             * @description dotted path in its location, e.g. participants.0.email
+             */
+            field: string;
+            /**
+             * Location
+             * @enum {string}
+             */
+            location: "body" | "query" | "path" | "header" | "cookie";
+            /** Message */
+            message: string;
+            /**
+             * Type
+             * @description machine-readable kind, e.g. missing, string_too_long
+             */
+            type: string;
         };
         /** InvitationCreatedOut */
         InvitationCreatedOut: {

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from fastapi import FastAPI, Request
@@ -86,8 +88,44 @@ class ApiError(Exception):
         self.headers = headers
 
 
-def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
+def error_body(code: str, message: str) -> dict[str, dict[str, Any]]:
     return {"error": {"code": code, "message": message}}
+
+
+MAX_FIELD_ERRORS = 20
+
+
+def validation_body(errors: Sequence[Any]) -> dict[str, Any]:
+    """422 body: the usual ``code`` and ``message`` (the first few problems joined) plus
+    ``errors``, one entry per invalid field, so a client can show each beside its input.
+
+    ``field`` is the dotted path inside its location (``participants.0.email``),
+    ``location`` where it was sent (``body``, ``query``, ``path``, ``header``, ``cookie``),
+    ``type`` pydantic's machine-readable error type. The input itself is never echoed
+    (it may be a password)."""
+    fields: list[dict[str, str]] = []
+    for err in list(errors)[:MAX_FIELD_ERRORS]:
+        loc = [str(p) for p in err.get("loc", ())]
+        location = loc[0] if loc and loc[0] in _LOCATIONS else "body"
+        path = loc[1:] if loc and loc[0] in _LOCATIONS else loc
+        fields.append(
+            {
+                "field": ".".join(path),
+                "location": location,
+                "message": str(err.get("msg", "")),
+                "type": str(err.get("type", "")),
+            }
+        )
+    message = "; ".join(
+        f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg')}"
+        for err in list(errors)[:5]
+    )
+    body: dict[str, Any] = error_body("validation_error", message)
+    body["error"]["errors"] = fields
+    return body
+
+
+_LOCATIONS = frozenset({"body", "query", "path", "header", "cookie"})
 
 
 def not_found(kind: str, ident: str) -> ApiError:
@@ -123,11 +161,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        parts = []
-        for err in exc.errors()[:5]:
-            where = ".".join(str(p) for p in err.get("loc", ()))
-            parts.append(f"{where}: {err.get('msg')}")
-        return JSONResponse(error_body("validation_error", "; ".join(parts)), 422)
+        return JSONResponse(validation_body(exc.errors()), 422)
 
     async def _dependency_error(_: Request, exc: Exception) -> JSONResponse:
         if is_transient(exc):

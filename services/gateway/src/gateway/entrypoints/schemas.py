@@ -36,9 +36,19 @@ class InModel(BaseModel):
 # --- errors -----------------------------------------------------------------------------
 
 
+class FieldError(BaseModel):
+    field: str = Field(description="dotted path in its location, e.g. participants.0.email")
+    location: Literal["body", "query", "path", "header", "cookie"]
+    message: str
+    type: str = Field(description="machine-readable kind, e.g. missing, string_too_long")
+
+
 class ErrorDetail(BaseModel):
     code: str
     message: str
+    errors: list[FieldError] | None = Field(
+        None, description="422 validation_error: one entry per invalid field"
+    )
 
 
 class ErrorResponse(BaseModel):
