@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Response
 from fastapi.responses import JSONResponse
@@ -83,3 +85,14 @@ def passthrough(status: int, body: Any) -> Response:
     if body is None:
         return Response(status_code=204 if status in (200, 204) else status)
     return JSONResponse(body, status_code=status)
+
+
+def with_location(response: Response, template: str) -> Response:
+    """``Location`` of what a 201/202 created or accepted, from the ``id`` in its JSON
+    body (``template`` like ``/v1/calls/{id}``); other answers are left as they are."""
+    if response.status_code not in (201, 202) or not isinstance(response, JSONResponse):
+        return response
+    body = json.loads(bytes(response.body))
+    if isinstance(body, dict) and body.get("id"):
+        response.headers["location"] = template.format(id=quote(str(body["id"]), safe=""))
+    return response

@@ -48,6 +48,7 @@ async def test_upload_is_forwarded_with_the_signed_identity(api: Any, fake_state
     assert resp.status_code == 202, resp.text
     call_id = resp.json()["id"]
     assert resp.json()["status"] == "uploaded"
+    assert resp.headers["location"] == f"/v1/calls/{call_id}"
     call = fake_state.calls[call_id]
     assert call["org_id"] == rep.org_id and call["uploader_id"] == rep.user_id
     assert call["title"] == "Intro" and call["participants"] == participants

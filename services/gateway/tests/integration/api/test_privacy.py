@@ -15,6 +15,7 @@ async def test_anyone_may_ask_for_their_own_export(api: Any, fake_state: Any) ->
         "/v1/privacy/export", json={"subject": {"type": "user", "id": rep.user_id}}
     )
     assert resp.status_code == 202
+    assert resp.headers["location"] == f"/v1/privacy/requests/{resp.json()['id']}"
     request = fake_state.requests[resp.json()["id"]]
     assert request["body"] == {
         "subject": {"type": "user", "id": rep.user_id},

@@ -30,7 +30,7 @@ from gateway.entrypoints.schemas import (
     CallOut,
     RolesIn,
 )
-from gateway.entrypoints.views import passthrough
+from gateway.entrypoints.views import passthrough, with_location
 from gateway.service_layer.auth import check_rate
 
 router = APIRouter(prefix="/v1/calls", tags=["calls"], responses=COMMON_ERRORS)
@@ -150,7 +150,7 @@ async def upload_call(
         raise ApiError(413, "payload_too_large", f"uploads are limited to {limit} bytes") from exc
     except ClientDisconnect as exc:
         raise ApiError(400, "bad_request", "the upload was interrupted") from exc
-    return passthrough(resp.status_code, json_body("ingest", resp))
+    return with_location(passthrough(resp.status_code, json_body("ingest", resp)), "/v1/calls/{id}")
 
 
 CallStatus = Literal["uploaded", "transcribing", "transcribed", "scoring", "scored", "failed"]

@@ -45,7 +45,7 @@ from gateway.entrypoints.schemas import (
     SubjectIn,
     UserSubject,
 )
-from gateway.entrypoints.views import passthrough
+from gateway.entrypoints.views import passthrough, with_location
 from gateway.service_layer import profile
 from gateway.service_layer.auth import check_rate, count_owners, email_fingerprint
 
@@ -207,18 +207,21 @@ async def _forward_request(
 
 
 Anyone = Annotated[Principal, Depends(require(Action.PRIVACY_SELF_SERVICE))]
+REQUEST_URL = "/v1/privacy/requests/{id}"
 
 
 @router.post("/export", status_code=202, response_model=None, responses=_ACCEPTED)
 async def request_export(body: ExportIn, principal: Anyone, gw: GatewayDep) -> Response:
     """Everything held about the subject, as a downloadable bundle (right of access)."""
-    return await _forward_request(gw, principal, "/internal/requests/export", body)
+    response = await _forward_request(gw, principal, "/internal/requests/export", body)
+    return with_location(response, REQUEST_URL)
 
 
 @router.post("/erasure", status_code=202, response_model=None, responses=_ACCEPTED)
 async def request_erasure(body: PrivacyRequestIn, principal: Anyone, gw: GatewayDep) -> Response:
     """Erase the subject everywhere, for good (right to erasure)."""
-    return await _forward_request(gw, principal, "/internal/requests/erasure", body)
+    response = await _forward_request(gw, principal, "/internal/requests/erasure", body)
+    return with_location(response, REQUEST_URL)
 
 
 @router.post("/restriction", response_model=None, responses={**_OBJECT, **_ACCEPTED})
