@@ -296,6 +296,16 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
     async def transcript(call_id: str, who: CurrentIdentity) -> dict[str, Any]:
         return _owned(state.transcripts, call_id, who)
 
+    @app.get("/internal/analytics/trends")
+    async def trends(who: CurrentIdentity, weeks: int = 12) -> dict[str, Any]:
+        """Score scopes the rows by identity; the fake answers with the caller alone."""
+        return {
+            "weeks": [f"week-{n}" for n in range(weeks)],
+            "metrics": [],
+            "team": [],
+            "reps": [{"user_id": who.user_id, "points": []}],
+        }
+
     @app.get("/internal/scores/{call_id}")
     async def score(call_id: str, who: CurrentIdentity) -> dict[str, Any]:
         return _owned(state.scores, call_id, who)

@@ -67,6 +67,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/analytics/team": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Team Summary
+         * @description Average score and conversation metrics per rep, over the calls you may see.
+         */
+        get: operations["team_summary_v1_analytics_team_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/analytics/trends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Team Trends
+         * @description Each rep's weekly means beside the team's median (of the reps' means), with the
+         *     recommended range of each metric and the ids of the calls behind every point.
+         */
+        get: operations["team_trends_v1_analytics_trends_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/api-keys": {
         parameters: {
             query?: never;
@@ -1615,6 +1656,33 @@ export interface components {
             /** Next Cursor */
             next_cursor?: string | null;
         };
+        /** RepAverages */
+        RepAverages: {
+            /** Average Longest Monologue S */
+            average_longest_monologue_s?: number | null;
+            /** Average Overall Score */
+            average_overall_score?: number | null;
+            /** Average Patience S */
+            average_patience_s?: number | null;
+            /** Average Rep Questions */
+            average_rep_questions?: number | null;
+            /** Average Talk Ratio Rep */
+            average_talk_ratio_rep?: number | null;
+            /** Calls */
+            calls: number;
+            /** User Id */
+            user_id: string;
+        };
+        /** RepTrend */
+        RepTrend: {
+            /**
+             * Points
+             * @description weeks with calls only: a gap is no calls
+             */
+            points: components["schemas"]["TrendPoint"][];
+            /** User Id */
+            user_id: string;
+        };
         /**
          * RequestSubjectOut
          * @description Whom a request is about, as privacy recorded it (an id, never an email).
@@ -1690,10 +1758,82 @@ export interface components {
             /** Password */
             password: string;
         };
+        /** TeamSummaryOut */
+        TeamSummaryOut: {
+            /** Average Longest Monologue S */
+            average_longest_monologue_s?: number | null;
+            /** Average Overall Score */
+            average_overall_score?: number | null;
+            /** Average Patience S */
+            average_patience_s?: number | null;
+            /** Average Rep Questions */
+            average_rep_questions?: number | null;
+            /** Average Talk Ratio Rep */
+            average_talk_ratio_rep?: number | null;
+            /** Calls */
+            calls: number;
+            /** Reps */
+            reps: components["schemas"]["RepAverages"][];
+        };
+        /** TeamWeek */
+        TeamWeek: {
+            /** Reps */
+            reps: number;
+            /**
+             * Values
+             * @description the median of the reps' means
+             */
+            values: {
+                [key: string]: number | null;
+            };
+            /** Week */
+            week: string;
+        };
         /** TranscriptOut */
         TranscriptOut: {
             /** Utterances */
             utterances: components["schemas"]["UtteranceOut"][];
+        };
+        /** TrendMetric */
+        TrendMetric: {
+            /** Name */
+            name: string;
+            /** Recommended Max */
+            recommended_max: number | null;
+            /** Recommended Min */
+            recommended_min: number | null;
+            /** Unit */
+            unit: string;
+        };
+        /** TrendPoint */
+        TrendPoint: {
+            /**
+             * Call Ids
+             * @description the calls behind the point, newest first (≤ 50)
+             */
+            call_ids: string[];
+            /** Calls */
+            calls: number;
+            /** Values */
+            values: {
+                [key: string]: number | null;
+            };
+            /**
+             * Week
+             * @description the Monday the week starts on (UTC), YYYY-MM-DD
+             */
+            week: string;
+        };
+        /** TrendsOut */
+        TrendsOut: {
+            /** Metrics */
+            metrics: components["schemas"]["TrendMetric"][];
+            /** Reps */
+            reps: components["schemas"]["RepTrend"][];
+            /** Team */
+            team: components["schemas"]["TeamWeek"][];
+            /** Weeks */
+            weeks: string[];
         };
         /** UsageSummaryOut */
         UsageSummaryOut: {
@@ -2128,6 +2268,247 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UsageSummaryOut"];
+                };
+            };
+            /** @description error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    team_summary_v1_analytics_team_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeamSummaryOut"];
+                };
+            };
+            /** @description error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    team_trends_v1_analytics_trends_get: {
+        parameters: {
+            query?: {
+                /** @description how many weeks, this one last */
+                weeks?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrendsOut"];
                 };
             };
             /** @description error */

@@ -375,6 +375,18 @@ async def test_an_objection_takes_the_subjects_calls_out_of_team_analytics(
     )
     assert [r["user_id"] for r in rep.json()["reps"]] == ["rep-b"]
 
+    # the weekly trends leave out the same calls, and name the ones they keep
+    trends = await score.client.get("/internal/analytics/trends?weeks=2", headers=admin)
+    assert trends.status_code == 200, trends.text
+    points = {r["user_id"]: r["points"] for r in trends.json()["reps"]}
+    assert {user: sum(p["calls"] for p in ps) for user, ps in points.items()} == {
+        "rep-a": 1,
+        "rep-b": 1,
+    }
+    assert all(len(p["call_ids"]) == p["calls"] for ps in points.values() for p in ps)
+    bad = await score.client.get("/internal/analytics/trends?weeks=0", headers=admin)
+    assert bad.status_code == 422
+
 
 async def _calls(score: RunningScore, org: str, expected: int) -> bool:
     resp = await score.client.get("/internal/analytics/team", headers=score.as_member(org))

@@ -11,6 +11,7 @@ from fastapi import APIRouter
 
 from gateway.entrypoints.routes import (
     admin,
+    analytics,
     api_keys,
     auth,
     billing,
@@ -33,6 +34,7 @@ routers: list[APIRouter] = [
     calls.router,
     coaching.scorecards_router,
     coaching.trackers_router,
+    analytics.router,
     billing.router,
     billing.webhooks,
     privacy.router,

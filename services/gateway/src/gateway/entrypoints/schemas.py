@@ -420,6 +420,58 @@ class PrivacyRequestPage(BaseModel):
     next_cursor: str | None = None
 
 
+class RepAverages(BaseModel):
+    user_id: str
+    calls: int
+    average_overall_score: float | None = None
+    average_talk_ratio_rep: float | None = None
+    average_rep_questions: float | None = None
+    average_longest_monologue_s: float | None = None
+    average_patience_s: float | None = None
+
+
+class TeamSummaryOut(BaseModel):
+    calls: int
+    average_overall_score: float | None = None
+    average_talk_ratio_rep: float | None = None
+    average_rep_questions: float | None = None
+    average_longest_monologue_s: float | None = None
+    average_patience_s: float | None = None
+    reps: list[RepAverages]
+
+
+class TrendMetric(BaseModel):
+    name: str
+    unit: str
+    recommended_min: float | None
+    recommended_max: float | None
+
+
+class TrendPoint(BaseModel):
+    week: str = Field(description="the Monday the week starts on (UTC), YYYY-MM-DD")
+    calls: int
+    call_ids: list[str] = Field(description="the calls behind the point, newest first (≤ 50)")
+    values: dict[str, float | None]
+
+
+class RepTrend(BaseModel):
+    user_id: str
+    points: list[TrendPoint] = Field(description="weeks with calls only: a gap is no calls")
+
+
+class TeamWeek(BaseModel):
+    week: str
+    reps: int
+    values: dict[str, float | None] = Field(description="the median of the reps' means")
+
+
+class TrendsOut(BaseModel):
+    weeks: list[str]
+    metrics: list[TrendMetric]
+    team: list[TeamWeek]
+    reps: list[RepTrend]
+
+
 JsonObject = dict[str, Any]
 RowId = Annotated[str, Path(min_length=1, max_length=64, pattern=NO_NUL_PATTERN)]
 """An id of a row the gateway owns (member, invitation, API key, notification)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from sqlalchemy import and_, delete, func, or_
 from sqlalchemy import select as sa_select
@@ -261,9 +262,19 @@ class ScoreRepository:
     async def scored_call_numbers(
         self, uploaders: frozenset[str] | None
     ) -> list[
-        tuple[str, str, float | None, float | None, float | None, float | None, float | None]
+        tuple[
+            str,
+            str,
+            float | None,
+            float | None,
+            float | None,
+            float | None,
+            float | None,
+            datetime | None,
+        ]
     ]:
-        """(call id, uploader, overall score, talk ratio, questions, monologue, patience)."""
+        """(call id, uploader, overall score, talk ratio, questions, monologue, patience,
+        scored at)."""
         query = sa_select(
             col(CallScoreRecord.call_id),
             col(CallScoreRecord.uploader_id),
@@ -272,6 +283,7 @@ class ScoreRepository:
             col(CallScoreRecord.rep_questions),
             col(CallScoreRecord.longest_monologue_s),
             col(CallScoreRecord.patience_s),
+            col(CallScoreRecord.scored_at),
         ).where(col(CallScoreRecord.org_id) == self.org_id, col(CallScoreRecord.status) == "scored")
         if uploaders is not None:
             query = query.where(col(CallScoreRecord.uploader_id).in_(sorted(uploaders)))

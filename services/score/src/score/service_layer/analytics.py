@@ -9,10 +9,12 @@ is read.
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 from statistics import fmean
 from typing import Any
 
 from score.adapters.repository import ScoreRepository
+from score.domain.trends import TrendRow, recent_weeks, weekly_trends
 
 _COLUMNS = ("overall_score", "talk_ratio_rep", "rep_questions", "longest_monologue_s", "patience_s")
 
@@ -22,11 +24,16 @@ def _mean(values: list[float | None]) -> float | None:
     return round(fmean(present), 3) if present else None
 
 
-async def team_summary(repo: ScoreRepository, uploaders: frozenset[str] | None) -> dict[str, Any]:
+Row = tuple[Any, ...]
+"""(call id, uploader, overall score, talk ratio, questions, monologue, patience, scored at)."""
+
+
+async def _kept_rows(repo: ScoreRepository, uploaders: frozenset[str] | None) -> list[Row]:
+    """The scored calls the caller may see, less every call an objection covers."""
     rows = await repo.scored_call_numbers(uploaders)
     objections = await repo.objections()
     if any(o.kind == "org" for o in objections):
-        rows = []
+        return []
     objected = {(o.kind, o.value) for o in objections}
     excluded_calls = {v for k, v in objected if k == "call"}
     excluded_users = {v for k, v in objected if k == "user"}
@@ -37,7 +44,11 @@ async def team_summary(repo: ScoreRepository, uploaders: frozenset[str] | None) 
                 people
             ):
                 excluded_calls.add(p.call_id)
-    kept = [r for r in rows if r[0] not in excluded_calls and r[1] not in excluded_users]
+    return [r for r in rows if r[0] not in excluded_calls and r[1] not in excluded_users]
+
+
+async def team_summary(repo: ScoreRepository, uploaders: frozenset[str] | None) -> dict[str, Any]:
+    kept = await _kept_rows(repo, uploaders)
 
     per_rep: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     for row in kept:
@@ -56,3 +67,21 @@ async def team_summary(repo: ScoreRepository, uploaders: frozenset[str] | None) 
             for user, group in sorted(per_rep.items())
         ],
     }
+
+
+async def team_trends(
+    repo: ScoreRepository, uploaders: frozenset[str] | None, *, weeks: int, today: date
+) -> dict[str, Any]:
+    """Each rep's weekly means and the team's median over the last ``weeks`` weeks
+    (``score.domain.trends``), with the same objections left out as the summary."""
+    rows = [
+        TrendRow(
+            call_id=r[0],
+            uploader_id=r[1],
+            scored_at=r[7],
+            values=dict(zip(_COLUMNS, r[2:7], strict=True)),
+        )
+        for r in await _kept_rows(repo, uploaders)
+        if r[7] is not None
+    ]
+    return weekly_trends(rows, recent_weeks(today, weeks))
