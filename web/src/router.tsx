@@ -56,6 +56,26 @@ export const router = createBrowserRouter([
             path: "/privacy/requests/:id",
             lazy: async () => ({ Component: (await import("./privacy/RequestPage")).PrivacyRequestPage }),
           },
+          { path: "/team", lazy: async () => ({ Component: (await import("./team/DashboardPage")).DashboardPage }) },
+          {
+            path: "/settings",
+            lazy: async () => ({ Component: (await import("./settings/SettingsPage")).SettingsPage }),
+            children: [
+              { index: true, element: <Navigate to="/settings/members" replace /> },
+              {
+                path: "members",
+                lazy: async () => ({ Component: (await import("./settings/MembersSettings")).MembersSettings }),
+              },
+              {
+                path: "api-keys",
+                lazy: async () => ({ Component: (await import("./settings/ApiKeysSettings")).ApiKeysSettings }),
+              },
+              {
+                path: "billing",
+                lazy: async () => ({ Component: (await import("./settings/BillingSettings")).BillingSettings }),
+              },
+            ],
+          },
           { path: "*", element: <NotFound /> },
         ],
       },

@@ -1,6 +1,7 @@
 import { NavLink, Outlet, useNavigate } from "react-router";
 import { useMe, useSignOut } from "../auth/session";
 import { DeletedAccountBanner } from "../privacy/AccountDeletion";
+import { SETTINGS_ROLES, TEAM_ROLES } from "../auth/roles";
 
 /** The frame of every signed-in page: a skip link, the navigation and sign-out. */
 export function Layout() {
@@ -19,7 +20,9 @@ export function Layout() {
             Calls
           </NavLink>
           <NavLink to="/upload">Upload</NavLink>
+          {me.data && TEAM_ROLES.has(me.data.role) && <NavLink to="/team">Team</NavLink>}
           <NavLink to="/privacy">Privacy</NavLink>
+          {me.data && SETTINGS_ROLES.has(me.data.role) && <NavLink to="/settings">Settings</NavLink>}
         </nav>
         <span className="who">
           {me.data?.name} · {me.data?.organization.name}

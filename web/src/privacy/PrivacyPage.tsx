@@ -18,6 +18,7 @@ import {
 import { useMe, type Me } from "../auth/session";
 import { FormError } from "../components/Field";
 import { formErrors, type FormErrors } from "../lib/fieldErrors";
+import { TableHead } from "../components/TableHead";
 import { when } from "../lib/time";
 import { AccountDeletion } from "./AccountDeletion";
 
@@ -249,14 +250,7 @@ function RequestList({ me }: { me: Me }) {
       {requests.data && requests.data.items.length === 0 && <p className="muted">No requests yet.</p>}
       {requests.data && requests.data.items.length > 0 && (
         <table>
-          <thead>
-            <tr>
-              <th scope="col">Request</th>
-              <th scope="col">About</th>
-              <th scope="col">Status</th>
-              <th scope="col">Asked</th>
-            </tr>
-          </thead>
+          <TableHead columns={["Request", "About", "Status", "Asked"]} />
           <tbody>
             {requests.data.items.map((r) => (
               <tr key={r.id}>

@@ -1,0 +1,107 @@
+"""The team dashboard in Chromium against the whole running system: a rep's call is
+scored, their manager opens the Team page, sees the rep's trend on every metric beside the
+team's median and the recommended ranges, clicks the point and opens the call behind it."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from clashtor_common.testing.callgen import generate_call, short_script
+
+from ..client import Clashtor
+from ..stack import Stack
+from .support import Watched, launch
+
+PASSWORD = "correct horse battery staple 42"
+
+
+@pytest.fixture(scope="module")
+def page(stack: Stack) -> Iterator[Page]:
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        context = browser.new_context(
+            base_url=stack.gateway, viewport={"width": 1280, "height": 900}
+        )
+        context.set_default_timeout(20_000)
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def join(stack: Stack, owner: Clashtor, role: str, name: str) -> tuple[Clashtor, str, str]:
+    """A member who accepted an invitation: their client (with an API key), id and email."""
+    email = f"{role}-{uuid.uuid4().hex[:6]}@seller.example"
+    invited = owner.http.post(
+        "/v1/invitations", headers=owner.bearer, json={"email": email, "role": role}
+    )
+    assert invited.status_code == 201, invited.text
+    member = Clashtor(stack.gateway)
+    session = member.http.post(
+        f"/v1/invitations/{invited.json()['token']}/accept",
+        json={"name": name, "password": PASSWORD},
+    )
+    assert session.status_code == 201, session.text
+    key = member.http.post(
+        "/v1/api-keys",
+        json={"name": "e2e"},
+        headers={"X-CSRF-Token": session.json()["csrf_token"]},
+    )
+    assert key.status_code == 201, key.text
+    member.key = key.json()["key"]
+    return member, session.json()["user"]["id"], email
+
+
+def test_a_manager_sees_a_reps_trend_and_opens_the_call_behind_a_point(
+    page: Page, stack: Stack
+) -> None:
+    web = Watched(page)
+    owner = Clashtor(stack.gateway)
+    owner.signup(organization="Dashboard Test Inc")
+    manager, manager_id, manager_email = join(stack, owner, "manager", "Mia Manager")
+    rep, rep_id, _ = join(stack, owner, "rep", "Rex Rep")
+    try:
+        team = owner.http.put(
+            f"/v1/members/{rep_id}/manager", headers=owner.bearer, json={"manager_id": manager_id}
+        )
+        assert team.status_code == 200, team.text
+        call = rep.upload(
+            generate_call(short_script(), layout="stereo", fmt="wav").path,
+            title="Discovery with Dora",
+            participants=[
+                {"name": "Rex Rep", "email": "rex@seller.example", "role": "rep"},
+                {"name": "Dora Buyer", "email": "dora@buyer.example", "role": "customer"},
+            ],
+        )
+        rep.wait_for_status(call["id"], "scored")
+    finally:
+        for client in (owner, manager, rep):
+            client.close()
+
+    page.context.clear_cookies()
+    page.goto("/login?next=%2Fteam")
+    page.get_by_label("Email").fill(manager_email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Team", exact=True)).to_be_visible()
+    expect(page.get_by_label("Rep")).to_have_text(re.compile("Rex Rep"))
+    for metric in ("Scorecard score", "Talk ratio", "Longest monologue", "Questions asked"):
+        expect(page.get_by_role("heading", name=metric)).to_be_visible()
+    talk = page.get_by_role("region", name="Talk ratio")
+    expect(talk).to_contain_text("recommended 40%–50%")
+    expect(talk.locator(".trend-dot")).to_have_count(1)
+    web.check("40-team-dashboard")
+
+    # one click on the point lists the call behind it; one more opens it
+    talk.locator(".trend-dot").click()
+    behind = page.get_by_role("region", name="Calls behind the point")
+    expect(behind.get_by_role("link", name="Discovery with Dora")).to_be_visible()
+    web.check("41-team-point")
+    behind.get_by_role("link", name="Discovery with Dora").click()
+    expect(page).to_have_url(re.compile(rf"/calls/{call['id']}$"))
+    expect(page.get_by_role("heading", name="Discovery with Dora")).to_be_visible()
+    assert web.problems == []

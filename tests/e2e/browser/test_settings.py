@@ -1,0 +1,145 @@
+"""Settings in Chromium against the whole running system: an owner invites and revokes,
+puts a rep on a manager's team, makes an API key that is shown once and works until
+revoked, and sees the plan, the minutes used against it and the way to Stripe Checkout.
+Every page is checked with axe-core."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page, Route, expect, sync_playwright
+
+from billing.adapters.stripe_gateway import StripeGateway
+from billing.setup_plans import setup_plans
+
+from ...conftest import STRIPE_API_KEY
+from ..client import Clashtor
+from ..stack import Stack
+from .support import Watched, launch
+
+PASSWORD = "correct horse battery staple 42"
+
+
+@pytest.fixture(scope="module")
+def page(stack: Stack) -> Iterator[Page]:
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        context = browser.new_context(
+            base_url=stack.gateway, viewport={"width": 1280, "height": 900}
+        )
+        context.set_default_timeout(20_000)
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def owner(stack: Stack, page: Page) -> Iterator[Clashtor]:
+    """An owner with a rep and a manager, signed in in the browser."""
+    client = Clashtor(stack.gateway)
+    email = client.signup(organization="Settings Test Inc")["user"]["email"]
+    for name, role in (("Rex Rep", "rep"), ("Mia Manager", "manager")):
+        invited = client.http.post(
+            "/v1/invitations",
+            headers=client.bearer,
+            json={"email": f"{role}-{uuid.uuid4().hex[:6]}@seller.example", "role": role},
+        )
+        assert invited.status_code == 201, invited.text
+        joined = httpx.post(
+            f"{stack.gateway}/v1/invitations/{invited.json()['token']}/accept",
+            json={"name": name, "password": PASSWORD},
+        )
+        assert joined.status_code in (200, 201), joined.text
+    page.context.clear_cookies()
+    page.goto("/login?next=%2Fsettings")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/settings/members$"))
+    yield client
+    client.close()
+
+
+def test_members_teams_and_invitations(page: Page, owner: Clashtor) -> None:
+    web = Watched(page)
+    expect(page.get_by_role("heading", name="Members")).to_be_visible()
+    expect(page.get_by_role("cell", name="Rex Rep", exact=True)).to_be_visible()
+
+    # Rex joins Mia's team, and it holds after a reload
+    page.get_by_label("Manager of Rex Rep").select_option(label="Mia Manager")
+    expect(page.get_by_label("Manager of Rex Rep")).to_be_enabled()
+    page.reload()
+    expect(page.get_by_label("Manager of Rex Rep").locator("option:checked")).to_have_text(
+        "Mia Manager"
+    )
+
+    # an invitation: a bad address is refused beside the field, a good one is listed
+    invite = page.get_by_label("Email to invite")
+    invite.fill("not an address")
+    page.get_by_role("button", name="Send invitation").click()
+    expect(invite).to_have_attribute("aria-invalid", "true")
+    email = f"ivy-{uuid.uuid4().hex[:6]}@seller.example"
+    invite.fill(email)
+    page.get_by_label("Role", exact=True).select_option("compliance")
+    page.get_by_role("button", name="Send invitation").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Invitation mailed to {email}")
+    expect(page.get_by_role("cell", name=email, exact=True)).to_be_visible()
+    web.check("30-settings-members")
+    page.get_by_role("button", name=f"Revoke the invitation to {email}").click()
+    expect(page.get_by_role("cell", name=email, exact=True)).to_have_count(0)
+    assert web.problems == []
+
+
+def test_an_api_key_is_shown_once_and_works_until_revoked(
+    page: Page, owner: Clashtor, stack: Stack
+) -> None:
+    web = Watched(page)
+    page.get_by_role("navigation", name="Settings").get_by_role("link", name="API keys").click()
+    page.get_by_label("Key name").fill("CI uploads")
+    page.get_by_role("button", name="Create key").click()
+    key = page.get_by_test_id("new-api-key").inner_text().strip()
+    web.check("31-settings-api-key")
+    bearer = {"Authorization": f"Bearer {key}"}
+    assert httpx.get(f"{stack.gateway}/v1/me", headers=bearer).status_code == 200
+    page.reload()
+    expect(page.get_by_role("cell", name="CI uploads", exact=True)).to_be_visible()
+    expect(page.get_by_test_id("new-api-key")).to_have_count(0)
+    assert key not in page.content()
+    page.get_by_role("button", name="Revoke CI uploads").click()
+    expect(page.get_by_role("cell", name="CI uploads", exact=True)).to_have_count(0)
+    assert httpx.get(f"{stack.gateway}/v1/me", headers=bearer).status_code == 401
+    assert web.problems == []
+
+
+async def _catalog(api_base: str) -> None:
+    gateway = StripeGateway(STRIPE_API_KEY, api_base=api_base)
+    try:
+        await setup_plans(gateway)
+    finally:
+        await gateway.aclose()
+
+
+def test_billing_shows_the_plan_the_minutes_and_leads_to_checkout(
+    page: Page, stripe_stub: Any
+) -> None:
+    web = Watched(page)
+    asyncio.run(_catalog(stripe_stub.url))  # the plans' prices, as `billing.setup_plans` makes them
+    page.get_by_role("navigation", name="Settings").get_by_role("link", name="Billing").click()
+    expect(page.get_by_test_id("current-plan")).not_to_be_empty()
+    expect(page.get_by_test_id("minutes")).to_contain_text(re.compile(r"^0 of \d+ minutes"))
+    web.check("32-settings-billing")
+
+    # Stripe's hosted page stands in locally: the browser must be sent there
+    def hosted(route: Route) -> None:
+        route.fulfill(status=200, content_type="text/html", body="<title>Stripe</title>")
+
+    page.route("https://checkout.stripe.com/**", hosted)
+    page.get_by_role("button", name=re.compile(r"^Switch to ")).first.click()
+    expect(page).to_have_url(re.compile(r"^https://checkout\.stripe\.com/c/pay/"))
+    assert web.problems == []
