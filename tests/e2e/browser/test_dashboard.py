@@ -88,7 +88,7 @@ def test_a_manager_sees_a_reps_trend_and_opens_the_call_behind_a_point(
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Team", exact=True)).to_be_visible()
-    expect(page.get_by_label("Rep")).to_have_text(re.compile("Rex Rep"))
+    expect(page.get_by_label("Rep", exact=True)).to_have_text(re.compile("Rex Rep"))
     for metric in ("Scorecard score", "Talk ratio", "Longest monologue", "Questions asked"):
         expect(page.get_by_role("heading", name=metric)).to_be_visible()
     talk = page.get_by_role("region", name="Talk ratio")

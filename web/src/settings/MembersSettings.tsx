@@ -64,11 +64,11 @@ function Members() {
                       aria-label={`Role of ${m.name}`}
                       value={m.role}
                       disabled={self || change.isPending}
-                      onChange={(e) =>
-                        change.mutate(() =>
-                          unwrap(api.PATCH("/v1/members/{member_id}", { ...params, body: { role: e.target.value as Role } })),
-                        )
-                      }
+                      onChange={(e) => {
+                        // read now: the controlled select shows the old value again before the request runs
+                        const role = e.target.value as Role;
+                        change.mutate(() => unwrap(api.PATCH("/v1/members/{member_id}", { ...params, body: { role } })));
+                      }}
                     >
                       {Object.entries(ROLES).map(([value, label]) => (
                         <option key={value} value={value}>
@@ -82,13 +82,12 @@ function Members() {
                       aria-label={`Manager of ${m.name}`}
                       value={m.manager_id ?? ""}
                       disabled={change.isPending}
-                      onChange={(e) =>
+                      onChange={(e) => {
+                        const managerId = e.target.value || null;
                         change.mutate(() =>
-                          unwrap(
-                            api.PUT("/v1/members/{member_id}/manager", { ...params, body: { manager_id: e.target.value || null } }),
-                          ),
-                        )
-                      }
+                          unwrap(api.PUT("/v1/members/{member_id}/manager", { ...params, body: { manager_id: managerId } })),
+                        );
+                      }}
                     >
                       <option value="">No team</option>
                       {managers
