@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Page, Route, expect, sync_playwright
 
 from billing.adapters.stripe_gateway import StripeGateway
-from billing.setup_plans import setup_plans
+from billing.service_layer.catalog import setup_plans
 
 from ...conftest import STRIPE_API_KEY
 from ..client import Clashtor
@@ -62,6 +62,8 @@ def owner(stack: Stack, page: Page) -> Iterator[Clashtor]:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    # the settings chunk loads lazily, then /settings leads to its first section
+    expect(page.get_by_role("heading", name="Members")).to_be_visible(timeout=20_000)
     expect(page).to_have_url(re.compile(r"/settings/members$"))
     yield client
     client.close()
@@ -131,7 +133,7 @@ def test_billing_shows_the_plan_the_minutes_and_leads_to_checkout(
     page: Page, stripe_stub: Any
 ) -> None:
     web = Watched(page)
-    # the plans' prices, as `billing.setup_plans` makes them (its own loop: pytest runs one)
+    # the plans' prices, as the catalog set-up makes them (its own loop: pytest runs one)
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, _catalog(stripe_stub.url)).result()
     page.get_by_role("navigation", name="Settings").get_by_role("link", name="Billing").click()
