@@ -95,6 +95,8 @@ class FakeState:
     requests: dict[str, dict[str, Any]] = field(default_factory=dict)
     webhooks: list[dict[str, Any]] = field(default_factory=list)
     outbound: dict[str, dict[str, Any]] = field(default_factory=dict)
+    slack_tokens: dict[str, str] = field(default_factory=dict)
+    slack_rules: dict[str, dict[str, Any]] = field(default_factory=dict)
     """integrations' outbound webhooks by id (with their org_id and deliveries)."""
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     download_tokens: dict[str, tuple[str, str, str]] = field(default_factory=dict)
@@ -475,6 +477,71 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
             if delivery["id"] == delivery_id:
                 return {**delivery, "status": "pending"}
         raise not_found("delivery", delivery_id)
+
+    @app.post("/internal/zapier/hooks", status_code=201)
+    async def zapier_hook(who: CurrentIdentity, body: dict[str, Any] = Body()) -> dict[str, Any]:
+        hook = await create_hook(who, {"url": body["hook_url"], "event_types": [body["event"]]})
+        state.outbound[hook["id"]]["source"] = "zapier"
+        return {"id": hook["id"], "event": body["event"]}
+
+    @app.delete("/internal/zapier/hooks/{hook_id}", status_code=204)
+    async def zapier_unhook(hook_id: str, who: CurrentIdentity) -> Response:
+        if _hook(who, hook_id)["source"] != "zapier":
+            raise not_found("webhook", hook_id)
+        state.outbound.pop(hook_id)
+        return Response(status_code=204)
+
+    @app.get("/internal/zapier/samples/{event}")
+    async def zapier_sample(event: str, who: CurrentIdentity) -> list[dict[str, Any]]:
+        _hook_admin(who)
+        return [{"call_id": "3f1c1e1a", "event": event}]
+
+    @app.put("/internal/slack/connection", status_code=204)
+    async def slack_connect(who: CurrentIdentity, body: dict[str, Any] = Body()) -> Response:
+        _hook_admin(who)
+        state.slack_tokens[who.org_id] = body["bot_token"]
+        return Response(status_code=204)
+
+    @app.delete("/internal/slack/connection", status_code=204)
+    async def slack_disconnect(who: CurrentIdentity) -> Response:
+        _hook_admin(who)
+        if state.slack_tokens.pop(who.org_id, None) is None:
+            raise ApiError(404, "slack_not_connected", "Slack is not connected")
+        return Response(status_code=204)
+
+    @app.get("/internal/slack/rules")
+    async def slack_rules(who: CurrentIdentity) -> dict[str, Any]:
+        _hook_admin(who)
+        mine = [r for r in state.slack_rules.values() if r["org_id"] == who.org_id]
+        return {"items": [{k: v for k, v in r.items() if k != "org_id"} for r in mine]}
+
+    @app.post("/internal/slack/rules", status_code=201)
+    async def slack_rule(who: CurrentIdentity, body: dict[str, Any] = Body()) -> dict[str, Any]:
+        _hook_admin(who)
+        if body["kind"] == "score_below" and body.get("threshold") is None:
+            raise ApiError(422, "validation_error", "a score_below rule needs a threshold")
+        if body["kind"] == "tracker_hit" and body.get("tracker") is None:
+            raise ApiError(422, "validation_error", "a tracker_hit rule needs a tracker")
+        rule = {
+            "id": str(uuid.uuid4()),
+            "kind": body["kind"],
+            "channel": body["channel"],
+            "threshold": body.get("threshold"),
+            "tracker": body.get("tracker"),
+            "enabled": True,
+            "created_at": "2026-01-01T00:00:00Z",
+        }
+        state.slack_rules[rule["id"]] = {**rule, "org_id": who.org_id}
+        return rule
+
+    @app.delete("/internal/slack/rules/{rule_id}", status_code=204)
+    async def slack_rule_delete(rule_id: str, who: CurrentIdentity) -> Response:
+        _hook_admin(who)
+        rule = state.slack_rules.get(rule_id)
+        if rule is None or rule["org_id"] != who.org_id:
+            raise not_found("Slack rule", rule_id)
+        del state.slack_rules[rule_id]
+        return Response(status_code=204)
 
     # --- privacy ----------------------------------------------------------------------
     # Access rules as privacy's (services/privacy/README.md, privacy.domain.access):

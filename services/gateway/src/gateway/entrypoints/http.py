@@ -22,7 +22,9 @@ from gateway.entrypoints.routes import (
     members,
     notifications,
     privacy,
+    slack,
     webhooks,
+    zapier,
 )
 
 routers: list[APIRouter] = [
@@ -42,4 +44,6 @@ routers: list[APIRouter] = [
     notifications.router,
     admin.router,
     webhooks.router,
+    slack.router,
+    zapier.router,
 ]

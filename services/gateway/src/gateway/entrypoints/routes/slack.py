@@ -1,0 +1,104 @@
+"""``/v1/integrations/slack``: the organization's Slack alerts (owned by integrations).
+
+Owners and admins store a bot token (write-only) and rules that post a Block Kit
+message into a channel when a call scores below a threshold, mentions a tracker, or
+fails.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Path, Response
+from pydantic import BaseModel, Field
+
+from gateway.domain.permissions import Action
+from gateway.domain.principal import Principal
+from gateway.entrypoints.deps import GatewayDep, require
+from gateway.entrypoints.schemas import COMMON_ERRORS, InModel
+from gateway.entrypoints.views import passthrough
+
+router = APIRouter(prefix="/v1/integrations/slack", tags=["slack"], responses=COMMON_ERRORS)
+Admin = Annotated[Principal, Depends(require(Action.INTEGRATIONS_MANAGE))]
+RuleId = Annotated[str, Path(min_length=1, max_length=36)]
+BASE = "/internal/slack"
+
+
+class SlackConnectIn(InModel):
+    bot_token: str = Field(min_length=10, max_length=300, pattern=r"^xox[bp]-")
+
+
+class SlackRuleIn(InModel):
+    kind: Literal["score_below", "tracker_hit", "call_failed"]
+    channel: str = Field(min_length=1, max_length=80, description="channel id or #name")
+    threshold: float | None = Field(None, ge=0, le=100, description="for score_below")
+    tracker: str | None = Field(None, min_length=1, max_length=100, description="for tracker_hit")
+
+
+class SlackRule(BaseModel):
+    id: str
+    kind: str
+    channel: str
+    threshold: float | None
+    tracker: str | None
+    enabled: bool
+    created_at: datetime
+
+
+class SlackRuleList(BaseModel):
+    items: list[SlackRule]
+
+
+@router.put("/connection", status_code=204, operation_id="connectSlack")
+async def connect(body: SlackConnectIn, principal: Admin, gw: GatewayDep) -> Response:
+    """Store the organization's Slack bot token (never shown again)."""
+    status, out = await gw.services.call_json(
+        "integrations",
+        "PUT",
+        f"{BASE}/connection",
+        identity=principal.identity(),
+        json=body.model_dump(),
+    )
+    return passthrough(status, out)
+
+
+@router.delete("/connection", status_code=204, operation_id="disconnectSlack")
+async def disconnect(principal: Admin, gw: GatewayDep) -> Response:
+    status, out = await gw.services.call_json(
+        "integrations", "DELETE", f"{BASE}/connection", identity=principal.identity()
+    )
+    return passthrough(status, out)
+
+
+@router.get("/rules", response_model=SlackRuleList, operation_id="listSlackRules")
+async def list_rules(principal: Admin, gw: GatewayDep) -> Response:
+    status, out = await gw.services.call_json(
+        "integrations", "GET", f"{BASE}/rules", identity=principal.identity()
+    )
+    return passthrough(status, out)
+
+
+@router.post("/rules", status_code=201, response_model=SlackRule, operation_id="createSlackRule")
+async def create_rule(body: SlackRuleIn, principal: Admin, gw: GatewayDep) -> Response:
+    """A rule: ``score_below`` needs ``threshold``, ``tracker_hit`` needs ``tracker``."""
+    status, out = await gw.services.call_json(
+        "integrations",
+        "POST",
+        f"{BASE}/rules",
+        identity=principal.identity(),
+        json=body.model_dump(exclude_none=True),
+    )
+    return passthrough(status, out)
+
+
+@router.delete("/rules/{rule_id}", status_code=204, operation_id="deleteSlackRule")
+async def delete_rule(rule_id: RuleId, principal: Admin, gw: GatewayDep) -> Response:
+    status, out = await gw.services.call_json(
+        "integrations",
+        "DELETE",
+        f"{BASE}/rules/{quote(rule_id, safe='')}",
+        identity=principal.identity(),
+    )
+    return passthrough(status, out)

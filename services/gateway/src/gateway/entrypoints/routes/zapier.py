@@ -1,0 +1,84 @@
+"""``/v1/zapier``: Zapier's REST hooks (subscribe, unsubscribe, sample data, auth test).
+
+A Zapier app authenticates with an API key (``Authorization: Bearer ck_…``) of an
+owner or admin; subscriptions become webhooks of the organization (``source: zapier``,
+owned by integrations), so deliveries are signed, retried and logged like any other.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Path, Response
+from pydantic import BaseModel, Field
+
+from gateway.domain.permissions import Action
+from gateway.domain.principal import Principal
+from gateway.entrypoints.deps import GatewayDep, require
+from gateway.entrypoints.schemas import COMMON_ERRORS, InModel
+from gateway.entrypoints.views import passthrough
+
+router = APIRouter(prefix="/v1/zapier", tags=["zapier"], responses=COMMON_ERRORS)
+Admin = Annotated[Principal, Depends(require(Action.INTEGRATIONS_MANAGE))]
+HookId = Annotated[str, Path(min_length=1, max_length=36)]
+ZapierEvent = Literal["call.scored", "call.failed", "privacy.request.completed"]
+
+
+class ZapierSubscribeIn(InModel):
+    # Zapier names it so in its REST hook requests.
+    hookUrl: str = Field(min_length=8, max_length=2000, description="Zapier's hook URL")
+    event: ZapierEvent
+
+
+class ZapierHook(BaseModel):
+    id: str
+    event: str
+
+
+class ZapierMe(BaseModel):
+    org_id: str
+    user_id: str
+    role: str
+
+
+@router.get("/me", response_model=ZapierMe, operation_id="zapierAuthTest")
+async def auth_test(principal: Admin) -> ZapierMe:
+    """Zapier's auth test: the key works and may manage the organization's hooks."""
+    return ZapierMe(org_id=principal.org_id, user_id=principal.user_id, role=principal.role.value)
+
+
+@router.post("/hooks", status_code=201, response_model=ZapierHook, operation_id="zapierSubscribe")
+async def subscribe(body: ZapierSubscribeIn, principal: Admin, gw: GatewayDep) -> Response:
+    status, out = await gw.services.call_json(
+        "integrations",
+        "POST",
+        "/internal/zapier/hooks",
+        identity=principal.identity(),
+        json={"hook_url": body.hookUrl, "event": body.event},
+    )
+    return passthrough(status, out)
+
+
+@router.delete("/hooks/{hook_id}", status_code=204, operation_id="zapierUnsubscribe")
+async def unsubscribe(hook_id: HookId, principal: Admin, gw: GatewayDep) -> Response:
+    status, out = await gw.services.call_json(
+        "integrations",
+        "DELETE",
+        f"/internal/zapier/hooks/{quote(hook_id, safe='')}",
+        identity=principal.identity(),
+    )
+    return passthrough(status, out)
+
+
+@router.get(
+    "/samples/{event}",
+    response_model=list[dict[str, Any]],
+    operation_id="zapierSample",
+)
+async def sample(event: ZapierEvent, principal: Admin, gw: GatewayDep) -> Response:
+    """An example of the event's data, for Zapier's field mapping."""
+    status, out = await gw.services.call_json(
+        "integrations", "GET", f"/internal/zapier/samples/{event}", identity=principal.identity()
+    )
+    return passthrough(status, out)
