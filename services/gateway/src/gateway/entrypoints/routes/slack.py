@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Body, Depends, Path, Response
 from pydantic import BaseModel, Field
 
 from gateway.domain.permissions import Action
@@ -30,11 +30,27 @@ class SlackConnectIn(InModel):
     bot_token: str = Field(min_length=10, max_length=300, pattern=r"^xox[bp]-")
 
 
-class SlackRuleIn(InModel):
-    kind: Literal["score_below", "tracker_hit", "call_failed"]
+class _RuleBase(InModel):
     channel: str = Field(min_length=1, max_length=80, description="channel id or #name")
-    threshold: float | None = Field(None, ge=0, le=100, description="for score_below")
-    tracker: str | None = Field(None, min_length=1, max_length=100, description="for tracker_hit")
+
+
+class ScoreBelowRule(_RuleBase):
+    kind: Literal["score_below"]
+    threshold: float = Field(ge=0, le=100, description="alert when the score is below this")
+
+
+class TrackerHitRule(_RuleBase):
+    kind: Literal["tracker_hit"]
+    tracker: str = Field(min_length=1, max_length=100, description="a tracker's name")
+
+
+class CallFailedRule(_RuleBase):
+    kind: Literal["call_failed"]
+
+
+SlackRuleIn = Annotated[
+    ScoreBelowRule | TrackerHitRule | CallFailedRule, Field(discriminator="kind")
+]
 
 
 class SlackRule(BaseModel):
@@ -81,8 +97,11 @@ async def list_rules(principal: Admin, gw: GatewayDep) -> Response:
 
 
 @router.post("/rules", status_code=201, response_model=SlackRule, operation_id="createSlackRule")
-async def create_rule(body: SlackRuleIn, principal: Admin, gw: GatewayDep) -> Response:
-    """A rule: ``score_below`` needs ``threshold``, ``tracker_hit`` needs ``tracker``."""
+async def create_rule(
+    body: Annotated[SlackRuleIn, Body()], principal: Admin, gw: GatewayDep
+) -> Response:
+    """A rule: ``score_below`` with a ``threshold``, ``tracker_hit`` with a ``tracker``,
+    or ``call_failed``."""
     status, out = await gw.services.call_json(
         "integrations",
         "POST",
