@@ -71,6 +71,24 @@ class Gone(DomainError):
     code = "gone"
 
 
+class LimitReached(DomainError):
+    """The organization's plan does not cover this (minutes, seats): upgrading would."""
+
+    code = "limit_reached"
+
+
+class TooLarge(DomainError):
+    """The input is bigger or longer than allowed; the message says the limit."""
+
+    code = "too_large"
+
+
+class UnsupportedFormat(DomainError):
+    """The input is not in a format we accept (not audio, say)."""
+
+    code = "unsupported_format"
+
+
 class Unavailable(DomainError):
     """A dependency outside our control (a provider) cannot serve this now."""
 

@@ -18,10 +18,13 @@ from clashtor_common.domain_errors import (
     Forbidden,
     Gone,
     InvalidInput,
+    LimitReached,
     NotAuthenticated,
     NotFound,
+    TooLarge,
     TooMany,
     Unavailable,
+    UnsupportedFormat,
 )
 from clashtor_common.failures import TransientError, is_transient
 
@@ -62,6 +65,9 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
     Forbidden: 403,
     Conflict: 409,
     Gone: 410,
+    LimitReached: 402,
+    TooLarge: 413,
+    UnsupportedFormat: 415,
     TooMany: 429,
     Unavailable: 503,
 }

@@ -20,12 +20,13 @@ def bootstrap(settings: IngestSettings | None = None) -> ServiceRuntime:
     objects = EncryptedObjects(
         S3Store(settings), keyring, window_chunks=settings.audio_window_chunks
     )
-    runtime.extras[EXTRAS_KEY] = IngestContext(
+    context = IngestContext(
         settings=settings,
         db=runtime.db,
         keyring=keyring,
         keys=KeyTable(DataKeyRecord, keyring),
         objects=objects,
     )
-    register_subscribers(runtime)
+    runtime.extras[EXTRAS_KEY] = context
+    register_subscribers(runtime, context)
     return runtime

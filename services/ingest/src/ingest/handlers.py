@@ -7,11 +7,9 @@ emits commit together), so a redelivered event changes nothing twice.
 from __future__ import annotations
 
 import logging
-from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clashtor_common.bus import PermanentError
 from clashtor_common.events import (
     CallFailed,
     CallProgressed,
@@ -19,15 +17,13 @@ from clashtor_common.events import (
     CallTranscribed,
     Envelope,
     ErasureRequested,
-    EventPayload,
     ExportRequested,
     SubjectRectified,
     SubjectRestricted,
     SubscriptionChanged,
 )
-from clashtor_common.service import ServiceRuntime
 from ingest.adapters.plans_repo import apply_subscription
-from ingest.context import context_of
+from ingest.context import IngestContext
 from ingest.domain.status import CallStatus
 from ingest.service_layer.privacy import (
     SERVICE,
@@ -40,31 +36,21 @@ from ingest.service_layer.progress import record_progress, record_trackers
 
 log = logging.getLogger(__name__)
 
-P = TypeVar("P", bound=EventPayload)
-
-
-def payload_as(event: Envelope, model: type[P]) -> P:
-    """The event's typed payload; a mismatched payload can never succeed (dead letter)."""
-    payload = event.payload()
-    if not isinstance(payload, model):
-        raise PermanentError(f"{event.type} carries {type(payload).__name__}, not {model.__name__}")
-    return payload
-
 
 async def on_subscription_changed(
-    event: Envelope, session: AsyncSession, runtime: ServiceRuntime
+    event: Envelope, session: AsyncSession, context: IngestContext
 ) -> None:
     """Keep the org's plan projection; older Stripe states never overwrite newer ones."""
-    change = payload_as(event, SubscriptionChanged)
+    change = event.payload_as(SubscriptionChanged)
     await apply_subscription(session, event.org_id, change, event.time)
 
 
 async def on_call_progressed(
-    event: Envelope, session: AsyncSession, runtime: ServiceRuntime
+    event: Envelope, session: AsyncSession, context: IngestContext
 ) -> None:
     """Transcription started or got further (``transcribing`` and its percent), or
     scoring started (``scoring``)."""
-    step = payload_as(event, CallProgressed)
+    step = event.payload_as(CallProgressed)
     if step.stage == "transcribe":
         await record_progress(
             session, event.org_id, step.call_id, CallStatus.TRANSCRIBING, percent=step.percent
@@ -74,20 +60,20 @@ async def on_call_progressed(
 
 
 async def on_call_transcribed(
-    event: Envelope, session: AsyncSession, runtime: ServiceRuntime
+    event: Envelope, session: AsyncSession, context: IngestContext
 ) -> None:
-    done = payload_as(event, CallTranscribed)
+    done = event.payload_as(CallTranscribed)
     await record_progress(session, event.org_id, done.call_id, CallStatus.TRANSCRIBED)
 
 
-async def on_call_scored(event: Envelope, session: AsyncSession, runtime: ServiceRuntime) -> None:
-    done = payload_as(event, CallScored)
+async def on_call_scored(event: Envelope, session: AsyncSession, context: IngestContext) -> None:
+    done = event.payload_as(CallScored)
     await record_progress(session, event.org_id, done.call_id, CallStatus.SCORED)
     await record_trackers(session, event.org_id, done.call_id, done.trackers)
 
 
-async def on_call_failed(event: Envelope, session: AsyncSession, runtime: ServiceRuntime) -> None:
-    failed = payload_as(event, CallFailed)
+async def on_call_failed(event: Envelope, session: AsyncSession, context: IngestContext) -> None:
+    failed = event.payload_as(CallFailed)
     await record_progress(
         session,
         event.org_id,
@@ -100,35 +86,35 @@ async def on_call_failed(event: Envelope, session: AsyncSession, runtime: Servic
 
 
 async def on_erasure_requested(
-    event: Envelope, session: AsyncSession, runtime: ServiceRuntime
+    event: Envelope, session: AsyncSession, context: IngestContext
 ) -> None:
-    request = payload_as(event, ErasureRequested)
+    request = event.payload_as(ErasureRequested)
     if request.services is not None and SERVICE not in request.services:
         return
-    removed = await erase_subject(context_of(runtime), session, event.org_id, request)
+    removed = await erase_subject(context, session, event.org_id, request)
     log.info("erasure %s (%s): removed %s", request.request_id, request.subject.type, removed)
 
 
 async def on_export_requested(
-    event: Envelope, session: AsyncSession, runtime: ServiceRuntime
+    event: Envelope, session: AsyncSession, context: IngestContext
 ) -> None:
-    request = payload_as(event, ExportRequested)
-    items = await export_subject(context_of(runtime), session, event.org_id, request)
+    request = event.payload_as(ExportRequested)
+    items = await export_subject(context, session, event.org_id, request)
     log.info("export %s (%s): %d calls", request.request_id, request.subject.type, items)
 
 
 async def on_subject_restricted(
-    event: Envelope, session: AsyncSession, runtime: ServiceRuntime
+    event: Envelope, session: AsyncSession, context: IngestContext
 ) -> None:
-    flags = payload_as(event, SubjectRestricted)
+    flags = event.payload_as(SubjectRestricted)
     await restrict_subject(
         session, event.org_id, flags.subject, restricted=flags.restricted, objected=flags.objected
     )
 
 
 async def on_subject_rectified(
-    event: Envelope, session: AsyncSession, runtime: ServiceRuntime
+    event: Envelope, session: AsyncSession, context: IngestContext
 ) -> None:
-    change = payload_as(event, SubjectRectified)
-    updated = await apply_rectification(context_of(runtime), session, event.org_id, change)
+    change = event.payload_as(SubjectRectified)
+    updated = await apply_rectification(context, session, event.org_id, change)
     log.info("rectification %s: %d participant rows", change.request_id, updated)

@@ -27,8 +27,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         ctx.settings.orphan_sweep_interval_seconds,
         lambda: sweep_orphans(ctx, grace=grace),
     )
-    runtime.extras["orphan_sweep"] = sweeper
-    return create_service_app(
+    app = create_service_app(
         runtime,
         title="Clashtor ingest",
         routers=[router],
@@ -37,6 +36,8 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         on_startup=[sweeper.start],
         on_shutdown=[sweeper.stop],
     )
+    app.state.orphan_sweep = sweeper
+    return app
 
 
 def __getattr__(name: str) -> Any:

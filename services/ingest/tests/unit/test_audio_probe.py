@@ -7,7 +7,8 @@ from pathlib import Path
 import av
 import pytest
 
-from clashtor_common.testing.callgen import zero_timestamp_opus_mkv
+from clashtor_callgen import zero_timestamp_opus_mkv
+from clashtor_common.errors import domain_status
 from ingest.adapters.audio_probe import extract_audio, probe_audio, sniff_audio_signature
 from ingest.domain.errors import NotAudio, UndecodableAudio
 
@@ -65,7 +66,7 @@ def test_a_video_file_keeps_only_its_audio_track(tmp_path: Path) -> None:
 def test_bytes_that_are_not_audio_are_unsupported_media(tmp_path: Path, kind: str) -> None:
     with pytest.raises(NotAudio) as refused:
         probe_audio(_unnamed_copy(tmp_path, corrupt_audio_bytes(kind)))  # type: ignore[arg-type]
-    assert refused.value.status == 415
+    assert domain_status(refused.value) == 415
 
 
 def test_an_image_is_not_audio(tmp_path: Path) -> None:
@@ -86,7 +87,7 @@ def test_an_image_is_not_audio(tmp_path: Path) -> None:
 def test_truncated_audio_is_undecodable_not_unsupported(tmp_path: Path, fmt: str) -> None:
     with pytest.raises(UndecodableAudio) as refused:
         probe_audio(_unnamed_copy(tmp_path, corrupt_audio_bytes("truncated", fmt)))
-    assert refused.value.status == 422
+    assert domain_status(refused.value) == 422
 
 
 def test_a_wav_header_with_no_samples_is_undecodable(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from clashtor_common.errors import domain_status
 from ingest.domain.errors import InvalidField, InvalidParticipants
 from ingest.domain.participants import parse_participants
 from ingest.service_layer.uploads import clean_title
@@ -45,7 +46,7 @@ def test_no_participants_is_fine(raw: str | None) -> None:
 def test_malformed_participants_are_refused_with_the_reason(raw: str, says: str) -> None:
     with pytest.raises(InvalidParticipants) as refused:
         parse_participants(raw)
-    assert refused.value.status == 422
+    assert domain_status(refused.value) == 422
     assert says in refused.value.message
 
 
@@ -83,5 +84,5 @@ def test_a_title_over_the_limit_says_how_long_it_may_be() -> None:
     assert clean_title("  ", 500) is None
     with pytest.raises(InvalidField) as refused:
         clean_title("t" * 501, 500)
-    assert refused.value.status == 422
+    assert domain_status(refused.value) == 422
     assert refused.value.message == "title is 501 characters; at most 500 are allowed"

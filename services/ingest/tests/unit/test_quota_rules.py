@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from clashtor_common.errors import domain_status
 from ingest.domain.errors import QuotaExceeded
 from ingest.domain.quota import (
     FreeTier,
@@ -82,7 +83,7 @@ def test_spent_minutes_refuse_the_upload_before_it_is_read() -> None:
     ensure_minutes_left(limits, 9 * 60)
     with pytest.raises(QuotaExceeded) as refused:
         ensure_minutes_left(limits, 10 * 60)
-    assert refused.value.status == 402
+    assert domain_status(refused.value) == 402
     assert "10 minutes" in refused.value.message and "10.0 are used" in refused.value.message
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.domain.errors import RangeNotSatisfiable
-from ingest.entrypoints.ranges import parse_range
+from ingest.entrypoints.ranges import RangeNotSatisfiable, parse_range
 
 
 @pytest.mark.parametrize(

@@ -41,7 +41,7 @@ def bootstrap(settings: ScoreSettings | None = None) -> ServiceRuntime:
     settings = settings or ScoreSettings()
     runtime = ServiceRuntime.build(settings)
     keyring = Keyring.from_config(settings.master_keys.get_secret_value())
-    runtime.extras[EXTRAS_KEY] = ScoreContext(
+    context = ScoreContext(
         settings=settings,
         db=runtime.db,
         keyring=keyring,
@@ -49,5 +49,6 @@ def bootstrap(settings: ScoreSettings | None = None) -> ServiceRuntime:
         s3=S3Store(settings),
         coach=build_coach(settings),
     )
-    register_subscribers(runtime)
+    runtime.extras[EXTRAS_KEY] = context
+    register_subscribers(runtime, context)
     return runtime

@@ -6,8 +6,6 @@ together), so a redelivered event changes nothing twice.
 
 from __future__ import annotations
 
-from typing import cast
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clashtor_common.events import (
@@ -20,47 +18,46 @@ from clashtor_common.events import (
     make_event,
 )
 from clashtor_common.outbox import emit
-from clashtor_common.service import ServiceRuntime
-from score.context import context_of
+from score.context import ScoreContext
 from score.service_layer import privacy
 from score.service_layer.scoring import SOURCE, score_transcribed_call
 
 
 async def on_call_transcribed(
-    event: Envelope, session: AsyncSession, runtime: ServiceRuntime
+    event: Envelope, session: AsyncSession, context: ScoreContext
 ) -> None:
     """Score the call (once) and announce call-scored, or call-failed if it cannot be."""
-    call = cast(CallTranscribed, event.payload())
+    call = event.payload_as(CallTranscribed)
     await score_transcribed_call(
-        context_of(runtime), session, org_id=event.org_id, event_id=str(event.id), call=call
+        context, session, org_id=event.org_id, event_id=str(event.id), call=call
     )
 
 
 async def on_erasure_requested(
-    event: Envelope, session: AsyncSession, runtime: ServiceRuntime
+    event: Envelope, session: AsyncSession, context: ScoreContext
 ) -> None:
     """Delete the subject's scores, keep tombstones, acknowledge with erasure-completed."""
-    request = cast(ErasureRequested, event.payload())
+    request = event.payload_as(ErasureRequested)
     if not privacy.concerns_us(request.services):
         return
-    done = await privacy.erase_subject(context_of(runtime), session, event.org_id, request)
+    done = await privacy.erase_subject(context, session, event.org_id, request)
     await _answer(session, event, done)
 
 
 async def on_export_requested(
-    event: Envelope, session: AsyncSession, runtime: ServiceRuntime
+    event: Envelope, session: AsyncSession, context: ScoreContext
 ) -> None:
     """Score's part of an export: an encrypted JSON object in S3, linked by event."""
-    request = cast(ExportRequested, event.payload())
-    part = await privacy.export_subject(context_of(runtime), session, event.org_id, request)
+    request = event.payload_as(ExportRequested)
+    part = await privacy.export_subject(context, session, event.org_id, request)
     await _answer(session, event, part)
 
 
 async def on_subject_restricted(
-    event: Envelope, session: AsyncSession, runtime: ServiceRuntime
+    event: Envelope, session: AsyncSession, context: ScoreContext
 ) -> None:
     """An objection takes the subject's calls out of team analytics (or back in)."""
-    change = cast(SubjectRestricted, event.payload())
+    change = event.payload_as(SubjectRestricted)
     await privacy.record_objection(session, event.org_id, change)
 
 

@@ -23,7 +23,7 @@ def bootstrap(settings: TranscribeSettings | None = None) -> ServiceRuntime:
     settings = settings or TranscribeSettings()
     runtime = ServiceRuntime.build(settings)
     keyring = Keyring.from_config(settings.master_keys.get_secret_value())
-    runtime.extras[EXTRAS_KEY] = TranscribeContext(
+    context = TranscribeContext(
         settings=settings,
         db=runtime.db,
         keyring=keyring,
@@ -31,5 +31,6 @@ def bootstrap(settings: TranscribeSettings | None = None) -> ServiceRuntime:
         engine=make_engine(settings.transcription_config()),
         objects=EncryptedObjects(S3Store(settings)),
     )
-    register_subscribers(runtime)
+    runtime.extras[EXTRAS_KEY] = context
+    register_subscribers(runtime, context)
     return runtime

@@ -20,7 +20,7 @@ from billing.adapters.stripe_gateway import StripeRejected, StripeUnavailable
 from billing.adapters.tables import SubscriptionRecord
 from billing.domain.plans import CURRENCY, PLANS, UnknownPlan, get_plan
 from billing.domain.subscriptions import effective, iso
-from billing.entrypoints.dependencies import BillingAdmin, ContextDep, StripeDep
+from billing.entrypoints.deps import BillingAdmin, ContextDep, StripeDep
 from billing.entrypoints.webhooks import router as webhooks_router
 from billing.service_layer.checkout import CatalogMissing, open_portal, start_checkout
 from billing.service_layer.subscriptions import to_state

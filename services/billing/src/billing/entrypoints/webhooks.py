@@ -20,7 +20,7 @@ import stripe
 from fastapi import APIRouter, Request
 
 from billing.adapters.stripe_gateway import StripeRejected, StripeUnavailable
-from billing.entrypoints.dependencies import ContextDep
+from billing.entrypoints.deps import ContextDep
 from billing.service_layer.webhooks import MalformedEvent
 from clashtor_common.errors import ApiError
 

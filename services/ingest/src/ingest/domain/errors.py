@@ -1,65 +1,61 @@
-"""Errors a client can act on; each carries its HTTP status and renders as the common JSON shape."""
+"""Errors a client can act on, in ingest's words; each derives from a common kind.
+
+The kind (``clashtor_common.domain_errors``) decides the HTTP status, in the HTTP
+error handlers only; ``code`` is what the client reads.
+"""
 
 from __future__ import annotations
 
-from clashtor_common.errors import ApiError
+from clashtor_common import domain_errors as kinds
 
 
-class IngestError(ApiError):
-    status_code: int = 400
-    error_code: str = "bad_request"
-
-    def __init__(self, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(self.status_code, self.error_code, message, headers)
+class IngestError(kinds.DomainError):
+    """The request is not one ingest can carry out (400 unless a kind says otherwise)."""
 
 
 class BadUpload(IngestError):
     """The request is not a usable upload (no file, empty file, not multipart)."""
 
-    status_code, error_code = 400, "bad_upload"
+    code = "bad_upload"
 
 
 class EmptyUpload(IngestError):
-    status_code, error_code = 400, "empty_file"
+    code = "empty_file"
 
 
-class QuotaExceeded(IngestError):
-    status_code, error_code = 402, "quota_exceeded"
+class QuotaExceeded(IngestError, kinds.LimitReached):
+    code = "quota_exceeded"
 
 
-class Forbidden(IngestError):
-    status_code, error_code = 403, "forbidden"
+class Forbidden(IngestError, kinds.Forbidden):
+    code = "forbidden"
 
 
-class CallNotFound(IngestError):
-    status_code, error_code = 404, "not_found"
+class CallNotFound(IngestError, kinds.NotFound):
+    code = "not_found"
 
 
-class UploadTooLarge(IngestError):
-    status_code, error_code = 413, "file_too_large"
+class UploadTooLarge(IngestError, kinds.TooLarge):
+    code = "file_too_large"
 
 
-class CallTooLong(IngestError):
+class CallTooLong(IngestError, kinds.TooLarge):
     """The decoded audio is longer than ``INGEST_MAX_CALL_MINUTES``."""
 
-    status_code, error_code = 413, "call_too_long"
+    code = "call_too_long"
 
 
-class NotAudio(IngestError):
-    status_code, error_code = 415, "unsupported_media_type"
+class NotAudio(IngestError, kinds.UnsupportedFormat):
+    code = "unsupported_media_type"
 
 
-class RangeNotSatisfiable(IngestError):
-    status_code, error_code = 416, "range_not_satisfiable"
+class UndecodableAudio(IngestError, kinds.InvalidInput):
+    code = "undecodable_audio"
 
 
-class UndecodableAudio(IngestError):
-    status_code, error_code = 422, "undecodable_audio"
+class InvalidParticipants(IngestError, kinds.InvalidInput):
+    code = "invalid_participants"
 
 
-class InvalidParticipants(IngestError):
-    status_code, error_code = 422, "invalid_participants"
-
-
-class InvalidField(IngestError):
-    status_code, error_code = 422, "invalid_field"
+class InvalidField(IngestError, kinds.InvalidInput):
+    code = "invalid_field"

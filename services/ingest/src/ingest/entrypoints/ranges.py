@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import re
 
-from ingest.domain.errors import RangeNotSatisfiable
+from clashtor_common.errors import ApiError
+
+
+class RangeNotSatisfiable(ApiError):
+    """416 with ``Content-Range: bytes */size``: the range is outside the audio."""
+
+    def __init__(self, message: str, size: int) -> None:
+        super().__init__(
+            416, "range_not_satisfiable", message, headers={"Content-Range": f"bytes */{size}"}
+        )
+
 
 _SPEC = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
 
@@ -26,8 +36,7 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
         return None
     first, last = match.group(1), match.group(2)
     unsatisfiable = RangeNotSatisfiable(
-        f"range {spec.strip()} is outside the {size}-byte audio",
-        headers={"Content-Range": f"bytes */{size}"},
+        f"range {spec.strip()} is outside the {size}-byte audio", size
     )
     if first == "":  # suffix: the last N bytes
         length = int(last)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from clashtor_common.events import Topic
 from clashtor_common.service import ServiceRuntime
 from ingest import handlers
+from ingest.context import IngestContext
 
 #: The handler of each topic this service subscribes to (its consumer group is its name).
 ROUTES = {
@@ -27,5 +28,5 @@ PRODUCES: tuple[str, ...] = (
 )
 
 
-def register_subscribers(runtime: ServiceRuntime) -> None:
-    runtime.subscribe_all(ROUTES, runtime=runtime)
+def register_subscribers(runtime: ServiceRuntime, context: IngestContext) -> None:
+    runtime.subscribe_all(ROUTES, context=context)

@@ -41,6 +41,7 @@ from clashtor_common.events import (
 )
 from clashtor_common.outbox import drop_unsent, emit
 from clashtor_common.s3 import ObjectNotFound
+from clashtor_common.subjects import SubjectLookups, UnusableSubject, records_for_subject
 from ingest.adapters.calls_repo import CallRepository
 from ingest.adapters.privacy_repo import (
     any_restricted,
@@ -59,31 +60,22 @@ log = logging.getLogger(__name__)
 SERVICE = "ingest"
 
 
-class UnusableSubject(ValueError):
-    """The subject lacks what is needed to find its data (no id, no fingerprint)."""
-
-
 async def calls_for_subject(repo: CallRepository, subject: Subject) -> list[CallRecord]:
-    if subject.type == "call":
-        if not subject.id:
-            raise UnusableSubject("a call subject needs the call id")
-        call = await repo.get(subject.id)
-        return [call] if call else []
-    if subject.type == "participant":
-        if subject.fingerprint:
-            return await repo.calls_with_fingerprint(subject.fingerprint)
-        if subject.id:
-            return await repo.calls_with_participant_id(subject.id)
-        raise UnusableSubject(
-            "a participant subject needs an email fingerprint or a participant id"
-        )
-    if subject.type == "user":
-        if not subject.id:
-            raise UnusableSubject("a user subject needs the user id")
-        return await repo.calls_uploaded_by(subject.id)
-    if subject.type == "organization":
-        return await repo.all_calls()
-    raise UnusableSubject(f"unknown subject type {subject.type!r}")
+    async def by_participant(
+        fingerprint: str | None, participant_id: str | None
+    ) -> list[CallRecord]:
+        if fingerprint:
+            return await repo.calls_with_fingerprint(fingerprint)
+        assert participant_id is not None  # records_for_subject checked one is given
+        return await repo.calls_with_participant_id(participant_id)
+
+    lookups = SubjectLookups(
+        call=repo.get,
+        participant=by_participant,
+        uploader=repo.calls_uploaded_by,
+        organization=repo.all_calls,
+    )
+    return await records_for_subject(subject, repo.org_id, lookups)
 
 
 # erasure -------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Response
 
-from clashtor_common.errors import ApiError, not_found
+from clashtor_common.domain_errors import Conflict
+from clashtor_common.errors import not_found
 from clashtor_common.identity import CurrentIdentity
 from score.adapters.repository import ScoreRepository
 from score.adapters.tables import TrackerRecord
@@ -26,8 +27,8 @@ async def _own_trackers(ctx: ScoreContext, org_id: str) -> list[TrackerRecord]:
         try:
             async with transaction(ctx) as session:
                 return await config.own_trackers(ScoreRepository(session, org_id))
-        except ApiError as exc:
-            if exc.status != 409 or attempt == 2:
+        except Conflict:
+            if attempt == 2:
                 raise
     raise AssertionError("unreachable")
 

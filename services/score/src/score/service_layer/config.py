@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from clashtor_common.errors import ApiError, not_found
+from clashtor_common.domain_errors import Conflict, InvalidInput, NotFound
 from score.adapters.repository import ScoreRepository
 from score.adapters.tables import ScorecardRecord, TrackerRecord, utcnow
 from score.domain.scorecard_templates import TEMPLATES, meddic_template
@@ -33,13 +33,13 @@ class ScoringConfig:
     scorecard: Scorecard
 
 
-def invalid(exc: ValidationError, what: str) -> ApiError:
+def invalid(exc: ValidationError, what: str) -> InvalidInput:
     parts = []
     for err in exc.errors()[:5]:
         where = ".".join(str(p) for p in err.get("loc", ()))
         message = str(err.get("msg", "")).removeprefix("Value error, ")
         parts.append(f"{where}: {message}" if where else message)
-    return ApiError(422, "validation_error", f"invalid {what}: " + "; ".join(parts))
+    return InvalidInput(f"invalid {what}: " + "; ".join(parts), "validation_error")
 
 
 # trackers -------------------------------------------------------------------------------
@@ -115,7 +115,7 @@ def _ensure_unique_name(
     key = name.casefold()
     for rec in existing:
         if rec.name_key == key and rec.id != except_id:
-            raise ApiError(409, "conflict", f"a tracker named {rec.name!r} already exists")
+            raise Conflict(f"a tracker named {rec.name!r} already exists")
 
 
 async def create_tracker(repo: ScoreRepository, body: Mapping[str, Any]) -> TrackerRecord:
@@ -143,7 +143,7 @@ async def update_tracker(
     existing = await own_trackers(repo)
     rec = next((r for r in existing if r.id == tracker_id), None)
     if rec is None:
-        raise not_found("tracker", tracker_id)
+        raise NotFound.of("tracker", tracker_id)
     current = {
         "name": rec.name,
         "phrases": rec.phrases,
@@ -167,7 +167,7 @@ async def delete_tracker(repo: ScoreRepository, tracker_id: str) -> None:
     existing = await own_trackers(repo)
     rec = next((r for r in existing if r.id == tracker_id), None)
     if rec is None:
-        raise not_found("tracker", tracker_id)
+        raise NotFound.of("tracker", tracker_id)
     await repo.session.delete(rec)
     await repo.session.flush()
 
@@ -252,24 +252,22 @@ async def create_scorecard(repo: ScoreRepository, body: Mapping[str, Any]) -> Sc
     """From ``template`` (copied, optionally renamed) or from the caller's own ``items``."""
     unknown = set(body) - {"template", "activate", *_EDITABLE}
     if unknown:
-        raise ApiError(422, "validation_error", f"unknown scorecard fields: {sorted(unknown)}")
+        raise InvalidInput(f"unknown scorecard fields: {sorted(unknown)}", "validation_error")
     template = body.get("template")
     if template is not None:
         make = TEMPLATES.get(str(template).lower())
         if make is None:
-            raise ApiError(
-                422,
-                "validation_error",
+            raise InvalidInput(
                 f"unknown template {template!r}; available: {', '.join(TEMPLATES)}",
+                "validation_error",
             )
         base = make(repo.org_id).model_dump(mode="json", exclude={"id", "org_id", "version"})
         values = {**base, **{k: body[k] for k in _EDITABLE if k in body}}
     else:
         if "items" not in body:
-            raise ApiError(
-                422,
-                "validation_error",
+            raise InvalidInput(
                 f"a scorecard needs a template ({', '.join(TEMPLATES)}) or its own items",
+                "validation_error",
             )
         values = {k: body[k] for k in _EDITABLE if k in body}
     card = _validated_scorecard(values, repo.org_id)
@@ -295,10 +293,10 @@ async def update_scorecard(
     """Edit name, methodology and/or items; any change is a new version."""
     rec = await repo.scorecard(scorecard_id)
     if rec is None:
-        raise not_found("scorecard", scorecard_id)
+        raise NotFound.of("scorecard", scorecard_id)
     unknown = set(body) - {*_EDITABLE, *READ_ONLY, "version", "template", "active"}
     if unknown:
-        raise ApiError(422, "validation_error", f"unknown scorecard fields: {sorted(unknown)}")
+        raise InvalidInput(f"unknown scorecard fields: {sorted(unknown)}", "validation_error")
     current = {"name": rec.name, "methodology": rec.methodology, "items": rec.items}
     changes = {k: body[k] for k in _EDITABLE if k in body}
     card = _validated_scorecard({**current, **changes}, repo.org_id)
@@ -315,7 +313,7 @@ async def update_scorecard(
 async def activate_scorecard(repo: ScoreRepository, scorecard_id: str) -> ScorecardRecord:
     rec = await repo.scorecard(scorecard_id)
     if rec is None:
-        raise not_found("scorecard", scorecard_id)
+        raise NotFound.of("scorecard", scorecard_id)
     org = await repo.org_for_update()
     org.active_scorecard_id = rec.id
     org.updated_at = utcnow()
@@ -328,7 +326,7 @@ async def delete_scorecard(repo: ScoreRepository, scorecard_id: str) -> None:
     """Past results keep their copy; an active scorecard's org falls back to MEDDIC."""
     rec = await repo.scorecard(scorecard_id)
     if rec is None:
-        raise not_found("scorecard", scorecard_id)
+        raise NotFound.of("scorecard", scorecard_id)
     org = await repo.org()
     if org is not None and org.active_scorecard_id == rec.id:
         org.active_scorecard_id = None

@@ -38,6 +38,7 @@ from clashtor_common.events import (
     Topic,
 )
 from clashtor_common.outbox import drop_unsent
+from clashtor_common.subjects import SubjectLookups, UnusableSubject, records_for_subject
 from score.adapters.repository import ScoreRepository
 from score.adapters.tables import CallScoreRecord
 from score.context import ScoreContext
@@ -54,34 +55,19 @@ KEPT = KeptRecord(
 )
 
 
-class UnusableSubject(ValueError):
-    """The subject lacks what is needed to find its data (no id, no fingerprint)."""
-
-
 async def call_ids_for_subject(repo: ScoreRepository, org_id: str, subject: Subject) -> list[str]:
-    if subject.type == "call":
-        if not subject.id:
-            raise UnusableSubject("a call subject needs the call id")
-        return [subject.id]
-    if subject.type == "participant":
-        if not (subject.fingerprint or subject.id):
-            raise UnusableSubject(
-                "a participant subject needs an email fingerprint or a participant id"
-            )
-        return await repo.call_ids_with_participant(
-            fingerprint=subject.fingerprint, participant_id=subject.id
-        )
-    if subject.type == "user":
-        if not subject.id:
-            raise UnusableSubject("a user subject needs the user id")
-        return await repo.call_ids_uploaded_by(subject.id)
-    if subject.type == "organization":
-        if subject.id and subject.id != org_id:
-            raise UnusableSubject(
-                f"organization {subject.id} is not the event's organization; nothing done"
-            )
-        return await repo.all_call_ids()
-    raise UnusableSubject(f"unknown subject type {subject.type!r}")
+    async def same(call_id: str) -> str:
+        return call_id  # a score is erased by call id whether or not one was stored
+
+    lookups = SubjectLookups(
+        call=same,
+        participant=lambda fp, pid: repo.call_ids_with_participant(
+            fingerprint=fp, participant_id=pid
+        ),
+        uploader=repo.call_ids_uploaded_by,
+        organization=repo.all_call_ids,
+    )
+    return await records_for_subject(subject, org_id, lookups)
 
 
 def concerns_us(services: list[str] | None) -> bool:

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clashtor_common.bus import PermanentError
 from clashtor_common.crypto import DataKey, DataKeys, DecryptionError
 from clashtor_common.datakeys import call_key_id, keys_from_event
-from clashtor_common.errors import ApiError
+from clashtor_common.domain_errors import InvalidInput
 from clashtor_common.events import CallFailed, CallScored, CallTranscribed, make_event
 from clashtor_common.events.transcript import Transcript
 from clashtor_common.outbox import emit
@@ -337,20 +337,19 @@ def _participants(rows: Sequence[CallParticipantRecord]) -> list[Participant]:
 def parse_override(raw: Mapping[str, Any]) -> dict[int, str]:
     """``{"0": "rep", "1": "customer"}`` → ``{0: "rep", 1: "customer"}``; 422 on nonsense."""
     if not raw:
-        raise ApiError(422, "validation_error", "roles: give at least one speaker and its role")
+        raise InvalidInput("roles: give at least one speaker and its role", "validation_error")
     override: dict[int, str] = {}
     for speaker, role in raw.items():
         try:
             label = int(speaker)
         except (TypeError, ValueError):
-            raise ApiError(
-                422, "validation_error", f"roles: speaker {speaker!r} is not a speaker number"
+            raise InvalidInput(
+                f"roles: speaker {speaker!r} is not a speaker number", "validation_error"
             ) from None
         if role not in ("rep", "customer"):
-            raise ApiError(
-                422,
-                "validation_error",
+            raise InvalidInput(
                 f"roles: speaker {label} has role {role!r}; allowed: 'rep', 'customer'",
+                "validation_error",
             )
         override[label] = role
     return override
@@ -401,7 +400,7 @@ async def compute_role_correction(ctx: ScoreContext, job: RoleCorrection) -> Sea
     try:
         return await asyncio.to_thread(work)
     except ScoringInputError as exc:
-        raise ApiError(422, "validation_error", str(exc)) from exc
+        raise InvalidInput(str(exc), "validation_error") from exc
 
 
 async def save_role_correction(

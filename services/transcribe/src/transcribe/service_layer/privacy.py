@@ -38,6 +38,7 @@ from clashtor_common.events import (
     make_event,
 )
 from clashtor_common.outbox import drop_unsent, emit
+from clashtor_common.subjects import SubjectLookups, UnusableSubject, records_for_subject
 from transcribe.adapters.objects import export_key, transcript_aad
 from transcribe.adapters.repository import TranscriptRepository
 from transcribe.adapters.tables import TranscriptParticipant, TranscriptRecord, as_utc, utcnow
@@ -49,31 +50,14 @@ CALL_EVENTS = (Topic.CALL_PROGRESSED.value, Topic.CALL_TRANSCRIBED.value, Topic.
 """This service's events about a call, dropped unsent when the call is erased."""
 
 
-class UnusableSubject(ValueError):
-    """The subject lacks what is needed to find its data (no id, no fingerprint)."""
-
-
 async def calls_for_subject(repo: TranscriptRepository, subject: Subject) -> list[TranscriptRecord]:
-    if subject.type == "call":
-        if not subject.id:
-            raise UnusableSubject("a call subject needs the call id")
-        call = await repo.get(subject.id)
-        return [call] if call else []
-    if subject.type == "participant":
-        if not subject.fingerprint and not subject.id:
-            raise UnusableSubject(
-                "a participant subject needs an email fingerprint or a participant id"
-            )
-        return await repo.calls_with_participant(
-            fingerprint=subject.fingerprint, participant_id=subject.id
-        )
-    if subject.type == "user":
-        if not subject.id:
-            raise UnusableSubject("a user subject needs the user id")
-        return await repo.calls_uploaded_by(subject.id)
-    if subject.type == "organization":
-        return await repo.all_calls()
-    raise UnusableSubject(f"unknown subject type {subject.type!r}")
+    lookups = SubjectLookups(
+        call=repo.get,
+        participant=lambda fp, pid: repo.calls_with_participant(fingerprint=fp, participant_id=pid),
+        uploader=repo.calls_uploaded_by,
+        organization=repo.all_calls,
+    )
+    return await records_for_subject(subject, repo.org_id, lookups)
 
 
 # erasure -------------------------------------------------------------------------------
