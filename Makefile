@@ -3,8 +3,8 @@ SHELL := /bin/bash
 PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-PACKAGES := libs/common $(wildcard services/*)
-EDITABLES := -e 'libs/common[embedded]' $(foreach p,$(wildcard services/*),-e $(p))
+PACKAGES := libs/common libs/callgen $(wildcard services/*)
+EDITABLES := -e 'libs/common[embedded]' -e libs/callgen $(foreach p,$(wildcard services/*),-e $(p))
 STAMP := $(VENV)/.installed
 SYSTEM_STAMP := var/.system-packages
 

@@ -55,9 +55,9 @@ from bench.system import (
     sign_up,
     upload,
 )
+from clashtor_callgen import generate_call, short_script
 from clashtor_common.settings import DEV_IDENTITY_SECRET
 from clashtor_common.testing.apps import identity_headers
-from clashtor_common.testing.callgen import generate_call, short_script
 
 REQUESTS = int(os.environ.get("BENCH_GATEWAY_REQUESTS", "3000"))
 CONCURRENCY = int(os.environ.get("BENCH_GATEWAY_CONCURRENCY", "16"))

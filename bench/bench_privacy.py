@@ -44,7 +44,7 @@ import httpx
 
 from bench.report import Result
 from bench.system import Account, running_stack, sign_up, upload
-from clashtor_common.testing.callgen import PROSPECT, REP, Turn, generate_call
+from clashtor_callgen import PROSPECT, REP, Turn, generate_call
 
 CALLS = int(os.environ.get("BENCH_PRIVACY_CALLS", "1000"))
 UPLOAD_CONCURRENCY = 4

@@ -18,9 +18,9 @@ import av
 import numpy as np
 
 from bench.report import Result
+from clashtor_callgen import encode
 from clashtor_common.media import OPEN_OPTIONS
 from clashtor_common.multipart import FormLimits, FormReader
-from clashtor_common.testing.callgen import encode
 
 SECONDS = int(os.environ.get("BENCH_PROBE_SECONDS", "600"))
 RATE = 16_000

@@ -168,7 +168,7 @@ def json_child(module_and_args: list[str], stdin: str | None = None) -> dict[str
 
 
 async def run() -> list[Result]:
-    from clashtor_common.testing.callgen import generate_call
+    from clashtor_callgen import generate_call
     from transcribe.domain.quality import speaker_attribution, word_error_rate
 
     call = await asyncio.to_thread(

@@ -24,7 +24,7 @@ LONG = float(os.environ.get("BENCH_MEMORY_LONG_SECONDS", "3600"))
 
 
 async def run() -> list[Result]:
-    from clashtor_common.testing.callgen import generate_call
+    from clashtor_callgen import generate_call
 
     short = await asyncio.to_thread(generate_call, layout="mono", fmt="mp3", target_duration=SHORT)
     long = await asyncio.to_thread(generate_call, layout="mono", fmt="mp3", target_duration=LONG)

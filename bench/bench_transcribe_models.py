@@ -46,7 +46,7 @@ PUBLISHED_LIBRISPEECH_CLEAN_WER = {"base": 0.050, "tiny.en": 0.056}
 def _items() -> list[dict[str, Any]]:
     """The evaluation set: path, layout and the reference of each item."""
     from bench.realspeech import real_calls
-    from clashtor_common.testing.callgen import generate_call, short_script
+    from clashtor_callgen import generate_call, short_script
 
     items: list[dict[str, Any]] = [
         {"name": c.name, "path": str(c.path), "text": c.text, "segments": c.segments}

@@ -18,10 +18,10 @@ import aioboto3
 import jsonschema
 import pytest
 
+from clashtor_callgen import generate_call, short_script
 from clashtor_common.crypto import Keyring
 from clashtor_common.events import ExportPartReady, Topic
 from clashtor_common.settings import DEV_MASTER_KEYS
-from clashtor_common.testing.callgen import generate_call, short_script
 from clashtor_common.testing.kafka import TopicReader
 from privacy.settings import PrivacySettings
 

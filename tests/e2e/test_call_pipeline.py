@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from clashtor_common.testing.callgen import generate_call, short_script
+from clashtor_callgen import generate_call, short_script
 from transcribe.domain.quality import speaker_attribution, word_error_rate
 
 from .client import Clashtor

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from clashtor_callgen import Turn, generate_call
 from clashtor_common.ops.replay import list_topics, read_topic
 from clashtor_common.settings import DEV_MASTER_KEYS
-from clashtor_common.testing.callgen import Turn, generate_call
 
 from .client import Clashtor
 from .raw_scan import RawScan, files_under, scan, sqlite_files

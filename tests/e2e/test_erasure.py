@@ -15,9 +15,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from clashtor_callgen import Turn, generate_call, short_script
 from clashtor_common.devstack import SERVICES
 from clashtor_common.ops.replay import list_topics, replay
-from clashtor_common.testing.callgen import Turn, generate_call, short_script
 
 from .client import Clashtor
 from .scan import scan_everything

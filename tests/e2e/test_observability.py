@@ -15,7 +15,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from clashtor_common.testing.callgen import generate_call, short_script
+from clashtor_callgen import generate_call, short_script
 from clashtor_common.testing.otlp import CONSUMER, SERVER, OtlpReceiver, ReceivedSpan
 from clashtor_common.testing.prometheus import labelled, samples
 

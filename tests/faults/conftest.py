@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from clashtor_common.testing.callgen import generate_call, short_script
+from clashtor_callgen import generate_call, short_script
 from clashtor_common.testing.modules import load_module
 
 from .running import RunningStack

@@ -18,9 +18,9 @@ import httpx
 import numpy as np
 import pytest
 
+from clashtor_callgen import encode
 from clashtor_common.crypto import Keyring
 from clashtor_common.testing.apps import identity_headers, serve
-from clashtor_common.testing.callgen import encode
 from clashtor_common.testing.plugin import create_database, postgres_available
 from ingest.main import create_app
 from ingest.settings import IngestSettings

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from clashtor_common.testing.callgen import generate_call, short_script
+from clashtor_callgen import generate_call, short_script
 
 from ..e2e.stack import Stack
 from .checks import assert_scored_exactly_once, wait_scored

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from clashtor_common.testing.callgen import zero_timestamp_opus_mkv
+from clashtor_callgen import zero_timestamp_opus_mkv
 
 from ..e2e.client import Clashtor
 

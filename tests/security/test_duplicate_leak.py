@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from clashtor_common.testing.callgen import generate_call, short_script
+from clashtor_callgen import generate_call, short_script
 
 from ..e2e.client import Clashtor
 from ..e2e.stack import Stack

@@ -8,7 +8,7 @@ import av
 import numpy as np
 import pytest
 
-from clashtor_common.testing.callgen import (
+from clashtor_callgen import (
     CORRUPT_KINDS,
     FORMATS,
     SALES_DISCOVERY_CALL,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from clashtor_common.testing.callgen import (
+from clashtor_callgen import (
     FORMATS,
     GeneratedCall,
     corrupt_audio_bytes,

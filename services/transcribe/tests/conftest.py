@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from clashtor_common.testing.callgen import GeneratedCall, generate_call, short_script
+from clashtor_callgen import GeneratedCall, generate_call, short_script
 from clashtor_common.testing.modules import load_module
 
 TESTS = Path(__file__).parent

@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from clashtor_common.testing.callgen import generate_call, short_script
+from clashtor_callgen import generate_call, short_script
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MODEL_UUID = "3b3aabe4-608a-46ac-9585-7960a25daf1a"

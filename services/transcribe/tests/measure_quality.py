@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from clashtor_common.testing.callgen import default_script, generate_call, short_script
+from clashtor_callgen import default_script, generate_call, short_script
 from transcribe.adapters.whisper_engine import WhisperEngine
 from transcribe.domain.quality import speaker_attribution, word_error_rate
 

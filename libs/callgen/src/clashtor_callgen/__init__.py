@@ -10,14 +10,14 @@ espeak-ng, sox and PyAV; nothing is downloaded.
     bad = make_corrupt_audio("truncated", fmt="mp3")
 """
 
-from clashtor_common.testing.callgen.corrupt import (
+from clashtor_callgen.corrupt import (
     CORRUPT_KINDS,
     CorruptKind,
     corrupt_audio_bytes,
     make_corrupt_audio,
 )
-from clashtor_common.testing.callgen.encode import FORMATS, AudioFormat, encode
-from clashtor_common.testing.callgen.generate import (
+from clashtor_callgen.encode import FORMATS, AudioFormat, encode
+from clashtor_callgen.generate import (
     GeneratedCall,
     Layout,
     TimedTurn,
@@ -25,8 +25,8 @@ from clashtor_common.testing.callgen.generate import (
     generate_call,
     load_ground_truth,
 )
-from clashtor_common.testing.callgen.lying import zero_timestamp_opus_mkv
-from clashtor_common.testing.callgen.script import (
+from clashtor_callgen.lying import zero_timestamp_opus_mkv
+from clashtor_callgen.script import (
     FOLLOW_UP_TURNS,
     PROSPECT,
     REP,
@@ -35,7 +35,7 @@ from clashtor_common.testing.callgen.script import (
     default_script,
     short_script,
 )
-from clashtor_common.testing.callgen.synth import (
+from clashtor_callgen.synth import (
     DEFAULT_VOICES,
     SAMPLE_RATE,
     SynthesisError,

@@ -13,8 +13,8 @@ import random
 from pathlib import Path
 from typing import Literal
 
-from clashtor_common.testing.callgen.generate import cache_dir, generate_call
-from clashtor_common.testing.callgen.script import short_script
+from clashtor_callgen.generate import cache_dir, generate_call
+from clashtor_callgen.script import short_script
 
 CorruptKind = Literal["truncated", "random", "text", "empty"]
 CORRUPT_KINDS: tuple[CorruptKind, ...] = ("truncated", "random", "text", "empty")

@@ -24,9 +24,9 @@ from typing import Literal
 
 import numpy as np
 
-from clashtor_common.testing.callgen.encode import AudioFormat, encode
-from clashtor_common.testing.callgen.script import Turn, default_script, extended_turns
-from clashtor_common.testing.callgen.synth import DEFAULT_VOICES, SAMPLE_RATE, Voice, synthesize
+from clashtor_callgen.encode import AudioFormat, encode
+from clashtor_callgen.script import Turn, default_script, extended_turns
+from clashtor_callgen.synth import DEFAULT_VOICES, SAMPLE_RATE, Voice, synthesize
 
 Layout = Literal["stereo", "mono"]
 

@@ -11,12 +11,12 @@ from typing import Any
 import av
 import pytest
 
+from clashtor_callgen import zero_timestamp_opus_mkv
 from clashtor_common.crypto import KeyDestroyed, data_key_id
 from clashtor_common.datakeys import keys_from_event
 from clashtor_common.db import Database
 from clashtor_common.events import ObjectRef, WrappedDataKey
 from clashtor_common.identity import Identity
-from clashtor_common.testing.callgen import zero_timestamp_opus_mkv
 from ingest.adapters.object_store import EncryptedObjects
 from ingest.adapters.tables import CallRecord
 from ingest.adapters.upload_spool import SpooledUpload

@@ -8,7 +8,6 @@ transcribe, score, billing and gateway will: they read ``erasure-requested`` /
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import uuid
@@ -19,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
 from clashtor_common.crypto import Keyring
@@ -35,6 +34,7 @@ from clashtor_common.events import (
 from clashtor_common.s3 import S3Store
 from clashtor_common.settings import ServiceSettings
 from clashtor_common.testing.apps import identity_headers, serve
+from clashtor_common.testing.kafka import TopicReader  # noqa: F401 - the tests' reader
 from privacy.context import context_of
 from privacy.domain.clock import ManualClock
 from privacy.main import create_app
@@ -109,44 +109,8 @@ async def running_privacy(
         yield PrivacyUnderTest(base, app, settings, clock, client)
 
 
-class TopicReader:
-    """Reads a topic from the beginning and keeps every message's raw bytes."""
-
-    def __init__(self, bootstrap: str, topic: str) -> None:
-        self.topic = topic
-        self.consumer = AIOKafkaConsumer(
-            topic,
-            bootstrap_servers=bootstrap,
-            group_id=None,
-            auto_offset_reset="earliest",
-            enable_auto_commit=False,
-        )
-        self.raw: list[bytes] = []
-
-    async def start(self) -> None:
-        await self.consumer.start()
-
-    async def stop(self) -> None:
-        await self.consumer.stop()
-
-    async def wait_for(
-        self, match: Callable[[dict[str, Any]], bool], count: int = 1, timeout: float = 30
-    ) -> list[bytes]:
-        """Raw bytes of the messages whose parsed JSON satisfies ``match`` (at least ``count``)."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            found = [raw for raw in self.raw if match(json.loads(raw))]
-            if len(found) >= count:
-                return found
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"{count} matching message(s) not seen on {self.topic}")
-            batches = await self.consumer.getmany(timeout_ms=300)
-            for messages in batches.values():
-                self.raw.extend(m.value for m in messages if m.value is not None)
-
-
-def for_request(request_id: str) -> Callable[[dict[str, Any]], bool]:
-    return lambda msg: msg.get("data", {}).get("request_id") == request_id
+def for_request(request_id: str) -> Callable[[Envelope], bool]:
+    return lambda event: event.data.get("request_id") == request_id
 
 
 class SimulatedServices:
@@ -219,20 +183,6 @@ class SimulatedServices:
         envelope = make_event(payload, source=service, org_id=org)
         await self.send(Topic.EXPORT_PART_READY.value, envelope)
         return envelope
-
-
-async def eventually(probe: Callable[[], Any], timeout: float = 30.0, every: float = 0.1) -> Any:
-    """Poll ``probe`` (sync or async) until it returns something truthy; return that."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = probe()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(every)
 
 
 def new_org() -> str:

@@ -10,13 +10,13 @@ import pytest
 from clashtor_common.crypto import fingerprint
 from clashtor_common.events import parse_envelope
 from clashtor_common.s3 import ObjectNotFound
+from clashtor_common.testing.waiting import wait_until
 
 from .support import (
     SERVICES,
     PrivacyUnderTest,
     SimulatedServices,
     TopicReader,
-    eventually,
     for_request,
     new_org,
 )
@@ -78,7 +78,7 @@ async def test_a_deleted_account_is_closed_at_once_restorable_then_erased_after_
     assert status["status"] == "purging"
     purge_id = status["purge_request_id"]
 
-    [raw] = await erasure_requests.wait_for(for_request(purge_id))
+    [raw] = await erasure_requests.wait_for_raw(for_request(purge_id))
     event = parse_envelope(raw)
     assert event.org_id == org
     assert event.data["subject"] == {"type": "organization", "id": org, "fingerprint": None}
@@ -90,7 +90,7 @@ async def test_a_deleted_account_is_closed_at_once_restorable_then_erased_after_
     async def purged() -> bool:
         return (await _status(privacy, org))["status"] == "purged"
 
-    await eventually(purged)
+    await wait_until(purged)
     resp = await privacy.client.post("/internal/account/restore", headers=owner)
     assert resp.status_code == 409
 
@@ -117,8 +117,8 @@ async def test_restriction_and_objection_are_kept_per_subject_and_announced(
     assert objected["restricted"] is True and objected["objected"] is True
 
     secret = privacy.settings.fingerprint_secret.get_secret_value()
-    [first] = await restrictions.wait_for(for_request(restricted["id"]))
-    [second] = await restrictions.wait_for(for_request(objected["id"]))
+    [first] = await restrictions.wait_for_raw(for_request(restricted["id"]))
+    [second] = await restrictions.wait_for_raw(for_request(objected["id"]))
     for raw in (first, second):
         assert b"pat.customer" not in raw and b"buyer.example" not in raw
         assert parse_envelope(raw).data["subject"]["fingerprint"] == fingerprint(secret, EMAIL)
@@ -132,7 +132,7 @@ async def test_restriction_and_objection_are_kept_per_subject_and_announced(
         "/internal/restriction", json={"subject": subject, "restricted": False}, headers=officer
     )
     assert resp.json()["restricted"] is False and resp.json()["objected"] is True
-    [lifted] = await restrictions.wait_for(for_request(resp.json()["id"]))
+    [lifted] = await restrictions.wait_for_raw(for_request(resp.json()["id"]))
     assert parse_envelope(lifted).data["restricted"] is False
 
     # Users for themselves only; objection needs a person.
@@ -163,7 +163,7 @@ async def test_rectification_travels_as_an_encrypted_claim_check_that_erasure_de
     )
     assert resp.status_code == 202
     request_id = resp.json()["id"]
-    [raw] = await rectifications.wait_for(for_request(request_id))
+    [raw] = await rectifications.wait_for_raw(for_request(request_id))
     assert b"Janet" not in raw and b"janet" not in raw
     event = parse_envelope(raw)
     assert event.data["subject"] == {"type": "user", "id": "u-5", "fingerprint": None}
@@ -220,7 +220,7 @@ async def test_the_gateway_vouches_as_system_and_the_real_requester_is_recorded(
     listed = (await privacy.client.get("/internal/requests", headers=rep)).json()
     assert [r["id"] for r in listed["items"]] == [request_id]
 
-    [raw] = await erasure_requests.wait_for(for_request(request_id))
+    [raw] = await erasure_requests.wait_for_raw(for_request(request_id))
     assert parse_envelope(raw).data["requested_by"] == "rep-1"
     officer = privacy.headers(org, "officer-1", "compliance")
     audit = (await privacy.client.get("/internal/audit", headers=officer)).json()
@@ -266,7 +266,7 @@ async def test_a_users_own_rectification_names_them_by_id_and_by_their_previous_
     )
     assert resp.status_code == 202, resp.text
     request_id = resp.json()["id"]
-    [raw] = await rectifications.wait_for(for_request(request_id))
+    [raw] = await rectifications.wait_for_raw(for_request(request_id))
     assert b"dana" not in raw
     secret = privacy.settings.fingerprint_secret.get_secret_value()
     event = parse_envelope(raw)

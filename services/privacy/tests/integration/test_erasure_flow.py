@@ -11,10 +11,11 @@ from sqlmodel import select
 
 from clashtor_common.certificates import CertificateError, load_certificate, verify_certificate
 from clashtor_common.crypto import fingerprint
-from clashtor_common.events import KeptRecord, make_event, parse_envelope
+from clashtor_common.events import Envelope, KeptRecord, make_event, parse_envelope
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.outbox import OutboxRecord
 from clashtor_common.testing.events import call_uploaded
+from clashtor_common.testing.waiting import wait_until
 from privacy.adapters.tables import TABLES, RetainedCall, Tombstone
 from privacy.domain.certificate import verify
 
@@ -23,7 +24,6 @@ from .support import (
     PrivacyUnderTest,
     SimulatedServices,
     TopicReader,
-    eventually,
     for_request,
     new_org,
 )
@@ -56,7 +56,7 @@ async def test_erasure_by_email_fans_out_a_fingerprint_and_never_the_email(
     org = new_org()
     request_id = await _request_erasure(privacy, org, {"type": "participant", "email": EMAIL})
 
-    [raw] = await erasure_requests.wait_for(for_request(request_id))
+    [raw] = await erasure_requests.wait_for_raw(for_request(request_id))
     assert b"jane" not in raw.lower() and b"example.com" not in raw.lower()
     event = parse_envelope(raw)
     assert event.org_id == org and event.key == org and event.source == "privacy"
@@ -99,7 +99,7 @@ async def test_erasure_completes_only_when_every_service_answered(
         settled = view["status"] != "pending"
         return view if settled and len(answered) == len(SERVICES) else None  # 4 + privacy
 
-    view = await eventually(four_answered)
+    view = await wait_until(four_answered)
     assert view["status"] == "in_progress"
     assert view["completed_at"] is None and view["certificate_digest"] is None
     assert _statuses(view)["gateway"] == "pending"
@@ -114,7 +114,7 @@ async def test_erasure_completes_only_when_every_service_answered(
         view = await privacy.get_request(org, request_id)
         return view if view["status"] == "completed" else None
 
-    view = await eventually(completed)
+    view = await wait_until(completed)
     assert view["completed_at"] is not None and view["certificate_digest"]
 
     resp = await privacy.client.get(
@@ -159,13 +159,13 @@ async def test_a_duplicate_or_late_erasure_completed_changes_nothing(
         view = await privacy.get_request(org, request_id)
         return view if view["status"] == "completed" else None
 
-    before = await eventually(completed)
+    before = await wait_until(completed)
     stats = privacy.consumer_stats("erasure-completed")
     duplicates, handled = stats.duplicates, stats.handled
 
     await services.send("erasure-completed", first["ingest"])  # the very same event again
     await services.erasure_completed(org, request_id, "ingest", removed={"rows": 99})  # a late one
-    await eventually(lambda: stats.duplicates > duplicates and stats.handled > handled)
+    await wait_until(lambda: stats.duplicates > duplicates and stats.handled > handled)
 
     after = await privacy.get_request(org, request_id)
     assert after == before
@@ -185,7 +185,7 @@ async def test_a_silent_service_gets_the_request_again_and_completes_it_when_it_
         view = await privacy.get_request(org, request_id)
         return [s for s, v in _statuses(view).items() if v == "pending"] == ["gateway"]
 
-    await eventually(gateway_only_pending)
+    await wait_until(gateway_only_pending)
     await privacy.scheduler.tick()
     view = await privacy.get_request(org, request_id)
     assert _attempts(view)["gateway"] == 1  # the timeout has not passed yet
@@ -196,7 +196,7 @@ async def test_a_silent_service_gets_the_request_again_and_completes_it_when_it_
     view = await privacy.get_request(org, request_id)
     assert _attempts(view) == {**dict.fromkeys(SERVICES, 1), "gateway": 2, "privacy": 1}
 
-    sent = await erasure_requests.wait_for(for_request(request_id), count=2)
+    sent = await erasure_requests.wait_for_raw(for_request(request_id), count=2)
     resend = parse_envelope(sent[-1])
     assert resend.data["services"] == ["gateway"] and resend.data["attempt"] == 2
     assert resend.data["subject"] == {"type": "user", "id": "user-9", "fingerprint": None}
@@ -209,7 +209,7 @@ async def test_a_silent_service_gets_the_request_again_and_completes_it_when_it_
         view = await privacy.get_request(org, request_id)
         return view if view["status"] == "completed" else None
 
-    view = await eventually(completed)
+    view = await wait_until(completed)
     gateway = next(a for a in view["acknowledgements"] if a["service"] == "gateway")
     assert gateway["details"]["attempts"] == 2
 
@@ -227,7 +227,7 @@ async def test_the_certificate_is_signed_verifies_offline_and_names_no_one(
         view = await privacy.get_request(org, request_id)
         return view if view["status"] == "completed" else None
 
-    await eventually(completed)
+    await wait_until(completed)
     resp = await privacy.client.get(
         f"/internal/requests/{request_id}/certificate", headers=privacy.headers(org)
     )
@@ -280,16 +280,16 @@ async def test_a_call_past_its_organizations_retention_is_erased_through_the_fan
         async with privacy.app.state.runtime.db.session() as session:
             return await session.get(RetainedCall, (org, call_id))
 
-    row = await eventually(remembered)
+    row = await wait_until(remembered)
     assert row.subjects == [f"call|id:{call_id}", "user|id:rep-1"]
 
     privacy.clock.advance(timedelta(days=1, seconds=1))  # the daily run is due
     assert (await privacy.scheduler.tick()).retention_erasures >= 1
 
-    def about_the_call(msg: dict) -> bool:
-        return bool(msg.get("data", {}).get("subject", {}).get("id") == call_id)
+    def about_the_call(event: Envelope) -> bool:
+        return bool(event.data.get("subject", {}).get("id") == call_id)
 
-    [raw] = await erasure_requests.wait_for(about_the_call)
+    [raw] = await erasure_requests.wait_for_raw(about_the_call)
     sent = parse_envelope(raw)
     assert sent.org_id == org and sent.data["requested_by"] == "system:retention"
     request_id = sent.data["request_id"]
@@ -300,7 +300,7 @@ async def test_a_call_past_its_organizations_retention_is_erased_through_the_fan
         view = await privacy.get_request(org, request_id, user="officer-1", role="compliance")
         return view if view["status"] == "completed" else None
 
-    view = await eventually(completed)
+    view = await wait_until(completed)
     assert set(_statuses(view)) == {*SERVICES, "privacy"}
     audit = (await privacy.client.get("/internal/audit", headers=officer)).json()["items"]
     assert any(

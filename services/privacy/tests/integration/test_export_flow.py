@@ -10,13 +10,13 @@ from datetime import timedelta
 from typing import Any
 
 from clashtor_common.events import parse_envelope
+from clashtor_common.testing.waiting import wait_until
 
 from .support import (
     SERVICES,
     PrivacyUnderTest,
     SimulatedServices,
     TopicReader,
-    eventually,
     for_request,
     new_org,
 )
@@ -38,7 +38,7 @@ async def _export(
 
 
 async def _event_subject(reader: TopicReader, request_id: str) -> dict[str, Any]:
-    [raw] = await reader.wait_for(for_request(request_id))
+    [raw] = await reader.wait_for_raw(for_request(request_id))
     subject: dict[str, Any] = parse_envelope(raw).data["subject"]
     return subject
 
@@ -48,7 +48,7 @@ async def _finished(privacy: PrivacyUnderTest, org: str, request_id: str, **who:
         view = await privacy.get_request(org, request_id, **who)
         return view if view["status"] in ("completed", "failed") else None
 
-    result: dict = await eventually(done)
+    result: dict = await wait_until(done)
     return result
 
 
@@ -177,7 +177,7 @@ async def test_an_export_missing_a_part_fails_after_the_timeout_naming_the_servi
         view = await privacy.get_request(org, request_id)
         return sum(a["status"] == "completed" for a in view["acknowledgements"]) == 4
 
-    await eventually(four_in)
+    await wait_until(four_in)
     assert (await privacy.get_request(org, request_id))["status"] == "in_progress"
     privacy.clock.advance(timedelta(seconds=privacy.settings.export_timeout_seconds + 1))
     assert (await privacy.scheduler.tick()).exports_failed >= 1

@@ -7,14 +7,13 @@ object reference) and publishes ``call-uploaded`` on the real broker.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select, text
 
 from clashtor_common.crypto import DataKey, Keyring, fingerprint
@@ -31,8 +30,7 @@ from clashtor_common.inbox import InboxRecord
 from clashtor_common.s3 import S3Store
 from clashtor_common.settings import ServiceSettings
 from clashtor_common.testing.apps import identity_headers
-from clashtor_common.testing.kafka import start_group_at_end  # noqa: F401 - re-exported for the tests
-from clashtor_common.testing.waiting import wait_until
+from clashtor_common.testing.kafka import TopicReader, start_group_at_end  # noqa: F401 - re-exported for the tests
 from transcribe.adapters.tables import TABLES, TranscriptRecord
 from transcribe.context import TranscribeContext
 from transcribe.settings import TranscribeSettings
@@ -188,52 +186,6 @@ def participant(role: str = "customer", fp: str | None = None) -> ParticipantRef
 def replayed(envelope: Envelope) -> Envelope:
     """The same upload as a new event (a new id): the inbox cannot recognise it."""
     return envelope.model_copy(update={"id": uuid.uuid4()})
-
-
-class TopicReader:
-    """Reads a topic from the start and keeps every envelope, for matching by content."""
-
-    def __init__(self, bootstrap: str, topic: str) -> None:
-        self.topic = topic
-        self.consumer = AIOKafkaConsumer(
-            topic,
-            bootstrap_servers=bootstrap,
-            auto_offset_reset="earliest",
-            enable_auto_commit=False,
-            group_id=None,
-        )
-        self.seen: list[dict[str, Any]] = []
-
-    async def start(self) -> None:
-        await self.consumer.start()
-
-    async def stop(self) -> None:
-        await self.consumer.stop()
-
-    async def poll(self) -> None:
-        batches = await self.consumer.getmany(timeout_ms=200)
-        for messages in batches.values():
-            self.seen.extend(json.loads(m.value) for m in messages)
-
-    def matching(self, **data: Any) -> list[dict[str, Any]]:
-        return [e for e in self.seen if all(e["data"].get(k) == v for k, v in data.items())]
-
-    async def wait_for(self, timeout: float = 120.0, **data: Any) -> dict[str, Any]:
-        """The first envelope whose data has these values."""
-
-        async def found() -> list[dict[str, Any]]:
-            await self.poll()
-            return self.matching(**data)
-
-        return (await wait_until(found, timeout=timeout))[0]
-
-    async def drain(self) -> None:
-        """Everything published so far (two empty polls in a row)."""
-        empty = 0
-        while empty < 2:
-            before = len(self.seen)
-            await self.poll()
-            empty = empty + 1 if len(self.seen) == before else 0
 
 
 class TranscribeClient:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from clashtor_common.testing.callgen import make_corrupt_audio
+from clashtor_callgen import make_corrupt_audio
 from transcribe.adapters.deepgram_engine import DeepgramConfig, DeepgramEngine, normalize_response
 from transcribe.adapters.engines import TranscriptionConfig, make_engine, transcribe
 from transcribe.adapters.whisper_engine import WhisperEngine

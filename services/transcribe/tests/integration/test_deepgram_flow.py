@@ -44,10 +44,10 @@ async def test_a_passing_503_is_retried_and_the_call_is_transcribed(
     upload = await uploader.upload(
         org, short_mono_call.read_bytes(), audio_format="mp3", channels=1
     )
-    announced = await transcribed.wait_for(call_id=upload.data["call_id"])
+    announced = await transcribed.wait_for_data(call_id=upload.data["call_id"])
 
     assert [r.status for r in deepgram_stub.requests] == [503, 200]
-    assert announced["data"]["engine"] == "deepgram" and announced["data"]["model"] == "nova-3"
+    assert announced.data["engine"] == "deepgram" and announced.data["model"] == "nova-3"
     transcript = Transcript.model_validate(
         (await client.transcript(org, upload.data["call_id"])).json()
     )
@@ -64,7 +64,7 @@ async def test_a_stereo_call_goes_multichannel_with_speaker_as_channel(
 ):
     org = new_org()
     upload = await uploader.upload(org, short_stereo_call.read_bytes(), channels=2)
-    await transcribed.wait_for(call_id=upload.data["call_id"])
+    await transcribed.wait_for_data(call_id=upload.data["call_id"])
 
     [request] = deepgram_stub.requests
     assert request.query["multichannel"] == "true"
@@ -84,10 +84,10 @@ async def test_a_lasting_rate_limit_fails_the_call_with_provider_failed(
     upload = await uploader.upload(
         org, short_mono_call.read_bytes(), audio_format="mp3", channels=1
     )
-    event = await failed.wait_for(call_id=upload.data["call_id"])
+    event = await failed.wait_for_data(call_id=upload.data["call_id"])
 
-    assert event["data"]["code"] == "provider_failed"
-    assert "429" in event["data"]["reason"]
+    assert event.data["code"] == "provider_failed"
+    assert "429" in event.data["reason"]
     assert [r.status for r in deepgram_stub.requests] == [429, 429, 429]
     record = await record_of(ctx, upload.data["call_id"])
     assert record is not None and record.status == CallStatus.FAILED

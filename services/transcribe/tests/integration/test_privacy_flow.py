@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 
+from clashtor_callgen import GeneratedCall, generate_call, short_script
 from clashtor_common.events import (
     ErasureRequested,
     ExportRequested,
@@ -19,7 +20,7 @@ from clashtor_common.events import (
     SubjectRestricted,
 )
 from clashtor_common.s3 import ObjectNotFound
-from clashtor_common.testing.callgen import GeneratedCall, generate_call, short_script
+from clashtor_common.testing.waiting import wait_until
 from transcribe.adapters.objects import transcript_key
 from transcribe.domain.outcomes import CallStatus
 
@@ -30,7 +31,6 @@ from .support import (
     participant,
     record_of,
     replayed,
-    wait_until,
 )
 
 
@@ -42,14 +42,14 @@ def brief_call() -> GeneratedCall:
 
 async def _transcribed_call(up, reader, call, org, **kwargs):
     upload = await up.upload(org, call.read_bytes(), channels=call.channels, **kwargs)
-    announced = await reader.wait_for(call_id=upload.data["call_id"])
+    announced = await reader.wait_for_data(call_id=upload.data["call_id"])
     return upload, announced
 
 
 async def _erase(up, reader, org, subject: Subject, **kwargs):
     request_id = str(uuid.uuid4())
     await up.publish(ErasureRequested(request_id=request_id, subject=subject, **kwargs), org=org)
-    return await reader.wait_for(request_id=request_id, service="transcribe")
+    return await reader.wait_for_data(request_id=request_id, service="transcribe")
 
 
 async def test_erasing_a_call_removes_its_transcript_everywhere_and_for_good(
@@ -62,17 +62,17 @@ async def test_erasing_a_call_removes_its_transcript_everywhere_and_for_good(
 
     done = await _erase(uploader, erasures, org, Subject(type="call", id=call_id))
 
-    assert done["data"]["status"] == "completed"
-    assert done["data"]["removed"]["transcripts"] == 1
-    assert done["data"]["removed"]["data_keys"] == 1
-    assert done["data"]["kept"], "the tombstone is declared"
+    assert done.data["status"] == "completed"
+    assert done.data["removed"]["transcripts"] == 1
+    assert done.data["removed"]["data_keys"] == 1
+    assert done.data["kept"], "the tombstone is declared"
     assert await record_of(ctx, call_id) is None
     async with ctx.db.session() as session:  # the transcript's key is destroyed
         assert await ctx.keys.load(session, [f"call:{call_id}"]) == {}
         assert await ctx.keys.load(session, [f"call:{kept_upload.data['call_id']}"]) != {}
     assert transcript_key(org, call_id) not in await ctx.objects.keys(f"transcripts/{org}/")
     with pytest.raises(ObjectNotFound):
-        await ctx.objects.read(ObjectRef(**announced["data"]["transcript"]))
+        await ctx.objects.read(ObjectRef(**announced.data["transcript"]))
     assert (await client.transcript(org, call_id)).status_code == 404
     assert (await client.transcript(org, kept_upload.data["call_id"])).status_code == 200
 
@@ -106,8 +106,8 @@ async def test_erasing_a_participant_removes_every_call_they_took_part_in(
 
     done = await _erase(uploader, erasures, org, Subject(type="participant", fingerprint=email_fp))
 
-    assert done["data"]["removed"]["transcripts"] == 1
-    assert done["data"]["removed"]["calls"] == 2
+    assert done.data["removed"]["transcripts"] == 1
+    assert done.data["removed"]["calls"] == 2
     assert await record_of(ctx, taken.data["call_id"]) is None
     assert await record_of(ctx, restricted.data["call_id"]) is None
     assert await record_of(ctx, other.data["call_id"]) is not None
@@ -149,7 +149,7 @@ async def test_erasing_a_user_removes_the_calls_they_uploaded(
 
     done = await _erase(uploader, erasures, org, Subject(type="user", id="leaving-user"))
 
-    assert done["data"]["removed"]["transcripts"] == 1
+    assert done.data["removed"]["transcripts"] == 1
     assert await record_of(ctx, mine.data["call_id"]) is None
     assert await record_of(ctx, theirs.data["call_id"]) is not None
 
@@ -164,7 +164,7 @@ async def test_erasing_an_organization_removes_all_of_it_and_nothing_of_others(
 
     done = await _erase(uploader, erasures, org, Subject(type="organization", id=org))
 
-    assert done["data"]["removed"]["transcripts"] == 2
+    assert done.data["removed"]["transcripts"] == 2
     assert await count_records(ctx, org) == 0
     assert await ctx.objects.keys(f"transcripts/{org}/") == []
     assert await record_of(ctx, survivor.data["call_id"]) is not None
@@ -193,8 +193,8 @@ async def test_an_erasure_addressed_to_other_services_changes_nothing_here(
 
 async def test_an_unusable_subject_is_answered_as_a_failed_erasure(uploader, erasures):
     done = await _erase(uploader, erasures, new_org(), Subject(type="participant"))
-    assert done["data"]["status"] == "failed"
-    assert "fingerprint" in done["data"]["details"]
+    assert done.data["status"] == "failed"
+    assert "fingerprint" in done.data["details"]
 
 
 async def test_an_export_holds_the_subjects_transcripts_encrypted(
@@ -209,11 +209,11 @@ async def test_an_export_holds_the_subjects_transcripts_encrypted(
     request_id = str(uuid.uuid4())
 
     await uploader.publish(ExportRequested(request_id=request_id, subject=subject), org=org)
-    part = await exports.wait_for(request_id=request_id)
+    part = await exports.wait_for_data(request_id=request_id)
 
-    assert part["data"]["service"] == "transcribe" and part["data"]["status"] == "ready"
-    assert part["data"]["items"] == 1
-    blob = await ctx.objects.read(ObjectRef(**part["data"]["part"]))
+    assert part.data["service"] == "transcribe" and part.data["status"] == "ready"
+    assert part.data["items"] == 1
+    blob = await ctx.objects.read(ObjectRef(**part.data["part"]))
     assert blob[:4] == b"CTR1" and b"utterances" not in blob
     document = json.loads(ctx.keyring.decrypt(blob))
     assert document["service"] == "transcribe"
@@ -230,8 +230,8 @@ async def test_an_export_about_nobody_here_is_an_empty_part(uploader, exports):
         ExportRequested(request_id=request_id, subject=Subject(type="user", id="nobody")),
         org=new_org(),
     )
-    part = await exports.wait_for(request_id=request_id)
-    assert part["data"]["part"] is None and part["data"]["items"] == 0
+    part = await exports.wait_for_data(request_id=request_id)
+    assert part.data["part"] is None and part.data["items"] == 0
 
 
 async def test_a_restricted_participant_s_next_calls_are_not_processed_until_lifted(
@@ -260,6 +260,6 @@ async def test_a_restricted_participant_s_next_calls_are_not_processed_until_lif
 
     await restriction(False)
     again = await uploader.send(replayed(held))  # ingest re-announces the call
-    await transcribed.wait_for(call_id=held.data["call_id"])
+    await transcribed.wait_for_data(call_id=held.data["call_id"])
     assert await handled(ctx, again)
     assert (await record_of(ctx, held.data["call_id"])).status == CallStatus.TRANSCRIBED  # type: ignore[union-attr]

@@ -13,11 +13,12 @@ import uuid
 import httpx
 import pytest
 
+from clashtor_callgen import GeneratedCall, make_corrupt_audio
 from clashtor_common.crypto import KeyDestroyed, Keyring, data_key_id
 from clashtor_common.datakeys import keys_from_event
 from clashtor_common.events import ObjectRef, Topic, WrappedDataKey
 from clashtor_common.events.transcript import Transcript
-from clashtor_common.testing.callgen import GeneratedCall, make_corrupt_audio
+from clashtor_common.testing.waiting import wait_until
 from transcribe.adapters.objects import transcript_aad, transcript_key
 from transcribe.domain.outcomes import CallStatus
 from transcribe.domain.quality import speaker_attribution, word_error_rate
@@ -31,7 +32,6 @@ from .support import (
     raw_database_bytes,
     record_of,
     replayed,
-    wait_until,
 )
 
 MAX_WER = 0.15
@@ -55,7 +55,7 @@ async def _transcribe(up, reader, call: GeneratedCall, org: str, **kwargs):
         duration=call.duration,
         **kwargs,
     )
-    announced = await reader.wait_for(call_id=upload.data["call_id"])
+    announced = await reader.wait_for_data(call_id=upload.data["call_id"])
     return upload, announced
 
 
@@ -74,21 +74,21 @@ async def test_a_stereo_call_is_transcribed_announced_and_served(
     )
     call_id = upload.data["call_id"]
 
-    assert announced["org_id"] == org and announced["key"] == call_id
-    assert announced["source"] == "transcribe"
-    data = announced["data"]
+    assert announced.org_id == org and announced.key == call_id
+    assert announced.source == "transcribe"
+    data = announced.data
     assert data["engine"] == "local" and data["model"] == "base" and data["language"] == "en"
     assert data["channels"] == 2 and data["speakers"] == 2
     assert data["duration"] == pytest.approx(short_stereo_call.duration, abs=0.05)
     assert data["participants"] == [rep.model_dump(mode="json"), customer.model_dump(mode="json")]
 
     # Progress went out before the result: from 0 (started) up to 100, never back.
-    await progressed.wait_for(call_id=call_id, percent=100)
+    await progressed.wait_for_data(call_id=call_id, percent=100)
     steps = progressed.matching(call_id=call_id)
-    percents = [e["data"]["percent"] for e in steps]
+    percents = [e.data["percent"] for e in steps]
     assert percents[0] == 0 and percents[-1] == 100 and percents == sorted(set(percents))
-    assert {e["data"]["stage"] for e in steps} == {"transcribe"}
-    assert {e["data"]["uploader_id"] for e in steps} == {upload.data["uploader_id"]}
+    assert {e.data["stage"] for e in steps} == {"transcribe"}
+    assert {e.data["uploader_id"] for e in steps} == {upload.data["uploader_id"]}
 
     response = await client.transcript(org, call_id)
     assert response.status_code == 200
@@ -124,7 +124,7 @@ async def test_a_mono_call_is_diarized_into_two_speakers(
 ):
     org = new_org()
     upload, announced = await _transcribe(uploader, transcribed, short_mono_call, org)
-    assert announced["data"]["channels"] == 1 and announced["data"]["speakers"] == 2
+    assert announced.data["channels"] == 1 and announced.data["speakers"] == 2
 
     transcript = Transcript.model_validate(
         (await client.transcript(org, upload.data["call_id"])).json()
@@ -173,7 +173,7 @@ async def test_a_duplicate_or_replayed_upload_yields_one_transcript(
     await uploader.send(first)  # the same event twice (a redelivery)
     twin = await uploader.send(replayed(first))  # the same upload as a new event
 
-    await transcribed.wait_for(call_id=call_id)
+    await transcribed.wait_for_data(call_id=call_id)
     await wait_until(lambda: handled(ctx, twin))
     await transcribed.drain()
     assert len(transcribed.matching(call_id=call_id)) == 1
@@ -186,11 +186,11 @@ async def test_corrupt_audio_fails_the_call_with_undecodable_audio(uploader, fai
     upload = await uploader.upload(org, corrupt, audio_format="mp3")
     call_id = upload.data["call_id"]
 
-    event = await failed.wait_for(call_id=call_id)
-    assert event["data"]["stage"] == "transcribe"
-    assert event["data"]["code"] == "undecodable_audio"
-    assert event["data"]["uploader_id"] == upload.data["uploader_id"]  # whom to tell
-    assert event["data"]["reason"]
+    event = await failed.wait_for_data(call_id=call_id)
+    assert event.data["stage"] == "transcribe"
+    assert event.data["code"] == "undecodable_audio"
+    assert event.data["uploader_id"] == upload.data["uploader_id"]  # whom to tell
+    assert event.data["reason"]
     record = await record_of(ctx, call_id)
     assert record is not None and record.status == CallStatus.FAILED
     response = await client.transcript(org, call_id)
@@ -205,8 +205,8 @@ async def test_a_recording_that_is_gone_fails_the_call_with_audio_gone(uploader,
     await uploader.store.delete(key)  # erased at ingest before transcribe got to it
 
     await uploader.send(uploader.call_uploaded(org, call_id, url))
-    event = await failed.wait_for(call_id=call_id)
-    assert event["data"]["code"] == "audio_gone"
+    event = await failed.wait_for_data(call_id=call_id)
+    assert event.data["code"] == "audio_gone"
     record = await record_of(ctx, call_id)
     assert record is not None and record.status == CallStatus.FAILED
 
@@ -245,10 +245,10 @@ async def test_a_recording_under_an_unknown_key_is_dead_lettered(
     dead = TopicReader(kafka_bootstrap, f"{Topic.CALL_UPLOADED.value}.dlq")
     await dead.start()
     try:
-        letter = await dead.wait_for(call_id=call_id)
+        letter = await dead.wait_for_data(call_id=call_id)
     finally:
         await dead.stop()
-    assert letter["id"] == str(upload.id)
+    assert letter.id == upload.id
     assert await record_of(ctx, call_id) is None
 
 
@@ -283,7 +283,7 @@ async def test_the_language_comes_from_the_upload_then_the_organization_then_det
         upload, announced = await _transcribe(
             uploader, transcribed, short_stereo_call, org, language=language
         )
-        assert announced["data"]["language"] == "en"
+        assert announced.data["language"] == "en"
         served = (await client.transcript(org, upload.data["call_id"])).json()
         sources[language or org] = served["language_source"]
     assert list(sources.values()) == ["upload", "organization", "detected"]

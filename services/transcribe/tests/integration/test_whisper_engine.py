@@ -12,9 +12,9 @@ import threading
 
 import pytest
 
-from clashtor_common.testing.callgen import generate_call, make_corrupt_audio, short_script
-from clashtor_common.testing.callgen.script import Turn, default_script
-from clashtor_common.testing.callgen.synth import Voice
+from clashtor_callgen import generate_call, make_corrupt_audio, short_script
+from clashtor_callgen.script import Turn, default_script
+from clashtor_callgen.synth import Voice
 from transcribe.adapters.audio import iter_windows
 from transcribe.adapters.engines import TranscriptionConfig, transcribe
 from transcribe.adapters.whisper_engine import WhisperConfig, WhisperEngine, load_model
@@ -104,7 +104,7 @@ def test_the_model_is_loaded_once_per_process_even_under_concurrency():
 async def test_silence_gives_an_empty_transcript_not_an_error(engine, tmp_path):
     import numpy as np
 
-    from clashtor_common.testing.callgen import encode
+    from clashtor_callgen import encode
 
     path = encode(np.zeros((1, 16_000 * 3), np.float32), 16_000, tmp_path / "quiet.wav", "wav")
     transcript = await engine.transcribe(path)

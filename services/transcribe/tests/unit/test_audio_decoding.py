@@ -6,7 +6,7 @@ import av
 import numpy as np
 import pytest
 
-from clashtor_common.testing.callgen import (
+from clashtor_callgen import (
     CORRUPT_KINDS,
     FORMATS,
     corrupt_audio_bytes,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from clashtor_common.testing.callgen import (
+from clashtor_callgen import (
     DEFAULT_VOICES,
     GeneratedCall,
     Voice,

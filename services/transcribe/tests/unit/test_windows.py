@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from clashtor_common.testing.callgen import generate_call
+from clashtor_callgen import generate_call
 from transcribe.adapters.audio import decode_audio, iter_windows, probe_audio
 from transcribe.adapters.diarization import mfcc_frames, window_mfcc
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -38,7 +39,11 @@ async def start_group_at_end(bootstrap: str, group: str, topics: Sequence[str]) 
 
 
 class TopicReader:
-    """Reads one topic from the beginning; keeps every parsed envelope."""
+    """Reads one topic from the beginning; keeps every parsed envelope and its raw bytes.
+
+    Match by a predicate (``wait_for``) or by payload values (``wait_for_data``,
+    ``matching``); ``drain`` reads until the topic is quiet, to prove an absence.
+    """
 
     def __init__(self, bootstrap: str, topic: str) -> None:
         self.topic = topic
@@ -50,6 +55,7 @@ class TopicReader:
             enable_auto_commit=False,
         )
         self.seen: list[Envelope] = []
+        self.raw: list[bytes] = []
 
     async def start(self) -> TopicReader:
         await self.consumer.start()
@@ -63,6 +69,7 @@ class TopicReader:
         for messages in batches.values():
             for m in messages:
                 if m.value is not None:
+                    self.raw.append(m.value)
                     self.seen.append(parse_envelope(m.value))
 
     async def wait_for(
@@ -76,6 +83,32 @@ class TopicReader:
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError(f"{count} matching event(s) not seen on {self.topic}")
             await self.poll()
+
+    async def wait_for_raw(
+        self, match: Callable[[Envelope], bool], count: int = 1, timeout: float = 45
+    ) -> list[bytes]:
+        """The bytes on the wire of the matching events (to prove what they never hold)."""
+        found = await self.wait_for(match, count, timeout)
+        return [raw for raw, e in zip(self.raw, self.seen, strict=True) if e in found]
+
+    def matching(self, **data: Any) -> list[Envelope]:
+        """The envelopes whose payload has all these values."""
+        return [e for e in self.seen if all(e.data.get(k) == v for k, v in data.items())]
+
+    async def wait_for_data(self, timeout: float = 120.0, **data: Any) -> Envelope:
+        """The first envelope whose payload has all these values."""
+        [first, *_] = await self.wait_for(
+            lambda e: all(e.data.get(k) == v for k, v in data.items()), timeout=timeout
+        )
+        return first
+
+    async def drain(self) -> None:
+        """Read everything published so far (two empty polls in a row)."""
+        empty = 0
+        while empty < 2:
+            before = len(self.seen)
+            await self.poll()
+            empty = empty + 1 if len(self.seen) == before else 0
 
     def for_org(self, org_id: str) -> list[Envelope]:
         return [e for e in self.seen if e.org_id == org_id]
