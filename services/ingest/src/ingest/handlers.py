@@ -37,17 +37,13 @@ from ingest.service_layer.progress import record_progress, record_trackers
 log = logging.getLogger(__name__)
 
 
-async def on_subscription_changed(
-    event: Envelope, session: AsyncSession, context: IngestContext
-) -> None:
+async def on_subscription_changed(event: Envelope, session: AsyncSession) -> None:
     """Keep the org's plan projection; older Stripe states never overwrite newer ones."""
     change = event.payload_as(SubscriptionChanged)
     await apply_subscription(session, event.org_id, change, event.time)
 
 
-async def on_call_progressed(
-    event: Envelope, session: AsyncSession, context: IngestContext
-) -> None:
+async def on_call_progressed(event: Envelope, session: AsyncSession) -> None:
     """Transcription started or got further (``transcribing`` and its percent), or
     scoring started (``scoring``)."""
     step = event.payload_as(CallProgressed)
@@ -59,20 +55,18 @@ async def on_call_progressed(
         await record_progress(session, event.org_id, step.call_id, CallStatus.SCORING)
 
 
-async def on_call_transcribed(
-    event: Envelope, session: AsyncSession, context: IngestContext
-) -> None:
+async def on_call_transcribed(event: Envelope, session: AsyncSession) -> None:
     done = event.payload_as(CallTranscribed)
     await record_progress(session, event.org_id, done.call_id, CallStatus.TRANSCRIBED)
 
 
-async def on_call_scored(event: Envelope, session: AsyncSession, context: IngestContext) -> None:
+async def on_call_scored(event: Envelope, session: AsyncSession) -> None:
     done = event.payload_as(CallScored)
     await record_progress(session, event.org_id, done.call_id, CallStatus.SCORED)
     await record_trackers(session, event.org_id, done.call_id, done.trackers)
 
 
-async def on_call_failed(event: Envelope, session: AsyncSession, context: IngestContext) -> None:
+async def on_call_failed(event: Envelope, session: AsyncSession) -> None:
     failed = event.payload_as(CallFailed)
     await record_progress(
         session,
@@ -103,9 +97,7 @@ async def on_export_requested(
     log.info("export %s (%s): %d calls", request.request_id, request.subject.type, items)
 
 
-async def on_subject_restricted(
-    event: Envelope, session: AsyncSession, context: IngestContext
-) -> None:
+async def on_subject_restricted(event: Envelope, session: AsyncSession) -> None:
     flags = event.payload_as(SubjectRestricted)
     await restrict_subject(
         session, event.org_id, flags.subject, restricted=flags.restricted, objected=flags.objected

@@ -108,7 +108,7 @@ async def on_export_part_ready(
         req.status = status
 
 
-async def on_call_uploaded(event: Envelope, session: AsyncSession, context: PrivacyContext) -> None:
+async def on_call_uploaded(event: Envelope, session: AsyncSession) -> None:
     """Remember the call, its upload time and whom it is about, to apply retention.
 
     A call already erased (a replay of an old event) is not remembered again."""

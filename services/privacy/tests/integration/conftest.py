@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
-from .support import PrivacyUnderTest, SimulatedServices, TopicReader, running_privacy
+from clashtor_common.testing.kafka import topic_reader_fixture
+
+from .support import PrivacyUnderTest, SimulatedServices, running_privacy
 
 
 @pytest.fixture(scope="module")
@@ -30,32 +32,7 @@ async def services(
     await sim.stop()
 
 
-async def _reader(bootstrap: str, topic: str) -> AsyncIterator[TopicReader]:
-    reader = TopicReader(bootstrap, topic)
-    await reader.start()
-    yield reader
-    await reader.stop()
-
-
-@pytest.fixture(scope="module")
-async def erasure_requests(kafka_bootstrap: str) -> AsyncIterator[TopicReader]:
-    async for reader in _reader(kafka_bootstrap, "erasure-requested"):
-        yield reader
-
-
-@pytest.fixture(scope="module")
-async def export_requests(kafka_bootstrap: str) -> AsyncIterator[TopicReader]:
-    async for reader in _reader(kafka_bootstrap, "export-requested"):
-        yield reader
-
-
-@pytest.fixture(scope="module")
-async def restrictions(kafka_bootstrap: str) -> AsyncIterator[TopicReader]:
-    async for reader in _reader(kafka_bootstrap, "subject-restricted"):
-        yield reader
-
-
-@pytest.fixture(scope="module")
-async def rectifications(kafka_bootstrap: str) -> AsyncIterator[TopicReader]:
-    async for reader in _reader(kafka_bootstrap, "subject-rectified"):
-        yield reader
+erasure_requests = topic_reader_fixture("erasure-requested")
+export_requests = topic_reader_fixture("export-requested")
+restrictions = topic_reader_fixture("subject-restricted")
+rectifications = topic_reader_fixture("subject-rectified")

@@ -240,7 +240,7 @@ async def uploaded(deps: PrivacyContext, call_id: str, *, email: str | None = No
         update={"time": deps.clock.now()}
     )
     async with AsyncSession(deps.db.engine, expire_on_commit=False) as session:
-        await handlers.on_call_uploaded(event, session, context=deps)
+        await handlers.on_call_uploaded(event, session)
         await session.commit()
 
 

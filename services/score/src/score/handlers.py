@@ -53,9 +53,7 @@ async def on_export_requested(
     await _answer(session, event, part)
 
 
-async def on_subject_restricted(
-    event: Envelope, session: AsyncSession, context: ScoreContext
-) -> None:
+async def on_subject_restricted(event: Envelope, session: AsyncSession) -> None:
     """An objection takes the subject's calls out of team analytics (or back in)."""
     change = event.payload_as(SubjectRestricted)
     await privacy.record_objection(session, event.org_id, change)

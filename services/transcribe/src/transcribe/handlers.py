@@ -50,8 +50,6 @@ async def on_export_requested(
     log.info("export %s (%s): %d calls", request.request_id, request.subject.type, items)
 
 
-async def on_subject_restricted(
-    event: Envelope, session: AsyncSession, context: TranscribeContext
-) -> None:
+async def on_subject_restricted(event: Envelope, session: AsyncSession) -> None:
     """Remember which participants restricted processing: their next calls wait untouched."""
     await restrict_subject(session, event, event.payload_as(SubjectRestricted))

@@ -13,13 +13,13 @@ import pytest
 
 from clashtor_common.events import Topic
 from clashtor_common.testing.apps import serve
+from clashtor_common.testing.kafka import topic_reader_fixture
 from transcribe.context import TranscribeContext, context_of
 from transcribe.entrypoints.stream import CONSUMES
 from transcribe.main import create_app
 from transcribe.settings import TranscribeSettings
 
 from .support import (
-    TopicReader,
     TranscribeClient,
     Uploader,
     start_group_at_end,
@@ -66,38 +66,8 @@ async def uploader(settings: TranscribeSettings, kafka_bootstrap: str) -> AsyncI
     await u.stop()
 
 
-async def _reader(bootstrap: str, topic: str) -> AsyncIterator[TopicReader]:
-    reader = TopicReader(bootstrap, topic)
-    await reader.start()
-    yield reader
-    await reader.stop()
-
-
-@pytest.fixture(scope="module")
-async def transcribed(kafka_bootstrap: str) -> AsyncIterator[TopicReader]:
-    async for r in _reader(kafka_bootstrap, Topic.CALL_TRANSCRIBED.value):
-        yield r
-
-
-@pytest.fixture(scope="module")
-async def progressed(kafka_bootstrap: str) -> AsyncIterator[TopicReader]:
-    async for r in _reader(kafka_bootstrap, Topic.CALL_PROGRESSED.value):
-        yield r
-
-
-@pytest.fixture(scope="module")
-async def failed(kafka_bootstrap: str) -> AsyncIterator[TopicReader]:
-    async for r in _reader(kafka_bootstrap, Topic.CALL_FAILED.value):
-        yield r
-
-
-@pytest.fixture(scope="module")
-async def erasures(kafka_bootstrap: str) -> AsyncIterator[TopicReader]:
-    async for r in _reader(kafka_bootstrap, Topic.ERASURE_COMPLETED.value):
-        yield r
-
-
-@pytest.fixture(scope="module")
-async def exports(kafka_bootstrap: str) -> AsyncIterator[TopicReader]:
-    async for r in _reader(kafka_bootstrap, Topic.EXPORT_PART_READY.value):
-        yield r
+transcribed = topic_reader_fixture(Topic.CALL_TRANSCRIBED.value)
+progressed = topic_reader_fixture(Topic.CALL_PROGRESSED.value)
+failed = topic_reader_fixture(Topic.CALL_FAILED.value)
+erasures = topic_reader_fixture(Topic.ERASURE_COMPLETED.value)
+exports = topic_reader_fixture(Topic.EXPORT_PART_READY.value)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
+import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from clashtor_common.events import Envelope, parse_envelope
@@ -112,3 +113,17 @@ class TopicReader:
 
     def for_org(self, org_id: str) -> list[Envelope]:
         return [e for e in self.seen if e.org_id == org_id]
+
+
+def topic_reader_fixture(topic: str) -> Any:
+    """A module-scoped fixture reading ``topic``: ``exports = topic_reader_fixture("...")``."""
+
+    @pytest.fixture(scope="module")
+    async def reader(kafka_bootstrap: str) -> AsyncIterator[TopicReader]:
+        started = await TopicReader(kafka_bootstrap, topic).start()
+        try:
+            yield started
+        finally:
+            await started.stop()
+
+    return reader

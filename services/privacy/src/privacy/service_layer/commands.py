@@ -8,8 +8,9 @@ them to statuses.
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -110,47 +111,38 @@ async def ensure_active(session: AsyncSession, identity: Identity) -> None:
 async def request_erasure(
     deps: PrivacyContext, identity: Identity, raw: SubjectInput
 ) -> PrivacyRequest:
-    subject = resolve_subject(deps, identity, raw)
-    _authorize(identity, Kind.ERASURE, subject)
-    async with deps.db.session() as session:
-        await ensure_active(session, identity)
-        req = await start_erasure(
-            session,
-            deps,
-            org_id=identity.org_id,
-            subject=subject,
-            requested_by=identity.user_id,
-            role=identity.role,
-        )
-        _audit(session, deps, identity, "erasure.requested", req, subject)
-    return req
+    return await _request(deps, identity, raw, Kind.ERASURE, start_erasure)
 
 
 async def request_export(
     deps: PrivacyContext, identity: Identity, raw: SubjectInput, include_audio: bool
 ) -> PrivacyRequest:
+    start = functools.partial(start_export, include_audio=include_audio)
+    return await _request(deps, identity, raw, Kind.EXPORT, start, {"include_audio": include_audio})
+
+
+async def _request(
+    deps: PrivacyContext,
+    identity: Identity,
+    raw: SubjectInput,
+    kind: Kind,
+    start: Callable[..., Awaitable[PrivacyRequest]],
+    details: dict[str, Any] | None = None,
+) -> PrivacyRequest:
+    """Check the subject and the caller, then start the workflow and audit the request."""
     subject = resolve_subject(deps, identity, raw)
-    _authorize(identity, Kind.EXPORT, subject)
+    _authorize(identity, kind, subject)
     async with deps.db.session() as session:
         await ensure_active(session, identity)
-        req = await start_export(
+        req = await start(
             session,
             deps,
             org_id=identity.org_id,
             subject=subject,
             requested_by=identity.user_id,
             role=identity.role,
-            include_audio=include_audio,
         )
-        _audit(
-            session,
-            deps,
-            identity,
-            "export.requested",
-            req,
-            subject,
-            {"include_audio": include_audio},
-        )
+        _audit(session, deps, identity, f"{kind.value}.requested", req, subject, details)
     return req
 
 

@@ -34,10 +34,10 @@ from privacy.domain.requests import ACCOUNT_PURGE_ACTOR, OWN_SERVICE, AckStatus,
 from privacy.domain.retention import RETENTION_ACTOR, subject_label
 from privacy.domain.subjects import SubjectRef
 from privacy.service_layer.records import (
-    SYSTEM_ACTOR,
     emit_event,
     open_request,
     record_audit,
+    record_system_audit,
     subject_of,
 )
 
@@ -209,16 +209,8 @@ async def complete_erasure(
     deletion = await repo.account_deletion(session, req.org_id)
     if deletion is not None and deletion.purge_request_id == req.id:
         deletion.purged_at = now
-    record_audit(
-        session,
-        org_id=req.org_id,
-        at=now,
-        actor_id=SYSTEM_ACTOR,
-        actor_role="system",
-        action="erasure.completed",
-        request_id=req.id,
-        subject=subject,
-        details={"certificate_digest": digest},
+    record_system_audit(
+        session, req, at=now, action="erasure.completed", details={"certificate_digest": digest}
     )
     return cert
 

@@ -22,11 +22,10 @@ from privacy.domain.export_bundle import InvalidPart, Part, build_bundle, parse_
 from privacy.domain.requests import OWN_SERVICE, Kind, Status
 from privacy.domain.subjects import SubjectRef
 from privacy.service_layer.records import (
-    SYSTEM_ACTOR,
     emit_event,
     fail_request,
     open_request,
-    record_audit,
+    record_system_audit,
     subject_of,
 )
 
@@ -143,14 +142,10 @@ async def assemble_export(
     req.status = Status.COMPLETED.value
     req.completed_at = now
     req.updated_at = now
-    record_audit(
+    record_system_audit(
         session,
-        org_id=req.org_id,
+        req,
         at=now,
-        actor_id=SYSTEM_ACTOR,
-        actor_role="system",
         action="export.completed",
-        request_id=req.id,
-        subject=subject_of(req),
         details={"bundle_sha256": req.bundle_sha256, "bytes": len(data)},
     )

@@ -103,6 +103,28 @@ def new_request(
     )
 
 
+def record_system_audit(
+    session: AsyncSession,
+    req: PrivacyRequest,
+    *,
+    at: datetime,
+    action: str,
+    details: dict[str, Any],
+) -> None:
+    """What privacy did about ``req`` on its own (a completion), in the audit log."""
+    record_audit(
+        session,
+        org_id=req.org_id,
+        at=at,
+        actor_id=SYSTEM_ACTOR,
+        actor_role="system",
+        action=action,
+        request_id=req.id,
+        subject=subject_of(req),
+        details=details,
+    )
+
+
 async def open_request(
     session: AsyncSession,
     *,
