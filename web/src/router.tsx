@@ -71,6 +71,10 @@ export const router = createBrowserRouter([
                 lazy: async () => ({ Component: (await import("./settings/ApiKeysSettings")).ApiKeysSettings }),
               },
               {
+                path: "trackers",
+                lazy: async () => ({ Component: (await import("./settings/TrackersSettings")).TrackersSettings }),
+              },
+              {
                 path: "billing",
                 lazy: async () => ({ Component: (await import("./settings/BillingSettings")).BillingSettings }),
               },

@@ -8,11 +8,13 @@ axe-core is evaluated through the DevTools protocol rather than injected as a sc
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[3]
 CHROMIUM = "/usr/bin/chromium"
@@ -36,6 +38,23 @@ def launch(playwright: Playwright) -> Browser:
     return playwright.chromium.launch(
         executable_path=CHROMIUM, headless=True, chromium_sandbox=False, args=CHROMIUM_ARGS
     )
+
+
+@contextmanager
+def browser_page(base_url: str, **options: Any) -> Iterator[Page]:
+    """One page of a fresh Chromium on ``base_url`` (1280×900; 20 s for each action), for
+    a test module to share; ``options`` go to the browser context."""
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        context = browser.new_context(
+            base_url=base_url, viewport={"width": 1280, "height": 900}, **options
+        )
+        context.set_default_timeout(20_000)
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+            browser.close()
 
 
 @dataclass

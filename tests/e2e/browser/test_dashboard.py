@@ -9,28 +9,21 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from clashtor_callgen import generate_call, short_script
 
 from ..client import Clashtor
 from ..stack import Stack
-from .support import Watched, launch
+from .support import Watched, browser_page
 
 PASSWORD = "correct horse battery staple 42"
 
 
 @pytest.fixture(scope="module")
 def page(stack: Stack) -> Iterator[Page]:
-    with sync_playwright() as pw:
-        browser = launch(pw)
-        context = browser.new_context(
-            base_url=stack.gateway, viewport={"width": 1280, "height": 900}
-        )
-        context.set_default_timeout(20_000)
-        yield context.new_page()
-        context.close()
-        browser.close()
+    with browser_page(stack.gateway) as opened:
+        yield opened
 
 
 def join(stack: Stack, owner: Clashtor, role: str, name: str) -> tuple[Clashtor, str, str]:

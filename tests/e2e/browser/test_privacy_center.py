@@ -16,13 +16,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from clashtor_common.certificates import load_certificate, verify_certificate
 
 from ..client import Clashtor
 from ..stack import Stack
-from .support import Watched, launch
+from .support import Watched, browser_page
 
 PASSWORD = "correct horse battery staple 42"
 SERVICES = ("ingest", "transcribe", "score", "billing", "gateway")
@@ -31,15 +31,8 @@ SERVICES = ("ingest", "transcribe", "score", "billing", "gateway")
 
 @pytest.fixture(scope="module")
 def page(stack: Stack) -> Iterator[Page]:
-    with sync_playwright() as pw:
-        browser = launch(pw)
-        context = browser.new_context(
-            base_url=stack.gateway, viewport={"width": 1280, "height": 900}, accept_downloads=True
-        )
-        context.set_default_timeout(20_000)
-        yield context.new_page()
-        context.close()
-        browser.close()
+    with browser_page(stack.gateway, accept_downloads=True) as opened:
+        yield opened
 
 
 @pytest.fixture(scope="module")

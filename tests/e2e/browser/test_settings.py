@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, Route, expect, sync_playwright
+from playwright.sync_api import Page, Route, expect
 
 from billing.adapters.stripe_gateway import StripeGateway
 from billing.service_layer.catalog import setup_plans
@@ -22,22 +22,15 @@ from billing.service_layer.catalog import setup_plans
 from ...conftest import STRIPE_API_KEY
 from ..client import Clashtor
 from ..stack import Stack
-from .support import Watched, launch
+from .support import Watched, browser_page
 
 PASSWORD = "correct horse battery staple 42"
 
 
 @pytest.fixture(scope="module")
 def page(stack: Stack) -> Iterator[Page]:
-    with sync_playwright() as pw:
-        browser = launch(pw)
-        context = browser.new_context(
-            base_url=stack.gateway, viewport={"width": 1280, "height": 900}
-        )
-        context.set_default_timeout(20_000)
-        yield context.new_page()
-        context.close()
-        browser.close()
+    with browser_page(stack.gateway) as opened:
+        yield opened
 
 
 @pytest.fixture(scope="module")
@@ -148,4 +141,27 @@ def test_billing_shows_the_plan_the_minutes_and_leads_to_checkout(
     page.route("https://checkout.stripe.com/**", hosted)
     page.get_by_role("button", name=re.compile(r"^Switch to ")).first.click()
     expect(page).to_have_url(re.compile(r"^https://checkout\.stripe\.com/c/pay/"))
+    assert web.problems == []
+
+
+def test_an_admin_adds_a_tracker_and_deletes_it(page: Page) -> None:
+    web = Watched(page)
+    page.goto("/settings/trackers")
+    page.get_by_label("Tracker name").fill("Budget talk")
+    page.get_by_label("Phrases").fill("budget,  price range ,")
+    page.get_by_label("Said by").select_option("customer")
+    page.get_by_role("button", name="Add tracker").click()
+    row = page.get_by_role("row").filter(
+        has=page.get_by_role("cell", name="Budget talk", exact=True)
+    )
+    expect(row).to_contain_text("budget, price range")
+    expect(row).to_contain_text("The customer")
+    web.check("33-settings-trackers")
+    # the same name again is refused, and says why
+    page.get_by_label("Tracker name").fill("budget TALK")
+    page.get_by_label("Phrases").fill("money")
+    page.get_by_role("button", name="Add tracker").click()
+    expect(page.get_by_role("alert")).to_contain_text("already exists")
+    page.get_by_role("button", name="Delete Budget talk").click()
+    expect(row).to_have_count(0)
     assert web.problems == []

@@ -1,4 +1,5 @@
-// Settings for owners and admins: members, teams and invitations; API keys; billing.
+// Settings for owners and admins: members, teams and invitations; trackers; API keys;
+// billing.
 // Each section is its own route under /settings, so a link can open it directly.
 import { NavLink, Outlet } from "react-router";
 
@@ -8,6 +9,7 @@ export function SettingsPage() {
       <h1>Settings</h1>
       <nav aria-label="Settings" className="subnav">
         <NavLink to="/settings/members">Members</NavLink>
+        <NavLink to="/settings/trackers">Trackers</NavLink>
         <NavLink to="/settings/api-keys">API keys</NavLink>
         <NavLink to="/settings/billing">Billing</NavLink>
       </nav>
