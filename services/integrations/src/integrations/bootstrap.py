@@ -66,7 +66,7 @@ def bootstrap(
         poll_seconds=settings.webhook_poll_seconds,
         batch=settings.webhook_batch,
     )
-    runtime.extras[EXTRAS_KEY] = IntegrationsContext(
+    context = IntegrationsContext(
         settings=settings,
         db=runtime.db,
         keyring=keyring,
@@ -76,5 +76,6 @@ def bootstrap(
         dispatcher=dispatcher,
         notifier=notifier,
     )
-    register_subscribers(runtime)
+    runtime.extras[EXTRAS_KEY] = context
+    register_subscribers(runtime, context)
     return runtime

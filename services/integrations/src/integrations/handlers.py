@@ -18,19 +18,19 @@ from clashtor_common.events import (
     make_event,
 )
 from clashtor_common.outbox import emit
-from clashtor_common.service import ServiceRuntime
-from integrations.context import SERVICE, context_of
+from integrations.context import SERVICE, IntegrationsContext
 from integrations.domain import catalog
 from integrations.domain.alerts import Outcome
 from integrations.service_layer import deliveries, privacy, slack
 
 
-async def on_call_scored(event: Envelope, session: AsyncSession, runtime: ServiceRuntime) -> None:
+async def on_call_scored(
+    event: Envelope, session: AsyncSession, context: IntegrationsContext
+) -> None:
     """``call.scored`` to every webhook of the organization that asked for it, and a
     Slack alert for every rule the call meets (a low score, a tracker)."""
     scored = event.payload_as(CallScored)
-    ctx = context_of(runtime)
-    link = catalog.call_link(ctx.settings.public_base_url, scored.call_id)
+    link = catalog.call_link(context.settings.public_base_url, scored.call_id)
     outcome = Outcome(
         call_id=scored.call_id,
         link=link,
@@ -60,12 +60,13 @@ async def on_call_scored(event: Envelope, session: AsyncSession, runtime: Servic
     )
 
 
-async def on_call_failed(event: Envelope, session: AsyncSession, runtime: ServiceRuntime) -> None:
+async def on_call_failed(
+    event: Envelope, session: AsyncSession, context: IntegrationsContext
+) -> None:
     """``call.failed`` to every webhook of the organization that asked for it, and a
     Slack alert where a rule asks for failures."""
     failed = event.payload_as(CallFailed)
-    ctx = context_of(runtime)
-    link = catalog.call_link(ctx.settings.public_base_url, failed.call_id)
+    link = catalog.call_link(context.settings.public_base_url, failed.call_id)
     outcome = Outcome(
         call_id=failed.call_id,
         link=link,
@@ -94,17 +95,16 @@ async def on_call_failed(event: Envelope, session: AsyncSession, runtime: Servic
 
 
 async def on_erasure_requested(
-    event: Envelope, session: AsyncSession, runtime: ServiceRuntime
+    event: Envelope, session: AsyncSession, context: IntegrationsContext
 ) -> None:
     request = event.payload_as(ErasureRequested)
     if request.services is not None and SERVICE not in request.services:
         return
-    ctx = context_of(runtime)
     done = await privacy.erase_subject(
         session,
         request,
         event.org_id,
-        pseudonym_secret=ctx.settings.fingerprint_secret.get_secret_value(),
+        pseudonym_secret=context.settings.fingerprint_secret.get_secret_value(),
     )
     await emit(
         session,
@@ -113,12 +113,11 @@ async def on_erasure_requested(
 
 
 async def on_export_requested(
-    event: Envelope, session: AsyncSession, runtime: ServiceRuntime
+    event: Envelope, session: AsyncSession, context: IntegrationsContext
 ) -> None:
     request = event.payload_as(ExportRequested)
-    ctx = context_of(runtime)
     part = await privacy.export_subject(
-        session, request, event.org_id, s3=ctx.s3, keyring=ctx.keyring
+        session, request, event.org_id, s3=context.s3, keyring=context.keyring
     )
     await emit(
         session,

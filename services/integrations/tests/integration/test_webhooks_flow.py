@@ -269,6 +269,23 @@ async def test_bad_input_is_a_clear_4xx(api: Api, receiver: Receiver) -> None:
     assert cursor.status_code == 400 and cursor.json()["error"]["code"] == "invalid_cursor"
 
 
+async def test_past_the_limit_a_new_webhook_is_a_conflict(
+    api: Api, receiver: Receiver, ctx: IntegrationsContext
+) -> None:
+    """The limit is a rule of the service layer (a ``Conflict``); the edge makes it 409."""
+    org = new_org()
+    body = {"url": receiver.url, "event_types": ["call.scored"]}
+    limit = ctx.settings.webhook_max_subscriptions
+    ctx.settings.webhook_max_subscriptions = 1
+    try:
+        assert (await api.call("POST", "/internal/webhooks", org, json=body)).status_code == 201
+        second = await api.call("POST", "/internal/webhooks", org, json=body)
+    finally:
+        ctx.settings.webhook_max_subscriptions = limit
+    assert second.status_code == 409
+    assert second.json()["error"]["code"] == "too_many_webhooks"
+
+
 async def test_erasing_a_call_removes_its_deliveries_and_an_org_its_webhooks(
     api: Api, publisher: Publisher, receiver: Receiver, erasures: Any, exports: Any
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from clashtor_common.events import Topic
 from clashtor_common.service import ServiceRuntime
 from integrations import handlers
+from integrations.context import IntegrationsContext
 
 #: The handler of each topic this service subscribes to (its consumer group is its name).
 ROUTES = {
@@ -21,5 +22,5 @@ PRODUCES: tuple[str, ...] = (
 )
 
 
-def register_subscribers(runtime: ServiceRuntime) -> None:
-    runtime.subscribe_all(ROUTES, runtime=runtime)
+def register_subscribers(runtime: ServiceRuntime, context: IntegrationsContext) -> None:
+    runtime.subscribe_all(ROUTES, context=context)

@@ -15,7 +15,6 @@ from sqlalchemy import and_, func, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from clashtor_common.errors import ApiError
 from integrations.adapters.credentials import Credentials, new_secret
 from integrations.adapters.sender import WebhookSender
 from integrations.adapters.tables import WebhookSubscription, as_utc
@@ -56,11 +55,7 @@ async def create(
         select(func.count()).where(col(WebhookSubscription.org_id) == org_id)
     )
     if (count or 0) >= deps.max_per_org:
-        raise ApiError(
-            409,
-            "too_many_webhooks",
-            f"an organization can have at most {deps.max_per_org} webhooks; delete one first",
-        )
+        raise errors.too_many_webhooks(deps.max_per_org)
     sub_id = str(uuid.uuid4())
     secret = new_secret()
     sub = WebhookSubscription(
