@@ -200,36 +200,23 @@ async def test_without_stripe_or_a_paid_plan_usage_is_kept_but_not_reported(
 ) -> None:
     free_org, unconfigured_org = new_org(), new_org()
     async with billing.runtime.db.session() as session:
-        kept_local = await record_call_usage(
-            session,
-            org_id=unconfigured_org,
-            call_id="c-local",
-            duration_seconds=125,
-            user_id="u1",
-            occurred_at=int(time.time()),
-            source_event_id=str(uuid.uuid4()),
-            stripe_configured=False,
-        )
-        free = await record_call_usage(
-            session,
-            org_id=free_org,
-            call_id="c-free",
-            duration_seconds=30,
-            user_id="u1",
-            occurred_at=int(time.time()),
-            source_event_id=str(uuid.uuid4()),
-            stripe_configured=True,
-        )
-        again = await record_call_usage(
-            session,
-            org_id=free_org,
-            call_id="c-free",
-            duration_seconds=30,
-            user_id="u1",
-            occurred_at=int(time.time()),
-            source_event_id=str(uuid.uuid4()),
-            stripe_configured=True,
-        )
+
+        async def record(org_id: str, call_id: str, seconds: int, *, stripe: bool) -> Any:
+            """A call's usage as the call-completed handler records it (a new event id)."""
+            return await record_call_usage(
+                session,
+                org_id=org_id,
+                call_id=call_id,
+                duration_seconds=seconds,
+                user_id="u1",
+                occurred_at=int(time.time()),
+                source_event_id=str(uuid.uuid4()),
+                stripe_configured=stripe,
+            )
+
+        kept_local = await record(unconfigured_org, "c-local", 125, stripe=False)
+        free = await record(free_org, "c-free", 30, stripe=True)
+        again = await record(free_org, "c-free", 30, stripe=True)
     assert kept_local is not None and kept_local.report_status == ReportStatus.UNREPORTED
     assert kept_local.minutes == 3
     assert free is not None and free.report_status == ReportStatus.NOT_BILLABLE
