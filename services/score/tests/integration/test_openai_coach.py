@@ -12,34 +12,9 @@ from score.domain.coaching import LocalCoach
 from score.domain.evidence import MetricEvidence, QuoteEvidence
 from score.domain.scorecard_templates import meddic_template
 from score.domain.scoring import score_call
-from score.domain.synthetic import build_transcript
 
-DISCOVERY_CALL = build_transcript(
-    [
-        (
-            0,
-            0.0,
-            12.0,
-            "Thanks for taking the time today. "
-            "What is the biggest challenge with coaching your reps?",
-        ),
-        (
-            1,
-            13.0,
-            40.0,
-            "Honestly it is all manual. We review maybe two calls a month "
-            "and new reps take six months to ramp.",
-        ),
-        (0, 40.8, 52.0, "That is a long ramp. Who else would be involved in a decision like this?"),
-        (1, 53.0, 70.0, "My boss has the final say, and we want something live by next quarter."),
-        (
-            0,
-            70.7,
-            80.0,
-            "Makes sense. Shall we book a time next week to walk your boss through a demo?",
-        ),
-    ]
-)
+from .support import DISCOVERY_CALL
+
 ROLES = {0: "rep", 1: "customer"}
 
 
