@@ -74,3 +74,27 @@ def test_calls_detail_schema_names_the_promised_fields(spec: dict) -> None:
         "feedback",
     ):
         assert field in props, f"GET /v1/calls/{{id}} lacks {field}"
+
+
+def _operations(spec: dict) -> list[tuple[str, str, dict]]:
+    return [(m, p, op) for p, ops in spec["paths"].items() for m, op in ops.items()]
+
+
+def test_every_operation_id_is_a_readable_resource_and_verb(spec: dict) -> None:
+    """``calls_list``, never FastAPI's ``list_calls_v1_calls_get`` (generated clients use them)."""
+    import re
+
+    unreadable = [
+        f"{m.upper()} {p}: {op.get('operationId')}"
+        for m, p, op in _operations(spec)
+        if not re.fullmatch(r"[a-z]+(_[a-z]+)+", op.get("operationId", ""))
+        or re.sub(r"\W", "_", p) in op["operationId"]  # FastAPI's default: name + path + method
+    ]
+    assert not unreadable, unreadable
+    assert spec["paths"]["/v1/calls"]["get"]["operationId"] == "calls_list"
+    assert spec["paths"]["/v1/calls/{call_id}"]["get"]["operationId"] == "calls_get"
+
+
+def test_operation_ids_are_unique(spec: dict) -> None:
+    ids = [op["operationId"] for _, _, op in _operations(spec)]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)

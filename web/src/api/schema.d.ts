@@ -21,7 +21,7 @@ export interface paths {
          *     From this answer on, every request of the organization's members answers 403
          *     ``account_deleted`` (but ``GET /v1/me``, sign-out and the owner's restore).
          */
-        delete: operations["delete_account_v1_account_delete"];
+        delete: operations["account_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -40,7 +40,7 @@ export interface paths {
          * Restore Account
          * @description Cancel a pending account deletion within its 30 days.
          */
-        post: operations["restore_account_v1_account_restore_post"];
+        post: operations["account_restore"];
         delete?: never;
         options?: never;
         head?: never;
@@ -58,7 +58,7 @@ export interface paths {
          * Usage Summary
          * @description Requests per feature (route), active users and errors over the last ``days``.
          */
-        get: operations["usage_summary_v1_admin_usage_get"];
+        get: operations["admin_usage_summary"];
         put?: never;
         post?: never;
         delete?: never;
@@ -78,7 +78,7 @@ export interface paths {
          * Team Summary
          * @description Average score and conversation metrics per rep, over the calls you may see.
          */
-        get: operations["team_summary_v1_analytics_team_get"];
+        get: operations["analytics_team_summary"];
         put?: never;
         post?: never;
         delete?: never;
@@ -99,7 +99,7 @@ export interface paths {
          * @description Each rep's weekly means beside the team's median (of the reps' means), with the
          *     recommended range of each metric and the ids of the calls behind every point.
          */
-        get: operations["team_trends_v1_analytics_trends_get"];
+        get: operations["analytics_team_trends"];
         put?: never;
         post?: never;
         delete?: never;
@@ -119,13 +119,13 @@ export interface paths {
          * List Keys
          * @description Your keys (owners and admins: every key of the organization), by prefix.
          */
-        get: operations["list_keys_v1_api_keys_get"];
+        get: operations["api_keys_list"];
         put?: never;
         /**
          * Create Key
          * @description A new key for your organization, with a role no higher than yours. Shown once.
          */
-        post: operations["create_key_v1_api_keys_post"];
+        post: operations["api_keys_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -146,7 +146,7 @@ export interface paths {
          * Revoke Key
          * @description Revoke a key: it stops working at once.
          */
-        delete: operations["revoke_key_v1_api_keys__key_id__delete"];
+        delete: operations["api_keys_revoke"];
         options?: never;
         head?: never;
         patch?: never;
@@ -163,7 +163,7 @@ export interface paths {
          * Csrf
          * @description The CSRF token of the current session (send it as ``X-CSRF-Token``).
          */
-        get: operations["csrf_v1_auth_csrf_get"];
+        get: operations["auth_csrf"];
         put?: never;
         post?: never;
         delete?: never;
@@ -187,7 +187,7 @@ export interface paths {
          *     (``PATCH /v1/me``); the address changes only now. Works without being signed in;
          *     token checks are limited per client address (429).
          */
-        post: operations["confirm_email_v1_auth_email_confirm_post"];
+        post: operations["auth_confirm_email"];
         delete?: never;
         options?: never;
         head?: never;
@@ -207,7 +207,7 @@ export interface paths {
          * Login
          * @description Sign in. Repeated failures for one account or from one address answer 429.
          */
-        post: operations["login_v1_auth_login_post"];
+        post: operations["auth_login"];
         delete?: never;
         options?: never;
         head?: never;
@@ -227,7 +227,7 @@ export interface paths {
          * Logout
          * @description End this session on the server and clear the cookie.
          */
-        post: operations["logout_v1_auth_logout_post"];
+        post: operations["auth_logout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -248,7 +248,7 @@ export interface paths {
          * @description Create an organization and its owner; signs the owner in (session cookie).
          *     Limited per client address (429 ``rate_limited`` with ``Retry-After``).
          */
-        post: operations["signup_v1_auth_signup_post"];
+        post: operations["auth_signup"];
         delete?: never;
         options?: never;
         head?: never;
@@ -268,7 +268,7 @@ export interface paths {
          * Checkout
          * @description A Stripe Checkout session for a plan: answers the URL to send the user to.
          */
-        post: operations["checkout_v1_billing_checkout_post"];
+        post: operations["billing_checkout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -283,7 +283,7 @@ export interface paths {
             cookie?: never;
         };
         /** Plans */
-        get: operations["plans_v1_billing_plans_get"];
+        get: operations["billing_plans"];
         put?: never;
         post?: never;
         delete?: never;
@@ -305,7 +305,7 @@ export interface paths {
          * Portal
          * @description A Stripe customer-portal session (payment methods, invoices, cancellation).
          */
-        post: operations["portal_v1_billing_portal_post"];
+        post: operations["billing_portal"];
         delete?: never;
         options?: never;
         head?: never;
@@ -323,7 +323,7 @@ export interface paths {
          * Usage
          * @description Minutes used this period against the plan.
          */
-        get: operations["usage_v1_billing_usage_get"];
+        get: operations["billing_usage"];
         put?: never;
         post?: never;
         delete?: never;
@@ -344,7 +344,7 @@ export interface paths {
          * @description Calls you may see (a rep their own, a manager their team's, admins all), narrowed
          *     by the filters; ``next_cursor`` continues the same query.
          */
-        get: operations["list_calls_v1_calls_get"];
+        get: operations["calls_list"];
         put?: never;
         /**
          * Upload Call
@@ -352,7 +352,7 @@ export interface paths {
          *     ``language`` and ``participants``). The body is streamed to ingest as it arrives, never held whole;
          *     the form's parts and text fields are limited on the way (413).
          */
-        post: operations["upload_call_v1_calls_post"];
+        post: operations["calls_upload"];
         delete?: never;
         options?: never;
         head?: never;
@@ -373,7 +373,7 @@ export interface paths {
          *     Answers with an ``ETag``; sent back in ``If-None-Match``, it gets a bodiless 304 while
          *     the call is unchanged.
          */
-        get: operations["get_call_v1_calls__call_id__get"];
+        get: operations["calls_get"];
         put?: never;
         post?: never;
         /**
@@ -384,7 +384,7 @@ export interface paths {
          *     only then does the gateway ask privacy, vouching for that check with the ``system``
          *     role (privacy does not know who owns a call) and naming the caller as requester.
          */
-        delete: operations["delete_call_v1_calls__call_id__delete"];
+        delete: operations["calls_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -402,7 +402,7 @@ export interface paths {
          * @description The recording, streamed. A ``Range: bytes=start-end`` header is passed through
          *     (206 with ``Content-Range``; 416 when it cannot be served).
          */
-        get: operations["get_audio_v1_calls__call_id__audio_get"];
+        get: operations["calls_get_audio"];
         put?: never;
         post?: never;
         delete?: never;
@@ -423,7 +423,7 @@ export interface paths {
          * @description Follow a call's progress (uploaded → transcribing n % → transcribed → scoring →
          *     scored, or failed) as server-sent events, authorised like ``GET /v1/calls/{id}``.
          */
-        get: operations["call_events_v1_calls__call_id__events_get"];
+        get: operations["calls_events"];
         put?: never;
         post?: never;
         delete?: never;
@@ -444,7 +444,7 @@ export interface paths {
          * Correct Roles
          * @description Correct who is the rep and who the customer; the call is scored again.
          */
-        put: operations["correct_roles_v1_calls__call_id__roles_put"];
+        put: operations["calls_correct_roles"];
         post?: never;
         delete?: never;
         options?: never;
@@ -464,10 +464,10 @@ export interface paths {
          * Connect
          * @description Store the organization's Slack bot token (never shown again).
          */
-        put: operations["connectSlack"];
+        put: operations["slack_connect"];
         post?: never;
         /** Disconnect */
-        delete: operations["disconnectSlack"];
+        delete: operations["slack_disconnect"];
         options?: never;
         head?: never;
         patch?: never;
@@ -481,14 +481,14 @@ export interface paths {
             cookie?: never;
         };
         /** List Rules */
-        get: operations["listSlackRules"];
+        get: operations["slack_list_rules"];
         put?: never;
         /**
          * Create Rule
          * @description A rule: ``score_below`` with a ``threshold``, ``tracker_hit`` with a ``tracker``,
          *     or ``call_failed``.
          */
-        post: operations["createSlackRule"];
+        post: operations["slack_create_rule"];
         delete?: never;
         options?: never;
         head?: never;
@@ -506,7 +506,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Delete Rule */
-        delete: operations["deleteSlackRule"];
+        delete: operations["slack_delete_rule"];
         options?: never;
         head?: never;
         patch?: never;
@@ -523,13 +523,13 @@ export interface paths {
          * List Invitations
          * @description Pending invitations (tokens are never shown again).
          */
-        get: operations["list_invitations_v1_invitations_get"];
+        get: operations["invitations_list"];
         put?: never;
         /**
          * Invite
          * @description Invite an email with a role (never above yours). The token is shown once.
          */
-        post: operations["invite_v1_invitations_post"];
+        post: operations["invitations_invite"];
         delete?: never;
         options?: never;
         head?: never;
@@ -547,7 +547,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Revoke Invitation */
-        delete: operations["revoke_invitation_v1_invitations__invitation_id__delete"];
+        delete: operations["invitations_revoke"];
         options?: never;
         head?: never;
         patch?: never;
@@ -568,7 +568,7 @@ export interface paths {
          *     limited per client address (429); an invitation whose inviter may no longer grant
          *     its role answers 409 ``invitation_revoked``.
          */
-        post: operations["accept_invitation_v1_invitations__token__accept_post"];
+        post: operations["invitations_accept"];
         delete?: never;
         options?: never;
         head?: never;
@@ -583,7 +583,7 @@ export interface paths {
             cookie?: never;
         };
         /** Get Me */
-        get: operations["get_me_v1_me_get"];
+        get: operations["me_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -598,7 +598,7 @@ export interface paths {
          *     other session and revokes your API keys unless ``keep_api_keys`` is true. A new name
          *     (or, once confirmed, email) is passed on to every service holding a copy.
          */
-        patch: operations["update_me_v1_me_patch"];
+        patch: operations["me_update"];
         trace?: never;
     };
     "/v1/members": {
@@ -609,7 +609,7 @@ export interface paths {
             cookie?: never;
         };
         /** List Members */
-        get: operations["list_members_v1_members_get"];
+        get: operations["members_list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -632,14 +632,14 @@ export interface paths {
          * Remove Member
          * @description Remove a member: their account, sessions and API keys are deleted.
          */
-        delete: operations["remove_member_v1_members__member_id__delete"];
+        delete: operations["members_remove"];
         options?: never;
         head?: never;
         /**
          * Change Role
          * @description Change a member's role (never above your own; an organization keeps an owner).
          */
-        patch: operations["change_role_v1_members__member_id__patch"];
+        patch: operations["members_change_role"];
         trace?: never;
     };
     "/v1/members/{member_id}/manager": {
@@ -654,7 +654,7 @@ export interface paths {
          * Assign Manager
          * @description Put a member on a manager's team (``manager_id: null`` takes them off).
          */
-        put: operations["assign_manager_v1_members__member_id__manager_put"];
+        put: operations["members_assign_manager"];
         post?: never;
         delete?: never;
         options?: never;
@@ -670,7 +670,7 @@ export interface paths {
             cookie?: never;
         };
         /** List Notifications */
-        get: operations["list_notifications_v1_notifications_get"];
+        get: operations["notifications_list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -689,7 +689,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Mark Read */
-        post: operations["mark_read_v1_notifications__notification_id__read_post"];
+        post: operations["notifications_mark_read"];
         delete?: never;
         options?: never;
         head?: never;
@@ -708,7 +708,7 @@ export interface paths {
          * @description The Ed25519 public key (``{algorithm, key_id, public_key}``) that verifies erasure
          *     certificates.
          */
-        get: operations["certificate_key_v1_privacy_certificate_key_get"];
+        get: operations["privacy_certificate_key"];
         put?: never;
         post?: never;
         delete?: never;
@@ -730,7 +730,7 @@ export interface paths {
          * Request Erasure
          * @description Erase the subject everywhere, for good (right to erasure).
          */
-        post: operations["request_erasure_v1_privacy_erasure_post"];
+        post: operations["privacy_request_erasure"];
         delete?: never;
         options?: never;
         head?: never;
@@ -750,7 +750,7 @@ export interface paths {
          * Request Export
          * @description Everything held about the subject, as a downloadable bundle (right of access).
          */
-        post: operations["request_export_v1_privacy_export_post"];
+        post: operations["privacy_request_export"];
         delete?: never;
         options?: never;
         head?: never;
@@ -769,7 +769,7 @@ export interface paths {
          * @description The export bundle (a ZIP), streamed. The link works only for the user who asked
          *     for the export, signed in as themselves, until it expires (403 afterwards).
          */
-        get: operations["download_export_v1_privacy_exports__token__get"];
+        get: operations["privacy_download_export"];
         put?: never;
         post?: never;
         delete?: never;
@@ -791,7 +791,7 @@ export interface paths {
          * Object To Processing
          * @description Leave the subject out of analytics (or take them back in).
          */
-        post: operations["object_to_processing_v1_privacy_objection_post"];
+        post: operations["privacy_object_to_processing"];
         delete?: never;
         options?: never;
         head?: never;
@@ -811,7 +811,7 @@ export interface paths {
          *     else sees the requests they made or that are about them (privacy scopes the rows by
          *     the signed identity). No download link here: read the request itself for a fresh one.
          */
-        get: operations["list_requests_v1_privacy_requests_get"];
+        get: operations["privacy_list_requests"];
         put?: never;
         post?: never;
         delete?: never;
@@ -834,7 +834,7 @@ export interface paths {
          *     its requester a ``download_url`` (``/v1/privacy/exports/...``, valid until
          *     ``download_expires_at``; read the request again for a fresh one).
          */
-        get: operations["get_request_v1_privacy_requests__request_id__get"];
+        get: operations["privacy_get_request"];
         put?: never;
         post?: never;
         delete?: never;
@@ -855,7 +855,7 @@ export interface paths {
          * @description The signed certificate of a completed erasure (409 before): save it as a file and
          *     check it offline with ``clashtor-ops verify-certificate FILE --key <public key>``.
          */
-        get: operations["get_certificate_v1_privacy_requests__request_id__certificate_get"];
+        get: operations["privacy_get_certificate"];
         put?: never;
         post?: never;
         delete?: never;
@@ -877,7 +877,7 @@ export interface paths {
          * Restrict
          * @description Keep the subject's data but stop processing it (or lift that).
          */
-        post: operations["restrict_v1_privacy_restriction_post"];
+        post: operations["privacy_restrict"];
         delete?: never;
         options?: never;
         head?: never;
@@ -892,10 +892,10 @@ export interface paths {
             cookie?: never;
         };
         /** List Scorecards */
-        get: operations["list_scorecards_v1_scorecards_get"];
+        get: operations["scorecards_list"];
         put?: never;
         /** Create Scorecard */
-        post: operations["create_scorecard_v1_scorecards_post"];
+        post: operations["scorecards_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -910,12 +910,12 @@ export interface paths {
             cookie?: never;
         };
         /** Get Scorecard */
-        get: operations["get_scorecard_v1_scorecards__item_id__get"];
+        get: operations["scorecards_get"];
         /** Replace Scorecard */
-        put: operations["replace_scorecard_v1_scorecards__item_id__put"];
+        put: operations["scorecards_replace"];
         post?: never;
         /** Delete Scorecard */
-        delete: operations["delete_scorecard_v1_scorecards__item_id__delete"];
+        delete: operations["scorecards_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -929,10 +929,10 @@ export interface paths {
             cookie?: never;
         };
         /** List Trackers */
-        get: operations["list_trackers_v1_trackers_get"];
+        get: operations["trackers_list"];
         put?: never;
         /** Create Tracker */
-        post: operations["create_tracker_v1_trackers_post"];
+        post: operations["trackers_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -947,12 +947,12 @@ export interface paths {
             cookie?: never;
         };
         /** Get Tracker */
-        get: operations["get_tracker_v1_trackers__item_id__get"];
+        get: operations["trackers_get"];
         /** Replace Tracker */
-        put: operations["replace_tracker_v1_trackers__item_id__put"];
+        put: operations["trackers_replace"];
         post?: never;
         /** Delete Tracker */
-        delete: operations["delete_tracker_v1_trackers__item_id__delete"];
+        delete: operations["trackers_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -966,13 +966,13 @@ export interface paths {
             cookie?: never;
         };
         /** List Webhooks */
-        get: operations["listWebhooks"];
+        get: operations["webhooks_list"];
         put?: never;
         /**
          * Create Webhook
          * @description Subscribe a URL to events; the signing secret is in this answer only.
          */
-        post: operations["createWebhook"];
+        post: operations["webhooks_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -987,21 +987,21 @@ export interface paths {
             cookie?: never;
         };
         /** Get Webhook */
-        get: operations["getWebhook"];
+        get: operations["webhooks_get"];
         put?: never;
         post?: never;
         /**
          * Delete Webhook
          * @description Unsubscribe: the webhook, its secret and its delivery log go.
          */
-        delete: operations["deleteWebhook"];
+        delete: operations["webhooks_delete"];
         options?: never;
         head?: never;
         /**
          * Update Webhook
          * @description Change the URL (checked again), the events, the description, or pause it.
          */
-        patch: operations["updateWebhook"];
+        patch: operations["webhooks_update"];
         trace?: never;
     };
     "/v1/webhooks/{webhook_id}/deliveries": {
@@ -1015,7 +1015,7 @@ export interface paths {
          * List Deliveries
          * @description The delivery log, newest first, with every attempt's response code.
          */
-        get: operations["listWebhookDeliveries"];
+        get: operations["webhooks_list_deliveries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1037,7 +1037,7 @@ export interface paths {
          * Redeliver
          * @description Send a delivery again now, with the same webhook-id.
          */
-        post: operations["redeliverWebhookDelivery"];
+        post: operations["webhooks_redeliver"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1057,7 +1057,7 @@ export interface paths {
          * Rotate Secret
          * @description A new secret; deliveries are signed under both until the old one expires.
          */
-        post: operations["rotateWebhookSecret"];
+        post: operations["webhooks_rotate_secret"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1074,7 +1074,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Subscribe */
-        post: operations["zapierSubscribe"];
+        post: operations["zapier_subscribe"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1092,7 +1092,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Unsubscribe */
-        delete: operations["zapierUnsubscribe"];
+        delete: operations["zapier_unsubscribe"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1109,7 +1109,7 @@ export interface paths {
          * Auth Test
          * @description Zapier's auth test: the key works and may manage the organization's hooks.
          */
-        get: operations["zapierAuthTest"];
+        get: operations["zapier_auth_test"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1129,7 +1129,7 @@ export interface paths {
          * Sample
          * @description An example of the event's data, for Zapier's field mapping.
          */
-        get: operations["zapierSample"];
+        get: operations["zapier_sample"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1152,7 +1152,7 @@ export interface paths {
          * @description Stripe's events: the raw body and ``Stripe-Signature`` go to billing untouched
          *     (billing checks the signature; the gateway must not re-encode a byte).
          */
-        post: operations["stripe_webhook_webhooks_stripe_post"];
+        post: operations["webhooks_stripe"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2250,7 +2250,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    delete_account_v1_account_delete: {
+    account_delete: {
         parameters: {
             query?: never;
             header?: never;
@@ -2371,7 +2371,7 @@ export interface operations {
             };
         };
     };
-    restore_account_v1_account_restore_post: {
+    account_restore: {
         parameters: {
             query?: never;
             header?: never;
@@ -2492,7 +2492,7 @@ export interface operations {
             };
         };
     };
-    usage_summary_v1_admin_usage_get: {
+    admin_usage_summary: {
         parameters: {
             query?: {
                 days?: number;
@@ -2613,7 +2613,7 @@ export interface operations {
             };
         };
     };
-    team_summary_v1_analytics_team_get: {
+    analytics_team_summary: {
         parameters: {
             query?: never;
             header?: never;
@@ -2732,7 +2732,7 @@ export interface operations {
             };
         };
     };
-    team_trends_v1_analytics_trends_get: {
+    analytics_team_trends: {
         parameters: {
             query?: {
                 /** @description how many weeks, this one last */
@@ -2854,7 +2854,7 @@ export interface operations {
             };
         };
     };
-    list_keys_v1_api_keys_get: {
+    api_keys_list: {
         parameters: {
             query?: never;
             header?: never;
@@ -2973,7 +2973,7 @@ export interface operations {
             };
         };
     };
-    create_key_v1_api_keys_post: {
+    api_keys_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -3096,7 +3096,7 @@ export interface operations {
             };
         };
     };
-    revoke_key_v1_api_keys__key_id__delete: {
+    api_keys_revoke: {
         parameters: {
             query?: never;
             header?: never;
@@ -3215,7 +3215,7 @@ export interface operations {
             };
         };
     };
-    csrf_v1_auth_csrf_get: {
+    auth_csrf: {
         parameters: {
             query?: never;
             header?: never;
@@ -3334,7 +3334,7 @@ export interface operations {
             };
         };
     };
-    confirm_email_v1_auth_email_confirm_post: {
+    auth_confirm_email: {
         parameters: {
             query?: never;
             header?: never;
@@ -3455,7 +3455,7 @@ export interface operations {
             };
         };
     };
-    login_v1_auth_login_post: {
+    auth_login: {
         parameters: {
             query?: never;
             header?: never;
@@ -3578,7 +3578,7 @@ export interface operations {
             };
         };
     };
-    logout_v1_auth_logout_post: {
+    auth_logout: {
         parameters: {
             query?: never;
             header?: never;
@@ -3695,7 +3695,7 @@ export interface operations {
             };
         };
     };
-    signup_v1_auth_signup_post: {
+    auth_signup: {
         parameters: {
             query?: never;
             header?: never;
@@ -3818,7 +3818,7 @@ export interface operations {
             };
         };
     };
-    checkout_v1_billing_checkout_post: {
+    billing_checkout: {
         parameters: {
             query?: never;
             header?: never;
@@ -3943,7 +3943,7 @@ export interface operations {
             };
         };
     };
-    plans_v1_billing_plans_get: {
+    billing_plans: {
         parameters: {
             query?: never;
             header?: never;
@@ -4062,7 +4062,7 @@ export interface operations {
             };
         };
     };
-    portal_v1_billing_portal_post: {
+    billing_portal: {
         parameters: {
             query?: never;
             header?: never;
@@ -4187,7 +4187,7 @@ export interface operations {
             };
         };
     };
-    usage_v1_billing_usage_get: {
+    billing_usage: {
         parameters: {
             query?: never;
             header?: never;
@@ -4308,7 +4308,7 @@ export interface operations {
             };
         };
     };
-    list_calls_v1_calls_get: {
+    calls_list: {
         parameters: {
             query?: {
                 limit?: number;
@@ -4444,7 +4444,7 @@ export interface operations {
             };
         };
     };
-    upload_call_v1_calls_post: {
+    calls_upload: {
         parameters: {
             query?: never;
             header?: never;
@@ -4593,7 +4593,7 @@ export interface operations {
             };
         };
     };
-    get_call_v1_calls__call_id__get: {
+    calls_get: {
         parameters: {
             query?: never;
             header?: {
@@ -4724,7 +4724,7 @@ export interface operations {
             };
         };
     };
-    delete_call_v1_calls__call_id__delete: {
+    calls_delete: {
         parameters: {
             query?: never;
             header?: never;
@@ -4845,7 +4845,7 @@ export interface operations {
             };
         };
     };
-    get_audio_v1_calls__call_id__audio_get: {
+    calls_get_audio: {
         parameters: {
             query?: never;
             header?: never;
@@ -4982,7 +4982,7 @@ export interface operations {
             };
         };
     };
-    call_events_v1_calls__call_id__events_get: {
+    calls_events: {
         parameters: {
             query?: never;
             header?: never;
@@ -5103,7 +5103,7 @@ export interface operations {
             };
         };
     };
-    correct_roles_v1_calls__call_id__roles_put: {
+    calls_correct_roles: {
         parameters: {
             query?: never;
             header?: never;
@@ -5230,7 +5230,7 @@ export interface operations {
             };
         };
     };
-    connectSlack: {
+    slack_connect: {
         parameters: {
             query?: never;
             header?: never;
@@ -5351,7 +5351,7 @@ export interface operations {
             };
         };
     };
-    disconnectSlack: {
+    slack_disconnect: {
         parameters: {
             query?: never;
             header?: never;
@@ -5468,7 +5468,7 @@ export interface operations {
             };
         };
     };
-    listSlackRules: {
+    slack_list_rules: {
         parameters: {
             query?: never;
             header?: never;
@@ -5587,7 +5587,7 @@ export interface operations {
             };
         };
     };
-    createSlackRule: {
+    slack_create_rule: {
         parameters: {
             query?: never;
             header?: never;
@@ -5710,7 +5710,7 @@ export interface operations {
             };
         };
     };
-    deleteSlackRule: {
+    slack_delete_rule: {
         parameters: {
             query?: never;
             header?: never;
@@ -5829,7 +5829,7 @@ export interface operations {
             };
         };
     };
-    list_invitations_v1_invitations_get: {
+    invitations_list: {
         parameters: {
             query?: never;
             header?: never;
@@ -5948,7 +5948,7 @@ export interface operations {
             };
         };
     };
-    invite_v1_invitations_post: {
+    invitations_invite: {
         parameters: {
             query?: never;
             header?: never;
@@ -6071,7 +6071,7 @@ export interface operations {
             };
         };
     };
-    revoke_invitation_v1_invitations__invitation_id__delete: {
+    invitations_revoke: {
         parameters: {
             query?: never;
             header?: never;
@@ -6190,7 +6190,7 @@ export interface operations {
             };
         };
     };
-    accept_invitation_v1_invitations__token__accept_post: {
+    invitations_accept: {
         parameters: {
             query?: never;
             header?: never;
@@ -6315,7 +6315,7 @@ export interface operations {
             };
         };
     };
-    get_me_v1_me_get: {
+    me_get: {
         parameters: {
             query?: never;
             header?: never;
@@ -6434,7 +6434,7 @@ export interface operations {
             };
         };
     };
-    update_me_v1_me_patch: {
+    me_update: {
         parameters: {
             query?: never;
             header?: never;
@@ -6557,7 +6557,7 @@ export interface operations {
             };
         };
     };
-    list_members_v1_members_get: {
+    members_list: {
         parameters: {
             query?: never;
             header?: never;
@@ -6676,7 +6676,7 @@ export interface operations {
             };
         };
     };
-    remove_member_v1_members__member_id__delete: {
+    members_remove: {
         parameters: {
             query?: never;
             header?: never;
@@ -6795,7 +6795,7 @@ export interface operations {
             };
         };
     };
-    change_role_v1_members__member_id__patch: {
+    members_change_role: {
         parameters: {
             query?: never;
             header?: never;
@@ -6920,7 +6920,7 @@ export interface operations {
             };
         };
     };
-    assign_manager_v1_members__member_id__manager_put: {
+    members_assign_manager: {
         parameters: {
             query?: never;
             header?: never;
@@ -7045,7 +7045,7 @@ export interface operations {
             };
         };
     };
-    list_notifications_v1_notifications_get: {
+    notifications_list: {
         parameters: {
             query?: {
                 unread?: boolean;
@@ -7167,7 +7167,7 @@ export interface operations {
             };
         };
     };
-    mark_read_v1_notifications__notification_id__read_post: {
+    notifications_mark_read: {
         parameters: {
             query?: never;
             header?: never;
@@ -7286,7 +7286,7 @@ export interface operations {
             };
         };
     };
-    certificate_key_v1_privacy_certificate_key_get: {
+    privacy_certificate_key: {
         parameters: {
             query?: never;
             header?: never;
@@ -7407,7 +7407,7 @@ export interface operations {
             };
         };
     };
-    request_erasure_v1_privacy_erasure_post: {
+    privacy_request_erasure: {
         parameters: {
             query?: never;
             header?: never;
@@ -7530,7 +7530,7 @@ export interface operations {
             };
         };
     };
-    request_export_v1_privacy_export_post: {
+    privacy_request_export: {
         parameters: {
             query?: never;
             header?: never;
@@ -7653,7 +7653,7 @@ export interface operations {
             };
         };
     };
-    download_export_v1_privacy_exports__token__get: {
+    privacy_download_export: {
         parameters: {
             query?: never;
             header?: never;
@@ -7774,7 +7774,7 @@ export interface operations {
             };
         };
     };
-    object_to_processing_v1_privacy_objection_post: {
+    privacy_object_to_processing: {
         parameters: {
             query?: never;
             header?: never;
@@ -7908,7 +7908,7 @@ export interface operations {
             };
         };
     };
-    list_requests_v1_privacy_requests_get: {
+    privacy_list_requests: {
         parameters: {
             query?: {
                 limit?: number;
@@ -8030,7 +8030,7 @@ export interface operations {
             };
         };
     };
-    get_request_v1_privacy_requests__request_id__get: {
+    privacy_get_request: {
         parameters: {
             query?: never;
             header?: never;
@@ -8151,7 +8151,7 @@ export interface operations {
             };
         };
     };
-    get_certificate_v1_privacy_requests__request_id__certificate_get: {
+    privacy_get_certificate: {
         parameters: {
             query?: never;
             header?: never;
@@ -8274,7 +8274,7 @@ export interface operations {
             };
         };
     };
-    restrict_v1_privacy_restriction_post: {
+    privacy_restrict: {
         parameters: {
             query?: never;
             header?: never;
@@ -8408,7 +8408,7 @@ export interface operations {
             };
         };
     };
-    list_scorecards_v1_scorecards_get: {
+    scorecards_list: {
         parameters: {
             query?: never;
             header?: never;
@@ -8527,7 +8527,7 @@ export interface operations {
             };
         };
     };
-    create_scorecard_v1_scorecards_post: {
+    scorecards_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -8654,7 +8654,7 @@ export interface operations {
             };
         };
     };
-    get_scorecard_v1_scorecards__item_id__get: {
+    scorecards_get: {
         parameters: {
             query?: never;
             header?: never;
@@ -8777,7 +8777,7 @@ export interface operations {
             };
         };
     };
-    replace_scorecard_v1_scorecards__item_id__put: {
+    scorecards_replace: {
         parameters: {
             query?: never;
             header?: never;
@@ -8906,7 +8906,7 @@ export interface operations {
             };
         };
     };
-    delete_scorecard_v1_scorecards__item_id__delete: {
+    scorecards_delete: {
         parameters: {
             query?: never;
             header?: never;
@@ -9025,7 +9025,7 @@ export interface operations {
             };
         };
     };
-    list_trackers_v1_trackers_get: {
+    trackers_list: {
         parameters: {
             query?: never;
             header?: never;
@@ -9144,7 +9144,7 @@ export interface operations {
             };
         };
     };
-    create_tracker_v1_trackers_post: {
+    trackers_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -9271,7 +9271,7 @@ export interface operations {
             };
         };
     };
-    get_tracker_v1_trackers__item_id__get: {
+    trackers_get: {
         parameters: {
             query?: never;
             header?: never;
@@ -9394,7 +9394,7 @@ export interface operations {
             };
         };
     };
-    replace_tracker_v1_trackers__item_id__put: {
+    trackers_replace: {
         parameters: {
             query?: never;
             header?: never;
@@ -9523,7 +9523,7 @@ export interface operations {
             };
         };
     };
-    delete_tracker_v1_trackers__item_id__delete: {
+    trackers_delete: {
         parameters: {
             query?: never;
             header?: never;
@@ -9642,7 +9642,7 @@ export interface operations {
             };
         };
     };
-    listWebhooks: {
+    webhooks_list: {
         parameters: {
             query?: {
                 /** @description items per page */
@@ -9766,7 +9766,7 @@ export interface operations {
             };
         };
     };
-    createWebhook: {
+    webhooks_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -9889,7 +9889,7 @@ export interface operations {
             };
         };
     };
-    getWebhook: {
+    webhooks_get: {
         parameters: {
             query?: never;
             header?: never;
@@ -10010,7 +10010,7 @@ export interface operations {
             };
         };
     };
-    deleteWebhook: {
+    webhooks_delete: {
         parameters: {
             query?: never;
             header?: never;
@@ -10129,7 +10129,7 @@ export interface operations {
             };
         };
     };
-    updateWebhook: {
+    webhooks_update: {
         parameters: {
             query?: never;
             header?: never;
@@ -10254,7 +10254,7 @@ export interface operations {
             };
         };
     };
-    listWebhookDeliveries: {
+    webhooks_list_deliveries: {
         parameters: {
             query?: {
                 /** @description items per page */
@@ -10380,7 +10380,7 @@ export interface operations {
             };
         };
     };
-    redeliverWebhookDelivery: {
+    webhooks_redeliver: {
         parameters: {
             query?: never;
             header?: never;
@@ -10502,7 +10502,7 @@ export interface operations {
             };
         };
     };
-    rotateWebhookSecret: {
+    webhooks_rotate_secret: {
         parameters: {
             query?: never;
             header?: never;
@@ -10623,7 +10623,7 @@ export interface operations {
             };
         };
     };
-    zapierSubscribe: {
+    zapier_subscribe: {
         parameters: {
             query?: never;
             header?: never;
@@ -10746,7 +10746,7 @@ export interface operations {
             };
         };
     };
-    zapierUnsubscribe: {
+    zapier_unsubscribe: {
         parameters: {
             query?: never;
             header?: never;
@@ -10865,7 +10865,7 @@ export interface operations {
             };
         };
     };
-    zapierAuthTest: {
+    zapier_auth_test: {
         parameters: {
             query?: never;
             header?: never;
@@ -10984,7 +10984,7 @@ export interface operations {
             };
         };
     };
-    zapierSample: {
+    zapier_sample: {
         parameters: {
             query?: never;
             header?: never;
@@ -11107,7 +11107,7 @@ export interface operations {
             };
         };
     };
-    stripe_webhook_webhooks_stripe_post: {
+    webhooks_stripe: {
         parameters: {
             query?: never;
             header?: never;

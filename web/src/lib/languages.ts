@@ -4,7 +4,7 @@
 import type { operations } from "../api/schema";
 
 export type UploadLanguage = NonNullable<
-  operations["upload_call_v1_calls_post"]["requestBody"]["content"]["multipart/form-data"]["language"]
+  operations["calls_upload"]["requestBody"]["content"]["multipart/form-data"]["language"]
 >;
 
 const CODES: Exclude<UploadLanguage, "auto">[] = [

@@ -25,6 +25,8 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+from fastapi.utils import generate_unique_id
 from faststream.kafka import KafkaBroker
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from sqlmodel import SQLModel
@@ -214,9 +216,11 @@ def create_service_app(
     on_shutdown: Sequence[Hook] = (),
     extra_readiness: Callable[[], Awaitable[dict[str, bool]]] | None = None,
     public: bool = False,
+    operation_id: Callable[[APIRoute], str] = generate_unique_id,
 ) -> FastAPI:
     """The service's app. ``public`` (the gateway) keeps ``/metrics`` off the app's port
-    (served on ``metrics_port`` only) and drops callers' ``baggage``."""
+    (served on ``metrics_port`` only) and drops callers' ``baggage``. ``operation_id``
+    names each route's OpenAPI operation (FastAPI's default unless the service has its own)."""
     settings = runtime.settings
     measure = runtime.metrics()
 
@@ -257,7 +261,7 @@ def create_service_app(
             await runtime.db.dispose()
             shutdown()
 
-    app = FastAPI(title=title, lifespan=lifespan)
+    app = FastAPI(title=title, lifespan=lifespan, generate_unique_id_function=operation_id)
     app.state.runtime = runtime
     app.state.settings = settings
     install_error_handlers(app)

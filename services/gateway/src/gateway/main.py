@@ -18,6 +18,7 @@ from gateway.context import context_of
 from gateway.entrypoints.allow import AllowHeaderMiddleware
 from gateway.entrypoints.http import routers
 from gateway.entrypoints.idempotency import IdempotencyMiddleware
+from gateway.entrypoints.operation_ids import operation_id
 from gateway.entrypoints.security_headers import SecurityHeadersMiddleware
 from gateway.entrypoints.strict_query import SingleQueryValueMiddleware
 from gateway.entrypoints.usage import UsageMiddleware
@@ -46,6 +47,7 @@ def create_app(settings: GatewaySettings | None = None, *, mailer: Mailer | None
         on_startup=[gw.rectifications.start],
         on_shutdown=[gw.rectifications.stop, gw.services.aclose],
         public=True,  # /metrics only on GATEWAY_METRICS_PORT; callers' baggage dropped
+        operation_id=operation_id,  # calls_list, not list_calls_v1_calls_get
     )
     app.description = DESCRIPTION
     app.version = "1"

@@ -67,7 +67,7 @@ class SlackRuleList(BaseModel):
     items: list[SlackRule]
 
 
-@router.put("/connection", status_code=204, operation_id="connectSlack")
+@router.put("/connection", status_code=204)
 async def connect(body: SlackConnectIn, principal: Admin, gw: GatewayDep) -> Response:
     """Store the organization's Slack bot token (never shown again)."""
     status, out = await gw.services.call_json(
@@ -80,7 +80,7 @@ async def connect(body: SlackConnectIn, principal: Admin, gw: GatewayDep) -> Res
     return passthrough(status, out)
 
 
-@router.delete("/connection", status_code=204, operation_id="disconnectSlack")
+@router.delete("/connection", status_code=204)
 async def disconnect(principal: Admin, gw: GatewayDep) -> Response:
     status, out = await gw.services.call_json(
         "integrations", "DELETE", f"{BASE}/connection", identity=principal.identity()
@@ -88,7 +88,7 @@ async def disconnect(principal: Admin, gw: GatewayDep) -> Response:
     return passthrough(status, out)
 
 
-@router.get("/rules", response_model=SlackRuleList, operation_id="listSlackRules")
+@router.get("/rules", response_model=SlackRuleList)
 async def list_rules(principal: Admin, gw: GatewayDep) -> Response:
     status, out = await gw.services.call_json(
         "integrations", "GET", f"{BASE}/rules", identity=principal.identity()
@@ -96,7 +96,7 @@ async def list_rules(principal: Admin, gw: GatewayDep) -> Response:
     return passthrough(status, out)
 
 
-@router.post("/rules", status_code=201, response_model=SlackRule, operation_id="createSlackRule")
+@router.post("/rules", status_code=201, response_model=SlackRule)
 async def create_rule(
     body: Annotated[SlackRuleIn, Body()], principal: Admin, gw: GatewayDep
 ) -> Response:
@@ -112,7 +112,7 @@ async def create_rule(
     return passthrough(status, out)
 
 
-@router.delete("/rules/{rule_id}", status_code=204, operation_id="deleteSlackRule")
+@router.delete("/rules/{rule_id}", status_code=204)
 async def delete_rule(rule_id: RuleId, principal: Admin, gw: GatewayDep) -> Response:
     status, out = await gw.services.call_json(
         "integrations",

@@ -102,7 +102,7 @@ def _one(webhook_id: str) -> str:
     return f"{BASE}/{quote(webhook_id, safe='')}"
 
 
-@router.post("", status_code=201, response_model=WebhookWithSecret, operation_id="createWebhook")
+@router.post("", status_code=201, response_model=WebhookWithSecret)
 async def create_webhook(body: WebhookIn, principal: Admin, gw: GatewayDep) -> Response:
     """Subscribe a URL to events; the signing secret is in this answer only."""
     status, out = await gw.services.call_json(
@@ -111,7 +111,7 @@ async def create_webhook(body: WebhookIn, principal: Admin, gw: GatewayDep) -> R
     return passthrough(status, out)
 
 
-@router.get("", response_model=WebhookPage, operation_id="listWebhooks")
+@router.get("", response_model=WebhookPage)
 async def list_webhooks(
     principal: Admin, gw: GatewayDep, limit: Limit = 50, cursor: Cursor = None
 ) -> Response:
@@ -125,7 +125,7 @@ async def list_webhooks(
     return passthrough(status, out)
 
 
-@router.get("/{webhook_id}", response_model=Webhook, operation_id="getWebhook")
+@router.get("/{webhook_id}", response_model=Webhook)
 async def get_webhook(webhook_id: WebhookId, principal: Admin, gw: GatewayDep) -> Response:
     status, out = await gw.services.call_json(
         "integrations", "GET", _one(webhook_id), identity=principal.identity()
@@ -133,7 +133,7 @@ async def get_webhook(webhook_id: WebhookId, principal: Admin, gw: GatewayDep) -
     return passthrough(status, out)
 
 
-@router.patch("/{webhook_id}", response_model=Webhook, operation_id="updateWebhook")
+@router.patch("/{webhook_id}", response_model=Webhook)
 async def update_webhook(
     webhook_id: WebhookId, body: WebhookPatch, principal: Admin, gw: GatewayDep
 ) -> Response:
@@ -148,7 +148,7 @@ async def update_webhook(
     return passthrough(status, out)
 
 
-@router.delete("/{webhook_id}", status_code=204, operation_id="deleteWebhook")
+@router.delete("/{webhook_id}", status_code=204)
 async def delete_webhook(webhook_id: WebhookId, principal: Admin, gw: GatewayDep) -> Response:
     """Unsubscribe: the webhook, its secret and its delivery log go."""
     status, out = await gw.services.call_json(
@@ -157,9 +157,7 @@ async def delete_webhook(webhook_id: WebhookId, principal: Admin, gw: GatewayDep
     return passthrough(status, out)
 
 
-@router.post(
-    "/{webhook_id}/rotate-secret", response_model=RotatedSecret, operation_id="rotateWebhookSecret"
-)
+@router.post("/{webhook_id}/rotate-secret", response_model=RotatedSecret)
 async def rotate_secret(webhook_id: WebhookId, principal: Admin, gw: GatewayDep) -> Response:
     """A new secret; deliveries are signed under both until the old one expires."""
     status, out = await gw.services.call_json(
@@ -168,9 +166,7 @@ async def rotate_secret(webhook_id: WebhookId, principal: Admin, gw: GatewayDep)
     return passthrough(status, out)
 
 
-@router.get(
-    "/{webhook_id}/deliveries", response_model=DeliveryPage, operation_id="listWebhookDeliveries"
-)
+@router.get("/{webhook_id}/deliveries", response_model=DeliveryPage)
 async def list_deliveries(
     webhook_id: WebhookId,
     principal: Admin,
@@ -193,7 +189,6 @@ async def list_deliveries(
     "/{webhook_id}/deliveries/{delivery_id}/redeliver",
     status_code=202,
     response_model=Delivery,
-    operation_id="redeliverWebhookDelivery",
 )
 async def redeliver(
     webhook_id: WebhookId, delivery_id: DeliveryId, principal: Admin, gw: GatewayDep

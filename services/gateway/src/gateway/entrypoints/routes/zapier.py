@@ -42,13 +42,13 @@ class ZapierMe(BaseModel):
     role: str
 
 
-@router.get("/me", response_model=ZapierMe, operation_id="zapierAuthTest")
+@router.get("/me", response_model=ZapierMe)
 async def auth_test(principal: Admin) -> ZapierMe:
     """Zapier's auth test: the key works and may manage the organization's hooks."""
     return ZapierMe(org_id=principal.org_id, user_id=principal.user_id, role=principal.role.value)
 
 
-@router.post("/hooks", status_code=201, response_model=ZapierHook, operation_id="zapierSubscribe")
+@router.post("/hooks", status_code=201, response_model=ZapierHook)
 async def subscribe(body: ZapierSubscribeIn, principal: Admin, gw: GatewayDep) -> Response:
     status, out = await gw.services.call_json(
         "integrations",
@@ -60,7 +60,7 @@ async def subscribe(body: ZapierSubscribeIn, principal: Admin, gw: GatewayDep) -
     return passthrough(status, out)
 
 
-@router.delete("/hooks/{hook_id}", status_code=204, operation_id="zapierUnsubscribe")
+@router.delete("/hooks/{hook_id}", status_code=204)
 async def unsubscribe(hook_id: HookId, principal: Admin, gw: GatewayDep) -> Response:
     status, out = await gw.services.call_json(
         "integrations",
@@ -74,7 +74,6 @@ async def unsubscribe(hook_id: HookId, principal: Admin, gw: GatewayDep) -> Resp
 @router.get(
     "/samples/{event}",
     response_model=list[dict[str, Any]],
-    operation_id="zapierSample",
 )
 async def sample(event: ZapierEvent, principal: Admin, gw: GatewayDep) -> Response:
     """An example of the event's data, for Zapier's field mapping."""
