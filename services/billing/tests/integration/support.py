@@ -12,17 +12,19 @@ from typing import Any
 
 import httpx
 import stripe
-from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
 from billing.context import BillingContext, context_of
 from billing.main import create_app
 from billing.settings import BillingSettings
 from clashtor_common.crypto import Keyring
-from clashtor_common.events import Envelope, EventPayload, make_event
 from clashtor_common.service import ServiceRuntime
 from clashtor_common.testing.apps import identity_headers, serve
-from clashtor_common.testing.kafka import TopicReader  # noqa: F401 - used by the tests
+from clashtor_common.testing.kafka import (  # noqa: F401 - used by the tests
+    TopicReader,
+    event_for,
+    publish,
+)
 from clashtor_common.testing.waiting import wait_until  # noqa: F401 - used by the tests
 
 MASTER_KEYS = f"test1:{Keyring.generate_key()}"
@@ -199,20 +201,6 @@ def stripe_event(etype: str, obj: dict[str, Any], created: int | None = None) ->
 
 
 # --- topics ---------------------------------------------------------------------------
-async def publish(bootstrap: str, *envelopes: Envelope) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await producer.start()
-    try:
-        for env in envelopes:
-            await producer.send_and_wait(env.type, env.to_bytes(), key=env.key.encode())
-    finally:
-        await producer.stop()
-
-
-def event_for(payload: EventPayload, org_id: str, key: str | None = None) -> Envelope:
-    return make_event(payload, source="test", org_id=org_id, key=key, trace={})
-
-
 # --- reading billing's tables ---------------------------------------------------------
 async def announcements_in_outbox(running: RunningBilling, org_id: str) -> list[dict[str, Any]]:
     """subscription-changed payloads billing committed for ``org_id``, in order."""

@@ -9,24 +9,25 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
 from clashtor_common.crypto import Keyring
 from clashtor_common.events import (
     CallTranscribed,
     Envelope,
-    EventPayload,
     ObjectRef,
     ParticipantRef,
-    make_event,
 )
 from clashtor_common.events.transcript import Transcript
 from clashtor_common.s3 import S3Store
 from clashtor_common.settings import ServiceSettings
 from clashtor_common.testing.apps import identity_headers, serve
 from clashtor_common.testing.kafka import TopicReader as SharedTopicReader
-from clashtor_common.testing.kafka import start_group_at_end
+from clashtor_common.testing.kafka import (
+    event_for,
+    publish,
+    start_group_at_end,
+)
 from clashtor_common.testing.waiting import wait_until  # noqa: F401 - used by the tests
 from score.context import ScoreContext, context_of
 from score.domain.synthetic import build_transcript
@@ -177,20 +178,6 @@ def transcribed(
         word_count=transcript.word_count,
         participants=participants or [],
     )
-
-
-def event_for(payload: EventPayload, org_id: str, key: str | None = None) -> Envelope:
-    return make_event(payload, source="test", org_id=org_id, key=key, trace={})
-
-
-async def publish(bootstrap: str, *envelopes: Envelope) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await producer.start()
-    try:
-        for env in envelopes:
-            await producer.send_and_wait(env.type, env.to_bytes(), key=env.key.encode())
-    finally:
-        await producer.stop()
 
 
 class TopicReader(SharedTopicReader):

@@ -7,9 +7,25 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from clashtor_common.events import Envelope, parse_envelope
+from clashtor_common.events import Envelope, EventPayload, make_event, parse_envelope
+
+
+def event_for(payload: EventPayload, org_id: str, key: str | None = None) -> Envelope:
+    """An envelope as another service would emit it (source ``test``, no trace)."""
+    return make_event(payload, source="test", org_id=org_id, key=key, trace={})
+
+
+async def publish(bootstrap: str, *envelopes: Envelope) -> None:
+    """Put ``envelopes`` on their topics, each keyed as the outbox relay keys it."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for env in envelopes:
+            await producer.send_and_wait(env.type, env.to_bytes(), key=env.key.encode())
+    finally:
+        await producer.stop()
 
 
 async def start_group_at_end(bootstrap: str, group: str, topics: Sequence[str]) -> None:
