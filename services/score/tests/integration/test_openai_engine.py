@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from clashtor_common.testing.kafka import topic_reader_fixture
+
 from .support import (
     RunningScore,
     TopicReader,
@@ -42,11 +44,7 @@ async def score(
         yield svc
 
 
-@pytest.fixture(scope="module")
-async def scored(kafka_bootstrap: str):
-    reader = await TopicReader(kafka_bootstrap, "call-scored").start()
-    yield reader
-    await reader.stop()
+scored = topic_reader_fixture("call-scored", TopicReader)
 
 
 @pytest.fixture(scope="module")

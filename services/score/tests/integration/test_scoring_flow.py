@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from clashtor_common.testing.kafka import topic_reader_fixture
 from score.adapters.tables import TABLES, CallScoreRecord
 from score.domain.scorecard_templates import bant_template, meddic_template
 from score.domain.scoring import score_call
@@ -35,25 +36,13 @@ async def score(kafka_bootstrap: str, database_url: str, s3_settings: dict[str, 
         yield svc
 
 
-@pytest.fixture(scope="module")
-async def scored(kafka_bootstrap: str):
-    reader = await TopicReader(kafka_bootstrap, "call-scored").start()
-    yield reader
-    await reader.stop()
+scored = topic_reader_fixture("call-scored", TopicReader)
 
 
-@pytest.fixture(scope="module")
-async def failed(kafka_bootstrap: str):
-    reader = await TopicReader(kafka_bootstrap, "call-failed").start()
-    yield reader
-    await reader.stop()
+failed = topic_reader_fixture("call-failed", TopicReader)
 
 
-@pytest.fixture(scope="module")
-async def progressed(kafka_bootstrap: str):
-    reader = await TopicReader(kafka_bootstrap, "call-progressed").start()
-    yield reader
-    await reader.stop()
+progressed = topic_reader_fixture("call-progressed", TopicReader)
 
 
 @pytest.fixture(scope="module")

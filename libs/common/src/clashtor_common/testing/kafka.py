@@ -131,12 +131,13 @@ class TopicReader:
         return [e for e in self.seen if e.org_id == org_id]
 
 
-def topic_reader_fixture(topic: str) -> Any:
-    """A module-scoped fixture reading ``topic``: ``exports = topic_reader_fixture("...")``."""
+def topic_reader_fixture(topic: str, reader_class: type[TopicReader] = TopicReader) -> Any:
+    """A module-scoped fixture reading ``topic``: ``exports = topic_reader_fixture("...")``;
+    ``reader_class`` is a service's own subclass (with its matchers), if it has one."""
 
     @pytest.fixture(scope="module")
     async def reader(kafka_bootstrap: str) -> AsyncIterator[TopicReader]:
-        started = await TopicReader(kafka_bootstrap, topic).start()
+        started = await reader_class(kafka_bootstrap, topic).start()
         try:
             yield started
         finally:
