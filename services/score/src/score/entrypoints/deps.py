@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clashtor_common.domain_errors import Conflict
 from clashtor_common.errors import ApiError
 from clashtor_common.identity import Identity
 from score.context import ScoreContext, context_of
@@ -30,9 +31,7 @@ async def transaction(ctx: ScoreContext) -> AsyncIterator[AsyncSession]:
         async with ctx.db.session() as session:
             yield session
     except IntegrityError as exc:
-        raise ApiError(
-            409, "conflict", "a concurrent change conflicted with this one; try again"
-        ) from exc
+        raise Conflict("a concurrent change conflicted with this one; try again") from exc
 
 
 def require_coaching_manager(identity: Identity) -> None:
