@@ -158,10 +158,12 @@ async def _produce(
     ctx: TranscribeContext, org_id: str, upload: CallUploaded, sink: ProgressSink | None
 ) -> Outcome:
     try:
+        # the key first: if the event's key cannot be opened, no read is started and dropped
+        keys = keys_from_event(ctx.keyring, upload.audio_key)
         async with downloaded_recording(
             ctx.objects.read(upload.audio),
             ctx.keyring,
-            keys=keys_from_event(ctx.keyring, upload.audio_key),
+            keys=keys,
             audio_format=upload.audio_format,
             temp_dir=ctx.settings.temp_dir,
         ) as path:
