@@ -7,8 +7,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clashtor_common.db import as_utc, utcnow
 from clashtor_common.events import SubscriptionChanged
-from ingest.adapters.tables import PlanRecord, as_utc, utcnow
+from ingest.adapters.tables import PlanRecord
 from ingest.domain.quota import PlanState
 
 

@@ -6,12 +6,11 @@ erasure, export or rectification without decrypting every row.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
     Column,
-    DateTime,
     ForeignKey,
     Index,
     LargeBinary,
@@ -21,21 +20,7 @@ from sqlalchemy import (
 from sqlmodel import Field, SQLModel
 
 from clashtor_common.datakeys import key_table_model
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """SQLite hands timestamps back naive; every timestamp here is UTC."""
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _ts(*, nullable: bool = False, index: bool = False) -> Column:  # type: ignore[type-arg]
-    return Column(DateTime(timezone=True), nullable=nullable, index=index)
+from clashtor_common.db import timestamp_column, utcnow
 
 
 class CallRecord(SQLModel, table=True):
@@ -79,10 +64,10 @@ class CallRecord(SQLModel, table=True):
     language: str | None = Field(
         default=None, max_length=3, description="set at upload (ISO 639-1); None = detect"
     )
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
-    transcribed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
-    scored_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    transcribed_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+    scored_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
 
 
 class ParticipantRecord(SQLModel, table=True):
@@ -138,12 +123,12 @@ class PlanRecord(SQLModel, table=True):
     included_minutes: int
     seats: int
     max_upload_mb: int | None = None
-    period_start: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
-    period_end: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
-    grace_until: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    period_start: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+    period_end: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+    grace_until: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
     stripe_updated: int = 0
-    event_time: datetime = Field(sa_column=_ts())
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    event_time: datetime = Field(sa_column=timestamp_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
 class ErasedCall(SQLModel, table=True):
@@ -159,8 +144,8 @@ class ErasedCall(SQLModel, table=True):
     org_id: str = Field(max_length=100, index=True)
     request_id: str = Field(max_length=100)
     duration: float = 0.0
-    uploaded_at: datetime = Field(sa_column=_ts(index=True))
-    erased_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    uploaded_at: datetime = Field(sa_column=timestamp_column(index=True))
+    erased_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
 class ErasedFingerprint(SQLModel, table=True):
@@ -171,7 +156,7 @@ class ErasedFingerprint(SQLModel, table=True):
     org_id: str = Field(primary_key=True, max_length=100)
     fingerprint: str = Field(primary_key=True, max_length=64)
     request_id: str = Field(max_length=100)
-    erased_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    erased_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
 class RestrictionRecord(SQLModel, table=True):
@@ -183,7 +168,7 @@ class RestrictionRecord(SQLModel, table=True):
     fingerprint: str = Field(primary_key=True, max_length=64)
     restricted: bool = False
     objected: bool = False
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
 DataKeyRecord = key_table_model("ingest")

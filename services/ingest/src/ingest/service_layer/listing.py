@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from clashtor_common.db import as_utc
 from clashtor_common.identity import Identity
 from ingest.adapters.calls_repo import CallRepository
-from ingest.adapters.tables import CallRecord, as_utc
+from ingest.adapters.tables import CallRecord
 from ingest.context import IngestContext
 from ingest.domain.access import visible_uploaders
 from ingest.domain.listing import SORTS, CallQuery, decode_cursor, encode_cursor, matches_text

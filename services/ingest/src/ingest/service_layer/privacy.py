@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clashtor_common.bus import PermanentError
 from clashtor_common.crypto import DecryptionError
 from clashtor_common.datakeys import Sealer
+from clashtor_common.db import utcnow
 from clashtor_common.events import (
     ErasureCompleted,
     ErasureRequested,
@@ -49,7 +50,7 @@ from ingest.adapters.privacy_repo import (
     record_erased_fingerprint,
     set_restriction,
 )
-from ingest.adapters.tables import CallRecord, PlanRecord, RestrictionRecord, utcnow
+from ingest.adapters.tables import CallRecord, PlanRecord, RestrictionRecord
 from ingest.context import IngestContext
 from ingest.domain.formats import stored_format
 from ingest.domain.participants import normalize_email

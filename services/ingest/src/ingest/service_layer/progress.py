@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clashtor_common.db import utcnow
 from ingest.adapters.calls_repo import CallRepository
-from ingest.adapters.tables import utcnow
 from ingest.domain.status import CallStatus, moves_forward
 
 log = logging.getLogger(__name__)

@@ -36,6 +36,7 @@ from sqlalchemy.exc import IntegrityError
 
 from clashtor_common.crypto import DataKey
 from clashtor_common.datakeys import call_key_id, key_for_event
+from clashtor_common.db import utcnow
 from clashtor_common.events import CallUploaded, ParticipantRef, make_event
 from clashtor_common.identity import Identity, visible_uploaders
 from clashtor_common.languages import UnknownLanguage, parse_language
@@ -43,7 +44,7 @@ from clashtor_common.outbox import emit
 from ingest.adapters.audio_probe import AudioProbe, extract_audio, probe_audio
 from ingest.adapters.calls_repo import CallRepository
 from ingest.adapters.privacy_repo import any_restricted
-from ingest.adapters.tables import CallRecord, ParticipantRecord, utcnow
+from ingest.adapters.tables import CallRecord, ParticipantRecord
 from ingest.adapters.upload_spool import SpooledUpload
 from ingest.context import IngestContext
 from ingest.domain.errors import BadUpload, EmptyUpload, InvalidField

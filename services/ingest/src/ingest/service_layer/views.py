@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from clashtor_common.datakeys import Sealer
-from ingest.adapters.tables import CallRecord, ParticipantRecord, as_utc
+from clashtor_common.db import as_utc
+from ingest.adapters.tables import CallRecord, ParticipantRecord
 from ingest.service_layer.personal import open_participant, open_title
 
 

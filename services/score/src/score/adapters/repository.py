@@ -10,6 +10,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from clashtor_common.db import utcnow
 from clashtor_common.events import ParticipantRef
 from score.adapters.tables import (
     CallParticipantRecord,
@@ -20,7 +21,6 @@ from score.adapters.tables import (
     OrgScoringRecord,
     ScorecardRecord,
     TrackerRecord,
-    utcnow,
 )
 
 

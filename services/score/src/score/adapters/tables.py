@@ -9,24 +9,14 @@ numbers and names of our own rules, for queries and aggregates.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from clashtor_common.datakeys import key_table_model
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """SQLite hands timestamps back naive; every timestamp here is UTC."""
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+from clashtor_common.db import timestamp_column, utcnow
 
 
 class CallScoreRecord(SQLModel, table=True):
@@ -62,12 +52,8 @@ class CallScoreRecord(SQLModel, table=True):
     transcript_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     source_event_id: str | None = Field(default=None, max_length=36)
     times_scored: int = 0
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
-    scored_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
-    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    scored_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
 
 
 class CallParticipantRecord(SQLModel, table=True):
@@ -101,9 +87,7 @@ class OrgScoringRecord(SQLModel, table=True):
     org_id: str = Field(primary_key=True, max_length=100)
     active_scorecard_id: str | None = Field(default=None, max_length=36)
     own_trackers: bool = False
-    updated_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
 class TrackerRecord(SQLModel, table=True):
@@ -118,12 +102,8 @@ class TrackerRecord(SQLModel, table=True):
     enabled: bool = True
     said_by: str = Field(default="any", max_length=20)
     position: int = 0
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
-    updated_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
 class ScorecardRecord(SQLModel, table=True):
@@ -136,12 +116,8 @@ class ScorecardRecord(SQLModel, table=True):
     template: str | None = Field(default=None, max_length=40)
     version: int = 1
     items: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
-    updated_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
 class ErasedCallRecord(SQLModel, table=True):
@@ -152,9 +128,7 @@ class ErasedCallRecord(SQLModel, table=True):
     org_id: str = Field(primary_key=True, max_length=100)
     call_id: str = Field(primary_key=True, max_length=100)
     request_id: str = Field(max_length=100)
-    erased_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
+    erased_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
 class ErasedSubjectRecord(SQLModel, table=True):
@@ -172,9 +146,7 @@ class ErasedSubjectRecord(SQLModel, table=True):
     )
     value: str = Field(primary_key=True, max_length=100)
     request_id: str = Field(max_length=100)
-    erased_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
+    erased_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
 class ObjectionRecord(SQLModel, table=True):
@@ -188,9 +160,7 @@ class ObjectionRecord(SQLModel, table=True):
     )
     value: str = Field(primary_key=True, max_length=100)
     request_id: str = Field(max_length=100)
-    objected_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
+    objected_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
 DataKeyRecord = key_table_model("score")

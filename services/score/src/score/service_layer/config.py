@@ -15,9 +15,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from clashtor_common.db import utcnow
 from clashtor_common.domain_errors import Conflict, InvalidInput, NotFound
 from score.adapters.repository import ScoreRepository
-from score.adapters.tables import ScorecardRecord, TrackerRecord, utcnow
+from score.adapters.tables import ScorecardRecord, TrackerRecord
 from score.domain.scorecard_templates import TEMPLATES, meddic_template
 from score.domain.scorecards import Scorecard
 from score.domain.trackers import Tracker, default_trackers

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clashtor_common.bus import PermanentError
 from clashtor_common.crypto import DataKey, DataKeys, DecryptionError
 from clashtor_common.datakeys import call_key_id, keys_from_event
+from clashtor_common.db import utcnow
 from clashtor_common.domain_errors import InvalidInput
 from clashtor_common.events import CallFailed, CallScored, CallTranscribed, make_event
 from clashtor_common.events.transcript import Transcript
@@ -29,7 +30,7 @@ from clashtor_common.progress import ProgressReporter
 from clashtor_common.s3 import ObjectNotFound
 from score.adapters.repository import ScoreRepository
 from score.adapters.sealed import Kind, seal, transcript_object_aad, unseal
-from score.adapters.tables import CallParticipantRecord, CallScoreRecord, utcnow
+from score.adapters.tables import CallParticipantRecord, CallScoreRecord
 from score.context import ScoreContext
 from score.domain.roles import Participant
 from score.domain.scorecards import Scorecard

@@ -9,6 +9,7 @@ from sqlalchemy import delete, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from clashtor_common.db import as_utc
 from clashtor_common.events import ParticipantRef
 from transcribe.adapters.tables import (
     ErasedCall,
@@ -16,7 +17,6 @@ from transcribe.adapters.tables import (
     Restriction,
     TranscriptParticipant,
     TranscriptRecord,
-    as_utc,
 )
 
 

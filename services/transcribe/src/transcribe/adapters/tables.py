@@ -8,25 +8,13 @@ asked for restriction of processing.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import Column, DateTime, ForeignKey, Index, LargeBinary, String
+from sqlalchemy import Column, ForeignKey, Index, LargeBinary, String
 from sqlmodel import Field, SQLModel
 
 from clashtor_common.datakeys import key_table_model
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def as_utc(value: datetime) -> datetime:
-    """SQLite hands timestamps back naive; every timestamp here is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _ts(*, nullable: bool = False, index: bool = False) -> Column:  # type: ignore[type-arg]
-    return Column(DateTime(timezone=True), nullable=nullable, index=index)
+from clashtor_common.db import timestamp_column, utcnow
 
 
 class TranscriptRecord(SQLModel, table=True):
@@ -54,9 +42,11 @@ class TranscriptRecord(SQLModel, table=True):
     word_count: int | None = None
     transcript_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     s3_key: str | None = Field(default=None, max_length=300)
-    uploaded_at: datetime = Field(sa_column=_ts(), description="time of the call-uploaded event")
-    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    uploaded_at: datetime = Field(
+        sa_column=timestamp_column(), description="time of the call-uploaded event"
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
 class TranscriptParticipant(SQLModel, table=True):
@@ -85,7 +75,7 @@ class ErasedCall(SQLModel, table=True):
     call_id: str = Field(primary_key=True, max_length=36)
     org_id: str = Field(max_length=100, index=True)
     request_id: str = Field(max_length=100)
-    erased_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    erased_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
 class ErasedSubject(SQLModel, table=True):
@@ -103,7 +93,7 @@ class ErasedSubject(SQLModel, table=True):
     subject_type: str = Field(primary_key=True, max_length=20)
     subject_key: str = Field(primary_key=True, max_length=100, description="id or fingerprint")
     request_id: str = Field(max_length=100)
-    requested_at: datetime = Field(sa_column=_ts())
+    requested_at: datetime = Field(sa_column=timestamp_column())
 
 
 class Restriction(SQLModel, table=True):
@@ -114,7 +104,7 @@ class Restriction(SQLModel, table=True):
     org_id: str = Field(primary_key=True, max_length=100)
     fingerprint: str = Field(primary_key=True, max_length=64)
     request_id: str = Field(max_length=100)
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
 DataKeyRecord = key_table_model("transcribe")

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clashtor_common.crypto import DataKeys
 from clashtor_common.datakeys import call_key_id
+from clashtor_common.db import as_utc, utcnow
 from clashtor_common.events import (
     Envelope,
     ErasureCompleted,
@@ -41,7 +42,7 @@ from clashtor_common.outbox import drop_unsent, emit
 from clashtor_common.subjects import SubjectLookups, UnusableSubject, records_for_subject
 from transcribe.adapters.objects import export_key, transcript_aad
 from transcribe.adapters.repository import TranscriptRepository
-from transcribe.adapters.tables import TranscriptParticipant, TranscriptRecord, as_utc, utcnow
+from transcribe.adapters.tables import TranscriptParticipant, TranscriptRecord
 from transcribe.context import SERVICE, TranscribeContext
 from transcribe.domain.outcomes import CallStatus
 

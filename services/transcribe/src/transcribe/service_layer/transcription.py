@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clashtor_common.bus import PermanentError
 from clashtor_common.crypto import DataKey, DecryptionError
 from clashtor_common.datakeys import call_key_id, key_for_event, keys_from_event
+from clashtor_common.db import utcnow
 from clashtor_common.events import (
     CallFailed,
     CallTranscribed,
@@ -50,7 +51,7 @@ from clashtor_common.s3 import ObjectNotFound
 from transcribe.adapters.objects import transcript_aad, transcript_key
 from transcribe.adapters.recording import downloaded_recording
 from transcribe.adapters.repository import TranscriptRepository
-from transcribe.adapters.tables import TranscriptRecord, utcnow
+from transcribe.adapters.tables import TranscriptRecord
 from transcribe.context import SERVICE, TranscribeContext
 from transcribe.domain.errors import TranscriptionProviderError, UndecodableAudio
 from transcribe.domain.language import requested_language
