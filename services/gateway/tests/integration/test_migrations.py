@@ -14,7 +14,7 @@ from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from clashtor_common.crypto import Keyring
+from clashtor_common.crypto import Keyring, WrappedKey, data_key_id
 from clashtor_common.testing.migrations import alembic_config, assert_migrations_build_the_tables
 from gateway.adapters.tables import TABLES
 
@@ -72,7 +72,7 @@ async def _run(url: str, statements: list[str], **params: Any) -> list[Any]:
         await engine.dispose()
 
 
-def test_existing_rows_are_sealed_by_the_upgrade_and_opened_by_the_downgrade(
+def test_existing_rows_are_sealed_then_keyed_per_subject_by_the_upgrades_and_opened_by_the_downgrades(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     keys = f"mig1:{Keyring.generate_key()}"
@@ -81,13 +81,31 @@ def test_existing_rows_are_sealed_by_the_upgrade_and_opened_by_the_downgrade(
     command.upgrade(_config(database_url), "0003")
     asyncio.run(_run(database_url, PLAIN_ROWS, at=datetime.now(UTC)))
 
-    command.upgrade(_config(database_url), "head")
     selects = [f"SELECT {column} FROM {table}" for table, column in SEALED_VALUES]
+    command.upgrade(_config(database_url), "0004")
     found = asyncio.run(_run(database_url, selects))
     for (place, plain), rows in zip(SEALED_VALUES.items(), found, strict=True):
         blob = bytes(rows[0][0])
         assert plain.encode() not in blob, place
-        assert keyring.decrypt_text(blob) == plain, place
+        assert keyring.decrypt_text(blob) == plain, place  # self-keyed: the master key opens it
+
+    command.upgrade(_config(database_url), "head")
+    found = asyncio.run(_run(database_url, selects))
+    keys = asyncio.run(
+        _run(database_url, ["SELECT id, master_kid, wrapped FROM gateway_data_keys"])
+    )
+    data_keys = {k: keyring.unwrap(WrappedKey(k, kid, bytes(w))) for k, kid, w in keys[0]}
+    assert set(data_keys) == {"org:o1", "user:u1", "invitation:i1"}
+    for (place, plain), rows in zip(SEALED_VALUES.items(), found, strict=True):
+        blob = bytes(rows[0][0])
+        assert plain.encode() not in blob, place
+        assert data_key_id(blob) in data_keys, place  # under its subject's key now
+        assert keyring.decrypt_text(blob, keys=data_keys) == plain, place
+    command.downgrade(_config(database_url), "0005")
+    found = asyncio.run(_run(database_url, selects))
+    assert [keyring.decrypt_text(bytes(rows[0][0])) for rows in found] == list(
+        SEALED_VALUES.values()
+    )
 
     command.downgrade(_config(database_url), "0003")
     back = asyncio.run(_run(database_url, ["SELECT name, email FROM gateway_users"]))

@@ -2,7 +2,8 @@
 
 Every row carries ``org_id`` and every query filters on it. Secrets are stored only
 as hashes. Personal data (names, emails, organization names) is sealed at rest
-(``SealedText``, AES-256-GCM with the gateway's master keys) in ``*_sealed`` columns;
+(``SealedText``, AES-256-GCM under the subject's data key, see ``adapters.sealed``) in
+``*_sealed`` columns;
 users and invitations are found by the keyed ``email_fingerprint`` beside the sealed
 email, which is also how a privacy request that names an email finds them.
 """
@@ -16,7 +17,14 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from gateway.adapters.sealed import SealedText
+from gateway.adapters.sealed import (
+    GatewayDataKey,
+    SealedText,
+    invitation_key,
+    organization_key,
+    sealed_under,
+    user_key,
+)
 
 
 def utcnow() -> datetime:
@@ -32,6 +40,7 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+@sealed_under(lambda org: organization_key(org.id))
 class Organization(SQLModel, table=True):
     __tablename__ = "gateway_organizations"
 
@@ -45,6 +54,7 @@ class Organization(SQLModel, table=True):
     )
 
 
+@sealed_under(lambda user: user_key(user.id))
 class User(SQLModel, table=True):
     __tablename__ = "gateway_users"
 
@@ -105,6 +115,7 @@ class ApiKey(SQLModel, table=True):
     )
 
 
+@sealed_under(lambda invitation: invitation_key(invitation.id))
 class Invitation(SQLModel, table=True):
     __tablename__ = "gateway_invitations"
 
@@ -209,6 +220,7 @@ class ErasureTombstone(SQLModel, table=True):
     )
 
 
+@sealed_under(lambda row: user_key(row.user_id))
 class PendingRectification(SQLModel, table=True):
     """A name or email change privacy has not taken yet, so every other copy gets it too.
 
@@ -239,6 +251,7 @@ class PendingRectification(SQLModel, table=True):
     )
 
 
+@sealed_under(lambda row: user_key(row.user_id))
 class EmailChange(SQLModel, table=True):
     """A requested change of sign-in address, waiting for the link sent to the new one.
 
@@ -272,7 +285,9 @@ class IdempotencyRecord(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=255)
     request_hash: str = Field(max_length=64)
     status_code: int | None = None
-    body: str | None = Field(default=None, sa_column=Column("body_sealed", SealedText()))
+    body: str | None = Field(
+        default=None, sa_column=Column("body_sealed", SealedText(subject_keyed=False))
+    )
     content_type: str | None = Field(default=None, max_length=100)
     location: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(
@@ -294,4 +309,5 @@ TABLES: tuple[type[SQLModel], ...] = (
     PendingRectification,
     EmailChange,
     IdempotencyRecord,
+    GatewayDataKey,
 )

@@ -10,6 +10,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clashtor_common.domain_errors import Conflict, Forbidden, InvalidInput, NotFound
+from gateway.adapters.sealed import destroy_keys, user_key
 from gateway.adapters.tables import (
     ApiKey,
     AuthSession,
@@ -100,8 +101,12 @@ async def remove_member(gw: Gateway, actor: Principal, member_id: str) -> None:
 
 
 async def delete_user_data(session: AsyncSession, user: User) -> dict[str, int]:
-    """Delete a user's account and everything held for them; counts per kind."""
+    """Delete a user's account and everything held for them; counts per kind.
+
+    The user's data key goes first: from this transaction's commit on, their name and
+    emails are unreadable in every copy of the database (pages, WAL, backups)."""
     removed: dict[str, int] = {}
+    await destroy_keys(session, [user_key(user.id)])
     for kind, table, column in (
         ("sessions", AuthSession, AuthSession.user_id),
         ("api_keys", ApiKey, ApiKey.user_id),

@@ -7,7 +7,8 @@ Who a subject is, here:
 - ``organization``: every user of the organization, and the organization itself;
 - ``call`` (id): no user, but the notifications that name the call.
 
-Erasure deletes users, their sessions, API keys, notifications, pending invitations
+Erasure destroys the data keys of the users, invitations and organization it erases
+first (``adapters.sealed``), then deletes users, their sessions, API keys, notifications, pending invitations
 to their email and the export parts written for them, and pseudonymizes their usage
 rows (the user id is dropped, the counts stay). What stays is a tombstone with ids
 only, so the audit trail says what was removed without holding anything personal.
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clashtor_common.events import KeptRecord, ObjectRef, Subject
 from gateway.adapters.exports import ExportStore, object_key
+from gateway.adapters.sealed import destroy_keys, invitation_key, organization_key
 from gateway.adapters.tables import (
     ApiKey,
     AuthSession,
@@ -87,12 +89,20 @@ async def erase(
         fingerprints.add(subject.fingerprint)
     whole_org = subject.type == "organization" and subject.id in (None, org_id)
     if whole_org or fingerprints:
-        invitations = delete(Invitation).where(Invitation.org_id == org_id)
+        invited = select(Invitation.id).where(Invitation.org_id == org_id)
         if not whole_org:
-            invitations = invitations.where(
+            invited = invited.where(
                 Invitation.email_fingerprint.in_(fingerprints)  # type: ignore[attr-defined]
             )
-        _count_add(removed, "invitations", await session.execute(invitations))
+        invitation_ids = list((await session.execute(invited)).scalars())
+        await destroy_keys(session, [invitation_key(i) for i in invitation_ids])
+        _count_add(
+            removed,
+            "invitations",
+            await session.execute(
+                delete(Invitation).where(Invitation.id.in_(invitation_ids))  # type: ignore[attr-defined]
+            ),
+        )
     if user_ids:
         _count_add(
             removed,
@@ -126,10 +136,12 @@ async def erase(
                 kind,
                 await session.execute(delete(table).where(table.org_id == org_id)),  # type: ignore[attr-defined]
             )
-        org = await session.get(Organization, org_id)
-        if org is not None:
-            await session.delete(org)
-            removed["organizations"] = 1
+        await destroy_keys(session, [organization_key(org_id)])
+        _count_add(
+            removed,
+            "organizations",
+            await session.execute(delete(Organization).where(Organization.id == org_id)),  # type: ignore[arg-type]
+        )
     session.add(
         ErasureTombstone(
             org_id=org_id,
@@ -195,6 +207,7 @@ async def collect_export(
         "files": {},
     }
     if subject.type == "organization":
+        await destroy_keys(session, [organization_key(org_id)])
         org = await session.get(Organization, org_id)
         if org is not None:
             items.append(

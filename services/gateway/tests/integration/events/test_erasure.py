@@ -6,9 +6,11 @@ import json
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 
-from clashtor_common.crypto import fingerprint
+from clashtor_common.crypto import KeyDestroyed, Keyring, data_key_id, fingerprint
+from clashtor_common.datakeys import KeyTable
 from clashtor_common.events import (
     ErasureRequested,
     Subject,
@@ -17,6 +19,7 @@ from clashtor_common.events import (
     parse_envelope,
 )
 from clashtor_common.outbox import OutboxRecord
+from gateway.adapters.sealed import GatewayDataKey
 from gateway.adapters.tables import (
     ApiKey,
     AuthSession,
@@ -162,3 +165,62 @@ async def test_a_redelivered_request_is_handled_once(api: Any) -> None:
     assert await consumer.apply(event) is True
     assert await consumer.apply(event) is False
     assert len(await _acks(api, "dup-1")) == 1
+
+
+async def _raw(api: Any, sql: str, **params: Any) -> bytes:
+    async with api.app.state.gateway.db.session() as session:
+        return bytes((await session.execute(text(sql), params)).scalar_one())
+
+
+async def _open(api: Any, blob: bytes) -> str:
+    """Decrypt like someone holding the master keys and the key table as it is now."""
+    keyring = Keyring.from_config(api.app.state.gateway.settings.master_keys.get_secret_value())
+    async with api.app.state.gateway.db.session() as session:
+        keys = await KeyTable(GatewayDataKey, keyring).load(session, [data_key_id(blob) or ""])
+    return keyring.decrypt_text(blob, keys=keys)
+
+
+async def test_an_erasure_destroys_the_subjects_keys_so_copies_of_their_rows_stay_sealed(
+    api: Any,
+) -> None:
+    owner = await api.signup(organization="Shredded Widgets Ltd")
+    rep = await api.invite(owner, "rep", name="Rhoda Shredded")
+    pending = f"shred-{owner.user_id[:8]}@example.com"
+    invited = await owner.client.post("/v1/invitations", json={"email": pending, "role": "rep"})
+    # a copy of the rows, as a backup or a WAL segment would keep them
+    name = await _raw(api, "SELECT name_sealed FROM gateway_users WHERE id = :id", id=rep.user_id)
+    email = await _raw(api, "SELECT email_sealed FROM gateway_users WHERE id = :id", id=rep.user_id)
+    invitation = await _raw(
+        api, "SELECT email_sealed FROM gateway_invitations WHERE id = :id", id=invited.json()["id"]
+    )
+    org = await _raw(
+        api, "SELECT name_sealed FROM gateway_organizations WHERE id = :id", id=owner.org_id
+    )
+    assert data_key_id(name) == data_key_id(email) == f"user:{rep.user_id}"
+    assert data_key_id(invitation) == f"invitation:{invited.json()['id']}"
+    assert data_key_id(org) == f"org:{owner.org_id}"
+    assert [await _open(api, b) for b in (name, email, invitation, org)] == [
+        "Rhoda Shredded", rep.email, pending, "Shredded Widgets Ltd",
+    ]  # fmt: skip
+    owner_name = await _raw(
+        api, "SELECT name_sealed FROM gateway_users WHERE id = :id", id=owner.user_id
+    )
+
+    await _erase(api, owner.org_id, Subject(type="user", id=rep.user_id))
+    secret = api.app.state.gateway.settings.fingerprint_secret.get_secret_value()
+    await _erase(
+        api, owner.org_id, Subject(type="participant", fingerprint=fingerprint(secret, pending))
+    )
+    for blob in (name, email, invitation):
+        with pytest.raises(KeyDestroyed):
+            await _open(api, blob)
+    assert await _open(api, org) == "Shredded Widgets Ltd"  # the organization is not erased
+    assert await _open(api, owner_name)  # nor is the owner
+    assert (await owner.client.get("/v1/me")).json()["organization"]["name"] == (
+        "Shredded Widgets Ltd"
+    )
+
+    await _erase(api, owner.org_id, Subject(type="organization", id=owner.org_id))
+    for blob in (org, owner_name):
+        with pytest.raises(KeyDestroyed):
+            await _open(api, blob)
