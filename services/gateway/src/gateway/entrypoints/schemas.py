@@ -9,6 +9,7 @@ from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from clashtor_common.contracts import InModel
 from gateway.domain.credentials import (
     EMAIL_MAX,
     EMAIL_PATTERN,
@@ -24,13 +25,6 @@ NOT_BLANK = NOT_BLANK_PATTERN
 Name = Field(min_length=1, max_length=200, pattern=TEXT_PATTERN)
 Email = Field(max_length=EMAIL_MAX, pattern=EMAIL_PATTERN, examples=["ada@example.com"])
 Password = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX, pattern=NOT_BLANK)
-
-
-class InModel(BaseModel):
-    """Request bodies: unknown fields are refused and nothing is coerced (``0`` is not
-    ``false``), so what the schema forbids the API refuses."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 # --- errors -----------------------------------------------------------------------------

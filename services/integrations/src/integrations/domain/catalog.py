@@ -8,13 +8,12 @@ leaves Clashtor for a system we do not control, and erasure could not reach it.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 CALL_SCORED = "call.scored"
 CALL_FAILED = "call.failed"
 PRIVACY_REQUEST_COMPLETED = "privacy.request.completed"
 EVENT_TYPES: tuple[str, ...] = (CALL_SCORED, CALL_FAILED, PRIVACY_REQUEST_COMPLETED)
-EventType = Literal["call.scored", "call.failed", "privacy.request.completed"]
 
 
 def envelope(event_type: str, at: datetime, data: dict[str, Any]) -> dict[str, Any]:

@@ -3,59 +3,27 @@ rules. The token is write-only: stored encrypted, never answered."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from fastapi import APIRouter, Body, Response
 
-from integrations.adapters.tables import SlackRule, as_utc
+from clashtor_common.contracts.slack import (
+    RuleId,
+    SlackConnectIn,
+    SlackRule,
+    SlackRuleIn,
+    SlackRuleList,
+)
+from integrations.adapters import tables
+from integrations.adapters.tables import as_utc
 from integrations.entrypoints.deps import AdminIdentity, ContextDep, SessionDep
 from integrations.service_layer import slack
 
 router = APIRouter(prefix="/internal/slack", tags=["slack"])
-RuleId = Annotated[str, Path(min_length=1, max_length=36)]
 
 
-class SlackConnect(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    bot_token: str = Field(
-        min_length=10, max_length=300, pattern=r"^xox[bp]-", description="a bot token, xoxb-…"
-    )
-
-
-class SlackRuleCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    kind: Literal["score_below", "tracker_hit", "call_failed"]
-    channel: str = Field(min_length=1, max_length=80, description="channel id or #name")
-    threshold: float | None = Field(None, ge=0, le=100, description="for score_below")
-    tracker: str | None = Field(None, min_length=1, max_length=100, description="for tracker_hit")
-
-    @model_validator(mode="after")
-    def _parameters(self) -> SlackRuleCreate:
-        if self.kind == "score_below" and self.threshold is None:
-            raise ValueError("a score_below rule needs a threshold")
-        if self.kind == "tracker_hit" and self.tracker is None:
-            raise ValueError("a tracker_hit rule needs a tracker name")
-        return self
-
-
-class SlackRulePublic(BaseModel):
-    id: str
-    kind: str
-    channel: str
-    threshold: float | None
-    tracker: str | None
-    enabled: bool
-    created_at: datetime
-
-
-class SlackRules(BaseModel):
-    items: list[SlackRulePublic]
-
-
-def _rule_view(rule: SlackRule) -> SlackRulePublic:
-    return SlackRulePublic(
+def _rule_view(rule: tables.SlackRule) -> SlackRule:
+    return SlackRule(
         id=rule.id,
         kind=rule.kind,
         channel=rule.channel,
@@ -68,7 +36,7 @@ def _rule_view(rule: SlackRule) -> SlackRulePublic:
 
 @router.put("/connection", status_code=204, operation_id="connectSlack")
 async def connect(
-    body: SlackConnect, identity: AdminIdentity, ctx: ContextDep, session: SessionDep
+    body: SlackConnectIn, identity: AdminIdentity, ctx: ContextDep, session: SessionDep
 ) -> Response:
     await slack.connect(
         session,
@@ -86,25 +54,23 @@ async def disconnect(identity: AdminIdentity, session: SessionDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/rules", response_model=SlackRules, operation_id="listSlackRules")
-async def list_rules(identity: AdminIdentity, session: SessionDep) -> SlackRules:
-    return SlackRules(items=[_rule_view(r) for r in await slack.rules(session, identity.org_id)])
+@router.get("/rules", response_model=SlackRuleList, operation_id="listSlackRules")
+async def list_rules(identity: AdminIdentity, session: SessionDep) -> SlackRuleList:
+    return SlackRuleList(items=[_rule_view(r) for r in await slack.rules(session, identity.org_id)])
 
 
-@router.post(
-    "/rules", status_code=201, response_model=SlackRulePublic, operation_id="createSlackRule"
-)
+@router.post("/rules", status_code=201, response_model=SlackRule, operation_id="createSlackRule")
 async def create_rule(
-    body: SlackRuleCreate, identity: AdminIdentity, session: SessionDep
-) -> SlackRulePublic:
+    body: Annotated[SlackRuleIn, Body()], identity: AdminIdentity, session: SessionDep
+) -> SlackRule:
     rule = await slack.add_rule(
         session,
         org_id=identity.org_id,
         user_id=identity.user_id,
         kind=body.kind,
         channel=body.channel,
-        threshold=body.threshold,
-        tracker=body.tracker,
+        threshold=getattr(body, "threshold", None),
+        tracker=getattr(body, "tracker", None),
     )
     await session.flush()
     return _rule_view(rule)

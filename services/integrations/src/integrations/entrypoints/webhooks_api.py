@@ -7,10 +7,10 @@ metadata address is refused with 422 ``target_refused``.
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Response
 
-from fastapi import APIRouter, Path, Query, Response
-
+from clashtor_common.contracts import Cursor, Limit
+from clashtor_common.contracts import webhooks as wire
 from integrations.adapters.tables import (
     WebhookAttempt,
     WebhookDelivery,
@@ -18,30 +18,15 @@ from integrations.adapters.tables import (
     as_utc,
 )
 from integrations.entrypoints.deps import AdminIdentity, ContextDep, SessionDep, SubscriptionDepsDep
-from integrations.entrypoints.schemas import (
-    AttemptPublic,
-    DeliveryPage,
-    DeliveryPublic,
-    SecretRotated,
-    WebhookCreate,
-    WebhookCreated,
-    WebhookPage,
-    WebhookPublic,
-    WebhookUpdate,
-)
 from integrations.service_layer import deliveries, subscriptions
 
 router = APIRouter(prefix="/internal/webhooks", tags=["webhooks"])
 
-WebhookId = Annotated[str, Path(min_length=1, max_length=36)]
-DeliveryId = Annotated[str, Path(min_length=1, max_length=40)]
-Limit = Annotated[int, Query(ge=1, le=100)]
-Cursor = Annotated[str | None, Query(max_length=500)]
 NOT_FOUND = {404: {"description": "no such webhook in your organization"}}
 
 
-def webhook_view(ctx: ContextDep, sub: WebhookSubscription) -> WebhookPublic:
-    return WebhookPublic(
+def webhook_view(ctx: ContextDep, sub: WebhookSubscription) -> wire.Webhook:
+    return wire.Webhook(
         id=sub.id,
         url=ctx.credentials.url(sub),
         event_types=sub.event_types,
@@ -53,8 +38,8 @@ def webhook_view(ctx: ContextDep, sub: WebhookSubscription) -> WebhookPublic:
     )
 
 
-def delivery_view(d: WebhookDelivery, log: list[WebhookAttempt]) -> DeliveryPublic:
-    return DeliveryPublic(
+def delivery_view(d: WebhookDelivery, log: list[WebhookAttempt]) -> wire.Delivery:
+    return wire.Delivery(
         id=d.id,
         event_type=d.event_type,
         status=d.status,  # type: ignore[arg-type]
@@ -64,7 +49,7 @@ def delivery_view(d: WebhookDelivery, log: list[WebhookAttempt]) -> DeliveryPubl
         created_at=as_utc(d.created_at),  # type: ignore[arg-type]
         delivered_at=as_utc(d.delivered_at),
         log=[
-            AttemptPublic(
+            wire.DeliveryAttempt(
                 at=as_utc(a.at),  # type: ignore[arg-type]
                 status_code=a.status_code,
                 error=a.error,
@@ -76,14 +61,16 @@ def delivery_view(d: WebhookDelivery, log: list[WebhookAttempt]) -> DeliveryPubl
     )
 
 
-@router.post("", status_code=201, response_model=WebhookCreated, operation_id="createWebhook")
+@router.post(
+    "", status_code=201, response_model=wire.WebhookWithSecret, operation_id="createWebhook"
+)
 async def create_webhook(
-    body: WebhookCreate,
+    body: wire.WebhookIn,
     identity: AdminIdentity,
     ctx: ContextDep,
     session: SessionDep,
     deps: SubscriptionDepsDep,
-) -> WebhookCreated:
+) -> wire.WebhookWithSecret:
     """Subscribe a URL to events; the signing secret is in this answer only."""
     sub, secret = await subscriptions.create(
         session,
@@ -95,43 +82,43 @@ async def create_webhook(
         description=body.description,
     )
     await session.flush()
-    return WebhookCreated(**webhook_view(ctx, sub).model_dump(), secret=secret)
+    return wire.WebhookWithSecret(**webhook_view(ctx, sub).model_dump(), secret=secret)
 
 
-@router.get("", response_model=WebhookPage, operation_id="listWebhooks")
+@router.get("", response_model=wire.WebhookPage, operation_id="listWebhooks")
 async def list_webhooks(
     identity: AdminIdentity,
     ctx: ContextDep,
     session: SessionDep,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> WebhookPage:
+) -> wire.WebhookPage:
     rows, next_cursor = await subscriptions.page(
         session, identity.org_id, limit=limit, cursor=cursor
     )
-    return WebhookPage(items=[webhook_view(ctx, s) for s in rows], next_cursor=next_cursor)
+    return wire.WebhookPage(items=[webhook_view(ctx, s) for s in rows], next_cursor=next_cursor)
 
 
 @router.get(
-    "/{webhook_id}", response_model=WebhookPublic, responses=NOT_FOUND, operation_id="getWebhook"
+    "/{webhook_id}", response_model=wire.Webhook, responses=NOT_FOUND, operation_id="getWebhook"
 )
 async def get_webhook(
-    webhook_id: WebhookId, identity: AdminIdentity, ctx: ContextDep, session: SessionDep
-) -> WebhookPublic:
+    webhook_id: wire.WebhookId, identity: AdminIdentity, ctx: ContextDep, session: SessionDep
+) -> wire.Webhook:
     return webhook_view(ctx, await subscriptions.get(session, identity.org_id, webhook_id))
 
 
 @router.patch(
-    "/{webhook_id}", response_model=WebhookPublic, responses=NOT_FOUND, operation_id="updateWebhook"
+    "/{webhook_id}", response_model=wire.Webhook, responses=NOT_FOUND, operation_id="updateWebhook"
 )
 async def update_webhook(
-    webhook_id: WebhookId,
-    body: WebhookUpdate,
+    webhook_id: wire.WebhookId,
+    body: wire.WebhookPatch,
     identity: AdminIdentity,
     ctx: ContextDep,
     session: SessionDep,
     deps: SubscriptionDepsDep,
-) -> WebhookPublic:
+) -> wire.Webhook:
     sub = await subscriptions.get(session, identity.org_id, webhook_id)
     sub = await subscriptions.update(
         session,
@@ -147,7 +134,7 @@ async def update_webhook(
 
 @router.delete("/{webhook_id}", status_code=204, responses=NOT_FOUND, operation_id="deleteWebhook")
 async def delete_webhook(
-    webhook_id: WebhookId, identity: AdminIdentity, session: SessionDep
+    webhook_id: wire.WebhookId, identity: AdminIdentity, session: SessionDep
 ) -> Response:
     """Unsubscribe: the webhook, its secret and its delivery log are deleted."""
     await subscriptions.delete(
@@ -158,57 +145,59 @@ async def delete_webhook(
 
 @router.post(
     "/{webhook_id}/rotate-secret",
-    response_model=SecretRotated,
+    response_model=wire.RotatedSecret,
     responses=NOT_FOUND,
     operation_id="rotateWebhookSecret",
 )
 async def rotate_secret(
-    webhook_id: WebhookId,
+    webhook_id: wire.WebhookId,
     identity: AdminIdentity,
     session: SessionDep,
     deps: SubscriptionDepsDep,
-) -> SecretRotated:
+) -> wire.RotatedSecret:
     """A new secret; deliveries carry signatures under both until the old one expires."""
     sub = await subscriptions.get(session, identity.org_id, webhook_id)
     secret, until = await subscriptions.rotate_secret(session, deps, sub)
-    return SecretRotated(secret=secret, previous_valid_until=until)
+    return wire.RotatedSecret(secret=secret, previous_valid_until=until)
 
 
 @router.get(
     "/{webhook_id}/deliveries",
-    response_model=DeliveryPage,
+    response_model=wire.DeliveryPage,
     responses=NOT_FOUND,
     operation_id="listWebhookDeliveries",
 )
 async def list_deliveries(
-    webhook_id: WebhookId,
+    webhook_id: wire.WebhookId,
     identity: AdminIdentity,
     session: SessionDep,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> DeliveryPage:
+) -> wire.DeliveryPage:
     """The delivery log, newest first: each delivery with every attempt's response code."""
     await subscriptions.get(session, identity.org_id, webhook_id)
     rows, log, next_cursor = await deliveries.page(
         session, identity.org_id, webhook_id, limit=limit, cursor=cursor
     )
-    return DeliveryPage(items=[delivery_view(d, log[d.id]) for d in rows], next_cursor=next_cursor)
+    return wire.DeliveryPage(
+        items=[delivery_view(d, log[d.id]) for d in rows], next_cursor=next_cursor
+    )
 
 
 @router.post(
     "/{webhook_id}/deliveries/{delivery_id}/redeliver",
     status_code=202,
-    response_model=DeliveryPublic,
+    response_model=wire.Delivery,
     responses={404: {"description": "no such webhook or delivery in your organization"}},
     operation_id="redeliverWebhookDelivery",
 )
 async def redeliver(
-    webhook_id: WebhookId,
-    delivery_id: DeliveryId,
+    webhook_id: wire.WebhookId,
+    delivery_id: wire.DeliveryId,
     identity: AdminIdentity,
     ctx: ContextDep,
     session: SessionDep,
-) -> DeliveryPublic:
+) -> wire.Delivery:
     """Send the delivery again now (same webhook-id), retrying as a new one would."""
     await subscriptions.get(session, identity.org_id, webhook_id)
     delivery = await deliveries.redeliver(session, identity.org_id, webhook_id, delivery_id)

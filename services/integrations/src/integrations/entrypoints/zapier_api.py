@@ -13,8 +13,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from clashtor_common.contracts.webhooks import EventType, ZapierHook
 from integrations.domain import catalog, errors
-from integrations.domain.catalog import EventType
 from integrations.entrypoints.deps import AdminIdentity, SessionDep, SubscriptionDepsDep
 from integrations.service_layer import subscriptions
 
@@ -26,11 +26,6 @@ class ZapierSubscribe(BaseModel):
     model_config = ConfigDict(extra="forbid")
     hook_url: str = Field(min_length=8, max_length=2000)
     event: EventType
-
-
-class ZapierHook(BaseModel):
-    id: str
-    event: str
 
 
 @router.post("/hooks", status_code=201, response_model=ZapierHook, operation_id="zapierSubscribe")

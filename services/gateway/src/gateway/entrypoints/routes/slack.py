@@ -7,64 +7,27 @@ fails.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Depends, Path, Response
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Body, Depends, Response
 
+from clashtor_common.contracts.slack import (
+    RuleId,
+    SlackConnectIn,
+    SlackRule,
+    SlackRuleIn,
+    SlackRuleList,
+)
 from gateway.domain.permissions import Action
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import GatewayDep, require
-from gateway.entrypoints.schemas import COMMON_ERRORS, InModel
+from gateway.entrypoints.schemas import COMMON_ERRORS
 from gateway.entrypoints.views import passthrough
 
 router = APIRouter(prefix="/v1/integrations/slack", tags=["slack"], responses=COMMON_ERRORS)
 Admin = Annotated[Principal, Depends(require(Action.INTEGRATIONS_MANAGE))]
-RuleId = Annotated[str, Path(min_length=1, max_length=36)]
 BASE = "/internal/slack"
-
-
-class SlackConnectIn(InModel):
-    bot_token: str = Field(min_length=10, max_length=300, pattern=r"^xox[bp]-")
-
-
-class _RuleBase(InModel):
-    channel: str = Field(min_length=1, max_length=80, description="channel id or #name")
-
-
-class ScoreBelowRule(_RuleBase):
-    kind: Literal["score_below"]
-    threshold: float = Field(ge=0, le=100, description="alert when the score is below this")
-
-
-class TrackerHitRule(_RuleBase):
-    kind: Literal["tracker_hit"]
-    tracker: str = Field(min_length=1, max_length=100, description="a tracker's name")
-
-
-class CallFailedRule(_RuleBase):
-    kind: Literal["call_failed"]
-
-
-SlackRuleIn = Annotated[
-    ScoreBelowRule | TrackerHitRule | CallFailedRule, Field(discriminator="kind")
-]
-
-
-class SlackRule(BaseModel):
-    id: str
-    kind: str
-    channel: str
-    threshold: float | None
-    tracker: str | None
-    enabled: bool
-    created_at: datetime
-
-
-class SlackRuleList(BaseModel):
-    items: list[SlackRule]
 
 
 @router.put("/connection", status_code=204)

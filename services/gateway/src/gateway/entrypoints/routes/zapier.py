@@ -7,12 +7,13 @@ owned by integrations), so deliveries are signed, retried and logged like any ot
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Response
 from pydantic import BaseModel, Field
 
+from clashtor_common.contracts.webhooks import EventType, ZapierHook
 from gateway.domain.permissions import Action
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import GatewayDep, require
@@ -22,18 +23,12 @@ from gateway.entrypoints.views import passthrough
 router = APIRouter(prefix="/v1/zapier", tags=["zapier"], responses=COMMON_ERRORS)
 Admin = Annotated[Principal, Depends(require(Action.INTEGRATIONS_MANAGE))]
 HookId = Annotated[str, Path(min_length=1, max_length=36)]
-ZapierEvent = Literal["call.scored", "call.failed", "privacy.request.completed"]
 
 
 class ZapierSubscribeIn(InModel):
     # Zapier names it so in its REST hook requests.
     hookUrl: str = Field(min_length=8, max_length=2000, description="Zapier's hook URL")
-    event: ZapierEvent
-
-
-class ZapierHook(BaseModel):
-    id: str
-    event: str
+    event: EventType
 
 
 class ZapierMe(BaseModel):
@@ -75,7 +70,7 @@ async def unsubscribe(hook_id: HookId, principal: Admin, gw: GatewayDep) -> Resp
     "/samples/{event}",
     response_model=list[dict[str, Any]],
 )
-async def sample(event: ZapierEvent, principal: Admin, gw: GatewayDep) -> Response:
+async def sample(event: EventType, principal: Admin, gw: GatewayDep) -> Response:
     """An example of the event's data, for Zapier's field mapping."""
     status, out = await gw.services.call_json(
         "integrations", "GET", f"/internal/zapier/samples/{event}", identity=principal.identity()
