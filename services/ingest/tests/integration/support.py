@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from clashtor_common.crypto import DataKey, Keyring, fingerprint
 from clashtor_common.datakeys import call_key_id
-from clashtor_common.events import Envelope, EventPayload, make_event
+from clashtor_common.events import Envelope, ErasureRequested, EventPayload, Subject, make_event
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.testing.apps import identity_headers
 from clashtor_common.testing.waiting import wait_until  # noqa: F401 - used by the tests
@@ -213,3 +213,16 @@ async def call_keys(ctx: IngestContext, call_id: str) -> dict[str, DataKey]:
     """The call's data key as ingest's key table holds it ({} once destroyed)."""
     async with ctx.db.session() as session:
         return await ctx.keys.load(session, [call_key_id(call_id)])
+
+
+async def erase_and_wait(
+    publisher: Publisher, kafka_bootstrap: str, org: str, subject: Subject, **extra: Any
+) -> dict[str, Any]:
+    request_id = f"req-{uuid.uuid4().hex[:8]}"
+    await publisher.publish(
+        ErasureRequested(request_id=request_id, subject=subject, **extra), org=org, source="privacy"
+    )
+    done = await read_topic(
+        kafka_bootstrap, "erasure-completed", lambda e: e["data"]["request_id"] == request_id
+    )
+    return done[0][1]["data"]

@@ -37,6 +37,7 @@ from .support import (
     IngestClient,
     Publisher,
     call_keys,
+    erase_and_wait,
     fp,
     handled,
     new_org,
@@ -304,6 +305,8 @@ async def test_erasing_a_participant_removes_every_call_they_took_part_in(
         "participants": 3,
         "audio_objects": 2,
         "data_keys": 5,
+        "playlist_items": 0,
+        "playlists": 0,
     }
     assert b"alice" not in done[0][0].lower()
 
@@ -343,19 +346,6 @@ async def test_erasing_a_participant_removes_every_call_they_took_part_in(
     assert [r[1]["data"]["removed"]["calls"] for r in replies] == [2, 0]
 
 
-async def erase_and_wait(
-    publisher: Publisher, kafka_bootstrap: str, org: str, subject: Subject, **extra: Any
-) -> dict[str, Any]:
-    request_id = f"req-{uuid.uuid4().hex[:8]}"
-    await publisher.publish(
-        ErasureRequested(request_id=request_id, subject=subject, **extra), org=org, source="privacy"
-    )
-    done = await read_topic(
-        kafka_bootstrap, "erasure-completed", lambda e: e["data"]["request_id"] == request_id
-    )
-    return done[0][1]["data"]
-
-
 async def test_erasing_a_user_removes_the_calls_they_uploaded(
     client: IngestClient, ctx: IngestContext, publisher: Publisher, kafka_bootstrap: str
 ) -> None:
@@ -377,7 +367,14 @@ async def test_erasing_one_call_removes_only_that_call(
     done = await erase_and_wait(
         publisher, kafka_bootstrap, org, Subject(type="call", id=target["id"])
     )
-    assert done["removed"] == {"calls": 1, "participants": 0, "audio_objects": 1, "data_keys": 1}
+    assert done["removed"] == {
+        "calls": 1,
+        "participants": 0,
+        "audio_objects": 1,
+        "data_keys": 1,
+        "playlist_items": 0,
+        "playlists": 0,
+    }
     assert (await client.get_call(org, target["id"])).status_code == 404
     assert (await client.get_call(org, other["id"])).status_code == 200
     assert len(await org_objects(ctx, org)) == 1

@@ -43,6 +43,8 @@ class Action(StrEnum):
     CALLS_CORRECT_ROLES = "calls.correct_roles"
     COACHING_READ = "coaching.read"
     COACHING_MANAGE = "coaching.manage"
+    LIBRARY_READ = "library.read"
+    LIBRARY_EDIT = "library.edit"
     # billing
     BILLING_READ = "billing.read"
     BILLING_MANAGE = "billing.manage"
@@ -76,6 +78,8 @@ PERMISSIONS: Mapping[Action, frozenset[Role]] = {
     Action.CALLS_CORRECT_ROLES: frozenset({OWNER, ADMIN, MANAGER, REP}),
     Action.COACHING_READ: EVERYONE,
     Action.COACHING_MANAGE: frozenset({OWNER, ADMIN, MANAGER}),
+    Action.LIBRARY_READ: EVERYONE,
+    Action.LIBRARY_EDIT: frozenset({OWNER, ADMIN, MANAGER, REP}),
     Action.BILLING_READ: frozenset({OWNER, ADMIN}),
     Action.BILLING_MANAGE: frozenset({OWNER, ADMIN}),
     Action.PRIVACY_SELF_SERVICE: EVERYONE,

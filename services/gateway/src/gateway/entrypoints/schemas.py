@@ -469,3 +469,64 @@ class TrendsOut(BaseModel):
 JsonObject = dict[str, Any]
 RowId = Annotated[str, Path(min_length=1, max_length=64, pattern=NO_NUL_PATTERN)]
 """An id of a row the gateway owns (member, invitation, API key, notification)."""
+
+
+# --- call library -----------------------------------------------------------------------
+
+
+class PlaylistIn(InModel):
+    title: str = Field(min_length=1, max_length=200)
+
+
+class PlaylistItemIn(InModel):
+    """A whole call, or a clip: ``start`` and ``end`` seconds inside the call."""
+
+    call_id: str = Field(min_length=1, max_length=100)
+    start: float | None = Field(None, ge=0)
+    end: float | None = Field(None, gt=0)
+
+
+class PlaylistOrderIn(InModel):
+    item_ids: list[str] = Field(
+        max_length=500, description="every item of the playlist once, in the new order"
+    )
+
+
+class PlaylistOut(BaseModel):
+    id: str
+    title: str
+    created_by: str | None = Field(description="the creator's user id; null once erased")
+    item_count: int
+    can_edit: bool = Field(description="whether you may rename it, delete it, change its items")
+    created_at: datetime
+    updated_at: datetime
+
+
+class PlaylistPage(BaseModel):
+    items: list[PlaylistOut]
+    next_cursor: str | None = Field(None, description="pass as cursor for the next page")
+
+
+class PlaylistCallOut(BaseModel):
+    title: str | None
+    duration: float
+    status: str
+    uploader_id: str
+
+
+class PlaylistItemOut(BaseModel):
+    id: str
+    call_id: str
+    start: float | None = Field(description="clip start in seconds; null: the whole call")
+    end: float | None
+    position: int
+    added_by: str | None
+    added_at: datetime
+    call: PlaylistCallOut | None = Field(
+        description="null when you may not see the call (a playlist grants no access)"
+    )
+
+
+class PlaylistItemPage(BaseModel):
+    items: list[PlaylistItemOut]
+    next_cursor: str | None = Field(None, description="pass as cursor for the next page")

@@ -53,6 +53,8 @@ PROBES: dict[Action, Probe] = {
     ),
     Action.COACHING_READ: Probe("GET", "/v1/scorecards"),
     Action.COACHING_MANAGE: Probe("POST", "/v1/trackers", json={"name": "pricing"}),
+    Action.LIBRARY_READ: Probe("GET", "/v1/playlists"),
+    Action.LIBRARY_EDIT: Probe("POST", "/v1/playlists", json={"title": "Best calls"}),
     Action.BILLING_READ: Probe("GET", "/v1/billing/plans"),
     Action.BILLING_MANAGE: Probe("POST", "/v1/billing/checkout", json={"plan": "starter"}),
 }

@@ -153,6 +153,11 @@ class CallRepository:
         )
         return await self._calls_where(CallRecord.id.in_(ids))
 
+    async def by_ids(self, call_ids: Sequence[str]) -> list[CallRecord]:
+        if not call_ids:
+            return []
+        return await self._calls_where(CallRecord.id.in_(call_ids))  # type: ignore[attr-defined]
+
     async def calls_uploaded_by(self, user_id: str) -> list[CallRecord]:
         return await self._calls_where(CallRecord.uploader_id == user_id)
 

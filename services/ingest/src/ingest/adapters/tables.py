@@ -171,6 +171,55 @@ class RestrictionRecord(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
+class PlaylistRecord(SQLModel, table=True):
+    """A playlist of the call library ("best discovery calls"), shared inside its org.
+
+    Its title and creator are organization data: erasing the creator keeps the playlist
+    (``created_by`` becomes None); erasing the organization removes it."""
+
+    __tablename__ = "ingest_playlists"
+    __table_args__ = (Index("ix_ingest_playlists_org_created", "org_id", "created_at", "id"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    org_id: str = Field(max_length=100)
+    title: str = Field(max_length=200)
+    created_by: str | None = Field(default=None, max_length=100, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+
+
+class PlaylistItemRecord(SQLModel, table=True):
+    """A whole call, or a clip of it (``start``–``end`` seconds), at a place in a playlist.
+
+    Erasing the call removes the item (``service_layer.privacy.erase_subject``)."""
+
+    __tablename__ = "ingest_playlist_items"
+    __table_args__ = (Index("ix_ingest_playlist_items_playlist", "playlist_id", "position"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    playlist_id: str = Field(
+        sa_column=Column(
+            String(36),
+            ForeignKey("ingest_playlists.id", ondelete="CASCADE"),
+            nullable=False,
+        )
+    )
+    org_id: str = Field(max_length=100)
+    call_id: str = Field(
+        sa_column=Column(
+            String(36),
+            ForeignKey("ingest_calls.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    position: int = 0
+    start: float | None = None
+    end: float | None = None
+    added_by: str | None = Field(default=None, max_length=100)
+    added_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+
+
 DataKeyRecord = key_table_model("ingest")
 """``ingest_data_keys``: ``call:<id>`` seals a call's audio and title, ``participant:<id>``
 a participant's name and email; erasure destroys them before anything else."""
@@ -185,4 +234,6 @@ TABLES: tuple[type[SQLModel], ...] = (
     ErasedCall,
     ErasedFingerprint,
     RestrictionRecord,
+    PlaylistRecord,
+    PlaylistItemRecord,
 )

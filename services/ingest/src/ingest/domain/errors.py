@@ -59,3 +59,17 @@ class InvalidParticipants(IngestError, kinds.InvalidInput):
 
 class InvalidField(IngestError, kinds.InvalidInput):
     code = "invalid_field"
+
+
+class PlaylistNotFound(IngestError, kinds.NotFound):
+    code = "not_found"
+
+
+class StaleOrder(IngestError, kinds.Conflict):
+    """A reorder that does not name exactly the playlist's items (it changed meanwhile)."""
+
+    code = "stale_order"
+
+
+class PlaylistFull(IngestError, kinds.Conflict):
+    code = "playlist_full"

@@ -69,23 +69,35 @@ def matches_text(needle: str, title: str | None, people: list[dict[str, object]]
     return any(needle in value.casefold() for value in haystack)
 
 
-def encode_cursor(sort: str, key: datetime | float, call_id: str) -> str:
+def encode_cursor(tag: str, key: datetime | float, row_id: str) -> str:
+    """An opaque keyset cursor: what it was made for (a sort, a list), a key and an id."""
     value = key.isoformat() if isinstance(key, datetime) else key
-    raw = json.dumps([sort, value, call_id]).encode()
+    raw = json.dumps([tag, value, row_id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(sort: str, cursor: str) -> tuple[datetime | float, str]:
-    """The (sort key, call id) to resume after; 422 for a cursor of another sort or forged."""
+def decode_keyset(tag: str, cursor: str, *, timed: bool) -> tuple[datetime | float, str]:
+    """The (key, id) to resume after (``timed``: the key is a date-time, else a number);
+    422 for a cursor made for another tag, or forged."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        made_for, value, call_id = json.loads(raw)
-        if SORTS[made_for][0] == "created_at":
-            key: datetime | float = datetime.fromisoformat(value)
-        else:
-            key = float(value)
-    except (ValueError, TypeError, KeyError) as exc:
+        made_for, value, row_id = json.loads(raw)
+        key: datetime | float = datetime.fromisoformat(value) if timed else float(value)
+    except (ValueError, TypeError) as exc:
+        raise InvalidField("cursor is not one this API returned") from exc
+    if made_for != tag:
+        raise InvalidField(f"this cursor belongs to {made_for}; ask again without it")
+    return key, str(row_id)
+
+
+def decode_cursor(sort: str, cursor: str) -> tuple[datetime | float, str]:
+    """A calls-list cursor: it only continues the sort it was made for."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        made_for = json.loads(raw)[0]
+        timed = SORTS[made_for][0] == "created_at"
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
         raise InvalidField("cursor is not one this API returned") from exc
     if made_for != sort:
         raise InvalidField(f"this cursor belongs to sort={made_for}; ask again without it")
-    return key, str(call_id)
+    return decode_keyset(sort, cursor, timed=timed)

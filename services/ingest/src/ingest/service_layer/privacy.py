@@ -44,6 +44,7 @@ from clashtor_common.outbox import drop_unsent, emit
 from clashtor_common.s3 import ObjectNotFound
 from clashtor_common.subjects import SubjectLookups, UnusableSubject, records_for_subject
 from ingest.adapters.calls_repo import CallRepository
+from ingest.adapters.playlists_repo import PlaylistRepository
 from ingest.adapters.privacy_repo import (
     any_restricted,
     record_erased_calls,
@@ -54,6 +55,7 @@ from ingest.adapters.tables import CallRecord, PlanRecord, RestrictionRecord
 from ingest.context import IngestContext
 from ingest.domain.formats import stored_format
 from ingest.domain.participants import normalize_email
+from ingest.service_layer.library import playlist_view
 from ingest.service_layer.personal import key_ids, set_email, set_name
 from ingest.service_layer.views import call_view
 
@@ -105,6 +107,8 @@ async def erase_subject(
     if subject.type == "organization":
         objects += await ctx.objects.store.delete_prefix(f"orgs/{org_id}/")
     await record_erased_calls(session, calls, request.request_id)
+    library = PlaylistRepository(session, org_id)
+    playlist_items = await library.delete_items_of_calls(call_ids)
     participants = await repo.delete_calls(call_ids)
     await _drop_unsent_uploads(session, call_ids)
     if subject.type == "participant" and subject.fingerprint:
@@ -115,7 +119,11 @@ async def erase_subject(
                 RestrictionRecord.fingerprint == subject.fingerprint,
             )
         )
+    playlists = 0
+    if subject.type == "user" and subject.id:
+        playlists = await library.forget_user(subject.id)
     if subject.type == "organization":
+        playlists = await library.delete_all()
         await session.execute(delete(RestrictionRecord).where(RestrictionRecord.org_id == org_id))
         await session.execute(delete(PlanRecord).where(PlanRecord.org_id == org_id))
     removed = {
@@ -123,6 +131,8 @@ async def erase_subject(
         "participants": participants,
         "audio_objects": objects,
         "data_keys": keys,
+        "playlist_items": playlist_items,
+        "playlists": playlists,
     }
     await _emit_completed(session, org_id, request, status="completed", removed=removed)
     return removed
@@ -186,7 +196,8 @@ async def export_subject(
     except UnusableSubject as exc:
         await _emit_part(session, org_id, request, None, 0, status="failed", details=str(exc))
         return 0
-    if not calls:
+    playlists = await _playlists_of(session, org_id, request.subject)
+    if not calls and not playlists:
         await _emit_part(session, org_id, request, None, 0)
         return 0
     people = await repo.participants([c.id for c in calls])
@@ -209,6 +220,7 @@ async def export_subject(
             files[name] = base64.b64encode(audio).decode()
             item["audio_file"] = name
             budget -= encoded_size
+    items += playlists
     document = {
         "service": SERVICE,
         "request_id": request.request_id,
@@ -223,6 +235,29 @@ async def export_subject(
         session, org_id, request, ctx.objects.store.ref(key), len(items), details=details
     )
     return len(items)
+
+
+async def _playlists_of(
+    session: AsyncSession, org_id: str, subject: Subject
+) -> list[dict[str, Any]]:
+    """A user's export holds the playlists they created; an organization's, all of them."""
+    if subject.type == "user" and subject.id:
+        creator: str | None = subject.id
+    elif subject.type == "organization":
+        creator = None
+    else:
+        return []
+    library = PlaylistRepository(session, org_id)
+    out = []
+    for playlist in await library.page(after=None, size=100_000, created_by=creator):
+        view = playlist_view(playlist, 0)
+        view.pop("item_count")
+        entries = [
+            {"call_id": i.call_id, "start": i.start, "end": i.end, "position": i.position}
+            for i in await library.items(playlist.id)
+        ]
+        out.append({"kind": "playlist", **view, "items": entries})
+    return out
 
 
 def _export_item(view: dict[str, Any], subject: Subject) -> dict[str, Any]:

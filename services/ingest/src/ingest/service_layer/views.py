@@ -10,7 +10,7 @@ from ingest.adapters.tables import CallRecord, ParticipantRecord
 from ingest.service_layer.personal import open_participant, open_title
 
 
-def _iso(value: Any) -> str | None:
+def iso_time(value: Any) -> str | None:
     value = as_utc(value)
     return value.isoformat() if value else None
 
@@ -44,8 +44,8 @@ def call_view(
         "language": call.language,
         "participants": [open_participant(sealer, p) for p in participants],
         "failure": failure,
-        "created_at": _iso(call.created_at),
-        "updated_at": _iso(call.updated_at),
-        "transcribed_at": _iso(call.transcribed_at),
-        "scored_at": _iso(call.scored_at),
+        "created_at": iso_time(call.created_at),
+        "updated_at": iso_time(call.updated_at),
+        "transcribed_at": iso_time(call.transcribed_at),
+        "scored_at": iso_time(call.scored_at),
     }
