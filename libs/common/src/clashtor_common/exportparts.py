@@ -17,6 +17,18 @@ from clashtor_common.events import ExportPartReady, ExportRequested
 from clashtor_common.s3 import S3Store
 
 
+def item(kind: str, row: object, fields: str, **values: Any) -> dict[str, Any]:
+    """One exported record: its ``kind``, the ``fields`` of ``row`` named in a
+    space-separated string (a datetime as ISO 8601 text), then ``values`` (fields
+    renamed or computed on the way out)."""
+    out: dict[str, Any] = {"kind": kind}
+    for name in fields.split():
+        value = getattr(row, name)
+        out[name] = value.isoformat() if isinstance(value, datetime) else value
+    out.update(values)
+    return out
+
+
 def part_key(request_id: str, service: str) -> str:
     return f"exports/{request_id}/{service}.json.enc"
 

@@ -14,7 +14,6 @@ format, no associated data) in billing's bucket, announced by bucket and key.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,6 +35,7 @@ from clashtor_common.events import (
     ExportRequested,
     KeptRecord,
 )
+from clashtor_common.exportparts import item, write_part
 from clashtor_common.s3 import S3Store
 
 log = logging.getLogger(__name__)
@@ -174,43 +174,37 @@ async def _cancel_live_subscription(session: AsyncSession, org_id: str, deps: Pr
     return 1
 
 
+def _times(row: object, names: str) -> dict[str, str | None]:
+    """Billing keeps times as Unix seconds; an export shows them as ISO 8601."""
+    return {name: iso(getattr(row, name)) for name in names.split()}
+
+
 def _subscription_item(rec: SubscriptionRecord) -> dict[str, Any]:
-    return {
-        "kind": "subscription",
-        "stripe_subscription_id": rec.stripe_subscription_id,
-        "plan": rec.plan,
-        "status": rec.status,
-        "seats": rec.seats,
-        "period_start": iso(rec.period_start),
-        "period_end": iso(rec.period_end),
-        "grace_until": iso(rec.grace_until),
-    }
+    return item(
+        "subscription",
+        rec,
+        "stripe_subscription_id plan status seats",
+        **_times(rec, "period_start period_end grace_until"),
+    )
 
 
 def _invoice_item(inv: InvoiceRecord) -> dict[str, Any]:
-    return {
-        "kind": "invoice",
-        "stripe_invoice_id": inv.stripe_invoice_id,
-        "number": inv.number,
-        "status": inv.status,
-        "currency": inv.currency,
-        "amount_due": inv.amount_due,
-        "amount_paid": inv.amount_paid,
-        "period_start": iso(inv.period_start),
-        "period_end": iso(inv.period_end),
-    }
+    return item(
+        "invoice",
+        inv,
+        "stripe_invoice_id number status currency amount_due amount_paid",
+        **_times(inv, "period_start period_end"),
+    )
 
 
 def _usage_item(row: UsageRecord) -> dict[str, Any]:
-    return {
-        "kind": "usage",
-        "call_id": row.call_id,
-        "minutes": row.minutes,
-        "duration_seconds": row.duration_seconds,
-        "occurred_at": iso(row.occurred_at),
-        "user_id": row.user_ref,
-        "report_status": row.report_status,
-    }
+    return item(
+        "usage",
+        row,
+        "call_id minutes duration_seconds report_status",
+        occurred_at=iso(row.occurred_at),
+        user_id=row.user_ref,
+    )
 
 
 async def export_items(
@@ -245,33 +239,8 @@ async def export_items(
     return items
 
 
-def export_key(request_id: str) -> str:
-    return f"exports/{request_id}/billing.json.enc"
-
-
 async def export_subject(
-    session: AsyncSession,
-    request: ExportRequested,
-    org_id: str,
-    *,
-    s3: S3Store,
-    keyring: Keyring,
+    session: AsyncSession, request: ExportRequested, org_id: str, *, s3: S3Store, keyring: Keyring
 ) -> ExportPartReady:
     items = await export_items(session, request, org_id)
-    if not items:
-        return ExportPartReady(request_id=request.request_id, service=SERVICE, items=0)
-    document = {
-        "service": SERVICE,
-        "request_id": request.request_id,
-        "subject": request.subject.model_dump(mode="json"),
-        "generated_at": datetime.now(UTC).isoformat(),
-        "items": items,
-    }
-    key = export_key(request.request_id)
-    await s3.put_bytes(key, keyring.encrypt(json.dumps(document).encode()))
-    return ExportPartReady(
-        request_id=request.request_id,
-        service=SERVICE,
-        part=s3.ref(key),
-        items=len(items),
-    )
+    return await write_part(service=SERVICE, request=request, items=items, s3=s3, keyring=keyring)

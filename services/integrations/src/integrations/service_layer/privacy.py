@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, update
@@ -35,7 +34,7 @@ from clashtor_common.events import (
     ExportPartReady,
     ExportRequested,
 )
-from clashtor_common.exportparts import write_part
+from clashtor_common.exportparts import item, write_part
 from clashtor_common.s3 import S3Store
 from integrations.adapters.tables import (
     SlackAlert,
@@ -144,49 +143,27 @@ async def erase_subject(
     )
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
 def _webhook_item(sub: WebhookSubscription) -> dict[str, Any]:
-    return {
-        "kind": "webhook",
-        "id": sub.id,
-        "event_types": sub.event_types,
-        "description": sub.description,
-        "source": sub.source,
-        "enabled": sub.enabled,
-        "created_by": sub.created_by,
-        "created_at": _iso(sub.created_at),
-    }
+    return item("webhook", sub, "id event_types description source enabled created_by created_at")
 
 
 def _delivery_item(d: WebhookDelivery) -> dict[str, Any]:
-    return {
-        "kind": "webhook_delivery",
-        "id": d.id,
-        "webhook_id": d.subscription_id,
-        "event_type": d.event_type,
-        "payload": json.loads(d.payload),
-        "status": d.status,
-        "attempts": d.attempts,
-        "last_status_code": d.last_status_code,
-        "created_at": _iso(d.created_at),
-        "delivered_at": _iso(d.delivered_at),
-    }
+    return item(
+        "webhook_delivery",
+        d,
+        "id event_type status attempts last_status_code created_at delivered_at",
+        webhook_id=d.subscription_id,
+        payload=json.loads(d.payload),
+    )
 
 
 def _slack_rule_item(rule: SlackRule) -> dict[str, Any]:
-    return {
-        "kind": "slack_rule",
-        "id": rule.id,
-        "rule": rule.kind,
-        "threshold": rule.threshold,
-        "tracker": rule.tracker,
-        "channel": rule.channel,
-        "created_by": rule.created_by,
-        "created_at": _iso(rule.created_at),
-    }
+    return item(
+        "slack_rule",
+        rule,
+        "id threshold tracker channel created_by created_at",
+        rule=rule.kind,
+    )
 
 
 async def export_items(
