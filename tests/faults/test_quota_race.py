@@ -19,8 +19,7 @@ import numpy as np
 import pytest
 
 from clashtor_callgen import encode
-from clashtor_common.crypto import Keyring
-from clashtor_common.testing.apps import identity_headers, serve
+from clashtor_common.testing.apps import identity_headers, serve, settings_for_tests
 from clashtor_common.testing.plugin import create_database, postgres_available
 from ingest.main import create_app
 from ingest.settings import IngestSettings
@@ -57,17 +56,13 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
 async def ingest(
     database: str, kafka_bootstrap: str, s3_settings: dict[str, Any]
 ) -> AsyncIterator[tuple[str, IngestSettings]]:
-    tag = uuid.uuid4().hex[:8]
-    settings = IngestSettings(
-        service_name=f"ingest-race-{tag}",
-        environment="test",
+    settings = settings_for_tests(
+        IngestSettings,
+        "ingest-race",
         kafka_bootstrap=kafka_bootstrap,
         database_url=database,
-        s3_bucket=f"ingest-race-{tag}",
-        master_keys=f"test1:{Keyring.generate_key()}",
+        s3_settings=s3_settings,
         free_plan_minutes=FREE_MINUTES,
-        log_json=False,
-        **s3_settings,
     )
     async with serve(create_app(settings)) as base_url:
         yield base_url, settings

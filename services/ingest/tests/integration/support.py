@@ -12,11 +12,11 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy import func, select
 
-from clashtor_common.crypto import DataKey, Keyring, fingerprint
+from clashtor_common.crypto import DataKey, fingerprint
 from clashtor_common.datakeys import call_key_id
 from clashtor_common.events import Envelope, ErasureRequested, EventPayload, Subject, make_event
 from clashtor_common.inbox import InboxRecord
-from clashtor_common.testing.apps import identity_headers
+from clashtor_common.testing.apps import identity_headers, settings_for_tests
 from clashtor_common.testing.waiting import wait_until  # noqa: F401 - used by the tests
 from ingest.adapters.tables import CallRecord, ParticipantRecord
 from ingest.context import IngestContext
@@ -26,19 +26,12 @@ from ingest.settings import IngestSettings
 def ingest_settings(
     kafka_bootstrap: str, database_url: str, s3_settings: dict[str, Any], **extra: Any
 ) -> IngestSettings:
-    """Settings with a unique consumer group and bucket: modules share one broker and S3."""
-    tag = uuid.uuid4().hex[:8]
-    return IngestSettings(
-        service_name=f"ingest-{tag}",
-        environment="test",
+    return settings_for_tests(
+        IngestSettings,
+        "ingest",
         kafka_bootstrap=kafka_bootstrap,
         database_url=database_url,
-        s3_bucket=f"ingest-test-{tag}",
-        master_keys=f"test1:{Keyring.generate_key()}",
-        consumer_backoff_seconds=0.05,
-        relay_poll_seconds=0.1,
-        log_json=False,
-        **s3_settings,
+        s3_settings=s3_settings,
         **extra,
     )
 

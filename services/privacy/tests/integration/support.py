@@ -33,7 +33,7 @@ from clashtor_common.events import (
 )
 from clashtor_common.s3 import S3Store
 from clashtor_common.settings import ServiceSettings
-from clashtor_common.testing.apps import identity_headers, serve
+from clashtor_common.testing.apps import identity_headers, serve, settings_for_tests
 from clashtor_common.testing.kafka import TopicReader  # noqa: F401 - the tests' reader
 from privacy.context import context_of
 from privacy.domain.clock import ManualClock
@@ -89,18 +89,15 @@ class PrivacyUnderTest:
 async def running_privacy(
     *, kafka_bootstrap: str, database_url: str, s3_settings: dict[str, Any], **overrides: Any
 ) -> AsyncIterator[PrivacyUnderTest]:
-    settings = PrivacySettings(
-        service_name=f"privacy-{uuid.uuid4().hex[:8]}",
-        environment="test",
+    settings = settings_for_tests(
+        PrivacySettings,
+        "privacy",
         kafka_bootstrap=kafka_bootstrap,
         database_url=database_url,
+        s3_settings=s3_settings,
         master_keys=MASTER_KEYS,
         s3_bucket="privacy-tests",
-        relay_poll_seconds=0.1,
-        consumer_backoff_seconds=0.05,
         scheduler_interval_seconds=3600,  # tests drive the scheduler with tick()
-        log_json=False,
-        **s3_settings,
         **overrides,
     )
     clock = ManualClock(datetime(2030, 1, 1, 9, 0, tzinfo=UTC))

@@ -21,7 +21,7 @@ from clashtor_common.events import (
 from clashtor_common.events.transcript import Transcript
 from clashtor_common.s3 import S3Store
 from clashtor_common.settings import ServiceSettings
-from clashtor_common.testing.apps import identity_headers, serve
+from clashtor_common.testing.apps import identity_headers, serve, settings_for_tests
 from clashtor_common.testing.kafka import TopicReader as SharedTopicReader
 from clashtor_common.testing.kafka import (
     event_for,
@@ -79,21 +79,20 @@ SECRET_PHRASES = (
 def score_settings(
     bootstrap: str, database_url: str, s3_settings: dict[str, Any], **extra: Any
 ) -> ScoreSettings:
-    values: dict[str, Any] = {
-        "service_name": f"score-{uuid.uuid4().hex[:8]}",
-        "environment": "test",
-        "kafka_bootstrap": bootstrap,
-        "database_url": database_url,
+    extra = {
         "master_keys": MASTER_KEYS,
         "identity_secret": IDENTITY_SECRET,
-        "relay_poll_seconds": 0.1,
-        "consumer_backoff_seconds": 0.05,
         "s3_bucket": "score-tests",
-        "log_json": False,
-        **s3_settings,
+        **extra,
     }
-    values.update(extra)
-    return ScoreSettings(**values)
+    return settings_for_tests(
+        ScoreSettings,
+        "score",
+        kafka_bootstrap=bootstrap,
+        database_url=database_url,
+        s3_settings=s3_settings,
+        **extra,
+    )
 
 
 @dataclass

@@ -29,7 +29,7 @@ from clashtor_common.events import (
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.s3 import S3Store
 from clashtor_common.settings import ServiceSettings
-from clashtor_common.testing.apps import identity_headers
+from clashtor_common.testing.apps import identity_headers, settings_for_tests
 from clashtor_common.testing.kafka import TopicReader, start_group_at_end  # noqa: F401 - re-exported for the tests
 from transcribe.adapters.tables import TABLES, TranscriptRecord
 from transcribe.context import TranscribeContext
@@ -39,25 +39,17 @@ from transcribe.settings import TranscribeSettings
 def transcribe_settings(
     kafka_bootstrap: str, database_url: str, s3_settings: dict[str, Any], **extra: Any
 ) -> TranscribeSettings:
-    """Settings with a unique consumer group and bucket: modules share one broker and S3."""
-    tag = uuid.uuid4().hex[:8]
-    values: dict[str, Any] = dict(
-        service_name=f"transcribe-{tag}",
-        environment="test",
+    # The default model (Whisper base) with greedy decoding: the machine running the
+    # suite is shared; beam 5, the service default, is measured in bench/.
+    extra.setdefault("whisper_beam_size", 1)
+    return settings_for_tests(
+        TranscribeSettings,
+        "transcribe",
         kafka_bootstrap=kafka_bootstrap,
         database_url=database_url,
-        s3_bucket=f"transcribe-test-{tag}",
-        master_keys=f"test1:{Keyring.generate_key()}",
-        consumer_backoff_seconds=0.05,
-        relay_poll_seconds=0.1,
-        log_json=False,
-        # The default model (Whisper base) with greedy decoding: the machine running the
-        # suite is shared; beam 5, the service default, is measured in bench/.
-        whisper_beam_size=1,
-        **s3_settings,
+        s3_settings=s3_settings,
+        **extra,
     )
-    values.update(extra)
-    return TranscribeSettings(**values)
 
 
 def new_org() -> str:

@@ -3,15 +3,52 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 
 import httpx
 import uvicorn
 from fastapi import FastAPI
 
+from clashtor_common.crypto import Keyring
 from clashtor_common.embedded import free_port
 from clashtor_common.identity import IDENTITY_HEADER, Identity, sign_identity
+from clashtor_common.settings import ServiceSettings
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def settings_for_tests(
+    cls: type[S],
+    service: str,
+    *,
+    kafka_bootstrap: str,
+    database_url: str,
+    s3_settings: dict[str, Any],
+    **extra: Any,
+) -> S:
+    """A service's settings in a test, ``extra`` overriding any of them.
+
+    The consumer group and bucket are unique (test modules share one broker and one S3),
+    the master key is new, and retries and the outbox relay are fast.
+    """
+    tag = uuid.uuid4().hex[:8]
+    values: dict[str, Any] = {
+        "service_name": f"{service}-{tag}",
+        "environment": "test",
+        "kafka_bootstrap": kafka_bootstrap,
+        "database_url": database_url,
+        "s3_bucket": f"{service}-test-{tag}",
+        "master_keys": f"test1:{Keyring.generate_key()}",
+        "consumer_backoff_seconds": 0.05,
+        "relay_poll_seconds": 0.1,
+        "log_json": False,
+        **s3_settings,
+    }
+    values.update(extra)
+    return cls(**values)
 
 
 @asynccontextmanager
