@@ -6,22 +6,16 @@ sends them; audit times are timezone-aware datetimes.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, UniqueConstraint
+from sqlalchemy import BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+from clashtor_common.db import timestamp_column, utcnow
 
 
 def _ts_column(nullable: bool = True, index: bool = False) -> Column:  # type: ignore[type-arg]
     return Column(BigInteger, nullable=nullable, index=index)
-
-
-def _dt_column(nullable: bool = False) -> Column:  # type: ignore[type-arg]
-    return Column(DateTime(timezone=True), nullable=nullable)
 
 
 class BillingCustomer(SQLModel, table=True):
@@ -36,8 +30,8 @@ class BillingCustomer(SQLModel, table=True):
         max_length=100,
         description="user who started checkout (pseudonymized on erasure)",
     )
-    erased_at: datetime | None = Field(default=None, sa_column=_dt_column(nullable=True))
-    created_at: datetime = Field(default_factory=_now, sa_column=_dt_column())
+    erased_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
 class SubscriptionRecord(SQLModel, table=True):
@@ -64,7 +58,7 @@ class SubscriptionRecord(SQLModel, table=True):
         sa_column=_ts_column(nullable=False),
         description="stripe_updated of the last subscription-changed (strictly increasing)",
     )
-    updated_at: datetime = Field(default_factory=_now, sa_column=_dt_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
 class StripeEventRecord(SQLModel, table=True):
@@ -77,7 +71,7 @@ class StripeEventRecord(SQLModel, table=True):
     created: int = Field(sa_column=_ts_column(nullable=False))
     org_id: str | None = Field(default=None, max_length=64)
     outcome: str = Field(default="received", max_length=32)
-    received_at: datetime = Field(default_factory=_now, sa_column=_dt_column())
+    received_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
 class InvoiceRecord(SQLModel, table=True):
@@ -119,9 +113,9 @@ class UsageRecord(SQLModel, table=True):
     report_status: str = Field(default="pending", index=True, max_length=16)
     report_attempts: int = 0
     next_report_at: int = Field(default=0, sa_column=_ts_column(nullable=False))
-    reported_at: datetime | None = Field(default=None, sa_column=_dt_column(nullable=True))
+    reported_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
     last_error: str | None = Field(default=None, max_length=500)
-    created_at: datetime = Field(default_factory=_now, sa_column=_dt_column())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
 class ReportStatus:

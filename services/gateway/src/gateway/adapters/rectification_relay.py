@@ -23,12 +23,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from clashtor_common.db import Database
+from clashtor_common.db import Database, as_utc, utcnow
 from clashtor_common.errors import ApiError
 from clashtor_common.identity import Identity
 from clashtor_common.periodic import Periodic
 from gateway.adapters.services import ServiceClients
-from gateway.adapters.tables import PendingRectification, User, aware, utcnow
+from gateway.adapters.tables import PendingRectification, User
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +142,7 @@ class Rectifications:
                     .limit(limit)
                 )
             ).all()
-        due = [user_id for user_id, at in rows if aware(at) <= moment]
+        due = [user_id for user_id, at in rows if as_utc(at) <= moment]
         delivered = 0
         for user_id in due:
             delivered += await self.deliver(user_id) == "delivered"

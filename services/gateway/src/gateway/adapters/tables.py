@@ -11,12 +11,13 @@ email, which is also how a privacy request that names an email finds them.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from clashtor_common.db import timestamp_column, utcnow
 from gateway.adapters.sealed import (
     GatewayDataKey,
     SealedText,
@@ -25,15 +26,6 @@ from gateway.adapters.sealed import (
     sealed_under,
     user_key,
 )
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def aware(value: datetime) -> datetime:
-    """SQLite hands datetimes back without a zone; everything here is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def new_id() -> str:
@@ -46,11 +38,9 @@ class Organization(SQLModel, table=True):
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     name: str = Field(sa_column=Column("name_sealed", SealedText(), nullable=False))
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
     deletion_requested_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+        default=None, sa_column=timestamp_column(nullable=True)
     )
 
 
@@ -68,12 +58,8 @@ class User(SQLModel, table=True):
     role: str = Field(max_length=20)
     manager_id: str | None = Field(default=None, index=True, max_length=36)
     analytics_opt_out: bool = False
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
-    updated_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
 class AuthSession(SQLModel, table=True):
@@ -85,13 +71,9 @@ class AuthSession(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     user_id: str = Field(index=True, max_length=36)
     org_id: str = Field(index=True, max_length=36)
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
-    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    revoked_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
-    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    expires_at: datetime = Field(sa_column=timestamp_column())
+    revoked_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
 
 
 class ApiKey(SQLModel, table=True):
@@ -104,15 +86,9 @@ class ApiKey(SQLModel, table=True):
     prefix: str = Field(max_length=16)
     key_hash: str = Field(max_length=64, unique=True)
     role: str = Field(max_length=20)
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
-    last_used_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
-    )
-    revoked_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
-    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    last_used_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+    revoked_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
 
 
 @sealed_under(lambda invitation: invitation_key(invitation.id))
@@ -126,16 +102,10 @@ class Invitation(SQLModel, table=True):
     role: str = Field(max_length=20)
     token_hash: str = Field(max_length=64, unique=True)
     invited_by: str = Field(max_length=36)
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
-    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    accepted_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
-    )
-    revoked_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
-    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    expires_at: datetime = Field(sa_column=timestamp_column())
+    accepted_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+    revoked_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
 
 
 class Notification(SQLModel, table=True):
@@ -150,12 +120,8 @@ class Notification(SQLModel, table=True):
     kind: str = Field(max_length=40)
     call_id: str | None = Field(default=None, index=True, max_length=64)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
-    read_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
-    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    read_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
 
 
 class UsageEvent(SQLModel, table=True):
@@ -171,9 +137,7 @@ class UsageEvent(SQLModel, table=True):
     route: str = Field(max_length=200)
     status: int
     via: str = Field(max_length=10)
-    at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
+    at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
 class LoginAttempt(SQLModel, table=True):
@@ -184,9 +148,7 @@ class LoginAttempt(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=80)
-    at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
+    at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
 class ExportObject(SQLModel, table=True):
@@ -199,9 +161,7 @@ class ExportObject(SQLModel, table=True):
     request_id: str = Field(index=True, max_length=64)
     object_key: str = Field(max_length=300)
     user_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
 class ErasureTombstone(SQLModel, table=True):
@@ -215,9 +175,7 @@ class ErasureTombstone(SQLModel, table=True):
     subject_type: str = Field(max_length=20)
     user_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     removed: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    erased_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
+    erased_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
 @sealed_under(lambda row: user_key(row.user_id))
@@ -243,12 +201,10 @@ class PendingRectification(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime = Field(
         default_factory=utcnow,
-        sa_column=Column(DateTime(timezone=True), nullable=False, index=True),
+        sa_column=timestamp_column(index=True),
     )
     last_error: str | None = Field(default=None, max_length=500)
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
 @sealed_under(lambda row: user_key(row.user_id))
@@ -266,10 +222,8 @@ class EmailChange(SQLModel, table=True):
     org_id: str = Field(index=True, max_length=36)
     new_email: str = Field(sa_column=Column("new_email_sealed", SealedText(), nullable=False))
     token_hash: str = Field(max_length=64, unique=True)
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
-    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    expires_at: datetime = Field(sa_column=timestamp_column())
 
 
 class IdempotencyRecord(SQLModel, table=True):
@@ -290,9 +244,7 @@ class IdempotencyRecord(SQLModel, table=True):
     )
     content_type: str | None = Field(default=None, max_length=100)
     location: str | None = Field(default=None, max_length=500)
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
 TABLES: tuple[type[SQLModel], ...] = (

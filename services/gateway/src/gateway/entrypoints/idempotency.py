@@ -31,9 +31,9 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from clashtor_common.db import Database
+from clashtor_common.db import Database, as_utc, utcnow
 from clashtor_common.errors import error_body
-from gateway.adapters.tables import IdempotencyRecord, aware, utcnow
+from gateway.adapters.tables import IdempotencyRecord
 from gateway.entrypoints.deps import SESSION_COOKIE
 
 HEADER = "idempotency-key"
@@ -124,7 +124,7 @@ class IdempotencyStore:
 
     @staticmethod
     def _expired(row: IdempotencyRecord) -> bool:
-        age = utcnow() - aware(row.created_at)
+        age = utcnow() - as_utc(row.created_at)
         return age > REPLAY_FOR or (row.status_code is None and age > STALE_CLAIM)
 
     async def complete(self, scope: str, key: str, stored: _Stored) -> None:

@@ -9,7 +9,8 @@ from urllib.parse import quote
 from fastapi import Response
 from fastapi.responses import JSONResponse
 
-from gateway.adapters.tables import ApiKey, Invitation, Notification, Organization, User, aware
+from clashtor_common.db import as_utc
+from gateway.adapters.tables import ApiKey, Invitation, Notification, Organization, User
 from gateway.entrypoints.schemas import (
     ApiKeyOut,
     InvitationOut,
@@ -27,7 +28,7 @@ def member_out(user: User) -> MemberOut:
         email=user.email,
         role=user.role,  # type: ignore[arg-type]
         manager_id=user.manager_id,
-        created_at=aware(user.created_at),
+        created_at=as_utc(user.created_at),
     )
 
 
@@ -37,9 +38,7 @@ def me_out(user: User, org: Organization, team: tuple[str, ...]) -> MeOut:
         organization=OrganizationOut(
             id=org.id,
             name=org.name,
-            deletion_requested_at=aware(org.deletion_requested_at)
-            if org.deletion_requested_at
-            else None,
+            deletion_requested_at=as_utc(org.deletion_requested_at),
         ),
         team_user_ids=list(team),
     )
@@ -51,8 +50,8 @@ def invitation_out(inv: Invitation) -> InvitationOut:
         email=inv.email,
         role=inv.role,  # type: ignore[arg-type]
         invited_by=inv.invited_by,
-        created_at=aware(inv.created_at),
-        expires_at=aware(inv.expires_at),
+        created_at=as_utc(inv.created_at),
+        expires_at=as_utc(inv.expires_at),
     )
 
 
@@ -63,9 +62,9 @@ def api_key_out(key: ApiKey) -> ApiKeyOut:
         prefix=key.prefix,
         role=key.role,  # type: ignore[arg-type]
         user_id=key.user_id,
-        created_at=aware(key.created_at),
-        last_used_at=aware(key.last_used_at) if key.last_used_at else None,
-        revoked_at=aware(key.revoked_at) if key.revoked_at else None,
+        created_at=as_utc(key.created_at),
+        last_used_at=as_utc(key.last_used_at),
+        revoked_at=as_utc(key.revoked_at),
     )
 
 
@@ -75,8 +74,8 @@ def notification_out(note: Notification) -> NotificationOut:
         kind=note.kind,
         call_id=note.call_id,
         data=note.data,
-        created_at=aware(note.created_at),
-        read_at=aware(note.read_at) if note.read_at else None,
+        created_at=as_utc(note.created_at),
+        read_at=as_utc(note.read_at),
     )
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from clashtor_common.db import utcnow
 from clashtor_common.domain_errors import Forbidden, InvalidInput, NotFound
-from gateway.adapters.tables import ApiKey, utcnow
+from gateway.adapters.tables import ApiKey
 from gateway.context import Gateway
 from gateway.domain import credentials
 from gateway.domain.permissions import Action, Role, can_grant, is_allowed

@@ -13,16 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from clashtor_common.crypto import fingerprint
+from clashtor_common.db import as_utc, utcnow
 from clashtor_common.domain_errors import Conflict, InvalidInput, NotAuthenticated, TooMany
-from gateway.adapters.tables import (
-    ApiKey,
-    AuthSession,
-    LoginAttempt,
-    Organization,
-    User,
-    aware,
-    utcnow,
-)
+from gateway.adapters.tables import ApiKey, AuthSession, LoginAttempt, Organization, User
 from gateway.context import Gateway
 from gateway.domain import credentials, throttle
 from gateway.domain.permissions import Role, can_grant
@@ -137,7 +130,7 @@ async def _events(
     if excluding is not None:
         query = query.where(LoginAttempt.id != excluding)
     rows = await session.execute(query)
-    return [aware(at).timestamp() for (at,) in rows]
+    return [as_utc(at).timestamp() for (at,) in rows]
 
 
 async def _throttle_verdict(
@@ -280,7 +273,7 @@ async def principal_from_session(gw: Gateway, token: str) -> Principal | None:
         if found is None:
             return None
         row, user = found
-        if row.revoked_at is not None or aware(row.expires_at) <= utcnow():
+        if row.revoked_at is not None or as_utc(row.expires_at) <= utcnow():
             return None
         team = await team_of(session, user.org_id, user.id)
     return Principal(
@@ -303,7 +296,7 @@ a read, not a write per request (under load every write is a lock and a commit).
 def touch_last_used(api_key: ApiKey, now: datetime) -> None:
     """Move ``last_used_at`` to ``now`` when it is older than ``LAST_USED_GRANULARITY``."""
     last = api_key.last_used_at
-    if last is None or now - aware(last) >= LAST_USED_GRANULARITY:
+    if last is None or now - as_utc(last) >= LAST_USED_GRANULARITY:
         api_key.last_used_at = now
 
 

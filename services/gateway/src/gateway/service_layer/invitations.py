@@ -11,9 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clashtor_common.db import as_utc, utcnow
 from clashtor_common.domain_errors import Conflict, Forbidden, NotFound
 from gateway.adapters import mailer as mail
-from gateway.adapters.tables import Invitation, Organization, User, aware, utcnow
+from gateway.adapters.tables import Invitation, Organization, User
 from gateway.context import Gateway
 from gateway.domain import credentials
 from gateway.domain.permissions import Role, can_grant
@@ -135,7 +136,7 @@ async def accept(gw: Gateway, token: str, *, name: str, password: str) -> Signed
                 found is None
                 or found.accepted_at is not None
                 or found.revoked_at is not None
-                or aware(found.expires_at) <= utcnow()
+                or as_utc(found.expires_at) <= utcnow()
             ):
                 raise NotFound(
                     code="invitation_not_found",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clashtor_common.db import utcnow
 from clashtor_common.domain_errors import Conflict, Forbidden, InvalidInput, NotFound
 from gateway.adapters.sealed import destroy_keys, user_key
 from gateway.adapters.tables import (
@@ -18,7 +19,6 @@ from gateway.adapters.tables import (
     Notification,
     PendingRectification,
     User,
-    utcnow,
 )
 from gateway.context import Gateway
 from gateway.domain.permissions import Role, can_grant

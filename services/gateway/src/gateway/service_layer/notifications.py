@@ -7,9 +7,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clashtor_common.db import utcnow
 from clashtor_common.domain_errors import NotFound
 from clashtor_common.events import CallFailed, CallScored
-from gateway.adapters.tables import Notification, User, utcnow
+from gateway.adapters.tables import Notification, User
 from gateway.context import Gateway
 from gateway.domain.principal import Principal
 

@@ -8,9 +8,10 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from clashtor_common.db import as_utc, utcnow
 from clashtor_common.domain_errors import Conflict, Forbidden, NotAuthenticated, NotFound
 from gateway.adapters import rectification_relay
-from gateway.adapters.tables import EmailChange, Organization, User, aware, utcnow
+from gateway.adapters.tables import EmailChange, Organization, User
 from gateway.context import Gateway
 from gateway.domain import credentials
 from gateway.domain.principal import Principal
@@ -135,7 +136,7 @@ async def pending_email(gw: Gateway, user_id: str) -> str | None:
     """The address waiting for confirmation, if any (shown to its user only)."""
     async with gw.db.session() as session:
         row = await session.get(EmailChange, user_id)
-        if row is None or aware(row.expires_at) <= utcnow():
+        if row is None or as_utc(row.expires_at) <= utcnow():
             return None
         return row.new_email
 
@@ -154,7 +155,7 @@ async def confirm_email(gw: Gateway, token: str) -> str:
                     )
                 )
             ).scalar_one_or_none()
-            if row is None or aware(row.expires_at) <= utcnow():
+            if row is None or as_utc(row.expires_at) <= utcnow():
                 raise NotFound(
                     code="confirmation_not_found",
                     message="this confirmation link is unknown, was already used, or has expired",

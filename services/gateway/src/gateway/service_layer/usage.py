@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 
-from clashtor_common.db import Database
-from gateway.adapters.tables import UsageEvent, utcnow
+from clashtor_common.db import Database, utcnow
+from gateway.adapters.tables import UsageEvent
 from gateway.domain.principal import Principal
 
 log = logging.getLogger(__name__)

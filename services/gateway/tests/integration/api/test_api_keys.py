@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from gateway.adapters.tables import ApiKey, aware
+from clashtor_common.db import as_utc
+from gateway.adapters.tables import ApiKey
 from gateway.service_layer.auth import LAST_USED_GRANULARITY
 
 
@@ -122,6 +123,6 @@ async def test_reads_with_a_key_write_last_used_at_at_most_once_a_minute(api: An
     async with api.app.state.gateway.db.session() as session:  # a minute passes
         key = await session.get(ApiKey, created["id"])
         assert key is not None and key.last_used_at is not None
-        key.last_used_at = aware(key.last_used_at) - LAST_USED_GRANULARITY
+        key.last_used_at = as_utc(key.last_used_at) - LAST_USED_GRANULARITY
     assert (await client.get("/v1/me")).status_code == 200
     assert await last_used() > first

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from gateway.adapters.tables import PendingRectification, utcnow
+from clashtor_common.db import utcnow
+from gateway.adapters.tables import PendingRectification
 
 PASSWORD = "correct horse battery staple"
 
