@@ -106,6 +106,8 @@ class FakeState:
     failures: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     """(method, path) → statuses to answer next, instead of the route (one per call)."""
     seen: list[Seen] = field(default_factory=list)
+    comments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """score's comments by call id."""
     upload_started: threading.Event = field(default_factory=threading.Event)
     upload_bytes_seen: int = 0
 
@@ -321,6 +323,35 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
             raise not_found("score", call_id)
         item["roles"] = body.get("roles", {})
         return {k: v for k, v in item.items() if k != "org_id"}
+
+    @app.post("/internal/calls/{call_id}/comments", status_code=201)
+    async def add_comment(
+        call_id: str, who: CurrentIdentity, body: dict[str, Any] = Body()
+    ) -> dict[str, Any]:
+        """Score's comment, kept as sent (score's own rules are tested in score)."""
+        if not _visible(state.calls.get(call_id), who):
+            raise not_found("call", call_id)
+        comment = {
+            "id": str(uuid.uuid4()),
+            "call_id": call_id,
+            "parent_id": body.get("parent_id"),
+            "author_id": who.user_id,
+            "at_seconds": body.get("at_seconds", 0),
+            "body": body["body"],
+            "mentions": [s["user_id"] for s in body["body"]["segments"] if s["type"] == "mention"],
+            "created_at": "2026-01-01T00:00:00Z",
+            "edited_at": None,
+            "deleted": False,
+        }
+        state.comments.setdefault(call_id, []).append(comment)
+        return comment
+
+    @app.get("/internal/calls/{call_id}/comments")
+    async def list_comments(call_id: str, who: CurrentIdentity) -> dict[str, Any]:
+        if not _visible(state.calls.get(call_id), who):
+            raise not_found("call", call_id)
+        items = [{**c, "replies": []} for c in state.comments.get(call_id, [])]
+        return {"items": items, "next_cursor": None}
 
     for resource in ("scorecards", "trackers"):
 

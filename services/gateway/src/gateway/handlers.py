@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clashtor_common.events import (
     CallFailed,
     CallScored,
+    CommentMentioned,
     Envelope,
     ErasureCompleted,
     ErasureRequested,
@@ -37,6 +38,12 @@ async def on_call_failed(event: Envelope, session: AsyncSession) -> None:
     """Tell the uploader their call failed (transcription or scoring)."""
     failed = event.payload_as(CallFailed)
     await notifications.record_call_failed(session, event.org_id, failed)
+
+
+async def on_comment_mentioned(event: Envelope, session: AsyncSession) -> None:
+    """Tell each user a comment on a call mentions (only users of the event's org)."""
+    mentioned = event.payload_as(CommentMentioned)
+    await notifications.record_mention(session, event.org_id, mentioned)
 
 
 async def on_erasure_requested(

@@ -290,6 +290,18 @@ class SubjectRestricted(EventPayload):
     objected: bool | None = None
 
 
+class CommentMentioned(EventPayload):
+    """A comment on a call mentions users: each of them is told (ids only; the comment's
+    text stays sealed in score)."""
+
+    event_type = Topic.COMMENT_MENTIONED.value
+    call_id: str
+    comment_id: str
+    author_id: str
+    at_seconds: float = Field(ge=0, description="the moment of the call the thread is pinned to")
+    mentioned_user_ids: list[str] = Field(min_length=1)
+
+
 PAYLOADS: tuple[type[EventPayload], ...] = (
     CallUploaded,
     CallTranscribed,
@@ -303,6 +315,7 @@ PAYLOADS: tuple[type[EventPayload], ...] = (
     SubscriptionChanged,
     SubjectRectified,
     SubjectRestricted,
+    CommentMentioned,
 )
 LEGACY_PAYLOADS: tuple[type[EventPayload], ...] = (
     CallScoredV1,

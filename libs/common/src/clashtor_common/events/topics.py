@@ -16,6 +16,7 @@ class Topic(StrEnum):
     SUBSCRIPTION_CHANGED = "subscription-changed"
     SUBJECT_RECTIFIED = "subject-rectified"
     SUBJECT_RESTRICTED = "subject-restricted"
+    COMMENT_MENTIONED = "comment-mentioned"
 
 
 DLQ_SUFFIX = ".dlq"

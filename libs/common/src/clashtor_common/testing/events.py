@@ -28,3 +28,15 @@ def call_uploaded(
         "participants": list(participants),
     }
     return CallUploaded(**{**values, **fields})
+
+
+def comment_body(*parts: str | tuple[str, str]) -> dict[str, Any]:
+    """A comment body as the API takes it: strings are text, ``("@", user_id)`` a mention."""
+    return {
+        "segments": [
+            {"type": "mention", "user_id": p[1]}
+            if isinstance(p, tuple)
+            else {"type": "text", "text": p}
+            for p in parts
+        ]
+    }

@@ -530,3 +530,104 @@ class PlaylistItemOut(BaseModel):
 class PlaylistItemPage(BaseModel):
     items: list[PlaylistItemOut]
     next_cursor: str | None = Field(None, description="pass as cursor for the next page")
+
+
+# --- coaching on a call -----------------------------------------------------------------
+
+
+class TextSegmentIn(InModel):
+    type: Literal["text"]
+    text: str = Field(min_length=1, max_length=5000)
+
+
+class MentionSegmentIn(InModel):
+    type: Literal["mention"]
+    user_id: str = Field(min_length=1, max_length=100, description="a member's user id")
+
+
+class CommentBodyIn(InModel):
+    """Text and mentions in order: a mention names a user by id, never by parsing ``@``."""
+
+    segments: list[Annotated[TextSegmentIn | MentionSegmentIn, Field(discriminator="type")]] = (
+        Field(min_length=1, max_length=200)
+    )
+
+
+class CommentIn(InModel):
+    body: CommentBodyIn
+    at_seconds: float | None = Field(
+        None, ge=0, le=86_400, description="the moment of the call; required for a new thread"
+    )
+    parent_id: str | None = Field(
+        None, min_length=1, max_length=36, description="the thread's first comment: a reply"
+    )
+
+
+class CommentEditIn(InModel):
+    body: CommentBodyIn
+
+
+class SegmentOut(BaseModel):
+    type: Literal["text", "mention"]
+    text: str | None = None
+    user_id: str | None = Field(None, description="None for a mention of a user since erased")
+    name: str | None = None
+
+
+class CommentBodyOut(BaseModel):
+    segments: list[SegmentOut]
+
+
+class CommentOut(BaseModel):
+    id: str
+    call_id: str
+    parent_id: str | None
+    author_id: str | None
+    author_name: str | None = None
+    at_seconds: float
+    body: CommentBodyOut
+    mentions: list[str]
+    created_at: datetime
+    edited_at: datetime | None
+    deleted: bool = Field(description="a removed first comment kept for its replies")
+
+
+class ThreadOut(CommentOut):
+    replies: list[CommentOut]
+
+
+class ThreadPage(BaseModel):
+    items: list[ThreadOut]
+    next_cursor: str | None
+
+
+class PersonOut(BaseModel):
+    id: str
+    name: str
+    role: RoleName
+
+
+class OverrideIn(InModel):
+    score: float = Field(ge=0, le=1, description="the item's score: 0 not met … 1 met")
+    reason: str = Field(min_length=1, max_length=1000, pattern=NOT_BLANK)
+
+
+class ItemReviewOut(BaseModel):
+    id: str
+    item: str
+    score: float
+    automatic_score: float | None
+    reason: str | None
+    reviewer_id: str | None
+    reviewer_name: str | None = None
+    created_at: datetime
+    reverted_by: str | None
+    reverted_at: datetime | None
+
+
+class ReviewOut(BaseModel):
+    call_id: str
+    overall_score: float | None = Field(description="the call's score, overrides applied")
+    automatic_score: float | None
+    overrides: list[ItemReviewOut] = Field(description="per item, the override in force")
+    history: list[ItemReviewOut] = Field(description="every override and revert, oldest first")

@@ -14,6 +14,7 @@ ROUTES = {
     Topic.ERASURE_REQUESTED.value: handlers.on_erasure_requested,
     Topic.EXPORT_REQUESTED.value: handlers.on_export_requested,
     Topic.SUBJECT_RESTRICTED.value: handlers.on_subject_restricted,
+    Topic.COMMENT_MENTIONED.value: handlers.on_comment_mentioned,
 }
 CONSUMES: tuple[str, ...] = tuple(ROUTES)
 #: Topics this service emits to through its outbox.

@@ -1,4 +1,5 @@
-"""In-app notifications: a scored or failed call tells its uploader."""
+"""In-app notifications: a scored or failed call tells its uploader; a comment tells whom
+it mentions."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clashtor_common.db import utcnow
 from clashtor_common.domain_errors import NotFound
-from clashtor_common.events import CallFailed, CallScored
+from clashtor_common.events import CallFailed, CallScored, CommentMentioned
 from gateway.adapters.tables import Notification, User
 from gateway.context import Gateway
 from gateway.domain.principal import Principal
 
 CALL_SCORED = "call_scored"
 CALL_FAILED = "call_failed"
+MENTIONED = "mentioned"
 
 
 async def record_call_scored(session: AsyncSession, org_id: str, scored: CallScored) -> bool:
@@ -31,6 +33,20 @@ async def record_call_failed(session: AsyncSession, org_id: str, failed: CallFai
         return False  # a v1 event from before call-failed named the uploader
     data = {"stage": failed.stage, "code": failed.code}
     return await _notify(session, org_id, failed.uploader_id, CALL_FAILED, failed.call_id, data)
+
+
+async def record_mention(session: AsyncSession, org_id: str, mention: CommentMentioned) -> int:
+    """One notification per mentioned user and call (the latest mention there); users of
+    another organization are nobody to tell."""
+    data = {
+        "comment_id": mention.comment_id,
+        "author_id": mention.author_id,
+        "at_seconds": mention.at_seconds,
+    }
+    told = 0
+    for user_id in mention.mentioned_user_ids:
+        told += await _notify(session, org_id, user_id, MENTIONED, mention.call_id, data)
+    return told
 
 
 async def _notify(

@@ -14,7 +14,7 @@ from typing import Literal
 
 from clashtor_common.crypto import DataKey, DataKeys, Keyring
 
-Kind = Literal["result", "transcript"]
+Kind = Literal["result", "transcript", "comment", "review"]
 
 
 def transcript_object_aad(call_id: str) -> bytes:
@@ -26,17 +26,34 @@ def transcript_object_aad(call_id: str) -> bytes:
     return call_id.encode()
 
 
-def _aad(org_id: str, call_id: str, kind: Kind) -> bytes:
-    return f"score/{kind}/{org_id}/{call_id}".encode()
+def _aad(org_id: str, call_id: str, kind: Kind, row: str | None) -> bytes:
+    """A comment's body or a review's reason is also bound to its row id."""
+    return f"score/{kind}/{org_id}/{call_id}{'/' + row if row else ''}".encode()
 
 
 def seal(
-    keyring: Keyring, plain: bytes, *, org_id: str, call_id: str, kind: Kind, key: DataKey
+    keyring: Keyring,
+    plain: bytes,
+    *,
+    org_id: str,
+    call_id: str,
+    kind: Kind,
+    key: DataKey,
+    row: str | None = None,
 ) -> bytes:
-    return keyring.encrypt(zlib.compress(plain, 6), aad=_aad(org_id, call_id, kind), key=key)
+    aad = _aad(org_id, call_id, kind, row)
+    return keyring.encrypt(zlib.compress(plain, 6), aad=aad, key=key)
 
 
 def unseal(
-    keyring: Keyring, blob: bytes, *, org_id: str, call_id: str, kind: Kind, keys: DataKeys
+    keyring: Keyring,
+    blob: bytes,
+    *,
+    org_id: str,
+    call_id: str,
+    kind: Kind,
+    keys: DataKeys,
+    row: str | None = None,
 ) -> bytes:
-    return zlib.decompress(keyring.decrypt(blob, aad=_aad(org_id, call_id, kind), keys=keys))
+    aad = _aad(org_id, call_id, kind, row)
+    return zlib.decompress(keyring.decrypt(blob, aad=aad, keys=keys))

@@ -48,6 +48,11 @@ class CallScoreRecord(SQLModel, table=True):
     patience_s: float | None = None
     role_override: dict[str, str] | None = Field(default=None, sa_column=Column(JSON))
     """A user's correction (speaker label → rep/customer): labels and roles only."""
+    automatic_score: float | None = None
+    """The engine's overall score; ``overall_score`` is it with a review's overrides applied."""
+    item_overrides: dict[str, float] | None = Field(default=None, sa_column=Column(JSON))
+    """The review's current overrides (item key → score 0–1); who, when and why live in
+    ``score_item_reviews``."""
     result_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     transcript_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     source_event_id: str | None = Field(default=None, max_length=36)
@@ -163,9 +168,60 @@ class ObjectionRecord(SQLModel, table=True):
     objected_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
+class CommentRecord(SQLModel, table=True):
+    """A comment pinned to a moment of a call, or a reply in its thread.
+
+    The body (text and mentions) is sealed under the call's data key, so the call's
+    erasure shreds it; the mentioned user ids stay plain for the user's erasure to find.
+    """
+
+    __tablename__ = "score_comments"
+    __table_args__ = (
+        Index("ix_score_comments_call", "org_id", "call_id", "at_seconds", "created_at"),
+        Index("ix_score_comments_author", "org_id", "author_id"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    org_id: str = Field(max_length=100)
+    call_id: str = Field(max_length=100)
+    parent_id: str | None = Field(default=None, max_length=36, index=True)
+    author_id: str | None = Field(default=None, max_length=100)
+    """None once the author was erased (the thread's replies stay)."""
+    at_seconds: float
+    body_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    """None for a removed comment kept as the root of replies."""
+    mentions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    edited_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+    deleted_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+
+
+class ItemReviewRecord(SQLModel, table=True):
+    """One override of a scorecard item by a reviewer, or its revert: the audit trail.
+
+    The active override of an item is its latest row not reverted; the reason is sealed
+    under the call's data key.
+    """
+
+    __tablename__ = "score_item_reviews"
+    __table_args__ = (Index("ix_score_item_reviews_call", "org_id", "call_id", "item"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    org_id: str = Field(max_length=100)
+    call_id: str = Field(max_length=100)
+    item: str = Field(max_length=64)
+    score: float
+    automatic_score: float | None = None
+    reason_enc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    reviewer_id: str | None = Field(default=None, max_length=100, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    reverted_by: str | None = Field(default=None, max_length=100)
+    reverted_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+
+
 DataKeyRecord = key_table_model("score")
-"""``score_data_keys``: ``call:<id>`` seals the call's stored result and transcript;
-erasure destroys it first."""
+"""``score_data_keys``: ``call:<id>`` seals the call's stored result and transcript, its
+comments' bodies and its reviews' reasons; erasure destroys it first."""
 
 
 TABLES: tuple[type[SQLModel], ...] = (
@@ -178,4 +234,6 @@ TABLES: tuple[type[SQLModel], ...] = (
     ErasedCallRecord,
     ErasedSubjectRecord,
     ObjectionRecord,
+    CommentRecord,
+    ItemReviewRecord,
 )

@@ -2,10 +2,17 @@
 
 from fastapi import APIRouter
 
-from score.entrypoints import analytics_api, scorecards_api, scores_api, trackers_api
+from score.entrypoints import (
+    analytics_api,
+    reviews_api,
+    scorecards_api,
+    scores_api,
+    trackers_api,
+)
 
 router = APIRouter(prefix="/internal")
 router.include_router(scores_api.router)
 router.include_router(trackers_api.router)
 router.include_router(scorecards_api.router)
 router.include_router(analytics_api.router)
+router.include_router(reviews_api.router)

@@ -6,6 +6,7 @@ import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from clashtor_common.crypto import DataKeys
 from clashtor_common.datakeys import call_key_id
@@ -16,6 +17,7 @@ from score.adapters.tables import CallScoreRecord
 from score.context import ScoreContext
 from score.domain.access import can_correct_roles, can_see
 from score.entrypoints.deps import ContextDep, transaction
+from score.service_layer.reviews import reviewed_result
 from score.service_layer.scoring import (
     compute_role_correction,
     parse_override,
@@ -36,9 +38,12 @@ async def _visible(repo: ScoreRepository, identity: Identity, call_id: str) -> C
     return rec
 
 
-async def _view(ctx: ScoreContext, rec: CallScoreRecord, keys: DataKeys) -> dict[str, Any]:
+async def _view(
+    ctx: ScoreContext, session: AsyncSession, rec: CallScoreRecord, keys: DataKeys
+) -> dict[str, Any]:
+    """The score with its scorecard as reviewed (overrides applied, automatic values kept)."""
     result = await asyncio.to_thread(stored_result_json, ctx, rec, keys)
-    return score_view(rec, result)
+    return score_view(rec, await reviewed_result(ctx, session, rec, result))
 
 
 @router.get("/{call_id}")
@@ -47,7 +52,7 @@ async def get_score(call_id: CallId, identity: CurrentIdentity, ctx: ContextDep)
     async with transaction(ctx) as session:
         rec = await _visible(ScoreRepository(session, identity.org_id), identity, call_id)
         keys = await ctx.keys.load(session, [call_key_id(call_id)])
-    return await _view(ctx, rec, keys)
+        return await _view(ctx, session, rec, keys)
 
 
 @router.put("/{call_id}/roles")
@@ -79,6 +84,6 @@ async def correct_roles(
     sealed = await compute_role_correction(ctx, job)  # slow: outside any transaction
     async with transaction(ctx) as session:
         saved = await save_role_correction(session, job, sealed)
-    if saved is None:
-        raise not_found("score of call", call_id)
-    return await _view(ctx, saved, {job.key.id: job.key})
+        if saved is None:
+            raise not_found("score of call", call_id)
+        return await _view(ctx, session, saved, {job.key.id: job.key})

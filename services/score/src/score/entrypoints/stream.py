@@ -22,6 +22,7 @@ PRODUCES: tuple[str, ...] = (
     Topic.CALL_FAILED.value,
     Topic.ERASURE_COMPLETED.value,
     Topic.EXPORT_PART_READY.value,
+    Topic.COMMENT_MENTIONED.value,
 )
 
 

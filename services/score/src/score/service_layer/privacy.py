@@ -8,6 +8,12 @@ Whose calls a subject means:
 - ``user``: every call they uploaded;
 - ``organization``: every call of the organization, and its trackers and scorecards.
 
+Comments and scorecard reviews go with their call (its erasure removes them, its export
+holds them). A user's erasure also removes the comments they wrote on others' calls (a
+thread's first comment with replies stays, empty and authorless), takes them out of
+mention lists and leaves their reviews without a name; their export holds what they
+wrote, reviewed or were mentioned in.
+
 Erasure deletes the score rows (result and stored transcript with them) and leaves
 tombstones of ids and fingerprints only, so a replayed or late ``call-transcribed``
 about the subject scores nothing again. Export writes one part in the shared format
@@ -21,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,9 +47,11 @@ from clashtor_common.events import (
 from clashtor_common.outbox import drop_unsent
 from clashtor_common.subjects import SubjectLookups, UnusableSubject, records_for_subject
 from score.adapters.repository import ScoreRepository
-from score.adapters.tables import CallScoreRecord
+from score.adapters.review_repository import ReviewRepository
+from score.adapters.tables import CallScoreRecord, CommentRecord, ItemReviewRecord
 from score.context import ScoreContext
 from score.service_layer.config import active_id, scorecard_view, tracker_view
+from score.service_layer.reviews import comment_view, review_view
 from score.service_layer.scoring import stored_result_json
 
 log = logging.getLogger(__name__)
@@ -95,6 +104,8 @@ async def erase_subject(
         # Objects first: deleting is idempotent, so a retry after a crash only repeats it.
         await ctx.s3.ensure_bucket()
         objects = await ctx.s3.delete_prefix(f"orgs/{org_id}/")
+    reviews = ReviewRepository(session, org_id)
+    comments, item_reviews = await reviews.delete_for_calls(call_ids)
     scores, participants = await repo.delete_calls(call_ids)
     await repo.tombstone_calls(call_ids, request.request_id)
     await _drop_unsent_call_events(session, call_ids)
@@ -105,11 +116,20 @@ async def erase_subject(
             await repo.tombstone_subject("participant", subject.id, request.request_id)
     elif subject.type == "user" and subject.id:
         await repo.tombstone_subject("user", subject.id, request.request_id)
+        removed.update(await reviews.forget_user(subject.id))
     elif subject.type == "organization":
         await repo.tombstone_subject("org", org_id, request.request_id)
         removed.update(await repo.delete_configuration())
         removed["export_objects"] = objects
-    removed.update({"scores": scores, "participants": participants, "data_keys": keys})
+    removed["comments"] = removed.get("comments", 0) + comments
+    removed.update(
+        {
+            "scores": scores,
+            "participants": participants,
+            "item_reviews": item_reviews,
+            "data_keys": keys,
+        }
+    )
     await session.flush()
     log.info("erasure %s: removed %s", request.request_id, removed)
     return ErasureCompleted(
@@ -139,9 +159,13 @@ async def export_subject(
             request_id=request.request_id, service=SERVICE, status="failed", details=str(exc)
         )
     records = await repo.calls(call_ids)
-    keys = await ctx.keys.load(session, [call_key_id(rec.call_id) for rec in records])
+    coaching = await _coaching_rows(session, org_id, subject, [r.call_id for r in records])
+    keys = await ctx.keys.load(
+        session,
+        {call_key_id(c) for c in [*(r.call_id for r in records), *coaching.call_ids()]},
+    )
     items: list[dict[str, Any]] = await asyncio.to_thread(
-        lambda: [_call_item(ctx, rec, keys) for rec in records]
+        lambda: [_call_item(ctx, rec, keys) for rec in records] + coaching.items(ctx, keys)
     )
     if subject.type == "organization":
         current = await active_id(repo)
@@ -185,6 +209,37 @@ def _call_item(ctx: ScoreContext, rec: CallScoreRecord, keys: DataKeys) -> dict[
         "scorecard": result.get("scorecard"),
         "feedback": result.get("feedback"),
     }
+
+
+@dataclass
+class _Coaching:
+    """Comments and reviews a subject's export holds: those of their calls, and for a user
+    also the ones they wrote on others' calls (each once)."""
+
+    comments: list[CommentRecord]
+    reviews: list[ItemReviewRecord]
+
+    def call_ids(self) -> set[str]:
+        return {c.call_id for c in self.comments} | {r.call_id for r in self.reviews}
+
+    def items(self, ctx: ScoreContext, keys: DataKeys) -> list[dict[str, Any]]:
+        return [{"kind": "comment", **comment_view(ctx, c, keys)} for c in self.comments] + [
+            {"kind": "scorecard_review", "call_id": r.call_id, **review_view(ctx, r, keys)}
+            for r in self.reviews
+        ]
+
+
+async def _coaching_rows(
+    session: AsyncSession, org_id: str, subject: Subject, call_ids: list[str]
+) -> _Coaching:
+    repo = ReviewRepository(session, org_id)
+    comments = {c.id: c for c in await repo.comments_of_calls(call_ids)}
+    reviews = {r.id: r for r in await repo.reviews_of_calls(call_ids)}
+    if subject.type == "user" and subject.id:
+        comments |= {c.id: c for c in await repo.comments_by(subject.id)}
+        comments |= {c.id: c for c in await repo.comments_mentioning(subject.id)}
+        reviews |= {r.id: r for r in await repo.reviews_by(subject.id)}
+    return _Coaching(list(comments.values()), list(reviews.values()))
 
 
 # objection ----------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from score.adapters.repository import ScoreRepository
 from score.adapters.sealed import Kind, seal, transcript_object_aad, unseal
 from score.adapters.tables import CallParticipantRecord, CallScoreRecord
 from score.context import ScoreContext
+from score.domain.reviews import effective_overall
 from score.domain.roles import Participant
 from score.domain.scorecards import Scorecard
 from score.domain.scoring import CallScore, rescore_call, score_call
@@ -166,13 +167,26 @@ def stored_result_json(ctx: ScoreContext, rec: CallScoreRecord, keys: DataKeys) 
 
 
 # -- writing ----------------------------------------------------------------------------
+def reviewed_overall(
+    scorecard: dict[str, Any] | None, automatic: float | None, overrides: dict[str, float] | None
+) -> float | None:
+    """The call's score as everyone sees it: the automatic one, or the reviewed one when a
+    manager overrode items (a re-score keeps the overrides of items it still has)."""
+    return effective_overall(scorecard, overrides) if overrides else automatic
+
+
 def _apply(rec: CallScoreRecord, sealed: Sealed) -> None:
     score = sealed.score
     card = score.scorecard
     metrics = score.metrics
     rec.status = "scored"
     rec.failure_code = rec.failure_reason = None
-    rec.overall_score = score.overall_score
+    rec.automatic_score = score.overall_score
+    rec.overall_score = reviewed_overall(
+        score.scorecard.model_dump(mode="json") if score.scorecard else None,
+        score.overall_score,
+        rec.item_overrides,
+    )
     rec.scorecard_id = card.scorecard_id if card else None
     rec.scorecard_name = card.name if card else None
     rec.scorecard_version = card.version if card else None
@@ -192,13 +206,20 @@ def _apply(rec: CallScoreRecord, sealed: Sealed) -> None:
 
 
 async def _emit_scored(session: AsyncSession, rec: CallScoreRecord, score: CallScore) -> None:
+    await announce_scored(session, rec, [t.name for t in score.trackers if t.count > 0])
+
+
+async def announce_scored(
+    session: AsyncSession, rec: CallScoreRecord, trackers: Sequence[str]
+) -> None:
+    """call-scored with the call's current score (again after a re-score or a review)."""
     payload = CallScored(
         call_id=rec.call_id,
         uploader_id=rec.uploader_id,
         overall_score=rec.overall_score,
         scorecard=rec.scorecard_name,
         engine=rec.engine or "local",
-        trackers=[t.name for t in score.trackers if t.count > 0],
+        trackers=list(trackers),
     )
     await emit(
         session,

@@ -25,6 +25,7 @@ def score_view(rec: CallScoreRecord, result: dict[str, Any]) -> dict[str, Any]:
         "scorecard": result.get("scorecard"),
         "feedback": result.get("feedback"),
         "overall_score": rec.overall_score,
+        "automatic_score": rec.automatic_score,
         "engine": feedback.get("engine"),
         "model": feedback.get("model"),
         "fallback_reason": feedback.get("fallback_reason"),

@@ -1,0 +1,182 @@
+"""Queries of comments and scorecard reviews, every one scoped by the organization."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, delete, or_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from clashtor_common.db import utcnow
+from score.adapters.tables import CommentRecord, ItemReviewRecord
+
+
+class ReviewRepository:
+    def __init__(self, session: AsyncSession, org_id: str) -> None:
+        self.session = session
+        self.org_id = org_id
+
+    # comments ---------------------------------------------------------------------------
+    async def comment(self, call_id: str, comment_id: str) -> CommentRecord | None:
+        rows = await self.session.execute(
+            select(CommentRecord).where(
+                CommentRecord.org_id == self.org_id,
+                CommentRecord.call_id == call_id,
+                CommentRecord.id == comment_id,
+            )
+        )
+        return rows.scalar_one_or_none()
+
+    async def threads(
+        self, call_id: str, *, limit: int, after: tuple[float, datetime, str] | None
+    ) -> list[CommentRecord]:
+        """Root comments of a call by moment, then time, then id; ``limit`` of them."""
+        at, created, ident = (
+            col(CommentRecord.at_seconds),
+            col(CommentRecord.created_at),
+            col(CommentRecord.id),
+        )
+        query = select(CommentRecord).where(
+            CommentRecord.org_id == self.org_id,
+            CommentRecord.call_id == call_id,
+            col(CommentRecord.parent_id).is_(None),
+        )
+        if after is not None:
+            a, c, i = after
+            query = query.where(
+                or_(at > a, and_(at == a, or_(created > c, and_(created == c, ident > i))))
+            )
+        rows = await self.session.execute(query.order_by(at, created, ident).limit(limit))
+        return list(rows.scalars().all())
+
+    async def replies(self, call_id: str, parent_ids: Sequence[str]) -> list[CommentRecord]:
+        if not parent_ids:
+            return []
+        rows = await self.session.execute(
+            select(CommentRecord)
+            .where(
+                CommentRecord.org_id == self.org_id,
+                CommentRecord.call_id == call_id,
+                col(CommentRecord.parent_id).in_(list(parent_ids)),
+            )
+            .order_by(col(CommentRecord.created_at), col(CommentRecord.id))
+        )
+        return list(rows.scalars().all())
+
+    async def has_replies(self, comment_id: str) -> bool:
+        rows = await self.session.execute(
+            select(CommentRecord.id)
+            .where(CommentRecord.org_id == self.org_id, CommentRecord.parent_id == comment_id)
+            .limit(1)
+        )
+        return rows.first() is not None
+
+    async def comments_of_calls(self, call_ids: Sequence[str]) -> list[CommentRecord]:
+        if not call_ids:
+            return []
+        rows = await self.session.execute(
+            select(CommentRecord)
+            .where(CommentRecord.org_id == self.org_id, col(CommentRecord.call_id).in_(call_ids))
+            .order_by(col(CommentRecord.call_id), col(CommentRecord.created_at))
+        )
+        return list(rows.scalars().all())
+
+    async def comments_by(self, user_id: str) -> list[CommentRecord]:
+        rows = await self.session.execute(
+            select(CommentRecord)
+            .where(CommentRecord.org_id == self.org_id, CommentRecord.author_id == user_id)
+            .order_by(col(CommentRecord.created_at))
+        )
+        return list(rows.scalars().all())
+
+    async def comments_mentioning(self, user_id: str) -> list[CommentRecord]:
+        """Comments whose mention list names ``user_id`` (filtered here: JSON differs by
+        database, and an organization's comments are few)."""
+        rows = await self.session.execute(
+            select(CommentRecord).where(CommentRecord.org_id == self.org_id)
+        )
+        return [c for c in rows.scalars().all() if user_id in (c.mentions or [])]
+
+    # reviews ----------------------------------------------------------------------------
+    async def reviews(self, call_id: str) -> list[ItemReviewRecord]:
+        """Every override of the call and its revert, oldest first (the audit trail)."""
+        rows = await self.session.execute(
+            select(ItemReviewRecord)
+            .where(ItemReviewRecord.org_id == self.org_id, ItemReviewRecord.call_id == call_id)
+            .order_by(col(ItemReviewRecord.created_at), col(ItemReviewRecord.id))
+        )
+        return list(rows.scalars().all())
+
+    async def reviews_of_calls(self, call_ids: Sequence[str]) -> list[ItemReviewRecord]:
+        if not call_ids:
+            return []
+        rows = await self.session.execute(
+            select(ItemReviewRecord)
+            .where(
+                ItemReviewRecord.org_id == self.org_id,
+                col(ItemReviewRecord.call_id).in_(call_ids),
+            )
+            .order_by(col(ItemReviewRecord.call_id), col(ItemReviewRecord.created_at))
+        )
+        return list(rows.scalars().all())
+
+    async def reviews_by(self, user_id: str) -> list[ItemReviewRecord]:
+        rows = await self.session.execute(
+            select(ItemReviewRecord)
+            .where(ItemReviewRecord.org_id == self.org_id, ItemReviewRecord.reviewer_id == user_id)
+            .order_by(col(ItemReviewRecord.created_at))
+        )
+        return list(rows.scalars().all())
+
+    # erasure ----------------------------------------------------------------------------
+    async def delete_for_calls(self, call_ids: Sequence[str]) -> tuple[int, int]:
+        """Comments and reviews of ``call_ids``: (comments, reviews) removed."""
+        if not call_ids:
+            return 0, 0
+        comments = await self.session.execute(
+            delete(CommentRecord).where(
+                col(CommentRecord.org_id) == self.org_id, col(CommentRecord.call_id).in_(call_ids)
+            )
+        )
+        reviews = await self.session.execute(
+            delete(ItemReviewRecord).where(
+                col(ItemReviewRecord.org_id) == self.org_id,
+                col(ItemReviewRecord.call_id).in_(call_ids),
+            )
+        )
+        return comments.rowcount or 0, reviews.rowcount or 0  # type: ignore[attr-defined]
+
+    async def forget_user(self, user_id: str) -> dict[str, int]:
+        """A user's erasure: their comments go (one with replies stays as an empty,
+        authorless root), their mentions leave others' lists, their reviews lose their name."""
+        removed = kept_empty = 0
+        for comment in await self.comments_by(user_id):
+            if comment.parent_id is None and await self.has_replies(comment.id):
+                comment.author_id = None
+                comment.body_enc = None
+                comment.mentions = []
+                comment.deleted_at = comment.deleted_at or utcnow()
+                kept_empty += 1
+            else:
+                await self.session.delete(comment)
+                removed += 1
+        unmentioned = 0
+        for comment in await self.comments_mentioning(user_id):
+            comment.mentions = [m for m in comment.mentions if m != user_id]
+            unmentioned += 1
+        anonymised = 0
+        for column in (ItemReviewRecord.reviewer_id, ItemReviewRecord.reverted_by):
+            result = await self.session.execute(
+                update(ItemReviewRecord)
+                .where(col(ItemReviewRecord.org_id) == self.org_id, col(column) == user_id)
+                .values({column: None})
+            )
+            anonymised += result.rowcount or 0  # type: ignore[attr-defined]
+        return {
+            "comments": removed,
+            "comments_emptied": kept_empty,
+            "mentions": unmentioned,
+            "reviews_anonymised": anonymised,
+        }
