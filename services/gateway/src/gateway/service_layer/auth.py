@@ -6,6 +6,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -261,31 +262,54 @@ async def team_of(session: AsyncSession, org_id: str, manager_id: str) -> tuple[
     return tuple(sorted(r for (r,) in rows))
 
 
+Credential = TypeVar("Credential", AuthSession, ApiKey)
+
+
+async def _credential(
+    session: AsyncSession, model: type[Credential], hash_column: Any, token: str
+) -> tuple[Credential, User] | None:
+    """The session or API key whose hash ``token`` has, with the user it belongs to."""
+    found = (
+        await session.execute(
+            select(model, User)
+            .join(User, User.id == model.user_id)  # type: ignore[arg-type]
+            .where(hash_column == credentials.hash_token(token))
+        )
+    ).first()
+    return None if found is None else (found[0], found[1])
+
+
+async def _principal(
+    session: AsyncSession, user: User, credential: AuthSession | ApiKey, **fields: object
+) -> Principal:
+    """The principal of ``user`` authenticated by ``credential`` (``fields``: what differs
+    between a session and an API key)."""
+    return Principal(
+        user_id=user.id,
+        credential_id=credential.id,
+        team_user_ids=await team_of(session, user.org_id, user.id),
+        analytics_opt_out=user.analytics_opt_out,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
 async def principal_from_session(gw: Gateway, token: str) -> Principal | None:
     async with gw.db.session() as session:
-        found = (
-            await session.execute(
-                select(AuthSession, User)
-                .join(User, User.id == AuthSession.user_id)
-                .where(AuthSession.token_hash == credentials.hash_token(token))
-            )
-        ).first()
+        found = await _credential(session, AuthSession, AuthSession.token_hash, token)
         if found is None:
             return None
         row, user = found
         if row.revoked_at is not None or as_utc(row.expires_at) <= utcnow():
             return None
-        team = await team_of(session, user.org_id, user.id)
-    return Principal(
-        user_id=user.id,
-        org_id=user.org_id,
-        role=Role(user.role),
-        via="session",
-        credential_id=row.id,
-        team_user_ids=team,
-        analytics_opt_out=user.analytics_opt_out,
-        session_token=token,
-    )
+        return await _principal(
+            session,
+            user,
+            row,
+            org_id=user.org_id,
+            role=Role(user.role),
+            via="session",
+            session_token=token,
+        )
 
 
 LAST_USED_GRANULARITY = timedelta(minutes=1)
@@ -304,13 +328,7 @@ async def principal_from_api_key(gw: Gateway, key: str) -> Principal | None:
     if not credentials.looks_like_api_key(key):
         return None
     async with gw.db.session() as session:
-        found = (
-            await session.execute(
-                select(ApiKey, User)
-                .join(User, User.id == ApiKey.user_id)
-                .where(ApiKey.key_hash == credentials.hash_token(key))
-            )
-        ).first()
+        found = await _credential(session, ApiKey, ApiKey.key_hash, key)
         if found is None:
             return None
         api_key, user = found
@@ -319,16 +337,9 @@ async def principal_from_api_key(gw: Gateway, key: str) -> Principal | None:
         if not can_grant(user.role, api_key.role):  # the creator was demoted since
             return None
         touch_last_used(api_key, utcnow())
-        team = await team_of(session, user.org_id, user.id)
-    return Principal(
-        user_id=user.id,
-        org_id=api_key.org_id,
-        role=Role(api_key.role),
-        via="api_key",
-        credential_id=api_key.id,
-        team_user_ids=team,
-        analytics_opt_out=user.analytics_opt_out,
-    )
+        return await _principal(
+            session, user, api_key, org_id=api_key.org_id, role=Role(api_key.role), via="api_key"
+        )
 
 
 async def revoke_credentials(
