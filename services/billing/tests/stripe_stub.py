@@ -38,9 +38,10 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+
+from clashtor_common.testing.servers import ThreadedApp
 
 LOCALSTRIPE_LAUNCHER = Path(__file__).with_name("localstripe_server.py")
 
@@ -151,8 +152,7 @@ class StripeStub:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self.app = self._build_app()
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._served = ThreadedApp(self.app, name="Stripe stub")
         self.port: int | None = None
 
     # -- test controls -----------------------------------------------------------------
@@ -463,24 +463,11 @@ class StripeStub:
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> StripeStub:
-        config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("Stripe stub did not start")
-            time.sleep(0.01)
-        self.port = self._server.servers[0].sockets[0].getsockname()[1]
+        self.port = self._served.start()
         return self
 
     def stop(self) -> None:
-        if self._server and self._thread:
-            self._server.should_exit = True
-            self._thread.join(timeout=10)
+        self._served.stop()
 
 
 def _err(message: str, code: str | None = None) -> dict[str, Any]:

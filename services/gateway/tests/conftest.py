@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from clashtor_common.testing.apps import migrate
 from clashtor_common.testing.modules import load_module
+from clashtor_common.testing.servers import serve_in_thread
 from gateway import main as gateway_main
 from gateway.adapters.mailer import LoggingMailer
 from gateway.main import create_app
@@ -43,7 +44,9 @@ def stripe_signer() -> Callable[[bytes], str]:
 
 @pytest.fixture(scope="session")
 def fake_url(fake_state: object) -> Iterator[str]:
-    with fakes.serve_in_thread(fakes.build_app(support.IDENTITY_SECRET, fake_state)) as url:
+    with serve_in_thread(
+        fakes.build_app(support.IDENTITY_SECRET, fake_state), name="fake services"
+    ) as url:
         yield url
 
 

@@ -20,14 +20,11 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Annotated, Any, Literal
 
 import stripe
-import uvicorn
 from fastapi import Body, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import (
@@ -41,7 +38,6 @@ from pydantic import (
 )
 
 from clashtor_common.certificates import CertificateSigner, generate_signing_key, record_digest
-from clashtor_common.embedded import free_port
 from clashtor_common.errors import ApiError, install_error_handlers, not_found
 from clashtor_common.identity import (
     IDENTITY_HEADER,
@@ -768,27 +764,6 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
         return state.accounts.get(who.org_id) or {"org_id": who.org_id, "status": "active"}
 
     return app
-
-
-@contextmanager
-def serve_in_thread(app: FastAPI, timeout: float = 20) -> Iterator[str]:
-    """Serve ``app`` on 127.0.0.1 from a thread with its own event loop; yields its URL."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, name=f"fake-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + timeout
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("fake services did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def sign_stripe_payload(payload: bytes, secret: str = STRIPE_WEBHOOK_SECRET) -> str:

@@ -22,9 +22,10 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+
+from clashtor_common.testing.servers import ThreadedApp
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,7 @@ class OpenAIStub:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self.app = self._build_app()
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._served = ThreadedApp(self.app, name="OpenAI stub")
         self.port: int | None = None
 
     # -- scripting -------------------------------------------------------------------
@@ -158,23 +158,10 @@ class OpenAIStub:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def start(self) -> None:
-        config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("OpenAI stub did not start")
-            time.sleep(0.01)
-        self.port = self._server.servers[0].sockets[0].getsockname()[1]
+        self.port = self._served.start()
 
     def stop(self) -> None:
-        if self._server and self._thread:
-            self._server.should_exit = True
-            self._thread.join(timeout=10)
+        self._served.stop()
 
 
 def _error(

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from clashtor_common.testing.servers import Answer, PostServer
 
 
 @dataclass
@@ -28,45 +28,32 @@ class Receiver:
     answer: int = 200
     verifies: bool = True
     """False: a receiver that checks nothing (Zapier's catch hooks)."""
-    _server: ThreadingHTTPServer | None = None
+    _server: PostServer | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/hooks"
 
     def up(self) -> Receiver:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("content-length") or 0))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                body = receiver.verify(raw, headers)
-                if body is None:
-                    receiver.rejected += 1
-                    self.send_response(401)
-                elif receiver.answer >= 300:
-                    self.send_response(receiver.answer)
-                else:
-                    receiver.accepted.append(
-                        Received(headers["webhook-id"], body, headers["webhook-signature"])
-                    )
-                    self.send_response(receiver.answer)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, *_: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = PostServer(self._receive, port=self.port)
+        self._server.start()
         return self
 
     def down(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
+
+    def _receive(self, _path: str, headers: dict[str, str], raw: bytes) -> Answer:
+        body = self.verify(raw, headers)
+        if body is None:
+            self.rejected += 1
+            return 401, {}, b""
+        if self.answer < 300:
+            self.accepted.append(
+                Received(headers["webhook-id"], body, headers["webhook-signature"])
+            )
+        return self.answer, {}, b""
 
     def verify(self, raw: bytes, headers: dict[str, str]) -> dict[str, Any] | None:
         if not self.verifies:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import gzip
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
@@ -22,6 +21,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+from clashtor_common.testing.servers import Answer, PostServer
 
 #: Span kinds as OTLP numbers them.
 SERVER, CLIENT, PRODUCER, CONSUMER = 2, 3, 4, 5
@@ -44,7 +45,7 @@ class OtlpReceiver:
     #: ``(service, metric name)`` of every metric point batch received.
     metrics: set[tuple[str, str]] = field(default_factory=set)
     port: int = 0
-    _server: ThreadingHTTPServer | None = None
+    _server: PostServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -52,40 +53,26 @@ class OtlpReceiver:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> OtlpReceiver:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                if self.headers.get("Content-Encoding") == "gzip":
-                    body = gzip.decompress(body)
-                if self.path == "/v1/traces":
-                    receiver._take_spans(body)
-                    answer = ExportTraceServiceResponse().SerializeToString()
-                elif self.path == "/v1/metrics":
-                    receiver._take_metrics(body)
-                    answer = ExportMetricsServiceResponse().SerializeToString()
-                else:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", "application/x-protobuf")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *_: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = PostServer(self._export)
+        self.port = self._server.start()
         return self
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
+
+    def _export(self, path: str, headers: dict[str, str], body: bytes) -> Answer:
+        if headers.get("content-encoding") == "gzip":
+            body = gzip.decompress(body)
+        if path == "/v1/traces":
+            self._take_spans(body)
+            answer = ExportTraceServiceResponse().SerializeToString()
+        elif path == "/v1/metrics":
+            self._take_metrics(body)
+            answer = ExportMetricsServiceResponse().SerializeToString()
+        else:
+            return 404, {}, b""
+        return 200, {"content-type": "application/x-protobuf"}, answer
 
     def _take_spans(self, body: bytes) -> None:
         request = ExportTraceServiceRequest.FromString(body)

@@ -1,0 +1,103 @@
+"""Local HTTP servers for tests, served on 127.0.0.1 from a thread.
+
+The stand-ins of providers (Stripe, OpenAI, Deepgram, Slack, an OTLP collector, a
+customer's webhook receiver) are reached over real HTTP by the code under test, which
+often runs its own event loop; a thread keeps them answering whatever that loop does.
+``ThreadedApp`` serves an ASGI app (uvicorn); ``PostServer`` answers POSTs from a plain
+function (``http.server``), for stand-ins that need no routing.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import uvicorn
+
+Answer = tuple[int, dict[str, str], bytes]
+"""Status, headers and body of an answer."""
+PostHandler = Callable[[str, dict[str, str], bytes], Answer]
+"""Path, headers (names in lower case) and body of a POST → the answer."""
+
+
+class ThreadedApp:
+    """An ASGI app served by uvicorn from a daemon thread with its own event loop."""
+
+    def __init__(self, app: Any, *, name: str, port: int = 0) -> None:
+        self.name = name
+        self.port = port
+        self._server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        )
+        self._thread: threading.Thread | None = None
+
+    def start(self, timeout: float = 10) -> int:
+        """Start serving; returns the port once the server listens."""
+        self._thread = threading.Thread(target=self._server.run, name=self.name, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError(f"{self.name} did not start")
+            time.sleep(0.01)
+        self.port = self._server.servers[0].sockets[0].getsockname()[1]
+        return self.port
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=10)
+            self._thread = None
+
+
+@contextmanager
+def serve_in_thread(app: Any, *, name: str = "test app", timeout: float = 20) -> Iterator[str]:
+    """Serve ``app`` for the ``with`` block; yields its base URL."""
+    served = ThreadedApp(app, name=name)
+    port = served.start(timeout)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        served.stop()
+
+
+class PostServer:
+    """An HTTP server whose every POST is answered by ``handle`` (other methods: 501)."""
+
+    def __init__(self, handle: PostHandler, *, port: int = 0) -> None:
+        self.handle = handle
+        self.port = port
+        self._server: ThreadingHTTPServer | None = None
+
+    def start(self) -> int:
+        handle = self.handle
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                status, answer_headers, answer = handle(self.path, headers, body)
+                self.send_response(status)
+                for name, value in answer_headers.items():
+                    self.send_header(name, value)
+                self.send_header("content-length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self.port
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
