@@ -7,6 +7,8 @@ deliveries are sent afterwards by the dispatcher (``service_layer.dispatch``).
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clashtor_common.events import (
@@ -30,33 +32,15 @@ async def on_call_scored(
     """``call.scored`` to every webhook of the organization that asked for it, and a
     Slack alert for every rule the call meets (a low score, a tracker)."""
     scored = event.payload_as(CallScored)
-    link = catalog.call_link(context.settings.public_base_url, scored.call_id)
-    outcome = Outcome(
-        call_id=scored.call_id,
-        link=link,
+    await _announce(
+        event,
+        session,
+        context,
+        catalog.CALL_SCORED,
+        scored,
         score=scored.overall_score,
         scorecard=scored.scorecard,
         trackers=tuple(scored.trackers),
-    )
-    await slack.enqueue_alerts(
-        session, org_id=event.org_id, event_id=str(event.id), outcome=outcome
-    )
-    await deliveries.enqueue(
-        session,
-        org_id=event.org_id,
-        event_type=catalog.CALL_SCORED,
-        event_id=str(event.id),
-        subject_id=scored.call_id,
-        at=event.time,
-        data={
-            "call_id": scored.call_id,
-            "uploader_id": scored.uploader_id,
-            "overall_score": scored.overall_score,
-            "scorecard": scored.scorecard,
-            "engine": scored.engine,
-            "trackers": list(scored.trackers),
-            "url": link,
-        },
     )
 
 
@@ -66,31 +50,42 @@ async def on_call_failed(
     """``call.failed`` to every webhook of the organization that asked for it, and a
     Slack alert where a rule asks for failures."""
     failed = event.payload_as(CallFailed)
-    link = catalog.call_link(context.settings.public_base_url, failed.call_id)
-    outcome = Outcome(
-        call_id=failed.call_id,
-        link=link,
+    await _announce(
+        event,
+        session,
+        context,
+        catalog.CALL_FAILED,
+        failed,
         failed_stage=failed.stage,
         failure_reason=failed.reason,
     )
+
+
+async def _announce(
+    event: Envelope,
+    session: AsyncSession,
+    context: IntegrationsContext,
+    event_type: str,
+    payload: CallScored | CallFailed,
+    **outcome: Any,
+) -> None:
+    """Queue the Slack alerts of the rules the call meets (``outcome``: what happened)
+    and the ``event_type`` delivery to every webhook that asked for it."""
+    link = catalog.call_link(context.settings.public_base_url, payload.call_id)
     await slack.enqueue_alerts(
-        session, org_id=event.org_id, event_id=str(event.id), outcome=outcome
+        session,
+        org_id=event.org_id,
+        event_id=str(event.id),
+        outcome=Outcome(call_id=payload.call_id, link=link, **outcome),
     )
     await deliveries.enqueue(
         session,
         org_id=event.org_id,
-        event_type=catalog.CALL_FAILED,
+        event_type=event_type,
         event_id=str(event.id),
-        subject_id=failed.call_id,
+        subject_id=payload.call_id,
         at=event.time,
-        data={
-            "call_id": failed.call_id,
-            "uploader_id": failed.uploader_id,
-            "stage": failed.stage,
-            "code": failed.code,
-            "reason": failed.reason,
-            "url": link,
-        },
+        data=catalog.data(event_type, payload.model_dump(mode="json"), url=link),
     )
 
 

@@ -50,3 +50,10 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "subject_type": "user",
     },
 }
+
+
+def data(event_type: str, values: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """An event's ``data``: exactly the fields its sample shows, taken from ``values``
+    and ``extra`` (so nothing else an internal event carries leaves Clashtor)."""
+    given = {**values, **extra}
+    return {name: given[name] for name in SAMPLES[event_type]}
