@@ -376,11 +376,17 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
 
             @app.put(f"/internal/{kind}/{{item_id}}", name=f"put_{kind}")
             async def put(
-                item_id: str, who: CurrentIdentity, body: dict[str, Any] = Body()
+                item_id: str,
+                who: CurrentIdentity,
+                body: dict[str, Any] = Body(),
+                rescore: bool = False,
             ) -> dict[str, Any]:
                 _owned(table, item_id, who)
                 table[item_id] = {**body, "id": item_id, "org_id": who.org_id}
-                return _owned(table, item_id, who)
+                return {
+                    **_owned(table, item_id, who),
+                    "rescore": {"asked": True} if rescore else None,
+                }
 
             @app.delete(f"/internal/{kind}/{{item_id}}", status_code=204, name=f"delete_{kind}")
             async def delete(item_id: str, who: CurrentIdentity) -> Response:

@@ -5,15 +5,13 @@ Handlers and routes take this typed container instead of digging in ``runtime.ex
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Coroutine
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from clashtor_common.crypto import Keyring
 from clashtor_common.datakeys import KeyTable
 from clashtor_common.db import Database
+from clashtor_common.periodic import Periodic
 from clashtor_common.s3 import S3Store
 from clashtor_common.service import ServiceRuntime
 from score.domain.coaching import Coach
@@ -31,24 +29,14 @@ class ScoreContext:
     keys: KeyTable
     s3: S3Store
     coach: Coach
-    background: set[asyncio.Task[Any]] = field(default_factory=set)
-    """Re-scoring runs started by requests and still going (awaited at shutdown)."""
+    rescorer: Periodic | None = None
+    """The background worker of re-score jobs (``service_layer.rescore.run_jobs``)."""
 
-    def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.create_task(work)
-        self.background.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[Any]) -> None:
-        self.background.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("background re-scoring failed", exc_info=task.exception())
+    def wake_rescorer(self) -> None:
+        if self.rescorer is not None:
+            self.rescorer.wake()
 
     async def stop(self) -> None:
-        if self.background:
-            await asyncio.wait(set(self.background), timeout=30)
-        for task in list(self.background):
-            task.cancel()
         close = getattr(self.coach, "close", None)
         if callable(close):
             close()

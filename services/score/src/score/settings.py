@@ -31,6 +31,8 @@ class ScoreSettings(ServiceSettings):
     openai_retry_max_seconds: float = Field(30.0, ge=0)
     openai_reply_attempts: int = Field(2, ge=1)
 
-    rescore_inline_max_calls: int = Field(25, ge=0)
-    """An edited scorecard re-scores up to this many past calls inside the request; more
-    are re-scored by a background task after the response (the answer says which)."""
+    rescore_batch_size: int = Field(10, ge=1, le=500)
+    """Calls a re-score job re-scores per transaction (its progress moves per batch)."""
+    rescore_poll_seconds: float = Field(5.0, ge=0)
+    """How often the re-score worker looks for running jobs (a new job wakes it at once;
+    at start it resumes what a restart interrupted); 0 = no worker."""

@@ -27,6 +27,7 @@ from .support import (
     score_call_via_bus,
     score_settings,
     transcribed,
+    wait_until,
 )
 
 
@@ -248,10 +249,19 @@ async def test_an_edited_scorecard_rescores_past_calls_when_asked(
 
     assert edited.status_code == 200, edited.text
     body = edited.json()
-    assert (body["version"], body["rescore"]) == (
+    job = body["rescore"]
+    assert (body["version"], job["reason"], job["scorecard_id"], job["total"]) == (
         2,
-        {"mode": "inline", "calls": 1, "rescored": 1},
+        "scorecard",
+        card["id"],
+        1,
     )
+
+    async def finished() -> bool:
+        got = await score.client.get(f"/internal/rescore-jobs/{job['id']}", headers=admin)
+        return bool(got.json()["status"] == "completed" and got.json()["percent"] == 100)
+
+    await wait_until(finished)
     after = (await score.score_of(org, call_id)).json()
     assert after["scorecard"]["version"] == 2
     assert after["scorecard"]["name"] == "BANT (timeline only)"
@@ -279,7 +289,7 @@ async def test_an_edit_without_rescore_leaves_past_results_alone(
     edited = await score.client.put(
         f"/internal/scorecards/{card['id']}", json={"name": "Ours"}, headers=admin
     )
-    assert edited.json()["rescore"] == {"mode": "none", "calls": 0, "rescored": 0}
+    assert edited.json()["rescore"] is None
     assert (await score.score_of(org, call_id)).json()["scorecard"] == before["scorecard"]
 
 

@@ -631,3 +631,32 @@ class ReviewOut(BaseModel):
     automatic_score: float | None
     overrides: list[ItemReviewOut] = Field(description="per item, the override in force")
     history: list[ItemReviewOut] = Field(description="every override and revert, oldest first")
+
+
+# --- re-score jobs ----------------------------------------------------------------------
+
+
+class RescoreJobIn(InModel):
+    scorecard_id: str | None = Field(
+        None, max_length=100, description="only calls scored with it; none: every scored call"
+    )
+
+
+class RescoreJobOut(BaseModel):
+    id: str
+    reason: Literal["trackers", "scorecard"]
+    scorecard_id: str | None
+    status: Literal["running", "completed", "superseded"]
+    total: int = Field(description="past calls the job covers")
+    done: int
+    rescored: int = Field(description="calls re-scored (the rest were erased or failed)")
+    percent: int = Field(ge=0, le=100)
+    created_by: str | None
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+
+
+class RescoreJobPage(BaseModel):
+    items: list[RescoreJobOut]
+    next_cursor: str | None = Field(None, description="pass as cursor for the next page")

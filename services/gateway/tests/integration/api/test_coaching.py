@@ -25,6 +25,14 @@ async def test_crud_is_forwarded_and_managed_by_managers(api: Any, resource: str
     assert (await rep.client.get(f"/v1/{resource}/{item_id}")).status_code == 404
 
 
+async def test_a_scorecard_edit_passes_on_the_rescore_request(api: Any) -> None:
+    owner = await api.signup()
+    card = (await owner.client.post("/v1/scorecards", json={"name": "Discovery"})).json()
+    plain = await owner.client.put(f"/v1/scorecards/{card['id']}", json={"name": "A"})
+    asked = await owner.client.put(f"/v1/scorecards/{card['id']}?rescore=true", json={"name": "B"})
+    assert (plain.json()["rescore"], asked.json()["rescore"]) == (None, {"asked": True})
+
+
 async def test_a_body_that_is_not_an_object_is_422(api: Any) -> None:
     owner = await api.signup()
     resp = await owner.client.post("/v1/trackers", json=["not", "an", "object"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, or_
+from sqlalchemy import and_, delete, func, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -19,6 +19,7 @@ from score.adapters.tables import (
     ErasedSubjectRecord,
     ObjectionRecord,
     OrgScoringRecord,
+    RescoreJobRecord,
     ScorecardRecord,
     TrackerRecord,
 )
@@ -230,6 +231,7 @@ class ScoreRepository:
             ("trackers", TrackerRecord),
             ("scorecards", ScorecardRecord),
             ("objections", ObjectionRecord),
+            ("rescore_jobs", RescoreJobRecord),
         ):
             result = await self.session.execute(
                 delete(table).where(col(table.org_id) == self.org_id)  # type: ignore[attr-defined]
@@ -239,6 +241,17 @@ class ScoreRepository:
             delete(OrgScoringRecord).where(col(OrgScoringRecord.org_id) == self.org_id)
         )
         return counts
+
+    async def forget_job_starter(self, user_id: str) -> None:
+        """An erased user's id leaves the re-score jobs they started (the jobs stay)."""
+        await self.session.execute(
+            update(RescoreJobRecord)
+            .where(
+                col(RescoreJobRecord.org_id) == self.org_id,
+                col(RescoreJobRecord.created_by) == user_id,
+            )
+            .values(created_by=None)
+        )
 
     # objections ---------------------------------------------------------------------------
     async def set_objection(self, kind: str, value: str, request_id: str, objected: bool) -> None:

@@ -219,6 +219,36 @@ class ItemReviewRecord(SQLModel, table=True):
     reverted_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
 
 
+class RescoreJobRecord(SQLModel, table=True):
+    """Re-scoring an organization's past calls after its trackers or a scorecard changed.
+
+    The calls are walked in call-id order: ``last_call_id`` is how far the job got, moved
+    in the same transaction as the re-scored results, so a restart (even ``kill -9``)
+    resumes after the last committed batch and never counts a call twice. Only calls
+    scored before ``cutoff`` belong to the job (newer ones were scored with the new rules).
+    """
+
+    __tablename__ = "score_rescore_jobs"
+    __table_args__ = (Index("ix_score_rescore_jobs_org_created", "org_id", "created_at", "id"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    org_id: str = Field(max_length=100)
+    scorecard_id: str | None = Field(
+        default=None, max_length=36, description="only the calls scored with it; None = all"
+    )
+    reason: str = Field(max_length=20, description="trackers | scorecard")
+    status: str = Field(max_length=20, index=True, description="running | completed | superseded")
+    total: int = 0
+    done: int = 0
+    rescored: int = 0
+    last_call_id: str = Field(default="", max_length=100)
+    cutoff: datetime = Field(sa_column=timestamp_column())
+    created_by: str | None = Field(default=None, max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    finished_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+
+
 DataKeyRecord = key_table_model("score")
 """``score_data_keys``: ``call:<id>`` seals the call's stored result and transcript, its
 comments' bodies and its reviews' reasons; erasure destroys it first."""
@@ -236,4 +266,5 @@ TABLES: tuple[type[SQLModel], ...] = (
     ObjectionRecord,
     CommentRecord,
     ItemReviewRecord,
+    RescoreJobRecord,
 )

@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from score.entrypoints import (
     analytics_api,
+    rescore_api,
     reviews_api,
     scorecards_api,
     scores_api,
@@ -16,3 +17,4 @@ router.include_router(trackers_api.router)
 router.include_router(scorecards_api.router)
 router.include_router(analytics_api.router)
 router.include_router(reviews_api.router)
+router.include_router(rescore_api.router)

@@ -1,10 +1,8 @@
 """``/internal/scorecards``: methodology scorecards (read: anyone; edit: managers).
 
-Editing a scorecard with ``?rescore=true`` re-scores the organization's past calls that
-were scored with it: inside the request when there are at most
-``rescore_inline_max_calls`` of them (the answer says how many were done), otherwise in
-a background task after the answer (``mode: "background"``; each call is re-scored and
-announced in its own transaction, so a restart loses only the calls not reached yet).
+Editing a scorecard with ``?rescore=true`` starts a re-score job over the organization's
+past calls scored with it (``service_layer.rescore``): the answer's ``rescore`` is the
+job, whose progress ``/internal/rescore-jobs/{id}`` serves.
 """
 
 from __future__ import annotations
@@ -18,7 +16,7 @@ from clashtor_common.identity import CurrentIdentity
 from score.adapters.repository import ScoreRepository
 from score.entrypoints.deps import ContextDep, require_coaching_manager, transaction
 from score.service_layer import config
-from score.service_layer.scoring import rescore_with_scorecard
+from score.service_layer.rescore import job_view, start_job
 
 router = APIRouter(prefix="/scorecards", tags=["scorecards"])
 ScorecardId = Annotated[str, Path(min_length=1, max_length=100)]
@@ -85,21 +83,14 @@ async def update_scorecard(
         repo = ScoreRepository(session, identity.org_id)
         rec = await config.update_scorecard(repo, scorecard_id, body)
         view = config.scorecard_view(rec, active_id=await config.active_id(repo))
-        call_ids = await repo.call_ids_scored_with(rec.id) if rescore else []
-    outcome: dict[str, Any] = {"mode": "none", "calls": 0, "rescored": 0}
-    if call_ids and len(call_ids) <= ctx.settings.rescore_inline_max_calls:
-        done = await rescore_with_scorecard(
-            ctx, org_id=identity.org_id, call_ids=call_ids, scorecard_id=rec.id
+        job = (
+            await start_job(repo, scorecard_id=rec.id, created_by=identity.user_id)
+            if rescore
+            else None
         )
-        outcome = {"mode": "inline", "calls": len(call_ids), "rescored": done}
-    elif call_ids:
-        ctx.spawn(
-            rescore_with_scorecard(
-                ctx, org_id=identity.org_id, call_ids=call_ids, scorecard_id=rec.id
-            )
-        )
-        outcome = {"mode": "background", "calls": len(call_ids), "rescored": 0}
-    return {**view, "rescore": outcome}
+    if job is not None:
+        ctx.wake_rescorer()
+    return {**view, "rescore": job_view(job) if job else None}
 
 
 @router.post("/{scorecard_id}/activate")

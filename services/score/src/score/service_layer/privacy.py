@@ -117,6 +117,7 @@ async def erase_subject(
     elif subject.type == "user" and subject.id:
         await repo.tombstone_subject("user", subject.id, request.request_id)
         removed.update(await reviews.forget_user(subject.id))
+        await repo.forget_job_starter(subject.id)
     elif subject.type == "organization":
         await repo.tombstone_subject("org", org_id, request.request_id)
         removed.update(await repo.delete_configuration())

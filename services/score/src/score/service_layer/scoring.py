@@ -41,7 +41,6 @@ from score.domain.types import ScoringInputError
 from score.service_layer.config import (
     org_trackers,
     scorecard_for_rescore,
-    scorecard_of,
     scoring_config,
 )
 
@@ -438,48 +437,6 @@ async def save_role_correction(
     await _emit_scored(session, rec, sealed.score)
     await session.flush()
     return rec
-
-
-async def rescore_with_scorecard(
-    ctx: ScoreContext, *, org_id: str, call_ids: Sequence[str], scorecard_id: str
-) -> int:
-    """Re-score past calls after their scorecard was edited, one call at a time.
-
-    Roles stay as they were (including corrections); only the edited rules change the
-    result. Each call is read, re-scored outside any transaction, then written and
-    announced in a short transaction of its own; a call erased or re-scored with another
-    scorecard meanwhile is skipped.
-    """
-    done = 0
-    for call_id in call_ids:
-        async with ctx.db.session() as reads:
-            repo = ScoreRepository(reads, org_id)
-            rec = await repo.get(call_id)
-            card_rec = await repo.scorecard(scorecard_id)
-            if card_rec is None:
-                return done
-            scorecard = scorecard_of(card_rec)
-            if (
-                rec is None
-                or rec.status != "scored"
-                or rec.scorecard_id != scorecard_id
-                or rec.scorecard_version == scorecard.version
-            ):
-                continue
-            trackers = await org_trackers(repo)
-            key = await ctx.keys.get(reads, call_key_id(call_id))
-        sealed = await asyncio.to_thread(
-            _rescored, ctx, rec, key, scorecard=scorecard, trackers=trackers
-        )
-        async with ctx.db.session() as session:
-            current = await ScoreRepository(session, org_id).get(call_id)
-            if current is None or current.scorecard_id != scorecard_id:
-                continue
-            _apply(current, sealed)
-            session.add(current)
-            await _emit_scored(session, current, sealed.score)
-            done += 1
-    return done
 
 
 def _rescored(

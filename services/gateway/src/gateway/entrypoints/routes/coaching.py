@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Depends, Path, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Response
 
+from gateway.context import Gateway
 from gateway.domain.permissions import Action
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import GatewayDep, require
@@ -20,8 +21,12 @@ JsonBody = Annotated[dict[str, Any], Body()]
 _OBJECT = {200: {"model": dict[str, Any]}}
 
 
-def resource_router(resource: str, singular: str) -> APIRouter:
-    """List, create, read, replace and delete one score-owned resource."""
+RESCORE_HELP = "re-score past calls scored with it (a job: `rescore` in the answer)"
+
+
+def resource_router(resource: str, singular: str, *, rescorable: bool = False) -> APIRouter:
+    """List, create, read, replace and delete one score-owned resource (``rescorable``:
+    a replace may ask for past calls to be re-scored)."""
     router = APIRouter(prefix=f"/v1/{resource}", tags=[resource], responses=COMMON_ERRORS)
     base = f"/internal/{resource}"
 
@@ -46,13 +51,36 @@ def resource_router(resource: str, singular: str) -> APIRouter:
         )
         return passthrough(status, out)
 
-    async def replace_item(
-        item_id: ItemId, body: JsonBody, principal: Manager, gw: GatewayDep
+    async def replace(
+        item_id: str, body: dict[str, Any], principal: Principal, gw: Gateway, rescore: bool
     ) -> Response:
         status, out = await gw.services.call_json(
-            "score", "PUT", one(item_id), identity=principal.identity(), json=body
+            "score",
+            "PUT",
+            one(item_id),
+            identity=principal.identity(),
+            json=body,
+            params={"rescore": "true"} if rescore else None,
         )
         return passthrough(status, out)
+
+    if rescorable:
+
+        async def replace_item(
+            item_id: ItemId,
+            body: JsonBody,
+            principal: Manager,
+            gw: GatewayDep,
+            rescore: Annotated[bool, Query(description=RESCORE_HELP)] = False,
+        ) -> Response:
+            return await replace(item_id, body, principal, gw, rescore)
+
+    else:
+
+        async def replace_item(  # type: ignore[misc]
+            item_id: ItemId, body: JsonBody, principal: Manager, gw: GatewayDep
+        ) -> Response:
+            return await replace(item_id, body, principal, gw, False)
 
     async def delete_item(item_id: ItemId, principal: Manager, gw: GatewayDep) -> Response:
         status, out = await gw.services.call_json(
@@ -105,5 +133,5 @@ def resource_router(resource: str, singular: str) -> APIRouter:
     return router
 
 
-scorecards_router = resource_router("scorecards", "scorecard")
+scorecards_router = resource_router("scorecards", "scorecard", rescorable=True)
 trackers_router = resource_router("trackers", "tracker")

@@ -1,0 +1,87 @@
+"""``/internal/rescore-jobs``: re-scoring past calls after a tracker or scorecard change.
+
+Managers start a job (``{scorecard_id?}``: that scorecard's calls, else every scored
+call of the organization); everyone may watch its progress (``total``, ``done``,
+``percent``, ``status``). Another organization's job is 404.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from clashtor_common.db import as_utc
+from clashtor_common.domain_errors import InvalidInput
+from clashtor_common.identity import CurrentIdentity
+from score.adapters.repository import ScoreRepository
+from score.entrypoints.deps import ContextDep, require_coaching_manager, transaction
+from score.service_layer.rescore import get_job, job_view, list_jobs, start_job
+
+router = APIRouter(prefix="/rescore-jobs", tags=["rescore-jobs"])
+JobId = Annotated[str, Path(min_length=1, max_length=100)]
+
+
+class JobIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    scorecard_id: str | None = Field(
+        None, max_length=100, description="only calls scored with it; none: every scored call"
+    )
+
+
+def _cursor(job: Any) -> str:
+    raw = json.dumps([as_utc(job.created_at).isoformat(), job.id]).encode()  # type: ignore[union-attr]
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _after(cursor: str) -> tuple[datetime, str]:
+    try:
+        at, job_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(at), str(job_id)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput("cursor is not one this API returned", "validation_error") from exc
+
+
+@router.post("", status_code=202)
+async def start(body: JobIn, identity: CurrentIdentity, ctx: ContextDep) -> dict[str, Any]:
+    """Re-score past calls with the rules in force now; a running job it covers stops."""
+    require_coaching_manager(identity)
+    async with transaction(ctx) as session:
+        job = await start_job(
+            ScoreRepository(session, identity.org_id),
+            scorecard_id=body.scorecard_id,
+            created_by=identity.user_id,
+        )
+    ctx.wake_rescorer()
+    return job_view(job)
+
+
+@router.get("")
+async def list_all(
+    identity: CurrentIdentity,
+    ctx: ContextDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> dict[str, Any]:
+    """The organization's jobs, newest first: ``{items, next_cursor}``."""
+    after = _after(cursor) if cursor else None
+    async with ctx.db.session() as session:
+        rows = await list_jobs(
+            ScoreRepository(session, identity.org_id), after=after, size=limit + 1
+        )
+    page = rows[:limit]
+    return {
+        "items": [job_view(j) for j in page],
+        "next_cursor": _cursor(page[-1]) if len(rows) > limit else None,
+    }
+
+
+@router.get("/{job_id}")
+async def get(job_id: JobId, identity: CurrentIdentity, ctx: ContextDep) -> dict[str, Any]:
+    async with ctx.db.session() as session:
+        return job_view(await get_job(ScoreRepository(session, identity.org_id), job_id))
