@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -10,7 +11,10 @@ from fastapi import Response
 from fastapi.responses import JSONResponse
 
 from clashtor_common.db import as_utc
+from gateway.adapters.services import Service
 from gateway.adapters.tables import ApiKey, Invitation, Notification, Organization, User
+from gateway.context import Gateway
+from gateway.domain.principal import Principal
 from gateway.entrypoints.schemas import (
     ApiKeyOut,
     InvitationOut,
@@ -77,6 +81,24 @@ def notification_out(note: Notification) -> NotificationOut:
         created_at=as_utc(note.created_at),
         read_at=as_utc(note.read_at),
     )
+
+
+async def forward(
+    gw: Gateway,
+    service: Service,
+    principal: Principal,
+    method: str,
+    path: str,
+    *,
+    json: Any = None,
+    params: Mapping[str, Any] | None = None,
+) -> Response:
+    """Send a public request on to the service that owns it, as ``principal``, and answer
+    what the service answered."""
+    status, body = await gw.services.call_json(
+        service, method, path, identity=principal.identity(), json=json, params=params
+    )
+    return passthrough(status, body)
 
 
 def passthrough(status: int, body: Any) -> Response:

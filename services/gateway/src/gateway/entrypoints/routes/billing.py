@@ -13,7 +13,7 @@ from gateway.domain.permissions import Action
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import GatewayDep, require
 from gateway.entrypoints.schemas import COMMON_ERRORS, InModel, error_responses
-from gateway.entrypoints.views import passthrough
+from gateway.entrypoints.views import forward, passthrough
 
 router = APIRouter(prefix="/v1/billing", tags=["billing"], responses=COMMON_ERRORS)
 webhooks = APIRouter(prefix="/webhooks", tags=["webhooks"])
@@ -34,45 +34,27 @@ class PortalIn(InModel):
 
 @router.get("/plans", response_model=None, responses={200: {"model": Any}})
 async def plans(principal: Reader, gw: GatewayDep) -> Response:
-    status, body = await gw.services.call_json(
-        "billing", "GET", "/internal/plans", identity=principal.identity()
-    )
-    return passthrough(status, body)
+    return await forward(gw, "billing", principal, "GET", "/internal/plans")
 
 
 @router.get("/usage", response_model=None, responses=_OBJECT)
 async def usage(principal: Reader, gw: GatewayDep) -> Response:
     """Minutes used this period against the plan."""
-    status, body = await gw.services.call_json(
-        "billing", "GET", "/internal/usage", identity=principal.identity()
-    )
-    return passthrough(status, body)
+    return await forward(gw, "billing", principal, "GET", "/internal/usage")
 
 
 @router.post("/checkout", response_model=None, responses=_OBJECT)
 async def checkout(body: CheckoutIn, principal: Manager, gw: GatewayDep) -> Response:
     """A Stripe Checkout session for a plan: answers the URL to send the user to."""
-    status, out = await gw.services.call_json(
-        "billing",
-        "POST",
-        "/internal/checkout",
-        identity=principal.identity(),
-        json=body.model_dump(exclude_none=True),
-    )
-    return passthrough(status, out)
+    wanted = body.model_dump(exclude_none=True)
+    return await forward(gw, "billing", principal, "POST", "/internal/checkout", json=wanted)
 
 
 @router.post("/portal", response_model=None, responses=_OBJECT)
 async def portal(body: PortalIn, principal: Manager, gw: GatewayDep) -> Response:
     """A Stripe customer-portal session (payment methods, invoices, cancellation)."""
-    status, out = await gw.services.call_json(
-        "billing",
-        "POST",
-        "/internal/portal",
-        identity=principal.identity(),
-        json=body.model_dump(exclude_none=True),
-    )
-    return passthrough(status, out)
+    wanted = body.model_dump(exclude_none=True)
+    return await forward(gw, "billing", principal, "POST", "/internal/portal", json=wanted)
 
 
 @webhooks.post(

@@ -25,7 +25,7 @@ from gateway.entrypoints.schemas import (
     PlaylistOut,
     PlaylistPage,
 )
-from gateway.entrypoints.views import passthrough, with_location
+from gateway.entrypoints.views import forward, with_location
 
 router = APIRouter(prefix="/v1/playlists", tags=["playlists"], responses=COMMON_ERRORS)
 Reader = Annotated[Principal, Depends(require(Action.LIBRARY_READ))]
@@ -44,10 +44,7 @@ def _path(playlist_id: str, suffix: str = "") -> str:
 async def _forward(
     gw: GatewayDep, principal: Principal, method: str, path: str, **kw: Any
 ) -> Response:
-    status, body = await gw.services.call_json(
-        "ingest", method, path, identity=principal.identity(), **kw
-    )
-    return passthrough(status, body)
+    return await forward(gw, "ingest", principal, method, path, **kw)
 
 
 @router.get("", response_model=None, responses={200: {"model": PlaylistPage}})

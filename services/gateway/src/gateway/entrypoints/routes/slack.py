@@ -23,7 +23,7 @@ from gateway.domain.permissions import Action
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import GatewayDep, require
 from gateway.entrypoints.schemas import COMMON_ERRORS
-from gateway.entrypoints.views import passthrough
+from gateway.entrypoints.views import forward
 
 router = APIRouter(prefix="/v1/integrations/slack", tags=["slack"], responses=COMMON_ERRORS)
 Admin = Annotated[Principal, Depends(require(Action.INTEGRATIONS_MANAGE))]
@@ -33,30 +33,19 @@ BASE = "/internal/slack"
 @router.put("/connection", status_code=204)
 async def connect(body: SlackConnectIn, principal: Admin, gw: GatewayDep) -> Response:
     """Store the organization's Slack bot token (never shown again)."""
-    status, out = await gw.services.call_json(
-        "integrations",
-        "PUT",
-        f"{BASE}/connection",
-        identity=principal.identity(),
-        json=body.model_dump(),
+    return await forward(
+        gw, "integrations", principal, "PUT", f"{BASE}/connection", json=body.model_dump()
     )
-    return passthrough(status, out)
 
 
 @router.delete("/connection", status_code=204)
 async def disconnect(principal: Admin, gw: GatewayDep) -> Response:
-    status, out = await gw.services.call_json(
-        "integrations", "DELETE", f"{BASE}/connection", identity=principal.identity()
-    )
-    return passthrough(status, out)
+    return await forward(gw, "integrations", principal, "DELETE", f"{BASE}/connection")
 
 
 @router.get("/rules", response_model=SlackRuleList)
 async def list_rules(principal: Admin, gw: GatewayDep) -> Response:
-    status, out = await gw.services.call_json(
-        "integrations", "GET", f"{BASE}/rules", identity=principal.identity()
-    )
-    return passthrough(status, out)
+    return await forward(gw, "integrations", principal, "GET", f"{BASE}/rules")
 
 
 @router.post("/rules", status_code=201, response_model=SlackRule)
@@ -65,22 +54,12 @@ async def create_rule(
 ) -> Response:
     """A rule: ``score_below`` with a ``threshold``, ``tracker_hit`` with a ``tracker``,
     or ``call_failed``."""
-    status, out = await gw.services.call_json(
-        "integrations",
-        "POST",
-        f"{BASE}/rules",
-        identity=principal.identity(),
-        json=body.model_dump(exclude_none=True),
-    )
-    return passthrough(status, out)
+    rule = body.model_dump(exclude_none=True)
+    return await forward(gw, "integrations", principal, "POST", f"{BASE}/rules", json=rule)
 
 
 @router.delete("/rules/{rule_id}", status_code=204)
 async def delete_rule(rule_id: RuleId, principal: Admin, gw: GatewayDep) -> Response:
-    status, out = await gw.services.call_json(
-        "integrations",
-        "DELETE",
-        f"{BASE}/rules/{quote(rule_id, safe='')}",
-        identity=principal.identity(),
+    return await forward(
+        gw, "integrations", principal, "DELETE", f"{BASE}/rules/{quote(rule_id, safe='')}"
     )
-    return passthrough(status, out)

@@ -21,7 +21,7 @@ from gateway.domain.permissions import Action
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import GatewayDep, require
 from gateway.entrypoints.schemas import COMMON_ERRORS
-from gateway.entrypoints.views import passthrough
+from gateway.entrypoints.views import forward
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], responses=COMMON_ERRORS)
 Admin = Annotated[Principal, Depends(require(Action.INTEGRATIONS_MANAGE))]
@@ -35,32 +35,21 @@ def _one(webhook_id: str) -> str:
 @router.post("", status_code=201, response_model=wire.WebhookWithSecret)
 async def create_webhook(body: wire.WebhookIn, principal: Admin, gw: GatewayDep) -> Response:
     """Subscribe a URL to events; the signing secret is in this answer only."""
-    status, out = await gw.services.call_json(
-        "integrations", "POST", BASE, identity=principal.identity(), json=body.model_dump()
-    )
-    return passthrough(status, out)
+    return await forward(gw, "integrations", principal, "POST", BASE, json=body.model_dump())
 
 
 @router.get("", response_model=wire.WebhookPage)
 async def list_webhooks(
     principal: Admin, gw: GatewayDep, limit: Limit = 50, cursor: Cursor = None
 ) -> Response:
-    status, out = await gw.services.call_json(
-        "integrations",
-        "GET",
-        BASE,
-        identity=principal.identity(),
-        params={"limit": limit, "cursor": cursor},
+    return await forward(
+        gw, "integrations", principal, "GET", BASE, params={"limit": limit, "cursor": cursor}
     )
-    return passthrough(status, out)
 
 
 @router.get("/{webhook_id}", response_model=wire.Webhook)
 async def get_webhook(webhook_id: wire.WebhookId, principal: Admin, gw: GatewayDep) -> Response:
-    status, out = await gw.services.call_json(
-        "integrations", "GET", _one(webhook_id), identity=principal.identity()
-    )
-    return passthrough(status, out)
+    return await forward(gw, "integrations", principal, "GET", _one(webhook_id))
 
 
 @router.patch("/{webhook_id}", response_model=wire.Webhook)
@@ -68,32 +57,26 @@ async def update_webhook(
     webhook_id: wire.WebhookId, body: wire.WebhookPatch, principal: Admin, gw: GatewayDep
 ) -> Response:
     """Change the URL (checked again), the events, the description, or pause it."""
-    status, out = await gw.services.call_json(
+    return await forward(
+        gw,
         "integrations",
+        principal,
         "PATCH",
         _one(webhook_id),
-        identity=principal.identity(),
         json=body.model_dump(exclude_unset=True),
     )
-    return passthrough(status, out)
 
 
 @router.delete("/{webhook_id}", status_code=204)
 async def delete_webhook(webhook_id: wire.WebhookId, principal: Admin, gw: GatewayDep) -> Response:
     """Unsubscribe: the webhook, its secret and its delivery log go."""
-    status, out = await gw.services.call_json(
-        "integrations", "DELETE", _one(webhook_id), identity=principal.identity()
-    )
-    return passthrough(status, out)
+    return await forward(gw, "integrations", principal, "DELETE", _one(webhook_id))
 
 
 @router.post("/{webhook_id}/rotate-secret", response_model=wire.RotatedSecret)
 async def rotate_secret(webhook_id: wire.WebhookId, principal: Admin, gw: GatewayDep) -> Response:
     """A new secret; deliveries are signed under both until the old one expires."""
-    status, out = await gw.services.call_json(
-        "integrations", "POST", f"{_one(webhook_id)}/rotate-secret", identity=principal.identity()
-    )
-    return passthrough(status, out)
+    return await forward(gw, "integrations", principal, "POST", f"{_one(webhook_id)}/rotate-secret")
 
 
 @router.get("/{webhook_id}/deliveries", response_model=wire.DeliveryPage)
@@ -105,14 +88,14 @@ async def list_deliveries(
     cursor: Cursor = None,
 ) -> Response:
     """The delivery log, newest first, with every attempt's response code."""
-    status, out = await gw.services.call_json(
+    return await forward(
+        gw,
         "integrations",
+        principal,
         "GET",
         f"{_one(webhook_id)}/deliveries",
-        identity=principal.identity(),
         params={"limit": limit, "cursor": cursor},
     )
-    return passthrough(status, out)
 
 
 @router.post(
@@ -125,7 +108,4 @@ async def redeliver(
 ) -> Response:
     """Send a delivery again now, with the same webhook-id."""
     path = f"{_one(webhook_id)}/deliveries/{quote(delivery_id, safe='')}/redeliver"
-    status, out = await gw.services.call_json(
-        "integrations", "POST", path, identity=principal.identity()
-    )
-    return passthrough(status, out)
+    return await forward(gw, "integrations", principal, "POST", path)

@@ -18,10 +18,11 @@ from gateway.domain.permissions import Action
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import GatewayDep, require
 from gateway.entrypoints.schemas import COMMON_ERRORS, InModel
-from gateway.entrypoints.views import passthrough
+from gateway.entrypoints.views import forward
 
 router = APIRouter(prefix="/v1/zapier", tags=["zapier"], responses=COMMON_ERRORS)
 Admin = Annotated[Principal, Depends(require(Action.INTEGRATIONS_MANAGE))]
+BASE = "/internal/zapier"
 HookId = Annotated[str, Path(min_length=1, max_length=36)]
 
 
@@ -45,25 +46,15 @@ async def auth_test(principal: Admin) -> ZapierMe:
 
 @router.post("/hooks", status_code=201, response_model=ZapierHook)
 async def subscribe(body: ZapierSubscribeIn, principal: Admin, gw: GatewayDep) -> Response:
-    status, out = await gw.services.call_json(
-        "integrations",
-        "POST",
-        "/internal/zapier/hooks",
-        identity=principal.identity(),
-        json={"hook_url": body.hookUrl, "event": body.event},
-    )
-    return passthrough(status, out)
+    hook = {"hook_url": body.hookUrl, "event": body.event}
+    return await forward(gw, "integrations", principal, "POST", f"{BASE}/hooks", json=hook)
 
 
 @router.delete("/hooks/{hook_id}", status_code=204)
 async def unsubscribe(hook_id: HookId, principal: Admin, gw: GatewayDep) -> Response:
-    status, out = await gw.services.call_json(
-        "integrations",
-        "DELETE",
-        f"/internal/zapier/hooks/{quote(hook_id, safe='')}",
-        identity=principal.identity(),
+    return await forward(
+        gw, "integrations", principal, "DELETE", f"{BASE}/hooks/{quote(hook_id, safe='')}"
     )
-    return passthrough(status, out)
 
 
 @router.get(
@@ -72,7 +63,4 @@ async def unsubscribe(hook_id: HookId, principal: Admin, gw: GatewayDep) -> Resp
 )
 async def sample(event: EventType, principal: Admin, gw: GatewayDep) -> Response:
     """An example of the event's data, for Zapier's field mapping."""
-    status, out = await gw.services.call_json(
-        "integrations", "GET", f"/internal/zapier/samples/{event}", identity=principal.identity()
-    )
-    return passthrough(status, out)
+    return await forward(gw, "integrations", principal, "GET", f"{BASE}/samples/{event}")
