@@ -17,7 +17,7 @@ paused, the organization falls to the free plan's limits.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -177,17 +177,9 @@ def with_status(
 ) -> SubscriptionState:
     """The stored subscription after an invoice event moved its status (no re-read)."""
     assert current.subscription_id is not None
-    return SubscriptionState(
-        subscription_id=current.subscription_id,
-        status=status,
-        plan=current.plan,
-        seats=current.seats,
-        period_start=current.period_start,
-        period_end=current.period_end,
-        grace_until=next_grace_until(
-            current, current.subscription_id, status, stamp, grace_seconds
-        ),
-        stripe_updated=max(stamp, current.stripe_updated),
+    grace = next_grace_until(current, current.subscription_id, status, stamp, grace_seconds)
+    return replace(
+        current, status=status, grace_until=grace, stripe_updated=max(stamp, current.stripe_updated)
     )
 
 

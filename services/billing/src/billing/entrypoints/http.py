@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -103,17 +104,14 @@ async def list_plans(request: Request, identity: CurrentIdentity) -> PlansPublic
     eff = effective(state, int(datetime.now(UTC).timestamp()))
     return PlansPublic(
         plans=[
-            PlanPublic(
-                name=p.name,
-                display_name=p.display_name,
-                currency=CURRENCY,
-                seat_price_cents=p.seat_amount_cents,
-                included_minutes=p.included_minutes,
-                overage_cents_per_minute=p.overage_cents_per_minute,
-                default_seats=p.default_seats,
-                max_upload_mb=p.max_upload_mb,
-                purchasable=p.purchasable,
-                current=p.name == eff.plan,
+            PlanPublic.model_validate(
+                {
+                    **asdict(p),
+                    "currency": CURRENCY,
+                    "seat_price_cents": p.seat_amount_cents,
+                    "purchasable": p.purchasable,
+                    "current": p.name == eff.plan,
+                }
             )
             for p in PLANS.values()
         ],

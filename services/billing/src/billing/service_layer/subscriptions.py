@@ -10,6 +10,7 @@ that keeps the newest stamp never lets an older announcement win.
 from __future__ import annotations
 
 import logging
+from dataclasses import fields
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,16 +58,10 @@ def announcement_key(eff: Effective) -> str:
 def to_state(rec: SubscriptionRecord | None) -> SubscriptionState | None:
     if rec is None:
         return None
-    return SubscriptionState(
-        subscription_id=rec.stripe_subscription_id,
-        status=rec.status,
-        plan=rec.plan,
-        seats=rec.seats,
-        period_start=rec.period_start,
-        period_end=rec.period_end,
-        grace_until=rec.grace_until,
-        stripe_updated=rec.stripe_updated,
-    )
+    # The row has the state's fields under the same names, but for the subscription id.
+    names = [f.name for f in fields(SubscriptionState) if f.name != "subscription_id"]
+    same = {name: getattr(rec, name) for name in names}
+    return SubscriptionState(subscription_id=rec.stripe_subscription_id, **same)
 
 
 async def load_for_update(session: AsyncSession, org_id: str) -> SubscriptionRecord | None:
