@@ -163,19 +163,11 @@ class ServiceClients:
             raise unavailable(service, exc) from exc
 
     async def call_json(
-        self,
-        service: Service,
-        method: str,
-        path: str,
-        *,
-        identity: Identity | None,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
+        self, service: Service, method: str, path: str, **request: Any
     ) -> tuple[int, Any]:
-        """A JSON round trip: (status, body) on success, the translated error otherwise."""
-        resp = await self.request(
-            service, method, path, identity=identity, params=params, json=json
-        )
+        """A JSON round trip (``request``: ``identity=`` and what else ``request`` takes):
+        (status, body) on success, the translated error otherwise."""
+        resp = await self.request(service, method, path, **request)
         return resp.status_code, json_body(service, resp)
 
     async def get_optional(self, service: Service, path: str, *, identity: Identity) -> Any:

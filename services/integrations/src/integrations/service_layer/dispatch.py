@@ -21,13 +21,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from clashtor_common.db import Database
-from clashtor_common.periodic import Periodic
 from integrations.adapters.credentials import Credentials
 from integrations.adapters.sender import SendResult, WebhookSender
 from integrations.adapters.tables import (
@@ -37,6 +37,7 @@ from integrations.adapters.tables import (
     as_utc,
 )
 from integrations.domain.retries import RetryPolicy
+from integrations.service_layer.leased import LeasedWorker
 
 log = logging.getLogger(__name__)
 
@@ -50,32 +51,23 @@ class Claimed:
     lease_until: datetime
 
 
-class Dispatcher:
+class Dispatcher(LeasedWorker):
     def __init__(
         self,
         db: Database,
         sender: WebhookSender,
         credentials: Credentials,
         policy: RetryPolicy,
-        *,
-        batch: int,
-        lease: timedelta,
-        poll_seconds: float,
+        **timing: Any,
     ) -> None:
-        self.db = db
+        """``timing``: ``batch``, ``lease`` and ``poll_seconds`` (see ``LeasedWorker``)."""
+        super().__init__("webhook-dispatch", db, policy, **timing)
         self.sender = sender
         self.credentials = credentials
-        self.policy = policy
-        self.batch = batch
-        self.lease = lease
-        self._loop = Periodic("webhook-dispatch", poll_seconds, self.run_until_idle)
         self._lock = asyncio.Lock()
 
-    async def start(self) -> None:
-        await self._loop.start()
-
-    async def stop(self) -> None:
-        await self._loop.stop()
+    async def run(self) -> int:
+        return await self.run_until_idle()
 
     async def run_until_idle(self) -> int:
         """Send every due delivery (batch after batch); how many attempts were made."""
@@ -107,12 +99,8 @@ class Dispatcher:
                     col(WebhookDelivery.next_attempt_at) <= now,
                     col(WebhookSubscription.enabled).is_(True),
                 )
-                .order_by(col(WebhookDelivery.next_attempt_at))
-                .limit(self.batch)
             )
-            if not self.db.is_sqlite:
-                query = query.with_for_update(skip_locked=True, of=WebhookDelivery)
-            rows = (await session.execute(query)).all()
+            rows = (await session.execute(self.due_first(query, WebhookDelivery))).all()
             claimed = []
             for delivery, sub in rows:
                 delivery.next_attempt_at = now + self.lease

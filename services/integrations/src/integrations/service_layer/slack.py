@@ -11,19 +11,20 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from clashtor_common.crypto import Keyring
 from clashtor_common.db import Database
-from clashtor_common.periodic import Periodic
 from integrations.adapters.slack import PostResult, SlackPoster
 from integrations.adapters.tables import SlackAlert, SlackConnection, SlackRule, as_utc
 from integrations.domain import errors
 from integrations.domain.alerts import Outcome, RuleSpec, matches, message
 from integrations.domain.retries import RetryPolicy
+from integrations.service_layer.leased import LeasedWorker
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ async def enqueue_alerts(
     return made
 
 
-class SlackNotifier:
+class SlackNotifier(LeasedWorker):
     """Posts due alerts, one claim-send-record round per poll (see ``dispatch``)."""
 
     def __init__(
@@ -129,24 +130,15 @@ class SlackNotifier:
         poster: SlackPoster,
         keyring: Keyring,
         policy: RetryPolicy,
-        *,
-        lease: timedelta,
-        poll_seconds: float,
-        batch: int,
+        **timing: Any,
     ) -> None:
-        self.db = db
+        """``timing``: ``batch``, ``lease`` and ``poll_seconds`` (see ``LeasedWorker``)."""
+        super().__init__("slack-alerts", db, policy, **timing)
         self.poster = poster
         self.keyring = keyring
-        self.policy = policy
-        self.lease = lease
-        self.batch = batch
-        self._loop = Periodic("slack-alerts", poll_seconds, self.run_once)
 
-    async def start(self) -> None:
-        await self._loop.start()
-
-    async def stop(self) -> None:
-        await self._loop.stop()
+    async def run(self) -> int:
+        return await self.run_once()
 
     async def run_once(self) -> int:
         now = datetime.now(UTC)
@@ -155,13 +147,9 @@ class SlackNotifier:
                 select(SlackAlert, SlackConnection)
                 .join(SlackConnection, col(SlackConnection.org_id) == col(SlackAlert.org_id))
                 .where(col(SlackAlert.status) == "pending", col(SlackAlert.next_attempt_at) <= now)
-                .order_by(col(SlackAlert.next_attempt_at))
-                .limit(self.batch)
             )
-            if not self.db.is_sqlite:
-                query = query.with_for_update(skip_locked=True, of=SlackAlert)
             due = []
-            for alert, conn in (await session.execute(query)).all():
+            for alert, conn in (await session.execute(self.due_first(query, SlackAlert))).all():
                 alert.next_attempt_at = now + self.lease
                 session.add(alert)
                 token = self.keyring.decrypt_text(conn.token_enc, aad=_aad(conn.org_id))
