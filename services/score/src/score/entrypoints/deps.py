@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clashtor_common.domain_errors import Conflict
 from clashtor_common.errors import ApiError
 from clashtor_common.identity import Identity
+from score.adapters.repository import ScoreRepository
 from score.context import ScoreContext, context_of
 from score.domain.access import can_manage_coaching
 
@@ -42,3 +43,11 @@ def require_coaching_manager(identity: Identity) -> None:
             f"role {identity.role!r} cannot change trackers or scorecards "
             "(owner, admin or manager can)",
         )
+
+
+@asynccontextmanager
+async def coaching_edit(ctx: ScoreContext, identity: Identity) -> AsyncIterator[ScoreRepository]:
+    """A unit of work changing the organization's trackers or scorecards (managers and up)."""
+    require_coaching_manager(identity)
+    async with transaction(ctx) as session:
+        yield ScoreRepository(session, identity.org_id)

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Body, Path, Query, Response
 from clashtor_common.errors import not_found
 from clashtor_common.identity import CurrentIdentity
 from score.adapters.repository import ScoreRepository
-from score.entrypoints.deps import ContextDep, require_coaching_manager, transaction
+from score.entrypoints.deps import ContextDep, coaching_edit, transaction
 from score.service_layer import config
 from score.service_layer.rescore import job_view, start_job
 
@@ -50,9 +50,7 @@ async def create_scorecard(
 ) -> dict[str, Any]:
     """``{template: meddic|bant, name?}`` or ``{name, methodology?, items: [...]}``;
     ``activate: true`` makes it the one new calls are scored with."""
-    require_coaching_manager(identity)
-    async with transaction(ctx) as session:
-        repo = ScoreRepository(session, identity.org_id)
+    async with coaching_edit(ctx, identity) as repo:
         rec = await config.create_scorecard(repo, body)
         return config.scorecard_view(rec, active_id=await config.active_id(repo))
 
@@ -78,9 +76,7 @@ async def update_scorecard(
     rescore: Annotated[bool, Query(description="re-score past calls scored with it")] = False,
 ) -> dict[str, Any]:
     """Edit name, methodology or items (a new version); optionally re-score past calls."""
-    require_coaching_manager(identity)
-    async with transaction(ctx) as session:
-        repo = ScoreRepository(session, identity.org_id)
+    async with coaching_edit(ctx, identity) as repo:
         rec = await config.update_scorecard(repo, scorecard_id, body)
         view = config.scorecard_view(rec, active_id=await config.active_id(repo))
         job = (
@@ -98,9 +94,7 @@ async def activate_scorecard(
     scorecard_id: ScorecardId, identity: CurrentIdentity, ctx: ContextDep
 ) -> dict[str, Any]:
     """Score the organization's calls from now on with this scorecard."""
-    require_coaching_manager(identity)
-    async with transaction(ctx) as session:
-        repo = ScoreRepository(session, identity.org_id)
+    async with coaching_edit(ctx, identity) as repo:
         rec = await config.activate_scorecard(repo, scorecard_id)
         return config.scorecard_view(rec, active_id=rec.id)
 
@@ -110,7 +104,6 @@ async def delete_scorecard(
     scorecard_id: ScorecardId, identity: CurrentIdentity, ctx: ContextDep
 ) -> Response:
     """Past results keep their copy of it; if it was active, MEDDIC is used again."""
-    require_coaching_manager(identity)
-    async with transaction(ctx) as session:
-        await config.delete_scorecard(ScoreRepository(session, identity.org_id), scorecard_id)
+    async with coaching_edit(ctx, identity) as repo:
+        await config.delete_scorecard(repo, scorecard_id)
     return Response(status_code=204)

@@ -12,7 +12,7 @@ from clashtor_common.identity import CurrentIdentity
 from score.adapters.repository import ScoreRepository
 from score.adapters.tables import TrackerRecord
 from score.context import ScoreContext
-from score.entrypoints.deps import ContextDep, require_coaching_manager, transaction
+from score.entrypoints.deps import ContextDep, coaching_edit, transaction
 from score.service_layer import config
 
 router = APIRouter(prefix="/trackers", tags=["trackers"])
@@ -45,9 +45,8 @@ async def create_tracker(
     body: JsonBody, identity: CurrentIdentity, ctx: ContextDep
 ) -> dict[str, Any]:
     """``{name, phrases: [...], enabled?, said_by?: any|rep|customer}``."""
-    require_coaching_manager(identity)
-    async with transaction(ctx) as session:
-        rec = await config.create_tracker(ScoreRepository(session, identity.org_id), body)
+    async with coaching_edit(ctx, identity) as repo:
+        rec = await config.create_tracker(repo, body)
         return config.tracker_view(rec)
 
 
@@ -67,11 +66,8 @@ async def update_tracker(
     tracker_id: TrackerId, body: JsonBody, identity: CurrentIdentity, ctx: ContextDep
 ) -> dict[str, Any]:
     """Change any of name, phrases, enabled, said_by; applies to calls scored from now on."""
-    require_coaching_manager(identity)
-    async with transaction(ctx) as session:
-        rec = await config.update_tracker(
-            ScoreRepository(session, identity.org_id), tracker_id, body
-        )
+    async with coaching_edit(ctx, identity) as repo:
+        rec = await config.update_tracker(repo, tracker_id, body)
         return config.tracker_view(rec)
 
 
@@ -79,7 +75,6 @@ async def update_tracker(
 async def delete_tracker(
     tracker_id: TrackerId, identity: CurrentIdentity, ctx: ContextDep
 ) -> Response:
-    require_coaching_manager(identity)
-    async with transaction(ctx) as session:
-        await config.delete_tracker(ScoreRepository(session, identity.org_id), tracker_id)
+    async with coaching_edit(ctx, identity) as repo:
+        await config.delete_tracker(repo, tracker_id)
     return Response(status_code=204)

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from clashtor_common.db import utcnow
 from clashtor_common.domain_errors import Conflict, InvalidInput, NotFound
 from score.adapters.repository import ScoreRepository
-from score.adapters.tables import ScorecardRecord, TrackerRecord
+from score.adapters.tables import OrgScoringRecord, ScorecardRecord, TrackerRecord
 from score.domain.scorecard_templates import TEMPLATES, meddic_template
 from score.domain.scorecards import Scorecard
 from score.domain.trackers import Tracker, default_trackers
@@ -75,23 +75,34 @@ async def org_trackers(repo: ScoreRepository) -> list[Tracker]:
     return [tracker_of(r) for r in await repo.trackers()]
 
 
+def _tracker_record(org_id: str, tracker: Tracker, position: int) -> TrackerRecord:
+    return TrackerRecord(
+        id=str(uuid.uuid4()),
+        org_id=org_id,
+        name=tracker.name,
+        name_key=tracker.name.casefold(),
+        phrases=list(tracker.phrases),
+        enabled=tracker.enabled,
+        said_by=tracker.said_by,
+        position=position,
+    )
+
+
+async def _save(
+    repo: ScoreRepository, rec: TrackerRecord | ScorecardRecord | OrgScoringRecord
+) -> None:
+    """Stamp an edited row's ``updated_at`` and write it in the unit of work."""
+    rec.updated_at = utcnow()
+    repo.session.add(rec)
+    await repo.session.flush()
+
+
 async def own_trackers(repo: ScoreRepository) -> list[TrackerRecord]:
     """The org's tracker rows, copied from the defaults the first time they are asked for."""
     org = await repo.org_for_update()
     if not org.own_trackers:
         for position, tracker in enumerate(default_trackers(repo.org_id)):
-            repo.session.add(
-                TrackerRecord(
-                    id=str(uuid.uuid4()),
-                    org_id=repo.org_id,
-                    name=tracker.name,
-                    name_key=tracker.name.casefold(),
-                    phrases=list(tracker.phrases),
-                    enabled=tracker.enabled,
-                    said_by=tracker.said_by,
-                    position=position,
-                )
-            )
+            repo.session.add(_tracker_record(repo.org_id, tracker, position))
         org.own_trackers = True
         org.updated_at = utcnow()
         await repo.session.flush()
@@ -123,18 +134,16 @@ async def create_tracker(repo: ScoreRepository, body: Mapping[str, Any]) -> Trac
     tracker = _validated_tracker(body, repo.org_id)
     existing = await own_trackers(repo)
     _ensure_unique_name(tracker.name, existing)
-    rec = TrackerRecord(
-        id=str(uuid.uuid4()),
-        org_id=repo.org_id,
-        name=tracker.name,
-        name_key=tracker.name.casefold(),
-        phrases=list(tracker.phrases),
-        enabled=tracker.enabled,
-        said_by=tracker.said_by,
-        position=max((r.position for r in existing), default=-1) + 1,
-    )
+    rec = _tracker_record(repo.org_id, tracker, max((r.position for r in existing), default=-1) + 1)
     repo.session.add(rec)
     await repo.session.flush()
+    return rec
+
+
+def _find_tracker(existing: list[TrackerRecord], tracker_id: str) -> TrackerRecord:
+    rec = next((r for r in existing if r.id == tracker_id), None)
+    if rec is None:
+        raise NotFound.of("tracker", tracker_id)
     return rec
 
 
@@ -142,9 +151,7 @@ async def update_tracker(
     repo: ScoreRepository, tracker_id: str, body: Mapping[str, Any]
 ) -> TrackerRecord:
     existing = await own_trackers(repo)
-    rec = next((r for r in existing if r.id == tracker_id), None)
-    if rec is None:
-        raise NotFound.of("tracker", tracker_id)
+    rec = _find_tracker(existing, tracker_id)
     current = {
         "name": rec.name,
         "phrases": rec.phrases,
@@ -158,17 +165,13 @@ async def update_tracker(
     rec.phrases = list(tracker.phrases)
     rec.enabled = tracker.enabled
     rec.said_by = tracker.said_by
-    rec.updated_at = utcnow()
-    repo.session.add(rec)
-    await repo.session.flush()
+    await _save(repo, rec)
     return rec
 
 
 async def delete_tracker(repo: ScoreRepository, tracker_id: str) -> None:
     existing = await own_trackers(repo)
-    rec = next((r for r in existing if r.id == tracker_id), None)
-    if rec is None:
-        raise NotFound.of("tracker", tracker_id)
+    rec = _find_tracker(existing, tracker_id)
     await repo.session.delete(rec)
     await repo.session.flush()
 
@@ -288,13 +291,18 @@ async def create_scorecard(repo: ScoreRepository, body: Mapping[str, Any]) -> Sc
     return rec
 
 
+async def _scorecard(repo: ScoreRepository, scorecard_id: str) -> ScorecardRecord:
+    rec = await repo.scorecard(scorecard_id)
+    if rec is None:
+        raise NotFound.of("scorecard", scorecard_id)
+    return rec
+
+
 async def update_scorecard(
     repo: ScoreRepository, scorecard_id: str, body: Mapping[str, Any]
 ) -> ScorecardRecord:
     """Edit name, methodology and/or items; any change is a new version."""
-    rec = await repo.scorecard(scorecard_id)
-    if rec is None:
-        raise NotFound.of("scorecard", scorecard_id)
+    rec = await _scorecard(repo, scorecard_id)
     unknown = set(body) - {*_EDITABLE, *READ_ONLY, "version", "template", "active"}
     if unknown:
         raise InvalidInput(f"unknown scorecard fields: {sorted(unknown)}", "validation_error")
@@ -305,29 +313,21 @@ async def update_scorecard(
     if (card.name, card.methodology, items) != (rec.name, rec.methodology, rec.items):
         rec.name, rec.methodology, rec.items = card.name, card.methodology, items
         rec.version += 1
-        rec.updated_at = utcnow()
-        repo.session.add(rec)
-        await repo.session.flush()
+        await _save(repo, rec)
     return rec
 
 
 async def activate_scorecard(repo: ScoreRepository, scorecard_id: str) -> ScorecardRecord:
-    rec = await repo.scorecard(scorecard_id)
-    if rec is None:
-        raise NotFound.of("scorecard", scorecard_id)
+    rec = await _scorecard(repo, scorecard_id)
     org = await repo.org_for_update()
     org.active_scorecard_id = rec.id
-    org.updated_at = utcnow()
-    repo.session.add(org)
-    await repo.session.flush()
+    await _save(repo, org)
     return rec
 
 
 async def delete_scorecard(repo: ScoreRepository, scorecard_id: str) -> None:
     """Past results keep their copy; an active scorecard's org falls back to MEDDIC."""
-    rec = await repo.scorecard(scorecard_id)
-    if rec is None:
-        raise NotFound.of("scorecard", scorecard_id)
+    rec = await _scorecard(repo, scorecard_id)
     org = await repo.org()
     if org is not None and org.active_scorecard_id == rec.id:
         org.active_scorecard_id = None
