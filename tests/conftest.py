@@ -21,6 +21,7 @@ from clashtor_common.testing.otlp import OtlpReceiver
 from clashtor_common.webbuild import ensure_built
 from gateway.settings import GatewaySettings
 
+from .e2e.client import Clashtor
 from .e2e.stack import Stack
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,3 +91,12 @@ def stack(
     ).start()
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="module")
+def api(stack: Stack) -> Iterator[Clashtor]:
+    """The owner of a new organization (free tier, nothing used), with an API key."""
+    client = Clashtor(stack.gateway)
+    client.signup()
+    yield client
+    client.close()

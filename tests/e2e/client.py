@@ -10,6 +10,9 @@ from typing import Any
 
 import httpx
 
+PASSWORD = "correct horse battery staple 42"
+"""Every account the tests make has this password."""
+
 
 class Clashtor:
     def __init__(self, base_url: str) -> None:
@@ -32,12 +35,31 @@ class Clashtor:
             json={
                 "name": "Olive Owner",
                 "email": email,
-                "password": "correct horse battery staple 42",
+                "password": PASSWORD,
                 "organization": organization or f"Org {uuid.uuid4().hex[:6]}",
             },
         )
-        assert resp.status_code == 201, resp.text
-        body = resp.json()
+        return self._signed_in(resp)
+
+    def invite(self, role: str) -> tuple[str, str]:
+        """Invite a new member with ``role`` (as an owner or admin): the token and email."""
+        email = f"{role}-{uuid.uuid4().hex[:8]}@seller.example"
+        invited = self.http.post(
+            "/v1/invitations", headers=self.bearer, json={"email": email, "role": role}
+        )
+        assert invited.status_code == 201, invited.text
+        return str(invited.json()["token"]), email
+
+    def accept(self, token: str, name: str) -> dict[str, Any]:
+        """Join through an invitation, then make an API key, as ``signup`` does."""
+        resp = self.http.post(
+            f"/v1/invitations/{token}/accept", json={"name": name, "password": PASSWORD}
+        )
+        return self._signed_in(resp)
+
+    def _signed_in(self, session: httpx.Response) -> dict[str, Any]:
+        assert session.status_code == 201, session.text
+        body: dict[str, Any] = session.json()
         key = self.http.post(
             "/v1/api-keys", json={"name": "e2e"}, headers={"X-CSRF-Token": body["csrf_token"]}
         )

@@ -7,10 +7,8 @@ import json
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import stripe
 
 from ..conftest import STRIPE_WEBHOOK_SECRET
@@ -41,14 +39,6 @@ def silent_call(path: Path, seconds: int, variant: int) -> Path:
         check=True,
     )
     return path
-
-
-@pytest.fixture(scope="module")
-def api(stack: Stack) -> Iterator[Clashtor]:
-    client = Clashtor(stack.gateway)
-    client.signup()
-    yield client
-    client.close()
 
 
 def subscription_event(org_id: str, plan: str) -> dict:

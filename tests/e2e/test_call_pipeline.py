@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
@@ -18,14 +17,6 @@ PARTICIPANTS = [
     {"name": "Rita Rep", "email": "rita.rep@seller.example", "role": "rep"},
     {"name": "Carl Customer", "email": "carl.customer@buyer.example", "role": "customer"},
 ]
-
-
-@pytest.fixture(scope="module")
-def api(stack: Stack) -> Iterator[Clashtor]:
-    client = Clashtor(stack.gateway)
-    client.signup()
-    yield client
-    client.close()
 
 
 @pytest.mark.parametrize("layout", ["stereo", "mono"])

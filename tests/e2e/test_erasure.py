@@ -11,9 +11,6 @@ import io
 import json
 import time
 import zipfile
-from collections.abc import Iterator
-
-import pytest
 
 from clashtor_callgen import Turn, generate_call, short_script
 from clashtor_common.devstack import SERVICES
@@ -32,14 +29,6 @@ SECRET_SCRIPT = [
     Turn(0, "Understood. Who signs off on the purchase?"),
     Turn(1, "Our finance director signs off, and the board meets in September."),
 ]
-
-
-@pytest.fixture(scope="module")
-def api(stack: Stack) -> Iterator[Clashtor]:
-    client = Clashtor(stack.gateway)
-    client.signup()
-    yield client
-    client.close()
 
 
 def test_erasing_a_participant_is_final_everywhere(api: Clashtor, stack: Stack) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-PASSWORD = "correct horse battery staple 42"
+from ..e2e.client import PASSWORD
 
 
 def unique_email(who: str, domain: str = "seller.example") -> str:

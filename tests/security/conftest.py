@@ -4,24 +4,11 @@ the same one the end-to-end tests use."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from clashtor_callgen import generate_call, short_script
-
-from ..e2e.client import Clashtor
-from ..e2e.stack import Stack
-
-
-@pytest.fixture(scope="module")
-def api(stack: Stack) -> Iterator[Clashtor]:
-    """The owner of a new organization (free tier, nothing used), with an API key."""
-    client = Clashtor(stack.gateway)
-    client.signup()
-    yield client
-    client.close()
 
 
 @pytest.fixture(scope="session")

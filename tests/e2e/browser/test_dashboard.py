@@ -5,7 +5,6 @@ team's median and the recommended ranges, clicks the point and opens the call be
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -13,11 +12,9 @@ from playwright.sync_api import Page, expect
 
 from clashtor_callgen import generate_call, short_script
 
-from ..client import Clashtor
+from ..client import PASSWORD, Clashtor
 from ..stack import Stack
 from .support import Watched, browser_page
-
-PASSWORD = "correct horse battery staple 42"
 
 
 @pytest.fixture(scope="module")
@@ -28,25 +25,10 @@ def page(stack: Stack) -> Iterator[Page]:
 
 def join(stack: Stack, owner: Clashtor, role: str, name: str) -> tuple[Clashtor, str, str]:
     """A member who accepted an invitation: their client (with an API key), id and email."""
-    email = f"{role}-{uuid.uuid4().hex[:6]}@seller.example"
-    invited = owner.http.post(
-        "/v1/invitations", headers=owner.bearer, json={"email": email, "role": role}
-    )
-    assert invited.status_code == 201, invited.text
+    token, email = owner.invite(role)
     member = Clashtor(stack.gateway)
-    session = member.http.post(
-        f"/v1/invitations/{invited.json()['token']}/accept",
-        json={"name": name, "password": PASSWORD},
-    )
-    assert session.status_code == 201, session.text
-    key = member.http.post(
-        "/v1/api-keys",
-        json={"name": "e2e"},
-        headers={"X-CSRF-Token": session.json()["csrf_token"]},
-    )
-    assert key.status_code == 201, key.text
-    member.key = key.json()["key"]
-    return member, session.json()["user"]["id"], email
+    session = member.accept(token, name)
+    return member, session["user"]["id"], email
 
 
 def test_a_manager_sees_a_reps_trend_and_opens_the_call_behind_a_point(

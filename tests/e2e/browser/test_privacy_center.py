@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import re
-import uuid
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,11 +19,10 @@ from playwright.sync_api import Page, expect
 
 from clashtor_common.certificates import load_certificate, verify_certificate
 
-from ..client import Clashtor
+from ..client import PASSWORD, Clashtor
 from ..stack import Stack
 from .support import Watched, browser_page
 
-PASSWORD = "correct horse battery staple 42"
 SERVICES = ("ingest", "transcribe", "score", "billing", "gateway")
 """Privacy's default fan-out: each of these must acknowledge an erasure."""
 
@@ -45,13 +43,9 @@ def owner(stack: Stack) -> Iterator[tuple[Clashtor, str]]:
 
 def join_as(page: Page, owner: Clashtor, role: str, name: str) -> None:
     """A new member of the owner's organization, signed in through the invitation link."""
-    email = f"{role}-{uuid.uuid4().hex[:8]}@seller.example"
-    invited = owner.http.post(
-        "/v1/invitations", headers=owner.bearer, json={"email": email, "role": role}
-    )
-    assert invited.status_code == 201, invited.text
+    token, _ = owner.invite(role)
     page.context.clear_cookies()
-    page.goto(f"/invitations/{invited.json()['token']}")
+    page.goto(f"/invitations/{token}")
     page.get_by_label("Name").fill(name)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Accept invitation").click()

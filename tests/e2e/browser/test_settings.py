@@ -20,11 +20,9 @@ from billing.adapters.stripe_gateway import StripeGateway
 from billing.service_layer.catalog import setup_plans
 
 from ...conftest import STRIPE_API_KEY
-from ..client import Clashtor
+from ..client import PASSWORD, Clashtor
 from ..stack import Stack
 from .support import Watched, browser_page
-
-PASSWORD = "correct horse battery staple 42"
 
 
 @pytest.fixture(scope="module")
@@ -39,17 +37,10 @@ def owner(stack: Stack, page: Page) -> Iterator[Clashtor]:
     client = Clashtor(stack.gateway)
     email = client.signup(organization="Settings Test Inc")["user"]["email"]
     for name, role in (("Rex Rep", "rep"), ("Mia Manager", "manager")):
-        invited = client.http.post(
-            "/v1/invitations",
-            headers=client.bearer,
-            json={"email": f"{role}-{uuid.uuid4().hex[:6]}@seller.example", "role": role},
-        )
-        assert invited.status_code == 201, invited.text
-        joined = httpx.post(
-            f"{stack.gateway}/v1/invitations/{invited.json()['token']}/accept",
-            json={"name": name, "password": PASSWORD},
-        )
-        assert joined.status_code in (200, 201), joined.text
+        token, _ = client.invite(role)
+        member = Clashtor(stack.gateway)
+        member.accept(token, name)
+        member.close()
     page.context.clear_cookies()
     page.goto("/login?next=%2Fsettings")
     page.get_by_label("Email").fill(email)

@@ -18,11 +18,9 @@ from playwright.sync_api import Page, expect
 
 from clashtor_callgen import generate_call, short_script
 
-from ..client import Clashtor
+from ..client import PASSWORD, Clashtor
 from ..stack import Stack
 from .support import Watched, browser_page
-
-PASSWORD = "correct horse battery staple 42"
 
 
 @pytest.fixture(scope="module")
@@ -187,12 +185,7 @@ def test_an_invited_rep_joins_from_the_link(page: Page, stack: Stack) -> None:
     owner = Clashtor(stack.gateway)
     try:
         owner.signup()
-        email = f"rob-{uuid.uuid4().hex[:8]}@seller.example"
-        invited = owner.http.post(
-            "/v1/invitations", headers=owner.bearer, json={"email": email, "role": "rep"}
-        )
-        assert invited.status_code == 201, invited.text
-        token = invited.json()["token"]
+        token, _ = owner.invite("rep")
     finally:
         owner.close()
     page.context.clear_cookies()
