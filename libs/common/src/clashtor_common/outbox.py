@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import JSON, Field, SQLModel, col
 
 from clashtor_common.db import Database
-from clashtor_common.events import Envelope
+from clashtor_common.events import Envelope, ErasureCompleted, ExportPartReady, make_event
 from clashtor_common.metrics import track_relay
 from clashtor_common.telemetry import kafka_span, tracer_provider
 
@@ -72,6 +72,17 @@ async def emit(session: AsyncSession, envelope: Envelope, *, topic: str | None =
         }
     )
     session.sync_session.info["outbox_dirty"] = True
+
+
+async def emit_answer(
+    session: AsyncSession, payload: ErasureCompleted | ExportPartReady, *, source: str, org_id: str
+) -> None:
+    """Emit a service's answer to a privacy request, keyed by the organization and with the
+    request id as its subject."""
+    event = make_event(
+        payload, source=source, org_id=org_id, key=org_id, subject_ids=[payload.request_id]
+    )
+    await emit(session, event)
 
 
 _PENDING = "outbox_pending"

@@ -83,7 +83,7 @@ async def on_erasure_requested(
     event: Envelope, session: AsyncSession, context: IngestContext
 ) -> None:
     request = event.payload_as(ErasureRequested)
-    if request.services is not None and SERVICE not in request.services:
+    if not request.is_for(SERVICE):
         return
     removed = await erase_subject(context, session, event.org_id, request)
     log.info("erasure %s (%s): removed %s", request.request_id, request.subject.type, removed)

@@ -38,7 +38,7 @@ async def on_erasure_requested(
 ) -> None:
     """Delete the subject's scores, keep tombstones, acknowledge with erasure-completed."""
     request = event.payload_as(ErasureRequested)
-    if not privacy.concerns_us(request.services):
+    if not request.is_for(privacy.SERVICE):
         return
     done = await privacy.erase_subject(context, session, event.org_id, request)
     await _answer(session, event, done)

@@ -37,7 +37,7 @@ async def on_erasure_requested(
     event: Envelope, session: AsyncSession, context: TranscribeContext
 ) -> None:
     request = event.payload_as(ErasureRequested)
-    if request.services is not None and SERVICE not in request.services:
+    if not request.is_for(SERVICE):
         return
     await erase_subject(context, session, event, request)
 

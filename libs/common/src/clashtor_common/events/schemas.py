@@ -224,6 +224,10 @@ class ErasureRequested(EventPayload):
         None, description="only these services (a re-send); None = all"
     )
 
+    def is_for(self, service: str) -> bool:
+        """Whether ``service`` acts on it: a re-send names only those still owing an answer."""
+        return self.services is None or service in self.services
+
 
 class ErasureCompleted(EventPayload):
     event_type = Topic.ERASURE_COMPLETED.value

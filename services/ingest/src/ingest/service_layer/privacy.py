@@ -38,9 +38,8 @@ from clashtor_common.events import (
     Subject,
     SubjectRectified,
     Topic,
-    make_event,
 )
-from clashtor_common.outbox import drop_unsent, emit
+from clashtor_common.outbox import drop_unsent, emit_answer
 from clashtor_common.s3 import ObjectNotFound
 from clashtor_common.subjects import SubjectLookups, UnusableSubject, records_for_subject
 from ingest.adapters.calls_repo import CallRepository
@@ -168,12 +167,7 @@ async def _emit_completed(
         else [],
         details=details,
     )
-    await emit(
-        session,
-        make_event(
-            payload, source=SERVICE, org_id=org_id, key=org_id, subject_ids=[request.request_id]
-        ),
-    )
+    await emit_answer(session, payload, source=SERVICE, org_id=org_id)
 
 
 # export --------------------------------------------------------------------------------
@@ -300,12 +294,7 @@ async def _emit_part(
         status=status,  # type: ignore[arg-type]
         details=details,
     )
-    await emit(
-        session,
-        make_event(
-            payload, source=SERVICE, org_id=org_id, key=org_id, subject_ids=[request.request_id]
-        ),
-    )
+    await emit_answer(session, payload, source=SERVICE, org_id=org_id)
 
 
 # restriction and rectification ---------------------------------------------------------

@@ -79,10 +79,6 @@ async def call_ids_for_subject(repo: ScoreRepository, org_id: str, subject: Subj
     return await records_for_subject(subject, org_id, lookups)
 
 
-def concerns_us(services: list[str] | None) -> bool:
-    return services is None or SERVICE in services
-
-
 # erasure ------------------------------------------------------------------------------
 async def erase_subject(
     ctx: ScoreContext, session: AsyncSession, org_id: str, request: ErasureRequested

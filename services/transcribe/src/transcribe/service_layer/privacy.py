@@ -29,16 +29,14 @@ from clashtor_common.events import (
     Envelope,
     ErasureCompleted,
     ErasureRequested,
-    EventPayload,
     ExportPartReady,
     ExportRequested,
     KeptRecord,
     Subject,
     SubjectRestricted,
     Topic,
-    make_event,
 )
-from clashtor_common.outbox import drop_unsent, emit
+from clashtor_common.outbox import drop_unsent, emit_answer
 from clashtor_common.subjects import SubjectLookups, UnusableSubject, records_for_subject
 from transcribe.adapters.objects import export_key, transcript_aad
 from transcribe.adapters.repository import TranscriptRepository
@@ -74,7 +72,7 @@ async def erase_subject(
     try:
         calls = await calls_for_subject(repo, subject)
     except UnusableSubject as exc:
-        await _emit(session, org_id, request.request_id, _completed(request, {}, str(exc)))
+        await emit_answer(session, _completed(request, {}, str(exc)), source=SERVICE, org_id=org_id)
         return {}
     call_ids = [c.call_id for c in calls]
     # the keys first: from this transaction's commit on, every copy of these transcripts
@@ -105,7 +103,7 @@ async def erase_subject(
         "objects": objects,
         "data_keys": keys,
     }
-    await _emit(session, org_id, request.request_id, _completed(request, removed))
+    await emit_answer(session, _completed(request, removed), source=SERVICE, org_id=org_id)
     log.info("erasure %s (%s): removed %s", request.request_id, subject.type, removed)
     return removed
 
@@ -169,11 +167,11 @@ async def export_subject(
         part = ExportPartReady(
             request_id=request.request_id, service=SERVICE, status="failed", details=str(exc)
         )
-        await _emit(session, org_id, request.request_id, part)
+        await emit_answer(session, part, source=SERVICE, org_id=org_id)
         return 0
     if not calls:
         part = ExportPartReady(request_id=request.request_id, service=SERVICE, items=0)
-        await _emit(session, org_id, request.request_id, part)
+        await emit_answer(session, part, source=SERVICE, org_id=org_id)
         return 0
     people = await repo.participants(c.call_id for c in calls)
     keys = await ctx.keys.load(session, [call_key_id(c.call_id) for c in calls])
@@ -193,7 +191,7 @@ async def export_subject(
         part=ctx.objects.ref(key),
         items=len(items),
     )
-    await _emit(session, org_id, request.request_id, part)
+    await emit_answer(session, part, source=SERVICE, org_id=org_id)
     return len(items)
 
 
@@ -259,10 +257,3 @@ async def restrict_subject(
 
 
 # --------------------------------------------------------------------------------------
-
-
-async def _emit(session: AsyncSession, org_id: str, request_id: str, payload: EventPayload) -> None:
-    await emit(
-        session,
-        make_event(payload, source=SERVICE, org_id=org_id, key=org_id, subject_ids=[request_id]),
-    )
