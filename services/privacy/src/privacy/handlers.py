@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clashtor_common.events import CallUploaded, Envelope, ErasureCompleted, ExportPartReady
 from privacy.adapters import repository as repo
-from privacy.adapters.tables import RetainedCall
+from privacy.adapters.tables import Acknowledgement, PrivacyRequest, RetainedCall
 from privacy.context import PrivacyContext
 from privacy.domain.clock import as_utc
 from privacy.domain.requests import (
@@ -32,6 +32,23 @@ from privacy.service_layer.records import fail_request
 log = logging.getLogger(__name__)
 
 
+async def _answered(
+    session: AsyncSession, event: Envelope, answer: ErasureCompleted | ExportPartReady, kind: Kind
+) -> tuple[PrivacyRequest, list[Acknowledgement], Acknowledgement] | None:
+    """The request a service answered and that service's acknowledgement; None (logged)
+    for an answer to an unknown request of this kind or from a service never asked."""
+    req = await repo.get_request(session, event.org_id, answer.request_id)
+    if req is None or req.kind != kind:
+        log.warning("%s for unknown request %s ignored", event.type, answer.request_id)
+        return None
+    acks = await repo.acknowledgements(session, req.id)
+    ack = next((a for a in acks if a.service == answer.service), None)
+    if ack is None:
+        log.warning("%s from unexpected service %s ignored", event.type, answer.service)
+        return None
+    return req, acks, ack
+
+
 async def on_erasure_completed(
     event: Envelope, session: AsyncSession, context: PrivacyContext
 ) -> None:
@@ -41,15 +58,10 @@ async def on_erasure_completed(
     answers to a re-send) change nothing. A failed answer is recorded and the service
     gets the request again after the re-send timeout."""
     answer = event.payload_as(ErasureCompleted)
-    req = await repo.get_request(session, event.org_id, answer.request_id)
-    if req is None or req.kind != Kind.ERASURE:
-        log.warning("erasure-completed for unknown request %s ignored", answer.request_id)
+    found = await _answered(session, event, answer, Kind.ERASURE)
+    if found is None:
         return
-    acks = await repo.acknowledgements(session, req.id)
-    ack = next((a for a in acks if a.service == answer.service), None)
-    if ack is None:
-        log.warning("erasure-completed from unexpected service %s ignored", answer.service)
-        return
+    req, acks, ack = found
     if ack.status == AckStatus.COMPLETED:
         return
     now = context.clock.now()
@@ -76,17 +88,12 @@ async def on_export_part_ready(
 ) -> None:
     """Record one service's part; when every expected part is in, assemble the bundle."""
     answer = event.payload_as(ExportPartReady)
-    req = await repo.get_request(session, event.org_id, answer.request_id)
-    if req is None or req.kind != Kind.EXPORT:
-        log.warning("export-part-ready for unknown request %s ignored", answer.request_id)
+    found = await _answered(session, event, answer, Kind.EXPORT)
+    if found is None:
         return
+    req, acks, ack = found
     if req.status not in (Status.PENDING, Status.IN_PROGRESS):
         log.info("export-part-ready for finished request %s ignored", req.id)
-        return
-    acks = await repo.acknowledgements(session, req.id)
-    ack = next((a for a in acks if a.service == answer.service), None)
-    if ack is None:
-        log.warning("export part from unexpected service %s ignored", answer.service)
         return
     if ack.status != AckStatus.PENDING:
         return

@@ -279,6 +279,23 @@ async def open_download(
 # rectification, restriction, objection -------------------------------------------------
 
 
+def _done_at_once(
+    identity: Identity, kind: Kind, subject: SubjectRef, now: datetime
+) -> PrivacyRequest:
+    """The record of a request that is carried out as it is made (nothing to wait for)."""
+    req = new_request(
+        org_id=identity.org_id,
+        kind=kind,
+        subject=subject,
+        requested_by=identity.user_id,
+        role=identity.role,
+        status=Status.COMPLETED,
+        now=now,
+    )
+    req.completed_at = now
+    return req
+
+
 async def rectify(
     deps: PrivacyContext, identity: Identity, raw: SubjectInput, changes: dict[str, str]
 ) -> PrivacyRequest:
@@ -288,16 +305,7 @@ async def rectify(
         raise InvalidInput("only a user or a participant can be rectified", "invalid_subject")
     _authorize(identity, Kind.RECTIFICATION, subject)
     now = deps.clock.now()
-    req = new_request(
-        org_id=identity.org_id,
-        kind=Kind.RECTIFICATION,
-        subject=subject,
-        requested_by=identity.user_id,
-        role=identity.role,
-        status=Status.COMPLETED,
-        now=now,
-    )
-    req.completed_at = now
+    req = _done_at_once(identity, Kind.RECTIFICATION, subject, now)
     document: dict[str, Any] = {
         "request_id": req.id,
         "subject": subject.to_event().model_dump(mode="json"),
@@ -371,16 +379,7 @@ async def set_flag(
         else:
             flags.objected = value
         flags.updated_at = now
-        req = new_request(
-            org_id=identity.org_id,
-            kind=kind,
-            subject=subject,
-            requested_by=identity.user_id,
-            role=identity.role,
-            status=Status.COMPLETED,
-            now=now,
-        )
-        req.completed_at = now
+        req = _done_at_once(identity, kind, subject, now)
         session.add(req)
         await session.flush()
         payload = SubjectRestricted(

@@ -30,10 +30,11 @@ from privacy.adapters.tables import (
 from privacy.context import PrivacyContext
 from privacy.domain.certificate import CertifiedAck, build_certificate, subject_hash
 from privacy.domain.clock import as_utc
-from privacy.domain.requests import ACCOUNT_PURGE_ACTOR, OWN_SERVICE, AckStatus, Kind, Status
+from privacy.domain.requests import ACCOUNT_PURGE_ACTOR, OWN_SERVICE, Kind, Status
 from privacy.domain.retention import RETENTION_ACTOR, subject_label
 from privacy.domain.subjects import SubjectRef
 from privacy.service_layer.records import (
+    acknowledgement,
     emit_event,
     open_request,
     record_audit,
@@ -78,18 +79,8 @@ async def start_erasure(
         request_id=request_id,
     )
     removed = await erase_own_data(session, deps, org_id=org_id, subject=subject, now=now)
-    session.add(
-        Acknowledgement(
-            request_id=req.id,
-            org_id=org_id,
-            service=OWN_SERVICE,
-            status=AckStatus.COMPLETED.value,
-            attempts=1,
-            last_sent_at=now,
-            answered_at=now,
-            details={"removed": removed, "kept": OWN_KEPT_RECORDS, "message": ""},
-        )
-    )
+    answer = {"removed": removed, "kept": OWN_KEPT_RECORDS, "message": ""}
+    session.add(acknowledgement(req, OWN_SERVICE, now, answer=answer))
     payload = ErasureRequested(
         request_id=req.id, subject=subject.to_event(), requested_by=requested_by, attempt=1
     )

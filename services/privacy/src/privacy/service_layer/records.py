@@ -153,18 +153,29 @@ async def open_request(
     session.add(req)
     await session.flush()
     for service in services:
-        session.add(
-            Acknowledgement(
-                request_id=req.id,
-                org_id=org_id,
-                service=service,
-                status=AckStatus.PENDING.value,
-                attempts=1,
-                last_sent_at=now,
-                details={},
-            )
-        )
+        session.add(acknowledgement(req, service, now))
     return req
+
+
+def acknowledgement(
+    req: PrivacyRequest,
+    service: str,
+    sent_at: datetime,
+    *,
+    answer: dict[str, Any] | None = None,
+) -> Acknowledgement:
+    """``service``'s acknowledgement of ``req``, sent to it once at ``sent_at``: pending, or
+    completed then with ``answer`` as its details."""
+    return Acknowledgement(
+        request_id=req.id,
+        org_id=req.org_id,
+        service=service,
+        status=(AckStatus.PENDING if answer is None else AckStatus.COMPLETED).value,
+        attempts=1,
+        last_sent_at=sent_at,
+        answered_at=None if answer is None else sent_at,
+        details=answer or {},
+    )
 
 
 def fail_request(req: PrivacyRequest, reason: str, now: datetime) -> None:
