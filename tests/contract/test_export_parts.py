@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import aioboto3
 import jsonschema
 import pytest
 
@@ -47,13 +46,7 @@ async def _parts(stack: Stack, request_id: str) -> dict[str, dict[str, Any]]:
     keyring = Keyring.from_config(DEV_MASTER_KEYS)
     parts: dict[str, dict[str, Any]] = {}
     assert stack.s3
-    async with aioboto3.Session().client(
-        "s3",
-        endpoint_url=stack.s3.endpoint,
-        aws_access_key_id=stack.s3.access_key,
-        aws_secret_access_key=stack.s3.secret_key,
-        region_name="us-east-1",
-    ) as s3:
+    async with stack.s3.async_client() as s3:
         for event in events:
             ready = event.payload()
             assert isinstance(ready, ExportPartReady)

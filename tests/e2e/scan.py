@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 
-import aioboto3
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -41,13 +40,7 @@ async def _scan_database(url: str, needles: list[bytes]) -> dict[str, set[bytes]
 async def _scan_s3(stack: Stack, needles: list[bytes]) -> dict[str, set[bytes]]:
     assert stack.s3
     found: dict[str, set[bytes]] = {}
-    async with aioboto3.Session().client(
-        "s3",
-        endpoint_url=stack.s3.endpoint,
-        aws_access_key_id=stack.s3.access_key,
-        aws_secret_access_key=stack.s3.secret_key,
-        region_name="us-east-1",
-    ) as s3:
+    async with stack.s3.async_client() as s3:
         for bucket in (await s3.list_buckets())["Buckets"]:
             paginator = s3.get_paginator("list_objects_v2")
             async for page in paginator.paginate(Bucket=bucket["Name"]):

@@ -293,6 +293,14 @@ class SeaweedS3:
                 if ids:
                     time.sleep(0.2)
 
+    def _client_options(self) -> dict[str, str]:
+        return {
+            "endpoint_url": self.endpoint,
+            "aws_access_key_id": self.access_key,
+            "aws_secret_access_key": self.secret_key,
+            "region_name": "us-east-1",
+        }
+
     def client(self) -> Any:
         """A plain boto3 S3 client on this SeaweedFS (setup, not the services' path)."""
         import boto3
@@ -300,12 +308,16 @@ class SeaweedS3:
 
         return boto3.client(
             "s3",
-            endpoint_url=self.endpoint,
-            aws_access_key_id=self.access_key,
-            aws_secret_access_key=self.secret_key,
-            region_name="us-east-1",
             config=Config(retries={"max_attempts": 10, "mode": "standard"}),
+            **self._client_options(),
         )
+
+    def async_client(self) -> Any:
+        """An aioboto3 S3 client on this SeaweedFS, for tests reading what services stored
+        (``async with s3.async_client() as client``)."""
+        import aioboto3
+
+        return aioboto3.Session().client("s3", **self._client_options())
 
     def ensure_bucket(self, bucket: str, timeout: float = 30) -> None:
         client = self.client()
