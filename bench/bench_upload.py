@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import tempfile
 import time
 import uuid
@@ -13,6 +12,7 @@ import aioboto3
 import httpx
 
 from bench.report import Result
+from clashtor_callgen import sox_signal
 from clashtor_common.crypto import Keyring
 from clashtor_common.embedded import SeaweedS3, TansuBroker, ensure_topics
 from clashtor_common.testing.apps import identity_headers, serve
@@ -21,25 +21,7 @@ SECONDS = int(os.environ.get("BENCH_UPLOAD_SECONDS", "900"))  # 15 min stereo 16
 
 
 def make_wav(path: Path) -> None:
-    subprocess.run(
-        [
-            "sox",
-            "-n",
-            "-r",
-            "16000",
-            "-c",
-            "2",
-            "-b",
-            "16",
-            str(path),
-            "synth",
-            str(SECONDS),
-            "pinknoise",
-            "vol",
-            "0.1",
-        ],
-        check=True,
-    )
+    sox_signal(path, SECONDS, ("pinknoise",), sample_rate=16000, volume=0.1)
 
 
 async def raw_put(s3: SeaweedS3, data: bytes) -> float:

@@ -4,12 +4,13 @@ and transcribed minutes are metered once."""
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 import uuid
 from pathlib import Path
 
 import stripe
+
+from clashtor_callgen import sox_signal
 
 from ..conftest import STRIPE_WEBHOOK_SECRET
 from .client import Clashtor
@@ -18,27 +19,7 @@ from .stack import Stack
 
 def silent_call(path: Path, seconds: int, variant: int) -> Path:
     """A long, quiet stereo FLAC (tiny on disk); ``variant`` makes the bytes unique."""
-    subprocess.run(
-        [
-            "sox",
-            "-n",
-            "-r",
-            "8000",
-            "-c",
-            "2",
-            "-b",
-            "16",
-            str(path),
-            "synth",
-            str(seconds),
-            "sine",
-            str(100 + variant),
-            "vol",
-            "0.0005",
-        ],
-        check=True,
-    )
-    return path
+    return sox_signal(path, seconds, ("sine", str(100 + variant)), sample_rate=8000, volume=0.0005)
 
 
 def subscription_event(org_id: str, plan: str) -> dict:

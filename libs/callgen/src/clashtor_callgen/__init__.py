@@ -40,6 +40,7 @@ from clashtor_callgen.synth import (
     SAMPLE_RATE,
     SynthesisError,
     Voice,
+    sox_signal,
     synthesize,
 )
 
@@ -68,6 +69,7 @@ __all__ = [
     "load_ground_truth",
     "make_corrupt_audio",
     "short_script",
+    "sox_signal",
     "synthesize",
     "zero_timestamp_opus_mkv",
 ]

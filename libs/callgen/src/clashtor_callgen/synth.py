@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,6 +112,23 @@ def synthesize(text: str, voice: Voice, sample_rate: int = SAMPLE_RATE) -> np.nd
     with _cache_lock:
         _cache[key] = samples
     return samples
+
+
+def sox_signal(
+    path: Path,
+    seconds: float,
+    signal: Sequence[str],
+    *,
+    sample_rate: int,
+    volume: float,
+    channels: int = 2,
+) -> Path:
+    """``seconds`` of a signal sox generates (``("sine", "110")``, ``("pinknoise",)``), 16-bit,
+    in the format ``path``'s extension names: a long recording in moments, without speech."""
+    options = ["-r", str(sample_rate), "-c", str(channels), "-b", "16"]
+    generate = ["synth", str(seconds), *signal, "vol", str(volume)]
+    subprocess.run(["sox", "-n", *options, str(path), *generate], check=True)
+    return path
 
 
 def _run(cmd: list[str]) -> bytes:
