@@ -84,14 +84,6 @@ def dump(obj: Any) -> str:
     return json.dumps(obj, indent=2, default=str)
 
 
-def uploader(gateway: str, workdir: Path) -> Iterator[Uploader]:
-    up = Uploader(gateway, workdir)
-    try:
-        yield up
-    finally:
-        up.close()
-
-
 @pytest.fixture(scope="module")
 def stack(workdir: Path) -> Iterator[RunningStack]:
     """The module's ``make up`` stack (``test_s3_outage`` has its own kind)."""
@@ -102,4 +94,9 @@ def stack(workdir: Path) -> Iterator[RunningStack]:
 
 @pytest.fixture(scope="module")
 def calls(stack: RunningStack, workdir: Path) -> Iterator[Uploader]:
-    yield from uploader(stack.gateway, workdir)
+    """Uploads through the module's stack (``make up``'s, or a module's own ``stack``)."""
+    up = Uploader(stack.gateway, workdir)
+    try:
+        yield up
+    finally:
+        up.close()

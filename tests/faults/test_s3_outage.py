@@ -25,21 +25,18 @@ from clashtor_callgen import generate_call, short_script
 
 from ..e2e.stack import Stack
 from .checks import assert_scored_exactly_once, wait_scored
-from .conftest import Uploader, uploader
+from .conftest import Uploader
 
 OUTAGE_SECONDS = 30
 
 
 @pytest.fixture(scope="module")
 def stack(workdir: Path) -> Iterator[Stack]:
+    """The test stack (its own S3 process, to stop and start), not ``make up``'s; ``calls``
+    from the conftest uploads through it."""
     running = Stack(workdir / "stack").start()
     yield running
     running.stop()
-
-
-@pytest.fixture(scope="module")
-def calls(stack: Stack, workdir: Path) -> Iterator[Uploader]:
-    yield from uploader(stack.gateway, workdir)
 
 
 def test_calls_accepted_before_an_s3_outage_finish_once_and_uploads_meanwhile_get_503(
