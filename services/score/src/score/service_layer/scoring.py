@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clashtor_common.bus import PermanentError
@@ -89,27 +89,12 @@ def _seal_score(
     key: DataKey,
     transcript: Transcript | None = None,
 ) -> Sealed:
-    result = seal(
-        ctx.keyring,
-        score.model_dump_json().encode(),
-        org_id=org_id,
-        call_id=call_id,
-        kind="result",
-        key=key,
-    )
-    stored = (
-        seal(
-            ctx.keyring,
-            transcript.model_dump_json().encode(),
-            org_id=org_id,
-            call_id=call_id,
-            kind="transcript",
-            key=key,
-        )
-        if transcript is not None
-        else None
-    )
-    return Sealed(score=score, result_enc=result, transcript_enc=stored)
+    def sealed(model: BaseModel, kind: Kind) -> bytes:
+        plain = model.model_dump_json().encode()
+        return seal(ctx.keyring, plain, org_id=org_id, call_id=call_id, kind=kind, key=key)
+
+    stored = sealed(transcript, "transcript") if transcript is not None else None
+    return Sealed(score=score, result_enc=sealed(score, "result"), transcript_enc=stored)
 
 
 def _scored_from_blob(
