@@ -16,6 +16,7 @@ import httpx
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select, text
 
+from clashtor_callgen import GeneratedCall
 from clashtor_common.crypto import DataKey, Keyring, fingerprint
 from clashtor_common.datakeys import key_for_event
 from clashtor_common.events import (
@@ -26,6 +27,7 @@ from clashtor_common.events import (
     ParticipantRef,
     make_event,
 )
+from clashtor_common.events.transcript import Transcript
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.s3 import S3Store
 from clashtor_common.settings import ServiceSettings
@@ -33,6 +35,7 @@ from clashtor_common.testing.apps import identity_headers, settings_for_tests
 from clashtor_common.testing.kafka import TopicReader, start_group_at_end  # noqa: F401 - re-exported for the tests
 from transcribe.adapters.tables import TABLES, TranscriptRecord
 from transcribe.context import TranscribeContext
+from transcribe.domain.quality import speaker_attribution, word_error_rate
 from transcribe.settings import TranscribeSettings
 
 
@@ -169,6 +172,21 @@ class Uploader:
 
     async def publish(self, payload: EventPayload, *, org: str, key: str | None = None) -> Envelope:
         return await self.send(make_event(payload, source="test", org_id=org, key=key or org))
+
+
+def measure(
+    call: GeneratedCall, transcript: Transcript, label: str, *, best_permutation: bool = True
+) -> tuple[float, float]:
+    """Word error rate and speaker accuracy of ``transcript`` against the generated call's
+    truth, printed under ``label`` for the test log."""
+    wer = word_error_rate(call.text, transcript.text)
+    attribution = speaker_attribution(
+        call.words(),
+        [(w.word, w.speaker) for w in transcript.words],
+        best_permutation=best_permutation,
+    )
+    print(f"\n{label}: WER={wer:.3f} speaker accuracy={attribution.accuracy:.3f}")
+    return wer, attribution.accuracy
 
 
 def participant(role: str = "customer", fp: str | None = None) -> ParticipantRef:

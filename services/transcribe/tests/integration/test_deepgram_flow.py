@@ -13,10 +13,9 @@ import pytest
 
 from clashtor_common.events.transcript import Transcript
 from transcribe.domain.outcomes import CallStatus
-from transcribe.domain.quality import speaker_attribution, word_error_rate
 from transcribe.settings import TranscribeSettings
 
-from .support import new_org, record_of, transcribe_settings
+from .support import measure, new_org, record_of, transcribe_settings
 
 
 @pytest.fixture(scope="module")
@@ -51,12 +50,8 @@ async def test_a_passing_503_is_retried_and_the_call_is_transcribed(
     transcript = Transcript.model_validate(
         (await client.transcript(org, upload.data["call_id"])).json()
     )
-    wer = word_error_rate(short_mono_call.text, transcript.text)
-    attribution = speaker_attribution(
-        short_mono_call.words(), [(w.word, w.speaker) for w in transcript.words]
-    )
-    print(f"\nDeepgram stub (mono): WER={wer:.3f} speaker accuracy={attribution.accuracy:.3f}")
-    assert wer == 0.0 and attribution.accuracy == 1.0
+    wer, accuracy = measure(short_mono_call, transcript, "Deepgram stub (mono)")
+    assert wer == 0.0 and accuracy == 1.0
 
 
 async def test_a_stereo_call_goes_multichannel_with_speaker_as_channel(

@@ -21,12 +21,12 @@ from clashtor_common.events.transcript import Transcript
 from clashtor_common.testing.waiting import wait_until
 from transcribe.adapters.objects import transcript_aad, transcript_key
 from transcribe.domain.outcomes import CallStatus
-from transcribe.domain.quality import speaker_attribution, word_error_rate
 
 from .support import (
     TopicReader,
     count_records,
     handled,
+    measure,
     new_org,
     participant,
     raw_database_bytes,
@@ -95,17 +95,11 @@ async def test_a_stereo_call_is_transcribed_announced_and_served(
     transcript = Transcript.model_validate(response.json())
     assert data["word_count"] == transcript.word_count > 0
 
-    wer = word_error_rate(short_stereo_call.text, transcript.text)
-    attribution = speaker_attribution(
-        short_stereo_call.words(),
-        [(w.word, w.speaker) for w in transcript.words],
-        best_permutation=False,
-    )
-    print(
-        f"\nstereo through the service: WER={wer:.3f} speaker accuracy={attribution.accuracy:.3f}"
+    wer, accuracy = measure(
+        short_stereo_call, transcript, "stereo through the service", best_permutation=False
     )
     assert wer < MAX_WER
-    assert attribution.accuracy >= MIN_STEREO_ATTRIBUTION
+    assert accuracy >= MIN_STEREO_ATTRIBUTION
 
     # The event names a claim check (bucket and key): ciphertext bound to this call.
     # Its data key travels with it; the master key alone opens nothing.
@@ -129,13 +123,9 @@ async def test_a_mono_call_is_diarized_into_two_speakers(
     transcript = Transcript.model_validate(
         (await client.transcript(org, upload.data["call_id"])).json()
     )
-    wer = word_error_rate(short_mono_call.text, transcript.text)
-    attribution = speaker_attribution(
-        short_mono_call.words(), [(w.word, w.speaker) for w in transcript.words]
-    )
-    print(f"\nmono through the service: WER={wer:.3f} speaker accuracy={attribution.accuracy:.3f}")
+    wer, accuracy = measure(short_mono_call, transcript, "mono through the service")
     assert wer < MAX_WER
-    assert attribution.accuracy >= MIN_MONO_ATTRIBUTION
+    assert accuracy >= MIN_MONO_ATTRIBUTION
     assert all(u.channel is None for u in transcript.utterances)
 
 
