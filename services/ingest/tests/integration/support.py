@@ -6,6 +6,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import httpx
@@ -17,27 +18,14 @@ from clashtor_common.datakeys import call_key_id
 from clashtor_common.events import Envelope, ErasureRequested, EventPayload, Subject, make_event
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.testing.apps import identity_headers, settings_for_tests
+from clashtor_common.testing.events import new_org  # noqa: F401 - used by the tests
 from clashtor_common.testing.waiting import wait_until  # noqa: F401 - used by the tests
 from ingest.adapters.tables import CallRecord, ParticipantRecord
 from ingest.context import IngestContext
 from ingest.settings import IngestSettings
 
-
-def ingest_settings(
-    kafka_bootstrap: str, database_url: str, s3_settings: dict[str, Any], **extra: Any
-) -> IngestSettings:
-    return settings_for_tests(
-        IngestSettings,
-        "ingest",
-        kafka_bootstrap=kafka_bootstrap,
-        database_url=database_url,
-        s3_settings=s3_settings,
-        **extra,
-    )
-
-
-def new_org() -> str:
-    return f"org-{uuid.uuid4().hex[:12]}"
+ingest_settings = partial(settings_for_tests, IngestSettings, "ingest")
+"""``ingest_settings(kafka_bootstrap, database_url, s3_settings, **overrides)``"""
 
 
 class IngestClient:

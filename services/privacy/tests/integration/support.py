@@ -34,6 +34,7 @@ from clashtor_common.events import (
 from clashtor_common.s3 import S3Store
 from clashtor_common.settings import ServiceSettings
 from clashtor_common.testing.apps import identity_headers, serve, settings_for_tests
+from clashtor_common.testing.events import new_org  # noqa: F401 - used by the tests
 from clashtor_common.testing.kafka import TopicReader  # noqa: F401 - the tests' reader
 from privacy.context import context_of
 from privacy.domain.clock import ManualClock
@@ -92,9 +93,9 @@ async def running_privacy(
     settings = settings_for_tests(
         PrivacySettings,
         "privacy",
-        kafka_bootstrap=kafka_bootstrap,
-        database_url=database_url,
-        s3_settings=s3_settings,
+        kafka_bootstrap,
+        database_url,
+        s3_settings,
         master_keys=MASTER_KEYS,
         s3_bucket="privacy-tests",
         scheduler_interval_seconds=3600,  # tests drive the scheduler with tick()
@@ -180,7 +181,3 @@ class SimulatedServices:
         envelope = make_event(payload, source=service, org_id=org)
         await self.send(Topic.EXPORT_PART_READY.value, envelope)
         return envelope
-
-
-def new_org() -> str:
-    return f"org-{uuid.uuid4().hex[:10]}"

@@ -22,6 +22,7 @@ from clashtor_common.events.transcript import Transcript
 from clashtor_common.s3 import S3Store
 from clashtor_common.settings import ServiceSettings
 from clashtor_common.testing.apps import identity_headers, serve, settings_for_tests
+from clashtor_common.testing.events import new_org  # noqa: F401 - used by the tests
 from clashtor_common.testing.kafka import TopicReader as SharedTopicReader
 from clashtor_common.testing.kafka import (
     event_for,
@@ -85,14 +86,7 @@ def score_settings(
         "s3_bucket": "score-tests",
         **extra,
     }
-    return settings_for_tests(
-        ScoreSettings,
-        "score",
-        kafka_bootstrap=bootstrap,
-        database_url=database_url,
-        s3_settings=s3_settings,
-        **extra,
-    )
+    return settings_for_tests(ScoreSettings, "score", bootstrap, database_url, s3_settings, **extra)
 
 
 @dataclass
@@ -127,10 +121,6 @@ async def running_score(settings: ScoreSettings) -> AsyncIterator[RunningScore]:
     app = create_app(settings)
     async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=60) as client:
         yield RunningScore(url, app, client)
-
-
-def new_org() -> str:
-    return f"org-{uuid.uuid4().hex[:12]}"
 
 
 def new_call() -> str:

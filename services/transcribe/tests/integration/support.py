@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,31 +33,19 @@ from clashtor_common.inbox import InboxRecord
 from clashtor_common.s3 import S3Store
 from clashtor_common.settings import ServiceSettings
 from clashtor_common.testing.apps import identity_headers, settings_for_tests
+from clashtor_common.testing.events import new_org  # noqa: F401 - used by the tests
 from clashtor_common.testing.kafka import TopicReader, start_group_at_end  # noqa: F401 - re-exported for the tests
 from transcribe.adapters.tables import TABLES, TranscriptRecord
 from transcribe.context import TranscribeContext
 from transcribe.domain.quality import speaker_attribution, word_error_rate
 from transcribe.settings import TranscribeSettings
 
-
-def transcribe_settings(
-    kafka_bootstrap: str, database_url: str, s3_settings: dict[str, Any], **extra: Any
-) -> TranscribeSettings:
-    # The default model (Whisper base) with greedy decoding: the machine running the
-    # suite is shared; beam 5, the service default, is measured in bench/.
-    extra.setdefault("whisper_beam_size", 1)
-    return settings_for_tests(
-        TranscribeSettings,
-        "transcribe",
-        kafka_bootstrap=kafka_bootstrap,
-        database_url=database_url,
-        s3_settings=s3_settings,
-        **extra,
-    )
-
-
-def new_org() -> str:
-    return f"org-{uuid.uuid4().hex[:12]}"
+# The default model (Whisper base) with greedy decoding: the machine running the suite is
+# shared; beam 5, the service default, is measured in bench/.
+transcribe_settings = partial(
+    settings_for_tests, TranscribeSettings, "transcribe", whisper_beam_size=1
+)
+"""``transcribe_settings(kafka_bootstrap, database_url, s3_settings, **overrides)``"""
 
 
 def new_call_id() -> str:

@@ -23,7 +23,6 @@ S = TypeVar("S", bound=ServiceSettings)
 def settings_for_tests(
     cls: type[S],
     service: str,
-    *,
     kafka_bootstrap: str,
     database_url: str,
     s3_settings: dict[str, Any],

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from clashtor_common.events import CallUploaded, ObjectRef, ParticipantRef
+
+
+def new_org() -> str:
+    """An organization id no other test uses (test modules share one broker and database)."""
+    return f"org-{uuid.uuid4().hex[:12]}"
 
 
 def call_uploaded(
