@@ -13,8 +13,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
+
+from ..client import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[3]
 CHROMIUM = "/usr/bin/chromium"
@@ -55,6 +58,15 @@ def browser_page(base_url: str, **options: Any) -> Iterator[Page]:
         finally:
             context.close()
             browser.close()
+
+
+def log_in(page: Page, email: str, then: str) -> None:
+    """Sign in through the login form (a fresh session), to land on ``then``."""
+    page.context.clear_cookies()
+    page.goto(f"/login?next={quote(then, safe='')}")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
 
 
 @dataclass

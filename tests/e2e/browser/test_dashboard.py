@@ -12,9 +12,9 @@ from playwright.sync_api import Page, expect
 
 from clashtor_callgen import generate_call, short_script
 
-from ..client import PASSWORD, Clashtor
+from ..client import Clashtor
 from ..stack import Stack
-from .support import Watched, browser_page
+from .support import Watched, browser_page, log_in
 
 
 @pytest.fixture(scope="module")
@@ -57,11 +57,7 @@ def test_a_manager_sees_a_reps_trend_and_opens_the_call_behind_a_point(
         for client in (owner, manager, rep):
             client.close()
 
-    page.context.clear_cookies()
-    page.goto("/login?next=%2Fteam")
-    page.get_by_label("Email").fill(manager_email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, manager_email, "/team")
     expect(page.get_by_role("heading", name="Team", exact=True)).to_be_visible()
     expect(page.get_by_label("Rep", exact=True)).to_have_text(re.compile("Rex Rep"))
     for metric in ("Scorecard score", "Talk ratio", "Longest monologue", "Questions asked"):

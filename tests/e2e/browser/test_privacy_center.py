@@ -21,7 +21,7 @@ from clashtor_common.certificates import load_certificate, verify_certificate
 
 from ..client import PASSWORD, Clashtor
 from ..stack import Stack
-from .support import Watched, browser_page
+from .support import Watched, browser_page, log_in
 
 SERVICES = ("ingest", "transcribe", "score", "billing", "gateway")
 """Privacy's default fan-out: each of these must acknowledge an erasure."""
@@ -131,11 +131,7 @@ def test_the_owner_deletes_the_account_and_restores_it(
 ) -> None:
     web = Watched(page)
     _, email = owner
-    page.context.clear_cookies()
-    page.goto("/login?next=%2Fprivacy")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, email, "/privacy")
     expect(page.get_by_role("heading", name="Delete the organization's account")).to_be_visible()
     page.get_by_role("button", name="Delete the account").click()
     page.get_by_role("button", name="Yes, delete the account").click()

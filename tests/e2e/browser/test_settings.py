@@ -20,9 +20,9 @@ from billing.adapters.stripe_gateway import StripeGateway
 from billing.service_layer.catalog import setup_plans
 
 from ...conftest import STRIPE_API_KEY
-from ..client import PASSWORD, Clashtor
+from ..client import Clashtor
 from ..stack import Stack
-from .support import Watched, browser_page
+from .support import Watched, browser_page, log_in
 
 
 @pytest.fixture(scope="module")
@@ -41,11 +41,7 @@ def owner(stack: Stack, page: Page) -> Iterator[Clashtor]:
         member = Clashtor(stack.gateway)
         member.accept(token, name)
         member.close()
-    page.context.clear_cookies()
-    page.goto("/login?next=%2Fsettings")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, email, "/settings")
     # the settings chunk loads lazily, then /settings leads to its first section
     expect(page.get_by_role("heading", name="Members")).to_be_visible(timeout=20_000)
     expect(page).to_have_url(re.compile(r"/settings/members$"))
