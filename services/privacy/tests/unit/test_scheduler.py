@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -77,17 +78,19 @@ def clock(deps: PrivacyContext) -> ManualClock:
     return deps.clock
 
 
-async def erasure(deps: PrivacyContext) -> str:
+async def erasure(deps: PrivacyContext, start: Any = start_erasure, **options: Any) -> str:
+    """An admin's request about user u-1 (an erasure, or what ``start`` starts): its id."""
     async with deps.db.session() as session:
-        req = await start_erasure(
+        req = await start(
             session,
             deps,
             org_id=ORG,
             subject=SubjectRef(type="user", id="u-1"),
             requested_by="admin-1",
             role="admin",
+            **options,
         )
-    return req.id
+    return str(req.id)
 
 
 async def answer(
@@ -176,24 +179,15 @@ async def test_an_answer_for_another_organization_changes_nothing(deps: PrivacyC
 async def test_a_failed_export_part_fails_the_export_naming_the_service(
     deps: PrivacyContext,
 ) -> None:
-    async with deps.db.session() as session:
-        req = await start_export(
-            session,
-            deps,
-            org_id=ORG,
-            subject=SubjectRef(type="user", id="u-1"),
-            requested_by="admin-1",
-            role="admin",
-            include_audio=False,
-        )
+    rid = await erasure(deps, start_export, include_audio=False)
     for svc, status in (("ingest", "ready"), ("billing", "failed")):
-        payload = ExportPartReady(request_id=req.id, service=svc, status=status)  # type: ignore[arg-type]
+        payload = ExportPartReady(request_id=rid, service=svc, status=status)  # type: ignore[arg-type]
         async with AsyncSession(deps.db.engine, expire_on_commit=False) as session:
             await handlers.on_export_part_ready(
                 make_event(payload, source=svc, org_id=ORG), session, context=deps
             )
             await session.commit()
-    failed = await request(deps, req.id)
+    failed = await request(deps, rid)
     assert failed.status == "failed" and failed.failure == "export part failed at: billing"
 
 

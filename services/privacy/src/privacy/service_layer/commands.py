@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -402,14 +403,22 @@ def _owner_only(identity: Identity, what: str) -> None:
         raise Forbidden(f"only the organization's owner may {what}")
 
 
+@asynccontextmanager
+async def _account_change(
+    deps: PrivacyContext, identity: Identity, what: str
+) -> AsyncIterator[tuple[AsyncSession, AccountDeletion | None]]:
+    """The owner's unit of work on the organization's deletion record (None: never deleted)."""
+    _owner_only(identity, what)
+    async with deps.db.session() as session:
+        yield session, await repo.account_deletion(session, identity.org_id)
+
+
 async def delete_account(deps: PrivacyContext, identity: Identity) -> tuple[AccountDeletion, bool]:
     """Mark the organization deleted now, restorable for ``account_grace_days``.
 
     Returns the deletion and whether it was new (a repeated DELETE changes nothing)."""
-    _owner_only(identity, "delete the account")
     now = deps.clock.now()
-    async with deps.db.session() as session:
-        deletion = await repo.account_deletion(session, identity.org_id)
+    async with _account_change(deps, identity, "delete the account") as (session, deletion):
         state = account_state(deletion)
         if state == "deleted":
             assert deletion is not None
@@ -443,10 +452,8 @@ async def delete_account(deps: PrivacyContext, identity: Identity) -> tuple[Acco
 
 
 async def restore_account(deps: PrivacyContext, identity: Identity) -> AccountDeletion:
-    _owner_only(identity, "restore the account")
     now = deps.clock.now()
-    async with deps.db.session() as session:
-        deletion = await repo.account_deletion(session, identity.org_id)
+    async with _account_change(deps, identity, "restore the account") as (session, deletion):
         state = account_state(deletion)
         if state == "active":
             raise Conflict(f"organization {identity.org_id} is not deleted", "not_deleted")
