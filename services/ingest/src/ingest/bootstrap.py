@@ -9,7 +9,7 @@ from clashtor_common.service import ServiceRuntime
 from ingest.adapters.object_store import EncryptedObjects
 from ingest.adapters.tables import DataKeyRecord
 from ingest.context import EXTRAS_KEY, IngestContext
-from ingest.entrypoints.stream import register_subscribers
+from ingest.entrypoints.stream import ROUTES
 from ingest.settings import IngestSettings
 
 
@@ -28,5 +28,5 @@ def bootstrap(settings: IngestSettings | None = None) -> ServiceRuntime:
         objects=objects,
     )
     runtime.extras[EXTRAS_KEY] = context
-    register_subscribers(runtime, context)
+    runtime.subscribe_all(ROUTES, context=context)
     return runtime

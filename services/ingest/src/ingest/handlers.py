@@ -21,7 +21,9 @@ from clashtor_common.events import (
     SubjectRectified,
     SubjectRestricted,
     SubscriptionChanged,
+    Topic,
 )
+from clashtor_common.subscriptions import Subscriptions
 from ingest.adapters.plans_repo import apply_subscription
 from ingest.context import IngestContext
 from ingest.domain.status import CallStatus
@@ -35,14 +37,18 @@ from ingest.service_layer.privacy import (
 from ingest.service_layer.progress import record_progress, record_trackers
 
 log = logging.getLogger(__name__)
+#: Besides the handlers' answers, the upload route announces calls.
+events = Subscriptions(also_produces=(Topic.CALL_UPLOADED,))
 
 
+@events.handles(Topic.SUBSCRIPTION_CHANGED)
 async def on_subscription_changed(event: Envelope, session: AsyncSession) -> None:
     """Keep the org's plan projection; older Stripe states never overwrite newer ones."""
     change = event.payload_as(SubscriptionChanged)
     await apply_subscription(session, event.org_id, change, event.time)
 
 
+@events.handles(Topic.CALL_PROGRESSED)
 async def on_call_progressed(event: Envelope, session: AsyncSession) -> None:
     """Transcription started or got further (``transcribing`` and its percent), or
     scoring started (``scoring``)."""
@@ -55,17 +61,20 @@ async def on_call_progressed(event: Envelope, session: AsyncSession) -> None:
         await record_progress(session, event.org_id, step.call_id, CallStatus.SCORING)
 
 
+@events.handles(Topic.CALL_TRANSCRIBED)
 async def on_call_transcribed(event: Envelope, session: AsyncSession) -> None:
     done = event.payload_as(CallTranscribed)
     await record_progress(session, event.org_id, done.call_id, CallStatus.TRANSCRIBED)
 
 
+@events.handles(Topic.CALL_SCORED)
 async def on_call_scored(event: Envelope, session: AsyncSession) -> None:
     done = event.payload_as(CallScored)
     await record_progress(session, event.org_id, done.call_id, CallStatus.SCORED)
     await record_trackers(session, event.org_id, done.call_id, done.trackers)
 
 
+@events.handles(Topic.CALL_FAILED)
 async def on_call_failed(event: Envelope, session: AsyncSession) -> None:
     failed = event.payload_as(CallFailed)
     await record_progress(
@@ -79,6 +88,7 @@ async def on_call_failed(event: Envelope, session: AsyncSession) -> None:
     )
 
 
+@events.handles(Topic.ERASURE_REQUESTED, emits=(Topic.ERASURE_COMPLETED,))
 async def on_erasure_requested(
     event: Envelope, session: AsyncSession, context: IngestContext
 ) -> None:
@@ -89,6 +99,7 @@ async def on_erasure_requested(
     log.info("erasure %s (%s): removed %s", request.request_id, request.subject.type, removed)
 
 
+@events.handles(Topic.EXPORT_REQUESTED, emits=(Topic.EXPORT_PART_READY,))
 async def on_export_requested(
     event: Envelope, session: AsyncSession, context: IngestContext
 ) -> None:
@@ -97,6 +108,7 @@ async def on_export_requested(
     log.info("export %s (%s): %d calls", request.request_id, request.subject.type, items)
 
 
+@events.handles(Topic.SUBJECT_RESTRICTED)
 async def on_subject_restricted(event: Envelope, session: AsyncSession) -> None:
     flags = event.payload_as(SubjectRestricted)
     await restrict_subject(
@@ -104,6 +116,7 @@ async def on_subject_restricted(event: Envelope, session: AsyncSession) -> None:
     )
 
 
+@events.handles(Topic.SUBJECT_RECTIFIED)
 async def on_subject_rectified(
     event: Envelope, session: AsyncSession, context: IngestContext
 ) -> None:

@@ -13,7 +13,7 @@ from clashtor_common.service import ServiceRuntime
 from privacy.adapters.objects import EncryptedObjects
 from privacy.context import EXTRAS_KEY, PrivacyContext
 from privacy.domain.clock import Clock, SystemClock
-from privacy.entrypoints.stream import register_subscribers
+from privacy.entrypoints.stream import ROUTES
 from privacy.settings import PrivacySettings
 
 
@@ -32,5 +32,5 @@ def bootstrap(
         signer=CertificateSigner.from_config(settings.certificate_signing_key.get_secret_value()),
     )
     runtime.extras[EXTRAS_KEY] = context
-    register_subscribers(runtime, context)
+    runtime.subscribe_all(ROUTES, context=context)
     return runtime

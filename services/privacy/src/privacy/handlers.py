@@ -11,7 +11,8 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clashtor_common.events import CallUploaded, Envelope, ErasureCompleted, ExportPartReady
+from clashtor_common.events import CallUploaded, Envelope, ErasureCompleted, ExportPartReady, Topic
+from clashtor_common.subscriptions import Subscriptions
 from privacy.adapters import repository as repo
 from privacy.adapters.tables import Acknowledgement, PrivacyRequest, RetainedCall
 from privacy.context import PrivacyContext
@@ -30,6 +31,15 @@ from privacy.service_layer.export import assemble_export
 from privacy.service_layer.records import fail_request
 
 log = logging.getLogger(__name__)
+#: The requests API and the scheduler fan privacy requests out; the handlers emit nothing.
+events = Subscriptions(
+    also_produces=(
+        Topic.ERASURE_REQUESTED,
+        Topic.EXPORT_REQUESTED,
+        Topic.SUBJECT_RECTIFIED,
+        Topic.SUBJECT_RESTRICTED,
+    )
+)
 
 
 async def _answered(
@@ -49,6 +59,7 @@ async def _answered(
     return req, acks, ack
 
 
+@events.handles(Topic.ERASURE_COMPLETED)
 async def on_erasure_completed(
     event: Envelope, session: AsyncSession, context: PrivacyContext
 ) -> None:
@@ -83,6 +94,7 @@ async def on_erasure_completed(
         req.updated_at = now
 
 
+@events.handles(Topic.EXPORT_PART_READY)
 async def on_export_part_ready(
     event: Envelope, session: AsyncSession, context: PrivacyContext
 ) -> None:
@@ -115,6 +127,7 @@ async def on_export_part_ready(
         req.status = status
 
 
+@events.handles(Topic.CALL_UPLOADED)
 async def on_call_uploaded(event: Envelope, session: AsyncSession) -> None:
     """Remember the call, its upload time and whom it is about, to apply retention.
 

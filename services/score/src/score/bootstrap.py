@@ -16,7 +16,7 @@ from score.adapters.openai_coach import make_coach
 from score.adapters.tables import DataKeyRecord
 from score.context import EXTRAS_KEY, ScoreContext, context_of
 from score.domain.coaching import Coach
-from score.entrypoints.stream import register_subscribers
+from score.entrypoints.stream import ROUTES
 from score.settings import ScoreSettings
 
 __all__ = ["bootstrap", "build_coach", "context_of"]
@@ -50,5 +50,5 @@ def bootstrap(settings: ScoreSettings | None = None) -> ServiceRuntime:
         coach=build_coach(settings),
     )
     runtime.extras[EXTRAS_KEY] = context
-    register_subscribers(runtime, context)
+    runtime.subscribe_all(ROUTES, context=context)
     return runtime

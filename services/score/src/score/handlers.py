@@ -15,14 +15,22 @@ from clashtor_common.events import (
     EventPayload,
     ExportRequested,
     SubjectRestricted,
+    Topic,
     make_event,
 )
 from clashtor_common.outbox import emit
+from clashtor_common.subscriptions import Subscriptions
 from score.context import ScoreContext
 from score.service_layer import privacy
 from score.service_layer.scoring import SOURCE, score_transcribed_call
 
+#: Besides the handlers' answers, a comment's mentions are announced by the comments API.
+events = Subscriptions(also_produces=(Topic.COMMENT_MENTIONED,))
 
+
+@events.handles(
+    Topic.CALL_TRANSCRIBED, emits=(Topic.CALL_PROGRESSED, Topic.CALL_SCORED, Topic.CALL_FAILED)
+)
 async def on_call_transcribed(
     event: Envelope, session: AsyncSession, context: ScoreContext
 ) -> None:
@@ -33,6 +41,7 @@ async def on_call_transcribed(
     )
 
 
+@events.handles(Topic.ERASURE_REQUESTED, emits=(Topic.ERASURE_COMPLETED,))
 async def on_erasure_requested(
     event: Envelope, session: AsyncSession, context: ScoreContext
 ) -> None:
@@ -44,6 +53,7 @@ async def on_erasure_requested(
     await _answer(session, event, done)
 
 
+@events.handles(Topic.EXPORT_REQUESTED, emits=(Topic.EXPORT_PART_READY,))
 async def on_export_requested(
     event: Envelope, session: AsyncSession, context: ScoreContext
 ) -> None:
@@ -53,6 +63,7 @@ async def on_export_requested(
     await _answer(session, event, part)
 
 
+@events.handles(Topic.SUBJECT_RESTRICTED)
 async def on_subject_restricted(event: Envelope, session: AsyncSession) -> None:
     """An objection takes the subject's calls out of team analytics (or back in)."""
     change = event.payload_as(SubjectRestricted)

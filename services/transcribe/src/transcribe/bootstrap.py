@@ -15,7 +15,7 @@ from transcribe.adapters.engines import make_engine
 from transcribe.adapters.objects import EncryptedObjects
 from transcribe.adapters.tables import DataKeyRecord
 from transcribe.context import EXTRAS_KEY, TranscribeContext
-from transcribe.entrypoints.stream import register_subscribers
+from transcribe.entrypoints.stream import ROUTES
 from transcribe.settings import TranscribeSettings
 
 
@@ -32,5 +32,5 @@ def bootstrap(settings: TranscribeSettings | None = None) -> ServiceRuntime:
         objects=EncryptedObjects(S3Store(settings)),
     )
     runtime.extras[EXTRAS_KEY] = context
-    register_subscribers(runtime, context)
+    runtime.subscribe_all(ROUTES, context=context)
     return runtime

@@ -17,14 +17,20 @@ from clashtor_common.events import (
     ErasureRequested,
     ExportRequested,
     SubjectRestricted,
+    Topic,
 )
+from clashtor_common.subscriptions import Subscriptions
 from transcribe.context import SERVICE, TranscribeContext
 from transcribe.service_layer.privacy import erase_subject, export_subject, restrict_subject
 from transcribe.service_layer.transcription import handle_upload
 
 log = logging.getLogger(__name__)
+events = Subscriptions()
 
 
+@events.handles(
+    Topic.CALL_UPLOADED, emits=(Topic.CALL_PROGRESSED, Topic.CALL_TRANSCRIBED, Topic.CALL_FAILED)
+)
 async def on_call_uploaded(
     event: Envelope, session: AsyncSession, context: TranscribeContext
 ) -> None:
@@ -33,6 +39,7 @@ async def on_call_uploaded(
     await handle_upload(context, session, event, upload)
 
 
+@events.handles(Topic.ERASURE_REQUESTED, emits=(Topic.ERASURE_COMPLETED,))
 async def on_erasure_requested(
     event: Envelope, session: AsyncSession, context: TranscribeContext
 ) -> None:
@@ -42,6 +49,7 @@ async def on_erasure_requested(
     await erase_subject(context, session, event, request)
 
 
+@events.handles(Topic.EXPORT_REQUESTED, emits=(Topic.EXPORT_PART_READY,))
 async def on_export_requested(
     event: Envelope, session: AsyncSession, context: TranscribeContext
 ) -> None:
@@ -50,6 +58,7 @@ async def on_export_requested(
     log.info("export %s (%s): %d calls", request.request_id, request.subject.type, items)
 
 
+@events.handles(Topic.SUBJECT_RESTRICTED)
 async def on_subject_restricted(event: Envelope, session: AsyncSession) -> None:
     """Remember which participants restricted processing: their next calls wait untouched."""
     await restrict_subject(session, event, event.payload_as(SubjectRestricted))

@@ -1,0 +1,43 @@
+"""A service's subscriptions, declared on its handlers."""
+
+from __future__ import annotations
+
+import pytest
+
+from clashtor_common.events import Envelope, Topic
+from clashtor_common.subscriptions import Subscriptions
+
+
+def test_each_handler_adds_its_topic_and_what_it_emits_after_what_the_service_always_emits() -> (
+    None
+):
+    events = Subscriptions(also_produces=(Topic.CALL_UPLOADED,))
+
+    @events.handles(Topic.ERASURE_REQUESTED, emits=(Topic.ERASURE_COMPLETED,))
+    async def on_erasure_requested(event: Envelope) -> None: ...
+
+    @events.handles(Topic.SUBJECT_RESTRICTED)
+    async def on_subject_restricted(event: Envelope) -> None: ...
+
+    @events.handles(Topic.EXPORT_REQUESTED, emits=(Topic.EXPORT_PART_READY, Topic.CALL_UPLOADED))
+    async def on_export_requested(event: Envelope) -> None: ...
+
+    assert events.routes == {
+        "erasure-requested": on_erasure_requested,
+        "subject-restricted": on_subject_restricted,
+        "export-requested": on_export_requested,
+    }
+    assert events.consumes == ("erasure-requested", "subject-restricted", "export-requested")
+    assert events.produces == ("call-uploaded", "erasure-completed", "export-part-ready")
+
+
+def test_a_second_handler_of_one_topic_is_refused() -> None:
+    events = Subscriptions()
+
+    @events.handles(Topic.CALL_SCORED)
+    async def first(event: Envelope) -> None: ...
+
+    with pytest.raises(ValueError, match="call-scored already has a handler"):
+
+        @events.handles(Topic.CALL_SCORED)
+        async def second(event: Envelope) -> None: ...
