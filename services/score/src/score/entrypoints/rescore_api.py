@@ -19,7 +19,7 @@ from clashtor_common.db import as_utc
 from clashtor_common.domain_errors import InvalidInput
 from clashtor_common.identity import CurrentIdentity
 from score.adapters.repository import ScoreRepository
-from score.entrypoints.deps import ContextDep, require_coaching_manager, transaction
+from score.entrypoints.deps import ContextDep, coaching_edit
 from score.service_layer.rescore import get_job, job_view, list_jobs, start_job
 
 router = APIRouter(prefix="/rescore-jobs", tags=["rescore-jobs"])
@@ -50,13 +50,8 @@ def _after(cursor: str) -> tuple[datetime, str]:
 @router.post("", status_code=202)
 async def start(body: JobIn, identity: CurrentIdentity, ctx: ContextDep) -> dict[str, Any]:
     """Re-score past calls with the rules in force now; a running job it covers stops."""
-    require_coaching_manager(identity)
-    async with transaction(ctx) as session:
-        job = await start_job(
-            ScoreRepository(session, identity.org_id),
-            scorecard_id=body.scorecard_id,
-            created_by=identity.user_id,
-        )
+    async with coaching_edit(ctx, identity) as repo:
+        job = await start_job(repo, scorecard_id=body.scorecard_id, created_by=identity.user_id)
     ctx.wake_rescorer()
     return job_view(job)
 
