@@ -34,45 +34,51 @@ class Mailer(Protocol):
     async def send(self, mail: Mail) -> None: ...
 
 
-def invitation(*, to: str, organization: str, role: str, accept_url: str) -> Mail:
+#: Each kind of mail: its subject and body, with ``{placeholders}`` (``link``: the URL the
+#: mail asks the reader to open).
+TEMPLATES: dict[str, tuple[str, str]] = {
+    "invitation": (
+        "You are invited to {organization} on Clashtor",
+        "You have been invited to join {organization} on Clashtor as {role}.\n\n"
+        "Accept the invitation here:\n{link}\n\n"
+        "If you did not expect this, ignore this message.\n",
+    ),
+    "email_confirmation": (
+        "Confirm your new Clashtor email address",
+        "Someone asked to use this address for a Clashtor account.\n\n"
+        "Confirm it here (the change takes effect only then):\n{link}\n\n"
+        "If it was not you, ignore this message; nothing changes.\n",
+    ),
+    "email_change_notice": (
+        "Your Clashtor email address is about to change",
+        "A change of your Clashtor sign-in address to {new_email} was requested. "
+        "It takes effect once confirmed from the new address.\n\n"
+        "If it was not you, change your password now and tell your administrator.\n",
+    ),
+}
+
+
+def compose(kind: str, *, to: str, link: str | None = None, **values: str) -> Mail:
+    subject, body = TEMPLATES[kind]
     return Mail(
         to=to,
-        subject=f"You are invited to {organization} on Clashtor",
-        body=(
-            f"You have been invited to join {organization} on Clashtor as {role}.\n\n"
-            f"Accept the invitation here:\n{accept_url}\n\n"
-            "If you did not expect this, ignore this message.\n"
-        ),
-        kind="invitation",
-        link=accept_url,
+        subject=subject.format(**values),
+        body=body.format(link=link, **values),
+        kind=kind,
+        link=link,
     )
+
+
+def invitation(*, to: str, organization: str, role: str, accept_url: str) -> Mail:
+    return compose("invitation", to=to, link=accept_url, organization=organization, role=role)
 
 
 def email_confirmation(*, to: str, confirm_url: str) -> Mail:
-    return Mail(
-        to=to,
-        subject="Confirm your new Clashtor email address",
-        body=(
-            "Someone asked to use this address for a Clashtor account.\n\n"
-            f"Confirm it here (the change takes effect only then):\n{confirm_url}\n\n"
-            "If it was not you, ignore this message; nothing changes.\n"
-        ),
-        kind="email_confirmation",
-        link=confirm_url,
-    )
+    return compose("email_confirmation", to=to, link=confirm_url)
 
 
 def email_change_notice(*, to: str, new_email: str) -> Mail:
-    return Mail(
-        to=to,
-        subject="Your Clashtor email address is about to change",
-        body=(
-            f"A change of your Clashtor sign-in address to {new_email} was requested. "
-            "It takes effect once confirmed from the new address.\n\n"
-            "If it was not you, change your password now and tell your administrator.\n"
-        ),
-        kind="email_change_notice",
-    )
+    return compose("email_change_notice", to=to, new_email=new_email)
 
 
 def _log(mail: Mail, reveal_links: bool) -> None:

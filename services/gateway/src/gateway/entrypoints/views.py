@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlmodel import SQLModel
 
 from clashtor_common.db import as_utc
 from gateway.adapters.services import Service
@@ -24,63 +27,40 @@ from gateway.entrypoints.schemas import (
     OrganizationOut,
 )
 
+Out = TypeVar("Out", bound=BaseModel)
+
+
+def row_out(model: type[Out], row: SQLModel) -> Out:
+    """The public ``model`` of a row: its fields read from the row's attributes of the same
+    names, timestamps as UTC (SQLite hands them back naive)."""
+    values = {name: getattr(row, name) for name in model.model_fields if hasattr(row, name)}
+    return model.model_validate(
+        {k: as_utc(v) if isinstance(v, datetime) else v for k, v in values.items()}
+    )
+
 
 def member_out(user: User) -> MemberOut:
-    return MemberOut(
-        id=user.id,
-        name=user.name,
-        email=user.email,
-        role=user.role,  # type: ignore[arg-type]
-        manager_id=user.manager_id,
-        created_at=as_utc(user.created_at),
-    )
+    return row_out(MemberOut, user)
 
 
 def me_out(user: User, org: Organization, team: tuple[str, ...]) -> MeOut:
     return MeOut(
         **member_out(user).model_dump(),
-        organization=OrganizationOut(
-            id=org.id,
-            name=org.name,
-            deletion_requested_at=as_utc(org.deletion_requested_at),
-        ),
+        organization=row_out(OrganizationOut, org),
         team_user_ids=list(team),
     )
 
 
 def invitation_out(inv: Invitation) -> InvitationOut:
-    return InvitationOut(
-        id=inv.id,
-        email=inv.email,
-        role=inv.role,  # type: ignore[arg-type]
-        invited_by=inv.invited_by,
-        created_at=as_utc(inv.created_at),
-        expires_at=as_utc(inv.expires_at),
-    )
+    return row_out(InvitationOut, inv)
 
 
 def api_key_out(key: ApiKey) -> ApiKeyOut:
-    return ApiKeyOut(
-        id=key.id,
-        name=key.name,
-        prefix=key.prefix,
-        role=key.role,  # type: ignore[arg-type]
-        user_id=key.user_id,
-        created_at=as_utc(key.created_at),
-        last_used_at=as_utc(key.last_used_at),
-        revoked_at=as_utc(key.revoked_at),
-    )
+    return row_out(ApiKeyOut, key)
 
 
 def notification_out(note: Notification) -> NotificationOut:
-    return NotificationOut(
-        id=note.id,
-        kind=note.kind,
-        call_id=note.call_id,
-        data=note.data,
-        created_at=as_utc(note.created_at),
-        read_at=as_utc(note.read_at),
-    )
+    return row_out(NotificationOut, note)
 
 
 async def forward(
