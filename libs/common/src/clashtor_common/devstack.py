@@ -51,6 +51,10 @@ RESTART_BACKOFF = (1.0, 30.0)
 STABLE_AFTER = 60.0
 
 
+KEY_PRODUCERS: dict[str, tuple[str, ...]] = {"transcribe": ("ingest",), "score": ("transcribe",)}
+"""Whose internal API a service asks for the data keys its events name (``keyservice``)."""
+
+
 def service_env(
     name: str,
     *,
@@ -80,6 +84,8 @@ def service_env(
         for other, url in urls.items():
             if other != "gateway":
                 env[f"GATEWAY_{other.upper()}_URL"] = url
+    for producer in KEY_PRODUCERS.get(name, ()):  # the service it asks for data keys
+        env[f"{prefix}{producer.upper()}_URL"] = urls[producer]
     env.update(extra or {})
     return env
 

@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from clashtor_common.crypto import DataKey, Keyring
+from clashtor_common.datakeys import key_for_event
 from clashtor_common.events import (
     PAYLOADS,
     CallUploaded,
@@ -17,6 +19,7 @@ from clashtor_common.events import (
     make_event,
     parse_envelope,
 )
+from clashtor_common.testing.events import call_transcribed
 
 
 def uploaded() -> CallUploaded:
@@ -103,7 +106,7 @@ def test_a_version_1_event_with_a_presigned_link_is_refused_as_unknown() -> None
     raw["version"] = 1
     raw["data"].pop("audio")
     raw["data"]["audio_url"] = "http://127.0.0.1:8333/clashtor-ingest/x?X-Amz-Signature=1"
-    with pytest.raises(InvalidEvent, match=r"known versions \[2, 3\]"):
+    with pytest.raises(InvalidEvent, match=r"known versions \[2, 3, 4\]"):
         parse_envelope(json.dumps(raw))
 
 
@@ -132,6 +135,28 @@ def test_older_versions_are_read_as_the_current_model() -> None:
 def test_a_version_2_upload_still_reads_as_one_without_the_audio_key() -> None:
     raw = json.loads(make_event(uploaded(), source="ingest", org_id="o1", trace={}).to_bytes())
     raw["version"] = 2
-    raw["data"].pop("audio_key", None)
+    raw["data"].pop("audio_key_id", None)
     payload = parse_envelope(json.dumps(raw)).payload()
-    assert isinstance(payload, CallUploaded) and payload.audio_key is None
+    assert isinstance(payload, CallUploaded) and payload.audio_key_id is None
+
+
+@pytest.mark.parametrize(
+    ("event_type", "key_field"),
+    [("call-uploaded", "audio_key"), ("call-transcribed", "transcript_key")],
+)
+def test_a_version_3_event_reads_as_version_4_naming_its_key_without_the_key_material(
+    event_type: str, key_field: str
+) -> None:
+    """v3 carried the data key wrapped by the master key; read now, only its id is kept,
+    so a replayed v3 event is opened only through the producer, which erasure answers 410."""
+    keyring = Keyring.from_config(f"k1:{Keyring.generate_key()}")
+    wrapped = key_for_event(keyring, DataKey.generate("call:c1")).model_dump()
+    payload = uploaded() if event_type == "call-uploaded" else call_transcribed("c1")
+    raw = json.loads(make_event(payload, source="s", org_id="o1", trace={}).to_bytes())
+    raw["version"] = 3
+    raw["data"].pop(f"{key_field}_id", None)
+    raw["data"][key_field] = wrapped
+    read = parse_envelope(json.dumps(raw)).payload()
+    assert type(read) is type(payload) and read.event_version == 4
+    assert getattr(read, f"{key_field}_id") == "call:c1"
+    assert wrapped["wrapped"] not in read.model_dump_json()

@@ -7,10 +7,11 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from clashtor_common.keyservice import data_key_router
 from clashtor_common.migrate import find_migrations
 from clashtor_common.periodic import Periodic
 from clashtor_common.service import create_service_app
-from ingest.adapters.tables import TABLES
+from ingest.adapters.tables import TABLES, CallRecord
 from ingest.bootstrap import bootstrap
 from ingest.context import context_of
 from ingest.entrypoints.http import router
@@ -30,7 +31,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     app = create_service_app(
         runtime,
         title="Clashtor ingest",
-        routers=[router],
+        routers=[router, data_key_router(context_of, CallRecord.id, CallRecord.org_id)],
         tables=TABLES,
         migrations=find_migrations(__file__),
         on_startup=[sweeper.start],

@@ -17,6 +17,7 @@ from clashtor_common.crypto import DataKey, fingerprint
 from clashtor_common.datakeys import call_key_id
 from clashtor_common.events import Envelope, ErasureRequested, EventPayload, Subject, make_event
 from clashtor_common.inbox import InboxRecord
+from clashtor_common.keyservice import DataKeyClient
 from clashtor_common.testing.apps import identity_headers, settings_for_tests
 from clashtor_common.testing.events import new_org  # noqa: F401 - used by the tests
 from clashtor_common.testing.waiting import wait_until  # noqa: F401 - used by the tests
@@ -207,3 +208,13 @@ async def erase_and_wait(
         kafka_bootstrap, "erasure-completed", lambda e: e["data"]["request_id"] == request_id
     )
     return done[0][1]["data"]
+
+
+def audio_keys(client: IngestClient, ctx: IngestContext) -> DataKeyClient:
+    """What transcribe uses to ask this ingest for a call's audio key."""
+    return DataKeyClient(
+        client.base_url,
+        identity_secret=client.settings.identity_secret.get_secret_value(),
+        keyring=ctx.keyring,
+        service="transcribe",
+    )

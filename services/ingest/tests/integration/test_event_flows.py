@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
+from clashtor_common.crypto import KeyDestroyed
 from clashtor_common.events import (
     CallFailed,
     CallProgressed,
     CallScored,
-    CallTranscribed,
     ErasureRequested,
     ExportRequested,
     ObjectRef,
@@ -29,6 +29,7 @@ from clashtor_common.events import (
 )
 from clashtor_common.s3 import ObjectNotFound
 from clashtor_common.service import ServiceRuntime
+from clashtor_common.testing.events import call_transcribed as transcribed
 from ingest.adapters.tables import ErasedCall, ErasedFingerprint
 from ingest.context import IngestContext
 
@@ -36,6 +37,7 @@ from ..audio_samples import tone_bytes
 from .support import (
     IngestClient,
     Publisher,
+    audio_keys,
     call_keys,
     erase_and_wait,
     fp,
@@ -46,21 +48,6 @@ from .support import (
     stored_call,
     wait_until,
 )
-
-
-def transcribed(call_id: str) -> CallTranscribed:
-    return CallTranscribed(
-        call_id=call_id,
-        uploader_id="user-1",
-        transcript=ObjectRef(bucket="transcribe", key="transcripts/gone.json.enc"),
-        engine="local",
-        model="tiny.en",
-        language="en",
-        duration=1.0,
-        channels=1,
-        speakers=2,
-        word_count=10,
-    )
 
 
 def scored(call_id: str) -> CallScored:
@@ -364,6 +351,8 @@ async def test_erasing_one_call_removes_only_that_call(
 ) -> None:
     org = new_org()
     target, other = await upload(client, org, 2800), await upload(client, org, 2801)
+    keys = audio_keys(client, ctx)
+    assert await keys.fetch(org, f"call:{target['id']}")  # transcribe may ask for it
     done = await erase_and_wait(
         publisher, kafka_bootstrap, org, Subject(type="call", id=target["id"])
     )
@@ -375,6 +364,9 @@ async def test_erasing_one_call_removes_only_that_call(
         "playlist_items": 0,
         "playlists": 0,
     }
+    with pytest.raises(KeyDestroyed):  # a replayed call-uploaded gets no key any more
+        await keys.fetch(org, f"call:{target['id']}")
+    assert await keys.fetch(org, f"call:{other['id']}")
     assert (await client.get_call(org, target["id"])).status_code == 404
     assert (await client.get_call(org, other["id"])).status_code == 200
     assert len(await org_objects(ctx, org)) == 1

@@ -13,9 +13,8 @@ import pytest
 
 from clashtor_callgen import zero_timestamp_opus_mkv
 from clashtor_common.crypto import KeyDestroyed, data_key_id
-from clashtor_common.datakeys import keys_from_event
 from clashtor_common.db import Database
-from clashtor_common.events import ObjectRef, WrappedDataKey
+from clashtor_common.events import ObjectRef
 from clashtor_common.identity import Identity
 from ingest.adapters.object_store import EncryptedObjects
 from ingest.adapters.tables import CallRecord
@@ -28,6 +27,7 @@ from ingest.settings import IngestSettings
 from ..audio_samples import FORMATS, call_bytes, corrupt_audio_bytes, sample_call, tone_bytes
 from .support import (
     IngestClient,
+    audio_keys,
     call_keys,
     fp,
     new_org,
@@ -506,8 +506,13 @@ async def test_call_uploaded_event_carries_object_references_and_fingerprints_bu
     assert "http" not in json.dumps(payload), "an object reference, never an address"
     fetched = await ctx.objects.store.read(ObjectRef(**payload["audio"]))
     assert fetched[:4] == b"CTS2"
-    carried = keys_from_event(ctx.keyring, WrappedDataKey(**payload["audio_key"]))
+    # the event names the audio's key, never carries it: transcribe asks ingest for it
+    assert payload["audio_key_id"] == data_key_id(fetched) == f"call:{call['id']}"
+    assert "audio_key" not in payload and "wrapped" not in json.dumps(payload)
+    carried = await audio_keys(client, ctx).fetch(org, payload["audio_key_id"])
     assert ctx.keyring.decrypt_stream_bytes(fetched, keys=carried) == data
+    with pytest.raises(KeyDestroyed):  # another organization's service gets nothing
+        await audio_keys(client, ctx).fetch(new_org(), payload["audio_key_id"])
     assert payload["language"] is None, "no language set: transcribe detects it"
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from clashtor_common.crypto import Keyring
 from clashtor_common.datakeys import KeyTable
+from clashtor_common.keyservice import producer_keys
 from clashtor_common.s3 import S3Store
 from clashtor_common.service import ServiceRuntime
 from score.adapters.openai_coach import make_coach
@@ -46,6 +47,7 @@ def bootstrap(settings: ScoreSettings | None = None) -> ServiceRuntime:
         db=runtime.db,
         keyring=keyring,
         keys=KeyTable(DataKeyRecord, keyring),
+        transcript_keys=producer_keys(settings, keyring, settings.transcribe_url),
         s3=S3Store(settings),
         coach=build_coach(settings),
     )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from clashtor_common.crypto import Keyring
 from clashtor_common.datakeys import KeyTable
 from clashtor_common.db import Database
+from clashtor_common.keyservice import DataKeyClient
 from clashtor_common.periodic import Periodic
 from clashtor_common.s3 import S3Store
 from clashtor_common.service import ServiceRuntime
@@ -27,6 +28,8 @@ class ScoreContext:
     db: Database
     keyring: Keyring
     keys: KeyTable
+    transcript_keys: DataKeyClient
+    """transcribe, asked for the transcript key a call-transcribed names"""
     s3: S3Store
     coach: Coach
     rescorer: Periodic | None = None

@@ -14,6 +14,9 @@ class ScoreSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SCORE_", extra="ignore", populate_by_name=True)
 
     service_name: str = "score"
+    transcribe_url: str = "http://127.0.0.1:8002"
+    """transcribe's internal API: the transcript's data key is asked of it
+    (``clashtor_common.keyservice``)."""
     consumer_batch_size: int = 1
     """Scoring is slow work (seconds with OpenAI): one event per transaction keeps each
     transaction short instead of holding a batch's writes open while the next call scores."""

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from clashtor_common.crypto import Keyring
+from clashtor_common.crypto import DataKey, Keyring
 from clashtor_common.events import (
     CallTranscribed,
     Envelope,
@@ -133,14 +133,17 @@ class Transcripts:
     def __init__(self, s3_settings: dict[str, Any]) -> None:
         self.store = S3Store(ServiceSettings(s3_bucket="transcribe-tests", **s3_settings))
 
-    async def put(self, call_id: str, transcript: Transcript | bytes) -> ObjectRef:
-        """Store the transcript as transcribe does (aad = call id); its object reference."""
+    async def put(
+        self, call_id: str, transcript: Transcript | bytes, *, key: DataKey | None = None
+    ) -> ObjectRef:
+        """Store the transcript as transcribe does (aad = call id; under ``key``, or
+        self-keyed); its object reference."""
         plain = (
             transcript if isinstance(transcript, bytes) else transcript.model_dump_json().encode()
         )
-        key = f"transcripts/{call_id}.json.enc"
-        await self.store.put_bytes(key, KEYRING.encrypt(plain, aad=call_id.encode()))
-        return self.store.ref(key)
+        name = f"transcripts/{call_id}.json.enc"
+        await self.store.put_bytes(name, KEYRING.encrypt(plain, aad=call_id.encode(), key=key))
+        return self.store.ref(name)
 
     async def delete(self, call_id: str) -> None:
         await self.store.delete(f"transcripts/{call_id}.json.enc")
@@ -153,11 +156,13 @@ def transcribed(
     uploader: str = "rep-1",
     transcript: Transcript = DISCOVERY_CALL,
     participants: list[ParticipantRef] | None = None,
+    transcript_key_id: str | None = None,
 ) -> CallTranscribed:
     return CallTranscribed(
         call_id=call_id,
         uploader_id=uploader,
         transcript=ref,
+        transcript_key_id=transcript_key_id,
         engine="local",
         model="tiny.en",
         language="en",

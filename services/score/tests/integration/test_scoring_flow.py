@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
+from clashtor_common.crypto import DataKey
+from clashtor_common.datakeys import call_key_id
 from clashtor_common.testing.kafka import topic_reader_fixture
+from clashtor_common.testing.keys import ProducerKeys, producer_url
 from score.adapters.tables import TABLES, CallScoreRecord
 from score.domain.scorecard_templates import bant_template, meddic_template
 from score.domain.scoring import score_call
 
 from .support import (
     DISCOVERY_CALL,
+    IDENTITY_SECRET,
+    KEYRING,
     SECRET_PHRASES,
     RunningScore,
     TopicReader,
@@ -32,8 +38,25 @@ from .support import (
 
 
 @pytest.fixture(scope="module")
-async def score(kafka_bootstrap: str, database_url: str, s3_settings: dict[str, Any]):
-    async with running_score(score_settings(kafka_bootstrap, database_url, s3_settings)) as svc:
+async def transcribe_keys() -> AsyncIterator[ProducerKeys]:
+    """transcribe's data-key API: the keys of the transcripts ``put_keyed`` seals."""
+    keys = ProducerKeys(producer_url(), KEYRING, IDENTITY_SECRET)
+    await keys.start()
+    yield keys
+    await keys.stop()
+
+
+@pytest.fixture(scope="module")
+async def score(
+    kafka_bootstrap: str,
+    database_url: str,
+    s3_settings: dict[str, Any],
+    transcribe_keys: ProducerKeys,
+):
+    settings = score_settings(
+        kafka_bootstrap, database_url, s3_settings, transcribe_url=transcribe_keys.url
+    )
+    async with running_score(settings) as svc:
         yield svc
 
 
@@ -313,6 +336,31 @@ async def test_a_transcript_that_is_gone_fails_the_call_with_transcript_gone(
     assert body["status"] == "failed"
     assert body["failure"]["code"] == "transcript_gone"
     assert body["metrics"] is None
+
+
+async def test_a_transcript_under_its_own_key_is_opened_with_the_key_asked_of_transcribe(
+    score: RunningScore,
+    kafka_bootstrap: str,
+    transcripts: Transcripts,
+    transcribe_keys: ProducerKeys,
+    scored: TopicReader,
+    failed: TopicReader,
+) -> None:
+    org = new_org()
+    kept, erased = new_call(), new_call()
+    for call_id in (kept, erased):
+        key = transcribe_keys.keys[call_key_id(call_id)] = DataKey.generate(call_key_id(call_id))
+        ref = await transcripts.put(call_id, DISCOVERY_CALL, key=key)
+        event = transcribed(call_id, ref, transcript_key_id=key.id)
+        if call_id == erased:  # transcribe erased it: a backup of the object is all that is left
+            del transcribe_keys.keys[key.id]
+        await publish(kafka_bootstrap, event_for(event, org, key=call_id))
+
+    await scored.wait_for(lambda e: e.org_id == org and e.data["call_id"] == kept)
+    [gone] = await failed.wait_for(lambda e: e.org_id == org and e.data["call_id"] == erased)
+    assert gone.data["code"] == "transcript_gone"
+    assert {call_key_id(kept), call_key_id(erased)} <= set(transcribe_keys.requests)
+    assert (await score.score_of(org, kept)).json()["status"] == "scored"
 
 
 async def test_a_transcript_that_breaks_the_schema_fails_the_call(

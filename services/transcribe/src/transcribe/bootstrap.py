@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from clashtor_common.crypto import Keyring
 from clashtor_common.datakeys import KeyTable
+from clashtor_common.keyservice import producer_keys
 from clashtor_common.s3 import S3Store
 from clashtor_common.service import ServiceRuntime
 from transcribe.adapters.engines import make_engine
@@ -28,6 +29,7 @@ def bootstrap(settings: TranscribeSettings | None = None) -> ServiceRuntime:
         db=runtime.db,
         keyring=keyring,
         keys=KeyTable(DataKeyRecord, keyring),
+        audio_keys=producer_keys(settings, keyring, settings.ingest_url),
         engine=make_engine(settings.transcription_config()),
         objects=EncryptedObjects(S3Store(settings)),
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from clashtor_common.crypto import Keyring
 from clashtor_common.datakeys import KeyTable
 from clashtor_common.db import Database
+from clashtor_common.keyservice import DataKeyClient
 from clashtor_common.service import ServiceRuntime
 from transcribe.adapters.objects import EncryptedObjects
 from transcribe.domain.ports import TranscriptionEngine
@@ -27,6 +28,8 @@ class TranscribeContext:
     db: Database
     keyring: Keyring
     keys: KeyTable
+    audio_keys: DataKeyClient
+    """ingest, asked for the audio key a call-uploaded names"""
     engine: TranscriptionEngine
     objects: EncryptedObjects
 

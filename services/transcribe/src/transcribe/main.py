@@ -6,9 +6,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from clashtor_common.keyservice import data_key_router
 from clashtor_common.migrate import find_migrations
 from clashtor_common.service import create_service_app
-from transcribe.adapters.tables import TABLES
+from transcribe.adapters.tables import TABLES, TranscriptRecord
 from transcribe.bootstrap import bootstrap
 from transcribe.context import context_of
 from transcribe.entrypoints.http import router
@@ -20,7 +21,10 @@ def create_app(settings: TranscribeSettings | None = None) -> FastAPI:
     return create_service_app(
         runtime,
         title="Clashtor transcribe",
-        routers=[router],
+        routers=[
+            router,
+            data_key_router(context_of, TranscriptRecord.call_id, TranscriptRecord.org_id),
+        ],
         tables=TABLES,
         migrations=find_migrations(__file__),
         on_shutdown=[context_of(runtime).aclose],

@@ -27,6 +27,8 @@ class TranscribeSettings(ServiceSettings):
     )
 
     service_name: str = "transcribe"
+    ingest_url: str = "http://127.0.0.1:8001"
+    """ingest's internal API: the audio's data key is asked of it (``clashtor_common.keyservice``)."""
     s3_bucket: str = "clashtor-transcribe"
     consumer_batch_size: int = Field(
         1, ge=1, description="transcription is slow: one call-uploaded per transaction"

@@ -2,14 +2,15 @@
 
 ``Uploader`` plays ingest's part: it encrypts a recording with the stream format into a
 bucket of its own (transcribe never gets that bucket's name or credentials, only the
-object reference) and publishes ``call-uploaded`` on the real broker.
+object reference), publishes ``call-uploaded`` on the real broker and answers
+transcribe's requests for the audio's data key over HTTP (``settings.ingest_url``), 410
+for a key it does not have (destroyed).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from sqlalchemy import func, select, text
 
 from clashtor_callgen import GeneratedCall
 from clashtor_common.crypto import DataKey, Keyring, fingerprint
-from clashtor_common.datakeys import key_for_event
+from clashtor_common.datakeys import call_key_id
 from clashtor_common.events import (
     CallUploaded,
     Envelope,
@@ -35,17 +36,29 @@ from clashtor_common.settings import ServiceSettings
 from clashtor_common.testing.apps import identity_headers, settings_for_tests
 from clashtor_common.testing.events import new_org  # noqa: F401 - used by the tests
 from clashtor_common.testing.kafka import TopicReader, start_group_at_end  # noqa: F401 - re-exported for the tests
+from clashtor_common.testing.keys import ProducerKeys, producer_url
 from transcribe.adapters.tables import TABLES, TranscriptRecord
 from transcribe.context import TranscribeContext
 from transcribe.domain.quality import speaker_attribution, word_error_rate
 from transcribe.settings import TranscribeSettings
 
+
 # The default model (Whisper base) with greedy decoding: the machine running the suite is
 # shared; beam 5, the service default, is measured in bench/.
-transcribe_settings = partial(
-    settings_for_tests, TranscribeSettings, "transcribe", whisper_beam_size=1
-)
-"""``transcribe_settings(kafka_bootstrap, database_url, s3_settings, **overrides)``"""
+def transcribe_settings(
+    kafka_bootstrap: str, database_url: str, s3_settings: dict[str, Any], **overrides: Any
+) -> TranscribeSettings:
+    """Test settings; ingest's address is where the ``Uploader``'s key server answers."""
+    overrides.setdefault("whisper_beam_size", 1)
+    overrides.setdefault("ingest_url", producer_url())
+    return settings_for_tests(
+        TranscribeSettings,
+        "transcribe",
+        kafka_bootstrap=kafka_bootstrap,
+        database_url=database_url,
+        s3_settings=s3_settings,
+        **overrides,
+    )
 
 
 def new_call_id() -> str:
@@ -74,15 +87,27 @@ class Uploader:
         # One key ring for both sides here; in production both unwrap through the KMS.
         self.keyring = Keyring.from_config(settings.master_keys.get_secret_value())
         self.fingerprint_secret = settings.fingerprint_secret.get_secret_value()
-        self.audio_keys: dict[str, DataKey] = {}
-        """Each recording's data key (ingest keeps it in its key table; the event carries it)."""
+        self.key_server = ProducerKeys(
+            settings.ingest_url, self.keyring, settings.identity_secret.get_secret_value()
+        )
+        """Each recording's data key, served as ingest serves it (the event only names it)."""
         self.producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+
+    @property
+    def key_requests(self) -> list[str]:
+        return self.key_server.requests
 
     async def start(self) -> None:
         await self.producer.start()
+        await self.key_server.start()
 
     async def stop(self) -> None:
+        await self.key_server.stop()
         await self.producer.stop()
+
+    def destroy_key(self, call_id: str) -> None:
+        """As ingest's erasure does: the audio's key row is gone."""
+        del self.key_server.keys[call_key_id(call_id)]
 
     def fp(self, email: str) -> str:
         return fingerprint(self.fingerprint_secret, email)
@@ -90,7 +115,9 @@ class Uploader:
     async def put_recording(self, org: str, call_id: str, data: bytes) -> tuple[str, ObjectRef]:
         """Encrypt ``data`` (stream format under the call's data key, as ingest does); its
         key and its reference."""
-        data_key = self.audio_keys.setdefault(call_id, DataKey.generate(f"call:{call_id}"))
+        data_key = self.key_server.keys.setdefault(
+            call_key_id(call_id), DataKey.generate(call_key_id(call_id))
+        )
         blob = b"".join([c async for c in self.keyring.encrypt_stream(_aiter(data), key=data_key)])
         key = f"orgs/{org}/calls/{call_id}.audio.enc"
         await self.store.put_bytes(key, blob)
@@ -114,8 +141,8 @@ class Uploader:
             call_id=call_id,
             uploader_id=uploader,
             audio=audio,
-            audio_key=key_for_event(self.keyring, self.audio_keys[call_id])
-            if call_id in self.audio_keys
+            audio_key_id=call_key_id(call_id)
+            if call_key_id(call_id) in self.key_server.keys
             else None,
             audio_format=audio_format,
             duration=duration,

@@ -7,6 +7,7 @@ announced on the topic and serves on its internal API.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
@@ -15,15 +16,17 @@ import pytest
 
 from clashtor_callgen import GeneratedCall, make_corrupt_audio
 from clashtor_common.crypto import KeyDestroyed, Keyring, data_key_id
-from clashtor_common.datakeys import keys_from_event
-from clashtor_common.events import ObjectRef, Topic, WrappedDataKey
+from clashtor_common.events import ObjectRef, Topic
 from clashtor_common.events.transcript import Transcript
+from clashtor_common.keyservice import DataKeyClient
 from clashtor_common.testing.waiting import wait_until
 from transcribe.adapters.objects import transcript_aad, transcript_key
+from transcribe.context import TranscribeContext
 from transcribe.domain.outcomes import CallStatus
 
 from .support import (
     TopicReader,
+    TranscribeClient,
     count_records,
     handled,
     measure,
@@ -102,15 +105,25 @@ async def test_a_stereo_call_is_transcribed_announced_and_served(
     assert accuracy >= MIN_STEREO_ATTRIBUTION
 
     # The event names a claim check (bucket and key): ciphertext bound to this call.
-    # Its data key travels with it; the master key alone opens nothing.
+    # It names its data key but never carries it: a reader asks transcribe for it, as
+    # transcribe asked the ingest stand-in for the audio's; the master key alone opens nothing.
     assert set(data["transcript"]) == {"bucket", "key"}
+    assert f"call:{call_id}" in uploader.key_requests
     blob = await ctx.objects.read(ObjectRef(**data["transcript"]))
-    assert data_key_id(blob) == data["transcript_key"]["id"] == f"call:{call_id}"
-    keys = keys_from_event(ctx.keyring, WrappedDataKey(**data["transcript_key"]))
+    assert data_key_id(blob) == data["transcript_key_id"] == f"call:{call_id}"
+    assert "transcript_key" not in data and "wrapped" not in json.dumps(data)
+    keys = await _reader(client, ctx).fetch(org, data["transcript_key_id"])
     plain = ctx.keyring.decrypt(blob, aad=transcript_aad(call_id), keys=keys)
     assert Transcript.model_validate_json(plain) == transcript
     with pytest.raises(KeyDestroyed):
         ctx.keyring.decrypt(blob, aad=transcript_aad(call_id))
+    # another organization's service, or a person, gets no key
+    with pytest.raises(KeyDestroyed):
+        await _reader(client, ctx).fetch(new_org(), data["transcript_key_id"])
+    as_user = await client.http.get(
+        f"/internal/data-keys/call:{call_id}", headers=client.headers(org, role="admin")
+    )
+    assert as_user.status_code == 403
 
 
 async def test_a_mono_call_is_diarized_into_two_speakers(
@@ -186,6 +199,40 @@ async def test_corrupt_audio_fails_the_call_with_undecodable_audio(uploader, fai
     response = await client.transcript(org, call_id)
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "transcription_failed"
+
+
+def _reader(client: TranscribeClient, ctx: TranscribeContext) -> DataKeyClient:
+    """What score uses to ask this transcribe for a transcript's key."""
+    return DataKeyClient(
+        str(client.http.base_url),
+        identity_secret=client.settings.identity_secret.get_secret_value(),
+        keyring=ctx.keyring,
+        service="score",
+    )
+
+
+async def test_a_recording_whose_key_ingest_destroyed_fails_as_erased_not_dead_lettered(
+    uploader, failed, ctx, kafka_bootstrap
+):
+    org = new_org()
+    call_id = str(uuid.uuid4())
+    _, url = await uploader.put_recording(org, call_id, b"RIFF....WAVE")
+    event = uploader.call_uploaded(org, call_id, url)  # names call:<id>
+    uploader.destroy_key(call_id)  # erased at ingest; a backup of the object is still there
+
+    await uploader.send(event)
+    gone = await failed.wait_for_data(call_id=call_id)
+    assert gone.data["code"] == "audio_gone"
+    assert f"call:{call_id}" in uploader.key_requests
+    record = await record_of(ctx, call_id)
+    assert record is not None and record.status == CallStatus.FAILED
+    dead = TopicReader(kafka_bootstrap, f"{Topic.CALL_UPLOADED.value}.dlq")
+    await dead.start()
+    try:
+        await dead.drain()
+        assert dead.matching(call_id=call_id) == []
+    finally:
+        await dead.stop()
 
 
 async def test_a_recording_that_is_gone_fails_the_call_with_audio_gone(uploader, failed, ctx):

@@ -12,12 +12,14 @@ that carry objects replaced version 1's URL fields.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from clashtor_common.events.envelope import EventPayload, register_payloads
 from clashtor_common.events.topics import Topic
+
+P = TypeVar("P", bound=EventPayload)
 
 
 class _Part(BaseModel):
@@ -75,7 +77,7 @@ class KeptRecord(_Part):
 
 class CallUploadedV2(EventPayload):
     # call-uploaded before the audio's data key travelled with it (a self-keyed CTS1
-    # object); read as v3 with audio_key None. A comment, not a docstring: the pinned v2
+    # object); read as v4 with audio_key_id None. A comment, not a docstring: the pinned v2
     # schema stays exactly as it was published.
     model_config = ConfigDict(extra="forbid", frozen=True, title="CallUploaded")
     event_type = Topic.CALL_UPLOADED.value
@@ -100,12 +102,34 @@ class CallUploadedV2(EventPayload):
         return CallUploaded(**self.model_dump())
 
 
-class CallUploaded(CallUploadedV2):
+class CallUploadedV3(CallUploadedV2):
     """A call was uploaded: its encrypted audio and, since v3, the audio's data key."""
 
+    # v3 carried the audio's data key wrapped by ingest's master key, so the topic and the
+    # master key opened a backup of the audio after an erasure; read as v4 naming the key
+    # only (the key is then asked of ingest, which has destroyed it if the call is erased).
     event_version = 3
     audio_key: WrappedDataKey | None = Field(
         None, description="the audio's data key (CTS2); None for a self-keyed CTS1 object"
+    )
+
+    def upcast(self) -> CallUploaded:
+        return _without_key(self, CallUploaded, "audio_key", "audio_key_id")
+
+
+class CallUploaded(CallUploadedV2):
+    """A call was uploaded: its encrypted audio and, since v4, the id of the audio's data key.
+
+    The key itself stays in ingest's key table: a reader asks ingest for it
+    (``GET /internal/data-keys/{id}``, ``clashtor_common.keyservice``), and once the call
+    is erased the key is destroyed and the answer is 410, so neither this event nor a
+    replay of it opens the audio."""
+
+    event_version = 4
+    audio_key_id: str | None = Field(
+        None,
+        max_length=120,
+        description="the audio's data key id (CTS2), kept by ingest; None for a self-keyed CTS1 object",
     )
 
     def upcast(self) -> CallUploaded:
@@ -114,7 +138,7 @@ class CallUploaded(CallUploadedV2):
 
 class CallTranscribedV2(EventPayload):
     # call-transcribed before the transcript's data key travelled with it (a self-keyed
-    # CTR1 object); read as v3 with transcript_key None.
+    # CTR1 object); read as v4 with transcript_key_id None.
     model_config = ConfigDict(extra="forbid", frozen=True, title="CallTranscribed")
     event_type = Topic.CALL_TRANSCRIBED.value
     event_version = 2
@@ -134,17 +158,40 @@ class CallTranscribedV2(EventPayload):
         return CallTranscribed(**self.model_dump())
 
 
-class CallTranscribed(CallTranscribedV2):
+class CallTranscribedV3(CallTranscribedV2):
     """A call was transcribed: its encrypted transcript and, since v3, the transcript's
     data key."""
 
+    # v3 carried the key wrapped by transcribe's master key; read as v4 (see CallUploadedV3)
     event_version = 3
     transcript_key: WrappedDataKey | None = Field(
         None, description="the transcript's data key (CTR2); None for a self-keyed CTR1 object"
     )
 
     def upcast(self) -> CallTranscribed:
+        return _without_key(self, CallTranscribed, "transcript_key", "transcript_key_id")
+
+
+class CallTranscribed(CallTranscribedV2):
+    """A call was transcribed: its encrypted transcript and, since v4, the id of the
+    transcript's data key, which a reader asks transcribe for (410 once erased)."""
+
+    event_version = 4
+    transcript_key_id: str | None = Field(
+        None,
+        max_length=120,
+        description="the transcript's data key id (CTR2), kept by transcribe; None for a self-keyed CTR1 object",
+    )
+
+    def upcast(self) -> CallTranscribed:
         return self
+
+
+def _without_key(old: EventPayload, new: type[P], key_field: str, id_field: str) -> P:
+    """A v3 event as v4: the wrapped key it carried is dropped, only its id stays."""
+    values = old.model_dump(exclude={key_field})
+    key = getattr(old, key_field)
+    return new(**values, **{id_field: key.id if key is not None else None})
 
 
 class CallProgressed(EventPayload):
@@ -325,7 +372,9 @@ LEGACY_PAYLOADS: tuple[type[EventPayload], ...] = (
     CallScoredV1,
     CallFailedV1,
     CallUploadedV2,
+    CallUploadedV3,
     CallTranscribedV2,
+    CallTranscribedV3,
 )
 """Older versions still readable: each has ``upcast()`` to the current model, so events
 published before an upgrade (in the log, in a dead-letter topic) are still handled."""

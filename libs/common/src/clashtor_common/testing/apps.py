@@ -52,10 +52,11 @@ def settings_for_tests(
 
 @asynccontextmanager
 async def serve(
-    app: FastAPI, *, ready_path: str = "/readyz", timeout: float = 60
+    app: FastAPI, *, ready_path: str = "/readyz", timeout: float = 60, port: int | None = None
 ) -> AsyncIterator[str]:
-    """Serve ``app`` on 127.0.0.1 and yield its base URL once ``ready_path`` answers 200."""
-    port = free_port()
+    """Serve ``app`` on 127.0.0.1 (``port``, or a free one) and yield its base URL once
+    ``ready_path`` answers 200."""
+    port = port or free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )

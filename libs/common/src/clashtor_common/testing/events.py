@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from clashtor_common.events import CallUploaded, ObjectRef, ParticipantRef
+from clashtor_common.events import CallTranscribed, CallUploaded, ObjectRef, ParticipantRef
 
 
 def new_org() -> str:
@@ -46,3 +46,20 @@ def comment_body(*parts: str | tuple[str, str]) -> dict[str, Any]:
             for p in parts
         ]
     }
+
+
+def call_transcribed(call_id: str, **fields: Any) -> CallTranscribed:
+    """A short two-speaker transcript as transcribe announces it; ``fields`` override."""
+    values: dict[str, Any] = {
+        "call_id": call_id,
+        "uploader_id": "user-1",
+        "transcript": ObjectRef(bucket="transcribe", key=f"transcripts/{call_id}.json.enc"),
+        "engine": "local",
+        "model": "tiny.en",
+        "language": "en",
+        "duration": 1.0,
+        "channels": 1,
+        "speakers": 2,
+        "word_count": 10,
+    }
+    return CallTranscribed(**{**values, **fields})

@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from clashtor_common.crypto import DataKey
-from clashtor_common.datakeys import call_key_id, key_for_event
+from clashtor_common.datakeys import call_key_id
 from clashtor_common.db import utcnow
 from clashtor_common.events import CallUploaded, ParticipantRef, make_event
 from clashtor_common.identity import Identity, visible_uploaders
@@ -256,7 +256,7 @@ async def _record(
             call_id=call_id,
             uploader_id=identity.user_id,
             audio=ctx.objects.store.ref(key),
-            audio_key=key_for_event(ctx.keyring, call_key),
+            audio_key_id=call_key.id,
             audio_format=fmt.name,
             duration=probe.duration,
             channels=probe.channels,

@@ -19,8 +19,8 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clashtor_common.bus import PermanentError
-from clashtor_common.crypto import DataKey, DataKeys, DecryptionError
-from clashtor_common.datakeys import call_key_id, keys_from_event
+from clashtor_common.crypto import DataKey, DataKeys, DecryptionError, KeyDestroyed
+from clashtor_common.datakeys import call_key_id
 from clashtor_common.db import utcnow
 from clashtor_common.domain_errors import InvalidInput
 from clashtor_common.events import CallFailed, CallScored, CallTranscribed, make_event
@@ -103,11 +103,11 @@ def _scored_from_blob(
     org_id: str,
     call: CallTranscribed,
     blob: bytes,
+    carried: DataKeys,
     key: DataKey,
     trackers: list[Tracker],
     scorecard: Scorecard,
 ) -> Sealed:
-    carried = keys_from_event(ctx.keyring, call.transcript_key)
     transcript = open_transcript_object(ctx, blob, call.call_id, carried)
     try:
         score = score_call(
@@ -278,6 +278,7 @@ async def score_transcribed_call(
 
     failure: ScoreFailure | None = None
     try:
+        carried = await ctx.transcript_keys.fetch(org_id, call.transcript_key_id)
         blob = await ctx.s3.read(call.transcript)
         sealed = await asyncio.to_thread(
             _scored_from_blob,
@@ -285,12 +286,17 @@ async def score_transcribed_call(
             org_id=org_id,
             call=call,
             blob=blob,
+            carried=carried,
             key=key,
             trackers=config.trackers,
             scorecard=config.scorecard,
         )
     except ObjectNotFound:
         failure = ScoreFailure("transcript_gone", "the transcript object is gone (erased)")
+    except KeyDestroyed:  # transcribe destroyed the transcript's key: the call is erased
+        failure = ScoreFailure(
+            "transcript_gone", "the transcript was erased (its key is destroyed)"
+        )
     except ScoreFailure as exc:
         failure = exc
     except DecryptionError as exc:

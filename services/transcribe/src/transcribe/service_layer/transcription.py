@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clashtor_common.bus import PermanentError
-from clashtor_common.crypto import DataKey, DecryptionError
-from clashtor_common.datakeys import call_key_id, key_for_event, keys_from_event
+from clashtor_common.crypto import DataKey, DecryptionError, KeyDestroyed
+from clashtor_common.datakeys import call_key_id
 from clashtor_common.db import utcnow
 from clashtor_common.events import (
     CallFailed,
@@ -41,7 +41,6 @@ from clashtor_common.events import (
     CallUploaded,
     Envelope,
     ObjectRef,
-    WrappedDataKey,
     make_event,
 )
 from clashtor_common.events.transcript import Transcript
@@ -130,7 +129,7 @@ async def handle_upload(
             upload,
             outcome.transcript,
             ctx.objects.ref(outcome.key),
-            key_for_event(ctx.keyring, outcome.data_key),
+            outcome.data_key.id,
         ),
     )
     return decision
@@ -160,7 +159,7 @@ async def _produce(
 ) -> Outcome:
     try:
         # the key first: if the event's key cannot be opened, no read is started and dropped
-        keys = keys_from_event(ctx.keyring, upload.audio_key)
+        keys = await ctx.audio_keys.fetch(org_id, upload.audio_key_id)
         async with downloaded_recording(
             ctx.objects.read(upload.audio),
             ctx.keyring,
@@ -176,6 +175,8 @@ async def _produce(
                 transcript = transcript.model_copy(update={"language_source": source})
     except ObjectNotFound as exc:
         return Failed(FailureCode.AUDIO_GONE, f"the recording is no longer available: {exc}")
+    except KeyDestroyed:  # ingest destroyed the audio's key: the call is erased
+        return Failed(FailureCode.AUDIO_GONE, "the recording was erased (its key is destroyed)")
     except DecryptionError as exc:
         raise PermanentError(f"recording of call {upload.call_id} does not decrypt: {exc}") from exc
     except UndecodableAudio as exc:
@@ -260,13 +261,13 @@ async def _record(
 
 
 def _transcribed(
-    upload: CallUploaded, transcript: Transcript, ref: ObjectRef, data_key: WrappedDataKey
+    upload: CallUploaded, transcript: Transcript, ref: ObjectRef, data_key_id: str
 ) -> CallTranscribed:
     return CallTranscribed(
         call_id=upload.call_id,
         uploader_id=upload.uploader_id,
         transcript=ref,
-        transcript_key=data_key,
+        transcript_key_id=data_key_id,
         engine=transcript.engine,
         model=transcript.model,
         language=transcript.language,
