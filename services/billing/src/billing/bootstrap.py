@@ -13,7 +13,7 @@ import time
 
 from billing.adapters.stripe_gateway import gateway_from_settings
 from billing.context import EXTRAS_KEY, BillingContext
-from billing.entrypoints.stream import register_subscribers
+from billing.entrypoints.stream import ROUTES
 from billing.service_layer.reporting import UsageReporter
 from billing.service_layer.subscriptions import sweep_expired_grace
 from billing.service_layer.webhooks import WebhookProcessor
@@ -57,5 +57,5 @@ def bootstrap(settings: BillingSettings | None = None) -> ServiceRuntime:
         else None,
     )
     runtime.extras[EXTRAS_KEY] = context
-    register_subscribers(runtime, context)
+    runtime.subscribe_all(ROUTES, context=context)
     return runtime

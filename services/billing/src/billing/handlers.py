@@ -22,14 +22,18 @@ from clashtor_common.events import (
     ErasureRequested,
     ExportRequested,
     SubjectRectified,
-    make_event,
+    Topic,
 )
-from clashtor_common.outbox import emit
+from clashtor_common.outbox import emit_answer
+from clashtor_common.subscriptions import Subscriptions
 
 log = logging.getLogger(__name__)
 SOURCE = "billing"
+#: Besides the handlers' answers, plan changes are announced by the Stripe webhook route.
+events = Subscriptions(also_produces=(Topic.SUBSCRIPTION_CHANGED,))
 
 
+@events.handles(Topic.CALL_TRANSCRIBED)
 async def on_call_transcribed(
     event: Envelope, session: AsyncSession, context: BillingContext
 ) -> None:
@@ -50,12 +54,13 @@ async def on_call_transcribed(
         raise PermanentError(f"call {call.call_id}: {exc}") from exc
 
 
+@events.handles(Topic.ERASURE_REQUESTED, emits=(Topic.ERASURE_COMPLETED,))
 async def on_erasure_requested(
     event: Envelope, session: AsyncSession, context: BillingContext
 ) -> None:
     """Pseudonymize what identifies the subject; keep what tax law requires; say so."""
     request = event.payload_as(ErasureRequested)
-    if request.services is not None and privacy.SERVICE not in request.services:
+    if not request.is_for(privacy.SERVICE):
         return
     deps = privacy.PrivacyDeps(
         gateway=context.stripe,
@@ -71,12 +76,10 @@ async def on_erasure_requested(
             kept=[privacy.KEPT],
             details=f"Stripe refused the pseudonymization: {exc}",
         )
-    await emit(
-        session,
-        make_event(done, source=SOURCE, org_id=event.org_id, subject_ids=event.subject_ids),
-    )
+    await emit_answer(session, done, source=SOURCE, org_id=event.org_id)
 
 
+@events.handles(Topic.EXPORT_REQUESTED, emits=(Topic.EXPORT_PART_READY,))
 async def on_export_requested(
     event: Envelope, session: AsyncSession, context: BillingContext
 ) -> None:
@@ -85,12 +88,10 @@ async def on_export_requested(
     part = await privacy.export_subject(
         session, request, event.org_id, s3=context.s3, keyring=context.keyring
     )
-    await emit(
-        session,
-        make_event(part, source=SOURCE, org_id=event.org_id, subject_ids=event.subject_ids),
-    )
+    await emit_answer(session, part, source=SOURCE, org_id=event.org_id)
 
 
+@events.handles(Topic.SUBJECT_RECTIFIED)
 async def on_subject_rectified(
     event: Envelope, session: AsyncSession, context: BillingContext
 ) -> None:

@@ -19,7 +19,7 @@ from gateway.adapters.sealed import install_keyring
 from gateway.adapters.services import ServiceClients
 from gateway.context import EXTRAS_KEY, Gateway
 from gateway.domain.credentials import Passwords
-from gateway.entrypoints.stream import register_subscribers
+from gateway.entrypoints.stream import ROUTES
 from gateway.settings import GatewaySettings
 
 
@@ -52,7 +52,7 @@ def bootstrap(
         ),
     )
     runtime.extras[EXTRAS_KEY] = gw
-    register_subscribers(runtime, gw)
+    runtime.subscribe_all(ROUTES, exports=gw.exports)
     return runtime
 
 

@@ -19,39 +19,46 @@ from clashtor_common.events import (
     ExportPartReady,
     ExportRequested,
     SubjectRestricted,
+    Topic,
     make_event,
 )
 from clashtor_common.outbox import emit
+from clashtor_common.subscriptions import Subscriptions
 from gateway.adapters.exports import ExportStore
 from gateway.service_layer import notifications, privacy_data
 
 SERVICE = "gateway"
+events = Subscriptions()
 
 
+@events.handles(Topic.CALL_SCORED)
 async def on_call_scored(event: Envelope, session: AsyncSession) -> None:
     """Tell the uploader their call is scored."""
     scored = event.payload_as(CallScored)
     await notifications.record_call_scored(session, event.org_id, scored)
 
 
+@events.handles(Topic.CALL_FAILED)
 async def on_call_failed(event: Envelope, session: AsyncSession) -> None:
     """Tell the uploader their call failed (transcription or scoring)."""
     failed = event.payload_as(CallFailed)
     await notifications.record_call_failed(session, event.org_id, failed)
 
 
+@events.handles(Topic.COMMENT_MENTIONED)
 async def on_comment_mentioned(event: Envelope, session: AsyncSession) -> None:
     """Tell each user a comment on a call mentions (only users of the event's org)."""
     mentioned = event.payload_as(CommentMentioned)
     await notifications.record_mention(session, event.org_id, mentioned)
 
 
+@events.handles(Topic.ERASURE_REQUESTED, emits=(Topic.ERASURE_COMPLETED,))
 async def on_erasure_requested(
     event: Envelope, session: AsyncSession, exports: ExportStore
 ) -> None:
     """Erase the subject's account data, keep an ids-only tombstone, acknowledge."""
     request = event.payload_as(ErasureRequested)
-    if request.services is not None and SERVICE not in request.services:
+    if not request.is_for(SERVICE):
         return
     user_ids, removed = await privacy_data.erase(
         session,
@@ -77,6 +84,7 @@ async def on_erasure_requested(
     )
 
 
+@events.handles(Topic.EXPORT_REQUESTED, emits=(Topic.EXPORT_PART_READY,))
 async def on_export_requested(event: Envelope, session: AsyncSession, exports: ExportStore) -> None:
     """Write the subject's account data, encrypted, to S3 and announce the link."""
     request = event.payload_as(ExportRequested)
@@ -100,6 +108,7 @@ async def on_export_requested(event: Envelope, session: AsyncSession, exports: E
     )
 
 
+@events.handles(Topic.SUBJECT_RESTRICTED)
 async def on_subject_restricted(event: Envelope, session: AsyncSession) -> None:
     """An objection takes the subject's users out of usage analytics (and back in)."""
     change = event.payload_as(SubjectRestricted)

@@ -20,7 +20,7 @@ from integrations.adapters.slack import SlackPoster
 from integrations.context import EXTRAS_KEY, IntegrationsContext
 from integrations.domain.retries import RetryPolicy
 from integrations.domain.targets import parse_networks
-from integrations.entrypoints.stream import register_subscribers
+from integrations.entrypoints.stream import ROUTES
 from integrations.service_layer.dispatch import Dispatcher
 from integrations.service_layer.slack import SlackNotifier
 from integrations.settings import IntegrationsSettings
@@ -77,5 +77,5 @@ def bootstrap(
         notifier=notifier,
     )
     runtime.extras[EXTRAS_KEY] = context
-    register_subscribers(runtime, context)
+    runtime.subscribe_all(ROUTES, context=context)
     return runtime

@@ -17,15 +17,19 @@ from clashtor_common.events import (
     Envelope,
     ErasureRequested,
     ExportRequested,
-    make_event,
+    Topic,
 )
-from clashtor_common.outbox import emit
+from clashtor_common.outbox import emit_answer
+from clashtor_common.subscriptions import Subscriptions
 from integrations.context import SERVICE, IntegrationsContext
 from integrations.domain import catalog
 from integrations.domain.alerts import Outcome
 from integrations.service_layer import deliveries, privacy, slack
 
+events = Subscriptions()
 
+
+@events.handles(Topic.CALL_SCORED)
 async def on_call_scored(
     event: Envelope, session: AsyncSession, context: IntegrationsContext
 ) -> None:
@@ -44,6 +48,7 @@ async def on_call_scored(
     )
 
 
+@events.handles(Topic.CALL_FAILED)
 async def on_call_failed(
     event: Envelope, session: AsyncSession, context: IntegrationsContext
 ) -> None:
@@ -89,11 +94,12 @@ async def _announce(
     )
 
 
+@events.handles(Topic.ERASURE_REQUESTED, emits=(Topic.ERASURE_COMPLETED,))
 async def on_erasure_requested(
     event: Envelope, session: AsyncSession, context: IntegrationsContext
 ) -> None:
     request = event.payload_as(ErasureRequested)
-    if request.services is not None and SERVICE not in request.services:
+    if not request.is_for(SERVICE):
         return
     done = await privacy.erase_subject(
         session,
@@ -101,12 +107,10 @@ async def on_erasure_requested(
         event.org_id,
         pseudonym_secret=context.settings.fingerprint_secret.get_secret_value(),
     )
-    await emit(
-        session,
-        make_event(done, source=SERVICE, org_id=event.org_id, subject_ids=event.subject_ids),
-    )
+    await emit_answer(session, done, source=SERVICE, org_id=event.org_id)
 
 
+@events.handles(Topic.EXPORT_REQUESTED, emits=(Topic.EXPORT_PART_READY,))
 async def on_export_requested(
     event: Envelope, session: AsyncSession, context: IntegrationsContext
 ) -> None:
@@ -114,7 +118,4 @@ async def on_export_requested(
     part = await privacy.export_subject(
         session, request, event.org_id, s3=context.s3, keyring=context.keyring
     )
-    await emit(
-        session,
-        make_event(part, source=SERVICE, org_id=event.org_id, subject_ids=event.subject_ids),
-    )
+    await emit_answer(session, part, source=SERVICE, org_id=event.org_id)
