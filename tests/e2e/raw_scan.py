@@ -34,7 +34,10 @@ NONCE = 12
 MAGICS = (b"CTR1", b"CTR2", b"CTS1", b"CTS2")
 AUDIO = (b"RIFF", b"OggS", b"fLaC", b"ID3", b"\x1aE\xdf\xa3")
 WINDOW = 2 * 1024 * 1024  # plaintext looked at per record (a transcript is far smaller)
-KEY_ID = re.compile(rb"(?:call|participant|user):[0-9a-f-]{36}")
+KEY_ID = re.compile(rb"(?:call|participant|user|invitation|org):[0-9a-f-]{36}")
+FIELD_GAP = 4
+"""Bytes a database may put between a row's columns: a PostgreSQL tuple has a varlena
+header (1 or 4 bytes, aligned) before each; SQLite's record puts none."""
 
 
 def _pack(*parts: bytes) -> bytes:
@@ -110,17 +113,19 @@ class RawScan:
                 self.keys_in_event(inner)
 
     def keys_in_bytes(self, blob: bytes) -> None:
-        """A key-table row is stored as its id, its master key id, then the wrapped key."""
+        """A key-table row is stored as its id, its master key id, then the wrapped key
+        (with up to ``FIELD_GAP`` bytes of column headers between them)."""
         for match in KEY_ID.finditer(blob):
-            after = match.end()
             for kid in self.master_keys:
                 k = kid.encode()
-                if blob[after : after + len(k)] != k:
-                    continue
-                start = after + len(k)
-                for skew in range(4):
-                    wrapped = blob[start + skew : start + skew + NONCE + 48]
-                    self._add(match.group(), self._unwrap(match.group(), k, wrapped))
+                for gap in range(FIELD_GAP + 1):
+                    after = match.end() + gap
+                    if blob[after : after + len(k)] != k:
+                        continue
+                    start = after + len(k)
+                    for skew in range(FIELD_GAP + 1):
+                        wrapped = blob[start + skew : start + skew + NONCE + 48]
+                        self._add(match.group(), self._unwrap(match.group(), k, wrapped))
 
     # ciphertext ---------------------------------------------------------------------------
     def _candidates(self, blob: bytes, at: int) -> Iterator[tuple[bytes, int, bytes]]:

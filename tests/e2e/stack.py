@@ -32,6 +32,8 @@ class Stack:
     ports: dict[str, int] = field(default_factory=dict)
     database_urls: dict[str, str] = field(default_factory=dict)
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    databases: Callable[[Path, str], tuple[str, Callable[[], None]]] = create_database
+    """Makes each service's database: ``(workdir, label) -> (url, cleanup)``."""
     _cleanups: list[Callable[[], None]] = field(default_factory=list)
 
     @property
@@ -56,7 +58,7 @@ class Stack:
         asyncio.run(ensure_topics(self.broker.bootstrap))
         self.mail = SmtpSink(maildir=self.workdir / "mail").start()
         for name in SERVICES:
-            url, cleanup = create_database(self.workdir, f"e2e_{name}")
+            url, cleanup = self.databases(self.workdir, f"e2e_{name}")
             self.database_urls[name] = url
             self._cleanups.append(cleanup)
             self.ports[name] = free_port()

@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import Connection, DateTime, LargeBinary, delete, event, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
@@ -314,9 +314,15 @@ async def compact(engine: AsyncEngine) -> None:
 
     SQLite (``secure_delete`` is on, see ``clashtor_common.db``): the WAL is checkpointed
     into the main file and truncated to zero, so no old page image stays in
-    ``*.db-wal``. PostgreSQL: ``VACUUM`` makes the dead tuples' space reusable (their
-    WAL records and backups expire with the retention the README states; the rows
-    there are keys wrapped by a master key that rotation retires).
+    ``*.db-wal``. PostgreSQL: a destroyed key row is a dead tuple that plain ``VACUUM``
+    leaves in the page, so every key table is rewritten (``VACUUM FULL``: a new file,
+    the old one truncated at commit), the WAL segment that logged the rows is closed
+    (``pg_switch_wal``) and a ``CHECKPOINT`` lets the server remove it (with
+    ``wal_recycle = off`` and no ``wal_keep_size``; the WAL archive keeps it for its
+    retention, see services/privacy/README.md). ``VACUUM`` then makes the other tables'
+    dead tuples (ciphertext under destroyed keys) reusable. The last two need the
+    ``pg_checkpoint`` role and EXECUTE on ``pg_switch_wal``; without them they are skipped
+    with a warning (the keys are destroyed already).
     """
     async with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
@@ -331,6 +337,19 @@ async def compact(engine: AsyncEngine) -> None:
             log.warning("the WAL could not be truncated after an erasure (readers kept it busy)")
         elif engine.dialect.name == "postgresql":
             autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            tables = await autocommit.execute(
+                text(
+                    "SELECT quote_ident(tablename) FROM pg_tables"
+                    " WHERE schemaname = current_schema() AND tablename LIKE '%\\_data\\_keys'"
+                )
+            )
+            for (table,) in tables.all():
+                await autocommit.execute(text(f"VACUUM FULL {table}"))
+            for statement in ("SELECT pg_switch_wal()", "CHECKPOINT"):
+                try:
+                    await autocommit.execute(text(statement))
+                except DBAPIError:
+                    log.warning("%s after an erasure was refused (missing role?)", statement)
             await autocommit.execute(text("VACUUM"))
 
 

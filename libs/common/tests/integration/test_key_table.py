@@ -7,6 +7,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from clashtor_common.crypto import DataKey, KeyDestroyed, Keyring
 from clashtor_common.datakeys import KeyTable, compact, key_table_model
@@ -90,4 +91,25 @@ async def test_destroyed_key_leaves_nothing_in_the_sqlite_file_or_wal(tmp_path: 
     async with db.session() as s:
         with pytest.raises(KeyDestroyed):
             keyring.decrypt(blob, keys=await table.load(s, ["call:gone"]))
+    await db.dispose()
+
+
+async def test_on_postgres_compact_rewrites_the_key_table_so_no_dead_key_row_stays_in_it(
+    database_url: str,
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only (the SQLite case is the test above)")
+    db = await _db(database_url)
+    table = KeyTable(LibKey, Keyring.from_config(f"old:{SECRET_OLD}"))
+    async with db.session() as s:
+        await table.ensure(s, ["call:kept", "call:gone"])
+    filenode = text(f"SELECT pg_relation_filenode('{LibKey.__tablename__}')")
+    async with db.session() as s:
+        before = (await s.execute(filenode)).scalar_one()
+        await table.destroy(s, ["call:gone"])
+    await compact(db.engine)
+    async with db.session() as s:
+        # a new file holding only the live row: the old one (with the dead tuple) is gone
+        assert (await s.execute(filenode)).scalar_one() != before
+        assert set(await table.load(s, ["call:kept", "call:gone"])) == {"call:kept"}
     await db.dispose()
