@@ -13,6 +13,14 @@ from sqlmodel import Field, SQLModel
 from clashtor_common.db import as_utc, utcnow
 from clashtor_common.db import timestamp_column as _ts
 
+
+def _owned_by(parent: str, length: int, *, index: bool = False) -> Column:  # type: ignore[type-arg]
+    """A key of the ``parent`` row (``table.column``) that goes when its parent goes."""
+    return Column(
+        String(length), ForeignKey(parent, ondelete="CASCADE"), nullable=False, index=index
+    )
+
+
 __all__ = [
     "TABLES",
     "SlackAlert",
@@ -64,13 +72,7 @@ class WebhookDelivery(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=40)
     org_id: str = Field(max_length=100, index=True)
-    subscription_id: str = Field(
-        sa_column=Column(
-            String(36),
-            ForeignKey("integrations_webhooks.id", ondelete="CASCADE"),
-            nullable=False,
-        )
-    )
+    subscription_id: str = Field(sa_column=_owned_by("integrations_webhooks.id", 36))
     event_type: str = Field(max_length=60)
     event_id: str = Field(max_length=100, description="the Clashtor event it tells of")
     subject_id: str = Field(max_length=100, index=True, description="the call or request id")
@@ -96,12 +98,7 @@ class WebhookAttempt(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     delivery_id: str = Field(
-        sa_column=Column(
-            String(40),
-            ForeignKey("integrations_webhook_deliveries.id", ondelete="CASCADE"),
-            nullable=False,
-            index=True,
-        )
+        sa_column=_owned_by("integrations_webhook_deliveries.id", 40, index=True)
     )
     org_id: str = Field(max_length=100, index=True)
     at: datetime = Field(default_factory=utcnow, sa_column=_ts())
@@ -152,13 +149,7 @@ class SlackAlert(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=36)
     org_id: str = Field(max_length=100, index=True)
-    rule_id: str = Field(
-        sa_column=Column(
-            String(36),
-            ForeignKey("integrations_slack_rules.id", ondelete="CASCADE"),
-            nullable=False,
-        )
-    )
+    rule_id: str = Field(sa_column=_owned_by("integrations_slack_rules.id", 36))
     event_id: str = Field(max_length=100)
     call_id: str = Field(max_length=100, index=True)
     channel: str = Field(max_length=80)
