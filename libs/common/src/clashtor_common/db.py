@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, overload
@@ -35,6 +37,12 @@ def timestamp_column(*, nullable: bool = False, index: bool = False) -> Column: 
     return Column(DateTime(timezone=True), nullable=nullable, index=index)
 
 
+SQLITE_BUSY_SECONDS = 30
+"""How long a SQLite transaction waits for the write lock (``busy_timeout``)."""
+_turns_held: ContextVar[frozenset[int]] = ContextVar("clashtor_db_turns", default=frozenset())
+"""The databases (``id``) whose turn the current task holds (``Database._turn``)."""
+
+
 def _is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
@@ -49,13 +57,14 @@ class Database:
             path = url.split("///", 1)[-1]
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            kwargs["connect_args"] = {"timeout": 30}
+            kwargs["connect_args"] = {"timeout": SQLITE_BUSY_SECONDS}
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if _is_sqlite(url):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
+        self._turns: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -64,9 +73,33 @@ class Database:
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session in a transaction: commits on success, rolls back on error."""
-        async with AsyncSession(self.engine, expire_on_commit=False) as session:
-            async with session.begin():
-                yield session
+        async with self._turn():
+            async with AsyncSession(self.engine, expire_on_commit=False) as session:
+                async with session.begin():
+                    yield session
+
+    @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        """SQLite: this process's transactions take turns, first come first served.
+
+        Every SQLite transaction takes the database's write lock (``BEGIN IMMEDIATE``), and
+        SQLite's busy wait is no queue: in a burst (twelve concurrent uploads on a loaded
+        machine) one waiter could lose every retry for the whole busy timeout and fail
+        with "database is locked" while the others got through. A session opened inside
+        one that holds the turn (same task, or a task it started) does not queue again.
+        """
+        if not self.is_sqlite or id(self) in _turns_held.get():
+            yield
+            return
+        loop = asyncio.get_running_loop()
+        if self._turns is None or self._turns[0] is not loop:
+            self._turns = (loop, asyncio.Lock())
+        async with self._turns[1]:
+            token = _turns_held.set(_turns_held.get() | {id(self)})
+            try:
+                yield
+            finally:
+                _turns_held.reset(token)
 
     async def create_all(self, *tables: type[SQLModel]) -> None:
         """Create the given tables (development and tests; production runs Alembic)."""
@@ -95,7 +128,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     # deleted rows are overwritten with zeros, not left in free pages (erasure, data keys)
     cur.execute("PRAGMA secure_delete=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
     cur.close()
 
 
