@@ -19,7 +19,7 @@ from clashtor_common.embedded import ensure_topics
 from clashtor_common.events import dlq_topic
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.ops.cli import app
-from clashtor_common.ops.replay import read_topic
+from clashtor_common.ops.replay import read_topic, read_topics
 from clashtor_common.outbox import OutboxRecord, emit
 
 from .support import sample_event
@@ -133,6 +133,16 @@ async def test_redrive_by_partition_and_offset_sends_back_only_that_one(
     assert [(json.loads(r.value)["id"], r.headers["x-only-for"]) for r in back] == [
         (dead_letters[1], "svc1")
     ]
+
+
+async def test_read_topics_reads_each_topic_whole_and_a_missing_one_as_empty(
+    kafka_bootstrap: str, topic: str, dead_letters: dict[int, str]
+) -> None:
+    missing = f"{topic}-never-created"
+    read = await read_topics(kafka_bootstrap, [dlq_topic(topic), missing])
+    assert sorted(read) == sorted([dlq_topic(topic), missing])
+    assert {(r.partition, r.event_id) for r in read[dlq_topic(topic)]} == set(dead_letters.items())
+    assert read[missing] == []
 
 
 async def test_status_per_service_lag_dead_letters_and_outbox_backlog(

@@ -8,8 +8,9 @@ nothing; erased subjects are protected by each service's tombstones.
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -105,6 +106,21 @@ async def read_topic(
         await consumer.stop()
 
 
+async def read_topics(
+    bootstrap: str, topics: Iterable[str], *, timeout_ms: int = 2000
+) -> dict[str, list[Record]]:
+    """``read_topic`` of each topic, all at once: each read ends only after the broker
+    has been idle for ``timeout_ms``, so one after another the waits add up."""
+    names = list(topics)
+    reads = await asyncio.gather(*(read_topic(bootstrap, t, timeout_ms=timeout_ms) for t in names))
+    return dict(zip(names, reads, strict=True))
+
+
+def replayable(records: Iterable[Record], consumer: str) -> list[Record]:
+    """The records ``consumer`` handles: all but those replayed for another consumer."""
+    return [r for r in records if r.headers.get(ONLY_FOR_HEADER) in (None, consumer)]
+
+
 async def republish(bootstrap: str, topic: str, records: list[Record], consumer: str) -> int:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
@@ -138,8 +154,7 @@ async def replay(
     records = await read_topic(
         bootstrap, topic, from_offset=from_offset, to_offset=to_offset, since=since, until=until
     )
-    records = [r for r in records if r.headers.get(ONLY_FOR_HEADER) in (None, consumer)]
-    return await republish(bootstrap, topic, records, consumer)
+    return await republish(bootstrap, topic, replayable(records, consumer), consumer)
 
 
 async def dead_letters(bootstrap: str, topic: str) -> list[Record]:

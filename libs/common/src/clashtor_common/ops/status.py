@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
-from clashtor_common.ops.replay import consumer_lag, list_topics, read_topic
+from clashtor_common.ops.replay import consumer_lag, list_topics, read_topics
 
 
 @dataclass
@@ -34,10 +34,9 @@ class ServiceStatus:
 async def dead_letter_counts(bootstrap: str) -> Counter[str]:
     """Dead letters per consumer group, across every ``*.dlq`` topic."""
     counts: Counter[str] = Counter()
-    for topic in await list_topics(bootstrap):
-        if topic.endswith(".dlq"):
-            for record in await read_topic(bootstrap, topic, timeout_ms=500):
-                counts[record.headers.get("x-dlq-consumer", "?")] += 1
+    dlqs = [t for t in await list_topics(bootstrap) if t.endswith(".dlq")]
+    for records in (await read_topics(bootstrap, dlqs, timeout_ms=500)).values():
+        counts.update(r.headers.get("x-dlq-consumer", "?") for r in records)
     return counts
 
 
