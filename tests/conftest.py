@@ -27,6 +27,9 @@ from .e2e.stack import Stack
 ROOT = Path(__file__).resolve().parents[1]
 STRIPE_API_KEY = "sk_test_clashtor_e2e"
 STRIPE_WEBHOOK_SECRET = "whsec_test_clashtor_e2e"
+FREE_PLAN_MINUTES = 10
+"""The free tier of the session's stack (60 in production): the quota tests fill it, and
+every minute they upload is decoded and transcribed by the stack that all tests share."""
 SIGNUPS_PER_ADDRESS = 40
 """Every test signs up from 127.0.0.1: room for the whole session, still finite."""
 _DEFAULT_LIMITS = GatewaySettings.model_fields.get("rate_limits")
@@ -84,9 +87,10 @@ def stack(
         "GATEWAY_RATE_LIMITS": json.dumps(GATEWAY_LIMITS),
         "GATEWAY_METRICS_PORT": str(free_port()),
     }
+    ingest = {"INGEST_FREE_PLAN_MINUTES": str(FREE_PLAN_MINUTES)}
     running = Stack(
         workdir,
-        extra_env={"billing": billing, "gateway": gateway},
+        extra_env={"billing": billing, "gateway": gateway, "ingest": ingest},
         common_env=telemetry_env(otlp),
     ).start()
     yield running

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from clashtor_common.ops.replay import list_topics, read_topic
+from clashtor_common.ops.replay import list_topics, read_topics
 
 from .stack import Stack
 
@@ -56,10 +56,9 @@ async def _scan_s3(stack: Stack, needles: list[bytes]) -> dict[str, set[bytes]]:
 
 async def _scan_topics(stack: Stack, needles: list[bytes]) -> dict[str, set[bytes]]:
     found: dict[str, set[bytes]] = {}
-    for topic in await list_topics(stack.kafka_bootstrap):
-        if topic.startswith("__"):
-            continue
-        for record in await read_topic(stack.kafka_bootstrap, topic):
+    topics = [t for t in await list_topics(stack.kafka_bootstrap) if not t.startswith("__")]
+    for topic, records in (await read_topics(stack.kafka_bootstrap, topics)).items():
+        for record in records:
             blob = record.value + b"|".join(v.encode() for v in record.headers.values())
             if hits := _hits(blob, needles):
                 found.setdefault(topic, set()).update(hits)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from clashtor_callgen import Turn, generate_call
-from clashtor_common.ops.replay import list_topics, read_topic
+from clashtor_common.ops.replay import list_topics, read_topics
 from clashtor_common.settings import DEV_MASTER_KEYS
 
 from .client import Clashtor
@@ -34,11 +34,12 @@ Findings = dict[str, set[str]]
 
 def _records(stack: Stack) -> dict[str, bytes]:
     async def read_all() -> dict[str, bytes]:
-        out = {}
-        for topic in await list_topics(stack.kafka_bootstrap):
-            for r in await read_topic(stack.kafka_bootstrap, topic):
-                out[f"topic:{topic}/{r.partition}@{r.offset}"] = r.value
-        return out
+        topics = await list_topics(stack.kafka_bootstrap)
+        return {
+            f"topic:{topic}/{r.partition}@{r.offset}": r.value
+            for topic, records in (await read_topics(stack.kafka_bootstrap, topics)).items()
+            for r in records
+        }
 
     return asyncio.run(read_all())
 

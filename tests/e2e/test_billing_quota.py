@@ -12,7 +12,7 @@ import stripe
 
 from clashtor_callgen import sox_signal
 
-from ..conftest import STRIPE_WEBHOOK_SECRET
+from ..conftest import FREE_PLAN_MINUTES, STRIPE_WEBHOOK_SECRET
 from .client import Clashtor
 from .stack import Stack
 
@@ -66,7 +66,9 @@ def test_free_tier_quota_then_a_subscription_lifts_it(
 ) -> None:
     org_id = api.http.get("/v1/me", headers=api.bearer).json()["organization"]["id"]
     long_call = api.upload(
-        silent_call(tmp_path / "a.flac", 59 * 60, 1), title="Long", participants=[]
+        silent_call(tmp_path / "a.flac", (FREE_PLAN_MINUTES - 1) * 60, 1),
+        title="Long",
+        participants=[],
     )
     refused = api.http.post(
         "/v1/calls",
@@ -101,13 +103,13 @@ def test_free_tier_quota_then_a_subscription_lifts_it(
         time.sleep(1)
     assert again.status_code == 202, again.text
 
-    # Minutes are metered once per call from call-transcribed: 59 + 2.
+    # Minutes are metered once per call from call-transcribed: the long call's + 2.
     api.wait_for_status(long_call["id"], "scored", timeout=300)
     api.wait_for_status(again.json()["id"], "scored", timeout=300)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         usage = api.http.get("/v1/billing/usage", headers=api.bearer).json()
-        if usage["minutes_used"] >= 61:
+        if usage["minutes_used"] >= FREE_PLAN_MINUTES + 1:
             break
         time.sleep(1)
-    assert usage["minutes_used"] == 61, usage
+    assert usage["minutes_used"] == FREE_PLAN_MINUTES + 1, usage

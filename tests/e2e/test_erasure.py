@@ -14,7 +14,7 @@ import zipfile
 
 from clashtor_callgen import Turn, generate_call, short_script
 from clashtor_common.devstack import SERVICES
-from clashtor_common.ops.replay import list_topics, replay
+from clashtor_common.ops.replay import list_topics, read_topics, replayable, republish
 
 from .client import Clashtor
 from .scan import scan_everything
@@ -100,14 +100,18 @@ def test_erasing_a_participant_is_final_everywhere(api: Clashtor, stack: Stack) 
 
     # Replaying every topic from the start into every service changes nothing.
     async def replay_all() -> None:
-        for topic in await list_topics(stack.kafka_bootstrap):
-            if topic.startswith("__") or topic.endswith(".dlq"):
-                continue
+        bootstrap = stack.kafka_bootstrap
+        topics = [
+            t
+            for t in await list_topics(bootstrap)
+            if not (t.startswith("__") or t.endswith(".dlq"))
+        ]
+        for topic, records in (await read_topics(bootstrap, topics)).items():
             for service in SERVICES:
-                await replay(stack.kafka_bootstrap, topic, consumer=service, from_offset=0)
+                await republish(bootstrap, topic, replayable(records, service), service)
 
     asyncio.run(replay_all())
-    time.sleep(20)
+    stack.wait_consumed()
     for call_id in erased_calls:
         assert api.call(call_id).status_code == 404
     assert scan_everything(stack, needles) == {}

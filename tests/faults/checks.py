@@ -7,8 +7,8 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 
-from clashtor_common.events import ALL_TOPICS, Topic, parse_envelope
-from clashtor_common.ops.replay import dead_letters, read_topic
+from clashtor_common.events import ALL_TOPICS, Topic, dlq_topic, parse_envelope
+from clashtor_common.ops.replay import read_topic, read_topics
 
 from .running import RunningStack
 
@@ -36,8 +36,8 @@ async def _scored_events(bootstrap: str) -> Counter[str]:
 
 
 async def _dead_letters(bootstrap: str) -> dict[str, int]:
-    counts = {t: len(await dead_letters(bootstrap, t)) for t in ALL_TOPICS}
-    return {t: n for t, n in counts.items() if n}
+    dlqs = await read_topics(bootstrap, (dlq_topic(t) for t in ALL_TOPICS))
+    return {t: len(records) for t, records in dlqs.items() if records}
 
 
 def assert_scored_exactly_once(stack: RunningStack, call_ids: Sequence[str]) -> None:

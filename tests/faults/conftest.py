@@ -2,9 +2,10 @@
 
 Expensive (a whole stack, real transcription): marked ``faults`` and ``slow`` so
 ``make test`` runs them and ``make test-fast`` does not; each test is bounded by
-timeouts. Faults that need a stack each go in a module of their own (``stack`` and
-``calls`` are per module), so ``make test``'s ``--dist loadfile`` runs them on both
-workers, and they are handed out first (``clashtor_common.testing.scheduling``).
+timeouts. ``stack`` and ``calls`` are per module: faults that can follow one another
+on one stack share a module (``test_nothing_lost``), since a start is most of their
+cost; ``make test`` hands these modules out first
+(``clashtor_common.testing.scheduling``).
 """
 
 from __future__ import annotations

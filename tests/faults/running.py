@@ -23,6 +23,8 @@ import httpx
 
 from clashtor_common.embedded import free_port
 
+from ..e2e.stack import FAST_TRANSCRIPTION
+
 ROOT = Path(__file__).resolve().parents[2]
 UP_TIMEOUT = 420
 
@@ -57,9 +59,7 @@ class RunningStack:
             **os.environ,
             "CLASHTOR_VAR": str(self.var),
             "CLASHTOR_PORT": str(self.port),
-            # The faults are about delivery, not accuracy: the fastest packaged model.
-            "TRANSCRIBE_WHISPER_MODEL_NAME": "tiny.en",
-            "TRANSCRIBE_WHISPER_BEAM_SIZE": "1",
+            **FAST_TRANSCRIPTION,  # the faults are about delivery, not accuracy
             **self.env_extra,
         }
 

@@ -30,12 +30,16 @@ FREE_MINUTES = 60
 RATE = 8000
 
 
-def ten_minute_calls(tmp: Path) -> list[bytes]:
-    """Twelve distinct 10-minute FLAC files (a quiet tone, a different pitch each)."""
-    t = np.arange(CALL_SECONDS * RATE, dtype=np.float32) / RATE
+@pytest.fixture(scope="module")
+def ten_minute_calls(tmp_path_factory: pytest.TempPathFactory) -> list[bytes]:
+    """Twelve distinct 10-minute FLAC files: a second of quiet tone, a different pitch
+    each, then silence (a tenth of a tone's bytes, made in a fraction of its time)."""
+    tmp = tmp_path_factory.mktemp("quota-race-calls")
+    t = np.arange(RATE, dtype=np.float32) / RATE
     calls = []
     for n in range(UPLOADS):
-        samples = (0.01 * np.sin(2 * np.pi * (200 + 10 * n) * t)).astype(np.float32)[None, :]
+        samples = np.zeros((1, CALL_SECONDS * RATE), dtype=np.float32)
+        samples[0, :RATE] = 0.01 * np.sin(2 * np.pi * (200 + 10 * n) * t)
         calls.append(encode(samples, RATE, tmp / f"call-{n}.flac", "flac").read_bytes())
     return calls
 
@@ -69,11 +73,11 @@ async def ingest(
 
 
 async def test_twelve_concurrent_ten_minute_uploads_never_exceed_the_free_tier(
-    ingest: tuple[str, IngestSettings], tmp_path: Path
+    ingest: tuple[str, IngestSettings], ten_minute_calls: list[bytes]
 ) -> None:
     base_url, settings = ingest
     org = f"org-race-{uuid.uuid4().hex[:8]}"
-    calls = ten_minute_calls(tmp_path)
+    calls = ten_minute_calls
     secret = settings.identity_secret.get_secret_value()
     async with httpx.AsyncClient(base_url=base_url, timeout=300) as http:
 

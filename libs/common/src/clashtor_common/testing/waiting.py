@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -21,3 +22,18 @@ async def wait_until(
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(every)
+
+
+def poll_until(
+    predicate: Callable[[], Any], timeout: float = 90.0, every: float = 0.5, what: str = ""
+) -> Any:
+    """``wait_until`` for tests outside an event loop (whole-stack tests); ``what`` names
+    the condition in the failure."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what or 'condition'} not met in {timeout}s")
+        time.sleep(every)

@@ -1,11 +1,16 @@
-"""Nothing lost when any consumer is killed with SIGKILL mid-batch (and a second stack
-on the same ``var/`` is refused, not started beside the first).
+"""Nothing lost on ``make up``'s stack when its parts crash or it is stopped mid-flight.
 
-One ``make up`` stack for the module; the fault comes while calls are in flight, then
-every call must reach ``scored`` exactly once (one ``call-scored`` event, one score
-row, one usage row) with no dead letter. The broker's crash and whole-stack restarts
-are in their own modules (``test_nothing_lost_broker``, ``test_nothing_lost_restarts``)
-so ``make test`` runs them in parallel.
+One ``make up`` stack for the module, one fault per test, in this order: a second stack
+on the same ``var/`` is refused; each consumer is killed with SIGKILL mid-batch; the
+broker (Tansu, its log on the embedded S3) is killed with SIGKILL; the whole stack is
+stopped (Ctrl-C) and started again. Each fault comes while calls of its own are in
+flight, then every one of them must reach ``scored`` exactly once (one ``call-scored``
+event, one score row, one usage row) with nothing dead-lettered.
+
+The faults share the stack because starting one is most of each test's cost; each test
+leaves it running, restarted processes and all, which the next one's fault starts from.
+``make up`` under SIGTERM drives ``make`` itself (``test_make_up_sigterm``); an S3
+outage needs the end-to-end stack's in-memory broker (``test_s3_outage``).
 """
 
 from __future__ import annotations
@@ -58,5 +63,31 @@ def test_kill_9_of_each_consumer_mid_batch_loses_and_repeats_nothing(
         stack.wait_restarted(child, pid)
         assert f"{child} exited (code -9); restarting" in stack.output()
 
+    wait_scored(calls.status, ids)
+    assert_scored_exactly_once(stack, ids)
+
+
+def test_the_broker_killed_and_restarted_loses_nothing(
+    stack: RunningStack, calls: Uploader
+) -> None:
+    ids = calls.upload(3)
+    old = stack.kill("broker")
+    stack.wait_restarted("broker", old)
+    assert "broker exited (code -9); restarting" in stack.output()
+
+    wait_scored(calls.status, ids)
+    assert_scored_exactly_once(stack, ids)
+
+
+def test_a_whole_stack_stop_with_5_calls_in_flight_and_a_start_loses_nothing(
+    stack: RunningStack, calls: Uploader
+) -> None:
+    ids = calls.upload(5)
+    in_flight = [c for c in ids if calls.status(c) != "scored"]
+    stack.stop()  # Ctrl-C
+    assert "stopped." in stack.output()
+    assert in_flight, "the stop came while calls were in flight"
+
+    stack.start()
     wait_scored(calls.status, ids)
     assert_scored_exactly_once(stack, ids)
