@@ -6,7 +6,6 @@ port."""
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import TypeVar
@@ -18,6 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from clashtor_callgen import generate_call, short_script
 from clashtor_common.testing.otlp import CONSUMER, SERVER, OtlpReceiver, ReceivedSpan
 from clashtor_common.testing.prometheus import labelled, samples
+from clashtor_common.testing.waiting import poll_until
 
 from .client import Clashtor
 from .stack import Stack
@@ -28,14 +28,7 @@ INTERNAL = ("ingest", "transcribe", "score", "billing", "privacy")
 
 def eventually(probe: Callable[[], T | None], timeout: float = 60) -> T:
     """Poll ``probe`` until it returns something truthy (exports are batched)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = probe()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not seen within {timeout}s")
-        time.sleep(0.25)
+    return poll_until(probe, timeout, every=0.25, what="export")  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="module")
