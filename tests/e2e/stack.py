@@ -59,6 +59,15 @@ class Stack:
         return self.broker.bootstrap
 
     def start(self) -> Stack:
+        """Start every part and wait until each service is ready; a failed start stops
+        what it started (a fixture that raises before its ``yield`` never tears down)."""
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> Stack:
         (self.workdir / "log").mkdir(parents=True, exist_ok=True)
         self.broker = TansuBroker(log_path=self.workdir / "log" / "tansu.log").start()
         self.s3 = SeaweedS3(
