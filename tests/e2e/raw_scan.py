@@ -187,7 +187,12 @@ def sqlite_files(urls: Iterable[str]) -> list[Path]:
 
 def scan(scanner: RawScan, files: list[Path], records: dict[str, bytes]) -> dict[str, set[str]]:
     """``{where: what is recoverable there}`` over files and topic records."""
-    blobs = {str(p): p.read_bytes() for p in files}
+    blobs = {}
+    for p in files:
+        try:
+            blobs[str(p)] = p.read_bytes()
+        except FileNotFoundError:  # removed since listed (a WAL segment at a checkpoint)
+            continue
     for value in records.values():
         try:
             scanner.keys_in_event(json.loads(value))
