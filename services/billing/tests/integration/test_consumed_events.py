@@ -37,6 +37,7 @@ from clashtor_common.events import (
 )
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.settings import DEV_FINGERPRINT_SECRET
+from clashtor_common.testing.kafka import topic_reader_fixture
 
 from .support import (
     MASTER_KEYS,
@@ -72,18 +73,8 @@ async def billing(
         yield running
 
 
-@pytest.fixture(scope="module")
-async def erasures(kafka_bootstrap: str):
-    reader = await TopicReader(kafka_bootstrap, "erasure-completed").start()
-    yield reader
-    await reader.stop()
-
-
-@pytest.fixture(scope="module")
-async def exports(kafka_bootstrap: str):
-    reader = await TopicReader(kafka_bootstrap, "export-part-ready").start()
-    yield reader
-    await reader.stop()
+erasures = topic_reader_fixture("erasure-completed")
+exports = topic_reader_fixture("export-part-ready")
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from billing.domain.plans import PLANS
 from billing.domain.subscriptions import iso
 from billing.main import create_app
 from billing.service_layer.subscriptions import sweep_expired_grace
+from clashtor_common.testing.kafka import topic_reader_fixture
 
 from .support import (
     RunningBilling,
@@ -53,11 +54,7 @@ async def billing(kafka_bootstrap: str, database_url: str, stripe_settings: dict
         yield running
 
 
-@pytest.fixture(scope="module")
-async def changes(kafka_bootstrap: str):
-    reader = await TopicReader(kafka_bootstrap, "subscription-changed").start()
-    yield reader
-    await reader.stop()
+changes = topic_reader_fixture("subscription-changed")
 
 
 def about(org_id: str, **data: Any):  # type: ignore[no-untyped-def]

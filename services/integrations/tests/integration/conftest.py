@@ -19,7 +19,7 @@ from aiokafka import AIOKafkaProducer
 from clashtor_common.crypto import Keyring
 from clashtor_common.events import Envelope, EventPayload, Topic, make_event
 from clashtor_common.testing.apps import identity_headers, serve
-from clashtor_common.testing.kafka import TopicReader, start_group_at_end
+from clashtor_common.testing.kafka import start_group_at_end, topic_reader_fixture
 from integrations.adapters.resolver import system_resolver
 from integrations.context import IntegrationsContext, context_of
 from integrations.domain.targets import IPAddress
@@ -146,17 +146,7 @@ async def publisher(kafka_bootstrap: str) -> AsyncIterator[Publisher]:
     await p.producer.stop()
 
 
-@pytest.fixture(scope="module")
-async def erasures(kafka_bootstrap: str) -> AsyncIterator[TopicReader]:
-    reader = TopicReader(kafka_bootstrap, Topic.ERASURE_COMPLETED.value)
-    await reader.start()
-    yield reader
-    await reader.stop()
+erasures = topic_reader_fixture(Topic.ERASURE_COMPLETED.value)
 
 
-@pytest.fixture(scope="module")
-async def exports(kafka_bootstrap: str) -> AsyncIterator[TopicReader]:
-    reader = TopicReader(kafka_bootstrap, Topic.EXPORT_PART_READY.value)
-    await reader.start()
-    yield reader
-    await reader.stop()
+exports = topic_reader_fixture(Topic.EXPORT_PART_READY.value)
