@@ -23,29 +23,15 @@ from .support import (
     event_for,
     new_org,
     publish,
-    running_score,
     score_call_via_bus,
-    score_settings,
 )
 
 SECRET = "the-champion-is-Zorbafile"
 
 
-@pytest.fixture(scope="module")
-async def score(kafka_bootstrap: str, database_url: str, s3_settings: dict[str, Any]):
-    async with running_score(score_settings(kafka_bootstrap, database_url, s3_settings)) as svc:
-        yield svc
-
-
-scored = topic_reader_fixture("call-scored", TopicReader)
 mentioned = topic_reader_fixture("comment-mentioned", TopicReader)
 erased = topic_reader_fixture("erasure-completed", TopicReader)
 exported = topic_reader_fixture("export-part-ready", TopicReader)
-
-
-@pytest.fixture(scope="module")
-def transcripts(s3_settings: dict[str, Any]) -> Transcripts:
-    return Transcripts(s3_settings)
 
 
 class Coaching:

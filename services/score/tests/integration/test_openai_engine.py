@@ -7,8 +7,6 @@ from typing import Any
 
 import pytest
 
-from clashtor_common.testing.kafka import topic_reader_fixture
-
 from .support import (
     RunningScore,
     TopicReader,
@@ -42,14 +40,6 @@ async def score(
     )
     async with running_score(settings) as svc:
         yield svc
-
-
-scored = topic_reader_fixture("call-scored", TopicReader)
-
-
-@pytest.fixture(scope="module")
-def transcripts(s3_settings: dict[str, Any]) -> Transcripts:
-    return Transcripts(s3_settings)
 
 
 async def scored_with_openai(

@@ -38,21 +38,12 @@ from .support import (
     new_call,
     new_org,
     publish,
-    running_score,
     score_call_via_bus,
-    score_settings,
     transcribed,
     wait_until,
 )
 
 SECRET = "score-tests-fingerprints"
-
-
-@pytest.fixture(scope="module")
-async def score(kafka_bootstrap: str, database_url: str, s3_settings: dict[str, Any]):
-    settings = score_settings(kafka_bootstrap, database_url, s3_settings)
-    async with running_score(settings) as svc:
-        yield svc
 
 
 @pytest.fixture(scope="module")
@@ -64,11 +55,6 @@ async def topics(kafka_bootstrap: str):
     yield readers
     for reader in readers.values():
         await reader.stop()
-
-
-@pytest.fixture(scope="module")
-def transcripts(s3_settings: dict[str, Any]) -> Transcripts:
-    return Transcripts(s3_settings)
 
 
 def person(email: str, role: str = "customer") -> ParticipantRef:

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from clashtor_common.testing.kafka import topic_reader_fixture
 from score.adapters.tables import CallScoreRecord
 from score.service_layer.rescore import run_batch, run_jobs
 
@@ -34,14 +33,6 @@ async def score(kafka_bootstrap: str, database_url: str, s3_settings: dict[str, 
     )
     async with running_score(settings) as svc:
         yield svc
-
-
-scored = topic_reader_fixture("call-scored", TopicReader)
-
-
-@pytest.fixture(scope="module")
-def transcripts(s3_settings: dict[str, Any]) -> Transcripts:
-    return Transcripts(s3_settings)
 
 
 async def _calls(

@@ -60,18 +60,10 @@ async def score(
         yield svc
 
 
-scored = topic_reader_fixture("call-scored", TopicReader)
-
-
 failed = topic_reader_fixture("call-failed", TopicReader)
 
 
 progressed = topic_reader_fixture("call-progressed", TopicReader)
-
-
-@pytest.fixture(scope="module")
-def transcripts(s3_settings: dict[str, Any]) -> Transcripts:
-    return Transcripts(s3_settings)
 
 
 async def scored_call(
