@@ -56,6 +56,11 @@ export const router = createBrowserRouter([
             path: "/privacy/requests/:id",
             lazy: async () => ({ Component: (await import("./privacy/RequestPage")).PrivacyRequestPage }),
           },
+          { path: "/library", lazy: async () => ({ Component: (await import("./library/LibraryPage")).LibraryPage }) },
+          {
+            path: "/library/:id",
+            lazy: async () => ({ Component: (await import("./library/PlaylistPage")).PlaylistPage }),
+          },
           { path: "/team", lazy: async () => ({ Component: (await import("./team/DashboardPage")).DashboardPage }) },
           {
             path: "/settings",
@@ -73,6 +78,10 @@ export const router = createBrowserRouter([
               {
                 path: "trackers",
                 lazy: async () => ({ Component: (await import("./settings/TrackersSettings")).TrackersSettings }),
+              },
+              {
+                path: "scorecards",
+                lazy: async () => ({ Component: (await import("./settings/ScorecardsSettings")).ScorecardsSettings }),
               },
               {
                 path: "billing",

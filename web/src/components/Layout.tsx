@@ -20,6 +20,7 @@ export function Layout() {
             Calls
           </NavLink>
           <NavLink to="/upload">Upload</NavLink>
+          <NavLink to="/library">Library</NavLink>
           {me.data && TEAM_ROLES.has(me.data.role) && <NavLink to="/team">Team</NavLink>}
           <NavLink to="/privacy">Privacy</NavLink>
           {me.data && SETTINGS_ROLES.has(me.data.role) && <NavLink to="/settings">Settings</NavLink>}

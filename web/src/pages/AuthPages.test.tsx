@@ -6,15 +6,21 @@ import { AcceptInvitationPage, LogInPage, SignUpPage } from "./AuthPages";
 
 afterEach(() => vi.unstubAllGlobals());
 
+/** The stand-in gateway answers `route` with this error. */
+function refuse(route: string, status: number, code: string, message: string) {
+  standIn({ [route]: () => json({ error: { code, message } }, status) });
+}
+
+/** Types each value into the field of that label, then presses the button. */
+async function send(fields: Record<string, string>, button: string) {
+  for (const [label, text] of Object.entries(fields)) await userEvent.type(screen.getByLabelText(label), text);
+  await userEvent.click(screen.getByRole("button", { name: button }));
+}
+
 test("a wrong password is shown beside the password field", async () => {
-  standIn({
-    "POST /v1/auth/login": () =>
-      json({ error: { code: "invalid_credentials", message: "wrong email or password" } }, 401),
-  });
+  refuse("POST /v1/auth/login", 401, "invalid_credentials", "wrong email or password");
   renderAt("/login", [{ path: "/login", element: <LogInPage /> }]);
-  await userEvent.type(screen.getByLabelText("Email"), "rita@seller.example");
-  await userEvent.type(screen.getByLabelText("Password"), "not the password");
-  await userEvent.click(screen.getByRole("button", { name: "Log in" }));
+  await send({ Email: "rita@seller.example", Password: "not the password" }, "Log in");
   const password = screen.getByLabelText("Password");
   expect(await screen.findByText("wrong email or password")).toBeInTheDocument();
   expect(password).toHaveAttribute("aria-invalid", "true");
@@ -30,11 +36,7 @@ test("sign up sends the form, keeps the CSRF token and goes where it was asked",
     { path: "/signup", element: <SignUpPage /> },
     { path: "/calls/abc", element: <p>the call</p> },
   ]);
-  await userEvent.type(screen.getByLabelText("Name"), "Rita Rep");
-  await userEvent.type(screen.getByLabelText("Email"), "rita@seller.example");
-  await userEvent.type(screen.getByLabelText("Password"), "correct horse battery");
-  await userEvent.type(screen.getByLabelText("Organization"), "Seller Inc");
-  await userEvent.click(screen.getByRole("button", { name: "Sign up" }));
+  await send({ Name: "Rita Rep", Email: "rita@seller.example", Password: "correct horse battery", Organization: "Seller Inc" }, "Sign up");
   expect(await screen.findByText("the call")).toBeInTheDocument();
   expect(router.state.location.pathname).toBe("/calls/abc");
   expect(await seen[0]!.json()).toEqual({
@@ -52,9 +54,7 @@ test("a next link to another site is ignored", async () => {
     { path: "/login", element: <LogInPage /> },
     { path: "/calls", element: <p>calls</p> },
   ]);
-  await userEvent.type(screen.getByLabelText("Email"), "a@b.example");
-  await userEvent.type(screen.getByLabelText("Password"), "whatever-long");
-  await userEvent.click(screen.getByRole("button", { name: "Log in" }));
+  await send({ Email: "a@b.example", Password: "whatever-long" }, "Log in");
   expect(await screen.findByText("calls")).toBeInTheDocument();
   expect(router.state.location.pathname).toBe("/calls");
 });
@@ -67,21 +67,14 @@ test("an invitation link signs the new member in with the name and password they
     { path: "/invitations/:token", element: <AcceptInvitationPage /> },
     { path: "/calls", element: <p>calls</p> },
   ]);
-  await userEvent.type(screen.getByLabelText("Name"), "Rob Rep");
-  await userEvent.type(screen.getByLabelText("Password"), "a long enough password");
-  await userEvent.click(screen.getByRole("button", { name: "Accept invitation" }));
+  await send({ Name: "Rob Rep", Password: "a long enough password" }, "Accept invitation");
   expect(await screen.findByText("calls")).toBeInTheDocument();
   expect(await seen[0]!.json()).toEqual({ name: "Rob Rep", password: "a long enough password" });
 });
 
 test("an expired invitation says so", async () => {
-  standIn({
-    "POST /v1/invitations/old/accept": () =>
-      json({ error: { code: "invitation_invalid", message: "this invitation has expired or was used" } }, 404),
-  });
+  refuse("POST /v1/invitations/old/accept", 404, "invitation_invalid", "this invitation has expired or was used");
   renderAt("/invitations/old", [{ path: "/invitations/:token", element: <AcceptInvitationPage /> }]);
-  await userEvent.type(screen.getByLabelText("Name"), "Rob Rep");
-  await userEvent.type(screen.getByLabelText("Password"), "a long enough password");
-  await userEvent.click(screen.getByRole("button", { name: "Accept invitation" }));
+  await send({ Name: "Rob Rep", Password: "a long enough password" }, "Accept invitation");
   expect(await screen.findByRole("alert")).toHaveTextContent("this invitation has expired or was used");
 });

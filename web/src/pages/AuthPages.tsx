@@ -1,5 +1,5 @@
 // Sign up and log in. Errors from the API land beside the field they are about.
-import { useState, type FormEvent } from "react";
+import { useState, type FormEvent, type ReactNode } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { api, unwrap } from "../api/client";
 import { useSignedIn } from "../auth/session";
@@ -32,131 +32,98 @@ function useAuthForm(fields: readonly string[]) {
   return { errors, busy, submit };
 }
 
-export function SignUpPage() {
-  const form = useAuthForm(["name", "email", "password", "organization"]);
-  const [values, setValues] = useState({ name: "", email: "", password: "", organization: "" });
-  const set = (key: keyof typeof values) => (e: { target: { value: string } }) =>
-    setValues((v) => ({ ...v, [key]: e.target.value }));
+interface Spec {
+  label: string;
+  type?: string;
+  autoComplete: string;
+  hint?: string;
+}
+const NAME: Spec = { label: "Name", autoComplete: "name" };
+const EMAIL: Spec = { label: "Email", type: "email", autoComplete: "email" };
+const NEW_PASSWORD: Spec = { label: "Password", type: "password", autoComplete: "new-password", hint: "At least 10 characters." };
+type SignedIn = Parameters<ReturnType<typeof useSignedIn>>[0];
+
+/** A sign-in form: its fields (errors beside each), one button, what it sends. */
+function AuthForm<K extends string>(props: {
+  title: string;
+  fields: Record<K, Spec>;
+  button: string;
+  send: (values: Record<K, string>) => Promise<SignedIn>;
+  children?: ReactNode;
+}) {
+  const names = Object.keys(props.fields) as K[];
+  const form = useAuthForm(names);
+  const [values, setValues] = useState(() => Object.fromEntries(names.map((n) => [n, ""])) as Record<K, string>);
   function onSubmit(e: FormEvent) {
     e.preventDefault();
-    void form.submit(() => unwrap(api.POST("/v1/auth/signup", { body: values })));
+    void form.submit(() => props.send(values));
   }
-  const err = form.errors.fields;
   return (
     <section className="card narrow">
-      <h1>Sign up</h1>
+      <h1>{props.title}</h1>
       <form onSubmit={onSubmit} noValidate>
-        <Field label="Name" autoComplete="name" value={values.name} onChange={set("name")} error={err.name} required />
-        <Field label="Email" type="email" autoComplete="email" value={values.email} onChange={set("email")} error={err.email} required />
-        <Field
-          label="Password"
-          type="password"
-          autoComplete="new-password"
-          value={values.password}
-          onChange={set("password")}
-          error={err.password}
-          hint="At least 10 characters."
-          required
-        />
-        <Field
-          label="Organization"
-          autoComplete="organization"
-          value={values.organization}
-          onChange={set("organization")}
-          error={err.organization}
-          required
-        />
+        {names.map((name) => {
+          const spec: Spec = props.fields[name];
+          return (
+            <Field
+              key={name}
+              {...spec}
+              value={values[name]}
+              onChange={(e) => setValues((v) => ({ ...v, [name]: e.target.value }))}
+              error={form.errors.fields[name]}
+              required
+            />
+          );
+        })}
         <FormError message={form.errors.general} />
         <button type="submit" disabled={form.busy}>
-          Sign up
+          {props.button}
         </button>
       </form>
-      <p>
-        Already have an account? <Link to="/login">Log in</Link>
-      </p>
+      {props.children}
     </section>
   );
 }
 
-export function LogInPage() {
-  const form = useAuthForm(["email", "password"]);
-  const [email, setEmail] = useState("");
-  const [password, setPassword] = useState("");
-  function onSubmit(e: FormEvent) {
-    e.preventDefault();
-    void form.submit(() => unwrap(api.POST("/v1/auth/login", { body: { email, password } })));
-  }
+export function SignUpPage() {
   return (
-    <section className="card narrow">
-      <h1>Log in</h1>
-      <form onSubmit={onSubmit} noValidate>
-        <Field
-          label="Email"
-          type="email"
-          autoComplete="email"
-          value={email}
-          onChange={(e) => setEmail(e.target.value)}
-          error={form.errors.fields.email}
-          required
-        />
-        <Field
-          label="Password"
-          type="password"
-          autoComplete="current-password"
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          error={form.errors.fields.password}
-          required
-        />
-        <FormError message={form.errors.general} />
-        <button type="submit" disabled={form.busy}>
-          Log in
-        </button>
-      </form>
+    <AuthForm
+      title="Sign up"
+      fields={{ name: NAME, email: EMAIL, password: NEW_PASSWORD, organization: { label: "Organization", autoComplete: "organization" } }}
+      button="Sign up"
+      send={(body) => unwrap(api.POST("/v1/auth/signup", { body }))}
+    >
+      <p>
+        Already have an account? <Link to="/login">Log in</Link>
+      </p>
+    </AuthForm>
+  );
+}
+
+export function LogInPage() {
+  return (
+    <AuthForm
+      title="Log in"
+      fields={{ email: EMAIL, password: { label: "Password", type: "password", autoComplete: "current-password" } }}
+      button="Log in"
+      send={(body) => unwrap(api.POST("/v1/auth/login", { body }))}
+    >
       <p>
         New to Clashtor? <Link to="/signup">Sign up</Link>
       </p>
-    </section>
+    </AuthForm>
   );
 }
 
 /** The link of an invitation e-mail (`/invitations/<token>`): choose a name and a password. */
 export function AcceptInvitationPage() {
   const { token = "" } = useParams();
-  const form = useAuthForm(["name", "password"]);
-  const [name, setName] = useState("");
-  const [password, setPassword] = useState("");
-  function onSubmit(e: FormEvent) {
-    e.preventDefault();
-    void form.submit(() =>
-      unwrap(
-        api.POST("/v1/invitations/{token}/accept", {
-          params: { path: { token } },
-          body: { name, password },
-        }),
-      ),
-    );
-  }
   return (
-    <section className="card narrow">
-      <h1>Join your team on Clashtor</h1>
-      <form onSubmit={onSubmit} noValidate>
-        <Field label="Name" autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} error={form.errors.fields.name} required />
-        <Field
-          label="Password"
-          type="password"
-          autoComplete="new-password"
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          error={form.errors.fields.password}
-          hint="At least 10 characters."
-          required
-        />
-        <FormError message={form.errors.general} />
-        <button type="submit" disabled={form.busy}>
-          Accept invitation
-        </button>
-      </form>
-    </section>
+    <AuthForm
+      title="Join your team on Clashtor"
+      fields={{ name: NAME, password: NEW_PASSWORD }}
+      button="Accept invitation"
+      send={(body) => unwrap(api.POST("/v1/invitations/{token}/accept", { params: { path: { token } }, body }))}
+    />
   );
 }

@@ -3,7 +3,7 @@
 // the call's deletion.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
-import { Link, useNavigate, useParams, useSearchParams } from "react-router";
+import { useNavigate, useParams, useSearchParams } from "react-router";
 import { api, unwrap } from "../api/client";
 import {
   metricsOf,
@@ -20,7 +20,11 @@ import { Player } from "../call/Player";
 import { Timeline, type Marker } from "../call/Timeline";
 import { Transcript } from "../call/Transcript";
 import { usePlayer } from "../call/usePlayer";
+import { Missing } from "../components/ActionForm";
+import { ConfirmDialog } from "../components/ConfirmDialog";
 import { StatusBadge } from "../components/StatusBadge";
+import { AddToPlaylist } from "../library/AddToPlaylist";
+import { clipOf, usePlayClip, type Clip } from "../library/clip";
 import { clock, when } from "../lib/time";
 import { indexWords, speakerName, utteranceAt, wordAt } from "../lib/transcript";
 
@@ -51,18 +55,13 @@ export function CallPage() {
   const call = useCall(id);
   if (call.isPending) return <p role="status">Loading the call…</p>;
   if (call.isError)
-    return (
-      <section>
-        <h1>Call not found</h1>
-        <p role="alert">{call.error.message}</p>
-        <Link to="/calls">Back to calls</Link>
-      </section>
-    );
-  return <CallView call={call.data} full={search.get("transcript") === "full"} />;
+    return <Missing title="Call not found" error={call.error.message} back="Back to calls" to="/calls" />;
+  return <CallView call={call.data} full={search.get("transcript") === "full"} clip={clipOf(search)} />;
 }
 
-function CallView({ call, full }: { call: CallOut; full: boolean }) {
+function CallView({ call, full, clip }: { call: CallOut; full: boolean; clip: Clip | null }) {
   const player = usePlayer();
+  usePlayClip(player, clip);
   const [follow, setFollow] = useState(true);
   const utterances = useMemo(() => utterancesOf(call), [call]);
   const index = useMemo(() => indexWords(utterances), [utterances]);
@@ -102,6 +101,11 @@ function CallView({ call, full }: { call: CallOut; full: boolean }) {
         </p>
       )}
       <Player src={`/v1/calls/${encodeURIComponent(call.id)}/audio`} player={player} duration={duration} />
+      {clip && (
+        <p role="status" className="notice">
+          Playing the clip {clock(clip.start)}–{clock(clip.end)}.
+        </p>
+      )}
       {utterances.length > 0 && (
         <Timeline utterances={utterances} duration={duration} speakers={speakers} markers={markers} time={player.time} seek={player.seek} />
       )}
@@ -122,6 +126,7 @@ function CallView({ call, full }: { call: CallOut; full: boolean }) {
         <div className="side">
           {call.metrics && <Metrics metrics={metrics} />}
           {speakers.length > 0 && <RolesForm id={call.id} speakers={speakers} />}
+          <AddToPlaylist callId={call.id} time={player.time} duration={duration} />
         </div>
       </div>
       {call.scorecard && <Scorecard scorecard={call.scorecard as unknown as ScorecardResult} seek={player.seek} />}
@@ -176,7 +181,6 @@ function RolesForm({ id, speakers }: { id: string; speakers: { speaker: number; 
 }
 
 function DeleteCall({ id }: { id: string }) {
-  const [asking, setAsking] = useState(false);
   const [error, setError] = useState<string>();
   const navigate = useNavigate();
   const client = useQueryClient();
@@ -190,21 +194,15 @@ function DeleteCall({ id }: { id: string }) {
       setError(err instanceof Error ? err.message : "Could not delete the call.");
     }
   }
-  if (!asking)
-    return (
-      <button type="button" className="danger" onClick={() => setAsking(true)}>
-        Delete call
-      </button>
-    );
   return (
-    <div className="confirm" role="group" aria-label="Confirm deletion">
-      <p>Delete this call, its recording and transcript for good?</p>
-      <button type="button" className="danger" onClick={remove}>
-        Yes, delete it
-      </button>{" "}
-      <button type="button" className="secondary" onClick={() => setAsking(false)}>
-        Cancel
-      </button>
+    <div>
+      <ConfirmDialog
+        label="Delete call"
+        question="Delete this call, its recording and transcript for good?"
+        confirmLabel="Yes, delete it"
+        name="Confirm deletion"
+        onConfirm={remove}
+      />
       {error && <p role="alert">{error}</p>}
     </div>
   );

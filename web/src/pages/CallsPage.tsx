@@ -6,6 +6,7 @@ import { Link, useLocation, useSearchParams } from "react-router";
 import { api, unwrap } from "../api/client";
 import { participantsOf, STATUS_LABEL, type CallStatus } from "../api/call";
 import { useMe } from "../auth/session";
+import { Options } from "../components/Options";
 import { StatusBadge } from "../components/StatusBadge";
 import { clock, when } from "../lib/time";
 
@@ -110,22 +111,14 @@ export function CallsPage() {
             <label htmlFor="f-rep">Rep</label>
             <select id="f-rep" value={filters.rep} onChange={(e) => update("rep", e.target.value)}>
               <option value="">Any rep</option>
-              {members.data.map((m) => (
-                <option key={m.id} value={m.id}>
-                  {m.name}
-                </option>
-              ))}
+              <Options choices={Object.fromEntries(members.data.map((m) => [m.id, m.name]))} />
             </select>
           </div>
         )}
         <div className="field">
           <label htmlFor="f-sort">Sort</label>
           <select id="f-sort" value={filters.sort || "newest"} onChange={(e) => update("sort", e.target.value === "newest" ? "" : e.target.value)}>
-            {Object.entries(SORTS).map(([value, label]) => (
-              <option key={value} value={value}>
-                {label}
-              </option>
-            ))}
+            <Options choices={SORTS} />
           </select>
         </div>
       </form>

@@ -4,6 +4,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, unwrap } from "../api/client";
 import type { Me } from "../auth/session";
+import { ConfirmDialog } from "../components/ConfirmDialog";
 import { FormError } from "../components/Field";
 import { when } from "../lib/time";
 
@@ -16,7 +17,6 @@ export function restorableUntil(deletedAt: string): string {
 
 export function AccountDeletion({ me }: { me: Me }) {
   const client = useQueryClient();
-  const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
   const deletedAt = me.organization.deletion_requested_at;
@@ -26,7 +26,6 @@ export function AccountDeletion({ me }: { me: Me }) {
     setError(undefined);
     try {
       await unwrap(pending);
-      setConfirming(false);
       await client.invalidateQueries();
     } catch (e) {
       setError(e instanceof Error ? e.message : "Clashtor did not answer.");
@@ -56,21 +55,14 @@ export function AccountDeletion({ me }: { me: Me }) {
         Every member loses access at once. For {RESTORE_DAYS} days you can restore it; after that every call,
         transcript, score and member of {me.organization.name} is erased for good.
       </p>
-      {confirming ? (
-        <div className="confirm" role="group" aria-label="Confirm account deletion">
-          <p>Delete {me.organization.name}?</p>
-          <button type="button" className="danger" disabled={busy} onClick={() => act(api.DELETE("/v1/account"))}>
-            Yes, delete the account
-          </button>
-          <button type="button" className="secondary" onClick={() => setConfirming(false)}>
-            Keep it
-          </button>
-        </div>
-      ) : (
-        <button type="button" className="danger" onClick={() => setConfirming(true)}>
-          Delete the account
-        </button>
-      )}
+      <ConfirmDialog
+        label="Delete the account"
+        question={`Delete ${me.organization.name}?`}
+        confirmLabel="Yes, delete the account"
+        name="Confirm account deletion"
+        busy={busy}
+        onConfirm={() => act(api.DELETE("/v1/account"))}
+      />
       <FormError message={error} />
     </div>
   );

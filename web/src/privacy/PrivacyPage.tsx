@@ -16,7 +16,9 @@ import {
   type Subject,
 } from "../api/privacy";
 import { useMe, type Me } from "../auth/session";
+import { ConfirmDialog } from "../components/ConfirmDialog";
 import { FormError } from "../components/Field";
+import { Options } from "../components/Options";
 import { formErrors, type FormErrors } from "../lib/fieldErrors";
 import { TableHead } from "../components/TableHead";
 import { when } from "../lib/time";
@@ -79,7 +81,6 @@ const SELF_TOGGLES: (Choice & { label: string })[][] = [
 function YourData({ me }: { me: Me }) {
   const [send, busy] = useSend();
   const [audio, setAudio] = useState(false);
-  const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<string | undefined>();
   const self: Subject = { type: "user", id: me.id };
   async function run(choice: Choice, includeAudio = false) {
@@ -106,21 +107,14 @@ function YourData({ me }: { me: Me }) {
           ))}
         </div>
       ))}
-      {confirming ? (
-        <div className="confirm" role="group" aria-label="Confirm erasure">
-          <p>This erases your account and every call you own, for good. It cannot be undone.</p>
-          <button type="button" className="danger" disabled={busy} onClick={() => run({ kind: "erasure" })}>
-            Yes, erase my data
-          </button>
-          <button type="button" className="secondary" onClick={() => setConfirming(false)}>
-            Keep it
-          </button>
-        </div>
-      ) : (
-        <button type="button" className="danger" onClick={() => setConfirming(true)}>
-          Erase my data
-        </button>
-      )}
+      <ConfirmDialog
+        label="Erase my data"
+        question="This erases your account and every call you own, for good. It cannot be undone."
+        confirmLabel="Yes, erase my data"
+        name="Confirm erasure"
+        busy={busy}
+        onConfirm={() => run({ kind: "erasure" })}
+      />
       <FormError message={error} />
     </div>
   );
@@ -181,21 +175,13 @@ function AboutSomeone() {
         <div className="field">
           <label htmlFor="pr-action">Request</label>
           <select id="pr-action" value={action} onChange={(e) => (setAction(e.target.value), setConfirming(false))}>
-            {Object.entries(ACTIONS).map(([key, a]) => (
-              <option key={key} value={key}>
-                {a.label}
-              </option>
-            ))}
+            <Options choices={Object.fromEntries(Object.entries(ACTIONS).map(([key, a]) => [key, a.label]))} />
           </select>
         </div>
         <div className="field">
           <label htmlFor="pr-type">About</label>
           <select id="pr-type" value={type} onChange={(e) => (setType(e.target.value as SubjectType), setConfirming(false))}>
-            {Object.entries(SUBJECTS).map(([key, label]) => (
-              <option key={key} value={key}>
-                {label}
-              </option>
-            ))}
+            <Options choices={SUBJECTS} />
           </select>
         </div>
         {needsValue && (

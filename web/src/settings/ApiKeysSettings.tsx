@@ -1,60 +1,42 @@
 // API keys: a new key is shown once, right after it is made (the gateway keeps only its
 // hash); afterwards only its name and prefix are listed.
-import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
 import { api, unwrap, type Schemas } from "../api/client";
 import { itemsOf, type ListOf } from "../api/lists";
-import { Field, FormError } from "../components/Field";
-import { formErrors, type FormErrors } from "../lib/fieldErrors";
-import { TableHead } from "../components/TableHead";
+import { ActionForm } from "../components/ActionForm";
+import { Field } from "../components/Field";
+import { useFormAction } from "../lib/useFormAction";
+import { ItemTable } from "../components/ItemTable";
 import { when } from "../lib/time";
 
 export function ApiKeysSettings() {
-  const client = useQueryClient();
   const keys = useQuery({
     queryKey: ["api-keys"],
     queryFn: async () => itemsOf(await unwrap(api.GET("/v1/api-keys")) as ListOf<Schemas["ApiKeyOut"]>),
   });
   const [name, setName] = useState("");
   const [created, setCreated] = useState<Schemas["ApiKeyCreatedOut"] | null>(null);
-  const [errors, setErrors] = useState<FormErrors>({ fields: {} });
-  const [busy, setBusy] = useState(false);
+  const action = useFormAction(["api-keys"], ["name"]);
+  const { errors } = action;
 
-  async function create(e: FormEvent) {
-    e.preventDefault();
-    setBusy(true);
-    try {
-      setCreated(await unwrap(api.POST("/v1/api-keys", { body: { name: name.trim() } })));
-      setErrors({ fields: {} });
-      setName("");
-      await client.invalidateQueries({ queryKey: ["api-keys"] });
-    } catch (err) {
-      setErrors(formErrors(err, ["name"]));
-    } finally {
-      setBusy(false);
-    }
-  }
-  async function revoke(id: string) {
-    try {
+  const create = action.submit(async () => {
+    setCreated(await unwrap(api.POST("/v1/api-keys", { body: { name: name.trim() } })));
+    setName("");
+  });
+  const revoke = (id: string) =>
+    action.run(async () => {
       await unwrap(api.DELETE("/v1/api-keys/{key_id}", { params: { path: { key_id: id } } }));
       if (created?.id === id) setCreated(null);
-      await client.invalidateQueries({ queryKey: ["api-keys"] });
-    } catch (err) {
-      setErrors(formErrors(err, []));
-    }
-  }
+    }, []);
   const active = (keys.data ?? []).filter((k) => !k.revoked_at);
   return (
     <div className="card">
       <h2>API keys</h2>
       <p>A key acts with its role for the developer API (<code>Authorization: Bearer …</code>).</p>
-      <form className="filters" onSubmit={create} noValidate>
+      <ActionForm action={action} onSubmit={create} button="Create key">
         <Field label="Key name" value={name} onChange={(e) => setName(e.target.value)} error={errors.fields.name} />
-        <button type="submit" disabled={busy}>
-          Create key
-        </button>
-      </form>
-      <FormError message={errors.general} />
+      </ActionForm>
       {created && (
         <div className="flash" role="status">
           <p>
@@ -69,27 +51,12 @@ export function ApiKeysSettings() {
       {active.length === 0 ? (
         <p className="muted">No API keys.</p>
       ) : (
-        <table>
-          <TableHead columns={["Name", "Key", "Role", "Created", "Last used"]} actions />
-          <tbody>
-            {active.map((k) => (
-              <tr key={k.id}>
-                <td>{k.name}</td>
-                <td>
-                  <code>{k.prefix}…</code>
-                </td>
-                <td>{k.role}</td>
-                <td>{when(k.created_at)}</td>
-                <td>{k.last_used_at ? when(k.last_used_at) : "never"}</td>
-                <td>
-                  <button type="button" className="secondary small" onClick={() => revoke(k.id)}>
-                    Revoke {k.name}
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <ItemTable
+          columns={["Name", "Key", "Role", "Created", "Last used"]}
+          items={active}
+          cells={(k) => [k.name, <code key="prefix">{k.prefix}…</code>, k.role, when(k.created_at), k.last_used_at ? when(k.last_used_at) : "never"]}
+          action={(k) => ({ label: `Revoke ${k.name}`, onClick: () => revoke(k.id) })}
+        />
       )}
     </div>
   );

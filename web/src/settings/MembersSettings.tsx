@@ -1,12 +1,14 @@
 // Members, their roles and teams (a rep's team is their manager), and invitations.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { api, unwrap, type Schemas } from "../api/client";
 import { itemsOf, type ListOf } from "../api/lists";
 import { useMe } from "../auth/session";
+import { ActionForm } from "../components/ActionForm";
 import { Field, FormError } from "../components/Field";
-import { formErrors, type FormErrors } from "../lib/fieldErrors";
-import { TableHead } from "../components/TableHead";
+import { useFormAction } from "../lib/useFormAction";
+import { ItemTable } from "../components/ItemTable";
+import { Options } from "../components/Options";
 import { when } from "../lib/time";
 
 type Role = Schemas["MemberOut"]["role"];
@@ -49,133 +51,98 @@ function Members() {
       {members.isError && <p role="alert">{members.error.message}</p>}
       <FormError message={error} />
       {list.length > 0 && (
-        <table>
-          <TableHead columns={["Name", "Email", "Role", "Team (manager)"]} actions />
-          <tbody>
-            {list.map((m) => {
-              const self = m.id === me?.id;
-              const params = { params: { path: { member_id: m.id } } };
-              return (
-                <tr key={m.id}>
-                  <td>{m.name}</td>
-                  <td>{m.email}</td>
-                  <td>
-                    <select
-                      aria-label={`Role of ${m.name}`}
-                      value={m.role}
-                      disabled={self || change.isPending}
-                      onChange={(e) => {
-                        // read now: the controlled select shows the old value again before the request runs
-                        const role = e.target.value as Role;
-                        change.mutate(() => unwrap(api.PATCH("/v1/members/{member_id}", { ...params, body: { role } })));
-                      }}
-                    >
-                      {Object.entries(ROLES).map(([value, label]) => (
-                        <option key={value} value={value}>
-                          {label}
-                        </option>
-                      ))}
-                    </select>
-                  </td>
-                  <td>
-                    <select
-                      aria-label={`Manager of ${m.name}`}
-                      value={m.manager_id ?? ""}
-                      disabled={change.isPending}
-                      onChange={(e) => {
-                        const managerId = e.target.value || null;
-                        change.mutate(() =>
-                          unwrap(api.PUT("/v1/members/{member_id}/manager", { ...params, body: { manager_id: managerId } })),
-                        );
-                      }}
-                    >
-                      <option value="">No team</option>
-                      {managers
-                        .filter((x) => x.id !== m.id)
-                        .map((x) => (
-                          <option key={x.id} value={x.id}>
-                            {x.name}
-                          </option>
-                        ))}
-                    </select>
-                  </td>
-                  <td>
-                    {!self && (
-                      <button
-                        type="button"
-                        className="secondary small"
-                        disabled={change.isPending}
-                        onClick={() => change.mutate(() => unwrap(api.DELETE("/v1/members/{member_id}", params)))}
-                      >
-                        Remove {m.name}
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
+        <ItemTable
+          columns={["Name", "Email", "Role", "Team (manager)"]}
+          items={list}
+          cells={(m) => {
+            const params = { params: { path: { member_id: m.id } } };
+            return [
+              m.name,
+              m.email,
+              <select
+                key="role"
+                aria-label={`Role of ${m.name}`}
+                value={m.role}
+                disabled={m.id === me?.id || change.isPending}
+                onChange={(e) => {
+                  // read now: the controlled select shows the old value again before the request runs
+                  const role = e.target.value as Role;
+                  change.mutate(() => unwrap(api.PATCH("/v1/members/{member_id}", { ...params, body: { role } })));
+                }}
+              >
+                <Options choices={ROLES} />
+              </select>,
+              <select
+                key="manager"
+                aria-label={`Manager of ${m.name}`}
+                value={m.manager_id ?? ""}
+                disabled={change.isPending}
+                onChange={(e) => {
+                  const managerId = e.target.value || null;
+                  change.mutate(() =>
+                    unwrap(api.PUT("/v1/members/{member_id}/manager", { ...params, body: { manager_id: managerId } })),
+                  );
+                }}
+              >
+                <option value="">No team</option>
+                {managers
+                  .filter((x) => x.id !== m.id)
+                  .map((x) => (
+                    <option key={x.id} value={x.id}>
+                      {x.name}
+                    </option>
+                  ))}
+              </select>,
+            ];
+          }}
+          action={(m) =>
+            m.id === me?.id
+              ? null
+              : {
+                  label: `Remove ${m.name}`,
+                  disabled: change.isPending,
+                  onClick: () => change.mutate(() => unwrap(api.DELETE("/v1/members/{member_id}", { params: { path: { member_id: m.id } } }))),
+                }
+          }
+        />
       )}
     </div>
   );
 }
 
 function Invitations() {
-  const client = useQueryClient();
   const invitations = useQuery({
     queryKey: ["invitations"],
     queryFn: async () => itemsOf(await unwrap(api.GET("/v1/invitations")) as ListOf<Schemas["InvitationOut"]>),
   });
   const [email, setEmail] = useState("");
   const [role, setRole] = useState<Role>("rep");
-  const [errors, setErrors] = useState<FormErrors>({ fields: {} });
   const [sent, setSent] = useState<Schemas["InvitationCreatedOut"] | null>(null);
-  const [busy, setBusy] = useState(false);
+  const action = useFormAction(["invitations"], ["email", "role"]);
+  const { errors } = action;
 
-  async function invite(e: FormEvent) {
-    e.preventDefault();
-    setBusy(true);
-    try {
-      setSent(await unwrap(api.POST("/v1/invitations", { body: { email: email.trim(), role } })));
-      setErrors({ fields: {} });
-      setEmail("");
-      await client.invalidateQueries({ queryKey: ["invitations"] });
-    } catch (err) {
-      setErrors(formErrors(err, ["email", "role"]));
-    } finally {
-      setBusy(false);
-    }
-  }
-  async function revoke(id: string) {
-    try {
-      await unwrap(api.DELETE("/v1/invitations/{invitation_id}", { params: { path: { invitation_id: id } } }));
-      await client.invalidateQueries({ queryKey: ["invitations"] });
-    } catch (err) {
-      setErrors(formErrors(err, []));
-    }
-  }
+  const invite = action.submit(async () => {
+    setSent(await unwrap(api.POST("/v1/invitations", { body: { email: email.trim(), role } })));
+    setEmail("");
+  });
+  const revoke = (id: string) =>
+    action.run(
+      () => unwrap(api.DELETE("/v1/invitations/{invitation_id}", { params: { path: { invitation_id: id } } })),
+      [],
+    );
   const pending = invitations.data ?? [];
   return (
     <div className="card">
       <h2>Invitations</h2>
-      <form className="filters" onSubmit={invite} noValidate>
+      <ActionForm action={action} onSubmit={invite} button="Send invitation">
         <Field label="Email to invite" type="email" value={email} onChange={(e) => setEmail(e.target.value)} error={errors.fields.email} />
         <div className="field">
           <label htmlFor="invite-role">Role</label>
           <select id="invite-role" value={role} onChange={(e) => setRole(e.target.value as Role)}>
-            {Object.entries(ROLES).map(([value, label]) => (
-              <option key={value} value={value}>
-                {label}
-              </option>
-            ))}
+            <Options choices={ROLES} />
           </select>
         </div>
-        <button type="submit" disabled={busy}>
-          Send invitation
-        </button>
-      </form>
-      <FormError message={errors.general} />
+      </ActionForm>
       {sent && (
         <p className="flash" role="status">
           Invitation mailed to {sent.email}. Its link, if you would rather send it yourself: <code>{sent.accept_url}</code>
@@ -184,23 +151,12 @@ function Invitations() {
       {pending.length === 0 ? (
         <p className="muted">No invitation is waiting.</p>
       ) : (
-        <table>
-          <TableHead columns={["Email", "Role", "Expires"]} actions />
-          <tbody>
-            {pending.map((i) => (
-              <tr key={i.id}>
-                <td>{i.email}</td>
-                <td>{ROLES[i.role]}</td>
-                <td>{when(i.expires_at)}</td>
-                <td>
-                  <button type="button" className="secondary small" onClick={() => revoke(i.id)}>
-                    Revoke the invitation to {i.email}
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <ItemTable
+          columns={["Email", "Role", "Expires"]}
+          items={pending}
+          cells={(i) => [i.email, ROLES[i.role], when(i.expires_at)]}
+          action={(i) => ({ label: `Revoke the invitation to ${i.email}`, onClick: () => revoke(i.id) })}
+        />
       )}
     </div>
   );

@@ -1,4 +1,4 @@
-// Settings for owners and admins: members, teams and invitations; trackers; API keys;
+// Settings for owners and admins: members, teams and invitations; trackers and scorecards; API keys;
 // billing.
 // Each section is its own route under /settings, so a link can open it directly.
 import { NavLink, Outlet } from "react-router";
@@ -10,6 +10,7 @@ export function SettingsPage() {
       <nav aria-label="Settings" className="subnav">
         <NavLink to="/settings/members">Members</NavLink>
         <NavLink to="/settings/trackers">Trackers</NavLink>
+        <NavLink to="/settings/scorecards">Scorecards</NavLink>
         <NavLink to="/settings/api-keys">API keys</NavLink>
         <NavLink to="/settings/billing">Billing</NavLink>
       </nav>

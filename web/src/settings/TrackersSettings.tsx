@@ -1,12 +1,16 @@
 // Trackers: the phrases the score service marks on every call's timeline ("pricing",
-// "competitor"). New calls are scored with the list as it is when they are scored.
-import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+// "competitor"). New calls are scored with the list as it is when they are scored; a
+// change can re-score past calls too, with its progress shown.
+import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
 import { api, unwrap } from "../api/client";
 import { itemsOf, type ListOf } from "../api/lists";
-import { Field, FormError } from "../components/Field";
-import { TableHead } from "../components/TableHead";
-import { formErrors, type FormErrors } from "../lib/fieldErrors";
+import { ActionForm } from "../components/ActionForm";
+import { Field } from "../components/Field";
+import { ItemTable } from "../components/ItemTable";
+import { Options } from "../components/Options";
+import { useFormAction } from "../lib/useFormAction";
+import { RescoreProgress, useRescore } from "./RescoreProgress";
 
 interface Tracker {
   id: string;
@@ -26,7 +30,6 @@ export function phraseList(text: string): string[] {
 }
 
 export function TrackersSettings() {
-  const client = useQueryClient();
   const trackers = useQuery({
     queryKey: ["trackers"],
     queryFn: async () => itemsOf((await unwrap(api.GET("/v1/trackers"))) as ListOf<Tracker>),
@@ -34,38 +37,31 @@ export function TrackersSettings() {
   const [name, setName] = useState("");
   const [phrases, setPhrases] = useState("");
   const [saidBy, setSaidBy] = useState<Tracker["said_by"]>("any");
-  const [errors, setErrors] = useState<FormErrors>({ fields: {} });
-  const [busy, setBusy] = useState(false);
+  const [rescore, setRescore] = useState(true);
+  const action = useFormAction(["trackers"], ["name", "phrases"]);
+  const { errors } = action;
+  const progress = useRescore();
 
-  async function add(e: FormEvent) {
-    e.preventDefault();
-    setBusy(true);
-    try {
+  /** The change, then (when asked) past calls re-scored with the trackers as they are now. */
+  async function change(work: () => Promise<unknown>) {
+    await work();
+    if (rescore) await progress.start();
+  }
+  const add = action.submit(() =>
+    change(async () => {
       await unwrap(api.POST("/v1/trackers", { body: { name: name.trim(), phrases: phraseList(phrases), said_by: saidBy } }));
-      setErrors({ fields: {} });
       setName("");
       setPhrases("");
-      await client.invalidateQueries({ queryKey: ["trackers"] });
-    } catch (err) {
-      setErrors(formErrors(err, ["name", "phrases"]));
-    } finally {
-      setBusy(false);
-    }
-  }
-  async function remove(id: string) {
-    try {
-      await unwrap(api.DELETE("/v1/trackers/{item_id}", { params: { path: { item_id: id } } }));
-      await client.invalidateQueries({ queryKey: ["trackers"] });
-    } catch (err) {
-      setErrors(formErrors(err, []));
-    }
-  }
+    }),
+  );
+  const remove = (id: string) =>
+    action.run(() => change(() => unwrap(api.DELETE("/v1/trackers/{item_id}", { params: { path: { item_id: id } } }))), []);
   const list = trackers.data ?? [];
   return (
     <div className="card">
       <h2>Trackers</h2>
-      <p>Phrases marked on the timeline of every call scored from now on.</p>
-      <form className="filters" onSubmit={add} noValidate>
+      <p>Phrases marked on the timeline of every call: calls scored from now on, and past calls when you re-score them.</p>
+      <ActionForm action={action} onSubmit={add} button="Add tracker">
         <Field label="Tracker name" value={name} onChange={(e) => setName(e.target.value)} error={errors.fields.name} />
         <Field
           label="Phrases"
@@ -77,37 +73,22 @@ export function TrackersSettings() {
         <div className="field">
           <label htmlFor="tracker-said-by">Said by</label>
           <select id="tracker-said-by" value={saidBy} onChange={(e) => setSaidBy(e.target.value as Tracker["said_by"])}>
-            {Object.entries(SAID_BY).map(([value, label]) => (
-              <option key={value} value={value}>
-                {label}
-              </option>
-            ))}
+            <Options choices={SAID_BY} />
           </select>
         </div>
-        <button type="submit" disabled={busy}>
-          Add tracker
-        </button>
-      </form>
-      <FormError message={errors.general} />
+        <label className="inline">
+          <input type="checkbox" checked={rescore} onChange={(e) => setRescore(e.target.checked)} /> Re-score past calls
+        </label>
+      </ActionForm>
+      <RescoreProgress job={progress.job} />
       {trackers.isError && <p role="alert">{trackers.error.message}</p>}
       {list.length > 0 && (
-        <table>
-          <TableHead columns={["Tracker", "Phrases", "Said by"]} actions />
-          <tbody>
-            {list.map((t) => (
-              <tr key={t.id}>
-                <td>{t.name}</td>
-                <td>{t.phrases.join(", ")}</td>
-                <td>{SAID_BY[t.said_by] ?? t.said_by}</td>
-                <td>
-                  <button type="button" className="secondary small" onClick={() => remove(t.id)}>
-                    Delete {t.name}
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <ItemTable
+          columns={["Tracker", "Phrases", "Said by"]}
+          items={list}
+          cells={(t) => [t.name, t.phrases.join(", "), SAID_BY[t.said_by] ?? t.said_by]}
+          action={(t) => ({ label: `Delete ${t.name}`, onClick: () => remove(t.id) })}
+        />
       )}
     </div>
   );
