@@ -17,9 +17,7 @@ from clashtor_callgen import generate_call, short_script
 
 from ..client import Clashtor
 from ..stack import Stack
-from .support import Watched, browser_page
-
-PASSWORD = "correct horse battery staple 42"
+from .support import Watched, browser_page, log_in
 
 
 @pytest.fixture(scope="module")
@@ -39,11 +37,7 @@ def call(stack: Stack, page: Page) -> Iterator[dict[str, Any]]:
         participants=[{"name": "Bea Buyer", "email": "bea@buyer.example", "role": "customer"}],
     )
     scored = owner.wait_for_status(made["id"], "scored")
-    page.context.clear_cookies()
-    page.goto("/login?next=%2Flibrary")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, email, "/library")
     expect(page.get_by_role("heading", name="Library")).to_be_visible(timeout=20_000)
     yield scored
     owner.close()

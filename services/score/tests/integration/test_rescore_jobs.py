@@ -160,3 +160,21 @@ async def test_a_newer_job_supersedes_a_running_one_and_other_orgs_see_neither(
     assert unknown.status_code == 404
     await run_jobs(score.ctx)
     assert (await _job(score, org, second["id"]))["status"] == "completed"
+
+
+async def test_a_first_tracker_added_while_the_page_first_reads_them_is_not_refused(
+    score: RunningScore,
+) -> None:
+    """The first read copies the default trackers; an add racing it used to answer 409."""
+    for _ in range(3):
+        org = new_org()
+        admin = score.as_member(org)
+        read, added = await asyncio.gather(
+            score.client.get("/internal/trackers", headers=admin),
+            score.client.post(
+                "/internal/trackers",
+                json={"name": "Money talk", "phrases": ["budget"]},
+                headers=admin,
+            ),
+        )
+        assert (read.status_code, added.status_code) == (200, 201), added.text

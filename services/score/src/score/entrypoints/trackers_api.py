@@ -45,6 +45,7 @@ async def create_tracker(
     body: JsonBody, identity: CurrentIdentity, ctx: ContextDep
 ) -> dict[str, Any]:
     """``{name, phrases: [...], enabled?, said_by?: any|rep|customer}``."""
+    await _own_trackers(ctx, identity.org_id)  # the first copy, raced by a first read
     async with coaching_edit(ctx, identity) as repo:
         rec = await config.create_tracker(repo, body)
         return config.tracker_view(rec)
@@ -66,6 +67,7 @@ async def update_tracker(
     tracker_id: TrackerId, body: JsonBody, identity: CurrentIdentity, ctx: ContextDep
 ) -> dict[str, Any]:
     """Change any of name, phrases, enabled, said_by; applies to calls scored from now on."""
+    await _own_trackers(ctx, identity.org_id)
     async with coaching_edit(ctx, identity) as repo:
         rec = await config.update_tracker(repo, tracker_id, body)
         return config.tracker_view(rec)
@@ -75,6 +77,7 @@ async def update_tracker(
 async def delete_tracker(
     tracker_id: TrackerId, identity: CurrentIdentity, ctx: ContextDep
 ) -> Response:
+    await _own_trackers(ctx, identity.org_id)
     async with coaching_edit(ctx, identity) as repo:
         await config.delete_tracker(repo, tracker_id)
     return Response(status_code=204)
