@@ -40,6 +40,18 @@ GATEWAY_LIMITS = {
 }
 
 
+def _zoom_stub_module() -> ModuleType:
+    return load_module(ROOT / "services/integrations/tests/integration/zoom_stub.py", "e2e_zoom")
+
+
+@pytest.fixture(scope="session")
+def zoom_stub() -> Iterator[Any]:
+    """A local Zoom (OAuth, REST, recording downloads) the stack's integrations talks to."""
+    stub = _zoom_stub_module().ZoomStub().start()
+    yield stub
+    stub.stop()
+
+
 def _stripe_stub_module() -> ModuleType:
     return load_module(ROOT / "services/billing/tests/stripe_stub.py", "e2e_stripe_stub")
 
@@ -73,7 +85,7 @@ def telemetry_env(otlp: OtlpReceiver) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def stack(
-    tmp_path_factory: pytest.TempPathFactory, stripe_stub: Any, otlp: OtlpReceiver
+    tmp_path_factory: pytest.TempPathFactory, stripe_stub: Any, zoom_stub: Any, otlp: OtlpReceiver
 ) -> Iterator[Stack]:
     billing = {
         "BILLING_STRIPE_API_KEY": STRIPE_API_KEY,
@@ -88,9 +100,24 @@ def stack(
         "GATEWAY_METRICS_PORT": str(free_port()),
     }
     ingest = {"INGEST_FREE_PLAN_MINUTES": str(FREE_PLAN_MINUTES)}
+    integrations = {
+        "ZOOM_CLIENT_ID": zoom_stub.client_id,
+        "ZOOM_CLIENT_SECRET": zoom_stub.client_secret,
+        "ZOOM_WEBHOOK_SECRET_TOKEN": zoom_stub.secret_token,
+        "ZOOM_ACCOUNT_ID": zoom_stub.account_id,
+        "INTEGRATIONS_ZOOM_OAUTH_BASE_URL": zoom_stub.base_url,
+        "INTEGRATIONS_ZOOM_API_BASE_URL": zoom_stub.api_base_url,
+        "INTEGRATIONS_ZOOM_IMPORT_POLL_SECONDS": "0.5",
+        "INTEGRATIONS_WEBHOOK_RETRY_INITIAL_SECONDS": "0.5",
+    }
     running = Stack(
         workdir,
-        extra_env={"billing": billing, "gateway": gateway, "ingest": ingest},
+        extra_env={
+            "billing": billing,
+            "gateway": gateway,
+            "ingest": ingest,
+            "integrations": integrations,
+        },
         common_env=telemetry_env(otlp),
     ).start()
     yield running

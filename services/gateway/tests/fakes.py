@@ -529,6 +529,45 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
         _hook_admin(who)
         return [{"call_id": "3f1c1e1a", "event": event}]
 
+    # --- integrations: Zoom import (refuses what a real Zoom would have signed) ----------
+
+    @app.post("/internal/zoom/events")
+    async def zoom_events(request: Request) -> Response:
+        await request.body()
+        if not request.headers.get("x-zm-signature"):
+            raise ApiError(401, "zoom_signature_invalid", "x-zm-signature is required")
+        raise ApiError(401, "zoom_signature_invalid", "x-zm-signature does not match the body")
+
+    @app.get("/internal/zoom")
+    async def zoom_status(who: CurrentIdentity) -> dict[str, Any]:
+        _hook_admin(who)
+        return {"connected": False}
+
+    @app.get("/internal/zoom/imports")
+    async def zoom_imports(who: CurrentIdentity) -> dict[str, Any]:
+        _hook_admin(who)
+        return {"items": [], "next_cursor": None}
+
+    @app.post("/internal/zoom/authorize")
+    async def zoom_authorize(who: CurrentIdentity) -> dict[str, Any]:
+        _hook_admin(who)
+        return {"url": "https://zoom.example/oauth/authorize?state=s"}
+
+    @app.post("/internal/zoom/callback")
+    async def zoom_callback(who: CurrentIdentity) -> Response:
+        _hook_admin(who)
+        raise ApiError(422, "zoom_state_invalid", "this Zoom authorization is unknown")
+
+    @app.post("/internal/zoom/server-to-server")
+    async def zoom_s2s(who: CurrentIdentity) -> Response:
+        _hook_admin(who)
+        raise ApiError(503, "zoom_not_configured", "Zoom is not configured on this server")
+
+    @app.delete("/internal/zoom/connection")
+    async def zoom_disconnect(who: CurrentIdentity) -> Response:
+        _hook_admin(who)
+        raise ApiError(404, "zoom_not_connected", "this organization has not connected Zoom")
+
     @app.put("/internal/slack/connection", status_code=204)
     async def slack_connect(who: CurrentIdentity, body: dict[str, Any] = Body()) -> Response:
         _hook_admin(who)

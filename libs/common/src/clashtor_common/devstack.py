@@ -86,6 +86,12 @@ def service_env(
                 env[f"GATEWAY_{other.upper()}_URL"] = url
     for producer in KEY_PRODUCERS.get(name, ()):  # the service it asks for data keys
         env[f"{prefix}{producer.upper()}_URL"] = urls[producer]
+    if name == "integrations":
+        # Zoom recordings are uploaded to ingest; links and Zoom's OAuth redirect name the
+        # gateway (the web app's address).
+        for var, service in (("INGEST_URL", "ingest"), ("PUBLIC_BASE_URL", "gateway")):
+            if service in urls:
+                env[f"INTEGRATIONS_{var}"] = urls[service]
     env.update(extra or {})
     return env
 

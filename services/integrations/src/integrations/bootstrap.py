@@ -14,15 +14,18 @@ from clashtor_common.crypto import Keyring
 from clashtor_common.s3 import S3Store
 from clashtor_common.service import ServiceRuntime
 from integrations.adapters.credentials import Credentials
+from integrations.adapters.ingest import IngestUploader
 from integrations.adapters.resolver import Resolver, system_resolver
 from integrations.adapters.sender import WebhookSender
 from integrations.adapters.slack import SlackPoster
+from integrations.adapters.zoom import ZoomClient
 from integrations.context import EXTRAS_KEY, IntegrationsContext
 from integrations.domain.retries import RetryPolicy
 from integrations.domain.targets import parse_networks
 from integrations.entrypoints.stream import ROUTES
 from integrations.service_layer.dispatch import Dispatcher
 from integrations.service_layer.slack import SlackNotifier
+from integrations.service_layer.zoom import ZoomDeps, ZoomImporter, ZoomTokens
 from integrations.settings import IntegrationsSettings
 
 
@@ -66,6 +69,29 @@ def bootstrap(
         poll_seconds=settings.webhook_poll_seconds,
         batch=settings.webhook_batch,
     )
+    zoom = ZoomDeps(
+        settings=settings,
+        keyring=keyring,
+        client=ZoomClient(
+            oauth_base_url=settings.zoom_oauth_base_url,
+            api_base_url=settings.zoom_api_base_url,
+            client_id=settings.zoom_client_id,
+            client_secret=settings.zoom_secret("client_secret"),
+            timeout=settings.zoom_timeout_seconds,
+        ),
+    )
+    importer = ZoomImporter(
+        runtime.db,
+        zoom,
+        ZoomTokens(runtime.db, zoom),
+        IngestUploader(
+            settings.ingest_url,
+            settings.identity_secret.get_secret_value(),
+            timeout=max(settings.zoom_timeout_seconds, 120.0),
+        ),
+        policy,
+        poll_seconds=settings.zoom_import_poll_seconds,
+    )
     context = IntegrationsContext(
         settings=settings,
         db=runtime.db,
@@ -75,6 +101,8 @@ def bootstrap(
         sender=sender,
         dispatcher=dispatcher,
         notifier=notifier,
+        zoom=zoom,
+        zoom_importer=importer,
     )
     runtime.extras[EXTRAS_KEY] = context
     runtime.subscribe_all(ROUTES, context=context)

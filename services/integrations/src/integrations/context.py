@@ -15,6 +15,7 @@ from integrations.adapters.credentials import Credentials
 from integrations.adapters.sender import WebhookSender
 from integrations.service_layer.dispatch import Dispatcher
 from integrations.service_layer.slack import SlackNotifier
+from integrations.service_layer.zoom import ZoomDeps, ZoomImporter
 from integrations.settings import IntegrationsSettings
 
 EXTRAS_KEY = "integrations"
@@ -31,15 +32,21 @@ class IntegrationsContext:
     sender: WebhookSender
     dispatcher: Dispatcher
     notifier: SlackNotifier
+    zoom: ZoomDeps
+    zoom_importer: ZoomImporter
 
     async def start(self) -> None:
         await self.dispatcher.start()
         await self.notifier.start()
+        await self.zoom_importer.start()
 
     async def aclose(self) -> None:
+        await self.zoom_importer.stop()
         await self.notifier.stop()
         await self.dispatcher.stop()
         await self.sender.aclose()
+        await self.zoom.client.aclose()
+        await self.zoom_importer.uploader.aclose()
 
 
 def context_of(runtime: ServiceRuntime) -> IntegrationsContext:

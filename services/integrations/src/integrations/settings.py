@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from clashtor_common.settings import ServiceSettings
@@ -59,6 +59,49 @@ class IntegrationsSettings(ServiceSettings):
     )
     slack_timeout_seconds: int = Field(10, gt=0)
     webhook_max_subscriptions: int = Field(50, ge=1, description="per organization")
+
+    ingest_url: str = Field(
+        "http://127.0.0.1:8001", description="ingest's internal API, where Zoom recordings go"
+    )
+    zoom_webhook_secret_token: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices(
+            "INTEGRATIONS_ZOOM_WEBHOOK_SECRET_TOKEN", "ZOOM_WEBHOOK_SECRET_TOKEN"
+        ),
+        description="the Zoom app's Secret Token: signs its webhooks (empty: Zoom is refused)",
+    )
+    zoom_client_id: str = Field(
+        "", validation_alias=AliasChoices("INTEGRATIONS_ZOOM_CLIENT_ID", "ZOOM_CLIENT_ID")
+    )
+    zoom_client_secret: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("INTEGRATIONS_ZOOM_CLIENT_SECRET", "ZOOM_CLIENT_SECRET"),
+    )
+    zoom_account_id: str = Field(
+        "",
+        validation_alias=AliasChoices("INTEGRATIONS_ZOOM_ACCOUNT_ID", "ZOOM_ACCOUNT_ID"),
+        description="for Server-to-Server OAuth: the Zoom account an admin may connect",
+    )
+    zoom_oauth_base_url: str = Field("https://zoom.us", description="authorize and token host")
+    zoom_api_base_url: str = Field("https://api.zoom.us/v2", description="Zoom's REST API")
+    zoom_timeout_seconds: float = Field(30.0, gt=0, description="per Zoom request")
+    zoom_refresh_margin_seconds: float = Field(
+        300.0, ge=0, description="an access token this close to expiry is refreshed first"
+    )
+    zoom_webhook_max_age_seconds: float = Field(
+        300.0, gt=0, description="older x-zm-request-timestamp values are refused"
+    )
+    zoom_max_recording_bytes: int = Field(
+        2 * 1024**3, gt=0, description="a larger recording is not downloaded"
+    )
+    zoom_import_poll_seconds: float = Field(
+        1.0, ge=0, description="how often due imports are looked for (0 = never, tests)"
+    )
+
+    def zoom_secret(self, name: str) -> str:
+        """``webhook_secret_token`` or ``client_secret``; empty when Zoom is not set up."""
+        value: SecretStr | None = getattr(self, f"zoom_{name}")
+        return value.get_secret_value() if value is not None else ""
 
     @field_validator("webhook_allowed_networks")
     @classmethod

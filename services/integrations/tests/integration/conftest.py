@@ -28,6 +28,7 @@ from integrations.main import create_app
 from integrations.settings import IntegrationsSettings
 
 from .slack_stub import SlackStub
+from .zoom_stub import ZoomStub
 
 
 class ScriptedDns:
@@ -62,8 +63,19 @@ def slack_stub() -> Iterator[SlackStub]:
 
 
 @pytest.fixture(scope="module")
+def zoom_stub() -> Iterator[ZoomStub]:
+    stub = ZoomStub().start()
+    yield stub
+    stub.stop()
+
+
+@pytest.fixture(scope="module")
 def settings(
-    kafka_bootstrap: str, database_url: str, s3_settings: dict[str, Any], slack_stub: SlackStub
+    kafka_bootstrap: str,
+    database_url: str,
+    s3_settings: dict[str, Any],
+    slack_stub: SlackStub,
+    zoom_stub: ZoomStub,
 ) -> IntegrationsSettings:
     tag = uuid.uuid4().hex[:8]
     return IntegrationsSettings(
@@ -82,6 +94,13 @@ def settings(
         webhook_retry_max_interval_seconds=1.0,
         webhook_timeout_seconds=2.0,
         slack_base_url=slack_stub.base_url,
+        zoom_client_id=zoom_stub.client_id,
+        zoom_client_secret=zoom_stub.client_secret,
+        zoom_webhook_secret_token=zoom_stub.secret_token,
+        zoom_account_id=zoom_stub.account_id,
+        zoom_oauth_base_url=zoom_stub.base_url,
+        zoom_api_base_url=zoom_stub.api_base_url,
+        zoom_import_poll_seconds=0,  # tests run the importer themselves
         **s3_settings,
     )
 

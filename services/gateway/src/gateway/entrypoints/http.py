@@ -28,6 +28,7 @@ from gateway.entrypoints.routes import (
     slack,
     webhooks,
     zapier,
+    zoom,
 )
 
 routers: list[APIRouter] = [
@@ -52,4 +53,6 @@ routers: list[APIRouter] = [
     webhooks.router,
     slack.router,
     zapier.router,
+    zoom.router,
+    zoom.webhooks,
 ]

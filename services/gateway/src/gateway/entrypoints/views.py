@@ -8,12 +8,13 @@ from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from fastapi import Response
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlmodel import SQLModel
 
 from clashtor_common.db import as_utc
+from clashtor_common.errors import ApiError
 from gateway.adapters.services import Service
 from gateway.adapters.tables import ApiKey, Invitation, Notification, Organization, User
 from gateway.context import Gateway
@@ -97,3 +98,23 @@ def with_location(response: Response, template: str) -> Response:
     if isinstance(body, dict) and body.get("id"):
         response.headers["location"] = template.format(id=quote(str(body["id"]), safe=""))
     return response
+
+
+async def webhook_body(request: Request, limit: int) -> bytes:
+    """A provider's webhook body, raw (its signature covers these bytes), at most ``limit``."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, "payload_too_large", f"webhooks are limited to {limit} bytes")
+    raw = await request.body()
+    if len(raw) > limit:
+        raise ApiError(413, "payload_too_large", f"webhooks are limited to {limit} bytes")
+    return raw
+
+
+def webhook_headers(request: Request, *names: str) -> dict[str, str]:
+    """The content type and the named provider headers, as they came."""
+    headers = {"content-type": request.headers.get("content-type", "application/json")}
+    for name in names:
+        if (value := request.headers.get(name)) is not None:
+            headers[name] = value
+    return headers

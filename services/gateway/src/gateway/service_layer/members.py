@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clashtor_common.db import utcnow
 from clashtor_common.domain_errors import Conflict, Forbidden, InvalidInput, NotFound
+from clashtor_common.identity import Identity
 from gateway.adapters.sealed import destroy_keys, user_key
 from gateway.adapters.tables import (
     ApiKey,
@@ -23,7 +24,7 @@ from gateway.adapters.tables import (
 from gateway.context import Gateway
 from gateway.domain.permissions import Role, can_grant
 from gateway.domain.principal import Principal
-from gateway.service_layer.auth import count_owners
+from gateway.service_layer.auth import count_owners, email_fingerprint
 from gateway.service_layer.invitations import revoke_beyond
 
 
@@ -122,3 +123,19 @@ async def delete_user_data(session: AsyncSession, user: User) -> dict[str, int]:
     await session.flush()
     removed["users"] = 1
     return removed
+
+
+async def member_by_email(gw: Gateway, email: str) -> Identity | None:
+    """The account signing in with ``email`` (its keyed fingerprint), as who it acts as:
+    how a Zoom meeting's host becomes the uploader of the recording."""
+    if not email or "@" not in email:
+        return None
+    async with gw.db.session() as session:
+        user = (
+            await session.execute(
+                select(User).where(User.email_fingerprint == email_fingerprint(gw, email))
+            )
+        ).scalar_one_or_none()
+    if user is None:
+        return None
+    return Identity(org_id=user.org_id, user_id=user.id, role=user.role)  # type: ignore[arg-type]

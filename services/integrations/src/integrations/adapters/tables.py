@@ -29,6 +29,10 @@ __all__ = [
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookSubscription",
+    "ZoomConnection",
+    "ZoomImport",
+    "ZoomOAuthState",
+    "ZoomWebhookReceipt",
     "as_utc",
 ]
 
@@ -166,3 +170,86 @@ class SlackAlert(SQLModel, table=True):
 
 
 TABLES = (*TABLES, SlackConnection, SlackRule, SlackAlert)
+
+
+class ZoomConnection(SQLModel, table=True):
+    """An organization's Zoom account and its OAuth tokens (encrypted, bound to the org).
+
+    ``kind`` is ``oauth`` (an admin authorized the app: refresh token) or
+    ``server_to_server`` (account credentials: a new token is asked for when it runs out).
+    """
+
+    __tablename__ = "integrations_zoom_connections"
+
+    org_id: str = Field(primary_key=True, max_length=100)
+    account_id: str = Field(max_length=100, unique=True, description="Zoom's account id")
+    kind: str = Field(max_length=20)
+    access_token_enc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    refresh_token_enc: bytes | None = Field(
+        default=None, sa_column=Column(LargeBinary, nullable=True)
+    )
+    expires_at: datetime = Field(sa_column=_ts())
+    connected_by: str = Field(max_length=100)
+    connected_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    last_import_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    last_failure_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    last_failure: str | None = Field(default=None, max_length=500)
+
+
+class ZoomOAuthState(SQLModel, table=True):
+    """A started authorization: the ``state`` Zoom hands back (kept as a hash), whose it is."""
+
+    __tablename__ = "integrations_zoom_oauth_states"
+
+    state_hash: str = Field(primary_key=True, max_length=64)
+    org_id: str = Field(max_length=100, index=True)
+    user_id: str = Field(max_length=100)
+    expires_at: datetime = Field(sa_column=_ts())
+
+
+class ZoomWebhookReceipt(SQLModel, table=True):
+    """A Zoom notification taken (its signature's hash): the same request again is a replay."""
+
+    __tablename__ = "integrations_zoom_receipts"
+
+    signature_hash: str = Field(primary_key=True, max_length=64)
+    received_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class ZoomImport(SQLModel, table=True):
+    """One Zoom recording file to bring into ingest: the job, its schedule and its outcome.
+
+    Written in the webhook's transaction and worked off by the importer, so a crash
+    between download and upload loses nothing; (org, file) is unique, so the same
+    recording announced twice is imported once.
+    """
+
+    __tablename__ = "integrations_zoom_imports"
+    __table_args__ = (
+        UniqueConstraint("org_id", "file_id", name="uq_integrations_zoom_import_file"),
+        Index("ix_integrations_zoom_imports_due", "status", "next_attempt_at"),
+        Index("ix_integrations_zoom_imports_org_created", "org_id", "created_at", "id"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    org_id: str = Field(max_length=100)
+    file_id: str = Field(max_length=100, description="Zoom's recording file id")
+    meeting_uuid: str = Field(max_length=200)
+    file_type: str = Field(max_length=20)
+    zoom_host_id: str = Field(default="", max_length=100, description="Zoom's user id")
+    host_user_id: str | None = Field(default=None, max_length=100, index=True)
+    download_url_enc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    download_token_enc: bytes | None = Field(
+        default=None, sa_column=Column(LargeBinary, nullable=True)
+    )
+    topic_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    status: str = Field(default="pending", max_length=20)
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    last_error: str | None = Field(default=None, max_length=500)
+    call_id: str | None = Field(default=None, max_length=100, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+TABLES = (*TABLES, ZoomConnection, ZoomOAuthState, ZoomWebhookReceipt, ZoomImport)

@@ -12,6 +12,12 @@ leaves Clashtor afterwards. A participant: nothing is keyed by participant here;
 deliveries of their calls are ids and scores that lead nowhere once those calls are
 erased, which ingest does for every call they took part in.
 
+Zoom: an organization's erasure deletes its connection (tokens), pending
+authorizations and imports; a user's deletes the imports of meetings they hosted (the
+meeting topic and download link) and pseudonymizes them as the connection's creator;
+a call's deletes its import. The export lists the connection (never the tokens) and
+the imports with their titles.
+
 Export. The organization's webhooks (without secrets) and delivery log, or the
 webhooks a user created, as one JSON document encrypted with the keyring in this
 service's bucket, announced by bucket and key.
@@ -43,7 +49,11 @@ from integrations.adapters.tables import (
     WebhookAttempt,
     WebhookDelivery,
     WebhookSubscription,
+    ZoomConnection,
+    ZoomImport,
+    ZoomOAuthState,
 )
+from integrations.service_layer.zoom import import_title
 
 SERVICE = "integrations"
 
@@ -93,6 +103,13 @@ async def erase_subject(
                 delete(SlackConnection).where(col(SlackConnection.org_id) == org_id)
             )
             removed["slack_connection"] = conn.rowcount or 0  # type: ignore[attr-defined]
+            for model, name in (
+                (ZoomImport, "zoom_imports"),
+                (ZoomOAuthState, "zoom_authorizations"),
+                (ZoomConnection, "zoom_connection"),
+            ):
+                gone = await session.execute(delete(model).where(col(model.org_id) == org_id))
+                removed[name] = gone.rowcount or 0  # type: ignore[attr-defined]
     elif subject.type == "user" and subject.id:
         result = await session.execute(
             update(WebhookSubscription)
@@ -110,6 +127,25 @@ async def erase_subject(
                 .values(created_by=user_pseudonym(pseudonym_secret, subject.id))
             )
             removed[f"{model.__tablename__}_creator_pseudonymized"] = done.rowcount or 0  # type: ignore[attr-defined]
+        zoom = await session.execute(
+            update(ZoomConnection)
+            .where(
+                col(ZoomConnection.org_id) == org_id, col(ZoomConnection.connected_by) == subject.id
+            )
+            .values(connected_by=user_pseudonym(pseudonym_secret, subject.id))
+        )
+        removed["zoom_connection_creator_pseudonymized"] = zoom.rowcount or 0  # type: ignore[attr-defined]
+        hosted = await session.execute(
+            delete(ZoomImport).where(
+                col(ZoomImport.org_id) == org_id, col(ZoomImport.host_user_id) == subject.id
+            )
+        )
+        removed["zoom_imports"] = hosted.rowcount or 0  # type: ignore[attr-defined]
+        await session.execute(
+            delete(ZoomOAuthState).where(
+                col(ZoomOAuthState.org_id) == org_id, col(ZoomOAuthState.user_id) == subject.id
+            )
+        )
     elif subject.type == "call" and subject.id:
         ids = list(
             (
@@ -133,6 +169,12 @@ async def erase_subject(
             )
         )
         removed["slack_alerts"] = alerts.rowcount or 0  # type: ignore[attr-defined]
+        imported = await session.execute(
+            delete(ZoomImport).where(
+                col(ZoomImport.org_id) == org_id, col(ZoomImport.call_id) == subject.id
+            )
+        )
+        removed["zoom_imports"] = imported.rowcount or 0  # type: ignore[attr-defined]
     else:
         details = (
             "integrations keys nothing by participant: the deliveries of their calls name "
@@ -166,7 +208,61 @@ def _slack_rule_item(rule: SlackRule) -> dict[str, Any]:
     )
 
 
+def _zoom_connection_item(conn: ZoomConnection) -> dict[str, Any]:
+    return {
+        "kind": "zoom_connection",
+        "account_id": conn.account_id,
+        "type": conn.kind,
+        "connected_by": conn.connected_by,
+        "connected_at": _iso(conn.connected_at),
+        "last_import_at": _iso(conn.last_import_at),
+    }
+
+
+def _zoom_import_item(keyring: Keyring, item: ZoomImport) -> dict[str, Any]:
+    return {
+        "kind": "zoom_import",
+        "id": item.id,
+        "title": import_title(keyring, item),
+        "file_type": item.file_type,
+        "host_user_id": item.host_user_id,
+        "status": item.status,
+        "call_id": item.call_id,
+        "error": item.last_error,
+        "created_at": _iso(item.created_at),
+    }
+
+
+async def _zoom_items(
+    session: AsyncSession, keyring: Keyring, org_id: str, subject_type: str, subject_id: str | None
+) -> list[dict[str, Any]]:
+    imports = select(ZoomImport).where(col(ZoomImport.org_id) == org_id)
+    items: list[dict[str, Any]] = []
+    if subject_type == "organization":
+        conn = await session.get(ZoomConnection, org_id)
+        items.extend([_zoom_connection_item(conn)] if conn else [])
+    elif subject_type == "user":
+        imports = imports.where(col(ZoomImport.host_user_id) == subject_id)
+    elif subject_type == "call":
+        imports = imports.where(col(ZoomImport.call_id) == subject_id)
+    else:
+        return []
+    found = await session.execute(imports.order_by(col(ZoomImport.created_at)))
+    items.extend(_zoom_import_item(keyring, i) for i in found.scalars())
+    return items
+
+
 async def export_items(
+    session: AsyncSession, request: ExportRequested, org_id: str, keyring: Keyring
+) -> list[dict[str, Any]]:
+    subject = request.subject
+    if subject.type == "organization" and (subject.id or org_id) != org_id:
+        return []
+    zoom = await _zoom_items(session, keyring, org_id, subject.type, subject.id)
+    return [*await _service_items(session, request, org_id), *zoom]
+
+
+async def _service_items(
     session: AsyncSession, request: ExportRequested, org_id: str
 ) -> list[dict[str, Any]]:
     subject = request.subject
@@ -201,5 +297,5 @@ async def export_items(
 async def export_subject(
     session: AsyncSession, request: ExportRequested, org_id: str, *, s3: S3Store, keyring: Keyring
 ) -> ExportPartReady:
-    items = await export_items(session, request, org_id)
+    items = await export_items(session, request, org_id, keyring)
     return await write_part(service=SERVICE, request=request, items=items, s3=s3, keyring=keyring)

@@ -7,13 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
 
-from clashtor_common.errors import ApiError
 from gateway.adapters.services import json_body
 from gateway.domain.permissions import Action
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import GatewayDep, require
 from gateway.entrypoints.schemas import COMMON_ERRORS, InModel, error_responses
-from gateway.entrypoints.views import forward, passthrough
+from gateway.entrypoints.views import forward, passthrough, webhook_body, webhook_headers
 
 router = APIRouter(prefix="/v1/billing", tags=["billing"], responses=COMMON_ERRORS)
 webhooks = APIRouter(prefix="/webhooks", tags=["webhooks"])
@@ -71,17 +70,8 @@ async def portal(body: PortalIn, principal: Manager, gw: GatewayDep) -> Response
 async def stripe_webhook(request: Request, gw: GatewayDep) -> Response:
     """Stripe's events: the raw body and ``Stripe-Signature`` go to billing untouched
     (billing checks the signature; the gateway must not re-encode a byte)."""
-    declared = request.headers.get("content-length", "")
-    limit = gw.settings.max_webhook_bytes
-    if declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, "payload_too_large", f"webhooks are limited to {limit} bytes")
-    raw = await request.body()
-    if len(raw) > limit:
-        raise ApiError(413, "payload_too_large", f"webhooks are limited to {limit} bytes")
-    headers = {"content-type": request.headers.get("content-type", "application/json")}
-    signature = request.headers.get("stripe-signature")
-    if signature is not None:
-        headers["stripe-signature"] = signature
+    raw = await webhook_body(request, gw.settings.max_webhook_bytes)
+    headers = webhook_headers(request, "stripe-signature")
     resp = await gw.services.request(
         "billing", "POST", "/internal/webhooks/stripe", identity=None, content=raw, headers=headers
     )

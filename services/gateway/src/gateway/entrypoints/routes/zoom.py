@@ -1,0 +1,188 @@
+"""``/v1/integrations/zoom`` and ``/webhooks/zoom``: the Zoom import (owned by integrations).
+
+An owner or admin connects the organization's Zoom account with OAuth (``authorize``
+redirects to Zoom, Zoom redirects back to ``callback``) or with Server-to-Server OAuth
+(the account configured on the server). Zoom then posts ``recording.completed`` to
+``/webhooks/zoom``; integrations checks the signature and imports the recording into
+ingest on the meeting host's behalf. The gateway adds only what it alone knows: which
+account of Clashtor has the host's email.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
+from pydantic import BaseModel
+
+from clashtor_common.errors import ApiError
+from gateway.adapters.services import json_body
+from gateway.domain.permissions import Action
+from gateway.domain.principal import Principal
+from gateway.entrypoints.deps import GatewayDep, require
+from gateway.entrypoints.schemas import COMMON_ERRORS, error_responses
+from gateway.entrypoints.views import passthrough, webhook_body, webhook_headers
+from gateway.service_layer.members import member_by_email
+
+router = APIRouter(prefix="/v1/integrations/zoom", tags=["zoom"], responses=COMMON_ERRORS)
+webhooks = APIRouter(prefix="/webhooks", tags=["webhooks"])
+Admin = Annotated[Principal, Depends(require(Action.INTEGRATIONS_MANAGE))]
+BASE = "/internal/zoom"
+SETTINGS_PAGE = "/settings/integrations"
+
+
+class ZoomStatus(BaseModel):
+    connected: bool
+    kind: str | None = None
+    account_id: str | None = None
+    connected_at: datetime | None = None
+    last_import_at: datetime | None = None
+    last_failure: str | None = None
+    last_failure_at: datetime | None = None
+
+
+class ZoomImport(BaseModel):
+    id: str
+    title: str | None
+    file_type: str
+    status: str
+    attempts: int
+    call_id: str | None
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ZoomImportList(BaseModel):
+    items: list[ZoomImport]
+    next_cursor: str | None
+
+
+@router.get("", response_model=ZoomStatus)
+async def status(principal: Admin, gw: GatewayDep) -> Response:
+    """Whether Zoom is connected, the last import and the last failure."""
+    code, out = await gw.services.call_json(
+        "integrations", "GET", BASE, identity=principal.identity()
+    )
+    return passthrough(code, out)
+
+
+@router.get("/imports", response_model=ZoomImportList)
+async def imports(
+    principal: Admin,
+    gw: GatewayDep,
+    limit: Annotated[int, Query(ge=1, le=100, description="items per page")] = 20,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
+    """The recordings Zoom announced, newest first, with what became of each."""
+    code, out = await gw.services.call_json(
+        "integrations",
+        "GET",
+        f"{BASE}/imports",
+        identity=principal.identity(),
+        params={"limit": limit, "cursor": cursor},
+    )
+    return passthrough(code, out)
+
+
+@router.get("/authorize", status_code=302, response_class=RedirectResponse)
+async def authorize(principal: Admin, gw: GatewayDep) -> RedirectResponse:
+    """Redirect to Zoom's consent page; Zoom comes back to ``callback``."""
+    _, out = await gw.services.call_json(
+        "integrations", "POST", f"{BASE}/authorize", identity=principal.identity()
+    )
+    return RedirectResponse(out["url"], status_code=302)
+
+
+@router.get("/callback", status_code=302, response_class=RedirectResponse)
+async def callback(
+    principal: Admin,
+    gw: GatewayDep,
+    code: Annotated[str | None, Query(max_length=2000)] = None,
+    state: Annotated[str | None, Query(max_length=200)] = None,
+    error: Annotated[str | None, Query(max_length=200)] = None,
+) -> RedirectResponse:
+    """Where Zoom sends the admin back: the code is exchanged, then the settings page
+    shows the outcome (``?zoom=connected`` or ``?zoom=error&reason=<code>``)."""
+    if error or not code or not state:
+        return _back({"zoom": "error", "reason": error or "missing_code"})
+    try:
+        await gw.services.call_json(
+            "integrations",
+            "POST",
+            f"{BASE}/callback",
+            identity=principal.identity(),
+            json={"code": code, "state": state},
+        )
+    except ApiError as exc:
+        return _back({"zoom": "error", "reason": exc.code})
+    return _back({"zoom": "connected"})
+
+
+def _back(query: dict[str, str]) -> RedirectResponse:
+    return RedirectResponse(f"{SETTINGS_PAGE}?{urlencode(query)}", status_code=302)
+
+
+@router.post("/server-to-server", response_model=ZoomStatus)
+async def server_to_server(principal: Admin, gw: GatewayDep) -> Response:
+    """Connect the Zoom account configured on the server (Server-to-Server OAuth)."""
+    code, out = await gw.services.call_json(
+        "integrations", "POST", f"{BASE}/server-to-server", identity=principal.identity()
+    )
+    return passthrough(code, out)
+
+
+@router.delete("/connection", status_code=204)
+async def disconnect(principal: Admin, gw: GatewayDep) -> Response:
+    code, out = await gw.services.call_json(
+        "integrations", "DELETE", f"{BASE}/connection", identity=principal.identity()
+    )
+    return passthrough(code, out)
+
+
+def _host_email(raw: bytes) -> str:
+    try:
+        data = json.loads(raw)
+        email = data["payload"]["object"]["host_email"]
+    except (ValueError, KeyError, TypeError):
+        return ""
+    return email if isinstance(email, str) else ""
+
+
+@webhooks.post(
+    "/zoom",
+    response_model=None,
+    responses={
+        200: {"model": dict[str, Any], "description": "endpoint.url_validation answered"},
+        204: {"description": "the notification was taken"},
+        **error_responses(400, 401, 409, 413, 422, 502, 503),
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
+)
+async def zoom_webhook(request: Request, gw: GatewayDep) -> Response:
+    """Zoom's notifications: the raw body and Zoom's headers go to integrations, which
+    checks ``x-zm-signature`` and its age, answers ``endpoint.url_validation`` and
+    imports ``recording.completed``. The host's account, found here by email, rides
+    along as a signed identity (integrations takes it only for that organization)."""
+    raw = await webhook_body(request, gw.settings.max_webhook_bytes)
+    headers = webhook_headers(request, "x-zm-signature", "x-zm-request-timestamp")
+    host = await member_by_email(gw, _host_email(raw))
+    resp = await gw.services.request(
+        "integrations", "POST", f"{BASE}/events", identity=host, content=raw, headers=headers
+    )
+    if resp.status_code == 204:
+        return Response(status_code=204)
+    if resp.status_code in (400, 401, 409, 422):
+        # Zoom's refusals (signature, age, replay, body) are the sender's to see as such;
+        # json_body would read a 401 as our own identity refused.
+        return JSONResponse(resp.json(), status_code=resp.status_code)
+    return passthrough(resp.status_code, json_body("integrations", resp))

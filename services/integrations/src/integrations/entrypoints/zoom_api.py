@@ -1,0 +1,149 @@
+"""Internal API of the Zoom import: connecting (admins and owners), its status and imports,
+and Zoom's notifications as the gateway forwards them (raw body and Zoom's headers)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from clashtor_common.identity import IDENTITY_HEADER, Identity, verify_identity
+from integrations.adapters.tables import ZoomConnection, ZoomImport, as_utc
+from integrations.context import IntegrationsContext
+from integrations.entrypoints.deps import AdminIdentity, ContextDep, SessionDep
+from integrations.service_layer import zoom
+
+router = APIRouter(prefix="/internal/zoom", tags=["zoom"])
+
+
+class AuthorizeOut(BaseModel):
+    url: str = Field(description="Zoom's authorize page, with a one-time state")
+
+
+class CallbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, max_length=2000)
+    state: str = Field(min_length=1, max_length=200)
+
+
+class ZoomStatus(BaseModel):
+    connected: bool
+    kind: str | None = None
+    account_id: str | None = None
+    connected_at: datetime | None = None
+    last_import_at: datetime | None = None
+    last_failure: str | None = None
+    last_failure_at: datetime | None = None
+
+
+class ZoomImportOut(BaseModel):
+    id: str
+    title: str | None
+    file_type: str
+    status: str
+    attempts: int
+    call_id: str | None
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ZoomImports(BaseModel):
+    items: list[ZoomImportOut]
+    next_cursor: str | None
+
+
+def _status(conn: ZoomConnection | None) -> ZoomStatus:
+    if conn is None:
+        return ZoomStatus(connected=False)
+    return ZoomStatus(
+        connected=True,
+        kind=conn.kind,
+        account_id=conn.account_id,
+        connected_at=as_utc(conn.connected_at),
+        last_import_at=as_utc(conn.last_import_at),
+        last_failure=conn.last_failure,
+        last_failure_at=as_utc(conn.last_failure_at),
+    )
+
+
+@router.post("/authorize", response_model=AuthorizeOut)
+async def authorize(identity: AdminIdentity, ctx: ContextDep, session: SessionDep) -> AuthorizeOut:
+    return AuthorizeOut(url=await zoom.start_authorization(session, ctx.zoom, identity))
+
+
+@router.post("/callback", response_model=ZoomStatus)
+async def callback(body: CallbackIn, identity: AdminIdentity, ctx: ContextDep) -> ZoomStatus:
+    conn = await zoom.finish_authorization(
+        ctx.db, ctx.zoom, identity, code=body.code, state=body.state
+    )
+    return _status(conn)
+
+
+@router.post("/server-to-server", response_model=ZoomStatus)
+async def server_to_server(identity: AdminIdentity, ctx: ContextDep) -> ZoomStatus:
+    return _status(await zoom.connect_server_to_server(ctx.db, ctx.zoom, identity))
+
+
+@router.get("", response_model=ZoomStatus)
+async def status(identity: AdminIdentity, session: SessionDep) -> ZoomStatus:
+    return _status(await zoom.connection(session, identity.org_id))
+
+
+@router.delete("/connection", status_code=204)
+async def disconnect(identity: AdminIdentity, session: SessionDep) -> Response:
+    await zoom.disconnect(session, identity.org_id)
+    return Response(status_code=204)
+
+
+@router.get("/imports", response_model=ZoomImports)
+async def imports(
+    identity: AdminIdentity,
+    ctx: ContextDep,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> ZoomImports:
+    rows, next_cursor = await zoom.imports_page(
+        session, identity.org_id, limit=limit, cursor=cursor
+    )
+    return ZoomImports(items=[_import(ctx, r) for r in rows], next_cursor=next_cursor)
+
+
+def _import(ctx: IntegrationsContext, item: ZoomImport) -> ZoomImportOut:
+    return ZoomImportOut(
+        id=item.id,
+        title=zoom.import_title(ctx.keyring, item),
+        file_type=item.file_type,
+        status=item.status,
+        attempts=item.attempts,
+        call_id=item.call_id,
+        error=item.last_error,
+        created_at=as_utc(item.created_at),  # type: ignore[arg-type]
+        updated_at=as_utc(item.updated_at),  # type: ignore[arg-type]
+    )
+
+
+@router.post("/events")
+async def events(request: Request, ctx: ContextDep) -> Response:
+    """Zoom's notification, untouched. The gateway adds the meeting host's identity when
+    an account of the organization has the host's email (none: the import fails visibly)."""
+    host: Identity | None = None
+    token = request.headers.get(IDENTITY_HEADER)
+    if token:
+        host = verify_identity(token, ctx.settings.identity_secret.get_secret_value())
+    answer = await zoom.receive(
+        ctx.db,
+        ctx.zoom,
+        body=await request.body(),
+        timestamp=request.headers.get("x-zm-request-timestamp"),
+        signature=request.headers.get("x-zm-signature"),
+        host=host,
+    )
+    if answer is not None:
+        return JSONResponse(answer)
+    ctx.zoom_importer.wake()
+    return Response(status_code=204)

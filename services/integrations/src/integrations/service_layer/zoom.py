@@ -1,0 +1,562 @@
+"""Zoom import: connecting an organization's Zoom account, taking Zoom's notifications,
+and bringing each completed recording into ingest on the meeting host's behalf.
+
+- Connecting: OAuth's authorization-code flow (``start_authorization`` hands out
+  Zoom's authorize URL with a one-time ``state``; ``finish_authorization`` exchanges
+  the code) or Server-to-Server OAuth with the configured account. Tokens are sealed
+  with the keyring, bound to the organization.
+- Tokens: ``ZoomTokens.access_token`` refreshes a token about to expire first, under
+  the connection's row lock (Zoom's refresh tokens work once: two refreshes at once
+  would leave one of them with a dead token).
+- Notifications: ``receive`` checks the signature and its age, answers URL validation,
+  and records a ``recording.completed`` as an import job in the same transaction as
+  the notification's receipt (a replayed request, or a refused one, records nothing).
+- Imports: the ``ZoomImporter`` works the jobs off like the webhook dispatcher (claim
+  with a lease, work outside any transaction, record): participants from Zoom's API,
+  the file streamed to a temporary file, then uploaded to ingest. A transient failure
+  (timeout, 429, 5xx) is retried with backoff, any other is kept on the import and the
+  connection, where the organization's admins see it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import tempfile
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from clashtor_common.crypto import Keyring
+from clashtor_common.db import Database
+from clashtor_common.domain_errors import DomainError, InvalidInput, Unavailable
+from clashtor_common.identity import Identity
+from clashtor_common.periodic import Periodic
+from integrations.adapters.ingest import IngestUploader
+from integrations.adapters.tables import (
+    ZoomConnection,
+    ZoomImport,
+    ZoomOAuthState,
+    ZoomWebhookReceipt,
+    as_utc,
+)
+from integrations.adapters.zoom import Tokens, TransferError, ZoomClient
+from integrations.domain import errors
+from integrations.domain import zoom as rules
+from integrations.domain.cursors import BadCursor, decode_cursor, encode_cursor
+from integrations.domain.retries import RetryPolicy
+from integrations.settings import IntegrationsSettings
+
+log = logging.getLogger(__name__)
+
+STATE_TTL = timedelta(minutes=10)
+IMPORT_LEASE = timedelta(minutes=15)
+"""A claimed import is tried again after this if its worker died (a long download)."""
+RECEIPT_RETENTION = timedelta(hours=1)
+"""Receipts older than the signature's age limit are never needed again."""
+
+
+def _aad(org_id: str, what: str) -> bytes:
+    return f"integrations:zoom:{org_id}:{what}".encode()
+
+
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def redirect_uri(settings: IntegrationsSettings) -> str:
+    return f"{settings.public_base_url.rstrip('/')}/v1/integrations/zoom/callback"
+
+
+@dataclass
+class ZoomDeps:
+    settings: IntegrationsSettings
+    keyring: Keyring
+    client: ZoomClient
+
+
+# connecting --------------------------------------------------------------------------
+
+
+def _require_app(settings: IntegrationsSettings) -> None:
+    if not settings.zoom_client_id or not settings.zoom_secret("client_secret"):
+        raise rules.not_configured("ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET")
+
+
+async def start_authorization(session: AsyncSession, deps: ZoomDeps, identity: Identity) -> str:
+    """Zoom's authorize URL for this admin, with a one-time ``state`` bound to them."""
+    _require_app(deps.settings)
+    state = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    await session.execute(delete(ZoomOAuthState).where(col(ZoomOAuthState.expires_at) < now))
+    session.add(
+        ZoomOAuthState(
+            state_hash=_hash(state),
+            org_id=identity.org_id,
+            user_id=identity.user_id,
+            expires_at=now + STATE_TTL,
+        )
+    )
+    return deps.client.authorize_url(state=state, redirect_uri=redirect_uri(deps.settings))
+
+
+async def finish_authorization(
+    db: Database, deps: ZoomDeps, identity: Identity, *, code: str, state: str
+) -> ZoomConnection:
+    """Exchange Zoom's code for tokens; the ``state`` must be this admin's, and unused."""
+    _require_app(deps.settings)
+    async with db.session() as session:
+        row = await session.get(ZoomOAuthState, _hash(state))
+        if row is not None:
+            await session.delete(row)  # used once, whatever happens next
+    now = datetime.now(UTC)
+    if (
+        row is None
+        or row.org_id != identity.org_id
+        or row.user_id != identity.user_id
+        or (as_utc(row.expires_at) or now) < now
+    ):
+        raise rules.invalid_state()
+    tokens = await _provider(deps.client.exchange_code(code, redirect_uri(deps.settings)))
+    me = await _provider(deps.client.me(tokens.access_token))
+    account_id = str(me.get("account_id") or "")
+    if not account_id:
+        raise rules.not_configured("Zoom answered no account id for this user")
+    async with db.session() as session:
+        return await _save(session, deps, identity, "oauth", account_id, tokens)
+
+
+async def connect_server_to_server(
+    db: Database, deps: ZoomDeps, identity: Identity
+) -> ZoomConnection:
+    """Connect the configured Zoom account (``ZOOM_ACCOUNT_ID``) with account credentials."""
+    _require_app(deps.settings)
+    account_id = deps.settings.zoom_account_id
+    if not account_id:
+        raise rules.not_configured("ZOOM_ACCOUNT_ID")
+    tokens = await _provider(deps.client.account_token(account_id))
+    async with db.session() as session:
+        return await _save(session, deps, identity, "server_to_server", account_id, tokens)
+
+
+async def _provider(call: Any) -> Any:
+    """A Zoom call made for an admin's request: its failure is theirs to see (400/503)."""
+    try:
+        return await call
+    except TransferError as exc:
+        if exc.transient:
+            raise Unavailable(str(exc), "zoom_unavailable") from exc
+        raise DomainError(str(exc), "zoom_refused") from exc
+
+
+async def _save(
+    session: AsyncSession,
+    deps: ZoomDeps,
+    identity: Identity,
+    kind: str,
+    account_id: str,
+    tokens: Tokens,
+) -> ZoomConnection:
+    taken = await session.execute(
+        select(ZoomConnection.org_id).where(
+            col(ZoomConnection.account_id) == account_id,
+            col(ZoomConnection.org_id) != identity.org_id,
+        )
+    )
+    if taken.first() is not None:
+        raise rules.account_taken()
+    conn = await session.get(ZoomConnection, identity.org_id) or ZoomConnection(
+        org_id=identity.org_id,
+        account_id=account_id,
+        kind=kind,
+        access_token_enc=b"",
+        expires_at=datetime.now(UTC),
+        connected_by=identity.user_id,
+    )
+    conn.account_id, conn.kind, conn.connected_by = account_id, kind, identity.user_id
+    conn.connected_at = datetime.now(UTC)
+    conn.last_failure, conn.last_failure_at = None, None
+    _store_tokens(deps.keyring, conn, tokens)
+    session.add(conn)
+    return conn
+
+
+def _store_tokens(keyring: Keyring, conn: ZoomConnection, tokens: Tokens) -> None:
+    conn.access_token_enc = keyring.encrypt_text(tokens.access_token, _aad(conn.org_id, "access"))
+    if tokens.refresh_token:
+        conn.refresh_token_enc = keyring.encrypt_text(
+            tokens.refresh_token, _aad(conn.org_id, "refresh")
+        )
+    conn.expires_at = datetime.now(UTC) + timedelta(seconds=tokens.expires_in)
+
+
+async def disconnect(session: AsyncSession, org_id: str) -> None:
+    conn = await session.get(ZoomConnection, org_id)
+    if conn is None:
+        raise rules.not_connected()
+    await session.delete(conn)
+
+
+async def connection(session: AsyncSession, org_id: str) -> ZoomConnection | None:
+    return await session.get(ZoomConnection, org_id)
+
+
+async def imports_page(
+    session: AsyncSession, org_id: str, *, limit: int, cursor: str | None
+) -> tuple[list[ZoomImport], str | None]:
+    """The organization's imports, newest first, a page at a time."""
+    query = select(ZoomImport).where(col(ZoomImport.org_id) == org_id)
+    if cursor:
+        try:
+            at, row_id = decode_cursor(cursor)
+        except BadCursor:
+            raise errors.invalid_cursor() from None
+        query = query.where(
+            (col(ZoomImport.created_at) < at)
+            | ((col(ZoomImport.created_at) == at) & (col(ZoomImport.id) < row_id))
+        )
+    query = query.order_by(col(ZoomImport.created_at).desc(), col(ZoomImport.id).desc())
+    rows = list((await session.execute(query.limit(limit + 1))).scalars())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1] if more else None
+    next_cursor = encode_cursor(as_utc(last.created_at), last.id) if last else None  # type: ignore[arg-type]
+    return rows, next_cursor
+
+
+def import_title(keyring: Keyring, item: ZoomImport) -> str | None:
+    if item.topic_enc is None:
+        return None
+    return keyring.decrypt_text(item.topic_enc, _aad(item.org_id, f"topic:{item.id}"))
+
+
+# tokens ------------------------------------------------------------------------------
+
+
+class ZoomTokens:
+    """An organization's access token, refreshed before it runs out."""
+
+    def __init__(self, db: Database, deps: ZoomDeps) -> None:
+        self.db = db
+        self.deps = deps
+        self.margin = timedelta(seconds=deps.settings.zoom_refresh_margin_seconds)
+
+    async def access_token(self, org_id: str) -> str:
+        keyring = self.deps.keyring
+        async with self.db.session() as session:
+            query = select(ZoomConnection).where(col(ZoomConnection.org_id) == org_id)
+            if not self.db.is_sqlite:
+                query = query.with_for_update()
+            conn = (await session.execute(query)).scalar_one_or_none()
+            if conn is None:
+                raise TransferError("Zoom is not connected any more", transient=False)
+            if (as_utc(conn.expires_at) or datetime.now(UTC)) - self.margin > datetime.now(UTC):
+                return keyring.decrypt_text(conn.access_token_enc, _aad(org_id, "access"))
+            if conn.kind == "server_to_server":
+                tokens = await self.deps.client.account_token(conn.account_id)
+            else:
+                if conn.refresh_token_enc is None:
+                    raise TransferError(
+                        "Zoom gave no refresh token; connect again", transient=False
+                    )
+                refresh = keyring.decrypt_text(conn.refresh_token_enc, _aad(org_id, "refresh"))
+                tokens = await self.deps.client.refresh(refresh)
+            _store_tokens(keyring, conn, tokens)
+            session.add(conn)
+            log.info("zoom access token of org %s refreshed", org_id)
+            return tokens.access_token
+
+
+# notifications -----------------------------------------------------------------------
+
+
+async def receive(
+    db: Database,
+    deps: ZoomDeps,
+    *,
+    body: bytes,
+    timestamp: str | None,
+    signature: str | None,
+    host: Identity | None,
+) -> dict[str, str] | None:
+    """Take one Zoom notification: the URL validation answer, or None once recorded."""
+    settings = deps.settings
+    secret = settings.zoom_secret("webhook_secret_token")
+    rules.check_signature(
+        secret,
+        timestamp=timestamp,
+        signature=signature,
+        body=body,
+        now=datetime.now(UTC),
+        max_age_seconds=settings.zoom_webhook_max_age_seconds,
+    )
+    data = rules.parse_notification(body)
+    if data["event"] == rules.URL_VALIDATION:
+        plain = data["payload"].get("plainToken")
+        if not isinstance(plain, str) or not plain:
+            raise InvalidInput("payload.plainToken is required", "invalid_notification")
+        return rules.url_validation_answer(secret, plain)
+    assert signature is not None
+    async with db.session() as session:
+        if await session.get(ZoomWebhookReceipt, _hash(signature)) is not None:
+            raise rules.replayed()
+        session.add(ZoomWebhookReceipt(signature_hash=_hash(signature)))
+        try:
+            await session.flush()
+        except IntegrityError:
+            raise rules.replayed() from None
+        if data["event"] == rules.RECORDING_COMPLETED:
+            await _record_recording(session, deps, data, host)
+    return None
+
+
+async def _record_recording(
+    session: AsyncSession, deps: ZoomDeps, data: dict[str, Any], host: Identity | None
+) -> None:
+    payload = data["payload"]
+    obj = payload.get("object") if isinstance(payload.get("object"), dict) else {}
+    account_id = str(payload.get("account_id") or obj.get("account_id") or "")
+    conn = (
+        await session.execute(
+            select(ZoomConnection).where(col(ZoomConnection.account_id) == account_id)
+        )
+    ).scalar_one_or_none()
+    if conn is None:
+        log.info("zoom recording of an account no organization connected: ignored")
+        return
+    org_id = conn.org_id
+    meeting_uuid = str(obj.get("uuid") or obj.get("id") or "")[:200]
+    files = obj.get("recording_files") if isinstance(obj.get("recording_files"), list) else []
+    chosen = rules.pick_recording(files)
+    file_id = chosen.file_id if chosen else f"meeting:{meeting_uuid}"
+    existing = await session.execute(
+        select(ZoomImport.id).where(
+            col(ZoomImport.org_id) == org_id, col(ZoomImport.file_id) == file_id[:100]
+        )
+    )
+    if existing.first() is not None:
+        return  # the same recording again: imported (or being imported) once
+    now = datetime.now(UTC)
+    item = ZoomImport(
+        id=str(uuid.uuid4()),
+        org_id=org_id,
+        file_id=file_id[:100],
+        meeting_uuid=meeting_uuid,
+        file_type=chosen.file_type if chosen else "",
+        zoom_host_id=str(obj.get("host_id") or "")[:100],
+        host_user_id=host.user_id if host is not None and host.org_id == org_id else None,
+        download_url_enc=b"",
+        next_attempt_at=now,
+    )
+    keyring = deps.keyring
+    item.download_url_enc = keyring.encrypt_text(
+        chosen.download_url if chosen else "", _aad(org_id, f"url:{item.id}")
+    )
+    token = payload.get("download_token") or data.get("download_token")
+    if isinstance(token, str) and token:
+        item.download_token_enc = keyring.encrypt_text(token, _aad(org_id, f"token:{item.id}"))
+    topic = obj.get("topic")
+    if isinstance(topic, str) and topic.strip():
+        item.topic_enc = keyring.encrypt_text(topic.strip()[:200], _aad(org_id, f"topic:{item.id}"))
+    if chosen is None:
+        _fail(conn, item, "the recording has no audio (M4A) or video (MP4) file", now)
+    elif item.host_user_id is None:
+        _fail(
+            conn,
+            item,
+            "the meeting's host has no Clashtor account in this organization "
+            f"(Zoom user {item.zoom_host_id or 'unknown'})",
+            now,
+        )
+    session.add(item)
+    session.add(conn)
+
+
+def _fail(conn: ZoomConnection | None, item: ZoomImport, reason: str, now: datetime) -> None:
+    item.status, item.last_error, item.next_attempt_at, item.updated_at = (
+        "failed",
+        reason[:500],
+        None,
+        now,
+    )
+    if conn is not None:
+        conn.last_failure, conn.last_failure_at = reason[:500], now
+    log.warning("zoom import %s failed: %s", item.id, reason)
+
+
+# imports -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claimed:
+    import_id: str
+    org_id: str
+    host_user_id: str
+    zoom_host_id: str
+    meeting_uuid: str
+    file_id: str
+    file_type: str
+    download_url: str
+    download_token: str | None
+    title: str | None
+
+
+class ZoomImporter:
+    def __init__(
+        self,
+        db: Database,
+        deps: ZoomDeps,
+        tokens: ZoomTokens,
+        uploader: IngestUploader,
+        policy: RetryPolicy,
+        *,
+        poll_seconds: float,
+        max_participants: int = 50,
+    ) -> None:
+        self.db = db
+        self.deps = deps
+        self.tokens = tokens
+        self.uploader = uploader
+        self.policy = policy
+        self.max_participants = max_participants
+        self._loop = Periodic("zoom-imports", poll_seconds, self.run_once)
+
+    async def start(self) -> None:
+        await self._loop.start()
+
+    async def stop(self) -> None:
+        await self._loop.stop()
+
+    def wake(self) -> None:
+        self._loop.wake()
+
+    async def run_once(self) -> int:
+        claimed = await self._claim(datetime.now(UTC))
+        for claim in claimed:
+            try:
+                call_id = await self._import(claim)
+            except TransferError as exc:
+                await self._record(claim, None, exc)
+            else:
+                await self._record(claim, call_id, None)
+        return len(claimed)
+
+    async def _claim(self, now: datetime) -> list[Claimed]:
+        keyring = self.deps.keyring
+        async with self.db.session() as session:
+            await session.execute(
+                delete(ZoomWebhookReceipt).where(
+                    col(ZoomWebhookReceipt.received_at) < now - RECEIPT_RETENTION
+                )
+            )
+            query = (
+                select(ZoomImport)
+                .where(col(ZoomImport.status) == "pending", col(ZoomImport.next_attempt_at) <= now)
+                .order_by(col(ZoomImport.next_attempt_at))
+                .limit(5)
+            )
+            if not self.db.is_sqlite:
+                query = query.with_for_update(skip_locked=True)
+            claimed = []
+            for item in (await session.execute(query)).scalars():
+                item.next_attempt_at = now + IMPORT_LEASE
+                session.add(item)
+                org = item.org_id
+                token = None
+                if item.download_token_enc is not None:
+                    token = keyring.decrypt_text(
+                        item.download_token_enc, _aad(org, f"token:{item.id}")
+                    )
+                claimed.append(
+                    Claimed(
+                        import_id=item.id,
+                        org_id=org,
+                        host_user_id=item.host_user_id or "",
+                        zoom_host_id=item.zoom_host_id,
+                        meeting_uuid=item.meeting_uuid,
+                        file_id=item.file_id,
+                        file_type=item.file_type,
+                        download_url=keyring.decrypt_text(
+                            item.download_url_enc, _aad(org, f"url:{item.id}")
+                        ),
+                        download_token=token,
+                        title=import_title(keyring, item),
+                    )
+                )
+            return claimed
+
+    async def _import(self, claim: Claimed) -> str:
+        client = self.deps.client
+        access = await self.tokens.access_token(claim.org_id)
+        try:
+            people = await client.participants(access, claim.meeting_uuid)
+        except TransferError as exc:
+            if exc.transient:
+                raise
+            log.warning("zoom participants of import %s unavailable: %s", claim.import_id, exc)
+            people = []
+        host_email = next(
+            (
+                str(p.get("user_email"))
+                for p in people
+                if claim.zoom_host_id and p.get("id") == claim.zoom_host_id
+            ),
+            None,
+        )
+        participants = rules.call_participants(host_email, people, max_count=self.max_participants)
+        extension = "m4a" if claim.file_type == "M4A" else "mp4"
+        with tempfile.TemporaryDirectory(prefix="zoom-import-") as tmp:
+            path = Path(tmp) / f"zoom-{claim.import_id}.{extension}"
+            await client.download(
+                claim.download_url,
+                path,
+                access_token=None if claim.download_token else access,
+                download_token=claim.download_token,
+                max_bytes=self.deps.settings.zoom_max_recording_bytes,
+            )
+            uploaded = await self.uploader.upload(
+                Identity(org_id=claim.org_id, user_id=claim.host_user_id, role="rep"),
+                path,
+                filename=path.name,
+                title=claim.title or "Zoom meeting",
+                participants=participants,
+            )
+        return uploaded.call_id
+
+    async def _record(
+        self, claim: Claimed, call_id: str | None, failure: TransferError | None
+    ) -> None:
+        now = datetime.now(UTC)
+        async with self.db.session() as session:
+            item = await session.get(ZoomImport, claim.import_id)
+            if item is None:  # erased while in flight
+                return
+            conn = await session.get(ZoomConnection, claim.org_id)
+            item.attempts += 1
+            item.updated_at = now
+            if failure is None:
+                item.status, item.call_id, item.next_attempt_at = "imported", call_id, None
+                item.last_error = None
+                if conn is not None:
+                    conn.last_import_at = now
+            else:
+                retry = None
+                if failure.transient:
+                    created = as_utc(item.created_at) or now
+                    retry = self.policy.next_attempt(created, now, item.attempts)
+                if retry is not None:
+                    item.next_attempt_at, item.last_error = retry, str(failure)[:500]
+                    log.info("zoom import %s retried at %s: %s", item.id, retry, failure)
+                else:
+                    _fail(conn, item, str(failure), now)
+            session.add(item)
+            if conn is not None:
+                session.add(conn)

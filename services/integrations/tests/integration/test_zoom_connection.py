@@ -1,0 +1,243 @@
+"""Zoom import inside the integrations service: OAuth against a local Zoom, tokens
+sealed and refreshed before expiry, notifications recorded once, failures kept where
+admins see them, and the Zoom data in erasure and export.
+
+(A recording imported all the way to a scored call, through the gateway and ingest,
+is ``tests/e2e/test_zoom_import.py``.)
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from sqlmodel import col, select
+
+from clashtor_common.events import ErasureRequested, ExportRequested, Subject
+from clashtor_common.testing.apps import identity_headers
+from clashtor_common.testing.waiting import wait_until
+from integrations.adapters.tables import ZoomConnection, ZoomImport
+from integrations.context import IntegrationsContext
+from integrations.service_layer import privacy
+from integrations.settings import IntegrationsSettings
+
+from .conftest import Api
+from .zoom_stub import ZoomStub
+
+pytestmark = pytest.mark.slow
+
+
+def new_org() -> str:
+    return f"org-{uuid.uuid4().hex[:12]}"
+
+
+async def connect(api: Api, zoom: ZoomStub, org: str) -> str:
+    """Connect ``org`` to a Zoom account of its own through the OAuth dance; its id."""
+    account = f"acct-{uuid.uuid4().hex[:10]}"
+    zoom.add_user(f"admin-{uuid.uuid4().hex[:6]}@seller.example", account_id=account)
+    started = await api.call("POST", "/internal/zoom/authorize", org)
+    assert started.status_code == 200, started.text
+    async with httpx.AsyncClient() as browser:
+        consent = await browser.get(started.json()["url"])
+    assert consent.status_code == 302
+    back = httpx.URL(consent.headers["location"])
+    assert back.path == "/v1/integrations/zoom/callback"
+    done = await api.call(
+        "POST",
+        "/internal/zoom/callback",
+        org,
+        json={"code": back.params["code"], "state": back.params["state"]},
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["connected"] and done.json()["account_id"] == account
+    return account
+
+
+async def notify(
+    api: Api, body: bytes, headers: dict[str, str], host: tuple[str, str] | None = None
+) -> httpx.Response:
+    if host is not None:
+        headers = {**headers, **identity_headers(api.secret, host[0], user_id=host[1], role="rep")}
+    return await api.http.post("/internal/zoom/events", content=body, headers=headers)
+
+
+async def imports(api: Api, org: str) -> list[dict[str, Any]]:
+    resp = await api.call("GET", "/internal/zoom/imports", org)
+    assert resp.status_code == 200, resp.text
+    items: list[dict[str, Any]] = resp.json()["items"]
+    return items
+
+
+async def test_oauth_tokens_are_sealed_and_refreshed_before_they_expire(
+    api: Api, zoom_stub: ZoomStub, ctx: IntegrationsContext
+) -> None:
+    org = new_org()
+    zoom_stub.expires_in = 60  # under the 5 minute margin: the next use refreshes first
+    try:
+        await connect(api, zoom_stub, org)
+    finally:
+        zoom_stub.expires_in = 3600
+    async with ctx.db.session() as session:
+        conn = await session.get(ZoomConnection, org)
+        assert conn is not None and conn.kind == "oauth"
+        first = ctx.keyring.decrypt_text(
+            conn.access_token_enc, f"integrations:zoom:{org}:access".encode()
+        )
+        sealed = conn.access_token_enc + (conn.refresh_token_enc or b"")
+    assert first.encode() not in sealed and b"zr-" not in sealed
+    zoom_stub.expire_access_tokens()
+
+    grants = len(zoom_stub.grants)
+    token = await ctx.zoom_importer.tokens.access_token(org)
+    assert token != first and zoom_stub.grants[grants:] == ["refresh_token"]
+    me = await ctx.zoom.client.me(token)  # the new token works; the old one is dead
+    assert me["account_id"]
+    # Fresh for an hour now: the next use takes it as it is.
+    assert await ctx.zoom_importer.tokens.access_token(org) == token
+    assert zoom_stub.grants[grants:] == ["refresh_token"]
+
+
+async def test_an_authorization_state_is_single_use_and_bound_to_its_organization(
+    api: Api, zoom_stub: ZoomStub
+) -> None:
+    org, other = new_org(), new_org()
+    zoom_stub.add_user("someone@seller.example", account_id=f"acct-{uuid.uuid4().hex[:8]}")
+    started = await api.call("POST", "/internal/zoom/authorize", org)
+    async with httpx.AsyncClient() as browser:
+        consent = await browser.get(started.json()["url"])
+    back = httpx.URL(consent.headers["location"])
+    form = {"code": back.params["code"], "state": back.params["state"]}
+
+    stolen = await api.call("POST", "/internal/zoom/callback", other, json=form)
+    assert stolen.status_code == 422 and stolen.json()["error"]["code"] == "zoom_state_invalid"
+    again = await api.call("POST", "/internal/zoom/callback", org, json=form)
+    assert again.status_code == 422, "a state works once, whoever used it"
+    assert (await api.call("GET", "/internal/zoom", other)).json()["connected"] is False
+    rep = await api.call("POST", "/internal/zoom/authorize", org, role="rep")
+    assert rep.status_code == 403
+
+
+async def test_a_failed_download_is_retried_while_transient_then_shown_to_admins(
+    api: Api, zoom_stub: ZoomStub, ctx: IntegrationsContext, settings: IntegrationsSettings
+) -> None:
+    org = new_org()
+    account = await connect(api, zoom_stub, org)
+    host = zoom_stub.add_user(f"host-{uuid.uuid4().hex[:6]}@seller.example", account_id=account)
+    meeting = zoom_stub.add_meeting(host, b"not audio at all", topic="Pipeline review", guests=[])
+    body = zoom_stub.recording_completed(meeting, with_download_token=True)
+    zoom_stub.fail_downloads[:] = [503, 404]
+
+    resp = await notify(api, body, zoom_stub.signed(body), host=(org, "user-host"))
+    assert resp.status_code == 204, resp.text
+    assert await ctx.zoom_importer.run_once() >= 1
+    [item] = await imports(api, org)
+    assert item["status"] == "pending" and item["attempts"] == 1
+    assert "503" in item["error"] and item["title"] == "Pipeline review"
+    assert zoom_stub.downloads[-1]["by"] == "token"  # the webhook's download_token
+
+    async def retried() -> list[dict[str, Any]]:
+        await ctx.zoom_importer.run_once()
+        found = await imports(api, org)
+        return found if found[0]["status"] != "pending" else []
+
+    [item] = await wait_until(retried, timeout=30, every=0.2)
+    assert item["status"] == "failed" and item["attempts"] == 2 and "404" in item["error"]
+    assert item["call_id"] is None
+    status = (await api.call("GET", "/internal/zoom", org)).json()
+    assert "404" in status["last_failure"] and status["last_import_at"] is None
+
+    # The same recording announced again (Zoom's own retry) changes nothing.
+    resp = await notify(
+        api, body, zoom_stub.signed(body, at=time.time() + 1), host=(org, "user-host")
+    )
+    assert resp.status_code == 204
+    assert [i["id"] for i in await imports(api, org)] == [item["id"]]
+
+
+async def test_refused_notifications_record_nothing(
+    api: Api, zoom_stub: ZoomStub, ctx: IntegrationsContext
+) -> None:
+    org = new_org()
+    account = await connect(api, zoom_stub, org)
+    host = zoom_stub.add_user(f"host-{uuid.uuid4().hex[:6]}@seller.example", account_id=account)
+    meeting = zoom_stub.add_meeting(host, b"x", topic="Refused", guests=[])
+    body = zoom_stub.recording_completed(meeting)
+
+    refusals = [
+        (zoom_stub.signed(body, secret="wrong"), 401, "zoom_signature_invalid"),
+        (zoom_stub.signed(body, at=time.time() - 301), 401, "zoom_stale"),
+        ({"x-zm-request-timestamp": str(int(time.time()))}, 401, "zoom_signature_invalid"),
+        (zoom_stub.signed(b"[]"), 401, "zoom_signature_invalid"),  # signed another body
+    ]
+    for headers, status, code in refusals:
+        resp = await notify(api, body, headers, host=(org, "user-host"))
+        assert resp.status_code == status, resp.text
+        assert resp.json()["error"]["code"] == code
+    for garbage in (b"{", b"[]", b'{"event": "recording.completed"}'):
+        resp = await notify(api, garbage, zoom_stub.signed(garbage))
+        assert resp.status_code == 400, resp.text
+    assert await imports(api, org) == []
+
+    # An account no organization connected: taken (Zoom must not retry), nothing kept.
+    stranger = zoom_stub.add_user("x@elsewhere.example", account_id="acct-nobody")
+    elsewhere = zoom_stub.add_meeting(stranger, b"x", topic="t", guests=[])
+    lost = zoom_stub.recording_completed(elsewhere)
+    assert (await notify(api, lost, zoom_stub.signed(lost))).status_code == 204
+    async with ctx.db.session() as session:
+        found = await session.execute(
+            select(ZoomImport).where(
+                col(ZoomImport.meeting_uuid).in_([meeting.uuid, elsewhere.uuid])
+            )
+        )
+        assert found.first() is None
+
+
+async def test_erasure_and_export_cover_the_zoom_connection_and_imports(
+    api: Api, zoom_stub: ZoomStub, ctx: IntegrationsContext, settings: IntegrationsSettings
+) -> None:
+    org = new_org()
+    account = await connect(api, zoom_stub, org)
+    host = zoom_stub.add_user(f"host-{uuid.uuid4().hex[:6]}@seller.example", account_id=account)
+    for topic in ("Renewal with Acme", "Kickoff with Beta"):
+        meeting = zoom_stub.add_meeting(host, b"x", topic=topic, guests=[])
+        body = zoom_stub.recording_completed(meeting)
+        resp = await notify(api, body, zoom_stub.signed(body), host=(org, "user-host"))
+        assert resp.status_code == 204
+
+    async with ctx.db.session() as session:
+        exported = await privacy.export_items(
+            session,
+            ExportRequested(request_id="r1", subject=Subject(type="organization", id=org)),
+            org,
+            ctx.keyring,
+        )
+    kinds = [i["kind"] for i in exported]
+    assert kinds.count("zoom_connection") == 1 and kinds.count("zoom_import") == 2
+    assert {i["title"] for i in exported if i["kind"] == "zoom_import"} == {
+        "Renewal with Acme",
+        "Kickoff with Beta",
+    }
+    assert all("token" not in key for i in exported for key in i)
+
+    secret = settings.fingerprint_secret.get_secret_value()
+    async with ctx.db.session() as session:
+        done = await privacy.erase_subject(
+            session,
+            ErasureRequested(request_id="r2", subject=Subject(type="user", id="user-host")),
+            org,
+            pseudonym_secret=secret,
+        )
+    assert done.removed["zoom_imports"] == 2
+    assert await imports(api, org) == []
+    async with ctx.db.session() as session:
+        done = await privacy.erase_subject(
+            session,
+            ErasureRequested(request_id="r3", subject=Subject(type="organization", id=org)),
+            org,
+            pseudonym_secret=secret,
+        )
+    assert done.removed["zoom_connection"] == 1
+    assert (await api.call("GET", "/internal/zoom", org)).json()["connected"] is False

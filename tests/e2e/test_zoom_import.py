@@ -1,0 +1,201 @@
+"""Zoom import on the running system: a local Zoom (OAuth, REST, downloads, signed
+webhooks) and the real gateway, integrations, ingest, transcribe and score.
+
+A recording Zoom announces becomes a scored call of the meeting's host, once; what
+Zoom did not sign, signed too long ago, or sent before, records nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from clashtor_callgen import generate_call, short_script
+from clashtor_common.testing.waiting import wait_until
+
+from .client import Clashtor
+from .stack import Stack
+
+GUESTS = [("Carl Customer", "carl.customer@buyer.example")]
+
+
+class ZoomOrg:
+    """An organization whose owner connected their own Zoom account (OAuth)."""
+
+    def __init__(self, stack: Stack, zoom: Any, *, token_lifetime: int = 3600) -> None:
+        self.api = Clashtor(stack.gateway)
+        self.api.signup()
+        self.email = self.api.http.get("/v1/me", headers=self.api.bearer).json()["email"]
+        self.zoom = zoom
+        self.account_id = f"acct-{uuid.uuid4().hex[:10]}"
+        self.zoom_user = zoom.add_user(self.email, account_id=self.account_id)
+        zoom.expires_in = token_lifetime
+        try:
+            done = self.api.http.get("/v1/integrations/zoom/authorize", follow_redirects=True)
+        finally:
+            zoom.expires_in = 3600
+        assert done.status_code == 200, done.text
+        assert done.url.path == "/settings/integrations"
+        assert done.url.params.get("zoom") == "connected", done.url
+
+    def status(self) -> dict[str, Any]:
+        resp = self.api.http.get("/v1/integrations/zoom", headers=self.api.bearer)
+        assert resp.status_code == 200, resp.text
+        body: dict[str, Any] = resp.json()
+        return body
+
+    def imports(self) -> list[dict[str, Any]]:
+        resp = self.api.http.get("/v1/integrations/zoom/imports", headers=self.api.bearer)
+        assert resp.status_code == 200, resp.text
+        items: list[dict[str, Any]] = resp.json()["items"]
+        return items
+
+    def calls(self) -> list[dict[str, Any]]:
+        resp = self.api.http.get("/v1/calls", headers=self.api.bearer)
+        assert resp.status_code == 200, resp.text
+        items: list[dict[str, Any]] = resp.json()["items"]
+        return items
+
+
+def notify(stack: Stack, body: bytes, headers: dict[str, str]) -> httpx.Response:
+    return httpx.post(f"{stack.gateway}/webhooks/zoom", content=body, headers=headers, timeout=30)
+
+
+@pytest.fixture(scope="module")
+def org(stack: Stack, zoom_stub: Any) -> Iterator[ZoomOrg]:
+    # Tokens issued at connection live 60 s, under the 5 min refresh margin: every use
+    # must refresh first (and the stub kills the first ones below to prove it).
+    connected = ZoomOrg(stack, zoom_stub, token_lifetime=60)
+    yield connected
+    connected.api.close()
+
+
+def test_zoom_url_validation_is_answered_with_the_hmac_of_the_plain_token(
+    stack: Stack, zoom_stub: Any
+) -> None:
+    plain = uuid.uuid4().hex
+    body = zoom_stub.url_validation(plain)
+    resp = notify(stack, body, zoom_stub.signed(body))
+    assert resp.status_code == 200, resp.text
+    expected = hmac.new(zoom_stub.secret_token.encode(), plain.encode(), hashlib.sha256)
+    assert resp.json() == {"plainToken": plain, "encryptedToken": expected.hexdigest()}
+
+
+def test_a_completed_recording_becomes_one_scored_call_of_the_host(
+    stack: Stack, zoom_stub: Any, org: ZoomOrg
+) -> None:
+    generated = generate_call(short_script(), fmt="m4a")
+    meeting = zoom_stub.add_meeting(
+        org.zoom_user, generated.read_bytes(), topic="Discovery with Buyer Inc", guests=GUESTS
+    )
+    zoom_stub.expire_access_tokens()  # the connection's token must be refreshed, not used
+    zoom_stub.fail_downloads.append(503)  # Zoom's storage has a bad moment: retried
+    grants_before = len(zoom_stub.grants)
+
+    body = zoom_stub.recording_completed(meeting)
+    assert notify(stack, body, zoom_stub.signed(body)).status_code == 204
+    # Zoom sends it again (a retry of its own: a new timestamp, a new signature).
+    again = notify(stack, body, zoom_stub.signed(body, at=time.time() + 1))
+    assert again.status_code == 204, again.text
+
+    def imported() -> dict[str, Any] | None:
+        mine = [i for i in org.imports() if i["title"] == "Discovery with Buyer Inc"]
+        assert len(mine) == 1, mine
+        return mine[0] if mine[0]["status"] == "imported" else None
+
+    item = asyncio.run(wait_until(imported, timeout=120, every=0.5))
+    assert item["file_type"] == "M4A" and item["attempts"] == 2
+    assert "refresh_token" in zoom_stub.grants[grants_before:]
+
+    call = org.api.wait_for_status(item["call_id"], "scored", timeout=300)
+    assert call["title"] == "Discovery with Buyer Inc"
+    people = {p["email"]: p["role"] for p in call["participants"]}
+    assert people == {org.email: "rep", "carl.customer@buyer.example": "customer"}
+    assert call["scorecard"] and call["metrics"]
+
+    assert [c["id"] for c in org.calls()] == [item["call_id"]]
+    status = org.status()
+    assert status["connected"] and status["kind"] == "oauth"
+    assert status["account_id"] == org.account_id and status["last_import_at"]
+
+
+def test_a_bad_stale_or_replayed_notification_records_nothing(
+    stack: Stack, zoom_stub: Any, org: ZoomOrg
+) -> None:
+    audio = generate_call(short_script(), fmt="m4a").read_bytes()
+    meeting = zoom_stub.add_meeting(org.zoom_user, audio, topic="Refused", guests=GUESTS)
+    body = zoom_stub.recording_completed(meeting)
+    before = len(org.imports())
+
+    forged = notify(stack, body, zoom_stub.signed(body, secret="not-the-secret-token"))
+    assert forged.status_code == 401, forged.text
+    assert forged.json()["error"]["code"] == "zoom_signature_invalid"
+    stale = notify(stack, body, zoom_stub.signed(body, at=time.time() - 600))
+    assert stale.status_code == 401, stale.text
+    assert stale.json()["error"]["code"] == "zoom_stale"
+    unsigned = notify(stack, body, {"content-type": "application/json"})
+    assert unsigned.status_code == 401, unsigned.text
+    garbage = b"{not json"
+    assert notify(stack, garbage, zoom_stub.signed(garbage)).status_code == 400
+
+    assert len(org.imports()) == before
+    assert not [d for d in zoom_stub.downloads if d["file_id"] in meeting.files]
+
+    # The same signed request twice: the second is a replay, refused, nothing more.
+    headers = zoom_stub.signed(body)
+    assert notify(stack, body, headers).status_code == 204
+    replay = notify(stack, body, headers)
+    assert replay.status_code == 409, replay.text
+    assert replay.json()["error"]["code"] == "zoom_replayed"
+    assert len(org.imports()) == before + 1
+
+
+def test_a_recording_whose_host_has_no_account_is_a_visible_failure(
+    stack: Stack, zoom_stub: Any, org: ZoomOrg
+) -> None:
+    stranger = zoom_stub.add_user(
+        f"stranger-{uuid.uuid4().hex[:6]}@elsewhere.example", account_id=org.account_id
+    )
+    audio = generate_call(short_script(), fmt="m4a").read_bytes()
+    meeting = zoom_stub.add_meeting(stranger, audio, topic="Nobody we know", guests=GUESTS)
+    body = zoom_stub.recording_completed(meeting)
+    assert notify(stack, body, zoom_stub.signed(body)).status_code == 204
+
+    failed = [i for i in org.imports() if i["title"] == "Nobody we know"]
+    assert [i["status"] for i in failed] == ["failed"]
+    assert "no Clashtor account" in failed[0]["error"] and failed[0]["call_id"] is None
+    assert "no Clashtor account" in (org.status()["last_failure"] or "")
+
+
+def test_server_to_server_oauth_connects_the_configured_account(
+    stack: Stack, zoom_stub: Any
+) -> None:
+    api = Clashtor(stack.gateway)
+    try:
+        api.signup()
+        resp = api.http.post("/v1/integrations/zoom/server-to-server", headers=api.bearer)
+        assert resp.status_code == 200, resp.text
+        assert resp.json()["kind"] == "server_to_server"
+        assert resp.json()["account_id"] == zoom_stub.account_id
+        assert zoom_stub.grants[-1] == "account_credentials"
+        gone = api.http.delete("/v1/integrations/zoom/connection", headers=api.bearer)
+        assert gone.status_code == 204
+        assert api.http.get("/v1/integrations/zoom", headers=api.bearer).json() == {
+            "connected": False,
+            "kind": None,
+            "account_id": None,
+            "connected_at": None,
+            "last_import_at": None,
+            "last_failure": None,
+            "last_failure_at": None,
+        }
+    finally:
+        api.close()
