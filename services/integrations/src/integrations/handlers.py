@@ -17,6 +17,7 @@ from clashtor_common.events import (
     Envelope,
     ErasureRequested,
     ExportRequested,
+    PrivacyRequestCompleted,
     Topic,
 )
 from clashtor_common.outbox import emit_answer
@@ -91,6 +92,27 @@ async def _announce(
         subject_id=payload.call_id,
         at=event.time,
         data=catalog.data(event_type, payload.model_dump(mode="json"), url=link),
+    )
+
+
+@events.handles(Topic.PRIVACY_REQUEST_COMPLETED)
+async def on_privacy_request_completed(event: Envelope, session: AsyncSession) -> None:
+    """``privacy.request.completed`` to every webhook of the organization that asked for
+    it: the request's id, kind and outcome, never whom it was about."""
+    done = event.payload_as(PrivacyRequestCompleted)
+    await deliveries.enqueue(
+        session,
+        org_id=event.org_id,
+        event_type=catalog.PRIVACY_REQUEST_COMPLETED,
+        event_id=str(event.id),
+        subject_id=done.request_id,
+        at=event.time,
+        data={
+            "request_id": done.request_id,
+            "kind": done.kind,
+            "status": done.status,
+            "subject_type": done.subject_type,
+        },
     )
 
 

@@ -15,6 +15,7 @@ from clashtor_common.events import (
     CallScored,
     ErasureRequested,
     ExportRequested,
+    PrivacyRequestCompleted,
     Subject,
 )
 from clashtor_common.testing.waiting import wait_until
@@ -94,6 +95,34 @@ async def test_a_scored_call_reaches_the_subscriber_signed(
     listed = (await api.call("GET", "/internal/webhooks", org)).json()
     assert [h["id"] for h in listed["items"]] == [hook["id"]]
     assert "secret" not in listed["items"][0]
+
+
+async def test_a_completed_privacy_request_reaches_its_subscribers_only(
+    api: Api, publisher: Publisher, receiver: Receiver
+) -> None:
+    org = new_org()
+    wanted = await subscribe(api, org, receiver.url, ("privacy.request.completed",))
+    await subscribe(api, org, receiver.url + "/calls-only", ("call.scored",))
+    receiver.secrets = [wanted["secret"]]
+    request_id = str(uuid.uuid4())
+    done = PrivacyRequestCompleted(
+        request_id=request_id, kind="erasure", status="completed", subject_type="user"
+    )
+    await publisher.publish(done, org=org, key=request_id)
+
+    def arrived() -> list[Any]:
+        return [r for r in receiver.accepted if r.body["data"].get("request_id") == request_id]
+
+    [got] = await wait_until(arrived, timeout=60)
+    assert got.body["type"] == "privacy.request.completed"
+    assert got.body["data"] == {
+        "request_id": request_id,
+        "kind": "erasure",
+        "status": "completed",
+        "subject_type": "user",
+    }
+    [delivery] = await settled(api, org, wanted["id"])
+    assert delivery["status"] == "delivered" and delivery["id"] == got.msg_id
 
 
 async def test_a_receiver_down_for_a_while_gets_the_event_once_when_back(

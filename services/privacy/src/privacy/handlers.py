@@ -31,13 +31,15 @@ from privacy.service_layer.export import assemble_export
 from privacy.service_layer.records import fail_request
 
 log = logging.getLogger(__name__)
-#: The requests API and the scheduler fan privacy requests out; the handlers emit nothing.
+#: The requests API and the scheduler fan privacy requests out; the scheduler also fails
+#: overdue requests (privacy-request-completed, which the handlers emit too).
 events = Subscriptions(
     also_produces=(
         Topic.ERASURE_REQUESTED,
         Topic.EXPORT_REQUESTED,
         Topic.SUBJECT_RECTIFIED,
         Topic.SUBJECT_RESTRICTED,
+        Topic.PRIVACY_REQUEST_COMPLETED,
     )
 )
 
@@ -59,7 +61,7 @@ async def _answered(
     return req, acks, ack
 
 
-@events.handles(Topic.ERASURE_COMPLETED)
+@events.handles(Topic.ERASURE_COMPLETED, emits=(Topic.PRIVACY_REQUEST_COMPLETED,))
 async def on_erasure_completed(
     event: Envelope, session: AsyncSession, context: PrivacyContext
 ) -> None:
@@ -94,7 +96,7 @@ async def on_erasure_completed(
         req.updated_at = now
 
 
-@events.handles(Topic.EXPORT_PART_READY)
+@events.handles(Topic.EXPORT_PART_READY, emits=(Topic.PRIVACY_REQUEST_COMPLETED,))
 async def on_export_part_ready(
     event: Envelope, session: AsyncSession, context: PrivacyContext
 ) -> None:
@@ -122,7 +124,7 @@ async def on_export_part_ready(
     if status == Status.COMPLETED:
         await assemble_export(session, context, req, acks)
     elif status == Status.FAILED:
-        fail_request(req, failure or "export failed", now)
+        await fail_request(session, req, failure or "export failed", now)
     else:
         req.status = status
 

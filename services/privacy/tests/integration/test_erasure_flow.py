@@ -82,7 +82,7 @@ async def test_erasure_by_email_fans_out_a_fingerprint_and_never_the_email(
 
 
 async def test_erasure_completes_only_when_every_service_answered(
-    privacy: PrivacyUnderTest, services: SimulatedServices
+    privacy: PrivacyUnderTest, services: SimulatedServices, outcomes: TopicReader
 ) -> None:
     org = new_org()
     request_id = await _request_erasure(privacy, org, {"type": "user", "id": "user-42"})
@@ -107,6 +107,8 @@ async def test_erasure_completes_only_when_every_service_answered(
     assert ingest["details"]["removed"] == {"calls": 2}
     assert ingest["details"]["kept"] == [{"what": "x", "why": "y"}]
     assert ingest["at"] is not None
+    await outcomes.drain()
+    assert outcomes.matching(request_id=request_id) == []  # not over yet: nothing announced
 
     await services.erasure_completed(org, request_id, "gateway", removed={"users": 1})
 
@@ -116,6 +118,13 @@ async def test_erasure_completes_only_when_every_service_answered(
 
     view = await wait_until(completed)
     assert view["completed_at"] is not None and view["certificate_digest"]
+    announced = await outcomes.wait_for_data(request_id=request_id)
+    assert announced.org_id == org and announced.data == {
+        "request_id": request_id,
+        "kind": "erasure",
+        "status": "completed",
+        "subject_type": "user",
+    }  # whom it was about stays in privacy
 
     resp = await privacy.client.get(
         f"/internal/requests/{request_id}/certificate", headers=privacy.headers(org)

@@ -143,7 +143,10 @@ async def test_export_bundle_holds_every_part_and_only_the_requester_can_downloa
 
 
 async def test_a_part_about_another_subject_fails_the_export(
-    privacy: PrivacyUnderTest, services: SimulatedServices, export_requests: TopicReader
+    privacy: PrivacyUnderTest,
+    services: SimulatedServices,
+    export_requests: TopicReader,
+    outcomes: TopicReader,
 ) -> None:
     org = new_org()
     request_id = await _export(privacy, org, "admin-1", "admin", {"type": "user", "id": "u-1"})
@@ -156,6 +159,8 @@ async def test_a_part_about_another_subject_fails_the_export(
     view = await _finished(privacy, org, request_id)
     assert view["status"] == "failed"
     assert view["failure"] == "part from score is about another subject"
+    announced = await outcomes.wait_for_data(request_id=request_id)
+    assert (announced.data["kind"], announced.data["status"]) == ("export", "failed")
     assert view["download_url"] is None
     resp = await privacy.client.get(
         f"/internal/requests/{request_id}/download", headers=privacy.headers(org)

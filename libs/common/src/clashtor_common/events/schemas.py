@@ -304,6 +304,17 @@ class ExportPartReady(EventPayload):
     details: str = ""
 
 
+class PrivacyRequestCompleted(EventPayload):
+    """An export or erasure request reached its end: every service answered and it is
+    ``completed``, or it gave up (``failed``). Ids and kinds only, never the subject."""
+
+    event_type = Topic.PRIVACY_REQUEST_COMPLETED.value
+    request_id: str
+    kind: Literal["erasure", "export"]
+    status: Literal["completed", "failed"]
+    subject_type: SubjectType
+
+
 class PlanLimits(_Part):
     included_minutes: int
     seats: int
@@ -367,6 +378,7 @@ PAYLOADS: tuple[type[EventPayload], ...] = (
     SubjectRectified,
     SubjectRestricted,
     CommentMentioned,
+    PrivacyRequestCompleted,
 )
 LEGACY_PAYLOADS: tuple[type[EventPayload], ...] = (
     CallScoredV1,

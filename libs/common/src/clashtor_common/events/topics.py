@@ -17,6 +17,7 @@ class Topic(StrEnum):
     SUBJECT_RECTIFIED = "subject-rectified"
     SUBJECT_RESTRICTED = "subject-restricted"
     COMMENT_MENTIONED = "comment-mentioned"
+    PRIVACY_REQUEST_COMPLETED = "privacy-request-completed"
 
 
 DLQ_SUFFIX = ".dlq"

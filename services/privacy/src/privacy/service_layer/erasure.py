@@ -35,6 +35,7 @@ from privacy.domain.retention import RETENTION_ACTOR, subject_label
 from privacy.domain.subjects import SubjectRef
 from privacy.service_layer.records import (
     acknowledgement,
+    announce_outcome,
     emit_event,
     open_request,
     record_audit,
@@ -203,6 +204,7 @@ async def complete_erasure(
     record_system_audit(
         session, req, at=now, action="erasure.completed", details={"certificate_digest": digest}
     )
+    await announce_outcome(session, req)
     return cert
 
 

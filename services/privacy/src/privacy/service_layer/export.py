@@ -22,6 +22,7 @@ from privacy.domain.export_bundle import InvalidPart, Part, build_bundle, parse_
 from privacy.domain.requests import OWN_SERVICE, Kind, Status
 from privacy.domain.subjects import SubjectRef
 from privacy.service_layer.records import (
+    announce_outcome,
     emit_event,
     fail_request,
     open_request,
@@ -122,10 +123,12 @@ async def assemble_export(
             ack.details = {**ack.details, "items": len(part.items), "files": len(part.files)}
             parts.append(part)
     except ObjectNotFound:
-        fail_request(req, f"export part from {ack.service} is gone (link expired or erased)", now)
+        await fail_request(
+            session, req, f"export part from {ack.service} is gone (link expired or erased)", now
+        )
         return
     except InvalidPart as exc:
-        fail_request(req, str(exc), now)
+        await fail_request(session, req, str(exc), now)
         return
     parts.append(await own_export_part(session, req))
     data, _manifest = build_bundle(
@@ -149,3 +152,4 @@ async def assemble_export(
         action="export.completed",
         details={"bundle_sha256": req.bundle_sha256, "bytes": len(data)},
     )
+    await announce_outcome(session, req)

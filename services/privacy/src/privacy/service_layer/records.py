@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from clashtor_common.events import EventPayload, make_event
+from clashtor_common.events import EventPayload, PrivacyRequestCompleted, make_event
 from clashtor_common.outbox import emit
 from privacy.adapters.tables import (
     Acknowledgement,
@@ -178,7 +178,24 @@ def acknowledgement(
     )
 
 
-def fail_request(req: PrivacyRequest, reason: str, now: datetime) -> None:
+async def fail_request(
+    session: AsyncSession, req: PrivacyRequest, reason: str, now: datetime
+) -> None:
     req.status = Status.FAILED.value
     req.failure = reason[:1000]
     req.updated_at = now
+    await announce_outcome(session, req)
+
+
+async def announce_outcome(session: AsyncSession, req: PrivacyRequest) -> None:
+    """``privacy-request-completed`` for an export or erasure that reached its end, in
+    the transaction that ended it (integrations turns it into a webhook)."""
+    if req.kind not in (Kind.ERASURE, Kind.EXPORT):
+        return
+    payload = PrivacyRequestCompleted(
+        request_id=req.id,
+        kind=req.kind,  # type: ignore[arg-type]
+        status=req.status,  # type: ignore[arg-type]
+        subject_type=req.subject_type,  # type: ignore[arg-type]
+    )
+    await emit_event(session, payload, req.org_id, subject_of(req))

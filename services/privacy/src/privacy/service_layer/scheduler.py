@@ -101,7 +101,8 @@ class Scheduler:
                     if req.status != Status.FAILED:
                         acks = await repo.acknowledgements(session, req.id)
                         silent = sorted(a.service for a in acks if a.status != AckStatus.COMPLETED)
-                        fail_request(
+                        await fail_request(
+                            session,
                             req,
                             f"no successful answer after {ack.attempts} attempts from: "
                             + ", ".join(silent),
@@ -131,7 +132,9 @@ class Scheduler:
             for req in await repo.overdue_exports(session, cutoff):
                 acks = await repo.acknowledgements(session, req.id)
                 missing = missing_services(AckState(a.service, a.status) for a in acks)
-                fail_request(req, "export timed out; no part from: " + ", ".join(missing), now)
+                await fail_request(
+                    session, req, "export timed out; no part from: " + ", ".join(missing), now
+                )
                 report.exports_failed += 1
 
     async def _purge_deleted_accounts(self, report: TickReport) -> None:
