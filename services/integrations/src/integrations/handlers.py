@@ -107,12 +107,7 @@ async def on_privacy_request_completed(event: Envelope, session: AsyncSession) -
         event_id=str(event.id),
         subject_id=done.request_id,
         at=event.time,
-        data={
-            "request_id": done.request_id,
-            "kind": done.kind,
-            "status": done.status,
-            "subject_type": done.subject_type,
-        },
+        data=catalog.data(catalog.PRIVACY_REQUEST_COMPLETED, done.model_dump(mode="json")),
     )
 
 

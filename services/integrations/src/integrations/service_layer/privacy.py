@@ -209,28 +209,13 @@ def _slack_rule_item(rule: SlackRule) -> dict[str, Any]:
 
 
 def _zoom_connection_item(conn: ZoomConnection) -> dict[str, Any]:
-    return {
-        "kind": "zoom_connection",
-        "account_id": conn.account_id,
-        "type": conn.kind,
-        "connected_by": conn.connected_by,
-        "connected_at": _iso(conn.connected_at),
-        "last_import_at": _iso(conn.last_import_at),
-    }
+    fields = "account_id connected_by connected_at last_import_at"
+    return item("zoom_connection", conn, fields, type=conn.kind)
 
 
-def _zoom_import_item(keyring: Keyring, item: ZoomImport) -> dict[str, Any]:
-    return {
-        "kind": "zoom_import",
-        "id": item.id,
-        "title": import_title(keyring, item),
-        "file_type": item.file_type,
-        "host_user_id": item.host_user_id,
-        "status": item.status,
-        "call_id": item.call_id,
-        "error": item.last_error,
-        "created_at": _iso(item.created_at),
-    }
+def _zoom_import_item(keyring: Keyring, row: ZoomImport) -> dict[str, Any]:
+    fields = "id file_type host_user_id status call_id created_at"
+    return item("zoom_import", row, fields, title=import_title(keyring, row), error=row.last_error)
 
 
 async def _zoom_items(
