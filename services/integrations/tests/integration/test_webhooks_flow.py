@@ -341,7 +341,7 @@ async def test_erasing_a_call_removes_its_deliveries_and_an_org_its_webhooks(
     )
     [done] = await erasures.wait_for(lambda e: e.data["request_id"] == call_request)
     assert done.data["service"] == "integrations"
-    assert done.data["removed"] == {"webhook_deliveries": 1, "slack_alerts": 0}
+    assert done.data["removed"] == {"webhook_deliveries": 1, "slack_alerts": 0, "zoom_imports": 0}
     remaining = await deliveries(api, org, hook["id"])
     assert all(erased not in d["id"] for d in remaining) and len(remaining) == 1
 
