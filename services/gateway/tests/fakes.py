@@ -561,7 +561,7 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
     @app.post("/internal/zoom/server-to-server")
     async def zoom_s2s(who: CurrentIdentity) -> Response:
         _hook_admin(who)
-        raise ApiError(503, "zoom_not_configured", "Zoom is not configured on this server")
+        raise ApiError(409, "zoom_not_configured", "Zoom is not configured on this server")
 
     @app.delete("/internal/zoom/connection")
     async def zoom_disconnect(who: CurrentIdentity) -> Response:

@@ -21,7 +21,6 @@ from clashtor_common.domain_errors import (
     InvalidInput,
     NotAuthenticated,
     NotFound,
-    Unavailable,
 )
 
 URL_VALIDATION = "endpoint.url_validation"
@@ -54,7 +53,7 @@ def check_signature(
 ) -> None:
     """Refuse a notification Zoom did not sign, or signed too long ago (a replay)."""
     if not secret:
-        raise Unavailable("Zoom is not configured on this server", "zoom_not_configured")
+        raise not_configured("ZOOM_WEBHOOK_SECRET_TOKEN")
     if not timestamp or not signature:
         raise bad_signature("x-zm-request-timestamp and x-zm-signature are required")
     if not hmac.compare_digest(signature_of(secret, timestamp, body), signature):
@@ -153,8 +152,9 @@ def not_connected() -> NotFound:
     return NotFound("this organization has not connected Zoom", "zoom_not_connected")
 
 
-def not_configured(what: str) -> Unavailable:
-    return Unavailable(f"Zoom is not configured on this server ({what})", "zoom_not_configured")
+def not_configured(what: str) -> Conflict:
+    """The server has no Zoom app set up: nothing a retry changes (an operator's to fix)."""
+    return Conflict(f"Zoom is not configured on this server ({what})", "zoom_not_configured")
 
 
 def invalid_state() -> InvalidInput:
