@@ -61,6 +61,10 @@ export const router = createBrowserRouter([
             path: "/library/:id",
             lazy: async () => ({ Component: (await import("./library/PlaylistPage")).PlaylistPage }),
           },
+          {
+            path: "/notifications",
+            lazy: async () => ({ Component: (await import("./notifications/NotificationsPage")).NotificationsPage }),
+          },
           { path: "/team", lazy: async () => ({ Component: (await import("./team/DashboardPage")).DashboardPage }) },
           {
             path: "/settings",

@@ -17,7 +17,8 @@ from urllib.parse import quote
 
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
-from ..client import PASSWORD
+from ..client import PASSWORD, Clashtor
+from ..stack import Stack
 
 ROOT = Path(__file__).resolve().parents[3]
 CHROMIUM = "/usr/bin/chromium"
@@ -114,3 +115,11 @@ class Watched:
         self.shot(name)
         violations = self.axe(name)
         assert violations == [], violations
+
+
+def join(stack: Stack, owner: Clashtor, role: str, name: str) -> tuple[Clashtor, str, str]:
+    """A member who accepted an invitation: their client (with an API key), id and email."""
+    token, email = owner.invite(role)
+    member = Clashtor(stack.gateway)
+    session = member.accept(token, name)
+    return member, session["user"]["id"], email

@@ -14,21 +14,13 @@ from clashtor_callgen import generate_call, short_script
 
 from ..client import Clashtor
 from ..stack import Stack
-from .support import Watched, browser_page, log_in
+from .support import Watched, browser_page, join, log_in
 
 
 @pytest.fixture(scope="module")
 def page(stack: Stack) -> Iterator[Page]:
     with browser_page(stack.gateway) as opened:
         yield opened
-
-
-def join(stack: Stack, owner: Clashtor, role: str, name: str) -> tuple[Clashtor, str, str]:
-    """A member who accepted an invitation: their client (with an API key), id and email."""
-    token, email = owner.invite(role)
-    member = Clashtor(stack.gateway)
-    session = member.accept(token, name)
-    return member, session["user"]["id"], email
 
 
 def test_a_manager_sees_a_reps_trend_and_opens_the_call_behind_a_point(

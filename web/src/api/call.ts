@@ -81,6 +81,9 @@ export interface ScorecardItem {
   status: string;
   evidence: Evidence[];
   notes?: string[];
+  /** The engine's score when a reviewer overrode it (with who, when and why). */
+  automatic_score?: number | null;
+  override?: { score: number; reason: string | null; reviewer_id: string | null; created_at: string } | null;
 }
 
 export interface ScorecardResult {
@@ -88,6 +91,9 @@ export interface ScorecardResult {
   methodology: string;
   overall: number;
   items: ScorecardItem[];
+  /** Set when a reviewer overrode items: the engine's overall score beside the reviewed one. */
+  automatic_overall?: number | null;
+  reviewed?: boolean;
 }
 
 export interface FeedbackPoint {

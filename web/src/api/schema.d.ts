@@ -1770,6 +1770,11 @@ export interface components {
             /** Id */
             id: string;
             /**
+             * Overall Score
+             * @description 0–100, as last scored (a manager's review included)
+             */
+            overall_score?: number | null;
+            /**
              * Participants
              * @default []
              */

@@ -109,6 +109,11 @@ export const Scorecard = memo(function Scorecard({ scorecard, seek }: { scorecar
     <section className="card" aria-labelledby="scorecard-title">
       <h2 id="scorecard-title">
         Scorecard: {scorecard.name} <span className="score">{Math.round(scorecard.overall)} / 100</span>
+        {scorecard.reviewed && (
+          <span className="badge reviewed" title="a manager overrode items of the automatic score">
+            Reviewed (automatic {Math.round(scorecard.automatic_overall ?? 0)})
+          </span>
+        )}
       </h2>
       <ol className="items">
         {scorecard.items.map((item) => (
@@ -116,7 +121,7 @@ export const Scorecard = memo(function Scorecard({ scorecard, seek }: { scorecar
             <div className="item-head">
               <span>{item.question}</span>
               <span className={`item-score ${item.status}`}>
-                {Math.round(item.score * 100)} % · {item.status.replace(/_/g, " ")}
+                {Math.round(item.score * 100)} % · {item.override ? `overridden (automatic ${Math.round((item.automatic_score ?? 0) * 100)} %)` : item.status.replace(/_/g, " ")}
               </span>
             </div>
             <EvidenceList evidence={item.evidence} seek={seek} />

@@ -22,6 +22,7 @@ export function Layout() {
           <NavLink to="/upload">Upload</NavLink>
           <NavLink to="/library">Library</NavLink>
           {me.data && TEAM_ROLES.has(me.data.role) && <NavLink to="/team">Team</NavLink>}
+          <NavLink to="/notifications">Notifications</NavLink>
           <NavLink to="/privacy">Privacy</NavLink>
           {me.data && SETTINGS_ROLES.has(me.data.role) && <NavLink to="/settings">Settings</NavLink>}
         </nav>

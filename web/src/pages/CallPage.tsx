@@ -15,8 +15,12 @@ import {
   type Role,
   type ScorecardResult,
 } from "../api/call";
+import { useMe } from "../auth/session";
+import { canReview } from "../call/comments";
+import { Comments } from "../call/Comments";
 import { Coaching, Metrics, Scorecard } from "../call/Insights";
 import { Player } from "../call/Player";
+import { ReviewPanel } from "../call/ReviewPanel";
 import { Timeline, type Marker } from "../call/Timeline";
 import { Transcript } from "../call/Transcript";
 import { usePlayer } from "../call/usePlayer";
@@ -77,6 +81,7 @@ function CallView({ call, full, clip }: { call: CallOut; full: boolean; clip: Cl
   const active = wordAt(index, player.time);
   const current = utteranceAt(utterances, player.time);
   const duration = call.duration ?? 0;
+  const me = useMe().data;
 
   return (
     <article className="call">
@@ -124,12 +129,16 @@ function CallView({ call, full, clip }: { call: CallOut; full: boolean; clip: Cl
           )}
         </section>
         <div className="side">
+          {DONE.includes(call.status) && <Comments id={call.id} time={player.time} seek={player.seek} />}
           {call.metrics && <Metrics metrics={metrics} />}
           {speakers.length > 0 && <RolesForm id={call.id} speakers={speakers} />}
           <AddToPlaylist callId={call.id} time={player.time} duration={duration} />
         </div>
       </div>
       {call.scorecard && <Scorecard scorecard={call.scorecard as unknown as ScorecardResult} seek={player.seek} />}
+      {call.scorecard && canReview(me?.role, me?.id, call.uploader_id) && (
+        <ReviewPanel id={call.id} scorecard={call.scorecard as unknown as ScorecardResult} />
+      )}
       {call.feedback && <Coaching feedback={call.feedback as unknown as Feedback} seek={player.seek} />}
     </article>
   );

@@ -20,12 +20,13 @@ test("search and filters go to the API; Show more follows the cursor", async () 
     ...me,
     "GET /v1/calls": (req) => {
       const cursor = new URL(req.url).searchParams.get("cursor");
-      const item = (n: number) => ({ id: `c${n}`, status: "scored", title: `Call ${n}`, duration: 60, participants: [] });
+      const item = (n: number) => ({ id: `c${n}`, status: "scored", title: `Call ${n}`, duration: 60, participants: [], overall_score: 71.4 });
       return json(cursor ? { items: [item(2)], next_cursor: null } : { items: [item(1)], next_cursor: "CUR" });
     },
   });
   renderAt("/calls?status=scored", routes);
   expect(await screen.findByRole("link", { name: "Call 1" })).toBeInTheDocument();
+  expect(screen.getByRole("row", { name: /Call 1/ })).toHaveTextContent("71");
   await userEvent.type(screen.getByLabelText("Search"), "acme");
   await userEvent.click(screen.getByRole("button", { name: "Search" }));
   await userEvent.selectOptions(screen.getByLabelText("Sort"), "longest");

@@ -149,6 +149,7 @@ export function CallsPage() {
               <th scope="col">Status</th>
               <th scope="col">Participants</th>
               {members.data && <th scope="col">Rep</th>}
+              <th scope="col">Score</th>
               <th scope="col">Length</th>
               <th scope="col">Uploaded</th>
             </tr>
@@ -164,6 +165,7 @@ export function CallsPage() {
                 </td>
                 <td>{participantsOf(call).map((p) => p.name || p.email).filter(Boolean).join(", ") || "–"}</td>
                 {members.data && <td>{names.get(call.uploader_id ?? "") ?? "–"}</td>}
+                <td>{call.overall_score == null ? "–" : Math.round(call.overall_score)}</td>
                 <td>{clock(call.duration)}</td>
                 <td>{when(call.created_at)}</td>
               </tr>

@@ -34,7 +34,7 @@ from ingest.service_layer.privacy import (
     export_subject,
     restrict_subject,
 )
-from ingest.service_layer.progress import record_progress, record_trackers
+from ingest.service_layer.progress import record_progress, record_score, record_trackers
 
 log = logging.getLogger(__name__)
 #: Besides the handlers' answers, the upload route announces calls.
@@ -72,6 +72,7 @@ async def on_call_scored(event: Envelope, session: AsyncSession) -> None:
     done = event.payload_as(CallScored)
     await record_progress(session, event.org_id, done.call_id, CallStatus.SCORED)
     await record_trackers(session, event.org_id, done.call_id, done.trackers)
+    await record_score(session, event.org_id, done.call_id, done.overall_score)
 
 
 @events.handles(Topic.CALL_FAILED)

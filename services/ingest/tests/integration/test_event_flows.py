@@ -613,6 +613,32 @@ async def test_calls_filter_by_tracker_from_call_scored(
     assert other.json()["items"] == []  # another org's tracker hits stay theirs
 
 
+async def test_the_calls_list_shows_the_latest_announced_score(
+    client: IngestClient, publisher: Publisher
+) -> None:
+    """A manager's review announces call-scored again with the reviewed score: it wins."""
+    org = new_org()
+    call_id = (await upload(client, org, 2600, title="reviewed"))["id"]
+    for score in (57.1, 71.4):
+        await publisher.publish(
+            CallScored(call_id=call_id, uploader_id="u", engine="local", overall_score=score),
+            org=org,
+            key=call_id,
+        )
+
+    async def listed_score() -> float | None:
+        page = await client.http.get("/internal/calls", headers=client.headers(org))
+        [item] = page.json()["items"]
+        return item["overall_score"]
+
+    await wait_until(lambda: _score_is(listed_score, 71.4))
+    assert (await client.get_call(org, call_id)).json()["overall_score"] == 71.4
+
+
+async def _score_is(read: Any, expected: float) -> bool:
+    return bool(await read() == expected)
+
+
 async def test_call_events_stream_each_status_change_in_order_then_end(
     client: IngestClient, publisher: Publisher
 ) -> None:

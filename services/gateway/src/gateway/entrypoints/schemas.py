@@ -280,6 +280,9 @@ class CallSummaryOut(BaseModel):
     participants: list[dict[str, Any]] = []
     failure: CallFailureOut | None = None
     created_at: str | None = None
+    overall_score: float | None = Field(
+        None, description="0–100, as last scored (a manager's review included)"
+    )
 
 
 class CallListOut(BaseModel):

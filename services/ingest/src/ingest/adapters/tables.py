@@ -68,6 +68,9 @@ class CallRecord(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
     transcribed_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
     scored_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
+    overall_score: float | None = None
+    """The call's score as ``call-scored`` last announced it (a manager's review included),
+    for the calls list."""
 
 
 class ParticipantRecord(SQLModel, table=True):

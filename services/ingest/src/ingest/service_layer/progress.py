@@ -63,6 +63,17 @@ async def record_progress(
     return True
 
 
+async def record_score(
+    session: AsyncSession, org_id: str, call_id: str, overall_score: float | None
+) -> None:
+    """Keep the call's latest announced score (automatic, or as a manager reviewed it)
+    for the calls list; nothing for a call that is gone."""
+    call = await CallRepository(session, org_id).get(call_id)
+    if call is not None:
+        call.overall_score = overall_score
+        session.add(call)
+
+
 async def record_trackers(
     session: AsyncSession, org_id: str, call_id: str, trackers: Sequence[str]
 ) -> None:

@@ -48,4 +48,5 @@ def call_view(
         "updated_at": iso_time(call.updated_at),
         "transcribed_at": iso_time(call.transcribed_at),
         "scored_at": iso_time(call.scored_at),
+        "overall_score": call.overall_score,
     }
