@@ -191,3 +191,60 @@ async def test_without_a_stripe_key_checkout_says_billing_is_not_configured(
     assert resp.status_code == 503
     assert resp.json()["error"]["code"] == "billing_not_configured"
     assert plans.status_code == 200
+
+
+async def test_the_same_idempotency_key_gets_the_same_checkout_session(
+    billing: RunningBilling, stripe_stub: Any
+) -> None:
+    """A retried checkout (the client's Idempotency-Key, forwarded by the gateway) must not
+    open a second Checkout Session: Stripe's key derives from the client's."""
+    org = new_org()
+    admin = billing.as_member(org, role="admin", user_id="admin-1")
+
+    async def checkout(key: str | None, plan: str = "team") -> Any:
+        headers = {**admin, **({"Idempotency-Key": key} if key else {})}
+        return await billing.client.post("/internal/checkout", json={"plan": plan}, headers=headers)
+
+    first, retried = await checkout("retry-me"), await checkout("retry-me")
+    other = await checkout("another-key")
+    unkeyed = [await checkout(None), await checkout(None)]
+
+    assert first.status_code == retried.status_code == other.status_code == 200, retried.text
+    assert retried.json() == first.json()
+    assert other.json()["id"] != first.json()["id"]
+    assert unkeyed[0].json()["id"] != unkeyed[1].json()["id"]
+    sent = [
+        r for r in stripe_stub.requests_to(CHECKOUT) if r.params.get("client_reference_id") == org
+    ]
+    keys = [r.idempotency_key for r in sent]
+    assert keys[0] == keys[1] and "retry-me" not in str(keys[0])
+    assert len(set(keys)) == 4
+
+
+async def test_an_idempotency_key_reused_for_another_checkout_is_422(
+    billing: RunningBilling,
+) -> None:
+    org = new_org()
+    headers = {**billing.as_member(org, role="owner"), "Idempotency-Key": "k-1"}
+    first = await billing.client.post("/internal/checkout", json={"plan": "team"}, headers=headers)
+    other = await billing.client.post(
+        "/internal/checkout", json={"plan": "business"}, headers=headers
+    )
+    assert first.status_code == 200, first.text
+    assert other.status_code == 422
+    assert other.json()["error"]["code"] == "idempotency_key_reused"
+
+
+async def test_one_users_idempotency_key_never_names_anothers_session(
+    billing: RunningBilling,
+) -> None:
+    org = new_org()
+    sessions = []
+    for user in ("admin-1", "admin-2"):
+        headers = {**billing.as_member(org, role="admin", user_id=user), "Idempotency-Key": "k"}
+        resp = await billing.client.post(
+            "/internal/checkout", json={"plan": "team"}, headers=headers
+        )
+        assert resp.status_code == 200, resp.text
+        sessions.append(resp.json()["id"])
+    assert sessions[0] != sessions[1]

@@ -43,6 +43,10 @@ class StripeNotFound(StripeRejected):
     pass
 
 
+class StripeKeyReused(StripeRejected):
+    """An idempotency key Stripe saw before with other parameters."""
+
+
 def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, stripe.RateLimitError | stripe.APIConnectionError):
         return True
@@ -101,6 +105,8 @@ class StripeGateway:
                 raise StripeUnavailable(message) from exc
             if status == 404:
                 raise StripeNotFound(message, status) from exc
+            if isinstance(exc, stripe.IdempotencyError):
+                raise StripeKeyReused(message, status) from exc
             raise StripeRejected(message, status) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -12,12 +12,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, Field
 
-from billing.adapters.stripe_gateway import StripeRejected, StripeUnavailable
+from billing.adapters.stripe_gateway import StripeKeyReused, StripeRejected, StripeUnavailable
 from billing.adapters.tables import SubscriptionRecord
 from billing.domain.plans import CURRENCY, PLANS, UnknownPlan, get_plan
 from billing.domain.subscriptions import effective, iso
@@ -87,6 +87,12 @@ async def _stripe_call(call: Callable[[], Awaitable[T]]) -> T:
         raise ApiError(503, "billing_catalog_missing", str(exc)) from exc
     except StripeUnavailable as exc:
         raise ApiError(503, "stripe_unavailable", f"{exc}; try again shortly") from exc
+    except StripeKeyReused as exc:
+        raise ApiError(
+            422,
+            "idempotency_key_reused",
+            "this Idempotency-Key was used with another request; use a new key",
+        ) from exc
     except StripeRejected as exc:
         raise ApiError(502, "stripe_rejected", str(exc)) from exc
 
@@ -144,7 +150,10 @@ async def create_checkout(
     identity: BillingAdmin,
     context: ContextDep,
     stripe: StripeDep,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> HostedPage:
+    """A Stripe Checkout Session; the same ``Idempotency-Key`` (forwarded by the
+    gateway) gets the same session from Stripe."""
     settings = context.settings
     if body.seats > settings.max_seats:
         raise ApiError(422, "too_many_seats", f"seats must be between 1 and {settings.max_seats}")
@@ -163,6 +172,7 @@ async def create_checkout(
             seats=body.seats,
             success_url=body.success_url or settings.checkout_success_url,
             cancel_url=body.cancel_url or settings.checkout_cancel_url,
+            request_key=idempotency_key,
         )
     )
     return HostedPage(**page)

@@ -7,6 +7,7 @@ page, so none of them ever reaches billing.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Any
 
@@ -59,6 +60,18 @@ async def plan_prices(
     return [cache[k] for k in wanted]
 
 
+def checkout_idempotency_key(org_id: str, user_id: str, request_key: str | None) -> str:
+    """Stripe's idempotency key for a checkout: derived from the client's
+    ``Idempotency-Key`` when it sent one, so a retry of the same request (after a
+    timeout, a 5xx, a crash between Stripe's answer and ours) gets the same Checkout
+    Session instead of a second one; a fresh key otherwise. Hashed with the caller,
+    so one user's key never names another's session (and fits Stripe's 255 chars)."""
+    if not request_key:
+        return f"clashtor-checkout-{org_id}-{uuid.uuid4()}"
+    digest = hashlib.sha256(f"{org_id}\n{user_id}\n{request_key}".encode()).hexdigest()
+    return f"clashtor-checkout-{org_id}-k{digest[:40]}"
+
+
 async def start_checkout(
     db: Database,
     gateway: StripeGateway,
@@ -70,7 +83,9 @@ async def start_checkout(
     seats: int,
     success_url: str,
     cancel_url: str,
+    request_key: str | None = None,
 ) -> dict[str, Any]:
+    """A Checkout Session for the plan; ``request_key`` is the client's Idempotency-Key."""
     plan = get_plan(plan_name)
     if not plan.purchasable:
         raise InvalidInput(
@@ -94,7 +109,7 @@ async def start_checkout(
             "success_url": success_url,
             "cancel_url": cancel_url,
         },
-        idempotency_key=f"clashtor-checkout-{org_id}-{uuid.uuid4()}",
+        idempotency_key=checkout_idempotency_key(org_id, user_id, request_key),
     )
     return {"id": session["id"], "url": session["url"]}
 
