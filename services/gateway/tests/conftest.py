@@ -36,6 +36,12 @@ def fake_state() -> object:
 
 
 @pytest.fixture(scope="session")
+def forged_cursor() -> str:
+    """A cursor the fake services refuse, as every service refuses one it did not make."""
+    return str(fakes.FORGED_CURSOR)
+
+
+@pytest.fixture(scope="session")
 def stripe_signer() -> Callable[[bytes], str]:
     """Signs a webhook payload the way Stripe does, with the secret the billing fake knows."""
     sign: Callable[[bytes], str] = fakes.sign_stripe_payload

@@ -45,6 +45,7 @@ from clashtor_common.identity import (
     Identity,
     verify_identity,
 )
+from clashtor_common.pagination import InvalidCursor
 from gateway.domain.credentials import EMAIL_MAX, EMAIL_PATTERN, NOT_BLANK_PATTERN
 
 STRIPE_WEBHOOK_SECRET = "whsec_gateway_tests"
@@ -68,6 +69,53 @@ class _Participant(BaseModel):
 
 
 _PARTICIPANTS = TypeAdapter(Annotated[list[_Participant], Field(max_length=50)])
+_TEMPLATE_ITEM = {
+    "key": "metrics",
+    "question": "Did the rep quantify the customer's pain?",
+    "cues": [{"type": "phrase", "phrases": ["per month"]}],
+}
+_CUE_DEFAULTS = {
+    "phrase": {"said_by": "any", "points": 1.0},
+    "tracker": {"said_by": "any", "points": 1.0},
+    "metric": {"condition": "in_range", "threshold": None, "points": 1.0},
+}
+
+
+FORGED_CURSOR = "forged"
+
+
+def _check_cursor(cursor: str | None) -> None:
+    """The fakes refuse ``FORGED_CURSOR`` the way every service refuses a cursor it did
+    not make (422, per field); any other cursor reads from the start."""
+    if cursor == FORGED_CURSOR:
+        raise InvalidCursor
+
+
+def _rescore_job(scorecard_id: str, who: Identity) -> dict[str, Any]:
+    """A re-score job just started, as score answers it."""
+    now = "2026-01-01T00:00:00+00:00"
+    return {
+        "id": str(uuid.uuid4()),
+        "reason": "scorecard",
+        "scorecard_id": scorecard_id,
+        "status": "running",
+        "total": 0,
+        "done": 0,
+        "rescored": 0,
+        "percent": 0,
+        "created_by": who.user_id,
+        "created_at": now,
+        "updated_at": now,
+        "finished_at": None,
+    }
+
+
+def _full_item(item: dict[str, Any]) -> dict[str, Any]:
+    """A scorecard item as score stores it: every default written out."""
+    cues = [{**_CUE_DEFAULTS[c["type"]], **c} for c in item["cues"]]
+    return {"weight": 1.0, "max_points": 1.0, **item, "cues": cues}
+
+
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -99,6 +147,8 @@ class FakeState:
     signer: CertificateSigner = field(
         default_factory=lambda: CertificateSigner.from_config(generate_signing_key())
     )
+    checkout_keys: list[str | None] = field(default_factory=list)
+    """The Idempotency-Key each checkout reached billing with (None: without one)."""
     failures: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     """(method, path) → statuses to answer next, instead of the route (one per call)."""
     seen: list[Seen] = field(default_factory=list)
@@ -246,6 +296,7 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
         request: Request, who: CurrentIdentity, limit: int = 50, cursor: str | None = None
     ) -> dict[str, Any]:
         state.list_params.append(dict(request.query_params))
+        _check_cursor(cursor)
         items = [_public(c) for c in state.calls.values() if _visible(c, who)]
         return {"items": items[:limit], "next_cursor": None}
 
@@ -349,24 +400,58 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
         items = [{**c, "replies": []} for c in state.comments.get(call_id, [])]
         return {"items": items, "next_cursor": None}
 
+    def _score_view(kind: str, body: dict[str, Any]) -> dict[str, Any]:
+        """A tracker or scorecard as score shows one (score.service_layer.config)."""
+        if kind == "trackers":
+            return {
+                "name": body.get("name", "tracker"),
+                "phrases": body.get("phrases", ["pricing"]),
+                "enabled": body.get("enabled", True),
+                "said_by": body.get("said_by", "any"),
+            }
+        items = body.get("items") or [_TEMPLATE_ITEM]
+        return {
+            "name": body.get("name") or str(body.get("template", "scorecard")).upper(),
+            "methodology": body.get("methodology") or body.get("template") or "custom",
+            "template": body.get("template"),
+            "version": 1,
+            "active": bool(body.get("activate")),
+            "items": [_full_item(item) for item in items],
+        }
+
     for resource in ("scorecards", "trackers"):
 
         def _routes(kind: str) -> None:
             table = state.resources.setdefault(kind, {})
 
             @app.get(f"/internal/{kind}", name=f"list_{kind}")
-            async def list_items(who: CurrentIdentity) -> dict[str, Any]:
-                return {
-                    "items": [
-                        {k: v for k, v in item.items() if k != "org_id"}
-                        for item in table.values()
-                        if item["org_id"] == who.org_id
-                    ]
-                }
+            async def list_items(
+                who: CurrentIdentity, limit: int = 50, cursor: str | None = None
+            ) -> dict[str, Any]:
+                mine = [
+                    {k: v for k, v in item.items() if k != "org_id"}
+                    for item in table.values()
+                    if item["org_id"] == who.org_id
+                ]
+                _check_cursor(cursor)
+                start = int(cursor) if cursor and cursor.isdigit() else 0
+                more = len(mine) > start + limit
+                page = {"items": mine[start : start + limit]}
+                page["next_cursor"] = str(start + limit) if more else None
+                if kind == "scorecards":
+                    page |= {"active_scorecard_id": None, "default_template": "meddic"}
+                return page
 
             @app.post(f"/internal/{kind}", status_code=201, name=f"create_{kind}")
             async def create(who: CurrentIdentity, body: dict[str, Any] = Body()) -> dict[str, Any]:
-                item = {**body, "id": str(uuid.uuid4()), "org_id": who.org_id}
+                now = "2026-01-01T00:00:00+00:00"
+                item = {
+                    "id": str(uuid.uuid4()),
+                    **_score_view(kind, body),
+                    "created_at": now,
+                    "updated_at": now,
+                    "org_id": who.org_id,
+                }
                 table[item["id"]] = item
                 return {k: v for k, v in item.items() if k != "org_id"}
 
@@ -381,12 +466,15 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
                 body: dict[str, Any] = Body(),
                 rescore: bool = False,
             ) -> dict[str, Any]:
-                _owned(table, item_id, who)
-                table[item_id] = {**body, "id": item_id, "org_id": who.org_id}
-                return {
-                    **_owned(table, item_id, who),
-                    "rescore": {"asked": True} if rescore else None,
-                }
+                current = _owned(table, item_id, who)
+                changed = {**current, **body}
+                if "items" in body:
+                    changed["items"] = [_full_item(item) for item in body["items"]]
+                table[item_id] = {**changed, "org_id": who.org_id}
+                out = _owned(table, item_id, who)
+                if kind == "scorecards":
+                    out["rescore"] = _rescore_job(item_id, who) if rescore else None
+                return out
 
             @app.delete(f"/internal/{kind}/{{item_id}}", status_code=204, name=f"delete_{kind}")
             async def delete(item_id: str, who: CurrentIdentity) -> Response:
@@ -399,21 +487,51 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
     # --- billing ----------------------------------------------------------------------
     @app.get("/internal/plans")
     async def plans(who: CurrentIdentity) -> dict[str, Any]:
-        return {"plans": [{"id": "starter", "included_minutes": 600, "seats": 5}]}
+        starter = {
+            "name": "starter",
+            "display_name": "Starter",
+            "currency": "usd",
+            "seat_price_cents": 0,
+            "included_minutes": 600,
+            "overage_cents_per_minute": None,
+            "default_seats": 5,
+            "max_upload_mb": 200,
+            "purchasable": True,
+            "current": True,
+        }
+        return {"plans": [starter], "current_plan": "starter", "status": "active"}
 
     @app.get("/internal/usage")
     async def billing_usage(who: CurrentIdentity) -> dict[str, Any]:
-        return {"org_id": who.org_id, "minutes_used": 12, "included_minutes": 600}
+        return {
+            "plan": "starter",
+            "status": "active",
+            "period_start": "2026-01-01T00:00:00+00:00",
+            "period_end": "2026-02-01T00:00:00+00:00",
+            "minutes_used": 12,
+            "minutes_included": 600,
+            "minutes_overage": 0,
+            "minutes_unreported": 0,
+            "calls": 3,
+        }
 
     @app.post("/internal/checkout")
-    async def checkout(who: CurrentIdentity, body: dict[str, Any] = Body()) -> dict[str, Any]:
+    async def checkout(
+        request: Request, who: CurrentIdentity, body: dict[str, Any] = Body()
+    ) -> dict[str, Any]:
         if body.get("plan") not in ("starter", "team"):
             raise ApiError(404, "not_found", f"plan {body.get('plan')!r} not found")
-        return {"url": f"https://checkout.example/{who.org_id}/{body['plan']}"}
+        key = request.headers.get("idempotency-key")
+        session = f"cs_{hashlib.sha256(key.encode()).hexdigest()[:12]}" if key else None
+        state.checkout_keys.append(key)
+        return {
+            "id": session or f"cs_{uuid.uuid4().hex[:12]}",
+            "url": f"https://checkout.example/{who.org_id}/{body['plan']}",
+        }
 
     @app.post("/internal/portal")
     async def portal(who: CurrentIdentity, body: dict[str, Any] = Body()) -> dict[str, Any]:
-        return {"url": f"https://portal.example/{who.org_id}"}
+        return {"id": "bps_1", "url": f"https://portal.example/{who.org_id}"}
 
     @app.post("/internal/webhooks/stripe")
     async def stripe_webhook(request: Request) -> dict[str, Any]:
@@ -425,7 +543,12 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
         except (ValueError, stripe.SignatureVerificationError) as exc:
             raise ApiError(400, "invalid_signature", str(exc)) from exc
         state.webhooks.append({"id": event["id"], "raw": raw})
-        return {"received": True}
+        return {
+            "received": True,
+            "event_id": event["id"],
+            "type": event["type"],
+            "outcome": "ignored",
+        }
 
     # --- integrations: outbound webhooks (services/integrations/README.md) ------------
     # Admins and owners only; another organization's ids are 404; a URL naming a
@@ -470,7 +593,10 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
         return {**_hook_public(hook), "secret": hook["secret"]}
 
     @app.get("/internal/webhooks")
-    async def list_hooks(who: CurrentIdentity, limit: int = 50) -> dict[str, Any]:
+    async def list_hooks(
+        who: CurrentIdentity, limit: int = 50, cursor: str | None = None
+    ) -> dict[str, Any]:
+        _check_cursor(cursor)
         _hook_admin(who)
         mine = [_hook_public(h) for h in state.outbound.values() if h["org_id"] == who.org_id]
         return {"items": mine[:limit], "next_cursor": None}
@@ -527,7 +653,19 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
     @app.get("/internal/zapier/samples/{event}")
     async def zapier_sample(event: str, who: CurrentIdentity) -> list[dict[str, Any]]:
         _hook_admin(who)
-        return [{"call_id": "3f1c1e1a", "event": event}]
+        if event == "privacy.request.completed":
+            return [
+                {
+                    "request_id": "r1",
+                    "kind": "erasure",
+                    "status": "completed",
+                    "subject_type": "user",
+                }
+            ]
+        failed = {"stage": "transcribe", "code": "undecodable_audio", "reason": "no audio"}
+        scored = {"overall_score": 72.5, "scorecard": "MEDDIC", "engine": "local", "trackers": []}
+        data = failed if event == "call.failed" else scored
+        return [{"call_id": "3f1c1e1a", "uploader_id": "user-1", **data, "url": "https://x/c"}]
 
     # --- integrations: Zoom import (refuses what a real Zoom would have signed) ----------
 
@@ -582,10 +720,14 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
         return Response(status_code=204)
 
     @app.get("/internal/slack/rules")
-    async def slack_rules(who: CurrentIdentity) -> dict[str, Any]:
+    async def slack_rules(
+        who: CurrentIdentity, limit: int = 50, cursor: str | None = None
+    ) -> dict[str, Any]:
         _hook_admin(who)
+        _check_cursor(cursor)
         mine = [r for r in state.slack_rules.values() if r["org_id"] == who.org_id]
-        return {"items": [{k: v for k, v in r.items() if k != "org_id"} for r in mine]}
+        items = [{k: v for k, v in r.items() if k != "org_id"} for r in mine]
+        return {"items": items[:limit], "next_cursor": None}
 
     @app.post("/internal/slack/rules", status_code=201)
     async def slack_rule(who: CurrentIdentity, body: dict[str, Any] = Body()) -> dict[str, Any]:
@@ -687,13 +829,23 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
     async def erasure(who: CurrentIdentity, body: dict[str, Any] = Body()) -> dict[str, Any]:
         return {"id": _new_request("erasure", who, body)["id"]}
 
+    def _flags(kind: str, who: Identity, body: dict[str, Any]) -> dict[str, Any]:
+        """privacy's FlagOut: the request id and the subject's flags as they now stand."""
+        item = _new_request(kind, who, body)
+        return {
+            "id": item["id"],
+            "subject": item["subject"],
+            "restricted": bool(body.get("restricted", False)),
+            "objected": bool(body.get("objected", False)),
+        }
+
     @app.post("/internal/restriction", status_code=202)
     async def restriction(who: CurrentIdentity, body: dict[str, Any] = Body()) -> dict[str, Any]:
-        return {"id": _new_request("restriction", who, body)["id"], "status": "pending"}
+        return _flags("restriction", who, body)
 
     @app.post("/internal/objection", status_code=202)
     async def objection(who: CurrentIdentity, body: dict[str, Any] = Body()) -> dict[str, Any]:
-        return {"id": _new_request("objection", who, body)["id"], "status": "pending"}
+        return _flags("objection", who, body)
 
     @app.post("/internal/rectification", status_code=202)
     async def rectification(who: CurrentIdentity, body: dict[str, Any] = Body()) -> dict[str, Any]:
@@ -712,6 +864,7 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
         who: CurrentIdentity, limit: int = 50, cursor: str | None = None
     ) -> dict[str, Any]:
         _ensure_active(who)
+        _check_cursor(cursor)
         items = [
             _request_out(r)
             for r in state.requests.values()

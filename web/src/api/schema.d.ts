@@ -117,7 +117,7 @@ export interface paths {
         };
         /**
          * List Keys
-         * @description Your keys (owners and admins: every key of the organization), by prefix.
+         * @description Your keys (owners and admins: every key of the organization), oldest first.
          */
         get: operations["api_keys_list"];
         put?: never;
@@ -267,6 +267,9 @@ export interface paths {
         /**
          * Checkout
          * @description A Stripe Checkout session for a plan: answers the URL to send the user to.
+         *
+         *     Sent again with the same ``Idempotency-Key``, it answers the same session (also
+         *     when the first answer was lost): billing derives Stripe's idempotency key from it.
          */
         post: operations["billing_checkout"];
         delete?: never;
@@ -491,7 +494,7 @@ export interface paths {
         };
         /**
          * Mentionable List
-         * @description Members who may see the call, so may be mentioned in its comments.
+         * @description Members who may see the call, so may be mentioned in its comments (by id).
          */
         get: operations["calls_mentionable_list"];
         put?: never;
@@ -596,7 +599,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Rules */
+        /**
+         * List Rules
+         * @description The organization's rules, oldest first.
+         */
         get: operations["slack_list_rules"];
         put?: never;
         /**
@@ -755,7 +761,7 @@ export interface paths {
         };
         /**
          * List Invitations
-         * @description Pending invitations (tokens are never shown again).
+         * @description Pending invitations, oldest first (tokens are never shown again).
          */
         get: operations["invitations_list"];
         put?: never;
@@ -842,7 +848,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Members */
+        /**
+         * List Members
+         * @description The organization's members, oldest first.
+         */
         get: operations["members_list"];
         put?: never;
         post?: never;
@@ -903,7 +912,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Notifications */
+        /**
+         * List Notifications
+         * @description Your notifications, newest first.
+         */
         get: operations["notifications_list"];
         put?: never;
         post?: never;
@@ -1509,7 +1521,8 @@ export interface paths {
         };
         /**
          * Sample
-         * @description An example of the event's data, for Zapier's field mapping.
+         * @description An example of the event's data, for Zapier's field mapping (a bare array: Zapier's
+         *     polling format, not a page).
          */
         get: operations["zapier_sample"];
         put?: never;
@@ -1583,6 +1596,25 @@ export interface components {
             status?: string | null;
         } & {
             [key: string]: unknown;
+        };
+        /** AccountStatusOut */
+        AccountStatusOut: {
+            /** Deleted At */
+            deleted_at?: string | null;
+            /** Org Id */
+            org_id: string;
+            /** Purge Request Id */
+            purge_request_id?: string | null;
+            /**
+             * Restorable Until
+             * @description until then POST /v1/account/restore undoes the deletion
+             */
+            restorable_until?: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "deleted" | "purging" | "purged";
         };
         /** Acknowledgement */
         Acknowledgement: {
@@ -1668,6 +1700,16 @@ export interface components {
             /** User Id */
             user_id: string;
         };
+        /** ApiKeyPage */
+        ApiKeyPage: {
+            /** Items */
+            items: components["schemas"]["ApiKeyOut"][];
+            /**
+             * Next Cursor
+             * @description pass as cursor for the next page; null on the last page
+             */
+            next_cursor?: string | null;
+        };
         /** CallFailedRule */
         CallFailedRule: {
             /**
@@ -1680,6 +1722,21 @@ export interface components {
              * @enum {string}
              */
             kind: "call_failed";
+        };
+        /** CallFailedSample */
+        CallFailedSample: {
+            /** Call Id */
+            call_id: string;
+            /** Code */
+            code: string | null;
+            /** Reason */
+            reason: string | null;
+            /** Stage */
+            stage: string | null;
+            /** Uploader Id */
+            uploader_id: string | null;
+            /** Url */
+            url: string;
         };
         /** CallFailureOut */
         CallFailureOut: {
@@ -1696,7 +1753,7 @@ export interface components {
             items: components["schemas"]["CallSummaryOut"][];
             /**
              * Next Cursor
-             * @description pass as cursor for the next page
+             * @description pass as cursor for the next page; null on the last page
              */
             next_cursor?: string | null;
         } & {
@@ -1746,6 +1803,23 @@ export interface components {
             transcript: components["schemas"]["TranscriptOut"] | null;
             /** Uploader Id */
             uploader_id?: string | null;
+        };
+        /** CallScoredSample */
+        CallScoredSample: {
+            /** Call Id */
+            call_id: string;
+            /** Engine */
+            engine: string | null;
+            /** Overall Score */
+            overall_score: number | null;
+            /** Scorecard */
+            scorecard: string | null;
+            /** Trackers */
+            trackers: string[];
+            /** Uploader Id */
+            uploader_id: string | null;
+            /** Url */
+            url: string;
         };
         /** CallSubject */
         CallSubject: {
@@ -1797,6 +1871,48 @@ export interface components {
             uploader_id?: string | null;
         } & {
             [key: string]: unknown;
+        };
+        /**
+         * CertificateKeyOut
+         * @description The public key that verifies erasure certificates (base64 of the raw 32 bytes).
+         */
+        CertificateKeyOut: {
+            /**
+             * Algorithm
+             * @constant
+             */
+            algorithm: "ed25519";
+            /** Key Id */
+            key_id: string;
+            /** Public Key */
+            public_key: string;
+        };
+        /**
+         * CertificateOut
+         * @description An erasure certificate: save it as a file and check it offline with
+         *     ``clashtor-ops verify-certificate FILE --key <public key>``.
+         */
+        CertificateOut: {
+            /**
+             * Algorithm
+             * @constant
+             */
+            algorithm: "sha256";
+            /**
+             * Digest
+             * @description sha256 of the canonical JSON of record
+             */
+            digest: string;
+            /**
+             * Record
+             * @description what was erased, where and when (no personal data)
+             */
+            record: {
+                [key: string]: unknown;
+            };
+            /** Request Id */
+            request_id: string;
+            signature: components["schemas"]["SignatureOut"] | null;
         };
         /** CheckoutIn */
         CheckoutIn: {
@@ -1994,6 +2110,16 @@ export interface components {
              */
             type: string;
         };
+        /** HostedPageOut */
+        HostedPageOut: {
+            /** Id */
+            id: string | null;
+            /**
+             * Url
+             * @description the Stripe-hosted page to send the user to
+             */
+            url: string;
+        };
         /** InvitationCreatedOut */
         InvitationCreatedOut: {
             /** Accept Url */
@@ -2061,6 +2187,16 @@ export interface components {
              * @enum {string}
              */
             role: "owner" | "admin" | "manager" | "rep" | "compliance";
+        };
+        /** InvitationPage */
+        InvitationPage: {
+            /** Items */
+            items: components["schemas"]["InvitationOut"][];
+            /**
+             * Next Cursor
+             * @description pass as cursor for the next page; null on the last page
+             */
+            next_cursor?: string | null;
         };
         /** ItemReviewOut */
         ItemReviewOut: {
@@ -2173,6 +2309,16 @@ export interface components {
              */
             role: "owner" | "admin" | "manager" | "rep" | "compliance";
         };
+        /** MemberPage */
+        MemberPage: {
+            /** Items */
+            items: components["schemas"]["MemberOut"][];
+            /**
+             * Next Cursor
+             * @description pass as cursor for the next page; null on the last page
+             */
+            next_cursor?: string | null;
+        };
         /** MentionSegmentIn */
         MentionSegmentIn: {
             /**
@@ -2185,6 +2331,35 @@ export interface components {
              * @description a member's user id
              */
             user_id: string;
+        };
+        /** MetricCue */
+        MetricCue: {
+            /**
+             * Condition
+             * @default in_range
+             * @enum {string}
+             */
+            condition: "in_range" | "at_least" | "at_most";
+            /**
+             * Metric
+             * @description a conversation metric's name
+             */
+            metric: string;
+            /**
+             * Points
+             * @default 1
+             */
+            points: number;
+            /**
+             * Threshold
+             * @description needed by at_least and at_most
+             */
+            threshold?: number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "metric";
         };
         /** NotificationOut */
         NotificationOut: {
@@ -2205,6 +2380,16 @@ export interface components {
             kind: string;
             /** Read At */
             read_at: string | null;
+        };
+        /** NotificationPage */
+        NotificationPage: {
+            /** Items */
+            items: components["schemas"]["NotificationOut"][];
+            /**
+             * Next Cursor
+             * @description pass as cursor for the next page; null on the last page
+             */
+            next_cursor?: string | null;
         };
         /** ObjectionIn */
         ObjectionIn: {
@@ -2271,6 +2456,75 @@ export interface components {
              * @enum {string}
              */
             role: "owner" | "admin" | "manager" | "rep" | "compliance";
+        };
+        /** PersonPage */
+        PersonPage: {
+            /** Items */
+            items: components["schemas"]["PersonOut"][];
+            /**
+             * Next Cursor
+             * @description pass as cursor for the next page; null on the last page
+             */
+            next_cursor?: string | null;
+        };
+        /** PhraseCue */
+        PhraseCue: {
+            /** Phrases */
+            phrases: string[];
+            /**
+             * Points
+             * @default 1
+             */
+            points: number;
+            /**
+             * Said By
+             * @default any
+             * @enum {string}
+             */
+            said_by: "any" | "rep" | "customer";
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "phrase";
+        };
+        /** PlanOut */
+        PlanOut: {
+            /** Currency */
+            currency: string;
+            /** Current */
+            current: boolean;
+            /** Default Seats */
+            default_seats: number;
+            /** Display Name */
+            display_name: string;
+            /** Included Minutes */
+            included_minutes: number;
+            /** Max Upload Mb */
+            max_upload_mb: number | null;
+            /** Name */
+            name: string;
+            /**
+             * Overage Cents Per Minute
+             * @description a decimal string; null: no overage
+             */
+            overage_cents_per_minute: string | null;
+            /**
+             * Purchasable
+             * @description false for the free plan: no checkout needed
+             */
+            purchasable: boolean;
+            /** Seat Price Cents */
+            seat_price_cents: number;
+        };
+        /** PlansOut */
+        PlansOut: {
+            /** Current Plan */
+            current_plan: string;
+            /** Plans */
+            plans: components["schemas"]["PlanOut"][];
+            /** Status */
+            status: string;
         };
         /** PlaylistCallOut */
         PlaylistCallOut: {
@@ -2387,6 +2641,17 @@ export interface components {
             /** Return Url */
             return_url?: string | null;
         };
+        /** PrivacyRequestCompletedSample */
+        PrivacyRequestCompletedSample: {
+            /** Kind */
+            kind: string;
+            /** Request Id */
+            request_id: string;
+            /** Status */
+            status: string;
+            /** Subject Type */
+            subject_type: string;
+        };
         /** PrivacyRequestIn */
         PrivacyRequestIn: {
             /** Subject */
@@ -2442,7 +2707,10 @@ export interface components {
         PrivacyRequestPage: {
             /** Items */
             items: components["schemas"]["PrivacyRequestOut"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description pass as cursor for the next page; null on the last page
+             */
             next_cursor?: string | null;
         };
         /** RepAverages */
@@ -2545,6 +2813,73 @@ export interface components {
              */
             next_cursor?: string | null;
         };
+        /**
+         * RescoredOut
+         * @description A call scored again after its roles were corrected (score's view of it).
+         */
+        RescoredOut: {
+            /** Call Id */
+            call_id: string;
+            /** Engine */
+            engine: string | null;
+            failure: components["schemas"]["ScoreFailureOut"] | null;
+            /** Fallback Reason */
+            fallback_reason: string | null;
+            /** Feedback */
+            feedback: {
+                [key: string]: unknown;
+            } | null;
+            /** Metrics */
+            metrics: {
+                [key: string]: unknown;
+            } | null;
+            /** Model */
+            model: string | null;
+            /** Overall Score */
+            overall_score: number | null;
+            /**
+             * Role Basis
+             * @description speaker label → how the role was decided
+             */
+            role_basis: {
+                [key: string]: string;
+            };
+            /**
+             * Role Override
+             * @description the correction as you sent it
+             */
+            role_override: {
+                [key: string]: string;
+            } | null;
+            /**
+             * Roles
+             * @description speaker label → role
+             */
+            roles: {
+                [key: string]: "rep" | "customer";
+            };
+            /** Scorecard */
+            scorecard: {
+                [key: string]: unknown;
+            } | null;
+            /** Scored At */
+            scored_at: string | null;
+            /** Scorer Version */
+            scorer_version: string | null;
+            /**
+             * Status
+             * @description scored, or failed
+             */
+            status: string;
+            /** Times Scored */
+            times_scored: number;
+            /** Trackers */
+            trackers: unknown[] | {
+                [key: string]: unknown;
+            } | null;
+            /** Uploader Id */
+            uploader_id: string | null;
+        };
         /** RestrictionIn */
         RestrictionIn: {
             /**
@@ -2627,6 +2962,140 @@ export interface components {
              */
             threshold: number;
         };
+        /** ScoreFailureOut */
+        ScoreFailureOut: {
+            /** Code */
+            code: string | null;
+            /** Reason */
+            reason: string | null;
+        };
+        /**
+         * ScorecardIn
+         * @description From a ``template`` (copied, optionally renamed), or your own ``name`` and ``items``.
+         */
+        ScorecardIn: {
+            /**
+             * Activate
+             * @description score new calls with it from now on
+             * @default false
+             */
+            activate: boolean;
+            /** Items */
+            items?: components["schemas"]["ScorecardItem"][];
+            /** Methodology */
+            methodology?: string | null;
+            /** Name */
+            name?: string | null;
+            /**
+             * Template
+             * @enum {string}
+             */
+            template?: "meddic" | "bant";
+        } | unknown | unknown;
+        /** ScorecardItem */
+        ScorecardItem: {
+            /** Cues */
+            cues: (components["schemas"]["PhraseCue"] | components["schemas"]["TrackerCue"] | components["schemas"]["MetricCue"])[];
+            /** Key */
+            key: string;
+            /**
+             * Max Points
+             * @default 1
+             */
+            max_points: number;
+            /** Question */
+            question: string;
+            /**
+             * Weight
+             * @default 1
+             */
+            weight: number;
+        };
+        /** ScorecardOut */
+        ScorecardOut: {
+            /**
+             * Active
+             * @description new calls are scored with it
+             */
+            active: boolean;
+            /** Created At */
+            created_at: string | null;
+            /** Id */
+            id: string;
+            /** Items */
+            items: components["schemas"]["ScorecardItem"][];
+            /** Methodology */
+            methodology: string;
+            /** Name */
+            name: string;
+            /**
+             * Template
+             * @description the template it was copied from, if any
+             */
+            template: string | null;
+            /** Updated At */
+            updated_at: string | null;
+            /** Version */
+            version: number;
+        };
+        /** ScorecardPage */
+        ScorecardPage: {
+            /**
+             * Active Scorecard Id
+             * @description null: the default template is used
+             */
+            active_scorecard_id: string | null;
+            /** Default Template */
+            default_template: string;
+            /** Items */
+            items: components["schemas"]["ScorecardOut"][];
+            /**
+             * Next Cursor
+             * @description pass as cursor for the next page; null on the last page
+             */
+            next_cursor?: string | null;
+        };
+        /**
+         * ScorecardUpdate
+         * @description Any of the fields; a change makes a new version.
+         */
+        ScorecardUpdate: {
+            /** Items */
+            items?: components["schemas"]["ScorecardItem"][] | null;
+            /** Methodology */
+            methodology?: string | null;
+            /** Name */
+            name?: string | null;
+        };
+        /** ScorecardUpdatedOut */
+        ScorecardUpdatedOut: {
+            /**
+             * Active
+             * @description new calls are scored with it
+             */
+            active: boolean;
+            /** Created At */
+            created_at: string | null;
+            /** Id */
+            id: string;
+            /** Items */
+            items: components["schemas"]["ScorecardItem"][];
+            /** Methodology */
+            methodology: string;
+            /** Name */
+            name: string;
+            /** @description with ?rescore=true: the job re-scoring past calls */
+            rescore?: components["schemas"]["RescoreJobOut"] | null;
+            /**
+             * Template
+             * @description the template it was copied from, if any
+             */
+            template: string | null;
+            /** Updated At */
+            updated_at: string | null;
+            /** Version */
+            version: number;
+        };
         /** SegmentOut */
         SegmentOut: {
             /** Name */
@@ -2652,6 +3121,21 @@ export interface components {
              */
             csrf_token: string;
             user: components["schemas"]["MeOut"];
+        };
+        /** SignatureOut */
+        SignatureOut: {
+            /**
+             * Algorithm
+             * @constant
+             */
+            algorithm: "ed25519";
+            /** Key Id */
+            key_id: string;
+            /**
+             * Value
+             * @description base64 of the Ed25519 signature of the canonical record
+             */
+            value: string;
         };
         /** SignupIn */
         SignupIn: {
@@ -2696,6 +3180,38 @@ export interface components {
         SlackRuleList: {
             /** Items */
             items: components["schemas"]["SlackRule"][];
+            /**
+             * Next Cursor
+             * @description pass as cursor for the next page; null on the last page
+             */
+            next_cursor?: string | null;
+        };
+        /** StripeWebhookAck */
+        StripeWebhookAck: {
+            /** Event Id */
+            event_id?: string | null;
+            /** Outcome */
+            outcome?: string | null;
+            /** Received */
+            received: boolean;
+            /** Type */
+            type?: string | null;
+        };
+        /**
+         * SubjectFlagsOut
+         * @description A restriction or objection recorded: the subject's flags as they now stand.
+         */
+        SubjectFlagsOut: {
+            /**
+             * Id
+             * @description the request id (GET /v1/privacy/requests/{id})
+             */
+            id: string;
+            /** Objected */
+            objected: boolean;
+            /** Restricted */
+            restricted: boolean;
+            subject: components["schemas"]["RequestSubjectOut"];
         };
         /** TeamSummaryOut */
         TeamSummaryOut: {
@@ -2777,6 +3293,30 @@ export interface components {
             /** Next Cursor */
             next_cursor: string | null;
         };
+        /** TrackerCue */
+        TrackerCue: {
+            /**
+             * Points
+             * @default 1
+             */
+            points: number;
+            /**
+             * Said By
+             * @default any
+             * @enum {string}
+             */
+            said_by: "any" | "rep" | "customer";
+            /**
+             * Tracker
+             * @description a tracker's name
+             */
+            tracker: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "tracker";
+        };
         /** TrackerHitRule */
         TrackerHitRule: {
             /**
@@ -2794,6 +3334,69 @@ export interface components {
              * @description a tracker's name
              */
             tracker: string;
+        };
+        /** TrackerIn */
+        TrackerIn: {
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /** Name */
+            name: string;
+            /** Phrases */
+            phrases: string[];
+            /**
+             * Said By
+             * @description count only what this side says
+             * @default any
+             * @enum {string}
+             */
+            said_by: "any" | "rep" | "customer";
+        };
+        /** TrackerOut */
+        TrackerOut: {
+            /** Created At */
+            created_at: string | null;
+            /** Enabled */
+            enabled: boolean;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Phrases */
+            phrases: string[];
+            /**
+             * Said By
+             * @enum {string}
+             */
+            said_by: "any" | "rep" | "customer";
+            /** Updated At */
+            updated_at: string | null;
+        };
+        /** TrackerPage */
+        TrackerPage: {
+            /** Items */
+            items: components["schemas"]["TrackerOut"][];
+            /**
+             * Next Cursor
+             * @description pass as cursor for the next page; null on the last page
+             */
+            next_cursor?: string | null;
+        };
+        /**
+         * TrackerUpdate
+         * @description Any of the fields; those left out keep their value.
+         */
+        TrackerUpdate: {
+            /** Enabled */
+            enabled?: boolean | null;
+            /** Name */
+            name?: string | null;
+            /** Phrases */
+            phrases?: string[] | null;
+            /** Said By */
+            said_by?: ("any" | "rep" | "customer") | null;
         };
         /** TranscriptOut */
         TranscriptOut: {
@@ -2840,6 +3443,30 @@ export interface components {
             team: components["schemas"]["TeamWeek"][];
             /** Weeks */
             weeks: string[];
+        };
+        /** UsageOut */
+        UsageOut: {
+            /** Calls */
+            calls: number;
+            /** Minutes Included */
+            minutes_included: number;
+            /** Minutes Overage */
+            minutes_overage: number;
+            /**
+             * Minutes Unreported
+             * @description used but not yet reported to Stripe
+             */
+            minutes_unreported: number;
+            /** Minutes Used */
+            minutes_used: number;
+            /** Period End */
+            period_end: string;
+            /** Period Start */
+            period_start: string;
+            /** Plan */
+            plan: string;
+            /** Status */
+            status: string;
         };
         /** UsageSummaryOut */
         UsageSummaryOut: {
@@ -3085,6 +3712,16 @@ export interface components {
             /** Last Import At */
             last_import_at?: string | null;
         };
+        /**
+         * ZoomUrlValidation
+         * @description Zoom's challenge answered: the token and its HMAC-SHA256 under the secret (hex).
+         */
+        ZoomUrlValidation: {
+            /** Encryptedtoken */
+            encryptedToken: string;
+            /** Plaintoken */
+            plainToken: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -3103,15 +3740,22 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description already deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountStatusOut"];
+                };
+            };
             /** @description Successful Response */
             202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["AccountStatusOut"];
                 };
             };
             /** @description error */
@@ -3230,9 +3874,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["AccountStatusOut"];
                 };
             };
             /** @description error */
@@ -3700,7 +4342,12 @@ export interface operations {
     };
     api_keys_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description items per page */
+                limit?: number;
+                /** @description next_cursor of the previous page */
+                cursor?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3713,7 +4360,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ApiKeyOut"][];
+                    "application/json": components["schemas"]["ApiKeyPage"];
                 };
             };
             /** @description error */
@@ -4681,9 +5328,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["HostedPageOut"];
                 };
             };
             /** @description error */
@@ -4802,7 +5447,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["PlansOut"];
                 };
             };
             /** @description error */
@@ -4925,9 +5570,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["HostedPageOut"];
                 };
             };
             /** @description error */
@@ -5046,9 +5689,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["UsageOut"];
                 };
             };
             /** @description error */
@@ -6444,7 +7085,12 @@ export interface operations {
     };
     calls_mentionable_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description items per page */
+                limit?: number;
+                /** @description next_cursor of the previous page */
+                cursor?: string | null;
+            };
             header?: never;
             path: {
                 call_id: string;
@@ -6459,7 +7105,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PersonOut"][];
+                    "application/json": components["schemas"]["PersonPage"];
                 };
             };
             /** @description error */
@@ -6953,9 +7599,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["RescoredOut"];
                 };
             };
             /** @description error */
@@ -7299,7 +7943,12 @@ export interface operations {
     };
     slack_list_rules: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description items per page */
+                limit?: number;
+                /** @description next_cursor of the previous page */
+                cursor?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -8376,7 +9025,12 @@ export interface operations {
     };
     invitations_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description items per page */
+                limit?: number;
+                /** @description next_cursor of the previous page */
+                cursor?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -8389,7 +9043,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["InvitationOut"][];
+                    "application/json": components["schemas"]["InvitationPage"];
                 };
             };
             /** @description error */
@@ -9104,7 +9758,12 @@ export interface operations {
     };
     members_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description items per page */
+                limit?: number;
+                /** @description next_cursor of the previous page */
+                cursor?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -9117,7 +9776,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MemberOut"][];
+                    "application/json": components["schemas"]["MemberPage"];
                 };
             };
             /** @description error */
@@ -9594,7 +10253,10 @@ export interface operations {
         parameters: {
             query?: {
                 unread?: boolean;
+                /** @description items per page */
                 limit?: number;
+                /** @description next_cursor of the previous page */
+                cursor?: string | null;
             };
             header?: never;
             path?: never;
@@ -9608,7 +10270,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["NotificationOut"][];
+                    "application/json": components["schemas"]["NotificationPage"];
                 };
             };
             /** @description error */
@@ -10950,9 +11612,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["CertificateKeyOut"];
                 };
             };
             /** @description error */
@@ -11437,23 +12097,12 @@ export interface operations {
         };
         responses: {
             /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description accepted */
             202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AcceptedOut"];
+                    "application/json": components["schemas"]["SubjectFlagsOut"];
                 };
             };
             /** @description error */
@@ -11817,9 +12466,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["CertificateOut"];
                 };
             };
             /** @description error */
@@ -11937,23 +12584,12 @@ export interface operations {
         };
         responses: {
             /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description accepted */
             202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AcceptedOut"];
+                    "application/json": components["schemas"]["SubjectFlagsOut"];
                 };
             };
             /** @description error */
@@ -12425,7 +13061,12 @@ export interface operations {
     };
     scorecards_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description items per page */
+                limit?: number;
+                /** @description next_cursor of the previous page */
+                cursor?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -12438,7 +13079,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ScorecardPage"];
                 };
             };
             /** @description error */
@@ -12551,9 +13192,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
+                "application/json": components["schemas"]["ScorecardIn"];
             };
         };
         responses: {
@@ -12563,9 +13202,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ScorecardOut"];
                 };
             };
             /** @description error */
@@ -12686,9 +13323,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ScorecardOut"];
                 };
             };
             /** @description error */
@@ -12806,9 +13441,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
+                "application/json": components["schemas"]["ScorecardUpdate"];
             };
         };
         responses: {
@@ -12818,9 +13451,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ScorecardUpdatedOut"];
                 };
             };
             /** @description error */
@@ -13045,7 +13676,12 @@ export interface operations {
     };
     trackers_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description items per page */
+                limit?: number;
+                /** @description next_cursor of the previous page */
+                cursor?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -13058,7 +13694,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["TrackerPage"];
                 };
             };
             /** @description error */
@@ -13171,9 +13807,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
+                "application/json": components["schemas"]["TrackerIn"];
             };
         };
         responses: {
@@ -13183,9 +13817,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["TrackerOut"];
                 };
             };
             /** @description error */
@@ -13306,9 +13938,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["TrackerOut"];
                 };
             };
             /** @description error */
@@ -13423,9 +14053,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
+                "application/json": components["schemas"]["TrackerUpdate"];
             };
         };
         responses: {
@@ -13435,9 +14063,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["TrackerOut"];
                 };
             };
             /** @description error */
@@ -15019,9 +15645,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": (components["schemas"]["CallScoredSample"] | components["schemas"]["CallFailedSample"] | components["schemas"]["PrivacyRequestCompletedSample"])[];
                 };
             };
             /** @description error */
@@ -15144,9 +15768,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["StripeWebhookAck"];
                 };
             };
             /** @description error */
@@ -15206,9 +15828,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ZoomUrlValidation"];
                 };
             };
             /** @description the notification was taken */

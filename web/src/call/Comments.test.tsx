@@ -27,7 +27,7 @@ test("a comment at the player's moment carries the picked mention; a thread seek
   const seek = vi.fn();
   const seen = standIn({
     "GET /v1/calls/c1/comments": () => json({ items: [thread], next_cursor: null }),
-    "GET /v1/calls/c1/mentionable": () => json(people),
+    "GET /v1/calls/c1/mentionable": () => json({ items: people, next_cursor: null }),
     "POST /v1/calls/c1/comments": () => json(thread, 201),
   });
   renderAt("/", [{ path: "/", element: <Comments id="c1" time={42.4} seek={seek} /> }]);
@@ -49,7 +49,7 @@ test("a comment at the player's moment carries the picked mention; a thread seek
 test("a reply goes to its thread", async () => {
   const seen = standIn({
     "GET /v1/calls/c1/comments": () => json({ items: [thread], next_cursor: null }),
-    "GET /v1/calls/c1/mentionable": () => json(people),
+    "GET /v1/calls/c1/mentionable": () => json({ items: people, next_cursor: null }),
     "POST /v1/calls/c1/comments": () => json({ ...thread, id: "r", parent_id: "t1" }, 201),
   });
   renderAt("/", [{ path: "/", element: <Comments id="c1" time={0} seek={() => {}} /> }]);

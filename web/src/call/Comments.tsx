@@ -5,6 +5,7 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, unwrap } from "../api/client";
+import { allItems, PAGE_LIMIT } from "../api/lists";
 import { clock } from "../lib/time";
 import { bodyOf, textOf, type CommentOut, type Person, type Thread } from "./comments";
 
@@ -18,7 +19,11 @@ export function useComments(id: string) {
 }
 
 function usePeople(id: string) {
-  return useQuery({ queryKey: ["mentionable", id], queryFn: () => unwrap(api.GET("/v1/calls/{call_id}/mentionable", path(id))) });
+  return useQuery({ queryKey: ["mentionable", id], queryFn: () =>
+      allItems((cursor) =>
+        unwrap(api.GET("/v1/calls/{call_id}/mentionable", { params: { path: { call_id: id }, query: { limit: PAGE_LIMIT, cursor } } })),
+      ),
+  });
 }
 
 function Draft({ id, people, at, parentId, label, done }: { id: string; people: Person[]; at?: number; parentId?: string; label: string; done: () => void }) {

@@ -16,7 +16,7 @@ export function describe(n: Notification): string {
 }
 
 export function useNotifications() {
-  return useQuery({ queryKey: ["notifications"], queryFn: () => unwrap(api.GET("/v1/notifications", {})), refetchInterval: 15000 });
+  return useQuery({ queryKey: ["notifications"], queryFn: async () => (await unwrap(api.GET("/v1/notifications", {}))).items, refetchInterval: 15000 });
 }
 
 export function NotificationsPage() {

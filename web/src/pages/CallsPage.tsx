@@ -5,6 +5,7 @@ import { useEffect, useState, type FormEvent } from "react";
 import { Link, useLocation, useSearchParams } from "react-router";
 import { api, unwrap } from "../api/client";
 import { participantsOf, STATUS_LABEL, type CallStatus } from "../api/call";
+import { allMembers } from "../api/lists";
 import { useMe } from "../auth/session";
 import { Options } from "../components/Options";
 import { StatusBadge } from "../components/StatusBadge";
@@ -25,7 +26,7 @@ export function CallsPage() {
   const me = useMe();
   const members = useQuery({
     queryKey: ["members"],
-    queryFn: () => unwrap(api.GET("/v1/members")),
+    queryFn: allMembers,
     enabled: CAN_LIST_MEMBERS.has(me.data?.role ?? ""),
   });
 

@@ -3,7 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, unwrap, type Schemas } from "../api/client";
-import { itemsOf, type ListOf } from "../api/lists";
+import { allItems, PAGE_LIMIT } from "../api/lists";
 import { ActionForm } from "../components/ActionForm";
 import { Field } from "../components/Field";
 import { useFormAction } from "../lib/useFormAction";
@@ -13,7 +13,8 @@ import { when } from "../lib/time";
 export function ApiKeysSettings() {
   const keys = useQuery({
     queryKey: ["api-keys"],
-    queryFn: async () => itemsOf(await unwrap(api.GET("/v1/api-keys")) as ListOf<Schemas["ApiKeyOut"]>),
+    queryFn: () =>
+      allItems((cursor) => unwrap(api.GET("/v1/api-keys", { params: { query: { limit: PAGE_LIMIT, cursor } } }))),
   });
   const [name, setName] = useState("");
   const [created, setCreated] = useState<Schemas["ApiKeyCreatedOut"] | null>(null);

@@ -2,7 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, unwrap, type Schemas } from "../api/client";
-import { itemsOf, type ListOf } from "../api/lists";
+import { allItems, allMembers, PAGE_LIMIT } from "../api/lists";
 import { useMe } from "../auth/session";
 import { ActionForm } from "../components/ActionForm";
 import { Field, FormError } from "../components/Field";
@@ -34,7 +34,7 @@ function Members() {
   const client = useQueryClient();
   const members = useQuery({
     queryKey: ["members"],
-    queryFn: async () => itemsOf(await unwrap(api.GET("/v1/members")) as ListOf<Schemas["MemberOut"]>),
+    queryFn: allMembers,
   });
   const [error, setError] = useState<string | undefined>();
   const change = useMutation({
@@ -113,7 +113,8 @@ function Members() {
 function Invitations() {
   const invitations = useQuery({
     queryKey: ["invitations"],
-    queryFn: async () => itemsOf(await unwrap(api.GET("/v1/invitations")) as ListOf<Schemas["InvitationOut"]>),
+    queryFn: () =>
+      allItems((cursor) => unwrap(api.GET("/v1/invitations", { params: { query: { limit: PAGE_LIMIT, cursor } } }))),
   });
   const [email, setEmail] = useState("");
   const [role, setRole] = useState<Role>("rep");

@@ -13,17 +13,7 @@ import { phraseList } from "./TrackersSettings";
 import { RescoreProgress, useRescore } from "./RescoreProgress";
 
 type Job = Schemas["RescoreJobOut"];
-interface Cue {
-  type: string;
-  [more: string]: unknown;
-}
-export interface Item {
-  key: string;
-  question: string;
-  weight: number;
-  max_points?: number;
-  cues: Cue[];
-}
+export type Item = Schemas["ScorecardItem"];
 interface Scorecard {
   id: string;
   name: string;
@@ -124,7 +114,7 @@ function ScorecardEditor({ card, onRescore }: { card: Scorecard; onRescore: (job
       return;
     }
     const key = itemKey(question, items.map((i) => i.key));
-    setItems((all) => [...all, { key, question: question.trim(), weight: 1, cues: [{ type: "phrase", phrases: wanted }] }]);
+    setItems((all) => [...all, { key, question: question.trim(), weight: 1, max_points: 1, cues: [{ type: "phrase", phrases: wanted, said_by: "any", points: 1 }] }]);
     setQuestion("");
     setPhrases("");
     action.setErrors({ fields: {} });

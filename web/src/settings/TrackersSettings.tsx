@@ -4,7 +4,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, unwrap } from "../api/client";
-import { itemsOf, type ListOf } from "../api/lists";
+import { allItems, PAGE_LIMIT } from "../api/lists";
 import { ActionForm } from "../components/ActionForm";
 import { Field } from "../components/Field";
 import { ItemTable } from "../components/ItemTable";
@@ -32,7 +32,8 @@ export function phraseList(text: string): string[] {
 export function TrackersSettings() {
   const trackers = useQuery({
     queryKey: ["trackers"],
-    queryFn: async () => itemsOf((await unwrap(api.GET("/v1/trackers"))) as ListOf<Tracker>),
+    queryFn: () =>
+      allItems((cursor) => unwrap(api.GET("/v1/trackers", { params: { query: { limit: PAGE_LIMIT, cursor } } }))),
   });
   const [name, setName] = useState("");
   const [phrases, setPhrases] = useState("");
@@ -49,7 +50,7 @@ export function TrackersSettings() {
   }
   const add = action.submit(() =>
     change(async () => {
-      await unwrap(api.POST("/v1/trackers", { body: { name: name.trim(), phrases: phraseList(phrases), said_by: saidBy } }));
+      await unwrap(api.POST("/v1/trackers", { body: { name: name.trim(), phrases: phraseList(phrases), said_by: saidBy, enabled: true } }));
       setName("");
       setPhrases("");
     }),

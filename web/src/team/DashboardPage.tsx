@@ -3,8 +3,8 @@
 import { useQueries, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useSearchParams } from "react-router";
-import { api, unwrap, type Schemas } from "../api/client";
-import { itemsOf, type ListOf } from "../api/lists";
+import { api, unwrap } from "../api/client";
+import { allMembers } from "../api/lists";
 import { useMe } from "../auth/session";
 import { TrendChart } from "./TrendChart";
 import { METRIC_LABEL, weekLabel, type TrendPoint } from "./trends";
@@ -22,7 +22,7 @@ export function DashboardPage() {
   });
   const members = useQuery({
     queryKey: ["members"],
-    queryFn: async () => itemsOf((await unwrap(api.GET("/v1/members"))) as ListOf<Schemas["MemberOut"]>),
+    queryFn: allMembers,
     enabled: CAN_LIST_MEMBERS.has(me?.role ?? ""),
   });
   const names = new Map((members.data ?? []).map((m) => [m.id, m.name]));

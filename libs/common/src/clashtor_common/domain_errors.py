@@ -27,6 +27,31 @@ class InvalidInput(DomainError):
     code = "invalid"
 
 
+class InvalidField(InvalidInput):
+    """One named input refused (a forged cursor, a date that is not one): answered like
+    any request validation, a 422 ``validation_error`` with its entry in ``errors``."""
+
+    code = "validation_error"
+
+    def __init__(
+        self, message: str, *, field: str, location: str = "query", kind: str = "value_error"
+    ) -> None:
+        super().__init__(message)
+        self.field = field
+        self.location = location
+        self.kind = kind
+
+    def field_errors(self) -> list[dict[str, str]]:
+        return [
+            {
+                "field": self.field,
+                "location": self.location,
+                "message": self.message,
+                "type": self.kind,
+            }
+        ]
+
+
 class NotAuthenticated(DomainError):
     """Who is asking could not be established (wrong credentials, an account gone)."""
 

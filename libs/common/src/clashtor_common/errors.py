@@ -17,6 +17,7 @@ from clashtor_common.domain_errors import (
     DomainError,
     Forbidden,
     Gone,
+    InvalidField,
     InvalidInput,
     LimitReached,
     NotAuthenticated,
@@ -82,20 +83,50 @@ def domain_status(exc: DomainError) -> int:
 
 
 class ApiError(Exception):
-    """An error a client can act on."""
+    """An error a client can act on; ``errors``: a 422's per-field entries, if any."""
 
     def __init__(
-        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+        *,
+        errors: list[dict[str, str]] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers
+        self.errors = errors
 
 
-def error_body(code: str, message: str) -> dict[str, dict[str, Any]]:
-    return {"error": {"code": code, "message": message}}
+def error_body(
+    code: str, message: str, errors: list[dict[str, str]] | None = None
+) -> dict[str, dict[str, Any]]:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if errors:
+        body["errors"] = errors
+    return {"error": body}
+
+
+FIELD_ERROR_KEYS = ("field", "location", "message", "type")
+
+
+def field_errors_of(body: Any) -> list[dict[str, str]] | None:
+    """The per-field ``errors`` of an error body another service answered, kept to the
+    documented keys (so a gateway passes them on without passing anything else)."""
+    err = body.get("error") if isinstance(body, dict) else None
+    items = err.get("errors") if isinstance(err, dict) else None
+    if not isinstance(items, list):
+        return None
+    kept = [
+        {k: str(item.get(k, "")) for k in FIELD_ERROR_KEYS}
+        for item in items[:MAX_FIELD_ERRORS]
+        if isinstance(item, dict) and item.get("location") in _LOCATIONS
+    ]
+    return kept or None
 
 
 MAX_FIELD_ERRORS = 20
@@ -153,12 +184,15 @@ def unavailable_response() -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message), exc.status, headers=exc.headers)
+        body = error_body(exc.code, exc.message, exc.errors)
+        return JSONResponse(body, exc.status, headers=exc.headers)
 
     @app.exception_handler(DomainError)
     async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooMany) else None
-        return JSONResponse(error_body(exc.code, exc.message), domain_status(exc), headers=headers)
+        fields = exc.field_errors() if isinstance(exc, InvalidField) else None
+        body = error_body(exc.code, exc.message, fields)
+        return JSONResponse(body, domain_status(exc), headers=headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -123,6 +123,18 @@ async def test_bad_list_parameters_answer_422_with_the_reason(
         )
         assert response.status_code == 422, (params, response.text)
         assert response.json()["error"]["message"], params
+    for forged in (cursor, "%%%", "WyJuZXdlc3QiXQ"):
+        sort = "longest" if forged == cursor else "newest"
+        response = await client.http.get(
+            "/internal/calls",
+            params={"sort": sort, "cursor": forged},
+            headers=client.headers(org),
+        )
+        assert response.status_code == 422, response.text
+        fields = response.json()["error"]["errors"]
+        assert [(e["field"], e["location"], e["type"]) for e in fields] == [
+            ("cursor", "query", "invalid_cursor")
+        ], forged
 
 
 async def test_filters_never_widen_what_a_rep_may_see(

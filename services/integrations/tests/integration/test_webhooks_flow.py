@@ -294,8 +294,35 @@ async def test_bad_input_is_a_clear_4xx(api: Api, receiver: Receiver) -> None:
         json={"url": receiver.url, "event_types": ["call.scored"], "secret": "mine"},
     )
     assert extra.status_code == 422
-    cursor = await api.call("GET", "/internal/webhooks", org, params={"cursor": "%%%"})
-    assert cursor.status_code == 400 and cursor.json()["error"]["code"] == "invalid_cursor"
+    for path in ("/internal/webhooks", "/internal/slack/rules"):
+        cursor = await api.call("GET", path, org, params={"cursor": "%%%"})
+        assert cursor.status_code == 422, (path, cursor.text)
+        assert cursor.json()["error"]["code"] == "validation_error"
+        assert [(e["field"], e["location"]) for e in cursor.json()["error"]["errors"]] == [
+            ("cursor", "query")
+        ]
+
+
+async def test_webhooks_and_slack_rules_are_listed_a_page_at_a_time(
+    api: Api, receiver: Receiver
+) -> None:
+    org = new_org()
+    hooks = [(await subscribe(api, org, receiver.url))["id"] for _ in range(3)]
+    rules = []
+    for n in range(3):
+        body = {"kind": "call_failed", "channel": f"#c{n}"}
+        made = await api.call("POST", "/internal/slack/rules", org, json=body)
+        assert made.status_code == 201, made.text
+        rules.append(made.json()["id"])
+
+    for path, made in (("/internal/webhooks", hooks), ("/internal/slack/rules", rules)):
+        first = (await api.call("GET", path, org, params={"limit": 2})).json()
+        second = await api.call(
+            "GET", path, org, params={"limit": 2, "cursor": first["next_cursor"]}
+        )
+        assert [i["id"] for i in first["items"]] == made[:2], path
+        assert [i["id"] for i in second.json()["items"]] == made[2:], path
+        assert second.json()["next_cursor"] is None, path
 
 
 async def test_past_the_limit_a_new_webhook_is_a_conflict(

@@ -515,7 +515,12 @@ async def test_scorecards_from_templates_or_own_items_and_the_active_one(
         ("bant", False),
     ]
     empty = (await score.client.get("/internal/scorecards", headers=admin)).json()
-    assert empty == {"items": [], "active_scorecard_id": None, "default_template": "meddic"}
+    assert empty == {
+        "items": [],
+        "next_cursor": None,
+        "active_scorecard_id": None,
+        "default_template": "meddic",
+    }
 
     own = await score.client.post(
         "/internal/scorecards",
@@ -625,3 +630,29 @@ async def test_first_reads_of_trackers_at_once_agree_on_one_copy_of_the_defaults
     assert [a.status_code for a in answers] == [200] * 4
     ids = [sorted(t["id"] for t in a.json()["items"]) for a in answers]
     assert all(i == ids[0] for i in ids) and len(ids[0]) == 7
+
+
+async def test_trackers_and_scorecards_are_listed_a_page_at_a_time(score: RunningScore) -> None:
+    org = new_org()
+    admin = score.as_member(org)
+    for template in ("bant", "meddic", "bant"):
+        made = await score.client.post(
+            "/internal/scorecards", json={"template": template}, headers=admin
+        )
+        assert made.status_code == 201, made.text
+
+    for path in ("/internal/trackers", "/internal/scorecards"):
+        whole = (await score.client.get(path, params={"limit": 200}, headers=admin)).json()
+        assert whole["next_cursor"] is None and len(whole["items"]) >= 3, path
+        seen, cursor = [], None
+        while True:
+            params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+            page = (await score.client.get(path, params=params, headers=admin)).json()
+            seen += [item["id"] for item in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == [item["id"] for item in whole["items"]], path
+        forged = await score.client.get(path, params={"cursor": "WzEsMl0"}, headers=admin)
+        assert forged.status_code == 422, forged.text
+        assert forged.json()["error"]["errors"][0]["field"] == "cursor"

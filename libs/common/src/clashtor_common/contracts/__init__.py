@@ -9,15 +9,11 @@ gateway changes on the way (renamed fields, a different shape) stays in each ser
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import Query
 from pydantic import BaseModel, ConfigDict
 
-Limit = Annotated[int, Query(ge=1, le=100, description="items per page")]
-Cursor = Annotated[
-    str | None, Query(max_length=500, description="next_cursor of the previous page")
-]
+from clashtor_common.pagination import Cursor, Limit
+
+__all__ = ["Cursor", "InModel", "Limit"]
 
 
 class InModel(BaseModel):

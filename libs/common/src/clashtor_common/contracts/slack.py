@@ -54,3 +54,6 @@ class SlackRule(BaseModel):
 
 class SlackRuleList(BaseModel):
     items: list[SlackRule]
+    next_cursor: str | None = Field(
+        None, description="pass as cursor for the next page; null on the last page"
+    )

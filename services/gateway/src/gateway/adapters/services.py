@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import httpx
 
-from clashtor_common.errors import ApiError
+from clashtor_common.errors import ApiError, field_errors_of
 from clashtor_common.identity import IDENTITY_HEADER, Identity, sign_identity
 from gateway.settings import GatewaySettings
 
@@ -93,7 +93,15 @@ def raise_for_downstream(service: str, resp: httpx.Response) -> None:
         code or _ERROR_CODES.get(status, "error"),
         message or f"{service} answered {status}",
         headers=headers or None,
+        errors=_field_errors(resp) if status == 422 else None,
     )
+
+
+def _field_errors(resp: httpx.Response) -> list[dict[str, str]] | None:
+    try:
+        return field_errors_of(resp.json())
+    except ValueError:
+        return None
 
 
 def json_body(service: str, resp: httpx.Response) -> Any:

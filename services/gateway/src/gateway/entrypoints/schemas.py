@@ -53,6 +53,8 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {s: {"model": ErrorResponse, "description": "error"} for s in statuses}
 
 
+NEXT_CURSOR_DOC = "pass as cursor for the next page; null on the last page"
+
 COMMON_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 415, 422, 429, 502, 503)
 
 
@@ -186,6 +188,26 @@ class NotificationOut(BaseModel):
     read_at: datetime | None
 
 
+class MemberPage(BaseModel):
+    items: list[MemberOut]
+    next_cursor: str | None = Field(None, description=NEXT_CURSOR_DOC)
+
+
+class InvitationPage(BaseModel):
+    items: list[InvitationOut]
+    next_cursor: str | None = Field(None, description=NEXT_CURSOR_DOC)
+
+
+class ApiKeyPage(BaseModel):
+    items: list[ApiKeyOut]
+    next_cursor: str | None = Field(None, description=NEXT_CURSOR_DOC)
+
+
+class NotificationPage(BaseModel):
+    items: list[NotificationOut]
+    next_cursor: str | None = Field(None, description=NEXT_CURSOR_DOC)
+
+
 class FeatureUsage(BaseModel):
     feature: str
     requests: int
@@ -289,7 +311,35 @@ class CallListOut(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     items: list[CallSummaryOut]
-    next_cursor: str | None = Field(None, description="pass as cursor for the next page")
+    next_cursor: str | None = Field(None, description=NEXT_CURSOR_DOC)
+
+
+class ScoreFailureOut(BaseModel):
+    code: str | None
+    reason: str | None
+
+
+class RescoredOut(BaseModel):
+    """A call scored again after its roles were corrected (score's view of it)."""
+
+    call_id: str
+    status: str = Field(description="scored, or failed")
+    uploader_id: str | None
+    failure: ScoreFailureOut | None
+    roles: dict[str, Literal["rep", "customer"]] = Field(description="speaker label → role")
+    role_basis: dict[str, str] = Field(description="speaker label → how the role was decided")
+    role_override: dict[str, str] | None = Field(description="the correction as you sent it")
+    metrics: dict[str, Any] | None
+    trackers: list[Any] | dict[str, Any] | None
+    scorecard: dict[str, Any] | None
+    feedback: dict[str, Any] | None
+    overall_score: float | None
+    engine: str | None
+    model: str | None
+    fallback_reason: str | None
+    scorer_version: str | None
+    times_scored: int
+    scored_at: datetime | None
 
 
 class RolesIn(InModel):
@@ -297,6 +347,15 @@ class RolesIn(InModel):
         description='speaker label → role, e.g. {"0": "rep", "1": "customer"}',
         max_length=64,
     )
+
+
+def refuse_null(value: object) -> object:
+    """A before-validator for an optional field whose schema has no null (``X |
+    SkipJsonSchema[None] = None``): only an explicit null gets here, and is refused, so the
+    API accepts exactly what the OpenAPI document says; leave the field out instead."""
+    if value is None:
+        raise ValueError("leave the field out rather than sending null")
+    return value
 
 
 class _IdOrEmail(InModel):
@@ -316,12 +375,7 @@ class _IdOrEmail(InModel):
         Annotated[str, Field(max_length=EMAIL_MAX, pattern=EMAIL_PATTERN)] | SkipJsonSchema[None]
     ) = None
 
-    @field_validator("id", "email", mode="before")
-    @classmethod
-    def _no_null(cls, value: object) -> object:
-        if value is None:  # only an explicit null gets here; leave the field out instead
-            raise ValueError("leave the field out rather than sending null")
-        return value
+    _no_null = field_validator("id", "email", mode="before")(refuse_null)
 
     @model_validator(mode="after")
     def _identified(self) -> _IdOrEmail:
@@ -414,7 +468,51 @@ class PrivacyRequestOut(BaseModel):
 
 class PrivacyRequestPage(BaseModel):
     items: list[PrivacyRequestOut]
-    next_cursor: str | None = None
+    next_cursor: str | None = Field(None, description=NEXT_CURSOR_DOC)
+
+
+class SubjectFlagsOut(BaseModel):
+    """A restriction or objection recorded: the subject's flags as they now stand."""
+
+    id: str = Field(description="the request id (GET /v1/privacy/requests/{id})")
+    subject: RequestSubjectOut
+    restricted: bool
+    objected: bool
+
+
+class SignatureOut(BaseModel):
+    algorithm: Literal["ed25519"]
+    key_id: str
+    value: str = Field(description="base64 of the Ed25519 signature of the canonical record")
+
+
+class CertificateOut(BaseModel):
+    """An erasure certificate: save it as a file and check it offline with
+    ``clashtor-ops verify-certificate FILE --key <public key>``."""
+
+    request_id: str
+    algorithm: Literal["sha256"]
+    digest: str = Field(description="sha256 of the canonical JSON of record")
+    record: dict[str, Any] = Field(description="what was erased, where and when (no personal data)")
+    signature: SignatureOut | None
+
+
+class CertificateKeyOut(BaseModel):
+    """The public key that verifies erasure certificates (base64 of the raw 32 bytes)."""
+
+    algorithm: Literal["ed25519"]
+    key_id: str
+    public_key: str
+
+
+class AccountStatusOut(BaseModel):
+    org_id: str
+    status: Literal["active", "deleted", "purging", "purged"]
+    deleted_at: datetime | None = None
+    restorable_until: datetime | None = Field(
+        None, description="until then POST /v1/account/restore undoes the deletion"
+    )
+    purge_request_id: str | None = None
 
 
 class RepAverages(BaseModel):
@@ -608,6 +706,11 @@ class PersonOut(BaseModel):
     id: str
     name: str
     role: RoleName
+
+
+class PersonPage(BaseModel):
+    items: list[PersonOut]
+    next_cursor: str | None = Field(None, description=NEXT_CURSOR_DOC)
 
 
 class OverrideIn(InModel):

@@ -73,11 +73,18 @@ async def forward(
     *,
     json: Any = None,
     params: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Response:
     """Send a public request on to the service that owns it, as ``principal``, and answer
     what the service answered."""
     status, body = await gw.services.call_json(
-        service, method, path, identity=principal.identity(), json=json, params=params
+        service,
+        method,
+        path,
+        identity=principal.identity(),
+        json=json,
+        params=params,
+        headers=headers,
     )
     return passthrough(status, body)
 

@@ -15,6 +15,7 @@ from gateway.context import Gateway
 from gateway.domain import credentials
 from gateway.domain.permissions import Action, Role, can_grant, is_allowed
 from gateway.domain.principal import Principal
+from gateway.service_layer.pages import by_creation
 
 
 async def create(
@@ -44,13 +45,13 @@ def _sees_all(actor: Principal) -> bool:
     return is_allowed(actor.role, Action.API_KEYS_MANAGE_ALL)
 
 
-async def list_keys(gw: Gateway, actor: Principal) -> list[ApiKey]:
+async def list_keys(
+    gw: Gateway, actor: Principal, *, limit: int, cursor: str | None
+) -> tuple[list[ApiKey], str | None]:
     query = select(ApiKey).where(ApiKey.org_id == actor.org_id)
     if not _sees_all(actor):
         query = query.where(ApiKey.user_id == actor.user_id)
-    async with gw.db.session() as session:
-        rows = await session.execute(query.order_by(ApiKey.created_at, ApiKey.id))
-        return list(rows.scalars())
+    return await by_creation(gw, query, ApiKey, limit=limit, cursor=cursor)
 
 
 async def revoke(gw: Gateway, actor: Principal, key_id: str) -> None:

@@ -28,6 +28,7 @@ from gateway.service_layer.auth import (
     email_taken,
     start_session,
 )
+from gateway.service_layer.pages import by_creation
 
 
 def accept_url(gw: Gateway, token: str) -> str:
@@ -76,19 +77,16 @@ async def invite(
     return invitation, token
 
 
-async def list_pending(gw: Gateway, actor: Principal) -> list[Invitation]:
-    async with gw.db.session() as session:
-        rows = await session.execute(
-            select(Invitation)
-            .where(
-                Invitation.org_id == actor.org_id,
-                Invitation.accepted_at.is_(None),  # type: ignore[union-attr]
-                Invitation.revoked_at.is_(None),  # type: ignore[union-attr]
-                Invitation.expires_at > utcnow(),
-            )
-            .order_by(Invitation.created_at)
-        )
-        return list(rows.scalars())
+async def list_pending(
+    gw: Gateway, actor: Principal, *, limit: int, cursor: str | None
+) -> tuple[list[Invitation], str | None]:
+    query = select(Invitation).where(
+        Invitation.org_id == actor.org_id,
+        Invitation.accepted_at.is_(None),  # type: ignore[union-attr]
+        Invitation.revoked_at.is_(None),  # type: ignore[union-attr]
+        Invitation.expires_at > utcnow(),
+    )
+    return await by_creation(gw, query, Invitation, limit=limit, cursor=cursor)
 
 
 async def revoke(gw: Gateway, actor: Principal, invitation_id: str) -> None:

@@ -26,14 +26,14 @@ from gateway.domain.permissions import Role, can_grant
 from gateway.domain.principal import Principal
 from gateway.service_layer.auth import count_owners, email_fingerprint
 from gateway.service_layer.invitations import revoke_beyond
+from gateway.service_layer.pages import by_creation
 
 
-async def list_members(gw: Gateway, principal: Principal) -> list[User]:
-    async with gw.db.session() as session:
-        rows = await session.execute(
-            select(User).where(User.org_id == principal.org_id).order_by(User.created_at, User.id)
-        )
-        return list(rows.scalars())
+async def list_members(
+    gw: Gateway, principal: Principal, *, limit: int, cursor: str | None
+) -> tuple[list[User], str | None]:
+    query = select(User).where(User.org_id == principal.org_id)
+    return await by_creation(gw, query, User, limit=limit, cursor=cursor)
 
 
 async def _member(session: AsyncSession, org_id: str, member_id: str) -> User:

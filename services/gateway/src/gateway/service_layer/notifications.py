@@ -14,6 +14,7 @@ from clashtor_common.events import CallFailed, CallScored, CommentMentioned
 from gateway.adapters.tables import Notification, User
 from gateway.context import Gateway
 from gateway.domain.principal import Principal
+from gateway.service_layer.pages import by_creation
 
 CALL_SCORED = "call_scored"
 CALL_FAILED = "call_failed"
@@ -82,18 +83,15 @@ async def _notify(
 
 
 async def list_for(
-    gw: Gateway, principal: Principal, *, unread_only: bool, limit: int
-) -> list[Notification]:
+    gw: Gateway, principal: Principal, *, unread_only: bool, limit: int, cursor: str | None
+) -> tuple[list[Notification], str | None]:
+    """The caller's notifications, newest first, a page at a time."""
     query = select(Notification).where(
         Notification.org_id == principal.org_id, Notification.user_id == principal.user_id
     )
     if unread_only:
         query = query.where(Notification.read_at.is_(None))  # type: ignore[union-attr]
-    async with gw.db.session() as session:
-        rows = await session.execute(
-            query.order_by(Notification.created_at.desc(), Notification.id).limit(limit)  # type: ignore[attr-defined]
-        )
-        return list(rows.scalars())
+    return await by_creation(gw, query, Notification, limit=limit, cursor=cursor, newest_first=True)
 
 
 async def mark_read(gw: Gateway, principal: Principal, notification_id: str) -> None:

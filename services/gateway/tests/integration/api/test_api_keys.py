@@ -20,7 +20,7 @@ async def test_key_is_shown_once_and_listed_by_prefix_only(api: Any) -> None:
     key = body["key"]
     assert key.startswith("ck_test_") and len(key) == 56
     assert body["prefix"] == key[:12] and body["role"] == "owner"
-    listed = (await owner.client.get("/v1/api-keys")).json()
+    listed = (await owner.client.get("/v1/api-keys")).json()["items"]
     entry = next(k for k in listed if k["id"] == body["id"])
     assert entry["prefix"] == key[:12]
     assert "key" not in entry and key not in str(listed)
@@ -58,7 +58,7 @@ async def test_revoked_key_is_401(api: Any) -> None:
     assert resp.status_code == 401
     assert resp.json()["error"]["code"] == "invalid_api_key"
     assert resp.headers["www-authenticate"] == "Bearer"
-    listed = (await owner.client.get("/v1/api-keys")).json()
+    listed = (await owner.client.get("/v1/api-keys")).json()["items"]
     assert next(k for k in listed if k["id"] == created["id"])["revoked_at"] is not None
 
 
@@ -92,8 +92,8 @@ async def test_members_see_their_own_keys_admins_see_all(api: Any) -> None:
     rep = await api.invite(owner, "rep")
     owner_key = (await owner.client.post("/v1/api-keys", json={"name": "o"})).json()["id"]
     rep_key = (await rep.client.post("/v1/api-keys", json={"name": "r"})).json()["id"]
-    assert {k["id"] for k in (await rep.client.get("/v1/api-keys")).json()} == {rep_key}
-    assert {k["id"] for k in (await owner.client.get("/v1/api-keys")).json()} >= {
+    assert {k["id"] for k in (await rep.client.get("/v1/api-keys")).json()["items"]} == {rep_key}
+    assert {k["id"] for k in (await owner.client.get("/v1/api-keys")).json()["items"]} >= {
         owner_key,
         rep_key,
     }
@@ -109,7 +109,7 @@ async def test_reads_with_a_key_write_last_used_at_at_most_once_a_minute(api: An
     client = api.bearer(created["key"])
 
     async def last_used() -> Any:
-        listed = (await owner.client.get("/v1/api-keys")).json()
+        listed = (await owner.client.get("/v1/api-keys")).json()["items"]
         return next(k for k in listed if k["id"] == created["id"])["last_used_at"]
 
     assert await last_used() is None

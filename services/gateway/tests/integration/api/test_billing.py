@@ -10,13 +10,25 @@ from typing import Any
 async def test_plans_usage_checkout_and_portal_are_forwarded(api: Any, fake_state: Any) -> None:
     owner = await api.signup()
     plans = await owner.client.get("/v1/billing/plans")
-    assert plans.status_code == 200 and plans.json()["plans"][0]["id"] == "starter"
+    assert plans.status_code == 200 and plans.json()["plans"][0]["name"] == "starter"
     usage = await owner.client.get("/v1/billing/usage")
-    assert usage.json()["org_id"] == owner.org_id
+    assert usage.json()["minutes_used"] == 12
     checkout = await owner.client.post("/v1/billing/checkout", json={"plan": "team"})
-    assert checkout.json() == {"url": f"https://checkout.example/{owner.org_id}/team"}
+    assert checkout.json()["url"] == f"https://checkout.example/{owner.org_id}/team"
     portal = await owner.client.post("/v1/billing/portal", json={})
-    assert portal.json() == {"url": f"https://portal.example/{owner.org_id}"}
+    assert portal.json()["url"] == f"https://portal.example/{owner.org_id}"
+
+
+async def test_a_checkouts_idempotency_key_reaches_billing(api: Any, fake_state: Any) -> None:
+    """Billing derives Stripe's idempotency key from it (same key, same Checkout Session:
+    services/billing/tests/integration/test_checkout_api.py), so it must get there; a
+    checkout without one reaches billing without one."""
+    owner = await api.signup()
+    keyed = {**owner.csrf, "Idempotency-Key": "checkout-7"}
+    first = await owner.client.post("/v1/billing/checkout", json={"plan": "team"}, headers=keyed)
+    await owner.client.post("/v1/billing/checkout", json={"plan": "team"})
+    assert first.status_code == 200, first.text
+    assert fake_state.checkout_keys[-2:] == ["checkout-7", None]
 
 
 async def test_a_downstream_404_keeps_its_code_and_message(api: Any) -> None:

@@ -21,7 +21,7 @@ async def test_a_comment_mentions_only_members_who_may_see_the_call_and_names_pe
     call = fake_state.add_call(owner.org_id, rep.user_id)
     url = f"/v1/calls/{call['id']}/comments"
 
-    people = (await owner.client.get(f"/v1/calls/{call['id']}/mentionable")).json()
+    people = (await owner.client.get(f"/v1/calls/{call['id']}/mentionable")).json()["items"]
     assert {p["id"] for p in people} == {owner.user_id, rep.user_id}
     assert {p["name"] for p in people} >= {"Ray Rep"}
 
@@ -98,7 +98,7 @@ async def test_a_mention_notifies_the_member_once_and_nobody_of_another_org(api:
     )
     assert await consumer.apply(event) is True
     assert await consumer.apply(event) is False
-    [note] = (await rep.client.get("/v1/notifications")).json()
+    [note] = (await rep.client.get("/v1/notifications")).json()["items"]
     assert (note["kind"], note["call_id"]) == ("mentioned", "call-9")
     assert note["data"] == {"comment_id": "c-1", "author_id": owner.user_id, "at_seconds": 42.0}
-    assert (await stranger.client.get("/v1/notifications")).json() == []
+    assert (await stranger.client.get("/v1/notifications")).json()["items"] == []

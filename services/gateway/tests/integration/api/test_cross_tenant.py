@@ -34,8 +34,8 @@ async def world(api: Any, fake_state: Any) -> World:
     key = await b.client.post("/v1/api-keys", json={"name": "b"})
     call = fake_state.add_call(b.org_id, b.user_id)
     fake_state.scores[call["id"]] = {"org_id": b.org_id, "roles": {"0": "rep"}}
-    scorecard = await b.client.post("/v1/scorecards", json={"name": "b card"})
-    tracker = await b.client.post("/v1/trackers", json={"name": "b tracker"})
+    scorecard = await b.client.post("/v1/scorecards", json={"template": "bant", "name": "b card"})
+    tracker = await b.client.post("/v1/trackers", json={"name": "b tracker", "phrases": ["b"]})
     request = await b.client.post(
         "/v1/privacy/export", json={"subject": {"type": "user", "id": b.user_id}}
     )
@@ -56,7 +56,7 @@ async def world(api: Any, fake_state: Any) -> World:
             "scorecard": scorecard.json()["id"],
             "tracker": tracker.json()["id"],
             "request": request.json()["id"],
-            "notification": notes.json()[0]["id"],
+            "notification": notes.json()["items"][0]["id"],
         },
     )
 

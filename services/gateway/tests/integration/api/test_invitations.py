@@ -21,8 +21,8 @@ async def test_invitation_token_is_shown_once_and_emailed(api: Any) -> None:
     sent = api.mailer.sent[-1]
     assert sent["to"] == "new.rep@example.com" and sent["accept_url"] == body["accept_url"]
     pending = await owner.client.get("/v1/invitations")
-    assert [i["id"] for i in pending.json()] == [body["id"]]
-    assert "token" not in pending.json()[0]
+    assert [i["id"] for i in pending.json()["items"]] == [body["id"]]
+    assert "token" not in pending.json()["items"][0]
 
 
 async def test_accepting_creates_the_member_signed_in_with_the_invited_role(api: Any) -> None:

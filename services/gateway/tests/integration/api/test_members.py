@@ -11,7 +11,11 @@ async def test_members_are_listed_for_owners_admins_and_managers(api: Any) -> No
     rep = await api.invite(owner, "rep")
     listed = await manager.client.get("/v1/members")
     assert listed.status_code == 200
-    assert {m["id"] for m in listed.json()} == {owner.user_id, manager.user_id, rep.user_id}
+    assert {m["id"] for m in listed.json()["items"]} == {
+        owner.user_id,
+        manager.user_id,
+        rep.user_id,
+    }
     assert (await rep.client.get("/v1/members")).status_code == 403
 
 
@@ -67,7 +71,7 @@ async def test_removed_member_loses_sessions_and_api_keys(api: Any) -> None:
     assert (await rep.client.get("/v1/me")).status_code == 401
     assert (await api.bearer(key).get("/v1/me")).status_code == 401
     listed = await owner.client.get("/v1/members")
-    assert rep.user_id not in {m["id"] for m in listed.json()}
+    assert rep.user_id not in {m["id"] for m in listed.json()["items"]}
 
 
 async def test_manager_team_is_carried_in_the_identity(api: Any, fake_state: Any) -> None:

@@ -29,15 +29,17 @@ async def test_a_scored_call_notifies_its_uploader_once(api: Any) -> None:
     consumer = _consumer(api, Topic.CALL_SCORED.value)
     assert await consumer.apply(event) is True
     assert await consumer.apply(event) is False  # a redelivery changes nothing
-    notes = (await rep.client.get("/v1/notifications")).json()
+    notes = (await rep.client.get("/v1/notifications")).json()["items"]
     assert len(notes) == 1
     assert notes[0]["kind"] == "call_scored" and notes[0]["call_id"] == "call-1"
     assert notes[0]["data"] == {"overall_score": 0.8, "scorecard": "meddic"}
-    assert (await owner.client.get("/v1/notifications")).json() == []
+    assert (await owner.client.get("/v1/notifications")).json()["items"] == []
 
     read = await rep.client.post(f"/v1/notifications/{notes[0]['id']}/read")
     assert read.status_code == 204
-    assert (await rep.client.get("/v1/notifications", params={"unread": True})).json() == []
+    assert (await rep.client.get("/v1/notifications", params={"unread": True})).json()[
+        "items"
+    ] == []
 
 
 async def test_a_rescore_refreshes_the_notification(api: Any) -> None:
@@ -53,7 +55,7 @@ async def test_a_rescore_refreshes_the_notification(api: Any) -> None:
                 org_id=owner.org_id,
             )
         )
-    notes = (await owner.client.get("/v1/notifications")).json()
+    notes = (await owner.client.get("/v1/notifications")).json()["items"]
     assert [n["data"]["overall_score"] for n in notes] == [0.9]
 
 
@@ -67,7 +69,7 @@ async def test_an_event_for_another_orgs_user_notifies_nobody(api: Any) -> None:
             org_id=alice.org_id,
         )
     )
-    assert (await bob.client.get("/v1/notifications")).json() == []
+    assert (await bob.client.get("/v1/notifications")).json()["items"] == []
 
 
 async def test_a_failed_call_notifies_its_uploader_once(api: Any) -> None:
@@ -88,10 +90,10 @@ async def test_a_failed_call_notifies_its_uploader_once(api: Any) -> None:
     consumer = _consumer(api, Topic.CALL_FAILED.value)
     assert await consumer.apply(event) is True
     assert await consumer.apply(event) is False  # a redelivery changes nothing
-    notes = (await rep.client.get("/v1/notifications")).json()
+    notes = (await rep.client.get("/v1/notifications")).json()["items"]
     assert [(n["kind"], n["call_id"]) for n in notes] == [("call_failed", "call-9")]
     assert notes[0]["data"] == {"stage": "transcribe", "code": "undecodable_audio"}
-    assert (await owner.client.get("/v1/notifications")).json() == []
+    assert (await owner.client.get("/v1/notifications")).json()["items"] == []
 
     other = await api.signup()  # the same event under another org tells nobody there
     foreign = make_event(
@@ -101,4 +103,4 @@ async def test_a_failed_call_notifies_its_uploader_once(api: Any) -> None:
         key="call-9",
     )
     assert await consumer.apply(foreign) is True
-    assert len((await rep.client.get("/v1/notifications")).json()) == 1
+    assert len((await rep.client.get("/v1/notifications")).json()["items"]) == 1

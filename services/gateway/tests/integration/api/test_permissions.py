@@ -52,7 +52,9 @@ PROBES: dict[Action, Probe] = {
         "PUT", f"/v1/calls/{MISSING}/roles", json={"roles": {"0": "rep"}}
     ),
     Action.COACHING_READ: Probe("GET", "/v1/scorecards"),
-    Action.COACHING_MANAGE: Probe("POST", "/v1/trackers", json={"name": "pricing"}),
+    Action.COACHING_MANAGE: Probe(
+        "POST", "/v1/trackers", json={"name": "pricing", "phrases": ["price"]}
+    ),
     Action.LIBRARY_READ: Probe("GET", "/v1/playlists"),
     Action.LIBRARY_EDIT: Probe("POST", "/v1/playlists", json={"title": "Best calls"}),
     Action.BILLING_READ: Probe("GET", "/v1/billing/plans"),
@@ -94,7 +96,7 @@ async def _api_keys_manage_all(org: dict[Role, Any], role: Role) -> bool:
     key_id = created.json()["id"]
     listed = await org[role].client.get("/v1/api-keys")
     assert listed.status_code == 200
-    return key_id in {k["id"] for k in listed.json()}
+    return key_id in {k["id"] for k in listed.json()["items"]}
 
 
 async def _privacy_self_service(org: dict[Role, Any], role: Role) -> bool:

@@ -63,6 +63,8 @@ async def test_compliance_runs_requests_about_anyone_in_the_org(api: Any, fake_s
         "/v1/privacy/restriction", json={"subject": {"type": "user", "id": rep.user_id}}
     )
     assert restrict.status_code == 202
+    assert restrict.json()["restricted"] is True and restrict.json()["objected"] is False
+    assert restrict.headers["location"] == f"/v1/privacy/requests/{restrict.json()['id']}"
     assert fake_state.requests[restrict.json()["id"]]["body"] == {
         "subject": {"type": "user", "id": rep.user_id},
         "restricted": True,

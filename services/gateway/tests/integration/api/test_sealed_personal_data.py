@@ -90,8 +90,8 @@ async def test_no_plain_personal_data_in_the_gateway_database(api: Any) -> None:
     assert dup.status_code == 409 and dup.json()["error"]["code"] == "email_taken"
     replaced = await owner.client.post("/v1/invitations", json={"email": pending, "role": "rep"})
     assert replaced.status_code == 201
-    listed = (await owner.client.get("/v1/invitations")).json()
+    listed = (await owner.client.get("/v1/invitations")).json()["items"]
     assert [(i["id"], i["email"]) for i in listed] == [(replaced.json()["id"], pending)]
-    members = (await owner.client.get("/v1/members")).json()
+    members = (await owner.client.get("/v1/members")).json()["items"]
     names = {m["name"] for m in (members["items"] if isinstance(members, dict) else members)}
     assert {"Quentin Sealedname", "Rhiannon Hiddenname"} <= names

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
+from clashtor_common.pagination import InvalidCursor
 from ingest.domain.errors import InvalidField
 from ingest.domain.status import CallStatus
 
@@ -84,9 +85,9 @@ def decode_keyset(tag: str, cursor: str, *, timed: bool) -> tuple[datetime | flo
         made_for, value, row_id = json.loads(raw)
         key: datetime | float = datetime.fromisoformat(value) if timed else float(value)
     except (ValueError, TypeError) as exc:
-        raise InvalidField("cursor is not one this API returned") from exc
+        raise InvalidCursor from exc
     if made_for != tag:
-        raise InvalidField(f"this cursor belongs to {made_for}; ask again without it")
+        raise InvalidCursor(f"this cursor belongs to {made_for}; ask again without it")
     return key, str(row_id)
 
 
@@ -97,7 +98,7 @@ def decode_cursor(sort: str, cursor: str) -> tuple[datetime | float, str]:
         made_for = json.loads(raw)[0]
         timed = SORTS[made_for][0] == "created_at"
     except (ValueError, TypeError, KeyError, IndexError) as exc:
-        raise InvalidField("cursor is not one this API returned") from exc
+        raise InvalidCursor from exc
     if made_for != sort:
-        raise InvalidField(f"this cursor belongs to sort={made_for}; ask again without it")
+        raise InvalidCursor(f"this cursor belongs to sort={made_for}; ask again without it")
     return decode_keyset(sort, cursor, timed=timed)

@@ -6,7 +6,7 @@ maps them to statuses, so the use cases raising them know nothing of HTTP.
 
 from __future__ import annotations
 
-from clashtor_common.domain_errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from clashtor_common.domain_errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
 def target_refused(reason: str) -> InvalidInput:
@@ -23,11 +23,6 @@ def delivery_not_found(delivery_id: str) -> NotFound:
 
 def not_admin() -> Forbidden:
     return Forbidden("managing integrations needs the admin or owner role")
-
-
-def invalid_cursor() -> DomainError:
-    """A plain ``DomainError`` is a 400: the request itself is malformed."""
-    return DomainError("cursor is not one this API returned", "invalid_cursor")
 
 
 def slack_not_connected() -> NotFound:

@@ -14,6 +14,7 @@ from clashtor_common.contracts.slack import (
     SlackRuleIn,
     SlackRuleList,
 )
+from clashtor_common.pagination import Cursor, Limit
 from integrations.adapters import tables
 from integrations.adapters.tables import as_utc
 from integrations.entrypoints.deps import AdminIdentity, ContextDep, SessionDep
@@ -55,8 +56,11 @@ async def disconnect(identity: AdminIdentity, session: SessionDep) -> Response:
 
 
 @router.get("/rules", response_model=SlackRuleList, operation_id="listSlackRules")
-async def list_rules(identity: AdminIdentity, session: SessionDep) -> SlackRuleList:
-    return SlackRuleList(items=[_rule_view(r) for r in await slack.rules(session, identity.org_id)])
+async def list_rules(
+    identity: AdminIdentity, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
+) -> SlackRuleList:
+    rows, next_cursor = await slack.rules_page(session, identity.org_id, limit=limit, cursor=cursor)
+    return SlackRuleList(items=[_rule_view(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.post("/rules", status_code=201, response_model=SlackRule, operation_id="createSlackRule")

@@ -12,19 +12,18 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from clashtor_common.pagination import keyset_page
 from integrations.adapters.tables import (
     WebhookAttempt,
     WebhookDelivery,
     WebhookSubscription,
-    as_utc,
 )
 from integrations.domain import errors
 from integrations.domain.catalog import envelope
-from integrations.domain.cursors import BadCursor, decode_cursor, encode_cursor
+from integrations.domain.cursors import by_creation
 
 
 def new_message_id() -> str:
@@ -88,17 +87,16 @@ async def page(
     query = select(WebhookDelivery).where(
         col(WebhookDelivery.org_id) == org_id, col(WebhookDelivery.subscription_id) == sub_id
     )
-    if cursor:
-        try:
-            at, last_id = decode_cursor(cursor)
-        except BadCursor as exc:
-            raise errors.invalid_cursor() from exc
-        created = col(WebhookDelivery.created_at)
-        query = query.where(
-            or_(created < at, and_(created == at, col(WebhookDelivery.id) < last_id))
-        )
-    query = query.order_by(col(WebhookDelivery.created_at).desc(), col(WebhookDelivery.id).desc())
-    rows = list((await session.execute(query.limit(limit))).scalars().all())
+    rows, next_cursor = await keyset_page(
+        session,
+        query,
+        (col(WebhookDelivery.created_at), col(WebhookDelivery.id)),
+        by_creation,
+        (datetime, str),
+        limit=limit,
+        cursor=cursor,
+        descending=True,
+    )
     attempts: dict[str, list[WebhookAttempt]] = {r.id: [] for r in rows}
     if rows:
         found = await session.execute(
@@ -108,9 +106,6 @@ async def page(
         )
         for attempt in found.scalars():
             attempts[attempt.delivery_id].append(attempt)
-    last = rows[-1] if len(rows) == limit else None
-    created_at = as_utc(last.created_at) if last else None
-    next_cursor = encode_cursor(created_at, last.id) if last and created_at else None
     return rows, attempts, next_cursor
 
 

@@ -11,15 +11,16 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from clashtor_common.pagination import keyset_page
 from integrations.adapters.credentials import Credentials, new_secret
 from integrations.adapters.sender import WebhookSender
-from integrations.adapters.tables import WebhookSubscription, as_utc
+from integrations.adapters.tables import WebhookSubscription
 from integrations.domain import errors
-from integrations.domain.cursors import BadCursor, decode_cursor, encode_cursor
+from integrations.domain.cursors import by_creation
 from integrations.domain.targets import TargetRefused
 
 
@@ -85,20 +86,10 @@ async def page(
     query = select(WebhookSubscription).where(col(WebhookSubscription.org_id) == org_id)
     if source:
         query = query.where(col(WebhookSubscription.source) == source)
-    if cursor:
-        try:
-            at, last_id = decode_cursor(cursor)
-        except BadCursor as exc:
-            raise errors.invalid_cursor() from exc
-        created = col(WebhookSubscription.created_at)
-        query = query.where(
-            or_(created > at, and_(created == at, col(WebhookSubscription.id) > last_id))
-        )
-    query = query.order_by(col(WebhookSubscription.created_at), col(WebhookSubscription.id))
-    rows = list((await session.execute(query.limit(limit))).scalars().all())
-    last = rows[-1] if len(rows) == limit else None
-    created_at = as_utc(last.created_at) if last else None
-    return rows, encode_cursor(created_at, last.id) if last and created_at else None
+    columns = (col(WebhookSubscription.created_at), col(WebhookSubscription.id))
+    return await keyset_page(
+        session, query, columns, by_creation, (datetime, str), limit=limit, cursor=cursor
+    )
 
 
 async def update(

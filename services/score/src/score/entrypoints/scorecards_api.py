@@ -7,12 +7,14 @@ job, whose progress ``/internal/rescore-jobs/{id}`` serves.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Response
 
 from clashtor_common.errors import not_found
 from clashtor_common.identity import CurrentIdentity
+from clashtor_common.pagination import Cursor, Limit, page_of
 from score.adapters.repository import ScoreRepository
 from score.entrypoints.deps import ContextDep, coaching_edit, transaction
 from score.service_layer import config
@@ -24,18 +26,25 @@ JsonBody = Annotated[dict[str, Any], Body()]
 
 
 @router.get("")
-async def list_scorecards(identity: CurrentIdentity, ctx: ContextDep) -> dict[str, Any]:
-    """The organization's scorecards; with none active, MEDDIC (the template) is used."""
+async def list_scorecards(
+    identity: CurrentIdentity, ctx: ContextDep, limit: Limit = 50, cursor: Cursor = None
+) -> dict[str, Any]:
+    """The organization's scorecards, oldest first, a page at a time; with none active,
+    MEDDIC (the template) is used."""
     async with transaction(ctx) as session:
         repo = ScoreRepository(session, identity.org_id)
         active = await config.active_id(repo)
         rows = await repo.scorecards()
-        active = active if any(r.id == active for r in rows) else None
-        return {
-            "items": [config.scorecard_view(r, active_id=active) for r in rows],
-            "active_scorecard_id": active,
-            "default_template": config.DEFAULT_TEMPLATE,
-        }
+    active = active if any(r.id == active for r in rows) else None
+    page, next_cursor = page_of(
+        rows, lambda r: (r.created_at, r.id), (datetime, str), limit=limit, cursor=cursor
+    )
+    return {
+        "items": [config.scorecard_view(r, active_id=active) for r in page],
+        "next_cursor": next_cursor,
+        "active_scorecard_id": active,
+        "default_template": config.DEFAULT_TEMPLATE,
+    }
 
 
 @router.get("/templates")

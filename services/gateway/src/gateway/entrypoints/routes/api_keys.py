@@ -6,10 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
+from clashtor_common.pagination import Cursor, Limit
 from gateway.domain.permissions import Action, Role
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import GatewayDep, require
-from gateway.entrypoints.schemas import COMMON_ERRORS, ApiKeyCreatedOut, ApiKeyIn, ApiKeyOut, RowId
+from gateway.entrypoints.schemas import COMMON_ERRORS, ApiKeyCreatedOut, ApiKeyIn, ApiKeyPage, RowId
 from gateway.entrypoints.views import api_key_out
 from gateway.service_layer import api_keys
 
@@ -26,10 +27,13 @@ async def create_key(body: ApiKeyIn, principal: KeyHolder, gw: GatewayDep) -> Ap
     return ApiKeyCreatedOut(**api_key_out(row).model_dump(), key=key)
 
 
-@router.get("", response_model=list[ApiKeyOut])
-async def list_keys(principal: KeyHolder, gw: GatewayDep) -> list[ApiKeyOut]:
-    """Your keys (owners and admins: every key of the organization), by prefix."""
-    return [api_key_out(k) for k in await api_keys.list_keys(gw, principal)]
+@router.get("", response_model=ApiKeyPage)
+async def list_keys(
+    principal: KeyHolder, gw: GatewayDep, limit: Limit = 50, cursor: Cursor = None
+) -> ApiKeyPage:
+    """Your keys (owners and admins: every key of the organization), oldest first."""
+    rows, next_cursor = await api_keys.list_keys(gw, principal, limit=limit, cursor=cursor)
+    return ApiKeyPage(items=[api_key_out(k) for k in rows], next_cursor=next_cursor)
 
 
 @router.delete("/{key_id}", status_code=204, response_class=Response)

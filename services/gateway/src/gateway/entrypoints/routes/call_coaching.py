@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from clashtor_common.errors import ApiError
+from clashtor_common.pagination import Cursor, Limit, page_of
 from gateway.domain.permissions import Action
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import GatewayDep, require
@@ -20,6 +21,7 @@ from gateway.entrypoints.schemas import (
     CommentOut,
     OverrideIn,
     PersonOut,
+    PersonPage,
     ReviewOut,
     ThreadPage,
 )
@@ -108,12 +110,17 @@ async def delete_comment(
     return Response(status_code=204)
 
 
-@router.get("/mentionable", response_model=list[PersonOut], name="mentionable_list")
-async def mentionable(call_id: CallId, principal: Reader, gw: GatewayDep) -> Any:
-    """Members who may see the call, so may be mentioned in its comments."""
+@router.get("/mentionable", response_model=PersonPage, name="mentionable_list")
+async def mentionable(
+    call_id: CallId, principal: Reader, gw: GatewayDep, limit: Limit = 50, cursor: Cursor = None
+) -> Any:
+    """Members who may see the call, so may be mentioned in its comments (by id)."""
     call = await visible_call(gw, principal, call_id)
     people = await call_people.mentionable(gw, principal.org_id, str(call.get("uploader_id")))
-    return [PersonOut(id=u.id, name=u.name, role=u.role) for u in people]  # type: ignore[arg-type]
+    ordered = sorted(people, key=lambda u: u.id)
+    page, next_cursor = page_of(ordered, lambda u: (u.id,), (str,), limit=limit, cursor=cursor)
+    items = [PersonOut(id=u.id, name=u.name, role=u.role) for u in page]  # type: ignore[arg-type]
+    return PersonPage(items=items, next_cursor=next_cursor)
 
 
 async def _named_review(gw: Any, principal: Principal, review: Any) -> Any:

@@ -28,6 +28,7 @@ from gateway.entrypoints.schemas import (
     AcceptedOut,
     CallListOut,
     CallOut,
+    RescoredOut,
     RolesIn,
 )
 from gateway.entrypoints.views import passthrough, with_location
@@ -312,7 +313,7 @@ async def delete_call(
     return AcceptedOut(id=str(body["id"]))
 
 
-@router.put("/{call_id}/roles", response_model=None, responses={200: {"model": dict[str, Any]}})
+@router.put("/{call_id}/roles", response_model=RescoredOut)
 async def correct_roles(
     call_id: CallId,
     body: RolesIn,

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response
 
+from clashtor_common.pagination import Cursor, Limit
 from gateway.domain.permissions import Action, Role
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import (
@@ -20,7 +21,7 @@ from gateway.entrypoints.schemas import (
     AcceptIn,
     InvitationCreatedOut,
     InvitationIn,
-    InvitationOut,
+    InvitationPage,
     RowId,
     SessionOut,
 )
@@ -44,10 +45,13 @@ async def invite(body: InvitationIn, principal: Invitee, gw: GatewayDep) -> Invi
     )
 
 
-@router.get("", response_model=list[InvitationOut])
-async def list_invitations(principal: Invitee, gw: GatewayDep) -> list[InvitationOut]:
-    """Pending invitations (tokens are never shown again)."""
-    return [invitation_out(i) for i in await invitations.list_pending(gw, principal)]
+@router.get("", response_model=InvitationPage)
+async def list_invitations(
+    principal: Invitee, gw: GatewayDep, limit: Limit = 50, cursor: Cursor = None
+) -> InvitationPage:
+    """Pending invitations, oldest first (tokens are never shown again)."""
+    rows, next_cursor = await invitations.list_pending(gw, principal, limit=limit, cursor=cursor)
+    return InvitationPage(items=[invitation_out(i) for i in rows], next_cursor=next_cursor)
 
 
 @router.delete("/{invitation_id}", status_code=204, response_class=Response)

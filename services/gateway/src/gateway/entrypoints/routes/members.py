@@ -6,10 +6,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
+from clashtor_common.pagination import Cursor, Limit
 from gateway.domain.permissions import Action, Role
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import GatewayDep, require
-from gateway.entrypoints.schemas import COMMON_ERRORS, ManagerIn, MemberOut, RoleIn, RowId
+from gateway.entrypoints.schemas import (
+    COMMON_ERRORS,
+    ManagerIn,
+    MemberOut,
+    MemberPage,
+    RoleIn,
+    RowId,
+)
 from gateway.entrypoints.views import member_out
 from gateway.service_layer import members
 
@@ -17,11 +25,16 @@ router = APIRouter(prefix="/v1/members", tags=["members"], responses=COMMON_ERRO
 MemberId = RowId
 
 
-@router.get("", response_model=list[MemberOut])
+@router.get("", response_model=MemberPage)
 async def list_members(
-    principal: Annotated[Principal, Depends(require(Action.MEMBERS_READ))], gw: GatewayDep
-) -> list[MemberOut]:
-    return [member_out(u) for u in await members.list_members(gw, principal)]
+    principal: Annotated[Principal, Depends(require(Action.MEMBERS_READ))],
+    gw: GatewayDep,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> MemberPage:
+    """The organization's members, oldest first."""
+    rows, next_cursor = await members.list_members(gw, principal, limit=limit, cursor=cursor)
+    return MemberPage(items=[member_out(u) for u in rows], next_cursor=next_cursor)
 
 
 @router.patch("/{member_id}", response_model=MemberOut)

@@ -6,10 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from clashtor_common.pagination import Cursor, Limit
 from gateway.domain.permissions import Action
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import GatewayDep, require
-from gateway.entrypoints.schemas import COMMON_ERRORS, NotificationOut, RowId
+from gateway.entrypoints.schemas import COMMON_ERRORS, NotificationPage, RowId
 from gateway.entrypoints.views import notification_out
 from gateway.service_layer import notifications
 
@@ -17,15 +18,19 @@ router = APIRouter(prefix="/v1/notifications", tags=["notifications"], responses
 Reader = Annotated[Principal, Depends(require(Action.NOTIFICATIONS_READ))]
 
 
-@router.get("", response_model=list[NotificationOut])
+@router.get("", response_model=NotificationPage)
 async def list_notifications(
     principal: Reader,
     gw: GatewayDep,
     unread: Annotated[bool, Query()] = False,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> list[NotificationOut]:
-    rows = await notifications.list_for(gw, principal, unread_only=unread, limit=limit)
-    return [notification_out(n) for n in rows]
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> NotificationPage:
+    """Your notifications, newest first."""
+    rows, next_cursor = await notifications.list_for(
+        gw, principal, unread_only=unread, limit=limit, cursor=cursor
+    )
+    return NotificationPage(items=[notification_out(n) for n in rows], next_cursor=next_cursor)
 
 
 @router.post("/{notification_id}/read", status_code=204, response_class=Response)

@@ -33,7 +33,10 @@ from gateway.entrypoints.routes.calls import visible_call
 from gateway.entrypoints.schemas import (
     COMMON_ERRORS,
     AcceptedOut,
+    AccountStatusOut,
     CallSubject,
+    CertificateKeyOut,
+    CertificateOut,
     ExportIn,
     ObjectionIn,
     OrganizationSubject,
@@ -42,6 +45,7 @@ from gateway.entrypoints.schemas import (
     PrivacyRequestOut,
     PrivacyRequestPage,
     RestrictionIn,
+    SubjectFlagsOut,
     SubjectIn,
     UserSubject,
 )
@@ -52,7 +56,6 @@ from gateway.service_layer.auth import check_rate, count_owners, email_fingerpri
 router = APIRouter(prefix="/v1/privacy", tags=["privacy"], responses=COMMON_ERRORS)
 account = APIRouter(prefix="/v1/account", tags=["account"], responses=COMMON_ERRORS)
 _ACCEPTED = {202: {"model": AcceptedOut, "description": "accepted"}}
-_OBJECT = {200: {"model": dict[str, Any]}}
 
 
 @dataclass(frozen=True)
@@ -224,16 +227,18 @@ async def request_erasure(body: PrivacyRequestIn, principal: Anyone, gw: Gateway
     return with_location(response, REQUEST_URL)
 
 
-@router.post("/restriction", response_model=None, responses={**_OBJECT, **_ACCEPTED})
+@router.post("/restriction", status_code=202, response_model=SubjectFlagsOut)
 async def restrict(body: RestrictionIn, principal: Anyone, gw: GatewayDep) -> Response:
     """Keep the subject's data but stop processing it (or lift that)."""
-    return await _forward_request(gw, principal, "/internal/restriction", body)
+    response = await _forward_request(gw, principal, "/internal/restriction", body)
+    return with_location(response, REQUEST_URL)
 
 
-@router.post("/objection", response_model=None, responses={**_OBJECT, **_ACCEPTED})
+@router.post("/objection", status_code=202, response_model=SubjectFlagsOut)
 async def object_to_processing(body: ObjectionIn, principal: Anyone, gw: GatewayDep) -> Response:
     """Leave the subject out of analytics (or take them back in)."""
-    return await _forward_request(gw, principal, "/internal/objection", body)
+    response = await _forward_request(gw, principal, "/internal/objection", body)
+    return with_location(response, REQUEST_URL)
 
 
 @router.get("/requests", response_model=None, responses={200: {"model": PrivacyRequestPage}})
@@ -299,7 +304,7 @@ async def _readable_request(
     return status, out
 
 
-@router.get("/requests/{request_id}/certificate", response_model=None, responses=_OBJECT)
+@router.get("/requests/{request_id}/certificate", response_model=CertificateOut)
 async def get_certificate(
     request_id: Annotated[str, Path(min_length=1, max_length=100)],
     principal: Anyone,
@@ -317,7 +322,7 @@ async def get_certificate(
     return passthrough(status, out)
 
 
-@router.get("/certificate-key", response_model=None, responses=_OBJECT)
+@router.get("/certificate-key", response_model=CertificateKeyOut)
 async def certificate_key(principal: Anyone, gw: GatewayDep) -> Response:
     """The Ed25519 public key (``{algorithm, key_id, public_key}``) that verifies erasure
     certificates."""
@@ -379,7 +384,10 @@ async def download_export(
 
 
 @account.delete(
-    "", status_code=202, response_model=None, responses={202: {"model": dict[str, Any]}}
+    "",
+    status_code=202,
+    response_model=AccountStatusOut,
+    responses={200: {"model": AccountStatusOut, "description": "already deleted"}},
 )
 async def delete_account(
     principal: Annotated[Principal, Depends(require(Action.ACCOUNT_DELETE))], gw: GatewayDep
@@ -396,7 +404,7 @@ async def delete_account(
     return passthrough(status, out)
 
 
-@account.post("/restore", response_model=None, responses=_OBJECT)
+@account.post("/restore", response_model=AccountStatusOut)
 async def restore_account(
     principal: Annotated[Principal, Depends(require(Action.ACCOUNT_RESTORE))], gw: GatewayDep
 ) -> Response:

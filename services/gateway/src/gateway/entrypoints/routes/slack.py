@@ -19,6 +19,7 @@ from clashtor_common.contracts.slack import (
     SlackRuleIn,
     SlackRuleList,
 )
+from clashtor_common.pagination import Cursor, Limit
 from gateway.domain.permissions import Action
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import GatewayDep, require
@@ -44,8 +45,12 @@ async def disconnect(principal: Admin, gw: GatewayDep) -> Response:
 
 
 @router.get("/rules", response_model=SlackRuleList)
-async def list_rules(principal: Admin, gw: GatewayDep) -> Response:
-    return await forward(gw, "integrations", principal, "GET", f"{BASE}/rules")
+async def list_rules(
+    principal: Admin, gw: GatewayDep, limit: Limit = 50, cursor: Cursor = None
+) -> Response:
+    """The organization's rules, oldest first."""
+    params = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+    return await forward(gw, "integrations", principal, "GET", f"{BASE}/rules", params=params)
 
 
 @router.post("/rules", status_code=201, response_model=SlackRule)

@@ -7,7 +7,7 @@ owned by integrations), so deliveries are signed, retried and logged like any ot
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Response
@@ -30,6 +30,35 @@ class ZapierSubscribeIn(InModel):
     # Zapier names it so in its REST hook requests.
     hookUrl: str = Field(min_length=8, max_length=2000, description="Zapier's hook URL")
     event: EventType
+
+
+class CallScoredSample(BaseModel):
+    call_id: str
+    uploader_id: str | None
+    overall_score: float | None
+    scorecard: str | None
+    engine: str | None
+    trackers: list[str]
+    url: str
+
+
+class CallFailedSample(BaseModel):
+    call_id: str
+    uploader_id: str | None
+    stage: str | None
+    code: str | None
+    reason: str | None
+    url: str
+
+
+class PrivacyRequestCompletedSample(BaseModel):
+    request_id: str
+    kind: str
+    status: str
+    subject_type: str
+
+
+EventSample = CallScoredSample | CallFailedSample | PrivacyRequestCompletedSample
 
 
 class ZapierMe(BaseModel):
@@ -57,10 +86,8 @@ async def unsubscribe(hook_id: HookId, principal: Admin, gw: GatewayDep) -> Resp
     )
 
 
-@router.get(
-    "/samples/{event}",
-    response_model=list[dict[str, Any]],
-)
+@router.get("/samples/{event}", response_model=list[EventSample])
 async def sample(event: EventType, principal: Admin, gw: GatewayDep) -> Response:
-    """An example of the event's data, for Zapier's field mapping."""
+    """An example of the event's data, for Zapier's field mapping (a bare array: Zapier's
+    polling format, not a page)."""
     return await forward(gw, "integrations", principal, "GET", f"{BASE}/samples/{event}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -153,11 +153,18 @@ def _host_email(raw: bytes) -> str:
     return email if isinstance(email, str) else ""
 
 
+class ZoomUrlValidation(BaseModel):
+    """Zoom's challenge answered: the token and its HMAC-SHA256 under the secret (hex)."""
+
+    plainToken: str  # Zoom's names
+    encryptedToken: str
+
+
 @webhooks.post(
     "/zoom",
     response_model=None,
     responses={
-        200: {"model": dict[str, Any], "description": "endpoint.url_validation answered"},
+        200: {"model": ZoomUrlValidation, "description": "endpoint.url_validation answered"},
         204: {"description": "the notification was taken"},
         **error_responses(400, 401, 409, 413, 422, 502, 503),
     },

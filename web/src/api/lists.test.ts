@@ -1,0 +1,23 @@
+import { describe, expect, it } from "vitest";
+import { allItems, type Page } from "./lists";
+
+describe("allItems", () => {
+  it("follows next_cursor to the last page", async () => {
+    const pages: Record<string, Page<number>> = {
+      start: { items: [1, 2], next_cursor: "a" },
+      a: { items: [3, 4], next_cursor: "b" },
+      b: { items: [5], next_cursor: null },
+    };
+    const asked: (string | undefined)[] = [];
+    const items = await allItems(async (cursor) => (asked.push(cursor), pages[cursor ?? "start"]!));
+    expect(items).toEqual([1, 2, 3, 4, 5]);
+    expect(asked).toEqual([undefined, "a", "b"]);
+  });
+
+  it("stops after a bounded number of pages if a cursor never ends", async () => {
+    let calls = 0;
+    const items = await allItems(async () => (calls++, { items: [0], next_cursor: "again" }));
+    expect(calls).toBe(50);
+    expect(items).toHaveLength(50);
+  });
+});
