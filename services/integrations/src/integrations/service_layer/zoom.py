@@ -39,6 +39,7 @@ from clashtor_common.crypto import Keyring
 from clashtor_common.db import Database
 from clashtor_common.domain_errors import DomainError, InvalidInput, Unavailable
 from clashtor_common.identity import Identity
+from clashtor_common.pagination import keyset_page
 from clashtor_common.periodic import Periodic
 from integrations.adapters.ingest import IngestUploader
 from integrations.adapters.tables import (
@@ -49,9 +50,8 @@ from integrations.adapters.tables import (
     as_utc,
 )
 from integrations.adapters.zoom import Tokens, TransferError, ZoomClient
-from integrations.domain import errors
 from integrations.domain import zoom as rules
-from integrations.domain.cursors import BadCursor, decode_cursor, encode_cursor
+from integrations.domain.cursors import by_creation
 from integrations.domain.retries import RetryPolicy
 from integrations.settings import IntegrationsSettings
 
@@ -214,22 +214,17 @@ async def imports_page(
 ) -> tuple[list[ZoomImport], str | None]:
     """The organization's imports, newest first, a page at a time."""
     query = select(ZoomImport).where(col(ZoomImport.org_id) == org_id)
-    if cursor:
-        try:
-            at, row_id = decode_cursor(cursor)
-        except BadCursor:
-            raise errors.invalid_cursor() from None
-        query = query.where(
-            (col(ZoomImport.created_at) < at)
-            | ((col(ZoomImport.created_at) == at) & (col(ZoomImport.id) < row_id))
-        )
-    query = query.order_by(col(ZoomImport.created_at).desc(), col(ZoomImport.id).desc())
-    rows = list((await session.execute(query.limit(limit + 1))).scalars())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    last = rows[-1] if more else None
-    next_cursor = encode_cursor(as_utc(last.created_at), last.id) if last else None  # type: ignore[arg-type]
-    return rows, next_cursor
+    columns = (col(ZoomImport.created_at), col(ZoomImport.id))
+    return await keyset_page(
+        session,
+        query,
+        columns,
+        by_creation,
+        (datetime, str),
+        limit=limit,
+        cursor=cursor,
+        descending=True,
+    )
 
 
 def import_title(keyring: Keyring, item: ZoomImport) -> str | None:
