@@ -1009,7 +1009,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/playlists/{playlist_id}/items/order": {
+    "/v1/playlists/{playlist_id}/items/{item_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove Item */
+        delete: operations["playlists_remove_item"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/playlists/{playlist_id}/order": {
         parameters: {
             query?: never;
             header?: never;
@@ -1024,23 +1041,6 @@ export interface paths {
         put: operations["playlists_reorder_items"];
         post?: never;
         delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/playlists/{playlist_id}/items/{item_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** Remove Item */
-        delete: operations["playlists_remove_item"];
         options?: never;
         head?: never;
         patch?: never;
@@ -11352,29 +11352,24 @@ export interface operations {
             };
         };
     };
-    playlists_reorder_items: {
+    playlists_remove_item: {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 playlist_id: string;
+                item_id: string;
             };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["PlaylistOrderIn"];
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Successful Response */
-            200: {
+            204: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["PlaylistItemPage"];
-                };
+                content?: never;
             };
             /** @description error */
             400: {
@@ -11477,24 +11472,29 @@ export interface operations {
             };
         };
     };
-    playlists_remove_item: {
+    playlists_reorder_items: {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 playlist_id: string;
-                item_id: string;
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlaylistOrderIn"];
+            };
+        };
         responses: {
             /** @description Successful Response */
-            204: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["PlaylistItemPage"];
+                };
             };
             /** @description error */
             400: {

@@ -43,7 +43,7 @@ test("a playlist lists its clips as links to the moment and reorders by naming e
   const seen = standIn({
     "GET /v1/playlists/p1": () => json(PLAYLIST),
     "GET /v1/playlists/p1/items": () => json({ items: [item("i1", "Acme discovery", [42, 72]), item("i2", null, null)], next_cursor: null }),
-    "PUT /v1/playlists/p1/items/order": () => json({ items: [], next_cursor: null }),
+    "PUT /v1/playlists/p1/order": () => json({ items: [], next_cursor: null }),
   });
   renderAt("/library/p1", [{ path: "/library/:id", element: <PlaylistPage /> }]);
   const link = await screen.findByRole("link", { name: "Acme discovery (0:42–1:12)" });

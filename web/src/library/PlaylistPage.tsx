@@ -44,7 +44,7 @@ export function PlaylistPage() {
   const list: Item[] = items.data?.pages.flatMap((page) => page.items) ?? [];
   const ids = list.map((i) => i.id);
   const rename = action.submit(() => unwrap(api.PATCH("/v1/playlists/{playlist_id}", { ...path, body: { title: (title ?? p.title).trim() } })));
-  const reorder = (order: string[]) => action.run(() => unwrap(api.PUT("/v1/playlists/{playlist_id}/items/order", { ...path, body: { item_ids: order } })));
+  const reorder = (order: string[]) => action.run(() => unwrap(api.PUT("/v1/playlists/{playlist_id}/order", { ...path, body: { item_ids: order } })));
   const remove = (itemId: string) =>
     action.run(() => unwrap(api.DELETE("/v1/playlists/{playlist_id}/items/{item_id}", { params: { path: { playlist_id: id, item_id: itemId } } })));
   const destroy = async () => {

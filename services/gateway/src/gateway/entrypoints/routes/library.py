@@ -109,7 +109,7 @@ async def add_item(
 
 
 @router.put(
-    "/{playlist_id}/items/order",
+    "/{playlist_id}/order",
     response_model=None,
     responses={200: {"model": PlaylistItemPage}},
 )
