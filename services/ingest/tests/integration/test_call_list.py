@@ -111,18 +111,20 @@ async def test_bad_list_parameters_answer_422_with_the_reason(
         "/internal/calls", params={"limit": 1}, headers=client.headers(org)
     )
     cursor = first.json()["next_cursor"]
-    for params in (
-        {"status": "done"},
-        {"sort": "random"},
-        {"from": "yesterday"},
-        {"to": "2026-13-01"},
-        {"sort": "longest", "cursor": cursor},  # a cursor of another sort
+    for params, field in (
+        ({"status": "done"}, "status"),
+        ({"sort": "random"}, "sort"),
+        ({"from": "yesterday"}, "from"),
+        ({"to": "2026-13-01"}, "to"),
+        ({"sort": "longest", "cursor": cursor}, "cursor"),  # a cursor of another sort
     ):
         response = await client.http.get(
             "/internal/calls", params=params, headers=client.headers(org)
         )
         assert response.status_code == 422, (params, response.text)
-        assert response.json()["error"]["message"], params
+        error = response.json()["error"]
+        assert error["message"], params
+        assert [(e["field"], e["location"]) for e in error["errors"]] == [(field, "query")], params
     for forged in (cursor, "%%%", "WyJuZXdlc3QiXQ"):
         sort = "longest" if forged == cursor else "newest"
         response = await client.http.get(

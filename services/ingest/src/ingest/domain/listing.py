@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
+from clashtor_common.domain_errors import InvalidField
 from clashtor_common.pagination import InvalidCursor
-from ingest.domain.errors import InvalidField
 from ingest.domain.status import CallStatus
 
 Sort = Literal["newest", "oldest", "longest", "shortest"]
@@ -60,7 +60,9 @@ def parse_bound(value: str | None, *, field: str, end: bool) -> datetime | None:
             return moment + timedelta(days=1) if end else moment
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise InvalidField(f"{field} must be a date (YYYY-MM-DD) or an ISO date-time") from exc
+        raise InvalidField(
+            f"{field} must be a date (YYYY-MM-DD) or an ISO date-time", field=field
+        ) from exc
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
