@@ -706,6 +706,11 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
         _hook_admin(who)
         raise ApiError(404, "zoom_not_connected", "this organization has not connected Zoom")
 
+    @app.get("/internal/slack/connection")
+    async def slack_status(who: CurrentIdentity) -> dict[str, Any]:
+        _hook_admin(who)
+        return {"connected": who.org_id in state.slack_tokens}
+
     @app.put("/internal/slack/connection", status_code=204)
     async def slack_connect(who: CurrentIdentity, body: dict[str, Any] = Body()) -> Response:
         _hook_admin(who)

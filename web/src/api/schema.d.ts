@@ -578,7 +578,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Status
+         * @description Whether a bot token is stored, and since when (the token is never answered).
+         */
+        get: operations["slack_status"];
         /**
          * Connect
          * @description Store the organization's Slack bot token (never shown again).
@@ -663,7 +667,10 @@ export interface paths {
         };
         /**
          * Authorize
-         * @description Redirect to Zoom's consent page; Zoom comes back to ``callback``.
+         * @description Redirect to Zoom's consent page; Zoom comes back to ``callback``. When Zoom cannot
+         *     be reached from here (not configured on this server, integrations away), back to the
+         *     settings page with ``?zoom=error&reason=<code>``: an admin's browser followed a link
+         *     here and should land on a page, not on a JSON error.
          */
         get: operations["zoom_authorize"];
         put?: never;
@@ -3155,6 +3162,19 @@ export interface components {
         SlackConnectIn: {
             /** Bot Token */
             bot_token: string;
+        };
+        /**
+         * SlackConnectionStatus
+         * @description Whether the organization stored a bot token (the token itself is never answered).
+         */
+        SlackConnectionStatus: {
+            /** Connected */
+            connected: boolean;
+            /**
+             * Connected At
+             * @description when a token was first stored
+             */
+            connected_at?: string | null;
         };
         /** SlackRule */
         SlackRule: {
@@ -7600,6 +7620,125 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RescoredOut"];
+                };
+            };
+            /** @description error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    slack_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlackConnectionStatus"];
                 };
             };
             /** @description error */

@@ -92,6 +92,22 @@ async def test_a_failed_call_alerts_where_a_rule_asks_and_a_redelivery_posts_not
     assert alert["channel"] == "C0123" and "bad audio" in str(alert["blocks"])
 
 
+async def test_the_connection_status_says_whether_a_token_is_stored_never_the_token(
+    api: Api, slack_stub: SlackStub
+) -> None:
+    org = await connected_org(api, slack_stub)
+    status = await api.call("GET", "/internal/slack/connection", org)
+    assert status.status_code == 200, status.text
+    body = status.json()
+    assert body["connected"] is True and body["connected_at"]
+    assert "xoxb" not in status.text
+    assert (await api.call("DELETE", "/internal/slack/connection", org)).status_code == 204
+    gone = await api.call("GET", "/internal/slack/connection", org)
+    assert gone.json() == {"connected": False, "connected_at": None}
+    other = await api.call("GET", "/internal/slack/connection", f"org-{uuid.uuid4().hex[:12]}")
+    assert other.json()["connected"] is False
+
+
 async def test_rules_need_their_parameters_and_the_admin_role(api: Api) -> None:
     org = f"org-{uuid.uuid4().hex[:12]}"
     missing = await api.call(
@@ -104,5 +120,6 @@ async def test_rules_need_their_parameters_and_the_admin_role(api: Api) -> None:
     assert bad_token.status_code == 422
     rep = await api.call("GET", "/internal/slack/rules", org, role="rep")
     assert rep.status_code == 403
+    assert (await api.call("GET", "/internal/slack/connection", org, role="rep")).status_code == 403
     other = await api.call("DELETE", f"/internal/slack/rules/{uuid.uuid4()}", org)
     assert other.status_code == 404

@@ -17,6 +17,13 @@ class SlackConnectIn(InModel):
     bot_token: str = Field(min_length=10, max_length=300, pattern=r"^xox[bp]-")
 
 
+class SlackConnectionStatus(BaseModel):
+    """Whether the organization stored a bot token (the token itself is never answered)."""
+
+    connected: bool
+    connected_at: datetime | None = Field(None, description="when a token was first stored")
+
+
 class _RuleBase(InModel):
     channel: str = Field(min_length=1, max_length=80, description="channel id or #name")
 

@@ -7,11 +7,16 @@ from typing import Any
 
 async def test_an_owner_connects_slack_and_manages_rules(api: Any, fake_state: Any) -> None:
     owner = await api.signup()
+    before = await owner.client.get("/v1/integrations/slack/connection")
+    assert before.status_code == 200, before.text
+    assert before.json()["connected"] is False
     connected = await owner.client.put(
         "/v1/integrations/slack/connection", json={"bot_token": "xoxb-1234567890"}
     )
     assert connected.status_code == 204
     assert fake_state.slack_tokens[owner.org_id] == "xoxb-1234567890"
+    status = (await owner.client.get("/v1/integrations/slack/connection")).json()
+    assert status["connected"] is True and "xoxb" not in str(status)
     created = await owner.client.post(
         "/v1/integrations/slack/rules",
         json={"kind": "score_below", "threshold": 50, "channel": "#sales"},
@@ -40,3 +45,4 @@ async def test_bad_rules_and_tokens_are_refused_and_reps_kept_out(api: Any) -> N
     assert token.status_code == 422
     rep = await api.invite(owner, "rep")
     assert (await rep.client.get("/v1/integrations/slack/rules")).status_code == 403
+    assert (await rep.client.get("/v1/integrations/slack/connection")).status_code == 403

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Response
 from clashtor_common.contracts.slack import (
     RuleId,
     SlackConnectIn,
+    SlackConnectionStatus,
     SlackRule,
     SlackRuleIn,
     SlackRuleList,
@@ -33,6 +34,14 @@ def _rule_view(rule: tables.SlackRule) -> SlackRule:
         enabled=rule.enabled,
         created_at=as_utc(rule.created_at),  # type: ignore[arg-type]
     )
+
+
+@router.get("/connection", response_model=SlackConnectionStatus, operation_id="slackStatus")
+async def status(identity: AdminIdentity, session: SessionDep) -> SlackConnectionStatus:
+    conn = await slack.connection(session, identity.org_id)
+    if conn is None:
+        return SlackConnectionStatus(connected=False)
+    return SlackConnectionStatus(connected=True, connected_at=as_utc(conn.created_at))
 
 
 @router.put("/connection", status_code=204, operation_id="connectSlack")

@@ -47,6 +47,10 @@ async def connect(
     return conn
 
 
+async def connection(session: AsyncSession, org_id: str) -> SlackConnection | None:
+    return await session.get(SlackConnection, org_id)
+
+
 async def disconnect(session: AsyncSession, org_id: str) -> None:
     conn = await session.get(SlackConnection, org_id)
     if conn is None:

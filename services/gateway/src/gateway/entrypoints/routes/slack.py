@@ -15,6 +15,7 @@ from fastapi import APIRouter, Body, Depends, Response
 from clashtor_common.contracts.slack import (
     RuleId,
     SlackConnectIn,
+    SlackConnectionStatus,
     SlackRule,
     SlackRuleIn,
     SlackRuleList,
@@ -29,6 +30,12 @@ from gateway.entrypoints.views import forward
 router = APIRouter(prefix="/v1/integrations/slack", tags=["slack"], responses=COMMON_ERRORS)
 Admin = Annotated[Principal, Depends(require(Action.INTEGRATIONS_MANAGE))]
 BASE = "/internal/slack"
+
+
+@router.get("/connection", response_model=SlackConnectionStatus)
+async def status(principal: Admin, gw: GatewayDep) -> Response:
+    """Whether a bot token is stored, and since when (the token is never answered)."""
+    return await forward(gw, "integrations", principal, "GET", f"{BASE}/connection")
 
 
 @router.put("/connection", status_code=204)

@@ -91,10 +91,16 @@ async def imports(
 
 @router.get("/authorize", status_code=302, response_class=RedirectResponse)
 async def authorize(principal: Admin, gw: GatewayDep) -> RedirectResponse:
-    """Redirect to Zoom's consent page; Zoom comes back to ``callback``."""
-    _, out = await gw.services.call_json(
-        "integrations", "POST", f"{BASE}/authorize", identity=principal.identity()
-    )
+    """Redirect to Zoom's consent page; Zoom comes back to ``callback``. When Zoom cannot
+    be reached from here (not configured on this server, integrations away), back to the
+    settings page with ``?zoom=error&reason=<code>``: an admin's browser followed a link
+    here and should land on a page, not on a JSON error."""
+    try:
+        _, out = await gw.services.call_json(
+            "integrations", "POST", f"{BASE}/authorize", identity=principal.identity()
+        )
+    except ApiError as exc:
+        return _back({"zoom": "error", "reason": exc.code})
     return RedirectResponse(out["url"], status_code=302)
 
 

@@ -1,0 +1,30 @@
+"""/v1/integrations/zoom forwarded to integrations: the browser's way in and back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+async def test_connecting_leads_to_zoom_or_back_to_settings_with_the_reason(
+    api: Any, fake_state: Any
+) -> None:
+    owner = await api.signup()
+    started = await owner.client.get("/v1/integrations/zoom/authorize")
+    assert started.status_code == 302
+    assert started.headers["location"].startswith("https://zoom.example/oauth/authorize")
+
+    # Zoom not configured on this server: the admin lands on the settings page, told why
+    fake_state.fail_next("POST", "/internal/zoom/authorize", 409)
+    refused = await owner.client.get("/v1/integrations/zoom/authorize")
+    assert refused.status_code == 302
+    assert refused.headers["location"] == "/settings/integrations?zoom=error&reason=scripted"
+
+    back = await owner.client.get("/v1/integrations/zoom/callback", params={"error": "denied"})
+    assert back.headers["location"] == "/settings/integrations?zoom=error&reason=denied"
+
+
+async def test_reps_may_not_connect_zoom(api: Any) -> None:
+    owner = await api.signup()
+    rep = await api.invite(owner, "rep")
+    assert (await rep.client.get("/v1/integrations/zoom/authorize")).status_code == 403
+    assert (await rep.client.get("/v1/integrations/zoom")).status_code == 403
