@@ -80,6 +80,19 @@ class ServiceRuntime:
         )
         return cls(settings=settings, db=db, broker=broker, relay=relay)
 
+    def attach(
+        self,
+        key: str,
+        context: Any,
+        routes: Mapping[str, Callable[..., Awaitable[None]]],
+        **deps: Any,
+    ) -> ServiceRuntime:
+        """Hang the service's typed context on the runtime (its ``context_of`` reads
+        ``extras[key]``) and subscribe its handlers, offering them ``context`` and ``deps``."""
+        self.extras[key] = context
+        self.subscribe_all(routes, context=context, **deps)
+        return self
+
     def subscribe_all(
         self, routes: Mapping[str, Callable[..., Awaitable[None]]], **deps: Any
     ) -> None:

@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from clashtor_common.crypto import Keyring
+
 # Development-only secrets (base64 of 32 bytes). Refused when environment != development/test.
 DEV_MASTER_KEYS = "dev1:ZGV2LW1hc3Rlci1rZXktbmV2ZXItdXNlLWluLXByb2Q="
 DEV_IDENTITY_SECRET = "dev-identity-secret-change-me-in-production"
@@ -90,6 +92,10 @@ class ServiceSettings(BaseSettings):
                 if getattr(self, name).get_secret_value() == dev_value:
                     raise ValueError(f"{name} must be set outside development")
         return self
+
+    def keyring(self) -> Keyring:
+        """The master keys (``master_keys``) that wrap this service's data keys."""
+        return Keyring.from_config(self.master_keys.get_secret_value())
 
     def kafka_client_kwargs(self) -> dict[str, object]:
         """Connection options shared by every Kafka client of the service (aiokafka names)."""

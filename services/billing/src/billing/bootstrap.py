@@ -18,7 +18,6 @@ from billing.service_layer.reporting import UsageReporter
 from billing.service_layer.subscriptions import sweep_expired_grace
 from billing.service_layer.webhooks import WebhookProcessor
 from billing.settings import BillingSettings
-from clashtor_common.crypto import Keyring
 from clashtor_common.db import Database
 from clashtor_common.periodic import Periodic
 from clashtor_common.s3 import S3Store
@@ -43,7 +42,7 @@ def bootstrap(settings: BillingSettings | None = None) -> ServiceRuntime:
         db=runtime.db,
         stripe=gateway,
         s3=S3Store(settings),
-        keyring=Keyring.from_config(settings.master_keys.get_secret_value()),
+        keyring=settings.keyring(),
         webhooks=WebhookProcessor(runtime.db, gateway, grace_seconds=settings.grace_seconds),
         grace_sweeper=grace_sweeper(runtime.db, settings.grace_check_seconds),
         reporter=UsageReporter(
@@ -56,6 +55,4 @@ def bootstrap(settings: BillingSettings | None = None) -> ServiceRuntime:
         if gateway
         else None,
     )
-    runtime.extras[EXTRAS_KEY] = context
-    runtime.subscribe_all(ROUTES, context=context)
-    return runtime
+    return runtime.attach(EXTRAS_KEY, context, ROUTES)

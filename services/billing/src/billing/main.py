@@ -1,8 +1,6 @@
-"""ASGI entry point: `uvicorn <service>.main:app` (or `--factory ...:create_app`)."""
+"""ASGI entry point: `uvicorn billing.main:app` (or `--factory billing.main:create_app`)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from fastapi import FastAPI
 
@@ -11,25 +9,14 @@ from billing.bootstrap import bootstrap
 from billing.context import context_of
 from billing.entrypoints.http import router
 from billing.settings import BillingSettings
-from clashtor_common.migrate import find_migrations
-from clashtor_common.service import create_service_app
+from clashtor_common.service_main import lazy_app, service_app
 
 
 def create_app(settings: BillingSettings | None = None) -> FastAPI:
     runtime = bootstrap(settings)
-    context = context_of(runtime)
-    return create_service_app(
-        runtime,
-        title="Clashtor billing",
-        routers=[router],
-        tables=TABLES,
-        migrations=find_migrations(__file__),
-        on_startup=[context.start],
-        on_shutdown=[context.stop],
+    return service_app(
+        __file__, runtime, routers=[router], tables=TABLES, workers=[context_of(runtime)]
     )
 
 
-def __getattr__(name: str) -> Any:
-    if name == "app":  # built on first access so importing this module has no side effects
-        return create_app()
-    raise AttributeError(name)
+__getattr__ = lazy_app(create_app)

@@ -8,7 +8,6 @@ module but the app factory (``main``) and tests: the container it builds is decl
 
 from __future__ import annotations
 
-from clashtor_common.crypto import Keyring
 from clashtor_common.s3 import S3Store
 from clashtor_common.service import ServiceRuntime
 from gateway.adapters.account_status import AccountStatusCache
@@ -29,7 +28,7 @@ def bootstrap(
     settings = settings or GatewaySettings()
     runtime = ServiceRuntime.build(settings)
     services = ServiceClients(settings)
-    keyring = Keyring.from_config(settings.master_keys.get_secret_value())
+    keyring = settings.keyring()
     install_keyring(runtime.db.engine, keyring)
     gw = Gateway(
         settings=settings,
@@ -51,9 +50,7 @@ def bootstrap(
             runtime.db, services, retry_seconds=settings.rectification_retry_seconds
         ),
     )
-    runtime.extras[EXTRAS_KEY] = gw
-    runtime.subscribe_all(ROUTES, exports=gw.exports)
-    return runtime
+    return runtime.attach(EXTRAS_KEY, gw, ROUTES, exports=gw.exports)
 
 
 def mailer_from(settings: GatewaySettings) -> Mailer:

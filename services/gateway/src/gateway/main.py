@@ -5,12 +5,9 @@ HTTPS with TLS 1.3 only: ``python -m gateway.serve``.
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import FastAPI
 
-from clashtor_common.migrate import find_migrations
-from clashtor_common.service import create_service_app
+from clashtor_common.service_main import lazy_app, service_app
 from gateway.adapters.mailer import Mailer
 from gateway.adapters.tables import TABLES
 from gateway.bootstrap import bootstrap
@@ -38,14 +35,14 @@ requests must send the session's CSRF token as `X-CSRF-Token`) or with an API ke
 def create_app(settings: GatewaySettings | None = None, *, mailer: Mailer | None = None) -> FastAPI:
     runtime = bootstrap(settings, mailer=mailer)
     gw = context_of(runtime)
-    app = create_service_app(
+    app = service_app(
+        __file__,
         runtime,
         title="Clashtor API",
         routers=routers,
         tables=TABLES,
-        migrations=find_migrations(__file__),
-        on_startup=[gw.rectifications.start],
-        on_shutdown=[gw.rectifications.stop, gw.services.aclose],
+        workers=[gw.rectifications],
+        on_shutdown=[gw.services.aclose],
         public=True,  # /metrics only on GATEWAY_METRICS_PORT; callers' baggage dropped
         operation_id=operation_id,  # calls_list, not list_calls_v1_calls_get
     )
@@ -63,7 +60,4 @@ def create_app(settings: GatewaySettings | None = None, *, mailer: Mailer | None
     return app
 
 
-def __getattr__(name: str) -> Any:
-    if name == "app":  # built on first access so importing this module has no side effects
-        return create_app()
-    raise AttributeError(name)
+__getattr__ = lazy_app(create_app)

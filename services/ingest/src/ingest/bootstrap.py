@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from clashtor_common.crypto import Keyring
 from clashtor_common.datakeys import KeyTable
 from clashtor_common.s3 import S3Store
 from clashtor_common.service import ServiceRuntime
@@ -16,7 +15,7 @@ from ingest.settings import IngestSettings
 def bootstrap(settings: IngestSettings | None = None) -> ServiceRuntime:
     settings = settings or IngestSettings()
     runtime = ServiceRuntime.build(settings)
-    keyring = Keyring.from_config(settings.master_keys.get_secret_value())
+    keyring = settings.keyring()
     objects = EncryptedObjects(
         S3Store(settings), keyring, window_chunks=settings.audio_window_chunks
     )
@@ -27,6 +26,4 @@ def bootstrap(settings: IngestSettings | None = None) -> ServiceRuntime:
         keys=KeyTable(DataKeyRecord, keyring),
         objects=objects,
     )
-    runtime.extras[EXTRAS_KEY] = context
-    runtime.subscribe_all(ROUTES, context=context)
-    return runtime
+    return runtime.attach(EXTRAS_KEY, context, ROUTES)

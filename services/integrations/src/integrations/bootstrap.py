@@ -10,7 +10,6 @@ from datetime import timedelta
 
 import httpx
 
-from clashtor_common.crypto import Keyring
 from clashtor_common.s3 import S3Store
 from clashtor_common.service import ServiceRuntime
 from integrations.adapters.credentials import Credentials
@@ -37,7 +36,7 @@ def bootstrap(
 ) -> ServiceRuntime:
     settings = settings or IntegrationsSettings()
     runtime = ServiceRuntime.build(settings)
-    keyring = Keyring.from_config(settings.master_keys.get_secret_value())
+    keyring = settings.keyring()
     credentials = Credentials(keyring)
     sender = WebhookSender(
         allowed=parse_networks(settings.webhook_allowed_networks),
@@ -104,6 +103,4 @@ def bootstrap(
         zoom=zoom,
         zoom_importer=importer,
     )
-    runtime.extras[EXTRAS_KEY] = context
-    runtime.subscribe_all(ROUTES, context=context)
-    return runtime
+    return runtime.attach(EXTRAS_KEY, context, ROUTES)

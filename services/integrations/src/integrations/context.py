@@ -40,7 +40,7 @@ class IntegrationsContext:
         await self.notifier.start()
         await self.zoom_importer.start()
 
-    async def aclose(self) -> None:
+    async def stop(self) -> None:
         await self.zoom_importer.stop()
         await self.notifier.stop()
         await self.dispatcher.stop()

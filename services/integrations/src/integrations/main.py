@@ -1,4 +1,4 @@
-"""ASGI entry point: `uvicorn <service>.main:app` (or `--factory ...:create_app`)."""
+"""ASGI entry point: `uvicorn integrations.main:app` (or `--factory integrations.main:create_app`)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from clashtor_common.migrate import find_migrations
-from clashtor_common.service import create_service_app
+from clashtor_common.service_main import lazy_app, service_app
 from integrations.adapters.tables import TABLES
 from integrations.bootstrap import bootstrap
 from integrations.context import context_of
@@ -18,19 +17,9 @@ from integrations.settings import IntegrationsSettings
 def create_app(settings: IntegrationsSettings | None = None, **wiring: Any) -> FastAPI:
     """``wiring`` reaches ``bootstrap`` (tests pass a resolver or an HTTP transport)."""
     runtime = bootstrap(settings, **wiring)
-    ctx = context_of(runtime)
-    return create_service_app(
-        runtime,
-        title="Clashtor integrations",
-        routers=routers,
-        tables=TABLES,
-        migrations=find_migrations(__file__),
-        on_startup=[ctx.start],
-        on_shutdown=[ctx.aclose],
+    return service_app(
+        __file__, runtime, routers=routers, tables=TABLES, workers=[context_of(runtime)]
     )
 
 
-def __getattr__(name: str) -> Any:
-    if name == "app":  # built on first access so importing this module has no side effects
-        return create_app()
-    raise AttributeError(name)
+__getattr__ = lazy_app(create_app)

@@ -7,7 +7,6 @@ parts are wired the same way everywhere.
 from __future__ import annotations
 
 from clashtor_common.certificates import CertificateSigner
-from clashtor_common.crypto import Keyring
 from clashtor_common.s3 import S3Store
 from clashtor_common.service import ServiceRuntime
 from privacy.adapters.objects import EncryptedObjects
@@ -22,7 +21,7 @@ def bootstrap(
 ) -> ServiceRuntime:
     settings = settings or PrivacySettings()
     runtime = ServiceRuntime.build(settings)
-    keyring = Keyring.from_config(settings.master_keys.get_secret_value())
+    keyring = settings.keyring()
     context = PrivacyContext(
         settings=settings,
         db=runtime.db,
@@ -31,6 +30,4 @@ def bootstrap(
         objects=EncryptedObjects(S3Store(settings), keyring),
         signer=CertificateSigner.from_config(settings.certificate_signing_key.get_secret_value()),
     )
-    runtime.extras[EXTRAS_KEY] = context
-    runtime.subscribe_all(ROUTES, context=context)
-    return runtime
+    return runtime.attach(EXTRAS_KEY, context, ROUTES)

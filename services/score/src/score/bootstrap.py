@@ -8,7 +8,6 @@ it at a local Chat Completions server), the deterministic local engine otherwise
 
 from __future__ import annotations
 
-from clashtor_common.crypto import Keyring
 from clashtor_common.datakeys import KeyTable
 from clashtor_common.keyservice import producer_keys
 from clashtor_common.s3 import S3Store
@@ -41,7 +40,7 @@ def build_coach(settings: ScoreSettings) -> Coach:
 def bootstrap(settings: ScoreSettings | None = None) -> ServiceRuntime:
     settings = settings or ScoreSettings()
     runtime = ServiceRuntime.build(settings)
-    keyring = Keyring.from_config(settings.master_keys.get_secret_value())
+    keyring = settings.keyring()
     context = ScoreContext(
         settings=settings,
         db=runtime.db,
@@ -51,6 +50,4 @@ def bootstrap(settings: ScoreSettings | None = None) -> ServiceRuntime:
         s3=S3Store(settings),
         coach=build_coach(settings),
     )
-    runtime.extras[EXTRAS_KEY] = context
-    runtime.subscribe_all(ROUTES, context=context)
-    return runtime
+    return runtime.attach(EXTRAS_KEY, context, ROUTES)

@@ -1,14 +1,11 @@
-"""ASGI entry point: `uvicorn <service>.main:app` (or `--factory ...:create_app`)."""
+"""ASGI entry point: `uvicorn score.main:app` (or `--factory score.main:create_app`)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import FastAPI
 
-from clashtor_common.migrate import find_migrations
 from clashtor_common.periodic import Periodic
-from clashtor_common.service import create_service_app
+from clashtor_common.service_main import lazy_app, service_app
 from score.adapters.tables import TABLES
 from score.bootstrap import bootstrap, context_of
 from score.entrypoints.http import router
@@ -22,18 +19,14 @@ def create_app(settings: ScoreSettings | None = None) -> FastAPI:
     ctx.rescorer = Periodic(
         "score-rescore-jobs", ctx.settings.rescore_poll_seconds, lambda: run_jobs(ctx)
     )
-    return create_service_app(
+    return service_app(
+        __file__,
         runtime,
-        title="Clashtor score",
         routers=[router],
         tables=TABLES,
-        migrations=find_migrations(__file__),
-        on_startup=[ctx.rescorer.start],
-        on_shutdown=[ctx.rescorer.stop, ctx.stop],
+        workers=[ctx.rescorer],
+        on_shutdown=[ctx.stop],
     )
 
 
-def __getattr__(name: str) -> Any:
-    if name == "app":  # built on first access so importing this module has no side effects
-        return create_app()
-    raise AttributeError(name)
+__getattr__ = lazy_app(create_app)

@@ -7,7 +7,6 @@ faster-whisper model otherwise.
 
 from __future__ import annotations
 
-from clashtor_common.crypto import Keyring
 from clashtor_common.datakeys import KeyTable
 from clashtor_common.keyservice import producer_keys
 from clashtor_common.s3 import S3Store
@@ -23,7 +22,7 @@ from transcribe.settings import TranscribeSettings
 def bootstrap(settings: TranscribeSettings | None = None) -> ServiceRuntime:
     settings = settings or TranscribeSettings()
     runtime = ServiceRuntime.build(settings)
-    keyring = Keyring.from_config(settings.master_keys.get_secret_value())
+    keyring = settings.keyring()
     context = TranscribeContext(
         settings=settings,
         db=runtime.db,
@@ -33,6 +32,4 @@ def bootstrap(settings: TranscribeSettings | None = None) -> ServiceRuntime:
         engine=make_engine(settings.transcription_config()),
         objects=EncryptedObjects(S3Store(settings)),
     )
-    runtime.extras[EXTRAS_KEY] = context
-    runtime.subscribe_all(ROUTES, context=context)
-    return runtime
+    return runtime.attach(EXTRAS_KEY, context, ROUTES)

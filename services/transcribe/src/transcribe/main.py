@@ -1,14 +1,11 @@
-"""ASGI entry point: `uvicorn <service>.main:app` (or `--factory ...:create_app`)."""
+"""ASGI entry point: `uvicorn transcribe.main:app` (or `--factory transcribe.main:create_app`)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from fastapi import FastAPI
 
 from clashtor_common.keyservice import data_key_router
-from clashtor_common.migrate import find_migrations
-from clashtor_common.service import create_service_app
+from clashtor_common.service_main import lazy_app, service_app
 from transcribe.adapters.tables import TABLES, TranscriptRecord
 from transcribe.bootstrap import bootstrap
 from transcribe.context import context_of
@@ -18,20 +15,14 @@ from transcribe.settings import TranscribeSettings
 
 def create_app(settings: TranscribeSettings | None = None) -> FastAPI:
     runtime = bootstrap(settings)
-    return create_service_app(
+    keys = data_key_router(context_of, TranscriptRecord.call_id, TranscriptRecord.org_id)
+    return service_app(
+        __file__,
         runtime,
-        title="Clashtor transcribe",
-        routers=[
-            router,
-            data_key_router(context_of, TranscriptRecord.call_id, TranscriptRecord.org_id),
-        ],
+        routers=[router, keys],
         tables=TABLES,
-        migrations=find_migrations(__file__),
         on_shutdown=[context_of(runtime).aclose],
     )
 
 
-def __getattr__(name: str) -> Any:
-    if name == "app":  # built on first access so importing this module has no side effects
-        return create_app()
-    raise AttributeError(name)
+__getattr__ = lazy_app(create_app)
