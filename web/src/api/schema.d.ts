@@ -3681,26 +3681,44 @@ export interface components {
              */
             hookUrl: string;
         };
-        /** ZoomImport */
+        /**
+         * ZoomImport
+         * @description One recording Zoom announced, and what became of it.
+         */
         ZoomImport: {
             /** Attempts */
             attempts: number;
-            /** Call Id */
+            /**
+             * Call Id
+             * @description the call it became, once imported
+             */
             call_id: string | null;
             /**
              * Created At
              * Format: date-time
              */
             created_at: string;
-            /** Error */
+            /**
+             * Error
+             * @description why it failed (or why it is being retried)
+             */
             error: string | null;
-            /** File Type */
+            /**
+             * File Type
+             * @description M4A (audio only) or MP4
+             */
             file_type: string;
             /** Id */
             id: string;
-            /** Status */
-            status: string;
-            /** Title */
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "imported" | "failed";
+            /**
+             * Title
+             * @description the meeting's topic
+             */
             title: string | null;
             /**
              * Updated At
@@ -3712,20 +3730,32 @@ export interface components {
         ZoomImportList: {
             /** Items */
             items: components["schemas"]["ZoomImport"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description pass as cursor for the next page; null on the last page
+             */
             next_cursor: string | null;
         };
         /** ZoomStatus */
         ZoomStatus: {
-            /** Account Id */
+            /**
+             * Account Id
+             * @description Zoom's account id
+             */
             account_id?: string | null;
             /** Connected */
             connected: boolean;
             /** Connected At */
             connected_at?: string | null;
-            /** Kind */
+            /**
+             * Kind
+             * @description oauth or server_to_server
+             */
             kind?: string | null;
-            /** Last Failure */
+            /**
+             * Last Failure
+             * @description what went wrong last, for an admin
+             */
             last_failure?: string | null;
             /** Last Failure At */
             last_failure_at?: string | null;

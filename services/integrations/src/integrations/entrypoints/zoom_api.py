@@ -3,13 +3,14 @@ and Zoom's notifications as the gateway forwards them (raw body and Zoom's heade
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from clashtor_common.contracts.zoom import ZoomImport as ZoomImportOut
+from clashtor_common.contracts.zoom import ZoomImportList, ZoomStatus
 from clashtor_common.identity import IDENTITY_HEADER, Identity, verify_identity
 from integrations.adapters.tables import ZoomConnection, ZoomImport, as_utc
 from integrations.context import IntegrationsContext
@@ -27,33 +28,6 @@ class CallbackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     code: str = Field(min_length=1, max_length=2000)
     state: str = Field(min_length=1, max_length=200)
-
-
-class ZoomStatus(BaseModel):
-    connected: bool
-    kind: str | None = None
-    account_id: str | None = None
-    connected_at: datetime | None = None
-    last_import_at: datetime | None = None
-    last_failure: str | None = None
-    last_failure_at: datetime | None = None
-
-
-class ZoomImportOut(BaseModel):
-    id: str
-    title: str | None
-    file_type: str
-    status: str
-    attempts: int
-    call_id: str | None
-    error: str | None
-    created_at: datetime
-    updated_at: datetime
-
-
-class ZoomImports(BaseModel):
-    items: list[ZoomImportOut]
-    next_cursor: str | None
 
 
 def _status(conn: ZoomConnection | None) -> ZoomStatus:
@@ -99,18 +73,18 @@ async def disconnect(identity: AdminIdentity, session: SessionDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/imports", response_model=ZoomImports)
+@router.get("/imports", response_model=ZoomImportList)
 async def imports(
     identity: AdminIdentity,
     ctx: ContextDep,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
-) -> ZoomImports:
+) -> ZoomImportList:
     rows, next_cursor = await zoom.imports_page(
         session, identity.org_id, limit=limit, cursor=cursor
     )
-    return ZoomImports(items=[_import(ctx, r) for r in rows], next_cursor=next_cursor)
+    return ZoomImportList(items=[_import(ctx, r) for r in rows], next_cursor=next_cursor)
 
 
 def _import(ctx: IntegrationsContext, item: ZoomImport) -> ZoomImportOut:

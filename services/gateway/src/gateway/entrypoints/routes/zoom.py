@@ -11,7 +11,6 @@ account of Clashtor has the host's email.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -19,6 +18,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel
 
+from clashtor_common.contracts.zoom import ZoomImportList, ZoomStatus
 from clashtor_common.errors import ApiError
 from gateway.adapters.services import json_body
 from gateway.domain.permissions import Action
@@ -33,33 +33,6 @@ webhooks = APIRouter(prefix="/webhooks", tags=["webhooks"])
 Admin = Annotated[Principal, Depends(require(Action.INTEGRATIONS_MANAGE))]
 BASE = "/internal/zoom"
 SETTINGS_PAGE = "/settings/integrations"
-
-
-class ZoomStatus(BaseModel):
-    connected: bool
-    kind: str | None = None
-    account_id: str | None = None
-    connected_at: datetime | None = None
-    last_import_at: datetime | None = None
-    last_failure: str | None = None
-    last_failure_at: datetime | None = None
-
-
-class ZoomImport(BaseModel):
-    id: str
-    title: str | None
-    file_type: str
-    status: str
-    attempts: int
-    call_id: str | None
-    error: str | None
-    created_at: datetime
-    updated_at: datetime
-
-
-class ZoomImportList(BaseModel):
-    items: list[ZoomImport]
-    next_cursor: str | None
 
 
 @router.get("", response_model=ZoomStatus)

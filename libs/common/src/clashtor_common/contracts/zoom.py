@@ -1,0 +1,39 @@
+"""Zoom import (``/v1/integrations/zoom`` → integrations' ``/internal/zoom``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class ZoomStatus(BaseModel):
+    connected: bool
+    kind: str | None = Field(None, description="oauth or server_to_server")
+    account_id: str | None = Field(None, description="Zoom's account id")
+    connected_at: datetime | None = None
+    last_import_at: datetime | None = None
+    last_failure: str | None = Field(None, description="what went wrong last, for an admin")
+    last_failure_at: datetime | None = None
+
+
+class ZoomImport(BaseModel):
+    """One recording Zoom announced, and what became of it."""
+
+    id: str
+    title: str | None = Field(description="the meeting's topic")
+    file_type: str = Field(description="M4A (audio only) or MP4")
+    status: Literal["pending", "imported", "failed"]
+    attempts: int
+    call_id: str | None = Field(description="the call it became, once imported")
+    error: str | None = Field(description="why it failed (or why it is being retried)")
+    created_at: datetime
+    updated_at: datetime
+
+
+class ZoomImportList(BaseModel):
+    items: list[ZoomImport]
+    next_cursor: str | None = Field(
+        description="pass as cursor for the next page; null on the last page"
+    )
