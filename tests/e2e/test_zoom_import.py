@@ -196,6 +196,7 @@ def test_server_to_server_oauth_connects_the_configured_account(
             "last_import_at": None,
             "last_failure": None,
             "last_failure_at": None,
+            "needs_reauthorization": False,
         }
     finally:
         api.close()

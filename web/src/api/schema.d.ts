@@ -3761,6 +3761,12 @@ export interface components {
             last_failure_at?: string | null;
             /** Last Import At */
             last_import_at?: string | null;
+            /**
+             * Needs Reauthorization
+             * @description Zoom refused to renew the access token (revoked, app removed): nothing is imported until an owner or admin connects Zoom again
+             * @default false
+             */
+            needs_reauthorization: boolean;
         };
         /**
          * ZoomUrlValidation

@@ -8,6 +8,7 @@ system resolver answers everything else.
 from __future__ import annotations
 
 import ipaddress
+import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -20,6 +21,7 @@ from clashtor_common.crypto import Keyring
 from clashtor_common.events import Envelope, EventPayload, Topic, make_event
 from clashtor_common.testing.apps import identity_headers, serve
 from clashtor_common.testing.kafka import start_group_at_end, topic_reader_fixture
+from clashtor_common.testing.servers import Answer, PostServer
 from integrations.adapters.resolver import system_resolver
 from integrations.context import IntegrationsContext, context_of
 from integrations.domain.targets import IPAddress
@@ -62,6 +64,34 @@ def slack_stub() -> Iterator[SlackStub]:
     stub.stop()
 
 
+class IngestStandIn:
+    """Ingest's internal upload route as integrations sees it: every upload kept (its
+    raw multipart body), answered with a new call id. The whole path into a real ingest
+    and on to a scored call is ``tests/e2e/test_zoom_import.py``."""
+
+    def __init__(self) -> None:
+        self.uploads: list[bytes] = []
+        self._server = PostServer(self._upload)
+        self.base_url = f"http://127.0.0.1:{self._server.start()}"
+
+    def _upload(self, path: str, _headers: dict[str, str], body: bytes) -> Answer:
+        if path != "/internal/calls":
+            return 404, {}, b""
+        self.uploads.append(body)
+        answer = {"id": f"call-{uuid.uuid4().hex[:12]}", "status": "uploaded"}
+        return 202, {"content-type": "application/json"}, json.dumps(answer).encode()
+
+    def stop(self) -> None:
+        self._server.stop()
+
+
+@pytest.fixture(scope="module")
+def ingest() -> Iterator[IngestStandIn]:
+    stand_in = IngestStandIn()
+    yield stand_in
+    stand_in.stop()
+
+
 @pytest.fixture(scope="module")
 def zoom_stub() -> Iterator[ZoomStub]:
     stub = ZoomStub().start()
@@ -76,6 +106,7 @@ def settings(
     s3_settings: dict[str, Any],
     slack_stub: SlackStub,
     zoom_stub: ZoomStub,
+    ingest: IngestStandIn,
 ) -> IntegrationsSettings:
     tag = uuid.uuid4().hex[:8]
     return IntegrationsSettings(
@@ -101,6 +132,7 @@ def settings(
         zoom_oauth_base_url=zoom_stub.base_url,
         zoom_api_base_url=zoom_stub.api_base_url,
         zoom_import_poll_seconds=0,  # tests run the importer themselves
+        ingest_url=ingest.base_url,
         **s3_settings,
     )
 

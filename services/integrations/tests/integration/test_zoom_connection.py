@@ -20,12 +20,13 @@ from clashtor_common.events import ErasureRequested, ExportRequested, Subject
 from clashtor_common.testing.apps import identity_headers
 from clashtor_common.testing.waiting import wait_until
 from integrations.adapters.tables import ZoomConnection, ZoomImport
+from integrations.adapters.zoom import meeting_path_id
 from integrations.context import IntegrationsContext
 from integrations.service_layer import privacy
 from integrations.settings import IntegrationsSettings
 
-from .conftest import Api
-from .zoom_stub import ZoomStub
+from .conftest import Api, IngestStandIn
+from .zoom_stub import Meeting, ZoomStub
 
 pytestmark = pytest.mark.slow
 
@@ -54,6 +55,18 @@ async def connect(api: Api, zoom: ZoomStub, org: str) -> str:
     assert done.status_code == 200, done.text
     assert done.json()["connected"] and done.json()["account_id"] == account
     return account
+
+
+def add_host(zoom: ZoomStub, account: str) -> str:
+    """A Zoom user of ``account`` who hosts meetings; their Zoom user id."""
+    return zoom.add_user(f"host-{uuid.uuid4().hex[:6]}@seller.example", account_id=account)
+
+
+async def connected_host(api: Api, zoom: ZoomStub) -> tuple[str, str]:
+    """A new organization connected to a Zoom account of its own, and a host of that
+    account: (org id, Zoom user id)."""
+    org = new_org()
+    return org, add_host(zoom, await connect(api, zoom, org))
 
 
 async def notify(
@@ -123,9 +136,7 @@ async def test_an_authorization_state_is_single_use_and_bound_to_its_organizatio
 async def test_a_failed_download_is_retried_while_transient_then_shown_to_admins(
     api: Api, zoom_stub: ZoomStub, ctx: IntegrationsContext, settings: IntegrationsSettings
 ) -> None:
-    org = new_org()
-    account = await connect(api, zoom_stub, org)
-    host = zoom_stub.add_user(f"host-{uuid.uuid4().hex[:6]}@seller.example", account_id=account)
+    org, host = await connected_host(api, zoom_stub)
     meeting = zoom_stub.add_meeting(host, b"not audio at all", topic="Pipeline review", guests=[])
     body = zoom_stub.recording_completed(meeting, with_download_token=True)
     zoom_stub.fail_downloads[:] = [503, 404]
@@ -160,9 +171,7 @@ async def test_a_failed_download_is_retried_while_transient_then_shown_to_admins
 async def test_refused_notifications_record_nothing(
     api: Api, zoom_stub: ZoomStub, ctx: IntegrationsContext
 ) -> None:
-    org = new_org()
-    account = await connect(api, zoom_stub, org)
-    host = zoom_stub.add_user(f"host-{uuid.uuid4().hex[:6]}@seller.example", account_id=account)
+    org, host = await connected_host(api, zoom_stub)
     meeting = zoom_stub.add_meeting(host, b"x", topic="Refused", guests=[])
     body = zoom_stub.recording_completed(meeting)
 
@@ -198,9 +207,7 @@ async def test_refused_notifications_record_nothing(
 async def test_erasure_and_export_cover_the_zoom_connection_and_imports(
     api: Api, zoom_stub: ZoomStub, ctx: IntegrationsContext, settings: IntegrationsSettings
 ) -> None:
-    org = new_org()
-    account = await connect(api, zoom_stub, org)
-    host = zoom_stub.add_user(f"host-{uuid.uuid4().hex[:6]}@seller.example", account_id=account)
+    org, host = await connected_host(api, zoom_stub)
     for topic in ("Renewal with Acme", "Kickoff with Beta"):
         meeting = zoom_stub.add_meeting(host, b"x", topic=topic, guests=[])
         body = zoom_stub.recording_completed(meeting)
@@ -241,3 +248,124 @@ async def test_erasure_and_export_cover_the_zoom_connection_and_imports(
         )
     assert done.removed["zoom_connection"] == 1
     assert (await api.call("GET", "/internal/zoom", org)).json()["connected"] is False
+
+
+def sealed_tokens(ctx: IntegrationsContext, conn: ZoomConnection) -> tuple[str, str | None]:
+    """The connection's access and refresh tokens, unsealed."""
+    aad = f"integrations:zoom:{conn.org_id}:".encode()
+    access = ctx.keyring.decrypt_text(conn.access_token_enc, aad + b"access")
+    if conn.refresh_token_enc is None:
+        return access, None
+    return access, ctx.keyring.decrypt_text(conn.refresh_token_enc, aad + b"refresh")
+
+
+async def tokens_of(ctx: IntegrationsContext, org: str) -> tuple[str, str | None]:
+    async with ctx.db.session() as session:
+        conn = await session.get(ZoomConnection, org)
+        assert conn is not None
+        return sealed_tokens(ctx, conn)
+
+
+async def settle(ctx: IntegrationsContext) -> None:
+    """Work off what earlier tests left due, so what Zoom sees next is this test's."""
+    while await ctx.zoom_importer.run_once():
+        pass
+
+
+def asked_about(zoom: ZoomStub, meeting: Meeting, since: int) -> list[str]:
+    """REST requests about ``meeting`` since the ``since``-th request."""
+    return [p for p in zoom.api_calls[since:] if meeting_path_id(meeting.uuid) in p]
+
+
+async def test_a_token_zoom_rejects_before_its_expiry_is_renewed_once_and_the_import_goes_on(
+    api: Api, zoom_stub: ZoomStub, ctx: IntegrationsContext, ingest: IngestStandIn
+) -> None:
+    org, host = await connected_host(api, zoom_stub)
+    guest = f"guest-{uuid.uuid4().hex[:6]}@buyer.example"
+    meeting = zoom_stub.add_meeting(host, b"audio", topic="Revoked early", guests=[("G", guest)])
+    body = zoom_stub.recording_completed(meeting, with_download_token=True)
+    await settle(ctx)
+    revoked, _ = await tokens_of(ctx, org)
+    zoom_stub.revoke(revoked)  # an hour left on it, but Zoom says 401 from now on
+    zoom_stub.expire_download_tokens()  # and the webhook's download token is past its day
+    grants, calls, downloads = zoom_stub.requests_so_far()
+
+    resp = await notify(api, body, zoom_stub.signed(body), host=(org, "user-host"))
+    assert resp.status_code == 204, resp.text
+    assert await ctx.zoom_importer.run_once() == 1
+
+    [item] = await imports(api, org)
+    assert item["status"] == "imported", item
+    assert item["attempts"] == 1 and item["call_id"] and item["error"] is None
+    assert zoom_stub.grants[grants:] == ["refresh_token"], "renewed once, for both calls"
+    assert len(asked_about(zoom_stub, meeting, calls)) == 2  # 401, then the participants
+    assert [d["by"] for d in zoom_stub.downloads[downloads:]] == ["token", "bearer"]
+    assert guest.encode() in ingest.uploads[-1], "participants came with the renewed token"
+    renewed, _ = await tokens_of(ctx, org)
+    assert renewed != revoked
+    status = (await api.call("GET", "/internal/zoom", org)).json()
+    assert status["needs_reauthorization"] is False and status["last_failure"] is None
+
+
+@pytest.mark.parametrize("kind", ["oauth", "server_to_server"])
+async def test_a_refused_renewal_asks_for_reauthorization_and_zoom_is_left_alone(
+    api: Api, zoom_stub: ZoomStub, ctx: IntegrationsContext, ingest: IngestStandIn, kind: str
+) -> None:
+    org = new_org()
+    if kind == "oauth":
+        account = await connect(api, zoom_stub, org)
+    else:
+        done = await api.call("POST", "/internal/zoom/server-to-server", org)
+        assert done.status_code == 200, done.text
+        account = zoom_stub.account_id
+    host = add_host(zoom_stub, account)
+    first, second, third = (
+        zoom_stub.add_meeting(host, b"audio", topic=f"Meeting {n}", guests=[]) for n in range(3)
+    )
+    await settle(ctx)
+    access, refresh = await tokens_of(ctx, org)
+    zoom_stub.revoke(access, refresh)  # the app was removed from the Zoom account
+    secret = zoom_stub.client_secret
+    if kind == "server_to_server":
+        zoom_stub.client_secret = "rotated-on-zoom"  # the app's credentials: 401 invalid_client
+    try:
+        for meeting in (first, second):
+            body = zoom_stub.recording_completed(meeting)
+            resp = await notify(api, body, zoom_stub.signed(body), host=(org, "user-host"))
+            assert resp.status_code == 204, resp.text
+        grants, calls, downloads = zoom_stub.requests_so_far()
+        uploads = len(ingest.uploads)
+        assert await ctx.zoom_importer.run_once() == 2
+
+        # One rejected call, one refused renewal, then nothing more asked of Zoom.
+        expected_grant = "refresh_token" if kind == "oauth" else "account_credentials"
+        assert zoom_stub.grants[grants:] == [expected_grant]
+        assert len(zoom_stub.api_calls[calls:]) == 1
+        assert zoom_stub.downloads[downloads:] == [] and len(ingest.uploads) == uploads
+        listed = await imports(api, org)
+        assert [i["status"] for i in listed] == ["failed", "failed"]
+        for item in listed:
+            assert "connect Zoom again" in item["error"] and item["call_id"] is None
+        status = (await api.call("GET", "/internal/zoom", org)).json()
+        assert status["connected"] is True and status["needs_reauthorization"] is True
+        assert "connect Zoom again" in status["last_failure"]
+
+        # A recording announced meanwhile fails at once, without a word to Zoom.
+        body = zoom_stub.recording_completed(third)
+        await notify(api, body, zoom_stub.signed(body), host=(org, "user-host"))
+        before = zoom_stub.requests_so_far()
+        assert await ctx.zoom_importer.run_once() == 1
+        assert zoom_stub.requests_so_far() == before
+        assert [i["status"] for i in await imports(api, org)] == ["failed"] * 3
+    finally:
+        zoom_stub.client_secret = secret
+
+    # Connecting again clears the mark.
+    if kind == "oauth":
+        await connect(api, zoom_stub, org)
+    else:
+        again = await api.call("POST", "/internal/zoom/server-to-server", org)
+        assert again.status_code == 200, again.text
+    status = (await api.call("GET", "/internal/zoom", org)).json()
+    assert status["needs_reauthorization"] is False and status["last_failure"] is None
+    assert (await api.call("DELETE", "/internal/zoom/connection", org)).status_code == 204

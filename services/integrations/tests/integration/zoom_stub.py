@@ -6,7 +6,8 @@
   as Zoom's) and ``account_credentials`` (Server-to-Server OAuth).
 - REST (``api.zoom.us/v2``): ``GET /v2/users/me``, ``GET
   /v2/past_meetings/{uuid}/participants``; a missing, unknown or expired Bearer token
-  is a 401 (Zoom's error shape ``{"code", "message"}``).
+  is a 401 (Zoom's error shape ``{"code", "message"}``); ``revoke`` kills an access token
+  and its refresh token before their time (``invalid_grant`` from then on).
 - Recordings: ``GET /rec/download/{file_id}`` with a valid Bearer token or the
   webhook's ``download_token`` as ``access_token``; ``fail_downloads`` answers the
   next downloads with the statuses listed.
@@ -56,13 +57,16 @@ class ZoomStub:
     """Zoom user id → {email, account_id}; the user who authorizes is the first one."""
     meetings: dict[str, Meeting] = field(default_factory=dict)
     grants: list[str] = field(default_factory=list)
-    """Every token request's grant_type, in order."""
+    """Every token request's grant_type, in order (refused ones too)."""
     downloads: list[dict[str, str]] = field(default_factory=list)
+    api_calls: list[str] = field(default_factory=list)
+    """Every REST request's path, in order (answered or refused)."""
     fail_downloads: list[int] = field(default_factory=list)
     _codes: dict[str, tuple[str, str]] = field(default_factory=dict)
     _access: dict[str, tuple[str, float]] = field(default_factory=dict)
     _refresh: dict[str, str] = field(default_factory=dict)
     _download_tokens: set[str] = field(default_factory=set)
+    _revoked: set[str] = field(default_factory=set)
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -186,6 +190,26 @@ class ZoomStub:
         with self._lock:
             self._access = {t: (u, 0.0) for t, (u, _) in self._access.items()}
 
+    def requests_so_far(self) -> tuple[int, int, int]:
+        """How many token requests, REST requests and downloads were made until now."""
+        with self._lock:
+            return len(self.grants), len(self.api_calls), len(self.downloads)
+
+    def expire_download_tokens(self) -> None:
+        """The webhooks' download tokens are past their 24 hours: refused from now on."""
+        with self._lock:
+            self._download_tokens.clear()
+
+    def revoke(self, access_token: str, refresh_token: str | None = None) -> None:
+        """Revoke tokens before their time (a user removed the app, an admin signed out
+        of every session): the access token answers 401 from now on, and a revoked
+        refresh token is refused with ``invalid_grant``."""
+        with self._lock:
+            self._access.pop(access_token, None)
+            if refresh_token is not None:
+                self._refresh.pop(refresh_token, None)
+                self._revoked.add(refresh_token)
+
     # serving ----------------------------------------------------------------------------
 
     def _issue(self, user_id: str, *, refresh: bool) -> dict[str, Any]:
@@ -204,12 +228,13 @@ class ZoomStub:
         return answer
 
     def _token(self, form: dict[str, str], auth: str) -> tuple[int, dict[str, Any]]:
-        expected = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
-        if auth != f"Basic {expected}":
-            return 401, {"reason": "Invalid client_id or client_secret", "error": "invalid_client"}
         grant = form.get("grant_type", "")
         with self._lock:
             self.grants.append(grant)
+        expected = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
+        if auth != f"Basic {expected}":
+            return 401, {"reason": "Invalid client_id or client_secret", "error": "invalid_client"}
+        with self._lock:
             if grant == "authorization_code":
                 code = self._codes.pop(form.get("code", ""), None)
                 if code is None or code[1] != form.get("redirect_uri"):
@@ -217,6 +242,8 @@ class ZoomStub:
                 return 200, self._issue(code[0], refresh=True)
             if grant == "refresh_token":
                 user_id = self._refresh.pop(form.get("refresh_token", ""), None)
+                if form.get("refresh_token") in self._revoked:
+                    return 400, {"reason": "Invalid Token!", "error": "invalid_grant"}
                 if user_id is None:
                     return 400, {"reason": "Invalid Token!", "error": "invalid_request"}
                 return 200, self._issue(user_id, refresh=True)
@@ -287,6 +314,8 @@ class ZoomStub:
                 self._send(302, b"", {"location": target})
 
             def _api(self, path: str, query: dict[str, str]) -> None:
+                with stub._lock:
+                    stub.api_calls.append(path)
                 user_id = stub._bearer_user(self.headers.get("authorization"))
                 if user_id is None:
                     self._send(401, {"code": 124, "message": "Invalid access token."})

@@ -16,6 +16,11 @@ class ZoomStatus(BaseModel):
     last_import_at: datetime | None = None
     last_failure: str | None = Field(None, description="what went wrong last, for an admin")
     last_failure_at: datetime | None = None
+    needs_reauthorization: bool = Field(
+        False,
+        description="Zoom refused to renew the access token (revoked, app removed): nothing "
+        "is imported until an owner or admin connects Zoom again",
+    )
 
 
 class ZoomImport(BaseModel):

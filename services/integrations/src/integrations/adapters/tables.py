@@ -194,6 +194,11 @@ class ZoomConnection(SQLModel, table=True):
     last_import_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     last_failure_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     last_failure: str | None = Field(default=None, max_length=500)
+    needs_reauthorization: bool = Field(
+        default=False,
+        description="Zoom refused to renew the token: nothing is asked of Zoom until an admin "
+        "connects again",
+    )
 
 
 class ZoomOAuthState(SQLModel, table=True):

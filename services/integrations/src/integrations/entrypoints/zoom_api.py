@@ -41,6 +41,7 @@ def _status(conn: ZoomConnection | None) -> ZoomStatus:
         last_import_at=as_utc(conn.last_import_at),
         last_failure=conn.last_failure,
         last_failure_at=as_utc(conn.last_failure_at),
+        needs_reauthorization=conn.needs_reauthorization,
     )
 
 

@@ -25,10 +25,11 @@ import logging
 import secrets
 import tempfile
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
@@ -56,6 +57,7 @@ from integrations.domain.retries import RetryPolicy
 from integrations.settings import IntegrationsSettings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 STATE_TTL = timedelta(minutes=10)
 IMPORT_LEASE = timedelta(minutes=15)
@@ -184,6 +186,7 @@ async def _save(
     conn.account_id, conn.kind, conn.connected_by = account_id, kind, identity.user_id
     conn.connected_at = datetime.now(UTC)
     conn.last_failure, conn.last_failure_at = None, None
+    conn.needs_reauthorization = False
     _store_tokens(deps.keyring, conn, tokens)
     session.add(conn)
     return conn
@@ -236,15 +239,33 @@ def import_title(keyring: Keyring, item: ZoomImport) -> str | None:
 # tokens ------------------------------------------------------------------------------
 
 
+class ZoomAuthorizationRevoked(TransferError):
+    """Zoom refused to renew the organization's token: only an admin connecting again helps."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, transient=False, status=401)
+
+
+REAUTHORIZE = "an owner or admin must connect Zoom again"
+
+
 class ZoomTokens:
-    """An organization's access token, refreshed before it runs out."""
+    """An organization's access token, refreshed before it runs out, or once Zoom rejects it.
+
+    A refusal to renew (the refresh token revoked or used up, the app uninstalled, the
+    account credentials no longer valid) marks the connection as needing
+    re-authorization; from then on nothing is asked of Zoom for it until an admin
+    connects again, so a revoked app is not hammered by every pending import.
+    """
 
     def __init__(self, db: Database, deps: ZoomDeps) -> None:
         self.db = db
         self.deps = deps
         self.margin = timedelta(seconds=deps.settings.zoom_refresh_margin_seconds)
 
-    async def access_token(self, org_id: str) -> str:
+    async def access_token(self, org_id: str, *, rejected: str | None = None) -> str:
+        """The token to use; ``rejected`` is one Zoom just answered 401 to (revoked or
+        expired early): it is renewed, unless another worker renewed it meanwhile."""
         keyring = self.deps.keyring
         async with self.db.session() as session:
             query = select(ZoomConnection).where(col(ZoomConnection.org_id) == org_id)
@@ -253,21 +274,42 @@ class ZoomTokens:
             conn = (await session.execute(query)).scalar_one_or_none()
             if conn is None:
                 raise TransferError("Zoom is not connected any more", transient=False)
-            if (as_utc(conn.expires_at) or datetime.now(UTC)) - self.margin > datetime.now(UTC):
-                return keyring.decrypt_text(conn.access_token_enc, _aad(org_id, "access"))
-            if conn.kind == "server_to_server":
-                tokens = await self.deps.client.account_token(conn.account_id)
+            if conn.needs_reauthorization:
+                raise ZoomAuthorizationRevoked(
+                    f"Zoom refused to renew the access token earlier: {REAUTHORIZE}"
+                )
+            current = keyring.decrypt_text(conn.access_token_enc, _aad(org_id, "access"))
+            fresh = (as_utc(conn.expires_at) or datetime.now(UTC)) - self.margin > datetime.now(UTC)
+            if fresh and current != rejected:
+                return current
+            try:
+                tokens = await self._renew(conn)
+            except TransferError as exc:
+                if exc.transient:
+                    raise
+                revoked = ZoomAuthorizationRevoked(
+                    f"Zoom refused to renew the access token ({exc}): {REAUTHORIZE}"
+                )
+                conn.needs_reauthorization = True
+                conn.last_failure, conn.last_failure_at = str(revoked)[:500], datetime.now(UTC)
+                session.add(conn)
+                log.warning("zoom connection of org %s needs re-authorization: %s", org_id, exc)
             else:
-                if conn.refresh_token_enc is None:
-                    raise TransferError(
-                        "Zoom gave no refresh token; connect again", transient=False
-                    )
-                refresh = keyring.decrypt_text(conn.refresh_token_enc, _aad(org_id, "refresh"))
-                tokens = await self.deps.client.refresh(refresh)
-            _store_tokens(keyring, conn, tokens)
-            session.add(conn)
-            log.info("zoom access token of org %s refreshed", org_id)
-            return tokens.access_token
+                _store_tokens(keyring, conn, tokens)
+                session.add(conn)
+                log.info("zoom access token of org %s refreshed", org_id)
+                return tokens.access_token
+        raise revoked  # after the mark is committed
+
+    async def _renew(self, conn: ZoomConnection) -> Tokens:
+        if conn.kind == "server_to_server":
+            return await self.deps.client.account_token(conn.account_id)
+        if conn.refresh_token_enc is None:
+            raise TransferError("Zoom gave no refresh token", transient=False)
+        refresh = self.deps.keyring.decrypt_text(
+            conn.refresh_token_enc, _aad(conn.org_id, "refresh")
+        )
+        return await self.deps.client.refresh(refresh)
 
 
 # notifications -----------------------------------------------------------------------
@@ -490,11 +532,12 @@ class ZoomImporter:
 
     async def _import(self, claim: Claimed) -> str:
         client = self.deps.client
-        access = await self.tokens.access_token(claim.org_id)
         try:
-            people = await client.participants(access, claim.meeting_uuid)
+            people = await self._authorized(
+                claim.org_id, lambda token: client.participants(token, claim.meeting_uuid)
+            )
         except TransferError as exc:
-            if exc.transient:
+            if exc.transient or isinstance(exc, ZoomAuthorizationRevoked):
                 raise
             log.warning("zoom participants of import %s unavailable: %s", claim.import_id, exc)
             people = []
@@ -510,13 +553,7 @@ class ZoomImporter:
         extension = "m4a" if claim.file_type == "M4A" else "mp4"
         with tempfile.TemporaryDirectory(prefix="zoom-import-") as tmp:
             path = Path(tmp) / f"zoom-{claim.import_id}.{extension}"
-            await client.download(
-                claim.download_url,
-                path,
-                access_token=None if claim.download_token else access,
-                download_token=claim.download_token,
-                max_bytes=self.deps.settings.zoom_max_recording_bytes,
-            )
+            await self._download(claim, path)
             uploaded = await self.uploader.upload(
                 Identity(org_id=claim.org_id, user_id=claim.host_user_id, role="rep"),
                 path,
@@ -525,6 +562,41 @@ class ZoomImporter:
                 participants=participants,
             )
         return uploaded.call_id
+
+    async def _authorized(self, org_id: str, ask: Callable[[str], Awaitable[T]]) -> T:
+        """``ask`` with the organization's access token; when Zoom rejects the token
+        (401: revoked, or expired before its time), renewed once and asked again."""
+        token = await self.tokens.access_token(org_id)
+        try:
+            return await ask(token)
+        except TransferError as exc:
+            if exc.status != 401:
+                raise
+            log.info("zoom rejected the access token of org %s: renewing it", org_id)
+        return await ask(await self.tokens.access_token(org_id, rejected=token))
+
+    async def _download(self, claim: Claimed, path: Path) -> None:
+        """The webhook's download token first (Zoom's documented way); once it is
+        refused (it lives 24 hours), the organization's access token."""
+
+        async def fetch(access: str | None, download_token: str | None) -> int:
+            return await self.deps.client.download(
+                claim.download_url,
+                path,
+                access_token=access,
+                download_token=download_token,
+                max_bytes=self.deps.settings.zoom_max_recording_bytes,
+            )
+
+        if claim.download_token:
+            try:
+                await fetch(None, claim.download_token)
+                return
+            except TransferError as exc:
+                if exc.status != 401:
+                    raise
+                log.info("zoom download token of import %s refused", claim.import_id)
+        await self._authorized(claim.org_id, lambda token: fetch(token, None))
 
     async def _record(
         self, claim: Claimed, call_id: str | None, failure: TransferError | None
