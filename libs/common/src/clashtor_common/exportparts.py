@@ -8,6 +8,7 @@ as one keyring-encrypted JSON object in its own bucket, announced by
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +34,12 @@ def part_key(request_id: str, service: str) -> str:
     return f"exports/{request_id}/{service}.json.enc"
 
 
+def org_part_key(org_id: str, request_id: str, service: str) -> str:
+    """A part kept under the organization's prefix (``orgs/<org>/``), which erasing the
+    organization deletes whole."""
+    return f"orgs/{org_id}/{part_key(request_id, service)}"
+
+
 async def write_part(
     *,
     service: str,
@@ -40,8 +47,16 @@ async def write_part(
     items: list[dict[str, Any]],
     s3: S3Store,
     keyring: Keyring,
+    key: str | None = None,
+    extra: dict[str, Any] | None = None,
+    details: str = "",
 ) -> ExportPartReady:
-    """Store ``items`` as the service's encrypted part and say where it is."""
+    """Store ``items`` as the service's encrypted part and say where it is.
+
+    ``key`` places the part (``part_key`` unless the service keeps its parts under the
+    organization's prefix, so that erasing the organization removes them too); ``extra``
+    adds top-level fields beside the items (ingest's ``files``); ``details`` is a note
+    for the requester. Encrypting runs off the event loop: a part may be large."""
     if not items:
         return ExportPartReady(request_id=request.request_id, service=service, part=None, items=0)
     document = {
@@ -50,9 +65,15 @@ async def write_part(
         "subject": request.subject.model_dump(mode="json"),
         "generated_at": datetime.now(UTC).isoformat(),
         "items": items,
+        **(extra or {}),
     }
-    key = part_key(request.request_id, service)
-    await s3.put_bytes(key, keyring.encrypt(json.dumps(document).encode()))
+    key = key or part_key(request.request_id, service)
+    blob = await asyncio.to_thread(lambda: keyring.encrypt(json.dumps(document).encode()))
+    await s3.put_bytes(key, blob)
     return ExportPartReady(
-        request_id=request.request_id, service=service, part=s3.ref(key), items=len(items)
+        request_id=request.request_id,
+        service=service,
+        part=s3.ref(key),
+        items=len(items),
+        details=details,
     )

@@ -23,6 +23,7 @@ from clashtor_common.events import (
     SubscriptionChanged,
     Topic,
 )
+from clashtor_common.rights import answer_request
 from clashtor_common.subscriptions import Subscriptions
 from ingest.adapters.plans_repo import apply_subscription
 from ingest.context import IngestContext
@@ -96,8 +97,9 @@ async def on_erasure_requested(
     request = event.payload_as(ErasureRequested)
     if not request.is_for(SERVICE):
         return
-    removed = await erase_subject(context, session, event.org_id, request)
-    log.info("erasure %s (%s): removed %s", request.request_id, request.subject.type, removed)
+    work = erase_subject(context, session, event.org_id, request)
+    done = await answer_request(session, request, work, service=SERVICE, org_id=event.org_id)
+    log.info("erasure %s (%s): removed %s", request.request_id, request.subject.type, done.removed)
 
 
 @events.handles(Topic.EXPORT_REQUESTED, emits=(Topic.EXPORT_PART_READY,))
@@ -105,8 +107,9 @@ async def on_export_requested(
     event: Envelope, session: AsyncSession, context: IngestContext
 ) -> None:
     request = event.payload_as(ExportRequested)
-    items = await export_subject(context, session, event.org_id, request)
-    log.info("export %s (%s): %d calls", request.request_id, request.subject.type, items)
+    work = export_subject(context, session, event.org_id, request)
+    part = await answer_request(session, request, work, service=SERVICE, org_id=event.org_id)
+    log.info("export %s (%s): %d items", request.request_id, request.subject.type, part.items)
 
 
 @events.handles(Topic.SUBJECT_RESTRICTED)

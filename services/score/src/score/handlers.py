@@ -12,17 +12,15 @@ from clashtor_common.events import (
     CallTranscribed,
     Envelope,
     ErasureRequested,
-    EventPayload,
     ExportRequested,
     SubjectRestricted,
     Topic,
-    make_event,
 )
-from clashtor_common.outbox import emit
+from clashtor_common.rights import answer_request
 from clashtor_common.subscriptions import Subscriptions
 from score.context import ScoreContext
 from score.service_layer import privacy
-from score.service_layer.scoring import SOURCE, score_transcribed_call
+from score.service_layer.scoring import score_transcribed_call
 
 #: Besides the handlers' answers, a comment's mentions are announced by the comments API.
 events = Subscriptions(also_produces=(Topic.COMMENT_MENTIONED,))
@@ -49,8 +47,8 @@ async def on_erasure_requested(
     request = event.payload_as(ErasureRequested)
     if not request.is_for(privacy.SERVICE):
         return
-    done = await privacy.erase_subject(context, session, event.org_id, request)
-    await _answer(session, event, done)
+    work = privacy.erase_subject(context, session, event.org_id, request)
+    await answer_request(session, request, work, service=privacy.SERVICE, org_id=event.org_id)
 
 
 @events.handles(Topic.EXPORT_REQUESTED, emits=(Topic.EXPORT_PART_READY,))
@@ -59,8 +57,8 @@ async def on_export_requested(
 ) -> None:
     """Score's part of an export: an encrypted JSON object in S3, linked by event."""
     request = event.payload_as(ExportRequested)
-    part = await privacy.export_subject(context, session, event.org_id, request)
-    await _answer(session, event, part)
+    work = privacy.export_subject(context, session, event.org_id, request)
+    await answer_request(session, request, work, service=privacy.SERVICE, org_id=event.org_id)
 
 
 @events.handles(Topic.SUBJECT_RESTRICTED)
@@ -68,16 +66,3 @@ async def on_subject_restricted(event: Envelope, session: AsyncSession) -> None:
     """An objection takes the subject's calls out of team analytics (or back in)."""
     change = event.payload_as(SubjectRestricted)
     await privacy.record_objection(session, event.org_id, change)
-
-
-async def _answer(session: AsyncSession, event: Envelope, payload: EventPayload) -> None:
-    await emit(
-        session,
-        make_event(
-            payload,
-            source=SOURCE,
-            org_id=event.org_id,
-            key=event.org_id,
-            subject_ids=event.subject_ids,
-        ),
-    )

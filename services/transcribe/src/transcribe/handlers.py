@@ -19,6 +19,7 @@ from clashtor_common.events import (
     SubjectRestricted,
     Topic,
 )
+from clashtor_common.rights import answer_request
 from clashtor_common.subscriptions import Subscriptions
 from transcribe.context import SERVICE, TranscribeContext
 from transcribe.service_layer.privacy import erase_subject, export_subject, restrict_subject
@@ -46,7 +47,8 @@ async def on_erasure_requested(
     request = event.payload_as(ErasureRequested)
     if not request.is_for(SERVICE):
         return
-    await erase_subject(context, session, event, request)
+    work = erase_subject(context, session, event, request)
+    await answer_request(session, request, work, service=SERVICE, org_id=event.org_id)
 
 
 @events.handles(Topic.EXPORT_REQUESTED, emits=(Topic.EXPORT_PART_READY,))
@@ -54,8 +56,9 @@ async def on_export_requested(
     event: Envelope, session: AsyncSession, context: TranscribeContext
 ) -> None:
     request = event.payload_as(ExportRequested)
-    items = await export_subject(context, session, event, request)
-    log.info("export %s (%s): %d calls", request.request_id, request.subject.type, items)
+    work = export_subject(context, session, event, request)
+    part = await answer_request(session, request, work, service=SERVICE, org_id=event.org_id)
+    log.info("export %s (%s): %d calls", request.request_id, request.subject.type, part.items)
 
 
 @events.handles(Topic.SUBJECT_RESTRICTED)

@@ -34,14 +34,14 @@ from clashtor_common.events import (
     ExportPartReady,
     ExportRequested,
     KeptRecord,
-    ObjectRef,
     Subject,
     SubjectRectified,
     Topic,
 )
-from clashtor_common.outbox import drop_unsent, emit_answer
+from clashtor_common.exportparts import org_part_key, write_part
+from clashtor_common.outbox import drop_unsent
 from clashtor_common.s3 import ObjectNotFound
-from clashtor_common.subjects import SubjectLookups, UnusableSubject, records_for_subject
+from clashtor_common.subjects import SubjectLookups, records_for_subject
 from ingest.adapters.calls_repo import CallRepository
 from ingest.adapters.playlists_repo import PlaylistRepository
 from ingest.adapters.privacy_repo import (
@@ -60,6 +60,10 @@ from ingest.service_layer.views import call_view
 
 log = logging.getLogger(__name__)
 SERVICE = "ingest"
+KEPT = KeptRecord(
+    what="ids and durations of erased calls, email fingerprints of erased participants",
+    why="so late or replayed events about them change nothing, and used minutes stay counted",
+)
 
 
 async def calls_for_subject(repo: CallRepository, subject: Subject) -> list[CallRecord]:
@@ -85,17 +89,12 @@ async def calls_for_subject(repo: CallRepository, subject: Subject) -> list[Call
 
 async def erase_subject(
     ctx: IngestContext, session: AsyncSession, org_id: str, request: ErasureRequested
-) -> dict[str, int]:
-    """Erase everything ingest holds about the subject and emit ``erasure-completed``."""
+) -> ErasureCompleted:
+    """Erase everything ingest holds about the subject; raises ``UnusableSubject`` for a
+    subject ingest cannot look up."""
     repo = CallRepository(session, org_id)
     subject = request.subject
-    try:
-        calls = await calls_for_subject(repo, subject)
-    except UnusableSubject as exc:
-        await _emit_completed(
-            session, org_id, request, status="failed", removed={}, details=str(exc)
-        )
-        return {}
+    calls = await calls_for_subject(repo, subject)
     call_ids = [c.id for c in calls]
     # the keys first: from this transaction's commit on, every copy of the audio, titles,
     # names and emails (S3 volumes, pages, WAL, backups) is noise
@@ -133,8 +132,13 @@ async def erase_subject(
         "playlist_items": playlist_items,
         "playlists": playlists,
     }
-    await _emit_completed(session, org_id, request, status="completed", removed=removed)
-    return removed
+    return ErasureCompleted(
+        request_id=request.request_id,
+        service=SERVICE,
+        status="completed",
+        removed=removed,
+        kept=[KEPT],
+    )
 
 
 async def _drop_unsent_uploads(session: AsyncSession, call_ids: list[str]) -> None:
@@ -142,41 +146,14 @@ async def _drop_unsent_uploads(session: AsyncSession, call_ids: list[str]) -> No
     await drop_unsent(session, topics=[Topic.CALL_UPLOADED.value], keys=call_ids)
 
 
-async def _emit_completed(
-    session: AsyncSession,
-    org_id: str,
-    request: ErasureRequested,
-    *,
-    status: str,
-    removed: dict[str, int],
-    details: str = "",
-) -> None:
-    payload = ErasureCompleted(
-        request_id=request.request_id,
-        service=SERVICE,
-        status=status,  # type: ignore[arg-type]
-        removed=removed,
-        kept=[
-            KeptRecord(
-                what="ids and durations of erased calls, email fingerprints of erased participants",
-                why="so late or replayed events about them change nothing, and used minutes "
-                "stay counted",
-            )
-        ]
-        if status == "completed"
-        else [],
-        details=details,
-    )
-    await emit_answer(session, payload, source=SERVICE, org_id=org_id)
-
-
 # export --------------------------------------------------------------------------------
 
 
 async def export_subject(
     ctx: IngestContext, session: AsyncSession, org_id: str, request: ExportRequested
-) -> int:
-    """Write the subject's part encrypted to S3 and announce its link (privacy's part format).
+) -> ExportPartReady:
+    """The subject's part, encrypted in S3 (privacy's part format); raises
+    ``UnusableSubject`` for a subject ingest cannot look up.
 
     The part is ``Keyring.encrypt`` (record format) of UTF-8 JSON ``{service,
     request_id, subject, items, files}``: one item per call (metadata and
@@ -185,15 +162,8 @@ async def export_subject(
     ``export_max_audio_mb`` is left out and the item says so.
     """
     repo = CallRepository(session, org_id)
-    try:
-        calls = await calls_for_subject(repo, request.subject)
-    except UnusableSubject as exc:
-        await _emit_part(session, org_id, request, None, 0, status="failed", details=str(exc))
-        return 0
+    calls = await calls_for_subject(repo, request.subject)
     playlists = await _playlists_of(session, org_id, request.subject)
-    if not calls and not playlists:
-        await _emit_part(session, org_id, request, None, 0)
-        return 0
     people = await repo.participants([c.id for c in calls])
     everyone = [p for rows in people.values() for p in rows]
     sealer = await ctx.keys.sealer(session, key_ids([c.id for c in calls], everyone))
@@ -215,20 +185,16 @@ async def export_subject(
             item["audio_file"] = name
             budget -= encoded_size
     items += playlists
-    document = {
-        "service": SERVICE,
-        "request_id": request.request_id,
-        "subject": request.subject.model_dump(mode="json"),
-        "items": items,
-        "files": files,
-    }
-    key = f"orgs/{org_id}/exports/{request.request_id}/{SERVICE}.json.enc"
-    await ctx.objects.store.put_bytes(key, ctx.keyring.encrypt(json.dumps(document).encode()))
-    details = f"{omitted} recording(s) left out: too large for one part" if omitted else ""
-    await _emit_part(
-        session, org_id, request, ctx.objects.store.ref(key), len(items), details=details
+    return await write_part(
+        service=SERVICE,
+        request=request,
+        items=items,
+        s3=ctx.objects.store,
+        keyring=ctx.keyring,
+        key=org_part_key(org_id, request.request_id, SERVICE),
+        extra={"files": files},
+        details=f"{omitted} recording(s) left out: too large for one part" if omitted else "",
     )
-    return len(items)
 
 
 async def _playlists_of(
@@ -274,27 +240,6 @@ def _export_item(view: dict[str, Any], subject: Subject) -> dict[str, Any]:
 async def _read_audio(ctx: IngestContext, call: CallRecord, sealer: Sealer) -> bytes:
     pieces = ctx.objects.read_all(call.s3_key, call.size_bytes, sealer.keys)
     return b"".join([piece async for piece in pieces])
-
-
-async def _emit_part(
-    session: AsyncSession,
-    org_id: str,
-    request: ExportRequested,
-    part: ObjectRef | None,
-    items: int,
-    *,
-    status: str = "ready",
-    details: str = "",
-) -> None:
-    payload = ExportPartReady(
-        request_id=request.request_id,
-        service=SERVICE,
-        part=part,
-        items=items,
-        status=status,  # type: ignore[arg-type]
-        details=details,
-    )
-    await emit_answer(session, payload, source=SERVICE, org_id=org_id)
 
 
 # restriction and rectification ---------------------------------------------------------

@@ -25,7 +25,6 @@ out of every aggregate (``analytics``); their own scores stay visible to them.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -44,8 +43,9 @@ from clashtor_common.events import (
     SubjectRestricted,
     Topic,
 )
+from clashtor_common.exportparts import org_part_key, write_part
 from clashtor_common.outbox import drop_unsent
-from clashtor_common.subjects import SubjectLookups, UnusableSubject, records_for_subject
+from clashtor_common.subjects import SubjectLookups, records_for_subject
 from score.adapters.repository import ScoreRepository
 from score.adapters.review_repository import ReviewRepository
 from score.adapters.tables import CallScoreRecord, CommentRecord, ItemReviewRecord
@@ -83,14 +83,10 @@ async def call_ids_for_subject(repo: ScoreRepository, org_id: str, subject: Subj
 async def erase_subject(
     ctx: ScoreContext, session: AsyncSession, org_id: str, request: ErasureRequested
 ) -> ErasureCompleted:
+    """Raises ``UnusableSubject`` for a subject score cannot look up."""
     repo = ScoreRepository(session, org_id)
     subject = request.subject
-    try:
-        call_ids = await call_ids_for_subject(repo, org_id, subject)
-    except UnusableSubject as exc:
-        return ErasureCompleted(
-            request_id=request.request_id, service=SERVICE, status="failed", details=str(exc)
-        )
+    call_ids = await call_ids_for_subject(repo, org_id, subject)
     removed: dict[str, int] = {}
     # the keys first: from this transaction's commit on, every copy of the sealed results
     # and transcripts (pages, WAL, backups) is noise
@@ -147,14 +143,10 @@ async def _drop_unsent_call_events(session: AsyncSession, call_ids: list[str]) -
 async def export_subject(
     ctx: ScoreContext, session: AsyncSession, org_id: str, request: ExportRequested
 ) -> ExportPartReady:
+    """Raises ``UnusableSubject`` for a subject score cannot look up."""
     repo = ScoreRepository(session, org_id)
     subject = request.subject
-    try:
-        call_ids = await call_ids_for_subject(repo, org_id, subject)
-    except UnusableSubject as exc:
-        return ExportPartReady(
-            request_id=request.request_id, service=SERVICE, status="failed", details=str(exc)
-        )
+    call_ids = await call_ids_for_subject(repo, org_id, subject)
     records = await repo.calls(call_ids)
     coaching = await _coaching_rows(session, org_id, subject, [r.call_id for r in records])
     keys = await ctx.keys.load(
@@ -171,21 +163,13 @@ async def export_subject(
             {"kind": "scorecard", **scorecard_view(s, active_id=current)}
             for s in await repo.scorecards()
         ]
-    if not items:
-        return ExportPartReady(request_id=request.request_id, service=SERVICE, items=0)
-    document = {
-        "service": SERVICE,
-        "request_id": request.request_id,
-        "subject": subject.model_dump(mode="json"),
-        "items": items,
-    }
-    blob = await asyncio.to_thread(
-        lambda: ctx.keyring.encrypt(json.dumps(document, ensure_ascii=False).encode())
-    )
-    key = f"orgs/{org_id}/exports/{request.request_id}/{SERVICE}.json.enc"
-    await ctx.s3.put_bytes(key, blob)
-    return ExportPartReady(
-        request_id=request.request_id, service=SERVICE, part=ctx.s3.ref(key), items=len(items)
+    return await write_part(
+        service=SERVICE,
+        request=request,
+        items=items,
+        s3=ctx.s3,
+        keyring=ctx.keyring,
+        key=org_part_key(org_id, request.request_id, SERVICE),
     )
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from clashtor_common.crypto import DataKeys
 from clashtor_common.datakeys import call_key_id
-from clashtor_common.db import as_utc, utcnow
+from clashtor_common.db import as_utc
 from clashtor_common.events import (
     Envelope,
     ErasureCompleted,
@@ -36,8 +36,9 @@ from clashtor_common.events import (
     SubjectRestricted,
     Topic,
 )
-from clashtor_common.outbox import drop_unsent, emit_answer
-from clashtor_common.subjects import SubjectLookups, UnusableSubject, records_for_subject
+from clashtor_common.exportparts import write_part
+from clashtor_common.outbox import drop_unsent
+from clashtor_common.subjects import SubjectLookups, records_for_subject
 from transcribe.adapters.objects import export_key, transcript_aad
 from transcribe.adapters.repository import TranscriptRepository
 from transcribe.adapters.tables import TranscriptParticipant, TranscriptRecord
@@ -47,6 +48,11 @@ from transcribe.domain.outcomes import CallStatus
 log = logging.getLogger(__name__)
 CALL_EVENTS = (Topic.CALL_PROGRESSED.value, Topic.CALL_TRANSCRIBED.value, Topic.CALL_FAILED.value)
 """This service's events about a call, dropped unsent when the call is erased."""
+KEPT = KeptRecord(
+    what="ids of erased calls; the erased subject's id or email fingerprint "
+    "with the time of the request",
+    why="so a replayed or late call-uploaded about them is not transcribed again",
+)
 
 
 async def calls_for_subject(repo: TranscriptRepository, subject: Subject) -> list[TranscriptRecord]:
@@ -64,16 +70,13 @@ async def calls_for_subject(repo: TranscriptRepository, subject: Subject) -> lis
 
 async def erase_subject(
     ctx: TranscribeContext, session: AsyncSession, event: Envelope, request: ErasureRequested
-) -> dict[str, int]:
-    """Erase every transcript of the subject, leave tombstones, emit ``erasure-completed``."""
+) -> ErasureCompleted:
+    """Erase every transcript of the subject and leave tombstones; raises
+    ``UnusableSubject`` for a subject transcribe cannot look up."""
     org_id = event.org_id
     repo = TranscriptRepository(session, org_id)
     subject = request.subject
-    try:
-        calls = await calls_for_subject(repo, subject)
-    except UnusableSubject as exc:
-        await emit_answer(session, _completed(request, {}, str(exc)), source=SERVICE, org_id=org_id)
-        return {}
+    calls = await calls_for_subject(repo, subject)
     call_ids = [c.call_id for c in calls]
     # the keys first: from this transaction's commit on, every copy of these transcripts
     # (S3 volumes, pages, WAL, backups, the object score read) is noise
@@ -103,9 +106,14 @@ async def erase_subject(
         "objects": objects,
         "data_keys": keys,
     }
-    await emit_answer(session, _completed(request, removed), source=SERVICE, org_id=org_id)
     log.info("erasure %s (%s): removed %s", request.request_id, subject.type, removed)
-    return removed
+    return ErasureCompleted(
+        request_id=request.request_id,
+        service=SERVICE,
+        status="completed",
+        removed=removed,
+        kept=[KEPT],
+    )
 
 
 async def _remember_subject(
@@ -130,69 +138,28 @@ async def _drop_unsent(session: AsyncSession, call_ids: list[str]) -> None:
     await drop_unsent(session, topics=CALL_EVENTS, keys=call_ids)
 
 
-def _completed(
-    request: ErasureRequested, removed: dict[str, int], failure: str | None = None
-) -> ErasureCompleted:
-    if failure is not None:
-        return ErasureCompleted(
-            request_id=request.request_id, service=SERVICE, status="failed", details=failure
-        )
-    return ErasureCompleted(
-        request_id=request.request_id,
-        service=SERVICE,
-        status="completed",
-        removed=removed,
-        kept=[
-            KeptRecord(
-                what="ids of erased calls; the erased subject's id or email fingerprint "
-                "with the time of the request",
-                why="so a replayed or late call-uploaded about them is not transcribed again",
-            )
-        ],
-    )
-
-
 # export --------------------------------------------------------------------------------
 
 
 async def export_subject(
     ctx: TranscribeContext, session: AsyncSession, event: Envelope, request: ExportRequested
-) -> int:
-    """Write the subject's transcripts as one encrypted part; announce its link."""
+) -> ExportPartReady:
+    """The subject's transcripts as one encrypted part; raises ``UnusableSubject`` for a
+    subject transcribe cannot look up."""
     org_id = event.org_id
     repo = TranscriptRepository(session, org_id)
-    try:
-        calls = await calls_for_subject(repo, request.subject)
-    except UnusableSubject as exc:
-        part = ExportPartReady(
-            request_id=request.request_id, service=SERVICE, status="failed", details=str(exc)
-        )
-        await emit_answer(session, part, source=SERVICE, org_id=org_id)
-        return 0
-    if not calls:
-        part = ExportPartReady(request_id=request.request_id, service=SERVICE, items=0)
-        await emit_answer(session, part, source=SERVICE, org_id=org_id)
-        return 0
+    calls = await calls_for_subject(repo, request.subject)
     people = await repo.participants(c.call_id for c in calls)
     keys = await ctx.keys.load(session, [call_key_id(c.call_id) for c in calls])
     items = [_export_item(ctx, call, people[call.call_id], request.subject, keys) for call in calls]
-    document = {
-        "service": SERVICE,
-        "request_id": request.request_id,
-        "subject": request.subject.model_dump(mode="json"),
-        "generated_at": utcnow().isoformat(),
-        "items": items,
-    }
-    key = export_key(org_id, request.request_id)
-    await ctx.objects.put(key, ctx.keyring.encrypt(json.dumps(document).encode()))
-    part = ExportPartReady(
-        request_id=request.request_id,
+    return await write_part(
         service=SERVICE,
-        part=ctx.objects.ref(key),
-        items=len(items),
+        request=request,
+        items=items,
+        s3=ctx.objects.store,
+        keyring=ctx.keyring,
+        key=export_key(org_id, request.request_id),
     )
-    await emit_answer(session, part, source=SERVICE, org_id=org_id)
-    return len(items)
 
 
 def _export_item(
