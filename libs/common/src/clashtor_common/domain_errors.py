@@ -14,6 +14,13 @@ class DomainError(Exception):
 
     code = "bad_request"
 
+    def __init_subclass__(cls, code: str | None = None, **kwargs: object) -> None:
+        """A kind of error declares its ``code`` with the class: ``class Gone(DomainError,
+        code="gone")``."""
+        super().__init_subclass__(**kwargs)
+        if code is not None:
+            cls.code = code
+
     def __init__(self, message: str, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
@@ -21,17 +28,13 @@ class DomainError(Exception):
             self.code = code
 
 
-class InvalidInput(DomainError):
+class InvalidInput(DomainError, code="invalid"):
     """Well-formed but not acceptable (a subject of the wrong type, an unknown plan)."""
 
-    code = "invalid"
 
-
-class InvalidField(InvalidInput):
+class InvalidField(InvalidInput, code="validation_error"):
     """One named input refused (a forged cursor, a date that is not one): answered like
     any request validation, a 422 ``validation_error`` with its entry in ``errors``."""
-
-    code = "validation_error"
 
     def __init__(
         self, message: str, *, field: str, location: str = "query", kind: str = "value_error"
@@ -52,69 +55,49 @@ class InvalidField(InvalidInput):
         ]
 
 
-class NotAuthenticated(DomainError):
+class NotAuthenticated(DomainError, code="not_authenticated"):
     """Who is asking could not be established (wrong credentials, an account gone)."""
 
-    code = "not_authenticated"
 
-
-class TooMany(DomainError):
+class TooMany(DomainError, code="rate_limited"):
     """Past a limit; the same request may succeed after ``retry_after`` seconds."""
-
-    code = "rate_limited"
 
     def __init__(self, message: str, code: str | None = None, *, retry_after: int) -> None:
         super().__init__(message, code)
         self.retry_after = retry_after
 
 
-class NotFound(DomainError):
+class NotFound(DomainError, code="not_found"):
     """No such thing in the caller's organization (another org's ids are not found too)."""
-
-    code = "not_found"
 
     @classmethod
     def of(cls, kind: str, ident: str) -> NotFound:
         return cls(f"{kind} {ident} not found")
 
 
-class Forbidden(DomainError):
+class Forbidden(DomainError, code="forbidden"):
     """The caller may not do this (role, ownership, a deleted account)."""
 
-    code = "forbidden"
 
-
-class Conflict(DomainError):
+class Conflict(DomainError, code="conflict"):
     """The thing is in a state that does not allow this now."""
 
-    code = "conflict"
 
-
-class Gone(DomainError):
+class Gone(DomainError, code="gone"):
     """It existed and was deleted for good (an expired export, say)."""
 
-    code = "gone"
 
-
-class LimitReached(DomainError):
+class LimitReached(DomainError, code="limit_reached"):
     """The organization's plan does not cover this (minutes, seats): upgrading would."""
 
-    code = "limit_reached"
 
-
-class TooLarge(DomainError):
+class TooLarge(DomainError, code="too_large"):
     """The input is bigger or longer than allowed; the message says the limit."""
 
-    code = "too_large"
 
-
-class UnsupportedFormat(DomainError):
+class UnsupportedFormat(DomainError, code="unsupported_format"):
     """The input is not in a format we accept (not audio, say)."""
 
-    code = "unsupported_format"
 
-
-class Unavailable(DomainError):
+class Unavailable(DomainError, code="unavailable"):
     """A dependency outside our control (a provider) cannot serve this now."""
-
-    code = "unavailable"

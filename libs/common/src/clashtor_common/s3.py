@@ -194,32 +194,28 @@ class S3Store:
     async def delete_prefix(self, prefix: str) -> int:
         removed = 0
         async with self.client() as s3:
-            paginator = s3.get_paginator("list_objects_v2")
-            async for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-                for obj in page.get("Contents", []):
-                    await s3.delete_object(Bucket=self.bucket, Key=obj["Key"])
-                    removed += 1
+            async for obj in self._each_object(s3, prefix):
+                await s3.delete_object(Bucket=self.bucket, Key=obj["Key"])
+                removed += 1
         return removed
 
     async def list_keys(self, prefix: str = "") -> list[str]:
-        keys: list[str] = []
-        async with self.client() as s3:
-            paginator = s3.get_paginator("list_objects_v2")
-            async for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-                keys.extend(obj["Key"] for obj in page.get("Contents", []))
-        return keys
+        return [found.key for found in await self.list_objects(prefix)]
 
     async def list_objects(self, prefix: str = "") -> list[StoredObject]:
         """Keys with their last-modified time (for sweeps that must spare young objects)."""
-        found: list[StoredObject] = []
         async with self.client() as s3:
-            paginator = s3.get_paginator("list_objects_v2")
-            async for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-                found.extend(
-                    StoredObject(obj["Key"], obj["LastModified"])
-                    for obj in page.get("Contents", [])
-                )
-        return found
+            return [
+                StoredObject(obj["Key"], obj["LastModified"])
+                async for obj in self._each_object(s3, prefix)
+            ]
+
+    async def _each_object(self, s3: Any, prefix: str) -> AsyncIterator[dict[str, Any]]:
+        """Every object under ``prefix``, page after page, over the open client ``s3``."""
+        paginator = s3.get_paginator("list_objects_v2")
+        async for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            for obj in page.get("Contents", []):
+                yield obj
 
     async def pending_uploads(self, prefix: str = "") -> list[PendingUpload]:
         async with self.client() as s3:

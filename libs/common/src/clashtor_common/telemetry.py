@@ -20,8 +20,9 @@ Prometheus text (``metrics_text``), whatever goes over OTLP.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from typing import TypeVar
 
 from opentelemetry import context, metrics, propagate, trace
 from opentelemetry.sdk.metrics import MeterProvider
@@ -36,6 +37,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExport
 
 _provider: TracerProvider | None = None
 _meters: MeterProvider | None = None
+P = TypeVar("P")
 
 
 def _exporters(signal: str) -> set[str]:
@@ -82,22 +84,33 @@ def _new_meter_provider(resource: Resource) -> MeterProvider:
     return MeterProvider(resource=resource, metric_readers=readers)
 
 
+def _adopted(
+    current: object, kind: type[P], make: Callable[[], P], install: Callable[[P], None]
+) -> P:
+    """The SDK provider already installed, or a new one from ``make``, installed."""
+    if isinstance(current, kind):
+        return current
+    made = make()
+    install(made)
+    return made
+
+
 def _configure(service_name: str) -> None:
     """Set the process-wide providers once (a test may have set its own first)."""
     global _provider, _meters
     resource = _resource(service_name)
-    current = trace.get_tracer_provider()
-    if isinstance(current, TracerProvider):
-        _provider = current
-    else:
-        _provider = _new_tracer_provider(resource)
-        trace.set_tracer_provider(_provider)
-    current_meters = metrics.get_meter_provider()
-    if isinstance(current_meters, MeterProvider):
-        _meters = current_meters
-    else:
-        _meters = _new_meter_provider(resource)
-        metrics.set_meter_provider(_meters)
+    _provider = _adopted(
+        trace.get_tracer_provider(),
+        TracerProvider,
+        lambda: _new_tracer_provider(resource),
+        trace.set_tracer_provider,
+    )
+    _meters = _adopted(
+        metrics.get_meter_provider(),
+        MeterProvider,
+        lambda: _new_meter_provider(resource),
+        metrics.set_meter_provider,
+    )
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
     instrumentor = HTTPXClientInstrumentor()
