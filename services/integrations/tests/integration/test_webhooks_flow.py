@@ -18,6 +18,7 @@ from clashtor_common.events import (
     PrivacyRequestCompleted,
     Subject,
 )
+from clashtor_common.testing.servers import Answer, PostServer
 from clashtor_common.testing.waiting import wait_until
 from integrations.context import IntegrationsContext
 
@@ -186,6 +187,10 @@ async def test_the_same_event_twice_is_delivered_once(
         "http://[::1]/hook",
         "http://[::ffff:169.254.169.254]/",
         "http://internal.example/hook",  # a name for a private address
+        "http://metadata.example/latest/meta-data/",  # a name for the metadata address
+        "http://loopback.example:8080/hook",  # a name for loopback (not allow-listed)
+        "http://v6-loopback.example/hook",
+        "http://v6-link-local.example/hook",
         "http://0.0.0.0:80/",
         "ftp://example.com/hook",
     ],
@@ -194,6 +199,10 @@ async def test_ssrf_targets_are_refused_at_subscription(
     api: Api, dns: ScriptedDns, url: str
 ) -> None:
     dns.script("internal.example", ["192.168.1.10"])
+    dns.script("metadata.example", ["169.254.169.254"])
+    dns.script("loopback.example", ["127.0.0.2"])
+    dns.script("v6-loopback.example", ["::1"])
+    dns.script("v6-link-local.example", ["fe80::1"])
     org = new_org()
     resp = await api.call(
         "POST", "/internal/webhooks", org, json={"url": url, "event_types": ["call.scored"]}
@@ -219,6 +228,45 @@ async def test_a_name_that_rebinds_to_a_private_address_is_refused_at_delivery(
     attempt = delivery["log"][0]
     assert attempt["status_code"] is None
     assert "refused" in attempt["error"] and "10.0.0.5" in attempt["error"]
+
+
+async def test_a_redirect_is_not_followed_even_to_an_allowed_address(
+    api: Api, publisher: Publisher
+) -> None:
+    """A 3xx could point at the metadata service or anything inside; the sender never
+    follows one (here it points at a server the allow-list would let through)."""
+    reached: list[str] = []
+
+    def inside(path: str, _headers: dict[str, str], _body: bytes) -> Answer:
+        reached.append(path)
+        return 200, {}, b""
+
+    internal = PostServer(inside)
+    internal_url = f"http://127.0.0.1:{internal.start()}/admin"
+
+    def redirecting(_path: str, _headers: dict[str, str], _body: bytes) -> Answer:
+        return 307, {"location": internal_url}, b""
+
+    redirector = PostServer(redirecting)
+    try:
+        org = new_org()
+        hook = await subscribe(api, org, f"http://127.0.0.1:{redirector.start()}/hooks")
+        await scored(publisher, org)
+
+        async def answered() -> list[dict[str, Any]]:
+            items = await deliveries(api, org, hook["id"])
+            return items if items and items[0]["log"] else []
+
+        [delivery] = await wait_until(answered, timeout=60)
+        assert delivery["status"] == "pending", "a redirect is no delivery: tried again later"
+        attempt = delivery["log"][0]
+        assert attempt["status_code"] == 307 and attempt["error"] == "not a 2xx answer"
+        assert reached == []
+        gone = await api.call("DELETE", f"/internal/webhooks/{hook['id']}", org)
+        assert gone.status_code == 204
+    finally:
+        redirector.stop()
+        internal.stop()
 
 
 async def test_a_rotated_secret_signs_beside_the_old_one_during_the_grace_period(
