@@ -14,9 +14,10 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
+from pydantic import BaseModel, Field
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -39,6 +40,17 @@ Cursor = Annotated[
 class InvalidCursor(InvalidField):
     def __init__(self, message: str = "cursor is not one this API returned") -> None:
         super().__init__(message, field="cursor", location="query", kind="invalid_cursor")
+
+
+NEXT_CURSOR_DOC = "pass as cursor for the next page; null on the last page"
+
+
+class Page(BaseModel, Generic[T]):
+    """The envelope of every list. Subclass it per item model (``class MemberPage(Page[MemberOut])``)
+    so the OpenAPI schema keeps a name of its own."""
+
+    items: list[T]
+    next_cursor: str | None = Field(None, description=NEXT_CURSOR_DOC)
 
 
 def _plain(value: Any) -> Any:

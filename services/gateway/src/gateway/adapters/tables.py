@@ -151,29 +151,30 @@ class LoginAttempt(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
-class ExportObject(SQLModel, table=True):
+class RequestTrail(SQLModel):
+    """What a privacy request (an export or an erasure) left here, as ids only."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    org_id: str = Field(index=True, max_length=36)
+    request_id: str = Field(index=True, max_length=64)
+    user_ids: list[str] = Field(default_factory=list, sa_type=JSON, nullable=False)
+
+
+class ExportObject(RequestTrail, table=True):
     """An export part this service wrote to S3, so an erasure can delete it too."""
 
     __tablename__ = "gateway_export_objects"
 
-    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
-    org_id: str = Field(index=True, max_length=36)
-    request_id: str = Field(index=True, max_length=64)
     object_key: str = Field(max_length=300)
-    user_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
-class ErasureTombstone(SQLModel, table=True):
+class ErasureTombstone(RequestTrail, table=True):
     """What an erasure removed, as ids only: the audit trail that holds no personal data."""
 
     __tablename__ = "gateway_erasure_tombstones"
 
-    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
-    org_id: str = Field(index=True, max_length=36)
-    request_id: str = Field(index=True, max_length=64)
     subject_type: str = Field(max_length=20)
-    user_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     removed: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     erased_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 

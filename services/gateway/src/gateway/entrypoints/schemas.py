@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.json_schema import SkipJsonSchema
 
 from clashtor_common.contracts import InModel
+from clashtor_common.pagination import Page
 from gateway.domain.credentials import (
     EMAIL_MAX,
     EMAIL_PATTERN,
@@ -52,8 +53,6 @@ class ErrorResponse(BaseModel):
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {s: {"model": ErrorResponse, "description": "error"} for s in statuses}
 
-
-NEXT_CURSOR_DOC = "pass as cursor for the next page; null on the last page"
 
 COMMON_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 415, 422, 429, 502, 503)
 
@@ -188,24 +187,20 @@ class NotificationOut(BaseModel):
     read_at: datetime | None
 
 
-class MemberPage(BaseModel):
-    items: list[MemberOut]
-    next_cursor: str | None = Field(None, description=NEXT_CURSOR_DOC)
+class MemberPage(Page[MemberOut]):
+    pass
 
 
-class InvitationPage(BaseModel):
-    items: list[InvitationOut]
-    next_cursor: str | None = Field(None, description=NEXT_CURSOR_DOC)
+class InvitationPage(Page[InvitationOut]):
+    pass
 
 
-class ApiKeyPage(BaseModel):
-    items: list[ApiKeyOut]
-    next_cursor: str | None = Field(None, description=NEXT_CURSOR_DOC)
+class ApiKeyPage(Page[ApiKeyOut]):
+    pass
 
 
-class NotificationPage(BaseModel):
-    items: list[NotificationOut]
-    next_cursor: str | None = Field(None, description=NEXT_CURSOR_DOC)
+class NotificationPage(Page[NotificationOut]):
+    pass
 
 
 class FeatureUsage(BaseModel):
@@ -307,11 +302,8 @@ class CallSummaryOut(BaseModel):
     )
 
 
-class CallListOut(BaseModel):
+class CallListOut(Page[CallSummaryOut]):
     model_config = ConfigDict(extra="allow")
-
-    items: list[CallSummaryOut]
-    next_cursor: str | None = Field(None, description=NEXT_CURSOR_DOC)
 
 
 class ScoreFailureOut(BaseModel):
@@ -466,9 +458,8 @@ class PrivacyRequestOut(BaseModel):
     )
 
 
-class PrivacyRequestPage(BaseModel):
-    items: list[PrivacyRequestOut]
-    next_cursor: str | None = Field(None, description=NEXT_CURSOR_DOC)
+class PrivacyRequestPage(Page[PrivacyRequestOut]):
+    pass
 
 
 class SubjectFlagsOut(BaseModel):
@@ -708,9 +699,8 @@ class PersonOut(BaseModel):
     role: RoleName
 
 
-class PersonPage(BaseModel):
-    items: list[PersonOut]
-    next_cursor: str | None = Field(None, description=NEXT_CURSOR_DOC)
+class PersonPage(Page[PersonOut]):
+    pass
 
 
 class OverrideIn(InModel):

@@ -14,13 +14,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from clashtor_common.pagination import Cursor, Limit
+from clashtor_common.pagination import Cursor, Limit, Page
 from gateway.domain.permissions import Action
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import GatewayDep, require
 from gateway.entrypoints.schemas import (
     COMMON_ERRORS,
-    NEXT_CURSOR_DOC,
     InModel,
     RescoreJobOut,
 )
@@ -64,9 +63,8 @@ class TrackerOut(BaseModel):
     updated_at: datetime | None
 
 
-class TrackerPage(BaseModel):
-    items: list[TrackerOut]
-    next_cursor: str | None = Field(None, description=NEXT_CURSOR_DOC)
+class TrackerPage(Page[TrackerOut]):
+    pass
 
 
 # --- scorecards -------------------------------------------------------------------------
@@ -155,9 +153,7 @@ class ScorecardUpdatedOut(ScorecardOut):
     )
 
 
-class ScorecardPage(BaseModel):
-    items: list[ScorecardOut]
-    next_cursor: str | None = Field(None, description=NEXT_CURSOR_DOC)
+class ScorecardPage(Page[ScorecardOut]):
     active_scorecard_id: str | None = Field(description="null: the default template is used")
     default_template: str
 
@@ -238,27 +234,16 @@ def resource_router(
     async def delete_item(item_id: ItemId, principal: Manager, gw: GatewayDep) -> Response:
         return await forward(principal, gw, "DELETE", one(item_id))
 
-    router.add_api_route(
-        "", list_items, methods=["GET"], name=f"list_{resource}", response_model=page
-    )
-    router.add_api_route(
-        "",
-        create_item,
-        methods=["POST"],
-        name=f"create_{singular}",
-        status_code=201,
-        response_model=out,
-    )
-    router.add_api_route(
-        "/{item_id}", get_item, methods=["GET"], name=f"get_{singular}", response_model=out
-    )
-    router.add_api_route(
-        "/{item_id}",
-        replace_item,
-        methods=["PUT"],
-        name=f"replace_{singular}",
-        response_model=updated,
-    )
+    routes: list[tuple[str, str, Any, str, int, type[BaseModel]]] = [
+        ("GET", "", list_items, f"list_{resource}", 200, page),
+        ("POST", "", create_item, f"create_{singular}", 201, out),
+        ("GET", "/{item_id}", get_item, f"get_{singular}", 200, out),
+        ("PUT", "/{item_id}", replace_item, f"replace_{singular}", 200, updated),
+    ]
+    for method, path, endpoint, name, status, model in routes:
+        router.add_api_route(
+            path, endpoint, methods=[method], name=name, status_code=status, response_model=model
+        )
     router.add_api_route(
         "/{item_id}",
         delete_item,
