@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from pathlib import Path
+from typing import Any
 
 import stripe
 
 from clashtor_callgen import sox_signal
+from clashtor_common.testing.stripe_objects import stripe_event, subscription_object
 
 from ..conftest import FREE_PLAN_MINUTES, STRIPE_WEBHOOK_SECRET
 from .client import Clashtor
@@ -22,43 +23,12 @@ def silent_call(path: Path, seconds: int, variant: int) -> Path:
     return sox_signal(path, seconds, ("sine", str(100 + variant)), sample_rate=8000, volume=0.0005)
 
 
-def subscription_event(org_id: str, plan: str) -> dict:
-    start = int(time.time()) - 60
-    sub = {
-        "id": f"sub_{uuid.uuid4().hex[:14]}",
-        "object": "subscription",
-        "customer": f"cus_{uuid.uuid4().hex[:14]}",
-        "status": "active",
-        "metadata": {"org_id": org_id},
-        "items": {
-            "object": "list",
-            "data": [
-                {
-                    "id": f"si_{uuid.uuid4().hex[:10]}",
-                    "object": "subscription_item",
-                    "quantity": 5,
-                    "current_period_start": start,
-                    "current_period_end": start + 30 * 86400,
-                    "price": {
-                        "id": f"price_{plan}_seat",
-                        "object": "price",
-                        "lookup_key": f"clashtor_{plan}_seat_monthly",
-                        "recurring": {"interval": "month", "usage_type": "licensed"},
-                    },
-                },
-            ],
-        },
-    }
-    return {
-        "id": f"evt_{uuid.uuid4().hex[:20]}",
-        "object": "event",
-        "api_version": "2026-10-28.endive",
-        "created": int(time.time()),
-        "type": "customer.subscription.created",
-        "livemode": False,
-        "pending_webhooks": 1,
-        "data": {"object": sub},
-    }
+def subscription_event(org_id: str, plan: str) -> dict[str, Any]:
+    """customer.subscription.created: five seats of ``plan``, no metered overage."""
+    sub = subscription_object(
+        org_id=org_id, plan=plan, seats=5, period_start=int(time.time()) - 60, metered=False
+    )
+    return stripe_event("customer.subscription.created", sub)
 
 
 def test_free_tier_quota_then_a_subscription_lifts_it(

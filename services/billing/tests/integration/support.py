@@ -20,10 +20,15 @@ from billing.settings import BillingSettings
 from clashtor_common.crypto import Keyring
 from clashtor_common.service import ServiceRuntime
 from clashtor_common.testing.apps import identity_headers, serve
+from clashtor_common.testing.events import new_org  # noqa: F401 - used by the tests
 from clashtor_common.testing.kafka import (  # noqa: F401 - used by the tests
     TopicReader,
     event_for,
     publish,
+)
+from clashtor_common.testing.stripe_objects import (  # noqa: F401 - used by the tests
+    stripe_event,
+    subscription_object,
 )
 from clashtor_common.testing.waiting import wait_until  # noqa: F401 - used by the tests
 
@@ -105,60 +110,6 @@ def signed(
 
 
 # --- Stripe objects and events, shaped as Stripe sends them (API 2025+: periods on items) ---
-def new_org() -> str:
-    return f"org-{uuid.uuid4().hex[:12]}"
-
-
-def subscription_object(
-    *,
-    org_id: str | None,
-    sub_id: str | None = None,
-    customer: str | None = None,
-    plan: str = "team",
-    seats: int = 3,
-    status: str = "active",
-    period_start: int | None = None,
-) -> dict[str, Any]:
-    start = period_start or int(time.time()) - 3600
-    return {
-        "id": sub_id or f"sub_{uuid.uuid4().hex[:14]}",
-        "object": "subscription",
-        "customer": customer or f"cus_{uuid.uuid4().hex[:14]}",
-        "status": status,
-        "metadata": {"org_id": org_id} if org_id else {},
-        "items": {
-            "object": "list",
-            "data": [
-                {
-                    "id": f"si_{uuid.uuid4().hex[:10]}",
-                    "object": "subscription_item",
-                    "quantity": seats,
-                    "current_period_start": start,
-                    "current_period_end": start + 30 * 86400,
-                    "price": {
-                        "id": f"price_{plan}_seat",
-                        "object": "price",
-                        "lookup_key": f"clashtor_{plan}_seat_monthly",
-                        "recurring": {"interval": "month", "usage_type": "licensed"},
-                    },
-                },
-                {
-                    "id": f"si_{uuid.uuid4().hex[:10]}",
-                    "object": "subscription_item",
-                    "current_period_start": start,
-                    "current_period_end": start + 30 * 86400,
-                    "price": {
-                        "id": f"price_{plan}_overage",
-                        "object": "price",
-                        "lookup_key": f"clashtor_{plan}_overage_minute",
-                        "recurring": {"interval": "month", "usage_type": "metered"},
-                    },
-                },
-            ],
-        },
-    }
-
-
 def invoice_object(
     *, subscription: dict[str, Any], status: str = "paid", amount: int = 11700
 ) -> dict[str, Any]:
@@ -184,19 +135,6 @@ def invoice_object(
                 "metadata": subscription["metadata"],
             },
         },
-    }
-
-
-def stripe_event(etype: str, obj: dict[str, Any], created: int | None = None) -> dict[str, Any]:
-    return {
-        "id": f"evt_{uuid.uuid4().hex[:20]}",
-        "object": "event",
-        "api_version": "2026-10-28.endive",
-        "created": created or int(time.time()),
-        "type": etype,
-        "livemode": False,
-        "pending_webhooks": 1,
-        "data": {"object": obj},
     }
 
 

@@ -10,6 +10,7 @@ that keeps the newest stamp never lets an older announcement win.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import fields
 from datetime import UTC, datetime
 
@@ -112,19 +113,47 @@ async def store_state(
     return changed
 
 
-async def apply_snapshot(
+Change = Callable[[SubscriptionState | None], SubscriptionState | None]
+"""A change Stripe told of, as the stored state it makes (None: not about the stored one)."""
+
+
+def snapshot_change(snapshot: SubscriptionSnapshot, stamp: int, grace_seconds: int) -> Change:
+    """The subscription as Stripe described it at ``stamp``."""
+    return lambda current: state_from_snapshot(current, snapshot, stamp, grace_seconds)
+
+
+def status_change(subscription_id: str, status: str, stamp: int, grace_seconds: int) -> Change:
+    """The stored subscription's status moved by an invoice event (Stripe not re-read);
+    unmatched unless ``subscription_id`` is the stored subscription."""
+
+    def change(current: SubscriptionState | None) -> SubscriptionState | None:
+        if current is None or current.subscription_id != subscription_id:
+            return None
+        return with_status(current, status, stamp, grace_seconds)
+
+    return change
+
+
+async def apply_change(
     session: AsyncSession,
     *,
     org_id: str,
-    snapshot: SubscriptionSnapshot,
+    change: Change,
     stamp: int,
-    grace_seconds: int,
     now: int,
+    customer_id: str | None = None,
 ) -> str:
-    """Apply a subscription as Stripe described it at ``stamp``: applied, or stale."""
+    """Apply a change Stripe told of at ``stamp``: applied, stale, or unmatched.
+
+    The organization's row is locked; a change older than what is stored is ignored,
+    else the new state is stored (and announced, if what is in force changed).
+    """
     rec = await load_for_update(session, org_id)
     current = to_state(rec)
-    if is_stale(current, snapshot.subscription_id, snapshot.status, stamp):
+    new = change(current)
+    if new is None:
+        return "unmatched"
+    if is_stale(current, new.subscription_id, new.status, stamp):
         log.info(
             "stale subscription change for org %s ignored (stamp %s, stored %s)",
             org_id,
@@ -132,32 +161,7 @@ async def apply_snapshot(
             current.stripe_updated if current else None,
         )
         return "stale"
-    new = state_from_snapshot(current, snapshot, stamp, grace_seconds)
-    await store_state(
-        session, org_id=org_id, rec=rec, new=new, customer_id=snapshot.customer_id, now=now
-    )
-    return "applied"
-
-
-async def apply_status(
-    session: AsyncSession,
-    *,
-    org_id: str,
-    subscription_id: str,
-    status: str,
-    stamp: int,
-    grace_seconds: int,
-    now: int,
-) -> str:
-    """Move the stored subscription's status after an invoice event (Stripe not re-read)."""
-    rec = await load_for_update(session, org_id)
-    current = to_state(rec)
-    if current is None or current.subscription_id != subscription_id:
-        return "unmatched"
-    if is_stale(current, subscription_id, status, stamp):
-        return "stale"
-    new = with_status(current, status, stamp, grace_seconds)
-    await store_state(session, org_id=org_id, rec=rec, new=new, customer_id=None, now=now)
+    await store_state(session, org_id=org_id, rec=rec, new=new, customer_id=customer_id, now=now)
     return "applied"
 
 

@@ -32,7 +32,7 @@ from billing.domain.subscriptions import (
     UnreadableSubscription,
     parse_subscription,
 )
-from billing.service_layer.subscriptions import apply_snapshot, apply_status
+from billing.service_layer.subscriptions import apply_change, snapshot_change, status_change
 from clashtor_common.db import Database
 
 log = logging.getLogger(__name__)
@@ -212,33 +212,25 @@ class WebhookProcessor:
         snapshot_source = facts.latest_subscription
         if snapshot_source is None and etype in SUBSCRIPTION_EVENTS:
             snapshot_source = dict(obj)
+        customer_id: str | None = None
         if snapshot_source is not None:
             try:
                 snapshot: SubscriptionSnapshot = parse_subscription(snapshot_source)
             except UnreadableSubscription as exc:
                 log.warning("stripe %s for org %s: %s", etype, org_id, exc)
                 return "unknown_plan", org_id
-            if snapshot.customer_id:
-                await self._link_customer(session, org_id, snapshot.customer_id)
-            return await apply_snapshot(
-                session,
-                org_id=org_id,
-                snapshot=snapshot,
-                stamp=created,
-                grace_seconds=self.grace_seconds,
-                now=now,
-            ), org_id
-        if etype in INVOICE_STATUS and facts.subscription_id:
-            return await apply_status(
-                session,
-                org_id=org_id,
-                subscription_id=facts.subscription_id,
-                status=INVOICE_STATUS[etype],
-                stamp=created,
-                grace_seconds=self.grace_seconds,
-                now=now,
-            ), org_id
-        return outcome, org_id
+            await self._link_customer(session, org_id, snapshot.customer_id)
+            change = snapshot_change(snapshot, created, self.grace_seconds)
+            customer_id = snapshot.customer_id
+        elif etype in INVOICE_STATUS and facts.subscription_id:
+            status = INVOICE_STATUS[etype]
+            change = status_change(facts.subscription_id, status, created, self.grace_seconds)
+        else:
+            return outcome, org_id
+        applied = await apply_change(
+            session, org_id=org_id, change=change, stamp=created, now=now, customer_id=customer_id
+        )
+        return applied, org_id
 
     async def _link_customer(
         self, session: AsyncSession, org_id: str, customer_id: str | None
