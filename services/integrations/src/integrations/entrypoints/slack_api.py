@@ -7,14 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Response
 
-from clashtor_common.contracts.slack import (
-    RuleId,
-    SlackConnectIn,
-    SlackConnectionStatus,
-    SlackRule,
-    SlackRuleIn,
-    SlackRuleList,
-)
+from clashtor_common.contracts import slack as wire
 from clashtor_common.pagination import Cursor, Limit
 from integrations.adapters import tables
 from integrations.adapters.tables import as_utc
@@ -24,8 +17,8 @@ from integrations.service_layer import slack
 router = APIRouter(prefix="/internal/slack", tags=["slack"])
 
 
-def _rule_view(rule: tables.SlackRule) -> SlackRule:
-    return SlackRule(
+def _rule_view(rule: tables.SlackRule) -> wire.SlackRule:
+    return wire.SlackRule(
         id=rule.id,
         kind=rule.kind,
         channel=rule.channel,
@@ -36,17 +29,17 @@ def _rule_view(rule: tables.SlackRule) -> SlackRule:
     )
 
 
-@router.get("/connection", response_model=SlackConnectionStatus, operation_id="slackStatus")
-async def status(identity: AdminIdentity, session: SessionDep) -> SlackConnectionStatus:
+@router.get("/connection", response_model=wire.SlackConnectionStatus, operation_id="slackStatus")
+async def status(identity: AdminIdentity, session: SessionDep) -> wire.SlackConnectionStatus:
     conn = await slack.connection(session, identity.org_id)
     if conn is None:
-        return SlackConnectionStatus(connected=False)
-    return SlackConnectionStatus(connected=True, connected_at=as_utc(conn.created_at))
+        return wire.SlackConnectionStatus(connected=False)
+    return wire.SlackConnectionStatus(connected=True, connected_at=as_utc(conn.created_at))
 
 
 @router.put("/connection", status_code=204, operation_id="connectSlack")
 async def connect(
-    body: SlackConnectIn, identity: AdminIdentity, ctx: ContextDep, session: SessionDep
+    body: wire.SlackConnectIn, identity: AdminIdentity, ctx: ContextDep, session: SessionDep
 ) -> Response:
     await slack.connect(
         session,
@@ -64,18 +57,20 @@ async def disconnect(identity: AdminIdentity, session: SessionDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/rules", response_model=SlackRuleList, operation_id="listSlackRules")
+@router.get("/rules", response_model=wire.SlackRuleList, operation_id="listSlackRules")
 async def list_rules(
     identity: AdminIdentity, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
-) -> SlackRuleList:
+) -> wire.SlackRuleList:
     rows, next_cursor = await slack.rules_page(session, identity.org_id, limit=limit, cursor=cursor)
-    return SlackRuleList(items=[_rule_view(r) for r in rows], next_cursor=next_cursor)
+    return wire.SlackRuleList(items=[_rule_view(r) for r in rows], next_cursor=next_cursor)
 
 
-@router.post("/rules", status_code=201, response_model=SlackRule, operation_id="createSlackRule")
+@router.post(
+    "/rules", status_code=201, response_model=wire.SlackRule, operation_id="createSlackRule"
+)
 async def create_rule(
-    body: Annotated[SlackRuleIn, Body()], identity: AdminIdentity, session: SessionDep
-) -> SlackRule:
+    body: Annotated[wire.SlackRuleIn, Body()], identity: AdminIdentity, session: SessionDep
+) -> wire.SlackRule:
     rule = await slack.add_rule(
         session,
         org_id=identity.org_id,
@@ -90,6 +85,8 @@ async def create_rule(
 
 
 @router.delete("/rules/{rule_id}", status_code=204, operation_id="deleteSlackRule")
-async def delete_rule(rule_id: RuleId, identity: AdminIdentity, session: SessionDep) -> Response:
+async def delete_rule(
+    rule_id: wire.RuleId, identity: AdminIdentity, session: SessionDep
+) -> Response:
     await slack.delete_rule(session, identity.org_id, rule_id)
     return Response(status_code=204)

@@ -9,8 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from clashtor_common.contracts.zoom import ZoomImport as ZoomImportOut
-from clashtor_common.contracts.zoom import ZoomImportList, ZoomStatus
+from clashtor_common.contracts import zoom as wire
 from clashtor_common.identity import IDENTITY_HEADER, Identity, verify_identity
 from integrations.adapters.tables import ZoomConnection, ZoomImport, as_utc
 from integrations.context import IntegrationsContext
@@ -30,10 +29,10 @@ class CallbackIn(BaseModel):
     state: str = Field(min_length=1, max_length=200)
 
 
-def _status(conn: ZoomConnection | None) -> ZoomStatus:
+def _status(conn: ZoomConnection | None) -> wire.ZoomStatus:
     if conn is None:
-        return ZoomStatus(connected=False)
-    return ZoomStatus(
+        return wire.ZoomStatus(connected=False)
+    return wire.ZoomStatus(
         connected=True,
         kind=conn.kind,
         account_id=conn.account_id,
@@ -50,21 +49,21 @@ async def authorize(identity: AdminIdentity, ctx: ContextDep, session: SessionDe
     return AuthorizeOut(url=await zoom.start_authorization(session, ctx.zoom, identity))
 
 
-@router.post("/callback", response_model=ZoomStatus)
-async def callback(body: CallbackIn, identity: AdminIdentity, ctx: ContextDep) -> ZoomStatus:
+@router.post("/callback", response_model=wire.ZoomStatus)
+async def callback(body: CallbackIn, identity: AdminIdentity, ctx: ContextDep) -> wire.ZoomStatus:
     conn = await zoom.finish_authorization(
         ctx.db, ctx.zoom, identity, code=body.code, state=body.state
     )
     return _status(conn)
 
 
-@router.post("/server-to-server", response_model=ZoomStatus)
-async def server_to_server(identity: AdminIdentity, ctx: ContextDep) -> ZoomStatus:
+@router.post("/server-to-server", response_model=wire.ZoomStatus)
+async def server_to_server(identity: AdminIdentity, ctx: ContextDep) -> wire.ZoomStatus:
     return _status(await zoom.connect_server_to_server(ctx.db, ctx.zoom, identity))
 
 
-@router.get("", response_model=ZoomStatus)
-async def status(identity: AdminIdentity, session: SessionDep) -> ZoomStatus:
+@router.get("", response_model=wire.ZoomStatus)
+async def status(identity: AdminIdentity, session: SessionDep) -> wire.ZoomStatus:
     return _status(await zoom.connection(session, identity.org_id))
 
 
@@ -74,22 +73,22 @@ async def disconnect(identity: AdminIdentity, session: SessionDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/imports", response_model=ZoomImportList)
+@router.get("/imports", response_model=wire.ZoomImportList)
 async def imports(
     identity: AdminIdentity,
     ctx: ContextDep,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
-) -> ZoomImportList:
+) -> wire.ZoomImportList:
     rows, next_cursor = await zoom.imports_page(
         session, identity.org_id, limit=limit, cursor=cursor
     )
-    return ZoomImportList(items=[_import(ctx, r) for r in rows], next_cursor=next_cursor)
+    return wire.ZoomImportList(items=[_import(ctx, r) for r in rows], next_cursor=next_cursor)
 
 
-def _import(ctx: IntegrationsContext, item: ZoomImport) -> ZoomImportOut:
-    return ZoomImportOut(
+def _import(ctx: IntegrationsContext, item: ZoomImport) -> wire.ZoomImport:
+    return wire.ZoomImport(
         id=item.id,
         title=zoom.import_title(ctx.keyring, item),
         file_type=item.file_type,

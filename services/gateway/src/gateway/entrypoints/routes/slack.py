@@ -12,14 +12,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Depends, Response
 
-from clashtor_common.contracts.slack import (
-    RuleId,
-    SlackConnectIn,
-    SlackConnectionStatus,
-    SlackRule,
-    SlackRuleIn,
-    SlackRuleList,
-)
+from clashtor_common.contracts import slack as wire
 from clashtor_common.pagination import Cursor, Limit
 from gateway.domain.permissions import Action
 from gateway.domain.principal import Principal
@@ -32,14 +25,14 @@ Admin = Annotated[Principal, Depends(require(Action.INTEGRATIONS_MANAGE))]
 BASE = "/internal/slack"
 
 
-@router.get("/connection", response_model=SlackConnectionStatus)
+@router.get("/connection", response_model=wire.SlackConnectionStatus)
 async def status(principal: Admin, gw: GatewayDep) -> Response:
     """Whether a bot token is stored, and since when (the token is never answered)."""
     return await forward(gw, "integrations", principal, "GET", f"{BASE}/connection")
 
 
 @router.put("/connection", status_code=204)
-async def connect(body: SlackConnectIn, principal: Admin, gw: GatewayDep) -> Response:
+async def connect(body: wire.SlackConnectIn, principal: Admin, gw: GatewayDep) -> Response:
     """Store the organization's Slack bot token (never shown again)."""
     return await forward(
         gw, "integrations", principal, "PUT", f"{BASE}/connection", json=body.model_dump()
@@ -51,7 +44,7 @@ async def disconnect(principal: Admin, gw: GatewayDep) -> Response:
     return await forward(gw, "integrations", principal, "DELETE", f"{BASE}/connection")
 
 
-@router.get("/rules", response_model=SlackRuleList)
+@router.get("/rules", response_model=wire.SlackRuleList)
 async def list_rules(
     principal: Admin, gw: GatewayDep, limit: Limit = 50, cursor: Cursor = None
 ) -> Response:
@@ -60,9 +53,9 @@ async def list_rules(
     return await forward(gw, "integrations", principal, "GET", f"{BASE}/rules", params=params)
 
 
-@router.post("/rules", status_code=201, response_model=SlackRule)
+@router.post("/rules", status_code=201, response_model=wire.SlackRule)
 async def create_rule(
-    body: Annotated[SlackRuleIn, Body()], principal: Admin, gw: GatewayDep
+    body: Annotated[wire.SlackRuleIn, Body()], principal: Admin, gw: GatewayDep
 ) -> Response:
     """A rule: ``score_below`` with a ``threshold``, ``tracker_hit`` with a ``tracker``,
     or ``call_failed``."""
@@ -71,7 +64,7 @@ async def create_rule(
 
 
 @router.delete("/rules/{rule_id}", status_code=204)
-async def delete_rule(rule_id: RuleId, principal: Admin, gw: GatewayDep) -> Response:
+async def delete_rule(rule_id: wire.RuleId, principal: Admin, gw: GatewayDep) -> Response:
     return await forward(
         gw, "integrations", principal, "DELETE", f"{BASE}/rules/{quote(rule_id, safe='')}"
     )

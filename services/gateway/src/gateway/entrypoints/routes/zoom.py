@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel
 
-from clashtor_common.contracts.zoom import ZoomImportList, ZoomStatus
+from clashtor_common.contracts import zoom as wire
 from clashtor_common.errors import ApiError
 from gateway.adapters.services import json_body
 from gateway.domain.permissions import Action
@@ -35,7 +35,7 @@ BASE = "/internal/zoom"
 SETTINGS_PAGE = "/settings/integrations"
 
 
-@router.get("", response_model=ZoomStatus)
+@router.get("", response_model=wire.ZoomStatus)
 async def status(principal: Admin, gw: GatewayDep) -> Response:
     """Whether Zoom is connected, the last import and the last failure."""
     code, out = await gw.services.call_json(
@@ -44,7 +44,7 @@ async def status(principal: Admin, gw: GatewayDep) -> Response:
     return passthrough(code, out)
 
 
-@router.get("/imports", response_model=ZoomImportList)
+@router.get("/imports", response_model=wire.ZoomImportList)
 async def imports(
     principal: Admin,
     gw: GatewayDep,
@@ -106,7 +106,7 @@ def _back(query: dict[str, str]) -> RedirectResponse:
     return RedirectResponse(f"{SETTINGS_PAGE}?{urlencode(query)}", status_code=302)
 
 
-@router.post("/server-to-server", response_model=ZoomStatus)
+@router.post("/server-to-server", response_model=wire.ZoomStatus)
 async def server_to_server(principal: Admin, gw: GatewayDep) -> Response:
     """Connect the Zoom account configured on the server (Server-to-Server OAuth)."""
     code, out = await gw.services.call_json(
