@@ -2051,7 +2051,7 @@ export interface components {
             items: components["schemas"]["Delivery"][];
             /**
              * Next Cursor
-             * @description pass as cursor for the next page
+             * @description pass as cursor for the next page; null on the last page
              */
             next_cursor?: string | null;
         };
@@ -3591,7 +3591,7 @@ export interface components {
             items: components["schemas"]["Webhook"][];
             /**
              * Next Cursor
-             * @description pass as cursor for the next page
+             * @description pass as cursor for the next page; null on the last page
              */
             next_cursor?: string | null;
         };
@@ -3734,7 +3734,7 @@ export interface components {
              * Next Cursor
              * @description pass as cursor for the next page; null on the last page
              */
-            next_cursor: string | null;
+            next_cursor?: string | null;
         };
         /** ZoomStatus */
         ZoomStatus: {

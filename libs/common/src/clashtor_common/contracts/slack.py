@@ -9,6 +9,7 @@ from fastapi import Path
 from pydantic import BaseModel, Field
 
 from clashtor_common.contracts import InModel
+from clashtor_common.pagination import Page
 
 RuleId = Annotated[str, Path(min_length=1, max_length=36)]
 
@@ -59,8 +60,5 @@ class SlackRule(BaseModel):
     created_at: datetime
 
 
-class SlackRuleList(BaseModel):
-    items: list[SlackRule]
-    next_cursor: str | None = Field(
-        None, description="pass as cursor for the next page; null on the last page"
-    )
+class SlackRuleList(Page[SlackRule]):
+    pass

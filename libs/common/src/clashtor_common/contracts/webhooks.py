@@ -9,6 +9,7 @@ from fastapi import Path
 from pydantic import BaseModel, Field
 
 from clashtor_common.contracts import InModel
+from clashtor_common.pagination import Page
 
 EventType = Literal["call.scored", "call.failed", "privacy.request.completed"]
 """The events an organization can subscribe a URL (or a Zapier hook) to."""
@@ -44,9 +45,8 @@ class WebhookWithSecret(Webhook):
     secret: str = Field(description="whsec_… signing secret; shown only in this answer")
 
 
-class WebhookPage(BaseModel):
-    items: list[Webhook]
-    next_cursor: str | None = Field(None, description="pass as cursor for the next page")
+class WebhookPage(Page[Webhook]):
+    pass
 
 
 class RotatedSecret(BaseModel):
@@ -74,9 +74,8 @@ class Delivery(BaseModel):
     log: list[DeliveryAttempt]
 
 
-class DeliveryPage(BaseModel):
-    items: list[Delivery]
-    next_cursor: str | None = Field(None, description="pass as cursor for the next page")
+class DeliveryPage(Page[Delivery]):
+    pass
 
 
 class ZapierHook(BaseModel):  # a webhook (source: zapier) on one event

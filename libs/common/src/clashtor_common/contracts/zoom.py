@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from clashtor_common.pagination import Page
+
 
 class ZoomStatus(BaseModel):
     connected: bool
@@ -37,8 +39,5 @@ class ZoomImport(BaseModel):
     updated_at: datetime
 
 
-class ZoomImportList(BaseModel):
-    items: list[ZoomImport]
-    next_cursor: str | None = Field(
-        description="pass as cursor for the next page; null on the last page"
-    )
+class ZoomImportList(Page[ZoomImport]):
+    pass
