@@ -16,10 +16,11 @@ AsyncAPI documents, the Kafka ACLs and the contract tests read).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from clashtor_common.events import Topic
+from clashtor_common.events import Envelope, ErasureRequested, Topic
 
 Handler = Callable[..., Awaitable[None]]
 H = TypeVar("H", bound=Handler)
@@ -40,6 +41,25 @@ class Subscriptions:
                 raise ValueError(f"{topic.value} already has a handler: {self.routes[topic.value]}")
             self.routes[topic.value] = handler
             self._produces.update(dict.fromkeys(t.value for t in emits))
+            return handler
+
+        return register
+
+    def handles_erasure(self, service: str) -> Callable[[H], H]:
+        """Register the decorated ``handler(request, event, session, **deps)`` as the
+        handler of erasure-requested, called only with the requests addressed to
+        ``service`` (the ``ErasureRequested`` already read from the event)."""
+
+        def register(handler: H) -> H:
+            @functools.wraps(handler)  # its signature names the dependencies it takes
+            async def on_erasure_requested(event: Envelope, session: Any, **deps: Any) -> None:
+                request = event.payload_as(ErasureRequested)
+                if request.is_for(service):
+                    await handler(request, event, session, **deps)
+
+            self.handles(Topic.ERASURE_REQUESTED, emits=(Topic.ERASURE_COMPLETED,))(
+                on_erasure_requested
+            )
             return handler
 
         return register

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from clashtor_common.events import Envelope, Topic
+from clashtor_common.events import Envelope, ErasureRequested, Topic, make_event
+from clashtor_common.service import named_dependencies
 from clashtor_common.subscriptions import Subscriptions
 
 
@@ -41,3 +42,39 @@ def test_a_second_handler_of_one_topic_is_refused() -> None:
 
         @events.handles(Topic.CALL_SCORED)
         async def second(event: Envelope) -> None: ...
+
+
+async def test_an_erasure_handler_gets_the_request_and_its_dependencies_only_when_addressed_to_it() -> (
+    None
+):
+    events = Subscriptions()
+    seen: list[tuple[str, str, object]] = []
+
+    @events.handles_erasure("billing")
+    async def on_erasure_requested(
+        request: ErasureRequested, event: Envelope, session: object, context: str
+    ) -> None:
+        seen.append((request.request_id, event.org_id, context))
+
+    assert events.consumes == ("erasure-requested",)
+    assert events.produces == ("erasure-completed",)
+    handler = events.routes["erasure-requested"]
+    deps = named_dependencies(handler, {"context": "billing's context", "exports": "unused"})
+    assert deps == {"context": "billing's context"}
+
+    def erasure(request_id: str, services: list[str] | None) -> Envelope:
+        request = ErasureRequested(
+            request_id=request_id,
+            subject={"type": "user", "id": "user-1"},  # type: ignore[arg-type]
+            services=services,
+        )
+        return make_event(request, source="privacy", org_id="org-1")
+
+    await handler(erasure("to-all", None), None, **deps)
+    await handler(erasure("to-billing", ["billing", "score"]), None, **deps)
+    await handler(erasure("to-others", ["score"]), None, **deps)
+
+    assert seen == [
+        ("to-all", "org-1", "billing's context"),
+        ("to-billing", "org-1", "billing's context"),
+    ]

@@ -54,14 +54,11 @@ async def on_call_transcribed(
         raise PermanentError(f"call {call.call_id}: {exc}") from exc
 
 
-@events.handles(Topic.ERASURE_REQUESTED, emits=(Topic.ERASURE_COMPLETED,))
+@events.handles_erasure(privacy.SERVICE)
 async def on_erasure_requested(
-    event: Envelope, session: AsyncSession, context: BillingContext
+    request: ErasureRequested, event: Envelope, session: AsyncSession, context: BillingContext
 ) -> None:
     """Pseudonymize what identifies the subject; keep what tax law requires; say so."""
-    request = event.payload_as(ErasureRequested)
-    if not request.is_for(privacy.SERVICE):
-        return
     deps = privacy.PrivacyDeps(
         gateway=context.stripe,
         fingerprint_secret=context.fingerprint_secret,

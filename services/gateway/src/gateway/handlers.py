@@ -52,14 +52,11 @@ async def on_comment_mentioned(event: Envelope, session: AsyncSession) -> None:
     await notifications.record_mention(session, event.org_id, mentioned)
 
 
-@events.handles(Topic.ERASURE_REQUESTED, emits=(Topic.ERASURE_COMPLETED,))
+@events.handles_erasure(SERVICE)
 async def on_erasure_requested(
-    event: Envelope, session: AsyncSession, exports: ExportStore
+    request: ErasureRequested, event: Envelope, session: AsyncSession, exports: ExportStore
 ) -> None:
     """Erase the subject's account data, keep an ids-only tombstone, acknowledge."""
-    request = event.payload_as(ErasureRequested)
-    if not request.is_for(SERVICE):
-        return
     user_ids, removed = await privacy_data.erase(
         session,
         exports,

@@ -90,13 +90,10 @@ async def on_call_failed(event: Envelope, session: AsyncSession) -> None:
     )
 
 
-@events.handles(Topic.ERASURE_REQUESTED, emits=(Topic.ERASURE_COMPLETED,))
+@events.handles_erasure(SERVICE)
 async def on_erasure_requested(
-    event: Envelope, session: AsyncSession, context: IngestContext
+    request: ErasureRequested, event: Envelope, session: AsyncSession, context: IngestContext
 ) -> None:
-    request = event.payload_as(ErasureRequested)
-    if not request.is_for(SERVICE):
-        return
     work = erase_subject(context, session, event.org_id, request)
     done = await answer_request(session, request, work, service=SERVICE, org_id=event.org_id)
     log.info("erasure %s (%s): removed %s", request.request_id, request.subject.type, done.removed)

@@ -111,13 +111,10 @@ async def on_privacy_request_completed(event: Envelope, session: AsyncSession) -
     )
 
 
-@events.handles(Topic.ERASURE_REQUESTED, emits=(Topic.ERASURE_COMPLETED,))
+@events.handles_erasure(SERVICE)
 async def on_erasure_requested(
-    event: Envelope, session: AsyncSession, context: IntegrationsContext
+    request: ErasureRequested, event: Envelope, session: AsyncSession, context: IntegrationsContext
 ) -> None:
-    request = event.payload_as(ErasureRequested)
-    if not request.is_for(SERVICE):
-        return
     done = await privacy.erase_subject(
         session,
         request,

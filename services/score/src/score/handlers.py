@@ -39,14 +39,11 @@ async def on_call_transcribed(
     )
 
 
-@events.handles(Topic.ERASURE_REQUESTED, emits=(Topic.ERASURE_COMPLETED,))
+@events.handles_erasure(privacy.SERVICE)
 async def on_erasure_requested(
-    event: Envelope, session: AsyncSession, context: ScoreContext
+    request: ErasureRequested, event: Envelope, session: AsyncSession, context: ScoreContext
 ) -> None:
     """Delete the subject's scores, keep tombstones, acknowledge with erasure-completed."""
-    request = event.payload_as(ErasureRequested)
-    if not request.is_for(privacy.SERVICE):
-        return
     work = privacy.erase_subject(context, session, event.org_id, request)
     await answer_request(session, request, work, service=privacy.SERVICE, org_id=event.org_id)
 

@@ -40,13 +40,10 @@ async def on_call_uploaded(
     await handle_upload(context, session, event, upload)
 
 
-@events.handles(Topic.ERASURE_REQUESTED, emits=(Topic.ERASURE_COMPLETED,))
+@events.handles_erasure(SERVICE)
 async def on_erasure_requested(
-    event: Envelope, session: AsyncSession, context: TranscribeContext
+    request: ErasureRequested, event: Envelope, session: AsyncSession, context: TranscribeContext
 ) -> None:
-    request = event.payload_as(ErasureRequested)
-    if not request.is_for(SERVICE):
-        return
     work = erase_subject(context, session, event, request)
     await answer_request(session, request, work, service=SERVICE, org_id=event.org_id)
 
