@@ -40,7 +40,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -78,6 +78,7 @@ __all__ = [
     "EventConsumer",
     "PermanentError",
     "TransientError",
+    "dead_letter_headers",
     "is_transient",
     "make_broker",
     "start_broker",
@@ -434,17 +435,15 @@ class EventConsumer:
     async def _dead_letter(
         self, record: Record, headers: dict[str, str], exc: BaseException, *, attempts: int
     ) -> None:
-        dl_headers = {
-            **{k: v for k, v in headers.items() if not k.startswith("x-dlq-")},
-            "x-dlq-error": f"{type(exc).__name__}: {exc}"[:2000],
-            "x-dlq-topic": self.topic,
-            "x-dlq-partition": str(record.partition),
-            "x-dlq-offset": str(record.offset),
-            "x-dlq-consumer": self.consumer,
-            "x-dlq-attempts": str(attempts),
-            "x-dlq-time": datetime.now(UTC).isoformat(),
-        }
-        dl_headers.pop(ONLY_FOR_HEADER, None)
+        dl_headers = dead_letter_headers(
+            headers,
+            exc,
+            topic=self.topic,
+            consumer=self.consumer,
+            attempts=attempts,
+            partition=record.partition,
+            offset=record.offset,
+        )
         await self.broker.publish(
             record.value, dlq_topic(self.topic), key=record.key, headers=dl_headers
         )
@@ -453,6 +452,34 @@ class EventConsumer:
         log.error(
             "dead-lettered %s offset %s for %s: %s", self.topic, record.offset, self.consumer, exc
         )
+
+
+def dead_letter_headers(
+    headers: Mapping[str, str],
+    exc: BaseException,
+    *,
+    topic: str,
+    consumer: str,
+    attempts: int,
+    partition: int | None = None,
+    offset: int | None = None,
+) -> dict[str, str]:
+    """The headers of a dead letter: the original's, plus why and where it failed
+    (partition and offset when it came straight off the topic)."""
+    out = {k: v for k, v in headers.items() if not k.startswith("x-dlq-")}
+    out.pop(ONLY_FOR_HEADER, None)
+    out.update(
+        {
+            "x-dlq-error": f"{type(exc).__name__}: {exc}"[:2000],
+            "x-dlq-topic": topic,
+            "x-dlq-consumer": consumer,
+            "x-dlq-attempts": str(attempts),
+            "x-dlq-time": datetime.now(UTC).isoformat(),
+        }
+    )
+    if partition is not None and offset is not None:
+        out["x-dlq-partition"], out["x-dlq-offset"] = str(partition), str(offset)
+    return out
 
 
 _ROUTES_ATTR = "_clashtor_routes"

@@ -23,7 +23,7 @@ from clashtor_common.rights import answer_request
 from clashtor_common.subscriptions import Subscriptions
 from transcribe.context import SERVICE, TranscribeContext
 from transcribe.service_layer.privacy import erase_subject, export_subject, restrict_subject
-from transcribe.service_layer.transcription import handle_upload
+from transcribe.service_layer.transcription import admit_upload
 
 log = logging.getLogger(__name__)
 events = Subscriptions()
@@ -35,9 +35,10 @@ events = Subscriptions()
 async def on_call_uploaded(
     event: Envelope, session: AsyncSession, context: TranscribeContext
 ) -> None:
-    """Transcribe the call once (or record why not) and announce the result."""
+    """Queue the call for transcription (or record at once why not): the queue's workers
+    transcribe it once, organizations taking turns, and announce the result."""
     upload = event.payload_as(CallUploaded)
-    await handle_upload(context, session, event, upload)
+    await admit_upload(context, session, event, upload)
 
 
 @events.handles_erasure(SERVICE)

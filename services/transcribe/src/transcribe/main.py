@@ -8,7 +8,7 @@ from clashtor_common.keyservice import data_key_router
 from clashtor_common.service_main import lazy_app, service_app
 from transcribe.adapters.tables import TABLES, TranscriptRecord
 from transcribe.bootstrap import bootstrap
-from transcribe.context import context_of
+from transcribe.context import context_of, workers_of
 from transcribe.entrypoints.http import router
 from transcribe.settings import TranscribeSettings
 
@@ -21,6 +21,7 @@ def create_app(settings: TranscribeSettings | None = None) -> FastAPI:
         runtime,
         routers=[router, keys],
         tables=TABLES,
+        workers=[workers_of(runtime)],
         on_shutdown=[context_of(runtime).aclose],
     )
 

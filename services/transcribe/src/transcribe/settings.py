@@ -31,7 +31,20 @@ class TranscribeSettings(ServiceSettings):
     """ingest's internal API: the audio's data key is asked of it (``clashtor_common.keyservice``)."""
     s3_bucket: str = "clashtor-transcribe"
     consumer_batch_size: int = Field(
-        1, ge=1, description="transcription is slow: one call-uploaded per transaction"
+        1, ge=1, description="call-uploaded events admitted to the queue per transaction"
+    )
+    concurrency: int = Field(
+        1, ge=1, description="calls transcribed at once by this process (queue workers)"
+    )
+    fair_scheduling: bool = Field(
+        True,
+        description="organizations take turns in the queue; false = first come, first served",
+    )
+    job_lease_seconds: float = Field(
+        60.0, ge=1, description="a worker's hold on a job, renewed while it works"
+    )
+    job_poll_seconds: float = Field(
+        1.0, gt=0, description="how often an idle worker looks for jobs other replicas queued"
     )
 
     language: str = Field(

@@ -165,7 +165,11 @@ class Uploader:
             ],
         )
 
-    async def upload(
+    async def upload(self, org: str, data: bytes, **kwargs: Any) -> Envelope:
+        """Store the recording and publish its ``call-uploaded`` (``stage``'s arguments)."""
+        return await self.send(await self.stage(org, data, **kwargs))
+
+    async def stage(
         self,
         org: str,
         data: bytes,
@@ -174,11 +178,10 @@ class Uploader:
         audio_format: str = "wav",
         **kwargs: Any,
     ) -> Envelope:
-        """Store the recording and publish its ``call-uploaded``."""
+        """Store the recording; its ``call-uploaded``, not sent."""
         call_id = call_id or new_call_id()
         _, ref = await self.put_recording(org, call_id, data)
-        envelope = self.call_uploaded(org, call_id, ref, audio_format=audio_format, **kwargs)
-        return await self.send(envelope)
+        return self.call_uploaded(org, call_id, ref, audio_format=audio_format, **kwargs)
 
     async def send(self, envelope: Envelope) -> Envelope:
         await self.producer.send_and_wait(

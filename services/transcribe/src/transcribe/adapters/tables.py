@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, LargeBinary, String
+from sqlalchemy import JSON, Column, ForeignKey, Index, LargeBinary, String, Text
 from sqlmodel import Field, SQLModel
 
 from clashtor_common.datakeys import key_table_model
@@ -107,6 +107,46 @@ class Restriction(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
+class TranscriptionJob(SQLModel, table=True):
+    """A ``call-uploaded`` admitted for transcription, waiting its organization's turn.
+
+    Written in the same transaction as the event's inbox record, deleted in the same
+    transaction as the transcript and its ``call-transcribed`` (or ``call-failed``): a
+    job is either queued or done, never lost nor done twice. A worker holds it by a
+    lease (``leased_until``, renewed while it works); a worker killed mid-call leaves the
+    lease to run out, and the job is picked again. ``envelope`` is the event as received
+    (ids, object references and fingerprints only: events carry no personal data).
+    """
+
+    __tablename__ = "transcribe_jobs"
+    __table_args__ = (Index("ix_transcribe_jobs_org_queued", "org_id", "queued_at"),)
+
+    call_id: str = Field(primary_key=True, max_length=36)
+    org_id: str = Field(max_length=100)
+    event_id: str = Field(max_length=36)
+    envelope: str = Field(sa_column=Column(Text, nullable=False))
+    trace: dict[str, str] = Field(
+        default_factory=dict,
+        sa_column=Column(JSON, nullable=False),
+        description="the admitting handler's trace context: the work continues its trace",
+    )
+    queued_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    leased_until: datetime | None = Field(
+        default=None, sa_column=timestamp_column(nullable=True, index=True)
+    )
+    attempts: int = Field(default=0, description="failures so far (not counting lost leases)")
+    last_error: str | None = Field(default=None, max_length=500)
+
+
+class OrgTurn(SQLModel, table=True):
+    """When an organization's job was last started: organizations take turns by it."""
+
+    __tablename__ = "transcribe_org_turns"
+
+    org_id: str = Field(primary_key=True, max_length=100)
+    served_at: datetime = Field(sa_column=timestamp_column())
+
+
 DataKeyRecord = key_table_model("transcribe")
 """``transcribe_data_keys``: ``call:<id>`` seals the call's transcript (row and S3 object);
 erasure destroys it first."""
@@ -119,4 +159,6 @@ TABLES: tuple[type[SQLModel], ...] = (
     ErasedCall,
     ErasedSubject,
     Restriction,
+    TranscriptionJob,
+    OrgTurn,
 )

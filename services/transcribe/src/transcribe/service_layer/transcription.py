@@ -1,6 +1,10 @@
 """The ``call-uploaded`` use case: recording in, encrypted transcript and one event out.
 
-Order of work, and why:
+The consumer only admits (``admit_upload``): a call to transcribe joins the durable
+queue in the transaction of the event's inbox record, so one organization's burst does
+not hold the partition, and the queue's workers (``service_layer.workers``) take calls
+in fair order across organizations and run ``handle_upload`` for each. Order of work
+there, and why:
 
 1. decide from the database in a short transaction of its own: skip an erased or
    already transcribed call, record a restricted one (nothing is processed);
@@ -77,17 +81,28 @@ class Failed:
 Outcome = Transcribed | Failed
 
 
+async def admit_upload(
+    ctx: TranscribeContext, session: AsyncSession, event: Envelope, upload: CallUploaded
+) -> UploadDecision:
+    """Admit one ``call-uploaded`` in the consumer's transaction: a call to transcribe
+    joins the queue (the workers run ``handle_upload``); one to skip or restrict is
+    settled here and now."""
+    decision = await _decide(TranscriptRepository(session, event.org_id), event, upload)
+    if decision is UploadDecision.TRANSCRIBE:
+        await ctx.queue.admit(session, event, upload.call_id)
+    else:
+        await _settle_without_work(ctx, session, event, upload, decision)
+    return decision
+
+
 async def handle_upload(
     ctx: TranscribeContext, session: AsyncSession, event: Envelope, upload: CallUploaded
 ) -> UploadDecision:
     """Apply one ``call-uploaded``; returns what was decided (for logs and tests)."""
     async with ctx.db.session() as peek:  # short; the handler's session stays untouched
         decision = await _decide(TranscriptRepository(peek, event.org_id), event, upload)
-    if decision in (UploadDecision.SKIP_ERASED, UploadDecision.SKIP_DONE):
-        await _after_skip(ctx, session, event, upload, decision)
-        return decision
-    if decision is UploadDecision.RESTRICT:
-        await _record(session, event, upload, status=CallStatus.RESTRICTED)
+    if decision is not UploadDecision.TRANSCRIBE:  # settled while it waited in the queue
+        await _settle_without_work(ctx, session, event, upload, decision)
         return decision
 
     progress = ProgressReporter(
@@ -108,10 +123,7 @@ async def handle_upload(
             await ctx.objects.delete(outcome.key)
             if decision is UploadDecision.SKIP_ERASED:  # erased while we worked
                 await ctx.keys.destroy(session, [outcome.data_key.id])
-        if decision is UploadDecision.RESTRICT:
-            await _record(session, event, upload, status=CallStatus.RESTRICTED)
-        else:
-            await _after_skip(ctx, session, event, upload, decision)
+        await _settle_without_work(ctx, session, event, upload, decision)
         return decision
     if isinstance(outcome, Failed):
         await _record(
@@ -212,6 +224,20 @@ async def _decide(
     return decide_upload(
         erased=erased, existing=existing.status if existing else None, restricted=restricted
     )
+
+
+async def _settle_without_work(
+    ctx: TranscribeContext,
+    session: AsyncSession,
+    event: Envelope,
+    upload: CallUploaded,
+    decision: UploadDecision,
+) -> None:
+    """An upload to skip (erased, done) or to record as restricted: no work to do."""
+    if decision is UploadDecision.RESTRICT:
+        await _record(session, event, upload, status=CallStatus.RESTRICTED)
+    else:
+        await _after_skip(ctx, session, event, upload, decision)
 
 
 async def _after_skip(

@@ -1,0 +1,159 @@
+"""The durable transcription queue: admitted ``call-uploaded`` events, leased to workers.
+
+``admit`` runs in the consumer's transaction (beside the inbox record); ``claim`` picks
+the next job by ``domain.fairness`` and leases it in a short transaction of its own
+(``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so replicas never take the same job); the
+worker deletes the job with ``finish`` in the transaction that stores its result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, event, func, or_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from clashtor_common.db import Database, as_utc, utcnow
+from clashtor_common.events import Envelope, parse_envelope
+from clashtor_common.telemetry import current_trace_carrier
+from transcribe.adapters.tables import OrgTurn, TranscriptionJob
+from transcribe.domain.fairness import next_org
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A job leased to this worker until ``leased_until`` (renew it to keep it)."""
+
+    call_id: str
+    envelope: Envelope
+    attempts: int
+    raw: bytes
+    trace: dict[str, str]
+
+
+class JobQueue:
+    def __init__(self, db: Database, *, lease: timedelta, fair: bool = True) -> None:
+        self.db = db
+        self.lease = lease
+        self.fair = fair
+        self.arrived = asyncio.Event()
+        """Set when a transaction that admitted a job commits (this process's workers
+        wake at once; other replicas find it on their next poll)."""
+
+    async def admit(self, session: AsyncSession, envelope: Envelope, call_id: str) -> bool:
+        """Queue ``envelope`` for ``call_id`` in the caller's transaction; False if that call
+        is already queued (a twin upload: the queued job decides for both)."""
+        if await session.get(TranscriptionJob, call_id) is not None:
+            return False
+        session.add(
+            TranscriptionJob(
+                call_id=call_id,
+                org_id=envelope.org_id,
+                event_id=str(envelope.id),
+                envelope=envelope.to_bytes().decode(),
+                trace=current_trace_carrier(),
+            )
+        )
+        await session.flush()
+        event.listen(session.sync_session, "after_commit", self._wake, once=True)
+        return True
+
+    def _wake(self, _session: object) -> None:
+        self.arrived.set()
+
+    async def claim(self, now: datetime | None = None) -> Claim | None:
+        """Lease the next job (organizations take turns); None if none is ready."""
+        for _ in range(5):  # another replica may take the chosen job first: choose again
+            async with self.db.session() as session:
+                at = now or utcnow()
+                org = await self._next_org(session, at)
+                if org is None:
+                    return None
+                query = (
+                    select(TranscriptionJob)
+                    .where(col(TranscriptionJob.org_id) == org, _ready(at))
+                    .order_by(col(TranscriptionJob.queued_at), col(TranscriptionJob.call_id))
+                    .limit(1)
+                )
+                if not self.db.is_sqlite:
+                    query = query.with_for_update(skip_locked=True)
+                job = (await session.execute(query)).scalars().first()
+                if job is None:
+                    continue
+                job.leased_until = at + self.lease
+                session.add(job)
+                turn = await session.get(OrgTurn, org)
+                if turn is None:
+                    session.add(OrgTurn(org_id=org, served_at=at))
+                else:
+                    turn.served_at = at
+                    session.add(turn)
+                raw = job.envelope.encode()
+                return Claim(job.call_id, parse_envelope(raw), job.attempts, raw, dict(job.trace))
+        return None
+
+    async def _next_org(self, session: AsyncSession, at: datetime) -> str | None:
+        rows = await session.execute(
+            select(TranscriptionJob.org_id, func.min(TranscriptionJob.queued_at))
+            .where(_ready(at))
+            .group_by(col(TranscriptionJob.org_id))
+        )
+        oldest = {org: as_utc(queued) for org, queued in rows.all()}
+        if not oldest:
+            return None
+        served: dict[str, datetime] = {}
+        if self.fair:
+            turns = await session.execute(
+                select(OrgTurn.org_id, OrgTurn.served_at).where(col(OrgTurn.org_id).in_(oldest))
+            )
+            served = {org: as_utc(at) for org, at in turns.all()}
+        return next_org(oldest, served, fair=self.fair)
+
+    async def renew(self, call_id: str) -> None:
+        """Push the lease ahead while the work goes on."""
+        async with self.db.session() as session:
+            await session.execute(
+                update(TranscriptionJob)
+                .where(col(TranscriptionJob.call_id) == call_id)
+                .values(leased_until=utcnow() + self.lease)
+            )
+
+    async def retry_later(self, call_id: str, delay: float, error: str, *, failed: bool) -> None:
+        """Give the job back, ready again after ``delay`` seconds; ``failed`` counts the
+        attempt (a transient fault does not)."""
+        values: dict[str, object] = {
+            "leased_until": utcnow() + timedelta(seconds=delay),
+            "last_error": error[:500],
+        }
+        if failed:
+            values["attempts"] = TranscriptionJob.attempts + 1
+        async with self.db.session() as session:
+            await session.execute(
+                update(TranscriptionJob)
+                .where(col(TranscriptionJob.call_id) == call_id)
+                .values(**values)
+            )
+
+    @staticmethod
+    async def finish(session: AsyncSession, call_id: str) -> None:
+        """Remove the job, in the transaction that stores its outcome."""
+        await session.execute(
+            delete(TranscriptionJob).where(col(TranscriptionJob.call_id) == call_id)
+        )
+
+    async def drop(self, call_id: str) -> None:
+        async with self.db.session() as session:
+            await self.finish(session, call_id)
+
+    async def pending(self) -> int:
+        async with self.db.session() as session:
+            found = await session.execute(select(func.count()).select_from(TranscriptionJob))
+            return int(found.scalar_one())
+
+
+def _ready(at: datetime) -> object:
+    leased = col(TranscriptionJob.leased_until)
+    return or_(leased.is_(None), leased <= at)

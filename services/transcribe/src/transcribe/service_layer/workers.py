@@ -1,0 +1,183 @@
+"""The transcription workers: take queued calls in fair order and transcribe each once.
+
+``concurrency`` workers (``TRANSCRIBE_CONCURRENCY``) each loop: lease the next job
+(``adapters.queue``: organizations take turns), keep the lease renewed while the call is
+transcribed, then store the outcome, emit its event and delete the job in one
+transaction (``handle_upload``). A worker killed mid-call commits nothing: its lease runs
+out and another worker picks the job again; the transcript's S3 put is idempotent and
+the row is written once.
+
+Failures are the bus's classes (``clashtor_common.failures``): a transient fault gives
+the job back for a later try (never dead-lettered); a ``PermanentError``, or another
+error ``max_attempts`` times, sends the event to ``call-uploaded.dlq`` and removes the
+job and its inbox record, so an operator's redrive is admitted afresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from opentelemetry import trace
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from clashtor_common.events import CallUploaded
+from clashtor_common.failures import PermanentError, is_transient
+from clashtor_common.inbox import InboxRecord
+from clashtor_common.logs import log_context
+from clashtor_common.telemetry import trace_context, tracer_provider
+from transcribe.adapters.queue import Claim, JobQueue
+from transcribe.context import TranscribeContext
+from transcribe.service_layer.transcription import handle_upload
+
+log = logging.getLogger(__name__)
+
+DeadLetter = Callable[[Claim, BaseException], Awaitable[None]]
+"""Publish a job's event to the dead-letter topic, with the error."""
+
+
+class TranscriptionWorkers:
+    def __init__(
+        self,
+        ctx: TranscribeContext,
+        queue: JobQueue,
+        *,
+        dead_letter: DeadLetter,
+        concurrency: int,
+        poll_seconds: float,
+        max_attempts: int,
+        backoff_seconds: float,
+        backoff_max: float,
+    ) -> None:
+        self.ctx = ctx
+        self.queue = queue
+        self.dead_letter = dead_letter
+        self.concurrency = concurrency
+        self.poll_seconds = poll_seconds
+        self.max_attempts = max_attempts
+        self.backoff_seconds = backoff_seconds
+        self.backoff_max = backoff_max
+        self._tasks: list[asyncio.Task[None]] = []
+        self._transient: dict[str, int] = {}
+        self._tracer = trace.get_tracer(
+            "clashtor.transcribe.workers", tracer_provider=tracer_provider()
+        )
+
+    async def start(self) -> None:
+        if not self._tasks:
+            self._tasks = [
+                asyncio.create_task(self._loop(), name=f"transcribe-worker-{n}")
+                for n in range(self.concurrency)
+            ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def _loop(self) -> None:
+        while True:
+            self.queue.arrived.clear()
+            try:
+                claim = await self.queue.claim()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # database away, or a replica raced us: try again
+                (log.warning if is_transient(exc) else log.exception)("claim failed: %r", exc)
+                claim = None
+            if claim is None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.queue.arrived.wait(), timeout=self.poll_seconds)
+                continue
+            await self.run(claim)
+
+    async def run_next(self) -> str | None:
+        """Claim and run one job now (tests); the call id, or None if none was ready."""
+        claim = await self.queue.claim()
+        if claim is None:
+            return None
+        await self.run(claim)
+        return claim.call_id
+
+    async def run(self, claim: Claim) -> None:
+        """Run one leased job to its outcome, or give it back, or dead-letter it."""
+        keeper = asyncio.create_task(self._keep_leased(claim.call_id))
+        try:
+            with (
+                trace_context(claim.trace),  # the admitting handler's trace goes on
+                self._tracer.start_as_current_span(
+                    "call-uploaded transcribe", attributes={"clashtor.call_id": claim.call_id}
+                ),
+                log_context(org_id=claim.envelope.org_id),
+            ):
+                await self._transcribe(claim)
+            self._transient.pop(claim.call_id, None)
+        except asyncio.CancelledError:
+            raise  # shutting down: the lease runs out and the job is picked again
+        except Exception as exc:
+            await self._failed(claim, exc)
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+
+    async def _transcribe(self, claim: Claim) -> None:
+        upload = claim.envelope.payload_as(CallUploaded)
+        async with AsyncSession(self.ctx.db.engine, expire_on_commit=False) as session:
+            await handle_upload(self.ctx, session, claim.envelope, upload)
+            await self.queue.finish(session, claim.call_id)
+            await session.commit()
+
+    async def _keep_leased(self, call_id: str) -> None:
+        every = self.queue.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.queue.renew(call_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the next renewal may pass; the lease has slack
+                log.warning("could not renew the lease of call %s: %r", call_id, exc)
+
+    async def _failed(self, claim: Claim, exc: Exception) -> None:
+        error = f"{type(exc).__name__}: {exc}"
+        try:
+            if isinstance(exc, PermanentError):
+                await self._bury(claim, exc)
+            elif is_transient(exc):
+                tries = self._transient[claim.call_id] = self._transient.get(claim.call_id, 0) + 1
+                delay = min(self.backoff_seconds * 2 ** (tries - 1), self.backoff_max)
+                log.warning(
+                    "call %s: transient fault, again in %.1fs: %s", claim.call_id, delay, error
+                )
+                await self.queue.retry_later(claim.call_id, delay, error, failed=False)
+            elif claim.attempts + 1 >= self.max_attempts:
+                await self._bury(claim, exc)
+            else:
+                delay = min(self.backoff_seconds * 2**claim.attempts, self.backoff_max)
+                log.exception("call %s failed (attempt %d)", claim.call_id, claim.attempts + 1)
+                await self.queue.retry_later(claim.call_id, delay, error, failed=True)
+        except Exception as again:  # the lease runs out and the job is tried again then
+            log.warning("call %s: could not record the failure: %r", claim.call_id, again)
+
+    async def _bury(self, claim: Claim, exc: BaseException) -> None:
+        await self.dead_letter(claim, exc)
+        async with self.ctx.db.session() as session:
+            await self.queue.finish(session, claim.call_id)
+            await session.execute(
+                delete(InboxRecord).where(
+                    col(InboxRecord.consumer) == self.ctx.settings.consumer_group,
+                    col(InboxRecord.event_id) == claim.envelope.id,
+                )
+            )
+        self._transient.pop(claim.call_id, None)
+        log.error(
+            "dead-lettered call-uploaded %s (call %s): %s", claim.envelope.id, claim.call_id, exc
+        )

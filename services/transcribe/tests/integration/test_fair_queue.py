@@ -1,0 +1,183 @@
+"""The transcription queue on the real database: fair order, leases, and a worker killed
+with SIGKILL mid-call whose job another worker picks up and finishes once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import delete, func, select
+
+from clashtor_common.db import utcnow
+from clashtor_common.events import Envelope, Topic
+from clashtor_common.inbox import InboxRecord
+from clashtor_common.migrate import find_migrations, upgrade_head
+from clashtor_common.outbox import OutboxRecord
+from clashtor_common.testing.waiting import wait_until
+from transcribe import main as transcribe_main
+from transcribe.adapters.tables import TABLES, OrgTurn, TranscriptionJob
+from transcribe.bootstrap import bootstrap
+from transcribe.context import TranscribeContext, context_of, workers_of
+from transcribe.domain.outcomes import CallStatus
+from transcribe.service_layer.workers import TranscriptionWorkers
+from transcribe.settings import TranscribeSettings
+
+from .support import new_org, record_of
+
+KILLED_WORKER = Path(__file__).with_name("killed_worker.py")
+LEASE_SECONDS = 2.0
+
+
+@pytest.fixture(scope="module")
+def settings(settings: TranscribeSettings) -> TranscribeSettings:
+    return settings.model_copy(update={"job_lease_seconds": LEASE_SECONDS})
+
+
+@pytest.fixture(scope="module")
+async def runtime(settings: TranscribeSettings) -> AsyncIterator[Any]:
+    """The service wired as in production, its app not started: the tests drive the
+    workers themselves (no consumer, no background worker racing them)."""
+    await upgrade_head(
+        settings.database_url,
+        find_migrations(transcribe_main.__file__),
+        (OutboxRecord, InboxRecord, *TABLES),
+    )
+    rt = bootstrap(settings)
+    yield rt
+    await context_of(rt).aclose()
+    await rt.db.dispose()
+
+
+@pytest.fixture
+async def ctx(runtime: Any) -> TranscribeContext:
+    context = context_of(runtime)
+    async with context.db.session() as session:  # each test starts with an empty queue
+        await session.execute(delete(TranscriptionJob))
+        await session.execute(delete(OrgTurn))
+    return context
+
+
+@pytest.fixture
+def workers(runtime: Any) -> TranscriptionWorkers:
+    return workers_of(runtime)
+
+
+async def _admit(ctx: TranscribeContext, envelope: Envelope) -> None:
+    async with ctx.db.session() as session:
+        assert await ctx.queue.admit(session, envelope, envelope.data["call_id"])
+
+
+def _upload_event(uploader: Any, org: str) -> Envelope:
+    return uploader.call_uploaded(org, str(uuid.uuid4()), uploader.store.ref("absent"))
+
+
+async def test_one_call_after_another_organizations_burst_of_20_is_taken_second(ctx, uploader):
+    burst, single = new_org(), new_org()
+    for _ in range(20):
+        await _admit(ctx, _upload_event(uploader, burst))
+    await _admit(ctx, _upload_event(uploader, single))
+
+    taken = []
+    for _ in range(3):
+        claim = await ctx.queue.claim()
+        assert claim is not None
+        taken.append(claim.envelope.org_id)
+    assert taken == [burst, single, burst]
+
+
+async def test_first_come_first_served_when_fair_scheduling_is_off(ctx, uploader):
+    burst, single = new_org(), new_org()
+    for _ in range(3):
+        await _admit(ctx, _upload_event(uploader, burst))
+    await _admit(ctx, _upload_event(uploader, single))
+    ctx.queue.fair = False
+    try:
+        taken = [(await ctx.queue.claim()).envelope.org_id for _ in range(4)]  # type: ignore[union-attr]
+    finally:
+        ctx.queue.fair = True
+    assert taken == [burst, burst, burst, single]
+
+
+async def test_a_leased_job_is_not_taken_again_until_its_lease_runs_out(ctx, uploader):
+    event = _upload_event(uploader, new_org())
+    await _admit(ctx, event)
+    first = await ctx.queue.claim()
+    assert first is not None and first.envelope.id == event.id
+    assert await ctx.queue.claim() is None  # held
+    later = utcnow() + timedelta(seconds=LEASE_SECONDS + 1)
+    again = await ctx.queue.claim(now=later)
+    assert again is not None and again.call_id == first.call_id
+
+
+async def test_a_twin_upload_of_a_queued_call_is_not_queued_twice(ctx, uploader):
+    event = _upload_event(uploader, new_org())
+    await _admit(ctx, event)
+    async with ctx.db.session() as session:
+        assert not await ctx.queue.admit(session, event, event.data["call_id"])
+    assert await ctx.queue.pending() == 1
+
+
+def _settings_json(settings: TranscribeSettings) -> str:
+    values = {
+        k: v.get_secret_value() if isinstance(v, SecretStr) else v
+        for k, v in settings.model_dump().items()
+    }
+    return json.dumps(values, default=str)
+
+
+async def _outbox_count(ctx: TranscribeContext, topic: str, call_id: str) -> int:
+    async with ctx.db.session() as session:
+        rows = await session.execute(
+            select(func.count())
+            .select_from(OutboxRecord)
+            .where(OutboxRecord.topic == topic, OutboxRecord.key == call_id)
+        )
+        return int(rows.scalar_one())
+
+
+async def test_a_job_of_a_worker_killed_mid_call_is_picked_again_and_transcribed_once(
+    ctx, workers, uploader, settings, short_stereo_call
+):
+    org = new_org()
+    event = await uploader.stage(org, short_stereo_call.read_bytes(), channels=2)
+    call_id = event.data["call_id"]
+    await _admit(ctx, event)
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(KILLED_WORKER),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(KILLED_WORKER.parent)},
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(_settings_json(settings).encode())
+    proc.stdin.close()
+    assert (await proc.stdout.readline()).decode().split() == ["claimed", call_id]
+    # it has started the call (its first progress report is committed): kill it there
+    await wait_until(lambda: _outbox_count(ctx, Topic.CALL_PROGRESSED.value, call_id))
+    proc.send_signal(signal.SIGKILL)
+    await proc.wait()
+    assert await ctx.queue.pending() == 1, "the worker finished before it was killed"
+    assert await record_of(ctx, call_id) is None
+
+    assert await workers.run_next() is None  # its lease still holds
+    await wait_until(workers.run_next, timeout=60)  # then another worker takes it
+
+    record = await record_of(ctx, call_id)
+    assert record is not None and record.status == CallStatus.TRANSCRIBED
+    assert await ctx.queue.pending() == 0
+    assert await _outbox_count(ctx, Topic.CALL_TRANSCRIBED.value, call_id) == 1
+    async with ctx.db.session() as session:
+        jobs = await session.execute(select(func.count()).select_from(TranscriptionJob))
+        assert jobs.scalar_one() == 0
