@@ -15,7 +15,7 @@ from gateway.domain.permissions import Action
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import GatewayDep, require
 from gateway.entrypoints.schemas import COMMON_ERRORS, TeamSummaryOut, TrendsOut
-from gateway.entrypoints.views import passthrough
+from gateway.entrypoints.views import forward
 
 router = APIRouter(prefix="/v1/analytics", tags=["analytics"], responses=COMMON_ERRORS)
 Reader = Annotated[Principal, Depends(require(Action.COACHING_READ))]
@@ -24,10 +24,7 @@ Reader = Annotated[Principal, Depends(require(Action.COACHING_READ))]
 @router.get("/team", response_model=None, responses={200: {"model": TeamSummaryOut}})
 async def team_summary(principal: Reader, gw: GatewayDep) -> Response:
     """Average score and conversation metrics per rep, over the calls you may see."""
-    status, out = await gw.services.call_json(
-        "score", "GET", "/internal/analytics/team", identity=principal.identity()
-    )
-    return passthrough(status, out)
+    return await forward(gw, "score", principal, "GET", "/internal/analytics/team")
 
 
 @router.get("/trends", response_model=None, responses={200: {"model": TrendsOut}})
@@ -38,11 +35,6 @@ async def team_trends(
 ) -> Response:
     """Each rep's weekly means beside the team's median (of the reps' means), with the
     recommended range of each metric and the ids of the calls behind every point."""
-    status, out = await gw.services.call_json(
-        "score",
-        "GET",
-        "/internal/analytics/trends",
-        identity=principal.identity(),
-        params={"weeks": weeks},
+    return await forward(
+        gw, "score", principal, "GET", "/internal/analytics/trends", params={"weeks": weeks}
     )
-    return passthrough(status, out)

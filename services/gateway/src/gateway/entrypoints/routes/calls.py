@@ -31,7 +31,7 @@ from gateway.entrypoints.schemas import (
     RescoredOut,
     RolesIn,
 )
-from gateway.entrypoints.views import passthrough, with_location
+from gateway.entrypoints.views import forward, passthrough, with_location
 from gateway.service_layer.auth import check_rate
 
 router = APIRouter(prefix="/v1/calls", tags=["calls"], responses=COMMON_ERRORS)
@@ -322,11 +322,11 @@ async def correct_roles(
 ) -> Response:
     """Correct who is the rep and who the customer; the call is scored again."""
     await visible_call(gw, principal, call_id)
-    status, out = await gw.services.call_json(
+    return await forward(
+        gw,
         "score",
+        principal,
         "PUT",
         f"/internal/scores/{quote(call_id, safe='')}/roles",
-        identity=principal.identity(),
         json=body.model_dump(),
     )
-    return passthrough(status, out)

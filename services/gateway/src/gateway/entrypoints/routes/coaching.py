@@ -23,7 +23,7 @@ from gateway.entrypoints.schemas import (
     InModel,
     RescoreJobOut,
 )
-from gateway.entrypoints.views import passthrough
+from gateway.entrypoints.views import forward
 
 Reader = Annotated[Principal, Depends(require(Action.COACHING_READ))]
 Manager = Annotated[Principal, Depends(require(Action.COACHING_MANAGE))]
@@ -182,32 +182,29 @@ def resource_router(
     def one(item_id: str) -> str:
         return f"{base}/{quote(item_id, safe='')}"
 
-    async def forward(
+    async def to_score(
         principal: Principal, gw: GatewayDep, method: str, path: str, **kwargs: Any
     ) -> Response:
-        status, out = await gw.services.call_json(
-            "score", method, path, identity=principal.identity(), **kwargs
-        )
-        return passthrough(status, out)
+        return await forward(gw, "score", principal, method, path, **kwargs)
 
     async def list_items(
         principal: Reader, gw: GatewayDep, limit: Limit = 50, cursor: Cursor = None
     ) -> Response:
         params = {"limit": limit, **({"cursor": cursor} if cursor else {})}
-        return await forward(principal, gw, "GET", base, params=params)
+        return await to_score(principal, gw, "GET", base, params=params)
 
     async def create_item(body: InModel, principal: Manager, gw: GatewayDep) -> Response:
-        return await forward(principal, gw, "POST", base, json=body.model_dump(exclude_none=True))
+        return await to_score(principal, gw, "POST", base, json=body.model_dump(exclude_none=True))
 
     async def get_item(item_id: ItemId, principal: Reader, gw: GatewayDep) -> Response:
-        return await forward(principal, gw, "GET", one(item_id))
+        return await to_score(principal, gw, "GET", one(item_id))
 
     async def replace(
         item_id: str, body: InModel, principal: Principal, gw: GatewayDep, rescore: bool
     ) -> Response:
         json = body.model_dump(exclude_none=True)
         params = {"rescore": "true"} if rescore else None
-        return await forward(principal, gw, "PUT", one(item_id), json=json, params=params)
+        return await to_score(principal, gw, "PUT", one(item_id), json=json, params=params)
 
     if rescorable:
 
@@ -232,7 +229,7 @@ def resource_router(
     replace_item.__annotations__["body"] = update
 
     async def delete_item(item_id: ItemId, principal: Manager, gw: GatewayDep) -> Response:
-        return await forward(principal, gw, "DELETE", one(item_id))
+        return await to_score(principal, gw, "DELETE", one(item_id))
 
     routes: list[tuple[str, str, Any, str, int, type[BaseModel]]] = [
         ("GET", "", list_items, f"list_{resource}", 200, page),

@@ -49,7 +49,7 @@ from gateway.entrypoints.schemas import (
     SubjectIn,
     UserSubject,
 )
-from gateway.entrypoints.views import passthrough, with_location
+from gateway.entrypoints.views import forward, passthrough, with_location
 from gateway.service_layer import profile
 from gateway.service_layer.auth import check_rate, count_owners, email_fingerprint
 
@@ -313,23 +313,15 @@ async def get_certificate(
     """The signed certificate of a completed erasure (409 before): save it as a file and
     check it offline with ``clashtor-ops verify-certificate FILE --key <public key>``."""
     await _readable_request(gw, principal, request_id)
-    status, out = await gw.services.call_json(
-        "privacy",
-        "GET",
-        f"/internal/requests/{quote(request_id, safe='')}/certificate",
-        identity=principal.identity(),
-    )
-    return passthrough(status, out)
+    path = f"/internal/requests/{quote(request_id, safe='')}/certificate"
+    return await forward(gw, "privacy", principal, "GET", path)
 
 
 @router.get("/certificate-key", response_model=CertificateKeyOut)
 async def certificate_key(principal: Anyone, gw: GatewayDep) -> Response:
     """The Ed25519 public key (``{algorithm, key_id, public_key}``) that verifies erasure
     certificates."""
-    status, out = await gw.services.call_json(
-        "privacy", "GET", "/internal/certificate-key", identity=principal.identity()
-    )
-    return passthrough(status, out)
+    return await forward(gw, "privacy", principal, "GET", "/internal/certificate-key")
 
 
 async def _download_link(

@@ -16,7 +16,7 @@ from gateway.domain.permissions import Action
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import GatewayDep, require
 from gateway.entrypoints.schemas import COMMON_ERRORS, RescoreJobIn, RescoreJobOut, RescoreJobPage
-from gateway.entrypoints.views import passthrough, with_location
+from gateway.entrypoints.views import forward, passthrough, with_location
 
 router = APIRouter(prefix="/v1/rescore-jobs", tags=["rescore-jobs"], responses=COMMON_ERRORS)
 Reader = Annotated[Principal, Depends(require(Action.COACHING_READ))]
@@ -41,14 +41,8 @@ async def list_jobs(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
     """The organization's jobs, newest first."""
-    status, out = await gw.services.call_json(
-        "score",
-        "GET",
-        BASE,
-        identity=principal.identity(),
-        params={"limit": limit, "cursor": cursor},
-    )
-    return passthrough(status, out)
+    params = {"limit": limit, "cursor": cursor}
+    return await forward(gw, "score", principal, "GET", BASE, params=params)
 
 
 @router.get("/{job_id}", response_model=None, responses={200: {"model": RescoreJobOut}})
@@ -56,7 +50,4 @@ async def get_job(
     job_id: Annotated[str, Path(min_length=1, max_length=100)], principal: Reader, gw: GatewayDep
 ) -> Response:
     """One job's progress: ``done`` of ``total``, ``percent``, ``status``."""
-    status, out = await gw.services.call_json(
-        "score", "GET", f"{BASE}/{quote(job_id, safe='')}", identity=principal.identity()
-    )
-    return passthrough(status, out)
+    return await forward(gw, "score", principal, "GET", f"{BASE}/{quote(job_id, safe='')}")
