@@ -35,9 +35,10 @@ def new_org() -> str:
     return f"org-{uuid.uuid4().hex[:12]}"
 
 
-async def connect(api: Api, zoom: ZoomStub, org: str) -> str:
-    """Connect ``org`` to a Zoom account of its own through the OAuth dance; its id."""
-    account = f"acct-{uuid.uuid4().hex[:10]}"
+async def connect(api: Api, zoom: ZoomStub, org: str, account: str | None = None) -> str:
+    """Connect ``org`` to a Zoom account (a new one of its own unless ``account`` is
+    given) through the OAuth dance; the account's id."""
+    account = account or f"acct-{uuid.uuid4().hex[:10]}"
     zoom.add_user(f"admin-{uuid.uuid4().hex[:6]}@seller.example", account_id=account)
     started = await api.call("POST", "/internal/zoom/authorize", org)
     assert started.status_code == 200, started.text
@@ -360,12 +361,17 @@ async def test_a_refused_renewal_asks_for_reauthorization_and_zoom_is_left_alone
     finally:
         zoom_stub.client_secret = secret
 
-    # Connecting again clears the mark.
+    # Connecting the account again clears the mark, and the refused imports are due again.
     if kind == "oauth":
-        await connect(api, zoom_stub, org)
+        await connect(api, zoom_stub, org, account)
     else:
         again = await api.call("POST", "/internal/zoom/server-to-server", org)
         assert again.status_code == 200, again.text
     status = (await api.call("GET", "/internal/zoom", org)).json()
     assert status["needs_reauthorization"] is False and status["last_failure"] is None
+    assert [i["status"] for i in await imports(api, org)] == ["pending"] * 3
+    await settle(ctx)
+    done = await imports(api, org)
+    assert [i["status"] for i in done] == ["imported"] * 3 and all(i["call_id"] for i in done)
+    assert len(ingest.uploads) == uploads + 3
     assert (await api.call("DELETE", "/internal/zoom/connection", org)).status_code == 204

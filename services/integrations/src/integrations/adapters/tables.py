@@ -253,6 +253,11 @@ class ZoomImport(SQLModel, table=True):
     next_attempt_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     last_error: str | None = Field(default=None, max_length=500)
     call_id: str | None = Field(default=None, max_length=100, index=True)
+    waits_for_reconnect: bool = Field(
+        default=False,
+        description="failed because Zoom refused the token: queued again when the same Zoom "
+        "account is connected again",
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 

@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -183,6 +183,8 @@ async def _save(
         expires_at=datetime.now(UTC),
         connected_by=identity.user_id,
     )
+    if conn.account_id == account_id:
+        await _requeue_refused(session, identity.org_id)
     conn.account_id, conn.kind, conn.connected_by = account_id, kind, identity.user_id
     conn.connected_at = datetime.now(UTC)
     conn.last_failure, conn.last_failure_at = None, None
@@ -190,6 +192,17 @@ async def _save(
     _store_tokens(deps.keyring, conn, tokens)
     session.add(conn)
     return conn
+
+
+async def _requeue_refused(session: AsyncSession, org_id: str) -> None:
+    """The imports that failed because Zoom refused the token: due again now that Zoom is
+    connected again (not when another Zoom account replaced the one they came from)."""
+    now = datetime.now(UTC)
+    await session.execute(
+        update(ZoomImport)
+        .where(col(ZoomImport.org_id) == org_id, col(ZoomImport.waits_for_reconnect))
+        .values(status="pending", next_attempt_at=now, updated_at=now, waits_for_reconnect=False)
+    )
 
 
 def _store_tokens(keyring: Keyring, conn: ZoomConnection, tokens: Tokens) -> None:
@@ -624,6 +637,7 @@ class ZoomImporter:
                     log.info("zoom import %s retried at %s: %s", item.id, retry, failure)
                 else:
                     _fail(conn, item, str(failure), now)
+                    item.waits_for_reconnect = isinstance(failure, ZoomAuthorizationRevoked)
             session.add(item)
             if conn is not None:
                 session.add(conn)
