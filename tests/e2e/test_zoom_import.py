@@ -36,12 +36,16 @@ class ZoomOrg:
         self.email = self.api.http.get("/v1/me", headers=self.api.bearer).json()["email"]
         self.zoom = zoom
         self.account_id = f"acct-{uuid.uuid4().hex[:10]}"
-        self.zoom_user = zoom.add_user(self.email, account_id=self.account_id)
-        zoom.expires_in = token_lifetime
+        self.connect(token_lifetime)
+
+    def connect(self, token_lifetime: int = 3600) -> None:
+        """The owner goes through Zoom's consent (as the Zoom user the stub added last)."""
+        self.zoom_user = self.zoom.add_user(self.email, account_id=self.account_id)
+        self.zoom.expires_in = token_lifetime
         try:
             done = self.api.http.get("/v1/integrations/zoom/authorize", follow_redirects=True)
         finally:
-            zoom.expires_in = 3600
+            self.zoom.expires_in = 3600
         assert done.status_code == 200, done.text
         assert done.url.path == "/settings/integrations"
         assert done.url.params.get("zoom") == "connected", done.url
@@ -57,6 +61,17 @@ class ZoomOrg:
         assert resp.status_code == 200, resp.text
         items: list[dict[str, Any]] = resp.json()["items"]
         return items
+
+    def import_once(self, title: str, status: str) -> dict[str, Any]:
+        """The one import of that meeting, once it has ``status``."""
+
+        def reached() -> dict[str, Any] | None:
+            mine = [i for i in self.imports() if i["title"] == title]
+            assert len(mine) == 1, mine
+            return mine[0] if mine[0]["status"] == status else None
+
+        found: dict[str, Any] = asyncio.run(wait_until(reached, timeout=120, every=0.5))
+        return found
 
     def calls(self) -> list[dict[str, Any]]:
         resp = self.api.http.get("/v1/calls", headers=self.api.bearer)
@@ -106,12 +121,7 @@ def test_a_completed_recording_becomes_one_scored_call_of_the_host(
     again = notify(stack, body, zoom_stub.signed(body, at=time.time() + 1))
     assert again.status_code == 204, again.text
 
-    def imported() -> dict[str, Any] | None:
-        mine = [i for i in org.imports() if i["title"] == "Discovery with Buyer Inc"]
-        assert len(mine) == 1, mine
-        return mine[0] if mine[0]["status"] == "imported" else None
-
-    item = asyncio.run(wait_until(imported, timeout=120, every=0.5))
+    item = org.import_once("Discovery with Buyer Inc", "imported")
     assert item["file_type"] == "M4A" and item["attempts"] == 2
     assert "refresh_token" in zoom_stub.grants[grants_before:]
 
@@ -156,6 +166,32 @@ def test_a_bad_stale_or_replayed_notification_records_nothing(
     assert replay.status_code == 409, replay.text
     assert replay.json()["error"]["code"] == "zoom_replayed"
     assert len(org.imports()) == before + 1
+
+
+def test_a_zoom_app_removed_asks_for_reconnection_then_imports_what_it_missed(
+    stack: Stack, zoom_stub: Any
+) -> None:
+    org = ZoomOrg(stack, zoom_stub)
+    try:
+        zoom_stub.uninstall(org.zoom_user)  # every token dead, an hour before its expiry
+        audio = generate_call(short_script(), fmt="m4a").read_bytes()
+        meeting = zoom_stub.add_meeting(org.zoom_user, audio, topic="While revoked", guests=[])
+        body = zoom_stub.recording_completed(meeting)
+        assert notify(stack, body, zoom_stub.signed(body)).status_code == 204
+
+        failed = org.import_once("While revoked", "failed")
+        assert "connect Zoom again" in failed["error"] and failed["call_id"] is None
+        status = org.status()
+        assert status["connected"] and status["needs_reauthorization"] is True
+        assert "connect Zoom again" in status["last_failure"]
+
+        org.connect()  # the owner connects the same Zoom account again
+        assert org.status()["needs_reauthorization"] is False
+        imported = org.import_once("While revoked", "imported")
+        assert imported["id"] == failed["id"] and imported["call_id"]
+        assert [c["id"] for c in org.calls()] == [imported["call_id"]]
+    finally:
+        org.api.close()
 
 
 def test_a_recording_whose_host_has_no_account_is_a_visible_failure(

@@ -6,8 +6,8 @@
   as Zoom's) and ``account_credentials`` (Server-to-Server OAuth).
 - REST (``api.zoom.us/v2``): ``GET /v2/users/me``, ``GET
   /v2/past_meetings/{uuid}/participants``; a missing, unknown or expired Bearer token
-  is a 401 (Zoom's error shape ``{"code", "message"}``); ``revoke`` kills an access token
-  and its refresh token before their time (``invalid_grant`` from then on).
+  is a 401 (Zoom's error shape ``{"code", "message"}``); ``revoke`` kills tokens before
+  their time and ``uninstall`` all of a user's (``invalid_grant`` from then on).
 - Recordings: ``GET /rec/download/{file_id}`` with a valid Bearer token or the
   webhook's ``download_token`` as ``access_token``; ``fail_downloads`` answers the
   next downloads with the statuses listed.
@@ -200,15 +200,22 @@ class ZoomStub:
         with self._lock:
             self._download_tokens.clear()
 
-    def revoke(self, access_token: str, refresh_token: str | None = None) -> None:
-        """Revoke tokens before their time (a user removed the app, an admin signed out
-        of every session): the access token answers 401 from now on, and a revoked
-        refresh token is refused with ``invalid_grant``."""
+    def revoke(self, *tokens: str | None) -> None:
+        """Revoke access or refresh tokens before their time: an access token answers
+        401 from now on, a refresh token is refused with ``invalid_grant``."""
         with self._lock:
-            self._access.pop(access_token, None)
-            if refresh_token is not None:
-                self._refresh.pop(refresh_token, None)
-                self._revoked.add(refresh_token)
+            for token in filter(None, tokens):
+                self._access.pop(token, None)
+                if self._refresh.pop(token, None) is not None:
+                    self._revoked.add(token)
+
+    def uninstall(self, user_id: str) -> None:
+        """The user removed the app from their Zoom account: every token issued to them
+        is revoked."""
+        with self._lock:
+            issued = [t for t, (u, _) in self._access.items() if u == user_id]
+            issued += [t for t, u in self._refresh.items() if u == user_id]
+        self.revoke(*issued)
 
     # serving ----------------------------------------------------------------------------
 

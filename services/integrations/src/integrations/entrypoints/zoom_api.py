@@ -54,12 +54,15 @@ async def callback(body: CallbackIn, identity: AdminIdentity, ctx: ContextDep) -
     conn = await zoom.finish_authorization(
         ctx.db, ctx.zoom, identity, code=body.code, state=body.state
     )
+    ctx.zoom_importer.wake()  # imports refused while Zoom needed reconnecting are due
     return _status(conn)
 
 
 @router.post("/server-to-server", response_model=wire.ZoomStatus)
 async def server_to_server(identity: AdminIdentity, ctx: ContextDep) -> wire.ZoomStatus:
-    return _status(await zoom.connect_server_to_server(ctx.db, ctx.zoom, identity))
+    conn = await zoom.connect_server_to_server(ctx.db, ctx.zoom, identity)
+    ctx.zoom_importer.wake()
+    return _status(conn)
 
 
 @router.get("", response_model=wire.ZoomStatus)
