@@ -57,7 +57,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from clashtor_common.db import Database
-from clashtor_common.events import Envelope, InvalidEvent, dlq_topic, parse_envelope
+from clashtor_common.events import Envelope, InvalidEvent, dlq_topic, parse_envelopes
 from clashtor_common.failures import PermanentError, TransientError, is_transient
 from clashtor_common.inbox import InboxRecord, claim
 from clashtor_common.logs import log_context
@@ -145,6 +145,26 @@ class _Incoming:
     envelope: Envelope
 
 
+#: The headers that name the producer's span (and the request's baggage) an event came in.
+_TRACE_HEADERS = ("traceparent", "tracestate", "baggage")
+
+
+def _runs(incoming: Sequence[_Incoming]) -> Iterator[list[_Incoming]]:
+    """Consecutive events sent in one producer span (what one transaction emitted, or
+    events emitted with no trace at all), in order."""
+    run: list[_Incoming] = []
+    trace_of_run: tuple[str | None, ...] = ()
+    for item in incoming:
+        trace_of_item = tuple(item.headers.get(h) for h in _TRACE_HEADERS)
+        if run and trace_of_item != trace_of_run:
+            yield run
+            run = []
+        run.append(item)
+        trace_of_run = trace_of_item
+    if run:
+        yield run
+
+
 class _Held(Exception):
     """The event waits out a transient failure in its paused partition."""
 
@@ -227,6 +247,7 @@ class EventConsumer:
         self._waiting: dict[tuple[str, int], float] = {}
         self._tracer = trace.get_tracer("clashtor.bus", tracer_provider=tracer_provider())
         self._duration = handler_duration()
+        self._attributes = {"topic": topic, "group": consumer}
         track_consumer(self)
 
     # -- one batch ------------------------------------------------------------------------
@@ -238,7 +259,7 @@ class EventConsumer:
         Without a ``gate`` (no consumer to pause: direct calls) a transient failure is
         waited out in line, holding every partition.
         """
-        incoming: list[_Incoming] = []
+        accepted: list[tuple[Record, dict[str, str]]] = []
         for record in records:
             if gate is not None and gate.is_held(record):
                 continue
@@ -247,17 +268,19 @@ class EventConsumer:
             if target and target != self.consumer:
                 self.stats.skipped += 1
                 continue
-            try:
-                envelope = parse_envelope(record.value)
-            except InvalidEvent as exc:
+            accepted.append((record, headers))
+        incoming: list[_Incoming] = []
+        parsed = parse_envelopes([record.value for record, _ in accepted])
+        for (record, headers), envelope in zip(accepted, parsed, strict=True):
+            if isinstance(envelope, InvalidEvent):
                 log.error(
                     "rejected event on %s (partition %s offset %s): %s",
                     record.topic,
                     record.partition,
                     record.offset,
-                    exc,
+                    envelope,
                 )
-                await self._dead_letter(record, headers, exc, attempts=0)
+                await self._dead_letter(record, headers, envelope, attempts=0)
                 continue
             incoming.append(_Incoming(record, headers, envelope))
         if not incoming:
@@ -274,24 +297,35 @@ class EventConsumer:
                 await self._handle_alone(item, gate)
 
     async def _apply_in_one_transaction(self, incoming: list[_Incoming]) -> bool:
-        """Apply the whole batch in one transaction; False (and nothing applied) on error."""
-        handled = await self._handled_ids([i.envelope.id for i in incoming])
+        """Apply the whole batch in one transaction; False (and nothing applied) on error.
+
+        The inbox is read and written once for the batch (one SELECT, one multi-row
+        INSERT) in the transaction of the effects, and one ``handle`` span covers each run
+        of events sent in one producer span (``_runs``), not one span per event.
+        """
         done = 0
         claimed: list[dict[str, Any]] = []
         try:
             async with AsyncSession(self.db.engine, expire_on_commit=False) as session:
-                for item in incoming:
-                    env = item.envelope
-                    if env.id in handled:
-                        self.stats.duplicates += 1
-                        continue
-                    with self._handling(item):
-                        await self.handler(env, session)
-                    claimed.append(
-                        {"consumer": self.consumer, "event_id": env.id, "event_type": env.type}
-                    )
-                    handled.add(env.id)
-                    done += 1
+                handled = await self._handled_ids([i.envelope.id for i in incoming], session)
+                for run in _runs(incoming):
+                    with self._span(run):
+                        for item in run:
+                            env = item.envelope
+                            if env.id in handled:
+                                self.stats.duplicates += 1
+                                continue
+                            with self._timed(item):
+                                await self.handler(env, session)
+                            claimed.append(
+                                {
+                                    "consumer": self.consumer,
+                                    "event_id": env.id,
+                                    "event_type": env.type,
+                                }
+                            )
+                            handled.add(env.id)
+                            done += 1
                 if claimed:  # one multi-row INSERT; a concurrent duplicate fails the batch
                     await session.execute(insert(InboxRecord), claimed)
                 await session.commit()
@@ -309,14 +343,13 @@ class EventConsumer:
             self.stats.consecutive_dead_letters = 0
         return True
 
-    async def _handled_ids(self, ids: list[Any]) -> set[Any]:
-        async with self.db.session() as session:
-            rows = await session.execute(
-                select(InboxRecord.event_id).where(
-                    InboxRecord.consumer == self.consumer, col(InboxRecord.event_id).in_(ids)
-                )
+    async def _handled_ids(self, ids: list[Any], session: AsyncSession) -> set[Any]:
+        rows = await session.execute(
+            select(InboxRecord.event_id).where(
+                InboxRecord.consumer == self.consumer, col(InboxRecord.event_id).in_(ids)
             )
-            return set(rows.scalars().all())
+        )
+        return set(rows.scalars().all())
 
     # -- one event, with retries ----------------------------------------------------------
     async def _handle_alone(self, item: _Incoming, gate: PartitionGate | None = None) -> None:
@@ -347,7 +380,7 @@ class EventConsumer:
         delay = self.backoff_seconds
         while True:
             try:
-                with self._handling(item):
+                with self._span([item]), self._timed(item):
                     await self.apply(env)
             except PermanentError:
                 raise
@@ -397,10 +430,10 @@ class EventConsumer:
 
     async def apply(self, envelope: Envelope) -> bool:
         """Run the handler once per event id; False if it was already handled."""
-        if envelope.id in await self._handled_ids([envelope.id]):
-            self.stats.duplicates += 1
-            return False
         async with AsyncSession(self.db.engine, expire_on_commit=False) as session:
+            if envelope.id in await self._handled_ids([envelope.id], session):
+                self.stats.duplicates += 1
+                return False
             await self.handler(envelope, session)
             if not await claim(session, self.consumer, envelope.id, envelope.type):
                 await session.rollback()
@@ -411,26 +444,31 @@ class EventConsumer:
         return True
 
     @contextmanager
-    def _handling(self, item: _Incoming) -> Iterator[None]:
-        """One handler call: a child span of the producer's (from the Kafka headers), the
-        event's organization and request id bound for the logs, its duration measured."""
-        attributes = {"topic": self.topic, "group": self.consumer}
+    def _span(self, run: Sequence[_Incoming]) -> Iterator[None]:
+        """One ``handle`` span for ``run``: a child of the producer's span named in the
+        Kafka headers, which every event of the run shares."""
+        with kafka_span(
+            self._tracer,
+            run[0].headers,
+            operation="handle",
+            topic=self.topic,
+            message_id=str(run[0].envelope.id),
+            group=self.consumer,
+        ) as span:
+            if len(run) > 1:
+                span.set_attribute("messaging.batch.message_count", len(run))
+            yield
+
+    @contextmanager
+    def _timed(self, item: _Incoming) -> Iterator[None]:
+        """One handler call: the event's organization bound for the logs, its duration
+        measured."""
         started = time.perf_counter()
-        with (
-            kafka_span(
-                self._tracer,
-                item.headers,
-                operation="handle",
-                topic=self.topic,
-                message_id=str(item.envelope.id),
-                group=self.consumer,
-            ),
-            log_context(org_id=item.envelope.org_id),
-        ):
+        with log_context(org_id=item.envelope.org_id):
             try:
                 yield
             finally:
-                self._duration.record(time.perf_counter() - started, attributes)
+                self._duration.record(time.perf_counter() - started, self._attributes)
 
     async def _dead_letter(
         self, record: Record, headers: dict[str, str], exc: BaseException, *, attempts: int
@@ -536,12 +574,19 @@ def _attach_subscribers(broker: KafkaBroker) -> None:
             max_records=broker.__dict__["_clashtor_batch"][group_id],
             batch_timeout_ms=100,
             ack_policy=AckPolicy.NACK_ON_ERROR,
+            decoder=_not_decoded,
             auto_offset_reset="earliest",
             max_poll_interval_ms=30 * 60 * 1000,
             title=group_id,
         )
         subscriber(_dispatcher(by_topic))
         broker.__dict__.setdefault(_SUBSCRIBERS_ATTR, {})[group_id] = subscriber
+
+
+async def _not_decoded(_msg: Any) -> None:
+    """The dispatcher reads the records themselves: FastStream's default decoder would
+    decode every message of a batch as JSON only to have it thrown away."""
+    return None
 
 
 def _dispatcher(by_topic: dict[str, EventConsumer]) -> Callable[[KafkaMessage], Awaitable[None]]:

@@ -17,10 +17,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from itertools import groupby
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiokafka import AIOKafkaProducer
 from opentelemetry import propagate, trace
@@ -130,13 +131,58 @@ def _wake_relays(session: Session) -> None:
             ev.set()
 
 
-def _topic_and_trace(row: OutboxRecord) -> tuple[str, str]:
+class _Row(NamedTuple):
+    """The columns of an outbox row that publishing needs (no ORM object per row)."""
+
+    id: int
+    event_id: str
+    topic: str
+    key: str
+    payload: bytes
+    trace: dict[str, str] | None
+
+
+_ROW_COLUMNS = (
+    col(OutboxRecord.id),
+    col(OutboxRecord.event_id),
+    col(OutboxRecord.topic),
+    col(OutboxRecord.key),
+    col(OutboxRecord.payload),
+    col(OutboxRecord.trace),
+)
+
+
+def _topic_and_trace(row: _Row) -> tuple[str, str]:
     return row.topic, json.dumps(row.trace or {}, sort_keys=True)
 
 
-def _headers(payload: bytes) -> dict[str, str]:
+#: An envelope's JSON starts ``{"id":"…","type":"…","version":N`` (``Envelope.to_bytes``).
+_TYPE_AND_VERSION = re.compile(rb'^\{"id":"[0-9a-f-]{36}","type":"([^"\\]*)","version":(\d+),')
+
+
+def _headers(payload: bytes) -> list[tuple[str, bytes]]:
+    """The ``event-type`` and ``event-version`` headers, read off the payload's start
+    rather than decoding the whole event (any other shape is decoded)."""
+    match = _TYPE_AND_VERSION.match(payload)
+    if match is not None:
+        return [("event-type", match[1]), ("event-version", match[2])]
     data: dict[str, Any] = json.loads(payload)
-    return {"event-type": str(data.get("type")), "event-version": str(data.get("version"))}
+    return [
+        ("event-type", str(data.get("type")).encode()),
+        ("event-version", str(data.get("version")).encode()),
+    ]
+
+
+_sqlite_relays: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Lock]] = {}
+
+
+def _sqlite_relay_lock(db: Database) -> asyncio.Lock:
+    """One relay at a time publishes a SQLite database's rows in this process."""
+    loop = asyncio.get_running_loop()
+    held = _sqlite_relays.get(db.url)
+    if held is None or held[0] is not loop:
+        held = _sqlite_relays[db.url] = (loop, asyncio.Lock())
+    return held[1]
 
 
 class OutboxRelay:
@@ -211,39 +257,54 @@ class OutboxRelay:
             self._wake.clear()
 
     async def publish_pending(self) -> int:
-        """Publish one batch of unsent rows in id order; returns how many were sent."""
-        async with self.db.session() as session:
-            rows = (
-                (
-                    await session.execute(
-                        select(OutboxRecord)
-                        .where(OutboxRecord.sent_at.is_(None))  # type: ignore[union-attr]
-                        .order_by(OutboxRecord.id)  # type: ignore[arg-type]
-                        .limit(self.batch_size)
-                        .with_for_update()
-                    )
-                )
-                .scalars()
-                .all()
-            )
-            if not rows:
-                return 0
-            await self._publish(rows)
-            await session.execute(
-                update(OutboxRecord)
-                .where(OutboxRecord.id.in_([r.id for r in rows]))  # type: ignore[union-attr]
-                .values(sent_at=datetime.now(UTC))
-            )
+        """Publish one batch of unsent rows in id order; returns how many were sent.
+
+        PostgreSQL: the rows are locked (``FOR UPDATE``) while they are published and
+        marked, so a second replica's relay waits for them instead of sending them too;
+        requests emitting meanwhile insert other rows and are not held up.
+
+        SQLite: a transaction holds the database's one write lock, and the broker's
+        acknowledgement is a network round trip, so the rows are read, published and then
+        marked in separate short transactions, and requests emit meanwhile. One relay per
+        database in the process publishes at a time (a SQLite file belongs to one process).
+        """
+        if not self.db.is_sqlite:
+            async with self.db.session() as session:
+                rows = await self._unsent(session, lock=True)
+                if rows:
+                    await self._publish(rows)
+                    await _mark_sent(session, rows)
+        else:
+            async with _sqlite_relay_lock(self.db):
+                async with self.db.session() as session:
+                    rows = await self._unsent(session, lock=False)
+                if rows:
+                    await self._publish(rows)
+                    async with self.db.session() as session:
+                        await _mark_sent(session, rows)
         self.published += len(rows)
         return len(rows)
 
-    async def _publish(self, rows: Sequence[OutboxRecord]) -> None:
+    async def _unsent(self, session: AsyncSession, *, lock: bool) -> list[_Row]:
+        query = (
+            select(*_ROW_COLUMNS)
+            .where(col(OutboxRecord.sent_at).is_(None))
+            .order_by(col(OutboxRecord.id))
+            .limit(self.batch_size)
+        )
+        if lock:
+            query = query.with_for_update()
+        return [_Row._make(row) for row in (await session.execute(query)).all()]
+
+    async def _publish(self, rows: Sequence[_Row]) -> None:
         """Send ``rows`` in order and wait until the broker acknowledged every one.
 
         One ``publish`` span per run of rows of one topic stored with the same trace
         context (what one transaction emitted), not one per row: a span costs more than
         the send. Its context goes into each row's headers, so every consumer's
         ``handle`` span is still a child of a ``publish`` span in the emitter's trace.
+        The sends are queued without waiting for each (the producer batches them per
+        partition, in order) and acknowledged together.
         """
         producer = await self._get_producer()
         futures = []
@@ -260,14 +321,14 @@ class OutboxRelay:
                     span.set_attribute("messaging.batch.message_count", len(group))
                 context: dict[str, str] = {}
                 propagate.inject(context)
+                trace_headers = [(k, v.encode()) for k, v in context.items()]
                 for row in group:
-                    headers = {**_headers(row.payload), **context}
                     futures.append(
                         await producer.send(
-                            row.topic,
+                            topic,
                             row.payload,
                             key=row.key.encode(),
-                            headers=[(k, v.encode()) for k, v in headers.items()],
+                            headers=_headers(row.payload) + trace_headers,
                         )
                     )
         await asyncio.gather(*futures)
@@ -279,19 +340,28 @@ class OutboxRelay:
         while True:
             async with self.db.session() as session:
                 query = (
-                    select(OutboxRecord)
+                    select(*_ROW_COLUMNS)
                     .where(col(OutboxRecord.created_at) >= since, col(OutboxRecord.id) > last_id)
                     .order_by(col(OutboxRecord.id))
                     .limit(self.batch_size)
                 )
                 if until is not None:
                     query = query.where(col(OutboxRecord.created_at) <= until)
-                rows = (await session.execute(query)).scalars().all()
+                rows = [_Row._make(row) for row in (await session.execute(query)).all()]
             if not rows:
                 return sent
             await self._publish(rows)
-            last_id = rows[-1].id or last_id
+            last_id = rows[-1].id
             sent += len(rows)
+
+
+async def _mark_sent(session: AsyncSession, rows: Sequence[_Row]) -> None:
+    """Mark ``rows`` sent, in one UPDATE."""
+    await session.execute(
+        update(OutboxRecord)
+        .where(col(OutboxRecord.id).in_([row.id for row in rows]))
+        .values(sent_at=datetime.now(UTC))
+    )
 
 
 async def pending_count(db: Database) -> int:

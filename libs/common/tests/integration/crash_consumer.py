@@ -1,7 +1,9 @@
 """A consumer process for the crash test: ``python crash_consumer.py BOOTSTRAP DB TOPIC GROUP MODE MARKER``.
 
 MODE ``block`` writes its effect, signals MARKER, then hangs before committing, so
-the test can SIGKILL it mid-handler; MODE ``normal`` handles events and keeps running.
+the test can SIGKILL it mid-handler; ``block-at-N`` does so at the N-th event it handles
+(the earlier ones of its batch handled, not committed); MODE ``normal`` handles events
+and keeps running.
 """
 
 from __future__ import annotations
@@ -25,10 +27,15 @@ async def main(bootstrap: str, db_url: str, topic: str, group: str, mode: str, m
     db = Database(db_url)
     broker = make_broker(settings)
 
+    block_at = int(mode.removeprefix("block-at-")) if mode.startswith("block-at-") else 1
+    calls = 0
+
     async def handler(event: Envelope, session: AsyncSession) -> None:
+        nonlocal calls
+        calls += 1
         session.add(Effect(event_id=str(event.id), note=mode))
         await session.flush()
-        if mode == "block":
+        if mode.startswith("block") and calls == block_at:
             Path(marker).write_text(str(event.id))
             await asyncio.Event().wait()  # killed here, before the commit
 

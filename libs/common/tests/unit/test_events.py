@@ -160,3 +160,33 @@ def test_a_version_3_event_reads_as_version_4_naming_its_key_without_the_key_mat
     assert type(read) is type(payload) and read.event_version == 4
     assert getattr(read, f"{key_field}_id") == "call:c1"
     assert wrapped["wrapped"] not in read.model_dump_json()
+
+
+def test_a_batch_is_parsed_at_once_and_only_its_bad_messages_refused() -> None:
+    from clashtor_common.events import CallFailed, Envelope, parse_envelopes
+
+    good = make_event(uploaded(), source="ingest", org_id="o1", trace={})
+    old = Envelope(
+        type="call-failed",
+        version=1,
+        source="s",
+        org_id="o",
+        key="c",
+        data={"call_id": "c", "stage": "score", "code": "x", "reason": "y"},
+    )
+    unknown = json.dumps({**json.loads(good.to_bytes()), "version": 99}).encode()
+    bad_payload = json.loads(good.to_bytes())
+    bad_payload["data"]["duration"] = "long"
+    batch = [good.to_bytes(), b"not json", old.to_bytes(), unknown, json.dumps(bad_payload)]
+
+    parsed = parse_envelopes([raw.encode() if isinstance(raw, str) else raw for raw in batch])
+
+    assert parsed[0] == good and parsed[0].payload() == uploaded()
+    assert isinstance(parsed[1], InvalidEvent)
+    assert isinstance(parsed[2], Envelope) and isinstance(parsed[2].payload(), CallFailed)
+    assert isinstance(parsed[3], InvalidEvent) and "known versions" in str(parsed[3])
+    assert isinstance(parsed[4], InvalidEvent) and "payload invalid" in str(parsed[4])
+    all_good = parse_envelopes([good.to_bytes(), old.to_bytes()])
+    assert all_good == [good, old]
+    assert isinstance(all_good[1], Envelope)
+    assert all_good[1].payload().uploader_id is None  # type: ignore[attr-defined]  # upcast

@@ -6,6 +6,7 @@ from clashtor_common.events.envelope import (
     InvalidEvent,
     make_event,
     parse_envelope,
+    parse_envelopes,
     payload_model,
 )
 from clashtor_common.events.schemas import (
@@ -68,5 +69,6 @@ __all__ = [
     "json_schemas",
     "make_event",
     "parse_envelope",
+    "parse_envelopes",
     "payload_model",
 ]

@@ -1,0 +1,165 @@
+"""Batched consuming and publishing keep the delivery rules: a failure in the middle of a
+batch applies nothing twice and loses nothing (a kill -9 mid-batch: test_crash_and_trace),
+and the relay publishing a batch does not hold up the requests that emit meanwhile."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from clashtor_common.db import Database
+from clashtor_common.embedded import ensure_topics
+from clashtor_common.events import Envelope
+from clashtor_common.inbox import InboxRecord
+from clashtor_common.outbox import OutboxRecord, OutboxRelay, emit, pending_count
+
+from .support import Harness, count_effects, sample_event, started_harness
+
+
+@dataclass
+class _Record:
+    """A fetched Kafka record, as the consumer reads it."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    headers: Sequence[tuple[str, bytes]] = field(default_factory=list)
+
+
+def _records(topic: str, events: list[Envelope]) -> list[_Record]:
+    return [_Record(topic, 0, i, e.key.encode(), e.to_bytes()) for i, e in enumerate(events)]
+
+
+@pytest.fixture(scope="module")
+async def harness(kafka_bootstrap: str, database_url: str):
+    h = await started_harness("batches", kafka_bootstrap, database_url)
+    yield h
+    await h.stop()
+
+
+async def _inbox(db: Database, events: list[Envelope]) -> int:
+    async with db.session() as s:
+        rows = await s.execute(
+            select(InboxRecord.event_id).where(
+                col(InboxRecord.event_id).in_([e.id for e in events])
+            )
+        )
+        return len(rows.all())
+
+
+async def test_an_event_failing_mid_batch_is_dead_lettered_and_the_others_apply_once(
+    harness: Harness,
+) -> None:
+    events = [sample_event() for _ in range(5)]
+    poison = events[2]
+    harness.fail_ids = {str(poison.id)}
+    calls_before = harness.calls
+    dead_before = harness.consumer.stats.dead_lettered
+    try:
+        await harness.consumer.handle_batch(_records(harness.topic, events))
+    finally:
+        harness.fail_ids = set()
+    for event in events:
+        assert await count_effects(harness.db, str(event.id)) == (0 if event is poison else 1)
+    assert await _inbox(harness.db, events) == 4, "the dead-lettered one is not marked handled"
+    assert harness.consumer.stats.dead_lettered == dead_before + 1
+    # three in the batch before it failed, then each alone: the poison one max_attempts times
+    attempts = harness.settings.consumer_max_attempts
+    assert harness.calls - calls_before == 3 + 4 + attempts
+
+    # The same batch again (a redelivery) changes nothing.
+    calls_before = harness.calls
+    await harness.consumer.handle_batch(
+        _records(harness.topic, [e for e in events if e is not poison])
+    )
+    assert harness.calls == calls_before
+    for event in events:
+        assert await count_effects(harness.db, str(event.id)) == (0 if event is poison else 1)
+
+
+async def test_a_failure_at_the_batch_commit_retries_one_by_one_without_duplicates(
+    harness: Harness,
+) -> None:
+    """Another instance of the consumer handles the fourth event while this one's batch is
+    under way: the batch's inbox INSERT fails at commit, nothing of the batch stays, and
+    going one by one applies the others once and the fourth not again."""
+    if harness.db.is_sqlite:
+        pytest.skip("SQLite has one writer: a second instance cannot commit during the batch")
+    events = [sample_event() for _ in range(5)]
+    raced = events[3]
+    handler = harness.consumer.handler
+
+    async def racing(event: Envelope, session: AsyncSession) -> None:
+        await handler(event, session)
+        if event.id == events[1].id and not await _inbox(harness.db, [raced]):
+            async with harness.db.session() as other:  # the other instance commits first
+                other.add(
+                    InboxRecord(
+                        consumer=harness.consumer.consumer, event_id=raced.id, event_type=raced.type
+                    )
+                )
+
+    harness.consumer.handler = racing
+    try:
+        await harness.consumer.handle_batch(_records(harness.topic, events))
+    finally:
+        harness.consumer.handler = handler
+    for event in events:
+        assert await count_effects(harness.db, str(event.id)) == (0 if event is raced else 1)
+    assert await _inbox(harness.db, events) == 5
+
+
+class _HeldRelay(OutboxRelay):
+    """A relay whose broker takes its time to acknowledge: ``_publish`` waits for ``ack``."""
+
+    def __init__(self, db: Database, producer_kwargs: dict[str, object]) -> None:
+        super().__init__(db, producer_kwargs)
+        self.publishing = asyncio.Event()
+        self.ack = asyncio.Event()
+
+    async def _publish(self, rows):  # type: ignore[no-untyped-def]
+        self.publishing.set()
+        await self.ack.wait()
+        await super()._publish(rows)
+
+
+async def test_requests_emit_while_the_relay_waits_for_the_broker_on_sqlite(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """SQLite has one write lock: the relay must not hold it across the broker's round trip,
+    or every request that emits waits for the broker too."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/service.db")
+    await db.create_all(OutboxRecord)
+    topic = f"test-relaylock-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(kafka_bootstrap, (topic,), partitions=1)
+    relay = _HeldRelay(db, {"bootstrap_servers": kafka_bootstrap})
+    try:
+        async with db.session() as s:
+            await emit(s, sample_event(), topic=topic)
+        publishing = asyncio.create_task(relay.publish_pending())
+        await relay.publishing.wait()
+
+        async def emit_one() -> None:
+            async with db.session() as s:
+                await emit(s, sample_event(), topic=topic)
+
+        # Before: this waited for the relay's transaction, i.e. for the broker (here: never).
+        await asyncio.wait_for(emit_one(), timeout=30)
+        assert await pending_count(db) == 2
+        relay.ack.set()
+        assert await publishing == 1
+        assert await pending_count(db) == 1, "the row emitted meanwhile waits for the next round"
+        assert await relay.publish_pending() == 1
+    finally:
+        relay.ack.set()
+        await relay.stop()
+        await db.dispose()
