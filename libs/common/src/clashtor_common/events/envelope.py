@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import builtins
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationError
 from pydantic_core import from_json
@@ -76,6 +76,13 @@ class Envelope(BaseModel):
         return self.__dict__ == other.__dict__
 
     __hash__ = None  # type: ignore[assignment]  # as before: ``data`` is a dict
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy; one with another payload validates it anew."""
+        copy = super().model_copy(update=update, deep=deep)
+        if update and {"type", "version", "data"} & set(update):
+            copy._payload = None
+        return copy
 
     def payload(self) -> EventPayload:
         """The typed, validated payload; raises InvalidEvent for an unknown type or version."""
