@@ -109,6 +109,8 @@ def stack(
         "INTEGRATIONS_ZOOM_API_BASE_URL": zoom_stub.api_base_url,
         "INTEGRATIONS_ZOOM_IMPORT_POLL_SECONDS": "0.5",
         "INTEGRATIONS_WEBHOOK_RETRY_INITIAL_SECONDS": "0.5",
+        # the browser test's webhook receiver listens on this machine (as `make up` allows)
+        "INTEGRATIONS_WEBHOOK_ALLOWED_NETWORKS": '["127.0.0.1/32"]',
     }
     running = Stack(
         workdir,

@@ -91,6 +91,12 @@ export const router = createBrowserRouter([
                 path: "billing",
                 lazy: async () => ({ Component: (await import("./settings/BillingSettings")).BillingSettings }),
               },
+              {
+                path: "integrations",
+                lazy: async () => ({
+                  Component: (await import("./settings/integrations/IntegrationsSettings")).IntegrationsSettings,
+                }),
+              },
             ],
           },
           { path: "*", element: <NotFound /> },

@@ -1,6 +1,8 @@
 // A destructive action behind a second click: the button, then the question with
 // "Yes, …" and a way back. One component for every confirm box of the app.
-import { useState } from "react";
+// Keyboard: opening it moves focus to the safe choice ("Keep it"), Escape closes it, and
+// closing puts focus back on the button that opened it.
+import { useEffect, useRef, useState } from "react";
 
 interface ConfirmDialogProps {
   /** The first button ("Delete the account"). */
@@ -17,19 +19,35 @@ interface ConfirmDialogProps {
 
 export function ConfirmDialog({ label, question, confirmLabel, name, busy, onConfirm }: ConfirmDialogProps) {
   const [confirming, setConfirming] = useState(false);
+  const opener = useRef<HTMLButtonElement>(null);
+  const safe = useRef<HTMLButtonElement>(null);
+  const moved = useRef(false);
+  useEffect(() => {
+    if (confirming) {
+      moved.current = true;
+      safe.current?.focus();
+    } else if (moved.current) opener.current?.focus();
+  }, [confirming]);
   if (!confirming)
     return (
-      <button type="button" className="danger" onClick={() => setConfirming(true)}>
+      <button type="button" className="danger" ref={opener} onClick={() => setConfirming(true)}>
         {label}
       </button>
     );
   return (
-    <div className="confirm" role="group" aria-label={name}>
+    <div
+      className="confirm"
+      role="group"
+      aria-label={name}
+      onKeyDown={(e) => {
+        if (e.key === "Escape") setConfirming(false);
+      }}
+    >
       <p>{question}</p>
       <button type="button" className="danger" disabled={busy} onClick={() => onConfirm()}>
         {confirmLabel}
       </button>
-      <button type="button" className="secondary" onClick={() => setConfirming(false)}>
+      <button type="button" className="secondary" ref={safe} onClick={() => setConfirming(false)}>
         Keep it
       </button>
     </div>

@@ -5,6 +5,8 @@ import { TableHead } from "./TableHead";
 
 export interface RowAction {
   label: string;
+  /** The accessible name when the visible label alone is ambiguous (it starts with the label). */
+  name?: string;
   onClick: () => unknown;
   disabled?: boolean;
 }
@@ -29,7 +31,13 @@ export function ItemTable<T extends { id: string }>(props: {
               {props.action && (
                 <td>
                   {action && (
-                    <button type="button" className="secondary small" disabled={action.disabled} onClick={() => action.onClick()}>
+                    <button
+                      type="button"
+                      className="secondary small"
+                      aria-label={action.name}
+                      disabled={action.disabled}
+                      onClick={() => action.onClick()}
+                    >
                       {action.label}
                     </button>
                   )}

@@ -20,3 +20,17 @@ test("upload refusals land beside the file or the participants", () => {
     participants: "a name or an email",
   });
 });
+
+test("a tagged union's errors land on the field after the variant; a refused webhook URL on the URL", () => {
+  const err = new ApiError(
+    422,
+    "validation_error",
+    "body.score_below.channel: String should have at least 1 character; body.score_below.threshold: Input should be less than or equal to 100",
+  );
+  expect(formErrors(err, ["channel", "threshold"]).fields).toEqual({
+    channel: "String should have at least 1 character",
+    threshold: "Input should be less than or equal to 100",
+  });
+  const refused = new ApiError(422, "target_refused", "this URL cannot receive webhooks: 10.0.0.1 is private");
+  expect(formErrors(refused, ["url"]).fields.url).toMatch(/private/);
+});

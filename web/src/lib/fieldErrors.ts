@@ -22,6 +22,8 @@ const CODE_FIELDS: Record<string, string> = {
   unsupported_media_type: "file",
   undecodable_audio: "file",
   invalid_participants: "participants",
+  // a webhook's URL that is not a public http(s) address
+  target_refused: "url",
 };
 
 export function formErrors(error: unknown, fields: readonly string[]): FormErrors {
@@ -34,9 +36,10 @@ export function formErrors(error: unknown, fields: readonly string[]): FormError
   if (error.code === "validation_error") {
     const rest: string[] = [];
     for (const part of error.message.split("; ")) {
-      const match = /^body\.([a-z_]+)[^:]*: (.*)$/.exec(part);
-      const field = match?.[1];
-      if (field && match[2] && fields.includes(field)) found[field] ??= match[2];
+      // body.<field>…, or body.<variant>.<field>… for a tagged union (a Slack rule's kind)
+      const match = /^body\.([a-z_]+)(?:\.([a-z_]+))?[^:]*: (.*)$/.exec(part);
+      const field = [match?.[1], match?.[2]].find((name) => name && fields.includes(name));
+      if (field && match?.[3]) found[field] ??= match[3];
       else rest.push(part);
     }
     if (Object.keys(found).length > 0) {

@@ -6,6 +6,7 @@ import { Link, useNavigate } from "react-router";
 import { api, unwrap } from "../api/client";
 import { ActionForm } from "../components/ActionForm";
 import { Field } from "../components/Field";
+import { MorePages } from "../components/MorePages";
 import { TableHead } from "../components/TableHead";
 import { useFormAction } from "../lib/useFormAction";
 import { when } from "../lib/time";
@@ -58,11 +59,7 @@ export function LibraryPage() {
           </tbody>
         </table>
       )}
-      {pages.hasNextPage && (
-        <button type="button" className="secondary" disabled={pages.isFetchingNextPage} onClick={() => pages.fetchNextPage()}>
-          More playlists
-        </button>
-      )}
+      <MorePages pages={pages} label="More playlists" />
     </section>
   );
 }

@@ -7,6 +7,7 @@ import { api, unwrap, type Schemas } from "../api/client";
 import { Missing } from "../components/ActionForm";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { Field, FormError } from "../components/Field";
+import { MorePages } from "../components/MorePages";
 import { clock } from "../lib/time";
 import { useFormAction } from "../lib/useFormAction";
 import { clipLink } from "./clip";
@@ -110,11 +111,7 @@ export function PlaylistPage() {
           </li>
         ))}
       </ol>
-      {items.hasNextPage && (
-        <button type="button" className="secondary" onClick={() => items.fetchNextPage()}>
-          More items
-        </button>
-      )}
+      <MorePages pages={items} label="More items" />
     </section>
   );
 }

@@ -6,6 +6,7 @@ import { Link, useLocation, useSearchParams } from "react-router";
 import { api, unwrap } from "../api/client";
 import { participantsOf, STATUS_LABEL, type CallStatus } from "../api/call";
 import { allMembers } from "../api/lists";
+import { MorePages } from "../components/MorePages";
 import { useMe } from "../auth/session";
 import { Options } from "../components/Options";
 import { StatusBadge } from "../components/StatusBadge";
@@ -174,11 +175,7 @@ export function CallsPage() {
           </tbody>
         </table>
       )}
-      {calls.hasNextPage && (
-        <button type="button" className="secondary" onClick={() => calls.fetchNextPage()} disabled={calls.isFetchingNextPage}>
-          {calls.isFetchingNextPage ? "Loading…" : "Show more calls"}
-        </button>
-      )}
+      <MorePages pages={calls} label="Show more calls" />
     </section>
   );
 }

@@ -8,6 +8,7 @@ import { ActionForm } from "../components/ActionForm";
 import { Field } from "../components/Field";
 import { useFormAction } from "../lib/useFormAction";
 import { ItemTable } from "../components/ItemTable";
+import { ShownOnce } from "../components/ShownOnce";
 import { when } from "../lib/time";
 
 export function ApiKeysSettings() {
@@ -39,14 +40,11 @@ export function ApiKeysSettings() {
         <Field label="Key name" value={name} onChange={(e) => setName(e.target.value)} error={errors.fields.name} />
       </ActionForm>
       {created && (
-        <div className="flash" role="status">
+        <ShownOnce label="API key" secret={created.key} testId="new-api-key">
           <p>
             Your new key <strong>{created.name}</strong>. Store it now: it is not shown again.
           </p>
-          <code className="secret" data-testid="new-api-key">
-            {created.key}
-          </code>
-        </div>
+        </ShownOnce>
       )}
       {keys.isError && <p role="alert">{keys.error.message}</p>}
       {active.length === 0 ? (

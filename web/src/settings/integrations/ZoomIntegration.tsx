@@ -1,0 +1,176 @@
+// Zoom: whether (and how) the organization's Zoom account is connected, the way to connect
+// it (OAuth through the gateway, or the server's own account with Server-to-Server OAuth),
+// to disconnect it, and every recording Zoom announced with what became of it.
+//
+// "Connect Zoom" is a plain link: the gateway redirects to Zoom's consent page and Zoom's
+// answer comes back through the gateway to this page as ?zoom=connected or
+// ?zoom=error&reason=<code>, which is shown once and can be dismissed.
+import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { Link, useSearchParams } from "react-router";
+import { api, unwrap, type Schemas } from "../../api/client";
+import { ConfirmDialog } from "../../components/ConfirmDialog";
+import { FormError } from "../../components/Field";
+import { MorePages } from "../../components/MorePages";
+import { TableHead } from "../../components/TableHead";
+import { when } from "../../lib/time";
+import { useFormAction } from "../../lib/useFormAction";
+
+export const ZOOM_KEY = ["integrations", "zoom"] as const;
+const IMPORTS_PAGE = 20;
+
+const KIND: Record<string, string> = { oauth: "OAuth (an admin's consent)", server_to_server: "Server-to-Server OAuth" };
+
+/** Why Zoom was not connected, in words, for the reasons the gateway and Zoom send back. */
+const REASONS: Record<string, string> = {
+  access_denied: "the consent was declined in Zoom.",
+  missing_code: "Zoom came back without an authorization code. Try again.",
+  zoom_not_configured: "Zoom is not set up on this server (ask your Clashtor administrator for the Zoom app's keys).",
+  zoom_state_invalid: "the authorization expired or was already used. Start again from this page.",
+  zoom_account_taken: "that Zoom account is already connected to another organization.",
+  zoom_unavailable: "Zoom did not answer. Try again in a minute.",
+  zoom_refused: "Zoom refused the authorization code. Try again.",
+  service_unavailable: "Clashtor's integrations are not answering right now. Try again in a minute.",
+};
+
+/** The message the OAuth round trip left in the address, if any. */
+export function zoomOutcome(params: URLSearchParams): { ok: boolean; text: string } | null {
+  const zoom = params.get("zoom");
+  if (zoom === "connected") return { ok: true, text: "Zoom is connected: recordings of its meetings now arrive as calls." };
+  if (zoom !== "error") return null;
+  const reason = params.get("reason") ?? "";
+  return { ok: false, text: `Zoom was not connected: ${REASONS[reason] ?? `Zoom or Clashtor refused (${reason || "no reason given"}).`}` };
+}
+
+type Status = Schemas["ZoomStatus"] & { needs_reauthorization?: boolean | null };
+
+export function ZoomIntegration() {
+  const [params, setParams] = useSearchParams();
+  const outcome = zoomOutcome(params);
+  const status = useQuery({
+    queryKey: ZOOM_KEY,
+    queryFn: async (): Promise<Status> => unwrap(api.GET("/v1/integrations/zoom")),
+  });
+  const action = useFormAction(ZOOM_KEY);
+  const serverToServer = () => action.run(() => unwrap(api.POST("/v1/integrations/zoom/server-to-server")));
+  const disconnect = () => action.run(() => unwrap(api.DELETE("/v1/integrations/zoom/connection")));
+  const zoom = status.data;
+  return (
+    <section className="card" aria-labelledby="zoom-heading">
+      <h2 id="zoom-heading">Zoom</h2>
+      <p>Cloud recordings of your Zoom meetings arrive as calls by themselves, uploaded on behalf of the meeting's host.</p>
+      {outcome && (
+        <div className={outcome.ok ? "flash" : "form-error notice"} role={outcome.ok ? "status" : "alert"}>
+          <p>{outcome.text}</p>
+          <button type="button" className="secondary small" onClick={() => setParams({}, { replace: true })}>
+            Dismiss
+          </button>
+        </div>
+      )}
+      {status.isPending && <p role="status">Loading the Zoom connection…</p>}
+      {status.isError && <p role="alert">{status.error.message}</p>}
+      {zoom && <ZoomState zoom={zoom} />}
+      {zoom && (
+        <div className="actions">
+          {!zoom.connected || zoom.needs_reauthorization ? (
+            <>
+              <a className="button" href="/v1/integrations/zoom/authorize">
+                {zoom.connected ? "Reconnect Zoom" : "Connect Zoom"}
+              </a>
+              {!zoom.connected && (
+                <button type="button" className="secondary" disabled={action.busy} onClick={serverToServer}>
+                  Use the server's Zoom account (Server-to-Server)
+                </button>
+              )}
+            </>
+          ) : null}
+          {zoom.connected && (
+            <ConfirmDialog
+              label="Disconnect Zoom"
+              name="Confirm disconnecting Zoom"
+              question="Disconnect Zoom? Its tokens are deleted and new recordings no longer arrive; calls already imported stay."
+              confirmLabel="Yes, disconnect Zoom"
+              busy={action.busy}
+              onConfirm={disconnect}
+            />
+          )}
+        </div>
+      )}
+      <FormError message={action.errors.general} />
+      {zoom?.connected && <ZoomImports />}
+    </section>
+  );
+}
+
+function ZoomState({ zoom }: { zoom: Status }) {
+  if (!zoom.connected) return <p data-testid="zoom-status">Not connected.</p>;
+  return (
+    <>
+      <p data-testid="zoom-status">
+        <strong>Connected</strong> with {KIND[zoom.kind ?? ""] ?? zoom.kind}
+        {zoom.account_id && <> to the Zoom account {zoom.account_id}</>}, since {when(zoom.connected_at)}.
+      </p>
+      {zoom.needs_reauthorization && (
+        <p role="alert">Zoom refused this connection's token: reconnect Zoom to keep recordings arriving.</p>
+      )}
+      <dl className="facts">
+        <dt>Last import</dt>
+        <dd>{zoom.last_import_at ? when(zoom.last_import_at) : "none yet"}</dd>
+        {zoom.last_failure && (
+          <>
+            <dt>Last failure</dt>
+            <dd>
+              {zoom.last_failure} ({when(zoom.last_failure_at)})
+            </dd>
+          </>
+        )}
+      </dl>
+    </>
+  );
+}
+
+const IMPORT_STATUS: Record<string, string> = { pending: "Importing", imported: "Imported", failed: "Failed" };
+
+function ZoomImports() {
+  const pages = useInfiniteQuery({
+    queryKey: [...ZOOM_KEY, "imports"],
+    initialPageParam: undefined as string | undefined,
+    queryFn: ({ pageParam }) =>
+      unwrap(api.GET("/v1/integrations/zoom/imports", { params: { query: { limit: IMPORTS_PAGE, cursor: pageParam } } })),
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+  });
+  const items = pages.data?.pages.flatMap((p) => p.items) ?? [];
+  return (
+    <>
+      <h3>Recordings from Zoom</h3>
+      {pages.isError && <p role="alert">{pages.error.message}</p>}
+      {pages.isSuccess && items.length === 0 && <p className="muted">No recording yet: they appear here when Zoom announces them.</p>}
+      {items.length > 0 && (
+        <table>
+          <TableHead columns={["Meeting", "Status", "Call or reason", "Attempts", "Announced"]} />
+          <tbody>
+            {items.map((item) => (
+              <tr key={item.id}>
+                <td>{item.title ?? "(no topic)"}</td>
+                <td>
+                  <span className={`badge badge-${item.status === "imported" ? "scored" : item.status}`}>
+                    {IMPORT_STATUS[item.status] ?? item.status}
+                  </span>
+                </td>
+                <td>
+                  {item.call_id ? (
+                    <Link to={`/calls/${encodeURIComponent(item.call_id)}`}>Open the call{item.title ? ` ${item.title}` : ""}</Link>
+                  ) : (
+                    (item.error ?? "–")
+                  )}
+                </td>
+                <td>{item.attempts}</td>
+                <td>{when(item.created_at)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <MorePages pages={pages} label="More recordings" />
+    </>
+  );
+}
