@@ -105,10 +105,26 @@ test("Zoom connected: how, since when, the last failure, the imports page by pag
   await userEvent.keyboard("{Escape}");
   expect(zoom.getByRole("button", { name: "Disconnect Zoom" })).toHaveFocus();
   expect(seen.some((r) => r.method === "DELETE")).toBe(false);
+  expect(zoom.queryByRole("link", { name: /Connect Zoom/ })).toBeNull(); // connected and working: nothing to connect
   await userEvent.click(zoom.getByRole("button", { name: "Disconnect Zoom" }));
   await userEvent.click(zoom.getByRole("button", { name: "Yes, disconnect Zoom" }));
   expect(await zoom.findByText("Not connected.")).toBeInTheDocument();
   expect(seen.filter((r) => r.method === "DELETE").map((r) => new URL(r.url).pathname)).toEqual(["/v1/integrations/zoom/connection"]);
+});
+
+test("a connection whose token Zoom refused asks to be reconnected", async () => {
+  standIn({
+    ...session(),
+    ...quiet,
+    "GET /v1/integrations/zoom": () =>
+      json({ connected: true, kind: "oauth", account_id: "acct-9", connected_at: AT, needs_reauthorization: true, last_failure: "Zoom refused the token" }),
+    "GET /v1/integrations/zoom/imports": empty,
+  });
+  page();
+  const zoom = within(await screen.findByRole("region", { name: "Zoom" }));
+  expect(await zoom.findByRole("alert")).toHaveTextContent("reconnect Zoom to keep recordings arriving");
+  expect(zoom.getByRole("link", { name: "Reconnect Zoom" })).toHaveAttribute("href", "/v1/integrations/zoom/authorize");
+  expect(zoom.getByRole("button", { name: "Disconnect Zoom" })).toBeInTheDocument();
 });
 
 test("Slack: a token is stored write-only, and rules are added with their parameter and deleted", async () => {

@@ -41,14 +41,14 @@ export function zoomOutcome(params: URLSearchParams): { ok: boolean; text: strin
   return { ok: false, text: `Zoom was not connected: ${REASONS[reason] ?? `Zoom or Clashtor refused (${reason || "no reason given"}).`}` };
 }
 
-type Status = Schemas["ZoomStatus"] & { needs_reauthorization?: boolean | null };
+type Status = Schemas["ZoomStatus"];
 
 export function ZoomIntegration() {
   const [params, setParams] = useSearchParams();
   const outcome = zoomOutcome(params);
   const status = useQuery({
     queryKey: ZOOM_KEY,
-    queryFn: async (): Promise<Status> => unwrap(api.GET("/v1/integrations/zoom")),
+    queryFn: () => unwrap(api.GET("/v1/integrations/zoom")),
   });
   const action = useFormAction(ZOOM_KEY);
   const serverToServer = () => action.run(() => unwrap(api.POST("/v1/integrations/zoom/server-to-server")));
@@ -76,11 +76,9 @@ export function ZoomIntegration() {
               <a className="button" href="/v1/integrations/zoom/authorize">
                 {zoom.connected ? "Reconnect Zoom" : "Connect Zoom"}
               </a>
-              {!zoom.connected && (
-                <button type="button" className="secondary" disabled={action.busy} onClick={serverToServer}>
-                  Use the server's Zoom account (Server-to-Server)
-                </button>
-              )}
+              <button type="button" className="secondary" disabled={action.busy} onClick={serverToServer}>
+                Use the server's Zoom account (Server-to-Server)
+              </button>
             </>
           ) : null}
           {zoom.connected && (
