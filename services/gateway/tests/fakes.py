@@ -39,6 +39,7 @@ from pydantic import (
 
 from clashtor_common.certificates import CertificateSigner, generate_signing_key, record_digest
 from clashtor_common.errors import ApiError, install_error_handlers, not_found
+from clashtor_common.etags import matches, strong_etag
 from clashtor_common.identity import (
     IDENTITY_HEADER,
     CurrentIdentity,
@@ -343,9 +344,17 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
             raise not_found("call", call_id)
         return {k: v for k, v in item.items() if k != "org_id"}
 
+    def _conditional(part: dict[str, Any], request: Request) -> Response:
+        """As transcribe and score answer a part: with an ETag, 304 when it is current."""
+        body = json.dumps(part, sort_keys=True).encode()
+        etag = strong_etag(body)
+        if matches(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers={"etag": etag})
+        return Response(body, media_type="application/json", headers={"etag": etag})
+
     @app.get("/internal/transcripts/{call_id}")
-    async def transcript(call_id: str, who: CurrentIdentity) -> dict[str, Any]:
-        return _owned(state.transcripts, call_id, who)
+    async def transcript(call_id: str, who: CurrentIdentity, request: Request) -> Response:
+        return _conditional(_owned(state.transcripts, call_id, who), request)
 
     @app.get("/internal/analytics/trends")
     async def trends(who: CurrentIdentity, weeks: int = 12) -> dict[str, Any]:
@@ -358,8 +367,8 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
         }
 
     @app.get("/internal/scores/{call_id}")
-    async def score(call_id: str, who: CurrentIdentity) -> dict[str, Any]:
-        return _owned(state.scores, call_id, who)
+    async def score(call_id: str, who: CurrentIdentity, request: Request) -> Response:
+        return _conditional(_owned(state.scores, call_id, who), request)
 
     @app.put("/internal/scores/{call_id}/roles")
     async def correct_roles(

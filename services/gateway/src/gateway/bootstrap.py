@@ -11,11 +11,14 @@ from __future__ import annotations
 from clashtor_common.s3 import S3Store
 from clashtor_common.service import ServiceRuntime
 from gateway.adapters.account_status import AccountStatusCache
+from gateway.adapters.api_key_cache import ApiKeyCache
+from gateway.adapters.call_views import CallViewCache
 from gateway.adapters.exports import ExportStore
 from gateway.adapters.mailer import LoggingMailer, Mailer, SmtpMailer
 from gateway.adapters.rectification_relay import Rectifications
 from gateway.adapters.sealed import install_keyring
 from gateway.adapters.services import ServiceClients
+from gateway.adapters.usage_buffer import UsageRecorder
 from gateway.context import EXTRAS_KEY, Gateway
 from gateway.domain.credentials import Passwords
 from gateway.entrypoints.stream import ROUTES
@@ -49,8 +52,20 @@ def bootstrap(
         rectifications=Rectifications(
             runtime.db, services, retry_seconds=settings.rectification_retry_seconds
         ),
+        api_keys=ApiKeyCache(settings.api_key_cache_seconds),
+        usage=UsageRecorder(
+            runtime.db,
+            flush_seconds=settings.usage_flush_seconds,
+            max_rows=settings.usage_buffer_rows,
+        ),
+        views=CallViewCache(
+            max_entries=settings.call_view_cache_entries,
+            max_bytes=settings.call_view_cache_bytes,
+        ),
     )
-    return runtime.attach(EXTRAS_KEY, gw, ROUTES, exports=gw.exports)
+    return runtime.attach(
+        EXTRAS_KEY, gw, ROUTES, exports=gw.exports, views=gw.views, api_keys=gw.api_keys
+    )
 
 
 def mailer_from(settings: GatewaySettings) -> Mailer:

@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from clashtor_common.db import Database
 from clashtor_common.service import ServiceRuntime
 from gateway.adapters.account_status import AccountStatusCache
+from gateway.adapters.api_key_cache import ApiKeyCache
+from gateway.adapters.call_views import CallViewCache
 from gateway.adapters.exports import ExportStore
 from gateway.adapters.mailer import Mailer
 from gateway.adapters.rectification_relay import Rectifications
 from gateway.adapters.services import ServiceClients
+from gateway.adapters.usage_buffer import UsageRecorder
 from gateway.domain.credentials import Passwords
 from gateway.settings import GatewaySettings
 
@@ -34,6 +37,9 @@ class Gateway:
     exports: ExportStore
     accounts: AccountStatusCache
     rectifications: Rectifications
+    api_keys: ApiKeyCache
+    usage: UsageRecorder
+    views: CallViewCache
 
 
 def context_of(runtime: ServiceRuntime) -> Gateway:

@@ -24,6 +24,8 @@ from clashtor_common.events import (
 )
 from clashtor_common.outbox import emit
 from clashtor_common.subscriptions import Subscriptions
+from gateway.adapters.api_key_cache import ApiKeyCache
+from gateway.adapters.call_views import CallViewCache
 from gateway.adapters.exports import ExportStore
 from gateway.service_layer import notifications, privacy_data
 
@@ -54,9 +56,22 @@ async def on_comment_mentioned(event: Envelope, session: AsyncSession) -> None:
 
 @events.handles_erasure(SERVICE)
 async def on_erasure_requested(
-    request: ErasureRequested, event: Envelope, session: AsyncSession, exports: ExportStore
+    request: ErasureRequested,
+    event: Envelope,
+    session: AsyncSession,
+    exports: ExportStore,
+    views: CallViewCache,
+    api_keys: ApiKeyCache,
 ) -> None:
-    """Erase the subject's account data, keep an ids-only tombstone, acknowledge."""
+    """Erase the subject's account data, keep an ids-only tombstone, acknowledge.
+
+    This replica's assembled views of the erased call (of every call of the
+    organization, for a person or the whole organization) go at once: ingest refuses the
+    call from now on anyway, this drops the plaintext too. Cached API key principals go
+    as well (an erased user's keys are deleted with the account)."""
+    subject = request.subject
+    views.forget(event.org_id, subject.id if subject.type == "call" and subject.id else None)
+    api_keys.forget_all()
     user_ids, removed = await privacy_data.erase(
         session,
         exports,

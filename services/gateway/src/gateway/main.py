@@ -41,7 +41,7 @@ def create_app(settings: GatewaySettings | None = None, *, mailer: Mailer | None
         title="Clashtor API",
         routers=routers,
         tables=TABLES,
-        workers=[gw.rectifications],
+        workers=[gw.rectifications, gw.usage],
         on_shutdown=[gw.services.aclose],
         public=True,  # /metrics only on GATEWAY_METRICS_PORT; callers' baggage dropped
         operation_id=operation_id,  # calls_list, not list_calls_v1_calls_get
@@ -50,7 +50,7 @@ def create_app(settings: GatewaySettings | None = None, *, mailer: Mailer | None
     app.version = "1"
     app.state.gateway = gw
     serve_web(app, gw.settings.web_dir)
-    app.add_middleware(UsageMiddleware, db=gw.db)
+    app.add_middleware(UsageMiddleware, recorder=gw.usage)
     app.add_middleware(IdempotencyMiddleware, db=gw.db)
     app.add_middleware(AllowHeaderMiddleware, routers=routers)
     app.add_middleware(SingleQueryValueMiddleware)

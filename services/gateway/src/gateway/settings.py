@@ -26,6 +26,10 @@ class GatewaySettings(ServiceSettings):
     integrations_url: str = "http://127.0.0.1:8006"
     downstream_timeout_seconds: float = 10.0
     upload_timeout_seconds: float = 900.0
+    downstream_pool_timeout_seconds: float = 30.0
+    """How long a request may wait for a free pooled connection to a service."""
+    downstream_connections: int = Field(100, ge=1)
+    """Connections kept open (keep-alive) to each service, at most."""
     identity_ttl_seconds: int = 60
     max_upload_bytes: int = 500 * 1024 * 1024 + 1024 * 1024
     """500 MB of audio plus room for the multipart envelope (title, participants)."""
@@ -40,6 +44,17 @@ class GatewaySettings(ServiceSettings):
     """How long privacy's account status (deleted or not) is trusted per organization."""
     account_status_stale_seconds: float = Field(300.0, ge=0)
     """How long the last known status is used while privacy cannot be reached."""
+    api_key_cache_seconds: float = Field(5.0, ge=0)
+    """How long an API key that authenticated is trusted without asking the database: a
+    key revoked (or its user demoted) on another replica stops working within this."""
+    usage_flush_seconds: float = Field(1.0, gt=0)
+    """How often usage rows and API keys' ``last_used_at`` are written, in one batch."""
+    usage_buffer_rows: int = Field(10_000, ge=1)
+    """Usage rows waiting in memory at most (past it they are dropped and logged)."""
+    call_view_cache_entries: int = Field(1000, ge=0)
+    """Assembled call views kept (``GET /v1/calls/{id}``); 0 keeps none."""
+    call_view_cache_bytes: int = Field(64 * 1024 * 1024, ge=0)
+    """Their total size at most."""
     rectification_retry_seconds: float = Field(30.0, gt=0)
     """How often rectifications privacy has not taken yet are offered again."""
 

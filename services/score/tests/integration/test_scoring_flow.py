@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import text
 
@@ -177,6 +178,34 @@ async def test_the_same_event_twice_and_a_replay_score_the_call_once(
         rec = await session.get(CallScoreRecord, (org, call_id))
     assert rec is not None and rec.times_scored == 1
     assert rec.source_event_id == str(first.id)
+
+
+async def test_a_score_answers_304_to_its_etag_until_it_changes(
+    score: RunningScore, kafka_bootstrap: str, transcripts: Transcripts, scored: TopicReader
+) -> None:
+    """The gateway revalidates the scores of the call views it holds: a current ETag gets
+    a bodiless 304 for who may see the score, a correction makes a new one."""
+    org = new_org()
+    call_id = await scored_call(score, kafka_bootstrap, transcripts, scored, org)
+    first = await score.score_of(org, call_id)
+    etag = first.headers["etag"]
+    path = f"/internal/scores/{call_id}"
+
+    async def asking(org_id: str, **member: Any) -> httpx.Response:
+        headers = {**score.as_member(org_id, **member), "If-None-Match": etag}
+        return await score.client.get(path, headers=headers)
+
+    again = await asking(org)
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
+    assert (await asking(new_org())).status_code == 404
+    assert (await asking(org, role="rep", user_id="someone-else")).status_code == 404
+    corrected = await score.client.put(
+        f"{path}/roles", json={"roles": {"0": "customer"}}, headers=score.as_member(org)
+    )
+    assert corrected.status_code == 200, corrected.text
+    changed = await asking(org)
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+    assert changed.json()["roles"]["0"] == "customer"
 
 
 async def test_a_role_correction_rescores_the_call_and_announces_it_again(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -310,6 +311,30 @@ async def test_another_organization_cannot_read_a_transcript(
         anonymous = await bare.get(f"/internal/transcripts/{call_id}")
     assert anonymous.status_code == 401
     assert anonymous.json()["error"]["code"] == "missing_identity"
+
+
+async def test_a_transcript_answers_304_to_its_etag_and_only_to_who_may_read_it(
+    uploader, transcribed, client, short_stereo_call
+):
+    """The gateway revalidates the transcripts of the call views it holds: a current ETag
+    gets a bodiless 304, after the same checks as a full read."""
+    org = new_org()
+    upload, _ = await _transcribe(uploader, transcribed, short_stereo_call, org, uploader="rep-1")
+    call_id = upload.data["call_id"]
+    first = await client.transcript(org, call_id)
+    etag = first.headers["etag"]
+    assert first.status_code == 200 and first.json()["utterances"]
+
+    def asking(org_id: str, **who: Any) -> dict[str, str]:
+        return {**client.headers(org_id, **who), "If-None-Match": etag}
+
+    path = f"/internal/transcripts/{call_id}"
+    again = await client.http.get(path, headers=asking(org))
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
+    stale = await client.http.get(path, headers={**asking(org), "If-None-Match": '"old"'})
+    assert stale.status_code == 200 and stale.json() == first.json()
+    for refused in (asking(new_org()), asking(org, user="rep-2", role="rep")):
+        assert (await client.http.get(path, headers=refused)).status_code == 404
 
 
 async def test_the_language_comes_from_the_upload_then_the_organization_then_detection(

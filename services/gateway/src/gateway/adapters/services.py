@@ -1,7 +1,10 @@
 """Clients of the owning services' internal HTTP APIs, with the signed identity attached.
 
-One ``httpx.AsyncClient`` for every downstream call (connection pooling), explicit
-timeouts, no retries (most forwarded calls are not idempotent). What comes back is
+One pooled ``httpx.AsyncClient`` per service (HTTP keep-alive, limits of its own, so a
+burst of reads to one service cannot take every connection another needs), explicit
+timeouts, no retries (most forwarded calls are not idempotent). The signed identity of
+a caller is reused while most of its short lifetime is left (``IdentityTokens``): a read
+signs nothing when the same caller asked a moment ago. What comes back is
 translated once, here: a downstream 4xx is passed through in the common error shape,
 a 503 too (with its ``Retry-After``: the service is up but a dependency such as S3 is
 not, and the client should simply try again), any other 5xx becomes 502, and a service
@@ -11,18 +14,23 @@ that cannot be reached becomes 503 ``service_unavailable``, never a 500.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterable, Mapping
-from typing import Any, Literal
+import time
+from collections.abc import AsyncIterable, Callable, Mapping
+from typing import Any, Literal, get_args
 
+import aiohttp
 import httpx
+from opentelemetry import propagate
 
 from clashtor_common.errors import ApiError, field_errors_of
+from clashtor_common.etags import ETAG, IF_NONE_MATCH
 from clashtor_common.identity import IDENTITY_HEADER, Identity, sign_identity
 from gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
 
 Service = Literal["ingest", "transcribe", "score", "billing", "privacy", "integrations"]
+SERVICES: tuple[Service, ...] = get_args(Service)
 
 _ERROR_CODES = {
     400: "bad_request",
@@ -115,6 +123,95 @@ def json_body(service: str, resp: httpx.Response) -> Any:
         raise ApiError(502, "upstream_error", f"the {service} service answered nonsense") from exc
 
 
+class IdentityTokens:
+    """Signed identities, each reused while more than half its lifetime is left.
+
+    A token is valid ``ttl_seconds`` (60 s) from signing; handing out one at most
+    ``ttl_seconds / 2`` old leaves the receiving service as much time as before to check
+    it, and saves an HMAC-signed JWT per downstream request. Bounded: past
+    ``max_entries`` callers the table is emptied (they are signed anew).
+    """
+
+    def __init__(
+        self,
+        secret: str,
+        ttl_seconds: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_entries: int = 10_000,
+    ) -> None:
+        self._secret = secret
+        self.ttl_seconds = ttl_seconds
+        self.clock = clock
+        self.max_entries = max_entries
+        self._tokens: dict[Identity, tuple[str, float]] = {}
+
+    def token(self, identity: Identity) -> str:
+        now = self.clock()
+        found = self._tokens.get(identity)
+        if found is not None and now - found[1] < self.ttl_seconds / 2:
+            return found[0]
+        token = sign_identity(identity, self._secret, ttl_seconds=self.ttl_seconds)
+        if len(self._tokens) >= self.max_entries:
+            self._tokens.clear()
+        self._tokens[identity] = (token, now)
+        return token
+
+
+class ReadPool:
+    """Keep-alive ``aiohttp`` sessions, one per service, for the hot reads' plain GETs.
+
+    ``GET /v1/calls/{id}`` makes three internal requests per read; through httpx each
+    cost the gateway about as much CPU as the service spent answering it. aiohttp's
+    client does the same GET for a fraction of that. The answer is handed on as an
+    ``httpx.Response``, so its translation (``json_body``, ``raise_for_downstream``) is
+    the one every other request gets. The trace context is injected as httpx's
+    instrumentation does (``traceparent``): the service's span joins the request's trace.
+    """
+
+    def __init__(self, settings: GatewaySettings) -> None:
+        self.settings = settings
+        self._sessions: dict[str, aiohttp.ClientSession] = {}
+
+    def _session(self, service: str) -> aiohttp.ClientSession:
+        session = self._sessions.get(service)
+        if session is None or session.closed:  # made on first use: it needs the running loop
+            session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(
+                    limit=self.settings.downstream_connections,
+                    keepalive_timeout=KEEPALIVE_SECONDS,
+                ),
+                timeout=aiohttp.ClientTimeout(
+                    total=self.settings.downstream_timeout_seconds,
+                    connect=self.settings.downstream_pool_timeout_seconds,
+                ),
+                auto_decompress=False,  # httpx.Response decodes, as for every answer
+            )
+            self._sessions[service] = session
+        return session
+
+    async def get(self, service: str, url: str, headers: dict[str, str]) -> httpx.Response:
+        propagate.inject(headers)
+        try:
+            async with self._session(service).get(
+                url, headers=headers, allow_redirects=False
+            ) as resp:
+                body = await resp.read()
+                return httpx.Response(resp.status, headers=list(resp.headers.items()), content=body)
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise unavailable(service, exc) from exc
+
+    async def aclose(self) -> None:
+        for session in self._sessions.values():
+            await session.close()
+        self._sessions.clear()
+
+
+KEEPALIVE_SECONDS = 4.0
+"""Below uvicorn's 5 s idle timeout: an idle pooled connection is dropped by us first,
+never reused at the instant the service closes it (a RemoteProtocolError)."""
+
+
 class ServiceClients:
     """The gateway's one way to reach the services' internal APIs."""
 
@@ -122,12 +219,28 @@ class ServiceClients:
         self, settings: GatewaySettings, transport: httpx.AsyncBaseTransport | None = None
     ) -> None:
         self.settings = settings
-        self._secret = settings.identity_secret.get_secret_value()
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.downstream_timeout_seconds),
-            transport=transport,
-            follow_redirects=False,
+        self._tokens = IdentityTokens(
+            settings.identity_secret.get_secret_value(), settings.identity_ttl_seconds
         )
+        connections = settings.downstream_connections
+        limits = httpx.Limits(
+            max_connections=connections,
+            max_keepalive_connections=connections,
+            keepalive_expiry=KEEPALIVE_SECONDS,
+        )
+        self._clients: dict[str, httpx.AsyncClient] = {
+            service: httpx.AsyncClient(
+                timeout=httpx.Timeout(
+                    settings.downstream_timeout_seconds,
+                    pool=settings.downstream_pool_timeout_seconds,
+                ),
+                limits=limits,
+                transport=transport,
+                follow_redirects=False,
+            )
+            for service in SERVICES
+        }
+        self._reads = ReadPool(settings)
 
     def url(self, service: Service, path: str) -> str:
         return f"{self.settings.service_url(service)}{path}"
@@ -135,10 +248,7 @@ class ServiceClients:
     def identity_headers(self, identity: Identity | None) -> dict[str, str]:
         if identity is None:
             return {}
-        token = sign_identity(
-            identity, self._secret, ttl_seconds=self.settings.identity_ttl_seconds
-        )
-        return {IDENTITY_HEADER: token}
+        return {IDENTITY_HEADER: self._tokens.token(identity)}
 
     async def request(
         self,
@@ -156,7 +266,8 @@ class ServiceClients:
     ) -> httpx.Response:
         """Send one request; 503 if the service cannot be reached. Caller reads the status."""
         all_headers = {**(headers or {}), **self.identity_headers(identity)}
-        request = self._client.build_request(
+        client = self._clients[service]
+        request = client.build_request(
             method,
             self.url(service, path),
             params={k: v for k, v in (params or {}).items() if v is not None},
@@ -166,9 +277,22 @@ class ServiceClients:
             timeout=httpx.Timeout(timeout) if timeout else httpx.USE_CLIENT_DEFAULT,
         )
         try:
-            return await self._client.send(request, stream=stream)
+            return await client.send(request, stream=stream)
         except httpx.TransportError as exc:
             raise unavailable(service, exc) from exc
+
+    async def get(
+        self,
+        service: Service,
+        path: str,
+        *,
+        identity: Identity,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """A plain GET (no query, no body) through the lighter read pool; 503 if the
+        service cannot be reached. Caller reads the status."""
+        all_headers = {**(headers or {}), **self.identity_headers(identity)}
+        return await self._reads.get(service, self.url(service, path), all_headers)
 
     async def call_json(
         self, service: Service, method: str, path: str, **request: Any
@@ -185,5 +309,21 @@ class ServiceClients:
             return None
         return json_body(service, resp)
 
+    async def get_part(
+        self, service: Service, path: str, *, identity: Identity, etag: str | None
+    ) -> tuple[bool, str | None, Any]:
+        """A conditional ``get_optional``: sent with ``If-None-Match: etag`` when one is
+        held. (False, etag, None) when the service answered 304 (what the caller holds is
+        current), else (True, the new ETag, the body or None for a 404)."""
+        headers = {IF_NONE_MATCH: etag} if etag else None
+        resp = await self.get(service, path, identity=identity, headers=headers)
+        if resp.status_code == 304 and etag:
+            return False, etag, None
+        if resp.status_code == 404:
+            return True, None, None
+        return True, resp.headers.get(ETAG), json_body(service, resp)
+
     async def aclose(self) -> None:
-        await self._client.aclose()
+        for client in self._clients.values():
+            await client.aclose()
+        await self._reads.aclose()

@@ -1,8 +1,9 @@
 """ASGI middleware that records one usage row per authenticated request, after it is answered.
 
 ``authenticate`` puts the principal and the matched route template into the request
-state; this middleware reads them once the response has gone out, so analytics never
-delays or breaks a request.
+state; this middleware reads them once the response has gone out and hands the row to
+the ``UsageRecorder`` (in memory, written in batches), so analytics never delays or
+breaks a request.
 """
 
 from __future__ import annotations
@@ -11,17 +12,16 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from clashtor_common.db import Database
-from gateway.service_layer import usage
+from gateway.adapters.usage_buffer import UsageRecorder
 
 PRINCIPAL_KEY = "principal"
 ROUTE_KEY = "usage_route"
 
 
 class UsageMiddleware:
-    def __init__(self, app: ASGIApp, db: Database) -> None:
+    def __init__(self, app: ASGIApp, recorder: UsageRecorder) -> None:
         self.app = app
-        self.db = db
+        self.recorder = recorder
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -42,6 +42,4 @@ class UsageMiddleware:
             principal = state.get(PRINCIPAL_KEY)
             route = state.get(ROUTE_KEY)
             if principal is not None and route:
-                await usage.record(
-                    self.db, principal, method=scope["method"], route=route, status=status
-                )
+                self.recorder.record(principal, method=scope["method"], route=route, status=status)

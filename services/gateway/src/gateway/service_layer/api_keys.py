@@ -6,6 +6,10 @@ is enough) and its first characters, so a listing can tell keys apart.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Concatenate, ParamSpec, TypeVar
+
 from sqlalchemy import select
 
 from clashtor_common.db import utcnow
@@ -16,6 +20,26 @@ from gateway.domain import credentials
 from gateway.domain.permissions import Action, Role, can_grant, is_allowed
 from gateway.domain.principal import Principal
 from gateway.service_layer.pages import by_creation
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def changes_credentials(
+    use_case: Callable[Concatenate[Gateway, P], Awaitable[T]],
+) -> Callable[Concatenate[Gateway, P], Awaitable[T]]:
+    """For a use case that revokes keys or changes what a key's user may do (role, team,
+    membership): once it is over (committed or not), this replica's cached API key
+    principals are dropped (``ApiKeyCache.forget_all``), so the change holds here at once."""
+
+    @functools.wraps(use_case)
+    async def wrapper(gw: Gateway, *args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await use_case(gw, *args, **kwargs)
+        finally:
+            gw.api_keys.forget_all()
+
+    return wrapper
 
 
 async def create(
@@ -48,12 +72,14 @@ def _sees_all(actor: Principal) -> bool:
 async def list_keys(
     gw: Gateway, actor: Principal, *, limit: int, cursor: str | None
 ) -> tuple[list[ApiKey], str | None]:
+    await gw.usage.flush()  # this replica's last uses show in the listing
     query = select(ApiKey).where(ApiKey.org_id == actor.org_id)
     if not _sees_all(actor):
         query = query.where(ApiKey.user_id == actor.user_id)
     return await by_creation(gw, query, ApiKey, limit=limit, cursor=cursor)
 
 
+@changes_credentials
 async def revoke(gw: Gateway, actor: Principal, key_id: str) -> None:
     async with gw.db.session() as session:
         row = await session.get(ApiKey, key_id)

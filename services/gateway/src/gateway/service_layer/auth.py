@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, select
@@ -312,21 +312,26 @@ async def principal_from_session(gw: Gateway, token: str) -> Principal | None:
         )
 
 
-LAST_USED_GRANULARITY = timedelta(minutes=1)
-"""``last_used_at`` is written at most once a minute per key: a read with a key is then
-a read, not a write per request (under load every write is a lock and a commit)."""
-
-
-def touch_last_used(api_key: ApiKey, now: datetime) -> None:
-    """Move ``last_used_at`` to ``now`` when it is older than ``LAST_USED_GRANULARITY``."""
-    last = api_key.last_used_at
-    if last is None or now - as_utc(last) >= LAST_USED_GRANULARITY:
-        api_key.last_used_at = now
-
-
 async def principal_from_api_key(gw: Gateway, key: str) -> Principal | None:
+    """The principal of an API key: from ``gw.api_keys`` (a few seconds) or the database.
+
+    A read with a key writes nothing: its use goes to ``gw.usage``, which moves the
+    key's ``last_used_at`` in its next batch (at most once a minute per key)."""
     if not credentials.looks_like_api_key(key):
         return None
+    key_hash = credentials.hash_token(key)
+    principal = gw.api_keys.get(key_hash)
+    if principal is None:
+        generation = gw.api_keys.generation
+        principal = await _api_key_principal(gw, key)
+        if principal is None:
+            return None
+        gw.api_keys.put(key_hash, principal, generation)
+    gw.usage.key_used(principal.credential_id, utcnow())
+    return principal
+
+
+async def _api_key_principal(gw: Gateway, key: str) -> Principal | None:
     async with gw.db.session() as session:
         found = await _credential(session, ApiKey, ApiKey.key_hash, key)
         if found is None:
@@ -336,7 +341,6 @@ async def principal_from_api_key(gw: Gateway, key: str) -> Principal | None:
             return None
         if not can_grant(user.role, api_key.role):  # the creator was demoted since
             return None
-        touch_last_used(api_key, utcnow())
         return await _principal(
             session, user, api_key, org_id=api_key.org_id, role=Role(api_key.role), via="api_key"
         )

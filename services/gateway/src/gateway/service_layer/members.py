@@ -24,6 +24,7 @@ from gateway.adapters.tables import (
 from gateway.context import Gateway
 from gateway.domain.permissions import Role, can_grant
 from gateway.domain.principal import Principal
+from gateway.service_layer.api_keys import changes_credentials
 from gateway.service_layer.auth import count_owners, email_fingerprint
 from gateway.service_layer.invitations import revoke_beyond
 from gateway.service_layer.pages import by_creation
@@ -48,6 +49,7 @@ def _guard_owner(actor: Principal, member: User) -> None:
         raise Forbidden("only an owner can change or remove an owner")
 
 
+@changes_credentials
 async def change_role(gw: Gateway, actor: Principal, member_id: str, role: Role) -> User:
     async with gw.db.session() as session:
         member = await _member(session, actor.org_id, member_id)
@@ -68,6 +70,7 @@ async def change_role(gw: Gateway, actor: Principal, member_id: str, role: Role)
         return member
 
 
+@changes_credentials
 async def assign_manager(
     gw: Gateway, actor: Principal, member_id: str, manager_id: str | None
 ) -> User:
@@ -89,6 +92,7 @@ async def assign_manager(
         return member
 
 
+@changes_credentials
 async def remove_member(gw: Gateway, actor: Principal, member_id: str) -> None:
     """Remove a person from the organization: their account, sessions and keys go."""
     async with gw.db.session() as session:

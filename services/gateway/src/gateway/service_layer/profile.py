@@ -15,6 +15,7 @@ from gateway.adapters.tables import EmailChange, Organization, User
 from gateway.context import Gateway
 from gateway.domain import credentials
 from gateway.domain.principal import Principal
+from gateway.service_layer.api_keys import changes_credentials
 from gateway.service_layer.auth import (
     checked_email,
     checked_name,
@@ -67,6 +68,7 @@ class ProfileUpdate:
     email_change: EmailChangeRequested | None = None
 
 
+@changes_credentials
 async def update_me(
     gw: Gateway,
     principal: Principal,

@@ -3,12 +3,12 @@
 A row per authenticated request: org id, user id, method, route template (never the
 concrete path, which could hold an email or a name), status and credential kind.
 No cookies, no client identifiers, no personal data beyond ids. Users who objected
-to analytics (a privacy objection) are not recorded at all.
+to analytics (a privacy objection) are not recorded at all. The rows are recorded in
+memory and written in batches: ``adapters.usage_buffer``.
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, timedelta
 from typing import Any
 
@@ -16,30 +16,6 @@ from sqlalchemy import case, func, select
 
 from clashtor_common.db import Database, utcnow
 from gateway.adapters.tables import UsageEvent
-from gateway.domain.principal import Principal
-
-log = logging.getLogger(__name__)
-
-
-async def record(
-    db: Database, principal: Principal, *, method: str, route: str, status: int
-) -> None:
-    if principal.analytics_opt_out:
-        return
-    try:
-        async with db.session() as session:
-            session.add(
-                UsageEvent(
-                    org_id=principal.org_id,
-                    user_id=principal.user_id,
-                    method=method,
-                    route=route[:200],
-                    status=status,
-                    via=principal.via,
-                )
-            )
-    except Exception:  # analytics must never break a request
-        log.warning("could not record usage", exc_info=True)
 
 
 async def summarize(db: Database, org_id: str, *, days: int) -> dict[str, Any]:

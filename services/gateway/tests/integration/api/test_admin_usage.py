@@ -11,6 +11,7 @@ from gateway.adapters.tables import UsageEvent
 
 
 async def _rows(api: Any, org_id: str) -> list[UsageEvent]:
+    await api.app.state.gateway.usage.flush()  # rows wait in memory for their batch
     async with api.app.state.gateway.db.session() as session:
         result = await session.execute(select(UsageEvent).where(UsageEvent.org_id == org_id))
         return list(result.scalars())
@@ -82,3 +83,27 @@ async def test_users_who_objected_are_left_out(api: Any) -> None:
     rows = await _rows(api, owner.org_id)
     assert not [r for r in rows if r.user_id == rep.user_id]  # past rows pseudonymized too
     assert any(r.user_id is None for r in rows)
+
+
+async def test_reads_write_no_usage_row_until_their_batch_is_written(api: Any) -> None:
+    """Usage rows wait in memory and are written together (``usage_flush_seconds``)."""
+    owner = await api.signup()
+    client = api.bearer(await api.api_key(owner))
+    gw = api.app.state.gateway
+    await gw.usage.flush()
+
+    async def written() -> int:
+        async with gw.db.session() as session:
+            rows = await session.execute(
+                select(UsageEvent).where(UsageEvent.org_id == owner.org_id)
+            )
+            return len(rows.scalars().all())
+
+    before = await written()
+    for _ in range(5):
+        assert (await client.get("/v1/me")).status_code == 200
+    assert await written() == before, "nothing written on the read path"
+    assert gw.usage.waiting >= 5
+    await gw.usage.flush()
+    assert await written() == before + 5
+    assert gw.usage.waiting == 0

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from clashtor_common.db import as_utc
 from gateway.adapters.tables import ApiKey
-from gateway.service_layer.auth import LAST_USED_GRANULARITY
+from gateway.adapters.usage_buffer import LAST_USED_GRANULARITY
 
 
 async def test_key_is_shown_once_and_listed_by_prefix_only(api: Any) -> None:
@@ -126,3 +126,37 @@ async def test_reads_with_a_key_write_last_used_at_at_most_once_a_minute(api: An
         key.last_used_at = as_utc(key.last_used_at) - LAST_USED_GRANULARITY
     assert (await client.get("/v1/me")).status_code == 200
     assert await last_used() > first
+
+
+async def test_a_revoked_key_stops_here_at_once_and_on_other_replicas_within_the_cache_time(
+    api: Any, make_api: Any
+) -> None:
+    """Keys that authenticated are cached (``api_key_cache_seconds``): the replica that
+    revokes forgets them at once; another replica asks the database again within the bound."""
+    owner = await api.signup()
+    created = (await owner.client.post("/v1/api-keys", json={"name": "poller"})).json()
+    other = await make_api()  # a second gateway replica on the same database
+    now = [0.0]
+    cache = other.app.state.gateway.api_keys
+    cache.clock = lambda: now[0]
+    here, there = api.bearer(created["key"]), other.bearer(created["key"])
+    assert (await here.get("/v1/me")).status_code == 200
+    assert (await there.get("/v1/me")).status_code == 200
+
+    assert (await owner.client.delete(f"/v1/api-keys/{created['id']}")).status_code == 204
+    assert (await here.get("/v1/me")).status_code == 401, "the revoking replica: at once"
+    assert (await there.get("/v1/me")).status_code == 200, "the other: from its cache, for now"
+    now[0] += cache.ttl_seconds
+    assert (await there.get("/v1/me")).status_code == 401, "…and no longer than the bound"
+
+
+async def test_a_demoted_users_key_is_refused_at_once_by_the_replica_that_demoted(
+    api: Any,
+) -> None:
+    owner = await api.signup()
+    admin = await api.invite(owner, "admin")
+    key = await api.api_key(admin, role="admin")
+    assert (await api.bearer(key).get("/v1/members")).status_code == 200  # cached now
+    resp = await owner.client.patch(f"/v1/members/{admin.user_id}", json={"role": "rep"})
+    assert resp.status_code == 200, resp.text
+    assert (await api.bearer(key).get("/v1/members")).status_code == 401

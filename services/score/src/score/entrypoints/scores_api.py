@@ -1,16 +1,25 @@
-"""``/internal/scores``: a call's score, and the user's correction of who is the rep."""
+"""``/internal/scores``: a call's score, and the user's correction of who is the rep.
+
+A score answers with an ``ETag`` (a hash of the body); sent back in ``If-None-Match``
+(the gateway does, for the parts of the call views it holds), it gets a bodiless 304
+while the score, its review and its roles are unchanged: nothing is sent, and the
+gateway neither parses nor assembles it again.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path
+from fastapi import APIRouter, Body, Header, Path, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clashtor_common.crypto import DataKeys
 from clashtor_common.datakeys import call_key_id
 from clashtor_common.errors import ApiError, not_found
+from clashtor_common.etags import ETAG, matches, strong_etag
 from clashtor_common.identity import CurrentIdentity, Identity
 from score.adapters.repository import ScoreRepository
 from score.adapters.tables import CallScoreRecord
@@ -46,13 +55,28 @@ async def _view(
     return score_view(rec, await reviewed_result(ctx, session, rec, result))
 
 
-@router.get("/{call_id}")
-async def get_score(call_id: CallId, identity: CurrentIdentity, ctx: ContextDep) -> dict[str, Any]:
+@router.get(
+    "/{call_id}",
+    response_model=dict[str, Any],
+    responses={304: {"description": "unchanged since the ETag sent in If-None-Match"}},
+)
+async def get_score(
+    call_id: CallId,
+    identity: CurrentIdentity,
+    ctx: ContextDep,
+    if_none_match: Annotated[str | None, Header(max_length=2000)] = None,
+) -> Response:
     """Roles, metrics, tracker hits, scorecard result and coaching feedback of one call."""
     async with transaction(ctx) as session:
         rec = await _visible(ScoreRepository(session, identity.org_id), identity, call_id)
         keys = await ctx.keys.load(session, [call_key_id(call_id)])
-        return await _view(ctx, session, rec, keys)
+        view = await _view(ctx, session, rec, keys)
+    answer = JSONResponse(jsonable_encoder(view))
+    etag = strong_etag(bytes(answer.body))
+    if matches(if_none_match, etag):
+        return Response(status_code=304, headers={ETAG: etag})
+    answer.headers[ETAG] = etag
+    return answer
 
 
 @router.put("/{call_id}/roles")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
@@ -20,7 +19,8 @@ from gateway.context import Gateway
 from gateway.domain import call_view
 from gateway.domain.permissions import Action
 from gateway.domain.principal import Principal
-from gateway.entrypoints.conditional import NOT_MODIFIED_RESPONSE, conditional
+from gateway.entrypoints.call_detail import call_view_of
+from gateway.entrypoints.conditional import NOT_MODIFIED_RESPONSE, conditional_body
 from gateway.entrypoints.deps import GatewayDep, require
 from gateway.entrypoints.proxy import stream_through
 from gateway.entrypoints.schemas import (
@@ -213,21 +213,14 @@ async def get_call(
     call_id: CallId,
     principal: Annotated[Principal, Depends(require(Action.CALLS_READ))],
     gw: GatewayDep,
-    response: Response,
     if_none_match: Annotated[str | None, Header(max_length=2000)] = None,
-) -> Any:
+) -> Response:
     """The call with its transcript, metrics, trackers, scorecard and coaching feedback.
 
     Answers with an ``ETag``; sent back in ``If-None-Match``, it gets a bodiless 304 while
     the call is unchanged."""
-    call = await visible_call(gw, principal, call_id)
-    identity = principal.identity()
-    key = quote(call_id, safe="")
-    transcript, score = await asyncio.gather(
-        gw.services.get_optional("transcribe", f"/internal/transcripts/{key}", identity=identity),
-        gw.services.get_optional("score", f"/internal/scores/{key}", identity=identity),
-    )
-    return conditional(call_view.assemble(call, transcript, score), if_none_match, response)
+    view = await call_view_of(gw, principal, call_id)
+    return conditional_body(view.body, view.etag, if_none_match)
 
 
 @router.get(

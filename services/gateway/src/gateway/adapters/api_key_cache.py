@@ -1,0 +1,67 @@
+"""API keys already looked up: key hash → principal, trusted for a few seconds.
+
+A server polling with its key would otherwise cost a database round trip (key, user,
+team) per request. A key that authenticated is remembered for ``ttl_seconds``
+(``GATEWAY_API_KEY_CACHE_SECONDS``, 5 s); unknown or revoked keys are never
+remembered, so guessing fills nothing.
+
+The bound, stated: revoking a key, changing its user's role, team or analytics choice
+takes effect on the replica that made the change at once (``forget_all``: any such
+write empties this replica's table, and a lookup that began before it is not stored),
+and on every other replica within ``ttl_seconds``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from gateway.domain.principal import Principal
+
+
+@dataclass(frozen=True)
+class _Entry:
+    principal: Principal
+    at: float
+
+
+class ApiKeyCache:
+    """Principals of recently used API keys, by key hash, for ``ttl_seconds``."""
+
+    def __init__(
+        self,
+        ttl_seconds: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_entries: int = 10_000,
+    ) -> None:
+        self.ttl_seconds = ttl_seconds
+        self.clock = clock
+        self.max_entries = max_entries
+        self._entries: dict[str, _Entry] = {}
+        self.generation = 0
+        """Moves on every ``forget_all``: a lookup started under an older one is not kept."""
+
+    def get(self, key_hash: str) -> Principal | None:
+        entry = self._entries.get(key_hash)
+        if entry is None:
+            return None
+        if self.clock() - entry.at >= self.ttl_seconds:
+            del self._entries[key_hash]
+            return None
+        return entry.principal
+
+    def put(self, key_hash: str, principal: Principal, generation: int) -> None:
+        """Remember a key that authenticated, unless credentials changed since the lookup
+        began (``generation`` is ``self.generation`` as read before it)."""
+        if self.ttl_seconds <= 0 or generation != self.generation:
+            return
+        if len(self._entries) >= self.max_entries and key_hash not in self._entries:
+            self._entries.clear()
+        self._entries[key_hash] = _Entry(principal, self.clock())
+
+    def forget_all(self) -> None:
+        """A key was revoked or a user's role, team or choices changed: ask again."""
+        self._entries.clear()
+        self.generation += 1

@@ -1,0 +1,65 @@
+"""``GET /v1/calls/{id}``'s view: asked of its three owners per read, rebuilt only on change.
+
+Ingest answers for the call as the caller (404 for a call they may not see, another
+organization's or an erased one); transcribe and score are asked with the ETags of the
+parts the gateway holds (``CallViewCache``) and answer 304 when those are current. The
+view is assembled, validated against ``CallOut`` and serialized only when a part
+changed; otherwise the body built before is answered as it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import quote
+
+from fastapi.responses import JSONResponse
+
+from clashtor_common.errors import ApiError
+from clashtor_common.etags import strong_etag
+from gateway.adapters.call_views import CachedView, Part
+from gateway.adapters.services import json_body
+from gateway.context import Gateway
+from gateway.domain import call_view
+from gateway.domain.principal import Principal
+from gateway.entrypoints.schemas import CallOut
+
+
+def render(view: dict[str, object]) -> bytes:
+    """The public JSON of ``view``, as FastAPI would answer it with ``response_model=CallOut``."""
+    content = CallOut.model_validate(view).model_dump(mode="json", by_alias=True)
+    return bytes(JSONResponse(content).body)
+
+
+async def call_view_of(gw: Gateway, principal: Principal, call_id: str) -> CachedView:
+    """The caller's view of the call: the cached one when no source changed."""
+    identity = principal.identity()
+    key = quote(call_id, safe="")
+    resp = await gw.services.request("ingest", "GET", f"/internal/calls/{key}", identity=identity)
+    if resp.status_code >= 400:
+        gw.views.forget(principal.org_id, call_id)  # gone or not theirs: keep nothing of it
+    call = json_body("ingest", resp)
+    if not isinstance(call, dict) or "id" not in call:
+        raise ApiError(502, "upstream_error", "the ingest service answered nonsense")
+    cached = gw.views.get(principal.org_id, call_id)
+    (t_changed, t_etag, t_body), (s_changed, s_etag, s_body) = await asyncio.gather(
+        gw.services.get_part(
+            "transcribe",
+            f"/internal/transcripts/{key}",
+            identity=identity,
+            etag=cached.transcript.etag if cached else None,
+        ),
+        gw.services.get_part(
+            "score",
+            f"/internal/scores/{key}",
+            identity=identity,
+            etag=cached.score.etag if cached else None,
+        ),
+    )
+    if cached is not None and not (t_changed or s_changed) and cached.call_raw == resp.content:
+        return cached
+    transcript = Part(t_etag, t_body) if t_changed or cached is None else cached.transcript
+    score = Part(s_etag, s_body) if s_changed or cached is None else cached.score
+    body = render(call_view.assemble(call, transcript.body, score.body))
+    view = CachedView(resp.content, transcript, score, body, strong_etag(body))
+    gw.views.put(principal.org_id, call_id, view)
+    return view

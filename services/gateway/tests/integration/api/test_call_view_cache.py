@@ -1,0 +1,115 @@
+"""GET /v1/calls/{id} from the view cache: rebuilt only when a source changed, and still
+authorized on every read (the cache warm in every test)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clashtor_common.events import ErasureRequested, Subject, Topic, make_event
+
+PARTS = ("/internal/transcripts/", "/internal/scores/")
+
+
+def _scored_call(fake_state: Any, org_id: str, uploader_id: str) -> dict[str, Any]:
+    call = fake_state.add_call(org_id, uploader_id, title="Pricing", status="scored")
+    fake_state.transcripts[call["id"]] = {
+        "org_id": org_id,
+        "utterances": [{"speaker": 0, "start": 0.0, "end": 1.0, "text": "Hi.", "words": []}],
+    }
+    fake_state.scores[call["id"]] = {"org_id": org_id, "roles": {"0": "rep"}, "metrics": {"x": 1}}
+    return call
+
+
+def _cached(api: Any, org_id: str, call_id: str) -> Any:
+    return api.app.state.gateway.views.get(org_id, call_id)
+
+
+async def test_an_unchanged_call_is_revalidated_with_its_parts_etags_not_rebuilt(
+    api: Any, fake_state: Any
+) -> None:
+    owner = await api.signup()
+    call = _scored_call(fake_state, owner.org_id, owner.user_id)
+    first = await owner.client.get(f"/v1/calls/{call['id']}")
+    assert first.status_code == 200 and first.json()["transcript"]["utterances"][0]["role"] == "rep"
+    built = _cached(api, owner.org_id, call["id"])
+    assert built is not None and built.body == first.content
+
+    seen = len(fake_state.seen)
+    again = await owner.client.get(f"/v1/calls/{call['id']}")
+    assert again.content == first.content and again.headers["etag"] == first.headers["etag"]
+    asked = [s for s in fake_state.seen[seen:] if s.path.startswith(PARTS)]
+    assert len(asked) == 2, "transcribe and score are still asked on every read"
+    assert {s.headers.get("if-none-match") for s in asked} == {
+        built.transcript.etag,
+        built.score.etag,
+    }
+    assert _cached(api, owner.org_id, call["id"]) is built, "answered as built, not rebuilt"
+
+
+async def test_a_change_in_any_source_is_served_at_once(api: Any, fake_state: Any) -> None:
+    owner = await api.signup()
+    call = _scored_call(fake_state, owner.org_id, owner.user_id)
+    url = f"/v1/calls/{call['id']}"
+    assert (await owner.client.get(url)).status_code == 200
+
+    call["title"] = "Pricing, again"  # ingest's part
+    assert (await owner.client.get(url)).json()["title"] == "Pricing, again"
+    fake_state.transcripts[call["id"]]["utterances"][0]["text"] = "Hello."  # a new transcript
+    assert (await owner.client.get(url)).json()["transcript"]["utterances"][0]["text"] == "Hello."
+    fake_state.scores[call["id"]]["roles"] = {"0": "customer"}  # roles corrected, rescored
+    view = (await owner.client.get(url)).json()
+    assert view["transcript"]["utterances"][0]["role"] == "customer"
+    assert view["title"] == "Pricing, again" and view["metrics"] == {"x": 1}
+    del fake_state.scores[call["id"]]  # score gone (a participant restricted processing)
+    assert (await owner.client.get(url)).json()["metrics"] is None
+
+
+async def test_a_warm_view_is_refused_to_whoever_ingest_refuses(api: Any, fake_state: Any) -> None:
+    owner = await api.signup()
+    rep = await api.invite(owner, "rep")
+    manager = await api.invite(owner, "manager")
+    stranger = await api.signup()
+    call = _scored_call(fake_state, owner.org_id, owner.user_id)
+    url = f"/v1/calls/{call['id']}"
+    etag = (await owner.client.get(url)).headers["etag"]
+    assert _cached(api, owner.org_id, call["id"]) is not None
+    for member in (rep, manager, stranger):  # a colleague's call, not on the team, other org
+        for sent in (None, etag, "*"):
+            headers = {"If-None-Match": sent} if sent else {}
+            resp = await member.client.get(url, headers=headers)
+            assert resp.status_code == 404, (member.role, sent)
+            assert call["title"] not in resp.text
+
+
+async def test_an_erased_call_is_never_served_from_the_cache(api: Any, fake_state: Any) -> None:
+    owner = await api.signup()
+    call = _scored_call(fake_state, owner.org_id, owner.user_id)
+    url = f"/v1/calls/{call['id']}"
+    assert (await owner.client.get(url)).status_code == 200
+    del fake_state.calls[call["id"]]  # ingest erased it; transcribe and score not yet
+    assert (await owner.client.get(url)).status_code == 404
+    assert _cached(api, owner.org_id, call["id"]) is None, "nothing of it kept"
+
+
+async def test_an_erasure_request_drops_the_views_it_concerns(api: Any, fake_state: Any) -> None:
+    owner = await api.signup()
+    calls = [_scored_call(fake_state, owner.org_id, owner.user_id) for _ in range(3)]
+    for call in calls:
+        assert (await owner.client.get(f"/v1/calls/{call['id']}")).status_code == 200
+    consumer = next(
+        c for c in api.app.state.runtime.consumers if c.topic == Topic.ERASURE_REQUESTED.value
+    )
+
+    async def erase(subject: Subject) -> None:
+        event = make_event(
+            ErasureRequested(request_id="r-" + (subject.id or ""), subject=subject),
+            source="privacy",
+            org_id=owner.org_id,
+        )
+        assert await consumer.apply(event)
+
+    await erase(Subject(type="call", id=calls[0]["id"]))
+    assert _cached(api, owner.org_id, calls[0]["id"]) is None
+    assert _cached(api, owner.org_id, calls[1]["id"]) is not None
+    await erase(Subject(type="participant", fingerprint="f" * 64))  # whose calls: ingest knows
+    assert [_cached(api, owner.org_id, c["id"]) for c in calls[1:]] == [None, None]
