@@ -375,3 +375,38 @@ async def test_a_refused_renewal_asks_for_reauthorization_and_zoom_is_left_alone
     assert [i["status"] for i in done] == ["imported"] * 3 and all(i["call_id"] for i in done)
     assert len(ingest.uploads) == uploads + 3
     assert (await api.call("DELETE", "/internal/zoom/connection", org)).status_code == 204
+
+
+async def test_the_app_removed_on_zoom_forgets_the_tokens_until_zoom_is_connected_again(
+    api: Api, zoom_stub: ZoomStub, ctx: IntegrationsContext
+) -> None:
+    org = new_org()
+    account = await connect(api, zoom_stub, org)
+    [admin] = [u for u, v in zoom_stub.users.items() if v["account_id"] == account]
+    removed = zoom_stub.app_deauthorized(admin)
+    assert (await notify(api, removed, zoom_stub.signed(removed))).status_code == 204
+    status = (await api.call("GET", "/internal/zoom", org)).json()
+    assert status["needs_reauthorization"] is True and "removed" in status["last_failure"]
+    async with ctx.db.session() as session:
+        conn = await session.get(ZoomConnection, org)
+        assert conn is not None and conn.access_token_enc == b"" and conn.refresh_token_enc is None
+
+    # A recording announced meanwhile fails at once, without a word to Zoom ...
+    meeting = zoom_stub.add_meeting(
+        add_host(zoom_stub, account), b"audio", topic="After removal", guests=[]
+    )
+    body = zoom_stub.recording_completed(meeting)
+    await settle(ctx)
+    before = zoom_stub.requests_so_far()
+    resp = await notify(api, body, zoom_stub.signed(body), host=(org, "user-host"))
+    assert resp.status_code == 204, resp.text
+    assert await ctx.zoom_importer.run_once() == 1
+    assert zoom_stub.requests_so_far() == before
+    [item] = await imports(api, org)
+    assert item["status"] == "failed" and "connect Zoom again" in item["error"]
+
+    # ... and is imported once the account is connected again.
+    await connect(api, zoom_stub, org, account)
+    await settle(ctx)
+    [item] = await imports(api, org)
+    assert item["status"] == "imported" and item["call_id"]

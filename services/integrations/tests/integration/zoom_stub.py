@@ -162,6 +162,24 @@ class ZoomStub:
             body["download_token"] = token
         return json.dumps(body).encode()
 
+    def app_deauthorized(self, user_id: str) -> bytes:
+        """The notification Zoom sends when ``user_id`` removes the app (its tokens die)."""
+        self.uninstall(user_id)
+        account_id = self.users[user_id]["account_id"]
+        return json.dumps(
+            {
+                "event": "app_deauthorized",
+                "event_ts": int(time.time() * 1000),
+                "payload": {
+                    "account_id": account_id,
+                    "user_id": user_id,
+                    "signature": uuid.uuid4().hex,
+                    "deauthorization_time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    "client_id": self.client_id,
+                },
+            }
+        ).encode()
+
     def url_validation(self, plain_token: str) -> bytes:
         return json.dumps(
             {

@@ -25,6 +25,8 @@ from clashtor_common.domain_errors import (
 
 URL_VALIDATION = "endpoint.url_validation"
 RECORDING_COMPLETED = "recording.completed"
+#: A user or admin removed the app from their Zoom account: its tokens are dead.
+APP_DEAUTHORIZED = "app_deauthorized"
 #: The file kinds a call can be made of, best first: Zoom's audio-only file, else the video.
 AUDIO_FILE_TYPES = ("M4A", "MP4")
 

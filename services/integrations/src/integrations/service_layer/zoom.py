@@ -289,7 +289,7 @@ class ZoomTokens:
                 raise TransferError("Zoom is not connected any more", transient=False)
             if conn.needs_reauthorization:
                 raise ZoomAuthorizationRevoked(
-                    f"Zoom refused to renew the access token earlier: {REAUTHORIZE}"
+                    f"the Zoom connection needs re-authorization: {REAUTHORIZE}"
                 )
             current = keyring.decrypt_text(conn.access_token_enc, _aad(org_id, "access"))
             fresh = (as_utc(conn.expires_at) or datetime.now(UTC)) - self.margin > datetime.now(UTC)
@@ -365,7 +365,29 @@ async def receive(
             raise rules.replayed() from None
         if data["event"] == rules.RECORDING_COMPLETED:
             await _record_recording(session, deps, data, host)
+        elif data["event"] == rules.APP_DEAUTHORIZED:
+            await _deauthorized(session, data)
     return None
+
+
+async def _deauthorized(session: AsyncSession, data: dict[str, Any]) -> None:
+    """The app was removed from the Zoom account: its tokens are forgotten (Zoom asks
+    apps to delete what they hold) and the connection waits for an admin to connect
+    again, so nothing is asked of Zoom meanwhile."""
+    account_id = str(data["payload"].get("account_id") or "")
+    conn = (
+        await session.execute(
+            select(ZoomConnection).where(col(ZoomConnection.account_id) == account_id)
+        )
+    ).scalar_one_or_none()
+    if conn is None:
+        return
+    conn.access_token_enc, conn.refresh_token_enc = b"", None
+    conn.needs_reauthorization = True
+    conn.last_failure = f"the Clashtor app was removed from the Zoom account: {REAUTHORIZE}"
+    conn.last_failure_at = datetime.now(UTC)
+    session.add(conn)
+    log.warning("zoom app removed from the account of org %s", conn.org_id)
 
 
 async def _record_recording(
