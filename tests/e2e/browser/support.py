@@ -123,3 +123,40 @@ def join(stack: Stack, owner: Clashtor, role: str, name: str) -> tuple[Clashtor,
     member = Clashtor(stack.gateway)
     session = member.accept(token, name)
     return member, session["user"]["id"], email
+
+
+@dataclass
+class TeamCall:
+    """A rep's call, scored, that their manager coaches: who to log in as, and the call."""
+
+    manager_email: str
+    rep_email: str
+    call: dict[str, Any]
+    """The scored call as the manager reads it (``GET /v1/calls/{id}``)."""
+
+
+def scored_team_call(stack: Stack, organization: str, recording: Path) -> TeamCall:
+    """A new organization where Rex Rep, on Mia Manager's team, uploaded ``recording``
+    as "Discovery with Dora" (with Dora Buyer) and it was scored."""
+    owner = Clashtor(stack.gateway)
+    owner.signup(organization=organization)
+    manager, manager_id, manager_email = join(stack, owner, "manager", "Mia Manager")
+    rep, rep_id, rep_email = join(stack, owner, "rep", "Rex Rep")
+    try:
+        team = owner.http.put(
+            f"/v1/members/{rep_id}/manager", headers=owner.bearer, json={"manager_id": manager_id}
+        )
+        assert team.status_code == 200, team.text
+        call = rep.upload(
+            recording,
+            title="Discovery with Dora",
+            participants=[
+                {"name": "Rex Rep", "email": "rex@seller.example", "role": "rep"},
+                {"name": "Dora Buyer", "email": "dora@buyer.example", "role": "customer"},
+            ],
+        )
+        rep.wait_for_status(call["id"], "scored")
+        return TeamCall(manager_email, rep_email, manager.call(call["id"]).json())
+    finally:
+        for client in (owner, manager, rep):
+            client.close()

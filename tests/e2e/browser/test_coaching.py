@@ -6,23 +6,14 @@ score changes for the rep too. Each page passes axe-core."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from clashtor_callgen import generate_call
 
-from ..client import Clashtor
 from ..stack import Stack
-from .support import Watched, browser_page, join, log_in
-
-
-@pytest.fixture(scope="module")
-def page(stack: Stack) -> Iterator[Page]:
-    with browser_page(stack.gateway) as opened:
-        yield opened
+from .support import Watched, log_in, scored_team_call
 
 
 def an_item_to_raise(call: dict[str, Any]) -> dict[str, Any]:
@@ -35,28 +26,10 @@ def test_a_managers_comment_reaches_the_rep_and_an_override_changes_the_score(
     page: Page, stack: Stack
 ) -> None:
     web = Watched(page)
-    owner = Clashtor(stack.gateway)
-    owner.signup(organization="Coaching Test Inc")
-    manager, manager_id, manager_email = join(stack, owner, "manager", "Mia Manager")
-    rep, rep_id, rep_email = join(stack, owner, "rep", "Rex Rep")
-    try:
-        team = owner.http.put(
-            f"/v1/members/{rep_id}/manager", headers=owner.bearer, json={"manager_id": manager_id}
-        )
-        assert team.status_code == 200, team.text
-        call = rep.upload(
-            generate_call(layout="stereo", fmt="wav", target_duration=60).path,
-            title="Discovery with Dora",
-            participants=[
-                {"name": "Rex Rep", "email": "rex@seller.example", "role": "rep"},
-                {"name": "Dora Buyer", "email": "dora@buyer.example", "role": "customer"},
-            ],
-        )
-        rep.wait_for_status(call["id"], "scored")
-        scored = manager.call(call["id"]).json()
-    finally:
-        for client in (owner, manager, rep):
-            client.close()
+    recording = generate_call(layout="stereo", fmt="wav", target_duration=60).path
+    coached = scored_team_call(stack, "Coaching Test Inc", recording)
+    call = scored = coached.call
+    manager_email, rep_email = coached.manager_email, coached.rep_email
     assert scored["duration"] > 42
     item = an_item_to_raise(scored)
     automatic = round(scored["scorecard"]["overall"])

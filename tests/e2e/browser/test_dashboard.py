@@ -5,49 +5,22 @@ team's median and the recommended ranges, clicks the point and opens the call be
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from clashtor_callgen import generate_call, short_script
 
-from ..client import Clashtor
 from ..stack import Stack
-from .support import Watched, browser_page, join, log_in
-
-
-@pytest.fixture(scope="module")
-def page(stack: Stack) -> Iterator[Page]:
-    with browser_page(stack.gateway) as opened:
-        yield opened
+from .support import Watched, log_in, scored_team_call
 
 
 def test_a_manager_sees_a_reps_trend_and_opens_the_call_behind_a_point(
     page: Page, stack: Stack
 ) -> None:
     web = Watched(page)
-    owner = Clashtor(stack.gateway)
-    owner.signup(organization="Dashboard Test Inc")
-    manager, manager_id, manager_email = join(stack, owner, "manager", "Mia Manager")
-    rep, rep_id, _ = join(stack, owner, "rep", "Rex Rep")
-    try:
-        team = owner.http.put(
-            f"/v1/members/{rep_id}/manager", headers=owner.bearer, json={"manager_id": manager_id}
-        )
-        assert team.status_code == 200, team.text
-        call = rep.upload(
-            generate_call(short_script(), layout="stereo", fmt="wav").path,
-            title="Discovery with Dora",
-            participants=[
-                {"name": "Rex Rep", "email": "rex@seller.example", "role": "rep"},
-                {"name": "Dora Buyer", "email": "dora@buyer.example", "role": "customer"},
-            ],
-        )
-        rep.wait_for_status(call["id"], "scored")
-    finally:
-        for client in (owner, manager, rep):
-            client.close()
+    recording = generate_call(short_script(), layout="stereo", fmt="wav").path
+    coached = scored_team_call(stack, "Dashboard Test Inc", recording)
+    call, manager_email = coached.call, coached.manager_email
 
     log_in(page, manager_email, "/team")
     expect(page.get_by_role("heading", name="Team", exact=True)).to_be_visible()

@@ -17,13 +17,7 @@ from clashtor_callgen import generate_call, short_script
 
 from ..client import Clashtor
 from ..stack import Stack
-from .support import Watched, browser_page, log_in
-
-
-@pytest.fixture(scope="module")
-def page(stack: Stack) -> Iterator[Page]:
-    with browser_page(stack.gateway) as opened:
-        yield opened
+from .support import Watched, log_in
 
 
 @pytest.fixture(scope="module")

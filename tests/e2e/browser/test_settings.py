@@ -22,13 +22,7 @@ from billing.service_layer.catalog import setup_plans
 from ...conftest import STRIPE_API_KEY
 from ..client import Clashtor
 from ..stack import Stack
-from .support import Watched, browser_page, log_in
-
-
-@pytest.fixture(scope="module")
-def page(stack: Stack) -> Iterator[Page]:
-    with browser_page(stack.gateway) as opened:
-        yield opened
+from .support import Watched, log_in
 
 
 @pytest.fixture(scope="module")

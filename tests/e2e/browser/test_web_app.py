@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -20,13 +19,7 @@ from clashtor_callgen import generate_call, short_script
 
 from ..client import PASSWORD, Clashtor
 from ..stack import Stack
-from .support import Watched, browser_page
-
-
-@pytest.fixture(scope="module")
-def page(stack: Stack) -> Iterator[Page]:
-    with browser_page(stack.gateway) as opened:
-        yield opened
+from .support import Watched
 
 
 def audio_time(page: Page) -> float:
