@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from billing.adapters.stripe_gateway import StripeGateway
 from billing.context import BillingContext, context_of
+from clashtor_common.deps import context_dependency
 from clashtor_common.errors import ApiError
 from clashtor_common.identity import CurrentIdentity, Identity
 
 BILLING_ADMIN_ROLES = frozenset({"owner", "admin"})
 
 
-def billing_context(request: Request) -> BillingContext:
-    return context_of(request.app.state.runtime)
-
-
+billing_context = context_dependency(context_of)
 ContextDep = Annotated[BillingContext, Depends(billing_context)]
 
 

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
+from clashtor_common.deps import context_dependency
 from ingest.context import IngestContext, context_of
 
-
-def ingest_context(request: Request) -> IngestContext:
-    return context_of(request.app.state.runtime)
-
-
+ingest_context = context_dependency(context_of)
 ContextDep = Annotated[IngestContext, Depends(ingest_context)]

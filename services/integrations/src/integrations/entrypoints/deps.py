@@ -2,33 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clashtor_common.deps import context_dependency, session_dependency
 from clashtor_common.identity import CurrentIdentity, Identity
 from integrations.context import IntegrationsContext, context_of
 from integrations.domain.access import can_manage
 from integrations.domain.errors import not_admin
 from integrations.service_layer.subscriptions import SubscriptionDeps
 
-
-def integrations_context(request: Request) -> IntegrationsContext:
-    return context_of(request.app.state.runtime)
-
-
+integrations_context = context_dependency(context_of)
 ContextDep = Annotated[IntegrationsContext, Depends(integrations_context)]
 
 
-async def session(ctx: ContextDep) -> AsyncIterator[AsyncSession]:
-    async with ctx.db.session() as s:
-        yield s
-
-
-SessionDep = Annotated[AsyncSession, Depends(session)]
+SessionDep = Annotated[AsyncSession, Depends(session_dependency(integrations_context))]
 
 
 def admin_identity(identity: CurrentIdentity) -> Identity:

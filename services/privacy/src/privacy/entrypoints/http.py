@@ -12,9 +12,10 @@ import json
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from clashtor_common.deps import context_dependency
 from clashtor_common.errors import ApiError
 from clashtor_common.identity import CurrentIdentity
 from privacy.adapters.tables import AccountDeletion, Acknowledgement, PrivacyRequest
@@ -47,11 +48,7 @@ from privacy.entrypoints.schemas import (
 )
 from privacy.service_layer import commands
 
-
-def privacy_context(request: Request) -> PrivacyContext:
-    return context_of(request.app.state.runtime)
-
-
+privacy_context = context_dependency(context_of)
 ContextDep = Annotated[PrivacyContext, Depends(privacy_context)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 

@@ -6,10 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clashtor_common.deps import context_dependency
 from clashtor_common.domain_errors import Conflict
 from clashtor_common.errors import ApiError
 from clashtor_common.identity import Identity
@@ -17,11 +18,7 @@ from score.adapters.repository import ScoreRepository
 from score.context import ScoreContext, context_of
 from score.domain.access import can_manage_coaching
 
-
-def score_context(request: Request) -> ScoreContext:
-    return context_of(request.app.state.runtime)
-
-
+score_context = context_dependency(context_of)
 ContextDep = Annotated[ScoreContext, Depends(score_context)]
 
 

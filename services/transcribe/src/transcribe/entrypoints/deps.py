@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clashtor_common.deps import context_dependency, session_dependency
 from transcribe.context import TranscribeContext, context_of
 
-
-def transcribe_context(request: Request) -> TranscribeContext:
-    return context_of(request.app.state.runtime)
-
-
+transcribe_context = context_dependency(context_of)
 ContextDep = Annotated[TranscribeContext, Depends(transcribe_context)]
 
 
-async def session(ctx: ContextDep) -> AsyncIterator[AsyncSession]:
-    async with ctx.db.session() as s:
-        yield s
-
-
-SessionDep = Annotated[AsyncSession, Depends(session)]
+SessionDep = Annotated[AsyncSession, Depends(session_dependency(transcribe_context))]
