@@ -4,8 +4,8 @@ An admin connects Zoom through the local Zoom's OAuth consent and sees the conne
 and a recording that could not be imported; subscribes a local receiver (allow-listed
 loopback) to privacy requests and sees the signed delivery land with its response code,
 redelivers it, and rotates the secret, after which the receiver verifies with the new
-one; a rep does not see the tab, and the API refuses them. Every state is checked with
-axe-core.
+one; stores a Slack bot token (never shown again) and keeps alert rules; a rep does not
+see the tab, and the API refuses them. Every state is checked with axe-core.
 """
 
 from __future__ import annotations
@@ -154,7 +154,13 @@ def test_a_webhook_is_delivered_signed_redelivered_and_its_secret_rotated(
     if "/settings/integrations" not in page.url:
         log_in(page, email, "/settings/integrations")
     hooks = page.get_by_role("region", name="Webhooks")
-    hooks.get_by_label("Endpoint URL").fill(receiver.url)
+    # a private address is refused beside the URL, and nothing is listed
+    url = hooks.get_by_label("Endpoint URL")
+    url.fill("http://10.0.0.1/hook")
+    hooks.get_by_role("button", name="Add webhook").click()
+    expect(url).to_have_attribute("aria-invalid", "true")
+    expect(hooks.get_by_text("No webhook yet.")).to_be_visible()
+    url.fill(receiver.url)
     hooks.get_by_role("checkbox", name=re.compile(r"^call\.scored")).uncheck()
     hooks.get_by_role("checkbox", name=re.compile(r"^privacy\.request\.completed")).check()
     hooks.get_by_label("Description").fill("Local receiver")
@@ -199,6 +205,43 @@ def test_a_webhook_is_delivered_signed_redelivered_and_its_secret_rotated(
     page.reload()
     expect(page.get_by_test_id("new-webhook-secret")).to_have_count(0)
     assert secret not in page.content() and rotated not in page.content()
+    assert web.problems == []
+
+
+def test_slack_is_connected_with_a_write_only_token_and_rules_are_kept(
+    page: Page, owner: tuple[Clashtor, str]
+) -> None:
+    web = Watched(page)
+    client, email = owner
+    if "/settings/integrations" not in page.url:
+        log_in(page, email, "/settings/integrations")
+    slack = page.get_by_role("region", name="Slack")
+    token = f"xoxb-{uuid.uuid4().hex}"
+    slack.get_by_label("Bot token").fill(token)
+    slack.get_by_role("button", name="Connect Slack").click()
+    expect(slack.get_by_test_id("slack-status")).to_contain_text("Connected with a bot token")
+    expect(slack.get_by_label("Bot token")).to_have_value("")
+
+    # the channel is missing: integrations' refusal lands beside the channel
+    slack.get_by_label("Threshold").fill("40")
+    slack.get_by_role("button", name="Add rule").click()
+    expect(slack.get_by_label("Channel")).to_have_attribute("aria-invalid", "true")
+    slack.get_by_label("Channel").fill("#sales")
+    slack.get_by_role("button", name="Add rule").click()
+    expect(slack.get_by_role("cell", name="Score below 40", exact=True)).to_be_visible()
+    slack.get_by_label("Alert when").select_option("call_failed")
+    slack.get_by_label("Channel").fill("#ops")
+    slack.get_by_role("button", name="Add rule").click()
+    expect(slack.get_by_role("cell", name="Call failed", exact=True)).to_be_visible()
+    web.check("66-integrations-slack")
+
+    page.reload()
+    expect(slack.get_by_role("cell", name="Score below 40", exact=True)).to_be_visible()
+    assert token not in page.content()
+    slack.get_by_role("button", name="Delete the rule Score below 40 in #sales").click()
+    expect(slack.get_by_role("cell", name="Score below 40", exact=True)).to_have_count(0)
+    rules = client.http.get("/v1/integrations/slack/rules", headers=client.bearer).json()
+    assert [(r["kind"], r["channel"]) for r in rules["items"]] == [("call_failed", "#ops")]
     assert web.problems == []
 
 

@@ -68,7 +68,7 @@ function SlackConnection() {
           )}
         </p>
       )}
-      <ActionForm action={action} onSubmit={save} button={connected ? "Replace token" : "Connect Slack"} label="Slack bot token">
+      <ActionForm action={action} onSubmit={save} button={connected ? "Replace token" : "Connect Slack"} label="Slack connection">
         <Field
           label="Bot token"
           type="password"
