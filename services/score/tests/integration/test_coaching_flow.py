@@ -333,3 +333,28 @@ async def _erase(bootstrap: str, erased: TopicReader, org: str, subject: Subject
     )
     assert done.data["status"] == "completed", done.data
     return done
+
+
+async def test_each_override_and_each_new_reason_for_it_makes_a_new_score_etag(
+    coaching: Coaching,
+) -> None:
+    """The gateway's cached call view is revalidated with score's ETag: a review must show."""
+
+    async def etag_after(previous: str | None) -> str:
+        headers = {**coaching.manager, "If-None-Match": previous or '"none"'}
+        resp = await coaching.score.client.get(
+            f"/internal/scores/{coaching.call_id}", headers=headers
+        )
+        assert resp.status_code == 200, "a changed score is sent in full"
+        etag: str = resp.headers["etag"]
+        again = await coaching.score.client.get(
+            f"/internal/scores/{coaching.call_id}", headers={**headers, "If-None-Match": etag}
+        )
+        assert again.status_code == 304
+        return etag
+
+    plain = await etag_after(None)
+    for reason in ("They quantified the pain at 12:30", "…and again at 31:05"):
+        resp = await coaching.override(coaching.manager, "metrics", score=1, reason=reason)
+        assert resp.status_code == 200, resp.text
+        plain = await etag_after(plain)

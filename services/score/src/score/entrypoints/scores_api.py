@@ -1,14 +1,18 @@
 """``/internal/scores``: a call's score, and the user's correction of who is the rep.
 
-A score answers with an ``ETag`` (a hash of the body); sent back in ``If-None-Match``
-(the gateway does, for the parts of the call views it holds), it gets a bodiless 304
-while the score, its review and its roles are unchanged: nothing is sent, and the
-gateway neither parses nor assembles it again.
+A score answers with an ``ETag``; sent back in ``If-None-Match`` (the gateway does, for
+the parts of the call views it holds), it gets a bodiless 304 while the score, its
+review and its roles are unchanged: nothing is sent, and the gateway neither parses nor
+assembles it again. Without a review's overrides the view is a function of the row
+alone, so the tag is a hash of the row (its sealed result included) and a current one
+is answered before anything is decrypted; with overrides (whose who, when and why come
+from the review rows) it is a hash of the body.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Response
@@ -55,6 +59,15 @@ async def _view(
     return score_view(rec, await reviewed_result(ctx, session, rec, result))
 
 
+def _row_etag(rec: CallScoreRecord) -> str:
+    """The tag of a score without overrides: every column of its row, the sealed result's
+    bytes included (a re-score, a role correction or a status change is a new tag)."""
+    columns = rec.model_dump(mode="json", exclude={"result_enc", "transcript_enc"})
+    return strong_etag(
+        b"row", json.dumps(columns, sort_keys=True).encode(), bytes(rec.result_enc or b"")
+    )
+
+
 @router.get(
     "/{call_id}",
     response_model=dict[str, Any],
@@ -69,10 +82,13 @@ async def get_score(
     """Roles, metrics, tracker hits, scorecard result and coaching feedback of one call."""
     async with transaction(ctx) as session:
         rec = await _visible(ScoreRepository(session, identity.org_id), identity, call_id)
+        etag = None if rec.item_overrides else _row_etag(rec)
+        if etag is not None and matches(if_none_match, etag):
+            return Response(status_code=304, headers={ETAG: etag})
         keys = await ctx.keys.load(session, [call_key_id(call_id)])
         view = await _view(ctx, session, rec, keys)
     answer = JSONResponse(jsonable_encoder(view))
-    etag = strong_etag(bytes(answer.body))
+    etag = etag or strong_etag(bytes(answer.body))
     if matches(if_none_match, etag):
         return Response(status_code=304, headers={ETAG: etag})
     answer.headers[ETAG] = etag
