@@ -267,9 +267,10 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         """Publish one batch of unsent rows in id order; returns how many were sent.
 
-        PostgreSQL: the rows are locked (``FOR UPDATE``) while they are published and
-        marked, so a second replica's relay waits for them instead of sending them too;
-        requests emitting meanwhile insert other rows and are not held up.
+        PostgreSQL: one statement locks (``FOR UPDATE``) and marks the rows, returning
+        them; the transaction commits once the broker acknowledged them all (any failure
+        rolls the mark back), so a second replica's relay waits for them instead of
+        sending them too, and requests emitting meanwhile insert other rows, not held up.
 
         SQLite: a transaction holds the database's one write lock, and the broker's
         acknowledgement is a network round trip, so the rows are read, published and then
@@ -278,14 +279,13 @@ class OutboxRelay:
         """
         if not self.db.is_sqlite:
             async with self.db.session() as session:
-                rows = await self._unsent(session, lock=True)
+                rows = await self._claim(session)
                 if rows:
                     await self._publish(rows)
-                    await _mark_sent(session, rows)
         else:
             async with _sqlite_relay_lock(self.db):
                 async with self.db.session() as session:
-                    rows = await self._unsent(session, lock=False)
+                    rows = await self._unsent(session)
                 if rows:
                     await self._publish(rows)
                     async with self.db.session() as session:
@@ -293,16 +293,28 @@ class OutboxRelay:
         self.published += len(rows)
         return len(rows)
 
-    async def _unsent(self, session: AsyncSession, *, lock: bool) -> list[_Row]:
-        query = (
+    def _next_unsent(self) -> Any:  # a Select of the _Row columns
+        return (
             select(*_ROW_COLUMNS)
             .where(col(OutboxRecord.sent_at).is_(None))
             .order_by(col(OutboxRecord.id))
             .limit(self.batch_size)
         )
-        if lock:
-            query = query.with_for_update()
-        return [_Row._make(row) for row in (await session.execute(query)).all()]
+
+    async def _unsent(self, session: AsyncSession) -> list[_Row]:
+        return [_Row._make(row) for row in (await session.execute(self._next_unsent())).all()]
+
+    async def _claim(self, session: AsyncSession) -> list[_Row]:
+        """Lock and mark the next unsent rows in the caller's transaction, in id order."""
+        next_ids = self._next_unsent().with_only_columns(col(OutboxRecord.id)).with_for_update()
+        marked = (
+            update(OutboxRecord)
+            .where(col(OutboxRecord.id).in_(next_ids.scalar_subquery()))
+            .values(sent_at=datetime.now(UTC))
+            .returning(*_ROW_COLUMNS)
+            .execution_options(synchronize_session=False)
+        )
+        return sorted(_Row._make(row) for row in (await session.execute(marked)).all())
 
     async def _publish(self, rows: Sequence[_Row]) -> None:
         """Send ``rows`` in order and wait until the broker acknowledged every one.
