@@ -20,10 +20,17 @@ import functools
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from clashtor_common.events import Envelope, ErasureRequested, Topic
+from clashtor_common.events import (
+    Envelope,
+    ErasureRequested,
+    EventPayload,
+    ExportRequested,
+    Topic,
+)
 
 Handler = Callable[..., Awaitable[None]]
 H = TypeVar("H", bound=Handler)
+P = TypeVar("P", bound=EventPayload)
 
 
 class Subscriptions:
@@ -49,17 +56,38 @@ class Subscriptions:
         """Register the decorated ``handler(request, event, session, **deps)`` as the
         handler of erasure-requested, called only with the requests addressed to
         ``service`` (the ``ErasureRequested`` already read from the event)."""
+        return self._handles_request(
+            Topic.ERASURE_REQUESTED,
+            ErasureRequested,
+            emits=Topic.ERASURE_COMPLETED,
+            wanted=lambda request: request.is_for(service),
+        )
+
+    def handles_export(self) -> Callable[[H], H]:
+        """Register the decorated ``handler(request, event, session, **deps)`` as the
+        handler of export-requested (the ``ExportRequested`` already read from the event)."""
+        return self._handles_request(
+            Topic.EXPORT_REQUESTED, ExportRequested, emits=Topic.EXPORT_PART_READY
+        )
+
+    def _handles_request(
+        self,
+        topic: Topic,
+        model: type[P],
+        *,
+        emits: Topic,
+        wanted: Callable[[P], bool] = lambda _: True,
+    ) -> Callable[[H], H]:
+        """A privacy request's handler takes the request read from the event first."""
 
         def register(handler: H) -> H:
             @functools.wraps(handler)  # its signature names the dependencies it takes
-            async def on_erasure_requested(event: Envelope, session: Any, **deps: Any) -> None:
-                request = event.payload_as(ErasureRequested)
-                if request.is_for(service):
+            async def on_request(event: Envelope, session: Any, **deps: Any) -> None:
+                request = event.payload_as(model)
+                if wanted(request):
                     await handler(request, event, session, **deps)
 
-            self.handles(Topic.ERASURE_REQUESTED, emits=(Topic.ERASURE_COMPLETED,))(
-                on_erasure_requested
-            )
+            self.handles(topic, emits=(emits,))(on_request)
             return handler
 
         return register

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clashtor_common.events import Envelope, ErasureRequested, Topic, make_event
+from clashtor_common.events import Envelope, ErasureRequested, ExportRequested, Topic, make_event
 from clashtor_common.service import named_dependencies
 from clashtor_common.subscriptions import Subscriptions
 
@@ -78,3 +78,21 @@ async def test_an_erasure_handler_gets_the_request_and_its_dependencies_only_whe
         ("to-all", "org-1", "billing's context"),
         ("to-billing", "org-1", "billing's context"),
     ]
+
+
+async def test_an_export_handler_gets_the_request_read_from_the_event() -> None:
+    events = Subscriptions()
+    seen: list[str] = []
+
+    @events.handles_export()
+    async def on_export_requested(
+        request: ExportRequested, event: Envelope, session: object
+    ) -> None:
+        seen.append(request.request_id)
+
+    assert (events.consumes, events.produces) == (("export-requested",), ("export-part-ready",))
+    request = ExportRequested(request_id="r-1", subject={"type": "organization", "id": "org-1"})  # type: ignore[arg-type]
+    await events.routes["export-requested"](
+        make_event(request, source="privacy", org_id="org-1"), None
+    )
+    assert seen == ["r-1"]

@@ -76,12 +76,11 @@ async def on_erasure_requested(
     await emit_answer(session, done, source=SOURCE, org_id=event.org_id)
 
 
-@events.handles(Topic.EXPORT_REQUESTED, emits=(Topic.EXPORT_PART_READY,))
+@events.handles_export()
 async def on_export_requested(
-    event: Envelope, session: AsyncSession, context: BillingContext
+    request: ExportRequested, event: Envelope, session: AsyncSession, context: BillingContext
 ) -> None:
     """Billing's part of an export: an encrypted JSON object in S3, linked by event."""
-    request = event.payload_as(ExportRequested)
     part = await privacy.export_subject(
         session, request, event.org_id, s3=context.s3, keyring=context.keyring
     )

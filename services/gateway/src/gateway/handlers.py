@@ -96,10 +96,11 @@ async def on_erasure_requested(
     )
 
 
-@events.handles(Topic.EXPORT_REQUESTED, emits=(Topic.EXPORT_PART_READY,))
-async def on_export_requested(event: Envelope, session: AsyncSession, exports: ExportStore) -> None:
+@events.handles_export()
+async def on_export_requested(
+    request: ExportRequested, event: Envelope, session: AsyncSession, exports: ExportStore
+) -> None:
     """Write the subject's account data, encrypted, to S3 and announce the link."""
-    request = event.payload_as(ExportRequested)
     user_ids, ref, items = await privacy_data.export(
         session, exports, event.org_id, request.request_id, request.subject
     )

@@ -99,11 +99,10 @@ async def on_erasure_requested(
     log.info("erasure %s (%s): removed %s", request.request_id, request.subject.type, done.removed)
 
 
-@events.handles(Topic.EXPORT_REQUESTED, emits=(Topic.EXPORT_PART_READY,))
+@events.handles_export()
 async def on_export_requested(
-    event: Envelope, session: AsyncSession, context: IngestContext
+    request: ExportRequested, event: Envelope, session: AsyncSession, context: IngestContext
 ) -> None:
-    request = event.payload_as(ExportRequested)
     work = export_subject(context, session, event.org_id, request)
     part = await answer_request(session, request, work, service=SERVICE, org_id=event.org_id)
     log.info("export %s (%s): %d items", request.request_id, request.subject.type, part.items)

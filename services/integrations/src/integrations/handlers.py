@@ -124,11 +124,10 @@ async def on_erasure_requested(
     await emit_answer(session, done, source=SERVICE, org_id=event.org_id)
 
 
-@events.handles(Topic.EXPORT_REQUESTED, emits=(Topic.EXPORT_PART_READY,))
+@events.handles_export()
 async def on_export_requested(
-    event: Envelope, session: AsyncSession, context: IntegrationsContext
+    request: ExportRequested, event: Envelope, session: AsyncSession, context: IntegrationsContext
 ) -> None:
-    request = event.payload_as(ExportRequested)
     part = await privacy.export_subject(
         session, request, event.org_id, s3=context.s3, keyring=context.keyring
     )

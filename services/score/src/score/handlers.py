@@ -48,12 +48,11 @@ async def on_erasure_requested(
     await answer_request(session, request, work, service=privacy.SERVICE, org_id=event.org_id)
 
 
-@events.handles(Topic.EXPORT_REQUESTED, emits=(Topic.EXPORT_PART_READY,))
+@events.handles_export()
 async def on_export_requested(
-    event: Envelope, session: AsyncSession, context: ScoreContext
+    request: ExportRequested, event: Envelope, session: AsyncSession, context: ScoreContext
 ) -> None:
     """Score's part of an export: an encrypted JSON object in S3, linked by event."""
-    request = event.payload_as(ExportRequested)
     work = privacy.export_subject(context, session, event.org_id, request)
     await answer_request(session, request, work, service=privacy.SERVICE, org_id=event.org_id)
 

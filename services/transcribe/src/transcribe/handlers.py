@@ -49,11 +49,10 @@ async def on_erasure_requested(
     await answer_request(session, request, work, service=SERVICE, org_id=event.org_id)
 
 
-@events.handles(Topic.EXPORT_REQUESTED, emits=(Topic.EXPORT_PART_READY,))
+@events.handles_export()
 async def on_export_requested(
-    event: Envelope, session: AsyncSession, context: TranscribeContext
+    request: ExportRequested, event: Envelope, session: AsyncSession, context: TranscribeContext
 ) -> None:
-    request = event.payload_as(ExportRequested)
     work = export_subject(context, session, event, request)
     part = await answer_request(session, request, work, service=SERVICE, org_id=event.org_id)
     log.info("export %s (%s): %d calls", request.request_id, request.subject.type, part.items)
