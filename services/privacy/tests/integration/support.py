@@ -34,8 +34,6 @@ from clashtor_common.events import (
 from clashtor_common.s3 import S3Store
 from clashtor_common.settings import ServiceSettings
 from clashtor_common.testing.apps import identity_headers, serve, settings_for_tests
-from clashtor_common.testing.events import new_org  # noqa: F401 - used by the tests
-from clashtor_common.testing.kafka import TopicReader  # noqa: F401 - the tests' reader
 from privacy.context import context_of
 from privacy.domain.clock import ManualClock
 from privacy.main import create_app

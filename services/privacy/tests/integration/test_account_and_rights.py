@@ -10,15 +10,15 @@ import pytest
 from clashtor_common.crypto import fingerprint
 from clashtor_common.events import parse_envelope
 from clashtor_common.s3 import ObjectNotFound
+from clashtor_common.testing.events import new_org
+from clashtor_common.testing.kafka import TopicReader
 from clashtor_common.testing.waiting import wait_until
 
 from .support import (
     SERVICES,
     PrivacyUnderTest,
     SimulatedServices,
-    TopicReader,
     for_request,
-    new_org,
 )
 
 EMAIL = "pat.customer@buyer.example"

@@ -14,7 +14,8 @@ from clashtor_common.crypto import fingerprint
 from clashtor_common.events import Envelope, KeptRecord, make_event, parse_envelope
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.outbox import OutboxRecord
-from clashtor_common.testing.events import call_uploaded
+from clashtor_common.testing.events import call_uploaded, new_org
+from clashtor_common.testing.kafka import TopicReader
 from clashtor_common.testing.waiting import wait_until
 from privacy.adapters.tables import TABLES, RetainedCall, Tombstone
 from privacy.domain.certificate import verify
@@ -23,9 +24,7 @@ from .support import (
     SERVICES,
     PrivacyUnderTest,
     SimulatedServices,
-    TopicReader,
     for_request,
-    new_org,
 )
 
 EMAIL = "Jane.Doe@Example.com"

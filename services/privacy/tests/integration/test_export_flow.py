@@ -10,15 +10,15 @@ from datetime import timedelta
 from typing import Any
 
 from clashtor_common.events import parse_envelope
+from clashtor_common.testing.events import new_org
+from clashtor_common.testing.kafka import TopicReader
 from clashtor_common.testing.waiting import wait_until
 
 from .support import (
     SERVICES,
     PrivacyUnderTest,
     SimulatedServices,
-    TopicReader,
     for_request,
-    new_org,
 )
 
 AUDIO = b"RIFF....WAVEfmt fake audio bytes \x00\x01\x02"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from privacy.adapters.tables import (
     AccountDeletion,
@@ -22,6 +24,22 @@ from privacy.adapters.tables import (
 )
 from privacy.domain.requests import AckStatus, Kind, Status
 
+T = TypeVar("T")
+OPEN = [Status.PENDING, Status.IN_PROGRESS]
+
+
+async def _all(session: AsyncSession, query: SelectOfScalar[T]) -> list[T]:
+    return list((await session.execute(query)).scalars().all())
+
+
+def _about(model: Any, org_id: str, subject_type: str, subject_key: str) -> tuple[Any, ...]:
+    """Conditions picking ``model``'s rows about one subject of the organization."""
+    return (
+        model.org_id == org_id,
+        model.subject_type == subject_type,
+        model.subject_key == subject_key,
+    )
+
 
 async def get_request(session: AsyncSession, org_id: str, request_id: str) -> PrivacyRequest | None:
     row = await session.get(PrivacyRequest, request_id)
@@ -29,12 +47,8 @@ async def get_request(session: AsyncSession, org_id: str, request_id: str) -> Pr
 
 
 async def acknowledgements(session: AsyncSession, request_id: str) -> list[Acknowledgement]:
-    rows = await session.execute(
-        select(Acknowledgement)
-        .where(Acknowledgement.request_id == request_id)
-        .order_by(col(Acknowledgement.service))
-    )
-    return list(rows.scalars().all())
+    query = select(Acknowledgement).where(Acknowledgement.request_id == request_id)
+    return await _all(session, query.order_by(col(Acknowledgement.service)))
 
 
 async def acknowledgements_for(
@@ -87,18 +101,14 @@ async def list_requests(
             )
         )
     query = query.order_by(col(PrivacyRequest.created_at).desc(), col(PrivacyRequest.id).desc())
-    return list((await session.execute(query.limit(limit))).scalars().all())
+    return await _all(session, query.limit(limit))
 
 
 async def requests_about(
     session: AsyncSession, org_id: str, subject_type: str, subject_key: str
 ) -> list[PrivacyRequest]:
-    query = select(PrivacyRequest).where(
-        PrivacyRequest.org_id == org_id,
-        PrivacyRequest.subject_type == subject_type,
-        PrivacyRequest.subject_key == subject_key,
-    )
-    return list((await session.execute(query.order_by(col(PrivacyRequest.created_at)))).scalars())
+    query = select(PrivacyRequest).where(*_about(PrivacyRequest, org_id, subject_type, subject_key))
+    return await _all(session, query.order_by(col(PrivacyRequest.created_at)))
 
 
 async def objects_to_erase(session: AsyncSession, org_id: str) -> list[PrivacyRequest]:
@@ -106,7 +116,7 @@ async def objects_to_erase(session: AsyncSession, org_id: str) -> list[PrivacyRe
     query = select(PrivacyRequest).where(
         PrivacyRequest.org_id == org_id, col(PrivacyRequest.object_key).is_not(None)
     )
-    return list((await session.execute(query)).scalars().all())
+    return await _all(session, query)
 
 
 async def certificate(session: AsyncSession, request_id: str) -> ErasureCertificate | None:
@@ -116,14 +126,8 @@ async def certificate(session: AsyncSession, request_id: str) -> ErasureCertific
 async def subject_flags(
     session: AsyncSession, org_id: str, subject_type: str, subject_key: str
 ) -> SubjectFlags | None:
-    rows = await session.execute(
-        select(SubjectFlags).where(
-            SubjectFlags.org_id == org_id,
-            SubjectFlags.subject_type == subject_type,
-            SubjectFlags.subject_key == subject_key,
-        )
-    )
-    return rows.scalars().first()
+    query = select(SubjectFlags).where(*_about(SubjectFlags, org_id, subject_type, subject_key))
+    return (await session.execute(query)).scalars().first()
 
 
 async def account_deletion(session: AsyncSession, org_id: str) -> AccountDeletion | None:
@@ -136,8 +140,7 @@ async def audit_entries(
     query = select(AuditEntry).where(AuditEntry.org_id == org_id)
     if before_id is not None:
         query = query.where(col(AuditEntry.id) < before_id)
-    query = query.order_by(col(AuditEntry.id).desc()).limit(limit)
-    return list((await session.execute(query)).scalars().all())
+    return await _all(session, query.order_by(col(AuditEntry.id).desc()).limit(limit))
 
 
 # scheduler queries ----------------------------------------------------------------------
@@ -152,7 +155,7 @@ async def lagging_erasure_acks(
         .join(PrivacyRequest, col(PrivacyRequest.id) == col(Acknowledgement.request_id))
         .where(
             PrivacyRequest.kind == Kind.ERASURE,
-            col(PrivacyRequest.status).in_([Status.PENDING, Status.IN_PROGRESS]),
+            col(PrivacyRequest.status).in_(OPEN),
             Acknowledgement.status != AckStatus.COMPLETED,
             col(Acknowledgement.last_sent_at) <= sent_before,
         )
@@ -178,49 +181,42 @@ async def claim_resend(
     return (result.rowcount or 0) == 1  # type: ignore[attr-defined]
 
 
+async def _exports(session: AsyncSession, *where: Any, limit: int) -> list[PrivacyRequest]:
+    query = select(PrivacyRequest).where(PrivacyRequest.kind == Kind.EXPORT, *where)
+    return await _all(session, query.limit(limit))
+
+
 async def overdue_exports(
     session: AsyncSession, created_before: datetime, limit: int = 500
 ) -> list[PrivacyRequest]:
-    rows = await session.execute(
-        select(PrivacyRequest)
-        .where(
-            PrivacyRequest.kind == Kind.EXPORT,
-            col(PrivacyRequest.status).in_([Status.PENDING, Status.IN_PROGRESS]),
-            col(PrivacyRequest.created_at) <= created_before,
-        )
-        .limit(limit)
+    return await _exports(
+        session,
+        col(PrivacyRequest.status).in_(OPEN),
+        col(PrivacyRequest.created_at) <= created_before,
+        limit=limit,
     )
-    return list(rows.scalars().all())
 
 
 async def expired_bundles(
     session: AsyncSession, completed_before: datetime, limit: int = 500
 ) -> list[PrivacyRequest]:
-    rows = await session.execute(
-        select(PrivacyRequest)
-        .where(
-            PrivacyRequest.kind == Kind.EXPORT,
-            col(PrivacyRequest.object_key).is_not(None),
-            col(PrivacyRequest.completed_at) <= completed_before,
-        )
-        .limit(limit)
+    return await _exports(
+        session,
+        col(PrivacyRequest.object_key).is_not(None),
+        col(PrivacyRequest.completed_at) <= completed_before,
+        limit=limit,
     )
-    return list(rows.scalars().all())
 
 
 async def accounts_due_for_purge(
     session: AsyncSession, now: datetime, limit: int = 100
 ) -> list[AccountDeletion]:
-    rows = await session.execute(
-        select(AccountDeletion)
-        .where(
-            col(AccountDeletion.restored_at).is_(None),
-            col(AccountDeletion.purge_request_id).is_(None),
-            col(AccountDeletion.restorable_until) <= now,
-        )
-        .limit(limit)
+    query = select(AccountDeletion).where(
+        col(AccountDeletion.restored_at).is_(None),
+        col(AccountDeletion.purge_request_id).is_(None),
+        col(AccountDeletion.restorable_until) <= now,
     )
-    return list(rows.scalars().all())
+    return await _all(session, query.limit(limit))
 
 
 # retention ---------------------------------------------------------------------------------
@@ -229,33 +225,22 @@ async def accounts_due_for_purge(
 async def is_erased(
     session: AsyncSession, org_id: str, subject_type: str, subject_key: str
 ) -> bool:
-    rows = await session.execute(
-        select(Tombstone.id).where(
-            Tombstone.org_id == org_id,
-            Tombstone.subject_type == subject_type,
-            Tombstone.subject_key == subject_key,
-        )
-    )
-    return rows.first() is not None
+    query = select(Tombstone.id).where(*_about(Tombstone, org_id, subject_type, subject_key))
+    return (await session.execute(query)).first() is not None
 
 
 async def retention_policies(session: AsyncSession) -> list[RetentionPolicy]:
-    rows = await session.execute(
-        select(RetentionPolicy).where(col(RetentionPolicy.call_retention_days).is_not(None))
-    )
-    return list(rows.scalars().all())
+    query = select(RetentionPolicy).where(col(RetentionPolicy.call_retention_days).is_not(None))
+    return await _all(session, query)
 
 
 async def calls_uploaded_before(
     session: AsyncSession, org_id: str, cutoff: datetime, limit: int = 500
 ) -> list[RetainedCall]:
-    rows = await session.execute(
-        select(RetainedCall)
-        .where(RetainedCall.org_id == org_id, col(RetainedCall.uploaded_at) < cutoff)
-        .order_by(col(RetainedCall.uploaded_at))
-        .limit(limit)
+    query = select(RetainedCall).where(
+        RetainedCall.org_id == org_id, col(RetainedCall.uploaded_at) < cutoff
     )
-    return list(rows.scalars().all())
+    return await _all(session, query.order_by(col(RetainedCall.uploaded_at)).limit(limit))
 
 
 async def restricted_labels(session: AsyncSession, org_id: str) -> set[str]:
