@@ -33,7 +33,7 @@ import hmac
 import os
 import struct
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -274,13 +274,11 @@ class Keyring:
         """Re-chunk and encrypt an async byte stream; yields the header then sealed chunks."""
         enc = self.stream_encryptor(chunk_size, key=key)
         yield enc.header
-        pending = b""
         async for piece in chunks:
-            pending += piece
-            while len(pending) > chunk_size:
-                yield enc.seal(pending[:chunk_size], last=False)
-                pending = pending[chunk_size:]
-        yield enc.seal(pending, last=True)
+            sealed = enc.update(piece)
+            if sealed:
+                yield sealed
+        yield enc.finalize()
 
     def decrypt_stream_bytes(self, blob: bytes, *, keys: DataKeys | None = None) -> bytes:
         """Whole-object decryption (tests, small objects)."""
@@ -298,18 +296,44 @@ def _chunk_nonce(prefix: bytes, index: int, last: bool) -> bytes:
 
 @dataclass
 class StreamEncryptor:
+    """Seals a stream chunk by chunk: ``seal`` one chunk, or push any pieces through
+    ``update`` and end with ``finalize`` (the header is not included in either)."""
+
     header: bytes
     aead: AESGCM
     chunk_size: int
     prefix: bytes
     index: int = 0
+    _pending: bytearray = field(default_factory=bytearray, repr=False)
 
-    def seal(self, chunk: bytes, *, last: bool) -> bytes:
+    def seal(self, chunk: bytes | memoryview, *, last: bool) -> bytes:
         if len(chunk) > self.chunk_size:
             raise ValueError("chunk larger than the stream's chunk size")
         nonce = _chunk_nonce(self.prefix, self.index, last)
         self.index += 1
         return self.aead.encrypt(nonce, chunk, self.header)
+
+    def update(self, data: bytes) -> bytes:
+        """The sealed chunks ``data`` completes. A full chunk is held back until more
+        data follows it: only ``finalize`` knows which chunk is the last."""
+        self._pending += data
+        ready = (len(self._pending) - 1) // self.chunk_size if self._pending else 0
+        if not ready:
+            return b""
+        view = memoryview(self._pending)
+        size = self.chunk_size
+        sealed = b"".join(
+            self.seal(view[n * size : (n + 1) * size], last=False) for n in range(ready)
+        )
+        view.release()
+        del self._pending[: ready * size]
+        return sealed
+
+    def finalize(self) -> bytes:
+        """The last chunk (possibly empty), sealed as the last."""
+        last = self.seal(bytes(self._pending), last=True)
+        self._pending.clear()
+        return last
 
 
 @dataclass
