@@ -58,6 +58,16 @@ class IngestSettings(ServiceSettings):
     upload_temp_dir: str | None = Field(
         None, description="where uploads are spooled; None = OS temp"
     )
+    upload_part_mb: int = Field(
+        8, ge=5, le=512, description="S3 multipart part size of an upload's encrypted audio"
+    )
+    upload_parts_in_flight: int = Field(
+        3,
+        ge=1,
+        le=16,
+        description="parts of one upload sent to S3 at once while the rest arrives (memory "
+        "per upload: about (this + 1) x the part size)",
+    )
     orphan_sweep_interval_seconds: float = Field(
         600, ge=0, description="how often audio objects with no call row are swept; 0 = never"
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from functools import partial
 from typing import Any
 
@@ -76,6 +76,23 @@ class IngestClient:
 
     async def close(self) -> None:
         await self.http.aclose()
+
+
+def form_body(
+    data: bytes, fields: dict[str, str] | None = None, piece: int = 64 * 1024
+) -> tuple[str, AsyncIterator[bytes]]:
+    """An upload form as httpx encodes it: its content type, and its bytes arriving in
+    ``piece``-sized chunks (for ``accept_upload`` called directly)."""
+    request = httpx.Request(
+        "POST", "http://x/", data=fields or {}, files={"file": ("call.wav", data, "audio/wav")}
+    )
+    body = request.read()
+
+    async def arriving() -> AsyncIterator[bytes]:
+        for start in range(0, len(body), piece):
+            yield body[start : start + piece]
+
+    return request.headers["content-type"], arriving()
 
 
 def fp(settings: IngestSettings, email: str) -> str:

@@ -44,6 +44,7 @@ from .support import (
     handled,
     new_org,
     org_objects,
+    pending_multipart_uploads,
     read_topic,
     stored_call,
     wait_until,
@@ -245,6 +246,7 @@ async def test_the_plans_upload_size_limit_answers_413_with_the_limit(
     assert streamed.status_code == 413, "no Content-Length: cut off while streaming"
     assert "1 MB" in streamed.json()["error"]["message"]
     assert await org_objects(ctx, org) == []
+    assert not [k for k in await pending_multipart_uploads(ctx) if org in k]
 
 
 async def _plan_is(client: IngestClient, org: str, plan: str) -> bool:

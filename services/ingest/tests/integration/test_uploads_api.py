@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import io
 import json
 from typing import Any
@@ -16,12 +15,12 @@ from clashtor_common.crypto import KeyDestroyed, data_key_id
 from clashtor_common.db import Database
 from clashtor_common.events import ObjectRef
 from clashtor_common.identity import Identity
+from clashtor_common.s3 import S3Store
 from ingest.adapters.object_store import EncryptedObjects
 from ingest.adapters.tables import CallRecord
-from ingest.adapters.upload_spool import SpooledUpload
 from ingest.context import IngestContext
 from ingest.service_layer.quota import quota_status
-from ingest.service_layer.uploads import register_upload
+from ingest.service_layer.uploads import accept_upload
 from ingest.settings import IngestSettings
 
 from ..audio_samples import FORMATS, call_bytes, corrupt_audio_bytes, sample_call, tone_bytes
@@ -29,6 +28,7 @@ from .support import (
     IngestClient,
     audio_keys,
     call_keys,
+    form_body,
     fp,
     new_org,
     org_objects,
@@ -37,6 +37,7 @@ from .support import (
     pending_multipart_uploads,
     read_topic,
     stored_call,
+    wait_until,
 )
 
 EXPECTED_STORED = {
@@ -544,22 +545,121 @@ async def test_a_database_failure_after_the_audio_reached_s3_deletes_the_object(
         settings=settings, db=broken_db, keyring=ctx.keyring, keys=ctx.keys, objects=ctx.objects
     )
     org = new_org()
-    path = tmp_path / "upload"
-    data = tone_bytes(1.0, freq=1300)
-    path.write_bytes(data)
-    upload = SpooledUpload(
-        fields={"participants": json.dumps([{"name": "N", "role": "rep"}])},
-        path=path,
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
+    content_type, body = form_body(
+        tone_bytes(1.0, freq=1300), {"participants": json.dumps([{"name": "N", "role": "rep"}])}
     )
     async with ctx.db.session() as session:
         quota = await quota_status(session, settings, org)
     with pytest.raises(Exception, match=r"ingest_restrictions|no such table"):
-        await register_upload(
-            broken, Identity(org_id=org, user_id="u", role="admin"), upload, quota
+        await accept_upload(
+            broken, Identity(org_id=org, user_id="u", role="admin"), quota, content_type, body
         )
     await broken_db.dispose()
+    assert await org_objects(ctx, org) == []
+    assert not [k for k in await pending_multipart_uploads(ctx) if org in k]
+
+
+async def _list_parts(ctx: IngestContext, org: str) -> int:
+    """Parts already in S3 of the org's pending multipart uploads."""
+    store = ctx.objects.store
+    count = 0
+    async with store.client() as s3:
+        for upload in await store.pending_uploads(f"orgs/{org}/"):
+            parts = await s3.list_parts(
+                Bucket=store.bucket, Key=upload.key, UploadId=upload.upload_id
+            )
+            count += len(parts.get("Parts", []))
+    return count
+
+
+async def test_parts_reach_s3_before_the_body_ends_and_a_dropped_connection_leaves_nothing(
+    client: IngestClient, ctx: IngestContext
+) -> None:
+    """Issue 20: the encrypted audio is sent to S3 while the rest still arrives. The
+    client then hangs up mid-body: the multipart upload is aborted, nothing is kept."""
+    org = new_org()
+    events_before = await outbox_size(ctx)
+    boundary = "droppedconnection"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n'
+        "Content-Type: audio/wav\r\n\r\n"
+    ).encode()
+    audio = tone_bytes(600.0, freq=1500)  # 19.2 MB: two parts and more
+    host, port = client.base_url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    request = (
+        "POST /internal/calls HTTP/1.1\r\n"
+        f"Host: {host}\r\n"
+        f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+        f"Content-Length: {len(head) + len(audio) + len(boundary) + 8}\r\n"
+        + "".join(f"{k}: {v}\r\n" for k, v in client.headers(org).items())
+        + "\r\n"
+    ).encode()
+    writer.write(request + head + audio[: 12 * 1024 * 1024])
+    await writer.drain()
+    # Deadlock guard, not a timing assertion: ingest that waited for the whole body
+    # would never have sent a part.
+    await wait_until(lambda: _parts_sent(ctx, org), timeout=60)
+    writer.transport.abort()  # the client is gone mid-body
+    await wait_until(lambda: _nothing_pending(ctx, org), timeout=60)
+    assert await org_objects(ctx, org) == []
+    assert await org_rows(ctx, org) == (0, 0)
+    assert await outbox_size(ctx) == events_before
+    del reader
+
+
+async def _parts_sent(ctx: IngestContext, org: str) -> bool:
+    return await _list_parts(ctx, org) >= 1
+
+
+async def _nothing_pending(ctx: IngestContext, org: str) -> bool:
+    return await ctx.objects.store.pending_uploads(f"orgs/{org}/") == []
+
+
+class PartFails(S3Store):
+    """S3 that takes part 1 and fails part 2, as a broken connection would."""
+
+    async def upload_part(
+        self, s3: Any, key: str, upload_id: str, number: int, body: bytes
+    ) -> dict[str, Any]:
+        if number == 2:
+            raise ConnectionError("injected: S3 went away after part 1")
+        return await super().upload_part(s3, key, upload_id, number, body)
+
+
+async def test_a_failure_between_two_parts_leaves_no_object_no_row_no_event(
+    ctx: IngestContext, settings: IngestSettings
+) -> None:
+    small_parts = settings.model_copy(update={"upload_part_mb": 5})
+    failing = IngestContext(
+        settings=small_parts,
+        db=ctx.db,
+        keyring=ctx.keyring,
+        keys=ctx.keys,
+        objects=EncryptedObjects(PartFails(small_parts), ctx.keyring),
+    )
+    org = new_org()
+    events_before = await outbox_size(ctx)
+    content_type, body = form_body(tone_bytes(500.0, freq=1400))  # 16 MB: 4 parts
+    async with ctx.db.session() as session:
+        quota = await quota_status(session, settings, org)
+    with pytest.raises(ConnectionError, match="after part 1"):
+        await accept_upload(
+            failing, Identity(org_id=org, user_id="u", role="admin"), quota, content_type, body
+        )
+    assert not [k for k in await pending_multipart_uploads(ctx) if org in k]
+    assert await org_objects(ctx, org) == []
+    assert await org_rows(ctx, org) == (0, 0)
+    assert await outbox_size(ctx) == events_before
+
+
+async def test_a_refused_upload_whose_parts_reached_s3_leaves_nothing_there(
+    client: IngestClient, ctx: IngestContext
+) -> None:
+    """12 MB that are not audio: a part is sent before the end, the 415 aborts it."""
+    org = new_org()
+    response = await client.upload(org, b"not audio, " * (1200 * 1024))
+    assert response.status_code == 415, response.text
     assert await org_objects(ctx, org) == []
     assert not [k for k in await pending_multipart_uploads(ctx) if org in k]
 

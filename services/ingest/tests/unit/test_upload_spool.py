@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
+import threading
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from clashtor_common.multipart import FormLimits, FormTooLarge, MalformedForm
-from ingest.adapters.upload_spool import spool_upload
+from ingest.adapters.audio_probe import probe_audio
+from ingest.adapters.upload_spool import SEGMENT, SpooledUpload, spool_upload
 from ingest.domain.errors import BadUpload, UploadTooLarge
+
+from ..audio_samples import FORMATS, sample_call, tone_bytes
 
 
 def encode_form(fields: dict[str, str], file: bytes | None) -> tuple[str, bytes]:
@@ -177,3 +184,103 @@ async def test_unknown_text_fields_are_counted_but_not_kept(tmp_path: Path) -> N
         content_type, trickle(body), limit_bytes=1000, limit_label="1 KB", temp_dir=str(tmp_path)
     ) as upload:
         assert upload.fields == {"title": "t"}
+
+
+def spool(
+    content_type: str, body: AsyncIterator[bytes], tmp_path: Path, **options: Any
+) -> AbstractAsyncContextManager[SpooledUpload]:
+    """``spool_upload`` within 100 MB, spooling under ``tmp_path``."""
+    return spool_upload(
+        content_type,
+        body,
+        limit_bytes=10**8,
+        limit_label="100 MB",
+        temp_dir=str(tmp_path),
+        **options,
+    )
+
+
+class Collected:
+    """A ``FileSink`` that keeps what it is given."""
+
+    def __init__(self) -> None:
+        self.pieces: list[bytes] = []
+
+    async def write(self, data: bytes) -> None:
+        self.pieces.append(data)
+
+
+def probe_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "ingest-upload-probe"]
+
+
+async def test_the_file_is_probed_and_handed_on_while_it_still_arrives(tmp_path: Path) -> None:
+    """Issue 20: no second pass. With a 10 s budget, the probe of a 90 s call is over
+    while most of the body has not even been sent; the sink has every byte, in order."""
+    audio = tone_bytes(90.0, freq=700)
+    content_type, body = encode_form({"title": "t"}, audio)
+    sink = Collected()
+    seen: list[tuple[bool, bool]] = []
+
+    async def held_back() -> AsyncIterator[bytes]:
+        half = len(body) // 2
+        yield body[:half]
+        running = bool(probe_threads())
+        # Deadlock guard, not a timing assertion: a probe that waited for the whole
+        # upload would still be running (or never have started).
+        finished = await asyncio.to_thread(
+            lambda: all(not t.join(20) and not t.is_alive() for t in probe_threads())
+        )
+        seen.append((running, finished))
+        yield body[half:]
+
+    async with spool(
+        content_type,
+        held_back(),
+        tmp_path,
+        sink=sink,
+        probe_seconds=10.0,
+    ) as upload:
+        probe = await upload.probe()
+        assert upload.path is not None and upload.path.read_bytes() == audio
+    assert seen == [(True, True)]
+    assert probe.over_limit and 10.0 < probe.duration < 11.0
+    assert b"".join(sink.pieces) == audio
+    assert all(len(piece) < 2 * SEGMENT for piece in sink.pieces)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+async def test_a_growing_file_probes_like_the_finished_one(tmp_path: Path, fmt: str) -> None:
+    """Read front to back while it arrives, or (an MP4 with its index at the end) again
+    once complete: the verdict is the one the finished file gets."""
+    audio = sample_call(fmt).read_bytes()
+    content_type, body = encode_form({}, audio)
+    async with spool(
+        content_type,
+        trickle(body, 5_000),
+        tmp_path,
+        probe_seconds=float("inf"),
+    ) as upload:
+        assert upload.path is not None
+        assert await upload.probe() == probe_audio(upload.path)
+
+
+async def test_a_body_that_breaks_off_ends_the_probe_and_leaves_no_file(tmp_path: Path) -> None:
+    audio = tone_bytes(60.0, freq=740)
+    content_type, body = encode_form({}, audio)
+
+    async def broken() -> AsyncIterator[bytes]:
+        yield body[: len(body) // 2]
+        raise ConnectionResetError("the client went away")
+
+    with pytest.raises(ConnectionResetError):
+        async with spool(
+            content_type,
+            broken(),
+            tmp_path,
+            sink=Collected(),
+            probe_seconds=float("inf"),
+        ):
+            pass
+    assert probe_threads() == [], "the probe waiting for the rest was released"
+    assert list(tmp_path.iterdir()) == []

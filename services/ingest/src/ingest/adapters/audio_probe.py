@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import av
 
@@ -74,9 +75,15 @@ def sniff_audio_signature(head: bytes) -> str | None:
     return None
 
 
-def _not_openable(path: Path, exc: Exception) -> Exception:
-    with path.open("rb") as fh:
-        claimed = sniff_audio_signature(fh.read(16))
+def _head(source: Path | BinaryIO) -> bytes:
+    if isinstance(source, Path):
+        with source.open("rb") as fh:
+            return fh.read(16)
+    return b""  # a stream cannot be read again: it is "not audio" here
+
+
+def _not_openable(source: Path | BinaryIO, exc: Exception) -> Exception:
+    claimed = sniff_audio_signature(_head(source))
     if claimed:
         return UndecodableAudio(
             f"the file looks like {claimed} audio but cannot be decoded (truncated or corrupt): "
@@ -102,15 +109,18 @@ def _source_format(family: str, codecs: set[str], has_video: bool) -> str:
     return family
 
 
-def probe_audio(path: Path, max_seconds: float = float("inf")) -> AudioProbe:
-    """Identify, validate and measure the audio in ``path``; raises NotAudio/UndecodableAudio.
+def probe_audio(source: Path | BinaryIO, max_seconds: float = float("inf")) -> AudioProbe:
+    """Identify, validate and measure the audio in ``source`` (a file, or a readable
+    file object: an upload still arriving); raises NotAudio/UndecodableAudio.
 
     Decoding stops once more than ``max_seconds`` of audio were counted (``over_limit``).
     """
     try:
-        container = av.open(str(path), mode="r", options=OPEN_OPTIONS)
+        container = av.open(
+            str(source) if isinstance(source, Path) else source, mode="r", options=OPEN_OPTIONS
+        )
     except (av.FFmpegError, OSError, EOFError, ValueError) as exc:
-        raise _not_openable(path, exc) from exc
+        raise _not_openable(source, exc) from exc
     with container:
         family = _DEMUXERS.get(container.format.name)
         if family is None:  # pragma: no cover - the format whitelist refuses these at open

@@ -1,18 +1,27 @@
 """Encrypted objects in S3: files go up as AES-256-GCM streams, ranges come back decrypted.
 
-Nothing is held whole in memory: uploads are read from disk in pieces and encrypted
-chunk by chunk into a multipart upload; reads fetch only the sealed chunks that cover
-the requested plaintext range, a window at a time.
+Nothing is held whole in memory: uploads are encrypted chunk by chunk as their bytes
+arrive (``writer``) or are read from disk (``put_file``) into a multipart upload whose
+parts are sent concurrently; reads fetch only the sealed chunks that cover the
+requested plaintext range, a window at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
-from clashtor_common.crypto import STREAM_HEADER_MAX, DataKey, DataKeys, Keyring, StreamDecryptor
-from clashtor_common.s3 import S3Store
+from clashtor_common.crypto import (
+    STREAM_HEADER_MAX,
+    DataKey,
+    DataKeys,
+    Keyring,
+    StreamDecryptor,
+    StreamEncryptor,
+)
+from clashtor_common.s3 import MultipartWriter, S3Store
 
 READ_PIECE = 1024 * 1024
 
@@ -42,6 +51,16 @@ class EncryptedObjects:
         Aborted on any error."""
         chunks = self.keyring.encrypt_stream(_file_pieces(path), key=data_key)
         return await self.store.upload_stream(key, chunks)
+
+    @asynccontextmanager
+    async def writer(
+        self, key: str, data_key: DataKey, *, part_size: int, in_flight: int
+    ) -> AsyncIterator[SealedWriter]:
+        """Write ``key`` while its plaintext arrives: sealed (CTS2) chunk by chunk into a
+        multipart upload whose parts go to S3 concurrently. **Aborted unless
+        ``SealedWriter.complete`` was awaited** inside the block."""
+        async with self.store.multipart(key, part_size=part_size, in_flight=in_flight) as parts:
+            yield SealedWriter(parts, self.keyring.stream_encryptor(key=data_key))
 
     async def decryptor(self, key: str, keys: DataKeys) -> StreamDecryptor:
         """Raises ``clashtor_common.s3.ObjectNotFound`` when the object is gone and
@@ -82,3 +101,26 @@ class EncryptedObjects:
 
     async def exists(self, key: str) -> bool:
         return await self.store.size(key) is not None
+
+
+class SealedWriter:
+    """Plaintext in (``write``, in order), the encrypted stream out to a multipart upload."""
+
+    def __init__(self, parts: MultipartWriter, encryptor: StreamEncryptor) -> None:
+        self.parts = parts
+        self._encryptor = encryptor
+        self._started = False
+
+    async def write(self, data: bytes) -> None:
+        sealed = self._encryptor.update(data)
+        if not self._started:
+            sealed = self._encryptor.header + sealed
+            self._started = True
+        if sealed:
+            await self.parts.write(sealed)
+
+    async def complete(self) -> int:
+        """Seal the last chunk and complete the upload; the object's size."""
+        await self.write(b"")
+        await self.parts.write(self._encryptor.finalize())
+        return await self.parts.complete()

@@ -13,7 +13,6 @@ from clashtor_common.identity import CurrentIdentity, Identity
 from clashtor_common.upload_form import EMAIL_MAX, upload_request_body
 from ingest.adapters.calls_repo import CallRepository
 from ingest.adapters.tables import CallRecord, ParticipantRecord
-from ingest.adapters.upload_spool import spool_upload
 from ingest.context import IngestContext
 from ingest.domain.access import can_see
 from ingest.domain.errors import CallNotFound, UploadTooLarge
@@ -25,7 +24,7 @@ from ingest.service_layer import listing
 from ingest.service_layer.personal import key_ids
 from ingest.service_layer.quota import quota_status
 from ingest.service_layer.status_stream import status_events
-from ingest.service_layer.uploads import register_upload
+from ingest.service_layer.uploads import accept_upload
 from ingest.service_layer.views import call_view
 from ingest.settings import IngestSettings
 
@@ -72,15 +71,9 @@ async def upload_call(request: Request, identity: CurrentIdentity, ctx: ContextD
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > quota.upload_limit_bytes + FORM_OVERHEAD:
         raise UploadTooLarge(f"the upload is larger than the {limit_label} upload limit")
-    async with spool_upload(
-        request.headers.get("content-type"),
-        request.stream(),
-        limit_bytes=quota.upload_limit_bytes,
-        limit_label=limit_label,
-        form_limits=ctx.settings.form_limits(),
-        temp_dir=ctx.settings.upload_temp_dir,
-    ) as upload:
-        result = await register_upload(ctx, identity, upload, quota)
+    result = await accept_upload(
+        ctx, identity, quota, request.headers.get("content-type"), request.stream()
+    )
     return JSONResponse(result.call, status_code=202 if result.created else 200)
 
 

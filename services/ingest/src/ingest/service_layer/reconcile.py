@@ -25,8 +25,9 @@ from ingest.context import IngestContext
 
 log = logging.getLogger(__name__)
 
-#: ``audio_key(org, call, fmt)`` in ``service_layer.uploads``.
-AUDIO_KEY = re.compile(r"^orgs/[^/]+/calls/[^/]+/audio\.[a-z0-9]+\.enc$")
+#: ``audio_key(org, call)`` in ``service_layer.uploads`` (``audio.enc``), and the
+#: ``audio.<format>.enc`` keys written before uploads streamed to S3.
+AUDIO_KEY = re.compile(r"^orgs/[^/]+/calls/[^/]+/audio(\.[a-z0-9]+)?\.enc$")
 #: Keys compared against the database per query.
 BATCH = 500
 

@@ -1,14 +1,24 @@
-"""Accepting a call: validate the spooled upload, store its audio encrypted, record it, announce it.
+"""Accepting a call: receive the upload, check it, store its audio encrypted, record it.
 
-Order matters for "nothing half-written stays behind":
+One pass over the bytes (issue 20): while the body arrives, each piece of the file is
+written to a temporary file and hashed, encrypted (CTS2, under the call's new data key)
+into an S3 multipart upload whose parts are sent concurrently, and probed by PyAV
+reading the temporary file as it grows (``adapters.upload_spool``). Then, in order:
 
-1. everything that can refuse the upload runs first, on the local temporary file
-   (fields, duplicate check, probe, quota): a refused upload never reaches S3;
-2. the audio is encrypted into S3 (a multipart upload that aborts itself on error);
+1. everything that can refuse the upload (fields, duplicate check, the probe's verdict,
+   quota) is decided; a refused upload's multipart upload is **aborted** (its parts
+   deleted): nothing of it stays in S3, and the object never existed;
+2. the multipart upload is completed (a video's is aborted instead and its audio track,
+   remuxed from the temporary file, is put in its place);
 3. the call row, its participants and the ``call-uploaded`` event commit in one
    transaction that first re-checks the quota under the organization's quota lock
    (``reserve_minutes``: concurrent uploads cannot together exceed the plan); if that
    fails the object is deleted again.
+
+A crash (kill -9) anywhere leaves at most a pending multipart upload or an object no
+row points to, never a row without its object: both are removed by the orphan sweep
+(``service_layer.reconcile``). The call's data key is only in memory until the row
+commits.
 
 A second upload of the same bytes is found through an org-keyed HMAC of the file's
 sha256 and answered with the existing call **only when the uploader may see that call**
@@ -28,6 +38,7 @@ import hmac
 import logging
 import tempfile
 import uuid
+from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,11 +52,12 @@ from clashtor_common.events import CallUploaded, ParticipantRef, make_event
 from clashtor_common.identity import Identity, visible_uploaders
 from clashtor_common.languages import UnknownLanguage, parse_language
 from clashtor_common.outbox import emit
-from ingest.adapters.audio_probe import AudioProbe, extract_audio, probe_audio
+from ingest.adapters.audio_probe import AudioProbe, extract_audio
 from ingest.adapters.calls_repo import CallRepository
+from ingest.adapters.object_store import SealedWriter
 from ingest.adapters.privacy_repo import any_restricted
 from ingest.adapters.tables import CallRecord, ParticipantRecord
-from ingest.adapters.upload_spool import SpooledUpload
+from ingest.adapters.upload_spool import SpooledUpload, spool_upload
 from ingest.context import IngestContext
 from ingest.domain.errors import BadUpload, EmptyUpload, InvalidField
 from ingest.domain.formats import stored_format
@@ -64,6 +76,7 @@ from ingest.service_layer.views import call_view
 
 log = logging.getLogger(__name__)
 SOURCE = "ingest"
+MB = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -77,8 +90,10 @@ def content_key(secret: str, org_id: str, sha256_hex: str) -> str:
     return hmac.new(secret.encode(), f"{org_id}:{sha256_hex}".encode(), hashlib.sha256).hexdigest()
 
 
-def audio_key(org_id: str, call_id: str, fmt: str) -> str:
-    return f"orgs/{org_id}/calls/{call_id}/audio.{stored_format(fmt).extension}.enc"
+def audio_key(org_id: str, call_id: str) -> str:
+    """Chosen before the bytes arrive (the upload streams to it), so it names no format:
+    the call row holds that (``audio_format``, ``content_type``)."""
+    return f"orgs/{org_id}/calls/{call_id}/audio.enc"
 
 
 def clean_language(raw: str | None) -> str | None:
@@ -110,28 +125,78 @@ async def existing_call(
         return call_view(sealer, call, participants)
 
 
+def probe_budget(ctx: IngestContext, quota: QuotaStatus) -> float:
+    """Seconds of audio worth decoding: past the longest call or the minutes left this
+    period the upload is refused anyway, and the refusal names the length so far."""
+    max_call = ctx.settings.max_call_minutes * 60
+    return min(max_call, remaining_seconds(quota.plan, quota.used_seconds))
+
+
 async def measure_upload(
     ctx: IngestContext, upload: SpooledUpload, quota: QuotaStatus
 ) -> AudioProbe:
-    """Probe the upload, decoding no more audio than could ever be accepted.
-
-    The length is measured from decoded samples (never headers or timestamps); decoding
-    stops past the maximum call length or the minutes left this period, whichever is
-    smaller, and the refusal names the length measured so far.
-    """
-    assert upload.path is not None
+    """The probe's verdict (measured from decoded samples, never headers or timestamps;
+    decoding stopped at ``probe_budget``), checked against the call length and quota."""
+    probe = await upload.probe()
     max_call = ctx.settings.max_call_minutes * 60
-    budget = min(max_call, remaining_seconds(quota.plan, quota.used_seconds))
-    probe = await asyncio.to_thread(probe_audio, upload.path, budget)
     ensure_call_length(probe.duration, max_call, at_least=probe.over_limit)
     ensure_call_fits(quota.plan, quota.used_seconds, probe.duration, at_least=probe.over_limit)
     return probe
 
 
-async def register_upload(
-    ctx: IngestContext, identity: Identity, upload: SpooledUpload, quota: QuotaStatus
+@dataclass(frozen=True)
+class NewCall:
+    """The call an upload becomes if accepted: its id, audio key and data key (in memory
+    until the row commits: a failed upload leaves no key), and the audio being written."""
+
+    id: str
+    key: str
+    data_key: DataKey
+    audio: SealedWriter
+
+
+async def accept_upload(
+    ctx: IngestContext,
+    identity: Identity,
+    quota: QuotaStatus,
+    content_type: str | None,
+    body: AsyncIterable[bytes],
 ) -> UploadResult:
-    """Turn a spooled upload into a stored call and a ``call-uploaded`` event."""
+    """Receive the upload form in ``body`` and turn it into a stored call (or the
+    existing one), in one pass over its bytes."""
+    settings = ctx.settings
+    call_id = str(uuid.uuid4())
+    key = audio_key(identity.org_id, call_id)
+    call_key = DataKey.generate(call_key_id(call_id))
+    async with ctx.objects.writer(
+        key,
+        call_key,
+        part_size=settings.upload_part_mb * MB,
+        in_flight=settings.upload_parts_in_flight,
+    ) as audio:
+        async with spool_upload(
+            content_type,
+            body,
+            limit_bytes=quota.upload_limit_bytes,
+            limit_label=f"{quota.upload_limit_mb} MB",
+            form_limits=settings.form_limits(),
+            temp_dir=settings.upload_temp_dir,
+            sink=audio,
+            probe_seconds=probe_budget(ctx, quota),
+        ) as upload:
+            return await register_upload(
+                ctx, identity, upload, quota, NewCall(call_id, key, call_key, audio)
+            )
+
+
+async def register_upload(
+    ctx: IngestContext,
+    identity: Identity,
+    upload: SpooledUpload,
+    quota: QuotaStatus,
+    new: NewCall,
+) -> UploadResult:
+    """Turn a received upload into a stored call and a ``call-uploaded`` event."""
     settings = ctx.settings
     if upload.path is None:
         raise BadUpload("the form has no 'file' part")
@@ -150,25 +215,19 @@ async def register_upload(
 
     probe = await measure_upload(ctx, upload, quota)
 
-    call_id = str(uuid.uuid4())
-    key = audio_key(org_id, call_id, probe.stored_format)
-    # kept in memory until the call row commits with it: a failed upload leaves no key
-    call_key = DataKey.generate(call_key_id(call_id))
-    with tempfile.TemporaryDirectory(prefix="ingest-remux-", dir=settings.upload_temp_dir) as tmp:
-        stored_path = upload.path
-        if probe.has_video:
-            stored_path = Path(tmp) / f"audio.{stored_format(probe.stored_format).extension}"
-            await asyncio.to_thread(extract_audio, upload.path, stored_path)
-        size_bytes = stored_path.stat().st_size
-        await ctx.objects.put_file(key, stored_path, call_key)
+    size_bytes = upload.size
+    if probe.has_video:
+        size_bytes = await _store_audio_track(ctx, upload.path, probe, new)
+    else:
+        await new.audio.complete()
 
     try:
         view = await _record(
             ctx,
             identity,
-            call_id,
-            call_key,
-            key,
+            new.id,
+            new.data_key,
+            new.key,
             title,
             language,
             people,
@@ -179,15 +238,32 @@ async def register_upload(
             quota,
         )
     except IntegrityError:
-        await _forget_object(ctx, key)
+        await _forget_object(ctx, new.key)
         found = await existing_call(ctx, identity, content_hash)
         if found is None:
             raise
         return UploadResult(found, created=False)
     except BaseException:
-        await _forget_object(ctx, key)
+        await _forget_object(ctx, new.key)
         raise
     return UploadResult(view, created=True)
+
+
+async def _store_audio_track(
+    ctx: IngestContext, path: Path, probe: AudioProbe, new: NewCall
+) -> int:
+    """A video keeps only its audio (the picture is personal data the product never
+    uses): the streamed upload of the whole file is aborted, the remuxed audio track
+    put in its place. Returns the stored plaintext size."""
+    await new.audio.parts.abort()
+    extension = stored_format(probe.stored_format).extension
+    with tempfile.TemporaryDirectory(
+        prefix="ingest-remux-", dir=ctx.settings.upload_temp_dir
+    ) as tmp:
+        stored_path = Path(tmp) / f"audio.{extension}"
+        await asyncio.to_thread(extract_audio, path, stored_path)
+        await ctx.objects.put_file(new.key, stored_path, new.data_key)
+        return stored_path.stat().st_size
 
 
 async def _forget_object(ctx: IngestContext, key: str) -> None:
