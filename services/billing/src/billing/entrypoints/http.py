@@ -26,6 +26,7 @@ from billing.entrypoints.webhooks import router as webhooks_router
 from billing.service_layer.checkout import CatalogMissing, open_portal, start_checkout
 from billing.service_layer.subscriptions import to_state
 from billing.service_layer.usage import usage_summary
+from clashtor_common.contracts import billing as wire
 from clashtor_common.errors import ApiError
 from clashtor_common.identity import CurrentIdentity
 
@@ -61,23 +62,6 @@ class CheckoutRequest(BaseModel):
 
 class PortalRequest(BaseModel):
     return_url: str | None = Field(None, max_length=2000)
-
-
-class HostedPage(BaseModel):
-    id: str | None
-    url: str
-
-
-class UsagePublic(BaseModel):
-    plan: str
-    status: str
-    period_start: str
-    period_end: str
-    minutes_used: int
-    minutes_included: int
-    minutes_overage: int
-    minutes_unreported: int
-    calls: int
 
 
 async def _stripe_call(call: Callable[[], Awaitable[T]]) -> T:
@@ -126,11 +110,11 @@ async def list_plans(request: Request, identity: CurrentIdentity) -> PlansPublic
     )
 
 
-@router.get("/usage", response_model=UsagePublic)
-async def get_usage(request: Request, identity: CurrentIdentity) -> UsagePublic:
+@router.get("/usage", response_model=wire.UsageOut)
+async def get_usage(request: Request, identity: CurrentIdentity) -> wire.UsageOut:
     async with _session(request) as session:
         summary = await usage_summary(session, identity.org_id, datetime.now(UTC))
-    return UsagePublic(
+    return wire.UsageOut(
         plan=summary.plan,
         status=summary.status,
         period_start=iso(summary.period_start) or "",
@@ -143,7 +127,7 @@ async def get_usage(request: Request, identity: CurrentIdentity) -> UsagePublic:
     )
 
 
-@router.post("/checkout", response_model=HostedPage)
+@router.post("/checkout", response_model=wire.HostedPageOut)
 async def create_checkout(
     body: CheckoutRequest,
     request: Request,
@@ -151,7 +135,7 @@ async def create_checkout(
     context: ContextDep,
     stripe: StripeDep,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
-) -> HostedPage:
+) -> wire.HostedPageOut:
     """A Stripe Checkout Session; the same ``Idempotency-Key`` (forwarded by the
     gateway) gets the same session from Stripe."""
     settings = context.settings
@@ -175,24 +159,24 @@ async def create_checkout(
             request_key=idempotency_key,
         )
     )
-    return HostedPage(**page)
+    return wire.HostedPageOut(**page)
 
 
-@router.post("/portal", response_model=HostedPage)
+@router.post("/portal", response_model=wire.HostedPageOut)
 async def create_portal(
     request: Request,
     identity: BillingAdmin,
     context: ContextDep,
     stripe: StripeDep,
     body: PortalRequest | None = None,
-) -> HostedPage:
+) -> wire.HostedPageOut:
     return_url = (body.return_url if body else None) or context.settings.portal_return_url
     page = await _stripe_call(
         lambda: open_portal(
             request.app.state.runtime.db, stripe, org_id=identity.org_id, return_url=return_url
         )
     )
-    return HostedPage(**page)
+    return wire.HostedPageOut(**page)
 
 
 router.include_router(webhooks_router)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
+from clashtor_common.contracts import billing as wire
 from gateway.adapters.services import json_body
 from gateway.domain.permissions import Action
 from gateway.domain.principal import Principal
@@ -50,23 +51,6 @@ class PlansOut(BaseModel):
     status: str
 
 
-class UsageOut(BaseModel):
-    plan: str
-    status: str
-    period_start: str
-    period_end: str
-    minutes_used: int
-    minutes_included: int
-    minutes_overage: int
-    minutes_unreported: int = Field(description="used but not yet reported to Stripe")
-    calls: int
-
-
-class HostedPageOut(BaseModel):
-    id: str | None
-    url: str = Field(description="the Stripe-hosted page to send the user to")
-
-
 class StripeWebhookAck(BaseModel):
     received: bool
     event_id: str | None = None
@@ -79,13 +63,13 @@ async def plans(principal: Reader, gw: GatewayDep) -> Response:
     return await forward(gw, "billing", principal, "GET", "/internal/plans")
 
 
-@router.get("/usage", response_model=UsageOut)
+@router.get("/usage", response_model=wire.UsageOut)
 async def usage(principal: Reader, gw: GatewayDep) -> Response:
     """Minutes used this period against the plan."""
     return await forward(gw, "billing", principal, "GET", "/internal/usage")
 
 
-@router.post("/checkout", response_model=HostedPageOut)
+@router.post("/checkout", response_model=wire.HostedPageOut)
 async def checkout(
     body: CheckoutIn, principal: Manager, gw: GatewayDep, request: Request
 ) -> Response:
@@ -106,7 +90,7 @@ async def checkout(
     )
 
 
-@router.post("/portal", response_model=HostedPageOut)
+@router.post("/portal", response_model=wire.HostedPageOut)
 async def portal(body: PortalIn, principal: Manager, gw: GatewayDep) -> Response:
     """A Stripe customer-portal session (payment methods, invoices, cancellation)."""
     wanted = body.model_dump(exclude_none=True)
