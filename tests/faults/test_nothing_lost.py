@@ -47,7 +47,7 @@ def test_kill_9_of_each_consumer_mid_batch_loses_and_repeats_nothing(
 ) -> None:
     ids = calls.upload(3)
     killed: dict[str, int] = {}
-    # transcribe holds the first call (a batch of one, mid-transcription), ingest has
+    # transcribe's worker holds the first call (leased, mid-transcription), ingest has
     # the status updates of all three to come.
     time.sleep(2)
     for child in ("transcribe", "ingest"):
