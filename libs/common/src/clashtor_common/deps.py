@@ -32,8 +32,12 @@ def context_dependency(context_of: Callable[[ServiceRuntime], C]) -> Callable[[R
 def session_dependency(
     context: Callable[[Request], HasDatabase],
 ) -> Callable[[Request], AsyncIterator[AsyncSession]]:
-    """The dependency handing a route a session of the service's database, open for the
-    request (``context``: the service's ``context_dependency``)."""
+    """The dependency handing a route a session of the service's database (``context``:
+    the service's ``context_dependency``). Declare it with ``scope="function"``:
+    ``Depends(session_dependency(ctx), scope="function")`` commits when the route returns,
+    before the answer is sent; FastAPI's default scope commits after it, so a client could
+    read the old state right after a 2xx, and a commit the database refuses would already
+    have been answered as a success."""
 
     async def session(request: Request) -> AsyncIterator[AsyncSession]:
         async with context(request).db.session() as opened:

@@ -8,6 +8,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from clashtor_common.embedded import free_port
 from clashtor_common.events import (
@@ -20,12 +23,14 @@ from clashtor_common.events import (
 )
 from clashtor_common.testing.servers import Answer, PostServer
 from clashtor_common.testing.waiting import wait_until
+from integrations.adapters.tables import WebhookSubscription
 from integrations.context import IntegrationsContext
 
 from .conftest import Api, Publisher, ScriptedDns
 from .receiver import Receiver
 
 pytestmark = pytest.mark.slow
+REFUSED = "refused at commit"
 
 
 def new_org() -> str:
@@ -327,6 +332,36 @@ async def test_only_admins_of_the_organization_reach_its_webhooks(
         resp = await api.call(method, path, other, **kwargs)
         assert resp.status_code == 404, (method, path, resp.text)
     assert (await api.call("GET", f"/internal/webhooks/{hook['id']}", org)).status_code == 200
+
+
+async def test_a_webhook_is_answered_created_only_once_it_is_stored(api: Api) -> None:
+    """The database refusing the commit is an error answer, never a 201 with a secret for
+    a subscription that was not kept (nor a 2xx a client could read past)."""
+
+    def mark(session: Session, _flush: object) -> None:
+        if any(
+            isinstance(o, WebhookSubscription) and o.description == REFUSED for o in session.new
+        ):
+            session.info[REFUSED] = True
+
+    def refuse(session: Session) -> None:
+        if session.info.pop(REFUSED, False):
+            raise OperationalError("COMMIT", {}, Exception("the database refused the commit"))
+
+    org = new_org()
+    body = {"url": "http://127.0.0.1:9/hooks", "event_types": ["call.scored"]}
+    event.listen(Session, "after_flush", mark)
+    event.listen(Session, "before_commit", refuse)
+    try:
+        resp = await api.call(
+            "POST", "/internal/webhooks", org, json=body | {"description": REFUSED}
+        )
+    finally:
+        event.remove(Session, "after_flush", mark)
+        event.remove(Session, "before_commit", refuse)
+    assert resp.status_code >= 500, resp.text
+    assert "whsec_" not in resp.text
+    assert (await api.call("GET", "/internal/webhooks", org)).json()["items"] == []
 
 
 async def test_bad_input_is_a_clear_4xx(api: Api, receiver: Receiver) -> None:

@@ -19,7 +19,9 @@ integrations_context = context_dependency(context_of)
 ContextDep = Annotated[IntegrationsContext, Depends(integrations_context)]
 
 
-SessionDep = Annotated[AsyncSession, Depends(session_dependency(integrations_context))]
+SessionDep = Annotated[
+    AsyncSession, Depends(session_dependency(integrations_context), scope="function")
+]
 
 
 def admin_identity(identity: CurrentIdentity) -> Identity:

@@ -14,4 +14,6 @@ transcribe_context = context_dependency(context_of)
 ContextDep = Annotated[TranscribeContext, Depends(transcribe_context)]
 
 
-SessionDep = Annotated[AsyncSession, Depends(session_dependency(transcribe_context))]
+SessionDep = Annotated[
+    AsyncSession, Depends(session_dependency(transcribe_context), scope="function")
+]
