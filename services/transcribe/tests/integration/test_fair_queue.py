@@ -1,5 +1,6 @@
-"""The transcription queue on the real database: fair order, leases, and a worker killed
-with SIGKILL mid-call whose job another worker picks up and finishes once."""
+"""The transcription queue on the real database: fair order, leases, an erasure that
+empties it of the subject's calls, and a worker killed with SIGKILL mid-call whose job
+another worker picks up and finishes once."""
 
 from __future__ import annotations
 
@@ -19,20 +20,21 @@ from pydantic import SecretStr
 from sqlalchemy import delete, func, select
 
 from clashtor_common.db import utcnow
-from clashtor_common.events import Envelope, Topic
+from clashtor_common.events import Envelope, ErasureRequested, Subject, Topic, make_event
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.migrate import find_migrations, upgrade_head
 from clashtor_common.outbox import OutboxRecord
 from clashtor_common.testing.waiting import wait_until
 from transcribe import main as transcribe_main
-from transcribe.adapters.tables import TABLES, OrgTurn, TranscriptionJob
+from transcribe.adapters.tables import TABLES, ErasedCall, OrgTurn, TranscriptionJob
 from transcribe.bootstrap import bootstrap
 from transcribe.context import TranscribeContext, context_of, workers_of
 from transcribe.domain.outcomes import CallStatus
+from transcribe.service_layer.privacy import erase_subject
 from transcribe.service_layer.workers import TranscriptionWorkers
 from transcribe.settings import TranscribeSettings
 
-from .support import new_org, record_of
+from .support import new_org, participant, record_of
 
 KILLED_WORKER = Path(__file__).with_name("killed_worker.py")
 LEASE_SECONDS = 2.0
@@ -181,3 +183,36 @@ async def test_a_job_of_a_worker_killed_mid_call_is_picked_again_and_transcribed
     async with ctx.db.session() as session:
         jobs = await session.execute(select(func.count()).select_from(TranscriptionJob))
         assert jobs.scalar_one() == 0
+
+
+async def test_erasing_a_participant_takes_their_queued_calls_out_of_the_queue(ctx, uploader):
+    org = new_org()
+    fp = uploader.fp("prospect@buyer.test")
+    theirs = uploader.call_uploaded(
+        org, str(uuid.uuid4()), uploader.store.ref("absent"), participants=[participant(fp=fp)]
+    )
+    others = uploader.call_uploaded(
+        org,
+        str(uuid.uuid4()),
+        uploader.store.ref("absent"),
+        participants=[participant(fp=uploader.fp("someone@else.test"))],
+    )
+    for event in (theirs, others):
+        await _admit(ctx, event)
+
+    erasure = make_event(
+        ErasureRequested(
+            request_id="req-queued", subject=Subject(type="participant", fingerprint=fp)
+        ),
+        source="privacy",
+        org_id=org,
+        key=org,
+    )
+    async with ctx.db.session() as session:
+        await erase_subject(ctx, session, erasure, erasure.payload_as(ErasureRequested))
+
+    async with ctx.db.session() as session:
+        left = [e.data["call_id"] for e in await ctx.queue.queued(session, org)]
+        tombstone = await session.get(ErasedCall, theirs.data["call_id"])
+    assert left == [others.data["call_id"]]
+    assert tombstone is not None and tombstone.request_id == "req-queued"

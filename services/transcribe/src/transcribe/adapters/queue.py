@@ -144,6 +144,25 @@ class JobQueue:
             delete(TranscriptionJob).where(col(TranscriptionJob.call_id) == call_id)
         )
 
+    @staticmethod
+    async def queued(session: AsyncSession, org_id: str) -> list[Envelope]:
+        """The events of an organization's queued calls (running ones included)."""
+        rows = await session.execute(
+            select(TranscriptionJob.envelope).where(col(TranscriptionJob.org_id) == org_id)
+        )
+        return [parse_envelope(raw) for raw in rows.scalars().all()]
+
+    @staticmethod
+    async def forget(session: AsyncSession, org_id: str, call_ids: list[str]) -> None:
+        """Remove these calls' jobs in the caller's transaction (an erasure settled them)."""
+        if call_ids:
+            await session.execute(
+                delete(TranscriptionJob).where(
+                    col(TranscriptionJob.org_id) == org_id,
+                    col(TranscriptionJob.call_id).in_(call_ids),
+                )
+            )
+
     async def drop(self, call_id: str) -> None:
         async with self.db.session() as session:
             await self.finish(session, call_id)

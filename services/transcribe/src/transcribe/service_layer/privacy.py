@@ -11,7 +11,8 @@ Whose transcripts a subject means:
 Erasure deletes the S3 objects first (idempotent, so a retry after a crash only
 repeats deletes), then the rows, and leaves tombstones of ids only: the erased call
 ids, and the erased subject with the time of the request, so a replayed or late
-``call-uploaded`` about them transcribes nothing again.
+``call-uploaded`` about them transcribes nothing again. Calls of the subject still
+queued for transcription leave the queue in the same transaction.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from clashtor_common.crypto import DataKeys
 from clashtor_common.datakeys import call_key_id
 from clashtor_common.db import as_utc
 from clashtor_common.events import (
+    CallUploaded,
     Envelope,
     ErasureCompleted,
     ErasureRequested,
@@ -100,13 +102,20 @@ async def erase_subject(
         tombstoned.append(subject.id)
     await repo.record_erased_calls(tombstoned, request.request_id)
     await _remember_subject(repo, subject, org_id, request.request_id, event)
+    queued = await _forget_queued(ctx, repo, session, request.request_id)
     removed = {
         "transcripts": transcripts,
         "calls": len(call_ids),
         "objects": objects,
         "data_keys": keys,
     }
-    log.info("erasure %s (%s): removed %s", request.request_id, subject.type, removed)
+    log.info(
+        "erasure %s (%s): removed %s, %d queued calls",
+        request.request_id,
+        subject.type,
+        removed,
+        queued,
+    )
     return ErasureCompleted(
         request_id=request.request_id,
         service=SERVICE,
@@ -131,6 +140,28 @@ async def _remember_subject(
     elif subject.type == "organization":
         await repo.record_erased_subject("organization", org_id, request_id, when)
         await repo.forget_restrictions()
+
+
+async def _forget_queued(
+    ctx: TranscribeContext, repo: TranscriptRepository, session: AsyncSession, request_id: str
+) -> int:
+    """Calls of the subject still waiting for transcription are settled now, as the worker
+    would settle them: tombstoned, their queued event (ids, fingerprints) gone. A call
+    being transcribed meanwhile is tombstoned by its worker's last check."""
+    await session.flush()  # the tombstones just recorded answer is_erased below
+    erased: list[str] = []
+    for queued in await ctx.queue.queued(session, repo.org_id):
+        upload = queued.payload_as(CallUploaded)
+        if await repo.is_erased(
+            upload.call_id,
+            uploader_id=upload.uploader_id,
+            participants=upload.participants,
+            uploaded_at=queued.time,
+        ):
+            erased.append(upload.call_id)
+    await ctx.queue.forget(session, repo.org_id, erased)
+    await repo.record_erased_calls(erased, request_id)
+    return len(erased)
 
 
 async def _drop_unsent(session: AsyncSession, call_ids: list[str]) -> None:
