@@ -181,9 +181,11 @@ class ReadPool:
                     limit=self.settings.downstream_connections,
                     keepalive_timeout=KEEPALIVE_SECONDS,
                 ),
-                timeout=aiohttp.ClientTimeout(
-                    total=self.settings.downstream_timeout_seconds,
-                    connect=self.settings.downstream_pool_timeout_seconds,
+                timeout=aiohttp.ClientTimeout(  # per phase, as the httpx clients' timeouts
+                    total=None,
+                    connect=self.settings.downstream_pool_timeout_seconds,  # a free connection
+                    sock_connect=self.settings.downstream_timeout_seconds,
+                    sock_read=self.settings.downstream_timeout_seconds,
                 ),
                 auto_decompress=False,  # httpx.Response decodes, as for every answer
             )
