@@ -8,6 +8,10 @@ machine-readable ``code`` a client sees and a message it can act on.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+T = TypeVar("T")
+
 
 class DomainError(Exception):
     """A request the rules do not allow; ``code`` names which rule."""
@@ -73,6 +77,13 @@ class NotFound(DomainError, code="not_found"):
     @classmethod
     def of(cls, kind: str, ident: str) -> NotFound:
         return cls(f"{kind} {ident} not found")
+
+    @classmethod
+    def unless(cls, found: T | None, kind: str, ident: str) -> T:
+        """``found``; raises ``NotFound.of(kind, ident)`` if it is None."""
+        if found is None:
+            raise cls.of(kind, ident)
+        return found
 
 
 class Forbidden(DomainError, code="forbidden"):

@@ -13,14 +13,24 @@ import pytest
 
 from clashtor_common.testing.kafka import topic_reader_fixture
 
-from .support import RunningScore, TopicReader, Transcripts, running_score, score_settings
+from .support import BusCalls, RunningScore, TopicReader, Transcripts, running_score, score_settings
+
+
+@pytest.fixture(scope="module")
+def score_overrides() -> dict[str, Any]:
+    """Settings a module runs score with: a module overrides this fixture, not ``score``."""
+    return {}
 
 
 @pytest.fixture(scope="module")
 async def score(
-    kafka_bootstrap: str, database_url: str, s3_settings: dict[str, Any]
+    kafka_bootstrap: str,
+    database_url: str,
+    s3_settings: dict[str, Any],
+    score_overrides: dict[str, Any],
 ) -> AsyncIterator[RunningScore]:
-    async with running_score(score_settings(kafka_bootstrap, database_url, s3_settings)) as svc:
+    settings = score_settings(kafka_bootstrap, database_url, s3_settings, **score_overrides)
+    async with running_score(settings) as svc:
         yield svc
 
 
@@ -30,3 +40,11 @@ scored = topic_reader_fixture("call-scored", TopicReader)
 @pytest.fixture(scope="module")
 def transcripts(s3_settings: dict[str, Any]) -> Transcripts:
     return Transcripts(s3_settings)
+
+
+@pytest.fixture(scope="module")
+def bus(
+    score: RunningScore, kafka_bootstrap: str, transcripts: Transcripts, scored: TopicReader
+) -> BusCalls:
+    """Scores calls over the broker (``score`` first: its consumer group is in place)."""
+    return BusCalls(kafka_bootstrap, transcripts, scored)

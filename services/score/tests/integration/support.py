@@ -185,26 +185,52 @@ class TopicReader(SharedTopicReader):
         ]
 
 
-async def score_call_via_bus(
-    running: RunningScore,
-    bootstrap: str,
-    transcripts: Transcripts,
-    scored: TopicReader,
-    org_id: str,
-    *,
-    call_id: str | None = None,
-    uploader: str = "rep-1",
-    transcript: Transcript = DISCOVERY_CALL,
-    participants: list[ParticipantRef] | None = None,
-) -> tuple[str, Envelope]:
-    """Publish a call-transcribed for a stored transcript; wait for its call-scored."""
-    call_id = call_id or new_call()
-    ref = await transcripts.put(call_id, transcript)
-    payload = transcribed(
-        call_id, ref, uploader=uploader, transcript=transcript, participants=participants
-    )
-    await publish(bootstrap, event_for(payload, org_id, key=call_id))
-    [event] = await scored.wait_for(
-        lambda e: e.org_id == org_id and e.data.get("call_id") == call_id
-    )
-    return call_id, event
+@dataclass
+class BusCalls:
+    """Calls scored the way they arrive in production: the transcript stored, a
+    ``call-transcribed`` published on the broker, its ``call-scored`` awaited."""
+
+    bootstrap: str
+    transcripts: Transcripts
+    scored: TopicReader
+
+    async def score(
+        self,
+        org_id: str,
+        *,
+        call_id: str | None = None,
+        uploader: str = "rep-1",
+        transcript: Transcript = DISCOVERY_CALL,
+        participants: list[ParticipantRef] | None = None,
+    ) -> tuple[str, Envelope]:
+        """The call's id and its ``call-scored`` event."""
+        call_id = call_id or new_call()
+        event = await self.transcribed(
+            org_id, call_id, transcript, uploader=uploader, participants=participants
+        )
+        await self.publish(event)
+        [scored] = await self.scored.wait_for(
+            lambda e: e.org_id == org_id and e.data.get("call_id") == call_id
+        )
+        return call_id, scored
+
+    async def transcribed(
+        self,
+        org_id: str,
+        call_id: str,
+        transcript: Transcript | bytes = DISCOVERY_CALL,
+        **fields: Any,
+    ) -> Envelope:
+        """A ``call-transcribed`` of the call (a new event id each time) for ``transcript``,
+        stored first; bytes are stored as they are, for a transcript that breaks the schema."""
+        ref = await self.transcripts.put(call_id, transcript)
+        if isinstance(transcript, Transcript):
+            fields["transcript"] = transcript
+        return event_for(transcribed(call_id, ref, **fields), org_id, key=call_id)
+
+    async def publish(self, *events: Envelope) -> None:
+        await publish(self.bootstrap, *events)
+
+    async def scored_id(self, org_id: str, **kwargs: Any) -> str:
+        """A new scored call's id (``score``'s options)."""
+        return (await self.score(org_id, **kwargs))[0]

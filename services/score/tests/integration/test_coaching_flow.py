@@ -17,13 +17,13 @@ from clashtor_common.testing.kafka import topic_reader_fixture
 
 from .support import (
     KEYRING,
+    BusCalls,
     RunningScore,
     TopicReader,
     Transcripts,
     event_for,
     new_org,
     publish,
-    score_call_via_bus,
 )
 
 SECRET = "the-champion-is-Zorbafile"
@@ -71,13 +71,9 @@ says = comment_body
 
 
 @pytest.fixture
-async def coaching(
-    score: RunningScore, kafka_bootstrap: str, transcripts: Transcripts, scored: TopicReader
-) -> Coaching:
+async def coaching(score: RunningScore, bus: BusCalls) -> Coaching:
     org = new_org()
-    call_id, _ = await score_call_via_bus(
-        score, kafka_bootstrap, transcripts, scored, org, uploader="rep-1"
-    )
+    call_id, _ = await bus.score(org, uploader="rep-1")
     return Coaching(score, org, call_id)
 
 

@@ -7,59 +7,36 @@ from typing import Any
 
 import pytest
 
-from .support import (
-    RunningScore,
-    TopicReader,
-    Transcripts,
-    new_org,
-    running_score,
-    score_call_via_bus,
-    score_settings,
-)
+from .support import BusCalls, RunningScore, new_org
 
 
 @pytest.fixture(scope="module")
-async def score(
-    kafka_bootstrap: str,
-    database_url: str,
-    s3_settings: dict[str, Any],
-    _openai_stub_server: Any,
-):
-    settings = score_settings(
-        kafka_bootstrap,
-        database_url,
-        s3_settings,
-        openai_api_key=_openai_stub_server.api_key,
-        openai_base_url=_openai_stub_server.base_url,
-        openai_model="gpt-4o-mini",
-        openai_timeout_seconds=10,
-        openai_http_attempts=3,
-        openai_retry_initial_seconds=0,
-        openai_retry_max_seconds=0,
-        openai_reply_attempts=2,
-    )
-    async with running_score(settings) as svc:
-        yield svc
+def score_overrides(_openai_stub_server: Any) -> dict[str, Any]:
+    return {
+        "openai_api_key": _openai_stub_server.api_key,
+        "openai_base_url": _openai_stub_server.base_url,
+        "openai_model": "gpt-4o-mini",
+        "openai_timeout_seconds": 10,
+        "openai_http_attempts": 3,
+        "openai_retry_initial_seconds": 0,
+        "openai_retry_max_seconds": 0,
+        "openai_reply_attempts": 2,
+    }
 
 
 async def scored_with_openai(
-    score: RunningScore, kafka_bootstrap: str, transcripts: Transcripts, scored: TopicReader
+    score: RunningScore, bus: BusCalls
 ) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
     org = new_org()
-    call_id, event = await score_call_via_bus(score, kafka_bootstrap, transcripts, scored, org)
+    call_id, event = await bus.score(org)
     body = (await score.score_of(org, call_id)).json()
     return org, call_id, event.data, body
 
 
 async def test_feedback_comes_from_openai_when_a_key_is_configured(
-    score: RunningScore,
-    kafka_bootstrap: str,
-    transcripts: Transcripts,
-    scored: TopicReader,
-    openai_stub: Any,
-    recorded_coach_reply: dict[str, Any],
+    score: RunningScore, bus: BusCalls, openai_stub: Any, recorded_coach_reply: dict[str, Any]
 ) -> None:
-    _, _, announced, body = await scored_with_openai(score, kafka_bootstrap, transcripts, scored)
+    _, _, announced, body = await scored_with_openai(score, bus)
 
     assert announced["engine"] == "openai"
     assert (body["engine"], body["model"], body["fallback_reason"]) == (
@@ -81,70 +58,55 @@ async def test_feedback_comes_from_openai_when_a_key_is_configured(
     )
 
 
-async def test_a_429_is_retried_and_the_feedback_still_comes_from_openai(
+@pytest.mark.parametrize(
+    ("mode", "engine", "reasons", "requests"),
+    [
+        pytest.param("rate_limit_then_success", "openai", [], 2, id="a 429 is retried"),
+        pytest.param(
+            "always_malformed",
+            "local",
+            ["attempt 1: reply failed the schema", "attempt 2: reply failed the schema"],
+            2,
+            id="replies that never parse fall back",
+        ),
+        pytest.param(
+            "always_rate_limited",
+            "local",
+            ["OpenAI answered HTTP 429"],
+            3,
+            id="rate limits that never end fall back",
+        ),
+    ],
+)
+async def test_provider_trouble_is_retried_then_the_call_is_scored_locally_and_says_why(
     score: RunningScore,
-    kafka_bootstrap: str,
-    transcripts: Transcripts,
-    scored: TopicReader,
+    bus: BusCalls,
     openai_stub: Any,
+    mode: str,
+    engine: str,
+    reasons: list[str],
+    requests: int,
 ) -> None:
-    openai_stub.use_mode("rate_limit_then_success")
+    openai_stub.use_mode(mode)
 
-    _, _, announced, body = await scored_with_openai(score, kafka_bootstrap, transcripts, scored)
+    _, _, announced, body = await scored_with_openai(score, bus)
 
-    assert (announced["engine"], body["engine"], body["fallback_reason"]) == (
-        "openai",
-        "openai",
-        None,
-    )
-    assert len(openai_stub.requests) == 2
-
-
-async def test_malformed_replies_fall_back_to_the_local_engine_and_say_so(
-    score: RunningScore,
-    kafka_bootstrap: str,
-    transcripts: Transcripts,
-    scored: TopicReader,
-    openai_stub: Any,
-) -> None:
-    openai_stub.use_mode("always_malformed")
-
-    _, _, announced, body = await scored_with_openai(score, kafka_bootstrap, transcripts, scored)
-
-    assert announced["engine"] == "local"
-    assert body["engine"] == "local"
-    assert "attempt 1: reply failed the schema" in body["fallback_reason"]
-    assert "attempt 2: reply failed the schema" in body["fallback_reason"]
-    assert body["feedback"]["fallback_reason"] == body["fallback_reason"]
-    assert body["feedback"]["strengths"] or body["feedback"]["improvements"]
-    assert len(openai_stub.requests) == 2
-
-
-async def test_rate_limits_that_never_end_still_score_the_call_locally(
-    score: RunningScore,
-    kafka_bootstrap: str,
-    transcripts: Transcripts,
-    scored: TopicReader,
-    openai_stub: Any,
-) -> None:
-    openai_stub.use_mode("always_rate_limited")
-
-    _, _, announced, body = await scored_with_openai(score, kafka_bootstrap, transcripts, scored)
-
-    assert (body["engine"], body["fallback_reason"]) == ("local", "OpenAI answered HTTP 429")
-    assert body["scorecard"]["name"] == "MEDDIC"
+    assert (announced["engine"], body["engine"]) == (engine, engine)
     assert announced["overall_score"] == body["overall_score"]
-    assert len(openai_stub.requests) == 3
+    assert body["scorecard"]["name"] == "MEDDIC"
+    assert body["feedback"]["strengths"] or body["feedback"]["improvements"]
+    if reasons:
+        assert all(reason in body["fallback_reason"] for reason in reasons)
+        assert body["feedback"]["fallback_reason"] == body["fallback_reason"]
+    else:
+        assert body["fallback_reason"] is None
+    assert len(openai_stub.requests) == requests
 
 
 async def test_a_role_correction_asks_the_coach_again(
-    score: RunningScore,
-    kafka_bootstrap: str,
-    transcripts: Transcripts,
-    scored: TopicReader,
-    openai_stub: Any,
+    score: RunningScore, bus: BusCalls, openai_stub: Any
 ) -> None:
-    org, call_id, _, _ = await scored_with_openai(score, kafka_bootstrap, transcripts, scored)
+    org, call_id, _, _ = await scored_with_openai(score, bus)
     openai_stub.requests.clear()
 
     resp = await score.client.put(

@@ -29,17 +29,14 @@ from score.adapters.tables import (
 )
 
 from .support import (
-    DISCOVERY_CALL,
     KEYRING,
+    BusCalls,
     RunningScore,
     TopicReader,
-    Transcripts,
     event_for,
     new_call,
     new_org,
     publish,
-    score_call_via_bus,
-    transcribed,
     wait_until,
 )
 
@@ -50,7 +47,7 @@ SECRET = "score-tests-fingerprints"
 async def topics(kafka_bootstrap: str):
     readers = {
         name: await TopicReader(kafka_bootstrap, name).start()
-        for name in ("call-scored", "erasure-completed", "export-part-ready")
+        for name in ("erasure-completed", "export-part-ready")
     }
     yield readers
     for reader in readers.values():
@@ -66,19 +63,14 @@ def person(email: str, role: str = "customer") -> ParticipantRef:
 
 
 class Flow:
-    def __init__(
-        self, score: RunningScore, bootstrap: str, transcripts: Transcripts, topics: dict
-    ) -> None:
+    def __init__(self, score: RunningScore, bus: BusCalls, topics: dict) -> None:
         self.score = score
-        self.bootstrap = bootstrap
-        self.transcripts = transcripts
+        self.bus = bus
+        self.bootstrap = bus.bootstrap
         self.topics = topics
 
     async def scored(self, org: str, **kwargs: Any) -> str:
-        call_id, _ = await score_call_via_bus(
-            self.score, self.bootstrap, self.transcripts, self.topics["call-scored"], org, **kwargs
-        )
-        return call_id
+        return await self.bus.scored_id(org, **kwargs)
 
     async def erase(self, org: str, subject: Subject, **extra: Any) -> Envelope:
         request_id = str(uuid.uuid4())
@@ -98,12 +90,12 @@ class Flow:
 
 
 @pytest.fixture
-def flow(score: RunningScore, kafka_bootstrap: str, transcripts: Transcripts, topics: dict) -> Flow:
-    return Flow(score, kafka_bootstrap, transcripts, topics)
+def flow(score: RunningScore, bus: BusCalls, topics: dict) -> Flow:
+    return Flow(score, bus, topics)
 
 
 async def test_erasing_a_call_deletes_its_score_and_a_replay_does_not_bring_it_back(
-    flow: Flow, score: RunningScore, kafka_bootstrap: str, transcripts: Transcripts, topics: dict
+    flow: Flow, score: RunningScore
 ) -> None:
     org = new_org()
     gone = await flow.scored(org)
@@ -119,12 +111,11 @@ async def test_erasing_a_call_deletes_its_score_and_a_replay_does_not_bring_it_b
     assert await flow.status(org, kept) == 200
 
     # The old call-transcribed is replayed (new event id): nothing is scored again.
-    ref = await transcripts.put(gone, DISCOVERY_CALL)
-    replay = event_for(transcribed(gone, ref), org, key=gone)
-    await publish(kafka_bootstrap, replay)
+    replay = await flow.bus.transcribed(org, gone)
+    await flow.bus.publish(replay)
     await wait_until(lambda: handled(score, replay))
     assert await flow.status(org, gone) == 404
-    assert len(topics["call-scored"].about(org, gone)) == 1  # only the original announcement
+    assert len(flow.bus.scored.about(org, gone)) == 1  # only the original announcement
     async with score.ctx.db.session() as session:
         stone = await session.get(ErasedCallRecord, (org, gone))
         assert stone is not None and stone.request_id == done.data["request_id"]
@@ -135,7 +126,7 @@ async def test_erasing_a_call_deletes_its_score_and_a_replay_does_not_bring_it_b
 
 
 async def test_erasing_a_participant_removes_every_call_they_took_part_in(
-    flow: Flow, score: RunningScore, kafka_bootstrap: str, transcripts: Transcripts
+    flow: Flow, score: RunningScore
 ) -> None:
     org = new_org()
     ada, bob = person("ada@example.com"), person("bob@example.com")
@@ -152,9 +143,8 @@ async def test_erasing_a_participant_removes_every_call_they_took_part_in(
     assert await flow.status(org, with_bob) == 200
     # A call with Ada still in flight when she was erased is never scored.
     late = new_call()
-    ref = await transcripts.put(late, DISCOVERY_CALL)
-    in_flight = event_for(transcribed(late, ref, participants=[ada]), org, key=late)
-    await publish(kafka_bootstrap, in_flight)
+    in_flight = await flow.bus.transcribed(org, late, participants=[ada])
+    await flow.bus.publish(in_flight)
     await wait_until(lambda: handled(score, in_flight))
     assert await flow.status(org, late) == 404
     async with score.ctx.db.session() as session:
@@ -252,7 +242,7 @@ async def test_export_of_a_user_is_an_encrypted_part_with_their_scores(
         lambda e: e.data["request_id"] == request_id and e.data["service"] == "score"
     )
     assert (part.data["status"], part.data["items"]) == ("ready", 2)
-    blob = await flow.transcripts.store.read(ObjectRef(**part.data["part"]))
+    blob = await flow.bus.transcripts.store.read(ObjectRef(**part.data["part"]))
     assert b"final say" not in blob
     document = json.loads(KEYRING.decrypt(blob))
     assert document["service"] == "score"
@@ -305,7 +295,7 @@ async def test_an_erased_organization_export_part_is_deleted(
     kinds = {
         i["kind"]
         for i in json.loads(
-            KEYRING.decrypt(await flow.transcripts.store.read(ObjectRef(**part.data["part"])))
+            KEYRING.decrypt(await flow.bus.transcripts.store.read(ObjectRef(**part.data["part"])))
         )["items"]
     }
     assert kinds == {"call_score"}
@@ -314,7 +304,7 @@ async def test_an_erased_organization_export_part_is_deleted(
 
     assert done.data["removed"]["export_objects"] == 1
     with pytest.raises(ObjectNotFound):
-        await flow.transcripts.store.read(ObjectRef(**part.data["part"]))
+        await flow.bus.transcripts.store.read(ObjectRef(**part.data["part"]))
 
 
 async def test_an_objection_takes_the_subjects_calls_out_of_team_analytics(

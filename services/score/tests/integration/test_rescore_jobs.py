@@ -15,38 +15,16 @@ from sqlalchemy import select
 from score.adapters.tables import CallScoreRecord
 from score.service_layer.rescore import run_batch, run_jobs
 
-from .support import (
-    RunningScore,
-    TopicReader,
-    Transcripts,
-    new_org,
-    running_score,
-    score_call_via_bus,
-    score_settings,
-)
+from .support import BusCalls, RunningScore, TopicReader, new_org
 
 
 @pytest.fixture(scope="module")
-async def score(kafka_bootstrap: str, database_url: str, s3_settings: dict[str, Any]):
-    settings = score_settings(
-        kafka_bootstrap, database_url, s3_settings, rescore_poll_seconds=0, rescore_batch_size=1
-    )
-    async with running_score(settings) as svc:
-        yield svc
+def score_overrides() -> dict[str, Any]:
+    return {"rescore_poll_seconds": 0, "rescore_batch_size": 1}
 
 
-async def _calls(
-    score: RunningScore,
-    kafka_bootstrap: str,
-    transcripts: Transcripts,
-    scored: TopicReader,
-    org: str,
-    n: int,
-) -> list[str]:
-    return [
-        (await score_call_via_bus(score, kafka_bootstrap, transcripts, scored, org))[0]
-        for _ in range(n)
-    ]
+async def _calls(bus: BusCalls, org: str, n: int) -> list[str]:
+    return [await bus.scored_id(org) for _ in range(n)]
 
 
 async def _times_scored(score: RunningScore, org: str) -> dict[str, int]:
@@ -66,11 +44,11 @@ async def _job(score: RunningScore, org: str, job_id: str) -> dict[str, Any]:
 
 
 async def test_a_new_tracker_reaches_past_calls_batch_by_batch(
-    score: RunningScore, kafka_bootstrap: str, transcripts: Transcripts, scored: TopicReader
+    score: RunningScore, bus: BusCalls, scored: TopicReader
 ) -> None:
     org = new_org()
     admin = score.as_member(org)
-    calls = await _calls(score, kafka_bootstrap, transcripts, scored, org, 2)
+    calls = await _calls(bus, org, 2)
     before = (await score.score_of(org, calls[0])).json()
     assert "Ramp" not in [t["name"] for t in before["trackers"]]
     added = await score.client.post(
@@ -115,10 +93,10 @@ async def test_a_new_tracker_reaches_past_calls_batch_by_batch(
 
 
 async def test_a_restart_resumes_after_the_last_batch_and_no_call_is_rescored_twice(
-    score: RunningScore, kafka_bootstrap: str, transcripts: Transcripts, scored: TopicReader
+    score: RunningScore, bus: BusCalls
 ) -> None:
     org = new_org()
-    calls = await _calls(score, kafka_bootstrap, transcripts, scored, org, 3)
+    calls = await _calls(bus, org, 3)
     started = await score.client.post(
         "/internal/rescore-jobs", json={}, headers=score.as_member(org)
     )
@@ -136,10 +114,10 @@ async def test_a_restart_resumes_after_the_last_batch_and_no_call_is_rescored_tw
 
 
 async def test_a_newer_job_supersedes_a_running_one_and_other_orgs_see_neither(
-    score: RunningScore, kafka_bootstrap: str, transcripts: Transcripts, scored: TopicReader
+    score: RunningScore, bus: BusCalls
 ) -> None:
     org, other = new_org(), new_org()
-    await _calls(score, kafka_bootstrap, transcripts, scored, org, 1)
+    await _calls(bus, org, 1)
     admin = score.as_member(org)
     first = (await score.client.post("/internal/rescore-jobs", json={}, headers=admin)).json()
     second = (await score.client.post("/internal/rescore-jobs", json={}, headers=admin)).json()

@@ -23,6 +23,7 @@ from .support import (
     IDENTITY_SECRET,
     KEYRING,
     SECRET_PHRASES,
+    BusCalls,
     RunningScore,
     TopicReader,
     Transcripts,
@@ -30,9 +31,6 @@ from .support import (
     new_call,
     new_org,
     publish,
-    running_score,
-    score_call_via_bus,
-    score_settings,
     transcribed,
     wait_until,
 )
@@ -48,17 +46,8 @@ async def transcribe_keys() -> AsyncIterator[ProducerKeys]:
 
 
 @pytest.fixture(scope="module")
-async def score(
-    kafka_bootstrap: str,
-    database_url: str,
-    s3_settings: dict[str, Any],
-    transcribe_keys: ProducerKeys,
-):
-    settings = score_settings(
-        kafka_bootstrap, database_url, s3_settings, transcribe_url=transcribe_keys.url
-    )
-    async with running_score(settings) as svc:
-        yield svc
+def score_overrides(transcribe_keys: ProducerKeys) -> dict[str, Any]:
+    return {"transcribe_url": transcribe_keys.url}
 
 
 failed = topic_reader_fixture("call-failed", TopicReader)
@@ -67,31 +56,11 @@ failed = topic_reader_fixture("call-failed", TopicReader)
 progressed = topic_reader_fixture("call-progressed", TopicReader)
 
 
-async def scored_call(
-    score: RunningScore,
-    kafka_bootstrap: str,
-    transcripts: Transcripts,
-    scored: TopicReader,
-    org: str,
-    **kwargs: Any,
-) -> str:
-    call_id, _ = await score_call_via_bus(
-        score, kafka_bootstrap, transcripts, scored, org, **kwargs
-    )
-    return call_id
-
-
 async def test_a_transcribed_call_is_scored_and_announced(
-    score: RunningScore,
-    kafka_bootstrap: str,
-    transcripts: Transcripts,
-    scored: TopicReader,
-    progressed: TopicReader,
+    score: RunningScore, bus: BusCalls, scored: TopicReader, progressed: TopicReader
 ) -> None:
     org = new_org()
-    call_id, event = await score_call_via_bus(
-        score, kafka_bootstrap, transcripts, scored, org, uploader="rep-7"
-    )
+    call_id, event = await bus.score(org, uploader="rep-7")
     expected = score_call(DISCOVERY_CALL, scorecard=meddic_template())
 
     assert event.type == "call-scored"
@@ -134,10 +103,10 @@ async def test_a_transcribed_call_is_scored_and_announced(
 
 
 async def test_stored_rows_and_events_never_show_the_transcript(
-    score: RunningScore, kafka_bootstrap: str, transcripts: Transcripts, scored: TopicReader
+    score: RunningScore, bus: BusCalls
 ) -> None:
     org = new_org()
-    call_id = await scored_call(score, kafka_bootstrap, transcripts, scored, org)
+    call_id = await bus.scored_id(org)
     resp = await score.score_of(org, call_id)
     assert "final say" in resp.text  # the API shows it, decrypted, to the org's members
 
@@ -155,19 +124,17 @@ async def test_stored_rows_and_events_never_show_the_transcript(
 
 
 async def test_the_same_event_twice_and_a_replay_score_the_call_once(
-    score: RunningScore, kafka_bootstrap: str, transcripts: Transcripts, scored: TopicReader
+    score: RunningScore, bus: BusCalls, scored: TopicReader
 ) -> None:
     org = new_org()
     call_id = new_call()
-    ref = await transcripts.put(call_id, DISCOVERY_CALL)
-    first = event_for(transcribed(call_id, ref), org, key=call_id)
-    replay = event_for(transcribed(call_id, ref), org, key=call_id)  # new event id, same call
+    first = await bus.transcribed(org, call_id)
+    replay = await bus.transcribed(org, call_id)  # new event id, same call
     marker_id = new_call()
-    marker_ref = await transcripts.put(marker_id, DISCOVERY_CALL)
-    marker = event_for(transcribed(marker_id, marker_ref), org, key=marker_id)
+    marker = await bus.transcribed(org, marker_id)
 
-    await publish(kafka_bootstrap, first, first, replay)
-    await publish(kafka_bootstrap, marker)
+    await bus.publish(first, first, replay)
+    await bus.publish(marker)
     await scored.wait_for(lambda e: e.org_id == org and e.data["call_id"] == marker_id)
     await scored.wait_for(lambda e: e.org_id == org and e.data["call_id"] == call_id)
     for _ in range(5):  # anything still in flight has had time to land
@@ -209,10 +176,10 @@ async def test_a_score_answers_304_to_its_etag_until_it_changes(
 
 
 async def test_a_role_correction_rescores_the_call_and_announces_it_again(
-    score: RunningScore, kafka_bootstrap: str, transcripts: Transcripts, scored: TopicReader
+    score: RunningScore, bus: BusCalls, scored: TopicReader
 ) -> None:
     org = new_org()
-    call_id = await scored_call(score, kafka_bootstrap, transcripts, scored, org)
+    call_id = await bus.scored_id(org)
     before = (await score.score_of(org, call_id)).json()
 
     resp = await score.client.put(
@@ -248,15 +215,10 @@ async def test_a_role_correction_rescores_the_call_and_announces_it_again(
     ],
 )
 async def test_a_role_correction_that_makes_no_sense_answers_422(
-    score: RunningScore,
-    kafka_bootstrap: str,
-    transcripts: Transcripts,
-    scored: TopicReader,
-    roles: dict[str, str],
-    message: str,
+    score: RunningScore, bus: BusCalls, roles: dict[str, str], message: str
 ) -> None:
     org = new_org()
-    call_id = await scored_call(score, kafka_bootstrap, transcripts, scored, org)
+    call_id = await bus.scored_id(org)
     resp = await score.client.put(
         f"/internal/scores/{call_id}/roles", json={"roles": roles}, headers=score.as_member(org)
     )
@@ -267,7 +229,7 @@ async def test_a_role_correction_that_makes_no_sense_answers_422(
 
 
 async def test_an_edited_scorecard_rescores_past_calls_when_asked(
-    score: RunningScore, kafka_bootstrap: str, transcripts: Transcripts, scored: TopicReader
+    score: RunningScore, bus: BusCalls, scored: TopicReader
 ) -> None:
     org = new_org()
     admin = score.as_member(org)
@@ -277,7 +239,7 @@ async def test_an_edited_scorecard_rescores_past_calls_when_asked(
     assert created.status_code == 201, created.text
     card = created.json()
     assert (card["name"], card["active"], card["version"]) == ("BANT", True, 1)
-    call_id = await scored_call(score, kafka_bootstrap, transcripts, scored, org)
+    call_id = await bus.scored_id(org)
     before = (await score.score_of(org, call_id)).json()
     assert before["scorecard"]["scorecard_id"] == card["id"]
     expected_before = score_call(DISCOVERY_CALL, scorecard=bant_template()).overall_score
@@ -319,7 +281,7 @@ async def test_an_edited_scorecard_rescores_past_calls_when_asked(
 
 
 async def test_an_edit_without_rescore_leaves_past_results_alone(
-    score: RunningScore, kafka_bootstrap: str, transcripts: Transcripts, scored: TopicReader
+    score: RunningScore, bus: BusCalls
 ) -> None:
     org = new_org()
     admin = score.as_member(org)
@@ -328,7 +290,7 @@ async def test_an_edit_without_rescore_leaves_past_results_alone(
             "/internal/scorecards", json={"template": "meddic", "activate": True}, headers=admin
         )
     ).json()
-    call_id = await scored_call(score, kafka_bootstrap, transcripts, scored, org)
+    call_id = await bus.scored_id(org)
     before = (await score.score_of(org, call_id)).json()
     edited = await score.client.put(
         f"/internal/scorecards/{card['id']}", json={"name": "Ours"}, headers=admin
@@ -338,17 +300,14 @@ async def test_an_edit_without_rescore_leaves_past_results_alone(
 
 
 async def test_a_transcript_that_is_gone_fails_the_call_with_transcript_gone(
-    score: RunningScore,
-    kafka_bootstrap: str,
-    transcripts: Transcripts,
-    failed: TopicReader,
+    score: RunningScore, bus: BusCalls, transcripts: Transcripts, failed: TopicReader
 ) -> None:
     org = new_org()
     call_id = new_call()
-    ref = await transcripts.put(call_id, DISCOVERY_CALL)
+    event = await bus.transcribed(org, call_id)
     await transcripts.delete(call_id)  # erased upstream before score got to it
 
-    await publish(kafka_bootstrap, event_for(transcribed(call_id, ref), org, key=call_id))
+    await bus.publish(event)
 
     [event] = await failed.wait_for(lambda e: e.org_id == org and e.data["call_id"] == call_id)
     assert (event.data["stage"], event.data["code"]) == ("score", "transcript_gone")
@@ -385,18 +344,19 @@ async def test_a_transcript_under_its_own_key_is_opened_with_the_key_asked_of_tr
 
 
 async def test_a_transcript_that_breaks_the_schema_fails_the_call(
-    score: RunningScore, kafka_bootstrap: str, transcripts: Transcripts, failed: TopicReader
+    score: RunningScore, bus: BusCalls, failed: TopicReader
 ) -> None:
     org = new_org()
     call_id = new_call()
-    ref = await transcripts.put(call_id, b'{"language": "en", "utterances": "nope"}')
-    await publish(kafka_bootstrap, event_for(transcribed(call_id, ref), org, key=call_id))
+    await bus.publish(
+        await bus.transcribed(org, call_id, b'{"language": "en", "utterances": "nope"}')
+    )
     [event] = await failed.wait_for(lambda e: e.org_id == org and e.data["call_id"] == call_id)
     assert event.data["code"] == "transcript_invalid"
 
 
 async def test_new_tracker_phrases_are_found_in_calls_scored_after(
-    score: RunningScore, kafka_bootstrap: str, transcripts: Transcripts, scored: TopicReader
+    score: RunningScore, bus: BusCalls
 ) -> None:
     org = new_org()
     admin = score.as_member(org)
@@ -409,7 +369,7 @@ async def test_new_tracker_phrases_are_found_in_calls_scored_after(
     )
     assert created.status_code == 201, created.text
 
-    call_id = await scored_call(score, kafka_bootstrap, transcripts, scored, org)
+    call_id = await bus.scored_id(org)
 
     trackers = {t["name"]: t for t in (await score.score_of(org, call_id)).json()["trackers"]}
     ramp = trackers["ramp time"]
@@ -419,10 +379,10 @@ async def test_new_tracker_phrases_are_found_in_calls_scored_after(
 
 # --- who sees what --------------------------------------------------------------------------
 async def test_another_organization_gets_404_for_a_call_score(
-    score: RunningScore, kafka_bootstrap: str, transcripts: Transcripts, scored: TopicReader
+    score: RunningScore, bus: BusCalls
 ) -> None:
     org, other = new_org(), new_org()
-    call_id = await scored_call(score, kafka_bootstrap, transcripts, scored, org)
+    call_id = await bus.scored_id(org)
     assert (await score.score_of(other, call_id)).status_code == 404
     resp = await score.client.put(
         f"/internal/scores/{call_id}/roles",
@@ -434,11 +394,11 @@ async def test_another_organization_gets_404_for_a_call_score(
 
 
 async def test_a_rep_sees_only_their_own_calls_and_a_manager_their_team(
-    score: RunningScore, kafka_bootstrap: str, transcripts: Transcripts, scored: TopicReader
+    score: RunningScore, bus: BusCalls
 ) -> None:
     org = new_org()
-    mine = await scored_call(score, kafka_bootstrap, transcripts, scored, org, uploader="rep-a")
-    theirs = await scored_call(score, kafka_bootstrap, transcripts, scored, org, uploader="rep-b")
+    mine = await bus.scored_id(org, uploader="rep-a")
+    theirs = await bus.scored_id(org, uploader="rep-b")
 
     as_a = {"role": "rep", "user_id": "rep-a"}
     assert (await score.score_of(org, mine, **as_a)).status_code == 200

@@ -8,7 +8,7 @@ import zlib
 import pytest
 
 from clashtor_common.crypto import DataKey, DecryptionError, KeyDestroyed, Keyring
-from score.adapters.sealed import seal, unseal
+from score.adapters.sealed import Binding, seal, unseal
 from score.domain.scorecard_templates import meddic_template
 from score.domain.scoring import CallScore, rescore_call, score_call
 from score.domain.synthetic import synthetic_sales_call
@@ -21,27 +21,26 @@ KEYS = {KEY.id: KEY}
 
 def test_a_sealed_blob_opens_only_for_its_own_org_call_and_kind() -> None:
     plain = CALL.model_dump_json().encode()
-    blob = seal(KEYRING, plain, org_id="o1", call_id="c1", kind="transcript", key=KEY)
+    blob = seal(KEYRING, plain, Binding("o1", "c1", "transcript"), KEY)
 
-    assert unseal(KEYRING, blob, org_id="o1", call_id="c1", kind="transcript", keys=KEYS) == plain
+    assert unseal(KEYRING, blob, Binding("o1", "c1", "transcript"), KEYS) == plain
     assert b"discovery" not in blob.lower() and b"budget" not in blob.lower()
     assert len(blob) < len(plain) / 3  # compressed before it is encrypted
     for other in (
-        {"org_id": "o2", "call_id": "c1", "kind": "transcript"},
-        {"org_id": "o1", "call_id": "c2", "kind": "transcript"},
-        {"org_id": "o1", "call_id": "c1", "kind": "result"},
+        Binding("o2", "c1", "transcript"),
+        Binding("o1", "c2", "transcript"),
+        Binding("o1", "c1", "result"),
+        Binding("o1", "c1", "transcript", row="r1"),
     ):
         with pytest.raises(DecryptionError):
-            unseal(KEYRING, blob, keys=KEYS, **other)  # type: ignore[arg-type]
+            unseal(KEYRING, blob, other, KEYS)
     with pytest.raises(KeyDestroyed):
-        unseal(KEYRING, blob, org_id="o1", call_id="c1", kind="transcript", keys={})
+        unseal(KEYRING, blob, Binding("o1", "c1", "transcript"), {})
 
 
 def test_a_blob_sealed_before_key_tables_still_opens() -> None:
     legacy = KEYRING.encrypt(zlib.compress(b'{"x": 1}'), aad=b"score/result/o1/c1")
-    assert unseal(KEYRING, legacy, org_id="o1", call_id="c1", kind="result", keys={}) == (
-        b'{"x": 1}'
-    )
+    assert unseal(KEYRING, legacy, Binding("o1", "c1", "result"), {}) == (b'{"x": 1}')
 
 
 def test_a_stored_score_reads_back_equal_and_can_be_rescored() -> None:

@@ -10,7 +10,8 @@ organization's row) does not decrypt. Blobs sealed before key tables (``CTR1``) 
 from __future__ import annotations
 
 import zlib
-from typing import Literal
+from dataclasses import dataclass
+from typing import Literal, Protocol
 
 from clashtor_common.crypto import DataKey, DataKeys, Keyring
 
@@ -26,34 +27,34 @@ def transcript_object_aad(call_id: str) -> bytes:
     return call_id.encode()
 
 
-def _aad(org_id: str, call_id: str, kind: Kind, row: str | None) -> bytes:
-    """A comment's body or a review's reason is also bound to its row id."""
-    return f"score/{kind}/{org_id}/{call_id}{'/' + row if row else ''}".encode()
+class _Row(Protocol):
+    id: str
+    org_id: str
+    call_id: str
 
 
-def seal(
-    keyring: Keyring,
-    plain: bytes,
-    *,
-    org_id: str,
-    call_id: str,
-    kind: Kind,
-    key: DataKey,
-    row: str | None = None,
-) -> bytes:
-    aad = _aad(org_id, call_id, kind, row)
-    return keyring.encrypt(zlib.compress(plain, 6), aad=aad, key=key)
+@dataclass(frozen=True)
+class Binding:
+    """What a blob is bound to (its associated data): organization, call and kind, and for
+    a comment's body or a review's reason also its row id."""
+
+    org_id: str
+    call_id: str
+    kind: Kind
+    row: str | None = None
+
+    @classmethod
+    def of_row(cls, record: _Row, kind: Kind) -> Binding:
+        return cls(record.org_id, record.call_id, kind, record.id)
+
+    def aad(self) -> bytes:
+        row = f"/{self.row}" if self.row else ""
+        return f"score/{self.kind}/{self.org_id}/{self.call_id}{row}".encode()
 
 
-def unseal(
-    keyring: Keyring,
-    blob: bytes,
-    *,
-    org_id: str,
-    call_id: str,
-    kind: Kind,
-    keys: DataKeys,
-    row: str | None = None,
-) -> bytes:
-    aad = _aad(org_id, call_id, kind, row)
-    return zlib.decompress(keyring.decrypt(blob, aad=aad, keys=keys))
+def seal(keyring: Keyring, plain: bytes, at: Binding, key: DataKey) -> bytes:
+    return keyring.encrypt(zlib.compress(plain, 6), aad=at.aad(), key=key)
+
+
+def unseal(keyring: Keyring, blob: bytes, at: Binding, keys: DataKeys) -> bytes:
+    return zlib.decompress(keyring.decrypt(blob, aad=at.aad(), keys=keys))

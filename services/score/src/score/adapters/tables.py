@@ -136,8 +136,19 @@ class ErasedCallRecord(SQLModel, table=True):
     erased_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
-class ErasedSubjectRecord(SQLModel, table=True):
-    """An erased participant (fingerprint), user or organization (ids and hashes only).
+class _SubjectRow(SQLModel):
+    """A row about one subject of the organization, named by ``kind`` and ``value`` (ids
+    and email fingerprints only), and the privacy request it came from."""
+
+    org_id: str = Field(primary_key=True, max_length=100)
+    kind: str = Field(primary_key=True, max_length=20)
+    value: str = Field(primary_key=True, max_length=100)
+    request_id: str = Field(max_length=100)
+
+
+class ErasedSubjectRecord(_SubjectRow, table=True):
+    """An erased participant (fingerprint), user or organization: ``kind`` is fingerprint,
+    participant, user or org.
 
     A call-transcribed still in flight when its participant, uploader or organization
     was erased names a call we never saw; this is how it is recognised and dropped.
@@ -145,26 +156,15 @@ class ErasedSubjectRecord(SQLModel, table=True):
 
     __tablename__ = "score_erased_subjects"
 
-    org_id: str = Field(primary_key=True, max_length=100)
-    kind: str = Field(
-        primary_key=True, max_length=20, description="fingerprint | participant | user | org"
-    )
-    value: str = Field(primary_key=True, max_length=100)
-    request_id: str = Field(max_length=100)
     erased_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
-class ObjectionRecord(SQLModel, table=True):
-    """A subject who objected to analytics: their calls stay out of every aggregate."""
+class ObjectionRecord(_SubjectRow, table=True):
+    """A subject who objected to analytics: their calls stay out of every aggregate.
+    ``kind`` is call, fingerprint, participant, user or org."""
 
     __tablename__ = "score_objections"
 
-    org_id: str = Field(primary_key=True, max_length=100)
-    kind: str = Field(
-        primary_key=True, max_length=20, description="call | fingerprint | participant | user | org"
-    )
-    value: str = Field(primary_key=True, max_length=100)
-    request_id: str = Field(max_length=100)
     objected_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 

@@ -9,10 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from score.domain.types import Role
 
 
-class QuoteEvidence(BaseModel):
-    """Something said in the call: the words, when, and by whom."""
+class _Evidence(BaseModel):
+    """Evidence is a fact about a scored call: fixed once made."""
 
     model_config = ConfigDict(frozen=True)
+
+
+class QuoteEvidence(_Evidence):
+    """Something said in the call: the words, when, and by whom."""
 
     kind: Literal["quote"] = "quote"
     quote: str
@@ -21,10 +25,8 @@ class QuoteEvidence(BaseModel):
     role: Role
 
 
-class MetricEvidence(BaseModel):
+class MetricEvidence(_Evidence):
     """A metric's value against its recommended range."""
-
-    model_config = ConfigDict(frozen=True)
 
     kind: Literal["metric"] = "metric"
     metric: str
@@ -35,10 +37,8 @@ class MetricEvidence(BaseModel):
     in_range: bool | None
 
 
-class ScorecardEvidence(BaseModel):
+class ScorecardEvidence(_Evidence):
     """A scorecard item's result, e.g. an item nobody covered (score 0)."""
-
-    model_config = ConfigDict(frozen=True)
 
     kind: Literal["scorecard"] = "scorecard"
     item: str
@@ -46,10 +46,8 @@ class ScorecardEvidence(BaseModel):
     score: float
 
 
-class TrackerEvidence(BaseModel):
+class TrackerEvidence(_Evidence):
     """How often a tracker fired (0 is evidence too: the topic never came up)."""
-
-    model_config = ConfigDict(frozen=True)
 
     kind: Literal["tracker"] = "tracker"
     tracker: str

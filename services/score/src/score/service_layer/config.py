@@ -142,9 +142,7 @@ async def create_tracker(repo: ScoreRepository, body: Mapping[str, Any]) -> Trac
 
 def _find_tracker(existing: list[TrackerRecord], tracker_id: str) -> TrackerRecord:
     rec = next((r for r in existing if r.id == tracker_id), None)
-    if rec is None:
-        raise NotFound.of("tracker", tracker_id)
-    return rec
+    return NotFound.unless(rec, "tracker", tracker_id)
 
 
 async def update_tracker(
@@ -292,10 +290,7 @@ async def create_scorecard(repo: ScoreRepository, body: Mapping[str, Any]) -> Sc
 
 
 async def _scorecard(repo: ScoreRepository, scorecard_id: str) -> ScorecardRecord:
-    rec = await repo.scorecard(scorecard_id)
-    if rec is None:
-        raise NotFound.of("scorecard", scorecard_id)
-    return rec
+    return NotFound.unless(await repo.scorecard(scorecard_id), "scorecard", scorecard_id)
 
 
 async def update_scorecard(

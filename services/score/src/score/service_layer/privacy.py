@@ -64,7 +64,13 @@ KEPT = KeptRecord(
 )
 
 
-async def call_ids_for_subject(repo: ScoreRepository, org_id: str, subject: Subject) -> list[str]:
+async def calls_of(
+    session: AsyncSession, org_id: str, subject: Subject
+) -> tuple[ScoreRepository, list[str]]:
+    """The organization's repository and the ids of the calls ``subject`` names; raises
+    ``UnusableSubject`` for a subject score cannot look up."""
+    repo = ScoreRepository(session, org_id)
+
     async def same(call_id: str) -> str:
         return call_id  # a score is erased by call id whether or not one was stored
 
@@ -76,17 +82,15 @@ async def call_ids_for_subject(repo: ScoreRepository, org_id: str, subject: Subj
         uploader=repo.call_ids_uploaded_by,
         organization=repo.all_call_ids,
     )
-    return await records_for_subject(subject, org_id, lookups)
+    return repo, await records_for_subject(subject, org_id, lookups)
 
 
 # erasure ------------------------------------------------------------------------------
 async def erase_subject(
     ctx: ScoreContext, session: AsyncSession, org_id: str, request: ErasureRequested
 ) -> ErasureCompleted:
-    """Raises ``UnusableSubject`` for a subject score cannot look up."""
-    repo = ScoreRepository(session, org_id)
     subject = request.subject
-    call_ids = await call_ids_for_subject(repo, org_id, subject)
+    repo, call_ids = await calls_of(session, org_id, subject)
     removed: dict[str, int] = {}
     # the keys first: from this transaction's commit on, every copy of the sealed results
     # and transcripts (pages, WAL, backups) is noise
@@ -143,10 +147,8 @@ async def _drop_unsent_call_events(session: AsyncSession, call_ids: list[str]) -
 async def export_subject(
     ctx: ScoreContext, session: AsyncSession, org_id: str, request: ExportRequested
 ) -> ExportPartReady:
-    """Raises ``UnusableSubject`` for a subject score cannot look up."""
-    repo = ScoreRepository(session, org_id)
     subject = request.subject
-    call_ids = await call_ids_for_subject(repo, org_id, subject)
+    repo, call_ids = await calls_of(session, org_id, subject)
     records = await repo.calls(call_ids)
     coaching = await _coaching_rows(session, org_id, subject, [r.call_id for r in records])
     keys = await ctx.keys.load(

@@ -27,7 +27,7 @@ from clashtor_common.identity import Identity
 from clashtor_common.outbox import emit
 from score.adapters.repository import ScoreRepository
 from score.adapters.review_repository import ReviewRepository
-from score.adapters.sealed import seal, unseal
+from score.adapters.sealed import Binding, seal, unseal
 from score.adapters.tables import CallScoreRecord, CommentRecord, ItemReviewRecord
 from score.context import ScoreContext
 from score.domain.access import can_see
@@ -64,24 +64,14 @@ async def visible_call(session: AsyncSession, identity: Identity, call_id: str) 
 # comments -------------------------------------------------------------------------------
 def _seal_body(ctx: ScoreContext, c: CommentRecord, body: CommentBody, key: DataKey) -> bytes:
     plain = json.dumps(body.model_dump(mode="json")["segments"]).encode()
-    return seal(
-        ctx.keyring, plain, org_id=c.org_id, call_id=c.call_id, kind="comment", key=key, row=c.id
-    )
+    return seal(ctx.keyring, plain, Binding.of_row(c, "comment"), key)
 
 
 def comment_view(ctx: ScoreContext, c: CommentRecord, keys: DataKeys) -> dict[str, Any]:
     """A comment as the API shows it; a mention of a user since erased names nobody."""
     segments: list[dict[str, Any]] = []
     if c.body_enc is not None:
-        plain = unseal(
-            ctx.keyring,
-            c.body_enc,
-            org_id=c.org_id,
-            call_id=c.call_id,
-            kind="comment",
-            keys=keys,
-            row=c.id,
-        )
+        plain = unseal(ctx.keyring, c.body_enc, Binding.of_row(c, "comment"), keys)
         segments = json.loads(plain)
         for s in segments:
             if s.get("type") == "mention" and s.get("user_id") not in c.mentions:
@@ -249,15 +239,7 @@ async def _announce_mentions(
 # reviews ---------------------------------------------------------------------------------
 def _reason(ctx: ScoreContext, r: ItemReviewRecord, keys: DataKeys) -> str | None:
     try:
-        return unseal(
-            ctx.keyring,
-            r.reason_enc,
-            org_id=r.org_id,
-            call_id=r.call_id,
-            kind="review",
-            keys=keys,
-            row=r.id,
-        ).decode()
+        return unseal(ctx.keyring, r.reason_enc, Binding.of_row(r, "review"), keys).decode()
     except Exception:
         return None
 
@@ -346,15 +328,7 @@ async def override_item(
         reason_enc=b"",
         reviewer_id=identity.user_id,
     )
-    row.reason_enc = seal(
-        ctx.keyring,
-        reason.strip().encode(),
-        org_id=rec.org_id,
-        call_id=call_id,
-        kind="review",
-        key=key,
-        row=row.id,
-    )
+    row.reason_enc = seal(ctx.keyring, reason.strip().encode(), Binding.of_row(row, "review"), key)
     session.add(row)
     return await _rescore_reviewed(
         ctx, session, rec, result, {**(rec.item_overrides or {}), item: score}, key

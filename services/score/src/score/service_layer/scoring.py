@@ -29,7 +29,7 @@ from clashtor_common.outbox import emit
 from clashtor_common.progress import ProgressReporter
 from clashtor_common.s3 import ObjectNotFound
 from score.adapters.repository import ScoreRepository
-from score.adapters.sealed import Kind, seal, transcript_object_aad, unseal
+from score.adapters.sealed import Binding, Kind, seal, transcript_object_aad, unseal
 from score.adapters.tables import CallParticipantRecord, CallScoreRecord
 from score.context import ScoreContext
 from score.domain.reviews import effective_overall
@@ -91,7 +91,7 @@ def _seal_score(
 ) -> Sealed:
     def sealed(model: BaseModel, kind: Kind) -> bytes:
         plain = model.model_dump_json().encode()
-        return seal(ctx.keyring, plain, org_id=org_id, call_id=call_id, kind=kind, key=key)
+        return seal(ctx.keyring, plain, Binding(org_id, call_id, kind), key)
 
     stored = sealed(transcript, "transcript") if transcript is not None else None
     return Sealed(score=score, result_enc=sealed(score, "result"), transcript_enc=stored)
@@ -127,7 +127,7 @@ def _scored_from_blob(
 def _unseal(
     ctx: ScoreContext, rec: CallScoreRecord, blob: bytes, kind: Kind, keys: DataKeys
 ) -> bytes:
-    return unseal(ctx.keyring, blob, org_id=rec.org_id, call_id=rec.call_id, kind=kind, keys=keys)
+    return unseal(ctx.keyring, blob, Binding(rec.org_id, rec.call_id, kind), keys)
 
 
 def stored_transcript(ctx: ScoreContext, rec: CallScoreRecord, keys: DataKeys) -> Transcript:
