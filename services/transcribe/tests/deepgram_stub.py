@@ -14,16 +14,15 @@ Modes (``stub.mode``): ``ok``; ``fail_once_503`` (503, then 200: proves the retr
 from __future__ import annotations
 
 import json
-import socket
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+
+from clashtor_common.testing.servers import ThreadedApp
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MODES = ("ok", "fail_once_503", "always_429", "bad_audio_400")
@@ -48,15 +47,23 @@ class DeepgramStub:
         }
         self._failed_once = False
         self._lock = threading.Lock()
-        self.port = _free_port()
-        self._server = uvicorn.Server(
-            uvicorn.Config(self._app(), host="127.0.0.1", port=self.port, log_level="warning")
-        )
-        self._thread: threading.Thread | None = None
+        self._served = ThreadedApp(self._app(), name="Deepgram stub")
+        self.port: int | None = None
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def engine_config(self) -> dict[str, Any]:
+        """``DeepgramConfig`` fields reaching this stub, with quick retries (three attempts)."""
+        return {
+            "api_key": self.api_key,
+            "base_url": self.base_url,
+            "timeout": 10.0,
+            "max_attempts": 3,
+            "retry_initial_wait": 0.01,
+            "retry_max_wait": 0.05,
+        }
 
     def reset(self, mode: str = "ok") -> None:
         if mode not in MODES:
@@ -67,19 +74,11 @@ class DeepgramStub:
             self._failed_once = False
 
     def start(self) -> DeepgramStub:
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("Deepgram stub did not start")
-            time.sleep(0.02)
+        self.port = self._served.start()
         return self
 
     def stop(self) -> None:
-        self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self._served.stop()
 
     def _app(self) -> FastAPI:
         app = FastAPI()
@@ -125,9 +124,3 @@ class DeepgramStub:
             }
         multichannel = request.query_params.get("multichannel") == "true"
         return 200, self.responses["multichannel" if multichannel else "mono"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])

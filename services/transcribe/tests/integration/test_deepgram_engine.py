@@ -22,15 +22,7 @@ async def engine_for(deepgram_stub) -> AsyncIterator[Callable[..., DeepgramEngin
     engines: list[DeepgramEngine] = []
 
     def build(**overrides: Any) -> DeepgramEngine:
-        settings: dict[str, Any] = dict(
-            api_key=deepgram_stub.api_key,
-            base_url=deepgram_stub.base_url,
-            timeout=10.0,
-            max_attempts=3,
-            retry_initial_wait=0.01,
-            retry_max_wait=0.05,
-        )
-        settings.update(overrides)
+        settings = {**deepgram_stub.engine_config(), **overrides}
         engines.append(DeepgramEngine(DeepgramConfig(**settings)))
         return engines[-1]
 

@@ -22,34 +22,30 @@ from .support import measure, new_org, record_of, transcribe_settings
 def settings(
     kafka_bootstrap: str, database_url: str, s3_settings: dict[str, Any], _deepgram_server: Any
 ) -> TranscribeSettings:
-    return transcribe_settings(
-        kafka_bootstrap,
-        database_url,
-        s3_settings,
-        deepgram_api_key=_deepgram_server.api_key,
-        deepgram_base_url=_deepgram_server.base_url,
-        deepgram_timeout=10.0,
-        deepgram_max_attempts=3,
-        deepgram_retry_initial_wait=0.01,
-        deepgram_retry_max_wait=0.05,
-    )
+    engine = {f"deepgram_{name}": value for name, value in _deepgram_server.engine_config().items()}
+    return transcribe_settings(kafka_bootstrap, database_url, s3_settings, **engine)
+
+
+async def _mono_call_in_mode(stub: Any, uploader: Any, call: Any, mode: str) -> tuple[str, str]:
+    """Upload the generated MP3 mono call with the stub answering in ``mode``; the new
+    organization and the call's id."""
+    stub.reset(mode)
+    org = new_org()
+    upload = await uploader.upload(org, call.read_bytes(), audio_format="mp3", channels=1)
+    return org, upload.data["call_id"]
 
 
 async def test_a_passing_503_is_retried_and_the_call_is_transcribed(
     deepgram_stub, uploader, transcribed, client, short_mono_call
 ):
-    deepgram_stub.reset("fail_once_503")
-    org = new_org()
-    upload = await uploader.upload(
-        org, short_mono_call.read_bytes(), audio_format="mp3", channels=1
+    org, call_id = await _mono_call_in_mode(
+        deepgram_stub, uploader, short_mono_call, "fail_once_503"
     )
-    announced = await transcribed.wait_for_data(call_id=upload.data["call_id"])
+    announced = await transcribed.wait_for_data(call_id=call_id)
 
     assert [r.status for r in deepgram_stub.requests] == [503, 200]
     assert announced.data["engine"] == "deepgram" and announced.data["model"] == "nova-3"
-    transcript = Transcript.model_validate(
-        (await client.transcript(org, upload.data["call_id"])).json()
-    )
+    transcript = Transcript.model_validate((await client.transcript(org, call_id)).json())
     wer, accuracy = measure(short_mono_call, transcript, "Deepgram stub (mono)")
     assert wer == 0.0 and accuracy == 1.0
 
@@ -74,16 +70,12 @@ async def test_a_stereo_call_goes_multichannel_with_speaker_as_channel(
 async def test_a_lasting_rate_limit_fails_the_call_with_provider_failed(
     deepgram_stub, uploader, failed, ctx, short_mono_call
 ):
-    deepgram_stub.reset("always_429")
-    org = new_org()
-    upload = await uploader.upload(
-        org, short_mono_call.read_bytes(), audio_format="mp3", channels=1
-    )
-    event = await failed.wait_for_data(call_id=upload.data["call_id"])
+    _, call_id = await _mono_call_in_mode(deepgram_stub, uploader, short_mono_call, "always_429")
+    event = await failed.wait_for_data(call_id=call_id)
 
     assert event.data["code"] == "provider_failed"
     assert "429" in event.data["reason"]
     assert [r.status for r in deepgram_stub.requests] == [429, 429, 429]
-    record = await record_of(ctx, upload.data["call_id"])
+    record = await record_of(ctx, call_id)
     assert record is not None and record.status == CallStatus.FAILED
     assert record.failure_code == "provider_failed"
