@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from clashtor_common.testing.apps import serve
-from ingest.context import IngestContext, context_of
+from clashtor_common.testing.apps import service_fixtures
+from ingest.context import context_of
 from ingest.main import create_app
 from ingest.settings import IngestSettings
 
@@ -22,25 +22,7 @@ def settings(
     return ingest_settings(kafka_bootstrap, database_url, s3_settings)
 
 
-@pytest.fixture(scope="module")
-async def app_runtime(settings: IngestSettings) -> AsyncIterator[tuple[str, Any]]:
-    app = create_app(settings)
-    async with serve(app) as base_url:
-        yield base_url, app.state.runtime
-
-
-@pytest.fixture(scope="module")
-def ctx(app_runtime: tuple[str, Any]) -> IngestContext:
-    return context_of(app_runtime[1])
-
-
-@pytest.fixture(scope="module")
-async def client(
-    app_runtime: tuple[str, Any], settings: IngestSettings
-) -> AsyncIterator[IngestClient]:
-    c = IngestClient(app_runtime[0], settings)
-    yield c
-    await c.close()
+app_runtime, ctx, client = service_fixtures(create_app, context_of, IngestClient)
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from clashtor_common.datakeys import call_key_id
 from clashtor_common.events import Envelope, ErasureRequested, EventPayload, Subject, make_event
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.keyservice import DataKeyClient
-from clashtor_common.testing.apps import identity_headers, settings_for_tests
+from clashtor_common.testing.apps import InternalClient, settings_for_tests
 from clashtor_common.testing.events import new_org  # noqa: F401 - used by the tests
 from clashtor_common.testing.waiting import wait_until  # noqa: F401 - used by the tests
 from ingest.adapters.tables import CallRecord, ParticipantRecord
@@ -29,19 +29,11 @@ ingest_settings = partial(settings_for_tests, IngestSettings, "ingest")
 """``ingest_settings(kafka_bootstrap, database_url, s3_settings, **overrides)``"""
 
 
-class IngestClient:
-    """An httpx client for the internal API with helpers for the common calls."""
+class IngestClient(InternalClient):
+    """ingest's internal API with helpers for the common calls."""
 
     def __init__(self, base_url: str, settings: IngestSettings) -> None:
-        self.base_url = base_url
-        self.settings = settings
-        self.http = httpx.AsyncClient(base_url=base_url, timeout=60)
-
-    def headers(
-        self, org: str, user: str = "user-1", role: str = "admin", team: tuple[str, ...] = ()
-    ) -> dict[str, str]:
-        secret = self.settings.identity_secret.get_secret_value()
-        return identity_headers(secret, org, user, role, team)
+        super().__init__(base_url, settings, timeout=60)
 
     async def upload(
         self,
@@ -73,9 +65,6 @@ class IngestClient:
 
     async def get_call(self, org: str, call_id: str, **who: Any) -> httpx.Response:
         return await self.http.get(f"/internal/calls/{call_id}", headers=self.headers(org, **who))
-
-    async def close(self) -> None:
-        await self.http.aclose()
 
 
 def form_body(

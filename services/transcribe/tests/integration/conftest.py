@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from clashtor_common.events import Topic
-from clashtor_common.testing.apps import serve
+from clashtor_common.testing.apps import service_fixtures
 from clashtor_common.testing.kafka import topic_reader_fixture
-from transcribe.context import TranscribeContext, context_of
+from transcribe.context import context_of
 from transcribe.entrypoints.stream import CONSUMES
 from transcribe.main import create_app
 from transcribe.settings import TranscribeSettings
@@ -22,7 +22,6 @@ from transcribe.settings import TranscribeSettings
 from .support import (
     TranscribeClient,
     Uploader,
-    start_group_at_end,
     transcribe_settings,
 )
 
@@ -34,28 +33,9 @@ def settings(
     return transcribe_settings(kafka_bootstrap, database_url, s3_settings)
 
 
-@pytest.fixture(scope="module")
-async def app_runtime(
-    settings: TranscribeSettings, kafka_bootstrap: str
-) -> AsyncIterator[tuple[str, Any]]:
-    await start_group_at_end(kafka_bootstrap, settings.consumer_group, CONSUMES)
-    app = create_app(settings)
-    async with serve(app) as base_url:
-        yield base_url, app.state.runtime
-
-
-@pytest.fixture(scope="module")
-def ctx(app_runtime: tuple[str, Any]) -> TranscribeContext:
-    return context_of(app_runtime[1])
-
-
-@pytest.fixture(scope="module")
-async def client(
-    app_runtime: tuple[str, Any], settings: TranscribeSettings
-) -> AsyncIterator[TranscribeClient]:
-    c = TranscribeClient(app_runtime[0], settings)
-    yield c
-    await c.close()
+app_runtime, ctx, client = service_fixtures(
+    create_app, context_of, TranscribeClient, consumes=CONSUMES
+)
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,7 @@ from clashtor_common.events.transcript import Transcript
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.s3 import S3Store
 from clashtor_common.settings import ServiceSettings
-from clashtor_common.testing.apps import identity_headers, settings_for_tests
+from clashtor_common.testing.apps import InternalClient, settings_for_tests
 from clashtor_common.testing.events import new_org  # noqa: F401 - used by the tests
 from clashtor_common.testing.kafka import TopicReader, start_group_at_end  # noqa: F401 - re-exported for the tests
 from clashtor_common.testing.keys import ProducerKeys, producer_url
@@ -217,27 +217,13 @@ def replayed(envelope: Envelope) -> Envelope:
     return envelope.model_copy(update={"id": uuid.uuid4()})
 
 
-class TranscribeClient:
-    """The internal API, with a signed identity per request."""
-
-    def __init__(self, base_url: str, settings: TranscribeSettings) -> None:
-        self.settings = settings
-        self.http = httpx.AsyncClient(base_url=base_url, timeout=30)
-
-    def headers(
-        self, org: str, user: str = "user-1", role: str = "admin", team: tuple[str, ...] = ()
-    ) -> dict[str, str]:
-        return identity_headers(
-            self.settings.identity_secret.get_secret_value(), org, user, role, team
-        )
+class TranscribeClient(InternalClient):
+    """transcribe's internal API."""
 
     async def transcript(self, org: str, call_id: str, **who: Any) -> httpx.Response:
         return await self.http.get(
             f"/internal/transcripts/{call_id}", headers=self.headers(org, **who)
         )
-
-    async def close(self) -> None:
-        await self.http.aclose()
 
 
 # database ---------------------------------------------------------------------------------

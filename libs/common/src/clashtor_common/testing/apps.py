@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import httpx
+import pytest
 import uvicorn
 from fastapi import FastAPI
 
@@ -16,6 +17,7 @@ from clashtor_common.crypto import Keyring
 from clashtor_common.embedded import free_port
 from clashtor_common.identity import IDENTITY_HEADER, Identity, sign_identity
 from clashtor_common.settings import ServiceSettings
+from clashtor_common.testing.kafka import start_group_at_end
 
 S = TypeVar("S", bound=ServiceSettings)
 
@@ -81,6 +83,60 @@ async def serve(
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, timeout=30)
+
+
+class InternalClient:
+    """An httpx client of a service's ``/internal`` API that signs the caller's identity,
+    as the gateway does; a service's tests add helpers for their common calls."""
+
+    def __init__(self, base_url: str, settings: ServiceSettings, *, timeout: float = 30) -> None:
+        self.base_url = base_url
+        self.settings = settings
+        self.http = httpx.AsyncClient(base_url=base_url, timeout=timeout)
+
+    def headers(
+        self, org: str, user: str = "user-1", role: str = "admin", team: tuple[str, ...] = ()
+    ) -> dict[str, str]:
+        secret = self.settings.identity_secret.get_secret_value()
+        return identity_headers(secret, org, user, role, team)
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+
+def service_fixtures(
+    create_app: Callable[[Any], FastAPI],
+    context_of: Callable[[Any], Any],
+    client_class: Callable[[str, Any], InternalClient],
+    *,
+    consumes: Sequence[str] = (),
+) -> tuple[Any, Any, Any]:
+    """Module-scoped ``app_runtime``, ``ctx`` and ``client`` fixtures of one service app
+    built from the module's ``settings`` fixture and served for real:
+    ``app_runtime, ctx, client = service_fixtures(create_app, context_of, IngestClient)``.
+
+    ``app_runtime`` is (base URL, runtime). With ``consumes``, the app's consumer group
+    starts at those topics' end, so a module sees only the events it publishes."""
+
+    @pytest.fixture(scope="module")
+    async def app_runtime(settings: Any, kafka_bootstrap: str) -> AsyncIterator[tuple[str, Any]]:
+        if consumes:
+            await start_group_at_end(kafka_bootstrap, settings.consumer_group, consumes)
+        app = create_app(settings)
+        async with serve(app) as base_url:
+            yield base_url, app.state.runtime
+
+    @pytest.fixture(scope="module")
+    def ctx(app_runtime: tuple[str, Any]) -> Any:
+        return context_of(app_runtime[1])
+
+    @pytest.fixture(scope="module")
+    async def client(app_runtime: tuple[str, Any], settings: Any) -> AsyncIterator[Any]:
+        made = client_class(app_runtime[0], settings)
+        yield made
+        await made.close()
+
+    return app_runtime, ctx, client
 
 
 def identity_headers(
