@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import update
 
 from ingest.adapters.tables import CallRecord
@@ -59,54 +60,60 @@ async def _titles(client: IngestClient, org: str, **params: Any) -> list[str]:
             return titles
 
 
-async def test_search_matches_title_or_participant_case_insensitively(
-    client: IngestClient, ctx: IngestContext
-) -> None:
-    org = new_org()
-    await _seed(client, ctx, org)
-    assert await _titles(client, org, q="acme") == ["Renewal", "Discovery with Acme"]
-    assert await _titles(client, org, q="BOB") == ["Pricing follow-up"]
-    assert await _titles(client, org, q="p3@buyer") == ["Kickoff"]
-    assert await _titles(client, org, q="nobody") == []
-    # pages of one still find every match, in order
-    assert await _titles(client, org, q="acme", limit=1) == ["Renewal", "Discovery with Acme"]
-
-
-async def test_filters_by_status_rep_and_date_range(
-    client: IngestClient, ctx: IngestContext
-) -> None:
-    org = new_org()
-    await _seed(client, ctx, org)
-    assert await _titles(client, org, status="scored") == ["Renewal", "Pricing follow-up"]
-    assert await _titles(client, org, rep="rep-a") == ["Pricing follow-up", "Discovery with Acme"]
+NEWEST = ["Kickoff", "Renewal", "Pricing follow-up", "Discovery with Acme"]
+LONGEST = ["Renewal", "Pricing follow-up", "Kickoff", "Discovery with Acme"]
+LISTED: list[tuple[str, dict[str, Any], list[str]]] = [
+    # search: title or participant, any case; pages of one still find every match, in order
+    ("title", {"q": "acme"}, ["Renewal", "Discovery with Acme"]),
+    ("participant name", {"q": "BOB"}, ["Pricing follow-up"]),
+    ("participant email", {"q": "p3@buyer"}, ["Kickoff"]),
+    ("no match", {"q": "nobody"}, []),
+    ("search by pages of one", {"q": "acme", "limit": 1}, ["Renewal", "Discovery with Acme"]),
+    # filters
+    ("status", {"status": "scored"}, ["Renewal", "Pricing follow-up"]),
+    ("rep", {"rep": "rep-a"}, ["Pricing follow-up", "Discovery with Acme"]),
     # a bare "to" date includes that whole day (the 23:30 call)
-    assert await _titles(client, org, **{"from": "2026-11-10", "to": "2026-11-30"}) == [
-        "Kickoff",
-        "Renewal",
-        "Pricing follow-up",
-    ]
-    assert await _titles(client, org, **{"to": "2026-11-09"}) == ["Discovery with Acme"]
-    assert await _titles(client, org, status="scored", rep="rep-b", q="renew") == ["Renewal"]
+    ("date range", {"from": "2026-11-10", "to": "2026-11-30"}, NEWEST[:3]),
+    ("until a date", {"to": "2026-11-09"}, ["Discovery with Acme"]),
+    ("filters combined", {"status": "scored", "rep": "rep-b", "q": "renew"}, ["Renewal"]),
+    ("participant email exactly", {"participant": "p1@buyer.test"}, ["Pricing follow-up"]),
+    ("participant email any case", {"participant": " P2@Buyer.Test "}, ["Renewal"]),
+    ("participant email not a substring", {"participant": "p1@buyer"}, []),
+    # every sort pages through every call once
+    ("newest", {"limit": 1}, NEWEST),
+    ("oldest", {"sort": "oldest", "limit": 3}, NEWEST[::-1]),
+    ("longest", {"sort": "longest", "limit": 1}, LONGEST),
+    ("shortest", {"sort": "shortest", "limit": 2}, LONGEST[::-1]),
+]
 
 
-async def test_every_sort_pages_through_every_call_once(
-    client: IngestClient, ctx: IngestContext
-) -> None:
+@pytest.fixture(scope="module")
+async def seeded(client: IngestClient, ctx: IngestContext) -> str:
+    """An organization with the four calls of ``_seed`` (the tests only read them)."""
     org = new_org()
     await _seed(client, ctx, org)
-    newest = ["Kickoff", "Renewal", "Pricing follow-up", "Discovery with Acme"]
-    longest = ["Renewal", "Pricing follow-up", "Kickoff", "Discovery with Acme"]
-    assert await _titles(client, org, limit=1) == newest
-    assert await _titles(client, org, sort="oldest", limit=3) == newest[::-1]
-    assert await _titles(client, org, sort="longest", limit=1) == longest
-    assert await _titles(client, org, sort="shortest", limit=2) == longest[::-1]
+    return org
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"), [c[1:] for c in LISTED], ids=[c[0] for c in LISTED]
+)
+async def test_search_filters_and_sorts_list_exactly_the_matching_calls_in_order(
+    client: IngestClient, seeded: str, params: dict[str, Any], expected: list[str]
+) -> None:
+    assert await _titles(client, seeded, **params) == expected
+
+
+async def test_a_participant_filter_never_reaches_another_organization(
+    client: IngestClient, seeded: str
+) -> None:
+    assert await _titles(client, new_org(), participant="p1@buyer.test") == []
 
 
 async def test_bad_list_parameters_answer_422_with_the_reason(
-    client: IngestClient, ctx: IngestContext
+    client: IngestClient, seeded: str
 ) -> None:
-    org = new_org()
-    await _seed(client, ctx, org)
+    org = seeded
     first = await client.http.get(
         "/internal/calls", params={"limit": 1}, headers=client.headers(org)
     )
@@ -139,11 +146,8 @@ async def test_bad_list_parameters_answer_422_with_the_reason(
         ], forged
 
 
-async def test_filters_never_widen_what_a_rep_may_see(
-    client: IngestClient, ctx: IngestContext
-) -> None:
-    org = new_org()
-    await _seed(client, ctx, org)
+async def test_filters_never_widen_what_a_rep_may_see(client: IngestClient, seeded: str) -> None:
+    org = seeded
     page = await client.http.get(
         "/internal/calls",
         params={"rep": "rep-b"},
@@ -151,14 +155,3 @@ async def test_filters_never_widen_what_a_rep_may_see(
     )
     assert page.status_code == 200
     assert page.json()["items"] == []
-
-
-async def test_filters_by_participant_email_any_case(
-    client: IngestClient, ctx: IngestContext
-) -> None:
-    org = new_org()
-    await _seed(client, ctx, org)
-    assert await _titles(client, org, participant="p1@buyer.test") == ["Pricing follow-up"]
-    assert await _titles(client, org, participant=" P2@Buyer.Test ") == ["Renewal"]
-    assert await _titles(client, org, participant="p1@buyer") == []  # exact, not a substring
-    assert await _titles(client, new_org(), participant="p1@buyer.test") == []

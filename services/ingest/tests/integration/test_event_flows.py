@@ -8,6 +8,7 @@ import itertools
 import json
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -72,8 +73,14 @@ async def status_of(client: IngestClient, org: str, call_id: str) -> str:
     return (await client.get_call(org, call_id)).json()["status"]
 
 
-async def processed(runtime: ServiceRuntime, ctx: IngestContext, event_id: uuid.UUID) -> bool:
-    return await handled(ctx, runtime.settings.consumer_group, event_id)
+Processed = Callable[[uuid.UUID], Awaitable[bool]]
+
+
+@pytest.fixture
+def processed(app_runtime: tuple[str, ServiceRuntime], ctx: IngestContext) -> Processed:
+    """Whether ingest's consumer has handled (committed) the event of this id."""
+    group = app_runtime[1].settings.consumer_group
+    return lambda event_id: handled(ctx, group, event_id)
 
 
 async def upload(client: IngestClient, org: str, freq: float, **kwargs: Any) -> dict[str, Any]:
@@ -83,9 +90,8 @@ async def upload(client: IngestClient, org: str, freq: float, **kwargs: Any) -> 
 
 
 async def test_status_follows_the_pipeline_and_never_goes_back(
-    client: IngestClient, ctx: IngestContext, publisher: Publisher, app_runtime: Any
+    client: IngestClient, publisher: Publisher, processed: Processed
 ) -> None:
-    runtime = app_runtime[1]
     org = new_org()
     call_id = (await upload(client, org, 2000))["id"]
 
@@ -101,8 +107,8 @@ async def test_status_follows_the_pipeline_and_never_goes_back(
         org=org,
         key=call_id,
     )
-    await wait_until(lambda: processed(runtime, ctx, late.id))
-    await wait_until(lambda: processed(runtime, ctx, late_failure.id))
+    await wait_until(lambda: processed(late.id))
+    await wait_until(lambda: processed(late_failure.id))
     after = (await client.get_call(org, call_id)).json()
     assert after["status"] == "scored"
     assert after["updated_at"] == before["updated_at"]
@@ -131,7 +137,11 @@ async def test_a_failure_is_recorded_with_its_reason_and_a_successful_retry_repl
 
 
 async def test_a_duplicate_event_changes_nothing(
-    client: IngestClient, ctx: IngestContext, publisher: Publisher, app_runtime: Any
+    client: IngestClient,
+    ctx: IngestContext,
+    publisher: Publisher,
+    app_runtime: Any,
+    processed: Processed,
 ) -> None:
     runtime = app_runtime[1]
     org = new_org()
@@ -150,7 +160,7 @@ async def test_a_duplicate_event_changes_nothing(
     marker = await publisher.publish(
         CallFailed(call_id=call_id, stage="score", code="x", reason="marker"), org=org, key=call_id
     )
-    await wait_until(lambda: processed(runtime, ctx, marker.id))
+    await wait_until(lambda: processed(marker.id))
     after = await stored_call(ctx, org, call_id)
     assert first is not None and after is not None
     assert (after.failure_reason, after.updated_at) == ("first", first.updated_at)
@@ -158,12 +168,12 @@ async def test_a_duplicate_event_changes_nothing(
 
 
 async def test_status_events_about_another_orgs_call_change_nothing(
-    client: IngestClient, ctx: IngestContext, publisher: Publisher, app_runtime: Any
+    client: IngestClient, publisher: Publisher, processed: Processed
 ) -> None:
     owner, other = new_org(), new_org()
     call_id = (await upload(client, owner, 2300))["id"]
     forged = await publisher.publish(scored(call_id), org=other, key=call_id)
-    await wait_until(lambda: processed(app_runtime[1], ctx, forged.id))
+    await wait_until(lambda: processed(forged.id))
     assert await status_of(client, owner, call_id) == "uploaded"
 
 
@@ -191,7 +201,7 @@ async def test_a_plan_with_no_minutes_left_refuses_uploads_with_402(
 
 
 async def test_an_older_subscription_change_never_overrides_a_newer_one(
-    client: IngestClient, ctx: IngestContext, publisher: Publisher, app_runtime: Any
+    client: IngestClient, publisher: Publisher, processed: Processed
 ) -> None:
     org = new_org()
     newer = SubscriptionChanged(
@@ -209,7 +219,7 @@ async def test_an_older_subscription_change_never_overrides_a_newer_one(
     await publisher.publish(newer, org=org, source="billing")
     await wait_until(lambda: _plan_is(client, org, "pro"))
     stale = await publisher.publish(older, org=org, source="billing")
-    await wait_until(lambda: processed(app_runtime[1], ctx, stale.id))
+    await wait_until(lambda: processed(stale.id))
     quota = (await client.http.get("/internal/quota", headers=client.headers(org))).json()
     assert (quota["plan"], quota["included_minutes"]) == ("pro", 500)
 
@@ -264,7 +274,7 @@ async def test_erasing_a_participant_removes_every_call_they_took_part_in(
     ctx: IngestContext,
     publisher: Publisher,
     kafka_bootstrap: str,
-    app_runtime: Any,
+    processed: Processed,
 ) -> None:
     org = new_org()
     alice = {"name": "Alice Buyer", "email": "alice@buyer.test", "role": "customer"}
@@ -323,7 +333,7 @@ async def test_erasing_a_participant_removes_every_call_they_took_part_in(
 
     # A late status event about an erased call and a replayed erasure change nothing.
     late = await publisher.publish(scored(with_alice["id"]), org=org, key=with_alice["id"])
-    await wait_until(lambda: processed(app_runtime[1], ctx, late.id))
+    await wait_until(lambda: processed(late.id))
     assert await stored_call(ctx, org, with_alice["id"]) is None
     await publisher.publish(erase, org=org, source="privacy")  # a re-send: new event id
     replies = await read_topic(
@@ -336,7 +346,7 @@ async def test_erasing_a_participant_removes_every_call_they_took_part_in(
 
 
 async def test_erasing_a_user_removes_the_calls_they_uploaded(
-    client: IngestClient, ctx: IngestContext, publisher: Publisher, kafka_bootstrap: str
+    client: IngestClient, publisher: Publisher, kafka_bootstrap: str
 ) -> None:
     org = new_org()
     theirs = [await upload(client, org, 2700 + n, user="leaver", role="rep") for n in range(2)]
@@ -392,7 +402,7 @@ async def test_erasing_an_organization_removes_all_its_calls_and_objects(
 
 
 async def test_an_erasure_addressed_to_other_services_is_left_alone(
-    client: IngestClient, ctx: IngestContext, publisher: Publisher, app_runtime: Any
+    client: IngestClient, publisher: Publisher, processed: Processed
 ) -> None:
     org = new_org()
     call = await upload(client, org, 3000)
@@ -403,7 +413,7 @@ async def test_an_erasure_addressed_to_other_services_is_left_alone(
         org=org,
         source="privacy",
     )
-    await wait_until(lambda: processed(app_runtime[1], ctx, event.id))
+    await wait_until(lambda: processed(event.id))
     assert (await client.get_call(org, call["id"])).status_code == 200
 
 
@@ -555,9 +565,8 @@ def progressed(call_id: str, stage: str, percent: int) -> CallProgressed:
 
 
 async def test_progress_shows_transcribing_with_percent_then_scoring(
-    client: IngestClient, ctx: IngestContext, publisher: Publisher, app_runtime: Any
+    client: IngestClient, publisher: Publisher, processed: Processed
 ) -> None:
-    runtime = app_runtime[1]
     org = new_org()
     call_id = (await upload(client, org, 2300))["id"]
 
@@ -566,7 +575,7 @@ async def test_progress_shows_transcribing_with_percent_then_scoring(
     await publisher.publish(progressed(call_id, "transcribe", 60), org=org, key=call_id)
     await wait_until(lambda: _percent_is(client, org, call_id, 60))
     stale = await publisher.publish(progressed(call_id, "transcribe", 30), org=org, key=call_id)
-    await wait_until(lambda: processed(runtime, ctx, stale.id))
+    await wait_until(lambda: processed(stale.id))
     assert (await client.get_call(org, call_id)).json()["progress_percent"] == 60
 
     await publisher.publish(transcribed(call_id), org=org, key=call_id)
@@ -577,7 +586,7 @@ async def test_progress_shows_transcribing_with_percent_then_scoring(
     await publisher.publish(scored(call_id), org=org, key=call_id)
     await wait_until(lambda: _status_is(client, org, call_id, "scored"))
     late = await publisher.publish(progressed(call_id, "score", 0), org=org, key=call_id)
-    await wait_until(lambda: processed(runtime, ctx, late.id))
+    await wait_until(lambda: processed(late.id))
     assert await status_of(client, org, call_id) == "scored"
 
 
@@ -586,7 +595,7 @@ async def _percent_is(client: IngestClient, org: str, call_id: str, percent: int
 
 
 async def test_calls_filter_by_tracker_from_call_scored(
-    client: IngestClient, ctx: IngestContext, publisher: Publisher
+    client: IngestClient, publisher: Publisher
 ) -> None:
     org = new_org()
     pricing = (await upload(client, org, 2400, title="pricing talk"))["id"]

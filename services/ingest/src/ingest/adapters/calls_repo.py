@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -95,23 +96,11 @@ class CallRepository:
         if query.created_to is not None:
             stmt = stmt.where(CallRecord.created_at < query.created_to)
         if query.participant_fingerprint is not None:
-            stmt = stmt.where(
-                CallRecord.id.in_(
-                    select(ParticipantRecord.call_id).where(
-                        ParticipantRecord.org_id == self.org_id,
-                        ParticipantRecord.email_fingerprint == query.participant_fingerprint,
-                    )
-                )
-            )
+            fingerprint = ParticipantRecord.email_fingerprint == query.participant_fingerprint
+            stmt = stmt.where(self._calls_with(ParticipantRecord, fingerprint))
         if query.tracker is not None:
-            stmt = stmt.where(
-                CallRecord.id.in_(
-                    select(CallTrackerRecord.call_id).where(
-                        CallTrackerRecord.org_id == self.org_id,
-                        CallTrackerRecord.tracker == query.tracker,
-                    )
-                )
-            )
+            tracker = CallTrackerRecord.tracker == query.tracker
+            stmt = stmt.where(self._calls_with(CallTrackerRecord, tracker))
         if after is not None:
             key, call_id = after
             if descending:
@@ -121,6 +110,12 @@ class CallRepository:
         order = (column.desc(), CallRecord.id.desc()) if descending else (column, CallRecord.id)
         stmt = stmt.order_by(*order).limit(size)
         return list((await self.session.execute(stmt)).scalars())
+
+    def _calls_with(self, related: Any, condition: Any) -> Any:
+        """Calls of this org with a ``related`` row (participant, tracker hit) matching
+        ``condition``."""
+        rows = select(related.call_id).where(related.org_id == self.org_id, condition)
+        return CallRecord.id.in_(rows)
 
     async def seconds_used(self, start: datetime, end: datetime) -> float:
         """Audio seconds uploaded in ``[start, end)``, erased calls included."""

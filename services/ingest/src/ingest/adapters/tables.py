@@ -23,6 +23,18 @@ from clashtor_common.datakeys import key_table_model
 from clashtor_common.db import timestamp_column, utcnow
 
 
+def _owned_by(parent: str, *, index: bool = False, primary_key: bool = False) -> Column[str]:
+    """A required id column pointing at ``parent`` (``table.column``): deleting the parent
+    row deletes this one."""
+    return Column(
+        String(36),
+        ForeignKey(parent, ondelete="CASCADE"),
+        nullable=False,
+        index=index,
+        primary_key=primary_key,
+    )
+
+
 class CallRecord(SQLModel, table=True):
     """One uploaded call: metadata, where its encrypted audio lives, and its status."""
 
@@ -79,14 +91,7 @@ class ParticipantRecord(SQLModel, table=True):
     __tablename__ = "ingest_participants"
 
     id: str = Field(primary_key=True, max_length=36)
-    call_id: str = Field(
-        sa_column=Column(
-            String(36),
-            ForeignKey("ingest_calls.id", ondelete="CASCADE"),
-            nullable=False,
-            index=True,
-        )
-    )
+    call_id: str = Field(sa_column=_owned_by("ingest_calls.id", index=True))
     org_id: str = Field(max_length=100, index=True)
     position: int = 0
     role: str = Field(max_length=20)
@@ -104,13 +109,7 @@ class CallTrackerRecord(SQLModel, table=True):
     __tablename__ = "ingest_call_trackers"
     __table_args__ = (Index("ix_ingest_call_trackers_org_tracker", "org_id", "tracker"),)
 
-    call_id: str = Field(
-        sa_column=Column(
-            String(36),
-            ForeignKey("ingest_calls.id", ondelete="CASCADE"),
-            primary_key=True,
-        )
-    )
+    call_id: str = Field(sa_column=_owned_by("ingest_calls.id", primary_key=True))
     tracker: str = Field(primary_key=True, max_length=80)
     org_id: str = Field(max_length=100)
 
@@ -200,22 +199,9 @@ class PlaylistItemRecord(SQLModel, table=True):
     __table_args__ = (Index("ix_ingest_playlist_items_playlist", "playlist_id", "position"),)
 
     id: str = Field(primary_key=True, max_length=36)
-    playlist_id: str = Field(
-        sa_column=Column(
-            String(36),
-            ForeignKey("ingest_playlists.id", ondelete="CASCADE"),
-            nullable=False,
-        )
-    )
+    playlist_id: str = Field(sa_column=_owned_by("ingest_playlists.id"))
     org_id: str = Field(max_length=100)
-    call_id: str = Field(
-        sa_column=Column(
-            String(36),
-            ForeignKey("ingest_calls.id", ondelete="CASCADE"),
-            nullable=False,
-            index=True,
-        )
-    )
+    call_id: str = Field(sa_column=_owned_by("ingest_calls.id", index=True))
     position: int = 0
     start: float | None = None
     end: float | None = None
