@@ -31,7 +31,11 @@ def stream_module(service: str):  # type: ignore[no-untyped-def]
 
 
 #: Helpers in libs/common that build a payload for the service that calls them.
-BUILT_BY_HELPER = {"ProgressReporter": "CallProgressed", "write_part": "ExportPartReady"}
+BUILT_BY_HELPER = {
+    "ProgressReporter": "CallProgressed",
+    "write_part": "ExportPartReady",
+    "erased": "ErasureCompleted",
+}
 
 
 def constructed_payloads(service: str) -> set[str]:

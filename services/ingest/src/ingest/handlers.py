@@ -16,14 +16,12 @@ from clashtor_common.events import (
     CallScored,
     CallTranscribed,
     Envelope,
-    ErasureRequested,
-    ExportRequested,
     SubjectRectified,
     SubjectRestricted,
     SubscriptionChanged,
     Topic,
 )
-from clashtor_common.rights import answer_request
+from clashtor_common.rights import answer_privacy_requests
 from clashtor_common.subscriptions import Subscriptions
 from ingest.adapters.plans_repo import apply_subscription
 from ingest.context import IngestContext
@@ -90,22 +88,7 @@ async def on_call_failed(event: Envelope, session: AsyncSession) -> None:
     )
 
 
-@events.handles_erasure(SERVICE)
-async def on_erasure_requested(
-    request: ErasureRequested, event: Envelope, session: AsyncSession, context: IngestContext
-) -> None:
-    work = erase_subject(context, session, event.org_id, request)
-    done = await answer_request(session, request, work, service=SERVICE, org_id=event.org_id)
-    log.info("erasure %s (%s): removed %s", request.request_id, request.subject.type, done.removed)
-
-
-@events.handles_export()
-async def on_export_requested(
-    request: ExportRequested, event: Envelope, session: AsyncSession, context: IngestContext
-) -> None:
-    work = export_subject(context, session, event.org_id, request)
-    part = await answer_request(session, request, work, service=SERVICE, org_id=event.org_id)
-    log.info("export %s (%s): %d items", request.request_id, request.subject.type, part.items)
+answer_privacy_requests(events, service=SERVICE, erase=erase_subject, export=export_subject)
 
 
 @events.handles(Topic.SUBJECT_RESTRICTED)

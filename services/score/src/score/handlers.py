@@ -11,12 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clashtor_common.events import (
     CallTranscribed,
     Envelope,
-    ErasureRequested,
-    ExportRequested,
     SubjectRestricted,
     Topic,
 )
-from clashtor_common.rights import answer_request
+from clashtor_common.rights import answer_privacy_requests
 from clashtor_common.subscriptions import Subscriptions
 from score.context import ScoreContext
 from score.service_layer import privacy
@@ -39,22 +37,9 @@ async def on_call_transcribed(
     )
 
 
-@events.handles_erasure(privacy.SERVICE)
-async def on_erasure_requested(
-    request: ErasureRequested, event: Envelope, session: AsyncSession, context: ScoreContext
-) -> None:
-    """Delete the subject's scores, keep tombstones, acknowledge with erasure-completed."""
-    work = privacy.erase_subject(context, session, event.org_id, request)
-    await answer_request(session, request, work, service=privacy.SERVICE, org_id=event.org_id)
-
-
-@events.handles_export()
-async def on_export_requested(
-    request: ExportRequested, event: Envelope, session: AsyncSession, context: ScoreContext
-) -> None:
-    """Score's part of an export: an encrypted JSON object in S3, linked by event."""
-    work = privacy.export_subject(context, session, event.org_id, request)
-    await answer_request(session, request, work, service=privacy.SERVICE, org_id=event.org_id)
+answer_privacy_requests(
+    events, service=privacy.SERVICE, erase=privacy.erase_subject, export=privacy.export_subject
+)
 
 
 @events.handles(Topic.SUBJECT_RESTRICTED)

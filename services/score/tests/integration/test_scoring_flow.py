@@ -148,12 +148,12 @@ async def test_the_same_event_twice_and_a_replay_score_the_call_once(
 
 
 async def test_a_score_answers_304_to_its_etag_until_it_changes(
-    score: RunningScore, kafka_bootstrap: str, transcripts: Transcripts, scored: TopicReader
+    score: RunningScore, bus: BusCalls
 ) -> None:
     """The gateway revalidates the scores of the call views it holds: a current ETag gets
     a bodiless 304 for who may see the score, a correction makes a new one."""
     org = new_org()
-    call_id = await scored_call(score, kafka_bootstrap, transcripts, scored, org)
+    call_id = await bus.scored_id(org)
     first = await score.score_of(org, call_id)
     etag = first.headers["etag"]
     path = f"/internal/scores/{call_id}"

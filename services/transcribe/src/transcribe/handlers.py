@@ -7,25 +7,20 @@ lives in ``service_layer``; a handler checks the payload and picks the use case.
 
 from __future__ import annotations
 
-import logging
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clashtor_common.events import (
     CallUploaded,
     Envelope,
-    ErasureRequested,
-    ExportRequested,
     SubjectRestricted,
     Topic,
 )
-from clashtor_common.rights import answer_request
+from clashtor_common.rights import answer_privacy_requests
 from clashtor_common.subscriptions import Subscriptions
 from transcribe.context import SERVICE, TranscribeContext
 from transcribe.service_layer.privacy import erase_subject, export_subject, restrict_subject
 from transcribe.service_layer.transcription import admit_upload
 
-log = logging.getLogger(__name__)
 events = Subscriptions()
 
 
@@ -41,21 +36,7 @@ async def on_call_uploaded(
     await admit_upload(context, session, event, upload)
 
 
-@events.handles_erasure(SERVICE)
-async def on_erasure_requested(
-    request: ErasureRequested, event: Envelope, session: AsyncSession, context: TranscribeContext
-) -> None:
-    work = erase_subject(context, session, event, request)
-    await answer_request(session, request, work, service=SERVICE, org_id=event.org_id)
-
-
-@events.handles_export()
-async def on_export_requested(
-    request: ExportRequested, event: Envelope, session: AsyncSession, context: TranscribeContext
-) -> None:
-    work = export_subject(context, session, event, request)
-    part = await answer_request(session, request, work, service=SERVICE, org_id=event.org_id)
-    log.info("export %s (%s): %d calls", request.request_id, request.subject.type, part.items)
+answer_privacy_requests(events, service=SERVICE, erase=erase_subject, export=export_subject)
 
 
 @events.handles(Topic.SUBJECT_RESTRICTED)

@@ -29,6 +29,7 @@ from clashtor_common.crypto import DecryptionError
 from clashtor_common.datakeys import Sealer
 from clashtor_common.db import utcnow
 from clashtor_common.events import (
+    Envelope,
     ErasureCompleted,
     ErasureRequested,
     ExportPartReady,
@@ -40,6 +41,7 @@ from clashtor_common.events import (
 )
 from clashtor_common.exportparts import org_part_key, write_part
 from clashtor_common.outbox import drop_unsent
+from clashtor_common.rights import erased
 from clashtor_common.s3 import ObjectNotFound
 from clashtor_common.subjects import SubjectLookups, records_for_subject
 from ingest.adapters.calls_repo import CallRepository
@@ -88,10 +90,11 @@ async def calls_for_subject(repo: CallRepository, subject: Subject) -> list[Call
 
 
 async def erase_subject(
-    ctx: IngestContext, session: AsyncSession, org_id: str, request: ErasureRequested
+    ctx: IngestContext, session: AsyncSession, event: Envelope, request: ErasureRequested
 ) -> ErasureCompleted:
     """Erase everything ingest holds about the subject; raises ``UnusableSubject`` for a
     subject ingest cannot look up."""
+    org_id = event.org_id
     repo = CallRepository(session, org_id)
     subject = request.subject
     calls = await calls_for_subject(repo, subject)
@@ -108,7 +111,8 @@ async def erase_subject(
     library = PlaylistRepository(session, org_id)
     playlist_items = await library.delete_items_of_calls(call_ids)
     participants = await repo.delete_calls(call_ids)
-    await _drop_unsent_uploads(session, call_ids)
+    # a call-uploaded still waiting in the outbox would point at an erased call
+    await drop_unsent(session, topics=[Topic.CALL_UPLOADED.value], keys=call_ids)
     if subject.type == "participant" and subject.fingerprint:
         await record_erased_fingerprint(session, org_id, subject.fingerprint, request.request_id)
         await session.execute(
@@ -132,25 +136,14 @@ async def erase_subject(
         "playlist_items": playlist_items,
         "playlists": playlists,
     }
-    return ErasureCompleted(
-        request_id=request.request_id,
-        service=SERVICE,
-        status="completed",
-        removed=removed,
-        kept=[KEPT],
-    )
-
-
-async def _drop_unsent_uploads(session: AsyncSession, call_ids: list[str]) -> None:
-    """A ``call-uploaded`` still waiting in the outbox would point at an erased call."""
-    await drop_unsent(session, topics=[Topic.CALL_UPLOADED.value], keys=call_ids)
+    return erased(request, SERVICE, removed, KEPT)
 
 
 # export --------------------------------------------------------------------------------
 
 
 async def export_subject(
-    ctx: IngestContext, session: AsyncSession, org_id: str, request: ExportRequested
+    ctx: IngestContext, session: AsyncSession, event: Envelope, request: ExportRequested
 ) -> ExportPartReady:
     """The subject's part, encrypted in S3 (privacy's part format); raises
     ``UnusableSubject`` for a subject ingest cannot look up.
@@ -161,6 +154,7 @@ async def export_subject(
     ``<call id>.<ext>``. Audio that would push the part past
     ``export_max_audio_mb`` is left out and the item says so.
     """
+    org_id = event.org_id
     repo = CallRepository(session, org_id)
     calls = await calls_for_subject(repo, request.subject)
     playlists = await _playlists_of(session, org_id, request.subject)

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from clashtor_common.crypto import DataKeys
 from clashtor_common.datakeys import call_key_id
 from clashtor_common.events import (
+    Envelope,
     ErasureCompleted,
     ErasureRequested,
     ExportPartReady,
@@ -45,6 +46,7 @@ from clashtor_common.events import (
 )
 from clashtor_common.exportparts import org_part_key, write_part
 from clashtor_common.outbox import drop_unsent
+from clashtor_common.rights import erased
 from clashtor_common.subjects import SubjectLookups, records_for_subject
 from score.adapters.repository import ScoreRepository
 from score.adapters.review_repository import ReviewRepository
@@ -87,8 +89,9 @@ async def calls_of(
 
 # erasure ------------------------------------------------------------------------------
 async def erase_subject(
-    ctx: ScoreContext, session: AsyncSession, org_id: str, request: ErasureRequested
+    ctx: ScoreContext, session: AsyncSession, event: Envelope, request: ErasureRequested
 ) -> ErasureCompleted:
+    org_id = event.org_id
     subject = request.subject
     repo, call_ids = await calls_of(session, org_id, subject)
     removed: dict[str, int] = {}
@@ -104,7 +107,8 @@ async def erase_subject(
     comments, item_reviews = await reviews.delete_for_calls(call_ids)
     scores, participants = await repo.delete_calls(call_ids)
     await repo.tombstone_calls(call_ids, request.request_id)
-    await _drop_unsent_call_events(session, call_ids)
+    # a call-scored or call-failed still in the outbox would announce an erased call
+    await drop_unsent(session, topics=CALL_EVENTS, keys=call_ids)
     if subject.type == "participant":
         if subject.fingerprint:
             await repo.tombstone_subject("fingerprint", subject.fingerprint, request.request_id)
@@ -128,25 +132,14 @@ async def erase_subject(
         }
     )
     await session.flush()
-    log.info("erasure %s: removed %s", request.request_id, removed)
-    return ErasureCompleted(
-        request_id=request.request_id,
-        service=SERVICE,
-        status="completed",
-        removed=removed,
-        kept=[KEPT],
-    )
-
-
-async def _drop_unsent_call_events(session: AsyncSession, call_ids: list[str]) -> None:
-    """A call-scored or call-failed still in the outbox would announce an erased call."""
-    await drop_unsent(session, topics=CALL_EVENTS, keys=call_ids)
+    return erased(request, SERVICE, removed, KEPT)
 
 
 # export -------------------------------------------------------------------------------
 async def export_subject(
-    ctx: ScoreContext, session: AsyncSession, org_id: str, request: ExportRequested
+    ctx: ScoreContext, session: AsyncSession, event: Envelope, request: ExportRequested
 ) -> ExportPartReady:
+    org_id = event.org_id
     subject = request.subject
     repo, call_ids = await calls_of(session, org_id, subject)
     records = await repo.calls(call_ids)

@@ -40,6 +40,7 @@ from clashtor_common.events import (
 )
 from clashtor_common.exportparts import write_part
 from clashtor_common.outbox import drop_unsent
+from clashtor_common.rights import erased
 from clashtor_common.subjects import SubjectLookups, records_for_subject
 from transcribe.adapters.objects import export_key, transcript_aad
 from transcribe.adapters.repository import TranscriptRepository
@@ -89,7 +90,8 @@ async def erase_subject(
         objects += await ctx.objects.delete_prefix(f"exports/{org_id}/")
     transcripts = sum(1 for c in calls if c.status == CallStatus.TRANSCRIBED)
     await repo.delete_calls(call_ids)
-    await _drop_unsent(session, call_ids)
+    # a call-transcribed still waiting in the outbox would point at an erased call
+    await drop_unsent(session, topics=CALL_EVENTS, keys=call_ids)
     tombstoned = list(call_ids)
     # A call not seen yet (its upload may still be on its way) is tombstoned anyway,
     # unless the id is another organization's call.
@@ -109,20 +111,8 @@ async def erase_subject(
         "objects": objects,
         "data_keys": keys,
     }
-    log.info(
-        "erasure %s (%s): removed %s, %d queued calls",
-        request.request_id,
-        subject.type,
-        removed,
-        queued,
-    )
-    return ErasureCompleted(
-        request_id=request.request_id,
-        service=SERVICE,
-        status="completed",
-        removed=removed,
-        kept=[KEPT],
-    )
+    log.info("erasure %s: %d queued calls left the queue", request.request_id, queued)
+    return erased(request, SERVICE, removed, KEPT)
 
 
 async def _remember_subject(
@@ -162,11 +152,6 @@ async def _forget_queued(
     await ctx.queue.forget(session, repo.org_id, erased)
     await repo.record_erased_calls(erased, request_id)
     return len(erased)
-
-
-async def _drop_unsent(session: AsyncSession, call_ids: list[str]) -> None:
-    """A ``call-transcribed`` still waiting in the outbox would point at an erased call."""
-    await drop_unsent(session, topics=CALL_EVENTS, keys=call_ids)
 
 
 # export --------------------------------------------------------------------------------
