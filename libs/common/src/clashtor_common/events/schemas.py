@@ -75,15 +75,19 @@ class KeptRecord(_Part):
     why: str
 
 
-class CallUploadedV2(EventPayload):
-    # call-uploaded before the audio's data key travelled with it (a self-keyed CTS1
-    # object); read as v4 with audio_key_id None. A comment, not a docstring: the pinned v2
-    # schema stays exactly as it was published.
-    model_config = ConfigDict(extra="forbid", frozen=True, title="CallUploaded")
-    event_type = Topic.CALL_UPLOADED.value
-    event_version = 2
+class _CallEvent(EventPayload):
+    # A call's event: the call and who uploaded it. Comments, not docstrings, here and in
+    # the v2 payloads: their pinned schemas stay exactly as they were published.
     call_id: str
     uploader_id: str
+
+
+class CallUploadedV2(_CallEvent):
+    # call-uploaded before the audio's data key travelled with it (a self-keyed CTS1
+    # object); read as v4 with audio_key_id None.
+    model_config = ConfigDict(title="CallUploaded")
+    event_type = Topic.CALL_UPLOADED.value
+    event_version = 2
     audio: ObjectRef = Field(description="the encrypted audio object (Keyring stream format)")
     audio_format: str
     duration: float
@@ -136,14 +140,12 @@ class CallUploaded(CallUploadedV2):
         return self
 
 
-class CallTranscribedV2(EventPayload):
+class CallTranscribedV2(_CallEvent):
     # call-transcribed before the transcript's data key travelled with it (a self-keyed
     # CTR1 object); read as v4 with transcript_key_id None.
-    model_config = ConfigDict(extra="forbid", frozen=True, title="CallTranscribed")
+    model_config = ConfigDict(title="CallTranscribed")
     event_type = Topic.CALL_TRANSCRIBED.value
     event_version = 2
-    call_id: str
-    uploader_id: str
     transcript: ObjectRef = Field(description="the encrypted transcript JSON")
     engine: str
     model: str
