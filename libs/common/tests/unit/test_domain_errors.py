@@ -72,3 +72,19 @@ def test_a_limit_says_when_to_try_again() -> None:
 
     resp = TestClient(app).get("/x")
     assert resp.status_code == 429 and resp.headers["Retry-After"] == "7"
+
+
+class DeclaredRule(Conflict, code="declared_rule"):
+    """A kind that declares its code with the class."""
+
+
+def test_a_kind_declares_its_code_with_the_class_and_keeps_its_base() -> None:
+    error = DeclaredRule("over")
+    assert (error.code, isinstance(error, Conflict)) == ("declared_rule", True)
+    assert Conflict("x").code == "conflict"  # the subclass did not change its base
+
+
+def test_not_found_unless_passes_a_value_through_and_refuses_none() -> None:
+    assert NotFound.unless(0, "tracker", "t-1") == 0  # falsy but found
+    with pytest.raises(NotFound, match="tracker t-1 not found"):
+        NotFound.unless(None, "tracker", "t-1")
