@@ -299,15 +299,17 @@ class EventConsumer:
     async def _apply_in_one_transaction(self, incoming: list[_Incoming]) -> bool:
         """Apply the whole batch in one transaction; False (and nothing applied) on error.
 
-        The inbox is read and written once for the batch (one SELECT, one multi-row
-        INSERT) in the transaction of the effects, and one ``handle`` span covers each run
-        of events sent in one producer span (``_runs``), not one span per event.
+        The inbox is read once for the batch (one SELECT, before the transaction: on
+        SQLite a transaction holds the database's write lock from its first statement, so
+        it must not start before the handlers need it) and written once (one multi-row
+        INSERT) in the transaction of the effects; one ``handle`` span covers each run of
+        events sent in one producer span (``_runs``), not one span per event.
         """
         done = 0
         claimed: list[dict[str, Any]] = []
         try:
+            handled = await self._handled_ids([i.envelope.id for i in incoming])
             async with AsyncSession(self.db.engine, expire_on_commit=False) as session:
-                handled = await self._handled_ids([i.envelope.id for i in incoming], session)
                 for run in _runs(incoming):
                     with self._span(run):
                         for item in run:
@@ -343,13 +345,14 @@ class EventConsumer:
             self.stats.consecutive_dead_letters = 0
         return True
 
-    async def _handled_ids(self, ids: list[Any], session: AsyncSession) -> set[Any]:
-        rows = await session.execute(
-            select(InboxRecord.event_id).where(
-                InboxRecord.consumer == self.consumer, col(InboxRecord.event_id).in_(ids)
+    async def _handled_ids(self, ids: list[Any]) -> set[Any]:
+        async with self.db.session() as session:
+            rows = await session.execute(
+                select(InboxRecord.event_id).where(
+                    InboxRecord.consumer == self.consumer, col(InboxRecord.event_id).in_(ids)
+                )
             )
-        )
-        return set(rows.scalars().all())
+            return set(rows.scalars().all())
 
     # -- one event, with retries ----------------------------------------------------------
     async def _handle_alone(self, item: _Incoming, gate: PartitionGate | None = None) -> None:
@@ -430,10 +433,10 @@ class EventConsumer:
 
     async def apply(self, envelope: Envelope) -> bool:
         """Run the handler once per event id; False if it was already handled."""
+        if envelope.id in await self._handled_ids([envelope.id]):
+            self.stats.duplicates += 1
+            return False
         async with AsyncSession(self.db.engine, expire_on_commit=False) as session:
-            if envelope.id in await self._handled_ids([envelope.id], session):
-                self.stats.duplicates += 1
-                return False
             await self.handler(envelope, session)
             if not await claim(session, self.consumer, envelope.id, envelope.type):
                 await session.rollback()

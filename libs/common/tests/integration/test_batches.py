@@ -14,13 +14,21 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from clashtor_common.bus import make_broker, subscribe
 from clashtor_common.db import Database
 from clashtor_common.embedded import ensure_topics
 from clashtor_common.events import Envelope
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.outbox import OutboxRecord, OutboxRelay, emit, pending_count
 
-from .support import Harness, count_effects, sample_event, started_harness
+from .support import (
+    Effect,
+    Harness,
+    count_effects,
+    sample_event,
+    settings_for,
+    started_harness,
+)
 
 
 @dataclass
@@ -162,4 +170,36 @@ async def test_requests_emit_while_the_relay_waits_for_the_broker_on_sqlite(
     finally:
         relay.ack.set()
         await relay.stop()
+        await db.dispose()
+
+
+async def test_a_handler_may_read_in_a_short_transaction_of_its_own_first_on_sqlite(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """Score reads what its slow work needs in a short transaction of its own before it
+    touches the handler's (``score_transcribed_call``). On SQLite every transaction takes
+    the write lock with its first statement, so the batch's transaction must not begin
+    (with its inbox read) before the handler uses it: the handler's own transaction then
+    waited for the lock its caller held, for the whole busy timeout, on every retry."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/service.db")
+    await db.create_all(InboxRecord, Effect)
+    topic = f"test-ownread-{uuid.uuid4().hex[:8]}"
+
+    async def reads_first(event: Envelope, session: AsyncSession) -> None:
+        async with db.session() as reads:  # a short transaction of its own, like score's
+            await reads.execute(select(Effect.id).limit(1))
+        session.add(Effect(event_id=str(event.id), note=event.type))
+
+    settings = settings_for("ownread", kafka_bootstrap, db.url)
+    consumer = subscribe(
+        make_broker(settings), topic, settings=settings, db=db, handler=reads_first
+    )
+    events = [sample_event() for _ in range(3)]
+    try:
+        await asyncio.wait_for(consumer.handle_batch(_records(topic, events)), timeout=20)
+        for event in events:
+            assert await count_effects(db, str(event.id)) == 1
+        assert await _inbox(db, events) == 3
+        await asyncio.wait_for(consumer.apply(sample_event()), timeout=20)
+    finally:
         await db.dispose()

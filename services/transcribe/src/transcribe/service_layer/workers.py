@@ -155,7 +155,7 @@ class TranscriptionWorkers:
                 tries = self._transient[claim.call_id] = self._transient.get(claim.call_id, 0) + 1
                 delay = min(self.backoff_seconds * 2 ** (tries - 1), self.backoff_max)
                 log.warning(
-                    "call %s: transient fault, again in %.1fs: %s", claim.call_id, delay, error
+                    "call %s: transient failure, again in %.1fs: %s", claim.call_id, delay, error
                 )
                 await self.queue.retry_later(claim.call_id, delay, error, failed=False)
             elif claim.attempts + 1 >= self.max_attempts:
