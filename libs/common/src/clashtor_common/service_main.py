@@ -62,9 +62,13 @@ def lazy_app(create_app: Callable[[], FastAPI]) -> Callable[[str], Any]:
     OpenAPI export) wires nothing.
     """
 
+    built: list[FastAPI] = []
+
     def module_getattr(name: str) -> Any:
         if name == "app":
-            return create_app()
+            if not built:  # a module's __getattr__ runs on every access: build once
+                built.append(create_app())
+            return built[0]
         raise AttributeError(name)
 
     return module_getattr

@@ -88,6 +88,7 @@ def test_the_app_is_built_on_first_access_only() -> None:
     module.__getattr__ = lazy_app(create_app)  # type: ignore[method-assign,assignment]
     assert built == [], "importing main wires nothing"
     assert module.app == "the app"
-    assert built == [1]
+    assert module.app == "the app"
+    assert built == [1], "a second access returns the same app, not a second one"
     with pytest.raises(AttributeError):
         _ = module.not_there
