@@ -77,9 +77,12 @@ def decode_cursor(cursor: str, kinds: Sequence[type]) -> Key:
     for part, kind in zip(parts, kinds, strict=True):
         if kind is datetime and isinstance(part, str):
             try:
-                key.append(datetime.fromisoformat(part))
+                moment = datetime.fromisoformat(part)
             except ValueError as exc:
                 raise InvalidCursor from exc
+            if moment.tzinfo is None:  # every cursor we hand out is aware: forged
+                raise InvalidCursor
+            key.append(moment)
         elif kind is float and isinstance(part, int | float) and not isinstance(part, bool):
             key.append(float(part))
         elif kind in (str, int) and type(part) is kind:
