@@ -56,7 +56,7 @@ class UsageRecorder:
     async def stop(self) -> None:
         """Stop the loop and write what is waiting (a clean shutdown loses nothing)."""
         await self._loop.stop()
-        await self.flush()
+        await self.flush_now()
 
     def record(self, principal: Principal, *, method: str, route: str, status: int) -> None:
         if principal.analytics_opt_out:
@@ -86,6 +86,14 @@ class UsageRecorder:
     @property
     def waiting(self) -> int:
         return len(self._pending.rows) + len(self._pending.keys_used)
+
+    async def flush_now(self) -> None:
+        """``flush`` for a caller that must go on if it fails (shutdown, a listing): usage
+        is analytics, and what could not be written waits for the next batch."""
+        try:
+            await self.flush()
+        except Exception as exc:
+            log.warning("usage batch not written (%d waiting): %r", self.waiting, exc)
 
     async def flush(self) -> None:
         """Write what is waiting in one transaction; on failure it waits for the next."""

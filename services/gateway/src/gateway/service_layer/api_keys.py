@@ -72,7 +72,7 @@ def _sees_all(actor: Principal) -> bool:
 async def list_keys(
     gw: Gateway, actor: Principal, *, limit: int, cursor: str | None
 ) -> tuple[list[ApiKey], str | None]:
-    await gw.usage.flush()  # this replica's last uses show in the listing
+    await gw.usage.flush_now()  # this replica's last uses show in the listing
     query = select(ApiKey).where(ApiKey.org_id == actor.org_id)
     if not _sees_all(actor):
         query = query.where(ApiKey.user_id == actor.user_id)

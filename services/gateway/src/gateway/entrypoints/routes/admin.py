@@ -22,5 +22,5 @@ async def usage_summary(
     days: Annotated[int, Query(ge=1, le=365)] = 30,
 ) -> UsageSummaryOut:
     """Requests per feature (route), active users and errors over the last ``days``."""
-    await gw.usage.flush()  # this replica's rows waiting for their batch count too
+    await gw.usage.flush_now()  # this replica's rows waiting for their batch count too
     return UsageSummaryOut.model_validate(await usage.summarize(gw.db, principal.org_id, days=days))
