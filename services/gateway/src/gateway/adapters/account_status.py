@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cachetools import TTLCache
+
 from clashtor_common.errors import ApiError
 from clashtor_common.identity import Identity
 from gateway.adapters.services import ServiceClients
@@ -89,14 +91,16 @@ def refusal(status: AccountStatus) -> AccountDeleted:
     )
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Entry:
     status: AccountStatus
     fetched_at: float
 
 
 class AccountStatusCache:
-    """Per-organization account status from privacy, kept ``ttl_seconds``."""
+    """Per-organization account status from privacy, fresh for ``ttl_seconds`` and kept
+    for ``stale_seconds`` (whichever is longer) to answer while privacy is down.
+    Bounded: past ``max_entries`` organizations the least recently used goes."""
 
     def __init__(
         self,
@@ -111,8 +115,9 @@ class AccountStatusCache:
         self.ttl_seconds = ttl_seconds
         self.stale_seconds = stale_seconds
         self.clock = clock
-        self.max_entries = max_entries
-        self._entries: dict[str, _Entry] = {}
+        self._entries: TTLCache[str, _Entry] = TTLCache(
+            max_entries, max(ttl_seconds, stale_seconds), timer=clock
+        )
 
     async def status(self, identity: Identity) -> AccountStatus:
         """The organization's status: cached, or asked of privacy as ``identity``."""
@@ -138,16 +143,7 @@ class AccountStatusCache:
 
     def remember(self, org_id: str, status: AccountStatus) -> None:
         """Record a status this replica learned first-hand (a deletion or restore it forwarded)."""
-        if len(self._entries) >= self.max_entries and org_id not in self._entries:
-            self._evict()
         self._entries[org_id] = _Entry(status, self.clock())
-
-    def _evict(self) -> None:
-        now = self.clock()
-        horizon = max(self.ttl_seconds, self.stale_seconds)
-        self._entries = {org: e for org, e in self._entries.items() if now - e.fetched_at < horizon}
-        if len(self._entries) >= self.max_entries:
-            self._entries.clear()
 
     async def ensure_active(self, identity: Identity) -> None:
         """403 ``account_deleted`` unless the caller's organization is active."""

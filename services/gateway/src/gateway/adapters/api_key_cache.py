@@ -15,19 +15,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from cachetools import TTLCache
 
 from gateway.domain.principal import Principal
 
 
-@dataclass(frozen=True)
-class _Entry:
-    principal: Principal
-    at: float
-
-
 class ApiKeyCache:
-    """Principals of recently used API keys, by key hash, for ``ttl_seconds``."""
+    """Principals of recently used API keys, by key hash, for ``ttl_seconds``.
+
+    Bounded: past ``max_entries`` keys the least recently used goes."""
 
     def __init__(
         self,
@@ -38,28 +35,22 @@ class ApiKeyCache:
     ) -> None:
         self.ttl_seconds = ttl_seconds
         self.clock = clock
-        self.max_entries = max_entries
-        self._entries: dict[str, _Entry] = {}
+        """Read on every use (a test moves it)."""
+        self._entries: TTLCache[str, Principal] = TTLCache(
+            max_entries, max(ttl_seconds, 0), timer=lambda: self.clock()
+        )
         self.generation = 0
         """Moves on every ``forget_all``: a lookup started under an older one is not kept."""
 
     def get(self, key_hash: str) -> Principal | None:
-        entry = self._entries.get(key_hash)
-        if entry is None:
-            return None
-        if self.clock() - entry.at >= self.ttl_seconds:
-            del self._entries[key_hash]
-            return None
-        return entry.principal
+        return self._entries.get(key_hash)
 
     def put(self, key_hash: str, principal: Principal, generation: int) -> None:
         """Remember a key that authenticated, unless credentials changed since the lookup
         began (``generation`` is ``self.generation`` as read before it)."""
         if self.ttl_seconds <= 0 or generation != self.generation:
             return
-        if len(self._entries) >= self.max_entries and key_hash not in self._entries:
-            self._entries.clear()
-        self._entries[key_hash] = _Entry(principal, self.clock())
+        self._entries[key_hash] = principal
 
     def forget_all(self) -> None:
         """A key was revoked or a user's role, team or choices changed: ask again."""

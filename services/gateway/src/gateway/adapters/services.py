@@ -20,6 +20,7 @@ from typing import Any, Literal, get_args
 
 import aiohttp
 import httpx
+from cachetools import TTLCache
 from opentelemetry import propagate
 
 from clashtor_common.errors import ApiError, field_errors_of
@@ -129,7 +130,7 @@ class IdentityTokens:
     A token is valid ``ttl_seconds`` (60 s) from signing; handing out one at most
     ``ttl_seconds / 2`` old leaves the receiving service as much time as before to check
     it, and saves an HMAC-signed JWT per downstream request. Bounded: past
-    ``max_entries`` callers the table is emptied (they are signed anew).
+    ``max_entries`` callers the least recently used goes (it is signed anew).
     """
 
     def __init__(
@@ -142,19 +143,13 @@ class IdentityTokens:
     ) -> None:
         self._secret = secret
         self.ttl_seconds = ttl_seconds
-        self.clock = clock
-        self.max_entries = max_entries
-        self._tokens: dict[Identity, tuple[str, float]] = {}
+        self._tokens: TTLCache[Identity, str] = TTLCache(max_entries, ttl_seconds / 2, timer=clock)
 
     def token(self, identity: Identity) -> str:
-        now = self.clock()
-        found = self._tokens.get(identity)
-        if found is not None and now - found[1] < self.ttl_seconds / 2:
-            return found[0]
-        token = sign_identity(identity, self._secret, ttl_seconds=self.ttl_seconds)
-        if len(self._tokens) >= self.max_entries:
-            self._tokens.clear()
-        self._tokens[identity] = (token, now)
+        token = self._tokens.get(identity)
+        if token is None:
+            token = sign_identity(identity, self._secret, ttl_seconds=self.ttl_seconds)
+            self._tokens[identity] = token
         return token
 
 

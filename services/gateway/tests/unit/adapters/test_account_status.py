@@ -109,6 +109,22 @@ async def test_what_this_replica_forwarded_counts_at_once() -> None:
     assert privacy.asked == 1
 
 
+async def test_the_table_is_bounded_and_keeps_the_organizations_in_use() -> None:
+    privacy, clock = Privacy(), Clock()
+    cache = AccountStatusCache(
+        privacy,  # type: ignore[arg-type]
+        ttl_seconds=5,
+        stale_seconds=60,
+        clock=clock,
+        max_entries=3,
+    )
+    privacy.answers = [ACTIVE] * 10
+    for n in range(10):
+        await cache.ensure_active(Identity(org_id=f"org-{n}", user_id="u-1", role="rep"))
+        await cache.ensure_active(ORG)  # in use all along: never pushed out
+    assert privacy.asked == 10, "one question per new organization, none for org-1 again"
+
+
 def test_a_deleted_org_is_told_how_and_until_when_to_restore() -> None:
     message = refusal(AccountStatus.from_privacy(DELETED)).message
     assert "POST /v1/account/restore" in message
