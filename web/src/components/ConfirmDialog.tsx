@@ -4,7 +4,7 @@
 // closing puts focus back on the button that opened it.
 import { useEffect, useRef, useState } from "react";
 
-interface ConfirmDialogProps {
+export interface ConfirmDialogProps {
   /** The first button ("Delete the account"). */
   label: string;
   /** What the second step asks, in full. */

@@ -1,14 +1,16 @@
 // A labelled input with its error beside it, tied together for screen readers
 // (aria-invalid + aria-describedby), so "errors shown beside the field" holds for all.
+// onValue takes the new text (most fields only keep it in state: onValue={setName}).
 import { useId, type InputHTMLAttributes } from "react";
 
 interface FieldProps extends InputHTMLAttributes<HTMLInputElement> {
   label: string;
   error?: string | undefined;
   hint?: string;
+  onValue?: (value: string) => void;
 }
 
-export function Field({ label, error, hint, ...input }: FieldProps) {
+export function Field({ label, error, hint, onValue, ...input }: FieldProps) {
   const id = useId();
   const describedBy = [hint ? `${id}-hint` : "", error ? `${id}-error` : ""].filter(Boolean);
   return (
@@ -19,6 +21,10 @@ export function Field({ label, error, hint, ...input }: FieldProps) {
         aria-invalid={error ? true : undefined}
         aria-describedby={describedBy.length ? describedBy.join(" ") : undefined}
         {...input}
+        onChange={(e) => {
+          input.onChange?.(e);
+          onValue?.(e.target.value);
+        }}
       />
       {hint && (
         <p className="hint" id={`${id}-hint`}>

@@ -55,8 +55,8 @@ export function AddToPlaylist({ callId, time, duration }: { callId: string; time
             Clip from the player's time
           </button>
           <div className="filters">
-            <Field label="Clip start (s)" type="number" min={0} step={0.1} value={start} onChange={(e) => setStart(e.target.value)} error={action.errors.fields.start} />
-            <Field label="Clip end (s)" type="number" min={0} step={0.1} value={end} onChange={(e) => setEnd(e.target.value)} error={action.errors.fields.end} />
+            <Field label="Clip start (s)" type="number" min={0} step={0.1} value={start} onValue={setStart} error={action.errors.fields.start} />
+            <Field label="Clip end (s)" type="number" min={0} step={0.1} value={end} onValue={setEnd} error={action.errors.fields.end} />
           </div>
           <div className="actions">
             <button type="button" disabled={action.busy || !chosen || !start || !end} onClick={() => add(true)}>

@@ -38,7 +38,7 @@ export function LibraryPage() {
     <section>
       <h1>Library</h1>
       <ActionForm action={action} onSubmit={create} button="Create playlist" label="Create a playlist">
-        <Field label="New playlist" value={title} onChange={(e) => setTitle(e.target.value)} error={action.errors.fields.title} />
+        <Field label="New playlist" value={title} onValue={setTitle} error={action.errors.fields.title} />
       </ActionForm>
       {pages.isPending && <p role="status">Loading the library…</p>}
       {pages.isError && <p role="alert">{pages.error.message}</p>}

@@ -71,7 +71,7 @@ export function PlaylistPage() {
       </p>
       {p.can_edit && (
         <form className="filters" onSubmit={rename} noValidate aria-label="Rename playlist">
-          <Field label="Playlist title" value={title ?? p.title} onChange={(e) => setTitle(e.target.value)} error={action.errors.fields.title} />
+          <Field label="Playlist title" value={title ?? p.title} onValue={setTitle} error={action.errors.fields.title} />
           <button type="submit" className="secondary" disabled={action.busy}>
             Rename
           </button>

@@ -37,7 +37,7 @@ export function ApiKeysSettings() {
       <h2>API keys</h2>
       <p>A key acts with its role for the developer API (<code>Authorization: Bearer …</code>).</p>
       <ActionForm action={action} onSubmit={create} button="Create key">
-        <Field label="Key name" value={name} onChange={(e) => setName(e.target.value)} error={errors.fields.name} />
+        <Field label="Key name" value={name} onValue={setName} error={errors.fields.name} />
       </ActionForm>
       {created && (
         <ShownOnce label="API key" secret={created.key} testId="new-api-key">

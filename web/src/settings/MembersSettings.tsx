@@ -136,7 +136,7 @@ function Invitations() {
     <div className="card">
       <h2>Invitations</h2>
       <ActionForm action={action} onSubmit={invite} button="Send invitation">
-        <Field label="Email to invite" type="email" value={email} onChange={(e) => setEmail(e.target.value)} error={errors.fields.email} />
+        <Field label="Email to invite" type="email" value={email} onValue={setEmail} error={errors.fields.email} />
         <div className="field">
           <label htmlFor="invite-role">Role</label>
           <select id="invite-role" value={role} onChange={(e) => setRole(e.target.value as Role)}>

@@ -131,7 +131,7 @@ function ScorecardEditor({ card, onRescore }: { card: Scorecard; onRescore: (job
   return (
     <form className="editor" onSubmit={save} noValidate aria-label={`Edit ${card.name}`}>
       <h3>Edit {card.name}</h3>
-      <Field label="Scorecard name" value={name} onChange={(e) => setName(e.target.value)} error={action.errors.fields.name} />
+      <Field label="Scorecard name" value={name} onValue={setName} error={action.errors.fields.name} />
       <table>
         <TableHead columns={["Question", "Weight"]} actions />
         <tbody>
@@ -168,8 +168,8 @@ function ScorecardEditor({ card, onRescore }: { card: Scorecard; onRescore: (job
         </tbody>
       </table>
       <div className="filters">
-        <Field label="New question" value={question} onChange={(e) => setQuestion(e.target.value)} error={action.errors.fields.question} />
-        <Field label="Answered when someone says" hint="Phrases, separated by commas" value={phrases} onChange={(e) => setPhrases(e.target.value)} />
+        <Field label="New question" value={question} onValue={setQuestion} error={action.errors.fields.question} />
+        <Field label="Answered when someone says" hint="Phrases, separated by commas" value={phrases} onValue={setPhrases} />
         <button type="button" className="secondary" onClick={addQuestion}>
           Add question
         </button>

@@ -63,14 +63,8 @@ export function TrackersSettings() {
       <h2>Trackers</h2>
       <p>Phrases marked on the timeline of every call: calls scored from now on, and past calls when you re-score them.</p>
       <ActionForm action={action} onSubmit={add} button="Add tracker">
-        <Field label="Tracker name" value={name} onChange={(e) => setName(e.target.value)} error={errors.fields.name} />
-        <Field
-          label="Phrases"
-          hint="Separated by commas"
-          value={phrases}
-          onChange={(e) => setPhrases(e.target.value)}
-          error={errors.fields.phrases}
-        />
+        <Field label="Tracker name" value={name} onValue={setName} error={errors.fields.name} />
+        <Field label="Phrases" hint="Separated by commas" value={phrases} onValue={setPhrases} error={errors.fields.phrases} />
         <div className="field">
           <label htmlFor="tracker-said-by">Said by</label>
           <select id="tracker-said-by" value={saidBy} onChange={(e) => setSaidBy(e.target.value as Tracker["said_by"])}>

@@ -6,12 +6,12 @@ import { useState } from "react";
 import { api, unwrap, type Schemas } from "../../api/client";
 import { allItems, PAGE_LIMIT } from "../../api/lists";
 import { ActionForm } from "../../components/ActionForm";
-import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { Field } from "../../components/Field";
 import { ItemTable } from "../../components/ItemTable";
 import { Options } from "../../components/Options";
 import { when } from "../../lib/time";
 import { useFormAction } from "../../lib/useFormAction";
+import { DisconnectDialog } from "./DisconnectDialog";
 
 const SLACK_KEY = ["integrations", "slack"] as const;
 type Kind = "score_below" | "tracker_hit" | "call_failed";
@@ -75,16 +75,14 @@ function SlackConnection() {
           autoComplete="off"
           hint="xoxb-…, from your Slack app's OAuth page (the app needs chat:write). Stored encrypted, never shown again."
           value={token}
-          onChange={(e) => setToken(e.target.value)}
+          onValue={setToken}
           error={action.errors.fields.bot_token}
         />
       </ActionForm>
       {connected && (
-        <ConfirmDialog
-          label="Disconnect Slack"
-          name="Confirm disconnecting Slack"
+        <DisconnectDialog
+          provider="Slack"
           question="Disconnect Slack? The token is deleted and no alert is posted until a new one is stored; the rules stay."
-          confirmLabel="Yes, disconnect Slack"
           busy={action.busy}
           onConfirm={disconnect}
         />
@@ -138,20 +136,14 @@ function SlackRules() {
             min={0}
             max={100}
             value={threshold}
-            onChange={(e) => setThreshold(e.target.value)}
+            onValue={setThreshold}
             error={errors.fields.threshold}
           />
         )}
         {kind === "tracker_hit" && (
-          <Field label="Tracker" value={tracker} onChange={(e) => setTracker(e.target.value)} error={errors.fields.tracker} />
+          <Field label="Tracker" value={tracker} onValue={setTracker} error={errors.fields.tracker} />
         )}
-        <Field
-          label="Channel"
-          hint="#sales or a channel id"
-          value={channel}
-          onChange={(e) => setChannel(e.target.value)}
-          error={errors.fields.channel}
-        />
+        <Field label="Channel" hint="#sales or a channel id" value={channel} onValue={setChannel} error={errors.fields.channel} />
       </ActionForm>
       {rules.isError && <p role="alert">{rules.error.message}</p>}
       {rules.isSuccess && list.length === 0 && <p className="muted">No rule yet.</p>}

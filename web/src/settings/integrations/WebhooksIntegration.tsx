@@ -61,17 +61,11 @@ export function WebhooksIntegration() {
           type="url"
           placeholder="https://example.com/clashtor"
           value={url}
-          onChange={(e) => setUrl(e.target.value)}
+          onValue={setUrl}
           error={errors.fields.url}
         />
         <EventChoice events={events} onToggle={toggle} error={errors.fields.event_types} />
-        <Field
-          label="Description"
-          hint="Optional"
-          value={description}
-          onChange={(e) => setDescription(e.target.value)}
-          error={errors.fields.description}
-        />
+        <Field label="Description" hint="Optional" value={description} onValue={setDescription} error={errors.fields.description} />
       </ActionForm>
       {created && (
         <ShownOnce label="Signing secret" secret={created.secret} testId="new-webhook-secret">

@@ -8,12 +8,12 @@
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { Link, useSearchParams } from "react-router";
 import { api, unwrap, type Schemas } from "../../api/client";
-import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { FormError } from "../../components/Field";
 import { MorePages } from "../../components/MorePages";
 import { TableHead } from "../../components/TableHead";
 import { when } from "../../lib/time";
 import { useFormAction } from "../../lib/useFormAction";
+import { DisconnectDialog } from "./DisconnectDialog";
 
 export const ZOOM_KEY = ["integrations", "zoom"] as const;
 const IMPORTS_PAGE = 20;
@@ -82,11 +82,9 @@ export function ZoomIntegration() {
             </>
           ) : null}
           {zoom.connected && (
-            <ConfirmDialog
-              label="Disconnect Zoom"
-              name="Confirm disconnecting Zoom"
+            <DisconnectDialog
+              provider="Zoom"
               question="Disconnect Zoom? Its tokens are deleted and new recordings no longer arrive; calls already imported stay."
-              confirmLabel="Yes, disconnect Zoom"
               busy={action.busy}
               onConfirm={disconnect}
             />
