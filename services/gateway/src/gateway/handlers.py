@@ -68,10 +68,10 @@ async def on_erasure_requested(
     This replica's assembled views of the erased call (of every call of the
     organization, for a person or the whole organization) go at once: ingest refuses the
     call from now on anyway, this drops the plaintext too. Cached API key principals go
-    as well (an erased user's keys are deleted with the account)."""
+    when the erasure commits (an erased user's keys are deleted with the account)."""
     subject = request.subject
     views.forget(event.org_id, subject.id if subject.type == "call" and subject.id else None)
-    api_keys.forget_all()
+    api_keys.forget_all_after_commit(session)
     user_ids, removed = await privacy_data.erase(
         session,
         exports,

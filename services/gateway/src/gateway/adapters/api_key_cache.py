@@ -7,8 +7,8 @@ remembered, so guessing fills nothing.
 
 The bound, stated: revoking a key, changing its user's role, team or analytics choice
 takes effect on the replica that made the change at once (``forget_all``: any such
-write empties this replica's table, and a lookup that began before it is not stored),
-and on every other replica within ``ttl_seconds``.
+write empties this replica's table once it is committed, and a lookup that began
+before is not stored), and on every other replica within ``ttl_seconds``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ import time
 from collections.abc import Callable
 
 from cachetools import TTLCache
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from gateway.domain.principal import Principal
 
@@ -56,3 +59,12 @@ class ApiKeyCache:
         """A key was revoked or a user's role, team or choices changed: ask again."""
         self._entries.clear()
         self.generation += 1
+
+    def forget_all_after_commit(self, session: AsyncSession) -> None:
+        """``forget_all`` when ``session`` commits: for a change written in a transaction
+        that someone else commits (an event handler's). Forgetting before the commit would
+        let a lookup in between read the rows as they still are and cache them again."""
+        event.listen(session.sync_session, "after_commit", self._committed, once=True)
+
+    def _committed(self, _session: Session) -> None:
+        self.forget_all()

@@ -29,6 +29,7 @@ from gateway.adapters.tables import (
     UsageEvent,
     User,
 )
+from gateway.service_layer import auth
 
 
 def _consumer(api: Any) -> Any:
@@ -97,6 +98,31 @@ async def test_erasing_a_user_removes_account_sessions_keys_and_acknowledges(api
         ).scalar_one()
     assert tomb.user_ids == [rep.user_id]
     assert rep.email not in json.dumps(tomb.removed)
+
+
+async def test_a_key_looked_up_while_the_erasure_commits_is_not_cached(
+    api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """This replica forgets its cached API keys when the erasure commits, not before: a
+    request in between still finds the key in the database, and had cached it for the
+    cache time after its user was erased."""
+    owner = await api.signup()
+    rep = await api.invite(owner, "rep")
+    key = await api.api_key(rep)
+    gw = api.app.state.gateway
+    if gw.db.engine.dialect.name == "sqlite":
+        pytest.skip("on SQLite a lookup waits for the erasure's write lock: none runs between")
+    consumer = _consumer(api)
+    handle = consumer.handler
+
+    async def then_a_request_before_the_commit(envelope: Any, session: Any) -> None:
+        await handle(envelope, session)
+        assert await auth.principal_from_api_key(gw, key) is not None, "not committed yet"
+
+    monkeypatch.setattr(consumer, "handler", then_a_request_before_the_commit)
+    await _erase(api, owner.org_id, Subject(type="user", id=rep.user_id))
+    assert await auth.principal_from_api_key(gw, key) is None, "the key no longer authenticates"
+    assert (await api.bearer(key).get("/v1/calls")).status_code == 401
 
 
 async def test_erasing_a_participant_by_fingerprint_finds_the_user_and_invitations(

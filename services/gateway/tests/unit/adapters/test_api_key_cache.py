@@ -3,6 +3,12 @@ began before credentials changed."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from clashtor_common.db import Database
 from gateway.adapters.api_key_cache import ApiKeyCache
 from gateway.domain.permissions import Role
 from gateway.domain.principal import Principal
@@ -60,3 +66,19 @@ def test_the_table_is_bounded_and_keeps_the_keys_in_use() -> None:
         cache.put(f"h{n}", REP, cache.generation)
         assert cache.get("busy") == REP
     assert len(cache._entries) == 3
+
+
+async def test_forget_all_after_commit_waits_for_the_commit(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/gateway.db")
+    cache = ApiKeyCache(5)
+    try:
+        for outcome in ("rollback", "commit"):
+            cache.put("h1", REP, cache.generation)
+            async with AsyncSession(db.engine) as session:
+                await session.execute(text("SELECT 1"))
+                cache.forget_all_after_commit(session)
+                assert cache.get("h1") == REP, "the change is not visible to others yet"
+                await getattr(session, outcome)()
+            assert (cache.get("h1") is None) == (outcome == "commit")
+    finally:
+        await db.dispose()
