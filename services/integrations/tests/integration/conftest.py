@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -71,12 +72,19 @@ class IngestStandIn:
 
     def __init__(self) -> None:
         self.uploads: list[bytes] = []
+        self.arrived = 0
+        """Uploads received, answered or not."""
+        self.hold: threading.Event | None = None
+        """Set: an upload is answered only once this event is."""
         self._server = PostServer(self._upload)
         self.base_url = f"http://127.0.0.1:{self._server.start()}"
 
     def _upload(self, path: str, _headers: dict[str, str], body: bytes) -> Answer:
         if path != "/internal/calls":
             return 404, {}, b""
+        self.arrived += 1
+        if self.hold is not None:
+            self.hold.wait(timeout=60)
         self.uploads.append(body)
         answer = {"id": f"call-{uuid.uuid4().hex[:12]}", "status": "uploaded"}
         return 202, {"content-type": "application/json"}, json.dumps(answer).encode()

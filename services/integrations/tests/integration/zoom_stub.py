@@ -62,6 +62,8 @@ class ZoomStub:
     api_calls: list[str] = field(default_factory=list)
     """Every REST request's path, in order (answered or refused)."""
     fail_downloads: list[int] = field(default_factory=list)
+    hold_downloads: threading.Event | None = None
+    """Set: a download sends the first half of the file, then waits for this event."""
     _codes: dict[str, tuple[str, str]] = field(default_factory=dict)
     _access: dict[str, tuple[str, float]] = field(default_factory=dict)
     _refresh: dict[str, str] = field(default_factory=dict)
@@ -392,7 +394,18 @@ class ZoomStub:
                 if data is None:
                     self._send(404, {"code": 3301, "message": "This recording does not exist."})
                     return
-                self._send(200, data, {"content-type": "application/octet-stream"})
+                hold = stub.hold_downloads
+                if hold is None:
+                    self._send(200, data, {"content-type": "application/octet-stream"})
+                    return
+                self.send_response(200)
+                self.send_header("content-type", "application/octet-stream")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data[: len(data) // 2])
+                self.wfile.flush()
+                hold.wait(timeout=60)
+                self.wfile.write(data[len(data) // 2 :])
 
             def log_message(self, *_: Any) -> None:
                 pass

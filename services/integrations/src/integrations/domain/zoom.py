@@ -30,6 +30,17 @@ APP_DEAUTHORIZED = "app_deauthorized"
 #: The file kinds a call can be made of, best first: Zoom's audio-only file, else the video.
 AUDIO_FILE_TYPES = ("M4A", "MP4")
 
+# An import's status. ``uploading``: its worker passed the erasure fence and is handing
+# the file to ingest (shown as pending); ``erased``: the tombstone an erasure leaves
+# (ids only, never listed or exported).
+PENDING, UPLOADING, IMPORTED, FAILED, ERASED = (
+    "pending",
+    "uploading",
+    "imported",
+    "failed",
+    "erased",
+)
+
 
 def hmac_hex(secret: str, message: str | bytes) -> str:
     raw = message.encode() if isinstance(message, str) else message

@@ -13,6 +13,7 @@ from clashtor_common.contracts import zoom as wire
 from clashtor_common.identity import IDENTITY_HEADER, Identity, verify_identity
 from integrations.adapters.tables import ZoomConnection, ZoomImport, as_utc
 from integrations.context import IntegrationsContext
+from integrations.domain import zoom as rules
 from integrations.entrypoints.deps import AdminIdentity, ContextDep, SessionDep
 from integrations.service_layer import zoom
 
@@ -95,7 +96,7 @@ def _import(ctx: IntegrationsContext, item: ZoomImport) -> wire.ZoomImport:
         id=item.id,
         title=zoom.import_title(ctx.keyring, item),
         file_type=item.file_type,
-        status=item.status,
+        status=rules.PENDING if item.status == rules.UPLOADING else item.status,
         attempts=item.attempts,
         call_id=item.call_id,
         error=item.last_error,

@@ -13,9 +13,11 @@ deliveries of their calls are ids and scores that lead nowhere once those calls 
 erased, which ingest does for every call they took part in.
 
 Zoom: an organization's erasure deletes its connection (tokens), pending
-authorizations and imports; a user's deletes the imports of meetings they hosted (the
+authorizations and imports; a user's erases the imports of meetings they hosted (the
 meeting topic and download link) and pseudonymizes them as the connection's creator;
-a call's deletes its import. The export lists the connection (never the tokens) and
+a call's erases its import. An erased import is a tombstone (ids only) that no worker
+uploads any more, and an import being uploaded right then makes the erasure wait for
+its outcome (``zoom_fence``). The export lists the connection (never the tokens) and
 the imports with their titles.
 
 Export. The organization's webhooks (without secrets) and delivery log, or the
@@ -53,7 +55,9 @@ from integrations.adapters.tables import (
     ZoomImport,
     ZoomOAuthState,
 )
+from integrations.domain.zoom import ERASED
 from integrations.service_layer.zoom import import_title
+from integrations.service_layer.zoom_fence import erase_imports
 
 SERVICE = "integrations"
 
@@ -103,8 +107,8 @@ async def erase_subject(
                 delete(SlackConnection).where(col(SlackConnection.org_id) == org_id)
             )
             removed["slack_connection"] = conn.rowcount or 0  # type: ignore[attr-defined]
+            removed["zoom_imports"] = await erase_imports(session, org_id, delete_rows=True)
             for model, name in (
-                (ZoomImport, "zoom_imports"),
                 (ZoomOAuthState, "zoom_authorizations"),
                 (ZoomConnection, "zoom_connection"),
             ):
@@ -135,12 +139,9 @@ async def erase_subject(
             .values(connected_by=user_pseudonym(pseudonym_secret, subject.id))
         )
         removed["zoom_connection_creator_pseudonymized"] = zoom.rowcount or 0  # type: ignore[attr-defined]
-        hosted = await session.execute(
-            delete(ZoomImport).where(
-                col(ZoomImport.org_id) == org_id, col(ZoomImport.host_user_id) == subject.id
-            )
+        removed["zoom_imports"] = await erase_imports(
+            session, org_id, col(ZoomImport.host_user_id) == subject.id
         )
-        removed["zoom_imports"] = hosted.rowcount or 0  # type: ignore[attr-defined]
         await session.execute(
             delete(ZoomOAuthState).where(
                 col(ZoomOAuthState.org_id) == org_id, col(ZoomOAuthState.user_id) == subject.id
@@ -169,12 +170,9 @@ async def erase_subject(
             )
         )
         removed["slack_alerts"] = alerts.rowcount or 0  # type: ignore[attr-defined]
-        imported = await session.execute(
-            delete(ZoomImport).where(
-                col(ZoomImport.org_id) == org_id, col(ZoomImport.call_id) == subject.id
-            )
+        removed["zoom_imports"] = await erase_imports(
+            session, org_id, col(ZoomImport.call_id) == subject.id
         )
-        removed["zoom_imports"] = imported.rowcount or 0  # type: ignore[attr-defined]
     else:
         details = (
             "integrations keys nothing by participant: the deliveries of their calls name "
@@ -221,7 +219,9 @@ def _zoom_import_item(keyring: Keyring, row: ZoomImport) -> dict[str, Any]:
 async def _zoom_items(
     session: AsyncSession, keyring: Keyring, org_id: str, subject_type: str, subject_id: str | None
 ) -> list[dict[str, Any]]:
-    imports = select(ZoomImport).where(col(ZoomImport.org_id) == org_id)
+    imports = select(ZoomImport).where(
+        col(ZoomImport.org_id) == org_id, col(ZoomImport.status) != ERASED
+    )
     items: list[dict[str, Any]] = []
     if subject_type == "organization":
         conn = await session.get(ZoomConnection, org_id)

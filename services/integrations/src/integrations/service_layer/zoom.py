@@ -54,6 +54,7 @@ from integrations.adapters.zoom import Tokens, TransferError, ZoomClient
 from integrations.domain import zoom as rules
 from integrations.domain.cursors import by_creation
 from integrations.domain.retries import RetryPolicy
+from integrations.service_layer.zoom_fence import hand_over, locked_import, still_ours
 from integrations.settings import IntegrationsSettings
 
 log = logging.getLogger(__name__)
@@ -201,7 +202,9 @@ async def _requeue_refused(session: AsyncSession, org_id: str) -> None:
     await session.execute(
         update(ZoomImport)
         .where(col(ZoomImport.org_id) == org_id, col(ZoomImport.waits_for_reconnect))
-        .values(status="pending", next_attempt_at=now, updated_at=now, waits_for_reconnect=False)
+        .values(
+            status=rules.PENDING, next_attempt_at=now, updated_at=now, waits_for_reconnect=False
+        )
     )
 
 
@@ -229,7 +232,9 @@ async def imports_page(
     session: AsyncSession, org_id: str, *, limit: int, cursor: str | None
 ) -> tuple[list[ZoomImport], str | None]:
     """The organization's imports, newest first, a page at a time."""
-    query = select(ZoomImport).where(col(ZoomImport.org_id) == org_id)
+    query = select(ZoomImport).where(
+        col(ZoomImport.org_id) == org_id, col(ZoomImport.status) != rules.ERASED
+    )
     columns = (col(ZoomImport.created_at), col(ZoomImport.id))
     return await keyset_page(
         session,
@@ -454,7 +459,7 @@ async def _record_recording(
 
 def _fail(conn: ZoomConnection | None, item: ZoomImport, reason: str, now: datetime) -> None:
     item.status, item.last_error, item.next_attempt_at, item.updated_at = (
-        "failed",
+        rules.FAILED,
         reason[:500],
         None,
         now,
@@ -479,6 +484,8 @@ class Claimed:
     download_url: str
     download_token: str | None
     title: str | None
+    lease: datetime
+    """The ``next_attempt_at`` this worker set: while the row still has it, it is ours."""
 
 
 class ZoomImporter:
@@ -513,12 +520,7 @@ class ZoomImporter:
     async def run_once(self) -> int:
         claimed = await self._claim(datetime.now(UTC))
         for claim in claimed:
-            try:
-                call_id = await self._import(claim)
-            except TransferError as exc:
-                await self._record(claim, None, exc)
-            else:
-                await self._record(claim, call_id, None)
+            await self._import(claim)
         return len(claimed)
 
     async def _claim(self, now: datetime) -> list[Claimed]:
@@ -531,7 +533,10 @@ class ZoomImporter:
             )
             query = (
                 select(ZoomImport)
-                .where(col(ZoomImport.status) == "pending", col(ZoomImport.next_attempt_at) <= now)
+                .where(
+                    col(ZoomImport.status).in_([rules.PENDING, rules.UPLOADING]),
+                    col(ZoomImport.next_attempt_at) <= now,
+                )
                 .order_by(col(ZoomImport.next_attempt_at))
                 .limit(5)
             )
@@ -539,7 +544,9 @@ class ZoomImporter:
                 query = query.with_for_update(skip_locked=True)
             claimed = []
             for item in (await session.execute(query)).scalars():
-                item.next_attempt_at = now + IMPORT_LEASE
+                # an upload whose worker died is tried again (ingest answers the same
+                # bytes from the same uploader with the call it already made)
+                item.status, item.next_attempt_at = rules.PENDING, now + IMPORT_LEASE
                 session.add(item)
                 org = item.org_id
                 token = None
@@ -561,11 +568,41 @@ class ZoomImporter:
                         ),
                         download_token=token,
                         title=import_title(keyring, item),
+                        lease=now + IMPORT_LEASE,
                     )
                 )
             return claimed
 
-    async def _import(self, claim: Claimed) -> str:
+    async def _import(self, claim: Claimed) -> None:
+        """Participants and file from Zoom, then through the erasure fence to ingest;
+        the outcome is recorded while the import is still this worker's."""
+        extension = "m4a" if claim.file_type == "M4A" else "mp4"
+        with tempfile.TemporaryDirectory(prefix="zoom-import-") as tmp:
+            path = Path(tmp) / f"zoom-{claim.import_id}.{extension}"
+            try:
+                participants = await self._participants(claim)
+                await self._download(claim, path)
+            except TransferError as exc:
+                await self._record(claim, rules.PENDING, claim.lease, None, exc)
+                return
+            lease = await hand_over(self.db, claim.import_id, claim.lease, IMPORT_LEASE)
+            if lease is None:  # the file goes with the temporary directory, unread
+                log.info("zoom import %s erased or taken over: not uploaded", claim.import_id)
+                return
+            try:
+                uploaded = await self.uploader.upload(
+                    Identity(org_id=claim.org_id, user_id=claim.host_user_id, role="rep"),
+                    path,
+                    filename=path.name,
+                    title=claim.title or "Zoom meeting",
+                    participants=participants,
+                )
+            except TransferError as exc:
+                await self._record(claim, rules.UPLOADING, lease, None, exc)
+            else:
+                await self._record(claim, rules.UPLOADING, lease, uploaded.call_id, None)
+
+    async def _participants(self, claim: Claimed) -> list[dict[str, str]]:
         client = self.deps.client
         try:
             people = await self._authorized(
@@ -584,19 +621,7 @@ class ZoomImporter:
             ),
             None,
         )
-        participants = rules.call_participants(host_email, people, max_count=self.max_participants)
-        extension = "m4a" if claim.file_type == "M4A" else "mp4"
-        with tempfile.TemporaryDirectory(prefix="zoom-import-") as tmp:
-            path = Path(tmp) / f"zoom-{claim.import_id}.{extension}"
-            await self._download(claim, path)
-            uploaded = await self.uploader.upload(
-                Identity(org_id=claim.org_id, user_id=claim.host_user_id, role="rep"),
-                path,
-                filename=path.name,
-                title=claim.title or "Zoom meeting",
-                participants=participants,
-            )
-        return uploaded.call_id
+        return rules.call_participants(host_email, people, max_count=self.max_participants)
 
     async def _authorized(self, org_id: str, ask: Callable[[str], Awaitable[T]]) -> T:
         """``ask`` with the organization's access token; when Zoom rejects the token
@@ -634,18 +659,26 @@ class ZoomImporter:
         await self._authorized(claim.org_id, lambda token: fetch(token, None))
 
     async def _record(
-        self, claim: Claimed, call_id: str | None, failure: TransferError | None
+        self,
+        claim: Claimed,
+        status: str,
+        lease: datetime,
+        call_id: str | None,
+        failure: TransferError | None,
     ) -> None:
+        """Record the outcome, only if the import is still in ``status`` under this
+        worker's ``lease`` (not erased, not taken over)."""
         now = datetime.now(UTC)
         async with self.db.session() as session:
-            item = await session.get(ZoomImport, claim.import_id)
-            if item is None:  # erased while in flight
+            item = await locked_import(session, claim.import_id)
+            if item is None or not still_ours(item, status, lease):
+                log.info("zoom import %s erased or taken over: outcome dropped", claim.import_id)
                 return
             conn = await session.get(ZoomConnection, claim.org_id)
             item.attempts += 1
             item.updated_at = now
             if failure is None:
-                item.status, item.call_id, item.next_attempt_at = "imported", call_id, None
+                item.status, item.call_id, item.next_attempt_at = rules.IMPORTED, call_id, None
                 item.last_error = None
                 if conn is not None:
                     conn.last_import_at = now
@@ -655,7 +688,8 @@ class ZoomImporter:
                     created = as_utc(item.created_at) or now
                     retry = self.policy.next_attempt(created, now, item.attempts)
                 if retry is not None:
-                    item.next_attempt_at, item.last_error = retry, str(failure)[:500]
+                    item.status, item.next_attempt_at = rules.PENDING, retry
+                    item.last_error = str(failure)[:500]
                     log.info("zoom import %s retried at %s: %s", item.id, retry, failure)
                 else:
                     _fail(conn, item, str(failure), now)

@@ -1,0 +1,116 @@
+"""The erasure fence of Zoom imports: an import claimed before its host's erasure
+uploads nothing once integrations has answered it, and an upload already on its way
+makes the erasure wait for its outcome (``service_layer/zoom_fence.py``)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+
+import pytest
+
+from clashtor_common.events import ErasureRequested, Subject
+from clashtor_common.testing.kafka import TopicReader
+from clashtor_common.testing.waiting import wait_until
+from integrations.adapters.tables import ZoomImport
+from integrations.context import IntegrationsContext
+from integrations.service_layer import privacy
+from integrations.service_layer.zoom_fence import ImportInFlight
+
+from .conftest import Api, IngestStandIn, Publisher
+from .test_zoom_connection import connected_host, imports, notify, settle
+from .zoom_stub import Meeting, ZoomStub
+
+pytestmark = pytest.mark.slow
+
+
+async def announced(
+    api: Api, zoom: ZoomStub, ctx: IntegrationsContext
+) -> tuple[str, str, Meeting, str]:
+    """A recording hosted by a new Clashtor user, announced and due:
+    (org, host user id, meeting, import id)."""
+    org, zoom_host = await connected_host(api, zoom)
+    host = f"user-{uuid.uuid4().hex[:8]}"
+    guest = f"guest-{uuid.uuid4().hex[:6]}@buyer.example"
+    meeting = zoom.add_meeting(
+        zoom_host, b"recorded audio " * 4096, topic="Pricing with Acme", guests=[("G", guest)]
+    )
+    await settle(ctx)
+    body = zoom.recording_completed(meeting)
+    resp = await notify(api, body, zoom.signed(body), host=(org, host))
+    assert resp.status_code == 204, resp.text
+    [item] = await imports(api, org)
+    return org, host, meeting, item["id"]
+
+
+def erasure_of(host: str) -> ErasureRequested:
+    return ErasureRequested(request_id=str(uuid.uuid4()), subject=Subject(type="user", id=host))
+
+
+async def test_an_import_claimed_before_its_hosts_erasure_uploads_nothing(
+    api: Api,
+    zoom_stub: ZoomStub,
+    ctx: IntegrationsContext,
+    ingest: IngestStandIn,
+    publisher: Publisher,
+    erasures: TopicReader,
+) -> None:
+    org, host, meeting, import_id = await announced(api, zoom_stub, ctx)
+    arrived, downloads = ingest.arrived, len(zoom_stub.downloads)
+    zoom_stub.hold_downloads = threading.Event()
+    try:
+        worker = asyncio.create_task(ctx.zoom_importer.run_once())
+        # claimed, half the file downloaded, the rest held back by Zoom
+        await wait_until(lambda: len(zoom_stub.downloads) > downloads)
+        request = erasure_of(host)
+        await publisher.publish(request, org=org, key=host)
+        [done] = await erasures.wait_for(lambda e: e.data["request_id"] == request.request_id)
+    finally:
+        zoom_stub.hold_downloads.set()
+        zoom_stub.hold_downloads = None
+    assert done.data["status"] == "completed" and done.data["removed"]["zoom_imports"] == 1
+    assert await worker == 1
+
+    assert ingest.arrived == arrived, "nothing reached ingest after the erasure was answered"
+    assert await imports(api, org) == []
+    async with ctx.db.session() as session:
+        item = await session.get(ZoomImport, import_id)
+    assert item is not None and item.status == "erased"
+    assert item.host_user_id is None and item.topic_enc is None and item.meeting_uuid == ""
+    assert item.download_url_enc == b"" and item.download_token_enc is None
+
+    # Zoom announcing the same recording again brings nothing back
+    body = zoom_stub.recording_completed(meeting)
+    resp = await notify(api, body, zoom_stub.signed(body), host=(org, host))
+    assert resp.status_code == 204, resp.text
+    await settle(ctx)
+    assert ingest.arrived == arrived and await imports(api, org) == []
+
+
+async def test_an_erasure_waits_for_an_upload_in_flight_then_erases_its_import(
+    api: Api, zoom_stub: ZoomStub, ctx: IntegrationsContext, ingest: IngestStandIn
+) -> None:
+    org, host, _meeting, import_id = await announced(api, zoom_stub, ctx)
+    arrived = ingest.arrived
+    ingest.hold = threading.Event()
+    try:
+        worker = asyncio.create_task(ctx.zoom_importer.run_once())
+        await wait_until(lambda: ingest.arrived > arrived)  # past the fence, at ingest
+        async with ctx.db.session() as session:
+            with pytest.raises(ImportInFlight):
+                await privacy.erase_subject(session, erasure_of(host), org, pseudonym_secret="s")
+    finally:
+        ingest.hold.set()
+        ingest.hold = None
+    assert await worker == 1
+    [item] = await imports(api, org)
+    assert item["status"] == "imported" and item["call_id"], item
+
+    async with ctx.db.session() as session:
+        done = await privacy.erase_subject(session, erasure_of(host), org, pseudonym_secret="s")
+    assert done.removed["zoom_imports"] == 1
+    assert await imports(api, org) == []
+    async with ctx.db.session() as session:
+        row = await session.get(ZoomImport, import_id)
+    assert row is not None and row.status == "erased" and row.call_id is None
