@@ -20,7 +20,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlmodel import col
 
 from clashtor_common.db import Database
@@ -32,6 +32,22 @@ log = logging.getLogger(__name__)
 
 LAST_USED_GRANULARITY = timedelta(minutes=1)
 """``last_used_at`` moves at most once a minute per key: most flushes change no row."""
+
+_KEYS = ApiKey.__table__
+_TOUCH_KEYS = (
+    update(_KEYS)
+    .where(
+        _KEYS.c.id == bindparam("key_id"),
+        or_(
+            _KEYS.c.last_used_at.is_(None),
+            _KEYS.c.last_used_at <= bindparam("moved_before", type_=_KEYS.c.last_used_at.type),
+        ),
+    )
+    .values(last_used_at=bindparam("used_at", type_=_KEYS.c.last_used_at.type))
+)
+"""One statement for every key used since the last batch, executed once with a row of
+parameters per key (a Core statement on the table: an executemany, not a round trip
+per key)."""
 
 
 @dataclass
@@ -128,15 +144,11 @@ async def _write(db: Database, batch: _Pending) -> None:
                 if row.user_id not in counted:
                     row.user_id = None  # erased or objected since: like the rows before
             session.add_all(rows)
-        for key_id, at in batch.keys_used.items():
+        if batch.keys_used:
             await session.execute(
-                update(ApiKey)
-                .where(
-                    col(ApiKey.id) == key_id,
-                    or_(
-                        col(ApiKey.last_used_at).is_(None),
-                        col(ApiKey.last_used_at) <= at - LAST_USED_GRANULARITY,
-                    ),
-                )
-                .values(last_used_at=at)
+                _TOUCH_KEYS,
+                [
+                    {"key_id": key_id, "used_at": at, "moved_before": at - LAST_USED_GRANULARITY}
+                    for key_id, at in batch.keys_used.items()
+                ],
             )

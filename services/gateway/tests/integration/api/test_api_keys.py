@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlmodel import col
 
-from clashtor_common.db import as_utc
+from clashtor_common.db import as_utc, utcnow
 from gateway.adapters.tables import ApiKey
 from gateway.adapters.usage_buffer import LAST_USED_GRANULARITY
 
@@ -126,6 +127,43 @@ async def test_reads_with_a_key_write_last_used_at_at_most_once_a_minute(api: An
         key.last_used_at = as_utc(key.last_used_at) - LAST_USED_GRANULARITY
     assert (await client.get("/v1/me")).status_code == 200
     assert await last_used() > first
+
+
+async def test_a_flush_writes_the_uses_of_many_keys_in_one_statement(api: Any) -> None:
+    """``last_used_at`` of every key used since the last flush moves in one UPDATE
+    (executed as one batch), not one per key; a key used within the minute keeps its time."""
+    owner = await api.signup()
+    ids = [
+        (await owner.client.post("/v1/api-keys", json={"name": f"k{n}"})).json()["id"]
+        for n in range(25)
+    ]
+    gw = api.app.state.gateway
+    now = utcnow()
+    recent = now - LAST_USED_GRANULARITY / 2
+    async with gw.db.session() as session:
+        key = await session.get(ApiKey, ids[0])
+        assert key is not None
+        key.last_used_at = recent
+    for key_id in ids:
+        gw.usage.key_used(key_id, now)
+    updates: list[tuple[str, bool]] = []
+
+    def seen(_c: Any, _cur: Any, statement: str, _p: Any, _ctx: Any, many: bool) -> None:
+        if statement.lstrip().upper().startswith("UPDATE"):
+            updates.append((statement, many))
+
+    engine = gw.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        await gw.usage.flush()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+    assert len(updates) == 1, f"{len(updates)} UPDATE statements for {len(ids)} keys"
+    async with gw.db.session() as session:
+        rows = (await session.execute(select(ApiKey).where(col(ApiKey.id).in_(ids)))).scalars()
+        used = {r.id: as_utc(r.last_used_at) for r in rows if r.last_used_at is not None}
+    assert used == {ids[0]: recent} | {key_id: now for key_id in ids[1:]}
 
 
 async def test_a_revoked_key_stops_here_at_once_and_on_other_replicas_within_the_cache_time(
