@@ -358,6 +358,26 @@ async def test_erasing_a_user_removes_the_calls_they_uploaded(
     assert (await client.get_call(org, kept["id"])).status_code == 200
 
 
+async def test_a_late_upload_in_an_erased_users_name_is_refused_and_leaves_nothing(
+    client: IngestClient, ctx: IngestContext, publisher: Publisher, kafka_bootstrap: str
+) -> None:
+    """A Zoom import of a meeting they hosted that was on its way when they were erased,
+    say: no call comes back for them, and nothing of it stays in S3."""
+    org = new_org()
+    await upload(client, org, 2750, user="leaver", role="rep")
+    done = await erase_and_wait(publisher, kafka_bootstrap, org, Subject(type="user", id="leaver"))
+    assert done["removed"]["calls"] == 1
+
+    late = await client.upload(org, tone_bytes(1.0, freq=2751), user="leaver", role="rep")
+    assert late.status_code == 410, late.text
+    assert late.json()["error"]["code"] == "uploader_erased"
+    listed = await client.http.get("/internal/calls", headers=client.headers(org))
+    assert listed.json()["items"] == []
+    assert await org_objects(ctx, org) == []
+    assert [k for k in await pending_multipart_uploads(ctx) if k.startswith(f"orgs/{org}/")] == []
+    assert (await client.upload(org, tone_bytes(1.0, freq=2752), user="stayer")).status_code == 202
+
+
 async def test_erasing_one_call_removes_only_that_call(
     client: IngestClient, ctx: IngestContext, publisher: Publisher, kafka_bootstrap: str
 ) -> None:

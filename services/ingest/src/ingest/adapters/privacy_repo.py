@@ -11,6 +11,7 @@ from ingest.adapters.tables import (
     CallRecord,
     ErasedCall,
     ErasedFingerprint,
+    ErasedUser,
     RestrictionRecord,
     utcnow,
 )
@@ -39,6 +40,17 @@ async def record_erased_fingerprint(
         session.add(
             ErasedFingerprint(org_id=org_id, fingerprint=fingerprint, request_id=request_id)
         )
+
+
+async def record_erased_user(
+    session: AsyncSession, org_id: str, user_id: str, request_id: str
+) -> None:
+    if await session.get(ErasedUser, (org_id, user_id)) is None:
+        session.add(ErasedUser(org_id=org_id, user_id=user_id, request_id=request_id))
+
+
+async def is_erased_user(session: AsyncSession, org_id: str, user_id: str) -> bool:
+    return await session.get(ErasedUser, (org_id, user_id)) is not None
 
 
 async def set_restriction(

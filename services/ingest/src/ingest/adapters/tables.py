@@ -161,6 +161,18 @@ class ErasedFingerprint(SQLModel, table=True):
     erased_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
+class ErasedUser(SQLModel, table=True):
+    """Tombstone of an erased user (their id only): ingest refuses their uploads from
+    then on, such as a Zoom import that was on its way when they were erased."""
+
+    __tablename__ = "ingest_erased_users"
+
+    org_id: str = Field(primary_key=True, max_length=100)
+    user_id: str = Field(primary_key=True, max_length=100)
+    request_id: str = Field(max_length=100)
+    erased_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+
+
 class RestrictionRecord(SQLModel, table=True):
     """Restriction/objection flags per participant fingerprint (from ``subject-restricted``)."""
 
@@ -222,6 +234,7 @@ TABLES: tuple[type[SQLModel], ...] = (
     PlanRecord,
     ErasedCall,
     ErasedFingerprint,
+    ErasedUser,
     RestrictionRecord,
     PlaylistRecord,
     PlaylistItemRecord,

@@ -31,6 +31,12 @@ class Forbidden(IngestError, kinds.Forbidden):
     code = "forbidden"
 
 
+class UploaderErased(IngestError, kinds.Gone):
+    """The uploader was erased: nothing is recorded in their name any more."""
+
+    code = "uploader_erased"
+
+
 class CallNotFound(IngestError, kinds.NotFound):
     code = "not_found"
 

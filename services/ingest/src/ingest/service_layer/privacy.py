@@ -50,8 +50,10 @@ from ingest.adapters.privacy_repo import (
     any_restricted,
     record_erased_calls,
     record_erased_fingerprint,
+    record_erased_user,
     set_restriction,
 )
+from ingest.adapters.quota_lock import lock_org_quota
 from ingest.adapters.tables import CallRecord, PlanRecord, RestrictionRecord
 from ingest.context import IngestContext
 from ingest.domain.formats import stored_format
@@ -63,8 +65,10 @@ from ingest.service_layer.views import call_view
 log = logging.getLogger(__name__)
 SERVICE = "ingest"
 KEPT = KeptRecord(
-    what="ids and durations of erased calls, email fingerprints of erased participants",
-    why="so late or replayed events about them change nothing, and used minutes stay counted",
+    what="ids and durations of erased calls, email fingerprints of erased participants, "
+    "ids of erased users",
+    why="so late or replayed events about them change nothing, a late upload in an erased "
+    "user's name is refused, and used minutes stay counted",
 )
 
 
@@ -97,6 +101,11 @@ async def erase_subject(
     org_id = event.org_id
     repo = CallRepository(session, org_id)
     subject = request.subject
+    if subject.type == "user" and subject.id:
+        # the lock an upload records its call under: an upload of theirs in progress
+        # either committed before (its call is found below) or sees the tombstone
+        await lock_org_quota(session, org_id)
+        await record_erased_user(session, org_id, subject.id, request.request_id)
     calls = await calls_for_subject(repo, subject)
     call_ids = [c.id for c in calls]
     # the keys first: from this transaction's commit on, every copy of the audio, titles,
