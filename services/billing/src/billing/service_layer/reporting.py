@@ -26,6 +26,7 @@ from billing.adapters.stripe_gateway import StripeGateway, StripeRejected, Strip
 from billing.adapters.tables import ReportStatus, UsageRecord
 from billing.domain.plans import METER_EVENT_NAME
 from billing.service_layer.usage import USAGE_DIRTY
+from clashtor_common.backoff import capped_exponential
 from clashtor_common.db import Database
 from clashtor_common.periodic import Periodic
 
@@ -136,7 +137,7 @@ class UsageReporter:
             )
         except StripeUnavailable as exc:
             attempts = row.report_attempts + 1
-            delay = min(self.max_backoff_seconds, self.poll_seconds * 2**attempts)
+            delay = capped_exponential(self.poll_seconds, attempts, self.max_backoff_seconds)
             self.last_error = str(exc)
             log.warning(
                 "usage of call %s not reported yet (attempt %s): %s", row.call_id, attempts, exc

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from clashtor_common.backoff import capped_exponential
 from clashtor_common.db import Database, as_utc, utcnow
 from clashtor_common.errors import ApiError
 from clashtor_common.identity import Identity
@@ -122,7 +123,7 @@ class Rectifications:
                 await session.delete(row)
                 return "dropped"
             row.attempts += 1
-            delay = min(self.retry_seconds * 2 ** min(row.attempts - 1, 16), MAX_BACKOFF_SECONDS)
+            delay = capped_exponential(self.retry_seconds, row.attempts - 1, MAX_BACKOFF_SECONDS)
             row.next_attempt_at = utcnow() + timedelta(seconds=delay)
             row.last_error = f"{exc.status} {exc.code}: {exc.message}"[:500]
             session.add(row)

@@ -13,6 +13,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from clashtor_common.backoff import capped_exponential
+
 
 @dataclass(frozen=True)
 class Limit:
@@ -65,7 +67,7 @@ def backoff(failures: Sequence[float], rule: Backoff, now: float) -> Verdict:
     beyond = len(recent) - rule.free
     if beyond < 0:
         return Verdict(True)
-    delay = min(rule.base_seconds * 2**beyond, rule.max_seconds)
+    delay = capped_exponential(rule.base_seconds, beyond, rule.max_seconds)
     wait = recent[-1] + delay - now
     if wait <= 0:
         return Verdict(True)

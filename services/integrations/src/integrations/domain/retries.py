@@ -13,6 +13,8 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from clashtor_common.backoff import capped_exponential
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -22,7 +24,7 @@ class RetryPolicy:
 
     def delay(self, failures: int, jitter: float | None = None) -> float:
         """Seconds to wait after the ``failures``-th failed attempt (1-based)."""
-        base = min(self.initial * 2 ** max(failures - 1, 0), self.max_interval)
+        base = capped_exponential(self.initial, max(failures - 1, 0), self.max_interval)
         spread = random.random() if jitter is None else jitter
         return base * (1 + 0.1 * spread)
 

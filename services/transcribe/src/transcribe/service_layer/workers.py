@@ -25,6 +25,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from clashtor_common.backoff import capped_exponential
 from clashtor_common.events import CallUploaded
 from clashtor_common.failures import PermanentError, is_transient
 from clashtor_common.inbox import InboxRecord
@@ -153,7 +154,7 @@ class TranscriptionWorkers:
                 await self._bury(claim, exc)
             elif is_transient(exc):
                 tries = self._transient[claim.call_id] = self._transient.get(claim.call_id, 0) + 1
-                delay = min(self.backoff_seconds * 2 ** (tries - 1), self.backoff_max)
+                delay = capped_exponential(self.backoff_seconds, tries - 1, self.backoff_max)
                 log.warning(
                     "call %s: transient failure, again in %.1fs: %s", claim.call_id, delay, error
                 )
@@ -161,7 +162,7 @@ class TranscriptionWorkers:
             elif claim.attempts + 1 >= self.max_attempts:
                 await self._bury(claim, exc)
             else:
-                delay = min(self.backoff_seconds * 2**claim.attempts, self.backoff_max)
+                delay = capped_exponential(self.backoff_seconds, claim.attempts, self.backoff_max)
                 log.exception("call %s failed (attempt %d)", claim.call_id, claim.attempts + 1)
                 await self.queue.retry_later(claim.call_id, delay, error, failed=True)
         except Exception as again:  # the lease runs out and the job is tried again then
