@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -265,51 +266,50 @@ async def team_of(session: AsyncSession, org_id: str, manager_id: str) -> tuple[
 Credential = TypeVar("Credential", AuthSession, ApiKey)
 
 
-async def _credential(
-    session: AsyncSession, model: type[Credential], hash_column: Any, token: str
-) -> tuple[Credential, User] | None:
-    """The session or API key whose hash ``token`` has, with the user it belongs to."""
-    found = (
-        await session.execute(
-            select(model, User)
-            .join(User, User.id == model.user_id)  # type: ignore[arg-type]
-            .where(hash_column == credentials.hash_token(token))
+async def _authenticate(
+    gw: Gateway,
+    model: type[Credential],
+    hash_column: Any,
+    token: str,
+    fields: Callable[[Credential, User], dict[str, Any] | None],
+) -> Principal | None:
+    """The principal of the session or API key whose hash ``token`` has. ``fields`` says what
+    differs between a session and an API key, or None when the credential no longer serves."""
+    async with gw.db.session() as session:
+        found = (
+            await session.execute(
+                select(model, User)
+                .join(User, User.id == model.user_id)  # type: ignore[arg-type]
+                .where(hash_column == credentials.hash_token(token))
+            )
+        ).first()
+        if found is None:
+            return None
+        credential, user = found[0], found[1]
+        differing = fields(credential, user)
+        if differing is None:
+            return None
+        return Principal(
+            user_id=user.id,
+            credential_id=credential.id,
+            team_user_ids=await team_of(session, user.org_id, user.id),
+            analytics_opt_out=user.analytics_opt_out,
+            **differing,
         )
-    ).first()
-    return None if found is None else (found[0], found[1])
-
-
-async def _principal(
-    session: AsyncSession, user: User, credential: AuthSession | ApiKey, **fields: object
-) -> Principal:
-    """The principal of ``user`` authenticated by ``credential`` (``fields``: what differs
-    between a session and an API key)."""
-    return Principal(
-        user_id=user.id,
-        credential_id=credential.id,
-        team_user_ids=await team_of(session, user.org_id, user.id),
-        analytics_opt_out=user.analytics_opt_out,
-        **fields,  # type: ignore[arg-type]
-    )
 
 
 async def principal_from_session(gw: Gateway, token: str) -> Principal | None:
-    async with gw.db.session() as session:
-        found = await _credential(session, AuthSession, AuthSession.token_hash, token)
-        if found is None:
-            return None
-        row, user = found
+    def fields(row: AuthSession, user: User) -> dict[str, Any] | None:
         if row.revoked_at is not None or as_utc(row.expires_at) <= utcnow():
             return None
-        return await _principal(
-            session,
-            user,
-            row,
-            org_id=user.org_id,
-            role=Role(user.role),
-            via="session",
-            session_token=token,
-        )
+        return {
+            "org_id": user.org_id,
+            "role": Role(user.role),
+            "via": "session",
+            "session_token": token,
+        }
+
+    return await _authenticate(gw, AuthSession, AuthSession.token_hash, token, fields)
 
 
 async def principal_from_api_key(gw: Gateway, key: str) -> Principal | None:
@@ -332,18 +332,15 @@ async def principal_from_api_key(gw: Gateway, key: str) -> Principal | None:
 
 
 async def _api_key_principal(gw: Gateway, key: str) -> Principal | None:
-    async with gw.db.session() as session:
-        found = await _credential(session, ApiKey, ApiKey.key_hash, key)
-        if found is None:
-            return None
-        api_key, user = found
-        if api_key.revoked_at is not None or api_key.org_id != user.org_id:
-            return None
-        if not can_grant(user.role, api_key.role):  # the creator was demoted since
-            return None
-        return await _principal(
-            session, user, api_key, org_id=api_key.org_id, role=Role(api_key.role), via="api_key"
-        )
+    return await _authenticate(gw, ApiKey, ApiKey.key_hash, key, _api_key_fields)
+
+
+def _api_key_fields(api_key: ApiKey, user: User) -> dict[str, Any] | None:
+    if api_key.revoked_at is not None or api_key.org_id != user.org_id:
+        return None
+    if not can_grant(user.role, api_key.role):  # the creator was demoted since
+        return None
+    return {"org_id": api_key.org_id, "role": Role(api_key.role), "via": "api_key"}
 
 
 async def revoke_credentials(
