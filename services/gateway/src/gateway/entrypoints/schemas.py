@@ -506,23 +506,22 @@ class AccountStatusOut(BaseModel):
     purge_request_id: str | None = None
 
 
-class RepAverages(BaseModel):
+class _Averages(BaseModel):
+    """The averages of a set of calls (a rep's, a team's)."""
+
+    calls: int
+    average_overall_score: float | None = None
+    average_talk_ratio_rep: float | None = None
+    average_rep_questions: float | None = None
+    average_longest_monologue_s: float | None = None
+    average_patience_s: float | None = None
+
+
+class RepAverages(_Averages):
     user_id: str
-    calls: int
-    average_overall_score: float | None = None
-    average_talk_ratio_rep: float | None = None
-    average_rep_questions: float | None = None
-    average_longest_monologue_s: float | None = None
-    average_patience_s: float | None = None
 
 
-class TeamSummaryOut(BaseModel):
-    calls: int
-    average_overall_score: float | None = None
-    average_talk_ratio_rep: float | None = None
-    average_rep_questions: float | None = None
-    average_longest_monologue_s: float | None = None
-    average_patience_s: float | None = None
+class TeamSummaryOut(_Averages):
     reps: list[RepAverages]
 
 
