@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -114,3 +115,31 @@ async def test_an_erasure_waits_for_an_upload_in_flight_then_erases_its_import(
     async with ctx.db.session() as session:
         row = await session.get(ZoomImport, import_id)
     assert row is not None and row.status == "erased" and row.call_id is None
+
+
+async def left_uploading(ctx: IntegrationsContext, import_id: str) -> None:
+    """What a worker killed (-9) after passing the fence leaves: uploading, lease over."""
+    async with ctx.db.session() as session:
+        item = await session.get(ZoomImport, import_id)
+        assert item is not None and item.status == "pending"
+        item.status, item.next_attempt_at = "uploading", datetime.now(UTC) - timedelta(seconds=1)
+        session.add(item)
+
+
+async def test_an_upload_whose_worker_died_is_taken_again_or_erased_without_waiting(
+    api: Api, zoom_stub: ZoomStub, ctx: IntegrationsContext, ingest: IngestStandIn
+) -> None:
+    org, _host, _meeting, import_id = await announced(api, zoom_stub, ctx)
+    await left_uploading(ctx, import_id)
+    arrived = ingest.arrived
+    assert await ctx.zoom_importer.run_once() == 1  # taken again once the lease ran out
+    [item] = await imports(api, org)
+    assert item["status"] == "imported" and ingest.arrived == arrived + 1
+
+    org, host, _meeting, import_id = await announced(api, zoom_stub, ctx)
+    await left_uploading(ctx, import_id)
+    async with ctx.db.session() as session:  # nothing to wait for: its worker is gone
+        done = await privacy.erase_subject(session, erasure_of(host), org, pseudonym_secret="s")
+    assert done.removed["zoom_imports"] == 1
+    await settle(ctx)
+    assert await imports(api, org) == [] and ingest.arrived == arrived + 1
