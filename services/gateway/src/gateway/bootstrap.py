@@ -61,6 +61,7 @@ def bootstrap(
         views=CallViewCache(
             max_entries=settings.call_view_cache_entries,
             max_bytes=settings.call_view_cache_bytes,
+            max_age_seconds=settings.call_view_max_age_seconds,
         ),
     )
     return runtime.attach(

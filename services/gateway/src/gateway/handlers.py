@@ -30,6 +30,8 @@ from gateway.adapters.exports import ExportStore
 from gateway.service_layer import notifications, privacy_data
 
 SERVICE = "gateway"
+VIEW_SOURCES = frozenset({"ingest", "transcribe", "score"})
+"""The services a call view (``GET /v1/calls/{id}``) is assembled from."""
 events = Subscriptions()
 
 
@@ -94,6 +96,18 @@ async def on_erasure_requested(
             subject_ids=user_ids,
         ),
     )
+
+
+@events.handles(Topic.ERASURE_COMPLETED)
+async def on_erasure_completed(
+    event: Envelope, session: AsyncSession, views: CallViewCache
+) -> None:
+    """A source of call views says it erased (its transaction committed): drop this
+    replica's views of the organization again. The drop at ``erasure-requested`` came
+    before the sources erased; a read in between could have cached the call anew (the
+    answer names no call, so every view of the organization goes; erasures are rare)."""
+    if event.payload_as(ErasureCompleted).service in VIEW_SOURCES:
+        views.forget(event.org_id)
 
 
 @events.handles_export()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from clashtor_common.periodic import Periodic
 from clashtor_common.service_main import lazy_app, service_app
 from gateway.adapters.mailer import Mailer
 from gateway.adapters.tables import TABLES
@@ -35,13 +36,16 @@ requests must send the session's CSRF token as `X-CSRF-Token`) or with an API ke
 def create_app(settings: GatewaySettings | None = None, *, mailer: Mailer | None = None) -> FastAPI:
     runtime = bootstrap(settings, mailer=mailer)
     gw = context_of(runtime)
+    view_expiry = Periodic(
+        "call-view-expiry", gw.settings.call_view_max_age_seconds / 2, gw.views.drop_expired
+    )
     app = service_app(
         __file__,
         runtime,
         title="Clashtor API",
         routers=routers,
         tables=TABLES,
-        workers=[gw.rectifications, gw.usage],
+        workers=[gw.rectifications, gw.usage, view_expiry],
         on_shutdown=[gw.services.aclose],
         public=True,  # /metrics only on GATEWAY_METRICS_PORT; callers' baggage dropped
         operation_id=operation_id,  # calls_list, not list_calls_v1_calls_get

@@ -55,6 +55,11 @@ class GatewaySettings(ServiceSettings):
     """Assembled call views kept (``GET /v1/calls/{id}``); 0 keeps none."""
     call_view_cache_bytes: int = Field(64 * 1024 * 1024, ge=0)
     """Their total size at most."""
+    call_view_max_age_seconds: float = Field(30.0, gt=0)
+    """How long one view is kept at most before it is built anew. Each replica caches
+    its own views and an erasure event reaches one replica: every other one drops the
+    erased call's plaintext from memory within this (and never answers it: ingest
+    refuses an erased call on every read)."""
     rectification_retry_seconds: float = Field(30.0, gt=0)
     """How often rectifications privacy has not taken yet are offered again."""
 

@@ -34,6 +34,7 @@ async def call_view_of(gw: Gateway, principal: Principal, call_id: str) -> Cache
     """The caller's view of the call: the cached one when no source changed."""
     identity = principal.identity()
     key = quote(call_id, safe="")
+    since = gw.views.stamp()  # a forget from here on (an erasure) keeps this read's view out
     resp = await gw.services.request("ingest", "GET", f"/internal/calls/{key}", identity=identity)
     if resp.status_code >= 400:
         gw.views.forget(principal.org_id, call_id)  # gone or not theirs: keep nothing of it
@@ -61,5 +62,5 @@ async def call_view_of(gw: Gateway, principal: Principal, call_id: str) -> Cache
     score = Part(s_etag, s_body) if s_changed or cached is None else cached.score
     body = render(call_view.assemble(call, transcript.body, score.body))
     view = CachedView(resp.content, transcript, score, body, strong_etag(body))
-    gw.views.put(principal.org_id, call_id, view)
+    gw.views.put(principal.org_id, call_id, view, since=since)
     return view

@@ -3,9 +3,12 @@ authorized on every read (the cache warm in every test)."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from clashtor_common.events import ErasureRequested, Subject, Topic, make_event
+import pytest
+
+from clashtor_common.events import ErasureCompleted, ErasureRequested, Subject, Topic, make_event
 
 PARTS = ("/internal/transcripts/", "/internal/scores/")
 
@@ -113,3 +116,86 @@ async def test_an_erasure_request_drops_the_views_it_concerns(api: Any, fake_sta
     assert _cached(api, owner.org_id, calls[1]["id"]) is not None
     await erase(Subject(type="participant", fingerprint="f" * 64))  # whose calls: ingest knows
     assert [_cached(api, owner.org_id, c["id"]) for c in calls[1:]] == [None, None]
+
+
+def _consumer(api: Any, topic: Topic) -> Any:
+    return next(c for c in api.app.state.runtime.consumers if c.topic == topic.value)
+
+
+async def _completed(api: Any, org_id: str, service: str) -> None:
+    """``service``'s answer to an erasure: it erased, its transaction committed."""
+    event = make_event(
+        ErasureCompleted(request_id=f"r-{uuid.uuid4()}", service=service),
+        source=service,
+        org_id=org_id,
+    )
+    assert await _consumer(api, Topic.ERASURE_COMPLETED).apply(event)
+
+
+async def test_an_erasure_completed_by_a_source_drops_the_organizations_views(
+    api: Any, fake_state: Any
+) -> None:
+    owner = await api.signup()
+    other = await api.signup()
+    call = _scored_call(fake_state, owner.org_id, owner.user_id)
+    theirs = _scored_call(fake_state, other.org_id, other.user_id)
+    assert (await owner.client.get(f"/v1/calls/{call['id']}")).status_code == 200
+    assert (await other.client.get(f"/v1/calls/{theirs['id']}")).status_code == 200
+
+    await _completed(api, owner.org_id, "billing")  # holds no part of a view
+    assert _cached(api, owner.org_id, call["id"]) is not None
+    await _completed(api, owner.org_id, "ingest")
+    assert _cached(api, owner.org_id, call["id"]) is None
+    assert _cached(api, other.org_id, theirs["id"]) is not None, "another organization's stay"
+
+
+async def test_a_read_under_way_when_the_erasure_commits_caches_nothing(
+    api: Any, fake_state: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ingest answers the call, then erases it and says so while transcribe and score
+    are still being asked: the view built from that answer is not cached."""
+    owner = await api.signup()
+    call = _scored_call(fake_state, owner.org_id, owner.user_id)
+    services = api.app.state.gateway.services
+    get_part = services.get_part
+
+    async def erased_meanwhile(service: str, path: str, **kwargs: Any) -> Any:
+        if call["id"] in fake_state.calls:  # the first part asked: ingest answered already
+            del fake_state.calls[call["id"]]
+            await _completed(api, owner.org_id, "ingest")
+        return await get_part(service, path, **kwargs)
+
+    monkeypatch.setattr(services, "get_part", erased_meanwhile)
+    assert (await owner.client.get(f"/v1/calls/{call['id']}")).status_code == 200
+    assert _cached(api, owner.org_id, call["id"]) is None, "read before the erasure: not kept"
+    assert (await owner.client.get(f"/v1/calls/{call['id']}")).status_code == 404
+
+
+async def test_a_replica_not_told_of_an_erasure_drops_the_view_within_its_age_limit(
+    api: Any, make_api: Any, fake_state: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    views = api.app.state.gateway.views
+    now = [views.clock()]
+    monkeypatch.setattr(views, "clock", lambda: now[0])
+    owner = await api.signup()
+    call = _scored_call(fake_state, owner.org_id, owner.user_id)
+    url = f"/v1/calls/{call['id']}"
+    assert (await owner.client.get(url)).status_code == 200
+
+    told = await make_api()  # another replica: the erasure's events reach it, not this one
+    event = make_event(
+        ErasureRequested(request_id="r-other", subject=Subject(type="call", id=call["id"])),
+        source="privacy",
+        org_id=owner.org_id,
+    )
+    assert await _consumer(told, Topic.ERASURE_REQUESTED).apply(event)
+    await _completed(told, owner.org_id, "ingest")
+    assert _cached(api, owner.org_id, call["id"]) is not None, "not told"
+
+    max_age = api.app.state.gateway.settings.call_view_max_age_seconds
+    now[0] += max_age / 2
+    await views.drop_expired()
+    assert _cached(api, owner.org_id, call["id"]) is not None
+    now[0] += max_age / 2
+    await views.drop_expired()  # run every max_age / 2 (main.py), read or not
+    assert (owner.org_id, call["id"]) not in views, "gone within the age limit"
