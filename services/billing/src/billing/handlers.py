@@ -19,16 +19,13 @@ from clashtor_common.bus import PermanentError
 from clashtor_common.events import (
     CallTranscribed,
     Envelope,
-    ErasureRequested,
-    ExportRequested,
     SubjectRectified,
     Topic,
 )
-from clashtor_common.outbox import emit_answer
+from clashtor_common.rights import answer_privacy_requests
 from clashtor_common.subscriptions import Subscriptions
 
 log = logging.getLogger(__name__)
-SOURCE = "billing"
 #: Besides the handlers' answers, plan changes are announced by the Stripe webhook route.
 events = Subscriptions(also_produces=(Topic.SUBSCRIPTION_CHANGED,))
 
@@ -54,37 +51,9 @@ async def on_call_transcribed(
         raise PermanentError(f"call {call.call_id}: {exc}") from exc
 
 
-@events.handles_erasure(privacy.SERVICE)
-async def on_erasure_requested(
-    request: ErasureRequested, event: Envelope, session: AsyncSession, context: BillingContext
-) -> None:
-    """Pseudonymize what identifies the subject; keep what tax law requires; say so."""
-    deps = privacy.PrivacyDeps(
-        gateway=context.stripe,
-        fingerprint_secret=context.fingerprint_secret,
-    )
-    try:
-        done = await privacy.erase_subject(session, request, event.org_id, deps)
-    except StripeRejected as exc:
-        done = privacy.ErasureCompleted(
-            request_id=request.request_id,
-            service=privacy.SERVICE,
-            status="failed",
-            kept=[privacy.KEPT],
-            details=f"Stripe refused the pseudonymization: {exc}",
-        )
-    await emit_answer(session, done, source=SOURCE, org_id=event.org_id)
-
-
-@events.handles_export()
-async def on_export_requested(
-    request: ExportRequested, event: Envelope, session: AsyncSession, context: BillingContext
-) -> None:
-    """Billing's part of an export: an encrypted JSON object in S3, linked by event."""
-    part = await privacy.export_subject(
-        session, request, event.org_id, s3=context.s3, keyring=context.keyring
-    )
-    await emit_answer(session, part, source=SOURCE, org_id=event.org_id)
+answer_privacy_requests(
+    events, service=privacy.SERVICE, erase=privacy.erase_subject, export=privacy.export_subject
+)
 
 
 @events.handles(Topic.SUBJECT_RECTIFIED)

@@ -64,9 +64,7 @@ def bootstrap(
             max_age_seconds=settings.call_view_max_age_seconds,
         ),
     )
-    return runtime.attach(
-        EXTRAS_KEY, gw, ROUTES, exports=gw.exports, views=gw.views, api_keys=gw.api_keys
-    )
+    return runtime.attach(EXTRAS_KEY, gw, ROUTES, views=gw.views)
 
 
 def mailer_from(settings: GatewaySettings) -> Mailer:

@@ -20,13 +20,11 @@ from clashtor_common.events import (
     ExportRequested,
     SubjectRestricted,
     Topic,
-    make_event,
 )
-from clashtor_common.outbox import emit
+from clashtor_common.rights import answer_privacy_requests
 from clashtor_common.subscriptions import Subscriptions
-from gateway.adapters.api_key_cache import ApiKeyCache
 from gateway.adapters.call_views import CallViewCache
-from gateway.adapters.exports import ExportStore
+from gateway.context import Gateway
 from gateway.service_layer import notifications, privacy_data
 
 SERVICE = "gateway"
@@ -56,45 +54,27 @@ async def on_comment_mentioned(event: Envelope, session: AsyncSession) -> None:
     await notifications.record_mention(session, event.org_id, mentioned)
 
 
-@events.handles_erasure(SERVICE)
-async def on_erasure_requested(
-    request: ErasureRequested,
-    event: Envelope,
-    session: AsyncSession,
-    exports: ExportStore,
-    views: CallViewCache,
-    api_keys: ApiKeyCache,
-) -> None:
-    """Erase the subject's account data, keep an ids-only tombstone, acknowledge.
+async def erase_account_data(
+    gw: Gateway, session: AsyncSession, event: Envelope, request: ErasureRequested
+) -> ErasureCompleted:
+    """Erase the subject's account data and keep an ids-only tombstone.
 
     This replica's assembled views of the erased call (of every call of the
     organization, for a person or the whole organization) go at once: ingest refuses the
     call from now on anyway, this drops the plaintext too. Cached API key principals go
     when the erasure commits (an erased user's keys are deleted with the account)."""
     subject = request.subject
-    views.forget(event.org_id, subject.id if subject.type == "call" and subject.id else None)
-    api_keys.forget_all_after_commit(session)
+    gw.views.forget(event.org_id, subject.id if subject.type == "call" and subject.id else None)
+    gw.api_keys.forget_all_after_commit(session)
     user_ids, removed = await privacy_data.erase(
-        session,
-        exports,
-        org_id=event.org_id,
-        request_id=request.request_id,
-        subject=request.subject,
+        session, gw.exports, org_id=event.org_id, request_id=request.request_id, subject=subject
     )
-    await emit(
-        session,
-        make_event(
-            ErasureCompleted(
-                request_id=request.request_id,
-                service=SERVICE,
-                removed=removed,
-                kept=privacy_data.KEPT,
-                details=f"{len(user_ids)} user account(s) erased",
-            ),
-            source=SERVICE,
-            org_id=event.org_id,
-            subject_ids=user_ids,
-        ),
+    return ErasureCompleted(
+        request_id=request.request_id,
+        service=SERVICE,
+        removed=removed,
+        kept=privacy_data.KEPT,
+        details=f"{len(user_ids)} user account(s) erased",
     )
 
 
@@ -110,29 +90,25 @@ async def on_erasure_completed(
         views.forget(event.org_id)
 
 
-@events.handles_export()
-async def on_export_requested(
-    request: ExportRequested, event: Envelope, session: AsyncSession, exports: ExportStore
-) -> None:
+async def export_account_data(
+    gw: Gateway, session: AsyncSession, event: Envelope, request: ExportRequested
+) -> ExportPartReady:
     """Write the subject's account data, encrypted, to S3 and announce the link."""
     user_ids, ref, items = await privacy_data.export(
-        session, exports, event.org_id, request.request_id, request.subject
+        session, gw.exports, event.org_id, request.request_id, request.subject
     )
-    await emit(
-        session,
-        make_event(
-            ExportPartReady(
-                request_id=request.request_id,
-                service=SERVICE,
-                part=ref,
-                items=items,
-                details=f"{len(user_ids)} user account(s)",
-            ),
-            source=SERVICE,
-            org_id=event.org_id,
-            subject_ids=user_ids,
-        ),
+    return ExportPartReady(
+        request_id=request.request_id,
+        service=SERVICE,
+        part=ref,
+        items=items,
+        details=f"{len(user_ids)} user account(s)",
     )
+
+
+answer_privacy_requests(
+    events, service=SERVICE, erase=erase_account_data, export=export_account_data
+)
 
 
 @events.handles(Topic.SUBJECT_RESTRICTED)

@@ -15,12 +15,10 @@ from clashtor_common.events import (
     CallFailed,
     CallScored,
     Envelope,
-    ErasureRequested,
-    ExportRequested,
     PrivacyRequestCompleted,
     Topic,
 )
-from clashtor_common.outbox import emit_answer
+from clashtor_common.rights import answer_privacy_requests
 from clashtor_common.subscriptions import Subscriptions
 from integrations.context import SERVICE, IntegrationsContext
 from integrations.domain import catalog
@@ -111,24 +109,6 @@ async def on_privacy_request_completed(event: Envelope, session: AsyncSession) -
     )
 
 
-@events.handles_erasure(SERVICE)
-async def on_erasure_requested(
-    request: ErasureRequested, event: Envelope, session: AsyncSession, context: IntegrationsContext
-) -> None:
-    done = await privacy.erase_subject(
-        session,
-        request,
-        event.org_id,
-        pseudonym_secret=context.settings.fingerprint_secret.get_secret_value(),
-    )
-    await emit_answer(session, done, source=SERVICE, org_id=event.org_id)
-
-
-@events.handles_export()
-async def on_export_requested(
-    request: ExportRequested, event: Envelope, session: AsyncSession, context: IntegrationsContext
-) -> None:
-    part = await privacy.export_subject(
-        session, request, event.org_id, s3=context.s3, keyring=context.keyring
-    )
-    await emit_answer(session, part, source=SERVICE, org_id=event.org_id)
+answer_privacy_requests(
+    events, service=SERVICE, erase=privacy.erase_subject, export=privacy.export_subject
+)

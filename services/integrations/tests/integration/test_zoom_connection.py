@@ -16,8 +16,9 @@ import httpx
 import pytest
 from sqlmodel import col, select
 
-from clashtor_common.events import ErasureRequested, ExportRequested, Subject
+from clashtor_common.events import ErasureCompleted, ErasureRequested, ExportRequested, Subject
 from clashtor_common.testing.apps import identity_headers
+from clashtor_common.testing.kafka import event_for
 from clashtor_common.testing.waiting import wait_until
 from integrations.adapters.tables import ZoomConnection, ZoomImport
 from integrations.adapters.zoom import meeting_path_id
@@ -206,7 +207,7 @@ async def test_refused_notifications_record_nothing(
 
 
 async def test_erasure_and_export_cover_the_zoom_connection_and_imports(
-    api: Api, zoom_stub: ZoomStub, ctx: IntegrationsContext, settings: IntegrationsSettings
+    api: Api, zoom_stub: ZoomStub, ctx: IntegrationsContext
 ) -> None:
     org, host = await connected_host(api, zoom_stub)
     for topic in ("Renewal with Acme", "Kickoff with Beta"):
@@ -230,25 +231,22 @@ async def test_erasure_and_export_cover_the_zoom_connection_and_imports(
     }
     assert all("token" not in key for i in exported for key in i)
 
-    secret = settings.fingerprint_secret.get_secret_value()
-    async with ctx.db.session() as session:
-        done = await privacy.erase_subject(
-            session,
-            ErasureRequested(request_id="r2", subject=Subject(type="user", id="user-host")),
-            org,
-            pseudonym_secret=secret,
-        )
+    done = await erase(
+        ctx, org, ErasureRequested(request_id="r2", subject=Subject(type="user", id="user-host"))
+    )
     assert done.removed["zoom_imports"] == 2
     assert await imports(api, org) == []
-    async with ctx.db.session() as session:
-        done = await privacy.erase_subject(
-            session,
-            ErasureRequested(request_id="r3", subject=Subject(type="organization", id=org)),
-            org,
-            pseudonym_secret=secret,
-        )
+    done = await erase(
+        ctx, org, ErasureRequested(request_id="r3", subject=Subject(type="organization", id=org))
+    )
     assert done.removed["zoom_connection"] == 1
     assert (await api.call("GET", "/internal/zoom", org)).json()["connected"] is False
+
+
+async def erase(ctx: IntegrationsContext, org: str, request: ErasureRequested) -> ErasureCompleted:
+    """Integrations' erasure of ``request`` in org ``org``, in a transaction of its own."""
+    async with ctx.db.session() as session:
+        return await privacy.erase_subject(ctx, session, event_for(request, org), request)
 
 
 def sealed_tokens(ctx: IntegrationsContext, conn: ZoomConnection) -> tuple[str, str | None]:

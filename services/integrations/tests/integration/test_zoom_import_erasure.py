@@ -16,11 +16,10 @@ from clashtor_common.testing.kafka import TopicReader
 from clashtor_common.testing.waiting import wait_until
 from integrations.adapters.tables import ZoomImport
 from integrations.context import IntegrationsContext
-from integrations.service_layer import privacy
 from integrations.service_layer.zoom_fence import ImportInFlight
 
 from .conftest import Api, IngestStandIn, Publisher
-from .test_zoom_connection import connected_host, imports, notify, settle
+from .test_zoom_connection import connected_host, erase, imports, notify, settle
 from .zoom_stub import Meeting, ZoomStub
 
 pytestmark = pytest.mark.slow
@@ -98,9 +97,8 @@ async def test_an_erasure_waits_for_an_upload_in_flight_then_erases_its_import(
     try:
         worker = asyncio.create_task(ctx.zoom_importer.run_once())
         await wait_until(lambda: ingest.arrived > arrived)  # past the fence, at ingest
-        async with ctx.db.session() as session:
-            with pytest.raises(ImportInFlight):
-                await privacy.erase_subject(session, erasure_of(host), org, pseudonym_secret="s")
+        with pytest.raises(ImportInFlight):
+            await erase(ctx, org, erasure_of(host))
     finally:
         ingest.hold.set()
         ingest.hold = None
@@ -108,8 +106,7 @@ async def test_an_erasure_waits_for_an_upload_in_flight_then_erases_its_import(
     [item] = await imports(api, org)
     assert item["status"] == "imported" and item["call_id"], item
 
-    async with ctx.db.session() as session:
-        done = await privacy.erase_subject(session, erasure_of(host), org, pseudonym_secret="s")
+    done = await erase(ctx, org, erasure_of(host))
     assert done.removed["zoom_imports"] == 1
     assert await imports(api, org) == []
     async with ctx.db.session() as session:
@@ -138,8 +135,7 @@ async def test_an_upload_whose_worker_died_is_taken_again_or_erased_without_wait
 
     org, host, _meeting, import_id = await announced(api, zoom_stub, ctx)
     await left_uploading(ctx, import_id)
-    async with ctx.db.session() as session:  # nothing to wait for: its worker is gone
-        done = await privacy.erase_subject(session, erasure_of(host), org, pseudonym_secret="s")
+    done = await erase(ctx, org, erasure_of(host))  # nothing to wait for: its worker is gone
     assert done.removed["zoom_imports"] == 1
     await settle(ctx)
     assert await imports(api, org) == [] and ingest.arrived == arrived + 1

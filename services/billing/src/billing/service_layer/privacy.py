@@ -17,18 +17,19 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from billing.adapters.stripe_gateway import StripeGateway
+from billing.adapters.stripe_gateway import StripeGateway, StripeRejected
 from billing.adapters.tables import BillingCustomer, InvoiceRecord, SubscriptionRecord, UsageRecord
 from billing.domain.pseudonyms import is_pseudonym, pseudonym, pseudonymous_email
 from billing.domain.subscriptions import LIVE_STATUSES, iso
-from clashtor_common.crypto import Keyring, fingerprint
+from clashtor_common.crypto import fingerprint
 from clashtor_common.events import (
+    Envelope,
     ErasureCompleted,
     ErasureRequested,
     ExportPartReady,
@@ -36,7 +37,9 @@ from clashtor_common.events import (
     KeptRecord,
 )
 from clashtor_common.exportparts import item, write_part
-from clashtor_common.s3 import S3Store
+
+if TYPE_CHECKING:  # the context holds service-layer workers: imported for its type only
+    from billing.context import BillingContext
 
 log = logging.getLogger(__name__)
 SERVICE = "billing"
@@ -95,6 +98,24 @@ async def _pseudonymize_stripe_customer(
 
 
 async def erase_subject(
+    ctx: BillingContext, session: AsyncSession, event: Envelope, request: ErasureRequested
+) -> ErasureCompleted:
+    """Pseudonymize what identifies the subject; keep what tax law requires; say so. A
+    pseudonymization Stripe refuses is answered ``failed``, saying why."""
+    deps = PrivacyDeps(gateway=ctx.stripe, fingerprint_secret=ctx.fingerprint_secret)
+    try:
+        return await _erase(session, request, event.org_id, deps)
+    except StripeRejected as exc:
+        return ErasureCompleted(
+            request_id=request.request_id,
+            service=SERVICE,
+            status="failed",
+            kept=[KEPT],
+            details=f"Stripe refused the pseudonymization: {exc}",
+        )
+
+
+async def _erase(
     session: AsyncSession, request: ErasureRequested, org_id: str, deps: PrivacyDeps
 ) -> ErasureCompleted:
     subject = request.subject
@@ -240,7 +261,10 @@ async def export_items(
 
 
 async def export_subject(
-    session: AsyncSession, request: ExportRequested, org_id: str, *, s3: S3Store, keyring: Keyring
+    ctx: BillingContext, session: AsyncSession, event: Envelope, request: ExportRequested
 ) -> ExportPartReady:
-    items = await export_items(session, request, org_id)
-    return await write_part(service=SERVICE, request=request, items=items, s3=s3, keyring=keyring)
+    """Billing's part of an export: an encrypted JSON object in S3, announced by its key."""
+    items = await export_items(session, request, event.org_id)
+    return await write_part(
+        service=SERVICE, request=request, items=items, s3=ctx.s3, keyring=ctx.keyring
+    )

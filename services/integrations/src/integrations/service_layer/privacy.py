@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,13 +37,13 @@ from sqlmodel import col, func, select
 
 from clashtor_common.crypto import Keyring
 from clashtor_common.events import (
+    Envelope,
     ErasureCompleted,
     ErasureRequested,
     ExportPartReady,
     ExportRequested,
 )
 from clashtor_common.exportparts import item, write_part
-from clashtor_common.s3 import S3Store
 from integrations.adapters.tables import (
     SlackAlert,
     SlackConnection,
@@ -59,6 +59,9 @@ from integrations.domain.zoom import ERASED
 from integrations.service_layer.zoom import import_title
 from integrations.service_layer.zoom_fence import erase_imports
 
+if TYPE_CHECKING:  # the context holds service-layer workers: imported for its type only
+    from integrations.context import IntegrationsContext
+
 SERVICE = "integrations"
 
 
@@ -72,8 +75,10 @@ async def _count(session: AsyncSession, model: Any, *where: Any) -> int:
 
 
 async def erase_subject(
-    session: AsyncSession, request: ErasureRequested, org_id: str, *, pseudonym_secret: str
+    ctx: IntegrationsContext, session: AsyncSession, event: Envelope, request: ErasureRequested
 ) -> ErasureCompleted:
+    org_id = event.org_id
+    pseudonym_secret = ctx.settings.fingerprint_secret.get_secret_value()
     subject = request.subject
     removed: dict[str, int] = {}
     details = ""
@@ -280,7 +285,9 @@ async def _service_items(
 
 
 async def export_subject(
-    session: AsyncSession, request: ExportRequested, org_id: str, *, s3: S3Store, keyring: Keyring
+    ctx: IntegrationsContext, session: AsyncSession, event: Envelope, request: ExportRequested
 ) -> ExportPartReady:
-    items = await export_items(session, request, org_id, keyring)
-    return await write_part(service=SERVICE, request=request, items=items, s3=s3, keyring=keyring)
+    items = await export_items(session, request, event.org_id, ctx.keyring)
+    return await write_part(
+        service=SERVICE, request=request, items=items, s3=ctx.s3, keyring=ctx.keyring
+    )
