@@ -104,7 +104,6 @@ def stack(
         "ZOOM_CLIENT_ID": zoom_stub.client_id,
         "ZOOM_CLIENT_SECRET": zoom_stub.client_secret,
         "ZOOM_WEBHOOK_SECRET_TOKEN": zoom_stub.secret_token,
-        "ZOOM_ACCOUNT_ID": zoom_stub.account_id,
         "INTEGRATIONS_ZOOM_OAUTH_BASE_URL": zoom_stub.base_url,
         "INTEGRATIONS_ZOOM_API_BASE_URL": zoom_stub.api_base_url,
         "INTEGRATIONS_ZOOM_IMPORT_POLL_SECONDS": "0.5",

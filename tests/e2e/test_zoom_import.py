@@ -8,6 +8,7 @@ Zoom did not sign, signed too long ago, or sent before, records nothing.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import hmac
 import time
@@ -27,28 +28,11 @@ from .stack import Stack
 GUESTS = [("Carl Customer", "carl.customer@buyer.example")]
 
 
-class ZoomOrg:
-    """An organization whose owner connected their own Zoom account (OAuth)."""
+class ZoomAdmin:
+    """What an organization's owner sees of its Zoom import."""
 
-    def __init__(self, stack: Stack, zoom: Any, *, token_lifetime: int = 3600) -> None:
-        self.api = Clashtor(stack.gateway)
-        self.api.signup()
-        self.email = self.api.http.get("/v1/me", headers=self.api.bearer).json()["email"]
-        self.zoom = zoom
-        self.account_id = f"acct-{uuid.uuid4().hex[:10]}"
-        self.connect(token_lifetime)
-
-    def connect(self, token_lifetime: int = 3600) -> None:
-        """The owner goes through Zoom's consent (as the Zoom user the stub added last)."""
-        self.zoom_user = self.zoom.add_user(self.email, account_id=self.account_id)
-        self.zoom.expires_in = token_lifetime
-        try:
-            done = self.api.http.get("/v1/integrations/zoom/authorize", follow_redirects=True)
-        finally:
-            self.zoom.expires_in = 3600
-        assert done.status_code == 200, done.text
-        assert done.url.path == "/settings/integrations"
-        assert done.url.params.get("zoom") == "connected", done.url
+    def __init__(self, api: Clashtor) -> None:
+        self.api = api
 
     def status(self) -> dict[str, Any]:
         resp = self.api.http.get("/v1/integrations/zoom", headers=self.api.bearer)
@@ -78,6 +62,30 @@ class ZoomOrg:
         assert resp.status_code == 200, resp.text
         items: list[dict[str, Any]] = resp.json()["items"]
         return items
+
+
+class ZoomOrg(ZoomAdmin):
+    """An organization whose owner connected their own Zoom account (OAuth)."""
+
+    def __init__(self, stack: Stack, zoom: Any, *, token_lifetime: int = 3600) -> None:
+        super().__init__(Clashtor(stack.gateway))
+        self.api.signup()
+        self.email = self.api.http.get("/v1/me", headers=self.api.bearer).json()["email"]
+        self.zoom = zoom
+        self.account_id = f"acct-{uuid.uuid4().hex[:10]}"
+        self.connect(token_lifetime)
+
+    def connect(self, token_lifetime: int = 3600) -> None:
+        """The owner goes through Zoom's consent (as the Zoom user the stub added last)."""
+        self.zoom_user = self.zoom.add_user(self.email, account_id=self.account_id)
+        self.zoom.expires_in = token_lifetime
+        try:
+            done = self.api.http.get("/v1/integrations/zoom/authorize", follow_redirects=True)
+        finally:
+            self.zoom.expires_in = 3600
+        assert done.status_code == 200, done.text
+        assert done.url.path == "/settings/integrations"
+        assert done.url.params.get("zoom") == "connected", done.url
 
 
 def notify(stack: Stack, body: bytes, headers: dict[str, str]) -> httpx.Response:
@@ -211,20 +219,62 @@ def test_a_recording_whose_host_has_no_account_is_a_visible_failure(
     assert "no Clashtor account" in (org.status()["last_failure"] or "")
 
 
-def test_server_to_server_oauth_connects_the_configured_account(
+def connect_s2s(api: Clashtor, app: Any) -> httpx.Response:
+    return api.http.post(
+        "/v1/integrations/zoom/server-to-server", headers=api.bearer, json=app.credentials()
+    )
+
+
+def test_server_to_server_oauth_connects_the_organizations_own_app(
     stack: Stack, zoom_stub: Any
 ) -> None:
+    """An organization connects with the credentials of the app its admin made inside
+    its Zoom account; that app's notifications, at the connection's own URL, become
+    scored calls of the host."""
     api = Clashtor(stack.gateway)
     try:
         api.signup()
-        resp = api.http.post("/v1/integrations/zoom/server-to-server", headers=api.bearer)
+        email = api.http.get("/v1/me", headers=api.bearer).json()["email"]
+        app = zoom_stub.add_s2s_app()
+        resp = connect_s2s(api, app)
         assert resp.status_code == 200, resp.text
-        assert resp.json()["kind"] == "server_to_server"
-        assert resp.json()["account_id"] == zoom_stub.account_id
+        status = resp.json()
+        assert status["kind"] == "server_to_server" and status["account_id"] == app.account_id
         assert zoom_stub.grants[-1] == "account_credentials"
+        assert app.client_secret not in resp.text and app.secret_token not in resp.text
+        url = status["webhook_url"]
+        assert url.startswith(f"{stack.gateway}/webhooks/zoom/"), url
+        shown = ZoomAdmin(api).status()
+        assert shown["webhook_url"] == url
+        assert not {app.client_secret, app.secret_token} & set(map(str, shown.values()))
+
+        # Zoom checks the endpoint with the app's own secret token.
+        plain = uuid.uuid4().hex
+        check = zoom_stub.url_validation(plain)
+        answer = httpx.post(
+            url, content=check, headers=zoom_stub.signed(check, secret=app.secret_token)
+        )
+        assert answer.status_code == 200, answer.text
+        expected = hmac.new(app.secret_token.encode(), plain.encode(), hashlib.sha256)
+        assert answer.json()["encryptedToken"] == expected.hexdigest()
+
+        host = zoom_stub.add_user(email, account_id=app.account_id)
+        audio = generate_call(short_script(), fmt="m4a").read_bytes()
+        meeting = zoom_stub.add_meeting(host, audio, topic="S2S discovery", guests=GUESTS)
+        body = zoom_stub.recording_completed(meeting)
+        sent = httpx.post(
+            url, content=body, headers=zoom_stub.signed(body, secret=app.secret_token)
+        )
+        assert sent.status_code == 204, sent.text
+
+        item = ZoomAdmin(api).import_once("S2S discovery", "imported")
+        call = api.wait_for_status(item["call_id"], "scored", timeout=300)
+        people = {p["email"]: p["role"] for p in call["participants"]}
+        assert people == {email: "rep", "carl.customer@buyer.example": "customer"}
+
         gone = api.http.delete("/v1/integrations/zoom/connection", headers=api.bearer)
         assert gone.status_code == 204
-        assert api.http.get("/v1/integrations/zoom", headers=api.bearer).json() == {
+        assert ZoomAdmin(api).status() == {
             "connected": False,
             "kind": None,
             "account_id": None,
@@ -233,6 +283,60 @@ def test_server_to_server_oauth_connects_the_configured_account(
             "last_failure": None,
             "last_failure_at": None,
             "needs_reauthorization": False,
+            "client_id": None,
+            "webhook_url": None,
         }
+        late = zoom_stub.signed(body, secret=app.secret_token, at=time.time() + 1)
+        assert httpx.post(url, content=body, headers=late).status_code == 404
     finally:
         api.close()
+
+
+def test_a_stranger_can_neither_claim_an_account_nor_have_its_recordings_recorded(
+    stack: Stack, zoom_stub: Any
+) -> None:
+    """Issue #16: anyone can sign up and be an organization's admin. Without the
+    account's client secret they cannot connect it; with an app of their own they
+    cannot get another account's recordings recorded in their organization."""
+    owner, stranger = Clashtor(stack.gateway), Clashtor(stack.gateway)
+    try:
+        owner.signup()
+        stranger.signup()
+        app, strangers_app = zoom_stub.add_s2s_app(), zoom_stub.add_s2s_app()
+        connected = connect_s2s(owner, app)
+        assert connected.status_code == 200, connected.text
+
+        guessed = connect_s2s(stranger, dataclasses.replace(app, client_secret="a-guess"))
+        assert guessed.status_code == 422, guessed.text
+        assert guessed.json()["error"]["code"] == "zoom_credentials_refused"
+        assert ZoomAdmin(stranger).status()["connected"] is False
+        shown = ZoomAdmin(owner).status()
+        assert shown == connected.json(), "the owner's connection is untouched"
+
+        own = connect_s2s(stranger, strangers_app)
+        assert own.status_code == 200, own.text
+        host = zoom_stub.add_user(
+            f"host-{uuid.uuid4().hex[:6]}@seller.example", account_id=app.account_id
+        )
+        meeting = zoom_stub.add_meeting(host, b"audio", topic="Owner's secret deal", guests=[])
+        body = zoom_stub.recording_completed(meeting)
+        # The owner's account's recording, sent to the stranger's URL and signed with
+        # the stranger's own secret token: refused, recorded nowhere.
+        forged = httpx.post(
+            own.json()["webhook_url"],
+            content=body,
+            headers=zoom_stub.signed(body, secret=strangers_app.secret_token),
+        )
+        assert forged.status_code == 422, forged.text
+        # At the owner's URL with a signature not made with the owner's secret token.
+        wrong = httpx.post(
+            shown["webhook_url"],
+            content=body,
+            headers=zoom_stub.signed(body, secret=strangers_app.secret_token),
+        )
+        assert wrong.status_code == 401, wrong.text
+        assert wrong.json()["error"]["code"] == "zoom_signature_invalid"
+        assert ZoomAdmin(owner).imports() == [] and ZoomAdmin(stranger).imports() == []
+    finally:
+        owner.close()
+        stranger.close()

@@ -77,11 +77,6 @@ class IntegrationsSettings(ServiceSettings):
         None,
         validation_alias=AliasChoices("INTEGRATIONS_ZOOM_CLIENT_SECRET", "ZOOM_CLIENT_SECRET"),
     )
-    zoom_account_id: str = Field(
-        "",
-        validation_alias=AliasChoices("INTEGRATIONS_ZOOM_ACCOUNT_ID", "ZOOM_ACCOUNT_ID"),
-        description="for Server-to-Server OAuth: the Zoom account an admin may connect",
-    )
     zoom_oauth_base_url: str = Field("https://zoom.us", description="authorize and token host")
     zoom_api_base_url: str = Field("https://api.zoom.us/v2", description="Zoom's REST API")
     zoom_timeout_seconds: float = Field(30.0, gt=0, description="per Zoom request")

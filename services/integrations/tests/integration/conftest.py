@@ -136,7 +136,6 @@ def settings(
         zoom_client_id=zoom_stub.client_id,
         zoom_client_secret=zoom_stub.client_secret,
         zoom_webhook_secret_token=zoom_stub.secret_token,
-        zoom_account_id=zoom_stub.account_id,
         zoom_oauth_base_url=zoom_stub.base_url,
         zoom_api_base_url=zoom_stub.api_base_url,
         zoom_import_poll_seconds=0,  # tests run the importer themselves

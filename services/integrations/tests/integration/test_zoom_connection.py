@@ -23,11 +23,12 @@ from clashtor_common.testing.waiting import wait_until
 from integrations.adapters.tables import ZoomConnection, ZoomImport
 from integrations.adapters.zoom import meeting_path_id
 from integrations.context import IntegrationsContext
+from integrations.domain.zoom import hmac_hex
 from integrations.service_layer import privacy
 from integrations.settings import IntegrationsSettings
 
 from .conftest import Api, IngestStandIn
-from .zoom_stub import Meeting, ZoomStub
+from .zoom_stub import Meeting, S2SApp, ZoomStub
 
 pytestmark = pytest.mark.slow
 
@@ -72,11 +73,30 @@ async def connected_host(api: Api, zoom: ZoomStub) -> tuple[str, str]:
 
 
 async def notify(
-    api: Api, body: bytes, headers: dict[str, str], host: tuple[str, str] | None = None
+    api: Api,
+    body: bytes,
+    headers: dict[str, str],
+    host: tuple[str, str] | None = None,
+    *,
+    key: str | None = None,
 ) -> httpx.Response:
+    """A notification as the gateway forwards it: to the deployment's app's route, or
+    to a Server-to-Server connection's own (``key``: its webhook key)."""
     if host is not None:
         headers = {**headers, **identity_headers(api.secret, host[0], user_id=host[1], role="rep")}
-    return await api.http.post("/internal/zoom/events", content=body, headers=headers)
+    path = "/internal/zoom/events" + (f"/{key}" if key else "")
+    return await api.http.post(path, content=body, headers=headers)
+
+
+async def connect_s2s(api: Api, org: str, app: S2SApp) -> str:
+    """Connect ``org`` with its own Server-to-Server app; the key of its webhook URL."""
+    done = await api.call("POST", "/internal/zoom/server-to-server", org, json=app.credentials())
+    assert done.status_code == 200, done.text
+    status = done.json()
+    assert status["kind"] == "server_to_server" and status["account_id"] == app.account_id
+    url = httpx.URL(status["webhook_url"])
+    assert url.path.startswith("/webhooks/zoom/")
+    return url.path.removeprefix("/webhooks/zoom/")
 
 
 async def imports(api: Api, org: str) -> list[dict[str, Any]]:
@@ -311,26 +331,32 @@ async def test_a_refused_renewal_asks_for_reauthorization_and_zoom_is_left_alone
     api: Api, zoom_stub: ZoomStub, ctx: IntegrationsContext, ingest: IngestStandIn, kind: str
 ) -> None:
     org = new_org()
+    app, key = None, None
     if kind == "oauth":
         account = await connect(api, zoom_stub, org)
     else:
-        done = await api.call("POST", "/internal/zoom/server-to-server", org)
-        assert done.status_code == 200, done.text
-        account = zoom_stub.account_id
+        app = zoom_stub.add_s2s_app()
+        key = await connect_s2s(api, org, app)
+        account = app.account_id
     host = add_host(zoom_stub, account)
+
+    async def announce(meeting: Meeting) -> httpx.Response:
+        body = zoom_stub.recording_completed(meeting)
+        signed = zoom_stub.signed(body, secret=app.secret_token if app else None)
+        return await notify(api, body, signed, host=(org, "user-host"), key=key)
+
     first, second, third = (
         zoom_stub.add_meeting(host, b"audio", topic=f"Meeting {n}", guests=[]) for n in range(3)
     )
     await settle(ctx)
     access, refresh = await tokens_of(ctx, org)
     zoom_stub.revoke(access, refresh)  # the app was removed from the Zoom account
-    secret = zoom_stub.client_secret
-    if kind == "server_to_server":
-        zoom_stub.client_secret = "rotated-on-zoom"  # the app's credentials: 401 invalid_client
+    secret = app.client_secret if app else ""
+    if app is not None:
+        app.client_secret = "rotated-on-zoom"  # the app's credentials: 401 invalid_client
     try:
         for meeting in (first, second):
-            body = zoom_stub.recording_completed(meeting)
-            resp = await notify(api, body, zoom_stub.signed(body), host=(org, "user-host"))
+            resp = await announce(meeting)
             assert resp.status_code == 204, resp.text
         grants, calls, downloads = zoom_stub.requests_so_far()
         uploads = len(ingest.uploads)
@@ -350,21 +376,20 @@ async def test_a_refused_renewal_asks_for_reauthorization_and_zoom_is_left_alone
         assert "connect Zoom again" in status["last_failure"]
 
         # A recording announced meanwhile fails at once, without a word to Zoom.
-        body = zoom_stub.recording_completed(third)
-        await notify(api, body, zoom_stub.signed(body), host=(org, "user-host"))
+        await announce(third)
         before = zoom_stub.requests_so_far()
         assert await ctx.zoom_importer.run_once() == 1
         assert zoom_stub.requests_so_far() == before
         assert [i["status"] for i in await imports(api, org)] == ["failed"] * 3
     finally:
-        zoom_stub.client_secret = secret
+        if app is not None:
+            app.client_secret = secret
 
     # Connecting the account again clears the mark, and the refused imports are due again.
-    if kind == "oauth":
+    if app is None:
         await connect(api, zoom_stub, org, account)
     else:
-        again = await api.call("POST", "/internal/zoom/server-to-server", org)
-        assert again.status_code == 200, again.text
+        assert await connect_s2s(api, org, app) == key, "the same URL for the same account"
     status = (await api.call("GET", "/internal/zoom", org)).json()
     assert status["needs_reauthorization"] is False and status["last_failure"] is None
     assert [i["status"] for i in await imports(api, org)] == ["pending"] * 3
@@ -408,3 +433,135 @@ async def test_the_app_removed_on_zoom_forgets_the_tokens_until_zoom_is_connecte
     await settle(ctx)
     [item] = await imports(api, org)
     assert item["status"] == "imported" and item["call_id"]
+
+
+# Server-to-Server OAuth: each organization's own app (issue #16) ------------------------
+
+
+async def test_server_to_server_needs_the_accounts_own_app_credentials_which_stay_sealed(
+    api: Api, zoom_stub: ZoomStub, ctx: IntegrationsContext
+) -> None:
+    org, stranger = new_org(), new_org()
+    app = zoom_stub.add_s2s_app()
+    refusals = [
+        {**app.credentials(), "client_secret": "guessed"},
+        # the deployment's own OAuth app cannot speak for a customer's account
+        {
+            **app.credentials(),
+            "client_id": zoom_stub.client_id,
+            "client_secret": zoom_stub.client_secret,
+        },
+        {**app.credentials(), "account_id": zoom_stub.add_s2s_app().account_id},
+    ]
+    for form in refusals:
+        refused = await api.call("POST", "/internal/zoom/server-to-server", org, json=form)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["error"]["code"] == "zoom_credentials_refused"
+        assert (await api.call("GET", "/internal/zoom", org)).json()["connected"] is False
+    missing = await api.call(
+        "POST", "/internal/zoom/server-to-server", org, json={"account_id": app.account_id}
+    )
+    assert missing.status_code == 422, missing.text
+    rep = await api.call(
+        "POST", "/internal/zoom/server-to-server", org, role="rep", json=app.credentials()
+    )
+    assert rep.status_code == 403
+
+    key = await connect_s2s(api, org, app)
+    status = await api.call("GET", "/internal/zoom", org)
+    assert status.json()["client_id"] == app.client_id
+    assert status.json()["webhook_url"].endswith(f"/webhooks/zoom/{key}") and len(key) >= 40
+    for secret in (app.client_secret, app.secret_token):
+        assert secret not in status.text
+    async with ctx.db.session() as session:
+        conn = await session.get(ZoomConnection, org)
+        assert conn is not None and conn.client_secret_enc and conn.webhook_secret_enc
+        sealed = conn.client_secret_enc + conn.webhook_secret_enc
+    assert app.client_secret.encode() not in sealed and app.secret_token.encode() not in sealed
+
+    # A stranger cannot claim the account without its client secret, and the account's
+    # connection is left as it was. With the secret it is still the first organization's:
+    # that one must disconnect first.
+    guessed = {**app.credentials(), "client_secret": "stolen-guess"}
+    claim = await api.call("POST", "/internal/zoom/server-to-server", stranger, json=guessed)
+    assert claim.status_code == 422, claim.text
+    assert (await api.call("GET", "/internal/zoom", stranger)).json()["connected"] is False
+    proven = await api.call(
+        "POST", "/internal/zoom/server-to-server", stranger, json=app.credentials()
+    )
+    assert proven.status_code == 409 and proven.json()["error"]["code"] == "zoom_account_taken"
+    assert (await api.call("GET", "/internal/zoom", org)).json() == status.json()
+
+
+async def test_a_server_to_server_app_is_heard_only_at_its_own_url_for_its_own_account(
+    api: Api, zoom_stub: ZoomStub, ctx: IntegrationsContext, ingest: IngestStandIn
+) -> None:
+    org, stranger = new_org(), new_org()
+    app, strangers_app = zoom_stub.add_s2s_app(), zoom_stub.add_s2s_app()
+    key = await connect_s2s(api, org, app)
+    strangers_key = await connect_s2s(api, stranger, strangers_app)
+    host = add_host(zoom_stub, app.account_id)
+    meeting = zoom_stub.add_meeting(host, b"audio", topic="Board prep", guests=[])
+    body = zoom_stub.recording_completed(meeting)
+    await settle(ctx)
+
+    plain = uuid.uuid4().hex
+    check = zoom_stub.url_validation(plain)
+    answer = await notify(api, check, zoom_stub.signed(check, secret=app.secret_token), key=key)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["encryptedToken"] == hmac_hex(app.secret_token, plain)
+
+    refusals = [
+        # the deployment's secret token at the app's URL, the app's at the deployment's
+        (key, zoom_stub.signed(body), 401, "zoom_signature_invalid"),
+        (None, zoom_stub.signed(body, secret=app.secret_token), 401, "zoom_signature_invalid"),
+        ("no-such-key", zoom_stub.signed(body, secret=app.secret_token), 404, None),
+        # the stranger's own app, correctly signed, about the other account
+        (strangers_key, zoom_stub.signed(body, secret=strangers_app.secret_token), 422, None),
+        (key, zoom_stub.signed(body, secret=app.secret_token, at=time.time() - 600), 401, None),
+    ]
+    for where, headers, status, code in refusals:
+        resp = await notify(api, body, headers, host=(org, "user-host"), key=where)
+        assert resp.status_code == status, (where, resp.text)
+        if code:
+            assert resp.json()["error"]["code"] == code
+    assert await imports(api, org) == [] and await imports(api, stranger) == []
+
+    # The deployment's app does not speak for a Server-to-Server connection either.
+    taken = await notify(api, body, zoom_stub.signed(body), host=(org, "user-host"))
+    assert taken.status_code == 204, taken.text
+    assert await imports(api, org) == []
+
+    resp = await notify(
+        api, body, zoom_stub.signed(body, secret=app.secret_token), host=(org, "user-host"), key=key
+    )
+    assert resp.status_code == 204, resp.text
+    assert await ctx.zoom_importer.run_once() == 1
+    [item] = await imports(api, org)
+    assert item["status"] == "imported" and item["call_id"], item
+    assert await imports(api, stranger) == []
+
+    # Disconnected: its URL is unknown from then on.
+    assert (await api.call("DELETE", "/internal/zoom/connection", org)).status_code == 204
+    again = zoom_stub.signed(body, secret=app.secret_token, at=time.time() + 1)
+    assert (await notify(api, body, again, key=key)).status_code == 404
+
+
+async def test_server_to_server_renewal_uses_the_connections_own_credentials(
+    api: Api, zoom_stub: ZoomStub, ctx: IntegrationsContext
+) -> None:
+    org = new_org()
+    app = zoom_stub.add_s2s_app()
+    zoom_stub.expires_in = 60  # under the 5 minute margin: the next use renews first
+    try:
+        await connect_s2s(api, org, app)
+    finally:
+        zoom_stub.expires_in = 3600
+    first, _ = await tokens_of(ctx, org)
+
+    grants = len(zoom_stub.grants)
+    token = await ctx.zoom_importer.tokens.access_token(org)
+    assert token != first and zoom_stub.grants[grants:] == ["account_credentials"]
+    assert (await ctx.zoom.client.me(token))["account_id"] == app.account_id
+    status = (await api.call("GET", "/internal/zoom", org)).json()
+    assert status["needs_reauthorization"] is False and status["last_failure"] is None

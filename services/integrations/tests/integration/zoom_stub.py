@@ -3,7 +3,9 @@
 - OAuth (``zoom.us``): ``GET /oauth/authorize`` consents at once and redirects to the
   ``redirect_uri`` with a code; ``POST /oauth/token`` (client id and secret as Basic
   auth) grants ``authorization_code``, ``refresh_token`` (a refresh token works once,
-  as Zoom's) and ``account_credentials`` (Server-to-Server OAuth).
+  as Zoom's) with the OAuth app's credentials, and ``account_credentials``
+  (Server-to-Server OAuth) only with the credentials of an S2S app made inside that
+  very account (``add_s2s_app``): the OAuth app's, or another account's app, are refused.
 - REST (``api.zoom.us/v2``): ``GET /v2/users/me``, ``GET
   /v2/past_meetings/{uuid}/participants``; a missing, unknown or expired Bearer token
   is a 401 (Zoom's error shape ``{"code", "message"}``); ``revoke`` kills tokens before
@@ -32,6 +34,10 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 from clashtor_common.embedded import free_port
 
 
+def _basic(client_id: str, client_secret: str) -> str:
+    return "Basic " + base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
+
+
 @dataclass
 class Meeting:
     uuid: str
@@ -42,6 +48,26 @@ class Meeting:
     files: dict[str, bytes]
     """Recording file id → bytes, with the file type in ``file_types``."""
     file_types: dict[str, str]
+
+
+@dataclass
+class S2SApp:
+    """A Server-to-Server OAuth app a Zoom account's admin made inside that account."""
+
+    account_id: str
+    client_id: str = field(default_factory=lambda: f"s2s-{uuid.uuid4().hex[:12]}")
+    client_secret: str = field(default_factory=lambda: uuid.uuid4().hex)
+    secret_token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    """Its event subscription's Secret Token: signs its notifications."""
+
+    def credentials(self) -> dict[str, str]:
+        """What its admin gives Clashtor to connect."""
+        return {
+            "account_id": self.account_id,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "webhook_secret_token": self.secret_token,
+        }
 
 
 @dataclass
@@ -64,6 +90,8 @@ class ZoomStub:
     fail_downloads: list[int] = field(default_factory=list)
     hold_downloads: threading.Event | None = None
     """Set: a download sends the first half of the file, then waits for this event."""
+    s2s_apps: dict[str, S2SApp] = field(default_factory=dict)
+    """Client id → the Server-to-Server app."""
     _codes: dict[str, tuple[str, str]] = field(default_factory=dict)
     _access: dict[str, tuple[str, float]] = field(default_factory=dict)
     _refresh: dict[str, str] = field(default_factory=dict)
@@ -86,6 +114,12 @@ class ZoomStub:
         user_id = f"zu-{uuid.uuid4().hex[:10]}"
         self.users[user_id] = {"email": email, "account_id": account_id or self.account_id}
         return user_id
+
+    def add_s2s_app(self, account_id: str | None = None) -> S2SApp:
+        """A new Server-to-Server app inside ``account_id`` (a new account by default)."""
+        app = S2SApp(account_id or f"acct-{uuid.uuid4().hex[:10]}")
+        self.s2s_apps[app.client_id] = app
+        return app
 
     def add_meeting(
         self,
@@ -258,8 +292,9 @@ class ZoomStub:
         grant = form.get("grant_type", "")
         with self._lock:
             self.grants.append(grant)
-        expected = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
-        if auth != f"Basic {expected}":
+        if grant == "account_credentials":
+            return self._account_token(form, auth)
+        if auth != _basic(self.client_id, self.client_secret):
             return 401, {"reason": "Invalid client_id or client_secret", "error": "invalid_client"}
         with self._lock:
             if grant == "authorization_code":
@@ -274,11 +309,24 @@ class ZoomStub:
                 if user_id is None:
                     return 400, {"reason": "Invalid Token!", "error": "invalid_request"}
                 return 200, self._issue(user_id, refresh=True)
-            if grant == "account_credentials":
-                if form.get("account_id") != self.account_id:
-                    return 400, {"reason": "Invalid account_id", "error": "invalid_request"}
-                return 200, self._issue(next(iter(self.users), "s2s"), refresh=False)
         return 400, {"reason": "Unsupported grant type", "error": "unsupported_grant_type"}
+
+    def _account_token(self, form: dict[str, str], auth: str) -> tuple[int, dict[str, Any]]:
+        """Server-to-Server OAuth: only an S2S app's own credentials, for its own account."""
+        app = next(
+            (a for a in self.s2s_apps.values() if auth == _basic(a.client_id, a.client_secret)),
+            None,
+        )
+        if app is None:
+            return 401, {"reason": "Invalid client_id or client_secret", "error": "invalid_client"}
+        if form.get("account_id") != app.account_id:
+            return 400, {"reason": "Invalid account_id", "error": "invalid_request"}
+        with self._lock:
+            user = next(
+                (u for u, v in self.users.items() if v["account_id"] == app.account_id),
+                f"s2s:{app.account_id}",
+            )
+            return 200, self._issue(user, refresh=False)
 
     def _bearer_user(self, header: str | None) -> str | None:
         token = (header or "").removeprefix("Bearer ")
@@ -348,7 +396,8 @@ class ZoomStub:
                     self._send(401, {"code": 124, "message": "Invalid access token."})
                     return
                 if path == "/users/me":
-                    user = stub.users.get(user_id, {"email": "", "account_id": stub.account_id})
+                    account = user_id.removeprefix("s2s:") if "s2s:" in user_id else stub.account_id
+                    user = stub.users.get(user_id, {"email": "", "account_id": account})
                     self._send(200, {"id": user_id, **user})
                     return
                 if path.startswith("/past_meetings/") and path.endswith("/participants"):

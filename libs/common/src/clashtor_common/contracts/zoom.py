@@ -7,7 +7,23 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from clashtor_common.contracts import InModel
 from clashtor_common.pagination import Page
+
+
+class ZoomServerToServerIn(InModel):
+    """The credentials of the Server-to-Server OAuth app an admin made inside their own
+    Zoom account (Zoom's App Marketplace → the app's page). Checked with Zoom before
+    anything is kept; the secrets are stored encrypted and never answered."""
+
+    account_id: str = Field(min_length=1, max_length=100, description="the app's Account ID")
+    client_id: str = Field(min_length=1, max_length=200, description="the app's Client ID")
+    client_secret: str = Field(min_length=1, max_length=500, description="the app's Client Secret")
+    webhook_secret_token: str = Field(
+        min_length=1,
+        max_length=500,
+        description="the Secret Token of the app's event subscription (signs its notifications)",
+    )
 
 
 class ZoomStatus(BaseModel):
@@ -22,6 +38,12 @@ class ZoomStatus(BaseModel):
         False,
         description="Zoom refused to renew the access token (revoked, app removed): nothing "
         "is imported until an owner or admin connects Zoom again",
+    )
+    client_id: str | None = Field(None, description="Server-to-Server: the app's Client ID")
+    webhook_url: str | None = Field(
+        None,
+        description="Server-to-Server: where the app's event subscription must post "
+        "(its Event notification endpoint URL)",
     )
 
 

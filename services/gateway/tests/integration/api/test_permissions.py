@@ -164,6 +164,7 @@ def test_every_authenticated_route_names_exactly_one_action() -> None:
         ("POST", "/v1/auth/email/confirm"),  # the mailed token is the credential
         ("POST", "/webhooks/stripe"),
         ("POST", "/webhooks/zoom"),  # Zoom's signature is the credential (checked downstream)
+        ("POST", "/webhooks/zoom/{webhook_key}"),  # the connection's own app signs
     }
     session_only = {("POST", "/v1/auth/logout"), ("GET", "/v1/auth/csrf")}
     used: set[str] = set()

@@ -177,9 +177,15 @@ class ZoomConnection(SQLModel, table=True):
 
     ``kind`` is ``oauth`` (an admin authorized the app: refresh token) or
     ``server_to_server`` (account credentials: a new token is asked for when it runs out).
+    A Server-to-Server app is the customer's own, made inside their Zoom account: its
+    client id, its client secret and its webhook secret token (both encrypted) are kept
+    here, and its event subscription posts to ``/webhooks/zoom/{webhook_key}``.
     """
 
     __tablename__ = "integrations_zoom_connections"
+    __table_args__ = (
+        Index("ix_integrations_zoom_connections_webhook_key", "webhook_key", unique=True),
+    )
 
     org_id: str = Field(primary_key=True, max_length=100)
     account_id: str = Field(max_length=100, unique=True, description="Zoom's account id")
@@ -198,6 +204,18 @@ class ZoomConnection(SQLModel, table=True):
         default=False,
         description="Zoom refused to renew the token: nothing is asked of Zoom until an admin "
         "connects again",
+    )
+    client_id: str | None = Field(default=None, max_length=200, description="S2S app's")
+    client_secret_enc: bytes | None = Field(
+        default=None, sa_column=Column(LargeBinary, nullable=True)
+    )
+    webhook_secret_enc: bytes | None = Field(
+        default=None, sa_column=Column(LargeBinary, nullable=True)
+    )
+    webhook_key: str | None = Field(
+        default=None,
+        max_length=64,
+        description="the random part of the S2S app's own webhook URL",
     )
 
 

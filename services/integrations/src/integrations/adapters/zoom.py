@@ -3,7 +3,8 @@
 Zoom publishes no official Python SDK, so this is the one adapter that speaks its
 documented API with ``httpx``: the token endpoint (``/oauth/token``: authorization
 code, refresh token, and account credentials for Server-to-Server OAuth, all with the
-app's client id and secret as Basic auth), ``GET /users/me``, ``GET
+app's client id and secret as Basic auth; a Server-to-Server app's own for account
+credentials), ``GET /users/me``, ``GET
 /past_meetings/{uuid}/participants`` and a recording file's ``download_url`` (Bearer
 access token, or the webhook's ``download_token`` as ``access_token``). The base URLs
 are settings, so tests point this at a local server speaking the same API.
@@ -121,16 +122,21 @@ class ZoomClient:
     async def refresh(self, refresh_token: str) -> Tokens:
         return await self._token({"grant_type": "refresh_token", "refresh_token": refresh_token})
 
-    async def account_token(self, account_id: str) -> Tokens:
-        return await self._token({"grant_type": "account_credentials", "account_id": account_id})
+    async def account_token(self, account_id: str, *, client_id: str, client_secret: str) -> Tokens:
+        """Server-to-Server OAuth: a token for ``account_id`` with the credentials of the
+        app its admin created inside that account (not this deployment's app)."""
+        return await self._token(
+            {"grant_type": "account_credentials", "account_id": account_id},
+            auth=(client_id, client_secret),
+        )
 
-    async def _token(self, form: dict[str, str]) -> Tokens:
+    async def _token(self, form: dict[str, str], auth: tuple[str, str] | None = None) -> Tokens:
         async def ask() -> Tokens:
             try:
                 resp = await self.http.post(
                     f"{self.oauth_base_url}/oauth/token",
                     data=form,
-                    auth=(self.client_id, self.client_secret),
+                    auth=auth or (self.client_id, self.client_secret),
                 )
             except httpx.HTTPError as exc:
                 raise unreachable("Zoom's token endpoint", exc) from exc

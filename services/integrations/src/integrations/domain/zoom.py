@@ -177,5 +177,24 @@ def invalid_state() -> InvalidInput:
     )
 
 
+def credentials_refused(detail: str) -> InvalidInput:
+    return InvalidInput(
+        f"Zoom refused these Server-to-Server app credentials ({detail}): check the "
+        "account id, client id and client secret on the app's page",
+        "zoom_credentials_refused",
+    )
+
+
+def unknown_webhook() -> NotFound:
+    return NotFound("no Zoom connection has this notification URL", "zoom_webhook_unknown")
+
+
+def account_mismatch() -> InvalidInput:
+    return InvalidInput(
+        "this notification is about another Zoom account than this connection's",
+        "zoom_account_mismatch",
+    )
+
+
 def account_taken() -> Conflict:
     return Conflict("this Zoom account is connected to another organization", "zoom_account_taken")

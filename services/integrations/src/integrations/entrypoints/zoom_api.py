@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,7 +30,8 @@ class CallbackIn(BaseModel):
     state: str = Field(min_length=1, max_length=200)
 
 
-def _status(conn: ZoomConnection | None) -> wire.ZoomStatus:
+def _status(ctx: IntegrationsContext, conn: ZoomConnection | None) -> wire.ZoomStatus:
+    """What an admin may see of the connection: never a token nor a secret."""
     if conn is None:
         return wire.ZoomStatus(connected=False)
     return wire.ZoomStatus(
@@ -42,6 +43,8 @@ def _status(conn: ZoomConnection | None) -> wire.ZoomStatus:
         last_failure=conn.last_failure,
         last_failure_at=as_utc(conn.last_failure_at),
         needs_reauthorization=conn.needs_reauthorization,
+        client_id=conn.client_id,
+        webhook_url=zoom.webhook_url(ctx.settings, conn),
     )
 
 
@@ -56,19 +59,22 @@ async def callback(body: CallbackIn, identity: AdminIdentity, ctx: ContextDep) -
         ctx.db, ctx.zoom, identity, code=body.code, state=body.state
     )
     ctx.zoom_importer.wake()  # imports refused while Zoom needed reconnecting are due
-    return _status(conn)
+    return _status(ctx, conn)
 
 
 @router.post("/server-to-server", response_model=wire.ZoomStatus)
-async def server_to_server(identity: AdminIdentity, ctx: ContextDep) -> wire.ZoomStatus:
-    conn = await zoom.connect_server_to_server(ctx.db, ctx.zoom, identity)
+async def server_to_server(
+    body: wire.ZoomServerToServerIn, identity: AdminIdentity, ctx: ContextDep
+) -> wire.ZoomStatus:
+    app = zoom.ServerToServerApp(**body.model_dump())
+    conn = await zoom.connect_server_to_server(ctx.db, ctx.zoom, identity, app)
     ctx.zoom_importer.wake()
-    return _status(conn)
+    return _status(ctx, conn)
 
 
 @router.get("", response_model=wire.ZoomStatus)
-async def status(identity: AdminIdentity, session: SessionDep) -> wire.ZoomStatus:
-    return _status(await zoom.connection(session, identity.org_id))
+async def status(identity: AdminIdentity, ctx: ContextDep, session: SessionDep) -> wire.ZoomStatus:
+    return _status(ctx, await zoom.connection(session, identity.org_id))
 
 
 @router.delete("/connection", status_code=204)
@@ -107,8 +113,23 @@ def _import(ctx: IntegrationsContext, item: ZoomImport) -> wire.ZoomImport:
 
 @router.post("/events")
 async def events(request: Request, ctx: ContextDep) -> Response:
-    """Zoom's notification, untouched. The gateway adds the meeting host's identity when
-    an account of the organization has the host's email (none: the import fails visibly)."""
+    """Zoom's notification from the deployment's app, untouched. The gateway adds the
+    meeting host's identity when an account of the organization has the host's email
+    (none: the import fails visibly)."""
+    return await _take(request, ctx, None)
+
+
+@router.post("/events/{webhook_key}")
+async def connection_events(
+    webhook_key: Annotated[str, Path(min_length=1, max_length=200)],
+    request: Request,
+    ctx: ContextDep,
+) -> Response:
+    """A notification of one organization's own Server-to-Server app, at its own URL."""
+    return await _take(request, ctx, webhook_key)
+
+
+async def _take(request: Request, ctx: IntegrationsContext, webhook_key: str | None) -> Response:
     host: Identity | None = None
     token = request.headers.get(IDENTITY_HEADER)
     if token:
@@ -120,6 +141,7 @@ async def events(request: Request, ctx: ContextDep) -> Response:
         timestamp=request.headers.get("x-zm-request-timestamp"),
         signature=request.headers.get("x-zm-signature"),
         host=host,
+        webhook_key=webhook_key,
     )
     if answer is not None:
         return JSONResponse(answer)

@@ -3,14 +3,22 @@ and bringing each completed recording into ingest on the meeting host's behalf.
 
 - Connecting: OAuth's authorization-code flow (``start_authorization`` hands out
   Zoom's authorize URL with a one-time ``state``; ``finish_authorization`` exchanges
-  the code) or Server-to-Server OAuth with the configured account. Tokens are sealed
-  with the keyring, bound to the organization.
+  the code) or Server-to-Server OAuth with the organization's own app: its admin made
+  it inside their Zoom account and gives its credentials, which Zoom must accept
+  before anything is kept (so nobody claims an account without its client secret).
+  Tokens and the app's secrets are sealed with the keyring, bound to the organization.
+  A Zoom account connects one organization: another one proving the same account
+  gets 409 ``zoom_account_taken`` until the first disconnects (no silent takeover).
 - Tokens: ``ZoomTokens.access_token`` refreshes a token about to expire first, under
   the connection's row lock (Zoom's refresh tokens work once: two refreshes at once
   would leave one of them with a dead token).
 - Notifications: ``receive`` checks the signature and its age, answers URL validation,
   and records a ``recording.completed`` as an import job in the same transaction as
   the notification's receipt (a replayed request, or a refused one, records nothing).
+  The deployment's app (``/webhooks/zoom``, its secret token) speaks for OAuth
+  connections only; a Server-to-Server app posts to its connection's own URL
+  (``/webhooks/zoom/{webhook_key}``), signed with its own secret token, and only for
+  its own account.
 - Imports: the ``ZoomImporter`` works the jobs off like the webhook dispatcher (claim
   with a lease, work outside any transaction, record): participants from Zoom's API,
   the file streamed to a temporary file, then uploaded to ingest. A transient failure
@@ -79,6 +87,13 @@ def redirect_uri(settings: IntegrationsSettings) -> str:
     return f"{settings.public_base_url.rstrip('/')}/v1/integrations/zoom/callback"
 
 
+def webhook_url(settings: IntegrationsSettings, conn: ZoomConnection) -> str | None:
+    """Where the connection's own Server-to-Server app posts its notifications."""
+    if not conn.webhook_key:
+        return None
+    return f"{settings.public_base_url.rstrip('/')}/webhooks/zoom/{conn.webhook_key}"
+
+
 @dataclass
 class ZoomDeps:
     settings: IntegrationsSettings
@@ -137,17 +152,33 @@ async def finish_authorization(
         return await _save(session, deps, identity, "oauth", account_id, tokens)
 
 
+@dataclass(frozen=True)
+class ServerToServerApp:
+    """The credentials of an organization's own Server-to-Server OAuth app."""
+
+    account_id: str
+    client_id: str
+    client_secret: str
+    webhook_secret_token: str
+
+
 async def connect_server_to_server(
-    db: Database, deps: ZoomDeps, identity: Identity
+    db: Database, deps: ZoomDeps, identity: Identity, app: ServerToServerApp
 ) -> ZoomConnection:
-    """Connect the configured Zoom account (``ZOOM_ACCOUNT_ID``) with account credentials."""
-    _require_app(deps.settings)
-    account_id = deps.settings.zoom_account_id
-    if not account_id:
-        raise rules.not_configured("ZOOM_ACCOUNT_ID")
-    tokens = await _provider(deps.client.account_token(account_id))
+    """Connect the organization's Zoom account with the credentials of its own app, once
+    Zoom granted a token for that account with them (refused: nothing is kept)."""
+    try:
+        tokens = await deps.client.account_token(
+            app.account_id, client_id=app.client_id, client_secret=app.client_secret
+        )
+    except TransferError as exc:
+        if exc.transient:
+            raise Unavailable(str(exc), "zoom_unavailable") from exc
+        raise rules.credentials_refused(str(exc)) from exc
     async with db.session() as session:
-        return await _save(session, deps, identity, "server_to_server", account_id, tokens)
+        return await _save(
+            session, deps, identity, "server_to_server", app.account_id, tokens, app=app
+        )
 
 
 async def _provider(call: Any) -> Any:
@@ -167,6 +198,8 @@ async def _save(
     kind: str,
     account_id: str,
     tokens: Tokens,
+    *,
+    app: ServerToServerApp | None = None,
 ) -> ZoomConnection:
     taken = await session.execute(
         select(ZoomConnection.org_id).where(
@@ -186,13 +219,32 @@ async def _save(
     )
     if conn.account_id == account_id:
         await _requeue_refused(session, identity.org_id)
+    else:
+        conn.webhook_key = None  # another account: a URL of its own
     conn.account_id, conn.kind, conn.connected_by = account_id, kind, identity.user_id
     conn.connected_at = datetime.now(UTC)
     conn.last_failure, conn.last_failure_at = None, None
     conn.needs_reauthorization = False
+    _store_app(deps.keyring, conn, app)
     _store_tokens(deps.keyring, conn, tokens)
     session.add(conn)
     return conn
+
+
+def _store_app(keyring: Keyring, conn: ZoomConnection, app: ServerToServerApp | None) -> None:
+    """The S2S app's credentials, sealed; none for OAuth. The webhook key stays while
+    the same account is connected again (its admin need not paste a new URL)."""
+    if app is None:
+        conn.client_id = conn.client_secret_enc = conn.webhook_secret_enc = None
+        conn.webhook_key = None
+        return
+    org = conn.org_id
+    conn.client_id = app.client_id
+    conn.client_secret_enc = keyring.encrypt_text(app.client_secret, _aad(org, "client_secret"))
+    conn.webhook_secret_enc = keyring.encrypt_text(
+        app.webhook_secret_token, _aad(org, "webhook_secret")
+    )
+    conn.webhook_key = conn.webhook_key or secrets.token_urlsafe(32)
 
 
 async def _requeue_refused(session: AsyncSession, org_id: str) -> None:
@@ -321,7 +373,14 @@ class ZoomTokens:
 
     async def _renew(self, conn: ZoomConnection) -> Tokens:
         if conn.kind == "server_to_server":
-            return await self.deps.client.account_token(conn.account_id)
+            if not conn.client_id or conn.client_secret_enc is None:
+                raise TransferError("no Server-to-Server app credentials kept", transient=False)
+            secret = self.deps.keyring.decrypt_text(
+                conn.client_secret_enc, _aad(conn.org_id, "client_secret")
+            )
+            return await self.deps.client.account_token(
+                conn.account_id, client_id=conn.client_id, client_secret=secret
+            )
         if conn.refresh_token_enc is None:
             raise TransferError("Zoom gave no refresh token", transient=False)
         refresh = self.deps.keyring.decrypt_text(
@@ -341,10 +400,19 @@ async def receive(
     timestamp: str | None,
     signature: str | None,
     host: Identity | None,
+    webhook_key: str | None = None,
 ) -> dict[str, str] | None:
-    """Take one Zoom notification: the URL validation answer, or None once recorded."""
+    """Take one Zoom notification: the URL validation answer, or None once recorded.
+
+    Without ``webhook_key``: the deployment's app, signed with its secret token, for the
+    OAuth connection of the notification's account. With it: the Server-to-Server app
+    of that one connection, signed with the app's own secret token, for its own account
+    only (an admin knows their app's secret: it must not speak for another account)."""
     settings = deps.settings
-    secret = settings.zoom_secret("webhook_secret_token")
+    if webhook_key is None:
+        secret = settings.zoom_secret("webhook_secret_token")
+    else:
+        secret = await _app_secret(db, deps.keyring, webhook_key)
     rules.check_signature(
         secret,
         timestamp=timestamp,
@@ -368,25 +436,60 @@ async def receive(
             await session.flush()
         except IntegrityError:
             raise rules.replayed() from None
-        if data["event"] == rules.RECORDING_COMPLETED:
-            await _record_recording(session, deps, data, host)
+        conn = await _addressed(session, data, webhook_key)
+        if conn is None:
+            log.info("zoom notification for an account no organization connected: ignored")
+        elif data["event"] == rules.RECORDING_COMPLETED:
+            await _record_recording(session, deps, data, host, conn)
         elif data["event"] == rules.APP_DEAUTHORIZED:
-            await _deauthorized(session, data)
+            _deauthorized(session, conn)
     return None
 
 
-async def _deauthorized(session: AsyncSession, data: dict[str, Any]) -> None:
+async def _app_secret(db: Database, keyring: Keyring, webhook_key: str) -> str:
+    """The secret token of the Server-to-Server app whose URL has ``webhook_key``."""
+    async with db.session() as session:
+        conn = await _by_webhook_key(session, webhook_key)
+        if conn is None or conn.webhook_secret_enc is None:
+            raise rules.unknown_webhook()
+        return keyring.decrypt_text(conn.webhook_secret_enc, _aad(conn.org_id, "webhook_secret"))
+
+
+async def _by_webhook_key(session: AsyncSession, webhook_key: str) -> ZoomConnection | None:
+    query = select(ZoomConnection).where(col(ZoomConnection.webhook_key) == webhook_key)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+def _account_of(data: dict[str, Any]) -> str:
+    payload = data["payload"]
+    obj = payload.get("object") if isinstance(payload.get("object"), dict) else {}
+    return str(payload.get("account_id") or obj.get("account_id") or "")
+
+
+async def _addressed(
+    session: AsyncSession, data: dict[str, Any], webhook_key: str | None
+) -> ZoomConnection | None:
+    """The connection a signed notification may change: the OAuth connection of its
+    account (the deployment's app), or the one whose own app signed it, when it is
+    about that connection's account (else refused: nothing is recorded)."""
+    account_id = _account_of(data)
+    if webhook_key is None:
+        query = select(ZoomConnection).where(
+            col(ZoomConnection.account_id) == account_id, col(ZoomConnection.kind) == "oauth"
+        )
+        return (await session.execute(query)).scalar_one_or_none()
+    conn = await _by_webhook_key(session, webhook_key)
+    if conn is None:  # disconnected since the signature was checked
+        raise rules.unknown_webhook()
+    if account_id != conn.account_id:
+        raise rules.account_mismatch()
+    return conn
+
+
+def _deauthorized(session: AsyncSession, conn: ZoomConnection) -> None:
     """The app was removed from the Zoom account: its tokens are forgotten (Zoom asks
     apps to delete what they hold) and the connection waits for an admin to connect
     again, so nothing is asked of Zoom meanwhile."""
-    account_id = str(data["payload"].get("account_id") or "")
-    conn = (
-        await session.execute(
-            select(ZoomConnection).where(col(ZoomConnection.account_id) == account_id)
-        )
-    ).scalar_one_or_none()
-    if conn is None:
-        return
     conn.access_token_enc, conn.refresh_token_enc = b"", None
     conn.needs_reauthorization = True
     conn.last_failure = f"the Clashtor app was removed from the Zoom account: {REAUTHORIZE}"
@@ -396,19 +499,14 @@ async def _deauthorized(session: AsyncSession, data: dict[str, Any]) -> None:
 
 
 async def _record_recording(
-    session: AsyncSession, deps: ZoomDeps, data: dict[str, Any], host: Identity | None
+    session: AsyncSession,
+    deps: ZoomDeps,
+    data: dict[str, Any],
+    host: Identity | None,
+    conn: ZoomConnection,
 ) -> None:
     payload = data["payload"]
     obj = payload.get("object") if isinstance(payload.get("object"), dict) else {}
-    account_id = str(payload.get("account_id") or obj.get("account_id") or "")
-    conn = (
-        await session.execute(
-            select(ZoomConnection).where(col(ZoomConnection.account_id) == account_id)
-        )
-    ).scalar_one_or_none()
-    if conn is None:
-        log.info("zoom recording of an account no organization connected: ignored")
-        return
     org_id = conn.org_id
     meeting_uuid = str(obj.get("uuid") or obj.get("id") or "")[:200]
     files = obj.get("recording_files") if isinstance(obj.get("recording_files"), list) else []

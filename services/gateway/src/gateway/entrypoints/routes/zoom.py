@@ -2,8 +2,10 @@
 
 An owner or admin connects the organization's Zoom account with OAuth (``authorize``
 redirects to Zoom, Zoom redirects back to ``callback``) or with Server-to-Server OAuth
-(the account configured on the server). Zoom then posts ``recording.completed`` to
-``/webhooks/zoom``; integrations checks the signature and imports the recording into
+(the credentials of the organization's own app, made inside its Zoom account). Zoom then
+posts ``recording.completed`` to ``/webhooks/zoom`` (the deployment's OAuth app) or to
+the connection's own ``/webhooks/zoom/{webhook_key}`` (its Server-to-Server app);
+integrations checks the signature and imports the recording into
 ingest on the meeting host's behalf. The gateway adds only what it alone knows: which
 account of Clashtor has the host's email.
 """
@@ -11,10 +13,10 @@ account of Clashtor has the host's email.
 from __future__ import annotations
 
 import json
-from typing import Annotated
-from urllib.parse import urlencode
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel
 
@@ -106,11 +108,22 @@ def _back(query: dict[str, str]) -> RedirectResponse:
     return RedirectResponse(f"{SETTINGS_PAGE}?{urlencode(query)}", status_code=302)
 
 
-@router.post("/server-to-server", response_model=wire.ZoomStatus)
-async def server_to_server(principal: Admin, gw: GatewayDep) -> Response:
-    """Connect the Zoom account configured on the server (Server-to-Server OAuth)."""
+@router.post(
+    "/server-to-server", response_model=wire.ZoomStatus, responses=error_responses(409, 422, 503)
+)
+async def server_to_server(
+    body: wire.ZoomServerToServerIn, principal: Admin, gw: GatewayDep
+) -> Response:
+    """Connect the organization's Zoom account with its own Server-to-Server OAuth app:
+    Zoom must accept the credentials first (422 ``zoom_credentials_refused``); an account
+    another organization connected is 409 ``zoom_account_taken``. The answer's
+    ``webhook_url`` is where the app's event subscription must post."""
     code, out = await gw.services.call_json(
-        "integrations", "POST", f"{BASE}/server-to-server", identity=principal.identity()
+        "integrations",
+        "POST",
+        f"{BASE}/server-to-server",
+        identity=principal.identity(),
+        json=body.model_dump(),
     )
     return passthrough(code, out)
 
@@ -139,36 +152,56 @@ class ZoomUrlValidation(BaseModel):
     encryptedToken: str
 
 
-@webhooks.post(
-    "/zoom",
-    response_model=None,
-    responses={
+_WEBHOOK_DOC: dict[str, Any] = {
+    "response_model": None,
+    "responses": {
         200: {"model": ZoomUrlValidation, "description": "endpoint.url_validation answered"},
         204: {"description": "the notification was taken"},
-        **error_responses(400, 401, 409, 413, 422, 502, 503),
+        **error_responses(400, 401, 404, 409, 413, 422, 502, 503),
     },
-    openapi_extra={
+    "openapi_extra": {
         "requestBody": {
             "required": True,
             "content": {"application/json": {"schema": {"type": "object"}}},
         }
     },
-)
+}
+
+
+@webhooks.post("/zoom", **_WEBHOOK_DOC)
 async def zoom_webhook(request: Request, gw: GatewayDep) -> Response:
-    """Zoom's notifications: the raw body and Zoom's headers go to integrations, which
-    checks ``x-zm-signature`` and its age, answers ``endpoint.url_validation`` and
-    imports ``recording.completed``. The host's account, found here by email, rides
-    along as a signed identity (integrations takes it only for that organization)."""
+    """Zoom's notifications to the deployment's OAuth app: the raw body and Zoom's
+    headers go to integrations, which checks ``x-zm-signature`` and its age, answers
+    ``endpoint.url_validation`` and imports ``recording.completed``. The host's account,
+    found here by email, rides along as a signed identity (integrations takes it only
+    for that organization)."""
+    return await _forward_notification(request, gw, f"{BASE}/events")
+
+
+@webhooks.post("/zoom/{webhook_key}", **_WEBHOOK_DOC)
+async def zoom_connection_webhook(
+    webhook_key: Annotated[str, Path(min_length=1, max_length=200)],
+    request: Request,
+    gw: GatewayDep,
+) -> Response:
+    """The notifications of one organization's own Server-to-Server app, at the URL its
+    connection was given: signed with that app's secret token, about its account only
+    (an unknown key is 404)."""
+    path = f"{BASE}/events/{quote(webhook_key, safe='')}"
+    return await _forward_notification(request, gw, path)
+
+
+async def _forward_notification(request: Request, gw: GatewayDep, path: str) -> Response:
     raw = await webhook_body(request, gw.settings.max_webhook_bytes)
     headers = webhook_headers(request, "x-zm-signature", "x-zm-request-timestamp")
     host = await member_by_email(gw, _host_email(raw))
     resp = await gw.services.request(
-        "integrations", "POST", f"{BASE}/events", identity=host, content=raw, headers=headers
+        "integrations", "POST", path, identity=host, content=raw, headers=headers
     )
     if resp.status_code == 204:
         return Response(status_code=204)
-    if resp.status_code in (400, 401, 409, 422):
-        # Zoom's refusals (signature, age, replay, body) are the sender's to see as such;
-        # json_body would read a 401 as our own identity refused.
+    if resp.status_code in (400, 401, 404, 409, 422):
+        # Zoom's refusals (signature, age, replay, body, unknown URL) are the sender's to
+        # see as such; json_body would read a 401 as our own identity refused.
         return JSONResponse(resp.json(), status_code=resp.status_code)
     return passthrough(resp.status_code, json_body("integrations", resp))
