@@ -750,7 +750,10 @@ export interface paths {
         put?: never;
         /**
          * Server To Server
-         * @description Connect the Zoom account configured on the server (Server-to-Server OAuth).
+         * @description Connect the organization's Zoom account with its own Server-to-Server OAuth app:
+         *     Zoom must accept the credentials first (422 ``zoom_credentials_refused``); an account
+         *     another organization connected is 409 ``zoom_account_taken``. The answer's
+         *     ``webhook_url`` is where the app's event subscription must post.
          */
         post: operations["zoom_server_to_server"];
         delete?: never;
@@ -1572,12 +1575,35 @@ export interface paths {
         put?: never;
         /**
          * Zoom Webhook
-         * @description Zoom's notifications: the raw body and Zoom's headers go to integrations, which
-         *     checks ``x-zm-signature`` and its age, answers ``endpoint.url_validation`` and
-         *     imports ``recording.completed``. The host's account, found here by email, rides
-         *     along as a signed identity (integrations takes it only for that organization).
+         * @description Zoom's notifications to the deployment's OAuth app: the raw body and Zoom's
+         *     headers go to integrations, which checks ``x-zm-signature`` and its age, answers
+         *     ``endpoint.url_validation`` and imports ``recording.completed``. The host's account,
+         *     found here by email, rides along as a signed identity (integrations takes it only
+         *     for that organization).
          */
         post: operations["webhooks_zoom"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/zoom/{webhook_key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Zoom Connection Webhook
+         * @description The notifications of one organization's own Server-to-Server app, at the URL its
+         *     connection was given: signed with that app's secret token, about its account only
+         *     (an unknown key is 404).
+         */
+        post: operations["webhooks_zoom_connection"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3736,6 +3762,34 @@ export interface components {
              */
             next_cursor?: string | null;
         };
+        /**
+         * ZoomServerToServerIn
+         * @description The credentials of the Server-to-Server OAuth app an admin made inside their own
+         *     Zoom account (Zoom's App Marketplace → the app's page). Checked with Zoom before
+         *     anything is kept; the secrets are stored encrypted and never answered.
+         */
+        ZoomServerToServerIn: {
+            /**
+             * Account Id
+             * @description the app's Account ID
+             */
+            account_id: string;
+            /**
+             * Client Id
+             * @description the app's Client ID
+             */
+            client_id: string;
+            /**
+             * Client Secret
+             * @description the app's Client Secret
+             */
+            client_secret: string;
+            /**
+             * Webhook Secret Token
+             * @description the Secret Token of the app's event subscription (signs its notifications)
+             */
+            webhook_secret_token: string;
+        };
         /** ZoomStatus */
         ZoomStatus: {
             /**
@@ -3743,6 +3797,11 @@ export interface components {
              * @description Zoom's account id
              */
             account_id?: string | null;
+            /**
+             * Client Id
+             * @description Server-to-Server: the app's Client ID
+             */
+            client_id?: string | null;
             /** Connected */
             connected: boolean;
             /** Connected At */
@@ -3767,6 +3826,11 @@ export interface components {
              * @default false
              */
             needs_reauthorization: boolean;
+            /**
+             * Webhook Url
+             * @description Server-to-Server: where the app's event subscription must post (its Event notification endpoint URL)
+             */
+            webhook_url?: string | null;
         };
         /**
          * ZoomUrlValidation
@@ -9086,7 +9150,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ZoomServerToServerIn"];
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {
@@ -16024,6 +16092,120 @@ export interface operations {
             };
             /** @description error */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    webhooks_zoom_connection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_key: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description endpoint.url_validation answered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ZoomUrlValidation"];
+                };
+            };
+            /** @description the notification was taken */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description error */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

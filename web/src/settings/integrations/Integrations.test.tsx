@@ -127,6 +127,49 @@ test("a connection whose token Zoom refused asks to be reconnected", async () =>
   expect(zoom.getByRole("button", { name: "Disconnect Zoom" })).toBeInTheDocument();
 });
 
+test("Zoom Server-to-Server: the organization's own app's credentials, refused in words, then the URL to paste", async () => {
+  let connected = false;
+  const sent: Record<string, string>[] = [];
+  const S2S = { connected: true, kind: "server_to_server", account_id: "acct-s2s", connected_at: AT, needs_reauthorization: false };
+  const URL_SHOWN = "https://clashtor.example/webhooks/zoom/k3y";
+  standIn({
+    ...session(),
+    ...quiet,
+    "GET /v1/integrations/zoom": () => json(connected ? { ...S2S, client_id: "cid", webhook_url: URL_SHOWN } : { connected: false }),
+    "GET /v1/integrations/zoom/imports": empty,
+    "POST /v1/integrations/zoom/server-to-server": async (r) => {
+      const body = await r.json();
+      sent.push(body);
+      if (body.client_secret !== "right") {
+        return json({ error: { code: "zoom_credentials_refused", message: "Zoom refused (HTTP 401)" } }, 422);
+      }
+      connected = true;
+      return json({ ...S2S, client_id: "cid", webhook_url: URL_SHOWN });
+    },
+  });
+  page();
+  const zoom = within(await screen.findByRole("region", { name: "Zoom" }));
+  await userEvent.click(await zoom.findByText("Or connect your own Server-to-Server OAuth app"));
+  const form = within(zoom.getByRole("form", { name: "Zoom Server-to-Server app" }));
+  expect(form.getByLabelText("Client secret")).toHaveAttribute("type", "password");
+  expect(form.getByLabelText("Secret token")).toHaveAttribute("type", "password");
+  await userEvent.type(form.getByLabelText("Account ID"), " acct-s2s ");
+  await userEvent.type(form.getByLabelText("Client ID"), "cid");
+  await userEvent.type(form.getByLabelText("Client secret"), "wrong");
+  await userEvent.type(form.getByLabelText("Secret token"), "tok");
+  await userEvent.click(form.getByRole("button", { name: "Connect with this app" }));
+  expect(await zoom.findByRole("alert")).toHaveTextContent("Zoom refused these credentials. Check the account ID");
+  expect(sent[0]).toEqual({ account_id: "acct-s2s", client_id: "cid", client_secret: "wrong", webhook_secret_token: "tok" });
+
+  await userEvent.clear(form.getByLabelText("Client secret"));
+  await userEvent.type(form.getByLabelText("Client secret"), "right");
+  await userEvent.click(form.getByRole("button", { name: "Connect with this app" }));
+  expect(await zoom.findByTestId("zoom-webhook-url")).toHaveTextContent(URL_SHOWN);
+  expect(zoom.getByTestId("zoom-status")).toHaveTextContent(/Connected with Server-to-Server OAuth to the Zoom account acct-s2s/);
+  expect(zoom.queryByRole("form", { name: "Zoom Server-to-Server app" })).toBeNull();
+  expect(zoom.queryByRole("alert")).toBeNull();
+});
+
 test("Slack: a token is stored write-only, and rules are added with their parameter and deleted", async () => {
   let connected = false;
   const rules: object[] = [];

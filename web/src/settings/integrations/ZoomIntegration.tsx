@@ -1,14 +1,18 @@
 // Zoom: whether (and how) the organization's Zoom account is connected, the way to connect
-// it (OAuth through the gateway, or the server's own account with Server-to-Server OAuth),
-// to disconnect it, and every recording Zoom announced with what became of it.
+// it (OAuth through the gateway, or Server-to-Server OAuth with the credentials of the app
+// the organization made inside its own Zoom account: the page then shows the URL that
+// app's event subscription must post to), to disconnect it, and every recording Zoom
+// announced with what became of it.
 //
 // "Connect Zoom" is a plain link: the gateway redirects to Zoom's consent page and Zoom's
 // answer comes back through the gateway to this page as ?zoom=connected or
 // ?zoom=error&reason=<code>, which is shown once and can be dismissed.
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { useState } from "react";
 import { Link, useSearchParams } from "react-router";
-import { api, unwrap, type Schemas } from "../../api/client";
-import { FormError } from "../../components/Field";
+import { api, ApiError, unwrap, type Schemas } from "../../api/client";
+import { ActionForm } from "../../components/ActionForm";
+import { Field, FormError } from "../../components/Field";
 import { MorePages } from "../../components/MorePages";
 import { TableHead } from "../../components/TableHead";
 import { when } from "../../lib/time";
@@ -29,6 +33,7 @@ const REASONS: Record<string, string> = {
   zoom_account_taken: "that Zoom account is already connected to another organization.",
   zoom_unavailable: "Zoom did not answer. Try again in a minute.",
   zoom_refused: "Zoom refused the authorization code. Try again.",
+  zoom_credentials_refused: "Zoom refused these credentials. Check the account ID, client ID and client secret on your Server-to-Server app's page.",
   service_unavailable: "Clashtor's integrations are not answering right now. Try again in a minute.",
 };
 
@@ -51,7 +56,6 @@ export function ZoomIntegration() {
     queryFn: () => unwrap(api.GET("/v1/integrations/zoom")),
   });
   const action = useFormAction(ZOOM_KEY);
-  const serverToServer = () => action.run(() => unwrap(api.POST("/v1/integrations/zoom/server-to-server")));
   const disconnect = () => action.run(() => unwrap(api.DELETE("/v1/integrations/zoom/connection")));
   const zoom = status.data;
   return (
@@ -76,9 +80,6 @@ export function ZoomIntegration() {
               <a className="button" href="/v1/integrations/zoom/authorize">
                 {zoom.connected ? "Reconnect Zoom" : "Connect Zoom"}
               </a>
-              <button type="button" className="secondary" disabled={action.busy} onClick={serverToServer}>
-                Use the server's Zoom account (Server-to-Server)
-              </button>
             </>
           ) : null}
           {zoom.connected && (
@@ -92,8 +93,61 @@ export function ZoomIntegration() {
         </div>
       )}
       <FormError message={action.errors.general} />
+      {zoom && (!zoom.connected || zoom.needs_reauthorization) && <ServerToServerForm />}
       {zoom?.connected && <ZoomImports />}
     </section>
+  );
+}
+
+const S2S_FIELDS = ["account_id", "client_id", "client_secret", "webhook_secret_token"] as const;
+type S2SForm = Record<(typeof S2S_FIELDS)[number], string>;
+const NO_S2S: S2SForm = { account_id: "", client_id: "", client_secret: "", webhook_secret_token: "" };
+
+/** An API error with a Zoom code this page knows, told in its words. */
+function inWords(err: unknown): unknown {
+  if (!(err instanceof ApiError) || !REASONS[err.code]) return err;
+  return new ApiError(err.status, err.code, `Zoom was not connected: ${REASONS[err.code]}`);
+}
+
+/** Server-to-Server OAuth with the organization's own app: its credentials, checked with
+ * Zoom by the server before anything is kept; the secrets are never shown again. */
+function ServerToServerForm() {
+  const [form, setForm] = useState<S2SForm>(NO_S2S);
+  const action = useFormAction(ZOOM_KEY, S2S_FIELDS);
+  const connect = action.submit(async () => {
+    const body = Object.fromEntries(S2S_FIELDS.map((f) => [f, form[f].trim()])) as S2SForm;
+    try {
+      await unwrap(api.POST("/v1/integrations/zoom/server-to-server", { body }));
+    } catch (err) {
+      throw inWords(err);
+    }
+    setForm(NO_S2S);
+  });
+  const field = (name: keyof S2SForm, label: string, hint: string, secret = false) => (
+    <Field
+      label={label}
+      type={secret ? "password" : "text"}
+      autoComplete="off"
+      hint={hint}
+      value={form[name]}
+      onValue={(value) => setForm({ ...form, [name]: value })}
+      error={action.errors.fields[name]}
+    />
+  );
+  return (
+    <details>
+      <summary>Or connect your own Server-to-Server OAuth app</summary>
+      <p>
+        Create a Server-to-Server OAuth app in your Zoom account (Zoom App Marketplace), give it the recording and meeting read
+        scopes, and copy its credentials here. After connecting, point the app's event subscription at the URL shown here.
+      </p>
+      <ActionForm action={action} onSubmit={connect} button="Connect with this app" label="Zoom Server-to-Server app">
+        {field("account_id", "Account ID", "From the app's App credentials page.")}
+        {field("client_id", "Client ID", "From the app's App credentials page.")}
+        {field("client_secret", "Client secret", "Stored encrypted, never shown again.", true)}
+        {field("webhook_secret_token", "Secret token", "From the app's Feature page (event subscription). Stored encrypted.", true)}
+      </ActionForm>
+    </details>
   );
 }
 
@@ -109,6 +163,15 @@ function ZoomState({ zoom }: { zoom: Status }) {
         <p role="alert">Zoom refused this connection's token: reconnect Zoom to keep recordings arriving.</p>
       )}
       <dl className="facts">
+        {zoom.webhook_url && (
+          <>
+            <dt>Event notification endpoint URL</dt>
+            <dd>
+              <code data-testid="zoom-webhook-url">{zoom.webhook_url}</code> (paste it into your Server-to-Server app's event
+              subscription)
+            </dd>
+          </>
+        )}
         <dt>Last import</dt>
         <dd>{zoom.last_import_at ? when(zoom.last_import_at) : "none yet"}</dd>
         {zoom.last_failure && (
