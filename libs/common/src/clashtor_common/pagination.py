@@ -14,7 +14,7 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Self, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel, Field
@@ -25,6 +25,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from clashtor_common.domain_errors import InvalidField
 
 T = TypeVar("T")
+Row = TypeVar("Row")
 Key = tuple[Any, ...]
 
 DEFAULT_LIMIT = 50
@@ -51,6 +52,13 @@ class Page(BaseModel, Generic[T]):
 
     items: list[T]
     next_cursor: str | None = Field(None, description=NEXT_CURSOR_DOC)
+
+    @classmethod
+    def of(cls, found: tuple[Sequence[Row], str | None], view: Callable[[Row], T]) -> Self:
+        """The page of ``found`` (rows and the next page's cursor, as ``keyset_page`` and
+        ``page_of`` return them), each row shown by ``view``."""
+        rows, next_cursor = found
+        return cls(items=[view(row) for row in rows], next_cursor=next_cursor)
 
 
 def _plain(value: Any) -> Any:

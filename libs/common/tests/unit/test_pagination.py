@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from clashtor_common.pagination import InvalidCursor, decode_cursor, encode_cursor
+from clashtor_common.pagination import InvalidCursor, Page, decode_cursor, encode_cursor, page_of
 
 
 def test_a_cursor_comes_back_as_it_went_out() -> None:
@@ -19,3 +19,17 @@ def test_a_cursor_with_a_naive_time_is_forged() -> None:
     server's local time (a shifted page) or fail against an aware column."""
     with pytest.raises(InvalidCursor):
         decode_cursor(encode_cursor((datetime(2020, 1, 1), "x")), [datetime, str])
+
+
+class NamePage(Page[str]):
+    pass
+
+
+def test_a_page_of_found_rows_shows_each_row_and_keeps_the_next_cursor() -> None:
+    rows = [{"name": "ada"}, {"name": "bob"}, {"name": "cy"}]
+    found = page_of(rows, lambda r: (r["name"],), [str], limit=2, cursor=None)
+    page = NamePage.of(found, lambda r: r["name"].title())
+    assert isinstance(page, NamePage)
+    assert page.items == ["Ada", "Bob"]
+    assert page.next_cursor == encode_cursor(("bob",))
+    assert NamePage.of(([], None), str) == NamePage(items=[], next_cursor=None)

@@ -32,8 +32,8 @@ async def list_keys(
     principal: KeyHolder, gw: GatewayDep, limit: Limit = 50, cursor: Cursor = None
 ) -> ApiKeyPage:
     """Your keys (owners and admins: every key of the organization), oldest first."""
-    rows, next_cursor = await api_keys.list_keys(gw, principal, limit=limit, cursor=cursor)
-    return ApiKeyPage(items=[api_key_out(k) for k in rows], next_cursor=next_cursor)
+    found = await api_keys.list_keys(gw, principal, limit=limit, cursor=cursor)
+    return ApiKeyPage.of(found, api_key_out)
 
 
 @router.delete("/{key_id}", status_code=204, response_class=Response)

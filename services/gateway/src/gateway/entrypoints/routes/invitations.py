@@ -50,8 +50,8 @@ async def list_invitations(
     principal: Invitee, gw: GatewayDep, limit: Limit = 50, cursor: Cursor = None
 ) -> InvitationPage:
     """Pending invitations, oldest first (tokens are never shown again)."""
-    rows, next_cursor = await invitations.list_pending(gw, principal, limit=limit, cursor=cursor)
-    return InvitationPage(items=[invitation_out(i) for i in rows], next_cursor=next_cursor)
+    found = await invitations.list_pending(gw, principal, limit=limit, cursor=cursor)
+    return InvitationPage.of(found, invitation_out)
 
 
 @router.delete("/{invitation_id}", status_code=204, response_class=Response)

@@ -33,8 +33,8 @@ async def list_members(
     cursor: Cursor = None,
 ) -> MemberPage:
     """The organization's members, oldest first."""
-    rows, next_cursor = await members.list_members(gw, principal, limit=limit, cursor=cursor)
-    return MemberPage(items=[member_out(u) for u in rows], next_cursor=next_cursor)
+    found = await members.list_members(gw, principal, limit=limit, cursor=cursor)
+    return MemberPage.of(found, member_out)
 
 
 @router.patch("/{member_id}", response_model=MemberOut)

@@ -27,10 +27,10 @@ async def list_notifications(
     cursor: Cursor = None,
 ) -> NotificationPage:
     """Your notifications, newest first."""
-    rows, next_cursor = await notifications.list_for(
+    found = await notifications.list_for(
         gw, principal, unread_only=unread, limit=limit, cursor=cursor
     )
-    return NotificationPage(items=[notification_out(n) for n in rows], next_cursor=next_cursor)
+    return NotificationPage.of(found, notification_out)
 
 
 @router.post("/{notification_id}/read", status_code=204, response_class=Response)
