@@ -109,6 +109,12 @@ class Api:
         client.headers["X-CSRF-Token"] = member.csrf_token
         return member
 
+    async def team(self, *roles: str) -> tuple[Member, ...]:
+        """An owner who signed up and, invited by them, one member per role:
+        ``owner, rep, admin = await api.team("rep", "admin")``."""
+        owner = await self.signup()
+        return (owner, *[await self.invite(owner, role) for role in roles])
+
     async def invite(self, by: Member, role: str, name: str = "Ray Rep") -> Member:
         """Invite someone with ``role`` and have them accept: a signed-in member."""
         email = unique_email(role)

@@ -20,8 +20,7 @@ async def _rows(api: Any, org_id: str) -> list[UsageEvent]:
 async def test_each_authenticated_request_is_one_row_with_the_route_template(
     api: Any, fake_state: Any
 ) -> None:
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
+    owner, rep = await api.team("rep")
     call = fake_state.add_call(owner.org_id, rep.user_id)
     await rep.client.get(f"/v1/calls/{call['id']}")
     await rep.client.get("/v1/calls/does-not-exist")
@@ -35,8 +34,7 @@ async def test_each_authenticated_request_is_one_row_with_the_route_template(
 
 
 async def test_admin_summary_counts_features_users_and_errors(api: Any) -> None:
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
+    owner, rep = await api.team("rep")
     for _ in range(3):
         await rep.client.get("/v1/me")
     await rep.client.get("/v1/members")
@@ -63,8 +61,7 @@ async def test_unauthenticated_requests_and_other_orgs_are_not_counted(api: Any)
 
 
 async def test_users_who_objected_are_left_out(api: Any) -> None:
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
+    owner, rep = await api.team("rep")
     await rep.client.get("/v1/me")
     consumer = next(
         c for c in api.app.state.runtime.consumers if c.topic == Topic.SUBJECT_RESTRICTED.value

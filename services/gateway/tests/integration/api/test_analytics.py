@@ -6,8 +6,7 @@ from typing import Any
 
 
 async def test_the_trends_reach_score_with_the_callers_identity(api: Any, fake_state: Any) -> None:
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
+    _owner, rep = await api.team("rep")
     resp = await rep.client.get("/v1/analytics/trends", params={"weeks": 4})
     assert resp.status_code == 200, resp.text
     assert len(resp.json()["weeks"]) == 4

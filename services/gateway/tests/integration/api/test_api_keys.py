@@ -71,8 +71,7 @@ async def test_unknown_or_malformed_credentials_are_401(api: Any) -> None:
 
 
 async def test_no_key_above_the_creators_role(api: Any) -> None:
-    owner = await api.signup()
-    manager = await api.invite(owner, "manager")
+    _owner, manager = await api.team("manager")
     resp = await manager.client.post("/v1/api-keys", json={"name": "up", "role": "admin"})
     assert resp.status_code == 403
     ok = await manager.client.post("/v1/api-keys", json={"name": "down", "role": "rep"})
@@ -80,8 +79,7 @@ async def test_no_key_above_the_creators_role(api: Any) -> None:
 
 
 async def test_a_key_stops_working_when_its_creator_is_demoted_below_it(api: Any) -> None:
-    owner = await api.signup()
-    admin = await api.invite(owner, "admin")
+    owner, admin = await api.team("admin")
     key = await api.api_key(admin)
     assert (await api.bearer(key).get("/v1/members")).status_code == 200
     await owner.client.patch(f"/v1/members/{admin.user_id}", json={"role": "rep"})
@@ -89,8 +87,7 @@ async def test_a_key_stops_working_when_its_creator_is_demoted_below_it(api: Any
 
 
 async def test_members_see_their_own_keys_admins_see_all(api: Any) -> None:
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
+    owner, rep = await api.team("rep")
     owner_key = (await owner.client.post("/v1/api-keys", json={"name": "o"})).json()["id"]
     rep_key = (await rep.client.post("/v1/api-keys", json={"name": "r"})).json()["id"]
     assert {k["id"] for k in (await rep.client.get("/v1/api-keys")).json()["items"]} == {rep_key}
@@ -191,8 +188,7 @@ async def test_a_revoked_key_stops_here_at_once_and_on_other_replicas_within_the
 async def test_a_demoted_users_key_is_refused_at_once_by_the_replica_that_demoted(
     api: Any,
 ) -> None:
-    owner = await api.signup()
-    admin = await api.invite(owner, "admin")
+    owner, admin = await api.team("admin")
     key = await api.api_key(admin, role="admin")
     assert (await api.bearer(key).get("/v1/members")).status_code == 200  # cached now
     resp = await owner.client.patch(f"/v1/members/{admin.user_id}", json={"role": "rep"})

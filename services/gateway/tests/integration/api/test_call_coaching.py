@@ -62,8 +62,7 @@ async def test_comment_bodies_are_checked_field_by_field(api: Any, fake_state: A
 async def test_another_organizations_call_is_404_and_reps_cannot_review(
     api: Any, fake_state: Any
 ) -> None:
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
+    owner, rep = await api.team("rep")
     stranger = await api.signup(organization="Elsewhere")
     call = fake_state.add_call(owner.org_id, rep.user_id)
     resp = await stranger.client.post(
@@ -78,8 +77,7 @@ async def test_another_organizations_call_is_404_and_reps_cannot_review(
 
 
 async def test_a_mention_notifies_the_member_once_and_nobody_of_another_org(api: Any) -> None:
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
+    owner, rep = await api.team("rep")
     stranger = await api.signup(organization="Elsewhere")
     event = make_event(
         CommentMentioned(

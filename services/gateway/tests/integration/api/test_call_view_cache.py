@@ -68,9 +68,7 @@ async def test_a_change_in_any_source_is_served_at_once(api: Any, fake_state: An
 
 
 async def test_a_warm_view_is_refused_to_whoever_ingest_refuses(api: Any, fake_state: Any) -> None:
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
-    manager = await api.invite(owner, "manager")
+    owner, rep, manager = await api.team("rep", "manager")
     stranger = await api.signup()
     call = _scored_call(fake_state, owner.org_id, owner.user_id)
     url = f"/v1/calls/{call['id']}"

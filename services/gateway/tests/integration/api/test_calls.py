@@ -159,8 +159,7 @@ async def test_uploads_past_the_documented_limits_are_refused_by_ingest(api: Any
 
 
 async def test_reps_list_their_own_calls_admins_all(api: Any, fake_state: Any) -> None:
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
+    owner, rep = await api.team("rep")
     rep_call = fake_state.add_call(owner.org_id, rep.user_id)
     owner_call = fake_state.add_call(owner.org_id, owner.user_id)
     rep_ids = {c["id"] for c in (await rep.client.get("/v1/calls")).json()["items"]}
@@ -298,8 +297,7 @@ async def test_a_call_answers_with_an_etag_and_304_while_it_is_unchanged(
 async def test_an_etag_never_answers_for_a_call_the_caller_may_not_see(
     api: Any, fake_state: Any
 ) -> None:
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
+    owner, rep = await api.team("rep")
     call = fake_state.add_call(owner.org_id, owner.user_id)
     etag = (await owner.client.get(f"/v1/calls/{call['id']}")).headers["etag"]
     for sent in (etag, "*"):
@@ -308,8 +306,7 @@ async def test_an_etag_never_answers_for_a_call_the_caller_may_not_see(
 
 
 async def test_a_rep_cannot_see_a_colleagues_call(api: Any, fake_state: Any) -> None:
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
+    owner, rep = await api.team("rep")
     call = fake_state.add_call(owner.org_id, owner.user_id)
     before = len(fake_state.seen_paths("/internal/transcripts"))
     resp = await rep.client.get(f"/v1/calls/{call['id']}")
@@ -351,8 +348,7 @@ async def test_a_rep_deletes_their_own_call_with_the_gateway_vouching_for_them(
 ) -> None:
     """Ingest checks the call with the rep's identity; privacy (which would refuse a rep a
     call subject) gets ``system`` with the rep as requester."""
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
+    owner, rep = await api.team("rep")
     call = fake_state.add_call(owner.org_id, rep.user_id)
     resp = await rep.client.delete(f"/v1/calls/{call['id']}")
     assert resp.status_code == 202, resp.text
@@ -369,9 +365,7 @@ async def test_a_rep_deletes_their_own_call_with_the_gateway_vouching_for_them(
 async def test_nobody_gets_a_call_erased_that_ingest_does_not_show_them(
     api: Any, fake_state: Any
 ) -> None:
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
-    colleague = await api.invite(owner, "rep")
+    owner, rep, colleague = await api.team("rep", "rep")
     stranger = await api.signup()
     call = fake_state.add_call(owner.org_id, colleague.user_id)
     erasures = len(fake_state.seen_at("POST", "/internal/requests/erasure"))

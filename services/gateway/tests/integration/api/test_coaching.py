@@ -15,9 +15,7 @@ NEW = {
 
 @pytest.mark.parametrize("resource", ["scorecards", "trackers"])
 async def test_crud_is_forwarded_and_managed_by_managers(api: Any, resource: str) -> None:
-    owner = await api.signup()
-    manager = await api.invite(owner, "manager")
-    rep = await api.invite(owner, "rep")
+    _owner, manager, rep = await api.team("manager", "rep")
     created = await manager.client.post(f"/v1/{resource}", json=NEW[resource])
     assert created.status_code == 201, created.text
     item_id = created.json()["id"]

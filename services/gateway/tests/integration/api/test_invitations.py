@@ -78,8 +78,7 @@ async def test_inviting_an_existing_user_is_409(api: Any) -> None:
 
 
 async def test_nobody_invites_above_their_own_role(api: Any) -> None:
-    owner = await api.signup()
-    admin = await api.invite(owner, "admin")
+    owner, admin = await api.team("admin")
     resp = await _invite(admin, f"boss-{owner.user_id[:8]}@example.com", "owner")
     assert resp.status_code == 403
     rep = await api.invite(owner, "rep")

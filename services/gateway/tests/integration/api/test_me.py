@@ -215,8 +215,7 @@ async def test_a_rectification_privacy_cannot_take_now_is_kept_and_offered_again
 
 
 async def test_a_pending_rectification_goes_with_its_user(api: Any, fake_state: Any) -> None:
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
+    owner, rep = await api.team("rep")
     fake_state.fail_next("POST", "/internal/rectification", status=503)
     await rep.client.patch("/v1/me", json={"name": "Gone Soon"})
     assert await _pending(api, rep.user_id) is not None

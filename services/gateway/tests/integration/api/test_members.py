@@ -6,9 +6,7 @@ from typing import Any
 
 
 async def test_members_are_listed_for_owners_admins_and_managers(api: Any) -> None:
-    owner = await api.signup()
-    manager = await api.invite(owner, "manager")
-    rep = await api.invite(owner, "rep")
+    owner, manager, rep = await api.team("manager", "rep")
     listed = await manager.client.get("/v1/members")
     assert listed.status_code == 200
     assert {m["id"] for m in listed.json()["items"]} == {
@@ -20,8 +18,7 @@ async def test_members_are_listed_for_owners_admins_and_managers(api: Any) -> No
 
 
 async def test_owner_changes_a_role_and_it_applies_to_the_next_request(api: Any) -> None:
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
+    owner, rep = await api.team("rep")
     assert (await rep.client.get("/v1/members")).status_code == 403
     resp = await owner.client.patch(f"/v1/members/{rep.user_id}", json={"role": "manager"})
     assert resp.status_code == 200
@@ -30,17 +27,14 @@ async def test_owner_changes_a_role_and_it_applies_to_the_next_request(api: Any)
 
 
 async def test_rep_trying_an_admin_action_is_403(api: Any) -> None:
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
+    _owner, rep = await api.team("rep")
     resp = await rep.client.patch(f"/v1/members/{rep.user_id}", json={"role": "admin"})
     assert resp.status_code == 403
     assert resp.json()["error"]["code"] == "forbidden"
 
 
 async def test_admin_cannot_grant_owner_nor_touch_an_owner(api: Any) -> None:
-    owner = await api.signup()
-    admin = await api.invite(owner, "admin")
-    rep = await api.invite(owner, "rep")
+    owner, admin, rep = await api.team("admin", "rep")
     grant = await admin.client.patch(f"/v1/members/{rep.user_id}", json={"role": "owner"})
     assert grant.status_code == 403
     demote = await admin.client.patch(f"/v1/members/{owner.user_id}", json={"role": "rep"})
@@ -62,8 +56,7 @@ async def test_the_last_owner_can_be_neither_demoted_nor_removed(api: Any) -> No
 
 
 async def test_removed_member_loses_sessions_and_api_keys(api: Any) -> None:
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
+    owner, rep = await api.team("rep")
     key = await api.api_key(rep)
     assert (await api.bearer(key).get("/v1/me")).status_code == 200
     resp = await owner.client.delete(f"/v1/members/{rep.user_id}")
@@ -75,10 +68,7 @@ async def test_removed_member_loses_sessions_and_api_keys(api: Any) -> None:
 
 
 async def test_manager_team_is_carried_in_the_identity(api: Any, fake_state: Any) -> None:
-    owner = await api.signup()
-    manager = await api.invite(owner, "manager")
-    rep = await api.invite(owner, "rep")
-    other_rep = await api.invite(owner, "rep")
+    owner, manager, rep, other_rep = await api.team("manager", "rep", "rep")
     resp = await owner.client.put(
         f"/v1/members/{rep.user_id}/manager", json={"manager_id": manager.user_id}
     )
@@ -101,9 +91,7 @@ async def test_manager_team_is_carried_in_the_identity(api: Any, fake_state: Any
 
 
 async def test_only_a_manager_can_lead_a_team(api: Any) -> None:
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
-    other = await api.invite(owner, "rep")
+    owner, rep, other = await api.team("rep", "rep")
     resp = await owner.client.put(
         f"/v1/members/{rep.user_id}/manager", json={"manager_id": other.user_id}
     )
@@ -112,8 +100,7 @@ async def test_only_a_manager_can_lead_a_team(api: Any) -> None:
 
 
 async def test_unknown_role_is_422(api: Any) -> None:
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
+    owner, rep = await api.team("rep")
     resp = await owner.client.patch(f"/v1/members/{rep.user_id}", json={"role": "emperor"})
     assert resp.status_code == 422
     assert resp.json()["error"]["code"] == "validation_error"

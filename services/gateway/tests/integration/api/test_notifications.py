@@ -60,8 +60,7 @@ async def test_a_finished_call_notifies_its_uploader_once_and_nobody_under_anoth
     kind: str,
     data: dict[str, Any],
 ) -> None:
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
+    owner, rep = await api.team("rep")
     event = make_event(payload("call-1", rep.user_id), source="score", org_id=owner.org_id)
     consumer = _consumer(api, topic.value)
     assert await consumer.apply(event) is True

@@ -95,6 +95,17 @@ async def test_a_row_added_between_two_pages_neither_repeats_nor_shifts_one(api:
     assert ids == [*first_keys, added]
 
 
+async def cursor_errors(api: Any, path: str, cursor: str) -> list[dict[str, Any]]:
+    """The field errors of a new owner's read of the list ``path`` with ``cursor``: a 422."""
+    owner = await api.signup()
+    resp = await owner.client.get(path, params={"cursor": cursor})
+    assert resp.status_code == 422, resp.text
+    error = resp.json()["error"]
+    assert error["code"] == "validation_error"
+    errors: list[dict[str, Any]] = error["errors"]
+    return errors
+
+
 @pytest.mark.parametrize(
     "path", ["/v1/members", "/v1/invitations", "/v1/api-keys", "/v1/notifications"]
 )
@@ -102,12 +113,8 @@ async def test_a_row_added_between_two_pages_neither_repeats_nor_shifts_one(api:
 async def test_a_cursor_this_api_did_not_make_is_a_422_on_the_cursor_field(
     api: Any, path: str, cursor: str
 ) -> None:
-    owner = await api.signup()
-    resp = await owner.client.get(path, params={"cursor": cursor})
-    assert resp.status_code == 422, resp.text
-    error = resp.json()["error"]
-    assert error["code"] == "validation_error"
-    assert [(e["field"], e["location"], e["type"]) for e in error["errors"]] == [
+    errors = await cursor_errors(api, path, cursor)
+    assert [(e["field"], e["location"], e["type"]) for e in errors] == [
         ("cursor", "query", "invalid_cursor")
     ]
 
@@ -126,10 +133,7 @@ async def test_a_cursor_this_api_did_not_make_is_a_422_on_the_cursor_field(
 async def test_a_cursor_another_service_refuses_keeps_its_field_error(
     api: Any, path: str, forged_cursor: str
 ) -> None:
-    owner = await api.signup()
-    resp = await owner.client.get(path, params={"cursor": forged_cursor})
-    assert resp.status_code == 422, resp.text
-    assert resp.json()["error"]["errors"] == [
+    assert await cursor_errors(api, path, forged_cursor) == [
         {
             "field": "cursor",
             "location": "query",

@@ -40,8 +40,7 @@ async def test_an_email_never_counts_as_self(api: Any) -> None:
 
 
 async def test_a_rep_cannot_ask_about_someone_else(api: Any) -> None:
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
+    owner, rep = await api.team("rep")
     for subject, status in (
         ({"type": "user", "id": owner.user_id}, 403),
         ({"type": "participant", "email": "someone@customer.example"}, 404),
@@ -52,9 +51,7 @@ async def test_a_rep_cannot_ask_about_someone_else(api: Any) -> None:
 
 
 async def test_compliance_runs_requests_about_anyone_in_the_org(api: Any, fake_state: Any) -> None:
-    owner = await api.signup()
-    officer = await api.invite(owner, "compliance")
-    rep = await api.invite(owner, "rep")
+    owner, officer, rep = await api.team("compliance", "rep")
     erase = await officer.client.post(
         "/v1/privacy/erasure", json={"subject": {"type": "participant", "email": "x@cust.example"}}
     )
@@ -90,8 +87,7 @@ async def test_everyone_lists_the_requests_privacy_scopes_to_them(
 ) -> None:
     """The privacy center of a rep lists their own requests (privacy scopes the rows by
     the signed identity), never with privacy's internal download path."""
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
+    _owner, rep = await api.team("rep")
     mine = await rep.client.post(
         "/v1/privacy/export", json={"subject": {"type": "user", "id": rep.user_id}}
     )
@@ -103,9 +99,7 @@ async def test_everyone_lists_the_requests_privacy_scopes_to_them(
 
 
 async def test_a_rep_cannot_read_someone_elses_request(api: Any) -> None:
-    owner = await api.signup()
-    officer = await api.invite(owner, "compliance")
-    rep = await api.invite(owner, "rep")
+    _owner, officer, rep = await api.team("compliance", "rep")
     made = await officer.client.post(
         "/v1/privacy/erasure", json={"subject": {"type": "participant", "email": "y@cust.example"}}
     )
@@ -125,8 +119,7 @@ async def test_subjects_need_what_identifies_them(api: Any) -> None:
 
 
 async def test_account_deletion_is_owner_only_and_can_be_restored(api: Any) -> None:
-    owner = await api.signup()
-    admin = await api.invite(owner, "admin")
+    owner, admin = await api.team("admin")
     assert (await admin.client.delete("/v1/account")).status_code == 403
     resp = await owner.client.delete("/v1/account")
     assert resp.status_code == 202 and resp.json()["status"] == "deleted"
@@ -143,8 +136,7 @@ async def test_account_deletion_is_owner_only_and_can_be_restored(api: Any) -> N
 async def test_a_deleted_account_is_closed_at_once_on_every_route_but_a_few(
     api: Any, fake_state: Any
 ) -> None:
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
+    owner, rep = await api.team("rep")
     key = await api.api_key(owner)
     call = fake_state.add_call(owner.org_id, rep.user_id)
     assert (await rep.client.get(f"/v1/calls/{call['id']}")).status_code == 200
@@ -218,11 +210,7 @@ async def test_without_privacy_an_unknown_account_status_fails_closed(make_api: 
 async def test_a_rep_sees_their_own_requests_only_and_officers_see_all(
     api: Any, fake_state: Any
 ) -> None:
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
-    colleague = await api.invite(owner, "rep")
-    manager = await api.invite(owner, "manager")
-    officer = await api.invite(owner, "compliance")
+    owner, rep, colleague, manager, officer = await api.team("rep", "rep", "manager", "compliance")
     call = fake_state.add_call(owner.org_id, rep.user_id)
     mine = (await rep.client.delete(f"/v1/calls/{call['id']}")).json()["id"]
     # A request about the rep, made by someone else: privacy would show it to them, the
@@ -245,8 +233,7 @@ async def test_a_rep_sees_their_own_requests_only_and_officers_see_all(
 async def test_a_completed_export_is_downloaded_through_the_gateway_by_its_requester(
     api: Any, fake_state: Any
 ) -> None:
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
+    owner, rep = await api.team("rep")
     made = await rep.client.post(
         "/v1/privacy/export", json={"subject": {"type": "user", "id": rep.user_id}}
     )
@@ -315,9 +302,7 @@ async def test_a_rep_reaches_participants_of_calls_the_rep_sees_and_no_others(
 async def test_an_erasure_certificate_and_its_key_are_served_and_verify_offline(
     api: Any, fake_state: Any
 ) -> None:
-    owner = await api.signup()
-    officer = await api.invite(owner, "compliance")
-    rep = await api.invite(owner, "rep")
+    _owner, officer, rep = await api.team("compliance", "rep")
     made = await officer.client.post(
         "/v1/privacy/erasure", json={"subject": {"type": "participant", "email": "z@cust.example"}}
     )
@@ -337,8 +322,7 @@ async def test_an_erasure_certificate_and_its_key_are_served_and_verify_offline(
 
 
 async def test_no_erasure_takes_the_last_owner(api: Any) -> None:
-    owner = await api.signup()
-    admin = await api.invite(owner, "admin")
+    owner, admin = await api.team("admin")
     for who, subject in (
         (owner, {"type": "user", "id": owner.user_id}),
         (admin, {"type": "user", "id": owner.user_id}),

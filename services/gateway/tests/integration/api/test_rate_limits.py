@@ -30,8 +30,7 @@ async def _export(member: Any) -> Any:
 
 
 async def test_exports_are_limited_per_user_then_per_organization(api: Any) -> None:
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
+    owner, rep = await api.team("rep")
     assert [(await _export(owner)).status_code for _ in range(2)] == [202, 202]
     limited = await _export(owner)
     assert limited.status_code == 429

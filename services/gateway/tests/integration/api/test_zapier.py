@@ -25,8 +25,7 @@ async def test_a_zapier_app_tests_its_key_subscribes_samples_and_unsubscribes(
 
 
 async def test_a_rep_key_and_a_bad_event_are_refused(api: Any) -> None:
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
+    owner, rep = await api.team("rep")
     rep_key = api.bearer(await api.api_key(rep))
     assert (await rep_key.get("/v1/zapier/me")).status_code == 403
     zapier = api.bearer(await api.api_key(owner))

@@ -24,7 +24,6 @@ async def test_connecting_leads_to_zoom_or_back_to_settings_with_the_reason(
 
 
 async def test_reps_may_not_connect_zoom(api: Any) -> None:
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
+    _owner, rep = await api.team("rep")
     assert (await rep.client.get("/v1/integrations/zoom/authorize")).status_code == 403
     assert (await rep.client.get("/v1/integrations/zoom")).status_code == 403

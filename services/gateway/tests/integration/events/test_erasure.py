@@ -66,8 +66,7 @@ async def _count(api: Any, table: Any, *where: Any) -> int:
 
 
 async def test_erasing_a_user_removes_account_sessions_keys_and_acknowledges(api: Any) -> None:
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
+    owner, rep = await api.team("rep")
     key = await api.api_key(rep)
     await rep.client.get("/v1/me")
     await owner.client.post("/v1/invitations", json={"email": "later@example.com", "role": "rep"})
@@ -106,8 +105,7 @@ async def test_a_key_looked_up_while_the_erasure_commits_is_not_cached(
     """This replica forgets its cached API keys when the erasure commits, not before: a
     request in between still finds the key in the database, and had cached it for the
     cache time after its user was erased."""
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
+    owner, rep = await api.team("rep")
     key = await api.api_key(rep)
     gw = api.app.state.gateway
     if gw.db.engine.dialect.name == "sqlite":
@@ -128,8 +126,7 @@ async def test_a_key_looked_up_while_the_erasure_commits_is_not_cached(
 async def test_erasing_a_participant_by_fingerprint_finds_the_user_and_invitations(
     api: Any,
 ) -> None:
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
+    owner, rep = await api.team("rep")
     pending = f"invitee-{owner.user_id[:8]}@example.com"
     await owner.client.post("/v1/invitations", json={"email": pending, "role": "rep"})
     secret = api.app.state.gateway.settings.fingerprint_secret.get_secret_value()
@@ -148,8 +145,7 @@ async def test_erasing_a_participant_by_fingerprint_finds_the_user_and_invitatio
 
 
 async def test_erasing_the_organization_removes_everyone(api: Any) -> None:
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
+    owner, rep = await api.team("rep")
     await api.api_key(owner)
     request_id = await _erase(api, owner.org_id, Subject(type="organization", id=owner.org_id))
     for member in (owner, rep):
@@ -171,8 +167,7 @@ async def test_an_erasure_never_crosses_organizations(api: Any) -> None:
 
 
 async def test_a_resend_for_other_services_leaves_the_gateway_alone(api: Any) -> None:
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
+    owner, rep = await api.team("rep")
     request_id = await _erase(
         api, owner.org_id, Subject(type="user", id=rep.user_id), services=["ingest"]
     )
@@ -181,8 +176,7 @@ async def test_a_resend_for_other_services_leaves_the_gateway_alone(api: Any) ->
 
 
 async def test_a_redelivered_request_is_handled_once(api: Any) -> None:
-    owner = await api.signup()
-    rep = await api.invite(owner, "rep")
+    owner, rep = await api.team("rep")
     event = make_event(
         ErasureRequested(request_id="dup-1", subject=Subject(type="user", id=rep.user_id)),
         source="privacy",
