@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from clashtor_common.embedded import free_port
@@ -97,6 +97,13 @@ def receiver() -> Iterator[Receiver]:
     running.stop()
 
 
+def integrations_region(page: Page, owner: tuple[Clashtor, str], name: str) -> Locator:
+    """The ``name`` region of the owner's integrations page, logging in unless already there."""
+    if "/settings/integrations" not in page.url:
+        log_in(page, owner[1], "/settings/integrations")
+    return page.get_by_role("region", name=name)
+
+
 def test_an_admin_connects_zoom_through_its_consent_and_sees_a_failed_import(
     page: Page, stack: Stack, zoom_stub: Any, owner: tuple[Clashtor, str]
 ) -> None:
@@ -150,10 +157,7 @@ def test_a_webhook_is_delivered_signed_redelivered_and_its_secret_rotated(
     page: Page, owner: tuple[Clashtor, str], receiver: Receiver
 ) -> None:
     web = Watched(page)
-    client, email = owner
-    if "/settings/integrations" not in page.url:
-        log_in(page, email, "/settings/integrations")
-    hooks = page.get_by_role("region", name="Webhooks")
+    hooks = integrations_region(page, owner, "Webhooks")
     # a private address is refused beside the URL, and nothing is listed
     url = hooks.get_by_label("Endpoint URL")
     url.fill("http://10.0.0.1/hook")
@@ -171,6 +175,7 @@ def test_a_webhook_is_delivered_signed_redelivered_and_its_secret_rotated(
     web.check("62-integrations-webhook-secret")
 
     # an event the webhook is subscribed to: a privacy request that completes
+    client, _ = owner
     request_id = client.privacy("export", {"type": "participant", "email": "nobody@buyer.example"})
     assert client.wait_for_request(request_id)["status"] == "completed"
 
@@ -212,10 +217,7 @@ def test_slack_is_connected_with_a_write_only_token_and_rules_are_kept(
     page: Page, owner: tuple[Clashtor, str]
 ) -> None:
     web = Watched(page)
-    client, email = owner
-    if "/settings/integrations" not in page.url:
-        log_in(page, email, "/settings/integrations")
-    slack = page.get_by_role("region", name="Slack")
+    slack = integrations_region(page, owner, "Slack")
     token = f"xoxb-{uuid.uuid4().hex}"
     slack.get_by_label("Bot token").fill(token)
     slack.get_by_role("button", name="Connect Slack").click()
@@ -240,6 +242,7 @@ def test_slack_is_connected_with_a_write_only_token_and_rules_are_kept(
     assert token not in page.content()
     slack.get_by_role("button", name="Delete the rule Score below 40 in #sales").click()
     expect(slack.get_by_role("cell", name="Score below 40", exact=True)).to_have_count(0)
+    client, _ = owner
     rules = client.http.get("/v1/integrations/slack/rules", headers=client.bearer).json()
     assert [(r["kind"], r["channel"]) for r in rules["items"]] == [("call_failed", "#ops")]
     assert web.problems == []
