@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import hashlib
 import hmac
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ import httpx
 import pytest
 
 from clashtor_callgen import generate_call, short_script
-from clashtor_common.testing.waiting import wait_until
+from clashtor_common.testing.waiting import poll_until, wait_until
 
 from .client import Clashtor
 from .stack import Stack
@@ -217,6 +218,42 @@ def test_a_recording_whose_host_has_no_account_is_a_visible_failure(
     assert [i["status"] for i in failed] == ["failed"]
     assert "no Clashtor account" in failed[0]["error"] and failed[0]["call_id"] is None
     assert "no Clashtor account" in (org.status()["last_failure"] or "")
+
+
+def test_a_recording_downloading_when_its_host_is_erased_never_becomes_a_call(
+    stack: Stack, zoom_stub: Any
+) -> None:
+    org = ZoomOrg(stack, zoom_stub)
+    rep = Clashtor(stack.gateway)
+    try:
+        token, email = org.api.invite("rep")
+        rep_id = rep.accept(token, "Rita Rep")["user"]["id"]
+        host = zoom_stub.add_user(email, account_id=org.account_id)
+        audio = generate_call(short_script(), fmt="m4a").read_bytes()
+        leaving = zoom_stub.add_meeting(host, audio, topic="Rita's last call", guests=GUESTS)
+        downloads = len(zoom_stub.downloads)
+        zoom_stub.hold_downloads = threading.Event()  # half the file, then Zoom waits
+        try:
+            body = zoom_stub.recording_completed(leaving)
+            assert notify(stack, body, zoom_stub.signed(body)).status_code == 204
+            poll_until(lambda: len(zoom_stub.downloads) > downloads, what="the download")
+            request_id = org.api.privacy("erasure", {"type": "user", "id": rep_id})
+            assert org.api.wait_for_request(request_id)["status"] == "completed"
+        finally:
+            zoom_stub.hold_downloads.set()
+            zoom_stub.hold_downloads = None
+
+        # The importer works its jobs one after the other: once a recording announced
+        # after the erasure is imported, it is past the one that was downloading.
+        later = zoom_stub.add_meeting(org.zoom_user, audio, topic="After the erasure", guests=[])
+        body = zoom_stub.recording_completed(later)
+        assert notify(stack, body, zoom_stub.signed(body)).status_code == 204
+        item = org.import_once("After the erasure", "imported")
+        assert [c["id"] for c in org.calls()] == [item["call_id"]]
+        assert [i["title"] for i in org.imports()] == ["After the erasure"]
+    finally:
+        rep.close()
+        org.api.close()
 
 
 def connect_s2s(api: Clashtor, app: Any) -> httpx.Response:

@@ -453,7 +453,7 @@ class ZoomStub:
                 self.end_headers()
                 self.wfile.write(data[: len(data) // 2])
                 self.wfile.flush()
-                hold.wait(timeout=60)
+                hold.wait(timeout=300)
                 self.wfile.write(data[len(data) // 2 :])
 
             def log_message(self, *_: Any) -> None:
