@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, overload
 
 from sqlalchemy import Column, DateTime, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
 
@@ -39,8 +42,42 @@ def timestamp_column(*, nullable: bool = False, index: bool = False) -> Column: 
 
 SQLITE_BUSY_SECONDS = 30
 """How long a SQLite transaction waits for the write lock (``busy_timeout``)."""
-_turns_held: ContextVar[frozenset[int]] = ContextVar("clashtor_db_turns", default=frozenset())
-"""The databases (``id``) whose turn the current task holds (``Database._turn``)."""
+
+
+@dataclass(frozen=True)
+class _Held:
+    """A database's turn (``Database._turn``) or outermost session, held by one task.
+
+    The task is kept because a context variable is copied into every task started
+    while it is set: a task spawned inside a session must not take itself for its owner.
+    """
+
+    owner: asyncio.Task[Any] | None
+    session: AsyncSession | None = None
+
+
+_NONE_HELD: Mapping[int, _Held] = MappingProxyType({})
+_turns_held: ContextVar[Mapping[int, _Held]] = ContextVar("clashtor_db_turns", default=_NONE_HELD)
+"""The databases (``id``) whose turn the current task holds (never mutated: replaced)."""
+_outer_sessions: ContextVar[Mapping[int, _Held]] = ContextVar(
+    "clashtor_db_outer_sessions", default=_NONE_HELD
+)
+"""The outermost session the current task has open on each SQLite database."""
+
+
+def _held_here(var: ContextVar[Mapping[int, _Held]], key: int) -> _Held | None:
+    held = var.get().get(key)
+    if held is None or held.owner is not asyncio.current_task():
+        return None
+    return held
+
+
+def _began(session: AsyncSession) -> bool:
+    """Whether ``session`` holds a connection in a transaction (on SQLite: the write lock)."""
+    return bool(session.sync_session.info.get(_BEGAN))
+
+
+_BEGAN = "clashtor_began"
 
 
 def _is_sqlite(url: str) -> bool:
@@ -72,11 +109,43 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A session in a transaction: commits on success, rolls back on error."""
+        """A session in a transaction: commits on success, rolls back on error.
+
+        SQLite: inside a session of this task's that has begun writing (it holds the
+        database's one write lock), the new session is a savepoint on that session's
+        connection instead of a second connection, which would wait for the lock its own
+        caller holds until the busy timeout. It commits with the outer transaction.
+        """
+        outer = _held_here(_outer_sessions, id(self)) if self.is_sqlite else None
+        if outer is not None and outer.session is not None and _began(outer.session):
+            connection = await outer.session.connection()
+            async with AsyncSession(
+                bind=connection,
+                expire_on_commit=False,
+                join_transaction_mode="create_savepoint",
+            ) as nested:
+                async with nested.begin():
+                    yield nested
+            return
         async with self._turn():
             async with AsyncSession(self.engine, expire_on_commit=False) as session:
-                async with session.begin():
-                    yield session
+                with self.outermost(session):
+                    async with session.begin():
+                        yield session
+
+    @contextmanager
+    def outermost(self, session: AsyncSession) -> Iterator[None]:
+        """Make ``session`` the task's outermost on this database (SQLite), unless it has
+        one: sessions opened inside it once it has begun are savepoints on it."""
+        if not self.is_sqlite or _held_here(_outer_sessions, id(self)) is not None:
+            yield
+            return
+        held = _Held(asyncio.current_task(), session)
+        token = _outer_sessions.set({**_outer_sessions.get(), id(self): held})
+        try:
+            yield
+        finally:
+            _outer_sessions.reset(token)
 
     @asynccontextmanager
     async def _turn(self) -> AsyncIterator[None]:
@@ -86,16 +155,18 @@ class Database:
         SQLite's busy wait is no queue: in a burst (twelve concurrent uploads on a loaded
         machine) one waiter could lose every retry for the whole busy timeout and fail
         with "database is locked" while the others got through. A session opened inside
-        one that holds the turn (same task, or a task it started) does not queue again.
+        one that holds the turn in the same task does not queue again; a task started
+        inside it does (it runs alongside its parent, which may go on writing).
         """
-        if not self.is_sqlite or id(self) in _turns_held.get():
+        if not self.is_sqlite or _held_here(_turns_held, id(self)) is not None:
             yield
             return
         loop = asyncio.get_running_loop()
         if self._turns is None or self._turns[0] is not loop:
             self._turns = (loop, asyncio.Lock())
         async with self._turns[1]:
-            token = _turns_held.set(_turns_held.get() | {id(self)})
+            held = _Held(asyncio.current_task())
+            token = _turns_held.set({**_turns_held.get(), id(self): held})
             try:
                 yield
             finally:
@@ -136,3 +207,14 @@ def _sqlite_begin(conn: Any) -> None:
     # IMMEDIATE takes the write lock up front: a transaction that reads then writes never
     # fails with "database is locked" because another writer got in between.
     conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@event.listens_for(Session, "after_begin")
+def _note_began(session: Session, _transaction: Any, _connection: Any) -> None:
+    session.info[_BEGAN] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _note_ended(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the outermost: the connection went back
+        session.info.pop(_BEGAN, None)

@@ -5,7 +5,9 @@ when configured. HTTP request rate, errors and duration come from the FastAPI
 instrumentation (``http_server_duration_milliseconds`` by route and status); this module
 adds the bus and the outbox:
 
-- ``clashtor_consumer_handler_duration_seconds`` (histogram, topic and group),
+- ``clashtor_consumer_handler_duration_seconds`` (histogram, topic and group: the mean
+  handler time per event, one observation per run of events one producer transaction
+  emitted and one batch handled together, or per event handled alone),
 - ``clashtor_consumer_events_total`` (handled, duplicate, skipped), ``..._retries_total``
   and ``clashtor_consumer_dead_letters_total`` (counters from the consumers' stats),
 - ``clashtor_consumer_lag`` (records behind the partition's end, per topic and partition),
@@ -68,7 +70,8 @@ _handler_duration: Histogram | None = None
 
 
 def handler_duration() -> Histogram:
-    """Seconds one handler call took (its transaction's commit not included)."""
+    """Seconds a handler call took, the mean over a run of events handled together (the
+    transaction's commit not included)."""
     global _handler_duration
     if _handler_duration is None:
         _install()
@@ -132,7 +135,8 @@ def _install() -> None:
     _handler_duration = m.create_histogram(
         "clashtor.consumer.handler.duration",
         unit="s",
-        description="Time one event handler took, by topic and consumer group",
+        description="Time an event handler took (mean over a run handled together), "
+        "by topic and consumer group",
     )
     m.create_observable_counter(
         "clashtor.consumer.events", [_events], description="Events seen, by outcome"

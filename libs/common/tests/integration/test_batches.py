@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from clashtor_common import db as db_module
 from clashtor_common.bus import make_broker, subscribe
 from clashtor_common.db import Database
 from clashtor_common.embedded import ensure_topics
@@ -124,6 +125,42 @@ async def test_a_failure_at_the_batch_commit_retries_one_by_one_without_duplicat
     for event in events:
         assert await count_effects(harness.db, str(event.id)) == (0 if event is raced else 1)
     assert await _inbox(harness.db, events) == 5
+
+
+async def test_a_handler_may_open_its_own_session_after_an_earlier_event_wrote_on_sqlite(
+    kafka_bootstrap: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the first event wrote, the batch's transaction holds SQLite's write lock: the
+    second event's own ``db.session()`` waited for it until the busy timeout, the batch
+    failed and every event went again alone (score ran with batches of one for this)."""
+    monkeypatch.setattr(db_module, "SQLITE_BUSY_SECONDS", 1)
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/service.db")
+    await db.create_all(InboxRecord, Effect)
+    topic = f"test-ownsession-{uuid.uuid4().hex[:8]}"
+    calls = 0
+
+    async def writes_then_opens_its_own(event: Envelope, session: AsyncSession) -> None:
+        nonlocal calls
+        calls += 1
+        async with db.session() as own:
+            await own.execute(select(Effect.id).limit(1))
+            own.add(Effect(event_id=str(event.id), note="own session"))
+        session.add(Effect(event_id=str(event.id), note=event.type))
+        await session.flush()
+
+    settings = settings_for("ownsession", kafka_bootstrap, db.url)
+    consumer = subscribe(
+        make_broker(settings), topic, settings=settings, db=db, handler=writes_then_opens_its_own
+    )
+    events = [sample_event() for _ in range(3)]
+    try:
+        await asyncio.wait_for(consumer.handle_batch(_records(topic, events)), timeout=20)
+        assert calls == 3, "the batch went through in one transaction, not again one by one"
+        for event in events:
+            assert await count_effects(db, str(event.id)) == 2
+        assert await _inbox(db, events) == 3
+    finally:
+        await db.dispose()
 
 
 class _HeldRelay(OutboxRelay):

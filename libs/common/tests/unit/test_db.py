@@ -72,3 +72,60 @@ async def test_a_session_inside_another_does_not_wait_for_its_own_turn(tmp_path:
     await asyncio.wait_for(nested(), timeout=20)
     assert await count(db) == 1
     await db.dispose()
+
+
+async def test_a_session_inside_one_that_wrote_is_a_savepoint_not_a_wait_for_the_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite the outer session holds the write lock once it wrote: a second connection
+    waited for it until the busy timeout ("database is locked")."""
+    monkeypatch.setattr(db_module, "SQLITE_BUSY_SECONDS", 1)
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
+    await db.create_all(Thing)
+    async with db.session() as outer:
+        outer.add(Thing(name="outer"))
+        await outer.flush()
+        async with db.session() as inner:
+            inner.add(Thing(name="inner"))
+        with pytest.raises(RuntimeError):
+            async with db.session() as failing:
+                failing.add(Thing(name="rolled back alone"))
+                await failing.flush()
+                raise RuntimeError("inner fails")
+        names = (await outer.execute(select(Thing.name).order_by(Thing.id))).scalars().all()
+        assert names == ["outer", "inner"]
+    assert await count(db) == 2
+    with pytest.raises(RuntimeError):
+        async with db.session() as outer:
+            outer.add(Thing(name="outer again"))
+            await outer.flush()
+            async with db.session() as inner:
+                inner.add(Thing(name="inner again"))
+            raise RuntimeError("the outer transaction fails: the inner one with it")
+    assert await count(db) == 2
+    await db.dispose()
+
+
+async def test_a_task_started_inside_a_session_waits_for_its_turn(tmp_path: Path) -> None:
+    """The turn is the task's, not its children's: a task spawned in a session (which
+    inherits the context) used to take itself for the holder and write alongside."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
+    await db.create_all(Thing)
+    order: list[str] = []
+
+    async def child() -> None:
+        async with db.session() as s:
+            order.append("child's session")
+            s.add(Thing(name="child"))
+
+    async with db.session() as s:
+        s.add(Thing(name="parent"))
+        await s.flush()
+        spawned = asyncio.create_task(child())
+        for _ in range(20):  # the child gets the loop many times over
+            await asyncio.sleep(0)
+        order.append("parent commits")
+    await asyncio.wait_for(spawned, timeout=20)
+    assert order == ["parent commits", "child's session"]
+    assert await count(db) == 2
+    await db.dispose()
