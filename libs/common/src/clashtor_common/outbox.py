@@ -24,6 +24,7 @@ from itertools import groupby
 from typing import Any, NamedTuple
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
 from opentelemetry import propagate, trace
 from sqlalchemy import Column, LargeBinary, delete, event, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -104,18 +105,22 @@ async def drop_unsent(session: AsyncSession, *, topics: Sequence[str], keys: Seq
         )
 
 
+#: The table's own INSERT, executed with many rows: no ORM bulk-insert pass per row.
+_INSERT_ROWS = insert(OutboxRecord.__table__)  # type: ignore[attr-defined]
+
+
 @event.listens_for(Session, "before_flush")
 def _write_pending(session: Session, _flush_context: Any, _instances: Any) -> None:
     rows = session.info.pop(_PENDING, None)
     if rows:
-        session.execute(insert(OutboxRecord), rows)
+        session.execute(_INSERT_ROWS, rows)
 
 
 @event.listens_for(Session, "before_commit")
 def _write_pending_before_commit(session: Session) -> None:
     rows = session.info.pop(_PENDING, None)
     if rows:
-        session.execute(insert(OutboxRecord), rows)
+        session.execute(_INSERT_ROWS, rows)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -177,6 +182,58 @@ def _headers(payload: bytes) -> list[tuple[str, bytes]]:
 #: 16 KiB, some 30 events: a relay batch of hundreds went out as one acknowledged round
 #: trip after another). Below Kafka's default ``message.max.bytes`` of 1 MiB.
 _BATCH_BYTES = 512 * 1024
+
+
+class _Batches:
+    """Record batches of one publish round, one open per partition, filled in row order.
+
+    The partition is the producer's own choice for the key (aiokafka's
+    ``DefaultPartitioner``, murmur2 as in the Java client), so a key lands where any other
+    producer of the topic puts it. A full batch is handed to the producer at once and a
+    new one opened for its partition after it: order per partition, hence per key, holds.
+    """
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self.producer = producer
+        self.open: dict[tuple[str, int], Any] = {}  # aiokafka BatchBuilder
+        self.delivered: list[asyncio.Future[Any]] = []
+        self._partitions: dict[str, list[int]] = {}
+        self._by_key: dict[tuple[str, bytes], int] = {}
+
+    async def add(
+        self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]
+    ) -> None:
+        partition = self._by_key.get((topic, key))
+        if partition is None:
+            partitions = self._partitions.get(topic)
+            if partitions is None:
+                partitions = sorted(await self.producer.partitions_for(topic))
+                self._partitions[topic] = partitions
+            partition = _PARTITIONER(key, partitions, partitions)
+            self._by_key[(topic, key)] = partition
+        where = (topic, partition)
+        batch = self.open.get(where)
+        if batch is None:
+            batch = self.open[where] = self.producer.create_batch()
+        if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
+            await self._send(where)  # full: send it, then start the partition's next
+            batch = self.open[where] = self.producer.create_batch()
+            if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
+                raise ValueError(f"an outbox row of {len(value)} bytes exceeds a record batch")
+
+    async def _send(self, where: tuple[str, int]) -> None:
+        batch = self.open.pop(where)
+        topic, partition = where
+        self.delivered.append(await self.producer.send_batch(batch, topic, partition=partition))
+
+    async def sent(self) -> None:
+        """Hand over the open batches and wait until the broker acknowledged them all."""
+        for where in list(self.open):
+            await self._send(where)
+        await asyncio.gather(*self.delivered)
+
+
+_PARTITIONER = DefaultPartitioner()
 
 
 _sqlite_relays: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Lock]] = {}
@@ -323,11 +380,11 @@ class OutboxRelay:
         context (what one transaction emitted), not one per row: a span costs more than
         the send. Its context goes into each row's headers, so every consumer's
         ``handle`` span is still a child of a ``publish`` span in the emitter's trace.
-        The sends are queued without waiting for each (the producer batches them per
-        partition, in order) and acknowledged together.
+        The rows are filled into one record batch per partition (``_Batches``) and
+        acknowledged together, rather than sent one by one with a future each.
         """
         producer = await self._get_producer()
-        futures = []
+        batches = _Batches(producer)
         for (topic, _), run in groupby(rows, key=_topic_and_trace):
             group = list(run)
             with kafka_span(
@@ -343,15 +400,10 @@ class OutboxRelay:
                 propagate.inject(context)
                 trace_headers = [(k, v.encode()) for k, v in context.items()]
                 for row in group:
-                    futures.append(
-                        await producer.send(
-                            topic,
-                            row.payload,
-                            key=row.key.encode(),
-                            headers=_headers(row.payload) + trace_headers,
-                        )
+                    await batches.add(
+                        topic, row.key.encode(), row.payload, _headers(row.payload) + trace_headers
                     )
-        await asyncio.gather(*futures)
+        await batches.sent()
 
     async def resend(self, since: datetime, until: datetime | None = None) -> int:
         """Re-publish every row created in ``[since, until]``, sent or not, in order."""
