@@ -52,6 +52,18 @@ def assert_scored_exactly_once(stack: RunningStack, call_ids: Sequence[str]) -> 
     assert asyncio.run(_dead_letters(bootstrap)) == {}
 
 
+def all_scored_exactly_once(
+    stack: RunningStack,
+    status: Callable[[str], str | None],
+    call_ids: Sequence[str],
+    timeout: float = 480,
+) -> None:
+    """Every call ends ``scored`` (``wait_scored``), each exactly once
+    (``assert_scored_exactly_once``): nothing lost, nothing repeated."""
+    wait_scored(status, call_ids, timeout)
+    assert_scored_exactly_once(stack, call_ids)
+
+
 def wait_for_event(
     stack: RunningStack, topic: Topic, call_ids: Sequence[str], timeout: float = 300
 ) -> None:

@@ -21,7 +21,7 @@ import time
 
 from clashtor_common.events import Topic
 
-from .checks import assert_scored_exactly_once, wait_for_event, wait_scored
+from .checks import all_scored_exactly_once, wait_for_event
 from .conftest import Uploader
 from .running import RunningStack
 
@@ -63,8 +63,7 @@ def test_kill_9_of_each_consumer_mid_batch_loses_and_repeats_nothing(
         stack.wait_restarted(child, pid)
         assert f"{child} exited (code -9); restarting" in stack.output()
 
-    wait_scored(calls.status, ids)
-    assert_scored_exactly_once(stack, ids)
+    all_scored_exactly_once(stack, calls.status, ids)
 
 
 def test_the_broker_killed_and_restarted_loses_nothing(
@@ -75,8 +74,7 @@ def test_the_broker_killed_and_restarted_loses_nothing(
     stack.wait_restarted("broker", old)
     assert "broker exited (code -9); restarting" in stack.output()
 
-    wait_scored(calls.status, ids)
-    assert_scored_exactly_once(stack, ids)
+    all_scored_exactly_once(stack, calls.status, ids)
 
 
 def test_a_whole_stack_stop_with_5_calls_in_flight_and_a_start_loses_nothing(
@@ -89,5 +87,4 @@ def test_a_whole_stack_stop_with_5_calls_in_flight_and_a_start_loses_nothing(
     assert in_flight, "the stop came while calls were in flight"
 
     stack.start()
-    wait_scored(calls.status, ids)
-    assert_scored_exactly_once(stack, ids)
+    all_scored_exactly_once(stack, calls.status, ids)

@@ -25,7 +25,7 @@ from clashtor_callgen import generate_call, short_script
 from clashtor_common.testing.waiting import poll_until
 
 from ..e2e.stack import Stack
-from .checks import assert_scored_exactly_once, wait_scored
+from .checks import all_scored_exactly_once
 from .conftest import Uploader
 
 OUTAGE_LIMIT = 300
@@ -75,6 +75,5 @@ def test_calls_accepted_before_an_s3_outage_finish_once_and_uploads_meanwhile_ge
     poll_until(lambda: waited_out(stack, logged_before), OUTAGE_LIMIT, what="a consumer held")
     stack.s3.start()  # same data directory, same ports
 
-    wait_scored(calls.status, accepted, timeout=900)
-    assert_scored_exactly_once(stack, accepted)  # type: ignore[arg-type]
+    all_scored_exactly_once(stack, calls.status, accepted, timeout=900)  # type: ignore[arg-type]
     assert calls.upload(1), "uploads work again"
