@@ -3,7 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, unwrap, type Schemas } from "../api/client";
-import { allItems, PAGE_LIMIT } from "../api/lists";
+import { allOf } from "../api/lists";
 import { ActionForm } from "../components/ActionForm";
 import { Field } from "../components/Field";
 import { useFormAction } from "../lib/useFormAction";
@@ -14,8 +14,7 @@ import { when } from "../lib/time";
 export function ApiKeysSettings() {
   const keys = useQuery({
     queryKey: ["api-keys"],
-    queryFn: () =>
-      allItems((cursor) => unwrap(api.GET("/v1/api-keys", { params: { query: { limit: PAGE_LIMIT, cursor } } }))),
+    queryFn: () => allOf("/v1/api-keys"),
   });
   const [name, setName] = useState("");
   const [created, setCreated] = useState<Schemas["ApiKeyCreatedOut"] | null>(null);

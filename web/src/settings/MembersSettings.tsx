@@ -2,7 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, unwrap, type Schemas } from "../api/client";
-import { allItems, allMembers, PAGE_LIMIT } from "../api/lists";
+import { allMembers, allOf } from "../api/lists";
 import { useMe } from "../auth/session";
 import { ActionForm } from "../components/ActionForm";
 import { Field, FormError } from "../components/Field";
@@ -113,8 +113,7 @@ function Members() {
 function Invitations() {
   const invitations = useQuery({
     queryKey: ["invitations"],
-    queryFn: () =>
-      allItems((cursor) => unwrap(api.GET("/v1/invitations", { params: { query: { limit: PAGE_LIMIT, cursor } } }))),
+    queryFn: () => allOf("/v1/invitations"),
   });
   const [email, setEmail] = useState("");
   const [role, setRole] = useState<Role>("rep");

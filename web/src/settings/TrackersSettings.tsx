@@ -4,7 +4,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, unwrap } from "../api/client";
-import { allItems, PAGE_LIMIT } from "../api/lists";
+import { allOf } from "../api/lists";
 import { ActionForm } from "../components/ActionForm";
 import { Field } from "../components/Field";
 import { ItemTable } from "../components/ItemTable";
@@ -32,8 +32,7 @@ export function phraseList(text: string): string[] {
 export function TrackersSettings() {
   const trackers = useQuery({
     queryKey: ["trackers"],
-    queryFn: () =>
-      allItems((cursor) => unwrap(api.GET("/v1/trackers", { params: { query: { limit: PAGE_LIMIT, cursor } } }))),
+    queryFn: () => allOf("/v1/trackers"),
   });
   const [name, setName] = useState("");
   const [phrases, setPhrases] = useState("");

@@ -4,7 +4,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, unwrap, type Schemas } from "../../api/client";
-import { allItems, PAGE_LIMIT } from "../../api/lists";
+import { allOf } from "../../api/lists";
 import { ActionForm } from "../../components/ActionForm";
 import { Field } from "../../components/Field";
 import { ItemTable } from "../../components/ItemTable";
@@ -94,8 +94,7 @@ function SlackConnection() {
 function SlackRules() {
   const rules = useQuery({
     queryKey: [...SLACK_KEY, "rules"],
-    queryFn: () =>
-      allItems((cursor) => unwrap(api.GET("/v1/integrations/slack/rules", { params: { query: { limit: PAGE_LIMIT, cursor } } }))),
+    queryFn: () => allOf("/v1/integrations/slack/rules"),
   });
   const [kind, setKind] = useState<Kind>("score_below");
   const [channel, setChannel] = useState("");

@@ -5,7 +5,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useId, useState } from "react";
 import { api, unwrap, type Schemas } from "../../api/client";
-import { allItems, PAGE_LIMIT } from "../../api/lists";
+import { allOf } from "../../api/lists";
 import { ActionForm } from "../../components/ActionForm";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { Field, FormError } from "../../components/Field";
@@ -25,7 +25,7 @@ export const EVENTS: Record<EventType, string> = {
 export function WebhooksIntegration() {
   const hooks = useQuery({
     queryKey: WEBHOOKS_KEY,
-    queryFn: () => allItems((cursor) => unwrap(api.GET("/v1/webhooks", { params: { query: { limit: PAGE_LIMIT, cursor } } }))),
+    queryFn: () => allOf("/v1/webhooks"),
   });
   const [url, setUrl] = useState("");
   const [events, setEvents] = useState<EventType[]>(["call.scored"]);
