@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,10 @@ from clashtor_common.testing.servers import Answer, PostServer
 class SlackStub:
     tokens: set[str] = field(default_factory=set)
     posted: list[dict[str, Any]] = field(default_factory=list)
+    arrived: int = 0
+    """Posts received, answered or not."""
+    hold: threading.Event | None = None
+    """Set: a post is taken in only once this event is."""
     port: int = field(default_factory=free_port)
     _server: PostServer | None = None
 
@@ -39,6 +44,9 @@ class SlackStub:
         elif token not in self.tokens:
             answer = {"ok": False, "error": "invalid_auth"}
         else:
+            self.arrived += 1
+            if self.hold is not None:
+                self.hold.wait(timeout=300)
             body = json.loads(raw)
             self.posted.append({**body, "token": token})
             answer = {"ok": True, "channel": body["channel"], "ts": "1700000000.0001"}

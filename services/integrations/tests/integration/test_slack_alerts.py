@@ -3,15 +3,22 @@ local server that speaks Slack's Web API."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import uuid
 
 import pytest
+from sqlmodel import col, select
 
-from clashtor_common.events import CallFailed, CallScored
+from clashtor_common.events import CallFailed, CallScored, ErasureRequested, Subject
 from clashtor_common.testing.waiting import wait_until
+from integrations.adapters.tables import SlackAlert
+from integrations.context import IntegrationsContext
+from integrations.service_layer.fence import SendingNow
 
 from .conftest import Api, Publisher
 from .slack_stub import SlackStub
+from .test_zoom_connection import erase
 
 pytestmark = pytest.mark.slow
 
@@ -123,3 +130,43 @@ async def test_rules_need_their_parameters_and_the_admin_role(api: Api) -> None:
     assert (await api.call("GET", "/internal/slack/connection", org, role="rep")).status_code == 403
     other = await api.call("DELETE", f"/internal/slack/rules/{uuid.uuid4()}", org)
     assert other.status_code == 404
+
+
+async def test_an_alert_claimed_before_its_calls_erasure_is_not_posted_after_it(
+    api: Api, publisher: Publisher, slack_stub: SlackStub, ctx: IntegrationsContext
+) -> None:
+    """The notifier posts a batch one alert after the other: a call erased while an
+    earlier alert is being posted has its alert dropped, not posted after the erasure;
+    the erasure of the call being posted waits for the post's outcome."""
+    org = await connected_org(api, slack_stub)
+    await rule(api, org, kind="score_below", threshold=50, channel="#sales-alerts")
+    await ctx.notifier.stop()  # this test runs the notifier itself
+    try:
+        posting = await scored(publisher, org, 10, [])
+        erased = await scored(publisher, org, 20, [])
+        await wait_until(lambda: alerts_of(ctx, org, 2))
+        slack_stub.hold, arrived = threading.Event(), slack_stub.arrived
+        notifier = asyncio.create_task(ctx.notifier.run_once())
+        await wait_until(lambda: slack_stub.arrived > arrived)  # both claimed, one posting
+        with pytest.raises(SendingNow):
+            await erase(ctx, org, call_erasure(posting))
+        done = await erase(ctx, org, call_erasure(erased))
+        assert done.removed["slack_alerts"] == 1
+    finally:
+        if slack_stub.hold is not None:
+            slack_stub.hold.set()
+        slack_stub.hold = None
+        await ctx.notifier.start()
+    assert await notifier == 2
+    assert len(slack_stub.about(posting)) == 1 and slack_stub.about(erased) == []
+    assert (await erase(ctx, org, call_erasure(posting))).removed["slack_alerts"] == 1
+
+
+async def alerts_of(ctx: IntegrationsContext, org: str, count: int) -> bool:
+    async with ctx.db.session() as session:
+        found = await session.execute(select(SlackAlert).where(col(SlackAlert.org_id) == org))
+        return len(found.all()) == count
+
+
+def call_erasure(call_id: str) -> ErasureRequested:
+    return ErasureRequested(request_id=str(uuid.uuid4()), subject=Subject(type="call", id=call_id))

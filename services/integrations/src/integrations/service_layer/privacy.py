@@ -56,6 +56,7 @@ from integrations.adapters.tables import (
     ZoomOAuthState,
 )
 from integrations.domain.zoom import ERASED
+from integrations.service_layer.slack import erase_alerts
 from integrations.service_layer.zoom import import_title
 from integrations.service_layer.zoom_fence import erase_imports
 
@@ -102,10 +103,7 @@ async def erase_subject(
                 delete(WebhookSubscription).where(col(WebhookSubscription.org_id) == org_id)
             )
             removed["webhooks"] = result.rowcount or 0  # type: ignore[attr-defined]
-            removed["slack_alerts"] = await _count(
-                session, SlackAlert, col(SlackAlert.org_id) == org_id
-            )
-            await session.execute(delete(SlackAlert).where(col(SlackAlert.org_id) == org_id))
+            removed["slack_alerts"] = await erase_alerts(session, org_id)
             rules = await session.execute(delete(SlackRule).where(col(SlackRule.org_id) == org_id))
             removed["slack_rules"] = rules.rowcount or 0  # type: ignore[attr-defined]
             conn = await session.execute(
@@ -169,12 +167,9 @@ async def erase_subject(
             )
             await session.execute(delete(WebhookDelivery).where(col(WebhookDelivery.id).in_(ids)))
         removed["webhook_deliveries"] = len(ids)
-        alerts = await session.execute(
-            delete(SlackAlert).where(
-                col(SlackAlert.org_id) == org_id, col(SlackAlert.call_id) == subject.id
-            )
+        removed["slack_alerts"] = await erase_alerts(
+            session, org_id, col(SlackAlert.call_id) == subject.id
         )
-        removed["slack_alerts"] = alerts.rowcount or 0  # type: ignore[attr-defined]
         removed["zoom_imports"] = await erase_imports(
             session, org_id, col(ZoomImport.call_id) == subject.id
         )

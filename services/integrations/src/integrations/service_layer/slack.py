@@ -26,9 +26,12 @@ from integrations.domain import errors
 from integrations.domain.alerts import Outcome, RuleSpec, matches, message
 from integrations.domain.cursors import by_creation
 from integrations.domain.retries import RetryPolicy
+from integrations.service_layer import fence
 from integrations.service_layer.leased import LeasedWorker
 
 log = logging.getLogger(__name__)
+SENDING = "sending"
+"""An alert past the erasure fence, being posted (``service_layer.fence``)."""
 
 
 def _aad(org_id: str) -> bytes:
@@ -159,29 +162,41 @@ class SlackNotifier(LeasedWorker):
 
     async def run_once(self) -> int:
         now = datetime.now(UTC)
+        lease = now + self.lease
         async with self.db.session() as session:
             query = (
                 select(SlackAlert, SlackConnection)
                 .join(SlackConnection, col(SlackConnection.org_id) == col(SlackAlert.org_id))
-                .where(col(SlackAlert.status) == "pending", col(SlackAlert.next_attempt_at) <= now)
+                .where(
+                    col(SlackAlert.status).in_([fence.PENDING, SENDING]),
+                    col(SlackAlert.next_attempt_at) <= now,
+                )
             )
             due = []
             for alert, conn in (await session.execute(self.due_first(query, SlackAlert))).all():
-                alert.next_attempt_at = now + self.lease
+                alert.status, alert.next_attempt_at = fence.PENDING, lease
                 session.add(alert)
                 token = self.keyring.decrypt_text(conn.token_enc, aad=_aad(conn.org_id))
                 due.append((alert.id, token, alert.channel, alert.text, alert.blocks))
         for alert_id, token, channel, text, blocks in due:
+            # posted one after the other: the call of a later one may be erased meanwhile
+            sending = await fence.hand_over(
+                self.db, SlackAlert, alert_id, lease, self.lease, SENDING
+            )
+            if sending is None:
+                log.info("slack alert %s erased before it was posted", alert_id)
+                continue
             result = await self.poster.post(token, channel, text, blocks)
-            await self._record(alert_id, result)
+            await self._record(alert_id, sending, result)
         return len(due)
 
-    async def _record(self, alert_id: str, result: PostResult) -> None:
+    async def _record(self, alert_id: str, lease: datetime, result: PostResult) -> None:
         async with self.db.session() as session:
-            alert = await session.get(SlackAlert, alert_id)
-            if alert is None:
+            alert = await fence.locked(session, SlackAlert, alert_id)
+            if alert is None or not fence.still_ours(alert, SENDING, lease):
                 return
             now = datetime.now(UTC)
+            alert.status = fence.PENDING
             alert.attempts += 1
             alert.last_error = result.error
             if result.ok:
@@ -195,3 +210,14 @@ class SlackNotifier(LeasedWorker):
                 alert.status, alert.next_attempt_at = "failed", None
                 log.warning("slack alert %s refused by Slack: %s", alert.id, result.error)
             session.add(alert)
+
+
+async def erase_alerts(session: AsyncSession, org_id: str, *where: Any) -> int:
+    """Delete the organization's alerts matching ``where``; how many. Raises
+    ``SendingNow`` (nothing deleted) while one of them is being posted."""
+    query = select(SlackAlert).where(col(SlackAlert.org_id) == org_id, *where)
+    rows = list((await session.execute(query.with_for_update())).scalars())
+    fence.refuse_while_sending(rows, SENDING, "slack alert(s)")
+    for alert in rows:
+        await session.delete(alert)
+    return len(rows)

@@ -31,27 +31,21 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from clashtor_common.db import Database, as_utc
-from clashtor_common.failures import TransientError
+from clashtor_common.db import Database
 from integrations.adapters.tables import ZoomImport
-from integrations.domain.zoom import ERASED, PENDING, UPLOADING
+from integrations.domain.zoom import ERASED, UPLOADING
+from integrations.service_layer import fence
 
 
-class ImportInFlight(TransientError):
+class ImportInFlight(fence.SendingNow):
     """An import of the subject is being uploaded to ingest: the erasure waits for it."""
 
 
 async def locked_import(session: AsyncSession, import_id: str) -> ZoomImport | None:
-    """The import, locked until ``session``'s transaction ends (PostgreSQL; SQLite's
-    transactions hold the database's write lock already)."""
-    query = select(ZoomImport).where(col(ZoomImport.id) == import_id).with_for_update()
-    return (await session.execute(query)).scalar_one_or_none()
+    return await fence.locked(session, ZoomImport, import_id)
 
 
-def still_ours(item: ZoomImport | None, status: str, lease: datetime) -> bool:
-    """Whether ``item`` is still in ``status`` under the lease its worker holds: not
-    erased, and not taken over by another worker after the lease ran out."""
-    return item is not None and item.status == status and as_utc(item.next_attempt_at) == lease
+still_ours = fence.still_ours
 
 
 async def hand_over(
@@ -59,19 +53,7 @@ async def hand_over(
 ) -> datetime | None:
     """Pass the fence: the import becomes ``uploading`` under a lease renewed for the
     upload (returned), or None if it was erased or is not this worker's any more."""
-    now = datetime.now(UTC)
-    async with db.session() as session:
-        item = await locked_import(session, import_id)
-        if item is None or not still_ours(item, PENDING, lease):
-            return None
-        item.status, item.updated_at = UPLOADING, now
-        item.next_attempt_at = now + renew
-        session.add(item)
-        return as_utc(item.next_attempt_at)
-
-
-def uploading_now(item: ZoomImport, now: datetime) -> bool:
-    return item.status == UPLOADING and (as_utc(item.next_attempt_at) or now) > now
+    return await fence.hand_over(db, ZoomImport, import_id, lease, renew, UPLOADING)
 
 
 def tombstone(item: ZoomImport, now: datetime) -> None:
@@ -94,12 +76,7 @@ async def erase_imports(
     if not delete_rows:
         query = query.where(col(ZoomImport.status) != ERASED)
     rows = list((await session.execute(query.with_for_update())).scalars())
-    busy = [item.id for item in rows if uploading_now(item, now)]
-    if busy:
-        raise ImportInFlight(
-            f"zoom import(s) {', '.join(busy)} being uploaded to ingest: the erasure "
-            "goes on once the upload's outcome is recorded"
-        )
+    fence.refuse_while_sending(rows, UPLOADING, "zoom import(s)", ImportInFlight)
     for item in rows:
         if delete_rows:
             await session.delete(item)
