@@ -16,11 +16,13 @@ from clashtor_common.embedded import free_port
 from clashtor_common.events import (
     CallFailed,
     CallScored,
+    Envelope,
     ErasureRequested,
     ExportRequested,
     PrivacyRequestCompleted,
     Subject,
 )
+from clashtor_common.testing.kafka import TopicReader
 from clashtor_common.testing.servers import Answer, PostServer
 from clashtor_common.testing.waiting import wait_until
 from integrations.adapters.tables import WebhookSubscription
@@ -53,6 +55,24 @@ async def subscribe(
     assert resp.status_code == 201, resp.text
     body: dict[str, Any] = resp.json()
     return body
+
+
+def rid() -> str:
+    return str(uuid.uuid4())
+
+
+async def asked(
+    publisher: Publisher,
+    answers: TopicReader,
+    request: ErasureRequested | ExportRequested,
+    org: str,
+    key: str | None = None,
+) -> Envelope:
+    """Publish a privacy ``request`` (keyed by ``key``, else the org) and wait for
+    integrations' one answer to it."""
+    await publisher.publish(request, org=org, key=key or org)
+    [answer] = await answers.wait_for(lambda e: e.data["request_id"] == request.request_id)
+    return answer
 
 
 async def scored(publisher: Publisher, org: str, score: float = 41.0) -> str:
@@ -426,7 +446,7 @@ async def test_past_the_limit_a_new_webhook_is_a_conflict(
 
 
 async def test_erasing_a_call_removes_its_deliveries_and_an_org_its_webhooks(
-    api: Api, publisher: Publisher, receiver: Receiver, erasures: Any, exports: Any
+    api: Api, publisher: Publisher, receiver: Receiver, erasures: TopicReader, exports: TopicReader
 ) -> None:
     org = new_org()
     hook = await subscribe(api, org, receiver.url)
@@ -434,33 +454,23 @@ async def test_erasing_a_call_removes_its_deliveries_and_an_org_its_webhooks(
     kept, erased = await scored(publisher, org), await scored(publisher, org)
     await wait_until(lambda: receiver.for_subject(kept) and receiver.for_subject(erased), 60)
 
-    export_id = str(uuid.uuid4())
-    await publisher.publish(
-        ExportRequested(request_id=export_id, subject=Subject(type="organization", id=org)),
-        org=org,
-        key=org,
+    org_subject = Subject(type="organization", id=org)
+    part = await asked(
+        publisher, exports, ExportRequested(request_id=rid(), subject=org_subject), org
     )
-    [part] = await exports.wait_for(lambda e: e.data["request_id"] == export_id)
     assert part.data["items"] == 3 and part.data["part"]  # a webhook and two deliveries
 
-    call_request = str(uuid.uuid4())
-    await publisher.publish(
-        ErasureRequested(request_id=call_request, subject=Subject(type="call", id=erased)),
-        org=org,
-        key=erased,
+    call_subject = Subject(type="call", id=erased)
+    done = await asked(
+        publisher, erasures, ErasureRequested(request_id=rid(), subject=call_subject), org, erased
     )
-    [done] = await erasures.wait_for(lambda e: e.data["request_id"] == call_request)
     assert done.data["service"] == "integrations"
     assert done.data["removed"] == {"webhook_deliveries": 1, "slack_alerts": 0, "zoom_imports": 0}
     remaining = await deliveries(api, org, hook["id"])
     assert all(erased not in d["id"] for d in remaining) and len(remaining) == 1
 
-    org_request = str(uuid.uuid4())
-    await publisher.publish(
-        ErasureRequested(request_id=org_request, subject=Subject(type="organization", id=org)),
-        org=org,
-        key=org,
+    gone = await asked(
+        publisher, erasures, ErasureRequested(request_id=rid(), subject=org_subject), org
     )
-    [gone] = await erasures.wait_for(lambda e: e.data["request_id"] == org_request)
     assert gone.data["removed"]["webhooks"] == 1
     assert (await api.call("GET", f"/internal/webhooks/{hook['id']}", org)).status_code == 404
