@@ -4,14 +4,15 @@ Every service that holds call data answers the same question for a ``Subject`` f
 event: a call by its id, a participant by email fingerprint or participant id, a user
 by the calls they uploaded, an organization by all its calls. The rules (what each
 type needs, and that an organization subject must be the event's own organization)
-live here once; a service gives only its lookups, already scoped to the event's org.
+live here once; a service gives only its lookups, already scoped to the event's org,
+or, where its records are calls, its repository (``CallStore``, ``calls_for_subject``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from clashtor_common.events import Subject
 
@@ -61,3 +62,37 @@ async def records_for_subject(subject: Subject, org_id: str, lookups: SubjectLoo
             )
         return await lookups.organization()
     raise UnusableSubject(f"unknown subject type {subject.type!r}")
+
+
+class CallStore(Protocol[T]):
+    """A service's calls of one organization, found the ways a subject names them."""
+
+    @property
+    def org_id(self) -> str: ...
+
+    async def get(self, call_id: str) -> T | None: ...
+
+    async def calls_with_participant(
+        self, *, fingerprint: str | None, participant_id: str | None
+    ) -> list[T]: ...
+
+    async def calls_uploaded_by(self, user_id: str) -> list[T]: ...
+
+    async def all_calls(self) -> list[T]: ...
+
+
+async def calls_for_subject(subject: Subject, calls: CallStore[T]) -> list[T]:
+    """The calls ``subject`` names in the store's organization (``records_for_subject``)."""
+
+    async def by_participant(fingerprint: str | None, participant_id: str | None) -> list[T]:
+        return await calls.calls_with_participant(
+            fingerprint=fingerprint, participant_id=participant_id
+        )
+
+    lookups = SubjectLookups(
+        call=calls.get,
+        participant=by_participant,
+        uploader=calls.calls_uploaded_by,
+        organization=calls.all_calls,
+    )
+    return await records_for_subject(subject, calls.org_id, lookups)

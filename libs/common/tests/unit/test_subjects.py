@@ -2,28 +2,60 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import pytest
 
 from clashtor_common.events import Subject
-from clashtor_common.subjects import SubjectLookups, UnusableSubject, records_for_subject
+from clashtor_common.subjects import (
+    SubjectLookups,
+    UnusableSubject,
+    calls_for_subject,
+    records_for_subject,
+)
 
 ORG = "org-1"
 
 
-def lookups() -> SubjectLookups[str]:
-    async def call(call_id: str) -> str | None:
+class Calls:
+    """A ``CallStore`` of organization ``ORG`` whose calls say how they were found."""
+
+    org_id = ORG
+
+    async def get(self, call_id: str) -> str | None:
         return call_id if call_id == "c-1" else None
 
-    async def participant(fingerprint: str | None, participant_id: str | None) -> list[str]:
+    async def calls_with_participant(
+        self, *, fingerprint: str | None, participant_id: str | None
+    ) -> list[str]:
         return [f"by-participant:{fingerprint}:{participant_id}"]
 
-    async def uploader(user_id: str) -> list[str]:
+    async def calls_uploaded_by(self, user_id: str) -> list[str]:
         return [f"uploaded-by:{user_id}"]
 
-    async def organization() -> list[str]:
+    async def all_calls(self) -> list[str]:
         return ["every-call"]
 
-    return SubjectLookups(call, participant, uploader, organization)
+
+def lookups() -> SubjectLookups[str]:
+    calls = Calls()
+    return SubjectLookups(
+        calls.get,
+        lambda fp, pid: calls.calls_with_participant(fingerprint=fp, participant_id=pid),
+        calls.calls_uploaded_by,
+        calls.all_calls,
+    )
+
+
+RESOLVERS: dict[str, Callable[[Subject], Awaitable[list[str]]]] = {
+    "a service's lookups": lambda subject: records_for_subject(subject, ORG, lookups()),
+    "a call repository": lambda subject: calls_for_subject(subject, Calls()),
+}
+
+
+@pytest.fixture(params=list(RESOLVERS))
+def resolve(request: pytest.FixtureRequest) -> Callable[[Subject], Awaitable[list[str]]]:
+    return RESOLVERS[request.param]
 
 
 @pytest.mark.parametrize(
@@ -39,9 +71,9 @@ def lookups() -> SubjectLookups[str]:
     ],
 )
 async def test_each_subject_type_is_looked_up_its_own_way(
-    subject: Subject, found: list[str]
+    resolve: Callable[[Subject], Awaitable[list[str]]], subject: Subject, found: list[str]
 ) -> None:
-    assert await records_for_subject(subject, ORG, lookups()) == found
+    assert await resolve(subject) == found
 
 
 @pytest.mark.parametrize(
@@ -54,7 +86,7 @@ async def test_each_subject_type_is_looked_up_its_own_way(
     ],
 )
 async def test_an_incomplete_subject_or_another_organization_is_refused(
-    subject: Subject, reason: str
+    resolve: Callable[[Subject], Awaitable[list[str]]], subject: Subject, reason: str
 ) -> None:
     with pytest.raises(UnusableSubject, match=reason):
-        await records_for_subject(subject, ORG, lookups())
+        await resolve(subject)

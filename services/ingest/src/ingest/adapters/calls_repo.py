@@ -142,7 +142,12 @@ class CallRepository:
         )
         return await self._calls_where(CallRecord.id.in_(ids))
 
-    async def calls_with_participant_id(self, participant_id: str) -> list[CallRecord]:
+    async def calls_with_participant(
+        self, *, fingerprint: str | None, participant_id: str | None
+    ) -> list[CallRecord]:
+        """The calls of a participant named by email fingerprint (preferred) or id."""
+        if fingerprint:
+            return await self.calls_with_fingerprint(fingerprint)
         ids = select(ParticipantRecord.call_id).where(
             ParticipantRecord.org_id == self.org_id, ParticipantRecord.id == participant_id
         )

@@ -43,7 +43,7 @@ from clashtor_common.exportparts import org_part_key, write_part
 from clashtor_common.outbox import drop_unsent
 from clashtor_common.rights import erased
 from clashtor_common.s3 import ObjectNotFound
-from clashtor_common.subjects import SubjectLookups, records_for_subject
+from clashtor_common.subjects import calls_for_subject
 from ingest.adapters.calls_repo import CallRepository
 from ingest.adapters.playlists_repo import PlaylistRepository
 from ingest.adapters.privacy_repo import (
@@ -72,24 +72,6 @@ KEPT = KeptRecord(
 )
 
 
-async def calls_for_subject(repo: CallRepository, subject: Subject) -> list[CallRecord]:
-    async def by_participant(
-        fingerprint: str | None, participant_id: str | None
-    ) -> list[CallRecord]:
-        if fingerprint:
-            return await repo.calls_with_fingerprint(fingerprint)
-        assert participant_id is not None  # records_for_subject checked one is given
-        return await repo.calls_with_participant_id(participant_id)
-
-    lookups = SubjectLookups(
-        call=repo.get,
-        participant=by_participant,
-        uploader=repo.calls_uploaded_by,
-        organization=repo.all_calls,
-    )
-    return await records_for_subject(subject, repo.org_id, lookups)
-
-
 # erasure -------------------------------------------------------------------------------
 
 
@@ -106,7 +88,7 @@ async def erase_subject(
         # either committed before (its call is found below) or sees the tombstone
         await lock_org_quota(session, org_id)
         await record_erased_user(session, org_id, subject.id, request.request_id)
-    calls = await calls_for_subject(repo, subject)
+    calls = await calls_for_subject(subject, repo)
     call_ids = [c.id for c in calls]
     # the keys first: from this transaction's commit on, every copy of the audio, titles,
     # names and emails (S3 volumes, pages, WAL, backups) is noise
@@ -165,7 +147,7 @@ async def export_subject(
     """
     org_id = event.org_id
     repo = CallRepository(session, org_id)
-    calls = await calls_for_subject(repo, request.subject)
+    calls = await calls_for_subject(request.subject, repo)
     playlists = await _playlists_of(session, org_id, request.subject)
     people = await repo.participants([c.id for c in calls])
     everyone = [p for rows in people.values() for p in rows]

@@ -41,7 +41,7 @@ from clashtor_common.events import (
 from clashtor_common.exportparts import write_part
 from clashtor_common.outbox import drop_unsent
 from clashtor_common.rights import erased
-from clashtor_common.subjects import SubjectLookups, records_for_subject
+from clashtor_common.subjects import calls_for_subject
 from transcribe.adapters.objects import export_key, transcript_aad
 from transcribe.adapters.repository import TranscriptRepository
 from transcribe.adapters.tables import TranscriptParticipant, TranscriptRecord
@@ -58,16 +58,6 @@ KEPT = KeptRecord(
 )
 
 
-async def calls_for_subject(repo: TranscriptRepository, subject: Subject) -> list[TranscriptRecord]:
-    lookups = SubjectLookups(
-        call=repo.get,
-        participant=lambda fp, pid: repo.calls_with_participant(fingerprint=fp, participant_id=pid),
-        uploader=repo.calls_uploaded_by,
-        organization=repo.all_calls,
-    )
-    return await records_for_subject(subject, repo.org_id, lookups)
-
-
 # erasure -------------------------------------------------------------------------------
 
 
@@ -79,7 +69,7 @@ async def erase_subject(
     org_id = event.org_id
     repo = TranscriptRepository(session, org_id)
     subject = request.subject
-    calls = await calls_for_subject(repo, subject)
+    calls = await calls_for_subject(subject, repo)
     call_ids = [c.call_id for c in calls]
     # the keys first: from this transaction's commit on, every copy of these transcripts
     # (S3 volumes, pages, WAL, backups, the object score read) is noise
@@ -164,7 +154,7 @@ async def export_subject(
     subject transcribe cannot look up."""
     org_id = event.org_id
     repo = TranscriptRepository(session, org_id)
-    calls = await calls_for_subject(repo, request.subject)
+    calls = await calls_for_subject(request.subject, repo)
     people = await repo.participants(c.call_id for c in calls)
     keys = await ctx.keys.load(session, [call_key_id(c.call_id) for c in calls])
     items = [_export_item(ctx, call, people[call.call_id], request.subject, keys) for call in calls]
