@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1.7
 #
-One Dockerfile for the seven Clashtor services and the ops toolbox:
+# One Dockerfile for the seven Clashtor services and the ops toolbox:
 #
 #   docker build --build-arg SERVICE=<name> -t ghcr.io/clashtor/<name>:<tag> .
 #   docker build --target ops -t ghcr.io/clashtor/ops:<tag> .

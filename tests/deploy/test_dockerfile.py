@@ -31,6 +31,30 @@ class Stage:
         return [args for kw, args in self.instructions if kw == keyword]
 
 
+INSTRUCTIONS = frozenset(
+    [
+        "ADD",
+        "ARG",
+        "CMD",
+        "COPY",
+        "ENTRYPOINT",
+        "ENV",
+        "EXPOSE",
+        "FROM",
+        "HEALTHCHECK",
+        "LABEL",
+        "MAINTAINER",
+        "ONBUILD",
+        "RUN",
+        "SHELL",
+        "STOPSIGNAL",
+        "USER",
+        "VOLUME",
+        "WORKDIR",
+    ]
+)
+
+
 def parse(text: str) -> dict[str, Stage]:
     """Stages by name, with line continuations joined and comments dropped."""
     logical: list[str] = []
@@ -49,6 +73,9 @@ def parse(text: str) -> dict[str, Stage]:
     for line in logical:
         keyword, _, args = line.partition(" ")
         keyword = keyword.upper()
+        assert keyword in INSTRUCTIONS, (
+            f"not a Dockerfile instruction (a comment without #?): {line}"
+        )
         if keyword == "FROM":
             match = re.fullmatch(r"(\S+)\s+AS\s+(\S+)", args.strip(), re.IGNORECASE)
             assert match, f"every stage is named: {line}"
