@@ -154,6 +154,11 @@ class CallViewCache:
         for key in [k for k in self._views if k[0] == org_id]:
             self._drop(key)
 
+    def discard(self, org_id: str, call_id: str) -> None:
+        """Drop a call's view, leaving no tombstone: for a read refused (404, 403), which
+        anyone can cause for any id, so it must not fill the tombstones that erasures need."""
+        self._drop((org_id, call_id))
+
     async def drop_expired(self) -> int:
         """Drop every view older than ``max_age_seconds`` (run periodically: a view no
         one reads again goes too); returns how many went."""

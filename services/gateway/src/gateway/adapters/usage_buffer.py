@@ -147,8 +147,8 @@ async def _write(db: Database, batch: _Pending) -> None:
         if batch.keys_used:
             await session.execute(
                 _TOUCH_KEYS,
-                [
+                [  # in key order: two replicas flushing at once lock the rows in one order
                     {"key_id": key_id, "used_at": at, "moved_before": at - LAST_USED_GRANULARITY}
-                    for key_id, at in batch.keys_used.items()
+                    for key_id, at in sorted(batch.keys_used.items())
                 ],
             )

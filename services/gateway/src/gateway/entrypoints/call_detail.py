@@ -37,7 +37,7 @@ async def call_view_of(gw: Gateway, principal: Principal, call_id: str) -> Cache
     since = gw.views.stamp()  # a forget from here on (an erasure) keeps this read's view out
     resp = await gw.services.request("ingest", "GET", f"/internal/calls/{key}", identity=identity)
     if resp.status_code >= 400:
-        gw.views.forget(principal.org_id, call_id)  # gone or not theirs: keep nothing of it
+        gw.views.discard(principal.org_id, call_id)  # gone or not theirs: keep nothing of it
     call = json_body("ingest", resp)
     if not isinstance(call, dict) or "id" not in call:
         raise ApiError(502, "upstream_error", "the ingest service answered nonsense")

@@ -100,3 +100,14 @@ def test_past_the_tombstone_bound_every_read_under_way_is_refused() -> None:
     cache.forget("o", "c")  # the table is full: one stamp for all
     assert not cache.put("p", "z", _view(), since=since)
     assert _put(cache, "p", "z", _view()), "a read begun after it is kept"
+
+
+def test_a_refused_read_drops_the_view_but_leaves_no_tombstone() -> None:
+    cache = _cache(max_tombstones=2)
+    assert _put(cache, "o", "a", _view())
+    since = cache.stamp()
+    for n in range(10):  # anyone can ask for ids that are not theirs
+        cache.discard("o", f"random-{n}")
+    cache.discard("o", "a")
+    assert cache.get("o", "a") is None
+    assert cache.put("p", "z", _view(), since=since), "reads under way are still kept"
