@@ -35,7 +35,7 @@ async def call_view_of(gw: Gateway, principal: Principal, call_id: str) -> Cache
     identity = principal.identity()
     key = quote(call_id, safe="")
     since = gw.views.stamp()  # a forget from here on (an erasure) keeps this read's view out
-    resp = await gw.services.request("ingest", "GET", f"/internal/calls/{key}", identity=identity)
+    resp = await gw.services.get("ingest", f"/internal/calls/{key}", identity=identity)
     if resp.status_code >= 400:
         gw.views.discard(principal.org_id, call_id)  # gone or not theirs: keep nothing of it
     call = json_body("ingest", resp)
