@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypedDict, Unpack
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -140,20 +141,19 @@ async def republish(bootstrap: str, topic: str, records: list[Record], consumer:
     return len(records)
 
 
-async def replay(
-    bootstrap: str,
-    topic: str,
-    *,
-    consumer: str,
-    from_offset: int | None = None,
-    to_offset: int | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> int:
-    """Re-deliver a range of ``topic`` to one consumer group only."""
-    records = await read_topic(
-        bootstrap, topic, from_offset=from_offset, to_offset=to_offset, since=since, until=until
-    )
+class Span(TypedDict, total=False):
+    """The range of a topic ``read_topic`` reads: by offsets or by record times."""
+
+    from_offset: int | None
+    to_offset: int | None
+    since: datetime | None
+    until: datetime | None
+
+
+async def replay(bootstrap: str, topic: str, *, consumer: str, **span: Unpack[Span]) -> int:
+    """Re-deliver a range of ``topic`` (``span``, as ``read_topic`` takes it) to one consumer
+    group only."""
+    records = await read_topic(bootstrap, topic, **span)
     return await republish(bootstrap, topic, replayable(records, consumer), consumer)
 
 
