@@ -40,6 +40,7 @@ from privacy.domain.subjects import SubjectRef
 from privacy.service_layer import commands
 from privacy.service_layer.erasure import start_erasure
 from privacy.service_layer.export import start_export
+from privacy.service_layer.records import Asker
 from privacy.service_layer.scheduler import Scheduler
 from privacy.settings import PrivacySettings
 
@@ -81,15 +82,8 @@ def clock(deps: PrivacyContext) -> ManualClock:
 async def erasure(deps: PrivacyContext, start: Any = start_erasure, **options: Any) -> str:
     """An admin's request about user u-1 (an erasure, or what ``start`` starts): its id."""
     async with deps.db.session() as session:
-        req = await start(
-            session,
-            deps,
-            org_id=ORG,
-            subject=SubjectRef(type="user", id="u-1"),
-            requested_by="admin-1",
-            role="admin",
-            **options,
-        )
+        asker = Asker(ORG, SubjectRef(type="user", id="u-1"), "admin-1", "admin")
+        req = await start(session, deps, asker, **options)
     return str(req.id)
 
 

@@ -47,7 +47,13 @@ from privacy.domain.requests import Kind, Status
 from privacy.domain.subjects import ForeignSubject, InvalidSubject, SubjectRef, normalize_subject
 from privacy.service_layer.erasure import start_erasure
 from privacy.service_layer.export import start_export
-from privacy.service_layer.records import emit_event, new_request, record_audit, subject_of
+from privacy.service_layer.records import (
+    Asker,
+    emit_event,
+    new_request,
+    record_audit,
+    subject_of,
+)
 
 
 @dataclass(frozen=True)
@@ -135,14 +141,7 @@ async def _request(
     _authorize(identity, kind, subject)
     async with deps.db.session() as session:
         await ensure_active(session, identity)
-        req = await start(
-            session,
-            deps,
-            org_id=identity.org_id,
-            subject=subject,
-            requested_by=identity.user_id,
-            role=identity.role,
-        )
+        req = await start(session, deps, _asker(identity, subject))
         _audit(session, deps, identity, f"{kind.value}.requested", req, subject, details)
     return req
 
@@ -280,19 +279,15 @@ async def open_download(
 # rectification, restriction, objection -------------------------------------------------
 
 
+def _asker(identity: Identity, subject: SubjectRef) -> Asker:
+    return Asker(identity.org_id, subject, identity.user_id, identity.role)
+
+
 def _done_at_once(
     identity: Identity, kind: Kind, subject: SubjectRef, now: datetime
 ) -> PrivacyRequest:
     """The record of a request that is carried out as it is made (nothing to wait for)."""
-    req = new_request(
-        org_id=identity.org_id,
-        kind=kind,
-        subject=subject,
-        requested_by=identity.user_id,
-        role=identity.role,
-        status=Status.COMPLETED,
-        now=now,
-    )
+    req = new_request(_asker(identity, subject), kind=kind, status=Status.COMPLETED, now=now)
     req.completed_at = now
     return req
 

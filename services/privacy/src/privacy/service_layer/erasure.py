@@ -34,6 +34,7 @@ from privacy.domain.requests import ACCOUNT_PURGE_ACTOR, OWN_SERVICE, Kind, Stat
 from privacy.domain.retention import RETENTION_ACTOR, subject_label
 from privacy.domain.subjects import SubjectRef
 from privacy.service_layer.records import (
+    Asker,
     acknowledgement,
     announce_outcome,
     emit_event,
@@ -57,24 +58,15 @@ OWN_KEPT_RECORDS = [
 
 
 async def start_erasure(
-    session: AsyncSession,
-    deps: PrivacyContext,
-    *,
-    org_id: str,
-    subject: SubjectRef,
-    requested_by: str,
-    role: str,
-    request_id: str | None = None,
+    session: AsyncSession, deps: PrivacyContext, asker: Asker, *, request_id: str | None = None
 ) -> PrivacyRequest:
     """Record the request, erase what privacy holds itself, and fan out ``erasure-requested``."""
     now = deps.clock.now()
+    org_id, subject = asker.org_id, asker.subject
     req = await open_request(
         session,
-        org_id=org_id,
+        asker,
         kind=Kind.ERASURE,
-        subject=subject,
-        requested_by=requested_by,
-        role=role,
         now=now,
         services=deps.settings.erasure_services,
         request_id=request_id,
@@ -83,7 +75,7 @@ async def start_erasure(
     answer = {"removed": removed, "kept": OWN_KEPT_RECORDS, "message": ""}
     session.add(acknowledgement(req, OWN_SERVICE, now, answer=answer))
     payload = ErasureRequested(
-        request_id=req.id, subject=subject.to_event(), requested_by=requested_by, attempt=1
+        request_id=req.id, subject=subject.to_event(), requested_by=asker.user_id, attempt=1
     )
     await emit_event(session, payload, org_id, subject)
     return req
@@ -271,13 +263,7 @@ async def _start_system_erasure(
     """An erasure privacy starts on its own (retention, account purge): the ordinary
     fan-out, requested by ``actor`` with the system role, and its audit entry."""
     req = await start_erasure(
-        session,
-        deps,
-        org_id=org_id,
-        subject=subject,
-        requested_by=actor,
-        role="system",
-        request_id=request_id,
+        session, deps, Asker(org_id, subject, actor, "system"), request_id=request_id
     )
     record_audit(
         session,

@@ -20,8 +20,8 @@ from privacy.context import PrivacyContext
 from privacy.domain.clock import as_utc
 from privacy.domain.export_bundle import InvalidPart, Part, build_bundle, parse_part
 from privacy.domain.requests import OWN_SERVICE, Kind, Status
-from privacy.domain.subjects import SubjectRef
 from privacy.service_layer.records import (
+    Asker,
     announce_outcome,
     emit_event,
     fail_request,
@@ -32,30 +32,20 @@ from privacy.service_layer.records import (
 
 
 async def start_export(
-    session: AsyncSession,
-    deps: PrivacyContext,
-    *,
-    org_id: str,
-    subject: SubjectRef,
-    requested_by: str,
-    role: str,
-    include_audio: bool,
+    session: AsyncSession, deps: PrivacyContext, asker: Asker, *, include_audio: bool
 ) -> PrivacyRequest:
     req = await open_request(
         session,
-        org_id=org_id,
+        asker,
         kind=Kind.EXPORT,
-        subject=subject,
-        requested_by=requested_by,
-        role=role,
         now=deps.clock.now(),
         services=deps.settings.export_services,
         include_audio=include_audio,
     )
     payload = ExportRequested(
-        request_id=req.id, subject=subject.to_event(), include_audio=include_audio
+        request_id=req.id, subject=asker.subject.to_event(), include_audio=include_audio
     )
-    await emit_event(session, payload, org_id, subject)
+    await emit_event(session, payload, asker.org_id, asker.subject)
     return req
 
 

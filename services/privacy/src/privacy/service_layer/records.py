@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +29,17 @@ from privacy.domain.subjects import SubjectRef
 
 #: Actor recorded for what privacy does on its own (completions, expiries, purges).
 SYSTEM_ACTOR = "system:privacy"
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who asks about whom: the organization, the subject, and the requesting user (or
+    system actor) with their role, as a request records them."""
+
+    org_id: str
+    subject: SubjectRef
+    user_id: str
+    role: str
 
 
 def subject_of(req: PrivacyRequest | Tombstone | SubjectFlags) -> SubjectRef:
@@ -75,28 +87,26 @@ def record_audit(
 
 
 def new_request(
+    asker: Asker,
     *,
-    org_id: str,
     kind: Kind,
-    subject: SubjectRef,
-    requested_by: str,
-    role: str,
     status: Status,
     now: datetime,
     include_audio: bool = False,
     request_id: str | None = None,
 ) -> PrivacyRequest:
+    subject = asker.subject
     return PrivacyRequest(
         id=request_id or str(uuid.uuid4()),
-        org_id=org_id,
+        org_id=asker.org_id,
         kind=kind.value,
         status=status.value,
         subject_type=subject.type,
         subject_id=subject.id,
         subject_fingerprint=subject.fingerprint,
         subject_key=subject.key,
-        requested_by=requested_by,
-        requested_role=role,
+        requested_by=asker.user_id,
+        requested_role=asker.role,
         include_audio=include_audio,
         created_at=now,
         updated_at=now,
@@ -127,12 +137,9 @@ def record_system_audit(
 
 async def open_request(
     session: AsyncSession,
+    asker: Asker,
     *,
-    org_id: str,
     kind: Kind,
-    subject: SubjectRef,
-    requested_by: str,
-    role: str,
     now: datetime,
     services: Sequence[str],
     include_audio: bool = False,
@@ -140,11 +147,8 @@ async def open_request(
 ) -> PrivacyRequest:
     """A pending request waiting for an answer from each of ``services`` (sent once now)."""
     req = new_request(
-        org_id=org_id,
+        asker,
         kind=kind,
-        subject=subject,
-        requested_by=requested_by,
-        role=role,
         status=Status.PENDING,
         now=now,
         include_audio=include_audio,
