@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TypedDict
 
 from clashtor_common.crypto import fingerprint
 from clashtor_common.events import Subject
@@ -26,6 +27,15 @@ class ForeignSubject(LookupError):
     """The subject belongs to another organization (answered as not found)."""
 
 
+class SubjectColumns(TypedDict):
+    """The columns naming the subject of a request, tombstone or processing-flags row."""
+
+    subject_type: str
+    subject_id: str | None
+    subject_fingerprint: str | None
+    subject_key: str
+
+
 @dataclass(frozen=True)
 class SubjectRef:
     """A validated subject: type plus an id and/or an email fingerprint, never the email."""
@@ -38,6 +48,15 @@ class SubjectRef:
     def key(self) -> str:
         """One stable lookup key per subject: the id when known, else the fingerprint."""
         return f"id:{self.id}" if self.id else f"fp:{self.fingerprint}"
+
+    def columns(self) -> SubjectColumns:
+        """This subject as the columns of a row about it."""
+        return {
+            "subject_type": self.type,
+            "subject_id": self.id,
+            "subject_fingerprint": self.fingerprint,
+            "subject_key": self.key,
+        }
 
     def to_event(self) -> Subject:
         return Subject(type=self.type, id=self.id, fingerprint=self.fingerprint)  # type: ignore[arg-type]

@@ -361,14 +361,7 @@ async def set_flag(
         await ensure_active(session, identity)
         flags = await repo.subject_flags(session, identity.org_id, subject.type, subject.key)
         if flags is None:
-            flags = SubjectFlags(
-                org_id=identity.org_id,
-                subject_type=subject.type,
-                subject_id=subject.id,
-                subject_fingerprint=subject.fingerprint,
-                subject_key=subject.key,
-                updated_at=now,
-            )
+            flags = SubjectFlags(org_id=identity.org_id, **subject.columns(), updated_at=now)
             session.add(flags)
         if kind == Kind.RESTRICTION:
             flags.restricted = value

@@ -179,17 +179,7 @@ async def complete_erasure(
         issued_at=now,
     )
     session.add(cert)
-    session.add(
-        Tombstone(
-            org_id=req.org_id,
-            subject_type=subject.type,
-            subject_id=subject.id,
-            subject_fingerprint=subject.fingerprint,
-            subject_key=subject.key,
-            request_id=req.id,
-            erased_at=now,
-        )
-    )
+    session.add(Tombstone(org_id=req.org_id, **subject.columns(), request_id=req.id, erased_at=now))
     deletion = await repo.account_deletion(session, req.org_id)
     if deletion is not None and deletion.purge_request_id == req.id:
         deletion.purged_at = now

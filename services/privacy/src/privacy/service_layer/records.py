@@ -95,16 +95,12 @@ def new_request(
     include_audio: bool = False,
     request_id: str | None = None,
 ) -> PrivacyRequest:
-    subject = asker.subject
     return PrivacyRequest(
         id=request_id or str(uuid.uuid4()),
         org_id=asker.org_id,
         kind=kind.value,
         status=status.value,
-        subject_type=subject.type,
-        subject_id=subject.id,
-        subject_fingerprint=subject.fingerprint,
-        subject_key=subject.key,
+        **asker.subject.columns(),
         requested_by=asker.user_id,
         requested_role=asker.role,
         include_audio=include_audio,
