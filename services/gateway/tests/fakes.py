@@ -92,6 +92,12 @@ def _check_cursor(cursor: str | None) -> None:
         raise InvalidCursor
 
 
+def _one_page(items: list[Any], limit: int, cursor: str | None) -> dict[str, Any]:
+    """The one page a fake lists (``cursor`` checked as a service checks it)."""
+    _check_cursor(cursor)
+    return {"items": items[:limit], "next_cursor": None}
+
+
 def _rescore_job(scorecard_id: str, who: Identity) -> dict[str, Any]:
     """A re-score job just started, as score answers it."""
     now = "2026-01-01T00:00:00+00:00"
@@ -297,9 +303,9 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
         request: Request, who: CurrentIdentity, limit: int = 50, cursor: str | None = None
     ) -> dict[str, Any]:
         state.list_params.append(dict(request.query_params))
-        _check_cursor(cursor)
-        items = [_public(c) for c in state.calls.values() if _visible(c, who)]
-        return {"items": items[:limit], "next_cursor": None}
+        return _one_page(
+            [_public(c) for c in state.calls.values() if _visible(c, who)], limit, cursor
+        )
 
     @app.get("/internal/calls/{call_id}")
     async def get_call(call_id: str, who: CurrentIdentity) -> dict[str, Any]:
@@ -605,10 +611,9 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
     async def list_hooks(
         who: CurrentIdentity, limit: int = 50, cursor: str | None = None
     ) -> dict[str, Any]:
-        _check_cursor(cursor)
         _hook_admin(who)
         mine = [_hook_public(h) for h in state.outbound.values() if h["org_id"] == who.org_id]
-        return {"items": mine[:limit], "next_cursor": None}
+        return _one_page(mine, limit, cursor)
 
     @app.get("/internal/webhooks/{hook_id}")
     async def get_hook(hook_id: str, who: CurrentIdentity) -> dict[str, Any]:
@@ -738,10 +743,10 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
         who: CurrentIdentity, limit: int = 50, cursor: str | None = None
     ) -> dict[str, Any]:
         _hook_admin(who)
-        _check_cursor(cursor)
         mine = [r for r in state.slack_rules.values() if r["org_id"] == who.org_id]
-        items = [{k: v for k, v in r.items() if k != "org_id"} for r in mine]
-        return {"items": items[:limit], "next_cursor": None}
+        return _one_page(
+            [{k: v for k, v in r.items() if k != "org_id"} for r in mine], limit, cursor
+        )
 
     @app.post("/internal/slack/rules", status_code=201)
     async def slack_rule(who: CurrentIdentity, body: dict[str, Any] = Body()) -> dict[str, Any]:
@@ -878,13 +883,12 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
         who: CurrentIdentity, limit: int = 50, cursor: str | None = None
     ) -> dict[str, Any]:
         _ensure_active(who)
-        _check_cursor(cursor)
         items = [
             _request_out(r)
             for r in state.requests.values()
             if r["org_id"] == who.org_id and _may_read(who, r)
         ]
-        return {"items": items[:limit], "next_cursor": None}
+        return _one_page(items, limit, cursor)
 
     @app.get("/internal/requests/{request_id}")
     async def get_request(request_id: str, who: CurrentIdentity) -> dict[str, Any]:
