@@ -378,6 +378,26 @@ async def test_a_late_upload_in_an_erased_users_name_is_refused_and_leaves_nothi
     assert (await client.upload(org, tone_bytes(1.0, freq=2752), user="stayer")).status_code == 202
 
 
+async def test_a_late_upload_in_an_erased_organization_is_refused_and_leaves_nothing(
+    client: IngestClient, ctx: IngestContext, publisher: Publisher, kafka_bootstrap: str
+) -> None:
+    """An upload that was on its way when the organization was erased (a Zoom import,
+    a slow client) makes no call in it, and leaves nothing in S3."""
+    org = new_org()
+    await upload(client, org, 2760, user="owner")
+    done = await erase_and_wait(publisher, kafka_bootstrap, org, Subject(type="organization"))
+    assert done["removed"]["calls"] == 1
+
+    late = await client.upload(org, tone_bytes(1.0, freq=2761), user="owner")
+    assert late.status_code == 410, late.text
+    assert late.json()["error"]["code"] == "organization_erased"
+    listed = await client.http.get("/internal/calls", headers=client.headers(org))
+    assert listed.json()["items"] == []
+    assert await org_objects(ctx, org) == []
+    assert [k for k in await pending_multipart_uploads(ctx) if k.startswith(f"orgs/{org}/")] == []
+    assert (await client.upload(new_org(), tone_bytes(1.0, freq=2762))).status_code == 202
+
+
 async def test_erasing_one_call_removes_only_that_call(
     client: IngestClient, ctx: IngestContext, publisher: Publisher, kafka_bootstrap: str
 ) -> None:

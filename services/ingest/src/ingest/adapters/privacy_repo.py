@@ -11,6 +11,7 @@ from ingest.adapters.tables import (
     CallRecord,
     ErasedCall,
     ErasedFingerprint,
+    ErasedOrganization,
     ErasedUser,
     RestrictionRecord,
     utcnow,
@@ -51,6 +52,15 @@ async def record_erased_user(
 
 async def is_erased_user(session: AsyncSession, org_id: str, user_id: str) -> bool:
     return await session.get(ErasedUser, (org_id, user_id)) is not None
+
+
+async def record_erased_organization(session: AsyncSession, org_id: str, request_id: str) -> None:
+    if await session.get(ErasedOrganization, org_id) is None:
+        session.add(ErasedOrganization(org_id=org_id, request_id=request_id))
+
+
+async def is_erased_organization(session: AsyncSession, org_id: str) -> bool:
+    return await session.get(ErasedOrganization, org_id) is not None
 
 
 async def set_restriction(

@@ -173,6 +173,17 @@ class ErasedUser(SQLModel, table=True):
     erased_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
+class ErasedOrganization(SQLModel, table=True):
+    """Tombstone of an erased organization (its id only): an upload that was on its way
+    when the organization was erased is refused instead of making a call in it."""
+
+    __tablename__ = "ingest_erased_organizations"
+
+    org_id: str = Field(primary_key=True, max_length=100)
+    request_id: str = Field(max_length=100)
+    erased_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+
+
 class RestrictionRecord(SQLModel, table=True):
     """Restriction/objection flags per participant fingerprint (from ``subject-restricted``)."""
 
@@ -235,6 +246,7 @@ TABLES: tuple[type[SQLModel], ...] = (
     ErasedCall,
     ErasedFingerprint,
     ErasedUser,
+    ErasedOrganization,
     RestrictionRecord,
     PlaylistRecord,
     PlaylistItemRecord,

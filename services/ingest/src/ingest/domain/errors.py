@@ -37,6 +37,12 @@ class UploaderErased(IngestError, kinds.Gone):
     code = "uploader_erased"
 
 
+class OrganizationErased(IngestError, kinds.Gone):
+    """The organization was erased: nothing is recorded in it any more."""
+
+    code = "organization_erased"
+
+
 class CallNotFound(IngestError, kinds.NotFound):
     code = "not_found"
 

@@ -50,6 +50,7 @@ from ingest.adapters.privacy_repo import (
     any_restricted,
     record_erased_calls,
     record_erased_fingerprint,
+    record_erased_organization,
     record_erased_user,
     set_restriction,
 )
@@ -66,13 +67,27 @@ log = logging.getLogger(__name__)
 SERVICE = "ingest"
 KEPT = KeptRecord(
     what="ids and durations of erased calls, email fingerprints of erased participants, "
-    "ids of erased users",
+    "ids of erased users and organizations",
     why="so late or replayed events about them change nothing, a late upload in an erased "
-    "user's name is refused, and used minutes stay counted",
+    "user's name or organization is refused, and used minutes stay counted",
 )
 
 
 # erasure -------------------------------------------------------------------------------
+
+
+async def _fence_uploads(
+    session: AsyncSession, org_id: str, subject: Subject, request_id: str
+) -> None:
+    """The tombstone that refuses the erased uploader's or organization's later uploads,
+    left under the lock an upload records its call under: an upload in progress either
+    committed before (its call is erased with the others) or sees the tombstone."""
+    if subject.type == "user" and subject.id:
+        await lock_org_quota(session, org_id)
+        await record_erased_user(session, org_id, subject.id, request_id)
+    elif subject.type == "organization" and (subject.id or org_id) == org_id:
+        await lock_org_quota(session, org_id)
+        await record_erased_organization(session, org_id, request_id)
 
 
 async def erase_subject(
@@ -83,11 +98,7 @@ async def erase_subject(
     org_id = event.org_id
     repo = CallRepository(session, org_id)
     subject = request.subject
-    if subject.type == "user" and subject.id:
-        # the lock an upload records its call under: an upload of theirs in progress
-        # either committed before (its call is found below) or sees the tombstone
-        await lock_org_quota(session, org_id)
-        await record_erased_user(session, org_id, subject.id, request.request_id)
+    await _fence_uploads(session, org_id, subject, request.request_id)
     calls = await calls_for_subject(subject, repo)
     call_ids = [c.id for c in calls]
     # the keys first: from this transaction's commit on, every copy of the audio, titles,

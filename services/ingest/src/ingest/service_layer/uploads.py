@@ -55,11 +55,17 @@ from clashtor_common.outbox import emit
 from ingest.adapters.audio_probe import AudioProbe, extract_audio
 from ingest.adapters.calls_repo import CallRepository
 from ingest.adapters.object_store import SealedWriter
-from ingest.adapters.privacy_repo import any_restricted, is_erased_user
+from ingest.adapters.privacy_repo import any_restricted, is_erased_organization, is_erased_user
 from ingest.adapters.tables import CallRecord, ParticipantRecord
 from ingest.adapters.upload_spool import SpooledUpload, spool_upload
 from ingest.context import IngestContext
-from ingest.domain.errors import BadUpload, EmptyUpload, InvalidField, UploaderErased
+from ingest.domain.errors import (
+    BadUpload,
+    EmptyUpload,
+    InvalidField,
+    OrganizationErased,
+    UploaderErased,
+)
 from ingest.domain.formats import stored_format
 from ingest.domain.participants import ParticipantIn, parse_participants
 from ingest.domain.quota import ensure_call_fits, ensure_call_length, remaining_seconds
@@ -297,8 +303,11 @@ async def _record(
     ]
     async with ctx.db.session() as session:
         await reserve_minutes(session, org_id, quota.plan, probe.duration)
-        # under the organization's lock, which the erasure of a user takes too: either
-        # that erasure sees this call and removes it, or this sees the erasure
+        # under the organization's lock, which the erasure of a user or of the
+        # organization takes too: either that erasure sees this call and removes it, or
+        # this sees the erasure
+        if await is_erased_organization(session, org_id):
+            raise OrganizationErased("the organization was erased: nothing is recorded in it")
         if await is_erased_user(session, org_id, identity.user_id):
             raise UploaderErased("the uploader's data was erased: nothing is recorded for them")
         await ctx.keys.add(session, call_key)
