@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import Executable, delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -218,52 +218,46 @@ async def start_retention_erasure(
 
     The call is claimed by deleting its index row first (a compare-and-set), so two
     scheduler replicas never start two erasures of one call; None if another did."""
-    claimed = await session.execute(
-        delete(RetainedCall).where(
-            col(RetainedCall.org_id) == call.org_id, col(RetainedCall.call_id) == call.call_id
-        )
+    claim = delete(RetainedCall).where(
+        col(RetainedCall.org_id) == call.org_id, col(RetainedCall.call_id) == call.call_id
     )
-    if (claimed.rowcount or 0) != 1:  # type: ignore[attr-defined]
-        return None
+    asker = Asker(call.org_id, SubjectRef(type="call", id=call.call_id), RETENTION_ACTOR, "system")
+    details = {
+        "call_retention_days": retention_days,
+        "uploaded_at": as_utc(call.uploaded_at).isoformat(),
+    }
     return await _start_system_erasure(
-        session,
-        deps,
-        org_id=call.org_id,
-        subject=SubjectRef(type="call", id=call.call_id),
-        actor=RETENTION_ACTOR,
-        action="retention.erasure_started",
-        details={
-            "call_retention_days": retention_days,
-            "uploaded_at": as_utc(call.uploaded_at).isoformat(),
-        },
+        session, deps, claim, asker, action="retention.erasure_started", details=details
     )
 
 
 async def _start_system_erasure(
     session: AsyncSession,
     deps: PrivacyContext,
+    claim: Executable,
+    asker: Asker,
     *,
-    org_id: str,
-    subject: SubjectRef,
-    actor: str,
     action: str,
     details: dict[str, Any] | None = None,
     request_id: str | None = None,
-) -> PrivacyRequest:
-    """An erasure privacy starts on its own (retention, account purge): the ordinary
-    fan-out, requested by ``actor`` with the system role, and its audit entry."""
-    req = await start_erasure(
-        session, deps, Asker(org_id, subject, actor, "system"), request_id=request_id
-    )
+) -> PrivacyRequest | None:
+    """An erasure privacy starts on its own (retention, account purge), requested by a
+    system actor: the ordinary fan-out and its audit entry, once. ``claim`` is the
+    compare-and-set that makes it this replica's: unless it changes exactly one row,
+    another replica started the erasure and this returns None."""
+    claimed = await session.execute(claim)
+    if (claimed.rowcount or 0) != 1:  # type: ignore[attr-defined]
+        return None
+    req = await start_erasure(session, deps, asker, request_id=request_id)
     record_audit(
         session,
-        org_id=org_id,
+        org_id=asker.org_id,
         at=deps.clock.now(),
-        actor_id=actor,
-        actor_role="system",
+        actor_id=asker.user_id,
+        actor_role=asker.role,
         action=action,
         request_id=req.id,
-        subject=subject,
+        subject=asker.subject,
         details=details,
     )
     return req
@@ -277,7 +271,7 @@ async def start_account_purge(
     The purge is claimed with a compare-and-set on ``purge_request_id`` first, so two
     scheduler replicas never start two purges; None if another one already did."""
     request_id = str(uuid.uuid4())
-    claimed = await session.execute(
+    claim = (
         update(AccountDeletion)
         .where(
             col(AccountDeletion.org_id) == deletion.org_id,
@@ -286,14 +280,8 @@ async def start_account_purge(
         )
         .values(purge_request_id=request_id)
     )
-    if (claimed.rowcount or 0) != 1:  # type: ignore[attr-defined]
-        return None
+    org = SubjectRef(type="organization", id=deletion.org_id)
+    asker = Asker(deletion.org_id, org, ACCOUNT_PURGE_ACTOR, "system")
     return await _start_system_erasure(
-        session,
-        deps,
-        org_id=deletion.org_id,
-        subject=SubjectRef(type="organization", id=deletion.org_id),
-        actor=ACCOUNT_PURGE_ACTOR,
-        action="account.purge_started",
-        request_id=request_id,
+        session, deps, claim, asker, action="account.purge_started", request_id=request_id
     )
