@@ -17,6 +17,7 @@ import uuid
 from opentelemetry import baggage, context, trace
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from clashtor_common.asgi import HttpMiddleware
 from clashtor_common.logs import (
     REQUEST_ID_BAGGAGE,
     bind_org,
@@ -29,17 +30,14 @@ REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID_ATTRIBUTE = "clashtor.request_id"
 
 
-class RequestIdMiddleware:
+class RequestIdMiddleware(HttpMiddleware):
     """Pure ASGI (no task switch), so the bound context reaches the endpoint."""
 
     def __init__(self, app: ASGIApp, *, trust_baggage: bool = True) -> None:
-        self.app = app
+        super().__init__(app)
         self.trust_baggage = trust_baggage
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         given = next(
             (v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), None
         )

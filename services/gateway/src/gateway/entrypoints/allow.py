@@ -13,10 +13,12 @@ from fastapi import APIRouter
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from clashtor_common.asgi import HttpMiddleware
 
-class AllowHeaderMiddleware:
+
+class AllowHeaderMiddleware(HttpMiddleware):
     def __init__(self, app: ASGIApp, routers: Sequence[APIRouter]) -> None:
-        self.app = app
+        super().__init__(app)
         self.routes: list[BaseRoute] = [r for router in routers for r in router.routes]
 
     def allowed(self, scope: Scope) -> list[str]:
@@ -27,10 +29,7 @@ class AllowHeaderMiddleware:
                 methods |= set(getattr(route, "methods", ()) or ())
         return sorted(methods)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
 
         async def send_with_allow(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] == 405:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from clashtor_common.asgi import HttpMiddleware
+
 CSP = "; ".join(
     (
         "default-src 'self'",
@@ -57,15 +59,12 @@ def _over_tls(scope: Scope, trust_forwarded: bool) -> bool:
     return False
 
 
-class SecurityHeadersMiddleware:
+class SecurityHeadersMiddleware(HttpMiddleware):
     def __init__(self, app: ASGIApp, *, trust_forwarded: bool = False) -> None:
-        self.app = app
+        super().__init__(app)
         self.trust_forwarded = trust_forwarded
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
         csp = DOCS_CSP if path.startswith(DOCS_PATHS) else CSP
         tls = _over_tls(scope, self.trust_forwarded)

@@ -12,21 +12,19 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from clashtor_common.asgi import HttpMiddleware
 from gateway.adapters.usage_buffer import UsageRecorder
 
 PRINCIPAL_KEY = "principal"
 ROUTE_KEY = "usage_route"
 
 
-class UsageMiddleware:
+class UsageMiddleware(HttpMiddleware):
     def __init__(self, app: ASGIApp, recorder: UsageRecorder) -> None:
-        self.app = app
+        super().__init__(app)
         self.recorder = recorder
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         state: dict[str, Any] = scope.setdefault("state", {})
         status = 500
 
