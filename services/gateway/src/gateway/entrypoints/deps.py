@@ -53,7 +53,9 @@ _cookie_scheme = APIKeyCookie(
 )
 
 
-def get_gateway(request: Request) -> Gateway:
+async def get_gateway(request: Request) -> Gateway:
+    """Async although it awaits nothing: FastAPI runs a plain ``def`` dependency in its
+    worker thread pool, a thread hop on every request for one attribute read."""
     gw: Gateway = request.app.state.gateway
     return gw
 
