@@ -106,6 +106,7 @@ def stack(
         "ZOOM_WEBHOOK_SECRET_TOKEN": zoom_stub.secret_token,
         "INTEGRATIONS_ZOOM_OAUTH_BASE_URL": zoom_stub.base_url,
         "INTEGRATIONS_ZOOM_API_BASE_URL": zoom_stub.api_base_url,
+        "INTEGRATIONS_ZOOM_DOWNLOAD_HOSTS": '["127.0.0.1"]',
         "INTEGRATIONS_ZOOM_IMPORT_POLL_SECONDS": "0.5",
         "INTEGRATIONS_WEBHOOK_RETRY_INITIAL_SECONDS": "0.5",
         # the browser test's webhook receiver listens on this machine (as `make up` allows)

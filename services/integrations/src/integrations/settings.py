@@ -86,6 +86,12 @@ class IntegrationsSettings(ServiceSettings):
     zoom_webhook_max_age_seconds: float = Field(
         300.0, gt=0, description="older x-zm-request-timestamp values are refused"
     )
+    zoom_download_hosts: list[str] = Field(
+        ["zoom.us"],
+        description="a recording's download link is followed only to these hosts and their "
+        "subdomains (a Server-to-Server app's admin holds its secret token: a notification's "
+        "download_url is not trusted to point anywhere)",
+    )
     zoom_max_recording_bytes: int = Field(
         2 * 1024**3, gt=0, description="a larger recording is not downloaded"
     )

@@ -138,6 +138,7 @@ def settings(
         zoom_webhook_secret_token=zoom_stub.secret_token,
         zoom_oauth_base_url=zoom_stub.base_url,
         zoom_api_base_url=zoom_stub.api_base_url,
+        zoom_download_hosts=["127.0.0.1"],
         zoom_import_poll_seconds=0,  # tests run the importer themselves
         ingest_url=ingest.base_url,
         **s3_settings,

@@ -8,6 +8,7 @@ is ``tests/e2e/test_zoom_import.py``.)
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from typing import Any
@@ -565,3 +566,30 @@ async def test_server_to_server_renewal_uses_the_connections_own_credentials(
     assert (await ctx.zoom.client.me(token))["account_id"] == app.account_id
     status = (await api.call("GET", "/internal/zoom", org)).json()
     assert status["needs_reauthorization"] is False and status["last_failure"] is None
+
+
+async def test_a_download_link_off_zoom_is_never_followed(
+    api: Api, zoom_stub: ZoomStub, ctx: IntegrationsContext
+) -> None:
+    """A Server-to-Server app's admin holds its secret token, so they can sign any
+    notification for their own account: its download link must not make this service
+    fetch an address of its choosing (here the same local Zoom, named otherwise)."""
+    org = new_org()
+    app = zoom_stub.add_s2s_app()
+    key = await connect_s2s(api, org, app)
+    host = add_host(zoom_stub, app.account_id)
+    meeting = zoom_stub.add_meeting(host, b"audio", topic="Forged link", guests=[])
+    body = json.loads(zoom_stub.recording_completed(meeting))
+    for item in body["payload"]["object"]["recording_files"]:
+        item["download_url"] = item["download_url"].replace("127.0.0.1", "localhost")
+    forged = json.dumps(body).encode()
+    await settle(ctx)
+    _, _, downloads = zoom_stub.requests_so_far()
+
+    signed = zoom_stub.signed(forged, secret=app.secret_token)
+    resp = await notify(api, forged, signed, host=(org, "user-host"), key=key)
+    assert resp.status_code == 204, resp.text
+    await settle(ctx)
+    [item] = await imports(api, org)
+    assert item["status"] == "failed" and "not on Zoom" in item["error"]
+    assert zoom_stub.downloads[downloads:] == []

@@ -11,9 +11,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from clashtor_common.domain_errors import (
     Conflict,
@@ -117,6 +119,19 @@ def pick_recording(files: list[Any]) -> RecordingFile | None:
         if kind in usable:
             return usable[kind]
     return None
+
+
+def on_hosts(url: str, hosts: Sequence[str]) -> bool:
+    """Whether ``url`` is http(s), without credentials, on one of ``hosts`` or a
+    subdomain of one (``zoom.us`` admits ``ssrweb.zoom.us``, not ``zoom.us.evil``)."""
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower().rstrip(".")
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or parts.username or parts.password or not host:
+        return False
+    return any(host == h.lower() or host.endswith("." + h.lower()) for h in hosts)
 
 
 def _domain(email: str) -> str:

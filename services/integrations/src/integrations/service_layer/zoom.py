@@ -543,6 +543,8 @@ async def _record_recording(
         item.topic_enc = keyring.encrypt_text(topic.strip()[:200], _aad(org_id, f"topic:{item.id}"))
     if chosen is None:
         _fail(conn, item, "the recording has no audio (M4A) or video (MP4) file", now)
+    elif not rules.on_hosts(chosen.download_url, deps.settings.zoom_download_hosts):
+        _fail(conn, item, "the recording's download link is not on Zoom: not followed", now)
     elif item.host_user_id is None:
         _fail(
             conn,
