@@ -8,6 +8,7 @@ is ``tests/e2e/test_zoom_import.py``.)
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -593,3 +594,25 @@ async def test_a_download_link_off_zoom_is_never_followed(
     [item] = await imports(api, org)
     assert item["status"] == "failed" and "not on Zoom" in item["error"]
     assert zoom_stub.downloads[downloads:] == []
+
+
+async def test_two_importers_finding_the_token_stale_renew_it_once(
+    api: Api, zoom_stub: ZoomStub, ctx: IntegrationsContext
+) -> None:
+    org = new_org()
+    zoom_stub.expires_in = 60  # under the 5 minute margin: stale at once
+    try:
+        await connect(api, zoom_stub, org)
+    finally:
+        zoom_stub.expires_in = 3600
+    tokens = ctx.zoom_importer.tokens
+
+    # Two importers find it stale at once: one renewal (a refresh token works once),
+    # and both use its token.
+    grants = len(zoom_stub.grants)
+    first, second = await asyncio.gather(tokens.access_token(org), tokens.access_token(org))
+    assert first == second and zoom_stub.grants[grants:] == ["refresh_token"]
+
+    # Fresh now: taken as it is, nothing asked of Zoom.
+    assert await tokens.access_token(org) == first
+    assert zoom_stub.grants[grants:] == ["refresh_token"]

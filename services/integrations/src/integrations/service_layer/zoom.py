@@ -9,9 +9,10 @@ and bringing each completed recording into ingest on the meeting host's behalf.
   Tokens and the app's secrets are sealed with the keyring, bound to the organization.
   A Zoom account connects one organization: another one proving the same account
   gets 409 ``zoom_account_taken`` until the first disconnects (no silent takeover).
-- Tokens: ``ZoomTokens.access_token`` refreshes a token about to expire first, under
-  the connection's row lock (Zoom's refresh tokens work once: two refreshes at once
-  would leave one of them with a dead token).
+- Tokens: ``ZoomTokens.access_token`` reads a fresh token without a lock, and
+  refreshes one about to expire under the connection's row lock, reading it again
+  there (Zoom's refresh tokens work once: two refreshes at once would leave one of
+  them with a dead token).
 - Notifications: ``receive`` checks the signature and its age, answers URL validation,
   and records a ``recording.completed`` as an import job in the same transaction as
   the notification's receipt (a replayed request, or a refused one, records nothing).
@@ -335,23 +336,22 @@ class ZoomTokens:
 
     async def access_token(self, org_id: str, *, rejected: str | None = None) -> str:
         """The token to use; ``rejected`` is one Zoom just answered 401 to (revoked or
-        expired early): it is renewed, unless another worker renewed it meanwhile."""
+        expired early): it is renewed, unless another worker renewed it meanwhile.
+
+        A usable token is read without a lock (every import reads it, usually fresh);
+        only a renewal takes the connection's row lock, and reads the row again under it:
+        two workers that both found the token stale renew it once (the second finds the
+        first one's token), as a Zoom refresh token works once."""
+        async with self.db.session() as session:
+            usable = self._usable(await self._connection(session, org_id, lock=False), rejected)
+        if usable is not None:
+            return usable
         keyring = self.deps.keyring
         async with self.db.session() as session:
-            query = select(ZoomConnection).where(col(ZoomConnection.org_id) == org_id)
-            if not self.db.is_sqlite:
-                query = query.with_for_update()
-            conn = (await session.execute(query)).scalar_one_or_none()
-            if conn is None:
-                raise TransferError("Zoom is not connected any more", transient=False)
-            if conn.needs_reauthorization:
-                raise ZoomAuthorizationRevoked(
-                    f"the Zoom connection needs re-authorization: {REAUTHORIZE}"
-                )
-            current = keyring.decrypt_text(conn.access_token_enc, _aad(org_id, "access"))
-            fresh = (as_utc(conn.expires_at) or datetime.now(UTC)) - self.margin > datetime.now(UTC)
-            if fresh and current != rejected:
-                return current
+            conn = await self._connection(session, org_id, lock=True)
+            usable = self._usable(conn, rejected)
+            if usable is not None:
+                return usable  # renewed by another worker meanwhile
             try:
                 tokens = await self._renew(conn)
             except TransferError as exc:
@@ -370,6 +370,27 @@ class ZoomTokens:
                 log.info("zoom access token of org %s refreshed", org_id)
                 return tokens.access_token
         raise revoked  # after the mark is committed
+
+    async def _connection(
+        self, session: AsyncSession, org_id: str, *, lock: bool
+    ) -> ZoomConnection:
+        query = select(ZoomConnection).where(col(ZoomConnection.org_id) == org_id)
+        if lock and not self.db.is_sqlite:
+            query = query.with_for_update()
+        conn = (await session.execute(query)).scalar_one_or_none()
+        if conn is None:
+            raise TransferError("Zoom is not connected any more", transient=False)
+        if conn.needs_reauthorization:
+            raise ZoomAuthorizationRevoked(
+                f"the Zoom connection needs re-authorization: {REAUTHORIZE}"
+            )
+        return conn
+
+    def _usable(self, conn: ZoomConnection, rejected: str | None) -> str | None:
+        """The connection's token unless it expires within the margin or was rejected."""
+        current = self.deps.keyring.decrypt_text(conn.access_token_enc, _aad(conn.org_id, "access"))
+        fresh = (as_utc(conn.expires_at) or datetime.now(UTC)) - self.margin > datetime.now(UTC)
+        return current if fresh and current != rejected else None
 
     async def _renew(self, conn: ZoomConnection) -> Tokens:
         if conn.kind == "server_to_server":
