@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
@@ -12,7 +13,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, overload
 
-from sqlalchemy import Column, DateTime, event, text
+from sqlalchemy import Column, DateTime, event, exc, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
@@ -42,6 +43,8 @@ def timestamp_column(*, nullable: bool = False, index: bool = False) -> Column: 
 
 SQLITE_BUSY_SECONDS = 30
 """How long a SQLite transaction waits for the write lock (``busy_timeout``)."""
+SQLITE_TURN_SECONDS = SQLITE_BUSY_SECONDS
+"""How long a SQLite transaction waits for its turn in this process (``Database._turn``)."""
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,11 @@ class Database:
         with "database is locked" while the others got through. A session opened inside
         one that holds the turn in the same task does not queue again; a task started
         inside it does (it runs alongside its parent, which may go on writing).
+
+        The wait is bounded (as long as the busy timeout) and ends as SQLite's would, in
+        ``OperationalError`` "database is locked" (transient to callers): a task spawned
+        inside a session and awaited by it (``gather``, ``TaskGroup``, ``wait_for``) waits
+        for its own parent, which waits for it.
         """
         if not self.is_sqlite or _held_here(_turns_held, id(self)) is not None:
             yield
@@ -164,13 +172,21 @@ class Database:
         loop = asyncio.get_running_loop()
         if self._turns is None or self._turns[0] is not loop:
             self._turns = (loop, asyncio.Lock())
-        async with self._turns[1]:
+        lock = self._turns[1]
+        try:
+            async with asyncio.timeout(SQLITE_TURN_SECONDS):
+                await lock.acquire()
+        except TimeoutError:
+            raise _database_locked() from None
+        try:
             held = _Held(asyncio.current_task())
             token = _turns_held.set({**_turns_held.get(), id(self): held})
             try:
                 yield
             finally:
                 _turns_held.reset(token)
+        finally:
+            lock.release()
 
     async def create_all(self, *tables: type[SQLModel]) -> None:
         """Create the given tables (development and tests; production runs Alembic)."""
@@ -188,6 +204,13 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _database_locked() -> exc.OperationalError:
+    """The error the sqlite3 driver raises when the busy timeout runs out."""
+    return exc.OperationalError(
+        "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
+    )
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Field, SQLModel, func, select
 
 from clashtor_common import db as db_module
@@ -128,4 +129,30 @@ async def test_a_task_started_inside_a_session_waits_for_its_turn(tmp_path: Path
     await asyncio.wait_for(spawned, timeout=20)
     assert order == ["parent commits", "child's session"]
     assert await count(db) == 2
+    await db.dispose()
+
+
+async def test_a_child_task_awaited_by_its_sessions_parent_fails_instead_of_hanging(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child waits for the turn its parent holds while the parent awaits the child:
+    the wait for the turn had no bound and both hung forever (SQLite's own wait ended in
+    "database is locked" after the busy timeout)."""
+    monkeypatch.setattr(db_module, "SQLITE_TURN_SECONDS", 0.5)
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
+    await db.create_all(Thing)
+
+    async def child() -> None:
+        async with db.session() as s:
+            s.add(Thing(name="child"))
+
+    async def parent() -> None:
+        async with db.session() as s:
+            s.add(Thing(name="parent"))
+            await s.flush()
+            await asyncio.gather(child())
+
+    with pytest.raises(OperationalError, match="database is locked"):
+        await asyncio.wait_for(parent(), timeout=20)
+    assert await count(db) == 0
     await db.dispose()
