@@ -27,6 +27,7 @@ from integrations.adapters.zoom import meeting_path_id
 from integrations.context import IntegrationsContext
 from integrations.domain.zoom import hmac_hex
 from integrations.service_layer import privacy
+from integrations.service_layer.zoom import ZoomAuthorizationRevoked
 from integrations.settings import IntegrationsSettings
 
 from .conftest import Api, IngestStandIn
@@ -616,3 +617,36 @@ async def test_two_importers_finding_the_token_stale_renew_it_once(
     # Fresh now: taken as it is, nothing asked of Zoom.
     assert await tokens.access_token(org) == first
     assert zoom_stub.grants[grants:] == ["refresh_token"]
+
+
+async def test_a_crash_after_zoom_rotated_the_refresh_token_asks_for_reauthorization(
+    api: Api, zoom_stub: ZoomStub, ctx: IntegrationsContext
+) -> None:
+    """kill -9 between Zoom's answer to a refresh and our commit: Zoom has rotated the
+    refresh token (the old one works no more) and the new one died with the process.
+    Nothing can renew the connection then; the next use marks it as needing an admin to
+    connect again (the imports wait for that, as for a revoked app), and no half-written
+    token is left behind: the row still holds the old pair, sealed."""
+    org = new_org()
+    zoom_stub.expires_in = 60  # stale at once: the next use renews
+    try:
+        await connect(api, zoom_stub, org)
+    finally:
+        zoom_stub.expires_in = 3600
+    _, refresh = await tokens_of(ctx, org)
+    assert refresh is not None
+    # What the dead worker did: Zoom rotated the pair; its answer was never committed.
+    await ctx.zoom.client.refresh(refresh)
+
+    with pytest.raises(ZoomAuthorizationRevoked, match="connect Zoom again"):
+        await ctx.zoom_importer.tokens.access_token(org)
+    assert zoom_stub.grants[-2:] == ["refresh_token", "refresh_token"]
+    status = (await api.call("GET", "/internal/zoom", org)).json()
+    assert status["connected"] is True and status["needs_reauthorization"] is True
+    assert "connect Zoom again" in status["last_failure"]
+    assert (await tokens_of(ctx, org))[1] == refresh  # the old pair, as it was
+
+    # An admin connecting again is the way out.
+    account = status["account_id"]
+    await connect(api, zoom_stub, org, account)
+    assert (await api.call("GET", "/internal/zoom", org)).json()["needs_reauthorization"] is False
