@@ -1,6 +1,7 @@
 """The transcription queue on the real database: fair order, leases, an erasure that
-empties it of the subject's calls, and a worker killed with SIGKILL mid-call whose job
-another worker picks up and finishes once."""
+empties it of the subject's calls, a worker killed with SIGKILL mid-call whose job
+another worker picks up and finishes once, and a worker whose lease was taken over
+(fenced: it neither renews, nor gives back, nor finishes the job)."""
 
 from __future__ import annotations
 
@@ -183,6 +184,58 @@ async def test_a_job_of_a_worker_killed_mid_call_is_picked_again_and_transcribed
     async with ctx.db.session() as session:
         jobs = await session.execute(select(func.count()).select_from(TranscriptionJob))
         assert jobs.scalar_one() == 0
+
+
+async def test_a_worker_whose_lease_was_taken_over_renews_and_finishes_nothing(
+    ctx, workers, uploader
+):
+    event = _upload_event(uploader, new_org())  # its recording is gone: call-failed, quickly
+    call_id = event.data["call_id"]
+    await _admit(ctx, event)
+    stale = await ctx.queue.claim()
+    assert stale is not None
+    # its lease runs out (the database was away longer than the lease): another claims it
+    current = await ctx.queue.claim(now=utcnow() + timedelta(seconds=LEASE_SECONDS + 1))
+    assert current is not None and current.call_id == call_id
+
+    assert await ctx.queue.renew(stale) is False
+    assert await ctx.queue.retry_later(stale, 0, "stale", failed=True) is False
+    async with ctx.db.session() as session:
+        job = await session.get(TranscriptionJob, call_id)
+        assert job is not None and job.attempts == 0 and job.last_error is None
+
+    await workers.run(current)  # the holder settles the call: one result, one event
+    record = await record_of(ctx, call_id)
+    assert record is not None and record.status == CallStatus.FAILED
+    await workers.run(stale)  # the stale worker runs to its end: its outcome is dropped
+    assert await _outbox_count(ctx, Topic.CALL_FAILED.value, call_id) == 1
+    assert await ctx.queue.pending() == 0
+
+
+async def test_a_worker_whose_lease_is_taken_over_mid_call_stops_and_commits_nothing(
+    ctx, workers, uploader, short_stereo_call
+):
+    event = await uploader.stage(new_org(), short_stereo_call.read_bytes(), channels=2)
+    call_id = event.data["call_id"]
+    await _admit(ctx, event)
+    stale = await ctx.queue.claim()
+    assert stale is not None
+    running = asyncio.create_task(workers.run(stale))
+    # it has started the call (its first progress report is committed) when another
+    # worker takes the job over, as after an outage longer than the lease
+    await wait_until(lambda: _outbox_count(ctx, Topic.CALL_PROGRESSED.value, call_id))
+    current = await ctx.queue.claim(now=utcnow() + timedelta(seconds=LEASE_SECONDS + 1))
+    assert current is not None and current.call_id == call_id
+
+    await running  # its next renewal finds the lease lost: it stops
+    assert await record_of(ctx, call_id) is None
+    assert await ctx.queue.pending() == 1
+
+    await workers.run(current)
+    record = await record_of(ctx, call_id)
+    assert record is not None and record.status == CallStatus.TRANSCRIBED
+    assert await _outbox_count(ctx, Topic.CALL_TRANSCRIBED.value, call_id) == 1
+    assert await ctx.queue.pending() == 0
 
 
 async def test_erasing_a_participant_takes_their_queued_calls_out_of_the_queue(ctx, uploader):

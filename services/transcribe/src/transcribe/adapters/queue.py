@@ -4,15 +4,23 @@
 the next job by ``domain.fairness`` and leases it in a short transaction of its own
 (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so replicas never take the same job); the
 worker deletes the job with ``finish`` in the transaction that stores its result.
+
+Every claim writes a new ``lease_token`` and every later step of that worker (``renew``,
+``retry_later``, ``finish``) names it: a worker whose lease ran out (a database outage
+longer than the lease, a stalled process) and whose job another worker claimed since
+finds its token gone, so its renewal says False (the worker stops) and its finish
+deletes nothing (the worker rolls its outcome back). Without the token the stale worker
+would store its result over the newer one and announce the call a second time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, event, func, or_, update
+from sqlalchemy import Delete, Update, delete, event, func, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -32,6 +40,12 @@ class Claim:
     attempts: int
     raw: bytes
     trace: dict[str, str]
+    token: str
+    """This lease's fence: the job is still ours while its row carries it."""
+
+
+class LeaseLost(Exception):
+    """The job is no longer this claim's: another worker claimed it, or it is done."""
 
 
 class JobQueue:
@@ -84,6 +98,7 @@ class JobQueue:
                 if job is None:
                     continue
                 job.leased_until = at + self.lease
+                job.lease_token = uuid.uuid4().hex
                 session.add(job)
                 turn = await session.get(OrgTurn, org)
                 if turn is None:
@@ -92,7 +107,14 @@ class JobQueue:
                     turn.served_at = at
                     session.add(turn)
                 raw = job.envelope.encode()
-                return Claim(job.call_id, parse_envelope(raw), job.attempts, raw, dict(job.trace))
+                return Claim(
+                    job.call_id,
+                    parse_envelope(raw),
+                    job.attempts,
+                    raw,
+                    dict(job.trace),
+                    job.lease_token,
+                )
         return None
 
     async def _next_org(self, session: AsyncSession, at: datetime) -> str | None:
@@ -112,18 +134,17 @@ class JobQueue:
             served = {org: as_utc(at) for org, at in turns.all()}
         return next_org(oldest, served, fair=self.fair)
 
-    async def renew(self, call_id: str) -> None:
-        """Push the lease ahead while the work goes on."""
+    async def renew(self, claim: Claim) -> bool:
+        """Push the lease ahead while the work goes on; False if the job is no longer
+        this claim's (another worker claimed it after the lease ran out, or it is done)."""
         async with self.db.session() as session:
-            await session.execute(
-                update(TranscriptionJob)
-                .where(col(TranscriptionJob.call_id) == call_id)
-                .values(leased_until=utcnow() + self.lease)
+            return await _fenced(
+                session, claim, update(TranscriptionJob).values(leased_until=utcnow() + self.lease)
             )
 
-    async def retry_later(self, call_id: str, delay: float, error: str, *, failed: bool) -> None:
+    async def retry_later(self, claim: Claim, delay: float, error: str, *, failed: bool) -> bool:
         """Give the job back, ready again after ``delay`` seconds; ``failed`` counts the
-        attempt (a transient fault does not)."""
+        attempt (a transient fault does not). False (nothing changed) if the lease was lost."""
         values: dict[str, object] = {
             "leased_until": utcnow() + timedelta(seconds=delay),
             "last_error": error[:500],
@@ -131,18 +152,13 @@ class JobQueue:
         if failed:
             values["attempts"] = TranscriptionJob.attempts + 1
         async with self.db.session() as session:
-            await session.execute(
-                update(TranscriptionJob)
-                .where(col(TranscriptionJob.call_id) == call_id)
-                .values(**values)
-            )
+            return await _fenced(session, claim, update(TranscriptionJob).values(**values))
 
     @staticmethod
-    async def finish(session: AsyncSession, call_id: str) -> None:
-        """Remove the job, in the transaction that stores its outcome."""
-        await session.execute(
-            delete(TranscriptionJob).where(col(TranscriptionJob.call_id) == call_id)
-        )
+    async def finish(session: AsyncSession, claim: Claim) -> bool:
+        """Remove the job, in the transaction that stores its outcome; False if the lease
+        was lost (nothing removed: the caller must not commit its outcome)."""
+        return await _fenced(session, claim, delete(TranscriptionJob))
 
     @staticmethod
     async def queued(session: AsyncSession, org_id: str) -> list[Envelope]:
@@ -163,14 +179,21 @@ class JobQueue:
                 )
             )
 
-    async def drop(self, call_id: str) -> None:
-        async with self.db.session() as session:
-            await self.finish(session, call_id)
-
     async def pending(self) -> int:
         async with self.db.session() as session:
             found = await session.execute(select(func.count()).select_from(TranscriptionJob))
             return int(found.scalar_one())
+
+
+async def _fenced(session: AsyncSession, claim: Claim, statement: Update | Delete) -> bool:
+    """Run ``statement`` on the claimed job only while the claim still holds it."""
+    result = await session.execute(
+        statement.where(
+            col(TranscriptionJob.call_id) == claim.call_id,
+            col(TranscriptionJob.lease_token) == claim.token,
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def _ready(at: datetime) -> object:

@@ -114,8 +114,10 @@ class TranscriptionJob(SQLModel, table=True):
     transaction as the transcript and its ``call-transcribed`` (or ``call-failed``): a
     job is either queued or done, never lost nor done twice. A worker holds it by a
     lease (``leased_until``, renewed while it works); a worker killed mid-call leaves the
-    lease to run out, and the job is picked again. ``envelope`` is the event as received
-    (ids, object references and fingerprints only: events carry no personal data).
+    lease to run out, and the job is picked again. ``lease_token`` is new at each claim
+    and fences the holder's writes: a worker whose lease was taken over writes nothing.
+    ``envelope`` is the event as received (ids, object references and fingerprints
+    only: events carry no personal data).
     """
 
     __tablename__ = "transcribe_jobs"
@@ -133,6 +135,9 @@ class TranscriptionJob(SQLModel, table=True):
     queued_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
     leased_until: datetime | None = Field(
         default=None, sa_column=timestamp_column(nullable=True, index=True)
+    )
+    lease_token: str | None = Field(
+        default=None, max_length=32, description="the current claim's fence (adapters.queue)"
     )
     attempts: int = Field(default=0, description="failures so far (not counting lost leases)")
     last_error: str | None = Field(default=None, max_length=500)

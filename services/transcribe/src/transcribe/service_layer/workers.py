@@ -7,6 +7,13 @@ transaction (``handle_upload``). A worker killed mid-call commits nothing: its l
 out and another worker picks the job again; the transcript's S3 put is idempotent and
 the row is written once.
 
+A worker that is not dead but lost its lease (the database was away longer than the
+lease, and another worker claimed the job meanwhile) must not finish it too: its next
+renewal finds the claim's token gone and cancels the work, and its finish, fenced by the
+same token, deletes nothing, so its transaction is rolled back (no second row, no second
+``call-transcribed``, no stale result over the newer one). Its transcript object, if it
+put one, is the same call's under the same key and is left to the new holder.
+
 Failures are the bus's classes (``clashtor_common.failures``): a transient fault gives
 the job back for a later try (never dead-lettered); a ``PermanentError``, or another
 error ``max_attempts`` times, sends the event to ``call-uploaded.dlq`` and removes the
@@ -31,7 +38,7 @@ from clashtor_common.failures import PermanentError, is_transient
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.logs import log_context
 from clashtor_common.telemetry import trace_context, tracer_provider
-from transcribe.adapters.queue import Claim, JobQueue
+from transcribe.adapters.queue import Claim, JobQueue, LeaseLost
 from transcribe.context import TranscribeContext
 from transcribe.service_layer.transcription import handle_upload
 
@@ -108,8 +115,25 @@ class TranscriptionWorkers:
         return claim.call_id
 
     async def run(self, claim: Claim) -> None:
-        """Run one leased job to its outcome, or give it back, or dead-letter it."""
-        keeper = asyncio.create_task(self._keep_leased(claim.call_id))
+        """Run one leased job to its outcome, or give it back, or dead-letter it; stop
+        (committing nothing) as soon as the lease turns out lost."""
+        work = asyncio.create_task(self._attempt(claim))
+        keeper = asyncio.create_task(self._keep_leased(claim, work))
+        try:
+            await work  # cancelling run cancels the work with it
+        except asyncio.CancelledError:
+            this = asyncio.current_task()
+            if this is not None and this.cancelling():
+                raise  # shutting down: the lease runs out and the job is picked again
+            log.warning("call %s: lease lost to another worker; work stopped", claim.call_id)
+        except LeaseLost:
+            log.warning("call %s: lease lost to another worker; outcome dropped", claim.call_id)
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+
+    async def _attempt(self, claim: Claim) -> None:
         try:
             with (
                 trace_context(claim.trace),  # the admitting handler's trace goes on
@@ -120,64 +144,78 @@ class TranscriptionWorkers:
             ):
                 await self._transcribe(claim)
             self._transient.pop(claim.call_id, None)
-        except asyncio.CancelledError:
-            raise  # shutting down: the lease runs out and the job is picked again
+        except (asyncio.CancelledError, LeaseLost):
+            raise
         except Exception as exc:
             await self._failed(claim, exc)
-        finally:
-            keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await keeper
 
     async def _transcribe(self, claim: Claim) -> None:
         upload = claim.envelope.payload_as(CallUploaded)
         async with AsyncSession(self.ctx.db.engine, expire_on_commit=False) as session:
             await handle_upload(self.ctx, session, claim.envelope, upload)
-            await self.queue.finish(session, claim.call_id)
+            if not await self.queue.finish(session, claim):
+                await session.rollback()
+                raise LeaseLost(claim.call_id)
             await session.commit()
 
-    async def _keep_leased(self, call_id: str) -> None:
+    async def _keep_leased(self, claim: Claim, work: asyncio.Task[None]) -> None:
+        """Renew the lease while ``work`` runs; cancel ``work`` once the lease is lost."""
         every = self.queue.lease.total_seconds() / 3
         while True:
             await asyncio.sleep(every)
             try:
-                await self.queue.renew(call_id)
+                held = await self.queue.renew(claim)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the next renewal may pass; the lease has slack
-                log.warning("could not renew the lease of call %s: %r", call_id, exc)
+                log.warning("could not renew the lease of call %s: %r", claim.call_id, exc)
+                continue
+            if not held:
+                work.cancel()
+                return
 
     async def _failed(self, claim: Claim, exc: Exception) -> None:
         error = f"{type(exc).__name__}: {exc}"
         try:
             if isinstance(exc, PermanentError):
                 await self._bury(claim, exc)
-            elif is_transient(exc):
+                return
+            if is_transient(exc):
                 tries = self._transient[claim.call_id] = self._transient.get(claim.call_id, 0) + 1
                 delay = capped_exponential(self.backoff_seconds, tries - 1, self.backoff_max)
                 log.warning(
                     "call %s: transient failure, again in %.1fs: %s", claim.call_id, delay, error
                 )
-                await self.queue.retry_later(claim.call_id, delay, error, failed=False)
+                held = await self.queue.retry_later(claim, delay, error, failed=False)
             elif claim.attempts + 1 >= self.max_attempts:
                 await self._bury(claim, exc)
+                return
             else:
                 delay = capped_exponential(self.backoff_seconds, claim.attempts, self.backoff_max)
                 log.exception("call %s failed (attempt %d)", claim.call_id, claim.attempts + 1)
-                await self.queue.retry_later(claim.call_id, delay, error, failed=True)
+                held = await self.queue.retry_later(claim, delay, error, failed=True)
+        except LeaseLost:
+            raise
         except Exception as again:  # the lease runs out and the job is tried again then
             log.warning("call %s: could not record the failure: %r", claim.call_id, again)
+            return
+        if not held:
+            raise LeaseLost(claim.call_id)
 
     async def _bury(self, claim: Claim, exc: BaseException) -> None:
-        await self.dead_letter(claim, exc)
+        """Dead-letter the event and remove the job and its inbox record, in that job's
+        transaction: published only while the lease holds (a lost lease raises
+        ``LeaseLost`` and commits nothing); a crash before the commit publishes it again."""
         async with self.ctx.db.session() as session:
-            await self.queue.finish(session, claim.call_id)
+            if not await self.queue.finish(session, claim):
+                raise LeaseLost(claim.call_id)
             await session.execute(
                 delete(InboxRecord).where(
                     col(InboxRecord.consumer) == self.ctx.settings.consumer_group,
                     col(InboxRecord.event_id) == claim.envelope.id,
                 )
             )
+            await self.dead_letter(claim, exc)
         self._transient.pop(claim.call_id, None)
         log.error(
             "dead-lettered call-uploaded %s (call %s): %s", claim.envelope.id, claim.call_id, exc
