@@ -7,6 +7,8 @@ from datetime import datetime
 
 from sqlalchemy import and_, delete, func, or_, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -184,13 +186,33 @@ class ScoreRepository:
         return await self.session.get(OrgScoringRecord, self.org_id)
 
     async def org_for_update(self) -> OrgScoringRecord:
-        """The organization's row, created on first use."""
-        rec = await self.org()
+        """The organization's row, created on first use and locked until the transaction
+        ends, so writers of its settings and trackers take turns: each reads what the one
+        before it committed (``FOR UPDATE`` on PostgreSQL; on SQLite every transaction
+        already holds the database's write lock, ``BEGIN IMMEDIATE``). A first use by
+        two at once creates the row once: the second's insert waits for the first's
+        commit and then does nothing, and its locking read finds the committed row."""
+        rec = await self._locked_org()
         if rec is None:
-            rec = OrgScoringRecord(org_id=self.org_id)
-            self.session.add(rec)
-            await self.session.flush()
+            connection = await self.session.connection()
+            insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+            await self.session.execute(
+                insert(OrgScoringRecord)
+                .values(org_id=self.org_id, own_trackers=False, updated_at=utcnow())
+                .on_conflict_do_nothing(index_elements=["org_id"])
+            )
+            rec = await self._locked_org()
+        assert rec is not None, "the row was just inserted"
         return rec
+
+    async def _locked_org(self) -> OrgScoringRecord | None:
+        rows = await self.session.execute(
+            select(OrgScoringRecord)
+            .where(OrgScoringRecord.org_id == self.org_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return rows.scalars().first()
 
     async def trackers(self) -> list[TrackerRecord]:
         rows = await self.session.execute(

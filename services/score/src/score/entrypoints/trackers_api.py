@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Response
 
-from clashtor_common.domain_errors import Conflict
 from clashtor_common.errors import not_found
 from clashtor_common.identity import CurrentIdentity
 from clashtor_common.pagination import Cursor, Limit, page_of
@@ -21,17 +20,10 @@ TrackerId = Annotated[str, Path(min_length=1, max_length=100)]
 JsonBody = Annotated[dict[str, Any], Body()]
 
 
-async def _own_trackers(ctx: ScoreContext, org_id: str) -> list[TrackerRecord]:
-    """The org's tracker rows; a first read copies the defaults, so two first reads at
-    once may collide on that copy: the loser reads again what the winner wrote."""
-    for attempt in (1, 2):
-        try:
-            async with transaction(ctx) as session:
-                return await config.own_trackers(ScoreRepository(session, org_id))
-        except Conflict:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+async def _tracker_rows(ctx: ScoreContext, org_id: str) -> list[TrackerRecord]:
+    """The org's tracker rows (a first read copies the defaults, once: see ``config``)."""
+    async with transaction(ctx) as session:
+        return await config.tracker_rows(ScoreRepository(session, org_id))
 
 
 @router.get("")
@@ -40,7 +32,7 @@ async def list_trackers(
 ) -> dict[str, Any]:
     """The trackers calls are scored with (the defaults, copied on first use), in their
     order, a page at a time."""
-    rows = sorted(await _own_trackers(ctx, identity.org_id), key=_tracker_key)
+    rows = sorted(await _tracker_rows(ctx, identity.org_id), key=_tracker_key)
     page, next_cursor = page_of(rows, _tracker_key, (int, str), limit=limit, cursor=cursor)
     return {"items": [config.tracker_view(r) for r in page], "next_cursor": next_cursor}
 
@@ -54,7 +46,6 @@ async def create_tracker(
     body: JsonBody, identity: CurrentIdentity, ctx: ContextDep
 ) -> dict[str, Any]:
     """``{name, phrases: [...], enabled?, said_by?: any|rep|customer}``."""
-    await _own_trackers(ctx, identity.org_id)  # the first copy, raced by a first read
     async with coaching_edit(ctx, identity) as repo:
         rec = await config.create_tracker(repo, body)
         return config.tracker_view(rec)
@@ -64,7 +55,7 @@ async def create_tracker(
 async def get_tracker(
     tracker_id: TrackerId, identity: CurrentIdentity, ctx: ContextDep
 ) -> dict[str, Any]:
-    rows = await _own_trackers(ctx, identity.org_id)
+    rows = await _tracker_rows(ctx, identity.org_id)
     rec = next((r for r in rows if r.id == tracker_id), None)
     if rec is None:
         raise not_found("tracker", tracker_id)
@@ -76,7 +67,6 @@ async def update_tracker(
     tracker_id: TrackerId, body: JsonBody, identity: CurrentIdentity, ctx: ContextDep
 ) -> dict[str, Any]:
     """Change any of name, phrases, enabled, said_by; applies to calls scored from now on."""
-    await _own_trackers(ctx, identity.org_id)
     async with coaching_edit(ctx, identity) as repo:
         rec = await config.update_tracker(repo, tracker_id, body)
         return config.tracker_view(rec)
@@ -86,7 +76,6 @@ async def update_tracker(
 async def delete_tracker(
     tracker_id: TrackerId, identity: CurrentIdentity, ctx: ContextDep
 ) -> Response:
-    await _own_trackers(ctx, identity.org_id)
     async with coaching_edit(ctx, identity) as repo:
         await config.delete_tracker(repo, tracker_id)
     return Response(status_code=204)

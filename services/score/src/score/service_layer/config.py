@@ -97,8 +97,19 @@ async def _save(
     await repo.session.flush()
 
 
+async def tracker_rows(repo: ScoreRepository) -> list[TrackerRecord]:
+    """The org's tracker rows to read: no lock once the org owns them (``own_trackers``
+    copies them, under the org's lock, the first time)."""
+    org = await repo.org()
+    if org is not None and org.own_trackers:
+        return await repo.trackers()
+    return await own_trackers(repo)
+
+
 async def own_trackers(repo: ScoreRepository) -> list[TrackerRecord]:
-    """The org's tracker rows, copied from the defaults the first time they are asked for."""
+    """The org's tracker rows, copied from the defaults the first time they are asked for;
+    the org's row stays locked until the transaction ends, so a read-modify-write of the
+    trackers (positions, unique names) sees every write committed before it."""
     org = await repo.org_for_update()
     if not org.own_trackers:
         for position, tracker in enumerate(default_trackers(repo.org_id)):
