@@ -106,6 +106,10 @@ class TooLarge(DomainError, code="too_large"):
     """The input is bigger or longer than allowed; the message says the limit."""
 
 
+class TimedOut(DomainError, code="timeout"):
+    """The request took longer than allowed to arrive (a client too slow to finish)."""
+
+
 class UnsupportedFormat(DomainError, code="unsupported_format"):
     """The input is not in a format we accept (not audio, say)."""
 

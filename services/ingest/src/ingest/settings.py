@@ -1,6 +1,8 @@
 """Ingest settings: environment variables prefixed ``INGEST_``."""
 
-from pydantic import Field
+from __future__ import annotations
+
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from clashtor_common.multipart import FormLimits
@@ -74,3 +76,19 @@ class IngestSettings(ServiceSettings):
     orphan_grace_seconds: float = Field(
         3600, gt=0, description="an object younger than this is an upload in flight, never swept"
     )
+    upload_max_seconds: float = Field(
+        1800,
+        gt=0,
+        description="longest an upload may take to arrive (408 beyond, its parts aborted); "
+        "must stay below orphan_grace_seconds, whose sweep aborts older multipart uploads",
+    )
+
+    @model_validator(mode="after")
+    def _uploads_end_before_the_sweep(self) -> IngestSettings:
+        if self.upload_max_seconds >= self.orphan_grace_seconds:
+            raise ValueError(
+                f"INGEST_UPLOAD_MAX_SECONDS ({self.upload_max_seconds:g}) must be below "
+                f"INGEST_ORPHAN_GRACE_SECONDS ({self.orphan_grace_seconds:g}): the orphan "
+                "sweep would abort a slower upload's parts while it still arrives"
+            )
+        return self

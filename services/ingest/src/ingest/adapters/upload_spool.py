@@ -41,7 +41,7 @@ from typing import Protocol, TypeVar
 
 from clashtor_common.multipart import FormLimits, FormReader, form_boundary
 from ingest.adapters.audio_probe import AudioProbe, probe_audio, sniff_audio_signature
-from ingest.domain.errors import BadUpload, UploadTooLarge
+from ingest.domain.errors import BadUpload, UploadTimedOut, UploadTooLarge
 
 FILE_FIELD = "file"
 #: The text fields an upload may carry; any other part is counted but never kept.
@@ -223,6 +223,27 @@ def in_own_thread(fn: Callable[[], T]) -> asyncio.Future[T]:
 
     threading.Thread(target=run, name="ingest-upload-probe", daemon=True).start()
     return future
+
+
+async def arriving_within(body: AsyncIterable[bytes], seconds: float) -> AsyncIterator[bytes]:
+    """``body``'s chunks, as long as the whole of it arrives within ``seconds`` of the
+    first ask; past that ``UploadTimedOut`` (408). Time spent handing chunks on (to S3)
+    counts too: what is bounded is the age of the upload's multipart upload, which the
+    orphan sweep aborts once older than its grace."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    chunks = aiter(body)
+    while True:
+        try:
+            async with asyncio.timeout_at(deadline):
+                chunk = await anext(chunks)
+        except StopAsyncIteration:
+            return
+        except TimeoutError as exc:
+            raise UploadTimedOut(
+                f"the upload took longer than {seconds:g} s to arrive; send it again over a "
+                "faster connection"
+            ) from exc
+        yield chunk
 
 
 def boundary_of(content_type: str | None) -> bytes:

@@ -51,6 +51,12 @@ class UploadTooLarge(IngestError, kinds.TooLarge):
     code = "file_too_large"
 
 
+class UploadTimedOut(IngestError, kinds.TimedOut):
+    """The upload took longer than ``INGEST_UPLOAD_MAX_SECONDS`` to arrive."""
+
+    code = "upload_timeout"
+
+
 class CallTooLong(IngestError, kinds.TooLarge):
     """The decoded audio is longer than ``INGEST_MAX_CALL_MINUTES``."""
 

@@ -15,6 +15,10 @@ reading the temporary file as it grows (``adapters.upload_spool``). Then, in ord
    (``reserve_minutes``: concurrent uploads cannot together exceed the plan); if that
    fails the object is deleted again.
 
+An upload still arriving ``upload_max_seconds`` after it began is refused (408) and its
+multipart upload aborted, well before the orphan sweep would take an upload that old
+for a crash's leftover and abort it underneath (``orphan_grace_seconds``).
+
 A crash (kill -9) anywhere leaves at most a pending multipart upload or an object no
 row points to, never a row without its object: both are removed by the orphan sweep
 (``service_layer.reconcile``). The call's data key is only in memory until the row
@@ -57,7 +61,7 @@ from ingest.adapters.calls_repo import CallRepository
 from ingest.adapters.object_store import SealedWriter
 from ingest.adapters.privacy_repo import any_restricted, is_erased_organization, is_erased_user
 from ingest.adapters.tables import CallRecord, ParticipantRecord
-from ingest.adapters.upload_spool import SpooledUpload, spool_upload
+from ingest.adapters.upload_spool import SpooledUpload, arriving_within, spool_upload
 from ingest.context import IngestContext
 from ingest.domain.errors import (
     BadUpload,
@@ -182,7 +186,7 @@ async def accept_upload(
     ) as audio:
         async with spool_upload(
             content_type,
-            body,
+            arriving_within(body, settings.upload_max_seconds),
             limit_bytes=quota.upload_limit_bytes,
             limit_label=f"{quota.upload_limit_mb} MB",
             form_limits=settings.form_limits(),
