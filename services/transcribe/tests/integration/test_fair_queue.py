@@ -27,7 +27,7 @@ from clashtor_common.migrate import find_migrations, upgrade_head
 from clashtor_common.outbox import OutboxRecord
 from clashtor_common.testing.waiting import wait_until
 from transcribe import main as transcribe_main
-from transcribe.adapters.tables import TABLES, ErasedCall, OrgTurn, TranscriptionJob
+from transcribe.adapters.tables import TABLES, ErasedCall, JobSubject, OrgTurn, TranscriptionJob
 from transcribe.bootstrap import bootstrap
 from transcribe.context import TranscribeContext, context_of, workers_of
 from transcribe.domain.outcomes import CallStatus
@@ -269,3 +269,49 @@ async def test_erasing_a_participant_takes_their_queued_calls_out_of_the_queue(c
         tombstone = await session.get(ErasedCall, theirs.data["call_id"])
     assert left == [others.data["call_id"]]
     assert tombstone is not None and tombstone.request_id == "req-queued"
+
+
+async def test_erasing_a_user_takes_only_their_queued_calls_found_by_the_index(ctx, uploader):
+    org = new_org()
+    theirs = uploader.call_uploaded(
+        org, str(uuid.uuid4()), uploader.store.ref("a"), uploader="rep-9"
+    )
+    others = uploader.call_uploaded(
+        org, str(uuid.uuid4()), uploader.store.ref("b"), uploader="rep-2"
+    )
+    elsewhere = uploader.call_uploaded(
+        new_org(), str(uuid.uuid4()), uploader.store.ref("c"), uploader="rep-9"
+    )
+    for event in (theirs, others, elsewhere):
+        await _admit(ctx, event)
+    rep = Subject(type="user", id="rep-9")
+    async with ctx.db.session() as session:
+        about = await ctx.queue.queued_about(session, org, rep)
+    assert [e.id for e in about] == [theirs.id]  # another org's call of the same id: not
+
+    erasure = make_event(
+        ErasureRequested(request_id="req-user", subject=rep), source="privacy", org_id=org, key=org
+    )
+    async with ctx.db.session() as session:
+        await erase_subject(ctx, session, erasure, erasure.payload_as(ErasureRequested))
+
+    async with ctx.db.session() as session:
+        left = [e.data["call_id"] for e in await ctx.queue.queued(session, org)]
+        indexed = await session.execute(
+            select(JobSubject.call_id).where(JobSubject.call_id == theirs.data["call_id"])
+        )
+        assert indexed.scalars().all() == []  # the index rows left with the job
+    assert left == [others.data["call_id"]]
+    assert await ctx.queue.pending() == 2
+
+
+async def test_a_finished_job_leaves_no_index_rows(ctx, workers, uploader):
+    event = _upload_event(uploader, new_org())
+    await _admit(ctx, event)
+    async with ctx.db.session() as session:
+        rows = await session.execute(select(func.count()).select_from(JobSubject))
+        assert rows.scalar_one() == 1  # its uploader
+    assert await workers.run_next() == event.data["call_id"]
+    async with ctx.db.session() as session:
+        rows = await session.execute(select(func.count()).select_from(JobSubject))
+        assert rows.scalar_one() == 0

@@ -25,9 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from clashtor_common.db import Database, as_utc, utcnow
-from clashtor_common.events import Envelope, parse_envelope
+from clashtor_common.events import CallUploaded, Envelope, Subject, parse_envelope
 from clashtor_common.telemetry import current_trace_carrier
-from transcribe.adapters.tables import OrgTurn, TranscriptionJob
+from transcribe.adapters.tables import JobSubject, OrgTurn, TranscriptionJob
 from transcribe.domain.fairness import next_org
 
 
@@ -70,6 +70,12 @@ class JobQueue:
                 envelope=envelope.to_bytes().decode(),
                 trace=current_trace_carrier(),
             )
+        )
+        await session.flush()
+        upload = envelope.payload_as(CallUploaded)
+        session.add_all(
+            JobSubject(call_id=call_id, subject_type=kind, subject_key=key, org_id=envelope.org_id)
+            for kind, key in sorted(subjects_of(upload))
         )
         await session.flush()
         event.listen(session.sync_session, "after_commit", self._wake, once=True)
@@ -169,6 +175,31 @@ class JobQueue:
         return [parse_envelope(raw) for raw in rows.scalars().all()]
 
     @staticmethod
+    async def queued_about(session: AsyncSession, org_id: str, subject: Subject) -> list[Envelope]:
+        """The events of the organization's queued calls that are about ``subject`` (by
+        the call id, or the ``transcribe_job_subjects`` index), running ones included."""
+        query = select(TranscriptionJob.envelope).where(col(TranscriptionJob.org_id) == org_id)
+        if subject.type == "call":
+            query = query.where(col(TranscriptionJob.call_id) == (subject.id or ""))
+        elif subject.type != "organization":
+            keys = subject_keys(subject)
+            if not keys:
+                return []
+            about = select(JobSubject.call_id).where(
+                col(JobSubject.org_id) == org_id,
+                or_(
+                    *(
+                        (col(JobSubject.subject_type) == kind)
+                        & (col(JobSubject.subject_key) == key)
+                        for kind, key in keys
+                    )
+                ),
+            )
+            query = query.where(col(TranscriptionJob.call_id).in_(about))
+        rows = await session.execute(query)
+        return [parse_envelope(raw) for raw in rows.scalars().all()]
+
+    @staticmethod
     async def forget(session: AsyncSession, org_id: str, call_ids: list[str]) -> None:
         """Remove these calls' jobs in the caller's transaction (an erasure settled them)."""
         if call_ids:
@@ -194,6 +225,26 @@ async def _fenced(session: AsyncSession, claim: Claim, statement: Update | Delet
         )
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def subjects_of(upload: CallUploaded) -> set[tuple[str, str]]:
+    """The erasure keys a queued call is about: its uploader, its participants' ids and
+    fingerprints (as ``TranscriptRepository.is_erased`` matches them)."""
+    keys = {("user", upload.uploader_id)}
+    for person in upload.participants:
+        keys.add(("participant", person.participant_id))
+        if person.fingerprint:
+            keys.add(("participant", person.fingerprint))
+    return keys
+
+
+def subject_keys(subject: Subject) -> set[tuple[str, str]]:
+    """The keys of a user or participant subject, to look its queued calls up by."""
+    if subject.type == "user":
+        return {("user", subject.id)} if subject.id else set()
+    if subject.type == "participant":
+        return {("participant", key) for key in (subject.id, subject.fingerprint) if key}
+    return set()
 
 
 def _ready(at: datetime) -> object:

@@ -143,6 +143,29 @@ class TranscriptionJob(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
 
 
+class JobSubject(SQLModel, table=True):
+    """Whom a queued job is about: its uploader (``user``) and each participant's id and
+    email fingerprint (``participant``), the keys an erasure names. An erasure finds the
+    subject's queued calls by this index instead of reading every queued event of the
+    organization. Deleted with its job (``ON DELETE CASCADE``)."""
+
+    __tablename__ = "transcribe_job_subjects"
+    __table_args__ = (
+        Index("ix_transcribe_job_subjects_subject", "org_id", "subject_type", "subject_key"),
+    )
+
+    call_id: str = Field(
+        sa_column=Column(
+            String(36),
+            ForeignKey("transcribe_jobs.call_id", ondelete="CASCADE"),
+            primary_key=True,
+        )
+    )
+    subject_type: str = Field(primary_key=True, max_length=20, description="user | participant")
+    subject_key: str = Field(primary_key=True, max_length=100, description="id or fingerprint")
+    org_id: str = Field(max_length=100)
+
+
 class OrgTurn(SQLModel, table=True):
     """When an organization's job was last started: organizations take turns by it."""
 
@@ -165,5 +188,6 @@ TABLES: tuple[type[SQLModel], ...] = (
     ErasedSubject,
     Restriction,
     TranscriptionJob,
+    JobSubject,
     OrgTurn,
 )

@@ -94,7 +94,7 @@ async def erase_subject(
         tombstoned.append(subject.id)
     await repo.record_erased_calls(tombstoned, request.request_id)
     await _remember_subject(repo, subject, org_id, request.request_id, event)
-    queued = await _forget_queued(ctx, repo, session, request.request_id)
+    queued = await _forget_queued(ctx, repo, session, subject, request.request_id)
     removed = {
         "transcripts": transcripts,
         "calls": len(call_ids),
@@ -123,14 +123,20 @@ async def _remember_subject(
 
 
 async def _forget_queued(
-    ctx: TranscribeContext, repo: TranscriptRepository, session: AsyncSession, request_id: str
+    ctx: TranscribeContext,
+    repo: TranscriptRepository,
+    session: AsyncSession,
+    subject: Subject,
+    request_id: str,
 ) -> int:
     """Calls of the subject still waiting for transcription are settled now, as the worker
-    would settle them: tombstoned, their queued event (ids, fingerprints) gone. A call
-    being transcribed meanwhile is tombstoned by its worker's last check."""
+    would settle them: tombstoned, their queued event (ids, fingerprints) gone. Only the
+    subject's queued calls are read (by index), and each is checked as the worker would
+    (an upload made after the erasure request stays). A call being transcribed meanwhile
+    is tombstoned by its worker's last check."""
     await session.flush()  # the tombstones just recorded answer is_erased below
     erased: list[str] = []
-    for queued in await ctx.queue.queued(session, repo.org_id):
+    for queued in await ctx.queue.queued_about(session, repo.org_id, subject):
         upload = queued.payload_as(CallUploaded)
         if await repo.is_erased(
             upload.call_id,
