@@ -28,11 +28,14 @@ class GatewaySettings(ServiceSettings):
     upload_timeout_seconds: float = 900.0
     downstream_pool_timeout_seconds: float = 30.0
     """How long a request may wait for a free pooled connection to a service."""
-    downstream_connections: int = Field(100, ge=2)
-    """Connections kept open (keep-alive) to each service, at most, reads included."""
+    downstream_connections: int = Field(100, ge=1)
+    """Connections kept open (keep-alive) to each service, at most, by the httpx clients
+    (every call but the hot reads; hour-long progress streams and uploads among them)."""
     downstream_read_connections: int | None = Field(None, ge=1)
-    """Of those, the ones for the plain GETs of hot reads (``GET /v1/calls/{id}``'s three),
-    in a pool of their own; less than ``downstream_connections``. Unset: half of them."""
+    """The read pool's own cap per service, for the plain GETs of hot reads
+    (``GET /v1/calls/{id}``'s three), on top of ``downstream_connections`` so a
+    stream or upload never holds a read's place nor a read theirs. Unset: half of
+    ``downstream_connections`` (at least 1)."""
     identity_ttl_seconds: int = 60
     max_upload_bytes: int = 500 * 1024 * 1024 + 1024 * 1024
     """500 MB of audio plus room for the multipart envelope (title, participants)."""
@@ -131,18 +134,13 @@ class GatewaySettings(ServiceSettings):
             and self.csrf_secret.get_secret_value() == DEV_CSRF_SECRET
         ):
             raise ValueError("csrf_secret must be set outside development")
-        if (self.downstream_read_connections or 0) >= self.downstream_connections:
-            raise ValueError(
-                "GATEWAY_DOWNSTREAM_READ_CONNECTIONS must be less than "
-                "GATEWAY_DOWNSTREAM_CONNECTIONS (the reads' share of them)"
-            )
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ValueError("GATEWAY_TLS_CERT and GATEWAY_TLS_KEY must be set together")
         return self
 
     def read_connections(self) -> int:
         """Connections to each service for the hot reads (``downstream_read_connections``)."""
-        return self.downstream_read_connections or self.downstream_connections // 2
+        return self.downstream_read_connections or max(1, self.downstream_connections // 2)
 
     def upload_form_limits(self) -> FormLimits:
         return FormLimits(

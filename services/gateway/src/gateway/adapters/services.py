@@ -224,7 +224,7 @@ class ServiceClients:
         self._tokens = IdentityTokens(
             settings.identity_secret.get_secret_value(), settings.identity_ttl_seconds
         )
-        connections = settings.downstream_connections - settings.read_connections()
+        connections = settings.downstream_connections
         limits = httpx.Limits(
             max_connections=connections,
             max_keepalive_connections=connections,
@@ -275,7 +275,13 @@ class ServiceClients:
             json=json,
             content=content,
             headers=all_headers,
-            timeout=httpx.Timeout(timeout) if timeout else httpx.USE_CLIENT_DEFAULT,
+            # a long read (a progress stream, an upload) does not wait that long for a
+            # free connection: the pool timeout stays, PoolTimeout answers 503
+            timeout=(
+                httpx.Timeout(timeout, pool=self.settings.downstream_pool_timeout_seconds)
+                if timeout
+                else httpx.USE_CLIENT_DEFAULT
+            ),
         )
         try:
             return await client.send(request, stream=stream)
