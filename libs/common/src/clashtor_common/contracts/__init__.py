@@ -9,11 +9,15 @@ gateway changes on the way (renamed fields, a different shape) stays in each ser
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from clashtor_common.pagination import Cursor, Limit
 
-__all__ = ["Cursor", "InModel", "Limit"]
+__all__ = ["Cursor", "InModel", "Limit", "at_least_one_of"]
+
+Model = TypeVar("Model", bound=BaseModel)
 
 
 class InModel(BaseModel):
@@ -21,3 +25,15 @@ class InModel(BaseModel):
     ``false``), so what the schema forbids the API refuses."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+
+def at_least_one_of(*fields: str, message: str) -> Any:
+    """A model validator, in a request body's class (``_named = at_least_one_of("id",
+    "email", message=...)``): a body that sets none of ``fields`` is refused with ``message``."""
+
+    def check(model: Model) -> Model:
+        if all(getattr(model, name) is None for name in fields):
+            raise ValueError(message)
+        return model
+
+    return model_validator(mode="after")(check)

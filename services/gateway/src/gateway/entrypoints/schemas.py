@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from clashtor_common.contracts import InModel
+from clashtor_common.contracts import InModel, at_least_one_of
 from clashtor_common.pagination import Page
 from gateway.domain.credentials import (
     EMAIL_MAX,
@@ -369,11 +369,9 @@ class _IdOrEmail(InModel):
 
     _no_null = field_validator("id", "email", mode="before")(refuse_null)
 
-    @model_validator(mode="after")
-    def _identified(self) -> _IdOrEmail:
-        if self.id is None and self.email is None:
-            raise ValueError("a user or participant subject needs an id or an email")
-        return self
+    _identified = at_least_one_of(
+        "id", "email", message="a user or participant subject needs an id or an email"
+    )
 
 
 class UserSubject(_IdOrEmail):

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
+
+from clashtor_common.contracts import at_least_one_of
 
 SubjectType = Literal["user", "participant", "call", "organization"]
 
@@ -33,11 +35,9 @@ class ChangesIn(_In):
     name: str | None = Field(None, min_length=1, max_length=200)
     email: str | None = Field(None, max_length=320)
 
-    @model_validator(mode="after")
-    def _something_changes(self) -> ChangesIn:
-        if self.name is None and self.email is None:
-            raise ValueError("changes must name at least one of: name, email")
-        return self
+    _something_changes = at_least_one_of(
+        "name", "email", message="changes must name at least one of: name, email"
+    )
 
 
 class RectificationIn(_In):

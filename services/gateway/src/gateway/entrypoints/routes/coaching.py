@@ -12,8 +12,9 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
+from clashtor_common.contracts import at_least_one_of
 from clashtor_common.pagination import Cursor, Limit, Page
 from gateway.domain.permissions import Action
 from gateway.domain.principal import Principal
@@ -120,11 +121,9 @@ class ScorecardIn(InModel):
     items: list[ScorecardItem] = Field(None, min_length=1, max_length=50)  # type: ignore[assignment]
     activate: bool = Field(False, description="score new calls with it from now on")
 
-    @model_validator(mode="after")
-    def _template_or_items(self) -> ScorecardIn:
-        if self.template is None and self.items is None:
-            raise ValueError("a scorecard needs a template (meddic, bant) or its own items")
-        return self
+    _template_or_items = at_least_one_of(
+        "template", "items", message="a scorecard needs a template (meddic, bant) or its own items"
+    )
 
 
 class ScorecardUpdate(InModel):
