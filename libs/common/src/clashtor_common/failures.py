@@ -156,7 +156,11 @@ def _asyncpg(exc: BaseException) -> bool:
         | pg.ConnectionDoesNotExistError
         | pg.AdminShutdownError
         | pg.CrashShutdownError
-        | pg.InterfaceError,
+        | pg.InterfaceError
+        # rolled back for the order two transactions ran in (40P01, 40001): the same
+        # work run again goes through
+        | pg.DeadlockDetectedError
+        | pg.SerializationError,
     )
 
 

@@ -7,6 +7,7 @@ import sqlite3
 import httpx
 import pytest
 from aiokafka import errors as kafka_errors
+from asyncpg import exceptions as pg_errors
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import exc as sa_exc
@@ -31,6 +32,18 @@ def _validation_error() -> ValidationError:
     except ValidationError as exc:
         return exc
     raise AssertionError
+
+
+def _as_sqlalchemy_raises(exc: Exception) -> sa_exc.DBAPIError:
+    """``exc`` as SQLAlchemy's asyncpg dialect hands it on: a DBAPIError whose cause
+    chain leads to the asyncpg exception."""
+    try:
+        try:
+            raise exc
+        except Exception as inner:
+            raise sa_exc.DBAPIError("UPDATE ...", {}, inner) from inner
+    except sa_exc.DBAPIError as outer:
+        return outer
 
 
 def _response(status: int) -> httpx.Response:
@@ -58,6 +71,12 @@ TRANSIENT = {
     "kafka retriable": kafka_errors.NotLeaderForPartitionError(),
     "db operational": sa_exc.OperationalError("SELECT 1", {}, sqlite3.OperationalError("locked")),
     "sqlite locked": sqlite3.OperationalError("database is locked"),
+    # the transaction was rolled back for the order it ran in, not for what it did
+    "postgres deadlock (40P01)": pg_errors.DeadlockDetectedError("deadlock detected"),
+    "postgres serialization (40001)": pg_errors.SerializationError("could not serialize"),
+    "postgres deadlock through SQLAlchemy": _as_sqlalchemy_raises(
+        pg_errors.DeadlockDetectedError("deadlock detected")
+    ),
 }
 
 POISON = {

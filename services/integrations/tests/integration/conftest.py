@@ -76,6 +76,8 @@ class IngestStandIn:
         """Uploads received, answered or not."""
         self.hold: threading.Event | None = None
         """Set: an upload is answered only once this event is."""
+        self.refuse: tuple[int, str] | None = None
+        """Set: uploads are answered with this status and error code (ingest's form)."""
         self._server = PostServer(self._upload)
         self.base_url = f"http://127.0.0.1:{self._server.start()}"
 
@@ -86,6 +88,10 @@ class IngestStandIn:
         if self.hold is not None:
             self.hold.wait(timeout=60)
         self.uploads.append(body)
+        if self.refuse is not None:
+            status, code = self.refuse
+            error = {"error": {"code": code, "message": f"refused: {code}"}}
+            return status, {"content-type": "application/json"}, json.dumps(error).encode()
         answer = {"id": f"call-{uuid.uuid4().hex[:12]}", "status": "uploaded"}
         return 202, {"content-type": "application/json"}, json.dumps(answer).encode()
 

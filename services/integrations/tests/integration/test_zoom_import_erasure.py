@@ -10,13 +10,15 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text, update
+from sqlmodel import col
 
 from clashtor_common.events import ErasureRequested, Subject
 from clashtor_common.testing.kafka import TopicReader
 from clashtor_common.testing.waiting import wait_until
-from integrations.adapters.tables import ZoomImport
+from integrations.adapters.tables import ZoomConnection, ZoomImport
 from integrations.context import IntegrationsContext
-from integrations.service_layer.zoom_fence import ImportInFlight
+from integrations.service_layer.zoom_fence import ImportInFlight, locked_import
 
 from .conftest import Api, IngestStandIn, Publisher
 from .test_zoom_connection import connected_host, erase, imports, notify, settle
@@ -139,3 +141,67 @@ async def test_an_upload_whose_worker_died_is_taken_again_or_erased_without_wait
     assert done.removed["zoom_imports"] == 1
     await settle(ctx)
     assert await imports(api, org) == [] and ingest.arrived == arrived + 1
+
+
+@pytest.mark.parametrize("code", ["uploader_erased", "organization_erased"])
+async def test_an_upload_ingest_refuses_as_erased_leaves_a_tombstone(
+    api: Api, zoom_stub: ZoomStub, ctx: IntegrationsContext, ingest: IngestStandIn, code: str
+) -> None:
+    """Ingest erased the host (or the organization) before integrations did: the import
+    keeps ids only, not a failed row naming the host and the topic to the admins."""
+    org, _host, _meeting, import_id = await announced(api, zoom_stub, ctx)
+    ingest.refuse = (410, code)
+    try:
+        assert await ctx.zoom_importer.run_once() == 1
+    finally:
+        ingest.refuse = None
+    assert await imports(api, org) == []
+    async with ctx.db.session() as session:
+        row = await session.get(ZoomImport, import_id)
+    assert row is not None and row.status == "erased", row
+    assert row.host_user_id is None and row.topic_enc is None and row.last_error is None
+
+
+async def test_a_users_erasure_and_a_worker_recording_an_outcome_do_not_deadlock(
+    api: Api, zoom_stub: ZoomStub, ctx: IntegrationsContext
+) -> None:
+    """A worker recording an outcome locks the import, then writes the connection's
+    last_import_at; the erasure of the user who both connected Zoom and hosted the
+    meeting must take the same rows in the same order (PostgreSQL's row locks)."""
+    if ctx.db.is_sqlite:
+        pytest.skip("SQLite runs one writing transaction at a time: no row locks to order")
+    org, host, _meeting, import_id = await announced(api, zoom_stub, ctx)
+    async with ctx.db.session() as session:
+        await session.execute(
+            update(ZoomConnection)
+            .where(col(ZoomConnection.org_id) == org)
+            .values(connected_by=host)
+        )
+    async with ctx.db.session() as worker:  # what ZoomImporter._record does, held open
+        assert await locked_import(worker, import_id) is not None
+        erasure = asyncio.create_task(erase(ctx, org, erasure_of(host)))
+        await wait_until(lambda: lock_waiters(ctx, erasure))
+        await worker.execute(
+            update(ZoomConnection)
+            .where(col(ZoomConnection.org_id) == org)
+            .values(last_import_at=datetime.now(UTC))
+        )
+    done = await erasure
+    assert done.removed["zoom_imports"] == 1
+    assert done.removed["zoom_connection_creator_pseudonymized"] == 1
+
+
+async def lock_waiters(ctx: IntegrationsContext, erasure: asyncio.Task[object]) -> bool:
+    """Whether another transaction waits for a row lock (the erasure, blocked), or the
+    erasure is over already."""
+    if erasure.done():
+        return True
+    async with ctx.db.session() as session:
+        waiting = await session.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database() "
+                "AND query ILIKE '%zoom_imports%'"
+            )
+        )
+    return bool(waiting)

@@ -32,23 +32,28 @@ from tenacity import (
 class TransferError(Exception):
     """A provider or service answered badly or not at all."""
 
-    def __init__(self, message: str, *, transient: bool, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, transient: bool, status: int | None = None, code: str | None = None
+    ) -> None:
         super().__init__(message)
         self.transient = transient
         self.status = status
+        self.code = code
+        """The error code of a Clashtor service's answer (``{"error": {"code"}}``)."""
 
 
 def raise_for_answer(resp: httpx.Response, what: str) -> None:
     if resp.status_code < 400:
         return
     transient = resp.status_code == 429 or resp.status_code >= 500
-    detail = ""
+    detail, code = "", None
     try:
         body = resp.json()
         if isinstance(body, dict):
             reason = body.get("reason") or body.get("message") or body.get("error")
             if isinstance(body.get("error"), dict):
                 reason = body["error"].get("message")
+                code = str(body["error"].get("code") or "") or None
             detail = f": {str(reason)[:200]}" if reason else ""
     except ValueError:
         pass
@@ -56,6 +61,7 @@ def raise_for_answer(resp: httpx.Response, what: str) -> None:
         f"{what} answered HTTP {resp.status_code}{detail}",
         transient=transient,
         status=resp.status_code,
+        code=code,
     )
 
 

@@ -43,6 +43,10 @@ PENDING, UPLOADING, IMPORTED, FAILED, ERASED = (
     "erased",
 )
 
+#: Ingest's refusals of an upload whose uploader or organization it erased: the import
+#: is erased too (a tombstone), not a failure listed with the host and topic.
+INGEST_ERASED_CODES = frozenset({"uploader_erased", "organization_erased", "source_erased"})
+
 
 def hmac_hex(secret: str, message: str | bytes) -> str:
     raw = message.encode() if isinstance(message, str) else message

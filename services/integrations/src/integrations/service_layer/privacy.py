@@ -134,6 +134,12 @@ async def erase_subject(
                 .values(created_by=user_pseudonym(pseudonym_secret, subject.id))
             )
             removed[f"{model.__tablename__}_creator_pseudonymized"] = done.rowcount or 0  # type: ignore[attr-defined]
+        # the imports' row locks before the connection's, in the order an import
+        # worker takes them (import, then the connection's last_import_at): the other
+        # order deadlocks with a worker recording an outcome
+        removed["zoom_imports"] = await erase_imports(
+            session, org_id, col(ZoomImport.host_user_id) == subject.id
+        )
         zoom = await session.execute(
             update(ZoomConnection)
             .where(
@@ -142,9 +148,6 @@ async def erase_subject(
             .values(connected_by=user_pseudonym(pseudonym_secret, subject.id))
         )
         removed["zoom_connection_creator_pseudonymized"] = zoom.rowcount or 0  # type: ignore[attr-defined]
-        removed["zoom_imports"] = await erase_imports(
-            session, org_id, col(ZoomImport.host_user_id) == subject.id
-        )
         await session.execute(
             delete(ZoomOAuthState).where(
                 col(ZoomOAuthState.org_id) == org_id, col(ZoomOAuthState.user_id) == subject.id

@@ -63,7 +63,7 @@ from integrations.adapters.zoom import Tokens, TransferError, ZoomClient
 from integrations.domain import zoom as rules
 from integrations.domain.cursors import by_creation
 from integrations.domain.retries import RetryPolicy
-from integrations.service_layer.zoom_fence import hand_over, locked_import, still_ours
+from integrations.service_layer.zoom_fence import hand_over, locked_import, still_ours, tombstone
 from integrations.settings import IntegrationsSettings
 
 log = logging.getLogger(__name__)
@@ -794,6 +794,15 @@ class ZoomImporter:
             item = await locked_import(session, claim.import_id)
             if item is None or not still_ours(item, status, lease):
                 log.info("zoom import %s erased or taken over: outcome dropped", claim.import_id)
+                return
+            if (
+                failure is not None
+                and failure.status == 410
+                and failure.code in rules.INGEST_ERASED_CODES
+            ):
+                log.info("zoom import %s: ingest erased its subject (%s)", item.id, failure.code)
+                tombstone(item, now)
+                session.add(item)
                 return
             conn = await session.get(ZoomConnection, claim.org_id)
             item.attempts += 1
