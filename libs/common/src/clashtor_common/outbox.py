@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from opentelemetry import propagate, trace
 from sqlalchemy import Column, LargeBinary, delete, event, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -218,8 +219,8 @@ class _Batches:
         if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
             await self._send(where)  # full: send it, then start the partition's next
             batch = self.open[where] = self.producer.create_batch()
-            if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
-                raise ValueError(f"an outbox row of {len(value)} bytes exceeds a record batch")
+            # an empty batch takes any record: the caller checked it fits a request
+            batch.append(key=key, value=value, timestamp=None, headers=headers)
 
     async def _send(self, where: tuple[str, int]) -> None:
         batch = self.open.pop(where)
@@ -230,10 +231,18 @@ class _Batches:
         """Hand over the open batches and wait until the broker acknowledged them all."""
         for where in list(self.open):
             await self._send(where)
-        await asyncio.gather(*self.delivered)
+        # every batch's outcome is retrieved (no "exception was never retrieved"), the
+        # first failure raised
+        outcomes = await asyncio.gather(*self.delivered, return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
 
 
 _PARTITIONER = DefaultPartitioner()
+
+_MAX_REQUEST_SIZE = 1048576
+"""aiokafka's default ``max_request_size``, unless the producer's kwargs set one."""
 
 
 _sqlite_relays: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Lock]] = {}
@@ -271,6 +280,9 @@ class OutboxRelay:
         self.last_error: str | None = None
         #: Set when the broker lost its log: publishing stops until the process restarts.
         self.halted: str | None = None
+        #: Rows too large for one produce request: left unsent (nothing lost, they stay
+        #: in ``pending_count``), logged once and passed over by this process's relay.
+        self.rejected: set[int] = set()
         track_relay(self)
 
     async def start(self) -> None:
@@ -334,29 +346,31 @@ class OutboxRelay:
         marked in separate short transactions, and requests emit meanwhile. One relay per
         database in the process publishes at a time (a SQLite file belongs to one process).
         """
+        rejected: list[_Row] = []
         if not self.db.is_sqlite:
             async with self.db.session() as session:
                 rows = await self._claim(session)
                 if rows:
-                    await self._publish(rows)
+                    rejected = await self._publish(rows)
+                    await _mark_unsent(session, rejected)
         else:
             async with _sqlite_relay_lock(self.db):
                 async with self.db.session() as session:
                     rows = await self._unsent(session)
                 if rows:
-                    await self._publish(rows)
+                    rejected = await self._publish(rows)
                     async with self.db.session() as session:
-                        await _mark_sent(session, rows)
-        self.published += len(rows)
-        return len(rows)
+                        await _mark_sent(session, _without(rows, rejected))
+        self.rejected.update(row.id for row in rejected)
+        sent = len(rows) - len(rejected)
+        self.published += sent
+        return sent
 
     def _next_unsent(self) -> Any:  # a Select of the _Row columns
-        return (
-            select(*_ROW_COLUMNS)
-            .where(col(OutboxRecord.sent_at).is_(None))
-            .order_by(col(OutboxRecord.id))
-            .limit(self.batch_size)
-        )
+        query = select(*_ROW_COLUMNS).where(col(OutboxRecord.sent_at).is_(None))
+        if self.rejected:
+            query = query.where(col(OutboxRecord.id).not_in(self.rejected))
+        return query.order_by(col(OutboxRecord.id)).limit(self.batch_size)
 
     async def _unsent(self, session: AsyncSession) -> list[_Row]:
         return [_Row._make(row) for row in (await session.execute(self._next_unsent())).all()]
@@ -373,8 +387,9 @@ class OutboxRelay:
         )
         return sorted(_Row._make(row) for row in (await session.execute(marked)).all())
 
-    async def _publish(self, rows: Sequence[_Row]) -> None:
-        """Send ``rows`` in order and wait until the broker acknowledged every one.
+    async def _publish(self, rows: Sequence[_Row]) -> list[_Row]:
+        """Send ``rows`` in order and wait until the broker acknowledged every one;
+        returns the rows not sent because no produce request can carry them.
 
         One ``publish`` span per run of rows of one topic stored with the same trace
         context (what one transaction emitted), not one per row: a span costs more than
@@ -382,9 +397,15 @@ class OutboxRelay:
         ``handle`` span is still a child of a ``publish`` span in the emitter's trace.
         The rows are filled into one record batch per partition (``_Batches``) and
         acknowledged together, rather than sent one by one with a future each.
+
+        A row larger than the producer's ``max_request_size`` would go out alone in a
+        batch the broker refuses, failing every round: it is logged as an error and
+        left out (the caller leaves it unsent), so the rows after it keep flowing.
         """
         producer = await self._get_producer()
         batches = _Batches(producer)
+        limit = self._producer_kwargs.get("max_request_size", _MAX_REQUEST_SIZE)
+        rejected: list[_Row] = []
         for (topic, _), run in groupby(rows, key=_topic_and_trace):
             group = list(run)
             with kafka_span(
@@ -400,10 +421,17 @@ class OutboxRelay:
                 propagate.inject(context)
                 trace_headers = [(k, v.encode()) for k, v in context.items()]
                 for row in group:
-                    await batches.add(
-                        topic, row.key.encode(), row.payload, _headers(row.payload) + trace_headers
+                    key, headers = row.key.encode(), _headers(row.payload) + trace_headers
+                    size = DefaultRecordBatchBuilder.estimate_size_in_bytes(
+                        key, row.payload, headers
                     )
+                    if size > limit:
+                        _log_rejected(row, size, limit)
+                        rejected.append(row)
+                        continue
+                    await batches.add(topic, key, row.payload, headers)
         await batches.sent()
+        return rejected
 
     async def resend(self, since: datetime, until: datetime | None = None) -> int:
         """Re-publish every row created in ``[since, until]``, sent or not, in order."""
@@ -422,9 +450,38 @@ class OutboxRelay:
                 rows = [_Row._make(row) for row in (await session.execute(query)).all()]
             if not rows:
                 return sent
-            await self._publish(rows)
+            rejected = await self._publish(rows)
             last_id = rows[-1].id
-            sent += len(rows)
+            sent += len(rows) - len(rejected)
+
+
+def _without(rows: Sequence[_Row], left_out: Sequence[_Row]) -> list[_Row]:
+    ids = {row.id for row in left_out}
+    return [row for row in rows if row.id not in ids]
+
+
+def _log_rejected(row: _Row, size: int, limit: int) -> None:
+    event_type = dict(_headers(row.payload)).get("event-type", b"?").decode()
+    log.error(
+        "outbox row %d (event %s, type %s, topic %s) is %d bytes, over the producer's "
+        "max_request_size of %d: left unsent, the rows after it go on",
+        row.id,
+        row.event_id,
+        event_type,
+        row.topic,
+        size,
+        limit,
+    )
+
+
+async def _mark_unsent(session: AsyncSession, rows: Sequence[_Row]) -> None:
+    """Undo the claim's mark of ``rows`` (PostgreSQL), in one UPDATE."""
+    if rows:
+        await session.execute(
+            update(OutboxRecord)
+            .where(col(OutboxRecord.id).in_([row.id for row in rows]))
+            .values(sent_at=None)
+        )
 
 
 async def _mark_sent(session: AsyncSession, rows: Sequence[_Row]) -> None:

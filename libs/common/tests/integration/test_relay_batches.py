@@ -4,6 +4,7 @@ batch that fills up is sent and followed by the next one, in order."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from clashtor_common import outbox as outbox_module
 from clashtor_common.db import Database
 from clashtor_common.embedded import ensure_topics
-from clashtor_common.events import Envelope
+from clashtor_common.events import CallFailed, Envelope, make_event
 from clashtor_common.outbox import OutboxRecord, OutboxRelay, emit, pending_count
 
 from .support import sample_event
@@ -73,3 +74,44 @@ async def test_each_key_goes_to_its_partition_in_order(
         landed = [(partition, e) for partition, e in got if e.key == key]
         assert {p for p, _ in landed} == {partitioner(key.encode(), [0, 1, 2], [0, 1, 2])}
         assert [e.id for _, e in landed] == [e.id for e in emitted if e.key == key]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "service database"])
+async def test_a_row_too_large_for_a_request_is_left_unsent_and_the_rest_flows(
+    kafka_bootstrap: str,
+    tmp_path: Path,
+    database_url: str,
+    caplog: pytest.LogCaptureFixture,
+    backend: str,
+) -> None:
+    """An oversized row went out alone in a batch the broker refused, every round: no
+    row after it was ever published (the relay's own size error could not fire)."""
+    url = f"sqlite+aiosqlite:///{tmp_path}/service.db" if backend == "sqlite" else database_url
+    db = Database(url)
+    await db.create_all(OutboxRecord)
+    topic = f"test-relaybig-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(kafka_bootstrap, (topic,), partitions=3)
+    big = make_event(
+        CallFailed(call_id="call-big", stage="transcribe", code="test", reason="x" * 4000),
+        source="test",
+        org_id="org-1",
+        key="call-big",
+    )
+    small = [sample_event(call="call-small") for _ in range(2)]
+    async with db.session() as s:
+        for event in (small[0], big, small[1]):
+            await emit(s, event, topic=topic)
+    relay = OutboxRelay(
+        db, {"bootstrap_servers": kafka_bootstrap, "max_request_size": 2000}, batch_size=500
+    )
+    try:
+        with caplog.at_level(logging.ERROR, logger="clashtor_common.outbox"):
+            assert await relay.publish_pending() == 2
+        assert str(big.id) in caplog.text and big.type in caplog.text
+        assert await relay.publish_pending() == 0  # passed over, not retried each round
+        assert await pending_count(db) == 1  # kept, unsent: nothing lost silently
+    finally:
+        await relay.stop()
+        await db.dispose()
+    got = await _read_all(kafka_bootstrap, topic, 2)
+    assert [e.id for _, e in got] == [e.id for e in small]
