@@ -496,6 +496,34 @@ async def test_server_to_server_needs_the_accounts_own_app_credentials_which_sta
     assert (await api.call("GET", "/internal/zoom", org)).json() == status.json()
 
 
+async def test_connects_at_the_same_moment_give_one_connection_and_no_500(
+    api: Api, zoom_stub: ZoomStub
+) -> None:
+    app = zoom_stub.add_s2s_app()
+    orgs = [new_org(), new_org()]
+    answers = await asyncio.gather(
+        *(
+            api.call("POST", "/internal/zoom/server-to-server", org, json=app.credentials())
+            for org in orgs
+        )
+    )
+    assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
+    taken = next(a for a in answers if a.status_code == 409)
+    assert taken.json()["error"]["code"] == "zoom_account_taken"
+
+    twice = new_org()
+    other = zoom_stub.add_s2s_app()
+    answers = await asyncio.gather(
+        *(
+            api.call("POST", "/internal/zoom/server-to-server", twice, json=other.credentials())
+            for _ in range(2)
+        )
+    )
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    status = (await api.call("GET", "/internal/zoom", twice)).json()
+    assert status["connected"] and status["account_id"] == other.account_id
+
+
 async def test_a_server_to_server_app_is_heard_only_at_its_own_url_for_its_own_account(
     api: Api, zoom_stub: ZoomStub, ctx: IntegrationsContext, ingest: IngestStandIn
 ) -> None:

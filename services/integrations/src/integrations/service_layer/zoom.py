@@ -149,8 +149,7 @@ async def finish_authorization(
     account_id = str(me.get("account_id") or "")
     if not account_id:
         raise rules.not_configured("Zoom answered no account id for this user")
-    async with db.session() as session:
-        return await _save(session, deps, identity, "oauth", account_id, tokens)
+    return await _saved(db, deps, identity, "oauth", account_id, tokens)
 
 
 @dataclass(frozen=True)
@@ -176,10 +175,7 @@ async def connect_server_to_server(
         if exc.transient:
             raise Unavailable(str(exc), "zoom_unavailable") from exc
         raise rules.credentials_refused(str(exc)) from exc
-    async with db.session() as session:
-        return await _save(
-            session, deps, identity, "server_to_server", app.account_id, tokens, app=app
-        )
+    return await _saved(db, deps, identity, "server_to_server", app.account_id, tokens, app=app)
 
 
 async def _provider(call: Any) -> Any:
@@ -190,6 +186,29 @@ async def _provider(call: Any) -> Any:
         if exc.transient:
             raise Unavailable(str(exc), "zoom_unavailable") from exc
         raise DomainError(str(exc), "zoom_refused") from exc
+
+
+async def _saved(
+    db: Database,
+    deps: ZoomDeps,
+    identity: Identity,
+    kind: str,
+    account_id: str,
+    tokens: Tokens,
+    *,
+    app: ServerToServerApp | None = None,
+) -> ZoomConnection:
+    """``_save`` in a transaction of its own. Two connects at once (the same account by two
+    organizations, or a form sent twice) both pass the check and one commit breaks a
+    unique key: that one is tried again and then sees the other's row (taken: 409)."""
+    for attempt in (1, 2):
+        try:
+            async with db.session() as session:
+                return await _save(session, deps, identity, kind, account_id, tokens, app=app)
+        except IntegrityError:
+            if attempt == 2:
+                raise rules.account_taken() from None
+    raise AssertionError("unreachable")
 
 
 async def _save(
