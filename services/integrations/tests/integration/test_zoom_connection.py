@@ -578,6 +578,27 @@ async def test_a_server_to_server_app_is_heard_only_at_its_own_url_for_its_own_a
     assert (await notify(api, body, again, key=key)).status_code == 404
 
 
+async def test_new_credentials_for_the_same_account_keep_the_url_and_sign_with_the_new_token(
+    api: Api, zoom_stub: ZoomStub
+) -> None:
+    """A leaked client secret or a mistyped secret token is replaced while connected:
+    the app's URL stays (nothing to paste again on Zoom), the old token no longer signs."""
+    org = new_org()
+    app = zoom_stub.add_s2s_app()
+    key = await connect_s2s(api, org, app)
+    old_token = app.secret_token
+    app.client_secret, app.secret_token = uuid.uuid4().hex, uuid.uuid4().hex  # rotated on Zoom
+    assert await connect_s2s(api, org, app) == key
+
+    plain = uuid.uuid4().hex
+    check = zoom_stub.url_validation(plain)
+    stale = await notify(api, check, zoom_stub.signed(check, secret=old_token), key=key)
+    assert stale.status_code == 401 and stale.json()["error"]["code"] == "zoom_signature_invalid"
+    answer = await notify(api, check, zoom_stub.signed(check, secret=app.secret_token), key=key)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["encryptedToken"] == hmac_hex(app.secret_token, plain)
+
+
 async def test_server_to_server_renewal_uses_the_connections_own_credentials(
     api: Api, zoom_stub: ZoomStub, ctx: IntegrationsContext
 ) -> None:

@@ -106,6 +106,7 @@ test("Zoom connected: how, since when, the last failure, the imports page by pag
   expect(zoom.getByRole("button", { name: "Disconnect Zoom" })).toHaveFocus();
   expect(seen.some((r) => r.method === "DELETE")).toBe(false);
   expect(zoom.queryByRole("link", { name: /Connect Zoom/ })).toBeNull(); // connected and working: nothing to connect
+  expect(zoom.queryByText("Update app credentials")).toBeNull(); // OAuth: no app credentials of the organization's
   await userEvent.click(zoom.getByRole("button", { name: "Disconnect Zoom" }));
   await userEvent.click(zoom.getByRole("button", { name: "Yes, disconnect Zoom" }));
   expect(await zoom.findByText("Not connected.")).toBeInTheDocument();
@@ -166,8 +167,43 @@ test("Zoom Server-to-Server: the organization's own app's credentials, refused i
   await userEvent.click(form.getByRole("button", { name: "Connect with this app" }));
   expect(await zoom.findByTestId("zoom-webhook-url")).toHaveTextContent(URL_SHOWN);
   expect(zoom.getByTestId("zoom-status")).toHaveTextContent(/Connected with Server-to-Server OAuth to the Zoom account acct-s2s/);
-  expect(zoom.queryByRole("form", { name: "Zoom Server-to-Server app" })).toBeNull();
+  // connected: the form is folded away, offered again only to replace the app's credentials
+  expect(zoom.getByText("Update app credentials").closest("details")).not.toHaveAttribute("open");
+  expect(zoom.queryByText("Or connect your own Server-to-Server OAuth app")).toBeNull();
   expect(zoom.queryByRole("alert")).toBeNull();
+});
+
+test("Zoom Server-to-Server: a connected app's credentials can be replaced, the URL to paste stays", async () => {
+  const sent: Record<string, string>[] = [];
+  const URL_SHOWN = "https://clashtor.example/webhooks/zoom/k3y";
+  const S2S = { connected: true, kind: "server_to_server", account_id: "acct-s2s", connected_at: AT, needs_reauthorization: false };
+  standIn({
+    ...session(),
+    ...quiet,
+    "GET /v1/integrations/zoom": () => json({ ...S2S, client_id: "cid", webhook_url: URL_SHOWN }),
+    "GET /v1/integrations/zoom/imports": empty,
+    "POST /v1/integrations/zoom/server-to-server": async (r) => {
+      sent.push(await r.json());
+      return json({ ...S2S, client_id: "cid", webhook_url: URL_SHOWN });
+    },
+  });
+  page();
+  const zoom = within(await screen.findByRole("region", { name: "Zoom" }));
+  expect(await zoom.findByTestId("zoom-webhook-url")).toHaveTextContent(URL_SHOWN);
+  const summary = zoom.getByText("Update app credentials");
+  expect(summary.closest("details")).not.toHaveAttribute("open"); // collapsed until asked for
+  await userEvent.click(summary);
+  const form = within(zoom.getByRole("form", { name: "Zoom Server-to-Server app" }));
+  await userEvent.type(form.getByLabelText("Account ID"), "acct-s2s");
+  await userEvent.type(form.getByLabelText("Client ID"), "cid");
+  await userEvent.type(form.getByLabelText("Client secret"), "rotated");
+  await userEvent.type(form.getByLabelText("Secret token"), "new-token");
+  await userEvent.click(form.getByRole("button", { name: "Save new credentials" }));
+  expect(await zoom.findByRole("status")).toHaveTextContent("Zoom accepted the new credentials");
+  expect(sent).toEqual([{ account_id: "acct-s2s", client_id: "cid", client_secret: "rotated", webhook_secret_token: "new-token" }]);
+  expect(form.getByLabelText("Client secret")).toHaveValue("");
+  expect(zoom.getByTestId("zoom-webhook-url")).toHaveTextContent(URL_SHOWN);
+  expect(zoom.getByRole("button", { name: "Disconnect Zoom" })).toBeInTheDocument();
 });
 
 test("Slack: a token is stored write-only, and rules are added with their parameter and deleted", async () => {

@@ -93,7 +93,9 @@ export function ZoomIntegration() {
         </div>
       )}
       <FormError message={action.errors.general} />
-      {zoom && (!zoom.connected || zoom.needs_reauthorization) && <ServerToServerForm />}
+      {zoom && (!zoom.connected || zoom.needs_reauthorization || zoom.kind === "server_to_server") && (
+        <ServerToServerForm key={String(updating(zoom))} update={updating(zoom)} />
+      )}
       {zoom?.connected && <ZoomImports />}
     </section>
   );
@@ -109,12 +111,20 @@ function inWords(err: unknown): unknown {
   return new ApiError(err.status, err.code, `Zoom was not connected: ${REASONS[err.code]}`);
 }
 
+/** Whether the Server-to-Server form replaces the credentials of the app already connected
+ * (a leaked client secret, a mistyped secret token) rather than connecting one. */
+const updating = (zoom: Status) => Boolean(zoom.connected && zoom.kind === "server_to_server");
+
 /** Server-to-Server OAuth with the organization's own app: its credentials, checked with
- * Zoom by the server before anything is kept; the secrets are never shown again. */
-function ServerToServerForm() {
+ * Zoom by the server before anything is kept; the secrets are never shown again. With
+ * ``update``, new credentials for the connected app: the same account keeps its
+ * event notification URL (remounted by its key: collapsed again once connected). */
+function ServerToServerForm({ update }: { update: boolean }) {
   const [form, setForm] = useState<S2SForm>(NO_S2S);
+  const [saved, setSaved] = useState(false);
   const action = useFormAction(ZOOM_KEY, S2S_FIELDS);
   const connect = action.submit(async () => {
+    setSaved(false);
     const body = Object.fromEntries(S2S_FIELDS.map((f) => [f, form[f].trim()])) as S2SForm;
     try {
       await unwrap(api.POST("/v1/integrations/zoom/server-to-server", { body }));
@@ -122,6 +132,7 @@ function ServerToServerForm() {
       throw inWords(err);
     }
     setForm(NO_S2S);
+    setSaved(true);
   });
   const field = (name: keyof S2SForm, label: string, hint: string, secret = false) => (
     <Field
@@ -136,17 +147,31 @@ function ServerToServerForm() {
   );
   return (
     <details>
-      <summary>Or connect your own Server-to-Server OAuth app</summary>
-      <p>
-        Create a Server-to-Server OAuth app in your Zoom account (Zoom App Marketplace), give it the recording and meeting read
-        scopes, and copy its credentials here. After connecting, point the app's event subscription at the URL shown here.
-      </p>
-      <ActionForm action={action} onSubmit={connect} button="Connect with this app" label="Zoom Server-to-Server app">
+      <summary>{update ? "Update app credentials" : "Or connect your own Server-to-Server OAuth app"}</summary>
+      {update ? (
+        <p>
+          Replace a leaked client secret or a mistyped secret token: enter the app's current credentials, all four. For the same
+          Zoom account the event notification endpoint URL stays as it is; only notifications signed with the new secret token
+          are accepted from then on.
+        </p>
+      ) : (
+        <p>
+          Create a Server-to-Server OAuth app in your Zoom account (Zoom App Marketplace), give it the recording and meeting read
+          scopes, and copy its credentials here. After connecting, point the app's event subscription at the URL shown here.
+        </p>
+      )}
+      <ActionForm
+        action={action}
+        onSubmit={connect}
+        button={update ? "Save new credentials" : "Connect with this app"}
+        label="Zoom Server-to-Server app"
+      >
         {field("account_id", "Account ID", "From the app's App credentials page.")}
         {field("client_id", "Client ID", "From the app's App credentials page.")}
         {field("client_secret", "Client secret", "Stored encrypted, never shown again.", true)}
         {field("webhook_secret_token", "Secret token", "From the app's Feature page (event subscription). Stored encrypted.", true)}
       </ActionForm>
+      {update && saved && <p role="status">Zoom accepted the new credentials; they replace the old ones.</p>}
     </details>
   );
 }
