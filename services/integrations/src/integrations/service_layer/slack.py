@@ -14,6 +14,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -213,11 +214,20 @@ class SlackNotifier(LeasedWorker):
 
 
 async def erase_alerts(session: AsyncSession, org_id: str, *where: Any) -> int:
-    """Delete the organization's alerts matching ``where``; how many. Raises
-    ``SendingNow`` (nothing deleted) while one of them is being posted."""
-    query = select(SlackAlert).where(col(SlackAlert.org_id) == org_id, *where)
-    rows = list((await session.execute(query.with_for_update())).scalars())
+    """Delete the organization's alerts matching ``where`` in one statement; how many.
+    Raises ``SendingNow`` while one of them is being posted (the caller's transaction
+    rolls back: nothing deleted).
+
+    The check reads what the DELETE itself removed (RETURNING), not a SELECT before it:
+    an alert handed over to the notifier between the two would be deleted mid-post and
+    the erasure answered while Slack is still being told about the call. The DELETE
+    waits on a row a hand-over holds and sees its new status once that commits."""
+    gone = await session.execute(
+        delete(SlackAlert)
+        .where(col(SlackAlert.org_id) == org_id, *where)
+        .returning(col(SlackAlert.id), col(SlackAlert.status), col(SlackAlert.next_attempt_at))
+        .execution_options(synchronize_session=False)
+    )
+    rows = list(gone.all())
     fence.refuse_while_sending(rows, SENDING, "slack alert(s)")
-    for alert in rows:
-        await session.delete(alert)
     return len(rows)
