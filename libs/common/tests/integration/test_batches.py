@@ -174,7 +174,7 @@ class _HeldRelay(OutboxRelay):
     async def _publish(self, rows):  # type: ignore[no-untyped-def]
         self.publishing.set()
         await self.ack.wait()
-        await super()._publish(rows)
+        return await super()._publish(rows)
 
 
 async def test_requests_emit_while_the_relay_waits_for_the_broker_on_sqlite(
