@@ -49,14 +49,15 @@ SQLITE_TURN_SECONDS = SQLITE_BUSY_SECONDS
 
 @dataclass(frozen=True)
 class _Held:
-    """A database's turn (``Database._turn``) or outermost session, held by one task.
+    """A database's turn (``Database._turn``) or open sessions, held by one task.
 
     The task is kept because a context variable is copied into every task started
     while it is set: a task spawned inside a session must not take itself for its owner.
+    ``sessions``: the task's open sessions with a connection of their own, outermost first.
     """
 
     owner: asyncio.Task[Any] | None
-    session: AsyncSession | None = None
+    sessions: tuple[AsyncSession, ...] = ()
 
 
 _NONE_HELD: Mapping[int, _Held] = MappingProxyType({})
@@ -65,7 +66,8 @@ _turns_held: ContextVar[Mapping[int, _Held]] = ContextVar("clashtor_db_turns", d
 _outer_sessions: ContextVar[Mapping[int, _Held]] = ContextVar(
     "clashtor_db_outer_sessions", default=_NONE_HELD
 )
-"""The outermost session the current task has open on each SQLite database."""
+"""The sessions with a connection of their own the current task has open on each SQLite
+database (``Database.outermost``)."""
 
 
 def _held_here(var: ContextVar[Mapping[int, _Held]], key: int) -> _Held | None:
@@ -118,10 +120,18 @@ class Database:
         database's one write lock), the new session is a savepoint on that session's
         connection instead of a second connection, which would wait for the lock its own
         caller holds until the busy timeout. It commits with the outer transaction.
+        The outer is the innermost such session that began, at any depth.
+
+        The savepoint's release is no commit: what the nested session left for after
+        its commit (``session.info`` entries such as ``outbox_dirty``, its own
+        ``after_commit``/``after_rollback`` listeners) is handed to the outer session
+        before the release, so it takes effect at the outer's real commit, and not at
+        all if the outer rolls back. A nested session that fails (or rolls back) drops
+        its own and leaves the outer's as they were.
         """
-        outer = _held_here(_outer_sessions, id(self)) if self.is_sqlite else None
-        if outer is not None and outer.session is not None and _began(outer.session):
-            connection = await outer.session.connection()
+        holder = self._writing_session() if self.is_sqlite else None
+        if holder is not None:
+            connection = await holder.connection()
             async with AsyncSession(
                 bind=connection,
                 expire_on_commit=False,
@@ -129,6 +139,7 @@ class Database:
             ) as nested:
                 async with nested.begin():
                     yield nested
+                    _hand_over(nested.sync_session, holder.sync_session)
             return
         async with self._turn():
             async with AsyncSession(self.engine, expire_on_commit=False) as session:
@@ -138,17 +149,28 @@ class Database:
 
     @contextmanager
     def outermost(self, session: AsyncSession) -> Iterator[None]:
-        """Make ``session`` the task's outermost on this database (SQLite), unless it has
-        one: sessions opened inside it once it has begun are savepoints on it."""
-        if not self.is_sqlite or _held_here(_outer_sessions, id(self)) is not None:
+        """While open, ``session`` (with a connection of its own) is one of the task's on
+        this database (SQLite): sessions opened inside it once it has begun are savepoints
+        on it, or on a session opened inside it that began (and holds the write lock)."""
+        if not self.is_sqlite:
             yield
             return
-        held = _Held(asyncio.current_task(), session)
-        token = _outer_sessions.set({**_outer_sessions.get(), id(self): held})
+        held = _held_here(_outer_sessions, id(self))
+        sessions = (*(held.sessions if held else ()), session)
+        mine = _Held(asyncio.current_task(), sessions)
+        token = _outer_sessions.set({**_outer_sessions.get(), id(self): mine})
         try:
             yield
         finally:
             _outer_sessions.reset(token)
+
+    def _writing_session(self) -> AsyncSession | None:
+        """The innermost of the task's open sessions that began (holds the write lock)."""
+        held = _held_here(_outer_sessions, id(self))
+        for session in reversed(held.sessions if held else ()):
+            if _began(session):
+                return session
+        return None
 
     @asynccontextmanager
     async def _turn(self) -> AsyncIterator[None]:
@@ -204,6 +226,32 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _hand_over(nested: Session, outer: Session) -> None:
+    """Give ``outer`` what ``nested`` left for after its commit (see ``Database.session``):
+    its ``info`` entries (lists and dicts joined, flags or-ed) and its own listeners."""
+    for key in [key for key in nested.info if key != _BEGAN]:
+        outer.info[key] = _joined(outer.info.get(key), nested.info.pop(key))
+    for name in ("after_commit", "after_rollback"):
+        listeners = getattr(nested.dispatch, name)
+        own = list(getattr(listeners, "listeners", ()))  # the session's, not its class's
+        if own:
+            for fn in own:
+                event.listen(outer, name, fn)
+            listeners.clear()
+
+
+def _joined(old: Any, new: Any) -> Any:
+    if old is None:
+        return new
+    if isinstance(old, list):
+        return [*old, *new]
+    if isinstance(old, dict):
+        return {**old, **new}
+    if isinstance(old, set):
+        return old | new
+    return old or new
 
 
 def _database_locked() -> exc.OperationalError:

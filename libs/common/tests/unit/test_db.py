@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Field, SQLModel, func, select
 
 from clashtor_common import db as db_module
+from clashtor_common import outbox
 from clashtor_common.db import Database
+from clashtor_common.events import CallFailed, Envelope, make_event
 
 
 class Thing(SQLModel, table=True):
@@ -155,4 +159,73 @@ async def test_a_child_task_awaited_by_its_sessions_parent_fails_instead_of_hang
     with pytest.raises(OperationalError, match="database is locked"):
         await asyncio.wait_for(parent(), timeout=20)
     assert await count(db) == 0
+    await db.dispose()
+
+
+def sample_envelope() -> Envelope:
+    payload = CallFailed(call_id="call-1", stage="transcribe", code="test", reason="test")
+    return make_event(payload, source="test", org_id="org-1", key="call-1")
+
+
+class _Wake(asyncio.Event):
+    """A relay's wake-up event that counts how often it was set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.times = 0
+
+    def set(self) -> None:
+        self.times += 1
+        super().set()
+
+
+@pytest.mark.parametrize("outer_fails", [True, False], ids=["outer rolls back", "outer commits"])
+async def test_a_nested_sessions_after_commit_effects_wait_for_the_outer_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, outer_fails: bool
+) -> None:
+    """The savepoint's release fired the nested session's after_commit: the relay woke
+    (and its own listeners ran) before the real commit, even when the outer then rolled
+    back, and the flag was gone by the outer's commit."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
+    await db.create_all(Thing, outbox.OutboxRecord)
+    wake = _Wake()
+    monkeypatch.setattr(outbox, "_wakeups", {wake})
+    committed: list[str] = []
+    seen_at_release: tuple[int, list[str]] = (-1, [])
+    with contextlib.suppress(RuntimeError):
+        async with db.session() as outer:
+            outer.add(Thing(name="outer"))
+            await outer.flush()
+            async with db.session() as nested:
+                await outbox.emit(nested, sample_envelope())
+                event.listen(nested.sync_session, "after_commit", lambda _s: committed.append("x"))
+            seen_at_release = (wake.times, list(committed))
+            if outer_fails:
+                raise RuntimeError("the outer transaction fails")
+    assert seen_at_release == (0, [])
+    if outer_fails:
+        assert (wake.times, committed) == (0, [])
+        assert await outbox.pending_count(db) == 0
+    else:
+        assert (wake.times, committed) == (1, ["x"])
+        assert await outbox.pending_count(db) == 1
+    await db.dispose()
+
+
+async def test_a_session_inside_an_inner_session_that_wrote_is_a_savepoint_on_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The outer session had not written, the inner one (its own connection) had: a
+    session inside the inner one took the outer for its holder, saw it had not begun and
+    opened a third connection that waited for the inner's lock ("database is locked")."""
+    monkeypatch.setattr(db_module, "SQLITE_BUSY_SECONDS", 1)
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
+    await db.create_all(Thing)
+    async with db.session():
+        async with db.session() as inner:
+            inner.add(Thing(name="inner"))
+            await inner.flush()
+            async with db.session() as innermost:
+                innermost.add(Thing(name="innermost"))
+    assert await count(db) == 2
     await db.dispose()
