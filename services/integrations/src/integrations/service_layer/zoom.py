@@ -201,14 +201,13 @@ async def _saved(
     """``_save`` in a transaction of its own. Two connects at once (the same account by two
     organizations, or a form sent twice) both pass the check and one commit breaks a
     unique key: that one is tried again and then sees the other's row (taken: 409)."""
-    for attempt in (1, 2):
-        try:
-            async with db.session() as session:
-                return await _save(session, deps, identity, kind, account_id, tokens, app=app)
-        except IntegrityError:
-            if attempt == 2:
-                raise rules.account_taken() from None
-    raise AssertionError("unreachable")
+    try:
+        async with db.session() as session:
+            return await _save(session, deps, identity, kind, account_id, tokens, app=app)
+    except IntegrityError:
+        pass  # the other connect committed first: its row is seen now (taken: 409)
+    async with db.session() as session:
+        return await _save(session, deps, identity, kind, account_id, tokens, app=app)
 
 
 async def _save(
