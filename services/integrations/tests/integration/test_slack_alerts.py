@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import col, select
@@ -14,11 +15,14 @@ from clashtor_common.events import CallFailed, CallScored, ErasureRequested, Sub
 from clashtor_common.testing.waiting import wait_until
 from integrations.adapters.tables import SlackAlert
 from integrations.context import IntegrationsContext
+from integrations.service_layer import fence
 from integrations.service_layer.fence import SendingNow
+from integrations.service_layer.slack import SENDING
 
 from .conftest import Api, Publisher
 from .slack_stub import SlackStub
 from .test_zoom_connection import erase
+from .test_zoom_import_erasure import lock_waiters
 
 pytestmark = pytest.mark.slow
 
@@ -160,6 +164,44 @@ async def test_an_alert_claimed_before_its_calls_erasure_is_not_posted_after_it(
     assert await notifier == 2
     assert len(slack_stub.about(posting)) == 1 and slack_stub.about(erased) == []
     assert (await erase(ctx, org, call_erasure(posting))).removed["slack_alerts"] == 1
+
+
+async def test_an_alert_handed_over_while_its_call_is_erased_holds_the_erasure(
+    api: Api, publisher: Publisher, slack_stub: SlackStub, ctx: IntegrationsContext
+) -> None:
+    """The erasure's delete waits on the notifier's hand-over (pending -> sending, under
+    its row lock) and refuses once that commits: a check of the sending rows before the
+    delete would see the alert pending, then delete it while it is being posted."""
+    if ctx.db.is_sqlite:
+        pytest.skip("SQLite runs one writing transaction at a time: no row locks to wait on")
+    org = await connected_org(api, slack_stub)
+    await rule(api, org, kind="score_below", threshold=50, channel="#sales-alerts")
+    await ctx.notifier.stop()  # this test hands the alert over itself
+    try:
+        call = await scored(publisher, org, 10, [])
+        await wait_until(lambda: alerts_of(ctx, org, 1))
+        async with ctx.db.session() as session:
+            alert_id = (
+                await session.execute(select(SlackAlert.id).where(col(SlackAlert.org_id) == org))
+            ).scalar_one()
+        async with ctx.db.session() as notifier:  # what fence.hand_over does, held open
+            alert = await fence.locked(notifier, SlackAlert, alert_id)
+            assert alert is not None and alert.status == fence.PENDING
+            alert.status, alert.next_attempt_at = SENDING, datetime.now(UTC) + timedelta(minutes=5)
+            await notifier.flush()
+            erasure = asyncio.create_task(erase(ctx, org, call_erasure(call)))
+            await wait_until(lambda: lock_waiters(ctx, erasure, SlackAlert.__tablename__))
+        with pytest.raises(SendingNow):
+            await erasure
+        # its notifier died mid-post (lease over): the erasure no longer waits for it
+        async with ctx.db.session() as session:
+            alert = await fence.locked(session, SlackAlert, alert_id)
+            assert alert is not None and alert.status == SENDING
+            alert.next_attempt_at = datetime.now(UTC) - timedelta(seconds=1)
+        assert (await erase(ctx, org, call_erasure(call))).removed["slack_alerts"] == 1
+    finally:
+        await ctx.notifier.start()
+    assert slack_stub.about(call) == []
 
 
 async def alerts_of(ctx: IntegrationsContext, org: str, count: int) -> bool:

@@ -191,9 +191,11 @@ async def test_a_users_erasure_and_a_worker_recording_an_outcome_do_not_deadlock
     assert done.removed["zoom_connection_creator_pseudonymized"] == 1
 
 
-async def lock_waiters(ctx: IntegrationsContext, erasure: asyncio.Task[object]) -> bool:
-    """Whether another transaction waits for a row lock (the erasure, blocked), or the
-    erasure is over already."""
+async def lock_waiters(
+    ctx: IntegrationsContext, erasure: asyncio.Task[object], table: str = "zoom_imports"
+) -> bool:
+    """Whether another transaction waits for a row lock on ``table`` (the erasure,
+    blocked), or the erasure is over already."""
     if erasure.done():
         return True
     async with ctx.db.session() as session:
@@ -201,7 +203,8 @@ async def lock_waiters(ctx: IntegrationsContext, erasure: asyncio.Task[object]) 
             text(
                 "SELECT count(*) FROM pg_stat_activity "
                 "WHERE wait_event_type = 'Lock' AND datname = current_database() "
-                "AND query ILIKE '%zoom_imports%'"
-            )
+                "AND query ILIKE :table"
+            ),
+            {"table": f"%{table}%"},
         )
     return bool(waiting)
