@@ -87,10 +87,11 @@ class IntegrationsSettings(ServiceSettings):
         300.0, gt=0, description="older x-zm-request-timestamp values are refused"
     )
     zoom_download_hosts: list[str] = Field(
-        ["zoom.us"],
-        description="a recording's download link is followed only to these hosts and their "
-        "subdomains (a Server-to-Server app's admin holds its secret token: a notification's "
-        "download_url is not trusted to point anywhere)",
+        ["zoom.us", "zoom.com"],
+        description="a recording's download link (and every redirect of it) is followed only "
+        "over https to these hosts and their subdomains (a Server-to-Server app's admin holds "
+        "its secret token: a notification's download_url is not trusted to point anywhere); "
+        "plain http only to an address of webhook_allowed_networks (a local stand-in)",
     )
     zoom_max_recording_bytes: int = Field(
         2 * 1024**3, gt=0, description="a larger recording is not downloaded"

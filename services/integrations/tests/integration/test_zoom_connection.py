@@ -699,3 +699,32 @@ async def test_a_crash_after_zoom_rotated_the_refresh_token_asks_for_reauthoriza
     account = status["account_id"]
     await connect(api, zoom_stub, org, account)
     assert (await api.call("GET", "/internal/zoom", org)).json()["needs_reauthorization"] is False
+
+
+@pytest.mark.parametrize(("host", "followed"), [("127.0.0.1", True), ("localhost", False)])
+async def test_a_download_redirected_off_zoom_is_not_followed(
+    api: Api, zoom_stub: ZoomStub, ctx: IntegrationsContext, host: str, followed: bool
+) -> None:
+    """Zoom's own link may redirect within Zoom's hosts; a redirect anywhere else (here
+    the same local Zoom named otherwise, not on the allow-list) is not followed: no
+    request with the organization's token reaches it, and the import says why."""
+    org, zoom_host = await connected_host(api, zoom_stub)
+    meeting = zoom_stub.add_meeting(zoom_host, b"audio", topic="Redirected", guests=[])
+    await settle(ctx)
+    _, _, downloads = zoom_stub.requests_so_far()
+    body = zoom_stub.recording_completed(meeting)
+    resp = await notify(api, body, zoom_stub.signed(body), host=(org, "user-host"))
+    assert resp.status_code == 204, resp.text
+    zoom_stub.redirect_downloads = f"http://{host}:{zoom_stub.port}"
+    try:
+        await settle(ctx)
+    finally:
+        zoom_stub.redirect_downloads = None
+    [item] = await imports(api, org)
+    if followed:
+        assert item["status"] == "imported", item
+        assert len(zoom_stub.downloads[downloads:]) == 2
+    else:
+        assert item["status"] == "failed", item
+        assert "redirected off Zoom" in item["error"], item
+        assert len(zoom_stub.downloads[downloads:]) == 1, "the redirect was not followed"

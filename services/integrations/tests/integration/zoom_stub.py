@@ -90,6 +90,8 @@ class ZoomStub:
     fail_downloads: list[int] = field(default_factory=list)
     hold_downloads: threading.Event | None = None
     """Set: a download sends the first half of the file, then waits for this event."""
+    redirect_downloads: str | None = None
+    """Set: an authorized download is redirected (302) to this base URL, same path."""
     s2s_apps: dict[str, S2SApp] = field(default_factory=dict)
     """Client id → the Server-to-Server app."""
     _codes: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -436,6 +438,11 @@ class ZoomStub:
                     return
                 if failing is not None:
                     self._send(failing, {"code": failing, "message": "try again"})
+                    return
+                elsewhere = stub.redirect_downloads
+                if elsewhere is not None:
+                    stub.redirect_downloads = None  # once: the redirected request is served
+                    self._send(302, b"", {"location": f"{elsewhere}/rec/download/{file_id}"})
                     return
                 data = next(
                     (m.files[file_id] for m in stub.meetings.values() if file_id in m.files), None

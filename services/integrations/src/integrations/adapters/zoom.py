@@ -15,6 +15,7 @@ an unreachable host, 429 or 5xx can; another 4xx cannot.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -217,28 +218,57 @@ class ZoomClient:
         access_token: str | None,
         download_token: str | None,
         max_bytes: int,
+        refusal: Callable[[str], str | None],
     ) -> int:
         """Stream a recording file into ``dest``; its size. The webhook's download token
-        goes in the query (Zoom's documented form), the access token as Bearer."""
+        goes in the query (Zoom's documented form), the access token as Bearer.
+
+        ``refusal`` says why a URL may not be fetched (off Zoom's hosts, say): the link
+        and every redirect are checked before a request goes there, so the token never
+        reaches, and no answer is read from, an address the notification chose."""
         params = {"access_token": download_token} if download_token else None
         headers = {"Authorization": f"Bearer {access_token}"} if access_token else {}
-        size = 0
+        origin = _origin(url)
         try:
-            async with self.http.stream(
-                "GET", url, params=params, headers=headers, follow_redirects=True
-            ) as resp:
-                if resp.status_code >= 400:
-                    await resp.aread()
-                    raise_for_answer(resp, "Zoom's recording download")
-                with dest.open("wb") as out:
-                    async for chunk in resp.aiter_bytes(1024 * 1024):
-                        size += len(chunk)
-                        if size > max_bytes:
-                            raise TransferError(
-                                f"the recording is larger than {max_bytes} bytes",
-                                transient=False,
-                            )
-                        out.write(chunk)
+            for hop in range(MAX_REDIRECTS + 1):
+                why = refusal(url)
+                if why:
+                    where = "redirected off Zoom" if hop else "link is off Zoom"
+                    raise TransferError(
+                        f"the recording's download {where} ({why}): not followed",
+                        transient=False,
+                    )
+                async with self.http.stream("GET", url, params=params, headers=headers) as resp:
+                    if not resp.is_redirect:
+                        return await _save(resp, dest, max_bytes)
+                    url = str(resp.url.join(resp.headers["location"]))
+                params = None  # the redirect's own URL says what it needs
+                if _origin(url) != origin:
+                    headers = {}  # the token stays with the origin it was given to
         except httpx.HTTPError as exc:
             raise unreachable("Zoom's recording download", exc) from exc
-        return size
+        raise TransferError("Zoom's recording download redirected too often", transient=False)
+
+
+MAX_REDIRECTS = 5
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parsed = httpx.URL(url)
+    return parsed.scheme, parsed.host, parsed.port
+
+
+async def _save(resp: httpx.Response, dest: Path, max_bytes: int) -> int:
+    if resp.status_code >= 400:
+        await resp.aread()
+        raise_for_answer(resp, "Zoom's recording download")
+    size = 0
+    with dest.open("wb") as out:
+        async for chunk in resp.aiter_bytes(1024 * 1024):
+            size += len(chunk)
+            if size > max_bytes:
+                raise TransferError(
+                    f"the recording is larger than {max_bytes} bytes", transient=False
+                )
+            out.write(chunk)
+    return size

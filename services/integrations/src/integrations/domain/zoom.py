@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from clashtor_common.domain_errors import (
     NotAuthenticated,
     NotFound,
 )
+from integrations.domain.targets import IPNetwork, TargetRefused, parse_target
 
 URL_VALIDATION = "endpoint.url_validation"
 RECORDING_COMPLETED = "recording.completed"
@@ -136,6 +138,32 @@ def on_hosts(url: str, hosts: Sequence[str]) -> bool:
     if parts.scheme not in ("http", "https") or parts.username or parts.password or not host:
         return False
     return any(host == h.lower() or host.endswith("." + h.lower()) for h in hosts)
+
+
+def download_refusal(
+    url: str, hosts: Sequence[str], plain_http_networks: tuple[IPNetwork, ...]
+) -> str | None:
+    """Why a recording download (or a redirect of one) may not go to ``url``, or None.
+
+    It must be https on Zoom's hosts (``hosts`` and their subdomains). Plain http only
+    to an address inside ``plain_http_networks``: the explicit allow-list of development
+    and tests (a local Zoom stand-in), empty in production.
+    """
+    if not on_hosts(url, hosts):
+        return "not on Zoom's hosts"
+    try:
+        target = parse_target(url)
+    except TargetRefused as exc:
+        return str(exc)
+    if target.scheme == "https":
+        return None
+    try:
+        address = ipaddress.ip_address(target.host)
+    except ValueError:
+        return "not https"
+    if any(address in net for net in plain_http_networks if net.version == address.version):
+        return None
+    return "not https"
 
 
 def _domain(email: str) -> str:

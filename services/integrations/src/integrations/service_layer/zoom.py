@@ -63,6 +63,7 @@ from integrations.adapters.zoom import Tokens, TransferError, ZoomClient
 from integrations.domain import zoom as rules
 from integrations.domain.cursors import by_creation
 from integrations.domain.retries import RetryPolicy
+from integrations.domain.targets import parse_networks
 from integrations.service_layer.zoom_fence import hand_over, locked_import, still_ours, tombstone
 from integrations.settings import IntegrationsSettings
 
@@ -100,6 +101,14 @@ class ZoomDeps:
     settings: IntegrationsSettings
     keyring: Keyring
     client: ZoomClient
+
+    def download_refusal(self, url: str) -> str | None:
+        """Why a recording download may not go to ``url`` (off Zoom, not https), or None."""
+        return rules.download_refusal(
+            url,
+            self.settings.zoom_download_hosts,
+            parse_networks(self.settings.webhook_allowed_networks),
+        )
 
 
 # connecting --------------------------------------------------------------------------
@@ -582,8 +591,8 @@ async def _record_recording(
         item.topic_enc = keyring.encrypt_text(topic.strip()[:200], _aad(org_id, f"topic:{item.id}"))
     if chosen is None:
         _fail(conn, item, "the recording has no audio (M4A) or video (MP4) file", now)
-    elif not rules.on_hosts(chosen.download_url, deps.settings.zoom_download_hosts):
-        _fail(conn, item, "the recording's download link is not on Zoom: not followed", now)
+    elif refused := deps.download_refusal(chosen.download_url):
+        _fail(conn, item, f"the recording's download link is {refused}: not followed", now)
     elif item.host_user_id is None:
         _fail(
             conn,
@@ -785,6 +794,7 @@ class ZoomImporter:
                 access_token=access,
                 download_token=download_token,
                 max_bytes=self.deps.settings.zoom_max_recording_bytes,
+                refusal=self.deps.download_refusal,
             )
 
         if claim.download_token:
