@@ -520,10 +520,8 @@ def _audit(
 ) -> None:
     record_audit(
         session,
-        org_id=identity.org_id,
+        identity,
         at=deps.clock.now(),
-        actor_id=identity.user_id,
-        actor_role=identity.role,
         action=action,
         request_id=req.id if req else None,
         subject=subject,

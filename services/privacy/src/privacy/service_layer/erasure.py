@@ -251,10 +251,8 @@ async def _start_system_erasure(
     req = await start_erasure(session, deps, asker, request_id=request_id)
     record_audit(
         session,
-        org_id=asker.org_id,
+        asker,
         at=deps.clock.now(),
-        actor_id=asker.user_id,
-        actor_role=asker.role,
         action=action,
         request_id=req.id,
         subject=asker.subject,

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from clashtor_common.events import EventPayload, PrivacyRequestCompleted, make_event
+from clashtor_common.identity import Identity
 from clashtor_common.outbox import emit
 from privacy.adapters.tables import (
     Acknowledgement,
@@ -61,22 +62,22 @@ async def emit_event(
 
 def record_audit(
     session: AsyncSession,
+    actor: Identity | Asker,
     *,
-    org_id: str,
     at: datetime,
-    actor_id: str,
-    actor_role: str,
     action: str,
     request_id: str | None = None,
     subject: SubjectRef | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
+    """``action`` by ``actor`` (a user, or the asker of a request) in its organization's
+    audit log."""
     session.add(
         AuditEntry(
-            org_id=org_id,
+            org_id=actor.org_id,
             at=at,
-            actor_id=actor_id,
-            actor_role=actor_role,
+            actor_id=actor.user_id,
+            actor_role=actor.role,
             action=action,
             request_id=request_id,
             subject_type=subject.type if subject else None,
@@ -118,16 +119,10 @@ def record_system_audit(
     details: dict[str, Any],
 ) -> None:
     """What privacy did about ``req`` on its own (a completion), in the audit log."""
+    subject = subject_of(req)
+    system = Asker(org_id=req.org_id, subject=subject, user_id=SYSTEM_ACTOR, role="system")
     record_audit(
-        session,
-        org_id=req.org_id,
-        at=at,
-        actor_id=SYSTEM_ACTOR,
-        actor_role="system",
-        action=action,
-        request_id=req.id,
-        subject=subject_of(req),
-        details=details,
+        session, system, at=at, action=action, request_id=req.id, subject=subject, details=details
     )
 
 
