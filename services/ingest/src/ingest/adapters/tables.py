@@ -21,6 +21,7 @@ from sqlmodel import Field, SQLModel
 
 from clashtor_common.datakeys import key_table_model
 from clashtor_common.db import timestamp_column, utcnow
+from clashtor_common.tombstones import TombstoneColumns
 
 
 def _owned_by(parent: str, *, index: bool = False, primary_key: bool = False) -> Column[str]:
@@ -133,7 +134,7 @@ class PlanRecord(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
-class ErasedCall(SQLModel, table=True):
+class ErasedCall(TombstoneColumns, table=True):
     """Tombstone of an erased call: ids and numbers only, never content.
 
     Lets a late or replayed event about the call be recognised and ignored, and keeps
@@ -144,24 +145,20 @@ class ErasedCall(SQLModel, table=True):
 
     call_id: str = Field(primary_key=True, max_length=36)
     org_id: str = Field(max_length=100, index=True)
-    request_id: str = Field(max_length=100)
     duration: float = 0.0
     uploaded_at: datetime = Field(sa_column=timestamp_column(index=True))
-    erased_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
-class ErasedFingerprint(SQLModel, table=True):
+class ErasedFingerprint(TombstoneColumns, table=True):
     """Tombstone of an erased participant (their email fingerprint only)."""
 
     __tablename__ = "ingest_erased_fingerprints"
 
     org_id: str = Field(primary_key=True, max_length=100)
     fingerprint: str = Field(primary_key=True, max_length=64)
-    request_id: str = Field(max_length=100)
-    erased_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
-class ErasedUser(SQLModel, table=True):
+class ErasedUser(TombstoneColumns, table=True):
     """Tombstone of an erased user (their id only): ingest refuses their uploads from
     then on, such as a Zoom import that was on its way when they were erased."""
 
@@ -169,19 +166,15 @@ class ErasedUser(SQLModel, table=True):
 
     org_id: str = Field(primary_key=True, max_length=100)
     user_id: str = Field(primary_key=True, max_length=100)
-    request_id: str = Field(max_length=100)
-    erased_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
-class ErasedOrganization(SQLModel, table=True):
+class ErasedOrganization(TombstoneColumns, table=True):
     """Tombstone of an erased organization (its id only): an upload that was on its way
     when the organization was erased is refused instead of making a call in it."""
 
     __tablename__ = "ingest_erased_organizations"
 
     org_id: str = Field(primary_key=True, max_length=100)
-    request_id: str = Field(max_length=100)
-    erased_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
 class RestrictionRecord(SQLModel, table=True):

@@ -17,6 +17,7 @@ from sqlmodel import Field, SQLModel
 
 from clashtor_common.datakeys import key_table_model
 from clashtor_common.db import timestamp_column, utcnow
+from clashtor_common.tombstones import TombstoneColumns
 
 
 class CallScoreRecord(SQLModel, table=True):
@@ -125,15 +126,13 @@ class ScorecardRecord(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
-class ErasedCallRecord(SQLModel, table=True):
+class ErasedCallRecord(TombstoneColumns, table=True):
     """Tombstone of an erased call (ids only): a replayed call-transcribed does nothing."""
 
     __tablename__ = "score_erased_calls"
 
     org_id: str = Field(primary_key=True, max_length=100)
     call_id: str = Field(primary_key=True, max_length=100)
-    request_id: str = Field(max_length=100)
-    erased_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
 class _SubjectRow(SQLModel):

@@ -15,6 +15,7 @@ from sqlmodel import Field, SQLModel
 
 from clashtor_common.datakeys import key_table_model
 from clashtor_common.db import timestamp_column, utcnow
+from clashtor_common.tombstones import TombstoneColumns
 
 
 class TranscriptRecord(SQLModel, table=True):
@@ -67,15 +68,13 @@ class TranscriptParticipant(SQLModel, table=True):
     fingerprint: str | None = Field(default=None, max_length=64, index=True)
 
 
-class ErasedCall(SQLModel, table=True):
+class ErasedCall(TombstoneColumns, table=True):
     """Tombstone of an erased call (its id only): a replayed upload of it does nothing."""
 
     __tablename__ = "transcribe_erased_calls"
 
     call_id: str = Field(primary_key=True, max_length=36)
     org_id: str = Field(max_length=100, index=True)
-    request_id: str = Field(max_length=100)
-    erased_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
 class ErasedSubject(SQLModel, table=True):
