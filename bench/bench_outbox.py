@@ -5,9 +5,22 @@ committed rows in batches and marks them sent in one UPDATE, the consumer handle
 fetched batch in one transaction with one inbox read and one multi-row inbox INSERT and
 commits offsets after it. The baseline: aiokafka producing and consuming the same number
 of messages of the same size on the same topic layout, in the same process. Rounds
-alternate (raw, SQLite, PostgreSQL, raw, …) and each figure is a ratio against its own
-round's baseline; latency is from the event's creation to its handler (p50/p99).
-``BENCH_OUTBOX_EVENTS`` (default 5000) and ``BENCH_OUTBOX_ROUNDS`` (default 2).
+alternate (raw, then each database with one emitter and with N, raw, …) and each figure
+is a ratio against its own round's baseline; latency is from the event's creation to
+its handler (p50/p99).
+
+Each database is measured twice:
+
+- *one emitter*: a single loop commits the 50-event transactions one after the other.
+  Its throughput is capped by one commit's wall time (on a loaded machine tens of ms on
+  PostgreSQL), whatever the relay and consumer do: it measures commit latency as much
+  as the pipeline;
+- *N concurrent emitters* (``BENCH_OUTBOX_EMITTERS``, default 8): N tasks share the
+  same transactions, as concurrent requests of a service would, so commits overlap
+  (PostgreSQL) or queue for the process's SQLite turn; this is the pipeline's capacity.
+
+``BENCH_OUTBOX_EVENTS`` (default 5000), ``BENCH_OUTBOX_ROUNDS`` (default 2) and
+``BENCH_OUTBOX_EMITTERS`` (default 8; 1 measures only the single emitter).
 """
 
 from __future__ import annotations
@@ -35,6 +48,9 @@ from clashtor_common.settings import ServiceSettings
 
 N = int(os.environ.get("BENCH_OUTBOX_EVENTS", "5000"))
 ROUNDS = int(os.environ.get("BENCH_OUTBOX_ROUNDS", "2"))
+EMITTERS = int(os.environ.get("BENCH_OUTBOX_EMITTERS", "8"))
+#: Events per emitting transaction.
+PER_TRANSACTION = 50
 
 
 def _cpu_seconds() -> float:
@@ -85,10 +101,26 @@ async def raw_aiokafka(bootstrap: str, topic: str) -> tuple[float, list[float], 
     return N / elapsed, latencies, cpu / N
 
 
+async def _emit_transactions(db: Database, topic: str, firsts: range) -> None:
+    """One emitter: a transaction of ``PER_TRANSACTION`` events from each of ``firsts``,
+    one after the other (a request emitting in a small transaction)."""
+    for i in firsts:
+        async with db.session() as session:
+            for j in range(i, min(i + PER_TRANSACTION, N)):
+                call = f"call-{j % 50}"
+                payload = CallFailed(call_id=call, stage="score", code="bench", reason="x" * 300)
+                await emit(
+                    session,
+                    make_event(payload, source="bench", org_id="o", key=call, trace={}),
+                    topic=topic,
+                )
+
+
 async def clashtor_outbox(
-    bootstrap: str, topic: str, db_url: str, consumer_db_url: str
+    bootstrap: str, topic: str, db_url: str, consumer_db_url: str, emitters: int = 1
 ) -> tuple[float, list[float], float]:
-    """A producing service (its own database) and a consuming service (its own)."""
+    """A producing service (its own database) and a consuming service (its own);
+    ``emitters`` tasks commit the events' transactions concurrently."""
     settings = ServiceSettings(
         service_name=f"bench-{uuid.uuid4().hex[:6]}",
         environment="test",
@@ -115,16 +147,13 @@ async def clashtor_outbox(
     await relay.start()
     start = time.perf_counter()
     cpu = _cpu_seconds()
-    for i in range(0, N, 50):  # requests emitting in small transactions
-        async with db.session() as session:
-            for j in range(i, min(i + 50, N)):
-                call = f"call-{j % 50}"
-                payload = CallFailed(call_id=call, stage="score", code="bench", reason="x" * 300)
-                await emit(
-                    session,
-                    make_event(payload, source="bench", org_id="o", key=call, trace={}),
-                    topic=topic,
-                )
+    step = PER_TRANSACTION * emitters
+    await asyncio.gather(
+        *(
+            _emit_transactions(db, topic, range(k * PER_TRANSACTION, N, step))
+            for k in range(emitters)
+        )
+    )
     await asyncio.wait_for(done.wait(), timeout=600)
     elapsed = time.perf_counter() - start
     cpu = _cpu_seconds() - cpu
@@ -147,32 +176,34 @@ async def run() -> list[Result]:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for round_no in range(1, ROUNDS + 1):
-                engines = {
-                    "SQLite file per service (the make up default)": (
-                        f"sqlite+aiosqlite:///{tmp}/producer{round_no}.db",
-                        f"sqlite+aiosqlite:///{tmp}/consumer{round_no}.db",
-                    )
-                }
-                if postgres_available():
-                    made = [
-                        await asyncio.to_thread(
-                            create_database, Path(tmp), f"bench_outbox_{side}{round_no}"
-                        )
-                        for side in ("producer", "consumer")
-                    ]
-                    (producer, drop_producer), (consumer, drop_consumer) = made
-                    cleanups += [drop_producer, drop_consumer]
-                    engines["PostgreSQL database per service"] = (producer, consumer)
                 raw_topic = f"bench-raw-{uuid.uuid4().hex[:6]}"
                 await ensure_topics(broker.bootstrap, (raw_topic,), partitions=3)
                 raw = await raw_aiokafka(broker.bootstrap, raw_topic)
-                for label, (producer_url, consumer_url) in engines.items():
-                    topic = f"bench-ct-{uuid.uuid4().hex[:6]}"
-                    await ensure_topics(broker.bootstrap, (topic,), partitions=3)
-                    measured = await clashtor_outbox(
-                        broker.bootstrap, topic, producer_url, consumer_url
-                    )
-                    results.append(_result(label, measured, raw, round_no))
+                for emitters in sorted({1, EMITTERS}):
+                    run_name = f"{round_no}_{emitters}"
+                    engines = {
+                        "SQLite file per service (the make up default)": (
+                            f"sqlite+aiosqlite:///{tmp}/producer{run_name}.db",
+                            f"sqlite+aiosqlite:///{tmp}/consumer{run_name}.db",
+                        )
+                    }
+                    if postgres_available():
+                        made = [
+                            await asyncio.to_thread(
+                                create_database, Path(tmp), f"bench_outbox_{side}{run_name}"
+                            )
+                            for side in ("producer", "consumer")
+                        ]
+                        (producer, drop_producer), (consumer, drop_consumer) = made
+                        cleanups += [drop_producer, drop_consumer]
+                        engines["PostgreSQL database per service"] = (producer, consumer)
+                    for label, (producer_url, consumer_url) in engines.items():
+                        topic = f"bench-ct-{uuid.uuid4().hex[:6]}"
+                        await ensure_topics(broker.bootstrap, (topic,), partitions=3)
+                        measured = await clashtor_outbox(
+                            broker.bootstrap, topic, producer_url, consumer_url, emitters
+                        )
+                        results.append(_result(label, measured, raw, round_no, emitters))
     finally:
         for cleanup in cleanups:  # each runs its own event loop
             await asyncio.to_thread(cleanup)
@@ -189,10 +220,12 @@ def _result(
     measured: tuple[float, list[float], float],
     raw: tuple[float, list[float], float],
     round_no: int,
+    emitters: int,
 ) -> Result:
     (tput, lat, cpu), (raw_tput, raw_lat, raw_cpu) = measured, raw
     return Result(
-        "outbox→relay→consumer",
+        "outbox→relay→consumer"
+        + (", one emitter" if emitters == 1 else f", {emitters} concurrent emitters"),
         "throughput",
         tput,
         "raw aiokafka produce→consume",
