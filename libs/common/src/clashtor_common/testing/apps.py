@@ -62,7 +62,7 @@ async def serve(
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(_served(server))
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = asyncio.get_running_loop().time() + timeout
@@ -83,6 +83,17 @@ async def serve(
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, timeout=30)
+
+
+async def _served(server: uvicorn.Server) -> None:
+    """``server.serve()``; uvicorn ends a failed startup (its lifespan raised, e.g. the
+    database refused a connection) with SystemExit(3), which asyncio lets out of the
+    event loop itself and so ends a test worker's whole session: here it is an ordinary
+    error of the fixture instead."""
+    try:
+        await server.serve()
+    except SystemExit as exc:
+        raise RuntimeError(f"the server failed to start (uvicorn exit {exc.code})") from None
 
 
 class InternalClient:
