@@ -11,7 +11,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware import Middleware
+from starlette.types import Message, Receive, Scope, Send
 
+from clashtor_common.asgi import HttpMiddleware
 from clashtor_common.domain_errors import (
     Conflict,
     DomainError,
@@ -184,6 +187,47 @@ def unavailable_response() -> JSONResponse:
     )
 
 
+def unhandled_response(exc: Exception) -> JSONResponse:
+    """What an exception no handler took answers: 503 + ``Retry-After`` if it may be a
+    dependency being down (``failures.is_transient``), else a 500 that says nothing more.
+
+    Classified by its cause, not its class: a database that refuses connections or is
+    locked arrives wrapped (SQLAlchemy's DBAPIError or OperationalError over asyncpg's
+    TooManyConnectionsError or sqlite's "database is locked") and is a 503 to retry."""
+    if is_transient(exc):
+        log.warning("dependency unavailable: %r", exc)
+        return unavailable_response()
+    log.exception("unhandled error", exc_info=exc)
+    return JSONResponse(error_body("internal", "internal error"), 500)
+
+
+class UnhandledErrorMiddleware(HttpMiddleware):
+    """The innermost middleware: an exception the endpoint raised before answering
+    becomes ``unhandled_response`` here, inside every other middleware, so the answer gets
+    what they add (``X-Request-ID``, the gateway's security headers and ``no-store``) and
+    is logged while the request id is still bound. Starlette's own catch-all
+    (``add_exception_handler(Exception, ...)``) sits outside them all.
+
+    After the response started a second start cannot be sent: the exception goes on up
+    and the server aborts the connection, as before."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def send_noting_start(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_start)
+        except Exception as exc:
+            if started:
+                raise
+            await unhandled_response(exc)(scope, receive, send)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -207,17 +251,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(validation_body(exc.errors()), 422)
 
     async def _dependency_error(_: Request, exc: Exception) -> JSONResponse:
-        if is_transient(exc):
-            log.warning("dependency unavailable: %r", exc)
-            return unavailable_response()
-        log.exception("unhandled error", exc_info=exc)
-        return JSONResponse(error_body("internal", "internal error"), 500)
+        return unhandled_response(exc)
 
     for exc_class in _MAYBE_TRANSIENT:
         app.add_exception_handler(exc_class, _dependency_error)  # type: ignore[arg-type]
 
-    # Anything else is classified by its cause, not its class: a database that refuses
-    # connections or is locked arrives wrapped (SQLAlchemy's DBAPIError or
-    # OperationalError over asyncpg's TooManyConnectionsError or sqlite's "database is
-    # locked") and is a 503 to retry, not a 500.
+    # Innermost whatever the order of later add_middleware calls (each goes outside the
+    # ones before): appended last to the list Starlette wraps from the outside in.
+    app.user_middleware.append(Middleware(UnhandledErrorMiddleware))
+    # A failure in a middleware itself reaches only Starlette's catch-all, outside them.
     app.add_exception_handler(Exception, _dependency_error)

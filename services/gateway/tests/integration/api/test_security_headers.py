@@ -70,3 +70,21 @@ async def test_no_email_fingerprint_leaves_the_gateway(api: Any, fake_state: Any
     assert listed.status_code == detail.status_code == 200
     assert "fingerprint" not in listed.text and "fingerprint" not in detail.text
     assert detail.json()["participants"] == [person]
+
+
+async def test_an_unhandled_error_answers_500_with_the_headers(make_api: Any) -> None:
+    """A bug is answered inside the middlewares: before, Starlette's catch-all answered it
+    outside them all, with no security headers, no request id and no ``no-store``."""
+    gateway = await make_api()
+
+    @gateway.app.get("/v1/test-bug")
+    async def bug() -> None:
+        raise RuntimeError("secret detail")
+
+    resp = await gateway.client().get("/v1/test-bug", headers={"x-request-id": "req-bug-gw"})
+    assert resp.status_code == 500
+    assert resp.json() == {"error": {"code": "internal", "message": "internal error"}}
+    assert resp.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in resp.headers["content-security-policy"]
+    assert resp.headers["x-request-id"] == "req-bug-gw"
+    assert resp.headers["cache-control"] == "no-store"
