@@ -36,6 +36,7 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+from starlette.requests import ClientDisconnect
 
 from clashtor_common.certificates import CertificateSigner, generate_signing_key, record_digest
 from clashtor_common.errors import ApiError, install_error_handlers, not_found
@@ -163,6 +164,8 @@ class FakeState:
     """score's comments by call id."""
     upload_started: threading.Event = field(default_factory=threading.Event)
     upload_bytes_seen: int = 0
+    upload_cut: threading.Event = field(default_factory=threading.Event)
+    """Set when the gateway closed an upload's request before its body ended."""
 
     def add_call(self, org_id: str, uploader_id: str, **extra: Any) -> dict[str, Any]:
         call = {
@@ -247,10 +250,14 @@ def build_app(secret: str, state: FakeState) -> FastAPI:
     async def upload(request: Request, who: CurrentIdentity) -> Response:
         state.upload_bytes_seen = 0
         chunks = []
-        async for chunk in request.stream():
-            chunks.append(chunk)
-            state.upload_bytes_seen += len(chunk)
-            state.upload_started.set()
+        try:
+            async for chunk in request.stream():
+                chunks.append(chunk)
+                state.upload_bytes_seen += len(chunk)
+                state.upload_started.set()
+        except ClientDisconnect:
+            state.upload_cut.set()
+            raise
         raw = b"".join(chunks)
         sent = False
 

@@ -26,6 +26,13 @@ class GatewaySettings(ServiceSettings):
     integrations_url: str = "http://127.0.0.1:8006"
     downstream_timeout_seconds: float = 10.0
     upload_timeout_seconds: float = 900.0
+    upload_max_seconds: float = Field(1800.0, gt=0)
+    """Longest an upload may take to arrive (408 ``upload_timeout`` beyond, the request to
+    ingest closed): keep it at ``INGEST_UPLOAD_MAX_SECONDS``, which ingest enforces too
+    (the gateway's clock starts first, so it answers first)."""
+    upload_idle_seconds: float = Field(60.0, gt=0)
+    """Longest wait for the next bytes of an upload (408 beyond): a stalled client frees its
+    ingest connection within this, not after the whole ``upload_max_seconds``."""
     downstream_pool_timeout_seconds: float = 30.0
     """How long a request may wait for a free pooled connection to a service."""
     downstream_connections: int = Field(100, ge=1)

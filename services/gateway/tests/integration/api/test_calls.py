@@ -493,3 +493,51 @@ async def test_the_language_field_is_forwarded_and_a_bad_one_is_422_before_inges
         assert error["code"] == "validation_error"
         assert error["message"].startswith("body.language: language ")
     assert len(fake_state.calls) == uploads_before, "no bad upload was stored"
+
+
+def _held_upload(boundary: str, release: asyncio.Event) -> Any:
+    """A client body that sends the start of a form, then holds until ``release``."""
+    first, audio, last = _multipart(boundary, b"\x01" * MB, "Stalled call", [])
+
+    async def body() -> AsyncIterator[bytes]:
+        yield first
+        yield audio[: MB // 4]
+        await release.wait()
+        yield audio[MB // 4 :] + last
+
+    return body()
+
+
+@pytest.mark.parametrize(
+    ("limits", "message"),
+    [
+        ({"upload_idle_seconds": 0.5}, "nothing of the upload arrived for 0.5 s"),
+        ({"upload_max_seconds": 0.5}, "took longer than 0.5 s to arrive"),
+    ],
+)
+async def test_a_stalled_upload_is_408_and_its_ingest_request_closed(
+    make_api: Any, fake_state: Any, limits: dict[str, float], message: str
+) -> None:
+    """Before, the gateway waited for the client's next bytes for ever, holding its
+    request to ingest (and an ingest connection) open all the while."""
+    gateway = await make_api(**limits)
+    owner = await gateway.signup()
+    fake_state.upload_cut.clear()
+    release = asyncio.Event()
+    boundary = "stalledboundary"
+    try:
+        # Deadlock guard, not a timing assertion: without a deadline this never answers.
+        resp = await asyncio.wait_for(
+            owner.client.post(
+                "/v1/calls",
+                content=_held_upload(boundary, release),
+                headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+            ),
+            timeout=60,
+        )
+    finally:
+        release.set()
+    assert resp.status_code == 408, resp.text
+    assert resp.json()["error"]["code"] == "upload_timeout"
+    assert message in resp.json()["error"]["message"]
+    assert await asyncio.to_thread(fake_state.upload_cut.wait, 20)  # ingest saw it closed

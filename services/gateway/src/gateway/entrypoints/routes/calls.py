@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.requests import ClientDisconnect
 
+from clashtor_common.arrival import ArrivedTooSlowly, arriving_in_time
 from clashtor_common.errors import ApiError
 from clashtor_common.languages import UnknownLanguage, parse_language
 from clashtor_common.multipart import FormReader, form_boundary
@@ -98,7 +99,11 @@ async def upload_call(
 ) -> Response:
     """Upload a recording (``multipart/form-data``: ``file``, optional ``title``,
     ``language`` and ``participants``). The body is streamed to ingest as it arrives, never held whole;
-    the form's parts and text fields are limited on the way (413)."""
+    the form's parts and text fields are limited on the way (413). A client that stops
+    sending for ``GATEWAY_UPLOAD_IDLE_SECONDS`` or is still sending
+    ``GATEWAY_UPLOAD_MAX_SECONDS`` after it began gets 408 ``upload_timeout`` and the
+    request to ingest is closed (it would otherwise hold an ingest connection until the
+    client sent again or went away)."""
     content_type = request.headers.get("content-type", "")
     if (
         not content_type.lower().startswith("multipart/form-data")
@@ -126,7 +131,11 @@ async def upload_call(
     async def body() -> AsyncIterator[bytes]:
         seen = 0
         language_checked = False
-        async for chunk in request.stream():
+        async for chunk in arriving_in_time(
+            request.stream(),
+            total_seconds=gw.settings.upload_max_seconds,
+            idle_seconds=gw.settings.upload_idle_seconds,
+        ):
             seen += len(chunk)
             if seen > limit:
                 raise _UploadTooLarge
@@ -149,6 +158,8 @@ async def upload_call(
         )
     except _UploadTooLarge as exc:
         raise ApiError(413, "payload_too_large", f"uploads are limited to {limit} bytes") from exc
+    except ArrivedTooSlowly as exc:
+        raise ApiError(408, "upload_timeout", str(exc)) from exc
     except ClientDisconnect as exc:
         raise ApiError(400, "bad_request", "the upload was interrupted") from exc
     return with_location(passthrough(resp.status_code, json_body("ingest", resp)), "/v1/calls/{id}")
