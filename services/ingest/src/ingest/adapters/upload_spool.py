@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, TypeVar
 
+from clashtor_common.arrival import ArrivedTooSlowly, arriving_in_time
 from clashtor_common.multipart import FormLimits, FormReader, form_boundary
 from ingest.adapters.audio_probe import AudioProbe, probe_audio, sniff_audio_signature
 from ingest.domain.errors import BadUpload, UploadTimedOut, UploadTooLarge
@@ -230,20 +231,11 @@ async def arriving_within(body: AsyncIterable[bytes], seconds: float) -> AsyncIt
     first ask; past that ``UploadTimedOut`` (408). Time spent handing chunks on (to S3)
     counts too: what is bounded is the age of the upload's multipart upload, which the
     orphan sweep aborts once older than its grace."""
-    deadline = asyncio.get_running_loop().time() + seconds
-    chunks = aiter(body)
-    while True:
-        try:
-            async with asyncio.timeout_at(deadline):
-                chunk = await anext(chunks)
-        except StopAsyncIteration:
-            return
-        except TimeoutError as exc:
-            raise UploadTimedOut(
-                f"the upload took longer than {seconds:g} s to arrive; send it again over a "
-                "faster connection"
-            ) from exc
-        yield chunk
+    try:
+        async for chunk in arriving_in_time(body, total_seconds=seconds):
+            yield chunk
+    except ArrivedTooSlowly as exc:
+        raise UploadTimedOut(str(exc)) from exc
 
 
 def boundary_of(content_type: str | None) -> bytes:
