@@ -66,6 +66,31 @@ class IngestClient(InternalClient):
     async def get_call(self, org: str, call_id: str, **who: Any) -> httpx.Response:
         return await self.http.get(f"/internal/calls/{call_id}", headers=self.headers(org, **who))
 
+    async def start_upload(
+        self, org: str, audio: bytes, *, send: int
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """An upload of ``audio`` on a connection of its own that announces the whole form
+        but sends only its first ``send`` bytes of audio: a slow client, or one about to
+        hang up. The caller reads the answer or drops the connection."""
+        boundary = "partialupload"
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n'
+            "Content-Type: audio/wav\r\n\r\n"
+        ).encode()
+        host, port = self.base_url.removeprefix("http://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        request = (
+            "POST /internal/calls HTTP/1.1\r\n"
+            f"Host: {host}\r\n"
+            f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+            f"Content-Length: {len(head) + len(audio) + len(boundary) + 8}\r\n"
+            + "".join(f"{k}: {v}\r\n" for k, v in self.headers(org).items())
+            + "\r\n"
+        ).encode()
+        writer.write(request + head + audio[:send])
+        await writer.drain()
+        return reader, writer
+
 
 def form_body(
     data: bytes, fields: dict[str, str] | None = None, piece: int = 64 * 1024

@@ -45,24 +45,8 @@ async def test_an_upload_slower_than_the_limit_gets_408_and_leaves_nothing(
 ) -> None:
     org = new_org()
     events_before = await outbox_size(ctx)
-    boundary = "slowclient"
-    head = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n'
-        "Content-Type: audio/wav\r\n\r\n"
-    ).encode()
     audio = tone_bytes(300.0, freq=1700)  # 9.6 MB, of which the client sends 6 MB
-    host, port = client.base_url.removeprefix("http://").split(":")
-    reader, writer = await asyncio.open_connection(host, int(port))
-    request = (
-        "POST /internal/calls HTTP/1.1\r\n"
-        f"Host: {host}\r\n"
-        f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
-        f"Content-Length: {len(head) + len(audio) + len(boundary) + 8}\r\n"
-        + "".join(f"{k}: {v}\r\n" for k, v in client.headers(org).items())
-        + "\r\n"
-    ).encode()
-    writer.write(request + head + audio[: 6 * 1024 * 1024])
-    await writer.drain()
+    reader, writer = await client.start_upload(org, audio, send=6 * 1024 * 1024)
     # ... and sends nothing more. Deadlock guard, not a timing assertion: without the
     # limit ingest would wait for the rest of the body for ever.
     response = await asyncio.wait_for(reader.read(), timeout=120)

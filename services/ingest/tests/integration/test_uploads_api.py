@@ -579,24 +579,8 @@ async def test_parts_reach_s3_before_the_body_ends_and_a_dropped_connection_leav
     client then hangs up mid-body: the multipart upload is aborted, nothing is kept."""
     org = new_org()
     events_before = await outbox_size(ctx)
-    boundary = "droppedconnection"
-    head = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n'
-        "Content-Type: audio/wav\r\n\r\n"
-    ).encode()
     audio = tone_bytes(600.0, freq=1500)  # 19.2 MB: two parts and more
-    host, port = client.base_url.removeprefix("http://").split(":")
-    reader, writer = await asyncio.open_connection(host, int(port))
-    request = (
-        "POST /internal/calls HTTP/1.1\r\n"
-        f"Host: {host}\r\n"
-        f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
-        f"Content-Length: {len(head) + len(audio) + len(boundary) + 8}\r\n"
-        + "".join(f"{k}: {v}\r\n" for k, v in client.headers(org).items())
-        + "\r\n"
-    ).encode()
-    writer.write(request + head + audio[: 12 * 1024 * 1024])
-    await writer.drain()
+    reader, writer = await client.start_upload(org, audio, send=12 * 1024 * 1024)
     # Deadlock guard, not a timing assertion: ingest that waited for the whole body
     # would never have sent a part.
     await wait_until(lambda: _parts_sent(ctx, org), timeout=60)
