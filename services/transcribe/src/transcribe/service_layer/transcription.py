@@ -91,7 +91,7 @@ async def admit_upload(
     if decision is UploadDecision.TRANSCRIBE:
         await ctx.queue.admit(session, event, upload.call_id)
     else:
-        await _settle_without_work(ctx, session, event, upload, decision)
+        await _settle_without_work(session, event, upload, decision)
     return decision
 
 
@@ -102,7 +102,7 @@ async def handle_upload(
     async with ctx.db.session() as peek:  # short; the handler's session stays untouched
         decision = await _decide(TranscriptRepository(peek, event.org_id), event, upload)
     if decision is not UploadDecision.TRANSCRIBE:  # settled while it waited in the queue
-        await _settle_without_work(ctx, session, event, upload, decision)
+        await _settle_without_work(session, event, upload, decision)
         return decision
 
     progress = ProgressReporter(
@@ -123,7 +123,7 @@ async def handle_upload(
             await ctx.objects.delete(outcome.key)
             if decision is UploadDecision.SKIP_ERASED:  # erased while we worked
                 await ctx.keys.destroy(session, [outcome.data_key.id])
-        await _settle_without_work(ctx, session, event, upload, decision)
+        await _settle_without_work(session, event, upload, decision)
         return decision
     if isinstance(outcome, Failed):
         await _record(
@@ -227,27 +227,13 @@ async def _decide(
 
 
 async def _settle_without_work(
-    ctx: TranscribeContext,
-    session: AsyncSession,
-    event: Envelope,
-    upload: CallUploaded,
-    decision: UploadDecision,
+    session: AsyncSession, event: Envelope, upload: CallUploaded, decision: UploadDecision
 ) -> None:
-    """An upload to skip (erased, done) or to record as restricted: no work to do."""
+    """An upload to record as restricted, or to skip (erased, done): no work to do. One
+    about an erased subject leaves a tombstone of its id, and nothing else."""
     if decision is UploadDecision.RESTRICT:
         await _record(session, event, upload, status=CallStatus.RESTRICTED)
-    else:
-        await _after_skip(ctx, session, event, upload, decision)
-
-
-async def _after_skip(
-    ctx: TranscribeContext,
-    session: AsyncSession,
-    event: Envelope,
-    upload: CallUploaded,
-    decision: UploadDecision,
-) -> None:
-    """An upload about an erased subject leaves a tombstone of its id, and nothing else."""
+        return
     if decision is UploadDecision.SKIP_ERASED:
         repo = TranscriptRepository(session, event.org_id)
         await repo.record_erased_calls([upload.call_id], request_id="upload-after-erasure")
