@@ -15,6 +15,7 @@ import stripe
 from fastapi import FastAPI
 
 from billing.context import BillingContext, context_of
+from billing.domain.plans import PLANS
 from billing.main import create_app
 from billing.settings import BillingSettings
 from clashtor_common.crypto import Keyring
@@ -227,6 +228,30 @@ async def paying_customer(
         }
     )
     return str(customer.id)
+
+
+async def subscribed_customer(
+    client: stripe.StripeClient,
+    org_id: str,
+    plan: str,
+    *,
+    seats: int | None = None,
+    tagged: bool = True,
+    **customer: str,
+) -> tuple[str, stripe.Subscription]:
+    """A ``paying_customer`` subscribed at localstripe to ``plan``'s seat price: the
+    customer's id and the subscription. ``tagged`` names the org in the subscription's
+    metadata, as our checkout does; untagged, only the customer (or a checkout session's
+    ``client_reference_id``) names it."""
+    plan_id = await ensure_legacy_plan(client, plan, PLANS[plan].seat_amount_cents)
+    customer_id = await paying_customer(client, org_id, **customer)
+    item: dict[str, Any] = {"plan": plan_id}
+    if seats is not None:
+        item["quantity"] = seats
+    params: dict[str, Any] = {"customer": customer_id, "items": [item]}
+    if tagged:
+        params["metadata"] = {"org_id": org_id}
+    return customer_id, await client.v1.subscriptions.create_async(params)
 
 
 @asynccontextmanager

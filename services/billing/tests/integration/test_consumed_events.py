@@ -44,7 +44,6 @@ from .support import (
     RunningBilling,
     TopicReader,
     billing_settings,
-    ensure_legacy_plan,
     event_for,
     invoice_object,
     new_org,
@@ -54,6 +53,7 @@ from .support import (
     running_billing,
     sdk_client,
     stripe_event,
+    subscribed_customer,
     subscription_object,
     wait_until,
 )
@@ -224,10 +224,8 @@ async def test_erasing_an_organization_keeps_invoices_and_ledger_and_pseudonymiz
     stripe_settings: dict[str, Any],
 ) -> None:
     org = new_org()
-    customer_id = await paying_customer(stripe, org, name="Grace Hopper", email="grace@navy.test")
-    plan_id = await ensure_legacy_plan(stripe, "team", PLANS["team"].seat_amount_cents)
-    live = await stripe.v1.subscriptions.create_async(
-        {"customer": customer_id, "items": [{"plan": plan_id}], "metadata": {"org_id": org}}
+    customer_id, live = await subscribed_customer(
+        stripe, org, "team", name="Grace Hopper", email="grace@navy.test"
     )
     sub = live.to_dict()
     assert (await billing.post_event(stripe_event("customer.subscription.created", sub))).json()[

@@ -31,15 +31,14 @@ from .support import (
     TopicReader,
     announcements_in_outbox,
     billing_settings,
-    ensure_legacy_plan,
     invoice_object,
     new_org,
-    paying_customer,
     row,
     running_billing,
     sdk_client,
     signed,
     stripe_event,
+    subscribed_customer,
     subscription_object,
     wait_until,
 )
@@ -355,11 +354,7 @@ async def test_localstripe_driven_subscription_lifecycle_reaches_the_broker(
             },
         )
         assert hook.status_code == 200
-    plan_id = await ensure_legacy_plan(client, "team", PLANS["team"].seat_amount_cents)
-    customer = await paying_customer(client, org)
-    sub = await client.v1.subscriptions.create_async(
-        {"customer": customer, "items": [{"plan": plan_id, "quantity": 4}]}
-    )
+    customer, sub = await subscribed_customer(client, org, "team", seats=4, tagged=False)
 
     (active,) = await changes.wait_for(about(org, status="active"), timeout=30)
     assert active.data["plan"] == "team"
@@ -378,11 +373,8 @@ async def test_checkout_completed_links_the_customer_and_stores_stripes_current_
 ) -> None:
     org = new_org()
     client = sdk_client(stripe_settings)
-    plan_id = await ensure_legacy_plan(client, "business", PLANS["business"].seat_amount_cents)
-    customer = await paying_customer(client, org)
-    sub = await client.v1.subscriptions.create_async(
-        {"customer": customer, "items": [{"plan": plan_id, "quantity": 6}]}
-    )  # no org metadata at Stripe: the session's client_reference_id names the org
+    # no org metadata at Stripe: the session's client_reference_id names the org
+    customer, sub = await subscribed_customer(client, org, "business", seats=6, tagged=False)
     session = {
         "id": f"cs_test_{org}",
         "object": "checkout.session",
@@ -409,15 +401,7 @@ async def test_an_event_with_an_outdated_snapshot_stores_what_stripe_says_now(
 ) -> None:
     org = new_org()
     client = sdk_client(stripe_settings)
-    plan_id = await ensure_legacy_plan(client, "business", PLANS["business"].seat_amount_cents)
-    customer = await paying_customer(client, org)
-    live = await client.v1.subscriptions.create_async(
-        {
-            "customer": customer,
-            "items": [{"plan": plan_id, "quantity": 9}],
-            "metadata": {"org_id": org},
-        }
-    )
+    customer, live = await subscribed_customer(client, org, "business", seats=9)
     outdated = subscription_object(
         org_id=org, sub_id=live.id, customer=customer, plan="team", seats=1, status="past_due"
     )
