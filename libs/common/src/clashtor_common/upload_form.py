@@ -12,6 +12,12 @@ from typing import Any
 
 from clashtor_common.languages import AUTO, WHISPER_LANGUAGES
 
+SOURCE_HEADER = "X-Clashtor-Source"
+"""Where an internal upload comes from (``zoom:<recording file id>``): ingest answers a
+second upload of one source with its call and refuses one whose call was erased. Only
+internal callers set it; the gateway builds its own headers and never passes it on."""
+SOURCE_MAX_CHARS = 200
+
 TITLE_MAX_CHARS = 500
 PARTICIPANTS_MAX = 50
 PARTICIPANT_NAME_MAX_CHARS = 200

@@ -21,6 +21,7 @@ from clashtor_common.keyservice import DataKeyClient
 from clashtor_common.testing.apps import InternalClient, settings_for_tests
 from clashtor_common.testing.events import new_org  # noqa: F401 - used by the tests
 from clashtor_common.testing.waiting import wait_until  # noqa: F401 - used by the tests
+from clashtor_common.upload_form import SOURCE_HEADER
 from ingest.adapters.tables import CallRecord, ParticipantRecord
 from ingest.context import IngestContext
 from ingest.settings import IngestSettings
@@ -46,7 +47,11 @@ class IngestClient(InternalClient):
         language: str | None = None,
         user: str = "user-1",
         role: str = "admin",
+        source: str | None = None,
     ) -> httpx.Response:
+        headers = self.headers(org, user, role)
+        if source is not None:
+            headers[SOURCE_HEADER] = source
         form: dict[str, str] = {}
         if title is not None:
             form["title"] = title
@@ -60,7 +65,7 @@ class IngestClient(InternalClient):
             "/internal/calls",
             files={"file": (filename, data, "application/octet-stream")},
             data=form,
-            headers=self.headers(org, user, role),
+            headers=headers,
         )
 
     async def get_call(self, org: str, call_id: str, **who: Any) -> httpx.Response:

@@ -358,6 +358,14 @@ async def test_erasing_a_user_removes_the_calls_they_uploaded(
     assert (await client.get_call(org, kept["id"])).status_code == 200
 
 
+async def nothing_kept(client: IngestClient, ctx: IngestContext, org: str) -> None:
+    """No call listed in ``org``, no object of it in S3, no multipart upload pending."""
+    listed = await client.http.get("/internal/calls", headers=client.headers(org))
+    assert listed.json()["items"] == []
+    assert await org_objects(ctx, org) == []
+    assert [k for k in await pending_multipart_uploads(ctx) if k.startswith(f"orgs/{org}/")] == []
+
+
 async def test_a_late_upload_in_an_erased_users_name_is_refused_and_leaves_nothing(
     client: IngestClient, ctx: IngestContext, publisher: Publisher, kafka_bootstrap: str
 ) -> None:
@@ -371,10 +379,7 @@ async def test_a_late_upload_in_an_erased_users_name_is_refused_and_leaves_nothi
     late = await client.upload(org, tone_bytes(1.0, freq=2751), user="leaver", role="rep")
     assert late.status_code == 410, late.text
     assert late.json()["error"]["code"] == "uploader_erased"
-    listed = await client.http.get("/internal/calls", headers=client.headers(org))
-    assert listed.json()["items"] == []
-    assert await org_objects(ctx, org) == []
-    assert [k for k in await pending_multipart_uploads(ctx) if k.startswith(f"orgs/{org}/")] == []
+    await nothing_kept(client, ctx, org)
     assert (await client.upload(org, tone_bytes(1.0, freq=2752), user="stayer")).status_code == 202
 
 
@@ -391,11 +396,35 @@ async def test_a_late_upload_in_an_erased_organization_is_refused_and_leaves_not
     late = await client.upload(org, tone_bytes(1.0, freq=2761), user="owner")
     assert late.status_code == 410, late.text
     assert late.json()["error"]["code"] == "organization_erased"
-    listed = await client.http.get("/internal/calls", headers=client.headers(org))
-    assert listed.json()["items"] == []
-    assert await org_objects(ctx, org) == []
-    assert [k for k in await pending_multipart_uploads(ctx) if k.startswith(f"orgs/{org}/")] == []
+    await nothing_kept(client, ctx, org)
     assert (await client.upload(new_org(), tone_bytes(1.0, freq=2762))).status_code == 202
+
+
+async def test_an_erased_calls_source_is_not_made_into_a_call_again(
+    client: IngestClient, ctx: IngestContext, publisher: Publisher, kafka_bootstrap: str
+) -> None:
+    """A Zoom import whose outcome integrations lost is uploaded again when its lease
+    ends: once that call was erased, the same recording (even as other bytes) is
+    refused, and nothing of it stays in S3 (issue #16)."""
+    org, source = new_org(), "zoom:file-1"
+    first = await upload(client, org, 2770, user="host", role="rep", source=source)
+    again = await client.upload(
+        org, tone_bytes(1.0, freq=2771), user="host", role="rep", source=source
+    )
+    assert again.status_code == 200, again.text
+    assert again.json()["id"] == first["id"]
+    await erase_and_wait(publisher, kafka_bootstrap, org, Subject(type="call", id=first["id"]))
+
+    late = await client.upload(
+        org, tone_bytes(1.0, freq=2770), user="host", role="rep", source=source
+    )
+    assert late.status_code == 410, late.text
+    assert late.json()["error"]["code"] == "source_erased"
+    await nothing_kept(client, ctx, org)
+    other = await client.upload(
+        org, tone_bytes(1.0, freq=2772), user="host", role="rep", source="zoom:file-2"
+    )
+    assert other.status_code == 202, other.text
 
 
 async def test_erasing_one_call_removes_only_that_call(

@@ -23,6 +23,7 @@ from clashtor_common.events import Envelope, EventPayload, Topic, make_event
 from clashtor_common.testing.apps import identity_headers, serve
 from clashtor_common.testing.kafka import start_group_at_end, topic_reader_fixture
 from clashtor_common.testing.servers import Answer, PostServer
+from clashtor_common.upload_form import SOURCE_HEADER
 from integrations.adapters.resolver import system_resolver
 from integrations.context import IntegrationsContext, context_of
 from integrations.domain.targets import IPAddress
@@ -78,10 +79,23 @@ class IngestStandIn:
         """Set: an upload is answered only once this event is."""
         self.refuse: tuple[int, str] | None = None
         """Set: uploads are answered with this status and error code (ingest's form)."""
+        self.lose_answers = False
+        """Set: a new call is made, then the connection closed unanswered (the answer
+        lost, as to a timeout or a crash while ingest committed)."""
+        self.calls_by_source: dict[str, str] = {}
+        self.erased_sources: set[str] = set()
+        """Sources whose call was erased: ingest refuses them (410 source_erased)."""
         self._server = PostServer(self._upload)
         self.base_url = f"http://127.0.0.1:{self._server.start()}"
 
-    def _upload(self, path: str, _headers: dict[str, str], body: bytes) -> Answer:
+    def erase_call(self, call_id: str) -> None:
+        """What ingest keeps of an erased call: its source, refused from then on."""
+        for source, made in list(self.calls_by_source.items()):
+            if made == call_id:
+                del self.calls_by_source[source]
+                self.erased_sources.add(source)
+
+    def _upload(self, path: str, headers: dict[str, str], body: bytes) -> Answer:
         if path != "/internal/calls":
             return 404, {}, b""
         self.arrived += 1
@@ -92,7 +106,18 @@ class IngestStandIn:
             status, code = self.refuse
             error = {"error": {"code": code, "message": f"refused: {code}"}}
             return status, {"content-type": "application/json"}, json.dumps(error).encode()
+        source = headers.get(SOURCE_HEADER.lower(), "")
+        if source in self.erased_sources:
+            error = {"error": {"code": "source_erased", "message": "its call was erased"}}
+            return 410, {"content-type": "application/json"}, json.dumps(error).encode()
+        if source in self.calls_by_source:
+            answer = {"id": self.calls_by_source[source], "status": "uploaded"}
+            return 200, {"content-type": "application/json"}, json.dumps(answer).encode()
         answer = {"id": f"call-{uuid.uuid4().hex[:12]}", "status": "uploaded"}
+        if source:
+            self.calls_by_source[source] = answer["id"]
+        if self.lose_answers:
+            raise ConnectionResetError("the answer is lost")
         return 202, {"content-type": "application/json"}, json.dumps(answer).encode()
 
     def stop(self) -> None:

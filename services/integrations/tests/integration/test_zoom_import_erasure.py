@@ -162,6 +162,46 @@ async def test_an_upload_ingest_refuses_as_erased_leaves_a_tombstone(
     assert row.host_user_id is None and row.topic_enc is None and row.last_error is None
 
 
+async def test_an_import_whose_outcome_was_lost_does_not_bring_its_erased_call_back(
+    api: Api, zoom_stub: ZoomStub, ctx: IntegrationsContext, ingest: IngestStandIn
+) -> None:
+    """Ingest made the call but its answer never arrived (a timeout, a crash): the import
+    has no call id, so the call's erasure finds no import. Taken up again, the recording
+    is refused by its source (410 source_erased) and the import tombstoned (issue #16)."""
+    org, _host, meeting, import_id = await announced(api, zoom_stub, ctx)
+    ingest.lose_answers = True
+    try:
+        assert await ctx.zoom_importer.run_once() == 1
+    finally:
+        ingest.lose_answers = False
+    [file_id] = meeting.files
+    source = f"zoom:{file_id}"
+    call_id = ingest.calls_by_source[source]
+    [item] = await imports(api, org)
+    assert item["call_id"] is None and item["status"] != "imported", item
+
+    ingest.erase_call(call_id)  # ingest's erasure of the call, then integrations'
+    request = ErasureRequested(
+        request_id=str(uuid.uuid4()), subject=Subject(type="call", id=call_id)
+    )
+    assert (await erase(ctx, org, request)).removed["zoom_imports"] == 0
+    async with ctx.db.session() as session:
+        await session.execute(
+            update(ZoomImport)
+            .where(col(ZoomImport.id) == import_id)
+            .values(next_attempt_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    arrived = ingest.arrived
+    assert await ctx.zoom_importer.run_once() == 1  # the retry
+
+    assert ingest.arrived == arrived + 1
+    assert source not in ingest.calls_by_source
+    assert await imports(api, org) == []
+    async with ctx.db.session() as session:
+        row = await session.get(ZoomImport, import_id)
+    assert row is not None and row.status == "erased" and row.call_id is None, row
+
+
 async def test_a_users_erasure_and_a_worker_recording_an_outcome_do_not_deadlock(
     api: Api, zoom_stub: ZoomStub, ctx: IntegrationsContext
 ) -> None:

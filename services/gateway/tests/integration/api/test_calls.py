@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from clashtor_common.embedded import free_port
+from clashtor_common.upload_form import SOURCE_HEADER
 from gateway.settings import GatewaySettings
 
 MB = 1024 * 1024
@@ -44,6 +45,8 @@ async def test_upload_is_forwarded_with_the_signed_identity(api: Any, fake_state
         "/v1/calls",
         files={"file": ("call.wav", audio, "audio/wav")},
         data={"title": "Intro", "participants": json.dumps(participants)},
+        # only integrations names a source (a Zoom recording); a public client's is dropped
+        headers={SOURCE_HEADER: "zoom:someone-elses-recording"},
     )
     assert resp.status_code == 202, resp.text
     call_id = resp.json()["id"]
@@ -56,6 +59,7 @@ async def test_upload_is_forwarded_with_the_signed_identity(api: Any, fake_state
     upload = [s for s in fake_state.seen if s.path == "/internal/calls" and s.method == "POST"][-1]
     assert upload.identity.role == "rep" and upload.identity.org_id == rep.org_id
     assert upload.headers["content-type"].startswith("multipart/form-data; boundary=")
+    assert SOURCE_HEADER.lower() not in upload.headers
 
     again = await rep.client.post("/v1/calls", files={"file": ("call.wav", audio, "audio/wav")})
     assert again.status_code == 200 and again.json()["id"] == call_id

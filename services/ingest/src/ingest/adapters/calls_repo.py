@@ -57,6 +57,15 @@ class CallRepository:
         )
         return result.scalars().first()
 
+    async def find_by_source(self, source_ref: str) -> CallRecord | None:
+        """The call made from ``source_ref`` (unique per org)."""
+        result = await self.session.execute(
+            select(CallRecord).where(
+                CallRecord.org_id == self.org_id, CallRecord.source_ref == source_ref
+            )
+        )
+        return result.scalars().first()
+
     async def participants(self, call_ids: Sequence[str]) -> dict[str, list[ParticipantRecord]]:
         found: dict[str, list[ParticipantRecord]] = {cid: [] for cid in call_ids}
         if not call_ids:

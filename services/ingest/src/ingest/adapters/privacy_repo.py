@@ -30,6 +30,7 @@ async def record_erased_calls(
                     request_id=request_id,
                     duration=call.duration,
                     uploaded_at=call.created_at,
+                    source_ref=call.source_ref,
                 )
             )
 
@@ -61,6 +62,16 @@ async def record_erased_organization(session: AsyncSession, org_id: str, request
 
 async def is_erased_organization(session: AsyncSession, org_id: str) -> bool:
     return await session.get(ErasedOrganization, org_id) is not None
+
+
+async def is_erased_source(session: AsyncSession, org_id: str, source_ref: str) -> bool:
+    """Whether a call made from ``source_ref`` in the org was erased."""
+    found = await session.execute(
+        select(ErasedCall.call_id)
+        .where(ErasedCall.org_id == org_id, ErasedCall.source_ref == source_ref)
+        .limit(1)
+    )
+    return found.first() is not None
 
 
 async def set_restriction(

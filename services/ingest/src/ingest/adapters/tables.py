@@ -47,6 +47,8 @@ class CallRecord(SQLModel, table=True):
             "org_id", "uploader_id", "content_hash", name="uq_ingest_calls_org_uploader_content"
         ),
         Index("ix_ingest_calls_org_created", "org_id", "created_at", "id"),
+        # One call per source (a Zoom recording file) in an org; NULL for a user's upload.
+        UniqueConstraint("org_id", "source_ref", name="uq_ingest_calls_org_source"),
     )
 
     id: str = Field(primary_key=True, max_length=36)
@@ -77,6 +79,10 @@ class CallRecord(SQLModel, table=True):
     language: str | None = Field(
         default=None, max_length=3, description="set at upload (ISO 639-1); None = detect"
     )
+    source_ref: str | None = Field(
+        default=None, max_length=200, description="what an internal upload came from"
+    )
+    """``zoom:<recording file id>`` for a Zoom import (``X-Clashtor-Source``), else None."""
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
     transcribed_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
@@ -142,10 +148,13 @@ class ErasedCall(TombstoneColumns, table=True):
     """
 
     __tablename__ = "ingest_erased_calls"
+    __table_args__ = (Index("ix_ingest_erased_calls_org_source", "org_id", "source_ref"),)
 
     call_id: str = Field(primary_key=True, max_length=36)
     org_id: str = Field(max_length=100, index=True)
     duration: float = 0.0
+    source_ref: str | None = Field(default=None, max_length=200)
+    """The erased call's source (a Zoom file id, no content): a re-import of it is refused."""
     uploaded_at: datetime = Field(sa_column=timestamp_column(index=True))
 
 

@@ -43,6 +43,18 @@ class OrganizationErased(IngestError, kinds.Gone):
     code = "organization_erased"
 
 
+class SourceErased(IngestError, kinds.Gone):
+    """The call made from this source (a Zoom recording) was erased: it is not made again."""
+
+    code = "source_erased"
+
+
+class SourceTaken(IngestError, kinds.Conflict):
+    """A call another uploader may not show this one was made from the same source."""
+
+    code = "source_taken"
+
+
 class CallNotFound(IngestError, kinds.NotFound):
     code = "not_found"
 

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from clashtor_common.crypto import fingerprint
 from clashtor_common.datakeys import Sealer
 from clashtor_common.identity import CurrentIdentity, Identity
-from clashtor_common.upload_form import EMAIL_MAX, upload_request_body
+from clashtor_common.upload_form import EMAIL_MAX, SOURCE_HEADER, upload_request_body
 from ingest.adapters.calls_repo import CallRepository
 from ingest.adapters.tables import CallRecord, ParticipantRecord
 from ingest.context import IngestContext
@@ -24,7 +24,7 @@ from ingest.service_layer import listing
 from ingest.service_layer.personal import key_ids
 from ingest.service_layer.quota import quota_status
 from ingest.service_layer.status_stream import status_events
-from ingest.service_layer.uploads import accept_upload
+from ingest.service_layer.uploads import accept_upload, clean_source
 from ingest.service_layer.views import call_view
 from ingest.settings import IngestSettings
 
@@ -63,7 +63,10 @@ async def load_visible_call(
     responses={200: {"description": "the same file was uploaded before: the existing call"}},
 )
 async def upload_call(request: Request, identity: CurrentIdentity, ctx: ContextDep) -> JSONResponse:
-    """Upload a call recording (202); the same bytes again answer 200 with the existing call."""
+    """Upload a call recording (202); the same bytes again answer 200 with the existing call.
+
+    An internal caller may name the source (``X-Clashtor-Source``): the same source
+    again answers 200 with its call, or 410 ``source_erased`` once that call was erased."""
     async with ctx.db.session() as session:
         quota = await quota_status(session, ctx.settings, identity.org_id)
     ensure_minutes_left(quota.plan, quota.used_seconds)
@@ -72,7 +75,12 @@ async def upload_call(request: Request, identity: CurrentIdentity, ctx: ContextD
     if declared.isdigit() and int(declared) > quota.upload_limit_bytes + FORM_OVERHEAD:
         raise UploadTooLarge(f"the upload is larger than the {limit_label} upload limit")
     result = await accept_upload(
-        ctx, identity, quota, request.headers.get("content-type"), request.stream()
+        ctx,
+        identity,
+        quota,
+        request.headers.get("content-type"),
+        request.stream(),
+        source_ref=clean_source(request.headers.get(SOURCE_HEADER)),
     )
     return JSONResponse(result.call, status_code=202 if result.created else 200)
 

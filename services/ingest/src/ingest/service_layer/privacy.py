@@ -66,10 +66,11 @@ from ingest.service_layer.views import call_view
 log = logging.getLogger(__name__)
 SERVICE = "ingest"
 KEPT = KeptRecord(
-    what="ids and durations of erased calls, email fingerprints of erased participants, "
+    what="ids, durations and sources (Zoom recording file ids) of erased calls, email fingerprints of erased participants, "
     "ids of erased users and organizations",
     why="so late or replayed events about them change nothing, a late upload in an erased "
-    "user's name or organization is refused, and used minutes stay counted",
+    "user's name or organization or of an erased call's recording is refused, and used "
+    "minutes stay counted",
 )
 
 
@@ -101,6 +102,11 @@ async def erase_subject(
     await _fence_uploads(session, org_id, subject, request.request_id)
     calls = await calls_for_subject(subject, repo)
     call_ids = [c.id for c in calls]
+    if any(call.source_ref for call in calls):
+        # an upload of the same source (a Zoom re-import) records its call under this
+        # lock: it either committed before (and clashes with the call, then finds the
+        # tombstone) or sees the tombstone this leaves
+        await lock_org_quota(session, org_id)
     # the keys first: from this transaction's commit on, every copy of the audio, titles,
     # names and emails (S3 volumes, pages, WAL, backups) is noise
     people = await repo.participants(call_ids)

@@ -32,6 +32,14 @@ its title, participants and uploader to someone who gets 404 on it (issue 11, ho
 and even a bare "already uploaded" would tell a rep what a colleague recorded. Two
 racing uploads of the same bytes by one uploader are settled by the unique constraint
 on (org, uploader, hash).
+
+An internal upload may name its source (``X-Clashtor-Source``, a Zoom import's
+``zoom:<recording file id>``): a second upload of that source in the org is answered
+with the call made from it, and one whose call was erased is refused (410
+``source_erased``) and nothing of it kept, checked again under the quota lock the call is
+recorded under. So an import whose outcome integrations lost (a crash, a timeout while
+ingest committed) and whose call was erased meanwhile does not bring the call back
+when it is taken up again: the bytes alone would not, erased calls keep no hash.
 """
 
 from __future__ import annotations
@@ -56,18 +64,27 @@ from clashtor_common.events import CallUploaded, ParticipantRef, make_event
 from clashtor_common.identity import Identity, visible_uploaders
 from clashtor_common.languages import UnknownLanguage, parse_language
 from clashtor_common.outbox import emit
+from clashtor_common.upload_form import SOURCE_MAX_CHARS
 from ingest.adapters.audio_probe import AudioProbe, extract_audio
 from ingest.adapters.calls_repo import CallRepository
 from ingest.adapters.object_store import SealedWriter
-from ingest.adapters.privacy_repo import any_restricted, is_erased_organization, is_erased_user
+from ingest.adapters.privacy_repo import (
+    any_restricted,
+    is_erased_organization,
+    is_erased_source,
+    is_erased_user,
+)
 from ingest.adapters.tables import CallRecord, ParticipantRecord
 from ingest.adapters.upload_spool import SpooledUpload, arriving_within, spool_upload
 from ingest.context import IngestContext
+from ingest.domain.access import can_see
 from ingest.domain.errors import (
     BadUpload,
     EmptyUpload,
     InvalidField,
     OrganizationErased,
+    SourceErased,
+    SourceTaken,
     UploaderErased,
 )
 from ingest.domain.formats import stored_format
@@ -121,6 +138,20 @@ def clean_title(raw: str | None, max_chars: int) -> str | None:
     return title or None
 
 
+def clean_source(raw: str | None) -> str | None:
+    """The upload's source reference (``X-Clashtor-Source``), or None; 422 if too long."""
+    source = (raw or "").strip()
+    if len(source) > SOURCE_MAX_CHARS:
+        raise InvalidField(f"the source reference is longer than {SOURCE_MAX_CHARS} characters")
+    return source or None
+
+
+async def _view(repo: CallRepository, ctx: IngestContext, call: CallRecord) -> dict[str, Any]:
+    participants = (await repo.participants([call.id]))[call.id]
+    sealer = await ctx.keys.sealer(repo.session, key_ids([call.id], participants))
+    return call_view(sealer, call, participants)
+
+
 async def existing_call(
     ctx: IngestContext, identity: Identity, content_hash: str
 ) -> dict[str, Any] | None:
@@ -128,11 +159,36 @@ async def existing_call(
     async with ctx.db.session() as session:
         repo = CallRepository(session, identity.org_id)
         call = await repo.find_by_content(content_hash, uploaders=visible_uploaders(identity))
+        return None if call is None else await _view(repo, ctx, call)
+
+
+async def existing_source(
+    ctx: IngestContext, identity: Identity, source_ref: str
+) -> dict[str, Any] | None:
+    """The call made from ``source_ref`` in the org, if there is one; ``SourceErased``
+    if it was erased, ``SourceTaken`` if it is a call ``identity`` may not see."""
+    async with ctx.db.session() as session:
+        repo = CallRepository(session, identity.org_id)
+        call = await repo.find_by_source(source_ref)
         if call is None:
+            if await is_erased_source(session, identity.org_id, source_ref):
+                raise SourceErased("the call made from this source was erased")
             return None
-        participants = (await repo.participants([call.id]))[call.id]
-        sealer = await ctx.keys.sealer(session, key_ids([call.id], participants))
-        return call_view(sealer, call, participants)
+        if not can_see(identity, call.uploader_id):
+            raise SourceTaken("another uploader's call was made from this source")
+        return await _view(repo, ctx, call)
+
+
+async def existing_upload(
+    ctx: IngestContext, identity: Identity, content_hash: str, source_ref: str | None
+) -> dict[str, Any] | None:
+    """The call an upload repeats: the one made from its source, else the visible one
+    with the same bytes."""
+    if source_ref is not None:
+        found = await existing_source(ctx, identity, source_ref)
+        if found is not None:
+            return found
+    return await existing_call(ctx, identity, content_hash)
 
 
 def probe_budget(ctx: IngestContext, quota: QuotaStatus) -> float:
@@ -163,6 +219,7 @@ class NewCall:
     key: str
     data_key: DataKey
     audio: SealedWriter
+    source_ref: str | None = None
 
 
 async def accept_upload(
@@ -171,6 +228,7 @@ async def accept_upload(
     quota: QuotaStatus,
     content_type: str | None,
     body: AsyncIterable[bytes],
+    source_ref: str | None = None,
 ) -> UploadResult:
     """Receive the upload form in ``body`` and turn it into a stored call (or the
     existing one), in one pass over its bytes."""
@@ -195,7 +253,7 @@ async def accept_upload(
             probe_seconds=probe_budget(ctx, quota),
         ) as upload:
             return await register_upload(
-                ctx, identity, upload, quota, NewCall(call_id, key, call_key, audio)
+                ctx, identity, upload, quota, NewCall(call_id, key, call_key, audio, source_ref)
             )
 
 
@@ -219,7 +277,7 @@ async def register_upload(
     language = clean_language(upload.fields.get("language"))
     org_id = identity.org_id
     content_hash = content_key(ctx.fingerprint_secret, org_id, upload.sha256)
-    found = await existing_call(ctx, identity, content_hash)
+    found = await existing_upload(ctx, identity, content_hash, new.source_ref)
     if found is not None:
         return UploadResult(found, created=False)
 
@@ -235,9 +293,7 @@ async def register_upload(
         view = await _record(
             ctx,
             identity,
-            new.id,
-            new.data_key,
-            new.key,
+            new,
             title,
             language,
             people,
@@ -249,7 +305,7 @@ async def register_upload(
         )
     except IntegrityError:
         await _forget_object(ctx, new.key)
-        found = await existing_call(ctx, identity, content_hash)
+        found = await existing_upload(ctx, identity, content_hash, new.source_ref)
         if found is None:
             raise
         return UploadResult(found, created=False)
@@ -286,9 +342,7 @@ async def _forget_object(ctx: IngestContext, key: str) -> None:
 async def _record(
     ctx: IngestContext,
     identity: Identity,
-    call_id: str,
-    call_key: DataKey,
-    key: str,
+    new: NewCall,
     title: str | None,
     language: str | None,
     people: list[ParticipantIn],
@@ -299,6 +353,7 @@ async def _record(
     quota: QuotaStatus,
 ) -> dict[str, Any]:
     org_id = identity.org_id
+    call_id, call_key, key = new.id, new.data_key, new.key
     fmt = stored_format(probe.stored_format)
     now = utcnow()
     participants: list[ParticipantRecord] = [
@@ -314,6 +369,8 @@ async def _record(
             raise OrganizationErased("the organization was erased: nothing is recorded in it")
         if await is_erased_user(session, org_id, identity.user_id):
             raise UploaderErased("the uploader's data was erased: nothing is recorded for them")
+        if new.source_ref and await is_erased_source(session, org_id, new.source_ref):
+            raise SourceErased("the call made from this source was erased")
         await ctx.keys.add(session, call_key)
         sealer = await ctx.keys.sealer(session, key_ids([call_id], participants), create=True)
         for record, person in zip(participants, people, strict=True):
@@ -340,6 +397,7 @@ async def _record(
             content_hash=content_hash,
             processing_restricted=restricted,
             language=language,
+            source_ref=new.source_ref,
             created_at=now,
             updated_at=now,
         )

@@ -3,7 +3,11 @@
 The request carries a signed identity of the meeting host (as the gateway's do), so
 ingest applies its own rules unchanged: the plan's limits, the format probe, and its
 idempotent upload (the same bytes from the same uploader answer the existing call),
-which is what makes a re-upload after a crash harmless.
+which is what makes a re-upload after a crash harmless. Each upload names its source
+(``X-Clashtor-Source: zoom:<recording file id>``): ingest answers a second upload of one
+recording with its call, and refuses one whose call was erased (410 ``source_erased``)
+even when integrations never learnt that call's id (its outcome lost to a crash or a
+timeout while ingest committed).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from clashtor_common.identity import IDENTITY_HEADER, Identity, sign_identity
+from clashtor_common.upload_form import SOURCE_HEADER
 from integrations.adapters.zoom import TransferError, raise_for_answer, unreachable
 
 
@@ -48,8 +53,12 @@ class IngestUploader:
         filename: str,
         title: str | None,
         participants: list[dict[str, str]],
+        source: str,
     ) -> Uploaded:
-        headers = {IDENTITY_HEADER: sign_identity(identity, self.identity_secret, 600)}
+        headers = {
+            IDENTITY_HEADER: sign_identity(identity, self.identity_secret, 600),
+            SOURCE_HEADER: source,
+        }
         data = {"participants": json.dumps(participants)}
         if title:
             data["title"] = title

@@ -744,6 +744,7 @@ class ZoomImporter:
                     filename=path.name,
                     title=claim.title or "Zoom meeting",
                     participants=participants,
+                    source=f"zoom:{claim.file_id}",
                 )
             except TransferError as exc:
                 await self._record(claim, rules.UPLOADING, lease, None, exc)
