@@ -324,18 +324,22 @@ async def update_scorecard(
 
 
 async def activate_scorecard(repo: ScoreRepository, scorecard_id: str) -> ScorecardRecord:
-    rec = await _scorecard(repo, scorecard_id)
+    # the org's row first, as delete_scorecard: a card deleted meanwhile is not found
     org = await repo.org_for_update()
+    rec = await _scorecard(repo, scorecard_id)
     org.active_scorecard_id = rec.id
     await _save(repo, org)
     return rec
 
 
 async def delete_scorecard(repo: ScoreRepository, scorecard_id: str) -> None:
-    """Past results keep their copy; an active scorecard's org falls back to MEDDIC."""
+    """Past results keep their copy; an active scorecard's org falls back to MEDDIC.
+
+    The org's row is locked first (as ``activate_scorecard`` does), so an activation at
+    the same moment either lands before (and is undone here) or finds the card gone."""
+    org = await repo.org_for_update()
     rec = await _scorecard(repo, scorecard_id)
-    org = await repo.org()
-    if org is not None and org.active_scorecard_id == rec.id:
+    if org.active_scorecard_id == rec.id:
         org.active_scorecard_id = None
         org.updated_at = utcnow()
         repo.session.add(org)
