@@ -20,6 +20,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import delete, func, select
 
+from clashtor_common.datakeys import call_key_id
 from clashtor_common.db import utcnow
 from clashtor_common.events import Envelope, ErasureRequested, Subject, Topic, make_event
 from clashtor_common.inbox import InboxRecord
@@ -27,6 +28,7 @@ from clashtor_common.migrate import find_migrations, upgrade_head
 from clashtor_common.outbox import OutboxRecord
 from clashtor_common.testing.waiting import wait_until
 from transcribe import main as transcribe_main
+from transcribe.adapters.objects import transcript_key
 from transcribe.adapters.tables import TABLES, ErasedCall, JobSubject, OrgTurn, TranscriptionJob
 from transcribe.bootstrap import bootstrap
 from transcribe.context import TranscribeContext, context_of, workers_of
@@ -315,3 +317,141 @@ async def test_a_finished_job_leaves_no_index_rows(ctx, workers, uploader):
     async with ctx.db.session() as session:
         rows = await session.execute(select(func.count()).select_from(JobSubject))
         assert rows.scalar_one() == 0
+
+
+# an erasure while a worker runs the call -------------------------------------------------
+
+
+async def _erase_call(ctx: TranscribeContext, org: str, call_id: str) -> None:
+    erasure = make_event(
+        ErasureRequested(request_id=f"req-{call_id}", subject=Subject(type="call", id=call_id)),
+        source="privacy",
+        org_id=org,
+        key=org,
+    )
+    async with ctx.db.session() as session:
+        await erase_subject(ctx, session, erasure, erasure.payload_as(ErasureRequested))
+
+
+async def _left_of(ctx: TranscribeContext, org: str, call_id: str) -> tuple[list[str], list[str]]:
+    """The call's transcript objects and data key rows that are still there."""
+    objects = await ctx.objects.store.list_keys(transcript_key(org, call_id))
+    async with ctx.db.session() as session:
+        keys = await ctx.keys.load(session, [call_key_id(call_id)])
+    return objects, sorted(keys)
+
+
+async def _running(ctx: TranscribeContext, uploader: Any, call: Any) -> tuple[str, str, Any]:
+    event = await uploader.stage(new_org(), call.read_bytes(), channels=2)
+    await _admit(ctx, event)
+    claim = await ctx.queue.claim()
+    assert claim is not None and claim.call_id == event.data["call_id"]
+    return event.org_id, claim.call_id, claim
+
+
+async def test_a_call_erased_while_transcribed_keeps_no_key_when_its_worker_checks_first(
+    ctx, workers, uploader, short_stereo_call, monkeypatch
+):
+    """The worker reaches its last check (no renewal comes first: a long lease): the call
+    is erased, its finish finds the job gone and rolls back; the key is destroyed anyway,
+    and never made again once the erasure's tombstone is there."""
+    monkeypatch.setattr(ctx.queue, "lease", timedelta(seconds=600))
+    org, call_id, claim = await _running(ctx, uploader, short_stereo_call)
+    transcribing, release = asyncio.Event(), asyncio.Event()
+    engine_transcribe = ctx.engine.transcribe
+
+    async def held(*args: Any, **kwargs: Any) -> Any:
+        transcript = await engine_transcribe(*args, **kwargs)
+        transcribing.set()
+        await release.wait()
+        return transcript
+
+    monkeypatch.setattr(ctx.engine, "transcribe", held)
+    running = asyncio.create_task(workers.run(claim))
+    await transcribing.wait()
+    await _erase_call(ctx, org, call_id)
+    release.set()
+    await running
+
+    assert await _left_of(ctx, org, call_id) == ([], [])
+    assert await record_of(ctx, call_id) is None
+    assert await _outbox_count(ctx, Topic.CALL_TRANSCRIBED.value, call_id) == 0
+
+
+@pytest.mark.parametrize("erased", ["before the put", "after the put"])
+async def test_a_call_erased_while_transcribed_keeps_no_object_or_key_when_its_lease_is_lost(
+    ctx, workers, uploader, short_stereo_call, monkeypatch, erased
+):
+    """The erasure takes the job while the worker writes the transcript (its key already
+    made); the worker's next renewal finds the job gone and stops it: neither the object
+    nor the key outlives the erasure, whichever of the put and the erasure came first."""
+    org, call_id, claim = await _running(ctx, uploader, short_stereo_call)
+    putting, written, erasure_done = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    put = ctx.objects.put
+
+    async def held(key: str, ciphertext: bytes) -> None:
+        putting.set()
+        if erased == "before the put":
+            await erasure_done.wait()
+        await put(key, ciphertext)
+        written.set()
+        await asyncio.Event().wait()  # until the lost lease stops the work
+
+    monkeypatch.setattr(ctx.objects, "put", held)
+    running = asyncio.create_task(workers.run(claim))
+    await (written if erased == "after the put" else putting).wait()
+    assert (await _left_of(ctx, org, call_id))[1] == [call_key_id(call_id)]
+    await _erase_call(ctx, org, call_id)
+    erasure_done.set()
+    await running
+
+    assert await _left_of(ctx, org, call_id) == ([], [])
+    assert await record_of(ctx, call_id) is None
+
+
+async def test_a_renewal_that_runs_after_the_workers_own_finish_does_not_stop_it(
+    ctx, workers, uploader
+):
+    """A renewal that waited behind the worker's own finish finds the job gone: that is
+    no lost lease, the work (closing its session) is not cancelled."""
+    await _admit(ctx, _upload_event(uploader, new_org()))
+    claim = await ctx.queue.claim()
+    assert claim is not None
+    async with ctx.db.session() as session:  # the worker's outcome, committed
+        assert await ctx.queue.finish(session, claim)
+        workers._settled.add(claim.token)
+    work = asyncio.create_task(asyncio.Event().wait())  # still closing its session
+    try:
+        await workers._keep_leased(claim, work)  # its renewal finds the job gone
+        assert work.cancelling() == 0
+    finally:
+        workers._settled.discard(claim.token)
+        work.cancel()
+
+
+async def test_a_dead_letter_publish_that_hangs_gives_up_and_commits_nothing(ctx, uploader):
+    """The publish runs in the job's fenced transaction (its row lock, a SQLite turn):
+    a broker that does not answer is given up on well within the lease."""
+
+    async def unanswered(claim: Any, exc: BaseException) -> None:
+        await asyncio.Event().wait()
+
+    workers = TranscriptionWorkers(
+        ctx,
+        ctx.queue,
+        dead_letter=unanswered,
+        concurrency=1,
+        poll_seconds=1,
+        max_attempts=1,
+        backoff_seconds=0.1,
+        backoff_max=1,
+    )
+    await _admit(ctx, _upload_event(uploader, new_org()))
+    claim = await ctx.queue.claim()
+    assert claim is not None
+    async with asyncio.timeout(20) as guard:
+        with pytest.raises(TimeoutError):
+            await workers._bury(claim, RuntimeError("broken"))
+    assert not guard.expired()
+    assert await ctx.queue.pending() == 1  # rolled back: tried again once the lease ends
+    assert await ctx.queue.renew(claim)

@@ -123,6 +123,10 @@ class TranscriptRepository:
         )
 
     # tombstones --------------------------------------------------------------------------
+    async def call_tombstoned(self, call_id: str) -> bool:
+        """An erasure left a tombstone of this call's id (whoever's subject it was)."""
+        return await self.session.get(ErasedCall, call_id) is not None
+
     async def is_erased(
         self,
         call_id: str,
@@ -132,7 +136,7 @@ class TranscriptRepository:
         uploaded_at: datetime,
     ) -> bool:
         """A tombstone for the call, or an erasure of one of its subjects after the upload."""
-        if await self.session.get(ErasedCall, call_id) is not None:
+        if await self.call_tombstoned(call_id):
             return True
         keys = [("organization", self.org_id), ("user", uploader_id)]
         for person in participants:

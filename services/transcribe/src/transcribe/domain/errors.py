@@ -29,3 +29,9 @@ class TranscriptionProviderError(TranscriptionError):
     def __init__(self, message: str, *, status_code: int | None = None) -> None:
         super().__init__(message)
         self.status_code = status_code
+
+
+class CallErased(TranscriptionError):
+    """The call was erased while it was transcribed: no key is made for its transcript."""
+
+    code = "call_erased"

@@ -42,7 +42,7 @@ from clashtor_common.exportparts import write_part
 from clashtor_common.outbox import drop_unsent
 from clashtor_common.rights import erased
 from clashtor_common.subjects import calls_for_subject
-from transcribe.adapters.objects import export_key, transcript_aad
+from transcribe.adapters.objects import export_key, transcript_aad, transcript_key
 from transcribe.adapters.repository import TranscriptRepository
 from transcribe.adapters.tables import TranscriptParticipant, TranscriptRecord
 from transcribe.context import SERVICE, TranscribeContext
@@ -95,13 +95,17 @@ async def erase_subject(
     await repo.record_erased_calls(tombstoned, request.request_id)
     await _remember_subject(repo, subject, org_id, request.request_id, event)
     queued = await _forget_queued(ctx, repo, session, subject, request.request_id)
+    # a queued call may be running: what its worker wrote so far goes too (its worker,
+    # finding its lease lost, discards what it writes after this)
+    keys += await ctx.keys.destroy(session, [call_key_id(c) for c in queued])
+    await ctx.objects.delete_many([transcript_key(org_id, c) for c in queued])
     removed = {
         "transcripts": transcripts,
         "calls": len(call_ids),
         "objects": objects,
         "data_keys": keys,
     }
-    log.info("erasure %s: %d queued calls left the queue", request.request_id, queued)
+    log.info("erasure %s: %d queued calls left the queue", request.request_id, len(queued))
     return erased(request, SERVICE, removed, KEPT)
 
 
@@ -128,12 +132,13 @@ async def _forget_queued(
     session: AsyncSession,
     subject: Subject,
     request_id: str,
-) -> int:
+) -> list[str]:
     """Calls of the subject still waiting for transcription are settled now, as the worker
     would settle them: tombstoned, their queued event (ids, fingerprints) gone. Only the
     subject's queued calls are read (by index), and each is checked as the worker would
     (an upload made after the erasure request stays). A call being transcribed meanwhile
-    is tombstoned by its worker's last check."""
+    loses its worker's lease; the worker discards what it writes after this (see
+    ``service_layer.workers``). Returns the calls taken out."""
     await session.flush()  # the tombstones just recorded answer is_erased below
     erased: list[str] = []
     for queued in await ctx.queue.queued_about(session, repo.org_id, subject):
@@ -147,7 +152,7 @@ async def _forget_queued(
             erased.append(upload.call_id)
     await ctx.queue.forget(session, repo.org_id, erased)
     await repo.record_erased_calls(erased, request_id)
-    return len(erased)
+    return erased
 
 
 # export --------------------------------------------------------------------------------

@@ -15,7 +15,10 @@ there, and why:
    first) and put it in S3 (an idempotent put: the key is the call's);
 3. in the handler's transaction (with the inbox record): decide again (an erasure
    or a twin upload may have landed meanwhile), store the row and emit
-   ``call-transcribed`` (or ``call-failed``) through the outbox.
+   ``call-transcribed`` (or ``call-failed``) through the outbox. A call erased
+   meanwhile has its key destroyed and its object deleted in a transaction of their
+   own, as the handler's is fenced by the worker's lease and rolls back when the
+   erasure took the job.
 
 The recording is read by its object reference with this service's own S3 client
 (see ``adapters.recording``); S3 being unreachable is a transient fault the bus
@@ -56,7 +59,7 @@ from transcribe.adapters.recording import downloaded_recording
 from transcribe.adapters.repository import TranscriptRepository
 from transcribe.adapters.tables import TranscriptRecord
 from transcribe.context import SERVICE, TranscribeContext
-from transcribe.domain.errors import TranscriptionProviderError, UndecodableAudio
+from transcribe.domain.errors import CallErased, TranscriptionProviderError, UndecodableAudio
 from transcribe.domain.language import requested_language
 from transcribe.domain.outcomes import CallStatus, FailureCode, UploadDecision, decide_upload
 from transcribe.domain.ports import ProgressSink
@@ -119,10 +122,11 @@ async def handle_upload(
     repo = TranscriptRepository(session, event.org_id)
     decision = await _decide(repo, event, upload)
     if decision is not UploadDecision.TRANSCRIBE:  # something changed while we worked
-        if isinstance(outcome, Transcribed) and decision is not UploadDecision.SKIP_DONE:
+        if decision is UploadDecision.SKIP_ERASED:  # erased while we worked
+            # committed on its own: the job's transaction is fenced and may roll back
+            await discard_output(ctx, event.org_id, upload.call_id)
+        elif isinstance(outcome, Transcribed) and decision is not UploadDecision.SKIP_DONE:
             await ctx.objects.delete(outcome.key)
-            if decision is UploadDecision.SKIP_ERASED:  # erased while we worked
-                await ctx.keys.destroy(session, [outcome.data_key.id])
         await _settle_without_work(session, event, upload, decision)
         return decision
     if isinstance(outcome, Failed):
@@ -195,14 +199,44 @@ async def _produce(
         return Failed(FailureCode.UNDECODABLE_AUDIO, str(exc)[:1000])
     except TranscriptionProviderError as exc:
         return Failed(FailureCode.PROVIDER_FAILED, str(exc)[:1000])
-    async with ctx.db.session() as session:  # the key row commits before the object is written
-        data_key = await ctx.keys.get(session, call_key_id(upload.call_id))
+    try:
+        data_key = await _transcript_data_key(ctx, org_id, upload.call_id)
+    except CallErased:  # the final check settles it as erased
+        return Failed(FailureCode.AUDIO_GONE, "the call was erased while it was transcribed")
     ciphertext = ctx.keyring.encrypt(
         transcript.model_dump_json().encode(), aad=transcript_aad(upload.call_id), key=data_key
     )
     key = transcript_key(org_id, upload.call_id)
     await ctx.objects.put(key, ciphertext)
     return Transcribed(transcript=transcript, ciphertext=ciphertext, key=key, data_key=data_key)
+
+
+async def _transcript_data_key(ctx: TranscribeContext, org_id: str, call_id: str) -> DataKey:
+    """The call's data key, committed before the object is written; raises ``CallErased``
+    rather than make a key again for a call whose erasure destroyed it."""
+    async with ctx.db.session() as session:
+        if await TranscriptRepository(session, org_id).call_tombstoned(call_id):
+            raise CallErased(call_id)
+        return await ctx.keys.get(session, call_key_id(call_id))
+
+
+async def discard_output(ctx: TranscribeContext, org_id: str, call_id: str) -> None:
+    """Destroy the call's data key and delete its transcript object, committed in a
+    transaction of their own; idempotent (nothing there is no error)."""
+    async with ctx.db.session() as session:
+        await ctx.keys.destroy(session, [call_key_id(call_id)])
+        await ctx.objects.delete(transcript_key(org_id, call_id))
+
+
+async def discard_if_erased(ctx: TranscribeContext, org_id: str, call_id: str) -> bool:
+    """After a worker lost its lease: if an erasure took the call meanwhile (its tombstone
+    is there), what the worker may have written (the data key, the transcript object) is
+    destroyed, as the erasure could not see it. True if it was."""
+    async with ctx.db.session() as session:
+        erased = await TranscriptRepository(session, org_id).call_tombstoned(call_id)
+    if erased:
+        await discard_output(ctx, org_id, call_id)
+    return erased
 
 
 async def _decide(

@@ -12,7 +12,9 @@ lease, and another worker claimed the job meanwhile) must not finish it too: its
 renewal finds the claim's token gone and cancels the work, and its finish, fenced by the
 same token, deletes nothing, so its transaction is rolled back (no second row, no second
 ``call-transcribed``, no stale result over the newer one). Its transcript object, if it
-put one, is the same call's under the same key and is left to the new holder.
+put one, is the same call's under the same key and is left to the new holder. A lease
+lost to an erasure (which deleted the job) is different: no holder follows, so the
+worker destroys the call's data key and deletes its object itself (``discard_if_erased``).
 
 Failures are the bus's classes (``clashtor_common.failures``): a transient fault gives
 the job back for a later try (never dead-lettered); a ``PermanentError``, or another
@@ -33,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from clashtor_common.backoff import capped_exponential
+from clashtor_common.db import SQLITE_TURN_SECONDS
 from clashtor_common.events import CallUploaded
 from clashtor_common.failures import PermanentError, is_transient
 from clashtor_common.inbox import InboxRecord
@@ -40,7 +43,7 @@ from clashtor_common.logs import log_context
 from clashtor_common.telemetry import trace_context, tracer_provider
 from transcribe.adapters.queue import Claim, JobQueue, LeaseLost
 from transcribe.context import TranscribeContext
-from transcribe.service_layer.transcription import handle_upload
+from transcribe.service_layer.transcription import discard_if_erased, handle_upload
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +74,11 @@ class TranscriptionWorkers:
         self.backoff_max = backoff_max
         self._tasks: list[asyncio.Task[None]] = []
         self._transient: dict[str, int] = {}
+        self._publish_seconds = min(queue.lease.total_seconds(), SQLITE_TURN_SECONDS) / 3
+        """The longest a dead-lettering publish may hold the job's row lock."""
+        self._settled: set[str] = set()
+        """Tokens of claims whose outcome is committed (a renewal that finds the job gone
+        after that is no lost lease)."""
         self._tracer = trace.get_tracer(
             "clashtor.transcribe.workers", tracer_provider=tracer_provider()
         )
@@ -125,13 +133,28 @@ class TranscriptionWorkers:
             this = asyncio.current_task()
             if this is not None and this.cancelling():
                 raise  # shutting down: the lease runs out and the job is picked again
-            log.warning("call %s: lease lost to another worker; work stopped", claim.call_id)
+            log.warning("call %s: lease lost; work stopped", claim.call_id)
+            await self._after_lost_lease(claim)
         except LeaseLost:
-            log.warning("call %s: lease lost to another worker; outcome dropped", claim.call_id)
+            log.warning("call %s: lease lost; outcome dropped", claim.call_id)
+            await self._after_lost_lease(claim)
         finally:
+            self._settled.discard(claim.token)
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
+
+    async def _after_lost_lease(self, claim: Claim) -> None:
+        """The lease may be lost to an erasure (it removed the job): the data key and the
+        transcript object this worker may have written are destroyed then, or they would
+        outlive the erasure. Another worker's claim leaves them to that worker."""
+        try:
+            if await discard_if_erased(self.ctx, claim.envelope.org_id, claim.call_id):
+                log.info("call %s was erased meanwhile: its output is discarded", claim.call_id)
+        except Exception as exc:  # the erasure's own deletes already ran; log and go on
+            log.warning(
+                "call %s: could not discard an erased call's output: %r", claim.call_id, exc
+            )
 
     async def _attempt(self, claim: Claim) -> None:
         try:
@@ -156,6 +179,7 @@ class TranscriptionWorkers:
             if not await self.queue.finish(session, claim):
                 await session.rollback()
                 raise LeaseLost(claim.call_id)
+            self._settled.add(claim.token)  # before the commit: a renewal waits on it
             await session.commit()
 
     async def _keep_leased(self, claim: Claim, work: asyncio.Task[None]) -> None:
@@ -171,7 +195,8 @@ class TranscriptionWorkers:
                 log.warning("could not renew the lease of call %s: %r", claim.call_id, exc)
                 continue
             if not held:
-                work.cancel()
+                if claim.token not in self._settled:  # not our own finish, just committed
+                    work.cancel()
                 return
 
     async def _failed(self, claim: Claim, exc: Exception) -> None:
@@ -201,6 +226,7 @@ class TranscriptionWorkers:
             return
         if not held:
             raise LeaseLost(claim.call_id)
+        self._settled.add(claim.token)
 
     async def _bury(self, claim: Claim, exc: BaseException) -> None:
         """Dead-letter the event and remove the job and its inbox record, in that job's
@@ -215,7 +241,10 @@ class TranscriptionWorkers:
                     col(InboxRecord.event_id) == claim.envelope.id,
                 )
             )
-            await self.dead_letter(claim, exc)
+            # bounded: the job's row lock (a SQLite turn) is held while the broker answers
+            async with asyncio.timeout(self._publish_seconds):
+                await self.dead_letter(claim, exc)
+            self._settled.add(claim.token)
         self._transient.pop(claim.call_id, None)
         log.error(
             "dead-lettered call-uploaded %s (call %s): %s", claim.envelope.id, claim.call_id, exc
