@@ -353,7 +353,11 @@ export interface paths {
          * Upload Call
          * @description Upload a recording (``multipart/form-data``: ``file``, optional ``title``,
          *     ``language`` and ``participants``). The body is streamed to ingest as it arrives, never held whole;
-         *     the form's parts and text fields are limited on the way (413).
+         *     the form's parts and text fields are limited on the way (413). A client that stops
+         *     sending for ``GATEWAY_UPLOAD_IDLE_SECONDS`` or is still sending
+         *     ``GATEWAY_UPLOAD_MAX_SECONDS`` after it began gets 408 ``upload_timeout`` and the
+         *     request to ingest is closed (it would otherwise hold an ingest connection until the
+         *     client sent again or went away).
          */
         post: operations["calls_upload"];
         delete?: never;

@@ -44,7 +44,7 @@ async def test_an_upload_slower_than_the_limit_gets_408_and_leaves_nothing(
     client: IngestClient, ctx: IngestContext
 ) -> None:
     org = new_org()
-    events_before = await outbox_size(ctx)
+    events_before = await outbox_size(ctx, org)
     audio = tone_bytes(300.0, freq=1700)  # 9.6 MB, of which the client sends 6 MB
     reader, writer = await client.start_upload(org, audio, send=6 * 1024 * 1024)
     # ... and sends nothing more. Deadlock guard, not a timing assertion: without the
@@ -59,4 +59,4 @@ async def test_an_upload_slower_than_the_limit_gets_408_and_leaves_nothing(
     assert not [k for k in await pending_multipart_uploads(ctx) if org in k]
     assert await org_objects(ctx, org) == []
     assert await org_rows(ctx, org) == (0, 0)
-    assert await outbox_size(ctx) == events_before
+    assert await outbox_size(ctx, org) == events_before

@@ -167,7 +167,7 @@ async def test_bad_input_gets_its_status_and_leaves_nothing_behind(
 ) -> None:
     kwargs, status, code = BAD_INPUTS[case]
     org = new_org()
-    events_before = await outbox_size(ctx)
+    events_before = await outbox_size(ctx, org)
     data = kwargs.pop("data")
     response = await client.upload(org, data, **kwargs)
     assert response.status_code == status, response.text
@@ -176,7 +176,7 @@ async def test_bad_input_gets_its_status_and_leaves_nothing_behind(
     assert await org_rows(ctx, org) == (0, 0)
     assert await org_objects(ctx, org) == []
     assert not [k for k in await pending_multipart_uploads(ctx) if org in k]
-    assert await outbox_size(ctx) == events_before
+    assert await outbox_size(ctx, org) == events_before
 
 
 async def test_uploads_at_exactly_the_gateways_documented_limits_are_accepted(
@@ -578,7 +578,7 @@ async def test_parts_reach_s3_before_the_body_ends_and_a_dropped_connection_leav
     """Issue 20: the encrypted audio is sent to S3 while the rest still arrives. The
     client then hangs up mid-body: the multipart upload is aborted, nothing is kept."""
     org = new_org()
-    events_before = await outbox_size(ctx)
+    events_before = await outbox_size(ctx, org)
     audio = tone_bytes(600.0, freq=1500)  # 19.2 MB: two parts and more
     reader, writer = await client.start_upload(org, audio, send=12 * 1024 * 1024)
     # Deadlock guard, not a timing assertion: ingest that waited for the whole body
@@ -588,7 +588,7 @@ async def test_parts_reach_s3_before_the_body_ends_and_a_dropped_connection_leav
     await wait_until(lambda: _nothing_pending(ctx, org), timeout=60)
     assert await org_objects(ctx, org) == []
     assert await org_rows(ctx, org) == (0, 0)
-    assert await outbox_size(ctx) == events_before
+    assert await outbox_size(ctx, org) == events_before
     del reader
 
 
@@ -623,7 +623,7 @@ async def test_a_failure_between_two_parts_leaves_no_object_no_row_no_event(
         objects=EncryptedObjects(PartFails(small_parts), ctx.keyring),
     )
     org = new_org()
-    events_before = await outbox_size(ctx)
+    events_before = await outbox_size(ctx, org)
     content_type, body = form_body(tone_bytes(500.0, freq=1400))  # 16 MB: 4 parts
     async with ctx.db.session() as session:
         quota = await quota_status(session, settings, org)
@@ -634,7 +634,7 @@ async def test_a_failure_between_two_parts_leaves_no_object_no_row_no_event(
     assert not [k for k in await pending_multipart_uploads(ctx) if org in k]
     assert await org_objects(ctx, org) == []
     assert await org_rows(ctx, org) == (0, 0)
-    assert await outbox_size(ctx) == events_before
+    assert await outbox_size(ctx, org) == events_before
 
 
 async def test_a_refused_upload_whose_parts_reached_s3_leaves_nothing_there(
