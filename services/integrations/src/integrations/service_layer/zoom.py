@@ -158,7 +158,9 @@ async def finish_authorization(
     account_id = str(me.get("account_id") or "")
     if not account_id:
         raise rules.not_configured("Zoom answered no account id for this user")
-    return await _saved(db, deps, identity, "oauth", account_id, tokens)
+    return await _saved(
+        db, lambda session: _save(session, deps, identity, "oauth", account_id, tokens)
+    )
 
 
 @dataclass(frozen=True)
@@ -184,7 +186,12 @@ async def connect_server_to_server(
         if exc.transient:
             raise Unavailable(str(exc), "zoom_unavailable") from exc
         raise rules.credentials_refused(str(exc)) from exc
-    return await _saved(db, deps, identity, "server_to_server", app.account_id, tokens, app=app)
+    return await _saved(
+        db,
+        lambda session: _save(
+            session, deps, identity, "server_to_server", app.account_id, tokens, app=app
+        ),
+    )
 
 
 async def _provider(call: Any) -> Any:
@@ -198,25 +205,18 @@ async def _provider(call: Any) -> Any:
 
 
 async def _saved(
-    db: Database,
-    deps: ZoomDeps,
-    identity: Identity,
-    kind: str,
-    account_id: str,
-    tokens: Tokens,
-    *,
-    app: ServerToServerApp | None = None,
+    db: Database, save: Callable[[AsyncSession], Awaitable[ZoomConnection]]
 ) -> ZoomConnection:
-    """``_save`` in a transaction of its own. Two connects at once (the same account by two
-    organizations, or a form sent twice) both pass the check and one commit breaks a
+    """``save`` in a transaction of its own. Two connects at once (the same account by two
+    organizations, or a form sent twice) both pass its check and one commit breaks a
     unique key: that one is tried again and then sees the other's row (taken: 409)."""
     try:
         async with db.session() as session:
-            return await _save(session, deps, identity, kind, account_id, tokens, app=app)
+            return await save(session)
     except IntegrityError:
-        pass  # the other connect committed first: its row is seen now (taken: 409)
+        pass  # the other connect committed first: its row is seen now
     async with db.session() as session:
-        return await _save(session, deps, identity, kind, account_id, tokens, app=app)
+        return await save(session)
 
 
 async def _save(
