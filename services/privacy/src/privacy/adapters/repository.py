@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, delete, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from clashtor_common.pagination import after_key
 from privacy.adapters.tables import (
     AccountDeletion,
     Acknowledgement,
@@ -92,15 +93,10 @@ async def list_requests(
         query = query.where(PrivacyRequest.kind == kind)
     if status:
         query = query.where(PrivacyRequest.status == status)
+    order = (col(PrivacyRequest.created_at), col(PrivacyRequest.id))
     if before is not None:
-        at, rid = before
-        query = query.where(
-            or_(
-                col(PrivacyRequest.created_at) < at,
-                and_(col(PrivacyRequest.created_at) == at, col(PrivacyRequest.id) < rid),
-            )
-        )
-    query = query.order_by(col(PrivacyRequest.created_at).desc(), col(PrivacyRequest.id).desc())
+        query = query.where(after_key(order, before, descending=True))
+    query = query.order_by(*(c.desc() for c in order))
     return await _all(session, query.limit(limit))
 
 
@@ -241,6 +237,28 @@ async def calls_uploaded_before(
         RetainedCall.org_id == org_id, col(RetainedCall.uploaded_at) < cutoff
     )
     return await _all(session, query.order_by(col(RetainedCall.uploaded_at)).limit(limit))
+
+
+async def retained_calls(
+    session: AsyncSession, org_id: str, call_id: str | None = None
+) -> list[RetainedCall]:
+    """The organization's retention index rows, or the one of ``call_id``."""
+    query = select(RetainedCall).where(col(RetainedCall.org_id) == org_id)
+    if call_id is not None:
+        query = query.where(col(RetainedCall.call_id) == call_id)
+    return await _all(session, query)
+
+
+async def delete_org_settings(session: AsyncSession, org_id: str) -> dict[str, int]:
+    """Delete the organization's subject flags and retention policy; how many rows of each."""
+    flags = await session.execute(delete(SubjectFlags).where(col(SubjectFlags.org_id) == org_id))
+    policy = await session.execute(
+        delete(RetentionPolicy).where(col(RetentionPolicy.org_id) == org_id)
+    )
+    return {
+        "subject_flags": flags.rowcount or 0,  # type: ignore[attr-defined]
+        "retention_policies": policy.rowcount or 0,  # type: ignore[attr-defined]
+    }
 
 
 async def restricted_labels(session: AsyncSession, org_id: str) -> set[str]:

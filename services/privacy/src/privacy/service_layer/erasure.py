@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Executable, delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
+from sqlmodel import col
 
 from clashtor_common.events import ErasureRequested
 from privacy.adapters import repository as repo
@@ -23,8 +23,6 @@ from privacy.adapters.tables import (
     ErasureCertificate,
     PrivacyRequest,
     RetainedCall,
-    RetentionPolicy,
-    SubjectFlags,
     Tombstone,
 )
 from privacy.context import PrivacyContext
@@ -121,14 +119,7 @@ async def erase_own_data(
         "retention_call_index": await _forget_calls(session, org_id, subject),
     }
     if whole_org:
-        flags = await session.execute(
-            delete(SubjectFlags).where(col(SubjectFlags.org_id) == org_id)
-        )
-        policy = await session.execute(
-            delete(RetentionPolicy).where(col(RetentionPolicy.org_id) == org_id)
-        )
-        removed["subject_flags"] = flags.rowcount or 0  # type: ignore[attr-defined]
-        removed["retention_policies"] = policy.rowcount or 0  # type: ignore[attr-defined]
+        removed |= await repo.delete_org_settings(session, org_id)
     return removed
 
 
@@ -193,10 +184,11 @@ async def complete_erasure(
 async def _forget_calls(session: AsyncSession, org_id: str, subject: SubjectRef) -> int:
     """Drop the retention index rows of every call the subject's erasure removes: the
     call itself, every call of a user or participant, every call of an organization."""
-    calls = select(RetainedCall).where(col(RetainedCall.org_id) == org_id)
-    if subject.type == "call":
-        calls = calls.where(col(RetainedCall.call_id) == subject.id)
-    rows = list((await session.execute(calls)).scalars().all())
+    if subject.type == "call" and not subject.id:
+        return 0
+    rows = await repo.retained_calls(
+        session, org_id, subject.id if subject.type == "call" else None
+    )
     if subject.type not in ("call", "organization"):
         labels = {subject_label(subject)}
         if subject.id and subject.fingerprint:  # named both ways: match either
