@@ -22,6 +22,7 @@ from sqlalchemy import Select, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from clashtor_common.db import as_utc
 from clashtor_common.domain_errors import InvalidField
 
 T = TypeVar("T")
@@ -156,3 +157,31 @@ async def keyset_page(
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, encode_cursor(key(rows[-1])) if more else None
+
+
+def by_creation(row: Any) -> tuple[datetime, str]:
+    """A row's creation key: ``created_at`` (as UTC; SQLite hands it back naive) and ``id``."""
+    return (as_utc(row.created_at), row.id)
+
+
+async def creation_page(
+    session: AsyncSession,
+    query: Select[Any],
+    table: Any,
+    *,
+    limit: int,
+    cursor: str | None,
+    newest_first: bool = False,
+) -> tuple[list[Any], str | None]:
+    """One page of ``query`` (rows of ``table``, which has ``created_at`` and ``id``) in
+    creation order, oldest or newest first, and the next page's cursor."""
+    return await keyset_page(
+        session,
+        query,
+        (table.created_at, table.id),
+        by_creation,
+        (datetime, str),
+        limit=limit,
+        cursor=cursor,
+        descending=newest_first,
+    )

@@ -156,3 +156,30 @@ async def test_a_first_tracker_added_while_the_page_first_reads_them_is_not_refu
             ),
         )
         assert (read.status_code, added.status_code) == (200, 201), added.text
+
+
+async def test_the_jobs_list_pages_newest_first_and_refuses_a_forged_cursor(
+    score: RunningScore, bus: BusCalls
+) -> None:
+    org = new_org()
+    await _calls(bus, org, 1)
+    admin = score.as_member(org)
+    started = [
+        (await score.client.post("/internal/rescore-jobs", json={}, headers=admin)).json()["id"]
+        for _ in range(3)
+    ]
+    seen: list[str] = []
+    cursor: str | None = None
+    for _ in range(3):
+        params: dict[str, Any] = {"limit": 1} | ({"cursor": cursor} if cursor else {})
+        page = await score.client.get("/internal/rescore-jobs", params=params, headers=admin)
+        assert page.status_code == 200, page.text
+        seen += [job["id"] for job in page.json()["items"]]
+        cursor = page.json()["next_cursor"]
+    assert seen == started[::-1]
+    assert cursor is None
+    forged = await score.client.get(
+        "/internal/rescore-jobs", params={"cursor": "not-a-cursor"}, headers=admin
+    )
+    assert forged.status_code == 422
+    assert forged.json()["error"]["code"] == "validation_error"

@@ -6,13 +6,11 @@ or newest first for notifications.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Select
 
-from clashtor_common.db import as_utc
-from clashtor_common.pagination import keyset_page
+from clashtor_common.pagination import creation_page
 from gateway.context import Gateway
 
 T = TypeVar("T")
@@ -28,15 +26,7 @@ async def by_creation(
     newest_first: bool = False,
 ) -> tuple[list[T], str | None]:
     """One page of ``query`` (rows of ``table``) in creation order, and the next cursor."""
-    columns = (table.created_at, table.id)  # type: ignore[attr-defined]
     async with gw.db.session() as session:
-        return await keyset_page(
-            session,
-            query,
-            columns,
-            lambda row: (as_utc(row.created_at), row.id),
-            (datetime, str),
-            limit=limit,
-            cursor=cursor,
-            descending=newest_first,
+        return await creation_page(
+            session, query, table, limit=limit, cursor=cursor, newest_first=newest_first
         )

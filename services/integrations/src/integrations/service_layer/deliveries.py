@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from clashtor_common.pagination import keyset_page
+from clashtor_common.pagination import creation_page
 from integrations.adapters.tables import (
     WebhookAttempt,
     WebhookDelivery,
@@ -23,7 +23,6 @@ from integrations.adapters.tables import (
 )
 from integrations.domain import errors
 from integrations.domain.catalog import envelope
-from integrations.domain.cursors import by_creation
 
 
 def new_message_id() -> str:
@@ -87,15 +86,8 @@ async def page(
     query = select(WebhookDelivery).where(
         col(WebhookDelivery.org_id) == org_id, col(WebhookDelivery.subscription_id) == sub_id
     )
-    rows, next_cursor = await keyset_page(
-        session,
-        query,
-        (col(WebhookDelivery.created_at), col(WebhookDelivery.id)),
-        by_creation,
-        (datetime, str),
-        limit=limit,
-        cursor=cursor,
-        descending=True,
+    rows, next_cursor = await creation_page(
+        session, query, WebhookDelivery, limit=limit, cursor=cursor, newest_first=True
     )
     attempts: dict[str, list[WebhookAttempt]] = {r.id: [] for r in rows}
     if rows:

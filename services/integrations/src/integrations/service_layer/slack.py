@@ -20,12 +20,11 @@ from sqlmodel import col, select
 
 from clashtor_common.crypto import Keyring
 from clashtor_common.db import Database
-from clashtor_common.pagination import keyset_page
+from clashtor_common.pagination import creation_page
 from integrations.adapters.slack import PostResult, SlackPoster
 from integrations.adapters.tables import SlackAlert, SlackConnection, SlackRule, as_utc
 from integrations.domain import errors
 from integrations.domain.alerts import Outcome, RuleSpec, matches, message
-from integrations.domain.cursors import by_creation
 from integrations.domain.retries import RetryPolicy
 from integrations.service_layer import fence
 from integrations.service_layer.leased import LeasedWorker
@@ -90,10 +89,7 @@ async def rules_page(
 ) -> tuple[list[SlackRule], str | None]:
     """The organization's rules, oldest first, a page at a time."""
     query = select(SlackRule).where(col(SlackRule.org_id) == org_id)
-    columns = (col(SlackRule.created_at), col(SlackRule.id))
-    return await keyset_page(
-        session, query, columns, by_creation, (datetime, str), limit=limit, cursor=cursor
-    )
+    return await creation_page(session, query, SlackRule, limit=limit, cursor=cursor)
 
 
 async def rules(session: AsyncSession, org_id: str) -> list[SlackRule]:

@@ -15,12 +15,11 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from clashtor_common.pagination import keyset_page
+from clashtor_common.pagination import creation_page
 from integrations.adapters.credentials import Credentials, new_secret
 from integrations.adapters.sender import WebhookSender
 from integrations.adapters.tables import WebhookSubscription
 from integrations.domain import errors
-from integrations.domain.cursors import by_creation
 from integrations.domain.targets import TargetRefused
 
 
@@ -86,10 +85,7 @@ async def page(
     query = select(WebhookSubscription).where(col(WebhookSubscription.org_id) == org_id)
     if source:
         query = query.where(col(WebhookSubscription.source) == source)
-    columns = (col(WebhookSubscription.created_at), col(WebhookSubscription.id))
-    return await keyset_page(
-        session, query, columns, by_creation, (datetime, str), limit=limit, cursor=cursor
-    )
+    return await creation_page(session, query, WebhookSubscription, limit=limit, cursor=cursor)
 
 
 async def update(

@@ -49,7 +49,7 @@ from clashtor_common.crypto import Keyring
 from clashtor_common.db import Database
 from clashtor_common.domain_errors import DomainError, InvalidInput, Unavailable
 from clashtor_common.identity import Identity
-from clashtor_common.pagination import keyset_page
+from clashtor_common.pagination import creation_page
 from clashtor_common.periodic import Periodic
 from integrations.adapters.ingest import IngestUploader
 from integrations.adapters.tables import (
@@ -61,7 +61,6 @@ from integrations.adapters.tables import (
 )
 from integrations.adapters.zoom import Tokens, TransferError, ZoomClient
 from integrations.domain import zoom as rules
-from integrations.domain.cursors import by_creation
 from integrations.domain.retries import RetryPolicy
 from integrations.domain.targets import parse_networks
 from integrations.service_layer.zoom_fence import hand_over, locked_import, still_ours, tombstone
@@ -315,16 +314,8 @@ async def imports_page(
     query = select(ZoomImport).where(
         col(ZoomImport.org_id) == org_id, col(ZoomImport.status) != rules.ERASED
     )
-    columns = (col(ZoomImport.created_at), col(ZoomImport.id))
-    return await keyset_page(
-        session,
-        query,
-        columns,
-        by_creation,
-        (datetime, str),
-        limit=limit,
-        cursor=cursor,
-        descending=True,
+    return await creation_page(
+        session, query, ZoomImport, limit=limit, cursor=cursor, newest_first=True
     )
 
 

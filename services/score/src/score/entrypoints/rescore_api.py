@@ -7,16 +7,11 @@ call of the organization); everyone may watch its progress (``total``, ``done``,
 
 from __future__ import annotations
 
-import base64
-import json
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from clashtor_common.db import as_utc
-from clashtor_common.domain_errors import InvalidInput
 from clashtor_common.identity import CurrentIdentity
 from score.adapters.repository import ScoreRepository
 from score.entrypoints.deps import ContextDep, coaching_edit
@@ -32,19 +27,6 @@ class JobIn(BaseModel):
     scorecard_id: str | None = Field(
         None, max_length=100, description="only calls scored with it; none: every scored call"
     )
-
-
-def _cursor(job: Any) -> str:
-    raw = json.dumps([as_utc(job.created_at).isoformat(), job.id]).encode()  # type: ignore[union-attr]
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _after(cursor: str) -> tuple[datetime, str]:
-    try:
-        at, job_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(at), str(job_id)
-    except (ValueError, TypeError) as exc:
-        raise InvalidInput("cursor is not one this API returned", "validation_error") from exc
 
 
 @router.post("", status_code=202)
@@ -64,16 +46,11 @@ async def list_all(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> dict[str, Any]:
     """The organization's jobs, newest first: ``{items, next_cursor}``."""
-    after = _after(cursor) if cursor else None
     async with ctx.db.session() as session:
-        rows = await list_jobs(
-            ScoreRepository(session, identity.org_id), after=after, size=limit + 1
+        page, next_cursor = await list_jobs(
+            ScoreRepository(session, identity.org_id), limit=limit, cursor=cursor
         )
-    page = rows[:limit]
-    return {
-        "items": [job_view(j) for j in page],
-        "next_cursor": _cursor(page[-1]) if len(rows) > limit else None,
-    }
+    return {"items": [job_view(j) for j in page], "next_cursor": next_cursor}
 
 
 @router.get("/{job_id}")

@@ -19,13 +19,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, update
 from sqlmodel import col, func, select
 
 from clashtor_common.crypto import DataKey, DecryptionError
 from clashtor_common.datakeys import call_key_id
 from clashtor_common.db import as_utc, utcnow
 from clashtor_common.domain_errors import NotFound
+from clashtor_common.pagination import creation_page
 from score.adapters.repository import ScoreRepository
 from score.adapters.tables import CallScoreRecord, RescoreJobRecord
 from score.context import ScoreContext
@@ -129,20 +130,13 @@ async def get_job(repo: ScoreRepository, job_id: str) -> RescoreJobRecord:
 
 
 async def list_jobs(
-    repo: ScoreRepository, *, after: tuple[Any, str] | None, size: int
-) -> list[RescoreJobRecord]:
-    """Newest first, keyset after (created_at, id)."""
-    stmt = select(RescoreJobRecord).where(RescoreJobRecord.org_id == repo.org_id)
-    if after is not None:
-        at, last = after
-        stmt = stmt.where(
-            or_(
-                col(RescoreJobRecord.created_at) < at,
-                and_(col(RescoreJobRecord.created_at) == at, col(RescoreJobRecord.id) < last),
-            )
-        )
-    stmt = stmt.order_by(col(RescoreJobRecord.created_at).desc(), col(RescoreJobRecord.id).desc())
-    return list((await repo.session.execute(stmt.limit(size))).scalars())
+    repo: ScoreRepository, *, limit: int, cursor: str | None
+) -> tuple[list[RescoreJobRecord], str | None]:
+    """Newest first, a page at a time, and the next page's cursor."""
+    query = select(RescoreJobRecord).where(RescoreJobRecord.org_id == repo.org_id)
+    return await creation_page(
+        repo.session, query, RescoreJobRecord, limit=limit, cursor=cursor, newest_first=True
+    )
 
 
 # the worker -----------------------------------------------------------------------------
