@@ -70,6 +70,11 @@ def log_in(page: Page, email: str, then: str) -> None:
     page.get_by_role("button", name="Log in").click()
 
 
+#: Resolves after the browser has rendered two more frames (React has drawn what an
+#: event just changed).
+SETTLED = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
+
+
 @dataclass
 class Watched:
     """A page plus what it complained about: CSP refusals and uncaught errors."""

@@ -23,6 +23,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -41,6 +42,7 @@ from clashtor_common.embedded import (
     ensure_topics,
     free_port,
     is_free,
+    listening_socket,
 )
 from clashtor_common.mailsink import SmtpSink
 from clashtor_common.webbuild import ensure_built
@@ -118,31 +120,37 @@ def launch(
     log_path: Path,
     *,
     with_parent: bool = False,
+    sock: socket.socket | None = None,
 ) -> subprocess.Popen[bytes]:
     """One service as its own uvicorn process (own process group, so it can be stopped whole).
 
+    The service listens on ``sock`` (bound to ``port`` by the caller ahead of time), or on
+    a socket bound to ``port`` here: either way bound before the process starts, so the
+    port stays the service's while it loads. This process closes its copy once the
+    child has it: when the service stops, the port is closed, not left queuing.
     ``with_parent``: the process is killed when the one that launched it dies.
     """
+    listener = sock or listening_socket(port)
     log = open(log_path, "ab")  # noqa: SIM115
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            f"{name}.main:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-access-log",
-        ],
-        env=env,
-        stdout=log,
-        stderr=log,
-        start_new_session=True,
-        preexec_fn=die_with_parent if with_parent else None,
-    )
+    try:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "clashtor_common.serve_socket",
+                str(listener.fileno()),
+                f"{name}.main:create_app",
+            ],
+            env=env,
+            stdout=log,
+            stderr=log,
+            pass_fds=(listener.fileno(),),
+            start_new_session=True,
+            preexec_fn=die_with_parent if with_parent else None,
+        )
+    finally:
+        listener.close()
+        log.close()
 
 
 def wait_ready(
@@ -320,6 +328,7 @@ class DevStack:
     stopping: bool = False
     web_dir: Path | None = None
     secrets: dict[str, str] = field(default_factory=dict)
+    listeners: dict[str, socket.socket] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.var.mkdir(parents=True, exist_ok=True)  # a fresh clone has no var/ yet
@@ -387,7 +396,14 @@ class DevStack:
             database_url=self.database_url(name),
             extra=extra,
         )
-        return launch(name, self.ports[name], env, self.log_dir / f"{name}.log", with_parent=True)
+        return launch(
+            name,
+            self.ports[name],
+            env,
+            self.log_dir / f"{name}.log",
+            with_parent=True,
+            sock=self.listeners.pop(name, None),  # a restart binds the port anew
+        )
 
     def _start_s3(self) -> subprocess.Popen[bytes] | None:
         return self.s3.start().proc
@@ -404,6 +420,9 @@ class DevStack:
                 f"port {self.ports['broker']} wanted for the broker is taken by "
                 f"{_port_holder(self.ports['broker'])}"
             )
+        # Each service's port is bound now and handed to its process at launch: nothing
+        # else on the machine can take it during the web build and the services' loading.
+        self.listeners = {name: listening_socket(self.ports[name]) for name in SERVICES}
         (self.var / "devstack.pid").write_text(str(os.getpid()))
         (self.var / "ports.json").write_text(json.dumps(self.ports, indent=2))
         build_log = self.log_dir / "web-build.log"
@@ -468,6 +487,8 @@ class DevStack:
         self.s3.proc = self.children["s3"].proc if "s3" in self.children else None
         self.s3.stop()
         self.mail.stop()
+        for listener in self.listeners.values():  # services that never started
+            listener.close()
         (self.var / "devstack.json").unlink(missing_ok=True)
         pidfile = self.var / "devstack.pid"
         if pidfile.exists() and pidfile.read_text().strip() == str(os.getpid()):

@@ -67,6 +67,22 @@ def free_port_below(limit: int = 50000) -> int:
     raise RuntimeError("no free port pair found")
 
 
+def listening_socket(port: int = 0) -> socket.socket:
+    """A TCP socket listening on 127.0.0.1:``port`` (0: a port the kernel picks), for a
+    server to accept on. Bound before the server starts, it keeps the port ours while the server
+    loads (a port only found free can be taken by another process in the meantime: a
+    service that loads a model for seconds before it binds then dies of EADDRINUSE)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", port))
+        sock.listen(2048)  # listening: not even another SO_REUSEADDR socket binds it now
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 def is_free(port: int) -> bool:
     """Nothing listens on ``port`` (old connections in TIME_WAIT do not count: servers
     set SO_REUSEADDR, so a restarted one gets its port back)."""

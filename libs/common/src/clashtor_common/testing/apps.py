@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -14,7 +15,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from clashtor_common.crypto import Keyring
-from clashtor_common.embedded import free_port
+from clashtor_common.embedded import listening_socket
 from clashtor_common.identity import IDENTITY_HEADER, Identity, sign_identity
 from clashtor_common.settings import ServiceSettings
 from clashtor_common.testing.kafka import start_group_at_end
@@ -58,12 +59,10 @@ async def serve(
 ) -> AsyncIterator[str]:
     """Serve ``app`` on 127.0.0.1 (``port``, or a free one) and yield its base URL once
     ``ready_path`` answers 200."""
-    port = port or free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    task = asyncio.create_task(_served(server))
-    base = f"http://127.0.0.1:{port}"
+    sock = listening_socket(port or 0)  # ours from now on, however long startup takes
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(_served(server, sock))
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     try:
         deadline = asyncio.get_running_loop().time() + timeout
         async with httpx.AsyncClient(base_url=base, timeout=5) as client:
@@ -82,16 +81,19 @@ async def serve(
         yield base
     finally:
         server.should_exit = True
-        await asyncio.wait_for(task, timeout=30)
+        try:
+            await asyncio.wait_for(task, timeout=30)
+        finally:
+            sock.close()
 
 
-async def _served(server: uvicorn.Server) -> None:
+async def _served(server: uvicorn.Server, sock: socket.socket) -> None:
     """``server.serve()``; uvicorn ends a failed startup (its lifespan raised, e.g. the
     database refused a connection) with SystemExit(3), which asyncio lets out of the
     event loop itself and so ends a test worker's whole session: here it is an ordinary
     error of the fixture instead."""
     try:
-        await server.serve()
+        await server.serve(sockets=[sock])
     except SystemExit as exc:
         raise RuntimeError(f"the server failed to start (uvicorn exit {exc.code})") from None
 
