@@ -60,7 +60,9 @@ export function TrendChart({ trends, metric, userId, repName, onPick }: Props) {
             <XAxis dataKey="week" tickFormatter={weekLabel} fontSize={12} />
             <YAxis domain={[0, top]} tickFormatter={format} fontSize={12} width={56} />
             <Tooltip formatter={(v) => format(Number(v))} labelFormatter={(w) => `Week of ${weekLabel(String(w))}`} />
-            <Line name="Team median" dataKey="team" stroke="#6b7280" strokeDasharray="5 4" dot={false} connectNulls isAnimationActive={false} />
+            {/* No active dot on the team's line: where the rep's point equals the median, a
+                hovered team dot would lie over the rep's point and take its click. */}
+            <Line name="Team median" dataKey="team" stroke="#6b7280" strokeDasharray="5 4" dot={false} activeDot={false} connectNulls isAnimationActive={false} />
             <Line name={repName} dataKey="rep" stroke="#1f6feb" strokeWidth={2} dot={dot} activeDot={false} connectNulls isAnimationActive={false} />
           </LineChart>
         </ResponsiveContainer>
