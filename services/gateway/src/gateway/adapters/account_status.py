@@ -7,7 +7,8 @@ privacy's, so every authenticated request is checked against privacy's ``GET
 organization for ``account_status_cache_seconds`` (5 s) so the check costs one
 request per organization every few seconds, not one per request. This replica updates
 its cache at once when it forwards a deletion or a restore; another replica sees it
-within the cache time.
+within the cache time. When the status is due, the readers of the organization that
+arrive meanwhile share one question to privacy (``SingleFlight``), not one each.
 
 When privacy cannot be reached, the last answer is used for up to
 ``account_status_stale_seconds``; with none, the request fails closed (503): an
@@ -27,6 +28,7 @@ from cachetools import TTLCache
 from clashtor_common.errors import ApiError
 from clashtor_common.identity import Identity
 from gateway.adapters.services import ServiceClients
+from gateway.adapters.single_flight import SingleFlight
 from gateway.domain.errors import AccountDeleted
 
 STATUSES = frozenset({"active", "deleted", "purging", "purged"})
@@ -118,13 +120,25 @@ class AccountStatusCache:
         self._entries: TTLCache[str, _Entry] = TTLCache(
             max_entries, max(ttl_seconds, stale_seconds), timer=clock
         )
+        self._asking: SingleFlight[tuple[str, int], AccountStatus] = SingleFlight()
+        self._learned = 0
+        """Moves on every ``remember``: an older question's answer is not kept."""
 
     async def status(self, identity: Identity) -> AccountStatus:
-        """The organization's status: cached, or asked of privacy as ``identity``."""
+        """The organization's status: cached, or asked of privacy as ``identity`` (one
+        question for all who ask while it is under way)."""
         now = self.clock()
         entry = self._entries.get(identity.org_id)
         if entry is not None and now - entry.fetched_at < self.ttl_seconds:
             return entry.status
+        learned = self._learned
+        return await self._asking.run(
+            (identity.org_id, learned), lambda: self._ask(identity, entry, now, learned)
+        )
+
+    async def _ask(
+        self, identity: Identity, entry: _Entry | None, now: float, learned: int
+    ) -> AccountStatus:
         try:
             _, body = await self.services.call_json(
                 "privacy", "GET", "/internal/account/status", identity=identity
@@ -138,11 +152,14 @@ class AccountStatusCache:
                 return entry.status
             raise
         status = AccountStatus.from_privacy(body)
-        self.remember(identity.org_id, status)
+        if learned == self._learned:  # else this replica learned newer first-hand meanwhile
+            self._entries[identity.org_id] = _Entry(status, self.clock())
         return status
 
     def remember(self, org_id: str, status: AccountStatus) -> None:
-        """Record a status this replica learned first-hand (a deletion or restore it forwarded)."""
+        """Record a status this replica learned first-hand (a deletion or restore it
+        forwarded); a question to privacy under way since is neither joined nor kept."""
+        self._learned += 1
         self._entries[org_id] = _Entry(status, self.clock())
 
     async def ensure_active(self, identity: Identity) -> None:

@@ -9,18 +9,23 @@ The bound, stated: revoking a key, changing its user's role, team or analytics c
 takes effect on the replica that made the change at once (``forget_all``: any such
 write empties this replica's table once it is committed, and a lookup that began
 before is not stored), and on every other replica within ``ttl_seconds``.
+
+When a key's entry expires, the requests with that key that arrive during its lookup
+wait for that one lookup (``lookup``, a ``SingleFlight``) instead of each asking the
+database: at 200 readers, an expiry used to send 200 identical queries at once.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from cachetools import TTLCache
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from gateway.adapters.single_flight import SingleFlight
 from gateway.domain.principal import Principal
 
 
@@ -44,9 +49,29 @@ class ApiKeyCache:
         )
         self.generation = 0
         """Moves on every ``forget_all``: a lookup started under an older one is not kept."""
+        self._lookups: SingleFlight[tuple[str, int], Principal | None] = SingleFlight()
 
     def get(self, key_hash: str) -> Principal | None:
         return self._entries.get(key_hash)
+
+    async def lookup(
+        self, key_hash: str, find: Callable[[], Awaitable[Principal | None]]
+    ) -> Principal | None:
+        """The key's principal: remembered, or ``find()`` (the database), run once for
+        every request that asks meanwhile and remembered if it authenticated. A request
+        after ``forget_all`` does not join a lookup begun before it."""
+        principal = self.get(key_hash)
+        if principal is not None:
+            return principal
+        generation = self.generation
+
+        async def fetch() -> Principal | None:
+            found = await find()
+            if found is not None:
+                self.put(key_hash, found, generation)
+            return found
+
+        return await self._lookups.run((key_hash, generation), fetch)
 
     def put(self, key_hash: str, principal: Principal, generation: int) -> None:
         """Remember a key that authenticated, unless credentials changed since the lookup

@@ -8,7 +8,8 @@ parts) and the response built from them: its body bytes and its own ETag.
 
 It never decides who may see a call. Every read still asks ingest for the call as the
 caller (ownership, the call's status) and asks transcribe and score with
-``If-None-Match``, as the caller; the cached view is used only when ingest answers the
+``If-None-Match``, as the caller (readers of the same call as the same caller share a
+round under way: ``reads``); the cached view is used only when ingest answers the
 same bytes and both others answer 304 Not Modified, i.e. when building it anew would
 give the same bytes. Another organization's id, a call the caller may not see and an
 erased call are refused by ingest before the cache is consulted. Entries are dropped on
@@ -36,6 +37,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from clashtor_common.identity import Identity
+from gateway.adapters.single_flight import SingleFlight
+
 
 @dataclass(frozen=True)
 class Part:
@@ -62,6 +66,9 @@ class CachedView:
 
 Key = tuple[str, str]
 """(organization, call)."""
+
+ReadKey = tuple[Identity, str, int]
+"""(the caller, the call, ``stamp()`` when the read began)."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,8 @@ class CallViewCache:
         self._forgotten_orgs: dict[str, int] = {}
         self._forgotten_all = 0
         """Past ``max_tombstones``, one stamp for everything: no read older than it is put."""
+        self.reads: SingleFlight[ReadKey, CachedView] = SingleFlight()
+        """Reads of a call's sources under way, shared by the same caller's readers."""
 
     def __len__(self) -> int:
         return len(self._views)

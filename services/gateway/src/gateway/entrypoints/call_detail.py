@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from clashtor_common.errors import ApiError
 from clashtor_common.etags import strong_etag
+from clashtor_common.identity import Identity
 from gateway.adapters.call_views import CachedView, Part
 from gateway.adapters.services import json_body
 from gateway.context import Gateway
@@ -31,17 +32,29 @@ def render(view: dict[str, object]) -> bytes:
 
 
 async def call_view_of(gw: Gateway, principal: Principal, call_id: str) -> CachedView:
-    """The caller's view of the call: the cached one when no source changed."""
+    """The caller's view of the call: the cached one when no source changed.
+
+    Readers asking as the same caller for the same call while its sources are being
+    asked share that round (``SingleFlight``) instead of asking them again each: what a
+    reader gets is at most one round older than its request, and never from a round
+    begun before a forget (the key holds ``stamp()``, which every forget moves)."""
     identity = principal.identity()
-    key = quote(call_id, safe="")
     since = gw.views.stamp()  # a forget from here on (an erasure) keeps this read's view out
+    return await gw.views.reads.run(
+        (identity, call_id, since), lambda: _read_view(gw, identity, call_id, since)
+    )
+
+
+async def _read_view(gw: Gateway, identity: Identity, call_id: str, since: int) -> CachedView:
+    key = quote(call_id, safe="")
+    org_id = identity.org_id
     resp = await gw.services.get("ingest", f"/internal/calls/{key}", identity=identity)
     if resp.status_code >= 400:
-        gw.views.discard(principal.org_id, call_id)  # gone or not theirs: keep nothing of it
+        gw.views.discard(org_id, call_id)  # gone or not theirs: keep nothing of it
     call = json_body("ingest", resp)
     if not isinstance(call, dict) or "id" not in call:
         raise ApiError(502, "upstream_error", "the ingest service answered nonsense")
-    cached = gw.views.get(principal.org_id, call_id)
+    cached = gw.views.get(org_id, call_id)
     (t_changed, t_etag, t_body), (s_changed, s_etag, s_body) = await asyncio.gather(
         gw.services.get_part(
             "transcribe",
@@ -62,5 +75,5 @@ async def call_view_of(gw: Gateway, principal: Principal, call_id: str) -> Cache
     score = Part(s_etag, s_body) if s_changed or cached is None else cached.score
     body = render(call_view.assemble(call, transcript.body, score.body))
     view = CachedView(resp.content, transcript, score, body, strong_etag(body))
-    gw.views.put(principal.org_id, call_id, view, since=since)
+    gw.views.put(org_id, call_id, view, since=since)
     return view

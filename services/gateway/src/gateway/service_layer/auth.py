@@ -320,13 +320,9 @@ async def principal_from_api_key(gw: Gateway, key: str) -> Principal | None:
     if not credentials.looks_like_api_key(key):
         return None
     key_hash = credentials.hash_token(key)
-    principal = gw.api_keys.get(key_hash)
+    principal = await gw.api_keys.lookup(key_hash, lambda: _api_key_principal(gw, key))
     if principal is None:
-        generation = gw.api_keys.generation
-        principal = await _api_key_principal(gw, key)
-        if principal is None:
-            return None
-        gw.api_keys.put(key_hash, principal, generation)
+        return None
     gw.usage.key_used(principal.credential_id, utcnow())
     return principal
 

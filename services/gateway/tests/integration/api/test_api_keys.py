@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from typing import Any
 
+import pytest
 from sqlalchemy import event, select
 from sqlmodel import col
 
 from clashtor_common.db import as_utc, utcnow
+from clashtor_common.testing.waiting import wait_until
 from gateway.adapters.tables import ApiKey
 from gateway.adapters.usage_buffer import LAST_USED_GRANULARITY
 
@@ -194,3 +197,36 @@ async def test_a_demoted_users_key_is_refused_at_once_by_the_replica_that_demote
     resp = await owner.client.patch(f"/v1/members/{admin.user_id}", json={"role": "rep"})
     assert resp.status_code == 200, resp.text
     assert (await api.bearer(key).get("/v1/members")).status_code == 401
+
+
+async def test_requests_with_a_key_during_its_lookup_share_that_one_lookup(
+    api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key's cache entry expires under 200 readers: one database lookup, not 200."""
+    from gateway.entrypoints import deps
+    from gateway.service_layer import auth
+
+    owner = await api.signup()
+    key = await api.api_key(owner)
+    arrived, looked_up, release = [0], [0], asyncio.Event()
+    find, principal_of = auth._api_key_principal, deps.principal_from_api_key
+
+    async def held_find(*args: Any) -> Any:
+        looked_up[0] += 1
+        await release.wait()
+        return await find(*args)
+
+    async def counted(*args: Any) -> Any:
+        arrived[0] += 1
+        return await principal_of(*args)
+
+    monkeypatch.setattr(auth, "_api_key_principal", held_find)
+    monkeypatch.setattr(deps, "principal_from_api_key", counted)
+    client = api.bearer(key)
+    readers = [asyncio.create_task(client.get("/v1/me")) for _ in range(20)]
+    await wait_until(lambda: arrived[0] == 20, timeout=20, every=0.01)
+    for _ in range(5):
+        await asyncio.sleep(0)
+    release.set()
+    assert {r.status_code for r in await asyncio.gather(*readers)} == {200}
+    assert looked_up[0] == 1

@@ -3,12 +3,14 @@ authorized on every read (the cache warm in every test)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
 import pytest
 
 from clashtor_common.events import ErasureCompleted, ErasureRequested, Subject, Topic, make_event
+from clashtor_common.testing.waiting import wait_until
 
 PARTS = ("/internal/transcripts/", "/internal/scores/")
 
@@ -197,3 +199,73 @@ async def test_a_replica_not_told_of_an_erasure_drops_the_view_within_its_age_li
     now[0] += max_age / 2
     await views.drop_expired()  # run every max_age / 2 (main.py), read or not
     assert (owner.org_id, call["id"]) not in views, "gone within the age limit"
+
+
+class HeldIngest:
+    """Ingest's GET of a call held until the test releases it; readers counted as they
+    reach the route and as they ask ingest."""
+
+    def __init__(self, api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        from gateway.entrypoints.routes import calls
+
+        self.arrived = 0
+        self.asked: list[str] = []
+        self.release = asyncio.Event()
+        services = api.app.state.gateway.services
+        get, view_of = services.get, calls.call_view_of
+
+        async def held_get(service: str, path: str, **kwargs: Any) -> Any:
+            if path.startswith("/internal/calls/"):
+                self.asked.append(kwargs["identity"].user_id)
+                await self.release.wait()
+            return await get(service, path, **kwargs)
+
+        async def counted(*args: Any) -> Any:
+            self.arrived += 1
+            return await view_of(*args)
+
+        monkeypatch.setattr(services, "get", held_get)
+        monkeypatch.setattr(calls, "call_view_of", counted)
+
+    async def until_arrived(self, readers: int) -> None:
+        await wait_until(lambda: self.arrived >= readers, timeout=20, every=0.01)
+        for _ in range(5):  # each past authentication, into the read
+            await asyncio.sleep(0)
+
+
+async def test_readers_of_a_call_meanwhile_share_one_round_to_its_sources(
+    api: Any, fake_state: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner, rep = await api.team("rep")
+    call = _scored_call(fake_state, owner.org_id, owner.user_id)
+    url = f"/v1/calls/{call['id']}"
+    held = HeldIngest(api, monkeypatch)
+    readers = [asyncio.create_task(owner.client.get(url)) for _ in range(20)]
+    await held.until_arrived(20)
+    refused = asyncio.create_task(rep.client.get(url))  # a colleague's call: never joins
+    await held.until_arrived(21)
+    held.release.set()
+    answers = await asyncio.gather(*readers)
+    assert {r.status_code for r in answers} == {200}
+    assert len({r.content for r in answers}) == 1
+    assert (await refused).status_code == 404
+    assert sorted(held.asked) == sorted([owner.user_id, rep.user_id]), "one round per caller"
+
+
+async def test_a_reader_after_a_forget_does_not_join_a_round_begun_before_it(
+    api: Any, fake_state: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner = await api.signup()
+    call = _scored_call(fake_state, owner.org_id, owner.user_id)
+    url = f"/v1/calls/{call['id']}"
+    held = HeldIngest(api, monkeypatch)
+    before = asyncio.create_task(owner.client.get(url))
+    await held.until_arrived(1)
+    api.app.state.gateway.views.forget(owner.org_id)  # an erasure in the organization
+    del fake_state.calls[call["id"]]
+    after = asyncio.create_task(owner.client.get(url))
+    await held.until_arrived(2)
+    held.release.set()
+    assert (await after).status_code == 404, "asked ingest anew: the call is gone"
+    assert len(held.asked) == 2
+    await before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -133,3 +134,46 @@ def test_a_deleted_org_is_told_how_and_until_when_to_restore() -> None:
         erased = refusal(AccountStatus(status=status))
         assert isinstance(erased, Forbidden) and erased.code == "account_deleted"
         assert "can no longer be restored" in erased.message
+
+
+class SlowPrivacy(Privacy):
+    """Privacy that answers only once the test lets it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+
+    async def call_json(self, service: str, method: str, path: str, **_: Any) -> tuple[int, Any]:
+        self.asked += 1
+        await self.release.wait()
+        return 200, self.answers.pop(0)
+
+
+async def _settle() -> None:
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+async def test_readers_arriving_while_the_status_is_asked_share_that_one_question() -> None:
+    privacy, clock = SlowPrivacy(), Clock()
+    cache = _cache(privacy, clock)
+    privacy.answers = [ACTIVE]
+    readers = [asyncio.create_task(cache.ensure_active(ORG)) for _ in range(50)]
+    await _settle()
+    privacy.release.set()
+    await asyncio.gather(*readers)
+    assert privacy.asked == 1, "not one question per reader when the status is due"
+
+
+async def test_a_status_learned_first_hand_is_not_overwritten_by_an_older_question() -> None:
+    privacy, clock = SlowPrivacy(), Clock()
+    cache = _cache(privacy, clock)
+    privacy.answers = [ACTIVE, DELETED]
+    asked_before = asyncio.create_task(cache.status(ORG))
+    await _settle()
+    cache.remember("org-1", AccountStatus.from_privacy(DELETED))  # this replica forwarded it
+    privacy.release.set()
+    assert (await asked_before).status == "active"  # asked before the deletion
+    with pytest.raises(AccountDeleted):
+        await cache.ensure_active(ORG)
+    assert privacy.asked == 1
