@@ -20,10 +20,10 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlmodel import col
 
-from clashtor_common.db import Database
+from clashtor_common.db import Database, utcnow
 from clashtor_common.periodic import Periodic
 from gateway.adapters.tables import ApiKey, Organization, UsageEvent, User
 from gateway.domain.principal import Principal
@@ -50,9 +50,14 @@ parameters per key (a Core statement on the table: an executemany, not a round t
 per key)."""
 
 
+_INSERT_USAGE = insert(UsageEvent.__table__)  # type: ignore[arg-type]
+"""The batch's rows as one executemany of plain values: a row waits as a dict, not as an
+ORM object (45 us to build one, per request, and a unit-of-work flush per row)."""
+
+
 @dataclass
 class _Pending:
-    rows: list[UsageEvent] = field(default_factory=list)
+    rows: list[dict[str, object]] = field(default_factory=list)
     keys_used: dict[str, datetime] = field(default_factory=dict)
 
 
@@ -84,14 +89,15 @@ class UsageRecorder:
                 log.warning("usage buffer full: %d rows dropped so far", self.dropped)
             return
         rows.append(
-            UsageEvent(
-                org_id=principal.org_id,
-                user_id=principal.user_id,
-                method=method,
-                route=route[:200],
-                status=status,
-                via=principal.via,
-            )
+            {
+                "org_id": principal.org_id,
+                "user_id": principal.user_id,
+                "method": method,
+                "route": route[:200],
+                "status": status,
+                "via": principal.via,
+                "at": utcnow(),
+            }
         )
         if len(rows) >= self.max_rows // 2:
             self._loop.wake()
@@ -129,21 +135,22 @@ class UsageRecorder:
 async def _write(db: Database, batch: _Pending) -> None:
     async with db.session() as session:
         if batch.rows:
-            org_ids = {r.org_id for r in batch.rows}
+            org_ids = {r["org_id"] for r in batch.rows}
             orgs = await session.execute(
                 select(Organization.id).where(col(Organization.id).in_(org_ids))
             )
             live = set(orgs.scalars())
-            rows = [r for r in batch.rows if r.org_id in live]
-            user_ids = {r.user_id for r in rows if r.user_id}
+            rows = [r for r in batch.rows if r["org_id"] in live]
+            user_ids = {r["user_id"] for r in rows if r["user_id"]}
             found = await session.execute(
                 select(User.id, User.analytics_opt_out).where(col(User.id).in_(user_ids))
             )
             counted = {uid for uid, objected in found if not objected}
-            for row in rows:
-                if row.user_id not in counted:
-                    row.user_id = None  # erased or objected since: like the rows before
-            session.add_all(rows)
+            written = [  # erased or objected since: no user id, like the rows before
+                r if r["user_id"] in counted else {**r, "user_id": None} for r in rows
+            ]
+            if written:
+                await session.execute(_INSERT_USAGE, written)
         if batch.keys_used:
             await session.execute(
                 _TOUCH_KEYS,
