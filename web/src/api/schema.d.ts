@@ -5920,7 +5920,9 @@ export interface operations {
     calls_list: {
         parameters: {
             query?: {
+                /** @description items per page */
                 limit?: number;
+                /** @description next_cursor of the previous page */
                 cursor?: string | null;
                 /** @description text in the title or a participant's name or email */
                 q?: string | null;
@@ -6594,7 +6596,9 @@ export interface operations {
     calls_comments_list: {
         parameters: {
             query?: {
+                /** @description items per page */
                 limit?: number;
+                /** @description next_cursor of the previous page */
                 cursor?: string | null;
             };
             header?: never;
@@ -9029,6 +9033,7 @@ export interface operations {
             query?: {
                 /** @description items per page */
                 limit?: number;
+                /** @description next_cursor of the previous page */
                 cursor?: string | null;
             };
             header?: never;
@@ -10743,7 +10748,9 @@ export interface operations {
     playlists_list: {
         parameters: {
             query?: {
+                /** @description items per page */
                 limit?: number;
+                /** @description next_cursor of the previous page */
                 cursor?: string | null;
             };
             header?: never;
@@ -11353,7 +11360,9 @@ export interface operations {
     playlists_list_items: {
         parameters: {
             query?: {
+                /** @description items per page */
                 limit?: number;
+                /** @description next_cursor of the previous page */
                 cursor?: string | null;
             };
             header?: never;
@@ -12456,7 +12465,9 @@ export interface operations {
     privacy_list_requests: {
         parameters: {
             query?: {
+                /** @description items per page */
                 limit?: number;
+                /** @description next_cursor of the previous page */
                 cursor?: string | null;
             };
             header?: never;
@@ -12944,6 +12955,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description next_cursor of the previous page */
                 cursor?: string | null;
             };
             header?: never;

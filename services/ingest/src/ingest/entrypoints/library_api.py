@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from clashtor_common.identity import CurrentIdentity
+from clashtor_common.pagination import Cursor, Limit
 from ingest.domain.library import ITEMS_MAX, TITLE_MAX
 from ingest.entrypoints.deps import ContextDep
 from ingest.service_layer import library
@@ -19,8 +20,6 @@ from ingest.service_layer import library
 router = APIRouter(prefix="/playlists", tags=["playlists"])
 PlaylistId = Annotated[str, Path(min_length=1, max_length=100)]
 ItemId = Annotated[str, Path(min_length=1, max_length=100)]
-Limit = Annotated[int, Query(ge=1, le=200)]
-Cursor = Annotated[str | None, Query(max_length=500)]
 
 
 class PlaylistIn(BaseModel):

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from clashtor_common.contracts import zoom as wire
 from clashtor_common.identity import IDENTITY_HEADER, Identity, verify_identity
+from clashtor_common.pagination import Cursor
 from integrations.adapters.tables import ZoomConnection, ZoomImport, as_utc
 from integrations.context import IntegrationsContext
 from integrations.domain import zoom as rules
@@ -89,7 +90,7 @@ async def imports(
     ctx: ContextDep,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: Cursor = None,
 ) -> wire.ZoomImportList:
     rows, next_cursor = await zoom.imports_page(
         session, identity.org_id, limit=limit, cursor=cursor

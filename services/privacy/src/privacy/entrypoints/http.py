@@ -12,12 +12,13 @@ import json
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from clashtor_common.deps import context_dependency
 from clashtor_common.errors import ApiError
 from clashtor_common.identity import CurrentIdentity
+from clashtor_common.pagination import Limit
 from privacy.adapters.tables import AccountDeletion, Acknowledgement, PrivacyRequest
 from privacy.context import PrivacyContext, context_of
 from privacy.domain.clock import as_utc
@@ -50,7 +51,6 @@ from privacy.service_layer import commands
 
 privacy_context = context_dependency(context_of)
 ContextDep = Annotated[PrivacyContext, Depends(privacy_context)]
-Limit = Annotated[int, Query(ge=1, le=200)]
 
 router = APIRouter(prefix="/internal")
 requests_router = APIRouter(prefix="/requests", tags=["requests"])

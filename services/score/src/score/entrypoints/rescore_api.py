@@ -13,6 +13,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from clashtor_common.identity import CurrentIdentity
+from clashtor_common.pagination import Cursor
 from score.adapters.repository import ScoreRepository
 from score.entrypoints.deps import ContextDep, coaching_edit
 from score.service_layer.rescore import get_job, job_view, list_jobs, start_job
@@ -43,7 +44,7 @@ async def list_all(
     identity: CurrentIdentity,
     ctx: ContextDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
     """The organization's jobs, newest first: ``{items, next_cursor}``."""
     async with ctx.db.session() as session:

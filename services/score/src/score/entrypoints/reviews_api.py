@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from clashtor_common.identity import CurrentIdentity
+from clashtor_common.pagination import Cursor, Limit
 from score.domain.reviews import MAX_REASON_CHARS, CommentBody
 from score.entrypoints.deps import ContextDep, transaction
 from score.service_layer import reviews
@@ -44,8 +45,8 @@ async def list_comments(
     call_id: CallId,
     identity: CurrentIdentity,
     ctx: ContextDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
     """Threads by moment of the call, each with its replies; ``next_cursor`` continues."""
     async with transaction(ctx) as session:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Response
 
 from clashtor_common.errors import ApiError
 from clashtor_common.pagination import Cursor, Limit, page_of
@@ -49,8 +49,8 @@ async def list_comments(
     call_id: CallId,
     principal: Reader,
     gw: GatewayDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> Any:
     """The call's comment threads by moment, each with its replies; ``next_cursor``
     continues the list."""

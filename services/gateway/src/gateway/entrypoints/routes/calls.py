@@ -14,6 +14,7 @@ from clashtor_common.arrival import ArrivedTooSlowly, arriving_in_time
 from clashtor_common.errors import ApiError
 from clashtor_common.languages import UnknownLanguage, parse_language
 from clashtor_common.multipart import FormReader, form_boundary
+from clashtor_common.pagination import Cursor, Limit
 from clashtor_common.upload_form import upload_request_body
 from gateway.adapters.services import json_body
 from gateway.context import Gateway
@@ -175,8 +176,8 @@ EVENTS_TIMEOUT_SECONDS = 3600.0
 async def list_calls(
     principal: Annotated[Principal, Depends(require(Action.CALLS_READ))],
     gw: GatewayDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
     q: Annotated[
         str | None,
         Query(max_length=200, description="text in the title or a participant's name or email"),

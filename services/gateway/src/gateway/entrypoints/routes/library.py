@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Response
 
+from clashtor_common.pagination import Cursor, Limit
 from gateway.domain.permissions import Action
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import GatewayDep, require
@@ -32,8 +33,6 @@ Reader = Annotated[Principal, Depends(require(Action.LIBRARY_READ))]
 Editor = Annotated[Principal, Depends(require(Action.LIBRARY_EDIT))]
 PlaylistId = Annotated[str, Path(min_length=1, max_length=100)]
 ItemId = Annotated[str, Path(min_length=1, max_length=100)]
-Limit = Annotated[int, Query(ge=1, le=200)]
-Cursor = Annotated[str | None, Query(max_length=500)]
 BASE = "/internal/playlists"
 
 

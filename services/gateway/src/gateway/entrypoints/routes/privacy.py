@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
 from clashtor_common.errors import ApiError, not_found
 from clashtor_common.identity import Identity
+from clashtor_common.pagination import Cursor, Limit
 from gateway.adapters.account_status import AccountStatus
 from gateway.adapters.services import json_body
 from gateway.adapters.tables import User
@@ -245,8 +246,8 @@ async def object_to_processing(body: ObjectionIn, principal: Anyone, gw: Gateway
 async def list_requests(
     principal: Anyone,
     gw: GatewayDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> Response:
     """Newest first. With ``privacy.manage`` every request of the organization; anyone
     else sees the requests they made or that are about them (privacy scopes the rows by

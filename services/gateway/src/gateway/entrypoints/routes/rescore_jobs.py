@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
+from clashtor_common.pagination import Cursor
 from gateway.domain.permissions import Action
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import GatewayDep, require
@@ -38,7 +39,7 @@ async def list_jobs(
     principal: Reader,
     gw: GatewayDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: Cursor = None,
 ) -> Response:
     """The organization's jobs, newest first."""
     params = {"limit": limit, "cursor": cursor}

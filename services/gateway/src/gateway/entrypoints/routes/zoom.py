@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from clashtor_common.contracts import zoom as wire
 from clashtor_common.errors import ApiError
+from clashtor_common.pagination import Cursor
 from gateway.adapters.services import json_body
 from gateway.domain.permissions import Action
 from gateway.domain.principal import Principal
@@ -51,7 +52,7 @@ async def imports(
     principal: Admin,
     gw: GatewayDep,
     limit: Annotated[int, Query(ge=1, le=100, description="items per page")] = 20,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: Cursor = None,
 ) -> Response:
     """The recordings Zoom announced, newest first, with what became of each."""
     code, out = await gw.services.call_json(
