@@ -61,8 +61,9 @@ fmt: install
 	$(BIN)/ruff check --fix .
 
 # The web app (web/): built by `make up` when its sources change; unit tests with vitest;
-# hot reload against a running gateway (`make up` in another terminal); the API types
-# regenerated from the gateway's OpenAPI after an API change.
+# hot reload against a running gateway (`make up` in another terminal). The API types
+# (web/src/api/schema.d.ts, not tracked) are generated from web/openapi.json by every npm
+# build, typecheck, test and dev run; `make web-api` rewrites openapi.json from the gateway.
 WEB_BUILD := from clashtor_common.webbuild import ensure_dependencies, ensure_built
 
 web: install
@@ -70,7 +71,7 @@ web: install
 
 web-test: install
 	$(BIN)/python -c "$(WEB_BUILD); ensure_dependencies()"
-	cd web && npx tsc -b && npx vitest run
+	cd web && npm run typecheck && npm test
 
 web-dev: install
 	$(BIN)/python -c "$(WEB_BUILD); ensure_dependencies()"

@@ -1,5 +1,6 @@
 // The typed client of the gateway's /v1 API. Types come from schema.d.ts, generated
-// from the gateway's OpenAPI document (npm run gen:api), so a renamed field or route
+// from the gateway's OpenAPI document before every build, type check and test (npm run
+// gen:api; the file is not tracked), so a renamed field or route
 // fails the type check instead of failing in a user's browser.
 import createClient, { type Middleware } from "openapi-fetch";
 import type { components, paths } from "./schema";

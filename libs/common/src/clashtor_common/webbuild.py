@@ -4,6 +4,9 @@
 stamp in ``web/dist`` holds the hash of every source file and the lock file, so a second
 start costs a hash of a few hundred kilobytes. ``npm ci`` installs exactly the committed
 ``package-lock.json`` (registry only; no browser or binary is fetched).
+
+The API types (``src/api/schema.d.ts``) are not a source: ``npm run build`` generates them
+from ``openapi.json`` (its ``prebuild`` script), so ``openapi.json`` is hashed instead.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[4]
 WEB = ROOT / "web"
-SOURCES = ("src", "public", "index.html", "package.json", "package-lock.json")
+SOURCES = ("src", "public", "index.html", "openapi.json", "package.json", "package-lock.json")
 SOURCE_GLOBS = ("vite.config.*", "tsconfig*.json")
+GENERATED = ("src/api/schema.d.ts",)
 STAMP = ".source-hash"
 
 
@@ -31,7 +35,8 @@ def _files(web: Path) -> list[Path]:
             found.append(path)
     for pattern in SOURCE_GLOBS:
         found += list(web.glob(pattern))
-    return sorted(found)
+    generated = {web / name for name in GENERATED}
+    return sorted(p for p in found if p not in generated)
 
 
 def source_hash(web: Path = WEB) -> str:

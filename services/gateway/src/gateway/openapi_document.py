@@ -1,7 +1,8 @@
 """The public OpenAPI document as a file: ``python -m gateway.openapi_document web/openapi.json``.
 
-The web client's TypeScript types are generated from this file (openapi-typescript), and
-a test regenerates both from the current app, so the client and the API cannot drift.
+The web client's TypeScript types are generated from this file (openapi-typescript) by
+every web build, type check and test run, and a test checks the file against the current
+app, so the client and the API cannot drift.
 """
 
 from __future__ import annotations
