@@ -7,6 +7,7 @@ import pytest
 from clashtor_common.events import Envelope, ErasureRequested, ExportRequested, Topic, make_event
 from clashtor_common.service import named_dependencies
 from clashtor_common.subscriptions import Subscriptions
+from clashtor_common.testing.events import erasure_requested
 
 
 def test_each_handler_adds_its_topic_and_what_it_emits_after_what_the_service_always_emits() -> (
@@ -63,11 +64,7 @@ async def test_an_erasure_handler_gets_the_request_and_its_dependencies_only_whe
     assert deps == {"context": "billing's context"}
 
     def erasure(request_id: str, services: list[str] | None) -> Envelope:
-        request = ErasureRequested(
-            request_id=request_id,
-            subject={"type": "user", "id": "user-1"},  # type: ignore[arg-type]
-            services=services,
-        )
+        request = erasure_requested("user", "user-1", request_id=request_id, services=services)
         return make_event(request, source="privacy", org_id="org-1")
 
     await handler(erasure("to-all", None), None, **deps)

@@ -29,7 +29,6 @@ from billing.service_layer.usage import record_call_usage
 from clashtor_common.crypto import Keyring, fingerprint
 from clashtor_common.events import (
     CallTranscribed,
-    ErasureRequested,
     ExportRequested,
     ObjectRef,
     Subject,
@@ -37,6 +36,7 @@ from clashtor_common.events import (
 )
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.settings import DEV_FINGERPRINT_SECRET
+from clashtor_common.testing.events import erasure_requested
 from clashtor_common.testing.kafka import topic_reader_fixture
 
 from .support import (
@@ -238,9 +238,7 @@ async def test_erasing_an_organization_keeps_invoices_and_ledger_and_pseudonymiz
     )
     await wait_until(lambda: _count(billing, org, 1), timeout=60)
 
-    request = ErasureRequested(
-        request_id=str(uuid.uuid4()), subject=Subject(type="organization", id=org)
-    )
+    request = erasure_requested("organization", org)
     await publish(kafka_bootstrap, event_for(request, org))
 
     (done,) = await erasures.wait_for(lambda e: e.data["request_id"] == request.request_id)
@@ -278,13 +276,8 @@ async def test_erasing_a_user_pseudonymizes_their_ledger_rows_and_the_matching_b
         event_for(transcribed(str(uuid.uuid4()), 60, "user-b"), org, key=org),
     )
     await wait_until(lambda: _count(billing, org, 2), timeout=60)
-    request = ErasureRequested(
-        request_id=str(uuid.uuid4()),
-        subject=Subject(
-            type="user",
-            id="user-a",
-            fingerprint=fingerprint(DEV_FINGERPRINT_SECRET, "OPS@acme.test "),
-        ),
+    request = erasure_requested(
+        "user", "user-a", fingerprint=fingerprint(DEV_FINGERPRINT_SECRET, "OPS@acme.test ")
     )
     await publish(kafka_bootstrap, event_for(request, org))
 
@@ -303,9 +296,7 @@ async def test_erasing_a_participant_reports_nothing_held_and_what_is_kept(
     billing: RunningBilling, kafka_bootstrap: str, erasures: TopicReader
 ) -> None:
     org = new_org()
-    request = ErasureRequested(
-        request_id=str(uuid.uuid4()), subject=Subject(type="participant", fingerprint="ab" * 32)
-    )
+    request = erasure_requested("participant", fingerprint="ab" * 32)
     await publish(kafka_bootstrap, event_for(request, org))
     (done,) = await erasures.wait_for(lambda e: e.data["request_id"] == request.request_id)
     assert done.data["removed"] == {} and done.data["status"] == "completed"
@@ -502,13 +493,8 @@ async def test_a_customer_pseudonymized_at_stripe_is_left_alone(
     customer_id = await customer_of(
         billing, stripe, org, "user-setup", name="Gone Person", email="gone@acme.test"
     )
-    erasure = ErasureRequested(
-        request_id=str(uuid.uuid4()),
-        subject=Subject(
-            type="user",
-            id="user-gone",
-            fingerprint=fingerprint(DEV_FINGERPRINT_SECRET, "gone@acme.test"),
-        ),
+    erasure = erasure_requested(
+        "user", "user-gone", fingerprint=fingerprint(DEV_FINGERPRINT_SECRET, "gone@acme.test")
     )
     await publish(kafka_bootstrap, event_for(erasure, org, key=org))
     await wait_until(lambda: _pseudonymized(stripe, customer_id), timeout=60)

@@ -15,11 +15,14 @@ from sqlalchemy import func, select
 
 from clashtor_common.crypto import DataKey, fingerprint
 from clashtor_common.datakeys import call_key_id
-from clashtor_common.events import Envelope, ErasureRequested, EventPayload, Subject, make_event
+from clashtor_common.events import Envelope, EventPayload, Subject, make_event
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.keyservice import DataKeyClient
 from clashtor_common.testing.apps import InternalClient, settings_for_tests
-from clashtor_common.testing.events import new_org  # noqa: F401 - used by the tests
+from clashtor_common.testing.events import (
+    erasure_requested,
+    new_org,  # noqa: F401 - used by the tests
+)
 from clashtor_common.testing.waiting import wait_until  # noqa: F401 - used by the tests
 from clashtor_common.upload_form import SOURCE_HEADER
 from ingest.adapters.tables import CallRecord, ParticipantRecord
@@ -237,12 +240,12 @@ async def call_keys(ctx: IngestContext, call_id: str) -> dict[str, DataKey]:
 async def erase_and_wait(
     publisher: Publisher, kafka_bootstrap: str, org: str, subject: Subject, **extra: Any
 ) -> dict[str, Any]:
-    request_id = f"req-{uuid.uuid4().hex[:8]}"
-    await publisher.publish(
-        ErasureRequested(request_id=request_id, subject=subject, **extra), org=org, source="privacy"
-    )
+    request = erasure_requested(subject, **extra)
+    await publisher.publish(request, org=org, source="privacy")
     done = await read_topic(
-        kafka_bootstrap, "erasure-completed", lambda e: e["data"]["request_id"] == request_id
+        kafka_bootstrap,
+        "erasure-completed",
+        lambda e: e["data"]["request_id"] == request.request_id,
     )
     return done[0][1]["data"]
 

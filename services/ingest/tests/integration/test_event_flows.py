@@ -18,7 +18,6 @@ from clashtor_common.events import (
     CallFailed,
     CallProgressed,
     CallScored,
-    ErasureRequested,
     ExportRequested,
     ObjectRef,
     PlanLimits,
@@ -31,6 +30,7 @@ from clashtor_common.events import (
 from clashtor_common.s3 import ObjectNotFound
 from clashtor_common.service import ServiceRuntime
 from clashtor_common.testing.events import call_transcribed as transcribed
+from clashtor_common.testing.events import erasure_requested
 from ingest.adapters.tables import ErasedCall, ErasedFingerprint
 from ingest.context import IngestContext
 
@@ -287,10 +287,8 @@ async def test_erasing_a_participant_removes_every_call_they_took_part_in(
     assert len(await org_objects(ctx, org)) == 3
 
     alice_fp = fp(client.settings, "alice@buyer.test")
-    request_id = f"req-{uuid.uuid4().hex[:8]}"
-    erase = ErasureRequested(
-        request_id=request_id, subject=Subject(type="participant", fingerprint=alice_fp)
-    )
+    erase = erasure_requested("participant", fingerprint=alice_fp)
+    request_id = erase.request_id
     await publisher.publish(erase, org=org, source="privacy")
     done = await read_topic(
         kafka_bootstrap, "erasure-completed", lambda e: e["data"]["request_id"] == request_id
@@ -476,9 +474,7 @@ async def test_an_erasure_addressed_to_other_services_is_left_alone(
     org = new_org()
     call = await upload(client, org, 3000)
     event = await publisher.publish(
-        ErasureRequested(
-            request_id="req-x", subject=Subject(type="call", id=call["id"]), services=["transcribe"]
-        ),
+        erasure_requested("call", call["id"], services=["transcribe"]),
         org=org,
         source="privacy",
     )

@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import col, select
 
-from clashtor_common.events import CallFailed, CallScored, ErasureRequested, Subject
+from clashtor_common.events import CallFailed, CallScored
+from clashtor_common.testing.events import erasure_requested
 from clashtor_common.testing.waiting import wait_until
 from integrations.adapters.tables import SlackAlert
 from integrations.context import IntegrationsContext
@@ -153,8 +154,8 @@ async def test_an_alert_claimed_before_its_calls_erasure_is_not_posted_after_it(
         notifier = asyncio.create_task(ctx.notifier.run_once())
         await wait_until(lambda: slack_stub.arrived > arrived)  # both claimed, one posting
         with pytest.raises(SendingNow):
-            await erase(ctx, org, call_erasure(posting))
-        done = await erase(ctx, org, call_erasure(erased))
+            await erase(ctx, org, erasure_requested("call", posting))
+        done = await erase(ctx, org, erasure_requested("call", erased))
         assert done.removed["slack_alerts"] == 1
     finally:
         if slack_stub.hold is not None:
@@ -163,7 +164,7 @@ async def test_an_alert_claimed_before_its_calls_erasure_is_not_posted_after_it(
         await ctx.notifier.start()
     assert await notifier == 2
     assert len(slack_stub.about(posting)) == 1 and slack_stub.about(erased) == []
-    assert (await erase(ctx, org, call_erasure(posting))).removed["slack_alerts"] == 1
+    assert (await erase(ctx, org, erasure_requested("call", posting))).removed["slack_alerts"] == 1
 
 
 async def test_an_alert_handed_over_while_its_call_is_erased_holds_the_erasure(
@@ -189,7 +190,7 @@ async def test_an_alert_handed_over_while_its_call_is_erased_holds_the_erasure(
             assert alert is not None and alert.status == fence.PENDING
             alert.status, alert.next_attempt_at = SENDING, datetime.now(UTC) + timedelta(minutes=5)
             await notifier.flush()
-            erasure = asyncio.create_task(erase(ctx, org, call_erasure(call)))
+            erasure = asyncio.create_task(erase(ctx, org, erasure_requested("call", call)))
             await wait_until(lambda: lock_waiters(ctx, erasure, SlackAlert.__tablename__))
         with pytest.raises(SendingNow):
             await erasure
@@ -198,7 +199,7 @@ async def test_an_alert_handed_over_while_its_call_is_erased_holds_the_erasure(
             alert = await fence.locked(session, SlackAlert, alert_id)
             assert alert is not None and alert.status == SENDING
             alert.next_attempt_at = datetime.now(UTC) - timedelta(seconds=1)
-        assert (await erase(ctx, org, call_erasure(call))).removed["slack_alerts"] == 1
+        assert (await erase(ctx, org, erasure_requested("call", call))).removed["slack_alerts"] == 1
     finally:
         await ctx.notifier.start()
     assert slack_stub.about(call) == []
@@ -208,7 +209,3 @@ async def alerts_of(ctx: IntegrationsContext, org: str, count: int) -> bool:
     async with ctx.db.session() as session:
         found = await session.execute(select(SlackAlert).where(col(SlackAlert.org_id) == org))
         return len(found.all()) == count
-
-
-def call_erasure(call_id: str) -> ErasureRequested:
-    return ErasureRequested(request_id=str(uuid.uuid4()), subject=Subject(type="call", id=call_id))

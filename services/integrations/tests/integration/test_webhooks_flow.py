@@ -22,6 +22,7 @@ from clashtor_common.events import (
     PrivacyRequestCompleted,
     Subject,
 )
+from clashtor_common.testing.events import erasure_requested
 from clashtor_common.testing.kafka import TopicReader
 from clashtor_common.testing.servers import Answer, PostServer
 from clashtor_common.testing.waiting import wait_until
@@ -460,17 +461,12 @@ async def test_erasing_a_call_removes_its_deliveries_and_an_org_its_webhooks(
     )
     assert part.data["items"] == 3 and part.data["part"]  # a webhook and two deliveries
 
-    call_subject = Subject(type="call", id=erased)
-    done = await asked(
-        publisher, erasures, ErasureRequested(request_id=rid(), subject=call_subject), org, erased
-    )
+    done = await asked(publisher, erasures, erasure_requested("call", erased), org, erased)
     assert done.data["service"] == "integrations"
     assert done.data["removed"] == {"webhook_deliveries": 1, "slack_alerts": 0, "zoom_imports": 0}
     remaining = await deliveries(api, org, hook["id"])
     assert all(erased not in d["id"] for d in remaining) and len(remaining) == 1
 
-    gone = await asked(
-        publisher, erasures, ErasureRequested(request_id=rid(), subject=org_subject), org
-    )
+    gone = await asked(publisher, erasures, erasure_requested(org_subject), org)
     assert gone.data["removed"]["webhooks"] == 1
     assert (await api.call("GET", f"/internal/webhooks/{hook['id']}", org)).status_code == 404

@@ -20,6 +20,7 @@ from sqlmodel import col, select
 
 from clashtor_common.events import ErasureCompleted, ErasureRequested, ExportRequested, Subject
 from clashtor_common.testing.apps import identity_headers
+from clashtor_common.testing.events import erasure_requested
 from clashtor_common.testing.kafka import event_for
 from clashtor_common.testing.waiting import wait_until
 from integrations.adapters.tables import ZoomConnection, ZoomImport
@@ -254,14 +255,10 @@ async def test_erasure_and_export_cover_the_zoom_connection_and_imports(
     }
     assert all("token" not in key for i in exported for key in i)
 
-    done = await erase(
-        ctx, org, ErasureRequested(request_id="r2", subject=Subject(type="user", id="user-host"))
-    )
+    done = await erase(ctx, org, erasure_requested("user", "user-host", request_id="r2"))
     assert done.removed["zoom_imports"] == 2
     assert await imports(api, org) == []
-    done = await erase(
-        ctx, org, ErasureRequested(request_id="r3", subject=Subject(type="organization", id=org))
-    )
+    done = await erase(ctx, org, erasure_requested("organization", org, request_id="r3"))
     assert done.removed["zoom_connection"] == 1
     assert (await api.call("GET", "/internal/zoom", org)).json()["connected"] is False
 

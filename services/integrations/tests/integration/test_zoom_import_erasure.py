@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text, update
 from sqlmodel import col
 
-from clashtor_common.events import ErasureRequested, Subject
+from clashtor_common.testing.events import erasure_requested
 from clashtor_common.testing.kafka import TopicReader
 from clashtor_common.testing.waiting import wait_until
 from integrations.adapters.tables import ZoomConnection, ZoomImport
@@ -46,10 +46,6 @@ async def announced(
     return org, host, meeting, item["id"]
 
 
-def erasure_of(host: str) -> ErasureRequested:
-    return ErasureRequested(request_id=str(uuid.uuid4()), subject=Subject(type="user", id=host))
-
-
 async def test_an_import_claimed_before_its_hosts_erasure_uploads_nothing(
     api: Api,
     zoom_stub: ZoomStub,
@@ -65,7 +61,7 @@ async def test_an_import_claimed_before_its_hosts_erasure_uploads_nothing(
         worker = asyncio.create_task(ctx.zoom_importer.run_once())
         # claimed, half the file downloaded, the rest held back by Zoom
         await wait_until(lambda: len(zoom_stub.downloads) > downloads)
-        request = erasure_of(host)
+        request = erasure_requested("user", host)
         await publisher.publish(request, org=org, key=host)
         [done] = await erasures.wait_for(lambda e: e.data["request_id"] == request.request_id)
     finally:
@@ -100,7 +96,7 @@ async def test_an_erasure_waits_for_an_upload_in_flight_then_erases_its_import(
         worker = asyncio.create_task(ctx.zoom_importer.run_once())
         await wait_until(lambda: ingest.arrived > arrived)  # past the fence, at ingest
         with pytest.raises(ImportInFlight):
-            await erase(ctx, org, erasure_of(host))
+            await erase(ctx, org, erasure_requested("user", host))
     finally:
         ingest.hold.set()
         ingest.hold = None
@@ -108,7 +104,7 @@ async def test_an_erasure_waits_for_an_upload_in_flight_then_erases_its_import(
     [item] = await imports(api, org)
     assert item["status"] == "imported" and item["call_id"], item
 
-    done = await erase(ctx, org, erasure_of(host))
+    done = await erase(ctx, org, erasure_requested("user", host))
     assert done.removed["zoom_imports"] == 1
     assert await imports(api, org) == []
     async with ctx.db.session() as session:
@@ -137,7 +133,9 @@ async def test_an_upload_whose_worker_died_is_taken_again_or_erased_without_wait
 
     org, host, _meeting, import_id = await announced(api, zoom_stub, ctx)
     await left_uploading(ctx, import_id)
-    done = await erase(ctx, org, erasure_of(host))  # nothing to wait for: its worker is gone
+    done = await erase(
+        ctx, org, erasure_requested("user", host)
+    )  # nothing to wait for: its worker is gone
     assert done.removed["zoom_imports"] == 1
     await settle(ctx)
     assert await imports(api, org) == [] and ingest.arrived == arrived + 1
@@ -181,9 +179,7 @@ async def test_an_import_whose_outcome_was_lost_does_not_bring_its_erased_call_b
     assert item["call_id"] is None and item["status"] != "imported", item
 
     ingest.erase_call(call_id)  # ingest's erasure of the call, then integrations'
-    request = ErasureRequested(
-        request_id=str(uuid.uuid4()), subject=Subject(type="call", id=call_id)
-    )
+    request = erasure_requested("call", call_id)
     assert (await erase(ctx, org, request)).removed["zoom_imports"] == 0
     async with ctx.db.session() as session:
         await session.execute(
@@ -219,7 +215,7 @@ async def test_a_users_erasure_and_a_worker_recording_an_outcome_do_not_deadlock
         )
     async with ctx.db.session() as worker:  # what ZoomImporter._record does, held open
         assert await locked_import(worker, import_id) is not None
-        erasure = asyncio.create_task(erase(ctx, org, erasure_of(host)))
+        erasure = asyncio.create_task(erase(ctx, org, erasure_requested("user", host)))
         await wait_until(lambda: lock_waiters(ctx, erasure))
         await worker.execute(
             update(ZoomConnection)

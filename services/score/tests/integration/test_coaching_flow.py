@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from clashtor_common.events import ErasureRequested, ExportRequested, ObjectRef, Subject
-from clashtor_common.testing.events import comment_body
+from clashtor_common.events import ExportRequested, ObjectRef, Subject
+from clashtor_common.testing.events import comment_body, erasure_requested
 from clashtor_common.testing.kafka import topic_reader_fixture
 
 from .support import (
@@ -320,12 +320,10 @@ async def test_a_users_erasure_removes_their_comments_and_their_export_holds_the
 
 
 async def _erase(bootstrap: str, erased: TopicReader, org: str, subject: Subject) -> Any:
-    request_id = str(uuid.uuid4())
-    await publish(
-        bootstrap, event_for(ErasureRequested(request_id=request_id, subject=subject), org, key=org)
-    )
+    request = erasure_requested(subject)
+    await publish(bootstrap, event_for(request, org, key=org))
     [done] = await erased.wait_for(
-        lambda e: e.data["request_id"] == request_id and e.data["service"] == "score"
+        lambda e: e.data["request_id"] == request.request_id and e.data["service"] == "score"
     )
     assert done.data["status"] == "completed", done.data
     return done

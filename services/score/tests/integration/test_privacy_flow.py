@@ -12,7 +12,6 @@ from sqlmodel import select
 from clashtor_common.crypto import fingerprint
 from clashtor_common.events import (
     Envelope,
-    ErasureRequested,
     ExportRequested,
     ObjectRef,
     ParticipantRef,
@@ -21,6 +20,7 @@ from clashtor_common.events import (
 )
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.s3 import ObjectNotFound
+from clashtor_common.testing.events import erasure_requested
 from score.adapters.tables import (
     CallParticipantRecord,
     CallScoreRecord,
@@ -73,15 +73,10 @@ class Flow:
         return await self.bus.scored_id(org, **kwargs)
 
     async def erase(self, org: str, subject: Subject, **extra: Any) -> Envelope:
-        request_id = str(uuid.uuid4())
-        await publish(
-            self.bootstrap,
-            event_for(
-                ErasureRequested(request_id=request_id, subject=subject, **extra), org, key=org
-            ),
-        )
+        request = erasure_requested(subject, **extra)
+        await publish(self.bootstrap, event_for(request, org, key=org))
         [done] = await self.topics["erasure-completed"].wait_for(
-            lambda e: e.data["request_id"] == request_id and e.data["service"] == "score"
+            lambda e: e.data["request_id"] == request.request_id and e.data["service"] == "score"
         )
         return done
 
@@ -199,19 +194,9 @@ async def test_an_erasure_for_other_services_only_is_not_ours(
 ) -> None:
     org = new_org()
     call_id = await flow.scored(org)
-    request_id = str(uuid.uuid4())
-    await publish(
-        kafka_bootstrap,
-        event_for(
-            ErasureRequested(
-                request_id=request_id,
-                subject=Subject(type="call", id=call_id),
-                services=["billing"],
-            ),
-            org,
-            key=org,
-        ),
-    )
+    request = erasure_requested("call", call_id, services=["billing"])
+    request_id = request.request_id
+    await publish(kafka_bootstrap, event_for(request, org, key=org))
     # A later request that is ours is answered: the earlier one has been handled by then.
     await flow.erase(new_org(), Subject(type="call", id=new_call()))
     assert not [e for e in topics["erasure-completed"].seen if e.data["request_id"] == request_id]

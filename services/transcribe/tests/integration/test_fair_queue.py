@@ -26,6 +26,7 @@ from clashtor_common.events import Envelope, ErasureRequested, Subject, Topic, m
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.migrate import find_migrations, upgrade_head
 from clashtor_common.outbox import OutboxRecord
+from clashtor_common.testing.events import erasure_requested
 from clashtor_common.testing.waiting import wait_until
 from transcribe import main as transcribe_main
 from transcribe.adapters.objects import transcript_key
@@ -256,9 +257,7 @@ async def test_erasing_a_participant_takes_their_queued_calls_out_of_the_queue(c
         await _admit(ctx, event)
 
     erasure = make_event(
-        ErasureRequested(
-            request_id="req-queued", subject=Subject(type="participant", fingerprint=fp)
-        ),
+        erasure_requested("participant", fingerprint=fp, request_id="req-queued"),
         source="privacy",
         org_id=org,
         key=org,
@@ -292,7 +291,7 @@ async def test_erasing_a_user_takes_only_their_queued_calls_found_by_the_index(c
     assert [e.id for e in about] == [theirs.id]  # another org's call of the same id: not
 
     erasure = make_event(
-        ErasureRequested(request_id="req-user", subject=rep), source="privacy", org_id=org, key=org
+        erasure_requested(rep, request_id="req-user"), source="privacy", org_id=org, key=org
     )
     async with ctx.db.session() as session:
         await erase_subject(ctx, session, erasure, erasure.payload_as(ErasureRequested))
@@ -324,7 +323,7 @@ async def test_a_finished_job_leaves_no_index_rows(ctx, workers, uploader):
 
 async def _erase_call(ctx: TranscribeContext, org: str, call_id: str) -> None:
     erasure = make_event(
-        ErasureRequested(request_id=f"req-{call_id}", subject=Subject(type="call", id=call_id)),
+        erasure_requested("call", call_id, request_id=f"req-{call_id}"),
         source="privacy",
         org_id=org,
         key=org,

@@ -13,13 +13,13 @@ import pytest
 
 from clashtor_callgen import GeneratedCall, generate_call, short_script
 from clashtor_common.events import (
-    ErasureRequested,
     ExportRequested,
     ObjectRef,
     Subject,
     SubjectRestricted,
 )
 from clashtor_common.s3 import ObjectNotFound
+from clashtor_common.testing.events import erasure_requested
 from clashtor_common.testing.waiting import wait_until
 from transcribe.adapters.objects import transcript_key
 from transcribe.domain.outcomes import CallStatus
@@ -47,9 +47,9 @@ async def _transcribed_call(up, reader, call, org, **kwargs):
 
 
 async def _erase(up, reader, org, subject: Subject, **kwargs):
-    request_id = str(uuid.uuid4())
-    await up.publish(ErasureRequested(request_id=request_id, subject=subject, **kwargs), org=org)
-    return await reader.wait_for_data(request_id=request_id, service="transcribe")
+    request = erasure_requested(subject, **kwargs)
+    await up.publish(request, org=org)
+    return await reader.wait_for_data(request_id=request.request_id, service="transcribe")
 
 
 async def test_erasing_a_call_removes_its_transcript_everywhere_and_for_good(
@@ -176,15 +176,9 @@ async def test_an_erasure_addressed_to_other_services_changes_nothing_here(
 ):
     org = new_org()
     upload, _ = await _transcribed_call(uploader, transcribed, brief_call, org)
-    request_id = str(uuid.uuid4())
-    sent = await uploader.publish(
-        ErasureRequested(
-            request_id=request_id,
-            subject=Subject(type="call", id=upload.data["call_id"]),
-            services=["ingest"],
-        ),
-        org=org,
-    )
+    request = erasure_requested("call", upload.data["call_id"], services=["ingest"])
+    request_id = request.request_id
+    sent = await uploader.publish(request, org=org)
     await wait_until(lambda: handled(ctx, sent))
     await erasures.drain()
     assert erasures.matching(request_id=request_id) == []

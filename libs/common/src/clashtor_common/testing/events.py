@@ -6,7 +6,15 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from clashtor_common.events import CallTranscribed, CallUploaded, ObjectRef, ParticipantRef
+from clashtor_common.events import (
+    CallTranscribed,
+    CallUploaded,
+    ErasureRequested,
+    ObjectRef,
+    ParticipantRef,
+    Subject,
+)
+from clashtor_common.events.schemas import SubjectType
 
 
 def new_org() -> str:
@@ -63,3 +71,21 @@ def call_transcribed(call_id: str, **fields: Any) -> CallTranscribed:
         "word_count": 10,
     }
     return CallTranscribed(**{**values, **fields})
+
+
+def erasure_requested(
+    subject: Subject | SubjectType,
+    id: str | None = None,
+    *,
+    fingerprint: str | None = None,
+    request_id: str | None = None,
+    **fields: Any,
+) -> ErasureRequested:
+    """Privacy's request to erase ``subject`` (a ``Subject``, or its type with ``id`` and
+    ``fingerprint``), under a fresh request id unless one is named; ``fields`` add the
+    rest (``services``, ``attempt``)."""
+    if not isinstance(subject, Subject):
+        subject = Subject(type=subject, id=id, fingerprint=fingerprint)
+    elif id is not None or fingerprint is not None:
+        raise TypeError("id and fingerprint go with a subject type, not with a Subject")
+    return ErasureRequested(request_id=request_id or str(uuid.uuid4()), subject=subject, **fields)

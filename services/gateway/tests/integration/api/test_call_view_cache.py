@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from clashtor_common.events import ErasureCompleted, ErasureRequested, Subject, Topic, make_event
+from clashtor_common.events import ErasureCompleted, Subject, Topic, make_event
+from clashtor_common.testing.events import erasure_requested
 from clashtor_common.testing.waiting import wait_until
 
 PARTS = ("/internal/transcripts/", "/internal/scores/")
@@ -105,7 +106,7 @@ async def test_an_erasure_request_drops_the_views_it_concerns(api: Any, fake_sta
 
     async def erase(subject: Subject) -> None:
         event = make_event(
-            ErasureRequested(request_id="r-" + (subject.id or ""), subject=subject),
+            erasure_requested(subject, request_id="r-" + (subject.id or "")),
             source="privacy",
             org_id=owner.org_id,
         )
@@ -184,7 +185,7 @@ async def test_a_replica_not_told_of_an_erasure_drops_the_view_within_its_age_li
 
     told = await make_api()  # another replica: the erasure's events reach it, not this one
     event = make_event(
-        ErasureRequested(request_id="r-other", subject=Subject(type="call", id=call["id"])),
+        erasure_requested("call", call["id"], request_id="r-other"),
         source="privacy",
         org_id=owner.org_id,
     )

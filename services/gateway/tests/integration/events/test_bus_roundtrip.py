@@ -11,8 +11,9 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from clashtor_common.events import ErasureRequested, Subject, Topic, make_event, parse_envelope
+from clashtor_common.events import Topic, make_event, parse_envelope
 from clashtor_common.testing.apps import serve
+from clashtor_common.testing.events import erasure_requested
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
 
@@ -63,12 +64,8 @@ async def test_erasure_round_trip_on_the_broker(
         )
         assert signup.status_code == 201
         user = signup.json()["user"]
-        request_id = str(uuid.uuid4())
-        event = make_event(
-            ErasureRequested(request_id=request_id, subject=Subject(type="user", id=user["id"])),
-            source="privacy",
-            org_id=user["organization"]["id"],
-        )
+        request = erasure_requested("user", user["id"])
+        event = make_event(request, source="privacy", org_id=user["organization"]["id"])
         producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
         await producer.start()
         try:
@@ -78,7 +75,7 @@ async def test_erasure_round_trip_on_the_broker(
         finally:
             await producer.stop()
 
-        ack = await _acknowledgement(kafka_bootstrap, request_id)
+        ack = await _acknowledgement(kafka_bootstrap, request.request_id)
         assert ack["service"] == "gateway" and ack["status"] == "completed"
         assert ack["removed"]["users"] == 1
         assert (await client.get("/v1/me")).status_code == 401

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 import pytest
@@ -12,13 +11,13 @@ from sqlalchemy import select, text
 from clashtor_common.crypto import KeyDestroyed, Keyring, data_key_id, fingerprint
 from clashtor_common.datakeys import KeyTable
 from clashtor_common.events import (
-    ErasureRequested,
     Subject,
     Topic,
     make_event,
     parse_envelope,
 )
 from clashtor_common.outbox import OutboxRecord
+from clashtor_common.testing.events import erasure_requested
 from gateway.adapters.sealed import GatewayDataKey
 from gateway.adapters.tables import (
     ApiKey,
@@ -39,14 +38,9 @@ def _consumer(api: Any) -> Any:
 
 
 async def _erase(api: Any, org_id: str, subject: Subject, **extra: Any) -> str:
-    request_id = str(uuid.uuid4())
-    event = make_event(
-        ErasureRequested(request_id=request_id, subject=subject, **extra),
-        source="privacy",
-        org_id=org_id,
-    )
-    assert await _consumer(api).apply(event)
-    return request_id
+    request = erasure_requested(subject, **extra)
+    assert await _consumer(api).apply(make_event(request, source="privacy", org_id=org_id))
+    return request.request_id
 
 
 async def _acks(api: Any, request_id: str) -> list[Any]:
@@ -178,7 +172,7 @@ async def test_a_resend_for_other_services_leaves_the_gateway_alone(api: Any) ->
 async def test_a_redelivered_request_is_handled_once(api: Any) -> None:
     owner, rep = await api.team("rep")
     event = make_event(
-        ErasureRequested(request_id="dup-1", subject=Subject(type="user", id=rep.user_id)),
+        erasure_requested("user", rep.user_id, request_id="dup-1"),
         source="privacy",
         org_id=owner.org_id,
     )

@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from clashtor_common.crypto import Keyring
 from clashtor_common.events import (
-    ErasureRequested,
     ExportRequested,
     Subject,
     Topic,
@@ -21,6 +20,7 @@ from clashtor_common.events import (
 )
 from clashtor_common.outbox import OutboxRecord
 from clashtor_common.s3 import ObjectNotFound
+from clashtor_common.testing.events import erasure_requested
 
 pytestmark = pytest.mark.slow
 
@@ -70,13 +70,7 @@ async def test_export_part_is_encrypted_at_rest_and_erased_later(
     assert "key_hash" not in json.dumps(data) and "password" not in json.dumps(data)
 
     await _consumer(api, Topic.ERASURE_REQUESTED).apply(
-        make_event(
-            ErasureRequested(
-                request_id=str(uuid.uuid4()), subject=Subject(type="user", id=rep.user_id)
-            ),
-            source="privacy",
-            org_id=owner.org_id,
-        )
+        make_event(erasure_requested("user", rep.user_id), source="privacy", org_id=owner.org_id)
     )
     with pytest.raises(ObjectNotFound):
         await store.read(part.part)
