@@ -15,6 +15,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from clashtor_common.certificates import DIGEST_ALGORITHM
+from clashtor_common.contracts.privacy import (
+    AccountStatusOut,
+    CertificateKeyOut,
+    CertificateOut,
+    SignatureOut,
+)
 from clashtor_common.deps import context_dependency
 from clashtor_common.errors import ApiError
 from clashtor_common.identity import CurrentIdentity
@@ -26,12 +33,9 @@ from privacy.domain.requests import Kind, Status
 from privacy.domain.subjects import is_email
 from privacy.entrypoints.schemas import (
     Accepted,
-    AccountStatusOut,
     AcknowledgementOut,
     AuditOut,
     AuditPage,
-    CertificateKeyOut,
-    CertificateOut,
     DownloadLink,
     ErasureIn,
     ExportIn,
@@ -43,7 +47,6 @@ from privacy.entrypoints.schemas import (
     RestrictionIn,
     RetentionIn,
     RetentionOut,
-    SignatureOut,
     SubjectIn,
     SubjectOut,
 )
@@ -174,6 +177,7 @@ async def get_certificate(
     cert = await commands.get_certificate(deps, identity, request_id)
     return CertificateOut(
         request_id=cert.request_id,
+        algorithm=DIGEST_ALGORITHM,
         digest=cert.digest,
         record=cert.record,
         signature=SignatureOut(**cert.signature) if cert.signature else None,

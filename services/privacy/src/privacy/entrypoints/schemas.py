@@ -104,41 +104,9 @@ class FlagOut(BaseModel):
     objected: bool
 
 
-class SignatureOut(BaseModel):
-    algorithm: Literal["ed25519"] = "ed25519"
-    key_id: str
-    value: str
-
-
-class CertificateOut(BaseModel):
-    """Save it as a file; ``clashtor-ops verify-certificate FILE`` checks it offline."""
-
-    request_id: str
-    algorithm: Literal["sha256"] = "sha256"
-    digest: str
-    record: dict[str, Any]
-    signature: SignatureOut | None
-
-
-class CertificateKeyOut(BaseModel):
-    """The public key that verifies erasure certificates (base64 of the raw 32 bytes)."""
-
-    algorithm: Literal["ed25519"] = "ed25519"
-    key_id: str
-    public_key: str
-
-
 class DownloadLink(BaseModel):
     url: str
     expires_at: datetime
-
-
-class AccountStatusOut(BaseModel):
-    org_id: str
-    status: Literal["active", "deleted", "purging", "purged"]
-    deleted_at: datetime | None = None
-    restorable_until: datetime | None = None
-    purge_request_id: str | None = None
 
 
 class AuditOut(BaseModel):

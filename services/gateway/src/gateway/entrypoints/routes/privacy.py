@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Path, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
+from clashtor_common.contracts.privacy import AccountStatusOut, CertificateKeyOut, CertificateOut
 from clashtor_common.errors import ApiError, not_found
 from clashtor_common.identity import Identity
 from clashtor_common.pagination import Cursor, Limit
@@ -34,10 +35,7 @@ from gateway.entrypoints.routes.calls import visible_call
 from gateway.entrypoints.schemas import (
     COMMON_ERRORS,
     AcceptedOut,
-    AccountStatusOut,
     CallSubject,
-    CertificateKeyOut,
-    CertificateOut,
     ExportIn,
     ObjectionIn,
     OrganizationSubject,
