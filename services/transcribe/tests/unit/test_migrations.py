@@ -8,15 +8,15 @@ from pathlib import Path
 
 from alembic import command
 
-from clashtor_common.testing.migrations import alembic_config, assert_migrations_build_the_tables
+from clashtor_common.testing.migrations import alembic_config, sqlite_migrations_test
 from transcribe.adapters.tables import TABLES
 
 SERVICE_DIR = Path(__file__).resolve().parents[2]
 
 
-def test_upgrade_to_head_matches_the_models_and_downgrade_removes_them(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'transcribe.db'}"
-    assert_migrations_build_the_tables(SERVICE_DIR, TABLES, url)
+test_upgrade_to_head_matches_the_tables_in_code_and_downgrade_removes_them = sqlite_migrations_test(
+    __file__, TABLES
+)
 
 
 def test_jobs_queued_before_the_subject_index_are_indexed_from_their_events(

@@ -9,7 +9,7 @@ service supports (SQLite in unit tests, PostgreSQL where the test server answers
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -72,3 +72,18 @@ def assert_migrations_build_the_tables(
     command.downgrade(config, "base")
     _, present = asyncio.run(_schema(url, metadata))
     assert present <= {"alembic_version"}, f"left after downgrade: {present}"
+
+
+def sqlite_migrations_test(
+    test_file: str, tables: Sequence[type[SQLModel]], *, downgrade: bool = True
+) -> Callable[[Path], None]:
+    """The test every service's suite holds, for the service whose ``tests/<kind>/`` holds
+    ``test_file``: ``test_... = sqlite_migrations_test(__file__, TABLES)`` in a test module
+    runs ``assert_migrations_build_the_tables`` on a fresh SQLite file."""
+    service_dir = Path(test_file).resolve().parents[2]
+
+    def test(tmp_path: Path) -> None:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'migrations.db'}"
+        assert_migrations_build_the_tables(service_dir, tables, url, downgrade=downgrade)
+
+    return test
