@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from clashtor_common import db as db_module
-from clashtor_common.bus import make_broker, subscribe
+from clashtor_common.bus import EventConsumer, Handler, make_broker, subscribe
 from clashtor_common.db import Database
 from clashtor_common.embedded import ensure_topics
 from clashtor_common.events import Envelope
@@ -53,6 +53,19 @@ async def harness(kafka_bootstrap: str, database_url: str):
     h = await started_harness("batches", kafka_bootstrap, database_url)
     yield h
     await h.stop()
+
+
+async def _one_batch(
+    kafka_bootstrap: str, db: Database, name: str, handler: Handler
+) -> tuple[EventConsumer, list[Envelope]]:
+    """Three events handed in one batch to a consumer on ``db`` that applies ``handler``:
+    the consumer and the events."""
+    settings = settings_for(name, kafka_bootstrap, db.url)
+    topic = f"test-{name}-{uuid.uuid4().hex[:8]}"
+    consumer = subscribe(make_broker(settings), topic, settings=settings, db=db, handler=handler)
+    events = [sample_event() for _ in range(3)]
+    await asyncio.wait_for(consumer.handle_batch(_records(topic, events)), timeout=20)
+    return consumer, events
 
 
 async def _inbox(db: Database, events: list[Envelope]) -> int:
@@ -136,7 +149,6 @@ async def test_a_handler_may_open_its_own_session_after_an_earlier_event_wrote_o
     monkeypatch.setattr(db_module, "SQLITE_BUSY_SECONDS", 1)
     db = Database(f"sqlite+aiosqlite:///{tmp_path}/service.db")
     await db.create_all(InboxRecord, Effect)
-    topic = f"test-ownsession-{uuid.uuid4().hex[:8]}"
     calls = 0
 
     async def writes_then_opens_its_own(event: Envelope, session: AsyncSession) -> None:
@@ -148,13 +160,8 @@ async def test_a_handler_may_open_its_own_session_after_an_earlier_event_wrote_o
         session.add(Effect(event_id=str(event.id), note=event.type))
         await session.flush()
 
-    settings = settings_for("ownsession", kafka_bootstrap, db.url)
-    consumer = subscribe(
-        make_broker(settings), topic, settings=settings, db=db, handler=writes_then_opens_its_own
-    )
-    events = [sample_event() for _ in range(3)]
     try:
-        await asyncio.wait_for(consumer.handle_batch(_records(topic, events)), timeout=20)
+        _, events = await _one_batch(kafka_bootstrap, db, "ownsession", writes_then_opens_its_own)
         assert calls == 3, "the batch went through in one transaction, not again one by one"
         for event in events:
             assert await count_effects(db, str(event.id)) == 2
@@ -220,20 +227,14 @@ async def test_a_handler_may_read_in_a_short_transaction_of_its_own_first_on_sql
     waited for the lock its caller held, for the whole busy timeout, on every retry."""
     db = Database(f"sqlite+aiosqlite:///{tmp_path}/service.db")
     await db.create_all(InboxRecord, Effect)
-    topic = f"test-ownread-{uuid.uuid4().hex[:8]}"
 
     async def reads_first(event: Envelope, session: AsyncSession) -> None:
         async with db.session() as reads:  # a short transaction of its own, like score's
             await reads.execute(select(Effect.id).limit(1))
         session.add(Effect(event_id=str(event.id), note=event.type))
 
-    settings = settings_for("ownread", kafka_bootstrap, db.url)
-    consumer = subscribe(
-        make_broker(settings), topic, settings=settings, db=db, handler=reads_first
-    )
-    events = [sample_event() for _ in range(3)]
     try:
-        await asyncio.wait_for(consumer.handle_batch(_records(topic, events)), timeout=20)
+        consumer, events = await _one_batch(kafka_bootstrap, db, "ownread", reads_first)
         for event in events:
             assert await count_effects(db, str(event.id)) == 1
         assert await _inbox(db, events) == 3

@@ -383,16 +383,18 @@ async def _handled(billing: RunningBilling, event_id: uuid.UUID) -> bool:
         return rows.first() is not None
 
 
-async def customer_of(
-    billing: RunningBilling, stripe: Any, org: str, created_by: str, **contact: str
-) -> str:
-    """A Stripe customer as checkout leaves it, and billing's row naming who started it."""
+async def customer_of_new_org(
+    billing: RunningBilling, stripe: Any, created_by: str, **contact: str
+) -> tuple[str, str]:
+    """A new organization and its Stripe customer as checkout leaves it (with billing's row
+    naming who started it): the organization's id and the customer's."""
+    org = new_org()
     customer_id = await paying_customer(stripe, org, **contact)
     async with billing.runtime.db.session() as session:
         session.add(
             BillingCustomer(org_id=org, stripe_customer_id=customer_id, created_by=created_by)
         )
-    return customer_id
+    return org, customer_id
 
 
 async def at_stripe(stripe: Any, customer_id: str) -> tuple[str, str]:
@@ -403,9 +405,8 @@ async def at_stripe(stripe: Any, customer_id: str) -> tuple[str, str]:
 async def test_a_rectified_user_updates_the_stripe_customer_they_set_up_once(
     billing: RunningBilling, kafka_bootstrap: str, stripe: Any, stripe_stub: Any
 ) -> None:
-    org = new_org()
-    customer_id = await customer_of(
-        billing, stripe, org, "user-ada", name="Ada Byron", email="ada@byron.test"
+    org, customer_id = await customer_of_new_org(
+        billing, stripe, "user-ada", name="Ada Byron", email="ada@byron.test"
     )
     changes = {"name": "Ada Lovelace", "email": "ada@lovelace.test"}
     url, _ = await claim_check(billing, changes)
@@ -433,9 +434,8 @@ async def test_a_rectified_user_updates_the_stripe_customer_they_set_up_once(
 async def test_a_user_is_matched_by_the_fingerprint_of_their_previous_email(
     billing: RunningBilling, kafka_bootstrap: str, stripe: Any
 ) -> None:
-    org = new_org()
-    customer_id = await customer_of(
-        billing, stripe, org, "user-owner", name="Billing Contact", email="Pat@Acme.test"
+    org, customer_id = await customer_of_new_org(
+        billing, stripe, "user-owner", name="Billing Contact", email="Pat@Acme.test"
     )
     url, _ = await claim_check(billing, {"email": "pat.new@acme.test"})
     someone_else = Subject(
@@ -454,9 +454,8 @@ async def test_a_user_is_matched_by_the_fingerprint_of_their_previous_email(
 async def test_an_organization_rectification_renames_its_customer_unless_erased_or_gone(
     billing: RunningBilling, kafka_bootstrap: str, stripe: Any, stripe_stub: Any
 ) -> None:
-    org = new_org()
-    customer_id = await customer_of(
-        billing, stripe, org, "user-1", name="Acme Ltd", email="billing@acme.test"
+    org, customer_id = await customer_of_new_org(
+        billing, stripe, "user-1", name="Acme Ltd", email="billing@acme.test"
     )
     url, _ = await claim_check(billing, {"name": "Acme Group Ltd"})
     await rectify(billing, kafka_bootstrap, org, Subject(type="organization", id=org), url)
@@ -489,9 +488,8 @@ async def test_a_customer_pseudonymized_at_stripe_is_left_alone(
 ) -> None:
     """The billing contact was erased (their Stripe fields are pseudonyms): the user who
     set up billing changing their name does not write personal data back."""
-    org = new_org()
-    customer_id = await customer_of(
-        billing, stripe, org, "user-setup", name="Gone Person", email="gone@acme.test"
+    org, customer_id = await customer_of_new_org(
+        billing, stripe, "user-setup", name="Gone Person", email="gone@acme.test"
     )
     erasure = erasure_requested(
         "user", "user-gone", fingerprint=fingerprint(DEV_FINGERPRINT_SECRET, "gone@acme.test")
