@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -25,6 +23,7 @@ from playwright.sync_api import Locator, Page, expect
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from clashtor_common.embedded import free_port
+from clashtor_common.testing.servers import Answer, PostStub
 
 from ..client import Clashtor
 from ..stack import Stack
@@ -32,7 +31,7 @@ from .support import Watched, browser_page, join, log_in
 
 
 @dataclass
-class Receiver:
+class Receiver(PostStub):
     """A webhook receiver on 127.0.0.1 that verifies every request with the
     ``standardwebhooks`` library under ``secret`` (200 when it holds, 401 otherwise)."""
 
@@ -40,40 +39,19 @@ class Receiver:
     port: int = field(default_factory=free_port)
     seen: list[tuple[str, bool, dict[str, Any]]] = field(default_factory=list)
     """(webhook-id, verified, body) of every request, in order."""
-    _server: ThreadingHTTPServer | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/clashtor"
 
-    def start(self) -> Receiver:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("content-length") or 0))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                try:
-                    Webhook(receiver.secret).verify(raw, headers)
-                    verified = True
-                except WebhookVerificationError:
-                    verified = False
-                receiver.seen.append((headers.get("webhook-id", ""), verified, json.loads(raw)))
-                self.send_response(200 if verified else 401)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
+    def respond(self, path: str, headers: dict[str, str], raw: bytes) -> Answer:
+        try:
+            Webhook(self.secret).verify(raw, headers)
+            verified = True
+        except WebhookVerificationError:
+            verified = False
+        self.seen.append((headers.get("webhook-id", ""), verified, json.loads(raw)))
+        return (200 if verified else 401), {}, b""
 
 
 @pytest.fixture(scope="module")

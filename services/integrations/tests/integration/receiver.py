@@ -9,7 +9,7 @@ from typing import Any
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from clashtor_common.testing.servers import Answer, PostServer
+from clashtor_common.testing.servers import Answer, PostStub
 
 
 @dataclass
@@ -20,7 +20,7 @@ class Received:
 
 
 @dataclass
-class Receiver:
+class Receiver(PostStub):
     port: int
     secrets: list[str] = field(default_factory=list)
     accepted: list[Received] = field(default_factory=list)
@@ -28,23 +28,12 @@ class Receiver:
     answer: int = 200
     verifies: bool = True
     """False: a receiver that checks nothing (Zapier's catch hooks)."""
-    _server: PostServer | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/hooks"
 
-    def up(self) -> Receiver:
-        self._server = PostServer(self._receive, port=self.port)
-        self._server.start()
-        return self
-
-    def down(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    def _receive(self, _path: str, headers: dict[str, str], raw: bytes) -> Answer:
+    def respond(self, path: str, headers: dict[str, str], raw: bytes) -> Answer:
         body = self.verify(raw, headers)
         if body is None:
             self.rejected += 1

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clashtor_common.embedded import free_port
-from clashtor_common.testing.servers import Answer, PostServer
+from clashtor_common.testing.servers import Answer, PostStub
 
 
 @dataclass
-class SlackStub:
+class SlackStub(PostStub):
     tokens: set[str] = field(default_factory=set)
     posted: list[dict[str, Any]] = field(default_factory=list)
     arrived: int = 0
@@ -22,22 +22,13 @@ class SlackStub:
     hold: threading.Event | None = None
     """Set: a post is taken in only once this event is."""
     port: int = field(default_factory=free_port)
-    _server: PostServer | None = None
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api/"
 
-    def start(self) -> SlackStub:
-        self._server = PostServer(self._web_api, port=self.port)
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-
-    def _web_api(self, path: str, headers: dict[str, str], raw: bytes) -> Answer:
+    def respond(self, path: str, headers: dict[str, str], raw: bytes) -> Answer:
+        """Slack's Web API: ``chat.postMessage`` with a known bearer token."""
         token = headers.get("authorization", "").removeprefix("Bearer ")
         if path != "/api/chat.postMessage":
             answer: dict[str, Any] = {"ok": False, "error": "unknown_method"}

@@ -42,9 +42,9 @@ def new_org() -> str:
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    r = Receiver(free_port()).up()
+    r = Receiver(free_port()).start()
     yield r
-    r.down()
+    r.stop()
 
 
 async def subscribe(
@@ -170,7 +170,7 @@ async def test_a_receiver_down_for_a_while_gets_the_event_once_when_back(
     assert pending["status"] == "pending" and pending["next_attempt_at"]
     assert all(a["status_code"] is None and a["error"] for a in pending["log"])
 
-    receiver.up()
+    receiver.start()
     try:
         await wait_until(lambda: receiver.for_subject(call_id), timeout=60)
         [done] = await settled(api, org, hook["id"])
@@ -179,7 +179,7 @@ async def test_a_receiver_down_for_a_while_gets_the_event_once_when_back(
         await ctx.dispatcher.run_until_idle()  # nothing is still due for it
         assert len(receiver.for_subject(call_id)) == 1
     finally:
-        receiver.down()
+        receiver.stop()
 
 
 async def test_the_same_event_twice_is_delivered_once(

@@ -19,9 +19,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def zap() -> Iterator[Receiver]:
-    r = Receiver(free_port()).up()
+    r = Receiver(free_port()).start()
     yield r
-    r.down()
+    r.stop()
 
 
 async def test_a_zap_subscribes_receives_and_unsubscribes(

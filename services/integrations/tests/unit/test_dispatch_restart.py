@@ -63,7 +63,7 @@ async def _schedule(db: Database, url: str, secret: str) -> None:
 async def test_a_restarted_dispatcher_sends_what_was_due_and_only_that(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'integrations.db'}"
     secret = new_secret()
-    receiver = Receiver(free_port(), secrets=[secret]).up()
+    receiver = Receiver(free_port(), secrets=[secret]).start()
     before = Database(url)
     await before.create_all(*TABLES)
     await _schedule(before, receiver.url, secret)
@@ -89,6 +89,6 @@ async def test_a_restarted_dispatcher_sends_what_was_due_and_only_that(tmp_path:
         assert due is not None and (due.status, due.attempts) == ("delivered", 3)
         assert later is not None and (later.status, later.attempts) == ("pending", 2)
     finally:
-        receiver.down()
+        receiver.stop()
         await sender.aclose()
         await after.dispose()

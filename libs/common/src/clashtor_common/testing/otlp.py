@@ -22,7 +22,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
-from clashtor_common.testing.servers import Answer, PostServer
+from clashtor_common.testing.servers import Answer, PostStub
 
 #: Span kinds as OTLP numbers them.
 SERVER, CLIENT, PRODUCER, CONSUMER = 2, 3, 4, 5
@@ -40,28 +40,18 @@ class ReceivedSpan:
 
 
 @dataclass
-class OtlpReceiver:
+class OtlpReceiver(PostStub):
     spans: list[ReceivedSpan] = field(default_factory=list)
     #: ``(service, metric name)`` of every metric point batch received.
     metrics: set[tuple[str, str]] = field(default_factory=set)
     port: int = 0
-    _server: PostServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> OtlpReceiver:
-        self._server = PostServer(self._export)
-        self.port = self._server.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-
-    def _export(self, path: str, headers: dict[str, str], body: bytes) -> Answer:
+    def respond(self, path: str, headers: dict[str, str], body: bytes) -> Answer:
         if headers.get("content-encoding") == "gzip":
             body = gzip.decompress(body)
         if path == "/v1/traces":

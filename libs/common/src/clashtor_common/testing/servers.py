@@ -4,7 +4,8 @@ The stand-ins of providers (Stripe, OpenAI, Deepgram, Slack, an OTLP collector, 
 customer's webhook receiver) are reached over real HTTP by the code under test, which
 often runs its own event loop; a thread keeps them answering whatever that loop does.
 ``ThreadedApp`` serves an ASGI app (uvicorn); ``PostServer`` answers POSTs from a plain
-function (``http.server``), for stand-ins that need no routing.
+function (``http.server``), for stand-ins that need no routing; ``PostStub`` is the base of
+such a stand-in, its ``respond`` method the function.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 import uvicorn
 
@@ -100,4 +101,26 @@ class PostServer:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            self._server = None
+
+
+class PostStub:
+    """A stand-in that answers every POST with ``respond``, on ``port`` (0: a free one,
+    known once started); started and stopped as often as a test likes (a receiver taken
+    down comes back on the same port)."""
+
+    port: int = 0
+    _server: PostServer | None = None
+
+    def respond(self, path: str, headers: dict[str, str], body: bytes) -> Answer:
+        raise NotImplementedError
+
+    def start(self) -> Self:
+        self._server = PostServer(self.respond, port=self.port)
+        self.port = self._server.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
             self._server = None

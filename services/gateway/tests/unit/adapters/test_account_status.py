@@ -19,8 +19,8 @@ ORG = Identity(org_id="org-1", user_id="u-1", role="rep")
 class Privacy:
     """Answers ``GET /internal/account/status`` with what the test scripts."""
 
-    def __init__(self) -> None:
-        self.answers: list[Any] = []
+    def __init__(self, *answers: Any) -> None:
+        self.answers = list(answers)
         self.asked = 0
 
     async def call_json(self, service: str, method: str, path: str, **_: Any) -> tuple[int, Any]:
@@ -40,12 +40,13 @@ class Clock:
         return self.now
 
 
-def _cache(privacy: Privacy, clock: Clock) -> AccountStatusCache:
+def _cache(privacy: Privacy, clock: Clock | None = None, **options: Any) -> AccountStatusCache:
     return AccountStatusCache(
         privacy,  # type: ignore[arg-type]
         ttl_seconds=5,
         stale_seconds=60,
-        clock=clock,
+        clock=clock or Clock(),
+        **options,
     )
 
 
@@ -60,9 +61,8 @@ DELETED = {
 
 
 async def test_privacy_is_asked_once_per_cache_period() -> None:
-    privacy, clock = Privacy(), Clock()
+    privacy, clock = Privacy(ACTIVE, DELETED), Clock()
     cache = _cache(privacy, clock)
-    privacy.answers = [ACTIVE, DELETED]
     for _ in range(3):
         await cache.ensure_active(ORG)
     assert privacy.asked == 1
@@ -73,9 +73,8 @@ async def test_privacy_is_asked_once_per_cache_period() -> None:
 
 
 async def test_the_last_answer_stands_in_while_privacy_is_down_but_not_for_long() -> None:
-    privacy, clock = Privacy(), Clock()
+    privacy, clock = Privacy(DELETED, DOWN, DOWN), Clock()
     cache = _cache(privacy, clock)
-    privacy.answers = [DELETED, DOWN, DOWN]
     assert (await cache.status(ORG)).status == "deleted"
     clock.now += 30
     assert (await cache.status(ORG)).status == "deleted"
@@ -86,9 +85,8 @@ async def test_the_last_answer_stands_in_while_privacy_is_down_but_not_for_long(
 
 
 async def test_an_unknown_status_fails_closed() -> None:
-    privacy, clock = Privacy(), Clock()
-    cache = _cache(privacy, clock)
-    privacy.answers = [DOWN, {"status": "maybe"}]
+    privacy = Privacy(DOWN, {"status": "maybe"})
+    cache = _cache(privacy)
     with pytest.raises(ApiError) as down:
         await cache.ensure_active(ORG)
     assert down.value.status == 503
@@ -98,9 +96,8 @@ async def test_an_unknown_status_fails_closed() -> None:
 
 
 async def test_what_this_replica_forwarded_counts_at_once() -> None:
-    privacy, clock = Privacy(), Clock()
-    cache = _cache(privacy, clock)
-    privacy.answers = [ACTIVE]
+    privacy = Privacy(ACTIVE)
+    cache = _cache(privacy)
     await cache.ensure_active(ORG)
     cache.remember("org-1", AccountStatus.from_privacy(DELETED))
     with pytest.raises(AccountDeleted):
@@ -111,15 +108,8 @@ async def test_what_this_replica_forwarded_counts_at_once() -> None:
 
 
 async def test_the_table_is_bounded_and_keeps_the_organizations_in_use() -> None:
-    privacy, clock = Privacy(), Clock()
-    cache = AccountStatusCache(
-        privacy,  # type: ignore[arg-type]
-        ttl_seconds=5,
-        stale_seconds=60,
-        clock=clock,
-        max_entries=3,
-    )
-    privacy.answers = [ACTIVE] * 10
+    privacy = Privacy(*[ACTIVE] * 10)
+    cache = _cache(privacy, max_entries=3)
     for n in range(10):
         await cache.ensure_active(Identity(org_id=f"org-{n}", user_id="u-1", role="rep"))
         await cache.ensure_active(ORG)  # in use all along: never pushed out
@@ -139,8 +129,8 @@ def test_a_deleted_org_is_told_how_and_until_when_to_restore() -> None:
 class SlowPrivacy(Privacy):
     """Privacy that answers only once the test lets it."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, *answers: Any) -> None:
+        super().__init__(*answers)
         self.release = asyncio.Event()
 
     async def call_json(self, service: str, method: str, path: str, **_: Any) -> tuple[int, Any]:
@@ -155,9 +145,8 @@ async def _settle() -> None:
 
 
 async def test_readers_arriving_while_the_status_is_asked_share_that_one_question() -> None:
-    privacy, clock = SlowPrivacy(), Clock()
-    cache = _cache(privacy, clock)
-    privacy.answers = [ACTIVE]
+    privacy = SlowPrivacy(ACTIVE)
+    cache = _cache(privacy)
     readers = [asyncio.create_task(cache.ensure_active(ORG)) for _ in range(50)]
     await _settle()
     privacy.release.set()
@@ -166,9 +155,8 @@ async def test_readers_arriving_while_the_status_is_asked_share_that_one_questio
 
 
 async def test_a_status_learned_first_hand_is_not_overwritten_by_an_older_question() -> None:
-    privacy, clock = SlowPrivacy(), Clock()
-    cache = _cache(privacy, clock)
-    privacy.answers = [ACTIVE, DELETED]
+    privacy = SlowPrivacy(ACTIVE, DELETED)
+    cache = _cache(privacy)
     asked_before = asyncio.create_task(cache.status(ORG))
     await _settle()
     cache.remember("org-1", AccountStatus.from_privacy(DELETED))  # this replica forwarded it
