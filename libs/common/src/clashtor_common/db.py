@@ -47,6 +47,15 @@ SQLITE_TURN_SECONDS = SQLITE_BUSY_SECONDS
 """How long a SQLite transaction waits for its turn in this process (``Database._turn``)."""
 
 
+class OrgRepository:
+    """The base of a service's repositories: one organization's rows, read and written
+    inside the caller's session (its transaction), so every query can scope by ``org_id``."""
+
+    def __init__(self, session: AsyncSession, org_id: str) -> None:
+        self.session = session
+        self.org_id = org_id
+
+
 @dataclass(frozen=True)
 class _Held:
     """A database's turn (``Database._turn``) or open sessions, held by one task.

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clashtor_common.db import OrgRepository
 from ingest.adapters.tables import CallRecord, CallTrackerRecord, ErasedCall, ParticipantRecord
 from ingest.domain.listing import SORTS, CallQuery
 
@@ -21,12 +22,8 @@ async def known_audio_keys(session: AsyncSession, keys: Sequence[str]) -> set[st
     return set(rows.scalars().all())
 
 
-class CallRepository:
+class CallRepository(OrgRepository):
     """Org-scoped access to calls and their participants within one session."""
-
-    def __init__(self, session: AsyncSession, org_id: str) -> None:
-        self.session = session
-        self.org_id = org_id
 
     # reads -----------------------------------------------------------------------------
     async def get(self, call_id: str) -> CallRecord | None:

@@ -6,17 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from clashtor_common.db import OrgRepository
 from ingest.adapters.tables import PlaylistItemRecord, PlaylistRecord
 
 
-class PlaylistRepository:
+class PlaylistRepository(OrgRepository):
     """Org-scoped access to the call library within one session."""
-
-    def __init__(self, session: AsyncSession, org_id: str) -> None:
-        self.session = session
-        self.org_id = org_id
 
     async def get(self, playlist_id: str, *, for_update: bool = False) -> PlaylistRecord | None:
         stmt = select(PlaylistRecord).where(

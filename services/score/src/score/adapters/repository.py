@@ -9,10 +9,9 @@ from sqlalchemy import and_, delete, func, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from clashtor_common.db import utcnow
+from clashtor_common.db import OrgRepository, utcnow
 from clashtor_common.events import ParticipantRef
 from score.adapters.tables import (
     CallParticipantRecord,
@@ -27,11 +26,7 @@ from score.adapters.tables import (
 )
 
 
-class ScoreRepository:
-    def __init__(self, session: AsyncSession, org_id: str) -> None:
-        self.session = session
-        self.org_id = org_id
-
+class ScoreRepository(OrgRepository):
     # calls -------------------------------------------------------------------------------
     async def get(self, call_id: str) -> CallScoreRecord | None:
         rows = await self.session.execute(

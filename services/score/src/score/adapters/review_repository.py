@@ -6,18 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, delete, or_, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from clashtor_common.db import utcnow
+from clashtor_common.db import OrgRepository, utcnow
 from score.adapters.tables import CommentRecord, ItemReviewRecord
 
 
-class ReviewRepository:
-    def __init__(self, session: AsyncSession, org_id: str) -> None:
-        self.session = session
-        self.org_id = org_id
-
+class ReviewRepository(OrgRepository):
     # comments ---------------------------------------------------------------------------
     async def comment(self, call_id: str, comment_id: str) -> CommentRecord | None:
         rows = await self.session.execute(

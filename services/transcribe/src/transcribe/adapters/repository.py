@@ -6,10 +6,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, or_
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from clashtor_common.db import as_utc
+from clashtor_common.db import OrgRepository, as_utc
 from clashtor_common.events import ParticipantRef
 from transcribe.adapters.tables import (
     ErasedCall,
@@ -20,12 +19,8 @@ from transcribe.adapters.tables import (
 )
 
 
-class TranscriptRepository:
+class TranscriptRepository(OrgRepository):
     """One organization's view of the tables, inside the caller's transaction."""
-
-    def __init__(self, session: AsyncSession, org_id: str) -> None:
-        self.session = session
-        self.org_id = org_id
 
     # calls -------------------------------------------------------------------------------
     async def get(self, call_id: str) -> TranscriptRecord | None:
