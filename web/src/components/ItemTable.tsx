@@ -1,5 +1,5 @@
-// The settings lists: one row an item, its cells, and one named button at the end of the
-// row (Delete, Revoke, Remove …) that screen readers hear with the item's name.
+// A list as a table: one row an item, its cells, and (with `action`) one named button at
+// the end of the row (Delete, Revoke, Remove …) that screen readers hear with the item's name.
 import type { ReactNode } from "react";
 import { TableHead } from "./TableHead";
 

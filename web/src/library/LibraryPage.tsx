@@ -7,7 +7,7 @@ import { api, unwrap } from "../api/client";
 import { ActionForm } from "../components/ActionForm";
 import { Field } from "../components/Field";
 import { MorePages } from "../components/MorePages";
-import { TableHead } from "../components/TableHead";
+import { ItemTable } from "../components/ItemTable";
 import { useFormAction } from "../lib/useFormAction";
 import { when } from "../lib/time";
 
@@ -44,20 +44,17 @@ export function LibraryPage() {
       {pages.isError && <p role="alert">{pages.error.message}</p>}
       {pages.isSuccess && playlists.length === 0 && <p className="muted">No playlist yet.</p>}
       {playlists.length > 0 && (
-        <table>
-          <TableHead columns={["Playlist", "Calls and clips", "Updated"]} />
-          <tbody>
-            {playlists.map((p) => (
-              <tr key={p.id}>
-                <td>
-                  <Link to={`/library/${encodeURIComponent(p.id)}`}>{p.title}</Link>
-                </td>
-                <td>{p.item_count}</td>
-                <td>{when(p.updated_at)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <ItemTable
+          columns={["Playlist", "Calls and clips", "Updated"]}
+          items={playlists}
+          cells={(p) => [
+            <Link key="title" to={`/library/${encodeURIComponent(p.id)}`}>
+              {p.title}
+            </Link>,
+            p.item_count,
+            when(p.updated_at),
+          ]}
+        />
       )}
       <MorePages pages={pages} label="More playlists" />
     </section>

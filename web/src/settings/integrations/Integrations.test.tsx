@@ -22,6 +22,13 @@ const quiet = {
   "GET /v1/integrations/slack/rules": empty,
   "GET /v1/webhooks": empty,
 };
+// Types the Zoom Server-to-Server form's four fields, as a person would.
+async function fillServerToServer(form: ReturnType<typeof within>, account: string, client: string, secret: string, token: string) {
+  await userEvent.type(form.getByLabelText("Account ID"), account);
+  await userEvent.type(form.getByLabelText("Client ID"), client);
+  await userEvent.type(form.getByLabelText("Client secret"), secret);
+  await userEvent.type(form.getByLabelText("Secret token"), token);
+}
 const page = (path = "/settings/integrations") =>
   renderAt(path, [{ path: "/settings/integrations", element: <IntegrationsSettings /> }]);
 
@@ -154,10 +161,7 @@ test("Zoom Server-to-Server: the organization's own app's credentials, refused i
   const form = within(zoom.getByRole("form", { name: "Zoom Server-to-Server app" }));
   expect(form.getByLabelText("Client secret")).toHaveAttribute("type", "password");
   expect(form.getByLabelText("Secret token")).toHaveAttribute("type", "password");
-  await userEvent.type(form.getByLabelText("Account ID"), " acct-s2s ");
-  await userEvent.type(form.getByLabelText("Client ID"), "cid");
-  await userEvent.type(form.getByLabelText("Client secret"), "wrong");
-  await userEvent.type(form.getByLabelText("Secret token"), "tok");
+  await fillServerToServer(form, " acct-s2s ", "cid", "wrong", "tok");
   await userEvent.click(form.getByRole("button", { name: "Connect with this app" }));
   expect(await zoom.findByRole("alert")).toHaveTextContent("Zoom refused these credentials. Check the account ID");
   expect(sent[0]).toEqual({ account_id: "acct-s2s", client_id: "cid", client_secret: "wrong", webhook_secret_token: "tok" });
@@ -194,10 +198,7 @@ test("Zoom Server-to-Server: a connected app's credentials can be replaced, the 
   expect(summary.closest("details")).not.toHaveAttribute("open"); // collapsed until asked for
   await userEvent.click(summary);
   const form = within(zoom.getByRole("form", { name: "Zoom Server-to-Server app" }));
-  await userEvent.type(form.getByLabelText("Account ID"), "acct-s2s");
-  await userEvent.type(form.getByLabelText("Client ID"), "cid");
-  await userEvent.type(form.getByLabelText("Client secret"), "rotated");
-  await userEvent.type(form.getByLabelText("Secret token"), "new-token");
+  await fillServerToServer(form, "acct-s2s", "cid", "rotated", "new-token");
   await userEvent.click(form.getByRole("button", { name: "Save new credentials" }));
   expect(await zoom.findByRole("status")).toHaveTextContent("Zoom accepted the new credentials");
   expect(sent).toEqual([{ account_id: "acct-s2s", client_id: "cid", client_secret: "rotated", webhook_secret_token: "new-token" }]);

@@ -14,7 +14,7 @@ import { api, ApiError, unwrap, type Schemas } from "../../api/client";
 import { ActionForm } from "../../components/ActionForm";
 import { Field, FormError } from "../../components/Field";
 import { MorePages } from "../../components/MorePages";
-import { TableHead } from "../../components/TableHead";
+import { ItemTable } from "../../components/ItemTable";
 import { when } from "../../lib/time";
 import { useFormAction } from "../../lib/useFormAction";
 import { DisconnectDialog } from "./DisconnectDialog";
@@ -229,30 +229,25 @@ function ZoomImports() {
       {pages.isError && <p role="alert">{pages.error.message}</p>}
       {pages.isSuccess && items.length === 0 && <p className="muted">No recording yet: they appear here when Zoom announces them.</p>}
       {items.length > 0 && (
-        <table>
-          <TableHead columns={["Meeting", "Status", "Call or reason", "Attempts", "Announced"]} />
-          <tbody>
-            {items.map((item) => (
-              <tr key={item.id}>
-                <td>{item.title ?? "(no topic)"}</td>
-                <td>
-                  <span className={`badge badge-${item.status === "imported" ? "scored" : item.status}`}>
-                    {IMPORT_STATUS[item.status] ?? item.status}
-                  </span>
-                </td>
-                <td>
-                  {item.call_id ? (
-                    <Link to={`/calls/${encodeURIComponent(item.call_id)}`}>Open the call{item.title ? ` ${item.title}` : ""}</Link>
-                  ) : (
-                    (item.error ?? "–")
-                  )}
-                </td>
-                <td>{item.attempts}</td>
-                <td>{when(item.created_at)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <ItemTable
+          columns={["Meeting", "Status", "Call or reason", "Attempts", "Announced"]}
+          items={items}
+          cells={(item) => [
+            item.title ?? "(no topic)",
+            <span key="status" className={`badge badge-${item.status === "imported" ? "scored" : item.status}`}>
+              {IMPORT_STATUS[item.status] ?? item.status}
+            </span>,
+            item.call_id ? (
+              <Link key="call" to={`/calls/${encodeURIComponent(item.call_id)}`}>
+                Open the call{item.title ? ` ${item.title}` : ""}
+              </Link>
+            ) : (
+              (item.error ?? "–")
+            ),
+            item.attempts,
+            when(item.created_at),
+          ]}
+        />
       )}
       <MorePages pages={pages} label="More recordings" />
     </>

@@ -3,17 +3,16 @@ erases the user and the gateway's acknowledgement arrives on ``erasure-completed
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from clashtor_common.events import Topic, make_event, parse_envelope
+from clashtor_common.events import Topic, make_event
 from clashtor_common.testing.apps import serve
 from clashtor_common.testing.events import erasure_requested
+from clashtor_common.testing.kafka import TopicReader, publish
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
 
@@ -22,25 +21,11 @@ PASSWORD = "correct horse battery staple"
 
 
 async def _acknowledgement(bootstrap: str, request_id: str, timeout: float = 60) -> dict:
-    consumer = AIOKafkaConsumer(
-        Topic.ERASURE_COMPLETED.value,
-        bootstrap_servers=bootstrap,
-        group_id=f"gateway-test-{uuid.uuid4().hex[:8]}",
-        auto_offset_reset="earliest",
-    )
-    await consumer.start()
+    reader = await TopicReader(bootstrap, Topic.ERASURE_COMPLETED.value).start()
     try:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while asyncio.get_running_loop().time() < deadline:
-            batches = await consumer.getmany(timeout_ms=500)
-            for records in batches.values():
-                for record in records:
-                    event = parse_envelope(record.value)
-                    if event.data.get("request_id") == request_id:
-                        return event.data
-        raise AssertionError("no erasure-completed from the gateway in time")
+        return (await reader.wait_for_data(timeout=timeout, request_id=request_id)).data
     finally:
-        await consumer.stop()
+        await reader.stop()
 
 
 async def test_erasure_round_trip_on_the_broker(
@@ -66,14 +51,7 @@ async def test_erasure_round_trip_on_the_broker(
         user = signup.json()["user"]
         request = erasure_requested("user", user["id"])
         event = make_event(request, source="privacy", org_id=user["organization"]["id"])
-        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
-        await producer.start()
-        try:
-            await producer.send_and_wait(
-                Topic.ERASURE_REQUESTED.value, event.to_bytes(), key=event.key.encode()
-            )
-        finally:
-            await producer.stop()
+        await publish(kafka_bootstrap, event)
 
         ack = await _acknowledgement(kafka_bootstrap, request.request_id)
         assert ack["service"] == "gateway" and ack["status"] == "completed"
