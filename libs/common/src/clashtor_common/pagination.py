@@ -159,7 +159,7 @@ async def keyset_page(
     return rows, encode_cursor(key(rows[-1])) if more else None
 
 
-def by_creation(row: Any) -> tuple[datetime, str]:
+def creation_key(row: Any) -> tuple[datetime, str]:
     """A row's creation key: ``created_at`` (as UTC; SQLite hands it back naive) and ``id``."""
     return (as_utc(row.created_at), row.id)
 
@@ -179,7 +179,7 @@ async def creation_page(
         session,
         query,
         (table.created_at, table.id),
-        by_creation,
+        creation_key,
         (datetime, str),
         limit=limit,
         cursor=cursor,
