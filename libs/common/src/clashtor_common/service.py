@@ -51,6 +51,7 @@ from clashtor_common.migrate import upgrade_head
 from clashtor_common.outbox import OutboxRecord, OutboxRelay, pending_count
 from clashtor_common.periodic import Periodic
 from clashtor_common.request_id import RequestIdMiddleware
+from clashtor_common.route_spans import name_spans_by_route_templates
 from clashtor_common.settings import ServiceSettings
 from clashtor_common.telemetry import meter_provider, metrics_text, shutdown, tracer_provider
 
@@ -325,6 +326,7 @@ def create_service_app(
         # they said nothing the server span does not, at a span's CPU each.
         exclude_spans=["receive", "send"],
     )
+    name_spans_by_route_templates(app)  # not by trying every route on every request
     return app
 
 
