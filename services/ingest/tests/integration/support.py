@@ -10,7 +10,7 @@ from functools import partial
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select
 
 from clashtor_common.crypto import DataKey, fingerprint
@@ -23,6 +23,7 @@ from clashtor_common.testing.events import (
     erasure_requested,
     new_org,  # noqa: F401 - used by the tests
 )
+from clashtor_common.testing.kafka import TopicReader
 from clashtor_common.testing.waiting import wait_until  # noqa: F401 - used by the tests
 from clashtor_common.upload_form import SOURCE_HEADER
 from ingest.adapters.tables import CallRecord, ParticipantRecord
@@ -187,30 +188,21 @@ async def read_topic(
     at_least: int = 1,
     timeout: float = 30.0,
 ) -> list[tuple[bytes, dict[str, Any]]]:
-    """Messages on ``topic`` (from the start) matching ``match``; waits for ``at_least``."""
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        group_id=None,
-    )
-    await consumer.start()
-    found: list[tuple[bytes, dict[str, Any]]] = []
+    """Messages on ``topic`` (from the start) matching ``match``, each as its bytes and
+    its JSON; waits for ``at_least`` (at most ``timeout``), then reads until it is quiet."""
+    reader = await TopicReader(bootstrap, topic).start()
+
+    def found() -> list[tuple[bytes, dict[str, Any]]]:
+        return [(raw, envelope) for raw in reader.raw if match(envelope := json.loads(raw))]
+
     try:
         deadline = asyncio.get_running_loop().time() + timeout
-        while asyncio.get_running_loop().time() < deadline:
-            batches = await consumer.getmany(timeout_ms=500)
-            for messages in batches.values():
-                for message in messages:
-                    envelope = json.loads(message.value)
-                    if match(envelope):
-                        found.append((message.value, envelope))
-            if len(found) >= at_least and not batches:
-                return found
-        return found
+        while len(found()) < at_least and asyncio.get_running_loop().time() < deadline:
+            await reader.poll()
+        await reader.drain()
+        return found()
     finally:
-        await consumer.stop()
+        await reader.stop()
 
 
 async def outbox_size(ctx: IngestContext, org: str) -> int:
