@@ -109,12 +109,15 @@ class Database:
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"timeout": SQLITE_BUSY_SECONDS}
+            # the pool's rollback on return is done by ``_sqlite_reset``, only when needed
+            kwargs["pool_reset_on_return"] = None
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if _is_sqlite(url):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
+            event.listen(self.engine.sync_engine, "reset", _sqlite_reset)
         self._turns: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
     @property
@@ -287,6 +290,20 @@ def _sqlite_begin(conn: Any) -> None:
     # IMMEDIATE takes the write lock up front: a transaction that reads then writes never
     # fails with "database is locked" because another writer got in between.
     conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _sqlite_reset(dbapi_conn: Any, _record: Any, state: Any) -> None:
+    """A connection going back to the pool is rolled back only if a transaction is open.
+
+    Every session ends its transaction itself (commit or rollback), after which the pool's
+    own reset was a rollback of nothing: one more trip to aiosqlite's thread (two thread
+    switches) per transaction. ``in_transaction`` is SQLite's own autocommit flag, read
+    without a trip. A connection being discarded (``terminate_only``), or reset where
+    nothing can be awaited, is left to the pool as before."""
+    if state.terminate_only or not state.asyncio_safe:
+        return
+    if dbapi_conn._connection.in_transaction:  # the aiosqlite connection
+        dbapi_conn.rollback()
 
 
 @event.listens_for(Session, "after_begin")

@@ -229,3 +229,62 @@ async def test_a_session_inside_an_inner_session_that_wrote_is_a_savepoint_on_it
                 innermost.add(Thing(name="innermost"))
     assert await count(db) == 2
     await db.dispose()
+
+
+async def test_a_committed_sqlite_session_makes_no_rollback_trip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool's reset on return rolled back a connection whose session had just
+    committed: one more trip to aiosqlite's thread per transaction, for nothing."""
+    import aiosqlite
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
+    await db.create_all(Thing)
+    rollbacks = 0
+    rollback = aiosqlite.Connection.rollback
+
+    async def counted(self: aiosqlite.Connection) -> None:
+        nonlocal rollbacks
+        rollbacks += 1
+        await rollback(self)
+
+    monkeypatch.setattr(aiosqlite.Connection, "rollback", counted)
+    async with db.session() as s:
+        s.add(Thing(name="committed"))
+    assert await count(db) == 1
+    assert rollbacks == 0
+    with pytest.raises(RuntimeError):
+        async with db.session() as s:
+            s.add(Thing(name="rolled back"))
+            await s.flush()
+            raise RuntimeError("the session fails")
+    assert rollbacks == 1  # the session's own rollback, not a second one from the pool
+    assert await count(db) == 1
+    await db.dispose()
+
+
+async def test_a_sqlite_connection_returned_inside_a_transaction_is_rolled_back(
+    tmp_path: Path,
+) -> None:
+    """A connection given back to the pool with its transaction open (a raw DBAPI user)
+    is still rolled back: its write is undone and its write lock released."""
+    from sqlalchemy.util import greenlet_spawn
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
+    await db.create_all(Thing)
+
+    def write_and_leave_open() -> None:
+        raw = db.engine.sync_engine.raw_connection()
+        cursor = raw.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        cursor.execute("INSERT INTO test_db_thing (name) VALUES ('never committed')")
+        cursor.close()
+        raw.close()  # back to the pool with the transaction open
+
+    await greenlet_spawn(write_and_leave_open)
+    async with db.session() as s:  # would fail: a transaction within a transaction
+        s.add(Thing(name="next"))
+    async with db.session() as s:
+        names = (await s.execute(select(Thing.name))).scalars().all()
+    assert names == ["next"]
+    await db.dispose()
