@@ -54,7 +54,7 @@ from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from opentelemetry import trace
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
+from sqlmodel import select
 
 from clashtor_common.db import Database
 from clashtor_common.events import Envelope, InvalidEvent, dlq_topic, parse_envelopes
@@ -148,8 +148,9 @@ class _Incoming:
 #: The headers that name the producer's span (and the request's baggage) an event came in.
 _TRACE_HEADERS = ("traceparent", "tracestate", "baggage")
 
+_INBOX = InboxRecord.__table__  # type: ignore[attr-defined]
 #: The inbox rows of a batch, written by the table's own INSERT (no ORM bulk pass).
-_INBOX_INSERT = insert(InboxRecord.__table__)  # type: ignore[attr-defined]
+_INBOX_INSERT = insert(_INBOX)
 
 
 def _runs(incoming: Sequence[_Incoming]) -> Iterator[list[_Incoming]]:
@@ -321,7 +322,7 @@ class EventConsumer:
                 with self.db.outermost(session):
                     claimed = await self._apply_runs(incoming, handled, session)
                     if claimed:  # one multi-row INSERT; a concurrent duplicate fails the batch
-                        await session.execute(_INBOX_INSERT, claimed)
+                        await (await session.connection()).execute(_INBOX_INSERT, claimed)
                     await session.commit()
         except Exception as exc:
             if len(incoming) > 1 or not isinstance(exc, PermanentError):
@@ -359,9 +360,10 @@ class EventConsumer:
 
     async def _handled_ids(self, ids: list[Any]) -> set[Any]:
         async with self.db.session() as session:
-            rows = await session.execute(
-                select(InboxRecord.event_id).where(
-                    InboxRecord.consumer == self.consumer, col(InboxRecord.event_id).in_(ids)
+            connection = await session.connection()  # a Core statement: no ORM pass
+            rows = await connection.execute(
+                select(_INBOX.c.event_id).where(
+                    _INBOX.c.consumer == self.consumer, _INBOX.c.event_id.in_(ids)
                 )
             )
             return set(rows.scalars().all())
