@@ -30,8 +30,13 @@ the gateway side's: the server CPU per read, load generator left out, is reporte
 its own ratio). Loopback only; the load generator shares the two CPUs
 with the services. Its clients keep up to ``4 × BENCH_GATEWAY_CONCURRENCY`` idle
 connections (at 200 workers, 64 made both sides open and close connections all the
-time, a cost of the load generator's pool, not of either side's reads). The issue's
-target is measured with ``BENCH_GATEWAY_CONCURRENCY=200``.
+time, a cost of the load generator's pool, not of either side's reads). The timed reads
+go through ``aiohttp`` (the sign-up, upload and wait for scoring through httpx): at 200
+workers httpx's pool (httpcore) looks at every connection to hand out and take back
+each one, and py-spy found the load generator near a whole core, five sixths of it in
+that pool (8 ms of CPU per gateway read, the gateway's own 2): the readers queued in the
+load generator, and the latencies measured its CPU. The issue's target is measured
+with ``BENCH_GATEWAY_CONCURRENCY=200``.
 
     .venv/bin/python -m bench gateway
 """
@@ -40,6 +45,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import os
 import statistics
 import time
@@ -48,6 +54,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+import aiohttp
 import httpx
 import psutil
 
@@ -175,7 +182,7 @@ async def apply_load(
             start = time.perf_counter()
             try:
                 failure = await read()
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, aiohttp.ClientError, TimeoutError) as exc:
                 failure = type(exc).__name__
             into.latencies.append(time.perf_counter() - start)
             if failure:
@@ -193,25 +200,25 @@ async def apply_load(
             )
 
 
-def failure_of(service: str, resp: httpx.Response) -> str | None:
-    if resp.status_code == 200:
+def failure_of(service: str, status: int, body: bytes) -> str | None:
+    if status == 200:
         return None
     try:
-        code = resp.json()["error"]["code"]
+        code = json.loads(body)["error"]["code"]
     except (ValueError, KeyError, TypeError):
         code = ""
-    return f"{service} {resp.status_code} {code}".strip()
+    return f"{service} {status} {code}".strip()
 
 
 async def fetch(
-    client: httpx.AsyncClient, service: str, url: str, headers: dict[str, str]
-) -> tuple[httpx.Response | None, str | None]:
-    """GET ``url``: the response, and what went wrong if it is not a 200."""
+    client: aiohttp.ClientSession, service: str, url: str, headers: dict[str, str]
+) -> str | None:
+    """GET ``url``, its whole body read: what went wrong if it is not a 200."""
     try:
-        resp = await client.get(url, headers=headers)
-    except httpx.TransportError as exc:
-        return None, f"{service} {type(exc).__name__}"
-    return resp, failure_of(service, resp)
+        async with client.get(url, headers=headers, allow_redirects=False) as resp:
+            return failure_of(service, resp.status, await resp.read())
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        return f"{service} {type(exc).__name__}"
 
 
 async def wait_scored(client: httpx.AsyncClient, account: Account, call_id: str) -> None:
@@ -243,9 +250,19 @@ async def run() -> list[Result]:
             max_keepalive_connections=max(64, 4 * CONCURRENCY),
             keepalive_expiry=2,
         )
+
+        def session() -> aiohttp.ClientSession:
+            return aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(
+                    limit=4 * CONCURRENCY, keepalive_timeout=limits.keepalive_expiry
+                ),
+                timeout=aiohttp.ClientTimeout(total=30),
+            )
+
         async with (
             httpx.AsyncClient(base_url=stack.gateway, timeout=30, limits=limits) as public,
-            httpx.AsyncClient(timeout=30, limits=limits) as internal,
+            session() as reader,
+            session() as internal,
         ):
             call_id = await upload(
                 public,
@@ -261,19 +278,19 @@ async def run() -> list[Result]:
             await wait_scored(public, account, call_id)
             key = quote(call_id, safe="")
             urls = stack.urls
-            gateway_path = f"/v1/calls/{key}"
+            gateway_url = f"{stack.gateway}/v1/calls/{key}"
 
             async def through_gateway() -> str | None:
-                return (await fetch(public, "gateway", gateway_path, account.bearer))[1]
+                return await fetch(reader, "gateway", gateway_url, account.bearer)
 
             async def direct() -> str | None:
                 headers = identity_headers(secret, account.org_id, account.user_id, account.role)
-                _, failure = await fetch(
+                failure = await fetch(
                     internal, "ingest", f"{urls['ingest']}/internal/calls/{key}", headers
                 )
                 if failure:
                     return failure
-                (_, transcript), (_, score) = await asyncio.gather(
+                transcript, score = await asyncio.gather(
                     fetch(
                         internal,
                         "transcribe",
