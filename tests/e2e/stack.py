@@ -10,13 +10,14 @@ about the system, not the model (Whisper base's accuracy is
 from __future__ import annotations
 
 import asyncio
+import socket
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from clashtor_common.devstack import SERVICES, launch, service_env, stop_process, wait_ready
-from clashtor_common.embedded import SeaweedS3, TansuBroker, ensure_topics, free_port
+from clashtor_common.embedded import SeaweedS3, TansuBroker, ensure_topics, listening_socket
 from clashtor_common.mailsink import SmtpSink
 from clashtor_common.testing.plugin import create_database
 
@@ -44,6 +45,8 @@ class Stack:
     databases: Callable[[Path, str], tuple[str, Callable[[], None]]] = create_database
     """Makes each service's database: ``(workdir, label) -> (url, cleanup)``."""
     _cleanups: list[Callable[[], None]] = field(default_factory=list)
+    _listeners: dict[str, socket.socket] = field(default_factory=dict)
+    """Each service's socket from the moment its port is chosen until its launch."""
 
     @property
     def urls(self) -> dict[str, str]:
@@ -79,7 +82,8 @@ class Stack:
             url, cleanup = self.databases(self.workdir, f"e2e_{name}")
             self.database_urls[name] = url
             self._cleanups.append(cleanup)
-            self.ports[name] = free_port()
+            self._listeners[name] = listening_socket()  # the port is held from now on
+            self.ports[name] = self._listeners[name].getsockname()[1]
         for name in SERVICES:
             self.start_service(name, wait=False)
         wait_ready(self.urls, self.procs, timeout=240, quiet=True)
@@ -107,7 +111,11 @@ class Stack:
 
     def start_service(self, name: str, wait: bool = True) -> None:
         self.procs[name] = launch(
-            name, self.ports[name], self.env(name), self.workdir / "log" / f"{name}.log"
+            name,
+            self.ports[name],
+            self.env(name),
+            self.workdir / "log" / f"{name}.log",
+            sock=self._listeners.pop(name, None),  # a restart binds the port again
         )
         if wait:
             wait_ready({name: self.urls[name]}, {name: self.procs[name]}, timeout=120, quiet=True)
@@ -154,6 +162,8 @@ class Stack:
     def stop(self) -> None:
         for proc in self.procs.values():
             stop_process(proc)
+        for listener in self._listeners.values():  # a start that failed before launching
+            listener.close()
         if self.mail:
             self.mail.stop()
         if self.s3:
