@@ -43,6 +43,13 @@ class SingleFlight(Generic[K, V]):
             flight.add_done_callback(lambda done: self._landed(key, done))
         return await asyncio.shield(flight)
 
+    def close_to_joiners(self, key: K) -> None:
+        """Called from inside the fetch of ``key``: callers from now on start a fetch of
+        their own. For a fetch whose answer reflects a moment within it (a source has
+        answered): a caller arriving after that moment must not be given it."""
+        if self._flights.get(key) is asyncio.current_task():
+            del self._flights[key]
+
     def _landed(self, key: K, flight: asyncio.Task[V]) -> None:
         if self._flights.get(key) is flight:
             del self._flights[key]

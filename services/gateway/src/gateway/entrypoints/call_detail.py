@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from clashtor_common.errors import ApiError
 from clashtor_common.etags import strong_etag
 from clashtor_common.identity import Identity
-from gateway.adapters.call_views import CachedView, Part
+from gateway.adapters.call_views import CachedView, Part, ReadKey
 from gateway.adapters.services import json_body
 from gateway.context import Gateway
 from gateway.domain import call_view
@@ -34,21 +34,27 @@ def render(view: dict[str, object]) -> bytes:
 async def call_view_of(gw: Gateway, principal: Principal, call_id: str) -> CachedView:
     """The caller's view of the call: the cached one when no source changed.
 
-    Readers asking as the same caller for the same call while its sources are being
-    asked share that round (``SingleFlight``) instead of asking them again each: what a
-    reader gets is at most one round older than its request, and never from a round
-    begun before a forget (the key holds ``stamp()``, which every forget moves)."""
+    Readers asking as the same caller for the same call while ingest has not yet
+    answered the round share that round (``SingleFlight``) instead of asking again each.
+    Once ingest has answered, later readers start their own round: ingest's answer (the
+    call exists, is theirs, is not erased) is never older than a reader's request, even
+    on a replica that was not told of an erasure. Nor does a reader join a round begun
+    before a forget (the key holds ``stamp()``, which every forget moves)."""
     identity = principal.identity()
     since = gw.views.stamp()  # a forget from here on (an erasure) keeps this read's view out
+    round_key = (identity, call_id, since)
     return await gw.views.reads.run(
-        (identity, call_id, since), lambda: _read_view(gw, identity, call_id, since)
+        round_key, lambda: _read_view(gw, identity, call_id, since, round_key)
     )
 
 
-async def _read_view(gw: Gateway, identity: Identity, call_id: str, since: int) -> CachedView:
+async def _read_view(
+    gw: Gateway, identity: Identity, call_id: str, since: int, round_key: ReadKey
+) -> CachedView:
     key = quote(call_id, safe="")
     org_id = identity.org_id
     resp = await gw.services.get("ingest", f"/internal/calls/{key}", identity=identity)
+    gw.views.reads.close_to_joiners(round_key)
     if resp.status_code >= 400:
         gw.views.discard(org_id, call_id)  # gone or not theirs: keep nothing of it
     call = json_body("ingest", resp)

@@ -270,3 +270,30 @@ async def test_a_reader_after_a_forget_does_not_join_a_round_begun_before_it(
     assert (await after).status_code == 404, "asked ingest anew: the call is gone"
     assert len(held.asked) == 2
     await before
+
+
+async def test_a_reader_after_ingest_answered_a_round_asks_ingest_itself(
+    api: Any, fake_state: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A replica not told of an erasure: a reader arriving once ingest has answered a
+    round under way asks ingest itself, and is refused the call erased meanwhile."""
+    owner = await api.signup()
+    call = _scored_call(fake_state, owner.org_id, owner.user_id)
+    url = f"/v1/calls/{call['id']}"
+    services = api.app.state.gateway.services
+    get_part, parts_asked, release = services.get_part, asyncio.Event(), asyncio.Event()
+
+    async def held_part(service: str, path: str, **kwargs: Any) -> Any:
+        parts_asked.set()  # ingest has answered this round
+        await release.wait()
+        return await get_part(service, path, **kwargs)
+
+    monkeypatch.setattr(services, "get_part", held_part)
+    before = asyncio.create_task(owner.client.get(url))
+    await asyncio.wait_for(parts_asked.wait(), 20)
+    del fake_state.calls[call["id"]]  # erased at ingest; this replica heard nothing
+    after = asyncio.create_task(owner.client.get(url))
+    await wait_until(lambda: after.done(), timeout=20, every=0.01)
+    release.set()
+    assert (await after).status_code == 404, "not given the round begun before the erasure"
+    assert (await before).status_code == 200

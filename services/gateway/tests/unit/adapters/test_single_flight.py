@@ -77,3 +77,26 @@ async def test_a_caller_that_goes_away_does_not_cancel_the_fetch_for_the_others(
         await first
     source.release.set()
     assert await second == 1 and source.runs == 1
+
+
+async def test_callers_after_the_fetch_closes_to_joiners_fetch_anew() -> None:
+    flights: SingleFlight[str, int] = SingleFlight()
+    answered, release = asyncio.Event(), asyncio.Event()
+    runs = 0
+
+    async def fetch() -> int:
+        nonlocal runs
+        runs += 1
+        mine = runs
+        flights.close_to_joiners("k")  # e.g. its source has answered
+        answered.set()
+        await release.wait()
+        return mine
+
+    first = asyncio.create_task(flights.run("k", fetch))
+    await answered.wait()
+    later = asyncio.create_task(flights.run("k", fetch))
+    await _settle()
+    release.set()
+    assert (await first, await later) == (1, 2), "the later caller fetched on its own"
+    assert len(flights) == 0
