@@ -18,6 +18,7 @@ unknown status is never taken for "active".
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -121,8 +122,9 @@ class AccountStatusCache:
             max_entries, max(ttl_seconds, stale_seconds), timer=clock
         )
         self._asking: SingleFlight[tuple[str, int], AccountStatus] = SingleFlight()
-        self._learned = 0
-        """Moves on every ``remember``: an older question's answer is not kept."""
+        self._learned: Counter[str] = Counter()
+        """Per organization, moves on every ``remember`` of it: an older question's answer
+        about that organization is not kept (other organizations' answers still are)."""
 
     async def status(self, identity: Identity) -> AccountStatus:
         """The organization's status: cached, or asked of privacy as ``identity`` (one
@@ -131,7 +133,7 @@ class AccountStatusCache:
         entry = self._entries.get(identity.org_id)
         if entry is not None and now - entry.fetched_at < self.ttl_seconds:
             return entry.status
-        learned = self._learned
+        learned = self._learned[identity.org_id]
         return await self._asking.run(
             (identity.org_id, learned), lambda: self._ask(identity, entry, now, learned)
         )
@@ -152,14 +154,16 @@ class AccountStatusCache:
                 return entry.status
             raise
         status = AccountStatus.from_privacy(body)
-        if learned == self._learned:  # else this replica learned newer first-hand meanwhile
+        if (
+            learned == self._learned[identity.org_id]
+        ):  # else this replica learned newer first-hand meanwhile
             self._entries[identity.org_id] = _Entry(status, self.clock())
         return status
 
     def remember(self, org_id: str, status: AccountStatus) -> None:
         """Record a status this replica learned first-hand (a deletion or restore it
         forwarded); a question to privacy under way since is neither joined nor kept."""
-        self._learned += 1
+        self._learned[org_id] += 1
         self._entries[org_id] = _Entry(status, self.clock())
 
     async def ensure_active(self, identity: Identity) -> None:

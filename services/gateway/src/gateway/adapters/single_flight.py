@@ -13,6 +13,9 @@ a caller gets was fetched at most one fetch's duration before it asked; a key th
 names what the answer depends on (the caller, a generation moved by a change) keeps a
 caller from joining a fetch begun before that change. The fetch runs in a task of its
 own: a caller that goes away (a client disconnecting) does not cancel it for the others.
+That task starts in the first caller's context, so the fetch's spans and log lines (its
+requests to other services) are traced and logged under the first caller's request; the
+callers who joined it show only their own request's span.
 """
 
 from __future__ import annotations

@@ -165,3 +165,16 @@ async def test_a_status_learned_first_hand_is_not_overwritten_by_an_older_questi
     with pytest.raises(AccountDeleted):
         await cache.ensure_active(ORG)
     assert privacy.asked == 1
+
+
+async def test_what_one_organization_learned_does_not_keep_anothers_answer_out() -> None:
+    privacy = SlowPrivacy({**ACTIVE, "org_id": "org-2"})
+    cache = _cache(privacy)
+    other = Identity(org_id="org-2", user_id="u-2", role="rep")
+    asked = asyncio.create_task(cache.status(other))
+    await _settle()
+    cache.remember("org-1", AccountStatus.from_privacy(DELETED))  # org-1's news only
+    privacy.release.set()
+    assert (await asked).active
+    await cache.ensure_active(other)  # answered from the cache: org-2's answer was kept
+    assert privacy.asked == 1
