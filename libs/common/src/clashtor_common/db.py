@@ -302,7 +302,10 @@ def _sqlite_reset(dbapi_conn: Any, _record: Any, state: Any) -> None:
     nothing can be awaited, is left to the pool as before."""
     if state.terminate_only or not state.asyncio_safe:
         return
-    if dbapi_conn._connection.in_transaction:  # the aiosqlite connection
+    # SQLAlchemy's adapter keeps the aiosqlite connection as ``_connection``; should that
+    # ever change, every connection is rolled back as before, not thrown away.
+    driver = getattr(dbapi_conn, "_connection", None)
+    if getattr(driver, "in_transaction", True):
         dbapi_conn.rollback()
 
 
