@@ -38,6 +38,13 @@ that pool (8 ms of CPU per gateway read, the gateway's own 2): the readers queue
 load generator, and the latencies measured its CPU. The issue's target is measured
 with ``BENCH_GATEWAY_CONCURRENCY=200``.
 
+The gateway runs as ``BENCH_GATEWAY_WORKERS`` processes (``GATEWAY_WORKERS``; 2, or 1 on
+SQLite) on its one port, as production runs at least two replicas: one Python process is one core at
+most, ~1.2 ms of CPU per read (py-spy: framework, OpenTelemetry and middleware layers,
+not the read itself), so 200 readers queue ≥ 200 × 1.2 ms behind it. The CPU of every
+gateway process is counted. The services the direct side reads run one process each, as
+before.
+
     .venv/bin/python -m bench gateway
 """
 
@@ -71,6 +78,7 @@ from bench.system import (
 from clashtor_callgen import generate_call, short_script
 from clashtor_common.settings import DEV_IDENTITY_SECRET
 from clashtor_common.testing.apps import identity_headers
+from clashtor_common.testing.plugin import postgres_available
 
 REQUESTS = int(os.environ.get("BENCH_GATEWAY_REQUESTS", "3000"))
 CONCURRENCY = int(os.environ.get("BENCH_GATEWAY_CONCURRENCY", "16"))
@@ -78,6 +86,9 @@ ROUND_SECONDS = float(os.environ.get("BENCH_GATEWAY_SECONDS", "60"))
 ROUNDS = int(os.environ.get("BENCH_GATEWAY_ROUNDS", "6"))
 WARMUP = 100
 UNLOADED = int(os.environ.get("BENCH_GATEWAY_UNLOADED", "200"))
+WORKERS = os.environ.get("BENCH_GATEWAY_WORKERS")
+"""Gateway processes serving its port (``GATEWAY_WORKERS``): replicas, as in production;
+2 unless set, or 1 on SQLite (whose stack cannot run more)."""
 SERVICES = ("gateway", "ingest", "transcribe", "score")
 LOAD_GENERATOR = "load generator"
 SCORED_TIMEOUT = 300.0
@@ -147,7 +158,10 @@ def cpu_seconds(procs: dict[str, list[psutil.Process]]) -> dict[tuple[str, int],
 
 def stack_processes(stack: Stack) -> dict[str, list[psutil.Process]]:
     """The service processes, their PostgreSQL backends (when on PostgreSQL), and this one."""
-    procs = {name: [psutil.Process(stack.procs[name].pid)] for name in SERVICES}
+    procs: dict[str, list[psutil.Process]] = {}
+    for name in SERVICES:  # a service served by several workers: the first and its forks
+        first = psutil.Process(stack.procs[name].pid)
+        procs[name] = [first, *first.children(recursive=True)]
     databases = {
         url.rsplit("/", 1)[-1]: name
         for name, url in stack.database_urls.items()
@@ -239,7 +253,9 @@ async def wait_scored(client: httpx.AsyncClient, account: Account, call_id: str)
 async def run() -> list[Result]:
     call = await asyncio.to_thread(generate_call, short_script(), layout="stereo")
     audio = call.path.read_bytes()
-    async with running_stack("gateway") as stack:
+    workers = int(WORKERS or (2 if postgres_available() else 1))
+    gateway_env = {"gateway": {"GATEWAY_WORKERS": str(workers)}}
+    async with running_stack("gateway", extra_env=gateway_env) as stack:
         secret = stack.env("ingest").get("INGEST_IDENTITY_SECRET", DEV_IDENTITY_SECRET)
         account = await sign_up(stack.gateway)
         # uvicorn closes a connection idle for 5 s, httpx reuses one idle for up to 5 s
@@ -323,6 +339,7 @@ async def run() -> list[Result]:
         "gateway CPU ms per read": gateway.cpu_per_read(),
         "direct CPU ms per read": baseline.cpu_per_read(),
         "load": f"{CONCURRENCY} concurrent workers, {ROUNDS} alternating rounds per side",
+        "gateway processes": str(workers),
         "call": f"{call.duration:.1f} s stereo WAV, scored",
     }
     ms = 1000

@@ -129,7 +129,17 @@ def launch(
     port stays the service's while it loads. This process closes its copy once the
     child has it: when the service stops, the port is closed, not left queuing.
     ``with_parent``: the process is killed when the one that launched it dies.
+    ``<NAME>_WORKERS`` in ``env`` (1 unless set; more only on PostgreSQL): that many
+    processes serve the socket (``serve_socket``), all in the process group that
+    ``stop_process`` stops.
     """
+    prefix = name.upper() + "_"
+    workers = int(env.get(prefix + "WORKERS", "1"))
+    if workers > 1 and env.get(prefix + "METRICS_PORT"):
+        raise ValueError(f"{name}: one metrics port cannot serve {workers} workers")
+    if workers > 1 and not env.get(prefix + "DATABASE_URL", "").startswith("postgresql"):
+        # SQLite has no migration lock and no FOR UPDATE for the outbox relays
+        raise ValueError(f"{name}: {workers} workers need PostgreSQL")
     listener = sock or listening_socket(port)
     log = open(log_path, "ab")  # noqa: SIM115
     try:
@@ -140,6 +150,7 @@ def launch(
                 "clashtor_common.serve_socket",
                 str(listener.fileno()),
                 f"{name}.main:create_app",
+                str(workers),
             ],
             env=env,
             stdout=log,
@@ -192,6 +203,19 @@ def stop_process(
         proc.wait(5)
     except ProcessLookupError:
         pass
+    wait_group_gone(proc.pid, timeout=5)
+
+
+def wait_group_gone(pgid: int, timeout: float) -> None:
+    """Until no process of the group is left (or ``timeout``): a service's forked workers
+    killed with it hold its port until they are gone, and a restart binds it again."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.02)
 
 
 # -- a stale stack ------------------------------------------------------------------------

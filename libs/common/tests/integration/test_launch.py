@@ -9,6 +9,8 @@ EADDRINUSE ("transcribe exited before it was ready" in a CI run of the fault tes
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -35,14 +37,19 @@ def create_app() -> FastAPI:
 """
 
 
-@pytest.fixture
-def slow_service(tmp_path: Path) -> dict[str, str]:
-    package = tmp_path / "slowsvc"
+def service_package(tmp_path: Path, name: str, source: str) -> dict[str, str]:
+    """A package ``name`` with ``source`` as its ``main``: the environment that imports it."""
+    package = tmp_path / name
     package.mkdir()
     (package / "__init__.py").write_text("")
-    (package / "main.py").write_text(textwrap.dedent(SLOW_APP))
+    (package / "main.py").write_text(textwrap.dedent(source))
     path = os.pathsep.join([str(tmp_path), *sys.path])
     return {**os.environ, "PYTHONPATH": path}
+
+
+@pytest.fixture
+def slow_service(tmp_path: Path) -> dict[str, str]:
+    return service_package(tmp_path, "slowsvc", SLOW_APP)
 
 
 def test_a_launched_service_holds_its_port_while_it_loads(
@@ -75,3 +82,86 @@ def test_a_service_launched_on_a_held_socket_listens_on_it(
     finally:
         stop_process(proc)
     assert is_free(port)
+
+
+PID_APP = """
+import os, signal
+from fastapi import FastAPI
+
+def create_app() -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/readyz")
+    def ready() -> dict[str, int]:
+        return {"pid": os.getpid()}
+
+    @app.on_event("shutdown")
+    def stopped() -> None:  # a graceful stop of each worker leaves its mark
+        open(os.environ["PIDSVC_MARKS"] + f"/{os.getpid()}", "w").close()
+
+    return app
+"""
+
+
+@pytest.fixture
+def pid_service(tmp_path: Path) -> dict[str, str]:
+    (tmp_path / "marks").mkdir()
+    return {
+        **service_package(tmp_path, "pidsvc", PID_APP),
+        "PIDSVC_WORKERS": "3",
+        "PIDSVC_DATABASE_URL": "postgresql+asyncpg://unused",  # more than one needs PostgreSQL
+        "PIDSVC_MARKS": str(tmp_path / "marks"),
+    }
+
+
+def _answering_pids(proc: subprocess.Popen[bytes], port: int, wanted: int = 3) -> set[int]:
+    """Once the service is ready: the pids that answered fresh connections, until
+    ``wanted`` of them did (or 300 tries)."""
+    url = f"http://127.0.0.1:{port}"
+    wait_ready({"pidsvc": url}, {"pidsvc": proc}, timeout=60, quiet=True)
+    pids: set[int] = set()
+    for _ in range(300):
+        with httpx.Client() as client:  # a new connection each: the kernel picks a worker
+            pids.add(client.get(f"{url}/readyz").json()["pid"])
+        if len(pids) >= wanted:
+            break
+    return pids
+
+
+def test_a_service_with_workers_is_served_by_each_and_stopped_whole(
+    pid_service: dict[str, str], tmp_path: Path
+) -> None:
+    port = free_port()
+    proc = launch("pidsvc", port, pid_service, tmp_path / "pidsvc.log")
+    try:
+        pids = _answering_pids(proc, port)
+        assert len(pids) == 3 and proc.pid in pids  # the first and its two forks
+    finally:
+        stop_process(proc)
+    assert proc.returncode == -signal.SIGTERM  # as a single process ends: uvicorn re-raises it
+    assert {int(p.name) for p in (tmp_path / "marks").iterdir()} == pids  # each stopped gracefully
+    for pid in pids - {proc.pid}:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)  # waited for by the first: gone, not a zombie or an orphan
+    assert is_free(port)
+
+
+def test_killing_a_service_with_workers_kills_every_worker(
+    pid_service: dict[str, str], tmp_path: Path
+) -> None:
+    port = free_port()
+    proc = launch("pidsvc", port, pid_service, tmp_path / "pidsvc.log")
+    pids = _answering_pids(proc, port)
+    stop_process(proc, signal.SIGKILL)  # as the fault tests kill a service
+    assert len(pids) == 3 and is_free(port)
+
+
+def test_workers_are_refused_where_replicas_would_not_be_correct(
+    pid_service: dict[str, str], tmp_path: Path
+) -> None:
+    sqlite = {**pid_service, "PIDSVC_DATABASE_URL": "sqlite+aiosqlite:///x.db"}
+    with pytest.raises(ValueError, match="PostgreSQL"):
+        launch("pidsvc", free_port(), sqlite, tmp_path / "pidsvc.log")
+    metrics = {**pid_service, "PIDSVC_METRICS_PORT": "9464"}
+    with pytest.raises(ValueError, match="metrics port"):
+        launch("pidsvc", free_port(), metrics, tmp_path / "pidsvc.log")
