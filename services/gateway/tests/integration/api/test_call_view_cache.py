@@ -241,10 +241,12 @@ async def test_readers_of_a_call_meanwhile_share_one_round_to_its_sources(
     call = _scored_call(fake_state, owner.org_id, owner.user_id)
     url = f"/v1/calls/{call['id']}"
     held = HeldIngest(api, monkeypatch)
-    readers = [asyncio.create_task(owner.client.get(url)) for _ in range(20)]
-    await held.until_arrived(20)
+    # Eight readers: each request holds a database connection, and the test database
+    # serves every test worker at once.
+    readers = [asyncio.create_task(owner.client.get(url)) for _ in range(8)]
+    await held.until_arrived(8)
     refused = asyncio.create_task(rep.client.get(url))  # a colleague's call: never joins
-    await held.until_arrived(21)
+    await held.until_arrived(9)
     held.release.set()
     answers = await asyncio.gather(*readers)
     assert {r.status_code for r in answers} == {200}
