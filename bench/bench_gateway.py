@@ -4,7 +4,7 @@ The whole system runs as in the end-to-end tests (``tests.e2e.stack.Stack``: six
 service processes, Tansu, SeaweedFS, a database per service). One organization signs
 up, uploads one generated call (``short_script()``, stereo WAV) and waits until it is
 ``scored``. Then the same read is timed two ways, under the same bounded load
-(``BENCH_GATEWAY_CONCURRENCY`` workers sharing one ``httpx.AsyncClient``, at most
+(``BENCH_GATEWAY_CONCURRENCY`` workers sharing one ``aiohttp.ClientSession``, at most
 ``BENCH_GATEWAY_REQUESTS`` reads per side and ``BENCH_GATEWAY_SECONDS`` per round):
 
 - **gateway**: ``GET /v1/calls/{id}`` with ``Authorization: Bearer <API key>``: the
