@@ -333,6 +333,10 @@ async def run() -> list[Result]:
 
             if any(side.errors for side in (gateway, baseline, gateway_alone, baseline_alone)):
                 keep_logs(stack)  # the failures are in the summaries; the causes in the logs
+            serving = len(stack_processes(stack)["gateway"])
+            if serving != workers:  # a worker that died is not replaced: the figures lie
+                keep_logs(stack)
+                raise RuntimeError(f"{serving} gateway processes at the end, not {workers}")
     detail: dict[str, float | str] = {
         "gateway": gateway.summary(),
         "direct": baseline.summary(),

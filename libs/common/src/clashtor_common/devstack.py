@@ -194,6 +194,13 @@ def stop_process(
     proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, grace: float = 10
 ) -> None:
     if proc.poll() is not None:
+        # The first process is gone (killed alone): workers it forked die with it, but
+        # hold the port until they have; end them and wait, so a restart can bind it.
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        wait_group_gone(proc.pid, timeout=5)
         return
     try:
         os.killpg(proc.pid, sig)

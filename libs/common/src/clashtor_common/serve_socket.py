@@ -56,14 +56,17 @@ def fork_workers(count: int) -> list[int] | None:
 
 def stop_workers(pids: list[int]) -> int:
     """Stop the workers (a second SIGTERM is harmless to one already stopping) and wait
-    for them: ``STARTUP_FAILED`` if one of them failed its startup, else 0."""
+    for them: ``STARTUP_FAILED`` if one of them failed its startup, else the first other
+    failure (a crash; a signal other than the stop: negative), else 0."""
     for pid in pids:
         try:
             os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:
             pass
     codes = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in pids]
-    return STARTUP_FAILED if STARTUP_FAILED in codes else 0
+    if STARTUP_FAILED in codes:
+        return STARTUP_FAILED
+    return next((code for code in codes if code not in (0, -signal.SIGTERM)), 0)
 
 
 def main(argv: list[str]) -> None:
