@@ -86,12 +86,10 @@ def listening_socket(port: int = 0) -> socket.socket:
 def is_free(port: int) -> bool:
     """Nothing listens on ``port`` (old connections in TIME_WAIT do not count: servers
     set SO_REUSEADDR, so a restarted one gets its port back)."""
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
+    try:
+        listening_socket(port).close()
+    except OSError:
+        return False
     return True
 
 
