@@ -101,7 +101,11 @@ def _is_sqlite(url: str) -> bool:
 class Database:
     """Owns the engine; ``session()`` yields a session inside a transaction."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, *, echo: bool = False, pool_size: int = 10, max_overflow: int = 10
+    ) -> None:
+        """``pool_size`` connections stay open once used; up to ``max_overflow`` more are
+        opened under load and closed when given back (PostgreSQL only)."""
         self.url = url
         kwargs: dict[str, Any] = {"echo": echo}
         if _is_sqlite(url):
@@ -112,7 +116,7 @@ class Database:
             # the pool's rollback on return is done by ``_sqlite_reset``, only when needed
             kwargs["pool_reset_on_return"] = None
         else:
-            kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+            kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if _is_sqlite(url):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)

@@ -74,7 +74,11 @@ class ServiceRuntime:
 
     @classmethod
     def build(cls, settings: ServiceSettings) -> ServiceRuntime:
-        db = Database(settings.database_url)
+        db = Database(
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+        )
         broker = make_broker(settings)
         relay = OutboxRelay(
             db, settings.kafka_client_kwargs(), poll_seconds=settings.relay_poll_seconds

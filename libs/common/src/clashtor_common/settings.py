@@ -27,6 +27,11 @@ class ServiceSettings(BaseSettings):
     service_name: str = "service"
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = ""
+    database_pool_size: int = Field(10, ge=1)
+    """PostgreSQL connections a process keeps open once used (each worker its own)."""
+    database_max_overflow: int = Field(10, ge=0)
+    """Connections opened beyond the pool under load, closed when given back. A
+    deployment keeps (pool size + overflow) × processes under the server's max_connections."""
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     kafka_sasl_mechanism: str | None = None

@@ -282,5 +282,9 @@ async def test_a_body_that_breaks_off_ends_the_probe_and_leaves_no_file(tmp_path
             probe_seconds=float("inf"),
         ):
             pass
+    # the probe hands its outcome over just before its thread returns: give the thread
+    # time to end; a probe still waiting for the rest of the body would never end
+    for thread in probe_threads():
+        thread.join(timeout=30)
     assert probe_threads() == [], "the probe waiting for the rest was released"
     assert list(tmp_path.iterdir()) == []

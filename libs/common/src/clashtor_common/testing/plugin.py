@@ -6,7 +6,10 @@
   127.0.0.1:5432 answers, a fresh SQLite file otherwise;
 - ``service_settings``: a factory of per-service settings pointing at all of the above.
 
-It also orders ``make test``'s files for xdist, heavy ones first (``scheduling``).
+It also orders ``make test``'s files for xdist, heavy ones first (``scheduling``), and
+keeps every service's PostgreSQL pool small (``TEST_POOL``): two test workers each run
+stacks of seven services beside in-process apps, and ten idle connections per service
+passed the server's 100 ("too many clients already").
 """
 
 from __future__ import annotations
@@ -28,6 +31,20 @@ from clashtor_common.testing.scheduling import pytest_xdist_make_scheduler  # no
 S = TypeVar("S", bound=ServiceSettings)
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432
+
+TEST_POOL = {"DATABASE_POOL_SIZE": "2", "DATABASE_MAX_OVERFLOW": "8"}
+"""Every service's pool in tests, unless the environment names its own: two connections
+kept, eight more under a burst, closed when given back."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Small pools for the services of this test process and the stacks it starts (they
+    inherit the environment)."""
+    from clashtor_common.devstack import SERVICES
+
+    for service in SERVICES:
+        for name, value in TEST_POOL.items():
+            os.environ.setdefault(f"{service.upper()}_{name}", value)
 
 
 def postgres_available() -> bool:
