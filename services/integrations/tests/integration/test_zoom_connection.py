@@ -211,7 +211,8 @@ async def test_refused_notifications_record_nothing(
         resp = await notify(api, body, headers, host=(org, "user-host"))
         assert resp.status_code == status, resp.text
         assert resp.json()["error"]["code"] == code
-    for garbage in (b"{", b"[]", b'{"event": "recording.completed"}'):
+    nested = b'{"event": "x", "payload": ' * 50_000  # signed: a S2S app's admin signs anything
+    for garbage in (b"{", b"[]", b'{"event": "recording.completed"}', b"[" * 100_000, nested):
         resp = await notify(api, garbage, zoom_stub.signed(garbage))
         assert resp.status_code == 400, resp.text
     assert await imports(api, org) == []

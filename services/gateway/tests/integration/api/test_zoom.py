@@ -27,3 +27,15 @@ async def test_reps_may_not_connect_zoom(api: Any) -> None:
     _owner, rep = await api.team("rep")
     assert (await rep.client.get("/v1/integrations/zoom/authorize")).status_code == 403
     assert (await rep.client.get("/v1/integrations/zoom")).status_code == 403
+
+
+async def test_a_notification_nested_too_deep_is_refused_not_a_500(api: Any) -> None:
+    """The gateway reads the host's email out of the body before anyone checked its
+    signature: JSON nested deeper than the parser recurses is the sender's to be told
+    (here integrations refuses the unsigned body), not a crash of ours."""
+    for body in (b"[" * 100_000, b'{"payload": ' * 50_000):
+        resp = await api.client().post(
+            "/webhooks/zoom", content=body, headers={"content-type": "application/json"}
+        )
+        assert resp.status_code == 401, resp.text
+        assert resp.json()["error"]["code"] == "zoom_signature_invalid"

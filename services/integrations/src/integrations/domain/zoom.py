@@ -95,6 +95,8 @@ def parse_notification(body: bytes) -> dict[str, Any]:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise DomainError("the body is not JSON", "invalid_json") from None
+    except RecursionError:  # a Server-to-Server app's admin signs whatever they like
+        raise DomainError("the body is nested too deeply", "invalid_json") from None
     if not isinstance(data, dict) or not isinstance(data.get("event"), str):
         raise DomainError("a Zoom notification is a JSON object with an event", "invalid_json")
     payload = data.get("payload")
