@@ -7,6 +7,7 @@ system resolver answers everything else.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 import threading
@@ -17,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from sqlalchemy import text
 
 from clashtor_common.crypto import Keyring
 from clashtor_common.events import Envelope, EventPayload, Topic, make_event
@@ -240,3 +242,22 @@ erasures = topic_reader_fixture(Topic.ERASURE_COMPLETED.value)
 
 
 exports = topic_reader_fixture(Topic.EXPORT_PART_READY.value)
+
+
+async def lock_waiters(
+    ctx: IntegrationsContext, erasure: asyncio.Task[object], table: str = "zoom_imports"
+) -> bool:
+    """Whether another transaction waits for a row lock on ``table`` (the erasure,
+    blocked), or the erasure is over already."""
+    if erasure.done():
+        return True
+    async with ctx.db.session() as session:
+        waiting = await session.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database() "
+                "AND query ILIKE :table"
+            ),
+            {"table": f"%{table}%"},
+        )
+    return bool(waiting)

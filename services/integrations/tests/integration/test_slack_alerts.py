@@ -20,10 +20,9 @@ from integrations.service_layer import fence
 from integrations.service_layer.fence import SendingNow
 from integrations.service_layer.slack import SENDING
 
-from .conftest import Api, Publisher
+from .conftest import Api, Publisher, lock_waiters
 from .slack_stub import SlackStub
 from .test_zoom_connection import erase
-from .test_zoom_import_erasure import lock_waiters
 
 pytestmark = pytest.mark.slow
 

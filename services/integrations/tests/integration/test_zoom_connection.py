@@ -26,12 +26,12 @@ from clashtor_common.testing.waiting import wait_until
 from integrations.adapters.tables import ZoomConnection, ZoomImport
 from integrations.adapters.zoom import meeting_path_id
 from integrations.context import IntegrationsContext
-from integrations.domain.zoom import hmac_hex
+from integrations.domain.zoom import hmac_hex, pick_recording
 from integrations.service_layer import privacy
 from integrations.service_layer.zoom import ZoomAuthorizationRevoked
 from integrations.settings import IntegrationsSettings
 
-from .conftest import Api, IngestStandIn
+from .conftest import Api, IngestStandIn, lock_waiters
 from .zoom_stub import Meeting, S2SApp, ZoomStub
 
 pytestmark = pytest.mark.slow
@@ -229,6 +229,46 @@ async def test_refused_notifications_record_nothing(
             )
         )
         assert found.first() is None
+
+
+async def test_the_same_recording_announced_twice_at_once_is_one_import_and_no_500(
+    api: Api, zoom_stub: ZoomStub, ctx: IntegrationsContext
+) -> None:
+    """Zoom retries a notification it thinks was lost (a new timestamp, so a new
+    signature): two requests about one recording can be in flight together, both find
+    no import yet, and the later INSERT breaks (org, file)'s unique key. It is the same
+    recording, taken (204) and recorded once, with its receipt (a replay stays 409)."""
+    if ctx.db.is_sqlite:
+        pytest.skip("SQLite runs one writing transaction at a time: no insert to wait on")
+    org, host = await connected_host(api, zoom_stub)
+    meeting = zoom_stub.add_meeting(host, b"audio", topic="Announced twice", guests=[])
+    body = zoom_stub.recording_completed(meeting)
+    files = json.loads(body)["payload"]["object"]["recording_files"]
+    chosen = pick_recording(files)
+    assert chosen is not None
+    headers = zoom_stub.signed(body)
+
+    async with ctx.db.session() as other:  # the other request, between INSERT and commit
+        other.add(
+            ZoomImport(
+                id=str(uuid.uuid4()),
+                org_id=org,
+                file_id=chosen.file_id,
+                meeting_uuid=meeting.uuid,
+                file_type=chosen.file_type,
+                download_url_enc=b"sealed",
+            )
+        )
+        await other.flush()
+        second = asyncio.create_task(notify(api, body, headers, host=(org, "user-host")))
+        await wait_until(lambda: lock_waiters(ctx, second, ZoomImport.__tablename__))
+    resp = await second
+    assert resp.status_code == 204, resp.text
+    async with ctx.db.session() as session:
+        found = await session.execute(select(ZoomImport.id).where(col(ZoomImport.org_id) == org))
+        assert len(found.all()) == 1
+    again = await notify(api, body, headers, host=(org, "user-host"))
+    assert again.status_code == 409 and again.json()["error"]["code"] == "zoom_replayed"
 
 
 async def test_erasure_and_export_cover_the_zoom_connection_and_imports(

@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text, update
+from sqlalchemy import update
 from sqlmodel import col
 
 from clashtor_common.testing.events import erasure_requested
@@ -20,7 +20,7 @@ from integrations.adapters.tables import ZoomConnection, ZoomImport
 from integrations.context import IntegrationsContext
 from integrations.service_layer.zoom_fence import ImportInFlight, locked_import
 
-from .conftest import Api, IngestStandIn, Publisher
+from .conftest import Api, IngestStandIn, Publisher, lock_waiters
 from .test_zoom_connection import connected_host, erase, imports, notify, settle
 from .zoom_stub import Meeting, ZoomStub
 
@@ -225,22 +225,3 @@ async def test_a_users_erasure_and_a_worker_recording_an_outcome_do_not_deadlock
     done = await erasure
     assert done.removed["zoom_imports"] == 1
     assert done.removed["zoom_connection_creator_pseudonymized"] == 1
-
-
-async def lock_waiters(
-    ctx: IntegrationsContext, erasure: asyncio.Task[object], table: str = "zoom_imports"
-) -> bool:
-    """Whether another transaction waits for a row lock on ``table`` (the erasure,
-    blocked), or the erasure is over already."""
-    if erasure.done():
-        return True
-    async with ctx.db.session() as session:
-        waiting = await session.scalar(
-            text(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE wait_event_type = 'Lock' AND datname = current_database() "
-                "AND query ILIKE :table"
-            ),
-            {"table": f"%{table}%"},
-        )
-    return bool(waiting)

@@ -580,6 +580,9 @@ async def _record_recording(
     topic = obj.get("topic")
     if isinstance(topic, str) and topic.strip():
         item.topic_enc = keyring.encrypt_text(topic.strip()[:200], _aad(org_id, f"topic:{item.id}"))
+    if not await _inserted(session, item):
+        log.info("zoom recording %s of org %s announced twice at once: one import", file_id, org_id)
+        return
     if chosen is None:
         _fail(conn, item, "the recording has no audio (M4A) or video (MP4) file", now)
     elif refused := deps.download_refusal(chosen.download_url):
@@ -594,6 +597,19 @@ async def _record_recording(
         )
     session.add(item)
     session.add(conn)
+
+
+async def _inserted(session: AsyncSession, item: ZoomImport) -> bool:
+    """Insert ``item`` under a savepoint; False when (org, file) is taken already. Zoom
+    retries a notification with a new signature: two about one recording can both find
+    no import, and the later INSERT waits for the earlier's commit, then breaks the
+    unique key. That is the same recording again (taken, its receipt kept), not a 500."""
+    try:
+        async with session.begin_nested():
+            session.add(item)
+    except IntegrityError:
+        return False
+    return True
 
 
 def _fail(conn: ZoomConnection | None, item: ZoomImport, reason: str, now: datetime) -> None:
