@@ -69,6 +69,12 @@ class _ContextFilter(logging.Filter):
         return True
 
 
+URL_LOGGERS = ("httpx", "httpcore")
+"""httpx logs every request's full URL at INFO, and some URLs are credentials: a Zoom
+recording's ``?access_token=<download token>``, a Zapier hook URL (a capability link,
+stored encrypted). Their warnings and errors still show."""
+
+
 def configure_logging(service: str, level: str = "INFO", json: bool = True) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(_ContextFilter())
@@ -86,5 +92,5 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True) -> N
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("aiokafka", "botocore", "aiobotocore", "urllib3"):
+    for noisy in ("aiokafka", "botocore", "aiobotocore", "urllib3", *URL_LOGGERS):
         logging.getLogger(noisy).setLevel("WARNING")

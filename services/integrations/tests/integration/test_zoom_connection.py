@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 import uuid
 from typing import Any
@@ -269,6 +270,42 @@ async def test_the_same_recording_announced_twice_at_once_is_one_import_and_no_5
         assert len(found.all()) == 1
     again = await notify(api, body, headers, host=(org, "user-host"))
     assert again.status_code == 409 and again.json()["error"]["code"] == "zoom_replayed"
+
+
+class Lines(logging.Handler):
+    """Every log line of the process while attached to the root logger."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{record.name} {record.getMessage()}")
+
+
+async def test_a_recordings_download_token_never_reaches_the_logs(
+    api: Api, zoom_stub: ZoomStub, ctx: IntegrationsContext
+) -> None:
+    """The webhook's download token opens the recording for a day: it goes to Zoom in
+    the download's query (Zoom's documented form), and must not go to our logs with
+    the URL (httpx logs every request's URL at INFO)."""
+    org, host = await connected_host(api, zoom_stub)
+    meeting = zoom_stub.add_meeting(host, b"audio", topic="Logged?", guests=[])
+    body = zoom_stub.recording_completed(meeting, with_download_token=True)
+    token = json.loads(body)["download_token"]
+    await settle(ctx)
+    lines = Lines()
+    logging.getLogger().addHandler(lines)
+    try:
+        resp = await notify(api, body, zoom_stub.signed(body), host=(org, "user-host"))
+        assert resp.status_code == 204, resp.text
+        assert await ctx.zoom_importer.run_once() == 1
+    finally:
+        logging.getLogger().removeHandler(lines)
+    assert zoom_stub.downloads[-1]["by"] == "token"
+    assert [i["status"] for i in await imports(api, org)] == ["imported"]
+    assert logging.getLogger("integrations").isEnabledFor(logging.INFO), "logs are on"
+    assert [line for line in lines.lines if token in line] == []
 
 
 async def test_erasure_and_export_cover_the_zoom_connection_and_imports(
