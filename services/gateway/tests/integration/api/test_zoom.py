@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 
@@ -39,3 +40,25 @@ async def test_a_notification_nested_too_deep_is_refused_not_a_500(api: Any) -> 
         )
         assert resp.status_code == 401, resp.text
         assert resp.json()["error"]["code"] == "zoom_signature_invalid"
+
+
+async def test_a_chunked_notification_past_the_limit_is_refused_before_it_is_all_read(
+    api: Any,
+) -> None:
+    """Without a Content-Length nothing tells the size up front: the body is read up to
+    the webhook limit (1 MiB) and refused there, not held whole in memory first (any
+    sender may post to /webhooks/zoom, unauthenticated)."""
+    sent = 0
+
+    async def chunks() -> AsyncIterator[bytes]:
+        nonlocal sent
+        for _ in range(64):
+            sent += 1
+            yield b" " * (256 * 1024)
+
+    resp = await api.client().post(
+        "/webhooks/zoom", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert resp.status_code == 413, resp.text
+    assert resp.json()["error"]["code"] == "payload_too_large"
+    assert sent < 64, "the whole 16 MiB body was read before it was refused"
