@@ -7,6 +7,11 @@ still verified against it). A DNS answer that changes between the check and the
 connection (rebinding) therefore cannot move the request. Redirects are not followed:
 a 3xx could point anywhere.
 
+An attempt ends at ``timeout`` in all (httpx's own timeout is per read: a receiver
+answering a byte at a time would restart it forever), and a response's body is never
+read: its status decides. One organization's receiver cannot hold the dispatcher that
+sends every organization's deliveries.
+
 Signatures come from the ``standardwebhooks`` library: ``webhook-signature`` carries
 ``v1,<base64 HMAC-SHA256>`` for the current secret and, during a rotation's grace
 period, for the previous one too (space-separated, as the specification allows).
@@ -14,6 +19,7 @@ period, for the previous one too (space-separated, as the specification allows).
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import time
 from dataclasses import dataclass
@@ -60,6 +66,7 @@ class WebhookSender:
     ) -> None:
         self.allowed = allowed
         self.resolver = resolver
+        self.timeout = timeout
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,
@@ -102,11 +109,14 @@ class WebhookSender:
         }
         extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
         try:
-            request = self._client.build_request(
-                "POST", pinned, content=body.encode(), headers=headers, extensions=extensions
-            )
-            response = await self._client.send(request)
-            await response.aclose()
+            async with asyncio.timeout(self.timeout):
+                request = self._client.build_request(
+                    "POST", pinned, content=body.encode(), headers=headers, extensions=extensions
+                )
+                response = await self._client.send(request, stream=True)
+                await response.aclose()  # the status is the answer: the body is never read
+        except TimeoutError:
+            return done(None, f"no answer within {self.timeout:g} s")
         except httpx.HTTPError as exc:
             return done(None, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
         return done(response.status_code, None if response.is_success else "not a 2xx answer")
