@@ -23,6 +23,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from opentelemetry import context, metrics, propagate, trace
 from opentelemetry.sdk.metrics import MeterProvider
@@ -115,7 +116,43 @@ def _configure(service_name: str) -> None:
 
     instrumentor = HTTPXClientInstrumentor()
     if not instrumentor.is_instrumented_by_opentelemetry:
-        instrumentor.instrument(tracer_provider=_provider, meter_provider=_meters)
+        instrumentor.instrument(
+            tracer_provider=_provider,
+            meter_provider=_meters,
+            request_hook=_redact_url_query,
+            async_request_hook=_redact_url_query_async,
+        )
+
+
+URL_ATTRIBUTES = ("http.url", "url.full")
+"""Where httpx's instrumentation puts a client request's URL (old and new conventions)."""
+
+
+def url_without_query_values(url: str) -> str:
+    """``url`` with every query value replaced by ``REDACTED`` (the names stay)."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    names = [name for name, _ in parse_qsl(parts.query, keep_blank_values=True)]
+    return urlunsplit(parts._replace(query=urlencode([(n, "REDACTED") for n in names])))
+
+
+def _redact_url_query(span: trace.Span, _request: object) -> None:
+    """A client span keeps its URL without the query's values: a query can carry a
+    credential (a Zoom recording's ``?access_token=<download token>``), and spans go
+    to whoever reads the traces. The instrumentation's own redaction knows a few cloud
+    signature names only."""
+    attributes = getattr(span, "attributes", None)
+    if not span.is_recording() or not attributes:
+        return
+    for key in URL_ATTRIBUTES:
+        value = attributes.get(key)
+        if isinstance(value, str):
+            span.set_attribute(key, url_without_query_values(value))
+
+
+async def _redact_url_query_async(span: trace.Span, request: object) -> None:
+    _redact_url_query(span, request)
 
 
 def tracer_provider(service_name: str = "clashtor") -> TracerProvider:

@@ -17,9 +17,12 @@ from typing import Any
 
 import httpx
 import pytest
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlmodel import col, select
 
 from clashtor_common.events import ErasureCompleted, ErasureRequested, ExportRequested, Subject
+from clashtor_common.telemetry import add_span_processor
 from clashtor_common.testing.apps import identity_headers
 from clashtor_common.testing.events import erasure_requested
 from clashtor_common.testing.kafka import event_for
@@ -283,12 +286,15 @@ class Lines(logging.Handler):
         self.lines.append(f"{record.name} {record.getMessage()}")
 
 
-async def test_a_recordings_download_token_never_reaches_the_logs(
+async def test_a_recordings_download_token_never_reaches_the_logs_or_the_traces(
     api: Api, zoom_stub: ZoomStub, ctx: IntegrationsContext
 ) -> None:
     """The webhook's download token opens the recording for a day: it goes to Zoom in
-    the download's query (Zoom's documented form), and must not go to our logs with
-    the URL (httpx logs every request's URL at INFO)."""
+    the download's query (Zoom's documented form), and must not go to our logs or spans
+    with the URL (httpx logs every request's URL at INFO, its instrumentation puts it
+    on the client span)."""
+    spans = InMemorySpanExporter()
+    add_span_processor(SimpleSpanProcessor(spans))
     org, host = await connected_host(api, zoom_stub)
     meeting = zoom_stub.add_meeting(host, b"audio", topic="Logged?", guests=[])
     body = zoom_stub.recording_completed(meeting, with_download_token=True)
@@ -306,6 +312,10 @@ async def test_a_recordings_download_token_never_reaches_the_logs(
     assert [i["status"] for i in await imports(api, org)] == ["imported"]
     assert logging.getLogger("integrations").isEnabledFor(logging.INFO), "logs are on"
     assert [line for line in lines.lines if token in line] == []
+    attributes = [str(v) for span in spans.get_finished_spans() for v in span.attributes.values()]
+    spans.shutdown()
+    assert any("/rec/download/" in v for v in attributes), "the download has its span"
+    assert [v for v in attributes if token in v] == []
 
 
 async def test_erasure_and_export_cover_the_zoom_connection_and_imports(
