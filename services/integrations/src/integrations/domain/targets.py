@@ -72,8 +72,12 @@ def parse_networks(items: Iterable[str]) -> tuple[IPNetwork, ...]:
 
 def forbidden_reason(address: IPAddress) -> str | None:
     """Why ``address`` may not be reached from Clashtor, or None for a public address."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return forbidden_reason(address.ipv4_mapped)
+    if isinstance(address, ipaddress.IPv6Address):
+        # an IPv4 address inside (mapped, or 6to4's 2002::/16, which a host with a 6to4
+        # route sends to that IPv4 address) is judged as that address
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is not None:
+            return forbidden_reason(embedded)
     if any(address in net for net in METADATA if net.version == address.version):
         return "a cloud metadata address"
     checks = (
