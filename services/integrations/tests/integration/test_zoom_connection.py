@@ -198,6 +198,12 @@ async def test_a_failed_download_is_retried_while_transient_then_shown_to_admins
     assert [i["id"] for i in await imports(api, org)] == [item["id"]]
 
 
+def signed_at(secret: str, timestamp: str, body: bytes) -> dict[str, str]:
+    """Zoom's headers for ``body`` signed with ``secret`` at ``timestamp``, as given."""
+    digest = hmac_hex(secret, b"v0:" + timestamp.encode() + b":" + body)
+    return {"x-zm-request-timestamp": timestamp, "x-zm-signature": f"v0={digest}"}
+
+
 async def test_refused_notifications_record_nothing(
     api: Api, zoom_stub: ZoomStub, ctx: IntegrationsContext
 ) -> None:
@@ -209,6 +215,8 @@ async def test_refused_notifications_record_nothing(
         (zoom_stub.signed(body, secret="wrong"), 401, "zoom_signature_invalid"),
         (zoom_stub.signed(body, at=time.time() - 301), 401, "zoom_stale"),
         ({"x-zm-request-timestamp": str(int(time.time()))}, 401, "zoom_signature_invalid"),
+        # signed, at a time no clock reaches: never stale, so replayable once pruned
+        (signed_at(zoom_stub.secret_token, "nan", body), 401, "zoom_stale"),
         (zoom_stub.signed(b"[]"), 401, "zoom_signature_invalid"),  # signed another body
     ]
     for headers, status, code in refusals:

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -83,7 +84,7 @@ def check_signature(
         sent = float(timestamp)
     except ValueError:
         raise bad_signature("x-zm-request-timestamp is not a number of seconds") from None
-    if abs(now.timestamp() - sent) > max_age_seconds:
+    if not math.isfinite(sent) or abs(now.timestamp() - sent) > max_age_seconds:
         raise NotAuthenticated(
             f"the notification is older than {int(max_age_seconds)} seconds", "zoom_stale"
         )
