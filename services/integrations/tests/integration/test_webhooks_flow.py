@@ -333,6 +333,18 @@ async def test_manual_redelivery_sends_the_same_webhook_id_again(
     [delivery] = await settled(api, org, hook["id"])
     assert [a["manual"] for a in delivery["log"]] == [False, True]
 
+    # The delivery id through a webhook of another organization, or another webhook of
+    # the same one, is no delivery of that webhook: 404, nothing sent.
+    other_org = new_org()
+    theirs = await subscribe(api, other_org, receiver.url)
+    sibling = await subscribe(api, org, receiver.url)
+    for who, webhook in ((other_org, theirs), (org, sibling)):
+        path = f"/internal/webhooks/{webhook['id']}/deliveries/{first.msg_id}/redeliver"
+        resp = await api.call("POST", path, who)
+        assert resp.status_code == 404, resp.text
+    [delivery] = await settled(api, org, hook["id"])
+    assert len(delivery["log"]) == 2 and len(receiver.for_subject(call_id)) == 2
+
 
 async def test_only_admins_of_the_organization_reach_its_webhooks(
     api: Api, receiver: Receiver
