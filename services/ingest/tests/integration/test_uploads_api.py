@@ -117,6 +117,11 @@ BAD_INPUTS: dict[str, tuple[dict[str, Any], int, str]] = {
         422,
         "invalid_participants",
     ),
+    "participants nested past the JSON parser's depth": (
+        {"data": tone_bytes(1.0, freq=305), "participants": "[" * 5000},
+        422,
+        "invalid_participants",
+    ),
     "participant without role": (
         {"data": tone_bytes(1.0, freq=310), "participants": [{"name": "x", "email": "x@y.io"}]},
         422,

@@ -36,6 +36,7 @@ def test_no_participants_is_fine(raw: str | None) -> None:
     ("raw", "says"),
     [
         ("[{", "not valid JSON"),
+        ("[" * 5000, "nested too deep"),
         ('{"name": "x"}', "JSON array"),
         ('[{"name": "x", "role": "boss"}]', "participants[0].role"),
         ('[{"name": "x", "email": "nope", "role": "rep"}]', "not an email"),

@@ -62,6 +62,8 @@ def parse_participants(raw: str | None, *, max_count: int = 50) -> list[Particip
         raise InvalidParticipants(
             f"participants is not valid JSON: {exc.msg} at {exc.pos}"
         ) from exc
+    except RecursionError as exc:  # "[[[[…": a few KB past the parser's depth
+        raise InvalidParticipants("participants is nested too deep to be a list of people") from exc
     if not isinstance(data, list):
         raise InvalidParticipants(
             'participants must be a JSON array of {"name", "email", "role"} objects'
