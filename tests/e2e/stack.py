@@ -82,7 +82,8 @@ class Stack:
             url, cleanup = self.databases(self.workdir, f"e2e_{name}")
             self.database_urls[name] = url
             self._cleanups.append(cleanup)
-            self._listeners[name] = listening_socket()  # the port is held from now on
+            # the port is held from now on; shared: each of a service's workers listens on it
+            self._listeners[name] = listening_socket(shared=True)
             self.ports[name] = self._listeners[name].getsockname()[1]
         for name in SERVICES:
             self.start_service(name, wait=False)

@@ -130,8 +130,10 @@ def launch(
     child has it: when the service stops, the port is closed, not left queuing.
     ``with_parent``: the process is killed when the one that launched it dies.
     ``<NAME>_WORKERS`` in ``env`` (1 unless set; more only on PostgreSQL): that many
-    processes serve the socket (``serve_socket``), all in the process group that
-    ``stop_process`` stops.
+    processes serve the port (``serve_socket``), all in the process group that
+    ``stop_process`` stops. The socket is bound shared (``SO_REUSEPORT``; pass ``sock``
+    bound that way too): each worker then listens with its own, and the kernel spreads
+    connections across them.
     """
     prefix = name.upper() + "_"
     workers = int(env.get(prefix + "WORKERS", "1"))
@@ -140,7 +142,7 @@ def launch(
     if workers > 1 and not env.get(prefix + "DATABASE_URL", "").startswith("postgresql"):
         # SQLite has no migration lock and no FOR UPDATE for the outbox relays
         raise ValueError(f"{name}: {workers} workers need PostgreSQL")
-    listener = sock or listening_socket(port)
+    listener = sock or listening_socket(port, shared=True)
     log = open(log_path, "ab")  # noqa: SIM115
     try:
         return subprocess.Popen(
@@ -453,7 +455,9 @@ class DevStack:
             )
         # Each service's port is bound now and handed to its process at launch: nothing
         # else on the machine can take it during the web build and the services' loading.
-        self.listeners = {name: listening_socket(self.ports[name]) for name in SERVICES}
+        self.listeners = {
+            name: listening_socket(self.ports[name], shared=True) for name in SERVICES
+        }
         (self.var / "devstack.pid").write_text(str(os.getpid()))
         (self.var / "ports.json").write_text(json.dumps(self.ports, indent=2))
         build_log = self.log_dir / "web-build.log"

@@ -67,13 +67,19 @@ def free_port_below(limit: int = 50000) -> int:
     raise RuntimeError("no free port pair found")
 
 
-def listening_socket(port: int = 0) -> socket.socket:
+def listening_socket(port: int = 0, *, shared: bool = False) -> socket.socket:
     """A TCP socket listening on 127.0.0.1:``port`` (0: a port the kernel picks), for a
     server to accept on. Bound before the server starts, it keeps the port ours while the server
     loads (a port only found free can be taken by another process in the meantime: a
-    service that loads a model for seconds before it binds then dies of EADDRINUSE)."""
+    service that loads a model for seconds before it binds then dies of EADDRINUSE).
+
+    ``shared``: with ``SO_REUSEPORT``, so a service's forked workers can each listen on
+    the port with a socket of their own (``serve_socket``). A server that does not ask
+    for ``SO_REUSEPORT`` (as this function does not by default) still cannot bind it."""
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if shared:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind(("127.0.0.1", port))
         sock.listen(2048)  # listening: not even another SO_REUSEADDR socket binds it now

@@ -7,9 +7,15 @@ from the start, however long the service takes to load before it listens.
     python -m clashtor_common.serve_socket <fd> <module>:<factory> [<workers>]
 
 With ``workers`` > 1 the process forks that many minus one before it loads anything,
-and every process serves the app on the same listening socket (the kernel hands each
-new connection to one of them): as many replicas of the service, each with its own
-caches, consumer and background workers, as replicas on separate machines would be.
+and every process serves the app on the port: as many replicas of the service, each
+with its own caches, consumer and background workers, as replicas on separate machines
+would be. When the handed socket is shared (``SO_REUSEPORT``: ``listening_socket(...,
+shared=True)``, as ``launch`` binds it), each forked worker listens on a socket of its
+own on the same port, once its app has started, and the kernel spreads new connections
+evenly across the listening sockets. On one socket, shared by all (a handed socket
+without ``SO_REUSEPORT``), the first process awake takes every waiting connection at
+once: 200 readers connecting together were mostly served by one process while the
+other idled (the bench's first wave, issue 20).
 The forked workers are in the process group of the first, so stopping the group
 (``devstack.stop_process``) stops them all; a worker dies with the first process
 (``die_with_parent``), and the first waits for its workers before it exits, so a
@@ -37,6 +43,25 @@ def serve(sock: socket.socket, factory: str) -> int:
     server = uvicorn.Server(config)
     server.run(sockets=[sock])
     return 0 if server.started else STARTUP_FAILED
+
+
+def own_socket(shared: socket.socket) -> socket.socket:
+    """A forked worker's own socket on ``shared``'s port (its copy of ``shared`` closed),
+    bound but not listening: uvicorn listens once the app has started, so no connection
+    waits in the queue of a worker still loading. ``shared`` itself when it was bound
+    without ``SO_REUSEPORT`` (then every process accepts from the one queue)."""
+    if not shared.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT):
+        return shared
+    own = socket.socket(shared.family, shared.type)
+    try:
+        own.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        own.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        own.bind(shared.getsockname())
+    except OSError:
+        own.close()
+        raise
+    shared.close()
+    return own
 
 
 def fork_workers(count: int) -> list[int] | None:
@@ -76,7 +101,9 @@ def main(argv: list[str]) -> None:
         sys.exit(f"workers must be at least 1, not {workers}")
     sock = socket.socket(fileno=fd)  # family and type read off the descriptor (TCP)
     pids = fork_workers(workers - 1)
-    if not pids:  # a single process, or a forked worker
+    if pids is None:  # a forked worker
+        sys.exit(serve(own_socket(sock), factory))
+    if not pids:  # a single process
         sys.exit(serve(sock, factory))
     # uvicorn raises the signal that stopped it again once it has: the first would die of
     # it there, before its workers finished. Noted instead, and raised after they did.

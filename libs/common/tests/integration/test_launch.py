@@ -148,6 +148,36 @@ def test_a_service_with_workers_is_served_by_each_and_stopped_whole(
     assert is_free(port)
 
 
+def _listening_sockets(pid: int, port: int) -> set[str]:
+    """The sockets (``socket:[inode]``) ``pid`` listens on ``port`` with."""
+    import psutil
+
+    return {
+        os.readlink(f"/proc/{pid}/fd/{conn.fd}")
+        for conn in psutil.Process(pid).net_connections(kind="tcp")
+        if conn.status == psutil.CONN_LISTEN and conn.laddr.port == port
+    }
+
+
+def test_each_worker_listens_on_a_socket_of_its_own(
+    pid_service: dict[str, str], tmp_path: Path
+) -> None:
+    """One accept queue per process, the kernel spreading connections across them: on one
+    shared queue, the first process awake took a whole burst of new connections at once."""
+    port = free_port()
+    proc = launch("pidsvc", port, pid_service, tmp_path / "pidsvc.log")
+    try:
+        pids = _answering_pids(proc, port)
+        sockets = [_listening_sockets(pid, port) for pid in pids]
+        assert [len(held) for held in sockets] == [1, 1, 1]
+        assert len(set().union(*sockets)) == 3  # before: the one socket of the first, in all
+        with pytest.raises(OSError):
+            listening_socket(port).close()  # still the service's alone
+    finally:
+        stop_process(proc)
+    assert is_free(port)
+
+
 def test_killing_a_service_with_workers_kills_every_worker(
     pid_service: dict[str, str], tmp_path: Path
 ) -> None:
