@@ -13,7 +13,7 @@ path of a route that matched but for its method) over those.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI
@@ -22,7 +22,9 @@ from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from opentelemetry.semconv.attributes.http_attributes import HTTP_ROUTE
 from opentelemetry.util.http import sanitize_method
 from starlette.routing import Match
-from starlette.types import ASGIApp, Scope
+from starlette.types import Scope
+
+from clashtor_common.otel_asgi import on_instrumentation_layer
 
 Key = tuple[str, str]
 
@@ -101,16 +103,9 @@ def name_spans_by_route_templates(app: FastAPI) -> RouteTemplates:
     """Have the OpenTelemetry middleware that ``FastAPIInstrumentor.instrument_app`` put
     on ``app`` find span names through a ``RouteTemplates`` (call it right after)."""
     templates = RouteTemplates(app)
-    build: Callable[[], ASGIApp] = app.build_middleware_stack
 
-    def build_middleware_stack() -> ASGIApp:
-        stack = build()
-        layer: Any = stack
-        while layer is not None and not isinstance(layer, OpenTelemetryMiddleware):
-            layer = getattr(layer, "app", None)  # under the instrumentation's outer guard
-        if layer is not None:
-            layer.default_span_details = templates.span_details
-        return stack
+    def use_templates(layer: OpenTelemetryMiddleware) -> None:
+        layer.default_span_details = templates.span_details
 
-    app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]
+    on_instrumentation_layer(app, use_templates)
     return templates

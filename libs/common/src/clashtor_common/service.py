@@ -48,6 +48,7 @@ from clashtor_common.inbox import InboxRecord
 from clashtor_common.logs import configure_logging
 from clashtor_common.metrics import MetricsRefresher
 from clashtor_common.migrate import upgrade_head
+from clashtor_common.otel_asgi import keep_duration_only, on_instrumentation_layer
 from clashtor_common.outbox import OutboxRecord, OutboxRelay, pending_count
 from clashtor_common.periodic import Periodic
 from clashtor_common.request_id import RequestIdMiddleware
@@ -331,6 +332,7 @@ def create_service_app(
         exclude_spans=["receive", "send"],
     )
     name_spans_by_route_templates(app)  # not by trying every route on every request
+    on_instrumentation_layer(app, keep_duration_only)  # the one HTTP series read
     return app
 
 
