@@ -2,7 +2,9 @@
 
 The gateway has no ``/internal`` API of its own: it *is* the public edge. Each router
 is one resource; forwarded resources go to the owning service's internal API with a
-signed identity (see ``gateway.adapters.services``).
+signed identity (see ``gateway.adapters.services``). The app tries the routers in this
+order, every route of each it passes: the hottest read's router comes first (no
+router answers another's paths: ``tests/unit/test_route_order.py``).
 """
 
 from __future__ import annotations
@@ -32,12 +34,12 @@ from gateway.entrypoints.routes import (
 )
 
 routers: list[APIRouter] = [
+    calls.router,  # first: the app tries every route of each router before (issue 20)
     auth.router,
     me.router,
     members.router,
     invitations.router,
     api_keys.router,
-    calls.router,
     library.router,
     call_coaching.router,
     coaching.scorecards_router,
