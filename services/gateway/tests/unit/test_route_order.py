@@ -26,9 +26,7 @@ def _request(method: str, template: str) -> dict[str, object]:
 
 
 def test_no_router_answers_a_path_served_by_one_behind_it() -> None:
-    routes = [
-        [r for r in router.routes if isinstance(r, APIRoute)] for router in routers
-    ]
+    routes = [[r for r in router.routes if isinstance(r, APIRoute)] for router in routers]
     shadowed = [
         f"{method} {later.path} would go to {earlier.path}"
         for n, group in enumerate(routes)
