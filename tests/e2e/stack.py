@@ -16,9 +16,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from clashtor_common.devstack import SERVICES, launch, service_env, stop_process, wait_ready
+from clashtor_common.devstack import (
+    SERVICES,
+    launch,
+    service_env,
+    stop_process,
+    stop_processes,
+    wait_ready,
+)
 from clashtor_common.embedded import SeaweedS3, TansuBroker, ensure_topics, listening_socket
 from clashtor_common.mailsink import SmtpSink
+from clashtor_common.testing.kafka import fast_group_join_env
 from clashtor_common.testing.plugin import create_database
 
 FAST_TRANSCRIPTION = {
@@ -103,6 +111,7 @@ class Stack:
             extra={
                 f"{name.upper()}_CONSUMER_BACKOFF_SECONDS": "0.1",
                 f"{name.upper()}_LOG_JSON": "true",
+                **fast_group_join_env(name),
                 **self.common_env,
                 **(FAST_TRANSCRIPTION if name == "transcribe" else {}),
                 **(mail if name == "gateway" else {}),
@@ -161,14 +170,13 @@ class Stack:
         return (self.workdir / "log" / f"{name}.log").read_text(errors="replace")
 
     def stop(self) -> None:
-        for proc in self.procs.values():
-            stop_process(proc)
+        stop_processes(list(self.procs.values()))
         for listener in self._listeners.values():  # a start that failed before launching
             listener.close()
         if self.mail:
             self.mail.stop()
         if self.s3:
-            self.s3.stop()
+            self.s3.kill()  # its data is thrown away; weed takes ~25 s to obey SIGINT
         if self.broker:
             self.broker.stop()
         for cleanup in self._cleanups:

@@ -21,12 +21,15 @@ from typing import Any
 
 import httpx
 
+from clashtor_common.devstack import SERVICES
 from clashtor_common.embedded import free_port
+from clashtor_common.testing.kafka import fast_group_join_env
 
 from ..e2e.stack import FAST_TRANSCRIPTION
 
 ROOT = Path(__file__).resolve().parents[2]
 UP_TIMEOUT = 420
+FAST_GROUP_JOINS = {k: v for name in SERVICES for k, v in fast_group_join_env(name).items()}
 
 
 def process_alive(pid: int) -> bool:
@@ -60,6 +63,10 @@ class RunningStack:
             "CLASHTOR_VAR": str(self.var),
             "CLASHTOR_PORT": str(self.port),
             **FAST_TRANSCRIPTION,  # the faults are about delivery, not accuracy
+            **FAST_GROUP_JOINS,  # a killed consumer's partitions move on within 3 s
+            # a call whose worker was killed (or stopped) is picked again 15 s after its
+            # last lease renewal, not 60: the same recovery, sooner
+            "TRANSCRIBE_JOB_LEASE_SECONDS": "15",
             **self.env_extra,
         }
 

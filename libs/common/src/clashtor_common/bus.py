@@ -544,6 +544,7 @@ def dead_letter_headers(
 
 _ROUTES_ATTR = "_clashtor_routes"
 _SUBSCRIBERS_ATTR = "_clashtor_subscribers"
+_GROUP_OPTIONS_ATTR = "_clashtor_group_options"
 
 
 def subscribe(
@@ -576,10 +577,17 @@ def subscribe(
     if topic in group:
         raise ValueError(f"{consumer.consumer} already handles {topic}")
     group[topic] = consumer
-    broker.__dict__.setdefault("_clashtor_batch", {})[consumer.consumer] = (
-        settings.consumer_batch_size
-    )
+    broker.__dict__.setdefault(_GROUP_OPTIONS_ATTR, {})[consumer.consumer] = group_options(settings)
     return consumer
+
+
+def group_options(settings: ServiceSettings) -> dict[str, int]:
+    """The group's consumer options from the service's settings (aiokafka's names)."""
+    return {
+        "max_records": settings.consumer_batch_size,
+        "session_timeout_ms": settings.consumer_session_timeout_ms,
+        "heartbeat_interval_ms": settings.consumer_heartbeat_interval_ms,
+    }
 
 
 def _attach_subscribers(broker: KafkaBroker) -> None:
@@ -593,7 +601,7 @@ def _attach_subscribers(broker: KafkaBroker) -> None:
             *sorted(by_topic),
             group_id=group_id,
             batch=True,
-            max_records=broker.__dict__["_clashtor_batch"][group_id],
+            **broker.__dict__[_GROUP_OPTIONS_ATTR][group_id],
             batch_timeout_ms=100,
             ack_policy=AckPolicy.NACK_ON_ERROR,
             decoder=_not_decoded,

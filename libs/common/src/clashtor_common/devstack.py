@@ -27,7 +27,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -213,6 +213,20 @@ def stop_process(
     except ProcessLookupError:
         pass
     wait_group_gone(proc.pid, timeout=5)
+
+
+def stop_processes(procs: Sequence[subprocess.Popen[bytes] | None]) -> None:
+    """``stop_process`` for several at once: each gets SIGTERM first, so their shutdowns
+    overlap instead of queuing one behind the other."""
+    for proc in procs:
+        if proc is not None and proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+    for proc in procs:
+        if proc is not None:
+            stop_process(proc)
 
 
 def wait_group_gone(pgid: int, timeout: float) -> None:
@@ -507,16 +521,7 @@ class DevStack:
         self._stopped = True
         self.stopping = True
         print("\nstopping Clashtor…", flush=True)
-        services = [self.children[n].proc for n in SERVICES if n in self.children]
-        for proc in services:
-            if proc is not None and proc.poll() is None:
-                try:
-                    os.killpg(proc.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-        for proc in services:
-            if proc is not None:
-                stop_process(proc)
+        stop_processes([self.children[n].proc for n in SERVICES if n in self.children])
         self.broker.proc = self.children["broker"].proc if "broker" in self.children else None
         self.broker.stop()
         self.s3.proc = self.children["s3"].proc if "s3" in self.children else None

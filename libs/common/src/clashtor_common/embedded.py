@@ -264,6 +264,12 @@ class SeaweedS3:
                 f"-s3.config={config}",
                 "-volume.max=0",
                 "-master.volumeSizeLimitMB=64",
+                # One master, no peers: on a restart it waits a whole election timeout
+                # (10 s) before it leads again and S3 answers; 1 s is 3 heartbeats.
+                "-master.electionTimeout=1s",
+                # No load balancer to drain first: the 10 s pause before the volume
+                # server stops only delays a stop.
+                "-volume.preStopSeconds=0",
             ],
             stdout=out,
             stderr=out,

@@ -59,6 +59,12 @@ class ServiceSettings(BaseSettings):
     """Events handled per database transaction; 1 for handlers doing slow work (transcription)."""
     consumer_transient_backoff_max: float = 30.0
     """Cap of the backoff between retries of a transient failure (retried without end)."""
+    consumer_session_timeout_ms: int = 10_000
+    """How long the broker waits for a group member's heartbeat before it hands the
+    member's partitions to the others (a consumer killed without leaving holds them that
+    long). Tansu also holds every group join for half of it; test stacks set it low."""
+    consumer_heartbeat_interval_ms: int = 3_000
+    """How often a group member tells the broker it is alive (well under the session timeout)."""
     relay_poll_seconds: float = 0.5
     outbox_retention_hours: float = 7 * 24
     """Sent outbox rows are kept this long: the window ``clashtor-ops outbox resend`` covers."""

@@ -15,6 +15,7 @@ from clashtor_common.events import CallFailed, Envelope, make_event
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.outbox import OutboxRecord, OutboxRelay
 from clashtor_common.settings import ServiceSettings
+from clashtor_common.testing.kafka import FAST_GROUP_JOIN
 from clashtor_common.testing.waiting import wait_until
 
 
@@ -34,7 +35,7 @@ def settings_for(name: str, bootstrap: str, database_url: str, **extra: Any) -> 
         database_url=database_url,
         consumer_backoff_seconds=0.05,
         relay_poll_seconds=0.1,
-        **extra,
+        **{**FAST_GROUP_JOIN, **extra},
     )
 
 

@@ -18,7 +18,7 @@ from clashtor_common.crypto import Keyring
 from clashtor_common.embedded import listening_socket
 from clashtor_common.identity import IDENTITY_HEADER, Identity, sign_identity
 from clashtor_common.settings import ServiceSettings
-from clashtor_common.testing.kafka import start_group_at_end
+from clashtor_common.testing.kafka import FAST_GROUP_JOIN, start_group_at_end
 
 S = TypeVar("S", bound=ServiceSettings)
 
@@ -34,7 +34,7 @@ def settings_for_tests(
     """A service's settings in a test, ``extra`` overriding any of them.
 
     The consumer group and bucket are unique (test modules share one broker and one S3),
-    the master key is new, and retries and the outbox relay are fast.
+    the master key is new, and retries, the outbox relay and the group join are fast.
     """
     tag = uuid.uuid4().hex[:8]
     values: dict[str, Any] = {
@@ -47,6 +47,7 @@ def settings_for_tests(
         "consumer_backoff_seconds": 0.05,
         "relay_poll_seconds": 0.1,
         "log_json": False,
+        **FAST_GROUP_JOIN,
         **s3_settings,
     }
     values.update(extra)
