@@ -53,7 +53,7 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from opentelemetry import trace
 from sqlalchemy import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import select
 
 from clashtor_common.db import Database
@@ -303,10 +303,11 @@ class EventConsumer:
     async def _apply_in_one_transaction(self, incoming: list[_Incoming]) -> bool:
         """Apply the whole batch in one transaction; False (and nothing applied) on error.
 
-        The inbox is read once for the batch (one SELECT, before the transaction: on
-        SQLite a transaction holds the database's write lock from its first statement, so
-        it must not start before the handlers need it) and written once (one multi-row
-        INSERT) in the transaction of the effects; one ``handle`` span and one duration
+        The inbox is read once for the batch (one SELECT) and written once (one multi-row
+        INSERT) in the transaction of the effects: the batch is one transaction. On SQLite
+        a transaction holds the database's write lock from its first statement, so it must
+        not start before the handlers need it: there the inbox is read before, in a
+        snapshot that takes no lock (``Database.reading``). One ``handle`` span and one duration
         observation cover each run of events sent in one producer span (``_runs``), not
         one per event.
 
@@ -316,10 +317,14 @@ class EventConsumer:
         queue for the process's turn: a handler may do slow work before it writes (score),
         and the turn would hold every other session of the service meanwhile.
         """
+        ids = [i.envelope.id for i in incoming]
         try:
-            handled = await self._handled_ids([i.envelope.id for i in incoming])
+            if self.db.is_sqlite:  # a snapshot, before the write lock is taken
+                handled = await self._handled_ids(ids)
             async with AsyncSession(self.db.engine, expire_on_commit=False) as session:
                 with self.db.outermost(session):
+                    if not self.db.is_sqlite:  # no lock to keep: the batch's own transaction
+                        handled = await self._select_handled(await session.connection(), ids)
                     claimed = await self._apply_runs(incoming, handled, session)
                     if claimed:  # one multi-row INSERT; a concurrent duplicate fails the batch
                         await (await session.connection()).execute(_INBOX_INSERT, claimed)
@@ -359,14 +364,17 @@ class EventConsumer:
         return claimed
 
     async def _handled_ids(self, ids: list[Any]) -> set[Any]:
-        async with self.db.session() as session:
-            connection = await session.connection()  # a Core statement: no ORM pass
-            rows = await connection.execute(
-                select(_INBOX.c.event_id).where(
-                    _INBOX.c.consumer == self.consumer, _INBOX.c.event_id.in_(ids)
-                )
+        """Which of ``ids`` were handled, read in a snapshot of their own (no write lock)."""
+        async with self.db.reading() as connection:
+            return await self._select_handled(connection, ids)
+
+    async def _select_handled(self, connection: AsyncConnection, ids: list[Any]) -> set[Any]:
+        rows = await connection.execute(  # a Core statement: no ORM pass
+            select(_INBOX.c.event_id).where(
+                _INBOX.c.consumer == self.consumer, _INBOX.c.event_id.in_(ids)
             )
-            return set(rows.scalars().all())
+        )
+        return set(rows.scalars().all())
 
     # -- one event, with retries ----------------------------------------------------------
     async def _handle_alone(self, item: _Incoming, gate: PartitionGate | None = None) -> None:

@@ -14,7 +14,7 @@ from types import MappingProxyType
 from typing import Any, overload
 
 from sqlalchemy import Column, DateTime, event, exc, text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
@@ -163,6 +163,22 @@ class Database:
                     async with session.begin():
                         yield session
 
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncConnection]:
+        """A connection of its own in a transaction for reads only: what was committed.
+
+        SQLite: a deferred transaction (``BEGIN``), a snapshot of the WAL that takes
+        neither the database's write lock nor this process's turn (``_turn``), so a read
+        on a hot path (the relay's next rows, a consumer's inbox) does not queue behind
+        every request that writes, nor hold them up. It does not see the uncommitted
+        writes of a session the task has open: use it outside sessions.
+        """
+        async with self.engine.connect() as connection:
+            if self.is_sqlite:
+                await connection.execution_options(**{_READ_ONLY: True})
+            async with connection.begin():
+                yield connection
+
     @contextmanager
     def outermost(self, session: AsyncSession) -> Iterator[None]:
         """While open, ``session`` (with a connection of its own) is one of the task's on
@@ -290,10 +306,16 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+_READ_ONLY = "clashtor_read_only"
+"""Execution option of a connection that only reads (``Database.reading``)."""
+
+
 def _sqlite_begin(conn: Any) -> None:
     # IMMEDIATE takes the write lock up front: a transaction that reads then writes never
-    # fails with "database is locked" because another writer got in between.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # fails with "database is locked" because another writer got in between. A connection
+    # that only reads begins a deferred transaction: a snapshot, no lock.
+    read_only = conn.get_execution_options().get(_READ_ONLY, False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _sqlite_reset(dbapi_conn: Any, _record: Any, state: Any) -> None:

@@ -28,7 +28,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from opentelemetry import propagate, trace
 from sqlalchemy import Column, LargeBinary, Text, cast, delete, event, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session
 from sqlmodel import JSON, Field, SQLModel, col
 
@@ -354,8 +354,10 @@ class OutboxRelay:
 
         SQLite: a transaction holds the database's one write lock, and the broker's
         acknowledgement is a network round trip, so the rows are read, published and then
-        marked in separate short transactions, and requests emit meanwhile. One relay per
-        database in the process publishes at a time (a SQLite file belongs to one process).
+        marked in separate short transactions, and requests emit meanwhile. The read is a
+        snapshot (``Database.reading``) that neither waits for the requests' transactions
+        nor holds them up; only the mark takes the write lock. One relay per database in
+        the process publishes at a time (a SQLite file belongs to one process).
         """
         rejected: list[_Row] = []
         if not self.db.is_sqlite:
@@ -366,8 +368,8 @@ class OutboxRelay:
                     await _mark_unsent(session, rejected)
         else:
             async with _sqlite_relay_lock(self.db):
-                async with self.db.session() as session:
-                    rows = await self._unsent(session)
+                async with self.db.reading() as connection:
+                    rows = await self._unsent(connection)
                 if rows:
                     rejected = await self._publish(rows)
                     async with self.db.session() as session:
@@ -383,8 +385,7 @@ class OutboxRelay:
             query = query.where(_OUTBOX.c.id.not_in(self.rejected))
         return query.order_by(_OUTBOX.c.id).limit(self.batch_size)
 
-    async def _unsent(self, session: AsyncSession) -> list[_Row]:
-        connection = await session.connection()
+    async def _unsent(self, connection: AsyncConnection) -> list[_Row]:
         return [_Row._make(row) for row in (await connection.execute(self._next_unsent())).all()]
 
     async def _claim(self, session: AsyncSession) -> list[_Row]:
@@ -506,11 +507,10 @@ async def _mark_sent(session: AsyncSession, rows: Sequence[_Row]) -> None:
 
 
 async def pending_count(db: Database) -> int:
+    """Rows not published yet (a snapshot: no write lock taken on SQLite)."""
     from sqlalchemy import func
 
-    async with db.session() as session:
+    async with db.reading() as connection:
         return (
-            await session.execute(
-                select(func.count()).where(OutboxRecord.sent_at.is_(None))  # type: ignore[union-attr]
-            )
+            await connection.execute(select(func.count()).where(_OUTBOX.c.sent_at.is_(None)))
         ).scalar_one()

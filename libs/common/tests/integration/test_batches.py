@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -106,6 +108,65 @@ async def test_an_event_failing_mid_batch_is_dead_lettered_and_the_others_apply_
     assert harness.calls == calls_before
     for event in events:
         assert await count_effects(harness.db, str(event.id)) == (0 if event is poison else 1)
+
+
+async def test_a_batch_is_one_write_transaction_and_its_inbox_read_takes_no_lock(
+    harness: Harness,
+) -> None:
+    """The batch's inbox read, effects and inbox rows: one transaction that writes. On
+    PostgreSQL the read is in it (no second checkout, BEGIN and COMMIT per batch); on
+    SQLite, where a transaction holds the write lock from its first statement, it is a
+    snapshot before it that takes no lock (before: a second BEGIN IMMEDIATE, queued for
+    the process's turn behind every writer)."""
+    events = [sample_event() for _ in range(3)]
+    with _transactions_begun(harness.db) as begun:
+        await harness.consumer.handle_batch(_records(harness.topic, events))
+    for event in events:
+        assert await count_effects(harness.db, str(event.id)) == 1
+    assert begun.count(False) == 1, "one transaction that writes"
+    assert begun.count(True) == (1 if harness.db.is_sqlite else 0)
+
+
+async def test_a_batch_on_sqlite_reads_its_inbox_in_a_snapshot_then_writes_once(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """The rule above on a SQLite database (the test harness may run on PostgreSQL)."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/service.db")
+    await db.create_all(InboxRecord, Effect)
+
+    async def handler(event: Envelope, session: AsyncSession) -> None:
+        session.add(Effect(event_id=str(event.id), note=event.type))
+
+    settings = settings_for("snapshot", kafka_bootstrap, db.url)
+    topic = f"test-snapshot-{uuid.uuid4().hex[:8]}"
+    consumer = subscribe(make_broker(settings), topic, settings=settings, db=db, handler=handler)
+    events = [sample_event() for _ in range(3)]
+    try:
+        with _transactions_begun(db) as begun:
+            await consumer.handle_batch(_records(topic, events))
+        assert await _inbox(db, events) == 3
+        assert begun == [True, False], "a read-only snapshot, then one write transaction"
+    finally:
+        await db.dispose()
+
+
+@contextmanager
+def _transactions_begun(db: Database) -> Iterator[list[bool]]:
+    """Per transaction the current task begins on ``db`` meanwhile: whether it only reads
+    (not another task's, such as a harness's relay on the same engine)."""
+    begun: list[bool] = []
+    task = asyncio.current_task()
+
+    def on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+        if asyncio.current_task() is task:
+            begun.append(bool(conn.get_execution_options().get("clashtor_read_only")))
+
+    engine = db.engine.sync_engine
+    sa_event.listen(engine, "begin", on_begin)
+    try:
+        yield begun
+    finally:
+        sa_event.remove(engine, "begin", on_begin)
 
 
 async def test_a_failure_at_the_batch_commit_retries_one_by_one_without_duplicates(
@@ -215,6 +276,64 @@ async def test_requests_emit_while_the_relay_waits_for_the_broker_on_sqlite(
         relay.ack.set()
         await relay.stop()
         await db.dispose()
+
+
+async def test_the_relay_reads_its_next_rows_while_a_request_holds_the_write_lock_on_sqlite(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """The relay's read of the committed rows is a snapshot: it does not queue behind the
+    requests' open transactions (before: it took the write lock and the process's turn,
+    so it waited for every request emitting at the time, and held the next ones up)."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/service.db")
+    await db.create_all(OutboxRecord)
+    topic = f"test-relayread-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(kafka_bootstrap, (topic,), partitions=1)
+    relay = _HeldRelay(db, {"bootstrap_servers": kafka_bootstrap})
+    request_may_commit = asyncio.Event()
+
+    async def request_emitting() -> None:
+        async with db.session() as s:
+            await emit(s, sample_event(), topic=topic)
+            await s.connection()  # the transaction began: it holds the write lock
+            await request_may_commit.wait()
+
+    try:
+        async with db.session() as s:
+            await emit(s, sample_event(), topic=topic)
+        request = asyncio.create_task(request_emitting())
+        while not request.done() and await _lock_free(db):
+            await asyncio.sleep(0.01)  # until the request holds the lock
+        publishing = asyncio.create_task(relay.publish_pending())
+        # Before: the read waited for the request's transaction (here: until it ends).
+        await asyncio.wait_for(relay.publishing.wait(), timeout=10)
+        relay.ack.set()
+        request_may_commit.set()
+        await request
+        assert await publishing == 1, "the committed row went, the open one was not seen"
+        assert await pending_count(db) == 1
+        assert await relay.publish_pending() == 1
+    finally:
+        relay.ack.set()
+        request_may_commit.set()
+        await relay.stop()
+        await db.dispose()
+
+
+async def _lock_free(db: Database) -> bool:
+    """Whether a writer could take SQLite's write lock now (a connection outside the
+    process's turns, no busy wait)."""
+    import sqlite3
+
+    path = db.url.split("///", 1)[-1]
+    conn = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        conn.close()
 
 
 async def test_a_handler_may_read_in_a_short_transaction_of_its_own_first_on_sqlite(
