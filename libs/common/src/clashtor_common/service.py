@@ -54,7 +54,13 @@ from clashtor_common.periodic import Periodic
 from clashtor_common.request_id import RequestIdMiddleware
 from clashtor_common.route_spans import name_spans_by_route_templates
 from clashtor_common.settings import ServiceSettings
-from clashtor_common.telemetry import meter_provider, metrics_text, shutdown, tracer_provider
+from clashtor_common.telemetry import (
+    meter_provider,
+    metrics_text,
+    redact_server_query,
+    shutdown,
+    tracer_provider,
+)
 
 log = logging.getLogger(__name__)
 Hook = Callable[[], Awaitable[None]]
@@ -330,6 +336,7 @@ def create_service_app(
         # One server span per request, not one more per ASGI message sent or received:
         # they said nothing the server span does not, at a span's CPU each.
         exclude_spans=["receive", "send"],
+        server_request_hook=redact_server_query,
     )
     name_spans_by_route_templates(app)  # not by trying every route on every request
     on_instrumentation_layer(app, keep_duration_only)  # the one HTTP series read

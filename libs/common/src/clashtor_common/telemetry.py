@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from opentelemetry import context, metrics, propagate, trace
@@ -119,8 +119,8 @@ def _configure(service_name: str) -> None:
         instrumentor.instrument(
             tracer_provider=_provider,
             meter_provider=_meters,
-            request_hook=_redact_url_query,
-            async_request_hook=_redact_url_query_async,
+            request_hook=_redact_url,
+            async_request_hook=_redact_url_async,
         )
 
 
@@ -128,31 +128,68 @@ URL_ATTRIBUTES = ("http.url", "url.full")
 """Where httpx's instrumentation puts a client request's URL (old and new conventions)."""
 
 
+def query_without_values(query: str) -> str:
+    """``query`` with every value replaced by ``REDACTED`` (the names stay)."""
+    names = [name for name, _ in parse_qsl(query, keep_blank_values=True)]
+    return urlencode([(n, "REDACTED") for n in names])
+
+
 def url_without_query_values(url: str) -> str:
     """``url`` with every query value replaced by ``REDACTED`` (the names stay)."""
     parts = urlsplit(url)
     if not parts.query:
         return url
-    names = [name for name, _ in parse_qsl(parts.query, keep_blank_values=True)]
-    return urlunsplit(parts._replace(query=urlencode([(n, "REDACTED") for n in names])))
+    return urlunsplit(parts._replace(query=query_without_values(parts.query)))
 
 
-def _redact_url_query(span: trace.Span, _request: object) -> None:
-    """A client span keeps its URL without the query's values: a query can carry a
-    credential (a Zoom recording's ``?access_token=<download token>``), and spans go
-    to whoever reads the traces. The instrumentation's own redaction knows a few cloud
-    signature names only."""
-    attributes = getattr(span, "attributes", None)
-    if not span.is_recording() or not attributes:
+SERVER_URL_ATTRIBUTES = ("http.url", "url.full", "http.target")
+"""Where the ASGI instrumentation puts a request's URL with its query (besides ``url.query``)."""
+
+
+def redact_server_query(span: trace.Span, scope: dict[str, Any]) -> None:
+    """A server span keeps its request's URL without the query's values: a query can
+    carry a credential (the OAuth callback's one-time ``code``)."""
+    if not scope.get("query_string") or not span.is_recording():
         return
-    for key in URL_ATTRIBUTES:
+    attributes = getattr(span, "attributes", None) or {}
+    for key in SERVER_URL_ATTRIBUTES:
         value = attributes.get(key)
         if isinstance(value, str):
             span.set_attribute(key, url_without_query_values(value))
+    query = attributes.get("url.query")
+    if isinstance(query, str):
+        span.set_attribute("url.query", query_without_values(query))
 
 
-async def _redact_url_query_async(span: trace.Span, request: object) -> None:
-    _redact_url_query(span, request)
+SECRET_PATH = "clashtor.secret_path"
+"""An httpx request extension (``extensions={SECRET_PATH: True}``): the URL's path is a
+credential too (a webhook or Zapier hook URL), so its span keeps only the origin."""
+
+
+def url_origin_only(url: str) -> str:
+    """``url`` reduced to scheme and host, its path and query ``REDACTED``."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/REDACTED", query="", fragment=""))
+
+
+def _redact_url(span: trace.Span, request: object) -> None:
+    """A client span keeps its URL without the query's values: a query can carry a
+    credential (a Zoom recording's ``?access_token=<download token>``), and spans go
+    to whoever reads the traces. The instrumentation's own redaction knows a few cloud
+    signature names only. A request marked ``SECRET_PATH`` keeps its origin only."""
+    attributes = getattr(span, "attributes", None)
+    if not span.is_recording() or not attributes:
+        return
+    extensions = getattr(request, "extensions", None) or {}
+    redact = url_origin_only if extensions.get(SECRET_PATH) else url_without_query_values
+    for key in URL_ATTRIBUTES:
+        value = attributes.get(key)
+        if isinstance(value, str):
+            span.set_attribute(key, redact(value))
+
+
+async def _redact_url_async(span: trace.Span, request: object) -> None:
+    _redact_url(span, request)
 
 
 def tracer_provider(service_name: str = "clashtor") -> TracerProvider:

@@ -14,6 +14,7 @@ from gateway.adapters.tables import TABLES
 from gateway.bootstrap import bootstrap
 from gateway.context import context_of
 from gateway.entrypoints.allow import AllowHeaderMiddleware
+from gateway.entrypoints.body_limit import BodyLimitMiddleware
 from gateway.entrypoints.http import routers
 from gateway.entrypoints.idempotency import IdempotencyMiddleware
 from gateway.entrypoints.operation_ids import operation_id
@@ -58,6 +59,11 @@ def create_app(settings: GatewaySettings | None = None, *, mailer: Mailer | None
     app.add_middleware(IdempotencyMiddleware, db=gw.db)
     app.add_middleware(AllowHeaderMiddleware, routers=routers)
     app.add_middleware(SingleQueryValueMiddleware)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limit=max(gw.settings.max_body_bytes, gw.settings.max_webhook_bytes),
+        streamed=[("POST", "/v1/calls")],  # the upload: streamed to ingest, its own limits
+    )
     app.add_middleware(
         SecurityHeadersMiddleware, trust_forwarded=gw.settings.trust_forwarded_for
     )  # outermost: error answers from the layers inside get the headers too

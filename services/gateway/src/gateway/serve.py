@@ -32,6 +32,10 @@ def server_config(
         "port": settings.port,
         "proxy_headers": settings.trust_forwarded_for,
         "server_header": False,
+        # uvicorn's access log writes each request's path with its query (the OAuth
+        # callback's one-time code); requests are on the server spans, query values
+        # redacted, as in every other service
+        "access_log": False,
         **kwargs,
     }
     if settings.tls_cert and settings.tls_key:

@@ -53,6 +53,8 @@ class GatewaySettings(ServiceSettings):
     upload_form_max_fields_bytes: int = Field(FormLimits.max_fields_bytes, ge=1)
     """All text fields of an upload form together."""
     max_webhook_bytes: int = 1024 * 1024
+    max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    """Any request body but an upload's (which streams under its own limits): 413 past it."""
     account_status_cache_seconds: float = Field(5.0, ge=0)
     """How long privacy's account status (deleted or not) is trusted per organization."""
     account_status_stale_seconds: float = Field(300.0, ge=0)

@@ -119,6 +119,7 @@ def test_without_a_certificate_the_server_speaks_plain_http(
 ) -> None:
     config = server_config("gateway.main:create_app", gateway_settings, factory=True)
     assert not config.is_ssl
+    assert not config.access_log, "it would log each request's query (the OAuth code)"
 
 
 def test_a_certificate_without_its_key_is_a_configuration_error() -> None:

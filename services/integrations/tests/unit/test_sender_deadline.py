@@ -10,12 +10,17 @@ timeout, and a 2xx is a delivery without its body being read.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from clashtor_common.telemetry import add_span_processor
 from integrations.adapters.credentials import new_secret
 from integrations.adapters.sender import WebhookSender
-from integrations.domain.targets import parse_networks
+from integrations.domain.targets import IPAddress, parse_networks
 
 TIMEOUT = 1.0
 TRICKLE_EVERY = 0.2
@@ -85,3 +90,44 @@ async def test_a_2xx_is_a_delivery_without_reading_an_endless_body() -> None:
         status, error = await send(url)
         await asyncio.wait_for(trickler.hung_up.wait(), TRICKLE_EVERY * TRICKLE_BYTES)
     assert status == 200 and error is None
+
+
+async def test_a_slow_name_lookup_counts_against_the_deadline() -> None:
+    """A subscriber can run the DNS server its URL's name is asked of: an answer after
+    five timeouts must not hold the attempt (and the batch) that long."""
+
+    async def slow_dns(host: str, port: int) -> list[IPAddress]:
+        await asyncio.sleep(TIMEOUT * 5)
+        return [ipaddress.ip_address("127.0.0.1")]
+
+    head = b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n"
+    async with receiver(Trickler(head, b"")) as url:
+        sender = WebhookSender(
+            allowed=parse_networks(["127.0.0.1/32"]), timeout=TIMEOUT, resolver=slow_dns
+        )
+        try:
+            result = await sender.send(
+                url.replace("127.0.0.1", "hooks.example"),
+                msg_id="msg_1",
+                body="{}",
+                secrets=[new_secret()],
+            )
+        finally:
+            await sender.aclose()
+    assert result.status_code is None and result.error and "no answer within" in result.error
+    assert result.duration_ms < TIMEOUT * 5 * 1000
+
+
+async def test_a_hooks_secret_path_stays_out_of_the_traces() -> None:
+    """A Zapier hook's URL is its credential, path and all (it is stored encrypted):
+    the delivery's client span keeps the receiver's origin only."""
+    spans = InMemorySpanExporter()
+    add_span_processor(SimpleSpanProcessor(spans))
+    head = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+    async with receiver(Trickler(head, b"")) as url:
+        status, _ = await send(url + "/catch/123456/SECRETPATHabc/?token=SECRETQUERY")
+    assert status == 200
+    values = [str(v) for span in spans.get_finished_spans() for v in span.attributes.values()]
+    spans.shutdown()
+    assert any("127.0.0.1" in v and "REDACTED" in v for v in values), "the send has its span"
+    assert [v for v in values if "SECRETPATH" in v or "SECRETQUERY" in v] == []

@@ -22,18 +22,16 @@ key is claimed by inserting its row: the primary key admits one).
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clashtor_common.db import Database, as_utc, utcnow
-from clashtor_common.errors import error_body
 from gateway.adapters.tables import IdempotencyRecord
+from gateway.entrypoints.asgi_bodies import read_body, replaying, send_error
 from gateway.entrypoints.deps import SESSION_COOKIE
 
 HEADER = "idempotency-key"
@@ -76,11 +74,6 @@ def _sha(*parts: bytes) -> str:
     for part in parts:
         digest.update(len(part).to_bytes(8, "big") + part)
     return digest.hexdigest()
-
-
-async def _json_error(send: Send, status: int, code: str, message: str) -> None:
-    body = json.dumps(error_body(code, message)).encode()
-    await _answer(send, _Stored(status, body, "application/json", None), replayed=False)
 
 
 async def _answer(send: Send, stored: _Stored, *, replayed: bool) -> None:
@@ -160,7 +153,7 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         if not key or len(key) > KEY_MAX_CHARS or not key.isascii() or not key.isprintable():
-            await _json_error(
+            await send_error(
                 send, 400, "invalid_idempotency_key", "Idempotency-Key: 1-255 printable ASCII"
             )
             return
@@ -169,9 +162,9 @@ class IdempotencyMiddleware:
         if credential is None or content_type.startswith("multipart/"):
             await self.app(scope, receive, send)
             return
-        body = await _read_body(receive)
+        body = await read_body(receive, MAX_BODY_BYTES)
         if body is None:
-            await _json_error(send, 413, "payload_too_large", "the request body is too large")
+            await send_error(send, 413, "payload_too_large", "the request body is too large")
             return
         owner = _sha(credential.encode())
         request_hash = _sha(
@@ -185,14 +178,14 @@ class IdempotencyMiddleware:
 
     async def _answer_held(self, send: Send, held: IdempotencyRecord, request_hash: str) -> None:
         if held.request_hash != request_hash:
-            await _json_error(
+            await send_error(
                 send,
                 422,
                 "idempotency_key_reused",
                 "this Idempotency-Key was used with another request; use a new key",
             )
         elif held.status_code is None:
-            await _json_error(
+            await send_error(
                 send,
                 409,
                 "idempotency_key_in_use",
@@ -211,14 +204,6 @@ class IdempotencyMiddleware:
         headers: dict[str, str] = {}
         chunks: list[bytes] = []
         size = 0
-        sent_body = False
-
-        async def replay_body() -> Message:
-            nonlocal sent_body
-            if sent_body:
-                return {"type": "http.disconnect"}
-            sent_body = True
-            return {"type": "http.request", "body": body, "more_body": False}
 
         async def capture(message: Message) -> None:
             nonlocal status, size
@@ -235,7 +220,7 @@ class IdempotencyMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, replay_body, capture)
+            await self.app(scope, replaying(body), capture)
         except BaseException:
             await self.store.release(owner, key)
             raise
@@ -246,21 +231,3 @@ class IdempotencyMiddleware:
             status, b"".join(chunks), headers.get("content-type"), headers.get("location")
         )
         await self.store.complete(owner, key, stored)
-
-
-async def _read_body(receive: Receive) -> bytes | None:
-    """The whole request body, or None past ``MAX_BODY_BYTES``."""
-    parts: list[bytes] = []
-    size = 0
-    while True:
-        message: dict[str, Any] = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            return None
-        parts.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(parts)

@@ -3,13 +3,12 @@ silently keeping one of the values (FastAPI keeps the last) hides a client's mis
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from clashtor_common.errors import error_body
+from gateway.entrypoints.asgi_bodies import send_error
 
 
 class SingleQueryValueMiddleware:
@@ -22,22 +21,11 @@ class SingleQueryValueMiddleware:
             counts = Counter(k for k, _ in parse_qsl(query, keep_blank_values=True))
             repeated = sorted(k for k, n in counts.items() if n > 1)
             if repeated:
-                body = json.dumps(
-                    error_body(
-                        "validation_error",
-                        f"query parameter(s) given more than once: {', '.join(repeated)}",
-                    )
-                ).encode()
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 422,
-                        "headers": [
-                            (b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()),
-                        ],
-                    }
+                await send_error(
+                    send,
+                    422,
+                    "validation_error",
+                    f"query parameter(s) given more than once: {', '.join(repeated)}",
                 )
-                await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 import httpx
 from standardwebhooks.webhooks import Webhook
 
+from clashtor_common.telemetry import SECRET_PATH
 from integrations.adapters.resolver import Resolver, system_resolver
 from integrations.domain.targets import (
     IPNetwork,
@@ -90,26 +91,33 @@ class WebhookSender:
 
         at = at or datetime.now(UTC)
         try:
-            target = parse_target(url)
-            addresses = check_addresses(
-                target.host, await self.resolver(target.host, target.port), self.allowed
-            )
-        except TargetRefused as exc:
-            return done(None, f"refused: {exc}")
-        address = addresses[0]
-        literal = f"[{address}]" if isinstance(address, ipaddress.IPv6Address) else str(address)
-        pinned = httpx.URL(url).copy_with(host=literal.strip("[]"))
-        host_header = httpx.URL(url).netloc.decode("ascii")
-        headers = {
-            "host": host_header,
-            "content-type": "application/json",
-            "webhook-id": msg_id,
-            "webhook-timestamp": str(int(at.timestamp())),
-            "webhook-signature": sign(secrets, msg_id, at, body),
-        }
-        extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
-        try:
+            # the deadline covers the name's lookup too: a receiver's own slow DNS server
+            # would otherwise hold the batch (and a resolver thread) past the timeout
             async with asyncio.timeout(self.timeout):
+                try:
+                    target = parse_target(url)
+                    addresses = check_addresses(
+                        target.host, await self.resolver(target.host, target.port), self.allowed
+                    )
+                except TargetRefused as exc:
+                    return done(None, f"refused: {exc}")
+                address = addresses[0]
+                literal = (
+                    f"[{address}]" if isinstance(address, ipaddress.IPv6Address) else str(address)
+                )
+                pinned = httpx.URL(url).copy_with(host=literal.strip("[]"))
+                headers = {
+                    "host": httpx.URL(url).netloc.decode("ascii"),
+                    "content-type": "application/json",
+                    "webhook-id": msg_id,
+                    "webhook-timestamp": str(int(at.timestamp())),
+                    "webhook-signature": sign(secrets, msg_id, at, body),
+                }
+                # the URL's path can be the subscriber's secret (a Zapier hook): spans
+                # keep the origin only
+                extensions: dict[str, object] = {SECRET_PATH: True}
+                if target.scheme == "https":
+                    extensions["sni_hostname"] = target.host
                 request = self._client.build_request(
                     "POST", pinned, content=body.encode(), headers=headers, extensions=extensions
                 )
