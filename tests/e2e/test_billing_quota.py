@@ -14,7 +14,7 @@ from clashtor_callgen import sox_signal
 from clashtor_common.testing.stripe_objects import stripe_event, subscription_object
 
 from ..conftest import FREE_PLAN_MINUTES, STRIPE_WEBHOOK_SECRET
-from .client import Clashtor
+from .client import POLL_SECONDS, Clashtor
 from .stack import Stack
 
 
@@ -81,5 +81,5 @@ def test_free_tier_quota_then_a_subscription_lifts_it(
         usage = api.http.get("/v1/billing/usage", headers=api.bearer).json()
         if usage["minutes_used"] >= FREE_PLAN_MINUTES + 1:
             break
-        time.sleep(1)
+        time.sleep(POLL_SECONDS)
     assert usage["minutes_used"] == FREE_PLAN_MINUTES + 1, usage

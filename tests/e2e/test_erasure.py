@@ -16,7 +16,7 @@ from clashtor_callgen import Turn, generate_call, short_script
 from clashtor_common.devstack import SERVICES
 from clashtor_common.ops.replay import list_topics, read_topics, replayable, republish
 
-from .client import Clashtor
+from .client import POLL_SECONDS, Clashtor
 from .scan import scan_everything
 from .stack import Stack
 
@@ -78,7 +78,7 @@ def test_erasing_a_participant_is_final_everywhere(api: Clashtor, stack: Stack) 
         }
         if {"ingest", "transcribe", "billing", "gateway"} <= acked:
             break
-        time.sleep(1)
+        time.sleep(POLL_SECONDS)
     pending = api.request(request_id)
     assert pending["status"] != "completed", "score has not answered, so the request is open"
     assert "score" not in {

@@ -27,7 +27,7 @@ def wait_scored(
             return
         if time.monotonic() > deadline:
             raise AssertionError(f"not all scored after {timeout}s: {last}")
-        time.sleep(1)
+        time.sleep(0.5)
 
 
 async def _scored_events(bootstrap: str) -> Counter[str]:

@@ -9,6 +9,7 @@ import json
 import time
 import zipfile
 
+from ..e2e.client import POLL_SECONDS
 from ..e2e.stack import Stack
 from .actors import Browser
 
@@ -23,7 +24,7 @@ def test_a_users_own_export_completes_with_their_account_data(stack: Stack) -> N
         req = owner.http.get(f"/v1/privacy/requests/{request_id}").json()
         if req["status"] in ("completed", "failed") or time.monotonic() > deadline:
             break
-        time.sleep(1)
+        time.sleep(POLL_SECONDS)
     assert req["status"] == "completed", req
     bundle = owner.http.get(req["download_url"])
     assert bundle.status_code == 200
