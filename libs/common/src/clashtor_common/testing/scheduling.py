@@ -10,6 +10,12 @@ work, not the longest file, says it should.
 The controller sees only test ids, not markers, so a file's weight is its directory:
 ``HEAVY_FIRST`` in that order, then everything else; within a tier xdist's own order
 (more tests first) holds.
+
+The files that run on the session's shared stack (``tests/e2e``, ``tests/security``,
+except the ones that start a stack of their own) are one work unit, ``SHARED_STACK_UNIT``,
+the heaviest of all: one worker runs them all, so the run starts that stack (a minute of
+both cores under load) once, not once on each worker, while the other worker takes the
+fault modules and the stacks of their own.
 """
 
 from __future__ import annotations
@@ -19,12 +25,26 @@ from typing import Any
 
 import pytest
 
-HEAVY_FIRST = ("tests/faults/", "tests/e2e/", "tests/security/")
-"""Directories whose files start whole stacks, heaviest first."""
+SHARED_STACK = ("tests/e2e/", "tests/security/")
+"""Directories whose files use the session's running system (``tests/conftest.py``)."""
+OWN_STACK = ("tests/e2e/test_crypto_shredding",)
+"""Files there that start a stack of their own per module instead."""
+SHARED_STACK_UNIT = "tests/e2e/ and tests/security/ (the shared stack)"
+"""The one work unit of every file on the shared stack."""
+HEAVY_FIRST = (SHARED_STACK_UNIT, "tests/faults/", "tests/e2e/", "tests/security/")
+"""Work units that start whole stacks, heaviest first."""
+
+
+def work_unit(nodeid: str) -> str:
+    """The unit xdist hands a worker ``nodeid`` in: its file, or ``SHARED_STACK_UNIT``."""
+    file = nodeid.split("::", 1)[0]
+    if file.startswith(SHARED_STACK) and not file.startswith(OWN_STACK):
+        return SHARED_STACK_UNIT
+    return file
 
 
 def tier(scope: str) -> int:
-    """Where a test file goes in the queue: its place in ``HEAVY_FIRST``, or after them."""
+    """Where a work unit goes in the queue: its place in ``HEAVY_FIRST``, or after them."""
     for rank, prefix in enumerate(HEAVY_FIRST):
         if scope.startswith(prefix):
             return rank
@@ -32,7 +52,7 @@ def tier(scope: str) -> int:
 
 
 def heavy_first(files: Mapping[str, Sized]) -> list[str]:
-    """The test files (each with its tests), heavy tiers first, then more tests first."""
+    """The work units (each with its tests), heavy tiers first, then more tests first."""
     return sorted(files, key=lambda scope: (tier(scope), -len(files[scope])))
 
 
@@ -40,10 +60,14 @@ def _scheduler(config: pytest.Config, log: Any) -> Any:
     from xdist.scheduler import LoadFileScheduling
 
     class HeavyFirstScheduling(LoadFileScheduling):  # type: ignore[misc]
-        """xdist's ``loadfile`` with its queue put in ``heavy_first`` order once, before
-        the first file is handed out (the queue is complete by then)."""
+        """xdist's ``loadfile`` with the shared stack's files as one unit (``work_unit``)
+        and its queue put in ``heavy_first`` order once, before the first unit is handed
+        out (the queue is complete by then)."""
 
         ordered = False
+
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
 
         def _assign_work_unit(self, node: Any) -> None:
             if not self.ordered:
