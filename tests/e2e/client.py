@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 
 PASSWORD = "correct horse battery staple 42"
+"""Every account the tests make has this password."""
 POLL_SECONDS = 0.25
 """Between two reads of a state the test waits for: a call's hop through the pipeline
 takes well under a second on an idle stack, and a 1 s step added half a second per wait."""
-"""Every account the tests make has this password."""
 
 
 class Clashtor:

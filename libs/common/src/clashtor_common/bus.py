@@ -303,11 +303,13 @@ class EventConsumer:
     async def _apply_in_one_transaction(self, incoming: list[_Incoming]) -> bool:
         """Apply the whole batch in one transaction; False (and nothing applied) on error.
 
-        The inbox is read once for the batch (one SELECT) and written once (one multi-row
-        INSERT) in the transaction of the effects: the batch is one transaction. On SQLite
-        a transaction holds the database's write lock from its first statement, so it must
-        not start before the handlers need it: there the inbox is read before, in a
-        snapshot that takes no lock (``Database.reading``). One ``handle`` span and one duration
+        The inbox is read once for the batch (one SELECT, in a read-only transaction of
+        its own: ``Database.reading``) and written once (one multi-row INSERT) in the
+        transaction of the effects. That transaction must not begin before the handlers
+        need it: on SQLite it holds the database's write lock from its first statement, and
+        on PostgreSQL it would hold a connection (and a lock on the inbox table) through a
+        handler's slow work before its writes. A duplicate committed between the read and
+        the INSERT fails the INSERT, and the batch goes again one event at a time. One ``handle`` span and one duration
         observation cover each run of events sent in one producer span (``_runs``), not
         one per event.
 
@@ -319,12 +321,12 @@ class EventConsumer:
         """
         ids = [i.envelope.id for i in incoming]
         try:
-            if self.db.is_sqlite:  # a snapshot, before the write lock is taken
-                handled = await self._handled_ids(ids)
+            # read before the batch's transaction begins: on SQLite that holds the write
+            # lock from its first statement; on PostgreSQL a read in it would keep its
+            # connection idle in transaction through a handler's slow work (score's)
+            handled = await self._handled_ids(ids)
             async with AsyncSession(self.db.engine, expire_on_commit=False) as session:
                 with self.db.outermost(session):
-                    if not self.db.is_sqlite:  # no lock to keep: the batch's own transaction
-                        handled = await self._select_handled(await session.connection(), ids)
                     claimed = await self._apply_runs(incoming, handled, session)
                     if claimed:  # one multi-row INSERT; a concurrent duplicate fails the batch
                         await (await session.connection()).execute(_INBOX_INSERT, claimed)

@@ -176,6 +176,10 @@ class Database:
         async with self.engine.connect() as connection:
             if self.is_sqlite:
                 await connection.execution_options(**{_READ_ONLY: True})
+            else:  # BEGIN READ ONLY
+                await connection.execution_options(
+                    **{_READ_ONLY: True, "postgresql_readonly": True}
+                )
             async with connection.begin():
                 yield connection
 

@@ -75,7 +75,12 @@ def listening_socket(port: int = 0, *, shared: bool = False) -> socket.socket:
 
     ``shared``: with ``SO_REUSEPORT``, so a service's forked workers can each listen on
     the port with a socket of their own (``serve_socket``). A server that does not ask
-    for ``SO_REUSEPORT`` (as this function does not by default) still cannot bind it."""
+    for ``SO_REUSEPORT`` (as this function does not by default) still cannot bind it.
+    A shared bind of a port something already listens on is refused too (``OSError``):
+    the kernel would let it join, and two unrelated servers (a stale one, another
+    stack's) would split the port's connections between them without an error."""
+    if shared and port:
+        listening_socket(port).close()  # raises if anything listens there
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     if shared:

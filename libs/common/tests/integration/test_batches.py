@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import event as sa_event
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -113,18 +114,18 @@ async def test_an_event_failing_mid_batch_is_dead_lettered_and_the_others_apply_
 async def test_a_batch_is_one_write_transaction_and_its_inbox_read_takes_no_lock(
     harness: Harness,
 ) -> None:
-    """The batch's inbox read, effects and inbox rows: one transaction that writes. On
-    PostgreSQL the read is in it (no second checkout, BEGIN and COMMIT per batch); on
-    SQLite, where a transaction holds the write lock from its first statement, it is a
-    snapshot before it that takes no lock (before: a second BEGIN IMMEDIATE, queued for
-    the process's turn behind every writer)."""
+    """The batch's inbox read is a read-only transaction before the one that writes the
+    effects and inbox rows. On SQLite a transaction holds the write lock from its first
+    statement (before: a second BEGIN IMMEDIATE, queued for the process's turn behind
+    every writer); on PostgreSQL a read inside the batch's transaction kept its
+    connection idle in transaction through a handler's slow work."""
     events = [sample_event() for _ in range(3)]
     with _transactions_begun(harness.db) as begun:
         await harness.consumer.handle_batch(_records(harness.topic, events))
     for event in events:
         assert await count_effects(harness.db, str(event.id)) == 1
     assert begun.count(False) == 1, "one transaction that writes"
-    assert begun.count(True) == (1 if harness.db.is_sqlite else 0)
+    assert begun.count(True) == 1, "the inbox read: read-only"
 
 
 async def test_a_batch_on_sqlite_reads_its_inbox_in_a_snapshot_then_writes_once(
@@ -358,5 +359,39 @@ async def test_a_handler_may_read_in_a_short_transaction_of_its_own_first_on_sql
             assert await count_effects(db, str(event.id)) == 1
         assert await _inbox(db, events) == 3
         await asyncio.wait_for(consumer.apply(sample_event()), timeout=20)
+    finally:
+        await db.dispose()
+
+
+async def test_a_handlers_slow_work_before_its_writes_holds_no_transaction_open(
+    kafka_bootstrap: str, database_url: str
+) -> None:
+    """Score reads, then scores for seconds (an OpenAI round trip), then writes: meanwhile
+    the batch holds no connection idle in transaction (review: the inbox read inside the
+    batch's transaction began it before the handler ran)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("idle in transaction is PostgreSQL's state of a connection")
+    db = Database(database_url)
+    await db.create_all(InboxRecord, Effect)
+    seen: list[int] = []
+
+    async def slow(event: Envelope, session: AsyncSession) -> None:
+        async with db.session() as other:  # the handler's own short read
+            await other.execute(select(Effect.event_id).limit(1))
+        await asyncio.sleep(0.3)  # the slow work, before any write of the batch's
+        async with db.session() as probe:
+            idle = await probe.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND state = 'idle in transaction'"
+                )
+            )
+        seen.append(int(idle or 0))
+        session.add(Effect(event_id=str(event.id), note=event.type))
+
+    try:
+        _, events = await _one_batch(kafka_bootstrap, db, "slowwork", slow)
+        assert await _inbox(db, events) == 3
+        assert seen == [0, 0, 0]
     finally:
         await db.dispose()

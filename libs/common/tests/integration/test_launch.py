@@ -173,9 +173,24 @@ def test_each_worker_listens_on_a_socket_of_its_own(
         assert len(set().union(*sockets)) == 3  # before: the one socket of the first, in all
         with pytest.raises(OSError):
             listening_socket(port).close()  # still the service's alone
+        with pytest.raises(OSError):  # nor can another launcher's shared bind join it
+            listening_socket(port, shared=True).close()
     finally:
         stop_process(proc)
     assert is_free(port)
+
+
+def test_a_shared_bind_of_a_held_port_is_refused() -> None:
+    """Another stack, or a restart racing one, binding a port held with SO_REUSEPORT: the
+    kernel would let it join and the two would split the connections without an error."""
+    held = listening_socket(0, shared=True)
+    port = held.getsockname()[1]
+    try:
+        with pytest.raises(OSError):
+            listening_socket(port, shared=True).close()
+    finally:
+        held.close()
+    listening_socket(port, shared=True).close()  # free again: bound as before
 
 
 def test_killing_a_service_with_workers_kills_every_worker(

@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import socket
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
+import pytest
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from clashtor_common.telemetry import add_span_processor
 from integrations.adapters.credentials import new_secret
+from integrations.adapters.resolver import LOOKUPS
 from integrations.adapters.sender import WebhookSender
 from integrations.domain.targets import IPAddress, parse_networks
 
@@ -131,3 +136,38 @@ async def test_a_hooks_secret_path_stays_out_of_the_traces() -> None:
     spans.shutdown()
     assert any("127.0.0.1" in v and "REDACTED" in v for v in values), "the send has its span"
     assert [v for v in values if "SECRETPATH" in v or "SECRETQUERY" in v] == []
+
+
+async def test_lookups_stuck_at_a_slow_dns_server_leave_the_default_threads_free(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A lookup's deadline does not stop its thread: forty sends whose names a stuck DNS
+    server never answers must not take the threads the service's own ``to_thread`` work
+    (and the Kafka client's lookups) run on."""
+    answer = threading.Event()
+    real = socket.getaddrinfo
+
+    def stuck(host: str, *args: Any, **kwargs: Any) -> Any:
+        if not str(host).endswith(".slow.test"):
+            return real(host, *args, **kwargs)
+        answer.wait(60)
+        raise socket.gaierror(socket.EAI_NONAME, "no answer")
+
+    monkeypatch.setattr(socket, "getaddrinfo", stuck)
+    sender = WebhookSender(allowed=parse_networks(["127.0.0.1/32"]), timeout=0.5)
+    try:
+        results = await asyncio.gather(
+            *(
+                sender.send(
+                    f"https://h{i}.slow.test/hook", msg_id="m", body="{}", secrets=[new_secret()]
+                )
+                for i in range(40)
+            )
+        )
+        assert all(r.error and "no answer within" in r.error for r in results)
+        await asyncio.wait_for(asyncio.to_thread(lambda: None), timeout=10)
+    finally:
+        answer.set()
+        await sender.aclose()
+        loop = asyncio.get_running_loop()  # the queued lookups end before the patch goes
+        await asyncio.gather(*(loop.run_in_executor(LOOKUPS, lambda: None) for _ in range(8)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from starlette.requests import ClientDisconnect
 from starlette.types import Message, Receive, Send
 
 from clashtor_common.errors import error_body
@@ -20,13 +21,14 @@ async def send_error(send: Send, status: int, code: str, message: str) -> None:
 
 async def read_body(receive: Receive, limit: int) -> bytes | None:
     """The whole request body as it arrives, or None once past ``limit`` bytes (the
-    rest is never read)."""
+    rest is never read). ``ClientDisconnect`` if the client goes before its end: a body
+    cut short is not handed on as if it were whole."""
     parts: list[bytes] = []
     size = 0
     while True:
         message: dict[str, Any] = await receive()
         if message["type"] == "http.disconnect":
-            break
+            raise ClientDisconnect
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:

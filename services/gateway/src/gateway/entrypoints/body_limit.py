@@ -2,15 +2,16 @@
 
 Starlette reads a JSON route's body whole before validating it, so a chunked body with
 no Content-Length to ``/v1/auth/login`` (which anyone may call) was held in memory to
-its end. Here a body is read up to ``limit`` and refused with 413 past it; the routes
-that stream their body under limits of their own (uploads, providers' webhooks) are
-passed by.
+its end. Here a body is read up to ``limit`` and refused with 413 past it; the upload,
+which streams its body to ingest under limits of its own, is passed by. A body the
+client breaks off reaches no route.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from clashtor_common.asgi import HttpMiddleware
@@ -35,7 +36,10 @@ class BodyLimitMiddleware(HttpMiddleware):
         if declared is not None and declared > self.limit:
             await send_error(send, 413, "payload_too_large", too_large)
             return
-        body = await read_body(receive, self.limit)
+        try:
+            body = await read_body(receive, self.limit)
+        except ClientDisconnect:
+            return  # nobody to answer, and half a body to act on
         if body is None:
             await send_error(send, 413, "payload_too_large", too_large)
             return

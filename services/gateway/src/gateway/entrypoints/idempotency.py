@@ -27,6 +27,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clashtor_common.db import Database, as_utc, utcnow
@@ -162,7 +163,10 @@ class IdempotencyMiddleware:
         if credential is None or content_type.startswith("multipart/"):
             await self.app(scope, receive, send)
             return
-        body = await read_body(receive, MAX_BODY_BYTES)
+        try:
+            body = await read_body(receive, MAX_BODY_BYTES)
+        except ClientDisconnect:
+            return
         if body is None:
             await send_error(send, 413, "payload_too_large", "the request body is too large")
             return

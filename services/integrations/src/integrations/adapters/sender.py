@@ -92,7 +92,8 @@ class WebhookSender:
         at = at or datetime.now(UTC)
         try:
             # the deadline covers the name's lookup too: a receiver's own slow DNS server
-            # would otherwise hold the batch (and a resolver thread) past the timeout
+            # would otherwise hold the batch past the timeout (its thread stays busy, in
+            # the lookups' own pool: resolver.LOOKUPS)
             async with asyncio.timeout(self.timeout):
                 try:
                     target = parse_target(url)
