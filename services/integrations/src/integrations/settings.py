@@ -84,7 +84,12 @@ class IntegrationsSettings(ServiceSettings):
         300.0, ge=0, description="an access token this close to expiry is refreshed first"
     )
     zoom_webhook_max_age_seconds: float = Field(
-        300.0, gt=0, description="older x-zm-request-timestamp values are refused"
+        300.0,
+        gt=0,
+        le=1800,
+        description="x-zm-request-timestamp values further than this from now are refused; "
+        "at most half of the hour a notification's receipt is kept (a timestamp ahead of "
+        "now stays fresh for twice this long, and must not outlive its receipt)",
     )
     zoom_download_hosts: list[str] = Field(
         ["zoom.us", "zoom.com"],
