@@ -36,29 +36,26 @@ class Route:
         self.bodies.append(message.get("body", b""))
 
 
-async def test_a_body_broken_off_reaches_no_route() -> None:
+async def _reached(*messages: Message) -> list[bytes]:
+    """The bodies a route behind a 1 KiB limit got from ``messages``."""
     route = Route()
-    limit = BodyLimitMiddleware(route, limit=1024, streamed=[])
-    await limit(
-        _scope(),
-        _receiving(
-            {"type": "http.request", "body": b'{"email": "a@b.c",', "more_body": True},
-            {"type": "http.disconnect"},
-        ),
-        _ignore,
+    await BodyLimitMiddleware(route, limit=1024, streamed=[])(
+        _scope(), _receiving(*messages), _ignore
     )
-    assert route.bodies == []
+    return route.bodies
+
+
+async def test_a_body_broken_off_reaches_no_route() -> None:
+    broken = (
+        {"type": "http.request", "body": b'{"email": "a@b.c",', "more_body": True},
+        {"type": "http.disconnect"},
+    )
+    assert await _reached(*broken) == []
 
 
 async def test_a_whole_body_in_pieces_reaches_the_route_as_one() -> None:
-    route = Route()
-    limit = BodyLimitMiddleware(route, limit=1024, streamed=[])
-    await limit(
-        _scope(),
-        _receiving(
-            {"type": "http.request", "body": b'{"a":', "more_body": True},
-            {"type": "http.request", "body": b"1}", "more_body": False},
-        ),
-        _ignore,
+    pieces = (
+        {"type": "http.request", "body": b'{"a":', "more_body": True},
+        {"type": "http.request", "body": b"1}", "more_body": False},
     )
-    assert route.bodies == [b'{"a":1}']
+    assert await _reached(*pieces) == [b'{"a":1}']
