@@ -53,7 +53,7 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from opentelemetry import trace
 from sqlalchemy import insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
 from clashtor_common.db import Database
@@ -309,9 +309,9 @@ class EventConsumer:
         need it: on SQLite it holds the database's write lock from its first statement, and
         on PostgreSQL it would hold a connection (and a lock on the inbox table) through a
         handler's slow work before its writes. A duplicate committed between the read and
-        the INSERT fails the INSERT, and the batch goes again one event at a time. One ``handle`` span and one duration
-        observation cover each run of events sent in one producer span (``_runs``), not
-        one per event.
+        the INSERT fails the INSERT, and the batch goes again one event at a time. One
+        ``handle`` span and one duration observation cover each run of events sent in one
+        producer span (``_runs``), not one per event.
 
         The batch's session is the task's outermost (``Database.outermost``): once it
         wrote, a handler's own ``db.session()`` is a savepoint in it instead of a second
@@ -319,12 +319,8 @@ class EventConsumer:
         queue for the process's turn: a handler may do slow work before it writes (score),
         and the turn would hold every other session of the service meanwhile.
         """
-        ids = [i.envelope.id for i in incoming]
         try:
-            # read before the batch's transaction begins: on SQLite that holds the write
-            # lock from its first statement; on PostgreSQL a read in it would keep its
-            # connection idle in transaction through a handler's slow work (score's)
-            handled = await self._handled_ids(ids)
+            handled = await self._handled_ids([i.envelope.id for i in incoming])
             async with AsyncSession(self.db.engine, expire_on_commit=False) as session:
                 with self.db.outermost(session):
                     claimed = await self._apply_runs(incoming, handled, session)
@@ -368,15 +364,12 @@ class EventConsumer:
     async def _handled_ids(self, ids: list[Any]) -> set[Any]:
         """Which of ``ids`` were handled, read in a snapshot of their own (no write lock)."""
         async with self.db.reading() as connection:
-            return await self._select_handled(connection, ids)
-
-    async def _select_handled(self, connection: AsyncConnection, ids: list[Any]) -> set[Any]:
-        rows = await connection.execute(  # a Core statement: no ORM pass
-            select(_INBOX.c.event_id).where(
-                _INBOX.c.consumer == self.consumer, _INBOX.c.event_id.in_(ids)
+            rows = await connection.execute(  # a Core statement: no ORM pass
+                select(_INBOX.c.event_id).where(
+                    _INBOX.c.consumer == self.consumer, _INBOX.c.event_id.in_(ids)
+                )
             )
-        )
-        return set(rows.scalars().all())
+            return set(rows.scalars().all())
 
     # -- one event, with retries ----------------------------------------------------------
     async def _handle_alone(self, item: _Incoming, gate: PartitionGate | None = None) -> None:

@@ -173,13 +173,11 @@ class Database:
         every request that writes, nor hold them up. It does not see the uncommitted
         writes of a session the task has open: use it outside sessions.
         """
+        options: dict[str, Any] = {_READ_ONLY: True}
+        if not self.is_sqlite:
+            options["postgresql_readonly"] = True  # BEGIN READ ONLY
         async with self.engine.connect() as connection:
-            if self.is_sqlite:
-                await connection.execution_options(**{_READ_ONLY: True})
-            else:  # BEGIN READ ONLY
-                await connection.execution_options(
-                    **{_READ_ONLY: True, "postgresql_readonly": True}
-                )
+            await connection.execution_options(**options)
             async with connection.begin():
                 yield connection
 

@@ -151,14 +151,17 @@ def redact_server_query(span: trace.Span, scope: dict[str, Any]) -> None:
     carry a credential (the OAuth callback's one-time ``code``)."""
     if not scope.get("query_string") or not span.is_recording():
         return
+    _rewrite(span, SERVER_URL_ATTRIBUTES, url_without_query_values)
+    _rewrite(span, ("url.query",), query_without_values)
+
+
+def _rewrite(span: trace.Span, keys: tuple[str, ...], redact: Callable[[str], str]) -> None:
+    """Each of the span's ``keys`` that holds a string, through ``redact``."""
     attributes = getattr(span, "attributes", None) or {}
-    for key in SERVER_URL_ATTRIBUTES:
+    for key in keys:
         value = attributes.get(key)
         if isinstance(value, str):
-            span.set_attribute(key, url_without_query_values(value))
-    query = attributes.get("url.query")
-    if isinstance(query, str):
-        span.set_attribute("url.query", query_without_values(query))
+            span.set_attribute(key, redact(value))
 
 
 SECRET_PATH = "clashtor.secret_path"
@@ -177,15 +180,11 @@ def _redact_url(span: trace.Span, request: object) -> None:
     credential (a Zoom recording's ``?access_token=<download token>``), and spans go
     to whoever reads the traces. The instrumentation's own redaction knows a few cloud
     signature names only. A request marked ``SECRET_PATH`` keeps its origin only."""
-    attributes = getattr(span, "attributes", None)
-    if not span.is_recording() or not attributes:
+    if not span.is_recording():
         return
     extensions = getattr(request, "extensions", None) or {}
     redact = url_origin_only if extensions.get(SECRET_PATH) else url_without_query_values
-    for key in URL_ATTRIBUTES:
-        value = attributes.get(key)
-        if isinstance(value, str):
-            span.set_attribute(key, redact(value))
+    _rewrite(span, URL_ATTRIBUTES, redact)
 
 
 async def _redact_url_async(span: trace.Span, request: object) -> None:
