@@ -20,7 +20,6 @@ period, for the previous one too (space-separated, as the specification allows).
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -90,45 +89,49 @@ class WebhookSender:
             return SendResult(status, error[:500] if error else None, elapsed)
 
         at = at or datetime.now(UTC)
+        headers = {
+            "content-type": "application/json",
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(int(at.timestamp())),
+            "webhook-signature": sign(secrets, msg_id, at, body),
+        }
         try:
             # the deadline covers the name's lookup too: a receiver's own slow DNS server
             # would otherwise hold the batch past the timeout (its thread stays busy, in
             # the lookups' own pool: resolver.LOOKUPS)
             async with asyncio.timeout(self.timeout):
-                try:
-                    target = parse_target(url)
-                    addresses = check_addresses(
-                        target.host, await self.resolver(target.host, target.port), self.allowed
-                    )
-                except TargetRefused as exc:
-                    return done(None, f"refused: {exc}")
-                address = addresses[0]
-                literal = (
-                    f"[{address}]" if isinstance(address, ipaddress.IPv6Address) else str(address)
-                )
-                pinned = httpx.URL(url).copy_with(host=literal.strip("[]"))
-                headers = {
-                    "host": httpx.URL(url).netloc.decode("ascii"),
-                    "content-type": "application/json",
-                    "webhook-id": msg_id,
-                    "webhook-timestamp": str(int(at.timestamp())),
-                    "webhook-signature": sign(secrets, msg_id, at, body),
-                }
-                # the URL's path can be the subscriber's secret (a Zapier hook): spans
-                # keep the origin only
-                extensions: dict[str, object] = {SECRET_PATH: True}
-                if target.scheme == "https":
-                    extensions["sni_hostname"] = target.host
-                request = self._client.build_request(
-                    "POST", pinned, content=body.encode(), headers=headers, extensions=extensions
-                )
+                request = await self._pinned_request(url, body, headers)
                 response = await self._client.send(request, stream=True)
                 await response.aclose()  # the status is the answer: the body is never read
+        except TargetRefused as exc:
+            return done(None, f"refused: {exc}")
         except TimeoutError:
             return done(None, f"no answer within {self.timeout:g} s")
         except httpx.HTTPError as exc:
             return done(None, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
         return done(response.status_code, None if response.is_success else "not a 2xx answer")
+
+    async def _pinned_request(self, url: str, body: str, headers: dict[str, str]) -> httpx.Request:
+        """The POST to ``url`` sent to the address its name resolved to now and was
+        checked (``TargetRefused`` if it may not receive webhooks), named in Host and SNI."""
+        target = parse_target(url)
+        addresses = check_addresses(
+            target.host, await self.resolver(target.host, target.port), self.allowed
+        )
+        address = addresses[0]
+        pinned = httpx.URL(url).copy_with(host=str(address))
+        # the URL's path can be the subscriber's secret (a Zapier hook): spans keep the
+        # origin only
+        extensions: dict[str, object] = {SECRET_PATH: True}
+        if target.scheme == "https":
+            extensions["sni_hostname"] = target.host
+        return self._client.build_request(
+            "POST",
+            pinned,
+            content=body.encode(),
+            headers={"host": httpx.URL(url).netloc.decode("ascii"), **headers},
+            extensions=extensions,
+        )
 
     async def aclose(self) -> None:
         await self._client.aclose()
