@@ -43,6 +43,7 @@ from clashtor_common.datakeys import Reclaimer
 from clashtor_common.db import Database
 from clashtor_common.errors import install_error_handlers
 from clashtor_common.failures import is_transient
+from clashtor_common.heap import startup_heap_frozen
 from clashtor_common.housekeeping import purge_periodically
 from clashtor_common.inbox import InboxRecord
 from clashtor_common.logs import configure_logging
@@ -269,7 +270,8 @@ def create_service_app(
             asyncio.create_task(reclaimer.run(), name="erasure-reclaimer"),
         ]
         try:
-            yield
+            with startup_heap_frozen():
+                yield
         finally:
             if metrics_server is not None:
                 metrics_server.shutdown()
