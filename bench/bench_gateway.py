@@ -40,8 +40,9 @@ with ``BENCH_GATEWAY_CONCURRENCY=200``.
 
 The gateway runs as ``BENCH_GATEWAY_WORKERS`` processes (``GATEWAY_WORKERS``; 2, or 1 on
 SQLite) on its one port, as production runs at least two replicas: one Python process is one core at
-most, ~1.2 ms of CPU per read (py-spy: framework, OpenTelemetry and middleware layers,
-not the read itself), so 200 readers queue ≥ 200 × 1.2 ms behind it. The CPU of every
+most, ~0.8 ms of CPU per read (py-spy: framework, OpenTelemetry and middleware layers,
+not the read itself; 1.2–1.5 ms before the start-up heap was frozen, ``clashtor_common.heap``),
+so 200 readers queue ≥ 200 × 0.8 ms behind it. The CPU of every
 gateway process is counted. The services the direct side reads run one process each, as
 before.
 
