@@ -18,6 +18,7 @@ import pytest
 from clashtor_common.embedded import free_port
 from clashtor_common.testing.modules import load_module
 from clashtor_common.testing.otlp import OtlpReceiver
+from clashtor_common.testing.servers import running
 from clashtor_common.webbuild import ensure_built
 from gateway.settings import GatewaySettings
 
@@ -47,9 +48,8 @@ def _zoom_stub_module() -> ModuleType:
 @pytest.fixture(scope="session")
 def zoom_stub() -> Iterator[Any]:
     """A local Zoom (OAuth, REST, recording downloads) the stack's integrations talks to."""
-    stub = _zoom_stub_module().ZoomStub().start()
-    yield stub
-    stub.stop()
+    with running(_zoom_stub_module().ZoomStub()) as stub:
+        yield stub
 
 
 def _stripe_stub_module() -> ModuleType:
@@ -59,19 +59,18 @@ def _stripe_stub_module() -> ModuleType:
 @pytest.fixture(scope="session")
 def stripe_stub() -> Iterator[Any]:
     module = _stripe_stub_module()
-    localstripe = module.LocalStripe().start()
-    stub = module.StripeStub(localstripe.url).start()
-    yield stub
-    stub.stop()
-    localstripe.stop()
+    with (
+        running(module.LocalStripe()) as localstripe,
+        running(module.StripeStub(localstripe.url)) as stub,
+    ):
+        yield stub
 
 
 @pytest.fixture(scope="session")
 def otlp() -> Iterator[OtlpReceiver]:
     """The collector every service of the stack exports its spans and metrics to (OTLP/HTTP)."""
-    receiver = OtlpReceiver().start()
-    yield receiver
-    receiver.stop()
+    with running(OtlpReceiver()) as receiver:
+        yield receiver
 
 
 def telemetry_env(otlp: OtlpReceiver) -> dict[str, str]:

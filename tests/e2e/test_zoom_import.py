@@ -35,16 +35,18 @@ class ZoomAdmin:
     def __init__(self, api: Clashtor) -> None:
         self.api = api
 
-    def status(self) -> dict[str, Any]:
-        resp = self.api.http.get("/v1/integrations/zoom", headers=self.api.bearer)
+    def _read(self, path: str) -> Any:
+        """The owner's GET of ``path``, which must answer 200: its JSON body."""
+        resp = self.api.http.get(path, headers=self.api.bearer)
         assert resp.status_code == 200, resp.text
-        body: dict[str, Any] = resp.json()
+        return resp.json()
+
+    def status(self) -> dict[str, Any]:
+        body: dict[str, Any] = self._read("/v1/integrations/zoom")
         return body
 
     def imports(self) -> list[dict[str, Any]]:
-        resp = self.api.http.get("/v1/integrations/zoom/imports", headers=self.api.bearer)
-        assert resp.status_code == 200, resp.text
-        items: list[dict[str, Any]] = resp.json()["items"]
+        items: list[dict[str, Any]] = self._read("/v1/integrations/zoom/imports")["items"]
         return items
 
     def import_once(self, title: str, status: str) -> dict[str, Any]:
@@ -59,9 +61,7 @@ class ZoomAdmin:
         return found
 
     def calls(self) -> list[dict[str, Any]]:
-        resp = self.api.http.get("/v1/calls", headers=self.api.bearer)
-        assert resp.status_code == 200, resp.text
-        items: list[dict[str, Any]] = resp.json()["items"]
+        items: list[dict[str, Any]] = self._read("/v1/calls")["items"]
         return items
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from clashtor_common.testing.modules import load_module
+from clashtor_common.testing.servers import running
 
 TESTS = Path(__file__).parent
 API_KEY = "sk_test_clashtor_billing"
@@ -25,11 +26,8 @@ stub_module = load_module(TESTS / "stripe_stub.py", "billing_tests_stripe_stub")
 
 @pytest.fixture(scope="session")
 def localstripe() -> Iterator[Any]:
-    server = stub_module.LocalStripe().start()
-    try:
+    with running(stub_module.LocalStripe()) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from clashtor_common.testing.modules import load_module
+from clashtor_common.testing.servers import running
 
 TESTS = Path(__file__).parent
 
@@ -26,12 +27,8 @@ def recorded_coach_reply() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def _openai_stub_server(recorded_coach_reply: dict[str, Any]) -> Iterator[Any]:
-    stub = openai_stub_module.OpenAIStub(recorded_coach_reply)
-    stub.start()
-    try:
+    with running(openai_stub_module.OpenAIStub(recorded_coach_reply)) as stub:
         yield stub
-    finally:
-        stub.stop()
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import pytest
 
 from clashtor_callgen import GeneratedCall, generate_call, short_script
 from clashtor_common.testing.modules import load_module
+from clashtor_common.testing.servers import running
 
 TESTS = Path(__file__).parent
 
@@ -25,11 +26,8 @@ deepgram_stub_module = _load("deepgram_stub")
 
 @pytest.fixture(scope="session")
 def _deepgram_server() -> Iterator[Any]:
-    stub = deepgram_stub_module.DeepgramStub().start()
-    try:
+    with running(deepgram_stub_module.DeepgramStub()) as stub:
         yield stub
-    finally:
-        stub.stop()
 
 
 @pytest.fixture

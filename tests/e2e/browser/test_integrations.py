@@ -23,7 +23,7 @@ from playwright.sync_api import Locator, Page, expect
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from clashtor_common.embedded import free_port
-from clashtor_common.testing.servers import Answer, PostStub
+from clashtor_common.testing.servers import Answer, PostStub, running
 
 from ..client import Clashtor
 from ..stack import Stack
@@ -70,9 +70,8 @@ def owner(stack: Stack) -> Iterator[tuple[Clashtor, str]]:
 
 @pytest.fixture(scope="module")
 def receiver() -> Iterator[Receiver]:
-    running = Receiver().start()
-    yield running
-    running.stop()
+    with running(Receiver()) as endpoint:
+        yield endpoint
 
 
 def integrations_region(page: Page, owner: tuple[Clashtor, str], name: str) -> Locator:

@@ -21,10 +21,11 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
 
 from clashtor_common.crypto import Keyring
+from clashtor_common.embedded import free_port
 from clashtor_common.events import Envelope, EventPayload, Topic, make_event
 from clashtor_common.testing.apps import identity_headers, serve
 from clashtor_common.testing.kafka import start_group_at_end, topic_reader_fixture
-from clashtor_common.testing.servers import Answer, PostServer
+from clashtor_common.testing.servers import Answer, PostServer, running
 from clashtor_common.upload_form import SOURCE_HEADER
 from integrations.adapters.resolver import system_resolver
 from integrations.context import IntegrationsContext, context_of
@@ -33,6 +34,7 @@ from integrations.entrypoints.stream import CONSUMES
 from integrations.main import create_app
 from integrations.settings import IntegrationsSettings
 
+from .receiver import Receiver
 from .slack_stub import SlackStub
 from .zoom_stub import ZoomStub
 
@@ -63,9 +65,8 @@ def dns() -> ScriptedDns:
 
 @pytest.fixture(scope="module")
 def slack_stub() -> Iterator[SlackStub]:
-    stub = SlackStub().start()
-    yield stub
-    stub.stop()
+    with running(SlackStub()) as stub:
+        yield stub
 
 
 class IngestStandIn:
@@ -135,9 +136,15 @@ def ingest() -> Iterator[IngestStandIn]:
 
 @pytest.fixture(scope="module")
 def zoom_stub() -> Iterator[ZoomStub]:
-    stub = ZoomStub().start()
-    yield stub
-    stub.stop()
+    with running(ZoomStub()) as stub:
+        yield stub
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A customer's webhook endpoint (on a port of its own, kept across restarts)."""
+    with running(Receiver(free_port())) as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ every request with the ``standardwebhooks`` library."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -38,13 +37,6 @@ REFUSED = "refused at commit"
 
 def new_org() -> str:
     return f"org-{uuid.uuid4().hex[:12]}"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver(free_port()).start()
-    yield r
-    r.stop()
 
 
 async def subscribe(

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
-from clashtor_common.embedded import free_port
 from clashtor_common.events import CallScored
 from clashtor_common.testing.waiting import wait_until
 
@@ -17,33 +15,29 @@ from .receiver import Receiver
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def zap() -> Iterator[Receiver]:
-    r = Receiver(free_port()).start()
-    yield r
-    r.stop()
-
-
 async def test_a_zap_subscribes_receives_and_unsubscribes(
-    api: Api, publisher: Publisher, zap: Receiver
+    api: Api, publisher: Publisher, receiver: Receiver
 ) -> None:
     org = f"org-{uuid.uuid4().hex[:12]}"
     resp = await api.call(
-        "POST", "/internal/zapier/hooks", org, json={"hook_url": zap.url, "event": "call.scored"}
+        "POST",
+        "/internal/zapier/hooks",
+        org,
+        json={"hook_url": receiver.url, "event": "call.scored"},
     )
     assert resp.status_code == 201, resp.text
     hook = resp.json()
     listed = (await api.call("GET", "/internal/webhooks", org)).json()["items"]
     assert [(h["id"], h["source"]) for h in listed] == [(hook["id"], "zapier")]
 
-    zap.verifies = False  # Zapier does not check signatures
+    receiver.verifies = False  # Zapier does not check signatures
     call_id = str(uuid.uuid4())
     await publisher.publish(
         CallScored(call_id=call_id, uploader_id="u1", overall_score=60, engine="local"),
         org=org,
         key=call_id,
     )
-    [got] = await wait_until(lambda: zap.for_subject(call_id), timeout=60)
+    [got] = await wait_until(lambda: receiver.for_subject(call_id), timeout=60)
     sample = (await api.call("GET", "/internal/zapier/samples/call.scored", org)).json()
     assert set(sample[0]) == set(got.body["data"])  # the sample has the real fields
 
@@ -53,7 +47,7 @@ async def test_a_zap_subscribes_receives_and_unsubscribes(
 
 
 async def test_zapier_refuses_private_hooks_and_cannot_delete_other_webhooks(
-    api: Api, zap: Receiver
+    api: Api, receiver: Receiver
 ) -> None:
     org = f"org-{uuid.uuid4().hex[:12]}"
     private = await api.call(
@@ -64,7 +58,10 @@ async def test_zapier_refuses_private_hooks_and_cannot_delete_other_webhooks(
     )
     assert private.status_code == 422 and private.json()["error"]["code"] == "target_refused"
     plain = await api.call(
-        "POST", "/internal/webhooks", org, json={"url": zap.url, "event_types": ["call.failed"]}
+        "POST",
+        "/internal/webhooks",
+        org,
+        json={"url": receiver.url, "event_types": ["call.failed"]},
     )
     resp = await api.call("DELETE", f"/internal/zapier/hooks/{plain.json()['id']}", org)
     assert resp.status_code == 404

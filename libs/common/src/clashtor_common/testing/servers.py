@@ -5,7 +5,8 @@ customer's webhook receiver) are reached over real HTTP by the code under test, 
 often runs its own event loop; a thread keeps them answering whatever that loop does.
 ``ThreadedApp`` serves an ASGI app (uvicorn); ``PostServer`` answers POSTs from a plain
 function (``http.server``), for stand-ins that need no routing; ``PostStub`` is the base of
-such a stand-in, its ``respond`` method the function.
+such a stand-in, its ``respond`` method the function. ``running`` holds any of them (or
+any object with ``start`` and ``stop``) up for a ``with`` block, as a fixture wants it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from typing import Any, Protocol, Self, TypeVar
 
 import uvicorn
 
@@ -23,6 +24,25 @@ Answer = tuple[int, dict[str, str], bytes]
 """Status, headers and body of an answer."""
 PostHandler = Callable[[str, dict[str, str], bytes], Answer]
 """Path, headers (names in lower case) and body of a POST → the answer."""
+
+
+class Startable(Protocol):
+    def start(self) -> object: ...
+    def stop(self) -> None: ...
+
+
+S = TypeVar("S", bound=Startable)
+
+
+@contextmanager
+def running(server: S) -> Iterator[S]:
+    """``server`` started for the ``with`` block and stopped after it, however the block
+    ends: the one start/stop pair every stand-in fixture needs."""
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 class ThreadedApp:
