@@ -110,6 +110,25 @@ class StripeGateway:
             raise StripeRejected(message, status) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
+    async def _create(
+        self, what: str, resource: Any, params: dict[str, Any], idempotency_key: str
+    ) -> dict[str, Any]:
+        """A new ``what`` made by ``resource`` (a service of the client: ``v1.prices``…),
+        applied once per ``idempotency_key`` however often the call is retried."""
+        created = await self._call(
+            f"{what} create",
+            lambda: resource.create_async(params, {"idempotency_key": idempotency_key}),
+        )
+        return _plain(created)
+
+    async def _retrieve(self, what: str, resource: Any, object_id: str) -> dict[str, Any] | None:
+        """Stripe's current state of the ``what`` with that id; None if Stripe does not know it."""
+        try:
+            found = await self._call(f"{what} lookup", lambda: resource.retrieve_async(object_id))
+        except StripeNotFound:
+            return None
+        return _plain(found)
+
     # catalog ---------------------------------------------------------------------------
     async def find_prices(self, lookup_keys: list[str]) -> dict[str, dict[str, Any]]:
         """Active prices by lookup key (only the keys that exist)."""
@@ -123,33 +142,13 @@ class StripeGateway:
         return {p["lookup_key"]: p for p in prices if p.get("lookup_key")}
 
     async def create_price(self, params: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
-        price = await self._call(
-            "price create",
-            lambda: self.client.v1.prices.create_async(
-                params,  # type: ignore[arg-type]
-                {"idempotency_key": idempotency_key},
-            ),
-        )
-        return _plain(price)
+        return await self._create("price", self.client.v1.prices, params, idempotency_key)
 
     async def find_product(self, product_id: str) -> dict[str, Any] | None:
-        try:
-            product = await self._call(
-                "product lookup", lambda: self.client.v1.products.retrieve_async(product_id)
-            )
-        except StripeNotFound:
-            return None
-        return _plain(product)
+        return await self._retrieve("product", self.client.v1.products, product_id)
 
     async def create_product(self, params: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
-        product = await self._call(
-            "product create",
-            lambda: self.client.v1.products.create_async(
-                params,  # type: ignore[arg-type]
-                {"idempotency_key": idempotency_key},
-            ),
-        )
-        return _plain(product)
+        return await self._create("product", self.client.v1.products, params, idempotency_key)
 
     async def find_meter(self, event_name: str) -> dict[str, Any] | None:
         meters = await self._call(
@@ -162,35 +161,21 @@ class StripeGateway:
         return None
 
     async def create_meter(self, params: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
-        meter = await self._call(
-            "meter create",
-            lambda: self.client.v1.billing.meters.create_async(
-                params,  # type: ignore[arg-type]
-                {"idempotency_key": idempotency_key},
-            ),
-        )
-        return _plain(meter)
+        return await self._create("meter", self.client.v1.billing.meters, params, idempotency_key)
 
     # customers and subscriptions ---------------------------------------------------------
     async def create_customer(self, org_id: str) -> str:
         """A customer for ``org_id`` with no name or email (Checkout collects those)."""
-        customer = await self._call(
-            "customer create",
-            lambda: self.client.v1.customers.create_async(
-                {"metadata": {"org_id": org_id}},
-                {"idempotency_key": f"clashtor-customer-{org_id}"},
-            ),
+        customer = await self._create(
+            "customer",
+            self.client.v1.customers,
+            {"metadata": {"org_id": org_id}},
+            f"clashtor-customer-{org_id}",
         )
-        return str(customer.id)
+        return str(customer["id"])
 
     async def retrieve_customer(self, customer_id: str) -> dict[str, Any] | None:
-        try:
-            customer = await self._call(
-                "customer lookup", lambda: self.client.v1.customers.retrieve_async(customer_id)
-            )
-        except StripeNotFound:
-            return None
-        return _plain(customer)
+        return await self._retrieve("customer", self.client.v1.customers, customer_id)
 
     async def update_customer(
         self, customer_id: str, params: dict[str, Any], idempotency_key: str
@@ -207,14 +192,7 @@ class StripeGateway:
 
     async def retrieve_subscription(self, subscription_id: str) -> dict[str, Any] | None:
         """Stripe's current state of a subscription; None if Stripe does not know it."""
-        try:
-            sub = await self._call(
-                "subscription lookup",
-                lambda: self.client.v1.subscriptions.retrieve_async(subscription_id),
-            )
-        except StripeNotFound:
-            return None
-        return _plain(sub)
+        return await self._retrieve("subscription", self.client.v1.subscriptions, subscription_id)
 
     async def cancel_subscription(self, subscription_id: str) -> dict[str, Any]:
         sub = await self._call(
@@ -227,24 +205,18 @@ class StripeGateway:
     async def create_checkout_session(
         self, params: dict[str, Any], idempotency_key: str
     ) -> dict[str, Any]:
-        session = await self._call(
-            "checkout session create",
-            lambda: self.client.v1.checkout.sessions.create_async(
-                params,  # type: ignore[arg-type]
-                {"idempotency_key": idempotency_key},
-            ),
+        return await self._create(
+            "checkout session", self.client.v1.checkout.sessions, params, idempotency_key
         )
-        return _plain(session)
 
     async def create_portal_session(self, customer_id: str, return_url: str) -> dict[str, Any]:
         key = f"clashtor-portal-{customer_id}-{uuid.uuid4()}"
-        session = await self._call(
-            "billing portal session create",
-            lambda: self.client.v1.billing_portal.sessions.create_async(
-                {"customer": customer_id, "return_url": return_url}, {"idempotency_key": key}
-            ),
+        return await self._create(
+            "billing portal session",
+            self.client.v1.billing_portal.sessions,
+            {"customer": customer_id, "return_url": return_url},
+            key,
         )
-        return _plain(session)
 
     # usage -----------------------------------------------------------------------------
     async def report_meter_event(
@@ -258,19 +230,17 @@ class StripeGateway:
         idempotency_key: str,
     ) -> dict[str, Any]:
         """One meter event; ``identifier`` makes Stripe count it once however often sent."""
-        event = await self._call(
-            "meter event create",
-            lambda: self.client.v1.billing.meter_events.create_async(
-                {
-                    "event_name": event_name,
-                    "payload": {"stripe_customer_id": customer_id, "value": str(value)},
-                    "identifier": identifier,
-                    "timestamp": timestamp,
-                },
-                {"idempotency_key": idempotency_key},
-            ),
+        return await self._create(
+            "meter event",
+            self.client.v1.billing.meter_events,
+            {
+                "event_name": event_name,
+                "payload": {"stripe_customer_id": customer_id, "value": str(value)},
+                "identifier": identifier,
+                "timestamp": timestamp,
+            },
+            idempotency_key,
         )
-        return _plain(event)
 
 
 def gateway_from_settings(settings: Any) -> StripeGateway | None:
