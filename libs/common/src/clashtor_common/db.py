@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, overload
+from typing import Any, Protocol, TypeVar, overload
 
 from sqlalchemy import Column, DateTime, event, exc, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import Session
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 
 def utcnow() -> datetime:
@@ -47,6 +48,14 @@ SQLITE_TURN_SECONDS = SQLITE_BUSY_SECONDS
 """How long a SQLite transaction waits for its turn in this process (``Database._turn``)."""
 
 
+class _OrgRow(Protocol):
+    org_id: str
+
+
+Row = TypeVar("Row", bound=_OrgRow)
+T = TypeVar("T")
+
+
 class OrgRepository:
     """The base of a service's repositories: one organization's rows, read and written
     inside the caller's session (its transaction), so every query can scope by ``org_id``."""
@@ -54,6 +63,18 @@ class OrgRepository:
     def __init__(self, session: AsyncSession, org_id: str) -> None:
         self.session = session
         self.org_id = org_id
+
+    def owned(self, table: type[Row], *where: Any) -> SelectOfScalar[Row]:
+        """``table``'s rows of this organization that meet ``where``: where a query for
+        whole rows starts, so the organization is written once, not left out."""
+        return select(table).where(table.org_id == self.org_id, *where)
+
+    async def all(self, query: SelectOfScalar[T]) -> list[T]:
+        return list((await self.session.execute(query)).scalars().all())
+
+    async def one_or_none(self, query: SelectOfScalar[T]) -> T | None:
+        """The query's one row, or None (more than one is a bug: it raises)."""
+        return (await self.session.execute(query)).scalar_one_or_none()
 
 
 @dataclass(frozen=True)

@@ -27,52 +27,33 @@ class CallRepository(OrgRepository):
 
     # reads -----------------------------------------------------------------------------
     async def get(self, call_id: str) -> CallRecord | None:
-        result = await self.session.execute(
-            select(CallRecord).where(CallRecord.org_id == self.org_id, CallRecord.id == call_id)
-        )
-        return result.scalars().first()
+        return await self.one_or_none(self.owned(CallRecord, CallRecord.id == call_id))
 
     async def get_for_update(self, call_id: str) -> CallRecord | None:
-        result = await self.session.execute(
-            select(CallRecord)
-            .where(CallRecord.org_id == self.org_id, CallRecord.id == call_id)
-            .with_for_update()
-        )
-        return result.scalars().first()
+        query = self.owned(CallRecord, CallRecord.id == call_id).with_for_update()
+        return await self.one_or_none(query)
 
     async def find_by_content(
         self, content_hash: str, *, uploaders: frozenset[str] | None
     ) -> CallRecord | None:
         """The oldest call with these bytes among ``uploaders``' (None: any uploader's)."""
-        query = select(CallRecord).where(
-            CallRecord.org_id == self.org_id, CallRecord.content_hash == content_hash
-        )
+        query = self.owned(CallRecord, CallRecord.content_hash == content_hash)
         if uploaders is not None:
             query = query.where(CallRecord.uploader_id.in_(sorted(uploaders)))
-        result = await self.session.execute(
-            query.order_by(CallRecord.created_at, CallRecord.id).limit(1)
-        )
-        return result.scalars().first()
+        return await self.one_or_none(query.order_by(CallRecord.created_at, CallRecord.id).limit(1))
 
     async def find_by_source(self, source_ref: str) -> CallRecord | None:
         """The call made from ``source_ref`` (unique per org)."""
-        result = await self.session.execute(
-            select(CallRecord).where(
-                CallRecord.org_id == self.org_id, CallRecord.source_ref == source_ref
-            )
-        )
-        return result.scalars().first()
+        return await self.one_or_none(self.owned(CallRecord, CallRecord.source_ref == source_ref))
 
     async def participants(self, call_ids: Sequence[str]) -> dict[str, list[ParticipantRecord]]:
         found: dict[str, list[ParticipantRecord]] = {cid: [] for cid in call_ids}
         if not call_ids:
             return found
-        result = await self.session.execute(
-            select(ParticipantRecord)
-            .where(ParticipantRecord.org_id == self.org_id, ParticipantRecord.call_id.in_(call_ids))
-            .order_by(ParticipantRecord.call_id, ParticipantRecord.position)
-        )
-        for row in result.scalars():
+        query = self.owned(ParticipantRecord, ParticipantRecord.call_id.in_(call_ids))
+        for row in await self.all(
+            query.order_by(ParticipantRecord.call_id, ParticipantRecord.position)
+        ):
             found[row.call_id].append(row)
         return found
 
@@ -90,7 +71,7 @@ class CallRepository(OrgRepository):
         (titles and names are encrypted); the caller filters the batch and asks again."""
         column_name, descending = SORTS[query.sort]
         column = getattr(CallRecord, column_name)
-        stmt = select(CallRecord).where(CallRecord.org_id == self.org_id)
+        stmt = self.owned(CallRecord)
         if uploaders is not None:
             stmt = stmt.where(CallRecord.uploader_id.in_(sorted(uploaders)))
         if query.rep is not None:
@@ -115,7 +96,7 @@ class CallRepository(OrgRepository):
                 stmt = stmt.where(or_(column > key, and_(column == key, CallRecord.id > call_id)))
         order = (column.desc(), CallRecord.id.desc()) if descending else (column, CallRecord.id)
         stmt = stmt.order_by(*order).limit(size)
-        return list((await self.session.execute(stmt)).scalars())
+        return await self.all(stmt)
 
     def _calls_with(self, related: Any, condition: Any) -> Any:
         """Calls of this org with a ``related`` row (participant, tracker hit) matching
@@ -171,21 +152,13 @@ class CallRepository(OrgRepository):
         return await self._calls_where(True)  # type: ignore[arg-type]
 
     async def _calls_where(self, condition: object) -> list[CallRecord]:
-        result = await self.session.execute(
-            select(CallRecord)
-            .where(CallRecord.org_id == self.org_id, condition)  # type: ignore[arg-type]
-            .order_by(CallRecord.created_at, CallRecord.id)
-        )
-        return list(result.scalars())
+        query = self.owned(CallRecord, condition)
+        return await self.all(query.order_by(CallRecord.created_at, CallRecord.id))
 
     async def participants_with_fingerprint(self, fingerprint: str) -> list[ParticipantRecord]:
-        result = await self.session.execute(
-            select(ParticipantRecord).where(
-                ParticipantRecord.org_id == self.org_id,
-                ParticipantRecord.email_fingerprint == fingerprint,
-            )
+        return await self.all(
+            self.owned(ParticipantRecord, ParticipantRecord.email_fingerprint == fingerprint)
         )
-        return list(result.scalars())
 
     async def is_erased(self, call_id: str) -> bool:
         found = await self.session.execute(

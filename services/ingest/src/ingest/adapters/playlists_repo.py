@@ -15,18 +15,16 @@ class PlaylistRepository(OrgRepository):
     """Org-scoped access to the call library within one session."""
 
     async def get(self, playlist_id: str, *, for_update: bool = False) -> PlaylistRecord | None:
-        stmt = select(PlaylistRecord).where(
-            PlaylistRecord.org_id == self.org_id, PlaylistRecord.id == playlist_id
-        )
+        stmt = self.owned(PlaylistRecord, PlaylistRecord.id == playlist_id)
         if for_update:
             stmt = stmt.with_for_update()
-        return (await self.session.execute(stmt)).scalars().first()
+        return await self.one_or_none(stmt)
 
     async def page(
         self, *, after: tuple[datetime, str] | None, size: int, created_by: str | None = None
     ) -> list[PlaylistRecord]:
         """Newest first, keyset after (created_at, id)."""
-        stmt = select(PlaylistRecord).where(PlaylistRecord.org_id == self.org_id)
+        stmt = self.owned(PlaylistRecord)
         if created_by is not None:
             stmt = stmt.where(PlaylistRecord.created_by == created_by)
         if after is not None:
@@ -38,7 +36,7 @@ class PlaylistRepository(OrgRepository):
                 )
             )
         stmt = stmt.order_by(PlaylistRecord.created_at.desc(), PlaylistRecord.id.desc())  # type: ignore[attr-defined]
-        return list((await self.session.execute(stmt.limit(size))).scalars())
+        return await self.all(stmt.limit(size))
 
     async def item_counts(self, playlist_ids: Sequence[str]) -> dict[str, int]:
         if not playlist_ids:
@@ -61,10 +59,7 @@ class PlaylistRepository(OrgRepository):
         size: int | None = None,
     ) -> list[PlaylistItemRecord]:
         """In playlist order, keyset after (position, id)."""
-        stmt = select(PlaylistItemRecord).where(
-            PlaylistItemRecord.org_id == self.org_id,
-            PlaylistItemRecord.playlist_id == playlist_id,
-        )
+        stmt = self.owned(PlaylistItemRecord, PlaylistItemRecord.playlist_id == playlist_id)
         if after is not None:
             position, last_id = after
             stmt = stmt.where(
@@ -76,17 +71,15 @@ class PlaylistRepository(OrgRepository):
         stmt = stmt.order_by(PlaylistItemRecord.position, PlaylistItemRecord.id)
         if size is not None:
             stmt = stmt.limit(size)
-        return list((await self.session.execute(stmt)).scalars())
+        return await self.all(stmt)
 
     async def item(self, playlist_id: str, item_id: str) -> PlaylistItemRecord | None:
-        found = await self.session.execute(
-            select(PlaylistItemRecord).where(
-                PlaylistItemRecord.org_id == self.org_id,
-                PlaylistItemRecord.playlist_id == playlist_id,
-                PlaylistItemRecord.id == item_id,
-            )
+        query = self.owned(
+            PlaylistItemRecord,
+            PlaylistItemRecord.playlist_id == playlist_id,
+            PlaylistItemRecord.id == item_id,
         )
-        return found.scalars().first()
+        return await self.one_or_none(query)
 
     async def delete(self, playlist_id: str) -> None:
         await self.session.execute(

@@ -29,26 +29,22 @@ from score.adapters.tables import (
 class ScoreRepository(OrgRepository):
     # calls -------------------------------------------------------------------------------
     async def get(self, call_id: str) -> CallScoreRecord | None:
-        rows = await self.session.execute(
-            select(CallScoreRecord).where(
-                CallScoreRecord.org_id == self.org_id, CallScoreRecord.call_id == call_id
-            )
+        return await self.one_or_none(
+            self.owned(CallScoreRecord, CallScoreRecord.call_id == call_id)
         )
-        return rows.scalar_one_or_none()
 
     async def calls(self, call_ids: Iterable[str]) -> list[CallScoreRecord]:
         ids = sorted(set(call_ids))
         if not ids:
             return []
-        rows = await self.session.execute(
-            select(CallScoreRecord)
-            .where(CallScoreRecord.org_id == self.org_id, col(CallScoreRecord.call_id).in_(ids))
-            .order_by(col(CallScoreRecord.created_at), col(CallScoreRecord.call_id))
+        return await self.all(
+            self.owned(CallScoreRecord, col(CallScoreRecord.call_id).in_(ids)).order_by(
+                col(CallScoreRecord.created_at), col(CallScoreRecord.call_id)
+            )
         )
-        return list(rows.scalars().all())
 
     async def call_ids_scored_with(self, scorecard_id: str) -> list[str]:
-        rows = await self.session.execute(
+        return await self.all(
             select(CallScoreRecord.call_id)
             .where(
                 CallScoreRecord.org_id == self.org_id,
@@ -57,21 +53,18 @@ class ScoreRepository(OrgRepository):
             )
             .order_by(col(CallScoreRecord.created_at), col(CallScoreRecord.call_id))
         )
-        return list(rows.scalars().all())
 
     async def call_ids_uploaded_by(self, user_id: str) -> list[str]:
-        rows = await self.session.execute(
+        return await self.all(
             select(CallScoreRecord.call_id).where(
                 CallScoreRecord.org_id == self.org_id, CallScoreRecord.uploader_id == user_id
             )
         )
-        return list(rows.scalars().all())
 
     async def all_call_ids(self) -> list[str]:
-        rows = await self.session.execute(
+        return await self.all(
             select(CallScoreRecord.call_id).where(CallScoreRecord.org_id == self.org_id)
         )
-        return list(rows.scalars().all())
 
     async def call_ids_with_participant(
         self, *, fingerprint: str | None = None, participant_id: str | None = None
@@ -85,19 +78,14 @@ class ScoreRepository(OrgRepository):
             query = query.where(CallParticipantRecord.participant_id == participant_id)
         else:
             return []
-        rows = await self.session.execute(query.distinct())
-        return list(rows.scalars().all())
+        return await self.all(query.distinct())
 
     async def participants(self, call_id: str) -> list[CallParticipantRecord]:
-        rows = await self.session.execute(
-            select(CallParticipantRecord)
-            .where(
-                CallParticipantRecord.org_id == self.org_id,
-                CallParticipantRecord.call_id == call_id,
+        return await self.all(
+            self.owned(CallParticipantRecord, CallParticipantRecord.call_id == call_id).order_by(
+                col(CallParticipantRecord.id)
             )
-            .order_by(col(CallParticipantRecord.id))
         )
-        return list(rows.scalars().all())
 
     async def replace_participants(self, call_id: str, refs: Sequence[ParticipantRef]) -> None:
         await self.session.execute(
@@ -210,36 +198,19 @@ class ScoreRepository(OrgRepository):
         return rows.scalars().first()
 
     async def trackers(self) -> list[TrackerRecord]:
-        rows = await self.session.execute(
-            select(TrackerRecord)
-            .where(TrackerRecord.org_id == self.org_id)
-            .order_by(col(TrackerRecord.position), col(TrackerRecord.created_at))
-        )
-        return list(rows.scalars().all())
+        order = col(TrackerRecord.position), col(TrackerRecord.created_at)
+        return await self.all(self.owned(TrackerRecord).order_by(*order))
 
     async def tracker(self, tracker_id: str) -> TrackerRecord | None:
-        rows = await self.session.execute(
-            select(TrackerRecord).where(
-                TrackerRecord.org_id == self.org_id, TrackerRecord.id == tracker_id
-            )
-        )
-        return rows.scalar_one_or_none()
+        return await self.one_or_none(self.owned(TrackerRecord, TrackerRecord.id == tracker_id))
 
     async def scorecards(self) -> list[ScorecardRecord]:
-        rows = await self.session.execute(
-            select(ScorecardRecord)
-            .where(ScorecardRecord.org_id == self.org_id)
-            .order_by(col(ScorecardRecord.created_at), col(ScorecardRecord.id))
-        )
-        return list(rows.scalars().all())
+        order = col(ScorecardRecord.created_at), col(ScorecardRecord.id)
+        return await self.all(self.owned(ScorecardRecord).order_by(*order))
 
     async def scorecard(self, scorecard_id: str) -> ScorecardRecord | None:
-        rows = await self.session.execute(
-            select(ScorecardRecord).where(
-                ScorecardRecord.org_id == self.org_id, ScorecardRecord.id == scorecard_id
-            )
-        )
-        return rows.scalar_one_or_none()
+        query = self.owned(ScorecardRecord, ScorecardRecord.id == scorecard_id)
+        return await self.one_or_none(query)
 
     async def delete_configuration(self) -> dict[str, int]:
         """Every tracker, scorecard and setting of the organization (organization erasure)."""
@@ -284,10 +255,7 @@ class ScoreRepository(OrgRepository):
             await self.session.delete(existing)
 
     async def objections(self) -> list[ObjectionRecord]:
-        rows = await self.session.execute(
-            select(ObjectionRecord).where(ObjectionRecord.org_id == self.org_id)
-        )
-        return list(rows.scalars().all())
+        return await self.all(self.owned(ObjectionRecord))
 
     async def scored_call_numbers(
         self, uploaders: frozenset[str] | None
@@ -323,10 +291,8 @@ class ScoreRepository(OrgRepository):
     async def participants_of(self, call_ids: Sequence[str]) -> list[CallParticipantRecord]:
         if not call_ids:
             return []
-        rows = await self.session.execute(
-            select(CallParticipantRecord).where(
-                CallParticipantRecord.org_id == self.org_id,
-                col(CallParticipantRecord.call_id).in_(list(call_ids)),
+        return await self.all(
+            self.owned(
+                CallParticipantRecord, col(CallParticipantRecord.call_id).in_(list(call_ids))
             )
         )
-        return list(rows.scalars().all())

@@ -15,14 +15,11 @@ from score.adapters.tables import CommentRecord, ItemReviewRecord
 class ReviewRepository(OrgRepository):
     # comments ---------------------------------------------------------------------------
     async def comment(self, call_id: str, comment_id: str) -> CommentRecord | None:
-        rows = await self.session.execute(
-            select(CommentRecord).where(
-                CommentRecord.org_id == self.org_id,
-                CommentRecord.call_id == call_id,
-                CommentRecord.id == comment_id,
+        return await self.one_or_none(
+            self.owned(
+                CommentRecord, CommentRecord.call_id == call_id, CommentRecord.id == comment_id
             )
         )
-        return rows.scalar_one_or_none()
 
     async def threads(
         self, call_id: str, *, limit: int, after: tuple[float, datetime, str] | None
@@ -33,32 +30,25 @@ class ReviewRepository(OrgRepository):
             col(CommentRecord.created_at),
             col(CommentRecord.id),
         )
-        query = select(CommentRecord).where(
-            CommentRecord.org_id == self.org_id,
-            CommentRecord.call_id == call_id,
-            col(CommentRecord.parent_id).is_(None),
+        query = self.owned(
+            CommentRecord, CommentRecord.call_id == call_id, col(CommentRecord.parent_id).is_(None)
         )
         if after is not None:
             a, c, i = after
             query = query.where(
                 or_(at > a, and_(at == a, or_(created > c, and_(created == c, ident > i))))
             )
-        rows = await self.session.execute(query.order_by(at, created, ident).limit(limit))
-        return list(rows.scalars().all())
+        return await self.all(query.order_by(at, created, ident).limit(limit))
 
     async def replies(self, call_id: str, parent_ids: Sequence[str]) -> list[CommentRecord]:
         if not parent_ids:
             return []
-        rows = await self.session.execute(
-            select(CommentRecord)
-            .where(
-                CommentRecord.org_id == self.org_id,
-                CommentRecord.call_id == call_id,
-                col(CommentRecord.parent_id).in_(list(parent_ids)),
-            )
-            .order_by(col(CommentRecord.created_at), col(CommentRecord.id))
+        query = self.owned(
+            CommentRecord,
+            CommentRecord.call_id == call_id,
+            col(CommentRecord.parent_id).in_(list(parent_ids)),
         )
-        return list(rows.scalars().all())
+        return await self.all(query.order_by(col(CommentRecord.created_at), col(CommentRecord.id)))
 
     async def has_replies(self, comment_id: str) -> bool:
         rows = await self.session.execute(
@@ -71,59 +61,41 @@ class ReviewRepository(OrgRepository):
     async def comments_of_calls(self, call_ids: Sequence[str]) -> list[CommentRecord]:
         if not call_ids:
             return []
-        rows = await self.session.execute(
-            select(CommentRecord)
-            .where(CommentRecord.org_id == self.org_id, col(CommentRecord.call_id).in_(call_ids))
-            .order_by(col(CommentRecord.call_id), col(CommentRecord.created_at))
+        query = self.owned(CommentRecord, col(CommentRecord.call_id).in_(call_ids))
+        return await self.all(
+            query.order_by(col(CommentRecord.call_id), col(CommentRecord.created_at))
         )
-        return list(rows.scalars().all())
 
     async def comments_by(self, user_id: str) -> list[CommentRecord]:
-        rows = await self.session.execute(
-            select(CommentRecord)
-            .where(CommentRecord.org_id == self.org_id, CommentRecord.author_id == user_id)
-            .order_by(col(CommentRecord.created_at))
-        )
-        return list(rows.scalars().all())
+        query = self.owned(CommentRecord, CommentRecord.author_id == user_id)
+        return await self.all(query.order_by(col(CommentRecord.created_at)))
 
     async def comments_mentioning(self, user_id: str) -> list[CommentRecord]:
         """Comments whose mention list names ``user_id`` (filtered here: JSON differs by
         database, and an organization's comments are few)."""
-        rows = await self.session.execute(
-            select(CommentRecord).where(CommentRecord.org_id == self.org_id)
-        )
-        return [c for c in rows.scalars().all() if user_id in (c.mentions or [])]
+        return [
+            c for c in await self.all(self.owned(CommentRecord)) if user_id in (c.mentions or [])
+        ]
 
     # reviews ----------------------------------------------------------------------------
     async def reviews(self, call_id: str) -> list[ItemReviewRecord]:
         """Every override of the call and its revert, oldest first (the audit trail)."""
-        rows = await self.session.execute(
-            select(ItemReviewRecord)
-            .where(ItemReviewRecord.org_id == self.org_id, ItemReviewRecord.call_id == call_id)
-            .order_by(col(ItemReviewRecord.created_at), col(ItemReviewRecord.id))
+        query = self.owned(ItemReviewRecord, ItemReviewRecord.call_id == call_id)
+        return await self.all(
+            query.order_by(col(ItemReviewRecord.created_at), col(ItemReviewRecord.id))
         )
-        return list(rows.scalars().all())
 
     async def reviews_of_calls(self, call_ids: Sequence[str]) -> list[ItemReviewRecord]:
         if not call_ids:
             return []
-        rows = await self.session.execute(
-            select(ItemReviewRecord)
-            .where(
-                ItemReviewRecord.org_id == self.org_id,
-                col(ItemReviewRecord.call_id).in_(call_ids),
-            )
-            .order_by(col(ItemReviewRecord.call_id), col(ItemReviewRecord.created_at))
+        query = self.owned(ItemReviewRecord, col(ItemReviewRecord.call_id).in_(call_ids))
+        return await self.all(
+            query.order_by(col(ItemReviewRecord.call_id), col(ItemReviewRecord.created_at))
         )
-        return list(rows.scalars().all())
 
     async def reviews_by(self, user_id: str) -> list[ItemReviewRecord]:
-        rows = await self.session.execute(
-            select(ItemReviewRecord)
-            .where(ItemReviewRecord.org_id == self.org_id, ItemReviewRecord.reviewer_id == user_id)
-            .order_by(col(ItemReviewRecord.created_at))
-        )
-        return list(rows.scalars().all())
+        query = self.owned(ItemReviewRecord, ItemReviewRecord.reviewer_id == user_id)
+        return await self.all(query.order_by(col(ItemReviewRecord.created_at)))
 
     # erasure ----------------------------------------------------------------------------
     async def delete_for_calls(self, call_ids: Sequence[str]) -> tuple[int, int]:

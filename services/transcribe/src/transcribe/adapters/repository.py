@@ -24,12 +24,9 @@ class TranscriptRepository(OrgRepository):
 
     # calls -------------------------------------------------------------------------------
     async def get(self, call_id: str) -> TranscriptRecord | None:
-        found = await self.session.execute(
-            select(TranscriptRecord).where(
-                TranscriptRecord.org_id == self.org_id, TranscriptRecord.call_id == call_id
-            )
+        return await self.one_or_none(
+            self.owned(TranscriptRecord, TranscriptRecord.call_id == call_id)
         )
-        return found.scalars().first()
 
     async def owner_of(self, call_id: str) -> str | None:
         """The organization a call id is recorded under, whichever it is (conflict check)."""
@@ -60,13 +57,8 @@ class TranscriptRepository(OrgRepository):
         out: dict[str, list[TranscriptParticipant]] = {i: [] for i in ids}
         if not ids:
             return out
-        rows = await self.session.execute(
-            select(TranscriptParticipant).where(
-                TranscriptParticipant.org_id == self.org_id,
-                col(TranscriptParticipant.call_id).in_(ids),
-            )
-        )
-        for row in rows.scalars().all():
+        query = self.owned(TranscriptParticipant, col(TranscriptParticipant.call_id).in_(ids))
+        for row in await self.all(query):
             out[row.call_id].append(row)
         return out
 
@@ -94,12 +86,10 @@ class TranscriptRepository(OrgRepository):
         return await self._calls()
 
     async def _calls(self, *conditions: object) -> list[TranscriptRecord]:
-        rows = await self.session.execute(
-            select(TranscriptRecord)
-            .where(TranscriptRecord.org_id == self.org_id, *conditions)  # type: ignore[arg-type]
-            .order_by(col(TranscriptRecord.uploaded_at), col(TranscriptRecord.call_id))
+        query = self.owned(TranscriptRecord, *conditions)
+        return await self.all(
+            query.order_by(col(TranscriptRecord.uploaded_at), col(TranscriptRecord.call_id))
         )
-        return list(rows.scalars().all())
 
     async def delete_calls(self, call_ids: Sequence[str]) -> None:
         if not call_ids:
