@@ -6,7 +6,7 @@ the default secrets are refused so a misconfigured production never starts.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,6 +23,13 @@ class ServiceSettings(BaseSettings):
     """Settings every service has. Subclass per service and set ``env_prefix``."""
 
     model_config = SettingsConfigDict(env_prefix="CLASHTOR_", extra="ignore")
+    dev_secrets: ClassVar[dict[str, str]] = {
+        "master_keys": DEV_MASTER_KEYS,
+        "identity_secret": DEV_IDENTITY_SECRET,
+        "fingerprint_secret": DEV_FINGERPRINT_SECRET,
+    }
+    """Secret settings (name → published development default) production refuses to run
+    with; a service with secrets of its own extends it."""
 
     service_name: str = "service"
     environment: Literal["development", "test", "production"] = "development"
@@ -94,12 +101,7 @@ class ServiceSettings(BaseSettings):
         if self.migrate_on_start is None:
             self.migrate_on_start = self.environment != "production"
         if self.environment == "production":
-            defaults = {
-                "master_keys": DEV_MASTER_KEYS,
-                "identity_secret": DEV_IDENTITY_SECRET,
-                "fingerprint_secret": DEV_FINGERPRINT_SECRET,
-            }
-            for name, dev_value in defaults.items():
+            for name, dev_value in self.dev_secrets.items():
                 if getattr(self, name).get_secret_value() == dev_value:
                     raise ValueError(f"{name} must be set outside development")
         return self

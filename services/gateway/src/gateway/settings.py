@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
@@ -13,6 +15,10 @@ DEV_CSRF_SECRET = "dev-csrf-secret-change-me-in-production"
 
 class GatewaySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
+    dev_secrets: ClassVar[dict[str, str]] = {
+        **ServiceSettings.dev_secrets,
+        "csrf_secret": DEV_CSRF_SECRET,
+    }
 
     service_name: str = "gateway"
     s3_bucket: str = "clashtor-gateway"
@@ -137,12 +143,7 @@ class GatewaySettings(ServiceSettings):
     port: int = 8000
 
     @model_validator(mode="after")
-    def _gateway_secrets(self) -> GatewaySettings:
-        if (
-            self.environment == "production"
-            and self.csrf_secret.get_secret_value() == DEV_CSRF_SECRET
-        ):
-            raise ValueError("csrf_secret must be set outside development")
+    def _tls_pair(self) -> GatewaySettings:
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ValueError("GATEWAY_TLS_CERT and GATEWAY_TLS_KEY must be set together")
         return self
