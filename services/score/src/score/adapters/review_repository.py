@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, delete, or_, update
 from sqlmodel import col, select
 
 from clashtor_common.db import OrgRepository, utcnow
 from score.adapters.tables import CommentRecord, ItemReviewRecord
+
+Note = TypeVar("Note", CommentRecord, ItemReviewRecord)
+"""What a reviewer leaves on a call: a comment or a scorecard item's review."""
 
 
 class ReviewRepository(OrgRepository):
@@ -59,16 +63,10 @@ class ReviewRepository(OrgRepository):
         return rows.first() is not None
 
     async def comments_of_calls(self, call_ids: Sequence[str]) -> list[CommentRecord]:
-        if not call_ids:
-            return []
-        query = self.owned(CommentRecord, col(CommentRecord.call_id).in_(call_ids))
-        return await self.all(
-            query.order_by(col(CommentRecord.call_id), col(CommentRecord.created_at))
-        )
+        return await self._of_calls(CommentRecord, call_ids)
 
     async def comments_by(self, user_id: str) -> list[CommentRecord]:
-        query = self.owned(CommentRecord, CommentRecord.author_id == user_id)
-        return await self.all(query.order_by(col(CommentRecord.created_at)))
+        return await self._written_by(CommentRecord, CommentRecord.author_id, user_id)
 
     async def comments_mentioning(self, user_id: str) -> list[CommentRecord]:
         """Comments whose mention list names ``user_id`` (filtered here: JSON differs by
@@ -86,16 +84,23 @@ class ReviewRepository(OrgRepository):
         )
 
     async def reviews_of_calls(self, call_ids: Sequence[str]) -> list[ItemReviewRecord]:
-        if not call_ids:
-            return []
-        query = self.owned(ItemReviewRecord, col(ItemReviewRecord.call_id).in_(call_ids))
-        return await self.all(
-            query.order_by(col(ItemReviewRecord.call_id), col(ItemReviewRecord.created_at))
-        )
+        return await self._of_calls(ItemReviewRecord, call_ids)
 
     async def reviews_by(self, user_id: str) -> list[ItemReviewRecord]:
-        query = self.owned(ItemReviewRecord, ItemReviewRecord.reviewer_id == user_id)
-        return await self.all(query.order_by(col(ItemReviewRecord.created_at)))
+        return await self._written_by(ItemReviewRecord, ItemReviewRecord.reviewer_id, user_id)
+
+    async def _of_calls(self, table: type[Note], call_ids: Sequence[str]) -> list[Note]:
+        """``table``'s rows on these calls, call by call, oldest first (a call's erasure
+        and export take them with it)."""
+        if not call_ids:
+            return []
+        query = self.owned(table, col(table.call_id).in_(call_ids))
+        return await self.all(query.order_by(col(table.call_id), col(table.created_at)))
+
+    async def _written_by(self, table: type[Note], writer: Any, user_id: str) -> list[Note]:
+        """``table``'s rows whose ``writer`` column names ``user_id``, oldest first."""
+        query = self.owned(table, col(writer) == user_id)
+        return await self.all(query.order_by(col(table.created_at)))
 
     # erasure ----------------------------------------------------------------------------
     async def delete_for_calls(self, call_ids: Sequence[str]) -> tuple[int, int]:
