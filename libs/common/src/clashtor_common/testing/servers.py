@@ -37,9 +37,10 @@ S = TypeVar("S", bound=Startable)
 @contextmanager
 def running(server: S) -> Iterator[S]:
     """``server`` started for the ``with`` block and stopped after it, however the block
-    ends: the one start/stop pair every stand-in fixture needs."""
-    server.start()
+    ends: the one start/stop pair every stand-in fixture needs. A start that fails halfway
+    (a process launched, its port never open) is stopped too: no stand-in outlives it."""
     try:
+        server.start()
         yield server
     finally:
         server.stop()
