@@ -52,7 +52,8 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from opentelemetry import trace
-from sqlalchemy import insert
+from sqlalchemy import any_, bindparam, insert
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
@@ -151,6 +152,11 @@ _TRACE_HEADERS = ("traceparent", "tracestate", "baggage")
 _INBOX = InboxRecord.__table__  # type: ignore[attr-defined]
 #: The inbox rows of a batch, written by the table's own INSERT (no ORM bulk pass).
 _INBOX_INSERT = insert(_INBOX)
+#: PostgreSQL's test of a batch's event ids: ``= ANY($2::UUID[])``, one array parameter.
+#: ``IN (…)`` is one parameter per id, so one statement text per batch size: asyncpg
+#: prepared each new size again (a round trip), and every id went through SQLAlchemy's
+#: parameter processing on its own.
+_ANY_OF_IDS = _INBOX.c.event_id == any_(bindparam("ids", type_=ARRAY(_INBOX.c.event_id.type)))
 
 
 def _runs(incoming: Sequence[_Incoming]) -> Iterator[list[_Incoming]]:
@@ -363,12 +369,10 @@ class EventConsumer:
 
     async def _handled_ids(self, ids: list[Any]) -> set[Any]:
         """Which of ``ids`` were handled, read in a snapshot of their own (no write lock)."""
-        async with self.db.reading() as connection:
-            rows = await connection.execute(  # a Core statement: no ORM pass
-                select(_INBOX.c.event_id).where(
-                    _INBOX.c.consumer == self.consumer, _INBOX.c.event_id.in_(ids)
-                )
-            )
+        among = _INBOX.c.event_id.in_(ids) if self.db.is_sqlite else _ANY_OF_IDS
+        query = select(_INBOX.c.event_id).where(_INBOX.c.consumer == self.consumer, among)
+        async with self.db.reading() as connection:  # a Core statement: no ORM pass
+            rows = await connection.execute(query, {} if self.db.is_sqlite else {"ids": ids})
             return set(rows.scalars().all())
 
     # -- one event, with retries ----------------------------------------------------------

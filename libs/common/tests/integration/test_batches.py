@@ -151,6 +151,34 @@ async def test_a_batch_on_sqlite_reads_its_inbox_in_a_snapshot_then_writes_once(
         await db.dispose()
 
 
+async def test_the_inbox_read_is_one_statement_whatever_the_batch_size_on_postgresql(
+    harness: Harness,
+) -> None:
+    """PostgreSQL: the batch's inbox read passes its event ids as one array (``= ANY``).
+    Before, ``IN (…)`` bound one parameter per id: a statement text per batch size, which
+    asyncpg prepared again (a round trip) for each new size."""
+    if harness.db.is_sqlite:
+        pytest.skip("asyncpg's prepared statements: PostgreSQL")
+    reads: list[str] = []
+    task = asyncio.current_task()
+
+    def on_execute(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
+        if asyncio.current_task() is task and "FROM inbox" in statement:
+            reads.append(statement)
+
+    engine = harness.db.engine.sync_engine
+    sa_event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        for size in (2, 3):
+            events = [sample_event() for _ in range(size)]
+            await harness.consumer.handle_batch(_records(harness.topic, events))
+            for event in events:
+                assert await count_effects(harness.db, str(event.id)) == 1
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", on_execute)
+    assert len(reads) == 2 and len(set(reads)) == 1, reads
+
+
 @contextmanager
 def _transactions_begun(db: Database) -> Iterator[list[bool]]:
     """Per transaction the current task begins on ``db`` meanwhile: whether it only reads
