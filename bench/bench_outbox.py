@@ -22,9 +22,9 @@ Each database is measured twice:
 Each side runs as a started service process does: once its consumer, producer (and relay)
 are set up, the process's heap is frozen (``clashtor_common.heap.startup_heap_frozen``,
 as the service lifespan does) for the measured window, raw baseline included. Unfrozen,
-one full collection of the bench process's ~130,000 start-up objects held its event loop
-110–185 ms, in windows of 1–2 s. The time the collector still takes in the window is
-reported beside each figure.
+a full collection of the bench process's ~130,000 start-up objects held its event loop
+100–212 ms in each 1–1.3 s window (frozen: 14–42 ms of collections in all). The time the
+collector takes in the window is reported beside each figure.
 
 ``BENCH_OUTBOX_EVENTS`` (default 5000), ``BENCH_OUTBOX_ROUNDS`` (default 2) and
 ``BENCH_OUTBOX_EMITTERS`` (default 8; 1 measures only the single emitter).
