@@ -369,10 +369,12 @@ class EventConsumer:
 
     async def _handled_ids(self, ids: list[Any]) -> set[Any]:
         """Which of ``ids`` were handled, read in a snapshot of their own (no write lock)."""
-        among = _INBOX.c.event_id.in_(ids) if self.db.is_sqlite else _ANY_OF_IDS
+        among, params = (
+            (_INBOX.c.event_id.in_(ids), {}) if self.db.is_sqlite else (_ANY_OF_IDS, {"ids": ids})
+        )
         query = select(_INBOX.c.event_id).where(_INBOX.c.consumer == self.consumer, among)
         async with self.db.reading() as connection:  # a Core statement: no ORM pass
-            rows = await connection.execute(query, {} if self.db.is_sqlite else {"ids": ids})
+            rows = await connection.execute(query, params)
             return set(rows.scalars().all())
 
     # -- one event, with retries ----------------------------------------------------------

@@ -12,9 +12,9 @@ collector (py-spy ``--native``), and its p99 latency was those pauses (issue 20)
 permanent generation, which collections skip; what requests allocate is collected as
 before. The start-up heap lives as long as the process anyway. No collection runs first:
 it would cost a full one at every start (133 ms in the gateway, more in a test process
-holding every test module) to find about 40 unreachable objects there, which stay. A process that runs
-several apps one after another (the tests) unfreezes when the last running one stops, so
-an app's start-up objects can be collected once it is gone.
+holding every test module) to find about 40 unreachable objects there, which stay.
+A process that runs several apps one after another (the tests) unfreezes when the last
+running one stops, so an app's start-up objects can be collected once it is gone.
 """
 
 from __future__ import annotations

@@ -57,7 +57,7 @@ class ThreadedApp:
         )
         self._thread: threading.Thread | None = None
 
-    def start(self, timeout: float = 10) -> int:
+    def start(self, timeout: float = 20) -> int:
         """Start serving; returns the port once the server listens."""
         self._thread = threading.Thread(target=self._server.run, name=self.name, daemon=True)
         self._thread.start()
@@ -77,14 +77,10 @@ class ThreadedApp:
 
 
 @contextmanager
-def serve_in_thread(app: Any, *, name: str = "test app", timeout: float = 20) -> Iterator[str]:
+def serve_in_thread(app: Any, *, name: str = "test app") -> Iterator[str]:
     """Serve ``app`` for the ``with`` block; yields its base URL."""
-    served = ThreadedApp(app, name=name)
-    port = served.start(timeout)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        served.stop()
+    with running(ThreadedApp(app, name=name)) as served:
+        yield f"http://127.0.0.1:{served.port}"
 
 
 class PostServer:
