@@ -596,6 +596,7 @@ def group_options(settings: ServiceSettings) -> dict[str, int]:
         "max_records": settings.consumer_batch_size,
         "session_timeout_ms": settings.consumer_session_timeout_ms,
         "heartbeat_interval_ms": settings.consumer_heartbeat_interval_ms,
+        "fetch_max_wait_ms": settings.consumer_fetch_max_wait_ms,
     }
 
 
