@@ -19,10 +19,10 @@ Each database is measured twice:
   same transactions, as concurrent requests of a service would, so commits overlap
   (PostgreSQL) or queue for the process's SQLite turn; this is the pipeline's capacity.
 
-Both consumers hold an idle fetch as long as the services' do
-(``consumer_fetch_max_wait_ms``): at aiokafka's default of 500 ms Tansu answered a fetch
-that found nothing only when its wait was over, and raw's window of 0.1–0.3 s came out
-at 15,000 or at 47,000 events/s depending on whether one fetch was held.
+Both consumers hold an idle fetch as long as the services' do (``consumer_fetch_max_wait_ms``,
+500 ms). Tansu answers a held fetch only when its wait is over, not when a record arrives,
+so raw's short window (0.1–0.3 s) comes out near 15,000 or near 47,000 events/s depending
+on whether one of its fetches was held: read the ratios over several rounds.
 
 Each side runs as a started service process does: once its consumer, producer (and relay)
 are set up, the process's heap is frozen (``clashtor_common.heap.startup_heap_frozen``,

@@ -42,15 +42,3 @@ def test_without_settings_the_group_keeps_kafkas_client_defaults() -> None:
 
     options = group_subscribers(broker)["defaults"]._connection_args
     assert (options["session_timeout_ms"], options["heartbeat_interval_ms"]) == (10_000, 3_000)
-
-
-def test_an_idle_fetch_is_held_100_ms_not_aiokafkas_500() -> None:
-    """Tansu, the embedded broker, answers a held fetch when its wait is over rather than
-    when a record arrives: at aiokafka's 500 ms every hop of the pipeline waited about
-    100 ms for an event already on the broker."""
-    settings = ServiceSettings(service_name="fetch", environment="test")
-    broker = make_broker(settings)
-    subscribe(broker, "call-scored", settings=settings, db=None, handler=_handler)  # type: ignore[arg-type]
-    _attach_subscribers(broker)
-
-    assert group_subscribers(broker)["fetch"]._connection_args["fetch_max_wait_ms"] == 100
