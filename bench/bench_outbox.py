@@ -44,6 +44,8 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import NamedTuple
 
@@ -88,6 +90,15 @@ class Measured(NamedTuple):
     gc: GcPauses
 
 
+async def send_all(producer: AIOKafkaProducer, topic: str) -> None:
+    """Raw aiokafka's side: ``N`` messages the size of an event, stamped with their send
+    time, keyed over 50 keys as the events are; flushed."""
+    for i in range(N):
+        value = f"{time.perf_counter()}|{i}".encode() + b"x" * 400
+        await producer.send(topic, value, key=str(i % 50).encode())
+    await producer.flush()
+
+
 async def raw_aiokafka(bootstrap: str, topic: str) -> Measured:
     consumer = AIOKafkaConsumer(
         topic,
@@ -103,11 +114,7 @@ async def raw_aiokafka(bootstrap: str, topic: str) -> Measured:
     latencies: list[float] = []
 
     async def produce() -> None:
-        for i in range(N):
-            await producer.send(
-                topic, f"{time.perf_counter()}|{i}".encode() + b"x" * 400, key=str(i % 50).encode()
-            )
-        await producer.flush()
+        await send_all(producer, topic)
 
     with startup_heap_frozen(), gc_pauses() as pauses:
         start = time.perf_counter()
@@ -142,11 +149,11 @@ async def _emit_transactions(db: Database, topic: str, firsts: range) -> None:
                 )
 
 
-async def clashtor_outbox(
-    bootstrap: str, topic: str, db_url: str, consumer_db_url: str, emitters: int = 1
-) -> Measured:
-    """A producing service (its own database) and a consuming service (its own);
-    ``emitters`` tasks commit the events' transactions concurrently."""
+async def two_services(
+    bootstrap: str, db_url: str, consumer_db_url: str
+) -> tuple[ServiceSettings, Database, Database]:
+    """The producing service's settings and database, and the consuming service's database,
+    their outbox and inbox tables created."""
     settings = ServiceSettings(
         service_name=f"bench-{uuid.uuid4().hex[:6]}",
         environment="test",
@@ -157,6 +164,15 @@ async def clashtor_outbox(
     await db.create_all(OutboxRecord, InboxRecord)
     consumer_db = Database(consumer_db_url)
     await consumer_db.create_all(OutboxRecord, InboxRecord)
+    return settings, db, consumer_db
+
+
+async def clashtor_outbox(
+    bootstrap: str, topic: str, db_url: str, consumer_db_url: str, emitters: int = 1
+) -> Measured:
+    """A producing service (its own database) and a consuming service (its own);
+    ``emitters`` tasks commit the events' transactions concurrently."""
+    settings, db, consumer_db = await two_services(bootstrap, db_url, consumer_db_url)
     broker = make_broker(settings)
     relay = OutboxRelay(db, settings.kafka_client_kwargs(), poll_seconds=0.05)
     latencies: list[float] = []
@@ -191,50 +207,64 @@ async def clashtor_outbox(
     return Measured(N / elapsed, latencies, cpu / N, pauses)
 
 
-async def run() -> list[Result]:
-    """Alternating rounds on one broker: the raw baseline, then the outbox pipeline on
-    SQLite and (when it answers) PostgreSQL, each service with its own database; each
-    pipeline figure is a ratio against the raw baseline of its own round."""
-    from clashtor_common.testing.plugin import create_database, postgres_available
-
+@asynccontextmanager
+async def bench_scratch() -> AsyncIterator[tuple[TansuBroker, str, list[Callable[[], None]]]]:
+    """A broker, a scratch folder, and the cleanups (PostgreSQL drops) run after both."""
     broker = TansuBroker().start()
-    results: list[Result] = []
-    cleanups = []
+    cleanups: list[Callable[[], None]] = []
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            for round_no in range(1, ROUNDS + 1):
-                raw_topic = f"bench-raw-{uuid.uuid4().hex[:6]}"
-                await ensure_topics(broker.bootstrap, (raw_topic,), partitions=3)
-                raw = await raw_aiokafka(broker.bootstrap, raw_topic)
-                for emitters in sorted({1, EMITTERS}):
-                    run_name = f"{round_no}_{emitters}"
-                    engines = {
-                        "SQLite file per service (the make up default)": (
-                            f"sqlite+aiosqlite:///{tmp}/producer{run_name}.db",
-                            f"sqlite+aiosqlite:///{tmp}/consumer{run_name}.db",
-                        )
-                    }
-                    if postgres_available():
-                        made = [
-                            await asyncio.to_thread(
-                                create_database, Path(tmp), f"bench_outbox_{side}{run_name}"
-                            )
-                            for side in ("producer", "consumer")
-                        ]
-                        (producer, drop_producer), (consumer, drop_consumer) = made
-                        cleanups += [drop_producer, drop_consumer]
-                        engines["PostgreSQL database per service"] = (producer, consumer)
-                    for label, (producer_url, consumer_url) in engines.items():
-                        topic = f"bench-ct-{uuid.uuid4().hex[:6]}"
-                        await ensure_topics(broker.bootstrap, (topic,), partitions=3)
-                        measured = await clashtor_outbox(
-                            broker.bootstrap, topic, producer_url, consumer_url, emitters
-                        )
-                        results.append(_result(label, measured, raw, round_no, emitters))
+            yield broker, tmp, cleanups
     finally:
         for cleanup in cleanups:  # each runs its own event loop
             await asyncio.to_thread(cleanup)
         broker.stop()
+
+
+async def service_databases(
+    tmp: str, name: str, cleanups: list[Callable[[], None]]
+) -> dict[str, tuple[str, str]]:
+    """``{label: (producer URL, consumer URL)}``: a SQLite file per service, and a
+    PostgreSQL database per service when PostgreSQL answers (its drops go to ``cleanups``)."""
+    from clashtor_common.testing.plugin import create_database, postgres_available
+
+    engines = {
+        "SQLite file per service (the make up default)": (
+            f"sqlite+aiosqlite:///{tmp}/producer{name}.db",
+            f"sqlite+aiosqlite:///{tmp}/consumer{name}.db",
+        )
+    }
+    if postgres_available():
+        made = [
+            await asyncio.to_thread(create_database, Path(tmp), f"bench_{side}{name}")
+            for side in ("producer", "consumer")
+        ]
+        (producer, drop_producer), (consumer, drop_consumer) = made
+        cleanups += [drop_producer, drop_consumer]
+        engines["PostgreSQL database per service"] = (producer, consumer)
+    return engines
+
+
+async def run() -> list[Result]:
+    """Alternating rounds on one broker: the raw baseline, then the outbox pipeline on
+    SQLite and (when it answers) PostgreSQL, each service with its own database; each
+    pipeline figure is a ratio against the raw baseline of its own round."""
+    results: list[Result] = []
+    async with bench_scratch() as (broker, tmp, cleanups):
+        for round_no in range(1, ROUNDS + 1):
+            raw_topic = f"bench-raw-{uuid.uuid4().hex[:6]}"
+            await ensure_topics(broker.bootstrap, (raw_topic,), partitions=3)
+            raw = await raw_aiokafka(broker.bootstrap, raw_topic)
+            for emitters in sorted({1, EMITTERS}):
+                run_name = f"{round_no}_{emitters}"
+                engines = await service_databases(tmp, f"outbox{run_name}", cleanups)
+                for label, (producer_url, consumer_url) in engines.items():
+                    topic = f"bench-ct-{uuid.uuid4().hex[:6]}"
+                    await ensure_topics(broker.bootstrap, (topic,), partitions=3)
+                    measured = await clashtor_outbox(
+                        broker.bootstrap, topic, producer_url, consumer_url, emitters
+                    )
+                    results.append(_result(label, measured, raw, round_no, emitters))
     return results
 
 

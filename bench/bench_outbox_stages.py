@@ -25,26 +25,31 @@ CPU count on neither side. ``BENCH_OUTBOX_EVENTS`` (default 5000) and
 from __future__ import annotations
 
 import asyncio
-import tempfile
-import time
 import uuid
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import NamedTuple
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bench.bench_outbox import PER_TRANSACTION, ROUNDS, N, _cpu_seconds, _emit_transactions
+from bench.bench_outbox import (
+    PER_TRANSACTION,
+    ROUNDS,
+    N,
+    _cpu_seconds,
+    _emit_transactions,
+    bench_scratch,
+    send_all,
+    service_databases,
+    two_services,
+)
 from bench.bench_outbox import raw_aiokafka as raw_produce_consume
 from bench.report import Result
 from clashtor_common.bus import make_broker, start_broker, subscribe
-from clashtor_common.db import Database
-from clashtor_common.embedded import TansuBroker, ensure_topics
+from clashtor_common.embedded import ensure_topics
 from clashtor_common.events import Envelope
 from clashtor_common.heap import startup_heap_frozen
-from clashtor_common.inbox import InboxRecord
-from clashtor_common.outbox import OutboxRecord, OutboxRelay
+from clashtor_common.outbox import OutboxRelay
 from clashtor_common.settings import ServiceSettings
 
 
@@ -92,16 +97,7 @@ def _marker(marks: dict[str, float], done: asyncio.Event) -> Callable[[], None]:
 async def pipeline_stages(bootstrap: str, db_url: str, consumer_db_url: str) -> Stages:
     topic = f"bench-st-{uuid.uuid4().hex[:6]}"
     await ensure_topics(bootstrap, (topic,), partitions=3)
-    settings = ServiceSettings(
-        service_name=f"bench-{uuid.uuid4().hex[:6]}",
-        environment="test",
-        kafka_bootstrap=bootstrap,
-        database_url=db_url,
-    )
-    db = Database(db_url)
-    await db.create_all(OutboxRecord, InboxRecord)
-    consumer_db = Database(consumer_db_url)
-    await consumer_db.create_all(OutboxRecord, InboxRecord)
+    settings, db, consumer_db = await two_services(bootstrap, db_url, consumer_db_url)
     relay = OutboxRelay(db, settings.kafka_client_kwargs())
     try:
         # set-up: the connections, the relay's producer and the topic's metadata
@@ -143,14 +139,8 @@ async def raw_stages(bootstrap: str) -> RawStages:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
 
-    async def produce() -> None:
-        for i in range(N):
-            value = f"{time.perf_counter()}|{i}".encode() + b"x" * 400
-            await producer.send(topic, value, key=str(i % 50).encode())
-        await producer.flush()
-
     try:
-        produce_cpu = await _timed_cpu(produce())
+        produce_cpu = await _timed_cpu(send_all(producer, topic))
     finally:
         await producer.stop()
     consumer = AIOKafkaConsumer(
@@ -179,41 +169,17 @@ async def raw_stages(bootstrap: str) -> RawStages:
 async def run() -> list[Result]:
     """Alternating rounds on one broker: raw's stages and its produce→consume throughput,
     then the pipeline's stages on SQLite and (when it answers) PostgreSQL."""
-    from clashtor_common.testing.plugin import create_database, postgres_available
-
-    broker = TansuBroker().start()
     results: list[Result] = []
-    cleanups = []
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            for round_no in range(1, ROUNDS + 1):
-                raw = await raw_stages(broker.bootstrap)
-                raw_topic = f"bench-raw-{uuid.uuid4().hex[:6]}"
-                await ensure_topics(broker.bootstrap, (raw_topic,), partitions=3)
-                raw_throughput = (await raw_produce_consume(broker.bootstrap, raw_topic)).throughput
-                engines = {
-                    "SQLite": (
-                        f"sqlite+aiosqlite:///{tmp}/producer{round_no}.db",
-                        f"sqlite+aiosqlite:///{tmp}/consumer{round_no}.db",
-                    )
-                }
-                if postgres_available():
-                    made = [
-                        await asyncio.to_thread(
-                            create_database, Path(tmp), f"bench_stages_{side}{round_no}"
-                        )
-                        for side in ("producer", "consumer")
-                    ]
-                    (producer, drop_producer), (consumer, drop_consumer) = made
-                    cleanups += [drop_producer, drop_consumer]
-                    engines["PostgreSQL"] = (producer, consumer)
-                for label, (producer_url, consumer_url) in engines.items():
-                    stages = await pipeline_stages(broker.bootstrap, producer_url, consumer_url)
-                    results += _results(label, stages, raw, raw_throughput, round_no)
-    finally:
-        for cleanup in cleanups:  # each runs its own event loop
-            await asyncio.to_thread(cleanup)
-        broker.stop()
+    async with bench_scratch() as (broker, tmp, cleanups):
+        for round_no in range(1, ROUNDS + 1):
+            raw = await raw_stages(broker.bootstrap)
+            raw_topic = f"bench-raw-{uuid.uuid4().hex[:6]}"
+            await ensure_topics(broker.bootstrap, (raw_topic,), partitions=3)
+            raw_throughput = (await raw_produce_consume(broker.bootstrap, raw_topic)).throughput
+            engines = await service_databases(tmp, f"stages{round_no}", cleanups)
+            for label, (producer_url, consumer_url) in engines.items():
+                stages = await pipeline_stages(broker.bootstrap, producer_url, consumer_url)
+                results += _results(label, stages, raw, raw_throughput, round_no)
     return results
 
 
