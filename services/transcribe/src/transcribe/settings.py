@@ -14,6 +14,7 @@ from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from clashtor_common.settings import ServiceSettings
+from transcribe.adapters.deepgram_engine import DeepgramConfig
 from transcribe.adapters.engines import TranscriptionConfig
 from transcribe.adapters.models import BASE, MODEL_NAMES
 from transcribe.adapters.whisper_engine import WhisperConfig
@@ -101,16 +102,8 @@ class TranscribeSettings(ServiceSettings):
 
     def transcription_config(self) -> TranscriptionConfig:
         """What the engines need, and nothing else (they never read the environment)."""
-        key = self.deepgram_api_key.get_secret_value() if self.deepgram_api_key else None
         return TranscriptionConfig(
-            deepgram_api_key=key or None,
-            deepgram_base_url=self.deepgram_base_url,
-            deepgram_model=self.deepgram_model,
-            deepgram_timeout=self.deepgram_timeout,
-            deepgram_max_attempts=self.deepgram_max_attempts,
-            deepgram_retry_initial_wait=self.deepgram_retry_initial_wait,
-            deepgram_retry_max_wait=self.deepgram_retry_max_wait,
-            language=self.language,
+            deepgram=self._deepgram_config(),
             whisper=WhisperConfig(
                 model_path=self.whisper_model_path,
                 model_name=self.whisper_model_name,
@@ -123,4 +116,20 @@ class TranscribeSettings(ServiceSettings):
                 max_concurrent=self.whisper_max_concurrent,
                 window_seconds=self.whisper_window_seconds,
             ),
+        )
+
+    def _deepgram_config(self) -> DeepgramConfig | None:
+        """Deepgram's configuration when a key is set; None runs the local engine."""
+        key = self.deepgram_api_key.get_secret_value() if self.deepgram_api_key else None
+        if not key:
+            return None
+        return DeepgramConfig(
+            api_key=key,
+            base_url=self.deepgram_base_url,
+            model=self.deepgram_model,
+            language=self.language,
+            timeout=self.deepgram_timeout,
+            max_attempts=self.deepgram_max_attempts,
+            retry_initial_wait=self.deepgram_retry_initial_wait,
+            retry_max_wait=self.deepgram_retry_max_wait,
         )

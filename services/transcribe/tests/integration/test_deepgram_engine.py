@@ -140,7 +140,7 @@ def test_diarized_labels_are_renumbered_by_first_appearance(deepgram_stub):
 async def test_the_factory_picks_deepgram_only_when_a_key_is_configured(deepgram_stub):
     local = make_engine(TranscriptionConfig())
     remote = make_engine(
-        TranscriptionConfig(deepgram_api_key="key", deepgram_base_url=deepgram_stub.base_url)
+        TranscriptionConfig(deepgram=DeepgramConfig(api_key="key", base_url=deepgram_stub.base_url))
     )
     assert isinstance(local, WhisperEngine) and local.name == "local"
     assert isinstance(remote, DeepgramEngine) and remote.name == "deepgram"
@@ -149,9 +149,8 @@ async def test_the_factory_picks_deepgram_only_when_a_key_is_configured(deepgram
 
 
 async def test_the_one_shot_helper_uses_the_configured_provider(deepgram_stub, short_mono_call):
-    config = TranscriptionConfig(
-        deepgram_api_key=deepgram_stub.api_key, deepgram_base_url=deepgram_stub.base_url
-    )
+    deepgram = DeepgramConfig(api_key=deepgram_stub.api_key, base_url=deepgram_stub.base_url)
+    config = TranscriptionConfig(deepgram=deepgram)
     transcript = await transcribe(short_mono_call.read_bytes(), config=config)
     assert transcript.engine == "deepgram"
     assert len(deepgram_stub.requests) == 1

@@ -33,7 +33,7 @@ async def test_a_deepgram_key_from_either_variable_selects_deepgram(
 ) -> None:
     monkeypatch.setenv(variable, "dg-secret")
     config = TranscribeSettings().transcription_config()
-    assert config.deepgram_api_key == "dg-secret"
+    assert config.deepgram is not None and config.deepgram.api_key == "dg-secret"
     engine = make_engine(config)
     try:
         assert isinstance(engine, DeepgramEngine)
@@ -47,7 +47,8 @@ def test_the_prefixed_key_wins_and_the_key_is_never_printed(
     monkeypatch.setenv("DEEPGRAM_API_KEY", "generic")
     monkeypatch.setenv("TRANSCRIBE_DEEPGRAM_API_KEY", "service-own")
     settings = TranscribeSettings()
-    assert settings.transcription_config().deepgram_api_key == "service-own"
+    deepgram = settings.transcription_config().deepgram
+    assert deepgram is not None and deepgram.api_key == "service-own"
     assert "service-own" not in repr(settings)
 
 

@@ -17,38 +17,22 @@ from transcribe.domain.ports import AudioInput, TranscriptionEngine
 
 @dataclass(frozen=True)
 class TranscriptionConfig:
-    """Everything the engines need, passed in from the service settings."""
+    """Everything the engines need, passed in from the service settings: Deepgram's
+    configuration when an API key is set (None: no key, the local engine runs), and
+    faster-whisper's."""
 
-    deepgram_api_key: str | None = None
-    deepgram_base_url: str = "https://api.deepgram.com"
-    deepgram_model: str = "nova-3"
-    deepgram_timeout: float = 300.0
-    deepgram_max_attempts: int = 4
-    deepgram_retry_initial_wait: float = 1.0
-    deepgram_retry_max_wait: float = 30.0
-    language: str = "auto"
+    deepgram: DeepgramConfig | None = None
     whisper: WhisperConfig = field(default_factory=WhisperConfig)
 
     @property
     def engine_name(self) -> str:
-        return "deepgram" if self.deepgram_api_key else "local"
+        return "deepgram" if self.deepgram else "local"
 
 
 def make_engine(config: TranscriptionConfig) -> TranscriptionEngine:
     """Deepgram when an API key is configured, local faster-whisper otherwise."""
-    if config.deepgram_api_key:
-        return DeepgramEngine(
-            DeepgramConfig(
-                api_key=config.deepgram_api_key,
-                base_url=config.deepgram_base_url,
-                model=config.deepgram_model,
-                language=config.language,
-                timeout=config.deepgram_timeout,
-                max_attempts=config.deepgram_max_attempts,
-                retry_initial_wait=config.deepgram_retry_initial_wait,
-                retry_max_wait=config.deepgram_retry_max_wait,
-            )
-        )
+    if config.deepgram:
+        return DeepgramEngine(config.deepgram)
     return WhisperEngine(config.whisper)
 
 
