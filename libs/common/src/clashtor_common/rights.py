@@ -8,6 +8,11 @@ reason instead of being left unanswered.
 
 ``answer_privacy_requests`` subscribes a service's erasure and export as its handlers of
 ``erasure-requested`` and ``export-requested``.
+
+This module is the contract's one vocabulary: a service's privacy use cases import it as
+a namespace (``from clashtor_common import rights``) and write ``rights.ErasureRequested``,
+``rights.ExportPartReady``, ``rights.KeptRecord``, ``rights.erased(...)``, so the requests
+and answers they take and give are named where the contract is.
 """
 
 from __future__ import annotations
@@ -29,6 +34,20 @@ from clashtor_common.events import (
 from clashtor_common.outbox import emit_answer
 from clashtor_common.subjects import UnusableSubject
 from clashtor_common.subscriptions import Subscriptions
+
+__all__ = [
+    "Erase",
+    "ErasureCompleted",
+    "ErasureRequested",
+    "Export",
+    "ExportPartReady",
+    "ExportRequested",
+    "KeptRecord",
+    "answer_privacy_requests",
+    "answer_request",
+    "erased",
+    "refusal",
+]
 
 log = logging.getLogger(__name__)
 Answer = TypeVar("Answer", ErasureCompleted, ExportPartReady)

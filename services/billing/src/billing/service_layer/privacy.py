@@ -27,15 +27,9 @@ from billing.adapters.stripe_gateway import StripeGateway, StripeRejected
 from billing.adapters.tables import BillingCustomer, InvoiceRecord, SubscriptionRecord, UsageRecord
 from billing.domain.pseudonyms import is_pseudonym, pseudonym, pseudonymous_email
 from billing.domain.subscriptions import LIVE_STATUSES, iso
+from clashtor_common import rights
 from clashtor_common.crypto import fingerprint
-from clashtor_common.events import (
-    Envelope,
-    ErasureCompleted,
-    ErasureRequested,
-    ExportPartReady,
-    ExportRequested,
-    KeptRecord,
-)
+from clashtor_common.events import Envelope
 from clashtor_common.exportparts import item, write_part
 
 if TYPE_CHECKING:  # the context holds service-layer workers: imported for its type only
@@ -43,7 +37,7 @@ if TYPE_CHECKING:  # the context holds service-layer workers: imported for its t
 
 log = logging.getLogger(__name__)
 SERVICE = "billing"
-KEPT = KeptRecord(
+KEPT = rights.KeptRecord(
     what="invoices and usage ledger",
     why="tax law: retained 10 years (e.g. §147 AO / HMRC 6 years)",
 )
@@ -98,15 +92,15 @@ async def _pseudonymize_stripe_customer(
 
 
 async def erase_subject(
-    ctx: BillingContext, session: AsyncSession, event: Envelope, request: ErasureRequested
-) -> ErasureCompleted:
+    ctx: BillingContext, session: AsyncSession, event: Envelope, request: rights.ErasureRequested
+) -> rights.ErasureCompleted:
     """Pseudonymize what identifies the subject; keep what tax law requires; say so. A
     pseudonymization Stripe refuses is answered ``failed``, saying why."""
     deps = PrivacyDeps(gateway=ctx.stripe, fingerprint_secret=ctx.fingerprint_secret)
     try:
         return await _erase(session, request, event.org_id, deps)
     except StripeRejected as exc:
-        return ErasureCompleted(
+        return rights.ErasureCompleted(
             request_id=request.request_id,
             service=SERVICE,
             status="failed",
@@ -116,8 +110,8 @@ async def erase_subject(
 
 
 async def _erase(
-    session: AsyncSession, request: ErasureRequested, org_id: str, deps: PrivacyDeps
-) -> ErasureCompleted:
+    session: AsyncSession, request: rights.ErasureRequested, org_id: str, deps: PrivacyDeps
+) -> rights.ErasureCompleted:
     subject = request.subject
     removed: dict[str, int] = {}
     customer = await session.get(BillingCustomer, org_id)
@@ -173,7 +167,7 @@ async def _erase(
                 )
     else:
         details = f"billing holds no personal data about a {subject.type}"
-    return ErasureCompleted(
+    return rights.ErasureCompleted(
         request_id=request.request_id,
         service=SERVICE,
         status=status,
@@ -229,7 +223,7 @@ def _usage_item(row: UsageRecord) -> dict[str, Any]:
 
 
 async def export_items(
-    session: AsyncSession, request: ExportRequested, org_id: str
+    session: AsyncSession, request: rights.ExportRequested, org_id: str
 ) -> list[dict[str, Any]]:
     subject = request.subject
     items: list[dict[str, Any]] = []
@@ -261,8 +255,8 @@ async def export_items(
 
 
 async def export_subject(
-    ctx: BillingContext, session: AsyncSession, event: Envelope, request: ExportRequested
-) -> ExportPartReady:
+    ctx: BillingContext, session: AsyncSession, event: Envelope, request: rights.ExportRequested
+) -> rights.ExportPartReady:
     """Billing's part of an export: an encrypted JSON object in S3, announced by its key."""
     items = await export_items(session, request, event.org_id)
     return await write_part(

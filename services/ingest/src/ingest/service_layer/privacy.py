@@ -24,24 +24,19 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clashtor_common import rights
 from clashtor_common.bus import PermanentError
 from clashtor_common.crypto import DecryptionError
 from clashtor_common.datakeys import Sealer
 from clashtor_common.db import utcnow
 from clashtor_common.events import (
     Envelope,
-    ErasureCompleted,
-    ErasureRequested,
-    ExportPartReady,
-    ExportRequested,
-    KeptRecord,
     Subject,
     SubjectRectified,
     Topic,
 )
 from clashtor_common.exportparts import org_part_key, write_part
 from clashtor_common.outbox import drop_unsent
-from clashtor_common.rights import erased
 from clashtor_common.s3 import ObjectNotFound
 from clashtor_common.subjects import calls_for_subject
 from ingest.adapters.calls_repo import CallRepository
@@ -65,7 +60,7 @@ from ingest.service_layer.views import call_view
 
 log = logging.getLogger(__name__)
 SERVICE = "ingest"
-KEPT = KeptRecord(
+KEPT = rights.KeptRecord(
     what="ids, durations and sources (Zoom recording file ids) of erased calls, email fingerprints of erased participants, "
     "ids of erased users and organizations",
     why="so late or replayed events about them change nothing, a late upload in an erased "
@@ -92,8 +87,8 @@ async def _fence_uploads(
 
 
 async def erase_subject(
-    ctx: IngestContext, session: AsyncSession, event: Envelope, request: ErasureRequested
-) -> ErasureCompleted:
+    ctx: IngestContext, session: AsyncSession, event: Envelope, request: rights.ErasureRequested
+) -> rights.ErasureCompleted:
     """Erase everything ingest holds about the subject; raises ``UnusableSubject`` for a
     subject ingest cannot look up."""
     org_id = event.org_id
@@ -144,15 +139,15 @@ async def erase_subject(
         "playlist_items": playlist_items,
         "playlists": playlists,
     }
-    return erased(request, SERVICE, removed, KEPT)
+    return rights.erased(request, SERVICE, removed, KEPT)
 
 
 # export --------------------------------------------------------------------------------
 
 
 async def export_subject(
-    ctx: IngestContext, session: AsyncSession, event: Envelope, request: ExportRequested
-) -> ExportPartReady:
+    ctx: IngestContext, session: AsyncSession, event: Envelope, request: rights.ExportRequested
+) -> rights.ExportPartReady:
     """The subject's part, encrypted in S3 (privacy's part format); raises
     ``UnusableSubject`` for a subject ingest cannot look up.
 

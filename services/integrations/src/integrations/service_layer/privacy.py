@@ -35,14 +35,9 @@ from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, func, select
 
+from clashtor_common import rights
 from clashtor_common.crypto import Keyring
-from clashtor_common.events import (
-    Envelope,
-    ErasureCompleted,
-    ErasureRequested,
-    ExportPartReady,
-    ExportRequested,
-)
+from clashtor_common.events import Envelope
 from clashtor_common.exportparts import item, write_part
 from integrations.adapters.tables import (
     SlackAlert,
@@ -76,8 +71,11 @@ async def _count(session: AsyncSession, model: Any, *where: Any) -> int:
 
 
 async def erase_subject(
-    ctx: IntegrationsContext, session: AsyncSession, event: Envelope, request: ErasureRequested
-) -> ErasureCompleted:
+    ctx: IntegrationsContext,
+    session: AsyncSession,
+    event: Envelope,
+    request: rights.ErasureRequested,
+) -> rights.ErasureCompleted:
     org_id = event.org_id
     pseudonym_secret = ctx.settings.fingerprint_secret.get_secret_value()
     subject = request.subject
@@ -181,7 +179,7 @@ async def erase_subject(
             "integrations keys nothing by participant: the deliveries of their calls name "
             "only call ids, and go with those calls' erasure"
         )
-    return ErasureCompleted(
+    return rights.ErasureCompleted(
         request_id=request.request_id, service=SERVICE, removed=removed, details=details
     )
 
@@ -241,7 +239,7 @@ async def _zoom_items(
 
 
 async def export_items(
-    session: AsyncSession, request: ExportRequested, org_id: str, keyring: Keyring
+    session: AsyncSession, request: rights.ExportRequested, org_id: str, keyring: Keyring
 ) -> list[dict[str, Any]]:
     subject = request.subject
     if subject.type == "organization" and (subject.id or org_id) != org_id:
@@ -251,7 +249,7 @@ async def export_items(
 
 
 async def _service_items(
-    session: AsyncSession, request: ExportRequested, org_id: str
+    session: AsyncSession, request: rights.ExportRequested, org_id: str
 ) -> list[dict[str, Any]]:
     subject = request.subject
     subs = select(WebhookSubscription).where(col(WebhookSubscription.org_id) == org_id)
@@ -283,8 +281,11 @@ async def _service_items(
 
 
 async def export_subject(
-    ctx: IntegrationsContext, session: AsyncSession, event: Envelope, request: ExportRequested
-) -> ExportPartReady:
+    ctx: IntegrationsContext,
+    session: AsyncSession,
+    event: Envelope,
+    request: rights.ExportRequested,
+) -> rights.ExportPartReady:
     items = await export_items(session, request, event.org_id, ctx.keyring)
     return await write_part(
         service=SERVICE, request=request, items=items, s3=ctx.s3, keyring=ctx.keyring

@@ -31,22 +31,17 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clashtor_common import rights
 from clashtor_common.crypto import DataKeys
 from clashtor_common.datakeys import call_key_id
 from clashtor_common.events import (
     Envelope,
-    ErasureCompleted,
-    ErasureRequested,
-    ExportPartReady,
-    ExportRequested,
-    KeptRecord,
     Subject,
     SubjectRestricted,
     Topic,
 )
 from clashtor_common.exportparts import org_part_key, write_part
 from clashtor_common.outbox import drop_unsent
-from clashtor_common.rights import erased
 from clashtor_common.subjects import SubjectLookups, records_for_subject
 from score.adapters.repository import ScoreRepository
 from score.adapters.review_repository import ReviewRepository
@@ -60,7 +55,7 @@ log = logging.getLogger(__name__)
 CALL_EVENTS = (Topic.CALL_PROGRESSED.value, Topic.CALL_SCORED.value, Topic.CALL_FAILED.value)
 """This service's events about a call, dropped unsent when the call is erased."""
 SERVICE = "score"
-KEPT = KeptRecord(
+KEPT = rights.KeptRecord(
     what="ids of erased calls, users and participants (email fingerprints), no content",
     why="so a late or replayed call-transcribed about them is recognised and scores nothing",
 )
@@ -89,8 +84,8 @@ async def calls_of(
 
 # erasure ------------------------------------------------------------------------------
 async def erase_subject(
-    ctx: ScoreContext, session: AsyncSession, event: Envelope, request: ErasureRequested
-) -> ErasureCompleted:
+    ctx: ScoreContext, session: AsyncSession, event: Envelope, request: rights.ErasureRequested
+) -> rights.ErasureCompleted:
     org_id = event.org_id
     subject = request.subject
     repo, call_ids = await calls_of(session, org_id, subject)
@@ -132,13 +127,13 @@ async def erase_subject(
         }
     )
     await session.flush()
-    return erased(request, SERVICE, removed, KEPT)
+    return rights.erased(request, SERVICE, removed, KEPT)
 
 
 # export -------------------------------------------------------------------------------
 async def export_subject(
-    ctx: ScoreContext, session: AsyncSession, event: Envelope, request: ExportRequested
-) -> ExportPartReady:
+    ctx: ScoreContext, session: AsyncSession, event: Envelope, request: rights.ExportRequested
+) -> rights.ExportPartReady:
     org_id = event.org_id
     subject = request.subject
     repo, call_ids = await calls_of(session, org_id, subject)

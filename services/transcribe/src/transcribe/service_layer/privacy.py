@@ -23,24 +23,19 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from clashtor_common import rights
 from clashtor_common.crypto import DataKeys
 from clashtor_common.datakeys import call_key_id
 from clashtor_common.db import as_utc
 from clashtor_common.events import (
     CallUploaded,
     Envelope,
-    ErasureCompleted,
-    ErasureRequested,
-    ExportPartReady,
-    ExportRequested,
-    KeptRecord,
     Subject,
     SubjectRestricted,
     Topic,
 )
 from clashtor_common.exportparts import write_part
 from clashtor_common.outbox import drop_unsent
-from clashtor_common.rights import erased
 from clashtor_common.subjects import calls_for_subject
 from transcribe.adapters.objects import export_key, transcript_aad, transcript_key
 from transcribe.adapters.repository import TranscriptRepository
@@ -51,7 +46,7 @@ from transcribe.domain.outcomes import CallStatus
 log = logging.getLogger(__name__)
 CALL_EVENTS = (Topic.CALL_PROGRESSED.value, Topic.CALL_TRANSCRIBED.value, Topic.CALL_FAILED.value)
 """This service's events about a call, dropped unsent when the call is erased."""
-KEPT = KeptRecord(
+KEPT = rights.KeptRecord(
     what="ids of erased calls; the erased subject's id or email fingerprint "
     "with the time of the request",
     why="so a replayed or late call-uploaded about them is not transcribed again",
@@ -62,8 +57,8 @@ KEPT = KeptRecord(
 
 
 async def erase_subject(
-    ctx: TranscribeContext, session: AsyncSession, event: Envelope, request: ErasureRequested
-) -> ErasureCompleted:
+    ctx: TranscribeContext, session: AsyncSession, event: Envelope, request: rights.ErasureRequested
+) -> rights.ErasureCompleted:
     """Erase every transcript of the subject and leave tombstones; raises
     ``UnusableSubject`` for a subject transcribe cannot look up."""
     org_id = event.org_id
@@ -106,7 +101,7 @@ async def erase_subject(
         "data_keys": keys,
     }
     log.info("erasure %s: %d queued calls left the queue", request.request_id, len(queued))
-    return erased(request, SERVICE, removed, KEPT)
+    return rights.erased(request, SERVICE, removed, KEPT)
 
 
 async def _remember_subject(
@@ -159,8 +154,8 @@ async def _forget_queued(
 
 
 async def export_subject(
-    ctx: TranscribeContext, session: AsyncSession, event: Envelope, request: ExportRequested
-) -> ExportPartReady:
+    ctx: TranscribeContext, session: AsyncSession, event: Envelope, request: rights.ExportRequested
+) -> rights.ExportPartReady:
     """The subject's transcripts as one encrypted part; raises ``UnusableSubject`` for a
     subject transcribe cannot look up."""
     org_id = event.org_id
