@@ -39,9 +39,8 @@ from score.domain.coaching import (
     FeedbackPoint,
     LocalCoach,
     local_feedback,
-    metric_evidence,
 )
-from score.domain.evidence import Evidence, QuoteEvidence
+from score.domain.evidence import Evidence, QuoteEvidence, metric_evidence
 from score.domain.metrics import METRIC_NAMES
 from score.domain.types import format_clock
 

@@ -16,12 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from score.domain.evidence import (
     Evidence,
-    MetricEvidence,
     QuoteEvidence,
     ScorecardEvidence,
     TrackerEvidence,
+    metric_evidence,
 )
-from score.domain.metrics import ConversationMetrics, MetricValue
+from score.domain.metrics import ConversationMetrics
 from score.domain.phrases import TranscriptIndex
 from score.domain.scorecards import ItemResult, ScorecardResult
 from score.domain.trackers import TrackerHit
@@ -63,17 +63,6 @@ class CoachingContext:
 
 class Coach(Protocol):
     def coach(self, context: CoachingContext) -> Feedback: ...
-
-
-def metric_evidence(name: str, metric: MetricValue) -> MetricEvidence:
-    return MetricEvidence(
-        metric=name,
-        value=metric.value,
-        unit=metric.unit,
-        recommended_min=metric.recommended_min,
-        recommended_max=metric.recommended_max,
-        in_range=metric.in_range,
-    )
 
 
 def _quote(hit: TrackerHit) -> QuoteEvidence:

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from score.domain.metrics import MetricValue
 from score.domain.types import Role
 
 
@@ -35,6 +36,18 @@ class MetricEvidence(_Evidence):
     recommended_min: float | None
     recommended_max: float | None
     in_range: bool | None
+
+
+def metric_evidence(name: str, metric: MetricValue) -> MetricEvidence:
+    """Metric ``name`` as we computed it: its value and range are ours, never a model's."""
+    return MetricEvidence(
+        metric=name,
+        value=metric.value,
+        unit=metric.unit,
+        recommended_min=metric.recommended_min,
+        recommended_max=metric.recommended_max,
+        in_range=metric.in_range,
+    )
 
 
 class ScorecardEvidence(_Evidence):

@@ -26,7 +26,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from score.domain.evidence import Evidence, MetricEvidence, QuoteEvidence
+from score.domain.evidence import Evidence, QuoteEvidence, metric_evidence
 from score.domain.metrics import METRIC_NAMES, ConversationMetrics, compute_metrics
 from score.domain.phrases import TranscriptIndex, phrase_tokens
 from score.domain.trackers import Tracker, TrackerHit, find_tracker_hits
@@ -251,16 +251,7 @@ def _metric_evidence(cue: MetricCue, metrics: ConversationMetrics) -> list[Evide
         ok = value <= cue.threshold
     if not ok:
         return []
-    return [
-        MetricEvidence(
-            metric=cue.metric,
-            value=value,
-            unit=metric.unit,
-            recommended_min=metric.recommended_min,
-            recommended_max=metric.recommended_max,
-            in_range=metric.in_range,
-        )
-    ]
+    return [metric_evidence(cue.metric, metric)]
 
 
 def _dedupe(evidence: list[Evidence]) -> list[Evidence]:
