@@ -14,7 +14,7 @@ from gateway.adapters.account_status import AccountStatusCache
 from gateway.adapters.api_key_cache import ApiKeyCache
 from gateway.adapters.call_views import CallViewCache
 from gateway.adapters.exports import ExportStore
-from gateway.adapters.mailer import LoggingMailer, Mailer, SmtpMailer
+from gateway.adapters.mailer import LoggingMailer, Mailer, SmtpMailer, SmtpRelay
 from gateway.adapters.rectification_relay import Rectifications
 from gateway.adapters.sealed import install_keyring
 from gateway.adapters.services import ServiceClients
@@ -72,12 +72,11 @@ def mailer_from(settings: GatewaySettings) -> Mailer:
     reveal = settings.environment != "production"
     if not settings.smtp_host:
         return LoggingMailer(reveal_links=reveal)
-    return SmtpMailer(
-        host=settings.smtp_host,
+    relay = SmtpRelay(
+        hostname=settings.smtp_host,
         port=settings.smtp_port,
-        sender=settings.mail_from,
         username=settings.smtp_username,
         password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
         start_tls=settings.smtp_start_tls,
-        reveal_links=reveal,
     )
+    return SmtpMailer(relay, sender=settings.mail_from, reveal_links=reveal)

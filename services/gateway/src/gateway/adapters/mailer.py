@@ -10,7 +10,7 @@ Outside production the log line carries the link, so a developer can follow it.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from email.message import EmailMessage
 from typing import Protocol
 
@@ -107,25 +107,23 @@ class LoggingMailer:
         _log(mail, self.reveal_links)
 
 
+@dataclass(frozen=True)
+class SmtpRelay:
+    """Where and how to reach the relay: ``aiosmtplib.send``'s connection options, by name."""
+
+    hostname: str
+    port: int
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    start_tls: bool = False
+    timeout: float = 10.0
+
+
 class SmtpMailer:
     """Sends through an SMTP relay with aiosmtplib (STARTTLS and login when configured)."""
 
-    def __init__(
-        self,
-        *,
-        host: str,
-        port: int,
-        sender: str,
-        username: str | None = None,
-        password: str | None = None,
-        start_tls: bool = False,
-        timeout: float = 10.0,
-        reveal_links: bool = True,
-    ) -> None:
-        self.host, self.port, self.sender = host, port, sender
-        self.username, self.password = username, password
-        self.start_tls, self.timeout = start_tls, timeout
-        self.reveal_links = reveal_links
+    def __init__(self, relay: SmtpRelay, *, sender: str, reveal_links: bool = True) -> None:
+        self.relay, self.sender, self.reveal_links = relay, sender, reveal_links
 
     async def send(self, mail: Mail) -> None:
         message = EmailMessage()
@@ -134,15 +132,7 @@ class SmtpMailer:
         message["Subject"] = mail.subject
         message.set_content(mail.body)
         try:
-            await aiosmtplib.send(
-                message,
-                hostname=self.host,
-                port=self.port,
-                username=self.username,
-                password=self.password,
-                start_tls=self.start_tls,
-                timeout=self.timeout,
-            )
+            await aiosmtplib.send(message, **asdict(self.relay))
         except (aiosmtplib.SMTPException, OSError) as exc:
             log.warning("mail %s to %s not sent: %s", mail.kind, mail.to, type(exc).__name__)
             raise ApiError(
