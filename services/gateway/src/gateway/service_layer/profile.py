@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -68,42 +69,43 @@ class ProfileUpdate:
     email_change: EmailChangeRequested | None = None
 
 
+class ProfileChange(Protocol):
+    """What the user asked to change (None: keep it), as the ``PATCH /v1/me`` body has it."""
+
+    name: str | None
+    email: str | None
+    password: str | None
+    current_password: str | None
+    keep_api_keys: bool
+
+
 @changes_credentials
-async def update_me(
-    gw: Gateway,
-    principal: Principal,
-    *,
-    name: str | None,
-    email: str | None,
-    password: str | None,
-    current_password: str | None,
-    keep_api_keys: bool = False,
-) -> ProfileUpdate:
+async def update_me(gw: Gateway, principal: Principal, change: ProfileChange) -> ProfileUpdate:
     """Name changes freely; email and password need the current password.
 
     A new email does not take effect here: it waits for the link mailed to it
     (``confirm_email``), so nobody can claim an address they do not own. A new password
     ends every other session and revokes the user's API keys unless ``keep_api_keys``.
     A name change is recorded for rectification in the same transaction."""
-    new_email = checked_email(email) if email is not None else None
-    if password is not None:
-        checked_password(password)
-    new_hash = gw.passwords.hash(password) if password is not None else None
+    new_email = checked_email(change.email) if change.email is not None else None
+    if change.password is not None:
+        checked_password(change.password)
+    new_hash = gw.passwords.hash(change.password) if change.password is not None else None
     async with gw.db.session() as session:
         user = await session.get(User, principal.user_id)
         if user is None or user.org_id != principal.org_id:
             raise NotAuthenticated(code="session_expired", message="your account no longer exists")
         sensitive = (new_email is not None and new_email != user.email) or new_hash is not None
         if sensitive:
-            if not current_password:
+            if not change.current_password:
                 raise Forbidden(  # re-authentication, like a sudo prompt
                     "changing email or password needs current_password",
                     code="current_password_required",
                 )
-            if not gw.passwords.verify(user.password_hash, current_password):
+            if not gw.passwords.verify(user.password_hash, change.current_password):
                 raise Forbidden(code="wrong_password", message="current_password is wrong")
         changed: set[str] = set()
-        new_name = checked_name(name) if name is not None else None
+        new_name = checked_name(change.name) if change.name is not None else None
         if new_name is not None and new_name != user.name:
             user.name = new_name
             changed.add("name")
@@ -127,7 +129,7 @@ async def update_me(
             user.password_hash = new_hash
             keep = principal.credential_id if principal.via == "session" else None
             await revoke_credentials(
-                session, user.id, keep_session=keep, keep_api_keys=keep_api_keys
+                session, user.id, keep_session=keep, keep_api_keys=change.keep_api_keys
             )
         user.updated_at = utcnow()
         await rectification_relay.record_change(session, user, changed, user.email)

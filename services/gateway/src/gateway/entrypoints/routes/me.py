@@ -37,15 +37,7 @@ async def update_me(
     address is told); until then it shows as ``pending_email``. A new password ends every
     other session and revokes your API keys unless ``keep_api_keys`` is true. A new name
     (or, once confirmed, email) is passed on to every service holding a copy."""
-    update = await profile.update_me(
-        gw,
-        principal,
-        name=body.name,
-        email=body.email,
-        password=body.password,
-        current_password=body.current_password,
-        keep_api_keys=body.keep_api_keys,
-    )
+    update = await profile.update_me(gw, principal, body)
     if update.changed:  # committed; if privacy cannot take it now, the retry loop will
         await gw.rectifications.deliver(principal.user_id)
     if update.email_change is not None:
