@@ -14,6 +14,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from clashtor_common.events.transcript import Transcript
 from score.domain.evidence import (
     Evidence,
     QuoteEvidence,
@@ -25,7 +26,7 @@ from score.domain.metrics import ConversationMetrics
 from score.domain.phrases import TranscriptIndex
 from score.domain.scorecards import ItemResult, ScorecardResult
 from score.domain.trackers import TrackerHit
-from score.domain.types import Role, TranscriptLike, format_clock
+from score.domain.types import Role, format_clock
 
 MAX_POINTS_PER_SECTION = 5
 FeedbackEngine = Literal["local", "openai"]
@@ -53,7 +54,7 @@ class Feedback(BaseModel):
 class CoachingContext:
     """Everything a coach may look at; built once by ``score_call``."""
 
-    transcript: TranscriptLike
+    transcript: Transcript
     roles: dict[int, Role]
     index: TranscriptIndex
     metrics: ConversationMetrics

@@ -56,6 +56,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from clashtor_common.events.transcript import Transcript, Utterance
 from score.domain import timeline
 from score.domain.lexicon import (
     FILLER_LANGUAGES,
@@ -65,7 +66,7 @@ from score.domain.lexicon import (
     primary_language,
 )
 from score.domain.phrases import tokenize
-from score.domain.types import Role, ScoringInputError, TranscriptLike, UtteranceLike
+from score.domain.types import Role, ScoringInputError
 
 TURN_MAX_PAUSE_S = 5.0
 """Same-speaker pauses up to this long stay inside one turn (breath, slide change)."""
@@ -195,7 +196,7 @@ class Turn:
         return self.end - self.start
 
 
-def build_turns(utterances: Sequence[UtteranceLike], roles: dict[int, Role]) -> list[Turn]:
+def build_turns(utterances: Sequence[Utterance], roles: dict[int, Role]) -> list[Turn]:
     """Turns of the conversation (see the module docstring): backchannels dropped,
     same-speaker utterances with short pauses merged."""
     ordered = sorted(utterances, key=lambda u: (u.start, -u.end))
@@ -214,7 +215,7 @@ def build_turns(utterances: Sequence[UtteranceLike], roles: dict[int, Role]) -> 
     return turns
 
 
-def compute_metrics(transcript: TranscriptLike, roles: dict[int, Role]) -> ConversationMetrics:
+def compute_metrics(transcript: Transcript, roles: dict[int, Role]) -> ConversationMetrics:
     """All metrics of one call. Pure and deterministic."""
     utterances = list(transcript.utterances)
     missing = sorted({u.speaker for u in utterances} - roles.keys())

@@ -14,7 +14,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from score.domain.types import Role, SaidBy, TranscriptLike, said_by_matches
+from clashtor_common.events.transcript import Transcript
+from score.domain.types import Role, SaidBy, said_by_matches
 
 _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'"})
@@ -69,7 +70,7 @@ class TranscriptIndex:
     matching dozens of tracker and scorecard phrases linear in the number of hits.
     """
 
-    def __init__(self, transcript: TranscriptLike, roles: dict[int, Role]) -> None:
+    def __init__(self, transcript: Transcript, roles: dict[int, Role]) -> None:
         self.utterances: list[IndexedUtterance] = []
         self._by_first: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for u_index, utterance in enumerate(transcript.utterances):

@@ -21,9 +21,10 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from clashtor_common.events.transcript import Transcript
 from score.domain.lexicon import count_questions
 from score.domain.phrases import TranscriptIndex
-from score.domain.types import Role, ScoringInputError, TranscriptLike
+from score.domain.types import Role, ScoringInputError
 
 RoleBasis = Literal["override", "channel", "participants", "content", "first_speaker"]
 
@@ -83,7 +84,7 @@ class RoleAssignment(BaseModel):
 
 
 def assign_roles(
-    transcript: TranscriptLike,
+    transcript: Transcript,
     participants: Sequence[ParticipantLike] = (),
     uploader_channel: int | None = None,
     override: Mapping[int, str] | None = None,
@@ -93,7 +94,7 @@ def assign_roles(
 
 
 def explain_roles(
-    transcript: TranscriptLike,
+    transcript: Transcript,
     participants: Sequence[ParticipantLike] = (),
     uploader_channel: int | None = None,
     override: Mapping[int, str] | None = None,
@@ -131,7 +132,7 @@ def explain_roles(
 
 
 def _validated_override(
-    transcript: TranscriptLike, override: Mapping[int, str] | None
+    transcript: Transcript, override: Mapping[int, str] | None
 ) -> dict[int, Role]:
     if not override:
         return {}
@@ -166,7 +167,7 @@ def _participant(p: ParticipantLike) -> Participant:
     )
 
 
-def _channel_of_speaker(transcript: TranscriptLike) -> dict[int, int]:
+def _channel_of_speaker(transcript: Transcript) -> dict[int, int]:
     """The channel each speaker mostly talks on (speech time), for stereo recordings."""
     seconds: dict[int, dict[int, float]] = {}
     for u in transcript.utterances:
@@ -176,7 +177,7 @@ def _channel_of_speaker(transcript: TranscriptLike) -> dict[int, int]:
     return {s: max(c, key=lambda ch: (c[ch], -ch)) for s, c in seconds.items()}
 
 
-def rep_likeness(transcript: TranscriptLike) -> dict[int, int]:
+def rep_likeness(transcript: Transcript) -> dict[int, int]:
     """Per speaker: pitch/introduction phrases × CUE_WEIGHT + questions asked."""
     index = TranscriptIndex(transcript, {})
     score: Counter[int] = Counter({u.speaker: 0 for u in transcript.utterances})
@@ -188,7 +189,7 @@ def rep_likeness(transcript: TranscriptLike) -> dict[int, int]:
 
 
 def _assign_by_content(
-    transcript: TranscriptLike,
+    transcript: Transcript,
     undecided: list[int],
     participants: list[Participant],
     roles: dict[int, Role],

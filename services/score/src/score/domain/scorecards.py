@@ -26,11 +26,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from clashtor_common.events.transcript import Transcript
 from score.domain.evidence import Evidence, QuoteEvidence, metric_evidence
 from score.domain.metrics import METRIC_NAMES, ConversationMetrics, compute_metrics
 from score.domain.phrases import TranscriptIndex, phrase_tokens
 from score.domain.trackers import Tracker, TrackerHit, find_tracker_hits
-from score.domain.types import Role, SaidBy, TranscriptLike, said_by_matches
+from score.domain.types import Role, SaidBy, said_by_matches
 
 EVIDENCE_PER_CUE = 3
 """Enough quotes to show a pattern without copying the call into the result."""
@@ -174,7 +175,7 @@ def score_scorecard(
 
 
 def rescore(
-    transcript: TranscriptLike,
+    transcript: Transcript,
     scorecard: Scorecard,
     *,
     roles: dict[int, Role],

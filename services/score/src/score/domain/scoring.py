@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict
 
+from clashtor_common.events.transcript import Transcript
 from score.domain.coaching import Coach, CoachingContext, Feedback, LocalCoach
 from score.domain.metrics import ConversationMetrics, compute_metrics
 from score.domain.phrases import TranscriptIndex
@@ -25,7 +26,7 @@ from score.domain.trackers import (
     find_tracker_hits,
     summarize,
 )
-from score.domain.types import Role, TranscriptLike
+from score.domain.types import Role
 
 SCORER_VERSION = "1"
 """Bumped when a rule change would give a stored call a different result."""
@@ -54,7 +55,7 @@ class CallScore(BaseModel):
 
 
 def score_call(
-    transcript: TranscriptLike,
+    transcript: Transcript,
     *,
     participants: Sequence[ParticipantLike] = (),
     role_override: Mapping[int, str] | None = None,
@@ -75,7 +76,7 @@ def score_call(
 
 
 def rescore_call(
-    transcript: TranscriptLike,
+    transcript: Transcript,
     previous: CallScore,
     *,
     scorecard: Scorecard | None,
@@ -91,7 +92,7 @@ def rescore_call(
 
 
 def _score(
-    transcript: TranscriptLike,
+    transcript: Transcript,
     roles: dict[int, Role],
     basis: dict[int, RoleBasis],
     trackers: Sequence[Tracker] | None,

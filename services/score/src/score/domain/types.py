@@ -1,54 +1,15 @@
-"""Shapes the scoring core reads: the transcript as a structural protocol, and roles.
+"""Words the scoring core shares: roles, what a phrase may be said by, and its input error.
 
-The concrete schema is ``clashtor_common.events.transcript.Transcript``; the domain
-only relies on the attributes below, so it can score anything of that shape (a stored
-transcript, a synthetic one for a benchmark) without caring where it came from.
+The transcript it reads is ``clashtor_common.events.transcript.Transcript`` itself (the
+stored one, or a synthetic one for a benchmark: ``domain.synthetic`` builds the same model).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Literal, Protocol
+from typing import Literal
 
 Role = Literal["rep", "customer"]
 SaidBy = Literal["any", "rep", "customer"]
-
-
-class WordLike(Protocol):
-    @property
-    def word(self) -> str: ...
-    @property
-    def start(self) -> float: ...
-    @property
-    def end(self) -> float: ...
-
-
-class UtteranceLike(Protocol):
-    @property
-    def speaker(self) -> int: ...
-    @property
-    def channel(self) -> int | None: ...
-    @property
-    def start(self) -> float: ...
-    @property
-    def end(self) -> float: ...
-    @property
-    def text(self) -> str: ...
-    @property
-    def words(self) -> Sequence[WordLike]: ...
-
-
-class TranscriptLike(Protocol):
-    @property
-    def language(self) -> str: ...
-    @property
-    def duration(self) -> float: ...
-    @property
-    def channels(self) -> int: ...
-    @property
-    def speakers(self) -> int: ...
-    @property
-    def utterances(self) -> Sequence[UtteranceLike]: ...
 
 
 class ScoringInputError(ValueError):
