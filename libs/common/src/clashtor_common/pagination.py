@@ -13,10 +13,11 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Generic, Self, TypeVar
 
-from fastapi import Query
+from fastapi import Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,6 +38,34 @@ Cursor = Annotated[
     str | None,
     Query(max_length=CURSOR_MAX_CHARS, description="next_cursor of the previous page"),
 ]
+
+
+@dataclass(frozen=True)
+class PageQuery:
+    """The page a list request asks for: its ``limit`` and ``cursor`` travel together, from
+    the query string to the service that reads the rows."""
+
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
+
+    def params(self) -> dict[str, Any]:
+        """The query parameters asking another service's list for the same page (no
+        ``cursor`` on the first)."""
+        return {"limit": self.limit} | ({"cursor": self.cursor} if self.cursor else {})
+
+
+def paging(default_limit: int = DEFAULT_LIMIT) -> Any:
+    """The dependency reading ``?limit=&cursor=`` into a ``PageQuery``, ``default_limit``
+    items when the client names none (``Paging`` is the usual one)."""
+
+    def page_query(limit: Limit = default_limit, cursor: Cursor = None) -> PageQuery:
+        return PageQuery(limit=limit, cursor=cursor)
+
+    return Depends(page_query)
+
+
+Paging = Annotated[PageQuery, paging()]
+"""A route's ``limit`` (50 unless asked) and ``cursor`` query parameters, as one ``PageQuery``."""
 
 
 class InvalidCursor(InvalidField):

@@ -13,9 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from clashtor_common.pagination import Cursor, Limit
-
-__all__ = ["Cursor", "InModel", "Limit", "at_least_one_of"]
+__all__ = ["InModel", "at_least_one_of"]
 
 Model = TypeVar("Model", bound=BaseModel)
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from clashtor_common.identity import CurrentIdentity
-from clashtor_common.pagination import Cursor, Limit
+from clashtor_common.pagination import PageQuery, Paging, paging
 from ingest.domain.library import ITEMS_MAX, TITLE_MAX
 from ingest.entrypoints.deps import ContextDep
 from ingest.service_layer import library
@@ -20,6 +20,7 @@ from ingest.service_layer import library
 router = APIRouter(prefix="/playlists", tags=["playlists"])
 PlaylistId = Annotated[str, Path(min_length=1, max_length=100)]
 ItemId = Annotated[str, Path(min_length=1, max_length=100)]
+PlaylistPaging = Annotated[PageQuery, paging(default_limit=20)]
 
 
 class PlaylistIn(BaseModel):
@@ -50,10 +51,10 @@ class OrderIn(BaseModel):
 
 @router.get("")
 async def list_playlists(
-    identity: CurrentIdentity, ctx: ContextDep, limit: Limit = 20, cursor: Cursor = None
+    identity: CurrentIdentity, ctx: ContextDep, page: PlaylistPaging
 ) -> dict[str, Any]:
     """The organization's playlists, newest first: ``{items, next_cursor}``."""
-    return await library.list_playlists(ctx, identity, limit=limit, cursor=cursor)
+    return await library.list_playlists(ctx, identity, limit=page.limit, cursor=page.cursor)
 
 
 @router.post("", status_code=201)
@@ -87,15 +88,13 @@ async def delete_playlist(
 
 @router.get("/{playlist_id}/items")
 async def list_items(
-    playlist_id: PlaylistId,
-    identity: CurrentIdentity,
-    ctx: ContextDep,
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    playlist_id: PlaylistId, identity: CurrentIdentity, ctx: ContextDep, page: Paging
 ) -> dict[str, Any]:
     """The playlist's items in order: ``{items, next_cursor}``; ``call`` is null for a
     call the caller may not see."""
-    return await library.list_items(ctx, identity, playlist_id, limit=limit, cursor=cursor)
+    return await library.list_items(
+        ctx, identity, playlist_id, limit=page.limit, cursor=page.cursor
+    )
 
 
 @router.post("/{playlist_id}/items", status_code=201)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Response
 
 from clashtor_common.contracts import slack as wire
-from clashtor_common.pagination import Cursor, Limit
+from clashtor_common.pagination import Paging
 from integrations.adapters import tables
 from integrations.adapters.tables import as_utc
 from integrations.entrypoints.deps import AdminIdentity, ContextDep, SessionDep
@@ -59,9 +59,11 @@ async def disconnect(identity: AdminIdentity, session: SessionDep) -> Response:
 
 @router.get("/rules", response_model=wire.SlackRuleList, operation_id="listSlackRules")
 async def list_rules(
-    identity: AdminIdentity, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
+    identity: AdminIdentity, session: SessionDep, page: Paging
 ) -> wire.SlackRuleList:
-    rows, next_cursor = await slack.rules_page(session, identity.org_id, limit=limit, cursor=cursor)
+    rows, next_cursor = await slack.rules_page(
+        session, identity.org_id, limit=page.limit, cursor=page.cursor
+    )
     return wire.SlackRuleList(items=[_rule_view(r) for r in rows], next_cursor=next_cursor)
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from clashtor_common.contracts import Cursor, Limit
 from clashtor_common.contracts import webhooks as wire
+from clashtor_common.pagination import Paging
 from integrations.adapters.tables import (
     WebhookAttempt,
     WebhookDelivery,
@@ -87,14 +87,10 @@ async def create_webhook(
 
 @router.get("", response_model=wire.WebhookPage, operation_id="listWebhooks")
 async def list_webhooks(
-    identity: AdminIdentity,
-    ctx: ContextDep,
-    session: SessionDep,
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    identity: AdminIdentity, ctx: ContextDep, session: SessionDep, page: Paging
 ) -> wire.WebhookPage:
     rows, next_cursor = await subscriptions.page(
-        session, identity.org_id, limit=limit, cursor=cursor
+        session, identity.org_id, limit=page.limit, cursor=page.cursor
     )
     return wire.WebhookPage(items=[webhook_view(ctx, s) for s in rows], next_cursor=next_cursor)
 
@@ -168,16 +164,12 @@ async def rotate_secret(
     operation_id="listWebhookDeliveries",
 )
 async def list_deliveries(
-    webhook_id: wire.WebhookId,
-    identity: AdminIdentity,
-    session: SessionDep,
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    webhook_id: wire.WebhookId, identity: AdminIdentity, session: SessionDep, page: Paging
 ) -> wire.DeliveryPage:
     """The delivery log, newest first: each delivery with every attempt's response code."""
     await subscriptions.get(session, identity.org_id, webhook_id)
     rows, log, next_cursor = await deliveries.page(
-        session, identity.org_id, webhook_id, limit=limit, cursor=cursor
+        session, identity.org_id, webhook_id, limit=page.limit, cursor=page.cursor
     )
     return wire.DeliveryPage(
         items=[delivery_view(d, log[d.id]) for d in rows], next_cursor=next_cursor

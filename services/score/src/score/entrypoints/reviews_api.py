@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from clashtor_common.identity import CurrentIdentity
-from clashtor_common.pagination import Cursor, Limit
+from clashtor_common.pagination import Paging
 from score.domain.reviews import MAX_REASON_CHARS, CommentBody
 from score.entrypoints.deps import ContextDep, transaction
 from score.service_layer import reviews
@@ -42,16 +42,12 @@ class OverrideIn(BaseModel):
 
 @router.get("/comments")
 async def list_comments(
-    call_id: CallId,
-    identity: CurrentIdentity,
-    ctx: ContextDep,
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    call_id: CallId, identity: CurrentIdentity, ctx: ContextDep, page: Paging
 ) -> dict[str, Any]:
     """Threads by moment of the call, each with its replies; ``next_cursor`` continues."""
     async with transaction(ctx) as session:
         return await reviews.list_threads(
-            ctx, session, identity, call_id, limit=limit, cursor=cursor
+            ctx, session, identity, call_id, limit=page.limit, cursor=page.cursor
         )
 
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Body, Path, Query, Response
 
 from clashtor_common.errors import not_found
 from clashtor_common.identity import CurrentIdentity
-from clashtor_common.pagination import Cursor, Limit, page_of
+from clashtor_common.pagination import Paging, page_of
 from score.adapters.repository import ScoreRepository
 from score.entrypoints.deps import ContextDep, coaching_edit, transaction
 from score.service_layer import config
@@ -27,7 +27,7 @@ JsonBody = Annotated[dict[str, Any], Body()]
 
 @router.get("")
 async def list_scorecards(
-    identity: CurrentIdentity, ctx: ContextDep, limit: Limit = 50, cursor: Cursor = None
+    identity: CurrentIdentity, ctx: ContextDep, page: Paging
 ) -> dict[str, Any]:
     """The organization's scorecards, oldest first, a page at a time; with none active,
     MEDDIC (the template) is used."""
@@ -36,11 +36,15 @@ async def list_scorecards(
         active = await config.active_id(repo)
         rows = await repo.scorecards()
     active = active if any(r.id == active for r in rows) else None
-    page, next_cursor = page_of(
-        rows, lambda r: (r.created_at, r.id), (datetime, str), limit=limit, cursor=cursor
+    shown, next_cursor = page_of(
+        rows,
+        lambda r: (r.created_at, r.id),
+        (datetime, str),
+        limit=page.limit,
+        cursor=page.cursor,
     )
     return {
-        "items": [config.scorecard_view(r, active_id=active) for r in page],
+        "items": [config.scorecard_view(r, active_id=active) for r in shown],
         "next_cursor": next_cursor,
         "active_scorecard_id": active,
         "default_template": config.DEFAULT_TEMPLATE,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Path, Response
 
 from clashtor_common.errors import not_found
 from clashtor_common.identity import CurrentIdentity
-from clashtor_common.pagination import Cursor, Limit, page_of
+from clashtor_common.pagination import Paging, page_of
 from score.adapters.repository import ScoreRepository
 from score.adapters.tables import TrackerRecord
 from score.context import ScoreContext
@@ -27,14 +27,14 @@ async def _tracker_rows(ctx: ScoreContext, org_id: str) -> list[TrackerRecord]:
 
 
 @router.get("")
-async def list_trackers(
-    identity: CurrentIdentity, ctx: ContextDep, limit: Limit = 50, cursor: Cursor = None
-) -> dict[str, Any]:
+async def list_trackers(identity: CurrentIdentity, ctx: ContextDep, page: Paging) -> dict[str, Any]:
     """The trackers calls are scored with (the defaults, copied on first use), in their
     order, a page at a time."""
     rows = sorted(await _tracker_rows(ctx, identity.org_id), key=_tracker_key)
-    page, next_cursor = page_of(rows, _tracker_key, (int, str), limit=limit, cursor=cursor)
-    return {"items": [config.tracker_view(r) for r in page], "next_cursor": next_cursor}
+    shown, next_cursor = page_of(
+        rows, _tracker_key, (int, str), limit=page.limit, cursor=page.cursor
+    )
+    return {"items": [config.tracker_view(r) for r in shown], "next_cursor": next_cursor}
 
 
 def _tracker_key(rec: TrackerRecord) -> tuple[int, str]:

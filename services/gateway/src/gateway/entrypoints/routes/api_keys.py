@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
-from clashtor_common.pagination import Cursor, Limit
+from clashtor_common.pagination import Paging
 from gateway.domain.permissions import Action, Role
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import GatewayDep, require
@@ -28,11 +28,9 @@ async def create_key(body: ApiKeyIn, principal: KeyHolder, gw: GatewayDep) -> Ap
 
 
 @router.get("", response_model=ApiKeyPage)
-async def list_keys(
-    principal: KeyHolder, gw: GatewayDep, limit: Limit = 50, cursor: Cursor = None
-) -> ApiKeyPage:
+async def list_keys(principal: KeyHolder, gw: GatewayDep, page: Paging) -> ApiKeyPage:
     """Your keys (owners and admins: every key of the organization), oldest first."""
-    found = await api_keys.list_keys(gw, principal, limit=limit, cursor=cursor)
+    found = await api_keys.list_keys(gw, principal, limit=page.limit, cursor=page.cursor)
     return ApiKeyPage.of(found, api_key_out)
 
 

@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Path, Response
 
 from clashtor_common.errors import ApiError
-from clashtor_common.pagination import Cursor, Limit, page_of
+from clashtor_common.pagination import Paging, page_of
 from gateway.domain.permissions import Action
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import GatewayDep, require
@@ -45,21 +45,15 @@ async def _allowed_mentions(gw: Any, principal: Principal, call_id: str, body: A
 
 
 @router.get("/comments", response_model=ThreadPage, name="comments_list")
-async def list_comments(
-    call_id: CallId,
-    principal: Reader,
-    gw: GatewayDep,
-    limit: Limit = 50,
-    cursor: Cursor = None,
-) -> Any:
+async def list_comments(call_id: CallId, principal: Reader, gw: GatewayDep, page: Paging) -> Any:
     """The call's comment threads by moment, each with its replies; ``next_cursor``
     continues the list."""
-    params = {"limit": limit} | ({"cursor": cursor} if cursor else {})
-    _, page = await gw.services.call_json(
-        "score", "GET", _path(call_id, "/comments"), identity=principal.identity(), params=params
+    path = _path(call_id, "/comments")
+    _, threads = await gw.services.call_json(
+        "score", "GET", path, identity=principal.identity(), params=page.params()
     )
-    items = await call_people.with_names(gw, principal.org_id, page.get("items") or [])
-    return {"items": items, "next_cursor": page.get("next_cursor")}
+    items = await call_people.with_names(gw, principal.org_id, threads.get("items") or [])
+    return {"items": items, "next_cursor": threads.get("next_cursor")}
 
 
 @router.post("/comments", status_code=201, response_model=CommentOut, name="comments_create")
@@ -111,15 +105,15 @@ async def delete_comment(
 
 
 @router.get("/mentionable", response_model=PersonPage, name="mentionable_list")
-async def mentionable(
-    call_id: CallId, principal: Reader, gw: GatewayDep, limit: Limit = 50, cursor: Cursor = None
-) -> Any:
+async def mentionable(call_id: CallId, principal: Reader, gw: GatewayDep, page: Paging) -> Any:
     """Members who may see the call, so may be mentioned in its comments (by id)."""
     call = await visible_call(gw, principal, call_id)
     people = await call_people.mentionable(gw, principal.org_id, str(call.get("uploader_id")))
     ordered = sorted(people, key=lambda u: u.id)
-    page, next_cursor = page_of(ordered, lambda u: (u.id,), (str,), limit=limit, cursor=cursor)
-    items = [PersonOut(id=u.id, name=u.name, role=u.role) for u in page]  # type: ignore[arg-type]
+    shown, next_cursor = page_of(
+        ordered, lambda u: (u.id,), (str,), limit=page.limit, cursor=page.cursor
+    )
+    items = [PersonOut(id=u.id, name=u.name, role=u.role) for u in shown]  # type: ignore[arg-type]
     return PersonPage(items=items, next_cursor=next_cursor)
 
 

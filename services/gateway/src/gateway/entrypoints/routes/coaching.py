@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from clashtor_common.contracts import at_least_one_of
-from clashtor_common.pagination import Cursor, Limit, Page
+from clashtor_common.pagination import Page, Paging
 from gateway.domain.permissions import Action
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import GatewayDep, require
@@ -186,11 +186,8 @@ def resource_router(
     ) -> Response:
         return await forward(gw, "score", principal, method, path, **kwargs)
 
-    async def list_items(
-        principal: Reader, gw: GatewayDep, limit: Limit = 50, cursor: Cursor = None
-    ) -> Response:
-        params = {"limit": limit, **({"cursor": cursor} if cursor else {})}
-        return await to_score(principal, gw, "GET", base, params=params)
+    async def list_items(principal: Reader, gw: GatewayDep, page: Paging) -> Response:
+        return await to_score(principal, gw, "GET", base, params=page.params())
 
     async def create_item(body: InModel, principal: Manager, gw: GatewayDep) -> Response:
         return await to_score(principal, gw, "POST", base, json=body.model_dump(exclude_none=True))

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response
 
-from clashtor_common.pagination import Cursor, Limit
+from clashtor_common.pagination import Paging
 from gateway.domain.permissions import Action, Role
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import (
@@ -46,11 +46,9 @@ async def invite(body: InvitationIn, principal: Invitee, gw: GatewayDep) -> Invi
 
 
 @router.get("", response_model=InvitationPage)
-async def list_invitations(
-    principal: Invitee, gw: GatewayDep, limit: Limit = 50, cursor: Cursor = None
-) -> InvitationPage:
+async def list_invitations(principal: Invitee, gw: GatewayDep, page: Paging) -> InvitationPage:
     """Pending invitations, oldest first (tokens are never shown again)."""
-    found = await invitations.list_pending(gw, principal, limit=limit, cursor=cursor)
+    found = await invitations.list_pending(gw, principal, limit=page.limit, cursor=page.cursor)
     return InvitationPage.of(found, invitation_out)
 
 

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Response
 
-from clashtor_common.pagination import Cursor, Limit
+from clashtor_common.pagination import PageQuery, Paging, paging
 from gateway.domain.permissions import Action
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import GatewayDep, require
@@ -33,6 +33,7 @@ Reader = Annotated[Principal, Depends(require(Action.LIBRARY_READ))]
 Editor = Annotated[Principal, Depends(require(Action.LIBRARY_EDIT))]
 PlaylistId = Annotated[str, Path(min_length=1, max_length=100)]
 ItemId = Annotated[str, Path(min_length=1, max_length=100)]
+PlaylistPaging = Annotated[PageQuery, paging(default_limit=20)]
 BASE = "/internal/playlists"
 
 
@@ -47,11 +48,9 @@ async def _forward(
 
 
 @router.get("", response_model=None, responses={200: {"model": PlaylistPage}})
-async def list_playlists(
-    principal: Reader, gw: GatewayDep, limit: Limit = 20, cursor: Cursor = None
-) -> Response:
+async def list_playlists(principal: Reader, gw: GatewayDep, page: PlaylistPaging) -> Response:
     """The organization's playlists, newest first; ``next_cursor`` continues."""
-    return await _forward(gw, principal, "GET", BASE, params={"limit": limit, "cursor": cursor})
+    return await _forward(gw, principal, "GET", BASE, params=page.params())
 
 
 @router.post("", status_code=201, response_model=None, responses={201: {"model": PlaylistOut}})
@@ -82,15 +81,11 @@ async def delete_playlist(playlist_id: PlaylistId, principal: Editor, gw: Gatewa
     "/{playlist_id}/items", response_model=None, responses={200: {"model": PlaylistItemPage}}
 )
 async def list_items(
-    playlist_id: PlaylistId,
-    principal: Reader,
-    gw: GatewayDep,
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    playlist_id: PlaylistId, principal: Reader, gw: GatewayDep, page: Paging
 ) -> Response:
     """The playlist's calls and clips in its order; ``next_cursor`` continues."""
-    params = {"limit": limit, "cursor": cursor}
-    return await _forward(gw, principal, "GET", _path(playlist_id, "/items"), params=params)
+    path = _path(playlist_id, "/items")
+    return await _forward(gw, principal, "GET", path, params=page.params())
 
 
 @router.post(

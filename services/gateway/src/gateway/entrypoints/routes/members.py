@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 
-from clashtor_common.pagination import Cursor, Limit
+from clashtor_common.pagination import Paging
 from gateway.domain.permissions import Action, Role
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import GatewayDep, require
@@ -29,11 +29,10 @@ MemberId = RowId
 async def list_members(
     principal: Annotated[Principal, Depends(require(Action.MEMBERS_READ))],
     gw: GatewayDep,
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    page: Paging,
 ) -> MemberPage:
     """The organization's members, oldest first."""
-    found = await members.list_members(gw, principal, limit=limit, cursor=cursor)
+    found = await members.list_members(gw, principal, limit=page.limit, cursor=page.cursor)
     return MemberPage.of(found, member_out)
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from clashtor_common.pagination import Cursor, Limit
+from clashtor_common.pagination import Paging
 from gateway.domain.permissions import Action
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import GatewayDep, require
@@ -20,15 +20,11 @@ Reader = Annotated[Principal, Depends(require(Action.NOTIFICATIONS_READ))]
 
 @router.get("", response_model=NotificationPage)
 async def list_notifications(
-    principal: Reader,
-    gw: GatewayDep,
-    unread: Annotated[bool, Query()] = False,
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    principal: Reader, gw: GatewayDep, page: Paging, unread: Annotated[bool, Query()] = False
 ) -> NotificationPage:
     """Your notifications, newest first."""
     found = await notifications.list_for(
-        gw, principal, unread_only=unread, limit=limit, cursor=cursor
+        gw, principal, unread_only=unread, limit=page.limit, cursor=page.cursor
     )
     return NotificationPage.of(found, notification_out)
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from clashtor_common.contracts.privacy import AccountStatusOut, CertificateKeyOut, CertificateOut
 from clashtor_common.errors import ApiError, not_found
 from clashtor_common.identity import Identity
-from clashtor_common.pagination import Cursor, Limit
+from clashtor_common.pagination import Paging
 from gateway.adapters.account_status import AccountStatus
 from gateway.adapters.services import json_body
 from gateway.adapters.tables import User
@@ -241,12 +241,7 @@ async def object_to_processing(body: ObjectionIn, principal: Anyone, gw: Gateway
 
 
 @router.get("/requests", response_model=None, responses={200: {"model": PrivacyRequestPage}})
-async def list_requests(
-    principal: Anyone,
-    gw: GatewayDep,
-    limit: Limit = 50,
-    cursor: Cursor = None,
-) -> Response:
+async def list_requests(principal: Anyone, gw: GatewayDep, page: Paging) -> Response:
     """Newest first. With ``privacy.manage`` every request of the organization; anyone
     else sees the requests they made or that are about them (privacy scopes the rows by
     the signed identity). No download link here: read the request itself for a fresh one."""
@@ -255,7 +250,7 @@ async def list_requests(
         "GET",
         "/internal/requests",
         identity=principal.identity(),
-        params={"limit": limit, "cursor": cursor},
+        params=page.params(),
     )
     if isinstance(out, dict):
         for item in out.get("items") or []:

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Body, Depends, Response
 
 from clashtor_common.contracts import slack as wire
-from clashtor_common.pagination import Cursor, Limit
+from clashtor_common.pagination import Paging
 from gateway.domain.permissions import Action
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import GatewayDep, require
@@ -45,12 +45,11 @@ async def disconnect(principal: Admin, gw: GatewayDep) -> Response:
 
 
 @router.get("/rules", response_model=wire.SlackRuleList)
-async def list_rules(
-    principal: Admin, gw: GatewayDep, limit: Limit = 50, cursor: Cursor = None
-) -> Response:
+async def list_rules(principal: Admin, gw: GatewayDep, page: Paging) -> Response:
     """The organization's rules, oldest first."""
-    params = {"limit": limit, **({"cursor": cursor} if cursor else {})}
-    return await forward(gw, "integrations", principal, "GET", f"{BASE}/rules", params=params)
+    return await forward(
+        gw, "integrations", principal, "GET", f"{BASE}/rules", params=page.params()
+    )
 
 
 @router.post("/rules", status_code=201, response_model=wire.SlackRule)

@@ -15,8 +15,8 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Response
 
-from clashtor_common.contracts import Cursor, Limit
 from clashtor_common.contracts import webhooks as wire
+from clashtor_common.pagination import Paging
 from gateway.domain.permissions import Action
 from gateway.domain.principal import Principal
 from gateway.entrypoints.deps import GatewayDep, require
@@ -39,12 +39,8 @@ async def create_webhook(body: wire.WebhookIn, principal: Admin, gw: GatewayDep)
 
 
 @router.get("", response_model=wire.WebhookPage)
-async def list_webhooks(
-    principal: Admin, gw: GatewayDep, limit: Limit = 50, cursor: Cursor = None
-) -> Response:
-    return await forward(
-        gw, "integrations", principal, "GET", BASE, params={"limit": limit, "cursor": cursor}
-    )
+async def list_webhooks(principal: Admin, gw: GatewayDep, page: Paging) -> Response:
+    return await forward(gw, "integrations", principal, "GET", BASE, params=page.params())
 
 
 @router.get("/{webhook_id}", response_model=wire.Webhook)
@@ -81,21 +77,11 @@ async def rotate_secret(webhook_id: wire.WebhookId, principal: Admin, gw: Gatewa
 
 @router.get("/{webhook_id}/deliveries", response_model=wire.DeliveryPage)
 async def list_deliveries(
-    webhook_id: wire.WebhookId,
-    principal: Admin,
-    gw: GatewayDep,
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    webhook_id: wire.WebhookId, principal: Admin, gw: GatewayDep, page: Paging
 ) -> Response:
     """The delivery log, newest first, with every attempt's response code."""
-    return await forward(
-        gw,
-        "integrations",
-        principal,
-        "GET",
-        f"{_one(webhook_id)}/deliveries",
-        params={"limit": limit, "cursor": cursor},
-    )
+    path = f"{_one(webhook_id)}/deliveries"
+    return await forward(gw, "integrations", principal, "GET", path, params=page.params())
 
 
 @router.post(
