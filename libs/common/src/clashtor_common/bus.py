@@ -42,7 +42,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -52,6 +52,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from opentelemetry import trace
+from opentelemetry.metrics import Histogram
 from sqlalchemy import any_, bindparam, insert
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -228,36 +229,31 @@ class PartitionGate:
             log.info("could not resume %s: %s", tp, exc)
 
 
+@dataclass(kw_only=True, eq=False)
 class EventConsumer:
-    """One handler for one topic with inbox, retries and dead letters."""
+    """One handler for one topic with inbox, retries and dead letters.
 
-    def __init__(
-        self,
-        *,
-        broker: KafkaBroker,
-        topic: str,
-        consumer: str,
-        db: Database,
-        handler: Handler,
-        max_attempts: int = 3,
-        backoff_seconds: float = 0.2,
-        max_consecutive_dead_letters: int = 20,
-        transient_backoff_max: float = 30.0,
-    ) -> None:
-        self.broker = broker
-        self.topic = topic
-        self.consumer = consumer
-        self.db = db
-        self.handler = handler
-        self.max_attempts = max_attempts
-        self.backoff_seconds = backoff_seconds
-        self.max_consecutive_dead_letters = max_consecutive_dead_letters
-        self.transient_backoff_max = transient_backoff_max
-        self.stats = ConsumerStats()
-        self._waiting: dict[tuple[str, int], float] = {}
+    Compared and hashed by identity: the metrics keep the live ones in a weak set."""
+
+    broker: KafkaBroker
+    topic: str
+    consumer: str
+    db: Database
+    handler: Handler
+    max_attempts: int = 3
+    backoff_seconds: float = 0.2
+    max_consecutive_dead_letters: int = 20
+    transient_backoff_max: float = 30.0
+    stats: ConsumerStats = field(init=False, default_factory=ConsumerStats)
+    _waiting: dict[tuple[str, int], float] = field(init=False, default_factory=dict)
+    _tracer: trace.Tracer = field(init=False, repr=False)
+    _duration: Histogram = field(init=False, repr=False)
+    _attributes: dict[str, str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
         self._tracer = trace.get_tracer("clashtor.bus", tracer_provider=tracer_provider())
         self._duration = handler_duration()
-        self._attributes = {"topic": topic, "group": consumer}
+        self._attributes = {"topic": self.topic, "group": self.consumer}
         track_consumer(self)
 
     # -- one batch ------------------------------------------------------------------------
