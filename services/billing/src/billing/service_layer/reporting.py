@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import event, update
@@ -57,25 +58,21 @@ def meter_idempotency_key(call_id: str, round_: int = 0) -> str:
     return f"clashtor-usage-{call_id}" if round_ == 0 else f"clashtor-usage-{call_id}-r{round_}"
 
 
+@dataclass(eq=False)
 class UsageReporter:
-    def __init__(
-        self,
-        db: Database,
-        gateway: StripeGateway,
-        *,
-        poll_seconds: float = 5,
-        batch: int = 100,
-        max_backoff_seconds: float = 3600,
-    ) -> None:
-        self.db = db
-        self.gateway = gateway
-        self.poll_seconds = poll_seconds
-        self.batch = batch
-        self.max_backoff_seconds = max_backoff_seconds
-        self.reported = 0
-        self.last_error: str | None = None
+    db: Database
+    gateway: StripeGateway
+    _: KW_ONLY
+    poll_seconds: float = 5
+    batch: int = 100
+    max_backoff_seconds: float = 3600
+    reported: int = field(init=False, default=0)
+    last_error: str | None = field(init=False, default=None)
+    _loop: Periodic = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
         # Database down: the loop logs it and tries again on the next round.
-        self._loop = Periodic("usage-reporter", poll_seconds, self.report_pending)
+        self._loop = Periodic("usage-reporter", self.poll_seconds, self.report_pending)
 
     async def start(self) -> None:
         _wakeups.add(self._loop)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, InitVar, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -100,31 +100,30 @@ class _Entry:
     fetched_at: float
 
 
+@dataclass(eq=False)
 class AccountStatusCache:
     """Per-organization account status from privacy, fresh for ``ttl_seconds`` and kept
     for ``stale_seconds`` (whichever is longer) to answer while privacy is down.
     Bounded: past ``max_entries`` organizations the least recently used goes."""
 
-    def __init__(
-        self,
-        services: ServiceClients,
-        *,
-        ttl_seconds: float,
-        stale_seconds: float,
-        clock: Callable[[], float] = time.monotonic,
-        max_entries: int = 10_000,
-    ) -> None:
-        self.services = services
-        self.ttl_seconds = ttl_seconds
-        self.stale_seconds = stale_seconds
-        self.clock = clock
-        self._entries: TTLCache[str, _Entry] = TTLCache(
-            max_entries, max(ttl_seconds, stale_seconds), timer=clock
+    services: ServiceClients
+    _: KW_ONLY
+    ttl_seconds: float
+    stale_seconds: float
+    clock: Callable[[], float] = time.monotonic
+    max_entries: InitVar[int] = 10_000
+    _entries: TTLCache[str, _Entry] = field(init=False, repr=False)
+    _asking: SingleFlight[tuple[str, int], AccountStatus] = field(
+        init=False, repr=False, default_factory=SingleFlight
+    )
+    _learned: Counter[str] = field(init=False, repr=False, default_factory=Counter)
+    """Per organization, moves on every ``remember`` of it: an older question's answer
+    about that organization is not kept (other organizations' answers still are)."""
+
+    def __post_init__(self, max_entries: int) -> None:
+        self._entries = TTLCache(
+            max_entries, max(self.ttl_seconds, self.stale_seconds), timer=self.clock
         )
-        self._asking: SingleFlight[tuple[str, int], AccountStatus] = SingleFlight()
-        self._learned: Counter[str] = Counter()
-        """Per organization, moves on every ``remember`` of it: an older question's answer
-        about that organization is not kept (other organizations' answers still are)."""
 
     async def status(self, identity: Identity) -> AccountStatus:
         """The organization's status: cached, or asked of privacy as ``identity`` (one

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import KW_ONLY, InitVar, dataclass, field
 
 from cachetools import TTLCache
 from sqlalchemy import event
@@ -29,27 +30,26 @@ from gateway.adapters.single_flight import SingleFlight
 from gateway.domain.principal import Principal
 
 
+@dataclass(eq=False)
 class ApiKeyCache:
     """Principals of recently used API keys, by key hash, for ``ttl_seconds``.
 
     Bounded: past ``max_entries`` keys the least recently used goes."""
 
-    def __init__(
-        self,
-        ttl_seconds: float,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        max_entries: int = 10_000,
-    ) -> None:
-        self.ttl_seconds = ttl_seconds
-        self.clock = clock
-        """Read on every use (a test moves it)."""
-        self._entries: TTLCache[str, Principal] = TTLCache(
-            max_entries, max(ttl_seconds, 0), timer=lambda: self.clock()
-        )
-        self.generation = 0
-        """Moves on every ``forget_all``: a lookup started under an older one is not kept."""
-        self._lookups: SingleFlight[tuple[str, int], Principal | None] = SingleFlight()
+    ttl_seconds: float
+    _: KW_ONLY
+    clock: Callable[[], float] = time.monotonic
+    """Read on every use (a test moves it)."""
+    max_entries: InitVar[int] = 10_000
+    _entries: TTLCache[str, Principal] = field(init=False, repr=False)
+    generation: int = field(init=False, default=0)
+    """Moves on every ``forget_all``: a lookup started under an older one is not kept."""
+    _lookups: SingleFlight[tuple[str, int], Principal | None] = field(
+        init=False, repr=False, default_factory=SingleFlight
+    )
+
+    def __post_init__(self, max_entries: int) -> None:
+        self._entries = TTLCache(max_entries, max(self.ttl_seconds, 0), timer=lambda: self.clock())
 
     def get(self, key_hash: str) -> Principal | None:
         return self._entries.get(key_hash)

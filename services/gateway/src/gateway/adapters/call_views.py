@@ -34,7 +34,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from clashtor_common.identity import Identity
@@ -77,34 +77,28 @@ class _Entry:
     kept_at: float
 
 
+@dataclass(kw_only=True, eq=False)
 class CallViewCache:
     """Views by (organization, call), least recently used dropped first, none older than
     ``max_age_seconds``."""
 
-    def __init__(
-        self,
-        *,
-        max_entries: int,
-        max_bytes: int,
-        max_age_seconds: float,
-        clock: Callable[[], float] = time.monotonic,
-        max_tombstones: int = 10_000,
-    ) -> None:
-        self.max_entries = max_entries
-        self.max_bytes = max_bytes
-        self.max_age_seconds = max_age_seconds
-        self.clock = clock
-        self.max_tombstones = max_tombstones
-        self._views: OrderedDict[Key, _Entry] = OrderedDict()
-        self._bytes = 0
-        self._forgets = 0
-        """Forgets so far: a read's ``stamp``; a view read before a forget is not put."""
-        self._forgotten_calls: dict[Key, int] = {}
-        self._forgotten_orgs: dict[str, int] = {}
-        self._forgotten_all = 0
-        """Past ``max_tombstones``, one stamp for everything: no read older than it is put."""
-        self.reads: SingleFlight[ReadKey, CachedView] = SingleFlight()
-        """Reads of a call's sources under way, shared by the same caller's readers."""
+    max_entries: int
+    max_bytes: int
+    max_age_seconds: float
+    clock: Callable[[], float] = time.monotonic
+    max_tombstones: int = 10_000
+    _views: OrderedDict[Key, _Entry] = field(init=False, repr=False, default_factory=OrderedDict)
+    _bytes: int = field(init=False, repr=False, default=0)
+    _forgets: int = field(init=False, repr=False, default=0)
+    """Forgets so far: a read's ``stamp``; a view read before a forget is not put."""
+    _forgotten_calls: dict[Key, int] = field(init=False, repr=False, default_factory=dict)
+    _forgotten_orgs: dict[str, int] = field(init=False, repr=False, default_factory=dict)
+    _forgotten_all: int = field(init=False, repr=False, default=0)
+    """Past ``max_tombstones``, one stamp for everything: no read older than it is put."""
+    reads: SingleFlight[ReadKey, CachedView] = field(
+        init=False, repr=False, default_factory=SingleFlight
+    )
+    """Reads of a call's sources under way, shared by the same caller's readers."""
 
     def __len__(self) -> int:
         return len(self._views)

@@ -35,7 +35,7 @@ import secrets
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, InitVar, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -643,24 +643,19 @@ class Claimed:
     """The ``next_attempt_at`` this worker set: while the row still has it, it is ours."""
 
 
+@dataclass(eq=False)
 class ZoomImporter:
-    def __init__(
-        self,
-        db: Database,
-        deps: ZoomDeps,
-        tokens: ZoomTokens,
-        uploader: IngestUploader,
-        policy: RetryPolicy,
-        *,
-        poll_seconds: float,
-        max_participants: int = 50,
-    ) -> None:
-        self.db = db
-        self.deps = deps
-        self.tokens = tokens
-        self.uploader = uploader
-        self.policy = policy
-        self.max_participants = max_participants
+    db: Database
+    deps: ZoomDeps
+    tokens: ZoomTokens
+    uploader: IngestUploader
+    policy: RetryPolicy
+    _: KW_ONLY
+    poll_seconds: InitVar[float]
+    max_participants: int = 50
+    _loop: Periodic = field(init=False, repr=False)
+
+    def __post_init__(self, poll_seconds: float) -> None:
         self._loop = Periodic("zoom-imports", poll_seconds, self.run_once)
 
     async def start(self) -> None:

@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import KW_ONLY, dataclass, field
 
 from opentelemetry import trace
 from sqlalchemy import delete
@@ -51,34 +52,28 @@ DeadLetter = Callable[[Claim, BaseException], Awaitable[None]]
 """Publish a job's event to the dead-letter topic, with the error."""
 
 
+@dataclass(eq=False)
 class TranscriptionWorkers:
-    def __init__(
-        self,
-        ctx: TranscribeContext,
-        queue: JobQueue,
-        *,
-        dead_letter: DeadLetter,
-        concurrency: int,
-        poll_seconds: float,
-        max_attempts: int,
-        backoff_seconds: float,
-        backoff_max: float,
-    ) -> None:
-        self.ctx = ctx
-        self.queue = queue
-        self.dead_letter = dead_letter
-        self.concurrency = concurrency
-        self.poll_seconds = poll_seconds
-        self.max_attempts = max_attempts
-        self.backoff_seconds = backoff_seconds
-        self.backoff_max = backoff_max
-        self._tasks: list[asyncio.Task[None]] = []
-        self._transient: dict[str, int] = {}
-        self._publish_seconds = min(queue.lease.total_seconds(), SQLITE_TURN_SECONDS) / 3
-        """The longest a dead-lettering publish may hold the job's row lock."""
-        self._settled: set[str] = set()
-        """Tokens of claims whose outcome is committed (a renewal that finds the job gone
-        after that is no lost lease)."""
+    ctx: TranscribeContext
+    queue: JobQueue
+    _: KW_ONLY
+    dead_letter: DeadLetter
+    concurrency: int
+    poll_seconds: float
+    max_attempts: int
+    backoff_seconds: float
+    backoff_max: float
+    _tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
+    _transient: dict[str, int] = field(init=False, default_factory=dict)
+    _publish_seconds: float = field(init=False)
+    """The longest a dead-lettering publish may hold the job's row lock."""
+    _settled: set[str] = field(init=False, default_factory=set)
+    """Tokens of claims whose outcome is committed (a renewal that finds the job gone
+    after that is no lost lease)."""
+    _tracer: trace.Tracer = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._publish_seconds = min(self.queue.lease.total_seconds(), SQLITE_TURN_SECONDS) / 3
         self._tracer = trace.get_tracer(
             "clashtor.transcribe.workers", tracer_provider=tracer_provider()
         )
