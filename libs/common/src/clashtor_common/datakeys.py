@@ -28,10 +28,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import Connection, DateTime, LargeBinary, delete, event, select, text
+from sqlalchemy import Connection, DateTime, LargeBinary, delete, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from sqlalchemy.orm import Session
 from sqlmodel import Field, SQLModel
 
 from clashtor_common.crypto import (
@@ -42,6 +41,7 @@ from clashtor_common.crypto import (
     Keyring,
     WrappedKey,
 )
+from clashtor_common.db import CommitSignal
 from clashtor_common.events import WrappedDataKey
 
 log = logging.getLogger(__name__)
@@ -210,7 +210,7 @@ class KeyTable:
         if not wanted:
             return 0
         result = await session.execute(delete(self.model).where(self.model.id.in_(wanted)))  # type: ignore[attr-defined]
-        session.info[_DESTROYED] = True
+        _DESTROYED.mark(session)
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def rewrap(self, session: AsyncSession, *, batch: int = 500) -> int:
@@ -239,20 +239,8 @@ class KeyTable:
             done += len(rows)
 
 
-_DESTROYED = "clashtor_data_keys_destroyed"
-_wakeups: set[asyncio.Event] = set()
-
-
-@event.listens_for(Session, "after_commit")
-def _wake_reclaimers(session: Session) -> None:
-    if session.info.pop(_DESTROYED, False):
-        for ev in list(_wakeups):
-            ev.set()
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_destroyed(session: Session) -> None:
-    session.info.pop(_DESTROYED, None)
+_DESTROYED = CommitSignal("clashtor_data_keys_destroyed")
+"""Raised by a transaction that destroyed data keys; wakes the ``Reclaimer``s."""
 
 
 class Reclaimer:
@@ -275,14 +263,14 @@ class Reclaimer:
         self._wake = asyncio.Event()
 
     async def run(self) -> None:
-        _wakeups.add(self._wake)
+        _DESTROYED.subscribe(self._wake.set)
         try:
             while True:
                 await self._wake.wait()
                 self._wake.clear()
                 await self.reclaim()
         finally:
-            _wakeups.discard(self._wake)
+            _DESTROYED.unsubscribe(self._wake.set)
 
     async def reclaim(self) -> None:
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -307,6 +307,40 @@ def _joined(old: Any, new: Any) -> Any:
     if isinstance(old, set):
         return old | new
     return old or new
+
+
+class CommitSignal:
+    """A flag a transaction raises (``mark``) to wake background loops once it commits.
+
+    What wrote rows a loop acts on (usage to report, data keys destroyed) marks its
+    session; when that transaction commits, every subscriber of this process is called
+    (after the commit: the loop sees the rows), and when it rolls back the flag is
+    dropped. A nested session's flag goes to the outer session (``Database.session``),
+    so it fires at the real commit. One per kind, at module level (its listeners are the
+    ``Session`` class's for the life of the process)."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self._subscribers: set[Callable[[], None]] = set()
+        event.listen(Session, "after_commit", self._committed)
+        event.listen(Session, "after_rollback", self._rolled_back)
+
+    def mark(self, session: Session | AsyncSession) -> None:
+        session.info[self.key] = True
+
+    def subscribe(self, wake: Callable[[], None]) -> None:
+        self._subscribers.add(wake)
+
+    def unsubscribe(self, wake: Callable[[], None]) -> None:
+        self._subscribers.discard(wake)
+
+    def _committed(self, session: Session) -> None:
+        if session.info.pop(self.key, False):
+            for wake in list(self._subscribers):
+                wake()
+
+    def _rolled_back(self, session: Session) -> None:
+        session.info.pop(self.key, None)
 
 
 def _database_locked() -> exc.OperationalError:

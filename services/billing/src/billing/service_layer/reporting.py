@@ -19,8 +19,7 @@ import time
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import event, update
-from sqlalchemy.orm import Session
+from sqlalchemy import update
 from sqlmodel import col, select
 
 from billing.adapters.stripe_gateway import StripeGateway, StripeRejected, StripeUnavailable
@@ -35,21 +34,6 @@ log = logging.getLogger(__name__)
 
 #: Stripe accepts meter events at most 35 days old.
 METER_MAX_AGE_SECONDS = 35 * 86400 - 3600
-
-#: The loops of the running reporters, woken after a commit that recorded usage.
-_wakeups: set[Periodic] = set()
-
-
-@event.listens_for(Session, "after_commit")
-def _wake_reporters(session: Session) -> None:
-    if session.info.pop(USAGE_DIRTY, False):
-        for loop in list(_wakeups):
-            loop.wake()
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_dirty(session: Session) -> None:
-    session.info.pop(USAGE_DIRTY, None)
 
 
 def meter_idempotency_key(call_id: str, round_: int = 0) -> str:
@@ -75,11 +59,11 @@ class UsageReporter:
         self._loop = Periodic("usage-reporter", self.poll_seconds, self.report_pending)
 
     async def start(self) -> None:
-        _wakeups.add(self._loop)
+        USAGE_DIRTY.subscribe(self._loop.wake)
         await self._loop.start()
 
     async def stop(self) -> None:
-        _wakeups.discard(self._loop)
+        USAGE_DIRTY.unsubscribe(self._loop.wake)
         await self._loop.stop()
 
     def wake(self) -> None:

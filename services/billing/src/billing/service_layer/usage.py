@@ -21,11 +21,12 @@ from billing.domain.plans import FREE
 from billing.domain.subscriptions import effective
 from billing.domain.usage import billable_minutes, current_period, overage
 from billing.service_layer.subscriptions import to_state
+from clashtor_common.db import CommitSignal
 
 log = logging.getLogger(__name__)
 
-#: Session flag that wakes the usage reporter after the transaction commits.
-USAGE_DIRTY = "billing_usage_dirty"
+#: Raised by a transaction that added a pending row: wakes the usage reporter at its commit.
+USAGE_DIRTY = CommitSignal("billing_usage_dirty")
 
 
 async def record_call_usage(
@@ -71,7 +72,7 @@ async def record_call_usage(
     session.add(row)
     await session.flush()
     if status == ReportStatus.PENDING:
-        session.sync_session.info[USAGE_DIRTY] = True
+        USAGE_DIRTY.mark(session)
     return row
 
 
