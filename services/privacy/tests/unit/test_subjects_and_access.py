@@ -10,6 +10,7 @@ from privacy.domain.access import Forbidden, authorize_request, may_read_request
 from privacy.domain.subjects import (
     ForeignSubject,
     InvalidSubject,
+    SubjectInput,
     SubjectRef,
     normalize_subject,
 )
@@ -19,7 +20,7 @@ SECRET = "test-fingerprint-secret"
 
 def subject(type: str, id: str | None = None, email: str | None = None) -> SubjectRef:
     return normalize_subject(
-        type=type, id=id, email=email, org_id="org-1", fingerprint_secret=SECRET
+        SubjectInput(type, id, email), org_id="org-1", fingerprint_secret=SECRET
     )
 
 

@@ -70,35 +70,37 @@ def is_email(value: str) -> bool:
     return len(value) <= 320 and bool(_EMAIL.match(value.strip()))
 
 
-def normalize_subject(
-    *,
-    type: str,
-    id: str | None,
-    email: str | None,
-    org_id: str,
-    fingerprint_secret: str,
-) -> SubjectRef:
+@dataclass(frozen=True)
+class SubjectInput:
+    """A subject as a client sent it, not yet validated: a type, an id and/or an email."""
+
+    type: str
+    id: str | None = None
+    email: str | None = None
+
+
+def normalize_subject(raw: SubjectInput, *, org_id: str, fingerprint_secret: str) -> SubjectRef:
     """Validate a subject as a client sent it; the email leaves this function hashed."""
-    if type not in SUBJECT_TYPES:
+    if raw.type not in SUBJECT_TYPES:
         raise InvalidSubject(f"subject type must be one of {', '.join(SUBJECT_TYPES)}")
-    ident = id.strip() if id else None
+    ident = raw.id.strip() if raw.id else None
     if ident is not None and not _ID.match(ident):
         raise InvalidSubject(
             "subject id must be 1-200 characters of letters, digits and . _ : @ + -"
         )
     fp: str | None = None
-    if email is not None:
-        if type in ("call", "organization"):
-            raise InvalidSubject(f"a {type} subject is named by its id, not an email")
-        if not is_email(email):
+    if raw.email is not None:
+        if raw.type in ("call", "organization"):
+            raise InvalidSubject(f"a {raw.type} subject is named by its id, not an email")
+        if not is_email(raw.email):
             raise InvalidSubject("subject email is not a valid email address")
-        fp = fingerprint(fingerprint_secret, email)
-    if type == "organization":
+        fp = fingerprint(fingerprint_secret, raw.email)
+    if raw.type == "organization":
         ident = ident or org_id
         if ident != org_id:
             raise ForeignSubject(ident)
-    if type == "call" and not ident:
+    if raw.type == "call" and not ident:
         raise InvalidSubject("a call subject needs the call id")
     if ident is None and fp is None:
-        raise InvalidSubject(f"a {type} subject needs an id or an email")
-    return SubjectRef(type=type, id=ident, fingerprint=fp)
+        raise InvalidSubject(f"a {raw.type} subject needs an id or an email")
+    return SubjectRef(type=raw.type, id=ident, fingerprint=fp)

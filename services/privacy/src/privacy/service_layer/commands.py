@@ -44,7 +44,13 @@ from privacy.domain.access import (
 )
 from privacy.domain.clock import as_utc
 from privacy.domain.requests import Kind, Status
-from privacy.domain.subjects import ForeignSubject, InvalidSubject, SubjectRef, normalize_subject
+from privacy.domain.subjects import (
+    ForeignSubject,
+    InvalidSubject,
+    SubjectInput,
+    SubjectRef,
+    normalize_subject,
+)
 from privacy.service_layer.erasure import start_erasure
 from privacy.service_layer.export import start_export
 from privacy.service_layer.records import (
@@ -56,22 +62,11 @@ from privacy.service_layer.records import (
 )
 
 
-@dataclass(frozen=True)
-class SubjectInput:
-    type: str
-    id: str | None = None
-    email: str | None = None
-
-
 def resolve_subject(deps: PrivacyContext, identity: Identity, raw: SubjectInput) -> SubjectRef:
     """Validate the subject; an email becomes a fingerprint here and goes no further."""
     try:
         return normalize_subject(
-            type=raw.type,
-            id=raw.id,
-            email=raw.email,
-            org_id=identity.org_id,
-            fingerprint_secret=deps.fingerprint_secret,
+            raw, org_id=identity.org_id, fingerprint_secret=deps.fingerprint_secret
         )
     except InvalidSubject as exc:
         raise InvalidInput(str(exc), "invalid_subject") from exc
