@@ -37,16 +37,7 @@ async def on_call_transcribed(
     """A transcribed call's minutes go into the ledger once (reported to Stripe later)."""
     call = event.payload_as(CallTranscribed)
     try:
-        await record_call_usage(
-            session,
-            org_id=event.org_id,
-            call_id=call.call_id,
-            duration_seconds=call.duration,
-            user_id=call.uploader_id,
-            occurred_at=int(event.time.timestamp()),
-            source_event_id=str(event.id),
-            stripe_configured=context.stripe is not None,
-        )
+        await record_call_usage(session, event, call, stripe_configured=context.stripe is not None)
     except InvalidDuration as exc:
         raise PermanentError(f"call {call.call_id}: {exc}") from exc
 

@@ -7,7 +7,6 @@ local Stripe (localstripe + stub) and the topics billing answers on.
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from typing import Any
 
@@ -193,16 +192,10 @@ async def test_without_stripe_or_a_paid_plan_usage_is_kept_but_not_reported(
     async with billing.runtime.db.session() as session:
 
         async def record(org_id: str, call_id: str, seconds: int, *, stripe: bool) -> Any:
-            """A call's usage as the call-completed handler records it (a new event id)."""
+            """A call's usage as the call-transcribed handler records it (a new event id)."""
+            call = transcribed(call_id, seconds, "u1")
             return await record_call_usage(
-                session,
-                org_id=org_id,
-                call_id=call_id,
-                duration_seconds=seconds,
-                user_id="u1",
-                occurred_at=int(time.time()),
-                source_event_id=str(uuid.uuid4()),
-                stripe_configured=stripe,
+                session, event_for(call, org_id), call, stripe_configured=stripe
             )
 
         kept_local = await record(unconfigured_org, "c-local", 125, stripe=False)

@@ -22,6 +22,7 @@ from billing.domain.subscriptions import effective
 from billing.domain.usage import billable_minutes, current_period, overage
 from billing.service_layer.subscriptions import to_state
 from clashtor_common.db import CommitSignal
+from clashtor_common.events import CallTranscribed, Envelope
 
 log = logging.getLogger(__name__)
 
@@ -30,24 +31,18 @@ USAGE_DIRTY = CommitSignal("billing_usage_dirty")
 
 
 async def record_call_usage(
-    session: AsyncSession,
-    *,
-    org_id: str,
-    call_id: str,
-    duration_seconds: float,
-    user_id: str | None,
-    occurred_at: int,
-    source_event_id: str,
-    stripe_configured: bool,
+    session: AsyncSession, event: Envelope, call: CallTranscribed, *, stripe_configured: bool
 ) -> UsageRecord | None:
     """Add the call's minutes to the ledger; None if the call is already there."""
+    org_id, call_id = event.org_id, call.call_id
+    occurred_at = int(event.time.timestamp())
     existing = await session.execute(
         select(UsageRecord.id).where(UsageRecord.org_id == org_id, UsageRecord.call_id == call_id)
     )
     if existing.first() is not None:
         log.info("usage of call %s (org %s) already recorded", call_id, org_id)
         return None
-    minutes = billable_minutes(duration_seconds)
+    minutes = billable_minutes(call.duration)
     customer = await session.get(BillingCustomer, org_id)
     plan_now = effective(to_state(await session.get(SubscriptionRecord, org_id)), occurred_at)
     if not stripe_configured:
@@ -60,10 +55,10 @@ async def record_call_usage(
         org_id=org_id,
         call_id=call_id,
         minutes=minutes,
-        duration_seconds=duration_seconds,
-        user_ref=user_id,
+        duration_seconds=call.duration,
+        user_ref=call.uploader_id,
         occurred_at=occurred_at,
-        source_event_id=source_event_id,
+        source_event_id=str(event.id),
         stripe_customer_id=customer.stripe_customer_id if customer else None,
         report_status=status,
     )
