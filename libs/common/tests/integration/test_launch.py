@@ -14,7 +14,10 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -48,6 +51,19 @@ def service_package(tmp_path: Path, name: str, source: str) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": path}
 
 
+@contextmanager
+def launched(
+    name: str, port: int, env: dict[str, str], log_dir: Path, **options: Any
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``launch``'s process (its log ``<name>.log`` in ``log_dir``), stopped when the block
+    ends, whether its assertions passed or not."""
+    proc = launch(name, port, env, log_dir / f"{name}.log", **options)
+    try:
+        yield proc
+    finally:
+        stop_process(proc)
+
+
 @pytest.fixture
 def slow_service(tmp_path: Path) -> dict[str, str]:
     return service_package(tmp_path, "slowsvc", SLOW_APP)
@@ -57,16 +73,13 @@ def test_a_launched_service_holds_its_port_while_it_loads(
     slow_service: dict[str, str], tmp_path: Path
 ) -> None:
     port = free_port()
-    proc = launch("slowsvc", port, slow_service, tmp_path / "slowsvc.log")
-    try:
+    with launched("slowsvc", port, slow_service, tmp_path) as proc:
         assert not is_free(port)  # before: free until the app had loaded
         with pytest.raises(OSError):
             listening_socket(port).close()  # nobody else gets it meanwhile
         url = f"http://127.0.0.1:{port}"
         wait_ready({"slowsvc": url}, {"slowsvc": proc}, timeout=60, quiet=True)
         assert httpx.get(f"{url}/readyz").json() == {"status": "ready"}
-    finally:
-        stop_process(proc)
     assert is_free(port)  # stopped: the port is closed, not held by the launcher
 
 
@@ -75,13 +88,10 @@ def test_a_service_launched_on_a_held_socket_listens_on_it(
 ) -> None:
     held = listening_socket()
     port = held.getsockname()[1]
-    proc = launch("slowsvc", port, slow_service, tmp_path / "slowsvc.log", sock=held)
-    try:
+    with launched("slowsvc", port, slow_service, tmp_path, sock=held) as proc:
         assert held.fileno() == -1  # handed over: the launcher keeps no copy
         url = f"http://127.0.0.1:{port}"
         wait_ready({"slowsvc": url}, {"slowsvc": proc}, timeout=60, quiet=True)
-    finally:
-        stop_process(proc)
     assert is_free(port)
 
 
@@ -134,12 +144,9 @@ def test_a_service_with_workers_is_served_by_each_and_stopped_whole(
     pid_service: dict[str, str], tmp_path: Path
 ) -> None:
     port = free_port()
-    proc = launch("pidsvc", port, pid_service, tmp_path / "pidsvc.log")
-    try:
+    with launched("pidsvc", port, pid_service, tmp_path) as proc:
         pids = _answering_pids(proc, port)
         assert len(pids) == 3 and proc.pid in pids  # the first and its two forks
-    finally:
-        stop_process(proc)
     assert proc.returncode == -signal.SIGTERM  # as a single process ends: uvicorn re-raises it
     assert {int(p.name) for p in (tmp_path / "marks").iterdir()} == pids  # each stopped gracefully
     for pid in pids - {proc.pid}:
@@ -165,8 +172,7 @@ def test_each_worker_listens_on_a_socket_of_its_own(
     """One accept queue per process, the kernel spreading connections across them: on one
     shared queue, the first process awake took a whole burst of new connections at once."""
     port = free_port()
-    proc = launch("pidsvc", port, pid_service, tmp_path / "pidsvc.log")
-    try:
+    with launched("pidsvc", port, pid_service, tmp_path) as proc:
         pids = _answering_pids(proc, port)
         sockets = [_listening_sockets(pid, port) for pid in pids]
         assert [len(held) for held in sockets] == [1, 1, 1]
@@ -175,8 +181,6 @@ def test_each_worker_listens_on_a_socket_of_its_own(
             listening_socket(port).close()  # still the service's alone
         with pytest.raises(OSError):  # nor can another launcher's shared bind join it
             listening_socket(port, shared=True).close()
-    finally:
-        stop_process(proc)
     assert is_free(port)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -24,14 +25,35 @@ class Thing(SQLModel, table=True):
     name: str
 
 
+MakeDatabase = Callable[..., Awaitable[Database]]
+
+
+@pytest.fixture
+async def sqlite_db(tmp_path: Path) -> AsyncIterator[MakeDatabase]:
+    """Makes the test's SQLite database with ``Thing`` (and the tables passed) created, when
+    the test asks (after its monkeypatches), and disposes of it after the test, passed or not."""
+    made: list[Database] = []
+
+    async def make(*tables: type[SQLModel]) -> Database:
+        db = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
+        made.append(db)
+        await db.create_all(Thing, *tables)
+        return db
+
+    yield make
+    for db in made:
+        await db.dispose()
+
+
 async def count(db: Database) -> int:
     async with db.session() as s:
         return (await s.execute(select(func.count()).select_from(Thing))).scalar_one()
 
 
-async def test_a_released_savepoint_rolls_back_with_its_outer_transaction(tmp_path: Path) -> None:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
-    await db.create_all(Thing)
+async def test_a_released_savepoint_rolls_back_with_its_outer_transaction(
+    sqlite_db: MakeDatabase,
+) -> None:
+    db = await sqlite_db()
     with pytest.raises(RuntimeError):
         async with db.session() as s:
             async with s.begin_nested():
@@ -42,17 +64,15 @@ async def test_a_released_savepoint_rolls_back_with_its_outer_transaction(tmp_pa
         async with s.begin_nested():
             s.add(Thing(name="kept"))
     assert await count(db) == 1
-    await db.dispose()
 
 
 async def test_a_burst_of_sqlite_transactions_queues_instead_of_timing_out(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sqlite_db: MakeDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Twenty writers that each hold the lock a fifth of a second, with a one-second busy
     timeout: SQLite's own wait let some lose every retry ("database is locked")."""
     monkeypatch.setattr(db_module, "SQLITE_BUSY_SECONDS", 1)
-    db = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
-    await db.create_all(Thing)
+    db = await sqlite_db()
 
     async def write(n: int) -> None:
         async with db.session() as s:
@@ -62,12 +82,12 @@ async def test_a_burst_of_sqlite_transactions_queues_instead_of_timing_out(
 
     await asyncio.gather(*(write(n) for n in range(20)))
     assert await count(db) == 20
-    await db.dispose()
 
 
-async def test_a_session_inside_another_does_not_wait_for_its_own_turn(tmp_path: Path) -> None:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
-    await db.create_all(Thing)
+async def test_a_session_inside_another_does_not_wait_for_its_own_turn(
+    sqlite_db: MakeDatabase,
+) -> None:
+    db = await sqlite_db()
 
     async def nested() -> None:
         async with db.session():
@@ -76,17 +96,15 @@ async def test_a_session_inside_another_does_not_wait_for_its_own_turn(tmp_path:
 
     await asyncio.wait_for(nested(), timeout=20)
     assert await count(db) == 1
-    await db.dispose()
 
 
 async def test_a_session_inside_one_that_wrote_is_a_savepoint_not_a_wait_for_the_lock(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sqlite_db: MakeDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On SQLite the outer session holds the write lock once it wrote: a second connection
     waited for it until the busy timeout ("database is locked")."""
     monkeypatch.setattr(db_module, "SQLITE_BUSY_SECONDS", 1)
-    db = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
-    await db.create_all(Thing)
+    db = await sqlite_db()
     async with db.session() as outer:
         outer.add(Thing(name="outer"))
         await outer.flush()
@@ -108,14 +126,12 @@ async def test_a_session_inside_one_that_wrote_is_a_savepoint_not_a_wait_for_the
                 inner.add(Thing(name="inner again"))
             raise RuntimeError("the outer transaction fails: the inner one with it")
     assert await count(db) == 2
-    await db.dispose()
 
 
-async def test_a_task_started_inside_a_session_waits_for_its_turn(tmp_path: Path) -> None:
+async def test_a_task_started_inside_a_session_waits_for_its_turn(sqlite_db: MakeDatabase) -> None:
     """The turn is the task's, not its children's: a task spawned in a session (which
     inherits the context) used to take itself for the holder and write alongside."""
-    db = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
-    await db.create_all(Thing)
+    db = await sqlite_db()
     order: list[str] = []
 
     async def child() -> None:
@@ -133,18 +149,16 @@ async def test_a_task_started_inside_a_session_waits_for_its_turn(tmp_path: Path
     await asyncio.wait_for(spawned, timeout=20)
     assert order == ["parent commits", "child's session"]
     assert await count(db) == 2
-    await db.dispose()
 
 
 async def test_a_child_task_awaited_by_its_sessions_parent_fails_instead_of_hanging(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sqlite_db: MakeDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The child waits for the turn its parent holds while the parent awaits the child:
     the wait for the turn had no bound and both hung forever (SQLite's own wait ended in
     "database is locked" after the busy timeout)."""
     monkeypatch.setattr(db_module, "SQLITE_TURN_SECONDS", 0.5)
-    db = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
-    await db.create_all(Thing)
+    db = await sqlite_db()
 
     async def child() -> None:
         async with db.session() as s:
@@ -159,7 +173,6 @@ async def test_a_child_task_awaited_by_its_sessions_parent_fails_instead_of_hang
     with pytest.raises(OperationalError, match="database is locked"):
         await asyncio.wait_for(parent(), timeout=20)
     assert await count(db) == 0
-    await db.dispose()
 
 
 def sample_envelope() -> Envelope:
@@ -181,13 +194,12 @@ class _Wake(asyncio.Event):
 
 @pytest.mark.parametrize("outer_fails", [True, False], ids=["outer rolls back", "outer commits"])
 async def test_a_nested_sessions_after_commit_effects_wait_for_the_outer_commit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, outer_fails: bool
+    sqlite_db: MakeDatabase, monkeypatch: pytest.MonkeyPatch, outer_fails: bool
 ) -> None:
     """The savepoint's release fired the nested session's after_commit: the relay woke
     (and its own listeners ran) before the real commit, even when the outer then rolled
     back, and the flag was gone by the outer's commit."""
-    db = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
-    await db.create_all(Thing, outbox.OutboxRecord)
+    db = await sqlite_db(outbox.OutboxRecord)
     wake = _Wake()
     monkeypatch.setattr(outbox, "_wakeups", {wake})
     committed: list[str] = []
@@ -209,18 +221,16 @@ async def test_a_nested_sessions_after_commit_effects_wait_for_the_outer_commit(
     else:
         assert (wake.times, committed) == (1, ["x"])
         assert await outbox.pending_count(db) == 1
-    await db.dispose()
 
 
 async def test_a_session_inside_an_inner_session_that_wrote_is_a_savepoint_on_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sqlite_db: MakeDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The outer session had not written, the inner one (its own connection) had: a
     session inside the inner one took the outer for its holder, saw it had not begun and
     opened a third connection that waited for the inner's lock ("database is locked")."""
     monkeypatch.setattr(db_module, "SQLITE_BUSY_SECONDS", 1)
-    db = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
-    await db.create_all(Thing)
+    db = await sqlite_db()
     async with db.session():
         async with db.session() as inner:
             inner.add(Thing(name="inner"))
@@ -228,18 +238,16 @@ async def test_a_session_inside_an_inner_session_that_wrote_is_a_savepoint_on_it
             async with db.session() as innermost:
                 innermost.add(Thing(name="innermost"))
     assert await count(db) == 2
-    await db.dispose()
 
 
 async def test_a_committed_sqlite_session_makes_no_rollback_trip(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sqlite_db: MakeDatabase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The pool's reset on return rolled back a connection whose session had just
     committed: one more trip to aiosqlite's thread per transaction, for nothing."""
     import aiosqlite
 
-    db = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
-    await db.create_all(Thing)
+    db = await sqlite_db()
     rollbacks = 0
     rollback = aiosqlite.Connection.rollback
 
@@ -260,18 +268,16 @@ async def test_a_committed_sqlite_session_makes_no_rollback_trip(
             raise RuntimeError("the session fails")
     assert rollbacks == 1  # the session's own rollback, not a second one from the pool
     assert await count(db) == 1
-    await db.dispose()
 
 
 async def test_a_sqlite_connection_returned_inside_a_transaction_is_rolled_back(
-    tmp_path: Path,
+    sqlite_db: MakeDatabase,
 ) -> None:
     """A connection given back to the pool with its transaction open (a raw DBAPI user)
     is still rolled back: its write is undone and its write lock released."""
     from sqlalchemy.util import greenlet_spawn
 
-    db = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
-    await db.create_all(Thing)
+    db = await sqlite_db()
 
     def write_and_leave_open() -> None:
         raw = db.engine.sync_engine.raw_connection()
@@ -287,4 +293,3 @@ async def test_a_sqlite_connection_returned_inside_a_transaction_is_rolled_back(
     async with db.session() as s:
         names = (await s.execute(select(Thing.name))).scalars().all()
     assert names == ["next"]
-    await db.dispose()
