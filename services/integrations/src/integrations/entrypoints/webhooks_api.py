@@ -7,7 +7,9 @@ metadata address is refused with 422 ``target_refused``.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
 
 from clashtor_common.contracts import webhooks as wire
 from clashtor_common.pagination import Paging
@@ -95,27 +97,31 @@ async def list_webhooks(
     return wire.WebhookPage(items=[webhook_view(ctx, s) for s in rows], next_cursor=next_cursor)
 
 
-@router.get(
-    "/{webhook_id}", response_model=wire.Webhook, responses=NOT_FOUND, operation_id="getWebhook"
-)
-async def get_webhook(
-    webhook_id: wire.WebhookId, identity: AdminIdentity, ctx: ContextDep, session: SessionDep
-) -> wire.Webhook:
-    return webhook_view(ctx, await subscriptions.get(session, identity.org_id, webhook_id))
+async def organizations_webhook(
+    webhook_id: wire.WebhookId, identity: AdminIdentity, session: SessionDep
+) -> WebhookSubscription:
+    """The webhook the path names, if it is the caller's organization's (404 otherwise)."""
+    return await subscriptions.get(session, identity.org_id, webhook_id)
 
 
-@router.patch(
-    "/{webhook_id}", response_model=wire.Webhook, responses=NOT_FOUND, operation_id="updateWebhook"
-)
+TheWebhook = Annotated[WebhookSubscription, Depends(organizations_webhook, scope="function")]
+one_webhook = APIRouter(prefix="/{webhook_id}", responses=NOT_FOUND)
+"""The routes of one webhook, each reading it as ``TheWebhook`` (so each may answer 404)."""
+
+
+@one_webhook.get("", response_model=wire.Webhook, operation_id="getWebhook")
+async def get_webhook(sub: TheWebhook, ctx: ContextDep) -> wire.Webhook:
+    return webhook_view(ctx, sub)
+
+
+@one_webhook.patch("", response_model=wire.Webhook, operation_id="updateWebhook")
 async def update_webhook(
-    webhook_id: wire.WebhookId,
     body: wire.WebhookPatch,
-    identity: AdminIdentity,
+    sub: TheWebhook,
     ctx: ContextDep,
     session: SessionDep,
     deps: SubscriptionDepsDep,
 ) -> wire.Webhook:
-    sub = await subscriptions.get(session, identity.org_id, webhook_id)
     sub = await subscriptions.update(
         session,
         deps,
@@ -128,69 +134,50 @@ async def update_webhook(
     return webhook_view(ctx, sub)
 
 
-@router.delete("/{webhook_id}", status_code=204, responses=NOT_FOUND, operation_id="deleteWebhook")
-async def delete_webhook(
-    webhook_id: wire.WebhookId, identity: AdminIdentity, session: SessionDep
-) -> Response:
+@one_webhook.delete("", status_code=204, operation_id="deleteWebhook")
+async def delete_webhook(sub: TheWebhook, session: SessionDep) -> Response:
     """Unsubscribe: the webhook, its secret and its delivery log are deleted."""
-    await subscriptions.delete(
-        session, await subscriptions.get(session, identity.org_id, webhook_id)
-    )
+    await subscriptions.delete(session, sub)
     return Response(status_code=204)
 
 
-@router.post(
-    "/{webhook_id}/rotate-secret",
-    response_model=wire.RotatedSecret,
-    responses=NOT_FOUND,
-    operation_id="rotateWebhookSecret",
+@one_webhook.post(
+    "/rotate-secret", response_model=wire.RotatedSecret, operation_id="rotateWebhookSecret"
 )
 async def rotate_secret(
-    webhook_id: wire.WebhookId,
-    identity: AdminIdentity,
-    session: SessionDep,
-    deps: SubscriptionDepsDep,
+    sub: TheWebhook, session: SessionDep, deps: SubscriptionDepsDep
 ) -> wire.RotatedSecret:
     """A new secret; deliveries carry signatures under both until the old one expires."""
-    sub = await subscriptions.get(session, identity.org_id, webhook_id)
     secret, until = await subscriptions.rotate_secret(session, deps, sub)
     return wire.RotatedSecret(secret=secret, previous_valid_until=until)
 
 
-@router.get(
-    "/{webhook_id}/deliveries",
-    response_model=wire.DeliveryPage,
-    responses=NOT_FOUND,
-    operation_id="listWebhookDeliveries",
+@one_webhook.get(
+    "/deliveries", response_model=wire.DeliveryPage, operation_id="listWebhookDeliveries"
 )
-async def list_deliveries(
-    webhook_id: wire.WebhookId, identity: AdminIdentity, session: SessionDep, page: Paging
-) -> wire.DeliveryPage:
+async def list_deliveries(sub: TheWebhook, session: SessionDep, page: Paging) -> wire.DeliveryPage:
     """The delivery log, newest first: each delivery with every attempt's response code."""
-    await subscriptions.get(session, identity.org_id, webhook_id)
     rows, log, next_cursor = await deliveries.page(
-        session, identity.org_id, webhook_id, limit=page.limit, cursor=page.cursor
+        session, sub.org_id, sub.id, limit=page.limit, cursor=page.cursor
     )
     return wire.DeliveryPage(
         items=[delivery_view(d, log[d.id]) for d in rows], next_cursor=next_cursor
     )
 
 
-@router.post(
-    "/{webhook_id}/deliveries/{delivery_id}/redeliver",
+@one_webhook.post(
+    "/deliveries/{delivery_id}/redeliver",
     status_code=202,
     response_model=wire.Delivery,
     responses={404: {"description": "no such webhook or delivery in your organization"}},
     operation_id="redeliverWebhookDelivery",
 )
 async def redeliver(
-    webhook_id: wire.WebhookId,
-    delivery_id: wire.DeliveryId,
-    identity: AdminIdentity,
-    ctx: ContextDep,
-    session: SessionDep,
+    delivery_id: wire.DeliveryId, sub: TheWebhook, session: SessionDep
 ) -> wire.Delivery:
     """Send the delivery again now (same webhook-id), retrying as a new one would."""
-    await subscriptions.get(session, identity.org_id, webhook_id)
-    delivery = await deliveries.redeliver(session, identity.org_id, webhook_id, delivery_id)
+    delivery = await deliveries.redeliver(session, sub.org_id, sub.id, delivery_id)
     return delivery_view(delivery, [])
+
+
+router.include_router(one_webhook)
