@@ -14,7 +14,6 @@ format, no associated data) in billing's bucket, announced by bucket and key.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -35,7 +34,6 @@ from clashtor_common.exportparts import item, write_part
 if TYPE_CHECKING:  # the context holds service-layer workers: imported for its type only
     from billing.context import BillingContext
 
-log = logging.getLogger(__name__)
 SERVICE = "billing"
 KEPT = rights.KeptRecord(
     what="invoices and usage ledger",

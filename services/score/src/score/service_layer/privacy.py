@@ -25,7 +25,6 @@ out of every aggregate (``analytics``); their own scores stay visible to them.
 from __future__ import annotations
 
 import asyncio
-import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -51,7 +50,6 @@ from score.service_layer.config import active_id, scorecard_view, tracker_view
 from score.service_layer.reviews import comment_view, review_view
 from score.service_layer.scoring import stored_result_json
 
-log = logging.getLogger(__name__)
 CALL_EVENTS = (Topic.CALL_PROGRESSED.value, Topic.CALL_SCORED.value, Topic.CALL_FAILED.value)
 """This service's events about a call, dropped unsent when the call is erased."""
 SERVICE = "score"
