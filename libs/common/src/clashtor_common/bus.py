@@ -58,6 +58,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
+from clashtor_common.backoff import Retries
 from clashtor_common.db import Database
 from clashtor_common.events import Envelope, InvalidEvent, dlq_topic, parse_envelopes
 from clashtor_common.failures import PermanentError, TransientError, is_transient
@@ -240,10 +241,8 @@ class EventConsumer:
     consumer: str
     db: Database
     handler: Handler
-    max_attempts: int = 3
-    backoff_seconds: float = 0.2
+    retries: Retries = field(default_factory=Retries)
     max_consecutive_dead_letters: int = 20
-    transient_backoff_max: float = 30.0
     stats: ConsumerStats = field(init=False, default_factory=ConsumerStats)
     _waiting: dict[tuple[str, int], float] = field(init=False, default_factory=dict)
     _tracer: trace.Tracer = field(init=False, repr=False)
@@ -385,9 +384,9 @@ class EventConsumer:
             self.stats.last_error = repr(exc)
             if self.stats.consecutive_dead_letters >= self.max_consecutive_dead_letters:
                 # Too many in a row: more likely our fault than the messages'. Stall.
-                await asyncio.sleep(min(self.backoff_seconds * 10, 5))
+                await asyncio.sleep(min(self.retries.backoff_seconds * 10, 5))
                 raise
-            attempts = 1 if isinstance(exc, PermanentError) else self.max_attempts
+            attempts = 1 if isinstance(exc, PermanentError) else self.retries.max_attempts
             await self._dead_letter(item.record, item.headers, exc, attempts=attempts)
             return
         self.stats.consecutive_dead_letters = 0
@@ -399,7 +398,7 @@ class EventConsumer:
         env = item.envelope
         where = (item.record.topic, item.record.partition)
         failures = 0
-        delay = self.backoff_seconds
+        delay = self.retries.backoff_seconds
         while True:
             try:
                 with (
@@ -414,7 +413,7 @@ class EventConsumer:
                 self.stats.retries += 1
                 if not is_transient(exc):
                     failures += 1
-                    if failures >= self.max_attempts:
+                    if failures >= self.retries.max_attempts:
                         raise
                 elif gate is not None:
                     self._note_transient(env, exc, gate.hold(item.record), where)
@@ -422,7 +421,7 @@ class EventConsumer:
                 else:
                     self._note_transient(env, exc, delay, where)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, self.transient_backoff_max)
+                delay = min(delay * 2, self.retries.backoff_max)
                 continue
             self._passed(item.record, gate)
             return
@@ -572,10 +571,8 @@ def subscribe(
         consumer=group_id or settings.consumer_group,
         db=db,
         handler=handler,
-        max_attempts=settings.consumer_max_attempts,
-        backoff_seconds=settings.consumer_backoff_seconds,
+        retries=settings.consumer_retries(),
         max_consecutive_dead_letters=settings.consumer_max_consecutive_dead_letters,
-        transient_backoff_max=settings.consumer_transient_backoff_max,
     )
     routes: dict[str, dict[str, EventConsumer]] = broker.__dict__.setdefault(_ROUTES_ATTR, {})
     group = routes.setdefault(consumer.consumer, {})
@@ -640,8 +637,8 @@ def _dispatcher(by_topic: dict[str, EventConsumer]) -> Callable[[KafkaMessage], 
                 gates.clear()  # a new consumer (restarted subscriber): new gate
                 gate = gates[id(consumer)] = PartitionGate(
                     consumer,
-                    initial=any_consumer.backoff_seconds,
-                    cap=any_consumer.transient_backoff_max,
+                    initial=any_consumer.retries.backoff_seconds,
+                    cap=any_consumer.retries.backoff_max,
                 )
             gate.new_batch()
         # Keep order: consecutive records of one topic form one run.

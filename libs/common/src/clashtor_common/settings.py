@@ -11,6 +11,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from clashtor_common.backoff import Retries
 from clashtor_common.crypto import Keyring
 
 # Development-only secrets (base64 of 32 bytes). Refused when environment != development/test.
@@ -134,6 +135,15 @@ class ServiceSettings(BaseSettings):
                 self.kafka_sasl_password.get_secret_value() if self.kafka_sasl_password else None
             )
         return kwargs
+
+    def consumer_retries(self) -> Retries:
+        """``consumer_max_attempts``, ``consumer_backoff_seconds`` and
+        ``consumer_transient_backoff_max``, as the consumers take them."""
+        return Retries(
+            max_attempts=self.consumer_max_attempts,
+            backoff_seconds=self.consumer_backoff_seconds,
+            backoff_max=self.consumer_transient_backoff_max,
+        )
 
     @property
     def consumer_group(self) -> str:

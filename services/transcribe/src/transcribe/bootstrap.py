@@ -61,8 +61,6 @@ def bootstrap(settings: TranscribeSettings | None = None) -> ServiceRuntime:
         dead_letter=dead_letter,
         concurrency=settings.concurrency,
         poll_seconds=settings.job_poll_seconds,
-        max_attempts=settings.consumer_max_attempts,
-        backoff_seconds=settings.consumer_backoff_seconds,
-        backoff_max=settings.consumer_transient_backoff_max,
+        retries=settings.consumer_retries(),
     )
     return runtime.attach(EXTRAS_KEY, context, ROUTES)

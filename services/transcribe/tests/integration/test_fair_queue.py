@@ -20,6 +20,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import delete, func, select
 
+from clashtor_common.backoff import Retries
 from clashtor_common.datakeys import call_key_id
 from clashtor_common.db import utcnow
 from clashtor_common.events import Envelope, ErasureRequested, Subject, Topic, make_event
@@ -441,9 +442,7 @@ async def test_a_dead_letter_publish_that_hangs_gives_up_and_commits_nothing(ctx
         dead_letter=unanswered,
         concurrency=1,
         poll_seconds=1,
-        max_attempts=1,
-        backoff_seconds=0.1,
-        backoff_max=1,
+        retries=Retries(max_attempts=1, backoff_seconds=0.1, backoff_max=1),
     )
     await _admit(ctx, _upload_event(uploader, new_org()))
     claim = await ctx.queue.claim()

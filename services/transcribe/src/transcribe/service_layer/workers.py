@@ -35,7 +35,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from clashtor_common.backoff import capped_exponential
+from clashtor_common.backoff import Retries
 from clashtor_common.db import SQLITE_TURN_SECONDS
 from clashtor_common.events import CallUploaded
 from clashtor_common.failures import PermanentError, is_transient
@@ -60,9 +60,7 @@ class TranscriptionWorkers:
     dead_letter: DeadLetter
     concurrency: int
     poll_seconds: float
-    max_attempts: int
-    backoff_seconds: float
-    backoff_max: float
+    retries: Retries
     _tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
     _transient: dict[str, int] = field(init=False, default_factory=dict)
     _publish_seconds: float = field(init=False)
@@ -202,16 +200,16 @@ class TranscriptionWorkers:
                 return
             if is_transient(exc):
                 tries = self._transient[claim.call_id] = self._transient.get(claim.call_id, 0) + 1
-                delay = capped_exponential(self.backoff_seconds, tries - 1, self.backoff_max)
+                delay = self.retries.delay(tries - 1)
                 log.warning(
                     "call %s: transient failure, again in %.1fs: %s", claim.call_id, delay, error
                 )
                 held = await self.queue.retry_later(claim, delay, error, failed=False)
-            elif claim.attempts + 1 >= self.max_attempts:
+            elif claim.attempts + 1 >= self.retries.max_attempts:
                 await self._bury(claim, exc)
                 return
             else:
-                delay = capped_exponential(self.backoff_seconds, claim.attempts, self.backoff_max)
+                delay = self.retries.delay(claim.attempts)
                 log.exception("call %s failed (attempt %d)", claim.call_id, claim.attempts + 1)
                 held = await self.queue.retry_later(claim, delay, error, failed=True)
         except LeaseLost:
