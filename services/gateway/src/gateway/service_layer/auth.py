@@ -7,7 +7,7 @@ import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -80,23 +80,30 @@ async def start_session(gw: Gateway, session: AsyncSession, user: User) -> str:
     return token
 
 
-async def signup(
-    gw: Gateway, *, name: str, email: str, password: str, organization: str
-) -> SignedIn:
+class SignupForm(Protocol):
+    """Who signs up and for which organization, as the ``POST /v1/auth/signup`` body has it."""
+
+    name: str
+    email: str
+    password: str
+    organization: str
+
+
+async def signup(gw: Gateway, form: SignupForm) -> SignedIn:
     """A new organization with its first user as owner, signed in."""
-    email = checked_email(email)
-    checked_password(password)
-    password_hash = gw.passwords.hash(password)
+    email = checked_email(form.email)
+    checked_password(form.password)
+    password_hash = gw.passwords.hash(form.password)
     try:
         async with gw.db.session() as session:
             if await email_taken(gw, session, email):
                 raise Conflict(
                     code="email_taken", message="an account with this email already exists"
                 )
-            org = Organization(name=checked_name(organization, "organization"))
+            org = Organization(name=checked_name(form.organization, "organization"))
             user = User(
                 org_id=org.id,
-                name=checked_name(name),
+                name=checked_name(form.name),
                 email=email,
                 email_fingerprint=email_fingerprint(gw, email),
                 password_hash=password_hash,

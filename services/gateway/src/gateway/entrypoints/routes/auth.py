@@ -43,14 +43,7 @@ async def _signed_in(gw: GatewayDep, signed: auth.SignedIn, response: Response) 
 async def signup(body: SignupIn, gw: GatewayDep, response: Response) -> SessionOut:
     """Create an organization and its owner; signs the owner in (session cookie).
     Limited per client address (429 ``rate_limited`` with ``Retry-After``)."""
-    signed = await auth.signup(
-        gw,
-        name=body.name,
-        email=body.email,
-        password=body.password,
-        organization=body.organization,
-    )
-    return await _signed_in(gw, signed, response)
+    return await _signed_in(gw, await auth.signup(gw, body), response)
 
 
 @router.post("/login", response_model=SessionOut)
