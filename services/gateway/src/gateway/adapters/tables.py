@@ -32,6 +32,14 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+class OrgRow(SQLModel):
+    """A row of one organization, under an id made here: the two columns every such table
+    starts with (``org_id`` indexed, since every query filters on it)."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    org_id: str = Field(index=True, max_length=36)
+
+
 @sealed_under(lambda org: organization_key(org.id))
 class Organization(SQLModel, table=True):
     __tablename__ = "gateway_organizations"
@@ -45,11 +53,9 @@ class Organization(SQLModel, table=True):
 
 
 @sealed_under(lambda user: user_key(user.id))
-class User(SQLModel, table=True):
+class User(OrgRow, table=True):
     __tablename__ = "gateway_users"
 
-    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
-    org_id: str = Field(index=True, max_length=36)
     name: str = Field(sa_column=Column("name_sealed", SealedText(), nullable=False))
     email: str = Field(sa_column=Column("email_sealed", SealedText(), nullable=False))
     email_fingerprint: str = Field(unique=True, max_length=64)
@@ -62,25 +68,21 @@ class User(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
-class AuthSession(SQLModel, table=True):
+class AuthSession(OrgRow, table=True):
     """A signed-in browser: the cookie holds the token, this row holds its hash."""
 
     __tablename__ = "gateway_sessions"
 
-    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     token_hash: str = Field(max_length=64, unique=True)
     user_id: str = Field(index=True, max_length=36)
-    org_id: str = Field(index=True, max_length=36)
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
     expires_at: datetime = Field(sa_column=timestamp_column())
     revoked_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
 
 
-class ApiKey(SQLModel, table=True):
+class ApiKey(OrgRow, table=True):
     __tablename__ = "gateway_api_keys"
 
-    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
-    org_id: str = Field(index=True, max_length=36)
     user_id: str = Field(index=True, max_length=36)
     name: str = Field(max_length=100)
     prefix: str = Field(max_length=16)
@@ -92,11 +94,9 @@ class ApiKey(SQLModel, table=True):
 
 
 @sealed_under(lambda invitation: invitation_key(invitation.id))
-class Invitation(SQLModel, table=True):
+class Invitation(OrgRow, table=True):
     __tablename__ = "gateway_invitations"
 
-    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
-    org_id: str = Field(index=True, max_length=36)
     email: str = Field(sa_column=Column("email_sealed", SealedText(), nullable=False))
     email_fingerprint: str = Field(index=True, max_length=64)
     role: str = Field(max_length=20)
@@ -108,14 +108,12 @@ class Invitation(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_column=timestamp_column(nullable=True))
 
 
-class Notification(SQLModel, table=True):
+class Notification(OrgRow, table=True):
     __tablename__ = "gateway_notifications"
     __table_args__ = (
         UniqueConstraint("user_id", "kind", "call_id", name="uq_gateway_notification"),
     )
 
-    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
-    org_id: str = Field(index=True, max_length=36)
     user_id: str = Field(index=True, max_length=36)
     kind: str = Field(max_length=40)
     call_id: str | None = Field(default=None, index=True, max_length=64)
@@ -151,11 +149,9 @@ class LoginAttempt(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
-class RequestTrail(SQLModel):
+class RequestTrail(OrgRow):
     """What a privacy request (an export or an erasure) left here, as ids only."""
 
-    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
-    org_id: str = Field(index=True, max_length=36)
     request_id: str = Field(index=True, max_length=64)
     user_ids: list[str] = Field(default_factory=list, sa_type=JSON, nullable=False)
 
