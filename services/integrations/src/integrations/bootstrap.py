@@ -52,18 +52,20 @@ def bootstrap(
     lease = timedelta(seconds=settings.webhook_lease_seconds)
     dispatcher = Dispatcher(
         runtime.db,
-        sender,
-        credentials,
         policy,
+        sender=sender,
+        credentials=credentials,
         batch=settings.webhook_batch,
         lease=lease,
         poll_seconds=settings.webhook_poll_seconds,
     )
     notifier = SlackNotifier(
         runtime.db,
-        SlackPoster(base_url=settings.slack_base_url, timeout=settings.slack_timeout_seconds),
-        keyring,
         policy,
+        poster=SlackPoster(
+            base_url=settings.slack_base_url, timeout=settings.slack_timeout_seconds
+        ),
+        keyring=keyring,
         lease=lease,
         poll_seconds=settings.webhook_poll_seconds,
         batch=settings.webhook_batch,

@@ -73,9 +73,9 @@ async def test_a_restarted_dispatcher_sends_what_was_due_and_only_that(tmp_path:
     sender = WebhookSender(allowed=parse_networks(["127.0.0.1/32"]), timeout=5)
     dispatcher = Dispatcher(
         after,
-        sender,
-        Credentials(KEYRING),
         RetryPolicy(initial=1, max_interval=10, window=timedelta(days=3)),
+        sender=sender,
+        credentials=Credentials(KEYRING),
         batch=10,
         lease=timedelta(seconds=60),
         poll_seconds=0,

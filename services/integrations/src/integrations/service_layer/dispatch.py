@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import ClassVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from clashtor_common.db import Database
 from integrations.adapters.credentials import Credentials
 from integrations.adapters.sender import SendResult, WebhookSender
 from integrations.adapters.tables import (
@@ -51,20 +50,12 @@ class Claimed:
     lease_until: datetime
 
 
+@dataclass(eq=False)
 class Dispatcher(LeasedWorker):
-    def __init__(
-        self,
-        db: Database,
-        sender: WebhookSender,
-        credentials: Credentials,
-        policy: RetryPolicy,
-        **timing: Any,
-    ) -> None:
-        """``timing``: ``batch``, ``lease`` and ``poll_seconds`` (see ``LeasedWorker``)."""
-        super().__init__("webhook-dispatch", db, policy, **timing)
-        self.sender = sender
-        self.credentials = credentials
-        self._lock = asyncio.Lock()
+    name: ClassVar[str] = "webhook-dispatch"
+    sender: WebhookSender
+    credentials: Credentials
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 
     async def run(self) -> int:
         return await self.run_until_idle()

@@ -8,8 +8,9 @@ outside any transaction, and records each result in a transaction of its own.
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, InitVar, dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlmodel import col
 
@@ -18,22 +19,22 @@ from clashtor_common.periodic import Periodic
 from integrations.domain.retries import RetryPolicy
 
 
+@dataclass(eq=False)
 class LeasedWorker:
-    def __init__(
-        self,
-        name: str,
-        db: Database,
-        policy: RetryPolicy,
-        *,
-        batch: int,
-        lease: timedelta,
-        poll_seconds: float,
-    ) -> None:
-        self.db = db
-        self.policy = policy
-        self.batch = batch
-        self.lease = lease
-        self._loop = Periodic(name, poll_seconds, self.run)
+    """A poll loop over due rows; a subclass names its loop (``name``), adds what it sends
+    with as fields, and says what one round (``run``) does."""
+
+    name: ClassVar[str]
+    db: Database
+    policy: RetryPolicy
+    _: KW_ONLY
+    batch: int
+    lease: timedelta
+    poll_seconds: InitVar[float]
+    _loop: Periodic = field(init=False, repr=False)
+
+    def __post_init__(self, poll_seconds: float) -> None:
+        self._loop = Periodic(self.name, poll_seconds, self.run)
 
     async def start(self) -> None:
         await self._loop.start()

@@ -11,21 +11,20 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from clashtor_common.crypto import Keyring
-from clashtor_common.db import Database
 from clashtor_common.pagination import creation_page
 from integrations.adapters.slack import PostResult, SlackPoster
 from integrations.adapters.tables import SlackAlert, SlackConnection, SlackRule, as_utc
 from integrations.domain import errors
 from integrations.domain.alerts import Outcome, RuleSpec, matches, message
-from integrations.domain.retries import RetryPolicy
 from integrations.service_layer import fence
 from integrations.service_layer.leased import LeasedWorker
 
@@ -138,21 +137,13 @@ async def enqueue_alerts(
     return made
 
 
+@dataclass(eq=False)
 class SlackNotifier(LeasedWorker):
     """Posts due alerts, one claim-send-record round per poll (see ``dispatch``)."""
 
-    def __init__(
-        self,
-        db: Database,
-        poster: SlackPoster,
-        keyring: Keyring,
-        policy: RetryPolicy,
-        **timing: Any,
-    ) -> None:
-        """``timing``: ``batch``, ``lease`` and ``poll_seconds`` (see ``LeasedWorker``)."""
-        super().__init__("slack-alerts", db, policy, **timing)
-        self.poster = poster
-        self.keyring = keyring
+    name: ClassVar[str] = "slack-alerts"
+    poster: SlackPoster
+    keyring: Keyring
 
     async def run(self) -> int:
         return await self.run_once()
