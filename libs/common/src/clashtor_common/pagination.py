@@ -56,9 +56,10 @@ class PageQuery:
 
 def paging(default_limit: int = DEFAULT_LIMIT) -> Any:
     """The dependency reading ``?limit=&cursor=`` into a ``PageQuery``, ``default_limit``
-    items when the client names none (``Paging`` is the usual one)."""
+    items when the client names none (``Paging`` is the usual one). It is async so
+    FastAPI runs it on the event loop, not in a worker thread."""
 
-    def page_query(limit: Limit = default_limit, cursor: Cursor = None) -> PageQuery:
+    async def page_query(limit: Limit = default_limit, cursor: Cursor = None) -> PageQuery:
         return PageQuery(limit=limit, cursor=cursor)
 
     return Depends(page_query)
