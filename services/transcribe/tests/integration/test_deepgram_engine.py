@@ -149,8 +149,11 @@ async def test_the_factory_picks_deepgram_only_when_a_key_is_configured(deepgram
 
 
 async def test_the_one_shot_helper_uses_the_configured_provider(deepgram_stub, short_mono_call):
-    deepgram = DeepgramConfig(api_key=deepgram_stub.api_key, base_url=deepgram_stub.base_url)
+    deepgram = DeepgramConfig(
+        api_key=deepgram_stub.api_key, base_url=deepgram_stub.base_url, language="auto"
+    )
     config = TranscriptionConfig(deepgram=deepgram)
     transcript = await transcribe(short_mono_call.read_bytes(), config=config)
     assert transcript.engine == "deepgram"
-    assert len(deepgram_stub.requests) == 1
+    [request] = deepgram_stub.requests
+    assert request.query.get("detect_language") == "true"  # the service's default, auto
