@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import KW_ONLY, InitVar, dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -111,7 +111,7 @@ class AccountStatusCache:
     ttl_seconds: float
     stale_seconds: float
     clock: Callable[[], float] = time.monotonic
-    max_entries: InitVar[int] = 10_000
+    max_entries: int = 10_000
     _entries: TTLCache[str, _Entry] = field(init=False, repr=False)
     _asking: SingleFlight[tuple[str, int], AccountStatus] = field(
         init=False, repr=False, default_factory=SingleFlight
@@ -120,9 +120,9 @@ class AccountStatusCache:
     """Per organization, moves on every ``remember`` of it: an older question's answer
     about that organization is not kept (other organizations' answers still are)."""
 
-    def __post_init__(self, max_entries: int) -> None:
+    def __post_init__(self) -> None:
         self._entries = TTLCache(
-            max_entries, max(self.ttl_seconds, self.stale_seconds), timer=self.clock
+            self.max_entries, max(self.ttl_seconds, self.stale_seconds), timer=self.clock
         )
 
     async def status(self, identity: Identity) -> AccountStatus:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import KW_ONLY, InitVar, dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 
 from cachetools import TTLCache
 from sqlalchemy import event
@@ -40,7 +40,7 @@ class ApiKeyCache:
     _: KW_ONLY
     clock: Callable[[], float] = time.monotonic
     """Read on every use (a test moves it)."""
-    max_entries: InitVar[int] = 10_000
+    max_entries: int = 10_000
     _entries: TTLCache[str, Principal] = field(init=False, repr=False)
     generation: int = field(init=False, default=0)
     """Moves on every ``forget_all``: a lookup started under an older one is not kept."""
@@ -48,8 +48,10 @@ class ApiKeyCache:
         init=False, repr=False, default_factory=SingleFlight
     )
 
-    def __post_init__(self, max_entries: int) -> None:
-        self._entries = TTLCache(max_entries, max(self.ttl_seconds, 0), timer=lambda: self.clock())
+    def __post_init__(self) -> None:
+        self._entries = TTLCache(
+            self.max_entries, max(self.ttl_seconds, 0), timer=lambda: self.clock()
+        )
 
     def get(self, key_hash: str) -> Principal | None:
         return self._entries.get(key_hash)
