@@ -359,6 +359,35 @@ async def test_only_admins_of_the_organization_reach_its_webhooks(
     assert (await api.call("GET", f"/internal/webhooks/{hook['id']}", org)).status_code == 200
 
 
+async def test_one_webhooks_routes_refuse_a_rep_and_apply_an_admins_change(
+    api: Api, receiver: Receiver
+) -> None:
+    """The routes under ``/internal/webhooks/{id}`` read the webhook through one
+    dependency: a rep of its own organization is refused on each, nothing changes; an
+    admin's update and delete are stored."""
+    org = new_org()
+    hook = await subscribe(api, org, receiver.url)
+    one = f"/internal/webhooks/{hook['id']}"
+    for method, path in [
+        ("GET", one),
+        ("PATCH", one),
+        ("DELETE", one),
+        ("POST", f"{one}/rotate-secret"),
+        ("GET", f"{one}/deliveries"),
+        ("POST", f"{one}/deliveries/msg_x/redeliver"),
+    ]:
+        kwargs = {"json": {"enabled": False}} if method == "PATCH" else {}
+        resp = await api.call(method, path, org, role="rep", **kwargs)
+        assert resp.status_code == 403, (method, path, resp.text)
+    assert (await api.call("GET", one, org)).json()["enabled"] is True
+
+    paused = await api.call("PATCH", one, org, json={"enabled": False})
+    assert paused.status_code == 200 and paused.json()["enabled"] is False
+    assert (await api.call("GET", one, org)).json()["enabled"] is False
+    assert (await api.call("DELETE", one, org)).status_code == 204
+    assert (await api.call("GET", one, org)).status_code == 404
+
+
 async def test_a_webhook_is_answered_created_only_once_it_is_stored(api: Api) -> None:
     """The database refusing the commit is an error answer, never a 201 with a secret for
     a subscription that was not kept (nor a 2xx a client could read past)."""
