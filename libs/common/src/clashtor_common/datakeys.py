@@ -249,7 +249,7 @@ class Reclaimer:
 
     With the keys gone the leftovers are unreadable anyway; this only keeps ciphertext of
     erased data from lingering on local disks. One per service process, woken by commits
-    (several erasures in a row are reclaimed once).
+    (several erasures in a row are reclaimed once), and on SQLite once at start.
     """
 
     def __init__(
@@ -264,6 +264,12 @@ class Reclaimer:
 
     async def run(self) -> None:
         _DESTROYED.subscribe(self._wake.set)
+        if self.engine.dialect.name == "sqlite":
+            # A process killed between a commit that destroyed keys and the reclaim it
+            # woke left the rows' old pages in the file: reclaim once at start. On SQLite
+            # that is a checkpoint, cheap enough for every start; PostgreSQL's reclaim
+            # rewrites every key table, so there it waits for the next erasure.
+            self._wake.set()
         try:
             while True:
                 await self._wake.wait()

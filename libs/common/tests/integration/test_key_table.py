@@ -4,14 +4,18 @@ rotation; on SQLite nothing of a destroyed row is left in the file or its WAL.""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from clashtor_common.crypto import DataKey, KeyDestroyed, Keyring
-from clashtor_common.datakeys import KeyTable, compact, key_table_model
+from clashtor_common.datakeys import KeyTable, Reclaimer, compact, key_table_model
 from clashtor_common.db import Database
+from clashtor_common.testing.waiting import wait_until
 
 LibKey = key_table_model("testlib")
 
@@ -113,3 +117,54 @@ async def test_on_postgres_compact_rewrites_the_key_table_so_no_dead_key_row_sta
         assert (await s.execute(filenode)).scalar_one() != before
         assert set(await table.load(s, ["call:kept", "call:gone"])) == {"call:kept"}
     await db.dispose()
+
+
+_DESTROY_THEN_DIE = textwrap.dedent(
+    """
+    import asyncio, os, sys
+    from clashtor_common.crypto import Keyring
+    from clashtor_common.datakeys import KeyTable, key_table_model
+    from clashtor_common.db import Database
+
+    async def main():
+        db = Database(sys.argv[1])
+        model = key_table_model("testlib")
+        await db.create_all(model)
+        table = KeyTable(model, Keyring.from_config("old:" + sys.argv[2]))
+        async with db.session() as s:
+            await table.get(s, "call:killed")
+            print(bytes((await s.get(model, "call:killed")).wrapped).hex(), flush=True)
+        async with db.session() as s:
+            await table.destroy(s, ["call:killed"])
+        os._exit(0)  # committed; killed before the reclaim the commit wakes could run
+
+    asyncio.run(main())
+    """
+)
+
+
+async def test_a_restarted_process_reclaims_what_one_killed_after_destroying_keys_left(
+    tmp_path: Path,
+) -> None:
+    """A process killed between a commit that destroyed a key and its reclaim leaves the
+    key's old page in the SQLite file; the next process's Reclaimer compacts at start."""
+    url = f"sqlite+aiosqlite:///{tmp_path}/keys.db"
+    died = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _DESTROY_THEN_DIE, url, SECRET_OLD, stdout=subprocess.PIPE
+    )
+    out, _ = await asyncio.wait_for(died.communicate(), timeout=60)
+    assert died.returncode == 0
+    wrapped = bytes.fromhex(out.decode().strip())
+
+    def on_disk() -> bytes:
+        return b"".join(p.read_bytes() for p in tmp_path.glob("keys.db*"))
+
+    assert wrapped in on_disk()  # what the crash left
+    db = await _db(url)
+    reclaiming = asyncio.create_task(Reclaimer(db.engine, None).run())
+    try:
+        await wait_until(lambda: wrapped not in on_disk(), timeout=15)
+    finally:
+        reclaiming.cancel()
+        await asyncio.gather(reclaiming, return_exceptions=True)
+        await db.dispose()
